@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connection.h: one connection to an IRC server, its state and its conversations. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "chat-protocol.h"
+#include "chat-conversation.h"
+#include "chat-directory.h"
+#include "chat-history-store.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CHAT_CONNECTION_STATE_DISCONNECTED,
+  CHAT_CONNECTION_STATE_CONNECTING,   /* resolving, TCP and TLS handshake */
+  CHAT_CONNECTION_STATE_REGISTERING,  /* CAP, PASS, NICK, USER sent; waiting for 001 */
+  CHAT_CONNECTION_STATE_CONNECTED,    /* registered: rooms can be joined */
+  CHAT_CONNECTION_STATE_RECONNECTING, /* waiting "retry-seconds" before the next attempt */
+} ChatConnectionState;
+
+#define CHAT_CONNECTION_ERROR (chat_connection_error_quark ())
+
+typedef enum
+{
+  CHAT_CONNECTION_ERROR_FAILED,
+  CHAT_CONNECTION_ERROR_NOT_CONNECTED,
+  CHAT_CONNECTION_ERROR_CLOSED,          /* the server closed the connection */
+  CHAT_CONNECTION_ERROR_TIMEOUT,         /* no answer to registration or to PING */
+  CHAT_CONNECTION_ERROR_PROTOCOL,        /* garbage or over-long lines */
+  CHAT_CONNECTION_ERROR_CERTIFICATE,     /* TLS certificate not trusted (see signal) */
+  CHAT_CONNECTION_ERROR_PASSWORD,        /* wrong server password: no automatic retry */
+  CHAT_CONNECTION_ERROR_BANNED,          /* banned from the server: no automatic retry */
+  CHAT_CONNECTION_ERROR_NICK,            /* no usable nickname */
+  CHAT_CONNECTION_ERROR_INVALID_INPUT,   /* /command usage error; message has the usage */
+} ChatConnectionError;
+
+GQuark chat_connection_error_quark (void);
+
+#define CHAT_TYPE_CONNECTION (chat_connection_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject)
+
+/*
+ * Properties (all with notify, emitted only on change):
+ *   "host" (string), "port" (uint, default 6667), "tls" (boolean),
+ *   "nick" (string: the wanted nick), "current-nick" (string, read-only: the nick the
+ *   server knows us by), "username", "realname", "password" (string, NULL = none),
+ *   "state" (ChatConnectionState, read-only), "state-reason" (string, read-only: why the
+ *   last connection ended or failed, NULL when none), "retry-seconds" (uint, read-only:
+ *   seconds until the next attempt while RECONNECTING, counts down once per second),
+ *   "auto-reconnect" (boolean, default TRUE), "lag" (int64 microseconds, read-only,
+ *   -1 while unknown), "rooms" (GListModel of ChatConversation, read-only; the server
+ *   conversation is item 0), "server-conversation" (ChatConversation, read-only),
+ *   "network-name" (string, read-only: ISUPPORT NETWORK or the host),
+ *   "history" (ChatHistoryStore, NULL = no local history), "away" (boolean, read-only).
+ *
+ * Signals:
+ *   "error" (GError *error): a connection attempt failed or the connection dropped.
+ *   "certificate-untrusted" (GTlsCertificate *cert, GTlsCertificateFlags errors):
+ *       the TLS handshake was refused because the system does not trust the certificate.
+ *       The connection goes to DISCONNECTED. To accept it, call
+ *       chat_connection_accept_certificate () (remembers its fingerprint and reconnects).
+ *   "message-received" (ChatConversation *conversation, ChatMessageItem *item):
+ *       every item added to a conversation from the network (not history loads).
+ *   "mention" (ChatConversation *conversation, ChatMessageItem *item):
+ *       a message from someone else naming our nick, or any message in a query.
+ *   "nick-in-use" (const char *rejected, const char *fallback): the server refused a
+ *       nick during registration; the connection tries the fallback ("nick_", …).
+ *   "conversation-opened" (ChatConversation *conversation, gboolean requested):
+ *       a conversation was added to "rooms"; requested is TRUE when it came from our
+ *       own /join, /query or /msg, so the window can select it.
+ *   "invited" (const char *by, const char *room).
+ *   "line-received" (ChatMessage *message), "line-sent" (const char *line): raw
+ *       traffic, for a debug view and tests.
+ */
+
+ChatConnection     *chat_connection_new                   (const char          *host,
+                                                           guint                port,
+                                                           gboolean             tls,
+                                                           const char          *nick);
+
+const char         *chat_connection_get_host              (ChatConnection      *self);
+guint               chat_connection_get_port              (ChatConnection      *self);
+gboolean            chat_connection_get_tls               (ChatConnection      *self);
+const char         *chat_connection_get_nick              (ChatConnection      *self);
+void                chat_connection_set_nick              (ChatConnection      *self,
+                                                           const char          *nick);
+const char         *chat_connection_get_current_nick      (ChatConnection      *self);
+const char         *chat_connection_get_username          (ChatConnection      *self);
+void                chat_connection_set_username          (ChatConnection      *self,
+                                                           const char          *username);
+const char         *chat_connection_get_realname          (ChatConnection      *self);
+void                chat_connection_set_realname          (ChatConnection      *self,
+                                                           const char          *realname);
+const char         *chat_connection_get_password          (ChatConnection      *self);
+void                chat_connection_set_password          (ChatConnection      *self,
+                                                           const char          *password);
+gboolean            chat_connection_get_auto_reconnect    (ChatConnection      *self);
+void                chat_connection_set_auto_reconnect    (ChatConnection      *self,
+                                                           gboolean             auto_reconnect);
+ChatHistoryStore   *chat_connection_get_history           (ChatConnection      *self);
+void                chat_connection_set_history           (ChatConnection      *self,
+                                                           ChatHistoryStore    *history);
+
+ChatConnectionState chat_connection_get_state             (ChatConnection      *self);
+const char         *chat_connection_get_state_reason      (ChatConnection      *self);
+guint               chat_connection_get_retry_seconds     (ChatConnection      *self);
+gint64              chat_connection_get_lag               (ChatConnection      *self);
+gboolean            chat_connection_get_away              (ChatConnection      *self);
+const char         *chat_connection_get_network_name      (ChatConnection      *self);
+/* The server's ISUPPORT tokens as received so far (defaults before 005). */
+ChatIsupport       *chat_connection_get_isupport          (ChatConnection      *self);
+/* TRUE when the capability was acknowledged by the server ("server-time", …). */
+gboolean            chat_connection_has_cap               (ChatConnection      *self,
+                                                           const char          *cap);
+
+/* Starts connecting (no-op unless DISCONNECTED or RECONNECTING: then retries now). */
+void                chat_connection_connect               (ChatConnection      *self);
+/* Sends QUIT (message may be NULL), closes, stops reconnecting; state DISCONNECTED. */
+void                chat_connection_disconnect            (ChatConnection      *self,
+                                                           const char          *message);
+/* After a suspend/resume or a network change: drop the link and reconnect now. */
+void                chat_connection_reconnect             (ChatConnection      *self);
+
+/* TLS: the app answers "certificate-untrusted" with this; accepted fingerprints are
+ * SHA-256 hex strings, so the app can persist them and restore them at start. */
+void                chat_connection_accept_certificate    (ChatConnection      *self,
+                                                           GTlsCertificate     *certificate);
+void                chat_connection_add_accepted_fingerprint (ChatConnection   *self,
+                                                              const char       *sha256_hex);
+/* NULL-terminated, owned by self. */
+const char * const *chat_connection_get_accepted_fingerprints (ChatConnection  *self);
+char               *chat_certificate_get_fingerprint      (GTlsCertificate     *certificate);
+
+/* Models. */
+GListModel         *chat_connection_get_rooms             (ChatConnection      *self);
+ChatConversation   *chat_connection_get_server_conversation (ChatConnection    *self);
+/* Case-folded lookup by room name or nick; NULL when absent. */
+ChatConversation   *chat_connection_find_conversation     (ChatConnection      *self,
+                                                           const char          *name);
+/* The private conversation with nick, created (and "conversation-opened") if needed. */
+ChatConversation   *chat_connection_open_query            (ChatConnection      *self,
+                                                           const char          *nick);
+/* Removes a conversation from "rooms" (parts first when it is a joined room).
+ * The server conversation cannot be closed. */
+void                chat_connection_close_conversation    (ChatConnection      *self,
+                                                           ChatConversation    *conversation);
+/* The room directory, filled by chat_connection_request_list (). */
+ChatDirectory      *chat_connection_get_directory         (ChatConnection      *self);
+
+/* What the entry sends: plain text to conversation or a /command (see chat-command.h).
+ * conversation may be the server conversation or NULL for commands that need no room.
+ * Errors: CHAT_CONNECTION_ERROR_INVALID_INPUT with a message that holds the usage,
+ * CHAT_CONNECTION_ERROR_NOT_CONNECTED. */
+gboolean            chat_connection_send_input            (ChatConnection      *self,
+                                                           ChatConversation    *conversation,
+                                                           const char          *text,
+                                                           GError             **error);
+
+/* Actions (no-ops with a warning-free FALSE when not connected). Long text is split at
+ * UTF-8 character boundaries so every line fits the server's limit. */
+gboolean            chat_connection_send_message          (ChatConnection      *self,
+                                                           const char          *target,
+                                                           const char          *text);
+gboolean            chat_connection_send_action           (ChatConnection      *self,
+                                                           const char          *target,
+                                                           const char          *text);
+gboolean            chat_connection_send_notice           (ChatConnection      *self,
+                                                           const char          *target,
+                                                           const char          *text);
+gboolean            chat_connection_join                  (ChatConnection      *self,
+                                                           const char          *room,
+                                                           const char          *key);
+gboolean            chat_connection_part                  (ChatConnection      *self,
+                                                           const char          *room,
+                                                           const char          *reason);
+gboolean            chat_connection_change_nick           (ChatConnection      *self,
+                                                           const char          *nick);
+gboolean            chat_connection_set_topic             (ChatConnection      *self,
+                                                           const char          *room,
+                                                           const char          *topic);
+/* reason NULL marks us back. */
+gboolean            chat_connection_set_away_message      (ChatConnection      *self,
+                                                           const char          *reason);
+gboolean            chat_connection_kick                  (ChatConnection      *self,
+                                                           const char          *room,
+                                                           const char          *nick,
+                                                           const char          *reason);
+/* filter may be NULL; clears and fills the directory, "loading" while it runs. */
+gboolean            chat_connection_request_list          (ChatConnection      *self,
+                                                           const char          *filter);
+gboolean            chat_connection_whois                 (ChatConnection      *self,
+                                                           const char          *nick);
+/* One raw line, without CRLF. */
+gboolean            chat_connection_send_raw              (ChatConnection      *self,
+                                                           const char          *line);
+
+/* Compares names with the server's case mapping. */
+gboolean            chat_connection_names_equal           (ChatConnection      *self,
+                                                           const char          *a,
+                                                           const char          *b);
+gboolean            chat_connection_is_room_name          (ChatConnection      *self,
+                                                           const char          *name);
+
+/* Tuning, mainly for tests: reconnect backoff bounds, registration timeout and the
+ * idle time before we PING the server (the link is dropped after twice that). */
+void                chat_connection_set_reconnect_delays  (ChatConnection      *self,
+                                                           guint                min_ms,
+                                                           guint                max_ms);
+void                chat_connection_set_timeouts          (ChatConnection      *self,
+                                                           guint                registration_ms,
+                                                           guint                ping_interval_ms);
+
+G_END_DECLS

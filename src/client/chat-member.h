@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-member.h: one person in a room, with their channel modes and away state. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define CHAT_TYPE_MEMBER (chat_member_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatMember, chat_member, CHAT, MEMBER, GObject)
+
+/*
+ * Properties (read-only for the app, notify on change):
+ *   "nick" (string), "user" (string or NULL), "host" (string or NULL),
+ *   "modes" (string: channel membership modes, highest rank first, e.g. "ov"),
+ *   "prefixes" (string: the matching symbols, e.g. "@+"),
+ *   "prefix" (string: the highest symbol alone, "" for none: what a member list shows),
+ *   "rank" (uint: 0 for the highest prefix the server knows, N for none; lower sorts
+ *   first), "away" (boolean), "is-self" (boolean).
+ */
+
+const char *chat_member_get_nick      (ChatMember *self);
+const char *chat_member_get_user      (ChatMember *self);
+const char *chat_member_get_host      (ChatMember *self);
+const char *chat_member_get_modes     (ChatMember *self);
+const char *chat_member_get_prefixes  (ChatMember *self);
+const char *chat_member_get_prefix    (ChatMember *self);
+guint       chat_member_get_rank      (ChatMember *self);
+gboolean    chat_member_get_away      (ChatMember *self);
+gboolean    chat_member_get_is_self   (ChatMember *self);
+gboolean    chat_member_has_mode      (ChatMember *self,
+                                       char        mode);
+
+G_END_DECLS

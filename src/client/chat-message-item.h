@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-message-item.h: one line of a conversation as the window shows it (immutable). */
+#pragma once
+
+#include <glib-object.h>
+
+#include "chat-text.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CHAT_MESSAGE_KIND_MESSAGE,  /* PRIVMSG */
+  CHAT_MESSAGE_KIND_ACTION,   /* CTCP ACTION (/me) */
+  CHAT_MESSAGE_KIND_NOTICE,
+  CHAT_MESSAGE_KIND_JOIN,
+  CHAT_MESSAGE_KIND_PART,
+  CHAT_MESSAGE_KIND_QUIT,
+  CHAT_MESSAGE_KIND_KICK,
+  CHAT_MESSAGE_KIND_NICK,
+  CHAT_MESSAGE_KIND_TOPIC,
+  CHAT_MESSAGE_KIND_MODE,
+  CHAT_MESSAGE_KIND_ERROR,    /* error numerics, ERROR, local usage errors */
+  CHAT_MESSAGE_KIND_MOTD,
+  CHAT_MESSAGE_KIND_INFO,     /* other server text: welcome, whois, away replies, … */
+} ChatMessageKind;
+
+#define CHAT_TYPE_MESSAGE_ITEM (chat_message_item_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatMessageItem, chat_message_item, CHAT, MESSAGE_ITEM, GObject)
+
+/*
+ * Properties (all construct-only): "id" (int64: row id in the local history, 0 when not
+ * stored), "time" (GDateTime, local wall-clock or the server-time tag), "timestamp"
+ * (int64: the same in microseconds since the epoch, UTC), "kind" (ChatMessageKind),
+ * "sender" (string: the nick, or NULL for server text), "room" (string: the
+ * conversation name it belongs to, may be NULL), "raw-text" (string: as received, with
+ * mIRC formatting), "text" (string: formatting stripped), "mentions-me" (boolean),
+ * "from-me" (boolean). For JOIN/PART/QUIT/KICK/NICK/TOPIC/MODE the text is the reason,
+ * new nick, new topic or mode string, and "target" holds the affected nick (KICK) or
+ * NULL.
+ */
+
+ChatMessageItem *chat_message_item_new          (ChatMessageKind  kind,
+                                                 gint64           timestamp,
+                                                 const char      *sender,
+                                                 const char      *raw_text);
+/* Every field; raw_text is stripped into text and spans here. */
+ChatMessageItem *chat_message_item_new_full     (gint64           id,
+                                                 ChatMessageKind  kind,
+                                                 gint64           timestamp,
+                                                 const char      *room,
+                                                 const char      *sender,
+                                                 const char      *target,
+                                                 const char      *raw_text,
+                                                 gboolean         mentions_me,
+                                                 gboolean         from_me);
+
+gint64           chat_message_item_get_id          (ChatMessageItem *self);
+/* Returns a new reference. */
+GDateTime       *chat_message_item_dup_time        (ChatMessageItem *self);
+gint64           chat_message_item_get_timestamp   (ChatMessageItem *self);
+ChatMessageKind  chat_message_item_get_kind        (ChatMessageItem *self);
+const char      *chat_message_item_get_sender      (ChatMessageItem *self);
+const char      *chat_message_item_get_target      (ChatMessageItem *self);
+const char      *chat_message_item_get_room        (ChatMessageItem *self);
+const char      *chat_message_item_get_raw_text    (ChatMessageItem *self);
+const char      *chat_message_item_get_text        (ChatMessageItem *self);
+/* ChatTextSpan runs over the stripped text (byte offsets); never NULL. */
+GArray          *chat_message_item_get_spans       (ChatMessageItem *self);
+gboolean         chat_message_item_get_mentions_me (ChatMessageItem *self);
+gboolean         chat_message_item_get_from_me     (ChatMessageItem *self);
+
+/* A one-line rendering for text views and logs: "<nick> text", "* nick waves",
+ * "-nick- notice", "nick has joined", … (English, untranslated). */
+char            *chat_message_item_format          (ChatMessageItem *self);
+
+G_END_DECLS
