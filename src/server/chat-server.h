@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server.h: the chat server (IRC and the plain-text dialect on one port), hostable
+ * from any GMainContext: the headless chatroom-server and the app's "Host a Chat Room…". */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define CHAT_SERVER_ERROR (chat_server_error_quark ())
+
+typedef enum
+{
+  CHAT_SERVER_ERROR_CONFIG,   /* a bad value in the configuration */
+  CHAT_SERVER_ERROR_RUNNING,  /* start() while running */
+  CHAT_SERVER_ERROR_BIND,     /* the address could not be used (see the message) */
+} ChatServerError;
+
+#define CHAT_SERVER_DEFAULT_PORT 6667
+
+GQuark chat_server_error_quark (void);
+
+#define CHAT_TYPE_SERVER (chat_server_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatServer, chat_server, CHAT, SERVER, GObject)
+
+/* A server with the documented defaults (see data/chatroom-server.conf). */
+ChatServer  *chat_server_new              (void);
+
+/* Apply a configuration; keys that are absent keep their current value. Can be called
+ * before start() only for limits that size the listener, any time for the rest. */
+gboolean     chat_server_load_config      (ChatServer  *self,
+                                           GKeyFile    *keyfile,
+                                           GError     **error);
+gboolean     chat_server_load_config_file (ChatServer  *self,
+                                           const char  *path,
+                                           GError     **error);
+
+/* The server's name (as in 001–004 and message sources); "chatroom" by default. */
+const char  *chat_server_get_name         (ChatServer  *self);
+void         chat_server_set_name         (ChatServer  *self,
+                                           const char  *name);
+/* Connection password (PASS) for IRC clients; NULL or "" for none. */
+const char  *chat_server_get_password     (ChatServer  *self);
+void         chat_server_set_password     (ChatServer  *self,
+                                           const char  *password);
+/* Message of the day as text (lines split at '\n'); NULL for none (422). */
+const char  *chat_server_get_motd         (ChatServer  *self);
+void         chat_server_set_motd         (ChatServer  *self,
+                                           const char  *motd);
+gboolean     chat_server_set_motd_file    (ChatServer  *self,
+                                           const char  *path,
+                                           GError     **error);
+/* Where the server keeps its state (message history); NULL keeps nothing on disk. */
+const char  *chat_server_get_data_dir     (ChatServer  *self);
+void         chat_server_set_data_dir     (ChatServer  *self,
+                                           const char  *data_dir);
+
+/* An operator account for OPER (also settable as [oper NAME] in the config), for
+ * example the host user of the app. Replaces an account of the same name. */
+void         chat_server_add_oper         (ChatServer  *self,
+                                           const char  *name,
+                                           const char  *password);
+
+/* Listen on address (NULL: all addresses, IPv4 and IPv6) and port (0: a free one, read
+ * it back with chat_server_get_port()). Sessions run in the thread-default GMainContext
+ * of the calling thread. */
+gboolean     chat_server_start            (ChatServer  *self,
+                                           const char  *address,
+                                           guint16      port,
+                                           GError     **error);
+gboolean     chat_server_is_running       (ChatServer  *self);
+/* The port actually listened on; 0 when not running. */
+guint16      chat_server_get_port         (ChatServer  *self);
+/* Every session gets "ERROR :Server shutting down", queues are flushed as far as the
+ * peers allow without blocking, sockets are closed, rooms are forgotten. */
+void         chat_server_stop             (ChatServer  *self);
+
+/* Connected people (any mode, registered or not) and existing rooms; both notify. */
+guint        chat_server_get_n_clients    (ChatServer  *self);
+guint        chat_server_get_n_rooms      (ChatServer  *self);
+
+G_END_DECLS
