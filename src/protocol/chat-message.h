@@ -100,6 +100,12 @@ void         chat_message_append_to       (const ChatMessage *self,
                                            GString           *out,
                                            gboolean           include_tags);
 
+/* TRUE when the source, command, params and tag values are all valid UTF-8; otherwise
+ * FALSE with CHAT_PROTOCOL_ERROR_INVALID_UTF8. chat_message_parse () accepts any bytes
+ * but NUL, CR and LF, so a server that is UTF8ONLY checks this after parsing. */
+gboolean     chat_message_check_utf8      (const ChatMessage  *self,
+                                           GError            **error);
+
 /* Split "nick!user@host" (any part may be missing) as the userhost-split vectors say. */
 void         chat_source_split            (const char   *source,
                                            char        **nick,

@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-protocol.c: libchat-protocol: messages, the line reader, names, ISUPPORT, text,
+ * and the public IRC parser test vectors. */
+
+#include "config.h"
+
+#include <string.h>
+
+#ifdef HAVE_JSON_GLIB
+#include <json-glib/json-glib.h>
+#endif
+
+#include "chat-protocol.h"
+
+/* --- messages --------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *line;
+  const char *tags;      /* "k=v;k2" as "key=unescaped" pairs joined by '\n', or NULL */
+  const char *source;
+  const char *nick;
+  const char *user;
+  const char *host;
+  const char *command;
+  guint       n_params;
+  const char *params[CHAT_MESSAGE_MAX_PARAMS];
+} ParseCase;
+
+static const ParseCase parse_cases[] = {
+  { "PING", NULL, NULL, NULL, NULL, NULL, "PING", 0, { NULL } },
+  { "ping x\r\n", NULL, NULL, NULL, NULL, NULL, "PING", 1, { "x" } },
+  { "privmsg #a :hello world\n", NULL, NULL, NULL, NULL, NULL, "PRIVMSG", 2,
+    { "#a", "hello world" } },
+  { ":nick!user@host PRIVMSG #room :hi there", NULL, "nick!user@host", "nick", "user", "host",
+    "PRIVMSG", 2, { "#room", "hi there" } },
+  { ":irc.example.com 001 me :Welcome", NULL, "irc.example.com", "irc.example.com", NULL, NULL,
+    "001", 2, { "me", "Welcome" } },
+  { ":n@h NOTICE x", NULL, "n@h", "n", NULL, "h", "NOTICE", 1, { "x" } },
+  { "@a=b;c :n!u PART #x", "a=b\nc=", "n!u", "n", "u", NULL, "PART", 1, { "#x" } },
+  { "@time=2020-01-01T00:00:00.000Z;+draft/reply=1\\s2 CMD", "time=2020-01-01T00:00:00.000Z\n"
+    "+draft/reply=1 2", NULL, NULL, NULL, NULL, "CMD", 0, { NULL } },
+  { "@a=1; CMD", "a=1", NULL, NULL, NULL, NULL, "CMD", 0, { NULL } },
+  { "CMD a  b   :", NULL, NULL, NULL, NULL, NULL, "CMD", 3, { "a", "b", "" } },
+  { "CMD :", NULL, NULL, NULL, NULL, NULL, "CMD", 1, { "" } },
+  { "CMD ::", NULL, NULL, NULL, NULL, NULL, "CMD", 1, { ":" } },
+  { "CMD a:b c", NULL, NULL, NULL, NULL, NULL, "CMD", 2, { "a:b", "c" } },
+  { "  CMD  x  ", NULL, NULL, NULL, NULL, NULL, "CMD", 1, { "x" } },
+  { "CMD 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15", NULL, NULL, NULL, NULL, NULL, "CMD", 15,
+    { "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15" } },
+  { "CMD 1 2 3 4 5 6 7 8 9 10 11 12 13 14 :15 16", NULL, NULL, NULL, NULL, NULL, "CMD", 15,
+    { "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15 16" } },
+  { "PRIVMSG #a :caf\xc3\xa9", NULL, NULL, NULL, NULL, NULL, "PRIVMSG", 2,
+    { "#a", "caf\xc3\xa9" } },
+  { "PRIVMSG #a :\xff\xfe", NULL, NULL, NULL, NULL, NULL, "PRIVMSG", 2, { "#a", "\xff\xfe" } },
+};
+
+typedef struct
+{
+  GString *out;
+} TagCollect;
+
+static void
+collect_tag_cb (const char *key,
+                const char *value,
+                gpointer    user_data)
+{
+  GString *out = user_data;
+
+  if (out->len > 0)
+    g_string_append_c (out, '\n');
+  g_string_append_printf (out, "%s=%s", key, value);
+}
+
+static char *
+tags_to_string (const ChatMessage *msg)
+{
+  GString *out = g_string_new (NULL);
+
+  chat_message_foreach_tag (msg, collect_tag_cb, out);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_message_parse (void)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (parse_cases); i++)
+    {
+      const ParseCase *c = &parse_cases[i];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = NULL;
+      g_autofree char *tags = NULL;
+      guint j;
+
+      g_test_message ("line %" G_GSIZE_FORMAT ": %s", i, c->line);
+      msg = chat_message_parse (c->line, -1, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (msg);
+
+      tags = tags_to_string (msg);
+      g_assert_cmpstr (tags, ==, c->tags != NULL ? c->tags : "");
+      g_assert_cmpstr (chat_message_get_source (msg), ==, c->source);
+      g_assert_cmpstr (chat_message_get_source_nick (msg), ==, c->nick);
+      g_assert_cmpstr (chat_message_get_source_user (msg), ==, c->user);
+      g_assert_cmpstr (chat_message_get_source_host (msg), ==, c->host);
+      g_assert_cmpstr (chat_message_get_command (msg), ==, c->command);
+      g_assert_cmpuint (chat_message_get_n_params (msg), ==, c->n_params);
+      for (j = 0; j < c->n_params; j++)
+        g_assert_cmpstr (chat_message_get_param (msg, j), ==, c->params[j]);
+      g_assert_null (chat_message_get_param (msg, c->n_params));
+      g_assert_cmpstr (chat_message_get_trailing (msg), ==,
+                       c->n_params > 0 ? c->params[c->n_params - 1] : NULL);
+    }
+}
+
+typedef struct
+{
+  const char *line;
+  gssize      len;
+  int         code;
+} ErrorCase;
+
+static void
+test_message_errors (void)
+{
+  g_autofree char *long_line = NULL;
+  g_autofree char *ok_line = NULL;
+  g_autofree char *long_tags = NULL;
+  g_autofree char *ok_tags = NULL;
+  g_autofree char *ok_tags_long_rest = NULL;
+  gsize i;
+
+  /* 510 bytes plus CRLF is the most a line may have. */
+  {
+    GString *s = g_string_new ("PRIVMSG #a :");
+
+    while (s->len < 510)
+      g_string_append_c (s, 'x');
+    ok_line = g_strdup (s->str);
+    g_string_append_c (s, 'x');
+    long_line = g_string_free (s, FALSE);
+  }
+  {
+    /* '@' + 8189 bytes + ' ' = 8191. */
+    GString *s = g_string_new ("@a=");
+
+    while (s->len < 8190)
+      g_string_append_c (s, 'v');
+    g_string_append (s, " PING");
+    ok_tags = g_strdup (s->str);
+    g_string_insert_c (s, 5, 'v');
+    long_tags = g_string_free (s, FALSE);
+  }
+  ok_tags_long_rest = g_strconcat ("@a=b ", long_line, NULL);
+
+  {
+    const ErrorCase cases[] = {
+      { "", -1, CHAT_PROTOCOL_ERROR_EMPTY },
+      { "\r\n", -1, CHAT_PROTOCOL_ERROR_EMPTY },
+      { "\n", -1, CHAT_PROTOCOL_ERROR_EMPTY },
+      { "   ", -1, CHAT_PROTOCOL_ERROR_EMPTY },
+      { long_line, -1, CHAT_PROTOCOL_ERROR_TOO_LONG },
+      { ok_tags_long_rest, -1, CHAT_PROTOCOL_ERROR_TOO_LONG },
+      { long_tags, -1, CHAT_PROTOCOL_ERROR_TAGS_TOO_LONG },
+      { "PRIVMSG #a :a\0b", 15, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER },
+      { "PRIVMSG #a :a\rb", -1, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER },
+      { "PRIVMSG #a :a\nb", -1, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER },
+      { "PING x\r\r\n", -1, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER },
+      { "PING x\r", -1, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER },
+      { "@ PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@;; PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@; PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@a;;b PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@=x PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@+ PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@a b=c PING", -1, CHAT_PROTOCOL_ERROR_NO_COMMAND + 100 },
+      { "@k\xc3\xa9y=1 PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@vendor/ PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS },
+      { "@a=b", -1, CHAT_PROTOCOL_ERROR_NO_COMMAND },
+      { "@a=b   ", -1, CHAT_PROTOCOL_ERROR_NO_COMMAND },
+      { ":src", -1, CHAT_PROTOCOL_ERROR_NO_COMMAND },
+      { ":src   ", -1, CHAT_PROTOCOL_ERROR_NO_COMMAND },
+      { ": PING", -1, CHAT_PROTOCOL_ERROR_MALFORMED_SOURCE },
+      { ":", -1, CHAT_PROTOCOL_ERROR_MALFORMED_SOURCE },
+      { "CMD 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", -1, CHAT_PROTOCOL_ERROR_TOO_MANY_PARAMS },
+      { "CMD 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 :16", -1,
+        CHAT_PROTOCOL_ERROR_TOO_MANY_PARAMS },
+    };
+
+    for (i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ChatMessage) msg = NULL;
+
+        g_test_message ("case %" G_GSIZE_FORMAT, i);
+        msg = chat_message_parse (cases[i].line, cases[i].len, &error);
+        if (cases[i].code >= 100)
+          {
+            /* Not an error: "@a b=c PING" has command "B=C". */
+            g_assert_no_error (error);
+            g_assert_cmpstr (chat_message_get_command (msg), ==, "B=C");
+            continue;
+          }
+        g_assert_null (msg);
+        g_assert_error (error, CHAT_PROTOCOL_ERROR, cases[i].code);
+      }
+  }
+
+  /* The limits themselves are allowed. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ChatMessage) a = chat_message_parse (ok_line, -1, &error);
+    g_autoptr(ChatMessage) b = NULL;
+    g_autofree char *with_crlf = g_strconcat (ok_line, "\r\n", NULL);
+    g_autoptr(ChatMessage) c = NULL;
+    g_autofree char *tags_and_line = g_strconcat ("@a=b ", ok_line, NULL);
+    g_autoptr(ChatMessage) d = NULL;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (a);
+    b = chat_message_parse (ok_tags, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat_message_get_command (b), ==, "PING");
+    g_assert_cmpuint (strlen (chat_message_get_tag (b, "a")), ==, 8190 - 3);
+    c = chat_message_parse (with_crlf, -1, &error);
+    g_assert_no_error (error);
+    d = chat_message_parse (tags_and_line, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (chat_message_get_tag (d, "a"), ==, "b");
+  }
+}
+
+static void
+test_message_tags (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessage) msg = NULL;
+  g_autoptr(GString) many = g_string_new ("@");
+  g_autofree char *s = NULL;
+  guint i;
+
+  msg = chat_message_parse ("@a=1;b;c=\\:\\s\\\\\\r\\n;a=2;d=x\\ CMD", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_message_get_n_tags (msg), ==, 4);
+  g_assert_cmpstr (chat_message_get_tag (msg, "a"), ==, "2");
+  g_assert_cmpstr (chat_message_get_tag (msg, "b"), ==, "");
+  g_assert_cmpstr (chat_message_get_tag (msg, "c"), ==, "; \\\r\n");
+  g_assert_cmpstr (chat_message_get_tag (msg, "d"), ==, "x");
+  g_assert_null (chat_message_get_tag (msg, "e"));
+  g_assert_true (chat_message_has_tag (msg, "b"));
+  g_assert_false (chat_message_has_tag (msg, "e"));
+
+  chat_message_set_tag (msg, "b", "new value");
+  chat_message_set_tag (msg, "e", NULL);
+  chat_message_remove_tag (msg, "a");
+  chat_message_remove_tag (msg, "nothing");
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, "@b=new\\svalue;c=\\:\\s\\\\\\r\\n;d=x;e CMD");
+  g_clear_pointer (&s, g_free);
+  chat_message_clear_tags (msg);
+  g_assert_cmpuint (chat_message_get_n_tags (msg), ==, 0);
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, "CMD");
+  g_clear_pointer (&s, g_free);
+  g_clear_pointer (&msg, chat_message_unref);
+
+  /* Many tags, with duplicates: dedup through hashing keeps first position, last value. */
+  for (i = 0; i < 500; i++)
+    g_string_append_printf (many, "%sk%u=%u", i > 0 ? ";" : "", i % 200, i);
+  g_string_append (many, " CMD");
+  msg = chat_message_parse (many->str, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_message_get_n_tags (msg), ==, 200);
+  g_assert_cmpstr (chat_message_get_tag (msg, "k0"), ==, "400");
+  g_assert_cmpstr (chat_message_get_tag (msg, "k199"), ==, "399");
+
+  /* Escaping helpers. */
+  s = chat_tag_value_escape ("a; b\\c\r\nd");
+  g_assert_cmpstr (s, ==, "a\\:\\sb\\\\c\\r\\nd");
+  g_clear_pointer (&s, g_free);
+  s = chat_tag_value_unescape ("a\\:\\sb\\\\c\\r\\nd\\x\\");
+  g_assert_cmpstr (s, ==, "a; b\\c\r\ndx");
+}
+
+static void
+test_message_build (void)
+{
+  g_autoptr(ChatMessage) msg = NULL;
+  g_autoptr(GString) out = g_string_new ("X");
+  g_autofree char *s = NULL;
+
+  msg = chat_message_new ("privmsg");
+  g_assert_cmpstr (chat_message_get_command (msg), ==, "PRIVMSG");
+  g_assert_null (chat_message_get_source (msg));
+  g_assert_cmpuint (chat_message_get_n_params (msg), ==, 0);
+  g_assert_null (chat_message_get_trailing (msg));
+  chat_message_add_param (msg, "#room");
+  chat_message_add_param (msg, "hello world");
+  chat_message_set_source (msg, "nick!user@host");
+  g_assert_cmpstr (chat_message_get_source_nick (msg), ==, "nick");
+  g_assert_cmpstr (chat_message_get_source_user (msg), ==, "user");
+  g_assert_cmpstr (chat_message_get_source_host (msg), ==, "host");
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, ":nick!user@host PRIVMSG #room :hello world");
+  g_clear_pointer (&s, g_free);
+
+  chat_message_set_tag (msg, "time", "2020");
+  chat_message_append_to (msg, out, FALSE);
+  chat_message_append_to (msg, out, TRUE);
+  g_assert_cmpstr (out->str, ==,
+                   "X:nick!user@host PRIVMSG #room :hello world\r\n"
+                   "@time=2020 :nick!user@host PRIVMSG #room :hello world\r\n");
+
+  chat_message_set_source (msg, NULL);
+  g_assert_null (chat_message_get_source_nick (msg));
+  chat_message_set_command (msg, "notice");
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, "@time=2020 NOTICE #room :hello world");
+  g_clear_pointer (&s, g_free);
+  g_clear_pointer (&msg, chat_message_unref);
+
+  /* The last param gets ':' only when needed. */
+  {
+    const struct { const char *param; const char *line; } cases[] = {
+      { "word", "CMD a word" },
+      { "", "CMD a :" },
+      { ":x", "CMD a ::x" },
+      { "two words", "CMD a :two words" },
+      { "tab\there", "CMD a tab\there" },
+      { "a:b", "CMD a a:b" },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        msg = chat_message_new_full (NULL, "CMD", "a", cases[i].param, NULL);
+        s = chat_message_to_string (msg);
+        g_assert_cmpstr (s, ==, cases[i].line);
+        g_clear_pointer (&s, g_free);
+        g_clear_pointer (&msg, chat_message_unref);
+      }
+  }
+
+  /* Nothing set through the API can break the line. */
+  msg = chat_message_new_full ("evil\r\nnick", "PRIVMSG", "#a", "hi\r\nQUIT :bye", NULL);
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, ":evil  nick PRIVMSG #a :hi  QUIT :bye");
+  g_clear_pointer (&s, g_free);
+  g_clear_pointer (&msg, chat_message_unref);
+
+  /* Setters on a parsed message, and ref counting. */
+  {
+    g_autoptr(GError) error = NULL;
+    ChatMessage *ref;
+
+    msg = chat_message_parse ("@a=b :n!u@h 001 me :hi", -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (chat_message_get_numeric (msg), ==, 1);
+    ref = chat_message_ref (msg);
+    g_assert_true (ref == msg);
+    chat_message_unref (ref);
+    chat_message_set_source (msg, "server");
+    chat_message_set_command (msg, "433");
+    chat_message_set_tag (msg, "a", "c");
+    chat_message_add_param (msg, "more");
+    g_assert_cmpuint (chat_message_get_numeric (msg), ==, 433);
+    s = chat_message_to_string (msg);
+    g_assert_cmpstr (s, ==, "@a=c :server 433 me hi more");
+    g_clear_pointer (&s, g_free);
+    g_clear_pointer (&msg, chat_message_unref);
+  }
+
+  /* Numerics are exactly three digits. */
+  {
+    const struct { const char *cmd; guint num; } cases[] = {
+      { "001", 1 }, { "433", 433 }, { "999", 999 }, { "01", 0 }, { "0001", 0 },
+      { "PING", 0 }, { "1a1", 0 },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        msg = chat_message_new (cases[i].cmd);
+        g_assert_cmpuint (chat_message_get_numeric (msg), ==, cases[i].num);
+        g_clear_pointer (&msg, chat_message_unref);
+      }
+  }
+
+  /* Boxed type. */
+  {
+    ChatMessage *copy;
+
+    msg = chat_message_new ("PING");
+    g_assert_true (G_TYPE_IS_BOXED (CHAT_TYPE_MESSAGE));
+    copy = g_boxed_copy (CHAT_TYPE_MESSAGE, msg);
+    g_assert_true (copy == msg);
+    g_boxed_free (CHAT_TYPE_MESSAGE, copy);
+  }
+}
+
+static void
+test_message_utf8 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessage) good = chat_message_parse ("@t=\xc3\xa9 :n\xc3\xa9 PRIVMSG #\xc3\xa9 :\xc3\xa9",
+                                                    -1, &error);
+  g_autoptr(ChatMessage) bad_param = chat_message_parse ("PRIVMSG #a :\xc3", -1, &error);
+  g_autoptr(ChatMessage) bad_tag = chat_message_parse ("@t=\xc3 PRIVMSG #a :x", -1, &error);
+  g_autoptr(ChatMessage) bad_source = chat_message_parse (":\xff PRIVMSG #a :x", -1, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (chat_message_check_utf8 (good, &error));
+  g_assert_no_error (error);
+  g_assert_false (chat_message_check_utf8 (bad_param, &error));
+  g_assert_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_UTF8);
+  g_clear_error (&error);
+  g_assert_false (chat_message_check_utf8 (bad_tag, NULL));
+  g_assert_false (chat_message_check_utf8 (bad_source, NULL));
+}
+
+static void
+test_message_round_trip (void)
+{
+  const char *lines[] = {
+    "PING",
+    "PING :",
+    "PRIVMSG #a :hello world",
+    "PRIVMSG #a ::)",
+    ":n!u@h PRIVMSG #a word",
+    "@a=b;c;d=\\s\\:\\\\\\r\\n :srv 005 me A=1 B :are supported",
+    "@+draft/typing=active TAGMSG #a",
+    "CMD 1 2 3 4 5 6 7 8 9 10 11 12 13 14 :15 16",
+  };
+  const char *normalised[][2] = {
+    { "ping   x   y", "PING x y" },
+    { "PRIVMSG #a :word", "PRIVMSG #a word" },
+    { "@a=;b=\\x PING", "@a;b=x PING" },
+    { "@a=1;a=2; PING", "@a=2 PING" },
+    { "  :src   PING  :x", ":src PING x" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (lines); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = chat_message_parse (lines[i], -1, &error);
+      g_autofree char *s = NULL;
+
+      g_assert_no_error (error);
+      s = chat_message_to_string (msg);
+      g_assert_cmpstr (s, ==, lines[i]);
+    }
+
+  for (i = 0; i < G_N_ELEMENTS (normalised); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = chat_message_parse (normalised[i][0], -1, &error);
+      g_autoptr(ChatMessage) again = NULL;
+      g_autofree char *s = NULL;
+      g_autofree char *s2 = NULL;
+
+      g_assert_no_error (error);
+      s = chat_message_to_string (msg);
+      g_assert_cmpstr (s, ==, normalised[i][1]);
+      again = chat_message_parse (s, -1, &error);
+      g_assert_no_error (error);
+      s2 = chat_message_to_string (again);
+      g_assert_cmpstr (s2, ==, s);
+    }
+}
+
+/* Random lines built from a small alphabet: format (parse (x)) must be a fixed point. */
+static void
+test_message_round_trip_random (void)
+{
+  static const char alphabet[] = "ab:@ ;=\\!#\t\xc3\xa9";
+  GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint i;
+
+  for (i = 0; i < 20000; i++)
+    {
+      char line[64];
+      guint len = g_rand_int_range (rand, 1, sizeof line);
+      g_autoptr(ChatMessage) msg = NULL;
+      g_autoptr(ChatMessage) again = NULL;
+      g_autofree char *s = NULL;
+      g_autofree char *s2 = NULL;
+      guint j;
+
+      for (j = 0; j < len; j++)
+        line[j] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+      line[len] = '\0';
+
+      msg = chat_message_parse (line, -1, NULL);
+      if (msg == NULL)
+        continue;
+      s = chat_message_to_string (msg);
+      again = chat_message_parse (s, -1, NULL);
+      if (again == NULL)
+        g_error ("\"%s\" formatted as \"%s\", which does not parse", line, s);
+      s2 = chat_message_to_string (again);
+      g_assert_cmpstr (s2, ==, s);
+    }
+
+  g_rand_free (rand);
+}
+
+static void
+test_source_split (void)
+{
+  const struct { const char *source, *nick, *user, *host; } cases[] = {
+    { "nick", "nick", NULL, NULL },
+    { "nick!user@host", "nick", "user", "host" },
+    { "nick!user", "nick", "user", NULL },
+    { "nick@host", "nick", NULL, "host" },
+    { "nick!u!x@h@y", "nick", "u!x", "h@y" },
+    { "a@b!c", "a", NULL, "b!c" },
+    { "!u@h", "", "u", "h" },
+    { "", "", NULL, NULL },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *nick = NULL;
+      g_autofree char *user = NULL;
+      g_autofree char *host = NULL;
+
+      chat_source_split (cases[i].source, &nick, &user, &host);
+      g_assert_cmpstr (nick, ==, cases[i].nick);
+      g_assert_cmpstr (user, ==, cases[i].user);
+      g_assert_cmpstr (host, ==, cases[i].host);
+    }
+
+  /* Any out-argument may be NULL. */
+  {
+    g_autofree char *host = NULL;
+
+    chat_source_split ("n!u@h", NULL, NULL, &host);
+    g_assert_cmpstr (host, ==, "h");
+  }
+}
+
+/* --- the line reader -------------------------------------------------------------- */
+
+typedef struct
+{
+  GPtrArray *lines;   /* "\x01" stands for a too-long report */
+  guint      stop_after;
+} Collect;
+
+static gboolean
+collect_line_cb (const char *line,
+                 gsize       len,
+                 gboolean    too_long,
+                 gpointer    user_data)
+{
+  Collect *c = user_data;
+
+  if (too_long)
+    {
+      g_assert_null (line);
+      g_assert_cmpuint (len, ==, 0);
+      g_ptr_array_add (c->lines, g_strdup ("\x01"));
+    }
+  else
+    {
+      g_assert_nonnull (line);
+      g_assert_cmpuint (strlen (line), ==, len);
+      g_ptr_array_add (c->lines, g_strndup (line, len));
+    }
+  return c->stop_after == 0 || c->lines->len < c->stop_after;
+}
+
+static char *
+joined (GPtrArray *lines)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < lines->len; i++)
+    {
+      g_string_append (s, g_ptr_array_index (lines, i));
+      g_string_append_c (s, '|');
+    }
+  return g_string_free (s, FALSE);
+}
+
+static char *
+read_in_chunks (const char *data,
+                gsize       len,
+                gsize       max_len,
+                GRand      *rand,
+                gsize       fixed_chunk)
+{
+  g_autoptr(ChatLineReader) reader = chat_line_reader_new (max_len);
+  Collect c = { g_ptr_array_new_with_free_func (g_free), 0 };
+  char *result;
+  gsize pos = 0;
+
+  while (pos < len)
+    {
+      gsize n = fixed_chunk;
+
+      if (n == 0)
+        n = g_rand_int_range (rand, 1, 40);
+
+      n = MIN (n, len - pos);
+      g_assert_true (chat_line_reader_feed (reader, data + pos, n, collect_line_cb, &c));
+      g_assert_cmpuint (chat_line_reader_pending (reader), <=, max_len);
+      pos += n;
+    }
+  result = joined (c.lines);
+  g_ptr_array_unref (c.lines);
+  return result;
+}
+
+static void
+test_line_reader_basic (void)
+{
+  const struct { const char *input; gsize max_len; const char *lines; gsize pending; } cases[] = {
+    { "", 10, "", 0 },
+    { "a\r\nb\nc", 10, "a|b|", 1 },
+    { "\r\n\n", 10, "||", 0 },
+    { "a\rb\n", 10, "a\rb|", 0 },
+    { "a\r\r\n", 10, "a\r|", 0 },
+    { "0123456789\r\n", 10, "0123456789|", 0 },
+    { "0123456789\n", 10, "0123456789|", 0 },
+    { "01234567890\r\nok\n", 10, "\x01|ok|", 0 },
+    { "0123456789\rx\nok\n", 10, "\x01|ok|", 0 },
+    { "0123456789\r", 10, "", 10 },
+    { "0123456789abcdefghijklmnopqrstuvwxyz\nok\n", 10, "\x01|ok|", 0 },
+    { "0123456789abcdefghijklmnopqrstuvwxyz", 10, "\x01|", 0 },
+    { "x\n0123456789abcdefghijklmnopqrstuvwxyz", 10, "x|\x01|", 0 },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(ChatLineReader) reader = chat_line_reader_new (cases[i].max_len);
+      Collect c = { g_ptr_array_new_with_free_func (g_free), 0 };
+      g_autofree char *got = NULL;
+
+      g_test_message ("case %" G_GSIZE_FORMAT, i);
+      g_assert_true (chat_line_reader_feed (reader, cases[i].input, strlen (cases[i].input),
+                                            collect_line_cb, &c));
+      got = joined (c.lines);
+      g_assert_cmpstr (got, ==, cases[i].lines);
+      g_assert_cmpuint (chat_line_reader_pending (reader), ==, cases[i].pending);
+      g_ptr_array_unref (c.lines);
+
+      /* One byte at a time gives the same. */
+      g_clear_pointer (&got, g_free);
+      got = read_in_chunks (cases[i].input, strlen (cases[i].input), cases[i].max_len, NULL, 1);
+      g_assert_cmpstr (got, ==, cases[i].lines);
+    }
+}
+
+static void
+test_line_reader_stop_reset (void)
+{
+  g_autoptr(ChatLineReader) reader = chat_line_reader_new (16);
+  Collect c = { g_ptr_array_new_with_free_func (g_free), 1 };
+  g_autofree char *got = NULL;
+
+  g_assert_false (chat_line_reader_feed (reader, "a\nb\nc\n", 6, collect_line_cb, &c));
+  got = joined (c.lines);
+  g_assert_cmpstr (got, ==, "a|");
+
+  /* A too-long report can stop it too. */
+  g_ptr_array_set_size (c.lines, 0);
+  chat_line_reader_reset (reader);
+  g_assert_false (chat_line_reader_feed (reader, "0123456789abcdefghij\nx\n", 23,
+                                         collect_line_cb, &c));
+  g_clear_pointer (&got, g_free);
+  got = joined (c.lines);
+  g_assert_cmpstr (got, ==, "\x01|");
+
+  /* Reset forgets a partial line. */
+  g_ptr_array_set_size (c.lines, 0);
+  c.stop_after = 0;
+  chat_line_reader_reset (reader);
+  g_assert_true (chat_line_reader_feed (reader, "partial\r", 8, collect_line_cb, &c));
+  g_assert_cmpuint (chat_line_reader_pending (reader), ==, 7);
+  chat_line_reader_reset (reader);
+  g_assert_cmpuint (chat_line_reader_pending (reader), ==, 0);
+  g_assert_true (chat_line_reader_feed (reader, "\nnew\n", 5, collect_line_cb, &c));
+  g_clear_pointer (&got, g_free);
+  got = joined (c.lines);
+  g_assert_cmpstr (got, ==, "|new|");
+  g_ptr_array_unref (c.lines);
+}
+
+/* A random stream, read whole and in random chunks and one byte at a time. */
+static void
+test_line_reader_chunking (void)
+{
+  static const char alphabet[] = "abc \r\n\n\xc3\xa9";
+  GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
+  guint round;
+
+  for (round = 0; round < 200; round++)
+    {
+      gsize len = g_rand_int_range (rand, 0, 2000);
+      gsize max_len = g_rand_int_range (rand, 1, 64);
+      g_autofree char *data = g_malloc (len + 1);
+      g_autofree char *whole = NULL;
+      g_autofree char *random = NULL;
+      g_autofree char *bytes = NULL;
+      g_autofree char *expected = NULL;
+      GString *exp = g_string_new (NULL);
+      gsize i;
+      gsize start = 0;
+
+      for (i = 0; i < len; i++)
+        {
+          /* Now and then a long run without a line end. */
+          if (g_rand_int_range (rand, 0, 200) == 0)
+            {
+              gsize run = g_rand_int_range (rand, 50, 150);
+
+              run = MIN (len - i, run);
+
+              memset (data + i, 'L', run);
+              i += run - 1;
+              continue;
+            }
+          data[i] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+        }
+      data[len] = '\0';
+
+      /* What the lines must be, computed the plain way. */
+      for (i = 0; i < len; i++)
+        {
+          if (data[i] == '\n')
+            {
+              gsize n = i - start;
+
+              if (n > 0 && data[i - 1] == '\r')
+                n--;
+              if (n > max_len)
+                g_string_append (exp, "\x01|");
+              else
+                {
+                  g_string_append_len (exp, data + start, n);
+                  g_string_append_c (exp, '|');
+                }
+              start = i + 1;
+            }
+        }
+      /* An unfinished last line is reported as soon as it is too long; a CR at its
+       * end may still be the start of a line end, so it does not count yet. */
+      if (start < len)
+        {
+          gsize n = len - start;
+
+          if (data[len - 1] == '\r')
+            n--;
+          if (n > max_len)
+            g_string_append (exp, "\x01|");
+        }
+      expected = g_string_free (exp, FALSE);
+
+      whole = read_in_chunks (data, len, max_len, rand, len > 0 ? len : 1);
+      random = read_in_chunks (data, len, max_len, rand, 0);
+      bytes = read_in_chunks (data, len, max_len, rand, 1);
+      g_assert_cmpstr (whole, ==, expected);
+      g_assert_cmpstr (random, ==, expected);
+      g_assert_cmpstr (bytes, ==, expected);
+    }
+
+  g_rand_free (rand);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/chat/protocol/message/parse", test_message_parse);
+  g_test_add_func ("/chat/protocol/message/errors", test_message_errors);
+  g_test_add_func ("/chat/protocol/message/tags", test_message_tags);
+  g_test_add_func ("/chat/protocol/message/build", test_message_build);
+  g_test_add_func ("/chat/protocol/message/utf8", test_message_utf8);
+  g_test_add_func ("/chat/protocol/message/round-trip", test_message_round_trip);
+  g_test_add_func ("/chat/protocol/message/round-trip-random", test_message_round_trip_random);
+  g_test_add_func ("/chat/protocol/message/source-split", test_source_split);
+  g_test_add_func ("/chat/protocol/line-reader/basic", test_line_reader_basic);
+  g_test_add_func ("/chat/protocol/line-reader/stop-reset", test_line_reader_stop_reset);
+  g_test_add_func ("/chat/protocol/line-reader/chunking", test_line_reader_chunking);
+
+  return g_test_run ();
+}
