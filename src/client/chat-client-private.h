@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-client-private.h: what the objects of libchat-client share among themselves. */
+#pragma once
+
+#include "chat-protocol.h"
+#include "chat-connection.h"
+#include "chat-conversation.h"
+#include "chat-directory.h"
+#include "chat-history-store.h"
+#include "chat-member.h"
+#include "chat-message-item.h"
+
+G_BEGIN_DECLS
+
+/* ChatMember: the connection owns the state, the app only reads it. */
+ChatMember       *_chat_member_new              (const char       *nick,
+                                                 gboolean          is_self);
+void              _chat_member_set_nick         (ChatMember       *self,
+                                                 const char       *nick);
+void              _chat_member_set_userhost     (ChatMember       *self,
+                                                 const char       *user,
+                                                 const char       *host);
+/* modes and symbols of the same length, in the server's rank order; rank is the
+ * index of the highest mode in the server's PREFIX, or n_prefixes when none. */
+void              _chat_member_set_modes        (ChatMember       *self,
+                                                 const char       *modes,
+                                                 const char       *symbols,
+                                                 guint             rank);
+void              _chat_member_set_away         (ChatMember       *self,
+                                                 gboolean          away);
+void              _chat_member_set_is_self      (ChatMember       *self,
+                                                 gboolean          is_self);
+/* Cached fold of the nick for sorting and lookup. */
+const char       *_chat_member_get_folded       (ChatMember       *self);
+void              _chat_member_set_folded       (ChatMember       *self,
+                                                 const char       *folded);
+
+/* ChatConversation */
+ChatConversation *_chat_conversation_new        (ChatConnection       *connection,
+                                                 ChatConversationKind  kind,
+                                                 const char           *name);
+void              _chat_conversation_set_name   (ChatConversation *self,
+                                                 const char       *name);
+void              _chat_conversation_set_topic  (ChatConversation *self,
+                                                 const char       *topic,
+                                                 const char       *setter);
+void              _chat_conversation_set_modes  (ChatConversation *self,
+                                                 const char       *modes);
+void              _chat_conversation_set_joined (ChatConversation *self,
+                                                 gboolean          joined);
+void              _chat_conversation_set_casemapping (ChatConversation *self,
+                                                      ChatCasemapping   map);
+/* Queues an item: it reaches the model at the next flush (batched items_changed).
+ * Counts unread/mentions as documented. */
+void              _chat_conversation_append     (ChatConversation *self,
+                                                 ChatMessageItem  *item);
+void              _chat_conversation_flush      (ChatConversation *self);
+/* Prepends items (oldest first) in one items_changed. */
+void              _chat_conversation_prepend_many (ChatConversation *self,
+                                                   GPtrArray        *items);
+void              _chat_conversation_set_has_older (ChatConversation *self,
+                                                    gboolean          has_older);
+/* Members: add returns the existing member when the nick is there already. */
+ChatMember       *_chat_conversation_add_member (ChatConversation *self,
+                                                 const char       *nick,
+                                                 gboolean          is_self);
+gboolean          _chat_conversation_remove_member (ChatConversation *self,
+                                                    const char       *nick);
+void              _chat_conversation_remove_all_members (ChatConversation *self);
+/* Renames the member, keeping the list sorted; FALSE when not a member. */
+gboolean          _chat_conversation_rename_member (ChatConversation *self,
+                                                    const char       *old_nick,
+                                                    const char       *new_nick);
+/* Changes a member's modes and moves it to where its new rank sorts. */
+void              _chat_conversation_set_member_modes (ChatConversation *self,
+                                                       ChatMember       *member,
+                                                       const char       *modes,
+                                                       const char       *symbols,
+                                                       guint             rank);
+/* Rank given to members without a prefix (the number of PREFIX modes). */
+void              _chat_conversation_set_default_rank (ChatConversation *self,
+                                                       guint             rank);
+/* History: key of the conversation in the store, and the first load. */
+void              _chat_conversation_load_history (ChatConversation *self,
+                                                   ChatHistoryStore *store,
+                                                   const char       *network,
+                                                   guint             count);
+/* Replace the whole member list in one items_changed (end of NAMES). */
+void              _chat_conversation_replace_members (ChatConversation *self,
+                                                      GPtrArray        *members);
+void              _chat_conversation_note_speaker (ChatConversation *self,
+                                                   const char       *nick);
+
+/* ChatDirectory */
+void              _chat_directory_begin         (ChatDirectory      *self);
+void              _chat_directory_add           (ChatDirectory      *self,
+                                                 ChatDirectoryEntry *entry);
+void              _chat_directory_end           (ChatDirectory      *self);
+
+/* ChatConnection: feeding lines without a socket (tests of the models). */
+void              _chat_connection_set_offline_sink (ChatConnection *self,
+                                                     GPtrArray      *sent_lines);
+void              _chat_connection_feed_line    (ChatConnection   *self,
+                                                 const char       *line);
+void              _chat_connection_flush_models (ChatConnection   *self);
+
+G_END_DECLS

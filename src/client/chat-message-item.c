@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-message-item.c: one line of a conversation as the window shows it (immutable). */
+#define G_LOG_DOMAIN "chat-client"
+
+#include "config.h"
+
+#include "chat-client-private.h"
+#include "chat-client-enums.h"
+
+struct _ChatMessageItem
+{
+  GObject          parent_instance;
+
+  gint64           id;
+  gint64           timestamp;
+  char            *room;
+  char            *sender;
+  char            *target;
+  char            *raw_text;
+  char            *text;
+  GArray          *spans;
+  ChatMessageKind  kind;
+  guint            mentions_me : 1;
+  guint            from_me : 1;
+};
+
+G_DEFINE_FINAL_TYPE (ChatMessageItem, chat_message_item, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_TIME,
+  PROP_TIMESTAMP,
+  PROP_KIND,
+  PROP_ROOM,
+  PROP_SENDER,
+  PROP_TARGET,
+  PROP_RAW_TEXT,
+  PROP_TEXT,
+  PROP_MENTIONS_ME,
+  PROP_FROM_ME,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+static void
+chat_message_item_constructed (GObject *object)
+{
+  ChatMessageItem *self = (ChatMessageItem *)object;
+
+  G_OBJECT_CLASS (chat_message_item_parent_class)->constructed (object);
+
+  if (self->raw_text == NULL)
+    self->raw_text = g_strdup ("");
+  if (!g_utf8_validate (self->raw_text, -1, NULL))
+    {
+      char *valid = chat_text_make_valid (self->raw_text, -1);
+
+      g_free (self->raw_text);
+      self->raw_text = valid;
+    }
+  self->text = chat_text_parse_formatting (self->raw_text, &self->spans);
+  if (self->spans == NULL)
+    self->spans = g_array_new (FALSE, FALSE, sizeof (ChatTextSpan));
+  if (self->timestamp == 0)
+    self->timestamp = g_get_real_time ();
+}
+
+static void
+chat_message_item_finalize (GObject *object)
+{
+  ChatMessageItem *self = (ChatMessageItem *)object;
+
+  g_clear_pointer (&self->room, g_free);
+  g_clear_pointer (&self->sender, g_free);
+  g_clear_pointer (&self->target, g_free);
+  g_clear_pointer (&self->raw_text, g_free);
+  g_clear_pointer (&self->text, g_free);
+  g_clear_pointer (&self->spans, g_array_unref);
+
+  G_OBJECT_CLASS (chat_message_item_parent_class)->finalize (object);
+}
+
+static void
+chat_message_item_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  ChatMessageItem *self = CHAT_MESSAGE_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_int64 (value, self->id);
+      break;
+    case PROP_TIME:
+      g_value_take_boxed (value, chat_message_item_dup_time (self));
+      break;
+    case PROP_TIMESTAMP:
+      g_value_set_int64 (value, self->timestamp);
+      break;
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_ROOM:
+      g_value_set_string (value, self->room);
+      break;
+    case PROP_SENDER:
+      g_value_set_string (value, self->sender);
+      break;
+    case PROP_TARGET:
+      g_value_set_string (value, self->target);
+      break;
+    case PROP_RAW_TEXT:
+      g_value_set_string (value, self->raw_text);
+      break;
+    case PROP_TEXT:
+      g_value_set_string (value, self->text);
+      break;
+    case PROP_MENTIONS_ME:
+      g_value_set_boolean (value, self->mentions_me);
+      break;
+    case PROP_FROM_ME:
+      g_value_set_boolean (value, self->from_me);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+chat_message_item_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  ChatMessageItem *self = CHAT_MESSAGE_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      self->id = g_value_get_int64 (value);
+      break;
+    case PROP_TIMESTAMP:
+      self->timestamp = g_value_get_int64 (value);
+      break;
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
+      break;
+    case PROP_ROOM:
+      self->room = g_value_dup_string (value);
+      break;
+    case PROP_SENDER:
+      self->sender = g_value_dup_string (value);
+      break;
+    case PROP_TARGET:
+      self->target = g_value_dup_string (value);
+      break;
+    case PROP_RAW_TEXT:
+      self->raw_text = g_value_dup_string (value);
+      break;
+    case PROP_MENTIONS_ME:
+      self->mentions_me = g_value_get_boolean (value);
+      break;
+    case PROP_FROM_ME:
+      self->from_me = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+chat_message_item_class_init (ChatMessageItemClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = chat_message_item_constructed;
+  object_class->finalize = chat_message_item_finalize;
+  object_class->get_property = chat_message_item_get_property;
+  object_class->set_property = chat_message_item_set_property;
+
+  properties [PROP_ID] =
+    g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties [PROP_TIME] =
+    g_param_spec_boxed ("time", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties [PROP_TIMESTAMP] =
+    g_param_spec_int64 ("timestamp", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties [PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL, CHAT_TYPE_MESSAGE_KIND,
+                       CHAT_MESSAGE_KIND_MESSAGE, flags);
+  properties [PROP_ROOM] = g_param_spec_string ("room", NULL, NULL, NULL, flags);
+  properties [PROP_SENDER] = g_param_spec_string ("sender", NULL, NULL, NULL, flags);
+  properties [PROP_TARGET] = g_param_spec_string ("target", NULL, NULL, NULL, flags);
+  properties [PROP_RAW_TEXT] = g_param_spec_string ("raw-text", NULL, NULL, NULL, flags);
+  properties [PROP_TEXT] =
+    g_param_spec_string ("text", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties [PROP_MENTIONS_ME] =
+    g_param_spec_boolean ("mentions-me", NULL, NULL, FALSE, flags);
+  properties [PROP_FROM_ME] = g_param_spec_boolean ("from-me", NULL, NULL, FALSE, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+chat_message_item_init (ChatMessageItem *self)
+{
+}
+
+ChatMessageItem *
+chat_message_item_new (ChatMessageKind  kind,
+                       gint64           timestamp,
+                       const char      *sender,
+                       const char      *raw_text)
+{
+  return chat_message_item_new_full (0, kind, timestamp, NULL, sender, NULL, raw_text,
+                                     FALSE, FALSE);
+}
+
+ChatMessageItem *
+chat_message_item_new_full (gint64           id,
+                            ChatMessageKind  kind,
+                            gint64           timestamp,
+                            const char      *room,
+                            const char      *sender,
+                            const char      *target,
+                            const char      *raw_text,
+                            gboolean         mentions_me,
+                            gboolean         from_me)
+{
+  return g_object_new (CHAT_TYPE_MESSAGE_ITEM,
+                       "id", id,
+                       "kind", kind,
+                       "timestamp", timestamp,
+                       "room", room,
+                       "sender", sender,
+                       "target", target,
+                       "raw-text", raw_text,
+                       "mentions-me", mentions_me,
+                       "from-me", from_me,
+                       NULL);
+}
+
+gint64
+chat_message_item_get_id (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), 0);
+  return self->id;
+}
+
+GDateTime *
+chat_message_item_dup_time (ChatMessageItem *self)
+{
+  g_autoptr(GDateTime) utc = NULL;
+
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+
+  utc = g_date_time_new_from_unix_utc (self->timestamp / G_USEC_PER_SEC);
+  if (utc == NULL)
+    return NULL;
+  return g_date_time_add (utc, self->timestamp % G_USEC_PER_SEC);
+}
+
+gint64
+chat_message_item_get_timestamp (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), 0);
+  return self->timestamp;
+}
+
+ChatMessageKind
+chat_message_item_get_kind (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), 0);
+  return self->kind;
+}
+
+const char *
+chat_message_item_get_sender (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->sender;
+}
+
+const char *
+chat_message_item_get_target (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->target;
+}
+
+const char *
+chat_message_item_get_room (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->room;
+}
+
+const char *
+chat_message_item_get_raw_text (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->raw_text;
+}
+
+const char *
+chat_message_item_get_text (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->text;
+}
+
+GArray *
+chat_message_item_get_spans (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->spans;
+}
+
+gboolean
+chat_message_item_get_mentions_me (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), FALSE);
+  return self->mentions_me;
+}
+
+gboolean
+chat_message_item_get_from_me (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), FALSE);
+  return self->from_me;
+}
+
+char *
+chat_message_item_format (ChatMessageItem *self)
+{
+  const char *who;
+  const char *text;
+
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+
+  who = self->sender ? self->sender : "*";
+  text = self->text;
+
+  switch (self->kind)
+    {
+    case CHAT_MESSAGE_KIND_MESSAGE:
+      return g_strdup_printf ("<%s> %s", who, text);
+    case CHAT_MESSAGE_KIND_ACTION:
+      return g_strdup_printf ("* %s %s", who, text);
+    case CHAT_MESSAGE_KIND_NOTICE:
+      return g_strdup_printf ("-%s- %s", who, text);
+    case CHAT_MESSAGE_KIND_JOIN:
+      return g_strdup_printf ("%s has joined", who);
+    case CHAT_MESSAGE_KIND_PART:
+      if (*text)
+        return g_strdup_printf ("%s has left (%s)", who, text);
+      return g_strdup_printf ("%s has left", who);
+    case CHAT_MESSAGE_KIND_QUIT:
+      if (*text)
+        return g_strdup_printf ("%s has quit (%s)", who, text);
+      return g_strdup_printf ("%s has quit", who);
+    case CHAT_MESSAGE_KIND_KICK:
+      if (*text)
+        return g_strdup_printf ("%s was kicked by %s (%s)",
+                                self->target ? self->target : "?", who, text);
+      return g_strdup_printf ("%s was kicked by %s", self->target ? self->target : "?", who);
+    case CHAT_MESSAGE_KIND_NICK:
+      return g_strdup_printf ("%s is now known as %s", who, text);
+    case CHAT_MESSAGE_KIND_TOPIC:
+      return g_strdup_printf ("%s changed the topic to: %s", who, text);
+    case CHAT_MESSAGE_KIND_MODE:
+      return g_strdup_printf ("%s sets mode %s", who, text);
+    case CHAT_MESSAGE_KIND_ERROR:
+    case CHAT_MESSAGE_KIND_MOTD:
+    case CHAT_MESSAGE_KIND_INFO:
+    default:
+      return g_strdup (text);
+    }
+}
