@@ -1,0 +1,865 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-history.c: ChatHistory on its own: storage, every CHATHISTORY query, retention. */
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "chat-history.h"
+
+#define T0 G_GINT64_CONSTANT (1700000000000)
+
+typedef struct
+{
+  char        *dir;
+  ChatHistory *history;
+} Fixture;
+
+static void
+rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          rm_rf (child);
+        }
+      g_dir_close (dir);
+    }
+  g_remove (path);
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->history = chat_history_new (fixture->dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (fixture->history);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_clear_object (&fixture->history);
+  rm_rf (fixture->dir);
+  g_free (fixture->dir);
+}
+
+static void
+reopen (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_finalize_object (fixture->history);
+  fixture->history = chat_history_new (fixture->dir, &error);
+  g_assert_no_error (error);
+}
+
+/* Appends a PRIVMSG "text" from nick to #room (key "#room") with msgid "m<n>". */
+static void
+say (ChatHistory *history,
+     const char  *room,
+     int          n,
+     gint64       time_ms,
+     const char  *text)
+{
+  g_autofree char *msgid = g_strdup_printf ("%s-m%d", room, n);
+  g_autofree char *source = g_strdup_printf ("nick%d!user@host", n % 3);
+  const char *params[] = { room, text, NULL };
+
+  chat_history_append (history,
+                       chat_history_entry_new (room, room, msgid, time_ms,
+                                               CHAT_HISTORY_KIND_PRIVMSG, source, "PRIVMSG",
+                                               params, NULL));
+}
+
+/* Ten lines m0..m9 in #room, one second apart. */
+static void
+fill_room (ChatHistory *history)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %d", i);
+
+      say (history, "#room", i, T0 + i * 1000, text);
+    }
+}
+
+/* The msgid numbers of the result as "0 1 2". */
+static char *
+numbers (GPtrArray *entries)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
+      const char *m = strrchr (entry->msgid, 'm');
+
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, m != NULL ? m + 1 : entry->msgid);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+query (ChatHistory           *history,
+       ChatHistorySubcommand  subcommand,
+       const char            *target,
+       const char            *ref,
+       const char            *ref2,
+       guint                  limit)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) result = NULL;
+  ChatHistoryRef r1, r2;
+
+  g_assert_true (chat_history_ref_parse (ref, subcommand == CHAT_HISTORY_LATEST, &r1));
+  if (ref2 != NULL)
+    g_assert_true (chat_history_ref_parse (ref2, FALSE, &r2));
+  result = chat_history_query (history, subcommand, target, &r1, ref2 != NULL ? &r2 : NULL,
+                               limit, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  return numbers (result);
+}
+
+static char *
+ts (gint64 offset_ms)
+{
+  g_autofree char *time = chat_history_format_time (T0 + offset_ms);
+
+  return g_strdup_printf ("timestamp=%s", time);
+}
+
+#define assert_query(expected, ...) \
+  G_STMT_START { \
+    g_autofree char *got_ = query (__VA_ARGS__); \
+    g_assert_cmpstr (got_, ==, expected); \
+  } G_STMT_END
+
+/* ------------------------------------------------------------------ tests */
+
+static void
+test_time_format (void)
+{
+  g_autofree char *text = chat_history_format_time (T0 + 123);
+  gint64 parsed = 0;
+  ChatHistoryRef ref;
+
+  g_assert_cmpstr (text, ==, "2023-11-14T22:13:20.123Z");
+  g_assert_true (chat_history_parse_time (text, &parsed));
+  g_assert_cmpint (parsed, ==, T0 + 123);
+  g_assert_false (chat_history_parse_time ("yesterday", &parsed));
+  g_assert_false (chat_history_parse_time ("", &parsed));
+
+  g_assert_true (chat_history_ref_parse ("*", TRUE, &ref));
+  g_assert_cmpint (ref.type, ==, CHAT_HISTORY_REF_ANY);
+  g_assert_false (chat_history_ref_parse ("*", FALSE, &ref));
+  g_assert_true (chat_history_ref_parse ("msgid=abc", FALSE, &ref));
+  g_assert_cmpint (ref.type, ==, CHAT_HISTORY_REF_MSGID);
+  g_assert_cmpstr (ref.msgid, ==, "abc");
+  g_assert_false (chat_history_ref_parse ("msgid=", FALSE, &ref));
+  g_assert_true (chat_history_ref_parse ("timestamp=2023-11-14T22:13:20.123Z", FALSE, &ref));
+  g_assert_cmpint (ref.type, ==, CHAT_HISTORY_REF_TIMESTAMP);
+  g_assert_cmpint (ref.time_ms, ==, T0 + 123);
+  g_assert_false (chat_history_ref_parse ("timestamp=soon", FALSE, &ref));
+  g_assert_false (chat_history_ref_parse ("1234", FALSE, &ref));
+}
+
+static void
+test_entry_line (void)
+{
+  const char *params[] = { "#room", "hello there", NULL };
+  const char *one_word[] = { "#room", "hi", NULL };
+  const char *join[] = { "#room", NULL };
+  g_autoptr(ChatHistoryEntry) entry = NULL;
+  g_autoptr(ChatHistoryEntry) copy = NULL;
+  g_autoptr(ChatHistoryEntry) short_entry = NULL;
+  g_autoptr(ChatHistoryEntry) join_entry = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *bare = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *joined = NULL;
+
+  entry = chat_history_entry_new ("#room", "#Room", "abc", T0, CHAT_HISTORY_KIND_PRIVMSG,
+                                  "alice!a@host", "PRIVMSG", params, "+draft/react=x\\sy");
+  copy = chat_history_entry_copy (entry);
+  full = chat_history_entry_to_line (copy, "b1", CHAT_HISTORY_LINE_TIME | CHAT_HISTORY_LINE_MSGID |
+                                                 CHAT_HISTORY_LINE_CLIENT_TAGS);
+  g_assert_cmpstr (full, ==,
+                   "@batch=b1;msgid=abc;time=2023-11-14T22:13:20.000Z;+draft/react=x\\sy "
+                   ":alice!a@host PRIVMSG #room :hello there");
+  bare = chat_history_entry_to_line (entry, NULL, CHAT_HISTORY_LINE_NONE);
+  g_assert_cmpstr (bare, ==, ":alice!a@host PRIVMSG #room :hello there");
+
+  short_entry = chat_history_entry_new ("#room", NULL, "abd", T0, CHAT_HISTORY_KIND_PRIVMSG,
+                                        "alice!a@host", "PRIVMSG", one_word, "");
+  plain = chat_history_entry_to_line (short_entry, NULL, CHAT_HISTORY_LINE_CLIENT_TAGS);
+  g_assert_cmpstr (plain, ==, ":alice!a@host PRIVMSG #room hi");
+  g_assert_cmpstr (short_entry->target_name, ==, "#room");
+
+  join_entry = chat_history_entry_new ("#room", NULL, "abe", T0, CHAT_HISTORY_KIND_EVENT,
+                                       "bob!b@host", "JOIN", join, NULL);
+  joined = chat_history_entry_to_line (join_entry, "x", CHAT_HISTORY_LINE_MSGID);
+  g_assert_cmpstr (joined, ==, "@batch=x;msgid=abe :bob!b@host JOIN #room");
+
+  g_assert_cmpint (chat_history_kind_for_command ("PRIVMSG"), ==, CHAT_HISTORY_KIND_PRIVMSG);
+  g_assert_cmpint (chat_history_kind_for_command ("notice"), ==, CHAT_HISTORY_KIND_NOTICE);
+  g_assert_cmpint (chat_history_kind_for_command ("TAGMSG"), ==, CHAT_HISTORY_KIND_TAGMSG);
+  g_assert_cmpint (chat_history_kind_for_command ("TOPIC"), ==, CHAT_HISTORY_KIND_EVENT);
+}
+
+static void
+test_unwritable (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_autofree char *file = g_build_filename (dir, "not-a-dir", NULL);
+  g_autofree char *below = g_build_filename (file, "data", NULL);
+  ChatHistory *history;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+
+  /* A regular file where the directory should be: fails even for root. */
+  history = chat_history_new (below, &error);
+  g_assert_null (history);
+  g_assert_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE);
+  g_clear_error (&error);
+
+  /* Something that is not a database. */
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_finalize_object (history);
+  {
+    g_autofree char *db = g_build_filename (dir, "history.sqlite3", NULL);
+    g_autofree char *wal = g_build_filename (dir, "history.sqlite3-wal", NULL);
+    g_autofree char *shm = g_build_filename (dir, "history.sqlite3-shm", NULL);
+
+    g_remove (wal);
+    g_remove (shm);
+    g_assert_true (g_file_set_contents (db, "this is not a database, not at all, no", -1, NULL));
+  }
+  history = chat_history_new (dir, &error);
+  g_assert_null (history);
+  g_assert_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CORRUPT);
+
+  rm_rf (dir);
+}
+
+static void
+test_store_reopen (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) result = NULL;
+  const char *params[] = { "#room", "hello :) world", NULL };
+  const char *topic[] = { "#room", "", NULL };
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+  const ChatHistoryEntry *entry;
+  struct stat st;
+  g_autofree char *wal = NULL;
+
+  chat_history_append (fixture->history,
+                       chat_history_entry_new ("#room", "#Room", "id-1", T0,
+                                               CHAT_HISTORY_KIND_PRIVMSG, "alice!a@h", "PRIVMSG",
+                                               params, "+typing=active"));
+  chat_history_append (fixture->history,
+                       chat_history_entry_new ("#room", "#Room", "id-2", T0 + 5,
+                                               CHAT_HISTORY_KIND_EVENT, "alice!a@h", "TOPIC",
+                                               topic, NULL));
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 2);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
+
+  /* Write-ahead logging is on. */
+  wal = g_strdup_printf ("%s-wal", chat_history_get_path (fixture->history));
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+
+  reopen (fixture);
+
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+                               TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->len, ==, 2);
+  entry = g_ptr_array_index (result, 0);
+  g_assert_cmpstr (entry->msgid, ==, "id-1");
+  g_assert_cmpstr (entry->target, ==, "#room");
+  g_assert_cmpstr (entry->target_name, ==, "#Room");
+  g_assert_cmpint (entry->time_ms, ==, T0);
+  g_assert_cmpint (entry->kind, ==, CHAT_HISTORY_KIND_PRIVMSG);
+  g_assert_cmpstr (entry->source, ==, "alice!a@h");
+  g_assert_cmpstr (entry->command, ==, "PRIVMSG");
+  g_assert_cmpuint (g_strv_length (entry->params), ==, 2);
+  g_assert_cmpstr (entry->params[1], ==, "hello :) world");
+  g_assert_cmpstr (entry->tags, ==, "+typing=active");
+
+  entry = g_ptr_array_index (result, 1);
+  g_assert_cmpstr (entry->command, ==, "TOPIC");
+  g_assert_cmpuint (g_strv_length (entry->params), ==, 2);
+  g_assert_cmpstr (entry->params[1], ==, "");
+  g_assert_null (entry->tags);
+
+  /* Without event-playback only PRIVMSG and NOTICE come back. */
+  g_clear_pointer (&result, g_ptr_array_unref);
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+                               FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->len, ==, 1);
+}
+
+static void
+test_unflushed_visible (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  /* A query right after an append sees it without waiting for the scheduled flush. */
+  say (fixture->history, "#room", 1, T0, "x");
+  assert_query ("1", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 5);
+}
+
+static void
+test_latest (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autofree char *t3 = ts (3000);
+  g_autofree char *t3_5 = ts (3500);
+  g_autofree char *t9 = ts (9000);
+
+  fill_room (fixture->history);
+
+  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+  assert_query ("7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 3);
+  /* Bounded below, excluding the reference. */
+  assert_query ("4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3, NULL, 100);
+  assert_query ("4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3_5, NULL, 100);
+  assert_query ("8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3, NULL, 2);
+  assert_query ("6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "msgid=#room-m5", NULL, 100);
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", t9, NULL, 100);
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", "msgid=#room-m9", NULL, 100);
+}
+
+static void
+test_before_after (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *t5 = ts (5000);
+  g_autofree char *t4_5 = ts (4500);
+
+  fill_room (fixture->history);
+
+  assert_query ("2 3 4", fixture->history, CHAT_HISTORY_BEFORE, "#room", t5, NULL, 3);
+  assert_query ("0 1 2 3 4", fixture->history, CHAT_HISTORY_BEFORE, "#room", t5, NULL, 50);
+  assert_query ("3 4", fixture->history, CHAT_HISTORY_BEFORE, "#room", t4_5, NULL, 2);
+  assert_query ("3 4", fixture->history, CHAT_HISTORY_BEFORE, "#room", "msgid=#room-m5", NULL, 2);
+  assert_query ("", fixture->history, CHAT_HISTORY_BEFORE, "#room", "msgid=#room-m0", NULL, 2);
+
+  assert_query ("6 7 8", fixture->history, CHAT_HISTORY_AFTER, "#room", t5, NULL, 3);
+  assert_query ("5 6", fixture->history, CHAT_HISTORY_AFTER, "#room", t4_5, NULL, 2);
+  assert_query ("6 7", fixture->history, CHAT_HISTORY_AFTER, "#room", "msgid=#room-m5", NULL, 2);
+  assert_query ("", fixture->history, CHAT_HISTORY_AFTER, "#room", "msgid=#room-m9", NULL, 2);
+}
+
+static void
+test_around (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autofree char *t5 = ts (5000);
+  g_autofree char *t0 = ts (0);
+
+  fill_room (fixture->history);
+
+  assert_query ("3 4 5 6 7", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 5);
+  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 4);
+  assert_query ("5", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 1);
+  assert_query ("3 4 5 6 7", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL, 5);
+  /* Nothing before the first line: the rest comes from after it. */
+  assert_query ("0 1 2 3", fixture->history, CHAT_HISTORY_AROUND, "#room", t0, NULL, 4);
+  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL, 100);
+}
+
+static void
+test_between (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autofree char *t2 = ts (2000);
+  g_autofree char *t7 = ts (7000);
+
+  fill_room (fixture->history);
+
+  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_BETWEEN, "#room", t2, t7, 100);
+  assert_query ("3 4", fixture->history, CHAT_HISTORY_BETWEEN, "#room", t2, t7, 2);
+  /* Backwards: counted from the first reference. */
+  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_BETWEEN, "#room", t7, t2, 100);
+  assert_query ("5 6", fixture->history, CHAT_HISTORY_BETWEEN, "#room", t7, t2, 2);
+  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_BETWEEN, "#room",
+                "msgid=#room-m2", "msgid=#room-m7", 100);
+  assert_query ("5 6", fixture->history, CHAT_HISTORY_BETWEEN, "#room",
+                "msgid=#room-m7", t2, 2);
+  assert_query ("", fixture->history, CHAT_HISTORY_BETWEEN, "#room",
+                "msgid=#room-m3", "msgid=#room-m4", 100);
+  assert_query ("", fixture->history, CHAT_HISTORY_BETWEEN, "#room", t2, t2, 100);
+}
+
+static void
+test_edges (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autofree char *early = ts (-100000);
+  g_autofree char *late = ts (100000);
+  g_autofree char *t5 = ts (5000);
+
+  /* Empty history. */
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_BEFORE, "#room", t5, NULL, 10);
+
+  fill_room (fixture->history);
+  say (fixture->history, "#other", 1, T0 + 500, "elsewhere");
+
+  /* Limit 0. */
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 0);
+  assert_query ("", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL, 0);
+  assert_query ("", fixture->history, CHAT_HISTORY_BETWEEN, "#room", early, late, 0);
+
+  /* Timestamps outside what is stored. */
+  assert_query ("", fixture->history, CHAT_HISTORY_BEFORE, "#room", early, NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_AFTER, "#room", late, NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", late, NULL, 10);
+  assert_query ("7 8 9", fixture->history, CHAT_HISTORY_BEFORE, "#room", late, NULL, 3);
+  assert_query ("0 1 2", fixture->history, CHAT_HISTORY_AFTER, "#room", early, NULL, 3);
+  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_BETWEEN, "#room",
+                early, late, 100);
+
+  /* Unknown target, unknown msgid, and a msgid of another room. */
+  assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#nowhere", "*", NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_BEFORE, "#room", "msgid=nope", NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_AFTER, "#room", "msgid=#other-m1", NULL, 10);
+  assert_query ("", fixture->history, CHAT_HISTORY_BETWEEN, "#room", "msgid=nope", late, 10);
+  assert_query ("1", fixture->history, CHAT_HISTORY_LATEST, "#other", "*", NULL, 10);
+}
+
+static void
+test_same_time_order (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  /* Lines in the same millisecond keep their order, and msgids page through them. */
+  for (int i = 0; i < 6; i++)
+    say (fixture->history, "#room", i, T0, "burst");
+
+  assert_query ("0 1 2 3 4 5", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  assert_query ("1 2", fixture->history, CHAT_HISTORY_BEFORE, "#room", "msgid=#room-m3", NULL, 2);
+  assert_query ("4 5", fixture->history, CHAT_HISTORY_AFTER, "#room", "msgid=#room-m3", NULL, 5);
+  assert_query ("2 3 4", fixture->history, CHAT_HISTORY_BETWEEN, "#room",
+                "msgid=#room-m1", "msgid=#room-m5", 5);
+}
+
+static void
+test_msgid_lookup (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistoryEntry) entry = NULL;
+  g_autoptr(ChatHistoryEntry) missing = NULL;
+
+  fill_room (fixture->history);
+  /* A msgid seen twice is stored once. */
+  say (fixture->history, "#room", 4, T0 + 20000, "again");
+
+  entry = chat_history_lookup_msgid (fixture->history, "#room-m4", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (entry->params[1], ==, "line 4");
+  g_assert_cmpint (entry->time_ms, ==, T0 + 4000);
+
+  missing = chat_history_lookup_msgid (fixture->history, "nope", &error);
+  g_assert_no_error (error);
+  g_assert_null (missing);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 10);
+}
+
+static void
+test_private (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) targets = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *key = chat_history_private_key ("bob", "Bob", "alice", "Alice", &name);
+  g_autofree char *key2 = chat_history_private_key ("alice", NULL, "bob", NULL, NULL);
+  const char *params[] = { "Bob", "psst", NULL };
+  ChatHistoryTarget *target;
+
+  g_assert_cmpstr (key, ==, "alice bob");
+  g_assert_cmpstr (key2, ==, key);
+  g_assert_cmpstr (name, ==, "Alice Bob");
+  g_assert_true (chat_history_key_is_private (key));
+  g_assert_false (chat_history_key_is_private ("#room"));
+
+  /* Off by default. */
+  g_assert_false (chat_history_get_store_private (fixture->history));
+  chat_history_append (fixture->history,
+                       chat_history_entry_new (key, name, "p1", T0, CHAT_HISTORY_KIND_PRIVMSG,
+                                               "Alice!a@h", "PRIVMSG", params, NULL));
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
+  g_assert_cmpint (chat_history_count (fixture->history, key, NULL), ==, 0);
+
+  chat_history_set_store_private (fixture->history, TRUE);
+  chat_history_append (fixture->history,
+                       chat_history_entry_new (key, name, "p2", T0 + 1, CHAT_HISTORY_KIND_PRIVMSG,
+                                               "Alice!a@h", "PRIVMSG", params, NULL));
+  say (fixture->history, "#room", 1, T0 + 2, "public");
+  g_assert_cmpint (chat_history_count (fixture->history, key, NULL), ==, 1);
+
+  /* TARGETS shows a conversation only to the two people in it, named by the other. */
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "alice",
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 2);
+  target = g_ptr_array_index (targets, 0);
+  g_assert_cmpstr (target->key, ==, key);
+  g_assert_cmpstr (target->name, ==, "Bob");
+  g_assert_cmpint (target->latest_ms, ==, T0 + 1);
+  target = g_ptr_array_index (targets, 1);
+  g_assert_cmpstr (target->name, ==, "#room");
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "bob",
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 2);
+  target = g_ptr_array_index (targets, 0);
+  g_assert_cmpstr (target->name, ==, "Alice");
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "carol",
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+  target = g_ptr_array_index (targets, 0);
+  g_assert_cmpstr (target->name, ==, "#room");
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, NULL,
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+}
+
+static void
+test_targets (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) targets = NULL;
+  const char *only_b[] = { "#b", NULL };
+
+  say (fixture->history, "#a", 1, T0 + 1000, "a1");
+  say (fixture->history, "#b", 1, T0 + 2000, "b1");
+  say (fixture->history, "#c", 1, T0 + 3000, "c1");
+  say (fixture->history, "#a", 2, T0 + 4000, "a2");
+
+  /* Ordered by each target's latest line in the range, either order of the bounds. */
+  targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 3);
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#b");
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[1])->name, ==, "#c");
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[2])->name, ==, "#a");
+  g_assert_cmpint (((ChatHistoryTarget *) targets->pdata[2])->latest_ms, ==, T0 + 4000);
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  /* The range cuts lines off; the limit counts targets. */
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 2500, 1, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#a");
+  g_assert_cmpint (((ChatHistoryTarget *) targets->pdata[0])->latest_ms, ==, T0 + 1000);
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  /* Only the rooms the asker is in. */
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 10, "me", only_b,
+                                        &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->key, ==, "#b");
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  targets = chat_history_query_targets (fixture->history, T0 + 50000, T0 + 90000, 10, NULL, NULL,
+                                        &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 0);
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 0);
+}
+
+static void
+test_retention_count (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  chat_history_set_max_per_target (fixture->history, 4);
+  g_assert_cmpuint (chat_history_get_max_per_target (fixture->history), ==, 4);
+  fill_room (fixture->history);
+  say (fixture->history, "#other", 1, T0, "kept");
+
+  /* Applied as the lines are written. */
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  assert_query ("6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+  assert_query ("1", fixture->history, CHAT_HISTORY_LATEST, "#other", "*", NULL, 100);
+
+  chat_history_set_max_per_target (fixture->history, 2);
+  g_assert_true (chat_history_prune (fixture->history, T0 + 10000, &error));
+  g_assert_no_error (error);
+  assert_query ("8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+  g_assert_cmpint (chat_history_count (fixture->history, NULL, NULL), ==, 3);
+
+  /* 0: no limit. */
+  chat_history_set_max_per_target (fixture->history, 0);
+  fill_room (fixture->history);
+  g_assert_true (chat_history_prune (fixture->history, T0 + 10000, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 10);
+}
+
+static void
+test_retention_age (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fill_room (fixture->history);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  chat_history_set_max_age (fixture->history, 3);
+  g_assert_cmpint (chat_history_get_max_age (fixture->history), ==, 3);
+
+  /* Three seconds before T0 + 9.5 s: lines at 7, 8 and 9 s stay. */
+  g_assert_true (chat_history_prune (fixture->history, T0 + 9500, &error));
+  g_assert_no_error (error);
+  assert_query ("7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+
+  /* Lines older than the age are dropped when written too (now is far past T0). */
+  fill_room (fixture->history);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_true (chat_history_prune (fixture->history, g_get_real_time () / 1000, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, NULL, NULL), ==, 0);
+}
+
+static void
+test_rooms (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rooms = NULL;
+  g_autoptr(ChatHistoryRoom) room = chat_history_room_new ("#room", "#Room");
+  g_autoptr(ChatHistoryRoom) quiet = chat_history_room_new ("#quiet", "#Quiet");
+  const ChatHistoryRoom *loaded;
+
+  room->topic = g_strdup ("Welcome");
+  room->topic_setter = g_strdup ("alice!a@h");
+  room->topic_time = 1700000000;
+  room->modes = g_strdup ("+nt");
+  room->password = g_strdup ("sesame");
+  room->limit = 42;
+  chat_history_save_room (fixture->history, room);
+  chat_history_save_room (fixture->history, quiet);
+  say (fixture->history, "#room", 1, T0, "hi");
+  say (fixture->history, "#nostate", 1, T0, "hi");
+
+  reopen (fixture);
+
+  /* A room without history is not kept; one with history but no saved state is. */
+  rooms = chat_history_load_rooms (fixture->history, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 2);
+  loaded = g_ptr_array_index (rooms, 0);
+  g_assert_cmpstr (loaded->key, ==, "#nostate");
+  g_assert_cmpstr (loaded->name, ==, "#nostate");
+  g_assert_null (loaded->topic);
+  g_assert_cmpuint (loaded->limit, ==, 0);
+  loaded = g_ptr_array_index (rooms, 1);
+  g_assert_cmpstr (loaded->key, ==, "#room");
+  g_assert_cmpstr (loaded->name, ==, "#Room");
+  g_assert_cmpstr (loaded->topic, ==, "Welcome");
+  g_assert_cmpstr (loaded->topic_setter, ==, "alice!a@h");
+  g_assert_cmpint (loaded->topic_time, ==, 1700000000);
+  g_assert_cmpstr (loaded->modes, ==, "+nt");
+  g_assert_cmpstr (loaded->password, ==, "sesame");
+  g_assert_cmpuint (loaded->limit, ==, 42);
+  g_clear_pointer (&rooms, g_ptr_array_unref);
+
+  /* Changes replace the saved state; forgetting removes it. */
+  g_clear_pointer (&room->topic, g_free);
+  room->limit = 0;
+  chat_history_save_room (fixture->history, room);
+  chat_history_forget_room (fixture->history, "#nostate");
+  reopen (fixture);
+  rooms = chat_history_load_rooms (fixture->history, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 1);
+  loaded = g_ptr_array_index (rooms, 0);
+  g_assert_cmpstr (loaded->key, ==, "#room");
+  g_assert_null (loaded->topic);
+  g_assert_cmpuint (loaded->limit, ==, 0);
+}
+
+static void
+test_many_rows (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) result = NULL;
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+  const guint n = 20000;
+
+  /* All of it in one transaction: one commit, not twenty thousand. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message number %u", i);
+
+      say (fixture->history, i % 2 ? "#even" : "#odd", i, T0 + i, text);
+    }
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, n);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, NULL, NULL), ==, n);
+
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#odd", &any, NULL, 3,
+                               TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->len, ==, 3);
+  g_assert_cmpstr (((ChatHistoryEntry *) result->pdata[2])->params[1], ==,
+                   "message number 19998");
+}
+
+static gboolean
+pending_is_empty (gpointer user_data)
+{
+  return chat_history_get_n_pending (user_data) == 0;
+}
+
+static void
+test_scheduled_flush (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  say (fixture->history, "#room", 1, T0, "soon");
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 1);
+
+  /* The main loop writes it by itself. */
+  while (!pending_is_empty (fixture->history))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
+
+  /* A new instance (as after a crash) finds it. */
+  {
+    g_autoptr(ChatHistory) other = chat_history_new (fixture->dir, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (chat_history_count (other, "#room", NULL), ==, 1);
+  }
+}
+
+static void
+flush_failed_cb (ChatHistory  *history,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  GError **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_error_copy (error);
+}
+
+static void
+test_disk_full (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) signalled = NULL;
+  g_autofree char *big = g_strnfill (3000, 'x');
+  gboolean ok = TRUE;
+
+  fill_room (fixture->history);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+
+  chat_history_set_max_size (fixture->history, 64 * 1024);
+  for (int round = 0; round < 100 && ok; round++)
+    {
+      for (int i = 0; i < 20; i++)
+        say (fixture->history, "#big", round * 20 + i, T0 + round * 20 + i, big);
+      ok = chat_history_flush (fixture->history, &error);
+    }
+  g_assert_false (ok);
+  g_assert_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FULL);
+  g_clear_error (&error);
+  /* The failed batch is dropped, what was written before stays readable. */
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
+  assert_query ("8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
+
+  /* A scheduled flush reports through the signal. */
+  g_signal_connect (fixture->history, "flush-failed", G_CALLBACK (flush_failed_cb), &signalled);
+  for (int i = 0; i < 40; i++)
+    say (fixture->history, "#big", 10000 + i, T0 + 10000 + i, big);
+  while (signalled == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (signalled, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FULL);
+
+  /* With room again, writing works. */
+  chat_history_set_max_size (fixture->history, 0);
+  say (fixture->history, "#room", 10, T0 + 10000, "after");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  assert_query ("9 10", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/chat/history/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  g_test_add_func ("/chat/history/time-format", test_time_format);
+  g_test_add_func ("/chat/history/entry-line", test_entry_line);
+  g_test_add_func ("/chat/history/unwritable", test_unwritable);
+  ADD ("store-reopen", test_store_reopen);
+  ADD ("unflushed-visible", test_unflushed_visible);
+  ADD ("latest", test_latest);
+  ADD ("before-after", test_before_after);
+  ADD ("around", test_around);
+  ADD ("between", test_between);
+  ADD ("edges", test_edges);
+  ADD ("same-time-order", test_same_time_order);
+  ADD ("msgid-lookup", test_msgid_lookup);
+  ADD ("private", test_private);
+  ADD ("targets", test_targets);
+  ADD ("retention-count", test_retention_count);
+  ADD ("retention-age", test_retention_age);
+  ADD ("rooms", test_rooms);
+  ADD ("many-rows", test_many_rows);
+  ADD ("scheduled-flush", test_scheduled_flush);
+  ADD ("disk-full", test_disk_full);
+
+  return g_test_run ();
+}
