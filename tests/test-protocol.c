@@ -775,6 +775,763 @@ test_line_reader_chunking (void)
   g_rand_free (rand);
 }
 
+/* --- names ------------------------------------------------------------------------ */
+
+static void
+test_casemapping (void)
+{
+  const struct { ChatCasemapping map; const char *in; const char *folded; } cases[] = {
+    { CHAT_CASEMAPPING_RFC1459, "Nick[A]\\~", "nick{a}|^" },
+    { CHAT_CASEMAPPING_STRICT_RFC1459, "Nick[A]\\~", "nick{a}|~" },
+    { CHAT_CASEMAPPING_ASCII, "Nick[A]\\~", "nick[a]\\~" },
+    { CHAT_CASEMAPPING_RFC1459, "\xc3\x89t\xc3\xa9", "\xc3\x89t\xc3\xa9" },
+    { CHAT_CASEMAPPING_RFC1459, "", "" },
+  };
+  const struct { ChatCasemapping map; const char *a, *b; int cmp; } cmps[] = {
+    { CHAT_CASEMAPPING_RFC1459, "[x]", "{X}", 0 },
+    { CHAT_CASEMAPPING_RFC1459, "a~", "A^", 0 },
+    { CHAT_CASEMAPPING_STRICT_RFC1459, "a~", "A^", 1 },
+    { CHAT_CASEMAPPING_STRICT_RFC1459, "a\\", "A|", 0 },
+    { CHAT_CASEMAPPING_ASCII, "[x]", "{X}", -1 },
+    { CHAT_CASEMAPPING_ASCII, "ABC", "abc", 0 },
+    { CHAT_CASEMAPPING_ASCII, "ab", "abc", -1 },
+    { CHAT_CASEMAPPING_ASCII, "abd", "abc", 1 },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *f = chat_casefold (cases[i].map, cases[i].in);
+
+      g_assert_cmpstr (f, ==, cases[i].folded);
+    }
+  for (i = 0; i < G_N_ELEMENTS (cmps); i++)
+    {
+      int r = chat_casecmp (cmps[i].map, cmps[i].a, cmps[i].b);
+
+      g_assert_cmpint (CLAMP (r, -1, 1), ==, cmps[i].cmp);
+      if (cmps[i].cmp == 0)
+        g_assert_cmpuint (chat_casefold_hash (cmps[i].map, cmps[i].a), ==,
+                          chat_casefold_hash (cmps[i].map, cmps[i].b));
+    }
+
+  g_assert_cmpint (chat_casemapping_from_string ("ascii"), ==, CHAT_CASEMAPPING_ASCII);
+  g_assert_cmpint (chat_casemapping_from_string ("strict-rfc1459"), ==,
+                   CHAT_CASEMAPPING_STRICT_RFC1459);
+  g_assert_cmpint (chat_casemapping_from_string ("rfc1459"), ==, CHAT_CASEMAPPING_RFC1459);
+  g_assert_cmpint (chat_casemapping_from_string ("rfc7613"), ==, CHAT_CASEMAPPING_RFC1459);
+  g_assert_cmpint (chat_casemapping_from_string (NULL), ==, CHAT_CASEMAPPING_RFC1459);
+  for (i = CHAT_CASEMAPPING_RFC1459; i <= CHAT_CASEMAPPING_ASCII; i++)
+    g_assert_cmpint (chat_casemapping_from_string (chat_casemapping_to_string (i)), ==, i);
+}
+
+static void
+test_nick_valid (void)
+{
+  const struct { const char *nick; guint max; gboolean valid; } cases[] = {
+    { "alice", 0, TRUE },
+    { "Alice_2", 0, TRUE },
+    { "[away]", 0, TRUE },
+    { "`x^{|}-", 0, TRUE },
+    { "a", 1, TRUE },
+    { "abc", 2, FALSE },
+    { "", 0, FALSE },
+    { "1abc", 0, FALSE },
+    { "-abc", 0, FALSE },
+    { "a b", 0, FALSE },
+    { "a,b", 0, FALSE },
+    { "a*", 0, FALSE },
+    { "a?", 0, FALSE },
+    { "a!b", 0, FALSE },
+    { "a@b", 0, FALSE },
+    { ":a", 0, FALSE },
+    { "#a", 0, FALSE },
+    { "&a", 0, FALSE },
+    { "$a", 0, FALSE },
+    { "a.b", 0, FALSE },
+    { "a\x01", 0, FALSE },
+    { "caf\xc3\xa9", 0, FALSE },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean valid = chat_nick_is_valid (cases[i].nick, cases[i].max, &error);
+
+      g_test_message ("nick %s", cases[i].nick);
+      g_assert_cmpint (valid, ==, cases[i].valid);
+      if (valid)
+        g_assert_no_error (error);
+      else
+        g_assert_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME);
+    }
+}
+
+static void
+test_room_valid (void)
+{
+  const struct { const char *name; const char *chantypes; guint max; gboolean valid; } cases[] = {
+    { "#hall", NULL, 0, TRUE },
+    { "#caf\xc3\xa9", NULL, 0, TRUE },
+    { "#a-b_c.d[e]", NULL, 0, TRUE },
+    { "&local", "#&", 0, TRUE },
+    { "&local", NULL, 0, FALSE },
+    { "#", NULL, 0, FALSE },
+    { "", NULL, 0, FALSE },
+    { "hall", NULL, 0, FALSE },
+    { "#a b", NULL, 0, FALSE },
+    { "#a,b", NULL, 0, FALSE },
+    { "#a:b", NULL, 0, FALSE },
+    { "#a\x07", NULL, 0, FALSE },
+    { "#\xff", NULL, 0, FALSE },
+    { "#abc", NULL, 4, TRUE },
+    { "#abcd", NULL, 4, FALSE },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean valid = chat_room_name_is_valid (cases[i].name, cases[i].chantypes,
+                                                cases[i].max, &error);
+
+      g_test_message ("room %" G_GSIZE_FORMAT, i);
+      g_assert_cmpint (valid, ==, cases[i].valid);
+      if (valid)
+        g_assert_no_error (error);
+      else
+        g_assert_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME);
+    }
+
+  g_assert_true (chat_is_room_name ("#a", NULL));
+  g_assert_true (chat_is_room_name ("&a", "#&"));
+  g_assert_false (chat_is_room_name ("&a", NULL));
+  g_assert_false (chat_is_room_name ("a", "#&"));
+  g_assert_false (chat_is_room_name ("", "#&"));
+}
+
+static void
+test_hostname_valid (void)
+{
+  const struct { const char *host; gboolean valid; } cases[] = {
+    { "irc.example.com", TRUE },
+    { "127.0.0.1", TRUE },
+    { "a-b.c", TRUE },
+    { "services.", TRUE },
+    { "localhost", FALSE },
+    { "a..b", FALSE },
+    { ".a.b", FALSE },
+    { "a-.b", FALSE },
+    { "a.-b", FALSE },
+    { "a.b-", FALSE },
+    { "a_b.c", FALSE },
+    { "::1", FALSE },
+    { "", FALSE },
+  };
+  g_autoptr(GString) label = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (chat_hostname_is_valid (cases[i].host), ==, cases[i].valid);
+
+  /* Labels of up to 63 bytes. */
+  while (label->len < 63)
+    g_string_append_c (label, 'a');
+  g_string_append (label, ".net");
+  g_assert_true (chat_hostname_is_valid (label->str));
+  g_string_prepend_c (label, 'a');
+  g_assert_false (chat_hostname_is_valid (label->str));
+}
+
+static void
+test_mask_match (void)
+{
+  const struct { const char *mask, *str; gboolean match; } cases[] = {
+    { "*", "", TRUE },
+    { "*", "anything", TRUE },
+    { "", "", TRUE },
+    { "", "a", FALSE },
+    { "?", "", FALSE },
+    { "?", "a", TRUE },
+    { "a*b*c", "abc", TRUE },
+    { "a*b*c", "aXbYc", TRUE },
+    { "a*b*c", "aXbYcZ", FALSE },
+    { "*!*@*.example.com", "n!u@host.example.com", TRUE },
+    { "*!*@*.example.com", "n!u@example.com", FALSE },
+    { "NICK[a]!*", "nick{A}!u@h", TRUE },
+    { "a\\*b", "a*b", TRUE },
+    { "a\\*b", "axb", FALSE },
+    { "a\\?", "a?", TRUE },
+    { "a\\?", "ab", FALSE },
+    { "a\\\\b", "a\\b", TRUE },
+    { "***a", "bba", TRUE },
+    { "*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", FALSE },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("mask %s on %s", cases[i].mask, cases[i].str);
+      g_assert_cmpint (chat_mask_match (CHAT_CASEMAPPING_RFC1459, cases[i].mask, cases[i].str),
+                       ==, cases[i].match);
+    }
+  g_assert_false (chat_mask_match (CHAT_CASEMAPPING_ASCII, "[a]", "{a}"));
+  g_assert_true (chat_mask_match (CHAT_CASEMAPPING_ASCII, "[A]", "[a]"));
+}
+
+/* --- ISUPPORT ---------------------------------------------------------------------- */
+
+static void
+test_isupport (void)
+{
+  g_autoptr(ChatIsupport) isupport = chat_isupport_new ();
+  g_autoptr(ChatMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) tokens = NULL;
+  g_autofree char *joined_tokens = NULL;
+
+  /* The RFC defaults. */
+  g_assert_cmpint (chat_isupport_get_casemapping (isupport), ==, CHAT_CASEMAPPING_RFC1459);
+  g_assert_cmpstr (chat_isupport_get_chantypes (isupport), ==, "#&");
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "ov");
+  g_assert_cmpstr (chat_isupport_get_prefix_symbols (isupport), ==, "@+");
+  g_assert_null (chat_isupport_get (isupport, "NETWORK"));
+  g_assert_false (chat_isupport_has (isupport, "NETWORK"));
+
+  msg = chat_message_parse (":srv 005 me CASEMAPPING=ascii CHANTYPES=# PREFIX=(qaohv)~&@%+ "
+                            "NICKLEN=20 NETWORK=My\\x20Net\\x5Cx\\x3D EXCEPTS SAFELIST "
+                            "BAD=x -SAFELIST -NOPE TOPICLEN=abc :are supported by this server",
+                            -1, &error);
+  g_assert_no_error (error);
+  chat_isupport_parse_message (isupport, msg);
+  g_assert_cmpint (chat_isupport_get_casemapping (isupport), ==, CHAT_CASEMAPPING_ASCII);
+  g_assert_cmpstr (chat_isupport_get_chantypes (isupport), ==, "#");
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "qaohv");
+  g_assert_cmpstr (chat_isupport_get_prefix_symbols (isupport), ==, "~&@%+");
+  g_assert_cmpstr (chat_isupport_get (isupport, "NETWORK"), ==, "My Net\\x=");
+  g_assert_cmpstr (chat_isupport_get (isupport, "EXCEPTS"), ==, "");
+  g_assert_true (chat_isupport_has (isupport, "EXCEPTS"));
+  g_assert_false (chat_isupport_has (isupport, "SAFELIST"));
+  g_assert_false (chat_isupport_has (isupport, "are supported by this server"));
+  g_assert_cmpuint (chat_isupport_get_uint (isupport, "NICKLEN", 9), ==, 20);
+  g_assert_cmpuint (chat_isupport_get_uint (isupport, "TOPICLEN", 390), ==, 390);
+  g_assert_cmpuint (chat_isupport_get_uint (isupport, "EXCEPTS", 7), ==, 7);
+  g_assert_cmpuint (chat_isupport_get_uint (isupport, "MISSING", 5), ==, 5);
+
+  tokens = chat_isupport_format_tokens (isupport);
+  joined_tokens = g_strjoinv (" ", tokens);
+  g_assert_cmpstr (joined_tokens, ==,
+                   "CASEMAPPING=ascii CHANTYPES=# PREFIX=(qaohv)~&@%+ NICKLEN=20 "
+                   "NETWORK=My\\x20Net\\x5Cx\\x3D EXCEPTS BAD=x TOPICLEN=abc");
+
+  /* Removal: keys with a default go back to it. */
+  chat_isupport_parse_token (isupport, "-CASEMAPPING");
+  chat_isupport_parse_token (isupport, "-PREFIX");
+  chat_isupport_parse_token (isupport, "-NETWORK");
+  g_assert_cmpint (chat_isupport_get_casemapping (isupport), ==, CHAT_CASEMAPPING_RFC1459);
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "ov");
+  g_assert_null (chat_isupport_get (isupport, "NETWORK"));
+
+  /* Odd PREFIX values. */
+  chat_isupport_set (isupport, "PREFIX", "");
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "");
+  g_assert_cmpstr (chat_isupport_get_prefix_symbols (isupport), ==, "");
+  chat_isupport_set (isupport, "PREFIX", "(ov)@");
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "o");
+  g_assert_cmpstr (chat_isupport_get_prefix_symbols (isupport), ==, "@");
+  chat_isupport_set (isupport, "PREFIX", "(ov");
+  g_assert_cmpstr (chat_isupport_get_prefix_modes (isupport), ==, "");
+
+  /* Empty and odd tokens are ignored. */
+  chat_isupport_parse_token (isupport, "");
+  chat_isupport_parse_token (isupport, "-");
+  chat_isupport_parse_token (isupport, "=x");
+  g_assert_false (chat_isupport_has (isupport, ""));
+}
+
+static void
+test_isupport_escape (void)
+{
+  const struct { const char *raw, *escaped; } cases[] = {
+    { "plain", "plain" },
+    { "a b", "a\\x20b" },
+    { "a\\b", "a\\x5Cb" },
+    { "a=b", "a\\x3Db" },
+    { "\xc3\xa9", "\xc3\xa9" },
+    { "", "" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *e = chat_isupport_escape_value (cases[i].raw);
+      g_autofree char *u = chat_isupport_unescape_value (e);
+
+      g_assert_cmpstr (e, ==, cases[i].escaped);
+      g_assert_cmpstr (u, ==, cases[i].raw);
+    }
+
+  {
+    g_autofree char *u = chat_isupport_unescape_value ("\\x\\x2\\x00z\\x41\\x6a\\");
+
+    g_assert_cmpstr (u, ==, "\\x\\x2zAj\\");
+  }
+}
+
+/* --- text -------------------------------------------------------------------------- */
+
+static void
+test_text_utf8 (void)
+{
+  g_autofree char *fixed = NULL;
+  g_autofree char *fixed_len = NULL;
+  g_autofree char *empty = NULL;
+
+  g_assert_true (chat_text_is_valid_utf8 ("caf\xc3\xa9", -1));
+  g_assert_true (chat_text_is_valid_utf8 ("", -1));
+  g_assert_true (chat_text_is_valid_utf8 (NULL, 0));
+  g_assert_false (chat_text_is_valid_utf8 ("caf\xc3", -1));
+  g_assert_true (chat_text_is_valid_utf8 ("caf\xc3", 3));
+  g_assert_false (chat_text_is_valid_utf8 ("\xc0\x80", -1));        /* overlong NUL */
+  g_assert_false (chat_text_is_valid_utf8 ("\xed\xa0\x80", -1));    /* surrogate */
+  g_assert_false (chat_text_is_valid_utf8 ("a\0b", 3));
+
+  fixed = chat_text_make_valid ("a\xffz", -1);
+  g_assert_cmpstr (fixed, ==, "a\xef\xbf\xbdz");
+  fixed_len = chat_text_make_valid ("ab\xff", 2);
+  g_assert_cmpstr (fixed_len, ==, "ab");
+  empty = chat_text_make_valid (NULL, 0);
+  g_assert_cmpstr (empty, ==, "");
+}
+
+static void
+test_text_truncate (void)
+{
+  const struct { const char *text; gsize max; gsize len; } cases[] = {
+    { "hello", 10, 5 },
+    { "hello", 5, 5 },
+    { "hello", 3, 3 },
+    { "hello", 0, 0 },
+    { "caf\xc3\xa9", 4, 3 },
+    { "caf\xc3\xa9", 5, 5 },
+    { "\xe2\x82\xac\xe2\x82\xac", 5, 3 },
+    { "\xf0\x9f\x98\x80", 3, 0 },
+    { "\xf0\x9f\x98\x80x", 4, 4 },
+    { "\x80\x80\x80\x80\x80\x80", 3, 3 },   /* not UTF-8: cut where asked */
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *t = chat_text_truncate (cases[i].text, cases[i].max);
+
+      g_assert_cmpuint (chat_text_truncate_len (cases[i].text, cases[i].max), ==, cases[i].len);
+      g_assert_cmpuint (strlen (t), ==, cases[i].len);
+      g_assert_cmpint (strncmp (t, cases[i].text, cases[i].len), ==, 0);
+    }
+  g_assert_cmpuint (chat_text_truncate_len ("abc", G_MAXSIZE), ==, 3);
+}
+
+static void
+test_text_split (void)
+{
+  const struct { const char *text; gsize max; const char *pieces; } cases[] = {
+    { "", 10, "" },
+    { "hello", 10, "hello|" },
+    { "hello world", 8, "hello|world|" },
+    { "hello world", 5, "hello|world|" },
+    { "hello world", 11, "hello world|" },
+    { "abcdefghij", 4, "abcd|efgh|ij|" },
+    { "a b c d e f", 3, "a b|c d|e f|" },
+    { "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 4, "\xe2\x82\xac|\xe2\x82\xac|\xe2\x82\xac|" },
+    { "\xe2\x82\xac", 2, "\xe2\x82\xac|" },
+    { " lead", 3, " le|ad|" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(GStrv) pieces = chat_text_split (cases[i].text, cases[i].max);
+      g_autoptr(GString) got = g_string_new (NULL);
+      guint j;
+
+      for (j = 0; pieces[j] != NULL; j++)
+        {
+          g_string_append (got, pieces[j]);
+          g_string_append_c (got, '|');
+        }
+      g_test_message ("split %" G_GSIZE_FORMAT, i);
+      g_assert_cmpstr (got->str, ==, cases[i].pieces);
+    }
+}
+
+static void
+test_ctcp (void)
+{
+  const struct { const char *text; gboolean is_ctcp; const char *cmd, *arg; gboolean is_action; } cases[] = {
+    { "\001ACTION waves\001", TRUE, "ACTION", "waves", TRUE },
+    { "\001ACTION waves", TRUE, "ACTION", "waves", TRUE },
+    { "\001action waves  hi\001", TRUE, "ACTION", "waves  hi", TRUE },
+    { "\001ACTION\001", TRUE, "ACTION", NULL, TRUE },
+    { "\001VERSION\001", TRUE, "VERSION", NULL, FALSE },
+    { "\001PING 123\001", TRUE, "PING", "123", FALSE },
+    { "\001ACTIONS x\001", TRUE, "ACTIONS", "x", FALSE },
+    { "\001\001", FALSE, NULL, NULL, FALSE },
+    { "\001", FALSE, NULL, NULL, FALSE },
+    { "hello", FALSE, NULL, NULL, FALSE },
+    { "", FALSE, NULL, NULL, FALSE },
+  };
+  gsize i;
+  g_autofree char *enc = chat_ctcp_action_encode ("waves hello");
+
+  g_assert_cmpstr (enc, ==, "\001ACTION waves hello\001");
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *cmd = NULL;
+      g_autofree char *arg = NULL;
+      g_autofree char *action = NULL;
+
+      g_test_message ("ctcp %" G_GSIZE_FORMAT, i);
+      g_assert_cmpint (chat_ctcp_decode (cases[i].text, &cmd, &arg), ==, cases[i].is_ctcp);
+      g_assert_cmpstr (cmd, ==, cases[i].cmd);
+      g_assert_cmpstr (arg, ==, cases[i].arg);
+      g_assert_cmpint (chat_ctcp_action_decode (cases[i].text, &action), ==, cases[i].is_action);
+      if (cases[i].is_action)
+        g_assert_cmpstr (action, ==, cases[i].arg != NULL ? cases[i].arg : "");
+      else
+        g_assert_null (action);
+    }
+}
+
+static char *
+spans_to_string (GArray *spans)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < spans->len; i++)
+    {
+      const ChatTextSpan *span = &g_array_index (spans, ChatTextSpan, i);
+
+      g_string_append_printf (s, "[%u,%u s%d f%d b%d]", span->start, span->end,
+                              span->style, span->fg, span->bg);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_formatting (void)
+{
+  const struct { const char *text, *stripped, *spans; } cases[] = {
+    { "plain", "plain", "" },
+    { "\002bold\002 no", "bold no", "[0,4 s1 f-1 b-1]" },
+    { "a\002b\035c\017d", "abcd", "[1,2 s1 f-1 b-1][2,3 s3 f-1 b-1]" },
+    { "\0034red\003 x", "red x", "[0,3 s0 f4 b-1]" },
+    { "\00304,12rb\0031,2x", "rbx", "[0,2 s0 f4 b12][2,3 s0 f1 b2]" },
+    { "\00399,99d", "d", "" },
+    { "\0033,x", ",x", "[0,2 s0 f3 b-1]" },
+    { "\003123", "3", "[0,1 s0 f12 b-1]" },
+    { "\0034,", ",", "[0,1 s0 f4 b-1]" },
+    { "\004FF0000red\004 x", "red x", "" },
+    { "\004FF0000,00FF00x", "x", "" },
+    { "\004FFx", "FFx", "" },
+    { "\037u\026r\036s\021m", "ursm", "[0,1 s4 f-1 b-1][1,2 s12 f-1 b-1][2,3 s28 f-1 b-1]"
+      "[3,4 s60 f-1 b-1]" },
+    { "\002\002a", "a", "" },
+    { "\002a\002\002b", "ab", "[0,2 s1 f-1 b-1]" },
+    { "\002\0034", "", "" },
+    { "caf\xc3\xa9\002\xc3\xa9", "caf\xc3\xa9\xc3\xa9", "[5,7 s1 f-1 b-1]" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *stripped = chat_text_strip_formatting (cases[i].text);
+      g_autoptr(GArray) spans = NULL;
+      g_autofree char *parsed = chat_text_parse_formatting (cases[i].text, &spans);
+      g_autofree char *got = spans_to_string (spans);
+      g_autofree char *no_spans = chat_text_parse_formatting (cases[i].text, NULL);
+
+      g_test_message ("formatting %" G_GSIZE_FORMAT, i);
+      g_assert_cmpstr (stripped, ==, cases[i].stripped);
+      g_assert_cmpstr (parsed, ==, cases[i].stripped);
+      g_assert_cmpstr (no_spans, ==, cases[i].stripped);
+      g_assert_cmpstr (got, ==, cases[i].spans);
+    }
+}
+
+/* --- the public parser test vectors ------------------------------------------------ */
+
+#ifdef HAVE_JSON_GLIB
+static JsonArray *
+load_vectors (const char  *name,
+              JsonParser **parser_out)
+{
+  const char *dir = g_getenv ("CHATROOM_TESTDATA");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonParser *parser;
+  JsonObject *root;
+
+  if (dir == NULL)
+    {
+      g_test_skip ("CHATROOM_TESTDATA is not set");
+      return NULL;
+    }
+  path = g_build_filename (dir, "irc-parser-tests", name, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *msg = g_strdup_printf ("%s is missing", path);
+
+      g_test_skip (msg);
+      return NULL;
+    }
+
+  parser = json_parser_new ();
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  *parser_out = parser;
+  return json_object_get_array_member (root, "tests");
+}
+
+static const char *
+get_string_or_null (JsonObject *obj,
+                    const char *member)
+{
+  if (obj == NULL || !json_object_has_member (obj, member)
+      || json_object_get_null_member (obj, member))
+    return NULL;
+  return json_object_get_string_member (obj, member);
+}
+
+static void
+test_vectors_msg_split (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonArray *tests = load_vectors ("msg-split.json", &parser);
+  guint i;
+
+  if (tests == NULL)
+    return;
+  g_assert_cmpuint (json_array_get_length (tests), >, 0);
+
+  for (i = 0; i < json_array_get_length (tests); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tests, i);
+      const char *input = json_object_get_string_member (t, "input");
+      JsonObject *atoms = json_object_get_object_member (t, "atoms");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = chat_message_parse (input, -1, &error);
+      g_autofree char *verb = g_ascii_strup (json_object_get_string_member (atoms, "verb"), -1);
+      guint n_params = 0;
+      guint j;
+
+      g_test_message ("msg-split %u: %s", i, input);
+      g_assert_no_error (error);
+      g_assert_cmpstr (chat_message_get_command (msg), ==, verb);
+      g_assert_cmpstr (chat_message_get_source (msg), ==, get_string_or_null (atoms, "source"));
+
+      if (json_object_has_member (atoms, "params"))
+        {
+          JsonArray *params = json_object_get_array_member (atoms, "params");
+
+          n_params = json_array_get_length (params);
+          for (j = 0; j < n_params; j++)
+            g_assert_cmpstr (chat_message_get_param (msg, j), ==,
+                             json_array_get_string_element (params, j));
+        }
+      g_assert_cmpuint (chat_message_get_n_params (msg), ==, n_params);
+
+      if (json_object_has_member (atoms, "tags"))
+        {
+          JsonObject *tags = json_object_get_object_member (atoms, "tags");
+          GList *members = json_object_get_members (tags);
+          GList *l;
+
+          g_assert_cmpuint (chat_message_get_n_tags (msg), ==, json_object_get_size (tags));
+          for (l = members; l != NULL; l = l->next)
+            g_assert_cmpstr (chat_message_get_tag (msg, l->data), ==,
+                             json_object_get_string_member (tags, l->data));
+          g_list_free (members);
+        }
+      else
+        g_assert_cmpuint (chat_message_get_n_tags (msg), ==, 0);
+    }
+}
+
+/* Commands are case-insensitive and we always send them upper-cased: compare the
+ * expected line with its command upper-cased too. */
+static char *
+upper_command (const char *line)
+{
+  char *copy = g_strdup (line);
+  char *p = copy;
+
+  if (*p == '@')
+    p = strchr (p, ' ') + 1;
+  if (*p == ':')
+    p = strchr (p, ' ') + 1;
+  for (; *p != '\0' && *p != ' '; p++)
+    *p = g_ascii_toupper (*p);
+  return copy;
+}
+
+static void
+test_vectors_msg_join (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonArray *tests = load_vectors ("msg-join.json", &parser);
+  guint i;
+
+  if (tests == NULL)
+    return;
+  g_assert_cmpuint (json_array_get_length (tests), >, 0);
+
+  for (i = 0; i < json_array_get_length (tests); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tests, i);
+      JsonObject *atoms = json_object_get_object_member (t, "atoms");
+      JsonArray *matches = json_object_get_array_member (t, "matches");
+      g_autoptr(ChatMessage) msg = chat_message_new (json_object_get_string_member (atoms,
+                                                                                   "verb"));
+      g_autofree char *line = NULL;
+      gboolean found = FALSE;
+      guint j;
+
+      chat_message_set_source (msg, get_string_or_null (atoms, "source"));
+      if (json_object_has_member (atoms, "params"))
+        {
+          JsonArray *params = json_object_get_array_member (atoms, "params");
+
+          for (j = 0; j < json_array_get_length (params); j++)
+            chat_message_add_param (msg, json_array_get_string_element (params, j));
+        }
+      if (json_object_has_member (atoms, "tags"))
+        {
+          JsonObject *tags = json_object_get_object_member (atoms, "tags");
+          GList *members = json_object_get_members (tags);
+          GList *l;
+
+          for (l = members; l != NULL; l = l->next)
+            chat_message_set_tag (msg, l->data, json_object_get_string_member (tags, l->data));
+          g_list_free (members);
+        }
+
+      line = chat_message_to_string (msg);
+      g_test_message ("msg-join %u: %s", i, line);
+      for (j = 0; j < json_array_get_length (matches) && !found; j++)
+        {
+          g_autofree char *expected = upper_command (json_array_get_string_element (matches, j));
+
+          found = g_str_equal (expected, line);
+        }
+      g_assert_true (found);
+    }
+}
+
+static void
+test_vectors_userhost_split (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonArray *tests = load_vectors ("userhost-split.json", &parser);
+  guint i;
+
+  if (tests == NULL)
+    return;
+  g_assert_cmpuint (json_array_get_length (tests), >, 0);
+
+  for (i = 0; i < json_array_get_length (tests); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tests, i);
+      const char *source = json_object_get_string_member (t, "source");
+      JsonObject *atoms = json_object_get_object_member (t, "atoms");
+      g_autofree char *nick = NULL;
+      g_autofree char *user = NULL;
+      g_autofree char *host = NULL;
+      g_autofree char *line = g_strdup_printf (":%s PING", source);
+      g_autoptr(ChatMessage) msg = chat_message_parse (line, -1, NULL);
+
+      chat_source_split (source, &nick, &user, &host);
+      g_assert_cmpstr (nick, ==, get_string_or_null (atoms, "nick"));
+      g_assert_cmpstr (user, ==, get_string_or_null (atoms, "user"));
+      g_assert_cmpstr (host, ==, get_string_or_null (atoms, "host"));
+
+      /* A parsed message splits its source the same way. */
+      g_assert_nonnull (msg);
+      g_assert_cmpstr (chat_message_get_source_nick (msg), ==, nick);
+      g_assert_cmpstr (chat_message_get_source_user (msg), ==, user);
+      g_assert_cmpstr (chat_message_get_source_host (msg), ==, host);
+    }
+}
+
+static void
+test_vectors_validate_hostname (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonArray *tests = load_vectors ("validate-hostname.json", &parser);
+  guint i;
+
+  if (tests == NULL)
+    return;
+  g_assert_cmpuint (json_array_get_length (tests), >, 0);
+
+  for (i = 0; i < json_array_get_length (tests); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tests, i);
+      const char *host = json_object_get_string_member (t, "host");
+
+      g_test_message ("validate-hostname \"%s\"", host);
+      g_assert_cmpint (chat_hostname_is_valid (host), ==,
+                       json_object_get_boolean_member (t, "valid"));
+    }
+}
+
+static void
+test_vectors_mask_match (void)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonArray *tests = load_vectors ("mask-match.json", &parser);
+  guint i;
+
+  if (tests == NULL)
+    return;
+  g_assert_cmpuint (json_array_get_length (tests), >, 0);
+
+  for (i = 0; i < json_array_get_length (tests); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tests, i);
+      const char *mask = json_object_get_string_member (t, "mask");
+      JsonArray *matches = json_object_get_array_member (t, "matches");
+      JsonArray *fails = json_object_get_array_member (t, "fails");
+      guint j;
+
+      for (j = 0; j < json_array_get_length (matches); j++)
+        {
+          const char *s = json_array_get_string_element (matches, j);
+
+          g_test_message ("mask-match %s on %s", mask, s);
+          g_assert_true (chat_mask_match (CHAT_CASEMAPPING_RFC1459, mask, s));
+        }
+      for (j = 0; j < json_array_get_length (fails); j++)
+        {
+          const char *s = json_array_get_string_element (fails, j);
+
+          g_test_message ("mask-match %s fails on %s", mask, s);
+          g_assert_false (chat_mask_match (CHAT_CASEMAPPING_RFC1459, mask, s));
+        }
+    }
+}
+#else
+static void
+test_vectors_skip (void)
+{
+  g_test_skip ("Built without json-glib: the parser test vectors are not read");
+}
+#endif
+
 int
 main (int   argc,
       char *argv[])
@@ -792,6 +1549,31 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/line-reader/basic", test_line_reader_basic);
   g_test_add_func ("/chat/protocol/line-reader/stop-reset", test_line_reader_stop_reset);
   g_test_add_func ("/chat/protocol/line-reader/chunking", test_line_reader_chunking);
+  g_test_add_func ("/chat/protocol/names/casemapping", test_casemapping);
+  g_test_add_func ("/chat/protocol/names/nick", test_nick_valid);
+  g_test_add_func ("/chat/protocol/names/room", test_room_valid);
+  g_test_add_func ("/chat/protocol/names/hostname", test_hostname_valid);
+  g_test_add_func ("/chat/protocol/names/mask-match", test_mask_match);
+  g_test_add_func ("/chat/protocol/isupport/parse-format", test_isupport);
+  g_test_add_func ("/chat/protocol/isupport/escape", test_isupport_escape);
+  g_test_add_func ("/chat/protocol/text/utf8", test_text_utf8);
+  g_test_add_func ("/chat/protocol/text/truncate", test_text_truncate);
+  g_test_add_func ("/chat/protocol/text/split", test_text_split);
+  g_test_add_func ("/chat/protocol/text/ctcp", test_ctcp);
+  g_test_add_func ("/chat/protocol/text/formatting", test_formatting);
+#ifdef HAVE_JSON_GLIB
+  g_test_add_func ("/chat/protocol/vectors/msg-split", test_vectors_msg_split);
+  g_test_add_func ("/chat/protocol/vectors/msg-join", test_vectors_msg_join);
+  g_test_add_func ("/chat/protocol/vectors/userhost-split", test_vectors_userhost_split);
+  g_test_add_func ("/chat/protocol/vectors/validate-hostname", test_vectors_validate_hostname);
+  g_test_add_func ("/chat/protocol/vectors/mask-match", test_vectors_mask_match);
+#else
+  g_test_add_func ("/chat/protocol/vectors/msg-split", test_vectors_skip);
+  g_test_add_func ("/chat/protocol/vectors/msg-join", test_vectors_skip);
+  g_test_add_func ("/chat/protocol/vectors/userhost-split", test_vectors_skip);
+  g_test_add_func ("/chat/protocol/vectors/validate-hostname", test_vectors_skip);
+  g_test_add_func ("/chat/protocol/vectors/mask-match", test_vectors_skip);
+#endif
 
   return g_test_run ();
 }

@@ -40,7 +40,8 @@ gsize     chat_text_truncate_len    (const char  *text,
 char     *chat_text_truncate        (const char  *text,
                                      gsize        max_bytes);
 /* Split text into pieces of at most max_bytes each, at character boundaries,
- * preferring the last space inside the limit. */
+ * preferring the last space inside the limit (that space is dropped). "" gives an
+ * empty array. */
 GStrv     chat_text_split           (const char  *text,
                                      gsize        max_bytes);
 
@@ -57,7 +58,9 @@ gboolean  chat_ctcp_decode          (const char  *text,
 /* Remove mIRC formatting: \x02 bold, \x1d italic, \x1f underline, \x16 reverse,
  * \x1e strike, \x11 monospace, \x0f reset, \x03[fg[,bg]] colour, \x04 hex colour. */
 char     *chat_text_strip_formatting (const char *text);
-/* Same, and the styled runs (an array of ChatTextSpan) of the result. */
+/* Same, and the styled runs (an array of ChatTextSpan) of the result. Only runs with a
+ * style or a colour are listed, in order, adjacent equal runs joined; text outside them
+ * is plain. \x04 hex colours are stripped and give no colour (-1). */
 char     *chat_text_parse_formatting (const char *text,
                                       GArray    **spans);
 
