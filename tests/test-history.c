@@ -210,6 +210,11 @@ test_entry_line (void)
                                         "alice!a@host", "PRIVMSG", one_word, "");
   plain = chat_history_entry_to_line (short_entry, NULL, CHAT_HISTORY_LINE_CLIENT_TAGS);
   g_assert_cmpstr (plain, ==, ":alice!a@host PRIVMSG #room hi");
+  /* As relayed: the server writes the text of a message with ':' always. */
+  short_entry->trailing = TRUE;
+  g_clear_pointer (&plain, g_free);
+  plain = chat_history_entry_to_line (short_entry, NULL, CHAT_HISTORY_LINE_NONE);
+  g_assert_cmpstr (plain, ==, ":alice!a@host PRIVMSG #room :hi");
   g_assert_cmpstr (short_entry->target_name, ==, "#room");
 
   join_entry = chat_history_entry_new ("#room", NULL, "abe", T0, CHAT_HISTORY_KIND_EVENT,
@@ -274,10 +279,12 @@ test_store_reopen (Fixture       *fixture,
   struct stat st;
   g_autofree char *wal = NULL;
 
-  chat_history_append (fixture->history,
-                       chat_history_entry_new ("#room", "#Room", "id-1", T0,
-                                               CHAT_HISTORY_KIND_PRIVMSG, "alice!a@h", "PRIVMSG",
-                                               params, "+typing=active"));
+  ChatHistoryEntry *first = chat_history_entry_new ("#room", "#Room", "id-1", T0,
+                                                    CHAT_HISTORY_KIND_PRIVMSG, "alice!a@h",
+                                                    "PRIVMSG", params, "+typing=active");
+
+  first->trailing = TRUE;
+  chat_history_append (fixture->history, first);
   chat_history_append (fixture->history,
                        chat_history_entry_new ("#room", "#Room", "id-2", T0 + 5,
                                                CHAT_HISTORY_KIND_EVENT, "alice!a@h", "TOPIC",
@@ -308,6 +315,7 @@ test_store_reopen (Fixture       *fixture,
   g_assert_cmpuint (g_strv_length (entry->params), ==, 2);
   g_assert_cmpstr (entry->params[1], ==, "hello :) world");
   g_assert_cmpstr (entry->tags, ==, "+typing=active");
+  g_assert_true (entry->trailing);
 
   entry = g_ptr_array_index (result, 1);
   g_assert_cmpstr (entry->command, ==, "TOPIC");
@@ -682,6 +690,15 @@ test_rooms (Fixture       *fixture,
   chat_history_save_room (fixture->history, quiet);
   say (fixture->history, "#room", 1, T0, "hi");
   say (fixture->history, "#nostate", 1, T0, "hi");
+  {
+    const char *join[] = { "#passage", NULL };
+    ChatHistoryEntry *entry = chat_history_entry_new ("#passage", NULL, "j1", T0,
+                                                      CHAT_HISTORY_KIND_EVENT, "bob!b@h",
+                                                      "JOIN", join, NULL);
+
+    /* Only people coming and going: not a room to keep. */
+    chat_history_append (fixture->history, entry);
+  }
 
   reopen (fixture);
 

@@ -21,7 +21,7 @@
 #define FLUSH_DEADLINE_MS     250
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define DEFAULT_MAX_PER_TARGET 10000
-#define ENTRY_COLUMNS "id, msgid, target, name, time, kind, source, command, params, tags"
+#define ENTRY_COLUMNS "id, msgid, target, name, time, kind, source, command, params, tags, trailing"
 
 struct _ChatHistory
 {
@@ -214,6 +214,7 @@ entry_from_row (sqlite3_stmt *stmt)
   entry->command = column_dup (stmt, 7);
   entry->params = params_decode ((const char *) sqlite3_column_text (stmt, 8));
   entry->tags = column_dup (stmt, 9);
+  entry->trailing = sqlite3_column_int (stmt, 10) != 0;
   return entry;
 }
 
@@ -291,7 +292,8 @@ open_database (ChatHistory  *self,
     "  source TEXT,"
     "  command TEXT NOT NULL,"
     "  params TEXT,"
-    "  tags TEXT);"
+    "  tags TEXT,"
+    "  trailing INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS messages_by_target ON messages (target, time, id);"
     "CREATE INDEX IF NOT EXISTS messages_by_time ON messages (time);"
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_msgid ON messages (msgid);"
@@ -369,8 +371,8 @@ open_database (ChatHistory  *self,
 
   return prepare (self->db,
                   "INSERT OR IGNORE INTO messages"
-                  " (msgid, target, name, time, kind, source, command, params, tags)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                  " (msgid, target, name, time, kind, source, command, params, tags, trailing)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                   &self->insert_stmt, error) &&
          prepare (self->db,
                   "INSERT OR REPLACE INTO rooms"
@@ -482,6 +484,7 @@ write_pending (ChatHistory  *self,
                GError      **error)
 {
   g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
   gpointer key, value;
   gint64 now = now_ms ();
@@ -501,20 +504,23 @@ write_pending (ChatHistory  *self,
       bind_text (stmt, 7, entry->command);
       bind_text (stmt, 8, params);
       bind_text (stmt, 9, entry->tags);
+      sqlite3_bind_int (stmt, 10, entry->trailing);
       if (!step_done (self, stmt, error))
         return FALSE;
 
-      if (!g_hash_table_contains (touched, entry->target))
+      /* A room where something was said is worth keeping over a restart; one that
+       * only saw people come and go is not. */
+      if (entry->kind != CHAT_HISTORY_KIND_EVENT &&
+          !chat_history_key_is_private (entry->target) &&
+          !g_hash_table_contains (kept, entry->target))
         {
-          g_hash_table_add (touched, entry->target);
-          if (!chat_history_key_is_private (entry->target))
-            {
-              bind_text (self->touch_room_stmt, 1, entry->target);
-              bind_text (self->touch_room_stmt, 2, entry->target_name);
-              if (!step_done (self, self->touch_room_stmt, error))
-                return FALSE;
-            }
+          g_hash_table_add (kept, entry->target);
+          bind_text (self->touch_room_stmt, 1, entry->target);
+          bind_text (self->touch_room_stmt, 2, entry->target_name);
+          if (!step_done (self, self->touch_room_stmt, error))
+            return FALSE;
         }
+      g_hash_table_add (touched, entry->target);
       value = g_hash_table_lookup (self->since_prune, entry->target);
       g_hash_table_insert (self->since_prune, g_strdup (entry->target),
                            GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
@@ -906,6 +912,7 @@ chat_history_entry_copy (const ChatHistoryEntry *entry)
                                  entry->time_ms, entry->kind, entry->source, entry->command,
                                  (const char * const *) entry->params, entry->tags);
   copy->id = entry->id;
+  copy->trailing = entry->trailing;
   return copy;
 }
 
@@ -964,7 +971,8 @@ chat_history_entry_to_line (const ChatHistoryEntry *entry,
       const char *param = entry->params[i];
 
       g_string_append_c (out, ' ');
-      if (i + 1 == n_params && (param[0] == '\0' || param[0] == ':' || strchr (param, ' ')))
+      if (i + 1 == n_params &&
+          (entry->trailing || param[0] == '\0' || param[0] == ':' || strchr (param, ' ')))
         g_string_append_c (out, ':');
       g_string_append (out, param);
     }

@@ -73,6 +73,7 @@ typedef struct
   char             *source;
   char             *command;
   char            **params;
+  gboolean          trailing;     /* the last param was sent with ':' even if not needed */
   char             *tags;
 } ChatHistoryEntry;
 
