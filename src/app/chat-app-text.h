@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-app-text.h: how the window shows text: nick colours, links, times. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CHAT_N_NICK_COLORS 16
+
+/* A stable colour index for a nick, case-insensitive. */
+guint  chat_nick_color_index   (const char *nick);
+/* "nick-N", the CSS class of that colour. */
+char  *chat_nick_color_class   (const char *nick);
+/* Pango markup of text with http(s)://, irc(s):// and www. links as <a> elements. */
+char  *chat_text_to_markup     (const char *text);
+/* "14:05" or "2:05 PM". */
+char  *chat_format_time        (GDateTime  *time,
+                                gboolean    use_24h);
+/* "Today", "Yesterday" or the date. */
+char  *chat_format_day         (GDateTime  *time,
+                                GDateTime  *now);
+/* TRUE when both are on the same local calendar day. */
+gboolean chat_same_day         (GDateTime  *a,
+                                GDateTime  *b);
+
+G_END_DECLS

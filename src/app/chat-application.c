@@ -1,0 +1,1026 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-application.c: the single-instance application; owns the connections and the hosted
+ * server, and the app-wide actions of the primary menu. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "chat-application.h"
+#include "chat-connect-dialog.h"
+#include "chat-host-dialog.h"
+#include "chat-preferences-window.h"
+#include "chat-window.h"
+
+/* How many ports after the wanted one are tried when it is taken. */
+#define HOST_PORT_TRIES 20
+#define N_RECENT_SERVERS 10
+#define HOST_ROOM "#hall"
+
+struct _ChatApplication
+{
+  AdwApplication    parent_instance;
+
+  GSettings        *settings;
+  GListStore       *connections;
+  ChatHistoryStore *history;
+
+  ChatServer       *server;
+  ChatConnection   *host_connection;
+  char             *host_name;
+  char             *oper_password;
+  guint             host_port;
+  gboolean          host_network;
+};
+
+G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_HOSTING,
+  PROP_CONNECTIONS,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+static const GOptionEntry option_entries[] = {
+  { "host", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Host a chat room at once"), NULL },
+  { "port", 'p', 0, G_OPTION_ARG_INT, NULL, N_("The port to host on (default 6667)"), N_("PORT") },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, NULL, N_("[irc://HOST[:PORT]/ROOM…]") },
+  { NULL }
+};
+
+static ChatWindow *
+get_window (ChatApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (CHAT_IS_WINDOW (window))
+    return CHAT_WINDOW (window);
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    if (CHAT_IS_WINDOW (l->data))
+      return CHAT_WINDOW (l->data);
+
+  return NULL;
+}
+
+static ChatWindow *
+ensure_window (ChatApplication *self)
+{
+  ChatWindow *window = get_window (self);
+
+  if (window == NULL)
+    window = chat_window_new (self);
+
+  return window;
+}
+
+static void
+update_hosting_actions (ChatApplication *self)
+{
+  GAction *action;
+  gboolean hosting = self->server != NULL;
+
+  action = g_action_map_lookup_action (G_ACTION_MAP (self), "host");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), !hosting);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self), "stop-hosting");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), hosting);
+  action = g_action_map_lookup_action (G_ACTION_MAP (self), "hosting-info");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), hosting);
+}
+
+static void
+remember_server (ChatApplication *self,
+                 ChatConnection  *connection)
+{
+  g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-servers");
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+  g_autofree char *uri = NULL;
+  guint n = 1;
+
+  uri = g_strdup_printf ("%s://%s@%s:%u",
+                         chat_connection_get_tls (connection) ? "ircs" : "irc",
+                         chat_connection_get_nick (connection),
+                         chat_connection_get_host (connection),
+                         chat_connection_get_port (connection));
+
+  g_strv_builder_add (builder, uri);
+  for (guint i = 0; recent[i] != NULL && n < N_RECENT_SERVERS; i++)
+    {
+      if (g_strcmp0 (recent[i], uri) == 0)
+        continue;
+      g_strv_builder_add (builder, recent[i]);
+      n++;
+    }
+  list = g_strv_builder_end (builder);
+
+  g_settings_set_strv (self->settings, "recent-servers", (const char * const *) list);
+  g_settings_set_string (self->settings, "last-server", uri);
+}
+
+static void
+host_connection_state_changed_cb (ChatApplication *self,
+                                  GParamSpec      *pspec,
+                                  ChatConnection  *connection)
+{
+  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+
+  /* The host is an operator of its own server, and starts in the hall. */
+  if (self->oper_password != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("OPER %s %s",
+                                               chat_connection_get_current_nick (connection),
+                                               self->oper_password);
+      chat_connection_send_raw (connection, line);
+    }
+  chat_connection_join (connection, HOST_ROOM, NULL);
+}
+
+static void
+connection_state_changed_cb (ChatApplication *self,
+                             GParamSpec      *pspec,
+                             ChatConnection  *connection)
+{
+  const char *room;
+
+  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+
+  room = g_object_get_data (G_OBJECT (connection), "chat-autojoin");
+  if (room != NULL)
+    {
+      chat_connection_join (connection, room, NULL);
+      g_object_set_data (G_OBJECT (connection), "chat-autojoin", NULL);
+    }
+}
+
+static void
+connection_mention_cb (ChatApplication  *self,
+                       ChatConversation *conversation,
+                       ChatMessageItem  *item,
+                       ChatConnection   *connection)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  GtkWindow *window;
+
+  if (!g_settings_get_boolean (self->settings, "notifications"))
+    return;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window != NULL && gtk_window_is_active (window))
+    return;
+
+  if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_QUERY)
+    title = g_strdup_printf (_("Message from %s"), chat_message_item_get_sender (item));
+  else
+    title = g_strdup_printf (_("%s in %s"), chat_message_item_get_sender (item),
+                             chat_conversation_get_name (conversation));
+
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, chat_message_item_get_text (item));
+  g_notification_set_default_action_and_target (notification, "app.open-conversation", "(ss)",
+                                                chat_connection_get_host (connection),
+                                                chat_conversation_get_name (conversation));
+  g_application_send_notification (G_APPLICATION (self), "mention", notification);
+}
+
+static ChatConnection *
+find_connection (ChatApplication *self,
+                 const char      *host,
+                 guint            port)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->connections));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+
+      if (g_ascii_strcasecmp (chat_connection_get_host (connection), host) == 0
+          && (port == 0 || chat_connection_get_port (connection) == port))
+        return connection;
+    }
+
+  return NULL;
+}
+
+static void
+about_activated_cb (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  static const char *developers[] = { "The Chatroom developers", NULL };
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  adw_show_about_window (window,
+                         "application-name", _("Chatroom"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Host a chat room or join one on any IRC server"),
+                         "website", "https://github.com/chatroom/chatroom",
+                         "issue-url", "https://github.com/chatroom/chatroom/issues",
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "developers", developers,
+                         "copyright", "© 2026 The Chatroom developers",
+                         /* Translators: put your names here, one per line. */
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+preferences_activated_cb (GSimpleAction *action,
+                          GVariant      *param,
+                          gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  GtkWindow *window = GTK_WINDOW (ensure_window (self));
+  ChatPreferencesWindow *prefs = chat_preferences_window_new (self->settings);
+
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), window);
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static void
+host_activated_cb (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  ChatWindow *window = ensure_window (self);
+  ChatHostDialog *dialog = chat_host_dialog_new (self);
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+hosting_info_activated_cb (GSimpleAction *action,
+                           GVariant      *param,
+                           gpointer       user_data)
+{
+  host_activated_cb (action, param, user_data);
+}
+
+static void
+stop_hosting_activated_cb (GSimpleAction *action,
+                           GVariant      *param,
+                           gpointer       user_data)
+{
+  chat_application_stop_hosting (CHAT_APPLICATION (user_data));
+}
+
+static void
+connect_activated_cb (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  ChatWindow *window = ensure_window (self);
+  ChatConnectDialog *dialog = chat_connect_dialog_new (self);
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+reconnect_activated_cb (GSimpleAction *action,
+                        GVariant      *param,
+                        gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  const char *host = NULL;
+  guint32 port = 0;
+  ChatConnection *connection;
+
+  g_variant_get (param, "(&su)", &host, &port);
+  connection = find_connection (self, host, port);
+  if (connection != NULL)
+    chat_connection_connect (connection);
+}
+
+static void
+open_conversation_activated_cb (GSimpleAction *action,
+                                GVariant      *param,
+                                gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  const char *host = NULL;
+  const char *name = NULL;
+  ChatConnection *connection;
+  ChatWindow *window = ensure_window (self);
+
+  g_variant_get (param, "(&s&s)", &host, &name);
+  connection = find_connection (self, host, 0);
+  if (connection != NULL)
+    {
+      ChatConversation *conversation = chat_connection_find_conversation (connection, name);
+
+      if (conversation != NULL)
+        chat_window_select_conversation (window, conversation);
+    }
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+quit_activated_cb (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  ChatWindow *window = get_window (self);
+
+  /* Closing the window asks first while hosting; it quits when it is the last one. */
+  if (window != NULL)
+    gtk_window_close (GTK_WINDOW (window));
+  else
+    g_application_quit (G_APPLICATION (self));
+}
+
+static const GActionEntry app_actions[] = {
+  { "about", about_activated_cb },
+  { "preferences", preferences_activated_cb },
+  { "host", host_activated_cb },
+  { "hosting-info", hosting_info_activated_cb },
+  { "stop-hosting", stop_hosting_activated_cb },
+  { "connect", connect_activated_cb },
+  { "reconnect", reconnect_activated_cb, "(su)" },
+  { "open-conversation", open_conversation_activated_cb, "(ss)" },
+  { "quit", quit_activated_cb },
+};
+
+static void
+color_scheme_changed_cb (ChatApplication *self,
+                         const char      *key,
+                         GSettings       *settings)
+{
+  g_autofree char *scheme = g_settings_get_string (settings, "color-scheme");
+  AdwStyleManager *manager = adw_style_manager_get_default ();
+
+  if (g_strcmp0 (scheme, "light") == 0)
+    adw_style_manager_set_color_scheme (manager, ADW_COLOR_SCHEME_FORCE_LIGHT);
+  else if (g_strcmp0 (scheme, "dark") == 0)
+    adw_style_manager_set_color_scheme (manager, ADW_COLOR_SCHEME_FORCE_DARK);
+  else
+    adw_style_manager_set_color_scheme (manager, ADW_COLOR_SCHEME_DEFAULT);
+}
+
+static void
+open_history (ChatApplication *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.sqlite", NULL);
+  guint days;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return;
+
+  self->history = chat_history_store_new (path, &error);
+  if (self->history == NULL)
+    {
+      g_debug ("No local history: %s", error->message);
+      return;
+    }
+
+  days = g_settings_get_uint (self->settings, "history-days");
+  if (days > 0)
+    {
+      gint64 before = g_get_real_time () - (gint64) days * G_TIME_SPAN_DAY;
+
+      if (chat_history_store_delete_before (self->history, before, &error) < 0)
+        g_debug ("Could not trim the history: %s", error->message);
+    }
+}
+
+static void
+chat_application_startup (GApplication *application)
+{
+  ChatApplication *self = CHAT_APPLICATION (application);
+  static const struct {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "app.connect", { "<Control>n", NULL } },
+    { "app.host", { "<Control><Shift>h", NULL } },
+    { "win.join-room", { "<Control>j", NULL } },
+    { "win.switcher", { "<Control>k", NULL } },
+    { "win.previous-room", { "<Alt>Up", NULL } },
+    { "win.next-room", { "<Alt>Down", NULL } },
+    { "win.previous-unread", { "<Alt><Shift>Up", NULL } },
+    { "win.next-unread", { "<Alt><Shift>Down", NULL } },
+    { "win.leave-room", { "<Control>w", NULL } },
+    { "win.toggle-sidebar", { "F9", NULL } },
+    { "win.toggle-people", { "<Control>p", NULL } },
+    { "win.mark-read", { "Escape", NULL } },
+    { "win.focus-entry", { "<Control>l", NULL } },
+    { "win.show-help-overlay", { "<Control>question", NULL } },
+  };
+
+  G_APPLICATION_CLASS (chat_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+  update_hosting_actions (self);
+
+  self->settings = g_settings_new (APP_ID);
+  g_signal_connect_object (self->settings, "changed::color-scheme",
+                           G_CALLBACK (color_scheme_changed_cb), self, G_CONNECT_SWAPPED);
+  color_scheme_changed_cb (self, "color-scheme", self->settings);
+
+  open_history (self);
+}
+
+static void
+chat_application_activate (GApplication *application)
+{
+  ChatApplication *self = CHAT_APPLICATION (application);
+
+  gtk_window_present (GTK_WINDOW (ensure_window (self)));
+}
+
+static void
+show_error (ChatApplication *self,
+            const char      *message)
+{
+  ChatWindow *window = ensure_window (self);
+
+  chat_window_show_toast (window, message, NULL, NULL);
+}
+
+static int
+chat_application_command_line (GApplication            *application,
+                               GApplicationCommandLine *command_line)
+{
+  ChatApplication *self = CHAT_APPLICATION (application);
+  GVariantDict *options = g_application_command_line_get_options_dict (command_line);
+  g_autofree const char **uris = NULL;
+  gboolean host = FALSE;
+  gint32 port = -1;
+
+  g_variant_dict_lookup (options, "host", "b", &host);
+  g_variant_dict_lookup (options, "port", "i", &port);
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &uris);
+
+  if (port > G_MAXUINT16)
+    {
+      g_application_command_line_printerr (command_line, _("Invalid port %d\n"), port);
+      return EXIT_FAILURE;
+    }
+
+  g_application_activate (application);
+
+  if (host && self->server == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *name = g_settings_get_string (self->settings, "host-room-name");
+      guint wanted = port >= 0 ? (guint) port : g_settings_get_uint (self->settings, "host-port");
+
+      if (!chat_application_start_hosting (self, name, wanted, NULL,
+                                           g_settings_get_boolean (self->settings,
+                                                                   "host-allow-network"),
+                                           &error))
+        {
+          g_application_command_line_printerr (command_line, "%s\n", error->message);
+          show_error (self, error->message);
+        }
+      else
+        g_application_command_line_print (command_line,
+                                          _("Hosting on port %u. Join with: telnet localhost %u\n"),
+                                          self->host_port, self->host_port);
+    }
+
+  for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!chat_application_open_uri (self, uris[i], &error))
+        {
+          g_application_command_line_printerr (command_line, "%s\n", error->message);
+          show_error (self, error->message);
+        }
+    }
+
+  return EXIT_SUCCESS;
+}
+
+static void
+chat_application_open (GApplication  *application,
+                       GFile        **files,
+                       int            n_files,
+                       const char    *hint)
+{
+  ChatApplication *self = CHAT_APPLICATION (application);
+
+  g_application_activate (application);
+
+  for (int i = 0; i < n_files; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *uri = g_file_get_uri (files[i]);
+
+      if (!chat_application_open_uri (self, uri, &error))
+        show_error (self, error->message);
+    }
+}
+
+static void
+chat_application_shutdown (GApplication *application)
+{
+  ChatApplication *self = CHAT_APPLICATION (application);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->connections));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+
+      chat_connection_disconnect (connection, NULL);
+    }
+  chat_application_stop_hosting (self);
+
+  if (self->history != NULL)
+    chat_history_store_flush (self->history, NULL);
+
+  G_APPLICATION_CLASS (chat_application_parent_class)->shutdown (application);
+}
+
+static void
+chat_application_dispose (GObject *object)
+{
+  ChatApplication *self = (ChatApplication *)object;
+
+  if (self->server != NULL)
+    chat_server_stop (self->server);
+  g_clear_object (&self->server);
+  g_clear_object (&self->host_connection);
+  if (self->connections != NULL)
+    g_list_store_remove_all (self->connections);
+  g_clear_object (&self->history);
+
+  G_OBJECT_CLASS (chat_application_parent_class)->dispose (object);
+}
+
+static void
+chat_application_finalize (GObject *object)
+{
+  ChatApplication *self = (ChatApplication *)object;
+
+  g_clear_object (&self->connections);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->host_name, g_free);
+  g_clear_pointer (&self->oper_password, g_free);
+
+  G_OBJECT_CLASS (chat_application_parent_class)->finalize (object);
+}
+
+static void
+chat_application_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  ChatApplication *self = CHAT_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HOSTING:
+      g_value_set_boolean (value, chat_application_get_hosting (self));
+      break;
+
+    case PROP_CONNECTIONS:
+      g_value_set_object (value, self->connections);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+chat_application_class_init (ChatApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = chat_application_dispose;
+  object_class->finalize = chat_application_finalize;
+  object_class->get_property = chat_application_get_property;
+
+  app_class->startup = chat_application_startup;
+  app_class->activate = chat_application_activate;
+  app_class->command_line = chat_application_command_line;
+  app_class->open = chat_application_open;
+  app_class->shutdown = chat_application_shutdown;
+
+  properties [PROP_HOSTING] =
+    g_param_spec_boolean ("hosting", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_CONNECTIONS] =
+    g_param_spec_object ("connections", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+chat_application_init (ChatApplication *self)
+{
+  self->connections = g_list_store_new (CHAT_TYPE_CONNECTION);
+
+  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self),
+                                                     _("[irc://HOST[:PORT]/ROOM…]"));
+}
+
+ChatApplication *
+chat_application_new (void)
+{
+  return g_object_new (CHAT_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN,
+                       "resource-base-path", RESOURCE_BASE,
+                       NULL);
+}
+
+GSettings *
+chat_application_get_settings (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+GListModel *
+chat_application_get_connections (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return G_LIST_MODEL (self->connections);
+}
+
+char *
+chat_application_dup_nick (ChatApplication *self)
+{
+  g_autofree char *nick = NULL;
+  GString *clean;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  if (self->settings != NULL)
+    nick = g_settings_get_string (self->settings, "default-nick");
+  if (nick != NULL && *nick != '\0')
+    return g_steal_pointer (&nick);
+
+  /* The account name, reduced to what every server accepts in a nick. */
+  clean = g_string_new (NULL);
+  for (const char *p = g_get_user_name (); *p != '\0' && clean->len < 16; p++)
+    {
+      if (g_ascii_isalnum (*p) || strchr ("_-[]{}|^`\\", *p) != NULL)
+        g_string_append_c (clean, *p);
+    }
+  if (clean->len == 0 || g_ascii_isdigit (clean->str[0]) || clean->str[0] == '-')
+    g_string_prepend (clean, "guest");
+
+  return g_string_free (clean, FALSE);
+}
+
+char *
+chat_application_dup_realname (ChatApplication *self)
+{
+  g_autofree char *name = NULL;
+  const char *real;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  if (self->settings != NULL)
+    name = g_settings_get_string (self->settings, "real-name");
+  if (name != NULL && *name != '\0')
+    return g_steal_pointer (&name);
+
+  real = g_get_real_name ();
+  if (real == NULL || *real == '\0' || g_strcmp0 (real, "Unknown") == 0)
+    return chat_application_dup_nick (self);
+
+  return g_strdup (real);
+}
+
+void
+chat_application_add_connection (ChatApplication *self,
+                                 ChatConnection  *connection)
+{
+  g_return_if_fail (CHAT_IS_APPLICATION (self));
+  g_return_if_fail (CHAT_IS_CONNECTION (connection));
+
+  if (self->history != NULL && chat_connection_get_history (connection) == NULL)
+    chat_connection_set_history (connection, self->history);
+
+  g_signal_connect_object (connection, "notify::state",
+                           G_CALLBACK (connection_state_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "mention",
+                           G_CALLBACK (connection_mention_cb), self, G_CONNECT_SWAPPED);
+  g_list_store_append (self->connections, connection);
+  chat_connection_connect (connection);
+}
+
+void
+chat_application_remove_connection (ChatApplication *self,
+                                    ChatConnection  *connection)
+{
+  guint position;
+
+  g_return_if_fail (CHAT_IS_APPLICATION (self));
+  g_return_if_fail (CHAT_IS_CONNECTION (connection));
+
+  g_signal_handlers_disconnect_by_data (connection, self);
+  chat_connection_disconnect (connection, NULL);
+  if (g_list_store_find (self->connections, connection, &position))
+    g_list_store_remove (self->connections, position);
+}
+
+ChatConnection *
+chat_application_open_server (ChatApplication *self,
+                              const char      *host,
+                              guint            port,
+                              gboolean         tls,
+                              const char      *nick,
+                              const char      *password,
+                              const char      *realname,
+                              const char      *room)
+{
+  g_autoptr(ChatConnection) connection = NULL;
+  g_autofree char *default_nick = NULL;
+  g_autofree char *default_realname = NULL;
+  ChatConnection *existing;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+  g_return_val_if_fail (host != NULL, NULL);
+
+  if (port == 0)
+    port = tls ? 6697 : 6667;
+
+  existing = find_connection (self, host, port);
+  if (existing != NULL)
+    {
+      if (chat_connection_get_state (existing) == CHAT_CONNECTION_STATE_DISCONNECTED)
+        chat_connection_connect (existing);
+      if (room != NULL && *room != '\0')
+        chat_connection_join (existing, room, NULL);
+      return existing;
+    }
+
+  if (nick == NULL || *nick == '\0')
+    nick = default_nick = chat_application_dup_nick (self);
+  if (realname == NULL || *realname == '\0')
+    realname = default_realname = chat_application_dup_realname (self);
+
+  connection = chat_connection_new (host, port, tls, nick);
+  chat_connection_set_realname (connection, realname);
+  if (password != NULL && *password != '\0')
+    chat_connection_set_password (connection, password);
+
+  if (room != NULL && *room != '\0')
+    {
+      /* Joined once registered; the connection rejoins on its own after a reconnect. */
+      g_object_set_data_full (G_OBJECT (connection), "chat-autojoin", g_strdup (room), g_free);
+    }
+
+  chat_application_add_connection (self, connection);
+  remember_server (self, connection);
+
+  return connection;
+}
+
+gboolean
+chat_application_open_uri (ChatApplication *self,
+                           const char      *uri,
+                           GError         **error)
+{
+  g_autoptr(GUri) parsed = NULL;
+  g_autofree char *room = NULL;
+  const char *scheme;
+  const char *path;
+  const char *host;
+  gboolean tls;
+  int port;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_PATH, error);
+  if (parsed == NULL)
+    return FALSE;
+
+  scheme = g_uri_get_scheme (parsed);
+  host = g_uri_get_host (parsed);
+  if ((g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0)
+      || host == NULL || *host == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a chat address. Use irc://HOST[:PORT]/ROOM."), uri);
+      return FALSE;
+    }
+
+  tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
+  port = g_uri_get_port (parsed);
+  path = g_uri_get_path (parsed);
+  while (path != NULL && *path == '/')
+    path++;
+
+  /* "irc://host/room" and "irc://host/#room" both name #room; a fragment is the room too. */
+  if (path != NULL && *path != '\0')
+    {
+      g_autofree char *unescaped = g_uri_unescape_string (path, NULL);
+      char *comma = unescaped != NULL ? strchr (unescaped, ',') : NULL;
+
+      if (comma != NULL)
+        *comma = '\0';
+      if (unescaped != NULL && *unescaped != '\0')
+        room = strchr ("#&+!", *unescaped) != NULL ? g_strdup (unescaped)
+                                                    : g_strconcat ("#", unescaped, NULL);
+    }
+  else if (g_uri_get_fragment (parsed) != NULL && *g_uri_get_fragment (parsed) != '\0')
+    room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);
+
+  chat_application_open_server (self, host, port > 0 ? (guint) port : 0, tls,
+                                g_uri_get_user (parsed), NULL, NULL, room);
+
+  return TRUE;
+}
+
+gboolean
+chat_application_start_hosting (ChatApplication *self,
+                                const char      *name,
+                                guint            port,
+                                const char      *password,
+                                gboolean         allow_network,
+                                GError         **error)
+{
+  g_autoptr(ChatServer) server = NULL;
+  g_autoptr(ChatConnection) connection = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *nick = NULL;
+  g_autofree char *realname = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autofree char *motd = NULL;
+  const char *address = allow_network ? NULL : "127.0.0.1";
+  guint tries = port == 0 ? 1 : HOST_PORT_TRIES;
+  gboolean started = FALSE;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (port <= G_MAXUINT16, FALSE);
+
+  if (self->server != NULL)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING,
+                   _("A chat room is already hosted on port %u"), self->host_port);
+      return FALSE;
+    }
+
+  nick = chat_application_dup_nick (self);
+  realname = chat_application_dup_realname (self);
+
+  g_free (self->host_name);
+  if (name == NULL || *name == '\0')
+    /* Translators: the default name of a hosted chat room; %s is the host's nick. */
+    self->host_name = g_strdup_printf (_("%s’s Chat Room"), nick);
+  else
+    self->host_name = g_strdup (name);
+
+  server = chat_server_new ();
+  motd = g_strdup_printf (_("Welcome to %s!"), self->host_name);
+  chat_server_set_motd (server, motd);
+  if (password != NULL && *password != '\0')
+    chat_server_set_password (server, password);
+
+  g_clear_pointer (&self->oper_password, g_free);
+  self->oper_password = g_uuid_string_random ();
+  chat_server_add_oper (server, nick, self->oper_password);
+
+  data_dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
+  if (g_mkdir_with_parents (data_dir, 0700) == 0)
+    chat_server_set_data_dir (server, data_dir);
+
+  for (guint i = 0; i < tries && !started; i++)
+    {
+      guint try_port = port == 0 ? 0 : port + i;
+
+      if (try_port > G_MAXUINT16)
+        break;
+
+      g_clear_error (&local_error);
+      started = chat_server_start (server, address, (guint16) try_port, &local_error);
+      if (!started && !g_error_matches (local_error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND))
+        break;
+    }
+
+  if (!started)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  self->server = g_steal_pointer (&server);
+  self->host_port = chat_server_get_port (self->server);
+  self->host_network = allow_network;
+
+  connection = chat_connection_new ("127.0.0.1", self->host_port, FALSE, nick);
+  chat_connection_set_realname (connection, realname);
+  if (password != NULL && *password != '\0')
+    chat_connection_set_password (connection, password);
+  g_signal_connect_object (connection, "notify::state",
+                           G_CALLBACK (host_connection_state_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_set_object (&self->host_connection, connection);
+  chat_application_add_connection (self, connection);
+
+  update_hosting_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
+
+  return TRUE;
+}
+
+void
+chat_application_stop_hosting (ChatApplication *self)
+{
+  g_autoptr(ChatServer) server = NULL;
+
+  g_return_if_fail (CHAT_IS_APPLICATION (self));
+
+  if (self->server == NULL)
+    return;
+
+  server = g_steal_pointer (&self->server);
+
+  if (self->host_connection != NULL)
+    {
+      g_autoptr(ChatConnection) connection = g_steal_pointer (&self->host_connection);
+
+      chat_application_remove_connection (self, connection);
+    }
+
+  chat_server_stop (server);
+  self->host_port = 0;
+
+  update_hosting_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
+}
+
+gboolean
+chat_application_get_hosting (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
+
+  return self->server != NULL;
+}
+
+ChatServer *
+chat_application_get_server (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->server;
+}
+
+guint
+chat_application_get_hosting_port (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
+
+  return self->host_port;
+}
+
+gboolean
+chat_application_get_hosting_network (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
+
+  return self->host_network;
+}
+
+const char *
+chat_application_get_hosting_name (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->host_name;
+}
+
+ChatConnection *
+chat_application_get_host_connection (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->host_connection;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-application.h: the Chatroom application: connections, hosting, app actions. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "chat-client.h"
+#include "chat-server.h"
+
+G_BEGIN_DECLS
+
+#define CHAT_TYPE_APPLICATION (chat_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatApplication, chat_application, CHAT, APPLICATION, AdwApplication)
+
+/* Properties: "hosting" (boolean, read-only), "connections" (GListModel of ChatConnection). */
+
+ChatApplication *chat_application_new                 (void);
+GSettings       *chat_application_get_settings        (ChatApplication *self);
+GListModel      *chat_application_get_connections     (ChatApplication *self);
+/* Adds a connection (shown in every window) and starts it. */
+void             chat_application_add_connection      (ChatApplication *self,
+                                                       ChatConnection  *connection);
+/* Disconnects and forgets a connection. */
+void             chat_application_remove_connection   (ChatApplication *self,
+                                                       ChatConnection  *connection);
+/* Connects to host:port (a new connection unless one exists) and joins room (may be NULL).
+ * Returns the connection (owned by the application). */
+ChatConnection  *chat_application_open_server         (ChatApplication *self,
+                                                       const char      *host,
+                                                       guint            port,
+                                                       gboolean         tls,
+                                                       const char      *nick,
+                                                       const char      *password,
+                                                       const char      *realname,
+                                                       const char      *room);
+/* Parses irc://host[:port]/room and ircs://…, then opens it. */
+gboolean         chat_application_open_uri            (ChatApplication *self,
+                                                       const char      *uri,
+                                                       GError         **error);
+
+/* Hosting: starts the server in this process, connects to it as operator and joins #hall.
+ * port 0 picks a free port; a taken port moves on to the next free one. */
+gboolean         chat_application_start_hosting       (ChatApplication *self,
+                                                       const char      *name,
+                                                       guint            port,
+                                                       const char      *password,
+                                                       gboolean         allow_network,
+                                                       GError         **error);
+void             chat_application_stop_hosting        (ChatApplication *self);
+gboolean         chat_application_get_hosting         (ChatApplication *self);
+ChatServer      *chat_application_get_server          (ChatApplication *self);
+guint            chat_application_get_hosting_port    (ChatApplication *self);
+gboolean         chat_application_get_hosting_network (ChatApplication *self);
+const char      *chat_application_get_hosting_name    (ChatApplication *self);
+ChatConnection  *chat_application_get_host_connection (ChatApplication *self);
+
+/* The nick and real name to use: the settings, else the account's. */
+char            *chat_application_dup_nick            (ChatApplication *self);
+char            *chat_application_dup_realname        (ChatApplication *self);
+
+G_END_DECLS

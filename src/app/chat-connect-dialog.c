@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connect-dialog.c: asks for a server and a nickname, connects, and stays open with
+ * the reason in place until the connection is registered or fails. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-connect-dialog.h"
+
+struct _ChatConnectDialog
+{
+  AdwWindow            parent_instance;
+
+  ChatApplication     *application;
+  ChatConnection      *connection;
+
+  GtkButton           *connect_button;
+  GtkSpinner          *spinner;
+  AdwEntryRow         *host_row;
+  GtkSpinButton       *port_spin;
+  GtkSwitch           *tls_switch;
+  AdwPasswordEntryRow *password_row;
+  AdwEntryRow         *nick_row;
+  AdwEntryRow         *realname_row;
+  GtkLabel            *error_label;
+  AdwPreferencesGroup *recent_group;
+  GtkListBox          *recent_list;
+};
+
+G_DEFINE_FINAL_TYPE (ChatConnectDialog, chat_connect_dialog, ADW_TYPE_WINDOW)
+
+static void
+show_error (ChatConnectDialog *self,
+            const char        *message)
+{
+  gtk_label_set_label (self->error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+}
+
+static void
+set_row_error (GtkWidget *row,
+               gboolean   error)
+{
+  if (error)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+static void
+set_busy (ChatConnectDialog *self,
+          gboolean           busy)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  gtk_spinner_set_spinning (self->spinner, busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->connect_button), !busy);
+}
+
+static gboolean
+validate (ChatConnectDialog *self,
+          gboolean           show)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
+  const char *nick = gtk_editable_get_text (GTK_EDITABLE (self->nick_row));
+  g_autoptr(GInetAddress) inet = NULL;
+  gboolean host_ok;
+  gboolean nick_ok;
+
+  inet = g_inet_address_new_from_string (host);
+  host_ok = host[0] != '\0' && (inet != NULL || chat_hostname_is_valid (host));
+  nick_ok = nick[0] == '\0' || chat_nick_is_valid (nick, 0, &error);
+
+  set_row_error (GTK_WIDGET (self->host_row), show && host[0] != '\0' && !host_ok);
+  set_row_error (GTK_WIDGET (self->nick_row), !nick_ok);
+
+  if (!show)
+    ;
+  else if (!host_ok && host[0] == '\0')
+    show_error (self, _("Enter the address of a server, such as irc.libera.chat."));
+  else if (!host_ok)
+    show_error (self, _("This is not a valid server address."));
+  else if (!nick_ok)
+    {
+      g_autofree char *message = g_strdup_printf (_("This nickname cannot be used: %s"), error->message);
+
+      show_error (self, message);
+    }
+  else
+    show_error (self, NULL);
+
+  return host_ok && nick_ok;
+}
+
+static void
+forget_connection (ChatConnectDialog *self)
+{
+  if (self->connection == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (self->connection, self);
+  g_clear_object (&self->connection);
+}
+
+static void
+connection_state_changed_cb (ChatConnectDialog *self,
+                             GParamSpec        *pspec,
+                             ChatConnection    *connection)
+{
+  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+
+  chat_connection_set_auto_reconnect (connection, TRUE);
+  forget_connection (self);
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+connection_error_cb (ChatConnectDialog *self,
+                     GError            *error,
+                     ChatConnection    *connection)
+{
+  g_autofree char *message = chat_connect_dialog_describe_error (error);
+  g_autoptr(ChatConnection) failed = g_object_ref (connection);
+
+  /* A first attempt that fails stays here, with its reason, to be corrected. */
+  if (error->domain == CHAT_CONNECTION_ERROR && error->code == CHAT_CONNECTION_ERROR_CERTIFICATE)
+    return;
+
+  forget_connection (self);
+  chat_application_remove_connection (self->application, failed);
+  set_busy (self, FALSE);
+  show_error (self, message);
+}
+
+static void
+on_cancel_clicked_cb (ChatConnectDialog *self)
+{
+  if (self->connection != NULL)
+    {
+      g_autoptr(ChatConnection) connection = g_object_ref (self->connection);
+
+      forget_connection (self);
+      chat_application_remove_connection (self->application, connection);
+    }
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+on_connect_clicked_cb (ChatConnectDialog *self)
+{
+  chat_connect_dialog_connect (self);
+}
+
+static void
+on_field_changed_cb (ChatConnectDialog *self)
+{
+  validate (self, FALSE);
+}
+
+static void
+on_tls_changed_cb (ChatConnectDialog *self)
+{
+  int port = gtk_spin_button_get_value_as_int (self->port_spin);
+  gboolean tls = gtk_switch_get_active (self->tls_switch);
+
+  /* Follow the usual ports unless someone typed another one. */
+  if (tls && port == 6667)
+    gtk_spin_button_set_value (self->port_spin, 6697);
+  else if (!tls && port == 6697)
+    gtk_spin_button_set_value (self->port_spin, 6667);
+}
+
+static void
+on_recent_list_row_activated_cb (ChatConnectDialog *self,
+                                 GtkListBoxRow     *row)
+{
+  const char *uri = g_object_get_data (G_OBJECT (row), "chat-uri");
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS, NULL);
+  gboolean tls;
+
+  if (parsed == NULL)
+    return;
+
+  tls = g_strcmp0 (g_uri_get_scheme (parsed), "ircs") == 0;
+  chat_connect_dialog_set_fields (self, g_uri_get_host (parsed),
+                                  g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed)
+                                                              : (tls ? 6697 : 6667),
+                                  tls, g_uri_get_user (parsed), NULL, NULL);
+}
+
+static void
+fill_recent (ChatConnectDialog *self)
+{
+  GSettings *settings = chat_application_get_settings (self->application);
+  g_auto(GStrv) recent = NULL;
+  guint n = 0;
+
+  if (settings == NULL)
+    return;
+
+  recent = g_settings_get_strv (settings, "recent-servers");
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autoptr(GUri) parsed = g_uri_parse (recent[i], G_URI_FLAGS_NON_DNS, NULL);
+      g_autofree char *title = NULL;
+      GtkWidget *row;
+
+      if (parsed == NULL || g_uri_get_host (parsed) == NULL)
+        continue;
+
+      row = adw_action_row_new ();
+      if (g_uri_get_port (parsed) > 0)
+        title = g_strdup_printf ("%s:%d", g_uri_get_host (parsed), g_uri_get_port (parsed));
+      else
+        title = g_strdup (g_uri_get_host (parsed));
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      if (g_uri_get_user (parsed) != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), g_uri_get_user (parsed));
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      g_object_set_data_full (G_OBJECT (row), "chat-uri", g_strdup (recent[i]), g_free);
+      gtk_list_box_append (self->recent_list, row);
+      n++;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_group), n > 0);
+}
+
+static void
+chat_connect_dialog_dispose (GObject *object)
+{
+  ChatConnectDialog *self = (ChatConnectDialog *)object;
+
+  forget_connection (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_CONNECT_DIALOG);
+
+  G_OBJECT_CLASS (chat_connect_dialog_parent_class)->dispose (object);
+}
+
+static void
+chat_connect_dialog_finalize (GObject *object)
+{
+  ChatConnectDialog *self = (ChatConnectDialog *)object;
+
+  g_clear_object (&self->application);
+
+  G_OBJECT_CLASS (chat_connect_dialog_parent_class)->finalize (object);
+}
+
+static void
+chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = chat_connect_dialog_dispose;
+  object_class->finalize = chat_connect_dialog_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-connect-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, connect_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, spinner);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, host_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, tls_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, nick_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_group);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_list);
+  gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_tls_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+}
+
+static void
+chat_connect_dialog_init (ChatConnectDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
+}
+
+ChatConnectDialog *
+chat_connect_dialog_new (ChatApplication *application)
+{
+  ChatConnectDialog *self;
+  g_autofree char *nick = NULL;
+  g_autofree char *realname = NULL;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (CHAT_TYPE_CONNECT_DIALOG, NULL);
+  self->application = g_object_ref (application);
+
+  nick = chat_application_dup_nick (application);
+  realname = chat_application_dup_realname (application);
+  gtk_editable_set_text (GTK_EDITABLE (self->nick_row), nick);
+  gtk_editable_set_text (GTK_EDITABLE (self->realname_row), realname);
+  fill_recent (self);
+
+  return self;
+}
+
+void
+chat_connect_dialog_set_fields (ChatConnectDialog *self,
+                                const char        *host,
+                                guint              port,
+                                gboolean           tls,
+                                const char        *nick,
+                                const char        *password,
+                                const char        *realname)
+{
+  g_return_if_fail (CHAT_IS_CONNECT_DIALOG (self));
+
+  if (host != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->host_row), host);
+  gtk_switch_set_active (self->tls_switch, tls);
+  if (port != 0)
+    gtk_spin_button_set_value (self->port_spin, port);
+  if (nick != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->nick_row), nick);
+  if (password != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->password_row), password);
+  if (realname != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->realname_row), realname);
+}
+
+gboolean
+chat_connect_dialog_connect (ChatConnectDialog *self)
+{
+  g_autofree char *host = NULL;
+  ChatConnection *connection;
+
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), FALSE);
+
+  if (self->connection != NULL || !validate (self, TRUE))
+    return FALSE;
+
+  host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
+  gtk_spin_button_update (self->port_spin);
+
+  connection = chat_application_open_server (self->application, host,
+                                             (guint) gtk_spin_button_get_value_as_int (self->port_spin),
+                                             gtk_switch_get_active (self->tls_switch),
+                                             gtk_editable_get_text (GTK_EDITABLE (self->nick_row)),
+                                             gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
+                                             gtk_editable_get_text (GTK_EDITABLE (self->realname_row)),
+                                             NULL);
+  if (connection == NULL)
+    return FALSE;
+
+  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)
+    {
+      gtk_window_close (GTK_WINDOW (self));
+      return TRUE;
+    }
+
+  /* Until it works once, a failure is shown here instead of retried. */
+  self->connection = g_object_ref (connection);
+  chat_connection_set_auto_reconnect (connection, FALSE);
+  g_signal_connect_swapped (connection, "notify::state",
+                            G_CALLBACK (connection_state_changed_cb), self);
+  g_signal_connect_swapped (connection, "error", G_CALLBACK (connection_error_cb), self);
+  show_error (self, NULL);
+  set_busy (self, TRUE);
+
+  return TRUE;
+}
+
+const char *
+chat_connect_dialog_get_error (ChatConnectDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->error_label)))
+    return NULL;
+
+  return gtk_label_get_label (self->error_label);
+}
+
+char *
+chat_connect_dialog_describe_error (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain == G_IO_ERROR)
+    {
+      switch (error->code)
+        {
+        case G_IO_ERROR_CONNECTION_REFUSED:
+          return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
+                                  error->message);
+        case G_IO_ERROR_HOST_UNREACHABLE:
+        case G_IO_ERROR_NETWORK_UNREACHABLE:
+          return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
+                                  error->message);
+        case G_IO_ERROR_TIMED_OUT:
+          return g_strdup_printf (_("The server did not answer in time. (%s)"), error->message);
+        case G_IO_ERROR_HOST_NOT_FOUND:
+          return g_strdup_printf (_("No server with this address was found. (%s)"), error->message);
+        default:
+          break;
+        }
+    }
+  else if (error->domain == G_RESOLVER_ERROR)
+    return g_strdup_printf (_("No server with this address was found. (%s)"), error->message);
+  else if (error->domain == CHAT_CONNECTION_ERROR)
+    {
+      switch (error->code)
+        {
+        case CHAT_CONNECTION_ERROR_PASSWORD:
+          return g_strdup_printf (_("Wrong server password. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_BANNED:
+          return g_strdup_printf (_("You are banned from this server. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_NICK:
+          return g_strdup_printf (_("No nickname could be used; try another one. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_TIMEOUT:
+          return g_strdup_printf (_("The server did not answer in time. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_CLOSED:
+          return g_strdup_printf (_("The server closed the connection. (%s)"), error->message);
+        default:
+          break;
+        }
+    }
+  else if (error->domain == G_TLS_ERROR)
+    return g_strdup_printf (_("The encrypted connection failed. Is TLS right for this port? (%s)"),
+                            error->message);
+
+  return g_strdup (error->message);
+}

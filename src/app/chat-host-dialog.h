@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-host-dialog.h: "Host a Chat Room": settings, then how others join. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "chat-application.h"
+
+G_BEGIN_DECLS
+
+#define CHAT_TYPE_HOST_DIALOG (chat_host_dialog_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatHostDialog, chat_host_dialog, CHAT, HOST_DIALOG, AdwWindow)
+
+ChatHostDialog *chat_host_dialog_new           (ChatApplication *application);
+/* For tests: fill the fields, press Start, read what is shown. */
+void            chat_host_dialog_set_fields    (ChatHostDialog  *self,
+                                                const char      *name,
+                                                guint            port,
+                                                const char      *password,
+                                                gboolean         allow_network);
+void            chat_host_dialog_start         (ChatHostDialog  *self);
+/* NULL when no error is shown. */
+const char     *chat_host_dialog_get_error     (ChatHostDialog  *self);
+/* The "How others join" lines (addresses, irc:// links, telnet lines), NULL-terminated. */
+GStrv           chat_host_dialog_dup_join_lines (ChatHostDialog *self);
+
+/* This machine's addresses others can reach (no loopback), numeric, IPv4 first. */
+GStrv           chat_host_dialog_list_addresses (void);
+
+G_END_DECLS

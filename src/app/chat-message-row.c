@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-message-row.c: one line of a conversation, grouped with the lines of the same sender. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-app-text.h"
+#include "chat-message-row.h"
+
+/* Lines of one sender closer than this share one header. */
+#define GROUP_INTERVAL_USEC (5 * G_TIME_SPAN_MINUTE)
+
+struct _ChatMessageRow
+{
+  GtkWidget        parent_instance;
+
+  ChatMessageItem *item;
+  char            *nick_class;
+  char            *kind_class;
+
+  GtkBox          *day_box;
+  GtkLabel        *day_label;
+  GtkBox          *header_box;
+  GtkLabel        *nick_label;
+  GtkLabel        *time_label;
+  GtkLabel        *body_label;
+  GtkLabel        *side_time_label;
+};
+
+G_DEFINE_FINAL_TYPE (ChatMessageRow, chat_message_row, GTK_TYPE_WIDGET)
+
+static gboolean
+kind_is_talk (ChatMessageKind kind)
+{
+  return kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_NOTICE;
+}
+
+static const char *
+kind_to_class (ChatMessageKind kind)
+{
+  switch (kind)
+    {
+    case CHAT_MESSAGE_KIND_MESSAGE:
+      return "message";
+    case CHAT_MESSAGE_KIND_ACTION:
+      return "action";
+    case CHAT_MESSAGE_KIND_NOTICE:
+      return "notice";
+    case CHAT_MESSAGE_KIND_ERROR:
+      return "error";
+    case CHAT_MESSAGE_KIND_MOTD:
+    case CHAT_MESSAGE_KIND_INFO:
+      return "info";
+    case CHAT_MESSAGE_KIND_JOIN:
+    case CHAT_MESSAGE_KIND_PART:
+    case CHAT_MESSAGE_KIND_QUIT:
+    case CHAT_MESSAGE_KIND_KICK:
+    case CHAT_MESSAGE_KIND_NICK:
+    case CHAT_MESSAGE_KIND_TOPIC:
+    case CHAT_MESSAGE_KIND_MODE:
+    default:
+      return "event";
+    }
+}
+
+/* The sentence for an event line, as markup, the nick in bold. */
+static char *
+event_markup (ChatMessageItem *item)
+{
+  const char *text = chat_message_item_get_text (item);
+  const char *sender = chat_message_item_get_sender (item);
+  g_autofree char *who = NULL;
+  g_autofree char *what = NULL;
+  g_autofree char *target = NULL;
+  gboolean has_text = text != NULL && *text != '\0';
+
+  who = g_markup_printf_escaped ("<b>%s</b>", sender != NULL ? sender : "");
+  what = g_markup_escape_text (has_text ? text : "", -1);
+  target = g_markup_printf_escaped ("<b>%s</b>",
+                                    chat_message_item_get_target (item) != NULL
+                                    ? chat_message_item_get_target (item) : "");
+
+  switch (chat_message_item_get_kind (item))
+    {
+    case CHAT_MESSAGE_KIND_JOIN:
+      return g_strdup_printf (_("%s joined"), who);
+    case CHAT_MESSAGE_KIND_PART:
+      if (has_text)
+        return g_strdup_printf (_("%s left (%s)"), who, what);
+      return g_strdup_printf (_("%s left"), who);
+    case CHAT_MESSAGE_KIND_QUIT:
+      if (has_text)
+        return g_strdup_printf (_("%s quit (%s)"), who, what);
+      return g_strdup_printf (_("%s quit"), who);
+    case CHAT_MESSAGE_KIND_KICK:
+      if (has_text)
+        return g_strdup_printf (_("%s removed %s (%s)"), who, target, what);
+      return g_strdup_printf (_("%s removed %s"), who, target);
+    case CHAT_MESSAGE_KIND_NICK:
+      return g_strdup_printf (_("%s is now known as <b>%s</b>"), who, what);
+    case CHAT_MESSAGE_KIND_TOPIC:
+      if (sender == NULL)
+        return g_strdup_printf (_("The topic is: %s"), what);
+      if (has_text)
+        return g_strdup_printf (_("%s changed the topic to: %s"), who, what);
+      return g_strdup_printf (_("%s cleared the topic"), who);
+    case CHAT_MESSAGE_KIND_MODE:
+      if (sender == NULL)
+        return g_strdup_printf (_("Mode %s"), what);
+      return g_strdup_printf (_("%s set mode %s"), who, what);
+    case CHAT_MESSAGE_KIND_MESSAGE:
+    case CHAT_MESSAGE_KIND_ACTION:
+    case CHAT_MESSAGE_KIND_NOTICE:
+    case CHAT_MESSAGE_KIND_ERROR:
+    case CHAT_MESSAGE_KIND_MOTD:
+    case CHAT_MESSAGE_KIND_INFO:
+    default:
+      return g_steal_pointer (&what);
+    }
+}
+
+static void
+chat_message_row_dispose (GObject *object)
+{
+  ChatMessageRow *self = (ChatMessageRow *)object;
+
+  chat_message_row_unbind (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_MESSAGE_ROW);
+
+  G_OBJECT_CLASS (chat_message_row_parent_class)->dispose (object);
+}
+
+static void
+chat_message_row_class_init (ChatMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = chat_message_row_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_box);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, header_box);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, nick_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, body_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, side_time_label);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "chatmessagerow");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+chat_message_row_init (ChatMessageRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                                  GTK_ORIENTATION_VERTICAL);
+}
+
+GtkWidget *
+chat_message_row_new (void)
+{
+  return g_object_new (CHAT_TYPE_MESSAGE_ROW, NULL);
+}
+
+ChatMessageItem *
+chat_message_row_get_item (ChatMessageRow *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ROW (self), NULL);
+
+  return self->item;
+}
+
+void
+chat_message_row_unbind (ChatMessageRow *self)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  if (self->nick_class != NULL)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->nick_label), self->nick_class);
+      g_clear_pointer (&self->nick_class, g_free);
+    }
+  if (self->kind_class != NULL)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self), self->kind_class);
+      g_clear_pointer (&self->kind_class, g_free);
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "first");
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "mention");
+  g_clear_object (&self->item);
+}
+
+void
+chat_message_row_bind (ChatMessageRow  *self,
+                       ChatMessageItem *item,
+                       ChatMessageItem *previous,
+                       gboolean         use_24h)
+{
+  g_autoptr(GDateTime) time = NULL;
+  g_autoptr(GDateTime) previous_time = NULL;
+  g_autofree char *time_text = NULL;
+  g_autofree char *markup = NULL;
+  g_autofree char *accessible = NULL;
+  ChatMessageKind kind;
+  const char *sender;
+  gboolean new_day;
+  gboolean grouped = FALSE;
+  gboolean event;
+
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (item));
+
+  chat_message_row_unbind (self);
+  self->item = g_object_ref (item);
+
+  kind = chat_message_item_get_kind (item);
+  sender = chat_message_item_get_sender (item);
+  time = chat_message_item_dup_time (item);
+  time_text = chat_format_time (time, use_24h);
+  event = g_strcmp0 (kind_to_class (kind), "event") == 0;
+
+  if (previous != NULL)
+    previous_time = chat_message_item_dup_time (previous);
+
+  new_day = previous_time == NULL || !chat_same_day (previous_time, time);
+  if (new_day)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *day = chat_format_day (time, now);
+
+      gtk_label_set_label (self->day_label, day);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->day_box), new_day);
+
+  if (!new_day && previous != NULL && kind_is_talk (kind)
+      && kind_is_talk (chat_message_item_get_kind (previous))
+      && sender != NULL
+      && g_strcmp0 (sender, chat_message_item_get_sender (previous)) == 0
+      && chat_message_item_get_timestamp (item) - chat_message_item_get_timestamp (previous)
+         < GROUP_INTERVAL_USEC)
+    grouped = TRUE;
+
+  self->kind_class = g_strdup (kind_to_class (kind));
+  gtk_widget_add_css_class (GTK_WIDGET (self), self->kind_class);
+  if (chat_message_item_get_mentions_me (item))
+    gtk_widget_add_css_class (GTK_WIDGET (self), "mention");
+
+  if (kind_is_talk (kind) && sender != NULL)
+    {
+      self->nick_class = chat_nick_color_class (sender);
+      gtk_widget_add_css_class (GTK_WIDGET (self->nick_label), self->nick_class);
+      gtk_label_set_label (self->nick_label, sender);
+      gtk_label_set_label (self->time_label, time_text);
+      gtk_widget_set_visible (GTK_WIDGET (self->header_box), !grouped);
+      if (!grouped)
+        gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+      /* Grouped lines show their time when the pointer is over them. */
+      gtk_label_set_label (self->side_time_label, grouped ? time_text : "");
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->header_box), FALSE);
+      gtk_label_set_label (self->side_time_label, time_text);
+      if (!event)
+        gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+    }
+
+  if (kind == CHAT_MESSAGE_KIND_ACTION)
+    {
+      g_autofree char *body = chat_text_to_markup (chat_message_item_get_text (item));
+      g_autofree char *who = g_markup_printf_escaped ("<b>%s</b>", sender != NULL ? sender : "");
+
+      markup = g_strconcat ("* ", who, " ", body, NULL);
+    }
+  else if (event)
+    markup = event_markup (item);
+  else
+    markup = chat_text_to_markup (chat_message_item_get_text (item));
+
+  gtk_label_set_markup (self->body_label, markup);
+
+  if (sender != NULL && kind_is_talk (kind))
+    accessible = g_strdup_printf (_("%s at %s: %s"), sender, time_text,
+                                  chat_message_item_get_text (item));
+  else
+    accessible = g_strdup_printf ("%s %s", time_text, gtk_label_get_text (self->body_label));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
+}

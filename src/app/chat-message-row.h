@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-message-row.h: the widget that shows one ChatMessageItem in the message list. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "chat-client.h"
+
+G_BEGIN_DECLS
+
+#define CHAT_TYPE_MESSAGE_ROW (chat_message_row_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatMessageRow, chat_message_row, CHAT, MESSAGE_ROW, GtkWidget)
+
+GtkWidget       *chat_message_row_new      (void);
+/* previous is the item above (NULL for the first): it decides grouping and day lines. */
+void             chat_message_row_bind     (ChatMessageRow  *self,
+                                            ChatMessageItem *item,
+                                            ChatMessageItem *previous,
+                                            gboolean         use_24h);
+void             chat_message_row_unbind   (ChatMessageRow  *self);
+ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
+
+G_END_DECLS

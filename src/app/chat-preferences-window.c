@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-preferences-window.c: every row is bound to its GSettings key; the nickname is only
+ * written when it is valid. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-client.h"
+#include "chat-preferences-window.h"
+
+struct _ChatPreferencesWindow
+{
+  AdwPreferencesWindow  parent_instance;
+
+  GSettings            *settings;
+
+  AdwEntryRow          *nick_row;
+  AdwEntryRow          *realname_row;
+  GtkSwitch            *joins_switch;
+  GtkSwitch            *clock_switch;
+  GtkSwitch            *notify_switch;
+  AdwComboRow          *style_row;
+  GtkSpinButton        *history_spin;
+};
+
+G_DEFINE_FINAL_TYPE (ChatPreferencesWindow, chat_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static const char * const styles[] = { "system", "light", "dark" };
+
+static gboolean
+clock_get_mapping (GValue   *value,
+                   GVariant *variant,
+                   gpointer  user_data)
+{
+  g_value_set_boolean (value, g_strcmp0 (g_variant_get_string (variant, NULL), "12h") != 0);
+  return TRUE;
+}
+
+static GVariant *
+clock_set_mapping (const GValue       *value,
+                   const GVariantType *type,
+                   gpointer            user_data)
+{
+  return g_variant_new_string (g_value_get_boolean (value) ? "24h" : "12h");
+}
+
+static gboolean
+style_get_mapping (GValue   *value,
+                   GVariant *variant,
+                   gpointer  user_data)
+{
+  const char *style = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    if (g_strcmp0 (style, styles[i]) == 0)
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  g_value_set_uint (value, 0);
+  return TRUE;
+}
+
+static GVariant *
+style_set_mapping (const GValue       *value,
+                   const GVariantType *type,
+                   gpointer            user_data)
+{
+  guint index = g_value_get_uint (value);
+
+  return g_variant_new_string (styles[index < G_N_ELEMENTS (styles) ? index : 0]);
+}
+
+static void
+on_nick_changed_cb (ChatPreferencesWindow *self)
+{
+  const char *nick = gtk_editable_get_text (GTK_EDITABLE (self->nick_row));
+
+  if (self->settings == NULL)
+    return;
+
+  if (nick[0] == '\0' || chat_nick_is_valid (nick, 0, NULL))
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->nick_row), "error");
+      g_settings_set_string (self->settings, "default-nick", nick);
+    }
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->nick_row), "error");
+}
+
+static void
+chat_preferences_window_dispose (GObject *object)
+{
+  ChatPreferencesWindow *self = (ChatPreferencesWindow *)object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_PREFERENCES_WINDOW);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (chat_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+chat_preferences_window_class_init (ChatPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = chat_preferences_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, nick_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, joins_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, clock_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, notify_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, style_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, history_spin);
+  gtk_widget_class_bind_template_callback (widget_class, on_nick_changed_cb);
+}
+
+static void
+chat_preferences_window_init (ChatPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+ChatPreferencesWindow *
+chat_preferences_window_new (GSettings *settings)
+{
+  ChatPreferencesWindow *self;
+  g_autofree char *nick = NULL;
+
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  self = g_object_new (CHAT_TYPE_PREFERENCES_WINDOW, NULL);
+
+  nick = g_settings_get_string (settings, "default-nick");
+  gtk_editable_set_text (GTK_EDITABLE (self->nick_row), nick);
+  self->settings = g_object_ref (settings);
+
+  g_settings_bind (settings, "real-name", self->realname_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "show-joins-parts", self->joins_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "notifications", self->notify_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "history-days",
+                   gtk_spin_button_get_adjustment (self->history_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (settings, "clock-format", self->clock_switch, "active",
+                                G_SETTINGS_BIND_DEFAULT, clock_get_mapping, clock_set_mapping,
+                                NULL, NULL);
+  g_settings_bind_with_mapping (settings, "color-scheme", self->style_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, style_get_mapping, style_set_mapping,
+                                NULL, NULL);
+
+  return self;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-sidebar-row.c: a conversation in the sidebar. The server conversation stands for
+ * the server itself and shows the connection state; rooms show unread and mention counts. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-sidebar-row.h"
+
+struct _ChatSidebarRow
+{
+  GtkListBoxRow     parent_instance;
+
+  ChatConversation *conversation;
+  ChatConnection   *connection;
+
+  GtkImage         *icon;
+  GtkLabel         *title_label;
+  GtkLabel         *subtitle_label;
+  GtkLabel         *badge_label;
+  GtkWidget        *state_dot;
+};
+
+G_DEFINE_FINAL_TYPE (ChatSidebarRow, chat_sidebar_row, GTK_TYPE_LIST_BOX_ROW)
+
+static const char *
+state_to_string (ChatConnectionState state)
+{
+  switch (state)
+    {
+    case CHAT_CONNECTION_STATE_CONNECTING:
+      return _("Connecting…");
+    case CHAT_CONNECTION_STATE_REGISTERING:
+      return _("Signing in…");
+    case CHAT_CONNECTION_STATE_CONNECTED:
+      return _("Connected");
+    case CHAT_CONNECTION_STATE_RECONNECTING:
+      return _("Reconnecting…");
+    case CHAT_CONNECTION_STATE_DISCONNECTED:
+    default:
+      return _("Disconnected");
+    }
+}
+
+static void
+update (ChatSidebarRow *self)
+{
+  ChatConversation *conversation = self->conversation;
+  ChatConversationKind kind = chat_conversation_get_kind (conversation);
+  guint unread = chat_conversation_get_unread_count (conversation);
+  guint mentions = chat_conversation_get_mention_count (conversation);
+  g_autofree char *accessible = NULL;
+  const char *name = chat_conversation_get_name (conversation);
+  GtkWidget *widget = GTK_WIDGET (self);
+
+  gtk_label_set_label (self->title_label, name);
+
+  if (kind == CHAT_CONVERSATION_KIND_SERVER)
+    {
+      ChatConnectionState state = self->connection != NULL
+        ? chat_connection_get_state (self->connection) : CHAT_CONNECTION_STATE_DISCONNECTED;
+      const char *state_text = state_to_string (state);
+
+      gtk_image_set_from_icon_name (self->icon, "network-server-symbolic");
+      gtk_label_set_label (self->subtitle_label, state_text);
+      gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), TRUE);
+      gtk_widget_set_visible (self->state_dot, TRUE);
+      gtk_widget_remove_css_class (self->state_dot, "connected");
+      gtk_widget_remove_css_class (self->state_dot, "connecting");
+      gtk_widget_remove_css_class (self->state_dot, "disconnected");
+      gtk_widget_add_css_class (self->state_dot,
+                                state == CHAT_CONNECTION_STATE_CONNECTED ? "connected"
+                                : state == CHAT_CONNECTION_STATE_DISCONNECTED ? "disconnected"
+                                : "connecting");
+      gtk_widget_add_css_class (widget, "sidebar-server");
+      accessible = g_strdup_printf (_("Server %s, %s"), name, state_text);
+    }
+  else
+    {
+      gboolean joined = chat_conversation_get_joined (conversation);
+
+      gtk_image_set_from_icon_name (self->icon,
+                                    kind == CHAT_CONVERSATION_KIND_QUERY
+                                    ? "avatar-default-symbolic" : "user-available-symbolic");
+      gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), FALSE);
+      gtk_widget_set_visible (self->state_dot, FALSE);
+      gtk_widget_add_css_class (widget, "sidebar-room");
+      gtk_widget_set_opacity (GTK_WIDGET (self->title_label), joined ? 1.0 : 0.55);
+      gtk_widget_set_margin_start (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (self)), 12);
+
+      if (mentions > 0)
+        accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u mention",
+                                                   "%s, %u mentions", mentions),
+                                      name, mentions);
+      else if (unread > 0)
+        accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u unread message",
+                                                   "%s, %u unread messages", unread),
+                                      name, unread);
+      else
+        accessible = g_strdup (name);
+    }
+
+  if (unread > 0 || mentions > 0)
+    {
+      g_autofree char *count = g_strdup_printf ("%u", mentions > 0 ? mentions : unread);
+
+      gtk_label_set_label (self->badge_label, count);
+      gtk_widget_set_visible (GTK_WIDGET (self->badge_label), TRUE);
+      gtk_widget_add_css_class (widget, "unread");
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->badge_label), FALSE);
+      gtk_widget_remove_css_class (widget, "unread");
+    }
+
+  if (mentions > 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self->badge_label), "mention");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->badge_label), "mention");
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
+}
+
+static void
+changed_cb (ChatSidebarRow *self)
+{
+  update (self);
+}
+
+static void
+chat_sidebar_row_dispose (GObject *object)
+{
+  ChatSidebarRow *self = (ChatSidebarRow *)object;
+
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->connection);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_SIDEBAR_ROW);
+
+  G_OBJECT_CLASS (chat_sidebar_row_parent_class)->dispose (object);
+}
+
+static void
+chat_sidebar_row_class_init (ChatSidebarRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = chat_sidebar_row_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-sidebar-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, ChatSidebarRow, icon);
+  gtk_widget_class_bind_template_child (widget_class, ChatSidebarRow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatSidebarRow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatSidebarRow, badge_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatSidebarRow, state_dot);
+}
+
+static void
+chat_sidebar_row_init (ChatSidebarRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+chat_sidebar_row_new (ChatConversation *conversation)
+{
+  ChatSidebarRow *self;
+  ChatConnection *connection;
+
+  g_return_val_if_fail (CHAT_IS_CONVERSATION (conversation), NULL);
+
+  self = g_object_new (CHAT_TYPE_SIDEBAR_ROW, NULL);
+  self->conversation = g_object_ref (conversation);
+
+  connection = chat_conversation_get_connection (conversation);
+  if (connection != NULL)
+    {
+      self->connection = g_object_ref (connection);
+      if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER)
+        g_signal_connect_object (connection, "notify::state",
+                                 G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
+    }
+
+  g_signal_connect_object (conversation, "notify::name",
+                           G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::unread-count",
+                           G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::mention-count",
+                           G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::joined",
+                           G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
+
+  update (self);
+
+  return GTK_WIDGET (self);
+}
+
+ChatConversation *
+chat_sidebar_row_get_conversation (ChatSidebarRow *self)
+{
+  g_return_val_if_fail (CHAT_IS_SIDEBAR_ROW (self), NULL);
+
+  return self->conversation;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-window.h: the main window: rooms, messages, entry and people. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "chat-application.h"
+
+G_BEGIN_DECLS
+
+#define CHAT_TYPE_WINDOW (chat_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (ChatWindow, chat_window, CHAT, WINDOW, AdwApplicationWindow)
+
+ChatWindow       *chat_window_new                 (ChatApplication  *application);
+/* action_name may be NULL; target is consumed when floating. */
+void              chat_window_show_toast          (ChatWindow       *self,
+                                                   const char       *message,
+                                                   const char       *action_name,
+                                                   GVariant         *target);
+void              chat_window_select_conversation (ChatWindow       *self,
+                                                   ChatConversation *conversation);
+ChatConversation *chat_window_get_conversation    (ChatWindow       *self);
+
+/* For tests and the screenshot script. */
+GtkEditable      *chat_window_get_entry           (ChatWindow       *self);
+GtkListView      *chat_window_get_message_list    (ChatWindow       *self);
+GtkListView      *chat_window_get_member_list     (ChatWindow       *self);
+GtkListBox       *chat_window_get_sidebar         (ChatWindow       *self);
+/* "welcome" or "chat". */
+const char       *chat_window_get_page            (ChatWindow       *self);
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* main.c: sets up translations and runs the Chatroom application. */
+
+#define G_LOG_DOMAIN "chatroom"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "chat-application.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(ChatApplication) app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = chat_application_new ();
+
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
