@@ -233,6 +233,42 @@ test_message_errors (void)
   }
 }
 
+/* Inputs found by fuzzing (tests/fuzz): each one once crashed or misbehaved. The
+ * bytes are copied into a buffer of exactly their length, so a read past the end is
+ * caught by ASan and Valgrind. */
+static void
+test_message_fuzz_regressions (void)
+{
+  const struct { const char *data; gsize len; int code; } cases[] = {
+    /* Only spaces, not NUL-terminated: the parser read one byte past the end. */
+    { " ", 1, CHAT_PROTOCOL_ERROR_EMPTY },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *buf = g_memdup2 (cases[i].data, cases[i].len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = chat_message_parse (buf, cases[i].len, &error);
+
+      if (cases[i].code < 0)
+        {
+          g_autofree char *s = NULL;
+          g_autoptr(ChatMessage) again = NULL;
+
+          g_assert_no_error (error);
+          s = chat_message_to_string (msg);
+          again = chat_message_parse (s, -1, &error);
+          g_assert_no_error (error);
+        }
+      else
+        {
+          g_assert_null (msg);
+          g_assert_error (error, CHAT_PROTOCOL_ERROR, cases[i].code);
+        }
+    }
+}
+
 static void
 test_message_tags (void)
 {
@@ -1540,6 +1576,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/protocol/message/parse", test_message_parse);
   g_test_add_func ("/chat/protocol/message/errors", test_message_errors);
+  g_test_add_func ("/chat/protocol/message/fuzz-regressions", test_message_fuzz_regressions);
   g_test_add_func ("/chat/protocol/message/tags", test_message_tags);
   g_test_add_func ("/chat/protocol/message/build", test_message_build);
   g_test_add_func ("/chat/protocol/message/utf8", test_message_utf8);

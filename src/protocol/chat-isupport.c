@@ -161,6 +161,21 @@ chat_isupport_set (ChatIsupport *self,
     update_prefix (self);
 }
 
+/* Keys are printable ASCII without spaces or '=' (in practice A-Z and digits). */
+static gboolean
+is_valid_key (const char *key,
+              gsize       len)
+{
+  gsize i;
+
+  if (len == 0)
+    return FALSE;
+  for (i = 0; i < len; i++)
+    if ((guchar) key[i] <= 0x20 || (guchar) key[i] >= 0x7f || key[i] == '=')
+      return FALSE;
+  return TRUE;
+}
+
 void
 chat_isupport_parse_token (ChatIsupport *self,
                            const char   *token)
@@ -172,7 +187,7 @@ chat_isupport_parse_token (ChatIsupport *self,
 
   if (token[0] == '-')
     {
-      if (token[1] != '\0')
+      if (is_valid_key (token + 1, strlen (token + 1)))
         chat_isupport_set (self, token + 1, NULL);
       return;
     }
@@ -180,10 +195,10 @@ chat_isupport_parse_token (ChatIsupport *self,
   eq = strchr (token, '=');
   if (eq == NULL)
     {
-      if (token[0] != '\0')
+      if (is_valid_key (token, strlen (token)))
         chat_isupport_set (self, token, "");
     }
-  else if (eq != token)
+  else if (is_valid_key (token, eq - token))
     {
       g_autofree char *key = g_strndup (token, eq - token);
       g_autofree char *value = chat_isupport_unescape_value (eq + 1);

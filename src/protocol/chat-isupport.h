@@ -18,7 +18,8 @@ ChatIsupport    *chat_isupport_new              (void);
 /* Feed the params of one 005 message (first param is our nick, last the text). */
 void             chat_isupport_parse_message    (ChatIsupport      *self,
                                                  const ChatMessage *message);
-/* One token: "KEY=VALUE", "KEY", or "-KEY" (removal). Value escapes (\x20) decoded. */
+/* One token: "KEY=VALUE", "KEY", or "-KEY" (removal). Value escapes (\x20) decoded.
+ * A key with spaces, controls or non-ASCII bytes is ignored. */
 void             chat_isupport_parse_token      (ChatIsupport      *self,
                                                  const char        *token);
 void             chat_isupport_set              (ChatIsupport      *self,

@@ -353,7 +353,7 @@ chat_message_parse (const char  *line,
   p = line;
   while (p < end && *p == ' ')
     p++;
-  if (*p == '@')
+  if (p < end && *p == '@')
     {
       const char *space = memchr (p, ' ', end - p);
       gsize section;

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Builds one libFuzzer target of the protocol library with clang and runs it for a while.
+#   build-aux/fuzz.sh TARGET SECONDS     TARGET: message, line-reader or text
+#   build-aux/fuzz.sh list               the targets
+# The seed corpus is tests/fuzz/corpus/TARGET (read only); new inputs go to a work
+# directory under the build directory ($FUZZ_BUILDDIR, default build-fuzz/), crashes
+# to $FUZZ_BUILDDIR/crashes/. Exit 77 (skip) when clang or libFuzzer is not there.
+# The project's meson build uses gcc, so the targets are compiled here, directly.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+fuzzdir=$top/tests/fuzz
+targets=(message line-reader text)
+
+usage () {
+  echo "usage: $0 TARGET SECONDS   (targets: ${targets[*]})" >&2
+  exit 2
+}
+
+if [ "${1:-}" = list ]; then
+  printf '%s\n' "${targets[@]}"
+  exit 0
+fi
+[ $# -eq 2 ] || usage
+target=$1
+seconds=$2
+case " ${targets[*]} " in
+  *" $target "*) ;;
+  *) echo "unknown target: $target" >&2; usage ;;
+esac
+[[ "$seconds" =~ ^[0-9]+$ ]] && [ "$seconds" -gt 0 ] || usage
+
+skip () {
+  echo "SKIP: $*"
+  exit 77
+}
+
+clang=${CLANG:-}
+if [ -n "$clang" ] && ! command -v "$clang" >/dev/null 2>&1; then
+  skip "CLANG=$clang is not installed"
+fi
+if [ -z "$clang" ]; then
+  for c in clang clang-16 clang-15 clang-14; do
+    if command -v "$c" >/dev/null 2>&1; then clang=$c; break; fi
+  done
+fi
+[ -n "$clang" ] || skip "clang is not installed (Debian: clang, libclang-rt-14-dev)"
+command -v pkg-config >/dev/null 2>&1 || skip "pkg-config is not installed"
+pkg-config --exists glib-2.0 gobject-2.0 || skip "GLib development files are not installed"
+
+builddir=${FUZZ_BUILDDIR:-$top/build-fuzz}
+mkdir -p "$builddir"
+builddir=$(cd "$builddir" && pwd)
+bin=$builddir/fuzz-$target
+
+# Does this clang link libFuzzer at all? (libclang-rt-NN-dev on Debian)
+probe=$builddir/.probe-ok
+if [ ! -e "$probe" ]; then
+  printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput (const uint8_t *d, size_t n) { return 0; }' > "$builddir/probe.c"
+  if ! "$clang" -fsanitize=fuzzer,address,undefined "$builddir/probe.c" \
+       -o "$builddir/probe" >"$builddir/probe.log" 2>&1; then
+    skip "$clang cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
+  fi
+  touch "$probe"
+fi
+
+sources=("$top"/src/protocol/*.c "$fuzzdir/fuzz-$target.c")
+headers=("$top"/src/protocol/*.h)
+
+# Rebuild when any source or header is newer than the binary.
+rebuild=0
+if [ ! -x "$bin" ]; then
+  rebuild=1
+else
+  for f in "${sources[@]}" "${headers[@]}" "$0"; do
+    if [ "$f" -nt "$bin" ]; then rebuild=1; break; fi
+  done
+fi
+
+if [ "$rebuild" -eq 1 ]; then
+  # The protocol library needs nothing from config.h; give it an empty one.
+  mkdir -p "$builddir/include"
+  [ -e "$builddir/include/config.h" ] || echo '/* empty: fuzz build */' > "$builddir/include/config.h"
+  echo "building $bin"
+  # shellcheck disable=SC2046
+  "$clang" -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
+    -UG_DISABLE_ASSERT -I"$builddir/include" -I"$top/src/protocol" \
+    "${sources[@]}" $(pkg-config --cflags --libs glib-2.0 gobject-2.0) -o "$bin.tmp"
+  mv "$bin.tmp" "$bin"
+fi
+
+work=$builddir/corpus-$target
+crashes=$builddir/crashes
+mkdir -p "$work" "$crashes"
+
+seeds=$fuzzdir/corpus/$target
+echo "fuzzing $target for $seconds s (seeds: $seeds)"
+# New inputs go to $work (first directory); the seed directory in the repo is only read.
+exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=16384 \
+  -print_final_stats=1 -artifact_prefix="$crashes/$target-" \
+  "$work" "$seeds"
