@@ -1,48 +1,942 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-server.c: the ChatServer object (first cut: API only, sessions follow). */
+/* chat-server.c: the ChatServer object: configuration, the listener, one epoll
+ * descriptor for every session's socket, the once-per-iteration flush, the registries
+ * of nicks and rooms, the capability and command tables. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
 
-#include "chat-server.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <gio/gunixsocketaddress.h>
+
+#include "chat-server-private.h"
+#include "chat-session-private.h"
+
+#define MAX_CAPS 64
+
+typedef struct
+{
+  char    *name;
+  char    *value;
+  guint64  bit;
+} ChatCap;
+
+typedef struct
+{
+  ChatServerHooks hooks;
+  gpointer        user_data;
+} ChatHookEntry;
 
 struct _ChatServer
 {
-  GObject  parent_instance;
-  char    *name;
-  char    *password;
-  char    *motd;
-  char    *data_dir;
-  GHashTable *opers;
-  guint16  port;
+  GObject           parent_instance;
+
+  char             *name;
+  char             *password;
+  char             *motd;
+  char             *data_dir;
+  GHashTable       *opers;           /* name -> password */
+  ChatServerLimits  limits;
+
+  GMainContext     *context;
+  GSocketService   *service;
+  guint16           port;
+  gboolean          running;
+  char             *created;
+
+  int               epfd;
+  GSource          *epoll_source;
+  GSource          *flush_source;
+  GSource          *tick_source;
+
+  GQueue            sessions;        /* ChatSession*, via session->link */
+  GHashTable       *nicks;           /* folded nick -> ChatSession* */
+  GHashTable       *rooms;           /* folded name -> ChatRoom* */
+  GHashTable       *per_ip;          /* ip -> count */
+  GPtrArray        *flush_list;      /* ChatSession* with output to write */
+  GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
+  guint             n_clients;
+  guint             next_visitor;
+  guint             mark;
+
+  GHashTable       *commands;        /* upper-case name -> const ChatCommand* */
+  ChatCap           caps[MAX_CAPS];
+  guint             n_caps;
+  char             *caps_ls[2];      /* 301 and 302 forms, built lazily */
+  GPtrArray        *isupport;        /* "KEY=VALUE" */
+  GArray           *hooks;           /* ChatHookEntry */
+  GQueue            whowas;          /* ChatWhowas*, newest first */
+  guint64           next_msgid;
 };
 
 G_DEFINE_FINAL_TYPE (ChatServer, chat_server, G_TYPE_OBJECT)
 G_DEFINE_QUARK (chat-server-error-quark, chat_server_error)
 
-enum { PROP_0, PROP_N_CLIENTS, PROP_N_ROOMS, N_PROPS };
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_PASSWORD,
+  PROP_MOTD,
+  PROP_DATA_DIR,
+  PROP_PORT,
+  PROP_RUNNING,
+  PROP_N_CLIENTS,
+  PROP_N_ROOMS,
+  N_PROPS
+};
+
 static GParamSpec *properties [N_PROPS];
+
+static const struct { const char *name; guint64 bit; } builtin_caps[] = {
+  { "batch", CHAT_CAP_BATCH },
+  { "cap-notify", CHAT_CAP_CAP_NOTIFY },
+  { "echo-message", CHAT_CAP_ECHO_MESSAGE },
+  { "extended-join", CHAT_CAP_EXTENDED_JOIN },
+  { "invite-notify", CHAT_CAP_INVITE_NOTIFY },
+  { "labeled-response", CHAT_CAP_LABELED_RESPONSE },
+  { "message-tags", CHAT_CAP_MESSAGE_TAGS },
+  { "multi-prefix", CHAT_CAP_MULTI_PREFIX },
+  { "server-time", CHAT_CAP_SERVER_TIME },
+  { "setname", CHAT_CAP_SETNAME },
+  { "standard-replies", CHAT_CAP_STANDARD_REPLIES },
+  { "userhost-in-names", CHAT_CAP_USERHOST_IN_NAMES },
+  { "away-notify", CHAT_CAP_AWAY_NOTIFY },
+};
+
+static void
+whowas_free (gpointer data)
+{
+  ChatWhowas *w = data;
+
+  g_free (w->nick);
+  g_free (w->user);
+  g_free (w->host);
+  g_free (w->realname);
+  g_free (w);
+}
+
+static void
+limits_defaults (ChatServerLimits *l)
+{
+  l->network = g_strdup ("Chatroom");
+  l->hall = g_strdup ("#hall");
+  l->admin_location = g_strdup ("A Chatroom server");
+  l->admin_email = g_strdup ("nobody@localhost");
+  l->max_line = 512;
+  l->max_client_tags = 4094;
+  l->recvq = 16384;
+  l->sendq = 1024 * 1024;
+  l->flood_enabled = TRUE;
+  l->flood_rate = 4.0;
+  l->flood_burst = 20;
+  l->max_clients = 10000;
+  l->max_clients_per_ip = 50;
+  l->registration_timeout = 60;
+  l->ping_interval = 120;
+  l->ping_timeout = 60;
+  l->text_mode_delay = 1000;
+  l->text_mode = TRUE;
+  l->max_rooms = 20;
+  l->max_targets = 4;
+  l->nicklen = CHAT_DEFAULT_NICKLEN;
+  l->channellen = CHAT_DEFAULT_CHANNELLEN;
+  l->topiclen = CHAT_DEFAULT_TOPICLEN;
+  l->awaylen = 200;
+  l->kicklen = 255;
+  l->realnamelen = 128;
+  l->whowas = 256;
+}
+
+static void
+limits_clear (ChatServerLimits *l)
+{
+  g_clear_pointer (&l->network, g_free);
+  g_clear_pointer (&l->hall, g_free);
+  g_clear_pointer (&l->admin_location, g_free);
+  g_clear_pointer (&l->admin_email, g_free);
+}
+
+static void
+invalidate_caps_ls (ChatServer *self)
+{
+  g_clear_pointer (&self->caps_ls[0], g_free);
+  g_clear_pointer (&self->caps_ls[1], g_free);
+}
+
+/* ---- the epoll loop ----------------------------------------------------------------- */
+
+void
+_chat_server_flush (ChatServer *self)
+{
+  /* Sessions may be added while flushing (a write error closes a session and tells its
+   * rooms), so walk by index until the list stays empty. */
+  for (guint i = 0; i < self->flush_list->len; i++)
+    {
+      ChatSession *session = g_ptr_array_index (self->flush_list, i);
+
+      session->dirty = FALSE;
+      if (!session->destroyed)
+        _chat_session_flush (session);
+    }
+  g_ptr_array_set_size (self->flush_list, 0);
+
+  if (self->dead->len > 0)
+    g_ptr_array_set_size (self->dead, 0);
+}
+
+void
+_chat_server_mark_dirty (ChatServer  *self,
+                         ChatSession *session)
+{
+  if (session->dirty || session->destroyed)
+    return;
+  session->dirty = TRUE;
+  g_ptr_array_add (self->flush_list, session);
+}
+
+void
+_chat_server_session_destroyed (ChatServer  *self,
+                                ChatSession *session)
+{
+  if (session->fd >= 0 && self->epfd >= 0)
+    epoll_ctl (self->epfd, EPOLL_CTL_DEL, session->fd, NULL);
+  g_queue_unlink (&self->sessions, &session->link);
+  /* Freed after the current dispatch: epoll events and the flush list may still
+   * point at it. */
+  g_ptr_array_add (self->dead, session);
+}
+
+void
+_chat_server_watch_output (ChatServer  *self,
+                           ChatSession *session,
+                           gboolean     want)
+{
+  struct epoll_event ev = { 0 };
+  guint32 events = EPOLLIN | (want ? EPOLLOUT : 0);
+
+  if (session->fd < 0 || session->epoll_events == events)
+    return;
+  ev.events = events;
+  ev.data.ptr = session;
+  if (epoll_ctl (self->epfd, EPOLL_CTL_MOD, session->fd, &ev) == 0)
+    session->epoll_events = events;
+}
+
+static gboolean
+epoll_ready_cb (int          fd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  ChatServer *self = user_data;
+  struct epoll_event events[256];
+  int n;
+
+  n = epoll_wait (self->epfd, events, G_N_ELEMENTS (events), 0);
+  for (int i = 0; i < n; i++)
+    {
+      ChatSession *session = events[i].data.ptr;
+
+      if (session->destroyed)
+        continue;
+      if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        _chat_session_readable (session);
+      if (!session->destroyed && (events[i].events & EPOLLOUT))
+        _chat_server_mark_dirty (self, session);
+    }
+
+  _chat_server_flush (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* A source that is ready whenever some session has output, so everything queued during
+ * one main-loop iteration (by any source: sockets, timers, the app) is written at once. */
+typedef struct
+{
+  GSource     source;
+  ChatServer *server;
+} FlushSource;
+
+static gboolean
+flush_source_prepare (GSource *source,
+                      int     *timeout)
+{
+  FlushSource *fs = (FlushSource *) source;
+
+  *timeout = -1;
+  return fs->server->flush_list->len > 0 || fs->server->dead->len > 0;
+}
+
+static gboolean
+flush_source_check (GSource *source)
+{
+  FlushSource *fs = (FlushSource *) source;
+
+  return fs->server->flush_list->len > 0 || fs->server->dead->len > 0;
+}
+
+static gboolean
+flush_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  FlushSource *fs = (FlushSource *) source;
+
+  _chat_server_flush (fs->server);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_source_funcs = {
+  flush_source_prepare,
+  flush_source_check,
+  flush_source_dispatch,
+  NULL, NULL, NULL,
+};
+
+/* Once a second: registration and ping timeouts, lingering closes. Linear in the
+ * number of sessions, but per second, never per message. */
+static gboolean
+tick_cb (gpointer user_data)
+{
+  ChatServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GList *l = self->sessions.head;
+
+  while (l != NULL)
+    {
+      ChatSession *session = l->data;
+
+      l = l->next;
+      _chat_session_tick (session, now);
+    }
+  _chat_server_flush (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- accepting ---------------------------------------------------------------------- */
+
+static char *
+address_to_host (GSocketAddress *address)
+{
+  g_autofree char *ip = NULL;
+
+  if (G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      GInetAddress *inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+
+      if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+        {
+          const guint8 *bytes = g_inet_address_to_bytes (inet);
+          static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+          if (memcmp (bytes, v4mapped, 12) == 0)
+            return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+        }
+      ip = g_inet_address_to_string (inet);
+      /* A host starting with ':' would break every IRC line it appears in. */
+      if (ip[0] == ':')
+        return g_strconcat ("0", ip, NULL);
+      return g_steal_pointer (&ip);
+    }
+  return g_strdup ("localhost");
+}
+
+static void
+reject_connection (GSocket    *socket,
+                   const char *line)
+{
+  /* Best effort: a refused peer gets one line, never a blocked loop. */
+  g_socket_set_blocking (socket, FALSE);
+  g_socket_send (socket, line, strlen (line), NULL, NULL);
+  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+}
+
+static gboolean
+service_incoming_cb (GSocketService    *service,
+                     GSocketConnection *connection,
+                     GObject           *source_object,
+                     gpointer           user_data)
+{
+  ChatServer *self = user_data;
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+  g_autofree char *host = address_to_host (remote);
+  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, host));
+  ChatSession *session;
+  struct epoll_event ev = { 0 };
+
+  if (!self->running)
+    return TRUE;
+
+  if (self->n_clients >= self->limits.max_clients)
+    {
+      g_info ("Refused %s: server full (%u clients)", host, self->n_clients);
+      reject_connection (socket, "ERROR :Closing Link: Server is full, try again later\r\n");
+      return TRUE;
+    }
+  if (per_ip >= self->limits.max_clients_per_ip)
+    {
+      g_info ("Refused %s: too many connections from this address", host);
+      reject_connection (socket, "ERROR :Closing Link: Too many connections from your address\r\n");
+      return TRUE;
+    }
+
+  session = _chat_session_new (self, connection, host);
+  ev.events = EPOLLIN;
+  ev.data.ptr = session;
+  if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, session->fd, &ev) != 0)
+    {
+      g_warning ("epoll_ctl: %s", g_strerror (errno));
+      _chat_session_free (session);
+      return TRUE;
+    }
+  session->epoll_events = EPOLLIN;
+  g_queue_push_tail_link (&self->sessions, &session->link);
+  g_hash_table_replace (self->per_ip, g_strdup (session->ip), GUINT_TO_POINTER (per_ip + 1));
+  self->n_clients++;
+  g_info ("Connection from %s (%u connected)", host, self->n_clients);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+
+  _chat_session_start (session);
+
+  return TRUE;
+}
+
+/* The session said goodbye (or was dropped): it no longer counts. */
+void
+_chat_server_session_left (ChatServer  *self,
+                           ChatSession *session)
+{
+  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, session->ip));
+
+  if (per_ip <= 1)
+    g_hash_table_remove (self->per_ip, session->ip);
+  else
+    g_hash_table_replace (self->per_ip, g_strdup (session->ip), GUINT_TO_POINTER (per_ip - 1));
+
+  if (session->nick_folded != NULL &&
+      g_hash_table_lookup (self->nicks, session->nick_folded) == session)
+    g_hash_table_remove (self->nicks, session->nick_folded);
+
+  g_assert (self->n_clients > 0);
+  self->n_clients--;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
+}
+
+/* ---- registries ----------------------------------------------------------------------- */
+
+ChatSession *
+_chat_server_find_session (ChatServer *self,
+                           const char *nick)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+
+  return g_hash_table_lookup (self->nicks, folded);
+}
+
+void
+_chat_server_nick_registry_set (ChatServer  *self,
+                                ChatSession *session,
+                                const char  *old_folded)
+{
+  if (old_folded != NULL && g_hash_table_lookup (self->nicks, old_folded) == session)
+    g_hash_table_remove (self->nicks, old_folded);
+  g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
+}
+
+char *
+_chat_server_next_visitor (ChatServer *self)
+{
+  for (;;)
+    {
+      char *nick = g_strdup_printf ("visitor%u", ++self->next_visitor);
+
+      if (_chat_server_find_session (self, nick) == NULL)
+        return nick;
+      g_free (nick);
+    }
+}
+
+ChatRoom *
+_chat_server_find_room (ChatServer *self,
+                        const char *name)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+
+  return g_hash_table_lookup (self->rooms, folded);
+}
+
+ChatRoom *
+_chat_server_ensure_room (ChatServer *self,
+                          const char *name,
+                          gboolean   *created)
+{
+  ChatRoom *room = _chat_server_find_room (self, name);
+
+  if (created != NULL)
+    *created = room == NULL;
+  if (room != NULL)
+    return room;
+
+  room = _chat_room_new (self, name);
+  g_hash_table_replace (self->rooms, room->folded, room);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
+  return room;
+}
+
+void
+_chat_server_room_check_empty (ChatServer *self,
+                               ChatRoom   *room)
+{
+  if (room->permanent || g_hash_table_size (room->members) > 0)
+    return;
+  g_hash_table_remove (self->rooms, room->folded);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
+}
+
+GList *
+_chat_server_get_sessions (ChatServer *self)
+{
+  return self->sessions.head;
+}
+
+GHashTable *
+_chat_server_get_rooms (ChatServer *self)
+{
+  return self->rooms;
+}
+
+static int
+compare_rooms (gconstpointer a,
+               gconstpointer b)
+{
+  const ChatRoom *ra = *(ChatRoom *const *) a;
+  const ChatRoom *rb = *(ChatRoom *const *) b;
+
+  return strcmp (ra->folded, rb->folded);
+}
+
+GPtrArray *
+_chat_server_get_rooms_sorted (ChatServer *self)
+{
+  GPtrArray *rooms = g_ptr_array_sized_new (g_hash_table_size (self->rooms));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (rooms, value);
+  g_ptr_array_sort (rooms, compare_rooms);
+  return rooms;
+}
+
+const char *
+_chat_server_get_created (ChatServer *self)
+{
+  return self->created;
+}
+
+guint
+_chat_server_next_mark (ChatServer *self)
+{
+  return ++self->mark;
+}
+
+const ChatServerLimits *
+_chat_server_get_limits (ChatServer *self)
+{
+  return &self->limits;
+}
+
+static guint
+count_sessions (ChatServer *self,
+                guint       what)
+{
+  guint n = 0;
+
+  for (GList *l = self->sessions.head; l != NULL; l = l->next)
+    {
+      ChatSession *s = l->data;
+
+      if (s->closing)
+        continue;
+      switch (what)
+        {
+        case 0: n += _chat_session_is_present (s) && s->invisible; break;
+        case 1: n += _chat_session_is_present (s) && s->oper; break;
+        case 2: n += !_chat_session_is_present (s); break;
+        default: n += _chat_session_is_present (s); break;
+        }
+    }
+  return n;
+}
+
+guint _chat_server_count_invisible (ChatServer *self) { return count_sessions (self, 0); }
+guint _chat_server_count_opers (ChatServer *self) { return count_sessions (self, 1); }
+guint _chat_server_count_unknown (ChatServer *self) { return count_sessions (self, 2); }
+guint _chat_server_count_present (ChatServer *self) { return count_sessions (self, 3); }
+
+gboolean
+_chat_server_check_oper (ChatServer *self,
+                         const char *name,
+                         const char *password)
+{
+  const char *want = g_hash_table_lookup (self->opers, name);
+
+  return want != NULL && password != NULL && g_strcmp0 (want, password) == 0;
+}
+
+void
+_chat_server_whowas_add (ChatServer  *self,
+                         ChatSession *session)
+{
+  ChatWhowas *w;
+
+  if (session->nick == NULL || self->limits.whowas == 0)
+    return;
+  w = g_new0 (ChatWhowas, 1);
+  w->nick = g_strdup (session->nick);
+  w->user = g_strdup (session->user ? session->user : "unknown");
+  w->host = g_strdup (session->host);
+  w->realname = g_strdup (session->realname ? session->realname : "");
+  w->time = g_get_real_time () / G_USEC_PER_SEC;
+  g_queue_push_head (&self->whowas, w);
+  while (self->whowas.length > self->limits.whowas)
+    whowas_free (g_queue_pop_tail (&self->whowas));
+}
+
+GList *
+_chat_server_whowas_find (ChatServer *self,
+                          const char *nick)
+{
+  GList *found = NULL;
+
+  for (GList *l = self->whowas.head; l != NULL; l = l->next)
+    {
+      ChatWhowas *w = l->data;
+
+      if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, w->nick, nick) == 0)
+        found = g_list_prepend (found, w);
+    }
+  return g_list_reverse (found);
+}
+
+/* ---- capabilities, ISUPPORT, commands, hooks ------------------------------------------ */
+
+guint64
+_chat_server_add_cap (ChatServer *self,
+                      const char *name,
+                      const char *value)
+{
+  guint64 bit;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  g_return_val_if_fail (self->n_caps < MAX_CAPS, 0);
+
+  for (guint i = 0; i < self->n_caps; i++)
+    if (g_str_equal (self->caps[i].name, name))
+      {
+        g_free (self->caps[i].value);
+        self->caps[i].value = g_strdup (value);
+        invalidate_caps_ls (self);
+        return self->caps[i].bit;
+      }
+
+  bit = G_GUINT64_CONSTANT (1) << (CHAT_CAP_N_BUILTIN + (self->n_caps - G_N_ELEMENTS (builtin_caps)));
+  self->caps[self->n_caps].name = g_strdup (name);
+  self->caps[self->n_caps].value = g_strdup (value);
+  self->caps[self->n_caps].bit = bit;
+  self->n_caps++;
+  invalidate_caps_ls (self);
+  return bit;
+}
+
+const char *
+_chat_server_get_caps_ls (ChatServer *self,
+                          guint       version)
+{
+  guint i = version >= 302 ? 1 : 0;
+
+  if (self->caps_ls[i] == NULL)
+    {
+      GString *s = g_string_new (NULL);
+
+      for (guint c = 0; c < self->n_caps; c++)
+        {
+          if (s->len > 0)
+            g_string_append_c (s, ' ');
+          g_string_append (s, self->caps[c].name);
+          if (i == 1 && self->caps[c].value != NULL)
+            g_string_append_printf (s, "=%s", self->caps[c].value);
+        }
+      self->caps_ls[i] = g_string_free (s, FALSE);
+    }
+  return self->caps_ls[i];
+}
+
+gboolean
+_chat_server_lookup_cap (ChatServer *self,
+                         const char *name,
+                         guint64    *bit)
+{
+  for (guint c = 0; c < self->n_caps; c++)
+    if (g_ascii_strcasecmp (self->caps[c].name, name) == 0)
+      {
+        *bit = self->caps[c].bit;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+_chat_server_add_isupport (ChatServer *self,
+                           const char *key,
+                           const char *value)
+{
+  g_autofree char *prefix = g_strconcat (key, "=", NULL);
+  char *token = value ? g_strdup_printf ("%s=%s", key, value) : g_strdup (key);
+
+  for (guint i = 0; i < self->isupport->len; i++)
+    {
+      const char *t = g_ptr_array_index (self->isupport, i);
+
+      if (g_str_equal (t, key) || g_str_has_prefix (t, prefix))
+        {
+          g_free (self->isupport->pdata[i]);
+          self->isupport->pdata[i] = token;
+          return;
+        }
+    }
+  g_ptr_array_add (self->isupport, token);
+}
+
+static void
+build_isupport (ChatServer *self)
+{
+  char buf[64];
+  ChatServerLimits *l = &self->limits;
+
+  g_snprintf (buf, sizeof buf, "%u", l->awaylen);
+  _chat_server_add_isupport (self, "AWAYLEN", buf);
+  _chat_server_add_isupport (self, "CASEMAPPING", "rfc1459");
+  g_snprintf (buf, sizeof buf, "#:%u", l->max_rooms);
+  _chat_server_add_isupport (self, "CHANLIMIT", buf);
+  _chat_server_add_isupport (self, "CHANMODES", "b,k,l,imnst");
+  g_snprintf (buf, sizeof buf, "%u", l->channellen);
+  _chat_server_add_isupport (self, "CHANNELLEN", buf);
+  _chat_server_add_isupport (self, "CHANTYPES", "#");
+  g_snprintf (buf, sizeof buf, "%u", l->kicklen);
+  _chat_server_add_isupport (self, "KICKLEN", buf);
+  g_snprintf (buf, sizeof buf, "%u", l->max_targets);
+  _chat_server_add_isupport (self, "MAXTARGETS", buf);
+  _chat_server_add_isupport (self, "MODES", "4");
+  _chat_server_add_isupport (self, "NETWORK", l->network);
+  g_snprintf (buf, sizeof buf, "%u", l->nicklen);
+  _chat_server_add_isupport (self, "NICKLEN", buf);
+  _chat_server_add_isupport (self, "PREFIX", "(ov)@+");
+  g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:1,WHOIS:1,NAMES:1",
+              l->max_targets, l->max_targets);
+  _chat_server_add_isupport (self, "TARGMAX", buf);
+  g_snprintf (buf, sizeof buf, "%u", l->topiclen);
+  _chat_server_add_isupport (self, "TOPICLEN", buf);
+  _chat_server_add_isupport (self, "UTF8ONLY", NULL);
+}
+
+void
+_chat_server_send_isupport (ChatServer  *self,
+                            ChatSession *session)
+{
+  GString *line = g_string_new (NULL);
+  guint n = 0;
+
+  for (guint i = 0; i <= self->isupport->len; i++)
+    {
+      if (n > 0 && (i == self->isupport->len || n == 13))
+        {
+          _chat_session_numeric (session, RPL_ISUPPORT, "%s :are supported by this server",
+                                 line->str);
+          g_string_truncate (line, 0);
+          n = 0;
+        }
+      if (i == self->isupport->len)
+        break;
+      if (n > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, g_ptr_array_index (self->isupport, i));
+      n++;
+    }
+  g_string_free (line, TRUE);
+}
+
+void
+_chat_server_register_command (ChatServer        *self,
+                               const ChatCommand *command)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (command != NULL && command->name != NULL && command->func != NULL);
+
+  g_hash_table_replace (self->commands, (gpointer) command->name, (gpointer) command);
+}
+
+const ChatCommand *
+_chat_server_lookup_command (ChatServer *self,
+                             const char *name)
+{
+  return g_hash_table_lookup (self->commands, name);
+}
+
+void
+_chat_server_add_hooks (ChatServer            *self,
+                        const ChatServerHooks *hooks,
+                        gpointer               user_data)
+{
+  ChatHookEntry entry = { *hooks, user_data };
+
+  g_array_append_val (self->hooks, entry);
+}
+
+void
+_chat_server_emit_event (ChatServer *self,
+                         ChatEvent  *event)
+{
+  if (event->time == 0)
+    event->time = g_get_real_time ();
+  if (event->msgid[0] == '\0')
+    g_snprintf (event->msgid, sizeof event->msgid, "%" G_GINT64_MODIFIER "x",
+                self->next_msgid++);
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.event != NULL)
+        e->hooks.event (self, event, e->user_data);
+    }
+}
+
+void
+_chat_server_emit_joined (ChatServer  *self,
+                          ChatSession *session,
+                          ChatRoom    *room)
+{
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.joined != NULL)
+        e->hooks.joined (self, session, room, e->user_data);
+    }
+}
+
+/* ---- GObject -------------------------------------------------------------------------- */
+
+static void
+chat_server_dispose (GObject *object)
+{
+  ChatServer *self = CHAT_SERVER (object);
+
+  chat_server_stop (self);
+
+  G_OBJECT_CLASS (chat_server_parent_class)->dispose (object);
+}
 
 static void
 chat_server_finalize (GObject *object)
 {
   ChatServer *self = CHAT_SERVER (object);
+
   g_free (self->name);
   g_free (self->password);
   g_free (self->motd);
   g_free (self->data_dir);
+  g_free (self->created);
   g_hash_table_unref (self->opers);
+  g_hash_table_unref (self->nicks);
+  g_hash_table_unref (self->rooms);
+  g_hash_table_unref (self->per_ip);
+  g_hash_table_unref (self->commands);
+  g_ptr_array_unref (self->flush_list);
+  g_ptr_array_unref (self->dead);
+  g_ptr_array_unref (self->isupport);
+  g_array_unref (self->hooks);
+  g_queue_clear_full (&self->whowas, whowas_free);
+  for (guint i = 0; i < self->n_caps; i++)
+    {
+      g_free (self->caps[i].name);
+      g_free (self->caps[i].value);
+    }
+  invalidate_caps_ls (self);
+  limits_clear (&self->limits);
+
   G_OBJECT_CLASS (chat_server_parent_class)->finalize (object);
 }
 
 static void
-chat_server_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+chat_server_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
 {
+  ChatServer *self = CHAT_SERVER (object);
+
   switch (prop_id)
     {
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    case PROP_PASSWORD:
+      g_value_set_string (value, self->password);
+      break;
+    case PROP_MOTD:
+      g_value_set_string (value, self->motd);
+      break;
+    case PROP_DATA_DIR:
+      g_value_set_string (value, self->data_dir);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->running);
+      break;
     case PROP_N_CLIENTS:
+      g_value_set_uint (value, self->n_clients);
+      break;
     case PROP_N_ROOMS:
-      g_value_set_uint (value, 0);
+      g_value_set_uint (value, g_hash_table_size (self->rooms));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+chat_server_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  ChatServer *self = CHAT_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      chat_server_set_name (self, g_value_get_string (value));
+      break;
+    case PROP_PASSWORD:
+      chat_server_set_password (self, g_value_get_string (value));
+      break;
+    case PROP_MOTD:
+      chat_server_set_motd (self, g_value_get_string (value));
+      break;
+    case PROP_DATA_DIR:
+      chat_server_set_data_dir (self, g_value_get_string (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -53,12 +947,36 @@ static void
 chat_server_class_init (ChatServerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = chat_server_dispose;
   object_class->finalize = chat_server_finalize;
   object_class->get_property = chat_server_get_property;
-  properties[PROP_N_CLIENTS] = g_param_spec_uint ("n-clients", NULL, NULL, 0, G_MAXUINT, 0,
-                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_N_ROOMS] = g_param_spec_uint ("n-rooms", NULL, NULL, 0, G_MAXUINT, 0,
-                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  object_class->set_property = chat_server_set_property;
+
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, "chatroom",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PASSWORD] =
+    g_param_spec_string ("password", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MOTD] =
+    g_param_spec_string ("motd", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DATA_DIR] =
+    g_param_spec_string ("data-dir", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_CLIENTS] =
+    g_param_spec_uint ("n-clients", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_ROOMS] =
+    g_param_spec_uint ("n-rooms", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -67,44 +985,618 @@ chat_server_init (ChatServer *self)
 {
   self->name = g_strdup ("chatroom");
   self->opers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->nicks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) _chat_room_free);
+  self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->commands = g_hash_table_new (g_str_hash, g_str_equal);
+  self->flush_list = g_ptr_array_new ();
+  self->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) _chat_session_free);
+  self->isupport = g_ptr_array_new_with_free_func (g_free);
+  self->hooks = g_array_new (FALSE, FALSE, sizeof (ChatHookEntry));
+  self->epfd = -1;
+  self->next_msgid = (guint64) g_get_real_time ();
+  g_queue_init (&self->sessions);
+  g_queue_init (&self->whowas);
+  limits_defaults (&self->limits);
+
+  for (guint i = 0; i < G_N_ELEMENTS (builtin_caps); i++)
+    {
+      self->caps[i].name = g_strdup (builtin_caps[i].name);
+      self->caps[i].bit = builtin_caps[i].bit;
+    }
+  self->n_caps = G_N_ELEMENTS (builtin_caps);
+
+  _chat_server_register_irc_commands (self);
+#ifdef CHAT_SERVER_HAVE_HISTORY
+  _chat_server_history_setup (self);
+#endif
 }
 
-ChatServer *chat_server_new (void) { return g_object_new (CHAT_TYPE_SERVER, NULL); }
-gboolean chat_server_load_config (ChatServer *self, GKeyFile *keyfile, GError **error) { return TRUE; }
-gboolean
-chat_server_load_config_file (ChatServer *self, const char *path, GError **error)
+/* ---- public API ----------------------------------------------------------------------- */
+
+ChatServer *
+chat_server_new (void)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return FALSE;
-  return chat_server_load_config (self, kf, error);
+  return g_object_new (CHAT_TYPE_SERVER, NULL);
 }
-const char *chat_server_get_name (ChatServer *self) { return self->name; }
-void chat_server_set_name (ChatServer *self, const char *name) { g_free (self->name); self->name = g_strdup (name); }
-const char *chat_server_get_password (ChatServer *self) { return self->password; }
-void chat_server_set_password (ChatServer *self, const char *p) { g_free (self->password); self->password = g_strdup (p); }
-const char *chat_server_get_motd (ChatServer *self) { return self->motd; }
-void chat_server_set_motd (ChatServer *self, const char *m) { g_free (self->motd); self->motd = g_strdup (m); }
-gboolean
-chat_server_set_motd_file (ChatServer *self, const char *path, GError **error)
+
+static gboolean
+get_uint (GKeyFile    *kf,
+          const char  *group,
+          const char  *key,
+          guint        min,
+          guint        max,
+          guint       *out,
+          GError     **error)
 {
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return FALSE;
-  chat_server_set_motd (self, text);
+  g_autoptr(GError) local_error = NULL;
+  gint64 v;
+
+  if (!g_key_file_has_key (kf, group, key, NULL))
+    return TRUE;
+  v = g_key_file_get_int64 (kf, group, key, &local_error);
+  if (local_error != NULL || v < min || v > max)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[%s] %s: expected a whole number from %u to %u", group, key, min, max);
+      return FALSE;
+    }
+  *out = (guint) v;
   return TRUE;
 }
-const char *chat_server_get_data_dir (ChatServer *self) { return self->data_dir; }
-void chat_server_set_data_dir (ChatServer *self, const char *d) { g_free (self->data_dir); self->data_dir = g_strdup (d); }
-void chat_server_add_oper (ChatServer *self, const char *name, const char *password) { g_hash_table_replace (self->opers, g_strdup (name), g_strdup (password)); }
-gboolean
-chat_server_start (ChatServer *self, const char *address, guint16 port, GError **error)
+
+static gboolean
+get_bool (GKeyFile    *kf,
+          const char  *group,
+          const char  *key,
+          gboolean    *out,
+          GError     **error)
 {
-  g_set_error_literal (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND, "Not implemented yet");
+  g_autoptr(GError) local_error = NULL;
+  gboolean v;
+
+  if (!g_key_file_has_key (kf, group, key, NULL))
+    return TRUE;
+  v = g_key_file_get_boolean (kf, group, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[%s] %s: expected true or false", group, key);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static void
+get_string (GKeyFile   *kf,
+            const char *group,
+            const char *key,
+            char      **out)
+{
+  char *v = g_key_file_get_string (kf, group, key, NULL);
+
+  if (v != NULL)
+    {
+      g_free (*out);
+      *out = v;
+    }
+}
+
+gboolean
+chat_server_load_config (ChatServer  *self,
+                         GKeyFile    *kf,
+                         GError     **error)
+{
+  ChatServerLimits l;
+  g_autofree char *name = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *motd_file = NULL;
+  g_autofree char *data_dir = NULL;
+  g_auto(GStrv) groups = NULL;
+  double rate;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (kf != NULL, FALSE);
+
+  /* Validate everything into a copy, so a bad file changes nothing. */
+  l = self->limits;
+  l.network = g_strdup (self->limits.network);
+  l.hall = g_strdup (self->limits.hall);
+  l.admin_location = g_strdup (self->limits.admin_location);
+  l.admin_email = g_strdup (self->limits.admin_email);
+
+  get_string (kf, "server", "network", &l.network);
+  get_string (kf, "server", "hall", &l.hall);
+  get_string (kf, "server", "admin-location", &l.admin_location);
+  get_string (kf, "server", "admin-email", &l.admin_email);
+  if (!get_bool (kf, "server", "text-mode", &l.text_mode, error) ||
+      !get_uint (kf, "server", "text-mode-delay", 0, 60000, &l.text_mode_delay, error) ||
+      !get_uint (kf, "limits", "max-line-length", 64, 512, &l.max_line, error) ||
+      !get_uint (kf, "limits", "recvq", 512, 1 << 24, &l.recvq, error) ||
+      !get_uint (kf, "limits", "sendq", 512, 1 << 30, &l.sendq, error) ||
+      !get_bool (kf, "limits", "flood-control", &l.flood_enabled, error) ||
+      !get_uint (kf, "limits", "flood-burst", 1, 100000, &l.flood_burst, error) ||
+      !get_uint (kf, "limits", "max-clients", 1, 1000000, &l.max_clients, error) ||
+      !get_uint (kf, "limits", "max-clients-per-ip", 1, 1000000, &l.max_clients_per_ip, error) ||
+      !get_uint (kf, "limits", "registration-timeout", 1, 3600, &l.registration_timeout, error) ||
+      !get_uint (kf, "limits", "ping-interval", 1, 86400, &l.ping_interval, error) ||
+      !get_uint (kf, "limits", "ping-timeout", 1, 86400, &l.ping_timeout, error) ||
+      !get_uint (kf, "limits", "max-rooms-per-user", 1, 10000, &l.max_rooms, error) ||
+      !get_uint (kf, "limits", "max-targets", 1, 100, &l.max_targets, error) ||
+      !get_uint (kf, "limits", "nick-length", 1, 200, &l.nicklen, error) ||
+      !get_uint (kf, "limits", "room-length", 2, 200, &l.channellen, error) ||
+      !get_uint (kf, "limits", "topic-length", 1, 400, &l.topiclen, error) ||
+      !get_uint (kf, "limits", "away-length", 1, 400, &l.awaylen, error) ||
+      !get_uint (kf, "limits", "kick-length", 1, 400, &l.kicklen, error) ||
+      !get_uint (kf, "limits", "realname-length", 1, 400, &l.realnamelen, error) ||
+      !get_uint (kf, "limits", "whowas", 0, 100000, &l.whowas, error))
+    goto fail;
+
+  if (g_key_file_has_key (kf, "limits", "flood-rate", NULL))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      rate = g_key_file_get_double (kf, "limits", "flood-rate", &local_error);
+      if (local_error != NULL || rate <= 0 || rate > 1e6)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[limits] flood-rate: expected lines per second, above 0");
+          goto fail;
+        }
+      l.flood_rate = rate;
+    }
+
+  if (l.hall[0] != '#')
+    {
+      char *with_hash = g_strconcat ("#", l.hall, NULL);
+
+      g_free (l.hall);
+      l.hall = with_hash;
+    }
+  if (!chat_room_name_is_valid (l.hall, "#", l.channellen, NULL))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[server] hall: “%s” is not a valid room name", l.hall);
+      goto fail;
+    }
+  if (strchr (l.network, ' ') != NULL || l.network[0] == '\0')
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[server] network: must be one word");
+      goto fail;
+    }
+
+  name = g_key_file_get_string (kf, "server", "name", NULL);
+  if (name != NULL && (name[0] == '\0' || strchr (name, ' ') != NULL))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[server] name: must be one word");
+      goto fail;
+    }
+  motd_file = g_key_file_get_string (kf, "server", "motd-file", NULL);
+  if (motd_file != NULL && motd_file[0] != '\0' && !chat_server_set_motd_file (self, motd_file, error))
+    goto fail;
+
+  if (self->running && g_strcmp0 (l.hall, self->limits.hall) != 0)
+    {
+      g_free (l.hall);
+      l.hall = g_strdup (self->limits.hall);
+    }
+
+  limits_clear (&self->limits);
+  self->limits = l;
+
+  if (name != NULL)
+    chat_server_set_name (self, name);
+  password = g_key_file_get_string (kf, "server", "password", NULL);
+  if (password != NULL)
+    chat_server_set_password (self, password);
+  if (g_key_file_has_key (kf, "server", "motd", NULL))
+    {
+      g_autofree char *motd = g_key_file_get_string (kf, "server", "motd", NULL);
+
+      chat_server_set_motd (self, motd);
+    }
+  data_dir = g_key_file_get_string (kf, "server", "data-dir", NULL);
+  if (data_dir != NULL)
+    chat_server_set_data_dir (self, data_dir);
+
+  groups = g_key_file_get_groups (kf, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (groups[i], "oper "))
+        {
+          g_autofree char *pw = g_key_file_get_string (kf, groups[i], "password", NULL);
+
+          if (pw != NULL)
+            chat_server_add_oper (self, groups[i] + 5, pw);
+        }
+    }
+
+  g_ptr_array_set_size (self->isupport, 0);
+  build_isupport (self);
+
+  return TRUE;
+
+fail:
+  limits_clear (&l);
   return FALSE;
 }
-gboolean chat_server_is_running (ChatServer *self) { return FALSE; }
-guint16 chat_server_get_port (ChatServer *self) { return self->port; }
-void chat_server_stop (ChatServer *self) { }
-guint chat_server_get_n_clients (ChatServer *self) { return 0; }
-guint chat_server_get_n_rooms (ChatServer *self) { return 0; }
+
+gboolean
+chat_server_load_config_file (ChatServer  *self,
+                              const char  *path,
+                              GError     **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+  if (!chat_server_load_config (self, kf, &local_error))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "%s: %s", path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+chat_server_get_name (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return self->name;
+}
+
+static gboolean
+set_string (char       **field,
+            const char  *value)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return FALSE;
+  g_free (*field);
+  *field = g_strdup (value);
+  return TRUE;
+}
+
+void
+chat_server_set_name (ChatServer *self,
+                      const char *name)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (name != NULL && name[0] != '\0' && strchr (name, ' ') == NULL);
+
+  if (set_string (&self->name, name))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
+}
+
+const char *
+chat_server_get_password (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return self->password;
+}
+
+void
+chat_server_set_password (ChatServer *self,
+                          const char *password)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+
+  if (password != NULL && password[0] == '\0')
+    password = NULL;
+  if (set_string (&self->password, password))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASSWORD]);
+}
+
+const char *
+chat_server_get_motd (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return self->motd;
+}
+
+void
+chat_server_set_motd (ChatServer *self,
+                      const char *motd)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+
+  if (motd != NULL && motd[0] == '\0')
+    motd = NULL;
+  if (set_string (&self->motd, motd))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MOTD]);
+}
+
+gboolean
+chat_server_set_motd_file (ChatServer  *self,
+                           const char  *path,
+                           GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *valid = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize len;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!g_file_get_contents (path, &text, &len, &local_error))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "MOTD: %s", local_error->message);
+      return FALSE;
+    }
+  valid = g_utf8_make_valid (text, len);
+  chat_server_set_motd (self, valid);
+  return TRUE;
+}
+
+const char *
+chat_server_get_data_dir (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return self->data_dir;
+}
+
+void
+chat_server_set_data_dir (ChatServer *self,
+                          const char *data_dir)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+
+  if (set_string (&self->data_dir, data_dir))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DATA_DIR]);
+}
+
+void
+chat_server_add_oper (ChatServer *self,
+                      const char *name,
+                      const char *password)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (name != NULL && password != NULL);
+
+  g_hash_table_replace (self->opers, g_strdup (name), g_strdup (password));
+}
+
+static GSource *
+attach (ChatServer  *self,
+        GSource     *source,
+        GSourceFunc  func,
+        const char  *name)
+{
+  if (func != NULL)
+    g_source_set_callback (source, func, self, NULL);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+gboolean
+chat_server_start (ChatServer  *self,
+                   const char  *address,
+                   guint16      port,
+                   GError     **error)
+{
+  g_autoptr(GSocketService) service = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  GSource *source;
+  gboolean created;
+  ChatRoom *hall;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->running)
+    {
+      g_set_error_literal (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING,
+                           "The server is already running");
+      return FALSE;
+    }
+
+  if (self->isupport->len == 0)
+    build_isupport (self);
+
+  service = g_socket_service_new ();
+  g_socket_service_stop (service);
+
+  if (address == NULL || address[0] == '\0')
+    {
+      if (port == 0)
+        port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL,
+                                                    &local_error);
+      else if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (service), port, NULL,
+                                                 &local_error))
+        port = 0;
+    }
+  else
+    {
+      g_autoptr(GSocketAddress) want = g_inet_socket_address_new_from_string (address, port);
+      g_autoptr(GSocketAddress) effective = NULL;
+
+      if (want == NULL)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
+                       "“%s” is not an IP address", address);
+          return FALSE;
+        }
+      if (g_socket_listener_add_address (G_SOCKET_LISTENER (service), want,
+                                         G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                         NULL, &effective, &local_error))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+      else
+        port = 0;
+    }
+
+  if (port == 0)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
+                   "Cannot listen on %s port %u: %s",
+                   address ? address : "all addresses", port,
+                   local_error ? local_error->message : "unknown error");
+      return FALSE;
+    }
+
+  self->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (self->epfd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
+                   "epoll_create1: %s", g_strerror (saved));
+      return FALSE;
+    }
+
+  self->context = g_main_context_ref_thread_default ();
+  self->service = g_steal_pointer (&service);
+  self->port = port;
+  self->running = TRUE;
+  now = g_date_time_new_now_utc ();
+  g_free (self->created);
+  self->created = g_date_time_format (now, "%a %b %d %Y at %H:%M:%S UTC");
+
+  self->epoll_source = attach (self, g_unix_fd_source_new (self->epfd, G_IO_IN),
+                               G_SOURCE_FUNC (epoll_ready_cb), "[chat-server] sockets");
+  source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
+  ((FlushSource *) source)->server = self;
+  self->flush_source = attach (self, source, NULL, "[chat-server] flush");
+  self->tick_source = attach (self, g_timeout_source_new_seconds (1), tick_cb,
+                              "[chat-server] tick");
+
+  hall = _chat_server_ensure_room (self, self->limits.hall, &created);
+  hall->permanent = TRUE;
+  /* Everyone may set the hall's topic: it has no operator to ask. */
+  if (created)
+    hall->modes &= ~CHAT_ROOM_MODE_T;
+
+  /* The accept sources go to the thread-default context of this call. */
+  g_signal_connect_object (self->service, "incoming",
+                           G_CALLBACK (service_incoming_cb), self, 0);
+  g_socket_service_start (self->service);
+
+  g_info ("Listening on %s port %u", address ? address : "all addresses", port);
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.started != NULL)
+        e->hooks.started (self, e->user_data);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+
+  return TRUE;
+}
+
+gboolean
+chat_server_is_running (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  return self->running;
+}
+
+guint16
+chat_server_get_port (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  return self->port;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+void
+chat_server_stop (ChatServer *self)
+{
+  guint n_rooms;
+
+  g_return_if_fail (CHAT_IS_SERVER (self));
+
+  if (!self->running)
+    return;
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.stopping != NULL)
+        e->hooks.stopping (self, e->user_data);
+    }
+
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  g_clear_object (&self->service);
+
+  /* Everyone is told, what can be written without blocking is written, then every
+   * socket closes. */
+  while (self->sessions.head != NULL)
+    {
+      ChatSession *session = self->sessions.head->data;
+
+      if (!session->closing)
+        _chat_session_quit (session, "Server shutting down", "Server shutting down", FALSE);
+      _chat_session_flush (session);
+      if (!session->destroyed)
+        _chat_session_destroy (session);
+    }
+  g_ptr_array_set_size (self->flush_list, 0);
+  g_ptr_array_set_size (self->dead, 0);
+
+  n_rooms = g_hash_table_size (self->rooms);
+  g_hash_table_remove_all (self->rooms);
+  g_hash_table_remove_all (self->nicks);
+  g_hash_table_remove_all (self->per_ip);
+
+  destroy_source (&self->epoll_source);
+  destroy_source (&self->flush_source);
+  destroy_source (&self->tick_source);
+  if (self->epfd >= 0)
+    close (self->epfd);
+  self->epfd = -1;
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  self->running = FALSE;
+  self->port = 0;
+  g_info ("Stopped");
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  if (n_rooms > 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
+}
+
+guint
+chat_server_get_n_clients (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  return self->n_clients;
+}
+
+guint
+chat_server_get_n_rooms (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  return g_hash_table_size (self->rooms);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chatroom-server.c: the headless chat server: options, logging with timestamps to
+ * stderr, graceful shutdown on SIGINT/SIGTERM. */
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "chat-server.h"
+
+#define EXIT_CONFIG 2
+
+static gboolean verbose;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  const char *message = NULL;
+  const char *domain = NULL;
+  const char *label;
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *stamp = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+      else if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+    }
+
+  if ((level & G_LOG_LEVEL_DEBUG) && !verbose)
+    return G_LOG_WRITER_HANDLED;
+  /* Library chatter from elsewhere stays quiet unless asked for. */
+  if ((level & G_LOG_LEVEL_INFO) && !verbose &&
+      g_strcmp0 (domain, "chat-server") != 0 && g_strcmp0 (domain, "chat-history") != 0)
+    return G_LOG_WRITER_HANDLED;
+
+  switch (level & G_LOG_LEVEL_MASK)
+    {
+    case G_LOG_LEVEL_ERROR: label = "error: "; break;
+    case G_LOG_LEVEL_CRITICAL: label = "critical: "; break;
+    case G_LOG_LEVEL_WARNING: label = "warning: "; break;
+    default: label = ""; break;
+    }
+
+  now = g_date_time_new_now_utc ();
+  stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  fprintf (stderr, "%s.%03dZ %s%s\n", stamp, g_date_time_get_microsecond (now) / 1000, label,
+           message ? message : "");
+  fflush (stderr);
+  return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  g_message ("Shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  int port = CHAT_SERVER_DEFAULT_PORT;
+  g_autofree char *bind_address = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *motd = NULL;
+  g_autofree char *data_dir = NULL;
+  gboolean version = FALSE;
+  guint sigint, sigterm;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 6667; 0 picks a free one)", "PORT" },
+    { "bind", 'b', 0, G_OPTION_ARG_STRING, &bind_address, "Address to listen on (default: all)", "ADDRESS" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (GKeyFile)", "FILE" },
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "Server name", "NAME" },
+    { "password", 0, 0, G_OPTION_ARG_STRING, &password, "Connection password for IRC clients", "PASSWORD" },
+    { "motd", 0, 0, G_OPTION_ARG_FILENAME, &motd, "Message of the day, from a file", "FILE" },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where to keep history and state", "DIR" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log more", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new ("- the Chatroom server (IRC and telnet on one port)");
+  g_option_context_set_summary (context,
+    "People join with any IRC client, or with telnet HOST PORT / nc HOST PORT.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "chatroom-server: %s (try --help)\n", error->message);
+      return EXIT_CONFIG;
+    }
+  if (version)
+    {
+      printf ("chatroom-server %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (port < 0 || port > 65535)
+    {
+      fprintf (stderr, "chatroom-server: --port %d: not a port number\n", port);
+      return EXIT_CONFIG;
+    }
+
+  server = chat_server_new ();
+  if (config != NULL && !chat_server_load_config_file (server, config, &error))
+    {
+      fprintf (stderr, "chatroom-server: %s\n", error->message);
+      return EXIT_CONFIG;
+    }
+  if (name != NULL)
+    {
+      if (name[0] == '\0' || strchr (name, ' ') != NULL)
+        {
+          fprintf (stderr, "chatroom-server: --name must be one word\n");
+          return EXIT_CONFIG;
+        }
+      chat_server_set_name (server, name);
+    }
+  if (password != NULL)
+    chat_server_set_password (server, password);
+  if (motd != NULL && !chat_server_set_motd_file (server, motd, &error))
+    {
+      fprintf (stderr, "chatroom-server: %s\n", error->message);
+      return EXIT_CONFIG;
+    }
+  if (data_dir != NULL)
+    chat_server_set_data_dir (server, data_dir);
+
+  if (!chat_server_start (server, bind_address, port, &error))
+    {
+      fprintf (stderr, "chatroom-server: %s\n", error->message);
+      return EXIT_CONFIG;
+    }
+  g_message ("chatroom-server %s: %s listening on port %u", PACKAGE_VERSION,
+             chat_server_get_name (server), chat_server_get_port (server));
+
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, quit_cb, loop);
+  sigterm = g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+
+  chat_server_stop (server);
+  g_message ("Stopped");
+
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,898 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-room.c: rooms, their members and modes, and fan-out: every line that goes to a
+ * room is formatted once per dialect and tag variant, and the same bytes are queued for
+ * every member. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "chat-session-private.h"
+
+/* ---- rooms ------------------------------------------------------------------------------ */
+
+static void
+ban_free (gpointer data)
+{
+  ChatBan *ban = data;
+
+  g_free (ban->mask);
+  g_free (ban->who);
+  g_free (ban);
+}
+
+ChatRoom *
+_chat_room_new (ChatServer *server,
+                const char *name)
+{
+  ChatRoom *room = g_new0 (ChatRoom, 1);
+
+  room->server = server;
+  room->name = g_strdup (name);
+  room->folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  room->members = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  room->created = g_get_real_time () / G_USEC_PER_SEC;
+  room->modes = CHAT_ROOM_MODE_N | CHAT_ROOM_MODE_T;
+  room->bans = g_ptr_array_new_with_free_func (ban_free);
+  return room;
+}
+
+void
+_chat_room_free (ChatRoom *room)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  /* Only when the server stops: members forget the room. */
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      ChatSession *session = key;
+
+      if (session->rooms != NULL)
+        g_hash_table_remove (session->rooms, room);
+      if (session->text_room == room)
+        session->text_room = NULL;
+    }
+  g_hash_table_unref (room->members);
+  g_ptr_array_unref (room->bans);
+  g_clear_pointer (&room->invites, g_hash_table_unref);
+  g_free (room->name);
+  g_free (room->folded);
+  g_free (room->topic);
+  g_free (room->topic_who);
+  g_free (room->key);
+  g_free (room);
+}
+
+ChatMember *
+_chat_room_get_member (ChatRoom    *room,
+                       ChatSession *session)
+{
+  return g_hash_table_lookup (room->members, session);
+}
+
+const char *
+_chat_member_prefix (ChatMember *member,
+                     gboolean    multi_prefix)
+{
+  if (member == NULL)
+    return "";
+  if ((member->flags & CHAT_MEMBER_OP) && (member->flags & CHAT_MEMBER_VOICE) && multi_prefix)
+    return "@+";
+  if (member->flags & CHAT_MEMBER_OP)
+    return "@";
+  if (member->flags & CHAT_MEMBER_VOICE)
+    return "+";
+  return "";
+}
+
+char *
+_chat_room_modes_string (ChatRoom *room,
+                         gboolean  with_params)
+{
+  GString *s = g_string_new ("+");
+
+  if (room->modes & CHAT_ROOM_MODE_I)
+    g_string_append_c (s, 'i');
+  if (room->key != NULL)
+    g_string_append_c (s, 'k');
+  if (room->limit > 0)
+    g_string_append_c (s, 'l');
+  if (room->modes & CHAT_ROOM_MODE_M)
+    g_string_append_c (s, 'm');
+  if (room->modes & CHAT_ROOM_MODE_N)
+    g_string_append_c (s, 'n');
+  if (room->modes & CHAT_ROOM_MODE_S)
+    g_string_append_c (s, 's');
+  if (room->modes & CHAT_ROOM_MODE_T)
+    g_string_append_c (s, 't');
+  if (with_params)
+    {
+      if (room->key != NULL)
+        g_string_append_printf (s, " %s", room->key);
+      if (room->limit > 0)
+        g_string_append_printf (s, " %u", room->limit);
+    }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+_chat_room_is_banned (ChatRoom    *room,
+                      ChatSession *session)
+{
+  for (guint i = 0; i < room->bans->len; i++)
+    {
+      ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+      if (chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask, session->source))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+const char *
+_chat_room_can_join (ChatRoom    *room,
+                     ChatSession *session,
+                     const char  *key,
+                     const char **reason)
+{
+  gboolean invited = room->invites != NULL && session->nick_folded != NULL &&
+                     g_hash_table_contains (room->invites, session->nick_folded);
+
+  if (room->key != NULL && g_strcmp0 (room->key, key) != 0)
+    {
+      *reason = "Cannot join channel (+k)";
+      return ERR_BADCHANNELKEY;
+    }
+  if (invited)
+    return NULL;
+  if (room->limit > 0 && g_hash_table_size (room->members) >= room->limit)
+    {
+      *reason = "Cannot join channel (+l)";
+      return ERR_CHANNELISFULL;
+    }
+  if (room->modes & CHAT_ROOM_MODE_I)
+    {
+      *reason = "Cannot join channel (+i)";
+      return ERR_INVITEONLYCHAN;
+    }
+  if (_chat_room_is_banned (room, session))
+    {
+      *reason = "Cannot join channel (+b)";
+      return ERR_BANNEDFROMCHAN;
+    }
+  return NULL;
+}
+
+const char *
+_chat_room_display_name (ChatRoom *room)
+{
+  return room->name[0] == '#' ? room->name + 1 : room->name;
+}
+
+void
+_chat_format_time_tag (gint64  real_us,
+                       char   *buf)
+{
+  time_t secs = real_us / G_USEC_PER_SEC;
+  struct tm tm;
+
+  gmtime_r (&secs, &tm);
+  g_snprintf (buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+              (int) ((real_us % G_USEC_PER_SEC) / 1000));
+}
+
+/* ---- fan-out ---------------------------------------------------------------------------- */
+
+typedef struct
+{
+  const ChatEvent *event;     /* tags come from it; NULL: no tags */
+  const char      *line;      /* the IRC line, no CRLF */
+  const char      *alt_line;  /* for those with alt_cap (extended-join) */
+  guint64          alt_cap;
+  guint64          need_cap;  /* IRC recipients need it (TAGMSG needs message-tags) */
+  const char      *text;      /* for people in text mode; NULL: they get nothing */
+  char             time_tag[32];
+  GBytes          *cache[2][4];
+  GBytes          *text_bytes;
+} Fanout;
+
+static void
+fanout_clear (Fanout *f)
+{
+  for (guint a = 0; a < 2; a++)
+    for (guint t = 0; t < 4; t++)
+      g_clear_pointer (&f->cache[a][t], g_bytes_unref);
+  g_clear_pointer (&f->text_bytes, g_bytes_unref);
+}
+
+static GBytes *
+fanout_bytes (Fanout      *f,
+              ChatSession *session)
+{
+  guint a, t = 0;
+
+  if (_chat_session_is_text (session))
+    {
+      if (f->text == NULL)
+        return NULL;
+      if (f->text_bytes == NULL)
+        {
+          gsize len = strlen (f->text);
+          char *buf = g_malloc (len + 2);
+
+          memcpy (buf, f->text, len);
+          memcpy (buf + len, "\r\n", 2);
+          f->text_bytes = g_bytes_new_take (buf, len + 2);
+        }
+      return f->text_bytes;
+    }
+
+  if (f->need_cap != 0 && !(session->caps & f->need_cap))
+    return NULL;
+  a = f->alt_line != NULL && (session->caps & f->alt_cap) ? 1 : 0;
+  if (f->event != NULL)
+    {
+      if (session->caps & CHAT_CAP_SERVER_TIME)
+        t |= 1;
+      if (session->caps & CHAT_CAP_MESSAGE_TAGS)
+        t |= 2;
+    }
+
+  if (f->cache[a][t] == NULL)
+    {
+      GString *s = g_string_sized_new (strlen (f->line) + 80);
+      gsize len;
+
+      if (t != 0)
+        {
+          g_string_append_c (s, '@');
+          if (t & 1)
+            {
+              if (f->time_tag[0] == '\0')
+                _chat_format_time_tag (f->event->time, f->time_tag);
+              g_string_append (s, "time=");
+              g_string_append (s, f->time_tag);
+            }
+          if (t & 2)
+            {
+              if (t & 1)
+                g_string_append_c (s, ';');
+              g_string_append (s, "msgid=");
+              g_string_append (s, f->event->msgid);
+              if (f->event->client_tags != NULL)
+                {
+                  g_string_append_c (s, ';');
+                  g_string_append (s, f->event->client_tags);
+                }
+            }
+          g_string_append_c (s, ' ');
+        }
+      g_string_append (s, a ? f->alt_line : f->line);
+      g_string_append (s, "\r\n");
+      len = s->len;
+      f->cache[a][t] = g_bytes_new_take (g_string_free (s, FALSE), len);
+    }
+  return f->cache[a][t];
+}
+
+static void
+fanout_send (Fanout      *f,
+             ChatSession *session)
+{
+  GBytes *bytes = fanout_bytes (f, session);
+
+  if (bytes != NULL)
+    _chat_session_send_bytes (session, bytes);
+}
+
+static void
+fanout_room (Fanout      *f,
+             ChatRoom    *room,
+             ChatSession *except)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (key != except)
+      fanout_send (f, key);
+}
+
+static void
+fanout_neighbours (Fanout      *f,
+                   ChatServer  *server,
+                   ChatSession *session,
+                   gboolean     include_self)
+{
+  guint mark = _chat_server_next_mark (server);
+  GHashTableIter riter;
+  gpointer room;
+
+  session->mark = mark;
+  if (include_self)
+    fanout_send (f, session);
+  if (session->rooms == NULL)
+    return;
+
+  g_hash_table_iter_init (&riter, session->rooms);
+  while (g_hash_table_iter_next (&riter, &room, NULL))
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, ((ChatRoom *) room)->members);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          ChatSession *other = key;
+
+          if (other->mark == mark)
+            continue;
+          other->mark = mark;
+          fanout_send (f, other);
+        }
+    }
+}
+
+void
+_chat_server_room_send_irc (ChatServer  *self,
+                            ChatRoom    *room,
+                            ChatSession *except,
+                            guint64      cap,
+                            const char  *line)
+{
+  Fanout f = { 0 };
+
+  f.line = line;
+  f.need_cap = cap;
+  fanout_room (&f, room, except);
+  fanout_clear (&f);
+}
+
+void
+_chat_server_neighbours_send (ChatServer  *self,
+                              ChatSession *session,
+                              gboolean     include_self,
+                              guint64      cap,
+                              const char  *line)
+{
+  Fanout f = { 0 };
+
+  f.line = line;
+  f.need_cap = cap;
+  fanout_neighbours (&f, self, session, include_self);
+  fanout_clear (&f);
+}
+
+void
+_chat_server_neighbours_send_text (ChatServer  *self,
+                                   ChatSession *session,
+                                   const char  *line,
+                                   const char  *text)
+{
+  Fanout f = { 0 };
+
+  f.line = line;
+  f.text = text;
+  fanout_neighbours (&f, self, session, FALSE);
+  fanout_clear (&f);
+}
+
+/* ---- messages --------------------------------------------------------------------------- */
+
+static const char *
+kind_command (ChatEventKind kind)
+{
+  switch (kind)
+    {
+    case CHAT_EVENT_NOTICE: return "NOTICE";
+    case CHAT_EVENT_TAGMSG: return "TAGMSG";
+    case CHAT_EVENT_PRIVMSG:
+    default: return "PRIVMSG";
+    }
+}
+
+/* How a person at a terminal reads a message; NULL when there is nothing to read
+ * (TAGMSG, CTCP requests). */
+static char *
+human_message (ChatEventKind  kind,
+               const char    *nick,
+               const char    *text,
+               const char    *private_prefix)
+{
+  g_autofree char *action = NULL;
+  g_autofree char *plain = NULL;
+  const char *pre = private_prefix ? private_prefix : "";
+
+  if (kind == CHAT_EVENT_TAGMSG || text == NULL)
+    return NULL;
+  if (chat_ctcp_action_decode (text, &action))
+    {
+      plain = chat_text_strip_formatting (action);
+      return g_strdup_printf ("%s* %s %s", pre, nick, plain);
+    }
+  if (text[0] == '\001')
+    return NULL;
+  plain = chat_text_strip_formatting (text);
+  if (kind == CHAT_EVENT_NOTICE)
+    return g_strdup_printf ("%s-%s- %s", pre, nick, plain);
+  return g_strdup_printf ("%s%s: %s", pre, nick, plain);
+}
+
+void
+_chat_server_room_message (ChatServer    *self,
+                           ChatSession   *from,
+                           ChatRoom      *room,
+                           ChatEventKind  kind,
+                           const char    *text,
+                           const char    *client_tags)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *human = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  gboolean echo;
+
+  ev.kind = kind;
+  ev.room = room;
+  ev.from = from;
+  ev.source = from->source;
+  ev.nick = from->nick;
+  ev.target = room->name;
+  ev.text = text;
+  ev.client_tags = client_tags;
+  _chat_server_emit_event (self, &ev);
+
+  if (kind == CHAT_EVENT_TAGMSG)
+    line = g_strdup_printf (":%s TAGMSG %s", from->source, room->name);
+  else
+    line = g_strdup_printf (":%s %s %s :%s", from->source, kind_command (kind), room->name, text);
+  human = human_message (kind, from->nick, text, NULL);
+
+  f.event = &ev;
+  f.line = line;
+  f.text = human;
+  f.need_cap = kind == CHAT_EVENT_TAGMSG ? CHAT_CAP_MESSAGE_TAGS : 0;
+
+  /* A person at a terminal sees what they said, like everyone else. */
+  echo = _chat_session_is_text (from) || _chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE);
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (key != from || echo)
+      fanout_send (&f, key);
+  if (echo && _chat_room_get_member (room, from) == NULL)
+    fanout_send (&f, from);
+
+  fanout_clear (&f);
+  from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+}
+
+void
+_chat_server_private_message (ChatServer    *self,
+                              ChatSession   *from,
+                              ChatSession   *to,
+                              ChatEventKind  kind,
+                              const char    *text,
+                              const char    *client_tags)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *human = NULL;
+
+  ev.kind = kind;
+  ev.from = from;
+  ev.source = from->source;
+  ev.nick = from->nick;
+  ev.target = to->nick;
+  ev.text = text;
+  ev.client_tags = client_tags;
+  _chat_server_emit_event (self, &ev);
+
+  if (kind == CHAT_EVENT_TAGMSG)
+    line = g_strdup_printf (":%s TAGMSG %s", from->source, to->nick);
+  else
+    line = g_strdup_printf (":%s %s %s :%s", from->source, kind_command (kind), to->nick, text);
+  human = human_message (kind, from->nick, text, "(private) ");
+
+  f.event = &ev;
+  f.line = line;
+  f.text = human;
+  f.need_cap = kind == CHAT_EVENT_TAGMSG ? CHAT_CAP_MESSAGE_TAGS : 0;
+  fanout_send (&f, to);
+  fanout_clear (&f);
+
+  if (_chat_session_is_text (from))
+    {
+      g_autofree char *echo = human_message (kind, from->nick, text, NULL);
+
+      if (echo != NULL)
+        _chat_session_text (from, "(to %s) %s", to->nick, echo);
+    }
+  else if (_chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE) && from != to)
+    {
+      Fanout e = { 0 };
+
+      e.event = &ev;
+      e.line = line;
+      e.need_cap = f.need_cap;
+      fanout_send (&e, from);
+      fanout_clear (&e);
+    }
+  from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* ---- joining and leaving ---------------------------------------------------------------- */
+
+void
+_chat_server_send_topic (ChatServer  *self,
+                         ChatSession *session,
+                         ChatRoom    *room,
+                         gboolean     none_reply)
+{
+  if (_chat_session_is_text (session))
+    {
+      if (room->topic != NULL)
+        _chat_session_text (session, "The topic of %s is: %s", _chat_room_display_name (room),
+                            room->topic);
+      else if (none_reply)
+        _chat_session_text (session, "%s has no topic.", _chat_room_display_name (room));
+      return;
+    }
+  if (room->topic != NULL)
+    {
+      _chat_session_numeric (session, RPL_TOPIC, "%s :%s", room->name, room->topic);
+      _chat_session_numeric (session, RPL_TOPICWHOTIME, "%s %s %" G_GINT64_FORMAT, room->name,
+                             room->topic_who, room->topic_time);
+    }
+  else if (none_reply)
+    {
+      _chat_session_numeric (session, RPL_NOTOPIC, "%s :No topic is set", room->name);
+    }
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+void
+_chat_server_send_names (ChatServer  *self,
+                         ChatSession *session,
+                         ChatRoom    *room)
+{
+  gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
+  gboolean uhnames = _chat_session_has_cap (session, CHAT_CAP_USERHOST_IN_NAMES);
+  gboolean member = _chat_room_get_member (room, session) != NULL;
+  const char *symbol = (room->modes & CHAT_ROOM_MODE_S) ? "@" : "=";
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
+  GString *line = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+  gsize budget;
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatSession *other = key;
+
+      /* Outside a room, invisible people are not listed. */
+      if (!member && other->invisible)
+        continue;
+      g_ptr_array_add (entries, g_strconcat (_chat_member_prefix (value, multi),
+                                             uhnames ? other->source : other->nick, NULL));
+    }
+  g_ptr_array_sort (entries, compare_strings);
+
+  /* ":server 353 nick = #room :" plus the names must fit in 510 bytes. */
+  budget = 510 - (strlen (chat_server_get_name (self)) + strlen (session->nick) +
+                  strlen (room->name) + 16);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const char *entry = g_ptr_array_index (entries, i);
+
+      if (line->len > 0 && line->len + 1 + strlen (entry) > budget)
+        {
+          _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);
+          g_string_truncate (line, 0);
+        }
+      if (line->len > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, entry);
+    }
+  if (line->len > 0)
+    _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);
+  _chat_session_numeric (session, RPL_ENDOFNAMES, "%s :End of /NAMES list", room->name);
+  g_string_free (line, TRUE);
+}
+
+static void
+text_show_people (ChatSession *session,
+                  ChatRoom    *room)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autofree char *joined = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (key != session)
+      g_ptr_array_add (names, ((ChatSession *) key)->nick);
+  if (names->len == 0)
+    {
+      _chat_session_text (session, "You are alone in %s.", _chat_room_display_name (room));
+      return;
+    }
+  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_add (names, NULL);
+  joined = g_strjoinv (", ", (char **) names->pdata);
+  _chat_session_text (session, "Also here: %s", joined);
+}
+
+gboolean
+_chat_server_join (ChatServer  *self,
+                   ChatSession *session,
+                   ChatRoom    *room,
+                   gboolean     created)
+{
+  ChatMember *member;
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *alt = NULL;
+  g_autofree char *text = NULL;
+
+  if (_chat_room_get_member (room, session) != NULL)
+    return FALSE;
+
+  member = g_new0 (ChatMember, 1);
+  member->room = room;
+  member->session = session;
+  member->flags = created ? CHAT_MEMBER_OP : 0;
+  g_hash_table_insert (room->members, session, member);
+  if (session->rooms == NULL)
+    session->rooms = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (session->rooms, room, member);
+  if (_chat_session_is_text (session))
+    session->text_room = room;
+  if (room->invites != NULL && session->nick_folded != NULL)
+    g_hash_table_remove (room->invites, session->nick_folded);
+
+  ev.kind = CHAT_EVENT_JOIN;
+  ev.room = room;
+  ev.from = session;
+  ev.source = session->source;
+  ev.nick = session->nick;
+  ev.target = room->name;
+  _chat_server_emit_event (self, &ev);
+
+  line = g_strdup_printf (":%s JOIN %s", session->source, room->name);
+  alt = g_strdup_printf (":%s JOIN %s * :%s", session->source, room->name,
+                         session->realname ? session->realname : "");
+  text = g_strdup_printf ("%s has entered the room %s", session->nick,
+                          _chat_room_display_name (room));
+  f.event = &ev;
+  f.line = line;
+  f.alt_line = alt;
+  f.alt_cap = CHAT_CAP_EXTENDED_JOIN;
+  f.text = text;
+  fanout_room (&f, room, NULL);
+  fanout_clear (&f);
+
+  if (session->away != NULL)
+    {
+      g_autofree char *away = g_strdup_printf (":%s AWAY :%s", session->source, session->away);
+
+      _chat_server_room_send_irc (self, room, session, CHAT_CAP_AWAY_NOTIFY, away);
+    }
+
+  if (_chat_session_is_text (session))
+    {
+      _chat_server_send_topic (self, session, room, FALSE);
+      text_show_people (session, room);
+    }
+  else
+    {
+      _chat_server_send_topic (self, session, room, FALSE);
+      _chat_server_send_names (self, session, room);
+    }
+
+  _chat_server_emit_joined (self, session, room);
+  return TRUE;
+}
+
+static void
+remove_member (ChatServer  *self,
+               ChatSession *session,
+               ChatRoom    *room)
+{
+  if (session->rooms != NULL)
+    g_hash_table_remove (session->rooms, room);
+  if (session->text_room == room)
+    session->text_room = NULL;
+  g_hash_table_remove (room->members, session);
+  _chat_server_room_check_empty (self, room);
+}
+
+void
+_chat_server_leave_all_rooms (ChatServer  *self,
+                              ChatSession *session)
+{
+  g_autoptr(GList) rooms = NULL;
+
+  if (session->rooms == NULL)
+    return;
+  rooms = g_hash_table_get_keys (session->rooms);
+  for (GList *l = rooms; l != NULL; l = l->next)
+    remove_member (self, session, l->data);
+}
+
+void
+_chat_server_part (ChatServer  *self,
+                   ChatSession *session,
+                   ChatRoom    *room,
+                   const char  *reason)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  ev.kind = CHAT_EVENT_PART;
+  ev.room = room;
+  ev.from = session;
+  ev.source = session->source;
+  ev.nick = session->nick;
+  ev.target = room->name;
+  ev.text = reason;
+  _chat_server_emit_event (self, &ev);
+
+  if (reason != NULL && reason[0] != '\0')
+    {
+      line = g_strdup_printf (":%s PART %s :%s", session->source, room->name, reason);
+      text = g_strdup_printf ("%s has left the room %s (%s)", session->nick,
+                              _chat_room_display_name (room), reason);
+    }
+  else
+    {
+      line = g_strdup_printf (":%s PART %s", session->source, room->name);
+      text = g_strdup_printf ("%s has left the room %s", session->nick,
+                              _chat_room_display_name (room));
+    }
+  f.event = &ev;
+  f.line = line;
+  f.text = text;
+  fanout_room (&f, room, NULL);
+  fanout_clear (&f);
+
+  remove_member (self, session, room);
+}
+
+void
+_chat_server_kick (ChatServer  *self,
+                   ChatSession *by,
+                   ChatRoom    *room,
+                   ChatSession *victim,
+                   const char  *reason)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  ev.kind = CHAT_EVENT_KICK;
+  ev.room = room;
+  ev.from = by;
+  ev.source = by->source;
+  ev.nick = by->nick;
+  ev.target = room->name;
+  ev.text = reason;
+  ev.param = victim->nick;
+  _chat_server_emit_event (self, &ev);
+
+  line = g_strdup_printf (":%s KICK %s %s :%s", by->source, room->name, victim->nick, reason);
+  text = g_strdup_printf ("%s was kicked from the room %s by %s (%s)", victim->nick,
+                          _chat_room_display_name (room), by->nick, reason);
+  f.event = &ev;
+  f.line = line;
+  f.text = text;
+  fanout_room (&f, room, NULL);
+  fanout_clear (&f);
+
+  remove_member (self, victim, room);
+  if (_chat_session_is_text (victim))
+    _chat_session_text (victim, "You are in no room now: type join NAME (or list).");
+}
+
+void
+_chat_server_topic (ChatServer  *self,
+                    ChatSession *by,
+                    ChatRoom    *room,
+                    const char  *topic)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  g_free (room->topic);
+  room->topic = topic != NULL && topic[0] != '\0' ? g_strdup (topic) : NULL;
+  g_free (room->topic_who);
+  room->topic_who = g_strdup (by->nick);
+  room->topic_time = g_get_real_time () / G_USEC_PER_SEC;
+
+  ev.kind = CHAT_EVENT_TOPIC;
+  ev.room = room;
+  ev.from = by;
+  ev.source = by->source;
+  ev.nick = by->nick;
+  ev.target = room->name;
+  ev.text = room->topic;
+  _chat_server_emit_event (self, &ev);
+
+  line = g_strdup_printf (":%s TOPIC %s :%s", by->source, room->name,
+                          room->topic ? room->topic : "");
+  if (room->topic != NULL)
+    text = g_strdup_printf ("%s set the topic: %s", by->nick, room->topic);
+  else
+    text = g_strdup_printf ("%s cleared the topic", by->nick);
+  f.event = &ev;
+  f.line = line;
+  f.text = text;
+  fanout_room (&f, room, NULL);
+  fanout_clear (&f);
+}
+
+void
+_chat_server_nick_change (ChatServer  *self,
+                          ChatSession *session,
+                          const char  *new_nick)
+{
+  ChatEvent ev = { 0 };
+  Fanout f = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *old_nick = g_strdup (session->nick);
+
+  line = g_strdup_printf (":%s NICK :%s", session->source, new_nick);
+  text = g_strdup_printf ("%s is now known as %s", session->nick, new_nick);
+
+  ev.kind = CHAT_EVENT_NICK;
+  ev.from = session;
+  ev.source = session->source;
+  ev.nick = old_nick;
+  ev.param = new_nick;
+  if (session->rooms != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, session->rooms);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          ev.room = key;
+          ev.target = ((ChatRoom *) key)->name;
+          ev.msgid[0] = '\0';
+          ev.time = 0;
+          _chat_server_emit_event (self, &ev);
+        }
+    }
+
+  f.line = line;
+  f.text = text;
+  fanout_neighbours (&f, self, session, TRUE);
+  fanout_clear (&f);
+
+  _chat_session_set_nick (session, new_nick);
+}

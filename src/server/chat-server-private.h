@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-private.h: what the files of libchat-server share: sessions, rooms, the
+ * command and capability tables, the single path every room message takes, and the
+ * hooks the history store plugs into. Nothing here is API for the app. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "chat-protocol.h"
+#include "chat-server.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ChatSession ChatSession;
+typedef struct _ChatRoom    ChatRoom;
+typedef struct _ChatMember  ChatMember;
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+/* Every limit, with the defaults documented in data/chatroom-server.conf. */
+typedef struct
+{
+  char    *network;
+  char    *hall;                 /* the room everyone starts in, "#hall" */
+  char    *admin_location;
+  char    *admin_email;
+  guint    max_line;             /* 512, CRLF included, tags excluded */
+  guint    max_client_tags;      /* 4094 bytes of client-only tags */
+  guint    recvq;                /* bytes of lines waiting under flood control */
+  guint    sendq;                /* bytes queued for one client before it is dropped */
+  gboolean flood_enabled;
+  double   flood_rate;           /* lines per second, sustained */
+  guint    flood_burst;          /* lines at once */
+  guint    max_clients;
+  guint    max_clients_per_ip;
+  guint    registration_timeout; /* seconds */
+  guint    ping_interval;        /* seconds of silence before we PING */
+  guint    ping_timeout;         /* seconds to answer it */
+  guint    text_mode_delay;      /* ms of silence before a connection is a person */
+  gboolean text_mode;            /* FALSE: IRC only */
+  guint    max_rooms;            /* rooms per person */
+  guint    max_targets;
+  guint    nicklen;
+  guint    channellen;
+  guint    topiclen;
+  guint    awaylen;
+  guint    kicklen;
+  guint    realnamelen;
+  guint    whowas;               /* remembered nicks */
+} ChatServerLimits;
+
+const ChatServerLimits *_chat_server_get_limits (ChatServer *self);
+
+/* ---- capabilities ----------------------------------------------------------------- */
+
+enum
+{
+  CHAT_CAP_CAP_NOTIFY        = 1 << 0,
+  CHAT_CAP_MESSAGE_TAGS      = 1 << 1,
+  CHAT_CAP_SERVER_TIME       = 1 << 2,
+  CHAT_CAP_ECHO_MESSAGE      = 1 << 3,
+  CHAT_CAP_MULTI_PREFIX      = 1 << 4,
+  CHAT_CAP_AWAY_NOTIFY       = 1 << 5,
+  CHAT_CAP_EXTENDED_JOIN     = 1 << 6,
+  CHAT_CAP_INVITE_NOTIFY     = 1 << 7,
+  CHAT_CAP_USERHOST_IN_NAMES = 1 << 8,
+  CHAT_CAP_SETNAME           = 1 << 9,
+  CHAT_CAP_BATCH             = 1 << 10,
+  CHAT_CAP_LABELED_RESPONSE  = 1 << 11,
+  CHAT_CAP_STANDARD_REPLIES  = 1 << 12,
+  CHAT_CAP_N_BUILTIN         = 13,
+};
+
+/* Offer one more capability (value is the CAP LS 302 value or NULL); returns its bit
+ * for _chat_session_has_cap(). Call before start(). */
+guint64 _chat_server_add_cap      (ChatServer *self,
+                                   const char *name,
+                                   const char *value);
+/* One more RPL_ISUPPORT token (value NULL: a bare KEY). */
+void    _chat_server_add_isupport (ChatServer *self,
+                                   const char *key,
+                                   const char *value);
+
+/* ---- sessions --------------------------------------------------------------------- */
+
+typedef enum
+{
+  CHAT_SESSION_NEW,         /* nothing said yet: IRC client or person? */
+  CHAT_SESSION_IRC,         /* IRC, registering */
+  CHAT_SESSION_REGISTERED,  /* IRC, registered */
+  CHAT_SESSION_TEXT,        /* a person with telnet or nc */
+} ChatSessionState;
+
+typedef enum
+{
+  CHAT_MEMBER_OP    = 1 << 0,
+  CHAT_MEMBER_VOICE = 1 << 1,
+} ChatMemberFlags;
+
+struct _ChatMember
+{
+  ChatRoom    *room;
+  ChatSession *session;
+  guint        flags;
+};
+
+struct _ChatSession
+{
+  ChatServer        *server;
+  GList              link;          /* in the server's session list */
+  GSocketConnection *connection;
+  int                fd;
+  guint32            epoll_events;
+  char              *host;          /* the peer's address as shown to others */
+  char              *ip;            /* the key of the per-address count */
+  ChatSessionState   state;
+
+  char              *nick;
+  char              *nick_folded;
+  char              *user;
+  char              *realname;
+  char              *away;
+  char              *source;        /* "nick!user@host", rebuilt on change */
+  guint64            caps;
+  guint              cap_version;
+
+  guint              closing : 1;   /* quit: only the last lines still go out */
+  guint              destroyed : 1;
+  guint              got_pass : 1;
+  guint              pass_ok : 1;
+  guint              got_user : 1;
+  guint              got_cap : 1;
+  guint              cap_negotiating : 1;
+  guint              invisible : 1;
+  guint              oper : 1;
+  guint              ping_pending : 1;
+  guint              dirty : 1;     /* in the server's flush list */
+  guint              in_reader : 1;
+  guint              sendq_exceeded : 1;
+
+  GHashTable        *rooms;         /* ChatRoom* -> ChatMember*, NULL when in none */
+  ChatRoom          *text_room;     /* text mode: the room a person is in */
+  ChatLineReader    *reader;
+
+  GQueue             outq;          /* GBytes*, each one or more whole lines */
+  gsize              out_offset;    /* bytes of the head already written */
+  gsize              out_bytes;
+
+  GQueue             inq;           /* char*: lines held back by flood control */
+  gsize              inq_bytes;
+  double             tokens;
+  gint64             tokens_time;
+  GSource           *resume_source;
+  GSource           *grace_source;
+
+  gint64             connected_at;  /* monotonic µs */
+  gint64             signon;        /* real seconds */
+  gint64             last_read;     /* monotonic µs */
+  gint64             last_spoke;    /* real seconds, for WHOIS idle */
+  gint64             ping_sent;
+  gint64             closed_at;
+
+  guint              mark;          /* fan-out de-duplication generation */
+
+  char              *label;         /* labeled-response: replies are being collected */
+  GPtrArray         *collected;
+};
+
+static inline gboolean
+_chat_session_has_cap (const ChatSession *session,
+                       guint64            cap)
+{
+  return (session->caps & cap) != 0;
+}
+
+static inline gboolean
+_chat_session_is_text (const ChatSession *session)
+{
+  return session->state == CHAT_SESSION_TEXT;
+}
+
+/* Registered IRC users and people in text mode: they have a name and can be in rooms. */
+static inline gboolean
+_chat_session_is_present (const ChatSession *session)
+{
+  return !session->closing &&
+         (session->state == CHAT_SESSION_REGISTERED || session->state == CHAT_SESSION_TEXT);
+}
+
+/* Queue bytes (whole lines with CRLF) for the session; flushed once per loop iteration.
+ * Over the SendQ the session is dropped with "ERROR :SendQ exceeded". */
+void     _chat_session_send_bytes   (ChatSession *session,
+                                     GBytes      *bytes);
+/* One line without CRLF. */
+void     _chat_session_send_line    (ChatSession *session,
+                                     const char  *line);
+void     _chat_session_sendf        (ChatSession *session,
+                                     const char  *format,
+                                     ...) G_GNUC_PRINTF (2, 3);
+/* ":server NNN nick " followed by the formatted rest. */
+void     _chat_session_numeric      (ChatSession *session,
+                                     const char  *numeric,
+                                     const char  *format,
+                                     ...) G_GNUC_PRINTF (3, 4);
+/* IRCv3 standard replies: "FAIL COMMAND CODE [context] :description". */
+void     _chat_session_fail         (ChatSession *session,
+                                     const char  *command,
+                                     const char  *code,
+                                     const char  *context,
+                                     const char  *description);
+/* A line for a person in text mode (ignored for IRC sessions). */
+void     _chat_session_text         (ChatSession *session,
+                                     const char  *format,
+                                     ...) G_GNUC_PRINTF (2, 3);
+/* Leave everything, tell the rooms (quit_reason), send "ERROR :error_text" when given,
+ * then close once that is written. drop_queue discards output not yet sent. */
+void     _chat_session_quit         (ChatSession *session,
+                                     const char  *quit_reason,
+                                     const char  *error_text,
+                                     gboolean     drop_queue);
+/* A BATCH the session has the cap for: returns the id to tag lines with, or NULL. */
+char    *_chat_session_batch_start  (ChatSession *session,
+                                     const char  *type,
+                                     const char  *params);
+void     _chat_session_batch_end    (ChatSession *session,
+                                     const char  *id);
+/* Set a new nick (already validated and free): registry, source, whowas. */
+void     _chat_session_set_nick     (ChatSession *session,
+                                     const char  *nick);
+/* The client-only tags of message, escaped and joined, when the sender has message-tags
+ * and they fit the limit; NULL otherwise. */
+char    *_chat_session_client_tags  (ChatSession *session,
+                                     ChatMessage *message);
+/* The user's mode string, "+i" or "+io" or "+". */
+char    *_chat_session_umodes       (ChatSession *session);
+
+ChatSession *_chat_server_find_session (ChatServer *self,
+                                        const char *nick);
+
+/* ---- rooms ------------------------------------------------------------------------ */
+
+enum
+{
+  CHAT_ROOM_MODE_I = 1 << 0,   /* invite only */
+  CHAT_ROOM_MODE_M = 1 << 1,   /* moderated */
+  CHAT_ROOM_MODE_N = 1 << 2,   /* no messages from outside */
+  CHAT_ROOM_MODE_S = 1 << 3,   /* secret */
+  CHAT_ROOM_MODE_T = 1 << 4,   /* only operators set the topic */
+};
+
+typedef struct
+{
+  char   *mask;
+  char   *who;
+  gint64  time;
+} ChatBan;
+
+struct _ChatRoom
+{
+  ChatServer *server;
+  char       *name;
+  char       *folded;
+  GHashTable *members;      /* ChatSession* -> ChatMember* (owned) */
+  char       *topic;
+  char       *topic_who;
+  gint64      topic_time;
+  gint64      created;
+  guint       modes;
+  char       *key;
+  guint       limit;
+  GPtrArray  *bans;         /* ChatBan* */
+  GHashTable *invites;      /* folded nicks invited, or NULL */
+  gboolean    permanent;    /* kept when empty (the hall, rooms with history) */
+};
+
+ChatRoom   *_chat_server_find_room    (ChatServer  *self,
+                                       const char  *name);
+/* Find or create (created tells which); name must be valid. */
+ChatRoom   *_chat_server_ensure_room  (ChatServer  *self,
+                                       const char  *name,
+                                       gboolean    *created);
+/* Removes the room when it is empty and not permanent. */
+void        _chat_server_room_check_empty (ChatServer *self,
+                                           ChatRoom   *room);
+ChatMember *_chat_room_get_member     (ChatRoom    *room,
+                                       ChatSession *session);
+/* "@" "+" or "" (all of "@+" with multi_prefix). */
+const char *_chat_member_prefix       (ChatMember  *member,
+                                       gboolean     multi_prefix);
+char       *_chat_room_modes_string   (ChatRoom    *room,
+                                       gboolean     with_params);
+/* Why session cannot join (a numeric and its text), or NULL when it can. */
+const char *_chat_room_can_join       (ChatRoom    *room,
+                                       ChatSession *session,
+                                       const char  *key,
+                                       const char **reason);
+gboolean    _chat_room_is_banned      (ChatRoom    *room,
+                                       ChatSession *session);
+/* Without the leading '#', as people in text mode see it. */
+const char *_chat_room_display_name   (ChatRoom    *room);
+
+/* ---- events: the one path every room message takes ------------------------------ */
+
+typedef enum
+{
+  CHAT_EVENT_PRIVMSG,
+  CHAT_EVENT_NOTICE,
+  CHAT_EVENT_TAGMSG,
+  CHAT_EVENT_JOIN,
+  CHAT_EVENT_PART,
+  CHAT_EVENT_QUIT,
+  CHAT_EVENT_KICK,
+  CHAT_EVENT_NICK,
+  CHAT_EVENT_TOPIC,
+  CHAT_EVENT_MODE,
+} ChatEventKind;
+
+typedef struct
+{
+  ChatEventKind  kind;
+  ChatRoom      *room;         /* NULL for a private message */
+  ChatSession   *from;         /* NULL when the server itself speaks */
+  const char    *source;       /* "nick!user@host" or the server name */
+  const char    *nick;         /* the sender's nick (before a NICK change) */
+  const char    *target;       /* the room's name, or the nick of a private message */
+  const char    *text;         /* message, reason, topic; may be NULL */
+  const char    *param;        /* KICK: the kicked nick; NICK: the new nick; MODE: changes */
+  const char    *client_tags;  /* escaped "+a=b;+c", or NULL */
+  char           msgid[24];
+  gint64         time;         /* real time, µs */
+} ChatEvent;
+
+typedef struct
+{
+  /* Every event, after its msgid and time are set and before anyone receives it. */
+  void (*event)   (ChatServer      *server,
+                   const ChatEvent *event,
+                   gpointer         user_data);
+  /* After a JOIN (and its topic and names) reached the one who joined. */
+  void (*joined)  (ChatServer      *server,
+                   ChatSession     *session,
+                   ChatRoom        *room,
+                   gpointer         user_data);
+  /* chat_server_start() succeeded / chat_server_stop() is about to close everyone. */
+  void (*started) (ChatServer      *server,
+                   gpointer         user_data);
+  void (*stopping)(ChatServer      *server,
+                   gpointer         user_data);
+} ChatServerHooks;
+
+void _chat_server_add_hooks   (ChatServer            *self,
+                               const ChatServerHooks *hooks,
+                               gpointer               user_data);
+
+/* Fill in msgid and time, then run the event hooks. */
+void _chat_server_emit_event  (ChatServer *self,
+                               ChatEvent  *event);
+
+/* THE room message path (PRIVMSG, NOTICE, TAGMSG, text-mode say and me): stamps a msgid
+ * and time, runs the hooks, delivers to every member in the right dialect (echo to the
+ * sender when it has echo-message, or always in text mode). */
+void _chat_server_room_message    (ChatServer    *self,
+                                   ChatSession   *from,
+                                   ChatRoom      *room,
+                                   ChatEventKind  kind,
+                                   const char    *text,
+                                   const char    *client_tags);
+/* The same for one person. */
+void _chat_server_private_message (ChatServer    *self,
+                                   ChatSession   *from,
+                                   ChatSession   *to,
+                                   ChatEventKind  kind,
+                                   const char    *text,
+                                   const char    *client_tags);
+
+/* Room changes, each told to the room in both dialects. */
+gboolean _chat_server_join    (ChatServer  *self,
+                               ChatSession *session,
+                               ChatRoom    *room,
+                               gboolean     created);
+void     _chat_server_part    (ChatServer  *self,
+                               ChatSession *session,
+                               ChatRoom    *room,
+                               const char  *reason);
+void     _chat_server_kick    (ChatServer  *self,
+                               ChatSession *by,
+                               ChatRoom    *room,
+                               ChatSession *victim,
+                               const char  *reason);
+void     _chat_server_topic   (ChatServer  *self,
+                               ChatSession *by,
+                               ChatRoom    *room,
+                               const char  *topic);
+/* To everyone sharing a room with session, once each (and to session when to_self). */
+void     _chat_server_nick_change (ChatServer  *self,
+                                   ChatSession *session,
+                                   const char  *new_nick);
+/* A raw line to the members of room (except `except`) that have cap (0: all IRC). */
+void     _chat_server_room_send_irc (ChatServer  *self,
+                                     ChatRoom    *room,
+                                     ChatSession *except,
+                                     guint64      cap,
+                                     const char  *line);
+/* A line to everyone sharing a room with session (and session itself if include_self)
+ * that has cap; once each. */
+void     _chat_server_neighbours_send (ChatServer  *self,
+                                       ChatSession *session,
+                                       gboolean     include_self,
+                                       guint64      cap,
+                                       const char  *line);
+/* Same, with a human line for people in text mode (never to session itself). */
+void     _chat_server_neighbours_send_text (ChatServer  *self,
+                                            ChatSession *session,
+                                            const char  *line,
+                                            const char  *text);
+/* Leave every room without telling anyone (the caller told them). */
+void     _chat_server_leave_all_rooms (ChatServer  *self,
+                                       ChatSession *session);
+void     _chat_server_send_names  (ChatServer  *self,
+                                   ChatSession *session,
+                                   ChatRoom    *room);
+void     _chat_server_send_topic  (ChatServer  *self,
+                                   ChatSession *session,
+                                   ChatRoom    *room,
+                                   gboolean     none_reply);
+void     _chat_server_welcome     (ChatServer  *self,
+                                   ChatSession *session);
+void     _chat_server_send_motd   (ChatServer  *self,
+                                   ChatSession *session);
+void     _chat_server_send_lusers (ChatServer  *self,
+                                   ChatSession *session);
+void     _chat_server_send_isupport (ChatServer  *self,
+                                     ChatSession *session);
+/* "2026-11-23T11:41:40.123Z" into buf (at least 32 bytes). */
+void     _chat_format_time_tag    (gint64       real_us,
+                                   char        *buf);
+
+/* ---- commands --------------------------------------------------------------------- */
+
+typedef void (*ChatCommandFunc) (ChatSession *session,
+                                 ChatMessage *message);
+
+typedef enum
+{
+  CHAT_COMMAND_PREREG   = 1 << 0,  /* allowed before registration */
+  CHAT_COMMAND_OPER     = 1 << 1,  /* IRC operators only (481) */
+} ChatCommandFlags;
+
+typedef struct
+{
+  const char      *name;
+  ChatCommandFunc  func;
+  guint            min_params;
+  ChatCommandFlags flags;
+} ChatCommand;
+
+/* Add or replace a command; command must stay valid (a static). */
+void _chat_server_register_command (ChatServer        *self,
+                                    const ChatCommand *command);
+/* The built-in IRC commands (chat-server-commands.c). */
+void _chat_server_register_irc_commands (ChatServer *self);
+/* The history store registers its hooks, CHATHISTORY and its cap here
+ * (chat-server-history.c, compiled in when it exists). */
+void _chat_server_history_setup (ChatServer *self);
+
+/* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
+void _chat_server_try_register (ChatServer  *self,
+                                ChatSession *session);
+gboolean _chat_server_check_oper (ChatServer *self,
+                                  const char *name,
+                                  const char *password);
+guint  _chat_server_count_invisible (ChatServer *self);
+guint  _chat_server_count_opers     (ChatServer *self);
+guint  _chat_server_count_unknown   (ChatServer *self);
+guint  _chat_server_count_present   (ChatServer *self);
+GList *_chat_server_get_sessions    (ChatServer *self);
+GHashTable *_chat_server_get_rooms  (ChatServer *self);
+/* Every room, sorted by folded name (LIST). */
+GPtrArray  *_chat_server_get_rooms_sorted (ChatServer *self);
+const char *_chat_server_get_created (ChatServer *self);
+const char *_chat_server_get_caps_ls (ChatServer *self,
+                                      guint       version);
+gboolean    _chat_server_lookup_cap  (ChatServer *self,
+                                      const char *name,
+                                      guint64    *bit);
+/* nick, user, host, realname, time (real seconds) of a nick used before, newest first. */
+typedef struct
+{
+  char   *nick;
+  char   *user;
+  char   *host;
+  char   *realname;
+  gint64  time;
+} ChatWhowas;
+void   _chat_server_whowas_add     (ChatServer  *self,
+                                    ChatSession *session);
+GList *_chat_server_whowas_find    (ChatServer  *self,
+                                    const char  *nick);
+
+/* ---- text mode (chat-text-mode.c) ------------------------------------------------- */
+
+void _chat_text_mode_enter   (ChatSession *session,
+                              const char  *wanted_nick);
+void _chat_text_mode_handle  (ChatSession *session,
+                              const char  *line);
+
+G_END_DECLS

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-session-private.h: the plumbing between the server object, its sessions and its
+ * rooms (socket I/O, lifetime, registries). Handlers use chat-server-private.h. */
+#pragma once
+
+#include "chat-server-private.h"
+
+G_BEGIN_DECLS
+
+ChatSession *_chat_session_new       (ChatServer        *server,
+                                      GSocketConnection *connection,
+                                      const char        *host);
+void         _chat_session_free      (ChatSession       *session);
+void         _chat_session_start     (ChatSession       *session);
+void         _chat_session_readable  (ChatSession       *session);
+void         _chat_session_flush     (ChatSession       *session);
+void         _chat_session_tick      (ChatSession       *session,
+                                      gint64             now);
+void         _chat_session_destroy   (ChatSession       *session);
+void         _chat_session_drain_input (ChatSession     *session);
+
+void         _chat_server_flush              (ChatServer  *self);
+void         _chat_server_mark_dirty         (ChatServer  *self,
+                                              ChatSession *session);
+void         _chat_server_session_destroyed  (ChatServer  *self,
+                                              ChatSession *session);
+void         _chat_server_watch_output       (ChatServer  *self,
+                                              ChatSession *session,
+                                              gboolean     want);
+void         _chat_server_session_left       (ChatServer  *self,
+                                              ChatSession *session);
+void         _chat_server_nick_registry_set  (ChatServer  *self,
+                                              ChatSession *session,
+                                              const char  *old_folded);
+char        *_chat_server_next_visitor       (ChatServer  *self);
+guint        _chat_server_next_mark          (ChatServer  *self);
+const ChatCommand *_chat_server_lookup_command (ChatServer *self,
+                                                const char *name);
+void         _chat_server_emit_joined        (ChatServer  *self,
+                                              ChatSession *session,
+                                              ChatRoom    *room);
+
+ChatRoom    *_chat_room_new          (ChatServer  *server,
+                                      const char  *name);
+void         _chat_room_free         (ChatRoom    *room);
+
+G_END_DECLS

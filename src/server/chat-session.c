@@ -1,0 +1,1073 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-session.c: one connection: reading and framing lines, deciding between IRC and
+ * the text dialect, flood control, the bounded send queue written with vectored
+ * non-blocking sends, labeled responses, timeouts and the way out. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "chat-session-private.h"
+
+#define IOV_BATCH 64
+#define LINGER_USEC (5 * G_USEC_PER_SEC)
+
+static gboolean process_line (ChatSession *session,
+                              const char  *line,
+                              gsize        len);
+
+ChatSession *
+_chat_session_new (ChatServer        *server,
+                   GSocketConnection *connection,
+                   const char        *host)
+{
+  ChatSession *session = g_new0 (ChatSession, 1);
+  const ChatServerLimits *limits = _chat_server_get_limits (server);
+  int one = 1;
+
+  session->server = server;
+  session->link.data = session;
+  session->connection = g_object_ref (connection);
+  session->fd = g_socket_get_fd (g_socket_connection_get_socket (connection));
+  session->host = g_strdup (host);
+  session->ip = g_strdup (host);
+  session->state = CHAT_SESSION_NEW;
+  session->connected_at = g_get_monotonic_time ();
+  session->last_read = session->connected_at;
+  session->signon = g_get_real_time () / G_USEC_PER_SEC;
+  session->last_spoke = session->signon;
+  session->tokens = limits->flood_burst;
+  session->tokens_time = session->connected_at;
+  /* Room for the longest line with tags; an over-long line is reported, not kept. */
+  session->reader = chat_line_reader_new (limits->max_line + CHAT_MESSAGE_MAX_TAGS);
+  g_queue_init (&session->outq);
+  g_queue_init (&session->inq);
+
+  /* Small lines, sent as soon as they are ready: latency matters more than packets. */
+  setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  g_socket_set_blocking (g_socket_connection_get_socket (connection), FALSE);
+
+  return session;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+void
+_chat_session_free (ChatSession *session)
+{
+  clear_source (&session->grace_source);
+  clear_source (&session->resume_source);
+  g_clear_object (&session->connection);
+  g_clear_pointer (&session->reader, chat_line_reader_free);
+  g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&session->inq, g_free);
+  g_clear_pointer (&session->rooms, g_hash_table_unref);
+  g_clear_pointer (&session->collected, g_ptr_array_unref);
+  g_free (session->label);
+  g_free (session->host);
+  g_free (session->ip);
+  g_free (session->nick);
+  g_free (session->nick_folded);
+  g_free (session->user);
+  g_free (session->realname);
+  g_free (session->away);
+  g_free (session->source);
+  g_free (session);
+}
+
+static void
+update_source (ChatSession *session)
+{
+  g_free (session->source);
+  session->source = g_strdup_printf ("%s!%s@%s",
+                                     session->nick ? session->nick : "*",
+                                     session->user ? session->user : "unknown",
+                                     session->host);
+}
+
+void
+_chat_session_set_nick (ChatSession *session,
+                        const char  *nick)
+{
+  g_autofree char *old_folded = g_steal_pointer (&session->nick_folded);
+  char *copy = g_strdup (nick);   /* nick may be session->nick itself */
+
+  if (session->nick != NULL && _chat_session_is_present (session))
+    _chat_server_whowas_add (session->server, session);
+  g_free (session->nick);
+  session->nick = copy;
+  session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  _chat_server_nick_registry_set (session->server, session, old_folded);
+  update_source (session);
+}
+
+char *
+_chat_session_umodes (ChatSession *session)
+{
+  return g_strdup_printf ("+%s%s", session->invisible ? "i" : "", session->oper ? "o" : "");
+}
+
+/* ---- output --------------------------------------------------------------------------- */
+
+static void
+collect_line (ChatSession *session,
+              const char  *data,
+              gsize        len)
+{
+  /* Bytes may hold several lines (a pre-formatted block); keep them one by one. */
+  while (len > 0)
+    {
+      const char *nl = memchr (data, '\n', len);
+      gsize n = nl ? (gsize) (nl - data) : len;
+      gsize line_len = n;
+
+      if (line_len > 0 && data[line_len - 1] == '\r')
+        line_len--;
+      if (line_len > 0)
+        g_ptr_array_add (session->collected, g_strndup (data, line_len));
+      if (nl == NULL)
+        break;
+      data += n + 1;
+      len -= n + 1;
+    }
+}
+
+void
+_chat_session_send_bytes (ChatSession *session,
+                          GBytes      *bytes)
+{
+  const ChatServerLimits *limits;
+  gsize size = g_bytes_get_size (bytes);
+
+  if (session->destroyed || session->closing || session->sendq_exceeded)
+    return;
+
+  if (G_UNLIKELY (session->label != NULL))
+    {
+      collect_line (session, g_bytes_get_data (bytes, NULL), size);
+      return;
+    }
+
+  limits = _chat_server_get_limits (session->server);
+  if (G_UNLIKELY (session->out_bytes + size > limits->sendq))
+    {
+      /* Not closed here: this may run inside a walk over a room's members. The flush
+       * closes it, with only the ERROR line left to send. */
+      session->sendq_exceeded = TRUE;
+      g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
+      session->out_offset = 0;
+      session->out_bytes = 0;
+      _chat_server_mark_dirty (session->server, session);
+      return;
+    }
+
+  g_queue_push_tail (&session->outq, g_bytes_ref (bytes));
+  session->out_bytes += size;
+  _chat_server_mark_dirty (session->server, session);
+}
+
+void
+_chat_session_send_line (ChatSession *session,
+                         const char  *line)
+{
+  gsize len = strlen (line);
+  char *buf = g_malloc (len + 2);
+  GBytes *bytes;
+
+  memcpy (buf, line, len);
+  buf[len] = '\r';
+  buf[len + 1] = '\n';
+  bytes = g_bytes_new_take (buf, len + 2);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
+void
+_chat_session_sendf (ChatSession *session,
+                     const char  *format,
+                     ...)
+{
+  GString *s = g_string_new (NULL);
+  va_list args;
+  GBytes *bytes;
+  gsize len;
+
+  va_start (args, format);
+  g_string_append_vprintf (s, format, args);
+  va_end (args);
+  g_string_append (s, "\r\n");
+  len = s->len;
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
+void
+_chat_session_numeric (ChatSession *session,
+                       const char  *numeric,
+                       const char  *format,
+                       ...)
+{
+  GString *s = g_string_new (NULL);
+  va_list args;
+  GBytes *bytes;
+  gsize len;
+
+  g_string_append_printf (s, ":%s %s %s ", chat_server_get_name (session->server), numeric,
+                          session->nick ? session->nick : "*");
+  va_start (args, format);
+  g_string_append_vprintf (s, format, args);
+  va_end (args);
+  g_string_append (s, "\r\n");
+  len = s->len;
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
+void
+_chat_session_fail (ChatSession *session,
+                    const char  *command,
+                    const char  *code,
+                    const char  *context,
+                    const char  *description)
+{
+  if (_chat_session_is_text (session))
+    {
+      _chat_session_text (session, "%s", description);
+      return;
+    }
+  _chat_session_sendf (session, ":%s FAIL %s %s%s%s :%s", chat_server_get_name (session->server),
+                       command, code, context ? " " : "", context ? context : "", description);
+}
+
+void
+_chat_session_text (ChatSession *session,
+                    const char  *format,
+                    ...)
+{
+  GString *s;
+  va_list args;
+  gsize len;
+  GBytes *bytes;
+
+  if (!_chat_session_is_text (session))
+    return;
+  s = g_string_new (NULL);
+  va_start (args, format);
+  g_string_append_vprintf (s, format, args);
+  va_end (args);
+  g_string_append (s, "\r\n");
+  len = s->len;
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
+char *
+_chat_session_batch_start (ChatSession *session,
+                           const char  *type,
+                           const char  *params)
+{
+  static guint next_batch;
+  char *id;
+
+  if (!_chat_session_has_cap (session, CHAT_CAP_BATCH))
+    return NULL;
+  id = g_strdup_printf ("b%u", ++next_batch);
+  _chat_session_sendf (session, ":%s BATCH +%s %s%s%s", chat_server_get_name (session->server),
+                       id, type, params ? " " : "", params ? params : "");
+  return id;
+}
+
+void
+_chat_session_batch_end (ChatSession *session,
+                         const char  *id)
+{
+  if (id != NULL)
+    _chat_session_sendf (session, ":%s BATCH -%s", chat_server_get_name (session->server), id);
+}
+
+/* "@tag " in front of line, merged into its tags when it has some. */
+static char *
+line_add_tag (const char *line,
+              const char *tag)
+{
+  if (line[0] == '@')
+    return g_strdup_printf ("@%s;%s", tag, line + 1);
+  return g_strdup_printf ("@%s %s", tag, line);
+}
+
+static void
+end_label (ChatSession *session)
+{
+  g_autofree char *label = g_steal_pointer (&session->label);
+  g_autoptr(GPtrArray) lines = g_steal_pointer (&session->collected);
+  g_autofree char *escaped = chat_tag_value_escape (label);
+  g_autofree char *label_tag = g_strconcat ("label=", escaped, NULL);
+  const char *server = chat_server_get_name (session->server);
+
+  if (lines->len == 0)
+    {
+      _chat_session_sendf (session, "@%s :%s ACK", label_tag, server);
+    }
+  else if (lines->len == 1)
+    {
+      g_autofree char *tagged = line_add_tag (g_ptr_array_index (lines, 0), label_tag);
+
+      _chat_session_send_line (session, tagged);
+    }
+  else if (_chat_session_has_cap (session, CHAT_CAP_BATCH))
+    {
+      static guint next;
+      g_autofree char *id = g_strdup_printf ("L%u", ++next);
+      g_autofree char *batch_tag = g_strconcat ("batch=", id, NULL);
+
+      _chat_session_sendf (session, "@%s :%s BATCH +%s labeled-response", label_tag, server, id);
+      for (guint i = 0; i < lines->len; i++)
+        {
+          g_autofree char *tagged = line_add_tag (g_ptr_array_index (lines, i), batch_tag);
+
+          _chat_session_send_line (session, tagged);
+        }
+      _chat_session_sendf (session, ":%s BATCH -%s", server, id);
+    }
+  else
+    {
+      for (guint i = 0; i < lines->len; i++)
+        _chat_session_send_line (session, g_ptr_array_index (lines, i));
+    }
+}
+
+void
+_chat_session_flush (ChatSession *session)
+{
+  ChatServer *server = session->server;
+
+  if (session->destroyed)
+    return;
+
+  if (session->sendq_exceeded && !session->closing)
+    {
+      g_info ("SendQ exceeded for %s", session->nick ? session->nick : session->host);
+      _chat_session_quit (session, "SendQ exceeded", "SendQ exceeded", TRUE);
+    }
+
+  while (session->outq.head != NULL)
+    {
+      struct iovec iov[IOV_BATCH];
+      struct msghdr msg = { 0 };
+      GList *l = session->outq.head;
+      int n = 0;
+      ssize_t written;
+
+      for (; l != NULL && n < IOV_BATCH; l = l->next, n++)
+        {
+          gsize size;
+          const char *data = g_bytes_get_data (l->data, &size);
+
+          if (n == 0)
+            {
+              data += session->out_offset;
+              size -= session->out_offset;
+            }
+          iov[n].iov_base = (void *) data;
+          iov[n].iov_len = size;
+        }
+      msg.msg_iov = iov;
+      msg.msg_iovlen = n;
+
+      written = sendmsg (session->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (written < 0)
+        {
+          int saved = errno;
+
+          if (saved == EINTR)
+            continue;
+          if (saved == EAGAIN || saved == EWOULDBLOCK)
+            {
+              _chat_server_watch_output (server, session, TRUE);
+              return;
+            }
+          if (!session->closing)
+            {
+              g_autofree char *reason = g_strdup_printf ("Write error: %s", g_strerror (saved));
+
+              _chat_session_quit (session, reason, NULL, TRUE);
+            }
+          _chat_session_destroy (session);
+          return;
+        }
+
+      session->out_bytes -= written;
+      while (written > 0)
+        {
+          GBytes *head = session->outq.head->data;
+          gsize left = g_bytes_get_size (head) - session->out_offset;
+
+          if ((gsize) written >= left)
+            {
+              written -= left;
+              session->out_offset = 0;
+              g_bytes_unref (g_queue_pop_head (&session->outq));
+            }
+          else
+            {
+              session->out_offset += written;
+              written = 0;
+            }
+        }
+    }
+
+  _chat_server_watch_output (server, session, FALSE);
+  if (session->closing)
+    _chat_session_destroy (session);
+}
+
+/* ---- the way out ------------------------------------------------------------------------ */
+
+void
+_chat_session_destroy (ChatSession *session)
+{
+  if (session->destroyed)
+    return;
+  session->destroyed = TRUE;
+  clear_source (&session->grace_source);
+  clear_source (&session->resume_source);
+  _chat_server_session_destroyed (session->server, session);
+  if (session->connection != NULL)
+    {
+      GSocket *socket = g_socket_connection_get_socket (session->connection);
+
+      g_socket_close (socket, NULL);
+      session->fd = -1;
+    }
+}
+
+void
+_chat_session_quit (ChatSession *session,
+                    const char  *quit_reason,
+                    const char  *error_text,
+                    gboolean     drop_queue)
+{
+  ChatServer *server = session->server;
+  gboolean was_present = _chat_session_is_present (session);
+
+  if (session->closing)
+    return;
+
+  if (session->label != NULL)
+    end_label (session);
+
+  g_info ("Closing %s%s%s: %s", session->nick ? session->nick : "",
+          session->nick ? " from " : "", session->host, quit_reason);
+
+  if (was_present)
+    {
+      ChatEvent ev = { 0 };
+      g_autofree char *line = g_strdup_printf (":%s QUIT :%s", session->source, quit_reason);
+      g_autofree char *text = g_strdup_printf ("%s has quit (%s)", session->nick, quit_reason);
+      GHashTableIter iter;
+      gpointer key;
+
+      /* One QUIT per neighbour, however many rooms are shared. */
+      session->closing = TRUE;
+      _chat_server_neighbours_send_text (server, session, line, text);
+
+      ev.kind = CHAT_EVENT_QUIT;
+      ev.from = session;
+      ev.source = session->source;
+      ev.nick = session->nick;
+      ev.text = quit_reason;
+      if (session->rooms != NULL)
+        {
+          g_hash_table_iter_init (&iter, session->rooms);
+          while (g_hash_table_iter_next (&iter, &key, NULL))
+            {
+              ChatRoom *room = key;
+
+              ev.room = room;
+              ev.target = room->name;
+              ev.msgid[0] = '\0';
+              ev.time = 0;
+              _chat_server_emit_event (server, &ev);
+            }
+        }
+      _chat_server_leave_all_rooms (server, session);
+      _chat_server_whowas_add (server, session);
+    }
+  session->closing = TRUE;
+  session->closed_at = g_get_monotonic_time ();
+  clear_source (&session->grace_source);
+  clear_source (&session->resume_source);
+  g_queue_clear_full (&session->inq, g_free);
+  session->inq_bytes = 0;
+
+  _chat_server_session_left (server, session);
+
+  if (drop_queue)
+    {
+      g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
+      session->out_offset = 0;
+      session->out_bytes = 0;
+    }
+
+  if (error_text != NULL)
+    {
+      g_autofree char *line = NULL;
+
+      if (_chat_session_is_text (session))
+        line = g_strdup_printf ("%s\r\n", error_text);
+      else if (g_str_equal (error_text, "SendQ exceeded") ||
+               g_str_equal (error_text, "Server shutting down"))
+        line = g_strdup_printf ("ERROR :%s\r\n", error_text);
+      else
+        line = g_strdup_printf ("ERROR :Closing Link: %s (%s)\r\n", session->host, error_text);
+      g_queue_push_tail (&session->outq, g_bytes_new_take (line, strlen (line)));
+      session->out_bytes += strlen (line);
+      g_steal_pointer (&line);
+    }
+
+  /* Closed once the queue is written (or after a short linger, see tick). */
+  _chat_server_mark_dirty (server, session);
+  if (error_text == NULL && drop_queue)
+    _chat_session_destroy (session);
+}
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+static gboolean
+resume_cb (gpointer user_data)
+{
+  ChatSession *session = user_data;
+
+  g_clear_pointer (&session->resume_source, g_source_unref);
+  _chat_session_drain_input (session);
+  _chat_server_flush (session->server);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+refill_tokens (ChatSession            *session,
+               const ChatServerLimits *limits,
+               gint64                  now)
+{
+  session->tokens += (now - session->tokens_time) * limits->flood_rate / G_USEC_PER_SEC;
+  if (session->tokens > limits->flood_burst)
+    session->tokens = limits->flood_burst;
+  session->tokens_time = now;
+}
+
+static gboolean
+flood_limited (ChatSession *session)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  return limits->flood_enabled && !session->oper;
+}
+
+/* Run the lines flood control held back, as far as the bucket allows now. */
+void
+_chat_session_drain_input (ChatSession *session)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  refill_tokens (session, limits, g_get_monotonic_time ());
+  while (session->inq.head != NULL && !session->closing)
+    {
+      g_autofree char *line = NULL;
+
+      if (flood_limited (session) && session->tokens < 1.0)
+        break;
+      line = g_queue_pop_head (&session->inq);
+      session->inq_bytes -= strlen (line);
+      session->tokens -= 1.0;
+      process_line (session, line, strlen (line));
+    }
+
+  if (session->inq.head != NULL && !session->closing && session->resume_source == NULL)
+    {
+      guint ms = (guint) ((1.0 - session->tokens) * 1000.0 / limits->flood_rate) + 1;
+
+      session->resume_source = g_timeout_source_new (ms);
+      g_source_set_callback (session->resume_source, resume_cb, session, NULL);
+      g_source_set_static_name (session->resume_source, "[chat-server] flood");
+      g_source_attach (session->resume_source, g_main_context_get_thread_default ());
+    }
+}
+
+static gboolean
+line_cb (const char *line,
+         gsize       len,
+         gboolean    too_long,
+         gpointer    user_data)
+{
+  ChatSession *session = user_data;
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  if (session->closing)
+    return FALSE;
+
+  session->last_read = g_get_monotonic_time ();
+  session->ping_pending = FALSE;
+
+  if (too_long)
+    {
+      if (_chat_session_is_text (session) || session->state == CHAT_SESSION_NEW)
+        _chat_session_text (session, "That line was too long (at most %u bytes), it was not sent.",
+                            limits->max_line - 2);
+      else
+        _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      return TRUE;
+    }
+
+  if (flood_limited (session))
+    {
+      refill_tokens (session, limits, session->last_read);
+      if (session->inq.head != NULL || session->tokens < 1.0)
+        {
+          /* Fake lag: held back and run as the bucket refills, up to the RecvQ. */
+          if (session->inq_bytes + len > limits->recvq)
+            {
+              _chat_session_quit (session, "Excess Flood", "Excess Flood", FALSE);
+              return FALSE;
+            }
+          g_queue_push_tail (&session->inq, g_strndup (line, len));
+          session->inq_bytes += len;
+          _chat_session_drain_input (session);
+          return !session->closing;
+        }
+      session->tokens -= 1.0;
+    }
+
+  return process_line (session, line, len);
+}
+
+/* Telnet clients may negotiate options: IAC (255) sequences are not text. */
+static gsize
+strip_telnet (char  *buf,
+              gsize  len)
+{
+  gsize i = 0, o = 0;
+
+  while (i < len)
+    {
+      guchar c = buf[i];
+
+      if (c != 255)
+        {
+          buf[o++] = buf[i++];
+          continue;
+        }
+      if (i + 1 >= len)
+        break;
+      c = buf[i + 1];
+      if (c == 255)
+        {
+          i += 2;       /* an escaped 255 byte: never valid UTF-8 here anyway */
+        }
+      else if (c >= 251 && c <= 254)
+        {
+          i += 3;       /* WILL/WONT/DO/DONT option */
+        }
+      else if (c == 250)
+        {
+          /* SB ... IAC SE */
+          i += 2;
+          while (i + 1 < len && !((guchar) buf[i] == 255 && (guchar) buf[i + 1] == 240))
+            i++;
+          i += 2;
+        }
+      else
+        {
+          i += 2;
+        }
+    }
+  return o;
+}
+
+void
+_chat_session_readable (ChatSession *session)
+{
+  static char buf[16384];
+  ssize_t n;
+
+  if (session->closing)
+    {
+      /* Lingering for the last lines to go out: input is discarded. */
+      n = recv (session->fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        _chat_session_destroy (session);
+      return;
+    }
+
+  n = recv (session->fd, buf, sizeof buf, MSG_DONTWAIT);
+  if (n < 0)
+    {
+      int saved = errno;
+      g_autofree char *reason = NULL;
+
+      if (saved == EAGAIN || saved == EWOULDBLOCK || saved == EINTR)
+        return;
+      reason = g_strdup_printf ("Read error: %s", g_strerror (saved));
+      _chat_session_quit (session, reason, NULL, TRUE);
+      return;
+    }
+  if (n == 0)
+    {
+      _chat_session_quit (session, "Connection closed", NULL, TRUE);
+      return;
+    }
+
+  if (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT)
+    n = strip_telnet (buf, n);
+
+  session->in_reader = TRUE;
+  chat_line_reader_feed (session->reader, buf, n, line_cb, session);
+  session->in_reader = FALSE;
+}
+
+static gboolean
+is_registration_command (const char *line)
+{
+  static const char *const commands[] = { "CAP", "PASS", "NICK", "USER" };
+  gsize word = strcspn (line, " ");
+
+  if (line[0] == '@')
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (word == strlen (commands[i]) && g_ascii_strncasecmp (line, commands[i], word) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+enter_irc (ChatSession *session)
+{
+  session->state = CHAT_SESSION_IRC;
+}
+
+static gboolean
+grace_cb (gpointer user_data)
+{
+  ChatSession *session = user_data;
+
+  g_clear_pointer (&session->grace_source, g_source_unref);
+
+  if (session->state == CHAT_SESSION_NEW)
+    {
+      _chat_text_mode_enter (session, NULL);
+    }
+  else if (session->state == CHAT_SESSION_IRC && !session->got_user && !session->got_cap &&
+           !session->got_pass)
+    {
+      /* "nick alice" typed at a terminal looks like IRC; a client would have sent USER
+       * by now. Treat it as a person choosing a name. */
+      g_autofree char *nick = g_strdup (session->nick);
+
+      if (session->nick_folded != NULL)
+        {
+          ChatSession *owner = _chat_server_find_session (session->server, session->nick);
+
+          if (owner == session)
+            {
+              g_free (session->nick);
+              session->nick = NULL;
+            }
+        }
+      _chat_text_mode_enter (session, nick);
+    }
+  _chat_server_flush (session->server);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_chat_session_start (ChatSession *session)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  update_source (session);
+  if (!limits->text_mode)
+    {
+      enter_irc (session);
+      return;
+    }
+  session->grace_source = g_timeout_source_new (limits->text_mode_delay);
+  g_source_set_callback (session->grace_source, grace_cb, session, NULL);
+  g_source_set_static_name (session->grace_source, "[chat-server] text mode");
+  g_source_attach (session->grace_source, g_main_context_get_thread_default ());
+}
+
+void _chat_collect_client_tag (const char *key,
+                               const char *value,
+                               gpointer    user_data);
+
+static char *
+collect_client_tags (ChatMessage *message,
+                     gsize        max)
+{
+  GString *s = NULL;
+  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
+
+  if (chat_message_get_n_tags (message) == 0)
+    {
+      g_ptr_array_unref (pairs);
+      return NULL;
+    }
+
+  /* Only client-only tags ('+') travel; everything else is the server's to set. */
+  chat_message_foreach_tag (message, (ChatMessageTagFunc) _chat_collect_client_tag, pairs);
+  for (guint i = 0; i < pairs->len; i++)
+    {
+      if (s == NULL)
+        s = g_string_new (NULL);
+      else
+        g_string_append_c (s, ';');
+      g_string_append (s, g_ptr_array_index (pairs, i));
+    }
+  g_ptr_array_unref (pairs);
+  if (s == NULL)
+    return NULL;
+  if (s->len > max)
+    {
+      g_string_free (s, TRUE);
+      return NULL;
+    }
+  return g_string_free (s, FALSE);
+}
+
+void
+_chat_collect_client_tag (const char *key,
+                          const char *value,
+                          gpointer    user_data)
+{
+  GPtrArray *pairs = user_data;
+
+  if (key[0] != '+')
+    return;
+  if (value != NULL && value[0] != '\0')
+    {
+      g_autofree char *escaped = chat_tag_value_escape (value);
+
+      g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", key, escaped));
+    }
+  else
+    g_ptr_array_add (pairs, g_strdup (key));
+}
+
+char *
+_chat_session_client_tags (ChatSession *session,
+                           ChatMessage *message)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  if (!_chat_session_has_cap (session, CHAT_CAP_MESSAGE_TAGS))
+    return NULL;
+  return collect_client_tags (message, limits->max_client_tags);
+}
+
+static void
+dispatch_irc (ChatSession *session,
+              const char  *line,
+              gsize        len)
+{
+  ChatServer *server = session->server;
+  const ChatServerLimits *limits = _chat_server_get_limits (server);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessage) message = NULL;
+  const ChatCommand *command;
+  const char *name;
+  const char *body = line;
+  const char *label;
+
+  /* The 512-byte limit counts the line without its tags. */
+  if (line[0] == '@')
+    {
+      const char *space = strchr (line, ' ');
+
+      body = space ? space + 1 : line + len;
+      while (*body == ' ')
+        body++;
+      if ((gsize) (body - line) > CHAT_MESSAGE_MAX_TAGS)
+        {
+          _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+          return;
+        }
+    }
+  if (len - (body - line) + 2 > limits->max_line)
+    {
+      _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      return;
+    }
+
+  message = chat_message_parse (line, len, &error);
+  if (message == NULL)
+    {
+      if (g_error_matches (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TOO_LONG) ||
+          g_error_matches (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TAGS_TOO_LONG))
+        _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      return;
+    }
+
+  name = chat_message_get_command (message);
+  command = _chat_server_lookup_command (server, name);
+  if (command == NULL)
+    {
+      if (session->state == CHAT_SESSION_REGISTERED)
+        _chat_session_numeric (session, ERR_UNKNOWNCOMMAND, "%s :Unknown command", name);
+      else
+        _chat_session_numeric (session, ERR_NOTREGISTERED, ":You have not registered");
+      return;
+    }
+  if (session->state != CHAT_SESSION_REGISTERED && !(command->flags & CHAT_COMMAND_PREREG))
+    {
+      _chat_session_numeric (session, ERR_NOTREGISTERED, ":You have not registered");
+      return;
+    }
+
+  label = chat_message_get_tag (message, "label");
+  if (label != NULL && label[0] != '\0' &&
+      _chat_session_has_cap (session, CHAT_CAP_LABELED_RESPONSE))
+    {
+      session->label = g_strdup (label);
+      session->collected = g_ptr_array_new_with_free_func (g_free);
+    }
+
+  if (chat_message_get_n_params (message) < command->min_params)
+    _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "%s :Not enough parameters", name);
+  else if ((command->flags & CHAT_COMMAND_OPER) && !session->oper)
+    _chat_session_numeric (session, ERR_NOPRIVILEGES,
+                           ":Permission Denied- You're not an IRC operator");
+  else
+    command->func (session, message);
+
+  if (session->label != NULL)
+    end_label (session);
+}
+
+static gboolean
+process_line (ChatSession *session,
+              const char  *line,
+              gsize        len)
+{
+  if (session->closing)
+    return FALSE;
+
+  if (len == 0)
+    return TRUE;
+
+  if (session->state == CHAT_SESSION_NEW)
+    {
+      if (is_registration_command (line))
+        enter_irc (session);
+      else
+        _chat_text_mode_enter (session, NULL);
+    }
+
+  if (!g_utf8_validate (line, len, NULL))
+    {
+      if (_chat_session_is_text (session))
+        {
+          _chat_session_text (session, "That line is not valid UTF-8, it was not sent. "
+                              "Please set your terminal to UTF-8.");
+        }
+      else
+        {
+          g_autofree char *command = g_strndup (line, strcspn (line, " "));
+          const char *c = command;
+
+          if (c[0] == '@' || c[0] == ':')
+            {
+              const char *rest = line + strlen (command);
+
+              while (*rest == ' ')
+                rest++;
+              g_free (command);
+              command = g_strndup (rest, strcspn (rest, " "));
+              c = command;
+            }
+          for (char *p = command; *p; p++)
+            if ((guchar) *p >= 0x80)
+              {
+                *p = '\0';
+                break;
+              }
+          _chat_session_fail (session, c[0] ? c : "*", "INVALID_UTF8", NULL,
+                              "Message rejected, your client sent invalid UTF-8");
+        }
+      return TRUE;
+    }
+
+  if (_chat_session_is_text (session))
+    _chat_text_mode_handle (session, line);
+  else
+    dispatch_irc (session, line, len);
+
+  return !session->closing;
+}
+
+void
+_chat_session_tick (ChatSession *session,
+                    gint64       now)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+
+  if (session->destroyed)
+    return;
+
+  if (session->closing)
+    {
+      if (now - session->closed_at > LINGER_USEC)
+        _chat_session_destroy (session);
+      return;
+    }
+
+  switch (session->state)
+    {
+    case CHAT_SESSION_NEW:
+    case CHAT_SESSION_IRC:
+      if (now - session->connected_at > (gint64) limits->registration_timeout * G_USEC_PER_SEC)
+        _chat_session_quit (session, "Registration timed out", "Registration timed out", FALSE);
+      break;
+
+    case CHAT_SESSION_REGISTERED:
+      if (session->ping_pending)
+        {
+          if (now - session->ping_sent > (gint64) limits->ping_timeout * G_USEC_PER_SEC)
+            {
+              g_autofree char *reason =
+                g_strdup_printf ("Ping timeout: %u seconds",
+                                 (guint) ((now - session->last_read) / G_USEC_PER_SEC));
+
+              _chat_session_quit (session, reason, reason, FALSE);
+            }
+        }
+      else if (now - session->last_read > (gint64) limits->ping_interval * G_USEC_PER_SEC)
+        {
+          session->ping_pending = TRUE;
+          session->ping_sent = now;
+          _chat_session_sendf (session, "PING :%s", chat_server_get_name (session->server));
+        }
+      break;
+
+    case CHAT_SESSION_TEXT:
+    default:
+      break;
+    }
+}

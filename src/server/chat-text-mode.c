@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-text-mode.c: the classic chat room for a person at a terminal (telnet, nc):
+ * plain lines are said to the room, a few words are commands. The rooms are the same
+ * ones IRC clients see ("hall" is "#hall"). */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-session-private.h"
+
+typedef void (*TextCommandFunc) (ChatSession *session,
+                                 const char  *args);
+
+typedef struct
+{
+  const char      *name;
+  TextCommandFunc  func;
+  const char      *usage;
+  const char      *help;
+} TextCommand;
+
+static const TextCommand *find_command (const char *name);
+
+static const ChatServerLimits *
+limits_of (ChatSession *session)
+{
+  return _chat_server_get_limits (session->server);
+}
+
+/* "rust" and "#rust" both name the room #rust. */
+static char *
+room_name_from (const char *word)
+{
+  if (word[0] == '#')
+    return g_strdup (word);
+  return g_strconcat ("#", word, NULL);
+}
+
+static char *
+first_word (const char  *args,
+            const char **rest)
+{
+  gsize n;
+
+  while (*args == ' ')
+    args++;
+  n = strcspn (args, " ");
+  if (rest != NULL)
+    {
+      *rest = args + n;
+      while (**rest == ' ')
+        (*rest)++;
+    }
+  return g_strndup (args, n);
+}
+
+static void
+say (ChatSession   *session,
+     ChatEventKind  kind,
+     const char    *text)
+{
+  ChatRoom *room = session->text_room;
+  g_autofree char *action = NULL;
+  const ChatServerLimits *l = limits_of (session);
+  /* What fits in one IRC line to everyone: ":nick!user@host PRIVMSG #room :" and CRLF. */
+  gsize room_len = room ? strlen (room->name) : 0;
+  gsize max = l->max_line - 2 - (strlen (session->source) + room_len + 14);
+
+  if (room == NULL)
+    {
+      _chat_session_text (session, "You are in no room: type join NAME (or list).");
+      return;
+    }
+  if (text[0] == '\0')
+    return;
+  if (strlen (text) > max)
+    {
+      _chat_session_text (session, "That line is too long (at most %" G_GSIZE_FORMAT
+                          " bytes here), it was not sent.", max);
+      return;
+    }
+  if (room->modes & CHAT_ROOM_MODE_M)
+    {
+      ChatMember *member = _chat_room_get_member (room, session);
+
+      if (member == NULL || member->flags == 0)
+        {
+          _chat_session_text (session, "The room %s is moderated: only people with a voice "
+                              "can speak.", _chat_room_display_name (room));
+          return;
+        }
+    }
+  if (kind == CHAT_EVENT_NOTICE)
+    {
+      /* "me" is an ACTION, sent as PRIVMSG like every client does. */
+      action = chat_ctcp_action_encode (text);
+      _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, action, NULL);
+      return;
+    }
+  _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, text, NULL);
+}
+
+static void
+text_say (ChatSession *session,
+          const char  *args)
+{
+  say (session, CHAT_EVENT_PRIVMSG, args);
+}
+
+static void
+text_me (ChatSession *session,
+         const char  *args)
+{
+  if (args[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: me ACTION (for example: me waves)");
+      return;
+    }
+  say (session, CHAT_EVENT_NOTICE, args);
+}
+
+static void
+text_login (ChatSession *session,
+            const char  *args)
+{
+  g_autofree char *nick = first_word (args, NULL);
+  g_autoptr(GError) error = NULL;
+  ChatSession *owner;
+
+  if (nick[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: login NAME (you are %s)", session->nick);
+      return;
+    }
+  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error))
+    {
+      _chat_session_text (session, "The name %s cannot be used: %s", nick, error->message);
+      return;
+    }
+  owner = _chat_server_find_session (session->server, nick);
+  if (owner != NULL && owner != session)
+    {
+      _chat_session_text (session, "The name %s is taken, please try another one.", nick);
+      return;
+    }
+  if (g_strcmp0 (nick, session->nick) == 0)
+    {
+      _chat_session_text (session, "You are already %s.", nick);
+      return;
+    }
+  _chat_server_nick_change (session->server, session, nick);
+}
+
+static void
+text_look (ChatSession *session,
+           const char  *args)
+{
+  ChatRoom *room = session->text_room;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (room == NULL)
+    {
+      _chat_session_text (session, "You are in no room: type join NAME (or list).");
+      return;
+    }
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatSession *other = key;
+
+      g_ptr_array_add (names, g_strdup_printf ("%s%s%s%s", _chat_member_prefix (value, FALSE),
+                                               other->nick, other == session ? " (you)" : "",
+                                               other->away ? " (away)" : ""));
+    }
+  g_ptr_array_sort (names, (GCompareFunc) g_ascii_strcasecmp);
+  _chat_session_text (session, "The following are in this room (%s):",
+                      _chat_room_display_name (room));
+  for (guint i = 0; i < names->len; i++)
+    _chat_session_text (session, "  %s", (char *) g_ptr_array_index (names, i));
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+text_who (ChatSession *session,
+          const char  *args)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  for (GList *l = _chat_server_get_sessions (session->server); l != NULL; l = l->next)
+    {
+      ChatSession *other = l->data;
+      g_autoptr(GString) where = g_string_new (NULL);
+      GHashTableIter iter;
+      gpointer key;
+
+      if (!_chat_session_is_present (other))
+        continue;
+      if (other->invisible && other != session)
+        continue;
+      if (other->rooms != NULL)
+        {
+          g_hash_table_iter_init (&iter, other->rooms);
+          while (g_hash_table_iter_next (&iter, &key, NULL))
+            {
+              ChatRoom *room = key;
+
+              if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+                continue;
+              if (where->len > 0)
+                g_string_append (where, ", ");
+              g_string_append (where, _chat_room_display_name (room));
+            }
+        }
+      g_ptr_array_add (lines, g_strdup_printf ("%s%s%s%s", other->nick,
+                                               where->len ? " (in " : "", where->str,
+                                               where->len ? ")" : ""));
+    }
+  g_ptr_array_sort (lines, compare_names);
+  _chat_session_text (session, "The following are online:");
+  for (guint i = 0; i < lines->len; i++)
+    _chat_session_text (session, "  %s", (char *) g_ptr_array_index (lines, i));
+}
+
+
+static void
+text_list (ChatSession *session,
+           const char  *args)
+{
+  g_autoptr(GPtrArray) rooms = _chat_server_get_rooms_sorted (session->server);
+
+  _chat_session_text (session, "The rooms are:");
+  for (guint i = 0; i < rooms->len; i++)
+    {
+      ChatRoom *room = g_ptr_array_index (rooms, i);
+      guint n = g_hash_table_size (room->members);
+
+      if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+        continue;
+      _chat_session_text (session, "  %s (%u %s)%s%s%s", _chat_room_display_name (room), n,
+                          n == 1 ? "person" : "people", room->topic ? ": " : "",
+                          room->topic ? room->topic : "",
+                          room == session->text_room ? "  <- you are here" : "");
+    }
+}
+
+static void
+enter_room (ChatSession *session,
+            const char  *word,
+            int          how)   /* 0 join (create if needed), 1 create, 2 select */
+{
+  ChatServer *server = session->server;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatRoom *room;
+  const char *numeric, *reason = NULL;
+  gboolean created;
+  const char *usage = how == 1 ? "create" : how == 2 ? "select" : "join";
+
+  if (word[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: %s ROOM (type list to see the rooms)", usage);
+      return;
+    }
+  name = room_name_from (word);
+  if (!chat_room_name_is_valid (name, "#", limits_of (session)->channellen, &error))
+    {
+      _chat_session_text (session, "%s cannot be a room name: %s", word, error->message);
+      return;
+    }
+  room = _chat_server_find_room (server, name);
+  if (how == 1 && room != NULL)
+    {
+      _chat_session_text (session, "The room %s already exists (type join %s to enter it).",
+                          _chat_room_display_name (room), _chat_room_display_name (room));
+      return;
+    }
+  if (how == 2 && room == NULL)
+    {
+      _chat_session_text (session, "There is no room named %s (type list, or create %s).",
+                          word, word);
+      return;
+    }
+  if (room != NULL && room == session->text_room)
+    {
+      _chat_session_text (session, "You are already in %s.", _chat_room_display_name (room));
+      return;
+    }
+  if (room != NULL && (numeric = _chat_room_can_join (room, session, NULL, &reason)) != NULL)
+    {
+      const char *why = g_str_equal (numeric, ERR_BADCHANNELKEY) ? "it needs a key" :
+                        g_str_equal (numeric, ERR_CHANNELISFULL) ? "it is full" :
+                        g_str_equal (numeric, ERR_INVITEONLYCHAN) ? "it is by invitation only" :
+                        "you are banned from it";
+
+      _chat_session_text (session, "You cannot enter %s: %s.", _chat_room_display_name (room), why);
+      return;
+    }
+
+  if (session->text_room != NULL)
+    _chat_server_part (server, session, session->text_room, NULL);
+  room = _chat_server_ensure_room (server, name, &created);
+  if (how == 1)
+    _chat_session_text (session, "The room %s was created.", _chat_room_display_name (room));
+  _chat_server_join (server, session, room, created);
+}
+
+static void
+text_join (ChatSession *session,
+           const char  *args)
+{
+  g_autofree char *word = first_word (args, NULL);
+
+  enter_room (session, word, 0);
+}
+
+static void
+text_create (ChatSession *session,
+             const char  *args)
+{
+  g_autofree char *word = first_word (args, NULL);
+
+  enter_room (session, word, 1);
+}
+
+static void
+text_select (ChatSession *session,
+             const char  *args)
+{
+  g_autofree char *word = first_word (args, NULL);
+
+  enter_room (session, word, 2);
+}
+
+static void
+text_topic (ChatSession *session,
+            const char  *args)
+{
+  ChatRoom *room = session->text_room;
+  ChatMember *member;
+  g_autofree char *topic = NULL;
+
+  if (room == NULL)
+    {
+      _chat_session_text (session, "You are in no room: type join NAME (or list).");
+      return;
+    }
+  if (args[0] == '\0')
+    {
+      _chat_server_send_topic (session->server, session, room, TRUE);
+      return;
+    }
+  member = _chat_room_get_member (room, session);
+  if ((room->modes & CHAT_ROOM_MODE_T) && !(member->flags & CHAT_MEMBER_OP))
+    {
+      _chat_session_text (session, "Only the room's operators can set its topic.");
+      return;
+    }
+  topic = chat_text_truncate (args, limits_of (session)->topiclen);
+  _chat_server_topic (session->server, session, room, topic);
+}
+
+static void
+text_msg (ChatSession *session,
+          const char  *args)
+{
+  const char *text;
+  g_autofree char *nick = first_word (args, &text);
+  ChatSession *to;
+
+  if (nick[0] == '\0' || text[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: msg NAME TEXT");
+      return;
+    }
+  if (nick[0] == '#')
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, nick);
+
+      if (room == NULL || _chat_room_get_member (room, session) == NULL)
+        {
+          _chat_session_text (session, "You are not in the room %s.", nick + 1);
+          return;
+        }
+      _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, text, NULL);
+      return;
+    }
+  to = _chat_server_find_session (session->server, nick);
+  if (to == NULL || !_chat_session_is_present (to))
+    {
+      _chat_session_text (session, "Nobody is called %s (type who to see who is online).", nick);
+      return;
+    }
+  _chat_server_private_message (session->server, session, to, CHAT_EVENT_PRIVMSG, text, NULL);
+  if (to->away != NULL)
+    _chat_session_text (session, "%s is away: %s", to->nick, to->away);
+}
+
+static void
+text_away (ChatSession *session,
+           const char  *args)
+{
+  g_autofree char *line = NULL;
+
+  g_clear_pointer (&session->away, g_free);
+  if (args[0] != '\0')
+    {
+      session->away = chat_text_truncate (args, limits_of (session)->awaylen);
+      _chat_session_text (session, "You are marked as away.");
+      line = g_strdup_printf (":%s AWAY :%s", session->source, session->away);
+    }
+  else
+    {
+      _chat_session_text (session, "You are back.");
+      line = g_strdup_printf (":%s AWAY", session->source);
+    }
+  _chat_server_neighbours_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
+}
+
+static void
+text_help (ChatSession *session,
+           const char  *args)
+{
+  static const char *const order[] = {
+    "say", "me", "login", "look", "who", "list", "join", "create", "select", "topic", "msg",
+    "away", "help", "quit",
+  };
+
+  _chat_session_text (session, "Type a line to say it to the room. Commands (a / in front is fine):");
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      const TextCommand *c = find_command (order[i]);
+
+      _chat_session_text (session, "  %-18s %s", c->usage, c->help);
+    }
+}
+
+static void
+text_quit (ChatSession *session,
+           const char  *args)
+{
+  g_autofree char *reason = args[0] ? g_strdup_printf ("Quit: %s", args) : g_strdup ("Quit");
+
+  _chat_session_text (session, "Goodbye, %s!", session->nick);
+  _chat_session_quit (session, reason, NULL, FALSE);
+}
+
+static const TextCommand text_commands[] = {
+  { "say", text_say, "say TEXT", "say TEXT to the room (or just type it)" },
+  { "me", text_me, "me ACTION", "act: \"me waves\" shows \"* you waves\"" },
+  { "login", text_login, "login NAME", "choose your name (also: nick NAME)" },
+  { "nick", text_login, "nick NAME", "choose your name" },
+  { "look", text_look, "look", "who is in this room" },
+  { "who", text_who, "who", "who is online, and where" },
+  { "list", text_list, "list", "the rooms, how many are in each, their topics" },
+  { "join", text_join, "join ROOM", "enter ROOM, creating it if needed" },
+  { "create", text_create, "create ROOM", "create a new room and enter it" },
+  { "select", text_select, "select ROOM", "enter an existing room" },
+  { "topic", text_topic, "topic [TEXT]", "show or set the room's topic" },
+  { "msg", text_msg, "msg NAME TEXT", "say TEXT to NAME only" },
+  { "away", text_away, "away [TEXT]", "mark yourself away (no TEXT: back)" },
+  { "help", text_help, "help, h", "this list" },
+  { "h", text_help, "h", "this list" },
+  { "quit", text_quit, "quit, logout", "leave the chat" },
+  { "logout", text_quit, "logout", "leave the chat" },
+};
+
+static const TextCommand *
+find_command (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (text_commands); i++)
+    if (g_ascii_strcasecmp (text_commands[i].name, name) == 0)
+      return &text_commands[i];
+  return NULL;
+}
+
+void
+_chat_text_mode_enter (ChatSession *session,
+                       const char  *wanted_nick)
+{
+  ChatServer *server = session->server;
+  const ChatServerLimits *l = limits_of (session);
+  g_autofree char *nick = NULL;
+  ChatSession *owner = NULL;
+  ChatRoom *hall;
+  gboolean created;
+
+  if (session->grace_source != NULL)
+    {
+      g_source_destroy (session->grace_source);
+      g_clear_pointer (&session->grace_source, g_source_unref);
+    }
+
+  if (wanted_nick != NULL)
+    owner = _chat_server_find_session (server, wanted_nick);
+  if (wanted_nick != NULL && (owner == NULL || owner == session) &&
+      chat_nick_is_valid (wanted_nick, l->nicklen, NULL))
+    nick = g_strdup (wanted_nick);
+  else
+    nick = _chat_server_next_visitor (server);
+
+  session->state = CHAT_SESSION_TEXT;
+  g_free (session->user);
+  session->user = g_strdup ("text");
+  g_free (session->realname);
+  session->realname = g_strdup ("Text-mode user");
+  _chat_session_set_nick (session, nick);
+
+  _chat_session_text (session, "Welcome to %s, the chat room of %s!",
+                      chat_server_get_name (server), l->network);
+  _chat_session_text (session, "You are %s. Type login NAME to choose another name, and help "
+                      "(or h) for the commands.", session->nick);
+  g_info ("%s from %s is in text mode", session->nick, session->host);
+
+  hall = _chat_server_ensure_room (server, l->hall, &created);
+  _chat_server_join (server, session, hall, created && !hall->permanent);
+}
+
+void
+_chat_text_mode_handle (ChatSession *session,
+                        const char  *line)
+{
+  const char *args;
+  g_autofree char *word = NULL;
+  const TextCommand *command;
+  const char *p = line;
+
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '\0')
+    return;
+
+  if (*p == '/')
+    {
+      /* "//text" says "/text". */
+      if (p[1] == '/')
+        {
+          say (session, CHAT_EVENT_PRIVMSG, p + 1);
+          return;
+        }
+      word = first_word (p + 1, &args);
+      command = find_command (word);
+      if (command == NULL)
+        {
+          _chat_session_text (session, "Unknown command: %s (type help)", word);
+          return;
+        }
+      command->func (session, args);
+      return;
+    }
+
+  word = first_word (p, &args);
+  command = find_command (word);
+  if (command != NULL)
+    {
+      command->func (session, args);
+      return;
+    }
+  /* Anything else is said to the room. */
+  say (session, CHAT_EVENT_PRIVMSG, line);
+}
