@@ -835,13 +835,13 @@ chat_conversation_load_older (ChatConversation *self,
   if (self->history == NULL || count == 0)
     return 0;
 
+  /* Without a loaded row to start from, whatever is older is already shown. */
+  if (self->oldest_id <= 0)
+    return 0;
+
   key = chat_casefold (self->casemapping, self->name);
-  if (self->oldest_id > 0)
-    items = chat_history_store_load_before (self->history, self->history_network, key,
-                                            self->oldest_id, count, &error);
-  else
-    items = chat_history_store_load_last (self->history, self->history_network, key,
-                                          count, &error);
+  items = chat_history_store_load_before (self->history, self->history_network, key,
+                                          self->oldest_id, count, &error);
   if (items == NULL)
     {
       g_debug ("Cannot load older messages of %s: %s", self->name, error->message);

@@ -74,7 +74,7 @@ chat_directory_flush_pending (ChatDirectory *self)
     return;
 
   for (guint i = 0; i < added; i++)
-    g_ptr_array_add (self->entries, g_steal_pointer (&self->pending->pdata[i]));
+    g_ptr_array_add (self->entries, g_object_ref (g_ptr_array_index (self->pending, i)));
   g_ptr_array_set_size (self->pending, 0);
 
   g_list_model_items_changed (G_LIST_MODEL (self), position, 0, added);

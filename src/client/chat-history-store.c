@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-history-store.c: the local message history. One SQLite database in WAL mode;
+ * messages are queued and written in one transaction per second (or per flush), so a
+ * busy room costs one fsync a second and a crash loses at most that second. An FTS5
+ * index over the stripped text, kept in sync by triggers, serves the search. */
+#define G_LOG_DOMAIN "chat-client"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "chat-client-private.h"
+#include "chat-history-store.h"
+
+#define DEFAULT_FLUSH_INTERVAL_MS 1000
+
+#define FLAG_MENTIONS_ME 1
+#define FLAG_FROM_ME     2
+
+typedef struct
+{
+  char            *network;
+  char            *room;
+  ChatMessageItem *item;
+} Pending;
+
+struct _ChatHistoryStore
+{
+  GObject       parent_instance;
+
+  char         *path;
+  sqlite3      *db;
+  sqlite3_stmt *insert_stmt;
+  GArray       *pending;   /* of Pending */
+  guint         flush_id;
+  guint         flush_interval;
+};
+
+G_DEFINE_FINAL_TYPE (ChatHistoryStore, chat_history_store, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (chat-history-store-error-quark, chat_history_store_error)
+
+static const char schema[] =
+  "CREATE TABLE IF NOT EXISTS messages ("
+  "  id INTEGER PRIMARY KEY,"
+  "  network TEXT NOT NULL,"
+  "  room TEXT NOT NULL,"
+  "  room_name TEXT,"
+  "  ts INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  sender TEXT,"
+  "  target TEXT,"
+  "  raw_text TEXT NOT NULL,"
+  "  text TEXT NOT NULL,"
+  "  flags INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX IF NOT EXISTS messages_by_room ON messages (network, room, id);"
+  "CREATE INDEX IF NOT EXISTS messages_by_time ON messages (ts);"
+  "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 ("
+  "  text, content='messages', content_rowid='id', tokenize='unicode61');"
+  "CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);"
+  "END;"
+  "CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+  "END;";
+
+#define SELECT_COLUMNS "m.id, m.kind, m.ts, m.room_name, m.sender, m.target, m.raw_text, m.flags"
+
+static void
+pending_clear (gpointer data)
+{
+  Pending *p = data;
+
+  g_clear_pointer (&p->network, g_free);
+  g_clear_pointer (&p->room, g_free);
+  g_clear_object (&p->item);
+}
+
+static gboolean
+set_sqlite_error (GError  **error,
+                  sqlite3  *db,
+                  const char *what)
+{
+  g_set_error (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_FAILED,
+               "%s: %s", what, sqlite3_errmsg (db));
+  return FALSE;
+}
+
+static gboolean
+exec (ChatHistoryStore  *self,
+      const char        *sql,
+      GError           **error)
+{
+  char *msg = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_FAILED,
+                   "%s", msg ? msg : "SQLite error");
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static ChatMessageItem *
+item_from_row (sqlite3_stmt *stmt)
+{
+  int flags = sqlite3_column_int (stmt, 7);
+
+  return chat_message_item_new_full (sqlite3_column_int64 (stmt, 0),
+                                     sqlite3_column_int (stmt, 1),
+                                     sqlite3_column_int64 (stmt, 2),
+                                     (const char *)sqlite3_column_text (stmt, 3),
+                                     (const char *)sqlite3_column_text (stmt, 4),
+                                     (const char *)sqlite3_column_text (stmt, 5),
+                                     (const char *)sqlite3_column_text (stmt, 6),
+                                     (flags & FLAG_MENTIONS_ME) != 0,
+                                     (flags & FLAG_FROM_ME) != 0);
+}
+
+static gboolean
+flush_timeout_cb (gpointer user_data)
+{
+  ChatHistoryStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->flush_id = 0;
+  if (!chat_history_store_flush (self, &error))
+    g_debug ("Cannot write the history: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+chat_history_store_dispose (GObject *object)
+{
+  ChatHistoryStore *self = (ChatHistoryStore *)object;
+
+  if (self->db != NULL && self->pending != NULL && self->pending->len > 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!chat_history_store_flush (self, &error))
+        g_debug ("Cannot write the history: %s", error->message);
+    }
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+
+  G_OBJECT_CLASS (chat_history_store_parent_class)->dispose (object);
+}
+
+static void
+chat_history_store_finalize (GObject *object)
+{
+  ChatHistoryStore *self = (ChatHistoryStore *)object;
+
+  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->pending, g_array_unref);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (chat_history_store_parent_class)->finalize (object);
+}
+
+static void
+chat_history_store_class_init (ChatHistoryStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = chat_history_store_dispose;
+  object_class->finalize = chat_history_store_finalize;
+}
+
+static void
+chat_history_store_init (ChatHistoryStore *self)
+{
+  self->pending = g_array_new (FALSE, TRUE, sizeof (Pending));
+  g_array_set_clear_func (self->pending, pending_clear);
+  self->flush_interval = DEFAULT_FLUSH_INTERVAL_MS;
+}
+
+ChatHistoryStore *
+chat_history_store_new (const char  *path,
+                        GError     **error)
+{
+  g_autoptr(ChatHistoryStore) self = NULL;
+  g_autofree char *default_path = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (path == NULL)
+    {
+      g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", NULL);
+
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "Cannot create %s: %s", dir, g_strerror (saved));
+          return NULL;
+        }
+      default_path = g_build_filename (dir, "history.sqlite", NULL);
+      path = default_path;
+    }
+
+  self = g_object_new (CHAT_TYPE_HISTORY_STORE, NULL);
+  self->path = g_strdup (path);
+
+  if (sqlite3_open_v2 (path, &self->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (error, self->db, "Cannot open the history");
+      return NULL;
+    }
+
+  sqlite3_busy_timeout (self->db, 2000);
+
+  if (!exec (self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
+      !exec (self, schema, error))
+    return NULL;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "INSERT INTO messages (network, room, room_name, ts, kind, sender,"
+                          " target, raw_text, text, flags)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                          -1, &self->insert_stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (error, self->db, "Cannot prepare the history");
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+chat_history_store_get_path (ChatHistoryStore *self)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), NULL);
+  return self->path;
+}
+
+void
+chat_history_store_set_flush_interval (ChatHistoryStore *self,
+                                       guint             msec)
+{
+  g_return_if_fail (CHAT_IS_HISTORY_STORE (self));
+  self->flush_interval = msec;
+}
+
+void
+chat_history_store_add (ChatHistoryStore *self,
+                        const char       *network,
+                        const char       *room,
+                        ChatMessageItem  *item)
+{
+  Pending p;
+
+  g_return_if_fail (CHAT_IS_HISTORY_STORE (self));
+  g_return_if_fail (network != NULL);
+  g_return_if_fail (room != NULL);
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (item));
+
+  p.network = g_strdup (network);
+  p.room = g_strdup (room);
+  p.item = g_object_ref (item);
+  g_array_append_val (self->pending, p);
+
+  if (self->flush_id == 0)
+    self->flush_id = g_timeout_add (self->flush_interval, flush_timeout_cb, self);
+}
+
+gboolean
+chat_history_store_flush (ChatHistoryStore  *self,
+                          GError           **error)
+{
+  g_autoptr(GArray) batch = NULL;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), FALSE);
+
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  if (self->pending->len == 0)
+    return TRUE;
+
+  batch = g_steal_pointer (&self->pending);
+  self->pending = g_array_new (FALSE, TRUE, sizeof (Pending));
+  g_array_set_clear_func (self->pending, pending_clear);
+
+  if (!exec (self, "BEGIN", error))
+    return FALSE;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      const Pending *p = &g_array_index (batch, Pending, i);
+      sqlite3_stmt *stmt = self->insert_stmt;
+      int flags = 0;
+
+      if (chat_message_item_get_mentions_me (p->item))
+        flags |= FLAG_MENTIONS_ME;
+      if (chat_message_item_get_from_me (p->item))
+        flags |= FLAG_FROM_ME;
+
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      bind_text (stmt, 1, p->network);
+      bind_text (stmt, 2, p->room);
+      bind_text (stmt, 3, chat_message_item_get_room (p->item));
+      sqlite3_bind_int64 (stmt, 4, chat_message_item_get_timestamp (p->item));
+      sqlite3_bind_int (stmt, 5, chat_message_item_get_kind (p->item));
+      bind_text (stmt, 6, chat_message_item_get_sender (p->item));
+      bind_text (stmt, 7, chat_message_item_get_target (p->item));
+      bind_text (stmt, 8, chat_message_item_get_raw_text (p->item));
+      bind_text (stmt, 9, chat_message_item_get_text (p->item));
+      sqlite3_bind_int (stmt, 10, flags);
+
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          set_sqlite_error (error, self->db, "Cannot write the history");
+          sqlite3_reset (stmt);
+          exec (self, "ROLLBACK", NULL);
+          return FALSE;
+        }
+    }
+  sqlite3_reset (self->insert_stmt);
+
+  return exec (self, "COMMIT", error);
+}
+
+guint
+chat_history_store_get_n_pending (ChatHistoryStore *self)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), 0);
+  return self->pending->len;
+}
+
+/* Runs a prepared query and returns its items oldest first (queries select newest
+ * first with a LIMIT, so reverse) or as they come. */
+static GPtrArray *
+collect (ChatHistoryStore  *self,
+         sqlite3_stmt      *stmt,
+         gboolean           reverse,
+         GError           **error)
+{
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (items, item_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, "Cannot read the history");
+      return NULL;
+    }
+
+  if (reverse)
+    for (guint i = 0, j = items->len; i + 1 < j; i++, j--)
+      {
+        gpointer tmp = items->pdata[i];
+
+        items->pdata[i] = items->pdata[j - 1];
+        items->pdata[j - 1] = tmp;
+      }
+
+  return g_steal_pointer (&items);
+}
+
+static GPtrArray *
+load (ChatHistoryStore  *self,
+      const char        *network,
+      const char        *room,
+      gint64             before_id,
+      guint              limit,
+      GError           **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *ret;
+
+  if (!chat_history_store_flush (self, error))
+    return NULL;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT " SELECT_COLUMNS " FROM messages m"
+                          " WHERE m.network = ?1 AND m.room = ?2 AND m.id < ?3"
+                          " ORDER BY m.id DESC LIMIT ?4",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (error, self->db, "Cannot read the history");
+      return NULL;
+    }
+
+  bind_text (stmt, 1, network);
+  bind_text (stmt, 2, room);
+  sqlite3_bind_int64 (stmt, 3, before_id > 0 ? before_id : G_MAXINT64);
+  sqlite3_bind_int64 (stmt, 4, limit);
+  ret = collect (self, stmt, TRUE, error);
+  sqlite3_finalize (stmt);
+  return ret;
+}
+
+GPtrArray *
+chat_history_store_load_last (ChatHistoryStore  *self,
+                              const char        *network,
+                              const char        *room,
+                              guint              limit,
+                              GError           **error)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), NULL);
+  g_return_val_if_fail (network != NULL && room != NULL, NULL);
+
+  return load (self, network, room, 0, limit, error);
+}
+
+GPtrArray *
+chat_history_store_load_before (ChatHistoryStore  *self,
+                                const char        *network,
+                                const char        *room,
+                                gint64             before_id,
+                                guint              limit,
+                                GError           **error)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), NULL);
+  g_return_val_if_fail (network != NULL && room != NULL, NULL);
+  g_return_val_if_fail (before_id > 0, NULL);
+
+  return load (self, network, room, before_id, limit, error);
+}
+
+/* Plain words become quoted prefix terms ANDed together; anything that already uses
+ * FTS5 syntax is passed on as written. */
+static char *
+build_match (const char *query)
+{
+  g_auto(GStrv) words = NULL;
+  GString *out;
+
+  if (strpbrk (query, "\"*()") != NULL || strstr (query, " OR ") != NULL ||
+      strstr (query, " AND ") != NULL || strstr (query, "NOT ") != NULL)
+    return g_strdup (query);
+
+  words = g_strsplit_set (query, " \t", -1);
+  out = g_string_new (NULL);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (words[i][0] == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append_c (out, '"');
+      for (const char *c = words[i]; *c; c++)
+        {
+          if (*c == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *c);
+        }
+      g_string_append (out, "\"*");
+    }
+  return g_string_free (out, FALSE);
+}
+
+GPtrArray *
+chat_history_store_search (ChatHistoryStore  *self,
+                           const char        *network,
+                           const char        *room,
+                           const char        *query,
+                           guint              limit,
+                           GError           **error)
+{
+  g_autofree char *match = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GPtrArray *ret;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (!chat_history_store_flush (self, error))
+    return NULL;
+
+  match = build_match (query);
+  if (match[0] == '\0')
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT " SELECT_COLUMNS " FROM messages_fts f"
+                          " JOIN messages m ON m.id = f.rowid"
+                          " WHERE messages_fts MATCH ?1"
+                          " AND (?2 IS NULL OR m.network = ?2)"
+                          " AND (?3 IS NULL OR m.room = ?3)"
+                          " ORDER BY m.id DESC LIMIT ?4",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (error, self->db, "Cannot search the history");
+      return NULL;
+    }
+
+  bind_text (stmt, 1, match);
+  bind_text (stmt, 2, network);
+  bind_text (stmt, 3, room);
+  sqlite3_bind_int64 (stmt, 4, limit);
+  ret = collect (self, stmt, FALSE, error);
+  sqlite3_finalize (stmt);
+
+  if (ret == NULL && error != NULL && *error != NULL)
+    (*error)->code = CHAT_HISTORY_STORE_ERROR_QUERY;
+  return ret;
+}
+
+gint64
+chat_history_store_delete_before (ChatHistoryStore  *self,
+                                  gint64             before_timestamp,
+                                  GError           **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 changes;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), -1);
+
+  if (!chat_history_store_flush (self, error))
+    return -1;
+
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM messages WHERE ts < ?1",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_sqlite_error (error, self->db, "Cannot delete from the history");
+      return -1;
+    }
+  sqlite3_bind_int64 (stmt, 1, before_timestamp);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, "Cannot delete from the history");
+      sqlite3_finalize (stmt);
+      return -1;
+    }
+  changes = sqlite3_changes (self->db);
+  sqlite3_finalize (stmt);
+  return changes;
+}
+
+gint64
+chat_history_store_count (ChatHistoryStore *self,
+                          const char       *network,
+                          const char       *room)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 count = -1;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), -1);
+
+  if (!chat_history_store_flush (self, NULL))
+    return -1;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT count(*) FROM messages"
+                          " WHERE (?1 IS NULL OR network = ?1) AND (?2 IS NULL OR room = ?2)",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return -1;
+  bind_text (stmt, 1, network);
+  bind_text (stmt, 2, room);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return count;
+}

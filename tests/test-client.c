@@ -1,0 +1,1087 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-client.c: libchat-client without a network: the input parser, the models driven
+ * by server lines fed straight into a ChatConnection, message splitting, the history. */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "chat-client.h"
+#include "chat-client-private.h"
+
+/* --- input parser ------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char      *input;
+  ChatCommandKind  kind;
+  const char      *args;   /* words joined with '|', "" for none */
+  const char      *text;   /* NULL for none */
+} ParseCase;
+
+static const ParseCase parse_ok[] = {
+  { "hello world", CHAT_COMMAND_SAY, "", "hello world" },
+  { "  spaced  ", CHAT_COMMAND_SAY, "", "  spaced  " },
+  { "//not a command", CHAT_COMMAND_SAY, "", "/not a command" },
+  { "/ also said", CHAT_COMMAND_SAY, "", "also said" },
+  { "/join #room", CHAT_COMMAND_JOIN, "#room", NULL },
+  { "/JOIN #room key", CHAT_COMMAND_JOIN, "#room|key", NULL },
+  { "/j room", CHAT_COMMAND_JOIN, "room", NULL },
+  { "/part", CHAT_COMMAND_PART, "", NULL },
+  { "/part #room", CHAT_COMMAND_PART, "#room", NULL },
+  { "/part #room bye all", CHAT_COMMAND_PART, "#room", "bye all" },
+  { "/part bye all", CHAT_COMMAND_PART, "", "bye all" },
+  { "/leave", CHAT_COMMAND_PART, "", NULL },
+  { "/msg bob hi  there", CHAT_COMMAND_MSG, "bob", "hi  there" },
+  { "/msg #room hi", CHAT_COMMAND_MSG, "#room", "hi" },
+  { "/query bob", CHAT_COMMAND_QUERY, "bob", NULL },
+  { "/query bob hello", CHAT_COMMAND_QUERY, "bob", "hello" },
+  { "/me waves", CHAT_COMMAND_ME, "", "waves" },
+  { "/nick alice2", CHAT_COMMAND_NICK, "alice2", NULL },
+  { "/topic", CHAT_COMMAND_TOPIC, "", NULL },
+  { "/topic new topic", CHAT_COMMAND_TOPIC, "", "new topic" },
+  { "/topic #r new topic", CHAT_COMMAND_TOPIC, "#r", "new topic" },
+  { "/away", CHAT_COMMAND_AWAY, "", NULL },
+  { "/away gone to lunch", CHAT_COMMAND_AWAY, "", "gone to lunch" },
+  { "/back", CHAT_COMMAND_BACK, "", NULL },
+  { "/whois bob", CHAT_COMMAND_WHOIS, "bob", NULL },
+  { "/kick bob", CHAT_COMMAND_KICK, "bob", NULL },
+  { "/kick bob be nice", CHAT_COMMAND_KICK, "bob", "be nice" },
+  { "/ban bob", CHAT_COMMAND_BAN, "bob", NULL },
+  { "/op a b c", CHAT_COMMAND_OP, "a|b|c", NULL },
+  { "/deop a", CHAT_COMMAND_DEOP, "a", NULL },
+  { "/voice a", CHAT_COMMAND_VOICE, "a", NULL },
+  { "/devoice a b", CHAT_COMMAND_DEVOICE, "a|b", NULL },
+  { "/mode +m", CHAT_COMMAND_MODE, "+m", NULL },
+  { "/mode #r +k key", CHAT_COMMAND_MODE, "#r|+k|key", NULL },
+  { "/invite bob", CHAT_COMMAND_INVITE, "bob", NULL },
+  { "/invite bob #r", CHAT_COMMAND_INVITE, "bob|#r", NULL },
+  { "/list", CHAT_COMMAND_LIST, "", NULL },
+  { "/list *chat*", CHAT_COMMAND_LIST, "*chat*", NULL },
+  { "/quit", CHAT_COMMAND_QUIT, "", NULL },
+  { "/quit see you", CHAT_COMMAND_QUIT, "", "see you" },
+  { "/quote PRIVMSG #r :x", CHAT_COMMAND_QUOTE, "", "PRIVMSG #r :x" },
+  { "/raw PING x", CHAT_COMMAND_QUOTE, "", "PING x" },
+  { "/clear", CHAT_COMMAND_CLEAR, "", NULL },
+  { "/help", CHAT_COMMAND_HELP, "", NULL },
+  { "/help kick", CHAT_COMMAND_HELP, "kick", NULL },
+  { "/help /join", CHAT_COMMAND_HELP, "/join", NULL },
+};
+
+typedef struct
+{
+  const char *input;
+  const char *message_part;
+} ParseErrorCase;
+
+static const ParseErrorCase parse_errors[] = {
+  { "", "Nothing to send" },
+  { "   ", "Nothing to send" },
+  { "/", "Unknown command" },
+  { "/frobnicate x", "Unknown command /frobnicate" },
+  { "/join", "Usage: /join ROOM [KEY]" },
+  { "/join a b c", "Too many arguments. Usage: /join ROOM [KEY]" },
+  { "/msg", "Usage: /msg TARGET TEXT" },
+  { "/msg bob", "Not enough arguments. Usage: /msg TARGET TEXT" },
+  { "/query", "Usage: /query NICK [TEXT]" },
+  { "/me", "Usage: /me TEXT" },
+  { "/nick", "Usage: /nick NICK" },
+  { "/nick a b", "Too many arguments" },
+  { "/back now", "Usage: /back" },
+  { "/whois", "Usage: /whois NICK" },
+  { "/kick", "Usage: /kick NICK [REASON]" },
+  { "/ban", "Usage: /ban NICK|MASK" },
+  { "/op", "Usage: /op NICK..." },
+  { "/mode", "Usage: /mode [TARGET] MODES [ARGS...]" },
+  { "/invite", "Usage: /invite NICK [ROOM]" },
+  { "/list a b", "Usage: /list [FILTER]" },
+  { "/quote", "Usage: /quote RAW LINE" },
+  { "/clear all", "Usage: /clear" },
+  { "/help nosuch", "Unknown command /nosuch" },
+};
+
+static void
+test_parse_commands (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (parse_ok); i++)
+    {
+      const ParseCase *c = &parse_ok[i];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatCommand) command = NULL;
+      g_autofree char *args = NULL;
+
+      command = chat_command_parse (c->input, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (command);
+      g_assert_cmpint (command->kind, ==, c->kind);
+      args = g_strjoinv ("|", command->args);
+      g_assert_cmpstr (args, ==, c->args);
+      g_assert_cmpstr (command->text, ==, c->text);
+    }
+}
+
+static void
+test_parse_errors (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (parse_errors); i++)
+    {
+      const ParseErrorCase *c = &parse_errors[i];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatCommand) command = NULL;
+
+      command = chat_command_parse (c->input, &error);
+      g_assert_null (command);
+      g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+      if (strstr (error->message, c->message_part) == NULL)
+        g_error ("input \"%s\": error \"%s\" lacks \"%s\"", c->input, error->message,
+                 c->message_part);
+    }
+}
+
+static void
+test_command_table (void)
+{
+  const char * const *names = chat_command_list_names ();
+  guint n = g_strv_length ((char **)names);
+
+  g_assert_cmpuint (n, ==, 23);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ChatCommandKind kind;
+
+      g_assert_true (chat_command_lookup (names[i], &kind));
+      g_assert_cmpstr (chat_command_kind_to_name (kind), ==, names[i]);
+      g_assert_true (g_str_has_prefix (chat_command_get_usage (kind), "/"));
+      g_assert_nonnull (chat_command_get_summary (kind));
+      if (i > 0)
+        g_assert_cmpint (strcmp (names[i - 1], names[i]), <, 0);
+    }
+}
+
+/* --- a connection fed by hand --------------------------------------------------------- */
+
+typedef struct
+{
+  ChatConnection *conn;
+  GPtrArray      *sent;
+  guint           mentions;
+  guint           received;
+  GPtrArray      *opened;
+} Fixture;
+
+static void
+mention_cb (ChatConnection   *conn,
+            ChatConversation *conv,
+            ChatMessageItem  *item,
+            Fixture          *f)
+{
+  f->mentions++;
+}
+
+static void
+received_cb (ChatConnection   *conn,
+             ChatConversation *conv,
+             ChatMessageItem  *item,
+             Fixture          *f)
+{
+  f->received++;
+}
+
+static void
+opened_cb (ChatConnection   *conn,
+           ChatConversation *conv,
+           gboolean          requested,
+           Fixture          *f)
+{
+  g_ptr_array_add (f->opened, g_strdup_printf ("%s%s", chat_conversation_get_name (conv),
+                                               requested ? "!" : ""));
+}
+
+static void
+feed (Fixture    *f,
+      const char *line)
+{
+  _chat_connection_feed_line (f->conn, line);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->conn = chat_connection_new ("irc.example.org", 6667, FALSE, "alice");
+  f->sent = g_ptr_array_new_with_free_func (g_free);
+  f->opened = g_ptr_array_new_with_free_func (g_free);
+  _chat_connection_set_offline_sink (f->conn, f->sent);
+  g_signal_connect (f->conn, "mention", G_CALLBACK (mention_cb), f);
+  g_signal_connect (f->conn, "message-received", G_CALLBACK (received_cb), f);
+  g_signal_connect (f->conn, "conversation-opened", G_CALLBACK (opened_cb), f);
+}
+
+static void
+fixture_register (Fixture *f)
+{
+  feed (f, ":srv CAP * LS :multi-prefix server-time sasl");
+  feed (f, ":srv CAP alice ACK :multi-prefix server-time");
+  feed (f, ":srv 001 alice :Welcome to the network, alice");
+  feed (f, ":srv 005 alice CASEMAPPING=rfc1459 PREFIX=(qaohv)~&@%+ CHANTYPES=# "
+           "NETWORK=ExampleNet CHANMODES=beI,k,l,imnpst NICKLEN=16 :are supported");
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_assert_finalize_object (f->conn);
+  g_ptr_array_unref (f->sent);
+  g_ptr_array_unref (f->opened);
+}
+
+static char *
+sent_lines (Fixture *f)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < f->sent->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, '\n');
+      g_string_append (out, g_ptr_array_index (f->sent, i));
+    }
+  g_ptr_array_set_size (f->sent, 0);
+  return g_string_free (out, FALSE);
+}
+
+/* The member list as "@bob +carol dave". */
+static char *
+members_string (ChatConversation *conv)
+{
+  GListModel *model = chat_conversation_get_members (conv);
+  GString *out = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMember) member = g_list_model_get_item (model, i);
+
+      if (i > 0)
+        g_string_append_c (out, ' ');
+      g_string_append_printf (out, "%s%s", chat_member_get_prefix (member),
+                              chat_member_get_nick (member));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static ChatMessageItem *
+last_item (ChatConversation *conv)
+{
+  GListModel *model = chat_conversation_get_messages (conv);
+  guint n = g_list_model_get_n_items (model);
+
+  g_assert_cmpuint (n, >, 0);
+  return g_list_model_get_item (model, n - 1);
+}
+
+static void
+test_registration (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_REGISTERING);
+  feed (f, ":srv CAP * LS * :multi-prefix batch");
+  feed (f, ":srv CAP * LS :server-time sasl echo-message");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP REQ :multi-prefix server-time echo-message batch");
+  feed (f, ":srv CAP alice ACK :multi-prefix server-time echo-message batch");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP END");
+  g_assert_true (chat_connection_has_cap (f->conn, "echo-message"));
+  g_assert_false (chat_connection_has_cap (f->conn, "sasl"));
+
+  feed (f, ":srv 433 * alice :Nickname is already in use");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "NICK alice_");
+  feed (f, ":srv 433 * alice_ :Nickname is already in use");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "NICK alice__");
+
+  feed (f, ":srv 001 alice__ :Welcome");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
+  g_assert_cmpstr (chat_connection_get_current_nick (f->conn), ==, "alice__");
+  feed (f, ":srv 005 alice__ NETWORK=Example\\x20Net CASEMAPPING=ascii :are supported");
+  g_assert_cmpstr (chat_connection_get_network_name (f->conn), ==, "Example Net");
+  g_assert_cmpstr (chat_conversation_get_name (chat_connection_get_server_conversation (f->conn)),
+                   ==, "Example Net");
+
+  feed (f, "PING :abc");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "PONG :abc");
+
+  feed (f, ":srv 375 alice__ :- MOTD -");
+  feed (f, ":srv 372 alice__ :- hello");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (chat_connection_get_server_conversation (f->conn));
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_MOTD);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "- hello");
+  }
+}
+
+static void
+test_no_caps (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  /* A server without CAP answers 421 and registers us anyway. */
+  feed (f, ":srv 421 * CAP :Unknown command");
+  feed (f, ":srv 001 alice :Welcome");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
+  g_assert_false (chat_connection_has_cap (f->conn, "server-time"));
+}
+
+static void
+test_members (Fixture       *f,
+              gconstpointer  data)
+{
+  ChatConversation *conv;
+  g_autofree char *m = NULL;
+
+  fixture_register (f);
+  g_assert_cmpstr (chat_connection_get_current_nick (f->conn), ==, "alice");
+  g_assert_true (chat_connection_join (f->conn, "#Chat", NULL));
+
+  feed (f, ":alice!a@h JOIN #Chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  g_assert_nonnull (conv);
+  g_assert_cmpint (chat_conversation_get_kind (conv), ==, CHAT_CONVERSATION_KIND_CHANNEL);
+  g_assert_true (chat_conversation_get_joined (conv));
+  g_assert_cmpstr (g_ptr_array_index (f->opened, 0), ==, "#Chat!");
+
+  feed (f, ":srv 353 alice = #Chat :alice @Zed +bob %carol ~Owner @+dave erin");
+  feed (f, ":srv 353 alice = #Chat :frank");
+  feed (f, ":srv 366 alice #Chat :End of /NAMES list.");
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner @dave @Zed %carol +bob alice erin frank");
+  {
+    ChatMember *dave = chat_conversation_find_member (conv, "DAVE");
+
+    g_assert_nonnull (dave);
+    g_assert_cmpstr (chat_member_get_modes (dave), ==, "ov");
+    g_assert_cmpstr (chat_member_get_prefixes (dave), ==, "@+");
+    g_assert_true (chat_member_get_is_self (chat_conversation_find_member (conv, "alice")));
+  }
+
+  /* JOIN keeps the order. */
+  feed (f, ":Bert!b@h JOIN #chat");
+  g_clear_pointer (&m, g_free);
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner @dave @Zed %carol +bob alice Bert erin frank");
+
+  /* MODE moves members to their rank. */
+  feed (f, ":Owner!o@h MODE #Chat +o-v+v erin bob frank");
+  g_clear_pointer (&m, g_free);
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner @dave @erin @Zed %carol +frank alice Bert bob");
+  feed (f, ":Owner!o@h MODE #Chat -o dave");
+  g_clear_pointer (&m, g_free);
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner @erin @Zed %carol +dave +frank alice Bert bob");
+  feed (f, ":Owner!o@h MODE #Chat +kl-t secret 10");
+  g_assert_cmpstr (chat_conversation_get_modes (conv), ==, "+kl");
+
+  /* NICK renames and resorts; rfc1459 folding: [ is { . */
+  feed (f, ":bob!b@h NICK :aaron");
+  g_clear_pointer (&m, g_free);
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner @erin @Zed %carol +dave +frank aaron alice Bert");
+  g_assert_null (chat_conversation_find_member (conv, "bob"));
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_NICK);
+    g_assert_cmpstr (chat_message_item_get_sender (item), ==, "bob");
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "aaron");
+  }
+
+  feed (f, ":Zed!z@h PART #Chat :bye");
+  feed (f, ":Owner!o@h KICK #Chat carol :behave");
+  feed (f, ":frank!f@h QUIT :Connection reset");
+  feed (f, ":erin!e@h QUIT");
+  g_clear_pointer (&m, g_free);
+  m = members_string (conv);
+  g_assert_cmpstr (m, ==, "~Owner +dave aaron alice Bert");
+  g_assert_cmpuint (chat_conversation_get_n_members (conv), ==, 5);
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_QUIT);
+    g_assert_cmpstr (chat_message_item_get_sender (item), ==, "erin");
+  }
+
+  /* Being kicked: not joined, no members, and no rejoin on reconnect. */
+  feed (f, ":Owner!o@h KICK #Chat alice :out");
+  g_assert_false (chat_conversation_get_joined (conv));
+  g_assert_cmpuint (chat_conversation_get_n_members (conv), ==, 0);
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_KICK);
+    g_assert_cmpstr (chat_message_item_get_target (item), ==, "alice");
+    g_assert_true (chat_message_item_get_mentions_me (item));
+  }
+}
+
+static void
+test_messages (Fixture       *f,
+               gconstpointer  data)
+{
+  ChatConversation *conv;
+  ChatConversation *query;
+  g_autofree char *lines = NULL;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  feed (f, ":bob!b@h JOIN #chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  f->received = 0;
+
+  feed (f, "@time=2024-03-01T12:34:56.789Z :bob!b@h PRIVMSG #chat :\002hello\002 everyone");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+    g_autoptr(GDateTime) time = chat_message_item_dup_time (item);
+    GArray *spans = chat_message_item_get_spans (item);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_MESSAGE);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "hello everyone");
+    g_assert_cmpstr (chat_message_item_get_raw_text (item), ==, "\002hello\002 everyone");
+    g_assert_cmpstr (chat_message_item_get_sender (item), ==, "bob");
+    g_assert_cmpint (chat_message_item_get_timestamp (item), ==,
+                     G_GINT64_CONSTANT (1709296496789000));
+    g_assert_cmpint (g_date_time_get_year (time), ==, 2024);
+    g_assert_cmpuint (spans->len, >=, 1);
+    g_assert_cmpint (g_array_index (spans, ChatTextSpan, 0).style & CHAT_TEXT_STYLE_BOLD, !=, 0);
+    g_assert_false (chat_message_item_get_mentions_me (item));
+    g_assert_false (chat_message_item_get_from_me (item));
+  }
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 1);
+  g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 0);
+
+  feed (f, ":bob!b@h PRIVMSG #chat :Alice: are you there?");
+  feed (f, ":bob!b@h PRIVMSG #chat :malice is not a mention");
+  feed (f, ":bob!b@h PRIVMSG #chat :\001ACTION waves at alice\001");
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 4);
+  g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 2);
+  g_assert_cmpuint (f->mentions, ==, 2);
+  g_assert_cmpuint (f->received, ==, 4);
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_ACTION);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "waves at alice");
+    g_assert_true (chat_message_item_get_mentions_me (item));
+  }
+  chat_conversation_mark_read (conv);
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 0);
+  g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 0);
+
+  /* Private message: a query opens, every message counts as a mention. */
+  feed (f, ":bob!b@h PRIVMSG alice :psst");
+  query = chat_connection_find_conversation (f->conn, "BOB");
+  g_assert_nonnull (query);
+  g_assert_cmpint (chat_conversation_get_kind (query), ==, CHAT_CONVERSATION_KIND_QUERY);
+  g_assert_cmpuint (chat_conversation_get_mention_count (query), ==, 1);
+  g_assert_cmpuint (f->mentions, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (f->opened, f->opened->len - 1), ==, "bob");
+
+  /* NICK follows into the query. */
+  feed (f, ":bob!b@h NICK robert");
+  g_assert_true (chat_connection_find_conversation (f->conn, "robert") == query);
+  g_assert_cmpstr (chat_conversation_get_name (query), ==, "robert");
+
+  /* Our own messages show at once without echo-message. */
+  g_ptr_array_set_size (f->sent, 0);
+  g_assert_true (chat_connection_send_input (f->conn, conv, "hi there", NULL));
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "PRIVMSG #chat :hi there");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_true (chat_message_item_get_from_me (item));
+    g_assert_cmpstr (chat_message_item_get_sender (item), ==, "alice");
+  }
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 0);
+
+  /* Topic. */
+  feed (f, ":srv 332 alice #chat :Old topic");
+  feed (f, ":srv 333 alice #chat bob!b@h 1700000000");
+  g_assert_cmpstr (chat_conversation_get_topic (conv), ==, "Old topic");
+  g_assert_cmpstr (chat_conversation_get_topic_setter (conv), ==, "bob");
+  feed (f, ":robert!b@h TOPIC #chat :New \00304topic");
+  g_assert_cmpstr (chat_conversation_get_topic (conv), ==, "New \00304topic");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_TOPIC);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "New topic");
+  }
+
+  /* Notices from the server and errors. */
+  feed (f, ":srv NOTICE alice :server notice");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (chat_connection_get_server_conversation (f->conn));
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_NOTICE);
+  }
+  feed (f, ":srv 482 alice #chat :You're not channel operator");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_ERROR);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "#chat: You're not channel operator");
+  }
+
+  /* Garbage is reported, not fatal. */
+  feed (f, ":");
+  feed (f, "@bad tags without command");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
+
+  /* Away. */
+  feed (f, ":srv 306 alice :You have been marked as being away");
+  g_assert_true (chat_connection_get_away (f->conn));
+  g_assert_true (chat_member_get_away (chat_conversation_find_member (conv, "alice")));
+  feed (f, ":srv 305 alice :You are no longer marked as being away");
+  g_assert_false (chat_connection_get_away (f->conn));
+  feed (f, ":srv 301 alice robert :lunch");
+  g_assert_true (chat_member_get_away (chat_conversation_find_member (conv, "robert")));
+  feed (f, ":robert!b@h AWAY");
+  g_assert_false (chat_member_get_away (chat_conversation_find_member (conv, "robert")));
+
+  /* Directory. */
+  g_assert_true (chat_connection_request_list (f->conn, NULL));
+  g_assert_true (chat_directory_get_loading (chat_connection_get_directory (f->conn)));
+  feed (f, ":srv 321 alice Channel :Users Name");
+  feed (f, ":srv 322 alice #chat 2 :[+nt] \002talk\002");
+  feed (f, ":srv 322 alice #other 7 :");
+  feed (f, ":srv 323 alice :End of LIST");
+  {
+    ChatDirectory *dir = chat_connection_get_directory (f->conn);
+    ChatDirectoryEntry *entry;
+
+    g_assert_false (chat_directory_get_loading (dir));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (dir)), ==, 2);
+    entry = chat_directory_lookup (dir, "#OTHER");
+    g_assert_nonnull (entry);
+    g_assert_cmpuint (chat_directory_entry_get_n_users (entry), ==, 7);
+    entry = chat_directory_lookup (dir, "#chat");
+    g_assert_cmpstr (chat_directory_entry_get_topic (entry), ==, "[+nt] talk");
+  }
+
+  /* Nick completion: recent speaker first. */
+  feed (f, ":carl!c@h JOIN #chat");
+  feed (f, ":ronald!c@h JOIN #chat");
+  feed (f, ":robert!b@h PRIVMSG #chat :hey");
+  {
+    g_auto(GStrv) names = chat_conversation_complete_nick (conv, "R");
+
+    g_assert_cmpuint (g_strv_length (names), ==, 2);
+    g_assert_cmpstr (names[0], ==, "robert");
+    g_assert_cmpstr (names[1], ==, "ronald");
+  }
+}
+
+static void
+test_echo_message (Fixture       *f,
+                   gconstpointer  data)
+{
+  ChatConversation *conv;
+  guint before;
+
+  feed (f, ":srv CAP * LS :echo-message");
+  feed (f, ":srv CAP alice ACK :echo-message");
+  feed (f, ":srv 001 alice :Welcome");
+  feed (f, ":alice!a@h JOIN #chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  before = g_list_model_get_n_items (chat_conversation_get_messages (conv));
+
+  g_assert_true (chat_connection_send_message (f->conn, "#chat", "echoed"));
+  _chat_connection_flush_models (f->conn);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (conv)), ==, before);
+  feed (f, ":alice!a@h PRIVMSG #chat :echoed");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (conv)), ==,
+                    before + 1);
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_true (chat_message_item_get_from_me (item));
+  }
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 0);
+
+  /* An echo of a private message goes to the query with the target. */
+  feed (f, ":alice!a@h PRIVMSG bob :hi bob");
+  g_assert_nonnull (chat_connection_find_conversation (f->conn, "bob"));
+}
+
+static void
+test_input_commands (Fixture       *f,
+                     gconstpointer  data)
+{
+  ChatConversation *conv;
+  ChatConversation *server;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lines = NULL;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  server = chat_connection_get_server_conversation (f->conn);
+  g_ptr_array_set_size (f->sent, 0);
+
+#define INPUT(conv_, text_) \
+  G_STMT_START { \
+    g_autoptr(GError) e_ = NULL; \
+    g_assert_true (chat_connection_send_input (f->conn, conv_, text_, &e_)); \
+    g_assert_no_error (e_); \
+  } G_STMT_END
+
+  INPUT (conv, "/join other");
+  INPUT (conv, "/join #keyed secret");
+  INPUT (conv, "/part");
+  INPUT (conv, "/part #other bye now");
+  INPUT (conv, "/msg bob hello bob");
+  INPUT (conv, "/me smiles");
+  INPUT (conv, "/nick alice2");
+  INPUT (conv, "/topic");
+  INPUT (conv, "/topic A new topic");
+  INPUT (conv, "/away lunch");
+  INPUT (conv, "/back");
+  INPUT (conv, "/whois bob");
+  INPUT (conv, "/kick bob spam");
+  INPUT (conv, "/ban bob");
+  INPUT (conv, "/ban *!*@bad.host");
+  INPUT (conv, "/op a b c d");
+  INPUT (conv, "/devoice a");
+  INPUT (conv, "/mode +m");
+  INPUT (conv, "/mode bob +i");
+  INPUT (conv, "/invite bob");
+  INPUT (conv, "/list");
+  INPUT (conv, "/quote PRIVMSG #x :raw");
+  INPUT (server, "/mode +i");
+
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==,
+                   "JOIN #other\n"
+                   "JOIN #keyed secret\n"
+                   "PART #chat\n"
+                   "PART #other :bye now\n"
+                   "PRIVMSG bob :hello bob\n"
+                   "PRIVMSG #chat :\001ACTION smiles\001\n"
+                   "NICK alice2\n"
+                   "TOPIC #chat\n"
+                   "TOPIC #chat :A new topic\n"
+                   "AWAY :lunch\n"
+                   "AWAY\n"
+                   "WHOIS bob\n"
+                   "KICK #chat bob :spam\n"
+                   "MODE #chat +b bob!*@*\n"
+                   "MODE #chat +b *!*@bad.host\n"
+                   "MODE #chat +ooo a b c\n"
+                   "MODE #chat +o d\n"
+                   "MODE #chat -v a\n"
+                   "MODE #chat +m\n"
+                   "MODE bob +i\n"
+                   "INVITE bob #chat\n"
+                   "LIST\n"
+                   "PRIVMSG #x :raw\n"
+                   "MODE alice +i");
+
+  /* /msg opened a query without selecting it. */
+  g_assert_nonnull (chat_connection_find_conversation (f->conn, "bob"));
+
+  /* Usage errors and commands that need a room. */
+  g_assert_false (chat_connection_send_input (f->conn, server, "hello", &error));
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_false (chat_connection_send_input (f->conn, server, "/kick bob", &error));
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "Usage: /kick NICK [REASON]"));
+  g_clear_error (&error);
+  g_assert_false (chat_connection_send_input (f->conn, conv, "/nick 9bad", &error));
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_false (chat_connection_send_input (f->conn, conv, "/query #room", &error));
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+
+  /* /query selects; /help and /clear are local. */
+  INPUT (conv, "/query carol");
+  g_assert_cmpstr (g_ptr_array_index (f->opened, f->opened->len - 1), ==, "carol!");
+  INPUT (conv, "/help kick");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpstr (chat_message_item_get_text (item), ==,
+                     "/kick NICK [REASON]: Remove somebody from the current room");
+  }
+  INPUT (conv, "/help");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (conv)), >, 23);
+  INPUT (conv, "/clear");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (conv)), ==, 0);
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "");
+#undef INPUT
+}
+
+static void
+test_split_long (Fixture       *f,
+                 gconstpointer  data)
+{
+  GString *text = g_string_new (NULL);
+  GString *joined = g_string_new (NULL);
+  ChatConversation *conv;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  g_ptr_array_set_size (f->sent, 0);
+
+  /* 1500 bytes of three-byte characters without spaces, then words. */
+  for (guint i = 0; i < 500; i++)
+    g_string_append (text, "語");
+  for (guint i = 0; i < 100; i++)
+    g_string_append (text, " word");
+  g_assert_true (chat_connection_send_input (f->conn, conv, text->str, NULL));
+
+  g_assert_cmpuint (f->sent->len, >=, 4);
+  for (guint i = 0; i < f->sent->len; i++)
+    {
+      const char *line = g_ptr_array_index (f->sent, i);
+      const char *body;
+
+      g_assert_true (g_str_has_prefix (line, "PRIVMSG #chat :"));
+      /* Room for ":alice!user@host " in front and CRLF behind. */
+      g_assert_cmpuint (strlen (line) + 1 + 5 + 75 + 1 + 2, <=, 512);
+      g_assert_true (g_utf8_validate (line, -1, NULL));
+      body = line + strlen ("PRIVMSG #chat :");
+      g_string_append (joined, body);
+    }
+  {
+    g_autofree char *expected = g_strdelimit (g_strdup (text->str), " ", ' ');
+    g_autoptr(GString) squeezed = g_string_new (NULL);
+
+    /* Splits at spaces may drop that space; compare without spaces. */
+    for (const char *p = expected; *p; p++)
+      if (*p != ' ')
+        g_string_append_c (squeezed, *p);
+    for (gsize i = 0, j = 0; i <= joined->len; i++)
+      if (i == joined->len || joined->str[i] != ' ')
+        joined->str[j++] = joined->str[i];
+    g_assert_cmpstr (joined->str, ==, squeezed->str);
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (conv)), ==,
+                    1 + f->sent->len);
+
+  /* Multi-line input sends one message per line. */
+  g_ptr_array_set_size (f->sent, 0);
+  g_assert_true (chat_connection_send_input (f->conn, conv, "one\ntwo\r\n\nthree", NULL));
+  g_assert_cmpuint (f->sent->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (f->sent, 2), ==, "PRIVMSG #chat :three");
+
+  g_string_free (text, TRUE);
+  g_string_free (joined, TRUE);
+}
+
+static void
+test_wrong_password (Fixture       *f,
+                     gconstpointer  data)
+{
+  /* Offline there is no link to drop; the fatal flag is checked by the network tests.
+   * Here: 464 is shown as an error in the server conversation. */
+  feed (f, ":srv 464 alice :Password incorrect");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (chat_connection_get_server_conversation (f->conn));
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_ERROR);
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "Password incorrect");
+  }
+}
+
+/* --- models at scale ---------------------------------------------------------------- */
+
+static void
+count_changes_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_many_messages (void)
+{
+  g_autoptr(ChatConversation) conv = _chat_conversation_new (NULL, CHAT_CONVERSATION_KIND_CHANNEL,
+                                                             "#big");
+  GListModel *model = chat_conversation_get_messages (conv);
+  guint changes = 0;
+  const guint total = 100000;
+  const guint batch = 500;
+
+  g_signal_connect (model, "items-changed", G_CALLBACK (count_changes_cb), &changes);
+
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+      g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                               1000 + i, "bob", text);
+
+      _chat_conversation_append (conv, item);
+      if ((i + 1) % batch == 0)
+        _chat_conversation_flush (conv);
+    }
+  _chat_conversation_flush (conv);
+
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, total);
+  g_assert_cmpuint (changes, ==, total / batch);
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, total);
+  {
+    g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, 54321);
+
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "message 54321");
+  }
+  chat_conversation_clear (conv);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+}
+
+static void
+test_many_members (void)
+{
+  g_autoptr(ChatConversation) conv = _chat_conversation_new (NULL, CHAT_CONVERSATION_KIND_CHANNEL,
+                                                             "#big");
+  GListModel *model = chat_conversation_get_members (conv);
+  const guint total = 5000;
+
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *nick = g_strdup_printf ("user%05u", (i * 7919) % total);
+
+      _chat_conversation_add_member (conv, nick, FALSE);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, total);
+  for (guint i = 0; i + 1 < total; i += 97)
+    {
+      g_autoptr(ChatMember) a = g_list_model_get_item (model, i);
+      g_autoptr(ChatMember) b = g_list_model_get_item (model, i + 1);
+
+      g_assert_cmpint (strcmp (chat_member_get_nick (a), chat_member_get_nick (b)), <, 0);
+    }
+  for (guint i = 0; i < total; i += 2)
+    {
+      g_autofree char *nick = g_strdup_printf ("USER%05u", i);
+
+      g_assert_true (_chat_conversation_remove_member (conv, nick));
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, total / 2);
+}
+
+/* --- history ------------------------------------------------------------------------- */
+
+static void
+test_history (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistoryStore) store = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+
+  dir = g_dir_make_tmp ("chatroom-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "history.sqlite", NULL);
+
+  store = chat_history_store_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s number %u",
+                                               i % 100 == 0 ? "special \002bold\002 words" : "plain",
+                                               i);
+      g_autoptr(ChatMessageItem) item =
+        chat_message_item_new_full (0, CHAT_MESSAGE_KIND_MESSAGE, 1000000 + i, "#room",
+                                    i % 2 ? "bob" : "alice", NULL, text, i == 500, i % 2 == 0);
+
+      chat_history_store_add (store, "net", i < 900 ? "#room" : "#other", item);
+    }
+  g_assert_cmpuint (chat_history_store_get_n_pending (store), ==, 1000);
+  g_assert_true (chat_history_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_history_store_get_n_pending (store), ==, 0);
+  g_assert_cmpint (chat_history_store_count (store, "net", "#room"), ==, 900);
+  g_assert_cmpint (chat_history_store_count (store, NULL, NULL), ==, 1000);
+
+  items = chat_history_store_load_last (store, "net", "#room", 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 50);
+  g_assert_cmpstr (chat_message_item_get_text (g_ptr_array_index (items, 0)), ==,
+                   "plain number 850");
+  g_assert_cmpstr (chat_message_item_get_text (g_ptr_array_index (items, 49)), ==,
+                   "plain number 899");
+  {
+    gint64 first_id = chat_message_item_get_id (g_ptr_array_index (items, 0));
+    g_autoptr(GPtrArray) older = NULL;
+
+    g_assert_cmpint (first_id, >, 0);
+    older = chat_history_store_load_before (store, "net", "#room", first_id, 10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (older->len, ==, 10);
+    g_assert_cmpstr (chat_message_item_get_text (g_ptr_array_index (older, 9)), ==,
+                     "plain number 849");
+    g_assert_cmpint (chat_message_item_get_timestamp (g_ptr_array_index (older, 9)), ==,
+                     1000849);
+  }
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  /* Search: prefix words, per room or everywhere, newest first; formatting stripped. */
+  items = chat_history_store_search (store, NULL, NULL, "spec bold", 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 10);
+  g_assert_cmpstr (chat_message_item_get_text (g_ptr_array_index (items, 0)), ==,
+                   "special bold words number 900");
+  g_assert_cmpstr (chat_message_item_get_room (g_ptr_array_index (items, 0)), ==, "#room");
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = chat_history_store_search (store, "net", "#room", "special", 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 9);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  items = chat_history_store_search (store, "net", "#room", "\"unbalanced", 100, &error);
+  g_assert_null (items);
+  g_assert_error (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_QUERY);
+  g_clear_error (&error);
+
+  /* The flags survive. */
+  items = chat_history_store_search (store, "net", "#room", "500", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_assert_true (chat_message_item_get_mentions_me (g_ptr_array_index (items, 0)));
+  g_assert_true (chat_message_item_get_from_me (g_ptr_array_index (items, 0)));
+  g_clear_pointer (&items, g_ptr_array_unref);
+
+  g_assert_cmpint (chat_history_store_delete_before (store, 1000100, &error), ==, 100);
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_store_count (store, NULL, NULL), ==, 900);
+
+  /* Pending writes reach the disk when the store goes away. */
+  {
+    g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                             5, "x", "kept on dispose");
+
+    chat_history_store_add (store, "net", "#room", item);
+  }
+  g_assert_finalize_object (g_steal_pointer (&store));
+  store = chat_history_store_new (path, &error);
+  g_assert_no_error (error);
+  items = chat_history_store_search (store, NULL, NULL, "dispose", 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (items->len, ==, 1);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  g_assert_finalize_object (g_steal_pointer (&store));
+
+  {
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+    g_unlink (wal);
+    g_unlink (shm);
+    g_unlink (path);
+    g_rmdir (dir);
+  }
+}
+
+static void
+test_history_in_conversation (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistoryStore) store = chat_history_store_new (":memory:", &error);
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  ChatConversation *conv;
+  GListModel *messages;
+
+  g_assert_no_error (error);
+
+  /* Earlier session. */
+  for (guint i = 0; i < 450; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("old %u", i);
+      g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                               100 + i, "bob", text);
+
+      chat_history_store_add (store, "irc.example.org", "#chat", item);
+    }
+
+  conn = chat_connection_new ("irc.example.org", 6667, FALSE, "alice");
+  chat_connection_set_history (conn, store);
+  _chat_connection_set_offline_sink (conn, sent);
+  _chat_connection_feed_line (conn, ":srv 001 alice :hi");
+  _chat_connection_feed_line (conn, ":alice!a@h JOIN #Chat");
+  conv = chat_connection_find_conversation (conn, "#chat");
+  messages = chat_conversation_get_messages (conv);
+
+  /* 200 from the history, then the JOIN. */
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 201);
+  g_assert_true (chat_conversation_get_has_older (conv));
+  g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 0);
+  g_assert_cmpuint (chat_conversation_load_older (conv, 200), ==, 200);
+  g_assert_cmpuint (chat_conversation_load_older (conv, 200), ==, 50);
+  g_assert_false (chat_conversation_get_has_older (conv));
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 451);
+  {
+    g_autoptr(ChatMessageItem) first = g_list_model_get_item (messages, 0);
+
+    g_assert_cmpstr (chat_message_item_get_text (first), ==, "old 0");
+  }
+
+  /* New messages are written. */
+  _chat_connection_feed_line (conn, ":bob!b@h PRIVMSG #chat :fresh one");
+  g_assert_cmpuint (chat_history_store_get_n_pending (store), ==, 1);
+  g_assert_true (chat_history_store_flush (store, &error));
+  g_assert_cmpint (chat_history_store_count (store, "irc.example.org", "#chat"), ==, 452);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/chat/client/command/parse", test_parse_commands);
+  g_test_add_func ("/chat/client/command/errors", test_parse_errors);
+  g_test_add_func ("/chat/client/command/table", test_command_table);
+#define ADD(path, func) \
+  g_test_add ("/chat/client/connection/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("registration", test_registration);
+  ADD ("no-caps", test_no_caps);
+  ADD ("members", test_members);
+  ADD ("messages", test_messages);
+  ADD ("echo-message", test_echo_message);
+  ADD ("input", test_input_commands);
+  ADD ("split-long", test_split_long);
+  ADD ("wrong-password", test_wrong_password);
+#undef ADD
+  g_test_add_func ("/chat/client/models/many-messages", test_many_messages);
+  g_test_add_func ("/chat/client/models/many-members", test_many_members);
+  g_test_add_func ("/chat/client/history/store", test_history);
+  g_test_add_func ("/chat/client/history/conversation", test_history_in_conversation);
+
+  return g_test_run ();
+}
