@@ -245,6 +245,7 @@ preferences_activated_cb (GSimpleAction *action,
   ChatPreferencesWindow *prefs = chat_preferences_window_new (self->settings);
 
   gtk_window_set_transient_for (GTK_WINDOW (prefs), window);
+  gtk_window_set_application (GTK_WINDOW (prefs), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (prefs));
 }
 
@@ -258,6 +259,7 @@ host_activated_cb (GSimpleAction *action,
   ChatHostDialog *dialog = chat_host_dialog_new (self);
 
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -287,6 +289,7 @@ connect_activated_cb (GSimpleAction *action,
   ChatConnectDialog *dialog = chat_connect_dialog_new (self);
 
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
+  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

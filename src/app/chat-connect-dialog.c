@@ -118,6 +118,18 @@ connection_state_changed_cb (ChatConnectDialog *self,
   gtk_window_close (GTK_WINDOW (self));
 }
 
+static gboolean
+remove_connection_idle_cb (gpointer data)
+{
+  ChatApplication *application = data;
+  g_autoptr(ChatConnection) failed = g_object_steal_data (G_OBJECT (application), "chat-failed-connection");
+
+  if (failed != NULL)
+    chat_application_remove_connection (application, failed);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 connection_error_cb (ChatConnectDialog *self,
                      GError            *error,
@@ -131,7 +143,11 @@ connection_error_cb (ChatConnectDialog *self,
     return;
 
   forget_connection (self);
-  chat_application_remove_connection (self->application, failed);
+  /* Not from inside the connection's own signal emission: it still runs after it. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, remove_connection_idle_cb,
+                   g_object_ref (self->application), g_object_unref);
+  g_object_set_data_full (G_OBJECT (self->application), "chat-failed-connection",
+                          g_steal_pointer (&failed), g_object_unref);
   set_busy (self, FALSE);
   show_error (self, message);
 }

@@ -91,6 +91,12 @@ chat_member_row_dispose (GObject *object)
 
   chat_member_row_set_member (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_MEMBER_ROW);
+  {
+    GtkWidget *child;
+
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
 
   G_OBJECT_CLASS (chat_member_row_parent_class)->dispose (object);
 }

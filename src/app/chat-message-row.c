@@ -129,6 +129,12 @@ chat_message_row_dispose (GObject *object)
 
   chat_message_row_unbind (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_MESSAGE_ROW);
+  {
+    GtkWidget *child;
+
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
 
   G_OBJECT_CLASS (chat_message_row_parent_class)->dispose (object);
 }

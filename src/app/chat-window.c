@@ -1310,15 +1310,19 @@ static gboolean
 chat_window_close_request (GtkWindow *window)
 {
   ChatWindow *self = CHAT_WINDOW (window);
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self->application));
+  guint n_windows = 0;
   int width, height;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self->application)); l; l = l->next)
+    if (CHAT_IS_WINDOW (l->data))
+      n_windows++;
 
   gtk_window_get_default_size (window, &width, &height);
   g_settings_set_int (self->settings, "window-width", width);
   g_settings_set_int (self->settings, "window-height", height);
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
 
-  if (chat_application_get_hosting (self->application) && g_list_length (windows) == 1)
+  if (chat_application_get_hosting (self->application) && n_windows == 1)
     {
       AdwMessageDialog *dialog;
       g_autofree char *body = NULL;

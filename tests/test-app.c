@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-app.c: the desktop app under Xvfb: the window, hosting from the action, a raw IRC
+ * client talking with the window, the dialogs' validation, and quitting. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "chat-app-text.h"
+#include "chat-application.h"
+#include "chat-connect-dialog.h"
+#include "chat-host-dialog.h"
+#include "chat-join-dialog.h"
+#include "chat-preferences-window.h"
+#include "chat-switcher.h"
+#include "chat-window.h"
+
+#define WAIT_USEC (15 * G_USEC_PER_SEC)
+
+typedef gboolean (*Predicate) (gpointer data);
+
+/* Runs the main context until pred is TRUE; FALSE after WAIT_USEC. */
+static gboolean
+wait_for (Predicate pred,
+          gpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_USEC;
+
+  while (!pred (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+
+  return TRUE;
+}
+
+static void
+spin (guint msec)
+{
+  gint64 until = g_get_monotonic_time () + msec * 1000;
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+/* A raw IRC client on a non-blocking socket, read while the main context runs. */
+typedef struct
+{
+  GSocketConnection *connection;
+  GSocket           *socket;
+  GString           *buffer;
+  const char        *needle;
+} RawClient;
+
+static RawClient *
+raw_client_new (guint port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  RawClient *self = g_new0 (RawClient, 1);
+
+  self->connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  self->socket = g_socket_connection_get_socket (self->connection);
+  g_socket_set_blocking (self->socket, FALSE);
+  self->buffer = g_string_new (NULL);
+
+  return self;
+}
+
+static void
+raw_client_free (RawClient *self)
+{
+  g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
+  g_object_unref (self->connection);
+  g_string_free (self->buffer, TRUE);
+  g_free (self);
+}
+
+static void
+raw_client_send (RawClient  *self,
+                 const char *line)
+{
+  g_autofree char *data = g_strconcat (line, "\r\n", NULL);
+  gsize len = strlen (data);
+  gsize sent = 0;
+
+  while (sent < len)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (self->socket, data + sent, len - sent, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          spin (1);
+          continue;
+        }
+      g_assert_no_error (error);
+      sent += n;
+    }
+}
+
+static gboolean
+raw_client_has (gpointer data)
+{
+  RawClient *self = data;
+  char chunk[4096];
+  gssize n;
+
+  n = g_socket_receive (self->socket, chunk, sizeof chunk, NULL, NULL);
+  if (n > 0)
+    g_string_append_len (self->buffer, chunk, n);
+
+  return strstr (self->buffer->str, self->needle) != NULL;
+}
+
+/* TRUE once the server sent a line containing needle; consumes the buffer up to it. */
+static gboolean
+raw_client_wait (RawClient  *self,
+                 const char *needle)
+{
+  const char *found;
+
+  self->needle = needle;
+  if (!wait_for (raw_client_has, self))
+    {
+      g_test_message ("Waited for “%s”; received: %s", needle, self->buffer->str);
+      return FALSE;
+    }
+
+  found = strstr (self->buffer->str, needle);
+  g_string_erase (self->buffer, 0, (found - self->buffer->str) + strlen (needle));
+
+  return TRUE;
+}
+
+/* Fixture: an application registered without D-Bus uniqueness, with its window. */
+typedef struct
+{
+  ChatApplication *app;
+  ChatWindow      *window;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  static guint serial;
+  g_autofree char *app_id = g_strdup_printf ("%s.Test%u", APP_ID, ++serial);
+
+  fixture->app = chat_application_new ();
+  /* A fresh id per test: the previous one stays exported on the bus (see teardown). */
+  g_application_set_application_id (G_APPLICATION (fixture->app), app_id);
+  g_application_set_flags (G_APPLICATION (fixture->app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (fixture->app));
+
+  fixture->window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  g_assert_nonnull (fixture->window);
+  g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+  spin (50);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  GList *windows;
+
+  chat_application_stop_hosting (fixture->app);
+
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (fixture->app))) != NULL)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  spin (20);
+  g_assert_null (fixture->window);
+
+  /* Registered on the session bus, the application stays exported (and referenced) until
+   * g_application_run () returns: /chat/app/quit checks finalization through a real run. */
+  g_application_quit (G_APPLICATION (fixture->app));
+  g_object_unref (fixture->app);
+}
+
+static gboolean
+is_hosting (gpointer data)
+{
+  return chat_application_get_hosting (CHAT_APPLICATION (data));
+}
+
+static ChatConversation *
+find_room (ChatApplication *app,
+           const char      *name)
+{
+  ChatConnection *connection = chat_application_get_host_connection (app);
+
+  if (connection == NULL)
+    return NULL;
+
+  return chat_connection_find_conversation (connection, name);
+}
+
+static gboolean
+hall_joined (gpointer data)
+{
+  ChatConversation *hall = find_room (CHAT_APPLICATION (data), "#hall");
+
+  return hall != NULL && chat_conversation_get_joined (hall);
+}
+
+static ChatHostDialog *
+host_from_action (Fixture *fixture)
+{
+  ChatHostDialog *dialog = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "host", NULL);
+  spin (20);
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->app)); l; l = l->next)
+    if (CHAT_IS_HOST_DIALOG (l->data))
+      dialog = l->data;
+  g_assert_nonnull (dialog);
+
+  chat_host_dialog_set_fields (dialog, "Test Room", 0, NULL, FALSE);
+  chat_host_dialog_start (dialog);
+  g_assert_null (chat_host_dialog_get_error (dialog));
+  g_assert_true (wait_for (is_hosting, fixture->app));
+
+  return dialog;
+}
+
+static void
+test_window_opens (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window)));
+  g_assert_cmpstr (chat_window_get_page (fixture->window), ==, "welcome");
+  g_assert_null (chat_window_get_conversation (fixture->window));
+  g_assert_false (chat_application_get_hosting (fixture->app));
+
+  /* The primary menu's actions exist, with their accelerators. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "host"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "connect"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "preferences"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "about"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "quit"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->app), "stop-hosting"));
+  {
+    g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app),
+                                                                  "win.switcher");
+    g_assert_cmpstr (accels[0], ==, "<Control>k");
+  }
+}
+
+static gboolean
+has_text_item (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *model = args[0];
+  const char *text = args[1];
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (chat_message_item_get_text (item), text) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+has_member (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *model = args[0];
+  const char *nick = args[1];
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMember) member = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (chat_member_get_nick (member), nick) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+lacks_member (gpointer data)
+{
+  return !has_member (data);
+}
+
+static gboolean
+window_shows_hall (gpointer data)
+{
+  Fixture *fixture = data;
+  ChatConversation *conversation = chat_window_get_conversation (fixture->window);
+
+  return conversation != NULL && g_strcmp0 (chat_conversation_get_name (conversation), "#hall") == 0;
+}
+
+static void
+test_host_and_talk (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  ChatConversation *hall;
+  RawClient *client;
+  GListModel *shown;
+  GListModel *members;
+  guint port;
+  gpointer args[2];
+  g_auto(GStrv) lines = NULL;
+  ChatHostDialog *dialog;
+
+  dialog = host_from_action (fixture);
+  port = chat_application_get_hosting_port (fixture->app);
+  g_assert_cmpuint (port, >, 0);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->app), "stop-hosting"));
+
+  /* The dialog tells how to join: an irc:// link and a telnet line for this port. */
+  lines = chat_host_dialog_dup_join_lines (dialog);
+  {
+    g_autofree char *irc = g_strdup_printf ("irc://localhost:%u/hall", port);
+    g_autofree char *telnet = g_strdup_printf ("telnet localhost %u", port);
+
+    g_assert_true (g_strv_contains ((const char * const *) lines, irc));
+    g_assert_true (g_strv_contains ((const char * const *) lines, telnet));
+  }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* The host joins #hall by itself and the window shows it. */
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  g_assert_cmpstr (chat_window_get_page (fixture->window), ==, "chat");
+  hall = find_room (fixture->app, "#hall");
+
+  /* Someone joins with a raw IRC client and speaks. */
+  client = raw_client_new (port);
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+
+  members = chat_conversation_get_members (hall);
+  args[0] = members;
+  args[1] = (gpointer) "bob";
+  g_assert_true (wait_for (has_member, args));
+  g_assert_true (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_member_list (fixture->window))))
+                 >= 2);
+
+  raw_client_send (client, "PRIVMSG #hall :hello from bob");
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = (gpointer) "hello from bob";
+  g_assert_true (wait_for (has_text_item, args));
+
+  /* The list view shows it (its model filters only joins and parts when asked). */
+  shown = G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_message_list (fixture->window)));
+  args[0] = shown;
+  g_assert_true (wait_for (has_text_item, args));
+
+  /* What is typed in the entry reaches bob. */
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "hi bob, welcome");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  g_assert_cmpstr (gtk_editable_get_text (chat_window_get_entry (fixture->window)), ==, "");
+  g_assert_true (raw_client_wait (client, "PRIVMSG #hall :hi bob, welcome"));
+
+  /* A /me from the entry arrives as a CTCP ACTION. */
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "/me waves");
+  g_signal_emit_by_name (chat_window_get_entry (fixture->window), "activate");
+  g_assert_true (raw_client_wait (client, "PRIVMSG #hall :\001ACTION waves\001"));
+
+  /* Bob leaves: the member list follows. */
+  raw_client_send (client, "PART #hall :bye");
+  args[0] = members;
+  args[1] = (gpointer) "bob";
+  g_assert_true (wait_for (lacks_member, args));
+
+  raw_client_free (client);
+}
+
+static void
+test_host_port_taken (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 taken;
+
+  /* Hold a port, ask to host on it: the next free one is used. */
+  taken = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, taken, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_application_get_hosting_port (fixture->app), !=, taken);
+  g_assert_cmpuint (chat_application_get_hosting_port (fixture->app), >, taken);
+
+  /* Hosting twice is refused with a reason. */
+  g_assert_false (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING);
+
+  chat_application_stop_hosting (fixture->app);
+  g_assert_false (chat_application_get_hosting (fixture->app));
+  g_socket_listener_close (listener);
+}
+
+static void
+test_host_dialog_validates (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  ChatHostDialog *dialog = chat_host_dialog_new (fixture->app);
+  g_autofree char *long_name = g_strnfill (80, 'x');
+
+  g_object_ref_sink (dialog);
+  chat_host_dialog_set_fields (dialog, long_name, 0, NULL, FALSE);
+  chat_host_dialog_start (dialog);
+  g_assert_nonnull (chat_host_dialog_get_error (dialog));
+  g_assert_false (chat_application_get_hosting (fixture->app));
+
+  chat_host_dialog_set_fields (dialog, "Fine Name", 0, NULL, FALSE);
+  g_assert_null (chat_host_dialog_get_error (dialog));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+}
+
+static gboolean
+dialog_has_error (gpointer data)
+{
+  return chat_connect_dialog_get_error (CHAT_CONNECT_DIALOG (data)) != NULL;
+}
+
+static void
+test_connect_dialog_validates (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  ChatConnectDialog *dialog = chat_connect_dialog_new (fixture->app);
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 closed_port;
+
+  g_object_ref_sink (dialog);
+
+  chat_connect_dialog_set_fields (dialog, "", 6667, FALSE, "alice", NULL, NULL);
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+
+  chat_connect_dialog_set_fields (dialog, "bad host name!", 6667, FALSE, "alice", NULL, NULL);
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", 6667, FALSE, "9 not a nick", NULL, NULL);
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 0);
+
+  /* A port nobody listens on: the refusal is explained in place, nothing is kept. */
+  closed_port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", closed_port, FALSE, "alice", NULL, NULL);
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_true (wait_for (dialog_has_error, dialog));
+  spin (20);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+}
+
+static gboolean
+kitchen_joined (gpointer data)
+{
+  ChatConversation *kitchen = find_room (CHAT_APPLICATION (data), "#kitchen");
+
+  return kitchen != NULL && chat_conversation_get_joined (kitchen);
+}
+
+static void
+test_join_dialog_validates (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  ChatJoinDialog *dialog;
+  ChatConnection *connection;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  connection = chat_application_get_host_connection (fixture->app);
+
+  dialog = chat_join_dialog_new (connection);
+  g_object_ref_sink (dialog);
+
+  chat_join_dialog_set_name (dialog, "");
+  g_assert_false (chat_join_dialog_join (dialog));
+  g_assert_nonnull (chat_join_dialog_get_error (dialog));
+
+  chat_join_dialog_set_name (dialog, "bad room name");
+  g_assert_false (chat_join_dialog_join (dialog));
+  g_assert_nonnull (chat_join_dialog_get_error (dialog));
+
+  /* A new name creates the room; the window goes there. */
+  chat_join_dialog_set_name (dialog, "kitchen");
+  g_assert_true (chat_join_dialog_join (dialog));
+  g_assert_true (wait_for (kitchen_joined, fixture->app));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+}
+
+static void
+test_other_windows_open (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  ChatPreferencesWindow *prefs;
+  ChatSwitcher *switcher;
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  g_autoptr(GListStore) empty = g_list_store_new (CHAT_TYPE_CONVERSATION);
+
+  prefs = chat_preferences_window_new (settings);
+  g_object_ref_sink (prefs);
+  gtk_window_present (GTK_WINDOW (prefs));
+  spin (20);
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  g_assert_finalize_object (prefs);
+
+  switcher = chat_switcher_new (G_LIST_MODEL (empty));
+  g_object_ref_sink (switcher);
+  chat_switcher_set_search (switcher, "nothing");
+  g_assert_false (chat_switcher_choose (switcher));
+  gtk_window_destroy (GTK_WINDOW (switcher));
+  g_assert_finalize_object (switcher);
+
+  /* The actions open their windows. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "connect", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-help-overlay", NULL);
+  spin (50);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->app))), >=, 3);
+}
+
+static void
+test_open_uri (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  g_assert_false (chat_application_open_uri (fixture->app, "http://example.org/", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+
+  uri = g_strdup_printf ("irc://localhost:%u/garden", chat_application_get_hosting_port (fixture->app));
+  g_assert_true (chat_application_open_uri (fixture->app, uri, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 2);
+}
+
+static gboolean
+quit_idle_cb (gpointer data)
+{
+  ChatApplication *app = data;
+
+  g_assert_nonnull (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_quit (void)
+{
+  ChatApplication *app = chat_application_new ();
+  char *argv[] = { (char *) "chatroom", NULL };
+  int status;
+
+  /* A whole run: start, window, app.quit, shutdown, nothing left behind. */
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  g_idle_add (quit_idle_cb, app);
+  status = g_application_run (G_APPLICATION (app), 1, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_assert_finalize_object (app);
+}
+
+static void
+test_text_markup (void)
+{
+  g_autofree char *plain = chat_text_to_markup ("a <b> & c");
+  g_autofree char *link = chat_text_to_markup ("see https://example.org/x?a=1&b=2.");
+  g_autofree char *www = chat_text_to_markup ("www.gnome.org");
+
+  g_assert_cmpstr (plain, ==, "a &lt;b&gt; &amp; c");
+  g_assert_cmpstr (link, ==,
+                   "see <a href=\"https://example.org/x?a=1&amp;b=2\">https://example.org/x?a=1&amp;b=2</a>.");
+  g_assert_cmpstr (www, ==, "<a href=\"https://www.gnome.org\">www.gnome.org</a>");
+}
+
+static void
+test_nick_colors (void)
+{
+  g_assert_cmpuint (chat_nick_color_index ("Alice"), ==, chat_nick_color_index ("alice"));
+  g_assert_cmpuint (chat_nick_color_index ("bob"), <, CHAT_N_NICK_COLORS);
+  {
+    /* Not every nick gets the same colour. */
+    guint first = chat_nick_color_index ("nick0");
+    gboolean differ = FALSE;
+
+    for (guint i = 1; i < 20 && !differ; i++)
+      {
+        g_autofree char *nick = g_strdup_printf ("nick%u", i);
+        differ = chat_nick_color_index (nick) != first;
+      }
+    g_assert_true (differ);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *data_home = NULL;
+
+  /* Keep history and hosted data out of the real home. */
+  data_home = g_dir_make_tmp ("chatroom-test-app-XXXXXX", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/chat/app/text/markup", test_text_markup);
+  g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
+  g_test_add ("/chat/app/window-opens", Fixture, NULL, fixture_setup, test_window_opens, fixture_teardown);
+  g_test_add ("/chat/app/host-and-talk", Fixture, NULL, fixture_setup, test_host_and_talk, fixture_teardown);
+  g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);
+  g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
+  g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
+  g_test_add_func ("/chat/app/quit", test_quit);
+
+  return g_test_run ();
+}
