@@ -462,6 +462,10 @@ void _chat_server_register_irc_commands (ChatServer *self);
 /* The history store registers its hooks, CHATHISTORY and its cap here
  * (chat-server-history.c, compiled in when it exists). */
 void _chat_server_history_setup (ChatServer *self);
+/* The [history] group of the configuration; FALSE with an error when a value is bad. */
+gboolean _chat_server_history_load_config (ChatServer  *self,
+                                           GKeyFile    *keyfile,
+                                           GError     **error);
 
 /* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
 void _chat_server_try_register (ChatServer  *self,

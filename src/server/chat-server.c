@@ -1178,6 +1178,10 @@ chat_server_load_config (ChatServer  *self,
   motd_file = g_key_file_get_string (kf, "server", "motd-file", NULL);
   if (motd_file != NULL && motd_file[0] != '\0' && !chat_server_set_motd_file (self, motd_file, error))
     goto fail;
+#ifdef CHAT_SERVER_HAVE_HISTORY
+  if (!_chat_server_history_load_config (self, kf, error))
+    goto fail;
+#endif
 
   if (self->running && g_strcmp0 (l.hall, self->limits.hall) != 0)
     {

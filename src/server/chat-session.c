@@ -112,7 +112,7 @@ _chat_session_set_nick (ChatSession *session,
     _chat_server_whowas_add (session->server, session);
   g_free (session->nick);
   session->nick = copy;
-  session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, copy);
   _chat_server_nick_registry_set (session->server, session, old_folded);
   update_source (session);
 }

@@ -1,0 +1,851 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-history.c: what the server remembers. Every room event goes into the
+ * ChatHistory store (chat-history.c) with its msgid and time; CHATHISTORY answers from it;
+ * people without draft/chathistory (terminals, older IRC clients) get the last lines of a
+ * room replayed when they join; rooms with history and their topic and modes come back
+ * after a restart. */
+
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-history.h"
+#include "chat-server-private.h"
+
+#define HISTORY_DATA_KEY "chat-server-history"
+
+typedef struct
+{
+  ChatServer  *server;          /* unowned: the state is data of the server */
+  ChatHistory *history;         /* NULL while stopped or when history is off */
+  GMainContext *context;
+  GHashTable  *dirty_rooms;     /* folded room names whose state is to be saved */
+  GSource     *save_source;
+
+  guint64      cap_chathistory;
+  guint64      cap_event_playback;
+
+  gboolean     enabled;
+  guint        query_limit;     /* ISUPPORT CHATHISTORY */
+  guint        replay_lines;    /* on join, for those without the cap */
+  guint        max_per_room;
+  guint        max_age_days;
+  gboolean     store_private;
+} ChatServerHistory;
+
+static const char * const subcommands[] = {
+  "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", NULL
+};
+
+static ChatServerHistory *
+get_state (ChatServer *server)
+{
+  return g_object_get_data (G_OBJECT (server), HISTORY_DATA_KEY);
+}
+
+static gint64
+event_time_ms (const ChatEvent *event)
+{
+  return event->time / 1000;
+}
+
+/* ---- room state ------------------------------------------------------------------------ */
+
+static char *
+room_mode_letters (ChatRoom *room)
+{
+  GString *s = g_string_new ("+");
+
+  if (room->modes & CHAT_ROOM_MODE_I)
+    g_string_append_c (s, 'i');
+  if (room->modes & CHAT_ROOM_MODE_M)
+    g_string_append_c (s, 'm');
+  if (room->modes & CHAT_ROOM_MODE_N)
+    g_string_append_c (s, 'n');
+  if (room->modes & CHAT_ROOM_MODE_S)
+    g_string_append_c (s, 's');
+  if (room->modes & CHAT_ROOM_MODE_T)
+    g_string_append_c (s, 't');
+  return g_string_free (s, FALSE);
+}
+
+static guint
+room_modes_from_letters (const char *letters)
+{
+  guint modes = 0;
+
+  for (const char *p = letters; p != NULL && *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case 'i': modes |= CHAT_ROOM_MODE_I; break;
+        case 'm': modes |= CHAT_ROOM_MODE_M; break;
+        case 'n': modes |= CHAT_ROOM_MODE_N; break;
+        case 's': modes |= CHAT_ROOM_MODE_S; break;
+        case 't': modes |= CHAT_ROOM_MODE_T; break;
+        default: break;
+        }
+    }
+  return modes;
+}
+
+static void
+save_room (ChatServerHistory *state,
+           ChatRoom          *room)
+{
+  g_autoptr(ChatHistoryRoom) saved = chat_history_room_new (room->folded, room->name);
+
+  saved->topic = g_strdup (room->topic);
+  saved->topic_setter = g_strdup (room->topic_who);
+  saved->topic_time = room->topic_time;
+  saved->modes = room_mode_letters (room);
+  saved->password = g_strdup (room->key);
+  saved->limit = room->limit;
+  chat_history_save_room (state->history, saved);
+}
+
+static gboolean
+save_rooms_cb (gpointer user_data)
+{
+  ChatServerHistory *state = user_data;
+  GHashTableIter iter;
+  gpointer key;
+
+  g_clear_pointer (&state->save_source, g_source_unref);
+  if (state->history == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_hash_table_iter_init (&iter, state->dirty_rooms);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      ChatRoom *room = _chat_server_find_room (state->server, key);
+
+      if (room != NULL && room->permanent)
+        save_room (state, room);
+    }
+  g_hash_table_remove_all (state->dirty_rooms);
+  return G_SOURCE_REMOVE;
+}
+
+/* The room's topic or modes changed: saved from an idle, once the change is complete. */
+static void
+room_changed (ChatServerHistory *state,
+              ChatRoom          *room)
+{
+  g_hash_table_add (state->dirty_rooms, g_strdup (room->folded));
+  if (state->save_source == NULL)
+    {
+      state->save_source = g_idle_source_new ();
+      g_source_set_callback (state->save_source, save_rooms_cb, state, NULL);
+      g_source_set_static_name (state->save_source, "[chat-server] save rooms");
+      g_source_attach (state->save_source, state->context);
+    }
+}
+
+static void
+restore_rooms (ChatServerHistory *state)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (state->server);
+  g_autoptr(GPtrArray) rooms = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rooms = chat_history_load_rooms (state->history, &error);
+  if (rooms == NULL)
+    {
+      g_warning ("Cannot restore the rooms: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < rooms->len; i++)
+    {
+      const ChatHistoryRoom *saved = g_ptr_array_index (rooms, i);
+      gboolean created = FALSE;
+      ChatRoom *room;
+
+      if (!chat_room_name_is_valid (saved->name, "#", limits->channellen, NULL))
+        continue;
+      room = _chat_server_ensure_room (state->server, saved->name, &created);
+      room->permanent = TRUE;
+      if (!created)
+        continue;
+
+      g_free (room->topic);
+      room->topic = g_strdup (saved->topic);
+      g_free (room->topic_who);
+      room->topic_who = g_strdup (saved->topic_setter);
+      room->topic_time = saved->topic_time;
+      if (saved->modes != NULL)
+        room->modes = room_modes_from_letters (saved->modes);
+      g_free (room->key);
+      room->key = g_strdup (saved->password);
+      room->limit = saved->limit;
+    }
+  if (rooms->len > 0)
+    g_info ("Restored %u rooms with history", rooms->len);
+}
+
+/* ---- storing ----------------------------------------------------------------------------- */
+
+static void
+history_flush_failed_cb (ChatHistory  *history,
+                         const GError *error,
+                         gpointer      user_data)
+{
+  ChatServerHistory *state = user_data;
+
+  /* A full disk must not take the chat down with it. */
+  g_warning ("Message history is now off: %s", error->message);
+  g_signal_handlers_disconnect_by_data (state->history, state);
+  g_clear_object (&state->history);
+}
+
+static void
+store (ChatServerHistory  *state,
+       const ChatEvent    *event,
+       const char         *key,
+       const char         *name,
+       const char         *command,
+       const char * const *params,
+       gboolean            trailing)
+{
+  ChatHistoryEntry *entry;
+
+  entry = chat_history_entry_new (key, name, event->msgid, event_time_ms (event),
+                                  chat_history_kind_for_command (command), event->source,
+                                  command, params, event->client_tags);
+  entry->trailing = trailing;
+  chat_history_append (state->history, entry);
+}
+
+static void
+store_private (ChatServerHistory *state,
+               const ChatEvent   *event,
+               const char        *command)
+{
+  g_autofree char *folded_to = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+  const char *params[3] = { event->target, event->text, NULL };
+
+  if (!state->store_private || event->from == NULL || event->from->nick_folded == NULL ||
+      event->target == NULL)
+    return;
+
+  folded_to = chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
+  key = chat_history_private_key (event->from->nick_folded, event->from->nick,
+                                  folded_to, event->target, &name);
+  store (state, event, key, name, command, params, event->text != NULL);
+}
+
+static void
+history_event_cb (ChatServer      *server,
+                  const ChatEvent *event,
+                  gpointer         user_data)
+{
+  ChatServerHistory *state = user_data;
+  ChatRoom *room = event->room;
+  const char *params[CHAT_MESSAGE_MAX_PARAMS + 1] = { NULL };
+  g_auto(GStrv) changes = NULL;
+  const char *command;
+  gboolean trailing = FALSE;
+  guint n = 0;
+
+  if (state->history == NULL)
+    return;
+
+  switch (event->kind)
+    {
+    case CHAT_EVENT_PRIVMSG: command = "PRIVMSG"; break;
+    case CHAT_EVENT_NOTICE:  command = "NOTICE"; break;
+    case CHAT_EVENT_TAGMSG:  command = "TAGMSG"; break;
+    case CHAT_EVENT_JOIN:    command = "JOIN"; break;
+    case CHAT_EVENT_PART:    command = "PART"; break;
+    case CHAT_EVENT_QUIT:    command = "QUIT"; break;
+    case CHAT_EVENT_KICK:    command = "KICK"; break;
+    case CHAT_EVENT_NICK:    command = "NICK"; break;
+    case CHAT_EVENT_TOPIC:   command = "TOPIC"; break;
+    case CHAT_EVENT_MODE:    command = "MODE"; break;
+    default: return;
+    }
+
+  if (room == NULL)
+    {
+      if (event->kind == CHAT_EVENT_PRIVMSG || event->kind == CHAT_EVENT_NOTICE)
+        store_private (state, event, command);
+      else if (event->kind == CHAT_EVENT_TAGMSG)
+        store_private (state, event, command);
+      return;
+    }
+
+  /* The line as the room saw it (chat-room.c and the command handlers write them). */
+  switch (event->kind)
+    {
+    case CHAT_EVENT_PRIVMSG:
+    case CHAT_EVENT_NOTICE:
+      params[n++] = room->name;
+      params[n++] = event->text != NULL ? event->text : "";
+      trailing = TRUE;
+      break;
+    case CHAT_EVENT_TAGMSG:
+    case CHAT_EVENT_JOIN:
+      params[n++] = room->name;
+      break;
+    case CHAT_EVENT_PART:
+      params[n++] = room->name;
+      if (event->text != NULL && event->text[0] != '\0')
+        {
+          params[n++] = event->text;
+          trailing = TRUE;
+        }
+      break;
+    case CHAT_EVENT_QUIT:
+      params[n++] = event->text != NULL ? event->text : "";
+      trailing = TRUE;
+      break;
+    case CHAT_EVENT_KICK:
+      params[n++] = room->name;
+      params[n++] = event->param != NULL ? event->param : "";
+      params[n++] = event->text != NULL ? event->text : "";
+      trailing = TRUE;
+      break;
+    case CHAT_EVENT_NICK:
+      params[n++] = event->param != NULL ? event->param : "";
+      trailing = TRUE;
+      break;
+    case CHAT_EVENT_TOPIC:
+      params[n++] = room->name;
+      params[n++] = event->text != NULL ? event->text : "";
+      trailing = TRUE;
+      break;
+    case CHAT_EVENT_MODE:
+      params[n++] = room->name;
+      changes = g_strsplit (event->param != NULL ? event->param : "", " ", -1);
+      for (guint i = 0; changes[i] != NULL && n < CHAT_MESSAGE_MAX_PARAMS; i++)
+        if (changes[i][0] != '\0')
+          params[n++] = changes[i];
+      break;
+    default:
+      return;
+    }
+
+  store (state, event, room->folded, room->name, command, params, trailing);
+
+  /* A room where something is said (or whose topic is set) is kept, empty or not, and
+   * comes back after a restart. */
+  if (event->kind == CHAT_EVENT_PRIVMSG || event->kind == CHAT_EVENT_NOTICE ||
+      event->kind == CHAT_EVENT_TOPIC)
+    {
+      if (!room->permanent)
+        {
+          room->permanent = TRUE;
+          room_changed (state, room);
+        }
+    }
+  if (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE)
+    room_changed (state, room);
+}
+
+/* ---- replay on join ---------------------------------------------------------------------- */
+
+static char *
+human_line (const ChatHistoryEntry *entry)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (entry->time_ms / 1000);
+  g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%H:%M") : g_strdup ("--:--");
+  g_autofree char *nick = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *plain = NULL;
+  const char *text;
+
+  if (entry->params == NULL || entry->params[0] == NULL || entry->params[1] == NULL)
+    return NULL;
+  text = entry->params[1];
+  chat_source_split (entry->source, &nick, NULL, NULL);
+
+  if (chat_ctcp_action_decode (text, &action))
+    {
+      plain = chat_text_strip_formatting (action);
+      return g_strdup_printf ("[%s] * %s %s", when, nick, plain);
+    }
+  if (text[0] == '\001')
+    return NULL;
+  plain = chat_text_strip_formatting (text);
+  if (g_str_equal (entry->command, "NOTICE"))
+    return g_strdup_printf ("[%s] -%s- %s", when, nick, plain);
+  return g_strdup_printf ("[%s] %s: %s", when, nick, plain);
+}
+
+static ChatHistoryLineFlags
+line_flags (ChatSession *session)
+{
+  ChatHistoryLineFlags flags = CHAT_HISTORY_LINE_NONE;
+
+  if (_chat_session_has_cap (session, CHAT_CAP_SERVER_TIME))
+    flags |= CHAT_HISTORY_LINE_TIME;
+  if (_chat_session_has_cap (session, CHAT_CAP_MESSAGE_TAGS))
+    flags |= CHAT_HISTORY_LINE_MSGID | CHAT_HISTORY_LINE_CLIENT_TAGS;
+  return flags;
+}
+
+static void
+history_joined_cb (ChatServer  *server,
+                   ChatSession *session,
+                   ChatRoom    *room,
+                   gpointer     user_data)
+{
+  ChatServerHistory *state = user_data;
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *server_name = chat_server_get_name (server);
+
+  if (state->history == NULL || state->replay_lines == 0)
+    return;
+  /* Those who can ask for history ask for what they need. */
+  if (_chat_session_has_cap (session, state->cap_chathistory))
+    return;
+
+  entries = chat_history_query (state->history, CHAT_HISTORY_LATEST, room->folded, &any, NULL,
+                                state->replay_lines, FALSE, &error);
+  if (entries == NULL)
+    {
+      g_debug ("No history for %s: %s", room->name, error->message);
+      return;
+    }
+  if (entries->len == 0)
+    return;
+
+  if (_chat_session_is_text (session))
+    {
+      _chat_session_text (session, "--- Earlier in %s (the last %u messages) ---",
+                          _chat_room_display_name (room), entries->len);
+      for (guint i = 0; i < entries->len; i++)
+        {
+          g_autofree char *line = human_line (g_ptr_array_index (entries, i));
+
+          if (line != NULL)
+            _chat_session_text (session, "%s", line);
+        }
+      _chat_session_text (session, "--- End of history ---");
+    }
+  else
+    {
+      ChatHistoryLineFlags flags = line_flags (session);
+      g_autofree char *batch = NULL;
+
+      _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last %u messages of %s",
+                           server_name, room->name, entries->len, room->name);
+      batch = _chat_session_batch_start (session, "chathistory", room->name);
+      for (guint i = 0; i < entries->len; i++)
+        {
+          g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
+                                                               batch, flags);
+
+          _chat_session_send_line (session, line);
+        }
+      _chat_session_batch_end (session, batch);
+      _chat_session_sendf (session, ":%s NOTICE %s :*** End of history", server_name,
+                           room->name);
+    }
+}
+
+/* ---- CHATHISTORY ------------------------------------------------------------------------- */
+
+static void
+fail (ChatSession *session,
+      const char  *code,
+      const char  *context,
+      const char  *description)
+{
+  _chat_session_fail (session, "CHATHISTORY", code, context, description);
+}
+
+static gboolean
+parse_limit (const char *str,
+             guint      *limit)
+{
+  guint64 value;
+
+  if (str == NULL || !g_ascii_string_to_unsigned (str, 10, 0, G_MAXUINT, &value, NULL))
+    return FALSE;
+  *limit = (guint) value;
+  return TRUE;
+}
+
+static void
+send_targets (ChatServerHistory *state,
+              ChatSession       *session,
+              ChatMessage       *message)
+{
+  const char *server_name = chat_server_get_name (state->server);
+  g_autoptr(GPtrArray) targets = NULL;
+  g_autoptr(GPtrArray) rooms = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *batch = NULL;
+  ChatHistoryRef a, b;
+  guint limit;
+
+  if (chat_message_get_n_params (message) < 4)
+    {
+      fail (session, "NEED_MORE_PARAMS", "TARGETS", "Missing parameters");
+      return;
+    }
+  if (!chat_history_ref_parse (chat_message_get_param (message, 1), FALSE, &a) ||
+      !chat_history_ref_parse (chat_message_get_param (message, 2), FALSE, &b) ||
+      a.type != CHAT_HISTORY_REF_TIMESTAMP || b.type != CHAT_HISTORY_REF_TIMESTAMP ||
+      !parse_limit (chat_message_get_param (message, 3), &limit))
+    {
+      fail (session, "INVALID_PARAMS", "TARGETS", "Invalid parameters");
+      return;
+    }
+  if (state->query_limit > 0)
+    limit = MIN (limit, state->query_limit);
+
+  /* Rooms the asker is in; conversations they are part of. */
+  if (session->rooms != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, session->rooms);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_ptr_array_add (rooms, ((ChatRoom *) key)->folded);
+    }
+  g_ptr_array_add (rooms, NULL);
+
+  if (state->history != NULL)
+    {
+      targets = chat_history_query_targets (state->history, a.time_ms, b.time_ms, limit,
+                                            session->nick_folded,
+                                            (const char * const *) rooms->pdata, &error);
+      if (targets == NULL)
+        {
+          fail (session, "MESSAGE_ERROR", "TARGETS", "Messages could not be retrieved");
+          return;
+        }
+    }
+
+  batch = _chat_session_batch_start (session, "draft/chathistory-targets", NULL);
+  for (guint i = 0; targets != NULL && i < targets->len; i++)
+    {
+      const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
+      g_autofree char *time = chat_history_format_time (target->latest_ms);
+
+      _chat_session_sendf (session, "%s%s%s:%s CHATHISTORY TARGETS %s %s",
+                           batch != NULL ? "@batch=" : "", batch != NULL ? batch : "",
+                           batch != NULL ? " " : "", server_name, target->name, time);
+    }
+  _chat_session_batch_end (session, batch);
+}
+
+static void
+chathistory_cmd (ChatSession *session,
+                 ChatMessage *message)
+{
+  ChatServerHistory *state = get_state (session->server);
+  const char *sub = chat_message_get_param (message, 0);
+  const char *target;
+  g_autofree char *upper = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *batch = NULL;
+  g_autofree char *context = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatHistoryRef ref, ref2;
+  ChatHistoryLineFlags flags;
+  ChatHistorySubcommand subcommand;
+  gboolean allowed = FALSE;
+  guint n_params = chat_message_get_n_params (message);
+  guint needed, limit;
+  int found = -1;
+
+  if (sub == NULL)
+    {
+      fail (session, "NEED_MORE_PARAMS", NULL, "Missing parameters");
+      return;
+    }
+  upper = g_ascii_strup (sub, -1);
+  if (g_str_equal (upper, "TARGETS"))
+    {
+      send_targets (state, session, message);
+      return;
+    }
+  for (guint i = 0; subcommands[i] != NULL; i++)
+    if (g_str_equal (upper, subcommands[i]))
+      found = (int) i;
+  if (found < 0)
+    {
+      fail (session, "UNKNOWN_COMMAND", sub, "Unknown command");
+      return;
+    }
+  subcommand = (ChatHistorySubcommand) found;
+
+  needed = subcommand == CHAT_HISTORY_BETWEEN ? 5 : 4;
+  if (n_params < needed)
+    {
+      fail (session, "NEED_MORE_PARAMS", upper, "Missing parameters");
+      return;
+    }
+
+  target = chat_message_get_param (message, 1);
+  context = g_strdup_printf ("%s %s", upper, target);
+  if (!chat_history_ref_parse (chat_message_get_param (message, 2),
+                               subcommand == CHAT_HISTORY_LATEST, &ref) ||
+      (subcommand == CHAT_HISTORY_BETWEEN &&
+       !chat_history_ref_parse (chat_message_get_param (message, 3), FALSE, &ref2)) ||
+      !parse_limit (chat_message_get_param (message, needed - 1), &limit))
+    {
+      fail (session, "INVALID_PARAMS", context, "Invalid parameters");
+      return;
+    }
+  if (state->query_limit > 0)
+    limit = MIN (limit, state->query_limit);
+
+  /* A room's history is for its members; a conversation's for the two people in it.
+   * Anything else looks like a target without history. */
+  if (chat_is_room_name (target, "#"))
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, target);
+
+      if (room != NULL && _chat_room_get_member (room, session) != NULL)
+        {
+          key = g_strdup (room->folded);
+          allowed = TRUE;
+        }
+    }
+  else if (chat_nick_is_valid (target, 0, NULL) && session->nick_folded != NULL &&
+           state->store_private)
+    {
+      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
+
+      key = chat_history_private_key (session->nick_folded, NULL, folded, NULL, NULL);
+      allowed = TRUE;
+    }
+  else if (!chat_nick_is_valid (target, 0, NULL))
+    {
+      fail (session, "INVALID_TARGET", context, "Invalid target");
+      return;
+    }
+
+  if (allowed && state->history != NULL)
+    {
+      entries = chat_history_query (state->history, subcommand, key, &ref,
+                                    subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
+                                    _chat_session_has_cap (session, state->cap_event_playback),
+                                    &error);
+      if (entries == NULL)
+        {
+          fail (session, "MESSAGE_ERROR", context, "Messages could not be retrieved");
+          return;
+        }
+    }
+
+  flags = line_flags (session);
+  batch = _chat_session_batch_start (session, "chathistory", target);
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
+                                                           batch, flags);
+
+      _chat_session_send_line (session, line);
+    }
+  _chat_session_batch_end (session, batch);
+}
+
+static const ChatCommand chathistory_command = {
+  .name = "CHATHISTORY",
+  .func = chathistory_cmd,
+  .min_params = 0,
+  .flags = 0,
+};
+
+/* ---- lifetime ---------------------------------------------------------------------------- */
+
+static void
+history_started_cb (ChatServer *server,
+                    gpointer    user_data)
+{
+  ChatServerHistory *state = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *data_dir = chat_server_get_data_dir (server);
+  char buf[32];
+
+  g_snprintf (buf, sizeof buf, "%u", state->query_limit);
+  _chat_server_add_isupport (server, "CHATHISTORY", buf);
+  _chat_server_add_isupport (server, "MSGREFTYPES", "timestamp,msgid");
+
+  g_clear_pointer (&state->context, g_main_context_unref);
+  state->context = g_main_context_ref_thread_default ();
+
+  if (!state->enabled || data_dir == NULL || data_dir[0] == '\0')
+    return;
+
+  state->history = chat_history_new (data_dir, &error);
+  if (state->history == NULL)
+    {
+      g_warning ("Message history is off: %s", error->message);
+      return;
+    }
+  chat_history_set_max_per_target (state->history, state->max_per_room);
+  chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
+  chat_history_set_store_private (state->history, state->store_private);
+  g_signal_connect (state->history, "flush-failed",
+                    G_CALLBACK (history_flush_failed_cb), state);
+
+  restore_rooms (state);
+  g_info ("Message history in %s", chat_history_get_path (state->history));
+}
+
+static void
+history_stopping_cb (ChatServer *server,
+                     gpointer    user_data)
+{
+  ChatServerHistory *state = user_data;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (state->save_source != NULL)
+    {
+      g_source_destroy (state->save_source);
+      g_clear_pointer (&state->save_source, g_source_unref);
+    }
+  g_hash_table_remove_all (state->dirty_rooms);
+  if (state->history == NULL)
+    return;
+
+  /* The rooms as they are now, then everything still queued. */
+  g_hash_table_iter_init (&iter, _chat_server_get_rooms (server));
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((ChatRoom *) value)->permanent)
+      save_room (state, value);
+  if (!chat_history_flush (state->history, &error))
+    g_warning ("The last messages could not be saved: %s", error->message);
+
+  g_signal_handlers_disconnect_by_data (state->history, state);
+  g_clear_object (&state->history);
+}
+
+static void
+state_free (gpointer data)
+{
+  ChatServerHistory *state = data;
+
+  if (state->save_source != NULL)
+    {
+      g_source_destroy (state->save_source);
+      g_source_unref (state->save_source);
+    }
+  if (state->history != NULL)
+    g_signal_handlers_disconnect_by_data (state->history, state);
+  g_clear_object (&state->history);
+  g_clear_pointer (&state->context, g_main_context_unref);
+  g_hash_table_unref (state->dirty_rooms);
+  g_free (state);
+}
+
+static const ChatServerHooks history_hooks = {
+  .event = history_event_cb,
+  .joined = history_joined_cb,
+  .started = history_started_cb,
+  .stopping = history_stopping_cb,
+};
+
+void
+_chat_server_history_setup (ChatServer *self)
+{
+  ChatServerHistory *state = g_new0 (ChatServerHistory, 1);
+
+  state->server = self;
+  state->dirty_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state->enabled = TRUE;
+  state->query_limit = 100;
+  state->replay_lines = 10;
+  state->max_per_room = 10000;
+  state->max_age_days = 0;
+  state->store_private = FALSE;
+  g_object_set_data_full (G_OBJECT (self), HISTORY_DATA_KEY, state, state_free);
+
+  state->cap_chathistory = _chat_server_add_cap (self, "draft/chathistory", NULL);
+  state->cap_event_playback = _chat_server_add_cap (self, "draft/event-playback", NULL);
+  _chat_server_register_command (self, &chathistory_command);
+  _chat_server_add_hooks (self, &history_hooks, state);
+}
+
+gboolean
+_chat_server_history_load_config (ChatServer  *self,
+                                  GKeyFile    *keyfile,
+                                  GError     **error)
+{
+  ChatServerHistory *state = get_state (self);
+  static const struct { const char *key; guint max; gsize offset; } uints[] = {
+    { "query-limit", 10000, G_STRUCT_OFFSET (ChatServerHistory, query_limit) },
+    { "replay-lines", 1000, G_STRUCT_OFFSET (ChatServerHistory, replay_lines) },
+    { "max-per-room", G_MAXINT, G_STRUCT_OFFSET (ChatServerHistory, max_per_room) },
+    { "max-age-days", 100000, G_STRUCT_OFFSET (ChatServerHistory, max_age_days) },
+  };
+  guint values[G_N_ELEMENTS (uints)];
+  gboolean enabled, store_private;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  /* Validate all first, so a bad file changes nothing. */
+  for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gint64 v;
+
+      values[i] = G_STRUCT_MEMBER (guint, state, uints[i].offset);
+      if (!g_key_file_has_key (keyfile, "history", uints[i].key, NULL))
+        continue;
+      v = g_key_file_get_int64 (keyfile, "history", uints[i].key, &local_error);
+      if (local_error != NULL || v < 0 || v > uints[i].max)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[history] %s: expected a number from 0 to %u", uints[i].key,
+                       uints[i].max);
+          return FALSE;
+        }
+      values[i] = (guint) v;
+    }
+  enabled = state->enabled;
+  store_private = state->store_private;
+  {
+    const struct { const char *key; gboolean *out; } bools[] = {
+      { "enabled", &enabled },
+      { "store-private", &store_private },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bools); i++)
+      {
+        g_autoptr(GError) local_error = NULL;
+        gboolean v;
+
+        if (!g_key_file_has_key (keyfile, "history", bools[i].key, NULL))
+          continue;
+        v = g_key_file_get_boolean (keyfile, "history", bools[i].key, &local_error);
+        if (local_error != NULL)
+          {
+            g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                         "[history] %s: expected true or false", bools[i].key);
+            return FALSE;
+          }
+        *bools[i].out = v;
+      }
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
+    G_STRUCT_MEMBER (guint, state, uints[i].offset) = values[i];
+  state->enabled = enabled;
+  state->store_private = store_private;
+
+  if (state->history != NULL)
+    {
+      chat_history_set_max_per_target (state->history, state->max_per_room);
+      chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
+      chat_history_set_store_private (state->history, state->store_private);
+    }
+  return TRUE;
+}

@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-history-server.c: history through the server: CHATHISTORY, replay on join for
+ * those without the capability, rooms kept over a restart, and SIGKILL losing nothing
+ * that was acknowledged more than a second before. */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+
+#include "chat-protocol.h"
+#include "chat-server.h"
+
+#define FULL_CAPS "batch server-time message-tags echo-message draft/chathistory"
+
+typedef struct
+{
+  GSocketConnection *connection;
+  GSocket           *socket;
+  GString           *buffer;
+} Client;
+
+typedef struct
+{
+  char       *dir;
+  ChatServer *server;
+  guint16     port;
+} Fixture;
+
+/* ------------------------------------------------------------------ helpers */
+
+static void
+rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          rm_rf (child);
+        }
+      g_dir_close (dir);
+    }
+  g_remove (path);
+}
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static Client *
+client_new (guint16 port)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+  Client *client;
+
+  /* The kernel completes the handshake from the listen backlog, so connecting does not
+   * need the in-process server's loop to run. */
+  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+
+  client = g_new0 (Client, 1);
+  client->connection = connection;
+  client->socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (client->socket, FALSE);
+  client->buffer = g_string_new (NULL);
+  return client;
+}
+
+static void
+client_free (Client *client)
+{
+  g_io_stream_close (G_IO_STREAM (client->connection), NULL, NULL);
+  g_object_unref (client->connection);
+  g_string_free (client->buffer, TRUE);
+  g_free (client);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+static void
+client_send (Client     *client,
+             const char *line)
+{
+  g_autofree char *data = g_strconcat (line, "\r\n", NULL);
+  gsize len = strlen (data), done = 0;
+
+  if (g_getenv ("CHAT_TEST_VERBOSE") != NULL)
+    g_printerr ("%p >> %s\n", (void *) client, line);
+
+  while (done < len)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (client->socket, data + done, len - done, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_main_context_iteration (NULL, FALSE);
+          continue;
+        }
+      g_assert_no_error (error);
+      done += n;
+    }
+}
+
+/* The next line without CRLF, NULL at end of stream. Runs the loop while waiting, so
+ * an in-process server gets to answer. */
+static char *
+client_read_line (Client *client)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      char *nl = memchr (client->buffer->str, '\n', client->buffer->len);
+      char chunk[4096];
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      if (nl != NULL)
+        {
+          gsize len = nl - client->buffer->str;
+          char *line = g_strndup (client->buffer->str, len);
+
+          if (len > 0 && line[len - 1] == '\r')
+            line[len - 1] = '\0';
+          g_string_erase (client->buffer, 0, len + 1);
+          if (g_getenv ("CHAT_TEST_VERBOSE") != NULL)
+            g_printerr ("%p << %s\n", (void *) client, line);
+          return line;
+        }
+
+      n = g_socket_receive (client->socket, chunk, sizeof chunk, NULL, &error);
+      if (n > 0)
+        {
+          g_string_append_len (client->buffer, chunk, n);
+          continue;
+        }
+      if (n == 0)
+        return NULL;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_assert_no_error (error);
+          return NULL;
+        }
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      {
+        GSource *readable = g_socket_create_source (client->socket, G_IO_IN | G_IO_HUP, NULL);
+        GSource *timeout = g_timeout_source_new (200);
+
+        g_source_set_callback (readable, (GSourceFunc) wake_cb, NULL, NULL);
+        g_source_set_callback (timeout, wake_cb, NULL, NULL);
+        g_source_attach (readable, NULL);
+        g_source_attach (timeout, NULL);
+        g_main_context_iteration (NULL, TRUE);
+        g_source_destroy (readable);
+        g_source_destroy (timeout);
+        g_source_unref (readable);
+        g_source_unref (timeout);
+      }
+    }
+}
+
+/* Reads until a line contains needle; returns it. */
+static char *
+client_expect (Client     *client,
+               const char *needle)
+{
+  for (;;)
+    {
+      char *line = client_read_line (client);
+
+      if (line == NULL)
+        g_error ("Connection closed while waiting for “%s”", needle);
+      if (strstr (line, needle) != NULL)
+        return line;
+      g_clear_pointer (&line, g_free);
+    }
+}
+
+/* The lines of the next BATCH, without its start and end; lines before it are skipped. */
+static GPtrArray *
+client_read_batch (Client  *client,
+                   char   **type)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *start = client_expect (client, " BATCH +");
+  g_auto(GStrv) words = g_strsplit (strstr (start, " BATCH +") + 8, " ", 3);
+  g_autofree char *end = g_strdup_printf (" BATCH -%s", words[0]);
+
+  if (type != NULL)
+    *type = g_strdup (words[1]);
+  for (;;)
+    {
+      char *line = client_read_line (client);
+
+      g_assert_nonnull (line);
+      if (g_str_has_suffix (line, end))
+        {
+          g_clear_pointer (&line, g_free);
+          return lines;
+        }
+      g_ptr_array_add (lines, line);
+    }
+}
+
+/* Registers; caps NULL means no CAP negotiation at all. */
+static Client *
+client_register (guint16     port,
+                 const char *nick,
+                 const char *caps)
+{
+  Client *client = client_new (port);
+  g_autofree char *nick_line = g_strdup_printf ("NICK %s", nick);
+  g_autofree char *user_line = g_strdup_printf ("USER %s 0 * :%s", nick, nick);
+
+  if (caps != NULL)
+    {
+      g_autofree char *req = g_strdup_printf ("CAP REQ :%s", caps);
+      g_autofree char *ack = NULL;
+
+      client_send (client, "CAP LS 302");
+      client_send (client, nick_line);
+      client_send (client, user_line);
+      g_free (client_expect (client, " CAP * LS"));
+      client_send (client, req);
+      ack = client_expect (client, " CAP ");
+      g_assert_nonnull (strstr (ack, " ACK "));
+      client_send (client, "CAP END");
+    }
+  else
+    {
+      client_send (client, nick_line);
+      client_send (client, user_line);
+    }
+  /* The end of the MOTD, or that there is none. */
+  for (;;)
+    {
+      g_autofree char *line = client_read_line (client);
+
+      g_assert_nonnull (line);
+      if (strstr (line, " 376 ") != NULL || strstr (line, " 422 ") != NULL)
+        break;
+    }
+  return client;
+}
+
+static void
+client_join (Client     *client,
+             const char *room)
+{
+  g_autofree char *join = g_strdup_printf ("JOIN %s", room);
+  g_autofree char *end = g_strdup_printf (" 366 ");
+
+  client_send (client, join);
+  g_free (client_expect (client, end));
+}
+
+/* Says text in room and waits for the echo; returns its msgid. */
+static char *
+client_say (Client     *client,
+            const char *room,
+            const char *text)
+{
+  g_autofree char *line = g_strdup_printf ("PRIVMSG %s :%s", room, text);
+  g_autofree char *needle = g_strdup_printf (" PRIVMSG %s :%s", room, text);
+  g_autofree char *echo = NULL;
+  g_autoptr(ChatMessage) message = NULL;
+
+  client_send (client, line);
+  echo = client_expect (client, needle);
+  message = chat_message_parse (echo, -1, NULL);
+  g_assert_nonnull (message);
+  g_assert_true (chat_message_has_tag (message, "msgid"));
+  return g_strdup (chat_message_get_tag (message, "msgid"));
+}
+
+static ChatServer *
+start_server (const char *dir,
+              const char *extra_config,
+              guint16    *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  ChatServer *server = chat_server_new ();
+
+  if (extra_config != NULL)
+    {
+      g_key_file_load_from_data (config, extra_config, -1, G_KEY_FILE_NONE, &error);
+      g_assert_no_error (error);
+    }
+  /* Benchmarks and tests talk fast. */
+  g_key_file_set_boolean (config, "limits", "flood-control", FALSE);
+  g_key_file_set_integer (config, "server", "text-mode-delay", 200);
+  g_assert_true (chat_server_load_config (server, config, &error));
+  g_assert_no_error (error);
+  chat_server_set_data_dir (server, dir);
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  *port = chat_server_get_port (server);
+  return server;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("chat-history-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->server = start_server (fixture->dir, data, &fixture->port);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  chat_server_stop (fixture->server);
+  g_clear_object (&fixture->server);
+  while (g_main_context_iteration (NULL, FALSE));
+  rm_rf (fixture->dir);
+  g_free (fixture->dir);
+}
+
+static void
+restart (Fixture *fixture)
+{
+  chat_server_stop (fixture->server);
+  g_clear_object (&fixture->server);
+  while (g_main_context_iteration (NULL, FALSE));
+  fixture->server = start_server (fixture->dir, NULL, &fixture->port);
+}
+
+/* " PRIVMSG #room :text" of every line, in order, space separated texts. */
+static char *
+texts (GPtrArray *lines)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_autoptr(ChatMessage) message = chat_message_parse (g_ptr_array_index (lines, i), -1, NULL);
+
+      g_assert_nonnull (message);
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, chat_message_get_trailing (message));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+history (Client     *client,
+         const char *command)
+{
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *type = NULL;
+
+  client_send (client, command);
+  lines = client_read_batch (client, &type);
+  g_assert_cmpstr (type, ==, "chathistory");
+  return texts (lines);
+}
+
+#define assert_history(client, command, expected) \
+  G_STMT_START { \
+    g_autofree char *got_ = history (client, command); \
+    g_assert_cmpstr (got_, ==, expected); \
+  } G_STMT_END
+
+/* ------------------------------------------------------------------ tests */
+
+static void
+test_isupport_and_cap (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(Client) client = client_new (fixture->port);
+  g_autofree char *ls = NULL;
+  g_autofree char *isupport = NULL;
+
+  client_send (client, "CAP LS 302");
+  ls = client_expect (client, " CAP * LS");
+  g_assert_nonnull (strstr (ls, "draft/chathistory"));
+  g_assert_nonnull (strstr (ls, "draft/event-playback"));
+  client_send (client, "CAP END");
+  client_send (client, "NICK alice");
+  client_send (client, "USER alice 0 * :Alice");
+  isupport = client_expect (client, "CHATHISTORY=");
+  g_assert_nonnull (strstr (isupport, " CHATHISTORY=100 "));
+  g_assert_nonnull (strstr (isupport, " MSGREFTYPES=timestamp,msgid "));
+}
+
+static void
+test_chathistory (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) bob = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  char *msgids[6] = { NULL };
+  g_autofree char *live = NULL;
+  g_autofree char *cmd = NULL;
+  g_autoptr(ChatMessage) replayed = NULL;
+
+  client_join (alice, "#room");
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%d", i);
+
+      msgids[i] = client_say (alice, "#room", text);
+    }
+
+  bob = client_register (fixture->port, "bob", FULL_CAPS);
+  client_join (bob, "#room");
+
+  /* LATEST, with the lines as they were relayed, plus batch, msgid and time. */
+  client_send (bob, "CHATHISTORY LATEST #room * 3");
+  lines = client_read_batch (bob, NULL);
+  g_assert_cmpuint (lines->len, ==, 3);
+  replayed = chat_message_parse (g_ptr_array_index (lines, 2), -1, NULL);
+  g_assert_cmpstr (chat_message_get_tag (replayed, "msgid"), ==, msgids[5]);
+  g_assert_true (chat_message_has_tag (replayed, "time"));
+  g_assert_true (chat_message_has_tag (replayed, "batch"));
+  g_assert_cmpstr (chat_message_get_command (replayed), ==, "PRIVMSG");
+  g_assert_cmpstr (chat_message_get_source_nick (replayed), ==, "alice");
+  live = g_strdup (strchr (g_ptr_array_index (lines, 2), ' '));
+  g_assert_true (g_str_has_suffix (live, " PRIVMSG #room :m5"));
+
+  assert_history (bob, "CHATHISTORY LATEST #room * 100", "m0 m1 m2 m3 m4 m5");
+  cmd = g_strdup_printf ("CHATHISTORY BEFORE #room msgid=%s 2", msgids[3]);
+  assert_history (bob, cmd, "m1 m2");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY AFTER #room msgid=%s 10", msgids[3]);
+  assert_history (bob, cmd, "m4 m5");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY AROUND #room msgid=%s 3", msgids[3]);
+  assert_history (bob, cmd, "m2 m3 m4");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY BETWEEN #room msgid=%s msgid=%s 10", msgids[0], msgids[4]);
+  assert_history (bob, cmd, "m1 m2 m3");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY LATEST #room msgid=%s 10", msgids[4]);
+  assert_history (bob, cmd, "m5");
+
+  /* Edges: limit 0, times outside, unknown msgid, a room with no history, one that does
+   * not exist, and one the asker is not in: all empty batches. */
+  assert_history (bob, "CHATHISTORY LATEST #room * 0", "");
+  assert_history (bob, "CHATHISTORY BEFORE #room timestamp=2000-01-01T00:00:00.000Z 10", "");
+  assert_history (bob, "CHATHISTORY AFTER #room timestamp=2999-01-01T00:00:00.000Z 10", "");
+  assert_history (bob, "CHATHISTORY BEFORE #room msgid=nonesuch 10", "");
+  assert_history (bob, "CHATHISTORY LATEST #nowhere * 10", "");
+  client_join (alice, "#private");
+  g_free (client_say (alice, "#private", "secret"));
+  assert_history (bob, "CHATHISTORY LATEST #private * 10", "");
+  assert_history (alice, "CHATHISTORY LATEST #private * 10", "secret");
+  /* Private messages are not kept unless the configuration says so. */
+  assert_history (bob, "CHATHISTORY LATEST alice * 10", "");
+
+  for (guint i = 0; i < G_N_ELEMENTS (msgids); i++)
+    g_free (msgids[i]);
+}
+
+static void
+test_chathistory_errors (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autofree char *line = NULL;
+
+  client_send (alice, "CHATHISTORY");
+  line = client_expect (alice, "FAIL");
+  g_assert_nonnull (strstr (line, "FAIL CHATHISTORY NEED_MORE_PARAMS"));
+  g_clear_pointer (&line, g_free);
+
+  client_send (alice, "CHATHISTORY SIDEWAYS #room * 10");
+  line = client_expect (alice, "FAIL");
+  g_assert_true (g_str_has_suffix (line, "FAIL CHATHISTORY UNKNOWN_COMMAND SIDEWAYS :Unknown command"));
+  g_clear_pointer (&line, g_free);
+
+  client_send (alice, "CHATHISTORY BETWEEN #room timestamp=2000-01-01T00:00:00.000Z 10");
+  line = client_expect (alice, "FAIL");
+  g_assert_nonnull (strstr (line, "FAIL CHATHISTORY NEED_MORE_PARAMS BETWEEN"));
+  g_clear_pointer (&line, g_free);
+
+  client_send (alice, "CHATHISTORY BEFORE #room yesterday 10");
+  line = client_expect (alice, "FAIL");
+  g_assert_nonnull (strstr (line, "FAIL CHATHISTORY INVALID_PARAMS BEFORE #room"));
+  g_clear_pointer (&line, g_free);
+
+  client_send (alice, "CHATHISTORY BEFORE #room * 10");
+  line = client_expect (alice, "FAIL");
+  g_assert_nonnull (strstr (line, "INVALID_PARAMS"));
+  g_clear_pointer (&line, g_free);
+
+  client_send (alice, "CHATHISTORY LATEST #room * many");
+  line = client_expect (alice, "FAIL");
+  g_assert_nonnull (strstr (line, "INVALID_PARAMS"));
+}
+
+static void
+test_targets (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *type = NULL;
+
+  client_join (alice, "#one");
+  client_join (alice, "#two");
+  g_free (client_say (alice, "#one", "a"));
+  g_free (client_say (alice, "#two", "b"));
+
+  client_send (alice, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                      "timestamp=2999-01-01T00:00:00.000Z 10");
+  lines = client_read_batch (alice, &type);
+  g_assert_cmpstr (type, ==, "draft/chathistory-targets");
+  g_assert_cmpuint (lines->len, >=, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 2), "CHATHISTORY TARGETS #one "));
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 1), "CHATHISTORY TARGETS #two "));
+}
+
+static void
+test_replay_irc (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) plain = NULL;
+  g_autoptr(Client) modern = NULL;
+  g_autofree char *line = NULL;
+
+  client_join (alice, "#room");
+  g_free (client_say (alice, "#room", "before you came"));
+  g_free (client_say (alice, "#room", "\001ACTION waves\001"));
+
+  /* No capabilities at all: marked by notices around the lines as relayed. */
+  plain = client_register (fixture->port, "plain", NULL);
+  client_send (plain, "JOIN #room");
+  line = client_expect (plain, "NOTICE #room :*** Replaying the last 2 messages");
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (plain);
+  g_assert_true (g_str_has_suffix (line, " PRIVMSG #room :before you came"));
+  g_assert_true (line[0] == ':');
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (plain);
+  g_assert_true (g_str_has_suffix (line, " PRIVMSG #room :\001ACTION waves\001"));
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (plain);
+  g_assert_true (g_str_has_suffix (line, " NOTICE #room :*** End of history"));
+  g_clear_pointer (&line, g_free);
+
+  /* With draft/chathistory the client asks for itself: nothing is replayed. */
+  modern = client_register (fixture->port, "modern", FULL_CAPS);
+  client_send (modern, "JOIN #room");
+  g_free (client_expect (modern, " 366 "));
+  client_send (modern, "PING :done");
+  for (;;)
+    {
+      g_autofree char *next = client_read_line (modern);
+
+      g_assert_nonnull (next);
+      g_assert_null (strstr (next, "Replaying"));
+      g_assert_null (strstr (next, "before you came"));
+      if (strstr (next, "PONG") != NULL)
+        break;
+    }
+}
+
+static void
+test_replay_text (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) person = NULL;
+  g_autofree char *line = NULL;
+
+  client_join (alice, "#hall");
+  g_free (client_say (alice, "#hall", "hello hall"));
+  g_free (client_say (alice, "#hall", "\001ACTION waves\001"));
+
+  /* A person at a terminal: the first line is not IRC. */
+  person = client_new (fixture->port);
+  client_send (person, "look");
+  line = client_expect (person, "--- Earlier in hall");
+  g_assert_nonnull (strstr (line, "(the last 2 messages)"));
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (person);
+  g_assert_true (g_str_has_suffix (line, "] alice: hello hall"));
+  g_assert_true (line[0] == '[');
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (person);
+  g_assert_true (g_str_has_suffix (line, "] * alice waves"));
+  g_clear_pointer (&line, g_free);
+  line = client_read_line (person);
+  g_assert_cmpstr (line, ==, "--- End of history ---");
+}
+
+static void
+test_restart (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) again = NULL;
+  g_autoptr(Client) lurker = NULL;
+  g_autofree char *line = NULL;
+
+  client_join (alice, "#kept");
+  client_send (alice, "TOPIC #kept :What we talk about");
+  g_free (client_expect (alice, " TOPIC #kept "));
+  client_send (alice, "MODE #kept +s");
+  g_free (client_expect (alice, " MODE #kept "));
+  g_free (client_say (alice, "#kept", "remember me"));
+  client_join (alice, "#passing");
+  client_free (g_steal_pointer (&alice));
+
+  restart (fixture);
+
+  /* The room with history is there, empty, with its topic and modes; the other is not. */
+  lurker = client_register (fixture->port, "lurker", FULL_CAPS);
+  client_send (lurker, "LIST");
+  for (;;)
+    {
+      g_autofree char *next = client_read_line (lurker);
+
+      g_assert_nonnull (next);
+      g_assert_null (strstr (next, "#passing"));
+      g_assert_null (strstr (next, " 322 lurker #kept "));  /* +s: not listed */
+      if (strstr (next, " 323 ") != NULL)
+        break;
+    }
+
+  again = client_register (fixture->port, "alice", FULL_CAPS);
+  client_send (again, "JOIN #kept");
+  line = client_expect (again, " 332 ");
+  g_assert_true (g_str_has_suffix (line, " #kept :What we talk about"));
+  g_clear_pointer (&line, g_free);
+  g_free (client_expect (again, " 366 "));
+  client_send (again, "MODE #kept");
+  line = client_expect (again, " 324 ");
+  {
+    g_autoptr(ChatMessage) modes = chat_message_parse (line, -1, NULL);
+
+    g_assert_nonnull (strchr (chat_message_get_param (modes, 2), 's'));
+  }
+  assert_history (again, "CHATHISTORY LATEST #kept * 10", "remember me");
+}
+
+static void
+test_private (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) bob = client_register (fixture->port, "Bob", FULL_CAPS);
+  g_autoptr(Client) carol = client_register (fixture->port, "carol", FULL_CAPS);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "PRIVMSG bob :psst");
+  g_free (client_expect (bob, " PRIVMSG Bob :psst"));
+  client_send (bob, "PRIVMSG alice :what");
+  g_free (client_expect (alice, " PRIVMSG alice :what"));
+
+  /* Both people in the conversation see all of it, whatever case they type. */
+  assert_history (bob, "CHATHISTORY LATEST ALICE * 10", "psst what");
+  assert_history (alice, "CHATHISTORY LATEST bob * 10", "psst what");
+  /* Nobody else does. */
+  assert_history (carol, "CHATHISTORY LATEST alice * 10", "");
+  assert_history (carol, "CHATHISTORY LATEST bob * 10", "");
+
+  client_send (bob, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                    "timestamp=2999-01-01T00:00:00.000Z 10");
+  lines = client_read_batch (bob, NULL);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, 0), " CHATHISTORY TARGETS alice "));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_send (carol, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                      "timestamp=2999-01-01T00:00:00.000Z 10");
+  lines = client_read_batch (carol, NULL);
+  g_assert_cmpuint (lines->len, ==, 0);
+}
+
+static void
+test_replay_lines (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) plain = NULL;
+  g_autofree char *line = NULL;
+
+  client_join (alice, "#room");
+  g_free (client_say (alice, "#room", "one"));
+  g_free (client_say (alice, "#room", "two"));
+
+  plain = client_register (fixture->port, "plain", "batch server-time");
+  client_send (plain, "JOIN #room");
+  line = client_expect (plain, "NOTICE #room :*** Replaying the last 1 messages");
+  g_clear_pointer (&line, g_free);
+  {
+    g_autoptr(GPtrArray) lines = NULL;
+    g_autoptr(ChatMessage) message = NULL;
+    g_autofree char *type = NULL;
+
+    /* With batch and server-time: in a chathistory batch, at the time it was said. */
+    lines = client_read_batch (plain, &type);
+    g_assert_cmpstr (type, ==, "chathistory");
+    g_assert_cmpuint (lines->len, ==, 1);
+    message = chat_message_parse (g_ptr_array_index (lines, 0), -1, NULL);
+    g_assert_true (chat_message_has_tag (message, "time"));
+    g_assert_false (chat_message_has_tag (message, "msgid"));
+    g_assert_cmpstr (chat_message_get_trailing (message), ==, "two");
+  }
+}
+
+static void
+test_bad_config (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_key_file_set_string (config, "history", "replay-lines", "lots");
+  g_assert_false (chat_server_load_config (server, config, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "replay-lines"));
+  g_clear_error (&error);
+
+  g_key_file_remove_key (config, "history", "replay-lines", NULL);
+  g_key_file_set_string (config, "history", "store-private", "maybe");
+  g_assert_false (chat_server_load_config (server, config, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);
+}
+
+static void
+test_unwritable (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *dir = g_dir_make_tmp ("chat-history-server-XXXXXX", &error);
+      g_autofree char *file = g_build_filename (dir, "file", NULL);
+      g_autofree char *below = g_build_filename (file, "data", NULL);
+      g_autoptr(ChatServer) server = NULL;
+      g_autoptr(Client) alice = NULL;
+      guint16 port;
+
+      /* The warning is the point here. */
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      g_assert_true (g_file_set_contents (file, "", 0, NULL));
+      server = start_server (below, NULL, &port);
+
+      /* The chat works; there is just no history. */
+      alice = client_register (port, "alice", FULL_CAPS);
+      client_join (alice, "#room");
+      g_free (client_say (alice, "#room", "into the void"));
+      assert_history (alice, "CHATHISTORY LATEST #room * 10", "");
+      chat_server_stop (server);
+      rm_rf (dir);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*Message history is off*");
+}
+
+/* ------------------------------------------------------------------ SIGKILL */
+
+static int
+serve (const char *dir)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint16 port;
+  g_autoptr(ChatServer) server = start_server (dir, NULL, &port);
+
+  g_print ("%u\n", port);
+  fflush (stdout);
+  g_main_loop_run (loop);
+  return 0;
+}
+
+static GSubprocess *
+spawn_server (const char *dir,
+              guint16    *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  GSubprocess *child;
+
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            self_exe, "--serve", dir, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  *port = (guint16) g_ascii_strtoull (line, NULL, 10);
+  g_assert_cmpuint (*port, >, 0);
+  return child;
+}
+
+static void
+test_sigkill (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-kill-XXXXXX", &error);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(Client) alice = NULL;
+  g_autoptr(Client) later = NULL;
+  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autofree char *got = NULL;
+  guint16 port;
+
+  g_assert_no_error (error);
+  child = spawn_server (dir, &port);
+
+  alice = client_register (port, "alice", FULL_CAPS);
+  client_join (alice, "#room");
+  for (int i = 0; i < 50; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line%d", i);
+
+      /* Each one acknowledged by its echo. */
+      g_free (client_say (alice, "#room", text));
+      if (expected->len > 0)
+        g_string_append_c (expected, ' ');
+      g_string_append (expected, text);
+    }
+
+  /* More than a second after the last acknowledgement, no chance to clean up. */
+  g_usleep (1200 * 1000);
+  g_subprocess_send_signal (child, SIGKILL);
+  g_subprocess_wait (child, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_subprocess_get_if_exited (child));
+  client_free (g_steal_pointer (&alice));
+  g_clear_object (&child);
+
+  child = spawn_server (dir, &port);
+  later = client_register (port, "alice", FULL_CAPS);
+  client_join (later, "#room");
+  got = history (later, "CHATHISTORY LATEST #room * 100");
+  g_assert_cmpstr (got, ==, expected->str);
+
+  g_subprocess_force_exit (child);
+  g_subprocess_wait (child, NULL, NULL);
+  rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc == 3 && g_str_equal (argv[1], "--serve"))
+    return serve (argv[2]);
+
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/chat/history/server/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("isupport-and-cap", test_isupport_and_cap);
+  ADD ("chathistory", test_chathistory);
+  ADD ("chathistory-errors", test_chathistory_errors);
+  ADD ("targets", test_targets);
+  ADD ("replay-irc", test_replay_irc);
+  ADD ("replay-text", test_replay_text);
+  ADD ("restart", test_restart);
+  g_test_add ("/chat/history/server/private", Fixture,
+              "[history]\nstore-private=true\n", fixture_set_up, test_private, fixture_tear_down);
+  g_test_add ("/chat/history/server/replay-lines", Fixture,
+              "[history]\nreplay-lines=1\n", fixture_set_up, test_replay_lines, fixture_tear_down);
+  g_test_add_func ("/chat/history/server/bad-config", test_bad_config);
+  g_test_add_func ("/chat/history/server/unwritable", test_unwritable);
+  g_test_add_func ("/chat/history/server/sigkill", test_sigkill);
+
+  return g_test_run ();
+}
