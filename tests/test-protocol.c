@@ -350,6 +350,17 @@ test_message_build (void)
                    "X:nick!user@host PRIVMSG #room :hello world\r\n"
                    "@time=2020 :nick!user@host PRIVMSG #room :hello world\r\n");
 
+  {
+    g_autoptr(GBytes) with_tags = chat_message_to_bytes (msg, TRUE);
+    g_autoptr(GBytes) without = chat_message_to_bytes (msg, FALSE);
+    const char *expected = "@time=2020 :nick!user@host PRIVMSG #room :hello world\r\n";
+
+    g_assert_cmpmem (g_bytes_get_data (with_tags, NULL), g_bytes_get_size (with_tags),
+                     expected, strlen (expected));
+    g_assert_cmpmem (g_bytes_get_data (without, NULL), g_bytes_get_size (without),
+                     expected + 11, strlen (expected) - 11);
+  }
+
   chat_message_set_source (msg, NULL);
   g_assert_null (chat_message_get_source_nick (msg));
   chat_message_set_command (msg, "notice");

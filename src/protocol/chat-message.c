@@ -77,7 +77,9 @@ message_alloc (gsize buf_size)
 {
   ChatMessage *self;
 
-  self = g_malloc0 (sizeof (ChatMessage) + buf_size);
+  /* Only the struct needs zeroing; the buffer is written by the parser. */
+  self = g_malloc (sizeof (ChatMessage) + buf_size);
+  memset (self, 0, sizeof (ChatMessage));
   g_atomic_ref_count_init (&self->ref_count);
   if (buf_size > 0)
     {
@@ -924,6 +926,20 @@ chat_message_append_to (const ChatMessage *self,
 
   append_message (self, out, include_tags);
   g_string_append_len (out, "\r\n", 2);
+}
+
+GBytes *
+chat_message_to_bytes (const ChatMessage *self,
+                       gboolean           include_tags)
+{
+  GString *out;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  out = g_string_sized_new (128);
+  append_message (self, out, include_tags);
+  g_string_append_len (out, "\r\n", 2);
+  return g_string_free_to_bytes (out);
 }
 
 gboolean

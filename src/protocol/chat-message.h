@@ -99,6 +99,9 @@ char        *chat_message_to_string       (const ChatMessage *self);
 void         chat_message_append_to       (const ChatMessage *self,
                                            GString           *out,
                                            gboolean           include_tags);
+/* The line and "\r\n" as bytes, formatted once to share between many send queues. */
+GBytes      *chat_message_to_bytes        (const ChatMessage *self,
+                                           gboolean           include_tags);
 
 /* TRUE when the source, command, params and tag values are all valid UTF-8; otherwise
  * FALSE with CHAT_PROTOCOL_ERROR_INVALID_UTF8. chat_message_parse () accepts any bytes
