@@ -472,6 +472,67 @@ test_chathistory (Fixture       *fixture,
     g_free (msgids[i]);
 }
 
+/* The line without its tags. */
+static const char *
+untagged (const char *line)
+{
+  return line[0] == '@' ? strchr (line, ' ') + 1 : line;
+}
+
+static void
+test_event_playback (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) events = client_register (fixture->port, "events",
+                                              FULL_CAPS " draft/event-playback labeled-response");
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *live_topic = NULL;
+  g_autofree char *live_say = NULL;
+  g_autofree char *labelled = NULL;
+
+  client_join (alice, "#room");
+  client_send (alice, "TOPIC #room :the topic: with a colon");
+  live_topic = client_expect (alice, " TOPIC #room ");
+  client_send (alice, "PRIVMSG #room :said");
+  live_say = client_expect (alice, " PRIVMSG #room ");
+  client_join (events, "#room");
+
+  /* Without event-playback: PRIVMSG and NOTICE only. */
+  assert_history (alice, "CHATHISTORY LATEST #room * 10", "said");
+
+  /* With it: the room's events too, each byte for byte as it was relayed. */
+  client_send (events, "CHATHISTORY LATEST #room * 10");
+  lines = client_read_batch (events, NULL);
+  g_assert_cmpuint (lines->len, ==, 4);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 0), " JOIN #room"));
+  g_assert_cmpstr (untagged (g_ptr_array_index (lines, 1)), ==, untagged (live_topic));
+  g_assert_cmpstr (untagged (g_ptr_array_index (lines, 2)), ==, untagged (live_say));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 3), ":events!events@127.0.0.1 JOIN #room"));
+
+  /* labeled-response: the chathistory batch nests in the labeled one, and its lines
+   * belong to it alone. */
+  client_send (events, "@label=q1 CHATHISTORY LATEST #room * 1");
+  labelled = client_expect (events, "label=q1");
+  g_assert_nonnull (strstr (labelled, " BATCH +"));
+  g_assert_nonnull (strstr (labelled, " labeled-response"));
+  {
+    g_autofree char *inner = client_read_line (events);
+    g_autofree char *line = client_read_line (events);
+    g_autoptr(ChatMessage) start = chat_message_parse (inner, -1, NULL);
+    g_autoptr(ChatMessage) message = chat_message_parse (line, -1, NULL);
+    g_autofree char *inner_id = NULL;
+
+    g_assert_cmpstr (chat_message_get_command (start), ==, "BATCH");
+    g_assert_true (chat_message_has_tag (start, "batch"));
+    g_assert_cmpstr (chat_message_get_param (start, 1), ==, "chathistory");
+    inner_id = g_strdup (chat_message_get_param (start, 0) + 1);
+    g_assert_cmpstr (chat_message_get_tag (message, "batch"), ==, inner_id);
+    g_assert_null (strstr (line, "batch=L"));
+    g_assert_true (g_str_has_suffix (line, " JOIN #room"));
+  }
+}
+
 static void
 test_chathistory_errors (Fixture       *fixture,
                          gconstpointer  data)
@@ -873,6 +934,7 @@ main (int   argc,
 
   ADD ("isupport-and-cap", test_isupport_and_cap);
   ADD ("chathistory", test_chathistory);
+  ADD ("event-playback", test_event_playback);
   ADD ("chathistory-errors", test_chathistory_errors);
   ADD ("targets", test_targets);
   ADD ("replay-irc", test_replay_irc);

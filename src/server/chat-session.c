@@ -314,6 +314,20 @@ line_add_tag (const char *line,
   return g_strdup_printf ("@%s %s", tag, line);
 }
 
+/* Lines of a batch nested in the reply already name the batch they belong to. */
+static gboolean
+line_has_batch_tag (const char *line)
+{
+  const char *end = strchr (line, ' ');
+
+  if (line[0] != '@' || end == NULL)
+    return FALSE;
+  for (const char *p = line + 1; p != NULL && p < end; p = strchr (p, ';'), p = p ? p + 1 : NULL)
+    if (strncmp (p, "batch=", 6) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 end_label (ChatSession *session)
 {
@@ -342,8 +356,15 @@ end_label (ChatSession *session)
       _chat_session_sendf (session, "@%s :%s BATCH +%s labeled-response", label_tag, server, id);
       for (guint i = 0; i < lines->len; i++)
         {
-          g_autofree char *tagged = line_add_tag (g_ptr_array_index (lines, i), batch_tag);
+          const char *line = g_ptr_array_index (lines, i);
+          g_autofree char *tagged = NULL;
 
+          if (line_has_batch_tag (line))
+            {
+              _chat_session_send_line (session, line);
+              continue;
+            }
+          tagged = line_add_tag (line, batch_tag);
           _chat_session_send_line (session, tagged);
         }
       _chat_session_sendf (session, ":%s BATCH -%s", server, id);
