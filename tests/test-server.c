@@ -1160,7 +1160,7 @@ test_hooks (void)
   client_wait (t, "direct");
   client_send (t, "typed");
   client_wait (t, "visitor1: typed");
-  client_sync (a);
+  g_ptr_array_unref (client_sync (a));
   test_server_call (ts, check_hooks_cb, &data);
 
   client_free (a);

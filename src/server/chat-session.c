@@ -17,7 +17,8 @@
 #include "chat-session-private.h"
 
 #define IOV_BATCH 64
-#define LINGER_USEC (5 * G_USEC_PER_SEC)
+/* How long a closed session may take to receive its last lines. */
+#define LINGER_USEC (15 * G_USEC_PER_SEC)
 
 static gboolean process_line (ChatSession *session,
                               const char  *line,

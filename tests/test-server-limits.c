@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-server-limits.c: every limit of the server's configuration, each one hit on
+ * purpose: line length, UTF-8, flood control, SendQ, client counts, timeouts, room and
+ * name caps. */
+#include "config.h"
+
+#include "test-server-util.h"
+
+static void
+test_line_length (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *t = client_text (ts);
+  g_autofree char *fits = g_strnfill (510 - strlen ("PRIVMSG #r :"), 'a');
+  g_autofree char *over = g_strnfill (511 - strlen ("PRIVMSG #r :"), 'b');
+  g_autofree char *huge = g_strnfill (20000, 'c');
+  g_autofree char *tags = g_strnfill (4000, 'd');
+
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+
+  client_send (a, "PRIVMSG #r :%s", fits);
+  client_wait (b, fits);
+  client_send (a, "PRIVMSG #r :%s", over);
+  client_wait (a, " 417 alice :Input line was too long");
+  client_send (a, "PRIVMSG #r :%s", huge);
+  client_wait (a, " 417 alice :Input line was too long");
+  /* Tags do not count against the 512 bytes. */
+  client_send (a, "@+x=%s PRIVMSG #r :%s", tags, fits);
+  client_wait (b, fits);
+  client_sync_lacks (b, over);
+  /* Still connected and working. */
+  client_send (a, "PRIVMSG #r :after");
+  client_wait (b, "PRIVMSG #r :after");
+
+  client_send (t, "%s", huge);
+  client_wait (t, "That line was too long");
+  client_send (t, "%s", over);
+  client_wait (t, "That line is too long");
+  client_send (t, "short again");
+  client_wait (t, "short again");
+
+  client_free (a);
+  client_free (b);
+  client_free (t);
+  test_server_free (ts);
+}
+
+static void
+test_utf8_only (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *t = client_text (ts);
+
+  client_send (a, "JOIN #hall");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #hall");
+  client_wait (b, " 366 ");
+  client_send (a, "PRIVMSG #hall :caf\xe9 latin-1");
+  client_wait (a, ":chatroom FAIL PRIVMSG INVALID_UTF8 :");
+  client_send (a, "PRIVMSG #hall :café utf-8 ✓");
+  client_wait (b, "PRIVMSG #hall :café utf-8 ✓");
+  client_sync_lacks (b, "latin-1");
+  client_send (t, "bad \xff\xfe bytes");
+  client_send (t, "bad \xc3\x28 bytes");
+  client_wait (t, "not valid UTF-8");
+  client_send (t, "日本語 is fine");
+  client_wait (b, "PRIVMSG #hall :日本語 is fine");
+  client_sync_lacks (b, "bytes");
+
+  client_free (a);
+  client_free (b);
+  client_free (t);
+  test_server_free (ts);
+}
+
+static void
+test_flood_fake_lag (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nflood-control=true\nflood-burst=3\nflood-rate=50\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  g_autoptr(GString) burst = g_string_new (NULL);
+
+  /* Over the burst the lines wait their turn; none is lost, the order holds. */
+  for (guint i = 0; i < 20; i++)
+    g_string_append_printf (burst, "PING lag%u\r\n", i);
+  client_send_raw (a, burst->str, burst->len);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("PONG chatroom :lag%u", i);
+      g_autofree char *line = client_line (a);
+
+      g_assert_nonnull (line);
+      g_assert_true (g_str_has_suffix (line, want));
+    }
+  client_free (a);
+  test_server_free (ts);
+}
+
+static void
+test_flood_excess (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nflood-control=true\nflood-burst=5\nflood-rate=1\n"
+                                    "recvq=1024\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GString) flood = g_string_new (NULL);
+  g_autofree char *last = NULL;
+
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+  for (guint i = 0; i < 100; i++)
+    g_string_append_printf (flood, "PRIVMSG bob :flood line number %u\r\n", i);
+  client_send_raw (a, flood->str, flood->len);
+  last = client_until_closed (a);
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Excess Flood)");
+  client_wait (b, "flood line number 0");
+  client_sync_lacks (b, "flood line number 99");
+
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
+typedef struct
+{
+  TestServer *ts;
+  guint       n_clients;
+} CountData;
+
+static gboolean
+count_clients_cb (gpointer data)
+{
+  CountData *count = data;
+
+  count->n_clients = chat_server_get_n_clients (count->ts->server);
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+server_n_clients (TestServer *ts)
+{
+  CountData count = { ts, 0 };
+
+  test_server_call (ts, count_clients_cb, &count);
+  return count.n_clients;
+}
+
+static void
+test_sendq (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nsendq=8192\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *slow;
+  g_autofree char *text = g_strnfill (400, 'q');
+  g_autofree char *last = NULL;
+  g_autoptr(GString) batch = g_string_new (NULL);
+  int small = 4096;
+  guint sent = 0;
+
+  /* A reader that never reads, with a small receive buffer. */
+  slow = g_new0 (Client, 1);
+  {
+    struct sockaddr_in addr = { 0 };
+    struct timeval tv = { CLIENT_TIMEOUT_SEC, 0 };
+
+    slow->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    setsockopt (slow->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    setsockopt (slow->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons (ts->port);
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    g_assert_cmpint (connect (slow->fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+    slow->buf = g_string_new (NULL);
+    slow->nick = g_strdup ("slow");
+  }
+  client_send (slow, "NICK slow");
+  client_send (slow, "USER slow 0 * :Slow");
+  client_send (slow, "JOIN #r");
+  client_wait (slow, " 366 slow #r ");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  g_assert_cmpuint (server_n_clients (ts), ==, 2);
+
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (batch, "PRIVMSG #r :%s\r\n", text);
+  /* Until the server gives up on the slow reader (its socket buffers fill first). */
+  while (server_n_clients (ts) == 2)
+    {
+      g_assert_cmpuint (sent, <, 200000);
+      client_send_raw (a, batch->str, batch->len);
+      sent += 50;
+      g_ptr_array_unref (client_sync (a));
+    }
+  /* The others never noticed. */
+  client_send (a, "PRIVMSG #r :still fine");
+  g_ptr_array_unref (client_sync (a));
+
+  last = client_until_closed (slow);
+  g_assert_cmpstr (last, ==, "ERROR :SendQ exceeded");
+
+  client_free (a);
+  client_free (slow);
+  test_server_free (ts);
+}
+
+static void
+test_max_clients (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-clients=2\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *c = client_connect (ts);
+  g_autofree char *last = client_until_closed (c);
+
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: Server is full, try again later");
+  client_free (c);
+  client_free (b);
+  /* A place is free again once bob is gone. */
+  g_ptr_array_unref (client_sync (a));
+  while (server_n_clients (ts) != 1)
+    g_usleep (1000);
+  c = client_irc (ts, "carol", NULL);
+
+  client_free (a);
+  client_free (c);
+  test_server_free (ts);
+}
+
+static void
+test_max_clients_per_ip (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-clients-per-ip=1\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *c = client_connect (ts);
+  g_autofree char *last = client_until_closed (c);
+
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: Too many connections from your address");
+  client_free (c);
+  client_free (a);
+  test_server_free (ts);
+}
+
+static void
+test_registration_timeout (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nregistration-timeout=1\n");
+  Client *c = client_connect (ts);
+  g_autofree char *last = NULL;
+
+  client_send (c, "NICK early");
+  client_send (c, "CAP LS 302");   /* IRC, and never finishes */
+  last = client_until_closed (c);
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Registration timed out)");
+  client_free (c);
+  test_server_free (ts);
+}
+
+static void
+test_ping_timeout (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nping-interval=1\nping-timeout=1\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *t = client_text (ts);
+  g_autofree char *last = NULL;
+
+  client_send (a, "JOIN #hall");
+  client_wait (a, " 366 ");
+  client_wait (a, "PING :chatroom");
+  client_send (a, "PONG :chatroom");
+  client_wait (a, "PING :chatroom");
+  /* No answer this time. */
+  last = client_until_closed (a);
+  g_assert_true (g_str_has_prefix (last, "ERROR :Closing Link: 127.0.0.1 (Ping timeout: "));
+  client_wait (t, "alice has quit (Ping timeout: ");
+  /* People in text mode are never pinged. */
+  client_send (t, "still here");
+  client_wait (t, "visitor1: still here");
+
+  client_free (a);
+  client_free (t);
+  test_server_free (ts);
+}
+
+static void
+test_room_and_name_caps (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-rooms-per-user=2\nnick-length=8\n"
+                                    "room-length=10\naway-length=5\nkick-length=4\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *t = client_text (ts);
+  g_autofree char *away = NULL;
+
+  client_send (a, "JOIN #one,#two,#three");
+  client_wait (a, " 366 alice #two ");
+  client_wait (a, " 405 alice #three :You have joined too many channels");
+  client_send (a, "PART #two");
+  client_wait (a, "PART #two");
+  client_send (a, "JOIN #three");
+  client_wait (a, " 366 alice #three ");
+  client_send (a, "NICK muchtoolong");
+  client_wait (a, " 432 alice muchtoolong :Erroneous nickname");
+  client_send (a, "NICK eightchr");
+  client_wait (a, "NICK :eightchr");
+  client_send (b, "JOIN #elevenchars");
+  client_wait (b, " 403 bob #elevenchars :No such channel");
+  client_send (b, "JOIN #tenchars1");
+  client_wait (b, " 366 bob #tenchars1 ");
+  client_send (b, "AWAY :far away");
+  client_wait (b, " 306 ");
+  client_send (a, "PRIVMSG bob :hi");
+  away = client_expect (a, " 301 eightchr bob :");
+  g_assert_true (g_str_has_suffix (away, ":far a"));
+  client_send (b, "JOIN #one");
+  client_wait (b, " 366 bob #one ");
+  client_send (a, "KICK #one bob :a long reason");
+  client_wait (b, "KICK #one bob :a lo");
+  client_send (t, "login waytoolongname");
+  client_wait (t, "cannot be used");
+  client_send (t, "join elevenchars");
+  client_wait (t, "cannot be a room name");
+
+  client_free (a);
+  client_free (b);
+  client_free (t);
+  test_server_free (ts);
+}
+
+static void
+n_clients_cb (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  GArray *values = user_data;
+  guint n = chat_server_get_n_clients (CHAT_SERVER (object));
+
+  g_array_append_val (values, n);
+}
+
+static GArray *counts;
+
+static void
+watch_setup (ChatServer *server,
+             gpointer    user_data)
+{
+  g_signal_connect (server, "notify::n-clients", G_CALLBACK (n_clients_cb), user_data);
+}
+
+static void
+test_n_clients_notify (void)
+{
+  TestServer *ts;
+  Client *a, *b;
+
+  counts = g_array_new (FALSE, FALSE, sizeof (guint));
+  ts = test_server_new_full (NULL, watch_setup, counts);
+  a = client_irc (ts, "alice", NULL);
+  b = client_text (ts);
+  client_send (b, "quit");
+  g_free (client_until_closed (b));
+  g_ptr_array_unref (client_sync (a));
+  while (server_n_clients (ts) != 1)
+    g_usleep (1000);
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+
+  /* 1, 2, 1, then stop: 0. */
+  g_assert_cmpuint (counts->len, >=, 3);
+  g_assert_cmpuint (g_array_index (counts, guint, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (counts, guint, 1), ==, 2);
+  g_assert_cmpuint (g_array_index (counts, guint, 2), ==, 1);
+  g_array_unref (counts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/chat/server/limits/line-length", test_line_length);
+  g_test_add_func ("/chat/server/limits/utf8-only", test_utf8_only);
+  g_test_add_func ("/chat/server/limits/flood-fake-lag", test_flood_fake_lag);
+  g_test_add_func ("/chat/server/limits/flood-excess", test_flood_excess);
+  g_test_add_func ("/chat/server/limits/sendq", test_sendq);
+  g_test_add_func ("/chat/server/limits/max-clients", test_max_clients);
+  g_test_add_func ("/chat/server/limits/max-clients-per-ip", test_max_clients_per_ip);
+  g_test_add_func ("/chat/server/limits/registration-timeout", test_registration_timeout);
+  g_test_add_func ("/chat/server/limits/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/chat/server/limits/room-and-name-caps", test_room_and_name_caps);
+  g_test_add_func ("/chat/server/limits/n-clients-notify", test_n_clients_notify);
+
+  return g_test_run ();
+}
