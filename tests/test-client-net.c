@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-client-net.c: ChatConnection over real sockets. Two connections talk through our
+ * own server in this process; a tiny scripted fake server checks the faults: a server
+ * that closes mid-line, sends garbage or an over-long line, never answers the
+ * registration, refuses the password or bans us; and an untrusted TLS certificate. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "chat-client.h"
+#include "chat-server.h"
+#include "test-client-util.h"
+
+/* --- a scripted fake server ------------------------------------------------------- */
+
+typedef struct _FakeServer FakeServer;
+typedef struct _FakeClient FakeClient;
+
+/* Called for every line a client sends. */
+typedef void (*FakeLineFunc) (FakeServer *server,
+                              FakeClient *client,
+                              const char *line);
+
+struct _FakeClient
+{
+  FakeServer        *server;
+  GIOStream         *stream;
+  GDataInputStream  *input;
+  GCancellable      *cancellable;
+  guint              index;     /* 0 for the first connection, … */
+  gboolean           registered;
+  gboolean           got_user;
+  char              *nick;
+};
+
+struct _FakeServer
+{
+  GSocketService    *service;
+  guint16            port;
+  GPtrArray         *clients;
+  GPtrArray         *lines;      /* every line received, "N: line" */
+  FakeLineFunc       on_line;
+  GTlsCertificate   *certificate;
+  gpointer           data;
+};
+
+static void fake_client_read (FakeClient *client);
+
+static void
+fake_send (FakeClient *client,
+           const char *text)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (client->stream);
+
+  /* Small writes on loopback do not block. */
+  g_output_stream_write_all (out, text, strlen (text), NULL, NULL, NULL);
+}
+
+static void fake_sendf (FakeClient *client,
+                        const char *format,
+                        ...) G_GNUC_PRINTF (2, 3);
+
+static void
+fake_sendf (FakeClient *client,
+            const char *format,
+            ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fake_send (client, text);
+}
+
+static void
+fake_close (FakeClient *client)
+{
+  g_cancellable_cancel (client->cancellable);
+  g_io_stream_close (client->stream, NULL, NULL);
+}
+
+static void
+fake_client_free (gpointer data)
+{
+  FakeClient *client = data;
+
+  g_cancellable_cancel (client->cancellable);
+  g_io_stream_close (client->stream, NULL, NULL);
+  g_clear_object (&client->input);
+  g_clear_object (&client->stream);
+  g_clear_object (&client->cancellable);
+  g_free (client->nick);
+  g_free (client);
+}
+
+static void
+fake_line_read_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  FakeClient *client = user_data;
+  gsize len;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
+                                                    &len, &error);
+  if (line == NULL)
+    return;   /* closed or cancelled */
+
+  if (len > 0 && line[len - 1] == '\r')
+    line[len - 1] = '\0';
+  g_ptr_array_add (client->server->lines, g_strdup_printf ("%u: %s", client->index, line));
+  if (g_getenv ("CHAT_TEST_VERBOSE"))
+    g_printerr ("fake <- %u: %s\n", client->index, line);
+  client->server->on_line (client->server, client, line);
+  if (!g_cancellable_is_cancelled (client->cancellable))
+    fake_client_read (client);
+}
+
+static void
+fake_client_read (FakeClient *client)
+{
+  g_data_input_stream_read_line_async (client->input, G_PRIORITY_DEFAULT,
+                                       client->cancellable, fake_line_read_cb, client);
+}
+
+static void
+fake_handshake_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  FakeClient *client = user_data;
+
+  /* A refused handshake just ends the connection. */
+  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (object), result, NULL))
+    fake_client_read (client);
+}
+
+static gboolean
+fake_incoming_cb (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source,
+                  FakeServer        *server)
+{
+  FakeClient *client = g_new0 (FakeClient, 1);
+
+  client->server = server;
+  client->index = server->clients->len;
+  client->cancellable = g_cancellable_new ();
+  g_ptr_array_add (server->clients, client);
+
+  if (server->certificate != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (connection),
+                                                    server->certificate, &error);
+
+      g_assert_no_error (error);
+      client->stream = tls;
+      client->input = g_data_input_stream_new (g_io_stream_get_input_stream (tls));
+      g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                        client->cancellable, fake_handshake_cb, client);
+      return TRUE;
+    }
+
+  client->stream = g_object_ref (G_IO_STREAM (connection));
+  client->input = g_data_input_stream_new (g_io_stream_get_input_stream (client->stream));
+  g_data_input_stream_set_newline_type (client->input, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  fake_client_read (client);
+  return TRUE;
+}
+
+static FakeServer *
+fake_server_new (FakeLineFunc on_line)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  FakeServer *server = g_new0 (FakeServer, 1);
+
+  server->service = g_socket_service_new ();
+  server->clients = g_ptr_array_new_with_free_func (fake_client_free);
+  server->lines = g_ptr_array_new_with_free_func (g_free);
+  server->on_line = on_line;
+  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &effective, &error);
+  g_assert_no_error (error);
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_signal_connect (server->service, "incoming", G_CALLBACK (fake_incoming_cb), server);
+  g_socket_service_start (server->service);
+  return server;
+}
+
+static void
+fake_server_free (FakeServer *server)
+{
+  g_socket_service_stop (server->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
+  g_clear_object (&server->service);
+  g_ptr_array_unref (server->clients);
+  g_ptr_array_unref (server->lines);
+  g_clear_object (&server->certificate);
+  g_free (server);
+}
+
+static gboolean
+fake_saw (FakeServer *server,
+          const char *line)
+{
+  for (guint i = 0; i < server->lines->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (server->lines, i), line) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A minimal registration: 001 once NICK and USER are in (CAP is ignored). */
+static gboolean
+fake_register (FakeClient *client,
+               const char *line)
+{
+  if (g_str_has_prefix (line, "NICK "))
+    {
+      g_free (client->nick);
+      client->nick = g_strdup (line + 5);
+    }
+  if (g_str_has_prefix (line, "USER "))
+    client->got_user = TRUE;
+  if (client->got_user && client->nick != NULL && !client->registered)
+    {
+      client->registered = TRUE;
+      fake_sendf (client, ":fake 001 %s :Welcome to the fake server\r\n", client->nick);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static ChatConnection *
+fake_connection (FakeServer *server)
+{
+  ChatConnection *conn = test_connection_new ("127.0.0.1", server->port, "alice");
+
+  chat_connection_set_reconnect_delays (conn, 20, 100);
+  return conn;
+}
+
+static gboolean
+has_error (ConnWatch *watch,
+           int        code)
+{
+  for (guint i = 0; i < watch->errors->len; i++)
+    if (g_error_matches (g_ptr_array_index (watch->errors, i), CHAT_CONNECTION_ERROR, code))
+      return TRUE;
+  return FALSE;
+}
+
+/* --- faults ---------------------------------------------------------------------- */
+
+static void
+silent_line (FakeServer *server,
+             FakeClient *client,
+             const char *line)
+{
+}
+
+static void
+test_no_registration_answer (void)
+{
+  FakeServer *server = fake_server_new (silent_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+
+  chat_connection_set_timeouts (conn, 300, 0);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (fake_saw (server, "0: USER tester 0 * :Chatroom test"));
+  g_assert_true (fake_saw (server, "0: CAP LS 302"));
+  g_assert_true (fake_saw (server, "0: NICK alice"));
+
+  /* Reported, then tried again on a new connection. */
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_TIMEOUT));
+  WAIT_UNTIL (server->clients->len >= 2);
+  g_assert_cmpint (chat_connection_get_state (conn), !=, CHAT_CONNECTION_STATE_CONNECTED);
+
+  chat_connection_disconnect (conn, NULL);
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+close_mid_line (FakeServer *server,
+                FakeClient *client,
+                const char *line)
+{
+  if (fake_register (client, line) && client->index == 0)
+    {
+      fake_send (client, ":fake NOTICE alice :this line never ends");
+      fake_close (client);
+    }
+}
+
+static void
+test_close_mid_line (void)
+{
+  FakeServer *server = fake_server_new (close_mid_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  ChatConversation *status = chat_connection_get_server_conversation (conn);
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_CLOSED));
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "in the middle of a line"));
+  g_assert_false (has_item (status, CHAT_MESSAGE_KIND_NOTICE, NULL, NULL));
+
+  /* The second connection is left alone and registers. */
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpuint (server->clients->len, ==, 2);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+garbage_line (FakeServer *server,
+              FakeClient *client,
+              const char *line)
+{
+  if (fake_register (client, line))
+    {
+      fake_send (client, ":\r\n");
+      fake_send (client, "@\r\n");
+      fake_send (client, "\xff\xfe\x01 \x80\x80 binary\r\n");
+      fake_send (client, ":fake 999\r\n");
+      fake_send (client, "\r\n\n\n");
+      fake_send (client, ":fake PRIVMSG\r\n");
+      fake_send (client, ":fake 353 alice\r\n");
+      fake_send (client, ":nobody!x@y KICK\r\n");
+      fake_send (client, ":nobody!x@y MODE #nowhere +o\r\n");
+      fake_send (client, ":fake NOTICE alice :caf\xe9 invalid UTF-8\r\n");
+      fake_send (client, "PING :still-there\r\n");
+    }
+}
+
+static void
+test_garbage (void)
+{
+  FakeServer *server = fake_server_new (garbage_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  ChatConversation *status = chat_connection_get_server_conversation (conn);
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (fake_saw (server, "0: PONG :still-there"));
+  g_assert_true (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "malformed line"));
+  /* Invalid UTF-8 is repaired, not dropped. */
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_NOTICE, NULL, "caf\xef\xbf\xbd invalid"));
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+overlong_line (FakeServer *server,
+               FakeClient *client,
+               const char *line)
+{
+  if (g_str_has_prefix (line, "USER "))
+    {
+      g_autofree char *big = g_strnfill (64 * 1024, 'x');
+
+      fake_send (client, ":fake NOTICE * :");
+      fake_send (client, big);
+      fake_send (client, "\r\n");
+    }
+  fake_register (client, line);
+}
+
+static void
+test_overlong (void)
+{
+  FakeServer *server = fake_server_new (overlong_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  ChatConversation *status = chat_connection_get_server_conversation (conn);
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "over-long line"));
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "Welcome to the fake server"));
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+refuse_line (FakeServer *server,
+             FakeClient *client,
+             const char *line)
+{
+  const char *mode = server->data;
+
+  if (g_str_has_prefix (line, "USER "))
+    {
+      if (g_strcmp0 (mode, "password") == 0)
+        fake_send (client, ":fake 464 alice :Password incorrect\r\n"
+                           "ERROR :Closing link: (tester@127.0.0.1) [Access denied]\r\n");
+      else
+        fake_send (client, ":fake 465 alice :You are banned from this server\r\n"
+                           "ERROR :Closing link: banned\r\n");
+      fake_close (client);
+    }
+}
+
+static void
+test_refused (gconstpointer data)
+{
+  const char *mode = data;
+  FakeServer *server = fake_server_new (refuse_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  int expected = g_str_equal (mode, "password") ? CHAT_CONNECTION_ERROR_PASSWORD
+                                                : CHAT_CONNECTION_ERROR_BANNED;
+
+  server->data = (gpointer)mode;
+  chat_connection_set_password (conn, "wrong");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0);
+  g_assert_true (fake_saw (server, "0: PASS :wrong"));
+  g_assert_true (has_error (watch, expected));
+  /* No retry: disconnected for good, with the server's reason. */
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+  g_assert_nonnull (chat_connection_get_state_reason (conn));
+  test_drain_loop ();
+  g_assert_cmpuint (server->clients->len, ==, 1);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+nick_taken_line (FakeServer *server,
+                 FakeClient *client,
+                 const char *line)
+{
+  if (g_str_has_prefix (line, "NICK "))
+    {
+      const char *nick = line + 5;
+
+      if (strlen (nick) < 7)   /* "alice" and "alice_" are taken */
+        {
+          fake_sendf (client, ":fake 433 * %s :Nickname is already in use\r\n", nick);
+          return;
+        }
+    }
+  if (g_str_has_prefix (line, "CAP LS"))
+    fake_send (client, ":fake CAP * LS :multi-prefix server-time\r\n");
+  if (g_str_has_prefix (line, "CAP REQ"))
+    fake_sendf (client, ":fake CAP * ACK :%s\r\n", line + strlen ("CAP REQ :"));
+  if (g_str_has_prefix (line, "JOIN "))
+    {
+      fake_sendf (client, ":%s!u@h JOIN %s\r\n", client->nick, line + 5);
+      fake_sendf (client, ":fake 353 %s = %s :@%s +voiced other\r\n", client->nick, line + 5,
+                  client->nick);
+      fake_sendf (client, ":fake 366 %s %s :End\r\n", client->nick, line + 5);
+    }
+  if (g_str_has_prefix (line, "PING "))
+    fake_sendf (client, ":fake PONG fake :%s\r\n", line + strlen ("PING :"));
+  fake_register (client, line);
+}
+
+static void
+test_nick_fallback_and_rejoin (void)
+{
+  FakeServer *server = fake_server_new (nick_taken_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  ChatConversation *room;
+
+  chat_connection_set_timeouts (conn, 5000, 60000);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpstr (chat_connection_get_current_nick (conn), ==, "alice__");
+  g_assert_cmpuint (watch->nick_in_use, ==, 2);
+  g_assert_true (fake_saw (server, "0: CAP REQ :multi-prefix server-time"));
+  g_assert_true (fake_saw (server, "0: CAP END"));
+  g_assert_true (chat_connection_has_cap (conn, "server-time"));
+  /* A PING right after registration measures the lag. */
+  WAIT_UNTIL (chat_connection_get_lag (conn) >= 0);
+
+  chat_connection_join (conn, "#room", NULL);
+  WAIT_UNTIL ((room = chat_connection_find_conversation (conn, "#room")) != NULL &&
+              members_are (room, "@alice__ +voiced other"));
+
+  /* The server drops us: we come back, and rejoin #room. */
+  fake_close (g_ptr_array_index (server->clients, 0));
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_CLOSED));
+  g_assert_false (chat_conversation_get_joined (room));
+  WAIT_UNTIL (fake_saw (server, "1: JOIN #room"));
+  WAIT_UNTIL (chat_conversation_get_joined (room) && members_are (room, "@alice__ +voiced other"));
+  g_assert_true (chat_connection_find_conversation (conn, "#room") == room);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+test_connect_refused (void)
+{
+  /* Nobody listens: the failure is reported, and retried later. */
+  FakeServer *server = fake_server_new (silent_line);
+  guint16 port = server->port;
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+
+  fake_server_free (server);
+  conn = test_connection_new ("127.0.0.1", port, "alice");
+  chat_connection_set_reconnect_delays (conn, 5000, 10000);
+  watch = conn_watch_new (conn);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_FAILED));
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_RECONNECTING);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), >=, 1);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), <=, 5);
+  chat_connection_disconnect (conn, NULL);
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+  conn_watch_free (watch);
+}
+
+/* --- TLS --------------------------------------------------------------------------- */
+
+typedef struct
+{
+  GTlsCertificate *seen;
+  guint            count;
+} CertWatch;
+
+static void
+certificate_untrusted_cb (ChatConnection       *conn,
+                          GTlsCertificate      *cert,
+                          GTlsCertificateFlags  errors,
+                          CertWatch            *watch)
+{
+  g_set_object (&watch->seen, cert);
+  watch->count++;
+}
+
+static GTlsCertificate *
+make_certificate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chatroom-tls-XXXXXX", &error);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *crt = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  GTlsCertificate *cert;
+  int status = 1;
+
+  g_assert_no_error (error);
+  if (openssl == NULL)
+    return NULL;
+
+  {
+    const char *argv[] = {
+      openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+      "-days", "2", "-subj", "/CN=localhost", NULL
+    };
+
+    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL |
+                  G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
+  }
+  g_assert_no_error (error);
+  cert = status == 0 ? g_tls_certificate_new_from_files (crt, key, &error) : NULL;
+  g_remove (key);
+  g_remove (crt);
+  g_rmdir (dir);
+  g_assert_no_error (error);
+  return cert;
+}
+
+static void
+test_tls_untrusted (void)
+{
+  FakeServer *server;
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autofree char *fingerprint = NULL;
+  CertWatch certs = { NULL, 0 };
+  ConnWatch *watch;
+
+  if (g_tls_backend_supports_tls (g_tls_backend_get_default ()) == FALSE)
+    {
+      g_test_skip ("No TLS backend (glib-networking) installed");
+      return;
+    }
+  cert = make_certificate ();
+  if (cert == NULL)
+    {
+      g_test_skip ("openssl is needed to make a test certificate");
+      return;
+    }
+
+  server = fake_server_new (nick_taken_line);
+  server->certificate = g_object_ref (cert);
+  conn = chat_connection_new ("localhost", server->port, TRUE, "alicetls");
+  chat_connection_set_reconnect_delays (conn, 20, 100);
+  watch = conn_watch_new (conn);
+  g_signal_connect (conn, "certificate-untrusted", G_CALLBACK (certificate_untrusted_cb), &certs);
+
+  /* Self-signed: refused, reported with the certificate, no retry. */
+  chat_connection_connect (conn);
+  WAIT_UNTIL (certs.count == 1);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  g_assert_true (has_error (watch, CHAT_CONNECTION_ERROR_CERTIFICATE));
+  g_assert_true (g_tls_certificate_is_same (certs.seen, cert));
+
+  /* Accepting it remembers the fingerprint and connects. */
+  chat_connection_accept_certificate (conn, certs.seen);
+  fingerprint = chat_certificate_get_fingerprint (cert);
+  g_assert_cmpuint (strlen (fingerprint), ==, 64);
+  g_assert_cmpstr (chat_connection_get_accepted_fingerprints (conn)[0], ==, fingerprint);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpstr (chat_connection_get_current_nick (conn), ==, "alicetls");
+  g_assert_cmpuint (certs.count, ==, 1);
+
+  chat_connection_disconnect (conn, "bye");
+  test_drain_loop ();
+  conn_watch_free (watch);
+  g_clear_object (&certs.seen);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+/* --- our own server ------------------------------------------------------------------ */
+
+typedef struct
+{
+  ChatServer *server;
+  guint16     port;
+} OwnServer;
+
+static void
+own_stop (gpointer data)
+{
+  OwnServer *own = data;
+
+  chat_server_stop (own->server);
+}
+
+static void
+own_start (gpointer data)
+{
+  OwnServer *own = data;
+  g_autoptr(GError) error = NULL;
+
+  chat_server_start (own->server, "127.0.0.1", own->port, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_own_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  OwnServer own = { NULL, 0 };
+  TestServer server = { "127.0.0.1", 0, own_stop, own_start, &own };
+
+  own.server = chat_server_new ();
+  chat_server_start (own.server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  own.port = chat_server_get_port (own.server);
+  server.port = own.port;
+
+  run_conversation (&server);
+
+  chat_server_stop (own.server);
+  test_drain_loop ();
+  g_assert_finalize_object (own.server);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/chat/client/net/no-registration-answer", test_no_registration_answer);
+  g_test_add_func ("/chat/client/net/close-mid-line", test_close_mid_line);
+  g_test_add_func ("/chat/client/net/garbage", test_garbage);
+  g_test_add_func ("/chat/client/net/over-long-line", test_overlong);
+  g_test_add_data_func ("/chat/client/net/wrong-password", "password", test_refused);
+  g_test_add_data_func ("/chat/client/net/banned", "banned", test_refused);
+  g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
+  g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
+  g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
+  g_test_add_func ("/chat/client/net/own-server", test_own_server);
+
+  return g_test_run ();
+}
