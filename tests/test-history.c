@@ -579,6 +579,7 @@ test_targets (Fixture       *fixture,
   say (fixture->history, "#b", 1, T0 + 2000, "b1");
   say (fixture->history, "#c", 1, T0 + 3000, "c1");
   say (fixture->history, "#a", 2, T0 + 4000, "a2");
+  reopen (fixture);
 
   /* Ordered by each target's latest line in the range, either order of the bounds. */
   targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, &error);
@@ -764,6 +765,18 @@ test_many_rows (Fixture       *fixture,
   g_assert_cmpuint (result->len, ==, 3);
   g_assert_cmpstr (((ChatHistoryEntry *) result->pdata[2])->params[1], ==,
                    "message number 19998");
+
+  /* TARGETS reads one row per target, not every line in the range. */
+  {
+    g_autoptr(GPtrArray) targets = chat_history_query_targets (fixture->history, 0, T0 + n, 10,
+                                                               NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (targets->len, ==, 2);
+    g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->key, ==, "#odd");
+    g_assert_cmpint (((ChatHistoryTarget *) targets->pdata[0])->latest_ms, ==, T0 + n - 2);
+    g_assert_cmpint (((ChatHistoryTarget *) targets->pdata[1])->latest_ms, ==, T0 + n - 1);
+  }
 }
 
 static gboolean

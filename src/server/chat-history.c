@@ -36,6 +36,7 @@ struct _ChatHistory
   sqlite3_stmt *save_room_stmt;
   sqlite3_stmt *touch_room_stmt;
   sqlite3_stmt *forget_room_stmt;
+  sqlite3_stmt *touch_target_stmt;
   GHashTable   *query_stmts;       /* SQL text → sqlite3_stmt */
 
   GPtrArray    *pending;           /* ChatHistoryEntry */
@@ -306,6 +307,14 @@ open_database (ChatHistory  *self,
     "  modes TEXT,"
     "  password TEXT,"
     "  user_limit INTEGER NOT NULL DEFAULT 0);"
+    /* The newest line of every target, so TARGETS never scans the messages. */
+    "CREATE TABLE IF NOT EXISTS targets ("
+    "  key TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  latest INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO targets (key, name, latest)"
+    "  SELECT target, name, max(time) FROM messages"
+    "  WHERE NOT EXISTS (SELECT 1 FROM targets) GROUP BY target;"
     "PRAGMA user_version = 1;";
   sqlite3_stmt *stmt = NULL;
   const char *mode;
@@ -382,7 +391,12 @@ open_database (ChatHistory  *self,
          prepare (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
                   &self->touch_room_stmt, error) &&
          prepare (self->db, "DELETE FROM rooms WHERE key = ?1",
-                  &self->forget_room_stmt, error);
+                  &self->forget_room_stmt, error) &&
+         prepare (self->db,
+                  "INSERT INTO targets (key, name, latest) VALUES (?1, ?2, ?3)"
+                  " ON CONFLICT (key) DO UPDATE SET name = excluded.name, latest = excluded.latest"
+                  " WHERE excluded.latest >= latest",
+                  &self->touch_target_stmt, error);
 }
 
 static gboolean
@@ -476,13 +490,22 @@ prune_age (ChatHistory  *self,
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
-  return step_done (self, stmt, error);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    return TRUE;
+
+  stmt = get_query (self,
+                    "DELETE FROM targets WHERE NOT EXISTS"
+                    " (SELECT 1 FROM messages m WHERE m.target = targets.key)", error);
+  return stmt != NULL && step_done (self, stmt, error);
 }
 
 static gboolean
 write_pending (ChatHistory  *self,
                GError      **error)
 {
+  /* target → its newest pending entry */
   g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
@@ -520,7 +543,9 @@ write_pending (ChatHistory  *self,
           if (!step_done (self, self->touch_room_stmt, error))
             return FALSE;
         }
-      g_hash_table_add (touched, entry->target);
+      value = g_hash_table_lookup (touched, entry->target);
+      if (value == NULL || ((const ChatHistoryEntry *) value)->time_ms <= entry->time_ms)
+        g_hash_table_insert (touched, entry->target, (gpointer) entry);
       value = g_hash_table_lookup (self->since_prune, entry->target);
       g_hash_table_insert (self->since_prune, g_strdup (entry->target),
                            GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
@@ -547,6 +572,18 @@ write_pending (ChatHistory  *self,
       bind_text (self->save_room_stmt, 7, room->password);
       sqlite3_bind_int64 (self->save_room_stmt, 8, room->limit);
       if (!step_done (self, self->save_room_stmt, error))
+        return FALSE;
+    }
+
+  g_hash_table_iter_init (&iter, touched);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const ChatHistoryEntry *newest = value;
+
+      bind_text (self->touch_target_stmt, 1, newest->target);
+      bind_text (self->touch_target_stmt, 2, newest->target_name);
+      sqlite3_bind_int64 (self->touch_target_stmt, 3, newest->time_ms);
+      if (!step_done (self, self->touch_target_stmt, error))
         return FALSE;
     }
 
@@ -766,6 +803,7 @@ chat_history_finalize (GObject *object)
   g_clear_pointer (&self->save_room_stmt, sqlite3_finalize);
   g_clear_pointer (&self->touch_room_stmt, sqlite3_finalize);
   g_clear_pointer (&self->forget_room_stmt, sqlite3_finalize);
+  g_clear_pointer (&self->touch_target_stmt, sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->pending_rooms, g_hash_table_unref);
@@ -1167,6 +1205,7 @@ chat_history_new (const char  *data_dir,
       g_clear_pointer (&self->save_room_stmt, sqlite3_finalize);
       g_clear_pointer (&self->touch_room_stmt, sqlite3_finalize);
       g_clear_pointer (&self->forget_room_stmt, sqlite3_finalize);
+      g_clear_pointer (&self->touch_target_stmt, sqlite3_finalize);
       g_clear_pointer (&self->db, sqlite3_close);
       return NULL;
     }
@@ -1512,6 +1551,45 @@ chat_history_query (ChatHistory           *self,
   return g_steal_pointer (&result);
 }
 
+static int
+compare_targets (gconstpointer a,
+                 gconstpointer b)
+{
+  const ChatHistoryTarget *ta = *(ChatHistoryTarget * const *) a;
+  const ChatHistoryTarget *tb = *(ChatHistoryTarget * const *) b;
+
+  if (ta->latest_ms != tb->latest_ms)
+    return ta->latest_ms < tb->latest_ms ? -1 : 1;
+  return strcmp (ta->key, tb->key);
+}
+
+/* The name to show the requester, or NULL when the target is not theirs to see. */
+static char *
+target_name_for (const char         *key,
+                 const char         *name,
+                 const char         *requester,
+                 const char * const *rooms)
+{
+  g_auto(GStrv) keys = NULL;
+  g_auto(GStrv) names = NULL;
+  int other;
+
+  if (!chat_history_key_is_private (key))
+    return rooms == NULL || g_strv_contains (rooms, key) ? g_strdup (name) : NULL;
+
+  keys = g_strsplit (key, " ", 2);
+  names = g_strsplit (name, " ", 2);
+  if (requester == NULL || g_strv_length (keys) != 2)
+    return NULL;
+  if (strcmp (keys[0], requester) == 0)
+    other = 1;
+  else if (strcmp (keys[1], requester) == 0)
+    other = 0;
+  else
+    return NULL;
+  return g_strdup (g_strv_length (names) == 2 ? names[other] : keys[other]);
+}
+
 GPtrArray *
 chat_history_query_targets (ChatHistory        *self,
                             gint64              time_a_ms,
@@ -1522,6 +1600,9 @@ chat_history_query_targets (ChatHistory        *self,
                             GError            **error)
 {
   g_autoptr(GPtrArray) result = NULL;
+  g_autoptr(GPtrArray) candidates = NULL;
+  gint64 lo = MIN (time_a_ms, time_b_ms);
+  gint64 hi = MAX (time_a_ms, time_b_ms);
   sqlite3_stmt *stmt;
   int rc;
 
@@ -1534,62 +1615,66 @@ chat_history_query_targets (ChatHistory        *self,
   if (limit == 0)
     return g_steal_pointer (&result);
 
-  /* With a single max(), SQLite takes the bare column (name) from the newest row. */
-  stmt = get_query (self,
-                    "SELECT target, name, max(time) AS latest FROM messages"
-                    " WHERE time > ?1 AND time < ?2 GROUP BY target ORDER BY latest, target",
-                    error);
+  /* Every target with a line after lo and visible to the requester... */
+  candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
+  stmt = get_query (self, "SELECT key, name FROM targets WHERE latest > ?1", error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, MIN (time_a_ms, time_b_ms));
-  sqlite3_bind_int64 (stmt, 2, MAX (time_a_ms, time_b_ms));
-
-  while (result->len < limit && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  sqlite3_bind_int64 (stmt, 1, lo);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *key = (const char *) sqlite3_column_text (stmt, 0);
-      const char *name = (const char *) sqlite3_column_text (stmt, 1);
-      ChatHistoryTarget *target;
+      char *name = target_name_for (key, (const char *) sqlite3_column_text (stmt, 1),
+                                    requester, rooms);
 
-      if (chat_history_key_is_private (key))
+      if (name != NULL)
         {
-          g_auto(GStrv) keys = g_strsplit (key, " ", 2);
-          g_auto(GStrv) names = g_strsplit (name, " ", 2);
-          int other;
+          ChatHistoryTarget *target = g_new0 (ChatHistoryTarget, 1);
 
-          if (requester == NULL || g_strv_length (keys) != 2)
-            continue;
-          if (strcmp (keys[0], requester) == 0)
-            other = 1;
-          else if (strcmp (keys[1], requester) == 0)
-            other = 0;
-          else
-            continue;
-
-          target = g_new0 (ChatHistoryTarget, 1);
           target->key = g_strdup (key);
-          target->name = g_strdup (g_strv_length (names) == 2 ? names[other] : keys[other]);
+          target->name = name;
+          g_ptr_array_add (candidates, target);
         }
-      else
-        {
-          if (rooms != NULL && !g_strv_contains (rooms, key))
-            continue;
-          target = g_new0 (ChatHistoryTarget, 1);
-          target->key = g_strdup (key);
-          target->name = g_strdup (name);
-        }
-      target->latest_ms = sqlite3_column_int64 (stmt, 2);
-      g_ptr_array_add (result, target);
     }
-  if (result->len >= limit)
-    rc = SQLITE_DONE;
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
-
   if (rc != SQLITE_DONE)
     {
       set_sqlite_error (self->db, rc, "Cannot read history", error);
       return NULL;
     }
+
+  /* ...and its newest line before hi, one index lookup each. */
+  stmt = get_query (self,
+                    "SELECT time FROM messages WHERE target = ?1 AND time > ?2 AND time < ?3"
+                    " ORDER BY time DESC, id DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return NULL;
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      ChatHistoryTarget *target = g_ptr_array_index (candidates, i);
+
+      sqlite3_bind_text (stmt, 1, target->key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, lo);
+      sqlite3_bind_int64 (stmt, 3, hi);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          target->latest_ms = sqlite3_column_int64 (stmt, 0);
+          g_ptr_array_add (result, chat_history_target_copy (target));
+        }
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        {
+          set_sqlite_error (self->db, rc, "Cannot read history", error);
+          return NULL;
+        }
+    }
+
+  g_ptr_array_sort (result, compare_targets);
+  if (result->len > limit)
+    g_ptr_array_set_size (result, limit);
   return g_steal_pointer (&result);
 }
 
