@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-client-servers.c: two ChatConnections hold a conversation through real IRC
+ * servers we did not write, ngIRCd and InspIRCd, each started here on a free loopback
+ * port with a generated configuration, and stopped and started again to check the
+ * reconnect. A missing server binary skips its test with the reason. */
+#include "config.h"
+
+#include <signal.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "chat-client.h"
+#include "test-client-util.h"
+
+typedef struct
+{
+  const char  *name;
+  char        *binary;
+  char        *dir;
+  char        *config;
+  guint16      port;
+  GSubprocess *process;
+} RealServer;
+
+static guint16
+free_port (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static gboolean
+port_accepts (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  if (connection != NULL)
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return connection != NULL;
+}
+
+static void
+real_server_start (gpointer data)
+{
+  RealServer *server = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *config_arg = NULL;
+  g_autofree char *log = g_build_filename (server->dir, "output.log", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  g_ptr_array_add (argv, server->binary);
+  if (g_str_equal (server->name, "ngircd"))
+    {
+      g_ptr_array_add (argv, "-n");
+      g_ptr_array_add (argv, "-f");
+      g_ptr_array_add (argv, server->config);
+    }
+  else
+    {
+      config_arg = g_strconcat ("--config=", server->config, NULL);
+      g_ptr_array_add (argv, config_arg);
+      g_ptr_array_add (argv, "--nofork");
+      g_ptr_array_add (argv, "--nopid");
+      g_ptr_array_add (argv, "--runasroot");
+    }
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  server->process = g_subprocess_launcher_spawnv (launcher,
+                                                  (const char * const *)argv->pdata, &error);
+  g_assert_no_error (error);
+
+  /* Ready when it accepts connections (or gone, which the wait reports). */
+  for (guint i = 0; i < 400 && !port_accepts (server->port); i++)
+    {
+      /* The identifier goes away once the process has exited. */
+      if (g_subprocess_get_identifier (server->process) == NULL)
+        break;
+      g_usleep (25 * 1000);
+    }
+  if (!port_accepts (server->port))
+    {
+      g_autofree char *output = NULL;
+
+      g_file_get_contents (log, &output, NULL, NULL);
+      g_error ("%s did not start on port %u:\n%s", server->name, server->port,
+               output ? output : "");
+    }
+}
+
+static void
+real_server_stop (gpointer data)
+{
+  RealServer *server = data;
+
+  if (server->process == NULL)
+    return;
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_clear_object (&server->process);
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
+static gboolean
+real_server_prepare (RealServer *server,
+                     const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *motd = NULL;
+  g_autofree char *text = NULL;
+  const char *paths[] = { "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", NULL };
+
+  server->name = name;
+  server->binary = g_find_program_in_path (name);
+  for (guint i = 0; server->binary == NULL && paths[i] != NULL; i++)
+    {
+      g_autofree char *candidate = g_build_filename (paths[i], name, NULL);
+
+      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+        server->binary = g_steal_pointer (&candidate);
+    }
+  if (server->binary == NULL)
+    return FALSE;
+
+  server->dir = g_dir_make_tmp ("chatroom-interop-XXXXXX", &error);
+  g_assert_no_error (error);
+  server->port = free_port ();
+  motd = g_build_filename (server->dir, "motd", NULL);
+  g_file_set_contents (motd, "Welcome to the Chatroom client test\n", -1, &error);
+  g_assert_no_error (error);
+
+  if (g_str_equal (name, "ngircd"))
+    {
+      server->config = g_build_filename (server->dir, "ngircd.conf", NULL);
+      text = g_strdup_printf ("[Global]\n"
+                              "Name = irc.test\n"
+                              "Info = Chatroom client test\n"
+                              "Listen = 127.0.0.1\n"
+                              "Ports = %u\n"
+                              "MotdFile = %s\n"
+                              "PidFile = %s/ngircd.pid\n"
+                              "[Limits]\n"
+                              "MaxConnectionsIP = 0\n"
+                              "MaxPenaltyTime = 0\n"
+                              "MaxNickLength = 16\n"
+                              "PingTimeout = 120\n"
+                              "PongTimeout = 60\n"
+                              "[Options]\n"
+                              "DNS = no\n"
+                              "Ident = no\n"
+                              "PAM = no\n",
+                              server->port, motd, server->dir);
+    }
+  else
+    {
+      server->config = g_build_filename (server->dir, "inspircd.conf", NULL);
+      text = g_strdup_printf (
+        "<server name=\"irc.test\" description=\"Chatroom client test\" network=\"TestNet\">\n"
+        "<admin name=\"Test\" nick=\"test\" email=\"test@example.org\">\n"
+        "<bind address=\"127.0.0.1\" port=\"%u\" type=\"clients\">\n"
+        "<power diepass=\"\" restartpass=\"\">\n"
+        "<connect name=\"main\" allow=\"*\" timeout=\"60\" threshold=\"1000\" pingfreq=\"120\""
+        " hardsendq=\"1048576\" softsendq=\"65536\" recvq=\"65536\" localmax=\"1000\""
+        " globalmax=\"1000\" commandrate=\"1000000\" fakelag=\"no\" useident=\"no\""
+        " resolvehostnames=\"no\">\n"
+        "<files motd=\"%s\">\n"
+        "<dns server=\"127.0.0.1\" timeout=\"1\">\n"
+        "<options prefixquit=\"Quit: \" syntaxhints=\"no\" announcets=\"yes\""
+        " hostintopic=\"yes\" pingwarning=\"15\" splitwhois=\"no\">\n"
+        "<security hideserver=\"\" userstats=\"Pu\" customversion=\"\" flatlinks=\"no\""
+        " hidesplits=\"no\" hideulines=\"no\" hidebans=\"no\" maxtargets=\"20\">\n"
+        "<performance quietbursts=\"yes\" softlimit=\"1024\" somaxconn=\"128\""
+        " netbuffersize=\"10240\" clonesonconnect=\"no\">\n"
+        "<whowas groupsize=\"10\" maxgroups=\"1000\" maxkeep=\"1d\">\n"
+        "<module name=\"cap\">\n"
+        "<module name=\"ircv3\">\n"
+        "<module name=\"ircv3_servertime\">\n"
+        "<module name=\"ircv3_echomessage\">\n"
+        "<module name=\"ircv3_capnotify\">\n"
+        "<module name=\"ircv3_batch\">\n"
+        "<module name=\"ircv3_ctctags\">\n"
+        "<module name=\"namesx\">\n"
+        "<module name=\"setname\">\n"
+        "<log method=\"file\" type=\"* -USERINPUT -USEROUTPUT\" level=\"default\""
+        " target=\"%s/ircd.log\">\n",
+        server->port, motd, server->dir);
+    }
+  g_file_set_contents (server->config, text, -1, &error);
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+static void
+real_server_clear (RealServer *server)
+{
+  real_server_stop (server);
+  if (server->dir != NULL)
+    remove_tree (server->dir);
+  g_clear_pointer (&server->binary, g_free);
+  g_clear_pointer (&server->dir, g_free);
+  g_clear_pointer (&server->config, g_free);
+}
+
+static void
+test_real_server (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  TestServer server = { "127.0.0.1", 0, real_server_stop, real_server_start, &real };
+
+  if (!real_server_prepare (&real, name))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+
+  real_server_start (&real);
+  server.port = real.port;
+  run_conversation (&server);
+  real_server_clear (&real);
+}
+
+/* The capabilities each server gives us, as negotiated. */
+static void
+test_caps (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) conn = NULL;
+  ChatConversation *status;
+
+  if (!real_server_prepare (&real, name))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  conn = test_connection_new ("127.0.0.1", real.port, "capper");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  status = chat_connection_get_server_conversation (conn);
+  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_MOTD, NULL, "Welcome to the Chatroom client test"));
+  g_assert_true (chat_connection_has_cap (conn, "multi-prefix"));
+  if (g_str_equal (name, "inspircd"))
+    {
+      g_assert_true (chat_connection_has_cap (conn, "server-time"));
+      g_assert_true (chat_connection_has_cap (conn, "echo-message"));
+      g_assert_true (chat_connection_has_cap (conn, "away-notify"));
+      g_assert_cmpstr (chat_connection_get_network_name (conn), ==, "TestNet");
+    }
+  g_assert_cmpstr (chat_isupport_get_prefix_symbols (chat_connection_get_isupport (conn)), !=, "");
+
+  /* The room directory. */
+  test_input (conn, NULL, "/join #listed");
+  WAIT_UNTIL (chat_connection_find_conversation (conn, "#listed") != NULL &&
+              chat_conversation_get_joined (chat_connection_find_conversation (conn, "#listed")));
+  test_input (conn, NULL, "/list");
+  WAIT_UNTIL (!chat_directory_get_loading (chat_connection_get_directory (conn)) &&
+              chat_directory_lookup (chat_connection_get_directory (conn), "#listed") != NULL);
+
+  chat_connection_disconnect (conn, NULL);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  g_clear_object (&conn);
+  real_server_clear (&real);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_data_func ("/chat/client/interop/ngircd/conversation", "ngircd", test_real_server);
+  g_test_add_data_func ("/chat/client/interop/ngircd/caps", "ngircd", test_caps);
+  g_test_add_data_func ("/chat/client/interop/inspircd/conversation", "inspircd",
+                        test_real_server);
+  g_test_add_data_func ("/chat/client/interop/inspircd/caps", "inspircd", test_caps);
+
+  return g_test_run ();
+}
