@@ -80,7 +80,7 @@ chat_bench_result_print (const ChatBenchResult *r,
     case CHAT_BENCH_FANOUT:
     case CHAT_BENCH_ROOMS:
       g_string_append (out, "   msgs/s      sent  deliveries/s      lost  disc   p50 ms   p99 ms"
-                            " p99.9 ms   max ms  cpu%  result\n");
+                            " p99.9 ms   max ms  cpu%  gen%  result\n");
       for (guint i = 0; i < r->steps->len; i++)
         {
           const ChatBenchStep *s = &g_array_index (r->steps, ChatBenchStep, i);
@@ -88,10 +88,10 @@ chat_bench_result_print (const ChatBenchResult *r,
                                                     : g_strdup ("    -");
 
           g_string_append_printf (out, "%9.0f %9" G_GUINT64_FORMAT " %13.0f %9" G_GUINT64_FORMAT
-                                  " %5u %8.3f %8.3f %8.3f %8.3f %s  %s\n",
+                                  " %5u %8.3f %8.3f %8.3f %8.3f %s %5.0f  %s\n",
                                   s->rate, s->sent, s->deliveries_per_second, s->lost,
                                   s->disconnects, s->p50_ms, s->p99_ms, s->p999_ms, s->max_ms,
-                                  cpu, s->passed ? "ok" : "FAIL");
+                                  cpu, s->bench_cpu, s->passed ? "ok" : "FAIL");
         }
       if (r->best_step >= 0)
         {
@@ -106,7 +106,7 @@ chat_bench_result_print (const ChatBenchResult *r,
       break;
 
     case CHAT_BENCH_REGISTER:
-      g_string_append_printf (out, "registered %u clients in %.2f s: %.0f registrations/s "
+      g_string_append_printf (out, "%u clients registered in %.2f s: %.0f registrations/s "
                               "(%u in flight)\n", r->clients, r->seconds, r->per_second,
                               r->config.window);
       break;
@@ -152,7 +152,8 @@ chat_bench_result_print_json (const ChatBenchResult *r,
   g_string_append (out, ", \"host\": ");
   append_json_string (out, c->host);
   g_string_append_printf (out, ", \"port\": %u, \"clients\": %u, \"rooms\": %u, "
-                          "\"senders\": %u", c->port, c->clients, c->rooms, c->senders);
+                          "\"senders\": %u, \"window\": %u", c->port, c->clients, c->rooms,
+                          c->senders, c->window);
 
   if (r->scenario == CHAT_BENCH_FANOUT || r->scenario == CHAT_BENCH_ROOMS)
     {
@@ -182,6 +183,8 @@ chat_bench_result_print_json (const ChatBenchResult *r,
           append_json_number (out, s->max_ms, TRUE);
           g_string_append (out, ", \"server_cpu\": ");
           append_json_number (out, s->server_cpu, s->server_cpu >= 0);
+          g_string_append (out, ", \"bench_cpu\": ");
+          append_json_number (out, s->bench_cpu, TRUE);
           g_string_append (out, ", \"server_rss_kb\": ");
           append_json_number (out, (double) s->server_rss_kb, s->server_rss_kb >= 0);
           g_string_append_printf (out, ", \"passed\": %s}", s->passed ? "true" : "false");

@@ -66,6 +66,7 @@ typedef struct
   double   p999_ms;
   double   max_ms;
   double   server_cpu;               /* percent of one core, < 0 when unknown */
+  double   bench_cpu;                /* the generator's own CPU, percent of one core */
   gint64   server_rss_kb;            /* < 0 when unknown */
   gboolean passed;
 } ChatBenchStep;
