@@ -135,12 +135,13 @@ struct _ChatSession
   guint              oper : 1;
   guint              ping_pending : 1;
   guint              dirty : 1;     /* in the server's flush list */
-  guint              in_reader : 1;
+  guint              discarding : 1;  /* dropping the rest of an over-long line */
   guint              sendq_exceeded : 1;
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatMember*, NULL when in none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
-  ChatLineReader    *reader;
+  char              *partial;       /* an incomplete line, only while there is one */
+  gsize              partial_len;
 
   GQueue             outq;          /* GBytes*, each one or more whole lines */
   gsize              out_offset;    /* bytes of the head already written */

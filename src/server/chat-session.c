@@ -46,8 +46,6 @@ _chat_session_new (ChatServer        *server,
   session->last_spoke = session->signon;
   session->tokens = limits->flood_burst;
   session->tokens_time = session->connected_at;
-  /* Room for the longest line with tags; an over-long line is reported, not kept. */
-  session->reader = chat_line_reader_new (limits->max_line + CHAT_MESSAGE_MAX_TAGS);
   g_queue_init (&session->outq);
   g_queue_init (&session->inq);
 
@@ -75,7 +73,7 @@ _chat_session_free (ChatSession *session)
   clear_source (&session->grace_source);
   clear_source (&session->resume_source);
   g_clear_object (&session->connection);
-  g_clear_pointer (&session->reader, chat_line_reader_free);
+  g_clear_pointer (&session->partial, g_free);
   g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
   g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
@@ -724,6 +722,86 @@ strip_telnet (char  *buf,
   return o;
 }
 
+/* Line framing. Complete lines are used where they lie in the read buffer (made
+ * NUL-terminated in place); only the incomplete tail of a read is copied, so an idle
+ * session holds no buffer at all. Lines longer than the longest line with tags are
+ * dropped up to their LF and reported once. */
+static gsize
+max_input_line (ChatSession *session)
+{
+  return _chat_server_get_limits (session->server)->max_line + CHAT_MESSAGE_MAX_TAGS;
+}
+
+static gboolean
+deliver (ChatSession *session,
+         char        *line,
+         gsize        len)
+{
+  if (len > 0 && line[len - 1] == '\r')
+    len--;
+  line[len] = '\0';
+  return line_cb (line, len, FALSE, session);
+}
+
+static void
+feed (ChatSession *session,
+      char        *data,
+      gsize        len)
+{
+  gsize max = max_input_line (session);
+
+  while (len > 0 && !session->closing)
+    {
+      char *nl = memchr (data, '\n', len);
+      gsize n = nl ? (gsize) (nl - data) : len;
+
+      if (session->discarding)
+        {
+          if (nl == NULL)
+            return;
+          session->discarding = FALSE;
+        }
+      else if (session->partial_len + n > max + 1)
+        {
+          /* Too long, whatever follows: report it once, drop it up to its LF. */
+          g_clear_pointer (&session->partial, g_free);
+          session->partial_len = 0;
+          if (!line_cb (NULL, 0, TRUE, session))
+            return;
+          if (nl == NULL)
+            {
+              session->discarding = TRUE;
+              return;
+            }
+        }
+      else if (nl == NULL)
+        {
+          session->partial = g_realloc (session->partial, session->partial_len + n + 1);
+          memcpy (session->partial + session->partial_len, data, n);
+          session->partial_len += n;
+          return;
+        }
+      else if (session->partial != NULL)
+        {
+          char *line = g_realloc (session->partial, session->partial_len + n + 1);
+          gsize line_len = session->partial_len + n;
+
+          memcpy (line + session->partial_len, data, n);
+          session->partial = NULL;
+          session->partial_len = 0;
+          deliver (session, line, line_len);
+          g_free (line);
+        }
+      else
+        {
+          if (!deliver (session, data, n))
+            return;
+        }
+      data += n + 1;
+      len -= n + 1;
+    }
+}
+
 void
 _chat_session_readable (ChatSession *session)
 {
@@ -760,9 +838,7 @@ _chat_session_readable (ChatSession *session)
   if (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT)
     n = strip_telnet (buf, n);
 
-  session->in_reader = TRUE;
-  chat_line_reader_feed (session->reader, buf, n, line_cb, session);
-  session->in_reader = FALSE;
+  feed (session, buf, n);
 }
 
 static gboolean
