@@ -1406,6 +1406,24 @@ test_vectors_msg_split (void)
         }
       else
         g_assert_cmpuint (chat_message_get_n_tags (msg), ==, 0);
+
+      /* Formatted again, it parses to the same atoms. */
+      {
+        g_autofree char *line = chat_message_to_string (msg);
+        g_autoptr(ChatMessage) again = chat_message_parse (line, -1, &error);
+        g_autofree char *tags1 = tags_to_string (msg);
+        g_autofree char *tags2 = NULL;
+
+        g_assert_no_error (error);
+        tags2 = tags_to_string (again);
+        g_assert_cmpstr (tags2, ==, tags1);
+        g_assert_cmpstr (chat_message_get_source (again), ==, chat_message_get_source (msg));
+        g_assert_cmpstr (chat_message_get_command (again), ==, chat_message_get_command (msg));
+        g_assert_cmpuint (chat_message_get_n_params (again), ==, n_params);
+        for (j = 0; j < n_params; j++)
+          g_assert_cmpstr (chat_message_get_param (again, j), ==,
+                           chat_message_get_param (msg, j));
+      }
     }
 }
 
