@@ -2100,7 +2100,10 @@ drop_link (ChatConnection *self,
   int fatal = self->fatal_code;
   g_autofree char *fatal_reason = g_steal_pointer (&self->fatal_reason);
   g_autofree char *why = NULL;
+  /* reason may point into self (the last ERROR line), which is cleared below. */
+  g_autofree char *reason_copy = g_strdup (reason);
 
+  reason = reason_copy;
   clear_timers (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
@@ -2342,6 +2345,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->requested, g_hash_table_unref);
   g_clear_pointer (&self->names, g_hash_table_unref);
   g_clear_pointer (&self->read_buffer, g_free);
+  g_clear_pointer (&self->offline_sink, g_ptr_array_unref);
   g_clear_object (&self->isupport);
   g_clear_object (&self->rooms);
   g_clear_object (&self->server);
