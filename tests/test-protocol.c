@@ -449,6 +449,48 @@ test_message_build (void)
 }
 
 static void
+test_message_truncate (void)
+{
+  const struct { const char *line; gsize max; gboolean cut; const char *result; } cases[] = {
+    { ":n!u@h PRIVMSG #a :hello world", 40, FALSE, ":n!u@h PRIVMSG #a :hello world" },
+    { ":n!u@h PRIVMSG #a :hello world", 32, FALSE, ":n!u@h PRIVMSG #a :hello world" },
+    { ":n!u@h PRIVMSG #a :hello world", 31, TRUE, ":n!u@h PRIVMSG #a :hello worl" },
+    { ":n!u@h PRIVMSG #a :hello world", 27, TRUE, ":n!u@h PRIVMSG #a :hello " },
+    /* Without the space the ':' goes too. */
+    { ":n!u@h PRIVMSG #a :hello world", 26, TRUE, ":n!u@h PRIVMSG #a hello" },
+    { ":n!u@h PRIVMSG #a :caf\xc3\xa9!", 25, TRUE, ":n!u@h PRIVMSG #a caf\xc3\xa9" },
+    { ":n!u@h PRIVMSG #a :caf\xc3\xa9!", 24, TRUE, ":n!u@h PRIVMSG #a caf" },
+    { ":n!u@h PRIVMSG #a :x", 10, TRUE, ":n!u@h PRIVMSG #a :" },
+    { "@t=1 PING :a b", 11, FALSE, "@t=1 PING :a b" },
+    { "@t=1 PING :a b", 10, TRUE, "@t=1 PING :a " },
+    { "PING", 2, FALSE, "PING" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ChatMessage) msg = chat_message_parse (cases[i].line, -1, &error);
+      g_autofree char *s = NULL;
+
+      g_test_message ("truncate %" G_GSIZE_FORMAT, i);
+      g_assert_no_error (error);
+      g_assert_cmpint (chat_message_truncate_trailing (msg, cases[i].max), ==, cases[i].cut);
+      s = chat_message_to_string (msg);
+      g_assert_cmpstr (s, ==, cases[i].result);
+      if (chat_message_get_n_params (msg) > 0 && chat_message_get_trailing (msg)[0] != '\0')
+        g_assert_cmpuint (chat_message_get_length (msg, FALSE), <=, cases[i].max);
+    }
+
+  {
+    g_autoptr(ChatMessage) msg = chat_message_parse ("@a=b\\s PING :x y", -1, NULL);
+
+    g_assert_cmpuint (chat_message_get_length (msg, FALSE), ==, strlen ("PING :x y\r\n"));
+    g_assert_cmpuint (chat_message_get_length (msg, TRUE), ==, strlen ("@a=b\\s PING :x y\r\n"));
+  }
+}
+
+static void
 test_message_utf8 (void)
 {
   g_autoptr(GError) error = NULL;
@@ -1608,6 +1650,7 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/message/fuzz-regressions", test_message_fuzz_regressions);
   g_test_add_func ("/chat/protocol/message/tags", test_message_tags);
   g_test_add_func ("/chat/protocol/message/build", test_message_build);
+  g_test_add_func ("/chat/protocol/message/truncate", test_message_truncate);
   g_test_add_func ("/chat/protocol/message/utf8", test_message_utf8);
   g_test_add_func ("/chat/protocol/message/round-trip", test_message_round_trip);
   g_test_add_func ("/chat/protocol/message/round-trip-random", test_message_round_trip_random);

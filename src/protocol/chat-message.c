@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "chat-message.h"
+#include "chat-text.h"
 
 typedef struct
 {
@@ -926,6 +927,50 @@ chat_message_append_to (const ChatMessage *self,
 
   append_message (self, out, include_tags);
   g_string_append_len (out, "\r\n", 2);
+}
+
+gsize
+chat_message_get_length (const ChatMessage *self,
+                         gboolean           include_tags)
+{
+  GString *out;
+  gsize len;
+
+  g_return_val_if_fail (self != NULL, 0);
+
+  out = g_string_sized_new (128);
+  append_message (self, out, include_tags);
+  len = out->len + 2;
+  g_string_free (out, TRUE);
+  return len;
+}
+
+gboolean
+chat_message_truncate_trailing (ChatMessage *self,
+                                gsize        max_len)
+{
+  gboolean cut = FALSE;
+  guint round;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  /* Cutting can change whether the last param needs its ':', so look again once. */
+  for (round = 0; round < 2 && self->n_params > 0; round++)
+    {
+      gsize len = chat_message_get_length (self, FALSE);
+      char *last = self->params[self->n_params - 1];
+      gsize last_len = strlen (last);
+      gsize keep;
+
+      if (len <= max_len)
+        break;
+      keep = len - max_len >= last_len ? 0 : last_len - (len - max_len);
+      keep = chat_text_truncate_len (last, keep);
+      self->params[self->n_params - 1] = g_strndup (last, keep);
+      release (self, last);
+      cut = TRUE;
+    }
+  return cut;
 }
 
 GBytes *

@@ -99,6 +99,14 @@ char        *chat_message_to_string       (const ChatMessage *self);
 void         chat_message_append_to       (const ChatMessage *self,
                                            GString           *out,
                                            gboolean           include_tags);
+/* Bytes of the formatted line, "\r\n" included. */
+gsize        chat_message_get_length      (const ChatMessage *self,
+                                           gboolean           include_tags);
+/* Shortens the last param at a character boundary so that the line, without tags and
+ * with "\r\n", is at most max_len bytes (CHAT_MESSAGE_MAX_LINE on IRC): for relaying a
+ * line under a longer source than it came with. TRUE when it cut something. */
+gboolean     chat_message_truncate_trailing (ChatMessage     *self,
+                                             gsize            max_len);
 /* The line and "\r\n" as bytes, formatted once to share between many send queues. */
 GBytes      *chat_message_to_bytes        (const ChatMessage *self,
                                            gboolean           include_tags);

@@ -111,6 +111,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (chat_message_get_n_params (again) < CHAT_MESSAGE_MAX_PARAMS)
     chat_message_add_param (again, line);
   chat_message_remove_tag (again, "fuzz");
+  /* Relaying under a longer source: cut to fit, at a character boundary. */
+  chat_message_truncate_trailing (again, CHAT_MESSAGE_MAX_LINE);
+  if (chat_message_get_n_params (again) > 0 && chat_message_get_trailing (again)[0] != '\0'
+      && chat_message_get_length (again, FALSE) > CHAT_MESSAGE_MAX_LINE)
+    abort ();
   chat_message_append_to (again, out, FALSE);
   chat_message_append_to (again, out, TRUE);
   if (memchr (out->str, '\0', out->len) != NULL)
