@@ -5,7 +5,8 @@
  * memory; the queue is written in one transaction from an idle in the main loop (or after
  * 250 ms at the latest, when the loop never goes idle). In WAL mode with synchronous=NORMAL
  * a commit is a write() into the WAL without fsync: a killed process loses nothing that was
- * committed, a power cut may lose the last commits. */
+ * committed, a power cut may lose the last commits. Copying the WAL back into the
+ * database (a checkpoint) does fsync, so it runs in a thread on its own connection. */
 
 #define G_LOG_DOMAIN "chat-history"
 
@@ -19,6 +20,7 @@
 #include "chat-history.h"
 
 #define FLUSH_DEADLINE_MS     250
+#define CHECKPOINT_PAGES      1000
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define DEFAULT_MAX_PER_TARGET 10000
 #define ENTRY_COLUMNS "id, msgid, target, name, time, kind, source, command, params, tags, trailing"
@@ -50,6 +52,9 @@ struct _ChatHistory
   gint64        max_age;           /* seconds, 0: forever */
   gint64        last_age_prune_ms;
   gboolean      store_private;
+
+  GThread      *checkpoint_thread;
+  gint          checkpoint_done;   /* atomic: the thread has finished */
 };
 
 G_DEFINE_FINAL_TYPE (ChatHistory, chat_history, G_TYPE_OBJECT)
@@ -277,6 +282,53 @@ room_free0 (gpointer data)
     chat_history_room_free (data);
 }
 
+static gpointer
+checkpoint_thread_func (gpointer data)
+{
+  ChatHistory *self = data;
+  sqlite3 *db = NULL;
+
+  /* A passive checkpoint never blocks the writer in the main thread. */
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                       NULL) == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, 1000);
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+  sqlite3_close (db);
+  g_atomic_int_set (&self->checkpoint_done, 1);
+  return NULL;
+}
+
+static void
+reap_checkpoint (ChatHistory *self,
+                 gboolean     wait)
+{
+  if (self->checkpoint_thread == NULL)
+    return;
+  if (!wait && !g_atomic_int_get (&self->checkpoint_done))
+    return;
+  g_thread_join (g_steal_pointer (&self->checkpoint_thread));
+}
+
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *name,
+             int         pages)
+{
+  ChatHistory *self = user_data;
+
+  reap_checkpoint (self, FALSE);
+  if (pages >= CHECKPOINT_PAGES && self->checkpoint_thread == NULL)
+    {
+      g_atomic_int_set (&self->checkpoint_done, 0);
+      /* The thread only reads self->path, which lives as long as self; finalize joins it. */
+      self->checkpoint_thread = g_thread_new ("history-checkpoint", checkpoint_thread_func, self);
+    }
+  return SQLITE_OK;
+}
+
 static gboolean
 open_database (ChatHistory  *self,
                const char   *data_dir,
@@ -377,6 +429,9 @@ open_database (ChatHistory  *self,
     }
   if (!exec_sql (self->db, "COMMIT", error))
     return FALSE;
+
+  /* Replaces the automatic checkpoint, which would fsync in the main loop. */
+  sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
   return prepare (self->db,
                   "INSERT OR IGNORE INTO messages"
@@ -798,6 +853,7 @@ chat_history_finalize (GObject *object)
 {
   ChatHistory *self = (ChatHistory *) object;
 
+  reap_checkpoint (self, TRUE);
   g_clear_pointer (&self->query_stmts, g_hash_table_unref);
   g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
   g_clear_pointer (&self->save_room_stmt, sqlite3_finalize);
