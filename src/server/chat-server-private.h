@@ -143,7 +143,10 @@ struct _ChatSession
   char              *partial;       /* an incomplete line, only while there is one */
   gsize              partial_len;
 
-  GQueue             outq;          /* GBytes*, each one or more whole lines */
+  GBytes           **outq;          /* ring of GBytes*, each one or more whole lines */
+  guint              out_head;
+  guint              out_len;
+  guint              out_cap;
   gsize              out_offset;    /* bytes of the head already written */
   gsize              out_bytes;
 

@@ -1415,6 +1415,9 @@ chat_server_start (ChatServer  *self,
 
   service = g_socket_service_new ();
   g_socket_service_stop (service);
+  /* GSocketListener's default backlog (10) drops connections when many people (or a
+   * benchmark) arrive at once. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), 4096);
 
   if (address == NULL || address[0] == '\0')
     {

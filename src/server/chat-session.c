@@ -24,6 +24,59 @@ static gboolean process_line (ChatSession *session,
                               const char  *line,
                               gsize        len);
 
+/* The output queue is a ring of GBytes pointers: no allocation per queued line once it
+ * has grown, and the flush walks it in order. */
+static inline GBytes *
+outq_nth (ChatSession *session,
+          guint        i)
+{
+  return session->outq[(session->out_head + i) & (session->out_cap - 1)];
+}
+
+static void
+outq_push (ChatSession *session,
+           GBytes      *bytes)
+{
+  if (session->out_len == session->out_cap)
+    {
+      guint cap = session->out_cap ? session->out_cap * 2 : 8;
+      GBytes **ring = g_new (GBytes *, cap);
+
+      for (guint i = 0; i < session->out_len; i++)
+        ring[i] = outq_nth (session, i);
+      g_free (session->outq);
+      session->outq = ring;
+      session->out_cap = cap;
+      session->out_head = 0;
+    }
+  session->outq[(session->out_head + session->out_len) & (session->out_cap - 1)] = bytes;
+  session->out_len++;
+}
+
+static void
+outq_pop (ChatSession *session)
+{
+  g_bytes_unref (session->outq[session->out_head]);
+  session->out_head = (session->out_head + 1) & (session->out_cap - 1);
+  session->out_len--;
+  /* An idle session gives back a ring that grew under load. */
+  if (session->out_len == 0 && session->out_cap > 64)
+    {
+      g_clear_pointer (&session->outq, g_free);
+      session->out_cap = 0;
+      session->out_head = 0;
+    }
+}
+
+static void
+outq_clear (ChatSession *session)
+{
+  while (session->out_len > 0)
+    outq_pop (session);
+  session->out_offset = 0;
+  session->out_bytes = 0;
+}
+
 ChatSession *
 _chat_session_new (ChatServer        *server,
                    GSocketConnection *connection,
@@ -46,7 +99,6 @@ _chat_session_new (ChatServer        *server,
   session->last_spoke = session->signon;
   session->tokens = limits->flood_burst;
   session->tokens_time = session->connected_at;
-  g_queue_init (&session->outq);
   g_queue_init (&session->inq);
 
   /* Small lines, sent as soon as they are ready: latency matters more than packets. */
@@ -74,7 +126,8 @@ _chat_session_free (ChatSession *session)
   clear_source (&session->resume_source);
   g_clear_object (&session->connection);
   g_clear_pointer (&session->partial, g_free);
-  g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
+  outq_clear (session);
+  g_free (session->outq);
   g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
   g_clear_pointer (&session->collected, g_ptr_array_unref);
@@ -169,14 +222,12 @@ _chat_session_send_bytes (ChatSession *session,
       /* Not closed here: this may run inside a walk over a room's members. The flush
        * closes it, with only the ERROR line left to send. */
       session->sendq_exceeded = TRUE;
-      g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
-      session->out_offset = 0;
-      session->out_bytes = 0;
+      outq_clear (session);
       _chat_server_mark_dirty (session->server, session);
       return;
     }
 
-  g_queue_push_tail (&session->outq, g_bytes_ref (bytes));
+  outq_push (session, g_bytes_ref (bytes));
   session->out_bytes += size;
   _chat_server_mark_dirty (session->server, session);
 }
@@ -389,18 +440,17 @@ _chat_session_flush (ChatSession *session)
       _chat_session_quit (session, "SendQ exceeded", "SendQ exceeded", TRUE);
     }
 
-  while (session->outq.head != NULL)
+  while (session->out_len > 0)
     {
       struct iovec iov[IOV_BATCH];
       struct msghdr msg = { 0 };
-      GList *l = session->outq.head;
-      int n = 0;
+      guint n = 0;
       ssize_t written;
 
-      for (; l != NULL && n < IOV_BATCH; l = l->next, n++)
+      for (; n < session->out_len && n < IOV_BATCH; n++)
         {
           gsize size;
-          const char *data = g_bytes_get_data (l->data, &size);
+          const char *data = g_bytes_get_data (outq_nth (session, n), &size);
 
           if (n == 0)
             {
@@ -438,14 +488,13 @@ _chat_session_flush (ChatSession *session)
       session->out_bytes -= written;
       while (written > 0)
         {
-          GBytes *head = session->outq.head->data;
-          gsize left = g_bytes_get_size (head) - session->out_offset;
+          gsize left = g_bytes_get_size (outq_nth (session, 0)) - session->out_offset;
 
           if ((gsize) written >= left)
             {
               written -= left;
               session->out_offset = 0;
-              g_bytes_unref (g_queue_pop_head (&session->outq));
+              outq_pop (session);
             }
           else
             {
@@ -542,11 +591,7 @@ _chat_session_quit (ChatSession *session,
   _chat_server_session_left (server, session);
 
   if (drop_queue)
-    {
-      g_queue_clear_full (&session->outq, (GDestroyNotify) g_bytes_unref);
-      session->out_offset = 0;
-      session->out_bytes = 0;
-    }
+    outq_clear (session);
 
   if (error_text != NULL)
     {
@@ -559,8 +604,8 @@ _chat_session_quit (ChatSession *session,
         line = g_strdup_printf ("ERROR :%s\r\n", error_text);
       else
         line = g_strdup_printf ("ERROR :Closing Link: %s (%s)\r\n", session->host, error_text);
-      g_queue_push_tail (&session->outq, g_bytes_new_take (line, strlen (line)));
       session->out_bytes += strlen (line);
+      outq_push (session, g_bytes_new_take (line, strlen (line)));
       g_steal_pointer (&line);
     }
 
