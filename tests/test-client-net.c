@@ -10,6 +10,7 @@
 
 #include "chat-client.h"
 #include "chat-server.h"
+#include "chat-client-private.h"
 #include "test-client-util.h"
 
 /* --- a scripted fake server ------------------------------------------------------- */
@@ -542,6 +543,40 @@ test_connect_refused (void)
   conn_watch_free (watch);
 }
 
+static void
+test_flood_control (void)
+{
+  FakeServer *server = fake_server_new (nick_taken_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  g_autofree char *last = NULL;
+  gint64 start;
+
+  _chat_connection_set_flood_limit (conn, 5, 20);
+  chat_connection_set_timeouts (conn, 5000, 0);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+
+  /* 40 lines at once: held back after the burst, none lost, in order. */
+  start = server->lines->len;
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %u", i);
+
+      g_assert_true (chat_connection_send_message (conn, "bob", text));
+    }
+  last = g_strdup_printf ("0: PRIVMSG bob :line 39");
+  WAIT_UNTIL (fake_saw (server, last));
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("0: PRIVMSG bob :line %u", i);
+
+      g_assert_cmpstr (g_ptr_array_index (server->lines, start + i), ==, expected);
+    }
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
 /* --- TLS --------------------------------------------------------------------------- */
 
 typedef struct
@@ -706,6 +741,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/net/banned", "banned", test_refused);
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
+  g_test_add_func ("/chat/client/net/flood-control", test_flood_control);
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);
 

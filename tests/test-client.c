@@ -311,7 +311,12 @@ test_registration (Fixture       *f,
   feed (f, ":srv 001 alice__ :Welcome");
   g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
   g_assert_cmpstr (chat_connection_get_current_nick (f->conn), ==, "alice__");
+  feed (f, ":alice__!a@h JOIN #A[b]");
+  g_assert_nonnull (chat_connection_find_conversation (f->conn, "#a{b}"));
   feed (f, ":srv 005 alice__ NETWORK=Example\\x20Net CASEMAPPING=ascii :are supported");
+  /* The new case mapping applies to the conversations we have. */
+  g_assert_nonnull (chat_connection_find_conversation (f->conn, "#a[B]"));
+  g_assert_null (chat_connection_find_conversation (f->conn, "#a{b}"));
   g_assert_cmpstr (chat_connection_get_network_name (f->conn), ==, "Example Net");
   g_assert_cmpstr (chat_conversation_get_name (chat_connection_get_server_conversation (f->conn)),
                    ==, "Example Net");

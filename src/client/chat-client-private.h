@@ -103,5 +103,9 @@ void              _chat_connection_set_offline_sink (ChatConnection *self,
 void              _chat_connection_feed_line    (ChatConnection   *self,
                                                  const char       *line);
 void              _chat_connection_flush_models (ChatConnection   *self);
+/* Flood control: burst lines at once, then one every interval_ms. */
+void              _chat_connection_set_flood_limit (ChatConnection *self,
+                                                    guint           burst,
+                                                    guint           interval_ms);
 
 G_END_DECLS

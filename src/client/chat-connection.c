@@ -34,6 +34,12 @@
 #define HISTORY_LOAD_COUNT        200
 #define MAX_NICK_ATTEMPTS         8
 #define QUIT_GRACE_MS             1000
+/* Client-side flood control, so a long pasted text or a rejoin of many rooms does not
+ * get us disconnected for flooding: a burst of FLOOD_BURST lines, then one line every
+ * FLOOD_INTERVAL_MS. PONG and QUIT are never held back. */
+#define FLOOD_BURST               10
+#define FLOOD_INTERVAL_MS         500
+#define MAX_WRITE_CHUNK           4096
 /* What our own prefix may take in lines the server relays (":nick!user@host "), when
  * we split long messages; the host part is unknown, so assume the longest. */
 #define ASSUMED_USER_HOST_LEN     (1 + 10 + 1 + 63)
@@ -79,6 +85,7 @@ struct _ChatConnection
   GHashTable          *rejoin;         /* folded room -> key ("" for none) */
   GHashTable          *requested;      /* folded room names we asked to join */
   GHashTable          *names;          /* folded room -> GPtrArray of ChatMember (353s) */
+  GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
 
   /* The link. */
   GCancellable        *cancellable;
@@ -88,8 +95,14 @@ struct _ChatConnection
   GOutputStream       *output;
   ChatLineReader      *reader;
   char                *read_buffer;
-  GQueue               out_queue;      /* GBytes */
+  GQueue               out_queue;      /* GBytes, one line each with its CRLF */
+  GBytes              *in_flight;      /* the lines being written */
   gboolean             writing;
+  double               tokens;
+  gint64               tokens_at;
+  guint                flood_burst;
+  guint                flood_interval_ms;
+  guint                throttle_id;
   gboolean             closing;        /* QUIT sent, waiting to close */
   GTlsCertificate     *peer_certificate;
   GTlsCertificateFlags peer_errors;
@@ -534,8 +547,9 @@ can_send (ChatConnection *self)
 }
 
 static void
-send_line (ChatConnection *self,
-           const char     *line)
+queue_line (ChatConnection *self,
+            const char     *line,
+            gboolean        urgent)
 {
   g_assert (line != NULL);
 
@@ -555,10 +569,20 @@ send_line (ChatConnection *self,
     memcpy (data, line, len);
     data[len] = '\r';
     data[len + 1] = '\n';
-    g_queue_push_tail (&self->out_queue, g_bytes_new_take (data, len + 2));
+    if (urgent)
+      g_queue_push_head (&self->out_queue, g_bytes_new_take (data, len + 2));
+    else
+      g_queue_push_tail (&self->out_queue, g_bytes_new_take (data, len + 2));
   }
   g_signal_emit (self, signals [LINE_SENT], 0, line);
   flush_out_queue (self);
+}
+
+static void
+send_line (ChatConnection *self,
+           const char     *line)
+{
+  queue_line (self, line, FALSE);
 }
 
 static void send_printf (ChatConnection *self,
@@ -599,29 +623,74 @@ output_written_cb (GObject      *object,
 
   self = user_data;
   self->writing = FALSE;
-  g_bytes_unref (g_queue_pop_head (&self->out_queue));
+  g_clear_pointer (&self->in_flight, g_bytes_unref);
   flush_out_queue (self);
 }
 
+static gboolean
+throttle_cb (gpointer user_data)
+{
+  ChatConnection *self = user_data;
+
+  self->throttle_id = 0;
+  flush_out_queue (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+refill_tokens (ChatConnection *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->tokens_at == 0)
+    self->tokens = self->flood_burst;
+  else
+    self->tokens += (double)(now - self->tokens_at) / (self->flood_interval_ms * 1000.0);
+  if (self->tokens > self->flood_burst)
+    self->tokens = self->flood_burst;
+  self->tokens_at = now;
+}
+
+/* Writes as many queued lines as the flood budget allows, in one write. */
 static void
 flush_out_queue (ChatConnection *self)
 {
-  GBytes *bytes;
-  gsize len;
+  GByteArray *chunk;
   gconstpointer data;
+  gsize len;
 
   if (self->writing || self->output == NULL)
     return;
 
-  bytes = g_queue_peek_head (&self->out_queue);
-  if (bytes == NULL)
+  if (g_queue_is_empty (&self->out_queue))
     {
       if (self->closing)
         drop_link (self, -1, NULL);
       return;
     }
 
-  data = g_bytes_get_data (bytes, &len);
+  refill_tokens (self);
+  if (self->tokens < 1.0 && !self->closing)
+    {
+      if (self->throttle_id == 0)
+        self->throttle_id = g_timeout_add ((guint)((1.0 - self->tokens) * self->flood_interval_ms) + 1,
+                                           throttle_cb, self);
+      return;
+    }
+
+  chunk = g_byte_array_new ();
+  while (!g_queue_is_empty (&self->out_queue) && chunk->len < MAX_WRITE_CHUNK &&
+         (self->tokens >= 1.0 || self->closing))
+    {
+      g_autoptr(GBytes) line = g_queue_pop_head (&self->out_queue);
+
+      data = g_bytes_get_data (line, &len);
+      g_byte_array_append (chunk, data, len);
+      self->tokens -= 1.0;
+    }
+
+  self->in_flight = g_byte_array_free_to_bytes (chunk);
+  data = g_bytes_get_data (self->in_flight, &len);
   self->writing = TRUE;
   g_output_stream_write_all_async (self->output, data, len, G_PRIORITY_DEFAULT,
                                    self->cancellable, output_written_cb, self);
@@ -723,6 +792,7 @@ clear_timers (ChatConnection *self)
   g_clear_handle_id (&self->registration_id, g_source_remove);
   g_clear_handle_id (&self->ping_id, g_source_remove);
   g_clear_handle_id (&self->quit_id, g_source_remove);
+  g_clear_handle_id (&self->throttle_id, g_source_remove);
 }
 
 static gboolean
@@ -1000,14 +1070,66 @@ handle_welcome (ChatConnection    *self,
     }
 }
 
+/* Keys of a table of folded names, folded again with the current case mapping. */
+static void
+refold_keys (ChatConnection *self,
+             GHashTable     *table)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = g_ptr_array_new ();
+
+  /* Sets (key == value) stay sets; other values move to the new key. */
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_ptr_array_add (keys, fold (self, key));
+      g_ptr_array_add (values, value == key ? NULL : value);
+      g_hash_table_iter_steal (&iter);
+      g_free (key);
+    }
+  for (guint i = 0; i < keys->len; i++)
+    {
+      char *new_key = g_strdup (g_ptr_array_index (keys, i));
+
+      if (g_ptr_array_index (values, i) == NULL)
+        g_hash_table_add (table, new_key);
+      else
+        g_hash_table_insert (table, new_key, g_ptr_array_index (values, i));
+    }
+}
+
+static void
+rekey_conversations (ChatConnection *self)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  g_hash_table_remove_all (self->by_fold);
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+      if (conv != self->server)
+        g_hash_table_insert (self->by_fold, fold (self, chat_conversation_get_name (conv)),
+                             g_object_ref (conv));
+    }
+  refold_keys (self, self->rejoin);
+  refold_keys (self, self->requested);
+  refold_keys (self, self->need_who);
+}
+
 static void
 handle_isupport (ChatConnection    *self,
                  const ChatMessage *message)
 {
+  ChatCasemapping before = casemapping (self);
   const char *network;
   guint n;
 
   chat_isupport_parse_message (self->isupport, message);
+  if (casemapping (self) != before)
+    rekey_conversations (self);
 
   network = chat_isupport_get (self->isupport, "NETWORK");
   if (network != NULL && network[0] != '\0')
@@ -1052,6 +1174,7 @@ handle_join (ChatConnection    *self,
         g_signal_emit (self, signals [CONVERSATION_OPENED], 0, conv, TRUE);
       if (!g_hash_table_contains (self->rejoin, key))
         g_hash_table_insert (self->rejoin, g_strdup (key), g_strdup (""));
+      g_hash_table_add (self->need_who, g_strdup (key));
       _chat_conversation_remove_all_members (conv);
       _chat_conversation_set_joined (conv, TRUE);
       if (g_strcmp0 (chat_conversation_get_name (conv), room) != 0)
@@ -1473,6 +1596,10 @@ handle_end_of_names (ChatConnection    *self,
 
   _chat_conversation_replace_members (conv, members);
   g_hash_table_remove (self->names, key);
+
+  /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
+  if (g_hash_table_remove (self->need_who, key))
+    send_printf (self, "WHO %s", chat_conversation_get_name (conv));
 }
 
 static void
@@ -1857,10 +1984,9 @@ handle_message (ChatConnection    *self,
     {
       const char *token = chat_message_get_trailing (message);
 
-      if (token != NULL)
-        send_printf (self, "PONG :%s", token);
-      else
-        send_line (self, "PONG");
+      g_autofree char *pong = token ? g_strdup_printf ("PONG :%s", token) : g_strdup ("PONG");
+
+      queue_line (self, pong, TRUE);
     }
   else if (strcmp (command, "PONG") == 0)
     {
@@ -2116,6 +2242,8 @@ drop_link (ChatConnection *self,
   self->output = NULL;
   self->writing = FALSE;
   self->closing = FALSE;
+  self->tokens_at = 0;
+  g_clear_pointer (&self->in_flight, g_bytes_unref);
   g_queue_clear_full (&self->out_queue, (GDestroyNotify)g_bytes_unref);
   g_clear_pointer (&self->reader, chat_line_reader_free);
   g_clear_pointer (&self->error_line, g_free);
@@ -2310,6 +2438,7 @@ chat_connection_dispose (GObject *object)
   self->input = NULL;
   self->output = NULL;
   g_queue_clear_full (&self->out_queue, (GDestroyNotify)g_bytes_unref);
+  g_clear_pointer (&self->in_flight, g_bytes_unref);
   g_clear_pointer (&self->reader, chat_line_reader_free);
 
   if (self->history != NULL)
@@ -2344,6 +2473,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->rejoin, g_hash_table_unref);
   g_clear_pointer (&self->requested, g_hash_table_unref);
   g_clear_pointer (&self->names, g_hash_table_unref);
+  g_clear_pointer (&self->need_who, g_hash_table_unref);
   g_clear_pointer (&self->read_buffer, g_free);
   g_clear_pointer (&self->offline_sink, g_ptr_array_unref);
   g_clear_object (&self->isupport);
@@ -2561,6 +2691,7 @@ chat_connection_init (ChatConnection *self)
   self->requested = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)g_ptr_array_unref);
+  self->need_who = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->directory = chat_directory_new ();
   self->fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->fingerprints, NULL);
@@ -2570,6 +2701,8 @@ chat_connection_init (ChatConnection *self)
   self->reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
   self->registration_ms = DEFAULT_REGISTRATION_MS;
   self->ping_interval_ms = DEFAULT_PING_INTERVAL_MS;
+  self->flood_burst = FLOOD_BURST;
+  self->flood_interval_ms = FLOOD_INTERVAL_MS;
 
   self->server = _chat_conversation_new (self, CHAT_CONVERSATION_KIND_SERVER, "localhost");
   {
@@ -3559,4 +3692,15 @@ void
 _chat_connection_flush_models (ChatConnection *self)
 {
   flush_models (self);
+}
+
+void
+_chat_connection_set_flood_limit (ChatConnection *self,
+                                  guint           burst,
+                                  guint           interval_ms)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+
+  self->flood_burst = MAX (burst, 1);
+  self->flood_interval_ms = MAX (interval_ms, 1);
 }
