@@ -1267,6 +1267,7 @@ test_ctcp (void)
     { "\001PING 123\001", TRUE, "PING", "123", FALSE },
     { "\001ACTIONS x\001", TRUE, "ACTIONS", "x", FALSE },
     { "\001\001", FALSE, NULL, NULL, FALSE },
+    { "\001 ACTION x\001", FALSE, NULL, NULL, FALSE },
     { "\001", FALSE, NULL, NULL, FALSE },
     { "hello", FALSE, NULL, NULL, FALSE },
     { "", FALSE, NULL, NULL, FALSE },

@@ -154,6 +154,8 @@ chat_ctcp_decode (const char  *text,
     return FALSE;
 
   space = memchr (start, ' ', end - start);
+  if (space == start)
+    return FALSE;
   if (command != NULL)
     {
       char *c = g_strndup (start, (space != NULL ? space : end) - start);

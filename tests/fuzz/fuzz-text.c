@@ -73,7 +73,7 @@ check_text (const char *text,
   if (total > len)
     abort ();
 
-  if (chat_ctcp_decode (text, &cmd, &arg) && cmd == NULL)
+  if (chat_ctcp_decode (text, &cmd, &arg) && (cmd == NULL || cmd[0] == '\0'))
     abort ();
   (void) chat_ctcp_action_decode (text, &action);
 }
