@@ -775,6 +775,22 @@ test_ircv3_tags (void)
   client_wait (a, "TAGMSG #r");
   client_sync_lacks (c, "TAGMSG");
 
+  /* server-time on what is not stored too: a nick change, a mode. */
+  client_send (b, "NICK bobby");
+  {
+    g_autofree char *nick = client_expect (a, "NICK :bobby");
+
+    g_assert_true (g_str_has_prefix (nick, "@time="));
+  }
+  client_send (a, "MODE #r +m");
+  {
+    g_autofree char *mode = client_expect (a, "MODE #r +m");
+    g_autofree char *mode_c = client_expect (c, "MODE #r +m");
+
+    g_assert_true (g_str_has_prefix (mode, "@time="));
+    g_assert_cmpstr (mode_c, ==, ":alice!alice@127.0.0.1 MODE #r +m");
+  }
+
   client_free (a);
   client_free (b);
   client_free (c);

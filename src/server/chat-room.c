@@ -355,6 +355,22 @@ _chat_server_room_send_irc (ChatServer  *self,
 }
 
 void
+_chat_server_room_event_send (ChatServer      *self,
+                              ChatRoom        *room,
+                              const ChatEvent *event,
+                              const char      *line,
+                              const char      *text)
+{
+  Fanout f = { 0 };
+
+  f.event = event;
+  f.line = line;
+  f.text = text;
+  fanout_room (&f, room, NULL);
+  fanout_clear (&f);
+}
+
+void
 _chat_server_neighbours_send (ChatServer  *self,
                               ChatSession *session,
                               gboolean     include_self,
@@ -376,7 +392,10 @@ _chat_server_neighbours_send_text (ChatServer  *self,
                                    const char  *text)
 {
   Fanout f = { 0 };
+  ChatEvent ev = { 0 };
 
+  _chat_server_stamp_event (self, &ev);
+  f.event = &ev;
   f.line = line;
   f.text = text;
   fanout_neighbours (&f, self, session, FALSE);
@@ -889,6 +908,11 @@ _chat_server_nick_change (ChatServer  *self,
         }
     }
 
+  /* One line to each neighbour, stamped on its own (the stored copies are per room). */
+  ev.msgid[0] = '\0';
+  ev.time = 0;
+  _chat_server_stamp_event (self, &ev);
+  f.event = &ev;
   f.line = line;
   f.text = text;
   fanout_neighbours (&f, self, session, TRUE);

@@ -129,7 +129,7 @@ _chat_server_try_register (ChatServer  *self,
       g_source_destroy (session->grace_source);
       g_clear_pointer (&session->grace_source, g_source_unref);
     }
-  g_info ("Registered %s", session->source);
+  g_debug ("Registered %s", session->source);
   _chat_server_welcome (self, session);
 }
 
@@ -911,8 +911,6 @@ room_mode_broadcast (ChatSession *session,
   ChatEvent ev = { 0 };
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
-  GHashTableIter iter;
-  gpointer key;
 
   ev.kind = CHAT_EVENT_MODE;
   ev.room = room;
@@ -926,10 +924,7 @@ room_mode_broadcast (ChatSession *session,
   line = g_strdup_printf (":%s MODE %s %s", session->source, room->name, changes);
   text = g_strdup_printf ("%s sets mode %s on %s", session->nick, changes,
                           _chat_room_display_name (room));
-  _chat_server_room_send_irc (session->server, room, NULL, 0, line);
-  g_hash_table_iter_init (&iter, room->members);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    _chat_session_text (key, "%s", text);
+  _chat_server_room_event_send (session->server, room, &ev, line, text);
 }
 
 static void

@@ -356,6 +356,10 @@ void _chat_server_add_hooks   (ChatServer            *self,
                                const ChatServerHooks *hooks,
                                gpointer               user_data);
 
+/* Fill in msgid and time (for lines that are not stored, like a QUIT told once to
+ * everyone around). */
+void _chat_server_stamp_event (ChatServer *self,
+                               ChatEvent  *event);
 /* Fill in msgid and time, then run the event hooks. */
 void _chat_server_emit_event  (ChatServer *self,
                                ChatEvent  *event);
@@ -399,6 +403,13 @@ void     _chat_server_topic   (ChatServer  *self,
 void     _chat_server_nick_change (ChatServer  *self,
                                    ChatSession *session,
                                    const char  *new_nick);
+/* An event's line (tagged as the recipient's caps ask) and its human text to every
+ * member of room. */
+void     _chat_server_room_event_send (ChatServer      *self,
+                                       ChatRoom        *room,
+                                       const ChatEvent *event,
+                                       const char      *line,
+                                       const char      *text);
 /* A raw line to the members of room (except `except`) that have cap (0: all IRC). */
 void     _chat_server_room_send_irc (ChatServer  *self,
                                      ChatRoom    *room,

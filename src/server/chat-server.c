@@ -802,14 +802,21 @@ _chat_server_add_hooks (ChatServer            *self,
 }
 
 void
-_chat_server_emit_event (ChatServer *self,
-                         ChatEvent  *event)
+_chat_server_stamp_event (ChatServer *self,
+                          ChatEvent  *event)
 {
   if (event->time == 0)
     event->time = g_get_real_time ();
   if (event->msgid[0] == '\0')
     g_snprintf (event->msgid, sizeof event->msgid, "%" G_GINT64_MODIFIER "x",
                 self->next_msgid++);
+}
+
+void
+_chat_server_emit_event (ChatServer *self,
+                         ChatEvent  *event)
+{
+  _chat_server_stamp_event (self, event);
 
   for (guint i = 0; i < self->hooks->len; i++)
     {
