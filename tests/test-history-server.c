@@ -679,10 +679,13 @@ test_restart (Fixture       *fixture,
   client_join (alice, "#kept");
   client_send (alice, "TOPIC #kept :What we talk about");
   g_free (client_expect (alice, " TOPIC #kept "));
-  client_send (alice, "MODE #kept +s");
+  client_send (alice, "MODE #kept +si");
   g_free (client_expect (alice, " MODE #kept "));
   g_free (client_say (alice, "#kept", "remember me"));
   client_join (alice, "#passing");
+  client_join (alice, "#hall");
+  client_send (alice, "TOPIC #hall :Welcome, all");
+  g_free (client_expect (alice, " TOPIC #hall "));
   client_free (g_steal_pointer (&alice));
 
   restart (fixture);
@@ -702,17 +705,27 @@ test_restart (Fixture       *fixture,
     }
 
   again = client_register (fixture->port, "alice", FULL_CAPS);
+  client_send (again, "JOIN #hall");
+  line = client_expect (again, " 332 ");
+  g_assert_true (g_str_has_suffix (line, " #hall :Welcome, all"));
+  g_clear_pointer (&line, g_free);
+  /* The room comes back without +i (nobody would be left to invite), and the first one
+   * in gets @. */
   client_send (again, "JOIN #kept");
   line = client_expect (again, " 332 ");
   g_assert_true (g_str_has_suffix (line, " #kept :What we talk about"));
   g_clear_pointer (&line, g_free);
   g_free (client_expect (again, " 366 "));
+  line = client_expect (again, " MODE #kept ");
+  g_assert_true (g_str_has_suffix (line, " MODE #kept +o alice"));
+  g_clear_pointer (&line, g_free);
   client_send (again, "MODE #kept");
   line = client_expect (again, " 324 ");
   {
     g_autoptr(ChatMessage) modes = chat_message_parse (line, -1, NULL);
 
     g_assert_nonnull (strchr (chat_message_get_param (modes, 2), 's'));
+    g_assert_null (strchr (chat_message_get_param (modes, 2), 'i'));
   }
   assert_history (again, "CHATHISTORY LATEST #kept * 10", "remember me");
 }

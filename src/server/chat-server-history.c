@@ -168,7 +168,8 @@ restore_rooms (ChatServerHistory *state)
         continue;
       room = _chat_server_ensure_room (state->server, saved->name, &created);
       room->permanent = TRUE;
-      if (!created)
+      /* Nobody is connected yet; the hall exists already but is just as empty. */
+      if (g_hash_table_size (room->members) > 0)
         continue;
 
       g_free (room->topic);
@@ -176,8 +177,9 @@ restore_rooms (ChatServerHistory *state)
       g_free (room->topic_who);
       room->topic_who = g_strdup (saved->topic_setter);
       room->topic_time = saved->topic_time;
+      /* An empty invite-only room would lock everyone out: nobody is left to invite. */
       if (saved->modes != NULL)
-        room->modes = room_modes_from_letters (saved->modes);
+        room->modes = room_modes_from_letters (saved->modes) & ~CHAT_ROOM_MODE_I;
       g_free (room->key);
       room->key = g_strdup (saved->password);
       room->limit = saved->limit;
@@ -377,6 +379,28 @@ human_line (const ChatHistoryEntry *entry)
   return g_strdup_printf ("[%s] %s: %s", when, nick, plain);
 }
 
+/* A room kept over a restart (or over being empty) has lost its operators; whoever comes
+ * in first gets @, as in a room they had just created. The hall has no operators. */
+static void
+op_first_in_kept_room (ChatServerHistory *state,
+                       ChatSession       *session,
+                       ChatRoom          *room)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (state->server);
+  ChatMember *member = _chat_room_get_member (room, session);
+  g_autofree char *line = NULL;
+
+  if (!room->permanent || member == NULL || (member->flags & CHAT_MEMBER_OP) != 0 ||
+      g_hash_table_size (room->members) != 1 || _chat_session_is_text (session) ||
+      chat_casecmp (CHAT_CASEMAPPING_RFC1459, room->name, limits->hall) == 0)
+    return;
+
+  member->flags |= CHAT_MEMBER_OP;
+  line = g_strdup_printf (":%s MODE %s +o %s", chat_server_get_name (state->server),
+                          room->name, session->nick);
+  _chat_server_room_send_irc (state->server, room, NULL, 0, line);
+}
+
 static ChatHistoryLineFlags
 line_flags (ChatSession *session)
 {
@@ -400,6 +424,9 @@ history_joined_cb (ChatServer  *server,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
   const char *server_name = chat_server_get_name (server);
+
+  if (state->history != NULL)
+    op_first_in_kept_room (state, session, room);
 
   if (state->history == NULL || state->replay_lines == 0)
     return;
