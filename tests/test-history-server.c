@@ -809,6 +809,13 @@ test_bad_config (void)
   g_assert_nonnull (strstr (error->message, "replay-lines"));
   g_clear_error (&error);
 
+  g_key_file_set_string (config, "history", "replay-lines", "5");
+  g_key_file_set_string (config, "history", "query-limit", "0");
+  g_assert_false (chat_server_load_config (server, config, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);
+  g_clear_error (&error);
+  g_key_file_remove_key (config, "history", "query-limit", NULL);
+
   g_key_file_remove_key (config, "history", "replay-lines", NULL);
   g_key_file_set_string (config, "history", "store-private", "maybe");
   g_assert_false (chat_server_load_config (server, config, &error));

@@ -341,6 +341,44 @@ test_unflushed_visible (Fixture       *fixture,
 }
 
 static void
+test_query_without_commit (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) result = NULL;
+  const char *join[] = { "#room", NULL };
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+
+  say (fixture->history, "#room", 1, T0, "said");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+
+  /* Someone joins and gets the room's messages: the queued JOIN is not one, so nothing
+   * is committed for it (a JOIN storm must not mean one transaction per JOIN). */
+  chat_history_append (fixture->history,
+                       chat_history_entry_new ("#room", NULL, "j1", T0 + 1, CHAT_HISTORY_KIND_EVENT,
+                                               "bob!b@h", "JOIN", join, NULL));
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+                               FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->len, ==, 1);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 1);
+  g_clear_pointer (&result, g_ptr_array_unref);
+
+  /* Another room's messages neither. */
+  say (fixture->history, "#other", 1, T0 + 2, "elsewhere");
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+                               FALSE, &error);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 2);
+  g_clear_pointer (&result, g_ptr_array_unref);
+
+  /* With events, or by msgid, the JOIN counts. */
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+                               TRUE, &error);
+  g_assert_cmpuint (result->len, ==, 2);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
+}
+
+static void
 test_latest (Fixture       *fixture,
              gconstpointer  data)
 {
@@ -900,6 +938,7 @@ main (int   argc,
   g_test_add_func ("/chat/history/unwritable", test_unwritable);
   ADD ("store-reopen", test_store_reopen);
   ADD ("unflushed-visible", test_unflushed_visible);
+  ADD ("query-without-commit", test_query_without_commit);
   ADD ("latest", test_latest);
   ADD ("before-after", test_before_after);
   ADD ("around", test_around);

@@ -662,6 +662,23 @@ write_pending (ChatHistory  *self,
   return TRUE;
 }
 
+/* Whether a query of target would see something still queued. */
+static gboolean
+pending_affects (ChatHistory *self,
+                 const char  *target,
+                 gboolean     with_events)
+{
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+
+      if ((with_events || entry->kind <= CHAT_HISTORY_KIND_NOTICE) &&
+          strcmp (entry->target, target) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 clear_pending (ChatHistory *self)
 {
@@ -1535,8 +1552,11 @@ chat_history_query (ChatHistory           *self,
 
   result = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
 
-  /* What was just said must be found too. */
-  if (!chat_history_flush (self, error))
+  /* What was just said must be found too; a JOIN storm need not commit per JOIN. */
+  if (pending_affects (self, target,
+                       with_events || ref->type == CHAT_HISTORY_REF_MSGID ||
+                       (ref2 != NULL && ref2->type == CHAT_HISTORY_REF_MSGID)) &&
+      !chat_history_flush (self, error))
     return NULL;
   if (limit == 0)
     return g_steal_pointer (&result);

@@ -807,11 +807,11 @@ _chat_server_history_load_config (ChatServer  *self,
                                   GError     **error)
 {
   ChatServerHistory *state = get_state (self);
-  static const struct { const char *key; guint max; gsize offset; } uints[] = {
-    { "query-limit", 10000, G_STRUCT_OFFSET (ChatServerHistory, query_limit) },
-    { "replay-lines", 1000, G_STRUCT_OFFSET (ChatServerHistory, replay_lines) },
-    { "max-per-room", G_MAXINT, G_STRUCT_OFFSET (ChatServerHistory, max_per_room) },
-    { "max-age-days", 100000, G_STRUCT_OFFSET (ChatServerHistory, max_age_days) },
+  static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
+    { "query-limit", 1, 10000, G_STRUCT_OFFSET (ChatServerHistory, query_limit) },
+    { "replay-lines", 0, 1000, G_STRUCT_OFFSET (ChatServerHistory, replay_lines) },
+    { "max-per-room", 0, G_MAXINT, G_STRUCT_OFFSET (ChatServerHistory, max_per_room) },
+    { "max-age-days", 0, 100000, G_STRUCT_OFFSET (ChatServerHistory, max_age_days) },
   };
   guint values[G_N_ELEMENTS (uints)];
   gboolean enabled, store_private;
@@ -828,11 +828,11 @@ _chat_server_history_load_config (ChatServer  *self,
       if (!g_key_file_has_key (keyfile, "history", uints[i].key, NULL))
         continue;
       v = g_key_file_get_int64 (keyfile, "history", uints[i].key, &local_error);
-      if (local_error != NULL || v < 0 || v > uints[i].max)
+      if (local_error != NULL || v < uints[i].min || v > uints[i].max)
         {
           g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
-                       "[history] %s: expected a number from 0 to %u", uints[i].key,
-                       uints[i].max);
+                       "[history] %s: expected a number from %u to %u", uints[i].key,
+                       uints[i].min, uints[i].max);
           return FALSE;
         }
       values[i] = (guint) v;
