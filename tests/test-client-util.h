@@ -101,7 +101,7 @@ test_connection_new (const char *host,
   chat_connection_set_username (conn, "tester");
   chat_connection_set_realname (conn, "Chatroom test");
   chat_connection_set_reconnect_delays (conn, 100, 800);
-  chat_connection_set_timeouts (conn, 10000, 2000);
+  chat_connection_set_timeouts (conn, 10000, 60000);
   return conn;
 }
 

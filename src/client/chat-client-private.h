@@ -58,6 +58,11 @@ void              _chat_conversation_flush      (ChatConversation *self);
 /* Prepends items (oldest first) in one items_changed. */
 void              _chat_conversation_prepend_many (ChatConversation *self,
                                                    GPtrArray        *items);
+/* Inserts replayed items (oldest first) where their time puts them, in one change. */
+void              _chat_conversation_insert_history (ChatConversation *self,
+                                                     GPtrArray        *items);
+/* The time of the newest message, action or notice shown, or 0. */
+gint64            _chat_conversation_get_newest_message_time (ChatConversation *self);
 void              _chat_conversation_set_has_older (ChatConversation *self,
                                                     gboolean          has_older);
 /* Members: add returns the existing member when the nick is there already. */

@@ -32,6 +32,8 @@
 #define DEFAULT_REGISTRATION_MS   30000
 #define DEFAULT_PING_INTERVAL_MS  30000
 #define HISTORY_LOAD_COUNT        200
+/* Messages asked from a server that keeps history (draft/chathistory) on joining. */
+#define SERVER_HISTORY_COUNT      100
 #define MAX_NICK_ATTEMPTS         8
 #define QUIT_GRACE_MS             1000
 /* Client-side flood control, so a long pasted text or a rejoin of many rooms does not
@@ -43,6 +45,25 @@
 /* What our own prefix may take in lines the server relays (":nick!user@host "), when
  * we split long messages; the host part is unknown, so assume the longest. */
 #define ASSUMED_USER_HOST_LEN     (1 + 10 + 1 + 63)
+
+/* An open BATCH; chathistory batches collect their items to insert them in place. */
+typedef struct
+{
+  char             *type;
+  GPtrArray        *items;   /* ChatMessageItem */
+  ChatConversation *conv;
+} Batch;
+
+static void
+batch_free (gpointer data)
+{
+  Batch *batch = data;
+
+  g_free (batch->type);
+  g_ptr_array_unref (batch->items);
+  g_clear_object (&batch->conv);
+  g_free (batch);
+}
 
 static const char * const wanted_caps[] = {
   "multi-prefix", "server-time", "echo-message", "message-tags", "away-notify",
@@ -86,6 +107,8 @@ struct _ChatConnection
   GHashTable          *requested;      /* folded room names we asked to join */
   GHashTable          *names;          /* folded room -> GPtrArray of ChatMember (353s) */
   GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
+  GHashTable          *batches;        /* id -> Batch */
+  Batch               *collecting;     /* the history batch of the line in hand */
 
   /* The link. */
   GCancellable        *cancellable;
@@ -185,6 +208,8 @@ static void schedule_read       (ChatConnection *self);
 static void flush_out_queue     (ChatConnection *self);
 static void handle_line         (ChatConnection *self,
                                  const char     *line);
+static void request_server_history (ChatConnection   *self,
+                                    ChatConversation *conv);
 
 /* --- small helpers ------------------------------------------------------------------ */
 
@@ -424,6 +449,16 @@ add_item (ChatConnection    *self,
   item = chat_message_item_new_full (0, kind, message_time (message),
                                      chat_conversation_get_name (conv), sender, target,
                                      text ? text : "", mentions_me, from_me);
+
+  /* Replayed history: kept aside until the batch ends, then put in its place, without
+   * unread counts or notifications. */
+  if (self->collecting != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER)
+    {
+      g_ptr_array_add (self->collecting->items, g_object_ref (item));
+      g_set_object (&self->collecting->conv, conv);
+      return item;
+    }
+
   _chat_conversation_append (conv, item);
 
   if (self->history != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER &&
@@ -1179,6 +1214,7 @@ handle_join (ChatConnection    *self,
       _chat_conversation_set_joined (conv, TRUE);
       if (g_strcmp0 (chat_conversation_get_name (conv), room) != 0)
         rekey_conversation (self, conv, room);
+      request_server_history (self, conv);
     }
   else
     {
@@ -1965,14 +2001,139 @@ handle_numeric (ChatConnection    *self,
   }
 }
 
+static gboolean
+is_history_batch (const char *type)
+{
+  return g_strcmp0 (type, "chathistory") == 0 || g_strcmp0 (type, "draft/chathistory") == 0;
+}
+
+static gboolean
+same_message (ChatMessageItem *a,
+              ChatMessageItem *b)
+{
+  return chat_message_item_get_timestamp (a) == chat_message_item_get_timestamp (b) &&
+         chat_message_item_get_kind (a) == chat_message_item_get_kind (b) &&
+         g_strcmp0 (chat_message_item_get_sender (a), chat_message_item_get_sender (b)) == 0 &&
+         g_strcmp0 (chat_message_item_get_text (a), chat_message_item_get_text (b)) == 0;
+}
+
+/* Drops replayed items the conversation shows already (from the local history). */
+static void
+remove_known_items (ChatConversation *conv,
+                    GPtrArray        *items)
+{
+  GListModel *model = chat_conversation_get_messages (conv);
+  guint n = g_list_model_get_n_items (model);
+  guint lookback = MIN (n, 1000);
+
+  for (guint i = items->len; i > 0; i--)
+    {
+      ChatMessageItem *item = g_ptr_array_index (items, i - 1);
+
+      for (guint j = n; j > n - lookback; j--)
+        {
+          g_autoptr(ChatMessageItem) known = g_list_model_get_item (model, j - 1);
+
+          if (same_message (known, item))
+            {
+              g_ptr_array_remove_index (items, i - 1);
+              break;
+            }
+        }
+    }
+}
+
+static void
+handle_batch (ChatConnection    *self,
+              const ChatMessage *message)
+{
+  const char *ref = chat_message_get_param (message, 0);
+  Batch *batch;
+
+  if (ref == NULL || ref[0] == '\0' || ref[1] == '\0')
+    return;
+
+  if (ref[0] == '+')
+    {
+      batch = g_new0 (Batch, 1);
+      batch->type = g_strdup (chat_message_get_param (message, 1));
+      batch->items = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_replace (self->batches, g_strdup (ref + 1), batch);
+      return;
+    }
+
+  if (ref[0] != '-')
+    return;
+
+  batch = g_hash_table_lookup (self->batches, ref + 1);
+  if (batch == NULL)
+    return;
+
+  if (is_history_batch (batch->type) && batch->conv != NULL && batch->items->len > 0)
+    {
+      remove_known_items (batch->conv, batch->items);
+      if (self->history != NULL)
+        {
+          g_autofree char *key = fold (self, chat_conversation_get_name (batch->conv));
+
+          for (guint i = 0; i < batch->items->len; i++)
+            chat_history_store_add (self->history, history_network (self), key,
+                                    g_ptr_array_index (batch->items, i));
+        }
+      _chat_conversation_insert_history (batch->conv, batch->items);
+    }
+  g_hash_table_remove (self->batches, ref + 1);
+}
+
+/* After joining a room on a server that keeps history: what was said since the newest
+ * message we know (or the latest ones when we know none). */
+static void
+request_server_history (ChatConnection   *self,
+                        ChatConversation *conv)
+{
+  guint limit = chat_isupport_get_uint (self->isupport, "CHATHISTORY", SERVER_HISTORY_COUNT);
+  gint64 newest = _chat_conversation_get_newest_message_time (conv);
+
+  if (!chat_connection_has_cap (self, "draft/chathistory") || !chat_connection_has_cap (self, "batch"))
+    return;
+  if (limit == 0 || limit > SERVER_HISTORY_COUNT)
+    limit = SERVER_HISTORY_COUNT;
+
+  if (newest > 0)
+    {
+      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (newest / G_USEC_PER_SEC);
+      g_autofree char *stamp = utc ? g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+      if (stamp != NULL)
+        {
+          send_printf (self, "CHATHISTORY LATEST %s timestamp=%s.%03uZ %u",
+                       chat_conversation_get_name (conv), stamp,
+                       (guint)((newest % G_USEC_PER_SEC) / 1000), limit);
+          return;
+        }
+    }
+  send_printf (self, "CHATHISTORY LATEST %s * %u", chat_conversation_get_name (conv), limit);
+}
+
 static void
 handle_message (ChatConnection    *self,
                 const ChatMessage *message)
 {
   const char *command = chat_message_get_command (message);
   guint numeric = chat_message_get_numeric (message);
+  const char *batch_ref = chat_message_get_tag (message, "batch");
 
   g_signal_emit (self, signals [LINE_RECEIVED], 0, message);
+
+  self->collecting = NULL;
+  if (batch_ref != NULL)
+    {
+      Batch *batch = g_hash_table_lookup (self->batches, batch_ref);
+
+      if (batch != NULL && is_history_batch (batch->type) &&
+          (strcmp (command, "PRIVMSG") == 0 || strcmp (command, "NOTICE") == 0))
+        self->collecting = batch;
+    }
 
   if (numeric != 0 || (command[0] >= '0' && command[0] <= '9'))
     {
@@ -2048,7 +2209,9 @@ handle_message (ChatConnection    *self,
           self->fatal_reason = g_strdup (text);
         }
     }
-  else if (strcmp (command, "BATCH") == 0 || strcmp (command, "SETNAME") == 0 ||
+  else if (strcmp (command, "BATCH") == 0)
+    handle_batch (self, message);
+  else if (strcmp (command, "SETNAME") == 0 ||
            strcmp (command, "CHGHOST") == 0 || strcmp (command, "ACCOUNT") == 0 ||
            strcmp (command, "TAGMSG") == 0 || strcmp (command, "ACK") == 0)
     {
@@ -2091,6 +2254,7 @@ handle_line (ChatConnection *self,
     }
 
   handle_message (self, message);
+  self->collecting = NULL;
 }
 
 /* --- the link ------------------------------------------------------------------------- */
@@ -2251,6 +2415,7 @@ drop_link (ChatConnection *self,
   self->fatal_code = -1;
   g_hash_table_remove_all (self->caps_enabled);
   g_hash_table_remove_all (self->caps_offered);
+  g_hash_table_remove_all (self->batches);
   set_lag (self, -1);
 
   mark_all_parted (self);
@@ -2474,6 +2639,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->requested, g_hash_table_unref);
   g_clear_pointer (&self->names, g_hash_table_unref);
   g_clear_pointer (&self->need_who, g_hash_table_unref);
+  g_clear_pointer (&self->batches, g_hash_table_unref);
   g_clear_pointer (&self->read_buffer, g_free);
   g_clear_pointer (&self->offline_sink, g_ptr_array_unref);
   g_clear_object (&self->isupport);
@@ -2692,6 +2858,7 @@ chat_connection_init (ChatConnection *self)
   self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)g_ptr_array_unref);
   self->need_who = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->batches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, batch_free);
   self->directory = chat_directory_new ();
   self->fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->fingerprints, NULL);

@@ -449,6 +449,54 @@ _chat_conversation_prepend_many (ChatConversation *self,
 }
 
 void
+_chat_conversation_insert_history (ChatConversation *self,
+                                   GPtrArray        *items)
+{
+  gint64 first;
+  guint pos;
+
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  if (items == NULL || items->len == 0)
+    return;
+
+  _chat_conversation_flush (self);
+  first = chat_message_item_get_timestamp (g_ptr_array_index (items, 0));
+  pos = chat_item_list_get_length (self->messages);
+  while (pos > 0 &&
+         chat_message_item_get_timestamp (chat_item_list_peek (self->messages, pos - 1)) > first)
+    pos--;
+  chat_item_list_insert_many (self->messages, pos, items);
+}
+
+gint64
+_chat_conversation_get_newest_message_time (ChatConversation *self)
+{
+  guint n;
+  guint checked = 0;
+
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  for (guint i = self->pending->len; i > 0; i--)
+    {
+      ChatMessageItem *item = g_ptr_array_index (self->pending, i - 1);
+
+      if (chat_message_item_get_kind (item) <= CHAT_MESSAGE_KIND_NOTICE)
+        return chat_message_item_get_timestamp (item);
+    }
+
+  n = chat_item_list_get_length (self->messages);
+  for (guint i = n; i > 0 && checked < 5000; i--, checked++)
+    {
+      ChatMessageItem *item = chat_item_list_peek (self->messages, i - 1);
+
+      if (chat_message_item_get_kind (item) <= CHAT_MESSAGE_KIND_NOTICE)
+        return chat_message_item_get_timestamp (item);
+    }
+  return 0;
+}
+
+void
 _chat_conversation_set_has_older (ChatConversation *self,
                                   gboolean          has_older)
 {
