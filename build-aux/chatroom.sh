@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The developer entry point: installs what is missing, builds, then runs or tests Chatroom.
+#   build-aux/chatroom.sh run    build and start the app hosting a room (no display: the server)
+#   build-aux/chatroom.sh test   build and run the whole suite, then again under sanitizers
+#   build-aux/chatroom.sh deps   only install the Debian packages
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+# Every Debian 12 package the project needs, to build, to test and to run: one list.
+packages=(
+  meson ninja-build pkg-config gcc gettext
+  libglib2.0-dev libglib2.0-bin glib-networking
+  libgtk-4-dev libadwaita-1-dev libsqlite3-dev libjson-glib-dev libsecret-1-dev
+  desktop-file-utils appstream libxml2-utils gsettings-desktop-schemas adwaita-icon-theme
+  fonts-noto-cjk fonts-noto-color-emoji
+  xvfb xauth dbus
+  ngircd inspircd irssi ii python3-irc tmux netcat-openbsd
+  valgrind clang libclang-rt-14-dev
+)
+
+log () { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root () {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_deps () {
+  local missing=()
+  local p
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  log "Installing ${missing[*]}"
+  # Packaged servers (ngIRCd, InspIRCd) must not start as system services: the tests
+  # start their own copies on free ports.
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod +x "$policy"
+    added_policy=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if [ "$added_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
+}
+
+setup () {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+  meson compile -C "$dir"
+}
+
+# Runs one meson test pass and adds its counts to the totals.
+total_ok=0 total_fail=0 total_skip=0
+run_suite () {
+  local dir=$1; shift
+  local rc=0
+  local runner=(meson test -C "$dir" --print-errorlogs --num-processes 2 "$@")
+  if command -v xvfb-run >/dev/null && command -v dbus-run-session >/dev/null; then
+    xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- "${runner[@]}" \
+      | tee "$dir/suite-output.txt" || rc=$?
+  else
+    "${runner[@]}" | tee "$dir/suite-output.txt" || rc=$?
+  fi
+  local ok fail skip
+  ok=$(awk '/^Ok:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
+  fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' "$dir/suite-output.txt")
+  skip=$(awk '/^Skipped:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
+  ok=${ok:-0}; skip=${skip:-0}
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+  total_ok=$((total_ok + ok)); total_fail=$((total_fail + fail)); total_skip=$((total_skip + skip))
+}
+
+cmd_test () {
+  install_deps
+  log "Building (debug, optimised)"
+  setup build
+  log "Running the suite"
+  run_suite build
+  if meson test -C build --list --setup valgrind --suite memcheck >/dev/null 2>&1 \
+     && [ -n "$(meson test -C build --list --suite memcheck 2>/dev/null)" ]; then
+    log "Running the memcheck suite under Valgrind"
+    run_suite build --setup valgrind --suite memcheck
+  fi
+  log "Building with AddressSanitizer and UndefinedBehaviorSanitizer"
+  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+  log "Running the suite under sanitizers"
+  run_suite build-asan --no-suite bench-heavy
+  echo
+  echo "Totals over all passes (plain, Valgrind, sanitizers):"
+  echo "$total_ok passed, $total_fail failed, $total_skip skipped"
+  [ "$total_fail" -eq 0 ]
+}
+
+cmd_run () {
+  install_deps
+  setup build
+  export GSETTINGS_SCHEMA_DIR="$top/build/data"
+  local port=${CHATROOM_PORT:-6667}
+  if [ -x build/src/app/chatroom ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    log "Starting Chatroom, hosting a room on port $port"
+    exec build/src/app/chatroom --host --port "$port"
+  elif [ -x build/src/chatroom-server ]; then
+    log "No display here: starting chatroom-server on port $port"
+    echo "Join with: telnet localhost $port   (or any IRC client: irssi -c localhost -p $port)"
+    exec build/src/chatroom-server --port "$port"
+  else
+    log "Built. Programs so far:"
+    find build -maxdepth 3 -type f -perm -u+x -name 'chat*' | sort
+  fi
+}
+
+case "${1:-}" in
+  run) cmd_run ;;
+  test) cmd_test ;;
+  deps) install_deps ;;
+  *) echo "usage: $0 run|test|deps" >&2; exit 2 ;;
+esac
