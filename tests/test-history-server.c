@@ -215,15 +215,16 @@ client_read_batch (Client  *client,
     }
 }
 
-/* Registers; caps NULL means no CAP negotiation at all. */
+/* Registers with a user name; caps NULL means no CAP negotiation at all. */
 static Client *
-client_register (guint16     port,
-                 const char *nick,
-                 const char *caps)
+client_register_as (guint16     port,
+                    const char *nick,
+                    const char *user,
+                    const char *caps)
 {
   Client *client = client_new (port);
   g_autofree char *nick_line = g_strdup_printf ("NICK %s", nick);
-  g_autofree char *user_line = g_strdup_printf ("USER %s 0 * :%s", nick, nick);
+  g_autofree char *user_line = g_strdup_printf ("USER %s 0 * :%s", user, nick);
 
   if (caps != NULL)
     {
@@ -254,6 +255,14 @@ client_register (guint16     port,
         break;
     }
   return client;
+}
+
+static Client *
+client_register (guint16     port,
+                 const char *nick,
+                 const char *caps)
+{
+  return client_register_as (port, nick, nick, caps);
 }
 
 static void
@@ -762,6 +771,21 @@ test_private (Fixture       *fixture,
                       "timestamp=2999-01-01T00:00:00.000Z 10");
   lines = client_read_batch (carol, NULL);
   g_assert_cmpuint (lines->len, ==, 0);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* alice leaves; someone else takes the nick: not the alice of the conversation. */
+  client_send (alice, "QUIT");
+  g_free (client_expect (alice, "ERROR"));
+  client_free (g_steal_pointer (&alice));
+  alice = client_register_as (fixture->port, "alice", "mallory", FULL_CAPS);
+  assert_history (alice, "CHATHISTORY LATEST bob * 10", "");
+  client_send (alice, "QUIT");
+  g_free (client_expect (alice, "ERROR"));
+  client_free (g_steal_pointer (&alice));
+
+  /* The real one comes back and finds it. */
+  alice = client_register (fixture->port, "alice", FULL_CAPS);
+  assert_history (alice, "CHATHISTORY LATEST bob * 10", "psst what");
 }
 
 static void

@@ -130,7 +130,8 @@ query (ChatHistory           *history,
   g_assert_true (chat_history_ref_parse (ref, subcommand == CHAT_HISTORY_LATEST, &r1));
   if (ref2 != NULL)
     g_assert_true (chat_history_ref_parse (ref2, FALSE, &r2));
-  result = chat_history_query (history, subcommand, target, &r1, ref2 != NULL ? &r2 : NULL,
+  result = chat_history_query (history, subcommand, target, NULL, NULL, &r1,
+                               ref2 != NULL ? &r2 : NULL,
                                limit, TRUE, &error);
   g_assert_no_error (error);
   g_assert_nonnull (result);
@@ -300,7 +301,8 @@ test_store_reopen (Fixture       *fixture,
 
   reopen (fixture);
 
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", NULL, NULL,
+                               &any, NULL, 10,
                                TRUE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->len, ==, 2);
@@ -325,7 +327,8 @@ test_store_reopen (Fixture       *fixture,
 
   /* Without event-playback only PRIVMSG and NOTICE come back. */
   g_clear_pointer (&result, g_ptr_array_unref);
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", NULL, NULL,
+                               &any, NULL, 10,
                                FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->len, ==, 1);
@@ -357,7 +360,8 @@ test_query_without_commit (Fixture       *fixture,
   chat_history_append (fixture->history,
                        chat_history_entry_new ("#room", NULL, "j1", T0 + 1, CHAT_HISTORY_KIND_EVENT,
                                                "bob!b@h", "JOIN", join, NULL));
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", NULL, NULL,
+                               &any, NULL, 10,
                                FALSE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->len, ==, 1);
@@ -366,13 +370,15 @@ test_query_without_commit (Fixture       *fixture,
 
   /* Another room's messages neither. */
   say (fixture->history, "#other", 1, T0 + 2, "elsewhere");
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", NULL, NULL,
+                               &any, NULL, 10,
                                FALSE, &error);
   g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 2);
   g_clear_pointer (&result, g_ptr_array_unref);
 
   /* With events, or by msgid, the JOIN counts. */
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", &any, NULL, 10,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#room", NULL, NULL,
+                               &any, NULL, 10,
                                TRUE, &error);
   g_assert_cmpuint (result->len, ==, 2);
   g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
@@ -564,14 +570,22 @@ test_private (Fixture       *fixture,
   g_assert_cmpint (chat_history_count (fixture->history, key, NULL), ==, 0);
 
   chat_history_set_store_private (fixture->history, TRUE);
-  chat_history_append (fixture->history,
-                       chat_history_entry_new (key, name, "p2", T0 + 1, CHAT_HISTORY_KIND_PRIVMSG,
-                                               "Alice!a@h", "PRIVMSG", params, NULL));
+  {
+    ChatHistoryEntry *entry = chat_history_entry_new (key, name, "p2", T0 + 1,
+                                                      CHAT_HISTORY_KIND_PRIVMSG, "Alice!a@h",
+                                                      "PRIVMSG", params, NULL);
+
+    /* Given in the other order: stored in the key's. */
+    chat_history_entry_set_owners (entry, "bob", "b@hb", "alice", "a@ha");
+    g_assert_cmpstr (entry->owner_a, ==, "a@ha");
+    g_assert_cmpstr (entry->owner_b, ==, "b@hb");
+    chat_history_append (fixture->history, entry);
+  }
   say (fixture->history, "#room", 1, T0 + 2, "public");
   g_assert_cmpint (chat_history_count (fixture->history, key, NULL), ==, 1);
 
   /* TARGETS shows a conversation only to the two people in it, named by the other. */
-  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "alice",
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "alice", NULL,
                                         NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 2);
@@ -583,7 +597,7 @@ test_private (Fixture       *fixture,
   g_assert_cmpstr (target->name, ==, "#room");
   g_clear_pointer (&targets, g_ptr_array_unref);
 
-  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "bob",
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "bob", NULL,
                                         NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 2);
@@ -591,7 +605,7 @@ test_private (Fixture       *fixture,
   g_assert_cmpstr (target->name, ==, "Alice");
   g_clear_pointer (&targets, g_ptr_array_unref);
 
-  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "carol",
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "carol", NULL,
                                         NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 1);
@@ -599,10 +613,43 @@ test_private (Fixture       *fixture,
   g_assert_cmpstr (target->name, ==, "#room");
   g_clear_pointer (&targets, g_ptr_array_unref);
 
-  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, NULL,
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, NULL, NULL,
                                         NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 1);
+  g_clear_pointer (&targets, g_ptr_array_unref);
+
+  /* Someone else who took the nick later is not who was in the conversation. */
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "bob",
+                                        "mallory@elsewhere", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#room");
+  g_clear_pointer (&targets, g_ptr_array_unref);
+  targets = chat_history_query_targets (fixture->history, T0 - 1000, T0 + 1000, 10, "bob",
+                                        "b@hb", NULL, &error);
+  g_assert_cmpuint (targets->len, ==, 2);
+
+  {
+    ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+    g_autoptr(GPtrArray) lines = NULL;
+
+    lines = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, key, "alice", "a@ha",
+                                &any, NULL, 10, FALSE, &error);
+    g_assert_cmpuint (lines->len, ==, 1);
+    g_clear_pointer (&lines, g_ptr_array_unref);
+    lines = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, key, "bob", "b@hb",
+                                &any, NULL, 10, FALSE, &error);
+    g_assert_cmpuint (lines->len, ==, 1);
+    g_clear_pointer (&lines, g_ptr_array_unref);
+    lines = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, key, "alice", "b@hb",
+                                &any, NULL, 10, FALSE, &error);
+    g_assert_cmpuint (lines->len, ==, 0);
+    g_clear_pointer (&lines, g_ptr_array_unref);
+    lines = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, key, "bob", "a@ha",
+                                &any, NULL, 10, FALSE, &error);
+    g_assert_cmpuint (lines->len, ==, 0);
+  }
 }
 
 static void
@@ -620,7 +667,7 @@ test_targets (Fixture       *fixture,
   reopen (fixture);
 
   /* Ordered by each target's latest line in the range, either order of the bounds. */
-  targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 3);
   g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#b");
@@ -630,7 +677,7 @@ test_targets (Fixture       *fixture,
   g_clear_pointer (&targets, g_ptr_array_unref);
 
   /* The range cuts lines off; the limit counts targets. */
-  targets = chat_history_query_targets (fixture->history, T0, T0 + 2500, 1, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 2500, 1, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 1);
   g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#a");
@@ -638,20 +685,20 @@ test_targets (Fixture       *fixture,
   g_clear_pointer (&targets, g_ptr_array_unref);
 
   /* Only the rooms the asker is in. */
-  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 10, "me", only_b,
-                                        &error);
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 10, "me", NULL,
+                                        only_b, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 1);
   g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->key, ==, "#b");
   g_clear_pointer (&targets, g_ptr_array_unref);
 
   targets = chat_history_query_targets (fixture->history, T0 + 50000, T0 + 90000, 10, NULL, NULL,
-                                        &error);
+                                        NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 0);
   g_clear_pointer (&targets, g_ptr_array_unref);
 
-  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 0, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 0, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 0);
 }
@@ -797,7 +844,8 @@ test_many_rows (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpint (chat_history_count (fixture->history, NULL, NULL), ==, n);
 
-  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#odd", &any, NULL, 3,
+  result = chat_history_query (fixture->history, CHAT_HISTORY_LATEST, "#odd", NULL, NULL,
+                               &any, NULL, 3,
                                TRUE, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (result->len, ==, 3);
@@ -807,7 +855,7 @@ test_many_rows (Fixture       *fixture,
   /* TARGETS reads one row per target, not every line in the range. */
   {
     g_autoptr(GPtrArray) targets = chat_history_query_targets (fixture->history, 0, T0 + n, 10,
-                                                               NULL, NULL, &error);
+                                                               NULL, NULL, NULL, &error);
 
     g_assert_no_error (error);
     g_assert_cmpuint (targets->len, ==, 2);

@@ -23,7 +23,8 @@
 #define CHECKPOINT_PAGES      1000
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define DEFAULT_MAX_PER_TARGET 10000
-#define ENTRY_COLUMNS "id, msgid, target, name, time, kind, source, command, params, tags, trailing"
+#define ENTRY_COLUMNS \
+  "id, msgid, target, name, time, kind, source, command, params, tags, trailing, owner_a, owner_b"
 
 struct _ChatHistory
 {
@@ -221,6 +222,8 @@ entry_from_row (sqlite3_stmt *stmt)
   entry->params = params_decode ((const char *) sqlite3_column_text (stmt, 8));
   entry->tags = column_dup (stmt, 9);
   entry->trailing = sqlite3_column_int (stmt, 10) != 0;
+  entry->owner_a = column_dup (stmt, 11);
+  entry->owner_b = column_dup (stmt, 12);
   return entry;
 }
 
@@ -346,7 +349,9 @@ open_database (ChatHistory  *self,
     "  command TEXT NOT NULL,"
     "  params TEXT,"
     "  tags TEXT,"
-    "  trailing INTEGER NOT NULL DEFAULT 0);"
+    "  trailing INTEGER NOT NULL DEFAULT 0,"
+    "  owner_a TEXT,"
+    "  owner_b TEXT);"
     "CREATE INDEX IF NOT EXISTS messages_by_target ON messages (target, time, id);"
     "CREATE INDEX IF NOT EXISTS messages_by_time ON messages (time);"
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_msgid ON messages (msgid);"
@@ -435,8 +440,9 @@ open_database (ChatHistory  *self,
 
   return prepare (self->db,
                   "INSERT OR IGNORE INTO messages"
-                  " (msgid, target, name, time, kind, source, command, params, tags, trailing)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                  " (msgid, target, name, time, kind, source, command, params, tags, trailing,"
+                  "  owner_a, owner_b)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                   &self->insert_stmt, error) &&
          prepare (self->db,
                   "INSERT OR REPLACE INTO rooms"
@@ -583,6 +589,8 @@ write_pending (ChatHistory  *self,
       bind_text (stmt, 8, params);
       bind_text (stmt, 9, entry->tags);
       sqlite3_bind_int (stmt, 10, entry->trailing);
+      bind_text (stmt, 11, entry->owner_a);
+      bind_text (stmt, 12, entry->owner_b);
       if (!step_done (self, stmt, error))
         return FALSE;
 
@@ -748,19 +756,28 @@ resolve_ref (ChatHistory           *self,
   return TRUE;
 }
 
-/* Appends to result the lines of target strictly (or not) between lower and upper, the
+/* What a query may see: one target, maybe only as one of its owners, maybe events. */
+typedef struct
+{
+  const char *target;
+  const char *owner_column;   /* "owner_a", "owner_b" or NULL */
+  const char *owner;
+  gboolean    with_events;
+} Scope;
+
+/* Appends to result the lines in scope strictly (or not) between lower and upper, the
  * limit counted from the lower end, or from the upper end when newest_first. */
 static gboolean
 select_range (ChatHistory  *self,
-              const char   *target,
+              const Scope  *scope,
               const Bound  *lower,
               const Bound  *upper,
               gboolean      newest_first,
               guint         limit,
-              gboolean      with_events,
               GPtrArray    *result,
               GError      **error)
 {
+  g_autofree char *owner = NULL;
   g_autofree char *sql = NULL;
   sqlite3_stmt *stmt;
   guint first = result->len;
@@ -769,24 +786,29 @@ select_range (ChatHistory  *self,
   if (limit == 0)
     return TRUE;
 
+  if (scope->owner_column != NULL)
+    owner = g_strdup_printf (" AND %s = ?7", scope->owner_column);
   sql = g_strdup_printf ("SELECT " ENTRY_COLUMNS " FROM messages WHERE target = ?1"
-                         " AND (time, id) %s (?2, ?3) AND (time, id) %s (?4, ?5)%s"
+                         " AND (time, id) %s (?2, ?3) AND (time, id) %s (?4, ?5)%s%s"
                          " ORDER BY time %s, id %s LIMIT ?6",
                          lower != NULL && lower->inclusive ? ">=" : ">",
                          upper != NULL && upper->inclusive ? "<=" : "<",
-                         with_events ? "" : " AND kind <= 1",
+                         scope->with_events ? "" : " AND kind <= 1",
+                         owner != NULL ? owner : "",
                          newest_first ? "DESC" : "ASC",
                          newest_first ? "DESC" : "ASC");
   stmt = get_query (self, sql, error);
   if (stmt == NULL)
     return FALSE;
 
-  sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, scope->target, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, lower != NULL ? lower->time : G_MININT64);
   sqlite3_bind_int64 (stmt, 3, lower != NULL ? lower->id : G_MININT64);
   sqlite3_bind_int64 (stmt, 4, upper != NULL ? upper->time : G_MAXINT64);
   sqlite3_bind_int64 (stmt, 5, upper != NULL ? upper->id : G_MAXINT64);
   sqlite3_bind_int64 (stmt, 6, limit);
+  if (scope->owner_column != NULL)
+    sqlite3_bind_text (stmt, 7, scope->owner, -1, SQLITE_STATIC);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (result, entry_from_row (stmt));
@@ -1024,6 +1046,8 @@ chat_history_entry_copy (const ChatHistoryEntry *entry)
                                  (const char * const *) entry->params, entry->tags);
   copy->id = entry->id;
   copy->trailing = entry->trailing;
+  copy->owner_a = g_strdup (entry->owner_a);
+  copy->owner_b = g_strdup (entry->owner_b);
   return copy;
 }
 
@@ -1039,7 +1063,29 @@ chat_history_entry_free (ChatHistoryEntry *entry)
   g_free (entry->command);
   g_strfreev (entry->params);
   g_free (entry->tags);
+  g_free (entry->owner_a);
+  g_free (entry->owner_b);
   g_free (entry);
+}
+
+void
+chat_history_entry_set_owners (ChatHistoryEntry *entry,
+                               const char       *folded_a,
+                               const char       *owner_a,
+                               const char       *folded_b,
+                               const char       *owner_b)
+{
+  gboolean swap;
+
+  g_return_if_fail (entry != NULL);
+  g_return_if_fail (folded_a != NULL && folded_b != NULL);
+
+  /* The same order as chat_history_private_key(). */
+  swap = strcmp (folded_a, folded_b) > 0;
+  g_free (entry->owner_a);
+  g_free (entry->owner_b);
+  entry->owner_a = g_strdup (swap ? owner_b : owner_a);
+  entry->owner_b = g_strdup (swap ? owner_a : owner_b);
 }
 
 char *
@@ -1530,6 +1576,8 @@ GPtrArray *
 chat_history_query (ChatHistory           *self,
                     ChatHistorySubcommand  subcommand,
                     const char            *target,
+                    const char            *requester,
+                    const char            *requester_owner,
                     const ChatHistoryRef  *ref,
                     const ChatHistoryRef  *ref2,
                     guint                  limit,
@@ -1539,6 +1587,7 @@ chat_history_query (ChatHistory           *self,
   g_autoptr(GPtrArray) result = NULL;
   Position pos = { 0 }, pos2 = { 0 };
   gboolean found = TRUE, found2 = TRUE;
+  Scope scope = { target, NULL, NULL, with_events };
   Bound lower, upper;
   gboolean ok = TRUE;
 
@@ -1551,6 +1600,16 @@ chat_history_query (ChatHistory           *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   result = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+
+  if (chat_history_key_is_private (target) && requester != NULL && requester_owner != NULL)
+    {
+      /* Their side of the key is who they were then. */
+      if (g_str_has_prefix (target, requester) && target[strlen (requester)] == ' ')
+        scope.owner_column = "owner_a";
+      else
+        scope.owner_column = "owner_b";
+      scope.owner = requester_owner;
+    }
 
   /* What was just said must be found too; a JOIN storm need not commit per JOIN. */
   if (pending_affects (self, target,
@@ -1574,29 +1633,29 @@ chat_history_query (ChatHistory           *self,
     case CHAT_HISTORY_LATEST:
       if (ref->type == CHAT_HISTORY_REF_ANY)
         {
-          ok = select_range (self, target, NULL, NULL, TRUE, limit, with_events, result, error);
+          ok = select_range (self, &scope, NULL, NULL, TRUE, limit, result, error);
           break;
         }
       lower = (Bound) { pos.time, pos.hi, FALSE };
-      ok = select_range (self, target, &lower, NULL, TRUE, limit, with_events, result, error);
+      ok = select_range (self, &scope, &lower, NULL, TRUE, limit, result, error);
       break;
 
     case CHAT_HISTORY_BEFORE:
       upper = (Bound) { pos.time, pos.lo, FALSE };
-      ok = select_range (self, target, NULL, &upper, TRUE, limit, with_events, result, error);
+      ok = select_range (self, &scope, NULL, &upper, TRUE, limit, result, error);
       break;
 
     case CHAT_HISTORY_AFTER:
       lower = (Bound) { pos.time, pos.hi, FALSE };
-      ok = select_range (self, target, &lower, NULL, FALSE, limit, with_events, result, error);
+      ok = select_range (self, &scope, &lower, NULL, FALSE, limit, result, error);
       break;
 
     case CHAT_HISTORY_AROUND:
       /* Half before, the referenced line and the rest after it. */
       upper = (Bound) { pos.time, pos.lo, FALSE };
       lower = (Bound) { pos.time, pos.lo, TRUE };
-      ok = select_range (self, target, NULL, &upper, TRUE, limit / 2, with_events, result, error) &&
-           select_range (self, target, &lower, NULL, FALSE, limit - result->len, with_events,
+      ok = select_range (self, &scope, NULL, &upper, TRUE, limit / 2, result, error) &&
+           select_range (self, &scope, &lower, NULL, FALSE, limit - result->len,
                          result, error);
       break;
 
@@ -1605,7 +1664,7 @@ chat_history_query (ChatHistory           *self,
         {
           lower = (Bound) { pos.time, pos.hi, FALSE };
           upper = (Bound) { pos2.time, pos2.lo, FALSE };
-          ok = select_range (self, target, &lower, &upper, FALSE, limit, with_events, result,
+          ok = select_range (self, &scope, &lower, &upper, FALSE, limit, result,
                              error);
         }
       else
@@ -1613,7 +1672,7 @@ chat_history_query (ChatHistory           *self,
           /* Backwards in time: counted from the first reference, the later one. */
           lower = (Bound) { pos2.time, pos2.hi, FALSE };
           upper = (Bound) { pos.time, pos.lo, FALSE };
-          ok = select_range (self, target, &lower, &upper, TRUE, limit, with_events, result,
+          ok = select_range (self, &scope, &lower, &upper, TRUE, limit, result,
                              error);
         }
       break;
@@ -1672,11 +1731,13 @@ chat_history_query_targets (ChatHistory        *self,
                             gint64              time_b_ms,
                             guint               limit,
                             const char         *requester,
+                            const char         *requester_owner,
                             const char * const *rooms,
                             GError            **error)
 {
   g_autoptr(GPtrArray) result = NULL;
   g_autoptr(GPtrArray) candidates = NULL;
+  sqlite3_stmt *owned[2];
   gint64 lo = MIN (time_a_ms, time_b_ms);
   gint64 hi = MAX (time_a_ms, time_b_ms);
   sqlite3_stmt *stmt;
@@ -1724,23 +1785,39 @@ chat_history_query_targets (ChatHistory        *self,
   stmt = get_query (self,
                     "SELECT time FROM messages WHERE target = ?1 AND time > ?2 AND time < ?3"
                     " ORDER BY time DESC, id DESC LIMIT 1", error);
-  if (stmt == NULL)
+  owned[0] = get_query (self,
+                        "SELECT time FROM messages WHERE target = ?1 AND time > ?2 AND time < ?3"
+                        " AND owner_a = ?4 ORDER BY time DESC, id DESC LIMIT 1", error);
+  owned[1] = owned[0] == NULL ? NULL :
+             get_query (self,
+                        "SELECT time FROM messages WHERE target = ?1 AND time > ?2 AND time < ?3"
+                        " AND owner_b = ?4 ORDER BY time DESC, id DESC LIMIT 1", error);
+  if (stmt == NULL || owned[1] == NULL)
     return NULL;
   for (guint i = 0; i < candidates->len; i++)
     {
       ChatHistoryTarget *target = g_ptr_array_index (candidates, i);
+      sqlite3_stmt *query = stmt;
 
-      sqlite3_bind_text (stmt, 1, target->key, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, lo);
-      sqlite3_bind_int64 (stmt, 3, hi);
-      rc = sqlite3_step (stmt);
+      if (chat_history_key_is_private (target->key) && requester_owner != NULL)
+        {
+          gboolean first = g_str_has_prefix (target->key, requester) &&
+                           target->key[strlen (requester)] == ' ';
+
+          query = owned[first ? 0 : 1];
+          sqlite3_bind_text (query, 4, requester_owner, -1, SQLITE_STATIC);
+        }
+      sqlite3_bind_text (query, 1, target->key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (query, 2, lo);
+      sqlite3_bind_int64 (query, 3, hi);
+      rc = sqlite3_step (query);
       if (rc == SQLITE_ROW)
         {
-          target->latest_ms = sqlite3_column_int64 (stmt, 0);
+          target->latest_ms = sqlite3_column_int64 (query, 0);
           g_ptr_array_add (result, chat_history_target_copy (target));
         }
-      sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
+      sqlite3_reset (query);
+      sqlite3_clear_bindings (query);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         {
           set_sqlite_error (self->db, rc, "Cannot read history", error);

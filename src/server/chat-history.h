@@ -75,6 +75,10 @@ typedef struct
   char            **params;
   gboolean          trailing;     /* the last param was sent with ':' even if not needed */
   char             *tags;
+  /* Private lines: who the two people were ("user@host", in the key's order), so a
+   * conversation is not shown to someone who later takes one of the nicks. */
+  char             *owner_a;
+  char             *owner_b;
 } ChatHistoryEntry;
 
 /* A room as it was when last saved. topic_time is in seconds (RPL_TOPICWHOTIME). */
@@ -113,6 +117,12 @@ ChatHistoryEntry  *chat_history_entry_new         (const char              *targ
                                                    const char * const      *params,
                                                    const char              *tags);
 ChatHistoryEntry  *chat_history_entry_copy        (const ChatHistoryEntry  *entry);
+/* For a private line: the owners of folded_a and folded_b, stored in the key's order. */
+void               chat_history_entry_set_owners  (ChatHistoryEntry        *entry,
+                                                   const char              *folded_a,
+                                                   const char              *owner_a,
+                                                   const char              *folded_b,
+                                                   const char              *owner_b);
 void               chat_history_entry_free        (ChatHistoryEntry        *entry);
 /* The line without CRLF: "@batch=B;msgid=M;time=T;+tags :source COMMAND params". */
 char              *chat_history_entry_to_line     (const ChatHistoryEntry  *entry,
@@ -190,23 +200,29 @@ gboolean           chat_history_prune             (ChatHistory             *self
                                                    gint64                   now_ms,
                                                    GError                 **error);
 
-/* Entries oldest first, at most limit. An unknown msgid or target gives an empty array. */
+/* Entries oldest first, at most limit. An unknown msgid or target gives an empty array.
+ * For a private target, requester (folded nick) and requester_owner ("user@host") limit
+ * the answer to lines where the requester was that owner; NULL: no such limit. */
 GPtrArray         *chat_history_query             (ChatHistory             *self,
                                                    ChatHistorySubcommand    subcommand,
                                                    const char              *target,
+                                                   const char              *requester,
+                                                   const char              *requester_owner,
                                                    const ChatHistoryRef    *ref,
                                                    const ChatHistoryRef    *ref2,
                                                    guint                    limit,
                                                    gboolean                 with_events,
                                                    GError                 **error);
 /* Targets with a line between the two times (either order), by latest line, oldest first.
- * Private conversations only when they include requester (a folded nick, may be NULL);
- * rooms only those in rooms (folded keys; NULL means all rooms). */
+ * Private conversations only when they include requester (a folded nick, may be NULL),
+ * and as requester_owner when that is not NULL; rooms only those in rooms (folded keys;
+ * NULL means all rooms). */
 GPtrArray         *chat_history_query_targets     (ChatHistory             *self,
                                                    gint64                   time_a_ms,
                                                    gint64                   time_b_ms,
                                                    guint                    limit,
                                                    const char              *requester,
+                                                   const char              *requester_owner,
                                                    const char * const      *rooms,
                                                    GError                 **error);
 ChatHistoryEntry  *chat_history_lookup_msgid      (ChatHistory             *self,

@@ -203,6 +203,15 @@ history_flush_failed_cb (ChatHistory  *history,
   g_clear_object (&state->history);
 }
 
+/* Who someone is, as far as a server without accounts can tell: "user@host". */
+static char *
+session_owner (ChatSession *session)
+{
+  return g_strdup_printf ("%s@%s", session->user != NULL ? session->user : "",
+                          session->host != NULL ? session->host : "");
+}
+
+/* folded_a..owner_b: the two people of a private line, NULL for a room. */
 static void
 store (ChatServerHistory  *state,
        const ChatEvent    *event,
@@ -210,7 +219,11 @@ store (ChatServerHistory  *state,
        const char         *name,
        const char         *command,
        const char * const *params,
-       gboolean            trailing)
+       gboolean            trailing,
+       const char         *folded_a,
+       const char         *owner_a,
+       const char         *folded_b,
+       const char         *owner_b)
 {
   ChatHistoryEntry *entry;
 
@@ -218,6 +231,8 @@ store (ChatServerHistory  *state,
                                   chat_history_kind_for_command (command), event->source,
                                   command, params, event->client_tags);
   entry->trailing = trailing;
+  if (folded_a != NULL)
+    chat_history_entry_set_owners (entry, folded_a, owner_a, folded_b, owner_b);
   chat_history_append (state->history, entry);
 }
 
@@ -229,16 +244,26 @@ store_private (ChatServerHistory *state,
   g_autofree char *folded_to = NULL;
   g_autofree char *key = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *owner_from = NULL;
+  g_autofree char *owner_to = NULL;
   const char *params[3] = { event->target, event->text, NULL };
+  ChatSession *to;
 
   if (!state->store_private || event->from == NULL || event->from->nick_folded == NULL ||
       event->target == NULL)
+    return;
+  /* Private messages only go to someone who is here. */
+  to = _chat_server_find_session (state->server, event->target);
+  if (to == NULL)
     return;
 
   folded_to = chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
   key = chat_history_private_key (event->from->nick_folded, event->from->nick,
                                   folded_to, event->target, &name);
-  store (state, event, key, name, command, params, event->text != NULL);
+  owner_from = session_owner (event->from);
+  owner_to = session_owner (to);
+  store (state, event, key, name, command, params, event->text != NULL,
+         event->from->nick_folded, owner_from, folded_to, owner_to);
 }
 
 static void
@@ -332,7 +357,8 @@ history_event_cb (ChatServer      *server,
       return;
     }
 
-  store (state, event, room->folded, room->name, command, params, trailing);
+  store (state, event, room->folded, room->name, command, params, trailing,
+         NULL, NULL, NULL, NULL);
 
   /* A room where something is said (or whose topic is set) is kept, empty or not, and
    * comes back after a restart. */
@@ -434,8 +460,8 @@ history_joined_cb (ChatServer  *server,
   if (_chat_session_has_cap (session, state->cap_chathistory))
     return;
 
-  entries = chat_history_query (state->history, CHAT_HISTORY_LATEST, room->folded, &any, NULL,
-                                state->replay_lines, FALSE, &error);
+  entries = chat_history_query (state->history, CHAT_HISTORY_LATEST, room->folded, NULL, NULL,
+                                &any, NULL, state->replay_lines, FALSE, &error);
   if (entries == NULL)
     {
       g_debug ("No history for %s: %s", room->name, error->message);
@@ -544,8 +570,10 @@ send_targets (ChatServerHistory *state,
 
   if (state->history != NULL)
     {
+      g_autofree char *owner = session_owner (session);
+
       targets = chat_history_query_targets (state->history, a.time_ms, b.time_ms, limit,
-                                            session->nick_folded,
+                                            session->nick_folded, owner,
                                             (const char * const *) rooms->pdata, &error);
       if (targets == NULL)
         {
@@ -658,7 +686,10 @@ chathistory_cmd (ChatSession *session,
 
   if (allowed && state->history != NULL)
     {
-      entries = chat_history_query (state->history, subcommand, key, &ref,
+      g_autofree char *owner = session_owner (session);
+
+      entries = chat_history_query (state->history, subcommand, key, session->nick_folded,
+                                    owner, &ref,
                                     subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
                                     _chat_session_has_cap (session, state->cap_event_playback),
                                     &error);
