@@ -153,6 +153,11 @@ struct _ChatConnection
   guint                registration_ms;
   guint                ping_interval_ms;
 
+  /* Suspend/resume (logind) and network changes. */
+  GCancellable        *bus_cancellable;
+  GDBusConnection     *system_bus;
+  guint                sleep_subscription;
+
   /* Tests: lines go here instead of a socket. */
   GPtrArray           *offline_sink;
 };
@@ -2571,6 +2576,89 @@ start_link (ChatConnection *self)
                                            self);
 }
 
+/* After a resume the link is most likely dead even if the socket does not know yet:
+ * start again at once rather than wait for the PING timeout. */
+static void
+prepare_for_sleep_cb (GDBusConnection *bus,
+                      const char      *sender,
+                      const char      *path,
+                      const char      *interface,
+                      const char      *signal_name,
+                      GVariant        *parameters,
+                      gpointer         user_data)
+{
+  ChatConnection *self = user_data;
+  gboolean going_to_sleep = FALSE;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(b)")))
+    return;
+  g_variant_get (parameters, "(b)", &going_to_sleep);
+  if (going_to_sleep)
+    return;
+
+  if (self->state == CHAT_CONNECTION_STATE_CONNECTED ||
+      self->state == CHAT_CONNECTION_STATE_REGISTERING ||
+      self->state == CHAT_CONNECTION_STATE_RECONNECTING)
+    chat_connection_reconnect (self);
+}
+
+static void
+system_bus_ready_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *bus = g_bus_get_finish (result, &error);
+  ChatConnection *self;
+
+  if (bus == NULL)
+    {
+      /* No system bus (a container, a test): resume is then noticed by PING. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("No system bus: %s", error->message);
+      return;
+    }
+
+  self = user_data;
+  if (g_cancellable_is_cancelled (self->bus_cancellable))
+    {
+      g_object_unref (bus);
+      return;
+    }
+  self->system_bus = bus;
+  self->sleep_subscription =
+    g_dbus_connection_signal_subscribe (bus, "org.freedesktop.login1",
+                                        "org.freedesktop.login1.Manager", "PrepareForSleep",
+                                        "/org/freedesktop/login1", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, prepare_for_sleep_cb,
+                                        self, NULL);
+}
+
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    ChatConnection  *self)
+{
+  /* Waiting to retry while the network just came back: retry now. */
+  if (available && self->state == CHAT_CONNECTION_STATE_RECONNECTING)
+    {
+      self->backoff_attempt = 0;
+      start_link (self);
+    }
+}
+
+static void
+watch_system (ChatConnection *self)
+{
+  if (self->bus_cancellable != NULL)
+    return;
+
+  self->bus_cancellable = g_cancellable_new ();
+  g_bus_get (G_BUS_TYPE_SYSTEM, self->bus_cancellable, system_bus_ready_cb, self);
+  g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
+                           G_CALLBACK (network_changed_cb), self, 0);
+}
+
 static gboolean
 quit_grace_cb (gpointer user_data)
 {
@@ -2591,6 +2679,13 @@ chat_connection_dispose (GObject *object)
   clear_timers (self);
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   g_clear_handle_id (&self->countdown_id, g_source_remove);
+  if (self->bus_cancellable != NULL)
+    g_cancellable_cancel (self->bus_cancellable);
+  g_clear_object (&self->bus_cancellable);
+  if (self->system_bus != NULL && self->sleep_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (self->system_bus, self->sleep_subscription);
+  self->sleep_subscription = 0;
+  g_clear_object (&self->system_bus);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -3097,6 +3192,7 @@ chat_connection_connect (ChatConnection *self)
   if (self->state != CHAT_CONNECTION_STATE_DISCONNECTED &&
       self->state != CHAT_CONNECTION_STATE_RECONNECTING)
     return;
+  watch_system (self);
   if (self->stream != NULL || self->client != NULL)
     drop_link (self, -1, NULL);
   start_link (self);
