@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sqlite3.h>
 #include <glib/gstdio.h>
 
 #include "chat-history.h"
@@ -264,6 +265,46 @@ test_unwritable (void)
   g_assert_null (history);
   g_assert_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CORRUPT);
 
+  rm_rf (dir);
+}
+
+static void
+test_old_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "history.sqlite3", NULL);
+  g_autoptr(ChatHistory) history = NULL;
+  sqlite3 *db = NULL;
+
+  /* A file written by the first version: no trailing, owner or targets. */
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
+                                 " target TEXT NOT NULL, name TEXT NOT NULL, time INTEGER NOT NULL,"
+                                 " kind INTEGER NOT NULL, source TEXT, command TEXT NOT NULL,"
+                                 " params TEXT, tags TEXT);"
+                                 "INSERT INTO messages (msgid, target, name, time, kind, source,"
+                                 " command, params) VALUES ('old-m1', '#room', '#Room', 1000, 0,"
+                                 " 'a!a@h', 'PRIVMSG', '#Room' || char(10) || 'from before');",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  assert_query ("1", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  say (history, "#room", 2, 2000, "from now");
+  assert_query ("1 2", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  {
+    g_autoptr(GPtrArray) targets = chat_history_query_targets (history, 0, 5000, 10, NULL, NULL,
+                                                               NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (targets->len, ==, 1);
+    g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#room");
+  }
+
+  g_assert_finalize_object (g_steal_pointer (&history));
   rm_rf (dir);
 }
 
@@ -984,6 +1025,7 @@ main (int   argc,
   g_test_add_func ("/chat/history/time-format", test_time_format);
   g_test_add_func ("/chat/history/entry-line", test_entry_line);
   g_test_add_func ("/chat/history/unwritable", test_unwritable);
+  g_test_add_func ("/chat/history/old-file", test_old_file);
   ADD ("store-reopen", test_store_reopen);
   ADD ("unflushed-visible", test_unflushed_visible);
   ADD ("query-without-commit", test_query_without_commit);

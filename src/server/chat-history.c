@@ -285,6 +285,42 @@ room_free0 (gpointer data)
     chat_history_room_free (data);
 }
 
+static gboolean
+has_column (sqlite3    *db,
+            const char *table,
+            const char *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1",
+                                          table);
+  sqlite3_stmt *stmt = NULL;
+  gboolean found = FALSE;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, column, -1, SQLITE_STATIC);
+      found = sqlite3_step (stmt) == SQLITE_ROW;
+    }
+  sqlite3_finalize (stmt);
+  return found;
+}
+
+/* Columns added since the first version of the file. */
+static gboolean
+upgrade_schema (sqlite3  *db,
+                GError  **error)
+{
+  static const struct { const char *column; const char *sql; } added[] = {
+    { "trailing", "ALTER TABLE messages ADD COLUMN trailing INTEGER NOT NULL DEFAULT 0" },
+    { "owner_a", "ALTER TABLE messages ADD COLUMN owner_a TEXT" },
+    { "owner_b", "ALTER TABLE messages ADD COLUMN owner_b TEXT" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (added); i++)
+    if (!has_column (db, "messages", added[i].column) && !exec_sql (db, added[i].sql, error))
+      return FALSE;
+  return TRUE;
+}
+
 static gpointer
 checkpoint_thread_func (gpointer data)
 {
@@ -427,7 +463,7 @@ open_database (ChatHistory  *self,
   if (!exec_sql (self->db, "PRAGMA synchronous = NORMAL", error) ||
       !exec_sql (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!exec_sql (self->db, schema, error))
+  if (!exec_sql (self->db, schema, error) || !upgrade_schema (self->db, error))
     {
       sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
       return FALSE;
