@@ -314,6 +314,25 @@ window_shows_hall (gpointer data)
   return conversation != NULL && g_strcmp0 (chat_conversation_get_name (conversation), "#hall") == 0;
 }
 
+static gboolean
+shows_one_item (gpointer data)
+{
+  GtkListView *list = chat_window_get_message_list (CHAT_WINDOW (data));
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list));
+
+  return model != NULL && g_list_model_get_n_items (model) == 1;
+}
+
+static gboolean
+shows_live_messages (gpointer data)
+{
+  gpointer *args = data;
+  GtkListView *list = args[2];
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list));
+
+  return model != NULL && g_list_model_get_n_items (model) > 1;
+}
+
 static void
 test_host_and_talk (Fixture       *fixture,
                     gconstpointer  data)
@@ -323,7 +342,7 @@ test_host_and_talk (Fixture       *fixture,
   GListModel *shown;
   GListModel *members;
   guint port;
-  gpointer args[2];
+  gpointer args[3];
   g_auto(GStrv) lines = NULL;
   ChatHostDialog *dialog;
 
@@ -372,6 +391,7 @@ test_host_and_talk (Fixture       *fixture,
   /* The list view shows it (its model filters only joins and parts when asked). */
   shown = G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_message_list (fixture->window)));
   args[0] = shown;
+  args[2] = chat_window_get_message_list (fixture->window);
   g_assert_true (wait_for (has_text_item, args));
 
   /* What is typed in the entry reaches bob. */
@@ -384,6 +404,46 @@ test_host_and_talk (Fixture       *fixture,
   gtk_editable_set_text (chat_window_get_entry (fixture->window), "/me waves");
   g_signal_emit_by_name (chat_window_get_entry (fixture->window), "activate");
   g_assert_true (raw_client_wait (client, "PRIVMSG #hall :\001ACTION waves\001"));
+
+  /* Tab completes bob's nick at the start of the line, Up/Down recall what was sent. */
+  {
+    GtkEditable *entry = chat_window_get_entry (fixture->window);
+
+    gtk_editable_set_text (entry, "bo");
+    gtk_editable_set_position (entry, -1);
+    chat_window_complete (fixture->window);
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "bob: ");
+
+    gtk_editable_set_text (entry, "/jo");
+    gtk_editable_set_position (entry, -1);
+    chat_window_complete (fixture->window);
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "/join ");
+
+    gtk_editable_set_text (entry, "draft");
+    chat_window_recall (fixture->window, -1);
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "/me waves");
+    chat_window_recall (fixture->window, -1);
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "hi bob, welcome");
+    chat_window_recall (fixture->window, +1);
+    chat_window_recall (fixture->window, +1);
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "draft");
+    gtk_editable_set_text (entry, "");
+  }
+
+  /* Ctrl+F searches the room: only bob's line matches "hello". */
+  {
+    GtkWidget *focus;
+
+    gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.search", NULL);
+    focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+    g_assert_nonnull (focus);
+    focus = gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_ENTRY);
+    g_assert_nonnull (focus);
+    gtk_editable_set_text (GTK_EDITABLE (focus), "hello");
+    g_assert_true (wait_for (shows_one_item, fixture->window));
+    gtk_editable_set_text (GTK_EDITABLE (focus), "");
+    g_assert_true (wait_for (shows_live_messages, args));
+  }
 
   /* Bob leaves: the member list follows. */
   raw_client_send (client, "PART #hall :bye");
@@ -650,6 +710,9 @@ main (int   argc,
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
   g_setenv ("GTK_A11Y", "none", TRUE);
+  /* Software rendering: no GL driver is loaded (and unloaded) under Xvfb. */
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();

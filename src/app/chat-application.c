@@ -417,6 +417,7 @@ chat_application_startup (GApplication *application)
     { "app.host", { "<Control><Shift>h", NULL } },
     { "win.join-room", { "<Control>j", NULL } },
     { "win.switcher", { "<Control>k", NULL } },
+    { "win.search", { "<Control>f", NULL } },
     { "win.previous-room", { "<Alt>Up", NULL } },
     { "win.next-room", { "<Alt>Down", NULL } },
     { "win.previous-unread", { "<Alt><Shift>Up", NULL } },

@@ -23,6 +23,7 @@ struct _ChatMessageRow
 
   GtkBox          *day_box;
   GtkLabel        *day_label;
+  GtkBox          *unread_box;
   GtkBox          *header_box;
   GtkLabel        *nick_label;
   GtkLabel        *time_label;
@@ -151,6 +152,7 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
                                                RESOURCE_BASE "/ui/chat-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, unread_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, header_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, nick_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, time_label);
@@ -208,7 +210,8 @@ void
 chat_message_row_bind (ChatMessageRow  *self,
                        ChatMessageItem *item,
                        ChatMessageItem *previous,
-                       gboolean         use_24h)
+                       gboolean         use_24h,
+                       gboolean         first_unread)
 {
   g_autoptr(GDateTime) time = NULL;
   g_autoptr(GDateTime) previous_time = NULL;
@@ -246,7 +249,9 @@ chat_message_row_bind (ChatMessageRow  *self,
     }
   gtk_widget_set_visible (GTK_WIDGET (self->day_box), new_day);
 
-  if (!new_day && previous != NULL && kind_is_talk (kind)
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_box), first_unread);
+
+  if (!new_day && !first_unread && previous != NULL && kind_is_talk (kind)
       && kind_is_talk (chat_message_item_get_kind (previous))
       && sender != NULL
       && g_strcmp0 (sender, chat_message_item_get_sender (previous)) == 0

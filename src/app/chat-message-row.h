@@ -17,7 +17,8 @@ GtkWidget       *chat_message_row_new      (void);
 void             chat_message_row_bind     (ChatMessageRow  *self,
                                             ChatMessageItem *item,
                                             ChatMessageItem *previous,
-                                            gboolean         use_24h);
+                                            gboolean         use_24h,
+                                            gboolean         first_unread);
 void             chat_message_row_unbind   (ChatMessageRow  *self);
 ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
 

@@ -38,6 +38,11 @@ struct _ChatWindow
   GtkCustomFilter      *message_filter;
   GtkFilterListModel   *filtered_messages;
 
+  /* The first unread item when the conversation was opened: the "New Messages" line. */
+  ChatMessageItem      *first_unread;
+  /* Search results shown instead of the conversation while searching. */
+  GListStore           *search_results;
+
   gboolean              at_bottom;
   guint                 scroll_idle;
   guint                 older_idle;
@@ -66,6 +71,8 @@ struct _ChatWindow
   GtkRevealer          *state_revealer;
   GtkLabel             *state_label;
   GtkButton            *state_button;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
   GtkStack             *content_stack;
   GtkScrolledWindow    *message_scroller;
   GtkListView          *message_list;
@@ -80,6 +87,7 @@ struct _ChatWindow
 G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void update_state (ChatWindow *self);
+static void find_first_unread (ChatWindow *self);
 
 static ChatConnection *
 current_connection (ChatWindow *self)
@@ -252,12 +260,13 @@ message_bind_cb (GtkSignalListItemFactory *factory,
   ChatMessageItem *item = gtk_list_item_get_item (list_item);
   guint position = gtk_list_item_get_position (list_item);
   g_autoptr(ChatMessageItem) previous = NULL;
-  GListModel *model = G_LIST_MODEL (self->filtered_messages);
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (self->message_list));
 
   if (position > 0 && model != NULL)
     previous = g_list_model_get_item (model, position - 1);
 
-  chat_message_row_bind (row, item, previous, use_24h (self));
+  chat_message_row_bind (row, item, previous, use_24h (self),
+                         item == self->first_unread && self->search_results == NULL);
 }
 
 static void
@@ -280,7 +289,7 @@ messages_changed_cb (ChatWindow *self,
       && self->at_bottom)
     chat_conversation_mark_read (self->conversation);
 
-  if (self->at_bottom)
+  if (self->at_bottom && self->search_results == NULL)
     queue_scroll_to_bottom (self);
 }
 
@@ -571,6 +580,10 @@ set_conversation (ChatWindow       *self,
   if (self->conversation == conversation)
     return;
 
+  if (gtk_search_bar_get_search_mode (self->search_bar))
+    gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+  g_clear_object (&self->search_results);
+  g_clear_object (&self->first_unread);
   g_set_object (&self->conversation, conversation);
   g_signal_group_set_target (self->conversation_signals, conversation);
   connection = conversation != NULL ? chat_conversation_get_connection (conversation) : NULL;
@@ -609,6 +622,7 @@ set_conversation (ChatWindow       *self,
   else if (!adw_flap_get_folded (self->flap))
     adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
+  find_first_unread (self);
   gtk_stack_set_visible_child_name (self->content_stack, "messages");
   chat_conversation_mark_read (conversation);
   update_title (self);
@@ -619,6 +633,142 @@ set_conversation (ChatWindow       *self,
     {
       g_settings_set_string (self->settings, "last-room", chat_conversation_get_name (conversation));
     }
+}
+
+static gboolean
+counts_as_unread (ChatMessageItem *item)
+{
+  ChatMessageKind kind = chat_message_item_get_kind (item);
+
+  return (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION
+          || kind == CHAT_MESSAGE_KIND_NOTICE)
+         && !chat_message_item_get_from_me (item);
+}
+
+/* The unread count says how many of the last messages from others are new. */
+static void
+find_first_unread (ChatWindow *self)
+{
+  GListModel *messages = chat_conversation_get_messages (self->conversation);
+  guint unread = chat_conversation_get_unread_count (self->conversation);
+  guint n = g_list_model_get_n_items (messages);
+
+  g_clear_object (&self->first_unread);
+  for (guint i = n; i > 0 && unread > 0; i--)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
+
+      if (!counts_as_unread (item))
+        continue;
+      if (--unread == 0)
+        g_set_object (&self->first_unread, item);
+    }
+}
+
+/* Search */
+
+static void
+show_live_messages (ChatWindow *self)
+{
+  GtkNoSelection *selection;
+
+  g_clear_object (&self->search_results);
+  if (self->filtered_messages == NULL)
+    return;
+
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
+  self->at_bottom = TRUE;
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+  gtk_stack_set_visible_child_name (self->content_stack, "messages");
+  queue_scroll_to_bottom (self);
+}
+
+static void
+search (ChatWindow *self,
+        const char *query)
+{
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection = current_connection (self);
+  ChatHistoryStore *history = connection != NULL ? chat_connection_get_history (connection) : NULL;
+  GtkNoSelection *selection;
+
+  if (self->conversation == NULL)
+    return;
+
+  if (query == NULL || *query == '\0')
+    {
+      show_live_messages (self);
+      return;
+    }
+
+  g_clear_object (&self->search_results);
+  self->search_results = g_list_store_new (CHAT_TYPE_MESSAGE_ITEM);
+
+  if (history != NULL)
+    found = chat_history_store_search (history, chat_connection_get_host (connection),
+                                       chat_conversation_get_name (self->conversation),
+                                       query, 500, &error);
+  if (found != NULL)
+    {
+      for (guint i = 0; i < found->len; i++)
+        g_list_store_append (self->search_results, g_ptr_array_index (found, i));
+    }
+  else
+    {
+      /* No history kept (or a query it cannot parse): search what is loaded. */
+      GListModel *messages = chat_conversation_get_messages (self->conversation);
+      g_autofree char *needle = g_utf8_casefold (query, -1);
+      guint n = g_list_model_get_n_items (messages);
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i);
+          g_autofree char *text = g_utf8_casefold (chat_message_item_get_text (item) != NULL
+                                                   ? chat_message_item_get_text (item) : "", -1);
+
+          if (strstr (text, needle) != NULL)
+            g_list_store_append (self->search_results, item);
+        }
+    }
+
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->search_results)));
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    g_list_model_get_n_items (G_LIST_MODEL (self->search_results)) > 0
+                                    ? "messages" : "no-results");
+}
+
+static void
+on_search_changed_cb (ChatWindow     *self,
+                      GtkSearchEntry *entry)
+{
+  search (self, gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+static void
+on_search_mode_changed_cb (ChatWindow   *self,
+                           GParamSpec   *pspec,
+                           GtkSearchBar *bar)
+{
+  if (!gtk_search_bar_get_search_mode (bar) && self->search_results != NULL)
+    show_live_messages (self);
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (self->conversation == NULL)
+    return;
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -705,6 +855,56 @@ connection_error_cb (ChatWindow     *self,
 }
 
 static void
+certificate_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         ChatConnection   *connection)
+{
+  GTlsCertificate *certificate = g_object_get_data (G_OBJECT (dialog), "chat-certificate");
+
+  if (g_strcmp0 (response, "trust") == 0 && certificate != NULL)
+    chat_connection_accept_certificate (connection, certificate);
+}
+
+static void
+connection_certificate_untrusted_cb (ChatWindow           *self,
+                                     GTlsCertificate      *certificate,
+                                     GTlsCertificateFlags  errors,
+                                     ChatConnection       *connection)
+{
+  g_autofree char *fingerprint = chat_certificate_get_fingerprint (certificate);
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  body = g_strdup_printf (_("The identity of %s cannot be verified. Someone may be pretending to be this server.\n\nOnly continue if its owner confirms this SHA-256 fingerprint:\n%s"),
+                          chat_connection_get_host (connection), fingerprint);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Untrusted Certificate"), body));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "trust", _("_Trust and Connect"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "trust", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "chat-certificate", g_object_ref (certificate),
+                          g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (certificate_response_cb), connection, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+connection_nick_in_use_cb (ChatWindow     *self,
+                           const char     *rejected,
+                           const char     *fallback,
+                           ChatConnection *connection)
+{
+  g_autofree char *message = g_strdup_printf (_("The nickname “%s” is taken; you are “%s”"),
+                                              rejected, fallback);
+
+  chat_window_show_toast (self, message, NULL, NULL);
+}
+
+static void
 connection_conversation_opened_cb (ChatWindow       *self,
                                    ChatConversation *conversation,
                                    gboolean          requested,
@@ -728,6 +928,11 @@ connections_changed_cb (ChatWindow *self,
 
       g_signal_connect_object (connection, "error",
                                G_CALLBACK (connection_error_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "certificate-untrusted",
+                               G_CALLBACK (connection_certificate_untrusted_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "nick-in-use",
+                               G_CALLBACK (connection_nick_in_use_cb), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (connection, "conversation-opened",
                                G_CALLBACK (connection_conversation_opened_cb), self,
                                G_CONNECT_SWAPPED);
@@ -1398,6 +1603,8 @@ chat_window_dispose (GObject *object)
   if (self->messages_signals != NULL)
     g_signal_group_set_target (self->messages_signals, NULL);
   g_clear_object (&self->conversation);
+  g_clear_object (&self->first_unread);
+  g_clear_object (&self->search_results);
   g_clear_object (&self->filtered_messages);
   g_clear_object (&self->message_filter);
   g_clear_object (&self->sidebar_model);
@@ -1486,6 +1693,8 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_revealer);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_label);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_list);
@@ -1500,10 +1709,13 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_entry_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_member_list_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_mode_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "win.send-message", NULL, send_message_action);
   gtk_widget_class_install_action (widget_class, "win.join-room", NULL, join_room_action);
   gtk_widget_class_install_action (widget_class, "win.switcher", NULL, switcher_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.leave-room", NULL, leave_room_action);
   gtk_widget_class_install_action (widget_class, "win.close-server", NULL, close_server_action);
   gtk_widget_class_install_action (widget_class, "win.mark-read", NULL, mark_read_action);
@@ -1698,4 +1910,22 @@ chat_window_get_page (ChatWindow *self)
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
   return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+void
+chat_window_complete (ChatWindow *self)
+{
+  g_return_if_fail (CHAT_IS_WINDOW (self));
+
+  complete (self);
+}
+
+void
+chat_window_recall (ChatWindow *self,
+                    int         direction)
+{
+  g_return_if_fail (CHAT_IS_WINDOW (self));
+
+  clear_completion (self);
+  recall (self, direction < 0 ? -1 : +1);
 }

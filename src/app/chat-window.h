@@ -27,6 +27,10 @@ GtkEditable      *chat_window_get_entry           (ChatWindow       *self);
 GtkListView      *chat_window_get_message_list    (ChatWindow       *self);
 GtkListView      *chat_window_get_member_list     (ChatWindow       *self);
 GtkListBox       *chat_window_get_sidebar         (ChatWindow       *self);
+/* What Tab and Up/Down do in the entry. */
+void              chat_window_complete            (ChatWindow       *self);
+void              chat_window_recall              (ChatWindow       *self,
+                                                   int               direction);
 /* "welcome" or "chat". */
 const char       *chat_window_get_page            (ChatWindow       *self);
 
