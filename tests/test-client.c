@@ -552,6 +552,23 @@ test_messages (Fixture       *f,
     g_assert_cmpstr (chat_message_item_get_text (item), ==, "#chat: You're not channel operator");
   }
 
+  /* WHOIS replies read as sentences in the server conversation. */
+  feed (f, ":srv 311 alice robert ~b example.org * :Robert Smith");
+  feed (f, ":srv 319 alice robert :@#chat #other");
+  feed (f, ":srv 317 alice robert 125 1700000000 :seconds idle, signon time");
+  {
+    ChatConversation *status = chat_connection_get_server_conversation (f->conn);
+    GListModel *model = chat_conversation_get_messages (status);
+    guint n = g_list_model_get_n_items (model);
+    g_autoptr(ChatMessageItem) user = g_list_model_get_item (model, n - 3);
+    g_autoptr(ChatMessageItem) rooms = g_list_model_get_item (model, n - 2);
+    g_autoptr(ChatMessageItem) idle = g_list_model_get_item (model, n - 1);
+
+    g_assert_cmpstr (chat_message_item_get_text (user), ==, "robert is ~b@example.org (Robert Smith)");
+    g_assert_cmpstr (chat_message_item_get_text (rooms), ==, "robert is in @#chat #other");
+    g_assert_cmpstr (chat_message_item_get_text (idle), ==, "robert has been idle for 2 min");
+  }
+
   /* Garbage is reported, not fatal. */
   feed (f, ":");
   feed (f, "@bad tags without command");

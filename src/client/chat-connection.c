@@ -1826,6 +1826,60 @@ handle_error_numeric (ChatConnection    *self,
             text ? text : "", FALSE, FALSE);
 }
 
+/* WHOIS replies as sentences; NULL for other numerics. */
+static char *
+format_whois (const ChatMessage *message,
+              guint              numeric)
+{
+  const char *nick = chat_message_get_param (message, 1);
+  const char *p2 = chat_message_get_param (message, 2);
+  const char *p3 = chat_message_get_param (message, 3);
+  const char *trailing = chat_message_get_trailing (message);
+  guint n = chat_message_get_n_params (message);
+
+  if (nick == NULL)
+    return NULL;
+
+  switch (numeric)
+    {
+    case 311: /* me nick user host * :realname */
+      if (n < 6)
+        return NULL;
+      return g_strdup_printf ("%s is %s@%s (%s)", nick, p2, p3, trailing);
+    case 312: /* me nick server :info */
+      if (n < 4)
+        return NULL;
+      return g_strdup_printf ("%s is connected to %s (%s)", nick, p2, trailing);
+    case 313:
+      return g_strdup_printf ("%s is an IRC operator", nick);
+    case 317: /* me nick idle signon :text */
+      {
+        guint64 idle = p2 ? g_ascii_strtoull (p2, NULL, 10) : 0;
+
+        if (n < 4)
+          return NULL;
+        if (idle >= 3600)
+          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " h %" G_GUINT64_FORMAT " min",
+                                  nick, idle / 3600, (idle % 3600) / 60);
+        if (idle >= 60)
+          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " min", nick, idle / 60);
+        return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " s", nick, idle);
+      }
+    case 318:
+      return g_strdup_printf ("End of WHOIS for %s", nick);
+    case 319: /* me nick :rooms */
+      return g_strdup_printf ("%s is in %s", nick, trailing);
+    case 330: /* me nick account :is logged in as */
+      if (n < 4)
+        return NULL;
+      return g_strdup_printf ("%s is logged in as %s", nick, p2);
+    case 671:
+      return g_strdup_printf ("%s is using a secure connection", nick);
+    default:
+      return NULL;
+    }
+}
+
 static void
 handle_numeric (ChatConnection    *self,
                 const ChatMessage *message,
@@ -1998,6 +2052,16 @@ handle_numeric (ChatConnection    *self,
       handle_error_numeric (self, message);
       return;
     }
+
+  {
+    g_autofree char *whois = format_whois (message, numeric);
+
+    if (whois != NULL)
+      {
+        server_text (self, CHAT_MESSAGE_KIND_INFO, message, whois);
+        return;
+      }
+  }
 
   {
     g_autofree char *text = join_params (message, 1);
