@@ -802,7 +802,7 @@ test_replay_lines (Fixture       *fixture,
 
   plain = client_register (fixture->port, "plain", "batch server-time");
   client_send (plain, "JOIN #room");
-  line = client_expect (plain, "NOTICE #room :*** Replaying the last 1 messages");
+  line = client_expect (plain, "NOTICE #room :*** Replaying the last message of #room");
   g_clear_pointer (&line, g_free);
   {
     g_autoptr(GPtrArray) lines = NULL;

@@ -472,8 +472,12 @@ history_joined_cb (ChatServer  *server,
 
   if (_chat_session_is_text (session))
     {
-      _chat_session_text (session, "--- Earlier in %s (the last %u messages) ---",
-                          _chat_room_display_name (room), entries->len);
+      if (entries->len == 1)
+        _chat_session_text (session, "--- Earlier in %s (the last message) ---",
+                            _chat_room_display_name (room));
+      else
+        _chat_session_text (session, "--- Earlier in %s (the last %u messages) ---",
+                            _chat_room_display_name (room), entries->len);
       for (guint i = 0; i < entries->len; i++)
         {
           g_autofree char *line = human_line (g_ptr_array_index (entries, i));
@@ -488,8 +492,12 @@ history_joined_cb (ChatServer  *server,
       ChatHistoryLineFlags flags = line_flags (session);
       g_autofree char *batch = NULL;
 
-      _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last %u messages of %s",
-                           server_name, room->name, entries->len, room->name);
+      if (entries->len == 1)
+        _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last message of %s",
+                             server_name, room->name, room->name);
+      else
+        _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last %u messages of %s",
+                             server_name, room->name, entries->len, room->name);
       batch = _chat_session_batch_start (session, "chathistory", room->name);
       for (guint i = 0; i < entries->len; i++)
         {
