@@ -3,7 +3,17 @@
  * ChatHistory store (chat-history.c) with its msgid and time; CHATHISTORY answers from it;
  * people without draft/chathistory (terminals, older IRC clients) get the last lines of a
  * room replayed when they join; rooms with history and their topic and modes come back
- * after a restart. */
+ * after a restart.
+ *
+ * History needs a data directory (chat_server_set_data_dir(), --data-dir, or data-dir in
+ * [server]); without one nothing is kept. The [history] group of the configuration:
+ *   enabled=true          false keeps nothing even with a data directory
+ *   query-limit=100       most lines one CHATHISTORY returns (ISUPPORT CHATHISTORY)
+ *   replay-lines=10       lines replayed on join to those without draft/chathistory, 0: none
+ *   max-per-room=10000    lines kept per room or conversation, 0: no limit
+ *   max-age-days=0        days a line is kept, 0: forever
+ *   store-private=false   keep private messages too (shown only to the two people, as
+ *                         the nick and user@host they had) */
 
 #define G_LOG_DOMAIN "chat-server"
 
