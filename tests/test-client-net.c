@@ -176,10 +176,11 @@ fake_incoming_cb (GSocketService    *service,
 }
 
 static FakeServer *
-fake_server_new (FakeLineFunc on_line)
+fake_server_new_full (FakeLineFunc   on_line,
+                      GSocketFamily  family)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (family);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) effective = NULL;
   FakeServer *server = g_new0 (FakeServer, 1);
@@ -196,6 +197,12 @@ fake_server_new (FakeLineFunc on_line)
   g_signal_connect (server->service, "incoming", G_CALLBACK (fake_incoming_cb), server);
   g_socket_service_start (server->service);
   return server;
+}
+
+static FakeServer *
+fake_server_new (FakeLineFunc on_line)
+{
+  return fake_server_new_full (on_line, G_SOCKET_FAMILY_IPV4);
 }
 
 static void
@@ -530,6 +537,36 @@ test_nick_fallback_and_rejoin (void)
   g_assert_true (chat_connection_find_conversation (conn, "#room") == room);
 
   conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
+test_ipv6 (void)
+{
+  g_autoptr(GSocket) probe = NULL;
+  FakeServer *server;
+  g_autoptr(ChatConnection) conn = NULL;
+
+  probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  {
+    g_autoptr(GInetAddress) any = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+    g_autoptr(GSocketAddress) address = g_inet_socket_address_new (any, 0);
+
+    if (probe == NULL || !g_socket_bind (probe, address, TRUE, NULL))
+      {
+        g_test_skip ("No IPv6 loopback here");
+        return;
+      }
+  }
+
+  server = fake_server_new_full (nick_taken_line, G_SOCKET_FAMILY_IPV6);
+  conn = test_connection_new ("::1", server->port, "sixuser");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpstr (chat_connection_get_current_nick (conn), ==, "sixuser");
+  chat_connection_disconnect (conn, NULL);
+  test_drain_loop ();
   g_clear_object (&conn);
   fake_server_free (server);
 }
@@ -904,6 +941,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/net/banned", "banned", test_refused);
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
+  g_test_add_func ("/chat/client/net/ipv6", test_ipv6);
   g_test_add_func ("/chat/client/net/flood-control", test_flood_control);
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);

@@ -737,6 +737,10 @@ test_input_commands (Fixture       *f,
   g_assert_false (chat_connection_send_input (f->conn, conv, "/nick 9bad", &error));
   g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
   g_clear_error (&error);
+  g_assert_false (chat_connection_send_input (f->conn, conv, "/join #bad,name", &error));
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "Usage: /join ROOM [KEY]"));
+  g_clear_error (&error);
   g_assert_false (chat_connection_send_input (f->conn, conv, "/query #room", &error));
   g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT);
   g_clear_error (&error);

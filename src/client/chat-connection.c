@@ -3830,10 +3830,20 @@ chat_connection_send_input (ChatConnection    *self,
       {
         g_autofree char *name = NULL;
 
+        g_autoptr(GError) invalid = NULL;
+        guint channellen = chat_isupport_get_uint (self->isupport, "CHANNELLEN", 0);
+
         if (chat_connection_is_room_name (self, arg0))
           name = g_strdup (arg0);
         else
           name = g_strconcat ("#", arg0, NULL);
+        if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (self->isupport),
+                                      channellen, &invalid))
+          {
+            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                         "%s. Usage: /join ROOM [KEY]", invalid->message);
+            return FALSE;
+          }
         chat_connection_join (self, name, arg1);
         return TRUE;
       }
