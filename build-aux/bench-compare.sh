@@ -243,12 +243,12 @@ for s in $only; do
       echo "{\"error\": \"$srv did not start\"}" > "$tmp/$srv-$s.json"
       continue
     fi
-    # ngIRCd and chatroom-server (GSocketListener's default) listen with a backlog of 10:
-    # more connections in flight at once overflow it and the kernel resets some. The
-    # setup window (not a measured number) follows that; InspIRCd completes
-    # registrations once a second, so it needs a wide window to finish setup in time.
+    # ngIRCd listens with a backlog of 10 (compiled in): more connections in flight at
+    # once overflow it and the kernel resets some. The setup window (not a measured
+    # number) follows that; InspIRCd completes registrations once a second, so it needs
+    # a wide window to finish setup in time.
     setup_window=2000
-    [ "$srv" = inspircd ] || setup_window=10
+    [ "$srv" = ngircd ] && setup_window=10
     if [ "$s" = register ]; then
       # Registrations per second depend on how many are in flight; each server gets
       # the best of the same set of windows.
@@ -319,6 +319,11 @@ def g_first(key):
     return g
 def g_key(key):
     return lambda r: r.get(key)
+def g_rss_change(r):
+    steps = r.get("steps") or []
+    if not steps or steps[0].get("server_rss_start_kb") is None:
+        return None
+    return "{:,.0f}→{:,.0f}".format(steps[0]["server_rss_start_kb"], steps[-1]["server_rss_kb"])
 def g_rooms_ok(r):
     steps = r.get("steps") or []
     return "yes" if steps and steps[0]["lost"] == 0 and steps[0]["disconnects"] == 0 else "NO"
@@ -341,6 +346,7 @@ rows = [
     ("rooms 1000×10: deliveries/s", "rooms", g_first("deliveries_per_second"), True, "{:,.0f}"),
     ("rooms 1000×10: p99 ms", "rooms", g_first("p99_ms"), False, "{:.2f}"),
     ("rooms 1000×10: lost deliveries", "rooms", g_first("lost"), False, "{:,.0f}"),
+    ("rooms 1000×10: server RSS KiB, start→end of load", "rooms", g_rss_change, False, "{}"),
 ]
 
 def fmt(v, f):

@@ -93,6 +93,17 @@ chat_bench_result_print (const ChatBenchResult *r,
                                   s->disconnects, s->p50_ms, s->p99_ms, s->p999_ms, s->max_ms,
                                   cpu, s->bench_cpu, s->passed ? "ok" : "FAIL");
         }
+      if (r->steps->len > 0
+          && g_array_index (r->steps, ChatBenchStep, 0).server_rss_start_kb >= 0)
+        {
+          const ChatBenchStep *first = &g_array_index (r->steps, ChatBenchStep, 0);
+          const ChatBenchStep *last = &g_array_index (r->steps, ChatBenchStep,
+                                                      r->steps->len - 1);
+
+          g_string_append_printf (out, "server RSS: %" G_GINT64_FORMAT " KiB before the first "
+                                  "step, %" G_GINT64_FORMAT " KiB after the last\n",
+                                  first->server_rss_start_kb, last->server_rss_kb);
+        }
       if (r->best_step >= 0)
         {
           const ChatBenchStep *b = &g_array_index (r->steps, ChatBenchStep, r->best_step);
@@ -185,6 +196,8 @@ chat_bench_result_print_json (const ChatBenchResult *r,
           append_json_number (out, s->server_cpu, s->server_cpu >= 0);
           g_string_append (out, ", \"bench_cpu\": ");
           append_json_number (out, s->bench_cpu, TRUE);
+          g_string_append (out, ", \"server_rss_start_kb\": ");
+          append_json_number (out, (double) s->server_rss_start_kb, s->server_rss_start_kb >= 0);
           g_string_append (out, ", \"server_rss_kb\": ");
           append_json_number (out, (double) s->server_rss_kb, s->server_rss_kb >= 0);
           g_string_append_printf (out, ", \"passed\": %s}", s->passed ? "true" : "false");

@@ -1007,6 +1007,7 @@ engine_step (Engine        *e,
   double drain = cfg->messages > 0 ? cfg->timeout : cfg->drain;
 
   memset (step, 0, sizeof *step);
+  step->server_rss_start_kb = chat_bench_proc_rss_kb (cfg->server_pid);
   chat_bench_histogram_reset (&e->hist);
   e->delivered = 0;
   e->disorder = 0;

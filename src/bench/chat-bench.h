@@ -67,7 +67,8 @@ typedef struct
   double   max_ms;
   double   server_cpu;               /* percent of one core, < 0 when unknown */
   double   bench_cpu;                /* the generator's own CPU, percent of one core */
-  gint64   server_rss_kb;            /* < 0 when unknown */
+  gint64   server_rss_start_kb;      /* at the start of the step, < 0 when unknown */
+  gint64   server_rss_kb;            /* at its end, < 0 when unknown */
   gboolean passed;
 } ChatBenchStep;
 
