@@ -690,6 +690,8 @@ test_restart (Fixture       *fixture,
   g_free (client_expect (alice, " TOPIC #kept "));
   client_send (alice, "MODE #kept +si");
   g_free (client_expect (alice, " MODE #kept "));
+  client_send (alice, "MODE #kept +b troll!*@*");
+  g_free (client_expect (alice, " MODE #kept +b"));
   g_free (client_say (alice, "#kept", "remember me"));
   client_join (alice, "#passing");
   client_join (alice, "#hall");
@@ -737,6 +739,13 @@ test_restart (Fixture       *fixture,
     g_assert_null (strchr (chat_message_get_param (modes, 2), 'i'));
   }
   assert_history (again, "CHATHISTORY LATEST #kept * 10", "remember me");
+
+  /* The ban list too. */
+  client_send (again, "MODE #kept +b");
+  line = client_expect (again, " 367 ");
+  g_assert_nonnull (strstr (line, " #kept troll!*@* alice "));
+  g_clear_pointer (&line, g_free);
+  g_free (client_expect (again, " 368 "));
 }
 
 static void

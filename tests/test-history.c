@@ -813,6 +813,7 @@ test_rooms (Fixture       *fixture,
   room->modes = g_strdup ("+nt");
   room->password = g_strdup ("sesame");
   room->limit = 42;
+  room->bans = g_strsplit ("troll!*@* alice 1700000001\n*!*@bad.example bob 1700000002", "\n", -1);
   chat_history_save_room (fixture->history, room);
   chat_history_save_room (fixture->history, quiet);
   say (fixture->history, "#room", 1, T0, "hi");
@@ -847,6 +848,9 @@ test_rooms (Fixture       *fixture,
   g_assert_cmpstr (loaded->modes, ==, "+nt");
   g_assert_cmpstr (loaded->password, ==, "sesame");
   g_assert_cmpuint (loaded->limit, ==, 42);
+  g_assert_cmpuint (g_strv_length (loaded->bans), ==, 2);
+  g_assert_cmpstr (loaded->bans[1], ==, "*!*@bad.example bob 1700000002");
+  g_assert_null (((ChatHistoryRoom *) rooms->pdata[0])->bans);
   g_clear_pointer (&rooms, g_ptr_array_unref);
 
   /* Changes replace the saved state; forgetting removes it. */

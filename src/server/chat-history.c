@@ -309,14 +309,17 @@ static gboolean
 upgrade_schema (sqlite3  *db,
                 GError  **error)
 {
-  static const struct { const char *column; const char *sql; } added[] = {
-    { "trailing", "ALTER TABLE messages ADD COLUMN trailing INTEGER NOT NULL DEFAULT 0" },
-    { "owner_a", "ALTER TABLE messages ADD COLUMN owner_a TEXT" },
-    { "owner_b", "ALTER TABLE messages ADD COLUMN owner_b TEXT" },
+  static const struct { const char *table; const char *column; const char *sql; } added[] = {
+    { "messages", "trailing",
+      "ALTER TABLE messages ADD COLUMN trailing INTEGER NOT NULL DEFAULT 0" },
+    { "messages", "owner_a", "ALTER TABLE messages ADD COLUMN owner_a TEXT" },
+    { "messages", "owner_b", "ALTER TABLE messages ADD COLUMN owner_b TEXT" },
+    { "rooms", "bans", "ALTER TABLE rooms ADD COLUMN bans TEXT" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (added); i++)
-    if (!has_column (db, "messages", added[i].column) && !exec_sql (db, added[i].sql, error))
+    if (!has_column (db, added[i].table, added[i].column) &&
+        !exec_sql (db, added[i].sql, error))
       return FALSE;
   return TRUE;
 }
@@ -399,7 +402,8 @@ open_database (ChatHistory  *self,
     "  topic_time INTEGER NOT NULL DEFAULT 0,"
     "  modes TEXT,"
     "  password TEXT,"
-    "  user_limit INTEGER NOT NULL DEFAULT 0);"
+    "  user_limit INTEGER NOT NULL DEFAULT 0,"
+    "  bans TEXT);"
     /* The newest line of every target, so TARGETS never scans the messages. */
     "CREATE TABLE IF NOT EXISTS targets ("
     "  key TEXT PRIMARY KEY,"
@@ -482,8 +486,9 @@ open_database (ChatHistory  *self,
                   &self->insert_stmt, error) &&
          prepare (self->db,
                   "INSERT OR REPLACE INTO rooms"
-                  " (key, name, topic, topic_setter, topic_time, modes, password, user_limit)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                  " (key, name, topic, topic_setter, topic_time, modes, password, user_limit,"
+                  "  bans)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                   &self->save_room_stmt, error) &&
          prepare (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
                   &self->touch_room_stmt, error) &&
@@ -670,6 +675,12 @@ write_pending (ChatHistory  *self,
       bind_text (self->save_room_stmt, 6, room->modes);
       bind_text (self->save_room_stmt, 7, room->password);
       sqlite3_bind_int64 (self->save_room_stmt, 8, room->limit);
+      if (room->bans != NULL && room->bans[0] != NULL)
+        {
+          g_autofree char *bans = g_strjoinv ("\n", room->bans);
+
+          sqlite3_bind_text (self->save_room_stmt, 9, bans, -1, SQLITE_TRANSIENT);
+        }
       if (!step_done (self, self->save_room_stmt, error))
         return FALSE;
     }
@@ -1215,6 +1226,7 @@ chat_history_room_copy (const ChatHistoryRoom *room)
   copy->modes = g_strdup (room->modes);
   copy->password = g_strdup (room->password);
   copy->limit = room->limit;
+  copy->bans = g_strdupv (room->bans);
   return copy;
 }
 
@@ -1229,6 +1241,7 @@ chat_history_room_free (ChatHistoryRoom *room)
   g_free (room->topic_setter);
   g_free (room->modes);
   g_free (room->password);
+  g_strfreev (room->bans);
   g_free (room);
 }
 
@@ -1938,8 +1951,8 @@ chat_history_load_rooms (ChatHistory  *self,
   if (!chat_history_flush (self, error))
     return NULL;
   stmt = get_query (self,
-                    "SELECT key, name, topic, topic_setter, topic_time, modes, password, user_limit"
-                    " FROM rooms r WHERE EXISTS (SELECT 1 FROM messages m WHERE m.target = r.key)"
+                    "SELECT key, name, topic, topic_setter, topic_time, modes, password, user_limit,"
+                    " bans FROM rooms r WHERE EXISTS (SELECT 1 FROM messages m WHERE m.target = r.key)"
                     " ORDER BY key", error);
   if (stmt == NULL)
     return NULL;
@@ -1956,6 +1969,8 @@ chat_history_load_rooms (ChatHistory  *self,
       room->modes = column_dup (stmt, 5);
       room->password = column_dup (stmt, 6);
       room->limit = (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT);
+      if (sqlite3_column_type (stmt, 8) == SQLITE_TEXT)
+        room->bans = g_strsplit ((const char *) sqlite3_column_text (stmt, 8), "\n", -1);
       g_ptr_array_add (result, room);
     }
   sqlite3_reset (stmt);

@@ -92,6 +92,7 @@ typedef struct
   char   *modes;       /* "+nt", parameterless modes only */
   char   *password;    /* +k */
   guint   limit;       /* +l, 0 when unset */
+  char  **bans;        /* +b: "mask setter time" each, or NULL */
 } ChatHistoryRoom;
 
 /* One row of a TARGETS answer. */

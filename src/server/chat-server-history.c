@@ -113,6 +113,17 @@ save_room (ChatServerHistory *state,
   saved->modes = room_mode_letters (room);
   saved->password = g_strdup (room->key);
   saved->limit = room->limit;
+  if (room->bans->len > 0)
+    {
+      saved->bans = g_new0 (char *, room->bans->len + 1);
+      for (guint i = 0; i < room->bans->len; i++)
+        {
+          const ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+          saved->bans[i] = g_strdup_printf ("%s %s %" G_GINT64_FORMAT, ban->mask,
+                                            ban->who != NULL ? ban->who : "*", ban->time);
+        }
+    }
   chat_history_save_room (state->history, saved);
 }
 
@@ -193,6 +204,20 @@ restore_rooms (ChatServerHistory *state)
       g_free (room->key);
       room->key = g_strdup (saved->password);
       room->limit = saved->limit;
+      g_ptr_array_set_size (room->bans, 0);
+      for (guint b = 0; saved->bans != NULL && saved->bans[b] != NULL; b++)
+        {
+          g_auto(GStrv) parts = g_strsplit (saved->bans[b], " ", 3);
+          ChatBan *ban;
+
+          if (g_strv_length (parts) != 3 || parts[0][0] == '\0')
+            continue;
+          ban = g_new0 (ChatBan, 1);
+          ban->mask = g_strdup (parts[0]);
+          ban->who = g_strdup (parts[1]);
+          ban->time = g_ascii_strtoll (parts[2], NULL, 10);
+          g_ptr_array_add (room->bans, ban);
+        }
     }
   if (rooms->len > 0)
     g_info ("Restored %u rooms with history", rooms->len);
