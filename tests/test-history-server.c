@@ -738,6 +738,7 @@ test_restart (Fixture       *fixture,
     g_assert_nonnull (strchr (chat_message_get_param (modes, 2), 's'));
     g_assert_null (strchr (chat_message_get_param (modes, 2), 'i'));
   }
+  g_clear_pointer (&line, g_free);
   assert_history (again, "CHATHISTORY LATEST #kept * 10", "remember me");
 
   /* The ban list too. */
