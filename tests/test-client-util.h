@@ -205,6 +205,44 @@ member_away (ChatConversation *conv,
   return member != NULL && chat_member_get_away (member);
 }
 
+/* What a conversation shows, one formatted line per item, leaving out the server's
+ * informational text (which differs between servers): "<nick> text|* nick waves|…". */
+static char *
+transcript (ChatConversation *conv)
+{
+  GListModel *model = chat_conversation_get_messages (conv);
+  GString *out = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+      g_autofree char *line = NULL;
+
+      switch (chat_message_item_get_kind (item))
+        {
+        case CHAT_MESSAGE_KIND_INFO:
+        case CHAT_MESSAGE_KIND_MODE:
+        case CHAT_MESSAGE_KIND_MOTD:
+        case CHAT_MESSAGE_KIND_ERROR:
+          continue;
+        default:
+          break;
+        }
+      line = chat_message_item_format (item);
+      if (out->len > 0)
+        g_string_append_c (out, '|');
+      g_string_append (out, line);
+    }
+  return g_string_free (out, FALSE);
+}
+
+#define assert_transcript(conv, expected) \
+  G_STMT_START { \
+    g_autofree char *t_ = transcript (conv); \
+    g_assert_cmpstr (t_, ==, expected); \
+  } G_STMT_END
+
 static void
 test_input (ChatConnection   *conn,
             ChatConversation *conv,
@@ -296,6 +334,7 @@ run_conversation (const TestServer *server)
   WAIT_UNTIL (chat_connection_get_away (a));
   test_input (b, rb, "/msg alice2 are you there?");
   WAIT_UNTIL (member_away (rb, "alice2"));
+  WAIT_UNTIL (last_is (query, CHAT_MESSAGE_KIND_MESSAGE, "bob", "are you there?"));
   test_input (a, ra, "/back");
   WAIT_UNTIL (!chat_connection_get_away (a));
 
@@ -309,6 +348,26 @@ run_conversation (const TestServer *server)
   /* bob comes back. */
   test_input (b, rb, "/join #test");
   WAIT_UNTIL (chat_conversation_get_joined (rb) && members_are (ra, "@alice2 bob"));
+  WAIT_UNTIL (members_are (rb, "@alice2 bob"));
+
+  /* The models say exactly what happened. */
+  assert_transcript (ra, "alice has joined|bob has joined|<alice> hello bob, welcome|"
+                         "* bob waves|<bob> thanks alice|alice is now known as alice2|"
+                         "alice2 changed the topic to: A room for tests|"
+                         "bob was kicked by alice2 (out you go)|bob has joined");
+  assert_transcript (rb, "bob has joined|<alice> hello bob, welcome|* bob waves|"
+                         "<bob> thanks alice|alice is now known as alice2|"
+                         "alice2 changed the topic to: A room for tests|"
+                         "bob was kicked by alice2 (out you go)|bob has joined");
+  assert_transcript (query, "<bob> just between us|<bob> are you there?");
+  {
+    ChatConversation *bq = chat_connection_find_conversation (b, "alice2");
+
+    g_assert_nonnull (bq);
+    g_assert_cmpstr (chat_conversation_get_name (bq), ==, "alice2");
+    assert_transcript (bq, "<bob> just between us|alice is now known as alice2|"
+                           "<bob> are you there?");
+  }
 
   if (server->stop_server != NULL)
     {
