@@ -179,6 +179,16 @@ fixture_teardown (Fixture       *fixture,
   GList *windows;
 
   chat_application_stop_hosting (fixture->app);
+  {
+    GListModel *connections = chat_application_get_connections (fixture->app);
+
+    while (g_list_model_get_n_items (connections) > 0)
+      {
+        g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+
+        chat_application_remove_connection (fixture->app, connection);
+      }
+  }
 
   while ((windows = gtk_application_get_windows (GTK_APPLICATION (fixture->app))) != NULL)
     gtk_window_destroy (GTK_WINDOW (windows->data));
