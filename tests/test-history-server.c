@@ -831,6 +831,34 @@ test_replay_lines (Fixture       *fixture,
 }
 
 static void
+test_disabled (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) plain = NULL;
+  g_autofree char *path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
+
+  client_join (alice, "#room");
+  g_free (client_say (alice, "#room", "not kept"));
+  assert_history (alice, "CHATHISTORY LATEST #room * 10", "");
+
+  plain = client_register (fixture->port, "plain", NULL);
+  client_send (plain, "JOIN #room");
+  g_free (client_expect (plain, " 366 "));
+  client_send (plain, "PING :done");
+  for (;;)
+    {
+      g_autofree char *next = client_read_line (plain);
+
+      g_assert_nonnull (next);
+      g_assert_null (strstr (next, "Replaying"));
+      if (strstr (next, "PONG") != NULL)
+        break;
+    }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
 test_bad_config (void)
 {
   g_autoptr(ChatServer) server = chat_server_new ();
@@ -998,6 +1026,8 @@ main (int   argc,
               "[history]\nstore-private=true\n", fixture_set_up, test_private, fixture_tear_down);
   g_test_add ("/chat/history/server/replay-lines", Fixture,
               "[history]\nreplay-lines=1\n", fixture_set_up, test_replay_lines, fixture_tear_down);
+  g_test_add ("/chat/history/server/disabled", Fixture,
+              "[history]\nenabled=false\n", fixture_set_up, test_disabled, fixture_tear_down);
   g_test_add_func ("/chat/history/server/bad-config", test_bad_config);
   g_test_add_func ("/chat/history/server/unwritable", test_unwritable);
   g_test_add_func ("/chat/history/server/sigkill", test_sigkill);
