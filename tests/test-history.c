@@ -798,6 +798,36 @@ test_retention_age (Fixture       *fixture,
 }
 
 static void
+test_retention_age_batches (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  for (int i = 0; i < 4500; i++)
+    say (fixture->history, "#old", i, T0 + i, "long ago");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  chat_history_set_max_age (fixture->history, 24 * 3600);
+
+  /* Each write takes away a bounded bite of what is too old, never all at once. */
+  say (fixture->history, "#new", 1, now, "now");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 2500);
+  say (fixture->history, "#new", 2, now, "now");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 500);
+  say (fixture->history, "#new", 3, now, "now");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 0);
+  g_assert_cmpint (chat_history_count (fixture->history, "#new", NULL), ==, 3);
+
+  /* Then it waits a minute before looking again. */
+  say (fixture->history, "#old", 9999, T0, "late arrival");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 1);
+}
+
+static void
 test_rooms (Fixture       *fixture,
             gconstpointer  data)
 {
@@ -1044,6 +1074,7 @@ main (int   argc,
   ADD ("targets", test_targets);
   ADD ("retention-count", test_retention_count);
   ADD ("retention-age", test_retention_age);
+  ADD ("retention-age-batches", test_retention_age_batches);
   ADD ("rooms", test_rooms);
   ADD ("many-rows", test_many_rows);
   ADD ("big-wal", test_big_wal);

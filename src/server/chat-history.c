@@ -21,6 +21,7 @@
 
 #define FLUSH_DEADLINE_MS     250
 #define CHECKPOINT_PAGES      1000
+#define AGE_PRUNE_BATCH       2000
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define DEFAULT_MAX_PER_TARGET 10000
 #define ENTRY_COLUMNS \
@@ -577,25 +578,36 @@ prune_target_count (ChatHistory  *self,
   return step_done (self, stmt, error);
 }
 
+/* Deletes lines older than max-age, at most max_rows of them (0: all): a flush must not
+ * stall the loop deleting a year of history at once, so it takes a bite and comes back
+ * at the next flush until nothing is left. */
 static gboolean
 prune_age (ChatHistory  *self,
            gint64        now,
+           guint         max_rows,
            GError      **error)
 {
   sqlite3_stmt *stmt;
+  int changes;
 
   self->last_age_prune_ms = now;
   if (self->max_age <= 0)
     return TRUE;
 
-  stmt = get_query (self, "DELETE FROM messages WHERE time < ?1", error);
+  stmt = get_query (self,
+                    "DELETE FROM messages WHERE id IN"
+                    " (SELECT id FROM messages WHERE time < ?1 LIMIT ?2)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
+  sqlite3_bind_int64 (stmt, 2, max_rows > 0 ? (gint64) max_rows : -1);
   if (!step_done (self, stmt, error))
     return FALSE;
-  if (sqlite3_changes (self->db) == 0)
+  changes = sqlite3_changes (self->db);
+  if (changes == 0)
     return TRUE;
+  if (max_rows > 0 && (guint) changes >= max_rows)
+    self->last_age_prune_ms = 0;
 
   stmt = get_query (self,
                     "DELETE FROM targets WHERE NOT EXISTS"
@@ -713,7 +725,7 @@ write_pending (ChatHistory  *self,
     }
 
   if (now - self->last_age_prune_ms >= AGE_PRUNE_INTERVAL_MS)
-    return prune_age (self, now, error);
+    return prune_age (self, now, AGE_PRUNE_BATCH, error);
   return TRUE;
 }
 
@@ -1591,7 +1603,7 @@ chat_history_prune (ChatHistory  *self,
   if (!exec_sql (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
 
-  if (!prune_age (self, now, error))
+  if (!prune_age (self, now, 0, error))
     goto failed;
 
   targets = g_ptr_array_new_with_free_func (g_free);
