@@ -1006,6 +1006,31 @@ flush_failed_cb (ChatHistory  *history,
 }
 
 static void
+drop_history_cb (ChatHistory  *history,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  Fixture *fixture = user_data;
+
+  /* What the server does: give up on history. */
+  g_clear_object (&fixture->history);
+}
+
+static void
+test_disk_full_drop (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *big = g_strnfill (3000, 'x');
+
+  chat_history_set_max_size (fixture->history, 32 * 1024);
+  g_signal_connect (fixture->history, "flush-failed", G_CALLBACK (drop_history_cb), fixture);
+  for (int i = 0; i < 40; i++)
+    say (fixture->history, "#big", i, T0 + i, big);
+  while (fixture->history != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
 test_disk_full (Fixture       *fixture,
                 gconstpointer  data)
 {
@@ -1080,6 +1105,7 @@ main (int   argc,
   ADD ("big-wal", test_big_wal);
   ADD ("scheduled-flush", test_scheduled_flush);
   ADD ("disk-full", test_disk_full);
+  ADD ("disk-full-drop", test_disk_full_drop);
 
   return g_test_run ();
 }

@@ -902,7 +902,12 @@ run_scheduled_flush (ChatHistory *self)
 
   /* Removes whichever of the two sources is still pending. */
   if (!chat_history_flush (self, &error))
-    g_signal_emit (self, signals [FLUSH_FAILED], 0, error);
+    {
+      /* A handler may well drop the last reference to a history that failed. */
+      g_object_ref (self);
+      g_signal_emit (self, signals [FLUSH_FAILED], 0, error);
+      g_object_unref (self);
+    }
 }
 
 static gboolean
