@@ -917,6 +917,32 @@ test_unwritable (void)
   g_test_trap_assert_stderr ("*Message history is off*");
 }
 
+static void
+test_stop_start (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) again = NULL;
+  g_autoptr(GError) error = NULL;
+
+  client_join (alice, "#room");
+  g_free (client_say (alice, "#room", "before the break"));
+  client_free (g_steal_pointer (&alice));
+
+  /* The same server object, as the app does when hosting stops and starts again. */
+  chat_server_stop (fixture->server);
+  while (g_main_context_iteration (NULL, FALSE));
+  g_assert_true (chat_server_start (fixture->server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  fixture->port = chat_server_get_port (fixture->server);
+
+  again = client_register (fixture->port, "alice", FULL_CAPS);
+  client_join (again, "#room");
+  assert_history (again, "CHATHISTORY LATEST #room * 10", "before the break");
+  g_free (client_say (again, "#room", "after it"));
+  assert_history (again, "CHATHISTORY LATEST #room * 10", "before the break after it");
+}
+
 /* ------------------------------------------------------------------ SIGKILL */
 
 static int
@@ -1022,6 +1048,7 @@ main (int   argc,
   ADD ("replay-irc", test_replay_irc);
   ADD ("replay-text", test_replay_text);
   ADD ("restart", test_restart);
+  ADD ("stop-start", test_stop_start);
   g_test_add ("/chat/history/server/private", Fixture,
               "[history]\nstore-private=true\n", fixture_set_up, test_private, fixture_tear_down);
   g_test_add ("/chat/history/server/replay-lines", Fixture,
