@@ -292,6 +292,13 @@ test_old_file (void)
 
   history = chat_history_new (dir, &error);
   g_assert_no_error (error);
+  {
+    struct stat st;
+
+    /* Made private if it was not. */
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  }
   assert_query ("1", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
   say (history, "#room", 2, 2000, "from now");
   assert_query ("1 2", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
@@ -336,9 +343,12 @@ test_store_reopen (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 0);
 
-  /* Write-ahead logging is on. */
+  /* Write-ahead logging is on; private conversations may be in there: owner only. */
   wal = g_strdup_printf ("%s-wal", chat_history_get_path (fixture->history));
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  g_assert_cmpint (g_stat (chat_history_get_path (fixture->history), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
 
   reopen (fixture);
 

@@ -13,7 +13,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -430,6 +432,34 @@ open_database (ChatHistory  *self,
 
   self->path = g_build_filename (data_dir, "history.sqlite3", NULL);
 
+  /* Private conversations may be in it: for the server's user only. SQLite gives the
+   * -wal and -shm files the mode of the database. */
+  if (g_file_test (self->path, G_FILE_TEST_EXISTS))
+    {
+      const char *suffixes[] = { "", "-wal", "-shm" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *file = g_strconcat (self->path, suffixes[i], NULL);
+
+          g_chmod (file, 0600);
+        }
+    }
+  else
+    {
+      int fd = g_open (self->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
+                       "Cannot create %s: %s", self->path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      close (fd);
+    }
+
   rc = sqlite3_open_v2 (self->path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL);
@@ -649,7 +679,7 @@ write_pending (ChatHistory  *self,
 
       /* A room where something was said is worth keeping over a restart; one that
        * only saw people come and go is not. */
-      if (entry->kind != CHAT_HISTORY_KIND_EVENT &&
+      if (entry->kind <= CHAT_HISTORY_KIND_NOTICE &&
           !chat_history_key_is_private (entry->target) &&
           !g_hash_table_contains (kept, entry->target))
         {
@@ -1448,6 +1478,19 @@ chat_history_set_max_age (ChatHistory *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MAX_AGE]);
 }
 
+static guint64
+page_size (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  guint64 size = 4096;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) > 0)
+    size = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return size;
+}
+
 void
 chat_history_set_max_size (ChatHistory *self,
                            guint64      max_bytes)
@@ -1460,7 +1503,7 @@ chat_history_set_max_size (ChatHistory *self,
   if (self->db == NULL)
     return;
   /* SQLite counts in pages; 0 pages would mean "unchanged", so no cap is a huge count. */
-  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / 4096, 1);
+  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / page_size (self->db), 1);
   sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT, pages);
   sqlite3_exec (self->db, sql, NULL, NULL, NULL);
 }
