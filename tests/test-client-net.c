@@ -814,6 +814,167 @@ test_own_server (void)
   g_assert_finalize_object (own.server);
 }
 
+typedef struct
+{
+  char *by;
+  char *room;
+} Invite;
+
+static void
+invited_cb (ChatConnection *conn,
+            const char     *by,
+            const char     *room,
+            Invite         *invite)
+{
+  g_free (invite->by);
+  g_free (invite->room);
+  invite->by = g_strdup (by);
+  invite->room = g_strdup (room);
+}
+
+/* TRUE when the messages after the one saying marker, put together, say expected. */
+static gboolean
+messages_after_equal (ChatConversation *conv,
+                      const char       *marker,
+                      const char       *expected)
+{
+  GListModel *model = chat_conversation_get_messages (conv);
+  g_autoptr(GString) got = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (model);
+  gboolean after = FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+
+      if (chat_message_item_get_kind (item) != CHAT_MESSAGE_KIND_MESSAGE)
+        continue;
+      if (after)
+        g_string_append (got, chat_message_item_get_text (item));
+      else if (g_strcmp0 (chat_message_item_get_text (item), marker) == 0)
+        after = TRUE;
+    }
+  return g_str_equal (got->str, expected);
+}
+
+/* Everything else the input line does, against our server. */
+static void
+test_own_server_features (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(ChatConnection) a = NULL;
+  g_autoptr(ChatConnection) b = NULL;
+  ChatConversation *ra, *rb, *status;
+  ChatDirectory *directory;
+  Invite invite = { NULL, NULL };
+  GString *long_text;
+  guint16 port;
+
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  a = test_connection_new ("127.0.0.1", port, "alice");
+  b = test_connection_new ("127.0.0.1", port, "bob");
+  g_signal_connect (b, "invited", G_CALLBACK (invited_cb), &invite);
+  chat_connection_connect (a);
+  chat_connection_connect (b);
+  WAIT_UNTIL (conn_is (a, CHAT_CONNECTION_STATE_CONNECTED) &&
+              conn_is (b, CHAT_CONNECTION_STATE_CONNECTED));
+
+  /* What our server offers, we take. */
+  g_assert_true (chat_connection_has_cap (a, "server-time"));
+  g_assert_true (chat_connection_has_cap (a, "echo-message"));
+  g_assert_true (chat_connection_has_cap (a, "multi-prefix"));
+  g_assert_true (chat_connection_has_cap (a, "message-tags"));
+  g_assert_true (chat_connection_has_cap (a, "away-notify"));
+  g_assert_true (chat_connection_has_cap (a, "batch"));
+  g_assert_cmpstr (chat_connection_get_network_name (a), ==, "Chatroom");
+  WAIT_UNTIL (chat_connection_get_lag (a) >= 0);
+
+  test_input (a, NULL, "/join #feat");
+  WAIT_UNTIL ((ra = chat_connection_find_conversation (a, "#feat")) != NULL &&
+              members_are (ra, "@alice"));
+  test_input (b, NULL, "/join #feat");
+  WAIT_UNTIL ((rb = chat_connection_find_conversation (b, "#feat")) != NULL &&
+              members_are (rb, "@alice bob") && members_are (ra, "@alice bob"));
+
+  /* Prefix modes move members in both lists. */
+  test_input (a, ra, "/voice bob");
+  WAIT_UNTIL (members_are (rb, "@alice +bob") && members_are (ra, "@alice +bob"));
+  test_input (a, ra, "/op bob");
+  WAIT_UNTIL (members_are (rb, "@alice @bob"));
+  g_assert_cmpstr (chat_member_get_prefixes (chat_conversation_find_member (rb, "bob")), ==, "@+");
+  test_input (a, ra, "/deop bob");
+  WAIT_UNTIL (members_are (rb, "@alice +bob"));
+  test_input (a, ra, "/devoice bob");
+  WAIT_UNTIL (members_are (rb, "@alice bob") && members_are (ra, "@alice bob"));
+
+  /* Room modes. */
+  test_input (a, ra, "/mode +m");
+  WAIT_UNTIL (chat_conversation_get_modes (rb) != NULL &&
+              strchr (chat_conversation_get_modes (rb), 'm') != NULL);
+  test_input (a, ra, "/mode -m");
+  WAIT_UNTIL (chat_conversation_get_modes (rb) == NULL ||
+              strchr (chat_conversation_get_modes (rb), 'm') == NULL);
+
+  /* A raw line, a long message split at character boundaries, and UTF-8. */
+  test_input (a, ra, "/quote PRIVMSG #feat :raw line");
+  WAIT_UNTIL (last_is (rb, CHAT_MESSAGE_KIND_MESSAGE, "alice", "raw line"));
+  long_text = g_string_new (NULL);
+  for (guint i = 0; i < 300; i++)
+    g_string_append (long_text, "ü€");
+  test_input (a, ra, long_text->str);
+  WAIT_UNTIL (messages_after_equal (rb, "raw line", long_text->str));
+  g_string_free (long_text, TRUE);
+
+  /* The directory. */
+  directory = chat_connection_get_directory (b);
+  test_input (b, rb, "/list");
+  WAIT_UNTIL (!chat_directory_get_loading (directory) &&
+              chat_directory_lookup (directory, "#feat") != NULL);
+  g_assert_cmpuint (chat_directory_entry_get_n_users (chat_directory_lookup (directory, "#feat")),
+                    ==, 2);
+
+  /* WHOIS lands in the server conversation. */
+  status = chat_connection_get_server_conversation (a);
+  test_input (a, ra, "/whois bob");
+  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "End of WHOIS for bob"));
+  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "bob is "));
+
+  /* Invite. */
+  test_input (a, ra, "/invite bob #elsewhere");
+  WAIT_UNTIL (invite.room != NULL);
+  g_assert_cmpstr (invite.by, ==, "alice");
+  g_assert_cmpstr (invite.room, ==, "#elsewhere");
+
+  /* Ban: bob leaves and cannot come back; the refusal shows in the room. */
+  test_input (a, ra, "/ban bob");
+  WAIT_UNTIL (has_item (rb, CHAT_MESSAGE_KIND_MODE, "alice", "+b bob!*@*"));
+  test_input (b, rb, "/part");
+  WAIT_UNTIL (!chat_conversation_get_joined (rb) && members_are (ra, "@alice"));
+  test_input (b, rb, "/join #feat");
+  WAIT_UNTIL (has_item (rb, CHAT_MESSAGE_KIND_ERROR, NULL, "#feat"));
+  g_assert_false (chat_conversation_get_joined (rb));
+
+  /* Help and clear are local. */
+  test_input (b, rb, "/clear");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (rb)), ==, 0);
+  test_input (b, rb, "/help join");
+  g_assert_true (has_item (rb, CHAT_MESSAGE_KIND_INFO, NULL, "/join ROOM [KEY]"));
+
+  chat_connection_disconnect (a, NULL);
+  chat_connection_disconnect (b, NULL);
+  test_drain_loop ();
+  g_clear_object (&a);
+  g_clear_object (&b);
+  g_free (invite.by);
+  g_free (invite.room);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 static guint
 count_items (ChatConversation *conv,
              const char       *text)
@@ -946,6 +1107,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
+  g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chat-client.h"
+#include "chat-client-private.h"
 
 /* A guard against hanging forever, not a timing assertion: generous on purpose so
  * Valgrind and sanitizer builds pass too. */
@@ -91,6 +92,24 @@ conn_watch_free (ConnWatch *watch)
   g_free (watch);
 }
 
+static void
+verbose_line_cb (ChatConnection *conn,
+                 ChatMessage    *message,
+                 gpointer        user_data)
+{
+  g_autofree char *line = chat_message_to_string (message);
+
+  g_printerr ("%s <- %s\n", chat_connection_get_nick (conn), line);
+}
+
+static void
+verbose_sent_cb (ChatConnection *conn,
+                 const char     *line,
+                 gpointer        user_data)
+{
+  g_printerr ("%s -> %s\n", chat_connection_get_nick (conn), line);
+}
+
 static ChatConnection *
 test_connection_new (const char *host,
                      guint       port,
@@ -102,6 +121,13 @@ test_connection_new (const char *host,
   chat_connection_set_realname (conn, "Chatroom test");
   chat_connection_set_reconnect_delays (conn, 100, 800);
   chat_connection_set_timeouts (conn, 10000, 60000);
+  /* Our server limits floods too, but more generously than the default here. */
+  _chat_connection_set_flood_limit (conn, 10, 100);
+  if (g_getenv ("CHAT_TEST_VERBOSE") != NULL)
+    {
+      g_signal_connect (conn, "line-received", G_CALLBACK (verbose_line_cb), NULL);
+      g_signal_connect (conn, "line-sent", G_CALLBACK (verbose_sent_cb), NULL);
+    }
   return conn;
 }
 
