@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 
+#include "chat-history.h"
 #include "chat-protocol.h"
 #include "chat-server.h"
 
@@ -679,6 +680,43 @@ test_replay_text (Fixture       *fixture,
 }
 
 static void
+test_replay_old_day (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-server-XXXXXX", &error);
+  g_autoptr(ChatServer) server = NULL;
+  g_autoptr(Client) person = NULL;
+  g_autofree char *line = NULL;
+  guint16 port;
+
+  /* Something said in the hall long ago, before this server ever started. */
+  {
+    g_autoptr(ChatHistory) history = chat_history_new (dir, &error);
+    const char *params[] = { "#hall", "old news", NULL };
+    ChatHistoryEntry *entry;
+
+    g_assert_no_error (error);
+    entry = chat_history_entry_new ("#hall", "#hall", "old-1", G_GINT64_CONSTANT (1700000000000),
+                                    CHAT_HISTORY_KIND_PRIVMSG, "alice!alice@127.0.0.1",
+                                    "PRIVMSG", params, NULL);
+    entry->trailing = TRUE;
+    chat_history_append (history, entry);
+  }
+
+  server = start_server (dir, NULL, &port);
+  person = client_new (port);
+  client_send (person, "look");
+  g_free (client_expect (person, "--- Earlier in hall (the last message) ---"));
+  line = client_read_line (person);
+  /* Not today: the date is shown too (in the server's time zone). */
+  g_assert_true (g_str_has_prefix (line, "[2023-11-1"));
+  g_assert_true (g_str_has_suffix (line, "] alice: old news"));
+
+  chat_server_stop (server);
+  rm_rf (dir);
+}
+
+static void
 test_restart (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -1049,6 +1087,7 @@ main (int   argc,
   ADD ("targets", test_targets);
   ADD ("replay-irc", test_replay_irc);
   ADD ("replay-text", test_replay_text);
+  g_test_add_func ("/chat/history/server/replay-old-day", test_replay_old_day);
   ADD ("restart", test_restart);
   ADD ("stop-start", test_stop_start);
   g_test_add ("/chat/history/server/private", Fixture,

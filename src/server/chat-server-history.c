@@ -416,7 +416,8 @@ static char *
 human_line (const ChatHistoryEntry *entry)
 {
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (entry->time_ms / 1000);
-  g_autofree char *when = dt != NULL ? g_date_time_format (dt, "%H:%M") : g_strdup ("--:--");
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *when = NULL;
   g_autofree char *nick = NULL;
   g_autofree char *action = NULL;
   g_autofree char *plain = NULL;
@@ -425,6 +426,14 @@ human_line (const ChatHistoryEntry *entry)
   if (entry->params == NULL || entry->params[0] == NULL || entry->params[1] == NULL)
     return NULL;
   text = entry->params[1];
+  /* The time of day for today's lines, the date too for older ones. */
+  if (dt == NULL)
+    when = g_strdup ("--:--");
+  else if (g_date_time_get_year (dt) == g_date_time_get_year (now) &&
+           g_date_time_get_day_of_year (dt) == g_date_time_get_day_of_year (now))
+    when = g_date_time_format (dt, "%H:%M");
+  else
+    when = g_date_time_format (dt, "%Y-%m-%d %H:%M");
   chat_source_split (entry->source, &nick, NULL, NULL);
 
   if (chat_ctcp_action_decode (text, &action))
