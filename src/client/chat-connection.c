@@ -129,6 +129,7 @@ struct _ChatConnection
   gboolean             closing;        /* QUIT sent, waiting to close */
   GTlsCertificate     *peer_certificate;
   GTlsCertificateFlags peer_errors;
+  GTlsConnection      *tls_connection;  /* while its accept-certificate points at us */
 
   /* Registration. */
   gboolean             cap_negotiating;
@@ -215,6 +216,7 @@ static void handle_line         (ChatConnection *self,
                                  const char     *line);
 static void request_server_history (ChatConnection   *self,
                                     ChatConversation *conv);
+static void disconnect_link_signals (ChatConnection *self);
 
 /* --- small helpers ------------------------------------------------------------------ */
 
@@ -2467,6 +2469,7 @@ drop_link (ChatConnection *self,
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  disconnect_link_signals (self);
   if (self->stream != NULL)
     g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   g_clear_object (&self->stream);
@@ -2551,9 +2554,27 @@ socket_client_event_cb (GSocketClient      *client,
                         GIOStream          *connection,
                         gpointer            user_data)
 {
+  ChatConnection *self = user_data;
+
   if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING && G_IS_TLS_CONNECTION (connection))
-    g_signal_connect (connection, "accept-certificate",
-                      G_CALLBACK (tls_accept_certificate_cb), user_data);
+    {
+      if (self->tls_connection != NULL)
+        g_signal_handlers_disconnect_by_data (self->tls_connection, self);
+      g_set_object (&self->tls_connection, G_TLS_CONNECTION (connection));
+      g_signal_connect (connection, "accept-certificate",
+                        G_CALLBACK (tls_accept_certificate_cb), self);
+    }
+}
+
+/* Nothing of an old link may call back into self. */
+static void
+disconnect_link_signals (ChatConnection *self)
+{
+  if (self->client != NULL)
+    g_signal_handlers_disconnect_by_data (self->client, self);
+  if (self->tls_connection != NULL)
+    g_signal_handlers_disconnect_by_data (self->tls_connection, self);
+  g_clear_object (&self->tls_connection);
 }
 
 static void
@@ -2753,8 +2774,7 @@ chat_connection_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  if (self->client != NULL)
-    g_signal_handlers_disconnect_by_data (self->client, self);
+  disconnect_link_signals (self);
   g_clear_object (&self->client);
   if (self->stream != NULL)
     g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
