@@ -31,6 +31,7 @@ typedef struct
   gboolean flood_enabled;
   double   flood_rate;           /* lines per second, sustained */
   guint    flood_burst;          /* lines at once */
+  guint    flood_max_lag;        /* seconds of held-back lines before Excess Flood */
   guint    max_clients;
   guint    max_clients_per_ip;
   guint    registration_timeout; /* seconds */

@@ -129,11 +129,12 @@ limits_defaults (ChatServerLimits *l)
   l->admin_email = g_strdup ("nobody@localhost");
   l->max_line = 512;
   l->max_client_tags = 4094;
-  l->recvq = 16384;
+  l->recvq = 8192;
   l->sendq = 1024 * 1024;
   l->flood_enabled = TRUE;
   l->flood_rate = 4.0;
   l->flood_burst = 20;
+  l->flood_max_lag = 30;
   l->max_clients = 10000;
   l->max_clients_per_ip = 50;
   l->registration_timeout = 60;
@@ -1125,6 +1126,7 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "sendq", 512, 1 << 30, &l.sendq, error) ||
       !get_bool (kf, "limits", "flood-control", &l.flood_enabled, error) ||
       !get_uint (kf, "limits", "flood-burst", 1, 100000, &l.flood_burst, error) ||
+      !get_uint (kf, "limits", "flood-max-lag", 1, 3600, &l.flood_max_lag, error) ||
       !get_uint (kf, "limits", "max-clients", 1, 1000000, &l.max_clients, error) ||
       !get_uint (kf, "limits", "max-clients-per-ip", 1, 1000000, &l.max_clients_per_ip, error) ||
       !get_uint (kf, "limits", "registration-timeout", 1, 3600, &l.registration_timeout, error) ||

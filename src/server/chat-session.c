@@ -707,8 +707,10 @@ line_cb (const char *line,
       refill_tokens (session, limits, session->last_read);
       if (session->inq.head != NULL || session->tokens < 1.0)
         {
-          /* Fake lag: held back and run as the bucket refills, up to the RecvQ. */
-          if (session->inq_bytes + len > limits->recvq)
+          /* Fake lag: held back and run as the bucket refills, up to the RecvQ and
+           * to what the bucket can work off within the longest lag allowed. */
+          if (session->inq_bytes + len > limits->recvq ||
+              (session->inq.length + 1) > limits->flood_max_lag * limits->flood_rate)
             {
               _chat_session_quit (session, "Excess Flood", "Excess Flood", FALSE);
               return FALSE;
@@ -782,6 +784,9 @@ deliver (ChatSession *session,
          char        *line,
          gsize        len)
 {
+  /* A line ends at LF, with or without CR before it. A CR anywhere else stays in the
+   * line, where the parser refuses it (IRC) or it becomes a space (text mode): it never
+   * splits a line, so nobody can smuggle a second line into someone else's stream. */
   if (len > 0 && line[len - 1] == '\r')
     len--;
   line[len] = '\0';
@@ -877,6 +882,16 @@ _chat_session_readable (ChatSession *session)
   if (n == 0)
     {
       _chat_session_quit (session, "Connection closed", NULL, TRUE);
+      return;
+    }
+
+  /* A TLS ClientHello (record type 22, version 3.x) on this plain-text port: say so
+   * instead of treating the handshake as someone typing. */
+  if (session->state == CHAT_SESSION_NEW && session->partial == NULL && n >= 3 &&
+      buf[0] == 0x16 && buf[1] == 0x03 && (guchar) buf[2] <= 0x04)
+    {
+      _chat_session_quit (session, "TLS on a plain-text port",
+                          "This port speaks plain IRC, not TLS", FALSE);
       return;
     }
 

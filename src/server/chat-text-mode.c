@@ -205,7 +205,10 @@ text_who (ChatSession *session,
 
       if (!_chat_session_is_present (other))
         continue;
-      if (other->invisible && other != session)
+      /* Invisible (+i) people are listed only to those who share their room. */
+      if (other->invisible && other != session &&
+          (session->text_room == NULL || other->rooms == NULL ||
+           !g_hash_table_contains (other->rooms, session->text_room)))
         continue;
       if (other->rooms != NULL)
         {
@@ -532,8 +535,31 @@ _chat_text_mode_handle (ChatSession *session,
   const char *args;
   g_autofree char *word = NULL;
   const TextCommand *command;
-  const char *p = line;
+  g_autofree char *clean = NULL;
+  const char *p;
 
+  /* A terminal sends no control characters worth relaying (line ends never get here):
+   * a tab is a space, the rest (escape sequences, bells, a stray handshake) is
+   * dropped, so nothing a person types can look like more than one line or repaint
+   * someone else's screen. */
+  for (p = line; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      break;
+  if (*p != '\0')
+    {
+      GString *s = g_string_sized_new (strlen (line));
+
+      for (p = line; *p != '\0'; p++)
+        {
+          if (*p == '\t')
+            g_string_append_c (s, ' ');
+          else if ((guchar) *p >= 0x20 && *p != 0x7f)
+            g_string_append_c (s, *p);
+        }
+      clean = g_string_free (s, FALSE);
+      line = clean;
+    }
+  p = line;
   while (*p == ' ' || *p == '\t')
     p++;
   if (*p == '\0')
