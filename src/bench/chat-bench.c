@@ -98,6 +98,7 @@ typedef struct
   guint64                lines;
   guint64                join_lines;
   gint64                 last_delivery_ns;
+  gint64                 last_read_ns;
 
   const char            *phase;
   gint64                 progress_ns;
@@ -546,6 +547,7 @@ client_readable (Engine *e,
       return;
     }
 
+  e->last_read_ns = now;
   p = e->rbuf;
   end = e->rbuf + have + n;
   for (;;)
@@ -878,6 +880,23 @@ engine_join (Engine  *e,
   return TRUE;
 }
 
+static gboolean
+quiet_for_a_while (Engine *e)
+{
+  return now_ns () - e->last_read_ns > 300 * G_TIME_SPAN_MILLISECOND * 1000;
+}
+
+/* After a join, the server still owes many members the JOIN lines of those who came
+ * after them; traffic steps start once that has died down (300 ms without input), so the
+ * first step does not measure the end of the join. */
+static void
+engine_settle (Engine *e)
+{
+  e->phase = "settling";
+  e->last_read_ns = now_ns ();
+  engine_run_until (e, quiet_for_a_while, NULL, now_ns () + (gint64) (e->cfg->timeout * 1e9));
+}
+
 /* The open-loop schedule of one traffic step. */
 typedef struct
 {
@@ -1069,6 +1088,9 @@ run_traffic (Engine          *e,
   double rate = cfg->rate;
 
   if (!engine_register (e, error) || !engine_join (e, error))
+    return;
+  engine_settle (e);
+  if (engine_take_error (e, error))
     return;
 
   for (guint k = 0; k < cfg->max_steps; k++)
