@@ -128,6 +128,41 @@ test_flood_excess (void)
   test_server_free (ts);
 }
 
+static void
+test_flood_max_lag (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nflood-control=true\nflood-burst=5\nflood-rate=1\n"
+                                    "flood-max-lag=5\nrecvq=100000\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  g_autoptr(GString) flood = g_string_new (NULL);
+  g_autofree char *last = NULL;
+
+  /* Few bytes, but a minute of lag at one line per second. */
+  for (guint i = 0; i < 60; i++)
+    g_string_append (flood, "PING x\r\n");
+  client_send_raw (a, flood->str, flood->len);
+  last = client_until_closed (a);
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Excess Flood)");
+
+  client_free (a);
+  test_server_free (ts);
+}
+
+static void
+test_tls_hello (void)
+{
+  static const char hello[] = "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03";
+  TestServer *ts = test_server_new (NULL);
+  Client *c = client_connect (ts);
+  g_autofree char *last = NULL;
+
+  client_send_raw (c, hello, sizeof hello - 1);
+  last = client_until_closed (c);
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
+  client_free (c);
+  test_server_free (ts);
+}
+
 typedef struct
 {
   TestServer *ts;
@@ -390,6 +425,8 @@ main (int   argc,
   g_test_add_func ("/chat/server/limits/utf8-only", test_utf8_only);
   g_test_add_func ("/chat/server/limits/flood-fake-lag", test_flood_fake_lag);
   g_test_add_func ("/chat/server/limits/flood-excess", test_flood_excess);
+  g_test_add_func ("/chat/server/limits/flood-max-lag", test_flood_max_lag);
+  g_test_add_func ("/chat/server/limits/tls-hello", test_tls_hello);
   g_test_add_func ("/chat/server/limits/sendq", test_sendq);
   g_test_add_func ("/chat/server/limits/max-clients", test_max_clients);
   g_test_add_func ("/chat/server/limits/max-clients-per-ip", test_max_clients_per_ip);
