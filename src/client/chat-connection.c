@@ -2072,6 +2072,30 @@ handle_numeric (ChatConnection    *self,
   }
 }
 
+/* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
+ * denied: Bad password?", InspIRCd: "Access denied by configuration"). Retrying
+ * cannot help with either, so they end the reconnecting. */
+static void
+classify_refusal (ChatConnection *self,
+                  const char     *text)
+{
+  g_autofree char *lower = g_ascii_strdown (text, -1);
+  gboolean have_password = self->password != NULL && self->password[0] != '\0';
+
+  if (strstr (lower, "password") != NULL ||
+      (strstr (lower, "access denied") != NULL && have_password))
+    self->fatal_code = CHAT_CONNECTION_ERROR_PASSWORD;
+  else if (strstr (lower, "k-lined") != NULL || strstr (lower, "g-lined") != NULL ||
+           strstr (lower, "z-lined") != NULL || strstr (lower, "banned") != NULL ||
+           strstr (lower, "access denied") != NULL)
+    self->fatal_code = CHAT_CONNECTION_ERROR_BANNED;
+  else
+    return;
+
+  g_free (self->fatal_reason);
+  self->fatal_reason = g_strdup (text);
+}
+
 static gboolean
 is_history_batch (const char *type)
 {
@@ -2271,14 +2295,8 @@ handle_message (ChatConnection    *self,
 
       replace_string (&self->error_line, text);
       server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text ? text : "");
-      /* A ban at registration comes as ERROR alone on some servers. */
-      if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text &&
-          (strstr (text, "K-Lined") || strstr (text, "K-lined") || strstr (text, "G-Lined") ||
-           strstr (text, "banned") || strstr (text, "Banned")))
-        {
-          self->fatal_code = CHAT_CONNECTION_ERROR_BANNED;
-          self->fatal_reason = g_strdup (text);
-        }
+      if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text)
+        classify_refusal (self, text);
     }
   else if (strcmp (command, "BATCH") == 0)
     handle_batch (self, message);

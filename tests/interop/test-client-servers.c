@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <signal.h>
+#ifdef __linux__
+# include <sys/prctl.h>
+#endif
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -15,6 +18,7 @@
 typedef struct
 {
   const char  *name;
+  const char  *password;
   char        *binary;
   char        *dir;
   char        *config;
@@ -53,6 +57,15 @@ port_accepts (guint16 port)
   return connection != NULL;
 }
 
+/* If this test dies, its server goes with it. */
+static void
+child_setup (gpointer data)
+{
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
 static void
 real_server_start (gpointer data)
 {
@@ -83,6 +96,7 @@ real_server_start (gpointer data)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_stdout_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   server->process = g_subprocess_launcher_spawnv (launcher,
                                                   (const char * const *)argv->pdata, &error);
   g_assert_no_error (error);
@@ -134,7 +148,8 @@ remove_tree (const char *dir)
 
 static gboolean
 real_server_prepare (RealServer *server,
-                     const char *name)
+                     const char *name,
+                     const char *password)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *motd = NULL;
@@ -142,6 +157,7 @@ real_server_prepare (RealServer *server,
   const char *paths[] = { "/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", NULL };
 
   server->name = name;
+  server->password = password;
   server->binary = g_find_program_in_path (name);
   for (guint i = 0; server->binary == NULL && paths[i] != NULL; i++)
     {
@@ -170,6 +186,7 @@ real_server_prepare (RealServer *server,
                               "Ports = %u\n"
                               "MotdFile = %s\n"
                               "PidFile = %s/ngircd.pid\n"
+                              "%s%s%s"
                               "[Limits]\n"
                               "MaxConnectionsIP = 0\n"
                               "MaxPenaltyTime = 0\n"
@@ -180,7 +197,9 @@ real_server_prepare (RealServer *server,
                               "DNS = no\n"
                               "Ident = no\n"
                               "PAM = no\n",
-                              server->port, motd, server->dir);
+                              server->port, motd, server->dir,
+                              password ? "Password = " : "", password ? password : "",
+                              password ? "\n" : "");
     }
   else
     {
@@ -193,7 +212,7 @@ real_server_prepare (RealServer *server,
         "<connect name=\"main\" allow=\"*\" timeout=\"60\" threshold=\"1000\" pingfreq=\"120\""
         " hardsendq=\"1048576\" softsendq=\"65536\" recvq=\"65536\" localmax=\"1000\""
         " globalmax=\"1000\" commandrate=\"1000000\" fakelag=\"no\" useident=\"no\""
-        " resolvehostnames=\"no\">\n"
+        " resolvehostnames=\"no\"%s%s%s>\n"
         "<files motd=\"%s\">\n"
         "<dns server=\"127.0.0.1\" timeout=\"1\">\n"
         "<options prefixquit=\"Quit: \" syntaxhints=\"no\" announcets=\"yes\""
@@ -214,7 +233,8 @@ real_server_prepare (RealServer *server,
         "<module name=\"setname\">\n"
         "<log method=\"file\" type=\"* -USERINPUT -USEROUTPUT\" level=\"default\""
         " target=\"%s/ircd.log\">\n",
-        server->port, motd, server->dir);
+        server->port, password ? " password=\"" : "", password ? password : "",
+        password ? "\"" : "", motd, server->dir);
     }
   g_file_set_contents (server->config, text, -1, &error);
   g_assert_no_error (error);
@@ -239,7 +259,7 @@ test_real_server (gconstpointer data)
   RealServer real = { 0 };
   TestServer server = { "127.0.0.1", 0, real_server_stop, real_server_start, &real };
 
-  if (!real_server_prepare (&real, name))
+  if (!real_server_prepare (&real, name, NULL))
     {
       g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
 
@@ -262,7 +282,7 @@ test_caps (gconstpointer data)
   g_autoptr(ChatConnection) conn = NULL;
   ChatConversation *status;
 
-  if (!real_server_prepare (&real, name))
+  if (!real_server_prepare (&real, name, NULL))
     {
       g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
 
@@ -301,6 +321,46 @@ test_caps (gconstpointer data)
   real_server_clear (&real);
 }
 
+/* A wrong password ends the attempts (the server says so with ERROR alone); the
+ * right one gets in. */
+static void
+test_password (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+
+  if (!real_server_prepare (&real, name, "s3cret"))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  conn = test_connection_new ("127.0.0.1", real.port, "guest");
+  watch = conn_watch_new (conn);
+  chat_connection_set_password (conn, "wrong");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0 && conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  g_assert_true (g_error_matches (g_ptr_array_index (watch->errors, 0), CHAT_CONNECTION_ERROR,
+                                  CHAT_CONNECTION_ERROR_PASSWORD));
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+
+  chat_connection_set_password (conn, "s3cret");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+
+  chat_connection_disconnect (conn, NULL);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  real_server_clear (&real);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -309,9 +369,11 @@ main (int   argc,
 
   g_test_add_data_func ("/chat/client/interop/ngircd/conversation", "ngircd", test_real_server);
   g_test_add_data_func ("/chat/client/interop/ngircd/caps", "ngircd", test_caps);
+  g_test_add_data_func ("/chat/client/interop/ngircd/password", "ngircd", test_password);
   g_test_add_data_func ("/chat/client/interop/inspircd/conversation", "inspircd",
                         test_real_server);
   g_test_add_data_func ("/chat/client/interop/inspircd/caps", "inspircd", test_caps);
+  g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
 
   return g_test_run ();
 }
