@@ -874,9 +874,19 @@ static void
 test_disabled (Fixture       *fixture,
                gconstpointer  data)
 {
-  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) alice = client_new (fixture->port);
   g_autoptr(Client) plain = NULL;
   g_autofree char *path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
+
+  /* Not offered when nothing is kept. */
+  client_send (alice, "CAP LS 302");
+  {
+    g_autofree char *ls = client_expect (alice, " CAP * LS");
+
+    g_assert_null (strstr (ls, "chathistory"));
+  }
+  client_free (g_steal_pointer (&alice));
+  alice = client_register (fixture->port, "alice", "batch server-time message-tags echo-message");
 
   client_join (alice, "#room");
   g_free (client_say (alice, "#room", "not kept"));
@@ -942,8 +952,24 @@ test_unwritable (void)
       g_assert_true (g_file_set_contents (file, "", 0, NULL));
       server = start_server (below, NULL, &port);
 
-      /* The chat works; there is just no history. */
-      alice = client_register (port, "alice", FULL_CAPS);
+      /* The chat works; there is just no history, and none is offered. */
+      alice = client_new (port);
+      client_send (alice, "CAP LS 302");
+      {
+        g_autofree char *ls = client_expect (alice, " CAP * LS");
+
+        g_assert_null (strstr (ls, "chathistory"));
+      }
+      client_send (alice, "CAP END");
+      client_send (alice, "NICK alice");
+      client_send (alice, "USER alice 0 * :alice");
+      {
+        g_autofree char *isupport = client_expect (alice, " 005 ");
+
+        g_assert_null (strstr (isupport, "CHATHISTORY"));
+      }
+      client_free (g_steal_pointer (&alice));
+      alice = client_register (port, "alice", "batch server-time message-tags echo-message");
       client_join (alice, "#room");
       g_free (client_say (alice, "#room", "into the void"));
       assert_history (alice, "CHATHISTORY LATEST #room * 10", "");

@@ -782,10 +782,6 @@ history_started_cb (ChatServer *server,
   const char *data_dir = chat_server_get_data_dir (server);
   char buf[32];
 
-  g_snprintf (buf, sizeof buf, "%u", state->query_limit);
-  _chat_server_add_isupport (server, "CHATHISTORY", buf);
-  _chat_server_add_isupport (server, "MSGREFTYPES", "timestamp,msgid");
-
   g_clear_pointer (&state->context, g_main_context_unref);
   state->context = g_main_context_ref_thread_default ();
 
@@ -803,6 +799,13 @@ history_started_cb (ChatServer *server,
   chat_history_set_store_private (state->history, state->store_private);
   g_signal_connect (state->history, "flush-failed",
                     G_CALLBACK (history_flush_failed_cb), state);
+
+  /* Offered only by a server that keeps history. Nobody is connected yet. */
+  state->cap_chathistory = _chat_server_add_cap (server, "draft/chathistory", NULL);
+  state->cap_event_playback = _chat_server_add_cap (server, "draft/event-playback", NULL);
+  g_snprintf (buf, sizeof buf, "%u", state->query_limit);
+  _chat_server_add_isupport (server, "CHATHISTORY", buf);
+  _chat_server_add_isupport (server, "MSGREFTYPES", "timestamp,msgid");
 
   restore_rooms (state);
   g_info ("Message history in %s", chat_history_get_path (state->history));
@@ -878,8 +881,6 @@ _chat_server_history_setup (ChatServer *self)
   state->store_private = FALSE;
   g_object_set_data_full (G_OBJECT (self), HISTORY_DATA_KEY, state, state_free);
 
-  state->cap_chathistory = _chat_server_add_cap (self, "draft/chathistory", NULL);
-  state->cap_event_playback = _chat_server_add_cap (self, "draft/event-playback", NULL);
   _chat_server_register_command (self, &chathistory_command);
   _chat_server_add_hooks (self, &history_hooks, state);
 }
