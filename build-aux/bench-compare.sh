@@ -57,7 +57,7 @@ tmp=$(mktemp -d /tmp/chatroom-bench.XXXXXX)
 pids=()
 cleanup () {
   local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ -z "$keep" ]; then rm -rf "$tmp"; else mkdir -p "$keep"; cp -r "$tmp"/. "$keep"/; rm -rf "$tmp"; fi
 }
@@ -179,9 +179,16 @@ start_server () {
   echo "$pid $port"
 }
 
+# SIGTERM, then SIGKILL if the server is still busy after 5 s (an overloaded ngIRCd can
+# take minutes to get to its signal).
 stop_server () {
-  local pid=$1
+  local pid=$1 i
   kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
 
@@ -239,7 +246,8 @@ for s in $only; do
   for srv in "${run_list[@]}"; do
     dir="$tmp/$srv-$s"
     mkdir -p "$dir"
-    if ! read -r pid port < <(start_server "$srv" "$dir"); then
+    # Not in a subshell: the server must land in $pids for the cleanup.
+    if ! start_server "$srv" "$dir" > "$dir/started" || ! read -r pid port < "$dir/started"; then
       echo "{\"error\": \"$srv did not start\"}" > "$tmp/$srv-$s.json"
       continue
     fi
