@@ -1,0 +1,989 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-robustness.c: hostile input against a running server, and the security rules
+ * that keep one person from speaking for another. Every case checks the same four
+ * things: the attacker gets the right reply (or a clean disconnect), nothing is relayed
+ * that should not be, the other people in the room are not disturbed, and the server
+ * still answers PING afterwards. */
+#include "config.h"
+
+#include <signal.h>
+
+#include "test-server-util.h"
+
+/* ---- framing-checked reads -------------------------------------------------------------- */
+
+/* Like client_sync (), but checks every byte that arrives: each line ends in CRLF, and no
+ * line holds a NUL, a bare CR or a bare LF. That is what "nothing injected into somebody
+ * else's stream" means on the wire. */
+static GPtrArray *
+sync_checked (Client     *c,
+              const char *prefix)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *token = g_strdup_printf ("sync%u", ++c->sync);
+  g_autofree char *request = NULL;
+
+  if (c->text)
+    request = g_strdup_printf ("%s/%s\r\n", prefix ? prefix : "", token);
+  else
+    request = g_strdup_printf ("%sPING %s\r\n", prefix ? prefix : "", token);
+  client_send_raw (c, request, strlen (request));
+
+  for (;;)
+    {
+      char *nl = memchr (c->buf->str, '\n', c->buf->len);
+      char chunk[4096];
+      ssize_t n;
+
+      if (nl != NULL)
+        {
+          gsize len = nl - c->buf->str;
+          char *line;
+
+          if (len == 0 || nl[-1] != '\r')
+            g_error ("%s: a line without CRLF from the server", c->nick ? c->nick : "?");
+          if (memchr (c->buf->str, '\0', len) != NULL)
+            g_error ("%s: a NUL inside a line from the server", c->nick ? c->nick : "?");
+          if (memchr (c->buf->str, '\r', len - 1) != NULL)
+            g_error ("%s: a bare CR inside a line from the server: %.*s",
+                     c->nick ? c->nick : "?", (int) len, c->buf->str);
+          line = g_strndup (c->buf->str, len - 1);
+          g_string_erase (c->buf, 0, len + 1);
+          if (g_test_verbose ())
+            g_printerr ("%s<< %s\n", c->nick ? c->nick : "?", line);
+          if (strstr (line, token) != NULL)
+            {
+              g_free (line);
+              return lines;
+            }
+          g_ptr_array_add (lines, line);
+          continue;
+        }
+      n = recv (c->fd, chunk, sizeof chunk, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        g_error ("%s: no answer from the server within %d s", c->nick ? c->nick : "client",
+                 CLIENT_TIMEOUT_SEC);
+      if (n <= 0)
+        g_error ("%s: connection closed during sync", c->nick ? c->nick : "client");
+      g_string_append_len (c->buf, chunk, n);
+    }
+}
+
+static void
+dump_lines (const char *who,
+            GPtrArray  *lines)
+{
+  for (guint i = 0; i < lines->len; i++)
+    g_printerr ("  %s got: %s\n", who, (char *) g_ptr_array_index (lines, i));
+}
+
+static void
+check_lines (const char *who,
+             GPtrArray  *lines,
+             const char *have,
+             const char *lack)
+{
+  if (have != NULL && !lines_have (lines, have))
+    {
+      dump_lines (who, lines);
+      g_error ("%s: expected a line with “%s”", who, have);
+    }
+  if (lack != NULL && lines_have (lines, lack))
+    {
+      dump_lines (who, lines);
+      g_error ("%s: did not expect a line with “%s”", who, lack);
+    }
+}
+
+/* A fresh IRC client registers, and PING still gets its PONG. */
+static void
+assert_server_answers (TestServer *ts)
+{
+  Client *c = client_irc (ts, "checker", NULL);
+
+  client_send (c, "PING :still-alive");
+  client_wait (c, "PONG");
+  client_free (c);
+}
+
+/* ---- section 2: hostile input, table-driven ------------------------------------------- */
+
+typedef enum
+{
+  FROM_IRC,        /* a registered IRC client in #hall, no capabilities */
+  FROM_IRC_TAGS,   /* the same with message-tags */
+  FROM_TEXT,       /* a person at a terminal in the hall */
+} Attacker;
+
+typedef struct
+{
+  const char *path;
+  Attacker    from;
+  const char *data;          /* sent as is (len bytes; 0: strlen) */
+  gsize       len;
+  GString  *(*make) (void);  /* or built by this */
+  gboolean    trickle;       /* one byte per send () */
+  const char *reply;         /* the attacker must receive this */
+  const char *seen;          /* alice (IRC, message-tags) must receive this */
+  const char *text_seen;     /* the person at a terminal must receive this */
+  const char *unseen;        /* neither may receive this */
+  gboolean    disconnect;    /* the attacker is dropped; reply is in its last line */
+} HostileCase;
+
+static GString *
+make_long_line (void)
+{
+  GString *s = g_string_new ("PRIVMSG #hall :");
+
+  while (s->len < 600)
+    g_string_append (s, "longline");
+  g_string_append (s, "\r\n");
+  return s;
+}
+
+static GString *
+make_long_tags (void)
+{
+  GString *s = g_string_new ("@+big=");
+
+  while (s->len < 9000)
+    g_string_append (s, "tagtagtag");
+  g_string_append (s, " PRIVMSG #hall :bigtags\r\n");
+  return s;
+}
+
+static GString *
+make_no_line_end (void)
+{
+  GString *s = g_string_new ("PRIVMSG #hall :");
+
+  while (s->len < 65536)
+    g_string_append (s, "noend");
+  return s;
+}
+
+static GString *
+make_text_no_line_end (void)
+{
+  GString *s = g_string_new (NULL);
+
+  while (s->len < 65536)
+    g_string_append (s, "noend");
+  return s;
+}
+
+static GString *
+make_many_params (void)
+{
+  GString *s = g_string_new ("PRIVMSG #hall");
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (s, " p%u", i);
+  g_string_append (s, " :manyparams\r\n");
+  return s;
+}
+
+static GString *
+make_many_tags (void)
+{
+  GString *s = g_string_new ("@");
+
+  for (guint i = 0; i < 500; i++)
+    g_string_append_printf (s, "%s+t%u=%u", i ? ";" : "", i, i);
+  g_string_append (s, " PRIVMSG #hall :manytags\r\n");
+  return s;
+}
+
+#define RAW(s) s, sizeof s - 1
+
+static const HostileCase hostile_cases[] = {
+  /* Length. */
+  { "/long/line", FROM_IRC, NULL, 0, make_long_line, FALSE,
+    " 417 mallory :Input line was too long", NULL, NULL, "longline" },
+  { "/long/tags", FROM_IRC_TAGS, NULL, 0, make_long_tags, FALSE,
+    " 417 mallory :Input line was too long", NULL, NULL, "bigtags" },
+  { "/long/many-tags", FROM_IRC_TAGS, NULL, 0, make_many_tags, FALSE,
+    NULL, NULL, NULL, "+t499" },
+  { "/long/no-line-end", FROM_IRC, NULL, 0, make_no_line_end, FALSE,
+    " 417 mallory :Input line was too long", NULL, NULL, "noend" },
+  { "/long/no-line-end-text", FROM_TEXT, NULL, 0, make_text_no_line_end, FALSE,
+    "That line was too long", NULL, NULL, "noend" },
+  /* Framing. */
+  { "/framing/trickle-utf8", FROM_IRC, RAW ("PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80\r\n"),
+    NULL, TRUE, NULL, "PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80",
+    ": h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80", NULL },
+  { "/framing/trickle-utf8-text", FROM_TEXT, RAW ("sl\xc3\xb8w \xe2\x82\xac\r\n"), NULL, TRUE,
+    NULL, "PRIVMSG #hall :sl\xc3\xb8w \xe2\x82\xac", ": sl\xc3\xb8w \xe2\x82\xac", NULL },
+  { "/framing/bare-lf", FROM_IRC, RAW ("PRIVMSG #hall :bare-lf\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :bare-lf", "mallory: bare-lf", NULL },
+  { "/framing/bare-cr", FROM_IRC, RAW ("PRIVMSG #hall :one\rPRIVMSG #hall :smuggled\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, ":smuggled" },
+  { "/framing/bare-cr-text", FROM_TEXT, RAW ("one\rmallory: smuggled\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/framing/cr-cr-lf", FROM_IRC, RAW ("PRIVMSG #hall :crcrlf\r\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/framing/cr-cr-lf-text", FROM_TEXT, RAW ("crcrlf\r\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/framing/empty-lines", FROM_IRC, RAW ("\r\n\n\r\n\n\n"), NULL, FALSE,
+    NULL, NULL, NULL, "421" },
+  { "/framing/empty-lines-text", FROM_TEXT, RAW ("\r\n\n\r\n\n\n"), NULL, FALSE,
+    NULL, NULL, NULL, "PRIVMSG" },
+  { "/framing/spaces-only", FROM_IRC, RAW ("   \r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  /* Bytes that are not text. */
+  { "/bytes/nul", FROM_IRC, RAW ("PRIVMSG #hall :nul\0byte\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, "nul" },
+  { "/bytes/nul-text", FROM_TEXT, RAW ("nul\0byte\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, "nul" },
+  { "/bytes/control", FROM_IRC, RAW ("PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/bytes/control-text", FROM_TEXT, RAW ("ctl\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  /* Invalid and overlong UTF-8 in every field. */
+  { "/utf8/command", FROM_IRC, RAW ("PRIV\xffMSG #hall :cmd\r\n"), NULL, FALSE,
+    "INVALID_UTF8", NULL, NULL, ":cmd" },
+  { "/utf8/target", FROM_IRC, RAW ("PRIVMSG #h\xc0\xa1ll :target\r\n"), NULL, FALSE,
+    "INVALID_UTF8", NULL, NULL, "target" },
+  { "/utf8/text", FROM_IRC, RAW ("PRIVMSG #hall :bad\xed\xa0\x80surrogate\r\n"), NULL, FALSE,
+    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, "surrogate" },
+  { "/utf8/overlong-text", FROM_IRC, RAW ("PRIVMSG #hall :over\xc0\xafslash\r\n"), NULL, FALSE,
+    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, "slash" },
+  { "/utf8/truncated", FROM_IRC, RAW ("PRIVMSG #hall :cut\xe2\x82\r\n"), NULL, FALSE,
+    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, "cut" },
+  { "/utf8/source", FROM_IRC, RAW (":mall\xfe PRIVMSG #hall :source\r\n"), NULL, FALSE,
+    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, ":source" },
+  { "/utf8/tag", FROM_IRC_TAGS, RAW ("@+x=\xf8\x88\x80\x80\x80 PRIVMSG #hall :tag\r\n"), NULL, FALSE,
+    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, ":tag" },
+  { "/utf8/nick", FROM_IRC, RAW ("NICK m\xc0\xaf\r\n"), NULL, FALSE,
+    "FAIL NICK INVALID_UTF8", NULL, NULL, "NICK" },
+  { "/utf8/topic", FROM_IRC, RAW ("TOPIC #hall :t\xff\r\n"), NULL, FALSE,
+    "FAIL TOPIC INVALID_UTF8", NULL, NULL, "TOPIC" },
+  { "/utf8/text-mode", FROM_TEXT, RAW ("x\xc1\xbfy\r\n"), NULL, FALSE,
+    "not valid UTF-8", NULL, NULL, "x" },
+  /* Parameters. */
+  { "/params/many", FROM_IRC, NULL, 0, make_many_params, FALSE,
+    NULL, NULL, NULL, "p20" },
+  { "/params/lone-colon", FROM_IRC, RAW (":\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/params/colon-space", FROM_IRC, RAW (": PRIVMSG #hall :sourceless\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/params/empty-text", FROM_IRC, RAW ("PRIVMSG #hall :\r\n"), NULL, FALSE,
+    " 412 mallory ", NULL, NULL, "PRIVMSG" },
+  { "/params/no-text", FROM_IRC, RAW ("PRIVMSG #hall\r\n"), NULL, FALSE,
+    " 412 mallory ", NULL, NULL, "PRIVMSG" },
+  { "/params/no-target", FROM_IRC, RAW ("PRIVMSG\r\n"), NULL, FALSE,
+    " 411 mallory ", NULL, NULL, "PRIVMSG" },
+  { "/params/join", FROM_IRC, RAW ("JOIN\r\n"), NULL, FALSE,
+    " 461 mallory JOIN ", NULL, NULL, NULL },
+  { "/params/kick", FROM_IRC, RAW ("KICK #hall\r\n"), NULL, FALSE,
+    " 461 mallory KICK ", NULL, NULL, "KICK" },
+  { "/params/nick", FROM_IRC, RAW ("NICK\r\n"), NULL, FALSE,
+    " 431 mallory ", NULL, NULL, NULL },
+  { "/params/mode", FROM_IRC, RAW ("MODE\r\n"), NULL, FALSE,
+    " 461 mallory MODE ", NULL, NULL, NULL },
+  { "/params/mode-garbage", FROM_IRC, RAW ("MODE #hall +ooooooooovvvvvvvvbbbbbkl mallory mallory\r\n"),
+    NULL, FALSE, NULL, NULL, NULL, NULL },
+  { "/params/user-again", FROM_IRC, RAW ("USER a b c d\r\n"), NULL, FALSE,
+    " 462 mallory ", NULL, NULL, NULL },
+  { "/params/unknown", FROM_IRC, RAW ("FROBNICATE a b\r\n"), NULL, FALSE,
+    " 421 mallory FROBNICATE ", NULL, NULL, "FROBNICATE" },
+  /* Tags. */
+  { "/tags/at-only", FROM_IRC_TAGS, RAW ("@ PRIVMSG #hall :at-only\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/tags/at-alone", FROM_IRC_TAGS, RAW ("@\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/tags/semicolons", FROM_IRC_TAGS, RAW ("@;; PRIVMSG #hall :semicolons\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/tags/trailing-backslash", FROM_IRC_TAGS, RAW ("@+a=\\ PRIVMSG #hall :backslash\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
+  { "/tags/duplicates", FROM_IRC_TAGS, RAW ("@+a=1;+a=2;+a=3 PRIVMSG #hall :dups\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :dups", "mallory: dups", "+a=1;+a=2" },
+  { "/tags/server-only", FROM_IRC_TAGS, RAW ("@time=2001-01-01T00:00:00.000Z;msgid=forged;account=root "
+    "PRIVMSG #hall :server-tags\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :server-tags", "mallory: server-tags", "forged" },
+  { "/tags/without-cap", FROM_IRC, RAW ("@+evil=1 PRIVMSG #hall :no-cap\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :no-cap", "mallory: no-cap", "evil" },
+  { "/tags/escapes", FROM_IRC_TAGS, RAW ("@+e=a\\:b\\sc\\r\\n\\\\ PRIVMSG #hall :escapes\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :escapes", "mallory: escapes", NULL },
+  /* Text mode oddities. */
+  { "/text/telnet-iac", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x00xterm\xff\xf0iac-clean\r\n"),
+    NULL, FALSE, NULL, "PRIVMSG #hall :iac-clean", ": iac-clean", NULL },
+  { "/text/telnet-iac-trickle", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03iac-slow\r\n"),
+    NULL, TRUE, NULL, NULL, NULL, NULL },
+  /* Said as text, under the person's own name. */
+  { "/text/irc-looking", FROM_TEXT, RAW (":fake!x@y PRIVMSG #hall :spoofed\r\n"), NULL, FALSE,
+    NULL, ":visitor2!text@127.0.0.1 PRIVMSG #hall ::fake!x@y PRIVMSG #hall :spoofed",
+    "visitor2: :fake!x@y PRIVMSG", NULL },
+  { "/text/quit", FROM_TEXT, RAW ("quit\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL, TRUE },
+  { "/irc/quit-reason", FROM_IRC, RAW ("QUIT :bye\r\n"), NULL, FALSE,
+    "ERROR :Closing Link", NULL, NULL, NULL, TRUE },
+};
+
+static void
+send_case (Client            *c,
+           const HostileCase *hc)
+{
+  g_autoptr(GString) made = NULL;
+  const char *data = hc->data;
+  gsize len = hc->len;
+
+  if (hc->make != NULL)
+    {
+      made = hc->make ();
+      data = made->str;
+      len = made->len;
+    }
+  else if (len == 0)
+    len = strlen (data);
+
+  if (!hc->trickle)
+    {
+      client_send_raw (c, data, len);
+      return;
+    }
+  for (gsize i = 0; i < len; i++)
+    {
+      client_send_raw (c, data + i, 1);
+      /* Give the server a chance to read each byte on its own. */
+      g_usleep (500);
+    }
+}
+
+static void
+test_hostile (gconstpointer data)
+{
+  const HostileCase *hc = data;
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", "message-tags server-time");
+  Client *person;
+  Client *mallory;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  person = client_text (ts);
+  if (hc->from == FROM_TEXT)
+    {
+      mallory = client_text (ts);
+    }
+  else
+    {
+      mallory = client_irc (ts, "mallory", hc->from == FROM_IRC_TAGS ? "message-tags" : NULL);
+      client_send (mallory, "JOIN #hall");
+      client_wait (mallory, " 366 ");
+    }
+  g_ptr_array_unref (sync_checked (alice, NULL));
+  g_ptr_array_unref (sync_checked (person, NULL));
+  g_ptr_array_unref (sync_checked (mallory, NULL));
+
+  send_case (mallory, hc);
+
+  if (hc->disconnect)
+    {
+      g_autofree char *last = client_until_closed (mallory);
+
+      if (hc->reply != NULL)
+        {
+          g_assert_nonnull (last);
+          g_assert_nonnull (strstr (last, hc->reply));
+        }
+    }
+  else
+    {
+      /* CRLF first: whatever was cut off ends here. */
+      lines = sync_checked (mallory, "\r\n");
+      check_lines ("mallory", lines, hc->reply, NULL);
+      g_clear_pointer (&lines, g_ptr_array_unref);
+    }
+
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, hc->seen, hc->unseen);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = sync_checked (person, NULL);
+  check_lines ("person", lines, hc->text_seen, hc->unseen);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* The others still talk to each other. */
+  client_send (alice, "PRIVMSG #hall :all is well");
+  client_wait (person, "alice: all is well");
+  client_send (person, "fine here");
+  client_wait (alice, "PRIVMSG #hall :fine here");
+  if (!hc->disconnect)
+    {
+      client_send (mallory, "PING :mallory-alive");
+      client_wait (mallory, "mallory-alive");
+    }
+  assert_server_answers (ts);
+
+  client_free (mallory);
+  client_free (person);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+/* ---- section 2: before registration, CAP, nicks, floods, foreign protocols ------------- */
+
+static void
+test_before_registration (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *c = client_connect (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+
+  client_send (c, "NICK early");
+  client_send (c, "JOIN #hall");
+  client_send (c, "PRIVMSG #hall :too early");
+  client_send (c, "PRIVMSG alice :too early");
+  client_send (c, "WHO *");
+  client_send (c, "LIST");
+  client_send (c, "MODE #hall +o early");
+  client_send (c, "KILL alice :no");
+  client_send (c, "OPER a b");
+  client_send (c, "FROBNICATE");
+  lines = sync_checked (c, NULL);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+
+      if (strstr (line, " 451 ") == NULL)
+        g_error ("before registration, only 451 was expected: %s", line);
+    }
+  g_assert_cmpuint (lines->len, ==, 9);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, NULL, "too early");
+  check_lines ("alice", lines, NULL, "early");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* It can still register. */
+  client_send (c, "USER early 0 * :Early");
+  client_wait (c, " 001 early ");
+  client_free (c);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+static void
+test_cap_abuse (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *c;
+  g_autoptr(GString) req = g_string_new ("CAP REQ :");
+  g_autoptr(GString) many = g_string_new ("CAP REQ :");
+  g_autofree char *line = NULL;
+
+  /* A huge version number. */
+  c = client_connect (ts);
+  client_send (c, "CAP LS 99999999999999999999999999999999");
+  client_wait (c, " CAP * LS ");
+  client_send (c, "CAP LS -302");
+  client_wait (c, " CAP * LS ");
+  client_send (c, "CAP LS 302302302302");
+  client_wait (c, " CAP * LS ");
+  client_send (c, "NICK capper");
+  client_send (c, "USER capper 0 * :Capper");
+  client_send (c, "CAP END");
+  client_wait (c, " 001 capper ");
+  client_free (c);
+
+  /* CAP END first, before anything: no harm, registration still works. */
+  c = client_connect (ts);
+  client_send (c, "CAP END");
+  client_send (c, "CAP END");
+  client_send (c, "NICK ender");
+  client_send (c, "USER ender 0 * :Ender");
+  client_wait (c, " 001 ender ");
+  client_free (c);
+
+  /* A thousand names in CAP REQ: over the line limit, refused whole. */
+  c = client_connect (ts);
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf (req, "%sx%u", i ? " " : "", i);
+  client_send (c, "%s", req->str);
+  client_wait (c, " 417 ");
+  /* As many as fit, all unknown: NAK. */
+  for (guint i = 0; many->len < 480; i++)
+    g_string_append_printf (many, "%sx%u", i ? " " : "", i);
+  client_send (c, "%s", many->str);
+  client_wait (c, " CAP * NAK :x0 x1");
+  /* The same known name again and again. */
+  g_string_assign (many, "CAP REQ :");
+  while (many->len < 480)
+    g_string_append (many, "echo-message ");
+  client_send (c, "%s", many->str);
+  client_wait (c, " CAP * ACK :echo-message");
+  /* Odd subcommands and empty requests. */
+  client_send (c, "CAP REQ");
+  client_send (c, "CAP REQ :");
+  client_send (c, "CAP REQ :-");
+  client_send (c, "CAP REQ :-cap-notify");
+  client_send (c, "CAP FROB");
+  client_wait (c, " 410 ");
+  client_send (c, "CAP");
+  client_wait (c, " 461 ");
+  client_send (c, "NICK many");
+  client_send (c, "USER many 0 * :Many");
+  client_send (c, "CAP END");
+  client_wait (c, " 001 many ");
+  /* After registration: CAP still answers, no second welcome. */
+  client_send (c, "CAP LS 302");
+  client_wait (c, " CAP many LS ");
+  client_send (c, "CAP END");
+  client_sync_lacks (c, " 001 ");
+  client_free (c);
+
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+static void
+test_nick_collisions (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "a[b]\\c", NULL);
+  Client *r1, *r2;
+  static const char *const folded_alike[] = { "A{B}|C", "a{b}|c", "A[B]\\C", "a[B}|c" };
+
+  /* RFC 1459 case mapping: [ ] \ ~ are the upper case of { } | ^. */
+  for (guint i = 0; i < G_N_ELEMENTS (folded_alike); i++)
+    {
+      Client *c = client_connect (ts);
+
+      client_send (c, "NICK %s", folded_alike[i]);
+      client_wait (c, " 433 ");
+      client_free (c);
+    }
+
+  /* Two registrations racing for one nick: exactly one wins. */
+  r1 = client_connect (ts);
+  r2 = client_connect (ts);
+  client_send_raw (r1, "NICK racer\r\n", 12);
+  client_send_raw (r2, "NICK racer\r\n", 12);
+  client_send (r1, "USER r 0 * :R");
+  client_send (r2, "USER r 0 * :R");
+  client_send (r1, "PING :r1done");
+  client_send (r2, "PING :r2done");
+  {
+    g_autoptr(GPtrArray) s1 = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GPtrArray) s2 = g_ptr_array_new_with_free_func (g_free);
+    char *line;
+
+    while ((line = client_line (r1)) != NULL && strstr (line, "r1done") == NULL)
+      g_ptr_array_add (s1, line);
+    g_free (line);
+    while ((line = client_line (r2)) != NULL && strstr (line, "r2done") == NULL)
+      g_ptr_array_add (s2, line);
+    g_free (line);
+    g_assert_true (lines_have (s1, " 001 racer ") != lines_have (s2, " 001 racer "));
+    g_assert_true (lines_have (s1, " 433 ") != lines_have (s2, " 433 "));
+  }
+  client_free (r1);
+  client_free (r2);
+
+  /* A case-only change of one's own nick is allowed; taking someone's is not. */
+  client_send (a, "NICK A[B]\\C");
+  client_wait (a, "NICK :A[B]\\C");
+  r1 = client_irc (ts, "other", NULL);
+  client_send (r1, "NICK a{b}|c");
+  client_wait (r1, " 433 other ");
+  client_send (r1, "PRIVMSG a{b}|c :folded");
+  client_wait (a, "PRIVMSG A[B]\\C :folded");
+  client_free (r1);
+
+  client_free (a);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+static void
+test_nick_change_loop (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *m = client_irc (ts, "m0", NULL);
+  g_autoptr(GString) burst = g_string_new (NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  guint nicks = 0;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (m, "JOIN #hall");
+  client_wait (m, " 366 ");
+  g_ptr_array_unref (sync_checked (alice, NULL));
+
+  for (guint i = 1; i <= 300; i++)
+    g_string_append_printf (burst, "NICK m%u\r\nNICK M%u\r\n", i % 2, i % 2);
+  client_send_raw (m, burst->str, burst->len);
+  g_ptr_array_unref (sync_checked (m, NULL));
+
+  lines = sync_checked (alice, NULL);
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), " NICK ") != NULL)
+      nicks++;
+  /* Only real changes are told (a case-only change is a change too). */
+  g_assert_cmpuint (nicks, >, 0);
+  g_assert_cmpuint (nicks, <=, 600);
+  /* The last change was to M0. */
+  client_send (alice, "WHOIS m0");
+  client_wait (alice, " 311 alice M0 ");
+  client_send (alice, "WHOWAS m1");
+  client_wait (alice, " 314 alice ");
+
+  client_free (m);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+typedef struct
+{
+  const char *path;
+  const char *line;   /* repeated */
+  guint       count;
+} FloodCase;
+
+static const FloodCase flood_cases[] = {
+  { "/flood/privmsg", "PRIVMSG #hall :flood", 2000 },
+  { "/flood/join-part", "JOIN #cycle\r\nPART #cycle", 500 },
+  { "/flood/who", "WHO *", 500 },
+  { "/flood/list", "LIST", 500 },
+  { "/flood/names", "NAMES #hall", 500 },
+  { "/flood/whois", "WHOIS alice", 500 },
+  { "/flood/ping", "PING :x", 3000 },
+};
+
+/* With flood control on (the default), a flood gets the flooder lagged or dropped with
+ * "Excess Flood"; nobody else waits for it. */
+static void
+test_flood (gconstpointer data)
+{
+  const FloodCase *fc = data;
+  TestServer *ts = test_server_new ("[limits]\nflood-control=true\n");
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *person;
+  Client *m = client_irc (ts, "mallory", NULL);
+  g_autoptr(GString) burst = g_string_new (NULL);
+  g_autofree char *last = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  person = client_text (ts);
+  client_send (m, "JOIN #hall");
+  client_wait (m, " 366 ");
+
+  /* At least count times, and well over the 16 KiB receive queue. */
+  for (guint i = 0; i < fc->count || burst->len < 4 * 16384; i++)
+    g_string_append_printf (burst, "%s\r\n", fc->line);
+  client_send_raw (m, burst->str, burst->len);
+
+  /* The others keep talking while the flood is worked off. */
+  client_send (alice, "PRIVMSG #hall :during the flood");
+  client_wait (person, "alice: during the flood");
+  g_ptr_array_unref (client_sync (alice));
+
+  /* The flooder is cut off once its receive queue is full. */
+  last = client_until_closed (m);
+  g_assert_nonnull (last);
+  g_assert_nonnull (strstr (last, "Excess Flood"));
+
+  client_send (person, "after");
+  client_wait (alice, "PRIVMSG #hall :after");
+  client_free (m);
+  client_free (person);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+/* Without flood control (benchmarks), everything is answered and nothing breaks. */
+static void
+test_flood_unlimited (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *m = client_irc (ts, "mallory", NULL);
+  g_autoptr(GString) burst = g_string_new (NULL);
+  guint got = 0;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (m, "JOIN #hall");
+  client_wait (m, " 366 ");
+  for (guint i = 0; i < 200; i++)
+    g_string_append_printf (burst, "JOIN #c%u\r\nPART #c%u\r\nWHO *\r\nLIST\r\n"
+                            "PRIVMSG #hall :n%u\r\n", i % 7, i % 7, i);
+  client_send_raw (m, burst->str, burst->len);
+  g_ptr_array_unref (client_sync (m));
+  for (;;)
+    {
+      g_autofree char *line = client_line (alice);
+
+      g_assert_nonnull (line);
+      if (strstr (line, "PRIVMSG #hall :n") != NULL)
+        got++;
+      if (strstr (line, "PRIVMSG #hall :n199") != NULL)
+        break;
+    }
+  g_assert_cmpuint (got, ==, 200);
+  client_free (m);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+static void
+test_tls_client_hello (void)
+{
+  /* The first bytes of a TLS 1.2 ClientHello, then random-looking binary. */
+  static const guchar hello[] = {
+    0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03, 0x5e, 0x0d, 0x2f,
+    0x00, 0x0a, 0xff, 0xfe, 0x0d, 0x0a, 0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xcc, 0xa9,
+    0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c, 0x00, 0x00, 0x09, 0x6c, 0x6f, 0x63, 0x61, 0x6c,
+    0x68, 0x6f, 0x73, 0x74, 0xff, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0a, 0x00, 0x08, 0x00,
+    0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18, 0x0d, 0x0a, 0x0a, 0x0a,
+  };
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *c = client_connect (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+  char *line;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send_raw (c, (const char *) hello, sizeof hello);
+  /* Whatever it is answered, it is not a crash and nothing reaches the room. */
+  shutdown (c->fd, SHUT_WR);
+  while ((line = client_line (c)) != NULL)
+    g_free (line);
+  client_free (c);
+
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, NULL, "PRIVMSG");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+/* ---- section 5: security --------------------------------------------------------------- */
+
+static void
+test_no_spoofing (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *m = client_irc (ts, "mallory", NULL);
+  Client *person;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (m, "JOIN #hall");
+  client_wait (m, " 366 ");
+  person = client_text (ts);
+  g_ptr_array_unref (sync_checked (alice, NULL));
+
+  client_send (m, ":alice!alice@127.0.0.1 PRIVMSG #hall :spoof1");
+  client_send (m, ":fake!x@y PRIVMSG #hall :spoof2");
+  client_send (m, ":chatroom NOTICE #hall :spoof3");
+  client_send (m, ":alice PRIVMSG alice :spoof4");
+  client_send (m, "PRIVMSG #hall :\001ACTION spoof5\001");
+  g_ptr_array_unref (sync_checked (m, NULL));
+
+  lines = sync_checked (alice, NULL);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+
+      if (strstr (line, "spoof") != NULL && !g_str_has_prefix (line, ":mallory!"))
+        g_error ("a relayed line with a source the sender chose: %s", line);
+    }
+  g_assert_true (lines_have (lines, "spoof1"));
+  g_assert_true (lines_have (lines, "spoof4"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  lines = sync_checked (person, NULL);
+  check_lines ("person", lines, "mallory: spoof1", "fake");
+  check_lines ("person", lines, "* mallory spoof5", "chatroom");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (person);
+  client_free (m);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+static void
+test_oper_only (void)
+{
+  TestServer *ts = test_server_new ("[oper boss]\npassword=sesame\n");
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *m = client_irc (ts, "mallory", NULL);
+  static const char *const oper_commands[] = {
+    "KILL alice :bye", "KILL alice", "DIE", "RESTART", "REHASH", "SQUIT x :y",
+    "CONNECT a b", "WALLOPS :hi", "GLOBOPS :hi", "KLINE alice", "SAJOIN alice #x",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (oper_commands); i++)
+    {
+      g_autoptr(GPtrArray) lines = NULL;
+
+      client_send (m, "%s", oper_commands[i]);
+      lines = sync_checked (m, NULL);
+      if (!lines_have (lines, " 481 mallory ") && !lines_have (lines, " 421 mallory ") &&
+          !lines_have (lines, " 461 mallory "))
+        {
+          dump_lines ("mallory", lines);
+          g_error ("%s: not refused", oper_commands[i]);
+        }
+    }
+  /* A wrong password does not make an operator, nor does a wrong name. */
+  client_send (m, "OPER boss wrong");
+  client_wait (m, " 464 mallory ");
+  client_send (m, "OPER nobody sesame");
+  client_wait (m, " 464 mallory ");
+  client_send (m, "OPER boss sesam");
+  client_wait (m, " 464 mallory ");
+  client_send (m, "OPER boss sesame2");
+  client_wait (m, " 464 mallory ");
+  client_send (m, "MODE mallory +o");
+  client_send (m, "KILL alice :still no");
+  client_wait (m, " 481 mallory ");
+  /* alice is still here. */
+  client_send (alice, "PING :alive");
+  client_wait (alice, "alive");
+  client_send (m, "OPER boss sesame");
+  client_wait (m, " 381 mallory ");
+
+  client_free (m);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+/* A person at a terminal cannot put line ends or NULs into anybody's stream, whichever
+ * command carries the text (sync_checked checks the framing of every line received). */
+static void
+test_text_injection (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *person;
+  Client *m;
+  g_autoptr(GPtrArray) lines = NULL;
+  static const char *const inputs[] = {
+    "one\rtwo", "say one\rtwo", "/me one\rtwo", "msg alice one\rtwo", "/msg alice one\rtwo",
+    "topic one\rtwo", "login one\rtwo", "nick one\rtwo", "create one\rtwo", "join one\rtwo",
+    "one\0two", "say one\0two", "one\r\rtwo", "\rleading", "trailing\r\r",
+    "one\x0btwo\x0cthree", "/me \r", "msg \r one",
+  };
+  static const gsize lens[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 11, 0, 0, 0, 0, 0, 0 };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (inputs) == G_N_ELEMENTS (lens));
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  person = client_text (ts);
+  m = client_text (ts);
+  g_ptr_array_unref (sync_checked (alice, NULL));
+  g_ptr_array_unref (sync_checked (person, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      gsize len = lens[i] ? lens[i] : strlen (inputs[i]);
+
+      client_send_raw (m, inputs[i], len);
+      client_send_raw (m, "\r\n", 2);
+      g_ptr_array_unref (sync_checked (m, NULL));
+      g_ptr_array_unref (sync_checked (alice, NULL));
+      g_ptr_array_unref (sync_checked (person, NULL));
+    }
+  /* An IRC user cannot either, through the text mode's rendering of its lines. */
+  client_send_raw (alice, "PRIVMSG #hall :a\rb\r\n", strlen ("PRIVMSG #hall :a\rb\r\n"));
+  client_send_raw (alice, "TOPIC #hall :a\rb\r\n", strlen ("TOPIC #hall :a\rb\r\n"));
+  g_ptr_array_unref (sync_checked (alice, NULL));
+  lines = sync_checked (person, NULL);
+  check_lines ("person", lines, NULL, "a");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (m);
+  client_free (person);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+/* The server password is checked however the guess is shaped (the comparison itself
+ * is reviewed to take constant time: see chat-server-commands.c cmd_pass/try_register). */
+static void
+test_password_guesses (void)
+{
+  TestServer *ts = test_server_new ("[server]\npassword=s3cret\n");
+  static const char *const guesses[] = {
+    "", "s", "s3cre", "s3cret ", "s3cret\001", "S3CRET", "s3cret2", "x3cret", ":", "s3cre\xc3\xa9",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (guesses); i++)
+    {
+      Client *c = client_connect (ts);
+      g_autofree char *last = NULL;
+
+      client_send (c, "PASS :%s", guesses[i]);
+      client_send (c, "NICK guess%u", i);
+      client_send (c, "USER g 0 * :G");
+      last = client_until_closed (c);
+      g_assert_nonnull (last);
+      g_assert_true (g_str_has_prefix (last, "ERROR :"));
+      client_free (c);
+    }
+  {
+    Client *c = client_connect (ts);
+
+    client_send (c, "PASS s3cret");
+    client_send (c, "NICK right");
+    client_send (c, "USER r 0 * :R");
+    client_wait (c, " 001 right ");
+    client_free (c);
+  }
+  test_server_free (ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  signal (SIGPIPE, SIG_IGN);
+
+  for (guint i = 0; i < G_N_ELEMENTS (hostile_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/chat/robustness/hostile", hostile_cases[i].path, NULL);
+
+      g_test_add_data_func (path, &hostile_cases[i], test_hostile);
+    }
+  g_test_add_func ("/chat/robustness/before-registration", test_before_registration);
+  g_test_add_func ("/chat/robustness/cap-abuse", test_cap_abuse);
+  g_test_add_func ("/chat/robustness/nick-collisions", test_nick_collisions);
+  g_test_add_func ("/chat/robustness/nick-change-loop", test_nick_change_loop);
+  for (guint i = 0; i < G_N_ELEMENTS (flood_cases); i++)
+    {
+      g_autofree char *path = g_strconcat ("/chat/robustness", flood_cases[i].path, NULL);
+
+      g_test_add_data_func (path, &flood_cases[i], test_flood);
+    }
+  g_test_add_func ("/chat/robustness/flood/unlimited", test_flood_unlimited);
+  g_test_add_func ("/chat/robustness/tls-client-hello", test_tls_client_hello);
+  g_test_add_func ("/chat/security/no-spoofing", test_no_spoofing);
+  g_test_add_func ("/chat/security/oper-only", test_oper_only);
+  g_test_add_func ("/chat/security/text-injection", test_text_injection);
+  g_test_add_func ("/chat/security/password-guesses", test_password_guesses);
+
+  return g_test_run ();
+}
