@@ -940,6 +940,7 @@ chat_application_start_hosting (ChatApplication *self,
   self->host_network = allow_network;
 
   connection = chat_connection_new ("127.0.0.1", self->host_port, FALSE, nick);
+  g_object_set_data_full (G_OBJECT (connection), "chat-hosted-name", g_strdup (self->host_name), g_free);
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
     chat_connection_set_password (connection, password);

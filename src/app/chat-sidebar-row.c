@@ -64,8 +64,22 @@ update (ChatSidebarRow *self)
         ? chat_connection_get_state (self->connection) : CHAT_CONNECTION_STATE_DISCONNECTED;
       const char *state_text = state_to_string (state);
 
+      const char *hosted = self->connection != NULL
+        ? g_object_get_data (G_OBJECT (self->connection), "chat-hosted-name") : NULL;
+
       gtk_image_set_from_icon_name (self->icon, "network-server-symbolic");
-      gtk_label_set_label (self->subtitle_label, state_text);
+      if (hosted != NULL)
+        {
+          g_autofree char *subtitle = NULL;
+
+          /* Translators: the state of a hosted chat room in the sidebar, e.g. "Port 6667 · Connected". */
+          subtitle = g_strdup_printf (_("Port %u · %s"),
+                                      chat_connection_get_port (self->connection), state_text);
+          gtk_label_set_label (self->title_label, hosted);
+          gtk_label_set_label (self->subtitle_label, subtitle);
+        }
+      else
+        gtk_label_set_label (self->subtitle_label, state_text);
       gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), TRUE);
       gtk_widget_set_visible (self->state_dot, TRUE);
       gtk_widget_remove_css_class (self->state_dot, "connected");
