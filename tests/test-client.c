@@ -496,13 +496,28 @@ test_messages (Fixture       *f,
   g_assert_cmpuint (chat_conversation_get_unread_count (conv), ==, 0);
   g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 0);
 
+  /* Highlight words count as mentions too, as whole words. */
+  {
+    const char *words[] = { "Release", " ", NULL };
+
+    chat_connection_set_highlight_words (f->conn, words);
+  }
+  feed (f, ":bob!b@h PRIVMSG #chat :the release is out");
+  feed (f, ":bob!b@h PRIVMSG #chat :prereleases are not");
+  g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 1);
+  chat_connection_set_highlight_words (f->conn, NULL);
+  feed (f, ":bob!b@h PRIVMSG #chat :release again");
+  g_assert_cmpuint (chat_conversation_get_mention_count (conv), ==, 1);
+  g_assert_cmpuint (f->mentions, ==, 3);
+  chat_conversation_mark_read (conv);
+
   /* Private message: a query opens, every message counts as a mention. */
   feed (f, ":bob!b@h PRIVMSG alice :psst");
   query = chat_connection_find_conversation (f->conn, "BOB");
   g_assert_nonnull (query);
   g_assert_cmpint (chat_conversation_get_kind (query), ==, CHAT_CONVERSATION_KIND_QUERY);
   g_assert_cmpuint (chat_conversation_get_mention_count (query), ==, 1);
-  g_assert_cmpuint (f->mentions, ==, 3);
+  g_assert_cmpuint (f->mentions, ==, 4);
   g_assert_cmpstr (g_ptr_array_index (f->opened, f->opened->len - 1), ==, "bob");
 
   /* NICK follows into the query. */

@@ -85,6 +85,7 @@ struct _ChatConnection
   gboolean             auto_reconnect;
   ChatHistoryStore    *history;
   GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
+  GStrv                highlight_words;
 
   /* State. */
   ChatConnectionState  state;
@@ -327,22 +328,14 @@ is_nick_char (gunichar c)
   return g_unichar_isalnum (c) || (c < 128 && strchr ("[]\\`_^{|}-", (int)c) != NULL);
 }
 
-/* TRUE when text names our nick as a word (in the server's case mapping). */
+/* TRUE when folded_text holds folded_word as a whole word. */
 static gboolean
-text_mentions_me (ChatConnection *self,
-                  const char     *text)
+has_word (const char *folded_text,
+          const char *folded_nick)
 {
-  g_autofree char *folded_text = NULL;
-  g_autofree char *folded_nick = NULL;
   const char *p;
-  gsize nick_len;
+  gsize nick_len = strlen (folded_nick);
 
-  if (self->current_nick == NULL || text == NULL)
-    return FALSE;
-
-  folded_text = fold (self, text);
-  folded_nick = fold (self, self->current_nick);
-  nick_len = strlen (folded_nick);
   if (nick_len == 0)
     return FALSE;
 
@@ -360,6 +353,33 @@ text_mentions_me (ChatConnection *self,
       if (p[nick_len] != '\0')
         end_ok = !is_nick_char (g_utf8_get_char_validated (p + nick_len, -1));
       if (start_ok && end_ok)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* TRUE when text names our nick (in the server's case mapping) or a highlight word. */
+static gboolean
+text_mentions_me (ChatConnection *self,
+                  const char     *text)
+{
+  g_autofree char *folded_text = NULL;
+  g_autofree char *folded_nick = NULL;
+
+  if (self->current_nick == NULL || text == NULL)
+    return FALSE;
+
+  folded_text = fold (self, text);
+  folded_nick = fold (self, self->current_nick);
+  if (has_word (folded_text, folded_nick))
+    return TRUE;
+
+  for (guint i = 0; self->highlight_words != NULL && self->highlight_words[i] != NULL; i++)
+    {
+      g_autofree char *word = g_utf8_casefold (self->highlight_words[i], -1);
+      g_autofree char *lowered = g_utf8_casefold (text, -1);
+
+      if (has_word (lowered, word))
         return TRUE;
     }
   return FALSE;
@@ -2829,6 +2849,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->error_line, g_free);
   g_clear_pointer (&self->ping_token, g_free);
   g_clear_pointer (&self->fingerprints, g_ptr_array_unref);
+  g_clear_pointer (&self->highlight_words, g_strfreev);
   g_clear_pointer (&self->caps_offered, g_hash_table_unref);
   g_clear_pointer (&self->caps_enabled, g_hash_table_unref);
   g_clear_pointer (&self->by_fold, g_hash_table_unref);
@@ -3226,6 +3247,27 @@ chat_connection_set_history (ChatConnection   *self,
 
   if (g_set_object (&self->history, history))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HISTORY]);
+}
+
+void
+chat_connection_set_highlight_words (ChatConnection     *self,
+                                     const char * const *words)
+{
+  GStrvBuilder *builder;
+
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; words != NULL && words[i] != NULL; i++)
+    {
+      g_autofree char *word = g_strstrip (g_strdup (words[i]));
+
+      if (word[0] != '\0')
+        g_strv_builder_add (builder, word);
+    }
+  g_clear_pointer (&self->highlight_words, g_strfreev);
+  self->highlight_words = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
 }
 
 ChatConnectionState

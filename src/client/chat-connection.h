@@ -69,8 +69,10 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   "nick-in-use" (const char *rejected, const char *fallback): the server refused a
  *       nick during registration; the connection tries the fallback ("nick_", …).
  *   "conversation-opened" (ChatConversation *conversation, gboolean requested):
- *       a conversation was added to "rooms"; requested is TRUE when it came from our
- *       own /join, /query or /msg, so the window can select it.
+ *       a conversation was added to "rooms" (never for the server conversation, which is
+ *       there from the start); requested is TRUE when it came from our own /join or
+ *       /query, so the window can select it (emitted again, requested TRUE, when the
+ *       user /joins or /queries a conversation that exists already).
  *   "invited" (const char *by, const char *room).
  *   "line-received" (ChatMessage *message), "line-sent" (const char *line): raw
  *       traffic, for a debug view and tests.
@@ -101,8 +103,13 @@ gboolean            chat_connection_get_auto_reconnect    (ChatConnection      *
 void                chat_connection_set_auto_reconnect    (ChatConnection      *self,
                                                            gboolean             auto_reconnect);
 ChatHistoryStore   *chat_connection_get_history           (ChatConnection      *self);
+/* Set it before connecting: conversations load their last messages when created. */
 void                chat_connection_set_history           (ChatConnection      *self,
                                                            ChatHistoryStore    *history);
+/* Words besides our nick that make a message a mention (case-insensitive, whole words).
+ * NULL or empty: only the nick. */
+void                chat_connection_set_highlight_words   (ChatConnection      *self,
+                                                           const char * const  *words);
 
 ChatConnectionState chat_connection_get_state             (ChatConnection      *self);
 const char         *chat_connection_get_state_reason      (ChatConnection      *self);
