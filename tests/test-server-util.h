@@ -380,6 +380,30 @@ client_until_closed (Client *c)
   return last;
 }
 
+/* Waits for a 353 line starting with prefix (" 353 bob = #r :") and checks that its
+ * names are exactly the NULL-terminated list given, in any order. */
+G_GNUC_UNUSED G_GNUC_NULL_TERMINATED static void
+client_wait_names (Client     *c,
+                   const char *prefix,
+                   ...)
+{
+  g_autofree char *line = client_expect (c, prefix);
+  g_auto(GStrv) names = g_strsplit (strstr (line, prefix) + strlen (prefix), " ", -1);
+  guint n = 0;
+  const char *want;
+  va_list args;
+
+  va_start (args, prefix);
+  while ((want = va_arg (args, const char *)) != NULL)
+    {
+      if (!g_strv_contains ((const char *const *) names, want))
+        g_error ("“%s” is not in the names line “%s”", want, line);
+      n++;
+    }
+  va_end (args);
+  g_assert_cmpuint (g_strv_length (names), ==, n);
+}
+
 /* An IRC client registered as nick (caps: space-separated, or NULL for no CAP). */
 G_GNUC_UNUSED static Client *
 client_irc (TestServer *ts,

@@ -327,7 +327,7 @@ test_join_part_privmsg (void)
   client_wait (a, ":alice!alice@127.0.0.1 JOIN #go");
   client_send (b, "JOIN #Rust");
   client_wait (b, ":bob!bob@127.0.0.1 JOIN #rust");
-  client_wait (b, " 353 bob = #rust :@alice bob");
+  client_wait_names (b, " 353 bob = #rust :", "@alice", "bob", NULL);
   client_wait (a, ":bob!bob@127.0.0.1 JOIN #rust");
 
   client_send (a, "PRIVMSG #rust :hello, rust");
@@ -454,7 +454,7 @@ test_topic_names_list (void)
   client_wait (b, " 332 bob #rust :Safe and fast");
 
   client_send (b, "NAMES #rust");
-  client_wait (b, " 353 bob = #rust :@alice bob");
+  client_wait_names (b, " 353 bob = #rust :", "@alice", "bob", NULL);
   client_wait (b, " 366 bob #rust :End of /NAMES list");
   client_send (b, "NAMES");
   client_wait (b, " 366 bob * :End of /NAMES list");
@@ -653,7 +653,7 @@ test_modes (void)
   client_send (a, "MODE #r +o bob");
   client_wait (b, "MODE #r +o bob");
   client_send (b, "NAMES #r");
-  client_wait (b, " 353 bob = #r :@alice @bob");
+  client_wait_names (b, " 353 bob = #r :", "@alice", "@bob", NULL);
   client_send (a, "MODE #r +z");
   client_wait (a, " 472 alice z :is unknown mode char to me");
   client_send (a, "MODE #r +k");
@@ -855,9 +855,9 @@ test_ircv3_membership (void)
   client_send (a, "MODE #r +v alice");
   client_wait (a, "MODE #r +v alice");
   client_send (a, "NAMES #r");
-  client_wait (a, ":@+alice!alice@127.0.0.1 bob!bob@127.0.0.1");
+  client_wait_names (a, " 353 alice = #r :", "@+alice!alice@127.0.0.1", "bob!bob@127.0.0.1", NULL);
   client_send (b, "NAMES #r");
-  client_wait (b, " 353 bob = #r :@alice bob");
+  client_wait_names (b, " 353 bob = #r :", "@alice", "bob", NULL);
 
   client_send (b, "SETNAME :Robert");
   client_wait (b, ":bob!bob@127.0.0.1 SETNAME :Robert");

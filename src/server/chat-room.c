@@ -594,40 +594,37 @@ _chat_server_send_names (ChatServer  *self,
   gboolean uhnames = _chat_session_has_cap (session, CHAT_CAP_USERHOST_IN_NAMES);
   gboolean member = _chat_room_get_member (room, session) != NULL;
   const char *symbol = (room->modes & CHAT_ROOM_MODE_S) ? "@" : "=";
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
-  GString *line = g_string_new (NULL);
+  GString *line = g_string_sized_new (512);
   GHashTableIter iter;
   gpointer key, value;
   gsize budget;
 
+  /* ":server 353 nick = #room :" plus the names must fit in 510 bytes. Names come in
+   * membership-table order: sorting them made every join of a crowd quadratic in
+   * comparisons for no client's benefit (clients sort their own lists). */
+  budget = 510 - (strlen (chat_server_get_name (self)) + strlen (session->nick) +
+                  strlen (room->name) + 16);
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       ChatSession *other = key;
+      const char *prefix = _chat_member_prefix (value, multi);
+      const char *name = uhnames ? other->source : other->nick;
+      gsize len;
 
       /* Outside a room, invisible people are not listed. */
       if (!member && other->invisible)
         continue;
-      g_ptr_array_add (entries, g_strconcat (_chat_member_prefix (value, multi),
-                                             uhnames ? other->source : other->nick, NULL));
-    }
-  g_ptr_array_sort (entries, compare_strings);
-
-  /* ":server 353 nick = #room :" plus the names must fit in 510 bytes. */
-  budget = 510 - (strlen (chat_server_get_name (self)) + strlen (session->nick) +
-                  strlen (room->name) + 16);
-  for (guint i = 0; i < entries->len; i++)
-    {
-      const char *entry = g_ptr_array_index (entries, i);
-
-      if (line->len > 0 && line->len + 1 + strlen (entry) > budget)
+      len = strlen (prefix) + strlen (name);
+      if (line->len > 0 && line->len + 1 + len > budget)
         {
           _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);
           g_string_truncate (line, 0);
         }
       if (line->len > 0)
         g_string_append_c (line, ' ');
-      g_string_append (line, entry);
+      g_string_append (line, prefix);
+      g_string_append (line, name);
     }
   if (line->len > 0)
     _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);

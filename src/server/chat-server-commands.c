@@ -124,6 +124,7 @@ _chat_server_try_register (ChatServer  *self,
     }
 
   session->state = CHAT_SESSION_REGISTERED;
+  _chat_server_count_session (self, session, 1);
   if (session->grace_source != NULL)
     {
       g_source_destroy (session->grace_source);
@@ -875,12 +876,12 @@ user_mode (ChatSession *session,
       if (*m == 'i' && dir != 0)
         {
           changed = session->invisible != (dir == '+');
-          session->invisible = dir == '+';
+          _chat_session_set_invisible (session, dir == '+');
         }
       else if (*m == 'o' && dir == '-')
         {
           changed = session->oper;
-          session->oper = FALSE;
+          _chat_session_set_oper (session, FALSE);
         }
       else if (*m == 'o')
         continue;     /* only OPER gives +o */
@@ -1283,7 +1284,7 @@ cmd_oper (ChatSession *session,
       _chat_session_numeric (session, ERR_PASSWDMISMATCH, ":Password incorrect");
       return;
     }
-  session->oper = TRUE;
+  _chat_session_set_oper (session, TRUE);
   _chat_session_numeric (session, RPL_YOUREOPER, ":You are now an IRC operator");
   _chat_session_sendf (session, ":%s MODE %s :+o", session->source, session->nick);
   g_info ("%s is now an operator", session->source);

@@ -489,6 +489,15 @@ void _chat_server_try_register (ChatServer  *self,
 gboolean _chat_server_check_oper (ChatServer *self,
                                   const char *name,
                                   const char *password);
+/* A session became present (delta 1: registered or in text mode) or left (-1). */
+void   _chat_server_count_session   (ChatServer  *self,
+                                     ChatSession *session,
+                                     int          delta);
+/* Change the +i / +o flags of a session, keeping the counts right. */
+void   _chat_session_set_invisible  (ChatSession *session,
+                                     gboolean     invisible);
+void   _chat_session_set_oper       (ChatSession *session,
+                                     gboolean     oper);
 guint  _chat_server_count_invisible (ChatServer *self);
 guint  _chat_server_count_opers     (ChatServer *self);
 guint  _chat_server_count_unknown   (ChatServer *self);

@@ -61,6 +61,9 @@ struct _ChatServer
   GPtrArray        *flush_list;      /* ChatSession* with output to write */
   GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
   guint             n_clients;
+  guint             n_present;
+  guint             n_invisible;
+  guint             n_opers;
   guint             next_visitor;
   guint             mark;
 
@@ -555,33 +558,29 @@ _chat_server_get_limits (ChatServer *self)
   return &self->limits;
 }
 
-static guint
-count_sessions (ChatServer *self,
-                guint       what)
+/* Counts for LUSERS, kept as people arrive and leave: a scan per registration would make
+ * a crowd arriving at once quadratic. */
+void
+_chat_server_count_session (ChatServer  *self,
+                            ChatSession *session,
+                            int          delta)
 {
-  guint n = 0;
-
-  for (GList *l = self->sessions.head; l != NULL; l = l->next)
-    {
-      ChatSession *s = l->data;
-
-      if (s->closing)
-        continue;
-      switch (what)
-        {
-        case 0: n += _chat_session_is_present (s) && s->invisible; break;
-        case 1: n += _chat_session_is_present (s) && s->oper; break;
-        case 2: n += !_chat_session_is_present (s); break;
-        default: n += _chat_session_is_present (s); break;
-        }
-    }
-  return n;
+  self->n_present += delta;
+  if (session->invisible)
+    self->n_invisible += delta;
+  if (session->oper)
+    self->n_opers += delta;
 }
 
-guint _chat_server_count_invisible (ChatServer *self) { return count_sessions (self, 0); }
-guint _chat_server_count_opers (ChatServer *self) { return count_sessions (self, 1); }
-guint _chat_server_count_unknown (ChatServer *self) { return count_sessions (self, 2); }
-guint _chat_server_count_present (ChatServer *self) { return count_sessions (self, 3); }
+guint _chat_server_count_invisible (ChatServer *self) { return self->n_invisible; }
+guint _chat_server_count_opers (ChatServer *self) { return self->n_opers; }
+guint _chat_server_count_present (ChatServer *self) { return self->n_present; }
+
+guint
+_chat_server_count_unknown (ChatServer *self)
+{
+  return self->n_clients > self->n_present ? self->n_clients - self->n_present : 0;
+}
 
 gboolean
 _chat_server_check_oper (ChatServer *self,

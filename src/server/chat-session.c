@@ -169,6 +169,32 @@ _chat_session_set_nick (ChatSession *session,
   update_source (session);
 }
 
+void
+_chat_session_set_invisible (ChatSession *session,
+                             gboolean     invisible)
+{
+  gboolean present = _chat_session_is_present (session);
+
+  if (present)
+    _chat_server_count_session (session->server, session, -1);
+  session->invisible = invisible != FALSE;
+  if (present)
+    _chat_server_count_session (session->server, session, 1);
+}
+
+void
+_chat_session_set_oper (ChatSession *session,
+                        gboolean     oper)
+{
+  gboolean present = _chat_session_is_present (session);
+
+  if (present)
+    _chat_server_count_session (session->server, session, -1);
+  session->oper = oper != FALSE;
+  if (present)
+    _chat_server_count_session (session->server, session, 1);
+}
+
 char *
 _chat_session_umodes (ChatSession *session)
 {
@@ -546,6 +572,9 @@ _chat_session_quit (ChatSession *session,
 
   g_info ("Closing %s%s%s: %s", session->nick ? session->nick : "",
           session->nick ? " from " : "", session->host, quit_reason);
+
+  if (was_present)
+    _chat_server_count_session (server, session, -1);
 
   if (was_present)
     {

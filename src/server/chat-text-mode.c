@@ -512,6 +512,7 @@ _chat_text_mode_enter (ChatSession *session,
     nick = _chat_server_next_visitor (server);
 
   session->state = CHAT_SESSION_TEXT;
+  _chat_server_count_session (server, session, 1);
   g_free (session->user);
   session->user = g_strdup ("text");
   g_free (session->realname);
