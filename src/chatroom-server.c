@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib-unix.h>
 
@@ -60,6 +61,19 @@ log_writer (GLogLevelFlags   level,
   return G_LOG_WRITER_HANDLED;
 }
 
+/* Every connection is a descriptor: use all the kernel allows this process. */
+static void
+raise_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
 static gboolean
 quit_cb (gpointer user_data)
 {
@@ -103,6 +117,7 @@ main (int   argc,
   setlocale (LC_ALL, "");
   g_log_set_writer_func (log_writer, NULL, NULL);
   signal (SIGPIPE, SIG_IGN);
+  raise_file_limit ();
 
   context = g_option_context_new ("- the Chatroom server (IRC and telnet on one port)");
   g_option_context_set_summary (context,
