@@ -280,7 +280,8 @@ chat_message_row_bind (ChatMessageRow  *self,
     {
       gtk_widget_set_visible (GTK_WIDGET (self->header_box), FALSE);
       gtk_label_set_label (self->side_time_label, time_text);
-      if (!event)
+      /* Server text and events run together; a /me starts its own group. */
+      if (kind == CHAT_MESSAGE_KIND_ACTION)
         gtk_widget_add_css_class (GTK_WIDGET (self), "first");
     }
 

@@ -89,6 +89,17 @@ G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 static void update_state (ChatWindow *self);
 static void find_first_unread (ChatWindow *self);
 
+static void
+set_action_enabled (ChatWindow *self,
+                    const char *name,
+                    gboolean    enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  if (action != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
 static ChatConnection *
 current_connection (ChatWindow *self)
 {
@@ -552,12 +563,12 @@ update_state (ChatWindow *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->entry), can_send);
   gtk_entry_set_placeholder_text (self->entry,
                                   can_send ? _("Send a message") : _("Not connected"));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send-message", can_send);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.leave-room",
+  set_action_enabled (self, "send-message", can_send);
+  set_action_enabled (self, "leave-room",
                                  self->conversation != NULL
                                  && chat_conversation_get_kind (self->conversation)
                                     != CHAT_CONVERSATION_KIND_SERVER);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reconnect", connection != NULL);
+  set_action_enabled (self, "reconnect", connection != NULL);
 }
 
 static void
@@ -1473,6 +1484,69 @@ member_action (GtkWidget  *widget,
     chat_connection_send_raw (connection, line);
 }
 
+typedef void (*WinActionFunc) (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *param);
+
+/* Window actions live in the window's GActionMap, so they are also exported on D-Bus. */
+static const struct
+{
+  const char    *name;
+  const char    *param_type;
+  WinActionFunc  func;
+} win_actions[] = {
+  { "send-message", NULL, send_message_action },
+  { "join-room", NULL, join_room_action },
+  { "switcher", NULL, switcher_action },
+  { "search", NULL, search_action },
+  { "leave-room", NULL, leave_room_action },
+  { "close-server", NULL, close_server_action },
+  { "mark-read", NULL, mark_read_action },
+  { "previous-room", NULL, navigate_action },
+  { "next-room", NULL, navigate_action },
+  { "previous-unread", NULL, navigate_action },
+  { "next-unread", NULL, navigate_action },
+  { "toggle-sidebar", NULL, toggle_sidebar_action },
+  { "show-sidebar", NULL, show_sidebar_action },
+  { "toggle-people", NULL, toggle_people_action },
+  { "reconnect", NULL, reconnect_action },
+  { "focus-entry", NULL, focus_entry_action },
+  { "open-query", "s", open_query_action },
+  { "member-op", "s", member_action },
+  { "member-deop", "s", member_action },
+  { "member-voice", "s", member_action },
+  { "member-devoice", "s", member_action },
+  { "member-kick", "s", member_action },
+  { "member-ban", "s", member_action },
+};
+
+static void
+win_action_activated_cb (GSimpleAction *action,
+                         GVariant      *param,
+                         ChatWindow    *self)
+{
+  const char *name = g_action_get_name (G_ACTION (action));
+  g_autofree char *full_name = g_strconcat ("win.", name, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
+    if (g_str_equal (win_actions[i].name, name))
+      win_actions[i].func (GTK_WIDGET (self), full_name, param);
+}
+
+static void
+add_win_actions (ChatWindow *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
+    {
+      const GVariantType *type = win_actions[i].param_type != NULL
+        ? G_VARIANT_TYPE (win_actions[i].param_type) : NULL;
+      g_autoptr(GSimpleAction) action = g_simple_action_new (win_actions[i].name, type);
+
+      g_signal_connect_object (action, "activate", G_CALLBACK (win_action_activated_cb), self, 0);
+      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+    }
+}
+
 /* Window */
 
 static void
@@ -1663,10 +1737,6 @@ chat_window_class_init (ChatWindowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
-  static const char * const member_actions[] = {
-    "win.member-op", "win.member-deop", "win.member-voice", "win.member-devoice",
-    "win.member-kick", "win.member-ban",
-  };
 
   object_class->constructed = chat_window_constructed;
   object_class->dispose = chat_window_dispose;
@@ -1712,25 +1782,6 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_search_mode_changed_cb);
 
-  gtk_widget_class_install_action (widget_class, "win.send-message", NULL, send_message_action);
-  gtk_widget_class_install_action (widget_class, "win.join-room", NULL, join_room_action);
-  gtk_widget_class_install_action (widget_class, "win.switcher", NULL, switcher_action);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
-  gtk_widget_class_install_action (widget_class, "win.leave-room", NULL, leave_room_action);
-  gtk_widget_class_install_action (widget_class, "win.close-server", NULL, close_server_action);
-  gtk_widget_class_install_action (widget_class, "win.mark-read", NULL, mark_read_action);
-  gtk_widget_class_install_action (widget_class, "win.previous-room", NULL, navigate_action);
-  gtk_widget_class_install_action (widget_class, "win.next-room", NULL, navigate_action);
-  gtk_widget_class_install_action (widget_class, "win.previous-unread", NULL, navigate_action);
-  gtk_widget_class_install_action (widget_class, "win.next-unread", NULL, navigate_action);
-  gtk_widget_class_install_action (widget_class, "win.toggle-sidebar", NULL, toggle_sidebar_action);
-  gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);
-  gtk_widget_class_install_action (widget_class, "win.toggle-people", NULL, toggle_people_action);
-  gtk_widget_class_install_action (widget_class, "win.reconnect", NULL, reconnect_action);
-  gtk_widget_class_install_action (widget_class, "win.focus-entry", NULL, focus_entry_action);
-  gtk_widget_class_install_action (widget_class, "win.open-query", "s", open_query_action);
-  for (guint i = 0; i < G_N_ELEMENTS (member_actions); i++)
-    gtk_widget_class_install_action (widget_class, member_actions[i], "s", member_action);
 }
 
 static void
@@ -1804,6 +1855,7 @@ chat_window_init (ChatWindow *self)
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
+  add_win_actions (self);
   update_state (self);
 }
 
