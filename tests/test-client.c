@@ -854,6 +854,78 @@ test_wrong_password (Fixture       *f,
   }
 }
 
+/* Random server lines made of real pieces: nothing crashes, and every room's member
+ * list stays sorted, without duplicates, and consistent with find_member. */
+static void
+test_random_lines (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const char * const sources[] = {
+    ":alice!a@h", ":bob!b@h", ":Bob!b@h", ":carol!c@h", ":srv", "", ":", ":x!@", ":[]!u@h",
+  };
+  static const char * const commands[] = {
+    "JOIN", "PART", "KICK", "QUIT", "NICK", "MODE", "TOPIC", "PRIVMSG", "NOTICE", "AWAY",
+    "353", "366", "332", "333", "324", "322", "323", "352", "301", "305", "306", "433",
+    "005", "001", "CAP", "BATCH", "ERROR", "PING", "INVITE", "311", "482", "999",
+  };
+  static const char * const params[] = {
+    "#chat", "#Chat", "#other", "alice", "bob", "carol", "=", "*", "+o", "-o", "+v-o",
+    "+ov", "+kl", "secret", "10", ":@bob +carol alice", ":hello alice", ":\001ACTION x\001",
+    ":", "+abc", "-abc", "chathistory", "LS", "ACK", ":multi-prefix", "PREFIX=(qov)~@+",
+    "CASEMAPPING=ascii", "G", "H", "\xff\xfe",
+  };
+  const char *seed = g_getenv ("CHAT_TEST_SEED");
+  GRand *rand = g_rand_new_with_seed (seed ? (guint32)g_ascii_strtoull (seed, NULL, 10) : 20261123);
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      GString *line = g_string_new (NULL);
+      guint n = g_rand_int_range (rand, 0, 6);
+
+      g_string_append (line, sources[g_rand_int_range (rand, 0, G_N_ELEMENTS (sources))]);
+      if (line->len > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, commands[g_rand_int_range (rand, 0, G_N_ELEMENTS (commands))]);
+      for (guint j = 0; j < n; j++)
+        {
+          g_string_append_c (line, ' ');
+          g_string_append (line, params[g_rand_int_range (rand, 0, G_N_ELEMENTS (params))]);
+        }
+      feed (f, line->str);
+      g_string_free (line, TRUE);
+
+      if (i % 1000 == 999)
+        {
+          GListModel *rooms = chat_connection_get_rooms (f->conn);
+
+          for (guint r = 0; r < g_list_model_get_n_items (rooms); r++)
+            {
+              g_autoptr(ChatConversation) conv = g_list_model_get_item (rooms, r);
+              GListModel *members = chat_conversation_get_members (conv);
+              guint count = g_list_model_get_n_items (members);
+
+              g_assert_cmpuint (count, ==, chat_conversation_get_n_members (conv));
+              for (guint m = 0; m < count; m++)
+                {
+                  g_autoptr(ChatMember) member = g_list_model_get_item (members, m);
+
+                  g_assert_true (chat_conversation_find_member (conv, chat_member_get_nick (member)) == member);
+                  if (m > 0)
+                    {
+                      g_autoptr(ChatMember) prev = g_list_model_get_item (members, m - 1);
+
+                      g_assert_cmpuint (chat_member_get_rank (prev), <=, chat_member_get_rank (member));
+                    }
+                }
+            }
+        }
+    }
+  g_rand_free (rand);
+}
+
 /* --- models at scale ---------------------------------------------------------------- */
 
 static void
@@ -1118,6 +1190,7 @@ main (int   argc,
   ADD ("input", test_input_commands);
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);
+  ADD ("random-lines", test_random_lines);
 #undef ADD
   g_test_add_func ("/chat/client/models/many-messages", test_many_messages);
   g_test_add_func ("/chat/client/models/many-members", test_many_members);

@@ -629,11 +629,24 @@ _chat_conversation_rename_member (ChatConversation *self,
   if (member == NULL)
     return FALSE;
 
+  new_folded = chat_casefold (self->casemapping, new_nick);
+
+  /* The server is right: whoever had the new nick here is gone. */
+  {
+    ChatMember *clash = g_hash_table_lookup (self->members_by_fold, new_folded);
+
+    if (clash != NULL && clash != member)
+      {
+        chat_item_list_remove (self->members, member_position (self, clash));
+        g_hash_table_remove (self->members_by_fold, new_folded);
+        notify_n_members (self);
+      }
+  }
+
   g_object_ref (member);
   old_pos = member_position (self, member);
   g_hash_table_remove (self->members_by_fold, old_folded);
 
-  new_folded = chat_casefold (self->casemapping, new_nick);
   _chat_member_set_folded (member, new_folded);
   _chat_member_set_nick (member, new_nick);
   g_hash_table_replace (self->members_by_fold, new_folded, member);
