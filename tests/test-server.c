@@ -769,6 +769,18 @@ test_ircv3_tags (void)
   plain = client_expect (c, "PRIVMSG #r :tagged");
   g_assert_cmpstr (plain, ==, ":alice!alice@127.0.0.1 PRIVMSG #r :tagged");
 
+  /* Client-only tags over 4094 bytes: 417, nothing relayed. */
+  {
+    g_autofree char *big = g_strnfill (4100, 'v');
+
+    client_send (a, "@+big=%s PRIVMSG #r :too much", big);
+    client_wait (a, " 417 alice :Input line was too long");
+    client_sync_lacks (b, "too much");
+  }
+  /* Without message-tags, TAGMSG is not a command. */
+  client_send (c, "TAGMSG #r");
+  client_wait (c, " 421 carol TAGMSG :Unknown command");
+
   /* TAGMSG only reaches those with message-tags. */
   client_send (a, "@+typing=active TAGMSG #r");
   client_wait (b, "+typing=active");

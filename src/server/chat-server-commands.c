@@ -446,6 +446,18 @@ send_to_targets (ChatSession   *session,
   g_autofree char *tags = _chat_session_client_tags (session, message);
   g_auto(GStrv) list = NULL;
 
+  if (tags != NULL && tags[0] == '\0')
+    {
+      _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      return;
+    }
+  /* TAGMSG is part of message-tags: without it there is nothing to send. */
+  if (kind == CHAT_EVENT_TAGMSG && !_chat_session_has_cap (session, CHAT_CAP_MESSAGE_TAGS))
+    {
+      _chat_session_numeric (session, ERR_UNKNOWNCOMMAND, "TAGMSG :Unknown command");
+      return;
+    }
+
   if (targets == NULL || targets[0] == '\0')
     {
       if (!quiet)

@@ -232,8 +232,8 @@ void     _chat_session_batch_end    (ChatSession *session,
 /* Set a new nick (already validated and free): registry, source, whowas. */
 void     _chat_session_set_nick     (ChatSession *session,
                                      const char  *nick);
-/* The client-only tags of message, escaped and joined, when the sender has message-tags
- * and they fit the limit; NULL otherwise. */
+/* The client-only tags of message, escaped and joined, when the sender has message-tags;
+ * NULL when there are none; "" when they are over the limit (417). */
 char    *_chat_session_client_tags  (ChatSession *session,
                                      ChatMessage *message);
 /* The user's mode string, "+i" or "+io" or "+". */

@@ -1034,7 +1034,7 @@ collect_client_tags (ChatMessage *message,
   if (s->len > max)
     {
       g_string_free (s, TRUE);
-      return NULL;
+      return g_strdup ("");   /* too long: the caller refuses the message */
     }
   return g_string_free (s, FALSE);
 }
