@@ -399,8 +399,12 @@ _chat_conversation_append (ChatConversation *self,
              kind == CHAT_MESSAGE_KIND_NOTICE) && !chat_message_item_get_from_me (item);
   if (counted)
     {
-      self->unread_count++;
-      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
+      /* The status window does not collect unread server chatter, only mentions. */
+      if (self->kind != CHAT_CONVERSATION_KIND_SERVER)
+        {
+          self->unread_count++;
+          g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
+        }
       if (chat_message_item_get_mentions_me (item) ||
           (self->kind == CHAT_CONVERSATION_KIND_QUERY && kind != CHAT_MESSAGE_KIND_NOTICE))
         {

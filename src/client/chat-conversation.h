@@ -33,7 +33,9 @@ typedef struct _ChatConnection ChatConnection;
  *   the server conversation), "messages" (GListModel of ChatMessageItem, oldest first),
  *   "n-members" (uint), "has-older" (boolean: older messages can be loaded from history).
  *   "connection" (ChatConnection, weak: NULL once the connection is gone).
- * Unread and mention counts only grow for messages, actions and notices from others.
+ * Unread and mention counts only grow for messages, actions and notices from others
+ * (in the server conversation only the mention count grows), never for messages loaded
+ * from the history or replayed by the server.
  */
 
 ChatConversationKind chat_conversation_get_kind          (ChatConversation *self);
