@@ -10,6 +10,10 @@
 
 #include "chat-connect-dialog.h"
 
+#if HAVE_LIBSECRET
+#include <libsecret/secret.h>
+#endif
+
 struct _ChatConnectDialog
 {
   AdwWindow            parent_instance;
@@ -23,6 +27,9 @@ struct _ChatConnectDialog
   GtkSpinButton       *port_spin;
   GtkSwitch           *tls_switch;
   AdwPasswordEntryRow *password_row;
+  AdwActionRow        *remember_row;
+  GtkSwitch           *remember_switch;
+  char                *remember_password;
   AdwEntryRow         *nick_row;
   AdwEntryRow         *realname_row;
   GtkLabel            *error_label;
@@ -95,6 +102,83 @@ validate (ChatConnectDialog *self,
   return host_ok && nick_ok;
 }
 
+#if HAVE_LIBSECRET
+static const SecretSchema *
+password_schema (void)
+{
+  static const SecretSchema schema = {
+    APP_ID ".ServerPassword", SECRET_SCHEMA_NONE,
+    {
+      { "host", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
+      { "nick", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    }
+  };
+
+  return &schema;
+}
+
+static void
+password_stored_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_store_finish (result, &error))
+    g_debug ("The password was not kept in the keyring: %s", error->message);
+}
+
+static void
+password_found_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(ChatConnectDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = secret_password_lookup_finish (result, &error);
+
+  if (password == NULL || self->password_row == NULL)
+    return;
+
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), password);
+  gtk_switch_set_active (self->remember_switch, TRUE);
+}
+#endif
+
+/* The password of this server and nick, when the keyring has one. */
+static void
+lookup_password (ChatConnectDialog *self,
+                 const char        *host,
+                 guint              port,
+                 const char        *nick)
+{
+#if HAVE_LIBSECRET
+  secret_password_lookup (password_schema (), NULL, password_found_cb, g_object_ref (self),
+                          "host", host, "port", (int) port, "nick", nick != NULL ? nick : "",
+                          NULL);
+#endif
+}
+
+static void
+store_password (ChatConnection *connection,
+                const char     *password)
+{
+#if HAVE_LIBSECRET
+  g_autofree char *label = g_strdup_printf (_("Chat server password for %s on %s"),
+                                            chat_connection_get_nick (connection),
+                                            chat_connection_get_host (connection));
+
+  secret_password_store (password_schema (), SECRET_COLLECTION_DEFAULT, label, password,
+                         NULL, password_stored_cb, NULL,
+                         "host", chat_connection_get_host (connection),
+                         "port", (int) chat_connection_get_port (connection),
+                         "nick", chat_connection_get_nick (connection),
+                         NULL);
+#endif
+}
+
 static void
 forget_connection (ChatConnectDialog *self)
 {
@@ -114,6 +198,8 @@ connection_state_changed_cb (ChatConnectDialog *self,
     return;
 
   chat_connection_set_auto_reconnect (connection, TRUE);
+  if (self->remember_password != NULL)
+    store_password (connection, self->remember_password);
   forget_connection (self);
   gtk_window_close (GTK_WINDOW (self));
 }
@@ -205,7 +291,10 @@ on_recent_list_row_activated_cb (ChatConnectDialog *self,
   chat_connect_dialog_set_fields (self, g_uri_get_host (parsed),
                                   g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed)
                                                               : (tls ? 6697 : 6667),
-                                  tls, g_uri_get_user (parsed), NULL, NULL);
+                                  tls, g_uri_get_user (parsed), "", NULL);
+  lookup_password (self, g_uri_get_host (parsed),
+                   (guint) gtk_spin_button_get_value_as_int (self->port_spin),
+                   g_uri_get_user (parsed));
 }
 
 static void
@@ -263,6 +352,7 @@ chat_connect_dialog_finalize (GObject *object)
   ChatConnectDialog *self = (ChatConnectDialog *)object;
 
   g_clear_object (&self->application);
+  g_clear_pointer (&self->remember_password, g_free);
 
   G_OBJECT_CLASS (chat_connect_dialog_parent_class)->finalize (object);
 }
@@ -283,6 +373,8 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, port_spin);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, tls_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, remember_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, remember_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, realname_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
@@ -302,6 +394,7 @@ chat_connect_dialog_init (ChatConnectDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
+  gtk_widget_set_visible (GTK_WIDGET (self->remember_row), HAVE_LIBSECRET);
 }
 
 ChatConnectDialog *
@@ -378,6 +471,11 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
       gtk_window_close (GTK_WINDOW (self));
       return TRUE;
     }
+
+  g_clear_pointer (&self->remember_password, g_free);
+  if (gtk_switch_get_active (self->remember_switch)
+      && *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0')
+    self->remember_password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password_row)));
 
   /* Until it works once, a failure is shown here instead of retried. */
   self->connection = g_object_ref (connection);
