@@ -93,6 +93,7 @@ struct _ChatConnection
   guint                retry_seconds;
   gint64               lag;
   gboolean             away;
+  char                *away_reason;    /* what we said with AWAY, to say again after a reconnect */
   char                *current_nick;
   char                *network_name;
   ChatIsupport        *isupport;
@@ -1123,7 +1124,7 @@ handle_welcome (ChatConnection    *self,
     }
 
   if (self->away)
-    send_line (self, "AWAY :Away");
+    send_printf (self, "AWAY :%s", self->away_reason ? self->away_reason : "Away");
 
   if (self->offline_sink == NULL && self->ping_interval_ms > 0)
     {
@@ -2843,6 +2844,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->state_reason, g_free);
   g_clear_pointer (&self->current_nick, g_free);
+  g_clear_pointer (&self->away_reason, g_free);
   g_clear_pointer (&self->network_name, g_free);
   g_clear_pointer (&self->tried_nick, g_free);
   g_clear_pointer (&self->fatal_reason, g_free);
@@ -3634,6 +3636,7 @@ chat_connection_set_away_message (ChatConnection *self,
 
   if (!can_send (self))
     return FALSE;
+  replace_string (&self->away_reason, reason && reason[0] ? reason : NULL);
   if (reason != NULL && reason[0] != '\0')
     send_printf (self, "AWAY :%s", reason);
   else
