@@ -562,6 +562,12 @@ kitchen_joined (gpointer data)
   return kitchen != NULL && chat_conversation_get_joined (kitchen);
 }
 
+static gboolean
+kitchen_gone (gpointer data)
+{
+  return find_room (CHAT_APPLICATION (data), "#kitchen") == NULL;
+}
+
 static void
 test_join_dialog_validates (Fixture       *fixture,
                             gconstpointer  data)
@@ -593,6 +599,74 @@ test_join_dialog_validates (Fixture       *fixture,
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_finalize_object (dialog);
+}
+
+static gboolean
+window_shows_kitchen (gpointer data)
+{
+  Fixture *fixture = data;
+  ChatConversation *conversation = chat_window_get_conversation (fixture->window);
+
+  return conversation != NULL && g_strcmp0 (chat_conversation_get_name (conversation), "#kitchen") == 0;
+}
+
+static void
+test_operator_actions (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ChatConversation *kitchen;
+  RawClient *client;
+  gpointer args[2];
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+
+  /* A room the host creates is the host's: it is an operator there. */
+  chat_connection_join (chat_application_get_host_connection (fixture->app), "#kitchen", NULL);
+  g_assert_true (wait_for (kitchen_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_kitchen, fixture));
+  kitchen = find_room (fixture->app, "#kitchen");
+
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK carol");
+  raw_client_send (client, "USER carol 0 * :Carol");
+  g_assert_true (raw_client_wait (client, " 001 carol "));
+  raw_client_send (client, "JOIN #kitchen");
+  g_assert_true (raw_client_wait (client, " 366 carol #kitchen"));
+  args[0] = chat_conversation_get_members (kitchen);
+  args[1] = (gpointer) "carol";
+  g_assert_true (wait_for (has_member, args));
+
+  /* The people menu's actions: Op, Voice, Kick. */
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.member-op", "s", "carol");
+  g_assert_true (raw_client_wait (client, "MODE #kitchen +o carol"));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.member-voice", "s", "carol");
+  g_assert_true (raw_client_wait (client, "MODE #kitchen +v carol"));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.member-kick", "s", "carol");
+  g_assert_true (raw_client_wait (client, "KICK #kitchen carol"));
+  g_assert_true (wait_for (lacks_member, args));
+
+  /* Activating a name opens a private conversation with that person. */
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.open-query", "s", "carol");
+  {
+    ChatConversation *query = chat_window_get_conversation (fixture->window);
+
+    g_assert_nonnull (query);
+    g_assert_cmpint (chat_conversation_get_kind (query), ==, CHAT_CONVERSATION_KIND_QUERY);
+    g_assert_cmpstr (chat_conversation_get_name (query), ==, "carol");
+  }
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "just between us");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  g_assert_true (raw_client_wait (client, "PRIVMSG carol :just between us"));
+
+  /* Ctrl+W leaves the room: it goes from the sidebar. */
+  chat_window_select_conversation (fixture->window, kitchen);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.leave-room", NULL);
+  g_assert_true (wait_for (kitchen_gone, fixture->app));
+
+  raw_client_free (client);
 }
 
 static void
@@ -735,6 +809,7 @@ main (int   argc,
   g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/operator-actions", Fixture, NULL, fixture_setup, test_operator_actions, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
