@@ -634,6 +634,21 @@ test_modes (void)
   client_wait (a, " 368 alice #r :End of channel ban list");
   client_send (a, "MODE #r -b carol!*@*");
   client_wait (a, "MODE #r -b carol!*@*");
+  /* The ban list has a size (MAXLIST). */
+  for (guint i = 0; i < 100; i++)
+    client_send (a, "MODE #r +b spam%u!*@*", i);
+  client_send (a, "MODE #r +b one!too@many");
+  client_wait (a, " 478 alice #r one!too@many :Channel ban list is full");
+  for (guint i = 0; i < 100; i += 4)
+    client_send (a, "MODE #r -bbbb spam%u!*@* spam%u!*@* spam%u!*@* spam%u!*@*", i, i + 1, i + 2, i + 3);
+  g_ptr_array_unref (client_sync (a));
+  client_send (a, "MODE #r b");
+  {
+    g_autoptr(GPtrArray) bans = client_sync (a);
+
+    assert_lines_have (bans, " 368 alice #r :End of channel ban list");
+    assert_lines_lack (bans, " 367 ");
+  }
 
   /* Ops and voice, moderation. */
   client_send (b, "MODE #r +m");

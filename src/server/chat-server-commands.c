@@ -1073,6 +1073,12 @@ room_mode (ChatSession *session,
               }
             if (found == set)
               continue;
+            if (set && room->bans->len >= CHAT_ROOM_MAX_BANS)
+              {
+                _chat_session_numeric (session, "478", "%s %s :Channel ban list is full",
+                                       room->name, arg);
+                continue;
+              }
             if (set)
               {
                 ChatBan *ban = g_new0 (ChatBan, 1);

@@ -253,6 +253,9 @@ enum
   CHAT_ROOM_MODE_T = 1 << 4,   /* only operators set the topic */
 };
 
+/* Bans per room (ISUPPORT MAXLIST). */
+#define CHAT_ROOM_MAX_BANS 100
+
 typedef struct
 {
   char   *mask;

@@ -733,6 +733,8 @@ build_isupport (ChatServer *self)
   _chat_server_add_isupport (self, "CHANTYPES", "#");
   g_snprintf (buf, sizeof buf, "%u", l->kicklen);
   _chat_server_add_isupport (self, "KICKLEN", buf);
+  g_snprintf (buf, sizeof buf, "b:%u", CHAT_ROOM_MAX_BANS);
+  _chat_server_add_isupport (self, "MAXLIST", buf);
   g_snprintf (buf, sizeof buf, "%u", l->max_targets);
   _chat_server_add_isupport (self, "MAXTARGETS", buf);
   _chat_server_add_isupport (self, "MODES", "4");

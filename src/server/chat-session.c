@@ -103,6 +103,8 @@ _chat_session_new (ChatServer        *server,
 
   /* Small lines, sent as soon as they are ready: latency matters more than packets. */
   setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* People in text mode are never pinged: let the kernel notice a vanished peer. */
+  setsockopt (session->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   g_socket_set_blocking (g_socket_connection_get_socket (connection), FALSE);
 
   return session;
