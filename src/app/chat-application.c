@@ -425,7 +425,6 @@ chat_application_startup (GApplication *application)
     { "win.leave-room", { "<Control>w", NULL } },
     { "win.toggle-sidebar", { "F9", NULL } },
     { "win.toggle-people", { "<Control>p", NULL } },
-    { "win.mark-read", { "Escape", NULL } },
     { "win.focus-entry", { "<Control>l", NULL } },
     { "win.show-help-overlay", { "<Control>question", NULL } },
   };
