@@ -854,6 +854,49 @@ test_wrong_password (Fixture       *f,
   }
 }
 
+static void
+test_close_conversations (Fixture       *f,
+                          gconstpointer  data)
+{
+  GListModel *rooms = chat_connection_get_rooms (f->conn);
+  ChatConversation *server = chat_connection_get_server_conversation (f->conn);
+  ChatConversation *room, *query;
+  g_autofree char *lines = NULL;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  room = chat_connection_find_conversation (f->conn, "#chat");
+  query = chat_connection_open_query (f->conn, "bob");
+  g_assert_true (chat_connection_open_query (f->conn, "BOB") == query);
+  g_assert_cmpstr (g_ptr_array_index (f->opened, f->opened->len - 1), ==, "bob!");
+  g_assert_cmpuint (g_list_model_get_n_items (rooms), ==, 3);
+  {
+    g_autoptr(ChatConversation) first = g_list_model_get_item (rooms, 0);
+
+    g_assert_true (first == server);
+  }
+
+  /* The server conversation stays; a joined room is left first. */
+  chat_connection_close_conversation (f->conn, server);
+  g_assert_cmpuint (g_list_model_get_n_items (rooms), ==, 3);
+  g_ptr_array_set_size (f->sent, 0);
+  g_object_ref (room);
+  chat_connection_close_conversation (f->conn, room);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "PART #chat");
+  g_assert_cmpuint (g_list_model_get_n_items (rooms), ==, 2);
+  g_assert_null (chat_connection_find_conversation (f->conn, "#chat"));
+  g_object_unref (room);
+  chat_connection_close_conversation (f->conn, query);
+  g_assert_cmpuint (g_list_model_get_n_items (rooms), ==, 1);
+  g_assert_null (chat_connection_find_conversation (f->conn, "bob"));
+
+  /* A message from bob opens a new query. */
+  feed (f, ":bob!b@h PRIVMSG alice :still there?");
+  g_assert_nonnull (chat_connection_find_conversation (f->conn, "bob"));
+  g_assert_cmpuint (g_list_model_get_n_items (rooms), ==, 2);
+}
+
 /* Random server lines made of real pieces: nothing crashes, and every room's member
  * list stays sorted, without duplicates, and consistent with find_member. */
 static void
@@ -1191,6 +1234,7 @@ main (int   argc,
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);
   ADD ("random-lines", test_random_lines);
+  ADD ("close", test_close_conversations);
 #undef ADD
   g_test_add_func ("/chat/client/models/many-messages", test_many_messages);
   g_test_add_func ("/chat/client/models/many-members", test_many_members);
