@@ -192,6 +192,14 @@ test_registration (void)
   assert_lines_have (lines, " 372 alice :- Line one");
   assert_lines_have (lines, " 372 alice :- Line two");
   assert_lines_have (lines, " 376 alice :End of /MOTD command.");
+  client_free (c);
+
+  /* People in text mode read the message of the day too. */
+  c = client_connect (ts);
+  client_wait (c, "Welcome to irc.test, a TestNet chat server!");
+  client_wait (c, "  Line one");
+  client_wait (c, "  Line two");
+  client_wait (c, "You are visitor1.");
 
   client_free (c);
   test_server_free (ts);

@@ -519,8 +519,20 @@ _chat_text_mode_enter (ChatSession *session,
   session->realname = g_strdup ("Text-mode user");
   _chat_session_set_nick (session, nick);
 
-  _chat_session_text (session, "Welcome to %s, the chat room of %s!",
+  _chat_session_text (session, "Welcome to %s, a %s chat server!",
                       chat_server_get_name (server), l->network);
+  /* The message of the day is for everyone. */
+  if (chat_server_get_motd (server) != NULL)
+    {
+      g_auto(GStrv) lines = g_strsplit (chat_server_get_motd (server), "\n", -1);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_strchomp (lines[i]);
+          if (lines[i][0] != '\0' || lines[i + 1] != NULL)
+            _chat_session_text (session, "  %s", lines[i]);
+        }
+    }
   _chat_session_text (session, "You are %s. Type login NAME to choose another name, and help "
                       "(or h) for the commands.", session->nick);
   g_info ("%s from %s is in text mode", session->nick, session->host);
