@@ -370,7 +370,7 @@ test_members (Fixture       *f,
   g_assert_cmpstr (g_ptr_array_index (f->opened, 0), ==, "#Chat!");
 
   feed (f, ":srv 353 alice = #Chat :alice @Zed +bob %carol ~Owner @+dave erin");
-  feed (f, ":srv 353 alice = #Chat :frank");
+  feed (f, ":srv 353 alice #Chat :frank");
   feed (f, ":srv 366 alice #Chat :End of /NAMES list.");
   m = members_string (conv);
   g_assert_cmpstr (m, ==, "~Owner @dave @Zed %carol +bob alice erin frank");

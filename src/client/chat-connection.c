@@ -1563,7 +1563,12 @@ handle_names_reply (ChatConnection    *self,
   g_auto(GStrv) words = NULL;
   GPtrArray *members;
 
-  if (room == NULL || list == NULL || chat_message_get_n_params (message) < 4)
+  /* RFC 1459 servers may leave out the room type ("353 me #room :names"). */
+  if (chat_message_get_n_params (message) == 3)
+    room = chat_message_get_param (message, 1);
+  else if (chat_message_get_n_params (message) < 4)
+    return;
+  if (room == NULL || list == NULL)
     return;
   if (lookup_conversation (self, room) == NULL)
     {
