@@ -722,6 +722,64 @@ test_open_uri (Fixture       *fixture,
 }
 
 static gboolean
+garden_joined (gpointer data)
+{
+  GListModel *connections = chat_application_get_connections (CHAT_APPLICATION (data));
+  g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+  ChatConversation *garden;
+
+  if (connection == NULL)
+    return FALSE;
+  garden = chat_connection_find_conversation (connection, "#garden");
+
+  return garden != NULL && chat_conversation_get_joined (garden);
+}
+
+static void
+test_reconnect_on_start (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  ChatApplication *app;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  uri = g_strdup_printf ("irc://alice@127.0.0.1:%u", chat_server_get_port (server));
+  g_settings_set_boolean (settings, "autoconnect", TRUE);
+  g_settings_set_string (settings, "last-server", uri);
+  g_settings_set_string (settings, "last-room", "#garden");
+
+  /* The first window of the run opens the last server and room. */
+  app = chat_application_new ();
+  g_application_set_application_id (G_APPLICATION (app), APP_ID ".TestReconnect");
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (garden_joined, app));
+
+  {
+    g_autoptr(ChatConnection) connection = g_list_model_get_item (chat_application_get_connections (app), 0);
+
+    g_assert_cmpstr (chat_connection_get_nick (connection), ==, "alice");
+    chat_application_remove_connection (app, connection);
+  }
+  g_settings_reset (settings, "autoconnect");
+  g_settings_reset (settings, "last-server");
+  g_settings_reset (settings, "last-room");
+
+  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  chat_server_stop (server);
+  spin (20);
+  g_object_unref (app);
+}
+
+static gboolean
 quit_idle_cb (gpointer data)
 {
   ChatApplication *app = data;
@@ -813,6 +871,7 @@ main (int   argc,
   g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
+  g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
 
   return g_test_run ();
 }

@@ -34,6 +34,7 @@ struct _ChatApplication
   char             *oper_password;
   guint             host_port;
   gboolean          host_network;
+  gboolean          restored;
 };
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
@@ -446,12 +447,49 @@ chat_application_startup (GApplication *application)
   open_history (self);
 }
 
+/* "Reconnect on start": the server (and room) open when the app was last closed. */
+static void
+restore_last_server (ChatApplication *self)
+{
+  g_autofree char *uri = NULL;
+  g_autofree char *room = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection;
+
+  if (!g_settings_get_boolean (self->settings, "autoconnect"))
+    return;
+
+  uri = g_settings_get_string (self->settings, "last-server");
+  room = g_settings_get_string (self->settings, "last-room");
+  if (*uri == '\0')
+    return;
+
+  if (!chat_application_open_uri (self, uri, &error))
+    {
+      g_debug ("Not reconnecting to %s: %s", uri, error->message);
+      return;
+    }
+
+  connection = g_list_model_get_n_items (G_LIST_MODEL (self->connections)) > 0
+    ? g_list_model_get_item (G_LIST_MODEL (self->connections), 0) : NULL;
+  if (connection != NULL && *room != '\0')
+    g_object_set_data_full (G_OBJECT (connection), "chat-autojoin", g_steal_pointer (&room), g_free);
+  g_clear_object (&connection);
+}
+
 static void
 chat_application_activate (GApplication *application)
 {
   ChatApplication *self = CHAT_APPLICATION (application);
+  gboolean first = get_window (self) == NULL;
 
   gtk_window_present (GTK_WINDOW (ensure_window (self)));
+
+  if (first && !self->restored)
+    {
+      self->restored = TRUE;
+      restore_last_server (self);
+    }
 }
 
 static void

@@ -19,6 +19,7 @@ struct _ChatPreferencesWindow
 
   AdwEntryRow          *nick_row;
   AdwEntryRow          *realname_row;
+  GtkSwitch            *autoconnect_switch;
   GtkSwitch            *joins_switch;
   GtkSwitch            *clock_switch;
   GtkSwitch            *notify_switch;
@@ -114,6 +115,7 @@ chat_preferences_window_class_init (ChatPreferencesWindowClass *klass)
                                                RESOURCE_BASE "/ui/chat-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, autoconnect_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, joins_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, clock_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, notify_switch);
@@ -143,6 +145,7 @@ chat_preferences_window_new (GSettings *settings)
   self->settings = g_object_ref (settings);
 
   g_settings_bind (settings, "real-name", self->realname_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "autoconnect", self->autoconnect_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "show-joins-parts", self->joins_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "notifications", self->notify_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "history-days",

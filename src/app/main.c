@@ -17,7 +17,9 @@ main (int   argc,
   g_autoptr(ChatApplication) app = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* CHATROOM_LOCALEDIR runs the build tree in another language: <builddir>/po. */
+  bindtextdomain (GETTEXT_PACKAGE,
+                  g_getenv ("CHATROOM_LOCALEDIR") != NULL ? g_getenv ("CHATROOM_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
