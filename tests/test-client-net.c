@@ -1009,6 +1009,13 @@ test_own_server_history (void)
   guint16 port;
 
   g_assert_no_error (error);
+  {
+    g_autoptr(GKeyFile) config = g_key_file_new ();
+
+    g_key_file_set_boolean (config, "history", "store-private", TRUE);
+    chat_server_load_config (server, config, &error);
+    g_assert_no_error (error);
+  }
   chat_server_set_data_dir (server, dir);
   chat_server_start (server, "127.0.0.1", 0, &error);
   g_assert_no_error (error);
@@ -1062,6 +1069,44 @@ test_own_server_history (void)
   g_assert_cmpuint (count_items (rb, "two, bob"), ==, 1);
   g_assert_true (chat_history_store_flush (store, NULL));
   g_assert_cmpint (chat_history_store_count (store, NULL, NULL), >=, 3);
+
+  /* Private conversations too: bob closes his query with alice, opens it again, and
+   * finds what was said there, once. */
+  test_input (a, ra, "/msg bob psst");
+  {
+    ChatConversation *bq;
+
+    WAIT_UNTIL ((bq = chat_connection_find_conversation (b, "alice")) != NULL &&
+                count_items (bq, "psst") == 1);
+    test_input (b, bq, "/msg alice got it");
+    WAIT_UNTIL (count_items (bq, "got it") == 1);
+    chat_connection_close_conversation (b, bq);
+    g_assert_null (chat_connection_find_conversation (b, "alice"));
+    test_input (b, rb, "/query alice");
+    bq = chat_connection_find_conversation (b, "alice");
+    g_assert_nonnull (bq);
+    /* The local history has them (loaded at once), the server's replay adds nothing. */
+    g_assert_cmpuint (count_items (bq, "psst"), ==, 1);
+    test_input (b, bq, "/msg alice sync");
+    WAIT_UNTIL (count_items (bq, "sync") == 1);
+    g_assert_cmpuint (count_items (bq, "psst"), ==, 1);
+    g_assert_cmpuint (count_items (bq, "got it"), ==, 1);
+  }
+  {
+    /* alice keeps no local history: reopening her query fills it from the server. */
+    ChatConversation *aq = chat_connection_find_conversation (a, "bob");
+
+    g_assert_nonnull (aq);
+    WAIT_UNTIL (count_items (aq, "sync") == 1);
+    chat_connection_close_conversation (a, aq);
+    test_input (a, ra, "/query bob");
+    aq = chat_connection_find_conversation (a, "bob");
+    g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (aq)), ==, 0);
+    WAIT_UNTIL (count_items (aq, "sync") == 1);
+    g_assert_cmpuint (count_items (aq, "psst"), ==, 1);
+    g_assert_cmpuint (count_items (aq, "got it"), ==, 1);
+    g_assert_cmpuint (chat_conversation_get_unread_count (aq), ==, 0);
+  }
 
   chat_connection_disconnect (a, NULL);
   chat_connection_disconnect (b, NULL);

@@ -442,6 +442,8 @@ ensure_conversation (ChatConnection       *self,
 
   if (created)
     *created = TRUE;
+  if (kind == CHAT_CONVERSATION_KIND_QUERY && self->state == CHAT_CONNECTION_STATE_CONNECTED)
+    request_server_history (self, conv);
   g_signal_emit (self, signals [CONVERSATION_OPENED], 0, conv, requested);
   return conv;
 }
@@ -1105,7 +1107,10 @@ handle_welcome (ChatConnection    *self,
         ChatConversation *conv = chat_item_list_peek (self->rooms, i);
 
         if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_QUERY)
-          _chat_conversation_set_joined (conv, TRUE);
+          {
+            _chat_conversation_set_joined (conv, TRUE);
+            request_server_history (self, conv);
+          }
       }
   }
 
@@ -2192,6 +2197,8 @@ handle_batch (ChatConnection    *self,
 
   if (is_history_batch (batch->type) && batch->conv != NULL && batch->items->len > 0)
     {
+      /* Live lines of the same read may still be queued: compare with them too. */
+      _chat_conversation_flush (batch->conv);
       remove_known_items (batch->conv, batch->items);
       if (self->history != NULL)
         {
