@@ -88,6 +88,10 @@ G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void update_state (ChatWindow *self);
 static void find_first_unread (ChatWindow *self);
+static void show_sidebar_menu (ChatWindow    *self,
+                               GtkListBoxRow *row,
+                               double         rx,
+                               double         ry);
 
 static void
 set_action_enabled (ChatWindow *self,
@@ -445,6 +449,33 @@ member_setup_gesture_cb (GtkSignalListItemFactory *factory,
   gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (press), TRUE);
   g_signal_connect_object (press, "pressed", G_CALLBACK (member_long_pressed_cb), self, 0);
   gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (press));
+}
+
+/* Shift+F10 or the Menu key on a person opens the same menu as a right click. */
+static gboolean
+member_list_key_pressed_cb (ChatWindow            *self,
+                            guint                  keyval,
+                            guint                  keycode,
+                            GdkModifierType        state,
+                            GtkEventControllerKey *controller)
+{
+  GtkWidget *focus;
+  GtkWidget *row;
+
+  if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
+    return GDK_EVENT_PROPAGATE;
+
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+  if (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->member_list)))
+    return GDK_EVENT_PROPAGATE;
+
+  row = CHAT_IS_MEMBER_ROW (focus) ? focus : gtk_widget_get_first_child (focus);
+  if (row == NULL || !CHAT_IS_MEMBER_ROW (row))
+    return GDK_EVENT_PROPAGATE;
+
+  show_member_menu (self, row, 0, gtk_widget_get_height (row) / 2.0);
+
+  return GDK_EVENT_STOP;
 }
 
 static void
@@ -822,12 +853,44 @@ sidebar_pressed_cb (GtkGestureClick *gesture,
                     ChatWindow      *self)
 {
   GtkListBoxRow *row = gtk_list_box_get_row_at_y (self->sidebar_list, y);
-  g_autoptr(GMenu) menu = NULL;
-  GtkWidget *popover;
   double rx, ry;
 
   if (row == NULL)
     return;
+
+  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y, &rx, &ry);
+  show_sidebar_menu (self, row, rx, ry);
+}
+
+static gboolean
+sidebar_key_pressed_cb (ChatWindow            *self,
+                        guint                  keyval,
+                        guint                  keycode,
+                        GdkModifierType        state,
+                        GtkEventControllerKey *controller)
+{
+  GtkListBoxRow *row;
+
+  if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
+    return GDK_EVENT_PROPAGATE;
+
+  row = gtk_list_box_get_selected_row (self->sidebar_list);
+  if (row == NULL)
+    return GDK_EVENT_PROPAGATE;
+
+  show_sidebar_menu (self, row, 12, gtk_widget_get_height (GTK_WIDGET (row)) / 2.0);
+
+  return GDK_EVENT_STOP;
+}
+
+static void
+show_sidebar_menu (ChatWindow    *self,
+                   GtkListBoxRow *row,
+                   double         rx,
+                   double         ry)
+{
+  g_autoptr(GMenu) menu = NULL;
+  GtkWidget *popover;
 
   gtk_list_box_select_row (self->sidebar_list, row);
   menu = g_menu_new ();
@@ -840,7 +903,6 @@ sidebar_pressed_cb (GtkGestureClick *gesture,
 
   popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
   gtk_widget_set_parent (popover, GTK_WIDGET (row));
-  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y, &rx, &ry);
   gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { rx, ry, 1, 1 });
   gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
   g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
@@ -1847,6 +1909,16 @@ chat_window_init (ChatWindow *self)
   g_signal_connect_object (controller, "key-pressed",
                            G_CALLBACK (entry_key_pressed_cb), self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->entry), controller);
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect_object (controller, "key-pressed",
+                           G_CALLBACK (sidebar_key_pressed_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), controller);
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect_object (controller, "key-pressed",
+                           G_CALLBACK (member_list_key_pressed_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->member_list), controller);
 
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
