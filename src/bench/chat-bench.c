@@ -1104,7 +1104,12 @@ run_traffic (Engine          *e,
           result->stop_reason = g_strdup (e->fatal->message);
           break;
         }
-      if (!step.passed)
+      if (!step.passed && cfg->keep_going && step.lost == 0 && step.disorder == 0
+          && step.disconnects == 0)
+        {
+          /* Slow but complete: go on, to find the most the server delivers at all. */
+        }
+      else if (!step.passed)
         {
           if (step.disconnects > 0)
             result->stop_reason = g_strdup_printf ("%u clients disconnected at %.0f msgs/s "
@@ -1122,7 +1127,8 @@ run_traffic (Engine          *e,
                                                    step.p99_ms, cfg->p99_limit_ms, rate);
           break;
         }
-      result->best_step = (int) result->steps->len - 1;
+      if (step.passed)
+        result->best_step = (int) result->steps->len - 1;
 
       /* Open loop is only honest while the generator keeps its own schedule. */
       if (step.seconds > cfg->duration * 1.5 + 0.5 && cfg->messages == 0)

@@ -46,6 +46,7 @@ typedef struct
   double            timeout;         /* seconds allowed for each setup phase */
   guint             window;          /* registrations in flight at once */
   double            p99_limit_ms;    /* a sweep step passes below this p99 */
+  gboolean          keep_going;      /* sweep on past slow steps while nothing is lost */
   guint             payload;         /* padding bytes added to every message */
   gboolean          progress;        /* a progress line on stderr */
 } ChatBenchConfig;

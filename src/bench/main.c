@@ -21,7 +21,7 @@ main (int    argc,
   g_autofree char *host = NULL;
   ChatBenchConfig config;
   ChatBenchScenario scenario;
-  gboolean json = FALSE, quiet = FALSE;
+  gboolean json = FALSE, quiet = FALSE, keep_going = FALSE;
   int port = -1, pid = 0, clients = -1, rooms = -1, senders = -1, window = -1;
   int messages = -1, steps = -1, payload = -1;
   double rate = -1, rate_max = -1, factor = -1, duration = -1, timeout = -1, p99 = -1;
@@ -42,6 +42,7 @@ main (int    argc,
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds allowed for registering, joining, draining (60)", "S" },
     { "window", 'w', 0, G_OPTION_ARG_INT, &window, "Registrations in flight at once", "N" },
     { "p99-limit", 0, 0, G_OPTION_ARG_DOUBLE, &p99, "A sweep step passes with p99 below this (50)", "MS" },
+    { "keep-going", 0, 0, G_OPTION_ARG_NONE, &keep_going, "Sweep on past steps over the p99 limit while nothing is lost", NULL },
     { "payload", 0, 0, G_OPTION_ARG_INT, &payload, "Padding bytes per message (0)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line on stderr", NULL },
@@ -111,6 +112,7 @@ main (int    argc,
   if (payload >= 0)
     config.payload = (guint) payload;
   config.progress = !quiet;
+  config.keep_going = keep_going;
 
   if (!chat_bench_raise_fd_limit (&limit))
     g_printerr ("chatroom-bench: cannot raise the open-file limit; continuing\n");
