@@ -780,6 +780,49 @@ test_reconnect_on_start (void)
 }
 
 static gboolean
+check_hosting_idle_cb (gpointer data)
+{
+  ChatApplication *app = data;
+
+  /* "chatroom --host --port 0": hosting at once, on a free port, #hall joined. */
+  g_assert_true (chat_application_get_hosting (app));
+  g_assert_cmpuint (chat_application_get_hosting_port (app), >, 0);
+  g_assert_true (wait_for (hall_joined, app));
+  chat_application_stop_hosting (app);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_command_line (void)
+{
+  ChatApplication *app = chat_application_new ();
+  char *argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "0", NULL };
+  char *bad_argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "99999", NULL };
+  int status;
+
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  g_idle_add (check_hosting_idle_cb, app);
+  status = g_application_run (G_APPLICATION (app), 4, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (chat_application_get_hosting (app));
+  g_assert_finalize_object (app);
+
+  /* A port out of range is refused before anything starts. */
+  app = chat_application_new ();
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  status = g_application_run (G_APPLICATION (app), 4, bad_argv);
+  g_assert_cmpint (status, !=, 0);
+  g_assert_false (chat_application_get_hosting (app));
+  g_assert_finalize_object (app);
+}
+
+static gboolean
 quit_idle_cb (gpointer data)
 {
   ChatApplication *app = data;
@@ -871,6 +914,7 @@ main (int   argc,
   g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
+  g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
 
   return g_test_run ();

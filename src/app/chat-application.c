@@ -50,8 +50,9 @@ static GParamSpec *properties [N_PROPS];
 
 static const GOptionEntry option_entries[] = {
   { "host", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Host a chat room at once"), NULL },
-  { "port", 'p', 0, G_OPTION_ARG_INT, NULL, N_("The port to host on (default 6667)"), N_("PORT") },
-  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, NULL, N_("[irc://HOST[:PORT]/ROOM…]") },
+  /* A string, so that 0 ("any free port") is told apart from no option at all. */
+  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL, N_("The port to host on (default 6667, 0 for any free one)"), N_("PORT") },
+  { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, NULL, NULL },
   { NULL }
 };
 
@@ -509,16 +510,25 @@ chat_application_command_line (GApplication            *application,
   GVariantDict *options = g_application_command_line_get_options_dict (command_line);
   g_autofree const char **uris = NULL;
   gboolean host = FALSE;
-  gint32 port = -1;
+  const char *port_text = NULL;
+  gint64 port = -1;
 
   g_variant_dict_lookup (options, "host", "b", &host);
-  g_variant_dict_lookup (options, "port", "i", &port);
+  g_variant_dict_lookup (options, "port", "&s", &port_text);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &uris);
 
-  if (port > G_MAXUINT16)
+  if (port_text != NULL)
     {
-      g_application_command_line_printerr (command_line, _("Invalid port %d\n"), port);
-      return EXIT_FAILURE;
+      guint64 value;
+
+      if (!g_ascii_string_to_unsigned (port_text, 10, 0, G_MAXUINT16, &value, NULL))
+        {
+          g_application_command_line_printerr (command_line,
+                                               _("“%s” is not a port: use a number from 0 to 65535\n"),
+                                               port_text);
+          return EXIT_FAILURE;
+        }
+      port = (gint64) value;
     }
 
   g_application_activate (application);
