@@ -969,6 +969,27 @@ test_random_lines (Fixture       *f,
   g_rand_free (rand);
 }
 
+static void
+test_backoff (void)
+{
+  /* Doubling from the minimum, capped, jittered within the upper half. */
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 0, 1.0), ==, 2000);
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 0, 0.0), ==, 1000);
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 1, 1.0), ==, 4000);
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 3, 0.5), ==, 12000);
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 10, 1.0), ==, 300000);
+  g_assert_cmpuint (_chat_backoff_delay (2000, 300000, 1000, 0.0), ==, 150000);
+  g_assert_cmpuint (_chat_backoff_delay (1, 1, 0, 0.0), ==, 1);
+  for (guint attempt = 0; attempt < 40; attempt++)
+    {
+      guint d = _chat_backoff_delay (500, 60000, attempt, g_test_rand_double ());
+      guint64 full = MIN ((guint64)500 << MIN (attempt, 16), 60000);
+
+      g_assert_cmpuint (d, >=, full / 2);
+      g_assert_cmpuint (d, <=, full);
+    }
+}
+
 /* --- models at scale ---------------------------------------------------------------- */
 
 static void
@@ -1236,6 +1257,7 @@ main (int   argc,
   ADD ("random-lines", test_random_lines);
   ADD ("close", test_close_conversations);
 #undef ADD
+  g_test_add_func ("/chat/client/connection/backoff", test_backoff);
   g_test_add_func ("/chat/client/models/many-messages", test_many_messages);
   g_test_add_func ("/chat/client/models/many-members", test_many_members);
   g_test_add_func ("/chat/client/history/store", test_history);

@@ -108,6 +108,12 @@ void              _chat_connection_set_offline_sink (ChatConnection *self,
 void              _chat_connection_feed_line    (ChatConnection   *self,
                                                  const char       *line);
 void              _chat_connection_flush_models (ChatConnection   *self);
+/* The wait before reconnect attempt number attempt (0 first): min_ms doubled each time
+ * up to max_ms, then a random part (random in [0, 1]) of its upper half. */
+guint             _chat_backoff_delay           (guint             min_ms,
+                                                 guint             max_ms,
+                                                 guint             attempt,
+                                                 double            random);
 /* Flood control: burst lines at once, then one every interval_ms. */
 void              _chat_connection_set_flood_limit (ChatConnection *self,
                                                     guint           burst,

@@ -2475,21 +2475,29 @@ countdown_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+guint
+_chat_backoff_delay (guint  min_ms,
+                     guint  max_ms,
+                     guint  attempt,
+                     double random)
+{
+  guint64 delay = (guint64)min_ms << MIN (attempt, 16);
+
+  if (delay > max_ms)
+    delay = max_ms;
+  /* Jitter: anywhere between half and all of it, so many clients dropped at once by a
+   * restarting server do not come back in the same second. */
+  delay = delay / 2 + (guint64)(CLAMP (random, 0.0, 1.0) * (delay - delay / 2));
+  return (guint)MAX (delay, 1);
+}
+
 static void
 schedule_reconnect (ChatConnection *self,
                     const char     *reason)
 {
-  guint64 delay;
-  guint shift = MIN (self->backoff_attempt, 16);
+  guint delay = _chat_backoff_delay (self->reconnect_min_ms, self->reconnect_max_ms,
+                                     self->backoff_attempt, g_random_double ());
 
-  delay = (guint64)self->reconnect_min_ms << shift;
-  if (delay > self->reconnect_max_ms)
-    delay = self->reconnect_max_ms;
-  /* Jitter: anywhere between half and all of it, so many clients dropped at once by a
-   * restarting server do not come back in the same second. */
-  delay = delay / 2 + (guint64)(g_random_double () * (delay / 2 + 1));
-  if (delay < 1)
-    delay = 1;
   self->backoff_attempt++;
 
   self->retry_seconds = (guint)((delay + 999) / 1000);
@@ -2498,7 +2506,7 @@ schedule_reconnect (ChatConnection *self,
 
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   g_clear_handle_id (&self->countdown_id, g_source_remove);
-  self->reconnect_id = g_timeout_add ((guint)delay, reconnect_timeout_cb, self);
+  self->reconnect_id = g_timeout_add (delay, reconnect_timeout_cb, self);
   self->countdown_id = g_timeout_add_seconds (1, countdown_cb, self);
 }
 
