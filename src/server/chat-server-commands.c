@@ -234,7 +234,7 @@ cmd_pass (ChatSession *session,
       return;
     }
   session->got_pass = TRUE;
-  session->pass_ok = password == NULL || g_strcmp0 (password, param (message, 0)) == 0;
+  session->pass_ok = password == NULL || _chat_secret_equal (password, param (message, 0));
 }
 
 static gboolean

@@ -171,6 +171,21 @@ struct _ChatSession
   GPtrArray         *collected;
 };
 
+/* Passwords: the time taken depends on the length of the guess only, never on how
+ * much of the secret it got right. */
+static inline gboolean
+_chat_secret_equal (const char *secret,
+                    const char *guess)
+{
+  gsize secret_len = strlen (secret);
+  gsize guess_len = strlen (guess);
+  guint diff = secret_len != guess_len;
+
+  for (gsize i = 0; i < guess_len; i++)
+    diff |= (guchar) guess[i] ^ (guchar) secret[secret_len ? i % secret_len : 0];
+  return diff == 0;
+}
+
 static inline gboolean
 _chat_session_has_cap (const ChatSession *session,
                        guint64            cap)

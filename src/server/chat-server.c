@@ -589,7 +589,7 @@ _chat_server_check_oper (ChatServer *self,
 {
   const char *want = g_hash_table_lookup (self->opers, name);
 
-  return want != NULL && password != NULL && g_strcmp0 (want, password) == 0;
+  return want != NULL && password != NULL && _chat_secret_equal (want, password);
 }
 
 void
