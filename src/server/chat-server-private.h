@@ -4,6 +4,7 @@
  * hooks the history store plugs into. Nothing here is API for the app. */
 #pragma once
 
+#include <string.h>
 #include <sys/types.h>
 
 #include "chat-protocol.h"
