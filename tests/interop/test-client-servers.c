@@ -23,6 +23,7 @@ typedef struct
   char        *dir;
   char        *config;
   guint16      port;
+  guint16      tls_port;    /* InspIRCd only, 0: no TLS listener */
   GSubprocess *process;
 } RealServer;
 
@@ -146,6 +147,29 @@ remove_tree (const char *dir)
   g_rmdir (dir);
 }
 
+/* A self-signed certificate and key in dir; FALSE without openssl. */
+static gboolean
+make_certificate (const char *dir)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *crt = g_build_filename (dir, "cert.pem", NULL);
+  const char *argv[] = {
+    NULL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+    "-days", "2", "-subj", "/CN=irc.test", NULL
+  };
+  int status = 1;
+
+  if (openssl == NULL)
+    return FALSE;
+  argv[0] = openssl;
+  if (!g_spawn_sync (NULL, (char **)argv, NULL,
+                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, NULL))
+    return FALSE;
+  return g_spawn_check_wait_status (status, NULL);
+}
+
 static gboolean
 real_server_prepare (RealServer *server,
                      const char *name,
@@ -235,6 +259,24 @@ real_server_prepare (RealServer *server,
         " target=\"%s/ircd.log\">\n",
         server->port, password ? " password=\"" : "", password ? password : "",
         password ? "\"" : "", motd, server->dir);
+
+      /* TLS on a second port, with a certificate nobody trusts. */
+      if (make_certificate (server->dir))
+        {
+          g_autofree char *tls = NULL;
+
+          server->tls_port = free_port ();
+          tls = g_strdup_printf ("%s"
+                                 "<module name=\"ssl_gnutls\">\n"
+                                 "<sslprofile name=\"test\" provider=\"gnutls\""
+                                 " certfile=\"%s/cert.pem\" keyfile=\"%s/key.pem\""
+                                 " hash=\"sha256\" requestclientcert=\"no\">\n"
+                                 "<bind address=\"127.0.0.1\" port=\"%u\" type=\"clients\""
+                                 " sslprofile=\"test\">\n",
+                                 text, server->dir, server->dir, server->tls_port);
+          g_free (text);
+          text = g_steal_pointer (&tls);
+        }
     }
   g_file_set_contents (server->config, text, -1, &error);
   g_assert_no_error (error);
@@ -361,6 +403,115 @@ test_password (gconstpointer data)
   real_server_clear (&real);
 }
 
+typedef struct
+{
+  GTlsCertificate *certificate;
+  guint            count;
+} Untrusted;
+
+static void
+certificate_untrusted_cb (ChatConnection       *conn,
+                          GTlsCertificate      *certificate,
+                          GTlsCertificateFlags  errors,
+                          Untrusted            *untrusted)
+{
+  g_set_object (&untrusted->certificate, certificate);
+  untrusted->count++;
+}
+
+/* TLS to InspIRCd: its self-signed certificate is reported; once accepted, the
+ * connection registers over TLS, and the next connection does not ask again. */
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
+
+static void test_tls_body (const char *name);
+
+static void
+test_tls (gconstpointer data)
+{
+#ifdef UNDER_ASAN
+  /* LeakSanitizer's exit-time check crashes on the dynamic TLS block that GnuTLS
+   * (loaded by glib-networking) leaves behind; run this test in a child without it. */
+  if (!g_test_subprocess ())
+    {
+      g_autofree char *saved = g_strdup (g_getenv ("ASAN_OPTIONS"));
+      g_autofree char *options = g_strdup_printf ("%s%sdetect_leaks=0", saved ? saved : "",
+                                                  saved ? ":" : "");
+
+      g_setenv ("ASAN_OPTIONS", options, TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      if (saved != NULL)
+        g_setenv ("ASAN_OPTIONS", saved, TRUE);
+      else
+        g_unsetenv ("ASAN_OPTIONS");
+      g_test_trap_assert_passed ();
+      return;
+    }
+#endif
+  test_tls_body (data);
+}
+
+static void
+test_tls_body (const char *name)
+{
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) conn = NULL;
+  Untrusted untrusted = { NULL, 0 };
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("No TLS backend (glib-networking) installed");
+      return;
+    }
+  if (!real_server_prepare (&real, name, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  if (real.tls_port == 0)
+    {
+      g_test_skip ("openssl is needed to make the server's certificate");
+      real_server_clear (&real);
+      return;
+    }
+  real_server_start (&real);
+
+  conn = chat_connection_new ("127.0.0.1", real.tls_port, TRUE, "secure");
+  chat_connection_set_reconnect_delays (conn, 100, 800);
+  g_signal_connect (conn, "certificate-untrusted", G_CALLBACK (certificate_untrusted_cb),
+                    &untrusted);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (untrusted.count == 1 && conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+
+  chat_connection_accept_certificate (conn, untrusted.certificate);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  test_input (conn, NULL, "/join #secure");
+  WAIT_UNTIL (chat_connection_find_conversation (conn, "#secure") != NULL &&
+              members_are (chat_connection_find_conversation (conn, "#secure"), "@secure"));
+
+  /* A drop and a reconnect: the remembered fingerprint is enough. */
+  real_server_stop (&real);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_RECONNECTING));
+  real_server_start (&real);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_conversation_get_joined (chat_connection_find_conversation (conn, "#secure")));
+  g_assert_cmpuint (untrusted.count, ==, 1);
+
+  chat_connection_disconnect (conn, NULL);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  g_clear_object (&conn);
+  g_clear_object (&untrusted.certificate);
+  real_server_clear (&real);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -374,6 +525,7 @@ main (int   argc,
                         test_real_server);
   g_test_add_data_func ("/chat/client/interop/inspircd/caps", "inspircd", test_caps);
   g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
+  g_test_add_data_func ("/chat/client/interop/inspircd/tls", "inspircd", test_tls);
 
   return g_test_run ();
 }
