@@ -54,6 +54,7 @@ people = [person("ahmed", "Ahmed"), person("li_wei", "Li Wei"), person("sophie",
           person("tom", "Tom")]
 time.sleep(0.5)
 lines = [
+    (2, "TOPIC #hall :Team room: projector news, lunch plans and notes"),
     (0, "PRIVMSG #hall :Good morning everyone!"),
     (1, "PRIVMSG #hall :Morning! Is the projector in room 4 working today?"),
     (1, "PRIVMSG #hall :The slides are at https://example.org/slides"),
