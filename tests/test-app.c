@@ -455,6 +455,25 @@ test_host_and_talk (Fixture       *fixture,
     g_assert_true (wait_for (shows_live_messages, args));
   }
 
+  /* A pasted text of several lines asks first, then sends each line. */
+  {
+    AdwMessageDialog *question = NULL;
+    GList *toplevels;
+
+    gtk_editable_set_text (chat_window_get_entry (fixture->window), "first line\nsecond line");
+    gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+    toplevels = gtk_window_list_toplevels ();
+    for (GList *l = toplevels; l != NULL; l = l->next)
+      if (ADW_IS_MESSAGE_DIALOG (l->data))
+        question = l->data;
+    g_list_free (toplevels);
+    g_assert_nonnull (question);
+    adw_message_dialog_response (question, "send");
+    g_assert_true (raw_client_wait (client, "PRIVMSG #hall :first line"));
+    g_assert_true (raw_client_wait (client, "PRIVMSG #hall :second line"));
+    g_assert_cmpstr (gtk_editable_get_text (chat_window_get_entry (fixture->window)), ==, "");
+  }
+
   /* Bob leaves: the member list follows. */
   raw_client_send (client, "PART #hall :bye");
   args[0] = members;
