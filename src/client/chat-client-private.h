@@ -102,6 +102,14 @@ void              _chat_directory_add           (ChatDirectory      *self,
                                                  ChatDirectoryEntry *entry);
 void              _chat_directory_end           (ChatDirectory      *self);
 
+/* ChatConnection, for chat-connection-input.c. */
+void              _chat_connection_send_line    (ChatConnection   *self,
+                                                 const char       *line);
+/* The link can take lines now. */
+gboolean          _chat_connection_can_send     (ChatConnection   *self);
+/* Registered (or a test's offline sink): commands can go to the server. */
+gboolean          _chat_connection_ready_for_input (ChatConnection *self);
+
 /* ChatConnection: feeding lines without a socket (tests of the models). */
 void              _chat_connection_set_offline_sink (ChatConnection *self,
                                                      GPtrArray      *sent_lines);

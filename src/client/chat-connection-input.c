@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connection-input.c: what the entry sends. chat-command.c says what a line means;
+ * here it becomes IRC lines, local actions (/clear, /help, /query) or a usage error, in
+ * the context of the conversation the line was typed in. */
+#define G_LOG_DOMAIN "chat-client"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-client-private.h"
+#include "chat-command.h"
+
+static void send_printf (ChatConnection *self,
+                         const char     *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+
+static void
+send_printf (ChatConnection *self,
+             const char     *format,
+             ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  _chat_connection_send_line (self, line);
+}
+
+static gboolean
+input_error (GError     **error,
+             int          code,
+             const char  *message)
+{
+  g_set_error_literal (error, CHAT_CONNECTION_ERROR, code, message);
+  return FALSE;
+}
+
+/* The room a command acts on: the explicit one or the current conversation. */
+static const char *
+room_for_command (ChatConnection   *self,
+                  ChatConversation *conversation,
+                  const char       *explicit_room)
+{
+  if (explicit_room != NULL)
+    return explicit_room;
+  if (conversation != NULL &&
+      chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL)
+    return chat_conversation_get_name (conversation);
+  return NULL;
+}
+
+static void
+send_prefix_modes (ChatConnection *self,
+                   const char     *room,
+                   char            sign,
+                   char            mode,
+                   char          **nicks)
+{
+  guint per_line = chat_isupport_get_uint (chat_connection_get_isupport (self), "MODES", 3);
+  guint n = g_strv_length (nicks);
+
+  if (per_line == 0)
+    per_line = 3;
+
+  for (guint i = 0; i < n; i += per_line)
+    {
+      GString *line = g_string_new (NULL);
+      guint count = MIN (per_line, n - i);
+
+      g_string_append_printf (line, "MODE %s %c", room, sign);
+      for (guint j = 0; j < count; j++)
+        g_string_append_c (line, mode);
+      for (guint j = 0; j < count; j++)
+        g_string_append_printf (line, " %s", nicks[i + j]);
+      _chat_connection_send_line (self, line->str);
+      g_string_free (line, TRUE);
+    }
+}
+
+static void
+show_help (ChatConnection   *self,
+           ChatConversation *conv,
+           const char       *topic)
+{
+  ChatCommandKind kind;
+
+  if (topic != NULL && chat_command_lookup (topic, &kind))
+    {
+      g_autofree char *text = g_strdup_printf ("%s: %s", chat_command_get_usage (kind),
+                                               chat_command_get_summary (kind));
+
+      chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, text);
+      return;
+    }
+
+  chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, "Commands:");
+  for (const char * const *name = chat_command_list_names (); *name != NULL; name++)
+    {
+      g_autofree char *text = NULL;
+
+      chat_command_lookup (*name, &kind);
+      text = g_strdup_printf ("  %s: %s", chat_command_get_usage (kind),
+                              chat_command_get_summary (kind));
+      chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, text);
+    }
+}
+
+gboolean
+chat_connection_send_input (ChatConnection    *self,
+                            ChatConversation  *conversation,
+                            const char        *text,
+                            GError           **error)
+{
+  g_autoptr(ChatCommand) command = NULL;
+  ChatConversation *here;
+  const char *room;
+  const char *arg0;
+  const char *arg1;
+
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (conversation == NULL || CHAT_IS_CONVERSATION (conversation), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  command = chat_command_parse (text, error);
+  if (command == NULL)
+    return FALSE;
+
+  here = conversation ? conversation : chat_connection_get_server_conversation (self);
+  arg0 = command->args[0];
+  arg1 = arg0 ? command->args[1] : NULL;
+
+  /* Local commands first: they work offline. */
+  switch (command->kind)
+    {
+    case CHAT_COMMAND_CLEAR:
+      chat_conversation_clear (here);
+      return TRUE;
+    case CHAT_COMMAND_HELP:
+      show_help (self, here, arg0);
+      return TRUE;
+    case CHAT_COMMAND_QUERY:
+      {
+        ChatConversation *query;
+
+        if (chat_connection_is_room_name (self, arg0))
+          return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                              "/query takes a nick, not a room. Usage: /query NICK [TEXT]");
+        query = chat_connection_open_query (self, arg0);
+        if (command->text != NULL)
+          {
+            if (!_chat_connection_can_send (self))
+              return input_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED, "Not connected");
+            chat_connection_send_message (self, chat_conversation_get_name (query),
+                                          command->text);
+          }
+        return TRUE;
+      }
+    case CHAT_COMMAND_QUIT:
+      chat_connection_disconnect (self, command->text);
+      return TRUE;
+    default:
+      break;
+    }
+
+  if (!_chat_connection_ready_for_input (self))
+    return input_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED, "Not connected");
+
+  switch (command->kind)
+    {
+    case CHAT_COMMAND_SAY:
+    case CHAT_COMMAND_ME:
+      if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_SERVER)
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "This is not a room. Use /join ROOM or /msg NICK TEXT");
+      if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_CHANNEL &&
+          !chat_conversation_get_joined (here))
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "You are not in this room. Use /join to enter it again");
+      if (command->kind == CHAT_COMMAND_SAY)
+        chat_connection_send_message (self, chat_conversation_get_name (here), command->text);
+      else
+        chat_connection_send_action (self, chat_conversation_get_name (here), command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_JOIN:
+      {
+        g_autofree char *name = NULL;
+
+        g_autoptr(GError) invalid = NULL;
+        guint channellen = chat_isupport_get_uint (chat_connection_get_isupport (self), "CHANNELLEN", 0);
+
+        if (chat_connection_is_room_name (self, arg0))
+          name = g_strdup (arg0);
+        else
+          name = g_strconcat ("#", arg0, NULL);
+        if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (chat_connection_get_isupport (self)),
+                                      channellen, &invalid))
+          {
+            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                         "%s. Usage: /join ROOM [KEY]", invalid->message);
+            return FALSE;
+          }
+        chat_connection_join (self, name, arg1);
+        return TRUE;
+      }
+
+    case CHAT_COMMAND_PART:
+      room = room_for_command (self, here, arg0);
+      if (room == NULL)
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "Not in a room. Usage: /part [ROOM] [REASON]");
+      chat_connection_part (self, room, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_MSG:
+      chat_connection_send_message (self, arg0, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_NICK:
+      {
+        guint nicklen = chat_isupport_get_uint (chat_connection_get_isupport (self), "NICKLEN", 0);
+        g_autoptr(GError) invalid = NULL;
+
+        if (!chat_nick_is_valid (arg0, nicklen, &invalid))
+          {
+            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                         "%s. Usage: /nick NICK", invalid->message);
+            return FALSE;
+          }
+        chat_connection_change_nick (self, arg0);
+        return TRUE;
+      }
+
+    case CHAT_COMMAND_TOPIC:
+      room = room_for_command (self, here, arg0);
+      if (room == NULL)
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "Not in a room. Usage: /topic [ROOM] [TEXT]");
+      chat_connection_set_topic (self, room, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_AWAY:
+      chat_connection_set_away_message (self, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_BACK:
+      chat_connection_set_away_message (self, NULL);
+      return TRUE;
+
+    case CHAT_COMMAND_WHOIS:
+      chat_connection_whois (self, arg0);
+      return TRUE;
+
+    case CHAT_COMMAND_KICK:
+      room = room_for_command (self, here, NULL);
+      if (room == NULL)
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "Not in a room. Usage: /kick NICK [REASON]");
+      chat_connection_kick (self, room, arg0, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_BAN:
+      {
+        g_autofree char *mask = NULL;
+
+        room = room_for_command (self, here, NULL);
+        if (room == NULL)
+          return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                              "Not in a room. Usage: /ban NICK|MASK");
+        if (strpbrk (arg0, "!@*?") != NULL)
+          mask = g_strdup (arg0);
+        else
+          mask = g_strdup_printf ("%s!*@*", arg0);
+        send_printf (self, "MODE %s +b %s", room, mask);
+        return TRUE;
+      }
+
+    case CHAT_COMMAND_OP:
+    case CHAT_COMMAND_DEOP:
+    case CHAT_COMMAND_VOICE:
+    case CHAT_COMMAND_DEVOICE:
+      {
+        gboolean give = command->kind == CHAT_COMMAND_OP || command->kind == CHAT_COMMAND_VOICE;
+        char mode = (command->kind == CHAT_COMMAND_OP || command->kind == CHAT_COMMAND_DEOP)
+                    ? 'o' : 'v';
+
+        room = room_for_command (self, here, NULL);
+        if (room == NULL)
+          {
+            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                         "Not in a room. Usage: %s", chat_command_get_usage (command->kind));
+            return FALSE;
+          }
+        send_prefix_modes (self, room, give ? '+' : '-', mode, command->args);
+        return TRUE;
+      }
+
+    case CHAT_COMMAND_MODE:
+      {
+        g_autofree char *rest = NULL;
+        const char *target;
+
+        if (arg0[0] == '+' || arg0[0] == '-')
+          {
+            target = room_for_command (self, here, NULL);
+            if (target == NULL)
+              target = chat_connection_get_current_nick (self);
+            rest = g_strjoinv (" ", command->args);
+          }
+        else
+          {
+            target = arg0;
+            rest = g_strjoinv (" ", command->args + 1);
+          }
+        if (rest[0] != '\0')
+          send_printf (self, "MODE %s %s", target, rest);
+        else
+          send_printf (self, "MODE %s", target);
+        return TRUE;
+      }
+
+    case CHAT_COMMAND_INVITE:
+      room = room_for_command (self, here, arg1);
+      if (room == NULL)
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "Not in a room. Usage: /invite NICK [ROOM]");
+      send_printf (self, "INVITE %s %s", arg0, room);
+      return TRUE;
+
+    case CHAT_COMMAND_LIST:
+      chat_connection_request_list (self, arg0);
+      return TRUE;
+
+    case CHAT_COMMAND_QUOTE:
+      if (!chat_connection_send_raw (self, command->text))
+        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                            "Cannot send that line. Usage: /quote RAW LINE");
+      return TRUE;
+
+    case CHAT_COMMAND_QUERY:
+    case CHAT_COMMAND_QUIT:
+    case CHAT_COMMAND_CLEAR:
+    case CHAT_COMMAND_HELP:
+    default:
+      g_assert_not_reached ();
+    }
+
+  return FALSE;
+}
