@@ -86,6 +86,12 @@ struct _ChatWindow
 
 G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_CHAT_APPLICATION,
+  N_PROPS
+};
+
 static void update_state (ChatWindow *self);
 static void find_first_unread (ChatWindow *self);
 static void show_sidebar_menu (ChatWindow    *self,
@@ -811,6 +817,35 @@ search_action (GtkWidget  *widget,
 
   gtk_search_bar_set_search_mode (self->search_bar, TRUE);
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+/* A conversation chosen before its row existed gets its row selected when it appears. */
+static void
+sidebar_changed_cb (ChatWindow *self,
+                    guint       position,
+                    guint       removed,
+                    guint       added,
+                    GListModel *model)
+{
+  GtkListBoxRow *selected;
+  int index;
+
+  if (self->conversation == NULL || added == 0)
+    return;
+
+  selected = gtk_list_box_get_selected_row (self->sidebar_list);
+  if (selected != NULL
+      && chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (selected)) == self->conversation)
+    return;
+
+  index = find_conversation_position (self, self->conversation);
+  if (index >= 0 && (guint) index >= position && (guint) index < position + added)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar_list, index);
+
+      if (row != NULL)
+        gtk_list_box_select_row (self->sidebar_list, row);
+    }
 }
 
 static void
@@ -1713,6 +1748,9 @@ chat_window_constructed (GObject *object)
   self->sidebar_model = gtk_flatten_list_model_new (G_LIST_MODEL (map));
   gtk_list_box_bind_model (self->sidebar_list, G_LIST_MODEL (self->sidebar_model),
                            create_sidebar_row, self, NULL);
+  /* Connected after the list box's own handler, so the rows exist when it runs. */
+  g_signal_connect_object (self->sidebar_model, "items-changed",
+                           G_CALLBACK (sidebar_changed_cb), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 
   g_signal_connect_object (connections, "items-changed",
                            G_CALLBACK (connections_changed_cb), self, G_CONNECT_SWAPPED);
@@ -1765,12 +1803,6 @@ chat_window_finalize (GObject *object)
 
   G_OBJECT_CLASS (chat_window_parent_class)->finalize (object);
 }
-
-enum {
-  PROP_0,
-  PROP_CHAT_APPLICATION,
-  N_PROPS
-};
 
 static void
 chat_window_set_property (GObject      *object,
