@@ -3354,6 +3354,8 @@ void
 chat_connection_connect (ChatConnection *self)
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
+  g_return_if_fail (self->nick != NULL && self->nick[0] != '\0');
+  g_return_if_fail (self->host != NULL && self->host[0] != '\0');
 
   if (self->state != CHAT_CONNECTION_STATE_DISCONNECTED &&
       self->state != CHAT_CONNECTION_STATE_RECONNECTING)
