@@ -587,6 +587,12 @@ kitchen_gone (gpointer data)
   return find_room (CHAT_APPLICATION (data), "#kitchen") == NULL;
 }
 
+static gboolean
+lists_a_room (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) > 0;
+}
+
 static void
 test_join_dialog_validates (Fixture       *fixture,
                             gconstpointer  data)
@@ -602,6 +608,13 @@ test_join_dialog_validates (Fixture       *fixture,
 
   dialog = chat_join_dialog_new (connection);
   g_object_ref_sink (dialog);
+
+  /* The room browser lists the server's rooms and filters them as the name is typed. */
+  g_assert_true (wait_for (lists_a_room, chat_join_dialog_get_rooms (dialog)));
+  chat_join_dialog_set_name (dialog, "HA");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_join_dialog_get_rooms (dialog)), ==, 1);
+  chat_join_dialog_set_name (dialog, "nothing-like-it");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_join_dialog_get_rooms (dialog)), ==, 0);
 
   chat_join_dialog_set_name (dialog, "");
   g_assert_false (chat_join_dialog_join (dialog));

@@ -21,6 +21,7 @@ struct _ChatJoinDialog
   GtkButton          *join_button;
   AdwEntryRow        *name_row;
   GtkLabel           *error_label;
+  GtkSpinner         *loading_spinner;
   GtkListView        *room_list;
 };
 
@@ -172,6 +173,7 @@ chat_join_dialog_class_init (ChatJoinDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, join_button);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, room_list);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked_cb);
@@ -220,6 +222,10 @@ chat_join_dialog_new (ChatConnection *connection)
   gtk_list_view_set_model (self->room_list, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
 
+  g_object_bind_property (chat_connection_get_directory (connection), "loading",
+                          self->loading_spinner, "spinning", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (chat_connection_get_directory (connection), "loading",
+                          self->loading_spinner, "visible", G_BINDING_SYNC_CREATE);
   chat_connection_request_list (connection, NULL);
 
   return self;
