@@ -317,6 +317,43 @@ test_no_registration_answer (void)
 }
 
 static void
+register_only (FakeServer *server,
+               FakeClient *client,
+               const char *line)
+{
+  fake_register (client, line);
+}
+
+/* A server that registers us and then never answers a PING: the link is dropped as
+ * dead, and a new one is made. */
+static void
+test_ping_timeout (void)
+{
+  FakeServer *server = fake_server_new (register_only);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+
+  chat_connection_set_timeouts (conn, 5000, 200);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_TIMEOUT));
+  {
+    gboolean pinged = FALSE;
+
+    for (guint i = 0; i < server->lines->len; i++)
+      if (strstr (g_ptr_array_index (server->lines, i), ": PING :chatroom-") != NULL)
+        pinged = TRUE;
+    g_assert_true (pinged);
+  }
+  g_assert_cmpint (chat_connection_get_lag (conn), ==, -1);
+  WAIT_UNTIL (server->clients->len >= 2 && conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+static void
 close_mid_line (FakeServer *server,
                 FakeClient *client,
                 const char *line)
@@ -1141,6 +1178,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/client/net/no-registration-answer", test_no_registration_answer);
   g_test_add_func ("/chat/client/net/close-mid-line", test_close_mid_line);
+  g_test_add_func ("/chat/client/net/ping-timeout", test_ping_timeout);
   g_test_add_func ("/chat/client/net/garbage", test_garbage);
   g_test_add_func ("/chat/client/net/over-long-line", test_overlong);
   g_test_add_data_func ("/chat/client/net/wrong-password", "password", test_refused);
