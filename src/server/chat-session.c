@@ -17,7 +17,8 @@
 #include "chat-session-private.h"
 
 #define IOV_BATCH 64
-/* How long a closed session may take to receive its last lines. */
+/* How long a closed session may go without its peer reading before it is closed with
+ * its last lines unsent. */
 #define LINGER_USEC (15 * G_USEC_PER_SEC)
 
 static gboolean process_line (ChatSession *session,
@@ -514,6 +515,10 @@ _chat_session_flush (ChatSession *session)
         }
 
       session->out_bytes -= written;
+      /* A closing session lingers while its peer keeps reading: the limit is on
+       * silence, not on how long a slow reader takes to drain its socket. */
+      if (session->closing && written > 0)
+        session->closed_at = g_get_monotonic_time ();
       while (written > 0)
         {
           gsize left = g_bytes_get_size (outq_nth (session, 0)) - session->out_offset;
