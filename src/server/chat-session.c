@@ -1196,8 +1196,10 @@ process_line (ChatSession *session,
               command = g_strndup (rest, strcspn (rest, " "));
               c = command;
             }
+          /* Only the printable ASCII start of the word goes back: a CR or other
+           * control byte in it would break the reply line. */
           for (char *p = command; *p; p++)
-            if ((guchar) *p >= 0x80)
+            if ((guchar) *p >= 0x80 || (guchar) *p < 0x20)
               {
                 *p = '\0';
                 break;
