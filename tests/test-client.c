@@ -337,6 +337,33 @@ test_registration (Fixture       *f,
 }
 
 static void
+test_cap_notify (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  feed (f, ":srv CAP * LS :cap-notify multi-prefix");
+  feed (f, ":srv CAP alice ACK :cap-notify multi-prefix");
+  feed (f, ":srv 001 alice :Welcome");
+  g_ptr_array_set_size (f->sent, 0);
+
+  /* New capabilities after registration: we ask for those we want, no CAP END. */
+  feed (f, ":srv CAP alice NEW :away-notify unknown-cap server-time=x");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP REQ :server-time away-notify");
+  feed (f, ":srv CAP alice ACK :server-time away-notify");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "");
+  g_assert_true (chat_connection_has_cap (f->conn, "away-notify"));
+  g_assert_true (chat_connection_has_cap (f->conn, "server-time"));
+
+  feed (f, ":srv CAP alice DEL :away-notify");
+  g_assert_false (chat_connection_has_cap (f->conn, "away-notify"));
+  g_assert_true (chat_connection_has_cap (f->conn, "multi-prefix"));
+}
+
+static void
 test_no_caps (Fixture       *f,
               gconstpointer  data)
 {
@@ -1248,6 +1275,7 @@ main (int   argc,
   g_test_add ("/chat/client/connection/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("registration", test_registration);
   ADD ("no-caps", test_no_caps);
+  ADD ("cap-notify", test_cap_notify);
   ADD ("members", test_members);
   ADD ("messages", test_messages);
   ADD ("echo-message", test_echo_message);
