@@ -364,12 +364,12 @@ _chat_session_batch_start (ChatSession *session,
                            const char  *type,
                            const char  *params)
 {
-  static guint next_batch;
+  static gint next_batch;
   char *id;
 
   if (!_chat_session_has_cap (session, CHAT_CAP_BATCH))
     return NULL;
-  id = g_strdup_printf ("b%u", ++next_batch);
+  id = g_strdup_printf ("b%d", g_atomic_int_add (&next_batch, 1) + 1);
   _chat_session_sendf (session, ":%s BATCH +%s %s%s%s", chat_server_get_name (session->server),
                        id, type, params ? " " : "", params ? params : "");
   return id;
@@ -428,8 +428,8 @@ end_label (ChatSession *session)
     }
   else if (_chat_session_has_cap (session, CHAT_CAP_BATCH))
     {
-      static guint next;
-      g_autofree char *id = g_strdup_printf ("L%u", ++next);
+      static gint next;
+      g_autofree char *id = g_strdup_printf ("L%d", g_atomic_int_add (&next, 1) + 1);
       g_autofree char *batch_tag = g_strconcat ("batch=", id, NULL);
 
       _chat_session_sendf (session, "@%s :%s BATCH +%s labeled-response", label_tag, server, id);
@@ -891,7 +891,9 @@ feed (ChatSession *session,
 void
 _chat_session_readable (ChatSession *session)
 {
-  static char buf[16384];
+  /* One read buffer per thread (servers may run in several threads, as in the tests):
+   * an idle session owns none. */
+  static __thread char buf[16384];
   ssize_t n;
 
   if (session->closing)
