@@ -649,6 +649,8 @@ set_conversation (ChatWindow       *self,
       return;
     }
 
+  /* Before the list binds its rows: they look for the first unread line. */
+  find_first_unread (self);
   g_clear_object (&self->filtered_messages);
   self->filtered_messages = gtk_filter_list_model_new (g_object_ref (chat_conversation_get_messages (conversation)),
                                                        g_object_ref (GTK_FILTER (self->message_filter)));
@@ -670,7 +672,6 @@ set_conversation (ChatWindow       *self,
   else if (!adw_flap_get_folded (self->flap))
     adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
-  find_first_unread (self);
   gtk_stack_set_visible_child_name (self->content_stack, "messages");
   chat_conversation_mark_read (conversation);
   update_title (self);
