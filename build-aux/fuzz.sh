@@ -11,7 +11,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fuzzdir=$top/tests/fuzz
-targets=(message line-reader text)
+targets=(message line-reader text server-session)
 
 usage () {
   echo "usage: $0 TARGET SECONDS   (targets: ${targets[*]})" >&2
@@ -68,6 +68,16 @@ fi
 
 sources=("$top"/src/protocol/*.c "$fuzzdir/fuzz-$target.c")
 headers=("$top"/src/protocol/*.h)
+extra=()
+pkgs=(glib-2.0 gobject-2.0)
+if [ "$target" = server-session ]; then
+  # The whole server library, run over loopback sockets.
+  sources+=("$top"/src/server/*.c)
+  headers+=("$top"/src/server/*.h)
+  extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"' -DCHAT_SERVER_HAVE_HISTORY=1)
+  pkgs+=(gio-2.0 gio-unix-2.0 sqlite3)
+  pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
+fi
 
 # Rebuild when any source or header is newer than the binary.
 rebuild=0
@@ -88,8 +98,8 @@ if [ "$rebuild" -eq 1 ]; then
   "$clang" -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
-    -UG_DISABLE_ASSERT -I"$builddir/include" -I"$top/src/protocol" \
-    "${sources[@]}" $(pkg-config --cflags --libs glib-2.0 gobject-2.0) -o "$bin.tmp"
+    -UG_DISABLE_ASSERT -I"$builddir/include" -I"$top/src/protocol" "${extra[@]}" \
+    "${sources[@]}" $(pkg-config --cflags --libs "${pkgs[@]}") -o "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
 
@@ -100,6 +110,8 @@ mkdir -p "$work" "$crashes"
 seeds=$fuzzdir/corpus/$target
 echo "fuzzing $target for $seconds s (seeds: $seeds)"
 # New inputs go to $work (first directory); the seed directory in the repo is only read.
+# A crash must fail the test, not look like a skip (libFuzzer's own default is 77).
 exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=16384 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -print_final_stats=1 -artifact_prefix="$crashes/$target-" \
   "$work" "$seeds"

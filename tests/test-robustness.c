@@ -244,6 +244,9 @@ static const HostileCase hostile_cases[] = {
   /* Invalid and overlong UTF-8 in every field. */
   { "/utf8/command", FROM_IRC, RAW ("PRIV\xffMSG #hall :cmd\r\n"), NULL, FALSE,
     "INVALID_UTF8", NULL, NULL, ":cmd" },
+  /* Found by fuzz-server-session: the reply echoed the CR. */
+  { "/utf8/command-with-cr", FROM_IRC, RAW ("PART\rOPIC #ha\xf4l :t\r\n"), NULL, FALSE,
+    "FAIL PART INVALID_UTF8", NULL, NULL, NULL },
   { "/utf8/target", FROM_IRC, RAW ("PRIVMSG #h\xc0\xa1ll :target\r\n"), NULL, FALSE,
     "INVALID_UTF8", NULL, NULL, "target" },
   { "/utf8/text", FROM_IRC, RAW ("PRIVMSG #hall :bad\xed\xa0\x80surrogate\r\n"), NULL, FALSE,
