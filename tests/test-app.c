@@ -404,6 +404,18 @@ test_host_and_talk (Fixture       *fixture,
   args[2] = chat_window_get_message_list (fixture->window);
   g_assert_true (wait_for (has_text_item, args));
 
+  /* Hiding joins and parts (Preferences) filters them out of the list, and back. */
+  {
+    GSettings *settings = chat_application_get_settings (fixture->app);
+    GtkListView *list = chat_window_get_message_list (fixture->window);
+    guint all = g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list)));
+
+    g_settings_set_boolean (settings, "show-joins-parts", FALSE);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))), <, all);
+    g_settings_set_boolean (settings, "show-joins-parts", TRUE);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))), ==, all);
+  }
+
   /* What is typed in the entry reaches bob. */
   gtk_editable_set_text (chat_window_get_entry (fixture->window), "hi bob, welcome");
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);

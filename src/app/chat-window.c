@@ -236,11 +236,6 @@ static gboolean
 message_filter_func (gpointer item,
                      gpointer user_data)
 {
-  ChatWindow *self = user_data;
-
-  if (g_settings_get_boolean (self->settings, "show-joins-parts"))
-    return TRUE;
-
   switch (chat_message_item_get_kind (CHAT_MESSAGE_ITEM (item)))
     {
     case CHAT_MESSAGE_KIND_JOIN:
@@ -260,6 +255,17 @@ message_filter_func (gpointer item,
     default:
       return TRUE;
     }
+}
+
+/* No filter at all while joins and parts are shown: a room of 100,000 lines opens at
+ * once instead of being filtered line by line. Returns a new reference or NULL. */
+static GtkFilter *
+current_message_filter (ChatWindow *self)
+{
+  if (g_settings_get_boolean (self->settings, "show-joins-parts"))
+    return NULL;
+
+  return g_object_ref (GTK_FILTER (self->message_filter));
 }
 
 static void
@@ -653,7 +659,7 @@ set_conversation (ChatWindow       *self,
   find_first_unread (self);
   g_clear_object (&self->filtered_messages);
   self->filtered_messages = gtk_filter_list_model_new (g_object_ref (chat_conversation_get_messages (conversation)),
-                                                       g_object_ref (GTK_FILTER (self->message_filter)));
+                                                       current_message_filter (self));
   g_signal_group_set_target (self->messages_signals, self->filtered_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
   self->at_bottom = TRUE;
@@ -1652,8 +1658,12 @@ settings_changed_cb (ChatWindow *self,
                      const char *key,
                      GSettings  *settings)
 {
-  if (self->message_filter != NULL)
-    gtk_filter_changed (GTK_FILTER (self->message_filter), GTK_FILTER_CHANGE_DIFFERENT);
+  if (self->filtered_messages != NULL && g_strcmp0 (key, "show-joins-parts") == 0)
+    {
+      g_autoptr(GtkFilter) filter = current_message_filter (self);
+
+      gtk_filter_list_model_set_filter (self->filtered_messages, filter);
+    }
   /* Rebind the rows so times use the new clock format. */
   if (g_strcmp0 (key, "clock-format") == 0 && self->conversation != NULL)
     {
