@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Builds one libFuzzer target of the protocol library with clang and runs it for a while.
-#   build-aux/fuzz.sh TARGET SECONDS     TARGET: message, line-reader or text
+#   build-aux/fuzz.sh TARGET SECONDS     TARGET: message, line-reader, text, server-session
+#                                        or connection
 #   build-aux/fuzz.sh list               the targets
 # The seed corpus is tests/fuzz/corpus/TARGET (read only); new inputs go to a work
 # directory under the build directory ($FUZZ_BUILDDIR, default build-fuzz/), crashes
@@ -11,7 +12,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fuzzdir=$top/tests/fuzz
-targets=(message line-reader text server-session)
+targets=(message line-reader text server-session connection)
 
 usage () {
   echo "usage: $0 TARGET SECONDS   (targets: ${targets[*]})" >&2
@@ -76,6 +77,31 @@ if [ "$target" = server-session ]; then
   headers+=("$top"/src/server/*.h)
   extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"' -DCHAT_SERVER_HAVE_HISTORY=1)
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3)
+  pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
+fi
+if [ "$target" = connection ]; then
+  # The client library, its enum types generated here as meson's mkenums_simple does.
+  command -v glib-mkenums >/dev/null 2>&1 || skip "glib-mkenums is not installed"
+  enum_headers=("$top"/src/client/chat-command.h "$top"/src/client/chat-connection.h
+                "$top"/src/client/chat-conversation.h "$top"/src/client/chat-history-store.h
+                "$top"/src/client/chat-message-item.h)
+  gen=$builddir/include
+  mkdir -p "$gen"
+  glib-mkenums --output "$gen/chat-client-enums.h" \
+    --fhead $'#pragma once\n#include <glib-object.h>\nG_BEGIN_DECLS\n' \
+    --eprod $'GType @enum_name@_get_type (void) G_GNUC_CONST;\n#define @ENUMPREFIX@_TYPE_@ENUMSHORT@ (@enum_name@_get_type ())\n' \
+    --ftail $'G_END_DECLS\n' "${enum_headers[@]}"
+  glib-mkenums --output "$gen/chat-client-enums.c" \
+    --fhead $'#include "chat-client-enums.h"\n' \
+    --fprod $'#include "@basename@"\n' \
+    --vhead $'GType\n@enum_name@_get_type (void)\n{\n  static gsize gtype_id = 0;\n  static const G@Type@Value values[] = {\n' \
+    --vprod $'    { @VALUENAME@, "@VALUENAME@", "@valuenick@" },\n' \
+    --vtail $'    { 0, NULL, NULL }\n  };\n  if (g_once_init_enter (&gtype_id))\n    g_once_init_leave (&gtype_id, g_@type@_register_static (g_intern_static_string ("@EnumName@"), values));\n  return (GType) gtype_id;\n}\n' \
+    "${enum_headers[@]}"
+  sources+=("$top"/src/client/*.c "$gen/chat-client-enums.c")
+  headers+=("$top"/src/client/*.h)
+  extra=(-I"$top/src/client" -DPACKAGE_VERSION='"fuzz"')
+  pkgs+=(gio-2.0 sqlite3)
   pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
 fi
 
