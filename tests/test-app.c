@@ -713,6 +713,58 @@ test_operator_actions (Fixture       *fixture,
   raw_client_free (client);
 }
 
+static gboolean
+at_bottom (gpointer data)
+{
+  GtkAdjustment *adj = data;
+
+  return gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj)
+         && gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
+            >= gtk_adjustment_get_upper (adj) - 1;
+}
+
+static void
+add_lines (ChatConversation *conversation,
+           guint             n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %u", i);
+
+      chat_conversation_add_info (conversation, CHAT_MESSAGE_KIND_INFO, text);
+    }
+}
+
+static void
+test_stays_at_bottom (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ChatConversation *hall;
+  GtkAdjustment *adj;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+
+  /* New lines keep the view at the bottom while it is there. */
+  add_lines (hall, 300);
+  g_assert_true (wait_for (at_bottom, adj));
+  add_lines (hall, 50);
+  g_assert_true (wait_for (at_bottom, adj));
+
+  /* Someone reading older lines is not moved by new ones. */
+  gtk_adjustment_set_value (adj, 0);
+  spin (50);
+  add_lines (hall, 50);
+  spin (100);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
+  g_assert_false (at_bottom (adj));
+}
+
 static void
 test_other_windows_open (Fixture       *fixture,
                          gconstpointer  data)
@@ -955,6 +1007,7 @@ main (int   argc,
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/operator-actions", Fixture, NULL, fixture_setup, test_operator_actions, fixture_teardown);
+  g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL, fixture_setup, test_stays_at_bottom, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);

@@ -44,6 +44,8 @@ struct _ChatWindow
   GListStore           *search_results;
 
   gboolean              at_bottom;
+  gboolean              auto_scrolling;
+  double                last_value;
   guint                 scroll_idle;
   guint                 older_idle;
 
@@ -180,7 +182,9 @@ scroll_to_bottom_idle_cb (gpointer user_data)
   GtkAdjustment *adj = message_vadjustment (self);
 
   self->scroll_idle = 0;
+  self->auto_scrolling = TRUE;
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  self->auto_scrolling = FALSE;
   self->at_bottom = TRUE;
 
   return G_SOURCE_REMOVE;
@@ -191,6 +195,19 @@ queue_scroll_to_bottom (ChatWindow *self)
 {
   if (self->scroll_idle == 0)
     self->scroll_idle = g_idle_add_full (G_PRIORITY_LOW, scroll_to_bottom_idle_cb, self, NULL);
+}
+
+/* A new model starts at the bottom: the list's own reset of the scroll position is not
+ * someone scrolling up. */
+static void
+set_message_model (ChatWindow         *self,
+                   GtkSelectionModel  *model)
+{
+  self->auto_scrolling = TRUE;
+  gtk_list_view_set_model (self->message_list, model);
+  self->auto_scrolling = FALSE;
+  self->at_bottom = TRUE;
+  self->last_value = gtk_adjustment_get_value (message_vadjustment (self));
 }
 
 static gboolean
@@ -212,9 +229,17 @@ vadjustment_value_changed_cb (ChatWindow    *self,
   double value = gtk_adjustment_get_value (adj);
   double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
 
-  /* Scrolling by our own idle keeps at_bottom; the person scrolling up clears it. */
-  if (self->scroll_idle == 0)
-    self->at_bottom = value >= bottom - BOTTOM_SLACK;
+  /* Reaching the end follows new lines again; moving up (the person reading older lines)
+   * stops following and cancels a pending jump. Other moves, such as the list keeping
+   * its anchor while rows are measured, leave it as it was. */
+  if (value >= bottom - BOTTOM_SLACK)
+    self->at_bottom = TRUE;
+  else if (value < self->last_value && !self->auto_scrolling)
+    {
+      self->at_bottom = FALSE;
+      g_clear_handle_id (&self->scroll_idle, g_source_remove);
+    }
+  self->last_value = value;
 
   if (value <= 0.0 && bottom > 0.0 && self->conversation != NULL && self->older_idle == 0
       && chat_conversation_get_has_older (self->conversation))
@@ -662,8 +687,7 @@ set_conversation (ChatWindow       *self,
                                                        current_message_filter (self));
   g_signal_group_set_target (self->messages_signals, self->filtered_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
-  self->at_bottom = TRUE;
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
 
   selection = gtk_no_selection_new (g_object_ref (chat_conversation_get_members (conversation)));
@@ -732,8 +756,7 @@ show_live_messages (ChatWindow *self)
     return;
 
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
-  self->at_bottom = TRUE;
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
   gtk_stack_set_visible_child_name (self->content_stack, "messages");
   queue_scroll_to_bottom (self);
