@@ -146,7 +146,7 @@ test_stop_tells_everyone (void)
   last_irc = client_until_closed (irc);
   last_text = client_until_closed (text);
   g_assert_cmpstr (last_irc, ==, "ERROR :Server shutting down");
-  g_assert_cmpstr (last_text, ==, "Server shutting down");
+  g_assert_cmpstr (last_text, ==, "ERROR :Server shutting down");
   client_free (irc);
   client_free (text);
 }

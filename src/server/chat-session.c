@@ -633,11 +633,12 @@ _chat_session_quit (ChatSession *session,
     {
       g_autofree char *line = NULL;
 
-      if (_chat_session_is_text (session))
-        line = g_strdup_printf ("%s\r\n", error_text);
-      else if (g_str_equal (error_text, "SendQ exceeded") ||
-               g_str_equal (error_text, "Server shutting down"))
+      /* The shutdown line is the same for everyone, people in text mode included. */
+      if (g_str_equal (error_text, "SendQ exceeded") ||
+          g_str_equal (error_text, "Server shutting down"))
         line = g_strdup_printf ("ERROR :%s\r\n", error_text);
+      else if (_chat_session_is_text (session))
+        line = g_strdup_printf ("%s\r\n", error_text);
       else
         line = g_strdup_printf ("ERROR :Closing Link: %s (%s)\r\n", session->host, error_text);
       session->out_bytes += strlen (line);
