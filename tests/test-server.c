@@ -1118,6 +1118,29 @@ test_text_mode_detection (void)
 }
 
 static void
+test_text_mode_config (void)
+{
+  TestServer *ts = test_server_new ("[server]\ntext-mode=false\n");
+  Client *c = client_connect (ts);
+
+  /* IRC only: a plain line is an unknown command of an unregistered client. */
+  client_send (c, "hello there");
+  client_wait (c, " 451 * :You have not registered");
+  client_free (c);
+  test_server_free (ts);
+
+  /* No greeting on silence: the first line decides. */
+  ts = test_server_new ("[server]\ntext-mode-delay=0\n");
+  c = client_connect (ts);
+  c->text = TRUE;
+  client_send (c, "hi, anyone?");
+  client_wait (c, "You are visitor1.");
+  client_wait (c, "visitor1: hi, anyone?");
+  client_free (c);
+  test_server_free (ts);
+}
+
+static void
 test_text_mode_kicked_and_modes (void)
 {
   TestServer *ts = test_server_new (NULL);
@@ -1248,6 +1271,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/text-mode/scenario", test_text_mode_scenario);
   g_test_add_func ("/chat/server/text-mode/detection", test_text_mode_detection);
   g_test_add_func ("/chat/server/text-mode/kicked-and-modes", test_text_mode_kicked_and_modes);
+  g_test_add_func ("/chat/server/text-mode/config", test_text_mode_config);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 
   return g_test_run ();

@@ -1005,6 +1005,9 @@ _chat_session_start (ChatSession *session)
       enter_irc (session);
       return;
     }
+  /* 0: no greeting on silence; a person's first line decides. */
+  if (limits->text_mode_delay == 0)
+    return;
   session->grace_source = g_timeout_source_new (limits->text_mode_delay);
   g_source_set_callback (session->grace_source, grace_cb, session, NULL);
   g_source_set_static_name (session->grace_source, "[chat-server] text mode");
