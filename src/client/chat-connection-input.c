@@ -191,14 +191,15 @@ chat_connection_send_input (ChatConnection    *self,
         g_autofree char *name = NULL;
 
         g_autoptr(GError) invalid = NULL;
-        guint channellen = chat_isupport_get_uint (chat_connection_get_isupport (self), "CHANNELLEN", 0);
+        ChatIsupport *isupport = chat_connection_get_isupport (self);
+        guint channellen = chat_isupport_get_uint (isupport, "CHANNELLEN", 0);
 
         if (chat_connection_is_room_name (self, arg0))
           name = g_strdup (arg0);
         else
           name = g_strconcat ("#", arg0, NULL);
-        if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (chat_connection_get_isupport (self)),
-                                      channellen, &invalid))
+        if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (isupport), channellen,
+                                      &invalid))
           {
             g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
                          "%s. Usage: /join ROOM [KEY]", invalid->message);

@@ -20,39 +20,9 @@
 
 #include <string.h>
 
-#include "chat-client-private.h"
 #include "chat-client-enums.h"
 #include "chat-command.h"
-#include "chat-item-list.h"
-
-#define READ_BUFFER_SIZE          16384
-#define MAX_INCOMING_LINE         (CHAT_MESSAGE_MAX_LINE + CHAT_MESSAGE_MAX_TAGS)
-#define DEFAULT_RECONNECT_MIN_MS  2000
-#define DEFAULT_RECONNECT_MAX_MS  300000
-#define DEFAULT_REGISTRATION_MS   30000
-#define DEFAULT_PING_INTERVAL_MS  30000
-#define HISTORY_LOAD_COUNT        200
-/* Messages asked from a server that keeps history (draft/chathistory) on joining. */
-#define SERVER_HISTORY_COUNT      100
-#define MAX_NICK_ATTEMPTS         8
-#define QUIT_GRACE_MS             1000
-/* Client-side flood control, so a long pasted text or a rejoin of many rooms does not
- * get us disconnected for flooding: a burst of FLOOD_BURST lines, then one line every
- * FLOOD_INTERVAL_MS. PONG and QUIT are never held back. */
-#define FLOOD_BURST               10
-#define FLOOD_INTERVAL_MS         500
-#define MAX_WRITE_CHUNK           4096
-/* What our own prefix may take in lines the server relays (":nick!user@host "), when
- * we split long messages; the host part is unknown, so assume the longest. */
-#define ASSUMED_USER_HOST_LEN     (1 + 10 + 1 + 63)
-
-/* An open BATCH; chathistory batches collect their items to insert them in place. */
-typedef struct
-{
-  char             *type;
-  GPtrArray        *items;   /* ChatMessageItem */
-  ChatConversation *conv;
-} Batch;
+#include "chat-connection-private.h"
 
 static void
 batch_free (gpointer data)
@@ -70,143 +40,12 @@ static const char * const wanted_caps[] = {
   "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory", NULL
 };
 
-struct _ChatConnection
-{
-  GObject              parent_instance;
-
-  /* Settings. */
-  char                *host;
-  guint                port;
-  gboolean             tls;
-  char                *nick;
-  char                *username;
-  char                *realname;
-  char                *password;
-  gboolean             auto_reconnect;
-  ChatHistoryStore    *history;
-  GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
-  GStrv                highlight_words;
-
-  /* State. */
-  ChatConnectionState  state;
-  char                *state_reason;
-  guint                retry_seconds;
-  gint64               lag;
-  gboolean             away;
-  char                *away_reason;    /* what we said with AWAY, to say again after a reconnect */
-  char                *current_nick;
-  char                *network_name;
-  ChatIsupport        *isupport;
-  GHashTable          *caps_offered;   /* name -> value */
-  GHashTable          *caps_enabled;   /* set of names */
-
-  /* Models. */
-  ChatItemList        *rooms;
-  GHashTable          *by_fold;        /* folded name -> ChatConversation */
-  ChatConversation    *server;
-  ChatDirectory       *directory;
-  GHashTable          *rejoin;         /* folded room -> key ("" for none) */
-  GHashTable          *requested;      /* folded room names we asked to join */
-  GHashTable          *names;          /* folded room -> GPtrArray of ChatMember (353s) */
-  GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
-  GHashTable          *batches;        /* id -> Batch */
-  Batch               *collecting;     /* the history batch of the line in hand */
-
-  /* The link. */
-  GCancellable        *cancellable;
-  GSocketClient       *client;
-  GIOStream           *stream;
-  GInputStream        *input;
-  GOutputStream       *output;
-  ChatLineReader      *reader;
-  char                *read_buffer;
-  GQueue               out_queue;      /* GBytes, one line each with its CRLF */
-  GBytes              *in_flight;      /* the lines being written */
-  gboolean             writing;
-  double               tokens;
-  gint64               tokens_at;
-  guint                flood_burst;
-  guint                flood_interval_ms;
-  guint                throttle_id;
-  gboolean             closing;        /* QUIT sent, waiting to close */
-  GTlsCertificate     *peer_certificate;
-  GTlsCertificateFlags peer_errors;
-  GTlsConnection      *tls_connection;  /* while its accept-certificate points at us */
-
-  /* Registration. */
-  gboolean             cap_negotiating;
-  gboolean             cap_ls_done;
-  guint                nick_attempt;
-  char                *tried_nick;
-  int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
-  char                *fatal_reason;
-  char                *error_line;     /* the text of the last ERROR from the server */
-
-  /* Timers. */
-  guint                registration_id;
-  guint                ping_id;
-  guint                reconnect_id;
-  guint                countdown_id;
-  guint                quit_id;
-  gint64               ping_sent_at;
-  char                *ping_token;
-  guint                backoff_attempt;
-  guint                reconnect_min_ms;
-  guint                reconnect_max_ms;
-  guint                registration_ms;
-  guint                ping_interval_ms;
-
-  /* Suspend/resume (logind) and network changes. */
-  GCancellable        *bus_cancellable;
-  GDBusConnection     *system_bus;
-  guint                sleep_subscription;
-
-  /* Tests: lines go here instead of a socket. */
-  GPtrArray           *offline_sink;
-};
-
 G_DEFINE_FINAL_TYPE (ChatConnection, chat_connection, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (chat-connection-error-quark, chat_connection_error)
 
-enum {
-  PROP_0,
-  PROP_HOST,
-  PROP_PORT,
-  PROP_TLS,
-  PROP_NICK,
-  PROP_CURRENT_NICK,
-  PROP_USERNAME,
-  PROP_REALNAME,
-  PROP_PASSWORD,
-  PROP_STATE,
-  PROP_STATE_REASON,
-  PROP_RETRY_SECONDS,
-  PROP_AUTO_RECONNECT,
-  PROP_LAG,
-  PROP_ROOMS,
-  PROP_SERVER_CONVERSATION,
-  PROP_NETWORK_NAME,
-  PROP_HISTORY,
-  PROP_AWAY,
-  N_PROPS
-};
-
-enum {
-  ERROR,
-  CERTIFICATE_UNTRUSTED,
-  MESSAGE_RECEIVED,
-  MENTION,
-  NICK_IN_USE,
-  CONVERSATION_OPENED,
-  INVITED,
-  LINE_RECEIVED,
-  LINE_SENT,
-  N_SIGNALS
-};
-
 static GParamSpec *properties [N_PROPS];
-static guint signals [N_SIGNALS];
+guint _chat_connection_signals [N_SIGNALS];
 
 static void start_link          (ChatConnection *self);
 static void drop_link           (ChatConnection *self,
@@ -214,10 +53,6 @@ static void drop_link           (ChatConnection *self,
                                  const char     *reason);
 static void schedule_read       (ChatConnection *self);
 static void flush_out_queue     (ChatConnection *self);
-static void handle_line         (ChatConnection *self,
-                                 const char     *line);
-static void request_server_history (ChatConnection   *self,
-                                    ChatConversation *conv);
 static void disconnect_link_signals (ChatConnection *self);
 
 /* --- small helpers ------------------------------------------------------------------ */
@@ -233,11 +68,11 @@ replace_string (char       **slot,
   return TRUE;
 }
 
-static void
-set_string_prop (ChatConnection  *self,
-                 char           **slot,
-                 const char      *value,
-                 guint            prop)
+void
+_chat_connection_set_string_prop (ChatConnection  *self,
+                                  char           **slot,
+                                  const char      *value,
+                                  guint            prop)
 {
   if (replace_string (slot, value))
     g_object_notify_by_pspec (G_OBJECT (self), properties [prop]);
@@ -249,23 +84,23 @@ casemapping (ChatConnection *self)
   return chat_isupport_get_casemapping (self->isupport);
 }
 
-static char *
-fold (ChatConnection *self,
-      const char     *name)
+char *
+_chat_connection_fold (ChatConnection *self,
+                       const char     *name)
 {
   return chat_casefold (casemapping (self), name);
 }
 
-static gboolean
-is_me (ChatConnection *self,
-       const char     *nick)
+gboolean
+_chat_connection_is_me (ChatConnection *self,
+                        const char     *nick)
 {
   return nick != NULL && self->current_nick != NULL &&
          chat_casecmp (casemapping (self), nick, self->current_nick) == 0;
 }
 
-static const char *
-history_network (ChatConnection *self)
+const char *
+_chat_connection_history_network (ChatConnection *self)
 {
   return self->host;
 }
@@ -276,7 +111,7 @@ set_state (ChatConnection      *self,
            const char          *reason)
 {
   g_object_freeze_notify (G_OBJECT (self));
-  set_string_prop (self, &self->state_reason, reason, PROP_STATE_REASON);
+  _chat_connection_set_string_prop (self, &self->state_reason, reason, PROP_STATE_REASON);
   if (self->state != state)
     {
       self->state = state;
@@ -285,9 +120,9 @@ set_state (ChatConnection      *self,
   g_object_thaw_notify (G_OBJECT (self));
 }
 
-static void
-set_lag (ChatConnection *self,
-         gint64          lag)
+void
+_chat_connection_set_lag (ChatConnection *self,
+                          gint64          lag)
 {
   if (self->lag != lag)
     {
@@ -296,9 +131,9 @@ set_lag (ChatConnection *self,
     }
 }
 
-static void
-set_away (ChatConnection *self,
-          gboolean        away)
+void
+_chat_connection_set_away (ChatConnection *self,
+                           gboolean        away)
 {
   away = !!away;
   if (self->away != away)
@@ -360,9 +195,9 @@ has_word (const char *folded_text,
 }
 
 /* TRUE when text names our nick (in the server's case mapping) or a highlight word. */
-static gboolean
-text_mentions_me (ChatConnection *self,
-                  const char     *text)
+gboolean
+_chat_connection_text_mentions_me (ChatConnection *self,
+                                   const char     *text)
 {
   g_autofree char *folded_text = NULL;
   g_autofree char *folded_nick = NULL;
@@ -370,8 +205,8 @@ text_mentions_me (ChatConnection *self,
   if (self->current_nick == NULL || text == NULL)
     return FALSE;
 
-  folded_text = fold (self, text);
-  folded_nick = fold (self, self->current_nick);
+  folded_text = _chat_connection_fold (self, text);
+  folded_nick = _chat_connection_fold (self, self->current_nick);
   if (has_word (folded_text, folded_nick))
     return TRUE;
 
@@ -394,24 +229,24 @@ prefix_count (ChatConnection *self)
 
 /* --- conversations ----------------------------------------------------------------- */
 
-static ChatConversation *
-lookup_conversation (ChatConnection *self,
-                     const char     *name)
+ChatConversation *
+_chat_connection_lookup_conversation (ChatConnection *self,
+                                      const char     *name)
 {
   g_autofree char *key = NULL;
 
   if (name == NULL)
     return NULL;
-  key = fold (self, name);
+  key = _chat_connection_fold (self, name);
   return g_hash_table_lookup (self->by_fold, key);
 }
 
-static ChatConversation *
-ensure_conversation (ChatConnection       *self,
-                     ChatConversationKind  kind,
-                     const char           *name,
-                     gboolean              requested,
-                     gboolean             *created)
+ChatConversation *
+_chat_connection_ensure_conversation (ChatConnection       *self,
+                                      ChatConversationKind  kind,
+                                      const char           *name,
+                                      gboolean              requested,
+                                      gboolean             *created)
 {
   g_autoptr(ChatConversation) conv = NULL;
   ChatConversation *existing;
@@ -419,7 +254,7 @@ ensure_conversation (ChatConnection       *self,
   if (created)
     *created = FALSE;
 
-  existing = lookup_conversation (self, name);
+  existing = _chat_connection_lookup_conversation (self, name);
   if (existing != NULL)
     return existing;
 
@@ -427,12 +262,12 @@ ensure_conversation (ChatConnection       *self,
   _chat_conversation_set_casemapping (conv, casemapping (self));
   _chat_conversation_set_default_rank (conv, prefix_count (self));
   if (self->history != NULL)
-    _chat_conversation_load_history (conv, self->history, history_network (self),
+    _chat_conversation_load_history (conv, self->history, _chat_connection_history_network (self),
                                      HISTORY_LOAD_COUNT);
   if (kind == CHAT_CONVERSATION_KIND_QUERY)
     _chat_conversation_set_joined (conv, self->state == CHAT_CONNECTION_STATE_CONNECTED);
 
-  g_hash_table_insert (self->by_fold, fold (self, name), g_object_ref (conv));
+  g_hash_table_insert (self->by_fold, _chat_connection_fold (self, name), g_object_ref (conv));
   {
     g_autoptr(GPtrArray) one = g_ptr_array_new ();
 
@@ -443,35 +278,35 @@ ensure_conversation (ChatConnection       *self,
   if (created)
     *created = TRUE;
   if (kind == CHAT_CONVERSATION_KIND_QUERY && self->state == CHAT_CONNECTION_STATE_CONNECTED)
-    request_server_history (self, conv);
-  g_signal_emit (self, signals [CONVERSATION_OPENED], 0, conv, requested);
+    _chat_connection_request_server_history (self, conv);
+  g_signal_emit (self, _chat_connection_signals [CONVERSATION_OPENED], 0, conv, requested);
   return conv;
 }
 
-static void
-rekey_conversation (ChatConnection   *self,
-                    ChatConversation *conv,
-                    const char       *new_name)
+void
+_chat_connection_rekey_conversation (ChatConnection   *self,
+                                     ChatConversation *conv,
+                                     const char       *new_name)
 {
-  g_autofree char *old_key = fold (self, chat_conversation_get_name (conv));
+  g_autofree char *old_key = _chat_connection_fold (self, chat_conversation_get_name (conv));
 
   g_object_ref (conv);
   g_hash_table_remove (self->by_fold, old_key);
   _chat_conversation_set_name (conv, new_name);
-  g_hash_table_insert (self->by_fold, fold (self, new_name), conv);
+  g_hash_table_insert (self->by_fold, _chat_connection_fold (self, new_name), conv);
 }
 
 /* Adds an item to conv: the model (batched), the history, the signals. */
-static ChatMessageItem *
-add_item (ChatConnection    *self,
-          ChatConversation  *conv,
-          ChatMessageKind    kind,
-          const ChatMessage *message,
-          const char        *sender,
-          const char        *target,
-          const char        *text,
-          gboolean           mentions_me,
-          gboolean           from_me)
+ChatMessageItem *
+_chat_connection_add_item (ChatConnection    *self,
+                           ChatConversation  *conv,
+                           ChatMessageKind    kind,
+                           const ChatMessage *message,
+                           const char        *sender,
+                           const char        *target,
+                           const char        *text,
+                           gboolean           mentions_me,
+                           gboolean           from_me)
 {
   g_autoptr(ChatMessageItem) item = NULL;
   ChatConversationKind conv_kind = chat_conversation_get_kind (conv);
@@ -494,9 +329,9 @@ add_item (ChatConnection    *self,
   if (self->history != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER &&
       kind <= CHAT_MESSAGE_KIND_MODE)
     {
-      g_autofree char *key = fold (self, chat_conversation_get_name (conv));
+      g_autofree char *key = _chat_connection_fold (self, chat_conversation_get_name (conv));
 
-      chat_history_store_add (self->history, history_network (self), key, item);
+      chat_history_store_add (self->history, _chat_connection_history_network (self), key, item);
     }
 
   if (!from_me && (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION ||
@@ -504,26 +339,26 @@ add_item (ChatConnection    *self,
     {
       if (sender != NULL)
         _chat_conversation_note_speaker (conv, sender);
-      g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conv, item);
+      g_signal_emit (self, _chat_connection_signals [MESSAGE_RECEIVED], 0, conv, item);
       if (mentions_me || (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
                           kind != CHAT_MESSAGE_KIND_NOTICE))
-        g_signal_emit (self, signals [MENTION], 0, conv, item);
+        g_signal_emit (self, _chat_connection_signals [MENTION], 0, conv, item);
     }
   else if (kind != CHAT_MESSAGE_KIND_INFO && kind != CHAT_MESSAGE_KIND_MOTD)
     {
-      g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conv, item);
+      g_signal_emit (self, _chat_connection_signals [MESSAGE_RECEIVED], 0, conv, item);
     }
 
   return item;
 }
 
-static void
-server_text (ChatConnection    *self,
-             ChatMessageKind    kind,
-             const ChatMessage *message,
-             const char        *text)
+void
+_chat_connection_server_text (ChatConnection    *self,
+                              ChatMessageKind    kind,
+                              const ChatMessage *message,
+                              const char        *text)
 {
-  add_item (self, self->server, kind, message, NULL, NULL, text, FALSE, FALSE);
+  _chat_connection_add_item (self, self->server, kind, message, NULL, NULL, text, FALSE, FALSE);
 }
 
 static void
@@ -551,58 +386,6 @@ mark_all_parted (ChatConnection *self)
   g_hash_table_remove_all (self->names);
 }
 
-/* --- member modes -------------------------------------------------------------------- */
-
-/* Applies a set of prefix mode letters to a member, ordering them by rank. */
-static void
-apply_member_modes (ChatConnection   *self,
-                    ChatConversation *conv,
-                    ChatMember       *member,
-                    const char       *mode_set)
-{
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-  GString *m = g_string_new (NULL);
-  GString *s = g_string_new (NULL);
-  guint rank = strlen (modes);
-
-  for (guint i = 0; modes[i] != '\0'; i++)
-    if (strchr (mode_set, modes[i]) != NULL)
-      {
-        if (m->len == 0)
-          rank = i;
-        g_string_append_c (m, modes[i]);
-        if (i < strlen (symbols))
-          g_string_append_c (s, symbols[i]);
-      }
-
-  _chat_conversation_set_member_modes (conv, member, m->str, s->str, rank);
-  g_string_free (m, TRUE);
-  g_string_free (s, TRUE);
-}
-
-/* "@+nick" → modes "ov", returns the nick part. */
-static const char *
-split_prefixed_nick (ChatConnection *self,
-                     const char     *word,
-                     GString        *mode_set)
-{
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-
-  while (*word != '\0')
-    {
-      const char *pos = strchr (symbols, *word);
-
-      if (pos == NULL)
-        break;
-      if ((gsize)(pos - symbols) < strlen (modes))
-        g_string_append_c (mode_set, modes[pos - symbols]);
-      word++;
-    }
-  return word;
-}
-
 /* --- sending ------------------------------------------------------------------------ */
 
 static gboolean
@@ -611,17 +394,17 @@ can_send (ChatConnection *self)
   return self->offline_sink != NULL || (self->output != NULL && !self->closing);
 }
 
-static void
-queue_line (ChatConnection *self,
-            const char     *line,
-            gboolean        urgent)
+void
+_chat_connection_queue_line (ChatConnection *self,
+                             const char     *line,
+                             gboolean        urgent)
 {
   g_assert (line != NULL);
 
   if (self->offline_sink != NULL)
     {
       g_ptr_array_add (self->offline_sink, g_strdup (line));
-      g_signal_emit (self, signals [LINE_SENT], 0, line);
+      g_signal_emit (self, _chat_connection_signals [LINE_SENT], 0, line);
       return;
     }
   if (self->output == NULL)
@@ -639,7 +422,7 @@ queue_line (ChatConnection *self,
     else
       g_queue_push_tail (&self->out_queue, g_bytes_new_take (data, len + 2));
   }
-  g_signal_emit (self, signals [LINE_SENT], 0, line);
+  g_signal_emit (self, _chat_connection_signals [LINE_SENT], 0, line);
   flush_out_queue (self);
 }
 
@@ -647,7 +430,7 @@ static void
 send_line (ChatConnection *self,
            const char     *line)
 {
-  queue_line (self, line, FALSE);
+  _chat_connection_queue_line (self, line, FALSE);
 }
 
 static void send_printf (ChatConnection *self,
@@ -737,9 +520,10 @@ flush_out_queue (ChatConnection *self)
   refill_tokens (self);
   if (self->tokens < 1.0 && !self->closing)
     {
+      guint wait_ms = (guint)((1.0 - self->tokens) * self->flood_interval_ms) + 1;
+
       if (self->throttle_id == 0)
-        self->throttle_id = g_timeout_add ((guint)((1.0 - self->tokens) * self->flood_interval_ms) + 1,
-                                           throttle_cb, self);
+        self->throttle_id = g_timeout_add (wait_ms, throttle_cb, self);
       return;
     }
 
@@ -779,18 +563,19 @@ text_budget (ChatConnection *self,
   return CHAT_MESSAGE_MAX_LINE - overhead;
 }
 
-static ChatConversation *
-conversation_for_target (ChatConnection *self,
-                         const char     *target,
-                         gboolean        create)
+ChatConversation *
+_chat_connection_conversation_for_target (ChatConnection *self,
+                                          const char     *target,
+                                          gboolean        create)
 {
-  ChatConversation *conv = lookup_conversation (self, target);
+  ChatConversation *conv = _chat_connection_lookup_conversation (self, target);
 
   if (conv != NULL || !create)
     return conv;
   if (chat_connection_is_room_name (self, target))
     return NULL;
-  return ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, target, FALSE, NULL);
+  return _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, target, FALSE,
+                                               NULL);
 }
 
 static gboolean
@@ -835,12 +620,14 @@ send_text (ChatConnection  *self,
 
           if (!echo)
             {
-              ChatConversation *conv = conversation_for_target (self, target, TRUE);
+              ChatConversation *conv = _chat_connection_conversation_for_target (self, target,
+                                                                                 TRUE);
 
               if (conv == NULL)
                 conv = self->server;
-              add_item (self, conv, kind, NULL, self->current_nick, NULL, pieces[i],
-                        FALSE, TRUE);
+              _chat_connection_add_item (self, conv, kind, NULL, self->current_nick, NULL,
+                                         pieces[i],
+                                         FALSE, TRUE);
             }
         }
     }
@@ -964,9 +751,9 @@ parse_cap_list (const char *list,
     }
 }
 
-static void
-handle_cap (ChatConnection    *self,
-            const ChatMessage *message)
+void
+_chat_connection_handle_cap (ChatConnection    *self,
+                             const ChatMessage *message)
 {
   const char *sub = chat_message_get_param (message, 1);
   guint n = chat_message_get_n_params (message);
@@ -1054,9 +841,9 @@ next_nick (ChatConnection *self)
   return g_strdup_printf ("%.*s%s", (int)base_len, self->nick, suffix);
 }
 
-static void
-handle_nick_refused (ChatConnection    *self,
-                     const ChatMessage *message)
+void
+_chat_connection_handle_nick_refused (ChatConnection    *self,
+                                      const ChatMessage *message)
 {
   const char *rejected = chat_message_get_param (message, 1);
   g_autofree char *fallback = NULL;
@@ -1066,7 +853,7 @@ handle_nick_refused (ChatConnection    *self,
       g_autofree char *text = g_strdup_printf ("%s: %s", rejected ? rejected : "",
                                                chat_message_get_trailing (message));
 
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text);
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text);
       return;
     }
 
@@ -1077,22 +864,22 @@ handle_nick_refused (ChatConnection    *self,
     }
 
   fallback = next_nick (self);
-  g_signal_emit (self, signals [NICK_IN_USE], 0, rejected ? rejected : self->tried_nick,
-                 fallback);
+  g_signal_emit (self, _chat_connection_signals [NICK_IN_USE], 0,
+                 rejected ? rejected : self->tried_nick, fallback);
   g_free (self->tried_nick);
   self->tried_nick = g_steal_pointer (&fallback);
   send_printf (self, "NICK %s", self->tried_nick);
 }
 
-static void
-handle_welcome (ChatConnection    *self,
-                const ChatMessage *message)
+void
+_chat_connection_handle_welcome (ChatConnection    *self,
+                                 const ChatMessage *message)
 {
   GHashTableIter iter;
   gpointer key, value;
 
-  set_string_prop (self, &self->current_nick, chat_message_get_param (message, 0),
-                   PROP_CURRENT_NICK);
+  _chat_connection_set_string_prop (self, &self->current_nick, chat_message_get_param (message, 0),
+                                    PROP_CURRENT_NICK);
   g_clear_handle_id (&self->registration_id, g_source_remove);
   self->cap_negotiating = FALSE;
   self->backoff_attempt = 0;
@@ -1109,12 +896,13 @@ handle_welcome (ChatConnection    *self,
         if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_QUERY)
           {
             _chat_conversation_set_joined (conv, TRUE);
-            request_server_history (self, conv);
+            _chat_connection_request_server_history (self, conv);
           }
       }
   }
 
-  server_text (self, CHAT_MESSAGE_KIND_INFO, message, chat_message_get_trailing (message));
+  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
+                                chat_message_get_trailing (message));
 
   g_hash_table_iter_init (&iter, self->rejoin);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -1152,7 +940,7 @@ refold_keys (ChatConnection *self,
   g_hash_table_iter_init (&iter, table);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      g_ptr_array_add (keys, fold (self, key));
+      g_ptr_array_add (keys, _chat_connection_fold (self, key));
       g_ptr_array_add (values, value == key ? NULL : value);
       g_hash_table_iter_steal (&iter);
       g_free (key);
@@ -1179,7 +967,8 @@ rekey_conversations (ChatConnection *self)
       ChatConversation *conv = chat_item_list_peek (self->rooms, i);
 
       if (conv != self->server)
-        g_hash_table_insert (self->by_fold, fold (self, chat_conversation_get_name (conv)),
+        g_hash_table_insert (self->by_fold,
+                             _chat_connection_fold (self, chat_conversation_get_name (conv)),
                              g_object_ref (conv));
     }
   refold_keys (self, self->rejoin);
@@ -1187,9 +976,9 @@ rekey_conversations (ChatConnection *self)
   refold_keys (self, self->need_who);
 }
 
-static void
-handle_isupport (ChatConnection    *self,
-                 const ChatMessage *message)
+void
+_chat_connection_handle_isupport (ChatConnection    *self,
+                                  const ChatMessage *message)
 {
   ChatCasemapping before = casemapping (self);
   const char *network;
@@ -1202,7 +991,7 @@ handle_isupport (ChatConnection    *self,
   network = chat_isupport_get (self->isupport, "NETWORK");
   if (network != NULL && network[0] != '\0')
     {
-      set_string_prop (self, &self->network_name, network, PROP_NETWORK_NAME);
+      _chat_connection_set_string_prop (self, &self->network_name, network, PROP_NETWORK_NAME);
       _chat_conversation_set_name (self->server, network);
     }
 
@@ -1214,1169 +1003,6 @@ handle_isupport (ChatConnection    *self,
       _chat_conversation_set_casemapping (conv, casemapping (self));
       _chat_conversation_set_default_rank (conv, prefix_count (self));
     }
-}
-
-/* --- incoming messages ----------------------------------------------------------- */
-
-static void
-handle_join (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  ChatConversation *conv;
-  ChatMember *member;
-
-  if (nick == NULL || room == NULL)
-    return;
-
-  if (is_me (self, nick))
-    {
-      g_autofree char *key = fold (self, room);
-      gboolean requested = g_hash_table_remove (self->requested, key);
-      gboolean created;
-
-      conv = ensure_conversation (self, CHAT_CONVERSATION_KIND_CHANNEL, room, requested,
-                                  &created);
-      if (!created && requested)
-        g_signal_emit (self, signals [CONVERSATION_OPENED], 0, conv, TRUE);
-      if (!g_hash_table_contains (self->rejoin, key))
-        g_hash_table_insert (self->rejoin, g_strdup (key), g_strdup (""));
-      g_hash_table_add (self->need_who, g_strdup (key));
-      _chat_conversation_remove_all_members (conv);
-      _chat_conversation_set_joined (conv, TRUE);
-      if (g_strcmp0 (chat_conversation_get_name (conv), room) != 0)
-        rekey_conversation (self, conv, room);
-      request_server_history (self, conv);
-    }
-  else
-    {
-      conv = lookup_conversation (self, room);
-      if (conv == NULL)
-        return;
-    }
-
-  member = _chat_conversation_add_member (conv, nick, is_me (self, nick));
-  _chat_member_set_userhost (member, chat_message_get_source_user (message),
-                             chat_message_get_source_host (message));
-  add_item (self, conv, CHAT_MESSAGE_KIND_JOIN, message, nick, NULL, "", FALSE,
-            is_me (self, nick));
-}
-
-static void
-handle_part (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *reason = chat_message_get_n_params (message) > 1
-                       ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = lookup_conversation (self, room);
-
-  if (conv == NULL || nick == NULL)
-    return;
-
-  add_item (self, conv, CHAT_MESSAGE_KIND_PART, message, nick, NULL, reason, FALSE,
-            is_me (self, nick));
-  if (is_me (self, nick))
-    {
-      g_autofree char *key = fold (self, room);
-
-      g_hash_table_remove (self->rejoin, key);
-      _chat_conversation_set_joined (conv, FALSE);
-      _chat_conversation_remove_all_members (conv);
-    }
-  else
-    _chat_conversation_remove_member (conv, nick);
-}
-
-static void
-handle_kick (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *by = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *victim = chat_message_get_param (message, 1);
-  const char *reason = chat_message_get_n_params (message) > 2
-                       ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = lookup_conversation (self, room);
-
-  if (conv == NULL || victim == NULL)
-    return;
-
-  add_item (self, conv, CHAT_MESSAGE_KIND_KICK, message, by, victim, reason,
-            is_me (self, victim), is_me (self, by));
-  if (is_me (self, victim))
-    {
-      g_autofree char *key = fold (self, room);
-
-      g_hash_table_remove (self->rejoin, key);
-      _chat_conversation_set_joined (conv, FALSE);
-      _chat_conversation_remove_all_members (conv);
-    }
-  else
-    _chat_conversation_remove_member (conv, victim);
-}
-
-static void
-handle_quit (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *reason = chat_message_get_n_params (message) > 0
-                       ? chat_message_get_trailing (message) : "";
-  guint n = chat_item_list_get_length (self->rooms);
-
-  if (nick == NULL)
-    return;
-
-  for (guint i = 0; i < n; i++)
-    {
-      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
-      gboolean relevant = FALSE;
-
-      if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_CHANNEL)
-        relevant = _chat_conversation_remove_member (conv, nick);
-      else if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_QUERY)
-        relevant = chat_connection_names_equal (self, chat_conversation_get_name (conv), nick);
-
-      if (relevant)
-        add_item (self, conv, CHAT_MESSAGE_KIND_QUIT, message, nick, NULL, reason, FALSE,
-                  FALSE);
-    }
-}
-
-static void
-handle_nick (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *old_nick = chat_message_get_source_nick (message);
-  const char *new_nick = chat_message_get_param (message, 0);
-  gboolean mine = is_me (self, old_nick);
-  guint n;
-
-  if (old_nick == NULL || new_nick == NULL)
-    return;
-
-  if (mine)
-    set_string_prop (self, &self->current_nick, new_nick, PROP_CURRENT_NICK);
-
-  n = chat_item_list_get_length (self->rooms);
-  for (guint i = 0; i < n; i++)
-    {
-      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
-      gboolean relevant = FALSE;
-
-      if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_CHANNEL)
-        relevant = _chat_conversation_rename_member (conv, old_nick, new_nick);
-      else if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_QUERY &&
-               chat_connection_names_equal (self, chat_conversation_get_name (conv),
-                                            old_nick))
-        {
-          ChatConversation *clash = lookup_conversation (self, new_nick);
-
-          if (clash == NULL || clash == conv)
-            rekey_conversation (self, conv, new_nick);
-          relevant = TRUE;
-        }
-
-      if (relevant)
-        add_item (self, conv, CHAT_MESSAGE_KIND_NICK, message, old_nick, NULL, new_nick,
-                  FALSE, mine);
-    }
-
-  if (mine)
-    server_text (self, CHAT_MESSAGE_KIND_NICK, message, new_nick);
-}
-
-static void
-handle_topic (ChatConnection    *self,
-              const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *topic = chat_message_get_n_params (message) > 1
-                      ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = lookup_conversation (self, room);
-
-  if (conv == NULL)
-    return;
-
-  _chat_conversation_set_topic (conv, topic, nick);
-  add_item (self, conv, CHAT_MESSAGE_KIND_TOPIC, message, nick, NULL, topic, FALSE,
-            is_me (self, nick));
-}
-
-static const char *
-chanmodes_of_type (ChatConnection *self,
-                   guint           type,
-                   char          **owned)
-{
-  const char *chanmodes = chat_isupport_get (self->isupport, "CHANMODES");
-  g_auto(GStrv) parts = NULL;
-
-  if (chanmodes == NULL)
-    chanmodes = "beI,k,l,imnpst";
-  parts = g_strsplit (chanmodes, ",", 4);
-  if (g_strv_length (parts) <= type)
-    return "";
-  *owned = g_strdup (parts[type]);
-  return *owned;
-}
-
-/* Keeps the room's simple flag modes ("+nt") in step with a MODE change. */
-static void
-update_room_flags (ChatConversation *conv,
-                   char              sign,
-                   char              mode)
-{
-  const char *current = chat_conversation_get_modes (conv);
-  GString *flags = g_string_new (current && current[0] == '+' ? current + 1 : "");
-  char *pos = strchr (flags->str, mode);
-
-  if (sign == '+' && pos == NULL)
-    g_string_append_c (flags, mode);
-  else if (sign == '-' && pos != NULL)
-    g_string_erase (flags, pos - flags->str, 1);
-
-  if (flags->len > 0)
-    g_string_prepend_c (flags, '+');
-  _chat_conversation_set_modes (conv, flags->len ? flags->str : NULL);
-  g_string_free (flags, TRUE);
-}
-
-static void
-apply_channel_modes (ChatConnection    *self,
-                     ChatConversation  *conv,
-                     const ChatMessage *message,
-                     guint              first)
-{
-  g_autofree char *type_a = NULL;
-  g_autofree char *type_b = NULL;
-  g_autofree char *type_c = NULL;
-  const char *list_modes = chanmodes_of_type (self, 0, &type_a);
-  const char *always_arg = chanmodes_of_type (self, 1, &type_b);
-  const char *set_arg = chanmodes_of_type (self, 2, &type_c);
-  const char *prefix_modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *modes = chat_message_get_param (message, first);
-  guint arg = first + 1;
-  char sign = '+';
-
-  if (modes == NULL)
-    return;
-
-  for (const char *m = modes; *m != '\0'; m++)
-    {
-      const char *param = NULL;
-
-      if (*m == '+' || *m == '-')
-        {
-          sign = *m;
-          continue;
-        }
-
-      if (strchr (prefix_modes, *m) != NULL)
-        {
-          ChatMember *member;
-
-          param = chat_message_get_param (message, arg++);
-          member = param ? chat_conversation_find_member (conv, param) : NULL;
-          if (member != NULL)
-            {
-              GString *set = g_string_new (chat_member_get_modes (member));
-              char *pos = strchr (set->str, *m);
-
-              if (sign == '+' && pos == NULL)
-                g_string_append_c (set, *m);
-              else if (sign == '-' && pos != NULL)
-                g_string_erase (set, pos - set->str, 1);
-              apply_member_modes (self, conv, member, set->str);
-              g_string_free (set, TRUE);
-            }
-          continue;
-        }
-
-      if (strchr (list_modes, *m) != NULL || strchr (always_arg, *m) != NULL)
-        {
-          arg++;
-          if (strchr (always_arg, *m) != NULL)
-            update_room_flags (conv, sign, *m);
-          continue;
-        }
-      if (strchr (set_arg, *m) != NULL)
-        {
-          if (sign == '+')
-            arg++;
-          update_room_flags (conv, sign, *m);
-          continue;
-        }
-      update_room_flags (conv, sign, *m);
-    }
-}
-
-static char *
-join_params (const ChatMessage *message,
-             guint              first)
-{
-  GString *out = g_string_new (NULL);
-  guint n = chat_message_get_n_params (message);
-
-  for (guint i = first; i < n; i++)
-    {
-      if (out->len > 0)
-        g_string_append_c (out, ' ');
-      g_string_append (out, chat_message_get_param (message, i));
-    }
-  return g_string_free (out, FALSE);
-}
-
-static void
-handle_mode (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *target = chat_message_get_param (message, 0);
-  const char *by = chat_message_get_source_nick (message);
-  g_autofree char *text = join_params (message, 1);
-  ChatConversation *conv;
-
-  if (target == NULL)
-    return;
-
-  if (!chat_connection_is_room_name (self, target))
-    {
-      server_text (self, CHAT_MESSAGE_KIND_MODE, message, text);
-      return;
-    }
-
-  conv = lookup_conversation (self, target);
-  if (conv == NULL)
-    return;
-
-  apply_channel_modes (self, conv, message, 1);
-  add_item (self, conv, CHAT_MESSAGE_KIND_MODE, message, by ? by : chat_message_get_source (message),
-            NULL, text, FALSE, is_me (self, by));
-}
-
-static void
-handle_names_reply (ChatConnection    *self,
-                    const ChatMessage *message)
-{
-  /* 353 me = #room :@a +b c */
-  const char *room = chat_message_get_param (message, 2);
-  const char *list = chat_message_get_trailing (message);
-  g_autofree char *key = NULL;
-  g_auto(GStrv) words = NULL;
-  GPtrArray *members;
-
-  /* RFC 1459 servers may leave out the room type ("353 me #room :names"). */
-  if (chat_message_get_n_params (message) == 3)
-    room = chat_message_get_param (message, 1);
-  else if (chat_message_get_n_params (message) < 4)
-    return;
-  if (room == NULL || list == NULL)
-    return;
-  if (lookup_conversation (self, room) == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("%s: %s", room, list);
-
-      server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-      return;
-    }
-
-  key = fold (self, room);
-  members = g_hash_table_lookup (self->names, key);
-  if (members == NULL)
-    {
-      members = g_ptr_array_new_with_free_func (g_object_unref);
-      g_hash_table_insert (self->names, g_strdup (key), members);
-    }
-
-  words = g_strsplit (list, " ", -1);
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      g_autoptr(GString) set = g_string_new (NULL);
-      g_autofree char *nick = NULL;
-      g_autofree char *user = NULL;
-      g_autofree char *host = NULL;
-      const char *rest;
-      ChatMember *member;
-
-      if (words[i][0] == '\0')
-        continue;
-      rest = split_prefixed_nick (self, words[i], set);
-      if (*rest == '\0')
-        continue;
-      chat_source_split (rest, &nick, &user, &host);
-      if (nick == NULL || nick[0] == '\0')
-        continue;
-
-      member = _chat_member_new (nick, is_me (self, nick));
-      _chat_member_set_userhost (member, user, host);
-      g_object_set_data_full (G_OBJECT (member), "chat-mode-set",
-                              g_strdup (set->str), g_free);
-      g_ptr_array_add (members, member);
-    }
-}
-
-static void
-handle_end_of_names (ChatConnection    *self,
-                     const ChatMessage *message)
-{
-  const char *room = chat_message_get_param (message, 1);
-  g_autofree char *key = NULL;
-  ChatConversation *conv = lookup_conversation (self, room);
-  GPtrArray *members;
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-
-  if (conv == NULL)
-    return;
-
-  key = fold (self, room);
-  members = g_hash_table_lookup (self->names, key);
-  if (members == NULL)
-    return;
-
-  for (guint i = 0; i < members->len; i++)
-    {
-      ChatMember *member = g_ptr_array_index (members, i);
-      const char *set = g_object_get_data (G_OBJECT (member), "chat-mode-set");
-      GString *m = g_string_new (NULL);
-      GString *s = g_string_new (NULL);
-      guint rank = strlen (modes);
-      ChatMember *old = chat_conversation_find_member (conv, chat_member_get_nick (member));
-
-      for (guint j = 0; modes[j] != '\0'; j++)
-        if (set != NULL && strchr (set, modes[j]) != NULL)
-          {
-            if (m->len == 0)
-              rank = j;
-            g_string_append_c (m, modes[j]);
-            if (j < strlen (symbols))
-              g_string_append_c (s, symbols[j]);
-          }
-      _chat_member_set_modes (member, m->str, s->str, rank);
-      if (old != NULL)
-        {
-          _chat_member_set_away (member, chat_member_get_away (old));
-          if (chat_member_get_user (member) == NULL)
-            _chat_member_set_userhost (member, chat_member_get_user (old),
-                                       chat_member_get_host (old));
-        }
-      g_object_set_data (G_OBJECT (member), "chat-mode-set", NULL);
-      g_string_free (m, TRUE);
-      g_string_free (s, TRUE);
-    }
-
-  _chat_conversation_replace_members (conv, members);
-  g_hash_table_remove (self->names, key);
-
-  /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
-  if (g_hash_table_remove (self->need_who, key))
-    send_printf (self, "WHO %s", chat_conversation_get_name (conv));
-}
-
-static void
-set_member_away_everywhere (ChatConnection *self,
-                            const char     *nick,
-                            gboolean        away)
-{
-  guint n = chat_item_list_get_length (self->rooms);
-
-  for (guint i = 0; i < n; i++)
-    {
-      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
-      ChatMember *member = chat_conversation_find_member (conv, nick);
-
-      if (member != NULL)
-        _chat_member_set_away (member, away);
-    }
-}
-
-static void
-reply_ctcp (ChatConnection *self,
-            const char     *nick,
-            const char     *command,
-            const char     *argument)
-{
-  if (g_strcmp0 (command, "VERSION") == 0)
-    send_printf (self, "NOTICE %s :\001VERSION Chatroom %s\001", nick, PACKAGE_VERSION);
-  else if (g_strcmp0 (command, "PING") == 0)
-    send_printf (self, "NOTICE %s :\001PING %s\001", nick, argument ? argument : "");
-  else if (g_strcmp0 (command, "TIME") == 0)
-    {
-      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-      g_autofree char *text = g_date_time_format (now, "%c");
-
-      send_printf (self, "NOTICE %s :\001TIME %s\001", nick, text);
-    }
-}
-
-static void
-handle_privmsg (ChatConnection    *self,
-                const ChatMessage *message,
-                gboolean           notice)
-{
-  const char *source = chat_message_get_source (message);
-  const char *nick = chat_message_get_source_nick (message);
-  const char *target = chat_message_get_param (message, 0);
-  const char *text = chat_message_get_trailing (message);
-  const char *statusmsg = chat_isupport_get (self->isupport, "STATUSMSG");
-  g_autofree char *ctcp_command = NULL;
-  g_autofree char *ctcp_argument = NULL;
-  ChatMessageKind kind = notice ? CHAT_MESSAGE_KIND_NOTICE : CHAT_MESSAGE_KIND_MESSAGE;
-  ChatConversation *conv = NULL;
-  gboolean from_me;
-  gboolean server_source;
-
-  if (target == NULL || text == NULL || chat_message_get_n_params (message) < 2)
-    return;
-
-  server_source = source == NULL || strchr (source, '!') == NULL ||
-                  (nick != NULL && strchr (nick, '.') != NULL);
-  from_me = is_me (self, nick);
-
-  /* "@#room": a message to the room's operators. */
-  if (statusmsg != NULL)
-    while (*target != '\0' && strchr (statusmsg, *target) != NULL &&
-           chat_connection_is_room_name (self, target + 1))
-      target++;
-
-  if (chat_ctcp_decode (text, &ctcp_command, &ctcp_argument))
-    {
-      if (g_strcmp0 (ctcp_command, "ACTION") == 0)
-        {
-          kind = CHAT_MESSAGE_KIND_ACTION;
-          text = ctcp_argument ? ctcp_argument : "";
-        }
-      else
-        {
-          if (!notice && !from_me && nick != NULL)
-            reply_ctcp (self, nick, ctcp_command, ctcp_argument);
-          {
-            g_autofree char *info = g_strdup_printf ("%s %s%s%s", nick ? nick : "?",
-                                                     notice ? "replied " : "sent CTCP ",
-                                                     ctcp_command,
-                                                     ctcp_argument ? " " : "");
-            g_autofree char *full = g_strconcat (info, ctcp_argument ? ctcp_argument : "",
-                                                 NULL);
-
-            server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);
-          }
-          return;
-        }
-    }
-
-  if (chat_connection_is_room_name (self, target))
-    {
-      conv = lookup_conversation (self, target);
-    }
-  else if (from_me)
-    {
-      /* echo-message of something we sent to a nick. */
-      conv = conversation_for_target (self, target, TRUE);
-    }
-  else if (server_source || self->state != CHAT_CONNECTION_STATE_CONNECTED)
-    {
-      conv = self->server;
-    }
-  else if (notice)
-    {
-      /* Notices from people go to their query when one is open, else the server. */
-      conv = lookup_conversation (self, nick);
-      if (conv == NULL)
-        conv = self->server;
-    }
-  else
-    {
-      conv = ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, nick, FALSE, NULL);
-    }
-
-  if (conv == NULL)
-    conv = self->server;
-
-  add_item (self, conv, kind, message, nick ? nick : source, NULL, text,
-            !from_me && text_mentions_me (self, text), from_me);
-}
-
-static void
-handle_away_notify (ChatConnection    *self,
-                    const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-
-  if (nick != NULL)
-    set_member_away_everywhere (self, nick, chat_message_get_n_params (message) > 0);
-}
-
-static void
-handle_who_reply (ChatConnection    *self,
-                  const ChatMessage *message)
-{
-  /* 352 me #room user host server nick flags :hops realname */
-  const char *room = chat_message_get_param (message, 1);
-  const char *user = chat_message_get_param (message, 2);
-  const char *host = chat_message_get_param (message, 3);
-  const char *nick = chat_message_get_param (message, 5);
-  const char *flags = chat_message_get_param (message, 6);
-  ChatConversation *conv = lookup_conversation (self, room);
-  ChatMember *member;
-
-  if (nick == NULL || flags == NULL)
-    return;
-  if (conv == NULL)
-    {
-      g_autofree char *text = join_params (message, 1);
-
-      server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-      return;
-    }
-  member = chat_conversation_find_member (conv, nick);
-  if (member == NULL)
-    return;
-  _chat_member_set_userhost (member, user, host);
-  _chat_member_set_away (member, flags[0] == 'G');
-}
-
-/* Errors about a room go to that room when we have it, else to the server. */
-static void
-handle_error_numeric (ChatConnection    *self,
-                      const ChatMessage *message)
-{
-  const char *about = chat_message_get_param (message, 1);
-  ChatConversation *conv = NULL;
-  g_autofree char *text = NULL;
-
-  if (chat_message_get_n_params (message) > 2)
-    {
-      conv = lookup_conversation (self, about);
-      text = g_strdup_printf ("%s: %s", about, chat_message_get_trailing (message));
-    }
-  else
-    text = g_strdup (chat_message_get_trailing (message));
-
-  add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_ERROR, message, NULL, NULL,
-            text ? text : "", FALSE, FALSE);
-}
-
-/* WHOIS replies as sentences; NULL for other numerics. */
-static char *
-format_whois (const ChatMessage *message,
-              guint              numeric)
-{
-  const char *nick = chat_message_get_param (message, 1);
-  const char *p2 = chat_message_get_param (message, 2);
-  const char *p3 = chat_message_get_param (message, 3);
-  const char *trailing = chat_message_get_trailing (message);
-  guint n = chat_message_get_n_params (message);
-
-  if (nick == NULL)
-    return NULL;
-
-  switch (numeric)
-    {
-    case 311: /* me nick user host * :realname */
-      if (n < 6)
-        return NULL;
-      return g_strdup_printf ("%s is %s@%s (%s)", nick, p2, p3, trailing);
-    case 312: /* me nick server :info */
-      if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is connected to %s (%s)", nick, p2, trailing);
-    case 313:
-      return g_strdup_printf ("%s is an IRC operator", nick);
-    case 317: /* me nick idle signon :text */
-      {
-        guint64 idle = p2 ? g_ascii_strtoull (p2, NULL, 10) : 0;
-
-        if (n < 4)
-          return NULL;
-        if (idle >= 3600)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " h %" G_GUINT64_FORMAT " min",
-                                  nick, idle / 3600, (idle % 3600) / 60);
-        if (idle >= 60)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " min", nick, idle / 60);
-        return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " s", nick, idle);
-      }
-    case 318:
-      return g_strdup_printf ("End of WHOIS for %s", nick);
-    case 319: /* me nick :rooms */
-      return g_strdup_printf ("%s is in %s", nick, trailing);
-    case 330: /* me nick account :is logged in as */
-      if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is logged in as %s", nick, p2);
-    case 671:
-      return g_strdup_printf ("%s is using a secure connection", nick);
-    default:
-      return NULL;
-    }
-}
-
-static void
-handle_numeric (ChatConnection    *self,
-                const ChatMessage *message,
-                guint              numeric)
-{
-  switch (numeric)
-    {
-    case 1:
-      handle_welcome (self, message);
-      return;
-    case 5:
-      handle_isupport (self, message);
-      return;
-    case 221:
-      {
-        g_autofree char *text = join_params (message, 1);
-
-        server_text (self, CHAT_MESSAGE_KIND_MODE, message, text);
-      }
-      return;
-    case 301: /* RPL_AWAY me nick :reason */
-      {
-        const char *nick = chat_message_get_param (message, 1);
-        ChatConversation *conv = lookup_conversation (self, nick);
-        g_autofree char *text = g_strdup_printf ("%s is away: %s", nick,
-                                                 chat_message_get_trailing (message));
-
-        if (nick != NULL)
-          set_member_away_everywhere (self, nick, TRUE);
-        add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_INFO, message, NULL,
-                  nick, text, FALSE, FALSE);
-      }
-      return;
-    case 305:
-      set_away (self, FALSE);
-      if (self->current_nick)
-        set_member_away_everywhere (self, self->current_nick, FALSE);
-      server_text (self, CHAT_MESSAGE_KIND_INFO, message, chat_message_get_trailing (message));
-      return;
-    case 306:
-      set_away (self, TRUE);
-      if (self->current_nick)
-        set_member_away_everywhere (self, self->current_nick, TRUE);
-      server_text (self, CHAT_MESSAGE_KIND_INFO, message, chat_message_get_trailing (message));
-      return;
-    case 321:
-      return;
-    case 322: /* RPL_LIST me #room users :topic */
-      {
-        const char *room = chat_message_get_param (message, 1);
-        const char *users = chat_message_get_param (message, 2);
-        g_autoptr(ChatDirectoryEntry) entry = NULL;
-
-        if (room == NULL || users == NULL)
-          return;
-        if (!chat_directory_get_loading (self->directory))
-          _chat_directory_begin (self->directory);
-        entry = chat_directory_entry_new (room, (guint)g_ascii_strtoull (users, NULL, 10),
-                                          chat_message_get_n_params (message) > 3
-                                          ? chat_message_get_trailing (message) : "");
-        _chat_directory_add (self->directory, entry);
-      }
-      return;
-    case 323:
-      _chat_directory_end (self->directory);
-      return;
-    case 324: /* RPL_CHANNELMODEIS me #room +modes args */
-      {
-        ChatConversation *conv = lookup_conversation (self, chat_message_get_param (message, 1));
-
-        if (conv != NULL)
-          {
-            _chat_conversation_set_modes (conv, NULL);
-            apply_channel_modes (self, conv, message, 2);
-          }
-      }
-      return;
-    case 329:
-      return;
-    case 331:
-      {
-        ChatConversation *conv = lookup_conversation (self, chat_message_get_param (message, 1));
-
-        if (conv != NULL)
-          _chat_conversation_set_topic (conv, NULL, NULL);
-      }
-      return;
-    case 332:
-      {
-        ChatConversation *conv = lookup_conversation (self, chat_message_get_param (message, 1));
-        const char *topic = chat_message_get_trailing (message);
-
-        if (conv != NULL)
-          {
-            g_autofree char *text = g_strdup_printf ("Topic: %s", topic);
-
-            _chat_conversation_set_topic (conv, topic, chat_conversation_get_topic_setter (conv));
-            add_item (self, conv, CHAT_MESSAGE_KIND_INFO, message, NULL, NULL, text,
-                      FALSE, FALSE);
-          }
-      }
-      return;
-    case 333:
-      {
-        ChatConversation *conv = lookup_conversation (self, chat_message_get_param (message, 1));
-        const char *setter = chat_message_get_param (message, 2);
-
-        if (conv != NULL && setter != NULL)
-          {
-            g_autofree char *nick = NULL;
-
-            chat_source_split (setter, &nick, NULL, NULL);
-            _chat_conversation_set_topic (conv, chat_conversation_get_topic (conv), nick);
-          }
-      }
-      return;
-    case 352:
-      handle_who_reply (self, message);
-      return;
-    case 315:
-      return;
-    case 353:
-      handle_names_reply (self, message);
-      return;
-    case 366:
-      handle_end_of_names (self, message);
-      return;
-    case 372:
-    case 375:
-    case 376:
-      server_text (self, CHAT_MESSAGE_KIND_MOTD, message, chat_message_get_trailing (message));
-      return;
-    case 422:
-      server_text (self, CHAT_MESSAGE_KIND_MOTD, message, chat_message_get_trailing (message));
-      return;
-    case 432:
-    case 433:
-    case 436:
-      handle_nick_refused (self, message);
-      return;
-    case 451:
-      /* Some servers answer CAP before registration with 451 or 421: not an error. */
-      return;
-    case 421:
-      if (g_ascii_strcasecmp (chat_message_get_param (message, 1) ? chat_message_get_param (message, 1) : "", "CAP") == 0)
-        {
-          self->cap_negotiating = FALSE;
-          return;
-        }
-      handle_error_numeric (self, message);
-      return;
-    case 464:
-      g_free (self->fatal_reason);
-      self->fatal_reason = g_strdup (chat_message_get_trailing (message));
-      self->fatal_code = CHAT_CONNECTION_ERROR_PASSWORD;
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, message, chat_message_get_trailing (message));
-      return;
-    case 465:
-      g_free (self->fatal_reason);
-      self->fatal_reason = g_strdup (chat_message_get_trailing (message));
-      self->fatal_code = CHAT_CONNECTION_ERROR_BANNED;
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, message, chat_message_get_trailing (message));
-      return;
-    default:
-      break;
-    }
-
-  if (numeric >= 400 && numeric < 600)
-    {
-      handle_error_numeric (self, message);
-      return;
-    }
-
-  {
-    g_autofree char *whois = format_whois (message, numeric);
-
-    if (whois != NULL)
-      {
-        server_text (self, CHAT_MESSAGE_KIND_INFO, message, whois);
-        return;
-      }
-  }
-
-  {
-    g_autofree char *text = join_params (message, 1);
-
-    server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-  }
-}
-
-/* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
- * denied: Bad password?", InspIRCd: "Access denied by configuration"). Retrying
- * cannot help with either, so they end the reconnecting. */
-static void
-classify_refusal (ChatConnection *self,
-                  const char     *text)
-{
-  g_autofree char *lower = g_ascii_strdown (text, -1);
-  gboolean have_password = self->password != NULL && self->password[0] != '\0';
-
-  if (strstr (lower, "password") != NULL ||
-      (strstr (lower, "access denied") != NULL && have_password))
-    self->fatal_code = CHAT_CONNECTION_ERROR_PASSWORD;
-  else if (strstr (lower, "k-lined") != NULL || strstr (lower, "g-lined") != NULL ||
-           strstr (lower, "z-lined") != NULL || strstr (lower, "banned") != NULL ||
-           strstr (lower, "access denied") != NULL)
-    self->fatal_code = CHAT_CONNECTION_ERROR_BANNED;
-  else
-    return;
-
-  g_free (self->fatal_reason);
-  self->fatal_reason = g_strdup (text);
-}
-
-static gboolean
-is_history_batch (const char *type)
-{
-  return g_strcmp0 (type, "chathistory") == 0 || g_strcmp0 (type, "draft/chathistory") == 0;
-}
-
-static gboolean
-same_message (ChatMessageItem *a,
-              ChatMessageItem *b)
-{
-  return chat_message_item_get_timestamp (a) == chat_message_item_get_timestamp (b) &&
-         chat_message_item_get_kind (a) == chat_message_item_get_kind (b) &&
-         g_strcmp0 (chat_message_item_get_sender (a), chat_message_item_get_sender (b)) == 0 &&
-         g_strcmp0 (chat_message_item_get_text (a), chat_message_item_get_text (b)) == 0;
-}
-
-/* Drops replayed items the conversation shows already (from the local history). */
-static void
-remove_known_items (ChatConversation *conv,
-                    GPtrArray        *items)
-{
-  GListModel *model = chat_conversation_get_messages (conv);
-  guint n = g_list_model_get_n_items (model);
-  guint lookback = MIN (n, 1000);
-
-  for (guint i = items->len; i > 0; i--)
-    {
-      ChatMessageItem *item = g_ptr_array_index (items, i - 1);
-
-      for (guint j = n; j > n - lookback; j--)
-        {
-          g_autoptr(ChatMessageItem) known = g_list_model_get_item (model, j - 1);
-
-          if (same_message (known, item))
-            {
-              g_ptr_array_remove_index (items, i - 1);
-              break;
-            }
-        }
-    }
-}
-
-static void
-handle_batch (ChatConnection    *self,
-              const ChatMessage *message)
-{
-  const char *ref = chat_message_get_param (message, 0);
-  Batch *batch;
-
-  if (ref == NULL || ref[0] == '\0' || ref[1] == '\0')
-    return;
-
-  if (ref[0] == '+')
-    {
-      batch = g_new0 (Batch, 1);
-      batch->type = g_strdup (chat_message_get_param (message, 1));
-      batch->items = g_ptr_array_new_with_free_func (g_object_unref);
-      g_hash_table_replace (self->batches, g_strdup (ref + 1), batch);
-      return;
-    }
-
-  if (ref[0] != '-')
-    return;
-
-  batch = g_hash_table_lookup (self->batches, ref + 1);
-  if (batch == NULL)
-    return;
-
-  if (is_history_batch (batch->type) && batch->conv != NULL && batch->items->len > 0)
-    {
-      /* Live lines of the same read may still be queued: compare with them too. */
-      _chat_conversation_flush (batch->conv);
-      remove_known_items (batch->conv, batch->items);
-      if (self->history != NULL)
-        {
-          g_autofree char *key = fold (self, chat_conversation_get_name (batch->conv));
-
-          for (guint i = 0; i < batch->items->len; i++)
-            chat_history_store_add (self->history, history_network (self), key,
-                                    g_ptr_array_index (batch->items, i));
-        }
-      _chat_conversation_insert_history (batch->conv, batch->items);
-    }
-  g_hash_table_remove (self->batches, ref + 1);
-}
-
-/* After joining a room on a server that keeps history: what was said since the newest
- * message we know (or the latest ones when we know none). */
-static void
-request_server_history (ChatConnection   *self,
-                        ChatConversation *conv)
-{
-  guint limit = chat_isupport_get_uint (self->isupport, "CHATHISTORY", SERVER_HISTORY_COUNT);
-  gint64 newest = _chat_conversation_get_newest_message_time (conv);
-
-  if (!chat_connection_has_cap (self, "draft/chathistory") || !chat_connection_has_cap (self, "batch"))
-    return;
-  if (limit == 0 || limit > SERVER_HISTORY_COUNT)
-    limit = SERVER_HISTORY_COUNT;
-
-  if (newest > 0)
-    {
-      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (newest / G_USEC_PER_SEC);
-      g_autofree char *stamp = utc ? g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S") : NULL;
-
-      if (stamp != NULL)
-        {
-          send_printf (self, "CHATHISTORY LATEST %s timestamp=%s.%03uZ %u",
-                       chat_conversation_get_name (conv), stamp,
-                       (guint)((newest % G_USEC_PER_SEC) / 1000), limit);
-          return;
-        }
-    }
-  send_printf (self, "CHATHISTORY LATEST %s * %u", chat_conversation_get_name (conv), limit);
-}
-
-static void
-handle_message (ChatConnection    *self,
-                const ChatMessage *message)
-{
-  const char *command = chat_message_get_command (message);
-  guint numeric = chat_message_get_numeric (message);
-  const char *batch_ref = chat_message_get_tag (message, "batch");
-
-  g_signal_emit (self, signals [LINE_RECEIVED], 0, message);
-
-  self->collecting = NULL;
-  if (batch_ref != NULL)
-    {
-      Batch *batch = g_hash_table_lookup (self->batches, batch_ref);
-
-      if (batch != NULL && is_history_batch (batch->type) &&
-          (strcmp (command, "PRIVMSG") == 0 || strcmp (command, "NOTICE") == 0))
-        self->collecting = batch;
-    }
-
-  if (numeric != 0 || (command[0] >= '0' && command[0] <= '9'))
-    {
-      handle_numeric (self, message, numeric);
-      return;
-    }
-
-  if (strcmp (command, "PING") == 0)
-    {
-      const char *token = chat_message_get_trailing (message);
-
-      g_autofree char *pong = token ? g_strdup_printf ("PONG :%s", token) : g_strdup ("PONG");
-
-      queue_line (self, pong, TRUE);
-    }
-  else if (strcmp (command, "PONG") == 0)
-    {
-      const char *token = chat_message_get_trailing (message);
-
-      if (self->ping_sent_at != 0 && g_strcmp0 (token, self->ping_token) == 0)
-        {
-          set_lag (self, g_get_monotonic_time () - self->ping_sent_at);
-          self->ping_sent_at = 0;
-        }
-    }
-  else if (strcmp (command, "CAP") == 0)
-    handle_cap (self, message);
-  else if (strcmp (command, "PRIVMSG") == 0)
-    handle_privmsg (self, message, FALSE);
-  else if (strcmp (command, "NOTICE") == 0)
-    handle_privmsg (self, message, TRUE);
-  else if (strcmp (command, "JOIN") == 0)
-    handle_join (self, message);
-  else if (strcmp (command, "PART") == 0)
-    handle_part (self, message);
-  else if (strcmp (command, "KICK") == 0)
-    handle_kick (self, message);
-  else if (strcmp (command, "QUIT") == 0)
-    handle_quit (self, message);
-  else if (strcmp (command, "NICK") == 0)
-    handle_nick (self, message);
-  else if (strcmp (command, "TOPIC") == 0)
-    handle_topic (self, message);
-  else if (strcmp (command, "MODE") == 0)
-    handle_mode (self, message);
-  else if (strcmp (command, "AWAY") == 0)
-    handle_away_notify (self, message);
-  else if (strcmp (command, "INVITE") == 0)
-    {
-      const char *by = chat_message_get_source_nick (message);
-      const char *room = chat_message_get_param (message, 1);
-
-      if (by != NULL && room != NULL)
-        {
-          g_autofree char *text = g_strdup_printf ("%s invites you to %s", by, room);
-
-          server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-          g_signal_emit (self, signals [INVITED], 0, by, room);
-        }
-    }
-  else if (strcmp (command, "ERROR") == 0)
-    {
-      const char *text = chat_message_get_trailing (message);
-
-      replace_string (&self->error_line, text);
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text ? text : "");
-      if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text)
-        classify_refusal (self, text);
-    }
-  else if (strcmp (command, "BATCH") == 0)
-    handle_batch (self, message);
-  else if (strcmp (command, "SETNAME") == 0 ||
-           strcmp (command, "CHGHOST") == 0 || strcmp (command, "ACCOUNT") == 0 ||
-           strcmp (command, "TAGMSG") == 0 || strcmp (command, "ACK") == 0)
-    {
-      /* Nothing to show. */
-    }
-  else
-    {
-      g_autofree char *text = join_params (message, 0);
-      g_autofree char *full = g_strdup_printf ("%s %s", command, text);
-
-      server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);
-    }
-}
-
-static void
-handle_line (ChatConnection *self,
-             const char     *line)
-{
-  g_autoptr(ChatMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *valid = NULL;
-
-  if (line[0] == '\0')
-    return;
-
-  if (!g_utf8_validate (line, -1, NULL))
-    {
-      valid = chat_text_make_valid (line, -1);
-      line = valid;
-    }
-
-  message = chat_message_parse (line, -1, &error);
-  if (message == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("Ignored a malformed line from the server (%s)",
-                                               error->message);
-
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, text);
-      return;
-    }
-
-  handle_message (self, message);
-  self->collecting = NULL;
 }
 
 /* --- the link ------------------------------------------------------------------------- */
@@ -2391,12 +1017,12 @@ line_received_cb (const char *line,
 
   if (too_long)
     {
-      server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
-                   "Ignored an over-long line from the server");
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
+                                    "Ignored an over-long line from the server");
       return TRUE;
     }
 
-  handle_line (self, line);
+  _chat_connection_handle_line (self, line);
   /* The line may have closed the link (a fatal error, ERROR then drop). */
   return self->input != NULL;
 }
@@ -2422,8 +1048,8 @@ input_read_cb (GObject      *object,
   else if (n == 0)
     {
       if (chat_line_reader_pending (self->reader) > 0)
-        server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
-                     "The server closed the connection in the middle of a line");
+        _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
+                                      "The server closed the connection in the middle of a line");
       drop_link (self, CHAT_CONNECTION_ERROR_CLOSED,
                  self->error_line ? self->error_line : "The server closed the connection");
     }
@@ -2547,7 +1173,7 @@ drop_link (ChatConnection *self,
   g_hash_table_remove_all (self->caps_enabled);
   g_hash_table_remove_all (self->caps_offered);
   g_hash_table_remove_all (self->batches);
-  set_lag (self, -1);
+  _chat_connection_set_lag (self, -1);
 
   mark_all_parted (self);
   _chat_conversation_set_joined (self->server, FALSE);
@@ -2567,13 +1193,13 @@ drop_link (ChatConnection *self,
   else
     why = g_strdup (reason ? reason : "Disconnected");
 
-  server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, why);
+  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, why);
   flush_models (self);
 
   {
     g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR, code, why);
 
-    g_signal_emit (self, signals [ERROR], 0, error);
+    g_signal_emit (self, _chat_connection_signals [ERROR], 0, error);
   }
 
   if (fatal >= 0 || code == CHAT_CONNECTION_ERROR_CERTIFICATE ||
@@ -2659,9 +1285,11 @@ socket_connected_cb (GObject      *object,
           g_autofree char *why = g_strdup_printf ("The certificate of %s is not trusted",
                                                   self->host);
 
-          g_signal_emit (self, signals [CERTIFICATE_UNTRUSTED], 0, cert, self->peer_errors);
+          g_signal_emit (self, _chat_connection_signals [CERTIFICATE_UNTRUSTED], 0,
+                         cert, self->peer_errors);
           /* The handler may have accepted it and reconnected already. */
-          if (self->state == CHAT_CONNECTION_STATE_CONNECTING && self->client == G_SOCKET_CLIENT (object))
+          if (self->state == CHAT_CONNECTION_STATE_CONNECTING &&
+              self->client == G_SOCKET_CLIENT (object))
             drop_link (self, CHAT_CONNECTION_ERROR_CERTIFICATE, why);
           return;
         }
@@ -2970,7 +1598,7 @@ chat_connection_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_HOST:
-      set_string_prop (self, &self->host, g_value_get_string (value), PROP_HOST);
+      _chat_connection_set_string_prop (self, &self->host, g_value_get_string (value), PROP_HOST);
       break;
     case PROP_PORT:
       if (self->port != g_value_get_uint (value))
@@ -3048,34 +1676,34 @@ chat_connection_class_init (ChatConnectionClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  signals [ERROR] =
+  _chat_connection_signals [ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
-  signals [CERTIFICATE_UNTRUSTED] =
+  _chat_connection_signals [CERTIFICATE_UNTRUSTED] =
     g_signal_new ("certificate-untrusted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_TLS_CERTIFICATE,
                   G_TYPE_TLS_CERTIFICATE_FLAGS);
-  signals [MESSAGE_RECEIVED] =
+  _chat_connection_signals [MESSAGE_RECEIVED] =
     g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, CHAT_TYPE_CONVERSATION,
                   CHAT_TYPE_MESSAGE_ITEM);
-  signals [MENTION] =
+  _chat_connection_signals [MENTION] =
     g_signal_new ("mention", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, CHAT_TYPE_CONVERSATION, CHAT_TYPE_MESSAGE_ITEM);
-  signals [NICK_IN_USE] =
+  _chat_connection_signals [NICK_IN_USE] =
     g_signal_new ("nick-in-use", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-  signals [CONVERSATION_OPENED] =
+  _chat_connection_signals [CONVERSATION_OPENED] =
     g_signal_new ("conversation-opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, CHAT_TYPE_CONVERSATION, G_TYPE_BOOLEAN);
-  signals [INVITED] =
+  _chat_connection_signals [INVITED] =
     g_signal_new ("invited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-  signals [LINE_RECEIVED] =
+  _chat_connection_signals [LINE_RECEIVED] =
     g_signal_new ("line-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                   NULL, NULL, G_TYPE_NONE, 1,
                   CHAT_TYPE_MESSAGE | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals [LINE_SENT] =
+  _chat_connection_signals [LINE_SENT] =
     g_signal_new ("line-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
@@ -3177,7 +1805,7 @@ chat_connection_set_nick (ChatConnection *self,
                           const char     *nick)
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
-  set_string_prop (self, &self->nick, nick, PROP_NICK);
+  _chat_connection_set_string_prop (self, &self->nick, nick, PROP_NICK);
 }
 
 const char *
@@ -3199,7 +1827,7 @@ chat_connection_set_username (ChatConnection *self,
                               const char     *username)
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
-  set_string_prop (self, &self->username, username, PROP_USERNAME);
+  _chat_connection_set_string_prop (self, &self->username, username, PROP_USERNAME);
 }
 
 const char *
@@ -3214,7 +1842,7 @@ chat_connection_set_realname (ChatConnection *self,
                               const char     *realname)
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
-  set_string_prop (self, &self->realname, realname, PROP_REALNAME);
+  _chat_connection_set_string_prop (self, &self->realname, realname, PROP_REALNAME);
 }
 
 const char *
@@ -3229,7 +1857,7 @@ chat_connection_set_password (ChatConnection *self,
                               const char     *password)
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
-  set_string_prop (self, &self->password, password, PROP_PASSWORD);
+  _chat_connection_set_string_prop (self, &self->password, password, PROP_PASSWORD);
 }
 
 gboolean
@@ -3489,7 +2117,7 @@ chat_connection_find_conversation (ChatConnection *self,
 {
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  return lookup_conversation (self, name);
+  return _chat_connection_lookup_conversation (self, name);
 }
 
 ChatConversation *
@@ -3502,9 +2130,10 @@ chat_connection_open_query (ChatConnection *self,
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   g_return_val_if_fail (nick != NULL, NULL);
 
-  conv = ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, nick, TRUE, &created);
+  conv = _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, nick, TRUE,
+                                               &created);
   if (!created)
-    g_signal_emit (self, signals [CONVERSATION_OPENED], 0, conv, TRUE);
+    g_signal_emit (self, _chat_connection_signals [CONVERSATION_OPENED], 0, conv, TRUE);
   return conv;
 }
 
@@ -3521,7 +2150,7 @@ chat_connection_close_conversation (ChatConnection   *self,
   if (conversation == self->server)
     return;
 
-  key = fold (self, chat_conversation_get_name (conversation));
+  key = _chat_connection_fold (self, chat_conversation_get_name (conversation));
   if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL &&
       chat_conversation_get_joined (conversation))
     chat_connection_part (self, chat_conversation_get_name (conversation), NULL);
@@ -3586,7 +2215,7 @@ chat_connection_join (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
 
-  folded = fold (self, room);
+  folded = _chat_connection_fold (self, room);
   g_hash_table_add (self->requested, g_strdup (folded));
   if (key != NULL && key[0] != '\0')
     {
@@ -3608,7 +2237,7 @@ chat_connection_part (ChatConnection *self,
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (room != NULL, FALSE);
 
-  folded = fold (self, room);
+  folded = _chat_connection_fold (self, room);
   g_hash_table_remove (self->rejoin, folded);
   if (!can_send (self))
     return FALSE;
@@ -3821,7 +2450,7 @@ _chat_connection_feed_line (ChatConnection *self,
 {
   g_return_if_fail (CHAT_IS_CONNECTION (self));
 
-  handle_line (self, line);
+  _chat_connection_handle_line (self, line);
   flush_models (self);
 }
 

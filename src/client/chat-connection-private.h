@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connection-private.h: ChatConnection's insides, shared by chat-connection.c (the
+ * object, the link, sending, registration) and chat-connection-handlers.c (what the
+ * server says, turned into the models). */
+#pragma once
+
+#include "chat-client-private.h"
+#include "chat-item-list.h"
+
+G_BEGIN_DECLS
+
+#define READ_BUFFER_SIZE          16384
+#define MAX_INCOMING_LINE         (CHAT_MESSAGE_MAX_LINE + CHAT_MESSAGE_MAX_TAGS)
+#define DEFAULT_RECONNECT_MIN_MS  2000
+#define DEFAULT_RECONNECT_MAX_MS  300000
+#define DEFAULT_REGISTRATION_MS   30000
+#define DEFAULT_PING_INTERVAL_MS  30000
+#define HISTORY_LOAD_COUNT        200
+/* Messages asked from a server that keeps history (draft/chathistory) on joining. */
+#define SERVER_HISTORY_COUNT      100
+#define MAX_NICK_ATTEMPTS         8
+#define QUIT_GRACE_MS             1000
+/* Client-side flood control, so a long pasted text or a rejoin of many rooms does not
+ * get us disconnected for flooding: a burst of FLOOD_BURST lines, then one line every
+ * FLOOD_INTERVAL_MS. PONG and QUIT are never held back. */
+#define FLOOD_BURST               10
+#define FLOOD_INTERVAL_MS         500
+#define MAX_WRITE_CHUNK           4096
+/* What our own prefix may take in lines the server relays (":nick!user@host "), when
+ * we split long messages; the host part is unknown, so assume the longest. */
+#define ASSUMED_USER_HOST_LEN     (1 + 10 + 1 + 63)
+
+/* An open BATCH; chathistory batches collect their items to insert them in place. */
+typedef struct
+{
+  char             *type;
+  GPtrArray        *items;   /* ChatMessageItem */
+  ChatConversation *conv;
+} Batch;
+
+
+struct _ChatConnection
+{
+  GObject              parent_instance;
+
+  /* Settings. */
+  char                *host;
+  guint                port;
+  gboolean             tls;
+  char                *nick;
+  char                *username;
+  char                *realname;
+  char                *password;
+  gboolean             auto_reconnect;
+  ChatHistoryStore    *history;
+  GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
+  GStrv                highlight_words;
+
+  /* State. */
+  ChatConnectionState  state;
+  char                *state_reason;
+  guint                retry_seconds;
+  gint64               lag;
+  gboolean             away;
+  char                *away_reason;    /* what we said with AWAY, to say again after a reconnect */
+  char                *current_nick;
+  char                *network_name;
+  ChatIsupport        *isupport;
+  GHashTable          *caps_offered;   /* name -> value */
+  GHashTable          *caps_enabled;   /* set of names */
+
+  /* Models. */
+  ChatItemList        *rooms;
+  GHashTable          *by_fold;        /* folded name -> ChatConversation */
+  ChatConversation    *server;
+  ChatDirectory       *directory;
+  GHashTable          *rejoin;         /* folded room -> key ("" for none) */
+  GHashTable          *requested;      /* folded room names we asked to join */
+  GHashTable          *names;          /* folded room -> GPtrArray of ChatMember (353s) */
+  GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
+  GHashTable          *batches;        /* id -> Batch */
+  Batch               *collecting;     /* the history batch of the line in hand */
+
+  /* The link. */
+  GCancellable        *cancellable;
+  GSocketClient       *client;
+  GIOStream           *stream;
+  GInputStream        *input;
+  GOutputStream       *output;
+  ChatLineReader      *reader;
+  char                *read_buffer;
+  GQueue               out_queue;      /* GBytes, one line each with its CRLF */
+  GBytes              *in_flight;      /* the lines being written */
+  gboolean             writing;
+  double               tokens;
+  gint64               tokens_at;
+  guint                flood_burst;
+  guint                flood_interval_ms;
+  guint                throttle_id;
+  gboolean             closing;        /* QUIT sent, waiting to close */
+  GTlsCertificate     *peer_certificate;
+  GTlsCertificateFlags peer_errors;
+  GTlsConnection      *tls_connection;  /* while its accept-certificate points at us */
+
+  /* Registration. */
+  gboolean             cap_negotiating;
+  gboolean             cap_ls_done;
+  guint                nick_attempt;
+  char                *tried_nick;
+  int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
+  char                *fatal_reason;
+  char                *error_line;     /* the text of the last ERROR from the server */
+
+  /* Timers. */
+  guint                registration_id;
+  guint                ping_id;
+  guint                reconnect_id;
+  guint                countdown_id;
+  guint                quit_id;
+  gint64               ping_sent_at;
+  char                *ping_token;
+  guint                backoff_attempt;
+  guint                reconnect_min_ms;
+  guint                reconnect_max_ms;
+  guint                registration_ms;
+  guint                ping_interval_ms;
+
+  /* Suspend/resume (logind) and network changes. */
+  GCancellable        *bus_cancellable;
+  GDBusConnection     *system_bus;
+  guint                sleep_subscription;
+
+  /* Tests: lines go here instead of a socket. */
+  GPtrArray           *offline_sink;
+};
+
+enum {
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_TLS,
+  PROP_NICK,
+  PROP_CURRENT_NICK,
+  PROP_USERNAME,
+  PROP_REALNAME,
+  PROP_PASSWORD,
+  PROP_STATE,
+  PROP_STATE_REASON,
+  PROP_RETRY_SECONDS,
+  PROP_AUTO_RECONNECT,
+  PROP_LAG,
+  PROP_ROOMS,
+  PROP_SERVER_CONVERSATION,
+  PROP_NETWORK_NAME,
+  PROP_HISTORY,
+  PROP_AWAY,
+  N_PROPS
+};
+
+enum {
+  ERROR,
+  CERTIFICATE_UNTRUSTED,
+  MESSAGE_RECEIVED,
+  MENTION,
+  NICK_IN_USE,
+  CONVERSATION_OPENED,
+  INVITED,
+  LINE_RECEIVED,
+  LINE_SENT,
+  N_SIGNALS
+};
+
+extern guint _chat_connection_signals [N_SIGNALS];
+
+/* chat-connection.c */
+void               _chat_connection_set_string_prop         (ChatConnection  *self,
+                                                             char           **slot,
+                                                             const char      *value,
+                                                             guint            prop);
+char *             _chat_connection_fold                    (ChatConnection *self,
+                                                             const char     *name);
+gboolean           _chat_connection_is_me                   (ChatConnection *self,
+                                                             const char     *nick);
+const char *       _chat_connection_history_network         (ChatConnection *self);
+void               _chat_connection_set_lag                 (ChatConnection *self,
+                                                             gint64          lag);
+void               _chat_connection_set_away                (ChatConnection *self,
+                                                             gboolean        away);
+gboolean           _chat_connection_text_mentions_me        (ChatConnection *self,
+                                                             const char     *text);
+ChatConversation * _chat_connection_lookup_conversation     (ChatConnection *self,
+                                                             const char     *name);
+ChatConversation * _chat_connection_ensure_conversation     (ChatConnection       *self,
+                                                             ChatConversationKind  kind,
+                                                             const char           *name,
+                                                             gboolean              requested,
+                                                             gboolean             *created);
+void               _chat_connection_rekey_conversation      (ChatConnection   *self,
+                                                             ChatConversation *conv,
+                                                             const char       *new_name);
+ChatMessageItem *  _chat_connection_add_item                (ChatConnection    *self,
+                                                             ChatConversation  *conv,
+                                                             ChatMessageKind    kind,
+                                                             const ChatMessage *message,
+                                                             const char        *sender,
+                                                             const char        *target,
+                                                             const char        *text,
+                                                             gboolean           mentions_me,
+                                                             gboolean           from_me);
+void               _chat_connection_server_text             (ChatConnection    *self,
+                                                             ChatMessageKind    kind,
+                                                             const ChatMessage *message,
+                                                             const char        *text);
+void               _chat_connection_queue_line              (ChatConnection *self,
+                                                             const char     *line,
+                                                             gboolean        urgent);
+ChatConversation * _chat_connection_conversation_for_target (ChatConnection *self,
+                                                             const char     *target,
+                                                             gboolean        create);
+void               _chat_connection_handle_cap              (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_nick_refused     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_welcome          (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_isupport         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+
+/* chat-connection-handlers.c */
+void               _chat_connection_request_server_history  (ChatConnection   *self,
+                                                             ChatConversation *conv);
+void               _chat_connection_handle_line             (ChatConnection *self,
+                                                             const char     *line);
+
+G_END_DECLS
