@@ -11,8 +11,10 @@
  * reference on self: tearing the link down (or disposing self) cancels them, and the
  * callbacks return at once on G_IO_ERROR_CANCELLED without touching self.
  *
- * What the server says is turned into the models of chat-conversation.c; new message
- * items are queued per conversation and flushed once per chunk read from the socket.
+ * What the server says is turned into the models of chat-conversation.c by
+ * chat-connection-handlers.c; new message items are queued per conversation and flushed
+ * once per chunk read from the socket. The input line's commands are in
+ * chat-connection-input.c.
  */
 #define G_LOG_DOMAIN "chat-client"
 
