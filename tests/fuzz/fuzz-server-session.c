@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,7 +46,10 @@ connect_server (void)
   addr.sin_port = htons (port);
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-    abort ();
+    {
+      fprintf (stderr, "connect: %s\n", g_strerror (errno));
+      abort ();
+    }
   return fd;
 }
 
@@ -189,6 +193,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         abort ();   /* still open long after the client went away */
       spin (fd, buf, &open);
     }
+  /* A reset, not a FIN: thousands of runs would leave as many ports in TIME_WAIT. */
+  {
+    struct linger lg = { 1, 0 };
+
+    setsockopt (fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
   close (fd);
   /* Only the watcher is left. */
   rounds = 0;
