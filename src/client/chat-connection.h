@@ -63,7 +63,9 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *       The connection goes to DISCONNECTED. To accept it, call
  *       chat_connection_accept_certificate () (remembers its fingerprint and reconnects).
  *   "message-received" (ChatConversation *conversation, ChatMessageItem *item):
- *       every item added to a conversation from the network (not history loads).
+ *       every message, action, notice or event (join, part, nick, topic, …) added to a
+ *       conversation, ours included; not server INFO/MOTD text, not items loaded from
+ *       the local history or replayed by the server (draft/chathistory).
  *   "mention" (ChatConversation *conversation, ChatMessageItem *item):
  *       a message from someone else naming our nick, or any message in a query.
  *   "nick-in-use" (const char *rejected, const char *fallback): the server refused a
