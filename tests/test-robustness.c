@@ -196,6 +196,39 @@ make_many_tags (void)
   return s;
 }
 
+static GString *
+make_join_many (void)
+{
+  GString *s = g_string_new ("JOIN ");
+
+  for (guint i = 0; s->len < 480; i++)
+    g_string_append_printf (s, "%s#j%u", i ? "," : "", i);
+  g_string_append (s, "\r\n");
+  return s;
+}
+
+static GString *
+make_huge_label (void)
+{
+  GString *s = g_string_new ("@label=");
+
+  while (s->len < 4000)
+    g_string_append (s, "label");
+  g_string_append (s, " WHO #hall\r\n");
+  return s;
+}
+
+static GString *
+make_text_create_long (void)
+{
+  GString *s = g_string_new ("create ");
+
+  while (s->len < 400)
+    g_string_append (s, "room");
+  g_string_append (s, "\r\n");
+  return s;
+}
+
 #define RAW(s) s, sizeof s - 1
 
 static const HostileCase hostile_cases[] = {
@@ -292,6 +325,20 @@ static const HostileCase hostile_cases[] = {
     " 462 mallory ", NULL, NULL, NULL },
   { "/params/unknown", FROM_IRC, RAW ("FROBNICATE a b\r\n"), NULL, FALSE,
     " 421 mallory FROBNICATE ", NULL, NULL, "FROBNICATE" },
+  { "/params/join-many", FROM_IRC, NULL, 0, make_join_many, FALSE,
+    " 405 mallory ", NULL, NULL, "#j30" },
+  { "/params/many-targets", FROM_IRC, RAW ("PRIVMSG alice,alice,alice,alice,alice,alice,#hall,#hall :targets\r\n"),
+    NULL, FALSE, " 407 mallory ", NULL, NULL, NULL },
+  { "/params/wildcards", FROM_IRC, RAW ("WHO *!*@*\r\nWHOIS *,*,*,*\r\nNAMES *\r\nLIST *,#*\r\nISON * * * *\r\n"),
+    NULL, FALSE, NULL, NULL, NULL, NULL },
+  { "/params/kick-many", FROM_IRC, RAW ("KICK #hall alice,visitor1,mallory,nobody :out\r\n"),
+    NULL, FALSE, " 482 mallory ", NULL, NULL, "KICK" },
+  { "/params/ping-empty", FROM_IRC, RAW ("PING :\r\nPING\r\nPONG\r\nPONG :\r\n"),
+    NULL, FALSE, NULL, NULL, NULL, NULL },
+  { "/params/tagmsg-no-cap", FROM_IRC, RAW ("@+typing=active TAGMSG #hall\r\n"),
+    NULL, FALSE, NULL, NULL, NULL, "TAGMSG" },
+  { "/params/huge-label", FROM_IRC_TAGS, NULL, 0, make_huge_label, FALSE,
+    NULL, NULL, NULL, NULL },
   /* Tags. */
   { "/tags/at-only", FROM_IRC_TAGS, RAW ("@ PRIVMSG #hall :at-only\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
@@ -311,6 +358,12 @@ static const HostileCase hostile_cases[] = {
   { "/tags/escapes", FROM_IRC_TAGS, RAW ("@+e=a\\:b\\sc\\r\\n\\\\ PRIVMSG #hall :escapes\r\n"), NULL, FALSE,
     NULL, "PRIVMSG #hall :escapes", "mallory: escapes", NULL },
   /* Text mode oddities. */
+  { "/text/login-control", FROM_TEXT, RAW ("login \x01" "bad\x1b\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, "\x1b" },
+  { "/text/create-long", FROM_TEXT, NULL, 0, make_text_create_long, FALSE,
+    NULL, NULL, NULL, "JOIN" },
+  { "/text/msg-nobody", FROM_TEXT, RAW ("msg nobody hello\r\n/msg\r\nmsg\r\n/join\r\n/nick\r\n"),
+    NULL, FALSE, NULL, NULL, NULL, "hello" },
   { "/text/telnet-iac", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x00xterm\xff\xf0iac-clean\r\n"),
     NULL, FALSE, NULL, "PRIVMSG #hall :iac-clean", ": iac-clean", NULL },
   { "/text/telnet-iac-trickle", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03iac-slow\r\n"),
