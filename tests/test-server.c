@@ -1108,6 +1108,9 @@ test_text_mode_detection (void)
   /* Telnet negotiation bytes are not text. */
   client_send_raw (n, "\xff\xfd\x18\xff\xfb\x1fhi telnet\r\n", 17);
   client_wait (irc, "PRIVMSG #hall :hi telnet");
+  /* Erase keys take back a character; other control bytes are dropped. */
+  client_send_raw (n, "fixd\bed \xc3\xa9\x7f\x1b[31mtypo\r\n", 22);
+  client_wait (irc, "PRIVMSG #hall :fixed [31mtypo");
   /* Bare LF works too. */
   client_send_raw (n, "bare lf\n", 8);
   client_wait (irc, "PRIVMSG #hall :bare lf");

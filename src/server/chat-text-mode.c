@@ -566,7 +566,16 @@ _chat_text_mode_handle (ChatSession *session,
         {
           if (*p == '\t')
             g_string_append_c (s, ' ');
-          else if ((guchar) *p >= 0x20 && *p != 0x7f)
+          else if (*p == '\b' || *p == 0x7f)
+            {
+              /* A terminal in character mode sends its erase key: take back one
+               * character (a whole UTF-8 sequence). */
+              while (s->len > 0 && ((guchar) s->str[s->len - 1] & 0xc0) == 0x80)
+                g_string_truncate (s, s->len - 1);
+              if (s->len > 0)
+                g_string_truncate (s, s->len - 1);
+            }
+          else if ((guchar) *p >= 0x20)
             g_string_append_c (s, *p);
         }
       clean = g_string_free (s, FALSE);
