@@ -816,7 +816,19 @@ test_tls_client_hello (void)
   client_send (alice, "JOIN #hall");
   client_wait (alice, " 366 ");
   client_send_raw (c, (const char *) hello, sizeof hello);
-  /* Whatever it is answered, it is not a crash and nothing reaches the room. */
+  /* It is told why, and closed; nothing reaches the room. */
+  line = client_until_closed (c);
+  g_assert_cmpstr (line, ==, "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
+  g_free (line);
+  client_free (c);
+
+  /* The same hello a byte at a time is refused alike (or taken for text, never relayed). */
+  c = client_connect (ts);
+  for (gsize i = 0; i < sizeof hello; i++)
+    {
+      client_send_raw (c, (const char *) hello + i, 1);
+      g_usleep (200);
+    }
   shutdown (c->fd, SHUT_WR);
   while ((line = client_line (c)) != NULL)
     g_free (line);
