@@ -608,6 +608,34 @@ test_ipv6 (void)
   fake_server_free (server);
 }
 
+/* After a suspend the link is started again at once, and the rooms are joined again. */
+static void
+test_resume (void)
+{
+  FakeServer *server = fake_server_new (nick_taken_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ChatConversation *room;
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (conn, "#room", NULL);
+  WAIT_UNTIL ((room = chat_connection_find_conversation (conn, "#room")) != NULL &&
+              chat_conversation_get_joined (room));
+
+  _chat_connection_resumed (conn);
+  g_assert_false (chat_conversation_get_joined (room));
+  WAIT_UNTIL (fake_saw (server, "1: JOIN #room"));
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) && chat_conversation_get_joined (room));
+
+  /* Not connected: nothing to do. */
+  chat_connection_disconnect (conn, NULL);
+  _chat_connection_resumed (conn);
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
 static void
 test_connect_refused (void)
 {
@@ -1186,6 +1214,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
   g_test_add_func ("/chat/client/net/ipv6", test_ipv6);
+  g_test_add_func ("/chat/client/net/resume", test_resume);
   g_test_add_func ("/chat/client/net/flood-control", test_flood_control);
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);

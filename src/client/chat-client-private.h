@@ -110,6 +110,9 @@ gboolean          _chat_connection_can_send     (ChatConnection   *self);
 /* Registered (or a test's offline sink): commands can go to the server. */
 gboolean          _chat_connection_ready_for_input (ChatConnection *self);
 
+/* What a resume from suspend does (logind's PrepareForSleep(false)). */
+void              _chat_connection_resumed      (ChatConnection   *self);
+
 /* ChatConnection: feeding lines without a socket (tests of the models). */
 void              _chat_connection_set_offline_sink (ChatConnection *self,
                                                      GPtrArray      *sent_lines);

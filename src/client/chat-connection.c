@@ -1367,13 +1367,8 @@ prepare_for_sleep_cb (GDBusConnection *bus,
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(b)")))
     return;
   g_variant_get (parameters, "(b)", &going_to_sleep);
-  if (going_to_sleep)
-    return;
-
-  if (self->state == CHAT_CONNECTION_STATE_CONNECTED ||
-      self->state == CHAT_CONNECTION_STATE_REGISTERING ||
-      self->state == CHAT_CONNECTION_STATE_RECONNECTING)
-    chat_connection_reconnect (self);
+  if (!going_to_sleep)
+    _chat_connection_resumed (self);
 }
 
 static void
@@ -2398,6 +2393,18 @@ chat_connection_set_timeouts (ChatConnection *self,
 
   self->registration_ms = registration_ms;
   self->ping_interval_ms = ping_interval_ms;
+}
+
+/* After a resume: a link that was up (or coming up) is started again at once. */
+void
+_chat_connection_resumed (ChatConnection *self)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+
+  if (self->state == CHAT_CONNECTION_STATE_CONNECTED ||
+      self->state == CHAT_CONNECTION_STATE_REGISTERING ||
+      self->state == CHAT_CONNECTION_STATE_RECONNECTING)
+    chat_connection_reconnect (self);
 }
 
 /* --- for chat-connection-input.c ------------------------------------------------------ */
