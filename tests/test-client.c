@@ -311,6 +311,13 @@ test_registration (Fixture       *f,
   feed (f, ":srv 001 alice__ :Welcome");
   g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
   g_assert_cmpstr (chat_connection_get_current_nick (f->conn), ==, "alice__");
+  /* When whoever had "alice" leaves, we take it back. */
+  g_ptr_array_set_size (f->sent, 0);
+  feed (f, ":bob!b@h QUIT :bye");
+  feed (f, ":ALICE!a@h QUIT :Ping timeout");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "NICK alice");
   feed (f, ":alice__!a@h JOIN #A[b]");
   g_assert_nonnull (chat_connection_find_conversation (f->conn, "#a{b}"));
   feed (f, ":srv 005 alice__ NETWORK=Example\\x20Net CASEMAPPING=ascii :are supported");

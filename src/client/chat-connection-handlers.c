@@ -196,6 +196,21 @@ handle_kick (ChatConnection    *self,
     _chat_conversation_remove_member (conv, victim);
 }
 
+/* We registered with a fallback because someone (often our own connection from before a
+ * drop, not yet timed out) had our nick: when it becomes free, take it back. */
+static void
+maybe_regain_nick (ChatConnection *self,
+                   const char     *freed)
+{
+  if (self->state != CHAT_CONNECTION_STATE_CONNECTED || self->nick == NULL ||
+      self->current_nick == NULL || freed == NULL)
+    return;
+  if (chat_connection_names_equal (self, self->current_nick, self->nick))
+    return;
+  if (chat_connection_names_equal (self, freed, self->nick))
+    send_printf (self, "NICK %s", self->nick);
+}
+
 static void
 handle_quit (ChatConnection    *self,
              const ChatMessage *message)
@@ -207,6 +222,8 @@ handle_quit (ChatConnection    *self,
 
   if (nick == NULL)
     return;
+
+  maybe_regain_nick (self, nick);
 
   for (guint i = 0; i < n; i++)
     {
@@ -239,6 +256,8 @@ handle_nick (ChatConnection    *self,
 
   if (mine)
     _chat_connection_set_string_prop (self, &self->current_nick, new_nick, PROP_CURRENT_NICK);
+  else
+    maybe_regain_nick (self, old_nick);
 
   n = chat_item_list_get_length (self->rooms);
   for (guint i = 0; i < n; i++)
