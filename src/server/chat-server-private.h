@@ -168,6 +168,7 @@ struct _ChatSession
 
   guint              mark;          /* fan-out de-duplication generation */
 
+  GString           *cork;          /* replies of the running command, sent as one */
   char              *label;         /* labeled-response: replies are being collected */
   GPtrArray         *collected;
 };

@@ -129,6 +129,8 @@ _chat_session_free (ChatSession *session)
   clear_source (&session->resume_source);
   g_clear_object (&session->connection);
   g_clear_pointer (&session->partial, g_free);
+  if (session->cork != NULL)
+    g_string_free (session->cork, TRUE);
   outq_clear (session);
   g_free (session->outq);
   g_queue_clear_full (&session->inq, g_free);
@@ -242,6 +244,14 @@ _chat_session_send_bytes (ChatSession *session,
   if (G_UNLIKELY (session->label != NULL))
     {
       collect_line (session, g_bytes_get_data (bytes, NULL), size);
+      return;
+    }
+
+  /* While a command runs, its replies gather into one buffer: one allocation and one
+   * iovec for a whole welcome burst instead of one per line. */
+  if (session->cork != NULL)
+    {
+      g_string_append_len (session->cork, g_bytes_get_data (bytes, NULL), size);
       return;
     }
 
@@ -405,6 +415,33 @@ line_has_batch_tag (const char *line)
     if (strncmp (p, "batch=", 6) == 0)
       return TRUE;
   return FALSE;
+}
+
+static void
+cork (ChatSession *session)
+{
+  if (session->cork == NULL)
+    session->cork = g_string_sized_new (256);
+}
+
+static void
+uncork (ChatSession *session)
+{
+  GString *corked = g_steal_pointer (&session->cork);
+  GBytes *bytes;
+  gsize len;
+
+  if (corked == NULL)
+    return;
+  if (corked->len == 0)
+    {
+      g_string_free (corked, TRUE);
+      return;
+    }
+  len = corked->len;
+  bytes = g_bytes_new_take (g_string_free (corked, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
 }
 
 static void
@@ -576,6 +613,7 @@ _chat_session_quit (ChatSession *session,
 
   if (session->label != NULL)
     end_label (session);
+  uncork (session);
 
   g_info ("Closing %s%s%s: %s", session->nick ? session->nick : "",
           session->nick ? " from " : "", session->host, quit_reason);
@@ -1141,6 +1179,7 @@ dispatch_irc (ChatSession *session,
       return;
     }
 
+  cork (session);
   label = chat_message_get_tag (message, "label");
   if (label != NULL && label[0] != '\0' &&
       _chat_session_has_cap (session, CHAT_CAP_LABELED_RESPONSE))
@@ -1159,6 +1198,7 @@ dispatch_irc (ChatSession *session,
 
   if (session->label != NULL)
     end_label (session);
+  uncork (session);
 }
 
 static gboolean
@@ -1217,7 +1257,11 @@ process_line (ChatSession *session,
     }
 
   if (_chat_session_is_text (session))
-    _chat_text_mode_handle (session, line);
+    {
+      cork (session);
+      _chat_text_mode_handle (session, line);
+      uncork (session);
+    }
   else
     dispatch_irc (session, line, len);
 
