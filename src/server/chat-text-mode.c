@@ -459,7 +459,7 @@ text_quit (ChatSession *session,
 
 static const TextCommand text_commands[] = {
   { "say", text_say, "say TEXT", "say TEXT to the room (or just type it)" },
-  { "me", text_me, "me ACTION", "act: \"me waves\" shows \"* you waves\"" },
+  { "me", text_me, "me ACTION", "act: \"me waves\" shows \"* NAME waves\" to all" },
   { "login", text_login, "login NAME", "choose your name (also: nick NAME)" },
   { "nick", text_login, "nick NAME", "choose your name" },
   { "look", text_look, "look", "who is in this room" },
