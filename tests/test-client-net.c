@@ -650,7 +650,7 @@ test_connect_refused (void)
   chat_connection_set_reconnect_delays (conn, 5000, 10000);
   watch = conn_watch_new (conn);
   chat_connection_connect (conn);
-  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_FAILED));
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_REFUSED));
   g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_RECONNECTING);
   g_assert_cmpuint (chat_connection_get_retry_seconds (conn), >=, 1);
   g_assert_cmpuint (chat_connection_get_retry_seconds (conn), <=, 5);

@@ -540,6 +540,12 @@ chat_connect_dialog_describe_error (const GError *error)
           return g_strdup_printf (_("The server did not answer in time. (%s)"), error->message);
         case CHAT_CONNECTION_ERROR_CLOSED:
           return g_strdup_printf (_("The server closed the connection. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_REFUSED:
+          return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
+                                  error->message);
+        case CHAT_CONNECTION_ERROR_UNREACHABLE:
+          return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
+                                  error->message);
         default:
           break;
         }

@@ -17,6 +17,7 @@
 #include "chat-sidebar-row.h"
 #include "chat-switcher.h"
 #include "chat-window.h"
+#include "chat-connect-dialog.h"
 
 /* How close to the end (in pixels) still counts as "at the bottom". */
 #define BOTTOM_SLACK 24.0
@@ -982,11 +983,12 @@ connection_error_cb (ChatWindow     *self,
                      ChatConnection *connection)
 {
   g_autofree char *message = NULL;
+  g_autofree char *reason = chat_connect_dialog_describe_error (error);
 
   message = g_strdup_printf (_("%s: %s"), chat_connection_get_network_name (connection) != NULL
                                           ? chat_connection_get_network_name (connection)
                                           : chat_connection_get_host (connection),
-                             error->message);
+                             reason);
   chat_window_show_toast (self, message, "app.reconnect",
                           g_variant_new ("(su)", chat_connection_get_host (connection),
                                          chat_connection_get_port (connection)));

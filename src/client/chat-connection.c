@@ -1138,6 +1138,29 @@ schedule_reconnect (ChatConnection *self,
   self->countdown_id = g_timeout_add_seconds (1, countdown_cb, self);
 }
 
+/* Keeps the cause of a failed connect, so the window can say what went wrong. */
+static int
+connect_error_code (const GError *error)
+{
+  if (error->domain == G_RESOLVER_ERROR)
+    return CHAT_CONNECTION_ERROR_UNREACHABLE;
+  if (error->domain != G_IO_ERROR)
+    return CHAT_CONNECTION_ERROR_FAILED;
+  switch (error->code)
+    {
+    case G_IO_ERROR_CONNECTION_REFUSED:
+      return CHAT_CONNECTION_ERROR_REFUSED;
+    case G_IO_ERROR_HOST_NOT_FOUND:
+    case G_IO_ERROR_HOST_UNREACHABLE:
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+      return CHAT_CONNECTION_ERROR_UNREACHABLE;
+    case G_IO_ERROR_TIMED_OUT:
+      return CHAT_CONNECTION_ERROR_TIMEOUT;
+    default:
+      return CHAT_CONNECTION_ERROR_FAILED;
+    }
+}
+
 /* Closes the link. code < 0: a clean close (QUIT sent); else the error that ended it. */
 static void
 drop_link (ChatConnection *self,
@@ -1198,6 +1221,8 @@ drop_link (ChatConnection *self,
   _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, why);
   flush_models (self);
 
+  /* A handler may drop the last reference to self: hold one until we are done. */
+  g_object_ref (self);
   {
     g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR, code, why);
 
@@ -1208,12 +1233,14 @@ drop_link (ChatConnection *self,
       code == CHAT_CONNECTION_ERROR_NICK || !self->auto_reconnect)
     {
       set_state (self, CHAT_CONNECTION_STATE_DISCONNECTED, why);
+      g_object_unref (self);
       return;
     }
 
   if (was_registered)
     self->backoff_attempt = 0;
   schedule_reconnect (self, why);
+  g_object_unref (self);
 }
 
 static gboolean
@@ -1295,7 +1322,7 @@ socket_connected_cb (GObject      *object,
             drop_link (self, CHAT_CONNECTION_ERROR_CERTIFICATE, why);
           return;
         }
-      drop_link (self, CHAT_CONNECTION_ERROR_FAILED, error->message);
+      drop_link (self, connect_error_code (error), error->message);
       return;
     }
 

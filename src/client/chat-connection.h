@@ -34,6 +34,8 @@ typedef enum
   CHAT_CONNECTION_ERROR_BANNED,          /* banned from the server: no automatic retry */
   CHAT_CONNECTION_ERROR_NICK,            /* no usable nickname */
   CHAT_CONNECTION_ERROR_INVALID_INPUT,   /* /command usage error; message has the usage */
+  CHAT_CONNECTION_ERROR_REFUSED,         /* nothing listens on that port */
+  CHAT_CONNECTION_ERROR_UNREACHABLE,     /* unknown host name, or no route to it */
 } ChatConnectionError;
 
 GQuark chat_connection_error_quark (void);
