@@ -746,6 +746,14 @@ test_oper_kill (void)
   g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Killed (alice (spam)))");
   client_wait (a, ":bob!bob@127.0.0.1 QUIT :Killed (alice (spam))");
 
+  /* An operator runs every room entered, even one others were in first; others don't. */
+  client_free (b);
+  b = client_irc (ts, "bob", NULL);
+  client_send (b, "JOIN #hall");
+  client_wait (b, " 353 bob = #hall :bob");
+  client_send (a, "JOIN #hall");
+  client_wait (a, " 353 alice = #hall :@alice bob");
+
   client_free (a);
   client_free (b);
   test_server_free (ts);

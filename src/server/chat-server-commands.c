@@ -383,7 +383,9 @@ join_one (ChatSession *session,
       return;
     }
   room = _chat_server_ensure_room (server, name, &created);
-  _chat_server_join (server, session, room, created);
+  /* Server operators, such as the person hosting from the app, run every room they
+   * enter, the hall included. */
+  _chat_server_join (server, session, room, created || session->oper);
 }
 
 static void
