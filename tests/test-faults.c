@@ -624,6 +624,107 @@ test_unwritable_data_dir (void)
   g_remove (blocker);
 }
 
+/* A full disk: the data directory is a tiny tmpfs in a private mount namespace
+ * (unshare), filled by the room talking. History goes off with a warning; chat goes on. */
+static void
+test_full_disk (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *mnt = NULL;
+  g_autofree char *script = NULL;
+  g_autofree char *probe_err = NULL;
+  g_autofree char *text = g_strnfill (400, 'f');
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) batch = g_string_new (NULL);
+  int status = 0;
+  const char *probe_argv[] = { "unshare", "-rm", "sh", "-c", NULL, NULL };
+  Spawned *s;
+  TestServer fake = { 0 };
+  Client *a, *b;
+
+  if (!have_binary ())
+    return;
+  dir = g_dir_make_tmp ("chatroom-full-XXXXXX", &error);
+  g_assert_no_error (error);
+  mnt = g_build_filename (dir, "mnt", NULL);
+  g_assert_cmpint (g_mkdir (mnt, 0700), ==, 0);
+  script = g_strdup_printf ("mount -t tmpfs -o size=320k tmpfs '%s'", mnt);
+  probe_argv[4] = script;
+  if (!g_spawn_sync (NULL, (char **) probe_argv, NULL, G_SPAWN_SEARCH_PATH |
+                     G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &probe_err, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_skip ("cannot mount a small tmpfs here (unshare -rm)");
+      g_rmdir (mnt);
+      g_rmdir (dir);
+      return;
+    }
+
+  g_free (script);
+  script = g_strdup_printf ("mount -t tmpfs -o size=320k tmpfs '%s' && exec '%s' "
+                            "--bind=127.0.0.1 --port=0 --data-dir='%s/data' "
+                            "--config='%s/server.conf'", mnt, CHATROOM_SERVER_BIN, mnt, dir);
+  s = g_new0 (Spawned, 1);
+  s->dir = g_strdup (dir);
+  s->log = g_build_filename (dir, "stderr.log", NULL);
+  {
+    g_autoptr(GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+
+    g_file_set_contents (config, "[limits]\nflood-control=false\n", -1, &error);
+    g_assert_no_error (error);
+    g_subprocess_launcher_set_stderr_file_path (launcher, s->log);
+    s->process = g_subprocess_launcher_spawn (launcher, &error, "unshare", "-rm", "sh", "-c",
+                                              script, NULL);
+    g_assert_no_error (error);
+  }
+  g_assert_true (spawned_wait_port (s));
+
+  fake.port = s->port;
+  a = client_irc (&fake, "alice", NULL);
+  b = client_irc (&fake, "bob", NULL);
+  client_send (a, "JOIN #full");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #full");
+  client_wait (b, " 366 ");
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (batch, "PRIVMSG #full :%s\r\n", text);
+  /* Well over 320 KiB said, until history gives up. */
+  for (guint round = 0; ; round++)
+    {
+      g_free (log);
+      log = read_log (s);
+      if (strstr (log, "warning: ") != NULL && round >= 10)
+        {
+          if (g_test_verbose ())
+            g_printerr ("history gave up after %u rounds\n", round);
+          break;
+        }
+      g_assert_cmpuint (round, <, 500);
+      client_send_raw (a, batch->str, batch->len);
+      g_ptr_array_unref (client_sync (a));
+      g_ptr_array_unref (client_sync (b));
+    }
+  /* Chat goes on. */
+  client_send (a, "PRIVMSG #full :still talking");
+  client_wait (b, "PRIVMSG #full :still talking");
+  client_free (a);
+  client_free (b);
+
+  g_subprocess_send_signal (s->process, SIGTERM);
+  g_assert_cmpint (spawned_wait (s), ==, 0);
+  g_free (log);
+  log = read_log (s);
+  g_assert_nonnull (strstr (log, "history"));
+  if (g_test_verbose ())
+    g_printerr ("%s", log);
+  /* The mount went with the namespace: only the empty mount point is left. */
+  g_rmdir (mnt);
+  spawned_free (s);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -644,6 +745,7 @@ main (int   argc,
       g_test_add_data_func (path, &bad_configs[i], test_bad_config);
     }
   g_test_add_func ("/chat/faults/unwritable-data-dir", test_unwritable_data_dir);
+  g_test_add_func ("/chat/faults/full-disk", test_full_disk);
 
   return g_test_run ();
 }
