@@ -102,9 +102,12 @@ probe_queues (TestServer *ts,
 /* ---- a reader that never reads ------------------------------------------------------- */
 
 static void
-test_never_reads (void)
+test_never_reads (gconstpointer data)
 {
+  gboolean text_mode = GPOINTER_TO_INT (data);
   TestServer *ts = test_server_new ("[limits]\nsendq=16384\n");
+  const char *room = text_mode ? "#hall" : "#busy";
+  g_autofree char *quit_line = NULL;
   Client *talkers[3];
   Client *slow;
   Client *listener;
@@ -118,25 +121,36 @@ test_never_reads (void)
 
   slow = client_connect (ts);
   setsockopt (slow->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  slow->nick = g_strdup ("slow");
-  client_send (slow, "NICK slow");
-  client_send (slow, "USER slow 0 * :Slow");
-  client_send (slow, "JOIN #busy");
-  client_wait (slow, " 366 slow #busy ");
+  if (text_mode)
+    {
+      /* A person at a terminal who walked away: in the hall, never reading. */
+      client_send (slow, "look");
+      client_wait (slow, "You are visitor1.");
+      quit_line = g_strdup (":visitor1!text@127.0.0.1 QUIT :SendQ exceeded");
+    }
+  else
+    {
+      slow->nick = g_strdup ("slow");
+      client_send (slow, "NICK slow");
+      client_send (slow, "USER slow 0 * :Slow");
+      client_send (slow, "JOIN #busy");
+      client_wait (slow, " 366 slow #busy ");
+      quit_line = g_strdup (":slow!slow@127.0.0.1 QUIT :SendQ exceeded");
+    }
   for (guint i = 0; i < G_N_ELEMENTS (talkers); i++)
     {
       g_autofree char *nick = g_strdup_printf ("talker%u", i);
 
       talkers[i] = client_irc (ts, nick, NULL);
-      client_send (talkers[i], "JOIN #busy");
+      client_send (talkers[i], "JOIN %s", room);
       client_wait (talkers[i], " 366 ");
     }
   listener = client_irc (ts, "listener", NULL);
-  client_send (listener, "JOIN #busy");
+  client_send (listener, "JOIN %s", room);
   client_wait (listener, " 366 ");
 
   for (guint i = 0; i < 20; i++)
-    g_string_append_printf (batch, "PRIVMSG #busy :%s\r\n", text);
+    g_string_append_printf (batch, "PRIVMSG %s :%s\r\n", room, text);
 
   /* The room talks until the server gives up on the one that never reads; its queue
    * never goes over the cap on the way. */
@@ -151,17 +165,17 @@ test_never_reads (void)
           g_ptr_array_unref (client_sync (talkers[i]));
         }
       lines = client_sync (listener);
-      saw_quit |= lines_have (lines, ":slow!slow@127.0.0.1 QUIT :SendQ exceeded");
+      saw_quit |= lines_have (lines, quit_line);
       g_clear_pointer (&lines, g_ptr_array_unref);
       rounds++;
     }
   g_assert_cmpuint (probe.max_out, <=, 16384);
 
   /* Everybody else saw every line and still talks. */
-  client_send (talkers[0], "PRIVMSG #busy :after the slow one left");
+  client_send (talkers[0], "PRIVMSG %s :after the slow one left", room);
   g_ptr_array_unref (client_sync (talkers[0]));
   lines = client_sync (listener);
-  saw_quit |= lines_have (lines, ":slow!slow@127.0.0.1 QUIT :SendQ exceeded");
+  saw_quit |= lines_have (lines, quit_line);
   assert_lines_have (lines, "after the slow one left");
   g_clear_pointer (&lines, g_ptr_array_unref);
   g_assert_true (saw_quit);
@@ -732,7 +746,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   signal (SIGPIPE, SIG_IGN);
 
-  g_test_add_func ("/chat/faults/never-reads", test_never_reads);
+  g_test_add_data_func ("/chat/faults/never-reads", GINT_TO_POINTER (FALSE), test_never_reads);
+  g_test_add_data_func ("/chat/faults/never-reads-text", GINT_TO_POINTER (TRUE), test_never_reads);
   g_test_add_func ("/chat/faults/many-never-register", test_many_never_register);
   g_test_add_func ("/chat/faults/many-never-pong", test_many_never_pong);
   g_test_add_func ("/chat/faults/reset-mid-write", test_reset_mid_write);
