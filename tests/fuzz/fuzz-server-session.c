@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <glib/gstdio.h>
+
 #include "chat-server.h"
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -117,6 +119,23 @@ spin (int      fd,
     abort ();       /* the watcher was disconnected by somebody else's input */
 }
 
+static char *data_dir;
+
+static void
+remove_data_dir (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (data_dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (data_dir, name, NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (data_dir);
+}
+
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
@@ -140,6 +159,11 @@ LLVMFuzzerInitialize (int    *argc,
   server = chat_server_new ();
   chat_server_load_config (server, config, &error);
   g_assert_no_error (error);
+  /* With history on disk, so CHATHISTORY and the replay on JOIN get fuzzed too. */
+  data_dir = g_dir_make_tmp ("chatroom-fuzz-XXXXXX", &error);
+  g_assert_no_error (error);
+  chat_server_set_data_dir (server, data_dir);
+  atexit (remove_data_dir);
   chat_server_start (server, "127.0.0.1", 0, &error);
   g_assert_no_error (error);
   port = chat_server_get_port (server);
