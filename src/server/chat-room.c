@@ -223,9 +223,11 @@ fanout_bytes (Fanout      *f,
       if (f->text_bytes == NULL)
         {
           gsize len = strlen (f->text);
-          char *buf = g_malloc (len + 2);
+          char *buf = g_malloc (len + 3);
 
-          memcpy (buf, f->text, len);
+          memcpy (buf, f->text, len + 1);
+          _chat_text_drop_controls (buf);
+          len = strlen (buf);
           memcpy (buf + len, "\r\n", 2);
           f->text_bytes = g_bytes_new_take (buf, len + 2);
         }

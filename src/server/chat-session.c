@@ -362,6 +362,8 @@ _chat_session_text (ChatSession *session,
   va_start (args, format);
   g_string_append_vprintf (s, format, args);
   va_end (args);
+  _chat_text_drop_controls (s->str);
+  g_string_truncate (s, strlen (s->str));
   g_string_append (s, "\r\n");
   len = s->len;
   bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
