@@ -47,6 +47,11 @@ sync_checked (Client     *c,
           if (memchr (c->buf->str, '\r', len - 1) != NULL)
             g_error ("%s: a bare CR inside a line from the server: %.*s",
                      c->nick ? c->nick : "?", (int) len, c->buf->str);
+          /* People at terminals get no control bytes at all (escape sequences, bells). */
+          for (gsize i = 0; c->text && i + 1 < len; i++)
+            if ((guchar) c->buf->str[i] < 0x20 || c->buf->str[i] == 0x7f)
+              g_error ("%s: a control byte (0x%02x) for a terminal: %.*s", c->nick ? c->nick : "?",
+                       (guchar) c->buf->str[i], (int) len, c->buf->str);
           line = g_strndup (c->buf->str, len - 1);
           g_string_erase (c->buf, 0, len + 1);
           if (g_test_verbose ())
@@ -270,8 +275,11 @@ static const HostileCase hostile_cases[] = {
     NULL, NULL, NULL, "nul" },
   { "/bytes/nul-text", FROM_TEXT, RAW ("nul\0byte\r\n"), NULL, FALSE,
     NULL, NULL, NULL, "nul" },
+  /* Relayed to IRC clients as is; people at terminals get it without the controls. */
   { "/bytes/control", FROM_IRC, RAW ("PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
-    NULL, NULL, NULL, NULL },
+    NULL, "PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend", "mallory: ctl[2Jend", NULL },
+  { "/bytes/control-topic", FROM_IRC, RAW ("TOPIC #hall :top\x1b]0;title\x07ic\r\nPART #hall :by\x1b[Ae\r\n"),
+    NULL, FALSE, NULL, NULL, "]0;titleic", NULL },
   { "/bytes/control-text", FROM_TEXT, RAW ("ctl\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
   /* Invalid and overlong UTF-8 in every field. */
