@@ -752,7 +752,7 @@ test_oper_kill (void)
   client_send (b, "JOIN #hall");
   client_wait (b, " 353 bob = #hall :bob");
   client_send (a, "JOIN #hall");
-  client_wait (a, " 353 alice = #hall :@alice bob");
+  client_wait_names (a, " 353 alice = #hall :", "@alice", "bob", NULL);
 
   client_free (a);
   client_free (b);
