@@ -12,6 +12,18 @@
 
 G_BEGIN_DECLS
 
+/* Sets *slot to a copy of value; FALSE when it held that already (nothing to notify). */
+static inline gboolean
+_chat_replace_string (char       **slot,
+                      const char  *value)
+{
+  if (g_strcmp0 (*slot, value) == 0)
+    return FALSE;
+  g_free (*slot);
+  *slot = g_strdup (value);
+  return TRUE;
+}
+
 /* ChatMember: the connection owns the state, the app only reads it. */
 ChatMember       *_chat_member_new              (const char       *nick,
                                                  gboolean          is_self);
@@ -105,6 +117,9 @@ void              _chat_directory_end           (ChatDirectory      *self);
 /* ChatConnection, for chat-connection-input.c. */
 void              _chat_connection_send_line    (ChatConnection   *self,
                                                  const char       *line);
+void              _chat_connection_send_printf  (ChatConnection   *self,
+                                                 const char       *format,
+                                                 ...) G_GNUC_PRINTF (2, 3);
 /* The link can take lines now. */
 gboolean          _chat_connection_can_send     (ChatConnection   *self);
 /* Registered (or a test's offline sink): commands can go to the server. */

@@ -11,35 +11,6 @@
 
 #include "chat-connection-private.h"
 
-static gboolean
-replace_string (char       **slot,
-                const char  *value)
-{
-  if (g_strcmp0 (*slot, value) == 0)
-    return FALSE;
-  g_free (*slot);
-  *slot = g_strdup (value);
-  return TRUE;
-}
-
-static void send_printf (ChatConnection *self,
-                         const char     *format,
-                         ...) G_GNUC_PRINTF (2, 3);
-
-static void
-send_printf (ChatConnection *self,
-             const char     *format,
-             ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  _chat_connection_queue_line (self, line, FALSE);
-}
-
 /* --- member modes -------------------------------------------------------------------- */
 
 /* Applies a set of prefix mode letters to a member, ordering them by rank. */
@@ -208,7 +179,7 @@ maybe_regain_nick (ChatConnection *self,
   if (chat_connection_names_equal (self, self->current_nick, self->nick))
     return;
   if (chat_connection_names_equal (self, freed, self->nick))
-    send_printf (self, "NICK %s", self->nick);
+    _chat_connection_send_printf (self, "NICK %s", self->nick);
 }
 
 static void
@@ -573,7 +544,7 @@ handle_end_of_names (ChatConnection    *self,
 
   /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
   if (g_hash_table_remove (self->need_who, key))
-    send_printf (self, "WHO %s", chat_conversation_get_name (conv));
+    _chat_connection_send_printf (self, "WHO %s", chat_conversation_get_name (conv));
 }
 
 static void
@@ -600,15 +571,17 @@ reply_ctcp (ChatConnection *self,
             const char     *argument)
 {
   if (g_strcmp0 (command, "VERSION") == 0)
-    send_printf (self, "NOTICE %s :\001VERSION Chatroom %s\001", nick, PACKAGE_VERSION);
+    _chat_connection_send_printf (self, "NOTICE %s :\001VERSION Chatroom %s\001",
+                                  nick, PACKAGE_VERSION);
   else if (g_strcmp0 (command, "PING") == 0)
-    send_printf (self, "NOTICE %s :\001PING %s\001", nick, argument ? argument : "");
+    _chat_connection_send_printf (self, "NOTICE %s :\001PING %s\001",
+                                  nick, argument ? argument : "");
   else if (g_strcmp0 (command, "TIME") == 0)
     {
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
       g_autofree char *text = g_date_time_format (now, "%c");
 
-      send_printf (self, "NOTICE %s :\001TIME %s\001", nick, text);
+      _chat_connection_send_printf (self, "NOTICE %s :\001TIME %s\001", nick, text);
     }
 }
 
@@ -1151,13 +1124,14 @@ _chat_connection_request_server_history (ChatConnection   *self,
 
       if (stamp != NULL)
         {
-          send_printf (self, "CHATHISTORY LATEST %s timestamp=%s.%03uZ %u",
-                       chat_conversation_get_name (conv), stamp,
-                       (guint)((newest % G_USEC_PER_SEC) / 1000), limit);
+          _chat_connection_send_printf (self, "CHATHISTORY LATEST %s timestamp=%s.%03uZ %u",
+                                        chat_conversation_get_name (conv), stamp,
+                                        (guint)((newest % G_USEC_PER_SEC) / 1000), limit);
           return;
         }
     }
-  send_printf (self, "CHATHISTORY LATEST %s * %u", chat_conversation_get_name (conv), limit);
+  _chat_connection_send_printf (self, "CHATHISTORY LATEST %s * %u",
+                                chat_conversation_get_name (conv), limit);
 }
 
 static void
@@ -1243,7 +1217,7 @@ handle_message (ChatConnection    *self,
     {
       const char *text = chat_message_get_trailing (message);
 
-      replace_string (&self->error_line, text);
+      _chat_replace_string (&self->error_line, text);
       _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text ? text : "");
       if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text)
         classify_refusal (self, text);

@@ -11,24 +11,6 @@
 #include "chat-client-private.h"
 #include "chat-command.h"
 
-static void send_printf (ChatConnection *self,
-                         const char     *format,
-                         ...) G_GNUC_PRINTF (2, 3);
-
-static void
-send_printf (ChatConnection *self,
-             const char     *format,
-             ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  _chat_connection_send_line (self, line);
-}
-
 static gboolean
 input_error (GError     **error,
              int          code,
@@ -276,7 +258,7 @@ chat_connection_send_input (ChatConnection    *self,
           mask = g_strdup (arg0);
         else
           mask = g_strdup_printf ("%s!*@*", arg0);
-        send_printf (self, "MODE %s +b %s", room, mask);
+        _chat_connection_send_printf (self, "MODE %s +b %s", room, mask);
         return TRUE;
       }
 
@@ -318,9 +300,9 @@ chat_connection_send_input (ChatConnection    *self,
             rest = g_strjoinv (" ", command->args + 1);
           }
         if (rest[0] != '\0')
-          send_printf (self, "MODE %s %s", target, rest);
+          _chat_connection_send_printf (self, "MODE %s %s", target, rest);
         else
-          send_printf (self, "MODE %s", target);
+          _chat_connection_send_printf (self, "MODE %s", target);
         return TRUE;
       }
 
@@ -329,7 +311,7 @@ chat_connection_send_input (ChatConnection    *self,
       if (room == NULL)
         return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
                             "Not in a room. Usage: /invite NICK [ROOM]");
-      send_printf (self, "INVITE %s %s", arg0, room);
+      _chat_connection_send_printf (self, "INVITE %s %s", arg0, room);
       return TRUE;
 
     case CHAT_COMMAND_LIST:

@@ -59,24 +59,13 @@ static void disconnect_link_signals (ChatConnection *self);
 
 /* --- small helpers ------------------------------------------------------------------ */
 
-static gboolean
-replace_string (char       **slot,
-                const char  *value)
-{
-  if (g_strcmp0 (*slot, value) == 0)
-    return FALSE;
-  g_free (*slot);
-  *slot = g_strdup (value);
-  return TRUE;
-}
-
 void
 _chat_connection_set_string_prop (ChatConnection  *self,
                                   char           **slot,
                                   const char      *value,
                                   guint            prop)
 {
-  if (replace_string (slot, value))
+  if (_chat_replace_string (slot, value))
     g_object_notify_by_pspec (G_OBJECT (self), properties [prop]);
 }
 
@@ -435,24 +424,6 @@ send_line (ChatConnection *self,
   _chat_connection_queue_line (self, line, FALSE);
 }
 
-static void send_printf (ChatConnection *self,
-                         const char     *format,
-                         ...) G_GNUC_PRINTF (2, 3);
-
-static void
-send_printf (ChatConnection *self,
-             const char     *format,
-             ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  send_line (self, line);
-}
-
 static void
 output_written_cb (GObject      *object,
                    GAsyncResult *result,
@@ -615,10 +586,10 @@ send_text (ChatConnection  *self,
             {
               g_autofree char *ctcp = chat_ctcp_action_encode (pieces[i]);
 
-              send_printf (self, "%s %s :%s", command, target, ctcp);
+              _chat_connection_send_printf (self, "%s %s :%s", command, target, ctcp);
             }
           else
-            send_printf (self, "%s %s :%s", command, target, pieces[i]);
+            _chat_connection_send_printf (self, "%s %s :%s", command, target, pieces[i]);
 
           if (!echo)
             {
@@ -668,7 +639,7 @@ send_ping (ChatConnection *self)
   g_free (self->ping_token);
   self->ping_token = g_strdup_printf ("chatroom-%" G_GINT64_FORMAT, g_get_monotonic_time ());
   self->ping_sent_at = g_get_monotonic_time ();
-  send_printf (self, "PING :%s", self->ping_token);
+  _chat_connection_send_printf (self, "PING :%s", self->ping_token);
 }
 
 static gboolean
@@ -697,12 +668,12 @@ send_registration (ChatConnection *self)
   self->cap_ls_done = FALSE;
   send_line (self, "CAP LS 302");
   if (self->password != NULL && self->password[0] != '\0')
-    send_printf (self, "PASS :%s", self->password);
+    _chat_connection_send_printf (self, "PASS :%s", self->password);
   g_free (self->tried_nick);
   self->tried_nick = g_strdup (self->nick);
   self->nick_attempt = 0;
-  send_printf (self, "NICK %s", self->tried_nick);
-  send_printf (self, "USER %s 0 * :%s", user, real);
+  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
+  _chat_connection_send_printf (self, "USER %s 0 * :%s", user, real);
 }
 
 static void
@@ -721,7 +692,7 @@ cap_request_wanted (ChatConnection *self,
       }
 
   if (req->len > 0)
-    send_printf (self, "CAP REQ :%s", req->str);
+    _chat_connection_send_printf (self, "CAP REQ :%s", req->str);
   else if (self->cap_negotiating)
     {
       self->cap_negotiating = FALSE;
@@ -870,7 +841,7 @@ _chat_connection_handle_nick_refused (ChatConnection    *self,
                  rejected ? rejected : self->tried_nick, fallback);
   g_free (self->tried_nick);
   self->tried_nick = g_steal_pointer (&fallback);
-  send_printf (self, "NICK %s", self->tried_nick);
+  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
 }
 
 void
@@ -913,13 +884,13 @@ _chat_connection_handle_welcome (ChatConnection    *self,
       const char *name = conv ? chat_conversation_get_name (conv) : key;
 
       if (((const char *)value)[0] != '\0')
-        send_printf (self, "JOIN %s %s", name, (const char *)value);
+        _chat_connection_send_printf (self, "JOIN %s %s", name, (const char *)value);
       else
-        send_printf (self, "JOIN %s", name);
+        _chat_connection_send_printf (self, "JOIN %s", name);
     }
 
   if (self->away)
-    send_printf (self, "AWAY :%s", self->away_reason ? self->away_reason : "Away");
+    _chat_connection_send_printf (self, "AWAY :%s", self->away_reason ? self->away_reason : "Away");
 
   if (self->offline_sink == NULL && self->ping_interval_ms > 0)
     {
@@ -2035,7 +2006,7 @@ chat_connection_disconnect (ChatConnection *self,
   if (self->output != NULL && !self->closing)
     {
       if (message != NULL && message[0] != '\0')
-        send_printf (self, "QUIT :%s", message);
+        _chat_connection_send_printf (self, "QUIT :%s", message);
       else
         send_line (self, "QUIT");
       self->closing = TRUE;
@@ -2244,10 +2215,10 @@ chat_connection_join (ChatConnection *self,
   if (key != NULL && key[0] != '\0')
     {
       g_hash_table_replace (self->rejoin, g_strdup (folded), g_strdup (key));
-      send_printf (self, "JOIN %s %s", room, key);
+      _chat_connection_send_printf (self, "JOIN %s %s", room, key);
     }
   else
-    send_printf (self, "JOIN %s", room);
+    _chat_connection_send_printf (self, "JOIN %s", room);
   return TRUE;
 }
 
@@ -2266,9 +2237,9 @@ chat_connection_part (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (reason != NULL && reason[0] != '\0')
-    send_printf (self, "PART %s :%s", room, reason);
+    _chat_connection_send_printf (self, "PART %s :%s", room, reason);
   else
-    send_printf (self, "PART %s", room);
+    _chat_connection_send_printf (self, "PART %s", room);
   return TRUE;
 }
 
@@ -2282,7 +2253,7 @@ chat_connection_change_nick (ChatConnection *self,
   chat_connection_set_nick (self, nick);
   if (!can_send (self))
     return FALSE;
-  send_printf (self, "NICK %s", nick);
+  _chat_connection_send_printf (self, "NICK %s", nick);
   return TRUE;
 }
 
@@ -2297,9 +2268,9 @@ chat_connection_set_topic (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (topic != NULL)
-    send_printf (self, "TOPIC %s :%s", room, topic);
+    _chat_connection_send_printf (self, "TOPIC %s :%s", room, topic);
   else
-    send_printf (self, "TOPIC %s", room);
+    _chat_connection_send_printf (self, "TOPIC %s", room);
   return TRUE;
 }
 
@@ -2311,9 +2282,9 @@ chat_connection_set_away_message (ChatConnection *self,
 
   if (!can_send (self))
     return FALSE;
-  replace_string (&self->away_reason, reason && reason[0] ? reason : NULL);
+  _chat_replace_string (&self->away_reason, reason && reason[0] ? reason : NULL);
   if (reason != NULL && reason[0] != '\0')
-    send_printf (self, "AWAY :%s", reason);
+    _chat_connection_send_printf (self, "AWAY :%s", reason);
   else
     send_line (self, "AWAY");
   return TRUE;
@@ -2331,9 +2302,9 @@ chat_connection_kick (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (reason != NULL && reason[0] != '\0')
-    send_printf (self, "KICK %s %s :%s", room, nick, reason);
+    _chat_connection_send_printf (self, "KICK %s %s :%s", room, nick, reason);
   else
-    send_printf (self, "KICK %s %s", room, nick);
+    _chat_connection_send_printf (self, "KICK %s %s", room, nick);
   return TRUE;
 }
 
@@ -2347,7 +2318,7 @@ chat_connection_request_list (ChatConnection *self,
     return FALSE;
   _chat_directory_begin (self->directory);
   if (filter != NULL && filter[0] != '\0')
-    send_printf (self, "LIST %s", filter);
+    _chat_connection_send_printf (self, "LIST %s", filter);
   else
     send_line (self, "LIST");
   return TRUE;
@@ -2362,7 +2333,7 @@ chat_connection_whois (ChatConnection *self,
 
   if (!can_send (self))
     return FALSE;
-  send_printf (self, "WHOIS %s", nick);
+  _chat_connection_send_printf (self, "WHOIS %s", nick);
   return TRUE;
 }
 
@@ -2443,6 +2414,20 @@ _chat_connection_send_line (ChatConnection *self,
   send_line (self, line);
 }
 
+void
+_chat_connection_send_printf (ChatConnection *self,
+                              const char     *format,
+                              ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  send_line (self, line);
+}
+
 gboolean
 _chat_connection_ready_for_input (ChatConnection *self)
 {
@@ -2475,7 +2460,7 @@ _chat_connection_set_offline_sink (ChatConnection *self,
       self->cap_negotiating = TRUE;
       self->cap_ls_done = FALSE;
       self->nick_attempt = 0;
-      replace_string (&self->tried_nick, self->nick);
+      _chat_replace_string (&self->tried_nick, self->nick);
       set_state (self, CHAT_CONNECTION_STATE_REGISTERING, NULL);
     }
 }

@@ -69,17 +69,6 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
-static gboolean
-replace_string (char       **slot,
-                const char  *value)
-{
-  if (g_strcmp0 (*slot, value) == 0)
-    return FALSE;
-  g_free (*slot);
-  *slot = g_strdup (value);
-  return TRUE;
-}
-
 static int
 compare_members (gconstpointer a,
                  gconstpointer b,
@@ -311,7 +300,7 @@ _chat_conversation_set_name (ChatConversation *self,
 {
   g_assert (CHAT_IS_CONVERSATION (self));
 
-  if (replace_string (&self->name, name))
+  if (_chat_replace_string (&self->name, name))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_NAME]);
 }
 
@@ -324,9 +313,9 @@ _chat_conversation_set_topic (ChatConversation *self,
 
   if (topic != NULL && topic[0] == '\0')
     topic = NULL;
-  if (replace_string (&self->topic, topic))
+  if (_chat_replace_string (&self->topic, topic))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TOPIC]);
-  if (replace_string (&self->topic_setter, setter))
+  if (_chat_replace_string (&self->topic_setter, setter))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TOPIC_SETTER]);
 }
 
@@ -336,7 +325,7 @@ _chat_conversation_set_modes (ChatConversation *self,
 {
   g_assert (CHAT_IS_CONVERSATION (self));
 
-  if (replace_string (&self->modes, modes))
+  if (_chat_replace_string (&self->modes, modes))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MODES]);
 }
 
@@ -525,7 +514,7 @@ _chat_conversation_load_history (ChatConversation *self,
   g_assert (CHAT_IS_CONVERSATION (self));
 
   g_set_object (&self->history, store);
-  replace_string (&self->history_network, network);
+  _chat_replace_string (&self->history_network, network);
   if (store == NULL)
     return;
 

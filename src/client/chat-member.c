@@ -42,17 +42,6 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
-static gboolean
-replace_string (char       **slot,
-                const char  *value)
-{
-  if (g_strcmp0 (*slot, value) == 0)
-    return FALSE;
-  g_free (*slot);
-  *slot = g_strdup (value);
-  return TRUE;
-}
-
 static void
 chat_member_finalize (GObject *object)
 {
@@ -163,7 +152,7 @@ _chat_member_set_nick (ChatMember *self,
   g_assert (CHAT_IS_MEMBER (self));
   g_assert (nick != NULL);
 
-  if (replace_string (&self->nick, nick))
+  if (_chat_replace_string (&self->nick, nick))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_NICK]);
 }
 
@@ -174,9 +163,9 @@ _chat_member_set_userhost (ChatMember *self,
 {
   g_assert (CHAT_IS_MEMBER (self));
 
-  if (user != NULL && replace_string (&self->user, user))
+  if (user != NULL && _chat_replace_string (&self->user, user))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_USER]);
-  if (host != NULL && replace_string (&self->host, host))
+  if (host != NULL && _chat_replace_string (&self->host, host))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOST]);
 }
 
@@ -194,11 +183,11 @@ _chat_member_set_modes (ChatMember *self,
     first[0] = symbols[0];
 
   g_object_freeze_notify (G_OBJECT (self));
-  if (replace_string (&self->modes, modes ? modes : ""))
+  if (_chat_replace_string (&self->modes, modes ? modes : ""))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MODES]);
-  if (replace_string (&self->prefixes, symbols ? symbols : ""))
+  if (_chat_replace_string (&self->prefixes, symbols ? symbols : ""))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PREFIXES]);
-  if (replace_string (&self->prefix, first))
+  if (_chat_replace_string (&self->prefix, first))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PREFIX]);
   if (self->rank != rank)
     {
