@@ -137,46 +137,44 @@ typedef struct
   gboolean    disconnect;    /* the attacker is dropped; reply is in its last line */
 } HostileCase;
 
+/* head, then piece again and again until the line is min_len long, then tail (or none). */
+static GString *
+repeat_piece (const char *head,
+              const char *piece,
+              gsize       min_len,
+              const char *tail)
+{
+  GString *s = g_string_new (head);
+
+  while (s->len < min_len)
+    g_string_append (s, piece);
+  if (tail != NULL)
+    g_string_append (s, tail);
+  return s;
+}
+
 static GString *
 make_long_line (void)
 {
-  GString *s = g_string_new ("PRIVMSG #hall :");
-
-  while (s->len < 600)
-    g_string_append (s, "longline");
-  g_string_append (s, "\r\n");
-  return s;
+  return repeat_piece ("PRIVMSG #hall :", "longline", 600, "\r\n");
 }
 
 static GString *
 make_long_tags (void)
 {
-  GString *s = g_string_new ("@+big=");
-
-  while (s->len < 9000)
-    g_string_append (s, "tagtagtag");
-  g_string_append (s, " PRIVMSG #hall :bigtags\r\n");
-  return s;
+  return repeat_piece ("@+big=", "tagtagtag", 9000, " PRIVMSG #hall :bigtags\r\n");
 }
 
 static GString *
 make_no_line_end (void)
 {
-  GString *s = g_string_new ("PRIVMSG #hall :");
-
-  while (s->len < 65536)
-    g_string_append (s, "noend");
-  return s;
+  return repeat_piece ("PRIVMSG #hall :", "noend", 65536, NULL);
 }
 
 static GString *
 make_text_no_line_end (void)
 {
-  GString *s = g_string_new (NULL);
-
-  while (s->len < 65536)
-    g_string_append (s, "noend");
-  return s;
+  return repeat_piece ("", "noend", 65536, NULL);
 }
 
 static GString *
@@ -215,23 +213,13 @@ make_join_many (void)
 static GString *
 make_huge_label (void)
 {
-  GString *s = g_string_new ("@label=");
-
-  while (s->len < 4000)
-    g_string_append (s, "label");
-  g_string_append (s, " WHO #hall\r\n");
-  return s;
+  return repeat_piece ("@label=", "label", 4000, " WHO #hall\r\n");
 }
 
 static GString *
 make_text_create_long (void)
 {
-  GString *s = g_string_new ("create ");
-
-  while (s->len < 400)
-    g_string_append (s, "room");
-  g_string_append (s, "\r\n");
-  return s;
+  return repeat_piece ("create ", "room", 400, "\r\n");
 }
 
 #define RAW(s) s, sizeof s - 1
