@@ -237,18 +237,24 @@ about_activated_cb (GSimpleAction *action,
                          NULL);
 }
 
+/* Shows a new dialog over the main window (opening one when there is none). */
+static void
+present_over_window (ChatApplication *self,
+                     GtkWindow       *dialog)
+{
+  gtk_window_set_transient_for (dialog, GTK_WINDOW (ensure_window (self)));
+  gtk_window_set_application (dialog, GTK_APPLICATION (self));
+  gtk_window_present (dialog);
+}
+
 static void
 preferences_activated_cb (GSimpleAction *action,
                           GVariant      *param,
                           gpointer       user_data)
 {
   ChatApplication *self = user_data;
-  GtkWindow *window = GTK_WINDOW (ensure_window (self));
-  ChatPreferencesWindow *prefs = chat_preferences_window_new (self->settings);
 
-  gtk_window_set_transient_for (GTK_WINDOW (prefs), window);
-  gtk_window_set_application (GTK_WINDOW (prefs), GTK_APPLICATION (self));
-  gtk_window_present (GTK_WINDOW (prefs));
+  present_over_window (self, GTK_WINDOW (chat_preferences_window_new (self->settings)));
 }
 
 static void
@@ -257,12 +263,8 @@ host_activated_cb (GSimpleAction *action,
                    gpointer       user_data)
 {
   ChatApplication *self = user_data;
-  ChatWindow *window = ensure_window (self);
-  ChatHostDialog *dialog = chat_host_dialog_new (self);
 
-  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
-  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_over_window (self, GTK_WINDOW (chat_host_dialog_new (self)));
 }
 
 static void
@@ -287,12 +289,8 @@ connect_activated_cb (GSimpleAction *action,
                       gpointer       user_data)
 {
   ChatApplication *self = user_data;
-  ChatWindow *window = ensure_window (self);
-  ChatConnectDialog *dialog = chat_connect_dialog_new (self);
 
-  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
-  gtk_window_set_application (GTK_WINDOW (dialog), GTK_APPLICATION (self));
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_over_window (self, GTK_WINDOW (chat_connect_dialog_new (self)));
 }
 
 static void
