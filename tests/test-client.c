@@ -281,6 +281,14 @@ last_item (ChatConversation *conv)
   return g_list_model_get_item (model, n - 1);
 }
 
+/* A macro, so that a failure names the line of the test. */
+#define assert_last_item(conv, kind, text) \
+  G_STMT_START { \
+    g_autoptr(ChatMessageItem) item_ = last_item (conv); \
+    g_assert_cmpint (chat_message_item_get_kind (item_), ==, (kind)); \
+    g_assert_cmpstr (chat_message_item_get_text (item_), ==, (text)); \
+  } G_STMT_END
+
 static void
 test_registration (Fixture       *f,
                    gconstpointer  data)
@@ -335,12 +343,8 @@ test_registration (Fixture       *f,
 
   feed (f, ":srv 375 alice__ :- MOTD -");
   feed (f, ":srv 372 alice__ :- hello");
-  {
-    g_autoptr(ChatMessageItem) item = last_item (chat_connection_get_server_conversation (f->conn));
-
-    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_MOTD);
-    g_assert_cmpstr (chat_message_item_get_text (item), ==, "- hello");
-  }
+  assert_last_item (chat_connection_get_server_conversation (f->conn),
+                    CHAT_MESSAGE_KIND_MOTD, "- hello");
 }
 
 static void
@@ -579,12 +583,7 @@ test_messages (Fixture       *f,
   g_assert_cmpstr (chat_conversation_get_topic_setter (conv), ==, "bob");
   feed (f, ":robert!b@h TOPIC #chat :New \00304topic");
   g_assert_cmpstr (chat_conversation_get_topic (conv), ==, "New \00304topic");
-  {
-    g_autoptr(ChatMessageItem) item = last_item (conv);
-
-    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_TOPIC);
-    g_assert_cmpstr (chat_message_item_get_text (item), ==, "New topic");
-  }
+  assert_last_item (conv, CHAT_MESSAGE_KIND_TOPIC, "New topic");
 
   /* Notices from the server and errors. */
   feed (f, ":srv NOTICE alice :server notice");
@@ -594,12 +593,7 @@ test_messages (Fixture       *f,
     g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_NOTICE);
   }
   feed (f, ":srv 482 alice #chat :You're not channel operator");
-  {
-    g_autoptr(ChatMessageItem) item = last_item (conv);
-
-    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_ERROR);
-    g_assert_cmpstr (chat_message_item_get_text (item), ==, "#chat: You're not channel operator");
-  }
+  assert_last_item (conv, CHAT_MESSAGE_KIND_ERROR, "#chat: You're not channel operator");
 
   /* WHOIS replies read as sentences in the server conversation. */
   feed (f, ":srv 311 alice robert ~b example.org * :Robert Smith");
@@ -880,12 +874,8 @@ test_wrong_password (Fixture       *f,
   /* Offline there is no link to drop; the fatal flag is checked by the network tests.
    * Here: 464 is shown as an error in the server conversation. */
   feed (f, ":srv 464 alice :Password incorrect");
-  {
-    g_autoptr(ChatMessageItem) item = last_item (chat_connection_get_server_conversation (f->conn));
-
-    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_ERROR);
-    g_assert_cmpstr (chat_message_item_get_text (item), ==, "Password incorrect");
-  }
+  assert_last_item (chat_connection_get_server_conversation (f->conn),
+                    CHAT_MESSAGE_KIND_ERROR, "Password incorrect");
 }
 
 static void
