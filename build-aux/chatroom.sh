@@ -115,7 +115,9 @@ cmd_run () {
   elif [ -x build/src/chatroom-server ]; then
     log "No display here: starting chatroom-server on port $port"
     echo "Join with: telnet localhost $port   (or any IRC client: irssi -c localhost -p $port)"
-    exec build/src/chatroom-server --port "$port"
+    local data="${XDG_DATA_HOME:-$HOME/.local/share}/chatroom-server"
+    mkdir -p "$data"
+    exec build/src/chatroom-server --port "$port" --data-dir "$data"
   else
     log "Built. Programs so far:"
     find build -maxdepth 3 -type f -perm -u+x -name 'chat*' | sort

@@ -176,6 +176,8 @@ main (int   argc,
     }
   if (data_dir != NULL)
     chat_server_set_data_dir (server, data_dir);
+  if (chat_server_get_data_dir (server) == NULL)
+    g_message ("No data directory (--data-dir or data-dir in the config): rooms keep no history");
 
   if (!chat_server_start (server, bind_address, port, &error))
     {
