@@ -176,14 +176,14 @@ main (int   argc,
     }
   if (data_dir != NULL)
     chat_server_set_data_dir (server, data_dir);
-  if (chat_server_get_data_dir (server) == NULL)
-    g_message ("No data directory (--data-dir or data-dir in the config): rooms keep no history");
 
   if (!chat_server_start (server, bind_address, port, &error))
     {
       fprintf (stderr, "chatroom-server: %s\n", error->message);
       return EXIT_CONFIG;
     }
+  if (chat_server_get_data_dir (server) == NULL)
+    g_message ("No data directory (--data-dir or data-dir in the config): rooms keep no history");
   g_message ("chatroom-server %s: %s listening on port %u", PACKAGE_VERSION,
              chat_server_get_name (server), chat_server_get_port (server));
 
