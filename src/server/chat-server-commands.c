@@ -125,11 +125,7 @@ _chat_server_try_register (ChatServer  *self,
 
   session->state = CHAT_SESSION_REGISTERED;
   _chat_server_count_session (self, session, 1);
-  if (session->grace_source != NULL)
-    {
-      g_source_destroy (session->grace_source);
-      g_clear_pointer (&session->grace_source, g_source_unref);
-    }
+  _chat_session_cancel_grace (session);
   g_debug ("Registered %s", session->source);
   _chat_server_welcome (self, session);
 }

@@ -157,7 +157,8 @@ struct _ChatSession
   double             tokens;
   gint64             tokens_time;
   GSource           *resume_source;
-  GSource           *grace_source;
+  GList              grace_link;    /* in the server's grace queue while waiting */
+  gint64             grace_deadline;  /* monotonic µs; 0: not waiting to tell IRC from text */
 
   gint64             connected_at;  /* monotonic µs */
   gint64             signon;        /* real seconds */

@@ -53,6 +53,8 @@ struct _ChatServer
   GSource          *epoll_source;
   GSource          *flush_source;
   GSource          *tick_source;
+  GSource          *grace_source;    /* ready at the first deadline of grace_queue */
+  GQueue            grace_queue;     /* ChatSession*, via session->grace_link, by deadline */
 
   GQueue            sessions;        /* ChatSession*, via session->link */
   GHashTable       *nicks;           /* folded nick -> ChatSession* */
@@ -264,7 +266,7 @@ typedef struct
 {
   GSource     source;
   ChatServer *server;
-} FlushSource;
+} FlushSource, ServerSource;
 
 static gboolean
 flush_source_prepare (GSource *source,
@@ -322,6 +324,89 @@ tick_cb (gpointer user_data)
 
   return G_SOURCE_CONTINUE;
 }
+
+/* ---- the text-mode grace period ----------------------------------------------------- */
+
+/* Every g_source_set_ready_time() wakes the main context (an eventfd write), so the
+ * timer is moved only when it must fire sooner, or after it fired. Sessions leaving
+ * the queue never move it: at worst it fires once for nobody. The slack keeps a steady
+ * stream of connections from making it fire once per connection. */
+#define GRACE_SLACK_USEC (20 * 1000)
+
+static void
+grace_rearm (ChatServer *self)
+{
+  GList *head = self->grace_queue.head;
+
+  if (self->grace_source != NULL)
+    g_source_set_ready_time (self->grace_source,
+                             head ? ((ChatSession *) head->data)->grace_deadline +
+                                    GRACE_SLACK_USEC : -1);
+}
+
+void
+_chat_server_grace_add (ChatServer  *self,
+                        ChatSession *session,
+                        gint64       deadline)
+{
+  GList *l = self->grace_queue.tail;
+
+  if (session->grace_deadline != 0)
+    _chat_server_grace_remove (self, session);
+  session->grace_deadline = MAX (deadline, 1);
+  session->grace_link.data = session;
+  /* Everyone waits the same delay, so a newcomer nearly always goes last; only a
+   * shorter delay from a reloaded configuration walks back. */
+  while (l != NULL && ((ChatSession *) l->data)->grace_deadline > session->grace_deadline)
+    l = l->prev;
+  if (l == NULL)
+    g_queue_push_head_link (&self->grace_queue, &session->grace_link);
+  else
+    g_queue_insert_after_link (&self->grace_queue, l, &session->grace_link);
+  if (self->grace_source != NULL && self->grace_queue.head == &session->grace_link)
+    {
+      gint64 ready = g_source_get_ready_time (self->grace_source);
+
+      if (ready < 0 || ready > session->grace_deadline + GRACE_SLACK_USEC)
+        grace_rearm (self);
+    }
+}
+
+void
+_chat_server_grace_remove (ChatServer  *self,
+                           ChatSession *session)
+{
+  if (session->grace_deadline == 0)
+    return;
+  g_queue_unlink (&self->grace_queue, &session->grace_link);
+  session->grace_deadline = 0;
+}
+
+static gboolean
+grace_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  ChatServer *self = ((ServerSource *) source)->server;
+  gint64 now = g_get_monotonic_time ();
+  GList *head;
+
+  while ((head = self->grace_queue.head) != NULL &&
+         ((ChatSession *) head->data)->grace_deadline <= now)
+    {
+      ChatSession *session = head->data;
+
+      _chat_server_grace_remove (self, session);
+      _chat_session_grace_expired (session);
+    }
+  grace_rearm (self);
+  _chat_server_flush (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs grace_source_funcs = {
+  NULL, NULL, grace_dispatch, NULL, NULL, NULL,
+};
 
 /* ---- accepting ---------------------------------------------------------------------- */
 
@@ -1006,6 +1091,7 @@ chat_server_init (ChatServer *self)
   self->epfd = -1;
   self->next_msgid = (guint64) g_get_real_time ();
   g_queue_init (&self->sessions);
+  g_queue_init (&self->grace_queue);
   g_queue_init (&self->whowas);
   limits_defaults (&self->limits);
 
@@ -1491,6 +1577,10 @@ chat_server_start (ChatServer  *self,
   self->flush_source = attach (self, source, NULL, "[chat-server] flush");
   self->tick_source = attach (self, g_timeout_source_new_seconds (1), tick_cb,
                               "[chat-server] tick");
+  source = g_source_new (&grace_source_funcs, sizeof (ServerSource));
+  ((ServerSource *) source)->server = self;
+  self->grace_source = attach (self, source, NULL, "[chat-server] text mode");
+  grace_rearm (self);
 
   hall = _chat_server_ensure_room (self, self->limits.hall, &created);
   hall->permanent = TRUE;
@@ -1589,6 +1679,7 @@ chat_server_stop (ChatServer *self)
   destroy_source (&self->epoll_source);
   destroy_source (&self->flush_source);
   destroy_source (&self->tick_source);
+  destroy_source (&self->grace_source);
   if (self->epfd >= 0)
     close (self->epfd);
   self->epfd = -1;

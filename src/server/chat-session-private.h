@@ -18,6 +18,15 @@ void         _chat_session_tick      (ChatSession       *session,
                                       gint64             now);
 void         _chat_session_destroy   (ChatSession       *session);
 void         _chat_session_drain_input (ChatSession     *session);
+/* The text-mode grace period: one server-wide queue ordered by deadline (everyone
+ * waits the same delay), so a crowd connecting at once adds no source per session. */
+void         _chat_session_grace_expired (ChatSession   *session);
+void         _chat_session_cancel_grace  (ChatSession   *session);
+void         _chat_server_grace_add      (ChatServer    *self,
+                                          ChatSession   *session,
+                                          gint64         deadline);
+void         _chat_server_grace_remove   (ChatServer    *self,
+                                          ChatSession   *session);
 
 void         _chat_server_flush              (ChatServer  *self);
 void         _chat_server_mark_dirty         (ChatServer  *self,

@@ -125,7 +125,7 @@ clear_source (GSource **source)
 void
 _chat_session_free (ChatSession *session)
 {
-  clear_source (&session->grace_source);
+  _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   g_clear_object (&session->connection);
   g_clear_pointer (&session->partial, g_free);
@@ -589,7 +589,7 @@ _chat_session_destroy (ChatSession *session)
   if (session->destroyed)
     return;
   session->destroyed = TRUE;
-  clear_source (&session->grace_source);
+  _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   _chat_server_session_destroyed (session->server, session);
   if (session->connection != NULL)
@@ -659,7 +659,7 @@ _chat_session_quit (ChatSession *session,
     }
   session->closing = TRUE;
   session->closed_at = g_get_monotonic_time ();
-  clear_source (&session->grace_source);
+  _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   g_queue_clear_full (&session->inq, g_free);
   session->inq_bytes = 0;
@@ -1000,13 +1000,18 @@ enter_irc (ChatSession *session)
   session->state = CHAT_SESSION_IRC;
 }
 
-static gboolean
-grace_cb (gpointer user_data)
+void
+_chat_session_cancel_grace (ChatSession *session)
 {
-  ChatSession *session = user_data;
+  if (session->grace_deadline != 0)
+    _chat_server_grace_remove (session->server, session);
+}
 
-  g_clear_pointer (&session->grace_source, g_source_unref);
-
+/* Silence until the deadline: a person (or a person typing "nick alice"). The server
+ * flushes once after every session whose deadline passed. */
+void
+_chat_session_grace_expired (ChatSession *session)
+{
   if (session->state == CHAT_SESSION_NEW)
     {
       _chat_text_mode_enter (session, NULL);
@@ -1030,8 +1035,6 @@ grace_cb (gpointer user_data)
         }
       _chat_text_mode_enter (session, nick);
     }
-  _chat_server_flush (session->server);
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -1048,10 +1051,8 @@ _chat_session_start (ChatSession *session)
   /* 0: no greeting on silence; a person's first line decides. */
   if (limits->text_mode_delay == 0)
     return;
-  session->grace_source = g_timeout_source_new (limits->text_mode_delay);
-  g_source_set_callback (session->grace_source, grace_cb, session, NULL);
-  g_source_set_static_name (session->grace_source, "[chat-server] text mode");
-  g_source_attach (session->grace_source, g_main_context_get_thread_default ());
+  _chat_server_grace_add (session->server, session,
+                          g_get_monotonic_time () + (gint64) limits->text_mode_delay * 1000);
 }
 
 void _chat_collect_client_tag (const char *key,

@@ -497,11 +497,7 @@ _chat_text_mode_enter (ChatSession *session,
   ChatRoom *hall;
   gboolean created;
 
-  if (session->grace_source != NULL)
-    {
-      g_source_destroy (session->grace_source);
-      g_clear_pointer (&session->grace_source, g_source_unref);
-    }
+  _chat_session_cancel_grace (session);
 
   if (wanted_nick != NULL)
     owner = _chat_server_find_session (server, wanted_nick);
