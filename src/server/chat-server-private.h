@@ -110,7 +110,6 @@ struct _ChatSession
 {
   ChatServer        *server;
   GList              link;          /* in the server's session list */
-  GSocketConnection *connection;
   int                fd;
   guint32            epoll_events;
   char              *host;          /* the peer's address as shown to others */

@@ -4,11 +4,15 @@
  * of nicks and rooms, the capability and command tables. */
 #define G_LOG_DOMAIN "chat-server"
 
+#define _GNU_SOURCE
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -44,7 +48,8 @@ struct _ChatServer
   ChatServerLimits  limits;
 
   GMainContext     *context;
-  GSocketService   *service;
+  GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */
+  GArray           *listen_fds;      /* int */
   guint16           port;
   gboolean          running;
   char             *created;
@@ -176,6 +181,15 @@ invalidate_caps_ls (ChatServer *self)
 
 /* ---- the epoll loop ----------------------------------------------------------------- */
 
+/* Listening sockets share the epoll set with sessions: their epoll data is the file
+ * descriptor tagged with the low bit, which no ChatSession pointer has. */
+#define LISTEN_TAG(fd)     GSIZE_TO_POINTER (((gsize) (fd) << 1) | 1)
+#define IS_LISTEN_TAG(p)   ((GPOINTER_TO_SIZE (p) & 1) != 0)
+#define LISTEN_TAG_FD(p)   ((int) (GPOINTER_TO_SIZE (p) >> 1))
+
+static void accept_ready (ChatServer *self,
+                          int         lfd);
+
 void
 _chat_server_flush (ChatServer *self)
 {
@@ -247,6 +261,11 @@ epoll_ready_cb (int          fd,
     {
       ChatSession *session = events[i].data.ptr;
 
+      if (IS_LISTEN_TAG (events[i].data.ptr))
+        {
+          accept_ready (self, LISTEN_TAG_FD (events[i].data.ptr));
+          continue;
+        }
       if (session->destroyed)
         continue;
       if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -411,79 +430,80 @@ static GSourceFuncs grace_source_funcs = {
 /* ---- accepting ---------------------------------------------------------------------- */
 
 static char *
-address_to_host (GSocketAddress *address)
+address_to_host (const struct sockaddr_storage *ss)
 {
-  g_autofree char *ip = NULL;
+  char ip[INET6_ADDRSTRLEN + 1];
 
-  if (G_IS_INET_SOCKET_ADDRESS (address))
+  if (ss->ss_family == AF_INET)
     {
-      GInetAddress *inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+      const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
 
-      if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+      if (inet_ntop (AF_INET, &sin->sin_addr, ip, sizeof ip) != NULL)
+        return g_strdup (ip);
+    }
+  else if (ss->ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+      const guint8 *bytes = sin6->sin6_addr.s6_addr;
+      static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+      if (memcmp (bytes, v4mapped, 12) == 0)
+        return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+      if (inet_ntop (AF_INET6, &sin6->sin6_addr, ip, sizeof ip) != NULL)
         {
-          const guint8 *bytes = g_inet_address_to_bytes (inet);
-          static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-          if (memcmp (bytes, v4mapped, 12) == 0)
-            return g_strdup_printf ("%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+          /* A host starting with ':' would break every IRC line it appears in. */
+          if (ip[0] == ':')
+            return g_strconcat ("0", ip, NULL);
+          return g_strdup (ip);
         }
-      ip = g_inet_address_to_string (inet);
-      /* A host starting with ':' would break every IRC line it appears in. */
-      if (ip[0] == ':')
-        return g_strconcat ("0", ip, NULL);
-      return g_steal_pointer (&ip);
     }
   return g_strdup ("localhost");
 }
 
 static void
-reject_connection (GSocket    *socket,
+reject_connection (int         fd,
                    const char *line)
 {
   /* Best effort: a refused peer gets one line, never a blocked loop. */
-  g_socket_set_blocking (socket, FALSE);
-  g_socket_send (socket, line, strlen (line), NULL, NULL);
-  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  if (send (fd, line, strlen (line), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+    {
+      /* Nothing more to say to it. */
+    }
+  shutdown (fd, SHUT_WR);
+  close (fd);
 }
 
-static gboolean
-service_incoming_cb (GSocketService    *service,
-                     GSocketConnection *connection,
-                     GObject           *source_object,
-                     gpointer           user_data)
+static void
+incoming (ChatServer                    *self,
+          int                            fd,
+          const struct sockaddr_storage *peer)
 {
-  ChatServer *self = user_data;
-  GSocket *socket = g_socket_connection_get_socket (connection);
-  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
-  g_autofree char *host = address_to_host (remote);
+  g_autofree char *host = address_to_host (peer);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, host));
   ChatSession *session;
   struct epoll_event ev = { 0 };
 
-  if (!self->running)
-    return TRUE;
-
   if (self->n_clients >= self->limits.max_clients)
     {
       g_info ("Refused %s: server full (%u clients)", host, self->n_clients);
-      reject_connection (socket, "ERROR :Closing Link: Server is full, try again later\r\n");
-      return TRUE;
+      reject_connection (fd, "ERROR :Closing Link: Server is full, try again later\r\n");
+      return;
     }
   if (per_ip >= self->limits.max_clients_per_ip)
     {
       g_info ("Refused %s: too many connections from this address", host);
-      reject_connection (socket, "ERROR :Closing Link: Too many connections from your address\r\n");
-      return TRUE;
+      reject_connection (fd, "ERROR :Closing Link: Too many connections from your address\r\n");
+      return;
     }
 
-  session = _chat_session_new (self, connection, host);
+  session = _chat_session_new (self, fd, host);
   ev.events = EPOLLIN;
   ev.data.ptr = session;
   if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, session->fd, &ev) != 0)
     {
       g_warning ("epoll_ctl: %s", g_strerror (errno));
       _chat_session_free (session);
-      return TRUE;
+      return;
     }
   session->epoll_events = EPOLLIN;
   g_queue_push_tail_link (&self->sessions, &session->link);
@@ -493,8 +513,49 @@ service_incoming_cb (GSocketService    *service,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
 
   _chat_session_start (session);
+}
 
-  return TRUE;
+/* A listening socket is readable: take every waiting connection (up to a bound, so
+ * a crowd arriving cannot starve the people already here), each with one accept4 that
+ * also gives the peer's address and makes the socket non-blocking. */
+static void
+accept_ready (ChatServer *self,
+              int         lfd)
+{
+  for (guint i = 0; i < 256 && self->running; i++)
+    {
+      struct sockaddr_storage peer = { 0 };
+      socklen_t len = sizeof peer;
+      int fd = accept4 (lfd, (struct sockaddr *) &peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+      if (fd < 0)
+        {
+          int saved = errno;
+
+          if (saved == EINTR || saved == ECONNABORTED)
+            continue;
+          if (saved != EAGAIN && saved != EWOULDBLOCK)
+            g_debug ("accept: %s", g_strerror (saved));
+          return;
+        }
+      incoming (self, fd, &peer);
+    }
+}
+
+static void
+listener_event_cb (GSocketListener      *listener,
+                   GSocketListenerEvent  event,
+                   GSocket              *socket,
+                   gpointer              user_data)
+{
+  ChatServer *self = user_data;
+  int fd;
+
+  if (event != G_SOCKET_LISTENER_LISTENED)
+    return;
+  fd = g_socket_get_fd (socket);
+  g_socket_set_blocking (socket, FALSE);
+  g_array_append_val (self->listen_fds, fd);
 }
 
 /* The session said goodbye (or was dropped): it no longer counts. */
@@ -956,6 +1017,7 @@ chat_server_finalize (GObject *object)
   g_hash_table_unref (self->per_ip);
   g_hash_table_unref (self->commands);
   g_ptr_array_unref (self->flush_list);
+  g_array_unref (self->listen_fds);
   g_ptr_array_unref (self->dead);
   g_ptr_array_unref (self->isupport);
   g_array_unref (self->hooks);
@@ -1085,6 +1147,7 @@ chat_server_init (ChatServer *self)
   self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->commands = g_hash_table_new (g_str_hash, g_str_equal);
   self->flush_list = g_ptr_array_new ();
+  self->listen_fds = g_array_new (FALSE, FALSE, sizeof (int));
   self->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) _chat_session_free);
   self->isupport = g_ptr_array_new_with_free_func (g_free);
   self->hooks = g_array_new (FALSE, FALSE, sizeof (ChatHookEntry));
@@ -1489,7 +1552,7 @@ chat_server_start (ChatServer  *self,
                    guint16      port,
                    GError     **error)
 {
-  g_autoptr(GSocketService) service = NULL;
+  g_autoptr(GSocketListener) listener = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GDateTime) now = NULL;
   GSource *source;
@@ -1509,18 +1572,22 @@ chat_server_start (ChatServer  *self,
   if (self->isupport->len == 0)
     build_isupport (self);
 
-  service = g_socket_service_new ();
-  g_socket_service_stop (service);
+  /* GSocketListener binds (every address form, both families); the listening sockets
+   * then join the sessions' epoll set and are accepted from there, several per wake-up,
+   * without a GTask, GSocket and GSocketConnection per connection. */
+  listener = g_socket_listener_new ();
+  g_array_set_size (self->listen_fds, 0);
+  g_signal_connect (listener, "event", G_CALLBACK (listener_event_cb), self);
   /* GSocketListener's default backlog (10) drops connections when many people (or a
    * benchmark) arrive at once. */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (service), 4096);
+  g_socket_listener_set_backlog (listener, 4096);
 
   if (address == NULL || address[0] == '\0')
     {
       if (port == 0)
-        port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL,
+        port = g_socket_listener_add_any_inet_port (listener, NULL,
                                                     &local_error);
-      else if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (service), port, NULL,
+      else if (!g_socket_listener_add_inet_port (listener, port, NULL,
                                                  &local_error))
         port = 0;
     }
@@ -1535,7 +1602,7 @@ chat_server_start (ChatServer  *self,
                        "“%s” is not an IP address", address);
           return FALSE;
         }
-      if (g_socket_listener_add_address (G_SOCKET_LISTENER (service), want,
+      if (g_socket_listener_add_address (listener, want,
                                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
                                          NULL, &effective, &local_error))
         port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
@@ -1545,6 +1612,7 @@ chat_server_start (ChatServer  *self,
 
   if (port == 0)
     {
+      g_array_set_size (self->listen_fds, 0);
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
                    "Cannot listen on %s port %u: %s",
                    address ? address : "all addresses", port,
@@ -1557,13 +1625,15 @@ chat_server_start (ChatServer  *self,
     {
       int saved = errno;
 
+      g_array_set_size (self->listen_fds, 0);
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
                    "epoll_create1: %s", g_strerror (saved));
       return FALSE;
     }
 
   self->context = g_main_context_ref_thread_default ();
-  self->service = g_steal_pointer (&service);
+  g_signal_handlers_disconnect_by_func (listener, listener_event_cb, self);
+  self->listener = g_steal_pointer (&listener);
   self->port = port;
   self->running = TRUE;
   now = g_date_time_new_now_utc ();
@@ -1588,10 +1658,14 @@ chat_server_start (ChatServer  *self,
   if (created)
     hall->modes &= ~CHAT_ROOM_MODE_T;
 
-  /* The accept sources go to the thread-default context of this call. */
-  g_signal_connect_object (self->service, "incoming",
-                           G_CALLBACK (service_incoming_cb), self, 0);
-  g_socket_service_start (self->service);
+  for (guint i = 0; i < self->listen_fds->len; i++)
+    {
+      int fd = g_array_index (self->listen_fds, int, i);
+      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = LISTEN_TAG (fd) };
+
+      if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        g_warning ("epoll_ctl: %s", g_strerror (errno));
+    }
 
   g_info ("Listening on %s port %u", address ? address : "all addresses", port);
 
@@ -1652,9 +1726,11 @@ chat_server_stop (ChatServer *self)
         e->hooks.stopping (self, e->user_data);
     }
 
-  g_socket_service_stop (self->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-  g_clear_object (&self->service);
+  for (guint i = 0; i < self->listen_fds->len; i++)
+    epoll_ctl (self->epfd, EPOLL_CTL_DEL, g_array_index (self->listen_fds, int, i), NULL);
+  g_array_set_size (self->listen_fds, 0);
+  g_socket_listener_close (self->listener);
+  g_clear_object (&self->listener);
 
   /* Everyone is told, what can be written without blocking is written, then every
    * socket closes. */

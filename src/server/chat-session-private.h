@@ -8,7 +8,7 @@
 G_BEGIN_DECLS
 
 ChatSession *_chat_session_new       (ChatServer        *server,
-                                      GSocketConnection *connection,
+                                      int                fd,
                                       const char        *host);
 void         _chat_session_free      (ChatSession       *session);
 void         _chat_session_start     (ChatSession       *session);

@@ -80,7 +80,7 @@ outq_clear (ChatSession *session)
 
 ChatSession *
 _chat_session_new (ChatServer        *server,
-                   GSocketConnection *connection,
+                   int                fd,
                    const char        *host)
 {
   ChatSession *session = g_new0 (ChatSession, 1);
@@ -89,8 +89,7 @@ _chat_session_new (ChatServer        *server,
 
   session->server = server;
   session->link.data = session;
-  session->connection = g_object_ref (connection);
-  session->fd = g_socket_get_fd (g_socket_connection_get_socket (connection));
+  session->fd = fd;   /* accepted non-blocking; ours to close */
   session->host = g_strdup (host);
   session->ip = g_strdup (host);
   session->state = CHAT_SESSION_NEW;
@@ -106,7 +105,6 @@ _chat_session_new (ChatServer        *server,
   setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   /* People in text mode are never pinged: let the kernel notice a vanished peer. */
   setsockopt (session->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  g_socket_set_blocking (g_socket_connection_get_socket (connection), FALSE);
 
   return session;
 }
@@ -127,7 +125,8 @@ _chat_session_free (ChatSession *session)
 {
   _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
-  g_clear_object (&session->connection);
+  if (session->fd >= 0)
+    close (session->fd);
   g_clear_pointer (&session->partial, g_free);
   if (session->cork != NULL)
     g_string_free (session->cork, TRUE);
@@ -592,11 +591,9 @@ _chat_session_destroy (ChatSession *session)
   _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   _chat_server_session_destroyed (session->server, session);
-  if (session->connection != NULL)
+  if (session->fd >= 0)
     {
-      GSocket *socket = g_socket_connection_get_socket (session->connection);
-
-      g_socket_close (socket, NULL);
+      close (session->fd);
       session->fd = -1;
     }
 }
