@@ -817,6 +817,275 @@ test_open_uri (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 2);
 }
 
+/* A stand-in for the desktop's notification server. GLib 2.74 picks the GNotification backend
+ * once per process, at the application's first g_application_send_notification (): the
+ * "gtk" backend (org.gtk.Notifications.AddNotification) when that name has an owner on the
+ * session bus, else the freedesktop one (the portal comes before both only in a Flatpak or
+ * Snap sandbox or with GTK_USE_PORTAL=1). So the test owns org.gtk.Notifications, on a
+ * connection of its own, before anything can notify, and records what the application sends
+ * under its id. */
+typedef struct
+{
+  GDBusConnection *connection;
+  guint            registration;
+  const char      *app_id;
+  GPtrArray       *notifications;
+} NotificationServer;
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.gtk.Notifications'>"
+  "    <method name='AddNotification'>"
+  "      <arg type='s' name='app_id' direction='in'/>"
+  "      <arg type='s' name='id' direction='in'/>"
+  "      <arg type='a{sv}' name='notification' direction='in'/>"
+  "    </method>"
+  "    <method name='RemoveNotification'>"
+  "      <arg type='s' name='app_id' direction='in'/>"
+  "      <arg type='s' name='id' direction='in'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+static void
+notification_server_method_call_cb (GDBusConnection       *connection,
+                                    const char            *sender,
+                                    const char            *object_path,
+                                    const char            *interface_name,
+                                    const char            *method_name,
+                                    GVariant              *parameters,
+                                    GDBusMethodInvocation *invocation,
+                                    gpointer               user_data)
+{
+  NotificationServer *self = user_data;
+
+  if (g_str_equal (method_name, "AddNotification"))
+    {
+      const char *app_id;
+      g_autoptr(GVariant) notification = NULL;
+
+      g_variant_get (parameters, "(&s&s@a{sv})", &app_id, NULL, &notification);
+      /* The session bus is shared with the other app tests: only this application counts. */
+      if (g_str_equal (app_id, self->app_id))
+        g_ptr_array_add (self->notifications, g_steal_pointer (&notification));
+    }
+
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable notification_server_vtable = {
+  notification_server_method_call_cb, NULL, NULL, { 0 }
+};
+
+/* NULL (and the test skipped) when another process already serves notifications. */
+static NotificationServer *
+notification_server_new (const char *app_id)
+{
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  NotificationServer *self;
+  guint32 result;
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+
+  self = g_new0 (NotificationServer, 1);
+  self->app_id = app_id;
+  self->notifications = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  self->connection = g_dbus_connection_new_for_address_sync (address,
+                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                             | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  self->registration = g_dbus_connection_register_object (self->connection, "/org/gtk/Notifications",
+                                                          info->interfaces[0],
+                                                          &notification_server_vtable, self,
+                                                          NULL, &error);
+  g_assert_no_error (error);
+
+  /* Synchronous, so the name is owned before the application can look for it. */
+  reply = g_dbus_connection_call_sync (self->connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "RequestName",
+                                       g_variant_new ("(su)", "org.gtk.Notifications",
+                                                      4 /* DBUS_NAME_FLAG_DO_NOT_QUEUE */),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &result);
+  if (result != 1 /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */)
+    {
+      g_test_skip ("org.gtk.Notifications has another owner: run under dbus-run-session");
+      g_dbus_connection_unregister_object (self->connection, self->registration);
+      g_object_unref (self->connection);
+      g_ptr_array_unref (self->notifications);
+      g_free (self);
+      return NULL;
+    }
+
+  return self;
+}
+
+static void
+notification_server_free (NotificationServer *self)
+{
+  g_dbus_connection_unregister_object (self->connection, self->registration);
+  g_dbus_connection_close_sync (self->connection, NULL, NULL);
+  g_object_unref (self->connection);
+  g_ptr_array_unref (self->notifications);
+  g_free (self);
+}
+
+static gboolean
+has_notifications (gpointer data)
+{
+  gpointer *args = data;
+  NotificationServer *server = args[0];
+
+  return server->notifications->len >= GPOINTER_TO_UINT (args[1]);
+}
+
+static void
+assert_notification (NotificationServer *server,
+                     guint               index,
+                     const char         *title,
+                     const char         *body)
+{
+  GVariant *notification = g_ptr_array_index (server->notifications, index);
+  const char *value = NULL;
+
+  g_assert_true (g_variant_lookup (notification, "title", "&s", &value));
+  g_assert_cmpstr (value, ==, title);
+  g_assert_true (g_variant_lookup (notification, "body", "&s", &value));
+  g_assert_cmpstr (value, ==, body);
+  g_assert_true (g_variant_lookup (notification, "default-action", "&s", &value));
+  g_assert_cmpstr (value, ==, "app.open-conversation");
+}
+
+static gboolean
+has_nick_maria (gpointer data)
+{
+  ChatConnection *connection = chat_application_get_host_connection (CHAT_APPLICATION (data));
+
+  return connection != NULL
+         && g_strcmp0 (chat_connection_get_current_nick (connection), "maria") == 0;
+}
+
+static gboolean
+is_active (gpointer data)
+{
+  return gtk_window_is_active (GTK_WINDOW (data));
+}
+
+static gboolean
+is_inactive (gpointer data)
+{
+  return !is_active (data);
+}
+
+static void
+test_notifications (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  g_autoptr(GError) error = NULL;
+  NotificationServer *server;
+  ChatConversation *hall;
+  RawClient *client;
+  GtkWindow *window;
+  GtkWindow *other;
+  gpointer args[2];
+
+  server = notification_server_new (g_application_get_application_id (G_APPLICATION (fixture->app)));
+  if (server == NULL)
+    return;
+
+  g_settings_set_string (settings, "default-nick", "maria");
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (has_nick_maria, fixture->app));
+  hall = find_room (fixture->app, "#hall");
+
+  /* The person is in another application. Xvfb has no window manager, so presenting a
+   * window gives it the keyboard focus at once (GDK sets the X input focus itself): the
+   * chat window is active here, and becomes inactive when a window outside the application
+   * is presented over it. It stays the application's active window, the one the callback
+   * checks. */
+  window = gtk_application_get_active_window (GTK_APPLICATION (fixture->app));
+  g_assert_true (window == GTK_WINDOW (fixture->window));
+  other = GTK_WINDOW (gtk_window_new ());
+  gtk_window_present (other);
+  g_assert_true (wait_for (is_inactive, window));
+  g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)) == window);
+
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+
+  /* (a) A mention of the nick in a room: one notification naming bob and the room. */
+  raw_client_send (client, "PRIVMSG #hall :maria: lunch at noon?");
+  args[0] = server;
+  args[1] = GUINT_TO_POINTER (1);
+  g_assert_true (wait_for (has_notifications, args));
+  assert_notification (server, 0, "bob in #hall", "maria: lunch at noon?");
+
+  /* (b) A line that does not mention maria, and (c) a mention with notifications turned
+   * off: both reach the room without a notification. */
+  raw_client_send (client, "PRIVMSG #hall :the projector works again");
+  {
+    gpointer text_args[2] = { chat_conversation_get_messages (hall),
+                              (gpointer) "the projector works again" };
+
+    g_assert_true (wait_for (has_text_item, text_args));
+  }
+  g_settings_set_boolean (settings, "notifications", FALSE);
+  raw_client_send (client, "PRIVMSG #hall :maria, are you there?");
+  {
+    gpointer text_args[2] = { chat_conversation_get_messages (hall),
+                              (gpointer) "maria, are you there?" };
+
+    g_assert_true (wait_for (has_text_item, text_args));
+  }
+  g_settings_set_boolean (settings, "notifications", TRUE);
+
+  /* (d) A private message. The application's calls reach the server in the order it made
+   * them, so the second notification being this one also shows that (a) sent only one and
+   * (b) and (c) sent none. */
+  raw_client_send (client, "PRIVMSG maria :a word in private");
+  args[1] = GUINT_TO_POINTER (2);
+  g_assert_true (wait_for (has_notifications, args));
+  assert_notification (server, 1, "Message from bob", "a word in private");
+
+  /* Back in the chat window, a mention notifies nobody; once the person leaves it again,
+   * the next one does, and is the third. */
+  gtk_window_present (window);
+  g_assert_true (wait_for (is_active, window));
+  raw_client_send (client, "PRIVMSG #hall :maria: you are back");
+  {
+    gpointer text_args[2] = { chat_conversation_get_messages (hall),
+                              (gpointer) "maria: you are back" };
+
+    g_assert_true (wait_for (has_text_item, text_args));
+  }
+  gtk_window_present (other);
+  g_assert_true (wait_for (is_inactive, window));
+  raw_client_send (client, "PRIVMSG #hall :maria: and gone again");
+  args[1] = GUINT_TO_POINTER (3);
+  g_assert_true (wait_for (has_notifications, args));
+  assert_notification (server, 2, "bob in #hall", "maria: and gone again");
+  g_assert_cmpuint (server->notifications->len, ==, 3);
+
+  raw_client_free (client);
+  gtk_window_destroy (other);
+  notification_server_free (server);
+}
+
 static gboolean
 garden_joined (gpointer data)
 {
@@ -1010,6 +1279,7 @@ main (int   argc,
   g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL, fixture_setup, test_stays_at_bottom, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
+  g_test_add ("/chat/app/notifications", Fixture, NULL, fixture_setup, test_notifications, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
