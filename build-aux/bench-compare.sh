@@ -3,9 +3,11 @@
 # Side-by-side benchmark: starts chatroom-server, InspIRCd and ngIRCd on free loopback ports
 # with generated configurations that lift flood limits and connection caps equally, runs the
 # same chatroom-bench scenarios against each (one server at a time, each freshly started for
-# each scenario), prints one table with ratios, and stops them all.
+# each scenario), prints one table with ratios, and stops them all. A fourth target, "floor",
+# is chatroom-bench-relay: no server can do less per message, so its fan-out numbers are
+# what this machine's kernel allows (it is not run for register, connections, join-storm).
 #
-#   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."] [--servers "chatroom inspircd ngircd"]
+#   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."] [--servers "chatroom inspircd ngircd floor"]
 #                              [--bench PATH] [--server PATH] [--keep DIR]
 #
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
@@ -16,7 +18,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 quick=0
 only="fanout fanout1000 lowload register connections join-storm rooms"
-servers="chatroom inspircd ngircd"
+servers="chatroom inspircd ngircd floor"
 bench=""
 server_bin=""
 keep=""
@@ -43,6 +45,7 @@ newest () {
 
 [ -n "$bench" ] || bench=$(newest src/bench/chatroom-bench)
 [ -n "$server_bin" ] || server_bin=$(newest src/chatroom-server)
+relay_bin=$(dirname "$bench")/chatroom-bench-relay
 if [ -z "$bench" ] || [ ! -x "$bench" ]; then
   echo "bench-compare: chatroom-bench is not built (meson compile -C build chatroom-bench)" >&2
   exit 1
@@ -164,6 +167,9 @@ start_server () {
       "${prio[@]}" /usr/sbin/inspircd --config="$dir/inspircd.conf" --nofork --nopid "${root[@]}" \
         > "$dir/inspircd.out" 2>&1 &
       pid=$! ;;
+    floor)
+      "${prio[@]}" "$relay_bin" --port "$port" > "$dir/floor.out" 2>&1 &
+      pid=$! ;;
     chatroom)
       write_chatroom_conf "$dir"
       "${prio[@]}" "$server_bin" --bind 127.0.0.1 --port "$port" --config "$dir/chatroom-server.conf" \
@@ -208,7 +214,7 @@ scenario_args () {
     case "$s" in
       fanout) echo "fanout -c 200 -s 10 -r 500 --rate-max 1000000 --rate-factor 1.5 -d 3" ;;
       fanout1000) echo "fanout -c 1000 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 8 --keep-going -d 3" ;;
-      lowload) echo "fanout -c 200 -s 1 -r 1 -d 10" ;;
+      lowload) echo "fanout -c 200 -s 1 -r 1 -d 30" ;;
       register) echo "register -d 3" ;;
       connections) echo "connections -c 10000 -d 5" ;;
       join-storm) echo "join-storm -c 2000" ;;
@@ -235,6 +241,7 @@ for srv in $servers; do
       fi ;;
     ngircd) [ -x /usr/sbin/ngircd ] || { echo "bench-compare: note: ngIRCd not installed; skipping" >&2; continue; } ;;
     inspircd) [ -x /usr/sbin/inspircd ] || { echo "bench-compare: note: InspIRCd not installed; skipping" >&2; continue; } ;;
+    floor) [ -x "$relay_bin" ] || { echo "bench-compare: note: chatroom-bench-relay not built; skipping the floor" >&2; continue; } ;;
     *) echo "bench-compare: unknown server $srv" >&2; exit 2 ;;
   esac
   run_list+=("$srv")
@@ -245,6 +252,11 @@ for s in $only; do
   [ -n "$args" ] || { echo "bench-compare: unknown scenario $s" >&2; exit 2; }
   for srv in "${run_list[@]}"; do
     dir="$tmp/$srv-$s"
+    case "$srv/$s" in
+      floor/register|floor/connections|floor/join-storm)
+        echo '{"skipped": true}' > "$tmp/$srv-$s.json"
+        continue ;;
+    esac
     mkdir -p "$dir"
     # Not in a subshell: the server must land in $pids for the cleanup.
     if ! start_server "$srv" "$dir" > "$dir/started" || ! read -r pid port < "$dir/started"; then
@@ -296,7 +308,7 @@ done
 import json, os, sys
 
 tmp, scenarios, servers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-names = {"chatroom": "chatroom", "inspircd": "InspIRCd", "ngircd": "ngIRCd"}
+names = {"chatroom": "chatroom", "inspircd": "InspIRCd", "ngircd": "ngIRCd", "floor": "floor"}
 
 def load(srv, s):
     try:
@@ -375,7 +387,7 @@ for label, s, get, higher, f in rows:
     vals = []
     for srv in servers:
         r = load(srv, s)
-        vals.append(None if "error" in r else get(r))
+        vals.append(None if "error" in r or "skipped" in r else get(r))
     line = [label] + [fmt(v, f) for v in vals]
     for i, o in enumerate(others, start=1):
         a, b = vals[0], vals[i]
@@ -393,7 +405,9 @@ for n, row in enumerate(table):
         print("  ".join("-" * w for w in widths))
 print()
 print("Ratios: how many times better the first server is (higher-is-better metrics divide")
-print("first by other; lower-is-better ones divide other by first).")
+print("first by other; lower-is-better ones divide other by first). \"floor\" is")
+print("chatroom-bench-relay, which only copies each message to every member's socket: no")
+print("server can do less, so chatroom÷floor near 1 means the kernel, not the server, sets it.")
 
 errors = []
 for s in scenarios:

@@ -251,6 +251,36 @@ port_accepts (guint port)
   return ok;
 }
 
+/* Starts @argv, waits (10 s at most) until it listens on @port, runs the small fan-out
+ * against it, then stops it with SIGTERM; returns its wait status. */
+static int
+run_fanout_against (const char *const *argv,
+                    guint              port,
+                    const char        *name)
+{
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+  int status;
+
+  g_spawn_async (NULL, (char **) argv, NULL,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 200 && !port_accepts (port); i++)
+    g_usleep (50 * 1000);
+
+  if (port_accepts (port))
+    run_small_fanout (port);
+  else
+    g_test_fail_printf ("%s did not listen on 127.0.0.1:%u", name, port);
+
+  kill (pid, SIGTERM);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  return status;
+}
+
 static void
 test_fanout_ngircd (void)
 {
@@ -259,9 +289,7 @@ test_fanout_ngircd (void)
   g_autofree char *dir = NULL;
   g_autofree char *conf_path = NULL;
   g_autofree char *conf = NULL;
-  GPid pid;
   guint port;
-  int status;
   const char *argv[] = { ngircd, "-n", "-f", NULL, NULL };
 
   if (!g_file_test (ngircd, G_FILE_TEST_IS_EXECUTABLE))
@@ -283,25 +311,26 @@ test_fanout_ngircd (void)
   g_assert_no_error (error);
   argv[3] = conf_path;
 
-  g_spawn_async (dir, (char **) argv, NULL,
-                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
-                 | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error);
-  g_assert_no_error (error);
-
-  /* Bounded wait for the listener: 10 s at most. */
-  for (guint i = 0; i < 200 && !port_accepts (port); i++)
-    g_usleep (50 * 1000);
-
-  if (port_accepts (port))
-    run_small_fanout (port);
-  else
-    g_test_fail_printf ("ngIRCd did not listen on 127.0.0.1:%u", port);
-
-  kill (pid, SIGTERM);
-  waitpid (pid, &status, 0);
-  g_spawn_close_pid (pid);
+  run_fanout_against (argv, port, "ngIRCd");
   g_unlink (conf_path);
   g_rmdir (dir);
+}
+
+/* chatroom-bench-relay, the yardstick of bench-compare.sh, answers chatroom-bench fully
+ * and exits 0 on SIGTERM. */
+static void
+test_fanout_relay (void)
+{
+  g_autofree char *port_arg = NULL;
+  guint port = unused_port ();
+  const char *argv[] = { CHAT_BENCH_RELAY, "--port", NULL, NULL };
+  int status;
+
+  port_arg = g_strdup_printf ("%u", port);
+  argv[2] = port_arg;
+  status = run_fanout_against (argv, port, "chatroom-bench-relay");
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
 int
@@ -317,6 +346,7 @@ main (int    argc,
   g_test_add_func ("/chat/bench/refused", test_refused);
   g_test_add_func ("/chat/bench/fanout/chatroom", test_fanout_chatroom);
   g_test_add_func ("/chat/bench/fanout/ngircd", test_fanout_ngircd);
+  g_test_add_func ("/chat/bench/fanout/relay", test_fanout_relay);
 
   return g_test_run ();
 }
