@@ -529,6 +529,8 @@ test_host_dialog_validates (Fixture       *fixture,
   g_autofree char *long_name = g_strnfill (80, 'x');
 
   g_object_ref_sink (dialog);
+  /* It opens ready for typing: Enter would otherwise press the focused Cancel. */
+  g_assert_true (GTK_IS_EDITABLE (gtk_window_get_focus (GTK_WINDOW (dialog))));
   chat_host_dialog_set_fields (dialog, long_name, 0, NULL, FALSE);
   chat_host_dialog_start (dialog);
   g_assert_nonnull (chat_host_dialog_get_error (dialog));
@@ -557,6 +559,7 @@ test_connect_dialog_validates (Fixture       *fixture,
   guint16 closed_port;
 
   g_object_ref_sink (dialog);
+  g_assert_true (GTK_IS_EDITABLE (gtk_window_get_focus (GTK_WINDOW (dialog))));
 
   chat_connect_dialog_set_fields (dialog, "", 6667, FALSE, "alice", NULL, NULL);
   g_assert_false (chat_connect_dialog_connect (dialog));

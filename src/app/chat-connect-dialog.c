@@ -395,6 +395,8 @@ chat_connect_dialog_init (ChatConnectDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
   gtk_widget_set_visible (GTK_WIDGET (self->remember_row), HAVE_LIBSECRET);
+  /* Else the first button, Cancel, takes the focus and Enter closes the dialog. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->host_row));
 }
 
 ChatConnectDialog *

@@ -270,6 +270,8 @@ chat_host_dialog_init (ChatHostDialog *self)
   self->join_lines = g_ptr_array_new_with_free_func (g_free);
   self->rows = g_ptr_array_new_with_free_func (g_object_unref);
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->start_button));
+  /* Else the first button, Cancel, takes the focus and Enter closes the dialog. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->name_row));
 }
 
 ChatHostDialog *
