@@ -343,6 +343,12 @@ shows_live_messages (gpointer data)
   return model != NULL && g_list_model_get_n_items (model) > 1;
 }
 
+static gboolean
+shows_messages (gpointer data)
+{
+  return g_strcmp0 (chat_window_get_content_page (CHAT_WINDOW (data)), "messages") == 0;
+}
+
 static void
 test_host_and_talk (Fixture       *fixture,
                     gconstpointer  data)
@@ -492,6 +498,23 @@ test_host_and_talk (Fixture       *fixture,
   args[1] = (gpointer) "bob";
   g_assert_true (wait_for (lacks_member, args));
 
+  /* A private conversation opened before anything was said shows an empty state, then the
+   * first message. */
+  {
+    ChatConnection *connection = chat_application_get_host_connection (fixture->app);
+    g_autofree char *line = g_strdup_printf ("PRIVMSG %s :psst",
+                                             chat_connection_get_current_nick (connection));
+
+    /* The window need not be active here, and the test's bus has no notification server
+     * (/chat/app/notifications provides one). */
+    g_settings_set_boolean (chat_application_get_settings (fixture->app), "notifications", FALSE);
+    gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.open-query", "s", "bob");
+    g_assert_cmpstr (chat_conversation_get_name (chat_window_get_conversation (fixture->window)), ==, "bob");
+    g_assert_cmpstr (chat_window_get_content_page (fixture->window), ==, "no-messages");
+    raw_client_send (client, line);
+    g_assert_true (wait_for (shows_messages, fixture->window));
+  }
+
   raw_client_free (client);
 }
 
@@ -623,6 +646,7 @@ test_join_dialog_validates (Fixture       *fixture,
 
   dialog = chat_join_dialog_new (connection);
   g_object_ref_sink (dialog);
+  g_assert_true (GTK_IS_EDITABLE (gtk_window_get_focus (GTK_WINDOW (dialog))));
 
   /* The room browser lists the server's rooms and filters them as the name is typed. */
   g_assert_true (wait_for (lists_a_room, chat_join_dialog_get_rooms (dialog)));
@@ -1233,6 +1257,19 @@ test_text_markup (void)
 }
 
 static void
+test_list_topic (void)
+{
+  /* The room modes some servers put before the topic in LIST replies are not shown. */
+  g_assert_cmpstr (chat_list_topic ("[+nt] Lunch plans"), ==, "Lunch plans");
+  g_assert_cmpstr (chat_list_topic ("[+lnt 20] Lunch plans"), ==, "Lunch plans");
+  g_assert_cmpstr (chat_list_topic ("[+n]"), ==, "");
+  g_assert_cmpstr (chat_list_topic ("Lunch plans"), ==, "Lunch plans");
+  g_assert_cmpstr (chat_list_topic ("[draft] Lunch plans"), ==, "[draft] Lunch plans");
+  g_assert_cmpstr (chat_list_topic ("[+ unclosed"), ==, "[+ unclosed");
+  g_assert_null (chat_list_topic (NULL));
+}
+
+static void
 test_nick_colors (void)
 {
   g_assert_cmpuint (chat_nick_color_index ("Alice"), ==, chat_nick_color_index ("alice"));
@@ -1272,6 +1309,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
+  g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add ("/chat/app/window-opens", Fixture, NULL, fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL, fixture_setup, test_host_and_talk, fixture_teardown);
   g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);

@@ -156,3 +156,22 @@ chat_format_day (GDateTime *time,
   /* Translators: a day separator for a date in another year, in strftime format. */
   return g_date_time_format (time, _("%A, %B %-e, %Y"));
 }
+
+const char *
+chat_list_topic (const char *topic)
+{
+  const char *end;
+
+  if (topic == NULL || topic[0] != '[' || topic[1] != '+')
+    return topic;
+
+  /* Modes are letters, maybe with arguments ("[+lnt 20]"), never a closing bracket. */
+  end = strchr (topic, ']');
+  if (end == NULL)
+    return topic;
+  end++;
+  while (*end == ' ')
+    end++;
+
+  return end;
+}

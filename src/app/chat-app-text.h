@@ -23,5 +23,8 @@ char  *chat_format_day         (GDateTime  *time,
 /* TRUE when both are on the same local calendar day. */
 gboolean chat_same_day         (GDateTime  *a,
                                 GDateTime  *b);
+/* A topic from the server's list of rooms without the "[+nt] " of room modes that many
+ * servers put first. Points into topic. */
+const char *chat_list_topic    (const char *topic);
 
 G_END_DECLS

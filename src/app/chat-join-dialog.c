@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-text.h"
 #include "chat-join-dialog.h"
 
 struct _ChatJoinDialog
@@ -23,6 +24,8 @@ struct _ChatJoinDialog
   GtkLabel           *error_label;
   GtkSpinner         *loading_spinner;
   GtkListView        *room_list;
+  GtkStack           *rooms_stack;
+  GtkLabel           *none_label;
 };
 
 G_DEFINE_FINAL_TYPE (ChatJoinDialog, chat_join_dialog, ADW_TYPE_WINDOW)
@@ -52,6 +55,50 @@ room_name (ChatJoinDialog *self)
   return g_strconcat ("#", text, NULL);
 }
 
+/* The list of rooms, or a line saying why it is empty. */
+static void
+update_rooms_page (ChatJoinDialog *self)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  ChatDirectory *directory;
+
+  if (self->rooms == NULL || g_list_model_get_n_items (G_LIST_MODEL (self->rooms)) > 0)
+    {
+      gtk_stack_set_visible_child_name (self->rooms_stack, "rooms");
+      return;
+    }
+
+  name = room_name (self);
+  directory = chat_connection_get_directory (self->connection);
+  if (name != NULL)
+    /* Translators: the list of rooms when none matches the typed name. */
+    text = g_strdup_printf (_("No room is called “%s” yet. Join creates it."), name);
+  else if (!chat_directory_get_loading (directory))
+    text = g_strdup (_("This server has no rooms yet. Type a name to create one."));
+
+  gtk_label_set_label (self->none_label, text != NULL ? text : "");
+  gtk_stack_set_visible_child_name (self->rooms_stack, text != NULL ? "none" : "rooms");
+}
+
+static void
+rooms_items_changed_cb (ChatJoinDialog *self,
+                        guint           position,
+                        guint           removed,
+                        guint           added,
+                        GListModel     *rooms)
+{
+  update_rooms_page (self);
+}
+
+static void
+directory_loading_changed_cb (ChatJoinDialog *self,
+                              GParamSpec     *pspec,
+                              ChatDirectory  *directory)
+{
+  update_rooms_page (self);
+}
+
 static void
 on_cancel_clicked_cb (ChatJoinDialog *self)
 {
@@ -74,6 +121,7 @@ on_name_changed_cb (ChatJoinDialog *self)
   gtk_string_filter_set_search (self->filter, text);
   show_error (self, NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->join_button), *text != '\0');
+  update_rooms_page (self);
 }
 
 static void
@@ -128,7 +176,7 @@ room_bind_cb (GtkSignalListItemFactory *factory,
   GtkWidget *topic = gtk_widget_get_next_sibling (top);
   guint n = chat_directory_entry_get_n_users (entry);
   g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
-  const char *text = chat_directory_entry_get_topic (entry);
+  const char *text = chat_list_topic (chat_directory_entry_get_topic (entry));
 
   gtk_label_set_label (GTK_LABEL (name), chat_directory_entry_get_name (entry));
   gtk_label_set_label (GTK_LABEL (users), count);
@@ -175,6 +223,8 @@ chat_join_dialog_class_init (ChatJoinDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, room_list);
+  gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, rooms_stack);
+  gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, none_label);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_name_changed_cb);
@@ -198,6 +248,8 @@ chat_join_dialog_init (ChatJoinDialog *self)
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->join_button), FALSE);
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->join_button));
+  /* Else the first button, Cancel, takes the focus and typed names go nowhere. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->name_row));
 }
 
 ChatJoinDialog *
@@ -226,7 +278,12 @@ chat_join_dialog_new (ChatConnection *connection)
                           self->loading_spinner, "spinning", G_BINDING_SYNC_CREATE);
   g_object_bind_property (chat_connection_get_directory (connection), "loading",
                           self->loading_spinner, "visible", G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->rooms, "items-changed",
+                           G_CALLBACK (rooms_items_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (chat_connection_get_directory (connection), "notify::loading",
+                           G_CALLBACK (directory_loading_changed_cb), self, G_CONNECT_SWAPPED);
   chat_connection_request_list (connection, NULL);
+  update_rooms_page (self);
 
   return self;
 }

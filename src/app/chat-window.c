@@ -77,6 +77,7 @@ struct _ChatWindow
   GtkSearchBar         *search_bar;
   GtkSearchEntry       *search_entry;
   GtkStack             *content_stack;
+  AdwStatusPage        *no_messages_page;
   GtkScrolledWindow    *message_scroller;
   GtkListView          *message_list;
   GtkBox               *entry_box;
@@ -330,6 +331,51 @@ message_unbind_cb (GtkSignalListItemFactory *factory,
   chat_message_row_unbind (CHAT_MESSAGE_ROW (gtk_list_item_get_child (list_item)));
 }
 
+/* The message list, or a status page when it has nothing to show. */
+static void
+update_content_page (ChatWindow *self)
+{
+  GListModel *shown = self->search_results != NULL ? G_LIST_MODEL (self->search_results)
+                                                   : G_LIST_MODEL (self->filtered_messages);
+  g_autofree char *description = NULL;
+
+  if (self->conversation == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "empty");
+      return;
+    }
+
+  if (shown != NULL && g_list_model_get_n_items (shown) > 0)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "messages");
+      return;
+    }
+
+  if (self->search_results != NULL)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "no-results");
+      return;
+    }
+
+  switch (chat_conversation_get_kind (self->conversation))
+    {
+    case CHAT_CONVERSATION_KIND_QUERY:
+      /* Translators: the empty state of a private conversation; %s is the other person. */
+      description = g_strdup_printf (_("What you and %s write to each other appears here."),
+                                     chat_conversation_get_name (self->conversation));
+      break;
+    case CHAT_CONVERSATION_KIND_SERVER:
+      description = g_strdup (_("What the server says appears here."));
+      break;
+    case CHAT_CONVERSATION_KIND_CHANNEL:
+    default:
+      description = g_strdup (_("What people write in this room appears here."));
+      break;
+    }
+  adw_status_page_set_description (self->no_messages_page, description);
+  gtk_stack_set_visible_child_name (self->content_stack, "no-messages");
+}
+
 static void
 messages_changed_cb (ChatWindow *self,
                      guint       position,
@@ -342,6 +388,8 @@ messages_changed_cb (ChatWindow *self,
       && self->at_bottom)
     chat_conversation_mark_read (self->conversation);
 
+  if (self->search_results == NULL)
+    update_content_page (self);
   if (self->at_bottom && self->search_results == NULL)
     queue_scroll_to_bottom (self);
 }
@@ -703,7 +751,7 @@ set_conversation (ChatWindow       *self,
   else if (!adw_flap_get_folded (self->flap))
     adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
-  gtk_stack_set_visible_child_name (self->content_stack, "messages");
+  update_content_page (self);
   chat_conversation_mark_read (conversation);
   update_title (self);
   update_state (self);
@@ -759,7 +807,7 @@ show_live_messages (ChatWindow *self)
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
   set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
-  gtk_stack_set_visible_child_name (self->content_stack, "messages");
+  update_content_page (self);
   queue_scroll_to_bottom (self);
 }
 
@@ -815,9 +863,7 @@ search (ChatWindow *self,
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->search_results)));
   gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
-  gtk_stack_set_visible_child_name (self->content_stack,
-                                    g_list_model_get_n_items (G_LIST_MODEL (self->search_results)) > 0
-                                    ? "messages" : "no-results");
+  update_content_page (self);
 }
 
 static void
@@ -1896,6 +1942,7 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_bar);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, no_messages_page);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, entry_box);
@@ -2102,6 +2149,14 @@ chat_window_get_page (ChatWindow *self)
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
   return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+const char *
+chat_window_get_content_page (ChatWindow *self)
+{
+  g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
+
+  return gtk_stack_get_visible_child_name (self->content_stack);
 }
 
 void

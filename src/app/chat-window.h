@@ -33,5 +33,7 @@ void              chat_window_recall              (ChatWindow       *self,
                                                    int               direction);
 /* "welcome" or "chat". */
 const char       *chat_window_get_page            (ChatWindow       *self);
+/* In "chat": "empty" (no room selected), "messages", "no-messages" or "no-results". */
+const char       *chat_window_get_content_page    (ChatWindow       *self);
 
 G_END_DECLS
