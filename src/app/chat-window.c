@@ -1035,9 +1035,13 @@ connection_error_cb (ChatWindow     *self,
                                           ? chat_connection_get_network_name (connection)
                                           : chat_connection_get_host (connection),
                              reason);
-  chat_window_show_toast (self, message, "app.reconnect",
-                          g_variant_new ("(su)", chat_connection_get_host (connection),
-                                         chat_connection_get_port (connection)));
+  /* The banner over a room of this connection has its own Reconnect Now button. */
+  if (connection == current_connection (self))
+    chat_window_show_toast (self, message, NULL, NULL);
+  else
+    chat_window_show_toast (self, message, "app.reconnect",
+                            g_variant_new ("(su)", chat_connection_get_host (connection),
+                                           chat_connection_get_port (connection)));
 }
 
 static void
