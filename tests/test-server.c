@@ -3,6 +3,9 @@
  * its error numerics, the IRCv3 capabilities, text mode, and the shared rooms. */
 #include "config.h"
 
+#include <linux/tcp.h>
+#include <sys/ioctl.h>
+
 #include "test-server-util.h"
 
 /* ---- lifecycle and configuration ------------------------------------------------------ */
@@ -1254,6 +1257,165 @@ test_hooks (void)
   g_ptr_array_unref (data.seen);
 }
 
+/* ---- telnet negotiation cut across reads ------------------------------------------------- */
+
+typedef struct
+{
+  TestServer *ts;
+  guint16     port;   /* the client's own port: which session is its */
+  guint64     sent;   /* bytes the client has sent on this connection */
+  gboolean    seen;   /* the server has accepted it */
+  gboolean    read;   /* the server has read them all */
+} ReadProbe;
+
+static gboolean
+probe_read_cb (gpointer data)
+{
+  ReadProbe *probe = data;
+
+  /* Once accepted, a session that is gone (after quit) has read all it ever will. */
+  probe->read = probe->seen;
+  for (GList *l = _chat_server_get_sessions (probe->ts->server); l != NULL; l = l->next)
+    {
+      ChatSession *session = l->data;
+      struct sockaddr_in peer = { 0 };
+      socklen_t peer_len = sizeof peer;
+      struct tcp_info info = { 0 };
+      socklen_t info_len = sizeof info;
+      int unread = -1;
+
+      if (session->fd < 0 ||
+          getpeername (session->fd, (struct sockaddr *) &peer, &peer_len) != 0 ||
+          ntohs (peer.sin_port) != probe->port)
+        continue;
+      probe->seen = TRUE;
+      g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_INFO, &info, &info_len), ==, 0);
+      g_assert_cmpuint (info_len, >=, G_STRUCT_OFFSET (struct tcp_info, tcpi_bytes_received) +
+                                      sizeof info.tcpi_bytes_received);
+      g_assert_cmpint (ioctl (session->fd, FIONREAD, &unread), ==, 0);
+      /* Arrived (counted by TCP) and taken out of the socket by the server. */
+      probe->read = info.tcpi_bytes_received == probe->sent && unread == 0;
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits until the server has accepted the connection and read all that was sent. */
+static void
+wait_read (ReadProbe *probe)
+{
+  for (;;)
+    {
+      test_server_call (probe->ts, probe_read_cb, probe);
+      if (probe->read)
+        break;
+      g_usleep (1000);
+    }
+}
+
+/* Sends data and waits until the server has read all of it, so that whatever is sent
+ * next reaches the server in a read of its own. */
+static void
+send_as_read (ReadProbe  *probe,
+              Client     *c,
+              const char *data,
+              gsize       len)
+{
+  client_send_raw (c, data, len);
+  probe->sent += len;
+  wait_read (probe);
+}
+
+/* What a telnet client sends on its own when it connects, then what the person types,
+ * with more negotiation in between: as one stream. */
+static const char telnet_typing[] =
+  "\xff\xfd\x03"                            /* IAC DO SUPPRESS-GO-AHEAD */
+  "\xff\xfb\x18"                            /* IAC WILL TERMINAL-TYPE */
+  "\xff\xfb\x1f"                            /* IAC WILL NAWS */
+  "\xff\xfa\x1f\x00\x50\x00\x0a\xff\xf0"    /* IAC SB NAWS 80x10 IAC SE: 10 is an LF byte */
+  "login dana\r\n"
+  "\xff\xfa\x18\x00" "xterm\xff\xff\xff\xf0"  /* SB TERMINAL-TYPE IS "xterm", IAC IAC, SE */
+  "hel\xff\xf1" "lo\r\n"                    /* IAC NOP inside a word */
+  "\xff\xfe\x01" "wor\xff\xff" "ld\r\n"     /* IAC DONT ECHO; IAC IAC, an escaped 255 */
+  "\xff\xfa\x1f\x00\x84\x00\x30\xff\xf0"    /* the window grew: SB NAWS 132x48 SE */
+  "\xff\xf4" "again\r\n"                    /* IAC IP, an interrupt: nothing to do */
+  "quit\r\n";
+
+/* A fresh connection sends telnet_typing: from its start up to cut in one send, and the
+ * rest in sends of step bytes, each read by the server on its own. Returns what the
+ * watcher in the hall saw of dana, one line each, up to the person's QUIT. */
+static char *
+telnet_said (TestServer *ts,
+             Client     *watcher,
+             gsize       cut,
+             gsize       step)
+{
+  const gsize len = sizeof telnet_typing - 1;
+  Client *person = client_connect (ts);
+  ReadProbe probe = { ts, 0, 0, FALSE, FALSE };
+  struct sockaddr_in self = { 0 };
+  socklen_t self_len = sizeof self;
+  GString *said = g_string_new (NULL);
+
+  g_assert_cmpint (getsockname (person->fd, (struct sockaddr *) &self, &self_len), ==, 0);
+  probe.port = ntohs (self.sin_port);
+  wait_read (&probe);   /* accepted, so it is seen before it can quit and be gone */
+  if (cut > 0)
+    send_as_read (&probe, person, telnet_typing, cut);
+  for (gsize i = cut; i < len; i += step)
+    send_as_read (&probe, person, telnet_typing + i, MIN (step, len - i));
+
+  /* Everything sent has been read: "quit" has been seen if it got through, and if not,
+   * hanging up makes the person quit all the same. */
+  client_free (person);
+  for (;;)
+    {
+      g_autofree char *line = client_line (watcher);
+
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, ":dana!"))
+        g_string_append_printf (said, "%s\n", line);
+      else if (strstr (line, " QUIT ") != NULL)
+        g_string_append_printf (said, "someone else: %s\n", line);
+      if (strstr (line, " QUIT ") != NULL)
+        return g_string_free (said, FALSE);
+    }
+}
+
+static void
+test_text_mode_telnet_split (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *watcher = client_irc (ts, "watcher", NULL);
+  const gsize len = sizeof telnet_typing - 1;
+  g_autofree char *whole = NULL;
+  g_autofree char *bytewise = NULL;
+
+  client_send (watcher, "JOIN #hall");
+  client_wait (watcher, " 366 ");
+
+  /* In one read: only what was typed is said. */
+  whole = telnet_said (ts, watcher, 0, len);
+  g_assert_cmpstr (whole, ==,
+                   ":dana!text@127.0.0.1 PRIVMSG #hall :hello\n"
+                   ":dana!text@127.0.0.1 PRIVMSG #hall :world\n"
+                   ":dana!text@127.0.0.1 PRIVMSG #hall :again\n"
+                   ":dana!text@127.0.0.1 QUIT :Quit\n");
+
+  /* A byte per read, and every place a stream can be cut in two: the same. */
+  bytewise = telnet_said (ts, watcher, 0, 1);
+  g_assert_cmpstr (bytewise, ==, whole);
+  for (gsize cut = 1; cut < len; cut++)
+    {
+      g_autofree char *split = telnet_said (ts, watcher, cut, len);
+
+      if (g_strcmp0 (split, whole) != 0)
+        g_error ("cut after byte %" G_GSIZE_FORMAT ":\n%s", cut, split);
+    }
+
+  client_free (watcher);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1283,6 +1445,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/text-mode/detection", test_text_mode_detection);
   g_test_add_func ("/chat/server/text-mode/kicked-and-modes", test_text_mode_kicked_and_modes);
   g_test_add_func ("/chat/server/text-mode/config", test_text_mode_config);
+  g_test_add_func ("/chat/server/text-mode/telnet-split", test_text_mode_telnet_split);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 
   return g_test_run ();

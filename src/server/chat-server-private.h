@@ -106,6 +106,17 @@ struct _ChatMember
   guint        flags;
 };
 
+/* How far into a telnet command (RFC 854) a person's input is: kept between reads, so
+ * a command split across them is still taken out whole. */
+typedef enum
+{
+  CHAT_TELNET_TEXT,         /* plain bytes */
+  CHAT_TELNET_IAC,          /* after IAC: a command byte comes next */
+  CHAT_TELNET_OPTION,       /* after IAC WILL/WONT/DO/DONT: the option byte comes next */
+  CHAT_TELNET_SB,           /* in a subnegotiation, up to IAC SE */
+  CHAT_TELNET_SB_IAC,       /* after IAC in a subnegotiation */
+} ChatTelnetState;
+
 struct _ChatSession
 {
   ChatServer        *server;
@@ -115,6 +126,7 @@ struct _ChatSession
   char              *host;          /* the peer's address as shown to others */
   char              *ip;            /* the key of the per-address count */
   ChatSessionState   state;
+  ChatTelnetState    telnet;        /* where NEW and TEXT input is in a telnet command */
 
   char              *nick;
   char              *nick_folded;

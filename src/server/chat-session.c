@@ -800,46 +800,89 @@ line_cb (const char *line,
   return process_line (session, line, len);
 }
 
-/* Telnet clients may negotiate options: IAC (255) sequences are not text. */
+/* Telnet clients may negotiate options: IAC (255) commands are not text. */
+enum
+{
+  TELNET_SE   = 240,
+  TELNET_SB   = 250,
+  TELNET_WILL = 251,
+  TELNET_DONT = 254,
+  TELNET_IAC  = 255,
+};
+
+static ChatTelnetState
+telnet_after_iac (guchar c)
+{
+  if (c >= TELNET_WILL && c <= TELNET_DONT)
+    return CHAT_TELNET_OPTION;
+  if (c == TELNET_SB)
+    return CHAT_TELNET_SB;
+  /* A two-byte command, or IAC IAC: an escaped 255, never valid UTF-8 here anyway. */
+  return CHAT_TELNET_TEXT;
+}
+
+/* Takes telnet commands out of buf in place, up to and including the first LF of text
+ * (the line that may change what the session is), and returns the length of the text
+ * kept; *used is how much of buf was read. The state carries over to the next call, so
+ * however the stream is cut into reads the text is the same. Nothing of a
+ * subnegotiation is kept: however long one is, it costs no memory. */
 static gsize
-strip_telnet (char  *buf,
-              gsize  len)
+strip_telnet (ChatTelnetState *state,
+              char            *buf,
+              gsize            len,
+              gsize           *used)
 {
   gsize i = 0, o = 0;
 
   while (i < len)
     {
-      guchar c = buf[i];
+      guchar c = buf[i++];
 
-      if (c != 255)
+      switch (*state)
         {
-          buf[o++] = buf[i++];
-          continue;
-        }
-      if (i + 1 >= len)
-        break;
-      c = buf[i + 1];
-      if (c == 255)
-        {
-          i += 2;       /* an escaped 255 byte: never valid UTF-8 here anyway */
-        }
-      else if (c >= 251 && c <= 254)
-        {
-          i += 3;       /* WILL/WONT/DO/DONT option */
-        }
-      else if (c == 250)
-        {
-          /* SB ... IAC SE */
-          i += 2;
-          while (i + 1 < len && !((guchar) buf[i] == 255 && (guchar) buf[i + 1] == 240))
-            i++;
-          i += 2;
-        }
-      else
-        {
-          i += 2;
+        case CHAT_TELNET_TEXT:
+          if (c == TELNET_IAC)
+            {
+              *state = CHAT_TELNET_IAC;
+              break;
+            }
+          buf[o++] = c;
+          if (c == '\n')
+            {
+              *used = i;
+              return o;
+            }
+          break;
+
+        case CHAT_TELNET_IAC:
+          *state = telnet_after_iac (c);
+          break;
+
+        case CHAT_TELNET_OPTION:
+          *state = CHAT_TELNET_TEXT;
+          break;
+
+        case CHAT_TELNET_SB:
+          if (c == TELNET_IAC)
+            *state = CHAT_TELNET_SB_IAC;
+          break;
+
+        case CHAT_TELNET_SB_IAC:
+          /* IAC SE ends it and IAC IAC is a 255 in its data; any other command means
+           * the client never ended it, and this command goes on from there. */
+          if (c == TELNET_SE)
+            *state = CHAT_TELNET_TEXT;
+          else if (c == TELNET_IAC)
+            *state = CHAT_TELNET_SB;
+          else
+            *state = telnet_after_iac (c);
+          break;
+
+        default:
+          g_assert_not_reached ();
         }
     }
+  *used = len;
   return o;
 }
 
@@ -926,6 +969,28 @@ feed (ChatSession *session,
     }
 }
 
+/* Someone who may be a person at a telnet (NEW) or is one (TEXT) has telnet commands
+ * taken out, line by line: a first line that turns out to be IRC registration ends that
+ * at the same byte whichever read it came in. */
+static void
+feed_input (ChatSession *session,
+            char        *data,
+            gsize        len)
+{
+  while (len > 0 && !session->closing &&
+         (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT))
+    {
+      gsize used;
+      gsize n = strip_telnet (&session->telnet, data, len, &used);
+
+      feed (session, data, n);
+      data += used;
+      len -= used;
+    }
+  if (len > 0 && !session->closing)
+    feed (session, data, len);
+}
+
 void
 _chat_session_readable (ChatSession *session)
 {
@@ -971,10 +1036,7 @@ _chat_session_readable (ChatSession *session)
       return;
     }
 
-  if (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT)
-    n = strip_telnet (buf, n);
-
-  feed (session, buf, n);
+  feed_input (session, buf, n);
 }
 
 static gboolean
