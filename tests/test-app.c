@@ -838,6 +838,25 @@ test_open_uri (Fixture       *fixture,
   g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
 
+  /* Ctrl+K finds the hosted server by the name the sidebar shows, not the network's. */
+  {
+    g_autoptr(GListStore) conversations = g_list_store_new (CHAT_TYPE_CONVERSATION);
+    ChatConnection *host;
+    ChatSwitcher *switcher;
+
+    chat_application_stop_hosting (fixture->app);
+    g_assert_true (chat_application_start_hosting (fixture->app, "Garden Club", 0, NULL, FALSE, &error));
+    g_assert_no_error (error);
+    host = chat_application_get_host_connection (fixture->app);
+    g_list_store_append (conversations, chat_connection_get_server_conversation (host));
+    switcher = chat_switcher_new (G_LIST_MODEL (conversations));
+    g_object_ref_sink (switcher);
+    chat_switcher_set_search (switcher, "garden club");
+    g_assert_true (chat_switcher_choose (switcher));
+    gtk_window_destroy (GTK_WINDOW (switcher));
+    g_assert_finalize_object (switcher);
+  }
+
   uri = g_strdup_printf ("irc://localhost:%u/garden", chat_application_get_hosting_port (fixture->app));
   g_assert_true (chat_application_open_uri (fixture->app, uri, &error));
   g_assert_no_error (error);

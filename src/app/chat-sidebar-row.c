@@ -90,7 +90,7 @@ update (ChatSidebarRow *self)
                                 : state == CHAT_CONNECTION_STATE_DISCONNECTED ? "disconnected"
                                 : "connecting");
       gtk_widget_add_css_class (widget, "sidebar-server");
-      accessible = g_strdup_printf (_("Server %s, %s"), name, state_text);
+      accessible = g_strdup_printf (_("Server %s, %s"), hosted != NULL ? hosted : name, state_text);
     }
   else
     {

@@ -32,6 +32,30 @@ enum {
 
 static guint signals [N_SIGNALS];
 
+/* The server of a connection as the sidebar calls it: a hosted room by its name. */
+static const char *
+server_label (ChatConnection *connection)
+{
+  const char *hosted;
+
+  if (connection == NULL)
+    return NULL;
+
+  hosted = g_object_get_data (G_OBJECT (connection), "chat-hosted-name");
+
+  return hosted != NULL ? hosted : chat_connection_get_network_name (connection);
+}
+
+static const char *
+conversation_label (ChatConversation *conversation)
+{
+  if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER
+      && server_label (chat_conversation_get_connection (conversation)) != NULL)
+    return server_label (chat_conversation_get_connection (conversation));
+
+  return chat_conversation_get_name (conversation);
+}
+
 static gboolean
 filter_func (gpointer item,
              gpointer user_data)
@@ -42,7 +66,7 @@ filter_func (gpointer item,
   if (self->search == NULL || self->search[0] == '\0')
     return TRUE;
 
-  name = g_utf8_casefold (chat_conversation_get_name (CHAT_CONVERSATION (item)), -1);
+  name = g_utf8_casefold (conversation_label (CHAT_CONVERSATION (item)), -1);
 
   return strstr (name, self->search) != NULL;
 }
@@ -54,8 +78,10 @@ create_row (gpointer item,
   ChatConversation *conversation = item;
   ChatConnection *connection = chat_conversation_get_connection (conversation);
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *name = gtk_label_new (chat_conversation_get_name (conversation));
-  GtkWidget *server = gtk_label_new (connection != NULL ? chat_connection_get_network_name (connection) : NULL);
+  GtkWidget *name = gtk_label_new (conversation_label (conversation));
+  /* A server's own row would name it twice. */
+  GtkWidget *server = gtk_label_new (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER
+                                     ? NULL : server_label (connection));
   GtkWidget *row = gtk_list_box_row_new ();
 
   gtk_label_set_xalign (GTK_LABEL (name), 0);
