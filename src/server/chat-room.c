@@ -357,18 +357,32 @@ _chat_server_room_send_irc (ChatServer  *self,
 }
 
 void
-_chat_server_room_event_send (ChatServer      *self,
-                              ChatRoom        *room,
-                              const ChatEvent *event,
-                              const char      *line,
-                              const char      *text)
+_chat_room_event_init (ChatEvent     *event,
+                       ChatEventKind  kind,
+                       ChatRoom      *room,
+                       ChatSession   *from)
+{
+  event->kind = kind;
+  event->room = room;
+  event->from = from;
+  event->source = from->source;
+  event->nick = from->nick;
+  event->target = room->name;
+}
+
+void
+_chat_server_room_event (ChatServer *self,
+                         ChatEvent  *event,
+                         const char *line,
+                         const char *text)
 {
   Fanout f = { 0 };
 
+  _chat_server_emit_event (self, event);
   f.event = event;
   f.line = line;
   f.text = text;
-  fanout_room (&f, room, NULL);
+  fanout_room (&f, event->room, NULL);
   fanout_clear (&f);
 }
 
@@ -418,6 +432,18 @@ kind_command (ChatEventKind kind)
     }
 }
 
+/* The IRC line of a message from source to target (a room or a nick). */
+static char *
+message_line (ChatEventKind  kind,
+              const char    *source,
+              const char    *target,
+              const char    *text)
+{
+  if (kind == CHAT_EVENT_TAGMSG)
+    return g_strdup_printf (":%s TAGMSG %s", source, target);
+  return g_strdup_printf (":%s %s %s :%s", source, kind_command (kind), target, text);
+}
+
 /* How a person at a terminal reads a message; NULL when there is nothing to read
  * (TAGMSG, CTCP requests). */
 static char *
@@ -461,20 +487,12 @@ _chat_server_room_message (ChatServer    *self,
   gpointer key;
   gboolean echo;
 
-  ev.kind = kind;
-  ev.room = room;
-  ev.from = from;
-  ev.source = from->source;
-  ev.nick = from->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, kind, room, from);
   ev.text = text;
   ev.client_tags = client_tags;
   _chat_server_emit_event (self, &ev);
 
-  if (kind == CHAT_EVENT_TAGMSG)
-    line = g_strdup_printf (":%s TAGMSG %s", from->source, room->name);
-  else
-    line = g_strdup_printf (":%s %s %s :%s", from->source, kind_command (kind), room->name, text);
+  line = message_line (kind, from->source, room->name, text);
   human = human_message (kind, from->nick, text, NULL);
 
   f.event = &ev;
@@ -518,10 +536,7 @@ _chat_server_private_message (ChatServer    *self,
   ev.client_tags = client_tags;
   _chat_server_emit_event (self, &ev);
 
-  if (kind == CHAT_EVENT_TAGMSG)
-    line = g_strdup_printf (":%s TAGMSG %s", from->source, to->nick);
-  else
-    line = g_strdup_printf (":%s %s %s :%s", from->source, kind_command (kind), to->nick, text);
+  line = message_line (kind, from->source, to->nick, text);
   human = human_message (kind, from->nick, text, "(private) ");
 
   f.event = &ev;
@@ -687,12 +702,7 @@ _chat_server_join (ChatServer  *self,
   if (room->invites != NULL && session->nick_folded != NULL)
     g_hash_table_remove (room->invites, session->nick_folded);
 
-  ev.kind = CHAT_EVENT_JOIN;
-  ev.room = room;
-  ev.from = session;
-  ev.source = session->source;
-  ev.nick = session->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, CHAT_EVENT_JOIN, room, session);
   _chat_server_emit_event (self, &ev);
 
   line = g_strdup_printf (":%s JOIN %s", session->source, room->name);
@@ -763,19 +773,11 @@ _chat_server_part (ChatServer  *self,
                    const char  *reason)
 {
   ChatEvent ev = { 0 };
-  Fanout f = { 0 };
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
 
-  ev.kind = CHAT_EVENT_PART;
-  ev.room = room;
-  ev.from = session;
-  ev.source = session->source;
-  ev.nick = session->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, CHAT_EVENT_PART, room, session);
   ev.text = reason;
-  _chat_server_emit_event (self, &ev);
-
   if (reason != NULL && reason[0] != '\0')
     {
       line = g_strdup_printf (":%s PART %s :%s", session->source, room->name, reason);
@@ -788,11 +790,7 @@ _chat_server_part (ChatServer  *self,
       text = g_strdup_printf ("%s has left the room %s", session->nick,
                               _chat_room_display_name (room));
     }
-  f.event = &ev;
-  f.line = line;
-  f.text = text;
-  fanout_room (&f, room, NULL);
-  fanout_clear (&f);
+  _chat_server_room_event (self, &ev, line, text);
 
   remove_member (self, session, room);
 }
@@ -805,28 +803,16 @@ _chat_server_kick (ChatServer  *self,
                    const char  *reason)
 {
   ChatEvent ev = { 0 };
-  Fanout f = { 0 };
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
 
-  ev.kind = CHAT_EVENT_KICK;
-  ev.room = room;
-  ev.from = by;
-  ev.source = by->source;
-  ev.nick = by->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, CHAT_EVENT_KICK, room, by);
   ev.text = reason;
   ev.param = victim->nick;
-  _chat_server_emit_event (self, &ev);
-
   line = g_strdup_printf (":%s KICK %s %s :%s", by->source, room->name, victim->nick, reason);
   text = g_strdup_printf ("%s was kicked from the room %s by %s (%s)", victim->nick,
                           _chat_room_display_name (room), by->nick, reason);
-  f.event = &ev;
-  f.line = line;
-  f.text = text;
-  fanout_room (&f, room, NULL);
-  fanout_clear (&f);
+  _chat_server_room_event (self, &ev, line, text);
 
   remove_member (self, victim, room);
   if (_chat_session_is_text (victim))
@@ -840,7 +826,6 @@ _chat_server_topic (ChatServer  *self,
                     const char  *topic)
 {
   ChatEvent ev = { 0 };
-  Fanout f = { 0 };
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
 
@@ -850,26 +835,15 @@ _chat_server_topic (ChatServer  *self,
   room->topic_who = g_strdup (by->nick);
   room->topic_time = g_get_real_time () / G_USEC_PER_SEC;
 
-  ev.kind = CHAT_EVENT_TOPIC;
-  ev.room = room;
-  ev.from = by;
-  ev.source = by->source;
-  ev.nick = by->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, CHAT_EVENT_TOPIC, room, by);
   ev.text = room->topic;
-  _chat_server_emit_event (self, &ev);
-
   line = g_strdup_printf (":%s TOPIC %s :%s", by->source, room->name,
                           room->topic ? room->topic : "");
   if (room->topic != NULL)
     text = g_strdup_printf ("%s set the topic: %s", by->nick, room->topic);
   else
     text = g_strdup_printf ("%s cleared the topic", by->nick);
-  f.event = &ev;
-  f.line = line;
-  f.text = text;
-  fanout_room (&f, room, NULL);
-  fanout_clear (&f);
+  _chat_server_room_event (self, &ev, line, text);
 }
 
 void

@@ -923,19 +923,12 @@ room_mode_broadcast (ChatSession *session,
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
 
-  ev.kind = CHAT_EVENT_MODE;
-  ev.room = room;
-  ev.from = session;
-  ev.source = session->source;
-  ev.nick = session->nick;
-  ev.target = room->name;
+  _chat_room_event_init (&ev, CHAT_EVENT_MODE, room, session);
   ev.param = changes;
-  _chat_server_emit_event (session->server, &ev);
-
   line = g_strdup_printf (":%s MODE %s %s", session->source, room->name, changes);
   text = g_strdup_printf ("%s sets mode %s on %s", session->nick, changes,
                           _chat_room_display_name (room));
-  _chat_server_room_event_send (session->server, room, &ev, line, text);
+  _chat_server_room_event (session->server, &ev, line, text);
 }
 
 static void

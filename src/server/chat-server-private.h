@@ -453,13 +453,18 @@ void     _chat_server_topic   (ChatServer  *self,
 void     _chat_server_nick_change (ChatServer  *self,
                                    ChatSession *session,
                                    const char  *new_nick);
-/* An event's line (tagged as the recipient's caps ask) and its human text to every
- * member of room. */
-void     _chat_server_room_event_send (ChatServer      *self,
-                                       ChatRoom        *room,
-                                       const ChatEvent *event,
-                                       const char      *line,
-                                       const char      *text);
+/* The event of from doing kind in room (JOIN, PART, MODE…): the caller adds the text,
+ * param and tags its kind has. */
+void     _chat_room_event_init     (ChatEvent     *event,
+                                    ChatEventKind  kind,
+                                    ChatRoom      *room,
+                                    ChatSession   *from);
+/* An event in event->room: stamped and given to the hooks (the history), then its line
+ * (tagged as each recipient's caps ask) and its human text to every member. */
+void     _chat_server_room_event   (ChatServer    *self,
+                                    ChatEvent     *event,
+                                    const char    *line,
+                                    const char    *text);
 /* A raw line to the members of room (except `except`) that have cap (0: all IRC). */
 void     _chat_server_room_send_irc (ChatServer  *self,
                                      ChatRoom    *room,
