@@ -532,21 +532,31 @@ open_database (ChatHistory  *self,
                   &self->touch_target_stmt, error);
 }
 
+/* After the last sqlite3_step() of stmt returned rc: makes stmt ready for its next use
+ * and reports rc unless it was a row or the end of the rows. */
+static gboolean
+finish_step (ChatHistory   *self,
+             sqlite3_stmt  *stmt,
+             int            rc,
+             const char    *what,
+             GError       **error)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      set_sqlite_error (self->db, rc, what, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 step_done (ChatHistory   *self,
            sqlite3_stmt  *stmt,
            GError       **error)
 {
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    {
-      set_sqlite_error (self->db, rc, "Cannot write history", error);
-      return FALSE;
-    }
-  return TRUE;
+  return finish_step (self, stmt, sqlite3_step (stmt), "Cannot write history", error);
 }
 
 static sqlite3_stmt *
@@ -588,15 +598,10 @@ prune_target_count (ChatHistory  *self,
   rc = sqlite3_step (stmt);
   time = sqlite3_column_int64 (stmt, 0);
   id = sqlite3_column_int64 (stmt, 1);
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  if (!finish_step (self, stmt, rc, "Cannot prune history", error))
+    return FALSE;
   if (rc == SQLITE_DONE)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    {
-      set_sqlite_error (self->db, rc, "Cannot prune history", error);
-      return FALSE;
-    }
 
   stmt = get_query (self, "DELETE FROM messages WHERE target = ?1 AND (time, id) <= (?2, ?3)",
                     error);
@@ -833,15 +838,9 @@ resolve_ref (ChatHistory           *self,
       pos->time = sqlite3_column_int64 (stmt, 0);
       pos->lo = pos->hi = sqlite3_column_int64 (stmt, 1);
     }
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc == SQLITE_DONE)
-    *found = FALSE;
-  else if (rc != SQLITE_ROW)
-    {
-      set_sqlite_error (self->db, rc, "Cannot read history", error);
-      return FALSE;
-    }
+  if (!finish_step (self, stmt, rc, "Cannot read history", error))
+    return FALSE;
+  *found = rc == SQLITE_ROW;
   return TRUE;
 }
 
@@ -901,14 +900,8 @@ select_range (ChatHistory  *self,
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (result, entry_from_row (stmt));
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self->db, rc, "Cannot read history", error);
-      return FALSE;
-    }
+  if (!finish_step (self, stmt, rc, "Cannot read history", error))
+    return FALSE;
 
   if (newest_first)
     {
@@ -1662,12 +1655,8 @@ chat_history_prune (ChatHistory  *self,
         goto failed;
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         g_ptr_array_add (targets, column_dup (stmt, 0));
-      sqlite3_reset (stmt);
-      if (rc != SQLITE_DONE)
-        {
-          set_sqlite_error (self->db, rc, "Cannot prune history", error);
-          goto failed;
-        }
+      if (!finish_step (self, stmt, rc, "Cannot prune history", error))
+        goto failed;
     }
   for (guint i = 0; i < targets->len; i++)
     if (!prune_target_count (self, g_ptr_array_index (targets, i), error))
@@ -1882,13 +1871,8 @@ chat_history_query_targets (ChatHistory        *self,
           g_ptr_array_add (candidates, target);
         }
     }
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self->db, rc, "Cannot read history", error);
-      return NULL;
-    }
+  if (!finish_step (self, stmt, rc, "Cannot read history", error))
+    return NULL;
 
   /* ...and its newest line before hi, one index lookup each. */
   stmt = get_query (self,
@@ -1925,13 +1909,8 @@ chat_history_query_targets (ChatHistory        *self,
           target->latest_ms = sqlite3_column_int64 (query, 0);
           g_ptr_array_add (result, chat_history_target_copy (target));
         }
-      sqlite3_reset (query);
-      sqlite3_clear_bindings (query);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        {
-          set_sqlite_error (self->db, rc, "Cannot read history", error);
-          return NULL;
-        }
+      if (!finish_step (self, query, rc, "Cannot read history", error))
+        return NULL;
     }
 
   g_ptr_array_sort (result, compare_targets);
@@ -1961,10 +1940,7 @@ chat_history_lookup_msgid (ChatHistory  *self,
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     entry = entry_from_row (stmt);
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    set_sqlite_error (self->db, rc, "Cannot read history", error);
+  finish_step (self, stmt, rc, "Cannot read history", error);
   return entry;
 }
 
@@ -2033,11 +2009,7 @@ chat_history_load_rooms (ChatHistory  *self,
         room->bans = g_strsplit ((const char *) sqlite3_column_text (stmt, 8), "\n", -1);
       g_ptr_array_add (result, room);
     }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self->db, rc, "Cannot read rooms", error);
-      return NULL;
-    }
+  if (!finish_step (self, stmt, rc, "Cannot read rooms", error))
+    return NULL;
   return g_steal_pointer (&result);
 }
