@@ -286,6 +286,21 @@ _chat_session_send_line (ChatSession *session,
   g_bytes_unref (bytes);
 }
 
+/* Ends the line in s with CRLF and queues it; s is used up. */
+static void
+send_string (ChatSession *session,
+             GString     *s)
+{
+  GBytes *bytes;
+  gsize len;
+
+  g_string_append (s, "\r\n");
+  len = s->len;
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
 void
 _chat_session_sendf (ChatSession *session,
                      const char  *format,
@@ -293,17 +308,11 @@ _chat_session_sendf (ChatSession *session,
 {
   GString *s = g_string_new (NULL);
   va_list args;
-  GBytes *bytes;
-  gsize len;
 
   va_start (args, format);
   g_string_append_vprintf (s, format, args);
   va_end (args);
-  g_string_append (s, "\r\n");
-  len = s->len;
-  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
-  _chat_session_send_bytes (session, bytes);
-  g_bytes_unref (bytes);
+  send_string (session, s);
 }
 
 void
@@ -314,19 +323,13 @@ _chat_session_numeric (ChatSession *session,
 {
   GString *s = g_string_new (NULL);
   va_list args;
-  GBytes *bytes;
-  gsize len;
 
   g_string_append_printf (s, ":%s %s %s ", chat_server_get_name (session->server), numeric,
                           session->nick ? session->nick : "*");
   va_start (args, format);
   g_string_append_vprintf (s, format, args);
   va_end (args);
-  g_string_append (s, "\r\n");
-  len = s->len;
-  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
-  _chat_session_send_bytes (session, bytes);
-  g_bytes_unref (bytes);
+  send_string (session, s);
 }
 
 void
@@ -352,8 +355,6 @@ _chat_session_text (ChatSession *session,
 {
   GString *s;
   va_list args;
-  gsize len;
-  GBytes *bytes;
 
   if (!_chat_session_is_text (session))
     return;
@@ -363,11 +364,7 @@ _chat_session_text (ChatSession *session,
   va_end (args);
   _chat_text_drop_controls (s->str);
   g_string_truncate (s, strlen (s->str));
-  g_string_append (s, "\r\n");
-  len = s->len;
-  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
-  _chat_session_send_bytes (session, bytes);
-  g_bytes_unref (bytes);
+  send_string (session, s);
 }
 
 char *
