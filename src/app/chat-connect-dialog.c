@@ -32,6 +32,7 @@ struct _ChatConnectDialog
   char                *remember_password;
   AdwEntryRow         *nick_row;
   AdwEntryRow         *realname_row;
+  AdwPreferencesGroup *error_group;
   GtkLabel            *error_label;
   AdwPreferencesGroup *recent_group;
   GtkListBox          *recent_list;
@@ -44,7 +45,7 @@ show_error (ChatConnectDialog *self,
             const char        *message)
 {
   gtk_label_set_label (self->error_label, message != NULL ? message : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_group), message != NULL);
 }
 
 static void
@@ -377,6 +378,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, remember_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_group);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_group);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_list);
@@ -496,7 +498,7 @@ chat_connect_dialog_get_error (ChatConnectDialog *self)
 {
   g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), NULL);
 
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->error_label)))
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->error_group)))
     return NULL;
 
   return gtk_label_get_label (self->error_label);
