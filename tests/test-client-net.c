@@ -694,6 +694,328 @@ test_flood_control (void)
   fake_server_free (server);
 }
 
+/* --- SASL PLAIN ------------------------------------------------------------------ */
+
+/* What the fake server does with SASL: it offers ls in CAP LS (NULL: it knows no CAP
+ * and registers on NICK and USER), joins the AUTHENTICATE chunks and answers them with
+ * outcome ("903" logs in, else that numeric). Registration waits for CAP END. */
+typedef struct
+{
+  const char *ls;
+  const char *outcome;
+  GString    *chunks;       /* the base64 received so far */
+  GBytes     *credentials;  /* decoded, once the last chunk came */
+  gboolean    answered;     /* the outcome was sent */
+  gboolean    early_end;    /* CAP END came before the outcome */
+} SaslScript;
+
+static void
+sasl_line (FakeServer *server,
+           FakeClient *client,
+           const char *line)
+{
+  SaslScript *script = server->data;
+
+  if (script->ls == NULL)
+    {
+      fake_register (client, line);
+      return;
+    }
+
+  if (g_str_equal (line, "CAP LS 302"))
+    fake_sendf (client, ":fake CAP * LS :%s\r\n", script->ls);
+  else if (g_str_has_prefix (line, "CAP REQ :"))
+    fake_sendf (client, ":fake CAP * ACK :%s\r\n", line + strlen ("CAP REQ :"));
+  else if (g_str_equal (line, "AUTHENTICATE PLAIN"))
+    {
+      if (g_str_equal (script->outcome, "908"))
+        {
+          fake_send (client, ":fake 908 alice EXTERNAL :are available SASL mechanisms\r\n"
+                             ":fake 904 alice :SASL authentication failed\r\n");
+          script->answered = TRUE;
+        }
+      else
+        fake_send (client, "AUTHENTICATE +\r\n");
+    }
+  else if (g_str_has_prefix (line, "AUTHENTICATE "))
+    {
+      const char *data = line + strlen ("AUTHENTICATE ");
+      gsize len = 0;
+      guchar *decoded;
+
+      /* A full chunk means more follows; "+" alone ends a multiple of 400. */
+      if (!g_str_equal (data, "+"))
+        g_string_append (script->chunks, data);
+      if (strlen (data) == 400)
+        return;
+      decoded = g_base64_decode (script->chunks->str, &len);
+      script->credentials = g_bytes_new_take (decoded, len);
+      if (g_str_equal (script->outcome, "903"))
+        fake_send (client, ":fake 900 alice alice!tester@127.0.0.1 AliceAcct "
+                           ":You are now logged in as AliceAcct\r\n"
+                           ":fake 903 alice :SASL authentication successful\r\n");
+      else
+        fake_sendf (client, ":fake %s alice :SASL authentication failed\r\n",
+                    script->outcome);
+      script->answered = TRUE;
+    }
+  else if (g_str_equal (line, "CAP END"))
+    {
+      script->early_end = !script->answered;
+      fake_sendf (client, ":fake 001 %s :Welcome to the fake server\r\n", client->nick);
+    }
+  else if (g_str_has_prefix (line, "NICK "))
+    {
+      g_free (client->nick);
+      client->nick = g_strdup (line + strlen ("NICK "));
+    }
+}
+
+static FakeServer *
+sasl_server_new (SaslScript *script,
+                 const char *ls,
+                 const char *outcome)
+{
+  FakeServer *server = fake_server_new (sasl_line);
+
+  script->ls = ls;
+  script->outcome = outcome;
+  script->chunks = g_string_new (NULL);
+  server->data = script;
+  return server;
+}
+
+static void
+sasl_script_clear (SaslScript *script)
+{
+  g_string_free (script->chunks, TRUE);
+  g_clear_pointer (&script->credentials, g_bytes_unref);
+}
+
+/* The lines of the first connection, from the first that starts with from to the
+ * first that is to (both included), without the "0: ". */
+static GPtrArray *
+fake_lines_between (FakeServer *server,
+                    const char *from,
+                    const char *to)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  gboolean in = FALSE;
+
+  for (guint i = 0; i < server->lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (server->lines, i);
+
+      if (!g_str_has_prefix (line, "0: "))
+        continue;
+      line += strlen ("0: ");
+      if (!in && g_str_has_prefix (line, from))
+        in = TRUE;
+      if (in)
+        g_ptr_array_add (out, (gpointer)line);
+      if (in && g_str_equal (line, to))
+        break;
+    }
+  return out;
+}
+
+static gboolean
+fake_saw_prefix (FakeServer *server,
+                 const char *prefix)
+{
+  for (guint i = 0; i < server->lines->len; i++)
+    {
+      const char *seen = strchr (g_ptr_array_index (server->lines, i), ' ');
+
+      if (seen != NULL && g_str_has_prefix (seen + 1, prefix))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+assert_credentials (SaslScript *script,
+                    const char *account,
+                    const char *password)
+{
+  g_autoptr(GString) expected = g_string_new (account);
+  gsize len;
+  const char *data;
+
+  g_string_append_c (expected, '\0');
+  g_string_append (expected, account);
+  g_string_append_c (expected, '\0');
+  g_string_append (expected, password);
+  g_assert_nonnull (script->credentials);
+  data = g_bytes_get_data (script->credentials, &len);
+  g_assert_cmpmem (data, len, expected->str, expected->len);
+}
+
+static void
+test_sasl_success (void)
+{
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, "multi-prefix sasl", "903");
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *encoded = NULL;
+
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "s3cret pass");
+  g_assert_cmpstr (chat_connection_get_sasl_account (conn), ==, "aliceacct");
+  g_assert_cmpstr (chat_connection_get_sasl_password (conn), ==, "s3cret pass");
+  g_assert_null (chat_connection_get_account (conn));
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+
+  encoded = g_base64_encode ((const guchar *)"aliceacct\0aliceacct\0s3cret pass",
+                             strlen ("aliceacct") * 2 + 2 + strlen ("s3cret pass"));
+  lines = fake_lines_between (server, "CAP LS", "CAP END");
+  g_assert_cmpuint (lines->len, ==, 7);
+  g_assert_cmpstr (g_ptr_array_index (lines, 0), ==, "CAP LS 302");
+  g_assert_cmpstr (g_ptr_array_index (lines, 1), ==, "NICK alice");
+  g_assert_cmpstr (g_ptr_array_index (lines, 2), ==, "USER tester 0 * :Chatroom test");
+  g_assert_cmpstr (g_ptr_array_index (lines, 3), ==, "CAP REQ :multi-prefix sasl");
+  g_assert_cmpstr (g_ptr_array_index (lines, 4), ==, "AUTHENTICATE PLAIN");
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (lines, 5), "AUTHENTICATE "));
+  g_assert_cmpstr ((char *)g_ptr_array_index (lines, 5) + strlen ("AUTHENTICATE "), ==, encoded);
+  g_assert_cmpstr (g_ptr_array_index (lines, 6), ==, "CAP END");
+  assert_credentials (&script, "aliceacct", "s3cret pass");
+  /* Registration was held until the server said 903. */
+  g_assert_false (script.early_end);
+  g_assert_true (chat_connection_has_cap (conn, "sasl"));
+  /* The account is the server's (900), not what we typed. */
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+
+  chat_connection_disconnect (conn, NULL);
+  g_assert_null (chat_connection_get_account (conn));
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
+/* Passwords whose base64 is 400 bytes (one full chunk then "+"), 552 (400 + 152) and
+ * 800 (two full chunks then "+"): account "alice" takes 12 bytes of the payload. */
+static void
+test_sasl_chunks (gconstpointer data)
+{
+  gsize password_len = GPOINTER_TO_SIZE (data);
+  gsize encoded_len = (12 + password_len + 2) / 3 * 4;
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, "sasl=PLAIN,EXTERNAL", "903");
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *password = g_strnfill (password_len, 'p');
+  guint full = encoded_len / 400;
+  guint expected = full + 1;   /* a short last chunk, or "+" */
+
+  password[password_len / 2] = 'Q';
+  chat_connection_set_sasl_account (conn, "alice");
+  chat_connection_set_sasl_password (conn, password);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+
+  lines = fake_lines_between (server, "AUTHENTICATE PLAIN", "CAP END");
+  /* AUTHENTICATE PLAIN, the chunks, CAP END. */
+  g_assert_cmpuint (lines->len, ==, expected + 2);
+  for (guint i = 0; i < full; i++)
+    g_assert_cmpuint (strlen (g_ptr_array_index (lines, 1 + i)), ==,
+                      strlen ("AUTHENTICATE ") + 400);
+  if (encoded_len % 400 == 0)
+    g_assert_cmpstr (g_ptr_array_index (lines, 1 + full), ==, "AUTHENTICATE +");
+  else
+    g_assert_cmpuint (strlen (g_ptr_array_index (lines, 1 + full)), ==,
+                      strlen ("AUTHENTICATE ") + encoded_len % 400);
+  assert_credentials (&script, "alice", password);
+  g_assert_false (script.early_end);
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
+/* A refused login (904, 908) or a server that cannot log us in at all (no sasl cap,
+ * no PLAIN among its mechanisms, no CAP) ends the connection with
+ * CHAT_CONNECTION_ERROR_SASL and is not tried again. */
+typedef struct
+{
+  const char *ls;
+  const char *outcome;
+  gboolean    authenticates;   /* whether the client may start AUTHENTICATE */
+  const char *reason_part;
+} SaslFailure;
+
+static const SaslFailure sasl_failures[] = {
+  { "multi-prefix sasl", "904", TRUE, "SASL authentication failed" },
+  { "multi-prefix sasl=PLAIN", "908", TRUE, "EXTERNAL" },
+  { "multi-prefix server-time", "903", FALSE, "does not offer SASL" },
+  { "multi-prefix sasl=EXTERNAL,SCRAM-SHA-256", "903", FALSE, "does not accept SASL PLAIN" },
+  { NULL, "903", FALSE, "does not offer SASL" },
+};
+
+static void
+test_sasl_failure (gconstpointer data)
+{
+  const SaslFailure *failure = data;
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, failure->ls, failure->outcome);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  const GError *error;
+
+  chat_connection_set_sasl_account (conn, "alice");
+  chat_connection_set_sasl_password (conn, "wrong");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0);
+  error = g_ptr_array_index (watch->errors, 0);
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL);
+  g_assert_nonnull (strstr (error->message, failure->reason_part));
+  /* No retry, and never registered as nobody: no CAP END after a refusal. */
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+  g_assert_nonnull (strstr (chat_connection_get_state_reason (conn), failure->reason_part));
+  g_assert_null (chat_connection_get_account (conn));
+  g_assert_cmpint (fake_saw (server, "0: AUTHENTICATE PLAIN"), ==, failure->authenticates);
+  if (failure->ls != NULL)
+    g_assert_false (fake_saw (server, "0: CAP END"));
+  if (!failure->authenticates && failure->ls != NULL)
+    g_assert_false (fake_saw_prefix (server, "CAP REQ"));
+  test_drain_loop ();
+  g_assert_cmpuint (server->clients->len, ==, 1);
+  g_assert_cmpuint (watch->errors->len, ==, 1);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
+/* Without an account, a server that offers sasl gets neither the cap nor AUTHENTICATE. */
+static void
+test_sasl_not_set (void)
+{
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, "multi-prefix sasl", "903");
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+
+  /* One of the two alone is not enough. */
+  chat_connection_set_sasl_account (conn, "alice");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (fake_saw (server, "0: CAP REQ :multi-prefix"));
+  g_assert_true (fake_saw (server, "0: CAP END"));
+  g_assert_false (fake_saw_prefix (server, "AUTHENTICATE"));
+  g_assert_false (chat_connection_has_cap (conn, "sasl"));
+  g_assert_null (chat_connection_get_account (conn));
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
 /* --- TLS --------------------------------------------------------------------------- */
 
 typedef struct
@@ -877,6 +1199,52 @@ test_own_server (void)
   chat_server_stop (own.server);
   test_drain_loop ();
   g_assert_finalize_object (own.server);
+}
+
+static void
+collect_sent_cb (ChatConnection *conn,
+                 const char     *line,
+                 GPtrArray      *sent)
+{
+  g_ptr_array_add (sent, g_strdup (line));
+}
+
+/* Without SASL settings, nothing of SASL reaches our server, and registration is as
+ * before. */
+static void
+test_own_server_no_sasl (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  ConnWatch *watch;
+
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+  watch = conn_watch_new (conn);
+  g_signal_connect (conn, "line-sent", G_CALLBACK (collect_sent_cb), sent);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_cmpstr (chat_connection_get_current_nick (conn), ==, "alice");
+  g_assert_true (chat_connection_has_cap (conn, "server-time"));
+  g_assert_null (chat_connection_get_account (conn));
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  for (guint i = 0; i < sent->len; i++)
+    {
+      const char *line = g_ptr_array_index (sent, i);
+
+      g_assert_false (g_str_has_prefix (line, "AUTHENTICATE"));
+      g_assert_null (strstr (line, "sasl"));
+    }
+  g_assert_cmpstr (g_ptr_array_index (sent, 0), ==, "CAP LS 302");
+
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  chat_server_stop (server);
+  test_drain_loop ();
 }
 
 typedef struct
@@ -1211,6 +1579,22 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/over-long-line", test_overlong);
   g_test_add_data_func ("/chat/client/net/wrong-password", "password", test_refused);
   g_test_add_data_func ("/chat/client/net/banned", "banned", test_refused);
+  g_test_add_func ("/chat/client/net/sasl/success", test_sasl_success);
+  g_test_add_data_func ("/chat/client/net/sasl/chunks-400", GSIZE_TO_POINTER (288),
+                        test_sasl_chunks);
+  g_test_add_data_func ("/chat/client/net/sasl/chunks-552", GSIZE_TO_POINTER (400),
+                        test_sasl_chunks);
+  g_test_add_data_func ("/chat/client/net/sasl/chunks-800", GSIZE_TO_POINTER (588),
+                        test_sasl_chunks);
+  g_test_add_data_func ("/chat/client/net/sasl/refused", &sasl_failures[0], test_sasl_failure);
+  g_test_add_data_func ("/chat/client/net/sasl/no-plain-908", &sasl_failures[1],
+                        test_sasl_failure);
+  g_test_add_data_func ("/chat/client/net/sasl/not-offered", &sasl_failures[2],
+                        test_sasl_failure);
+  g_test_add_data_func ("/chat/client/net/sasl/no-plain-listed", &sasl_failures[3],
+                        test_sasl_failure);
+  g_test_add_data_func ("/chat/client/net/sasl/no-cap", &sasl_failures[4], test_sasl_failure);
+  g_test_add_func ("/chat/client/net/sasl/not-set", test_sasl_not_set);
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
   g_test_add_func ("/chat/client/net/ipv6", test_ipv6);
@@ -1218,6 +1602,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/flood-control", test_flood_control);
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);
+  g_test_add_func ("/chat/client/net/own-server-no-sasl", test_own_server_no_sasl);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

@@ -879,6 +879,90 @@ test_wrong_password (Fixture       *f,
 }
 
 static void
+test_sasl_exchange (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  chat_connection_set_sasl_account (f->conn, "alice");
+  chat_connection_set_sasl_password (f->conn, "pw");
+  feed (f, ":srv CAP * LS :server-time sasl=EXTERNAL,PLAIN");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP REQ :server-time sasl");
+  feed (f, ":srv CAP alice ACK :server-time sasl");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "AUTHENTICATE PLAIN");
+
+  /* PLAIN expects no challenge: one is aborted, and the server's 906 ends it. */
+  feed (f, "AUTHENTICATE c29tZXRoaW5n");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "AUTHENTICATE *");
+  feed (f, ":srv 906 alice :SASL authentication aborted");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpstr (chat_connection_get_state_reason (f->conn), ==, "SASL authentication aborted");
+}
+
+/* A server that refuses the cap cannot log us in: stop there, without CAP END. */
+static void
+test_sasl_nak (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  chat_connection_set_sasl_account (f->conn, "alice");
+  chat_connection_set_sasl_password (f->conn, "pw");
+  feed (f, ":srv CAP * LS :sasl");
+  feed (f, ":srv CAP alice NAK :sasl");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP REQ :sasl");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpstr (chat_connection_get_state_reason (f->conn), ==,
+                   "The server refused to enable SASL");
+}
+
+/* 907 (logged in already) ends the exchange like 903; once registered, a server that
+ * offers sasl again (CAP NEW) is not asked for it. */
+static void
+test_sasl_already (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  chat_connection_set_sasl_account (f->conn, "alice");
+  chat_connection_set_sasl_password (f->conn, "pw");
+  feed (f, ":srv CAP * LS :sasl cap-notify");
+  feed (f, ":srv CAP alice ACK :cap-notify sasl");
+  feed (f, "AUTHENTICATE +");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP REQ :cap-notify sasl\nAUTHENTICATE PLAIN\n"
+                              "AUTHENTICATE YWxpY2UAYWxpY2UAcHc=");
+  feed (f, ":srv 907 alice :You have already authenticated using SASL");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CAP END");
+  feed (f, ":srv 001 alice :Welcome");
+  g_assert_cmpint (chat_connection_get_state (f->conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
+
+  feed (f, ":srv CAP alice DEL :sasl");
+  feed (f, ":srv CAP alice NEW :sasl");
+  /* A stray AUTHENTICATE + after registration gets no credentials either. */
+  feed (f, "AUTHENTICATE +");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "");
+
+  feed (f, ":srv 900 alice alice!a@h alice :You are now logged in as alice");
+  g_assert_cmpstr (chat_connection_get_account (f->conn), ==, "alice");
+  feed (f, ":srv 901 alice alice!a@h :You are now logged out");
+  g_assert_null (chat_connection_get_account (f->conn));
+}
+
+static void
 test_close_conversations (Fixture       *f,
                           gconstpointer  data)
 {
@@ -1279,6 +1363,9 @@ main (int   argc,
   ADD ("input", test_input_commands);
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);
+  ADD ("sasl-exchange", test_sasl_exchange);
+  ADD ("sasl-already", test_sasl_already);
+  ADD ("sasl-nak", test_sasl_nak);
   ADD ("random-lines", test_random_lines);
   ADD ("close", test_close_conversations);
 #undef ADD

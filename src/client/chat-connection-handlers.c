@@ -950,6 +950,11 @@ handle_numeric (ChatConnection    *self,
         }
       handle_error_numeric (self, message);
       return;
+    case 900: case 901: case 902: case 903: case 904:
+    case 905: case 906: case 907: case 908:
+      if (_chat_connection_handle_sasl_numeric (self, message, numeric))
+        return;
+      break;
     case 464:
       g_free (self->fatal_reason);
       self->fatal_reason = g_strdup (chat_message_get_trailing (message));
@@ -1180,6 +1185,8 @@ handle_message (ChatConnection    *self,
     }
   else if (strcmp (command, "CAP") == 0)
     _chat_connection_handle_cap (self, message);
+  else if (strcmp (command, "AUTHENTICATE") == 0)
+    _chat_connection_handle_authenticate (self, message);
   else if (strcmp (command, "PRIVMSG") == 0)
     handle_privmsg (self, message, FALSE);
   else if (strcmp (command, "NOTICE") == 0)

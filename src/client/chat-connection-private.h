@@ -29,6 +29,17 @@ G_BEGIN_DECLS
 /* What our own prefix may take in lines the server relays (":nick!user@host "), when
  * we split long messages; the host part is unknown, so assume the longest. */
 #define ASSUMED_USER_HOST_LEN     (1 + 10 + 1 + 63)
+/* SASL (IRCv3 sasl-3.1): AUTHENTICATE carries at most this much base64 per line. */
+#define SASL_CHUNK_LEN            400
+
+/* Where the SASL login of the registration in progress is. */
+typedef enum
+{
+  SASL_NONE,            /* not wanted, or not started */
+  SASL_REQUESTED,       /* "sasl" asked for in CAP REQ */
+  SASL_AUTHENTICATING,  /* AUTHENTICATE PLAIN sent: CAP END waits for the outcome */
+  SASL_DONE,            /* 903 or 907: logged in */
+} SaslStep;
 
 /* An open BATCH; chathistory batches collect their items to insert them in place. */
 typedef struct
@@ -51,6 +62,8 @@ struct _ChatConnection
   char                *username;
   char                *realname;
   char                *password;
+  char                *sasl_account;
+  char                *sasl_password;
   gboolean             auto_reconnect;
   ChatHistoryStore    *history;
   GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
@@ -64,6 +77,7 @@ struct _ChatConnection
   gboolean             away;
   char                *away_reason;    /* what we said with AWAY, to say again after a reconnect */
   char                *current_nick;
+  char                *account;        /* from 900 RPL_LOGGEDIN */
   char                *network_name;
   ChatIsupport        *isupport;
   GHashTable          *caps_offered;   /* name -> value */
@@ -105,6 +119,7 @@ struct _ChatConnection
   /* Registration. */
   gboolean             cap_negotiating;
   gboolean             cap_ls_done;
+  SaslStep             sasl_step;
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
@@ -154,6 +169,9 @@ enum {
   PROP_NETWORK_NAME,
   PROP_HISTORY,
   PROP_AWAY,
+  PROP_SASL_ACCOUNT,
+  PROP_SASL_PASSWORD,
+  PROP_ACCOUNT,
   N_PROPS
 };
 
@@ -219,6 +237,11 @@ ChatConversation * _chat_connection_conversation_for_target (ChatConnection *sel
                                                              gboolean        create);
 void               _chat_connection_handle_cap              (ChatConnection    *self,
                                                              const ChatMessage *message);
+void               _chat_connection_handle_authenticate     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+gboolean           _chat_connection_handle_sasl_numeric     (ChatConnection    *self,
+                                                             const ChatMessage *message,
+                                                             guint              numeric);
 void               _chat_connection_handle_nick_refused     (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_handle_welcome          (ChatConnection    *self,

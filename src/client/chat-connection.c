@@ -5,7 +5,7 @@
  * PASS, NICK, USER; CAP REQ of what we like from what is offered) → CONNECTED at 001
  * (rejoin the rooms we were in, PING now and then to measure the lag). Any drop goes
  * to RECONNECTING with an exponential, jittered delay, unless the server told us the
- * password is wrong or we are banned, or the user disconnected.
+ * password is wrong or we are banned, the SASL login failed, or the user disconnected.
  *
  * Every async operation of a link uses that link's GCancellable and never holds a
  * reference on self: tearing the link down (or disposing self) cancels them, and the
@@ -666,6 +666,7 @@ send_registration (ChatConnection *self)
 
   self->cap_negotiating = TRUE;
   self->cap_ls_done = FALSE;
+  self->sasl_step = SASL_NONE;
   send_line (self, "CAP LS 302");
   if (self->password != NULL && self->password[0] != '\0')
     _chat_connection_send_printf (self, "PASS :%s", self->password);
@@ -674,6 +675,81 @@ send_registration (ChatConnection *self)
   self->nick_attempt = 0;
   _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
   _chat_connection_send_printf (self, "USER %s 0 * :%s", user, real);
+}
+
+static void
+end_cap_negotiation (ChatConnection *self)
+{
+  if (self->cap_negotiating)
+    {
+      self->cap_negotiating = FALSE;
+      send_line (self, "CAP END");
+    }
+}
+
+/* SASL PLAIN (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and
+ * "sasl-password" are set. */
+static gboolean
+sasl_wanted (ChatConnection *self)
+{
+  return self->sasl_account != NULL && self->sasl_account[0] != '\0' &&
+         self->sasl_password != NULL && self->sasl_password[0] != '\0';
+}
+
+/* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL"). */
+static gboolean
+sasl_offers_plain (ChatConnection *self)
+{
+  const char *mechanisms = g_hash_table_lookup (self->caps_offered, "sasl");
+  g_auto(GStrv) list = NULL;
+
+  if (mechanisms == NULL)
+    return FALSE;
+  if (mechanisms[0] == '\0')
+    return TRUE;
+  list = g_strsplit (mechanisms, ",", -1);
+  for (guint i = 0; list[i] != NULL; i++)
+    if (g_ascii_strcasecmp (list[i], "PLAIN") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Ends the link like a wrong server password does: the error is reported and nothing is
+ * retried, since the same account and password would only fail again. */
+static void
+sasl_failed (ChatConnection *self,
+             const char     *reason)
+{
+  self->sasl_step = SASL_NONE;
+  g_free (self->fatal_reason);
+  self->fatal_reason = g_strdup (reason);
+  self->fatal_code = CHAT_CONNECTION_ERROR_SASL;
+  drop_link (self, CHAT_CONNECTION_ERROR_SASL, reason);
+}
+
+/* PLAIN's one message, "authzid NUL authcid NUL password" (RFC 4616) with the account
+ * as both identities, in base64 lines of SASL_CHUNK_LEN; a last line of exactly that
+ * length is followed by "AUTHENTICATE +" so the server knows it is the end. */
+static void
+sasl_send_plain (ChatConnection *self)
+{
+  g_autoptr(GString) plain = g_string_new (NULL);
+  g_autofree char *encoded = NULL;
+  gsize len;
+
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_password);
+  encoded = g_base64_encode ((const guchar *)plain->str, plain->len);
+  len = strlen (encoded);
+
+  for (gsize offset = 0; offset < len; offset += SASL_CHUNK_LEN)
+    _chat_connection_send_printf (self, "AUTHENTICATE %.*s",
+                                  (int)MIN (SASL_CHUNK_LEN, len - offset), encoded + offset);
+  if (len % SASL_CHUNK_LEN == 0)
+    send_line (self, "AUTHENTICATE +");
 }
 
 static void
@@ -691,13 +767,20 @@ cap_request_wanted (ChatConnection *self,
         g_string_append (req, wanted_caps[i]);
       }
 
+  /* Only while registering: we do not log in to a connection that is already up. */
+  if (self->cap_negotiating && self->sasl_step == SASL_NONE && sasl_wanted (self) &&
+      g_hash_table_contains (offered, "sasl") && sasl_offers_plain (self))
+    {
+      if (req->len > 0)
+        g_string_append_c (req, ' ');
+      g_string_append (req, "sasl");
+      self->sasl_step = SASL_REQUESTED;
+    }
+
   if (req->len > 0)
     _chat_connection_send_printf (self, "CAP REQ :%s", req->str);
-  else if (self->cap_negotiating)
-    {
-      self->cap_negotiating = FALSE;
-      send_line (self, "CAP END");
-    }
+  else
+    end_cap_negotiation (self);
   g_string_free (req, TRUE);
 }
 
@@ -742,6 +825,15 @@ _chat_connection_handle_cap (ChatConnection    *self,
       if (!more && !self->cap_ls_done)
         {
           self->cap_ls_done = TRUE;
+          /* Someone who set an account expects to be logged in: rather than go on as
+           * nobody on a server without SASL PLAIN, fail like a wrong password. */
+          if (self->cap_negotiating && sasl_wanted (self) && !sasl_offers_plain (self))
+            {
+              sasl_failed (self, g_hash_table_contains (self->caps_offered, "sasl")
+                                 ? "The server does not accept SASL PLAIN logins"
+                                 : "The server does not offer SASL logins");
+              return;
+            }
           cap_request_wanted (self, self->caps_offered);
         }
     }
@@ -758,19 +850,23 @@ _chat_connection_handle_cap (ChatConnection    *self,
           else
             g_hash_table_add (self->caps_enabled, g_strdup (caps[i]));
         }
-      if (self->cap_negotiating && !more)
+      if (self->sasl_step == SASL_REQUESTED &&
+          g_hash_table_contains (self->caps_enabled, "sasl"))
         {
-          self->cap_negotiating = FALSE;
-          send_line (self, "CAP END");
+          self->sasl_step = SASL_AUTHENTICATING;
+          send_line (self, "AUTHENTICATE PLAIN");
         }
+      if (!more && self->sasl_step != SASL_AUTHENTICATING)
+        end_cap_negotiation (self);
     }
   else if (g_ascii_strcasecmp (sub, "NAK") == 0)
     {
-      if (self->cap_negotiating)
+      if (self->sasl_step == SASL_REQUESTED)
         {
-          self->cap_negotiating = FALSE;
-          send_line (self, "CAP END");
+          sasl_failed (self, "The server refused to enable SASL");
+          return;
         }
+      end_cap_negotiation (self);
     }
   else if (g_ascii_strcasecmp (sub, "NEW") == 0)
     {
@@ -790,6 +886,74 @@ _chat_connection_handle_cap (ChatConnection    *self,
           g_hash_table_remove (self->caps_enabled, caps[i]);
           g_hash_table_remove (self->caps_offered, caps[i]);
         }
+    }
+}
+
+void
+_chat_connection_handle_authenticate (ChatConnection    *self,
+                                      const ChatMessage *message)
+{
+  if (self->sasl_step != SASL_AUTHENTICATING)
+    return;
+  /* PLAIN has no challenge, only the empty "+"; anything else is aborted (906 follows). */
+  if (g_strcmp0 (chat_message_get_param (message, 0), "+") == 0)
+    sasl_send_plain (self);
+  else
+    send_line (self, "AUTHENTICATE *");
+}
+
+/* 900-908. Returns TRUE when the numeric was dealt with, FALSE to show it as usual. */
+gboolean
+_chat_connection_handle_sasl_numeric (ChatConnection    *self,
+                                      const ChatMessage *message,
+                                      guint              numeric)
+{
+  switch (numeric)
+    {
+    case 900: /* RPL_LOGGEDIN me nick!user@host account :You are now logged in as … */
+      _chat_connection_set_string_prop (self, &self->account,
+                                        chat_message_get_param (message, 2), PROP_ACCOUNT);
+      return FALSE;
+    case 901: /* RPL_LOGGEDOUT */
+      _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
+      return FALSE;
+    case 903: /* RPL_SASLSUCCESS */
+    case 907: /* ERR_SASLALREADY: logged in already, as good as a success */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          self->sasl_step = SASL_DONE;
+          end_cap_negotiation (self);
+          /* 903 is shown as information; 907 would be shown as an error. */
+          return numeric == 907;
+        }
+      return FALSE;
+    case 908: /* RPL_SASLMECHS me mechanisms :are available SASL mechanisms */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          const char *mechanisms = chat_message_get_param (message, 1);
+          g_autofree char *why = g_strdup_printf ("The server does not accept SASL PLAIN "
+                                                  "logins (only %s)",
+                                                  mechanisms ? mechanisms : "others");
+
+          sasl_failed (self, why);
+          return TRUE;
+        }
+      return FALSE;
+    case 902: /* ERR_NICKLOCKED */
+    case 904: /* ERR_SASLFAIL */
+    case 905: /* ERR_SASLTOOLONG */
+    case 906: /* ERR_SASLABORTED */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          const char *text = chat_message_get_trailing (message);
+
+          sasl_failed (self, text != NULL && text[0] != '\0' ? text
+                                                              : "SASL authentication failed");
+          return TRUE;
+        }
+      return FALSE;
+    default:
+      return FALSE;
     }
 }
 
@@ -850,6 +1014,14 @@ _chat_connection_handle_welcome (ChatConnection    *self,
 {
   GHashTableIter iter;
   gpointer key, value;
+
+  /* Registered without logging in: the server ignored CAP (or answered it with 421), so
+   * it has no SASL. As when it does not offer it, we stop rather than stay as nobody. */
+  if (sasl_wanted (self) && self->sasl_step != SASL_DONE)
+    {
+      sasl_failed (self, "The server does not offer SASL logins");
+      return;
+    }
 
   _chat_connection_set_string_prop (self, &self->current_nick, chat_message_get_param (message, 0),
                                     PROP_CURRENT_NICK);
@@ -1170,6 +1342,7 @@ drop_link (ChatConnection *self,
   g_hash_table_remove_all (self->caps_offered);
   g_hash_table_remove_all (self->batches);
   _chat_connection_set_lag (self, -1);
+  _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
 
   mark_all_parted (self);
   _chat_conversation_set_joined (self->server, FALSE);
@@ -1485,8 +1658,11 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->realname, g_free);
   g_clear_pointer (&self->password, g_free);
+  g_clear_pointer (&self->sasl_account, g_free);
+  g_clear_pointer (&self->sasl_password, g_free);
   g_clear_pointer (&self->state_reason, g_free);
   g_clear_pointer (&self->current_nick, g_free);
+  g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->away_reason, g_free);
   g_clear_pointer (&self->network_name, g_free);
   g_clear_pointer (&self->tried_nick, g_free);
@@ -1546,6 +1722,15 @@ chat_connection_get_property (GObject    *object,
       break;
     case PROP_PASSWORD:
       g_value_set_string (value, self->password);
+      break;
+    case PROP_SASL_ACCOUNT:
+      g_value_set_string (value, self->sasl_account);
+      break;
+    case PROP_SASL_PASSWORD:
+      g_value_set_string (value, self->sasl_password);
+      break;
+    case PROP_ACCOUNT:
+      g_value_set_string (value, self->account);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -1621,6 +1806,12 @@ chat_connection_set_property (GObject      *object,
     case PROP_PASSWORD:
       chat_connection_set_password (self, g_value_get_string (value));
       break;
+    case PROP_SASL_ACCOUNT:
+      chat_connection_set_sasl_account (self, g_value_get_string (value));
+      break;
+    case PROP_SASL_PASSWORD:
+      chat_connection_set_sasl_password (self, g_value_get_string (value));
+      break;
     case PROP_AUTO_RECONNECT:
       chat_connection_set_auto_reconnect (self, g_value_get_boolean (value));
       break;
@@ -1652,6 +1843,9 @@ chat_connection_class_init (ChatConnectionClass *klass)
   properties [PROP_USERNAME] = g_param_spec_string ("username", NULL, NULL, NULL, rw);
   properties [PROP_REALNAME] = g_param_spec_string ("realname", NULL, NULL, NULL, rw);
   properties [PROP_PASSWORD] = g_param_spec_string ("password", NULL, NULL, NULL, rw);
+  properties [PROP_SASL_ACCOUNT] = g_param_spec_string ("sasl-account", NULL, NULL, NULL, rw);
+  properties [PROP_SASL_PASSWORD] = g_param_spec_string ("sasl-password", NULL, NULL, NULL, rw);
+  properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, ro);
   properties [PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, CHAT_TYPE_CONNECTION_STATE,
                        CHAT_CONNECTION_STATE_DISCONNECTED, ro);
@@ -1855,6 +2049,43 @@ chat_connection_set_password (ChatConnection *self,
   _chat_connection_set_string_prop (self, &self->password, password, PROP_PASSWORD);
 }
 
+const char *
+chat_connection_get_sasl_account (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->sasl_account;
+}
+
+void
+chat_connection_set_sasl_account (ChatConnection *self,
+                                  const char     *account)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  _chat_connection_set_string_prop (self, &self->sasl_account, account, PROP_SASL_ACCOUNT);
+}
+
+const char *
+chat_connection_get_sasl_password (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->sasl_password;
+}
+
+void
+chat_connection_set_sasl_password (ChatConnection *self,
+                                   const char     *password)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  _chat_connection_set_string_prop (self, &self->sasl_password, password, PROP_SASL_PASSWORD);
+}
+
+const char *
+chat_connection_get_account (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->account;
+}
+
 gboolean
 chat_connection_get_auto_reconnect (ChatConnection *self)
 {
@@ -2012,6 +2243,7 @@ chat_connection_disconnect (ChatConnection *self,
       self->closing = TRUE;
       clear_timers (self);
       self->quit_id = g_timeout_add (QUIT_GRACE_MS, quit_grace_cb, self);
+      _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
       mark_all_parted (self);
       _chat_conversation_set_joined (self->server, FALSE);
       set_state (self, CHAT_CONNECTION_STATE_DISCONNECTED, NULL);
@@ -2459,6 +2691,7 @@ _chat_connection_set_offline_sink (ChatConnection *self,
       /* As if CAP LS, NICK and USER had just been sent. */
       self->cap_negotiating = TRUE;
       self->cap_ls_done = FALSE;
+      self->sasl_step = SASL_NONE;
       self->nick_attempt = 0;
       _chat_replace_string (&self->tried_nick, self->nick);
       set_state (self, CHAT_CONNECTION_STATE_REGISTERING, NULL);

@@ -36,6 +36,7 @@ typedef enum
   CHAT_CONNECTION_ERROR_INVALID_INPUT,   /* /command usage error; message has the usage */
   CHAT_CONNECTION_ERROR_REFUSED,         /* nothing listens on that port */
   CHAT_CONNECTION_ERROR_UNREACHABLE,     /* unknown host name, or no route to it */
+  CHAT_CONNECTION_ERROR_SASL,            /* SASL login failed or impossible: no automatic retry */
 } ChatConnectionError;
 
 GQuark chat_connection_error_quark (void);
@@ -49,6 +50,11 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   "host" (string), "port" (uint, default 6667), "tls" (boolean),
  *   "nick" (string: the wanted nick), "current-nick" (string, read-only: the nick the
  *   server knows us by), "username", "realname", "password" (string, NULL = none),
+ *   "sasl-account", "sasl-password" (string, NULL = no SASL: when both are set, the
+ *   connection logs in with SASL PLAIN while registering, and fails with
+ *   CHAT_CONNECTION_ERROR_SASL, without retrying, when the server refuses the login or
+ *   offers no SASL PLAIN; used from the next connection on), "account" (string,
+ *   read-only: the account the server says we are logged in to, NULL when none),
  *   "state" (ChatConnectionState, read-only), "state-reason" (string, read-only: why the
  *   last connection ended or failed, NULL when none), "retry-seconds" (uint, read-only:
  *   seconds until the next attempt while RECONNECTING, counts down once per second),
@@ -103,6 +109,13 @@ void                chat_connection_set_realname          (ChatConnection      *
 const char         *chat_connection_get_password          (ChatConnection      *self);
 void                chat_connection_set_password          (ChatConnection      *self,
                                                            const char          *password);
+const char         *chat_connection_get_sasl_account      (ChatConnection      *self);
+void                chat_connection_set_sasl_account      (ChatConnection      *self,
+                                                           const char          *account);
+const char         *chat_connection_get_sasl_password     (ChatConnection      *self);
+void                chat_connection_set_sasl_password     (ChatConnection      *self,
+                                                           const char          *password);
+const char         *chat_connection_get_account           (ChatConnection      *self);
 gboolean            chat_connection_get_auto_reconnect    (ChatConnection      *self);
 void                chat_connection_set_auto_reconnect    (ChatConnection      *self,
                                                            gboolean             auto_reconnect);
