@@ -868,14 +868,14 @@ test_open_uri (Fixture       *fixture,
  * "gtk" backend (org.gtk.Notifications.AddNotification) when that name has an owner on the
  * session bus, else the freedesktop one (the portal comes before both only in a Flatpak or
  * Snap sandbox or with GTK_USE_PORTAL=1). So the test owns org.gtk.Notifications, on a
- * connection of its own, before anything can notify, and records what the application sends
- * under its id. */
+ * connection of its own, before anything can notify, and records what the application sends. */
 typedef struct
 {
   GDBusConnection *connection;
   guint            registration;
+  const char      *sender;
   const char      *app_id;
-  GPtrArray       *notifications;
+  GPtrArray       *notifications;  /* (ssa{sv}): application id, notification id, notification */
 } NotificationServer;
 
 static const char notifications_xml[] =
@@ -905,16 +905,10 @@ notification_server_method_call_cb (GDBusConnection       *connection,
 {
   NotificationServer *self = user_data;
 
-  if (g_str_equal (method_name, "AddNotification"))
-    {
-      const char *app_id;
-      g_autoptr(GVariant) notification = NULL;
-
-      g_variant_get (parameters, "(&s&s@a{sv})", &app_id, NULL, &notification);
-      /* The session bus is shared with the other app tests: only this application counts. */
-      if (g_str_equal (app_id, self->app_id))
-        g_ptr_array_add (self->notifications, g_steal_pointer (&notification));
-    }
+  /* The session bus is shared with the other app tests, whose applications can have the same
+   * id: only this process's connection counts. */
+  if (g_str_equal (method_name, "AddNotification") && g_strcmp0 (sender, self->sender) == 0)
+    g_ptr_array_add (self->notifications, g_variant_ref (parameters));
 
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
@@ -925,7 +919,7 @@ static const GDBusInterfaceVTable notification_server_vtable = {
 
 /* NULL (and the test skipped) when another process already serves notifications. */
 static NotificationServer *
-notification_server_new (const char *app_id)
+notification_server_new (GApplication *app)
 {
   g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
   g_autoptr(GVariant) reply = NULL;
@@ -938,7 +932,8 @@ notification_server_new (const char *app_id)
   g_assert_no_error (error);
 
   self = g_new0 (NotificationServer, 1);
-  self->app_id = app_id;
+  self->sender = g_dbus_connection_get_unique_name (g_application_get_dbus_connection (app));
+  self->app_id = g_application_get_application_id (app);
   self->notifications = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   self->connection = g_dbus_connection_new_for_address_sync (address,
                                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
@@ -999,9 +994,15 @@ assert_notification (NotificationServer *server,
                      const char         *title,
                      const char         *body)
 {
-  GVariant *notification = g_ptr_array_index (server->notifications, index);
+  GVariant *call = g_ptr_array_index (server->notifications, index);
+  g_autoptr(GVariant) notification = NULL;
+  const char *app_id = NULL;
+  const char *id = NULL;
   const char *value = NULL;
 
+  g_variant_get (call, "(&s&s@a{sv})", &app_id, &id, &notification);
+  g_assert_cmpstr (app_id, ==, server->app_id);
+  g_assert_cmpstr (id, ==, "mention");
   g_assert_true (g_variant_lookup (notification, "title", "&s", &value));
   g_assert_cmpstr (value, ==, title);
   g_assert_true (g_variant_lookup (notification, "body", "&s", &value));
@@ -1044,7 +1045,7 @@ test_notifications (Fixture       *fixture,
   GtkWindow *other;
   gpointer args[2];
 
-  server = notification_server_new (g_application_get_application_id (G_APPLICATION (fixture->app)));
+  server = notification_server_new (G_APPLICATION (fixture->app));
   if (server == NULL)
     return;
 
@@ -1205,12 +1206,24 @@ check_hosting_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What the command line prints to its terminal, as TAP comments. */
+static void
+print_as_comment (const char *text)
+{
+  g_autofree char *line = g_strchomp (g_strdup (text));
+
+  /* Not g_test_message (): it prints through this handler. */
+  fprintf (stdout, "# %s\n", line);
+  fflush (stdout);
+}
+
 static void
 test_command_line (void)
 {
   ChatApplication *app = chat_application_new ();
   char *argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "0", NULL };
   char *bad_argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "99999", NULL };
+  GPrintFunc old_print = g_set_print_handler (print_as_comment);
   int status;
 
   g_application_set_flags (G_APPLICATION (app),
@@ -1231,6 +1244,7 @@ test_command_line (void)
   g_assert_cmpint (status, !=, 0);
   g_assert_false (chat_application_get_hosting (app));
   g_assert_finalize_object (app);
+  g_set_print_handler (old_print);
 }
 
 static gboolean
