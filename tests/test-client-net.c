@@ -728,6 +728,9 @@ sasl_line (FakeServer *server,
     fake_sendf (client, ":fake CAP * ACK :%s\r\n", line + strlen ("CAP REQ :"));
   else if (g_str_equal (line, "AUTHENTICATE PLAIN"))
     {
+      g_string_truncate (script->chunks, 0);
+      g_clear_pointer (&script->credentials, g_bytes_unref);
+      script->answered = FALSE;
       if (g_str_equal (script->outcome, "908"))
         {
           fake_send (client, ":fake 908 alice EXTERNAL :are available SASL mechanisms\r\n"
@@ -888,6 +891,17 @@ test_sasl_success (void)
   /* The account is the server's (900), not what we typed. */
   g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
   g_assert_cmpuint (watch->errors->len, ==, 0);
+
+  /* Dropped by the server: logged out, and logged in again on the next connection. */
+  fake_close (g_ptr_array_index (server->clients, 0));
+  WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_CLOSED));
+  g_assert_null (chat_connection_get_account (conn));
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (fake_saw (server, "1: CAP REQ :multi-prefix sasl"));
+  g_assert_true (fake_saw (server, "1: AUTHENTICATE PLAIN"));
+  assert_credentials (&script, "aliceacct", "s3cret pass");
+  g_assert_false (script.early_end);
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
 
   chat_connection_disconnect (conn, NULL);
   g_assert_null (chat_connection_get_account (conn));
