@@ -1416,6 +1416,65 @@ test_text_mode_telnet_split (void)
   test_server_free (ts);
 }
 
+/* An IRC client's registration whose second line holds bytes that would be a telnet
+ * command in text mode, sent in one write or cut in two at cut. Returns the FAIL lines
+ * the client got before RPL_WELCOME. */
+static char *
+irc_cut_replies (TestServer *ts,
+                 guint       n,
+                 gsize       cut)
+{
+  g_autofree char *data = g_strdup_printf ("NICK erin%03u\r\n"
+                                           "USER erin 0 * :Erin \xff\xfb\x01!\r\n"
+                                           "USER erin 0 * :Erin\r\n", n);
+  gsize len = strlen (data);
+  Client *c = client_connect (ts);
+  ReadProbe probe = { ts, 0, 0, FALSE, FALSE };
+  struct sockaddr_in self = { 0 };
+  socklen_t self_len = sizeof self;
+  GString *fails = g_string_new (NULL);
+
+  g_assert_cmpint (getsockname (c->fd, (struct sockaddr *) &self, &self_len), ==, 0);
+  probe.port = ntohs (self.sin_port);
+  wait_read (&probe);
+  if (cut > 0)
+    send_as_read (&probe, c, data, cut);
+  send_as_read (&probe, c, data + cut, len - cut);
+  for (;;)
+    {
+      g_autofree char *line = client_line (c);
+
+      g_assert_nonnull (line);
+      if (strstr (line, " 001 ") != NULL)
+        break;
+      if (strstr (line, " FAIL ") != NULL)
+        g_string_append_printf (fails, "%s\n", strstr (line, " FAIL ") + 1);
+    }
+  client_free (c);
+  return g_string_free (fails, FALSE);
+}
+
+/* Once the first line shows an IRC client, its bytes are its own: the second line is
+ * refused as invalid UTF-8 whether or not it came in the same read as the first. */
+static void
+test_text_mode_telnet_irc_split (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  const gsize len = strlen ("NICK erin000\r\nUSER erin 0 * :Erin \xff\xfb\x01!\r\n");
+  g_autofree char *whole = irc_cut_replies (ts, 0, 0);
+
+  g_assert_cmpstr (whole, ==, "FAIL USER INVALID_UTF8 :Message rejected, your client sent "
+                              "invalid UTF-8\n");
+  for (gsize cut = 1; cut <= len; cut++)
+    {
+      g_autofree char *split = irc_cut_replies (ts, cut, cut);
+
+      if (g_strcmp0 (split, whole) != 0)
+        g_error ("cut after byte %" G_GSIZE_FORMAT ":\n%s", cut, split);
+    }
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1446,6 +1505,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/text-mode/kicked-and-modes", test_text_mode_kicked_and_modes);
   g_test_add_func ("/chat/server/text-mode/config", test_text_mode_config);
   g_test_add_func ("/chat/server/text-mode/telnet-split", test_text_mode_telnet_split);
+  g_test_add_func ("/chat/server/text-mode/telnet-irc-split", test_text_mode_telnet_irc_split);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 
   return g_test_run ();
