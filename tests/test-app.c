@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-app.c: the desktop app under Xvfb: the window, hosting from the action, a raw IRC
- * client talking with the window, the dialogs' validation, and quitting. */
+ * client talking with the window, the dialogs' validation, logging in with an account, and
+ * quitting. */
 
 #include "config.h"
 
@@ -10,6 +11,7 @@
 
 #include "chat-app-text.h"
 #include "chat-application.h"
+#include "chat-client-private.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
 #include "chat-join-dialog.h"
@@ -611,6 +613,215 @@ test_connect_dialog_validates (Fixture       *fixture,
   g_assert_finalize_object (dialog);
 }
 
+/* The first widget of that type under widget, depth first. */
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static gboolean
+connection_is_connected (gpointer data)
+{
+  return chat_connection_get_state (CHAT_CONNECTION (data)) == CHAT_CONNECTION_STATE_CONNECTED;
+}
+
+static char *
+first_recent_server (ChatApplication *app)
+{
+  g_auto(GStrv) recent = g_settings_get_strv (chat_application_get_settings (app), "recent-servers");
+
+  g_assert_nonnull (recent[0]);
+
+  return g_strdup (recent[0]);
+}
+
+/* The explanation of a SASL failure, without the server's own words. */
+static char *
+sasl_explanation (void)
+{
+  g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL,
+                                                 "server-reason");
+  g_autofree char *message = chat_connect_dialog_describe_error (error);
+  char *reason = strstr (message, "server-reason");
+
+  /* The server's reason is kept, beside an explanation of our own. */
+  g_assert_nonnull (reason);
+  g_assert_cmpuint (reason - message, >, 0);
+  *reason = '\0';
+
+  return g_strdup (message);
+}
+
+static void
+test_connect_dialog_account (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *explanation = sasl_explanation ();
+  g_autofree char *recent = NULL;
+  g_autofree char *account = NULL;
+  GListModel *connections = chat_application_get_connections (fixture->app);
+  ChatConnectDialog *dialog;
+  GtkWidget *expander;
+  guint port;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  /* A wrong server password is explained otherwise. */
+  {
+    g_autoptr(GError) password_error = g_error_new_literal (CHAT_CONNECTION_ERROR,
+                                                            CHAT_CONNECTION_ERROR_PASSWORD, "x");
+    g_autofree char *message = chat_connect_dialog_describe_error (password_error);
+
+    g_assert_false (g_str_has_prefix (message, explanation));
+  }
+
+  dialog = chat_connect_dialog_new (fixture->app);
+  g_object_ref_sink (dialog);
+  expander = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_EXPANDER_ROW);
+  g_assert_nonnull (expander);
+  g_assert_null (chat_connect_dialog_get_account (dialog));
+
+  /* Turned on, the account starts as the nickname. */
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", port, FALSE, "alice", NULL, NULL);
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (expander), TRUE);
+  g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "alice");
+
+  /* An account without a password is not tried. */
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
+
+  /* Both filled: the connection logs in with them. This server has no SASL, so the login
+   * fails, is explained in place, and nothing is kept. */
+  chat_connect_dialog_set_account (dialog, "alice.account", "hunter2");
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 1);
+  {
+    g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+
+    g_assert_cmpstr (chat_connection_get_sasl_account (connection), ==, "alice.account");
+    g_assert_cmpstr (chat_connection_get_sasl_password (connection), ==, "hunter2");
+  }
+  recent = first_recent_server (fixture->app);
+  account = chat_application_dup_uri_account (recent);
+  g_assert_cmpstr (account, ==, "alice.account");
+  g_clear_pointer (&recent, g_free);
+  g_clear_pointer (&account, g_free);
+
+  g_assert_true (wait_for (dialog_has_error, dialog));
+  g_assert_true (g_str_has_prefix (chat_connect_dialog_get_error (dialog), explanation));
+  spin (20);
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
+
+  /* Switched off, the filled-in account is not used, and not remembered. */
+  adw_expander_row_set_enable_expansion (ADW_EXPANDER_ROW (expander), FALSE);
+  g_assert_null (chat_connect_dialog_get_account (dialog));
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 1);
+  {
+    g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+
+    g_assert_null (chat_connection_get_sasl_account (connection));
+    g_assert_null (chat_connection_get_sasl_password (connection));
+    g_assert_true (wait_for (connection_is_connected, connection));
+    g_assert_null (chat_connection_get_account (connection));
+  }
+  {
+    g_auto(GStrv) list = g_settings_get_strv (chat_application_get_settings (fixture->app),
+                                              "recent-servers");
+
+    /* One entry for this server and nick, now without the account. */
+    g_assert_cmpuint (g_strv_length (list), ==, 1);
+    account = chat_application_dup_uri_account (list[0]);
+    g_assert_null (account);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  chat_server_stop (server);
+}
+
+/* TRUE when an AdwWindowTitle under widget has text in its subtitle. */
+static gboolean
+subtitle_says (GtkWidget  *widget,
+               const char *text)
+{
+  if (ADW_IS_WINDOW_TITLE (widget)
+      && strstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (widget)), text) != NULL)
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (subtitle_says (child, text))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+test_logged_in_account (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *logged_in = NULL;
+  g_autofree char *logged_out = NULL;
+  ChatConversation *server_room;
+  ChatConnection *host;
+  GtkWidget *nick_label;
+  const char *nick;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  host = chat_application_get_host_connection (fixture->app);
+  nick = chat_connection_get_current_nick (host);
+  server_room = chat_connection_get_server_conversation (host);
+  chat_window_select_conversation (fixture->window, server_room);
+  spin (20);
+
+  g_assert_true (chat_window_get_conversation (fixture->window) == server_room);
+  /* The label before the entry shows the nick. */
+  nick_label = gtk_widget_get_first_child (gtk_widget_get_parent (GTK_WIDGET (chat_window_get_entry (fixture->window))));
+  g_assert_true (GTK_IS_LABEL (nick_label));
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (nick_label)), ==, nick);
+  g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
+  g_assert_null (gtk_widget_get_tooltip_text (nick_label));
+
+  /* What a server with accounts says after a SASL login, and after a logout. */
+  logged_in = g_strdup_printf (":srv 900 %s %s!u@h maria.account :You are now logged in as maria.account",
+                               nick, nick);
+  _chat_connection_feed_line (host, logged_in);
+  spin (20);
+  g_assert_cmpstr (chat_connection_get_account (host), ==, "maria.account");
+  g_assert_true (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
+  g_assert_nonnull (gtk_widget_get_tooltip_text (nick_label));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (nick_label), "maria.account"));
+
+  logged_out = g_strdup_printf (":srv 901 %s %s!u@h :You are now logged out", nick, nick);
+  _chat_connection_feed_line (host, logged_out);
+  spin (20);
+  g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
+  g_assert_null (gtk_widget_get_tooltip_text (nick_label));
+}
+
 static gboolean
 kitchen_joined (gpointer data)
 {
@@ -1191,6 +1402,78 @@ test_reconnect_on_start (void)
   g_object_unref (app);
 }
 
+static ChatConnectDialog *
+find_connect_dialog (ChatApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (CHAT_IS_CONNECT_DIALOG (l->data))
+      return l->data;
+
+  return NULL;
+}
+
+static gboolean
+has_connect_dialog (gpointer data)
+{
+  return find_connect_dialog (CHAT_APPLICATION (data)) != NULL;
+}
+
+static void
+test_reconnect_on_start_account (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  ChatConnectDialog *dialog;
+  ChatApplication *app;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  uri = g_strdup_printf ("irc://alice@127.0.0.1:%u?account=alice%%2Bwork", chat_server_get_port (server));
+  g_settings_set_boolean (settings, "autoconnect", TRUE);
+  g_settings_set_string (settings, "last-server", uri);
+
+  /* The session of the tests has no keyring: rather than connect without the login, the
+   * app asks for the account's password. */
+  app = chat_application_new ();
+  g_application_set_application_id (G_APPLICATION (app), APP_ID ".TestReconnectAccount");
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (has_connect_dialog, app));
+
+  dialog = find_connect_dialog (app);
+  g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "alice+work");
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (app)), ==, 0);
+
+  /* With the password typed in, it connects to that server and logs in. */
+  chat_connect_dialog_set_account (dialog, "alice+work", "hunter2");
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  {
+    g_autoptr(ChatConnection) connection = g_list_model_get_item (chat_application_get_connections (app), 0);
+
+    g_assert_cmpuint (chat_connection_get_port (connection), ==, chat_server_get_port (server));
+    g_assert_cmpstr (chat_connection_get_nick (connection), ==, "alice");
+    g_assert_cmpstr (chat_connection_get_sasl_account (connection), ==, "alice+work");
+    g_assert_cmpstr (chat_connection_get_sasl_password (connection), ==, "hunter2");
+    chat_application_remove_connection (app, connection);
+  }
+
+  g_settings_reset (settings, "autoconnect");
+  g_settings_reset (settings, "last-server");
+  g_settings_reset (settings, "recent-servers");
+
+  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  chat_server_stop (server);
+  spin (20);
+  g_object_unref (app);
+}
+
 static gboolean
 check_hosting_idle_cb (gpointer data)
 {
@@ -1348,6 +1631,8 @@ main (int   argc,
   g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);
   g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL, fixture_setup, test_connect_dialog_account, fixture_teardown);
+  g_test_add ("/chat/app/logged-in-account", Fixture, NULL, fixture_setup, test_logged_in_account, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/operator-actions", Fixture, NULL, fixture_setup, test_operator_actions, fixture_teardown);
   g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL, fixture_setup, test_stays_at_bottom, fixture_teardown);
@@ -1357,6 +1642,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
+  g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);
 
   return g_test_run ();
 }

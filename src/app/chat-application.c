@@ -12,6 +12,7 @@
 #include "chat-application.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
+#include "chat-keyring.h"
 #include "chat-preferences-window.h"
 #include "chat-window.h"
 
@@ -103,19 +104,36 @@ remember_server (ChatApplication *self,
   g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-servers");
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) list = NULL;
+  g_autofree char *base = NULL;
   g_autofree char *uri = NULL;
+  const char *account = chat_connection_get_sasl_account (connection);
+  const char *sasl_password = chat_connection_get_sasl_password (connection);
+  gsize base_len;
   guint n = 1;
 
-  uri = g_strdup_printf ("%s://%s@%s:%u",
-                         chat_connection_get_tls (connection) ? "ircs" : "irc",
-                         chat_connection_get_nick (connection),
-                         chat_connection_get_host (connection),
-                         chat_connection_get_port (connection));
+  base = g_strdup_printf ("%s://%s@%s:%u",
+                          chat_connection_get_tls (connection) ? "ircs" : "irc",
+                          chat_connection_get_nick (connection),
+                          chat_connection_get_host (connection),
+                          chat_connection_get_port (connection));
+  base_len = strlen (base);
+
+  /* The account is remembered with the server, its password in the keyring. */
+  if (account != NULL && *account != '\0' && sasl_password != NULL && *sasl_password != '\0')
+    {
+      g_autofree char *escaped = g_uri_escape_string (account, NULL, FALSE);
+
+      uri = g_strconcat (base, "?account=", escaped, NULL);
+    }
+  else
+    uri = g_strdup (base);
 
   g_strv_builder_add (builder, uri);
   for (guint i = 0; recent[i] != NULL && n < N_RECENT_SERVERS; i++)
     {
-      if (g_strcmp0 (recent[i], uri) == 0)
+      /* The same server and nick, with or without an account, is one entry. */
+      if (strncmp (recent[i], base, base_len) == 0
+          && (recent[i][base_len] == '\0' || recent[i][base_len] == '?'))
         continue;
       g_strv_builder_add (builder, recent[i]);
       n++;
@@ -447,14 +465,97 @@ chat_application_startup (GApplication *application)
   open_history (self);
 }
 
-/* "Reconnect on start": the server (and room) open when the app was last closed. */
+/* "Reconnect on start": the server (and room) open when the app was last closed, with the
+ * passwords the keyring has for it. */
+typedef struct
+{
+  ChatApplication *application;
+  char            *host;
+  guint            port;
+  gboolean         tls;
+  char            *nick;
+  char            *password;
+  char            *account;
+  char            *room;
+} Restore;
+
+static void
+restore_free (Restore *restore)
+{
+  g_clear_object (&restore->application);
+  g_free (restore->host);
+  g_free (restore->nick);
+  g_free (restore->password);
+  g_free (restore->account);
+  g_free (restore->room);
+  g_free (restore);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Restore, restore_free)
+
+static void
+restore_open (Restore    *restore,
+              const char *sasl_password)
+{
+  ChatApplication *self = restore->application;
+
+  if (restore->account != NULL && sasl_password == NULL)
+    {
+      /* Never connected without the login it had: the password is asked for instead. */
+      ChatConnectDialog *dialog = chat_connect_dialog_new (self);
+
+      chat_connect_dialog_set_fields (dialog, restore->host, restore->port, restore->tls,
+                                      restore->nick, restore->password, NULL);
+      chat_connect_dialog_set_account (dialog, restore->account, NULL);
+      present_over_window (self, GTK_WINDOW (dialog));
+      return;
+    }
+
+  chat_application_open_server (self, restore->host, restore->port, restore->tls,
+                                restore->nick, restore->password, restore->account,
+                                sasl_password, NULL, restore->room);
+}
+
+static void
+restore_account_password_found_cb (GObject      *object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  g_autoptr(Restore) restore = user_data;
+  g_autofree char *sasl_password = chat_keyring_lookup_finish (result, NULL);
+
+  restore_open (restore, sasl_password);
+}
+
+static void
+restore_password_found_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  Restore *restore = user_data;
+
+  restore->password = chat_keyring_lookup_finish (result, NULL);
+  if (restore->account == NULL)
+    {
+      restore_open (restore, NULL);
+      restore_free (restore);
+      return;
+    }
+
+  /* The next callback frees restore. */
+  chat_keyring_lookup (CHAT_KEYRING_ACCOUNT_PASSWORD, restore->host, restore->port,
+                       restore->account, NULL, restore_account_password_found_cb, restore);
+}
+
 static void
 restore_last_server (ChatApplication *self)
 {
   g_autofree char *uri = NULL;
   g_autofree char *room = NULL;
+  g_autoptr(GUri) parsed = NULL;
   g_autoptr(GError) error = NULL;
-  ChatConnection *connection;
+  Restore *restore;
+  const char *scheme;
 
   if (!g_settings_get_boolean (self->settings, "autoconnect"))
     return;
@@ -464,17 +565,27 @@ restore_last_server (ChatApplication *self)
   if (*uri == '\0')
     return;
 
-  if (!chat_application_open_uri (self, uri, &error))
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_QUERY, &error);
+  scheme = parsed != NULL ? g_uri_get_scheme (parsed) : NULL;
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0'
+      || (g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0))
     {
-      g_debug ("Not reconnecting to %s: %s", uri, error->message);
+      g_debug ("Not reconnecting to %s: %s", uri, error != NULL ? error->message : "not a chat address");
       return;
     }
 
-  connection = g_list_model_get_n_items (G_LIST_MODEL (self->connections)) > 0
-    ? g_list_model_get_item (G_LIST_MODEL (self->connections), 0) : NULL;
-  if (connection != NULL && *room != '\0')
-    g_object_set_data_full (G_OBJECT (connection), "chat-autojoin", g_steal_pointer (&room), g_free);
-  g_clear_object (&connection);
+  restore = g_new0 (Restore, 1);
+  restore->application = g_object_ref (self);
+  restore->host = g_strdup (g_uri_get_host (parsed));
+  restore->tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
+  restore->port = g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed)
+                                              : (restore->tls ? 6697 : 6667);
+  restore->nick = g_strdup (g_uri_get_user (parsed));
+  restore->account = chat_application_dup_uri_account (uri);
+  restore->room = *room != '\0' ? g_steal_pointer (&room) : NULL;
+
+  chat_keyring_lookup (CHAT_KEYRING_SERVER_PASSWORD, restore->host, restore->port,
+                       restore->nick, NULL, restore_password_found_cb, restore);
 }
 
 static void
@@ -721,6 +832,25 @@ chat_application_get_connections (ChatApplication *self)
 }
 
 char *
+chat_application_dup_uri_account (const char *uri)
+{
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  const char *account;
+
+  g_return_val_if_fail (uri != NULL, NULL);
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_QUERY, NULL);
+  if (parsed == NULL || g_uri_get_query (parsed) == NULL)
+    return NULL;
+
+  params = g_uri_parse_params (g_uri_get_query (parsed), -1, "&", G_URI_PARAMS_NONE, NULL);
+  account = params != NULL ? g_hash_table_lookup (params, "account") : NULL;
+
+  return account != NULL && *account != '\0' ? g_strdup (account) : NULL;
+}
+
+char *
 chat_application_dup_nick (ChatApplication *self)
 {
   g_autofree char *nick = NULL;
@@ -806,6 +936,8 @@ chat_application_open_server (ChatApplication *self,
                               gboolean         tls,
                               const char      *nick,
                               const char      *password,
+                              const char      *sasl_account,
+                              const char      *sasl_password,
                               const char      *realname,
                               const char      *room)
 {
@@ -824,7 +956,16 @@ chat_application_open_server (ChatApplication *self,
   if (existing != NULL)
     {
       if (chat_connection_get_state (existing) == CHAT_CONNECTION_STATE_DISCONNECTED)
-        chat_connection_connect (existing);
+        {
+          /* What Connect to Server corrected (a refused password or login) is used now. */
+          if (password != NULL)
+            chat_connection_set_password (existing, *password != '\0' ? password : NULL);
+          if (sasl_account != NULL)
+            chat_connection_set_sasl_account (existing, *sasl_account != '\0' ? sasl_account : NULL);
+          if (sasl_password != NULL)
+            chat_connection_set_sasl_password (existing, *sasl_password != '\0' ? sasl_password : NULL);
+          chat_connection_connect (existing);
+        }
       if (room != NULL && *room != '\0')
         chat_connection_join (existing, room, NULL);
       return existing;
@@ -839,6 +980,11 @@ chat_application_open_server (ChatApplication *self,
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
     chat_connection_set_password (connection, password);
+  if (sasl_account != NULL && *sasl_account != '\0' && sasl_password != NULL && *sasl_password != '\0')
+    {
+      chat_connection_set_sasl_account (connection, sasl_account);
+      chat_connection_set_sasl_password (connection, sasl_password);
+    }
 
   if (room != NULL && *room != '\0')
     {
@@ -904,7 +1050,7 @@ chat_application_open_uri (ChatApplication *self,
     room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);
 
   chat_application_open_server (self, host, port > 0 ? (guint) port : 0, tls,
-                                g_uri_get_user (parsed), NULL, NULL, room);
+                                g_uri_get_user (parsed), NULL, NULL, NULL, NULL, room);
 
   return TRUE;
 }

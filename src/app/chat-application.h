@@ -25,16 +25,22 @@ void             chat_application_add_connection      (ChatApplication *self,
 void             chat_application_remove_connection   (ChatApplication *self,
                                                        ChatConnection  *connection);
 /* Connects to host:port (a new connection unless one exists) and joins room (may be NULL).
- * Returns the connection (owned by the application). */
+ * sasl_account and sasl_password log in to an account (SASL) when both are non-empty. An
+ * existing connection that is not connected takes the password and account given (NULL
+ * keeps its own) before it connects again. Returns the connection (owned by the
+ * application). */
 ChatConnection  *chat_application_open_server         (ChatApplication *self,
                                                        const char      *host,
                                                        guint            port,
                                                        gboolean         tls,
                                                        const char      *nick,
                                                        const char      *password,
+                                                       const char      *sasl_account,
+                                                       const char      *sasl_password,
                                                        const char      *realname,
                                                        const char      *room);
-/* Parses irc://host[:port]/room and ircs://…, then opens it. */
+/* Parses irc://host[:port]/room and ircs://…, then opens it. The account of a recent
+ * server's URI is not used here: its password is in the keyring. */
 gboolean         chat_application_open_uri            (ChatApplication *self,
                                                        const char      *uri,
                                                        GError         **error);
@@ -54,6 +60,10 @@ guint            chat_application_get_hosting_port    (ChatApplication *self);
 gboolean         chat_application_get_hosting_network (ChatApplication *self);
 const char      *chat_application_get_hosting_name    (ChatApplication *self);
 ChatConnection  *chat_application_get_host_connection (ChatApplication *self);
+
+/* The account a recent server's URI logs in to ("irc://nick@host:port?account=NAME"), or
+ * NULL. */
+char            *chat_application_dup_uri_account     (const char      *uri);
 
 /* The nick and real name to use: the settings, else the account's. */
 char            *chat_application_dup_nick            (ChatApplication *self);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-connect-dialog.c: asks for a server and a nickname, connects, and stays open with
- * the reason in place until the connection is registered or fails. */
+/* chat-connect-dialog.c: asks for a server, a nickname and optionally an account to log in
+ * with (SASL), connects, and stays open with the reason in place until the connection is
+ * registered or fails. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -9,10 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "chat-connect-dialog.h"
-
-#if HAVE_LIBSECRET
-#include <libsecret/secret.h>
-#endif
+#include "chat-keyring.h"
 
 struct _ChatConnectDialog
 {
@@ -32,6 +30,12 @@ struct _ChatConnectDialog
   char                *remember_password;
   AdwEntryRow         *nick_row;
   AdwEntryRow         *realname_row;
+  AdwExpanderRow      *account_row;
+  AdwEntryRow         *account_name_row;
+  AdwPasswordEntryRow *account_password_row;
+  AdwActionRow        *account_remember_row;
+  GtkSwitch           *account_remember_switch;
+  char                *remember_account_password;
   AdwPreferencesGroup *error_group;
   GtkLabel            *error_label;
   AdwPreferencesGroup *recent_group;
@@ -75,15 +79,22 @@ validate (ChatConnectDialog *self,
   g_autofree char *host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
   const char *nick = gtk_editable_get_text (GTK_EDITABLE (self->nick_row));
   g_autoptr(GInetAddress) inet = NULL;
+  gboolean account = adw_expander_row_get_enable_expansion (self->account_row);
   gboolean host_ok;
   gboolean nick_ok;
+  gboolean account_name_ok;
+  gboolean account_password_ok;
 
   inet = g_inet_address_new_from_string (host);
   host_ok = host[0] != '\0' && (inet != NULL || chat_hostname_is_valid (host));
   nick_ok = nick[0] == '\0' || chat_nick_is_valid (nick, 0, &error);
+  account_name_ok = !account || *gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) != '\0';
+  account_password_ok = !account || *gtk_editable_get_text (GTK_EDITABLE (self->account_password_row)) != '\0';
 
   set_row_error (GTK_WIDGET (self->host_row), show && host[0] != '\0' && !host_ok);
   set_row_error (GTK_WIDGET (self->nick_row), !nick_ok);
+  set_row_error (GTK_WIDGET (self->account_name_row), show && !account_name_ok);
+  set_row_error (GTK_WIDGET (self->account_password_row), show && !account_password_ok);
 
   if (!show)
     ;
@@ -97,38 +108,12 @@ validate (ChatConnectDialog *self,
 
       show_error (self, message);
     }
+  else if (!account_name_ok || !account_password_ok)
+    show_error (self, _("Enter the name and password of your account, or turn off “Log In with an Account”."));
   else
     show_error (self, NULL);
 
-  return host_ok && nick_ok;
-}
-
-#if HAVE_LIBSECRET
-static const SecretSchema *
-password_schema (void)
-{
-  static const SecretSchema schema = {
-    APP_ID ".ServerPassword", SECRET_SCHEMA_NONE,
-    {
-      { "host", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
-      { "nick", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { NULL, 0 },
-    }
-  };
-
-  return &schema;
-}
-
-static void
-password_stored_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!secret_password_store_finish (result, &error))
-    g_debug ("The password was not kept in the keyring: %s", error->message);
+  return host_ok && nick_ok && account_name_ok && account_password_ok;
 }
 
 static void
@@ -137,8 +122,7 @@ password_found_cb (GObject      *object,
                    gpointer      user_data)
 {
   g_autoptr(ChatConnectDialog) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = secret_password_lookup_finish (result, &error);
+  g_autofree char *password = chat_keyring_lookup_finish (result, NULL);
 
   if (password == NULL || self->password_row == NULL)
     return;
@@ -146,38 +130,35 @@ password_found_cb (GObject      *object,
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), password);
   gtk_switch_set_active (self->remember_switch, TRUE);
 }
-#endif
 
-/* The password of this server and nick, when the keyring has one. */
 static void
-lookup_password (ChatConnectDialog *self,
-                 const char        *host,
-                 guint              port,
-                 const char        *nick)
+account_password_found_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
 {
-#if HAVE_LIBSECRET
-  secret_password_lookup (password_schema (), NULL, password_found_cb, g_object_ref (self),
-                          "host", host, "port", (int) port, "nick", nick != NULL ? nick : "",
-                          NULL);
-#endif
+  g_autoptr(ChatConnectDialog) self = user_data;
+  g_autofree char *password = chat_keyring_lookup_finish (result, NULL);
+
+  if (password == NULL || self->account_password_row == NULL)
+    return;
+
+  gtk_editable_set_text (GTK_EDITABLE (self->account_password_row), password);
+  gtk_switch_set_active (self->account_remember_switch, TRUE);
 }
 
+/* The passwords of this server and nick, and of the account, when the keyring has them. */
 static void
-store_password (ChatConnection *connection,
-                const char     *password)
+lookup_passwords (ChatConnectDialog *self,
+                  const char        *host,
+                  guint              port,
+                  const char        *nick,
+                  const char        *account)
 {
-#if HAVE_LIBSECRET
-  g_autofree char *label = g_strdup_printf (_("Chat server password for %s on %s"),
-                                            chat_connection_get_nick (connection),
-                                            chat_connection_get_host (connection));
-
-  secret_password_store (password_schema (), SECRET_COLLECTION_DEFAULT, label, password,
-                         NULL, password_stored_cb, NULL,
-                         "host", chat_connection_get_host (connection),
-                         "port", (int) chat_connection_get_port (connection),
-                         "nick", chat_connection_get_nick (connection),
-                         NULL);
-#endif
+  chat_keyring_lookup (CHAT_KEYRING_SERVER_PASSWORD, host, port, nick, NULL,
+                       password_found_cb, g_object_ref (self));
+  if (account != NULL)
+    chat_keyring_lookup (CHAT_KEYRING_ACCOUNT_PASSWORD, host, port, account, NULL,
+                         account_password_found_cb, g_object_ref (self));
 }
 
 static void
@@ -200,7 +181,14 @@ connection_state_changed_cb (ChatConnectDialog *self,
 
   chat_connection_set_auto_reconnect (connection, TRUE);
   if (self->remember_password != NULL)
-    store_password (connection, self->remember_password);
+    chat_keyring_store (CHAT_KEYRING_SERVER_PASSWORD, chat_connection_get_host (connection),
+                        chat_connection_get_port (connection), chat_connection_get_nick (connection),
+                        self->remember_password);
+  if (self->remember_account_password != NULL && chat_connection_get_sasl_account (connection) != NULL)
+    chat_keyring_store (CHAT_KEYRING_ACCOUNT_PASSWORD, chat_connection_get_host (connection),
+                        chat_connection_get_port (connection),
+                        chat_connection_get_sasl_account (connection),
+                        self->remember_account_password);
   forget_connection (self);
   gtk_window_close (GTK_WINDOW (self));
 }
@@ -237,6 +225,14 @@ connection_error_cb (ChatConnectDialog *self,
                           g_steal_pointer (&failed), g_object_unref);
   set_busy (self, FALSE);
   show_error (self, message);
+
+  /* The account is what to correct (or turn off). */
+  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
+    {
+      adw_expander_row_set_expanded (self->account_row, TRUE);
+      set_row_error (GTK_WIDGET (self->account_name_row), TRUE);
+      set_row_error (GTK_WIDGET (self->account_password_row), TRUE);
+    }
 }
 
 static void
@@ -265,6 +261,17 @@ on_field_changed_cb (ChatConnectDialog *self)
 }
 
 static void
+on_account_enabled_cb (ChatConnectDialog *self)
+{
+  /* The account usually has the name of the registered nickname. */
+  if (adw_expander_row_get_enable_expansion (self->account_row)
+      && *gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->account_name_row),
+                           gtk_editable_get_text (GTK_EDITABLE (self->nick_row)));
+  validate (self, FALSE);
+}
+
+static void
 on_tls_changed_cb (ChatConnectDialog *self)
 {
   int port = gtk_spin_button_get_value_as_int (self->port_spin);
@@ -283,19 +290,22 @@ on_recent_list_row_activated_cb (ChatConnectDialog *self,
 {
   const char *uri = g_object_get_data (G_OBJECT (row), "chat-uri");
   g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS, NULL);
+  g_autofree char *account = NULL;
   gboolean tls;
 
   if (parsed == NULL)
     return;
 
   tls = g_strcmp0 (g_uri_get_scheme (parsed), "ircs") == 0;
+  account = chat_application_dup_uri_account (uri);
   chat_connect_dialog_set_fields (self, g_uri_get_host (parsed),
                                   g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed)
                                                               : (tls ? 6697 : 6667),
                                   tls, g_uri_get_user (parsed), "", NULL);
-  lookup_password (self, g_uri_get_host (parsed),
-                   (guint) gtk_spin_button_get_value_as_int (self->port_spin),
-                   g_uri_get_user (parsed));
+  chat_connect_dialog_set_account (self, account, "");
+  lookup_passwords (self, g_uri_get_host (parsed),
+                    (guint) gtk_spin_button_get_value_as_int (self->port_spin),
+                    g_uri_get_user (parsed), account);
 }
 
 static void
@@ -313,6 +323,7 @@ fill_recent (ChatConnectDialog *self)
     {
       g_autoptr(GUri) parsed = g_uri_parse (recent[i], G_URI_FLAGS_NON_DNS, NULL);
       g_autofree char *title = NULL;
+      g_autofree char *account = NULL;
       GtkWidget *row;
 
       if (parsed == NULL || g_uri_get_host (parsed) == NULL)
@@ -325,7 +336,16 @@ fill_recent (ChatConnectDialog *self)
         title = g_strdup (g_uri_get_host (parsed));
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      if (g_uri_get_user (parsed) != NULL)
+      account = chat_application_dup_uri_account (recent[i]);
+      if (g_uri_get_user (parsed) != NULL && account != NULL)
+        {
+          /* Translators: a recent server's nickname, then the account it logged in to. */
+          g_autofree char *subtitle = g_strdup_printf (_("%s, logged in as %s"),
+                                                       g_uri_get_user (parsed), account);
+
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+        }
+      else if (g_uri_get_user (parsed) != NULL)
         adw_action_row_set_subtitle (ADW_ACTION_ROW (row), g_uri_get_user (parsed));
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       g_object_set_data_full (G_OBJECT (row), "chat-uri", g_strdup (recent[i]), g_free);
@@ -334,6 +354,24 @@ fill_recent (ChatConnectDialog *self)
     }
 
   gtk_widget_set_visible (GTK_WIDGET (self->recent_group), n > 0);
+}
+
+static void
+frame_painted_cb (GdkFrameClock     *clock,
+                  ChatConnectDialog *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, frame_painted_cb, self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->account_password_row));
+}
+
+/* The page scrolls to a widget that takes the focus once it has its place, after the first
+ * frame, not before. */
+static void
+focus_account_password_on_map_cb (ChatConnectDialog *self)
+{
+  g_signal_handlers_disconnect_by_func (self, focus_account_password_on_map_cb, NULL);
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (frame_painted_cb), self, 0);
 }
 
 static void
@@ -354,6 +392,7 @@ chat_connect_dialog_finalize (GObject *object)
 
   g_clear_object (&self->application);
   g_clear_pointer (&self->remember_password, g_free);
+  g_clear_pointer (&self->remember_account_password, g_free);
 
   G_OBJECT_CLASS (chat_connect_dialog_parent_class)->finalize (object);
 }
@@ -378,6 +417,11 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, remember_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_name_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_password_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_group);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_group);
@@ -386,6 +430,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_tls_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -397,6 +442,7 @@ chat_connect_dialog_init (ChatConnectDialog *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
   gtk_widget_set_visible (GTK_WIDGET (self->remember_row), HAVE_LIBSECRET);
+  gtk_widget_set_visible (GTK_WIDGET (self->account_remember_row), HAVE_LIBSECRET);
   /* Else the first button, Cancel, takes the focus and Enter closes the dialog. */
   gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->host_row));
 }
@@ -446,10 +492,53 @@ chat_connect_dialog_set_fields (ChatConnectDialog *self,
     gtk_editable_set_text (GTK_EDITABLE (self->realname_row), realname);
 }
 
+void
+chat_connect_dialog_set_account (ChatConnectDialog *self,
+                                 const char        *account,
+                                 const char        *password)
+{
+  g_return_if_fail (CHAT_IS_CONNECT_DIALOG (self));
+
+  if (account == NULL || *account == '\0')
+    {
+      adw_expander_row_set_enable_expansion (self->account_row, FALSE);
+      gtk_editable_set_text (GTK_EDITABLE (self->account_name_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->account_password_row), "");
+      return;
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->account_name_row), account);
+  if (password != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->account_password_row), password);
+  adw_expander_row_set_enable_expansion (self->account_row, TRUE);
+
+  /* Asked for the password: it is what to type next, and scrolled into view. */
+  if (password == NULL && *gtk_editable_get_text (GTK_EDITABLE (self->account_password_row)) == '\0')
+    {
+      if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        gtk_widget_grab_focus (GTK_WIDGET (self->account_password_row));
+      else
+        g_signal_connect (self, "map", G_CALLBACK (focus_account_password_on_map_cb), NULL);
+    }
+}
+
+const char *
+chat_connect_dialog_get_account (ChatConnectDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), NULL);
+
+  if (!adw_expander_row_get_enable_expansion (self->account_row))
+    return NULL;
+
+  return gtk_editable_get_text (GTK_EDITABLE (self->account_name_row));
+}
+
 gboolean
 chat_connect_dialog_connect (ChatConnectDialog *self)
 {
   g_autofree char *host = NULL;
+  gboolean account;
+  const char *account_password;
   ChatConnection *connection;
 
   g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), FALSE);
@@ -459,12 +548,16 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
 
   host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
   gtk_spin_button_update (self->port_spin);
+  account = adw_expander_row_get_enable_expansion (self->account_row);
+  account_password = gtk_editable_get_text (GTK_EDITABLE (self->account_password_row));
 
   connection = chat_application_open_server (self->application, host,
                                              (guint) gtk_spin_button_get_value_as_int (self->port_spin),
                                              gtk_switch_get_active (self->tls_switch),
                                              gtk_editable_get_text (GTK_EDITABLE (self->nick_row)),
                                              gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
+                                             account ? gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) : "",
+                                             account ? account_password : "",
                                              gtk_editable_get_text (GTK_EDITABLE (self->realname_row)),
                                              NULL);
   if (connection == NULL)
@@ -480,6 +573,9 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   if (gtk_switch_get_active (self->remember_switch)
       && *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0')
     self->remember_password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password_row)));
+  g_clear_pointer (&self->remember_account_password, g_free);
+  if (account && gtk_switch_get_active (self->account_remember_switch))
+    self->remember_account_password = g_strdup (account_password);
 
   /* Until it works once, a failure is shown here instead of retried. */
   self->connection = g_object_ref (connection);
@@ -536,6 +632,9 @@ chat_connect_dialog_describe_error (const GError *error)
         {
         case CHAT_CONNECTION_ERROR_PASSWORD:
           return g_strdup_printf (_("Wrong server password. (%s)"), error->message);
+        case CHAT_CONNECTION_ERROR_SASL:
+          return g_strdup_printf (_("The server did not log you in to your account. Check the account name and password, or connect without “Log In with an Account”. (%s)"),
+                                  error->message);
         case CHAT_CONNECTION_ERROR_BANNED:
           return g_strdup_printf (_("You are banned from this server. (%s)"), error->message);
         case CHAT_CONNECTION_ERROR_NICK:

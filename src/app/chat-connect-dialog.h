@@ -21,6 +21,13 @@ void               chat_connect_dialog_set_fields (ChatConnectDialog *self,
                                                    const char        *nick,
                                                    const char        *password,
                                                    const char        *realname);
+/* Turns "Log In with an Account" on with these (off when account is NULL or empty). A NULL
+ * password leaves the field as it is and, when it is empty, gives it the focus. */
+void               chat_connect_dialog_set_account (ChatConnectDialog *self,
+                                                    const char        *account,
+                                                    const char        *password);
+/* The account name to log in with, or NULL when "Log In with an Account" is off. */
+const char        *chat_connect_dialog_get_account (ChatConnectDialog *self);
 /* FALSE when a field is invalid (the error is shown) or the connection started. */
 gboolean           chat_connect_dialog_connect    (ChatConnectDialog *self);
 const char        *chat_connect_dialog_get_error  (ChatConnectDialog *self);

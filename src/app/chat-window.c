@@ -588,6 +588,8 @@ static void
 update_title (ChatWindow *self)
 {
   g_autofree char *people = NULL;
+  g_autofree char *logged_in = NULL;
+  ChatConnection *connection = current_connection (self);
   const char *topic;
 
   if (self->conversation == NULL)
@@ -599,6 +601,11 @@ update_title (ChatWindow *self)
     }
 
   topic = chat_conversation_get_topic (self->conversation);
+  /* The server's own room has no topic; it says which account the server logged us in to. */
+  if ((topic == NULL || *topic == '\0')
+      && chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER
+      && connection != NULL && chat_connection_get_account (connection) != NULL)
+    topic = logged_in = g_strdup_printf (_("Logged in as %s"), chat_connection_get_account (connection));
   adw_window_title_set_title (self->window_title, chat_conversation_get_name (self->conversation));
   adw_window_title_set_subtitle (self->window_title, topic != NULL ? topic : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), topic);
@@ -620,6 +627,7 @@ update_state (ChatWindow *self)
 {
   ChatConnection *connection = current_connection (self);
   g_autofree char *text = NULL;
+  g_autofree char *logged_in = NULL;
   gboolean can_send = FALSE;
   gboolean show_banner = FALSE;
   gboolean show_button = FALSE;
@@ -672,7 +680,11 @@ update_state (ChatWindow *self)
       gtk_label_set_label (self->nick_label, chat_connection_get_current_nick (connection) != NULL
                                              ? chat_connection_get_current_nick (connection)
                                              : chat_connection_get_nick (connection));
+      if (chat_connection_get_account (connection) != NULL)
+        logged_in = g_strdup_printf (_("Logged in as %s"), chat_connection_get_account (connection));
     }
+
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->nick_label), logged_in);
 
   gtk_label_set_label (self->state_label, text != NULL ? text : "");
   gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
@@ -2012,6 +2024,10 @@ chat_window_init (ChatWindow *self)
                                   G_CALLBACK (update_state), self);
   g_signal_group_connect_swapped (self->connection_signals, "notify::current-nick",
                                   G_CALLBACK (update_state), self);
+  g_signal_group_connect_swapped (self->connection_signals, "notify::account",
+                                  G_CALLBACK (update_state), self);
+  g_signal_group_connect_swapped (self->connection_signals, "notify::account",
+                                  G_CALLBACK (update_title), self);
 
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_swapped (self->messages_signals, "items-changed",
