@@ -639,6 +639,14 @@ connection_is_connected (gpointer data)
   return chat_connection_get_state (CHAT_CONNECTION (data)) == CHAT_CONNECTION_STATE_CONNECTED;
 }
 
+static gboolean
+page_scrolls (gpointer data)
+{
+  GtkAdjustment *adjustment = data;
+
+  return gtk_adjustment_get_upper (adjustment) > gtk_adjustment_get_page_size (adjustment);
+}
+
 static char *
 first_recent_server (ChatApplication *app)
 {
@@ -677,6 +685,7 @@ test_connect_dialog_account (Fixture       *fixture,
   g_autofree char *account = NULL;
   GListModel *connections = chat_application_get_connections (fixture->app);
   ChatConnectDialog *dialog;
+  GtkAdjustment *vadjustment;
   GtkWidget *expander;
   guint port;
 
@@ -695,6 +704,9 @@ test_connect_dialog_account (Fixture       *fixture,
 
   dialog = chat_connect_dialog_new (fixture->app);
   g_object_ref_sink (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  vadjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (find_descendant (GTK_WIDGET (dialog),
+                                                                                           GTK_TYPE_SCROLLED_WINDOW)));
   expander = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_EXPANDER_ROW);
   g_assert_nonnull (expander);
   g_assert_null (chat_connect_dialog_get_account (dialog));
@@ -712,6 +724,10 @@ test_connect_dialog_account (Fixture       *fixture,
   /* Both filled: the connection logs in with them. This server has no SASL, so the login
    * fails, is explained in place, and nothing is kept. */
   chat_connect_dialog_set_account (dialog, "alice.account", "hunter2");
+  /* Scrolled down to the account, as when typing its password. */
+  g_assert_true (wait_for (page_scrolls, vadjustment));
+  gtk_adjustment_set_value (vadjustment, gtk_adjustment_get_upper (vadjustment));
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), >, 0);
   g_assert_true (chat_connect_dialog_connect (dialog));
   g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 1);
   {
@@ -728,6 +744,8 @@ test_connect_dialog_account (Fixture       *fixture,
 
   g_assert_true (wait_for (dialog_has_error, dialog));
   g_assert_true (g_str_has_prefix (chat_connect_dialog_get_error (dialog), explanation));
+  /* Scrolled back up to where the explanation is. */
+  g_assert_cmpfloat (gtk_adjustment_get_value (vadjustment), ==, 0);
   spin (20);
   g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
 
@@ -1418,6 +1436,17 @@ has_connect_dialog (gpointer data)
   return find_connect_dialog (CHAT_APPLICATION (data)) != NULL;
 }
 
+/* The focus is in the password row of the account part (not the server's). */
+static gboolean
+account_password_focused (gpointer data)
+{
+  GtkWidget *expander = find_descendant (GTK_WIDGET (data), ADW_TYPE_EXPANDER_ROW);
+  GtkWidget *row = find_descendant (expander, ADW_TYPE_PASSWORD_ENTRY_ROW);
+  GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (data));
+
+  return focus != NULL && (focus == row || gtk_widget_is_ancestor (focus, row));
+}
+
 static void
 test_reconnect_on_start_account (void)
 {
@@ -1449,6 +1478,8 @@ test_reconnect_on_start_account (void)
   dialog = find_connect_dialog (app);
   g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "alice+work");
   g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (app)), ==, 0);
+  /* What to type next has the focus. */
+  g_assert_true (wait_for (account_password_focused, dialog));
 
   /* With the password typed in, it connects to that server and logs in. */
   chat_connect_dialog_set_account (dialog, "alice+work", "hunter2");

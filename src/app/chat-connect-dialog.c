@@ -21,6 +21,7 @@ struct _ChatConnectDialog
 
   GtkButton           *connect_button;
   GtkSpinner          *spinner;
+  AdwPreferencesPage  *page;
   AdwEntryRow         *host_row;
   GtkSpinButton       *port_spin;
   GtkSwitch           *tls_switch;
@@ -50,6 +51,14 @@ show_error (ChatConnectDialog *self,
 {
   gtk_label_set_label (self->error_label, message != NULL ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_group), message != NULL);
+
+  /* The message is at the top, and the page may be scrolled down to the account. The
+   * page's scrolled window is its child (libadwaita 1.2 has no scroll-to-top). */
+  if (message != NULL)
+    for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->page)); child != NULL;
+         child = gtk_widget_get_next_sibling (child))
+      if (GTK_IS_SCROLLED_WINDOW (child))
+        gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child)), 0);
 }
 
 static void
@@ -409,6 +418,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-connect-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, connect_button);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, spinner);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, page);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, host_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, port_spin);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, tls_switch);
