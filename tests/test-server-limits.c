@@ -4,6 +4,8 @@
  * name caps. */
 #include "config.h"
 
+#include <netinet/tcp.h>
+
 #include "test-server-util.h"
 
 static void
@@ -187,6 +189,28 @@ server_n_clients (TestServer *ts)
   return count.n_clients;
 }
 
+/* A client with a 4 KB receive buffer, so the server's writes to it come up short. */
+static Client *
+client_connect_small_buffer (TestServer *ts,
+                             const char *nick)
+{
+  Client *c = g_new0 (Client, 1);
+  struct sockaddr_in addr = { 0 };
+  struct timeval tv = { CLIENT_TIMEOUT_SEC, 0 };
+  int small = 4096;
+
+  c->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  setsockopt (c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  setsockopt (c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (ts->port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (c->fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  c->buf = g_string_new (NULL);
+  c->nick = g_strdup (nick);
+  return c;
+}
+
 static void
 test_sendq (void)
 {
@@ -196,25 +220,10 @@ test_sendq (void)
   g_autofree char *text = g_strnfill (400, 'q');
   g_autofree char *last = NULL;
   g_autoptr(GString) batch = g_string_new (NULL);
-  int small = 4096;
   guint sent = 0;
 
   /* A reader that never reads, with a small receive buffer. */
-  slow = g_new0 (Client, 1);
-  {
-    struct sockaddr_in addr = { 0 };
-    struct timeval tv = { CLIENT_TIMEOUT_SEC, 0 };
-
-    slow->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    setsockopt (slow->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    setsockopt (slow->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons (ts->port);
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    g_assert_cmpint (connect (slow->fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-    slow->buf = g_string_new (NULL);
-    slow->nick = g_strdup ("slow");
-  }
+  slow = client_connect_small_buffer (ts, "slow");
   client_send (slow, "NICK slow");
   client_send (slow, "USER slow 0 * :Slow");
   client_send (slow, "JOIN #r");
@@ -239,6 +248,64 @@ test_sendq (void)
 
   last = client_until_closed (slow);
   g_assert_cmpstr (last, ==, "ERROR :SendQ exceeded");
+
+  client_free (a);
+  client_free (slow);
+  test_server_free (ts);
+}
+
+/* A reader that falls far behind and then reads: every line comes, whole and in order,
+ * however the server's writes were cut short. Some 5 MB are queued for it, more than the
+ * kernel's socket buffers take, so writes of many gathered lines come up short. */
+static void
+test_slow_reader_catches_up (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nsendq=16777216\nflood-control=false\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *slow = client_connect_small_buffer (ts, "slow");
+  g_autofree char *pad = g_strnfill (97, 'p');
+  const guint n_lines = 40000;
+  int one = 1;
+
+  /* Each batch is followed by a PING: without this, Nagle holds it for the delayed ACK. */
+  setsockopt (a->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  client_send (slow, "NICK slow");
+  client_send (slow, "USER slow 0 * :Slow");
+  client_send (slow, "JOIN #r");
+  client_wait (slow, " 366 slow #r ");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_wait (slow, ":alice!");
+
+  for (guint i = 0; i < n_lines; i += 100)
+    {
+      g_autoptr(GString) batch = g_string_new (NULL);
+
+      for (guint j = i; j < i + 100; j++)
+        g_string_append_printf (batch, "PRIVMSG #r :%u %s\r\n", j, pad);
+      client_send_raw (a, batch->str, batch->len);
+      /* Each batch handled before the next: the queue to slow only grows. */
+      g_ptr_array_unref (client_sync (a));
+    }
+
+  /* Now read at speed: a larger buffer opens the window (a 4 KB window would take
+   * many seconds for the megabytes queued). */
+  {
+    int large = 1 << 20;
+
+    setsockopt (slow->fd, SOL_SOCKET, SO_RCVBUF, &large, sizeof large);
+  }
+  for (guint i = 0; i < n_lines; i++)
+    {
+      g_autofree char *line = client_line (slow);
+      g_autofree char *want = g_strdup_printf (" PRIVMSG #r :%u %s", i, pad);
+
+      g_assert_nonnull (line);
+      g_assert_true (g_str_has_prefix (line, ":alice!"));
+      g_assert_true (g_str_has_suffix (line, want));
+    }
+  g_ptr_array_unref (client_sync (slow));
 
   client_free (a);
   client_free (slow);
@@ -428,6 +495,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/limits/flood-max-lag", test_flood_max_lag);
   g_test_add_func ("/chat/server/limits/tls-hello", test_tls_hello);
   g_test_add_func ("/chat/server/limits/sendq", test_sendq);
+  g_test_add_func ("/chat/server/limits/slow-reader-catches-up", test_slow_reader_catches_up);
   g_test_add_func ("/chat/server/limits/max-clients", test_max_clients);
   g_test_add_func ("/chat/server/limits/max-clients-per-ip", test_max_clients_per_ip);
   g_test_add_func ("/chat/server/limits/registration-timeout", test_registration_timeout);
