@@ -222,6 +222,19 @@ make_text_create_long (void)
   return repeat_piece ("create ", "room", 400, "\r\n");
 }
 
+/* IAC SB never ended, as a terminal that is not telnet may send bytes 255 250: the
+ * person is heard again from the next line on. */
+static GString *
+make_text_sb_unended (void)
+{
+  GString *s = g_string_new ("cut \xff\xfa");
+
+  for (guint i = 0; i < 600; i++)
+    g_string_append_c (s, 'x');
+  g_string_append (s, "\r\nheard-again\r\n");
+  return s;
+}
+
 #define RAW(s) s, sizeof s - 1
 
 static const HostileCase hostile_cases[] = {
@@ -364,6 +377,8 @@ static const HostileCase hostile_cases[] = {
     NULL, FALSE, NULL, "PRIVMSG #hall :iac-clean", ": iac-clean", NULL },
   { "/text/telnet-iac-trickle", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03iac-slow\r\n"),
     NULL, TRUE, NULL, NULL, NULL, NULL },
+  { "/text/telnet-sb-unended", FROM_TEXT, NULL, 0, make_text_sb_unended, FALSE,
+    NULL, "PRIVMSG #hall :heard-again", ": heard-again", "xxxxxxxx" },
   /* Said as text, under the person's own name. */
   { "/text/irc-looking", FROM_TEXT, RAW (":fake!x@y PRIVMSG #hall :spoofed\r\n"), NULL, FALSE,
     NULL, ":visitor2!text@127.0.0.1 PRIVMSG #hall ::fake!x@y PRIVMSG #hall :spoofed",

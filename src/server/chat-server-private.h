@@ -127,6 +127,7 @@ struct _ChatSession
   char              *ip;            /* the key of the per-address count */
   ChatSessionState   state;
   ChatTelnetState    telnet;        /* where NEW and TEXT input is in a telnet command */
+  guint16            telnet_sb_len; /* bytes into the current subnegotiation */
 
   char              *nick;
   char              *nick_folded;

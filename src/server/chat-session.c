@@ -827,6 +827,8 @@ line_cb (const char *line,
 }
 
 /* Telnet clients may negotiate options: IAC (255) commands are not text. */
+#define TELNET_SB_MAX 512
+
 enum
 {
   TELNET_SE   = 240,
@@ -854,6 +856,7 @@ telnet_after_iac (guchar c)
  * subnegotiation is kept: however long one is, it costs no memory. */
 static gsize
 strip_telnet (ChatTelnetState *state,
+              guint16         *sb_len,
               char            *buf,
               gsize            len,
               gsize           *used)
@@ -882,6 +885,7 @@ strip_telnet (ChatTelnetState *state,
 
         case CHAT_TELNET_IAC:
           *state = telnet_after_iac (c);
+          *sb_len = 0;
           break;
 
         case CHAT_TELNET_OPTION:
@@ -891,6 +895,18 @@ strip_telnet (ChatTelnetState *state,
         case CHAT_TELNET_SB:
           if (c == TELNET_IAC)
             *state = CHAT_TELNET_SB_IAC;
+          else if (*sb_len < G_MAXUINT16)
+            (*sb_len)++;
+          /* Real subnegotiations are a few bytes (a window size, a terminal type). One
+           * that runs on was never one (a stray 255 250 from a terminal that is not
+           * telnet): the person's input resumes at the next line. */
+          if (c == '\n' && *sb_len > TELNET_SB_MAX)
+            {
+              *state = CHAT_TELNET_TEXT;
+              buf[o++] = c;
+              *used = i;
+              return o;
+            }
           break;
 
         case CHAT_TELNET_SB_IAC:
@@ -901,7 +917,10 @@ strip_telnet (ChatTelnetState *state,
           else if (c == TELNET_IAC)
             *state = CHAT_TELNET_SB;
           else
-            *state = telnet_after_iac (c);
+            {
+              *state = telnet_after_iac (c);
+              *sb_len = 0;
+            }
           break;
 
         default:
@@ -1007,7 +1026,7 @@ feed_input (ChatSession *session,
          (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT))
     {
       gsize used;
-      gsize n = strip_telnet (&session->telnet, data, len, &used);
+      gsize n = strip_telnet (&session->telnet, &session->telnet_sb_len, data, len, &used);
 
       feed (session, data, n);
       data += used;
