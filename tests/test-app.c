@@ -1436,6 +1436,60 @@ has_connect_dialog (gpointer data)
   return find_connect_dialog (CHAT_APPLICATION (data)) != NULL;
 }
 
+/* The connection gave up with a reason (no retry is coming). */
+static gboolean
+connection_gave_up (gpointer data)
+{
+  ChatConnection *connection = data;
+
+  return chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_DISCONNECTED
+         && chat_connection_get_state_reason (connection) != NULL;
+}
+
+/* A connection whose login was refused: the toast's Edit… (app.edit-connection) opens
+ * Connect to Server filled in from it, to correct the account and try again. */
+static void
+test_edit_connection (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection;
+  ChatConnectDialog *dialog;
+  GtkWidget *host_row;
+  guint port;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  /* This server has no SASL: the login is refused and the connection gives up. */
+  connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "carol",
+                                             NULL, "carol.account", "secret", "Carol", NULL);
+  g_assert_nonnull (connection);
+  g_assert_true (wait_for (connection_gave_up, connection));
+  g_assert_null (find_connect_dialog (fixture->app));
+
+  /* Another server's address opens nothing. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "edit-connection",
+                                  g_variant_new ("(su)", "192.0.2.1", port));
+  spin (20);
+  g_assert_null (find_connect_dialog (fixture->app));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "edit-connection",
+                                  g_variant_new ("(su)", "127.0.0.1", port));
+  g_assert_true (wait_for (has_connect_dialog, fixture->app));
+  dialog = find_connect_dialog (fixture->app);
+  g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "carol.account");
+  host_row = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW);
+  g_assert_nonnull (host_row);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host_row)), ==, "127.0.0.1");
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  chat_application_remove_connection (fixture->app, connection);
+  chat_server_stop (server);
+}
+
 /* The focus is in the password row of the account part (not the server's). */
 static gboolean
 account_password_focused (gpointer data)
@@ -1663,6 +1717,7 @@ main (int   argc,
   g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL, fixture_setup, test_connect_dialog_account, fixture_teardown);
+  g_test_add ("/chat/app/edit-connection", Fixture, NULL, fixture_setup, test_edit_connection, fixture_teardown);
   g_test_add ("/chat/app/logged-in-account", Fixture, NULL, fixture_setup, test_logged_in_account, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/operator-actions", Fixture, NULL, fixture_setup, test_operator_actions, fixture_teardown);

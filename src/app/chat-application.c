@@ -328,6 +328,32 @@ reconnect_activated_cb (GSimpleAction *action,
     chat_connection_connect (connection);
 }
 
+/* Connect to Server, filled in from a connection that gave up (a wrong password, a refused
+ * login): what was wrong is corrected there and Connect tries again. */
+static void
+edit_connection_activated_cb (GSimpleAction *action,
+                              GVariant      *param,
+                              gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  const char *host = NULL;
+  guint32 port = 0;
+  ChatConnection *connection;
+  ChatConnectDialog *dialog;
+
+  g_variant_get (param, "(&su)", &host, &port);
+  connection = find_connection (self, host, port);
+  if (connection == NULL)
+    return;
+
+  dialog = chat_connect_dialog_new (self);
+  chat_connect_dialog_set_fields (dialog, host, port, chat_connection_get_tls (connection),
+                                  chat_connection_get_nick (connection), NULL,
+                                  chat_connection_get_realname (connection));
+  chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
+  present_over_window (self, GTK_WINDOW (dialog));
+}
+
 static void
 open_conversation_activated_cb (GSimpleAction *action,
                                 GVariant      *param,
@@ -374,6 +400,7 @@ static const GActionEntry app_actions[] = {
   { "stop-hosting", stop_hosting_activated_cb },
   { "connect", connect_activated_cb },
   { "reconnect", reconnect_activated_cb, "(su)" },
+  { "edit-connection", edit_connection_activated_cb, "(su)" },
   { "open-conversation", open_conversation_activated_cb, "(ss)" },
   { "quit", quit_activated_cb },
 };

@@ -1047,8 +1047,15 @@ connection_error_cb (ChatWindow     *self,
                                           ? chat_connection_get_network_name (connection)
                                           : chat_connection_get_host (connection),
                              reason);
+  /* A wrong password or a refused login gives up: connecting again as before would fail
+   * again, so the way out is Connect to Server filled in, to correct it. */
+  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_PASSWORD)
+      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
+    chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
+                                        g_variant_new ("(su)", chat_connection_get_host (connection),
+                                                       chat_connection_get_port (connection)));
   /* The banner over a room of this connection has its own Reconnect Now button. */
-  if (connection == current_connection (self))
+  else if (connection == current_connection (self))
     chat_window_show_toast (self, message, NULL, NULL);
   else
     chat_window_show_toast (self, message, "app.reconnect",
@@ -2082,6 +2089,16 @@ chat_window_show_toast (ChatWindow *self,
                         const char *action_name,
                         GVariant   *target)
 {
+  chat_window_show_toast_with_button (self, message, _("_Reconnect Now"), action_name, target);
+}
+
+void
+chat_window_show_toast_with_button (ChatWindow *self,
+                                    const char *message,
+                                    const char *button_label,
+                                    const char *action_name,
+                                    GVariant   *target)
+{
   AdwToast *toast;
 
   g_return_if_fail (CHAT_IS_WINDOW (self));
@@ -2091,7 +2108,7 @@ chat_window_show_toast (ChatWindow *self,
   adw_toast_set_timeout (toast, 8);
   if (action_name != NULL)
     {
-      adw_toast_set_button_label (toast, _("_Reconnect Now"));
+      adw_toast_set_button_label (toast, button_label);
       adw_toast_set_action_name (toast, action_name);
       if (target != NULL)
         adw_toast_set_action_target_value (toast, target);

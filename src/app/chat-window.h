@@ -13,11 +13,17 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ChatWindow, chat_window, CHAT, WINDOW, AdwApplicationWindow)
 
 ChatWindow       *chat_window_new                 (ChatApplication  *application);
-/* action_name may be NULL; target is consumed when floating. */
+/* action_name may be NULL; target is consumed when floating. The button reads Reconnect
+ * Now; chat_window_show_toast_with_button names it. */
 void              chat_window_show_toast          (ChatWindow       *self,
                                                    const char       *message,
                                                    const char       *action_name,
                                                    GVariant         *target);
+void              chat_window_show_toast_with_button (ChatWindow    *self,
+                                                      const char    *message,
+                                                      const char    *button_label,
+                                                      const char    *action_name,
+                                                      GVariant      *target);
 void              chat_window_select_conversation (ChatWindow       *self,
                                                    ChatConversation *conversation);
 ChatConversation *chat_window_get_conversation    (ChatWindow       *self);
