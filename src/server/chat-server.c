@@ -1640,8 +1640,12 @@ chat_server_start (ChatServer  *self,
   g_free (self->created);
   self->created = g_date_time_format (now, "%a %b %d %Y at %H:%M:%S UTC");
 
-  self->epoll_source = attach (self, g_unix_fd_source_new (self->epfd, G_IO_IN),
-                               G_SOURCE_FUNC (epoll_ready_cb), "[chat-server] sockets");
+  /* May recurse: epoll_ready_cb runs no main loop, and a source that may not recurse
+   * has its descriptor taken out of the poll set and put back around every dispatch,
+   * each time waking the context (two writes and a read of its eventfd per wake-up). */
+  source = g_unix_fd_source_new (self->epfd, G_IO_IN);
+  g_source_set_can_recurse (source, TRUE);
+  self->epoll_source = attach (self, source, G_SOURCE_FUNC (epoll_ready_cb), "[chat-server] sockets");
   source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
   ((FlushSource *) source)->server = self;
   self->flush_source = attach (self, source, NULL, "[chat-server] flush");
