@@ -211,6 +211,19 @@ client_connect_small_buffer (TestServer *ts,
   return c;
 }
 
+/* "slow", with a small receive buffer, registered and in #r. */
+static Client *
+client_slow_in_room (TestServer *ts)
+{
+  Client *slow = client_connect_small_buffer (ts, "slow");
+
+  client_send (slow, "NICK slow");
+  client_send (slow, "USER slow 0 * :Slow");
+  client_send (slow, "JOIN #r");
+  client_wait (slow, " 366 slow #r ");
+  return slow;
+}
+
 static void
 test_sendq (void)
 {
@@ -223,11 +236,7 @@ test_sendq (void)
   guint sent = 0;
 
   /* A reader that never reads, with a small receive buffer. */
-  slow = client_connect_small_buffer (ts, "slow");
-  client_send (slow, "NICK slow");
-  client_send (slow, "USER slow 0 * :Slow");
-  client_send (slow, "JOIN #r");
-  client_wait (slow, " 366 slow #r ");
+  slow = client_slow_in_room (ts);
   client_send (a, "JOIN #r");
   client_wait (a, " 366 ");
   g_assert_cmpuint (server_n_clients (ts), ==, 2);
@@ -262,7 +271,7 @@ test_slow_reader_catches_up (void)
 {
   TestServer *ts = test_server_new ("[limits]\nsendq=16777216\nflood-control=false\n");
   Client *a = client_irc (ts, "alice", NULL);
-  Client *slow = client_connect_small_buffer (ts, "slow");
+  Client *slow = client_slow_in_room (ts);
   g_autofree char *pad = g_strnfill (97, 'p');
   const guint n_lines = 40000;
   int one = 1;
@@ -270,10 +279,6 @@ test_slow_reader_catches_up (void)
   /* Each batch is followed by a PING: without this, Nagle holds it for the delayed ACK. */
   setsockopt (a->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-  client_send (slow, "NICK slow");
-  client_send (slow, "USER slow 0 * :Slow");
-  client_send (slow, "JOIN #r");
-  client_wait (slow, " 366 slow #r ");
   client_send (a, "JOIN #r");
   client_wait (a, " 366 ");
   client_wait (slow, ":alice!");

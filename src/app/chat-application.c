@@ -312,18 +312,25 @@ connect_activated_cb (GSimpleAction *action,
   present_over_window (self, GTK_WINDOW (chat_connect_dialog_new (self)));
 }
 
+/* The connection an action's (host, port) target names, or NULL. */
+static ChatConnection *
+target_connection (ChatApplication *self,
+                   GVariant        *param)
+{
+  const char *host = NULL;
+  guint32 port = 0;
+
+  g_variant_get (param, "(&su)", &host, &port);
+  return find_connection (self, host, port);
+}
+
 static void
 reconnect_activated_cb (GSimpleAction *action,
                         GVariant      *param,
                         gpointer       user_data)
 {
-  ChatApplication *self = user_data;
-  const char *host = NULL;
-  guint32 port = 0;
-  ChatConnection *connection;
+  ChatConnection *connection = target_connection (CHAT_APPLICATION (user_data), param);
 
-  g_variant_get (param, "(&su)", &host, &port);
-  connection = find_connection (self, host, port);
   if (connection != NULL)
     chat_connection_connect (connection);
 }
@@ -336,18 +343,16 @@ edit_connection_activated_cb (GSimpleAction *action,
                               gpointer       user_data)
 {
   ChatApplication *self = user_data;
-  const char *host = NULL;
-  guint32 port = 0;
-  ChatConnection *connection;
+  ChatConnection *connection = target_connection (self, param);
   ChatConnectDialog *dialog;
 
-  g_variant_get (param, "(&su)", &host, &port);
-  connection = find_connection (self, host, port);
   if (connection == NULL)
     return;
 
   dialog = chat_connect_dialog_new (self);
-  chat_connect_dialog_set_fields (dialog, host, port, chat_connection_get_tls (connection),
+  chat_connect_dialog_set_fields (dialog, chat_connection_get_host (connection),
+                                  chat_connection_get_port (connection),
+                                  chat_connection_get_tls (connection),
                                   chat_connection_get_nick (connection), NULL,
                                   chat_connection_get_realname (connection));
   chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
