@@ -238,6 +238,82 @@ test_many_never_register (void)
   test_server_free (ts);
 }
 
+typedef struct
+{
+  GMutex   lock;
+  GCond    cond;
+  gboolean started;
+  guint    msec;
+} Stall;
+
+static gboolean
+stall_cb (gpointer data)
+{
+  Stall *stall = data;
+
+  g_mutex_lock (&stall->lock);
+  stall->started = TRUE;
+  g_cond_signal (&stall->cond);
+  g_mutex_unlock (&stall->lock);
+  g_usleep (stall->msec * 1000);
+  return G_SOURCE_REMOVE;
+}
+
+/* IRC clients that registered while the server was too busy to read them until their
+ * text-mode deadline had passed, more of them than one epoll round hands out: every one
+ * is still taken for an IRC client, none for a person at a terminal. */
+static void
+test_busy_past_grace (void)
+{
+  const guint n = 400;
+  TestServer *ts;
+  GPtrArray *clients;
+  QueueProbe probe = { 0 };
+  Stall stall = { .msec = 600 };
+
+  if (!have_fds_for (n))
+    {
+      g_test_skip ("not enough file descriptors for 400 connections");
+      return;
+    }
+  ts = test_server_new ("[limits]\nmax-clients-per-ip=5000\n[server]\ntext-mode-delay=150\n");
+  clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (clients, client_connect (ts));
+  /* All accepted, each with its deadline running. */
+  while (probe_queues (ts, &probe) != n)
+    g_usleep (10000);
+
+  /* The server stalls for four times the grace period; meanwhile everyone registers. */
+  g_mutex_init (&stall.lock);
+  g_cond_init (&stall.cond);
+  g_main_context_invoke (ts->context, stall_cb, &stall);
+  g_mutex_lock (&stall.lock);
+  while (!stall.started)
+    g_cond_wait (&stall.cond, &stall.lock);
+  g_mutex_unlock (&stall.lock);
+  for (guint i = 0; i < n; i++)
+    {
+      Client *c = g_ptr_array_index (clients, i);
+
+      c->nick = g_strdup_printf ("b%u", i);
+      client_send (c, "NICK %s\r\nUSER u 0 * :U", c->nick);
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      Client *c = g_ptr_array_index (clients, i);
+      g_autofree char *welcome = g_strdup_printf (" 001 %s ", c->nick);
+
+      client_wait (c, welcome);
+    }
+
+  g_ptr_array_unref (clients);
+  test_server_free (ts);
+  g_mutex_clear (&stall.lock);
+  g_cond_clear (&stall.cond);
+}
+
 static void
 test_many_never_pong (void)
 {
@@ -749,6 +825,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/faults/never-reads", GINT_TO_POINTER (FALSE), test_never_reads);
   g_test_add_data_func ("/chat/faults/never-reads-text", GINT_TO_POINTER (TRUE), test_never_reads);
   g_test_add_func ("/chat/faults/many-never-register", test_many_never_register);
+  g_test_add_func ("/chat/faults/busy-past-grace", test_busy_past_grace);
   g_test_add_func ("/chat/faults/many-never-pong", test_many_never_pong);
   g_test_add_func ("/chat/faults/reset-mid-write", test_reset_mid_write);
   g_test_add_func ("/chat/faults/stop-many", test_stop_many);

@@ -1116,6 +1116,14 @@ _chat_session_cancel_grace (ChatSession *session)
 void
 _chat_session_grace_expired (ChatSession *session)
 {
+  /* What the peer sent decides before the clock does: a busy server (epoll hands out a
+   * few hundred ready sockets per round) may not have read an IRC client's NICK and
+   * USER yet when its deadline comes, and would take it for a person. */
+  if (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_IRC)
+    _chat_session_readable (session);
+  if (session->destroyed || session->closing)
+    return;
+
   if (session->state == CHAT_SESSION_NEW)
     {
       _chat_text_mode_enter (session, NULL);
