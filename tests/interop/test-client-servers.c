@@ -421,38 +421,13 @@ certificate_untrusted_cb (ChatConnection       *conn,
 
 /* TLS to InspIRCd: its self-signed certificate is reported; once accepted, the
  * connection registers over TLS, and the next connection does not ask again. */
-#if defined(__SANITIZE_ADDRESS__)
-# define UNDER_ASAN 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define UNDER_ASAN 1
-# endif
-#endif
-
 static void test_tls_body (const char *name);
 
 static void
 test_tls (gconstpointer data)
 {
-#ifdef UNDER_ASAN
-  /* LeakSanitizer's exit-time check crashes on the dynamic TLS block that GnuTLS
-   * (loaded by glib-networking) leaves behind; run this test in a child without it. */
-  if (!g_test_subprocess ())
-    {
-      g_autofree char *saved = g_strdup (g_getenv ("ASAN_OPTIONS"));
-      g_autofree char *options = g_strdup_printf ("%s%sdetect_leaks=0", saved ? saved : "",
-                                                  saved ? ":" : "");
-
-      g_setenv ("ASAN_OPTIONS", options, TRUE);
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      if (saved != NULL)
-        g_setenv ("ASAN_OPTIONS", saved, TRUE);
-      else
-        g_unsetenv ("ASAN_OPTIONS");
-      g_test_trap_assert_passed ();
-      return;
-    }
-#endif
+  if (test_tls_ran_in_child ())
+    return;
   test_tls_body (data);
 }
 
