@@ -149,24 +149,42 @@ typedef struct
   ChatWindow      *window;
 } Fixture;
 
+/* The application as the chatroom binary makes it, but not unique on the bus. */
+static ChatApplication *
+new_app (void)
+{
+  ChatApplication *app = chat_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
+                           | G_APPLICATION_NON_UNIQUE);
+  return app;
+}
+
+/* Registered under its own id and activated, as at a start of the app: its first window
+ * opens. */
+static ChatApplication *
+start_app (const char *id)
+{
+  ChatApplication *app = new_app ();
+  g_autoptr(GError) error = NULL;
+
+  g_application_set_application_id (G_APPLICATION (app), id);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  return app;
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
   static guint serial;
   g_autofree char *app_id = g_strdup_printf ("%s.Test%u", APP_ID, ++serial);
 
-  fixture->app = chat_application_new ();
   /* A fresh id per test: the previous one stays exported on the bus (see teardown). */
-  g_application_set_application_id (G_APPLICATION (fixture->app), app_id);
-  g_application_set_flags (G_APPLICATION (fixture->app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (fixture->app));
+  fixture->app = start_app (app_id);
 
   fixture->window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_nonnull (fixture->window);
@@ -1377,6 +1395,17 @@ garden_joined (gpointer data)
 }
 
 static void
+stop_app (ChatApplication *app,
+          ChatServer      *server)
+{
+  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  chat_server_stop (server);
+  spin (20);
+  g_object_unref (app);
+}
+
+static void
 test_reconnect_on_start (void)
 {
   g_autoptr(ChatServer) server = chat_server_new ();
@@ -1393,14 +1422,7 @@ test_reconnect_on_start (void)
   g_settings_set_string (settings, "last-room", "#garden");
 
   /* The first window of the run opens the last server and room. */
-  app = chat_application_new ();
-  g_application_set_application_id (G_APPLICATION (app), APP_ID ".TestReconnect");
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
+  app = start_app (APP_ID ".TestReconnect");
   g_assert_true (wait_for (garden_joined, app));
 
   {
@@ -1413,11 +1435,7 @@ test_reconnect_on_start (void)
   g_settings_reset (settings, "last-server");
   g_settings_reset (settings, "last-room");
 
-  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
-    gtk_window_destroy (GTK_WINDOW (windows->data));
-  chat_server_stop (server);
-  spin (20);
-  g_object_unref (app);
+  stop_app (app, server);
 }
 
 static ChatConnectDialog *
@@ -1519,14 +1537,7 @@ test_reconnect_on_start_account (void)
 
   /* The session of the tests has no keyring: rather than connect without the login, the
    * app asks for the account's password. */
-  app = chat_application_new ();
-  g_application_set_application_id (G_APPLICATION (app), APP_ID ".TestReconnectAccount");
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
+  app = start_app (APP_ID ".TestReconnectAccount");
   g_assert_true (wait_for (has_connect_dialog, app));
 
   dialog = find_connect_dialog (app);
@@ -1552,11 +1563,7 @@ test_reconnect_on_start_account (void)
   g_settings_reset (settings, "last-server");
   g_settings_reset (settings, "recent-servers");
 
-  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
-    gtk_window_destroy (GTK_WINDOW (windows->data));
-  chat_server_stop (server);
-  spin (20);
-  g_object_unref (app);
+  stop_app (app, server);
 }
 
 static gboolean
@@ -1588,15 +1595,12 @@ print_as_comment (const char *text)
 static void
 test_command_line (void)
 {
-  ChatApplication *app = chat_application_new ();
+  ChatApplication *app = new_app ();
   char *argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "0", NULL };
   char *bad_argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "99999", NULL };
   GPrintFunc old_print = g_set_print_handler (print_as_comment);
   int status;
 
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
   g_idle_add (check_hosting_idle_cb, app);
   status = g_application_run (G_APPLICATION (app), 4, argv);
   g_assert_cmpint (status, ==, 0);
@@ -1604,10 +1608,7 @@ test_command_line (void)
   g_assert_finalize_object (app);
 
   /* A port out of range is refused before anything starts. */
-  app = chat_application_new ();
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
+  app = new_app ();
   status = g_application_run (G_APPLICATION (app), 4, bad_argv);
   g_assert_cmpint (status, !=, 0);
   g_assert_false (chat_application_get_hosting (app));
@@ -1629,14 +1630,11 @@ quit_idle_cb (gpointer data)
 static void
 test_quit (void)
 {
-  ChatApplication *app = chat_application_new ();
+  ChatApplication *app = new_app ();
   char *argv[] = { (char *) "chatroom", NULL };
   int status;
 
   /* A whole run: start, window, app.quit, shutdown, nothing left behind. */
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
-                           | G_APPLICATION_NON_UNIQUE);
   g_idle_add (quit_idle_cb, app);
   status = g_application_run (G_APPLICATION (app), 1, argv);
   g_assert_cmpint (status, ==, 0);
