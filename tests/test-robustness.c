@@ -1045,6 +1045,44 @@ test_password_guesses (void)
   test_server_free (ts);
 }
 
+/* INVITE with an empty room name, or one without its '#', once showed the person in
+ * text mode the bytes after the end of the name (stale heap). Now it is refused, and
+ * the person hears nothing. */
+static void
+test_invite_bad_room (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *t = client_text (ts);
+  Client *irc = client_irc (ts, "inviter", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (irc, "INVITE %s :", t->nick);
+  lines = sync_checked (irc, NULL);
+  check_lines ("inviter", lines, " 461 inviter INVITE :Not enough parameters", " 341 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (irc, "INVITE %s x", t->nick);
+  lines = sync_checked (irc, NULL);
+  check_lines ("inviter", lines, " 403 inviter x :No such channel", " 341 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (irc, "INVITE %s #", t->nick);
+  lines = sync_checked (irc, NULL);
+  check_lines ("inviter", lines, " 403 inviter # :No such channel", " 341 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = sync_checked (t, NULL);
+  check_lines (t->nick, lines, NULL, "invites you");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* A room that does not exist yet, with a good name, may still be offered. */
+  client_send (irc, "INVITE %s #later", t->nick);
+  client_wait (irc, " 341 inviter visitor1 #later");
+  client_wait (t, "inviter invites you to the room later (type: join later)");
+
+  client_free (irc);
+  client_free (t);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1074,6 +1112,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/oper-only", test_oper_only);
   g_test_add_func ("/chat/security/text-injection", test_text_injection);
   g_test_add_func ("/chat/security/password-guesses", test_password_guesses);
+  g_test_add_func ("/chat/robustness/invite-bad-room", test_invite_bad_room);
 
   return g_test_run ();
 }

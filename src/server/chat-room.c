@@ -168,9 +168,15 @@ _chat_room_can_join (ChatRoom    *room,
 }
 
 const char *
+_chat_room_name_display (const char *name)
+{
+  return name[0] == '#' && name[1] != '\0' ? name + 1 : name;
+}
+
+const char *
 _chat_room_display_name (ChatRoom *room)
 {
-  return room->name[0] == '#' ? room->name + 1 : room->name;
+  return _chat_room_name_display (room->name);
 }
 
 void

@@ -1227,6 +1227,18 @@ cmd_invite (ChatSession *session,
       _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", param (message, 0));
       return;
     }
+  /* An invitation to a room that does not exist yet is fine, to a name that cannot be a
+   * room is not: "" and "x" would be shown to the person without their prefix. */
+  if (room_name[0] == '\0')
+    {
+      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
+      return;
+    }
+  if (room == NULL && !room_name_ok (session, room_name))
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", room_name);
+      return;
+    }
   if (room != NULL)
     {
       ChatMember *me = _chat_room_get_member (room, session);
@@ -1259,7 +1271,7 @@ cmd_invite (ChatSession *session,
   line = g_strdup_printf (":%s INVITE %s %s", session->source, who->nick, room_name);
   if (_chat_session_is_text (who))
     _chat_session_text (who, "%s invites you to the room %s (type: join %s)", session->nick,
-                        room_name + 1, room_name + 1);
+                        _chat_room_name_display (room_name), _chat_room_name_display (room_name));
   else
     _chat_session_send_line (who, line);
   if (who->away != NULL)

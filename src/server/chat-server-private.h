@@ -353,6 +353,8 @@ gboolean    _chat_room_is_banned      (ChatRoom    *room,
                                        ChatSession *session);
 /* Without the leading '#', as people in text mode see it. */
 const char *_chat_room_display_name   (ChatRoom    *room);
+/* The same for a name that may not be a room's (never past its end). */
+const char *_chat_room_name_display   (const char  *name);
 
 /* ---- events: the one path every room message takes ------------------------------ */
 

@@ -391,7 +391,7 @@ text_msg (ChatSession *session,
 
       if (room == NULL || _chat_room_get_member (room, session) == NULL)
         {
-          _chat_session_text (session, "You are not in the room %s.", nick + 1);
+          _chat_session_text (session, "You are not in the room %s.", _chat_room_name_display (nick));
           return;
         }
       _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, text, NULL);
