@@ -1352,6 +1352,63 @@ test_formatting (void)
     }
 }
 
+/* Everything a terminal would act on or hide, one class per row; what a person may see
+ * stays byte for byte. */
+static void
+test_make_safe (void)
+{
+  const struct { const char *what, *text, *safe; } cases[] = {
+    { "plain", "hello, world", "hello, world" },
+    { "empty", "", "" },
+    { "utf-8 kept", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93 \xf0\x9f\x98\x80",
+      "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93 \xf0\x9f\x98\x80" },
+    { "right-to-left text kept", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
+      "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7" },
+    { "tab", "a\tb", "a b" },
+    { "C0 controls", "a\x01\x07\x08\x0b\x0c\x0e\x10\x1a\x1c\x7f" "b", "ab" },
+    { "CR and LF", "a\rb\nc", "abc" },
+    { "ESC CSI", "\x1b[2J\x1b[31mred", "[2J[31mred" },
+    { "ESC OSC title", "\x1b]0;owned\x07x", "]0;ownedx" },
+    { "C1 CSI", "a\xc2\x9b" "2Jb", "a2Jb" },
+    { "C1 OSC and ST", "\xc2\x9d" "0;t\xc2\x9cx", "0;tx" },
+    { "C1 range ends", "\xc2\x80" "a\xc2\x85" "b\xc2\x9f", "ab" },
+    { "Latin-1 after C1 kept", "\xc2\xa0\xc2\xa9", "\xc2\xa0\xc2\xa9" },
+    { "raw 8-bit CSI", "a\x9b" "2Jb", "a\xef\xbf\xbd" "2Jb" },
+    { "truncated sequence", "a\xe2\x80", "a\xef\xbf\xbd" },
+    { "overlong C1", "a\xe0\x82\x9b" "b", "a\xef\xbf\xbd" "b" },
+    { "LRM RLM ALM", "a\xe2\x80\x8e" "b\xe2\x80\x8f" "c\xd8\x9c" "d", "abcd" },
+    { "embeddings and overrides", "\xe2\x80\xaa" "a\xe2\x80\xab" "b\xe2\x80\xac"
+      "c\xe2\x80\xad" "d\xe2\x80\xae" "e", "abcde" },
+    { "isolates", "\xe2\x81\xa6" "a\xe2\x81\xa7" "b\xe2\x81\xa8" "c\xe2\x81\xa9", "abc" },
+    { "zero width", "a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d" "d", "abcd" },
+    { "word joiner, BOM", "a\xe2\x81\xa0" "b\xef\xbb\xbf" "c", "abc" },
+    { "invisible operators, soft hyphen", "a\xe2\x81\xa2" "b\xc2\xad" "c", "abc" },
+    { "Mongolian vowel separator", "a\xe1\xa0\x8e" "b", "ab" },
+    { "tag characters", "a\xf3\xa0\x80\x81\xf3\xa0\x81\xa1" "b", "ab" },
+    { "line and paragraph separators", "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "a b c" },
+    { "mIRC bold and the rest", "\x02" "b\x1d" "i\x1f" "u\x16" "r\x1e" "s\x11" "m\x0f" "n",
+      "biursmn" },
+    { "mIRC colours with digits", "\x03" "04,12red on blue\x03 \x03" "3green", "red on blue green" },
+    { "mIRC colour, one digit", "\x03" "4x", "x" },
+    { "mIRC hex colour", "\x04" "FF0000,00FF00x\x04" "y", "xy" },
+    { "mIRC colour next to a digit", "\x03" "12" "3 apples", "3 apples" },
+    { "everything at once", "\x03" "04\xe2\x80\xae\xc2\x9b" "31m\x1b]8;;x\x07\xe2\x80\x8b" "ok",
+      "31m]8;;xok" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *safe = chat_text_make_safe (cases[i].text);
+      g_autofree char *again = chat_text_make_safe (safe);
+
+      g_test_message ("make-safe: %s", cases[i].what);
+      g_assert_cmpstr (safe, ==, cases[i].safe);
+      g_assert_true (g_utf8_validate (safe, -1, NULL));
+      /* Safe text is a fixed point: nothing in it is stripped a second time. */
+      g_assert_cmpstr (again, ==, safe);
+    }
+}
+
 /* --- the public parser test vectors ------------------------------------------------ */
 
 #ifdef HAVE_JSON_GLIB
@@ -1670,6 +1727,7 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/text/split", test_text_split);
   g_test_add_func ("/chat/protocol/text/ctcp", test_ctcp);
   g_test_add_func ("/chat/protocol/text/formatting", test_formatting);
+  g_test_add_func ("/chat/protocol/text/make-safe", test_make_safe);
 #ifdef HAVE_JSON_GLIB
   g_test_add_func ("/chat/protocol/vectors/msg-split", test_vectors_msg_split);
   g_test_add_func ("/chat/protocol/vectors/msg-join", test_vectors_msg_join);

@@ -15,6 +15,28 @@
 /* Like client_sync (), but checks every byte that arrives: each line ends in CRLF, and no
  * line holds a NUL, a bare CR or a bare LF. That is what "nothing injected into somebody
  * else's stream" means on the wire. */
+/* Nor, in UTF-8, anything a terminal acts on or hides: C1 controls (CSI, OSC), bidi
+ * controls, zero-width and other format characters, line separators. */
+static void
+assert_terminal_safe (const char *who,
+                      const char *line,
+                      gsize       len)
+{
+  const char *end = line + len;
+
+  if (!g_utf8_validate (line, len, NULL))
+    g_error ("%s: a line for a terminal that is not UTF-8: %.*s", who ? who : "?", (int) len, line);
+  for (const char *p = line; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar ch = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (ch);
+
+      if (type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT ||
+          type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR)
+        g_error ("%s: U+%04X for a terminal: %.*s", who ? who : "?", ch, (int) len, line);
+    }
+}
+
 static GPtrArray *
 sync_checked (Client     *c,
               const char *prefix)
@@ -52,6 +74,8 @@ sync_checked (Client     *c,
             if ((guchar) c->buf->str[i] < 0x20 || c->buf->str[i] == 0x7f)
               g_error ("%s: a control byte (0x%02x) for a terminal: %.*s", c->nick ? c->nick : "?",
                        (guchar) c->buf->str[i], (int) len, c->buf->str);
+          if (c->text)
+            assert_terminal_safe (c->nick, c->buf->str, len - 1);
           line = g_strndup (c->buf->str, len - 1);
           g_string_erase (c->buf, 0, len + 1);
           if (g_test_verbose ())
@@ -281,6 +305,34 @@ static const HostileCase hostile_cases[] = {
     NULL, "PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend", "mallory: ctl[2Jend", NULL },
   { "/bytes/control-topic", FROM_IRC, RAW ("TOPIC #hall :top\x1b]0;title\x07ic\r\nPART #hall :by\x1b[Ae\r\n"),
     NULL, FALSE, NULL, NULL, "]0;titleic", NULL },
+  /* What terminals act on or hide in UTF-8: IRC clients get the bytes as sent, people at
+   * terminals the text without them (sync_checked () checks every line they get). */
+  { "/bytes/c1-csi", FROM_IRC, RAW ("PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end", "mallory: c1<2J31m>end", NULL },
+  { "/bytes/c1-osc", FROM_IRC, RAW ("PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end", "mallory: osc<0;title>end", NULL },
+  { "/bytes/bidi", FROM_IRC, RAW ("PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6"
+    "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end\r\n"), NULL, FALSE, NULL,
+    "PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6" "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end",
+    "mallory: bidi<evilx>end", NULL },
+  { "/bytes/zero-width", FROM_IRC, RAW ("PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d"
+    "d\xe2\x81\xa0" "e\xef\xbb\xbf>end\r\n"), NULL, FALSE, NULL,
+    "PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d" "d\xe2\x81\xa0" "e\xef\xbb\xbf>end",
+    "mallory: zw<abcde>end", NULL },
+  { "/bytes/mirc-colour", FROM_IRC, RAW ("PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04"
+    "FF0000hex\x0f \x1d" "i\x1d\x1f" "u\x1f\x16" "r\x16\x1e" "s\x1e\x11" "m\x11" "end\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04" "FF0000hex\x0f \x1d" "i\x1d\x1f" "u",
+    "mallory: bold colour hex iursmend", NULL },
+  { "/bytes/mirc-colour-topic", FROM_IRC, RAW ("TOPIC #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae\r\n"),
+    NULL, FALSE, NULL, "TOPIC #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae",
+    "mallory set the topic: red 2Jtopic", NULL },
+  { "/bytes/c1-action", FROM_IRC, RAW ("PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01\r\n"),
+    NULL, FALSE, NULL, "PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01",
+    "* mallory waves1m!", NULL },
+  { "/bytes/c1-part", FROM_IRC, RAW ("PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!\r\n"), NULL, FALSE,
+    NULL, "PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!", "gone2J!", NULL },
+  { "/bytes/c1-quit", FROM_IRC, RAW ("QUIT :bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!\r\n"), NULL, FALSE,
+    "ERROR :Closing Link", "QUIT :Quit: bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!", "bye0;x!", NULL, TRUE },
   { "/bytes/control-text", FROM_TEXT, RAW ("ctl\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
   /* Invalid and overlong UTF-8 in every field. */

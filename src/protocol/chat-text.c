@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-text.c: helpers for what people say: UTF-8 checks, cutting text without breaking
- * characters, CTCP ACTION, and mIRC formatting codes. */
+ * characters, CTCP ACTION, mIRC formatting codes, and making text safe for a terminal. */
 
 #define G_LOG_DOMAIN "chat-protocol"
 
@@ -385,4 +385,76 @@ chat_text_parse_formatting (const char  *text,
   else
     g_array_unref (array);
   return result;
+}
+
+/* Printable ASCII only: nothing to strip, the common case of every relayed line. */
+static gboolean
+is_printable_ascii (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if (*p < 0x20 || *p >= 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+chat_text_make_safe (const char *text)
+{
+  g_autofree char *plain = NULL;
+  GString *out;
+  const char *p;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (is_printable_ascii (text))
+    return g_strdup (text);
+
+  /* The formatting codes first: their colour digits are only known as such next to them. */
+  plain = parse_formatting (text, NULL);
+  out = g_string_sized_new (strlen (plain));
+  p = plain;
+  while (*p != '\0')
+    {
+      guchar c = (guchar) *p;
+      gunichar ch;
+      const char *next;
+
+      if (c < 0x80)
+        {
+          if (c == '\t')
+            g_string_append_c (out, ' ');
+          else if (c >= 0x20 && c != 0x7f)
+            g_string_append_c (out, (char) c);
+          p++;
+          continue;
+        }
+
+      ch = g_utf8_get_char_validated (p, -1);
+      if (ch == (gunichar) -1 || ch == (gunichar) -2)
+        {
+          /* One replacement for a bad lead byte and the continuation bytes after it: a
+           * raw 0x9B is CSI to a terminal in an 8-bit mode. */
+          g_string_append (out, "\xef\xbf\xbd");
+          p++;
+          while (is_continuation ((guchar) *p))
+            p++;
+          continue;
+        }
+      next = g_utf8_next_char (p);
+      switch (g_unichar_type (ch))
+        {
+        case G_UNICODE_CONTROL:   /* C1: CSI, OSC, NEL… */
+        case G_UNICODE_FORMAT:    /* bidi controls, zero-width characters, BOM, tags */
+          break;
+        case G_UNICODE_LINE_SEPARATOR:
+        case G_UNICODE_PARAGRAPH_SEPARATOR:
+          g_string_append_c (out, ' ');
+          break;
+        default:
+          g_string_append_len (out, p, next - p);
+          break;
+        }
+      p = next;
+    }
+  return g_string_free (out, FALSE);
 }

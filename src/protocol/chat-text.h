@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-text.h: what is said: UTF-8 checks, safe truncation, CTCP ACTION, mIRC formatting. */
+/* chat-text.h: what is said: UTF-8 checks, safe truncation, CTCP ACTION, mIRC formatting,
+ * and what of it a terminal may be shown. */
 #pragma once
 
 #include <glib.h>
@@ -63,5 +64,13 @@ char     *chat_text_strip_formatting (const char *text);
  * is plain. \x04 hex colours are stripped and give no colour (-1). */
 char     *chat_text_parse_formatting (const char *text,
                                       GArray    **spans);
+
+/* What a terminal may be shown of text, for people in text mode: mIRC formatting is
+ * removed with its colour digits; C0 and C1 controls and DEL are dropped (a tab becomes a
+ * space), so are bidi controls, zero-width and other invisible format characters (Unicode
+ * Cf); line and paragraph separators become spaces; bytes that are not UTF-8 become
+ * U+FFFD. Nothing left can move the cursor, change colours, ring the bell, reorder the
+ * line or hide a character. */
+char     *chat_text_make_safe        (const char *text);
 
 G_END_DECLS

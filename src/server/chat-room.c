@@ -228,13 +228,12 @@ fanout_bytes (Fanout      *f,
         return NULL;
       if (f->text_bytes == NULL)
         {
-          gsize len = strlen (f->text);
-          char *buf = g_malloc (len + 3);
+          /* Made safe once for every person in the room: the text quotes other people. */
+          char *safe = chat_text_make_safe (f->text);
+          gsize len = strlen (safe);
+          char *buf = g_realloc (safe, len + 3);
 
-          memcpy (buf, f->text, len + 1);
-          _chat_text_drop_controls (buf);
-          len = strlen (buf);
-          memcpy (buf + len, "\r\n", 2);
+          memcpy (buf + len, "\r\n", 3);
           f->text_bytes = g_bytes_new_take (buf, len + 2);
         }
       return f->text_bytes;

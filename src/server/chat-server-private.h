@@ -201,23 +201,6 @@ _chat_secret_equal (const char *secret,
   return diff == 0;
 }
 
-/* For people at terminals: drops control bytes in place (a tab becomes a space), so
- * nothing relayed to them can move the cursor, clear the screen or ring the bell. */
-static inline void
-_chat_text_drop_controls (char *s)
-{
-  char *w = s;
-
-  for (const char *r = s; *r != '\0'; r++)
-    {
-      if (*r == '\t')
-        *w++ = ' ';
-      else if ((guchar) *r >= 0x20 && *r != 0x7f)
-        *w++ = *r;
-    }
-  *w = '\0';
-}
-
 static inline gboolean
 _chat_session_has_cap (const ChatSession *session,
                        guint64            cap)

@@ -355,18 +355,18 @@ _chat_session_text (ChatSession *session,
                     const char  *format,
                     ...)
 {
-  GString *s;
+  g_autofree char *line = NULL;
+  g_autofree char *safe = NULL;
   va_list args;
 
   if (!_chat_session_is_text (session))
     return;
-  s = g_string_new (NULL);
   va_start (args, format);
-  g_string_append_vprintf (s, format, args);
+  line = g_strdup_vprintf (format, args);
   va_end (args);
-  _chat_text_drop_controls (s->str);
-  g_string_truncate (s, strlen (s->str));
-  send_string (session, s);
+  /* Whatever the line quotes (a nick, a topic, an away text) comes from someone else. */
+  safe = chat_text_make_safe (line);
+  send_string (session, g_string_new (safe));
 }
 
 char *
@@ -701,7 +701,11 @@ _chat_session_quit (ChatSession *session,
           g_str_equal (error_text, "Server shutting down"))
         line = g_strdup_printf ("ERROR :%s\r\n", error_text);
       else if (_chat_session_is_text (session))
-        line = g_strdup_printf ("%s\r\n", error_text);
+        {
+          g_autofree char *safe = chat_text_make_safe (error_text);
+
+          line = g_strdup_printf ("%s\r\n", safe);
+        }
       else
         line = g_strdup_printf ("ERROR :Closing Link: %s (%s)\r\n", session->host, error_text);
       session->out_bytes += strlen (line);
