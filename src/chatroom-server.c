@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chatroom-server.c: the headless chat server: options, logging with timestamps to
- * stderr, graceful shutdown on SIGINT/SIGTERM. */
+ * stderr, graceful shutdown on SIGINT/SIGTERM, the TLS certificate read again on SIGHUP. */
 #include "config.h"
 
 #include <locale.h>
@@ -87,6 +87,23 @@ raise_file_limit (void)
     }
 }
 
+/* A renewed certificate (certbot, say) is taken without a restart: new connections get
+ * it, the ones already open keep theirs. A file that does not load keeps the old one. */
+static gboolean
+reload_cb (gpointer user_data)
+{
+  ChatServer *server = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (chat_server_get_tls_certificate (server) == NULL)
+    g_message ("SIGHUP: no TLS certificate to reload");
+  else if (!chat_server_reload_tls (server, &error))
+    g_message ("SIGHUP: %s; keeping the certificate in use", error->message);
+  else
+    g_message ("SIGHUP: TLS certificate reloaded");
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 quit_cb (gpointer user_data)
 {
@@ -106,6 +123,10 @@ main (int   argc,
   g_autoptr(ChatServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   int port = CHAT_SERVER_DEFAULT_PORT;
+  int tls_port = -1;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  gboolean tls_only = FALSE;
   g_autofree char *bind_address = NULL;
   g_autofree char *config = NULL;
   g_autofree char *name = NULL;
@@ -113,7 +134,7 @@ main (int   argc,
   g_autofree char *motd = NULL;
   g_autofree char *data_dir = NULL;
   gboolean version = FALSE;
-  guint sigint, sigterm;
+  guint sigint, sigterm, sighup;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 6667; 0 picks a free one)", "PORT" },
     { "bind", 'b', 0, G_OPTION_ARG_STRING, &bind_address, "Address to listen on (default: all)", "ADDRESS" },
@@ -121,6 +142,10 @@ main (int   argc,
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "Server name", "NAME" },
     { "password", 0, 0, G_OPTION_ARG_STRING, &password, "Connection password for IRC clients", "PASSWORD" },
     { "motd", 0, 0, G_OPTION_ARG_FILENAME, &motd, "Message of the day, from a file", "FILE" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "TLS certificate (PEM; read again on SIGHUP)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "Its private key (PEM; default: in the certificate's file)", "FILE" },
+    { "tls-port", 0, 0, G_OPTION_ARG_INT, &tls_port, "Port for TLS (default 6697; 0 picks a free one)", "PORT" },
+    { "tls-only", 0, 0, G_OPTION_ARG_NONE, &tls_only, "Only encrypted connections: no plain port", NULL },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where to keep history and state", "DIR" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log more", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
@@ -151,6 +176,16 @@ main (int   argc,
       fprintf (stderr, "chatroom-server: --port %d: not a port number\n", port);
       return EXIT_CONFIG;
     }
+  if (tls_port != -1 && (tls_port < 0 || tls_port > 65535))
+    {
+      fprintf (stderr, "chatroom-server: --tls-port %d: not a port number\n", tls_port);
+      return EXIT_CONFIG;
+    }
+  if (tls_key != NULL && tls_cert == NULL)
+    {
+      fprintf (stderr, "chatroom-server: --tls-key needs --tls-cert\n");
+      return EXIT_CONFIG;
+    }
 
   server = chat_server_new ();
   if (config != NULL && !chat_server_load_config_file (server, config, &error))
@@ -176,6 +211,23 @@ main (int   argc,
     }
   if (data_dir != NULL)
     chat_server_set_data_dir (server, data_dir);
+  if (tls_cert != NULL && !chat_server_set_tls_files (server, tls_cert, tls_key, &error))
+    {
+      fprintf (stderr, "chatroom-server: %s\n", error->message);
+      return EXIT_CONFIG;
+    }
+  if (tls_port != -1)
+    chat_server_set_tls_port (server, tls_port);
+  if (tls_only)
+    {
+      if (chat_server_get_tls_certificate (server) == NULL)
+        {
+          fprintf (stderr, "chatroom-server: --tls-only needs a certificate "
+                   "(--tls-cert, or [tls] certificate in the config)\n");
+          return EXIT_CONFIG;
+        }
+      chat_server_set_plain_enabled (server, FALSE);
+    }
 
   if (!chat_server_start (server, bind_address, port, &error))
     {
@@ -184,15 +236,21 @@ main (int   argc,
     }
   if (chat_server_get_data_dir (server) == NULL)
     g_message ("No data directory (--data-dir or data-dir in the config): rooms keep no history");
-  g_message ("chatroom-server %s: %s listening on port %u", PACKAGE_VERSION,
-             chat_server_get_name (server), chat_server_get_port (server));
+  if (chat_server_get_port (server) != 0)
+    g_message ("chatroom-server %s: %s listening on port %u", PACKAGE_VERSION,
+               chat_server_get_name (server), chat_server_get_port (server));
+  if (chat_server_get_tls_certificate (server) != NULL)
+    g_message ("chatroom-server %s: %s listening for TLS on port %u", PACKAGE_VERSION,
+               chat_server_get_name (server), chat_server_get_tls_port (server));
 
   loop = g_main_loop_new (NULL, FALSE);
   sigint = g_unix_signal_add (SIGINT, quit_cb, loop);
   sigterm = g_unix_signal_add (SIGTERM, quit_cb, loop);
+  sighup = g_unix_signal_add (SIGHUP, reload_cb, server);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
+  g_source_remove (sighup);
 
   chat_server_stop (server);
 

@@ -143,6 +143,7 @@ cmd_cap (ChatSession *session,
   if (g_ascii_strcasecmp (sub, "LS") == 0)
     {
       const char *version = param (message, 1);
+      const char *sts = NULL;
 
       if (session->state != CHAT_SESSION_REGISTERED)
         session->cap_negotiating = TRUE;
@@ -150,8 +151,13 @@ cmd_cap (ChatSession *session,
         session->cap_version = atoi (version);
       if (session->cap_version >= 302)
         session->caps |= CHAT_CAP_CAP_NOTIFY;
-      _chat_session_sendf (session, ":%s CAP %s LS :%s", server_name (session), who,
-                           _chat_server_get_caps_ls (server, session->cap_version));
+      /* sts needs the values of 302; a plain connection learns the TLS port, a TLS
+       * one how long to keep to TLS (ircv3.net/specs/extensions/sts). */
+      if (session->cap_version >= 302)
+        sts = _chat_server_get_sts (server, session->secure);
+      _chat_session_sendf (session, ":%s CAP %s LS :%s%s%s", server_name (session), who,
+                           _chat_server_get_caps_ls (server, session->cap_version),
+                           sts ? " sts=" : "", sts ? sts : "");
     }
   else if (g_ascii_strcasecmp (sub, "LIST") == 0)
     {
@@ -763,6 +769,9 @@ cmd_whois (ChatSession *session,
                          _chat_session_is_text (who) ? "Chatroom (text mode)" : "Chatroom");
   if (who->oper)
     _chat_session_numeric (session, RPL_WHOISOPERATOR, "%s :is an IRC operator", who->nick);
+  if (who->secure)
+    _chat_session_numeric (session, RPL_WHOISSECURE, "%s :is using a secure connection",
+                           who->nick);
   if (who->away != NULL)
     _chat_session_numeric (session, RPL_AWAY, "%s :%s", who->nick, who->away);
   _chat_session_numeric (session, RPL_WHOISIDLE, "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT

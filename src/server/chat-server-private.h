@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef struct _ChatSession ChatSession;
 typedef struct _ChatRoom    ChatRoom;
 typedef struct _ChatMember  ChatMember;
+typedef struct _ChatTlsLink ChatTlsLink;
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -49,6 +50,8 @@ typedef struct
   guint    kicklen;
   guint    realnamelen;
   guint    whowas;               /* remembered nicks */
+  gboolean sts;                  /* advertise the TLS port with the IRCv3 sts capability */
+  guint    sts_duration;         /* seconds a client keeps to TLS once it has seen it */
 } ChatServerLimits;
 
 const ChatServerLimits *_chat_server_get_limits (ChatServer *self);
@@ -151,6 +154,7 @@ struct _ChatSession
   guint              dirty : 1;     /* in the server's flush list */
   guint              discarding : 1;  /* dropping the rest of an over-long line */
   guint              sendq_exceeded : 1;
+  guint              secure : 1;    /* came in over TLS */
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatMember*, NULL when in none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
@@ -169,6 +173,7 @@ struct _ChatSession
   double             tokens;
   gint64             tokens_time;
   GSource           *resume_source;
+  ChatTlsLink       *tls;           /* the transport while it is attached, or NULL */
   GList              grace_link;    /* in the server's grace queue while waiting */
   gint64             grace_deadline;  /* monotonic µs; 0: not waiting to tell IRC from text */
 
@@ -552,6 +557,10 @@ const char *_chat_server_get_caps_ls (ChatServer *self,
 gboolean    _chat_server_lookup_cap  (ChatServer *self,
                                       const char *name,
                                       guint64    *bit);
+/* The value of the IRCv3 sts capability for a plain (port=) or a TLS (duration=)
+ * connection, or NULL when there is no policy to advertise. */
+const char *_chat_server_get_sts     (ChatServer *self,
+                                      gboolean    secure);
 /* nick, user, host, realname, time (real seconds) of a nick used before, newest first. */
 typedef struct
 {

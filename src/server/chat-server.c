@@ -51,6 +51,18 @@ struct _ChatServer
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */
   GArray           *listen_fds;      /* int */
   guint16           port;
+  gboolean          plain_enabled;
+  char             *address;         /* as given to start(), for a TLS port opened later */
+
+  GTlsCertificate  *tls_certificate;
+  char             *tls_cert_path;   /* where reload_tls() reads it again */
+  char             *tls_key_path;
+  guint             tls_port;        /* as set: 6697, or 0 for a free one */
+  guint16           tls_bound_port;  /* while listening */
+  GSocketListener  *tls_listener;
+  GArray           *tls_listen_fds;  /* int */
+  GQueue            tls_links;       /* ChatTlsLink*, by their own links */
+  char              sts[2][32];      /* the sts value for plain and TLS connections */
   gboolean          running;
   char             *created;
 
@@ -94,6 +106,9 @@ enum {
   PROP_MOTD,
   PROP_DATA_DIR,
   PROP_PORT,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_PORT,
+  PROP_PLAIN_ENABLED,
   PROP_RUNNING,
   PROP_N_CLIENTS,
   PROP_N_ROOMS,
@@ -161,6 +176,8 @@ limits_defaults (ChatServerLimits *l)
   l->kicklen = 255;
   l->realnamelen = 128;
   l->whowas = 256;
+  l->sts = TRUE;
+  l->sts_duration = 86400;
 }
 
 static void
@@ -182,13 +199,16 @@ invalidate_caps_ls (ChatServer *self)
 /* ---- the epoll loop ----------------------------------------------------------------- */
 
 /* Listening sockets share the epoll set with sessions: their epoll data is the file
- * descriptor tagged with the low bit, which no ChatSession pointer has. */
-#define LISTEN_TAG(fd)     GSIZE_TO_POINTER (((gsize) (fd) << 1) | 1)
-#define IS_LISTEN_TAG(p)   ((GPOINTER_TO_SIZE (p) & 1) != 0)
-#define LISTEN_TAG_FD(p)   ((int) (GPOINTER_TO_SIZE (p) >> 1))
+ * descriptor tagged with the low bit, which no ChatSession pointer has, and the next bit
+ * for the TLS port. */
+#define LISTEN_TAG(fd, tls) GSIZE_TO_POINTER (((gsize) (fd) << 2) | ((tls) ? 3 : 1))
+#define IS_LISTEN_TAG(p)    ((GPOINTER_TO_SIZE (p) & 1) != 0)
+#define IS_TLS_TAG(p)       ((GPOINTER_TO_SIZE (p) & 2) != 0)
+#define LISTEN_TAG_FD(p)    ((int) (GPOINTER_TO_SIZE (p) >> 2))
 
 static void accept_ready (ChatServer *self,
-                          int         lfd);
+                          int         lfd,
+                          gboolean    tls);
 
 void
 _chat_server_flush (ChatServer *self)
@@ -263,7 +283,8 @@ epoll_ready_cb (int          fd,
 
       if (IS_LISTEN_TAG (events[i].data.ptr))
         {
-          accept_ready (self, LISTEN_TAG_FD (events[i].data.ptr));
+          accept_ready (self, LISTEN_TAG_FD (events[i].data.ptr),
+                        IS_TLS_TAG (events[i].data.ptr));
           continue;
         }
       if (session->destroyed)
@@ -473,10 +494,10 @@ reject_connection (int         fd,
   close (fd);
 }
 
-static void
-incoming (ChatServer                    *self,
-          int                            fd,
-          const struct sockaddr_storage *peer)
+ChatSession *
+_chat_server_admit (ChatServer                    *self,
+                    int                            fd,
+                    const struct sockaddr_storage *peer)
 {
   g_autofree char *host = address_to_host (peer);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, host));
@@ -487,13 +508,13 @@ incoming (ChatServer                    *self,
     {
       g_info ("Refused %s: server full (%u clients)", host, self->n_clients);
       reject_connection (fd, "ERROR :Closing Link: Server is full, try again later\r\n");
-      return;
+      return NULL;
     }
   if (per_ip >= self->limits.max_clients_per_ip)
     {
       g_info ("Refused %s: too many connections from this address", host);
       reject_connection (fd, "ERROR :Closing Link: Too many connections from your address\r\n");
-      return;
+      return NULL;
     }
 
   session = _chat_session_new (self, fd, host);
@@ -503,7 +524,7 @@ incoming (ChatServer                    *self,
     {
       g_warning ("epoll_ctl: %s", g_strerror (errno));
       _chat_session_free (session);
-      return;
+      return NULL;
     }
   session->epoll_events = EPOLLIN;
   g_queue_push_tail_link (&self->sessions, &session->link);
@@ -512,7 +533,18 @@ incoming (ChatServer                    *self,
   g_info ("Connection from %s (%u connected)", host, self->n_clients);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
 
-  _chat_session_start (session);
+  return session;
+}
+
+static void
+incoming (ChatServer                    *self,
+          int                            fd,
+          const struct sockaddr_storage *peer)
+{
+  ChatSession *session = _chat_server_admit (self, fd, peer);
+
+  if (session != NULL)
+    _chat_session_start (session);
 }
 
 /* A listening socket is readable: take every waiting connection (up to a bound, so
@@ -520,7 +552,8 @@ incoming (ChatServer                    *self,
  * also gives the peer's address and makes the socket non-blocking. */
 static void
 accept_ready (ChatServer *self,
-              int         lfd)
+              int         lfd,
+              gboolean    tls)
 {
   for (guint i = 0; i < 256 && self->running; i++)
     {
@@ -538,7 +571,10 @@ accept_ready (ChatServer *self,
             g_debug ("accept: %s", g_strerror (saved));
           return;
         }
-      incoming (self, fd, &peer);
+      if (tls)
+        _chat_tls_link_accept (self, fd, &peer);
+      else
+        incoming (self, fd, &peer);
     }
 }
 
@@ -548,14 +584,14 @@ listener_event_cb (GSocketListener      *listener,
                    GSocket              *socket,
                    gpointer              user_data)
 {
-  ChatServer *self = user_data;
+  GArray *fds = user_data;
   int fd;
 
   if (event != G_SOCKET_LISTENER_LISTENED)
     return;
   fd = g_socket_get_fd (socket);
   g_socket_set_blocking (socket, FALSE);
-  g_array_append_val (self->listen_fds, fd);
+  g_array_append_val (fds, fd);
 }
 
 /* The session said goodbye (or was dropped): it no longer counts. */
@@ -696,6 +732,34 @@ guint
 _chat_server_next_mark (ChatServer *self)
 {
   return ++self->mark;
+}
+
+GMainContext *
+_chat_server_get_context (ChatServer *self)
+{
+  return self->context;
+}
+
+GQueue *
+_chat_server_get_tls_links (ChatServer *self)
+{
+  return &self->tls_links;
+}
+
+const char *
+_chat_server_get_sts (ChatServer *self,
+                      gboolean    secure)
+{
+  char *value = self->sts[secure ? 1 : 0];
+
+  /* The policy only means something where a TLS port can be reached. */
+  if (!self->limits.sts || self->tls_listener == NULL)
+    return NULL;
+  if (secure)
+    g_snprintf (value, sizeof self->sts[1], "duration=%u", self->limits.sts_duration);
+  else
+    g_snprintf (value, sizeof self->sts[0], "port=%u", self->tls_bound_port);
+  return value;
 }
 
 const ChatServerLimits *
@@ -1011,6 +1075,11 @@ chat_server_finalize (GObject *object)
   g_free (self->motd);
   g_free (self->data_dir);
   g_free (self->created);
+  g_free (self->address);
+  g_free (self->tls_cert_path);
+  g_free (self->tls_key_path);
+  g_clear_object (&self->tls_certificate);
+  g_array_unref (self->tls_listen_fds);
   g_hash_table_unref (self->opers);
   g_hash_table_unref (self->nicks);
   g_hash_table_unref (self->rooms);
@@ -1058,6 +1127,15 @@ chat_server_get_property (GObject    *object,
     case PROP_PORT:
       g_value_set_uint (value, self->port);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, self->tls_certificate);
+      break;
+    case PROP_TLS_PORT:
+      g_value_set_uint (value, chat_server_get_tls_port (self));
+      break;
+    case PROP_PLAIN_ENABLED:
+      g_value_set_boolean (value, self->plain_enabled);
+      break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
@@ -1094,6 +1172,15 @@ chat_server_set_property (GObject      *object,
     case PROP_DATA_DIR:
       chat_server_set_data_dir (self, g_value_get_string (value));
       break;
+    case PROP_TLS_CERTIFICATE:
+      chat_server_set_tls_certificate (self, g_value_get_object (value));
+      break;
+    case PROP_TLS_PORT:
+      chat_server_set_tls_port (self, g_value_get_uint (value));
+      break;
+    case PROP_PLAIN_ENABLED:
+      chat_server_set_plain_enabled (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1124,6 +1211,15 @@ chat_server_class_init (ChatServerClass *klass)
   properties[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TLS_PORT] =
+    g_param_spec_uint ("tls-port", NULL, NULL, 0, G_MAXUINT16, CHAT_SERVER_DEFAULT_TLS_PORT,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PLAIN_ENABLED] =
+    g_param_spec_boolean ("plain-enabled", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1148,6 +1244,9 @@ chat_server_init (ChatServer *self)
   self->commands = g_hash_table_new (g_str_hash, g_str_equal);
   self->flush_list = g_ptr_array_new ();
   self->listen_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->tls_listen_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  self->tls_port = CHAT_SERVER_DEFAULT_TLS_PORT;
+  self->plain_enabled = TRUE;
   self->dead = g_ptr_array_new_with_free_func ((GDestroyNotify) _chat_session_free);
   self->isupport = g_ptr_array_new_with_free_func (g_free);
   self->hooks = g_array_new (FALSE, FALSE, sizeof (ChatHookEntry));
@@ -1155,6 +1254,7 @@ chat_server_init (ChatServer *self)
   self->next_msgid = (guint64) g_get_real_time ();
   g_queue_init (&self->sessions);
   g_queue_init (&self->grace_queue);
+  g_queue_init (&self->tls_links);
   g_queue_init (&self->whowas);
   limits_defaults (&self->limits);
 
@@ -1178,6 +1278,12 @@ chat_server_new (void)
 {
   return g_object_new (CHAT_TYPE_SERVER, NULL);
 }
+
+static GTlsCertificate *load_tls_files (const char  *cert_path,
+                                        const char  *key_path,
+                                        GError     **error);
+static gboolean         set_string     (char       **field,
+                                        const char  *value);
 
 static gboolean
 get_uint (GKeyFile    *kf,
@@ -1253,6 +1359,11 @@ chat_server_load_config (ChatServer  *self,
   g_autofree char *motd_file = NULL;
   g_autofree char *data_dir = NULL;
   g_auto(GStrv) groups = NULL;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  guint tls_port = self->tls_port;
+  gboolean plain = self->plain_enabled;
   double rate;
 
   g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
@@ -1290,8 +1401,33 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "away-length", 1, 400, &l.awaylen, error) ||
       !get_uint (kf, "limits", "kick-length", 1, 400, &l.kicklen, error) ||
       !get_uint (kf, "limits", "realname-length", 1, 400, &l.realnamelen, error) ||
-      !get_uint (kf, "limits", "whowas", 0, 100000, &l.whowas, error))
+      !get_uint (kf, "limits", "whowas", 0, 100000, &l.whowas, error) ||
+      !get_uint (kf, "tls", "port", 0, 65535, &tls_port, error) ||
+      !get_bool (kf, "tls", "plain", &plain, error) ||
+      !get_bool (kf, "tls", "sts", &l.sts, error) ||
+      !get_uint (kf, "tls", "sts-duration", 0, G_MAXINT32, &l.sts_duration, error))
     goto fail;
+
+  tls_cert = g_key_file_get_string (kf, "tls", "certificate", NULL);
+  tls_key = g_key_file_get_string (kf, "tls", "key", NULL);
+  if (tls_cert != NULL && tls_cert[0] != '\0')
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      certificate = load_tls_files (tls_cert, tls_key, &local_error);
+      if (certificate == NULL)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[tls] %s", local_error->message);
+          goto fail;
+        }
+    }
+  else if (tls_key != NULL && tls_key[0] != '\0')
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[tls] key: given without a certificate");
+      goto fail;
+    }
 
   if (g_key_file_has_key (kf, "limits", "flood-rate", NULL))
     {
@@ -1376,6 +1512,15 @@ chat_server_load_config (ChatServer  *self,
           if (pw != NULL)
             chat_server_add_oper (self, groups[i] + 5, pw);
         }
+    }
+
+  chat_server_set_tls_port (self, tls_port);
+  chat_server_set_plain_enabled (self, plain);
+  if (tls_cert != NULL)
+    {
+      set_string (&self->tls_cert_path, tls_cert[0] != '\0' ? tls_cert : NULL);
+      set_string (&self->tls_key_path, tls_cert[0] != '\0' ? tls_key : NULL);
+      chat_server_set_tls_certificate (self, certificate);
     }
 
   g_ptr_array_set_size (self->isupport, 0);
@@ -1546,6 +1691,133 @@ attach (ChatServer  *self,
   return source;
 }
 
+/* Binds address (NULL: every address, both families) and port (0: a free one) and
+ * collects the listening descriptors in fds; what names the port in an error. */
+static GSocketListener *
+bind_listener (const char  *address,
+               guint16      port,
+               const char  *what,
+               GArray      *fds,
+               guint16     *bound,
+               GError     **error)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) local_error = NULL;
+  guint16 got;
+
+  /* GSocketListener binds (every address form, both families); the listening sockets
+   * then join the sessions' epoll set and are accepted from there, several per wake-up,
+   * without a GTask, GSocket and GSocketConnection per connection. */
+  g_array_set_size (fds, 0);
+  g_signal_connect (listener, "event", G_CALLBACK (listener_event_cb), fds);
+  /* GSocketListener's default backlog (10) drops connections when many people (or a
+   * benchmark) arrive at once. */
+  g_socket_listener_set_backlog (listener, 4096);
+
+  if (address == NULL || address[0] == '\0')
+    {
+      if (port == 0)
+        got = g_socket_listener_add_any_inet_port (listener, NULL, &local_error);
+      else if (g_socket_listener_add_inet_port (listener, port, NULL, &local_error))
+        got = port;
+      else
+        got = 0;
+    }
+  else
+    {
+      g_autoptr(GSocketAddress) want = g_inet_socket_address_new_from_string (address, port);
+      g_autoptr(GSocketAddress) effective = NULL;
+
+      if (want == NULL)
+        {
+          g_array_set_size (fds, 0);
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
+                       "“%s” is not an IP address", address);
+          return NULL;
+        }
+      if (g_socket_listener_add_address (listener, want,
+                                         G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                         NULL, &effective, &local_error))
+        got = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+      else
+        got = 0;
+    }
+
+  g_signal_handlers_disconnect_by_func (listener, listener_event_cb, fds);
+  if (got == 0)
+    {
+      g_array_set_size (fds, 0);
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
+                   "Cannot listen%s on %s port %u: %s", what,
+                   address ? address : "all addresses", port,
+                   local_error ? local_error->message : "unknown error");
+      return NULL;
+    }
+  *bound = got;
+  return g_steal_pointer (&listener);
+}
+
+static void
+watch_listeners (ChatServer *self,
+                 GArray     *fds,
+                 gboolean    tls)
+{
+  for (guint i = 0; i < fds->len; i++)
+    {
+      int fd = g_array_index (fds, int, i);
+      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = LISTEN_TAG (fd, tls) };
+
+      if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        g_warning ("epoll_ctl: %s", g_strerror (errno));
+    }
+}
+
+static void
+close_listeners (ChatServer       *self,
+                 GSocketListener **listener,
+                 GArray           *fds)
+{
+  if (self->epfd >= 0)
+    for (guint i = 0; i < fds->len; i++)
+      epoll_ctl (self->epfd, EPOLL_CTL_DEL, g_array_index (fds, int, i), NULL);
+  g_array_set_size (fds, 0);
+  if (*listener != NULL)
+    g_socket_listener_close (*listener);
+  g_clear_object (listener);
+}
+
+/* A certificate given to a running server opens the TLS port; taking it away closes the
+ * port (connections already made go on). */
+static void
+update_tls_listener (ChatServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  guint old_port = chat_server_get_tls_port (self);
+
+  if (!self->running)
+    return;
+  if (self->tls_certificate != NULL && self->tls_listener == NULL)
+    {
+      self->tls_listener = bind_listener (self->address, self->tls_port, " for TLS",
+                                          self->tls_listen_fds, &self->tls_bound_port, &error);
+      if (self->tls_listener == NULL)
+        g_warning ("%s", error->message);
+      else
+        {
+          watch_listeners (self, self->tls_listen_fds, TRUE);
+          g_info ("Listening for TLS on port %u", self->tls_bound_port);
+        }
+    }
+  else if (self->tls_certificate == NULL && self->tls_listener != NULL)
+    {
+      close_listeners (self, &self->tls_listener, self->tls_listen_fds);
+      self->tls_bound_port = 0;
+      g_info ("No longer listening for TLS");
+    }
+  if (old_port != chat_server_get_tls_port (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_PORT]);
+}
+
 gboolean
 chat_server_start (ChatServer  *self,
                    const char  *address,
@@ -1553,11 +1825,12 @@ chat_server_start (ChatServer  *self,
                    GError     **error)
 {
   g_autoptr(GSocketListener) listener = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GSocketListener) tls_listener = NULL;
   g_autoptr(GDateTime) now = NULL;
   GSource *source;
   gboolean created;
   ChatRoom *hall;
+  guint16 tls_port = 0;
 
   g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -1568,56 +1841,39 @@ chat_server_start (ChatServer  *self,
                            "The server is already running");
       return FALSE;
     }
+  if (!self->plain_enabled && self->tls_certificate == NULL)
+    {
+      g_set_error_literal (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                           "Plain connections are off and there is no TLS certificate: "
+                           "nothing to listen on");
+      return FALSE;
+    }
 
   if (self->isupport->len == 0)
     build_isupport (self);
 
-  /* GSocketListener binds (every address form, both families); the listening sockets
-   * then join the sessions' epoll set and are accepted from there, several per wake-up,
-   * without a GTask, GSocket and GSocketConnection per connection. */
-  listener = g_socket_listener_new ();
-  g_array_set_size (self->listen_fds, 0);
-  g_signal_connect (listener, "event", G_CALLBACK (listener_event_cb), self);
-  /* GSocketListener's default backlog (10) drops connections when many people (or a
-   * benchmark) arrive at once. */
-  g_socket_listener_set_backlog (listener, 4096);
-
-  if (address == NULL || address[0] == '\0')
+  if (self->plain_enabled)
     {
-      if (port == 0)
-        port = g_socket_listener_add_any_inet_port (listener, NULL,
-                                                    &local_error);
-      else if (!g_socket_listener_add_inet_port (listener, port, NULL,
-                                                 &local_error))
-        port = 0;
+      listener = bind_listener (address, port, "", self->listen_fds, &port, error);
+      if (listener == NULL)
+        return FALSE;
     }
   else
     {
-      g_autoptr(GSocketAddress) want = g_inet_socket_address_new_from_string (address, port);
-      g_autoptr(GSocketAddress) effective = NULL;
-
-      if (want == NULL)
+      g_array_set_size (self->listen_fds, 0);
+      port = 0;
+    }
+  if (self->tls_certificate != NULL)
+    {
+      tls_listener = bind_listener (address, self->tls_port, " for TLS",
+                                    self->tls_listen_fds, &tls_port, error);
+      if (tls_listener == NULL)
         {
-          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
-                       "“%s” is not an IP address", address);
+          g_array_set_size (self->listen_fds, 0);
+          if (listener != NULL)
+            g_socket_listener_close (listener);
           return FALSE;
         }
-      if (g_socket_listener_add_address (listener, want,
-                                         G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                         NULL, &effective, &local_error))
-        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-      else
-        port = 0;
-    }
-
-  if (port == 0)
-    {
-      g_array_set_size (self->listen_fds, 0);
-      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
-                   "Cannot listen on %s port %u: %s",
-                   address ? address : "all addresses", port,
-                   local_error ? local_error->message : "unknown error");
-      return FALSE;
     }
 
   self->epfd = epoll_create1 (EPOLL_CLOEXEC);
@@ -1626,15 +1882,19 @@ chat_server_start (ChatServer  *self,
       int saved = errno;
 
       g_array_set_size (self->listen_fds, 0);
+      g_array_set_size (self->tls_listen_fds, 0);
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND,
                    "epoll_create1: %s", g_strerror (saved));
       return FALSE;
     }
 
   self->context = g_main_context_ref_thread_default ();
-  g_signal_handlers_disconnect_by_func (listener, listener_event_cb, self);
   self->listener = g_steal_pointer (&listener);
+  self->tls_listener = g_steal_pointer (&tls_listener);
   self->port = port;
+  self->tls_bound_port = tls_port;
+  g_free (self->address);
+  self->address = g_strdup (address);
   self->running = TRUE;
   now = g_date_time_new_now_utc ();
   g_free (self->created);
@@ -1662,16 +1922,13 @@ chat_server_start (ChatServer  *self,
   if (created)
     hall->modes &= ~CHAT_ROOM_MODE_T;
 
-  for (guint i = 0; i < self->listen_fds->len; i++)
-    {
-      int fd = g_array_index (self->listen_fds, int, i);
-      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = LISTEN_TAG (fd) };
+  watch_listeners (self, self->listen_fds, FALSE);
+  watch_listeners (self, self->tls_listen_fds, TRUE);
 
-      if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        g_warning ("epoll_ctl: %s", g_strerror (errno));
-    }
-
-  g_info ("Listening on %s port %u", address ? address : "all addresses", port);
+  if (self->listener != NULL)
+    g_info ("Listening on %s port %u", address ? address : "all addresses", port);
+  if (self->tls_listener != NULL)
+    g_info ("Listening for TLS on %s port %u", address ? address : "all addresses", tls_port);
 
   for (guint i = 0; i < self->hooks->len; i++)
     {
@@ -1681,7 +1938,10 @@ chat_server_start (ChatServer  *self,
         e->hooks.started (self, e->user_data);
     }
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  if (port != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  if (tls_port != 0 && tls_port != self->tls_port)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_PORT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
   return TRUE;
@@ -1716,6 +1976,7 @@ void
 chat_server_stop (ChatServer *self)
 {
   guint n_rooms;
+  guint16 old_port, old_tls_port;
 
   g_return_if_fail (CHAT_IS_SERVER (self));
 
@@ -1730,11 +1991,8 @@ chat_server_stop (ChatServer *self)
         e->hooks.stopping (self, e->user_data);
     }
 
-  for (guint i = 0; i < self->listen_fds->len; i++)
-    epoll_ctl (self->epfd, EPOLL_CTL_DEL, g_array_index (self->listen_fds, int, i), NULL);
-  g_array_set_size (self->listen_fds, 0);
-  g_socket_listener_close (self->listener);
-  g_clear_object (&self->listener);
+  close_listeners (self, &self->listener, self->listen_fds);
+  close_listeners (self, &self->tls_listener, self->tls_listen_fds);
 
   /* Everyone is told, what can be written without blocking is written, then every
    * socket closes. */
@@ -1750,6 +2008,9 @@ chat_server_stop (ChatServer *self)
     }
   g_ptr_array_set_size (self->flush_list, 0);
   g_ptr_array_set_size (self->dead, 0);
+  /* TLS connections still sending the sessions' last lines finish on their own. */
+  while (self->tls_links.head != NULL)
+    _chat_tls_link_detach (self->tls_links.head->data);
 
   n_rooms = g_hash_table_size (self->rooms);
   g_hash_table_remove_all (self->rooms);
@@ -1766,10 +2027,16 @@ chat_server_stop (ChatServer *self)
   g_clear_pointer (&self->context, g_main_context_unref);
 
   self->running = FALSE;
+  old_port = self->port;
   self->port = 0;
+  old_tls_port = self->tls_bound_port;
+  self->tls_bound_port = 0;
   g_info ("Stopped");
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  if (old_port != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  if (old_tls_port != 0 && old_tls_port != self->tls_port)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_PORT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   if (n_rooms > 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
@@ -1787,4 +2054,128 @@ chat_server_get_n_rooms (ChatServer *self)
 {
   g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
   return g_hash_table_size (self->rooms);
+}
+
+void
+chat_server_set_tls_certificate (ChatServer      *self,
+                                 GTlsCertificate *certificate)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  if (!g_set_object (&self->tls_certificate, certificate))
+    return;
+  update_tls_listener (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
+}
+
+GTlsCertificate *
+chat_server_get_tls_certificate (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return self->tls_certificate;
+}
+
+static GTlsCertificate *
+load_tls_files (const char  *cert_path,
+                const char  *key_path,
+                GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GTlsCertificate *certificate;
+
+  if (key_path != NULL && key_path[0] != '\0')
+    certificate = g_tls_certificate_new_from_files (cert_path, key_path, &local_error);
+  else
+    certificate = g_tls_certificate_new_from_file (cert_path, &local_error);
+  if (certificate == NULL)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "TLS certificate %s%s%s: %s", cert_path,
+                   key_path ? ", key " : "", key_path ? key_path : "", local_error->message);
+      return NULL;
+    }
+  return certificate;
+}
+
+gboolean
+chat_server_set_tls_files (ChatServer  *self,
+                           const char  *cert_path,
+                           const char  *key_path,
+                           GError     **error)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (cert_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  certificate = load_tls_files (cert_path, key_path, error);
+  if (certificate == NULL)
+    return FALSE;
+  set_string (&self->tls_cert_path, cert_path);
+  set_string (&self->tls_key_path, key_path);
+  chat_server_set_tls_certificate (self, certificate);
+  return TRUE;
+}
+
+gboolean
+chat_server_reload_tls (ChatServer  *self,
+                        GError     **error)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->tls_cert_path == NULL)
+    return TRUE;
+  certificate = load_tls_files (self->tls_cert_path, self->tls_key_path, error);
+  if (certificate == NULL)
+    return FALSE;
+  chat_server_set_tls_certificate (self, certificate);
+  g_info ("TLS certificate reloaded from %s", self->tls_cert_path);
+  return TRUE;
+}
+
+void
+chat_server_set_tls_port (ChatServer *self,
+                          guint       port)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (port <= G_MAXUINT16);
+
+  if (self->tls_port == port)
+    return;
+  self->tls_port = port;
+  /* A running server keeps the port it has until it is started again. */
+  if (self->tls_listener == NULL)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_PORT]);
+}
+
+guint
+chat_server_get_tls_port (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  return self->tls_listener != NULL ? self->tls_bound_port : self->tls_port;
+}
+
+void
+chat_server_set_plain_enabled (ChatServer *self,
+                               gboolean    enabled)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+
+  enabled = enabled != FALSE;
+  if (self->plain_enabled == enabled)
+    return;
+  self->plain_enabled = enabled;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAIN_ENABLED]);
+}
+
+gboolean
+chat_server_get_plain_enabled (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  return self->plain_enabled;
 }

@@ -17,6 +17,7 @@ typedef enum
 } ChatServerError;
 
 #define CHAT_SERVER_DEFAULT_PORT 6667
+#define CHAT_SERVER_DEFAULT_TLS_PORT 6697
 
 GQuark chat_server_error_quark (void);
 
@@ -62,9 +63,34 @@ void         chat_server_add_oper         (ChatServer  *self,
                                            const char  *name,
                                            const char  *password);
 
+/* TLS, on a port of its own. NULL: no TLS. Takes effect on start, or at once on a running
+ * server: new connections get the new certificate, existing ones go on. */
+void             chat_server_set_tls_certificate (ChatServer       *self,
+                                                  GTlsCertificate  *certificate);
+GTlsCertificate *chat_server_get_tls_certificate (ChatServer       *self);
+/* Load the certificate (PEM) and its key (NULL: in the certificate's file) and keep the
+ * paths for chat_server_reload_tls(), which reads them again (after SIGHUP, say). */
+gboolean         chat_server_set_tls_files       (ChatServer       *self,
+                                                  const char       *cert_path,
+                                                  const char       *key_path,
+                                                  GError          **error);
+gboolean         chat_server_reload_tls          (ChatServer       *self,
+                                                  GError          **error);
+/* Default 6697; 0: any free port (used from the next start, or when a certificate
+ * opens the TLS port). Read back while listening: the bound port. */
+void             chat_server_set_tls_port        (ChatServer       *self,
+                                                  guint             port);
+guint            chat_server_get_tls_port        (ChatServer       *self);
+/* FALSE: only TLS; from the next start no plain port is opened, and
+ * chat_server_get_port() returns 0. */
+void             chat_server_set_plain_enabled   (ChatServer       *self,
+                                                  gboolean          enabled);
+gboolean         chat_server_get_plain_enabled   (ChatServer       *self);
+
 /* Listen on address (NULL: all addresses, IPv4 and IPv6) and port (0: a free one, read
- * it back with chat_server_get_port()). Sessions run in the thread-default GMainContext
- * of the calling thread. */
+ * it back with chat_server_get_port()), unless plain is disabled, and on the TLS port when
+ * a certificate is set. Sessions run in the thread-default GMainContext of the calling
+ * thread. */
 gboolean     chat_server_start            (ChatServer  *self,
                                            const char  *address,
                                            guint16      port,

@@ -3,6 +3,8 @@
  * rooms (socket I/O, lifetime, registries). Handlers use chat-server-private.h. */
 #pragma once
 
+#include <sys/socket.h>
+
 #include "chat-server-private.h"
 
 G_BEGIN_DECLS
@@ -48,6 +50,25 @@ const ChatCommand *_chat_server_lookup_command (ChatServer *self,
 void         _chat_server_emit_joined        (ChatServer  *self,
                                               ChatSession *session,
                                               ChatRoom    *room);
+
+/* The one gate: limits and counts for a new connection, whatever carries its bytes. The
+ * session is not started (see _chat_session_start()); NULL when it was refused, fd is
+ * then closed. */
+ChatSession *_chat_server_admit              (ChatServer                    *self,
+                                              int                            fd,
+                                              const struct sockaddr_storage *peer);
+GMainContext *_chat_server_get_context       (ChatServer  *self);
+GQueue      *_chat_server_get_tls_links      (ChatServer  *self);
+
+/* TLS (chat-server-tls.c): a connection accepted on the TLS port is a session on one end
+ * of a socket pair; the other end is pumped to and from the TLS connection. */
+void         _chat_tls_link_accept           (ChatServer                    *server,
+                                              int                            fd,
+                                              const struct sockaddr_storage *peer);
+/* The session closed: a handshake still under way is abandoned. */
+void         _chat_tls_link_session_gone     (ChatTlsLink *link);
+/* The server stops: the link lets go of it and closes. */
+void         _chat_tls_link_detach           (ChatTlsLink *link);
 
 ChatRoom    *_chat_room_new          (ChatServer  *server,
                                       const char  *name);

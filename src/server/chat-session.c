@@ -125,6 +125,8 @@ clear_source (GSource **source)
 void
 _chat_session_free (ChatSession *session)
 {
+  if (session->tls != NULL)
+    _chat_tls_link_session_gone (g_steal_pointer (&session->tls));
   _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   if (session->fd >= 0)
@@ -614,6 +616,8 @@ _chat_session_destroy (ChatSession *session)
   if (session->destroyed)
     return;
   session->destroyed = TRUE;
+  if (session->tls != NULL)
+    _chat_tls_link_session_gone (g_steal_pointer (&session->tls));
   _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
   _chat_server_session_destroyed (session->server, session);

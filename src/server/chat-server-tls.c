@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-tls.c: TLS as a transport that only delivers bytes. A connection accepted
+ * on the TLS port is admitted at once like any other (limits and counts by the peer's real
+ * address) as an ordinary ChatSession on one end of a socket pair; here the handshake
+ * runs, and the other end is spliced to and from the TLS connection. So everything a
+ * session does (framing, text mode, the password, flood control, SendQ) is the same over
+ * TLS, and the plain path through the shared epoll set is untouched. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "chat-session-private.h"
+
+/* The most a connection may take to send its ClientHello and finish the handshake (the
+ * registration timeout, when it is shorter). glib-networking runs a handshake in a worker
+ * thread, so a stalled one must not wait long; none starts before the peer sends. */
+#define HANDSHAKE_TIMEOUT_MAX 30
+/* Kernel buffer of each end of the socket pair: small, so a peer that does not read
+ * fills the session's own send queue (and meets its SendQ limit) instead of the kernel. */
+#define PAIR_BUFFER (64 * 1024)
+/* How long the close_notify may wait for a peer that does not read. */
+#define CLOSE_TIMEOUT 10
+
+struct _ChatTlsLink
+{
+  guint          ref;          /* the server's list, and each operation under way */
+  ChatServer    *server;       /* NULL once the server let go */
+  ChatSession   *session;      /* NULL once it is gone */
+  GList          link;         /* in the server's list of links */
+  GMainContext  *context;
+  char          *host;         /* for the log */
+  int            pair_fd;      /* our end of the pair, until the splice takes it */
+  GSocket       *socket;       /* the TCP connection */
+  GIOStream     *tls;          /* GTlsServerConnection over it */
+  GIOStream     *inner;        /* our end of the pair, while spliced */
+  GCancellable  *cancellable;
+  GSource       *timeout;
+  GSource       *wait;         /* readable: the ClientHello is here */
+  gboolean       closed;
+  gboolean       spliced;
+};
+
+static ChatTlsLink *
+link_ref (ChatTlsLink *link)
+{
+  link->ref++;
+  return link;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+static void
+link_unref (ChatTlsLink *link)
+{
+  g_assert (link->ref > 0);
+  if (--link->ref > 0)
+    return;
+  clear_source (&link->timeout);
+  clear_source (&link->wait);
+  if (link->pair_fd >= 0)
+    close (link->pair_fd);
+  /* The socket goes first: dropping an open TLS connection closes it, and a close that
+   * finds the socket closed cannot wait for a peer that does not read. */
+  if (link->socket != NULL)
+    g_socket_close (link->socket, NULL);
+  g_clear_object (&link->inner);
+  g_clear_object (&link->tls);
+  g_clear_object (&link->socket);
+  g_clear_object (&link->cancellable);
+  g_main_context_unref (link->context);
+  g_free (link->host);
+  g_free (link);
+}
+
+static void
+link_forget_server (ChatTlsLink *link)
+{
+  if (link->server != NULL)
+    {
+      g_queue_unlink (_chat_server_get_tls_links (link->server), &link->link);
+      link->server = NULL;
+      link_unref (link);
+    }
+}
+
+/* Before the splice: give up the handshake, and the session that waited for it. */
+static void
+link_abandon (ChatTlsLink *link,
+              const char  *reason)
+{
+  ChatSession *session = link->session;
+  ChatServer *server = link->server;
+
+  if (link->closed)
+    return;
+  link->closed = TRUE;
+  link_ref (link);
+  clear_source (&link->timeout);
+  clear_source (&link->wait);
+  g_cancellable_cancel (link->cancellable);
+  if (session != NULL)
+    {
+      link->session = NULL;
+      session->tls = NULL;
+      if (!session->destroyed && !session->closing)
+        {
+          _chat_session_quit (session, reason, NULL, TRUE);
+          if (server != NULL)
+            _chat_server_flush (server);
+        }
+    }
+  else
+    g_info ("Closing TLS connection from %s: %s", link->host, reason);
+  link_forget_server (link);
+  link_unref (link);
+}
+
+static gboolean
+close_timeout_cb (gpointer user_data)
+{
+  ChatTlsLink *link = user_data;
+
+  g_cancellable_cancel (link->cancellable);
+  g_clear_pointer (&link->timeout, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tls_closed_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  ChatTlsLink *link = user_data;
+
+  g_io_stream_close_finish (G_IO_STREAM (source), result, NULL);
+  link_unref (link);
+}
+
+static void
+splice_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ChatTlsLink *link = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_io_stream_splice_finish (result, &error))
+    g_debug ("TLS connection from %s: %s", link->host, error->message);
+  link->closed = TRUE;
+  if (link->session != NULL)
+    {
+      link->session->tls = NULL;
+      link->session = NULL;
+    }
+
+  /* Whichever side ended, both end: the session reads its end of file, the peer gets
+   * a close_notify after the last bytes, unless it stops reading for too long. */
+  g_io_stream_close (link->inner, NULL, NULL);
+  g_object_unref (link->cancellable);
+  link->cancellable = g_cancellable_new ();
+  link->timeout = g_timeout_source_new_seconds (CLOSE_TIMEOUT);
+  g_source_set_callback (link->timeout, close_timeout_cb, link, NULL);
+  g_source_set_static_name (link->timeout, "[chat-server] TLS close");
+  g_source_attach (link->timeout, link->context);
+  g_io_stream_close_async (link->tls, G_PRIORITY_DEFAULT, link->cancellable,
+                           tls_closed_cb, link_ref (link));
+  link_forget_server (link);
+  link_unref (link);
+}
+
+static void
+handshake_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ChatTlsLink *link = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) inner = NULL;
+  ChatSession *session;
+
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+    {
+      g_autofree char *reason = g_strdup_printf ("TLS handshake failed: %s", error->message);
+
+      link_abandon (link, reason);
+      link_unref (link);
+      return;
+    }
+  if (link->closed)
+    {
+      link_unref (link);
+      return;
+    }
+
+  clear_source (&link->timeout);
+  inner = g_socket_new_from_fd (link->pair_fd, &error);
+  if (inner == NULL)
+    {
+      link_abandon (link, error->message);
+      link_unref (link);
+      return;
+    }
+  link->pair_fd = -1;
+  link->inner = G_IO_STREAM (g_socket_connection_factory_create_connection (inner));
+  link->spliced = TRUE;
+
+  g_main_context_push_thread_default (link->context);
+  g_io_stream_splice_async (link->tls, link->inner, G_IO_STREAM_SPLICE_NONE,
+                            G_PRIORITY_DEFAULT, link->cancellable,
+                            splice_done_cb, link_ref (link));
+  g_main_context_pop_thread_default (link->context);
+
+  /* Only now does the session's clock for telling IRC from a person start. */
+  session = link->session;
+  _chat_session_start (session);
+  _chat_server_flush (link->server);
+  link_unref (link);
+}
+
+static gboolean
+handshake_timeout_cb (gpointer user_data)
+{
+  ChatTlsLink *link = user_data;
+
+  g_clear_pointer (&link->timeout, g_source_unref);
+  link_abandon (link, "TLS handshake timed out");
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+socket_readable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  ChatTlsLink *link = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) base = NULL;
+  GTlsCertificate *certificate = NULL;
+
+  g_clear_pointer (&link->wait, g_source_unref);
+  if (link->server != NULL)
+    certificate = chat_server_get_tls_certificate (link->server);
+  if (certificate == NULL)
+    {
+      link_abandon (link, "TLS is off");
+      return G_SOURCE_REMOVE;
+    }
+
+  /* The certificate of the moment: a reload applies from the next handshake on. */
+  base = g_socket_connection_factory_create_connection (link->socket);
+  link->tls = G_IO_STREAM (g_tls_server_connection_new (G_IO_STREAM (base), certificate, &error));
+  if (link->tls == NULL)
+    {
+      g_autofree char *reason = g_strdup_printf ("TLS: %s", error->message);
+
+      link_abandon (link, reason);
+      return G_SOURCE_REMOVE;
+    }
+  /* A peer that just goes away has said all it will: its end of file is no attack here. */
+  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (link->tls), FALSE);
+
+  g_main_context_push_thread_default (link->context);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (link->tls), G_PRIORITY_DEFAULT,
+                                    link->cancellable, handshake_done_cb, link_ref (link));
+  g_main_context_pop_thread_default (link->context);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_chat_tls_link_accept (ChatServer                    *server,
+                       int                            fd,
+                       const struct sockaddr_storage *peer)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (server);
+  g_autoptr(GError) error = NULL;
+  ChatTlsLink *link;
+  ChatSession *session;
+  int pair[2];
+  int size = PAIR_BUFFER;
+  int one = 1;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0)
+    {
+      g_debug ("socketpair: %s", g_strerror (errno));
+      close (fd);
+      return;
+    }
+  for (guint i = 0; i < 2; i++)
+    setsockopt (pair[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+
+  /* The same gate as a plain connection, with the peer's own address. */
+  session = _chat_server_admit (server, pair[0], peer);
+  if (session == NULL)
+    {
+      close (pair[1]);
+      close (fd);
+      return;
+    }
+
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+
+  link = g_new0 (ChatTlsLink, 1);
+  link->ref = 1;
+  link->server = server;
+  link->session = session;
+  link->link.data = link;
+  link->context = g_main_context_ref (_chat_server_get_context (server));
+  link->host = g_strdup (session->host);
+  link->pair_fd = pair[1];
+  link->cancellable = g_cancellable_new ();
+  g_queue_push_tail_link (_chat_server_get_tls_links (server), &link->link);
+  session->tls = link;
+  session->secure = TRUE;
+
+  link->socket = g_socket_new_from_fd (fd, &error);
+  if (link->socket == NULL)
+    {
+      link_abandon (link, error->message);
+      return;
+    }
+
+  link->timeout = g_timeout_source_new_seconds (MIN (limits->registration_timeout,
+                                                     HANDSHAKE_TIMEOUT_MAX));
+  g_source_set_callback (link->timeout, handshake_timeout_cb, link, NULL);
+  g_source_set_static_name (link->timeout, "[chat-server] TLS handshake");
+  g_source_attach (link->timeout, link->context);
+
+  link->wait = g_socket_create_source (link->socket, G_IO_IN, NULL);
+  g_source_set_callback (link->wait, G_SOURCE_FUNC (socket_readable_cb), link, NULL);
+  g_source_set_static_name (link->wait, "[chat-server] TLS hello");
+  g_source_attach (link->wait, link->context);
+}
+
+void
+_chat_tls_link_session_gone (ChatTlsLink *link)
+{
+  link->session = NULL;
+  /* Spliced, the pair's end of file ends the link after the session's last bytes. */
+  if (!link->spliced)
+    link_abandon (link, "Connection closed");
+}
+
+void
+_chat_tls_link_detach (ChatTlsLink *link)
+{
+  if (link->session != NULL)
+    {
+      link->session->tls = NULL;
+      link->session = NULL;
+    }
+  if (!link->spliced)
+    link_abandon (link, "Server shutting down");
+  else
+    link_forget_server (link);
+}
