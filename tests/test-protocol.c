@@ -940,6 +940,10 @@ test_nick_valid (void)
     { "a.b", 0, FALSE },
     { "a\x01", 0, FALSE },
     { "caf\xc3\xa9", 0, FALSE },
+    /* Look-alikes: a Cyrillic a, a zero-width space, a right-to-left override. */
+    { "\xd0\xb0lice", 0, FALSE },
+    { "al\xe2\x80\x8bice", 0, FALSE },
+    { "\xe2\x80\xae" "ecila", 0, FALSE },
   };
   gsize i;
 
@@ -998,6 +1002,87 @@ test_room_valid (void)
   g_assert_false (chat_is_room_name ("&a", NULL));
   g_assert_false (chat_is_room_name ("a", "#&"));
   g_assert_false (chat_is_room_name ("", "#&"));
+}
+
+/* Which names show what they are: one row per script mix or invisible character. */
+static void
+test_name_clear (void)
+{
+  const struct { const char *what, *name; gboolean clear; } cases[] = {
+    { "ASCII", "hall", TRUE },
+    { "Latin and digits", "room42", TRUE },
+    { "Latin with accents", "caf\xc3\xa9-cr\xc3\xa8me", TRUE },
+    { "combining accent", "cafe\xcc\x81", TRUE },
+    { "Cyrillic alone", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", TRUE },
+    { "Greek alone", "\xce\xb1\xce\xb2\xce\xb3", TRUE },
+    { "Arabic alone", "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", TRUE },
+    { "Cyrillic and digits", "\xd0\xba\xd0\xbe\xd0\xbc\xd0\xbd\xd0\xb0-1", TRUE },
+    { "Han", "\xe8\x81\x8a\xe5\xa4\xa9\xe5\xae\xa4", TRUE },
+    { "Han and Hiragana", "\xe6\x97\xa5\xe6\x9c\xac\xe3\x81\xae\xe9\x83\xa8\xe5\xb1\x8b", TRUE },
+    { "Han, Hiragana, Katakana, Latin", "\xe6\x97\xa5\xe3\x81\xae\xe3\x83\x81\xe3\x83\xa3\xe3\x83\x83\xe3\x83\x88irc", TRUE },
+    { "Katakana with the prolonged sound mark", "\xe3\x83\x81\xe3\x83\xa3\xe3\x83\xbc\xe3\x83\x88", TRUE },
+    { "Han and Hangul", "\xe9\x9f\x93\xe5\x9c\x8b\xed\x95\x9c\xea\xb5\xad", TRUE },
+    { "Hangul and Latin", "\xed\x95\x9c\xea\xb5\xad" "chat", TRUE },
+    { "Han and Bopomofo", "\xe4\xb8\xad\xe3\x84\x93", TRUE },
+    { "Han and Latin", "\xe4\xb8\xad\xe6\x96\x87" "chat", TRUE },
+    { "emoji", "\xe2\x98\x95" "coffee", TRUE },
+    { "emoji with its presentation selector", "\xe2\x98\x95\xef\xb8\x8f", TRUE },
+    { "Latin with a Cyrillic a", "h\xd0\xb0ll", FALSE },
+    { "Latin with a Greek omicron", "r\xce\xbfom", FALSE },
+    { "Cyrillic with a Latin o", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82o", FALSE },
+    { "Hangul and Hiragana", "\xed\x95\x9c\xe3\x81\xae", FALSE },
+    { "Bopomofo and Katakana", "\xe3\x84\x93\xe3\x83\x81", FALSE },
+    { "Han and Cyrillic", "\xe4\xb8\xad\xd0\xb0", FALSE },
+    { "Arabic and Hebrew", "\xd9\x85\xd7\xa9", FALSE },
+    { "zero-width space", "ha\xe2\x80\x8bll", FALSE },
+    { "zero-width joiner", "ha\xe2\x80\x8dll", FALSE },
+    { "zero-width non-joiner", "ha\xe2\x80\x8cll", FALSE },
+    { "word joiner", "hall\xe2\x81\xa0", FALSE },
+    { "BOM", "\xef\xbb\xbfhall", FALSE },
+    { "right-to-left override", "\xe2\x80\xae" "llah", FALSE },
+    { "left-to-right mark", "hall\xe2\x80\x8e", FALSE },
+    { "Arabic letter mark", "hall\xd8\x9c", FALSE },
+    { "isolate", "\xe2\x81\xa6hall\xe2\x81\xa9", FALSE },
+    { "soft hyphen", "ha\xc2\xadll", FALSE },
+    { "tag character", "hall\xf3\xa0\x80\x81", FALSE },
+    { "C1 control", "hall\xc2\x9b", FALSE },
+    { "C0 control", "hall\x1b", FALSE },
+    { "no-break space", "ha\xc2\xa0ll", FALSE },
+    { "ideographic space", "\xe4\xb8\xad\xe3\x80\x80\xe6\x96\x87", FALSE },
+    { "line separator", "ha\xe2\x80\xa8ll", FALSE },
+    { "Hangul filler", "\xe3\x85\xa4", FALSE },
+    { "halfwidth Hangul filler", "hall\xef\xbe\xa0", FALSE },
+    { "combining grapheme joiner", "ha\xcd\x8fll", FALSE },
+    { "blank braille pattern", "hall\xe2\xa0\x80", FALSE },
+    { "variation selector after a letter", "hall\xef\xb8\x8f", FALSE },
+    { "private use", "hall\xee\x80\x80", FALSE },
+    { "unassigned", "hall\xcd\xb8", FALSE },
+    { "private use, plane 15", "hall\xf3\xbf\xbf\xbd", FALSE },
+    { "not UTF-8", "h\xffll", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) room_error = NULL;
+      g_autofree char *room = g_strconcat ("#", cases[i].name, NULL);
+      gboolean clear = chat_name_is_clear (cases[i].name, &error);
+
+      g_test_message ("name: %s", cases[i].what);
+      g_assert_cmpint (clear, ==, cases[i].clear);
+      /* The room-name rule says the same. */
+      g_assert_cmpint (chat_room_name_is_valid (room, NULL, 0, &room_error), ==, cases[i].clear);
+      if (clear)
+        {
+          g_assert_no_error (error);
+          g_assert_no_error (room_error);
+        }
+      else
+        {
+          g_assert_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME);
+          g_assert_error (room_error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME);
+        }
+    }
 }
 
 static void
@@ -1718,6 +1803,7 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/names/casemapping", test_casemapping);
   g_test_add_func ("/chat/protocol/names/nick", test_nick_valid);
   g_test_add_func ("/chat/protocol/names/room", test_room_valid);
+  g_test_add_func ("/chat/protocol/names/clear", test_name_clear);
   g_test_add_func ("/chat/protocol/names/hostname", test_hostname_valid);
   g_test_add_func ("/chat/protocol/names/mask-match", test_mask_match);
   g_test_add_func ("/chat/protocol/isupport/parse-format", test_isupport);

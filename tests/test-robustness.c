@@ -1062,6 +1062,64 @@ test_text_injection (void)
   test_server_free (ts);
 }
 
+/* Names that look like another one: a Cyrillic а in "hаll", a zero-width space, a
+ * right-to-left override. IRC and text mode refuse them alike, and nothing is made. */
+static void
+test_look_alike_names (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *person = client_text (ts);
+  static const char *const rooms[] = {
+    "h\xd0\xb0ll", "ha\xe2\x80\x8bll", "\xe2\x80\xae" "llah", "hall\xe2\x81\xa0", "h\xce\xb1ll",
+  };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (rooms); i++)
+    {
+      g_autofree char *refused = g_strdup_printf (" 479 alice #%s :Illegal channel name: ", rooms[i]);
+      g_autofree char *cannot = g_strdup_printf ("%s cannot be a room name: Name ", rooms[i]);
+
+      client_send (alice, "JOIN #%s", rooms[i]);
+      lines = sync_checked (alice, NULL);
+      check_lines ("alice", lines, refused, " JOIN ");
+      g_clear_pointer (&lines, g_ptr_array_unref);
+
+      client_send (person, "create %s", rooms[i]);
+      client_send (person, "join %s", rooms[i]);
+      lines = sync_checked (person, NULL);
+      /* The person's terminal gets the name without its invisible characters. */
+      if (g_utf8_strlen (rooms[i], -1) == 4)
+        check_lines ("person", lines, cannot, "has entered");
+      else
+        check_lines ("person", lines, "cannot be a room name: Name contains an invisible",
+                     "has entered");
+      g_clear_pointer (&lines, g_ptr_array_unref);
+    }
+  client_send (alice, "JOIN #h\xd0\xb0ll,#hall");
+  client_wait (alice, " 479 alice #h\xd0\xb0ll :Illegal channel name: Name mixes scripts (Latn and Cyrl)");
+  client_wait (alice, " 366 alice #hall ");
+  /* Only the hall exists. */
+  client_send (alice, "LIST");
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, " 322 alice #hall ", NULL);
+  for (guint i = 0, n = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), " 322 ") != NULL)
+      g_assert_cmpuint (++n, ==, 1);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Nicknames are ASCII: a look-alike nick is refused on both sides too. */
+  client_send (alice, "NICK \xd0\xb0lice");
+  client_wait (alice, " 432 alice \xd0\xb0lice :Erroneous nickname");
+  client_send (person, "login \xd0\xb0lice");
+  client_wait (person, "cannot be used");
+
+  client_free (person);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
 /* The server password is checked however the guess is shaped (the comparison itself
  * is reviewed to take constant time: see chat-server-commands.c cmd_pass/try_register). */
 static void
@@ -1163,6 +1221,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/no-spoofing", test_no_spoofing);
   g_test_add_func ("/chat/security/oper-only", test_oper_only);
   g_test_add_func ("/chat/security/text-injection", test_text_injection);
+  g_test_add_func ("/chat/security/look-alike-names", test_look_alike_names);
   g_test_add_func ("/chat/security/password-guesses", test_password_guesses);
   g_test_add_func ("/chat/robustness/invite-bad-room", test_invite_bad_room);
 

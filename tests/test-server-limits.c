@@ -417,7 +417,7 @@ test_room_and_name_caps (void)
   client_send (a, "NICK eightchr");
   client_wait (a, "NICK :eightchr");
   client_send (b, "JOIN #elevenchars");
-  client_wait (b, " 403 bob #elevenchars :No such channel");
+  client_wait (b, " 479 bob #elevenchars :Illegal channel name: Room name longer than 10 bytes");
   client_send (b, "JOIN #tenchars1");
   client_wait (b, " 366 bob #tenchars1 ");
   client_send (b, "AWAY :far away");

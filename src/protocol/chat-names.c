@@ -187,6 +187,142 @@ chat_is_room_name (const char *name,
   return name[0] != '\0' && strchr (chantypes, name[0]) != NULL;
 }
 
+/* Letters and marks that show nothing: Hangul fillers, the combining grapheme joiner,
+ * Khmer inherent vowels, Mongolian variation selectors and the blank braille pattern. */
+static gboolean
+is_blank_letter (gunichar ch)
+{
+  return ch == 0x034F || ch == 0x115F || ch == 0x1160 || ch == 0x17B4 || ch == 0x17B5 ||
+         (ch >= 0x180B && ch <= 0x180F) || ch == 0x2800 || ch == 0x3164 || ch == 0xFFA0;
+}
+
+static gboolean
+is_variation_selector (gunichar ch)
+{
+  return (ch >= 0xFE00 && ch <= 0xFE0F) || (ch >= 0xE0100 && ch <= 0xE01EF);
+}
+
+/* The scripts that may share a name (UTS #39's highly restrictive level); any other
+ * script stands alone. */
+enum
+{
+  SCRIPT_LATIN    = 1 << 0,
+  SCRIPT_HAN      = 1 << 1,
+  SCRIPT_HIRAGANA = 1 << 2,
+  SCRIPT_KATAKANA = 1 << 3,
+  SCRIPT_HANGUL   = 1 << 4,
+  SCRIPT_BOPOMOFO = 1 << 5,
+};
+
+static guint
+script_bit (GUnicodeScript script)
+{
+  switch (script)
+    {
+    case G_UNICODE_SCRIPT_LATIN:    return SCRIPT_LATIN;
+    case G_UNICODE_SCRIPT_HAN:      return SCRIPT_HAN;
+    case G_UNICODE_SCRIPT_HIRAGANA: return SCRIPT_HIRAGANA;
+    case G_UNICODE_SCRIPT_KATAKANA: return SCRIPT_KATAKANA;
+    case G_UNICODE_SCRIPT_HANGUL:   return SCRIPT_HANGUL;
+    case G_UNICODE_SCRIPT_BOPOMOFO: return SCRIPT_BOPOMOFO;
+    default:                        return 0;
+    }
+}
+
+static gboolean
+scripts_mix_well (guint bits)
+{
+  const guint japanese = SCRIPT_LATIN | SCRIPT_HAN | SCRIPT_HIRAGANA | SCRIPT_KATAKANA;
+  const guint korean = SCRIPT_LATIN | SCRIPT_HAN | SCRIPT_HANGUL;
+  const guint chinese = SCRIPT_LATIN | SCRIPT_HAN | SCRIPT_BOPOMOFO;
+
+  return (bits & ~japanese) == 0 || (bits & ~korean) == 0 || (bits & ~chinese) == 0;
+}
+
+static void
+script_code (GUnicodeScript script,
+             char           code[5])
+{
+  guint32 iso = g_unicode_script_to_iso15924 (script);
+
+  code[0] = (char) (iso >> 24);
+  code[1] = (char) (iso >> 16);
+  code[2] = (char) (iso >> 8);
+  code[3] = (char) iso;
+  code[4] = '\0';
+}
+
+gboolean
+chat_name_is_clear (const char  *name,
+                    GError     **error)
+{
+  GUnicodeScript first = G_UNICODE_SCRIPT_COMMON;
+  GUnicodeScript other = G_UNICODE_SCRIPT_COMMON;   /* a script that stands alone */
+  guint bits = 0;
+  gunichar prev = 0;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (!g_utf8_validate (name, -1, NULL))
+    return invalid_name (error, "Name is not valid UTF-8");
+
+  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar ch = g_utf8_get_char (p);
+      GUnicodeScript script;
+
+      switch (g_unichar_type (ch))
+        {
+        case G_UNICODE_CONTROL:
+        case G_UNICODE_FORMAT:
+        case G_UNICODE_UNASSIGNED:
+        case G_UNICODE_PRIVATE_USE:
+        case G_UNICODE_SURROGATE:
+        case G_UNICODE_LINE_SEPARATOR:
+        case G_UNICODE_PARAGRAPH_SEPARATOR:
+        case G_UNICODE_SPACE_SEPARATOR:
+          g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME,
+                       "Name contains an invisible or blank character (U+%04X)", ch);
+          return FALSE;
+        default:
+          break;
+        }
+      /* A variation selector picks the look of a symbol (an emoji); after anything
+       * else it only makes a second name that looks like the first. */
+      if (is_blank_letter (ch) ||
+          (is_variation_selector (ch) && g_unichar_type (prev) != G_UNICODE_OTHER_SYMBOL))
+        {
+          g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME,
+                       "Name contains an invisible or blank character (U+%04X)", ch);
+          return FALSE;
+        }
+      prev = ch;
+
+      script = g_unichar_get_script (ch);
+      if (script == G_UNICODE_SCRIPT_COMMON || script == G_UNICODE_SCRIPT_INHERITED)
+        continue;
+      if (first == G_UNICODE_SCRIPT_COMMON)
+        first = script;
+      if (script_bit (script) != 0)
+        bits |= script_bit (script);
+      else if (other == G_UNICODE_SCRIPT_COMMON)
+        other = script;
+
+      if ((other != G_UNICODE_SCRIPT_COMMON && (other != script || bits != 0)) ||
+          !scripts_mix_well (bits))
+        {
+          char a[5], b[5];
+
+          script_code (first, a);
+          script_code (script, b);
+          g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_NAME,
+                       "Name mixes scripts (%s and %s)", a, b);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* RFC 2812 chanstring: any octet but NUL, BEL, CR, LF, space, ',' and ':'. We are
  * stricter: no control characters at all, and the name must be UTF-8. */
 gboolean
@@ -233,7 +369,8 @@ chat_room_name_is_valid (const char  *name,
     }
   if (!g_utf8_validate (name, len, NULL))
     return invalid_name (error, "Room name is not valid UTF-8");
-  return TRUE;
+  /* "#hаll" with a Cyrillic а, or "#hall" with a zero-width space, next to "#hall". */
+  return chat_name_is_clear (name + 1, error);
 }
 
 /* Letters, digits and '-' in dot-separated labels, no label starting or ending with

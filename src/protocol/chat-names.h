@@ -32,7 +32,16 @@ guint           chat_casefold_hash           (ChatCasemapping  map,
 gboolean        chat_nick_is_valid           (const char      *nick,
                                               guint            max_len,
                                               GError         **error);
-/* chantypes NULL means "#". */
+/* TRUE when name shows what it is: no invisible or blank characters (controls, format
+ * characters such as bidi controls and zero-width ones, unassigned or private-use code
+ * points, spaces other than ASCII's, fillers) and no mix of scripts one could take for
+ * another name ("hаll" with a Cyrillic а). Characters common to every script (digits,
+ * punctuation, symbols) and combining marks go with anything; Latin goes with Han,
+ * Hiragana and Katakana, with Han and Hangul, or with Han and Bopomofo (UTS #39, highly
+ * restrictive). chat_room_name_is_valid() checks it; nicknames are ASCII letters anyway. */
+gboolean        chat_name_is_clear           (const char      *name,
+                                              GError         **error);
+/* chantypes NULL means "#". Also chat_name_is_clear(). */
 gboolean        chat_room_name_is_valid      (const char      *name,
                                               const char      *chantypes,
                                               guint            max_len,

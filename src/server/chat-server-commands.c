@@ -349,10 +349,11 @@ cmd_quit (ChatSession *session,
 /* ---- rooms ------------------------------------------------------------------------------ */
 
 static gboolean
-room_name_ok (ChatSession *session,
-              const char  *name)
+room_name_ok (ChatSession  *session,
+              const char   *name,
+              GError      **error)
 {
-  return chat_room_name_is_valid (name, "#", limits_of (session)->channellen, NULL);
+  return chat_room_name_is_valid (name, "#", limits_of (session)->channellen, error);
 }
 
 static void
@@ -364,10 +365,17 @@ join_one (ChatSession *session,
   ChatRoom *room;
   const char *numeric, *reason = NULL;
   gboolean created;
+  g_autoptr(GError) error = NULL;
 
-  if (!room_name_ok (session, name))
+  if (!room_name_ok (session, name, &error))
     {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+      /* A name that is a room's but not a good one (too long, mixed scripts, invisible
+       * characters) says why. */
+      if (chat_is_room_name (name, "#"))
+        _chat_session_numeric (session, ERR_BADCHANNAME, "%s :Illegal channel name: %s", name,
+                               error->message);
+      else
+        _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
       return;
     }
   room = _chat_server_find_room (server, name);
@@ -1243,7 +1251,7 @@ cmd_invite (ChatSession *session,
       _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
       return;
     }
-  if (room == NULL && !room_name_ok (session, room_name))
+  if (room == NULL && !room_name_ok (session, room_name, NULL))
     {
       _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", room_name);
       return;

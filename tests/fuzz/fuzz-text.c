@@ -34,6 +34,8 @@ check_text (const char *text,
   g_autofree char *arg = NULL;
   g_autofree char *action = NULL;
   g_autofree char *valid = chat_text_make_valid (text, -1);
+  g_autofree char *safe = chat_text_make_safe (text);
+  g_autofree char *safe_again = chat_text_make_safe (safe);
   gsize len = strlen (text);
   gsize total = 0;
   guint end = 0;
@@ -72,6 +74,18 @@ check_text (const char *text,
     }
   if (total > len)
     abort ();
+
+  /* Safe text is UTF-8, has nothing a terminal acts on or hides, and stays as it is. */
+  if (!chat_text_is_valid_utf8 (safe, -1) || strcmp (safe, safe_again) != 0)
+    abort ();
+  for (const char *p = safe; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      GUnicodeType type = g_unichar_type (g_utf8_get_char (p));
+
+      if (type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT ||
+          type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR)
+        abort ();
+    }
 
   if (chat_ctcp_decode (text, &cmd, &arg) && (cmd == NULL || cmd[0] == '\0'))
     abort ();
@@ -117,6 +131,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     if (!chat_mask_match (map, folded, text) && strpbrk (text, "*?\\") == NULL)
       abort ();
     (void) chat_nick_is_valid (text, max, NULL);
+    (void) chat_name_is_clear (text, NULL);
     (void) chat_room_name_is_valid (text, s2[0] != '\0' ? s2 : NULL, 0, NULL);
     (void) chat_hostname_is_valid (text);
 
