@@ -268,11 +268,27 @@ now_ms (void)
   return g_get_real_time () / 1000;
 }
 
+/* The sources are in self->context, which need not be the global default one that
+ * g_source_remove () searches (a server in a thread of its own). */
+static void
+remove_source (ChatHistory *self,
+               guint       *id)
+{
+  GSource *source;
+
+  if (*id == 0)
+    return;
+  source = g_main_context_find_source_by_id (self->context, *id);
+  if (source != NULL)
+    g_source_destroy (source);
+  *id = 0;
+}
+
 static void
 clear_flush_sources (ChatHistory *self)
 {
-  g_clear_handle_id (&self->idle_id, g_source_remove);
-  g_clear_handle_id (&self->deadline_id, g_source_remove);
+  remove_source (self, &self->idle_id);
+  remove_source (self, &self->deadline_id);
 }
 
 static void
