@@ -1189,7 +1189,218 @@ test_invite_bad_room (void)
 
   client_free (irc);
   client_free (t);
+/* Everything a peer is sent until it closes, as one string. */
+static char *
+read_all (Client *c)
+{
+  GString *all = g_string_new (c->buf->str);
+  char chunk[4096];
+  ssize_t n;
+
+  g_string_truncate (c->buf, 0);
+  while ((n = recv (c->fd, chunk, sizeof chunk, 0)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        g_error ("no end of stream within %d s", CLIENT_TIMEOUT_SEC);
+      if (n < 0)
+        break;
+      g_string_append_len (all, chunk, n);
+    }
+  return g_string_free (all, FALSE);
+}
+
+static void
+assert_http_400 (const char *response)
+{
+  const char *body = strstr (response, "\r\n\r\n");
+
+  if (!g_str_has_prefix (response, "HTTP/1.1 400 Bad Request\r\n") || body == NULL)
+    g_error ("not an HTTP 400 response: %s", response);
+  g_assert_nonnull (strstr (response, "\r\nContent-Type: text/plain"));
+  g_assert_nonnull (strstr (response, "\r\nConnection: close\r\n"));
+  g_assert_nonnull (strstr (body, "This port speaks IRC"));
+}
+
+/* A browser's request (or a proxy's, or a scanner's) is answered with HTTP 400 and the
+ * connection closed: none of its lines (cookies, a POST body of text commands) is said
+ * to a room or run, also when the request comes after the text-mode greeting. */
+static void
+test_http_request (void)
+{
+  static const char get[] =
+    "GET /?q=1 HTTP/1.1\r\n"
+    "Host: 127.0.0.1:6667\r\n"
+    "User-Agent: Mozilla/5.0\r\n"
+    "Cookie: session=very-secret\r\n"
+    "\r\n";
+  static const char post[] =
+    "POST /login HTTP/1.0\r\n"
+    "Host: 127.0.0.1\r\n"
+    "Content-Type: text/plain\r\n"
+    "Content-Length: 28\r\n"
+    "\r\n"
+    "login admin\r\n"
+    "topic pwned\r\n"
+    "hi\r\n";
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *c;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *response = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  g_ptr_array_unref (sync_checked (alice, NULL));
+
+  c = client_connect (ts);
+  client_send_raw (c, get, strlen (get));
+  response = read_all (c);
+  assert_http_400 (response);
+  client_free (c);
+  g_clear_pointer (&response, g_free);
+
+  c = client_connect (ts);
+  client_send_raw (c, post, strlen (post));
+  response = read_all (c);
+  assert_http_400 (response);
+  client_free (c);
+  g_clear_pointer (&response, g_free);
+
+  /* A slow browser, greeted as a person first: its first line still decides. */
+  c = client_text (ts);
+  client_send_raw (c, post, strlen (post));
+  response = read_all (c);
+  assert_http_400 (strstr (response, "HTTP/1.1 400"));
+  client_free (c);
+
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, NULL, "PRIVMSG");
+  check_lines ("alice", lines, NULL, "TOPIC");
+  check_lines ("alice", lines, NULL, "NICK");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (alice, "TOPIC #hall");
+  client_send (alice, "WHOIS admin");
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, " 331 alice #hall :No topic is set", "pwned");
+  check_lines ("alice", lines, " 401 alice admin ", NULL);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (alice);
   assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+/* IRC lines that register or log in may hold a password: typed at a terminal, whenever,
+ * they are refused with a hint instead of said to the room. */
+static void
+test_irc_lines_in_text_mode (void)
+{
+  static const char *const typed[] = {
+    "hello first", "oper admin pw", "OPER admin pw", "pass s3cret", "PASS s3cret",
+    "  user bob 0 * :Bob", "CAP LS 302", "AUTHENTICATE PLAIN", "authenticate AGJvYgBwdw==",
+    "WEBIRC pw gateway host 1.2.3.4", "SERVER irc.example 1 :Example", "STARTTLS",
+  };
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *person;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  person = client_text (ts);
+  g_ptr_array_unref (sync_checked (alice, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (typed); i++)
+    {
+      client_send (person, "%s", typed[i]);
+      lines = sync_checked (person, NULL);
+      if (i > 0)
+        check_lines (person->nick, lines, "looks like the IRC command", NULL);
+      g_clear_pointer (&lines, g_ptr_array_unref);
+    }
+  /* Words that only look alike are chat. */
+  client_send (person, "user error, sorry");
+  client_send (person, "server is slow today");
+  g_ptr_array_unref (sync_checked (person, NULL));
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, "PRIVMSG #hall :hello first", NULL);
+  check_lines ("alice", lines, "PRIVMSG #hall :user error, sorry", NULL);
+  check_lines ("alice", lines, "PRIVMSG #hall :server is slow today", NULL);
+  for (guint i = 1; i < G_N_ELEMENTS (typed); i++)
+    check_lines ("alice", lines, NULL, typed[i]);
+  check_lines ("alice", lines, NULL, "s3cret");
+  check_lines ("alice", lines, NULL, "admin pw");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (person);
+  client_free (alice);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
+/* Guessing the server password at a terminal: each wrong answer is held, the third
+ * closes; a telnet client is asked not to echo it; a line typed before the prompt is
+ * neither an answer nor said. */
+static void
+test_password_prompt (void)
+{
+  TestServer *ts = test_server_new ("[server]\npassword=s3cret\ntext-mode-delay=0\n");
+  Client *alice = client_connect (ts);
+  Client *t = client_connect (ts);
+  Client *c;
+  g_autofree char *line = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  alice->nick = g_strdup ("alice");
+  client_send (alice, "PASS s3cret");
+  client_send (alice, "NICK alice");
+  client_send (alice, "USER alice 0 * :Alice");
+  client_wait (alice, " 001 ");
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+
+  /* Three wrong answers, the last one too long to be a password at all. */
+  c = client_connect (ts);
+  c->text = TRUE;
+  client_send (c, "hi, anyone here?");
+  line = client_line (c);
+  g_assert_cmpstr (line, ==, "Password:");
+  g_clear_pointer (&line, g_free);
+  client_send (c, "S3CRET");
+  client_wait (c, "Password:");
+  client_send (c, "s3cret ");
+  client_wait (c, "Password:");
+  {
+    g_autofree char *a_lot = g_strnfill (20000, 's');
+
+    client_send (c, "%s", a_lot);
+  }
+  line = client_until_closed (c);
+  g_assert_cmpstr (line, ==, "Wrong password. Goodbye.");
+  g_clear_pointer (&line, g_free);
+  client_free (c);
+
+  /* A telnet client (it negotiates) is asked to stop echoing, then to echo again. */
+  t->text = TRUE;
+  client_send_raw (t, "\xff\xfd\x03\xff\xfb\x18" "first\r\n", 13);
+  line = client_line (t);
+  g_assert_cmpstr (line, ==, "\xff\xfb\x01Password:");
+  g_clear_pointer (&line, g_free);
+  client_send_raw (t, "\xff\xfd\x01" "s3cret\r\n", 11);
+  line = client_line (t);
+  g_assert_cmpstr (line, ==, "\xff\xfc\x01Welcome to chatroom, a Chatroom chat server!");
+  g_clear_pointer (&line, g_free);
+  client_wait (t, "has entered the room hall");
+
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, " JOIN #hall", "PRIVMSG");
+  check_lines ("alice", lines, NULL, "QUIT");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (t);
+  client_free (alice);
   test_server_free (ts);
 }
 
@@ -1224,6 +1435,9 @@ main (int   argc,
   g_test_add_func ("/chat/security/look-alike-names", test_look_alike_names);
   g_test_add_func ("/chat/security/password-guesses", test_password_guesses);
   g_test_add_func ("/chat/robustness/invite-bad-room", test_invite_bad_room);
+  g_test_add_func ("/chat/security/http-request", test_http_request);
+  g_test_add_func ("/chat/security/irc-lines-in-text-mode", test_irc_lines_in_text_mode);
+  g_test_add_func ("/chat/security/password-prompt", test_password_prompt);
 
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
  * its error numerics, the IRCv3 capabilities, text mode, and the shared rooms. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <linux/tcp.h>
 #include <sys/ioctl.h>
 
@@ -1475,6 +1476,224 @@ test_text_mode_telnet_irc_split (void)
   test_server_free (ts);
 }
 
+/* ---- the gate: password, late IRC clients ----------------------------------------------- */
+
+/* A temporary folder for the history, and its removal (the server keeps a few files
+ * side by side in it). */
+static char *
+data_dir_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("chatroom-gate-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+data_dir_remove (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
+/* The next line, which must be exactly want. */
+static void
+client_line_is (Client     *c,
+                const char *want)
+{
+  g_autofree char *line = client_line (c);
+
+  g_assert_cmpstr (line, ==, want);
+}
+
+/* With a server password, a person at a terminal is asked for it before anything else:
+ * no welcome, no name, no room, no history, not counted, nothing relayed, until it is
+ * right. Wrong answers are held and asked again; the third closes. */
+static void
+test_text_mode_password (void)
+{
+  g_autofree char *dir = data_dir_new ();
+  g_autofree char *config = g_strdup_printf ("[server]\npassword=s3cret\ndata-dir=%s\n", dir);
+  TestServer *ts = test_server_new (config);
+  Client *alice = client_connect (ts);
+  Client *p = client_connect (ts);
+  Client *q = client_connect (ts);
+  Client *c;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *last = NULL;
+
+  /* IRC clients keep PASS; without it they cannot register. */
+  alice->nick = g_strdup ("alice");
+  client_send (alice, "PASS s3cret");
+  client_send (alice, "NICK alice");
+  client_send (alice, "USER alice 0 * :Alice");
+  client_wait (alice, " 001 alice ");
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (alice, "PRIVMSG #hall :said before you came");
+  c = client_connect (ts);
+  client_send (c, "NICK nopass");
+  client_send (c, "USER nopass 0 * :No");
+  client_wait (c, " 464 nopass :Password incorrect");
+  client_free (c);
+
+  /* The prompt is the first thing each person hears. */
+  p->text = TRUE;
+  q->text = TRUE;
+  client_line_is (p, "Password:");
+  client_line_is (q, "Password:");
+
+  /* At the prompt nobody is a user: not in the hall, not counted, not listed. */
+  client_send (alice, "NAMES #hall");
+  client_send (alice, "LUSERS");
+  client_send (alice, "WHO *");
+  client_send (alice, "PRIVMSG #hall :while you wait");
+  lines = client_sync (alice);
+  assert_lines_have (lines, " 353 alice = #hall :");
+  assert_lines_lack (lines, "visitor");
+  assert_lines_have (lines, " 251 alice :There are 1 users and 0 invisible");
+  assert_lines_have (lines, " 253 alice 2 :unknown connection(s)");
+  assert_lines_lack (lines, " 352 alice * text ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* A wrong answer is held, then asked again; nothing else arrives meanwhile. */
+  client_send (p, "guess one");
+  client_send (q, "guess one");
+  client_line_is (p, "Wrong password.");
+  client_line_is (q, "Wrong password.");
+  client_line_is (p, "Password:");
+  client_line_is (q, "Password:");
+  client_send (p, "guess two");
+  client_send (q, "guess two");
+  client_line_is (p, "Wrong password.");
+  client_line_is (q, "Wrong password.");
+  client_line_is (p, "Password:");
+  client_line_is (q, "Password:");
+  client_send (q, "guess three");
+  last = client_until_closed (q);
+  g_assert_cmpstr (last, ==, "Wrong password. Goodbye.");
+
+  /* The right one: the welcome, a name, the hall and what was said in it. */
+  client_send (p, "s3cret");
+  client_line_is (p, "Welcome to chatroom, a Chatroom chat server!");
+  client_wait (p, "You are visitor1.");
+  client_wait (p, "visitor1 has entered the room hall");
+  client_wait (p, "alice: said before you came");
+  client_wait (p, "alice: while you wait");
+  client_wait (alice, ":visitor1!text@127.0.0.1 JOIN #hall");
+  client_send (p, "hello");
+  client_wait (alice, ":visitor1!text@127.0.0.1 PRIVMSG #hall :hello");
+  lines = client_sync (alice);
+  assert_lines_lack (lines, "guess");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* An IRC client read only after the prompt registers as one, with its PASS. */
+  c = client_connect (ts);
+  client_line_is (c, "Password:");
+  client_send (c, "PASS s3cret");
+  client_send (c, "NICK late");
+  client_send (c, "USER late 0 * :Late");
+  client_wait (c, " 001 late ");
+  client_free (c);
+  lines = client_sync (alice);
+  assert_lines_lack (lines, "PRIVMSG");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (p);
+  client_free (q);
+  client_free (alice);
+  test_server_free (ts);
+  data_dir_remove (dir);
+}
+
+/* An IRC client whose first lines arrive after the text-mode greeting (a slow link, a
+ * proxy, Tor) registers as an IRC client: the hall sees a visitor leave, and none of its
+ * registration is said to the room or kept in the history. */
+static void
+test_text_mode_late_irc (void)
+{
+  static const char *const registrations[][3] = {
+    { "CAP LS 302", "NICK bob", "USER bob 0 * :Bob" },
+    { "PASS whatever", "NICK carol", "USER carol 0 * :Carol" },
+    { "NICK dave", "USER dave 0 * :Dave", NULL },
+    { "USER erin 0 * :Erin", "NICK erin", NULL },
+  };
+  g_autofree char *dir = data_dir_new ();
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n", dir);
+  TestServer *ts = test_server_new (config);
+  Client *alice = client_irc (ts, "alice", "batch server-time draft/chathistory");
+  Client *later;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (alice, "PRIVMSG #hall :the hall's first line");
+
+  for (guint i = 0; i < G_N_ELEMENTS (registrations); i++)
+    {
+      Client *c = client_text (ts);
+      g_autofree char *nick = NULL;
+      g_autofree char *welcome = NULL;
+
+      for (guint j = 0; j < 3 && registrations[i][j] != NULL; j++)
+        client_send (c, "%s", registrations[i][j]);
+      nick = g_strndup (registrations[i][1] + 5, strcspn (registrations[i][1] + 5, " "));
+      if (i == 0)
+        {
+          client_wait (c, " CAP * LS ");
+          client_send (c, "CAP END");
+        }
+      else if (i == 3)
+        {
+          g_free (nick);
+          nick = g_strdup ("erin");
+        }
+      welcome = g_strdup_printf (" 001 %s ", nick);
+      client_wait (c, welcome);
+      /* An IRC client like any other from now on. */
+      c->text = FALSE;
+      client_send (c, "JOIN #hall");
+      client_wait (c, " 366 ");
+      client_free (c);
+    }
+
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":visitor1!text@127.0.0.1 QUIT :");
+  assert_lines_lack (lines, "PRIVMSG");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Nor is any of it in the history, for IRC clients or people. */
+  client_send (alice, "CHATHISTORY LATEST #hall * 100");
+  lines = client_sync (alice);
+  assert_lines_have (lines, "PRIVMSG #hall :the hall's first line");
+  for (guint i = 0; i < G_N_ELEMENTS (registrations); i++)
+    for (guint j = 0; j < 3 && registrations[i][j] != NULL; j++)
+      assert_lines_lack (lines, registrations[i][j]);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  later = client_connect (ts);
+  later->text = TRUE;
+  client_wait (later, "alice: the hall's first line");
+  lines = client_sync (later);
+  for (guint i = 0; i < G_N_ELEMENTS (registrations); i++)
+    for (guint j = 0; j < 3 && registrations[i][j] != NULL; j++)
+      assert_lines_lack (lines, registrations[i][j]);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_free (later);
+  client_free (alice);
+  test_server_free (ts);
+  data_dir_remove (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1506,6 +1725,8 @@ main (int   argc,
   g_test_add_func ("/chat/server/text-mode/config", test_text_mode_config);
   g_test_add_func ("/chat/server/text-mode/telnet-split", test_text_mode_telnet_split);
   g_test_add_func ("/chat/server/text-mode/telnet-irc-split", test_text_mode_telnet_irc_split);
+  g_test_add_func ("/chat/server/text-mode/password", test_text_mode_password);
+  g_test_add_func ("/chat/server/text-mode/late-irc", test_text_mode_late_irc);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 
   return g_test_run ();

@@ -94,6 +94,7 @@ typedef enum
   CHAT_SESSION_IRC,         /* IRC, registering */
   CHAT_SESSION_REGISTERED,  /* IRC, registered */
   CHAT_SESSION_TEXT,        /* a person with telnet or nc */
+  CHAT_SESSION_PASSWORD,    /* a person, asked for the server password first */
 } ChatSessionState;
 
 typedef enum
@@ -129,7 +130,8 @@ struct _ChatSession
   char              *host;          /* the peer's address as shown to others */
   char              *ip;            /* the key of the per-address count */
   ChatSessionState   state;
-  ChatTelnetState    telnet;        /* where NEW and TEXT input is in a telnet command */
+  ChatTelnetState    telnet;        /* where NEW, PASSWORD and TEXT input is in a telnet
+                                     * command */
   guint16            telnet_sb_len; /* bytes into the current subnegotiation */
 
   char              *nick;
@@ -155,6 +157,10 @@ struct _ChatSession
   guint              discarding : 1;  /* dropping the rest of an over-long line */
   guint              sendq_exceeded : 1;
   guint              secure : 1;    /* came in over TLS */
+  guint              got_line : 1;  /* a line was read: only the first decides the dialect */
+  guint              telnet_client : 1;  /* it negotiated telnet options: it knows IAC */
+  guint              echo_off : 1;  /* we said IAC WILL ECHO for the password prompt */
+  guint              pass_tries : 2;  /* wrong answers at the password prompt */
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatMember*, NULL when in none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
@@ -175,7 +181,10 @@ struct _ChatSession
   GSource           *resume_source;
   ChatTlsLink       *tls;           /* the transport while it is attached, or NULL */
   GList              grace_link;    /* in the server's grace queue while waiting */
-  gint64             grace_deadline;  /* monotonic µs; 0: not waiting to tell IRC from text */
+  gint64             grace_deadline;  /* monotonic µs; 0: not waiting to tell IRC from text
+                                       * (nor, at the password prompt, for a wrong
+                                       * answer's hold to end) */
+  char              *gate_nick;     /* the name asked for before the password (NICK) */
 
   gint64             connected_at;  /* monotonic µs */
   gint64             signon;        /* real seconds */
@@ -219,7 +228,8 @@ _chat_session_is_text (const ChatSession *session)
   return session->state == CHAT_SESSION_TEXT;
 }
 
-/* Registered IRC users and people in text mode: they have a name and can be in rooms. */
+/* Registered IRC users and people in text mode: they have a name and can be in rooms.
+ * Someone at the password prompt is not yet either. */
 static inline gboolean
 _chat_session_is_present (const ChatSession *session)
 {
@@ -273,6 +283,12 @@ char    *_chat_session_client_tags  (ChatSession *session,
                                      ChatMessage *message);
 /* The user's mode string, "+i" or "+io" or "+". */
 char    *_chat_session_umodes       (ChatSession *session);
+/* Drop the nick (it is free for others again); the session has none after. */
+void     _chat_session_forget_nick  (ChatSession *session);
+/* Leave every room, telling everyone around once with a QUIT (reason) that the history
+ * keeps too, as when the connection ends. */
+void     _chat_session_leave_rooms  (ChatSession *session,
+                                     const char  *reason);
 
 ChatSession *_chat_server_find_session (ChatServer *self,
                                         const char *nick);
@@ -581,5 +597,31 @@ void _chat_text_mode_enter   (ChatSession *session,
                               const char  *wanted_nick);
 void _chat_text_mode_handle  (ChatSession *session,
                               const char  *line);
+
+/* ---- the gate every connection passes (chat-gate.c) ------------------------------ */
+
+/* What a first line says: "GET / HTTP/1.1" and the like. */
+gboolean    _chat_gate_is_http_request     (const char  *line);
+/* CAP LS, PASS, NICK, USER as an IRC client sends them: a client read late. */
+gboolean    _chat_gate_is_irc_registration (const char  *line);
+/* The IRC command (PASS, OPER, USER…) a line typed in text mode is, when it is one that
+ * registers or logs in and so is never said to a room; NULL for anything else. */
+const char *_chat_gate_irc_command         (const char  *line);
+/* Answer with HTTP 400 ("this port speaks IRC") and close. */
+void        _chat_gate_refuse_http         (ChatSession *session);
+/* With a server password not yet given: ask for it (the session waits at the prompt in
+ * CHAT_SESSION_PASSWORD, wanted_nick kept for after) and return TRUE. */
+gboolean    _chat_gate_ask_password        (ChatSession *session,
+                                            const char  *wanted_nick);
+/* A line typed at the prompt (NULL: one too long to be the password). */
+void        _chat_gate_password_answer     (ChatSession *session,
+                                            const char  *answer);
+/* The hold after a wrong answer is over: the prompt comes back. */
+void        _chat_gate_hold_ended          (ChatSession *session);
+/* The registration time ran out at the prompt. */
+void        _chat_gate_timed_out           (ChatSession *session);
+/* A session taken for a person turns out to be an IRC client: out of the text rooms,
+ * name freed, registering from now on. */
+void        _chat_gate_enter_irc           (ChatSession *session);
 
 G_END_DECLS

@@ -633,7 +633,8 @@ _chat_server_nick_registry_set (ChatServer  *self,
 {
   if (old_folded != NULL && g_hash_table_lookup (self->nicks, old_folded) == session)
     g_hash_table_remove (self->nicks, old_folded);
-  g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
+  if (session->nick_folded != NULL)
+    g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
 }
 
 char *

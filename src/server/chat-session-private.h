@@ -40,6 +40,7 @@ void         _chat_server_watch_output       (ChatServer  *self,
                                               gboolean     want);
 void         _chat_server_session_left       (ChatServer  *self,
                                               ChatSession *session);
+/* The nick registry follows session->nick_folded (NULL: old_folded is only dropped). */
 void         _chat_server_nick_registry_set  (ChatServer  *self,
                                               ChatSession *session,
                                               const char  *old_folded);

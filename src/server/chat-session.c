@@ -144,6 +144,7 @@ _chat_session_free (ChatSession *session)
   g_free (session->ip);
   g_free (session->nick);
   g_free (session->nick_folded);
+  g_free (session->gate_nick);
   g_free (session->user);
   g_free (session->realname);
   g_free (session->away);
@@ -174,6 +175,17 @@ _chat_session_set_nick (ChatSession *session,
   session->nick = copy;
   session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, copy);
   _chat_server_nick_registry_set (session->server, session, old_folded);
+  update_source (session);
+}
+
+void
+_chat_session_forget_nick (ChatSession *session)
+{
+  g_autofree char *old_folded = g_steal_pointer (&session->nick_folded);
+
+  g_clear_pointer (&session->nick, g_free);
+  if (old_folded != NULL)
+    _chat_server_nick_registry_set (session->server, session, old_folded);
   update_source (session);
 }
 
@@ -611,6 +623,42 @@ _chat_session_flush (ChatSession *session)
 /* ---- the way out ------------------------------------------------------------------------ */
 
 void
+_chat_session_leave_rooms (ChatSession *session,
+                           const char  *reason)
+{
+  ChatServer *server = session->server;
+  ChatEvent ev = { 0 };
+  g_autofree char *line = g_strdup_printf (":%s QUIT :%s", session->source, reason);
+  g_autofree char *text = g_strdup_printf ("%s has quit (%s)", session->nick, reason);
+  GHashTableIter iter;
+  gpointer key;
+
+  /* One QUIT per neighbour, however many rooms are shared. */
+  _chat_server_neighbours_send_text (server, session, line, text);
+
+  ev.kind = CHAT_EVENT_QUIT;
+  ev.from = session;
+  ev.source = session->source;
+  ev.nick = session->nick;
+  ev.text = reason;
+  if (session->rooms != NULL)
+    {
+      g_hash_table_iter_init (&iter, session->rooms);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          ChatRoom *room = key;
+
+          ev.room = room;
+          ev.target = room->name;
+          ev.msgid[0] = '\0';
+          ev.time = 0;
+          _chat_server_emit_event (server, &ev);
+        }
+    }
+  _chat_server_leave_all_rooms (server, session);
+}
+
+void
 _chat_session_destroy (ChatSession *session)
 {
   if (session->destroyed)
@@ -652,36 +700,8 @@ _chat_session_quit (ChatSession *session,
 
   if (was_present)
     {
-      ChatEvent ev = { 0 };
-      g_autofree char *line = g_strdup_printf (":%s QUIT :%s", session->source, quit_reason);
-      g_autofree char *text = g_strdup_printf ("%s has quit (%s)", session->nick, quit_reason);
-      GHashTableIter iter;
-      gpointer key;
-
-      /* One QUIT per neighbour, however many rooms are shared. */
       session->closing = TRUE;
-      _chat_server_neighbours_send_text (server, session, line, text);
-
-      ev.kind = CHAT_EVENT_QUIT;
-      ev.from = session;
-      ev.source = session->source;
-      ev.nick = session->nick;
-      ev.text = quit_reason;
-      if (session->rooms != NULL)
-        {
-          g_hash_table_iter_init (&iter, session->rooms);
-          while (g_hash_table_iter_next (&iter, &key, NULL))
-            {
-              ChatRoom *room = key;
-
-              ev.room = room;
-              ev.target = room->name;
-              ev.msgid[0] = '\0';
-              ev.time = 0;
-              _chat_server_emit_event (server, &ev);
-            }
-        }
-      _chat_server_leave_all_rooms (server, session);
+      _chat_session_leave_rooms (session, quit_reason);
       _chat_server_whowas_add (server, session);
     }
   session->closing = TRUE;
@@ -802,7 +822,9 @@ line_cb (const char *line,
 
   if (too_long)
     {
-      if (_chat_session_is_text (session) || session->state == CHAT_SESSION_NEW)
+      if (session->state == CHAT_SESSION_PASSWORD)
+        _chat_gate_password_answer (session, NULL);
+      else if (_chat_session_is_text (session) || session->state == CHAT_SESSION_NEW)
         _chat_session_text (session, "That line was too long (at most %u bytes), it was not sent.",
                             limits->max_line - 2);
       else
@@ -859,12 +881,15 @@ telnet_after_iac (guchar c)
 
 /* Takes telnet commands out of buf in place, up to and including the first LF of text
  * (the line that may change what the session is), and returns the length of the text
- * kept; *used is how much of buf was read. The state carries over to the next call, so
- * however the stream is cut into reads the text is the same. Nothing of a
- * subnegotiation is kept: however long one is, it costs no memory. */
+ * kept; *used is how much of buf was read, and *negotiated becomes TRUE when the peer
+ * negotiated an option (a telnet client, which can be asked not to echo). The state
+ * carries over to the next call, so however the stream is cut into reads the text is
+ * the same. Nothing of a subnegotiation is kept: however long one is, it costs no
+ * memory. */
 static gsize
 strip_telnet (ChatTelnetState *state,
               guint16         *sb_len,
+              gboolean        *negotiated,
               char            *buf,
               gsize            len,
               gsize           *used)
@@ -894,6 +919,8 @@ strip_telnet (ChatTelnetState *state,
         case CHAT_TELNET_IAC:
           *state = telnet_after_iac (c);
           *sb_len = 0;
+          if (*state != CHAT_TELNET_TEXT)
+            *negotiated = TRUE;
           break;
 
         case CHAT_TELNET_OPTION:
@@ -1022,20 +1049,25 @@ feed (ChatSession *session,
     }
 }
 
-/* Someone who may be a person at a telnet (NEW) or is one (TEXT) has telnet commands
- * taken out, line by line: a first line that turns out to be IRC registration ends that
- * at the same byte whichever read it came in. */
+/* Someone who may be a person at a telnet (NEW) or is one (PASSWORD, TEXT) has telnet
+ * commands taken out, line by line: a first line that turns out to be IRC registration
+ * ends that at the same byte whichever read it came in. */
 static void
 feed_input (ChatSession *session,
             char        *data,
             gsize        len)
 {
   while (len > 0 && !session->closing &&
-         (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT))
+         (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_TEXT ||
+          session->state == CHAT_SESSION_PASSWORD))
     {
       gsize used;
-      gsize n = strip_telnet (&session->telnet, &session->telnet_sb_len, data, len, &used);
+      gboolean negotiated = FALSE;
+      gsize n = strip_telnet (&session->telnet, &session->telnet_sb_len, &negotiated,
+                              data, len, &used);
 
+      if (negotiated)
+        session->telnet_client = TRUE;
       feed (session, data, n);
       data += used;
       len -= used;
@@ -1124,6 +1156,12 @@ _chat_session_cancel_grace (ChatSession *session)
 void
 _chat_session_grace_expired (ChatSession *session)
 {
+  if (session->state == CHAT_SESSION_PASSWORD)
+    {
+      _chat_gate_hold_ended (session);
+      return;
+    }
+
   /* What the peer sent decides before the clock does: a busy server (epoll hands out a
    * few hundred ready sockets per round) may not have read an IRC client's NICK and
    * USER yet when its deadline comes, and would take it for a person. */
@@ -1329,18 +1367,46 @@ process_line (ChatSession *session,
               const char  *line,
               gsize        len)
 {
+  gboolean first;
+
   if (session->closing)
     return FALSE;
 
   if (len == 0)
     return TRUE;
 
+  /* The first line the peer sent decides what it is, even when it arrives after the
+   * text-mode greeting (a slow link, a proxy): HTTP is refused, IRC registration makes
+   * an IRC client. */
+  first = !session->got_line;
+  session->got_line = TRUE;
+  if (first && session->state != CHAT_SESSION_REGISTERED && _chat_gate_is_http_request (line))
+    {
+      _chat_gate_refuse_http (session);
+      return FALSE;
+    }
+
   if (session->state == CHAT_SESSION_NEW)
     {
       if (is_registration_command (line))
         enter_irc (session);
       else
-        _chat_text_mode_enter (session, NULL);
+        {
+          _chat_text_mode_enter (session, NULL);
+          /* Typed before any prompt: not an answer to it, and never said. */
+          if (session->state == CHAT_SESSION_PASSWORD)
+            return !session->closing;
+        }
+    }
+  else if (first && (session->state == CHAT_SESSION_TEXT ||
+                     session->state == CHAT_SESSION_PASSWORD) &&
+           _chat_gate_is_irc_registration (line))
+    _chat_gate_enter_irc (session);
+
+  if (session->state == CHAT_SESSION_PASSWORD)
+    {
+      _chat_gate_password_answer (session, line);
+      return !session->closing;
     }
 
   if (!g_utf8_validate (line, len, NULL))
@@ -1433,6 +1499,11 @@ _chat_session_tick (ChatSession *session,
           session->ping_sent = now;
           _chat_session_sendf (session, "PING :%s", chat_server_get_name (session->server));
         }
+      break;
+
+    case CHAT_SESSION_PASSWORD:
+      if (now - session->connected_at > (gint64) limits->registration_timeout * G_USEC_PER_SEC)
+        _chat_gate_timed_out (session);
       break;
 
     case CHAT_SESSION_TEXT:

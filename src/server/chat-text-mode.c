@@ -498,6 +498,9 @@ _chat_text_mode_enter (ChatSession *session,
   gboolean created;
 
   _chat_session_cancel_grace (session);
+  /* With a server password, nothing of the server is shown before it is given. */
+  if (_chat_gate_ask_password (session, wanted_nick))
+    return;
 
   if (wanted_nick != NULL)
     owner = _chat_server_find_session (server, wanted_nick);
@@ -545,6 +548,7 @@ _chat_text_mode_handle (ChatSession *session,
   g_autofree char *word = NULL;
   const TextCommand *command;
   g_autofree char *clean = NULL;
+  const char *irc;
   const char *p;
 
   /* A terminal sends no control characters worth relaying (line ends never get here):
@@ -607,6 +611,16 @@ _chat_text_mode_handle (ChatSession *session,
   if (command != NULL)
     {
       command->func (session, args);
+      return;
+    }
+  /* IRC registration and login lines (PASS, OPER…) may hold a password: never said,
+   * whoever typed them. */
+  irc = _chat_gate_irc_command (p);
+  if (irc != NULL)
+    {
+      _chat_session_text (session, "That line looks like the IRC command %s, so it was not "
+                          "sent: it may hold a password. To say it to the room anyway, type "
+                          "say and the line.", irc);
       return;
     }
   /* Anything else is said to the room. */
