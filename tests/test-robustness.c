@@ -1189,6 +1189,10 @@ test_invite_bad_room (void)
 
   client_free (irc);
   client_free (t);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
 /* Everything a peer is sent until it closes, as one string. */
 static char *
 read_all (Client *c)
