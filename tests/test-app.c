@@ -396,6 +396,8 @@ test_host_and_talk (Fixture       *fixture,
     g_assert_true (g_strv_contains ((const char * const *) lines, irc));
     g_assert_true (g_strv_contains ((const char * const *) lines, telnet));
   }
+  /* No password: nothing more to say to people at a terminal. */
+  g_assert_null (chat_host_dialog_get_terminal_note (dialog));
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   /* The host joins #hall by itself and the window shows it. */
@@ -584,6 +586,36 @@ test_host_dialog_validates (Fixture       *fixture,
 
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_finalize_object (dialog);
+}
+
+/* With a password, the dialog tells people at a terminal they will be asked for it, and
+ * the server does ask before anything else. */
+static void
+test_host_dialog_password (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  ChatHostDialog *dialog = chat_host_dialog_new (fixture->app);
+  RawClient *person;
+  const char *note;
+
+  g_object_ref_sink (dialog);
+  chat_host_dialog_set_fields (dialog, "Locked Room", 0, "s3cret", FALSE);
+  chat_host_dialog_start (dialog);
+  g_assert_null (chat_host_dialog_get_error (dialog));
+  g_assert_true (wait_for (is_hosting, fixture->app));
+  note = chat_host_dialog_get_terminal_note (dialog);
+  g_assert_nonnull (note);
+  g_assert_nonnull (strstr (note, "password"));
+
+  person = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  g_assert_true (raw_client_wait (person, "Password:\r\n"));
+  raw_client_send (person, "s3cret");
+  g_assert_true (raw_client_wait (person, "Welcome to "));
+  raw_client_free (person);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  chat_application_stop_hosting (fixture->app);
 }
 
 static gboolean
@@ -1713,6 +1745,7 @@ main (int   argc,
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL, fixture_setup, test_host_and_talk, fixture_teardown);
   g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);
   g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/host-dialog-password", Fixture, NULL, fixture_setup, test_host_dialog_password, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL, fixture_setup, test_connect_dialog_account, fixture_teardown);
   g_test_add ("/chat/app/edit-connection", Fixture, NULL, fixture_setup, test_edit_connection, fixture_teardown);

@@ -133,6 +133,7 @@ show_running (ChatHostDialog *self)
   gboolean network = chat_application_get_hosting_network (self->application);
   g_auto(GStrv) addresses = NULL;
   g_autofree char *description = NULL;
+  ChatServer *server;
 
   for (guint i = 0; i < self->rows->len; i++)
     {
@@ -175,6 +176,12 @@ show_running (ChatHostDialog *self)
 
       add_join_row (self, self->telnet_group, telnet, NULL);
     }
+  /* IRC apps have a field for the password; at a terminal the server asks for it. */
+  server = chat_application_get_server (self->application);
+  adw_preferences_group_set_description (self->telnet_group,
+                                         server != NULL && chat_server_get_password (server) != NULL
+                                         ? _("The room has a password: they are asked for it before they join.")
+                                         : NULL);
 
   gtk_stack_set_visible_child_name (self->stack, "running");
   gtk_window_set_title (GTK_WINDOW (self), _("Hosting a Chat Room"));
@@ -382,6 +389,17 @@ chat_host_dialog_get_error (ChatHostDialog *self)
     return NULL;
 
   return gtk_label_get_label (self->error_label);
+}
+
+const char *
+chat_host_dialog_get_terminal_note (ChatHostDialog *self)
+{
+  const char *note;
+
+  g_return_val_if_fail (CHAT_IS_HOST_DIALOG (self), NULL);
+
+  note = adw_preferences_group_get_description (self->telnet_group);
+  return note != NULL && *note != '\0' ? note : NULL;
 }
 
 GStrv

@@ -24,6 +24,8 @@ void            chat_host_dialog_start         (ChatHostDialog  *self);
 const char     *chat_host_dialog_get_error     (ChatHostDialog  *self);
 /* The "How others join" lines (addresses, irc:// links, telnet lines), NULL-terminated. */
 GStrv           chat_host_dialog_dup_join_lines (ChatHostDialog *self);
+/* What people at a terminal are told above their lines (the password), or NULL. */
+const char     *chat_host_dialog_get_terminal_note (ChatHostDialog *self);
 
 /* This machine's addresses others can reach (no loopback), numeric, IPv4 first. */
 GStrv           chat_host_dialog_list_addresses (void);
