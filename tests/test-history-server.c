@@ -734,6 +734,10 @@ test_restart (Fixture       *fixture,
   g_free (client_expect (alice, " MODE #kept +b"));
   g_free (client_say (alice, "#kept", "remember me"));
   client_join (alice, "#passing");
+  /* The hall is +t: its topic is an operator's to set. */
+  chat_server_add_oper (fixture->server, "boss", "sesame");
+  client_send (alice, "OPER boss sesame");
+  g_free (client_expect (alice, " 381 "));
   client_join (alice, "#hall");
   client_send (alice, "TOPIC #hall :Welcome, all");
   g_free (client_expect (alice, " TOPIC #hall "));

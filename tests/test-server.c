@@ -473,7 +473,7 @@ test_topic_names_list (void)
 
   client_send (b, "LIST");
   client_wait (b, " 321 bob Channel :Users  Name");
-  client_wait (b, " 322 bob #hall 0 :[+n] ");
+  client_wait (b, " 322 bob #hall 0 :[+nt] ");
   client_wait (b, " 322 bob #rust 2 :[+nt] Safe and fast");
   client_wait (b, " 323 bob :End of /LIST");
   client_send (b, "LIST #rust");
@@ -1055,10 +1055,13 @@ test_text_mode_scenario (void)
   client_send (t2, "msg ircuser private answer");
   client_wait (irc, ":visitor2!text@127.0.0.1 PRIVMSG ircuser :private answer");
 
+  /* The hall is +nt: its operators set the topic, not whoever passes by. */
   client_send (irc, "TOPIC #hall :Welcome all");
-  client_wait (t1, "ircuser set the topic: Welcome all");
+  client_wait (irc, " 482 ircuser #hall :You're not channel operator");
   client_send (t1, "topic The hall");
-  client_wait (irc, ":visitor1!text@127.0.0.1 TOPIC #hall :The hall");
+  client_wait (t1, "Only the operators of hall can do that.");
+  client_sync_lacks (t2, "set the topic");
+  client_sync_lacks (irc, " TOPIC #hall");
 
   client_send (t1, "login alice");
   client_wait (irc, ":visitor1!text@127.0.0.1 NICK :alice");
@@ -1184,6 +1187,252 @@ test_text_mode_kicked_and_modes (void)
 
   client_free (irc);
   client_free (t);
+  test_server_free (ts);
+}
+
+/* ---- one permission check for both dialects --------------------------------------------- */
+
+/* +m, bans and +n hold for every way a person at a terminal speaks: say, a plain line,
+ * me, and msg #room, the same as for PRIVMSG. */
+static void
+test_permissions_text_speak (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", NULL);
+  Client *t = client_text (ts);
+  Client *out = client_text (ts);
+
+  client_send (op, "JOIN #r");
+  client_wait (op, " 366 ");
+  client_send (t, "join r");
+  client_wait (op, ":visitor1!text@127.0.0.1 JOIN #r");
+  client_send (op, "MODE #r +m");
+  client_wait (t, "op sets mode +m on r");
+
+  client_send (t, "msg #r under moderation");
+  client_wait (t, "The room r is moderated: only people with a voice can speak.");
+  client_send (t, "say said anyway");
+  client_wait (t, "The room r is moderated");
+  client_send (t, "me waves anyway");
+  client_wait (t, "The room r is moderated");
+  client_send (t, "a plain line");
+  client_wait (t, "The room r is moderated");
+  client_sync_lacks (op, "PRIVMSG #r");
+
+  /* A voice lets them speak; a ban silences those without one. */
+  client_send (op, "MODE #r +v visitor1");
+  client_wait (t, "op sets mode +v visitor1 on r");
+  client_send (t, "msg #r with a voice");
+  client_wait (op, ":visitor1!text@127.0.0.1 PRIVMSG #r :with a voice");
+  client_send (op, "MODE #r -mv+b visitor1 visitor1!*@*");
+  client_wait (t, "op sets mode -mv+b visitor1 visitor1!*@* on r");
+  client_send (t, "say banned now");
+  client_wait (t, "You are banned from r: you cannot speak there.");
+  client_send (t, "msg #r banned too");
+  client_wait (t, "You are banned from r");
+  client_sync_lacks (op, "PRIVMSG #r");
+  client_send (op, "MODE #r -b visitor1!*@*");
+  client_wait (t, "op sets mode -b visitor1!*@* on r");
+  client_send (t, "say free again");
+  client_wait (op, ":visitor1!text@127.0.0.1 PRIVMSG #r :free again");
+
+  /* +n: not from outside (the person in the hall), in either dialect. */
+  client_send (out, "msg #r from outside");
+  client_wait (out, "You are not in the room r: join it to speak there.");
+  client_send (out, "msg #nowhere hello");
+  client_wait (out, "There is no room named nowhere.");
+  client_sync_lacks (op, "from outside");
+  client_send (op, "MODE #r -n");
+  client_wait (t, "op sets mode -n on r");
+  client_send (out, "msg #r from outside");
+  client_wait (op, ":visitor2!text@127.0.0.1 PRIVMSG #r :from outside");
+  client_wait (out, "visitor2: from outside");
+
+  client_free (out);
+  client_free (t);
+  client_free (op);
+  test_server_free (ts);
+}
+
+/* join, select and create in text mode meet +k, +i, +l and bans like JOIN does. */
+static void
+test_permissions_text_join (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", NULL);
+  Client *t = client_text (ts);
+
+  client_send (op, "JOIN #r");
+  client_wait (op, " 366 ");
+  client_send (op, "MODE #r +k sesame");
+  client_wait (op, "MODE #r +k sesame");
+  client_send (t, "select r");
+  client_wait (t, "You cannot enter r: it needs a key (join r KEY).");
+  client_send (t, "join r wrong");
+  client_wait (t, "You cannot enter r: it needs a key");
+  client_send (t, "create r");
+  client_wait (t, "The room r already exists");
+  client_send (t, "select r sesame");
+  client_wait (op, ":visitor1!text@127.0.0.1 JOIN #r");
+  client_wait (t, "visitor1 has entered the room r");
+  client_send (t, "join hall");
+  client_wait (op, ":visitor1!text@127.0.0.1 PART #r");
+
+  client_send (op, "MODE #r -k+l *");
+  client_wait (op, "MODE #r -k *");
+  client_send (op, "MODE #r +l 1");
+  client_wait (op, "MODE #r +l 1");
+  client_send (t, "select r");
+  client_wait (t, "You cannot enter r: it is full.");
+  client_send (op, "MODE #r -l+i");
+  client_wait (op, "MODE #r -l+i");
+  client_send (t, "join r");
+  client_wait (t, "You cannot enter r: it is by invitation only.");
+  client_send (op, "MODE #r -i+b *!text@*");
+  client_wait (op, "MODE #r -i+b *!text@*");
+  client_send (t, "select r");
+  client_wait (t, "You cannot enter r: you are banned from it.");
+  client_sync_lacks (op, "JOIN #r");
+  client_send (t, "look");
+  client_wait (t, "The following are in this room (hall):");
+
+  client_free (t);
+  client_free (op);
+  test_server_free (ts);
+}
+
+/* The hall is +nt from the start: passers-by cannot set its topic (IRC or text), server
+ * operators (the person hosting from the app) get @ in it and can. */
+static void
+test_permissions_hall (void)
+{
+  TestServer *ts = test_server_new ("[oper boss]\npassword=sesame\n");
+  Client *irc = client_irc (ts, "passer", NULL);
+  Client *t = client_text (ts);
+  Client *host = client_irc (ts, "host", NULL);
+
+  client_send (irc, "MODE #hall");
+  client_wait (irc, " 324 passer #hall +nt");
+  client_send (irc, "JOIN #hall");
+  client_wait (irc, " 366 ");
+  client_send (irc, "TOPIC #hall :mine now");
+  client_wait (irc, " 482 passer #hall :You're not channel operator");
+  client_send (t, "topic mine now");
+  client_wait (t, "Only the operators of hall can do that.");
+  client_send (t, "mode");
+  client_wait (t, "The modes of hall are +nt.");
+  client_sync_lacks (irc, "TOPIC #hall");
+
+  /* As the app does when it hosts: OPER, then JOIN #hall. */
+  client_send (host, "OPER boss sesame");
+  client_wait (host, " 381 host ");
+  client_send (host, "JOIN #hall");
+  client_wait_names (host, " 353 host = #hall :", "@host", "passer", t->nick, NULL);
+  client_send (host, "TOPIC #hall :Welcome");
+  client_wait (irc, ":host!host@127.0.0.1 TOPIC #hall :Welcome");
+  client_wait (t, "host set the topic: Welcome");
+
+  client_free (host);
+  client_free (t);
+  client_free (irc);
+  test_server_free (ts);
+}
+
+/* oper, kick, ban, unban and mode for people at terminals: for operators of the server
+ * and of the room, refused for everyone else; the password reaches nobody. */
+static void
+test_permissions_text_operators (void)
+{
+  TestServer *ts = test_server_new ("[oper boss]\npassword=sesame\n");
+  Client *watcher = client_irc (ts, "watcher", NULL);
+  Client *boss = client_text (ts);
+  Client *other = client_text (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (watcher, "JOIN #hall");
+  client_wait (watcher, " 366 ");
+
+  /* Nobody's operator yet. */
+  client_send (boss, "kick %s", other->nick);
+  client_wait (boss, "Only the operators of hall can do that.");
+  client_send (boss, "ban %s", other->nick);
+  client_wait (boss, "Only the operators of hall can do that.");
+  client_send (boss, "mode +m");
+  client_wait (boss, "Only the operators of hall can do that.");
+  client_send (boss, "oper boss wrongpass");
+  client_wait (boss, "Wrong operator name or password.");
+  client_send (boss, "OPER boss");
+  client_wait (boss, "Usage: oper NAME PASSWORD");
+  client_send (boss, "/oper nobody sesame");
+  client_wait (boss, "Wrong operator name or password.");
+  client_send (boss, "kick %s", other->nick);
+  client_wait (boss, "Only the operators of hall can do that.");
+
+  client_send (boss, "oper boss sesame");
+  client_wait (boss, "You are now an operator of this server");
+  lines = client_sync (boss);
+  assert_lines_lack (lines, "sesame");
+  assert_lines_lack (lines, "wrongpass");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  /* The others heard nothing of it. */
+  lines = client_sync (watcher);
+  assert_lines_lack (lines, "sesame");
+  assert_lines_lack (lines, "wrongpass");
+  assert_lines_lack (lines, "oper");
+  assert_lines_lack (lines, "PRIVMSG");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (other);
+  assert_lines_lack (lines, "sesame");
+  assert_lines_lack (lines, "wrongpass");
+  assert_lines_lack (lines, "oper");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_send (boss, "mode +m");
+  client_wait (watcher, ":visitor1!text@127.0.0.1 MODE #hall +m");
+  client_wait (other, "visitor1 sets mode +m on hall");
+  client_send (boss, "mode");
+  client_wait (boss, "The modes of hall are +mnt.");
+  client_send (boss, "mode -m+q");
+  client_wait (boss, "q is not a room mode");
+  client_wait (watcher, "MODE #hall -m");
+  client_send (boss, "mode +o");
+  client_wait (boss, "The mode +o needs a value");
+  client_send (boss, "ban %s", other->nick);
+  client_wait (watcher, ":visitor1!text@127.0.0.1 MODE #hall +b *!*@127.0.0.1");
+  client_send (other, "still talking");
+  client_wait (other, "You are banned from hall: you cannot speak there.");
+  client_send (boss, "ban");
+  client_wait (boss, "Banned from hall:");
+  client_wait (boss, "  *!*@127.0.0.1 (by visitor1)");
+  client_send (boss, "unban %s", other->nick);
+  client_wait (watcher, ":visitor1!text@127.0.0.1 MODE #hall -b *!*@127.0.0.1");
+  client_send (boss, "kick nobody");
+  client_wait (boss, "Nobody is called nobody");
+  client_send (boss, "kick %s enough", other->nick);
+  client_wait (watcher, ":visitor1!text@127.0.0.1 KICK #hall visitor2 :enough");
+  client_wait (other, "visitor2 was kicked from the room hall by visitor1 (enough)");
+
+  /* A room's own operator (whoever made it) needs no oper. */
+  client_send (other, "create den");
+  client_wait (other, "visitor2 has entered the room den");
+  client_send (watcher, "JOIN #den");
+  client_wait (other, "watcher has entered the room den");
+  client_send (watcher, "MODE #den +m");
+  client_wait (watcher, " 482 watcher #den :You're not channel operator");
+  client_send (other, "mode +m");
+  client_wait (watcher, ":visitor2!text@127.0.0.1 MODE #den +m");
+  client_send (other, "kick watcher out");
+  client_wait (watcher, ":visitor2!text@127.0.0.1 KICK #den watcher :out");
+  client_send (other, "help");
+  client_wait (other, "  oper NAME PASSWORD");
+  client_wait (other, "  kick NAME [REASON]");
+  client_wait (other, "  ban [NAME|MASK]");
+  client_wait (other, "  unban NAME|MASK");
+  client_wait (other, "  mode [CHANGES]");
+
+  client_free (other);
+  client_free (boss);
+  client_free (watcher);
   test_server_free (ts);
 }
 
@@ -1727,6 +1976,10 @@ main (int   argc,
   g_test_add_func ("/chat/server/text-mode/telnet-irc-split", test_text_mode_telnet_irc_split);
   g_test_add_func ("/chat/server/text-mode/password", test_text_mode_password);
   g_test_add_func ("/chat/server/text-mode/late-irc", test_text_mode_late_irc);
+  g_test_add_func ("/chat/server/permissions/text-speak", test_permissions_text_speak);
+  g_test_add_func ("/chat/server/permissions/text-join", test_permissions_text_join);
+  g_test_add_func ("/chat/server/permissions/hall", test_permissions_hall);
+  g_test_add_func ("/chat/server/permissions/text-operators", test_permissions_text_operators);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 
   return g_test_run ();

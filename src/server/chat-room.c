@@ -133,38 +133,99 @@ _chat_room_is_banned (ChatRoom    *room,
   return FALSE;
 }
 
-const char *
-_chat_room_can_join (ChatRoom    *room,
+/* ---- permissions ------------------------------------------------------------------------ */
+
+/* Operators of the server act as operators in every room they are in (the person hosting
+ * from the app, or someone who typed oper in text mode). */
+static gboolean
+member_is_operator (ChatMember  *member,
+                    ChatSession *session)
+{
+  return member != NULL && ((member->flags & CHAT_MEMBER_OP) || session->oper);
+}
+
+static gboolean
+member_has_voice (ChatMember  *member,
+                  ChatSession *session)
+{
+  return member != NULL && (member->flags != 0 || session->oper);
+}
+
+ChatDenial
+_chat_room_may_speak (ChatRoom    *room,
+                      ChatSession *session)
+{
+  ChatMember *member = _chat_room_get_member (room, session);
+
+  if (member == NULL && (room->modes & CHAT_ROOM_MODE_N))
+    return CHAT_DENIAL_OUTSIDE;
+  if (member_has_voice (member, session))
+    return CHAT_DENIAL_NONE;
+  if (room->modes & CHAT_ROOM_MODE_M)
+    return CHAT_DENIAL_MODERATED;
+  if (_chat_room_is_banned (room, session))
+    return CHAT_DENIAL_SPEAK_BANNED;
+  return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
+_chat_room_may_set_topic (ChatRoom    *room,
+                          ChatSession *session)
+{
+  ChatMember *member = _chat_room_get_member (room, session);
+
+  if (member == NULL)
+    return CHAT_DENIAL_NOT_MEMBER;
+  if ((room->modes & CHAT_ROOM_MODE_T) && !member_is_operator (member, session))
+    return CHAT_DENIAL_NOT_OPERATOR;
+  return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
+_chat_room_may_join (ChatRoom    *room,
                      ChatSession *session,
-                     const char  *key,
-                     const char **reason)
+                     const char  *key)
 {
   gboolean invited = room->invites != NULL && session->nick_folded != NULL &&
                      g_hash_table_contains (room->invites, session->nick_folded);
 
-  if (room->key != NULL && g_strcmp0 (room->key, key) != 0)
-    {
-      *reason = "Cannot join channel (+k)";
-      return ERR_BADCHANNELKEY;
-    }
+  if (room->key != NULL && (key == NULL || !_chat_secret_equal (room->key, key)))
+    return CHAT_DENIAL_KEY;
   if (invited)
-    return NULL;
+    return CHAT_DENIAL_NONE;
   if (room->limit > 0 && g_hash_table_size (room->members) >= room->limit)
-    {
-      *reason = "Cannot join channel (+l)";
-      return ERR_CHANNELISFULL;
-    }
+    return CHAT_DENIAL_FULL;
   if (room->modes & CHAT_ROOM_MODE_I)
-    {
-      *reason = "Cannot join channel (+i)";
-      return ERR_INVITEONLYCHAN;
-    }
+    return CHAT_DENIAL_INVITE_ONLY;
   if (_chat_room_is_banned (room, session))
-    {
-      *reason = "Cannot join channel (+b)";
-      return ERR_BANNEDFROMCHAN;
-    }
-  return NULL;
+    return CHAT_DENIAL_BANNED;
+  return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
+_chat_room_may_operate (ChatRoom    *room,
+                        ChatSession *session)
+{
+  ChatMember *member = _chat_room_get_member (room, session);
+
+  if (member == NULL)
+    return CHAT_DENIAL_NOT_MEMBER;
+  if (!member_is_operator (member, session))
+    return CHAT_DENIAL_NOT_OPERATOR;
+  return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
+_chat_room_may_invite (ChatRoom    *room,
+                       ChatSession *session)
+{
+  ChatMember *member = _chat_room_get_member (room, session);
+
+  if (member == NULL)
+    return CHAT_DENIAL_NOT_MEMBER;
+  if ((room->modes & CHAT_ROOM_MODE_I) && !member_is_operator (member, session))
+    return CHAT_DENIAL_NOT_OPERATOR;
+  return CHAT_DENIAL_NONE;
 }
 
 const char *
@@ -569,6 +630,49 @@ _chat_server_private_message (ChatServer    *self,
       fanout_clear (&e);
     }
   from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+}
+
+ChatDenial
+_chat_server_message_target (ChatServer    *self,
+                             ChatSession   *from,
+                             const char    *target,
+                             ChatEventKind  kind,
+                             const char    *text,
+                             const char    *client_tags,
+                             gboolean       quiet)
+{
+  ChatDenial denial = CHAT_DENIAL_NONE;
+  ChatSession *to;
+
+  if (target[0] == '#')
+    {
+      ChatRoom *room = _chat_server_find_room (self, target);
+
+      if (room == NULL)
+        denial = CHAT_DENIAL_NO_SUCH_NICK;
+      else if ((denial = _chat_room_may_speak (room, from)) == CHAT_DENIAL_NONE)
+        _chat_server_room_message (self, from, room, kind, text, client_tags);
+      if (denial != CHAT_DENIAL_NONE && !quiet)
+        _chat_session_deny (from, denial, room ? room->name : NULL, target);
+      return denial;
+    }
+
+  to = _chat_server_find_session (self, target);
+  if (to == NULL || !_chat_session_is_present (to))
+    {
+      if (!quiet)
+        _chat_session_deny (from, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
+      return CHAT_DENIAL_NO_SUCH_NICK;
+    }
+  _chat_server_private_message (self, from, to, kind, text, client_tags);
+  if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
+    {
+      if (_chat_session_is_text (from))
+        _chat_session_text (from, "%s is away: %s", to->nick, to->away);
+      else
+        _chat_session_numeric (from, RPL_AWAY, "%s :%s", to->nick, to->away);
+    }
+  return CHAT_DENIAL_NONE;
 }
 
 /* ---- joining and leaving ---------------------------------------------------------------- */

@@ -31,6 +31,81 @@ param (ChatMessage *message,
   return chat_message_get_param (message, i);
 }
 
+/* ---- refusals ---------------------------------------------------------------------------- */
+
+void
+_chat_session_deny (ChatSession *session,
+                    ChatDenial   denial,
+                    const char  *room,
+                    const char  *arg)
+{
+  const char *r = room != NULL ? room : "*";
+  const char *a = arg != NULL ? arg : "*";
+
+  if (_chat_session_is_text (session))
+    {
+      _chat_text_mode_deny (session, denial, room, arg);
+      return;
+    }
+  switch (denial)
+    {
+    case CHAT_DENIAL_NONE:
+      break;
+    case CHAT_DENIAL_NOT_MEMBER:
+      _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel", r);
+      break;
+    case CHAT_DENIAL_NOT_OPERATOR:
+      _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", r);
+      break;
+    case CHAT_DENIAL_OUTSIDE:
+    case CHAT_DENIAL_MODERATED:
+    case CHAT_DENIAL_SPEAK_BANNED:
+      _chat_session_numeric (session, ERR_CANNOTSENDTOCHAN, "%s :Cannot send to channel", r);
+      break;
+    case CHAT_DENIAL_KEY:
+      _chat_session_numeric (session, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", r);
+      break;
+    case CHAT_DENIAL_FULL:
+      _chat_session_numeric (session, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", r);
+      break;
+    case CHAT_DENIAL_INVITE_ONLY:
+      _chat_session_numeric (session, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", r);
+      break;
+    case CHAT_DENIAL_BANNED:
+      _chat_session_numeric (session, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", r);
+      break;
+    case CHAT_DENIAL_TOO_MANY_ROOMS:
+      _chat_session_numeric (session, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels",
+                             r);
+      break;
+    case CHAT_DENIAL_NO_SUCH_ROOM:
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", a);
+      break;
+    case CHAT_DENIAL_NO_SUCH_NICK:
+      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", a);
+      break;
+    case CHAT_DENIAL_THEY_ARE_NOT_HERE:
+      _chat_session_numeric (session, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel",
+                             a, r);
+      break;
+    case CHAT_DENIAL_ALREADY_HERE:
+      _chat_session_numeric (session, ERR_USERONCHANNEL, "%s %s :is already on channel", a, r);
+      break;
+    case CHAT_DENIAL_UNKNOWN_MODE:
+      _chat_session_numeric (session, ERR_UNKNOWNMODE, "%s :is unknown mode char to me", a);
+      break;
+    case CHAT_DENIAL_MODE_NEEDS_ARG:
+      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "MODE :Not enough parameters");
+      break;
+    case CHAT_DENIAL_BAN_LIST_FULL:
+      _chat_session_numeric (session, ERR_BANLISTFULL, "%s %s :Channel ban list is full", r, a);
+      break;
+    case CHAT_DENIAL_BAD_KEY:
+      _chat_session_numeric (session, ERR_INVALIDKEY, "%s :Key is not well-formed", r);
+      break;
+    }
+}
+
 /* ---- registration ----------------------------------------------------------------------- */
 
 void
@@ -363,7 +438,7 @@ join_one (ChatSession *session,
 {
   ChatServer *server = session->server;
   ChatRoom *room;
-  const char *numeric, *reason = NULL;
+  ChatDenial denial;
   gboolean created;
   g_autoptr(GError) error = NULL;
 
@@ -383,13 +458,12 @@ join_one (ChatSession *session,
     return;
   if (session->rooms != NULL && g_hash_table_size (session->rooms) >= limits_of (session)->max_rooms)
     {
-      _chat_session_numeric (session, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels",
-                             name);
+      _chat_session_deny (session, CHAT_DENIAL_TOO_MANY_ROOMS, name, NULL);
       return;
     }
-  if (room != NULL && (numeric = _chat_room_can_join (room, session, key, &reason)) != NULL)
+  if (room != NULL && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
     {
-      _chat_session_numeric (session, numeric, "%s :%s", room->name, reason);
+      _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
   room = _chat_server_ensure_room (server, name, &created);
@@ -494,43 +568,7 @@ send_to_targets (ChatSession   *session,
             _chat_session_numeric (session, "407", "%s :Too many recipients", target);
           break;
         }
-      if (target[0] == '#')
-        {
-          ChatRoom *room = _chat_server_find_room (server, target);
-          ChatMember *member;
-
-          if (room == NULL)
-            {
-              if (!quiet)
-                _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
-              continue;
-            }
-          member = _chat_room_get_member (room, session);
-          if ((member == NULL && (room->modes & CHAT_ROOM_MODE_N)) ||
-              ((room->modes & CHAT_ROOM_MODE_M) && (member == NULL || member->flags == 0)) ||
-              ((member == NULL || member->flags == 0) && _chat_room_is_banned (room, session)))
-            {
-              if (!quiet)
-                _chat_session_numeric (session, ERR_CANNOTSENDTOCHAN, "%s :Cannot send to channel",
-                                       room->name);
-              continue;
-            }
-          _chat_server_room_message (server, session, room, kind, text, tags);
-        }
-      else
-        {
-          ChatSession *to = _chat_server_find_session (server, target);
-
-          if (to == NULL || !_chat_session_is_present (to))
-            {
-              if (!quiet)
-                _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
-              continue;
-            }
-          _chat_server_private_message (server, session, to, kind, text, tags);
-          if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
-            _chat_session_numeric (session, RPL_AWAY, "%s :%s", to->nick, to->away);
-        }
+      _chat_server_message_target (server, session, target, kind, text, tags, quiet);
     }
 }
 
@@ -561,6 +599,7 @@ cmd_topic (ChatSession *session,
 {
   ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
   ChatMember *member;
+  ChatDenial denial;
   g_autofree char *topic = NULL;
 
   if (room == NULL)
@@ -578,15 +617,9 @@ cmd_topic (ChatSession *session,
         _chat_server_send_topic (session->server, session, room, TRUE);
       return;
     }
-  if (member == NULL)
+  if ((denial = _chat_room_may_set_topic (room, session)) != CHAT_DENIAL_NONE)
     {
-      _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel", room->name);
-      return;
-    }
-  if ((room->modes & CHAT_ROOM_MODE_T) && !(member->flags & CHAT_MEMBER_OP))
-    {
-      _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator",
-                             room->name);
+      _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
   topic = chat_text_truncate (param (message, 1), limits_of (session)->topiclen);
@@ -949,33 +982,47 @@ room_mode_broadcast (ChatSession *session,
 }
 
 static void
-room_mode (ChatSession *session,
-           ChatMessage *message)
+send_ban_list (ChatSession *session,
+               ChatRoom    *room)
+{
+  if (_chat_session_is_text (session))
+    {
+      if (room->bans->len == 0)
+        _chat_session_text (session, "Nobody is banned from %s.", _chat_room_display_name (room));
+      else
+        _chat_session_text (session, "Banned from %s:", _chat_room_display_name (room));
+      for (guint i = 0; i < room->bans->len; i++)
+        {
+          ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+          _chat_session_text (session, "  %s (by %s)", ban->mask, ban->who ? ban->who : "?");
+        }
+      return;
+    }
+  for (guint i = 0; i < room->bans->len; i++)
+    {
+      ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+      _chat_session_numeric (session, RPL_BANLIST, "%s %s %s %" G_GINT64_FORMAT, room->name,
+                             ban->mask, ban->who, ban->time);
+    }
+  _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list", room->name);
+}
+
+void
+_chat_server_room_mode (ChatSession       *session,
+                        ChatRoom          *room,
+                        const char        *modes,
+                        const char *const *args)
 {
   ChatServer *server = session->server;
-  ChatRoom *room = _chat_server_find_room (server, param (message, 0));
-  ChatMember *me;
-  const char *modes = param (message, 1);
-  guint next_param = 2, n_param_modes = 0;
+  ChatDenial denial = CHAT_DENIAL_NONE;
+  gboolean checked = FALSE;
+  guint next_param = 0, n_param_modes = 0;
+  guint n_args = args != NULL ? g_strv_length ((char **) args) : 0;
   g_autoptr(GString) applied = g_string_new (NULL);
   g_autoptr(GString) applied_params = g_string_new (NULL);
   char dir = '+', shown = 0;
-
-  if (room == NULL)
-    {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
-      return;
-    }
-  me = _chat_room_get_member (room, session);
-  if (modes == NULL)
-    {
-      g_autofree char *str = _chat_room_modes_string (room, me != NULL);
-
-      _chat_session_numeric (session, RPL_CHANNELMODEIS, "%s %s", room->name, str);
-      _chat_session_numeric (session, RPL_CREATIONTIME, "%s %" G_GINT64_FORMAT, room->name,
-                             room->created);
-      return;
-    }
 
   for (const char *m = modes; *m; m++)
     {
@@ -990,47 +1037,46 @@ room_mode (ChatSession *session,
         }
       set = dir == '+';
 
-      if (c == 'b' && (set || TRUE) && param (message, next_param) == NULL)
+      /* A ban without a mask asks for the list: anyone may see it. */
+      if (c == 'b' && next_param >= n_args)
         {
-          for (guint i = 0; i < room->bans->len; i++)
-            {
-              ChatBan *ban = g_ptr_array_index (room->bans, i);
-
-              _chat_session_numeric (session, RPL_BANLIST, "%s %s %s %" G_GINT64_FORMAT, room->name,
-                                     ban->mask, ban->who, ban->time);
-            }
-          _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list",
-                                 room->name);
+          send_ban_list (session, room);
           continue;
         }
       if (strchr ("ovbklimnst", c) == NULL)
         {
-          _chat_session_numeric (session, ERR_UNKNOWNMODE, "%c :is unknown mode char to me", c);
+          char letter[2] = { c, '\0' };
+
+          _chat_session_deny (session, CHAT_DENIAL_UNKNOWN_MODE, room->name, letter);
           continue;
         }
-      if (me == NULL || !(me->flags & CHAT_MEMBER_OP))
+      if (!checked)
         {
-          if (me == NULL)
-            _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
-                                   room->name);
-          else
-            _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator",
-                                   room->name);
+          checked = TRUE;
+          denial = _chat_room_may_operate (room, session);
+        }
+      if (denial != CHAT_DENIAL_NONE)
+        {
+          _chat_session_deny (session, denial, room->name, NULL);
           return;
         }
 
       if (c == 'o' || c == 'v' || c == 'b' || c == 'k' || (c == 'l' && set))
         {
-          arg = param (message, next_param);
+          arg = next_param < n_args ? args[next_param] : NULL;
           if (arg == NULL && !(c == 'k' && !set))
             {
-              _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "MODE :Not enough parameters");
+              char mode[3] = { dir, c, '\0' };
+
+              _chat_session_deny (session, CHAT_DENIAL_MODE_NEEDS_ARG, room->name, mode);
               continue;
             }
           if (arg != NULL)
             next_param++;
           if (++n_param_modes > 4)
             break;
+          if (arg != NULL && arg[0] == '\0' && c != 'k')
+            continue;     /* nothing to give a mode to, or to ban */
         }
 
       switch (c)
@@ -1042,15 +1088,14 @@ room_mode (ChatSession *session,
             ChatMember *member = who ? _chat_room_get_member (room, who) : NULL;
             guint flag = c == 'o' ? CHAT_MEMBER_OP : CHAT_MEMBER_VOICE;
 
-            if (who == NULL)
+            if (who == NULL || !_chat_session_is_present (who))
               {
-                _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", arg);
+                _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, arg);
                 continue;
               }
             if (member == NULL)
               {
-                _chat_session_numeric (session, ERR_USERNOTINCHANNEL,
-                                       "%s %s :They aren't on that channel", who->nick, room->name);
+                _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, who->nick);
                 continue;
               }
             if (((member->flags & flag) != 0) == set)
@@ -1083,8 +1128,7 @@ room_mode (ChatSession *session,
               continue;
             if (set && room->bans->len >= CHAT_ROOM_MAX_BANS)
               {
-                _chat_session_numeric (session, "478", "%s %s :Channel ban list is full",
-                                       room->name, arg);
+                _chat_session_deny (session, CHAT_DENIAL_BAN_LIST_FULL, room->name, arg);
                 continue;
               }
             if (set)
@@ -1104,8 +1148,7 @@ room_mode (ChatSession *session,
             {
               if (strchr (arg, ' ') != NULL || strchr (arg, ',') != NULL || arg[0] == '\0')
                 {
-                  _chat_session_numeric (session, ERR_INVALIDKEY, "%s :Key is not well-formed",
-                                         room->name);
+                  _chat_session_deny (session, CHAT_DENIAL_BAD_KEY, room->name, NULL);
                   continue;
                 }
               g_free (room->key);
@@ -1171,6 +1214,34 @@ room_mode (ChatSession *session,
 }
 
 static void
+room_mode (ChatSession *session,
+           ChatMessage *message)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  const char *args[CHAT_MESSAGE_MAX_PARAMS + 1] = { NULL };
+  guint n = 0;
+
+  if (room == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
+      return;
+    }
+  if (chat_message_get_n_params (message) < 2)
+    {
+      g_autofree char *str = _chat_room_modes_string (room,
+                                                      _chat_room_get_member (room, session) != NULL);
+
+      _chat_session_numeric (session, RPL_CHANNELMODEIS, "%s %s", room->name, str);
+      _chat_session_numeric (session, RPL_CREATIONTIME, "%s %" G_GINT64_FORMAT, room->name,
+                             room->created);
+      return;
+    }
+  for (guint i = 2; i < chat_message_get_n_params (message) && n < CHAT_MESSAGE_MAX_PARAMS; i++)
+    args[n++] = param (message, i);
+  _chat_server_room_mode (session, room, param (message, 1), args);
+}
+
+static void
 cmd_mode (ChatSession *session,
           ChatMessage *message)
 {
@@ -1180,12 +1251,36 @@ cmd_mode (ChatSession *session,
     user_mode (session, message);
 }
 
+gboolean
+_chat_server_kick_nick (ChatSession *session,
+                        ChatRoom    *room,
+                        const char  *nick,
+                        const char  *reason)
+{
+  ChatServer *server = session->server;
+  ChatSession *victim = nick[0] != '\0' ? _chat_server_find_session (server, nick) : NULL;
+  g_autofree char *name = NULL;
+
+  if (victim == NULL || !_chat_session_is_present (victim))
+    _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, nick);
+  else if (_chat_room_get_member (room, victim) == NULL)
+    _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, victim->nick);
+  else
+    {
+      name = g_strdup (room->name);
+      _chat_server_kick (server, session, room, victim, reason);
+      /* The room may be gone with its last member. */
+      return _chat_server_find_room (server, name) == room;
+    }
+  return TRUE;
+}
+
 static void
 cmd_kick (ChatSession *session,
           ChatMessage *message)
 {
   ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
-  ChatMember *me;
+  ChatDenial denial;
   g_auto(GStrv) nicks = NULL;
   g_autofree char *reason = NULL;
 
@@ -1194,16 +1289,9 @@ cmd_kick (ChatSession *session,
       _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
       return;
     }
-  me = _chat_room_get_member (room, session);
-  if (me == NULL)
+  if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
     {
-      _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel", room->name);
-      return;
-    }
-  if (!(me->flags & CHAT_MEMBER_OP))
-    {
-      _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator",
-                             room->name);
+      _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
   reason = chat_text_truncate (param (message, 2) && param (message, 2)[0] ? param (message, 2)
@@ -1211,22 +1299,8 @@ cmd_kick (ChatSession *session,
                                limits_of (session)->kicklen);
   nicks = g_strsplit (param (message, 1), ",", -1);
   for (guint i = 0; nicks[i] != NULL; i++)
-    {
-      ChatSession *victim = _chat_server_find_session (session->server, nicks[i]);
-
-      if (victim == NULL || !_chat_session_is_present (victim))
-        _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", nicks[i]);
-      else if (_chat_room_get_member (room, victim) == NULL)
-        _chat_session_numeric (session, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel",
-                               victim->nick, room->name);
-      else
-        {
-          _chat_server_kick (session->server, session, room, victim, reason);
-          /* The room may be gone with its last member. */
-          if (_chat_server_find_room (session->server, param (message, 0)) != room)
-            break;
-        }
-    }
+    if (!_chat_server_kick_nick (session, room, nicks[i], reason))
+      break;
 }
 
 static void
@@ -1258,25 +1332,22 @@ cmd_invite (ChatSession *session,
     }
   if (room != NULL)
     {
-      ChatMember *me = _chat_room_get_member (room, session);
+      ChatDenial denial = _chat_room_may_invite (room, session);
 
       room_name = room->name;
-      if (me == NULL)
+      if (denial == CHAT_DENIAL_NOT_MEMBER)
         {
-          _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
-                                 room->name);
+          _chat_session_deny (session, denial, room->name, NULL);
           return;
         }
       if (_chat_room_get_member (room, who) != NULL)
         {
-          _chat_session_numeric (session, ERR_USERONCHANNEL, "%s %s :is already on channel",
-                                 who->nick, room->name);
+          _chat_session_deny (session, CHAT_DENIAL_ALREADY_HERE, room->name, who->nick);
           return;
         }
-      if ((room->modes & CHAT_ROOM_MODE_I) && !(me->flags & CHAT_MEMBER_OP))
+      if (denial != CHAT_DENIAL_NONE)
         {
-          _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator",
-                                 room->name);
+          _chat_session_deny (session, denial, room->name, NULL);
           return;
         }
       if (room->invites == NULL)

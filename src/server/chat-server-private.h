@@ -348,11 +348,6 @@ const char *_chat_member_prefix       (ChatMember  *member,
                                        gboolean     multi_prefix);
 char       *_chat_room_modes_string   (ChatRoom    *room,
                                        gboolean     with_params);
-/* Why session cannot join (a numeric and its text), or NULL when it can. */
-const char *_chat_room_can_join       (ChatRoom    *room,
-                                       ChatSession *session,
-                                       const char  *key,
-                                       const char **reason);
 gboolean    _chat_room_is_banned      (ChatRoom    *room,
                                        ChatSession *session);
 /* Without the leading '#', as people in text mode see it. */
@@ -511,6 +506,86 @@ void     _chat_server_send_isupport (ChatServer  *self,
 /* "2026-11-23T11:41:40.123Z" into buf (at least 32 bytes). */
 void     _chat_format_time_tag    (gint64       real_us,
                                    char        *buf);
+
+/* ---- permissions: one rule for every dialect -------------------------------------- */
+
+/* Why something is refused. The room functions below decide; each dialect says it in its
+ * own words (_chat_session_deny: the numeric for IRC, a sentence in text mode). */
+typedef enum
+{
+  CHAT_DENIAL_NONE,               /* allowed */
+  CHAT_DENIAL_NOT_MEMBER,         /* 442: acting on a room one is not in */
+  CHAT_DENIAL_NOT_OPERATOR,       /* 482 */
+  CHAT_DENIAL_OUTSIDE,            /* 404: +n, speaking from outside */
+  CHAT_DENIAL_MODERATED,          /* 404: +m, without a voice */
+  CHAT_DENIAL_SPEAK_BANNED,       /* 404: banned, without a voice */
+  CHAT_DENIAL_KEY,                /* 475 */
+  CHAT_DENIAL_FULL,               /* 471 */
+  CHAT_DENIAL_INVITE_ONLY,        /* 473 */
+  CHAT_DENIAL_BANNED,             /* 474: banned, joining */
+  CHAT_DENIAL_TOO_MANY_ROOMS,     /* 405 */
+  CHAT_DENIAL_NO_SUCH_ROOM,       /* 403, arg: the name */
+  CHAT_DENIAL_NO_SUCH_NICK,       /* 401, arg: the nick (or a room's name) */
+  CHAT_DENIAL_THEY_ARE_NOT_HERE,  /* 441, arg: the nick */
+  CHAT_DENIAL_ALREADY_HERE,       /* 443, arg: the nick */
+  CHAT_DENIAL_UNKNOWN_MODE,       /* 472, arg: the mode letter */
+  CHAT_DENIAL_MODE_NEEDS_ARG,     /* 461, arg: the mode ("+k") */
+  CHAT_DENIAL_BAN_LIST_FULL,      /* 478, arg: the mask */
+  CHAT_DENIAL_BAD_KEY,            /* 525 */
+} ChatDenial;
+
+/* Say (PRIVMSG, NOTICE, TAGMSG, text-mode say, me, msg): bans and +m unless voiced or an
+ * operator, +n for those outside. */
+ChatDenial _chat_room_may_speak     (ChatRoom    *room,
+                                     ChatSession *session);
+/* Set the topic: members; only operators under +t. */
+ChatDenial _chat_room_may_set_topic (ChatRoom    *room,
+                                     ChatSession *session);
+/* Enter: +k (key may be NULL), then an invitation passes +l, +i and bans. */
+ChatDenial _chat_room_may_join      (ChatRoom    *room,
+                                     ChatSession *session,
+                                     const char  *key);
+/* Kick, change modes and bans: the room's operators, and operators of the server in the
+ * rooms they are in. */
+ChatDenial _chat_room_may_operate   (ChatRoom    *room,
+                                     ChatSession *session);
+/* Invite: members; only operators under +i. */
+ChatDenial _chat_room_may_invite    (ChatRoom    *room,
+                                     ChatSession *session);
+/* Tells session why, in its dialect. room: the room's name (or NULL), arg as the denial
+ * says. */
+void       _chat_session_deny       (ChatSession *session,
+                                     ChatDenial   denial,
+                                     const char  *room,
+                                     const char  *arg);
+/* The text-mode sentence of _chat_session_deny (chat-text-mode.c). */
+void       _chat_text_mode_deny     (ChatSession *session,
+                                     ChatDenial   denial,
+                                     const char  *room,
+                                     const char  *arg);
+
+/* The actions behind both dialects' commands; each checks its permission first and tells
+ * the session what was refused. */
+
+/* A message to one target (a room's name or a nick). */
+ChatDenial _chat_server_message_target (ChatServer    *self,
+                                        ChatSession   *from,
+                                        const char    *target,
+                                        ChatEventKind  kind,
+                                        const char    *text,
+                                        const char    *client_tags,
+                                        gboolean       quiet);
+/* Changes of the room's modes ("+o-v", args NULL-terminated), told to the room at once. */
+void       _chat_server_room_mode     (ChatSession        *session,
+                                       ChatRoom           *room,
+                                       const char         *modes,
+                                       const char *const  *args);
+/* Kicks nick out of room (the caller checked _chat_room_may_operate). FALSE when the
+ * room is gone with its last member. */
+gboolean   _chat_server_kick_nick     (ChatSession *session,
+                                       ChatRoom    *room,
+                                       const char  *nick,
+                                       const char  *reason);
 
 /* ---- commands --------------------------------------------------------------------- */
 

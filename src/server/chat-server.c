@@ -1829,7 +1829,6 @@ chat_server_start (ChatServer  *self,
   g_autoptr(GSocketListener) tls_listener = NULL;
   g_autoptr(GDateTime) now = NULL;
   GSource *source;
-  gboolean created;
   ChatRoom *hall;
   guint16 tls_port = 0;
 
@@ -1917,11 +1916,10 @@ chat_server_start (ChatServer  *self,
   self->grace_source = attach (self, source, NULL, "[chat-server] text mode");
   grace_rearm (self);
 
-  hall = _chat_server_ensure_room (self, self->limits.hall, &created);
+  hall = _chat_server_ensure_room (self, self->limits.hall, NULL);
   hall->permanent = TRUE;
-  /* Everyone may set the hall's topic: it has no operator to ask. */
-  if (created)
-    hall->modes &= ~CHAT_ROOM_MODE_T;
+  /* The hall is +nt like every new room: its topic is set by its operators (whoever hosts
+   * it, and the server's operators), not by whoever passes by. */
 
   watch_listeners (self, self->listen_fds, FALSE);
   watch_listeners (self, self->tls_listen_fds, TRUE);

@@ -81,25 +81,11 @@ say (ChatSession   *session,
                           " bytes here), it was not sent.", max);
       return;
     }
-  if (room->modes & CHAT_ROOM_MODE_M)
-    {
-      ChatMember *member = _chat_room_get_member (room, session);
-
-      if (member == NULL || member->flags == 0)
-        {
-          _chat_session_text (session, "The room %s is moderated: only people with a voice "
-                              "can speak.", _chat_room_display_name (room));
-          return;
-        }
-    }
+  /* "me" is an ACTION, sent as PRIVMSG like every client does. */
   if (kind == CHAT_EVENT_NOTICE)
-    {
-      /* "me" is an ACTION, sent as PRIVMSG like every client does. */
-      action = chat_ctcp_action_encode (text);
-      _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, action, NULL);
-      return;
-    }
-  _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, text, NULL);
+    text = action = chat_ctcp_action_encode (text);
+  _chat_server_message_target (session->server, session, room->name, CHAT_EVENT_PRIVMSG, text,
+                               NULL, FALSE);
 }
 
 static void
@@ -259,13 +245,14 @@ text_list (ChatSession *session,
 static void
 enter_room (ChatSession *session,
             const char  *word,
+            const char  *key,
             int          how)   /* 0 join (create if needed), 1 create, 2 select */
 {
   ChatServer *server = session->server;
   g_autofree char *name = NULL;
   g_autoptr(GError) error = NULL;
   ChatRoom *room;
-  const char *numeric, *reason = NULL;
+  ChatDenial denial;
   gboolean created;
   const char *usage = how == 1 ? "create" : how == 2 ? "select" : "join";
 
@@ -298,14 +285,9 @@ enter_room (ChatSession *session,
       _chat_session_text (session, "You are already in %s.", _chat_room_display_name (room));
       return;
     }
-  if (room != NULL && (numeric = _chat_room_can_join (room, session, NULL, &reason)) != NULL)
+  if (room != NULL && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
     {
-      const char *why = g_str_equal (numeric, ERR_BADCHANNELKEY) ? "it needs a key" :
-                        g_str_equal (numeric, ERR_CHANNELISFULL) ? "it is full" :
-                        g_str_equal (numeric, ERR_INVITEONLYCHAN) ? "it is by invitation only" :
-                        "you are banned from it";
-
-      _chat_session_text (session, "You cannot enter %s: %s.", _chat_room_display_name (room), why);
+      _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
 
@@ -321,9 +303,11 @@ static void
 text_join (ChatSession *session,
            const char  *args)
 {
-  g_autofree char *word = first_word (args, NULL);
+  const char *rest;
+  g_autofree char *word = first_word (args, &rest);
+  g_autofree char *key = first_word (rest, NULL);
 
-  enter_room (session, word, 0);
+  enter_room (session, word, key[0] ? key : NULL, 0);
 }
 
 static void
@@ -332,16 +316,18 @@ text_create (ChatSession *session,
 {
   g_autofree char *word = first_word (args, NULL);
 
-  enter_room (session, word, 1);
+  enter_room (session, word, NULL, 1);
 }
 
 static void
 text_select (ChatSession *session,
              const char  *args)
 {
-  g_autofree char *word = first_word (args, NULL);
+  const char *rest;
+  g_autofree char *word = first_word (args, &rest);
+  g_autofree char *key = first_word (rest, NULL);
 
-  enter_room (session, word, 2);
+  enter_room (session, word, key[0] ? key : NULL, 2);
 }
 
 static void
@@ -349,7 +335,7 @@ text_topic (ChatSession *session,
             const char  *args)
 {
   ChatRoom *room = session->text_room;
-  ChatMember *member;
+  ChatDenial denial;
   g_autofree char *topic = NULL;
 
   if (room == NULL)
@@ -362,10 +348,9 @@ text_topic (ChatSession *session,
       _chat_server_send_topic (session->server, session, room, TRUE);
       return;
     }
-  member = _chat_room_get_member (room, session);
-  if ((room->modes & CHAT_ROOM_MODE_T) && !(member->flags & CHAT_MEMBER_OP))
+  if ((denial = _chat_room_may_set_topic (room, session)) != CHAT_DENIAL_NONE)
     {
-      _chat_session_text (session, "Only the room's operators can set its topic.");
+      _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
   topic = chat_text_truncate (args, limits_of (session)->topiclen);
@@ -378,34 +363,14 @@ text_msg (ChatSession *session,
 {
   const char *text;
   g_autofree char *nick = first_word (args, &text);
-  ChatSession *to;
 
   if (nick[0] == '\0' || text[0] == '\0')
     {
       _chat_session_text (session, "Usage: msg NAME TEXT");
       return;
     }
-  if (nick[0] == '#')
-    {
-      ChatRoom *room = _chat_server_find_room (session->server, nick);
-
-      if (room == NULL || _chat_room_get_member (room, session) == NULL)
-        {
-          _chat_session_text (session, "You are not in the room %s.", _chat_room_name_display (nick));
-          return;
-        }
-      _chat_server_room_message (session->server, session, room, CHAT_EVENT_PRIVMSG, text, NULL);
-      return;
-    }
-  to = _chat_server_find_session (session->server, nick);
-  if (to == NULL || !_chat_session_is_present (to))
-    {
-      _chat_session_text (session, "Nobody is called %s (type who to see who is online).", nick);
-      return;
-    }
-  _chat_server_private_message (session->server, session, to, CHAT_EVENT_PRIVMSG, text, NULL);
-  if (to->away != NULL)
-    _chat_session_text (session, "%s is away: %s", to->nick, to->away);
+  _chat_server_message_target (session->server, session, nick, CHAT_EVENT_PRIVMSG, text, NULL,
+                               FALSE);
 }
 
 static void
@@ -429,13 +394,268 @@ text_away (ChatSession *session,
   _chat_server_neighbours_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
 }
 
+/* ---- operators ------------------------------------------------------------------------- */
+
+/* The room an operator command acts on: the one the person is in. */
+static ChatRoom *
+operator_room (ChatSession *session)
+{
+  if (session->text_room == NULL)
+    _chat_session_text (session, "You are in no room: type join NAME (or list).");
+  return session->text_room;
+}
+
+static void
+text_oper (ChatSession *session,
+           const char  *args)
+{
+  const char *rest;
+  g_autofree char *name = first_word (args, &rest);
+  g_autofree char *password = first_word (rest, NULL);
+
+  /* Whatever happens, the password is neither said to the room nor shown back. */
+  if (name[0] == '\0' || password[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: oper NAME PASSWORD");
+      return;
+    }
+  if (!_chat_server_check_oper (session->server, name, password))
+    {
+      _chat_session_text (session, "Wrong operator name or password.");
+      return;
+    }
+  _chat_session_set_oper (session, TRUE);
+  _chat_session_text (session, "You are now an operator of this server: kick, ban and mode "
+                      "work in every room you are in.");
+  g_info ("%s is now an operator", session->source);
+}
+
+static void
+text_kick (ChatSession *session,
+           const char  *args)
+{
+  ChatRoom *room = operator_room (session);
+  const char *rest;
+  g_autofree char *nick = first_word (args, &rest);
+  g_autofree char *reason = NULL;
+  ChatDenial denial;
+
+  if (room == NULL)
+    return;
+  if (nick[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: kick NAME [REASON]");
+      return;
+    }
+  if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return;
+    }
+  reason = chat_text_truncate (rest[0] ? rest : session->nick, limits_of (session)->kicklen);
+  _chat_server_kick_nick (session, room, nick, reason);
+}
+
+/* NAME is someone here: their address, as IRC clients ban; anything else is a mask
+ * (a bare word: that nick). */
+static char *
+ban_mask_for (ChatSession *session,
+              const char  *word)
+{
+  ChatSession *who;
+
+  if (strpbrk (word, "!@*?") != NULL)
+    return g_strdup (word);
+  who = _chat_server_find_session (session->server, word);
+  if (who != NULL && _chat_session_is_present (who))
+    return g_strdup_printf ("*!*@%s", who->host);
+  return g_strdup_printf ("%s!*@*", word);
+}
+
+static void
+text_ban (ChatSession *session,
+          const char  *args)
+{
+  ChatRoom *room = operator_room (session);
+  g_autofree char *word = first_word (args, NULL);
+  g_autofree char *mask = NULL;
+  const char *mode_args[2] = { NULL, NULL };
+
+  if (room == NULL)
+    return;
+  mask = word[0] ? ban_mask_for (session, word) : NULL;
+  mode_args[0] = mask;
+  _chat_server_room_mode (session, room, "+b", mode_args);
+}
+
+static void
+text_unban (ChatSession *session,
+            const char  *args)
+{
+  ChatRoom *room = operator_room (session);
+  g_autofree char *word = first_word (args, NULL);
+  g_autoptr(GPtrArray) masks = g_ptr_array_new_with_free_func (g_free);
+  ChatSession *who;
+  ChatDenial denial;
+
+  if (room == NULL)
+    return;
+  if (word[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: unban NAME|MASK");
+      return;
+    }
+  if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return;
+    }
+  /* Someone here: every ban that keeps them out, whoever set it and however. */
+  who = strpbrk (word, "!@*?") == NULL ? _chat_server_find_session (session->server, word) : NULL;
+  if (who != NULL && _chat_session_is_present (who))
+    {
+      for (guint i = 0; i < room->bans->len; i++)
+        {
+          ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+          if (chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask, who->source))
+            g_ptr_array_add (masks, g_strdup (ban->mask));
+        }
+    }
+  else
+    {
+      g_ptr_array_add (masks, ban_mask_for (session, word));
+    }
+  if (masks->len == 0)
+    {
+      _chat_session_text (session, "%s is not banned from %s.", word,
+                          _chat_room_display_name (room));
+      return;
+    }
+  for (guint i = 0; i < masks->len; i++)
+    {
+      const char *mode_args[2] = { g_ptr_array_index (masks, i), NULL };
+
+      _chat_server_room_mode (session, room, "-b", mode_args);
+    }
+}
+
+static void
+text_mode (ChatSession *session,
+           const char  *args)
+{
+  ChatRoom *room = operator_room (session);
+  const char *rest;
+  g_autofree char *changes = first_word (args, &rest);
+  g_auto(GStrv) mode_args = NULL;
+
+  if (room == NULL)
+    return;
+  if (changes[0] == '\0')
+    {
+      g_autofree char *modes = _chat_room_modes_string (room, TRUE);
+
+      _chat_session_text (session, "The modes of %s are %s.", _chat_room_display_name (room),
+                          modes);
+      return;
+    }
+  mode_args = g_strsplit (rest, " ", -1);
+  /* Runs of spaces give empty words: drop them. */
+  for (guint r = 0, w = 0;; r++)
+    {
+      if (mode_args[r] != NULL && mode_args[r][0] == '\0')
+        {
+          g_free (mode_args[r]);
+          continue;
+        }
+      mode_args[w++] = mode_args[r];
+      if (mode_args[r] == NULL)
+        break;
+    }
+  _chat_server_room_mode (session, room, changes, (const char *const *) mode_args);
+}
+
+void
+_chat_text_mode_deny (ChatSession *session,
+                      ChatDenial   denial,
+                      const char  *room,
+                      const char  *arg)
+{
+  const char *r = room != NULL ? _chat_room_name_display (room) : "that room";
+  const char *a = arg != NULL ? arg : "";
+
+  switch (denial)
+    {
+    case CHAT_DENIAL_NONE:
+      break;
+    case CHAT_DENIAL_NOT_MEMBER:
+      _chat_session_text (session, "You are not in the room %s.", r);
+      break;
+    case CHAT_DENIAL_NOT_OPERATOR:
+      _chat_session_text (session, "Only the operators of %s can do that.", r);
+      break;
+    case CHAT_DENIAL_OUTSIDE:
+      _chat_session_text (session, "You are not in the room %s: join it to speak there.", r);
+      break;
+    case CHAT_DENIAL_MODERATED:
+      _chat_session_text (session, "The room %s is moderated: only people with a voice can "
+                          "speak.", r);
+      break;
+    case CHAT_DENIAL_SPEAK_BANNED:
+      _chat_session_text (session, "You are banned from %s: you cannot speak there.", r);
+      break;
+    case CHAT_DENIAL_KEY:
+      _chat_session_text (session, "You cannot enter %s: it needs a key (join %s KEY).", r, r);
+      break;
+    case CHAT_DENIAL_FULL:
+      _chat_session_text (session, "You cannot enter %s: it is full.", r);
+      break;
+    case CHAT_DENIAL_INVITE_ONLY:
+      _chat_session_text (session, "You cannot enter %s: it is by invitation only.", r);
+      break;
+    case CHAT_DENIAL_BANNED:
+      _chat_session_text (session, "You cannot enter %s: you are banned from it.", r);
+      break;
+    case CHAT_DENIAL_TOO_MANY_ROOMS:
+      _chat_session_text (session, "You cannot enter %s: you are in too many rooms.", r);
+      break;
+    case CHAT_DENIAL_NO_SUCH_ROOM:
+      _chat_session_text (session, "There is no room named %s.", _chat_room_name_display (a));
+      break;
+    case CHAT_DENIAL_NO_SUCH_NICK:
+      if (a[0] == '#')
+        _chat_session_text (session, "There is no room named %s.", _chat_room_name_display (a));
+      else
+        _chat_session_text (session, "Nobody is called %s (type who to see who is online).", a);
+      break;
+    case CHAT_DENIAL_THEY_ARE_NOT_HERE:
+      _chat_session_text (session, "%s is not in %s.", a, r);
+      break;
+    case CHAT_DENIAL_ALREADY_HERE:
+      _chat_session_text (session, "%s is already in %s.", a, r);
+      break;
+    case CHAT_DENIAL_UNKNOWN_MODE:
+      _chat_session_text (session, "%s is not a room mode (they are o v b k l i m n s t).", a);
+      break;
+    case CHAT_DENIAL_MODE_NEEDS_ARG:
+      _chat_session_text (session, "The mode %s needs a value (for example: mode %s NAME).", a, a);
+      break;
+    case CHAT_DENIAL_BAN_LIST_FULL:
+      _chat_session_text (session, "The ban list of %s is full.", r);
+      break;
+    case CHAT_DENIAL_BAD_KEY:
+      _chat_session_text (session, "A key is one word, without commas.");
+      break;
+    }
+}
+
 static void
 text_help (ChatSession *session,
            const char  *args)
 {
   static const char *const order[] = {
     "say", "me", "login", "look", "who", "list", "join", "create", "select", "topic", "msg",
-    "away", "help", "quit",
+    "away", "oper", "kick", "ban", "unban", "mode", "help", "quit",
   };
 
   _chat_session_text (session, "Type a line to say it to the room. Commands (a / in front is fine):");
@@ -465,12 +685,19 @@ static const TextCommand text_commands[] = {
   { "look", text_look, "look", "who is in this room" },
   { "who", text_who, "who", "who is online, and where" },
   { "list", text_list, "list", "the rooms, how many are in each, their topics" },
-  { "join", text_join, "join ROOM", "enter ROOM, creating it if needed" },
+  { "join", text_join, "join ROOM [KEY]", "enter ROOM, creating it if needed" },
   { "create", text_create, "create ROOM", "create a new room and enter it" },
-  { "select", text_select, "select ROOM", "enter an existing room" },
+  { "select", text_select, "select ROOM [KEY]", "enter an existing room" },
   { "topic", text_topic, "topic [TEXT]", "show or set the room's topic" },
   { "msg", text_msg, "msg NAME TEXT", "say TEXT to NAME only" },
   { "away", text_away, "away [TEXT]", "mark yourself away (no TEXT: back)" },
+  { "oper", text_oper, "oper NAME PASSWORD", "become an operator of this server" },
+  { "kick", text_kick, "kick NAME [REASON]", "operators: send NAME out of this room" },
+  { "ban", text_ban, "ban [NAME|MASK]", "operators: keep NAME's address (or a MASK) out; "
+    "no NAME: the bans" },
+  { "unban", text_unban, "unban NAME|MASK", "operators: lift the bans on NAME (or MASK)" },
+  { "mode", text_mode, "mode [CHANGES]", "the room's modes; operators: change them "
+    "(mode +m, mode +v NAME)" },
   { "help", text_help, "help, h", "this list" },
   { "h", text_help, "h", "this list" },
   { "quit", text_quit, "quit, logout", "leave the chat" },
