@@ -1853,6 +1853,13 @@ test_text_mode_password (void)
   client_send (c, "USER late 0 * :Late");
   client_wait (c, " 001 late ");
   client_free (c);
+  /* A browser read only after the prompt is told this is not HTTP. */
+  c = client_connect (ts);
+  client_line_is (c, "Password:");
+  client_send (c, "GET / HTTP/1.1");
+  client_send (c, "Host: 127.0.0.1");
+  client_line_is (c, "HTTP/1.1 400 Bad Request");
+  client_free (c);
   lines = client_sync (alice);
   assert_lines_lack (lines, "PRIVMSG");
   g_clear_pointer (&lines, g_ptr_array_unref);
