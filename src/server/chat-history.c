@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-history.c: the server's message history and room state in one SQLite file.
  *
- * Relaying a message must never wait for the disk, so appends only go to a queue in
- * memory; the queue is written in one transaction from an idle in the main loop (or after
- * 250 ms at the latest, when the loop never goes idle). In WAL mode with synchronous=NORMAL
- * a commit is a write() into the WAL without fsync: a killed process loses nothing that was
- * committed, a power cut may lose the last commits. Copying the WAL back into the
+ * Appends only go to a queue in memory, written in one transaction by chat_history_flush().
+ * The server calls it once per main-loop round, before that round's lines are sent
+ * (chat-server-history.c), so a line anyone saw is committed and a round of hundreds of
+ * lines costs one commit. An idle in the main loop (or 250 ms at the latest, when the loop
+ * never goes idle) flushes what no round sends, such as room state. In WAL mode with
+ * synchronous=NORMAL (the default) a commit is a write() into the WAL without fsync: a
+ * killed or crashed process loses nothing that was committed, a power cut or a crash of
+ * the system may lose the last commits. synchronous=FULL (chat_history_set_sync_full())
+ * also fsyncs the WAL at every commit, so those survive too. Copying the WAL back into the
  * database (a checkpoint) does fsync, so it runs in a thread on its own connection. */
 
 #define G_LOG_DOMAIN "chat-history"
@@ -56,6 +60,7 @@ struct _ChatHistory
   gint64        max_age;           /* seconds, 0: forever */
   gint64        last_age_prune_ms;
   gboolean      store_private;
+  gboolean      sync_full;
 
   GThread      *checkpoint_thread;
   gint          checkpoint_done;   /* atomic: the thread has finished */
@@ -1536,6 +1541,35 @@ chat_history_set_store_private (ChatHistory *self,
     return;
   self->store_private = store_private;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STORE_PRIVATE]);
+}
+
+gboolean
+chat_history_get_sync_full (ChatHistory *self)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+
+  return self->sync_full;
+}
+
+void
+chat_history_set_sync_full (ChatHistory *self,
+                            gboolean     sync_full)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (CHAT_IS_HISTORY (self));
+
+  sync_full = !!sync_full;
+  if (self->sync_full == sync_full)
+    return;
+  /* Takes effect at the next commit; never called inside a transaction. */
+  if (!exec_sql (self->db, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                 &error))
+    {
+      g_warning ("Cannot change how history is synced: %s", error->message);
+      return;
+    }
+  self->sync_full = sync_full;
 }
 
 void

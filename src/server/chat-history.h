@@ -177,6 +177,11 @@ void               chat_history_set_max_age       (ChatHistory             *self
 /* Caps the database file (0: no cap); past it writes fail with CHAT_HISTORY_ERROR_FULL. */
 void               chat_history_set_max_size      (ChatHistory             *self,
                                                    guint64                  max_bytes);
+/* FALSE (the default): synchronous=NORMAL, a commit survives the process being killed;
+ * TRUE: synchronous=FULL, it survives a power cut too, at an fsync per commit. */
+gboolean           chat_history_get_sync_full     (ChatHistory             *self);
+void               chat_history_set_sync_full     (ChatHistory             *self,
+                                                   gboolean                 sync_full);
 gboolean           chat_history_get_store_private (ChatHistory             *self);
 void               chat_history_set_store_private (ChatHistory             *self,
                                                    gboolean                 store_private);

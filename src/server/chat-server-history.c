@@ -13,7 +13,14 @@
  *   max-per-room=10000    lines kept per room or conversation, 0: no limit
  *   max-age-days=0        days a line is kept, 0: forever
  *   store-private=false   keep private messages too (shown only to the two people, as
- *                         the nick and user@host they had) */
+ *                         the nick and user@host they had)
+ *   synchronous=normal    normal: a commit survives the server being killed; full: it
+ *                         also survives a power cut (an fsync per commit)
+ *
+ * Acknowledged means kept: the lines of one main-loop round are committed together, in one
+ * transaction, before the first of that round's writes leaves for a socket (the server's
+ * commit hook, run by the session flush), so whatever anyone was sent, an echo included,
+ * is in the database when a crash or kill -9 comes after it. */
 
 #define G_LOG_DOMAIN "chat-server"
 
@@ -43,6 +50,7 @@ typedef struct
   guint        max_per_room;
   guint        max_age_days;
   gboolean     store_private;
+  gboolean     sync_full;       /* synchronous=full */
 } ChatServerHistory;
 
 static const char * const subcommands[] = {
@@ -236,6 +244,21 @@ history_flush_failed_cb (ChatHistory  *history,
   g_warning ("Message history is now off: %s", error->message);
   g_signal_handlers_disconnect_by_data (state->history, state);
   g_clear_object (&state->history);
+}
+
+/* The round's lines, before any of them is sent. */
+static void
+history_commit_cb (ChatServer *server,
+                   gpointer    user_data)
+{
+  ChatServerHistory *state = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (state->history == NULL || chat_history_get_n_pending (state->history) == 0)
+    return;
+  /* A failure turns history off (as for a scheduled flush): the chat goes on unkept. */
+  if (!chat_history_flush (state->history, &error))
+    history_flush_failed_cb (state->history, error, state);
 }
 
 /* Who someone is, as far as a server without accounts can tell: "user@host". */
@@ -797,6 +820,7 @@ history_started_cb (ChatServer *server,
   chat_history_set_max_per_target (state->history, state->max_per_room);
   chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
   chat_history_set_store_private (state->history, state->store_private);
+  chat_history_set_sync_full (state->history, state->sync_full);
   g_signal_connect (state->history, "flush-failed",
                     G_CALLBACK (history_flush_failed_cb), state);
 
@@ -864,6 +888,7 @@ static const ChatServerHooks history_hooks = {
   .joined = history_joined_cb,
   .started = history_started_cb,
   .stopping = history_stopping_cb,
+  .commit = history_commit_cb,
 };
 
 void
@@ -898,7 +923,7 @@ _chat_server_history_load_config (ChatServer  *self,
     { "max-age-days", 0, 100000, G_STRUCT_OFFSET (ChatServerHistory, max_age_days) },
   };
   guint values[G_N_ELEMENTS (uints)];
-  gboolean enabled, store_private;
+  gboolean enabled, store_private, sync_full;
 
   g_return_val_if_fail (state != NULL, FALSE);
 
@@ -920,6 +945,19 @@ _chat_server_history_load_config (ChatServer  *self,
           return FALSE;
         }
       values[i] = (guint) v;
+    }
+  sync_full = state->sync_full;
+  if (g_key_file_has_key (keyfile, "history", "synchronous", NULL))
+    {
+      g_autofree char *value = g_key_file_get_string (keyfile, "history", "synchronous", NULL);
+
+      if (g_strcmp0 (value, "normal") != 0 && g_strcmp0 (value, "full") != 0)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[history] synchronous: expected normal or full");
+          return FALSE;
+        }
+      sync_full = g_str_equal (value, "full");
     }
   enabled = state->enabled;
   store_private = state->store_private;
@@ -951,9 +989,11 @@ _chat_server_history_load_config (ChatServer  *self,
     G_STRUCT_MEMBER (guint, state, uints[i].offset) = values[i];
   state->enabled = enabled;
   state->store_private = store_private;
+  state->sync_full = sync_full;
 
   if (state->history != NULL)
     {
+      chat_history_set_sync_full (state->history, state->sync_full);
       chat_history_set_max_per_target (state->history, state->max_per_room);
       chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
       chat_history_set_store_private (state->history, state->store_private);

@@ -402,6 +402,10 @@ typedef struct
                    gpointer         user_data);
   void (*stopping)(ChatServer      *server,
                    gpointer         user_data);
+  /* Before a line of this round leaves for any socket, when events were emitted since
+   * the last call: what the event hooks took must be kept by now (one transaction). */
+  void (*commit)  (ChatServer      *server,
+                   gpointer         user_data);
 } ChatServerHooks;
 
 void _chat_server_add_hooks   (ChatServer            *self,

@@ -92,6 +92,7 @@ struct _ChatServer
   char             *caps_ls[2];      /* 301 and 302 forms, built lazily */
   GPtrArray        *isupport;        /* "KEY=VALUE" */
   GArray           *hooks;           /* ChatHookEntry */
+  gboolean          uncommitted;     /* events emitted since the commit hooks ran */
   GQueue            whowas;          /* ChatWhowas*, newest first */
   guint64           next_msgid;
 };
@@ -1037,6 +1038,23 @@ _chat_server_emit_event (ChatServer *self,
 
       if (e->hooks.event != NULL)
         e->hooks.event (self, event, e->user_data);
+    }
+  self->uncommitted = TRUE;
+}
+
+void
+_chat_server_commit (ChatServer *self)
+{
+  if (G_LIKELY (!self->uncommitted))
+    return;
+  /* Cleared first: an event that a hook itself emits is committed the next time. */
+  self->uncommitted = FALSE;
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.commit != NULL)
+        e->hooks.commit (self, e->user_data);
     }
 }
 

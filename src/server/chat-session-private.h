@@ -31,6 +31,9 @@ void         _chat_server_grace_remove   (ChatServer    *self,
                                           ChatSession   *session);
 
 void         _chat_server_flush              (ChatServer  *self);
+/* Runs the commit hooks if an event was emitted since they last ran. Whatever writes to
+ * a socket calls it first, so nobody is sent a line that a crash could take back. */
+void         _chat_server_commit             (ChatServer  *self);
 void         _chat_server_mark_dirty         (ChatServer  *self,
                                               ChatSession *session);
 void         _chat_server_session_destroyed  (ChatServer  *self,
