@@ -8,11 +8,12 @@
 # what this machine's kernel allows (it is not run for register, connections, join-storm).
 #
 #   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."] [--servers "chatroom inspircd ngircd floor"]
-#                              [--bench PATH] [--server PATH] [--keep DIR]
+#                              [--bench PATH] [--server PATH] [--keep DIR] [--history]
 #
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
 # swept on past the p99 limit until something is lost), lowload (200 clients, 1 message/s), register, connections (10,000), join-storm
-# (2,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke run.
+# (2,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke run. --history gives
+# chatroom-server a data directory, so it keeps its history (SQLite) while it is measured.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +23,7 @@ servers="chatroom inspircd ngircd floor"
 bench=""
 server_bin=""
 keep=""
+history=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
     --bench) bench=$2; shift ;;
     --server) server_bin=$2; shift ;;
     --keep) keep=$2; shift ;;
-    -h|--help) sed -n '3,14p' "$0"; exit 0 ;;
+    --history) history=1 ;;
+    -h|--help) sed -n '3,17p' "$0"; exit 0 ;;
     *) echo "bench-compare: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -172,8 +175,10 @@ start_server () {
       pid=$! ;;
     chatroom)
       write_chatroom_conf "$dir"
+      local data=()
+      if [ "$history" -eq 1 ]; then mkdir -p "$dir/data"; data=(--data-dir "$dir/data"); fi
       "${prio[@]}" "$server_bin" --bind 127.0.0.1 --port "$port" --config "$dir/chatroom-server.conf" \
-        > "$dir/chatroom.out" 2>&1 &
+        "${data[@]}" > "$dir/chatroom.out" 2>&1 &
       pid=$! ;;
   esac
   pids+=("$pid")
