@@ -8,41 +8,7 @@
 
 #include "chat-client.h"
 #include "chat-client-private.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-# define TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define TEST_UNDER_ASAN 1
-# endif
-#endif
-
-/* LeakSanitizer's exit-time check crashes on the dynamic TLS block that GnuTLS (loaded by
- * glib-networking) leaves behind, so under AddressSanitizer a TLS test runs in a child
- * without it. TRUE in the parent, once the child passed: the caller returns. FALSE where
- * the test itself is to run. */
-G_GNUC_UNUSED static gboolean
-test_tls_ran_in_child (void)
-{
-#ifdef TEST_UNDER_ASAN
-  if (!g_test_subprocess ())
-    {
-      g_autofree char *saved = g_strdup (g_getenv ("ASAN_OPTIONS"));
-      g_autofree char *options = g_strdup_printf ("%s%sdetect_leaks=0", saved ? saved : "",
-                                                  saved ? ":" : "");
-
-      g_setenv ("ASAN_OPTIONS", options, TRUE);
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      if (saved != NULL)
-        g_setenv ("ASAN_OPTIONS", saved, TRUE);
-      else
-        g_unsetenv ("ASAN_OPTIONS");
-      g_test_trap_assert_passed ();
-      return TRUE;
-    }
-#endif
-  return FALSE;
-}
+#include "test-tls-util.h"
 
 /* A guard against hanging forever, not a timing assertion: generous on purpose so
  * Valgrind and sanitizer builds pass too. */

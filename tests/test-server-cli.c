@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-server-cli.c: the chatroom-server binary: options, exit codes, logging, and a
- * graceful stop on SIGTERM and SIGINT. */
+/* test-server-cli.c: the chatroom-server binary: options, exit codes, logging, a
+ * graceful stop on SIGTERM and SIGINT, and the TLS certificate read again on SIGHUP. */
 #include "config.h"
 
 #include <signal.h>
@@ -50,10 +50,11 @@ test_version_help (void)
 
   run (help, &status, &out, &err);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
-  for (guint i = 0; i < 7; i++)
+  for (guint i = 0; i < 11; i++)
     {
       static const char *const options[] = {
         "--port", "--bind", "--config", "--name", "--password", "--motd", "--data-dir",
+        "--tls-cert", "--tls-key", "--tls-port", "--tls-only",
       };
       g_assert_nonnull (strstr (out, options[i]));
     }
@@ -238,6 +239,145 @@ test_logs (void)
   client_free (c);
 }
 
+/* The same certificate and key files, with new contents: what a renewal does. */
+static void
+copy_file (const char *from,
+           const char *to)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (from, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (to, contents, len, NULL));
+}
+
+static void
+test_tls (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chatroom-cli-XXXXXX", NULL);
+  g_autofree char *cert_a = NULL, *key_a = NULL, *cert_b = NULL, *key_b = NULL;
+  g_autofree char *cert = NULL, *key = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GDataInputStream) log = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) first = NULL;
+  g_autoptr(GIOStream) second = NULL;
+  g_autoptr(GIOStream) third = NULL;
+  g_autoptr(GDataInputStream) first_in = NULL;
+  g_autofree char *line = NULL;
+  guint16 tls_port = 0;
+  int status;
+
+  if (test_tls_ran_in_child ())
+    return;
+  if (!test_tls_make_certificate (dir, "a", &cert_a, &key_a) ||
+      !test_tls_make_certificate (dir, "b", &cert_b, &key_b))
+    {
+      g_test_skip ("openssl is not installed: no certificate to test with");
+      g_rmdir (dir);
+      return;
+    }
+  cert = g_build_filename (dir, "server.crt", NULL);
+  key = g_build_filename (dir, "server.key", NULL);
+  copy_file (cert_a, cert);
+  copy_file (key_a, key);
+
+  /* Files that are not a certificate and key: a configuration error, one clear line. */
+  {
+    const char *bad[] = { "--port", "0", "--tls-cert", key, "--tls-key", key, NULL };
+    const char *missing[] = { "--port", "0", "--tls-cert", "/nonexistent/c.pem", NULL };
+    const char *only[] = { "--port", "0", "--tls-only", NULL };
+
+    run (bad, &status, &out, &err);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+    g_assert_true (g_str_has_prefix (err, "chatroom-server: TLS certificate "));
+    g_assert_cmpint (strchr (err, '\n') - err, ==, strlen (err) - 1);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    run (missing, &status, &out, &err);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+    g_assert_nonnull (strstr (err, "/nonexistent/c.pem"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    run (only, &status, &out, &err);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+    g_assert_nonnull (strstr (err, "--tls-only"));
+  }
+
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, server_path, "--bind",
+                           "127.0.0.1", "--tls-only", "--tls-port", "0", "--tls-cert", cert,
+                           "--tls-key", key, "--name", "cli.test", NULL);
+  g_assert_no_error (error);
+  log = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  line = read_log_until (log, "listening for TLS on port ");
+  tls_port = atoi (strstr (line, "listening for TLS on port ") + strlen ("listening for TLS on port "));
+  g_assert_cmpuint (tls_port, >, 0);
+  g_clear_pointer (&line, g_free);
+
+  first = test_tls_connect (tls_port, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_tls_peer_is (first, cert_a));
+  first_in = g_data_input_stream_new (g_io_stream_get_input_stream (first));
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (first),
+                                            "NICK alice\r\nUSER a 0 * :A\r\n",
+                                            strlen ("NICK alice\r\nUSER a 0 * :A\r\n"), NULL,
+                                            NULL, &error));
+  g_assert_no_error (error);
+  line = g_data_input_stream_read_line (first_in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (line, " 001 alice "));
+  g_clear_pointer (&line, g_free);
+
+  /* Renewed files, then SIGHUP: new connections get the new certificate. */
+  copy_file (cert_b, cert);
+  copy_file (key_b, key);
+  g_subprocess_send_signal (proc, SIGHUP);
+  line = read_log_until (log, "SIGHUP: TLS certificate reloaded");
+  g_clear_pointer (&line, g_free);
+  second = test_tls_connect (tls_port, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_tls_peer_is (second, cert_b));
+
+  /* A broken file keeps the certificate in use. */
+  g_assert_true (g_file_set_contents (cert, "not a certificate\n", -1, NULL));
+  g_subprocess_send_signal (proc, SIGHUP);
+  line = read_log_until (log, "keeping the certificate in use");
+  g_clear_pointer (&line, g_free);
+  third = test_tls_connect (tls_port, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_tls_peer_is (third, cert_b));
+
+  /* The connection made before the reloads goes on. */
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (first),
+                                            "PING :still\r\n",
+                                            strlen ("PING :still\r\n"), NULL, NULL, &error));
+  for (;;)
+    {
+      line = g_data_input_stream_read_line (first_in, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (strstr (line, "PONG") != NULL)
+        break;
+      g_clear_pointer (&line, g_free);
+    }
+  g_assert_nonnull (strstr (line, ":still"));
+
+  g_io_stream_close (first, NULL, NULL);
+  g_io_stream_close (second, NULL, NULL);
+  g_io_stream_close (third, NULL, NULL);
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, NULL);
+
+  {
+    const char *files[] = { cert, key, cert_a, key_a, cert_b, key_b };
+
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      g_unlink (files[i]);
+  }
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -252,6 +392,8 @@ main (int   argc,
       g_printerr ("usage: test-server-cli PATH-TO-chatroom-server\n");
       return 1;
     }
+  /* For the children some tests run in (see test_tls_ran_in_child()). */
+  g_setenv ("CHATROOM_SERVER", server_path, TRUE);
 
   g_test_add_func ("/chat/server/cli/version-help", test_version_help);
   g_test_add_func ("/chat/server/cli/bad-config", test_bad_config);
@@ -259,6 +401,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/cli/sigterm", test_sigterm);
   g_test_add_func ("/chat/server/cli/sigint", test_sigint);
   g_test_add_func ("/chat/server/cli/logs", test_logs);
+  g_test_add_func ("/chat/server/cli/tls", test_tls);
 
   return g_test_run ();
 }

@@ -13,6 +13,7 @@
 
 #include "chat-server.h"
 #include "chat-server-private.h"
+#include "test-tls-util.h"
 
 /* Generous: only a hang makes a test fail by time, never a slow machine. */
 #define CLIENT_TIMEOUT_SEC 20
@@ -27,6 +28,7 @@ typedef struct
   GMainLoop       *loop;
   ChatServer      *server;
   guint16          port;
+  guint16          tls_port;        /* 0 without a certificate */
   GKeyFile        *config;
   TestServerSetup  setup;
   gpointer         setup_data;
@@ -55,6 +57,8 @@ test_server_thread (gpointer data)
 
   g_mutex_lock (&ts->lock);
   ts->port = chat_server_get_port (ts->server);
+  if (chat_server_get_tls_certificate (ts->server) != NULL)
+    ts->tls_port = chat_server_get_tls_port (ts->server);
   ts->ready = TRUE;
   g_cond_signal (&ts->cond);
   g_mutex_unlock (&ts->lock);
@@ -98,7 +102,7 @@ test_server_new_full (const char      *config,
   while (!ts->ready)
     g_cond_wait (&ts->cond, &ts->lock);
   g_mutex_unlock (&ts->lock);
-  g_assert_cmpuint (ts->port, >, 0);
+  g_assert_true (ts->port > 0 || ts->tls_port > 0);
   return ts;
 }
 
@@ -173,6 +177,7 @@ typedef struct
   char      *nick;
   guint      sync;
   gboolean   text;
+  GThread   *pump;    /* TLS: carries the bytes between fd and the TLS connection */
 } Client;
 
 G_GNUC_UNUSED static Client *
@@ -193,11 +198,78 @@ client_connect (TestServer *ts)
   return c;
 }
 
+typedef struct
+{
+  GIOStream *tls;
+  int        fd;
+} TlsPump;
+
+G_GNUC_UNUSED static void
+tls_pump_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_io_stream_splice_finish (result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+G_GNUC_UNUSED static gpointer
+tls_pump_thread (gpointer data)
+{
+  TlsPump *pump = data;
+  GMainContext *context = g_main_context_new ();
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketConnection) inner = NULL;
+  gboolean done = FALSE;
+
+  g_main_context_push_thread_default (context);
+  socket = g_socket_new_from_fd (pump->fd, NULL);
+  g_assert_nonnull (socket);
+  inner = g_socket_connection_factory_create_connection (socket);
+  g_io_stream_splice_async (pump->tls, G_IO_STREAM (inner),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, tls_pump_done_cb, &done);
+  while (!done)
+    g_main_context_iteration (context, TRUE);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  g_object_unref (pump->tls);
+  g_free (pump);
+  return NULL;
+}
+
+/* A line client (as client_connect) whose bytes go over TLS to ts->tls_port: a socket
+ * pair, and a thread that splices its other end to the TLS connection. */
+G_GNUC_UNUSED static Client *
+client_connect_tls (TestServer *ts)
+{
+  g_autoptr(GError) error = NULL;
+  Client *c = g_new0 (Client, 1);
+  TlsPump *pump = g_new0 (TlsPump, 1);
+  struct timeval tv = { CLIENT_TIMEOUT_SEC, 0 };
+  int pair[2];
+
+  pump->tls = test_tls_connect (ts->tls_port, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
+  c->fd = pair[0];
+  setsockopt (c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  pump->fd = pair[1];
+  c->buf = g_string_new (NULL);
+  c->pump = g_thread_new ("tls-pump", tls_pump_thread, pump);
+  return c;
+}
+
 G_GNUC_UNUSED static void
 client_free (Client *c)
 {
   if (c->fd >= 0)
     close (c->fd);
+  /* The pump sees the end of file and closes the TLS connection. */
+  if (c->pump != NULL)
+    g_thread_join (c->pump);
   g_string_free (c->buf, TRUE);
   g_free (c->nick);
   g_free (c);
@@ -404,14 +476,12 @@ client_wait_names (Client     *c,
   g_assert_cmpuint (g_strv_length (names), ==, n);
 }
 
-/* An IRC client registered as nick (caps: space-separated, or NULL for no CAP). */
+/* Registers a connected client as nick (caps: space-separated, or NULL for no CAP). */
 G_GNUC_UNUSED static Client *
-client_irc (TestServer *ts,
-            const char *nick,
-            const char *caps)
+client_register (Client     *c,
+                 const char *nick,
+                 const char *caps)
 {
-  Client *c = client_connect (ts);
-
   c->nick = g_strdup (nick);
   if (caps != NULL)
     {
@@ -437,6 +507,15 @@ client_irc (TestServer *ts,
         break;
     }
   return c;
+}
+
+/* An IRC client registered as nick (caps: space-separated, or NULL for no CAP). */
+G_GNUC_UNUSED static Client *
+client_irc (TestServer *ts,
+            const char *nick,
+            const char *caps)
+{
+  return client_register (client_connect (ts), nick, caps);
 }
 
 /* A person with nc: says nothing until the server greets them, ends up in the hall. */
