@@ -171,7 +171,7 @@ static void
 test_password (void)
 {
   TestServer *ts;
-  Client *c;
+  Client *c, *person;
   g_autofree char *last = NULL;
 
   if (!have_certificates () || test_tls_ran_in_child ())
@@ -192,8 +192,23 @@ test_password (void)
   client_send (c, "NICK alice");
   client_send (c, "USER a 0 * :A");
   client_wait (c, " 001 alice ");
-  client_free (c);
+  client_send (c, "JOIN #hall");
+  client_wait (c, " 366 ");
 
+  /* A person over TLS is asked first, like one in the clear. */
+  person = client_connect_tls (ts);
+  person->text = TRUE;
+  client_wait (person, "Password:");
+  client_send (person, "wrong");
+  client_wait (person, "Wrong password.");
+  client_wait (person, "Password:");
+  client_send (person, "sesame");
+  client_wait (person, "You are visitor");
+  client_send (person, "hello");
+  client_wait (c, "!text@127.0.0.1 PRIVMSG #hall :hello");
+
+  client_free (person);
+  client_free (c);
   test_server_free (ts);
 }
 
