@@ -319,12 +319,15 @@ test_sts (void)
   Client *c;
   g_autofree char *line = NULL;
   g_autofree char *port = NULL;
+  g_autofree char *tls_here = NULL;
 
   if (!have_certificates () || test_tls_ran_in_child ())
     return;
 
   ts = tls_server_new ("sts-duration=3600\n");
   port = g_strdup_printf (" sts=port=%u", ts->tls_port);
+  tls_here = g_strdup_printf ("ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, "
+                              "not TLS; TLS is on port %u)", ts->tls_port);
 
   /* In the clear: where TLS is. */
   c = client_connect (ts);
@@ -336,6 +339,14 @@ test_sts (void)
   /* Not a capability to request. */
   client_send (c, "CAP REQ :sts");
   client_wait (c, " CAP * NAK :sts");
+  client_free (c);
+
+  /* A TLS client on the plain port is told where TLS is. */
+  c = client_connect (ts);
+  client_send_raw (c, "\x16\x03\x01\x02\x00\x01\x00\x01", 8);
+  line = client_until_closed (c);
+  g_assert_cmpstr (line, ==, tls_here);
+  g_clear_pointer (&line, g_free);
   client_free (c);
 
   /* Values need 302: without it, no sts. */

@@ -742,6 +742,12 @@ _chat_server_get_context (ChatServer *self)
   return self->context;
 }
 
+guint
+_chat_server_get_tls_listen_port (ChatServer *self)
+{
+  return self->tls_listener != NULL ? self->tls_bound_port : 0;
+}
+
 GQueue *
 _chat_server_get_tls_links (ChatServer *self)
 {

@@ -62,6 +62,8 @@ ChatSession *_chat_server_admit              (ChatServer                    *sel
                                               int                            fd,
                                               const struct sockaddr_storage *peer);
 GMainContext *_chat_server_get_context       (ChatServer  *self);
+/* The port TLS is listened on, 0 when it is not. */
+guint        _chat_server_get_tls_listen_port (ChatServer *self);
 GQueue      *_chat_server_get_tls_links      (ChatServer  *self);
 
 /* TLS (chat-server-tls.c): a connection accepted on the TLS port is a session on one end

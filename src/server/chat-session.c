@@ -1118,10 +1118,15 @@ _chat_session_readable (ChatSession *session)
   /* A TLS ClientHello (record type 22, version 3.x) on this plain-text port: say so
    * instead of treating the handshake as someone typing. */
   if (session->state == CHAT_SESSION_NEW && session->partial == NULL && n >= 3 &&
-      buf[0] == 0x16 && buf[1] == 0x03 && (guchar) buf[2] <= 0x04)
+      buf[0] == 0x16 && buf[1] == 0x03 && (guchar) buf[2] <= 0x04 && !session->secure)
     {
+      guint tls_port = _chat_server_get_tls_listen_port (session->server);
+      g_autofree char *why = NULL;
+
+      if (tls_port != 0)
+        why = g_strdup_printf ("This port speaks plain IRC, not TLS; TLS is on port %u", tls_port);
       _chat_session_quit (session, "TLS on a plain-text port",
-                          "This port speaks plain IRC, not TLS", FALSE);
+                          why ? why : "This port speaks plain IRC, not TLS", FALSE);
       return;
     }
 
