@@ -910,6 +910,15 @@ test_tls_client_hello (void)
     g_free (line);
   client_free (c);
 
+  /* A handshake that comes after the text-mode greeting is its first line all the same:
+   * none of its bytes are said to the hall. */
+  c = client_text (ts);
+  client_send_raw (c, (const char *) hello, sizeof hello);
+  line = client_until_closed (c);
+  g_assert_cmpstr (line, ==, "This port speaks plain IRC, not TLS");
+  g_free (line);
+  client_free (c);
+
   lines = sync_checked (alice, NULL);
   check_lines ("alice", lines, NULL, "PRIVMSG");
   g_clear_pointer (&lines, g_ptr_array_unref);

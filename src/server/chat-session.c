@@ -1116,8 +1116,12 @@ _chat_session_readable (ChatSession *session)
     }
 
   /* A TLS ClientHello (record type 22, version 3.x) on this plain-text port: say so
-   * instead of treating the handshake as someone typing. */
-  if (session->state == CHAT_SESSION_NEW && session->partial == NULL && n >= 3 &&
+   * instead of treating the handshake as someone typing, also when it comes after the
+   * text-mode greeting (its first bytes are its first line). */
+  if ((session->state == CHAT_SESSION_NEW ||
+       (!session->got_line && (session->state == CHAT_SESSION_TEXT ||
+                               session->state == CHAT_SESSION_PASSWORD))) &&
+      session->partial == NULL && session->telnet == CHAT_TELNET_TEXT && n >= 3 &&
       buf[0] == 0x16 && buf[1] == 0x03 && (guchar) buf[2] <= 0x04 && !session->secure)
     {
       guint tls_port = _chat_server_get_tls_listen_port (session->server);
