@@ -870,16 +870,20 @@ test_rooms (Fixture       *fixture,
 
   reopen (fixture);
 
-  /* A room without history is not kept; one with history but no saved state is. */
+  /* Every saved room, with history or not (the server decides which last), and one with
+   * history but no saved state. */
   rooms = chat_history_load_rooms (fixture->history, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (rooms->len, ==, 2);
+  g_assert_cmpuint (rooms->len, ==, 3);
   loaded = g_ptr_array_index (rooms, 0);
   g_assert_cmpstr (loaded->key, ==, "#nostate");
   g_assert_cmpstr (loaded->name, ==, "#nostate");
   g_assert_null (loaded->topic);
   g_assert_cmpuint (loaded->limit, ==, 0);
   loaded = g_ptr_array_index (rooms, 1);
+  g_assert_cmpstr (loaded->key, ==, "#quiet");
+  g_assert_cmpstr (loaded->name, ==, "#Quiet");
+  loaded = g_ptr_array_index (rooms, 2);
   g_assert_cmpstr (loaded->key, ==, "#room");
   g_assert_cmpstr (loaded->name, ==, "#Room");
   g_assert_cmpstr (loaded->topic, ==, "Welcome");
@@ -898,6 +902,7 @@ test_rooms (Fixture       *fixture,
   room->limit = 0;
   chat_history_save_room (fixture->history, room);
   chat_history_forget_room (fixture->history, "#nostate");
+  chat_history_forget_room (fixture->history, "#quiet");
   reopen (fixture);
   rooms = chat_history_load_rooms (fixture->history, &error);
   g_assert_no_error (error);
@@ -1082,6 +1087,79 @@ test_disk_full (Fixture       *fixture,
   assert_query ("9 10", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
 }
 
+static void
+test_delete_target (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rooms = NULL;
+  g_autoptr(GPtrArray) targets = NULL;
+  g_autoptr(ChatHistoryRoom) room = chat_history_room_new ("#room", "#room");
+
+  room->modes = g_strdup ("+s");
+  chat_history_save_room (fixture->history, room);
+  fill_room (fixture->history);
+  say (fixture->history, "#other", 1, T0, "stays");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  /* Queued and not yet written: gone too, while the other room's line stays queued. */
+  say (fixture->history, "#room", 20, T0 + 20000, "queued");
+  say (fixture->history, "#other", 2, T0 + 1, "queued too");
+
+  g_assert_true (chat_history_delete_target (fixture->history, "#room", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_history_get_n_pending (fixture->history), ==, 1);
+  reopen (fixture);
+
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", &error), ==, 0);
+  g_assert_cmpint (chat_history_count (fixture->history, "#other", &error), ==, 2);
+  rooms = chat_history_load_rooms (fixture->history, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rooms->len, ==, 1);
+  g_assert_cmpstr (((ChatHistoryRoom *) rooms->pdata[0])->key, ==, "#other");
+  targets = chat_history_query_targets (fixture->history, 0, G_MAXINT64, 100, NULL, NULL,
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (targets->len, ==, 1);
+  g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->key, ==, "#other");
+}
+
+static void
+test_max_size_drops_oldest (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strnfill (400, 'x');
+  g_autofree char *path = NULL;
+  GStatBuf st;
+  gint64 count;
+
+  /* Far more than fits: the oldest lines make way, writing never fails. */
+  chat_history_set_max_size (fixture->history, 256 * 1024);
+  for (int i = 0; i < 4000; i++)
+    {
+      say (fixture->history, i % 2 ? "#a" : "#b", i, T0 + i, text);
+      if (i % 20 == 19)
+        {
+          g_assert_true (chat_history_flush (fixture->history, &error));
+          g_assert_no_error (error);
+        }
+    }
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  count = chat_history_count (fixture->history, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (count, >, 0);
+  g_assert_cmpint (count, <, 1000);
+  /* The newest are there, the oldest are not. */
+  assert_query ("3997 3999", fixture->history, CHAT_HISTORY_LATEST, "#a", "*", NULL, 2);
+  g_assert_null (chat_history_lookup_msgid (fixture->history, "#b-m0", &error));
+  g_assert_no_error (error);
+
+  path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <=, 256 * 1024);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1116,6 +1194,8 @@ main (int   argc,
   ADD ("scheduled-flush", test_scheduled_flush);
   ADD ("disk-full", test_disk_full);
   ADD ("disk-full-drop", test_disk_full_drop);
+  ADD ("delete-target", test_delete_target);
+  ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
 
   return g_test_run ();
 }

@@ -29,6 +29,8 @@
 #define CHECKPOINT_PAGES      1000
 #define AGE_PRUNE_BATCH       2000
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
+#define SIZE_PRUNE_BATCH      500
+#define SIZE_PRUNE_BITES      8
 #define DEFAULT_MAX_PER_TARGET 10000
 #define ENTRY_COLUMNS \
   "id, msgid, target, name, time, kind, source, command, params, tags, trailing, owner_a, owner_b"
@@ -59,6 +61,7 @@ struct _ChatHistory
   guint         max_per_target;
   gint64        max_age;           /* seconds, 0: forever */
   gint64        last_age_prune_ms;
+  guint64       max_size;          /* bytes, 0: no cap */
   gboolean      store_private;
   gboolean      sync_full;
 
@@ -671,6 +674,88 @@ prune_age (ChatHistory  *self,
   return stmt != NULL && step_done (self, stmt, error);
 }
 
+static gint64
+pragma_int (ChatHistory *self,
+            const char  *sql)
+{
+  sqlite3_stmt *stmt = get_query (self, sql, NULL);
+  gint64 value = -1;
+
+  if (stmt == NULL)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+/* Roughly what the queued lines take in the file, indexes included. */
+static gint64
+pending_size (ChatHistory *self)
+{
+  gint64 size = 0;
+
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+
+      size += 96 + 2 * (strlen (entry->msgid) + strlen (entry->target)) +
+              (entry->source != NULL ? strlen (entry->source) : 0) +
+              (entry->tags != NULL ? strlen (entry->tags) : 0);
+      for (guint p = 0; entry->params != NULL && entry->params[p] != NULL; p++)
+        size += strlen (entry->params[p]) + 1;
+    }
+  return size;
+}
+
+/* The file is capped at max_size (max_page_count), and a write past the cap fails. So
+ * that it never comes to that, the oldest lines (of any target) go when the pages in use
+ * and those the queued lines will take pass three quarters of the cap, in bites, like
+ * age retention: the pages freed are reused by the lines written next. */
+static gboolean
+prune_size (ChatHistory  *self,
+            GError      **error)
+{
+  gint64 page, limit, needed;
+  gboolean deleted = FALSE;
+  sqlite3_stmt *stmt;
+
+  if (self->max_size == 0)
+    return TRUE;
+  page = pragma_int (self, "PRAGMA page_size");
+  if (page <= 0)
+    return TRUE;
+  limit = (gint64) (self->max_size / page) * 3 / 4;
+  needed = (pending_size (self) * 3 / 2) / page + 1;
+
+  for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
+    {
+      gint64 used = pragma_int (self, "PRAGMA page_count") -
+                    pragma_int (self, "PRAGMA freelist_count");
+
+      if (used + needed <= limit)
+        break;
+      stmt = get_query (self,
+                        "DELETE FROM messages WHERE id IN"
+                        " (SELECT id FROM messages ORDER BY time, id LIMIT ?1)", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, SIZE_PRUNE_BATCH);
+      if (!step_done (self, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (self->db) == 0)
+        break;
+      deleted = TRUE;
+    }
+  if (!deleted)
+    return TRUE;
+
+  stmt = get_query (self,
+                    "DELETE FROM targets WHERE NOT EXISTS"
+                    " (SELECT 1 FROM messages m WHERE m.target = targets.key)", error);
+  return stmt != NULL && step_done (self, stmt, error);
+}
+
 static gboolean
 write_pending (ChatHistory  *self,
                GError      **error)
@@ -681,6 +766,9 @@ write_pending (ChatHistory  *self,
   GHashTableIter iter;
   gpointer key, value;
   gint64 now = now_ms ();
+
+  if (!prune_size (self, error))
+    return FALSE;
 
   for (guint i = 0; i < self->pending->len; i++)
     {
@@ -1514,6 +1602,7 @@ chat_history_set_max_size (ChatHistory *self,
 
   g_return_if_fail (CHAT_IS_HISTORY (self));
 
+  self->max_size = max_bytes;
   if (self->db == NULL)
     return;
   /* SQLite counts in pages; 0 pages would mean "unchanged", so no cap is a huge count. */
@@ -1609,6 +1698,52 @@ chat_history_forget_room (ChatHistory *self,
 
   g_hash_table_insert (self->pending_rooms, g_strdup (key), NULL);
   chat_history_schedule_flush (self);
+}
+
+gboolean
+chat_history_delete_target (ChatHistory  *self,
+                            const char   *key,
+                            GError      **error)
+{
+  static const char * const sql[] = {
+    "DELETE FROM messages WHERE target = ?1",
+    "DELETE FROM targets WHERE key = ?1",
+    "DELETE FROM rooms WHERE key = ?1",
+  };
+
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* What is still queued for it is gone with it; the rest of the queue stays. */
+  for (guint i = self->pending->len; i > 0; i--)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i - 1);
+
+      if (strcmp (entry->target, key) == 0)
+        g_ptr_array_remove_index (self->pending, i - 1);
+    }
+  g_hash_table_remove (self->pending_rooms, key);
+  g_hash_table_remove (self->since_prune, key);
+
+  if (!exec_sql (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    {
+      sqlite3_stmt *stmt = get_query (self, sql[i], error);
+
+      if (stmt == NULL)
+        goto failed;
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+      if (!step_done (self, stmt, error))
+        goto failed;
+    }
+  if (exec_sql (self->db, "COMMIT", error))
+    return TRUE;
+
+failed:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
 }
 
 guint
@@ -2038,8 +2173,7 @@ chat_history_load_rooms (ChatHistory  *self,
     return NULL;
   stmt = get_query (self,
                     "SELECT key, name, topic, topic_setter, topic_time, modes, password, user_limit,"
-                    " bans FROM rooms r WHERE EXISTS (SELECT 1 FROM messages m WHERE m.target = r.key)"
-                    " ORDER BY key", error);
+                    " bans FROM rooms ORDER BY key", error);
   if (stmt == NULL)
     return NULL;
 

@@ -174,7 +174,9 @@ void               chat_history_set_max_per_target (ChatHistory            *self
 gint64             chat_history_get_max_age       (ChatHistory             *self);
 void               chat_history_set_max_age       (ChatHistory             *self,
                                                    gint64                   max_age_seconds);
-/* Caps the database file (0: no cap); past it writes fail with CHAT_HISTORY_ERROR_FULL. */
+/* Caps the database file (0: no cap): from three quarters full on, each flush drops the
+ * oldest lines (of any target) to make room; past the cap writes fail with
+ * CHAT_HISTORY_ERROR_FULL. */
 void               chat_history_set_max_size      (ChatHistory             *self,
                                                    guint64                  max_bytes);
 /* FALSE (the default): synchronous=NORMAL, a commit survives the process being killed;
@@ -195,6 +197,11 @@ void               chat_history_save_room         (ChatHistory             *self
                                                    const ChatHistoryRoom   *room);
 void               chat_history_forget_room       (ChatHistory             *self,
                                                    const char              *key);
+/* Deletes at once every line of key (a room or conversation), queued or written, with
+ * its saved state: a room that ended leaves nothing behind for the next one of its name. */
+gboolean           chat_history_delete_target     (ChatHistory             *self,
+                                                   const char              *key,
+                                                   GError                 **error);
 guint              chat_history_get_n_pending     (ChatHistory             *self);
 /* Writes everything queued in one transaction. On failure the queue is dropped. */
 gboolean           chat_history_flush             (ChatHistory             *self,
@@ -237,7 +244,8 @@ ChatHistoryEntry  *chat_history_lookup_msgid      (ChatHistory             *self
 gint64             chat_history_count             (ChatHistory             *self,
                                                    const char              *target,
                                                    GError                 **error);
-/* Saved rooms that still have history, and rooms with history but no saved state. */
+/* Every saved room (whether it comes back is the server's choice), and rooms with a
+ * message but no saved state. */
 GPtrArray         *chat_history_load_rooms        (ChatHistory             *self,
                                                    GError                 **error);
 
