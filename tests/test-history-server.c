@@ -305,13 +305,16 @@ start_server (const char *dir,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autofree char *text = NULL;
   ChatServer *server = chat_server_new ();
 
-  if (extra_config != NULL)
-    {
-      g_key_file_load_from_data (config, extra_config, -1, G_KEY_FILE_NONE, &error);
-      g_assert_no_error (error);
-    }
+  /* Rooms that last (so their history does) and an operator to run them; rooms
+   * anyone makes end, history and all, when their last member leaves. */
+  text = g_strconcat ("[room #room]\nmodes=+n\n[room #kept]\n[room #vault]\n"
+                      "[oper admin]\npassword=hunter2\n",
+                      extra_config != NULL ? extra_config : "", NULL);
+  g_key_file_load_from_data (config, text, -1, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
   /* Benchmarks and tests talk fast. */
   g_key_file_set_boolean (config, "limits", "flood-control", FALSE);
   g_key_file_set_integer (config, "server", "text-mode-delay", 200);
@@ -719,6 +722,13 @@ test_replay_old_day (void)
 }
 
 static void
+client_oper (Client *client)
+{
+  client_send (client, "OPER admin hunter2");
+  g_free (client_expect (client, " 381 "));
+}
+
+static void
 test_restart (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -727,19 +737,20 @@ test_restart (Fixture       *fixture,
   g_autoptr(Client) lurker = NULL;
   g_autofree char *line = NULL;
 
+  /* #kept is in the configuration; #passing is not. */
+  client_oper (alice);
   client_join (alice, "#kept");
   client_send (alice, "TOPIC #kept :What we talk about");
   g_free (client_expect (alice, " TOPIC #kept "));
-  client_send (alice, "MODE #kept +si");
+  client_send (alice, "MODE #kept +sk sesame");
   g_free (client_expect (alice, " MODE #kept "));
   client_send (alice, "MODE #kept +b troll!*@*");
   g_free (client_expect (alice, " MODE #kept +b"));
   g_free (client_say (alice, "#kept", "remember me"));
   client_join (alice, "#passing");
-  /* The hall is +t: its topic is an operator's to set. */
-  chat_server_add_oper (fixture->server, "boss", "sesame");
-  client_send (alice, "OPER boss sesame");
-  g_free (client_expect (alice, " 381 "));
+  client_send (alice, "TOPIC #passing :Just passing");
+  g_free (client_expect (alice, " TOPIC #passing "));
+  g_free (client_say (alice, "#passing", "forget me"));
   client_join (alice, "#hall");
   client_send (alice, "TOPIC #hall :Welcome, all");
   g_free (client_expect (alice, " TOPIC #hall "));
@@ -747,7 +758,7 @@ test_restart (Fixture       *fixture,
 
   restart (fixture);
 
-  /* The room with history is there, empty, with its topic and modes; the other is not. */
+  /* The configured room is there, empty, with its topic and modes; the other is not. */
   lurker = client_register (fixture->port, "lurker", FULL_CAPS);
   client_send (lurker, "LIST");
   for (;;)
@@ -760,29 +771,31 @@ test_restart (Fixture       *fixture,
       if (strstr (next, " 323 ") != NULL)
         break;
     }
+  /* Its key is still asked for. */
+  client_send (lurker, "JOIN #kept");
+  g_free (client_expect (lurker, " 475 lurker #kept "));
 
   again = client_register (fixture->port, "alice", FULL_CAPS);
   client_send (again, "JOIN #hall");
   line = client_expect (again, " 332 ");
   g_assert_true (g_str_has_suffix (line, " #hall :Welcome, all"));
   g_clear_pointer (&line, g_free);
-  /* The room comes back without +i (nobody would be left to invite), and the first one
-   * in gets @. */
-  client_send (again, "JOIN #kept");
+  client_send (again, "JOIN #kept sesame");
   line = client_expect (again, " 332 ");
   g_assert_true (g_str_has_suffix (line, " #kept :What we talk about"));
   g_clear_pointer (&line, g_free);
-  g_free (client_expect (again, " 366 "));
-  line = client_expect (again, " MODE #kept ");
-  g_assert_true (g_str_has_suffix (line, " MODE #kept +o alice"));
+  /* Being first in a room that lasts makes nobody its operator. */
+  line = client_expect (again, " 353 ");
+  g_assert_true (g_str_has_suffix (line, " #kept :alice"));
   g_clear_pointer (&line, g_free);
+  g_free (client_expect (again, " 366 "));
   client_send (again, "MODE #kept");
   line = client_expect (again, " 324 ");
   {
     g_autoptr(ChatMessage) modes = chat_message_parse (line, -1, NULL);
 
     g_assert_nonnull (strchr (chat_message_get_param (modes, 2), 's'));
-    g_assert_null (strchr (chat_message_get_param (modes, 2), 'i'));
+    g_assert_nonnull (strchr (chat_message_get_param (modes, 2), 'k'));
   }
   g_clear_pointer (&line, g_free);
   assert_history (again, "CHATHISTORY LATEST #kept * 10", "remember me");
@@ -793,6 +806,145 @@ test_restart (Fixture       *fixture,
   g_assert_nonnull (strstr (line, " #kept troll!*@* alice "));
   g_clear_pointer (&line, g_free);
   g_free (client_expect (again, " 368 "));
+
+  /* The room that did not last starts afresh: no topic, no history. */
+  client_send (again, "JOIN #passing");
+  line = client_expect (again, " 366 ");
+  g_clear_pointer (&line, g_free);
+  assert_history (again, "CHATHISTORY LATEST #passing * 10", "");
+  client_send (again, "TOPIC #passing");
+  g_free (client_expect (again, " 331 alice #passing "));
+}
+
+/* +i comes back too: an invite-only room that lasts cannot be walked into after a
+ * restart, and its key is still needed. */
+static void
+test_restart_invite_only (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) mallory = NULL;
+  g_autofree char *line = NULL;
+
+  client_oper (alice);
+  client_join (alice, "#vault");
+  client_send (alice, "MODE #vault +ikl sesame 5");
+  g_free (client_expect (alice, " MODE #vault +ikl sesame 5"));
+  g_free (client_say (alice, "#vault", "the combination"));
+  client_free (g_steal_pointer (&alice));
+
+  restart (fixture);
+
+  mallory = client_register (fixture->port, "mallory", FULL_CAPS);
+  client_send (mallory, "JOIN #vault");
+  g_free (client_expect (mallory, " 475 mallory #vault "));
+  client_send (mallory, "JOIN #vault sesame");
+  g_free (client_expect (mallory, " 473 mallory #vault "));
+  assert_history (mallory, "CHATHISTORY LATEST #vault * 10", "");
+
+  /* An operator sees it as it was left. */
+  alice = client_register (fixture->port, "alice", FULL_CAPS);
+  client_oper (alice);
+  client_send (alice, "MODE #vault");
+  line = client_expect (alice, " 324 ");
+  g_assert_nonnull (strstr (line, " #vault +ikl"));
+}
+
+/* A room nobody set up to last ends with its last member: whoever makes the name next
+ * gets a new room, runs it, and reads nothing of the old one. */
+static void
+test_transient_room_ends (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) mallory = client_register (fixture->port, "mallory", FULL_CAPS);
+  g_autoptr(Client) person = NULL;
+  g_autofree char *line = NULL;
+
+  client_join (alice, "#sec");
+  client_send (alice, "MODE #sec +s");
+  g_free (client_expect (alice, " MODE #sec +s"));
+  client_send (alice, "TOPIC #sec :Plans");
+  g_free (client_expect (alice, " TOPIC #sec "));
+  client_send (alice, "MODE #sec +b mallory!*@*");
+  g_free (client_expect (alice, " MODE #sec +b"));
+  g_free (client_say (alice, "#sec", "the secret plans"));
+  /* Not a member: nothing. */
+  assert_history (mallory, "CHATHISTORY LATEST #sec * 10", "");
+  client_send (alice, "PART #sec");
+  g_free (client_expect (alice, " PART #sec"));
+
+  client_send (mallory, "JOIN #sec");
+  line = client_expect (mallory, " 353 ");
+  g_assert_true (g_str_has_suffix (line, " #sec :@mallory"));
+  g_clear_pointer (&line, g_free);
+  g_free (client_expect (mallory, " 366 "));
+  assert_history (mallory, "CHATHISTORY LATEST #sec * 10", "");
+  client_send (mallory, "MODE #sec");
+  line = client_expect (mallory, " 324 ");
+  g_assert_true (g_str_has_suffix (line, " #sec +nt"));
+  g_clear_pointer (&line, g_free);
+  client_send (mallory, "TOPIC #sec");
+  g_free (client_expect (mallory, " 331 mallory #sec "));
+  client_send (mallory, "MODE #sec +b");
+  line = client_expect (mallory, " 368 ");
+  g_clear_pointer (&line, g_free);
+
+  /* Nor is anything replayed to someone without the capability. */
+  person = client_register (fixture->port, "person", NULL);
+  client_send (person, "JOIN #sec");
+  g_free (client_expect (person, " 366 "));
+  client_send (person, "PING :done");
+  for (;;)
+    {
+      g_autofree char *next = client_read_line (person);
+
+      g_assert_nonnull (next);
+      g_assert_null (strstr (next, "secret"));
+      g_assert_null (strstr (next, "Replaying"));
+      if (strstr (next, "PONG") != NULL)
+        break;
+    }
+
+  /* Nor after a restart: a crash or a stop leaves nothing of it either. */
+  client_free (g_steal_pointer (&alice));
+  client_free (g_steal_pointer (&person));
+  client_free (g_steal_pointer (&mallory));
+  restart (fixture);
+  mallory = client_register (fixture->port, "mallory", FULL_CAPS);
+  client_join (mallory, "#sec");
+  assert_history (mallory, "CHATHISTORY LATEST #sec * 10", "");
+}
+
+/* [history] max-size: a store at its size drops its oldest lines and keeps working. */
+static void
+test_max_size (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autofree char *filler = g_strnfill (300, 'x');
+  g_autofree char *path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
+  g_autofree char *got = NULL;
+  GStatBuf st;
+
+  client_join (alice, "#room");
+  for (int i = 0; i < 1500; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%d %s", i, filler);
+
+      g_free (client_say (alice, "#room", text));
+      /* A query writes what is queued: batches of a size a main-loop round has. */
+      if (i % 50 == 49)
+        g_free (history (alice, "CHATHISTORY LATEST #room * 1"));
+    }
+  got = history (alice, "CHATHISTORY LATEST #room * 1");
+  g_assert_true (g_str_has_prefix (got, "1499 "));
+  g_clear_pointer (&got, g_free);
+  /* The first lines are gone. */
+  got = history (alice, "CHATHISTORY AFTER #room timestamp=2000-01-01T00:00:00.000Z 1");
+  g_assert_false (g_str_has_prefix (got, "0 "));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <=, 256 * 1024);
 }
 
 static void
@@ -1313,6 +1465,11 @@ main (int   argc,
   ADD ("replay-text", test_replay_text);
   g_test_add_func ("/chat/history/server/replay-old-day", test_replay_old_day);
   ADD ("restart", test_restart);
+  ADD ("restart-invite-only", test_restart_invite_only);
+  ADD ("transient-room-ends", test_transient_room_ends);
+  g_test_add ("/chat/history/server/max-size", Fixture,
+              "[history]\nmax-size=256K\nmax-per-room=0\n", fixture_set_up, test_max_size,
+              fixture_tear_down);
   ADD ("stop-start", test_stop_start);
   g_test_add ("/chat/history/server/private", Fixture,
               "[history]\nstore-private=true\n", fixture_set_up, test_private, fixture_tear_down);

@@ -487,6 +487,154 @@ test_n_clients_notify (void)
   g_array_unref (counts);
 }
 
+/* Rooms in total and rooms one address makes in an hour: past either, no new room,
+ * with a reason; rooms that exist can still be joined. */
+static void
+test_room_count_caps (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-rooms=10\nmax-new-rooms-per-ip=3\n"
+                                    "[oper admin]\npassword=hunter2\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *t = client_text (ts);
+
+  /* The hall is one; alice makes three, the most one address may in an hour. */
+  client_send (a, "JOIN #a,#b,#c");
+  client_wait (a, " 366 alice #c ");
+  client_send (b, "JOIN #d");
+  client_wait (b, " 405 bob #d :Cannot create a new room: too many rooms were created from "
+                  "your address in the last hour");
+  client_send (t, "create room");
+  client_wait (t, "too many were made from it in the last hour");
+  /* Rooms that are there are open to all. */
+  client_send (b, "JOIN #a");
+  client_wait (b, " 366 bob #a ");
+  client_send (t, "join b");
+  client_wait (t, "has entered the room b");
+  /* An ended room gives no quota back within the hour. */
+  client_send (a, "PART #c");
+  client_wait (a, "PART #c");
+  client_send (a, "JOIN #c");
+  client_wait (a, " 405 alice #c :Cannot create a new room: too many rooms were created");
+
+  /* Server operators are past the caps. */
+  client_send (b, "OPER admin hunter2");
+  client_wait (b, " 381 ");
+  client_send (b, "JOIN #e");
+  client_wait (b, " 366 bob #e ");
+
+  client_free (a);
+  client_free (b);
+  client_free (t);
+  test_server_free (ts);
+}
+
+static void
+test_room_total_cap (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-rooms=3\nmax-new-rooms-per-ip=100\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *t = client_text (ts);
+
+  /* The hall, #a and #b. */
+  client_send (a, "JOIN #a,#b");
+  client_wait (a, " 366 alice #b ");
+  client_send (a, "JOIN #c");
+  client_wait (a, " 405 alice #c :Cannot create a new room: the server has as many rooms as it "
+                  "can keep (join an existing one)");
+  client_send (t, "join c");
+  client_wait (t, "No new room can be made now: the server has as many rooms as it can keep.");
+  /* Still in the hall. */
+  client_send (t, "hello");
+  client_wait (t, "hello");
+  /* An empty room ends, and frees its place. */
+  client_send (a, "PART #b");
+  client_wait (a, "PART #b");
+  client_send (t, "join c");
+  client_wait (t, "has entered the room c");
+
+  client_free (a);
+  client_free (t);
+  test_server_free (ts);
+}
+
+/* 3,000 rooms with long topics and a small SendQ: a LIST comes in pieces as the client
+ * reads, all of it, and nobody is disconnected, the one asking or anyone else. */
+static void
+test_long_list (void)
+{
+  g_autoptr(GString) config = g_string_new ("[limits]\nsendq=8192\nmax-rooms=10000\n");
+  g_autofree char *topic = g_strnfill (300, 't');
+  TestServer *ts;
+  Client *a, *b, *c, *t;
+  const guint n_rooms = 3000;
+  guint n_a = 0, n_b = 0, n_t = 0;
+  gboolean a_done = FALSE, b_done = FALSE, t_done = FALSE;
+
+  for (guint i = 0; i < n_rooms; i++)
+    g_string_append_printf (config, "[room #r%04u]\ntopic=%u %s\n", i, i, topic);
+  ts = test_server_new (config->str);
+  a = client_irc (ts, "alice", NULL);
+  b = client_irc (ts, "bob", NULL);
+  c = client_irc (ts, "carol", NULL);
+  t = client_text (ts);
+  client_send (b, "JOIN #r0001");
+  client_wait (b, " 366 ");
+  client_send (c, "JOIN #r0001");
+  client_wait (c, " 366 ");
+
+  client_send (a, "LIST");
+  client_send (b, "LIST");
+  client_send (t, "list");
+  /* A line of each in turn, so the three are sent at the same time. */
+  while (!a_done || !b_done || !t_done)
+    {
+      if (!a_done)
+        {
+          g_autofree char *line = client_line (a);
+
+          g_assert_nonnull (line);
+          g_assert_null (strstr (line, "ERROR"));
+          if (strstr (line, " 322 alice #r") != NULL)
+            n_a++;
+          a_done = strstr (line, " 323 alice ") != NULL;
+        }
+      if (!b_done)
+        {
+          g_autofree char *line = client_line (b);
+
+          g_assert_nonnull (line);
+          g_assert_null (strstr (line, "ERROR"));
+          if (strstr (line, " 322 bob #r") != NULL)
+            n_b++;
+          b_done = strstr (line, " 323 bob ") != NULL;
+          /* Talking in the middle of it works. */
+          if (n_b == 1000 && strstr (line, " 322 ") != NULL)
+            client_send (b, "PRIVMSG #r0001 :in the middle");
+        }
+      if (!t_done)
+        {
+          g_autofree char *line = client_line (t);
+
+          g_assert_nonnull (line);
+          if (g_str_has_prefix (line, "  r"))
+            n_t++;
+          t_done = strstr (line, "(end of the list of rooms)") != NULL;
+        }
+    }
+  g_assert_cmpuint (n_a, ==, n_rooms);
+  g_assert_cmpuint (n_b, ==, n_rooms);
+  g_assert_cmpuint (n_t, ==, n_rooms);
+  client_wait (c, "PRIVMSG #r0001 :in the middle");
+  g_assert_cmpuint (server_n_clients (ts), ==, 4);
+
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  client_free (t);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -506,6 +654,9 @@ main (int   argc,
   g_test_add_func ("/chat/server/limits/registration-timeout", test_registration_timeout);
   g_test_add_func ("/chat/server/limits/ping-timeout", test_ping_timeout);
   g_test_add_func ("/chat/server/limits/room-and-name-caps", test_room_and_name_caps);
+  g_test_add_func ("/chat/server/limits/room-count-caps", test_room_count_caps);
+  g_test_add_func ("/chat/server/limits/room-total-cap", test_room_total_cap);
+  g_test_add_func ("/chat/server/limits/long-list", test_long_list);
   g_test_add_func ("/chat/server/limits/n-clients-notify", test_n_clients_notify);
 
   return g_test_run ();

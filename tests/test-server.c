@@ -79,10 +79,20 @@ test_config (void)
     "[limits]\nflood-control=maybe\n",
     "[server]\nhall=no spaces\n",
     "[server]\nname=two words\n",
+    "[room no spaces]\ntopic=x\n",
+    "[room #ok]\nmodes=+k\n",
+    "[room #ok]\nkey=two words\n",
+    "[room #ok]\nlimit=lots\n",
+    "[limits]\nmax-rooms=0\n",
+    "[limits]\nmax-new-rooms-per-ip=none\n",
+    "[history]\nmax-size=big\n",
+    "[history]\nmax-size=1K\n",
   };
 
   /* The documented defaults. */
   g_assert_cmpuint (l->max_line, ==, 512);
+  g_assert_cmpuint (l->max_rooms_total, ==, 5000);
+  g_assert_cmpuint (l->max_new_rooms_per_ip, ==, 30);
   g_assert_true (l->flood_enabled);
   g_assert_cmpstr (l->hall, ==, "#hall");
   g_assert_cmpstr (chat_server_get_name (server), ==, "chatroom");
@@ -135,6 +145,81 @@ test_config (void)
         g_assert_no_error (error);
       }
   }
+}
+
+/* [room NAME] groups: rooms that last, with the topic, modes, key and limit they give,
+ * set again at every start; nobody runs them for being first in. */
+static void
+test_configured_room (void)
+{
+  TestServer *ts = test_server_new ("[room lounge]\ntopic=Sit down\nmodes=+nt\nkey=pw\n"
+                                    "limit=5\n[room #open]\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *t = client_text (ts);
+  g_autofree char *line = NULL;
+
+  client_send (a, "LIST");
+  line = client_expect (a, " 322 alice #lounge ");
+  g_assert_cmpstr (line, ==, ":chatroom 322 alice #lounge 0 :[+klnt] Sit down");
+  g_clear_pointer (&line, g_free);
+  client_wait (a, " 322 alice #open 0 :[+nt] ");
+  client_wait (a, " 323 ");
+  client_send (a, "JOIN #lounge");
+  client_wait (a, " 475 alice #lounge :Cannot join channel (+k)");
+  client_send (a, "JOIN #lounge pw");
+  client_wait (a, " 332 alice #lounge :Sit down");
+  client_wait (a, " 353 alice = #lounge :alice");
+  client_send (a, "MODE #lounge");
+  client_wait (a, " 324 alice #lounge +klnt pw 5");
+  client_send (a, "TOPIC #lounge :mine now");
+  client_wait (a, " 482 alice #lounge ");
+  /* Empty, it stays. */
+  client_send (a, "PART #lounge");
+  client_wait (a, "PART #lounge");
+  client_send (t, "list");
+  client_wait (t, "  lounge (0 people): Sit down");
+  client_send (t, "join lounge");
+  client_wait (t, "You cannot enter lounge: it needs a key");
+
+  client_free (a);
+  client_free (t);
+  test_server_free (ts);
+}
+
+/* A labeled LIST sent in pieces: one labeled batch from 321 to 323. */
+static void
+test_list_labeled (void)
+{
+  TestServer *ts = test_server_new ("[room #one]\n[room #two]\n");
+  Client *a = client_irc (ts, "alice", "batch labeled-response");
+  g_autofree char *start = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *prefix = NULL;
+  guint n = 0;
+
+  client_send (a, "@label=L1 LIST");
+  start = client_expect (a, " BATCH +");
+  g_assert_true (g_str_has_prefix (start, "@label=L1 :chatroom BATCH +"));
+  g_assert_true (g_str_has_suffix (start, " labeled-response"));
+  id = g_strndup (strchr (start, '+') + 1, strcspn (strchr (start, '+') + 1, " "));
+  prefix = g_strdup_printf ("@batch=%s :chatroom ", id);
+  for (;;)
+    {
+      g_clear_pointer (&line, g_free);
+      line = client_line (a);
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, ":chatroom BATCH -"))
+        break;
+      g_assert_true (g_str_has_prefix (line, prefix));
+      n++;
+    }
+  g_assert_cmpstr (line + strlen (":chatroom BATCH -"), ==, id);
+  /* 321, #hall, #one, #two, 323. */
+  g_assert_cmpuint (n, ==, 5);
+
+  client_free (a);
+  test_server_free (ts);
 }
 
 static void
@@ -1959,6 +2044,8 @@ main (int   argc,
   g_test_add_func ("/chat/server/start-stop", test_start_stop);
   g_test_add_func ("/chat/server/port-in-use", test_port_in_use);
   g_test_add_func ("/chat/server/config", test_config);
+  g_test_add_func ("/chat/server/configured-room", test_configured_room);
+  g_test_add_func ("/chat/server/list-labeled", test_list_labeled);
   g_test_add_func ("/chat/server/stop-tells-everyone", test_stop_tells_everyone);
   g_test_add_func ("/chat/server/registration", test_registration);
   g_test_add_func ("/chat/server/registration-errors", test_registration_errors);

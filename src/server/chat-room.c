@@ -119,6 +119,26 @@ _chat_room_modes_string (ChatRoom *room,
   return g_string_free (s, FALSE);
 }
 
+guint
+_chat_room_modes_from_letters (const char *letters)
+{
+  guint modes = 0;
+
+  for (const char *p = letters; p != NULL && *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case 'i': modes |= CHAT_ROOM_MODE_I; break;
+        case 'm': modes |= CHAT_ROOM_MODE_M; break;
+        case 'n': modes |= CHAT_ROOM_MODE_N; break;
+        case 's': modes |= CHAT_ROOM_MODE_S; break;
+        case 't': modes |= CHAT_ROOM_MODE_T; break;
+        default: break;
+        }
+    }
+  return modes;
+}
+
 gboolean
 _chat_room_is_banned (ChatRoom    *room,
                       ChatSession *session)

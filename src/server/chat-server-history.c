@@ -2,8 +2,10 @@
 /* chat-server-history.c: what the server remembers. Every room event goes into the
  * ChatHistory store (chat-history.c) with its msgid and time; CHATHISTORY answers from it;
  * people without draft/chathistory (terminals, older IRC clients) get the last lines of a
- * room replayed when they join; rooms with history and their topic and modes come back
- * after a restart.
+ * room replayed when they join. Rooms that last (the hall, configured and registered
+ * rooms) keep their history, topic, modes and bans over a restart; a transient room's
+ * history and state are deleted when it ends, and whatever a crash left of one is
+ * deleted at the next start.
  *
  * History needs a data directory (chat_server_set_data_dir(), --data-dir, or data-dir in
  * [server]); without one nothing is kept. The [history] group of the configuration:
@@ -12,6 +14,8 @@
  *   replay-lines=10       lines replayed on join to those without draft/chathistory, 0: none
  *   max-per-room=10000    lines kept per room or conversation, 0: no limit
  *   max-age-days=0        days a line is kept, 0: forever
+ *   max-size=1G           bytes of history in all (K, M, G), 0: no cap; the oldest
+ *                         lines make room
  *   store-private=false   keep private messages too (shown only to the two people, as
  *                         the nick and user@host they had)
  *   synchronous=normal    normal: a commit survives the server being killed; full: it
@@ -49,6 +53,7 @@ typedef struct
   guint        replay_lines;    /* on join, for those without the cap */
   guint        max_per_room;
   guint        max_age_days;
+  guint64      max_size;        /* bytes, 0: no cap */
   gboolean     store_private;
   gboolean     sync_full;       /* synchronous=full */
 } ChatServerHistory;
@@ -87,26 +92,6 @@ room_mode_letters (ChatRoom *room)
   if (room->modes & CHAT_ROOM_MODE_T)
     g_string_append_c (s, 't');
   return g_string_free (s, FALSE);
-}
-
-static guint
-room_modes_from_letters (const char *letters)
-{
-  guint modes = 0;
-
-  for (const char *p = letters; p != NULL && *p != '\0'; p++)
-    {
-      switch (*p)
-        {
-        case 'i': modes |= CHAT_ROOM_MODE_I; break;
-        case 'm': modes |= CHAT_ROOM_MODE_M; break;
-        case 'n': modes |= CHAT_ROOM_MODE_N; break;
-        case 's': modes |= CHAT_ROOM_MODE_S; break;
-        case 't': modes |= CHAT_ROOM_MODE_T; break;
-        default: break;
-        }
-    }
-  return modes;
 }
 
 static void
@@ -173,12 +158,27 @@ room_changed (ChatServerHistory *state,
     }
 }
 
+/* Deletes everything kept of a room that no longer exists. */
+static void
+forget_room (ChatServerHistory *state,
+             const char        *key)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_hash_table_remove (state->dirty_rooms, key);
+  if (state->history != NULL && !chat_history_delete_target (state->history, key, &error))
+    g_warning ("Cannot delete the history of %s: %s", key, error->message);
+}
+
 static void
 restore_rooms (ChatServerHistory *state)
 {
   const ChatServerLimits *limits = _chat_server_get_limits (state->server);
   g_autoptr(GPtrArray) rooms = NULL;
+  g_autoptr(GPtrArray) targets = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GError) error = NULL;
+  guint restored = 0;
 
   rooms = chat_history_load_rooms (state->history, &error);
   if (rooms == NULL)
@@ -190,14 +190,19 @@ restore_rooms (ChatServerHistory *state)
   for (guint i = 0; i < rooms->len; i++)
     {
       const ChatHistoryRoom *saved = g_ptr_array_index (rooms, i);
-      gboolean created = FALSE;
-      ChatRoom *room;
+      ChatRoom *room = NULL;
 
-      if (!chat_room_name_is_valid (saved->name, "#", limits->channellen, NULL))
-        continue;
-      room = _chat_server_ensure_room (state->server, saved->name, &created);
-      room->permanent = TRUE;
-      /* Nobody is connected yet; the hall exists already but is just as empty. */
+      g_hash_table_add (seen, saved->key);
+      if (chat_room_name_is_valid (saved->name, "#", limits->channellen, NULL))
+        room = _chat_server_find_room (state->server, saved->name);
+      /* A transient room ended with the server (or a crash): nothing of it is left for
+       * whoever makes the name next. */
+      if (room == NULL || !room->permanent || g_strcmp0 (room->folded, saved->key) != 0)
+        {
+          forget_room (state, saved->key);
+          continue;
+        }
+      /* Nobody is connected yet. */
       if (g_hash_table_size (room->members) > 0)
         continue;
 
@@ -206,9 +211,9 @@ restore_rooms (ChatServerHistory *state)
       g_free (room->topic_who);
       room->topic_who = g_strdup (saved->topic_setter);
       room->topic_time = saved->topic_time;
-      /* An empty invite-only room would lock everyone out: nobody is left to invite. */
+      /* Every mode, +i included: a room that lasts is as its operators left it. */
       if (saved->modes != NULL)
-        room->modes = room_modes_from_letters (saved->modes) & ~CHAT_ROOM_MODE_I;
+        room->modes = _chat_room_modes_from_letters (saved->modes);
       g_free (room->key);
       room->key = g_strdup (saved->password);
       room->limit = saved->limit;
@@ -226,9 +231,35 @@ restore_rooms (ChatServerHistory *state)
           ban->time = g_ascii_strtoll (parts[2], NULL, 10);
           g_ptr_array_add (room->bans, ban);
         }
+      restored++;
     }
-  if (rooms->len > 0)
-    g_info ("Restored %u rooms with history", rooms->len);
+
+  /* Rooms with lines but no saved state: the same rule. */
+  targets = chat_history_query_targets (state->history, 0, G_MAXINT64, G_MAXUINT, NULL, NULL,
+                                        NULL, &error);
+  if (targets == NULL)
+    g_warning ("Cannot list the rooms with history: %s", error->message);
+  for (guint i = 0; targets != NULL && i < targets->len; i++)
+    {
+      const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
+      ChatRoom *room;
+
+      if (g_hash_table_contains (seen, target->key))
+        continue;
+      room = g_hash_table_lookup (_chat_server_get_rooms (state->server), target->key);
+      if (room == NULL || !room->permanent)
+        forget_room (state, target->key);
+    }
+  if (restored > 0)
+    g_info ("Restored %u rooms", restored);
+}
+
+static void
+history_room_ended_cb (ChatServer *server,
+                       ChatRoom   *room,
+                       gpointer    user_data)
+{
+  forget_room (user_data, room->folded);
 }
 
 /* ---- storing ----------------------------------------------------------------------------- */
@@ -418,18 +449,8 @@ history_event_cb (ChatServer      *server,
   store (state, event, room->folded, room->name, command, params, trailing,
          NULL, NULL, NULL, NULL);
 
-  /* A room where something is said (or whose topic is set) is kept, empty or not, and
-   * comes back after a restart. */
-  if (event->kind == CHAT_EVENT_PRIVMSG || event->kind == CHAT_EVENT_NOTICE ||
-      event->kind == CHAT_EVENT_TOPIC)
-    {
-      if (!room->permanent)
-        {
-          room->permanent = TRUE;
-          room_changed (state, room);
-        }
-    }
-  if (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE)
+  /* Only rooms that last have a state to keep; a transient one's ends with it. */
+  if (room->permanent && (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE))
     room_changed (state, room);
 }
 
@@ -472,28 +493,6 @@ human_line (const ChatHistoryEntry *entry)
   return g_strdup_printf ("[%s] %s: %s", when, nick, plain);
 }
 
-/* A room kept over a restart (or over being empty) has lost its operators; whoever comes
- * in first gets @, as in a room they had just created. The hall has no operators. */
-static void
-op_first_in_kept_room (ChatServerHistory *state,
-                       ChatSession       *session,
-                       ChatRoom          *room)
-{
-  const ChatServerLimits *limits = _chat_server_get_limits (state->server);
-  ChatMember *member = _chat_room_get_member (room, session);
-  g_autofree char *line = NULL;
-
-  if (!room->permanent || member == NULL || (member->flags & CHAT_MEMBER_OP) != 0 ||
-      g_hash_table_size (room->members) != 1 || _chat_session_is_text (session) ||
-      chat_casecmp (CHAT_CASEMAPPING_RFC1459, room->name, limits->hall) == 0)
-    return;
-
-  member->flags |= CHAT_MEMBER_OP;
-  line = g_strdup_printf (":%s MODE %s +o %s", chat_server_get_name (state->server),
-                          room->name, session->nick);
-  _chat_server_room_send_irc (state->server, room, NULL, 0, line);
-}
-
 static ChatHistoryLineFlags
 line_flags (ChatSession *session)
 {
@@ -517,9 +516,6 @@ history_joined_cb (ChatServer  *server,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
   const char *server_name = chat_server_get_name (server);
-
-  if (state->history != NULL)
-    op_first_in_kept_room (state, session, room);
 
   if (state->history == NULL || state->replay_lines == 0)
     return;
@@ -819,6 +815,7 @@ history_started_cb (ChatServer *server,
     }
   chat_history_set_max_per_target (state->history, state->max_per_room);
   chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
+  chat_history_set_max_size (state->history, state->max_size);
   chat_history_set_store_private (state->history, state->store_private);
   chat_history_set_sync_full (state->history, state->sync_full);
   g_signal_connect (state->history, "flush-failed",
@@ -889,6 +886,7 @@ static const ChatServerHooks history_hooks = {
   .started = history_started_cb,
   .stopping = history_stopping_cb,
   .commit = history_commit_cb,
+  .room_ended = history_room_ended_cb,
 };
 
 void
@@ -903,11 +901,46 @@ _chat_server_history_setup (ChatServer *self)
   state->replay_lines = 10;
   state->max_per_room = 10000;
   state->max_age_days = 0;
+  state->max_size = G_GUINT64_CONSTANT (1) << 30;
   state->store_private = FALSE;
   g_object_set_data_full (G_OBJECT (self), HISTORY_DATA_KEY, state, state_free);
 
   _chat_server_register_command (self, &chathistory_command);
   _chat_server_add_hooks (self, &history_hooks, state);
+}
+
+/* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 64 KiB
+ * (a smaller file would be all schema). */
+static gboolean
+parse_size (const char *value,
+            guint64    *size)
+{
+  guint64 n, unit = 1;
+  char *end = NULL;
+
+  if (value == NULL)
+    return FALSE;
+  value += strspn (value, " ");
+  if (!g_ascii_isdigit (value[0]))
+    return FALSE;
+  n = g_ascii_strtoull (value, &end, 10);
+  switch (g_ascii_toupper (*end))
+    {
+    case 'K': unit = 1024; end++; break;
+    case 'M': unit = 1024 * 1024; end++; break;
+    case 'G': unit = 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+  if (g_ascii_toupper (*end) == 'B')
+    end++;
+  end += strspn (end, " ");
+  if (*end != '\0' || n > G_MAXUINT64 / unit / 2)
+    return FALSE;
+  n *= unit;
+  if (n != 0 && n < 64 * 1024)
+    return FALSE;
+  *size = n;
+  return TRUE;
 }
 
 gboolean
@@ -924,8 +957,22 @@ _chat_server_history_load_config (ChatServer  *self,
   };
   guint values[G_N_ELEMENTS (uints)];
   gboolean enabled, store_private, sync_full;
+  guint64 max_size = state->max_size;
 
   g_return_val_if_fail (state != NULL, FALSE);
+
+  if (g_key_file_has_key (keyfile, "history", "max-size", NULL))
+    {
+      g_autofree char *value = g_key_file_get_string (keyfile, "history", "max-size", NULL);
+
+      if (!parse_size (value, &max_size))
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[history] max-size: expected bytes, with K, M or G after the "
+                       "number if wanted (0: no cap), at least 64K");
+          return FALSE;
+        }
+    }
 
   /* Validate all first, so a bad file changes nothing. */
   for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
@@ -990,12 +1037,14 @@ _chat_server_history_load_config (ChatServer  *self,
   state->enabled = enabled;
   state->store_private = store_private;
   state->sync_full = sync_full;
+  state->max_size = max_size;
 
   if (state->history != NULL)
     {
       chat_history_set_sync_full (state->history, state->sync_full);
       chat_history_set_max_per_target (state->history, state->max_per_room);
       chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
+      chat_history_set_max_size (state->history, state->max_size);
       chat_history_set_store_private (state->history, state->store_private);
     }
   return TRUE;

@@ -16,6 +16,7 @@ typedef struct _ChatSession ChatSession;
 typedef struct _ChatRoom    ChatRoom;
 typedef struct _ChatMember  ChatMember;
 typedef struct _ChatTlsLink ChatTlsLink;
+typedef struct _ChatListing ChatListing;
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -42,6 +43,8 @@ typedef struct
   guint    text_mode_delay;      /* ms of silence before a connection is a person */
   gboolean text_mode;            /* FALSE: IRC only */
   guint    max_rooms;            /* rooms per person */
+  guint    max_rooms_total;      /* rooms on the server: no new ones past it */
+  guint    max_new_rooms_per_ip; /* rooms one address may create per hour */
   guint    max_targets;
   guint    nicklen;
   guint    channellen;
@@ -198,6 +201,8 @@ struct _ChatSession
   GString           *cork;          /* replies of the running command, sent as one */
   char              *label;         /* labeled-response: replies are being collected */
   GPtrArray         *collected;
+
+  ChatListing       *listing;       /* a LIST still being sent, or NULL */
 };
 
 /* Passwords: the time taken depends on the length of the guess only, never on how
@@ -329,8 +334,27 @@ struct _ChatRoom
   guint       limit;
   GPtrArray  *bans;         /* ChatBan* */
   GHashTable *invites;      /* folded nicks invited, or NULL */
-  gboolean    permanent;    /* kept when empty (the hall, rooms with history) */
+  guint       lasting;      /* ChatRoomLasting: why it outlives its members, 0: it does not */
+  gboolean    permanent;    /* lasting != 0: kept when empty, state saved, history kept */
 };
+
+/* Why a room lasts. Any other room is transient: it ends, with its modes, topic, bans,
+ * invites and history, when its last member leaves, so the next one to make the name
+ * starts afresh. */
+typedef enum
+{
+  CHAT_ROOM_LASTING_HALL       = 1 << 0,  /* the hall */
+  CHAT_ROOM_LASTING_CONFIGURED = 1 << 1,  /* a [room NAME] group of the configuration */
+  CHAT_ROOM_LASTING_REGISTERED = 1 << 2,  /* registered by its founder (accounts) */
+} ChatRoomLasting;
+
+/* Why a new room could not be made. */
+typedef enum
+{
+  CHAT_ROOM_REFUSED_NONE,
+  CHAT_ROOM_REFUSED_TOO_MANY,        /* max-rooms on the server */
+  CHAT_ROOM_REFUSED_TOO_MANY_NEW,    /* max-new-rooms-per-ip this hour */
+} ChatRoomRefusal;
 
 ChatRoom   *_chat_server_find_room    (ChatServer  *self,
                                        const char  *name);
@@ -338,9 +362,28 @@ ChatRoom   *_chat_server_find_room    (ChatServer  *self,
 ChatRoom   *_chat_server_ensure_room  (ChatServer  *self,
                                        const char  *name,
                                        gboolean    *created);
-/* Removes the room when it is empty and not permanent. */
+/* What session asks for when it joins name (valid): the room, found or made (created
+ * tells which), or NULL when making it would pass a cap, with the reason in *refusal.
+ * Server operators pass every cap. */
+ChatRoom   *_chat_server_open_room    (ChatServer       *self,
+                                       ChatSession      *session,
+                                       const char       *name,
+                                       gboolean         *created,
+                                       ChatRoomRefusal  *refusal);
+/* Ends the room (the room_ended hooks, then it is freed) when it is empty and not
+ * lasting. */
 void        _chat_server_room_check_empty (ChatServer *self,
                                            ChatRoom   *room);
+/* Gives or takes one reason for the room to last (registration calls this with
+ * CHAT_ROOM_LASTING_REGISTERED); a room left with none ends if it is empty. */
+void        _chat_server_room_set_lasting (ChatServer      *self,
+                                           ChatRoom        *room,
+                                           ChatRoomLasting  why,
+                                           gboolean         lasting);
+/* The first room whose folded name is folded or after it (NULL: the first of all), in
+ * the order of folded names; g_tree_node_next() walks on. */
+GTreeNode  *_chat_server_rooms_from   (ChatServer  *self,
+                                       const char  *folded);
 ChatMember *_chat_room_get_member     (ChatRoom    *room,
                                        ChatSession *session);
 /* "@" "+" or "" (all of "@+" with multi_prefix). */
@@ -348,6 +391,8 @@ const char *_chat_member_prefix       (ChatMember  *member,
                                        gboolean     multi_prefix);
 char       *_chat_room_modes_string   (ChatRoom    *room,
                                        gboolean     with_params);
+/* The CHAT_ROOM_MODE_ bits of "+imnst" letters (others are skipped). */
+guint       _chat_room_modes_from_letters (const char *letters);
 gboolean    _chat_room_is_banned      (ChatRoom    *room,
                                        ChatSession *session);
 /* Without the leading '#', as people in text mode see it. */
@@ -406,6 +451,10 @@ typedef struct
    * the last call: what the event hooks took must be kept by now (one transaction). */
   void (*commit)  (ChatServer      *server,
                    gpointer         user_data);
+  /* A transient room's last member left: it is about to be freed. */
+  void (*room_ended) (ChatServer   *server,
+                      ChatRoom     *room,
+                      gpointer      user_data);
 } ChatServerHooks;
 
 void _chat_server_add_hooks   (ChatServer            *self,
@@ -669,6 +718,24 @@ void   _chat_server_whowas_add     (ChatServer  *self,
                                     ChatSession *session);
 GList *_chat_server_whowas_find    (ChatServer  *self,
                                     const char  *nick);
+
+/* ---- LIST in pieces (chat-server-commands.c) -------------------------------------- */
+
+/* A listing of every room goes out as the session's send queue drains: the server's
+ * flush calls _chat_server_list_continue() for a session with a listing whose queue is
+ * under a quarter of its SendQ. The place kept is a room name, so rooms that come and go
+ * meanwhile are simply listed or not. */
+struct _ChatListing
+{
+  char     *next;    /* folded name to go on from; NULL: from the first room */
+  char     *batch;   /* the labeled-response batch to close at the end, or NULL */
+  gboolean  text;    /* for a person in text mode */
+};
+
+void _chat_server_list_start    (ChatSession *session,
+                                 gboolean     text);
+void _chat_server_list_continue (ChatSession *session);
+void _chat_listing_free         (ChatListing *listing);
 
 /* ---- text mode (chat-text-mode.c) ------------------------------------------------- */
 

@@ -36,6 +36,19 @@ typedef struct
   gpointer        user_data;
 } ChatHookEntry;
 
+/* A [room NAME] group: what is not NULL (or -1) is set at every start. */
+typedef struct
+{
+  char  *name;
+  char  *topic;
+  char  *modes;      /* letters of parameterless modes, "+nt" */
+  char  *key;        /* "": none */
+  gint64 limit;      /* 0: none */
+} ChatRoomConfig;
+
+/* Seconds over which max-new-rooms-per-ip counts. */
+#define NEW_ROOMS_WINDOW_USEC (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
 struct _ChatServer
 {
   GObject           parent_instance;
@@ -76,6 +89,10 @@ struct _ChatServer
   GQueue            sessions;        /* ChatSession*, via session->link */
   GHashTable       *nicks;           /* folded nick -> ChatSession* */
   GHashTable       *rooms;           /* folded name -> ChatRoom* */
+  GTree            *rooms_by_name;   /* the same, in order (LIST) */
+  GPtrArray        *room_configs;    /* ChatRoomConfig*, from [room NAME] groups */
+  GHashTable       *new_rooms;       /* ip -> GArray of gint64: when it made rooms */
+  guint             ticks;
   GHashTable       *per_ip;          /* ip -> count */
   GPtrArray        *flush_list;      /* ChatSession* with output to write */
   GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
@@ -169,6 +186,8 @@ limits_defaults (ChatServerLimits *l)
   l->text_mode_delay = 1000;
   l->text_mode = TRUE;
   l->max_rooms = 20;
+  l->max_rooms_total = 5000;
+  l->max_new_rooms_per_ip = 30;
   l->max_targets = 4;
   l->nicklen = CHAT_DEFAULT_NICKLEN;
   l->channellen = CHAT_DEFAULT_CHANNELLEN;
@@ -210,6 +229,13 @@ invalidate_caps_ls (ChatServer *self)
 static void accept_ready (ChatServer *self,
                           int         lfd,
                           gboolean    tls);
+static gboolean get_uint (GKeyFile    *kf,
+                          const char  *group,
+                          const char  *key,
+                          guint        min,
+                          guint        max,
+                          guint       *out,
+                          GError     **error);
 
 void
 _chat_server_flush (ChatServer *self)
@@ -223,6 +249,11 @@ _chat_server_flush (ChatServer *self)
       session->dirty = FALSE;
       if (!session->destroyed)
         _chat_session_flush (session);
+      /* A LIST goes on as the queue drains; more output puts the session back on
+       * this list, further on, so the walk writes it before it ends. */
+      if (!session->destroyed && !session->closing && session->listing != NULL &&
+          session->out_bytes < self->limits.sendq / 4)
+        _chat_server_list_continue (session);
     }
   g_ptr_array_set_size (self->flush_list, 0);
 
@@ -360,6 +391,21 @@ tick_cb (gpointer user_data)
 
       l = l->next;
       _chat_session_tick (session, now);
+    }
+  /* Addresses that made rooms over an hour ago are forgotten, once a minute. */
+  if (++self->ticks % 60 == 0 && g_hash_table_size (self->new_rooms) > 0)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->new_rooms);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          GArray *times = value;
+
+          if (g_array_index (times, gint64, times->len - 1) + NEW_ROOMS_WINDOW_USEC <= now)
+            g_hash_table_iter_remove (&iter);
+        }
     }
   _chat_server_flush (self);
 
@@ -674,8 +720,55 @@ _chat_server_ensure_room (ChatServer *self,
 
   room = _chat_room_new (self, name);
   g_hash_table_replace (self->rooms, room->folded, room);
+  g_tree_insert (self->rooms_by_name, room->folded, room);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
   return room;
+}
+
+ChatRoom *
+_chat_server_open_room (ChatServer      *self,
+                        ChatSession     *session,
+                        const char      *name,
+                        gboolean        *created,
+                        ChatRoomRefusal *refusal)
+{
+  ChatRoom *room = _chat_server_find_room (self, name);
+  GArray *times = NULL;
+  gint64 now;
+
+  *refusal = CHAT_ROOM_REFUSED_NONE;
+  if (room != NULL || session->oper)
+    return _chat_server_ensure_room (self, name, created);
+
+  /* One person (or script) must not be able to fill the server with rooms. */
+  if (g_hash_table_size (self->rooms) >= self->limits.max_rooms_total)
+    {
+      *refusal = CHAT_ROOM_REFUSED_TOO_MANY;
+      return NULL;
+    }
+  now = g_get_monotonic_time ();
+  times = g_hash_table_lookup (self->new_rooms, session->ip);
+  if (times != NULL)
+    {
+      guint old = 0;
+
+      while (old < times->len &&
+             g_array_index (times, gint64, old) + NEW_ROOMS_WINDOW_USEC <= now)
+        old++;
+      g_array_remove_range (times, 0, old);
+      if (times->len >= self->limits.max_new_rooms_per_ip)
+        {
+          *refusal = CHAT_ROOM_REFUSED_TOO_MANY_NEW;
+          return NULL;
+        }
+    }
+  else
+    {
+      times = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_hash_table_insert (self->new_rooms, g_strdup (session->ip), times);
+    }
+  g_array_append_val (times, now);
+  return _chat_server_ensure_room (self, name, created);
 }
 
 void
@@ -684,8 +777,163 @@ _chat_server_room_check_empty (ChatServer *self,
 {
   if (room->permanent || g_hash_table_size (room->members) > 0)
     return;
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.room_ended != NULL)
+        e->hooks.room_ended (self, room, e->user_data);
+    }
+  g_tree_remove (self->rooms_by_name, room->folded);
   g_hash_table_remove (self->rooms, room->folded);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ROOMS]);
+}
+
+void
+_chat_server_room_set_lasting (ChatServer      *self,
+                               ChatRoom        *room,
+                               ChatRoomLasting  why,
+                               gboolean         lasting)
+{
+  if (lasting)
+    room->lasting |= why;
+  else
+    room->lasting &= ~why;
+  room->permanent = room->lasting != 0;
+  if (!room->permanent)
+    _chat_server_room_check_empty (self, room);
+}
+
+GTreeNode *
+_chat_server_rooms_from (ChatServer *self,
+                         const char *folded)
+{
+  if (folded == NULL)
+    return g_tree_node_first (self->rooms_by_name);
+  return g_tree_lower_bound (self->rooms_by_name, folded);
+}
+
+static void
+room_config_free (gpointer data)
+{
+  ChatRoomConfig *config = data;
+
+  g_free (config->name);
+  g_free (config->topic);
+  g_free (config->modes);
+  g_free (config->key);
+  g_free (config);
+}
+
+/* The rooms of the configuration last; what their groups set is set again at every
+ * start and reload, over whatever was saved. Rooms taken out of it end when empty. */
+static void
+apply_room_configs (ChatServer *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr(GPtrArray) unlisted = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((ChatRoom *) value)->lasting & CHAT_ROOM_LASTING_CONFIGURED)
+      g_ptr_array_add (unlisted, value);
+
+  for (guint i = 0; i < self->room_configs->len; i++)
+    {
+      const ChatRoomConfig *config = g_ptr_array_index (self->room_configs, i);
+      ChatRoom *room = _chat_server_ensure_room (self, config->name, NULL);
+
+      g_ptr_array_remove_fast (unlisted, room);
+      _chat_server_room_set_lasting (self, room, CHAT_ROOM_LASTING_CONFIGURED, TRUE);
+      if (config->topic != NULL && g_strcmp0 (config->topic, room->topic) != 0)
+        {
+          g_free (room->topic);
+          room->topic = config->topic[0] != '\0' ? g_strdup (config->topic) : NULL;
+          g_free (room->topic_who);
+          room->topic_who = g_strdup (self->name);
+          room->topic_time = g_get_real_time () / G_USEC_PER_SEC;
+        }
+      if (config->modes != NULL)
+        room->modes = _chat_room_modes_from_letters (config->modes);
+      if (config->key != NULL)
+        {
+          g_free (room->key);
+          room->key = config->key[0] != '\0' ? g_strdup (config->key) : NULL;
+        }
+      if (config->limit >= 0)
+        room->limit = (guint) config->limit;
+    }
+
+  for (guint i = 0; i < unlisted->len; i++)
+    _chat_server_room_set_lasting (self, g_ptr_array_index (unlisted, i),
+                                   CHAT_ROOM_LASTING_CONFIGURED, FALSE);
+}
+
+/* The [room NAME] groups of kf, validated, into configs. */
+static gboolean
+load_room_configs (ChatServer  *self,
+                   GKeyFile    *kf,
+                   guint        channellen,
+                   GPtrArray   *configs,
+                   GError     **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      ChatRoomConfig *config;
+      const char *name;
+
+      if (!g_str_has_prefix (groups[i], "room "))
+        continue;
+      name = groups[i] + 5;
+      config = g_new0 (ChatRoomConfig, 1);
+      config->name = name[0] == '#' ? g_strdup (name) : g_strconcat ("#", name, NULL);
+      config->limit = -1;
+      g_ptr_array_add (configs, config);
+      if (!chat_room_name_is_valid (config->name, "#", channellen, NULL))
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[%s]: “%s” is not a valid room name", groups[i], config->name);
+          return FALSE;
+        }
+      config->topic = g_key_file_get_string (kf, groups[i], "topic", NULL);
+      config->modes = g_key_file_get_string (kf, groups[i], "modes", NULL);
+      config->key = g_key_file_get_string (kf, groups[i], "key", NULL);
+      if (config->modes != NULL &&
+          config->modes[strspn (config->modes, "+imnst")] != '\0')
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[%s] modes: only the letters i, m, n, s and t (key= and limit= "
+                       "set +k and +l)", groups[i]);
+          return FALSE;
+        }
+      if (config->key != NULL &&
+          (strpbrk (config->key, " ,:") != NULL || strlen (config->key) > 64))
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[%s] key: one word of at most 64 bytes, without commas", groups[i]);
+          return FALSE;
+        }
+      if (config->topic != NULL)
+        {
+          char *safe = chat_text_make_safe (config->topic);
+
+          g_free (config->topic);
+          config->topic = safe;
+        }
+      if (g_key_file_has_key (kf, groups[i], "limit", NULL))
+        {
+          guint limit = 0;
+
+          if (!get_uint (kf, groups[i], "limit", 0, 1000000, &limit, error))
+            return FALSE;
+          config->limit = limit;
+        }
+    }
+  return TRUE;
 }
 
 GList *
@@ -700,27 +948,14 @@ _chat_server_get_rooms (ChatServer *self)
   return self->rooms;
 }
 
-static int
-compare_rooms (gconstpointer a,
-               gconstpointer b)
-{
-  const ChatRoom *ra = *(ChatRoom *const *) a;
-  const ChatRoom *rb = *(ChatRoom *const *) b;
-
-  return strcmp (ra->folded, rb->folded);
-}
-
 GPtrArray *
 _chat_server_get_rooms_sorted (ChatServer *self)
 {
   GPtrArray *rooms = g_ptr_array_sized_new (g_hash_table_size (self->rooms));
-  GHashTableIter iter;
-  gpointer value;
 
-  g_hash_table_iter_init (&iter, self->rooms);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (rooms, value);
-  g_ptr_array_sort (rooms, compare_rooms);
+  for (GTreeNode *node = g_tree_node_first (self->rooms_by_name); node != NULL;
+       node = g_tree_node_next (node))
+    g_ptr_array_add (rooms, g_tree_node_value (node));
   return rooms;
 }
 
@@ -1108,6 +1343,9 @@ chat_server_finalize (GObject *object)
   g_hash_table_unref (self->opers);
   g_hash_table_unref (self->nicks);
   g_hash_table_unref (self->rooms);
+  g_tree_unref (self->rooms_by_name);
+  g_ptr_array_unref (self->room_configs);
+  g_hash_table_unref (self->new_rooms);
   g_hash_table_unref (self->per_ip);
   g_hash_table_unref (self->commands);
   g_ptr_array_unref (self->flush_list);
@@ -1265,6 +1503,10 @@ chat_server_init (ChatServer *self)
   self->nicks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) _chat_room_free);
+  self->rooms_by_name = g_tree_new ((GCompareFunc) strcmp);
+  self->room_configs = g_ptr_array_new_with_free_func (room_config_free);
+  self->new_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_array_unref);
   self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->commands = g_hash_table_new (g_str_hash, g_str_equal);
   self->flush_list = g_ptr_array_new ();
@@ -1389,6 +1631,7 @@ chat_server_load_config (ChatServer  *self,
   g_autoptr(GTlsCertificate) certificate = NULL;
   guint tls_port = self->tls_port;
   gboolean plain = self->plain_enabled;
+  g_autoptr(GPtrArray) room_configs = g_ptr_array_new_with_free_func (room_config_free);
   double rate;
 
   g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
@@ -1419,6 +1662,9 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "ping-interval", 1, 86400, &l.ping_interval, error) ||
       !get_uint (kf, "limits", "ping-timeout", 1, 86400, &l.ping_timeout, error) ||
       !get_uint (kf, "limits", "max-rooms-per-user", 1, 10000, &l.max_rooms, error) ||
+      !get_uint (kf, "limits", "max-rooms", 1, 10000000, &l.max_rooms_total, error) ||
+      !get_uint (kf, "limits", "max-new-rooms-per-ip", 1, 1000000, &l.max_new_rooms_per_ip,
+                 error) ||
       !get_uint (kf, "limits", "max-targets", 1, 100, &l.max_targets, error) ||
       !get_uint (kf, "limits", "nick-length", 1, 200, &l.nicklen, error) ||
       !get_uint (kf, "limits", "room-length", 2, 200, &l.channellen, error) ||
@@ -1498,6 +1744,8 @@ chat_server_load_config (ChatServer  *self,
   motd_file = g_key_file_get_string (kf, "server", "motd-file", NULL);
   if (motd_file != NULL && motd_file[0] != '\0' && !chat_server_set_motd_file (self, motd_file, error))
     goto fail;
+  if (!load_room_configs (self, kf, l.channellen, room_configs, error))
+    goto fail;
 #ifdef CHAT_SERVER_HAVE_HISTORY
   if (!_chat_server_history_load_config (self, kf, error))
     goto fail;
@@ -1547,6 +1795,10 @@ chat_server_load_config (ChatServer  *self,
       set_string (&self->tls_key_path, tls_cert[0] != '\0' ? tls_key : NULL);
       chat_server_set_tls_certificate (self, certificate);
     }
+  g_ptr_array_set_size (self->room_configs, 0);
+  g_ptr_array_extend_and_steal (self->room_configs, g_steal_pointer (&room_configs));
+  if (self->running)
+    apply_room_configs (self);
 
   g_ptr_array_set_size (self->isupport, 0);
   build_isupport (self);
@@ -1941,9 +2193,18 @@ chat_server_start (ChatServer  *self,
   grace_rearm (self);
 
   hall = _chat_server_ensure_room (self, self->limits.hall, NULL);
-  hall->permanent = TRUE;
+  _chat_server_room_set_lasting (self, hall, CHAT_ROOM_LASTING_HALL, TRUE);
   /* The hall is +nt like every new room: its topic is set by its operators (whoever hosts
    * it, and the server's operators), not by whoever passes by. */
+  /* Before the history's hooks: what is saved is restored onto the rooms that last
+   * (and the rest is forgotten), then the configuration has the last word. */
+  for (guint i = 0; i < self->room_configs->len; i++)
+    {
+      const ChatRoomConfig *config = g_ptr_array_index (self->room_configs, i);
+
+      _chat_server_room_set_lasting (self, _chat_server_ensure_room (self, config->name, NULL),
+                                     CHAT_ROOM_LASTING_CONFIGURED, TRUE);
+    }
 
   watch_listeners (self, self->listen_fds, FALSE);
   watch_listeners (self, self->tls_listen_fds, TRUE);
@@ -1960,6 +2221,7 @@ chat_server_start (ChatServer  *self,
       if (e->hooks.started != NULL)
         e->hooks.started (self, e->user_data);
     }
+  apply_room_configs (self);
 
   if (port != 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
@@ -2036,7 +2298,9 @@ chat_server_stop (ChatServer *self)
     _chat_tls_link_detach (self->tls_links.head->data);
 
   n_rooms = g_hash_table_size (self->rooms);
+  g_tree_remove_all (self->rooms_by_name);
   g_hash_table_remove_all (self->rooms);
+  g_hash_table_remove_all (self->new_rooms);
   g_hash_table_remove_all (self->nicks);
   g_hash_table_remove_all (self->per_ip);
 

@@ -139,6 +139,7 @@ _chat_session_free (ChatSession *session)
   g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
   g_clear_pointer (&session->collected, g_ptr_array_unref);
+  g_clear_pointer (&session->listing, _chat_listing_free);
   g_free (session->label);
   g_free (session->host);
   g_free (session->ip);

@@ -225,21 +225,7 @@ static void
 text_list (ChatSession *session,
            const char  *args)
 {
-  g_autoptr(GPtrArray) rooms = _chat_server_get_rooms_sorted (session->server);
-
-  _chat_session_text (session, "The rooms are:");
-  for (guint i = 0; i < rooms->len; i++)
-    {
-      ChatRoom *room = g_ptr_array_index (rooms, i);
-      guint n = g_hash_table_size (room->members);
-
-      if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
-        continue;
-      _chat_session_text (session, "  %s (%u %s)%s%s%s", _chat_room_display_name (room), n,
-                          n == 1 ? "person" : "people", room->topic ? ": " : "",
-                          room->topic ? room->topic : "",
-                          room == session->text_room ? "  <- you are here" : "");
-    }
+  _chat_server_list_start (session, TRUE);
 }
 
 static void
@@ -254,6 +240,7 @@ enter_room (ChatSession *session,
   ChatRoom *room;
   ChatDenial denial;
   gboolean created;
+  ChatRoomRefusal refusal;
   const char *usage = how == 1 ? "create" : how == 2 ? "select" : "join";
 
   if (word[0] == '\0')
@@ -291,9 +278,22 @@ enter_room (ChatSession *session,
       return;
     }
 
+  /* Made (or refused) before leaving the room the person is in, so a refusal leaves
+   * them where they were. */
+  room = _chat_server_open_room (server, session, name, &created, &refusal);
+  if (room == NULL)
+    {
+      if (refusal == CHAT_ROOM_REFUSED_TOO_MANY)
+        _chat_session_text (session, "No new room can be made now: the server has as many "
+                            "rooms as it can keep. Type list and join one of them.");
+      else
+        _chat_session_text (session, "No new room can be made from your address for a while: "
+                            "too many were made from it in the last hour. Type list and "
+                            "join one of the rooms.");
+      return;
+    }
   if (session->text_room != NULL)
     _chat_server_part (server, session, session->text_room, NULL);
-  room = _chat_server_ensure_room (server, name, &created);
   if (how == 1)
     _chat_session_text (session, "The room %s was created.", _chat_room_display_name (room));
   _chat_server_join (server, session, room, created);
