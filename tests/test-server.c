@@ -1423,6 +1423,38 @@ test_permissions_hall (void)
   test_server_free (ts);
 }
 
+/* A person arriving at a terminal is put in the hall through the same check as join:
+ * banned from it, they are told so and are in no room. */
+static void
+test_permissions_hall_ban (void)
+{
+  TestServer *ts = test_server_new ("[oper boss]\npassword=sesame\n");
+  Client *host = client_irc (ts, "host", NULL);
+  Client *t;
+
+  client_send (host, "OPER boss sesame");
+  client_wait (host, " 381 host ");
+  client_send (host, "JOIN #hall");
+  client_wait (host, " 366 ");
+  client_send (host, "MODE #hall +b *!text@*");
+  client_wait (host, "MODE #hall +b *!text@*");
+
+  t = client_connect (ts);
+  t->text = TRUE;
+  t->nick = g_strdup ("visitor1");
+  client_wait (t, "You cannot enter hall: you are banned from it.");
+  client_wait (t, "You are in no room: type join NAME (or list).");
+  client_send (t, "hello?");
+  client_wait (t, "You are in no room");
+  client_send (t, "join hall");
+  client_wait (t, "You cannot enter hall: you are banned from it.");
+  client_sync_lacks (host, "visitor1");
+
+  client_free (t);
+  client_free (host);
+  test_server_free (ts);
+}
+
 /* oper, kick, ban, unban and mode for people at terminals: for operators of the server
  * and of the room, refused for everyone else; the password reaches nobody. */
 static void
@@ -2073,6 +2105,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/permissions/text-speak", test_permissions_text_speak);
   g_test_add_func ("/chat/server/permissions/text-join", test_permissions_text_join);
   g_test_add_func ("/chat/server/permissions/hall", test_permissions_hall);
+  g_test_add_func ("/chat/server/permissions/hall-ban", test_permissions_hall_ban);
   g_test_add_func ("/chat/server/permissions/text-operators", test_permissions_text_operators);
   g_test_add_func ("/chat/server/hooks", test_hooks);
 

@@ -722,6 +722,7 @@ _chat_text_mode_enter (ChatSession *session,
   g_autofree char *nick = NULL;
   ChatSession *owner = NULL;
   ChatRoom *hall;
+  ChatDenial denial;
   gboolean created;
 
   _chat_session_cancel_grace (session);
@@ -764,6 +765,13 @@ _chat_text_mode_enter (ChatSession *session,
   g_info ("%s from %s is in text mode", session->nick, session->host);
 
   hall = _chat_server_ensure_room (server, l->hall, &created);
+  /* The hall's +k, +i, +l and bans hold for people arriving at a terminal too. */
+  if ((denial = _chat_room_may_join (hall, session, NULL)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, hall->name, NULL);
+      _chat_session_text (session, "You are in no room: type join NAME (or list).");
+      return;
+    }
   _chat_server_join (server, session, hall, created && !hall->permanent);
 }
 
