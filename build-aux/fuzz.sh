@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Builds one libFuzzer target of the protocol library with clang and runs it for a while.
-#   build-aux/fuzz.sh TARGET SECONDS     TARGET: message, line-reader, text, server-session
-#                                        or connection
+#   build-aux/fuzz.sh TARGET SECONDS     TARGET: message, line-reader, text, server-session,
+#                                        server-multi or connection
 #   build-aux/fuzz.sh list               the targets
 # The seed corpus is tests/fuzz/corpus/TARGET (read only); new inputs go to a work
 # directory under the build directory ($FUZZ_BUILDDIR, default build-fuzz/), crashes
@@ -12,7 +12,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fuzzdir=$top/tests/fuzz
-targets=(message line-reader text server-session connection)
+targets=(message line-reader text server-session server-multi connection)
 
 usage () {
   echo "usage: $0 TARGET SECONDS   (targets: ${targets[*]})" >&2
@@ -71,7 +71,7 @@ sources=("$top"/src/protocol/*.c "$fuzzdir/fuzz-$target.c")
 headers=("$top"/src/protocol/*.h)
 extra=()
 pkgs=(glib-2.0 gobject-2.0)
-if [ "$target" = server-session ]; then
+if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
   sources+=("$top"/src/server/*.c)
   headers+=("$top"/src/server/*.h)
