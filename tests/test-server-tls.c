@@ -42,6 +42,8 @@ typedef struct
   TestServer *ts;
   guint       n_clients;
   guint       n_links;
+  guint       n_handshaking;
+  guint       n_waiting;
 } Counts;
 
 static gboolean
@@ -50,7 +52,9 @@ read_counts_cb (gpointer data)
   Counts *counts = data;
 
   counts->n_clients = chat_server_get_n_clients (counts->ts->server);
-  counts->n_links = _chat_server_get_tls_links (counts->ts->server)->length;
+  counts->n_links = _chat_server_get_tls_links (counts->ts->server)->links.length;
+  counts->n_handshaking = _chat_server_get_tls_links (counts->ts->server)->handshaking.length;
+  counts->n_waiting = _chat_server_get_tls_links (counts->ts->server)->waiting.length;
   return G_SOURCE_REMOVE;
 }
 
@@ -85,6 +89,18 @@ wait_all_gone (TestServer *ts,
                  counts.n_clients, counts.n_links, count_fds (), fds);
       g_usleep (10 * 1000);
     }
+}
+
+/* TLS libraries open what they keep on first use: the descriptors after one connection,
+ * which every later one must give back. */
+static guint
+count_fds_after_first (TestServer *ts)
+{
+  Client *c = client_register (client_connect_tls (ts), "first", NULL);
+
+  client_free (c);
+  wait_all_gone (ts, G_MAXUINT);
+  return count_fds ();
 }
 
 static void
@@ -466,18 +482,14 @@ test_garbage (void)
 {
   TestServer *ts;
   TestServer fake;
-  Client *c, *ok;
+  Client *c;
   guint fds;
 
   if (!have_certificates () || test_tls_ran_in_child ())
     return;
 
-  /* TLS libraries open what they keep on first use: count after one connection. */
   ts = tls_server_new (NULL);
-  ok = client_register (client_connect_tls (ts), "alice", NULL);
-  client_free (ok);
-  wait_all_gone (ts, G_MAXUINT);
-  fds = count_fds ();
+  fds = count_fds_after_first (ts);
 
   /* Plain text on the TLS port: the handshake fails, the connection goes, and so does
    * every descriptor and link it had (a leak would show, times ten). */
@@ -502,7 +514,7 @@ test_stalled_handshake (void)
   static const char partial_hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01 };
   TestServer *ts;
   TestServer fake;
-  Client *silent, *partial, *ok;
+  Client *silent, *partial;
   guint fds;
 
   if (!have_certificates () || test_tls_ran_in_child ())
@@ -510,10 +522,7 @@ test_stalled_handshake (void)
 
   /* The handshake gets the registration timeout (at most 30 s): 1 s here. */
   ts = tls_server_new ("[limits]\nregistration-timeout=1\n");
-  ok = client_register (client_connect_tls (ts), "alice", NULL);
-  client_free (ok);
-  wait_all_gone (ts, G_MAXUINT);
-  fds = count_fds ();
+  fds = count_fds_after_first (ts);
 
   fake = *ts;
   fake.port = ts->tls_port;
@@ -525,6 +534,51 @@ test_stalled_handshake (void)
   g_free (client_until_closed (partial));
   client_free (silent);
   client_free (partial);
+  wait_all_gone (ts, fds);
+
+  test_server_free (ts);
+}
+
+static void
+test_handshake_slots (void)
+{
+  TestServer *ts;
+  TestServer fake;
+  Client *stalled[5];
+  Counts counts = { 0 };
+  gint64 give_up = g_get_monotonic_time () + CLIENT_TIMEOUT_SEC * G_USEC_PER_SEC;
+  guint fds;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = tls_server_new (NULL);
+  counts.ts = ts;
+  fds = count_fds_after_first (ts);
+  fake = *ts;
+  fake.port = ts->tls_port;
+
+  /* Each sends the first byte of a ClientHello and no more: a handshake that would hold
+   * a worker thread until the timeout. One address gets two at a time. */
+  for (guint i = 0; i < G_N_ELEMENTS (stalled); i++)
+    {
+      stalled[i] = client_connect (&fake);
+      client_send_raw (stalled[i], "\x16", 1);
+    }
+  do
+    {
+      if (g_get_monotonic_time () > give_up)
+        g_error ("%u handshaking, %u waiting", counts.n_handshaking, counts.n_waiting);
+      g_usleep (10 * 1000);
+      test_server_call (ts, read_counts_cb, &counts);
+    }
+  while (counts.n_handshaking + counts.n_waiting < G_N_ELEMENTS (stalled));
+  g_assert_cmpuint (counts.n_handshaking, ==, 2);
+  g_assert_cmpuint (counts.n_waiting, ==, 3);
+
+  /* As they go, the others have their turn, and go too. */
+  for (guint i = 0; i < G_N_ELEMENTS (stalled); i++)
+    client_free (stalled[i]);
   wait_all_gone (ts, fds);
 
   test_server_free (ts);
@@ -568,6 +622,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/tls/bad-files", test_bad_files);
   g_test_add_func ("/chat/server/tls/garbage", test_garbage);
   g_test_add_func ("/chat/server/tls/stalled-handshake", test_stalled_handshake);
+  g_test_add_func ("/chat/server/tls/handshake-slots", test_handshake_slots);
 
   ret = g_test_run ();
   remove_tmp_dir ();

@@ -17,10 +17,16 @@
 
 #include "chat-session-private.h"
 
-/* The most a connection may take to send its ClientHello and finish the handshake (the
- * registration timeout, when it is shorter). glib-networking runs a handshake in a worker
- * thread, so a stalled one must not wait long; none starts before the peer sends. */
-#define HANDSHAKE_TIMEOUT_MAX 30
+/* The most a connection may take to send its ClientHello, wait for its turn and finish
+ * the handshake (the registration timeout, when it is shorter). */
+#define HANDSHAKE_TIMEOUT_MAX 15
+/* glib-networking runs each handshake in a worker thread of GIO's shared pool (the app's
+ * file and network operations use it too), where a peer that stalls keeps it until the
+ * timeout. So none starts before the peer has sent something, only a few run at once,
+ * fewer for one address (a peer cannot take them all), and the others wait their turn
+ * without a thread. */
+#define MAX_HANDSHAKES 8
+#define MAX_HANDSHAKES_PER_ADDRESS 2
 /* Kernel buffer of each end of the socket pair: small, so a peer that does not read
  * fills the session's own send queue (and meets its SendQ limit) instead of the kernel. */
 #define PAIR_BUFFER (64 * 1024)
@@ -33,8 +39,11 @@ struct _ChatTlsLink
   ChatServer    *server;       /* NULL once the server let go */
   ChatSession   *session;      /* NULL once it is gone */
   GList          link;         /* in the server's list of links */
+  GList          stage_link;   /* in its handshaking or waiting queue */
+  GQueue        *stage;        /* which one, or NULL */
   GMainContext  *context;
   char          *host;         /* for the log */
+  char          *ip;           /* the per-address key */
   int            pair_fd;      /* our end of the pair, until the splice takes it */
   GSocket       *socket;       /* the TCP connection */
   GIOStream     *tls;          /* GTlsServerConnection over it */
@@ -84,18 +93,70 @@ link_unref (ChatTlsLink *link)
   g_clear_object (&link->cancellable);
   g_main_context_unref (link->context);
   g_free (link->host);
+  g_free (link->ip);
   g_free (link);
 }
 
 static void
-link_forget_server (ChatTlsLink *link)
+link_set_stage (ChatTlsLink *link,
+                GQueue      *stage)
 {
-  if (link->server != NULL)
+  if (link->stage != NULL)
+    g_queue_unlink (link->stage, &link->stage_link);
+  link->stage = stage;
+  if (stage != NULL)
+    g_queue_push_tail_link (stage, &link->stage_link);
+}
+
+static gboolean
+may_handshake (ChatTlsLinks *links,
+               ChatTlsLink  *link)
+{
+  guint same = 0;
+
+  if (links->handshaking.length >= MAX_HANDSHAKES)
+    return FALSE;
+  for (GList *l = links->handshaking.head; l != NULL; l = l->next)
+    if (g_str_equal (((ChatTlsLink *) l->data)->ip, link->ip))
+      same++;
+  return same < MAX_HANDSHAKES_PER_ADDRESS;
+}
+
+static void start_handshake (ChatTlsLink *link);
+
+/* A handshake ended: those waiting whose address has room go next, in order. */
+static void
+start_waiting (ChatServer *server)
+{
+  ChatTlsLinks *links = _chat_server_get_tls_links (server);
+  GList *l = links->waiting.head;
+
+  while (l != NULL && links->handshaking.length < MAX_HANDSHAKES)
     {
-      g_queue_unlink (_chat_server_get_tls_links (link->server), &link->link);
-      link->server = NULL;
-      link_unref (link);
+      ChatTlsLink *next = l->data;
+
+      l = l->next;
+      if (may_handshake (links, next))
+        start_handshake (next);
     }
+}
+
+static void
+link_forget_server (ChatTlsLink *link,
+                    gboolean     start_next)
+{
+  ChatServer *server = link->server;
+  gboolean was_handshaking;
+
+  if (server == NULL)
+    return;
+  was_handshaking = link->stage == &_chat_server_get_tls_links (server)->handshaking;
+  link_set_stage (link, NULL);
+  g_queue_unlink (&_chat_server_get_tls_links (server)->links, &link->link);
+  link->server = NULL;
+  link_unref (link);
+  if (was_handshaking && start_next)
+    start_waiting (server);
 }
 
 /* Before the splice: give up the handshake, and the session that waited for it. */
@@ -126,7 +187,7 @@ link_abandon (ChatTlsLink *link,
     }
   else
     g_info ("Closing TLS connection from %s: %s", link->host, reason);
-  link_forget_server (link);
+  link_forget_server (link, TRUE);
   link_unref (link);
 }
 
@@ -179,7 +240,7 @@ splice_done_cb (GObject      *source,
   g_source_attach (link->timeout, link->context);
   g_io_stream_close_async (link->tls, G_PRIORITY_DEFAULT, link->cancellable,
                            tls_closed_cb, link_ref (link));
-  link_forget_server (link);
+  link_forget_server (link, TRUE);
   link_unref (link);
 }
 
@@ -192,6 +253,7 @@ handshake_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) inner = NULL;
   ChatSession *session;
+  ChatServer *server;
 
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
@@ -227,8 +289,11 @@ handshake_done_cb (GObject      *source,
 
   /* Only now does the session's clock for telling IRC from a person start. */
   session = link->session;
+  server = link->server;
+  link_set_stage (link, NULL);
   _chat_session_start (session);
-  _chat_server_flush (link->server);
+  _chat_server_flush (server);
+  start_waiting (server);
   link_unref (link);
 }
 
@@ -242,23 +307,17 @@ handshake_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-socket_readable_cb (GSocket      *socket,
-                    GIOCondition  condition,
-                    gpointer      user_data)
+static void
+start_handshake (ChatTlsLink *link)
 {
-  ChatTlsLink *link = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) base = NULL;
-  GTlsCertificate *certificate = NULL;
+  GTlsCertificate *certificate = chat_server_get_tls_certificate (link->server);
 
-  g_clear_pointer (&link->wait, g_source_unref);
-  if (link->server != NULL)
-    certificate = chat_server_get_tls_certificate (link->server);
   if (certificate == NULL)
     {
       link_abandon (link, "TLS is off");
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   /* The certificate of the moment: a reload applies from the next handshake on. */
@@ -269,15 +328,31 @@ socket_readable_cb (GSocket      *socket,
       g_autofree char *reason = g_strdup_printf ("TLS: %s", error->message);
 
       link_abandon (link, reason);
-      return G_SOURCE_REMOVE;
+      return;
     }
   /* A peer that just goes away has said all it will: its end of file is no attack here. */
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (link->tls), FALSE);
 
+  link_set_stage (link, &_chat_server_get_tls_links (link->server)->handshaking);
   g_main_context_push_thread_default (link->context);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (link->tls), G_PRIORITY_DEFAULT,
                                     link->cancellable, handshake_done_cb, link_ref (link));
   g_main_context_pop_thread_default (link->context);
+}
+
+static gboolean
+socket_readable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  ChatTlsLink *link = user_data;
+  ChatTlsLinks *links = _chat_server_get_tls_links (link->server);
+
+  g_clear_pointer (&link->wait, g_source_unref);
+  if (links->waiting.length == 0 && may_handshake (links, link))
+    start_handshake (link);
+  else
+    link_set_stage (link, &links->waiting);
   return G_SOURCE_REMOVE;
 }
 
@@ -320,11 +395,13 @@ _chat_tls_link_accept (ChatServer                    *server,
   link->server = server;
   link->session = session;
   link->link.data = link;
+  link->stage_link.data = link;
   link->context = g_main_context_ref (_chat_server_get_context (server));
   link->host = g_strdup (session->host);
+  link->ip = g_strdup (session->ip);
   link->pair_fd = pair[1];
   link->cancellable = g_cancellable_new ();
-  g_queue_push_tail_link (_chat_server_get_tls_links (server), &link->link);
+  g_queue_push_tail_link (&_chat_server_get_tls_links (server)->links, &link->link);
   session->tls = link;
   session->secure = TRUE;
 
@@ -364,8 +441,10 @@ _chat_tls_link_detach (ChatTlsLink *link)
       link->session->tls = NULL;
       link->session = NULL;
     }
+  if (link->stage != NULL)
+    link_set_stage (link, NULL);
   if (!link->spliced)
     link_abandon (link, "Server shutting down");
   else
-    link_forget_server (link);
+    link_forget_server (link, FALSE);
 }

@@ -74,7 +74,7 @@ struct _ChatServer
   guint16           tls_bound_port;  /* while listening */
   GSocketListener  *tls_listener;
   GArray           *tls_listen_fds;  /* int */
-  GQueue            tls_links;       /* ChatTlsLink*, by their own links */
+  ChatTlsLinks      tls_links;
   char              sts[2][32];      /* the sts value for plain and TLS connections */
   gboolean          running;
   char             *created;
@@ -983,7 +983,7 @@ _chat_server_get_tls_listen_port (ChatServer *self)
   return self->tls_listener != NULL ? self->tls_bound_port : 0;
 }
 
-GQueue *
+ChatTlsLinks *
 _chat_server_get_tls_links (ChatServer *self)
 {
   return &self->tls_links;
@@ -1521,7 +1521,9 @@ chat_server_init (ChatServer *self)
   self->next_msgid = (guint64) g_get_real_time ();
   g_queue_init (&self->sessions);
   g_queue_init (&self->grace_queue);
-  g_queue_init (&self->tls_links);
+  g_queue_init (&self->tls_links.links);
+  g_queue_init (&self->tls_links.handshaking);
+  g_queue_init (&self->tls_links.waiting);
   g_queue_init (&self->whowas);
   limits_defaults (&self->limits);
 
@@ -2294,8 +2296,8 @@ chat_server_stop (ChatServer *self)
   g_ptr_array_set_size (self->flush_list, 0);
   g_ptr_array_set_size (self->dead, 0);
   /* TLS connections still sending the sessions' last lines finish on their own. */
-  while (self->tls_links.head != NULL)
-    _chat_tls_link_detach (self->tls_links.head->data);
+  while (self->tls_links.links.head != NULL)
+    _chat_tls_link_detach (self->tls_links.links.head->data);
 
   n_rooms = g_hash_table_size (self->rooms);
   g_tree_remove_all (self->rooms_by_name);

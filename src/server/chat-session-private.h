@@ -64,7 +64,16 @@ ChatSession *_chat_server_admit              (ChatServer                    *sel
 GMainContext *_chat_server_get_context       (ChatServer  *self);
 /* The port TLS is listened on, 0 when it is not. */
 guint        _chat_server_get_tls_listen_port (ChatServer *self);
-GQueue      *_chat_server_get_tls_links      (ChatServer  *self);
+/* The server's TLS links. glib-networking runs each handshake in a worker thread of
+ * GIO's shared pool, which stalls with it: only a few run at once, fewer still for one
+ * address, and the rest wait (in no thread) for a free place. */
+typedef struct
+{
+  GQueue     links;        /* every ChatTlsLink of the server */
+  GQueue     handshaking;  /* those with a handshake under way */
+  GQueue     waiting;      /* those whose peer has spoken, waiting for their turn */
+} ChatTlsLinks;
+ChatTlsLinks *_chat_server_get_tls_links     (ChatServer  *self);
 
 /* TLS (chat-server-tls.c): a connection accepted on the TLS port is a session on one end
  * of a socket pair; the other end is pumped to and from the TLS connection. */
