@@ -38,8 +38,11 @@ _chat_gate_is_http_request (const char *line)
     known = method == strlen (http_methods[i]) && strncmp (line, http_methods[i], method) == 0;
   if (!known)
     return FALSE;
+  if (line[method] != ' ')
+    return FALSE;
+  /* Past the space only once there is one: "GET" alone ends at its NUL. */
   target = line + method + 1;
-  if (line[method] != ' ' || *target == ' ' || *target == '\0')
+  if (*target == ' ' || *target == '\0')
     return FALSE;
   version = target + strcspn (target, " ");
   if (*version != ' ')
