@@ -683,6 +683,27 @@ find_descendant (GtkWidget *widget,
   return NULL;
 }
 
+/* The row (AdwPreferencesRow) with that title under widget, depth first. */
+static GtkWidget *
+find_row_titled (GtkWidget  *widget,
+                 const char *title)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_row_titled (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
 static gboolean
 connection_is_connected (gpointer data)
 {
@@ -731,17 +752,27 @@ test_connect_dialog_account (Fixture       *fixture,
   g_autoptr(ChatServer) server = chat_server_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *explanation = sasl_explanation ();
+  g_autofree char *plaintext_explanation = NULL;
   g_autofree char *recent = NULL;
   g_autofree char *account = NULL;
   GListModel *connections = chat_application_get_connections (fixture->app);
   ChatConnectDialog *dialog;
   GtkAdjustment *vadjustment;
   GtkWidget *expander;
+  GtkWidget *plaintext_row;
   guint port;
 
   g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
   g_assert_no_error (error);
   port = chat_server_get_port (server);
+
+  {
+    g_autoptr(GError) plaintext_error = g_error_new_literal (CHAT_CONNECTION_ERROR,
+                                                             CHAT_CONNECTION_ERROR_SASL_PLAINTEXT,
+                                                             "x");
+
+    plaintext_explanation = chat_connect_dialog_describe_error (plaintext_error);
+  }
 
   /* A wrong server password is explained otherwise. */
   {
@@ -771,9 +802,30 @@ test_connect_dialog_account (Fixture       *fixture,
   g_assert_nonnull (chat_connect_dialog_get_error (dialog));
   g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
 
-  /* Both filled: the connection logs in with them. This server has no SASL, so the login
-   * fails, is explained in place, and nothing is kept. */
+  /* Both filled, on a connection without TLS: the password is not sent, and why is
+   * explained in place, with the switch that allows it in view. */
   chat_connect_dialog_set_account (dialog, "alice.account", "hunter2");
+  plaintext_row = find_row_titled (GTK_WIDGET (dialog), "Allow Login Without Encryption");
+  g_assert_nonnull (plaintext_row);
+  g_assert_true (gtk_widget_get_visible (plaintext_row));
+  g_assert_false (chat_connect_dialog_get_allow_plaintext_login (dialog));
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_true (wait_for (dialog_has_error, dialog));
+  g_assert_true (g_str_has_prefix (chat_connect_dialog_get_error (dialog), plaintext_explanation));
+  g_assert_false (g_str_has_prefix (chat_connect_dialog_get_error (dialog), explanation));
+  g_assert_true (gtk_widget_has_css_class (plaintext_row, "error"));
+  spin (20);
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
+  /* With TLS there is nothing to allow. */
+  chat_connect_dialog_set_fields (dialog, NULL, 0, TRUE, NULL, NULL, NULL);
+  g_assert_false (gtk_widget_get_visible (plaintext_row));
+  chat_connect_dialog_set_fields (dialog, NULL, port, FALSE, NULL, NULL, NULL);
+  g_assert_true (gtk_widget_get_visible (plaintext_row));
+
+  /* Allowed: the connection logs in with them. This server has no SASL, so the login
+   * fails, is explained in place, and nothing is kept. */
+  chat_connect_dialog_set_allow_plaintext_login (dialog, TRUE);
+  g_assert_false (gtk_widget_has_css_class (plaintext_row, "error"));
   /* Scrolled down to the account, as when typing its password. */
   g_assert_true (wait_for (page_scrolls, vadjustment));
   gtk_adjustment_set_value (vadjustment, gtk_adjustment_get_upper (vadjustment));
@@ -785,10 +837,13 @@ test_connect_dialog_account (Fixture       *fixture,
 
     g_assert_cmpstr (chat_connection_get_sasl_account (connection), ==, "alice.account");
     g_assert_cmpstr (chat_connection_get_sasl_password (connection), ==, "hunter2");
+    g_assert_true (chat_connection_get_allow_plaintext_sasl (connection));
   }
+  /* Remembered with the server, so it is not asked again. */
   recent = first_recent_server (fixture->app);
   account = chat_application_dup_uri_account (recent);
   g_assert_cmpstr (account, ==, "alice.account");
+  g_assert_true (chat_application_uri_allows_plaintext_login (recent));
   g_clear_pointer (&recent, g_free);
   g_clear_pointer (&account, g_free);
 
@@ -1513,9 +1568,11 @@ test_edit_connection (Fixture       *fixture,
   g_assert_no_error (error);
   port = chat_server_get_port (server);
 
-  /* This server has no SASL: the login is refused and the connection gives up. */
+  /* This server has no SASL: the login (allowed without TLS) is refused and the
+   * connection gives up. */
   connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "carol",
-                                             NULL, "carol.account", "secret", "Carol", NULL);
+                                             NULL, "carol.account", "secret", TRUE, "Carol",
+                                             NULL);
   g_assert_nonnull (connection);
   g_assert_true (wait_for (connection_gave_up, connection));
   g_assert_null (find_connect_dialog (fixture->app));
@@ -1531,6 +1588,7 @@ test_edit_connection (Fixture       *fixture,
   g_assert_true (wait_for (has_connect_dialog, fixture->app));
   dialog = find_connect_dialog (fixture->app);
   g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "carol.account");
+  g_assert_true (chat_connect_dialog_get_allow_plaintext_login (dialog));
   host_row = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW);
   g_assert_nonnull (host_row);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host_row)), ==, "127.0.0.1");

@@ -32,6 +32,7 @@ struct _FakeClient
   guint              index;     /* 0 for the first connection, … */
   gboolean           registered;
   gboolean           got_user;
+  gboolean           closed;    /* the peer closed: everything it sent is in lines */
   char              *nick;
 };
 
@@ -110,7 +111,12 @@ fake_line_read_cb (GObject      *object,
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
                                                     &len, &error);
   if (line == NULL)
-    return;   /* closed or cancelled */
+    {
+      /* Closed by the peer or by us; after a cancel, client may be freed already. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        client->closed = TRUE;
+      return;
+    }
 
   if (len > 0 && line[len - 1] == '\r')
     line[len - 1] = '\0';
@@ -788,6 +794,16 @@ sasl_server_new (SaslScript *script,
   return server;
 }
 
+/* The fake server speaks without TLS: the tests of the exchange itself allow that. */
+static ChatConnection *
+sasl_connection (FakeServer *server)
+{
+  ChatConnection *conn = fake_connection (server);
+
+  chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+  return conn;
+}
+
 static void
 sasl_script_clear (SaslScript *script)
 {
@@ -859,7 +875,7 @@ test_sasl_success (void)
 {
   SaslScript script = { 0 };
   FakeServer *server = sasl_server_new (&script, "multi-prefix sasl", "903");
-  g_autoptr(ChatConnection) conn = fake_connection (server);
+  g_autoptr(ChatConnection) conn = sasl_connection (server);
   ConnWatch *watch = conn_watch_new (conn);
   g_autoptr(GPtrArray) lines = NULL;
   g_autofree char *encoded = NULL;
@@ -920,7 +936,7 @@ test_sasl_chunks (gconstpointer data)
   gsize encoded_len = (12 + password_len + 2) / 3 * 4;
   SaslScript script = { 0 };
   FakeServer *server = sasl_server_new (&script, "sasl=PLAIN,EXTERNAL", "903");
-  g_autoptr(ChatConnection) conn = fake_connection (server);
+  g_autoptr(ChatConnection) conn = sasl_connection (server);
   g_autoptr(GPtrArray) lines = NULL;
   g_autofree char *password = g_strnfill (password_len, 'p');
   guint full = encoded_len / 400;
@@ -976,7 +992,7 @@ test_sasl_failure (gconstpointer data)
   const SaslFailure *failure = data;
   SaslScript script = { 0 };
   FakeServer *server = sasl_server_new (&script, failure->ls, failure->outcome);
-  g_autoptr(ChatConnection) conn = fake_connection (server);
+  g_autoptr(ChatConnection) conn = sasl_connection (server);
   ConnWatch *watch = conn_watch_new (conn);
   const GError *error;
 
@@ -1025,6 +1041,54 @@ test_sasl_not_set (void)
   g_assert_false (chat_connection_has_cap (conn, "sasl"));
   g_assert_null (chat_connection_get_account (conn));
 
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
+/* Over a link without TLS the account's password is not sent unless that was allowed:
+ * the connection ends before its first line, with its own error and no retry. Allowed,
+ * the same connection logs in. */
+static void
+test_sasl_plaintext (void)
+{
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, "multi-prefix sasl", "903");
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ConnWatch *watch = conn_watch_new (conn);
+  const GError *error;
+  FakeClient *first;
+
+  g_assert_false (chat_connection_get_allow_plaintext_sasl (conn));
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "s3cret pass");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0);
+  error = g_ptr_array_index (watch->errors, 0);
+  g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT);
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+
+  /* Everything the client sent is in once the server saw it close. */
+  WAIT_UNTIL (server->clients->len == 1);
+  first = g_ptr_array_index (server->clients, 0);
+  WAIT_UNTIL (first->closed);
+  g_assert_false (fake_saw_prefix (server, "AUTHENTICATE"));
+  g_assert_false (fake_saw_prefix (server, "CAP REQ"));
+  g_assert_null (script.credentials);
+  test_drain_loop ();
+  g_assert_cmpuint (server->clients->len, ==, 1);
+  g_assert_cmpuint (watch->errors->len, ==, 1);
+
+  chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (fake_saw (server, "1: AUTHENTICATE PLAIN"));
+  assert_credentials (&script, "aliceacct", "s3cret pass");
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
   g_clear_object (&conn);
   fake_server_free (server);
   sasl_script_clear (&script);
@@ -1142,6 +1206,67 @@ test_tls_untrusted_body (void)
   g_clear_object (&certs.seen);
   g_clear_object (&conn);
   fake_server_free (server);
+}
+
+/* Over TLS, SASL PLAIN goes out without being allowed for plaintext. */
+static void test_sasl_tls_body (void);
+
+static void
+test_sasl_tls (void)
+{
+  if (test_tls_ran_in_child ())
+    return;
+  test_sasl_tls_body ();
+}
+
+static void
+test_sasl_tls_body (void)
+{
+  SaslScript script = { 0 };
+  FakeServer *server;
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
+  g_autofree char *fingerprint = NULL;
+  ConnWatch *watch;
+
+  if (g_tls_backend_supports_tls (g_tls_backend_get_default ()) == FALSE)
+    {
+      g_test_skip ("No TLS backend (glib-networking) installed");
+      return;
+    }
+  cert = make_certificate ();
+  if (cert == NULL)
+    {
+      g_test_skip ("openssl is needed to make a test certificate");
+      return;
+    }
+
+  server = sasl_server_new (&script, "multi-prefix sasl", "903");
+  server->certificate = g_object_ref (cert);
+  conn = chat_connection_new ("127.0.0.1", server->port, TRUE, "alice");
+  chat_connection_set_username (conn, "tester");
+  chat_connection_set_realname (conn, "Chatroom test");
+  chat_connection_set_reconnect_delays (conn, 20, 100);
+  fingerprint = chat_certificate_get_fingerprint (cert);
+  chat_connection_add_accepted_fingerprint (conn, fingerprint);
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "s3cret pass");
+  watch = conn_watch_new (conn);
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_false (chat_connection_get_allow_plaintext_sasl (conn));
+  g_assert_true (fake_saw (server, "0: AUTHENTICATE PLAIN"));
+  assert_credentials (&script, "aliceacct", "s3cret pass");
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+
+  chat_connection_disconnect (conn, NULL);
+  test_drain_loop ();
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
 }
 
 /* --- our own server ------------------------------------------------------------------ */
@@ -1584,6 +1709,8 @@ main (int   argc,
                         test_sasl_failure);
   g_test_add_data_func ("/chat/client/net/sasl/no-cap", &sasl_failures[4], test_sasl_failure);
   g_test_add_func ("/chat/client/net/sasl/not-set", test_sasl_not_set);
+  g_test_add_func ("/chat/client/net/sasl/plaintext", test_sasl_plaintext);
+  g_test_add_func ("/chat/client/net/sasl/tls", test_sasl_tls);
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
   g_test_add_func ("/chat/client/net/ipv6", test_ipv6);

@@ -123,7 +123,11 @@ remember_server (ChatApplication *self,
     {
       g_autofree char *escaped = g_uri_escape_string (account, NULL, FALSE);
 
-      uri = g_strconcat (base, "?account=", escaped, NULL);
+      /* Allowed once for this server, so it is not asked again. */
+      uri = g_strconcat (base, "?account=", escaped,
+                         chat_connection_get_allow_plaintext_sasl (connection)
+                         && !chat_connection_get_tls (connection)
+                         ? "&allow-plaintext-login=true" : "", NULL);
     }
   else
     uri = g_strdup (base);
@@ -356,6 +360,8 @@ edit_connection_activated_cb (GSimpleAction *action,
                                   chat_connection_get_nick (connection), NULL,
                                   chat_connection_get_realname (connection));
   chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
+  chat_connect_dialog_set_allow_plaintext_login (dialog,
+                                                 chat_connection_get_allow_plaintext_sasl (connection));
   present_over_window (self, GTK_WINDOW (dialog));
 }
 
@@ -508,6 +514,7 @@ typedef struct
   char            *nick;
   char            *password;
   char            *account;
+  gboolean         allow_plaintext_sasl;
   char            *room;
 } Restore;
 
@@ -539,13 +546,15 @@ restore_open (Restore    *restore,
       chat_connect_dialog_set_fields (dialog, restore->host, restore->port, restore->tls,
                                       restore->nick, restore->password, NULL);
       chat_connect_dialog_set_account (dialog, restore->account, NULL);
+      chat_connect_dialog_set_allow_plaintext_login (dialog, restore->allow_plaintext_sasl);
       present_over_window (self, GTK_WINDOW (dialog));
       return;
     }
 
   chat_application_open_server (self, restore->host, restore->port, restore->tls,
                                 restore->nick, restore->password, restore->account,
-                                sasl_password, NULL, restore->room);
+                                sasl_password, restore->allow_plaintext_sasl, NULL,
+                                restore->room);
 }
 
 static void
@@ -614,6 +623,7 @@ restore_last_server (ChatApplication *self)
                                               : (restore->tls ? 6697 : 6667);
   restore->nick = g_strdup (g_uri_get_user (parsed));
   restore->account = chat_application_dup_uri_account (uri);
+  restore->allow_plaintext_sasl = chat_application_uri_allows_plaintext_login (uri);
   restore->room = *room != '\0' ? g_steal_pointer (&room) : NULL;
 
   chat_keyring_lookup (CHAT_KEYRING_SERVER_PASSWORD, restore->host, restore->port,
@@ -882,6 +892,23 @@ chat_application_dup_uri_account (const char *uri)
   return account != NULL && *account != '\0' ? g_strdup (account) : NULL;
 }
 
+gboolean
+chat_application_uri_allows_plaintext_login (const char *uri)
+{
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(GHashTable) params = NULL;
+
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_QUERY, NULL);
+  if (parsed == NULL || g_uri_get_query (parsed) == NULL)
+    return FALSE;
+
+  params = g_uri_parse_params (g_uri_get_query (parsed), -1, "&", G_URI_PARAMS_NONE, NULL);
+  return params != NULL
+         && g_strcmp0 (g_hash_table_lookup (params, "allow-plaintext-login"), "true") == 0;
+}
+
 char *
 chat_application_dup_nick (ChatApplication *self)
 {
@@ -970,6 +997,7 @@ chat_application_open_server (ChatApplication *self,
                               const char      *password,
                               const char      *sasl_account,
                               const char      *sasl_password,
+                              gboolean         allow_plaintext_sasl,
                               const char      *realname,
                               const char      *room)
 {
@@ -990,6 +1018,8 @@ chat_application_open_server (ChatApplication *self,
       if (chat_connection_get_state (existing) == CHAT_CONNECTION_STATE_DISCONNECTED)
         {
           /* What Connect to Server corrected (a refused password or login) is used now. */
+          g_object_set (existing, "tls", tls, NULL);
+          chat_connection_set_allow_plaintext_sasl (existing, allow_plaintext_sasl);
           if (password != NULL)
             chat_connection_set_password (existing, *password != '\0' ? password : NULL);
           if (sasl_account != NULL)
@@ -1017,6 +1047,7 @@ chat_application_open_server (ChatApplication *self,
       chat_connection_set_sasl_account (connection, sasl_account);
       chat_connection_set_sasl_password (connection, sasl_password);
     }
+  chat_connection_set_allow_plaintext_sasl (connection, allow_plaintext_sasl);
 
   if (room != NULL && *room != '\0')
     {
@@ -1082,7 +1113,7 @@ chat_application_open_uri (ChatApplication *self,
     room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);
 
   chat_application_open_server (self, host, port > 0 ? (guint) port : 0, tls,
-                                g_uri_get_user (parsed), NULL, NULL, NULL, NULL, room);
+                                g_uri_get_user (parsed), NULL, NULL, NULL, FALSE, NULL, room);
 
   return TRUE;
 }

@@ -25,9 +25,10 @@ void             chat_application_add_connection      (ChatApplication *self,
 void             chat_application_remove_connection   (ChatApplication *self,
                                                        ChatConnection  *connection);
 /* Connects to host:port (a new connection unless one exists) and joins room (may be NULL).
- * sasl_account and sasl_password log in to an account (SASL) when both are non-empty. An
- * existing connection that is not connected takes the password and account given (NULL
- * keeps its own) before it connects again. Returns the connection (owned by the
+ * sasl_account and sasl_password log in to an account (SASL) when both are non-empty;
+ * allow_plaintext_sasl lets that login go out on a connection without TLS. An existing
+ * connection that is not connected takes the TLS choice, the password and account given
+ * (NULL keeps its own) before it connects again. Returns the connection (owned by the
  * application). */
 ChatConnection  *chat_application_open_server         (ChatApplication *self,
                                                        const char      *host,
@@ -37,6 +38,7 @@ ChatConnection  *chat_application_open_server         (ChatApplication *self,
                                                        const char      *password,
                                                        const char      *sasl_account,
                                                        const char      *sasl_password,
+                                                       gboolean         allow_plaintext_sasl,
                                                        const char      *realname,
                                                        const char      *room);
 /* Parses irc://host[:port]/room and ircs://…, then opens it. The account of a recent
@@ -64,6 +66,9 @@ ChatConnection  *chat_application_get_host_connection (ChatApplication *self);
 /* The account a recent server's URI logs in to ("irc://nick@host:port?account=NAME"), or
  * NULL. */
 char            *chat_application_dup_uri_account     (const char      *uri);
+/* TRUE when a recent server's URI allows its account login without encryption
+ * ("…?account=NAME&allow-plaintext-login=true"). */
+gboolean         chat_application_uri_allows_plaintext_login (const char *uri);
 
 /* The nick and real name to use: the settings, else the account's. */
 char            *chat_application_dup_nick            (ChatApplication *self);

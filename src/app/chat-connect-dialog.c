@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connect-dialog.c: asks for a server, a nickname and optionally an account to log in
- * with (SASL), connects, and stays open with the reason in place until the connection is
- * registered or fails. */
+ * with (SASL; without TLS only when allowed for that server), connects, and stays open
+ * with the reason in place until the connection is registered or fails. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -34,6 +34,8 @@ struct _ChatConnectDialog
   AdwExpanderRow      *account_row;
   AdwEntryRow         *account_name_row;
   AdwPasswordEntryRow *account_password_row;
+  AdwActionRow        *plaintext_row;
+  GtkSwitch           *plaintext_switch;
   AdwActionRow        *account_remember_row;
   GtkSwitch           *account_remember_switch;
   char                *remember_account_password;
@@ -242,6 +244,12 @@ connection_error_cb (ChatConnectDialog *self,
       set_row_error (GTK_WIDGET (self->account_name_row), TRUE);
       set_row_error (GTK_WIDGET (self->account_password_row), TRUE);
     }
+  /* Or TLS is to be turned on, or the login allowed without it. */
+  else if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
+    {
+      adw_expander_row_set_expanded (self->account_row, TRUE);
+      set_row_error (GTK_WIDGET (self->plaintext_row), TRUE);
+    }
 }
 
 static void
@@ -291,6 +299,16 @@ on_tls_changed_cb (ChatConnectDialog *self)
     gtk_spin_button_set_value (self->port_spin, 6697);
   else if (!tls && port == 6697)
     gtk_spin_button_set_value (self->port_spin, 6667);
+
+  /* With TLS the login is encrypted anyway: nothing to allow. */
+  gtk_widget_set_visible (GTK_WIDGET (self->plaintext_row), !tls);
+  set_row_error (GTK_WIDGET (self->plaintext_row), FALSE);
+}
+
+static void
+on_plaintext_changed_cb (ChatConnectDialog *self)
+{
+  set_row_error (GTK_WIDGET (self->plaintext_row), FALSE);
 }
 
 static void
@@ -312,6 +330,7 @@ on_recent_list_row_activated_cb (ChatConnectDialog *self,
                                                               : (tls ? 6697 : 6667),
                                   tls, g_uri_get_user (parsed), "", NULL);
   chat_connect_dialog_set_account (self, account, "");
+  chat_connect_dialog_set_allow_plaintext_login (self, chat_application_uri_allows_plaintext_login (uri));
   lookup_passwords (self, g_uri_get_host (parsed),
                     (guint) gtk_spin_button_get_value_as_int (self->port_spin),
                     g_uri_get_user (parsed), account);
@@ -430,6 +449,8 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_name_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_password_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, plaintext_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, plaintext_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_group);
@@ -440,6 +461,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_tls_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_plaintext_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
 
@@ -532,6 +554,23 @@ chat_connect_dialog_set_account (ChatConnectDialog *self,
     }
 }
 
+void
+chat_connect_dialog_set_allow_plaintext_login (ChatConnectDialog *self,
+                                               gboolean           allow)
+{
+  g_return_if_fail (CHAT_IS_CONNECT_DIALOG (self));
+
+  gtk_switch_set_active (self->plaintext_switch, allow);
+}
+
+gboolean
+chat_connect_dialog_get_allow_plaintext_login (ChatConnectDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), FALSE);
+
+  return gtk_switch_get_active (self->plaintext_switch);
+}
+
 const char *
 chat_connect_dialog_get_account (ChatConnectDialog *self)
 {
@@ -548,6 +587,7 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
 {
   g_autofree char *host = NULL;
   gboolean account;
+  gboolean tls;
   const char *account_password;
   ChatConnection *connection;
 
@@ -560,14 +600,16 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   gtk_spin_button_update (self->port_spin);
   account = adw_expander_row_get_enable_expansion (self->account_row);
   account_password = gtk_editable_get_text (GTK_EDITABLE (self->account_password_row));
+  tls = gtk_switch_get_active (self->tls_switch);
 
   connection = chat_application_open_server (self->application, host,
                                              (guint) gtk_spin_button_get_value_as_int (self->port_spin),
-                                             gtk_switch_get_active (self->tls_switch),
+                                             tls,
                                              gtk_editable_get_text (GTK_EDITABLE (self->nick_row)),
                                              gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
                                              account ? gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) : "",
                                              account ? account_password : "",
+                                             account && !tls && gtk_switch_get_active (self->plaintext_switch),
                                              gtk_editable_get_text (GTK_EDITABLE (self->realname_row)),
                                              NULL);
   if (connection == NULL)
@@ -645,6 +687,8 @@ chat_connect_dialog_describe_error (const GError *error)
         case CHAT_CONNECTION_ERROR_SASL:
           return g_strdup_printf (_("The server did not log you in to your account. Check the account name and password, or connect without “Log In with an Account”. (%s)"),
                                   error->message);
+        case CHAT_CONNECTION_ERROR_SASL_PLAINTEXT:
+          return g_strdup (_("This connection is not encrypted, so others on the network could read your account’s password. Turn on “Encrypted Connection (TLS)” if the server offers it, or turn on “Allow Login Without Encryption” for this server."));
         case CHAT_CONNECTION_ERROR_BANNED:
           return g_strdup_printf (_("You are banned from this server. (%s)"), error->message);
         case CHAT_CONNECTION_ERROR_NICK:

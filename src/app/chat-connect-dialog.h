@@ -26,6 +26,10 @@ void               chat_connect_dialog_set_fields (ChatConnectDialog *self,
 void               chat_connect_dialog_set_account (ChatConnectDialog *self,
                                                     const char        *account,
                                                     const char        *password);
+/* "Allow Login Without Encryption": the account may log in on a connection without TLS. */
+void               chat_connect_dialog_set_allow_plaintext_login (ChatConnectDialog *self,
+                                                                  gboolean           allow);
+gboolean           chat_connect_dialog_get_allow_plaintext_login (ChatConnectDialog *self);
 /* The account name to log in with, or NULL when "Log In with an Account" is off. */
 const char        *chat_connect_dialog_get_account (ChatConnectDialog *self);
 /* FALSE when a field is invalid (the error is shown) or the connection started. */

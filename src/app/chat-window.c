@@ -1050,7 +1050,8 @@ connection_error_cb (ChatWindow     *self,
   /* A wrong password or a refused login gives up: connecting again as before would fail
    * again, so the way out is Connect to Server filled in, to correct it. */
   if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_PASSWORD)
-      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
+      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL)
+      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
     chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
                                         g_variant_new ("(su)", chat_connection_get_host (connection),
                                                        chat_connection_get_port (connection)));

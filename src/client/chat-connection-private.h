@@ -64,6 +64,7 @@ struct _ChatConnection
   char                *password;
   char                *sasl_account;
   char                *sasl_password;
+  gboolean             allow_plaintext_sasl;
   gboolean             auto_reconnect;
   ChatHistoryStore    *history;
   GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
@@ -171,6 +172,7 @@ enum {
   PROP_AWAY,
   PROP_SASL_ACCOUNT,
   PROP_SASL_PASSWORD,
+  PROP_ALLOW_PLAINTEXT_SASL,
   PROP_ACCOUNT,
   N_PROPS
 };

@@ -5,7 +5,8 @@
  * PASS, NICK, USER; CAP REQ of what we like from what is offered) → CONNECTED at 001
  * (rejoin the rooms we were in, PING now and then to measure the lag). Any drop goes
  * to RECONNECTING with an exponential, jittered delay, unless the server told us the
- * password is wrong or we are banned, the SASL login failed, or the user disconnected.
+ * password is wrong or we are banned, the SASL login failed or would go out unencrypted
+ * ("allow-plaintext-sasl"), or the user disconnected.
  *
  * Every async operation of a link uses that link's GCancellable and never holds a
  * reference on self: tearing the link down (or disposing self) cancels them, and the
@@ -694,6 +695,17 @@ sasl_wanted (ChatConnection *self)
 {
   return self->sasl_account != NULL && self->sasl_account[0] != '\0' &&
          self->sasl_password != NULL && self->sasl_password[0] != '\0';
+}
+
+/* The stream GSocketClient gives is a GTcpWrapperConnection around the TLS connection. */
+static gboolean
+link_is_encrypted (ChatConnection *self)
+{
+  GIOStream *stream = self->stream;
+
+  if (G_IS_TCP_WRAPPER_CONNECTION (stream))
+    stream = g_tcp_wrapper_connection_get_base_io_stream (G_TCP_WRAPPER_CONNECTION (stream));
+  return G_IS_TLS_CONNECTION (stream);
 }
 
 /* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL"). */
@@ -1482,6 +1494,17 @@ socket_connected_cb (GObject      *object,
   self->output = g_io_stream_get_output_stream (self->stream);
   self->reader = chat_line_reader_new (MAX_INCOMING_LINE);
 
+  /* Decided before anything is sent: registering as nobody is not what was asked for
+   * either, so the link ends here, as when the server has no SASL. */
+  if (sasl_wanted (self) && !link_is_encrypted (self) && !self->allow_plaintext_sasl)
+    {
+      self->fatal_code = CHAT_CONNECTION_ERROR_SASL_PLAINTEXT;
+      drop_link (self, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT,
+                 "The connection is not encrypted, so the account's password would be "
+                 "sent in clear");
+      return;
+    }
+
   set_state (self, CHAT_CONNECTION_STATE_REGISTERING, NULL);
   send_registration (self);
   schedule_read (self);
@@ -1729,6 +1752,9 @@ chat_connection_get_property (GObject    *object,
     case PROP_SASL_PASSWORD:
       g_value_set_string (value, self->sasl_password);
       break;
+    case PROP_ALLOW_PLAINTEXT_SASL:
+      g_value_set_boolean (value, self->allow_plaintext_sasl);
+      break;
     case PROP_ACCOUNT:
       g_value_set_string (value, self->account);
       break;
@@ -1812,6 +1838,9 @@ chat_connection_set_property (GObject      *object,
     case PROP_SASL_PASSWORD:
       chat_connection_set_sasl_password (self, g_value_get_string (value));
       break;
+    case PROP_ALLOW_PLAINTEXT_SASL:
+      chat_connection_set_allow_plaintext_sasl (self, g_value_get_boolean (value));
+      break;
     case PROP_AUTO_RECONNECT:
       chat_connection_set_auto_reconnect (self, g_value_get_boolean (value));
       break;
@@ -1845,6 +1874,8 @@ chat_connection_class_init (ChatConnectionClass *klass)
   properties [PROP_PASSWORD] = g_param_spec_string ("password", NULL, NULL, NULL, rw);
   properties [PROP_SASL_ACCOUNT] = g_param_spec_string ("sasl-account", NULL, NULL, NULL, rw);
   properties [PROP_SASL_PASSWORD] = g_param_spec_string ("sasl-password", NULL, NULL, NULL, rw);
+  properties [PROP_ALLOW_PLAINTEXT_SASL] =
+    g_param_spec_boolean ("allow-plaintext-sasl", NULL, NULL, FALSE, rw);
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, ro);
   properties [PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, CHAT_TYPE_CONNECTION_STATE,
@@ -2084,6 +2115,27 @@ chat_connection_get_account (ChatConnection *self)
 {
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   return self->account;
+}
+
+gboolean
+chat_connection_get_allow_plaintext_sasl (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
+  return self->allow_plaintext_sasl;
+}
+
+void
+chat_connection_set_allow_plaintext_sasl (ChatConnection *self,
+                                          gboolean        allow)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+
+  allow = !!allow;
+  if (self->allow_plaintext_sasl != allow)
+    {
+      self->allow_plaintext_sasl = allow;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ALLOW_PLAINTEXT_SASL]);
+    }
 }
 
 gboolean

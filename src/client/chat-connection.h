@@ -37,6 +37,8 @@ typedef enum
   CHAT_CONNECTION_ERROR_REFUSED,         /* nothing listens on that port */
   CHAT_CONNECTION_ERROR_UNREACHABLE,     /* unknown host name, or no route to it */
   CHAT_CONNECTION_ERROR_SASL,            /* SASL login failed or impossible: no automatic retry */
+  CHAT_CONNECTION_ERROR_SASL_PLAINTEXT,  /* SASL login refused on an unencrypted link (see
+                                          * "allow-plaintext-sasl"): no automatic retry */
 } ChatConnectionError;
 
 GQuark chat_connection_error_quark (void);
@@ -53,7 +55,12 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   "sasl-account", "sasl-password" (string, NULL = no SASL: when both are set, the
  *   connection logs in with SASL PLAIN while registering, and fails with
  *   CHAT_CONNECTION_ERROR_SASL, without retrying, when the server refuses the login or
- *   offers no SASL PLAIN; used from the next connection on), "account" (string,
+ *   offers no SASL PLAIN; used from the next connection on), "allow-plaintext-sasl"
+ *   (boolean, default FALSE: SASL PLAIN carries the account's password as it is, so on a
+ *   link without TLS the connection does not log in but fails at once with
+ *   CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, without sending anything; TRUE lets it log in
+ *   anyway. Loopback addresses get no exception: a port on this machine is often a
+ *   forward (ssh -L, socat) whose far side crosses the network in clear), "account" (string,
  *   read-only: the account the server says we are logged in to, NULL when none),
  *   "state" (ChatConnectionState, read-only), "state-reason" (string, read-only: why the
  *   last connection ended or failed, NULL when none), "retry-seconds" (uint, read-only:
@@ -116,6 +123,9 @@ const char         *chat_connection_get_sasl_password     (ChatConnection      *
 void                chat_connection_set_sasl_password     (ChatConnection      *self,
                                                            const char          *password);
 const char         *chat_connection_get_account           (ChatConnection      *self);
+gboolean            chat_connection_get_allow_plaintext_sasl (ChatConnection   *self);
+void                chat_connection_set_allow_plaintext_sasl (ChatConnection   *self,
+                                                              gboolean          allow);
 gboolean            chat_connection_get_auto_reconnect    (ChatConnection      *self);
 void                chat_connection_set_auto_reconnect    (ChatConnection      *self,
                                                            gboolean             auto_reconnect);
