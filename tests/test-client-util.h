@@ -293,7 +293,7 @@ typedef struct
 
 /* Two people talk on server: join, messages both ways, a private message, nick change,
  * topic, away, kick, and a reconnect after the server went away and came back. */
-static void
+G_GNUC_UNUSED static void
 run_conversation (const TestServer *server)
 {
   g_autoptr(ChatConnection) a = test_connection_new (server->host, server->port, "alice");
