@@ -11,6 +11,7 @@
 
 #include "chat-app-text.h"
 #include "chat-application.h"
+#include "chat-certificate.h"
 #include "chat-client-private.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
@@ -564,6 +565,452 @@ test_host_port_taken (Fixture       *fixture,
   chat_application_stop_hosting (fixture->app);
   g_assert_false (chat_application_get_hosting (fixture->app));
   g_socket_listener_close (listener);
+}
+
+/* --- hosting with encryption --------------------------------------------------- */
+
+/* The button with that label under widget, depth first. */
+static GtkWidget *
+find_button_labelled (GtkWidget  *widget,
+                      const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button_labelled (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* A TLS client of our own (GTlsClientConnection through GSocketClient), reading lines
+ * while the main context runs. It trusts any certificate and keeps the one it saw. */
+typedef struct
+{
+  GSocketConnection *connection;
+  GDataInputStream  *input;
+  GTlsCertificate   *peer;
+  GError            *error;
+  gboolean           connected;
+  GString           *received;
+  const char        *needle;
+} TlsClient;
+
+static gboolean
+tls_client_accept_cb (GTlsConnection       *conn,
+                      GTlsCertificate      *peer,
+                      GTlsCertificateFlags  errors,
+                      TlsClient            *self)
+{
+  g_set_object (&self->peer, peer);
+  return TRUE;
+}
+
+static void
+tls_client_event_cb (GSocketClient      *client,
+                     GSocketClientEvent  event,
+                     GSocketConnectable *connectable,
+                     GIOStream          *connection,
+                     TlsClient          *self)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_signal_connect (connection, "accept-certificate", G_CALLBACK (tls_client_accept_cb), self);
+}
+
+static void
+tls_client_connected_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  TlsClient *self = user_data;
+
+  self->connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (object), result,
+                                                     &self->error);
+  self->connected = TRUE;
+}
+
+static gboolean
+tls_client_is_connected (gpointer data)
+{
+  return ((TlsClient *) data)->connected;
+}
+
+static void tls_client_read (TlsClient *self);
+
+static void
+tls_client_line_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  TlsClient *self = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object),
+                                                                     result, NULL, NULL);
+
+  if (line == NULL)
+    return;
+  g_string_append (self->received, line);
+  g_string_append_c (self->received, '\n');
+  tls_client_read (self);
+}
+
+static void
+tls_client_read (TlsClient *self)
+{
+  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, NULL,
+                                       tls_client_line_cb, self);
+}
+
+static TlsClient *
+tls_client_new (guint port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnectable) address = g_network_address_new ("127.0.0.1", port);
+  TlsClient *self = g_new0 (TlsClient, 1);
+
+  self->received = g_string_new (NULL);
+  g_socket_client_set_tls (client, TRUE);
+  g_signal_connect (client, "event", G_CALLBACK (tls_client_event_cb), self);
+  g_socket_client_connect_async (client, address, NULL, tls_client_connected_cb, self);
+  g_assert_true (wait_for (tls_client_is_connected, self));
+  g_assert_no_error (self->error);
+  self->input = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (self->connection)));
+  tls_client_read (self);
+
+  return self;
+}
+
+static void
+tls_client_send (TlsClient  *self,
+                 const char *line)
+{
+  g_autofree char *data = g_strconcat (line, "\r\n", NULL);
+  g_autoptr(GError) error = NULL;
+  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (self->connection));
+
+  /* A few bytes on loopback: the write does not wait for the server. */
+  g_output_stream_write_all (output, data, strlen (data), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+tls_client_has (gpointer data)
+{
+  TlsClient *self = data;
+
+  return strstr (self->received->str, self->needle) != NULL;
+}
+
+static gboolean
+tls_client_wait (TlsClient  *self,
+                 const char *needle)
+{
+  self->needle = needle;
+  if (!wait_for (tls_client_has, self))
+    {
+      g_test_message ("Waited for “%s”; received: %s", needle, self->received->str);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+tls_client_free (TlsClient *self)
+{
+  g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
+  /* The pending read ends (closed) once the context runs. */
+  spin (20);
+  g_clear_object (&self->input);
+  g_clear_object (&self->connection);
+  g_clear_object (&self->peer);
+  g_string_free (self->received, TRUE);
+  g_free (self);
+}
+
+/* The TCP ports this process listens on, as the kernel sees them (Linux /proc). */
+static GArray *
+listening_ports (void)
+{
+  g_autoptr(GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:[") && g_str_has_suffix (target, "]"))
+        g_hash_table_add (inodes, g_strndup (target + strlen ("socket:["),
+                                             strlen (target) - strlen ("socket:[") - 1));
+    }
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (tables[t], &contents, NULL, NULL))
+        continue;
+      lines = g_strsplit (contents, "\n", -1);
+      /* "sl local_address rem_address st … inode": the first line is the header. */
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr(GPtrArray) words = g_ptr_array_new ();
+          const char *colon;
+          guint port;
+          gboolean seen = FALSE;
+
+          for (guint f = 0; fields[f] != NULL; f++)
+            if (fields[f][0] != '\0')
+              g_ptr_array_add (words, fields[f]);
+          if (words->len < 10 || g_strcmp0 (g_ptr_array_index (words, 3), "0A") != 0
+              || !g_hash_table_contains (inodes, g_ptr_array_index (words, 9)))
+            continue;
+          colon = strrchr (g_ptr_array_index (words, 1), ':');
+          g_assert_nonnull (colon);
+          port = (guint) g_ascii_strtoull (colon + 1, NULL, 16);
+          for (guint p = 0; p < ports->len; p++)
+            seen |= g_array_index (ports, guint, p) == port;
+          if (!seen)
+            g_array_append_val (ports, port);
+        }
+    }
+
+  return ports;
+}
+
+static ChatHostDialog *
+host_encrypted (Fixture  *fixture,
+                gboolean  only_encrypted)
+{
+  ChatHostDialog *dialog = chat_host_dialog_new (fixture->app);
+
+  g_object_ref_sink (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  chat_host_dialog_set_fields (dialog, "Secret Garden", 0, NULL, FALSE);
+  chat_host_dialog_set_encryption (dialog, TRUE, only_encrypted);
+  chat_host_dialog_start (dialog);
+  g_assert_null (chat_host_dialog_get_error (dialog));
+  g_assert_true (chat_application_get_hosting (fixture->app));
+
+  return dialog;
+}
+
+static void
+close_dialog (ChatHostDialog *dialog)
+{
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+}
+
+/* The fingerprint as the dialog shows it (lines of eight pairs), on one line. */
+static char *
+shown_fingerprint (ChatHostDialog *dialog)
+{
+  const char *shown = chat_host_dialog_get_fingerprint (dialog);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_nonnull (shown);
+  lines = g_strsplit (shown, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  return g_strjoinv (":", lines);
+}
+
+static void
+test_host_encrypted (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *cert_path = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted",
+                                                 "tls-certificate.pem", NULL);
+  g_autofree char *first_pem = NULL;
+  g_autofree char *second_pem = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *ircs = NULL;
+  g_autofree char *openssl = NULL;
+  g_autofree char *irc = NULL;
+  g_autofree char *telnet = NULL;
+  g_autofree char *shown = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) ports = NULL;
+  g_autoptr(GTlsCertificate) own = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatHostDialog *dialog;
+  TlsClient *client;
+  guint port;
+  guint tls_port;
+
+  /* The default: encryption on, the plain port open too. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+    g_assert_true (g_settings_get_boolean (settings, "host-encrypt"));
+    g_assert_false (g_settings_get_boolean (settings, "host-only-encrypted"));
+  }
+  g_assert_false (g_file_test (cert_path, G_FILE_TEST_EXISTS));
+
+  dialog = host_encrypted (fixture, FALSE);
+  port = chat_application_get_hosting_port (fixture->app);
+  tls_port = chat_application_get_hosting_tls_port (fixture->app);
+  g_assert_cmpuint (port, >, 0);
+  g_assert_cmpuint (tls_port, >, 0);
+  g_assert_cmpuint (tls_port, !=, port);
+
+  /* Made now, and kept. */
+  g_assert_true (g_file_get_contents (cert_path, &first_pem, NULL, NULL));
+  first = g_strdup (chat_application_get_hosting_fingerprint (fixture->app));
+  g_assert_nonnull (first);
+  g_assert_cmpuint (strlen (first), ==, 95);
+
+  /* The dialog shows the fingerprint, an ircs:// link and an openssl line first, then
+   * the plain ones. */
+  shown = shown_fingerprint (dialog);
+  g_assert_cmpstr (shown, ==, first);
+  lines = chat_host_dialog_dup_join_lines (dialog);
+  ircs = g_strdup_printf ("ircs://localhost:%u/hall", tls_port);
+  openssl = g_strdup_printf ("openssl s_client -quiet -connect localhost:%u", tls_port);
+  irc = g_strdup_printf ("irc://localhost:%u/hall", port);
+  telnet = g_strdup_printf ("telnet localhost %u", port);
+  g_assert_cmpstr (lines[0], ==, ircs);
+  g_assert_true (g_strv_contains ((const char * const *) lines, openssl));
+  g_assert_true (g_strv_contains ((const char * const *) lines, irc));
+  g_assert_true (g_strv_contains ((const char * const *) lines, telnet));
+
+  /* The app's own connection is encrypted too, and trusted its certificate. */
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (chat_connection_get_tls (chat_application_get_host_connection (fixture->app)));
+  g_assert_cmpuint (chat_connection_get_port (chat_application_get_host_connection (fixture->app)),
+                    ==, tls_port);
+
+  /* Someone else connects with TLS, sees the same certificate, and registers. */
+  client = tls_client_new (tls_port);
+  g_assert_nonnull (client->peer);
+  seen = chat_certificate_dup_sha256_fingerprint (client->peer);
+  g_assert_cmpstr (seen, ==, first);
+  tls_client_send (client, "NICK carol");
+  tls_client_send (client, "USER carol 0 * :Carol");
+  g_assert_true (tls_client_wait (client, " 001 carol "));
+  tls_client_send (client, "JOIN #hall");
+  g_assert_true (tls_client_wait (client, " 366 carol #hall"));
+  tls_client_free (client);
+
+  /* Both ports listen. */
+  ports = listening_ports ();
+  g_assert_cmpuint (ports->len, ==, 2);
+
+  close_dialog (dialog);
+  chat_application_stop_hosting (fixture->app);
+
+  /* Hosting again uses the same certificate: nothing new to compare. */
+  dialog = host_encrypted (fixture, FALSE);
+  g_assert_cmpstr (chat_application_get_hosting_fingerprint (fixture->app), ==, first);
+  g_clear_pointer (&shown, g_free);
+  shown = shown_fingerprint (dialog);
+  g_assert_cmpstr (shown, ==, first);
+  g_assert_true (g_file_get_contents (cert_path, &second_pem, NULL, NULL));
+  g_assert_cmpstr (second_pem, ==, first_pem);
+  own = chat_application_ensure_certificate (fixture->app, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&seen, g_free);
+  seen = chat_certificate_dup_sha256_fingerprint (own);
+  g_assert_cmpstr (seen, ==, first);
+  close_dialog (dialog);
+}
+
+static void
+test_host_only_encrypted (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GArray) ports = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  ChatHostDialog *dialog;
+  TlsClient *client;
+  guint tls_port;
+
+  dialog = host_encrypted (fixture, TRUE);
+  tls_port = chat_application_get_hosting_tls_port (fixture->app);
+  g_assert_cmpuint (tls_port, >, 0);
+  g_assert_cmpuint (chat_application_get_hosting_port (fixture->app), ==, 0);
+  g_assert_cmpuint (chat_server_get_port (chat_application_get_server (fixture->app)), ==, 0);
+  /* The choice is kept for next time. */
+  g_assert_true (g_settings_get_boolean (settings, "host-only-encrypted"));
+
+  /* Only encrypted ways in are offered. */
+  lines = chat_host_dialog_dup_join_lines (dialog);
+  g_assert_cmpuint (g_strv_length (lines), >, 0);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_true (g_str_has_prefix (lines[i], "ircs://")
+                   || g_str_has_prefix (lines[i], "openssl s_client "));
+  g_assert_nonnull (chat_host_dialog_get_fingerprint (dialog));
+
+  /* The one listening socket is the TLS one: there is no plain listener. */
+  ports = listening_ports ();
+  g_assert_cmpuint (ports->len, ==, 1);
+  g_assert_cmpuint (g_array_index (ports, guint, 0), ==, tls_port);
+
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  client = tls_client_new (tls_port);
+  tls_client_send (client, "NICK dave");
+  tls_client_send (client, "USER dave 0 * :Dave");
+  g_assert_true (tls_client_wait (client, " 001 dave "));
+  tls_client_free (client);
+
+  close_dialog (dialog);
+  g_settings_reset (settings, "host-only-encrypted");
+}
+
+/* The certificate cannot be made (its folder is a file): the reason is shown, with a way
+ * to host without encryption, which works. */
+static void
+test_host_encryption_fails (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *chatroom_dir = g_build_filename (g_get_user_data_dir (), "chatroom", NULL);
+  g_autofree char *hosted = g_build_filename (chatroom_dir, "hosted", NULL);
+  ChatHostDialog *dialog = chat_host_dialog_new (fixture->app);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (chatroom_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (hosted, "in the way", -1, NULL));
+
+  g_object_ref_sink (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  chat_host_dialog_set_fields (dialog, "Secret Garden", 0, NULL, FALSE);
+  chat_host_dialog_set_encryption (dialog, TRUE, FALSE);
+  g_assert_false (chat_host_dialog_offers_without_encryption (dialog));
+  chat_host_dialog_start (dialog);
+  g_assert_false (chat_application_get_hosting (fixture->app));
+  g_assert_nonnull (chat_host_dialog_get_error (dialog));
+  g_assert_true (chat_host_dialog_offers_without_encryption (dialog));
+
+  /* "Host Without Encryption". */
+  {
+    GtkWidget *button = find_button_labelled (GTK_WIDGET (dialog), "Host _Without Encryption");
+
+    g_assert_nonnull (button);
+    g_signal_emit_by_name (button, "clicked");
+  }
+  g_assert_true (chat_application_get_hosting (fixture->app));
+  g_assert_cmpuint (chat_application_get_hosting_tls_port (fixture->app), ==, 0);
+  g_assert_null (chat_application_get_hosting_fingerprint (fixture->app));
+  g_assert_null (chat_host_dialog_get_fingerprint (dialog));
+  lines = chat_host_dialog_dup_join_lines (dialog);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_false (g_str_has_prefix (lines[i], "ircs://"));
+
+  close_dialog (dialog);
+  g_remove (hosted);
 }
 
 static void
@@ -1802,6 +2249,9 @@ main (int   argc,
   g_test_add ("/chat/app/window-opens", Fixture, NULL, fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL, fixture_setup, test_host_and_talk, fixture_teardown);
   g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);
+  g_test_add ("/chat/app/host-encrypted", Fixture, NULL, fixture_setup, test_host_encrypted, fixture_teardown);
+  g_test_add ("/chat/app/host-only-encrypted", Fixture, NULL, fixture_setup, test_host_only_encrypted, fixture_teardown);
+  g_test_add ("/chat/app/host-encryption-fails", Fixture, NULL, fixture_setup, test_host_encryption_fails, fixture_teardown);
   g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/host-dialog-password", Fixture, NULL, fixture_setup, test_host_dialog_password, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);

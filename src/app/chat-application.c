@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "chat-application.h"
+#include "chat-certificate.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
 #include "chat-keyring.h"
@@ -34,6 +35,8 @@ struct _ChatApplication
   char             *host_name;
   char             *oper_password;
   guint             host_port;
+  guint             host_tls_port;
+  char             *host_fingerprint;
   gboolean          host_network;
   gboolean          restored;
 };
@@ -654,6 +657,24 @@ show_error (ChatApplication *self,
   chat_window_show_toast (window, message, NULL, NULL);
 }
 
+/* What the Host dialog chose last time, for hosting without it. */
+static ChatHostingFlags
+hosting_flags_from_settings (ChatApplication *self)
+{
+  ChatHostingFlags flags = CHAT_HOSTING_NONE;
+
+  if (g_settings_get_boolean (self->settings, "host-allow-network"))
+    flags |= CHAT_HOSTING_ALLOW_NETWORK;
+  if (g_settings_get_boolean (self->settings, "host-encrypt"))
+    {
+      flags |= CHAT_HOSTING_ENCRYPT;
+      if (g_settings_get_boolean (self->settings, "host-only-encrypted"))
+        flags |= CHAT_HOSTING_ONLY_ENCRYPTED;
+    }
+
+  return flags;
+}
+
 static int
 chat_application_command_line (GApplication            *application,
                                GApplicationCommandLine *command_line)
@@ -692,17 +713,24 @@ chat_application_command_line (GApplication            *application,
       guint wanted = port >= 0 ? (guint) port : g_settings_get_uint (self->settings, "host-port");
 
       if (!chat_application_start_hosting (self, name, wanted, NULL,
-                                           g_settings_get_boolean (self->settings,
-                                                                   "host-allow-network"),
+                                           hosting_flags_from_settings (self),
                                            &error))
         {
           g_application_command_line_printerr (command_line, "%s\n", error->message);
           show_error (self, error->message);
         }
       else
-        g_application_command_line_print (command_line,
-                                          _("Hosting on port %u. Join with: telnet localhost %u\n"),
-                                          self->host_port, self->host_port);
+        {
+          if (self->host_port != 0)
+            g_application_command_line_print (command_line,
+                                              _("Hosting on port %u. Join with: telnet localhost %u\n"),
+                                              self->host_port, self->host_port);
+          if (self->host_tls_port != 0)
+            g_application_command_line_print (command_line,
+                                              _("Encrypted on port %u (ircs://localhost:%u/hall). Certificate fingerprint (SHA-256): %s\n"),
+                                              self->host_tls_port, self->host_tls_port,
+                                              self->host_fingerprint);
+        }
     }
 
   for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
@@ -784,6 +812,7 @@ chat_application_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->host_name, g_free);
   g_clear_pointer (&self->oper_password, g_free);
+  g_clear_pointer (&self->host_fingerprint, g_free);
 
   G_OBJECT_CLASS (chat_application_parent_class)->finalize (object);
 }
@@ -1118,23 +1147,41 @@ chat_application_open_uri (ChatApplication *self,
   return TRUE;
 }
 
+/* What the hosted server is told in its configuration's words. */
+static void
+configure_hosted_tls (ChatServer *server)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  /* IRCv3 sts makes clients that know it refuse anything but a certificate they can
+   * verify, and never fall back: with a self-signed one they could not join at all. */
+  g_key_file_set_boolean (keyfile, "tls", "sts", FALSE);
+  if (!chat_server_load_config (server, keyfile, &error))
+    g_warning ("Could not turn off sts for the hosted room: %s", error->message);
+}
+
 gboolean
 chat_application_start_hosting (ChatApplication *self,
                                 const char      *name,
                                 guint            port,
                                 const char      *password,
-                                gboolean         allow_network,
+                                ChatHostingFlags flags,
                                 GError         **error)
 {
   g_autoptr(ChatServer) server = NULL;
   g_autoptr(ChatConnection) connection = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *nick = NULL;
   g_autofree char *realname = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *motd = NULL;
-  const char *address = allow_network ? NULL : "127.0.0.1";
+  gboolean only_encrypted = (flags & CHAT_HOSTING_ONLY_ENCRYPTED) != 0;
+  gboolean encrypt = only_encrypted || (flags & CHAT_HOSTING_ENCRYPT) != 0;
+  const char *address = (flags & CHAT_HOSTING_ALLOW_NETWORK) ? NULL : "127.0.0.1";
   guint tries = port == 0 ? 1 : HOST_PORT_TRIES;
+  guint tls_port = 0;
   gboolean started = FALSE;
 
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
@@ -1143,8 +1190,20 @@ chat_application_start_hosting (ChatApplication *self,
   if (self->server != NULL)
     {
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING,
-                   _("A chat room is already hosted on port %u"), self->host_port);
+                   _("A chat room is already hosted on port %u"),
+                   self->host_port != 0 ? self->host_port : self->host_tls_port);
       return FALSE;
+    }
+
+  if (encrypt)
+    {
+      certificate = chat_application_ensure_certificate (self, error);
+      if (certificate == NULL)
+        return FALSE;
+      /* Port 0 asks for free ports: the tests' way, and never a clash. */
+      if (port != 0)
+        tls_port = self->settings != NULL ? g_settings_get_uint (self->settings, "host-tls-port")
+                                          : CHAT_SERVER_DEFAULT_TLS_PORT;
     }
 
   nick = chat_application_dup_nick (self);
@@ -1162,6 +1221,12 @@ chat_application_start_hosting (ChatApplication *self,
   chat_server_set_motd (server, motd);
   if (password != NULL && *password != '\0')
     chat_server_set_password (server, password);
+  if (encrypt)
+    {
+      configure_hosted_tls (server);
+      chat_server_set_tls_certificate (server, certificate);
+      chat_server_set_plain_enabled (server, !only_encrypted);
+    }
 
   g_clear_pointer (&self->oper_password, g_free);
   self->oper_password = g_uuid_string_random ();
@@ -1171,14 +1236,18 @@ chat_application_start_hosting (ChatApplication *self,
   if (g_mkdir_with_parents (data_dir, 0700) == 0)
     chat_server_set_data_dir (server, data_dir);
 
+  /* Either port may be the taken one: both move on together, so they stay apart. */
   for (guint i = 0; i < tries && !started; i++)
     {
       guint try_port = port == 0 ? 0 : port + i;
+      guint try_tls_port = tls_port == 0 ? 0 : tls_port + i;
 
-      if (try_port > G_MAXUINT16)
+      if (try_port > G_MAXUINT16 || try_tls_port > G_MAXUINT16)
         break;
 
       g_clear_error (&local_error);
+      if (encrypt)
+        chat_server_set_tls_port (server, try_tls_port);
       started = chat_server_start (server, address, (guint16) try_port, &local_error);
       if (!started && !g_error_matches (local_error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND))
         break;
@@ -1192,9 +1261,23 @@ chat_application_start_hosting (ChatApplication *self,
 
   self->server = g_steal_pointer (&server);
   self->host_port = chat_server_get_port (self->server);
-  self->host_network = allow_network;
+  self->host_tls_port = encrypt ? chat_server_get_tls_port (self->server) : 0;
+  g_clear_pointer (&self->host_fingerprint, g_free);
+  if (encrypt)
+    self->host_fingerprint = chat_certificate_dup_sha256_fingerprint (certificate);
+  self->host_network = (flags & CHAT_HOSTING_ALLOW_NETWORK) != 0;
 
-  connection = chat_connection_new ("127.0.0.1", self->host_port, FALSE, nick);
+  /* Over TLS whenever there is TLS: it works whether or not the plain port is open, and
+   * the host sees at once when encryption does not work, before anyone else does. */
+  if (encrypt)
+    {
+      g_autofree char *pin = chat_certificate_get_fingerprint (certificate);
+
+      connection = chat_connection_new ("127.0.0.1", self->host_tls_port, TRUE, nick);
+      chat_connection_add_accepted_fingerprint (connection, pin);
+    }
+  else
+    connection = chat_connection_new ("127.0.0.1", self->host_port, FALSE, nick);
   g_object_set_data_full (G_OBJECT (connection), "chat-hosted-name", g_strdup (self->host_name), g_free);
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
@@ -1232,6 +1315,8 @@ chat_application_stop_hosting (ChatApplication *self)
 
   chat_server_stop (server);
   self->host_port = 0;
+  self->host_tls_port = 0;
+  g_clear_pointer (&self->host_fingerprint, g_free);
 
   update_hosting_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
@@ -1259,6 +1344,59 @@ chat_application_get_hosting_port (ChatApplication *self)
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
 
   return self->host_port;
+}
+
+guint
+chat_application_get_hosting_tls_port (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
+
+  return self->host_tls_port;
+}
+
+const char *
+chat_application_get_hosting_fingerprint (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->host_fingerprint;
+}
+
+GTlsCertificate *
+chat_application_ensure_certificate (ChatApplication  *self,
+                                     GError          **error)
+{
+  g_autofree char *directory = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) addresses = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GTlsCertificate *certificate;
+  const char *host_name = g_get_host_name ();
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  /* The names and addresses people may use; clients trust it by its fingerprint anyway,
+   * so a later change of address does not call for a new one. */
+  g_ptr_array_add (names, g_strdup (host_name));
+  if (g_strcmp0 (host_name, "localhost") != 0)
+    g_ptr_array_add (names, g_strdup ("localhost"));
+  g_ptr_array_add (names, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (names, g_strdup ("::1"));
+  addresses = chat_host_dialog_list_addresses ();
+  for (guint i = 0; addresses[i] != NULL; i++)
+    g_ptr_array_add (names, g_strdup (addresses[i]));
+  g_ptr_array_add (names, NULL);
+
+  directory = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
+  certificate = chat_certificate_load_or_create (directory, host_name,
+                                                 (const char * const *) names->pdata, NULL,
+                                                 &local_error);
+  if (certificate == NULL)
+    g_set_error (error, local_error->domain, local_error->code,
+                 _("The certificate for encrypted connections could not be made: %s"),
+                 local_error->message);
+
+  return certificate;
 }
 
 gboolean

@@ -47,18 +47,40 @@ gboolean         chat_application_open_uri            (ChatApplication *self,
                                                        const char      *uri,
                                                        GError         **error);
 
+typedef enum
+{
+  CHAT_HOSTING_NONE             = 0,
+  CHAT_HOSTING_ALLOW_NETWORK    = 1 << 0, /* listen on every address, not only loopback */
+  CHAT_HOSTING_ENCRYPT          = 1 << 1, /* TLS too, with the app's own certificate */
+  CHAT_HOSTING_ONLY_ENCRYPTED   = 1 << 2, /* TLS only: no plain port (implies ENCRYPT) */
+} ChatHostingFlags;
+
 /* Hosting: starts the server in this process, connects to it as operator and joins #hall.
- * port 0 picks a free port; a taken port moves on to the next free one. */
+ * port 0 picks free ports (the TLS one too); a taken port moves on to the next free one.
+ * With encryption the TLS port is the "host-tls-port" setting, the certificate is made
+ * the first time (see chat_application_ensure_certificate ()) and the app's own
+ * connection uses TLS too, trusting that certificate by its fingerprint. Errors: those
+ * of chat_server_start (), and CHAT_CERTIFICATE_ERROR or G_IO_ERROR when the certificate
+ * could not be made: hosting without encryption is the way out. */
 gboolean         chat_application_start_hosting       (ChatApplication *self,
                                                        const char      *name,
                                                        guint            port,
                                                        const char      *password,
-                                                       gboolean         allow_network,
+                                                       ChatHostingFlags flags,
                                                        GError         **error);
 void             chat_application_stop_hosting        (ChatApplication *self);
 gboolean         chat_application_get_hosting         (ChatApplication *self);
 ChatServer      *chat_application_get_server          (ChatApplication *self);
+/* The plain port; 0 when only encrypted connections are taken. */
 guint            chat_application_get_hosting_port    (ChatApplication *self);
+/* The TLS port; 0 without encryption. */
+guint            chat_application_get_hosting_tls_port (ChatApplication *self);
+/* "AB:CD:…" (SHA-256) of the hosted room's certificate; NULL without encryption. */
+const char      *chat_application_get_hosting_fingerprint (ChatApplication *self);
+/* The certificate of hosted rooms, kept in the app's data folder ("chatroom/hosted"):
+ * made once (ECDSA P-256, this computer's name and addresses), then reused. */
+GTlsCertificate *chat_application_ensure_certificate  (ChatApplication *self,
+                                                       GError         **error);
 gboolean         chat_application_get_hosting_network (ChatApplication *self);
 const char      *chat_application_get_hosting_name    (ChatApplication *self);
 ChatConnection  *chat_application_get_host_connection (ChatApplication *self);

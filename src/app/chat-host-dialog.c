@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-host-dialog.c: starts hosting with a name, port, password and network choice, then
- * lists how others join: each address as an irc:// link and a telnet line, with copy buttons. */
+/* chat-host-dialog.c: starts hosting with a name, port, password, network and encryption
+ * choices, then lists how others join: each address as an ircs:// and irc:// link, an
+ * openssl s_client and a telnet line, with copy buttons, and the certificate's
+ * fingerprint for people to compare. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -34,9 +36,15 @@ struct _ChatHostDialog
   GtkSpinButton        *port_spin;
   AdwPasswordEntryRow  *password_row;
   GtkSwitch            *network_switch;
+  GtkSwitch            *encrypt_switch;
+  AdwActionRow         *only_encrypted_row;
+  GtkSwitch            *only_encrypted_switch;
   GtkLabel             *error_label;
+  GtkButton            *without_encryption_button;
   AdwPreferencesGroup  *join_group;
   AdwPreferencesGroup  *telnet_group;
+  AdwPreferencesGroup  *certificate_group;
+  GtkLabel             *fingerprint_label;
 };
 
 G_DEFINE_FINAL_TYPE (ChatHostDialog, chat_host_dialog, ADW_TYPE_WINDOW)
@@ -47,6 +55,7 @@ show_error (ChatHostDialog *self,
 {
   gtk_label_set_label (self->error_label, message != NULL ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), message != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->without_encryption_button), FALSE);
 }
 
 static gboolean
@@ -118,6 +127,23 @@ add_join_row (ChatHostDialog      *self,
   g_ptr_array_add (self->join_lines, g_strdup (text));
 }
 
+/* "AB:CD:…" in lines of eight pairs, easier to read out and compare than one long line. */
+static char *
+fingerprint_for_display (const char *fingerprint)
+{
+  GString *text = g_string_new (NULL);
+  gsize len = strlen (fingerprint);
+
+  for (gsize i = 0; i < len; i += 24)
+    {
+      if (i > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_len (text, fingerprint + i, MIN (23, len - i));
+    }
+
+  return g_string_free (text, FALSE);
+}
+
 static char *
 address_for_uri (const char *address)
 {
@@ -129,7 +155,10 @@ address_for_uri (const char *address)
 static void
 show_running (ChatHostDialog *self)
 {
+  const char *name = chat_application_get_hosting_name (self->application);
   guint port = chat_application_get_hosting_port (self->application);
+  guint tls_port = chat_application_get_hosting_tls_port (self->application);
+  const char *fingerprint = chat_application_get_hosting_fingerprint (self->application);
   gboolean network = chat_application_get_hosting_network (self->application);
   g_auto(GStrv) addresses = NULL;
   g_autofree char *description = NULL;
@@ -149,32 +178,68 @@ show_running (ChatHostDialog *self)
   if (network)
     {
       addresses = chat_host_dialog_list_addresses ();
-      description = g_strdup_printf (_("“%s” is open on port %u. Anyone on your network can join with one of these addresses."),
-                                     chat_application_get_hosting_name (self->application), port);
+      if (port == 0)
+        description = g_strdup_printf (_("“%s” is open on port %u, encrypted only. Anyone on your network can join with one of these addresses."),
+                                       name, tls_port);
+      else if (tls_port != 0)
+        description = g_strdup_printf (_("“%s” is open on port %u (encrypted) and port %u. Anyone on your network can join with one of these addresses; the encrypted ircs:// ones keep what is said private."),
+                                       name, tls_port, port);
+      else
+        description = g_strdup_printf (_("“%s” is open on port %u. Anyone on your network can join with one of these addresses."),
+                                       name, port);
     }
   if (addresses == NULL || addresses[0] == NULL)
     {
       g_clear_pointer (&addresses, g_strfreev);
       addresses = g_new0 (char *, 2);
       addresses[0] = g_strdup ("localhost");
-      if (description == NULL)
+      if (description == NULL && tls_port != 0)
+        description = g_strdup_printf (_("“%s” is open for people on this computer only. Turn on “Let Others on the Network Join” to invite others."),
+                                       name);
+      else if (description == NULL)
         description = g_strdup_printf (_("“%s” is open on port %u for people on this computer only. Turn on “Let Others on the Network Join” to invite others."),
-                                       chat_application_get_hosting_name (self->application), port);
+                                       name, port);
     }
   adw_preferences_group_set_description (self->join_group, description);
 
-  for (guint i = 0; addresses[i] != NULL; i++)
+  /* Encrypted first: where both work, that is the one to use. */
+  for (guint i = 0; tls_port != 0 && addresses[i] != NULL; i++)
+    {
+      g_autofree char *host = address_for_uri (addresses[i]);
+      g_autofree char *uri = g_strdup_printf ("ircs://%s:%u/hall", host, tls_port);
+
+      add_join_row (self, self->join_group, uri, _("Encrypted, in Chatroom or any IRC app"));
+    }
+  for (guint i = 0; port != 0 && addresses[i] != NULL; i++)
     {
       g_autofree char *host = address_for_uri (addresses[i]);
       g_autofree char *uri = g_strdup_printf ("irc://%s:%u/hall", host, port);
 
-      add_join_row (self, self->join_group, uri, _("In Chatroom or any IRC app"));
+      add_join_row (self, self->join_group, uri,
+                    tls_port != 0 ? _("Not encrypted, for apps without TLS")
+                                  : _("In Chatroom or any IRC app"));
     }
-  for (guint i = 0; addresses[i] != NULL; i++)
+  for (guint i = 0; tls_port != 0 && addresses[i] != NULL; i++)
+    {
+      g_autofree char *host = address_for_uri (addresses[i]);
+      g_autofree char *openssl = g_strdup_printf ("openssl s_client -quiet -connect %s:%u",
+                                                  host, tls_port);
+
+      add_join_row (self, self->telnet_group, openssl, port != 0 ? _("Encrypted") : NULL);
+    }
+  for (guint i = 0; port != 0 && addresses[i] != NULL; i++)
     {
       g_autofree char *telnet = g_strdup_printf ("telnet %s %u", addresses[i], port);
 
-      add_join_row (self, self->telnet_group, telnet, NULL);
+      add_join_row (self, self->telnet_group, telnet, tls_port != 0 ? _("Not encrypted") : NULL);
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->certificate_group), fingerprint != NULL);
+  if (fingerprint != NULL)
+    {
+      g_autofree char *shown = fingerprint_for_display (fingerprint);
+
+      gtk_label_set_label (self->fingerprint_label, shown);
     }
   /* IRC apps have a field for the password; at a terminal the server asks for it. */
   server = chat_application_get_server (self->application);
@@ -204,6 +269,33 @@ static void
 on_field_changed_cb (ChatHostDialog *self)
 {
   validate (self);
+}
+
+static void
+on_encrypt_changed_cb (ChatHostDialog *self)
+{
+  /* Only encrypted connections mean nothing without encryption. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->only_encrypted_row),
+                            gtk_switch_get_active (self->encrypt_switch));
+}
+
+static void
+on_without_encryption_clicked_cb (ChatHostDialog *self)
+{
+  gtk_switch_set_active (self->encrypt_switch, FALSE);
+  chat_host_dialog_start (self);
+}
+
+static void
+on_fingerprint_copy_clicked_cb (ChatHostDialog *self)
+{
+  const char *fingerprint = chat_application_get_hosting_fingerprint (self->application);
+
+  if (fingerprint == NULL)
+    return;
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), fingerprint);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Copied")));
 }
 
 static void
@@ -259,10 +351,19 @@ chat_host_dialog_class_init (ChatHostDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, port_spin);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, network_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, encrypt_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, only_encrypted_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, only_encrypted_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, without_encryption_button);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, join_group);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, telnet_group);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, certificate_group);
+  gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, fingerprint_label);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_encrypt_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_without_encryption_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_fingerprint_copy_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_close_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_start_button_clicked_cb);
 
@@ -310,7 +411,12 @@ chat_host_dialog_new (ChatApplication *application)
       gtk_spin_button_set_value (self->port_spin, g_settings_get_uint (settings, "host-port"));
       gtk_switch_set_active (self->network_switch,
                              g_settings_get_boolean (settings, "host-allow-network"));
+      gtk_switch_set_active (self->encrypt_switch,
+                             g_settings_get_boolean (settings, "host-encrypt"));
+      gtk_switch_set_active (self->only_encrypted_switch,
+                             g_settings_get_boolean (settings, "host-only-encrypted"));
     }
+  on_encrypt_changed_cb (self);
 
   if (chat_application_get_hosting (application))
     show_running (self);
@@ -338,9 +444,12 @@ chat_host_dialog_start (ChatHostDialog *self)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
+  ChatHostingFlags flags = CHAT_HOSTING_NONE;
   GSettings *settings;
   const char *password;
   gboolean network;
+  gboolean encrypt;
+  gboolean only_encrypted;
   guint port;
 
   g_return_if_fail (CHAT_IS_HOST_DIALOG (self));
@@ -359,12 +468,23 @@ chat_host_dialog_start (ChatHostDialog *self)
   port = (guint) gtk_spin_button_get_value_as_int (self->port_spin);
   password = gtk_editable_get_text (GTK_EDITABLE (self->password_row));
   network = gtk_switch_get_active (self->network_switch);
+  encrypt = gtk_switch_get_active (self->encrypt_switch);
+  only_encrypted = gtk_switch_get_active (self->only_encrypted_switch);
+  if (network)
+    flags |= CHAT_HOSTING_ALLOW_NETWORK;
+  if (encrypt)
+    flags |= CHAT_HOSTING_ENCRYPT;
+  if (encrypt && only_encrypted)
+    flags |= CHAT_HOSTING_ONLY_ENCRYPTED;
 
-  if (!chat_application_start_hosting (self->application, name, port, password, network, &error))
+  if (!chat_application_start_hosting (self->application, name, port, password, flags, &error))
     {
       g_autofree char *message = g_strdup_printf (_("Could not start hosting: %s"), error->message);
 
       show_error (self, message);
+      /* Whatever failed (the certificate, the encrypted port), hosting without
+       * encryption may still work, and is one click away. */
+      gtk_widget_set_visible (GTK_WIDGET (self->without_encryption_button), encrypt);
       return;
     }
 
@@ -375,9 +495,41 @@ chat_host_dialog_start (ChatHostDialog *self)
       if (port != 0)
         g_settings_set_uint (settings, "host-port", port);
       g_settings_set_boolean (settings, "host-allow-network", network);
+      g_settings_set_boolean (settings, "host-encrypt", encrypt);
+      g_settings_set_boolean (settings, "host-only-encrypted", only_encrypted);
     }
 
   show_running (self);
+}
+
+void
+chat_host_dialog_set_encryption (ChatHostDialog *self,
+                                 gboolean        encrypt,
+                                 gboolean        only_encrypted)
+{
+  g_return_if_fail (CHAT_IS_HOST_DIALOG (self));
+
+  gtk_switch_set_active (self->encrypt_switch, encrypt);
+  gtk_switch_set_active (self->only_encrypted_switch, only_encrypted);
+}
+
+const char *
+chat_host_dialog_get_fingerprint (ChatHostDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_HOST_DIALOG (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->certificate_group)))
+    return NULL;
+
+  return gtk_label_get_label (self->fingerprint_label);
+}
+
+gboolean
+chat_host_dialog_offers_without_encryption (ChatHostDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_HOST_DIALOG (self), FALSE);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->without_encryption_button));
 }
 
 const char *

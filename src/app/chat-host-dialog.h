@@ -19,10 +19,18 @@ void            chat_host_dialog_set_fields    (ChatHostDialog  *self,
                                                 guint            port,
                                                 const char      *password,
                                                 gboolean         allow_network);
+void            chat_host_dialog_set_encryption (ChatHostDialog *self,
+                                                 gboolean        encrypt,
+                                                 gboolean        only_encrypted);
 void            chat_host_dialog_start         (ChatHostDialog  *self);
+/* The certificate's fingerprint as shown (lines of "AB:CD:…"), NULL when not shown. */
+const char     *chat_host_dialog_get_fingerprint (ChatHostDialog *self);
+/* TRUE when a failure offers "Host Without Encryption". */
+gboolean        chat_host_dialog_offers_without_encryption (ChatHostDialog *self);
 /* NULL when no error is shown. */
 const char     *chat_host_dialog_get_error     (ChatHostDialog  *self);
-/* The "How others join" lines (addresses, irc:// links, telnet lines), NULL-terminated. */
+/* The "How others join" lines (ircs:// and irc:// links, openssl s_client and telnet
+ * lines), NULL-terminated. */
 GStrv           chat_host_dialog_dup_join_lines (ChatHostDialog *self);
 /* What people at a terminal are told above their lines (the password), or NULL. */
 const char     *chat_host_dialog_get_terminal_note (ChatHostDialog *self);

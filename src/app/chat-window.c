@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chat-app-text.h"
+#include "chat-certificate.h"
 #include "chat-join-dialog.h"
 #include "chat-member-row.h"
 #include "chat-message-row.h"
@@ -1081,7 +1082,8 @@ connection_certificate_untrusted_cb (ChatWindow           *self,
                                      GTlsCertificateFlags  errors,
                                      ChatConnection       *connection)
 {
-  g_autofree char *fingerprint = chat_certificate_get_fingerprint (certificate);
+  /* In the form the Host dialog shows, so the two can be compared. */
+  g_autofree char *fingerprint = chat_certificate_dup_sha256_fingerprint (certificate);
   g_autofree char *body = NULL;
   AdwMessageDialog *dialog;
 
