@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,19 +71,6 @@ log_writer (GLogLevelFlags   level,
   if (len > 0 && write (STDERR_FILENO, line, len) < 0)
     return G_LOG_WRITER_UNHANDLED;
   return G_LOG_WRITER_HANDLED;
-}
-
-/* Every connection is a descriptor: use all the kernel allows this process. */
-static void
-raise_file_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
 }
 
 /* A renewed certificate (certbot, say) is taken without a restart: new connections get
@@ -155,7 +141,8 @@ main (int   argc,
   setlocale (LC_ALL, "");
   g_log_set_writer_func (log_writer, NULL, NULL);
   signal (SIGPIPE, SIG_IGN);
-  raise_file_limit ();
+  /* Every connection is a descriptor: use all the kernel allows this process. */
+  chat_server_raise_fd_limit ();
 
   context = g_option_context_new ("- the Chatroom server (IRC and telnet on one port)");
   g_option_context_set_summary (context,

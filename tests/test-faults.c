@@ -5,6 +5,7 @@
  * chatroom-server binary), bad configuration files, an unusable data directory. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -15,6 +16,8 @@
 #include "chat-session-private.h"
 
 #define MANY 1000
+/* A guard against hanging, not a timing assertion: rounds of 1 ms waiting for an event. */
+#define TEST_WAIT_ROUNDS (CLIENT_TIMEOUT_SEC * 1000)
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -714,6 +717,152 @@ test_unwritable_data_dir (void)
   g_remove (blocker);
 }
 
+typedef struct
+{
+  TestServer *ts;
+  guint       n_fd_errors;
+  guint       n_pauses;
+  gboolean    paused;
+} AcceptState;
+
+static gboolean
+read_accept_state_cb (gpointer data)
+{
+  AcceptState *st = data;
+
+  _chat_server_get_accept_state (st->ts->server, &st->n_fd_errors, &st->n_pauses, &st->paused);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+read_accept_state (AcceptState *st)
+{
+  test_server_call (st->ts, read_accept_state_cb, st);
+}
+
+/* The highest descriptor this process has open. */
+static int
+highest_fd (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  int highest = 2;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    highest = MAX (highest, atoi (name));
+  return highest;
+}
+
+static void
+out_of_descriptors_child (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *late = g_new0 (Client, 1);
+  g_autoptr(GArray) taken = g_array_new (FALSE, FALSE, sizeof (int));
+  AcceptState st = { ts, 0, 0, FALSE };
+  struct sockaddr_in addr = { 0 };
+  struct rlimit rl;
+  int fd;
+
+  /* A few descriptors more than are open, then all of them taken: the socket of the
+   * connection below is the last one this process gets. */
+  late->fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  late->buf = g_string_new (NULL);
+  late->nick = g_strdup ("late");
+  g_assert_cmpint (late->fd, >=, 0);
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  rl.rlim_cur = MIN ((rlim_t) highest_fd () + 16, rl.rlim_max);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  while ((fd = open ("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+    g_array_append_val (taken, fd);
+  g_assert_cmpint (errno, ==, EMFILE);
+
+  /* The kernel completes the connection in the backlog; the server cannot take it. */
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (ts->port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (late->fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  for (guint i = 0; st.n_pauses == 0; i++)
+    {
+      if (i > TEST_WAIT_ROUNDS)
+        g_error ("the server never paused accepting");
+      g_usleep (1000);
+      read_accept_state (&st);
+    }
+
+  /* Every failed accept paused listening: none was retried at once, so the loop does not
+   * spin on a listener that stays readable. The people here are still served. */
+  g_assert_true (st.paused);
+  g_assert_cmpuint (st.n_fd_errors, ==, st.n_pauses);
+  client_send (alice, "PING :still-here");
+  client_wait (alice, "PONG");
+  read_accept_state (&st);
+  g_assert_cmpuint (st.n_fd_errors, ==, st.n_pauses);
+
+  /* Descriptors free again: the waiting connection is taken at the next try. */
+  for (guint i = 0; i < taken->len; i++)
+    close (g_array_index (taken, int, i));
+  client_send (late, "NICK late");
+  client_send (late, "USER late 0 * :Late");
+  client_wait (late, " 001 late ");
+  read_accept_state (&st);
+  g_assert_false (st.paused);
+  g_assert_cmpuint (st.n_pauses, >=, 1);
+  g_assert_cmpuint (st.n_fd_errors, ==, st.n_pauses);
+
+  client_free (late);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+/* Out of descriptors (EMFILE), the server pauses accepting and comes back, instead of
+ * waking up for the same unacceptable connection again and again. In a child, whose
+ * descriptor limit is lowered. */
+static void
+test_out_of_descriptors (void)
+{
+  if (g_test_subprocess ())
+    {
+      out_of_descriptors_child ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* The programs that host a server raise their soft descriptor limit to the hard one. */
+static void
+test_raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (g_test_subprocess ())
+    {
+      guint64 raised;
+
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+      rl.rlim_cur = 64;
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+      raised = chat_server_raise_fd_limit ();
+      g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+      g_assert_cmpuint (rl.rlim_cur, ==, rl.rlim_max);
+      g_assert_cmpuint (raised, ==, rl.rlim_max);
+      /* Already at the hard limit: nothing to do, and it says so. */
+      g_assert_cmpuint (chat_server_raise_fd_limit (), ==, rl.rlim_max);
+      return;
+    }
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (rl.rlim_max <= 64)
+    {
+      g_test_skip ("the hard descriptor limit is too low to lower the soft one under it");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* A full disk: the data directory is a tiny tmpfs in a private mount namespace
  * (unshare), filled by the room talking. History goes off with a warning; chat goes on. */
 static void
@@ -838,6 +987,8 @@ main (int   argc,
     }
   g_test_add_func ("/chat/faults/unwritable-data-dir", test_unwritable_data_dir);
   g_test_add_func ("/chat/faults/full-disk", test_full_disk);
+  g_test_add_func ("/chat/faults/out-of-descriptors", test_out_of_descriptors);
+  g_test_add_func ("/chat/faults/raise-fd-limit", test_raise_fd_limit);
 
   return g_test_run ();
 }

@@ -354,6 +354,132 @@ test_max_clients_per_ip (void)
   test_server_free (ts);
 }
 
+/* What the per-address limit counts, one row per kind of address. */
+static void
+test_address_key (void)
+{
+  const struct { const char *address; const char *key; } cases[] = {
+    { "192.0.2.1", "192.0.2.1" },
+    { "127.0.0.1", "127.0.0.1" },
+    { "0.0.0.0", "0.0.0.0" },
+    { "::ffff:192.0.2.1", "192.0.2.1" },
+    { "::ffff:127.0.0.1", "127.0.0.1" },
+    { "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64" },
+    { "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+    { "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64" },
+    { "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+    { "2001:db8::", "2001:db8::/64" },
+    { "2001:db8:0:0:1::", "2001:db8::/64" },
+    { "fe80::1", "fe80::/64" },
+    { "::1", "::/64" },
+    { "::", "::/64" },
+    { "::ffff:0:c000:201", "::/64" },   /* not mapped: the "ffff" sits elsewhere */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      struct sockaddr_storage ss = { 0 };
+      g_autofree char *key = NULL;
+
+      g_test_message ("address %s", cases[i].address);
+      if (strchr (cases[i].address, ':') != NULL)
+        {
+          struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+          sin6->sin6_family = AF_INET6;
+          sin6->sin6_port = htons (6667);
+          g_assert_cmpint (inet_pton (AF_INET6, cases[i].address, &sin6->sin6_addr), ==, 1);
+        }
+      else
+        {
+          struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+          sin->sin_family = AF_INET;
+          sin->sin_port = htons (6667);
+          g_assert_cmpint (inet_pton (AF_INET, cases[i].address, &sin->sin_addr), ==, 1);
+        }
+      key = _chat_server_address_key (&ss);
+      g_assert_cmpstr (key, ==, cases[i].key);
+    }
+}
+
+typedef struct
+{
+  TestServer *ts;
+  const char *nick;
+  int         keepalive;
+  int         idle;
+  int         interval;
+  int         count;
+  unsigned    user_timeout_ms;
+} SocketOptions;
+
+/* In the server's thread: the options of the accepted socket of nick's session. */
+static gboolean
+read_socket_options_cb (gpointer data)
+{
+  SocketOptions *o = data;
+  ChatSession *session = _chat_server_find_session (o->ts->server, o->nick);
+  socklen_t len;
+
+  g_assert_nonnull (session);
+  len = sizeof o->keepalive;
+  g_assert_cmpint (getsockopt (session->fd, SOL_SOCKET, SO_KEEPALIVE, &o->keepalive, &len), ==, 0);
+  len = sizeof o->idle;
+  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_KEEPIDLE, &o->idle, &len), ==, 0);
+  len = sizeof o->interval;
+  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->interval, &len), ==, 0);
+  len = sizeof o->count;
+  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_KEEPCNT, &o->count, &len), ==, 0);
+  len = sizeof o->user_timeout_ms;
+  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &o->user_timeout_ms, &len),
+                   ==, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every accepted socket, IRC or text mode, gets TCP keepalive and a user timeout as the
+ * configuration says: a person at a terminal is never pinged, so the kernel is what
+ * notices their connection has died. */
+static void
+test_keepalive (void)
+{
+  const struct
+  {
+    const char *config;
+    int         idle, interval, count;
+    unsigned    user_timeout_ms;
+  } cases[] = {
+    { "", 120, 30, 4, 240000 },
+    { "[limits]\ntcp-keepalive-idle=7\ntcp-keepalive-interval=3\ntcp-keepalive-count=2\n",
+      7, 3, 2, 13000 },
+    { "[limits]\ntcp-keepalive-idle=60\ntcp-user-timeout=45\n", 60, 30, 4, 45000 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TestServer *ts = test_server_new (cases[i].config);
+      Client *a = client_irc (ts, "alice", NULL);
+      Client *t = client_text (ts);
+      const char *nicks[] = { "alice", t->nick };
+
+      for (guint n = 0; n < G_N_ELEMENTS (nicks); n++)
+        {
+          SocketOptions o = { ts, nicks[n], 0, 0, 0, 0, 0 };
+
+          g_test_message ("case %" G_GSIZE_FORMAT ", %s", i, nicks[n]);
+          test_server_call (ts, read_socket_options_cb, &o);
+          g_assert_cmpint (o.keepalive, ==, 1);
+          g_assert_cmpint (o.idle, ==, cases[i].idle);
+          g_assert_cmpint (o.interval, ==, cases[i].interval);
+          g_assert_cmpint (o.count, ==, cases[i].count);
+          g_assert_cmpuint (o.user_timeout_ms, ==, cases[i].user_timeout_ms);
+        }
+      client_free (t);
+      client_free (a);
+      test_server_free (ts);
+    }
+}
+
 static void
 test_registration_timeout (void)
 {
@@ -651,6 +777,8 @@ main (int   argc,
   g_test_add_func ("/chat/server/limits/slow-reader-catches-up", test_slow_reader_catches_up);
   g_test_add_func ("/chat/server/limits/max-clients", test_max_clients);
   g_test_add_func ("/chat/server/limits/max-clients-per-ip", test_max_clients_per_ip);
+  g_test_add_func ("/chat/server/limits/address-key", test_address_key);
+  g_test_add_func ("/chat/server/limits/keepalive", test_keepalive);
   g_test_add_func ("/chat/server/limits/registration-timeout", test_registration_timeout);
   g_test_add_func ("/chat/server/limits/ping-timeout", test_ping_timeout);
   g_test_add_func ("/chat/server/limits/room-and-name-caps", test_room_and_name_caps);

@@ -9,6 +9,7 @@
 #include <locale.h>
 
 #include "chat-application.h"
+#include "chat-server.h"
 
 int
 main (int   argc,
@@ -22,6 +23,8 @@ main (int   argc,
                   g_getenv ("CHATROOM_LOCALEDIR") != NULL ? g_getenv ("CHATROOM_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+  /* The hosted server runs in this process: every person in the room is a descriptor. */
+  chat_server_raise_fd_limit ();
 
   app = chat_application_new ();
 

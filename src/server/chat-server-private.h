@@ -36,7 +36,12 @@ typedef struct
   guint    flood_burst;          /* lines at once */
   guint    flood_max_lag;        /* seconds of held-back lines before Excess Flood */
   guint    max_clients;
-  guint    max_clients_per_ip;
+  guint    max_clients_per_ip;   /* per IPv4 address, per IPv6 /64 */
+  guint    keepalive_idle;       /* seconds of silence before TCP keepalive probes */
+  guint    keepalive_interval;   /* seconds between probes */
+  guint    keepalive_count;      /* unanswered probes before the connection is dropped */
+  guint    user_timeout;         /* seconds data may stay unacknowledged; 0: the
+                                  * keepalive's own span (idle + interval × count) */
   guint    registration_timeout; /* seconds */
   guint    ping_interval;        /* seconds of silence before we PING */
   guint    ping_timeout;         /* seconds to answer it */
@@ -58,6 +63,21 @@ typedef struct
 } ChatServerLimits;
 
 const ChatServerLimits *_chat_server_get_limits (ChatServer *self);
+
+/* ---- connections ------------------------------------------------------------------ */
+
+struct sockaddr_storage;
+
+/* The key of the per-address count for a peer: an IPv4 address ("192.0.2.1"), or the
+ * /64 of an IPv6 one ("2001:db8:1:2::/64"), since one host or home network picks its
+ * addresses from a whole /64; an IPv4-mapped IPv6 address counts as its IPv4 one. */
+char *_chat_server_address_key       (const struct sockaddr_storage *peer);
+/* For tests: accepts that failed for want of a descriptor (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM), the pauses of accepting they caused, and whether accepting is paused now. */
+void  _chat_server_get_accept_state  (ChatServer *self,
+                                      guint      *n_fd_errors,
+                                      guint      *n_pauses,
+                                      gboolean   *paused);
 
 /* ---- capabilities ----------------------------------------------------------------- */
 

@@ -387,8 +387,8 @@ _chat_tls_link_accept (ChatServer                    *server,
       return;
     }
 
+  /* Keepalive was set when it was accepted. */
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 
   link = g_new0 (ChatTlsLink, 1);
   link->ref = 1;

@@ -10,8 +10,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,7 +95,10 @@ struct _ChatServer
   GPtrArray        *room_configs;    /* ChatRoomConfig*, from [room NAME] groups */
   GHashTable       *new_rooms;       /* ip -> GArray of gint64: when it made rooms */
   guint             ticks;
-  GHashTable       *per_ip;          /* ip -> count */
+  GHashTable       *per_ip;          /* _chat_server_address_key () -> count */
+  GSource          *accept_pause;    /* out of descriptors: accepting again when it fires */
+  guint             n_accept_fd_errors;
+  guint             n_accept_pauses;
   GPtrArray        *flush_list;      /* ChatSession* with output to write */
   GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
   guint             n_clients;
@@ -180,6 +185,10 @@ limits_defaults (ChatServerLimits *l)
   l->flood_max_lag = 30;
   l->max_clients = 10000;
   l->max_clients_per_ip = 50;
+  l->keepalive_idle = 120;
+  l->keepalive_interval = 30;
+  l->keepalive_count = 4;
+  l->user_timeout = 0;
   l->registration_timeout = 60;
   l->ping_interval = 120;
   l->ping_timeout = 60;
@@ -541,13 +550,34 @@ reject_connection (int         fd,
   close (fd);
 }
 
+char *
+_chat_server_address_key (const struct sockaddr_storage *peer)
+{
+  static const guint8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  char ip[INET6_ADDRSTRLEN + 1];
+
+  if (peer->ss_family == AF_INET6)
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) peer;
+      struct in6_addr prefix = sin6->sin6_addr;
+
+      if (memcmp (prefix.s6_addr, v4mapped, sizeof v4mapped) == 0)
+        return address_to_host (peer);
+      memset (prefix.s6_addr + 8, 0, 8);
+      if (inet_ntop (AF_INET6, &prefix, ip, sizeof ip) != NULL)
+        return g_strconcat (ip, "/64", NULL);
+    }
+  return address_to_host (peer);
+}
+
 ChatSession *
 _chat_server_admit (ChatServer                    *self,
                     int                            fd,
                     const struct sockaddr_storage *peer)
 {
   g_autofree char *host = address_to_host (peer);
-  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, host));
+  g_autofree char *key = _chat_server_address_key (peer);
+  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_ip, key));
   ChatSession *session;
   struct epoll_event ev = { 0 };
 
@@ -565,6 +595,8 @@ _chat_server_admit (ChatServer                    *self,
     }
 
   session = _chat_session_new (self, fd, host);
+  g_free (session->ip);
+  session->ip = g_steal_pointer (&key);
   ev.events = EPOLLIN;
   ev.data.ptr = session;
   if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, session->fd, &ev) != 0)
@@ -594,6 +626,103 @@ incoming (ChatServer                    *self,
     _chat_session_start (session);
 }
 
+/* Every accepted connection, plain or TLS: the kernel probes a peer that has gone quiet
+ * and gives up on one that stops acknowledging, so a vanished person at a terminal (who
+ * is never pinged) is dropped too, with "Read error: Connection timed out". */
+static void
+set_keepalive (ChatServer *self,
+               int         fd)
+{
+  const ChatServerLimits *l = &self->limits;
+  int one = 1;
+  int idle = l->keepalive_idle;
+  int interval = l->keepalive_interval;
+  int count = l->keepalive_count;
+  unsigned int user_timeout_ms;
+
+  /* Unset, the user timeout is the keepalive's own span: a shorter one would cut the
+   * probes short, a longer one keep a peer that no longer acknowledges our data. */
+  user_timeout_ms = 1000 * (l->user_timeout > 0 ? l->user_timeout
+                                                : l->keepalive_idle +
+                                                  l->keepalive_interval * l->keepalive_count);
+  setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  setsockopt (fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  setsockopt (fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
+static void
+watch_listener_fds (ChatServer *self,
+                    GArray     *fds,
+                    gboolean    tls)
+{
+  for (guint i = 0; i < fds->len; i++)
+    {
+      int fd = g_array_index (fds, int, i);
+      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = LISTEN_TAG (fd, tls) };
+
+      /* EEXIST: a port opened while paused was watched from the start. */
+      if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
+        g_warning ("epoll_ctl: %s", g_strerror (errno));
+    }
+}
+
+static void
+unwatch_listener_fds (ChatServer *self,
+                      GArray     *fds)
+{
+  for (guint i = 0; i < fds->len; i++)
+    epoll_ctl (self->epfd, EPOLL_CTL_DEL, g_array_index (fds, int, i), NULL);
+}
+
+static gboolean
+accept_pause_done_cb (gpointer user_data)
+{
+  ChatServer *self = user_data;
+
+  g_clear_pointer (&self->accept_pause, g_source_unref);
+  if (self->running)
+    {
+      watch_listener_fds (self, self->listen_fds, FALSE);
+      watch_listener_fds (self, self->tls_listen_fds, TRUE);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+#define ACCEPT_PAUSE_MSEC 250
+
+/* Out of descriptors, the waiting connection stays in the backlog and the listener stays
+ * readable: watched, it would wake the loop at once, again and again. Listening is
+ * paused instead, and tried again a little later, when a session may have closed. */
+static void
+pause_accepting (ChatServer *self,
+                 int         error_code)
+{
+  self->n_accept_fd_errors++;
+  if (self->accept_pause != NULL)
+    return;
+  self->n_accept_pauses++;
+  g_info ("accept: %s; not accepting for %u ms", g_strerror (error_code), ACCEPT_PAUSE_MSEC);
+  unwatch_listener_fds (self, self->listen_fds);
+  unwatch_listener_fds (self, self->tls_listen_fds);
+  self->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MSEC);
+  g_source_set_callback (self->accept_pause, accept_pause_done_cb, self, NULL);
+  g_source_set_static_name (self->accept_pause, "[chat-server] accept pause");
+  g_source_attach (self->accept_pause, self->context);
+}
+
+void
+_chat_server_get_accept_state (ChatServer *self,
+                               guint      *n_fd_errors,
+                               guint      *n_pauses,
+                               gboolean   *paused)
+{
+  *n_fd_errors = self->n_accept_fd_errors;
+  *n_pauses = self->n_accept_pauses;
+  *paused = self->accept_pause != NULL;
+}
+
 /* A listening socket is readable: take every waiting connection (up to a bound, so
  * a crowd arriving cannot starve the people already here), each with one accept4 that
  * also gives the peer's address and makes the socket non-blocking. */
@@ -602,6 +731,13 @@ accept_ready (ChatServer *self,
               int         lfd,
               gboolean    tls)
 {
+  /* An event read before the pause began, or a port opened during it. */
+  if (self->accept_pause != NULL)
+    {
+      epoll_ctl (self->epfd, EPOLL_CTL_DEL, lfd, NULL);
+      return;
+    }
+
   for (guint i = 0; i < 256 && self->running; i++)
     {
       struct sockaddr_storage peer = { 0 };
@@ -614,10 +750,13 @@ accept_ready (ChatServer *self,
 
           if (saved == EINTR || saved == ECONNABORTED)
             continue;
-          if (saved != EAGAIN && saved != EWOULDBLOCK)
+          if (saved == EMFILE || saved == ENFILE || saved == ENOBUFS || saved == ENOMEM)
+            pause_accepting (self, saved);
+          else if (saved != EAGAIN && saved != EWOULDBLOCK)
             g_debug ("accept: %s", g_strerror (saved));
           return;
         }
+      set_keepalive (self, fd);
       if (tls)
         _chat_tls_link_accept (self, fd, &peer);
       else
@@ -1660,6 +1799,10 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "flood-max-lag", 1, 3600, &l.flood_max_lag, error) ||
       !get_uint (kf, "limits", "max-clients", 1, 1000000, &l.max_clients, error) ||
       !get_uint (kf, "limits", "max-clients-per-ip", 1, 1000000, &l.max_clients_per_ip, error) ||
+      !get_uint (kf, "limits", "tcp-keepalive-idle", 1, 32767, &l.keepalive_idle, error) ||
+      !get_uint (kf, "limits", "tcp-keepalive-interval", 1, 32767, &l.keepalive_interval, error) ||
+      !get_uint (kf, "limits", "tcp-keepalive-count", 1, 127, &l.keepalive_count, error) ||
+      !get_uint (kf, "limits", "tcp-user-timeout", 0, 86400, &l.user_timeout, error) ||
       !get_uint (kf, "limits", "registration-timeout", 1, 3600, &l.registration_timeout, error) ||
       !get_uint (kf, "limits", "ping-interval", 1, 86400, &l.ping_interval, error) ||
       !get_uint (kf, "limits", "ping-timeout", 1, 86400, &l.ping_timeout, error) ||
@@ -2037,21 +2180,6 @@ bind_listener (const char  *address,
 }
 
 static void
-watch_listeners (ChatServer *self,
-                 GArray     *fds,
-                 gboolean    tls)
-{
-  for (guint i = 0; i < fds->len; i++)
-    {
-      int fd = g_array_index (fds, int, i);
-      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = LISTEN_TAG (fd, tls) };
-
-      if (epoll_ctl (self->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        g_warning ("epoll_ctl: %s", g_strerror (errno));
-    }
-}
-
-static void
 close_listeners (ChatServer       *self,
                  GSocketListener **listener,
                  GArray           *fds)
@@ -2083,7 +2211,7 @@ update_tls_listener (ChatServer *self)
         g_warning ("%s", error->message);
       else
         {
-          watch_listeners (self, self->tls_listen_fds, TRUE);
+          watch_listener_fds (self, self->tls_listen_fds, TRUE);
           g_info ("Listening for TLS on port %u", self->tls_bound_port);
         }
     }
@@ -2208,8 +2336,8 @@ chat_server_start (ChatServer  *self,
                                      CHAT_ROOM_LASTING_CONFIGURED, TRUE);
     }
 
-  watch_listeners (self, self->listen_fds, FALSE);
-  watch_listeners (self, self->tls_listen_fds, TRUE);
+  watch_listener_fds (self, self->listen_fds, FALSE);
+  watch_listener_fds (self, self->tls_listen_fds, TRUE);
 
   if (self->listener != NULL)
     g_info ("Listening on %s port %u", address ? address : "all addresses", port);
@@ -2310,6 +2438,7 @@ chat_server_stop (ChatServer *self)
   destroy_source (&self->flush_source);
   destroy_source (&self->tick_source);
   destroy_source (&self->grace_source);
+  destroy_source (&self->accept_pause);
   if (self->epfd >= 0)
     close (self->epfd);
   self->epfd = -1;
@@ -2467,4 +2596,22 @@ chat_server_get_plain_enabled (ChatServer *self)
 {
   g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
   return self->plain_enabled;
+}
+
+guint64
+chat_server_raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  if (limit.rlim_cur < limit.rlim_max)
+    {
+      rlim_t soft = limit.rlim_cur;
+
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        limit.rlim_cur = soft;
+    }
+  return limit.rlim_cur;
 }

@@ -106,4 +106,9 @@ void         chat_server_stop             (ChatServer  *self);
 guint        chat_server_get_n_clients    (ChatServer  *self);
 guint        chat_server_get_n_rooms      (ChatServer  *self);
 
+/* Raises this process's soft limit on open files to its hard limit, since every
+ * connection is a descriptor; returns the soft limit now in force (0 when it cannot be
+ * read). For the programs that host a server, before they start one. */
+guint64      chat_server_raise_fd_limit   (void);
+
 G_END_DECLS

@@ -103,10 +103,9 @@ _chat_session_new (ChatServer        *server,
   session->tokens_time = session->connected_at;
   g_queue_init (&session->inq);
 
-  /* Small lines, sent as soon as they are ready: latency matters more than packets. */
+  /* Small lines, sent as soon as they are ready: latency matters more than packets.
+   * (Keepalive is set where connections are accepted, on every TCP socket.) */
   setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  /* People in text mode are never pinged: let the kernel notice a vanished peer. */
-  setsockopt (session->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 
   return session;
 }
