@@ -78,6 +78,16 @@ _chat_session_deny (ChatSession *session,
       _chat_session_numeric (session, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels",
                              r);
       break;
+    case CHAT_DENIAL_ROOMS_FULL:
+      _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
+                             "%s :Cannot create a new room: the server has as many rooms as it "
+                             "can keep (join an existing one)", r);
+      break;
+    case CHAT_DENIAL_TOO_MANY_NEW_ROOMS:
+      _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
+                             "%s :Cannot create a new room: too many rooms were created from "
+                             "your address in the last hour", r);
+      break;
     case CHAT_DENIAL_NO_SUCH_ROOM:
       _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", a);
       break;
@@ -441,7 +451,6 @@ join_one (ChatSession *session,
   ChatDenial denial;
   gboolean created;
   g_autoptr(GError) error = NULL;
-  ChatRoomRefusal refusal;
 
   if (!room_name_ok (session, name, &error))
     {
@@ -467,17 +476,10 @@ join_one (ChatSession *session,
       _chat_session_deny (session, denial, room->name, NULL);
       return;
     }
-  room = _chat_server_open_room (server, session, name, &created, &refusal);
+  room = _chat_server_open_room (server, session, name, &created, &denial);
   if (room == NULL)
     {
-      if (refusal == CHAT_ROOM_REFUSED_TOO_MANY)
-        _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
-                               "%s :Cannot create a new room: the server has as many rooms as "
-                               "it can keep (join an existing one)", name);
-      else
-        _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
-                               "%s :Cannot create a new room: too many rooms were created from "
-                               "your address in the last hour", name);
+      _chat_session_deny (session, denial, name, NULL);
       return;
     }
   /* Server operators, such as the person hosting from the app, run every room they

@@ -368,13 +368,6 @@ typedef enum
   CHAT_ROOM_LASTING_REGISTERED = 1 << 2,  /* registered by its founder (accounts) */
 } ChatRoomLasting;
 
-/* Why a new room could not be made. */
-typedef enum
-{
-  CHAT_ROOM_REFUSED_NONE,
-  CHAT_ROOM_REFUSED_TOO_MANY,        /* max-rooms on the server */
-  CHAT_ROOM_REFUSED_TOO_MANY_NEW,    /* max-new-rooms-per-ip this hour */
-} ChatRoomRefusal;
 
 ChatRoom   *_chat_server_find_room    (ChatServer  *self,
                                        const char  *name);
@@ -382,14 +375,6 @@ ChatRoom   *_chat_server_find_room    (ChatServer  *self,
 ChatRoom   *_chat_server_ensure_room  (ChatServer  *self,
                                        const char  *name,
                                        gboolean    *created);
-/* What session asks for when it joins name (valid): the room, found or made (created
- * tells which), or NULL when making it would pass a cap, with the reason in *refusal.
- * Server operators pass every cap. */
-ChatRoom   *_chat_server_open_room    (ChatServer       *self,
-                                       ChatSession      *session,
-                                       const char       *name,
-                                       gboolean         *created,
-                                       ChatRoomRefusal  *refusal);
 /* Ends the room (the room_ended hooks, then it is freed) when it is empty and not
  * lasting. */
 void        _chat_server_room_check_empty (ChatServer *self,
@@ -605,6 +590,8 @@ typedef enum
   CHAT_DENIAL_MODE_NEEDS_ARG,     /* 461, arg: the mode ("+k") */
   CHAT_DENIAL_BAN_LIST_FULL,      /* 478, arg: the mask */
   CHAT_DENIAL_BAD_KEY,            /* 525 */
+  CHAT_DENIAL_ROOMS_FULL,         /* 405: a new room past max-rooms */
+  CHAT_DENIAL_TOO_MANY_NEW_ROOMS, /* 405: past max-new-rooms-per-ip this hour */
 } ChatDenial;
 
 /* Say (PRIVMSG, NOTICE, TAGMSG, text-mode say, me, msg): bans and +m unless voiced or an
@@ -618,6 +605,15 @@ ChatDenial _chat_room_may_set_topic (ChatRoom    *room,
 ChatDenial _chat_room_may_join      (ChatRoom    *room,
                                      ChatSession *session,
                                      const char  *key);
+/* What session asks for when it joins name (valid): the room, found or made (created
+ * tells which), or NULL when making it would pass a cap, with the reason in *denial
+ * (CHAT_DENIAL_ROOMS_FULL, CHAT_DENIAL_TOO_MANY_NEW_ROOMS). Server operators pass every
+ * cap. */
+ChatRoom  *_chat_server_open_room   (ChatServer  *self,
+                                     ChatSession *session,
+                                     const char  *name,
+                                     gboolean    *created,
+                                     ChatDenial  *denial);
 /* Kick, change modes and bans: the room's operators, and operators of the server in the
  * rooms they are in. */
 ChatDenial _chat_room_may_operate   (ChatRoom    *room,

@@ -865,24 +865,24 @@ _chat_server_ensure_room (ChatServer *self,
 }
 
 ChatRoom *
-_chat_server_open_room (ChatServer      *self,
-                        ChatSession     *session,
-                        const char      *name,
-                        gboolean        *created,
-                        ChatRoomRefusal *refusal)
+_chat_server_open_room (ChatServer  *self,
+                        ChatSession *session,
+                        const char  *name,
+                        gboolean    *created,
+                        ChatDenial  *denial)
 {
   ChatRoom *room = _chat_server_find_room (self, name);
   GArray *times = NULL;
   gint64 now;
 
-  *refusal = CHAT_ROOM_REFUSED_NONE;
+  *denial = CHAT_DENIAL_NONE;
   if (room != NULL || session->oper)
     return _chat_server_ensure_room (self, name, created);
 
   /* One person (or script) must not be able to fill the server with rooms. */
   if (g_hash_table_size (self->rooms) >= self->limits.max_rooms_total)
     {
-      *refusal = CHAT_ROOM_REFUSED_TOO_MANY;
+      *denial = CHAT_DENIAL_ROOMS_FULL;
       return NULL;
     }
   now = g_get_monotonic_time ();
@@ -897,7 +897,7 @@ _chat_server_open_room (ChatServer      *self,
       g_array_remove_range (times, 0, old);
       if (times->len >= self->limits.max_new_rooms_per_ip)
         {
-          *refusal = CHAT_ROOM_REFUSED_TOO_MANY_NEW;
+          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
           return NULL;
         }
     }

@@ -240,7 +240,6 @@ enter_room (ChatSession *session,
   ChatRoom *room;
   ChatDenial denial;
   gboolean created;
-  ChatRoomRefusal refusal;
   const char *usage = how == 1 ? "create" : how == 2 ? "select" : "join";
 
   if (word[0] == '\0')
@@ -280,16 +279,10 @@ enter_room (ChatSession *session,
 
   /* Made (or refused) before leaving the room the person is in, so a refusal leaves
    * them where they were. */
-  room = _chat_server_open_room (server, session, name, &created, &refusal);
+  room = _chat_server_open_room (server, session, name, &created, &denial);
   if (room == NULL)
     {
-      if (refusal == CHAT_ROOM_REFUSED_TOO_MANY)
-        _chat_session_text (session, "No new room can be made now: the server has as many "
-                            "rooms as it can keep. Type list and join one of them.");
-      else
-        _chat_session_text (session, "No new room can be made from your address for a while: "
-                            "too many were made from it in the last hour. Type list and "
-                            "join one of the rooms.");
+      _chat_session_deny (session, denial, name, NULL);
       return;
     }
   if (session->text_room != NULL)
@@ -618,6 +611,15 @@ _chat_text_mode_deny (ChatSession *session,
       break;
     case CHAT_DENIAL_TOO_MANY_ROOMS:
       _chat_session_text (session, "You cannot enter %s: you are in too many rooms.", r);
+      break;
+    case CHAT_DENIAL_ROOMS_FULL:
+      _chat_session_text (session, "No new room can be made now: the server has as many "
+                          "rooms as it can keep. Type list and join one of them.");
+      break;
+    case CHAT_DENIAL_TOO_MANY_NEW_ROOMS:
+      _chat_session_text (session, "No new room can be made from your address for a while: "
+                          "too many were made from it in the last hour. Type list and "
+                          "join one of the rooms.");
       break;
     case CHAT_DENIAL_NO_SUCH_ROOM:
       _chat_session_text (session, "There is no room named %s.", _chat_room_name_display (a));
