@@ -1423,6 +1423,61 @@ test_password_prompt (void)
   test_server_free (ts);
 }
 
+typedef struct
+{
+  TestServer *ts;
+  guint       n_rooms;
+} RoomCount;
+
+static gboolean
+count_rooms_cb (gpointer data)
+{
+  RoomCount *count = data;
+
+  count->n_rooms = chat_server_get_n_rooms (count->ts->server);
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+server_n_rooms (TestServer *ts)
+{
+  RoomCount count = { ts, 0 };
+
+  test_server_call (ts, count_rooms_cb, &count);
+  return count.n_rooms;
+}
+
+/* One client JOINing name after name (20,000 once made 20,000 rooms, all kept forever):
+ * past the hourly cap of its address, no more rooms, and the ones it made end when it
+ * leaves them. */
+static void
+test_room_flood (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-rooms-per-user=10000\n");
+  Client *a = client_irc (ts, "flooder", NULL);
+  g_autoptr(GString) line = g_string_new ("JOIN ");
+  g_autoptr(GPtrArray) lines = NULL;
+  guint refused = 0;
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (line, "%s#f%u", i > 0 ? "," : "", i);
+  client_send (a, "%s", line->str);
+  lines = client_sync (a);
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), " 405 flooder #f") != NULL)
+      refused++;
+  /* The default: 30 new rooms an hour from one address. */
+  g_assert_cmpuint (refused, ==, 10);
+  g_assert_cmpuint (server_n_rooms (ts), ==, 1 + 30);
+
+  client_send (a, "JOIN 0");
+  g_ptr_array_unref (client_sync (a));
+  g_assert_cmpuint (server_n_rooms (ts), ==, 1);
+
+  client_free (a);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1454,6 +1509,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/look-alike-names", test_look_alike_names);
   g_test_add_func ("/chat/security/password-guesses", test_password_guesses);
   g_test_add_func ("/chat/robustness/invite-bad-room", test_invite_bad_room);
+  g_test_add_func ("/chat/robustness/room-flood", test_room_flood);
   g_test_add_func ("/chat/security/http-request", test_http_request);
   g_test_add_func ("/chat/security/irc-lines-in-text-mode", test_irc_lines_in_text_mode);
   g_test_add_func ("/chat/security/password-prompt", test_password_prompt);
