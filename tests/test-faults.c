@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <glib/gstdio.h>
@@ -717,6 +718,57 @@ test_unwritable_data_dir (void)
   g_remove (blocker);
 }
 
+/* Linux aborts a connection whose peer keeps its window closed past TCP_USER_TIMEOUT
+ * since 5.11; before, only unacknowledged data counted. */
+static gboolean
+kernel_aborts_closed_windows (void)
+{
+  struct utsname u;
+  guint major = 0, minor = 0;
+
+  if (uname (&u) != 0 || sscanf (u.release, "%u.%u", &major, &minor) != 2)
+    return FALSE;
+  return major > 5 || (major == 5 && minor >= 11);
+}
+
+/* A person at a terminal whose end stops taking what is sent (a frozen machine, a dead
+ * link) is dropped by the connection's user timeout, though text mode is never pinged
+ * and the SendQ is far from full. */
+static void
+test_text_user_timeout (void)
+{
+  TestServer *ts = NULL;
+  Client *alice;
+  Client *t;
+  g_autofree char *quit = NULL;
+  g_autofree char *text = g_strnfill (400, 'z');
+  int small = 4096;
+
+  if (!kernel_aborts_closed_windows ())
+    {
+      g_test_skip ("the kernel does not time out a closed window (Linux 5.11 or later does)");
+      return;
+    }
+  ts = test_server_new ("[limits]\nsendq=67108864\ntcp-user-timeout=1\n");
+  alice = client_irc (ts, "alice", NULL);
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  t = client_text (ts);
+  client_wait (alice, " JOIN #hall");
+  /* From now on the person reads nothing: their window closes and stays closed. */
+  setsockopt (t->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  for (guint i = 0; i < 2000; i++)
+    client_send (alice, "PRIVMSG #hall :%u %s", i, text);
+
+  quit = client_expect (alice, " QUIT :");
+  g_assert_nonnull (strstr (quit, t->nick));
+  g_assert_nonnull (strstr (quit, "Connection timed out"));
+
+  client_free (t);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 typedef struct
 {
   TestServer *ts;
@@ -988,6 +1040,7 @@ main (int   argc,
   g_test_add_func ("/chat/faults/unwritable-data-dir", test_unwritable_data_dir);
   g_test_add_func ("/chat/faults/full-disk", test_full_disk);
   g_test_add_func ("/chat/faults/out-of-descriptors", test_out_of_descriptors);
+  g_test_add_func ("/chat/faults/text-user-timeout", test_text_user_timeout);
   g_test_add_func ("/chat/faults/raise-fd-limit", test_raise_fd_limit);
 
   return g_test_run ();
