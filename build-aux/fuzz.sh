@@ -76,8 +76,8 @@ if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   sources+=("$top"/src/server/*.c)
   headers+=("$top"/src/server/*.h)
   extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"' -DCHAT_SERVER_HAVE_HISTORY=1)
-  pkgs+=(gio-2.0 gio-unix-2.0 sqlite3)
-  pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
+  pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls)
+  pkg-config --exists "${pkgs[@]}" || skip "GIO, SQLite or GnuTLS development files are not installed"
 fi
 if [ "$target" = connection ]; then
   # The client library, its enum types generated here as meson's mkenums_simple does.

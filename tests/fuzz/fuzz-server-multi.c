@@ -96,6 +96,13 @@ check_lines (Peer *peer)
         abort ();   /* a line without CRLF */
       if (memchr (buf->str, '\0', len) != NULL || memchr (buf->str, '\r', len - 1) != NULL)
         abort ();   /* a NUL or bare CR inside a line */
+      /* The server takes only UTF-8 in, so anything else going out is bytes it should
+       * not have read (the INVITE over-read showed a person stale heap bytes). */
+      if (!g_utf8_validate (buf->str, len - 1, NULL))
+        {
+          fprintf (stderr, "not UTF-8 for %c: %.*s\n", peer->name, (int) len - 1, buf->str);
+          abort ();
+        }
       /* A person's terminal gets no C0 controls (escape sequences, bells) at all. */
       for (gsize i = 0; peer->text && i + 1 < len; i++)
         if ((guchar) buf->str[i] < 0x20 || buf->str[i] == 0x7f)
