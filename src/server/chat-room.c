@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-room.c: rooms, their members and modes, and fan-out: every line that goes to a
- * room is formatted once per dialect and tag variant, and the same bytes are queued for
- * every member. */
+/* chat-room.c: rooms, their members and modes, who may do what in them (the one
+ * permission check both dialects ask), and fan-out: every line that goes to a room is
+ * formatted once per dialect and tag variant, and the same bytes are queued for every
+ * member. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
