@@ -1334,6 +1334,9 @@ build_isupport (ChatServer *self)
   g_snprintf (buf, sizeof buf, "%u", l->nicklen);
   _chat_server_add_isupport (self, "NICKLEN", buf);
   _chat_server_add_isupport (self, "PREFIX", "(ov)@+");
+  /* LIST goes out as the client reads it (chat-server-commands.c): asking never costs
+   * the connection. */
+  _chat_server_add_isupport (self, "SAFELIST", NULL);
   g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:1,WHOIS:1,NAMES:1",
               l->max_targets, l->max_targets);
   _chat_server_add_isupport (self, "TARGMAX", buf);
