@@ -842,12 +842,23 @@ test_restart_invite_only (Fixture       *fixture,
   g_free (client_expect (mallory, " 473 mallory #vault "));
   assert_history (mallory, "CHATHISTORY LATEST #vault * 10", "");
 
-  /* An operator sees it as it was left. */
+  /* A server operator gets in (nobody else could ever again), finds it as it was left,
+   * and runs it. */
   alice = client_register (fixture->port, "alice", FULL_CAPS);
   client_oper (alice);
+  client_send (alice, "JOIN #vault");
+  line = client_expect (alice, " 353 ");
+  g_assert_true (g_str_has_suffix (line, " #vault :@alice"));
+  g_clear_pointer (&line, g_free);
+  assert_history (alice, "CHATHISTORY LATEST #vault * 10", "the combination");
   client_send (alice, "MODE #vault");
   line = client_expect (alice, " 324 ");
   g_assert_nonnull (strstr (line, " #vault +ikl"));
+  g_clear_pointer (&line, g_free);
+  client_send (alice, "INVITE mallory #vault");
+  g_free (client_expect (mallory, " INVITE mallory #vault"));
+  client_send (mallory, "JOIN #vault sesame");
+  g_free (client_expect (mallory, " JOIN #vault"));
 }
 
 /* A room nobody set up to last ends with its last member: whoever makes the name next

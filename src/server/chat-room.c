@@ -210,6 +210,10 @@ _chat_room_may_join (ChatRoom    *room,
   gboolean invited = room->invites != NULL && session->nick_folded != NULL &&
                      g_hash_table_contains (room->invites, session->nick_folded);
 
+  /* Server operators enter every room: one that lasts keeps +i, +k and +l when its
+   * members are gone, and would otherwise stay locked for good. */
+  if (session->oper)
+    return CHAT_DENIAL_NONE;
   if (room->key != NULL && (key == NULL || !_chat_secret_equal (room->key, key)))
     return CHAT_DENIAL_KEY;
   if (invited)

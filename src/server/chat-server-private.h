@@ -601,7 +601,8 @@ ChatDenial _chat_room_may_speak     (ChatRoom    *room,
 /* Set the topic: members; only operators under +t. */
 ChatDenial _chat_room_may_set_topic (ChatRoom    *room,
                                      ChatSession *session);
-/* Enter: +k (key may be NULL), then an invitation passes +l, +i and bans. */
+/* Enter: +k (key may be NULL), then an invitation passes +l, +i and bans. Server
+ * operators pass all of them. */
 ChatDenial _chat_room_may_join      (ChatRoom    *room,
                                      ChatSession *session,
                                      const char  *key);
