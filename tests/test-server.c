@@ -186,6 +186,56 @@ test_configured_room (void)
   test_server_free (ts);
 }
 
+typedef struct
+{
+  TestServer *ts;
+  const char *config;
+} ReloadData;
+
+static gboolean
+reload_cb (gpointer data)
+{
+  ReloadData *reload = data;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_key_file_load_from_data (kf, reload->config, -1, G_KEY_FILE_NONE, &error));
+  g_assert_true (chat_server_load_config (reload->ts->server, kf, &error));
+  g_assert_no_error (error);
+  return G_SOURCE_REMOVE;
+}
+
+/* A reloaded configuration adds rooms that last and lets go of those it no longer names:
+ * empty, they end; with people in them, when the last one leaves. */
+static void
+test_configured_room_reload (void)
+{
+  TestServer *ts = test_server_new ("[room #old]\ntopic=Old\n[room #busy]\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  ReloadData reload = { ts, "[room #new]\ntopic=New\n" };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (a, "JOIN #busy");
+  client_wait (a, " 366 ");
+  test_server_call (ts, reload_cb, &reload);
+  client_send (a, "LIST");
+  lines = client_sync (a);
+  assert_lines_have (lines, " 322 alice #new 0 :[+nt] New");
+  assert_lines_have (lines, " 322 alice #busy 1 ");
+  assert_lines_lack (lines, "#old");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_send (a, "PART #busy");
+  client_wait (a, "PART #busy");
+  client_send (a, "LIST");
+  lines = client_sync (a);
+  assert_lines_have (lines, " 322 alice #new ");
+  assert_lines_lack (lines, "#busy");
+
+  client_free (a);
+  test_server_free (ts);
+}
+
 /* A labeled LIST sent in pieces: one labeled batch from 321 to 323. */
 static void
 test_list_labeled (void)
@@ -2079,6 +2129,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/config", test_config);
   g_test_add_func ("/chat/server/configured-room", test_configured_room);
   g_test_add_func ("/chat/server/list-labeled", test_list_labeled);
+  g_test_add_func ("/chat/server/configured-room-reload", test_configured_room_reload);
   g_test_add_func ("/chat/server/stop-tells-everyone", test_stop_tells_everyone);
   g_test_add_func ("/chat/server/registration", test_registration);
   g_test_add_func ("/chat/server/registration-errors", test_registration_errors);
