@@ -623,6 +623,9 @@ static const BadConfig bad_configs[] = {
   { "/config/bad-number", "[limits]\nmax-clients=lots\n" },
   { "/config/out-of-range", "[limits]\nmax-line-length=5\n" },
   { "/config/bad-boolean", "[limits]\nflood-control=perhaps\n" },
+  { "/config/bad-room-name", "[room two words]\ntopic=x\n" },
+  { "/config/bad-room-modes", "[room #r]\nmodes=+kl\n" },
+  { "/config/bad-history-size", "[history]\nmax-size=a lot\n" },
 };
 
 static void
