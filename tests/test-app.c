@@ -970,8 +970,26 @@ test_host_only_encrypted (Fixture       *fixture,
   tls_client_send (client, "USER dave 0 * :Dave");
   g_assert_true (tls_client_wait (client, " 001 dave "));
   tls_client_free (client);
-
   close_dialog (dialog);
+
+  /* Closing the window asks first, naming the room's one port. */
+  {
+    g_autofree char *port_text = g_strdup_printf ("port %u ", tls_port);
+    AdwMessageDialog *question = NULL;
+    GList *toplevels;
+
+    gtk_window_close (GTK_WINDOW (fixture->window));
+    toplevels = gtk_window_list_toplevels ();
+    for (GList *l = toplevels; l != NULL; l = l->next)
+      if (ADW_IS_MESSAGE_DIALOG (l->data))
+        question = l->data;
+    g_list_free (toplevels);
+    g_assert_nonnull (question);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (question), port_text));
+    adw_message_dialog_response (question, "cancel");
+    g_assert_true (chat_application_get_hosting (fixture->app));
+  }
+
   g_settings_reset (settings, "host-only-encrypted");
 }
 

@@ -1810,9 +1810,13 @@ chat_window_close_request (GtkWindow *window)
     {
       AdwMessageDialog *dialog;
       g_autofree char *body = NULL;
+      guint port = chat_application_get_hosting_port (self->application);
 
+      /* With only encrypted connections, the encrypted port is the room's one port. */
+      if (port == 0)
+        port = chat_application_get_hosting_tls_port (self->application);
       body = g_strdup_printf (_("People connected to your chat room on port %u will be disconnected."),
-                              chat_application_get_hosting_port (self->application));
+                              port);
       dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window, _("Stop Hosting?"), body));
       adw_message_dialog_add_responses (dialog,
                                         "cancel", _("_Keep Hosting"),
