@@ -1589,6 +1589,8 @@ test_permissions_text_operators (void)
   client_wait (watcher, " 482 watcher #den :You're not channel operator");
   client_send (other, "mode +m");
   client_wait (watcher, ":visitor2!text@127.0.0.1 MODE #den +m");
+  client_send (other, "mode  +v   watcher");
+  client_wait (watcher, ":visitor2!text@127.0.0.1 MODE #den +v watcher");
   client_send (other, "kick watcher out");
   client_wait (watcher, ":visitor2!text@127.0.0.1 KICK #den watcher :out");
   client_send (other, "help");

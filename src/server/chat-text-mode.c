@@ -540,6 +540,8 @@ text_mode (ChatSession *session,
   ChatRoom *room = operator_room (session);
   const char *rest;
   g_autofree char *changes = first_word (args, &rest);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) words = NULL;
   g_auto(GStrv) mode_args = NULL;
 
   if (room == NULL)
@@ -552,19 +554,12 @@ text_mode (ChatSession *session,
                           modes);
       return;
     }
-  mode_args = g_strsplit (rest, " ", -1);
-  /* Runs of spaces give empty words: drop them. */
-  for (guint r = 0, w = 0;; r++)
-    {
-      if (mode_args[r] != NULL && mode_args[r][0] == '\0')
-        {
-          g_free (mode_args[r]);
-          continue;
-        }
-      mode_args[w++] = mode_args[r];
-      if (mode_args[r] == NULL)
-        break;
-    }
+  /* The words after the changes, without the empty ones runs of spaces give. */
+  words = g_strsplit (rest, " ", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_strv_builder_add (builder, words[i]);
+  mode_args = g_strv_builder_end (builder);
   _chat_server_room_mode (session, room, changes, (const char *const *) mode_args);
 }
 
