@@ -20,6 +20,16 @@ typedef struct _ChatListing ChatListing;
 
 /* ---- configuration ---------------------------------------------------------------- */
 
+/* Whether to advertise the TLS port with sts. A client that honours it keeps to TLS and
+ * refuses a certificate it cannot verify, so by default only a certificate that the
+ * system's trust store verifies (not a self-signed one) is advertised. */
+typedef enum
+{
+  CHAT_STS_AUTO,
+  CHAT_STS_ON,
+  CHAT_STS_OFF,
+} ChatSts;
+
 /* Every limit, with the defaults documented in data/chatroom-server.conf. */
 typedef struct
 {
@@ -58,7 +68,7 @@ typedef struct
   guint    kicklen;
   guint    realnamelen;
   guint    whowas;               /* remembered nicks */
-  gboolean sts;                  /* advertise the TLS port with the IRCv3 sts capability */
+  guint    sts;                  /* ChatSts: the IRCv3 sts capability for the TLS port */
   guint    sts_duration;         /* seconds a client keeps to TLS once it has seen it */
 } ChatServerLimits;
 

@@ -77,6 +77,7 @@ struct _ChatServer
   GSocketListener  *tls_listener;
   GArray           *tls_listen_fds;  /* int */
   ChatTlsLinks      tls_links;
+  gboolean          tls_verifiable;  /* the trust store verifies the certificate */
   char              sts[2][32];      /* the sts value for plain and TLS connections */
   gboolean          running;
   char             *created;
@@ -205,7 +206,7 @@ limits_defaults (ChatServerLimits *l)
   l->kicklen = 255;
   l->realnamelen = 128;
   l->whowas = 256;
-  l->sts = TRUE;
+  l->sts = CHAT_STS_AUTO;
   l->sts_duration = 86400;
 }
 
@@ -1135,7 +1136,8 @@ _chat_server_get_sts (ChatServer *self,
   char *value = self->sts[secure ? 1 : 0];
 
   /* The policy only means something where a TLS port can be reached. */
-  if (!self->limits.sts || self->tls_listener == NULL)
+  if (self->limits.sts == CHAT_STS_OFF || self->tls_listener == NULL ||
+      (self->limits.sts == CHAT_STS_AUTO && !self->tls_verifiable))
     return NULL;
   if (secure)
     g_snprintf (value, sizeof self->sts[1], "duration=%u", self->limits.sts_duration);
@@ -1744,6 +1746,31 @@ get_bool (GKeyFile    *kf,
   return TRUE;
 }
 
+static gboolean
+get_sts (GKeyFile  *kf,
+         guint     *out,
+         GError   **error)
+{
+  g_autofree char *v = g_key_file_get_string (kf, "tls", "sts", NULL);
+
+  if (v == NULL)
+    return TRUE;
+  g_strstrip (v);
+  if (g_ascii_strcasecmp (v, "auto") == 0)
+    *out = CHAT_STS_AUTO;
+  else if (g_ascii_strcasecmp (v, "true") == 0 || g_str_equal (v, "1"))
+    *out = CHAT_STS_ON;
+  else if (g_ascii_strcasecmp (v, "false") == 0 || g_str_equal (v, "0"))
+    *out = CHAT_STS_OFF;
+  else
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[tls] sts: expected auto, true or false");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 get_string (GKeyFile   *kf,
             const char *group,
@@ -1823,7 +1850,7 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "whowas", 0, 100000, &l.whowas, error) ||
       !get_uint (kf, "tls", "port", 0, 65535, &tls_port, error) ||
       !get_bool (kf, "tls", "plain", &plain, error) ||
-      !get_bool (kf, "tls", "sts", &l.sts, error) ||
+      !get_sts (kf, &l.sts, error) ||
       !get_uint (kf, "tls", "sts-duration", 0, G_MAXINT32, &l.sts_duration, error))
     goto fail;
 
@@ -2477,6 +2504,25 @@ chat_server_get_n_rooms (ChatServer *self)
   return g_hash_table_size (self->rooms);
 }
 
+/* Whether clients can verify it without being told to trust it: what sts needs. */
+static gboolean
+certificate_is_verifiable (GTlsCertificate *certificate)
+{
+  GTlsDatabase *database;
+  GTlsCertificateFlags flags;
+
+  if (certificate == NULL)
+    return FALSE;
+  database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  if (database == NULL)
+    return FALSE;
+  flags = g_tls_database_verify_chain (database, certificate,
+                                       G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, NULL, NULL,
+                                       G_TLS_DATABASE_VERIFY_NONE, NULL, NULL);
+  g_object_unref (database);
+  return flags == 0;
+}
+
 void
 chat_server_set_tls_certificate (ChatServer      *self,
                                  GTlsCertificate *certificate)
@@ -2486,6 +2532,7 @@ chat_server_set_tls_certificate (ChatServer      *self,
 
   if (!g_set_object (&self->tls_certificate, certificate))
     return;
+  self->tls_verifiable = certificate_is_verifiable (certificate);
   update_tls_listener (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_CERTIFICATE]);
 }
