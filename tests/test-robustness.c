@@ -1136,7 +1136,9 @@ test_look_alike_names (void)
 static void
 test_password_guesses (void)
 {
-  TestServer *ts = test_server_new ("[server]\npassword=s3cret\n");
+  /* Every guess from one address here: the hold on an address is not what is tested. */
+  TestServer *ts = test_server_new ("[server]\npassword=s3cret\n"
+                                    "[limits]\npassword-failures=0\n");
   static const char *const guesses[] = {
     "", "s", "s3cre", "s3cret ", "s3cret\001", "S3CRET", "s3cret2", "x3cret", ":", "s3cre\xc3\xa9",
   };
@@ -1478,6 +1480,152 @@ test_room_flood (void)
   test_server_free (ts);
 }
 
+/* A client that types "s3cret" at the prompt, and waits for what comes after. */
+static char *
+prompt_answer (TestServer *ts,
+               const char *answer)
+{
+  Client *c = client_connect (ts);
+  char *last;
+
+  c->text = TRUE;
+  client_wait (c, "Password:");
+  client_send (c, "%s", answer);
+  last = client_line (c);
+  client_free (c);
+  return last;
+}
+
+/* Guessing passwords from many connections of one address: the wrong ones add up over
+ * the text prompt, IRC PASS and OPER in both dialects, and then the address is held:
+ * every try is refused, the right password too, and nothing of the guess is compared.
+ * Each connection used to have its own three tries, and PASS and OPER had no limit. */
+static void
+test_password_guesses_per_address (void)
+{
+  TestServer *ts = test_server_new ("[server]\npassword=s3cret\n"
+                                    "[limits]\npassword-failures=4\n"
+                                    "[oper boss]\npassword=sesame\n");
+  Client *alice = client_connect (ts);
+  Client *person = client_connect (ts);
+  Client *c;
+  g_autofree char *line = NULL;
+
+  /* In before anything went wrong. */
+  client_send (alice, "PASS s3cret");
+  client_register (alice, "alice", NULL);
+  person->text = TRUE;
+  client_wait (person, "Password:");
+  client_send (person, "s3cret");
+  client_wait (person, "has entered the room hall");
+
+  /* Four wrong ones, each on its own path. */
+  line = prompt_answer (ts, "guess1");
+  g_assert_cmpstr (line, ==, "Wrong password.");
+  g_clear_pointer (&line, g_free);
+  c = client_connect (ts);
+  client_send (c, "PASS guess2");
+  client_send (c, "NICK mallory");
+  client_send (c, "USER m 0 * :M");
+  client_wait (c, " 464 mallory :Password incorrect");
+  client_free (c);
+  client_send (alice, "OPER boss guess3");
+  client_wait (alice, " 464 alice :Password incorrect");
+  client_send (person, "oper boss guess4");
+  client_wait (person, "Wrong operator name or password.");
+
+  /* Held: the right passwords are refused, on every path. */
+  line = prompt_answer (ts, "s3cret");
+  g_assert_cmpstr (line, ==, "Too many wrong passwords from your address. Try again later.");
+  g_clear_pointer (&line, g_free);
+  c = client_connect (ts);
+  client_send (c, "PASS s3cret");
+  client_send (c, "NICK mallory");
+  client_send (c, "USER m 0 * :M");
+  client_wait (c, " 464 mallory :Too many wrong passwords from your address");
+  line = client_until_closed (c);
+  g_assert_cmpstr (line, ==, "ERROR :Closing Link: 127.0.0.1 (Password tries held)");
+  g_clear_pointer (&line, g_free);
+  client_free (c);
+  client_send (alice, "OPER boss sesame");
+  client_wait (alice, " 464 alice :Too many wrong passwords from your address");
+  client_send (person, "oper boss sesame");
+  client_wait (person, "Too many wrong passwords from your address. Try again later.");
+
+  /* Those already in stay in, and nobody became an operator. */
+  client_send (alice, "MODE alice");
+  client_wait (alice, " 221 alice +");
+  {
+    g_autoptr(GPtrArray) lines = client_sync (alice);
+
+    g_assert_false (lines_have (lines, "+o"));
+  }
+  client_free (person);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+/* The record of wrong passwords is bounded whatever the number of addresses guessing
+ * (an IPv6 attacker has many /64s), forgets addresses that went quiet, and lets a held
+ * address try again when its hold is over, longer the next time. */
+static void
+test_password_failures_bounded (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  GHashTable *table = _chat_server_get_password_failures (server);
+  const gint64 second = G_USEC_PER_SEC;
+  gint64 now = 1000 * second;
+
+  g_key_file_load_from_data (config, "[limits]\npassword-failures=3\npassword-hold=60\n", -1,
+                             G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_true (chat_server_load_config (server, config, &error));
+  g_assert_no_error (error);
+
+  /* Three wrong ones hold the address for a minute; others are not held. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_false (_chat_gate_failures_held (server, "192.0.2.1", now));
+      _chat_gate_failures_add (server, "192.0.2.1", "test", now);
+    }
+  g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", now));
+  g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", now + 59 * second));
+  g_assert_false (_chat_gate_failures_held (server, "192.0.2.2", now));
+  g_assert_false (_chat_gate_failures_held (server, "192.0.2.1", now + 60 * second));
+
+  /* Held again, twice as long. */
+  now += 60 * second;
+  for (guint i = 0; i < 3; i++)
+    _chat_gate_failures_add (server, "192.0.2.1", "test", now);
+  g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", now + 119 * second));
+  g_assert_false (_chat_gate_failures_held (server, "192.0.2.1", now + 120 * second));
+
+  /* A flood of addresses, one wrong password each: the table stays bounded, and the
+   * held address is not the one pushed out. */
+  for (guint i = 0; i < 100000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("2001:db8:%x:%x::/64", i >> 16, i & 0xffff);
+
+      _chat_gate_failures_add (server, key, "test", now + i);
+    }
+  g_assert_cmpuint (g_hash_table_size (table), <=, 4096);
+  g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", now + 100 * second));
+
+  /* Long after, everything is forgotten as room is needed. */
+  now += 3600 * second;
+  _chat_gate_failures_add (server, "198.51.100.7", "test", now);
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("2001:db8:ffff:%x::/64", i);
+
+      _chat_gate_failures_add (server, key, "test", now);
+    }
+  g_assert_cmpuint (g_hash_table_size (table), <=, 4096);
+  g_assert_false (g_hash_table_contains (table, "192.0.2.1"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1513,6 +1661,9 @@ main (int   argc,
   g_test_add_func ("/chat/security/http-request", test_http_request);
   g_test_add_func ("/chat/security/irc-lines-in-text-mode", test_irc_lines_in_text_mode);
   g_test_add_func ("/chat/security/password-prompt", test_password_prompt);
+  g_test_add_func ("/chat/security/password-guesses-per-address",
+                   test_password_guesses_per_address);
+  g_test_add_func ("/chat/security/password-failures-bounded", test_password_failures_bounded);
 
   return g_test_run ();
 }

@@ -201,8 +201,19 @@ _chat_server_try_register (ChatServer  *self,
       session->cap_negotiating)
     return;
 
+  /* Held after too many wrong passwords from this address: refused, right or wrong. */
+  if (password != NULL && session->got_pass && _chat_gate_password_held (session))
+    {
+      _chat_session_numeric (session, ERR_PASSWDMISMATCH,
+                             ":Too many wrong passwords from your address, try again later");
+      _chat_session_quit (session, "Password tries held", "Password tries held", FALSE);
+      return;
+    }
   if (password != NULL && !session->pass_ok)
     {
+      /* Only a guess counts: a client that gave none learnt nothing. */
+      if (session->got_pass)
+        _chat_gate_password_wrong (session, "server password");
       _chat_session_numeric (session, ERR_PASSWDMISMATCH, ":Password incorrect");
       _chat_session_quit (session, "Bad password", "Bad password", FALSE);
       return;
@@ -1539,10 +1550,17 @@ static void
 cmd_oper (ChatSession *session,
           ChatMessage *message)
 {
-  if (!_chat_server_check_oper (session->server, param (message, 0), param (message, 1)))
+  switch (_chat_gate_check_oper (session, param (message, 0), param (message, 1)))
     {
+    case CHAT_GATE_HELD:
+      _chat_session_numeric (session, ERR_PASSWDMISMATCH,
+                             ":Too many wrong passwords from your address, try again later");
+      return;
+    case CHAT_GATE_WRONG:
       _chat_session_numeric (session, ERR_PASSWDMISMATCH, ":Password incorrect");
       return;
+    case CHAT_GATE_RIGHT:
+      break;
     }
   _chat_session_set_oper (session, TRUE);
   _chat_session_numeric (session, RPL_YOUREOPER, ":You are now an IRC operator");

@@ -60,6 +60,9 @@ typedef struct
   guint    max_rooms;            /* rooms per person */
   guint    max_rooms_total;      /* rooms on the server: no new ones past it */
   guint    max_new_rooms_per_ip; /* rooms one address may create per hour */
+  guint    password_failures;    /* wrong passwords from one address before its tries
+                                  * are held (0: never) */
+  guint    password_hold;        /* seconds the first hold lasts */
   guint    max_targets;
   guint    nicklen;
   guint    channellen;
@@ -796,5 +799,36 @@ void        _chat_gate_timed_out           (ChatSession *session);
 /* A session taken for a person turns out to be an IRC client: out of the text rooms,
  * name freed, registering from now on. */
 void        _chat_gate_enter_irc           (ChatSession *session);
+
+/* Password guessing is counted per address (the per-address key: an IPv4 address or an
+ * IPv6 /64), over all its connections, for the server password (text prompt, IRC PASS)
+ * and OPER alike. After password-failures wrong ones, every try from the address is
+ * refused, right or wrong, for password-hold seconds (longer each time). */
+typedef enum
+{
+  CHAT_GATE_RIGHT,
+  CHAT_GATE_WRONG,
+  CHAT_GATE_HELD,             /* not even compared: the address is held */
+} ChatGateVerdict;
+
+/* TRUE while tries from session's address are refused. */
+gboolean        _chat_gate_password_held  (ChatSession *session);
+/* A wrong password from session's address (what: for the log, never the guess). */
+void            _chat_gate_password_wrong (ChatSession *session,
+                                           const char  *what);
+/* OPER name password, for both dialects, with the hold. */
+ChatGateVerdict _chat_gate_check_oper     (ChatSession *session,
+                                           const char  *name,
+                                           const char  *password);
+/* The table behind them (address key -> record), kept by the server; for tests, now
+ * in monotonic µs. */
+GHashTable     *_chat_server_get_password_failures (ChatServer *self);
+gboolean        _chat_gate_failures_held  (ChatServer  *server,
+                                           const char  *key,
+                                           gint64       now);
+void            _chat_gate_failures_add   (ChatServer  *server,
+                                           const char  *key,
+                                           const char  *what,
+                                           gint64       now);
 
 G_END_DECLS

@@ -97,6 +97,7 @@ struct _ChatServer
   GHashTable       *new_rooms;       /* ip -> GArray of gint64: when it made rooms */
   guint             ticks;
   GHashTable       *per_ip;          /* _chat_server_address_key () -> count */
+  GHashTable       *password_failures; /* address key -> wrong passwords (chat-gate.c) */
   GSource          *accept_pause;    /* out of descriptors: accepting again when it fires */
   guint             n_accept_fd_errors;
   guint             n_accept_pauses;
@@ -198,6 +199,8 @@ limits_defaults (ChatServerLimits *l)
   l->max_rooms = 20;
   l->max_rooms_total = 5000;
   l->max_new_rooms_per_ip = 30;
+  l->password_failures = 10;
+  l->password_hold = 60;
   l->max_targets = 4;
   l->nicklen = CHAT_DEFAULT_NICKLEN;
   l->channellen = CHAT_DEFAULT_CHANNELLEN;
@@ -1129,6 +1132,12 @@ _chat_server_get_tls_links (ChatServer *self)
   return &self->tls_links;
 }
 
+GHashTable *
+_chat_server_get_password_failures (ChatServer *self)
+{
+  return self->password_failures;
+}
+
 const char *
 _chat_server_get_sts (ChatServer *self,
                       gboolean    secure)
@@ -1491,6 +1500,7 @@ chat_server_finalize (GObject *object)
   g_ptr_array_unref (self->room_configs);
   g_hash_table_unref (self->new_rooms);
   g_hash_table_unref (self->per_ip);
+  g_hash_table_unref (self->password_failures);
   g_hash_table_unref (self->commands);
   g_ptr_array_unref (self->flush_list);
   g_array_unref (self->listen_fds);
@@ -1652,6 +1662,7 @@ chat_server_init (ChatServer *self)
   self->new_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_array_unref);
   self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->password_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->commands = g_hash_table_new (g_str_hash, g_str_equal);
   self->flush_list = g_ptr_array_new ();
   self->listen_fds = g_array_new (FALSE, FALSE, sizeof (int));
@@ -1840,6 +1851,8 @@ chat_server_load_config (ChatServer  *self,
       !get_uint (kf, "limits", "max-rooms", 1, 10000000, &l.max_rooms_total, error) ||
       !get_uint (kf, "limits", "max-new-rooms-per-ip", 1, 1000000, &l.max_new_rooms_per_ip,
                  error) ||
+      !get_uint (kf, "limits", "password-failures", 0, 1000000, &l.password_failures, error) ||
+      !get_uint (kf, "limits", "password-hold", 1, 86400, &l.password_hold, error) ||
       !get_uint (kf, "limits", "max-targets", 1, 100, &l.max_targets, error) ||
       !get_uint (kf, "limits", "nick-length", 1, 200, &l.nicklen, error) ||
       !get_uint (kf, "limits", "room-length", 2, 200, &l.channellen, error) ||

@@ -412,10 +412,16 @@ text_oper (ChatSession *session,
       _chat_session_text (session, "Usage: oper NAME PASSWORD");
       return;
     }
-  if (!_chat_server_check_oper (session->server, name, password))
+  switch (_chat_gate_check_oper (session, name, password))
     {
+    case CHAT_GATE_HELD:
+      _chat_session_text (session, "Too many wrong passwords from your address. Try again later.");
+      return;
+    case CHAT_GATE_WRONG:
       _chat_session_text (session, "Wrong operator name or password.");
       return;
+    case CHAT_GATE_RIGHT:
+      break;
     }
   _chat_session_set_oper (session, TRUE);
   _chat_session_text (session, "You are now an operator of this server: kick, ban and mode "
