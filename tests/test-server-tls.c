@@ -470,6 +470,16 @@ test_bad_files (void)
   g_clear_error (&error);
   g_assert_null (chat_server_get_tls_certificate (server));
 
+  /* A key that belongs to another certificate. */
+  g_assert_false (chat_server_set_tls_files (server, cert_a, key_b, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, "the key does not belong to the certificate"));
+  g_clear_error (&error);
+  g_assert_null (chat_server_get_tls_certificate (server));
+  g_assert_true (chat_server_set_tls_files (server, cert_a, key_a, &error));
+  g_assert_no_error (error);
+  chat_server_set_tls_certificate (server, NULL);
+
   /* The key is not a certificate. */
   g_assert_false (chat_server_set_tls_files (server, key_a, key_a, &error));
   g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);

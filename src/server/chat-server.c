@@ -19,6 +19,7 @@
 
 #include <glib-unix.h>
 #include <gio/gunixsocketaddress.h>
+#include <gnutls/gnutls.h>
 
 #include "chat-server-private.h"
 #include "chat-session-private.h"
@@ -2557,6 +2558,39 @@ chat_server_get_tls_certificate (ChatServer *self)
   return self->tls_certificate;
 }
 
+/* glib-networking takes a key that belongs to another certificate, and then every
+ * handshake fails: GnuTLS compares them at once. */
+static gboolean
+key_matches (GTlsCertificate  *certificate,
+             GError          **error)
+{
+  g_autofree char *cert_pem = NULL;
+  g_autofree char *key_pem = NULL;
+  gnutls_certificate_credentials_t credentials;
+  gnutls_datum_t cert_datum, key_datum;
+  int ret;
+
+  g_object_get (certificate, "certificate-pem", &cert_pem, "private-key-pem", &key_pem, NULL);
+  /* A key elsewhere (PKCS #11) cannot be compared here. */
+  if (cert_pem == NULL || key_pem == NULL ||
+      gnutls_certificate_allocate_credentials (&credentials) < 0)
+    return TRUE;
+  cert_datum.data = (unsigned char *) cert_pem;
+  cert_datum.size = strlen (cert_pem);
+  key_datum.data = (unsigned char *) key_pem;
+  key_datum.size = strlen (key_pem);
+  ret = gnutls_certificate_set_x509_key_mem2 (credentials, &cert_datum, &key_datum,
+                                              GNUTLS_X509_FMT_PEM, NULL, 0);
+  gnutls_certificate_free_credentials (credentials);
+  if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+    {
+      g_set_error_literal (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                           "the key does not belong to the certificate");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static GTlsCertificate *
 load_tls_files (const char  *cert_path,
                 const char  *key_path,
@@ -2569,6 +2603,8 @@ load_tls_files (const char  *cert_path,
     certificate = g_tls_certificate_new_from_files (cert_path, key_path, &local_error);
   else
     certificate = g_tls_certificate_new_from_file (cert_path, &local_error);
+  if (certificate != NULL && !key_matches (certificate, &local_error))
+    g_clear_object (&certificate);
   if (certificate == NULL)
     {
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
