@@ -238,8 +238,10 @@ splice_done_cb (GObject      *source,
   g_source_set_callback (link->timeout, close_timeout_cb, link, NULL);
   g_source_set_static_name (link->timeout, "[chat-server] TLS close");
   g_source_attach (link->timeout, link->context);
+  g_main_context_push_thread_default (link->context);
   g_io_stream_close_async (link->tls, G_PRIORITY_DEFAULT, link->cancellable,
                            tls_closed_cb, link_ref (link));
+  g_main_context_pop_thread_default (link->context);
   link_forget_server (link, TRUE);
   link_unref (link);
 }
