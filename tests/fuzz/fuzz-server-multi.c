@@ -103,6 +103,13 @@ check_lines (Peer *peer)
           fprintf (stderr, "not UTF-8 for %c: %.*s\n", peer->name, (int) len - 1, buf->str);
           abort ();
         }
+      /* Whatever C turns out to be, a person's screen gets the checks of one. Greeted as
+       * a person, it may still register as an IRC client (a slow one): the server's
+       * lines to it start with ':' from then on, which no line to a person does. */
+      if (peer->detect && len >= 11 && memcmp (buf->str, "Welcome to ", 11) == 0)
+        peer->text = TRUE;
+      if (peer->detect && buf->str[0] == ':')
+        peer->text = FALSE;
       /* A person's terminal gets no C0 controls (escape sequences, bells) at all. */
       for (gsize i = 0; peer->text && i + 1 < len; i++)
         if ((guchar) buf->str[i] < 0x20 || buf->str[i] == 0x7f)
@@ -113,12 +120,6 @@ check_lines (Peer *peer)
           }
       if (verbose)
         fprintf (stderr, "%c<< %.*s\n", peer->name, (int) len - 1, buf->str);
-      /* Whatever C turns out to be, a person's screen gets the checks of one. Greeted as
-       * a person, it may still register as an IRC client (a slow one). */
-      if (peer->detect && len >= 11 && memcmp (buf->str, "Welcome to ", 11) == 0)
-        peer->text = TRUE;
-      if (peer->detect && buf->str[0] == ':' && g_strstr_len (buf->str, len, " 001 ") != NULL)
-        peer->text = FALSE;
       if (peer == &watcher && g_strstr_len (buf->str, len, "Killed (") != NULL)
         peer->killed = TRUE;
       if (!peer->ready && peer->ready_mark != NULL &&
