@@ -1626,6 +1626,55 @@ test_password_failures_bounded (void)
   g_assert_false (g_hash_table_contains (table, "192.0.2.1"));
 }
 
+/* Before the server password, NICK told who was online (433 for a name in use) and
+ * took the name from whoever came next with the password. Now the name waits for
+ * registration, which checks the password first. */
+static void
+test_nick_before_password (void)
+{
+  TestServer *ts = test_server_new ("[server]\npassword=s3cret\n");
+  Client *alice = client_connect (ts);
+  Client *m = client_connect (ts);
+  Client *bob = client_connect (ts);
+  Client *late = client_connect (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *last = NULL;
+
+  client_send (alice, "PASS s3cret");
+  client_register (alice, "alice", NULL);
+
+  /* Without the password: alice's name is not refused, so nothing says she is here;
+   * and bob's name is not held for the one who asked first. */
+  m->nick = g_strdup ("mallory");
+  client_send (m, "NICK alice");
+  client_send (m, "NICK bob");
+  lines = client_sync (m);
+  check_lines ("mallory", lines, NULL, " 433 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (bob, "PASS s3cret");
+  client_register (bob, "bob", NULL);
+  client_send (m, "USER m 0 * :M");
+  client_wait (m, " 464 bob :Password incorrect");
+  last = client_until_closed (m);
+  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Bad password)");
+
+  /* NICK before a right PASS: the name is checked once the password is, and a taken
+   * one is refused then, as usual. */
+  late->nick = g_strdup ("late");
+  client_send (late, "NICK alice");
+  client_send (late, "PASS s3cret");
+  client_send (late, "USER l 0 * :L");
+  client_wait (late, " 433 * alice :Nickname is already in use");
+  client_send (late, "NICK late");
+  client_wait (late, " 001 late ");
+
+  client_free (late);
+  client_free (bob);
+  client_free (m);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1664,6 +1713,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/password-guesses-per-address",
                    test_password_guesses_per_address);
   g_test_add_func ("/chat/security/password-failures-bounded", test_password_failures_bounded);
+  g_test_add_func ("/chat/security/nick-before-password", test_nick_before_password);
 
   return g_test_run ();
 }

@@ -191,22 +191,35 @@ _chat_server_welcome (ChatServer  *self,
   _chat_server_send_motd (self, session);
 }
 
+/* 464 to the name asked for (kept aside until the password is right), then closed. */
+static void
+refuse_password (ChatSession *session,
+                 const char  *text,
+                 const char  *reason)
+{
+  const char *nick = session->nick ? session->nick : session->gate_nick;
+
+  _chat_session_sendf (session, ":%s %s %s :%s", chat_server_get_name (session->server),
+                       ERR_PASSWDMISMATCH, nick ? nick : "*", text);
+  _chat_session_quit (session, reason, reason, FALSE);
+}
+
 void
 _chat_server_try_register (ChatServer  *self,
                            ChatSession *session)
 {
   const char *password = chat_server_get_password (self);
 
-  if (session->state != CHAT_SESSION_IRC || session->nick == NULL || !session->got_user ||
+  if (session->state != CHAT_SESSION_IRC ||
+      (session->nick == NULL && session->gate_nick == NULL) || !session->got_user ||
       session->cap_negotiating)
     return;
 
   /* Held after too many wrong passwords from this address: refused, right or wrong. */
   if (password != NULL && session->got_pass && _chat_gate_password_held (session))
     {
-      _chat_session_numeric (session, ERR_PASSWDMISMATCH,
-                             ":Too many wrong passwords from your address, try again later");
-      _chat_session_quit (session, "Password tries held", "Password tries held", FALSE);
+      refuse_password (session, "Too many wrong passwords from your address, try again later",
+                       "Password tries held");
       return;
     }
   if (password != NULL && !session->pass_ok)
@@ -214,9 +227,22 @@ _chat_server_try_register (ChatServer  *self,
       /* Only a guess counts: a client that gave none learnt nothing. */
       if (session->got_pass)
         _chat_gate_password_wrong (session, "server password");
-      _chat_session_numeric (session, ERR_PASSWDMISMATCH, ":Password incorrect");
-      _chat_session_quit (session, "Bad password", "Bad password", FALSE);
+      refuse_password (session, "Password incorrect", "Bad password");
       return;
+    }
+  /* The name asked for before the password was given: only now is it checked. */
+  if (session->gate_nick != NULL)
+    {
+      g_autofree char *nick = g_steal_pointer (&session->gate_nick);
+      ChatSession *owner = _chat_server_find_session (self, nick);
+
+      if (owner != NULL && owner != session)
+        {
+          _chat_session_numeric (session, ERR_NICKNAMEINUSE, "%s :Nickname is already in use",
+                                 nick);
+          return;
+        }
+      _chat_session_set_nick (session, nick);
     }
 
   session->state = CHAT_SESSION_REGISTERED;
@@ -365,6 +391,23 @@ cmd_nick (ChatSession *session,
   if (nick == NULL || nick[0] == '\0')
     {
       _chat_session_numeric (session, ERR_NONICKNAMEGIVEN, ":No nickname given");
+      return;
+    }
+  /* Before the server password is right, the name is neither checked against those in
+   * use (433 would tell who is online) nor taken from anyone: it waits for registration,
+   * which checks the password first. */
+  if (session->state != CHAT_SESSION_REGISTERED &&
+      chat_server_get_password (session->server) != NULL && !session->pass_ok)
+    {
+      if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, NULL))
+        {
+          _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
+          return;
+        }
+      _chat_session_forget_nick (session);
+      g_free (session->gate_nick);
+      session->gate_nick = g_strdup (nick);
+      _chat_server_try_register (session->server, session);
       return;
     }
   if (!check_nick (session, nick))

@@ -1192,7 +1192,7 @@ _chat_session_grace_expired (ChatSession *session)
     {
       /* "nick alice" typed at a terminal looks like IRC; a client would have sent USER
        * by now. Treat it as a person choosing a name. */
-      g_autofree char *nick = g_strdup (session->nick);
+      g_autofree char *nick = g_strdup (session->nick ? session->nick : session->gate_nick);
 
       if (session->nick_folded != NULL)
         {
