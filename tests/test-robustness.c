@@ -1675,6 +1675,89 @@ test_nick_before_password (void)
   test_server_free (ts);
 }
 
+typedef struct
+{
+  TestServer *ts;
+  guint       n_invites;
+} RoomInvites;
+
+static gboolean
+count_invites_cb (gpointer data)
+{
+  RoomInvites *count = data;
+  ChatRoom *room = _chat_server_find_room (count->ts->server, "#sec");
+
+  count->n_invites = room->invites ? g_hash_table_size (room->invites) : 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* An invitation is for the person invited, not for their name: once bob left (or
+ * changed his name), whoever took the name "bob" walked into the invite-only room. And
+ * a room's invitations are bounded however many names are invited. */
+static void
+test_invite_follows_person (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *bob = client_irc (ts, "bob", NULL);
+  Client *carol = client_irc (ts, "carol", NULL);
+  Client *m;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #sec");
+  client_wait (alice, " 366 ");
+  client_send (alice, "MODE #sec +i");
+  client_wait (alice, "MODE #sec +i");
+  client_send (alice, "INVITE bob #sec");
+  client_wait (alice, " 341 alice bob #sec");
+  client_send (alice, "INVITE carol #sec");
+  client_wait (alice, " 341 alice carol #sec");
+
+  /* bob goes; mallory comes as bob. */
+  client_send (bob, "QUIT");
+  g_free (client_until_closed (bob));
+  client_free (bob);
+  m = client_irc (ts, "bob", NULL);
+  client_send (m, "JOIN #sec");
+  client_wait (m, " 473 bob #sec ");
+
+  /* carol becomes carol2; mallory's second connection takes "carol". */
+  client_send (carol, "NICK carol2");
+  client_wait (carol, "NICK :carol2");
+  {
+    Client *m2 = client_irc (ts, "carol", NULL);
+
+    client_send (m2, "JOIN #sec");
+    client_wait (m2, " 473 carol #sec ");
+    client_free (m2);
+  }
+
+  /* Many invitations to one room: the invited ones are kept. */
+  client_send (alice, "INVITE bob #sec");
+  client_wait (alice, " 341 alice bob #sec");
+  for (guint i = 0; i < 300; i++)
+    {
+      client_send (m, "NICK bob%u", i);
+      g_ptr_array_unref (client_sync (m));
+      client_send (alice, "INVITE bob%u #sec", i);
+    }
+  lines = client_sync (alice);
+  check_lines ("alice", lines, " 341 alice bob299 #sec", NULL);
+  {
+    RoomInvites count = { ts, 0 };
+
+    test_server_call (ts, count_invites_cb, &count);
+    g_assert_cmpuint (count.n_invites, <=, 100);
+  }
+  client_send (m, "JOIN #sec");
+  client_wait (m, ":bob299!bob@127.0.0.1 JOIN #sec");
+
+  client_free (m);
+  client_free (carol);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1714,6 +1797,7 @@ main (int   argc,
                    test_password_guesses_per_address);
   g_test_add_func ("/chat/security/password-failures-bounded", test_password_failures_bounded);
   g_test_add_func ("/chat/security/nick-before-password", test_nick_before_password);
+  g_test_add_func ("/chat/security/invite-follows-person", test_invite_follows_person);
 
   return g_test_run ();
 }

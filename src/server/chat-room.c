@@ -207,8 +207,12 @@ _chat_room_may_join (ChatRoom    *room,
                      ChatSession *session,
                      const char  *key)
 {
+  gpointer serial = NULL;
+  /* Whoever was invited, not whoever has that name now. */
   gboolean invited = room->invites != NULL && session->nick_folded != NULL &&
-                     g_hash_table_contains (room->invites, session->nick_folded);
+                     g_hash_table_lookup_extended (room->invites, session->nick_folded, NULL,
+                                                   &serial) &&
+                     GPOINTER_TO_SIZE (serial) == session->serial;
 
   /* Server operators enter every room: one that lasts keeps +i, +k and +l when its
    * members are gone, and would otherwise stay locked for good. */

@@ -1508,6 +1508,35 @@ cmd_kick (ChatSession *session,
       break;
 }
 
+/* Invitations one room keeps: whoever changes names and invites each one cannot grow
+ * it without bound. */
+#define MAX_INVITES 100
+
+/* Room for one more invitation: those of people gone (or renamed) go; if everyone
+ * invited is still here, one of them. */
+static void
+forget_invites (ChatServer *server,
+                ChatRoom   *room)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, room->invites);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatSession *who = _chat_server_find_session (server, key);
+
+      if (who == NULL || who->serial != GPOINTER_TO_SIZE (value))
+        g_hash_table_iter_remove (&iter);
+    }
+  if (g_hash_table_size (room->invites) >= MAX_INVITES)
+    {
+      g_hash_table_iter_init (&iter, room->invites);
+      if (g_hash_table_iter_next (&iter, NULL, NULL))
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
 static void
 cmd_invite (ChatSession *session,
             ChatMessage *message)
@@ -1557,7 +1586,10 @@ cmd_invite (ChatSession *session,
         }
       if (room->invites == NULL)
         room->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_hash_table_add (room->invites, g_strdup (who->nick_folded));
+      if (g_hash_table_size (room->invites) >= MAX_INVITES)
+        forget_invites (server, room);
+      g_hash_table_insert (room->invites, g_strdup (who->nick_folded),
+                           GSIZE_TO_POINTER (who->serial));
     }
 
   _chat_session_numeric (session, RPL_INVITING, "%s %s", who->nick, room_name);

@@ -160,6 +160,8 @@ typedef enum
 struct _ChatSession
 {
   ChatServer        *server;
+  gsize              serial;        /* this connection among all there were: what an
+                                     * invitation is for (a name can be taken over) */
   GList              link;          /* in the server's session list */
   int                fd;
   guint32            epoll_events;
@@ -366,7 +368,7 @@ struct _ChatRoom
   char       *key;
   guint       limit;
   GPtrArray  *bans;         /* ChatBan* */
-  GHashTable *invites;      /* folded nicks invited, or NULL */
+  GHashTable *invites;      /* folded nick -> serial of the session invited, or NULL */
   guint       lasting;      /* ChatRoomLasting: why it outlives its members, 0: it does not */
   gboolean    permanent;    /* lasting != 0: kept when empty, state saved, history kept */
 };

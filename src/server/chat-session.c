@@ -85,11 +85,13 @@ _chat_session_new (ChatServer        *server,
                    int                fd,
                    const char        *host)
 {
+  static gsize serial;
   ChatSession *session = g_new0 (ChatSession, 1);
   const ChatServerLimits *limits = _chat_server_get_limits (server);
   int one = 1;
 
   session->server = server;
+  session->serial = (gsize) g_atomic_pointer_add (&serial, 1) + 1;
   session->link.data = session;
   session->fd = fd;   /* accepted non-blocking; ours to close */
   session->host = g_strdup (host);
