@@ -1758,6 +1758,51 @@ test_invite_follows_person (void)
   test_server_free (ts);
 }
 
+/* Banned by name (MODE +b bob!*@*), bob took another name and spoke again, from IRC
+ * (NICK) or a terminal (login). A name is not changed while banned in a room one is in
+ * (435), unless voiced there; leaving the room frees it. */
+static void
+test_banned_nick_change (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *bob = client_irc (ts, "bob", NULL);
+  Client *t = client_text (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #r");
+  client_wait (alice, " 366 alice #r ");
+  client_send (bob, "JOIN #r");
+  client_wait (bob, " 366 bob #r ");
+  client_send (t, "join r");
+  client_wait (t, "has entered the room r");
+  client_send (alice, "MODE #r +bb bob!*@* %s!*@*", t->nick);
+  client_wait (alice, "MODE #r +bb ");
+
+  client_send (bob, "NICK bobby");
+  client_wait (bob, " 435 bob bobby #r :Cannot change nickname while banned on channel");
+  client_send (t, "login tina");
+  client_wait (t, "You are banned from r: you cannot change your name there.");
+  client_send (bob, "PRIVMSG #r :still here");
+  client_wait (bob, " 404 bob #r ");
+  client_send (t, "still here");
+  client_wait (t, "You are banned from r");
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, NULL, "still here");
+  check_lines ("alice", lines, NULL, " NICK ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Out of the room, the name is free to change. */
+  client_send (bob, "PART #r");
+  client_send (bob, "NICK bobby");
+  client_wait (bob, "NICK :bobby");
+
+  client_free (t);
+  client_free (bob);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1798,6 +1843,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/password-failures-bounded", test_password_failures_bounded);
   g_test_add_func ("/chat/security/nick-before-password", test_nick_before_password);
   g_test_add_func ("/chat/security/invite-follows-person", test_invite_follows_person);
+  g_test_add_func ("/chat/security/banned-nick-change", test_banned_nick_change);
 
   return g_test_run ();
 }

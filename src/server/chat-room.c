@@ -245,6 +245,26 @@ _chat_room_may_operate (ChatRoom    *room,
 }
 
 ChatDenial
+_chat_session_may_change_nick (ChatSession  *session,
+                               ChatRoom    **room)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  *room = NULL;
+  if (session->rooms == NULL)
+    return CHAT_DENIAL_NONE;
+  g_hash_table_iter_init (&iter, session->rooms);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!member_has_voice (value, session) && _chat_room_is_banned (key, session))
+      {
+        *room = key;
+        return CHAT_DENIAL_BANNED_NICK;
+      }
+  return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
 _chat_room_may_invite (ChatRoom    *room,
                        ChatSession *session)
 {

@@ -110,6 +110,10 @@ _chat_session_deny (ChatSession *session,
     case CHAT_DENIAL_BAN_LIST_FULL:
       _chat_session_numeric (session, ERR_BANLISTFULL, "%s %s :Channel ban list is full", r, a);
       break;
+    case CHAT_DENIAL_BANNED_NICK:
+      _chat_session_numeric (session, ERR_BANNICKCHANGE,
+                             "%s %s :Cannot change nickname while banned on channel", a, r);
+      break;
     case CHAT_DENIAL_BAD_KEY:
       _chat_session_numeric (session, ERR_INVALIDKEY, "%s :Key is not well-formed", r);
       break;
@@ -417,7 +421,13 @@ cmd_nick (ChatSession *session,
 
   if (session->state == CHAT_SESSION_REGISTERED)
     {
-      _chat_server_nick_change (session->server, session, nick);
+      ChatRoom *room;
+      ChatDenial denial = _chat_session_may_change_nick (session, &room);
+
+      if (denial != CHAT_DENIAL_NONE)
+        _chat_session_deny (session, denial, room->name, nick);
+      else
+        _chat_server_nick_change (session->server, session, nick);
       return;
     }
   _chat_session_set_nick (session, nick);

@@ -605,6 +605,7 @@ typedef enum
   CHAT_DENIAL_MODE_NEEDS_ARG,     /* 461, arg: the mode ("+k") */
   CHAT_DENIAL_BAN_LIST_FULL,      /* 478, arg: the mask */
   CHAT_DENIAL_BAD_KEY,            /* 525 */
+  CHAT_DENIAL_BANNED_NICK,        /* 435: banned in a room one is in; arg: the new nick */
   CHAT_DENIAL_ROOMS_FULL,         /* 405: a new room past max-rooms */
   CHAT_DENIAL_TOO_MANY_NEW_ROOMS, /* 405: past max-new-rooms-per-ip this hour */
 } ChatDenial;
@@ -634,6 +635,10 @@ ChatRoom  *_chat_server_open_room   (ChatServer  *self,
  * rooms they are in. */
 ChatDenial _chat_room_may_operate   (ChatRoom    *room,
                                      ChatSession *session);
+/* Change one's name: not while banned in a room one is in without a voice there (a
+ * ban on the old name would no longer match); *room is that room. */
+ChatDenial _chat_session_may_change_nick (ChatSession *session,
+                                          ChatRoom   **room);
 /* Invite: members; only operators under +i. */
 ChatDenial _chat_room_may_invite    (ChatRoom    *room,
                                      ChatSession *session);

@@ -114,6 +114,8 @@ text_login (ChatSession *session,
   g_autofree char *nick = first_word (args, NULL);
   g_autoptr(GError) error = NULL;
   ChatSession *owner;
+  ChatRoom *room;
+  ChatDenial denial;
 
   if (nick[0] == '\0')
     {
@@ -134,6 +136,11 @@ text_login (ChatSession *session,
   if (g_strcmp0 (nick, session->nick) == 0)
     {
       _chat_session_text (session, "You are already %s.", nick);
+      return;
+    }
+  if ((denial = _chat_session_may_change_nick (session, &room)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, nick);
       return;
     }
   _chat_server_nick_change (session->server, session, nick);
@@ -648,6 +655,10 @@ _chat_text_mode_deny (ChatSession *session,
       break;
     case CHAT_DENIAL_BAD_KEY:
       _chat_session_text (session, "A key is one word, without commas.");
+      break;
+    case CHAT_DENIAL_BANNED_NICK:
+      _chat_session_text (session, "You are banned from %s: you cannot change your name there.",
+                          r);
       break;
     }
 }
