@@ -1803,6 +1803,44 @@ test_banned_nick_change (void)
   test_server_free (ts);
 }
 
+/* The ban list of a secret room (its masks name people's addresses) went to anyone
+ * outside it, and "MODE #r bbbb…" sent the whole list once per letter. */
+static void
+test_ban_list_query (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *m = client_irc (ts, "mallory", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  guint n = 0;
+
+  client_send (alice, "JOIN #sec");
+  client_wait (alice, " 366 ");
+  client_send (alice, "MODE #sec +sb *!*@192.0.2.7");
+  client_wait (alice, "MODE #sec +sb ");
+  client_send (alice, "JOIN #open");
+  client_wait (alice, " 366 alice #open ");
+  client_send (alice, "MODE #open +b *!*@192.0.2.8");
+  client_wait (alice, "MODE #open +b ");
+
+  client_send (m, "MODE #sec +b");
+  client_send (m, "MODE #sec b");
+  lines = sync_checked (m, NULL);
+  check_lines ("mallory", lines, " 368 mallory #sec ", "192.0.2.7");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_send (m, "MODE #open bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  lines = sync_checked (m, NULL);
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), " 367 mallory #open *!*@192.0.2.8 ") != NULL)
+      n++;
+  g_assert_cmpuint (n, ==, 1);
+
+  client_free (m);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1844,6 +1882,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/nick-before-password", test_nick_before_password);
   g_test_add_func ("/chat/security/invite-follows-person", test_invite_follows_person);
   g_test_add_func ("/chat/security/banned-nick-change", test_banned_nick_change);
+  g_test_add_func ("/chat/security/ban-list-query", test_ban_list_query);
 
   return g_test_run ();
 }

@@ -1200,6 +1200,14 @@ static void
 send_ban_list (ChatSession *session,
                ChatRoom    *room)
 {
+  /* A secret room's bans (people's addresses) are for those in it. */
+  if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+    {
+      if (!_chat_session_is_text (session))
+        _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list",
+                               room->name);
+      return;
+    }
   if (_chat_session_is_text (session))
     {
       if (room->bans->len == 0)
@@ -1233,6 +1241,7 @@ _chat_server_room_mode (ChatSession       *session,
   ChatServer *server = session->server;
   ChatDenial denial = CHAT_DENIAL_NONE;
   gboolean checked = FALSE;
+  gboolean listed = FALSE;
   guint next_param = 0, n_param_modes = 0;
   guint n_args = args != NULL ? g_strv_length ((char **) args) : 0;
   g_autoptr(GString) applied = g_string_new (NULL);
@@ -1252,10 +1261,12 @@ _chat_server_room_mode (ChatSession       *session,
         }
       set = dir == '+';
 
-      /* A ban without a mask asks for the list: anyone may see it. */
+      /* A ban without a mask asks for the list: anyone may see it, once a command. */
       if (c == 'b' && next_param >= n_args)
         {
-          send_ban_list (session, room);
+          if (!listed)
+            send_ban_list (session, room);
+          listed = TRUE;
           continue;
         }
       if (strchr ("ovbklimnst", c) == NULL)
