@@ -3,7 +3,9 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -1160,6 +1162,64 @@ test_max_size_drops_oldest (Fixture       *fixture,
   g_assert_cmpint (st.st_size, <=, 256 * 1024);
 }
 
+/* The process dies right after chat_history_sync(), before any transaction: the journal
+ * brings back what it held, a record cut short at its end is left out, and the lines of
+ * a target deleted after the sync stay deleted. */
+static void
+test_journal_replay (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistory) history = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *contents = NULL;
+  gsize size;
+  FILE *f;
+
+  if (g_test_subprocess ())
+    {
+      history = chat_history_new (g_getenv ("CHAT_TEST_HISTORY_DIR"), &error);
+      g_assert_no_error (error);
+      fill_room (history);
+      say (history, "#gone", 1, T0, "deleted after the sync");
+      g_assert_true (chat_history_sync (history, &error));
+      g_assert_no_error (error);
+      g_assert_true (chat_history_delete_target (history, "#gone", &error));
+      g_assert_no_error (error);
+      /* Nothing is committed: no flush has run (a query would run one), none will. */
+      g_assert_cmpuint (chat_history_get_n_pending (history), ==, 10);
+      _exit (0);
+    }
+
+  dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  /* A kill in the middle of a write: a length with half a record after it. */
+  journal = g_build_filename (dir, "history.journal", NULL);
+  g_assert_true (g_file_get_contents (journal, &contents, &size, &error));
+  g_assert_cmpuint (size, >, 0);
+  f = fopen (journal, "ab");
+  g_assert_nonnull (f);
+  g_assert_cmpint (fwrite ("\x40\0\0\0(ms", 1, 7, f), ==, 7);
+  fclose (f);
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (history, "#room", &error), ==, 10);
+  g_assert_cmpint (chat_history_count (history, "#gone", &error), ==, 0);
+  assert_query ("8 9", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
+  /* Replayed into the database, so the journal is empty again. */
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (journal, &contents, &size, &error));
+  g_assert_cmpuint (size, ==, 0);
+
+  g_clear_object (&history);
+  rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1196,6 +1256,7 @@ main (int   argc,
   ADD ("disk-full-drop", test_disk_full_drop);
   ADD ("delete-target", test_delete_target);
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
+  g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
 
   return g_test_run ();
 }

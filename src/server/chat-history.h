@@ -206,6 +206,13 @@ guint              chat_history_get_n_pending     (ChatHistory             *self
 /* Writes everything queued in one transaction. On failure the queue is dropped. */
 gboolean           chat_history_flush             (ChatHistory             *self,
                                                    GError                 **error);
+/* Makes the queued lines outlive the process without waiting for a transaction: one
+ * write to data_dir/history.journal of the lines it does not hold yet (and an fdatasync
+ * with sync-full). The next flush commits them and empties the journal; a history opened
+ * on a journal that was left behind commits what it holds first. On failure the queue
+ * is dropped. */
+gboolean           chat_history_sync              (ChatHistory             *self,
+                                                   GError                 **error);
 /* Flushes from an idle in the history's main context, at the latest after 250 ms. */
 void               chat_history_schedule_flush    (ChatHistory             *self);
 /* Applies retention (by age against now_ms, and by count) to every target. */

@@ -21,10 +21,11 @@
  *   synchronous=normal    normal: a commit survives the server being killed; full: it
  *                         also survives a power cut (an fsync per commit)
  *
- * Acknowledged means kept: the lines of one main-loop round are committed together, in one
- * transaction, before the first of that round's writes leaves for a socket (the server's
- * commit hook, run by the session flush), so whatever anyone was sent, an echo included,
- * is in the database when a crash or kill -9 comes after it. */
+ * Acknowledged means kept: the lines of one main-loop round are written to the history's
+ * journal together, in one write, before the first of that round's writes leaves for a
+ * socket (the server's commit hook, run by the session flush), so whatever anyone was
+ * sent, an echo included, is in the history after a crash or kill -9 and a restart. The
+ * transaction that puts them into the database follows (chat-history.c says how). */
 
 #define G_LOG_DOMAIN "chat-server"
 
@@ -287,8 +288,9 @@ history_commit_cb (ChatServer *server,
 
   if (state->history == NULL || chat_history_get_n_pending (state->history) == 0)
     return;
-  /* A failure turns history off (as for a scheduled flush): the chat goes on unkept. */
-  if (!chat_history_flush (state->history, &error))
+  /* One write to the journal; the transaction follows from the history's own idle. A
+   * failure turns history off (as for a scheduled flush): the chat goes on unkept. */
+  if (!chat_history_sync (state->history, &error))
     history_flush_failed_cb (state->history, error, state);
 }
 

@@ -468,7 +468,8 @@ typedef struct
   void (*stopping)(ChatServer      *server,
                    gpointer         user_data);
   /* Before a line of this round leaves for any socket, when events were emitted since
-   * the last call: what the event hooks took must be kept by now (one transaction). */
+   * the last call: what the event hooks took must outlive a crash by now (the history
+   * writes its journal). */
   void (*commit)  (ChatServer      *server,
                    gpointer         user_data);
   /* A transient room's last member left: it is about to be freed. */

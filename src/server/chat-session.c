@@ -548,7 +548,7 @@ _chat_session_flush (ChatSession *session)
       _chat_session_quit (session, "SendQ exceeded", "SendQ exceeded", TRUE);
     }
 
-  /* Acknowledged means kept: the round's history is committed (once, by the first
+  /* Acknowledged means kept: the round's history is made durable (once, by the first
    * session written) before any of its lines, an echo or anyone's copy, can leave. */
   _chat_server_commit (server);
 
