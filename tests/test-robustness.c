@@ -1841,6 +1841,56 @@ test_ban_list_query (void)
   test_server_free (ts);
 }
 
+/* Someone who may not speak in a room (+m without a voice, or banned) still put any
+ * text in front of everyone there as a PART or QUIT reason, from IRC or a terminal. */
+static void
+test_muted_leave_reason (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", NULL);
+  Client *bob = client_irc (ts, "bob", NULL);
+  Client *carol = client_irc (ts, "carol", NULL);
+  Client *t = client_text (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #r");
+  client_wait (alice, " 366 alice #r ");
+  client_send (alice, "MODE #r +m");
+  client_wait (alice, "MODE #r +m");
+  client_send (bob, "JOIN #r");
+  client_wait (alice, ":bob!bob@127.0.0.1 JOIN #r");
+  client_send (carol, "JOIN #r");
+  client_wait (alice, ":carol!carol@127.0.0.1 JOIN #r");
+  client_send (t, "join r");
+  client_wait (alice, " JOIN #r");
+
+  client_send (bob, "PART #r :spam-by-part");
+  client_wait (bob, ":bob!bob@127.0.0.1 PART #r");
+  client_send (carol, "QUIT :spam-by-quit");
+  g_free (client_until_closed (carol));
+  client_send (t, "quit spam-by-text");
+  g_free (client_until_closed (t));
+  lines = sync_checked (alice, NULL);
+  check_lines ("alice", lines, ":bob!bob@127.0.0.1 PART #r", "spam-by");
+  check_lines ("alice", lines, ":carol!carol@127.0.0.1 QUIT :Quit", NULL);
+  check_lines ("alice", lines, ":visitor", NULL);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* With a voice, a reason is said as ever. */
+  client_send (bob, "JOIN #r");
+  client_wait (alice, ":bob!bob@127.0.0.1 JOIN #r");
+  client_send (alice, "MODE #r +v bob");
+  client_wait (bob, "MODE #r +v bob");
+  client_send (bob, "PART #r :goodbye");
+  client_wait (alice, ":bob!bob@127.0.0.1 PART #r :goodbye");
+
+  client_free (t);
+  client_free (carol);
+  client_free (bob);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1883,6 +1933,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/invite-follows-person", test_invite_follows_person);
   g_test_add_func ("/chat/security/banned-nick-change", test_banned_nick_change);
   g_test_add_func ("/chat/security/ban-list-query", test_ban_list_query);
+  g_test_add_func ("/chat/security/muted-leave-reason", test_muted_leave_reason);
 
   return g_test_run ();
 }

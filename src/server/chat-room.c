@@ -244,6 +244,21 @@ _chat_room_may_operate (ChatRoom    *room,
   return CHAT_DENIAL_NONE;
 }
 
+gboolean
+_chat_session_may_speak_everywhere (ChatSession *session)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (session->rooms == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, session->rooms);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (_chat_room_may_speak (key, session) != CHAT_DENIAL_NONE)
+      return FALSE;
+  return TRUE;
+}
+
 ChatDenial
 _chat_session_may_change_nick (ChatSession  *session,
                                ChatRoom    **room)

@@ -488,7 +488,7 @@ cmd_quit (ChatSession *session,
   const char *reason = param (message, 0);
   g_autofree char *quit = NULL;
 
-  if (reason != NULL && reason[0] != '\0')
+  if (reason != NULL && reason[0] != '\0' && _chat_session_may_speak_everywhere (session))
     quit = g_strdup_printf ("Quit: %s", reason);
   else
     quit = g_strdup ("Quit");
@@ -594,7 +594,10 @@ cmd_part (ChatSession *session,
         _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
                                room->name);
       else
-        _chat_server_part (session->server, session, room, reason);
+        /* A reason is something said: not by someone who may not speak there. */
+        _chat_server_part (session->server, session, room,
+                           _chat_room_may_speak (room, session) == CHAT_DENIAL_NONE ? reason
+                                                                                    : NULL);
     }
 }
 

@@ -636,6 +636,9 @@ ChatRoom  *_chat_server_open_room   (ChatServer  *self,
  * rooms they are in. */
 ChatDenial _chat_room_may_operate   (ChatRoom    *room,
                                      ChatSession *session);
+/* FALSE when session may not speak in one of its rooms: a QUIT reason, which every
+ * room would see, is then not said. */
+gboolean   _chat_session_may_speak_everywhere (ChatSession *session);
 /* Change one's name: not while banned in a room one is in without a voice there (a
  * ban on the old name would no longer match); *room is that room. */
 ChatDenial _chat_session_may_change_nick (ChatSession *session,

@@ -685,7 +685,9 @@ static void
 text_quit (ChatSession *session,
            const char  *args)
 {
-  g_autofree char *reason = args[0] ? g_strdup_printf ("Quit: %s", args) : g_strdup ("Quit");
+  /* A reason is something said: not by someone who may not speak in one of the rooms. */
+  g_autofree char *reason = args[0] && _chat_session_may_speak_everywhere (session)
+                            ? g_strdup_printf ("Quit: %s", args) : g_strdup ("Quit");
 
   _chat_session_text (session, "Goodbye, %s!", session->nick);
   _chat_session_quit (session, reason, NULL, FALSE);
