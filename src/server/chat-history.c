@@ -10,7 +10,7 @@
  * it holds first (INSERT OR IGNORE on the unique msgid: a line never comes twice). A
  * transaction per round made the server spend about 14 % more CPU on the same fan-out
  * (each dirties five or more pages of the WAL, two pwrite()s each, and takes and drops
- * the WAL locks: about 90 µs); the journal costs one write() (BENCHMARKS.md).
+ * the WAL locks: about 80 µs); the journal costs one write() (BENCHMARKS.md).
  *
  * Neither the journal's write() nor a commit in WAL mode with synchronous=NORMAL (the
  * default) waits for the disk: a killed or crashed process loses nothing written, a power
