@@ -1891,6 +1891,52 @@ test_muted_leave_reason (void)
   test_server_free (ts);
 }
 
+typedef struct
+{
+  TestServer *ts;
+  guint       made;
+  guint       addresses;
+} NewRooms;
+
+static gboolean
+new_rooms_from_many_cb (gpointer data)
+{
+  NewRooms *nr = data;
+  ChatServer *server = nr->ts->server;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *ip = g_strdup_printf ("2001:db8:%x:%x::/64", i >> 16, i & 0xffff);
+      g_autofree char *name = g_strdup_printf ("#n%u", i);
+      ChatSession fake = { 0 };
+      ChatDenial denial;
+      gboolean created;
+
+      fake.server = server;
+      fake.ip = ip;
+      if (_chat_server_open_room (server, &fake, name, &created, &denial) != NULL)
+        nr->made++;
+    }
+  nr->addresses = _chat_server_count_new_room_addresses (server);
+  return G_SOURCE_REMOVE;
+}
+
+/* Rooms made per address within the hour were remembered for every address: an
+ * attacker with many IPv6 /64s grew the table by one entry per connection. It is
+ * bounded; past it, addresses not in it make no new room until entries expire. */
+static void
+test_new_rooms_table_bounded (void)
+{
+  TestServer *ts = test_server_new ("[limits]\nmax-rooms=100000\n");
+  NewRooms nr = { ts, 0, 0 };
+
+  test_server_call (ts, new_rooms_from_many_cb, &nr);
+  g_assert_cmpuint (nr.addresses, <=, 16384);
+  g_assert_cmpuint (nr.made, ==, nr.addresses);
+  assert_server_answers (ts);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1934,6 +1980,7 @@ main (int   argc,
   g_test_add_func ("/chat/security/banned-nick-change", test_banned_nick_change);
   g_test_add_func ("/chat/security/ban-list-query", test_ban_list_query);
   g_test_add_func ("/chat/security/muted-leave-reason", test_muted_leave_reason);
+  g_test_add_func ("/chat/robustness/new-rooms-table-bounded", test_new_rooms_table_bounded);
 
   return g_test_run ();
 }

@@ -85,6 +85,8 @@ struct sockaddr_storage;
  * /64 of an IPv6 one ("2001:db8:1:2::/64"), since one host or home network picks its
  * addresses from a whole /64; an IPv4-mapped IPv6 address counts as its IPv4 one. */
 char *_chat_server_address_key       (const struct sockaddr_storage *peer);
+/* For tests: addresses remembered for max-new-rooms-per-ip (at most 16384). */
+guint _chat_server_count_new_room_addresses (ChatServer *self);
 /* For tests: accepts that failed for want of a descriptor (EMFILE, ENFILE, ENOBUFS,
  * ENOMEM), the pauses of accepting they caused, and whether accepting is paused now. */
 void  _chat_server_get_accept_state  (ChatServer *self,

@@ -49,6 +49,9 @@ typedef struct
   gint64 limit;      /* 0: none */
 } ChatRoomConfig;
 
+/* Addresses remembered for max-new-rooms-per-ip: past it, an address not among them
+ * makes no new room until some expire (many IPv6 /64s must not grow it without end). */
+#define NEW_ROOMS_MAX_ADDRESSES 16384
 /* Seconds over which max-new-rooms-per-ip counts. */
 #define NEW_ROOMS_WINDOW_USEC (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 
@@ -390,6 +393,23 @@ static GSourceFuncs flush_source_funcs = {
   NULL, NULL, NULL,
 };
 
+static void
+forget_new_rooms (ChatServer *self,
+                  gint64      now)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->new_rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GArray *times = value;
+
+      if (g_array_index (times, gint64, times->len - 1) + NEW_ROOMS_WINDOW_USEC <= now)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
 /* Once a second: registration and ping timeouts, lingering closes. Linear in the
  * number of sessions, but per second, never per message. */
 static gboolean
@@ -408,19 +428,7 @@ tick_cb (gpointer user_data)
     }
   /* Addresses that made rooms over an hour ago are forgotten, once a minute. */
   if (++self->ticks % 60 == 0 && g_hash_table_size (self->new_rooms) > 0)
-    {
-      GHashTableIter iter;
-      gpointer value;
-
-      g_hash_table_iter_init (&iter, self->new_rooms);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        {
-          GArray *times = value;
-
-          if (g_array_index (times, gint64, times->len - 1) + NEW_ROOMS_WINDOW_USEC <= now)
-            g_hash_table_iter_remove (&iter);
-        }
-    }
+    forget_new_rooms (self, now);
   _chat_server_flush (self);
 
   return G_SOURCE_CONTINUE;
@@ -540,6 +548,12 @@ address_to_host (const struct sockaddr_storage *ss)
         }
     }
   return g_strdup ("localhost");
+}
+
+guint
+_chat_server_count_new_room_addresses (ChatServer *self)
+{
+  return g_hash_table_size (self->new_rooms);
 }
 
 static void
@@ -908,6 +922,13 @@ _chat_server_open_room (ChatServer  *self,
     }
   else
     {
+      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
+        forget_new_rooms (self, now);
+      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
+        {
+          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
+          return NULL;
+        }
       times = g_array_new (FALSE, FALSE, sizeof (gint64));
       g_hash_table_insert (self->new_rooms, g_strdup (session->ip), times);
     }
