@@ -75,7 +75,7 @@ if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
   sources+=("$top"/src/server/*.c)
   headers+=("$top"/src/server/*.h)
-  extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"' -DCHAT_SERVER_HAVE_HISTORY=1)
+  extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls)
   pkg-config --exists "${pkgs[@]}" || skip "GIO, SQLite or GnuTLS development files are not installed"
 fi

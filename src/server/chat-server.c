@@ -1712,9 +1712,7 @@ chat_server_init (ChatServer *self)
   self->n_caps = G_N_ELEMENTS (builtin_caps);
 
   _chat_server_register_irc_commands (self);
-#ifdef CHAT_SERVER_HAVE_HISTORY
   _chat_server_history_setup (self);
-#endif
 }
 
 /* ---- public API ----------------------------------------------------------------------- */
@@ -1956,10 +1954,8 @@ chat_server_load_config (ChatServer  *self,
     goto fail;
   if (!load_room_configs (self, kf, l.channellen, room_configs, error))
     goto fail;
-#ifdef CHAT_SERVER_HAVE_HISTORY
   if (!_chat_server_history_load_config (self, kf, error))
     goto fail;
-#endif
 
   if (self->running && g_strcmp0 (l.hall, self->limits.hall) != 0)
     {
