@@ -1,0 +1,993 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-history-db.c: the SQLite side of ChatHistory: the schema and its upgrades, the
+ * prepared statements, retention, the journal, and flushing the queue.
+ *
+ * Appends go to a queue in memory. chat_history_sync() makes them outlive the process: the
+ * server calls it once per main-loop round, before that round's lines are sent
+ * (chat-server-history.c), and it appends the round's lines to history.journal in one
+ * write(). The queue is committed in one transaction from an idle in the main loop (or
+ * after 250 ms at the latest, when the loop never goes idle), and the journal is emptied
+ * after the commit; a history opened on a journal left by a killed process commits what
+ * it holds first (INSERT OR IGNORE on the unique msgid: a line never comes twice). A
+ * transaction per round made the server spend about 14 % more CPU on the same fan-out
+ * (each dirties five or more pages of the WAL, two pwrite()s each, and takes and drops
+ * the WAL locks: about 80 µs); the journal costs one write() (BENCHMARKS.md).
+ *
+ * Neither the journal's write() nor a commit in WAL mode with synchronous=NORMAL (the
+ * default) waits for the disk: a killed or crashed process loses nothing written, a power
+ * cut or a crash of the system may lose the last lines. chat_history_set_sync_full()
+ * (synchronous=FULL) adds an fdatasync() of the journal per sync and of the WAL per
+ * commit, so those survive too. Copying the WAL back into the database (a checkpoint)
+ * does fsync, so it runs in a thread on its own connection. */
+
+#define G_LOG_DOMAIN "chat-history"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "chat-history-private.h"
+
+#define CHECKPOINT_PAGES      1000
+#define AGE_PRUNE_BATCH       2000
+#define AGE_PRUNE_INTERVAL_MS (60 * 1000)
+#define SIZE_PRUNE_BATCH      500
+#define SIZE_PRUNE_BITES      8
+
+/* ------------------------------------------------------------------ helpers */
+
+void
+_chat_history_set_sqlite_error (sqlite3     *db,
+                                int          rc,
+                                const char  *what,
+                                GError     **error)
+{
+  ChatHistoryError code;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_FULL:
+      code = CHAT_HISTORY_ERROR_FULL;
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      code = CHAT_HISTORY_ERROR_NOT_WRITABLE;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = CHAT_HISTORY_ERROR_CORRUPT;
+      break;
+    default:
+      code = CHAT_HISTORY_ERROR_FAILED;
+      break;
+    }
+
+  g_set_error (error, CHAT_HISTORY_ERROR, code, "%s: %s", what,
+               db != NULL && sqlite3_errcode (db) == rc ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+}
+
+gboolean
+_chat_history_exec_sql (sqlite3     *db,
+                        const char  *sql,
+                        GError     **error)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      _chat_history_set_sqlite_error (db, rc, "History database", error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+prepare (sqlite3       *db,
+         const char    *sql,
+         sqlite3_stmt **stmt,
+         GError       **error)
+{
+  int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      _chat_history_set_sqlite_error (db, rc, "History database", error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+char *
+_chat_history_column_dup (sqlite3_stmt *stmt,
+                          int           column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+
+  return g_strdup (text);
+}
+
+ChatHistoryEntry *
+_chat_history_entry_from_row (sqlite3_stmt *stmt)
+{
+  ChatHistoryEntry *entry = g_new0 (ChatHistoryEntry, 1);
+
+  entry->id = sqlite3_column_int64 (stmt, 0);
+  entry->msgid = _chat_history_column_dup (stmt, 1);
+  entry->target = _chat_history_column_dup (stmt, 2);
+  entry->target_name = _chat_history_column_dup (stmt, 3);
+  entry->time_ms = sqlite3_column_int64 (stmt, 4);
+  entry->kind = (ChatHistoryKind) sqlite3_column_int (stmt, 5);
+  entry->source = _chat_history_column_dup (stmt, 6);
+  entry->command = _chat_history_column_dup (stmt, 7);
+  entry->params = _chat_history_params_decode ((const char *) sqlite3_column_text (stmt, 8));
+  entry->tags = _chat_history_column_dup (stmt, 9);
+  entry->trailing = sqlite3_column_int (stmt, 10) != 0;
+  entry->owner_a = _chat_history_column_dup (stmt, 11);
+  entry->owner_b = _chat_history_column_dup (stmt, 12);
+  return entry;
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+void
+_chat_history_stmt_free (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static gboolean
+has_column (sqlite3    *db,
+            const char *table,
+            const char *column)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1",
+                                          table);
+  sqlite3_stmt *stmt = NULL;
+  gboolean found = FALSE;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, column, -1, SQLITE_STATIC);
+      found = sqlite3_step (stmt) == SQLITE_ROW;
+    }
+  sqlite3_finalize (stmt);
+  return found;
+}
+
+/* Columns added since the first version of the file. */
+static gboolean
+upgrade_schema (sqlite3  *db,
+                GError  **error)
+{
+  static const struct { const char *table; const char *column; const char *sql; } added[] = {
+    { "messages", "trailing",
+      "ALTER TABLE messages ADD COLUMN trailing INTEGER NOT NULL DEFAULT 0" },
+    { "messages", "owner_a", "ALTER TABLE messages ADD COLUMN owner_a TEXT" },
+    { "messages", "owner_b", "ALTER TABLE messages ADD COLUMN owner_b TEXT" },
+    { "rooms", "bans", "ALTER TABLE rooms ADD COLUMN bans TEXT" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (added); i++)
+    if (!has_column (db, added[i].table, added[i].column) &&
+        !_chat_history_exec_sql (db, added[i].sql, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gpointer
+checkpoint_thread_func (gpointer data)
+{
+  ChatHistory *self = data;
+  sqlite3 *db = NULL;
+
+  /* A passive checkpoint never blocks the writer in the main thread. */
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                       NULL) == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, 1000);
+      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+  sqlite3_close (db);
+  g_atomic_int_set (&self->checkpoint_done, 1);
+  return NULL;
+}
+
+void
+_chat_history_reap_checkpoint (ChatHistory *self,
+                               gboolean     wait)
+{
+  if (self->checkpoint_thread == NULL)
+    return;
+  if (!wait && !g_atomic_int_get (&self->checkpoint_done))
+    return;
+  g_thread_join (g_steal_pointer (&self->checkpoint_thread));
+}
+
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *name,
+             int         pages)
+{
+  ChatHistory *self = user_data;
+
+  _chat_history_reap_checkpoint (self, FALSE);
+  if (pages >= CHECKPOINT_PAGES && self->checkpoint_thread == NULL)
+    {
+      g_atomic_int_set (&self->checkpoint_done, 0);
+      /* The thread only reads self->path, which lives as long as self; finalize joins it. */
+      self->checkpoint_thread = g_thread_new ("history-checkpoint", checkpoint_thread_func, self);
+    }
+  return SQLITE_OK;
+}
+
+gboolean
+_chat_history_open_database (ChatHistory  *self,
+                             const char   *data_dir,
+                             GError      **error)
+{
+  static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  msgid TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  source TEXT,"
+    "  command TEXT NOT NULL,"
+    "  params TEXT,"
+    "  tags TEXT,"
+    "  trailing INTEGER NOT NULL DEFAULT 0,"
+    "  owner_a TEXT,"
+    "  owner_b TEXT);"
+    "CREATE INDEX IF NOT EXISTS messages_by_target ON messages (target, time, id);"
+    "CREATE INDEX IF NOT EXISTS messages_by_time ON messages (time);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_msgid ON messages (msgid);"
+    "CREATE TABLE IF NOT EXISTS rooms ("
+    "  key TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  topic TEXT,"
+    "  topic_setter TEXT,"
+    "  topic_time INTEGER NOT NULL DEFAULT 0,"
+    "  modes TEXT,"
+    "  password TEXT,"
+    "  user_limit INTEGER NOT NULL DEFAULT 0,"
+    "  bans TEXT);"
+    /* The newest line of every target, so TARGETS never scans the messages. */
+    "CREATE TABLE IF NOT EXISTS targets ("
+    "  key TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  latest INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO targets (key, name, latest)"
+    "  SELECT target, name, max(time) FROM messages"
+    "  WHERE NOT EXISTS (SELECT 1 FROM targets) GROUP BY target;"
+    "PRAGMA user_version = 1;";
+  sqlite3_stmt *stmt = NULL;
+  const char *mode;
+  gboolean wal;
+  int rc;
+
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
+                   "Cannot create the data directory %s: %s", data_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  self->path = g_build_filename (data_dir, "history.sqlite3", NULL);
+
+  /* Private conversations may be in it: for the server's user only. SQLite gives the
+   * -wal and -shm files the mode of the database. */
+  if (g_file_test (self->path, G_FILE_TEST_EXISTS))
+    {
+      const char *suffixes[] = { "", "-wal", "-shm" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *file = g_strconcat (self->path, suffixes[i], NULL);
+
+          g_chmod (file, 0600);
+        }
+    }
+  else
+    {
+      int fd = g_open (self->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+      if (fd < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
+                       "Cannot create %s: %s", self->path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      close (fd);
+    }
+
+  rc = sqlite3_open_v2 (self->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_autofree char *what = g_strdup_printf ("Cannot open %s", self->path);
+
+      _chat_history_set_sqlite_error (self->db, rc, what, error);
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  /* Another process holding the file should not stall the main loop for long. */
+  sqlite3_busy_timeout (self->db, 100);
+
+  if (sqlite3_db_readonly (self->db, "main") == 1)
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
+                   "%s is read-only", self->path);
+      return FALSE;
+    }
+
+  if (!prepare (self->db, "PRAGMA journal_mode = WAL", &stmt, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  mode = (const char *) sqlite3_column_text (stmt, 0);
+  wal = rc == SQLITE_ROW && mode != NULL && g_ascii_strcasecmp (mode, "wal") == 0;
+  if (rc != SQLITE_ROW)
+    _chat_history_set_sqlite_error (self->db, rc, self->path, error);
+  else if (!wal)
+    g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
+                 "%s: cannot use write-ahead logging", self->path);
+  sqlite3_finalize (stmt);
+  if (!wal)
+    return FALSE;
+
+  if (!_chat_history_exec_sql (self->db, "PRAGMA synchronous = NORMAL", error) ||
+      !_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!_chat_history_exec_sql (self->db, schema, error) || !upgrade_schema (self->db, error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  if (!_chat_history_exec_sql (self->db, "COMMIT", error))
+    return FALSE;
+
+  /* Replaces the automatic checkpoint, which would fsync in the main loop. */
+  sqlite3_wal_hook (self->db, wal_hook_cb, self);
+
+  return prepare (self->db,
+                  "INSERT OR IGNORE INTO messages"
+                  " (msgid, target, name, time, kind, source, command, params, tags, trailing,"
+                  "  owner_a, owner_b)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  &self->insert_stmt, error) &&
+         prepare (self->db,
+                  "INSERT OR REPLACE INTO rooms"
+                  " (key, name, topic, topic_setter, topic_time, modes, password, user_limit,"
+                  "  bans)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                  &self->save_room_stmt, error) &&
+         prepare (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
+                  &self->touch_room_stmt, error) &&
+         prepare (self->db, "DELETE FROM rooms WHERE key = ?1",
+                  &self->forget_room_stmt, error) &&
+         prepare (self->db,
+                  "INSERT INTO targets (key, name, latest) VALUES (?1, ?2, ?3)"
+                  " ON CONFLICT (key) DO UPDATE SET name = excluded.name, latest = excluded.latest"
+                  " WHERE excluded.latest >= latest",
+                  &self->touch_target_stmt, error);
+}
+
+/* After the last sqlite3_step() of stmt returned rc: makes stmt ready for its next use
+ * and reports rc unless it was a row or the end of the rows. */
+gboolean
+_chat_history_finish_step (ChatHistory   *self,
+                           sqlite3_stmt  *stmt,
+                           int            rc,
+                           const char    *what,
+                           GError       **error)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      _chat_history_set_sqlite_error (self->db, rc, what, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_chat_history_step_done (ChatHistory   *self,
+                         sqlite3_stmt  *stmt,
+                         GError       **error)
+{
+  return _chat_history_finish_step (self, stmt, sqlite3_step (stmt), "Cannot write history", error);
+}
+
+sqlite3_stmt *
+_chat_history_get_query (ChatHistory  *self,
+                         const char   *sql,
+                         GError      **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (self->query_stmts, sql);
+
+  if (stmt == NULL)
+    {
+      if (!prepare (self->db, sql, &stmt, error))
+        return NULL;
+      g_hash_table_insert (self->query_stmts, g_strdup (sql), stmt);
+    }
+  return stmt;
+}
+
+/* Keeps the newest max_per_target lines of target. */
+gboolean
+_chat_history_prune_target_count (ChatHistory  *self,
+                                  const char   *target,
+                                  GError      **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 time, id;
+  int rc;
+
+  if (self->max_per_target == 0)
+    return TRUE;
+
+  stmt = _chat_history_get_query (self,
+                                  "SELECT time, id FROM messages WHERE target = ?1"
+                                  " ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, self->max_per_target);
+  rc = sqlite3_step (stmt);
+  time = sqlite3_column_int64 (stmt, 0);
+  id = sqlite3_column_int64 (stmt, 1);
+  if (!_chat_history_finish_step (self, stmt, rc, "Cannot prune history", error))
+    return FALSE;
+  if (rc == SQLITE_DONE)
+    return TRUE;
+
+  stmt = _chat_history_get_query (self,
+                                  "DELETE FROM messages WHERE target = ?1"
+                                  " AND (time, id) <= (?2, ?3)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, time);
+  sqlite3_bind_int64 (stmt, 3, id);
+  return _chat_history_step_done (self, stmt, error);
+}
+
+/* Deletes lines older than max-age, at most max_rows of them (0: all): a flush must not
+ * stall the loop deleting a year of history at once, so it takes a bite and comes back
+ * at the next flush until nothing is left. */
+gboolean
+_chat_history_prune_age (ChatHistory  *self,
+                         gint64        now,
+                         guint         max_rows,
+                         GError      **error)
+{
+  sqlite3_stmt *stmt;
+  int changes;
+
+  self->last_age_prune_ms = now;
+  if (self->max_age <= 0)
+    return TRUE;
+
+  stmt = _chat_history_get_query (self,
+                                  "DELETE FROM messages WHERE id IN"
+                                  " (SELECT id FROM messages WHERE time < ?1 LIMIT ?2)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
+  sqlite3_bind_int64 (stmt, 2, max_rows > 0 ? (gint64) max_rows : -1);
+  if (!_chat_history_step_done (self, stmt, error))
+    return FALSE;
+  changes = sqlite3_changes (self->db);
+  if (changes == 0)
+    return TRUE;
+  if (max_rows > 0 && (guint) changes >= max_rows)
+    self->last_age_prune_ms = 0;
+
+  stmt = _chat_history_get_query (self,
+                                  "DELETE FROM targets WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                  error);
+  return stmt != NULL && _chat_history_step_done (self, stmt, error);
+}
+
+static gint64
+pragma_int (ChatHistory *self,
+            const char  *sql)
+{
+  sqlite3_stmt *stmt = _chat_history_get_query (self, sql, NULL);
+  gint64 value = -1;
+
+  if (stmt == NULL)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+/* Roughly what the queued lines take in the file, indexes included. */
+static gint64
+pending_size (ChatHistory *self)
+{
+  gint64 size = 0;
+
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+
+      size += 96 + 2 * (strlen (entry->msgid) + strlen (entry->target)) +
+              (entry->source != NULL ? strlen (entry->source) : 0) +
+              (entry->tags != NULL ? strlen (entry->tags) : 0);
+      for (guint p = 0; entry->params != NULL && entry->params[p] != NULL; p++)
+        size += strlen (entry->params[p]) + 1;
+    }
+  return size;
+}
+
+/* The file is capped at max_size (max_page_count), and a write past the cap fails. So
+ * that it never comes to that, the oldest lines (of any target) go when the pages in use
+ * and those the queued lines will take pass three quarters of the cap, in bites, like
+ * age retention: the pages freed are reused by the lines written next. */
+static gboolean
+prune_size (ChatHistory  *self,
+            GError      **error)
+{
+  gint64 page, limit, needed;
+  gboolean deleted = FALSE;
+  sqlite3_stmt *stmt;
+
+  if (self->max_size == 0)
+    return TRUE;
+  page = pragma_int (self, "PRAGMA page_size");
+  if (page <= 0)
+    return TRUE;
+  limit = (gint64) (self->max_size / page) * 3 / 4;
+  needed = (pending_size (self) * 3 / 2) / page + 1;
+
+  for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
+    {
+      gint64 used = pragma_int (self, "PRAGMA page_count") -
+                    pragma_int (self, "PRAGMA freelist_count");
+
+      if (used + needed <= limit)
+        break;
+      stmt = _chat_history_get_query (self,
+                                      "DELETE FROM messages WHERE id IN"
+                                      " (SELECT id FROM messages ORDER BY time, id LIMIT ?1)",
+                                      error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, SIZE_PRUNE_BATCH);
+      if (!_chat_history_step_done (self, stmt, error))
+        return FALSE;
+      if (sqlite3_changes (self->db) == 0)
+        break;
+      deleted = TRUE;
+    }
+  if (!deleted)
+    return TRUE;
+
+  stmt = _chat_history_get_query (self,
+                                  "DELETE FROM targets WHERE NOT EXISTS"
+                                  " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                  error);
+  return stmt != NULL && _chat_history_step_done (self, stmt, error);
+}
+
+static gboolean
+write_pending (ChatHistory  *self,
+               GError      **error)
+{
+  /* target → its newest pending entry */
+  g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 now = now_ms ();
+
+  if (!prune_size (self, error))
+    return FALSE;
+
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+      g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
+      sqlite3_stmt *stmt = self->insert_stmt;
+
+      bind_text (stmt, 1, entry->msgid);
+      bind_text (stmt, 2, entry->target);
+      bind_text (stmt, 3, entry->target_name);
+      sqlite3_bind_int64 (stmt, 4, entry->time_ms);
+      sqlite3_bind_int (stmt, 5, entry->kind);
+      bind_text (stmt, 6, entry->source);
+      bind_text (stmt, 7, entry->command);
+      bind_text (stmt, 8, params);
+      bind_text (stmt, 9, entry->tags);
+      sqlite3_bind_int (stmt, 10, entry->trailing);
+      bind_text (stmt, 11, entry->owner_a);
+      bind_text (stmt, 12, entry->owner_b);
+      if (!_chat_history_step_done (self, stmt, error))
+        return FALSE;
+
+      /* A room where something was said is worth keeping over a restart; one that
+       * only saw people come and go is not. */
+      if (entry->kind <= CHAT_HISTORY_KIND_NOTICE &&
+          !chat_history_key_is_private (entry->target) &&
+          !g_hash_table_contains (kept, entry->target))
+        {
+          g_hash_table_add (kept, entry->target);
+          bind_text (self->touch_room_stmt, 1, entry->target);
+          bind_text (self->touch_room_stmt, 2, entry->target_name);
+          if (!_chat_history_step_done (self, self->touch_room_stmt, error))
+            return FALSE;
+        }
+      value = g_hash_table_lookup (touched, entry->target);
+      if (value == NULL || ((const ChatHistoryEntry *) value)->time_ms <= entry->time_ms)
+        g_hash_table_insert (touched, entry->target, (gpointer) entry);
+      value = g_hash_table_lookup (self->since_prune, entry->target);
+      g_hash_table_insert (self->since_prune, g_strdup (entry->target),
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
+    }
+
+  g_hash_table_iter_init (&iter, self->pending_rooms);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const ChatHistoryRoom *room = value;
+
+      if (room == NULL)
+        {
+          bind_text (self->forget_room_stmt, 1, key);
+          if (!_chat_history_step_done (self, self->forget_room_stmt, error))
+            return FALSE;
+          continue;
+        }
+      bind_text (self->save_room_stmt, 1, room->key);
+      bind_text (self->save_room_stmt, 2, room->name);
+      bind_text (self->save_room_stmt, 3, room->topic);
+      bind_text (self->save_room_stmt, 4, room->topic_setter);
+      sqlite3_bind_int64 (self->save_room_stmt, 5, room->topic_time);
+      bind_text (self->save_room_stmt, 6, room->modes);
+      bind_text (self->save_room_stmt, 7, room->password);
+      sqlite3_bind_int64 (self->save_room_stmt, 8, room->limit);
+      if (room->bans != NULL && room->bans[0] != NULL)
+        {
+          g_autofree char *bans = g_strjoinv ("\n", room->bans);
+
+          sqlite3_bind_text (self->save_room_stmt, 9, bans, -1, SQLITE_TRANSIENT);
+        }
+      if (!_chat_history_step_done (self, self->save_room_stmt, error))
+        return FALSE;
+    }
+
+  g_hash_table_iter_init (&iter, touched);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const ChatHistoryEntry *newest = value;
+
+      bind_text (self->touch_target_stmt, 1, newest->target);
+      bind_text (self->touch_target_stmt, 2, newest->target_name);
+      sqlite3_bind_int64 (self->touch_target_stmt, 3, newest->time_ms);
+      if (!_chat_history_step_done (self, self->touch_target_stmt, error))
+        return FALSE;
+    }
+
+  /* Count retention costs an index walk, so each target pays it once per
+   * max_per_target/16 appends; the count overshoots by at most that much. */
+  g_hash_table_iter_init (&iter, touched);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint since = GPOINTER_TO_UINT (g_hash_table_lookup (self->since_prune, key));
+
+      if (self->max_per_target > 0 && since >= MAX (1, self->max_per_target / 16))
+        {
+          if (!_chat_history_prune_target_count (self, key, error))
+            return FALSE;
+          g_hash_table_remove (self->since_prune, key);
+        }
+    }
+
+  if (now - self->last_age_prune_ms >= AGE_PRUNE_INTERVAL_MS)
+    return _chat_history_prune_age (self, now, AGE_PRUNE_BATCH, error);
+  return TRUE;
+}
+
+/* Whether a query of target would see something still queued. */
+gboolean
+_chat_history_pending_affects (ChatHistory *self,
+                               const char  *target,
+                               gboolean     with_events)
+{
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+
+      if ((with_events || entry->kind <= CHAT_HISTORY_KIND_NOTICE) &&
+          strcmp (entry->target, target) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+clear_pending (ChatHistory *self)
+{
+  g_ptr_array_set_size (self->pending, 0);
+  g_hash_table_remove_all (self->pending_rooms);
+  self->journaled = 0;
+}
+
+/* ------------------------------------------------------------------ journal */
+
+/* One record: a little-endian 32-bit length, then the entry as a GVariant of this type
+ * (msgid, target, name, time, kind, source, command, params, tags, trailing, owners). */
+#define JOURNAL_RECORD_TYPE "(msmsmsximsmsmsmsbmsms)"
+#define JOURNAL_RECORD_MAX  (1024 * 1024)
+
+static void
+journal_add_record (GByteArray             *out,
+                    const ChatHistoryEntry *entry)
+{
+  g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
+  g_autoptr(GVariant) record = NULL;
+  guint32 len;
+
+  record = g_variant_ref_sink (g_variant_new (JOURNAL_RECORD_TYPE, entry->msgid, entry->target,
+                                              entry->target_name, (gint64) entry->time_ms,
+                                              (gint32) entry->kind, entry->source,
+                                              entry->command, params, entry->tags,
+                                              (gboolean) entry->trailing, entry->owner_a,
+                                              entry->owner_b));
+  len = GUINT32_TO_LE ((guint32) g_variant_get_size (record));
+  g_byte_array_append (out, (const guint8 *) &len, sizeof len);
+  g_byte_array_append (out, g_variant_get_data (record), g_variant_get_size (record));
+}
+
+/* The entries of a journal, as far as they are whole: a record cut short by the kill
+ * that left the journal behind ends it. */
+static GPtrArray *
+journal_parse (const char *data,
+               gsize       size)
+{
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+  gsize pos = 0;
+
+  while (size - pos >= sizeof (guint32))
+    {
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GVariant) record = NULL;
+      g_auto(GStrv) params = NULL;
+      const char *msgid = NULL, *target = NULL, *name = NULL, *source = NULL, *command = NULL;
+      const char *encoded = NULL, *tags = NULL, *owner_a = NULL, *owner_b = NULL;
+      gint64 time_ms = 0;
+      gint32 kind = 0;
+      gboolean trailing = FALSE;
+      ChatHistoryEntry *entry;
+      guint32 len;
+
+      memcpy (&len, data + pos, sizeof len);
+      len = GUINT32_FROM_LE (len);
+      pos += sizeof len;
+      if (len > JOURNAL_RECORD_MAX || len > size - pos)
+        break;
+      bytes = g_bytes_new (data + pos, len);
+      pos += len;
+      record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (JOURNAL_RECORD_TYPE),
+                                                             bytes, FALSE));
+      g_variant_get (record, "(m&sm&sm&sxim&sm&sm&sm&sbm&sm&s)", &msgid, &target,
+                     &name, &time_ms, &kind, &source, &command, &encoded, &tags, &trailing,
+                     &owner_a, &owner_b);
+      if (msgid == NULL || target == NULL || command == NULL ||
+          kind < CHAT_HISTORY_KIND_PRIVMSG || kind > CHAT_HISTORY_KIND_EVENT)
+        continue;
+      params = _chat_history_params_decode (encoded);
+      entry = chat_history_entry_new (target, name, msgid, time_ms, (ChatHistoryKind) kind,
+                                      source, command, (const char * const *) params, tags);
+      entry->trailing = trailing;
+      entry->owner_a = g_strdup (owner_a);
+      entry->owner_b = g_strdup (owner_b);
+      g_ptr_array_add (entries, entry);
+    }
+  return entries;
+}
+
+static gboolean
+journal_write (ChatHistory  *self,
+               const guint8 *data,
+               gsize         len,
+               GError      **error)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (self->journal_fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, CHAT_HISTORY_ERROR,
+                       saved == ENOSPC ? CHAT_HISTORY_ERROR_FULL : CHAT_HISTORY_ERROR_FAILED,
+                       "Cannot write the history journal: %s", g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* Everything in it is committed now (or dropped with a failed flush). */
+static void
+journal_empty (ChatHistory *self)
+{
+  if (self->journal_fd < 0 || !self->journal_used)
+    return;
+  /* A journal that cannot be emptied is replayed once more at the next start, where the
+   * unique msgid makes every line it still holds a no-op. */
+  if (ftruncate (self->journal_fd, 0) == 0)
+    self->journal_used = FALSE;
+}
+
+/* Lines the database already has may come back (a kill between the commit and the
+ * truncation): INSERT OR IGNORE on the unique msgid keeps one of each. */
+gboolean
+_chat_history_journal_open (ChatHistory  *self,
+                            const char   *data_dir,
+                            GError      **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "history.journal", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize size = 0;
+
+  if (g_file_get_contents (path, &contents, &size, &local_error) && size > 0)
+    {
+      g_autoptr(GPtrArray) entries = journal_parse (contents, size);
+
+      for (guint i = 0; i < entries->len; i++)
+        g_ptr_array_add (self->pending, g_steal_pointer (&g_ptr_array_index (entries, i)));
+      g_ptr_array_set_free_func (entries, NULL);
+      if (self->pending->len > 0)
+        g_info ("Replaying %u lines from %s", self->pending->len, path);
+      if (!chat_history_flush (self, error))
+        return FALSE;
+    }
+  else if (local_error != NULL && !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FAILED,
+                   "Cannot read the history journal: %s", local_error->message);
+      return FALSE;
+    }
+
+  self->journal_fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (self->journal_fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, CHAT_HISTORY_ERROR,
+                   saved == EACCES || saved == EROFS ? CHAT_HISTORY_ERROR_NOT_WRITABLE
+                                                     : CHAT_HISTORY_ERROR_FAILED,
+                   "Cannot open %s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The journal as the queue is now (a target's lines were taken out of it). */
+void
+_chat_history_journal_rewrite (ChatHistory *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->journal_fd < 0 || !self->journal_used)
+    return;
+  if (ftruncate (self->journal_fd, 0) != 0)
+    return;
+  self->journal_used = FALSE;
+  self->journaled = 0;
+  if (!chat_history_sync (self, &error))
+    g_debug ("%s", error->message);
+}
+
+/* ------------------------------------------------------------------ flushing */
+
+gboolean
+chat_history_flush (ChatHistory  *self,
+                    GError      **error)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  _chat_history_clear_flush_sources (self);
+
+  if (self->pending->len == 0 && g_hash_table_size (self->pending_rooms) == 0)
+    return TRUE;
+
+  if (!_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
+    {
+      clear_pending (self);
+      return FALSE;
+    }
+  if (!write_pending (self, error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      clear_pending (self);
+      return FALSE;
+    }
+  clear_pending (self);
+  if (!_chat_history_exec_sql (self->db, "COMMIT", error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  journal_empty (self);
+  return TRUE;
+}
+
+gboolean
+chat_history_sync (ChatHistory  *self,
+                   GError      **error)
+{
+  g_autoptr(GByteArray) out = NULL;
+  gboolean written;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->journal_fd < 0)
+    return chat_history_flush (self, error);
+  if (self->journaled >= self->pending->len)
+    return TRUE;
+
+  out = g_byte_array_sized_new (256 * (self->pending->len - self->journaled));
+  for (guint i = self->journaled; i < self->pending->len; i++)
+    journal_add_record (out, g_ptr_array_index (self->pending, i));
+  self->journal_used = TRUE;
+  written = journal_write (self, out->data, out->len, error);
+  if (written && self->sync_full && fdatasync (self->journal_fd) != 0)
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FAILED,
+                   "Cannot sync the history journal: %s", g_strerror (errno));
+      written = FALSE;
+    }
+  if (!written)
+    {
+      /* As a failed flush: the queue is dropped. */
+      clear_pending (self);
+      journal_empty (self);
+      return FALSE;
+    }
+  self->journaled = self->pending->len;
+  return TRUE;
+}

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-history-entry.c: the boxed types of the history (a stored line, a room's saved
+ * state, a target of TARGETS), the line an entry is played back as, and the references,
+ * times and keys that CHATHISTORY names them by. */
+
+#define G_LOG_DOMAIN "chat-history"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-history-private.h"
+
+G_DEFINE_BOXED_TYPE (ChatHistoryEntry, chat_history_entry,
+                     chat_history_entry_copy, chat_history_entry_free)
+G_DEFINE_BOXED_TYPE (ChatHistoryRoom, chat_history_room,
+                     chat_history_room_copy, chat_history_room_free)
+
+ChatHistoryTarget *
+_chat_history_target_copy (const ChatHistoryTarget *target)
+{
+  ChatHistoryTarget *copy = g_new0 (ChatHistoryTarget, 1);
+
+  copy->key = g_strdup (target->key);
+  copy->name = g_strdup (target->name);
+  copy->latest_ms = target->latest_ms;
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (ChatHistoryTarget, chat_history_target,
+                     _chat_history_target_copy, chat_history_target_free)
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Params never contain CR, LF or NUL, so LF joins them without ambiguity. NULL: none. */
+char *
+_chat_history_params_encode (const char * const *params)
+{
+  if (params == NULL || params[0] == NULL)
+    return NULL;
+  return g_strjoinv ("\n", (char **) params);
+}
+
+char **
+_chat_history_params_decode (const char *text)
+{
+  if (text == NULL)
+    return g_new0 (char *, 1);
+  if (text[0] == '\0')
+    {
+      char **one = g_new0 (char *, 2);
+      one[0] = g_strdup ("");
+      return one;
+    }
+  return g_strsplit (text, "\n", -1);
+}
+
+static void
+append_tag_value (GString    *out,
+                  const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case ';':  g_string_append (out, "\\:"); break;
+        case ' ':  g_string_append (out, "\\s"); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        default:   g_string_append_c (out, *p); break;
+        }
+    }
+}
+
+static void
+append_tag (GString    *out,
+            const char *key,
+            const char *value)
+{
+  g_string_append_c (out, out->len == 0 ? '@' : ';');
+  g_string_append (out, key);
+  if (value != NULL && value[0] != '\0')
+    {
+      g_string_append_c (out, '=');
+      append_tag_value (out, value);
+    }
+}
+
+/* ------------------------------------------------------------------ boxed types */
+
+ChatHistoryEntry *
+chat_history_entry_new (const char         *target,
+                        const char         *target_name,
+                        const char         *msgid,
+                        gint64              time_ms,
+                        ChatHistoryKind     kind,
+                        const char         *source,
+                        const char         *command,
+                        const char * const *params,
+                        const char         *tags)
+{
+  ChatHistoryEntry *entry;
+
+  g_return_val_if_fail (target != NULL, NULL);
+  g_return_val_if_fail (msgid != NULL, NULL);
+  g_return_val_if_fail (command != NULL, NULL);
+
+  entry = g_new0 (ChatHistoryEntry, 1);
+  entry->msgid = g_strdup (msgid);
+  entry->target = g_strdup (target);
+  entry->target_name = g_strdup (target_name != NULL ? target_name : target);
+  entry->time_ms = time_ms;
+  entry->kind = kind;
+  entry->source = g_strdup (source);
+  entry->command = g_strdup (command);
+  entry->params = params != NULL ? g_strdupv ((char **) params) : g_new0 (char *, 1);
+  entry->tags = tags != NULL && tags[0] != '\0' ? g_strdup (tags) : NULL;
+  return entry;
+}
+
+ChatHistoryEntry *
+chat_history_entry_copy (const ChatHistoryEntry *entry)
+{
+  ChatHistoryEntry *copy;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  copy = chat_history_entry_new (entry->target, entry->target_name, entry->msgid,
+                                 entry->time_ms, entry->kind, entry->source, entry->command,
+                                 (const char * const *) entry->params, entry->tags);
+  copy->id = entry->id;
+  copy->trailing = entry->trailing;
+  copy->owner_a = g_strdup (entry->owner_a);
+  copy->owner_b = g_strdup (entry->owner_b);
+  return copy;
+}
+
+void
+chat_history_entry_free (ChatHistoryEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->msgid);
+  g_free (entry->target);
+  g_free (entry->target_name);
+  g_free (entry->source);
+  g_free (entry->command);
+  g_strfreev (entry->params);
+  g_free (entry->tags);
+  g_free (entry->owner_a);
+  g_free (entry->owner_b);
+  g_free (entry);
+}
+
+void
+chat_history_entry_set_owners (ChatHistoryEntry *entry,
+                               const char       *folded_a,
+                               const char       *owner_a,
+                               const char       *folded_b,
+                               const char       *owner_b)
+{
+  gboolean swap;
+
+  g_return_if_fail (entry != NULL);
+  g_return_if_fail (folded_a != NULL && folded_b != NULL);
+
+  /* The same order as chat_history_private_key(). */
+  swap = strcmp (folded_a, folded_b) > 0;
+  g_free (entry->owner_a);
+  g_free (entry->owner_b);
+  entry->owner_a = g_strdup (swap ? owner_b : owner_a);
+  entry->owner_b = g_strdup (swap ? owner_a : owner_b);
+}
+
+char *
+chat_history_entry_to_line (const ChatHistoryEntry *entry,
+                            const char             *batch_id,
+                            ChatHistoryLineFlags    flags)
+{
+  GString *out;
+  guint n_params;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  out = g_string_sized_new (128);
+  if (batch_id != NULL)
+    append_tag (out, "batch", batch_id);
+  if ((flags & CHAT_HISTORY_LINE_MSGID) != 0 && entry->msgid != NULL)
+    append_tag (out, "msgid", entry->msgid);
+  if ((flags & CHAT_HISTORY_LINE_TIME) != 0)
+    {
+      g_autofree char *time = chat_history_format_time (entry->time_ms);
+
+      append_tag (out, "time", time);
+    }
+  if ((flags & CHAT_HISTORY_LINE_CLIENT_TAGS) != 0 && entry->tags != NULL)
+    {
+      /* Already escaped as they came off the wire. */
+      g_string_append_c (out, out->len == 0 ? '@' : ';');
+      g_string_append (out, entry->tags);
+    }
+  if (out->len > 0)
+    g_string_append_c (out, ' ');
+
+  if (entry->source != NULL)
+    g_string_append_printf (out, ":%s ", entry->source);
+  g_string_append (out, entry->command);
+
+  n_params = entry->params != NULL ? g_strv_length (entry->params) : 0;
+  for (guint i = 0; i < n_params; i++)
+    {
+      const char *param = entry->params[i];
+
+      g_string_append_c (out, ' ');
+      if (i + 1 == n_params &&
+          (entry->trailing || param[0] == '\0' || param[0] == ':' || strchr (param, ' ')))
+        g_string_append_c (out, ':');
+      g_string_append (out, param);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+ChatHistoryKind
+chat_history_kind_for_command (const char *command)
+{
+  g_return_val_if_fail (command != NULL, CHAT_HISTORY_KIND_EVENT);
+
+  if (g_ascii_strcasecmp (command, "PRIVMSG") == 0)
+    return CHAT_HISTORY_KIND_PRIVMSG;
+  if (g_ascii_strcasecmp (command, "NOTICE") == 0)
+    return CHAT_HISTORY_KIND_NOTICE;
+  if (g_ascii_strcasecmp (command, "TAGMSG") == 0)
+    return CHAT_HISTORY_KIND_TAGMSG;
+  return CHAT_HISTORY_KIND_EVENT;
+}
+
+ChatHistoryRoom *
+chat_history_room_new (const char *key,
+                       const char *name)
+{
+  ChatHistoryRoom *room;
+
+  g_return_val_if_fail (key != NULL, NULL);
+
+  room = g_new0 (ChatHistoryRoom, 1);
+  room->key = g_strdup (key);
+  room->name = g_strdup (name != NULL ? name : key);
+  return room;
+}
+
+ChatHistoryRoom *
+chat_history_room_copy (const ChatHistoryRoom *room)
+{
+  ChatHistoryRoom *copy;
+
+  g_return_val_if_fail (room != NULL, NULL);
+
+  copy = chat_history_room_new (room->key, room->name);
+  copy->topic = g_strdup (room->topic);
+  copy->topic_setter = g_strdup (room->topic_setter);
+  copy->topic_time = room->topic_time;
+  copy->modes = g_strdup (room->modes);
+  copy->password = g_strdup (room->password);
+  copy->limit = room->limit;
+  copy->bans = g_strdupv (room->bans);
+  return copy;
+}
+
+void
+chat_history_room_free (ChatHistoryRoom *room)
+{
+  if (room == NULL)
+    return;
+  g_free (room->key);
+  g_free (room->name);
+  g_free (room->topic);
+  g_free (room->topic_setter);
+  g_free (room->modes);
+  g_free (room->password);
+  g_strfreev (room->bans);
+  g_free (room);
+}
+
+void
+chat_history_target_free (ChatHistoryTarget *target)
+{
+  if (target == NULL)
+    return;
+  g_free (target->key);
+  g_free (target->name);
+  g_free (target);
+}
+
+/* ------------------------------------------------------------------ references */
+
+gboolean
+chat_history_ref_parse (const char     *str,
+                        gboolean        allow_any,
+                        ChatHistoryRef *ref)
+{
+  g_return_val_if_fail (str != NULL, FALSE);
+  g_return_val_if_fail (ref != NULL, FALSE);
+
+  memset (ref, 0, sizeof *ref);
+
+  if (strcmp (str, "*") == 0)
+    {
+      ref->type = CHAT_HISTORY_REF_ANY;
+      return allow_any;
+    }
+  if (g_str_has_prefix (str, "timestamp="))
+    {
+      ref->type = CHAT_HISTORY_REF_TIMESTAMP;
+      return chat_history_parse_time (str + strlen ("timestamp="), &ref->time_ms);
+    }
+  if (g_str_has_prefix (str, "msgid="))
+    {
+      ref->type = CHAT_HISTORY_REF_MSGID;
+      ref->msgid = str + strlen ("msgid=");
+      return ref->msgid[0] != '\0';
+    }
+  return FALSE;
+}
+
+char *
+chat_history_format_time (gint64 time_ms)
+{
+  gint64 seconds = time_ms >= 0 ? time_ms / 1000 : -((-time_ms + 999) / 1000);
+  int millis = (int) (time_ms - seconds * 1000);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (seconds);
+  g_autofree char *base = NULL;
+
+  if (dt == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", base, millis);
+}
+
+gboolean
+chat_history_parse_time (const char *str,
+                         gint64     *time_ms)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr(GTimeZone) utc = NULL;
+
+  g_return_val_if_fail (str != NULL, FALSE);
+
+  /* The spec's form only: a date, a 'T', and a time. */
+  if (strlen (str) < 19 || str[10] != 'T' || !g_ascii_isdigit (str[0]))
+    return FALSE;
+
+  utc = g_time_zone_new_utc ();
+  dt = g_date_time_new_from_iso8601 (str, utc);
+  if (dt == NULL)
+    return FALSE;
+  if (time_ms != NULL)
+    *time_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
+  return TRUE;
+}
+
+char *
+chat_history_private_key (const char  *folded_a,
+                          const char  *nick_a,
+                          const char  *folded_b,
+                          const char  *nick_b,
+                          char       **name)
+{
+  gboolean swap;
+
+  g_return_val_if_fail (folded_a != NULL && folded_b != NULL, NULL);
+
+  swap = strcmp (folded_a, folded_b) > 0;
+  if (name != NULL)
+    {
+      const char *first = swap ? nick_b : nick_a;
+      const char *second = swap ? nick_a : nick_b;
+
+      *name = g_strdup_printf ("%s %s",
+                               first != NULL ? first : (swap ? folded_b : folded_a),
+                               second != NULL ? second : (swap ? folded_a : folded_b));
+    }
+  return swap ? g_strdup_printf ("%s %s", folded_b, folded_a)
+              : g_strdup_printf ("%s %s", folded_a, folded_b);
+}
+
+gboolean
+chat_history_key_is_private (const char *key)
+{
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  return strchr (key, ' ') != NULL;
+}
+
+/* ------------------------------------------------------------------ targets */
+
+int
+_chat_history_compare_targets (gconstpointer a,
+                               gconstpointer b)
+{
+  const ChatHistoryTarget *ta = *(ChatHistoryTarget * const *) a;
+  const ChatHistoryTarget *tb = *(ChatHistoryTarget * const *) b;
+
+  if (ta->latest_ms != tb->latest_ms)
+    return ta->latest_ms < tb->latest_ms ? -1 : 1;
+  return strcmp (ta->key, tb->key);
+}
+
+/* The name to show the requester, or NULL when the target is not theirs to see. */
+char *
+_chat_history_target_name_for (const char         *key,
+                               const char         *name,
+                               const char         *requester,
+                               const char * const *rooms)
+{
+  g_auto(GStrv) keys = NULL;
+  g_auto(GStrv) names = NULL;
+  int other;
+
+  if (!chat_history_key_is_private (key))
+    return rooms == NULL || g_strv_contains (rooms, key) ? g_strdup (name) : NULL;
+
+  keys = g_strsplit (key, " ", 2);
+  names = g_strsplit (name, " ", 2);
+  if (requester == NULL || g_strv_length (keys) != 2)
+    return NULL;
+  if (strcmp (keys[0], requester) == 0)
+    other = 1;
+  else if (strcmp (keys[1], requester) == 0)
+    other = 0;
+  else
+    return NULL;
+  return g_strdup (g_strv_length (names) == 2 ? names[other] : keys[other]);
+}

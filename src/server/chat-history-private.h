@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-history-private.h: what chat-history.c, chat-history-db.c and chat-history-entry.c
+ * share: the object's state and the helpers each of them lends the others. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "chat-history.h"
+
+G_BEGIN_DECLS
+
+/* The columns _chat_history_entry_from_row() reads, in its order. */
+#define ENTRY_COLUMNS \
+  "id, msgid, target, name, time, kind, source, command, params, tags, trailing, owner_a, owner_b"
+
+struct _ChatHistory
+{
+  GObject       parent_instance;
+
+  char         *path;
+  sqlite3      *db;
+  GMainContext *context;
+
+  /* Prepared once, kept for the life of the connection. */
+  sqlite3_stmt *insert_stmt;
+  sqlite3_stmt *save_room_stmt;
+  sqlite3_stmt *touch_room_stmt;
+  sqlite3_stmt *forget_room_stmt;
+  sqlite3_stmt *touch_target_stmt;
+  GHashTable   *query_stmts;       /* SQL text → sqlite3_stmt */
+
+  GPtrArray    *pending;           /* ChatHistoryEntry */
+  GHashTable   *pending_rooms;     /* key → ChatHistoryRoom, NULL to forget */
+  GHashTable   *since_prune;       /* target key → appends since its count was pruned */
+
+  guint         idle_id;
+  guint         deadline_id;
+
+  guint         max_per_target;
+  gint64        max_age;           /* seconds, 0: forever */
+  gint64        last_age_prune_ms;
+  guint64       max_size;          /* bytes, 0: no cap */
+  gboolean      store_private;
+  gboolean      sync_full;
+
+  /* history.journal: the queued lines, appended once per main-loop round by
+   * chat_history_sync() and emptied once they are committed to the database. */
+  int           journal_fd;
+  guint         journaled;         /* how many of pending (from the start) it holds */
+  gboolean      journal_used;      /* it holds something: empty it after the commit */
+
+  GThread      *checkpoint_thread;
+  gint          checkpoint_done;   /* atomic: the thread has finished */
+};
+
+/* chat-history.c */
+void               _chat_history_clear_flush_sources (ChatHistory            *self);
+
+/* chat-history-db.c */
+void               _chat_history_set_sqlite_error    (sqlite3                *db,
+                                                      int                     rc,
+                                                      const char             *what,
+                                                      GError                **error);
+gboolean           _chat_history_exec_sql            (sqlite3                *db,
+                                                      const char             *sql,
+                                                      GError                **error);
+char              *_chat_history_column_dup          (sqlite3_stmt           *stmt,
+                                                      int                     column);
+ChatHistoryEntry  *_chat_history_entry_from_row      (sqlite3_stmt           *stmt);
+void               _chat_history_stmt_free           (gpointer                stmt);
+void               _chat_history_reap_checkpoint     (ChatHistory            *self,
+                                                      gboolean                wait);
+gboolean           _chat_history_open_database       (ChatHistory            *self,
+                                                      const char             *data_dir,
+                                                      GError                **error);
+gboolean           _chat_history_finish_step         (ChatHistory            *self,
+                                                      sqlite3_stmt           *stmt,
+                                                      int                     rc,
+                                                      const char             *what,
+                                                      GError                **error);
+gboolean           _chat_history_step_done           (ChatHistory            *self,
+                                                      sqlite3_stmt           *stmt,
+                                                      GError                **error);
+sqlite3_stmt      *_chat_history_get_query           (ChatHistory            *self,
+                                                      const char             *sql,
+                                                      GError                **error);
+gboolean           _chat_history_prune_target_count  (ChatHistory            *self,
+                                                      const char             *target,
+                                                      GError                **error);
+gboolean           _chat_history_prune_age           (ChatHistory            *self,
+                                                      gint64                  now,
+                                                      guint                   max_rows,
+                                                      GError                **error);
+gboolean           _chat_history_pending_affects     (ChatHistory            *self,
+                                                      const char             *target,
+                                                      gboolean                with_events);
+gboolean           _chat_history_journal_open        (ChatHistory            *self,
+                                                      const char             *data_dir,
+                                                      GError                **error);
+void               _chat_history_journal_rewrite     (ChatHistory            *self);
+
+/* chat-history-entry.c */
+ChatHistoryTarget *_chat_history_target_copy         (const ChatHistoryTarget *target);
+char              *_chat_history_params_encode       (const char * const     *params);
+char             **_chat_history_params_decode       (const char             *text);
+int                _chat_history_compare_targets     (gconstpointer           a,
+                                                      gconstpointer           b);
+char              *_chat_history_target_name_for     (const char             *key,
+                                                      const char             *name,
+                                                      const char             *requester,
+                                                      const char * const     *rooms);
+
+G_END_DECLS
