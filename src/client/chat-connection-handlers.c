@@ -2,7 +2,7 @@
 /* chat-connection-handlers.c: what the server says, turned into the models: JOIN, PART,
  * KICK, QUIT, NICK, MODE, TOPIC, NAMES, WHO, PRIVMSG and NOTICE (with CTCP), numerics,
  * and the BATCHes of history a server replays. Registration, CAP and ISUPPORT live in
- * chat-connection.c with the link they belong to. */
+ * chat-connection-registration.c. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-private.h: ChatConnection's insides, shared by chat-connection.c (the
- * object, the link, sending, registration) and chat-connection-handlers.c (what the
- * server says, turned into the models). */
+ * object), chat-connection-conversations.c (its conversations and their items),
+ * chat-connection-link.c (connect, TLS, reconnect), chat-connection-output.c (the send
+ * queue and flood control), chat-connection-registration.c (CAP, SASL, registration) and
+ * chat-connection-handlers.c (what the server says, turned into the models). */
 #pragma once
 
 #include "chat-client-private.h"
@@ -190,6 +192,7 @@ enum {
   N_SIGNALS
 };
 
+extern GParamSpec *_chat_connection_properties [N_PROPS];
 extern guint _chat_connection_signals [N_SIGNALS];
 
 /* chat-connection.c */
@@ -197,15 +200,22 @@ void               _chat_connection_set_string_prop         (ChatConnection  *se
                                                              char           **slot,
                                                              const char      *value,
                                                              guint            prop);
+ChatCasemapping    _chat_connection_casemapping             (ChatConnection *self);
+guint              _chat_connection_prefix_count            (ChatConnection *self);
 char *             _chat_connection_fold                    (ChatConnection *self,
                                                              const char     *name);
 gboolean           _chat_connection_is_me                   (ChatConnection *self,
                                                              const char     *nick);
 const char *       _chat_connection_history_network         (ChatConnection *self);
+void               _chat_connection_set_state               (ChatConnection      *self,
+                                                             ChatConnectionState  state,
+                                                             const char          *reason);
 void               _chat_connection_set_lag                 (ChatConnection *self,
                                                              gint64          lag);
 void               _chat_connection_set_away                (ChatConnection *self,
                                                              gboolean        away);
+
+/* chat-connection-conversations.c */
 gboolean           _chat_connection_text_mentions_me        (ChatConnection *self,
                                                              const char     *text);
 ChatConversation * _chat_connection_lookup_conversation     (ChatConnection *self,
@@ -231,12 +241,27 @@ void               _chat_connection_server_text             (ChatConnection    *
                                                              ChatMessageKind    kind,
                                                              const ChatMessage *message,
                                                              const char        *text);
-void               _chat_connection_queue_line              (ChatConnection *self,
-                                                             const char     *line,
-                                                             gboolean        urgent);
 ChatConversation * _chat_connection_conversation_for_target (ChatConnection *self,
                                                              const char     *target,
                                                              gboolean        create);
+void               _chat_connection_mark_all_parted         (ChatConnection *self);
+
+/* chat-connection-link.c */
+void               _chat_connection_drop_link               (ChatConnection *self,
+                                                             int             code,
+                                                             const char     *reason);
+void               _chat_connection_clear_timers            (ChatConnection *self);
+void               _chat_connection_disconnect_link_signals (ChatConnection *self);
+
+/* chat-connection-output.c */
+void               _chat_connection_queue_line              (ChatConnection *self,
+                                                             const char     *line,
+                                                             gboolean        urgent);
+void               _chat_connection_flush_out_queue         (ChatConnection *self);
+
+/* chat-connection-registration.c */
+void               _chat_connection_send_registration       (ChatConnection *self);
+gboolean           _chat_connection_sasl_wanted             (ChatConnection *self);
 void               _chat_connection_handle_cap              (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_handle_authenticate     (ChatConnection    *self,

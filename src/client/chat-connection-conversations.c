@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connection-conversations.c: ChatConnection's conversations: found and created by
+ * their folded names, the items added to them (the model, the history, the signals),
+ * whether a text mentions us, and the batched flush of the models.
+ */
+#define G_LOG_DOMAIN "chat-client"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-connection-private.h"
+
+/* --- mentions ---------------------------------------------------------------------- */
+
+static gint64
+message_time (const ChatMessage *message)
+{
+  const char *tag = message ? chat_message_get_tag (message, "time") : NULL;
+
+  if (tag != NULL && tag[0] != '\0')
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (tag, NULL);
+
+      if (dt != NULL)
+        return g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
+    }
+  return g_get_real_time ();
+}
+
+static gboolean
+is_nick_char (gunichar c)
+{
+  return g_unichar_isalnum (c) || (c < 128 && strchr ("[]\\`_^{|}-", (int)c) != NULL);
+}
+
+/* TRUE when folded_text holds folded_word as a whole word. */
+static gboolean
+has_word (const char *folded_text,
+          const char *folded_nick)
+{
+  const char *p;
+  gsize nick_len = strlen (folded_nick);
+
+  if (nick_len == 0)
+    return FALSE;
+
+  for (p = strstr (folded_text, folded_nick); p != NULL; p = strstr (p + 1, folded_nick))
+    {
+      gboolean start_ok = TRUE;
+      gboolean end_ok = TRUE;
+
+      if (p > folded_text)
+        {
+          const char *prev = g_utf8_find_prev_char (folded_text, p);
+
+          start_ok = prev == NULL || !is_nick_char (g_utf8_get_char_validated (prev, -1));
+        }
+      if (p[nick_len] != '\0')
+        end_ok = !is_nick_char (g_utf8_get_char_validated (p + nick_len, -1));
+      if (start_ok && end_ok)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* TRUE when text names our nick (in the server's case mapping) or a highlight word. */
+gboolean
+_chat_connection_text_mentions_me (ChatConnection *self,
+                                   const char     *text)
+{
+  g_autofree char *folded_text = NULL;
+  g_autofree char *folded_nick = NULL;
+
+  if (self->current_nick == NULL || text == NULL)
+    return FALSE;
+
+  folded_text = _chat_connection_fold (self, text);
+  folded_nick = _chat_connection_fold (self, self->current_nick);
+  if (has_word (folded_text, folded_nick))
+    return TRUE;
+
+  for (guint i = 0; self->highlight_words != NULL && self->highlight_words[i] != NULL; i++)
+    {
+      g_autofree char *word = g_utf8_casefold (self->highlight_words[i], -1);
+      g_autofree char *lowered = g_utf8_casefold (text, -1);
+
+      if (has_word (lowered, word))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* --- conversations ----------------------------------------------------------------- */
+
+ChatConversation *
+_chat_connection_lookup_conversation (ChatConnection *self,
+                                      const char     *name)
+{
+  g_autofree char *key = NULL;
+
+  if (name == NULL)
+    return NULL;
+  key = _chat_connection_fold (self, name);
+  return g_hash_table_lookup (self->by_fold, key);
+}
+
+ChatConversation *
+_chat_connection_ensure_conversation (ChatConnection       *self,
+                                      ChatConversationKind  kind,
+                                      const char           *name,
+                                      gboolean              requested,
+                                      gboolean             *created)
+{
+  g_autoptr(ChatConversation) conv = NULL;
+  ChatConversation *existing;
+
+  if (created)
+    *created = FALSE;
+
+  existing = _chat_connection_lookup_conversation (self, name);
+  if (existing != NULL)
+    return existing;
+
+  conv = _chat_conversation_new (self, kind, name);
+  _chat_conversation_set_casemapping (conv, _chat_connection_casemapping (self));
+  _chat_conversation_set_default_rank (conv, _chat_connection_prefix_count (self));
+  if (self->history != NULL)
+    _chat_conversation_load_history (conv, self->history, _chat_connection_history_network (self),
+                                     HISTORY_LOAD_COUNT);
+  if (kind == CHAT_CONVERSATION_KIND_QUERY)
+    _chat_conversation_set_joined (conv, self->state == CHAT_CONNECTION_STATE_CONNECTED);
+
+  g_hash_table_insert (self->by_fold, _chat_connection_fold (self, name), g_object_ref (conv));
+  {
+    g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+    g_ptr_array_add (one, conv);
+    chat_item_list_append_many (self->rooms, one);
+  }
+
+  if (created)
+    *created = TRUE;
+  if (kind == CHAT_CONVERSATION_KIND_QUERY && self->state == CHAT_CONNECTION_STATE_CONNECTED)
+    _chat_connection_request_server_history (self, conv);
+  g_signal_emit (self, _chat_connection_signals [CONVERSATION_OPENED], 0, conv, requested);
+  return conv;
+}
+
+void
+_chat_connection_rekey_conversation (ChatConnection   *self,
+                                     ChatConversation *conv,
+                                     const char       *new_name)
+{
+  g_autofree char *old_key = _chat_connection_fold (self, chat_conversation_get_name (conv));
+
+  g_object_ref (conv);
+  g_hash_table_remove (self->by_fold, old_key);
+  _chat_conversation_set_name (conv, new_name);
+  g_hash_table_insert (self->by_fold, _chat_connection_fold (self, new_name), conv);
+}
+
+/* Adds an item to conv: the model (batched), the history, the signals. */
+ChatMessageItem *
+_chat_connection_add_item (ChatConnection    *self,
+                           ChatConversation  *conv,
+                           ChatMessageKind    kind,
+                           const ChatMessage *message,
+                           const char        *sender,
+                           const char        *target,
+                           const char        *text,
+                           gboolean           mentions_me,
+                           gboolean           from_me)
+{
+  g_autoptr(ChatMessageItem) item = NULL;
+  ChatConversationKind conv_kind = chat_conversation_get_kind (conv);
+
+  item = chat_message_item_new_full (0, kind, message_time (message),
+                                     chat_conversation_get_name (conv), sender, target,
+                                     text ? text : "", mentions_me, from_me);
+
+  /* Replayed history: kept aside until the batch ends, then put in its place, without
+   * unread counts or notifications. */
+  if (self->collecting != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER)
+    {
+      g_ptr_array_add (self->collecting->items, g_object_ref (item));
+      g_set_object (&self->collecting->conv, conv);
+      return item;
+    }
+
+  _chat_conversation_append (conv, item);
+
+  if (self->history != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER &&
+      kind <= CHAT_MESSAGE_KIND_MODE)
+    {
+      g_autofree char *key = _chat_connection_fold (self, chat_conversation_get_name (conv));
+
+      chat_history_store_add (self->history, _chat_connection_history_network (self), key, item);
+    }
+
+  if (!from_me && (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION ||
+                   kind == CHAT_MESSAGE_KIND_NOTICE))
+    {
+      if (sender != NULL)
+        _chat_conversation_note_speaker (conv, sender);
+      g_signal_emit (self, _chat_connection_signals [MESSAGE_RECEIVED], 0, conv, item);
+      if (mentions_me || (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
+                          kind != CHAT_MESSAGE_KIND_NOTICE))
+        g_signal_emit (self, _chat_connection_signals [MENTION], 0, conv, item);
+    }
+  else if (kind != CHAT_MESSAGE_KIND_INFO && kind != CHAT_MESSAGE_KIND_MOTD)
+    {
+      g_signal_emit (self, _chat_connection_signals [MESSAGE_RECEIVED], 0, conv, item);
+    }
+
+  return item;
+}
+
+void
+_chat_connection_server_text (ChatConnection    *self,
+                              ChatMessageKind    kind,
+                              const ChatMessage *message,
+                              const char        *text)
+{
+  _chat_connection_add_item (self, self->server, kind, message, NULL, NULL, text, FALSE, FALSE);
+}
+
+ChatConversation *
+_chat_connection_conversation_for_target (ChatConnection *self,
+                                          const char     *target,
+                                          gboolean        create)
+{
+  ChatConversation *conv = _chat_connection_lookup_conversation (self, target);
+
+  if (conv != NULL || !create)
+    return conv;
+  if (chat_connection_is_room_name (self, target))
+    return NULL;
+  return _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, target, FALSE,
+                                               NULL);
+}
+
+static void
+flush_models (ChatConnection *self)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  for (guint i = 0; i < n; i++)
+    _chat_conversation_flush (chat_item_list_peek (self->rooms, i));
+}
+
+void
+_chat_connection_flush_models (ChatConnection *self)
+{
+  flush_models (self);
+}
+
+/* Every channel: not joined, no members; queries: not joined. */
+void
+_chat_connection_mark_all_parted (ChatConnection *self)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+      _chat_conversation_set_joined (conv, FALSE);
+      _chat_conversation_remove_all_members (conv);
+    }
+  g_hash_table_remove_all (self->names);
+}

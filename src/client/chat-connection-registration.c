@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-connection-registration.c: ChatConnection's registration: CAP negotiation, the
+ * SASL PLAIN login, NICK fallbacks, 001 (rejoin, PING timer) and ISUPPORT.
+ */
+#define G_LOG_DOMAIN "chat-client"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-connection-private.h"
+
+static const char * const wanted_caps[] = {
+  "multi-prefix", "server-time", "echo-message", "message-tags", "away-notify",
+  "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory", NULL
+};
+
+/* --- registration, CAP, SASL, timers -------------------------------------------------- */
+
+static void
+send_ping (ChatConnection *self)
+{
+  g_free (self->ping_token);
+  self->ping_token = g_strdup_printf ("chatroom-%" G_GINT64_FORMAT, g_get_monotonic_time ());
+  self->ping_sent_at = g_get_monotonic_time ();
+  _chat_connection_send_printf (self, "PING :%s", self->ping_token);
+}
+
+static gboolean
+ping_timeout_cb (gpointer user_data)
+{
+  ChatConnection *self = user_data;
+
+  if (self->ping_sent_at != 0)
+    {
+      /* The previous PING is still unanswered after a whole interval. */
+      self->ping_id = 0;
+      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_TIMEOUT,
+                                  "The server stopped answering");
+      return G_SOURCE_REMOVE;
+    }
+  send_ping (self);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+_chat_connection_send_registration (ChatConnection *self)
+{
+  const char *user = self->username && *self->username ? self->username : self->nick;
+  const char *real = self->realname && *self->realname ? self->realname : self->nick;
+
+  self->cap_negotiating = TRUE;
+  self->cap_ls_done = FALSE;
+  self->sasl_step = SASL_NONE;
+  _chat_connection_send_line (self, "CAP LS 302");
+  if (self->password != NULL && self->password[0] != '\0')
+    _chat_connection_send_printf (self, "PASS :%s", self->password);
+  g_free (self->tried_nick);
+  self->tried_nick = g_strdup (self->nick);
+  self->nick_attempt = 0;
+  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
+  _chat_connection_send_printf (self, "USER %s 0 * :%s", user, real);
+}
+
+static void
+end_cap_negotiation (ChatConnection *self)
+{
+  if (self->cap_negotiating)
+    {
+      self->cap_negotiating = FALSE;
+      _chat_connection_send_line (self, "CAP END");
+    }
+}
+
+/* SASL PLAIN (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and
+ * "sasl-password" are set. */
+gboolean
+_chat_connection_sasl_wanted (ChatConnection *self)
+{
+  return self->sasl_account != NULL && self->sasl_account[0] != '\0' &&
+         self->sasl_password != NULL && self->sasl_password[0] != '\0';
+}
+
+/* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL"). */
+static gboolean
+sasl_offers_plain (ChatConnection *self)
+{
+  const char *mechanisms = g_hash_table_lookup (self->caps_offered, "sasl");
+  g_auto(GStrv) list = NULL;
+
+  if (mechanisms == NULL)
+    return FALSE;
+  if (mechanisms[0] == '\0')
+    return TRUE;
+  list = g_strsplit (mechanisms, ",", -1);
+  for (guint i = 0; list[i] != NULL; i++)
+    if (g_ascii_strcasecmp (list[i], "PLAIN") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Ends the link like a wrong server password does: the error is reported and nothing is
+ * retried, since the same account and password would only fail again. */
+static void
+sasl_failed (ChatConnection *self,
+             const char     *reason)
+{
+  self->sasl_step = SASL_NONE;
+  g_free (self->fatal_reason);
+  self->fatal_reason = g_strdup (reason);
+  self->fatal_code = CHAT_CONNECTION_ERROR_SASL;
+  _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_SASL, reason);
+}
+
+/* PLAIN's one message, "authzid NUL authcid NUL password" (RFC 4616) with the account
+ * as both identities, in base64 lines of SASL_CHUNK_LEN; a last line of exactly that
+ * length is followed by "AUTHENTICATE +" so the server knows it is the end. */
+static void
+sasl_send_plain (ChatConnection *self)
+{
+  g_autoptr(GString) plain = g_string_new (NULL);
+  g_autofree char *encoded = NULL;
+  gsize len;
+
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_password);
+  encoded = g_base64_encode ((const guchar *)plain->str, plain->len);
+  len = strlen (encoded);
+
+  for (gsize offset = 0; offset < len; offset += SASL_CHUNK_LEN)
+    _chat_connection_send_printf (self, "AUTHENTICATE %.*s",
+                                  (int)MIN (SASL_CHUNK_LEN, len - offset), encoded + offset);
+  if (len % SASL_CHUNK_LEN == 0)
+    _chat_connection_send_line (self, "AUTHENTICATE +");
+}
+
+static void
+cap_request_wanted (ChatConnection *self,
+                    GHashTable     *offered)
+{
+  GString *req = g_string_new (NULL);
+
+  for (guint i = 0; wanted_caps[i] != NULL; i++)
+    if (g_hash_table_contains (offered, wanted_caps[i]) &&
+        !g_hash_table_contains (self->caps_enabled, wanted_caps[i]))
+      {
+        if (req->len > 0)
+          g_string_append_c (req, ' ');
+        g_string_append (req, wanted_caps[i]);
+      }
+
+  /* Only while registering: we do not log in to a connection that is already up. */
+  if (self->cap_negotiating && self->sasl_step == SASL_NONE &&
+      _chat_connection_sasl_wanted (self) && g_hash_table_contains (offered, "sasl") &&
+      sasl_offers_plain (self))
+    {
+      if (req->len > 0)
+        g_string_append_c (req, ' ');
+      g_string_append (req, "sasl");
+      self->sasl_step = SASL_REQUESTED;
+    }
+
+  if (req->len > 0)
+    _chat_connection_send_printf (self, "CAP REQ :%s", req->str);
+  else
+    end_cap_negotiation (self);
+  g_string_free (req, TRUE);
+}
+
+static void
+parse_cap_list (const char *list,
+                GHashTable *into)
+{
+  g_auto(GStrv) caps = g_strsplit (list ? list : "", " ", -1);
+
+  for (guint i = 0; caps[i] != NULL; i++)
+    {
+      char *eq;
+
+      if (caps[i][0] == '\0')
+        continue;
+      eq = strchr (caps[i], '=');
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          g_hash_table_replace (into, g_strdup (caps[i]), g_strdup (eq + 1));
+        }
+      else
+        g_hash_table_replace (into, g_strdup (caps[i]), g_strdup (""));
+    }
+}
+
+void
+_chat_connection_handle_cap (ChatConnection    *self,
+                             const ChatMessage *message)
+{
+  const char *sub = chat_message_get_param (message, 1);
+  guint n = chat_message_get_n_params (message);
+  const char *list = chat_message_get_trailing (message);
+  gboolean more = n >= 4 && g_strcmp0 (chat_message_get_param (message, 2), "*") == 0;
+
+  if (sub == NULL)
+    return;
+
+  if (g_ascii_strcasecmp (sub, "LS") == 0)
+    {
+      parse_cap_list (list, self->caps_offered);
+      if (!more && !self->cap_ls_done)
+        {
+          self->cap_ls_done = TRUE;
+          /* Someone who set an account expects to be logged in: rather than go on as
+           * nobody on a server without SASL PLAIN, fail like a wrong password. */
+          if (self->cap_negotiating && _chat_connection_sasl_wanted (self) &&
+              !sasl_offers_plain (self))
+            {
+              sasl_failed (self, g_hash_table_contains (self->caps_offered, "sasl")
+                                 ? "The server does not accept SASL PLAIN logins"
+                                 : "The server does not offer SASL logins");
+              return;
+            }
+          cap_request_wanted (self, self->caps_offered);
+        }
+    }
+  else if (g_ascii_strcasecmp (sub, "ACK") == 0)
+    {
+      g_auto(GStrv) caps = g_strsplit (list ? list : "", " ", -1);
+
+      for (guint i = 0; caps[i] != NULL; i++)
+        {
+          if (caps[i][0] == '\0')
+            continue;
+          if (caps[i][0] == '-')
+            g_hash_table_remove (self->caps_enabled, caps[i] + 1);
+          else
+            g_hash_table_add (self->caps_enabled, g_strdup (caps[i]));
+        }
+      if (self->sasl_step == SASL_REQUESTED &&
+          g_hash_table_contains (self->caps_enabled, "sasl"))
+        {
+          self->sasl_step = SASL_AUTHENTICATING;
+          _chat_connection_send_line (self, "AUTHENTICATE PLAIN");
+        }
+      if (!more && self->sasl_step != SASL_AUTHENTICATING)
+        end_cap_negotiation (self);
+    }
+  else if (g_ascii_strcasecmp (sub, "NAK") == 0)
+    {
+      if (self->sasl_step == SASL_REQUESTED)
+        {
+          sasl_failed (self, "The server refused to enable SASL");
+          return;
+        }
+      end_cap_negotiation (self);
+    }
+  else if (g_ascii_strcasecmp (sub, "NEW") == 0)
+    {
+      g_autoptr(GHashTable) added = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                           g_free, g_free);
+
+      parse_cap_list (list, added);
+      parse_cap_list (list, self->caps_offered);
+      cap_request_wanted (self, added);
+    }
+  else if (g_ascii_strcasecmp (sub, "DEL") == 0)
+    {
+      g_auto(GStrv) caps = g_strsplit (list ? list : "", " ", -1);
+
+      for (guint i = 0; caps[i] != NULL; i++)
+        {
+          g_hash_table_remove (self->caps_enabled, caps[i]);
+          g_hash_table_remove (self->caps_offered, caps[i]);
+        }
+    }
+}
+
+void
+_chat_connection_handle_authenticate (ChatConnection    *self,
+                                      const ChatMessage *message)
+{
+  if (self->sasl_step != SASL_AUTHENTICATING)
+    return;
+  /* PLAIN has no challenge, only the empty "+"; anything else is aborted (906 follows). */
+  if (g_strcmp0 (chat_message_get_param (message, 0), "+") == 0)
+    sasl_send_plain (self);
+  else
+    _chat_connection_send_line (self, "AUTHENTICATE *");
+}
+
+/* 900-908. Returns TRUE when the numeric was dealt with, FALSE to show it as usual. */
+gboolean
+_chat_connection_handle_sasl_numeric (ChatConnection    *self,
+                                      const ChatMessage *message,
+                                      guint              numeric)
+{
+  switch (numeric)
+    {
+    case 900: /* RPL_LOGGEDIN me nick!user@host account :You are now logged in as … */
+      _chat_connection_set_string_prop (self, &self->account,
+                                        chat_message_get_param (message, 2), PROP_ACCOUNT);
+      return FALSE;
+    case 901: /* RPL_LOGGEDOUT */
+      _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
+      return FALSE;
+    case 903: /* RPL_SASLSUCCESS */
+    case 907: /* ERR_SASLALREADY: logged in already, as good as a success */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          self->sasl_step = SASL_DONE;
+          end_cap_negotiation (self);
+          /* 903 is shown as information; 907 would be shown as an error. */
+          return numeric == 907;
+        }
+      return FALSE;
+    case 908: /* RPL_SASLMECHS me mechanisms :are available SASL mechanisms */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          const char *mechanisms = chat_message_get_param (message, 1);
+          g_autofree char *why = g_strdup_printf ("The server does not accept SASL PLAIN "
+                                                  "logins (only %s)",
+                                                  mechanisms ? mechanisms : "others");
+
+          sasl_failed (self, why);
+          return TRUE;
+        }
+      return FALSE;
+    case 902: /* ERR_NICKLOCKED */
+    case 904: /* ERR_SASLFAIL */
+    case 905: /* ERR_SASLTOOLONG */
+    case 906: /* ERR_SASLABORTED */
+      if (self->sasl_step == SASL_AUTHENTICATING)
+        {
+          const char *text = chat_message_get_trailing (message);
+
+          sasl_failed (self, text != NULL && text[0] != '\0' ? text
+                                                              : "SASL authentication failed");
+          return TRUE;
+        }
+      return FALSE;
+    default:
+      return FALSE;
+    }
+}
+
+static char *
+next_nick (ChatConnection *self)
+{
+  guint nicklen = chat_isupport_get_uint (self->isupport, "NICKLEN", CHAT_DEFAULT_NICKLEN);
+  g_autofree char *suffix = NULL;
+  gsize base_len = strlen (self->nick);
+
+  self->nick_attempt++;
+  if (self->nick_attempt <= 3)
+    suffix = g_strnfill (self->nick_attempt, '_');
+  else
+    suffix = g_strdup_printf ("%u", g_random_int_range (10, 1000));
+
+  if (nicklen == 0)
+    nicklen = CHAT_DEFAULT_NICKLEN;
+  if (base_len + strlen (suffix) > nicklen)
+    base_len = nicklen > strlen (suffix) ? nicklen - strlen (suffix) : 1;
+  base_len = chat_text_truncate_len (self->nick, base_len);
+  return g_strdup_printf ("%.*s%s", (int)base_len, self->nick, suffix);
+}
+
+void
+_chat_connection_handle_nick_refused (ChatConnection    *self,
+                                      const ChatMessage *message)
+{
+  const char *rejected = chat_message_get_param (message, 1);
+  g_autofree char *fallback = NULL;
+
+  if (self->state == CHAT_CONNECTION_STATE_CONNECTED)
+    {
+      g_autofree char *text = g_strdup_printf ("%s: %s", rejected ? rejected : "",
+                                               chat_message_get_trailing (message));
+
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text);
+      return;
+    }
+
+  if (self->nick_attempt >= MAX_NICK_ATTEMPTS)
+    {
+      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_NICK, "No usable nickname");
+      return;
+    }
+
+  fallback = next_nick (self);
+  g_signal_emit (self, _chat_connection_signals [NICK_IN_USE], 0,
+                 rejected ? rejected : self->tried_nick, fallback);
+  g_free (self->tried_nick);
+  self->tried_nick = g_steal_pointer (&fallback);
+  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
+}
+
+void
+_chat_connection_handle_welcome (ChatConnection    *self,
+                                 const ChatMessage *message)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  /* Registered without logging in: the server ignored CAP (or answered it with 421), so
+   * it has no SASL. As when it does not offer it, we stop rather than stay as nobody. */
+  if (_chat_connection_sasl_wanted (self) && self->sasl_step != SASL_DONE)
+    {
+      sasl_failed (self, "The server does not offer SASL logins");
+      return;
+    }
+
+  _chat_connection_set_string_prop (self, &self->current_nick, chat_message_get_param (message, 0),
+                                    PROP_CURRENT_NICK);
+  g_clear_handle_id (&self->registration_id, g_source_remove);
+  self->cap_negotiating = FALSE;
+  self->backoff_attempt = 0;
+  _chat_connection_set_state (self, CHAT_CONNECTION_STATE_CONNECTED, NULL);
+  _chat_conversation_set_joined (self->server, TRUE);
+
+  {
+    guint n = chat_item_list_get_length (self->rooms);
+
+    for (guint i = 0; i < n; i++)
+      {
+        ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+        if (chat_conversation_get_kind (conv) == CHAT_CONVERSATION_KIND_QUERY)
+          {
+            _chat_conversation_set_joined (conv, TRUE);
+            _chat_connection_request_server_history (self, conv);
+          }
+      }
+  }
+
+  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
+                                chat_message_get_trailing (message));
+
+  g_hash_table_iter_init (&iter, self->rejoin);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatConversation *conv = g_hash_table_lookup (self->by_fold, key);
+      const char *name = conv ? chat_conversation_get_name (conv) : key;
+
+      if (((const char *)value)[0] != '\0')
+        _chat_connection_send_printf (self, "JOIN %s %s", name, (const char *)value);
+      else
+        _chat_connection_send_printf (self, "JOIN %s", name);
+    }
+
+  if (self->away)
+    _chat_connection_send_printf (self, "AWAY :%s", self->away_reason ? self->away_reason : "Away");
+
+  if (self->offline_sink == NULL && self->ping_interval_ms > 0)
+    {
+      send_ping (self);
+      self->ping_id = g_timeout_add (self->ping_interval_ms, ping_timeout_cb, self);
+    }
+}
+
+/* Keys of a table of folded names, folded again with the current case mapping. */
+static void
+refold_keys (ChatConnection *self,
+             GHashTable     *table)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) values = g_ptr_array_new ();
+
+  /* Sets (key == value) stay sets; other values move to the new key. */
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_ptr_array_add (keys, _chat_connection_fold (self, key));
+      g_ptr_array_add (values, value == key ? NULL : value);
+      g_hash_table_iter_steal (&iter);
+      g_free (key);
+    }
+  for (guint i = 0; i < keys->len; i++)
+    {
+      char *new_key = g_strdup (g_ptr_array_index (keys, i));
+
+      if (g_ptr_array_index (values, i) == NULL)
+        g_hash_table_add (table, new_key);
+      else
+        g_hash_table_insert (table, new_key, g_ptr_array_index (values, i));
+    }
+}
+
+static void
+rekey_conversations (ChatConnection *self)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  g_hash_table_remove_all (self->by_fold);
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+      if (conv != self->server)
+        g_hash_table_insert (self->by_fold,
+                             _chat_connection_fold (self, chat_conversation_get_name (conv)),
+                             g_object_ref (conv));
+    }
+  refold_keys (self, self->rejoin);
+  refold_keys (self, self->requested);
+  refold_keys (self, self->need_who);
+}
+
+void
+_chat_connection_handle_isupport (ChatConnection    *self,
+                                  const ChatMessage *message)
+{
+  ChatCasemapping before = _chat_connection_casemapping (self);
+  const char *network;
+  guint n;
+
+  chat_isupport_parse_message (self->isupport, message);
+  if (_chat_connection_casemapping (self) != before)
+    rekey_conversations (self);
+
+  network = chat_isupport_get (self->isupport, "NETWORK");
+  if (network != NULL && network[0] != '\0')
+    {
+      _chat_connection_set_string_prop (self, &self->network_name, network, PROP_NETWORK_NAME);
+      _chat_conversation_set_name (self->server, network);
+    }
+
+  n = chat_item_list_get_length (self->rooms);
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+      _chat_conversation_set_casemapping (conv, _chat_connection_casemapping (self));
+      _chat_conversation_set_default_rank (conv, _chat_connection_prefix_count (self));
+    }
+}
