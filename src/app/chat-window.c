@@ -1,93 +1,24 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window.c: the main window. The sidebar lists every connection's conversations
  * (the server conversation first), the middle shows the selected conversation's
- * messages and the entry, the flap on the right its people. */
+ * messages and the entry, the flap on the right its people.
+ *
+ * This file holds the window's state and lifecycle: the conversation shown, its messages
+ * and scrolling, the title and the connection banner. The rest is beside it in
+ * chat-window-{actions,connections,entry,members,search,sidebar}.c. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
-#include "chat-app-text.h"
-#include "chat-certificate.h"
-#include "chat-join-dialog.h"
-#include "chat-member-row.h"
 #include "chat-message-row.h"
-#include "chat-sidebar-row.h"
-#include "chat-switcher.h"
-#include "chat-window.h"
-#include "chat-connect-dialog.h"
+#include "chat-window-private.h"
 
 /* How close to the end (in pixels) still counts as "at the bottom". */
 #define BOTTOM_SLACK 24.0
 #define OLDER_BATCH 100
-#define HISTORY_MAX 100
-
-struct _ChatWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  ChatApplication      *application;
-  GSettings            *settings;
-  GtkFlattenListModel  *sidebar_model;
-
-  ChatConversation     *conversation;
-  GSignalGroup         *conversation_signals;
-  GSignalGroup         *connection_signals;
-  GSignalGroup         *messages_signals;
-  GtkCustomFilter      *message_filter;
-  GtkFilterListModel   *filtered_messages;
-
-  /* The first unread item when the conversation was opened: the "New Messages" line. */
-  ChatMessageItem      *first_unread;
-  /* Search results shown instead of the conversation while searching. */
-  GListStore           *search_results;
-
-  gboolean              at_bottom;
-  gboolean              auto_scrolling;
-  double                last_value;
-  guint                 scroll_idle;
-  guint                 older_idle;
-
-  /* What was sent, oldest first, and where Up/Down is in it. */
-  GPtrArray            *sent;
-  int                   sent_index;
-  char                 *draft;
-
-  /* Tab completion in progress. */
-  GStrv                 completions;
-  guint                 completion_index;
-  int                   completion_start;
-  char                 *completion_text;
-
-  /* Widgets */
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *main_stack;
-  AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar_box;
-  GtkListBox           *sidebar_list;
-  AdwWindowTitle       *window_title;
-  GtkToggleButton      *people_button;
-  GtkMenuButton        *room_menu_button;
-  AdwFlap              *flap;
-  GtkRevealer          *state_revealer;
-  GtkLabel             *state_label;
-  GtkButton            *state_button;
-  GtkSearchBar         *search_bar;
-  GtkSearchEntry       *search_entry;
-  GtkStack             *content_stack;
-  AdwStatusPage        *no_messages_page;
-  GtkScrolledWindow    *message_scroller;
-  GtkListView          *message_list;
-  GtkBox               *entry_box;
-  GtkLabel             *nick_label;
-  GtkEntry             *entry;
-  GtkButton            *send_button;
-  GtkLabel             *people_label;
-  GtkListView          *member_list;
-};
 
 G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -99,10 +30,6 @@ enum {
 
 static void update_state (ChatWindow *self);
 static void find_first_unread (ChatWindow *self);
-static void show_sidebar_menu (ChatWindow    *self,
-                               GtkListBoxRow *row,
-                               double         rx,
-                               double         ry);
 
 static void
 set_action_enabled (ChatWindow *self,
@@ -115,8 +42,8 @@ set_action_enabled (ChatWindow *self,
     g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
 }
 
-static ChatConnection *
-current_connection (ChatWindow *self)
+ChatConnection *
+_chat_window_get_connection (ChatWindow *self)
 {
   if (self->conversation == NULL)
     return NULL;
@@ -146,30 +73,6 @@ map_connection_to_rooms (gpointer item,
   return g_object_ref (rooms);
 }
 
-static GtkWidget *
-create_sidebar_row (gpointer item,
-                    gpointer user_data)
-{
-  return chat_sidebar_row_new (CHAT_CONVERSATION (item));
-}
-
-static int
-find_conversation_position (ChatWindow       *self,
-                            ChatConversation *conversation)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), i);
-
-      if (item == conversation)
-        return (int) i;
-    }
-
-  return -1;
-}
-
 /* Scrolling */
 
 static GtkAdjustment *
@@ -193,8 +96,8 @@ scroll_to_bottom_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-queue_scroll_to_bottom (ChatWindow *self)
+void
+_chat_window_queue_scroll_to_bottom (ChatWindow *self)
 {
   if (self->scroll_idle == 0)
     self->scroll_idle = g_idle_add_full (G_PRIORITY_LOW, scroll_to_bottom_idle_cb, self, NULL);
@@ -202,9 +105,9 @@ queue_scroll_to_bottom (ChatWindow *self)
 
 /* A new model starts at the bottom: the list's own reset of the scroll position is not
  * someone scrolling up. */
-static void
-set_message_model (ChatWindow         *self,
-                   GtkSelectionModel  *model)
+void
+_chat_window_set_message_model (ChatWindow         *self,
+                                GtkSelectionModel  *model)
 {
   self->auto_scrolling = TRUE;
   gtk_list_view_set_model (self->message_list, model);
@@ -255,7 +158,7 @@ vadjustment_upper_changed_cb (ChatWindow    *self,
                               GtkAdjustment *adj)
 {
   if (self->at_bottom)
-    queue_scroll_to_bottom (self);
+    _chat_window_queue_scroll_to_bottom (self);
 }
 
 /* Messages */
@@ -333,8 +236,8 @@ message_unbind_cb (GtkSignalListItemFactory *factory,
 }
 
 /* The message list, or a status page when it has nothing to show. */
-static void
-update_content_page (ChatWindow *self)
+void
+_chat_window_update_content_page (ChatWindow *self)
 {
   GListModel *shown = self->search_results != NULL ? G_LIST_MODEL (self->search_results)
                                                    : G_LIST_MODEL (self->filtered_messages);
@@ -390,207 +293,19 @@ messages_changed_cb (ChatWindow *self,
     chat_conversation_mark_read (self->conversation);
 
   if (self->search_results == NULL)
-    update_content_page (self);
+    _chat_window_update_content_page (self);
   if (self->at_bottom && self->search_results == NULL)
-    queue_scroll_to_bottom (self);
+    _chat_window_queue_scroll_to_bottom (self);
 }
 
-/* Members */
-
-static void
-member_setup_cb (GtkSignalListItemFactory *factory,
-                 GtkListItem              *list_item,
-                 ChatWindow               *self)
-{
-  gtk_list_item_set_child (list_item, chat_member_row_new ());
-}
-
-static void
-member_bind_cb (GtkSignalListItemFactory *factory,
-                GtkListItem              *list_item,
-                ChatWindow               *self)
-{
-  chat_member_row_set_member (CHAT_MEMBER_ROW (gtk_list_item_get_child (list_item)),
-                              gtk_list_item_get_item (list_item));
-}
-
-static void
-member_unbind_cb (GtkSignalListItemFactory *factory,
-                  GtkListItem              *list_item,
-                  ChatWindow               *self)
-{
-  chat_member_row_set_member (CHAT_MEMBER_ROW (gtk_list_item_get_child (list_item)), NULL);
-}
-
-static gboolean
-self_is_operator (ChatWindow *self)
-{
-  ChatConnection *connection = current_connection (self);
-  ChatMember *me;
-
-  if (connection == NULL || self->conversation == NULL)
-    return FALSE;
-
-  me = chat_conversation_find_member (self->conversation,
-                                      chat_connection_get_current_nick (connection));
-
-  return me != NULL && (chat_member_has_mode (me, 'o') || chat_member_has_mode (me, 'q')
-                        || chat_member_has_mode (me, 'a'));
-}
-
-static void
-show_member_menu (ChatWindow *self,
-                  GtkWidget  *row,
-                  double      x,
-                  double      y)
-{
-  ChatMember *member = chat_member_row_get_member (CHAT_MEMBER_ROW (row));
-  g_autoptr(GMenu) menu = NULL;
-  g_autoptr(GMenu) section = NULL;
-  GtkWidget *popover;
-  const char *nick;
-  gboolean is_op;
-
-  if (member == NULL)
-    return;
-
-  nick = chat_member_get_nick (member);
-  is_op = chat_member_has_mode (member, 'o');
-  menu = g_menu_new ();
-
-  section = g_menu_new ();
-  {
-    g_autoptr(GMenuItem) item = g_menu_item_new (_("_Send Private Message"), NULL);
-
-    g_menu_item_set_action_and_target (item, "win.open-query", "s", nick);
-    g_menu_append_item (section, item);
-  }
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
-
-  if (self_is_operator (self) && !chat_member_get_is_self (member))
-    {
-      g_autoptr(GMenu) ops = g_menu_new ();
-      struct { const char *label; const char *action; } entries[] = {
-        { is_op ? N_("Remove _Operator") : N_("Make _Operator"), is_op ? "win.member-deop" : "win.member-op" },
-        { chat_member_has_mode (member, 'v') ? N_("Remove _Voice") : N_("Give _Voice"),
-          chat_member_has_mode (member, 'v') ? "win.member-devoice" : "win.member-voice" },
-        { N_("_Kick"), "win.member-kick" },
-        { N_("_Ban"), "win.member-ban" },
-      };
-
-      for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
-        {
-          g_autoptr(GMenuItem) item = g_menu_item_new (_(entries[i].label), NULL);
-
-          g_menu_item_set_action_and_target (item, entries[i].action, "s", nick);
-          g_menu_append_item (ops, item);
-        }
-      g_menu_append_section (menu, NULL, G_MENU_MODEL (ops));
-    }
-
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, row);
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { x, y, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  gtk_widget_set_halign (popover, GTK_ALIGN_START);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
-}
-
-static void
-member_pressed_cb (GtkGestureClick *gesture,
-                   int              n_press,
-                   double           x,
-                   double           y,
-                   ChatWindow      *self)
-{
-  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
-
-  show_member_menu (self, row, x, y);
-  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-}
-
-static void
-member_long_pressed_cb (GtkGestureLongPress *gesture,
-                        double               x,
-                        double               y,
-                        ChatWindow          *self)
-{
-  GtkWidget *row = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
-
-  show_member_menu (self, row, x, y);
-}
-
-static void
-member_setup_gesture_cb (GtkSignalListItemFactory *factory,
-                         GtkListItem              *list_item,
-                         ChatWindow               *self)
-{
-  GtkWidget *row = gtk_list_item_get_child (list_item);
-  GtkGesture *click = gtk_gesture_click_new ();
-  GtkGesture *press = gtk_gesture_long_press_new ();
-
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
-  g_signal_connect_object (click, "pressed", G_CALLBACK (member_pressed_cb), self, 0);
-  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (click));
-  gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (press), TRUE);
-  g_signal_connect_object (press, "pressed", G_CALLBACK (member_long_pressed_cb), self, 0);
-  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (press));
-}
-
-/* Shift+F10 or the Menu key on a person opens the same menu as a right click. */
-static gboolean
-member_list_key_pressed_cb (ChatWindow            *self,
-                            guint                  keyval,
-                            guint                  keycode,
-                            GdkModifierType        state,
-                            GtkEventControllerKey *controller)
-{
-  GtkWidget *focus;
-  GtkWidget *row;
-
-  if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
-    return GDK_EVENT_PROPAGATE;
-
-  focus = gtk_root_get_focus (GTK_ROOT (self));
-  if (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->member_list)))
-    return GDK_EVENT_PROPAGATE;
-
-  row = CHAT_IS_MEMBER_ROW (focus) ? focus : gtk_widget_get_first_child (focus);
-  if (row == NULL || !CHAT_IS_MEMBER_ROW (row))
-    return GDK_EVENT_PROPAGATE;
-
-  show_member_menu (self, row, 0, gtk_widget_get_height (row) / 2.0);
-
-  return GDK_EVENT_STOP;
-}
-
-static void
-on_member_list_activate_cb (ChatWindow  *self,
-                            guint        position,
-                            GtkListView *list)
-{
-  g_autoptr(ChatMember) member = NULL;
-  ChatConnection *connection = current_connection (self);
-  ChatConversation *query;
-
-  member = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), position);
-  if (member == NULL || connection == NULL || chat_member_get_is_self (member))
-    return;
-
-  query = chat_connection_open_query (connection, chat_member_get_nick (member));
-  if (query != NULL)
-    chat_window_select_conversation (self, query);
-}
-
-/* Title, state and entry */
+/* Title, state and the conversation shown */
 
 static void
 update_title (ChatWindow *self)
 {
   g_autofree char *people = NULL;
   g_autofree char *logged_in = NULL;
-  ChatConnection *connection = current_connection (self);
+  ChatConnection *connection = _chat_window_get_connection (self);
   const char *topic;
 
   if (self->conversation == NULL)
@@ -626,7 +341,7 @@ update_title (ChatWindow *self)
 static void
 update_state (ChatWindow *self)
 {
-  ChatConnection *connection = current_connection (self);
+  ChatConnection *connection = _chat_window_get_connection (self);
   g_autofree char *text = NULL;
   g_autofree char *logged_in = NULL;
   gboolean can_send = FALSE;
@@ -701,18 +416,9 @@ update_state (ChatWindow *self)
   set_action_enabled (self, "reconnect", connection != NULL);
 }
 
-static void
-update_page (ChatWindow *self)
-{
-  GListModel *connections = chat_application_get_connections (self->application);
-  gboolean any = g_list_model_get_n_items (connections) > 0;
-
-  gtk_stack_set_visible_child_name (self->main_stack, any ? "chat" : "welcome");
-}
-
-static void
-set_conversation (ChatWindow       *self,
-                  ChatConversation *conversation)
+void
+_chat_window_set_conversation (ChatWindow       *self,
+                               ChatConversation *conversation)
 {
   GtkNoSelection *selection;
   ChatConnection *connection;
@@ -749,7 +455,7 @@ set_conversation (ChatWindow       *self,
                                                        current_message_filter (self));
   g_signal_group_set_target (self->messages_signals, self->filtered_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
-  set_message_model (self, GTK_SELECTION_MODEL (selection));
+  _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
 
   selection = gtk_no_selection_new (g_object_ref (chat_conversation_get_members (conversation)));
@@ -764,11 +470,11 @@ set_conversation (ChatWindow       *self,
   else if (!adw_flap_get_folded (self->flap))
     adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
-  update_content_page (self);
+  _chat_window_update_content_page (self);
   chat_conversation_mark_read (conversation);
   update_title (self);
   update_state (self);
-  queue_scroll_to_bottom (self);
+  _chat_window_queue_scroll_to_bottom (self);
 
   if (connection != NULL && chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_SERVER)
     {
@@ -806,795 +512,6 @@ find_first_unread (ChatWindow *self)
     }
 }
 
-/* Search */
-
-static void
-show_live_messages (ChatWindow *self)
-{
-  GtkNoSelection *selection;
-
-  g_clear_object (&self->search_results);
-  if (self->filtered_messages == NULL)
-    return;
-
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
-  set_message_model (self, GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
-  update_content_page (self);
-  queue_scroll_to_bottom (self);
-}
-
-static void
-search (ChatWindow *self,
-        const char *query)
-{
-  g_autoptr(GPtrArray) found = NULL;
-  g_autoptr(GError) error = NULL;
-  ChatConnection *connection = current_connection (self);
-  ChatHistoryStore *history = connection != NULL ? chat_connection_get_history (connection) : NULL;
-  GtkNoSelection *selection;
-
-  if (self->conversation == NULL)
-    return;
-
-  if (query == NULL || *query == '\0')
-    {
-      show_live_messages (self);
-      return;
-    }
-
-  g_clear_object (&self->search_results);
-  self->search_results = g_list_store_new (CHAT_TYPE_MESSAGE_ITEM);
-
-  if (history != NULL)
-    found = chat_history_store_search (history, chat_connection_get_host (connection),
-                                       chat_conversation_get_name (self->conversation),
-                                       query, 500, &error);
-  if (found != NULL)
-    {
-      for (guint i = 0; i < found->len; i++)
-        g_list_store_append (self->search_results, g_ptr_array_index (found, i));
-    }
-  else
-    {
-      /* No history kept (or a query it cannot parse): search what is loaded. */
-      GListModel *messages = chat_conversation_get_messages (self->conversation);
-      g_autofree char *needle = g_utf8_casefold (query, -1);
-      guint n = g_list_model_get_n_items (messages);
-
-      for (guint i = 0; i < n; i++)
-        {
-          g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i);
-          g_autofree char *text = g_utf8_casefold (chat_message_item_get_text (item) != NULL
-                                                   ? chat_message_item_get_text (item) : "", -1);
-
-          if (strstr (text, needle) != NULL)
-            g_list_store_append (self->search_results, item);
-        }
-    }
-
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->search_results)));
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
-  update_content_page (self);
-}
-
-static void
-on_search_changed_cb (ChatWindow     *self,
-                      GtkSearchEntry *entry)
-{
-  search (self, gtk_editable_get_text (GTK_EDITABLE (entry)));
-}
-
-static void
-on_search_mode_changed_cb (ChatWindow   *self,
-                           GParamSpec   *pspec,
-                           GtkSearchBar *bar)
-{
-  if (!gtk_search_bar_get_search_mode (bar) && self->search_results != NULL)
-    show_live_messages (self);
-}
-
-static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  if (self->conversation == NULL)
-    return;
-
-  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
-}
-
-/* A conversation chosen before its row existed gets its row selected when it appears. */
-static void
-sidebar_changed_cb (ChatWindow *self,
-                    guint       position,
-                    guint       removed,
-                    guint       added,
-                    GListModel *model)
-{
-  GtkListBoxRow *selected;
-  int index;
-
-  if (self->conversation == NULL || added == 0)
-    return;
-
-  selected = gtk_list_box_get_selected_row (self->sidebar_list);
-  if (selected != NULL
-      && chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (selected)) == self->conversation)
-    return;
-
-  index = find_conversation_position (self, self->conversation);
-  if (index >= 0 && (guint) index >= position && (guint) index < position + added)
-    {
-      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar_list, index);
-
-      if (row != NULL)
-        gtk_list_box_select_row (self->sidebar_list, row);
-    }
-}
-
-static void
-on_sidebar_list_row_selected_cb (ChatWindow    *self,
-                                 GtkListBoxRow *row,
-                                 GtkListBox    *list)
-{
-  if (row == NULL)
-    {
-      /* The row went away (left room, closed connection): pick a neighbour. */
-      if (self->conversation != NULL && find_conversation_position (self, self->conversation) < 0)
-        {
-          GtkListBoxRow *first = gtk_list_box_get_row_at_index (list, 0);
-
-          if (first != NULL)
-            gtk_list_box_select_row (list, first);
-          else
-            set_conversation (self, NULL);
-        }
-      return;
-    }
-
-  set_conversation (self, chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)));
-}
-
-static void
-on_sidebar_list_row_activated_cb (ChatWindow    *self,
-                                  GtkListBoxRow *row,
-                                  GtkListBox    *list)
-{
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
-  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
-}
-
-static void
-sidebar_pressed_cb (GtkGestureClick *gesture,
-                    int              n_press,
-                    double           x,
-                    double           y,
-                    ChatWindow      *self)
-{
-  GtkListBoxRow *row = gtk_list_box_get_row_at_y (self->sidebar_list, y);
-  double rx, ry;
-
-  if (row == NULL)
-    return;
-
-  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y, &rx, &ry);
-  show_sidebar_menu (self, row, rx, ry);
-}
-
-static gboolean
-sidebar_key_pressed_cb (ChatWindow            *self,
-                        guint                  keyval,
-                        guint                  keycode,
-                        GdkModifierType        state,
-                        GtkEventControllerKey *controller)
-{
-  GtkListBoxRow *row;
-
-  if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
-    return GDK_EVENT_PROPAGATE;
-
-  row = gtk_list_box_get_selected_row (self->sidebar_list);
-  if (row == NULL)
-    return GDK_EVENT_PROPAGATE;
-
-  show_sidebar_menu (self, row, 12, gtk_widget_get_height (GTK_WIDGET (row)) / 2.0);
-
-  return GDK_EVENT_STOP;
-}
-
-static void
-show_sidebar_menu (ChatWindow    *self,
-                   GtkListBoxRow *row,
-                   double         rx,
-                   double         ry)
-{
-  g_autoptr(GMenu) menu = NULL;
-  GtkWidget *popover;
-
-  gtk_list_box_select_row (self->sidebar_list, row);
-  menu = g_menu_new ();
-  g_menu_append (menu, _("_Mark as Read"), "win.mark-read");
-  if (chat_conversation_get_kind (chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)))
-      == CHAT_CONVERSATION_KIND_SERVER)
-    g_menu_append (menu, _("_Disconnect"), "win.close-server");
-  else
-    g_menu_append (menu, _("_Leave Room"), "win.leave-room");
-
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, GTK_WIDGET (row));
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { rx, ry, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
-}
-
-/* Connections */
-
-static void
-connection_error_cb (ChatWindow     *self,
-                     GError         *error,
-                     ChatConnection *connection)
-{
-  g_autofree char *message = NULL;
-  g_autofree char *reason = chat_connect_dialog_describe_error (error);
-
-  message = g_strdup_printf (_("%s: %s"), chat_connection_get_network_name (connection) != NULL
-                                          ? chat_connection_get_network_name (connection)
-                                          : chat_connection_get_host (connection),
-                             reason);
-  /* A wrong password or a refused login gives up: connecting again as before would fail
-   * again, so the way out is Connect to Server filled in, to correct it. */
-  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_PASSWORD)
-      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL)
-      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
-    chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
-                                        g_variant_new ("(su)", chat_connection_get_host (connection),
-                                                       chat_connection_get_port (connection)));
-  /* The banner over a room of this connection has its own Reconnect Now button. */
-  else if (connection == current_connection (self))
-    chat_window_show_toast (self, message, NULL, NULL);
-  else
-    chat_window_show_toast (self, message, "app.reconnect",
-                            g_variant_new ("(su)", chat_connection_get_host (connection),
-                                           chat_connection_get_port (connection)));
-}
-
-static void
-certificate_response_cb (AdwMessageDialog *dialog,
-                         const char       *response,
-                         ChatConnection   *connection)
-{
-  GTlsCertificate *certificate = g_object_get_data (G_OBJECT (dialog), "chat-certificate");
-
-  if (g_strcmp0 (response, "trust") == 0 && certificate != NULL)
-    chat_connection_accept_certificate (connection, certificate);
-}
-
-static void
-connection_certificate_untrusted_cb (ChatWindow           *self,
-                                     GTlsCertificate      *certificate,
-                                     GTlsCertificateFlags  errors,
-                                     ChatConnection       *connection)
-{
-  /* In the form the Host dialog shows, so the two can be compared. */
-  g_autofree char *fingerprint = chat_certificate_dup_sha256_fingerprint (certificate);
-  g_autofree char *body = NULL;
-  AdwMessageDialog *dialog;
-
-  body = g_strdup_printf (_("The identity of %s cannot be verified. Someone may be pretending to be this server.\n\nOnly continue if its owner confirms this SHA-256 fingerprint:\n%s"),
-                          chat_connection_get_host (connection), fingerprint);
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                       _("Untrusted Certificate"), body));
-  adw_message_dialog_add_responses (dialog,
-                                    "cancel", _("_Cancel"),
-                                    "trust", _("_Trust and Connect"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, "trust", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "chat-certificate", g_object_ref (certificate),
-                          g_object_unref);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (certificate_response_cb), connection, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-connection_nick_in_use_cb (ChatWindow     *self,
-                           const char     *rejected,
-                           const char     *fallback,
-                           ChatConnection *connection)
-{
-  g_autofree char *message = g_strdup_printf (_("The nickname “%s” is taken; you are “%s”"),
-                                              rejected, fallback);
-
-  chat_window_show_toast (self, message, NULL, NULL);
-}
-
-static void
-connection_conversation_opened_cb (ChatWindow       *self,
-                                   ChatConversation *conversation,
-                                   gboolean          requested,
-                                   ChatConnection   *connection)
-{
-  if (requested || self->conversation == NULL
-      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
-    chat_window_select_conversation (self, conversation);
-}
-
-static void
-connections_changed_cb (ChatWindow *self,
-                        guint       position,
-                        guint       removed,
-                        guint       added,
-                        GListModel *connections)
-{
-  for (guint i = 0; i < added; i++)
-    {
-      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, position + i);
-
-      g_signal_connect_object (connection, "error",
-                               G_CALLBACK (connection_error_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (connection, "certificate-untrusted",
-                               G_CALLBACK (connection_certificate_untrusted_cb), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (connection, "nick-in-use",
-                               G_CALLBACK (connection_nick_in_use_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (connection, "conversation-opened",
-                               G_CALLBACK (connection_conversation_opened_cb), self,
-                               G_CONNECT_SWAPPED);
-      if (self->conversation == NULL)
-        chat_window_select_conversation (self, chat_connection_get_server_conversation (connection));
-    }
-
-  update_page (self);
-}
-
-/* Entry */
-
-static void
-send_text (ChatWindow *self,
-           const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  ChatConnection *connection = current_connection (self);
-
-  if (connection == NULL)
-    return;
-
-  if (!chat_connection_send_input (connection, self->conversation, text, &error))
-    {
-      if (self->conversation != NULL)
-        chat_conversation_add_info (self->conversation, CHAT_MESSAGE_KIND_ERROR, error->message);
-      else
-        chat_window_show_toast (self, error->message, NULL, NULL);
-    }
-}
-
-static void
-remember_sent (ChatWindow *self,
-               const char *text)
-{
-  if (self->sent->len == 0
-      || g_strcmp0 (g_ptr_array_index (self->sent, self->sent->len - 1), text) != 0)
-    g_ptr_array_add (self->sent, g_strdup (text));
-  if (self->sent->len > HISTORY_MAX)
-    g_ptr_array_remove_index (self->sent, 0);
-  self->sent_index = self->sent->len;
-  g_clear_pointer (&self->draft, g_free);
-}
-
-static void
-paste_response_cb (AdwMessageDialog *dialog,
-                   const char       *response,
-                   ChatWindow       *self)
-{
-  const char *text = g_object_get_data (G_OBJECT (dialog), "chat-text");
-
-  if (g_strcmp0 (response, "send") != 0 || text == NULL)
-    return;
-
-  {
-    g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-
-    for (guint i = 0; lines[i] != NULL; i++)
-      {
-        g_strchomp (lines[i]);
-        if (lines[i][0] != '\0')
-          send_text (self, lines[i]);
-      }
-  }
-  gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
-}
-
-static void
-send_message (ChatWindow *self)
-{
-  g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry)));
-  guint n_lines = 0;
-
-  if (text[0] == '\0' || current_connection (self) == NULL)
-    return;
-
-  remember_sent (self, text);
-
-  if (strchr (text, '\n') != NULL)
-    {
-      g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-      AdwMessageDialog *dialog;
-      g_autofree char *body = NULL;
-
-      for (guint i = 0; lines[i] != NULL; i++)
-        if (*g_strstrip (lines[i]) != '\0')
-          n_lines++;
-
-      if (n_lines > 1)
-        {
-          body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                               "The text you pasted has %u line. Each line is sent as a message.",
-                                               "The text you pasted has %u lines. Each line is sent as a message.",
-                                               n_lines), n_lines);
-          dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
-                                                               _("Send Several Lines?"), body));
-          adw_message_dialog_add_responses (dialog,
-                                            "cancel", _("_Cancel"),
-                                            "send", _("_Send"),
-                                            NULL);
-          adw_message_dialog_set_response_appearance (dialog, "send", ADW_RESPONSE_SUGGESTED);
-          adw_message_dialog_set_default_response (dialog, "send");
-          adw_message_dialog_set_close_response (dialog, "cancel");
-          g_object_set_data_full (G_OBJECT (dialog), "chat-text", g_steal_pointer (&text), g_free);
-          g_signal_connect_object (dialog, "response", G_CALLBACK (paste_response_cb), self, 0);
-          gtk_window_present (GTK_WINDOW (dialog));
-          return;
-        }
-      g_strdelimit (text, "\r\n", ' ');
-      g_strstrip (text);
-    }
-
-  send_text (self, text);
-  gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
-}
-
-static void
-on_entry_activate_cb (ChatWindow *self,
-                      GtkEntry   *entry)
-{
-  send_message (self);
-}
-
-static void
-clear_completion (ChatWindow *self)
-{
-  g_clear_pointer (&self->completions, g_strfreev);
-  g_clear_pointer (&self->completion_text, g_free);
-  self->completion_index = 0;
-}
-
-static void
-complete (ChatWindow *self)
-{
-  GtkEditable *editable = GTK_EDITABLE (self->entry);
-  const char *text = gtk_editable_get_text (editable);
-  int cursor = gtk_editable_get_position (editable);
-  g_autofree char *replacement = NULL;
-  const char *choice;
-  int start;
-
-  if (self->completions != NULL && g_strcmp0 (text, self->completion_text) == 0)
-    {
-      /* Tab again: the next candidate in place of the last one. */
-      self->completion_index = (self->completion_index + 1) % g_strv_length (self->completions);
-    }
-  else
-    {
-      g_autofree char *prefix = NULL;
-      const char *start_ptr;
-      const char *cursor_ptr;
-
-      clear_completion (self);
-      cursor_ptr = g_utf8_offset_to_pointer (text, cursor);
-      start_ptr = cursor_ptr;
-      while (start_ptr > text && !g_ascii_isspace (start_ptr[-1]))
-        start_ptr--;
-      prefix = g_strndup (start_ptr, cursor_ptr - start_ptr);
-      start = g_utf8_pointer_to_offset (text, start_ptr);
-
-      if (prefix[0] == '/' && start == 0)
-        {
-          const char * const *names = chat_command_list_names ();
-          g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-          for (guint i = 0; names[i] != NULL; i++)
-            if (g_str_has_prefix (names[i], prefix + 1))
-              {
-                g_autofree char *name = g_strconcat ("/", names[i], NULL);
-
-                g_strv_builder_add (builder, name);
-              }
-          self->completions = g_strv_builder_end (builder);
-        }
-      else if (self->conversation != NULL && prefix[0] != '\0')
-        self->completions = chat_conversation_complete_nick (self->conversation, prefix);
-
-      if (self->completions == NULL || self->completions[0] == NULL)
-        {
-          clear_completion (self);
-          gtk_widget_error_bell (GTK_WIDGET (self->entry));
-          return;
-        }
-      self->completion_start = start;
-    }
-
-  /* Replace from the word start to the cursor. */
-  start = self->completion_start;
-  choice = self->completions[self->completion_index];
-  if (start == 0 && choice[0] != '/')
-    replacement = g_strconcat (choice, ": ", NULL);
-  else
-    replacement = g_strconcat (choice, " ", NULL);
-
-  gtk_editable_delete_text (editable, start, cursor);
-  {
-    int position = start;
-
-    gtk_editable_insert_text (editable, replacement, -1, &position);
-    gtk_editable_set_position (editable, position);
-  }
-
-  g_free (self->completion_text);
-  self->completion_text = g_strdup (gtk_editable_get_text (editable));
-}
-
-static void
-recall (ChatWindow *self,
-        int         direction)
-{
-  GtkEditable *editable = GTK_EDITABLE (self->entry);
-  int index = self->sent_index + direction;
-
-  if (index < 0 || index > (int) self->sent->len)
-    {
-      gtk_widget_error_bell (GTK_WIDGET (self->entry));
-      return;
-    }
-
-  if (self->sent_index == (int) self->sent->len)
-    {
-      g_free (self->draft);
-      self->draft = g_strdup (gtk_editable_get_text (editable));
-    }
-
-  self->sent_index = index;
-  if (index == (int) self->sent->len)
-    gtk_editable_set_text (editable, self->draft != NULL ? self->draft : "");
-  else
-    gtk_editable_set_text (editable, g_ptr_array_index (self->sent, index));
-  gtk_editable_set_position (editable, -1);
-}
-
-static gboolean
-entry_key_pressed_cb (ChatWindow            *self,
-                      guint                  keyval,
-                      guint                  keycode,
-                      GdkModifierType        state,
-                      GtkEventControllerKey *controller)
-{
-  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)) != 0)
-    return GDK_EVENT_PROPAGATE;
-
-  switch (keyval)
-    {
-    case GDK_KEY_Tab:
-    case GDK_KEY_KP_Tab:
-      complete (self);
-      return GDK_EVENT_STOP;
-    case GDK_KEY_Up:
-    case GDK_KEY_KP_Up:
-      clear_completion (self);
-      recall (self, -1);
-      return GDK_EVENT_STOP;
-    case GDK_KEY_Down:
-    case GDK_KEY_KP_Down:
-      clear_completion (self);
-      recall (self, +1);
-      return GDK_EVENT_STOP;
-    default:
-      return GDK_EVENT_PROPAGATE;
-    }
-}
-
-/* Actions */
-
-static void
-send_message_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  send_message (CHAT_WINDOW (widget));
-}
-
-static void
-join_room_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = current_connection (self);
-  ChatJoinDialog *dialog;
-
-  if (connection == NULL)
-    {
-      GListModel *connections = chat_application_get_connections (self->application);
-      g_autoptr(ChatConnection) first = g_list_model_get_item (connections, 0);
-
-      if (first == NULL)
-        {
-          gtk_widget_activate_action (widget, "app.connect", NULL);
-          return;
-        }
-      connection = first;
-      dialog = chat_join_dialog_new (connection);
-    }
-  else
-    dialog = chat_join_dialog_new (connection);
-
-  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-switcher_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatSwitcher *switcher = chat_switcher_new (G_LIST_MODEL (self->sidebar_model));
-
-  gtk_window_set_transient_for (GTK_WINDOW (switcher), GTK_WINDOW (self));
-  g_signal_connect_object (switcher, "conversation-chosen",
-                           G_CALLBACK (chat_window_select_conversation), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (switcher));
-}
-
-static void
-leave_room_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = current_connection (self);
-
-  if (connection == NULL
-      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
-    return;
-
-  chat_connection_close_conversation (connection, self->conversation);
-}
-
-static void
-close_server_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = current_connection (self);
-
-  if (connection == NULL)
-    return;
-
-  if (connection == chat_application_get_host_connection (self->application))
-    chat_application_stop_hosting (self->application);
-  else
-    chat_application_remove_connection (self->application, connection);
-}
-
-static void
-mark_read_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  if (self->conversation != NULL)
-    chat_conversation_mark_read (self->conversation);
-}
-
-static void
-select_relative (ChatWindow *self,
-                 int         direction,
-                 gboolean    unread_only)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
-  int position = self->conversation != NULL ? find_conversation_position (self, self->conversation) : -1;
-
-  for (guint step = 1; step <= n; step++)
-    {
-      int index = ((position + direction * (int) step) % (int) n + (int) n) % (int) n;
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), index);
-
-      if (unread_only && chat_conversation_get_unread_count (item) == 0
-          && chat_conversation_get_mention_count (item) == 0)
-        continue;
-      if (!unread_only && ((direction > 0 && index <= position) || (direction < 0 && index >= position))
-          && position >= 0)
-        {
-          gtk_widget_error_bell (GTK_WIDGET (self));
-          return;
-        }
-
-      chat_window_select_conversation (self, item);
-      return;
-    }
-
-  gtk_widget_error_bell (GTK_WIDGET (self));
-}
-
-static void
-navigate_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  if (g_str_equal (action_name, "win.previous-room"))
-    select_relative (self, -1, FALSE);
-  else if (g_str_equal (action_name, "win.next-room"))
-    select_relative (self, +1, FALSE);
-  else if (g_str_equal (action_name, "win.previous-unread"))
-    select_relative (self, -1, TRUE);
-  else
-    select_relative (self, +1, TRUE);
-}
-
-static void
-toggle_sidebar_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  if (adw_leaflet_get_folded (self->leaflet))
-    {
-      if (adw_leaflet_get_visible_child (self->leaflet) == self->sidebar_box)
-        adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
-      else
-        adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
-    }
-  else
-    gtk_widget_set_visible (self->sidebar_box, !gtk_widget_get_visible (self->sidebar_box));
-}
-
-static void
-show_sidebar_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  gtk_widget_set_visible (self->sidebar_box, TRUE);
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
-}
-
-static void
-toggle_people_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-
-  if (self->conversation == NULL
-      || chat_conversation_get_kind (self->conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
-    return;
-
-  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
-}
-
 static void
 on_flap_reveal_changed_cb (ChatWindow *self,
                            GParamSpec *pspec,
@@ -1605,147 +522,6 @@ on_flap_reveal_changed_cb (ChatWindow *self,
   if (!adw_flap_get_folded (flap) && self->conversation != NULL
       && chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_CHANNEL)
     g_settings_set_boolean (self->settings, "show-people", adw_flap_get_reveal_flap (flap));
-}
-
-static void
-reconnect_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
-{
-  ChatConnection *connection = current_connection (CHAT_WINDOW (widget));
-
-  if (connection != NULL)
-    chat_connection_connect (connection);
-}
-
-static void
-focus_entry_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *param)
-{
-  gtk_widget_grab_focus (GTK_WIDGET (CHAT_WINDOW (widget)->entry));
-}
-
-static void
-open_query_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = current_connection (self);
-  ChatConversation *query;
-
-  if (connection == NULL)
-    return;
-
-  query = chat_connection_open_query (connection, g_variant_get_string (param, NULL));
-  if (query != NULL)
-    chat_window_select_conversation (self, query);
-}
-
-static void
-member_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *param)
-{
-  ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = current_connection (self);
-  const char *nick = g_variant_get_string (param, NULL);
-  const char *room;
-  g_autofree char *line = NULL;
-
-  if (connection == NULL || self->conversation == NULL)
-    return;
-
-  room = chat_conversation_get_name (self->conversation);
-
-  if (g_str_equal (action_name, "win.member-op"))
-    line = g_strdup_printf ("MODE %s +o %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-deop"))
-    line = g_strdup_printf ("MODE %s -o %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-voice"))
-    line = g_strdup_printf ("MODE %s +v %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-devoice"))
-    line = g_strdup_printf ("MODE %s -v %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-kick"))
-    {
-      chat_connection_kick (connection, room, nick, NULL);
-      return;
-    }
-  else if (g_str_equal (action_name, "win.member-ban"))
-    {
-      g_autofree char *ban = g_strdup_printf ("MODE %s +b %s!*@*", room, nick);
-
-      chat_connection_send_raw (connection, ban);
-      chat_connection_kick (connection, room, nick, NULL);
-      return;
-    }
-
-  if (line != NULL)
-    chat_connection_send_raw (connection, line);
-}
-
-typedef void (*WinActionFunc) (GtkWidget  *widget,
-                               const char *action_name,
-                               GVariant   *param);
-
-/* Window actions live in the window's GActionMap, so they are also exported on D-Bus. */
-static const struct
-{
-  const char    *name;
-  const char    *param_type;
-  WinActionFunc  func;
-} win_actions[] = {
-  { "send-message", NULL, send_message_action },
-  { "join-room", NULL, join_room_action },
-  { "switcher", NULL, switcher_action },
-  { "search", NULL, search_action },
-  { "leave-room", NULL, leave_room_action },
-  { "close-server", NULL, close_server_action },
-  { "mark-read", NULL, mark_read_action },
-  { "previous-room", NULL, navigate_action },
-  { "next-room", NULL, navigate_action },
-  { "previous-unread", NULL, navigate_action },
-  { "next-unread", NULL, navigate_action },
-  { "toggle-sidebar", NULL, toggle_sidebar_action },
-  { "show-sidebar", NULL, show_sidebar_action },
-  { "toggle-people", NULL, toggle_people_action },
-  { "reconnect", NULL, reconnect_action },
-  { "focus-entry", NULL, focus_entry_action },
-  { "open-query", "s", open_query_action },
-  { "member-op", "s", member_action },
-  { "member-deop", "s", member_action },
-  { "member-voice", "s", member_action },
-  { "member-devoice", "s", member_action },
-  { "member-kick", "s", member_action },
-  { "member-ban", "s", member_action },
-};
-
-static void
-win_action_activated_cb (GSimpleAction *action,
-                         GVariant      *param,
-                         ChatWindow    *self)
-{
-  const char *name = g_action_get_name (G_ACTION (action));
-  g_autofree char *full_name = g_strconcat ("win.", name, NULL);
-
-  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
-    if (g_str_equal (win_actions[i].name, name))
-      win_actions[i].func (GTK_WIDGET (self), full_name, param);
-}
-
-static void
-add_win_actions (ChatWindow *self)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
-    {
-      const GVariantType *type = win_actions[i].param_type != NULL
-        ? G_VARIANT_TYPE (win_actions[i].param_type) : NULL;
-      g_autoptr(GSimpleAction) action = g_simple_action_new (win_actions[i].name, type);
-
-      g_signal_connect_object (action, "activate", G_CALLBACK (win_action_activated_cb), self, 0);
-      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
-    }
 }
 
 /* Window */
@@ -1766,8 +542,8 @@ settings_changed_cb (ChatWindow *self,
     {
       g_autoptr(ChatConversation) conversation = g_object_ref (self->conversation);
 
-      set_conversation (self, NULL);
-      set_conversation (self, conversation);
+      _chat_window_set_conversation (self, NULL);
+      _chat_window_set_conversation (self, conversation);
     }
 }
 
@@ -1858,15 +634,11 @@ chat_window_constructed (GObject *object)
   connections = chat_application_get_connections (self->application);
   map = gtk_map_list_model_new (g_object_ref (connections), map_connection_to_rooms, NULL, NULL);
   self->sidebar_model = gtk_flatten_list_model_new (G_LIST_MODEL (map));
-  gtk_list_box_bind_model (self->sidebar_list, G_LIST_MODEL (self->sidebar_model),
-                           create_sidebar_row, self, NULL);
-  /* Connected after the list box's own handler, so the rows exist when it runs. */
-  g_signal_connect_object (self->sidebar_model, "items-changed",
-                           G_CALLBACK (sidebar_changed_cb), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  _chat_window_sidebar_bind_model (self);
 
   g_signal_connect_object (connections, "items-changed",
-                           G_CALLBACK (connections_changed_cb), self, G_CONNECT_SWAPPED);
-  connections_changed_cb (self, 0, 0, g_list_model_get_n_items (connections), connections);
+                           G_CALLBACK (_chat_window_connections_changed_cb), self, G_CONNECT_SWAPPED);
+  _chat_window_connections_changed_cb (self, 0, 0, g_list_model_get_n_items (connections), connections);
 }
 
 static void
@@ -1911,7 +683,7 @@ chat_window_finalize (GObject *object)
 
   g_clear_pointer (&self->sent, g_ptr_array_unref);
   g_clear_pointer (&self->draft, g_free);
-  clear_completion (self);
+  _chat_window_clear_completion (self);
 
   G_OBJECT_CLASS (chat_window_parent_class)->finalize (object);
 }
@@ -1981,22 +753,17 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, send_button);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_label);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, member_list);
-  gtk_widget_class_bind_template_callback (widget_class, on_sidebar_list_row_selected_cb);
-  gtk_widget_class_bind_template_callback (widget_class, on_sidebar_list_row_activated_cb);
-  gtk_widget_class_bind_template_callback (widget_class, on_entry_activate_cb);
-  gtk_widget_class_bind_template_callback (widget_class, on_member_list_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
-  gtk_widget_class_bind_template_callback (widget_class, on_search_mode_changed_cb);
-
+  _chat_window_class_entry_init (widget_class);
+  _chat_window_class_members_init (widget_class);
+  _chat_window_class_search_init (widget_class);
+  _chat_window_class_sidebar_init (widget_class);
 }
 
 static void
 chat_window_init (ChatWindow *self)
 {
   GtkListItemFactory *factory;
-  GtkEventController *controller;
-  GtkGesture *gesture;
   GtkAdjustment *adj;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -2011,13 +778,7 @@ chat_window_init (ChatWindow *self)
   gtk_list_view_set_factory (self->message_list, factory);
   g_object_unref (factory);
 
-  factory = gtk_signal_list_item_factory_new ();
-  g_signal_connect (factory, "setup", G_CALLBACK (member_setup_cb), self);
-  g_signal_connect (factory, "setup", G_CALLBACK (member_setup_gesture_cb), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (member_bind_cb), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (member_unbind_cb), self);
-  gtk_list_view_set_factory (self->member_list, factory);
-  g_object_unref (factory);
+  _chat_window_members_init (self);
 
   self->message_filter = gtk_custom_filter_new (message_filter_func, self, NULL);
 
@@ -2053,30 +814,12 @@ chat_window_init (ChatWindow *self)
   g_signal_connect_object (adj, "notify::upper",
                            G_CALLBACK (vadjustment_upper_changed_cb), self, G_CONNECT_SWAPPED);
 
-  controller = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  g_signal_connect_object (controller, "key-pressed",
-                           G_CALLBACK (entry_key_pressed_cb), self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->entry), controller);
-
-  controller = gtk_event_controller_key_new ();
-  g_signal_connect_object (controller, "key-pressed",
-                           G_CALLBACK (sidebar_key_pressed_cb), self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), controller);
-
-  controller = gtk_event_controller_key_new ();
-  g_signal_connect_object (controller, "key-pressed",
-                           G_CALLBACK (member_list_key_pressed_cb), self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->member_list), controller);
-
-  gesture = gtk_gesture_click_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
-  g_signal_connect_object (gesture, "pressed", G_CALLBACK (sidebar_pressed_cb), self, 0);
-  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), GTK_EVENT_CONTROLLER (gesture));
+  _chat_window_entry_init (self);
+  _chat_window_sidebar_init (self);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
-  add_win_actions (self);
+  _chat_window_actions_init (self);
   update_state (self);
 }
 
@@ -2136,12 +879,12 @@ chat_window_select_conversation (ChatWindow       *self,
   g_return_if_fail (CHAT_IS_WINDOW (self));
   g_return_if_fail (CHAT_IS_CONVERSATION (conversation));
 
-  position = find_conversation_position (self, conversation);
+  position = _chat_window_find_conversation_position (self, conversation);
   row = position >= 0 ? gtk_list_box_get_row_at_index (self->sidebar_list, position) : NULL;
   if (row != NULL)
     gtk_list_box_select_row (self->sidebar_list, row);
   else
-    set_conversation (self, conversation);
+    _chat_window_set_conversation (self, conversation);
 
   if (adw_leaflet_get_folded (self->leaflet))
     adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
@@ -2208,7 +951,7 @@ chat_window_complete (ChatWindow *self)
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
-  complete (self);
+  _chat_window_complete (self);
 }
 
 void
@@ -2217,6 +960,6 @@ chat_window_recall (ChatWindow *self,
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
-  clear_completion (self);
-  recall (self, direction < 0 ? -1 : +1);
+  _chat_window_clear_completion (self);
+  _chat_window_recall (self, direction < 0 ? -1 : +1);
 }

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-window-actions.c: the window's actions (win.*): sending, rooms, navigation, the sidebar
+ * and people panes, search and what the member menu offers. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include "chat-join-dialog.h"
+#include "chat-switcher.h"
+#include "chat-window-private.h"
+
+static void
+send_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  _chat_window_send_message (CHAT_WINDOW (widget));
+}
+
+static void
+join_room_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+  ChatJoinDialog *dialog;
+
+  if (connection == NULL)
+    {
+      GListModel *connections = chat_application_get_connections (self->application);
+      g_autoptr(ChatConnection) first = g_list_model_get_item (connections, 0);
+
+      if (first == NULL)
+        {
+          gtk_widget_activate_action (widget, "app.connect", NULL);
+          return;
+        }
+      connection = first;
+      dialog = chat_join_dialog_new (connection);
+    }
+  else
+    dialog = chat_join_dialog_new (connection);
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+switcher_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatSwitcher *switcher = chat_switcher_new (G_LIST_MODEL (self->sidebar_model));
+
+  gtk_window_set_transient_for (GTK_WINDOW (switcher), GTK_WINDOW (self));
+  g_signal_connect_object (switcher, "conversation-chosen",
+                           G_CALLBACK (chat_window_select_conversation), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (switcher));
+}
+
+static void
+leave_room_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+
+  if (connection == NULL
+      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
+    return;
+
+  chat_connection_close_conversation (connection, self->conversation);
+}
+
+static void
+close_server_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+
+  if (connection == NULL)
+    return;
+
+  if (connection == chat_application_get_host_connection (self->application))
+    chat_application_stop_hosting (self->application);
+  else
+    chat_application_remove_connection (self->application, connection);
+}
+
+static void
+mark_read_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (self->conversation != NULL)
+    chat_conversation_mark_read (self->conversation);
+}
+
+static void
+select_relative (ChatWindow *self,
+                 int         direction,
+                 gboolean    unread_only)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
+  int position = self->conversation != NULL
+                 ? _chat_window_find_conversation_position (self, self->conversation) : -1;
+
+  for (guint step = 1; step <= n; step++)
+    {
+      int index = ((position + direction * (int) step) % (int) n + (int) n) % (int) n;
+      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), index);
+
+      if (unread_only && chat_conversation_get_unread_count (item) == 0
+          && chat_conversation_get_mention_count (item) == 0)
+        continue;
+      if (!unread_only && ((direction > 0 && index <= position) || (direction < 0 && index >= position))
+          && position >= 0)
+        {
+          gtk_widget_error_bell (GTK_WIDGET (self));
+          return;
+        }
+
+      chat_window_select_conversation (self, item);
+      return;
+    }
+
+  gtk_widget_error_bell (GTK_WIDGET (self));
+}
+
+static void
+navigate_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (g_str_equal (action_name, "win.previous-room"))
+    select_relative (self, -1, FALSE);
+  else if (g_str_equal (action_name, "win.next-room"))
+    select_relative (self, +1, FALSE);
+  else if (g_str_equal (action_name, "win.previous-unread"))
+    select_relative (self, -1, TRUE);
+  else
+    select_relative (self, +1, TRUE);
+}
+
+static void
+toggle_sidebar_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (adw_leaflet_get_folded (self->leaflet))
+    {
+      if (adw_leaflet_get_visible_child (self->leaflet) == self->sidebar_box)
+        adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+      else
+        adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
+    }
+  else
+    gtk_widget_set_visible (self->sidebar_box, !gtk_widget_get_visible (self->sidebar_box));
+}
+
+static void
+show_sidebar_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  gtk_widget_set_visible (self->sidebar_box, TRUE);
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
+}
+
+static void
+toggle_people_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (self->conversation == NULL
+      || chat_conversation_get_kind (self->conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
+    return;
+
+  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+
+  if (self->conversation == NULL)
+    return;
+
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+reconnect_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  ChatConnection *connection = _chat_window_get_connection (CHAT_WINDOW (widget));
+
+  if (connection != NULL)
+    chat_connection_connect (connection);
+}
+
+static void
+focus_entry_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (CHAT_WINDOW (widget)->entry));
+}
+
+static void
+open_query_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+  ChatConversation *query;
+
+  if (connection == NULL)
+    return;
+
+  query = chat_connection_open_query (connection, g_variant_get_string (param, NULL));
+  if (query != NULL)
+    chat_window_select_conversation (self, query);
+}
+
+static void
+member_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+  const char *nick = g_variant_get_string (param, NULL);
+  const char *room;
+  g_autofree char *line = NULL;
+
+  if (connection == NULL || self->conversation == NULL)
+    return;
+
+  room = chat_conversation_get_name (self->conversation);
+
+  if (g_str_equal (action_name, "win.member-op"))
+    line = g_strdup_printf ("MODE %s +o %s", room, nick);
+  else if (g_str_equal (action_name, "win.member-deop"))
+    line = g_strdup_printf ("MODE %s -o %s", room, nick);
+  else if (g_str_equal (action_name, "win.member-voice"))
+    line = g_strdup_printf ("MODE %s +v %s", room, nick);
+  else if (g_str_equal (action_name, "win.member-devoice"))
+    line = g_strdup_printf ("MODE %s -v %s", room, nick);
+  else if (g_str_equal (action_name, "win.member-kick"))
+    {
+      chat_connection_kick (connection, room, nick, NULL);
+      return;
+    }
+  else if (g_str_equal (action_name, "win.member-ban"))
+    {
+      g_autofree char *ban = g_strdup_printf ("MODE %s +b %s!*@*", room, nick);
+
+      chat_connection_send_raw (connection, ban);
+      chat_connection_kick (connection, room, nick, NULL);
+      return;
+    }
+
+  if (line != NULL)
+    chat_connection_send_raw (connection, line);
+}
+
+typedef void (*WinActionFunc) (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *param);
+
+/* Window actions live in the window's GActionMap, so they are also exported on D-Bus. */
+static const struct
+{
+  const char    *name;
+  const char    *param_type;
+  WinActionFunc  func;
+} win_actions[] = {
+  { "send-message", NULL, send_message_action },
+  { "join-room", NULL, join_room_action },
+  { "switcher", NULL, switcher_action },
+  { "search", NULL, search_action },
+  { "leave-room", NULL, leave_room_action },
+  { "close-server", NULL, close_server_action },
+  { "mark-read", NULL, mark_read_action },
+  { "previous-room", NULL, navigate_action },
+  { "next-room", NULL, navigate_action },
+  { "previous-unread", NULL, navigate_action },
+  { "next-unread", NULL, navigate_action },
+  { "toggle-sidebar", NULL, toggle_sidebar_action },
+  { "show-sidebar", NULL, show_sidebar_action },
+  { "toggle-people", NULL, toggle_people_action },
+  { "reconnect", NULL, reconnect_action },
+  { "focus-entry", NULL, focus_entry_action },
+  { "open-query", "s", open_query_action },
+  { "member-op", "s", member_action },
+  { "member-deop", "s", member_action },
+  { "member-voice", "s", member_action },
+  { "member-devoice", "s", member_action },
+  { "member-kick", "s", member_action },
+  { "member-ban", "s", member_action },
+};
+
+static void
+win_action_activated_cb (GSimpleAction *action,
+                         GVariant      *param,
+                         ChatWindow    *self)
+{
+  const char *name = g_action_get_name (G_ACTION (action));
+  g_autofree char *full_name = g_strconcat ("win.", name, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
+    if (g_str_equal (win_actions[i].name, name))
+      win_actions[i].func (GTK_WIDGET (self), full_name, param);
+}
+
+void
+_chat_window_actions_init (ChatWindow *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
+    {
+      const GVariantType *type = win_actions[i].param_type != NULL
+        ? G_VARIANT_TYPE (win_actions[i].param_type) : NULL;
+      g_autoptr(GSimpleAction) action = g_simple_action_new (win_actions[i].name, type);
+
+      g_signal_connect_object (action, "activate", G_CALLBACK (win_action_activated_cb), self, 0);
+      g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+    }
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-window-connections.c: what the window does with what each connection reports: errors as
+ * toasts, an untrusted certificate as a question, new conversations selected. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-certificate.h"
+#include "chat-connect-dialog.h"
+#include "chat-window-private.h"
+
+static void
+update_page (ChatWindow *self)
+{
+  GListModel *connections = chat_application_get_connections (self->application);
+  gboolean any = g_list_model_get_n_items (connections) > 0;
+
+  gtk_stack_set_visible_child_name (self->main_stack, any ? "chat" : "welcome");
+}
+
+static void
+connection_error_cb (ChatWindow     *self,
+                     GError         *error,
+                     ChatConnection *connection)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *reason = chat_connect_dialog_describe_error (error);
+
+  message = g_strdup_printf (_("%s: %s"), chat_connection_get_network_name (connection) != NULL
+                                          ? chat_connection_get_network_name (connection)
+                                          : chat_connection_get_host (connection),
+                             reason);
+  /* A wrong password or a refused login gives up: connecting again as before would fail
+   * again, so the way out is Connect to Server filled in, to correct it. */
+  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_PASSWORD)
+      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL)
+      || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
+    chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
+                                        g_variant_new ("(su)", chat_connection_get_host (connection),
+                                                       chat_connection_get_port (connection)));
+  /* The banner over a room of this connection has its own Reconnect Now button. */
+  else if (connection == _chat_window_get_connection (self))
+    chat_window_show_toast (self, message, NULL, NULL);
+  else
+    chat_window_show_toast (self, message, "app.reconnect",
+                            g_variant_new ("(su)", chat_connection_get_host (connection),
+                                           chat_connection_get_port (connection)));
+}
+
+static void
+certificate_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         ChatConnection   *connection)
+{
+  GTlsCertificate *certificate = g_object_get_data (G_OBJECT (dialog), "chat-certificate");
+
+  if (g_strcmp0 (response, "trust") == 0 && certificate != NULL)
+    chat_connection_accept_certificate (connection, certificate);
+}
+
+static void
+connection_certificate_untrusted_cb (ChatWindow           *self,
+                                     GTlsCertificate      *certificate,
+                                     GTlsCertificateFlags  errors,
+                                     ChatConnection       *connection)
+{
+  /* In the form the Host dialog shows, so the two can be compared. */
+  g_autofree char *fingerprint = chat_certificate_dup_sha256_fingerprint (certificate);
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  body = g_strdup_printf (_("The identity of %s cannot be verified. Someone may be pretending to be this server.\n\nOnly continue if its owner confirms this SHA-256 fingerprint:\n%s"),
+                          chat_connection_get_host (connection), fingerprint);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Untrusted Certificate"), body));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "trust", _("_Trust and Connect"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "trust", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "chat-certificate", g_object_ref (certificate),
+                          g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (certificate_response_cb), connection, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+connection_nick_in_use_cb (ChatWindow     *self,
+                           const char     *rejected,
+                           const char     *fallback,
+                           ChatConnection *connection)
+{
+  g_autofree char *message = g_strdup_printf (_("The nickname “%s” is taken; you are “%s”"),
+                                              rejected, fallback);
+
+  chat_window_show_toast (self, message, NULL, NULL);
+}
+
+static void
+connection_conversation_opened_cb (ChatWindow       *self,
+                                   ChatConversation *conversation,
+                                   gboolean          requested,
+                                   ChatConnection   *connection)
+{
+  if (requested || self->conversation == NULL
+      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
+    chat_window_select_conversation (self, conversation);
+}
+
+void
+_chat_window_connections_changed_cb (ChatWindow *self,
+                                     guint       position,
+                                     guint       removed,
+                                     guint       added,
+                                     GListModel *connections)
+{
+  for (guint i = 0; i < added; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, position + i);
+
+      g_signal_connect_object (connection, "error",
+                               G_CALLBACK (connection_error_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "certificate-untrusted",
+                               G_CALLBACK (connection_certificate_untrusted_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "nick-in-use",
+                               G_CALLBACK (connection_nick_in_use_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "conversation-opened",
+                               G_CALLBACK (connection_conversation_opened_cb), self,
+                               G_CONNECT_SWAPPED);
+      if (self->conversation == NULL)
+        chat_window_select_conversation (self, chat_connection_get_server_conversation (connection));
+    }
+
+  update_page (self);
+}
+

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-window-sidebar.c: the sidebar: every connection's conversations, selecting one, and the
+ * menu a row opens (right click, Menu key). */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "chat-sidebar-row.h"
+#include "chat-window-private.h"
+
+static void show_sidebar_menu (ChatWindow    *self,
+                               GtkListBoxRow *row,
+                               double         rx,
+                               double         ry);
+
+static GtkWidget *
+create_sidebar_row (gpointer item,
+                    gpointer user_data)
+{
+  return chat_sidebar_row_new (CHAT_CONVERSATION (item));
+}
+
+int
+_chat_window_find_conversation_position (ChatWindow       *self,
+                                         ChatConversation *conversation)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), i);
+
+      if (item == conversation)
+        return (int) i;
+    }
+
+  return -1;
+}
+
+/* A conversation chosen before its row existed gets its row selected when it appears. */
+static void
+sidebar_changed_cb (ChatWindow *self,
+                    guint       position,
+                    guint       removed,
+                    guint       added,
+                    GListModel *model)
+{
+  GtkListBoxRow *selected;
+  int index;
+
+  if (self->conversation == NULL || added == 0)
+    return;
+
+  selected = gtk_list_box_get_selected_row (self->sidebar_list);
+  if (selected != NULL
+      && chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (selected)) == self->conversation)
+    return;
+
+  index = _chat_window_find_conversation_position (self, self->conversation);
+  if (index >= 0 && (guint) index >= position && (guint) index < position + added)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar_list, index);
+
+      if (row != NULL)
+        gtk_list_box_select_row (self->sidebar_list, row);
+    }
+}
+
+static void
+on_sidebar_list_row_selected_cb (ChatWindow    *self,
+                                 GtkListBoxRow *row,
+                                 GtkListBox    *list)
+{
+  if (row == NULL)
+    {
+      /* The row went away (left room, closed connection): pick a neighbour. */
+      if (self->conversation != NULL
+          && _chat_window_find_conversation_position (self, self->conversation) < 0)
+        {
+          GtkListBoxRow *first = gtk_list_box_get_row_at_index (list, 0);
+
+          if (first != NULL)
+            gtk_list_box_select_row (list, first);
+          else
+            _chat_window_set_conversation (self, NULL);
+        }
+      return;
+    }
+
+  _chat_window_set_conversation (self, chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)));
+}
+
+static void
+on_sidebar_list_row_activated_cb (ChatWindow    *self,
+                                  GtkListBoxRow *row,
+                                  GtkListBox    *list)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+}
+
+static void
+sidebar_pressed_cb (GtkGestureClick *gesture,
+                    int              n_press,
+                    double           x,
+                    double           y,
+                    ChatWindow      *self)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_y (self->sidebar_list, y);
+  double rx, ry;
+
+  if (row == NULL)
+    return;
+
+  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y, &rx, &ry);
+  show_sidebar_menu (self, row, rx, ry);
+}
+
+static gboolean
+sidebar_key_pressed_cb (ChatWindow            *self,
+                        guint                  keyval,
+                        guint                  keycode,
+                        GdkModifierType        state,
+                        GtkEventControllerKey *controller)
+{
+  GtkListBoxRow *row;
+
+  if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
+    return GDK_EVENT_PROPAGATE;
+
+  row = gtk_list_box_get_selected_row (self->sidebar_list);
+  if (row == NULL)
+    return GDK_EVENT_PROPAGATE;
+
+  show_sidebar_menu (self, row, 12, gtk_widget_get_height (GTK_WIDGET (row)) / 2.0);
+
+  return GDK_EVENT_STOP;
+}
+
+static void
+show_sidebar_menu (ChatWindow    *self,
+                   GtkListBoxRow *row,
+                   double         rx,
+                   double         ry)
+{
+  g_autoptr(GMenu) menu = NULL;
+  GtkWidget *popover;
+
+  gtk_list_box_select_row (self->sidebar_list, row);
+  menu = g_menu_new ();
+  g_menu_append (menu, _("_Mark as Read"), "win.mark-read");
+  if (chat_conversation_get_kind (chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)))
+      == CHAT_CONVERSATION_KIND_SERVER)
+    g_menu_append (menu, _("_Disconnect"), "win.close-server");
+  else
+    g_menu_append (menu, _("_Leave Room"), "win.leave-room");
+
+  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
+  gtk_widget_set_parent (popover, GTK_WIDGET (row));
+  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { rx, ry, 1, 1 });
+  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
+  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+}
+
+void
+_chat_window_sidebar_bind_model (ChatWindow *self)
+{
+  gtk_list_box_bind_model (self->sidebar_list, G_LIST_MODEL (self->sidebar_model),
+                           create_sidebar_row, self, NULL);
+  /* Connected after the list box's own handler, so the rows exist when it runs. */
+  g_signal_connect_object (self->sidebar_model, "items-changed",
+                           G_CALLBACK (sidebar_changed_cb), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+}
+
+void
+_chat_window_sidebar_init (ChatWindow *self)
+{
+  GtkEventController *controller;
+  GtkGesture *gesture;
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect_object (controller, "key-pressed",
+                           G_CALLBACK (sidebar_key_pressed_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), controller);
+
+  gesture = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect_object (gesture, "pressed", G_CALLBACK (sidebar_pressed_cb), self, 0);
+  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), GTK_EVENT_CONTROLLER (gesture));
+}
+
+void
+_chat_window_class_sidebar_init (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_bind_template_callback (widget_class, on_sidebar_list_row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_sidebar_list_row_activated_cb);
+}
