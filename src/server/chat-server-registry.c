@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-registry.c: what ChatServer keeps track of for its sessions and rooms:
+ * nicks, rooms (and how many each address opens), WHOWAS, the LUSERS counts, and the
+ * capability, ISUPPORT, command and hook tables. */
+#define G_LOG_DOMAIN "chat-server"
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-server-state.h"
+
+static const struct { const char *name; guint64 bit; } builtin_caps[] = {
+  { "batch", CHAT_CAP_BATCH },
+  { "cap-notify", CHAT_CAP_CAP_NOTIFY },
+  { "echo-message", CHAT_CAP_ECHO_MESSAGE },
+  { "extended-join", CHAT_CAP_EXTENDED_JOIN },
+  { "invite-notify", CHAT_CAP_INVITE_NOTIFY },
+  { "labeled-response", CHAT_CAP_LABELED_RESPONSE },
+  { "message-tags", CHAT_CAP_MESSAGE_TAGS },
+  { "multi-prefix", CHAT_CAP_MULTI_PREFIX },
+  { "server-time", CHAT_CAP_SERVER_TIME },
+  { "setname", CHAT_CAP_SETNAME },
+  { "standard-replies", CHAT_CAP_STANDARD_REPLIES },
+  { "userhost-in-names", CHAT_CAP_USERHOST_IN_NAMES },
+  { "away-notify", CHAT_CAP_AWAY_NOTIFY },
+};
+
+void
+_chat_server_whowas_free (gpointer data)
+{
+  ChatWhowas *w = data;
+
+  g_free (w->nick);
+  g_free (w->user);
+  g_free (w->host);
+  g_free (w->realname);
+  g_free (w);
+}
+
+void
+_chat_server_invalidate_caps_ls (ChatServer *self)
+{
+  g_clear_pointer (&self->caps_ls[0], g_free);
+  g_clear_pointer (&self->caps_ls[1], g_free);
+}
+
+/* ---- registries ----------------------------------------------------------------------- */
+
+ChatSession *
+_chat_server_find_session (ChatServer *self,
+                           const char *nick)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+
+  return g_hash_table_lookup (self->nicks, folded);
+}
+
+void
+_chat_server_nick_registry_set (ChatServer  *self,
+                                ChatSession *session,
+                                const char  *old_folded)
+{
+  if (old_folded != NULL && g_hash_table_lookup (self->nicks, old_folded) == session)
+    g_hash_table_remove (self->nicks, old_folded);
+  if (session->nick_folded != NULL)
+    g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
+}
+
+char *
+_chat_server_next_visitor (ChatServer *self)
+{
+  for (;;)
+    {
+      char *nick = g_strdup_printf ("visitor%u", ++self->next_visitor);
+
+      if (_chat_server_find_session (self, nick) == NULL)
+        return nick;
+      g_free (nick);
+    }
+}
+
+ChatRoom *
+_chat_server_find_room (ChatServer *self,
+                        const char *name)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+
+  return g_hash_table_lookup (self->rooms, folded);
+}
+
+ChatRoom *
+_chat_server_ensure_room (ChatServer *self,
+                          const char *name,
+                          gboolean   *created)
+{
+  ChatRoom *room = _chat_server_find_room (self, name);
+
+  if (created != NULL)
+    *created = room == NULL;
+  if (room != NULL)
+    return room;
+
+  room = _chat_room_new (self, name);
+  g_hash_table_replace (self->rooms, room->folded, room);
+  g_tree_insert (self->rooms_by_name, room->folded, room);
+  g_object_notify_by_pspec (G_OBJECT (self), _chat_server_properties[PROP_N_ROOMS]);
+  return room;
+}
+
+ChatRoom *
+_chat_server_open_room (ChatServer  *self,
+                        ChatSession *session,
+                        const char  *name,
+                        gboolean    *created,
+                        ChatDenial  *denial)
+{
+  ChatRoom *room = _chat_server_find_room (self, name);
+  GArray *times = NULL;
+  gint64 now;
+
+  *denial = CHAT_DENIAL_NONE;
+  if (room != NULL || session->oper)
+    return _chat_server_ensure_room (self, name, created);
+
+  /* One person (or script) must not be able to fill the server with rooms. */
+  if (g_hash_table_size (self->rooms) >= self->limits.max_rooms_total)
+    {
+      *denial = CHAT_DENIAL_ROOMS_FULL;
+      return NULL;
+    }
+  now = g_get_monotonic_time ();
+  times = g_hash_table_lookup (self->new_rooms, session->ip);
+  if (times != NULL)
+    {
+      guint old = 0;
+
+      while (old < times->len &&
+             g_array_index (times, gint64, old) + NEW_ROOMS_WINDOW_USEC <= now)
+        old++;
+      g_array_remove_range (times, 0, old);
+      if (times->len >= self->limits.max_new_rooms_per_ip)
+        {
+          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
+          return NULL;
+        }
+    }
+  else
+    {
+      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
+        _chat_server_forget_new_rooms (self, now);
+      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
+        {
+          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
+          return NULL;
+        }
+      times = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_hash_table_insert (self->new_rooms, g_strdup (session->ip), times);
+    }
+  g_array_append_val (times, now);
+  return _chat_server_ensure_room (self, name, created);
+}
+
+void
+_chat_server_room_check_empty (ChatServer *self,
+                               ChatRoom   *room)
+{
+  if (room->permanent || g_hash_table_size (room->members) > 0)
+    return;
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.room_ended != NULL)
+        e->hooks.room_ended (self, room, e->user_data);
+    }
+  g_tree_remove (self->rooms_by_name, room->folded);
+  g_hash_table_remove (self->rooms, room->folded);
+  g_object_notify_by_pspec (G_OBJECT (self), _chat_server_properties[PROP_N_ROOMS]);
+}
+
+void
+_chat_server_room_set_lasting (ChatServer      *self,
+                               ChatRoom        *room,
+                               ChatRoomLasting  why,
+                               gboolean         lasting)
+{
+  if (lasting)
+    room->lasting |= why;
+  else
+    room->lasting &= ~why;
+  room->permanent = room->lasting != 0;
+  if (!room->permanent)
+    _chat_server_room_check_empty (self, room);
+}
+
+GTreeNode *
+_chat_server_rooms_from (ChatServer *self,
+                         const char *folded)
+{
+  if (folded == NULL)
+    return g_tree_node_first (self->rooms_by_name);
+  return g_tree_lower_bound (self->rooms_by_name, folded);
+}
+
+GList *
+_chat_server_get_sessions (ChatServer *self)
+{
+  return self->sessions.head;
+}
+
+GHashTable *
+_chat_server_get_rooms (ChatServer *self)
+{
+  return self->rooms;
+}
+
+GPtrArray *
+_chat_server_get_rooms_sorted (ChatServer *self)
+{
+  GPtrArray *rooms = g_ptr_array_sized_new (g_hash_table_size (self->rooms));
+
+  for (GTreeNode *node = g_tree_node_first (self->rooms_by_name); node != NULL;
+       node = g_tree_node_next (node))
+    g_ptr_array_add (rooms, g_tree_node_value (node));
+  return rooms;
+}
+
+const char *
+_chat_server_get_created (ChatServer *self)
+{
+  return self->created;
+}
+
+guint
+_chat_server_next_mark (ChatServer *self)
+{
+  return ++self->mark;
+}
+
+GMainContext *
+_chat_server_get_context (ChatServer *self)
+{
+  return self->context;
+}
+
+guint
+_chat_server_get_tls_listen_port (ChatServer *self)
+{
+  return self->tls_listener != NULL ? self->tls_bound_port : 0;
+}
+
+ChatTlsLinks *
+_chat_server_get_tls_links (ChatServer *self)
+{
+  return &self->tls_links;
+}
+
+GHashTable *
+_chat_server_get_password_failures (ChatServer *self)
+{
+  return self->password_failures;
+}
+
+const char *
+_chat_server_get_sts (ChatServer *self,
+                      gboolean    secure)
+{
+  char *value = self->sts[secure ? 1 : 0];
+
+  /* The policy only means something where a TLS port can be reached. */
+  if (self->limits.sts == CHAT_STS_OFF || self->tls_listener == NULL ||
+      (self->limits.sts == CHAT_STS_AUTO && !self->tls_verifiable))
+    return NULL;
+  if (secure)
+    g_snprintf (value, sizeof self->sts[1], "duration=%u", self->limits.sts_duration);
+  else
+    g_snprintf (value, sizeof self->sts[0], "port=%u", self->tls_bound_port);
+  return value;
+}
+
+const ChatServerLimits *
+_chat_server_get_limits (ChatServer *self)
+{
+  return &self->limits;
+}
+
+/* Counts for LUSERS, kept as people arrive and leave: a scan per registration would make
+ * a crowd arriving at once quadratic. */
+void
+_chat_server_count_session (ChatServer  *self,
+                            ChatSession *session,
+                            int          delta)
+{
+  self->n_present += delta;
+  if (session->invisible)
+    self->n_invisible += delta;
+  if (session->oper)
+    self->n_opers += delta;
+}
+
+guint _chat_server_count_invisible (ChatServer *self) { return self->n_invisible; }
+guint _chat_server_count_opers (ChatServer *self) { return self->n_opers; }
+guint _chat_server_count_present (ChatServer *self) { return self->n_present; }
+
+guint
+_chat_server_count_unknown (ChatServer *self)
+{
+  return self->n_clients > self->n_present ? self->n_clients - self->n_present : 0;
+}
+
+gboolean
+_chat_server_check_oper (ChatServer *self,
+                         const char *name,
+                         const char *password)
+{
+  const char *want = g_hash_table_lookup (self->opers, name);
+
+  return want != NULL && password != NULL && _chat_secret_equal (want, password);
+}
+
+void
+_chat_server_whowas_add (ChatServer  *self,
+                         ChatSession *session)
+{
+  ChatWhowas *w;
+
+  if (session->nick == NULL || self->limits.whowas == 0)
+    return;
+  w = g_new0 (ChatWhowas, 1);
+  w->nick = g_strdup (session->nick);
+  w->user = g_strdup (session->user ? session->user : "unknown");
+  w->host = g_strdup (session->host);
+  w->realname = g_strdup (session->realname ? session->realname : "");
+  w->time = g_get_real_time () / G_USEC_PER_SEC;
+  g_queue_push_head (&self->whowas, w);
+  while (self->whowas.length > self->limits.whowas)
+    _chat_server_whowas_free (g_queue_pop_tail (&self->whowas));
+}
+
+GList *
+_chat_server_whowas_find (ChatServer *self,
+                          const char *nick)
+{
+  GList *found = NULL;
+
+  for (GList *l = self->whowas.head; l != NULL; l = l->next)
+    {
+      ChatWhowas *w = l->data;
+
+      if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, w->nick, nick) == 0)
+        found = g_list_prepend (found, w);
+    }
+  return g_list_reverse (found);
+}
+
+/* ---- capabilities, ISUPPORT, commands, hooks ------------------------------------------ */
+
+guint64
+_chat_server_add_cap (ChatServer *self,
+                      const char *name,
+                      const char *value)
+{
+  guint64 bit;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), 0);
+  g_return_val_if_fail (self->n_caps < MAX_CAPS, 0);
+
+  for (guint i = 0; i < self->n_caps; i++)
+    if (g_str_equal (self->caps[i].name, name))
+      {
+        g_free (self->caps[i].value);
+        self->caps[i].value = g_strdup (value);
+        _chat_server_invalidate_caps_ls (self);
+        return self->caps[i].bit;
+      }
+
+  bit = G_GUINT64_CONSTANT (1) << (CHAT_CAP_N_BUILTIN + (self->n_caps - G_N_ELEMENTS (builtin_caps)));
+  self->caps[self->n_caps].name = g_strdup (name);
+  self->caps[self->n_caps].value = g_strdup (value);
+  self->caps[self->n_caps].bit = bit;
+  self->n_caps++;
+  _chat_server_invalidate_caps_ls (self);
+  return bit;
+}
+
+const char *
+_chat_server_get_caps_ls (ChatServer *self,
+                          guint       version)
+{
+  guint i = version >= 302 ? 1 : 0;
+
+  if (self->caps_ls[i] == NULL)
+    {
+      GString *s = g_string_new (NULL);
+
+      for (guint c = 0; c < self->n_caps; c++)
+        {
+          if (s->len > 0)
+            g_string_append_c (s, ' ');
+          g_string_append (s, self->caps[c].name);
+          if (i == 1 && self->caps[c].value != NULL)
+            g_string_append_printf (s, "=%s", self->caps[c].value);
+        }
+      self->caps_ls[i] = g_string_free (s, FALSE);
+    }
+  return self->caps_ls[i];
+}
+
+gboolean
+_chat_server_lookup_cap (ChatServer *self,
+                         const char *name,
+                         guint64    *bit)
+{
+  for (guint c = 0; c < self->n_caps; c++)
+    if (g_ascii_strcasecmp (self->caps[c].name, name) == 0)
+      {
+        *bit = self->caps[c].bit;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+_chat_server_add_isupport (ChatServer *self,
+                           const char *key,
+                           const char *value)
+{
+  g_autofree char *prefix = g_strconcat (key, "=", NULL);
+  char *token = value ? g_strdup_printf ("%s=%s", key, value) : g_strdup (key);
+
+  for (guint i = 0; i < self->isupport->len; i++)
+    {
+      const char *t = g_ptr_array_index (self->isupport, i);
+
+      if (g_str_equal (t, key) || g_str_has_prefix (t, prefix))
+        {
+          g_free (self->isupport->pdata[i]);
+          self->isupport->pdata[i] = token;
+          return;
+        }
+    }
+  g_ptr_array_add (self->isupport, token);
+}
+
+void
+_chat_server_build_isupport (ChatServer *self)
+{
+  char buf[64];
+  ChatServerLimits *l = &self->limits;
+
+  g_snprintf (buf, sizeof buf, "%u", l->awaylen);
+  _chat_server_add_isupport (self, "AWAYLEN", buf);
+  _chat_server_add_isupport (self, "CASEMAPPING", "rfc1459");
+  g_snprintf (buf, sizeof buf, "#:%u", l->max_rooms);
+  _chat_server_add_isupport (self, "CHANLIMIT", buf);
+  _chat_server_add_isupport (self, "CHANMODES", "b,k,l,imnst");
+  g_snprintf (buf, sizeof buf, "%u", l->channellen);
+  _chat_server_add_isupport (self, "CHANNELLEN", buf);
+  _chat_server_add_isupport (self, "CHANTYPES", "#");
+  g_snprintf (buf, sizeof buf, "%u", l->kicklen);
+  _chat_server_add_isupport (self, "KICKLEN", buf);
+  g_snprintf (buf, sizeof buf, "b:%u", CHAT_ROOM_MAX_BANS);
+  _chat_server_add_isupport (self, "MAXLIST", buf);
+  g_snprintf (buf, sizeof buf, "%u", l->max_targets);
+  _chat_server_add_isupport (self, "MAXTARGETS", buf);
+  _chat_server_add_isupport (self, "MODES", "4");
+  _chat_server_add_isupport (self, "NETWORK", l->network);
+  g_snprintf (buf, sizeof buf, "%u", l->nicklen);
+  _chat_server_add_isupport (self, "NICKLEN", buf);
+  _chat_server_add_isupport (self, "PREFIX", "(ov)@+");
+  /* LIST goes out as the client reads it (chat-server-commands.c): asking never costs
+   * the connection. */
+  _chat_server_add_isupport (self, "SAFELIST", NULL);
+  g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:1,WHOIS:1,NAMES:1",
+              l->max_targets, l->max_targets);
+  _chat_server_add_isupport (self, "TARGMAX", buf);
+  g_snprintf (buf, sizeof buf, "%u", l->topiclen);
+  _chat_server_add_isupport (self, "TOPICLEN", buf);
+  _chat_server_add_isupport (self, "UTF8ONLY", NULL);
+}
+
+void
+_chat_server_send_isupport (ChatServer  *self,
+                            ChatSession *session)
+{
+  GString *line = g_string_new (NULL);
+  guint n = 0;
+
+  for (guint i = 0; i <= self->isupport->len; i++)
+    {
+      if (n > 0 && (i == self->isupport->len || n == 13))
+        {
+          _chat_session_numeric (session, RPL_ISUPPORT, "%s :are supported by this server",
+                                 line->str);
+          g_string_truncate (line, 0);
+          n = 0;
+        }
+      if (i == self->isupport->len)
+        break;
+      if (n > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, g_ptr_array_index (self->isupport, i));
+      n++;
+    }
+  g_string_free (line, TRUE);
+}
+
+void
+_chat_server_register_command (ChatServer        *self,
+                               const ChatCommand *command)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (command != NULL && command->name != NULL && command->func != NULL);
+
+  g_hash_table_replace (self->commands, (gpointer) command->name, (gpointer) command);
+}
+
+const ChatCommand *
+_chat_server_lookup_command (ChatServer *self,
+                             const char *name)
+{
+  return g_hash_table_lookup (self->commands, name);
+}
+
+void
+_chat_server_add_hooks (ChatServer            *self,
+                        const ChatServerHooks *hooks,
+                        gpointer               user_data)
+{
+  ChatHookEntry entry = { *hooks, user_data };
+
+  g_array_append_val (self->hooks, entry);
+}
+
+void
+_chat_server_stamp_event (ChatServer *self,
+                          ChatEvent  *event)
+{
+  if (event->time == 0)
+    event->time = g_get_real_time ();
+  if (event->msgid[0] == '\0')
+    g_snprintf (event->msgid, sizeof event->msgid, "%" G_GINT64_MODIFIER "x",
+                self->next_msgid++);
+}
+
+void
+_chat_server_emit_event (ChatServer *self,
+                         ChatEvent  *event)
+{
+  _chat_server_stamp_event (self, event);
+
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.event != NULL)
+        e->hooks.event (self, event, e->user_data);
+    }
+  self->uncommitted = TRUE;
+}
+
+void
+_chat_server_commit (ChatServer *self)
+{
+  if (G_LIKELY (!self->uncommitted))
+    return;
+  /* Cleared first: an event that a hook itself emits is committed the next time. */
+  self->uncommitted = FALSE;
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.commit != NULL)
+        e->hooks.commit (self, e->user_data);
+    }
+}
+
+void
+_chat_server_emit_joined (ChatServer  *self,
+                          ChatSession *session,
+                          ChatRoom    *room)
+{
+  for (guint i = 0; i < self->hooks->len; i++)
+    {
+      ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);
+
+      if (e->hooks.joined != NULL)
+        e->hooks.joined (self, session, room, e->user_data);
+    }
+}
+
+void
+_chat_server_init_caps (ChatServer *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (builtin_caps); i++)
+    {
+      self->caps[i].name = g_strdup (builtin_caps[i].name);
+      self->caps[i].bit = builtin_caps[i].bit;
+    }
+  self->n_caps = G_N_ELEMENTS (builtin_caps);
+}
