@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-application.c: the single-instance application; owns the connections and the hosted
- * server, and the app-wide actions of the primary menu. */
+/* chat-application.c: the single-instance application: startup, the command line, windows,
+ * the connections and their lifecycle. Its actions are in chat-application-actions.c, the
+ * hosted server in chat-application-hosting.c. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -9,37 +10,12 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "chat-application.h"
-#include "chat-certificate.h"
+#include "chat-application-private.h"
 #include "chat-connect-dialog.h"
-#include "chat-host-dialog.h"
 #include "chat-keyring.h"
-#include "chat-preferences-window.h"
 #include "chat-window.h"
 
-/* How many ports after the wanted one are tried when it is taken. */
-#define HOST_PORT_TRIES 20
 #define N_RECENT_SERVERS 10
-#define HOST_ROOM "#hall"
-
-struct _ChatApplication
-{
-  AdwApplication    parent_instance;
-
-  GSettings        *settings;
-  GListStore       *connections;
-  ChatHistoryStore *history;
-
-  ChatServer       *server;
-  ChatConnection   *host_connection;
-  char             *host_name;
-  char             *oper_password;
-  guint             host_port;
-  guint             host_tls_port;
-  char             *host_fingerprint;
-  gboolean          host_network;
-  gboolean          restored;
-};
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
 
@@ -60,8 +36,8 @@ static const GOptionEntry option_entries[] = {
   { NULL }
 };
 
-static ChatWindow *
-get_window (ChatApplication *self)
+ChatWindow *
+_chat_application_get_window (ChatApplication *self)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
@@ -75,10 +51,10 @@ get_window (ChatApplication *self)
   return NULL;
 }
 
-static ChatWindow *
-ensure_window (ChatApplication *self)
+ChatWindow *
+_chat_application_ensure_window (ChatApplication *self)
 {
-  ChatWindow *window = get_window (self);
+  ChatWindow *window = _chat_application_get_window (self);
 
   if (window == NULL)
     window = chat_window_new (self);
@@ -86,19 +62,6 @@ ensure_window (ChatApplication *self)
   return window;
 }
 
-static void
-update_hosting_actions (ChatApplication *self)
-{
-  GAction *action;
-  gboolean hosting = self->server != NULL;
-
-  action = g_action_map_lookup_action (G_ACTION_MAP (self), "host");
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), !hosting);
-  action = g_action_map_lookup_action (G_ACTION_MAP (self), "stop-hosting");
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), hosting);
-  action = g_action_map_lookup_action (G_ACTION_MAP (self), "hosting-info");
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), hosting);
-}
 
 static void
 remember_server (ChatApplication *self,
@@ -151,24 +114,6 @@ remember_server (ChatApplication *self,
   g_settings_set_string (self->settings, "last-server", uri);
 }
 
-static void
-host_connection_state_changed_cb (ChatApplication *self,
-                                  GParamSpec      *pspec,
-                                  ChatConnection  *connection)
-{
-  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
-    return;
-
-  /* The host is an operator of its own server, and starts in the hall. */
-  if (self->oper_password != NULL)
-    {
-      g_autofree char *line = g_strdup_printf ("OPER %s %s",
-                                               chat_connection_get_current_nick (connection),
-                                               self->oper_password);
-      chat_connection_send_raw (connection, line);
-    }
-  chat_connection_join (connection, HOST_ROOM, NULL);
-}
 
 static void
 connection_state_changed_cb (ChatApplication *self,
@@ -219,10 +164,19 @@ connection_mention_cb (ChatApplication  *self,
   g_application_send_notification (G_APPLICATION (self), "mention", notification);
 }
 
-static ChatConnection *
-find_connection (ChatApplication *self,
-                 const char      *host,
-                 guint            port)
+void
+_chat_application_present_over_window (ChatApplication *self,
+                                       GtkWindow       *dialog)
+{
+  gtk_window_set_transient_for (dialog, GTK_WINDOW (_chat_application_ensure_window (self)));
+  gtk_window_set_application (dialog, GTK_APPLICATION (self));
+  gtk_window_present (dialog);
+}
+
+ChatConnection *
+_chat_application_find_connection (ChatApplication *self,
+                                   const char      *host,
+                                   guint            port)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->connections));
 
@@ -238,186 +192,11 @@ find_connection (ChatApplication *self,
   return NULL;
 }
 
-static void
-about_activated_cb (GSimpleAction *action,
-                    GVariant      *param,
-                    gpointer       user_data)
+void
+_chat_application_notify_hosting (ChatApplication *self)
 {
-  ChatApplication *self = user_data;
-  static const char *developers[] = { "The Chatroom developers", NULL };
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
-
-  adw_show_about_window (window,
-                         "application-name", _("Chatroom"),
-                         "application-icon", APP_ID,
-                         "version", PACKAGE_VERSION,
-                         "developer-name", _("The Chatroom developers"),
-                         "comments", _("Host a chat room or join one on any IRC server"),
-                         "website", "https://github.com/chatroom/chatroom",
-                         "issue-url", "https://github.com/chatroom/chatroom/issues",
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "developers", developers,
-                         "copyright", "© 2026 The Chatroom developers",
-                         /* Translators: put your names here, one per line. */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
 }
-
-/* Shows a new dialog over the main window (opening one when there is none). */
-static void
-present_over_window (ChatApplication *self,
-                     GtkWindow       *dialog)
-{
-  gtk_window_set_transient_for (dialog, GTK_WINDOW (ensure_window (self)));
-  gtk_window_set_application (dialog, GTK_APPLICATION (self));
-  gtk_window_present (dialog);
-}
-
-static void
-preferences_activated_cb (GSimpleAction *action,
-                          GVariant      *param,
-                          gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-
-  present_over_window (self, GTK_WINDOW (chat_preferences_window_new (self->settings)));
-}
-
-static void
-host_activated_cb (GSimpleAction *action,
-                   GVariant      *param,
-                   gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-
-  present_over_window (self, GTK_WINDOW (chat_host_dialog_new (self)));
-}
-
-static void
-hosting_info_activated_cb (GSimpleAction *action,
-                           GVariant      *param,
-                           gpointer       user_data)
-{
-  host_activated_cb (action, param, user_data);
-}
-
-static void
-stop_hosting_activated_cb (GSimpleAction *action,
-                           GVariant      *param,
-                           gpointer       user_data)
-{
-  chat_application_stop_hosting (CHAT_APPLICATION (user_data));
-}
-
-static void
-connect_activated_cb (GSimpleAction *action,
-                      GVariant      *param,
-                      gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-
-  present_over_window (self, GTK_WINDOW (chat_connect_dialog_new (self)));
-}
-
-/* The connection an action's (host, port) target names, or NULL. */
-static ChatConnection *
-target_connection (ChatApplication *self,
-                   GVariant        *param)
-{
-  const char *host = NULL;
-  guint32 port = 0;
-
-  g_variant_get (param, "(&su)", &host, &port);
-  return find_connection (self, host, port);
-}
-
-static void
-reconnect_activated_cb (GSimpleAction *action,
-                        GVariant      *param,
-                        gpointer       user_data)
-{
-  ChatConnection *connection = target_connection (CHAT_APPLICATION (user_data), param);
-
-  if (connection != NULL)
-    chat_connection_connect (connection);
-}
-
-/* Connect to Server, filled in from a connection that gave up (a wrong password, a refused
- * login): what was wrong is corrected there and Connect tries again. */
-static void
-edit_connection_activated_cb (GSimpleAction *action,
-                              GVariant      *param,
-                              gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-  ChatConnection *connection = target_connection (self, param);
-  ChatConnectDialog *dialog;
-
-  if (connection == NULL)
-    return;
-
-  dialog = chat_connect_dialog_new (self);
-  chat_connect_dialog_set_fields (dialog, chat_connection_get_host (connection),
-                                  chat_connection_get_port (connection),
-                                  chat_connection_get_tls (connection),
-                                  chat_connection_get_nick (connection), NULL,
-                                  chat_connection_get_realname (connection));
-  chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
-  chat_connect_dialog_set_allow_plaintext_login (dialog,
-                                                 chat_connection_get_allow_plaintext_sasl (connection));
-  present_over_window (self, GTK_WINDOW (dialog));
-}
-
-static void
-open_conversation_activated_cb (GSimpleAction *action,
-                                GVariant      *param,
-                                gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-  const char *host = NULL;
-  const char *name = NULL;
-  ChatConnection *connection;
-  ChatWindow *window = ensure_window (self);
-
-  g_variant_get (param, "(&s&s)", &host, &name);
-  connection = find_connection (self, host, 0);
-  if (connection != NULL)
-    {
-      ChatConversation *conversation = chat_connection_find_conversation (connection, name);
-
-      if (conversation != NULL)
-        chat_window_select_conversation (window, conversation);
-    }
-  gtk_window_present (GTK_WINDOW (window));
-}
-
-static void
-quit_activated_cb (GSimpleAction *action,
-                   GVariant      *param,
-                   gpointer       user_data)
-{
-  ChatApplication *self = user_data;
-  ChatWindow *window = get_window (self);
-
-  /* Closing the window asks first while hosting; it quits when it is the last one. */
-  if (window != NULL)
-    gtk_window_close (GTK_WINDOW (window));
-  else
-    g_application_quit (G_APPLICATION (self));
-}
-
-static const GActionEntry app_actions[] = {
-  { "about", about_activated_cb },
-  { "preferences", preferences_activated_cb },
-  { "host", host_activated_cb },
-  { "hosting-info", hosting_info_activated_cb },
-  { "stop-hosting", stop_hosting_activated_cb },
-  { "connect", connect_activated_cb },
-  { "reconnect", reconnect_activated_cb, "(su)" },
-  { "edit-connection", edit_connection_activated_cb, "(su)" },
-  { "open-conversation", open_conversation_activated_cb, "(ss)" },
-  { "quit", quit_activated_cb },
-};
 
 static void
 color_scheme_changed_cb (ChatApplication *self,
@@ -467,36 +246,10 @@ static void
 chat_application_startup (GApplication *application)
 {
   ChatApplication *self = CHAT_APPLICATION (application);
-  static const struct {
-    const char *action;
-    const char *accels[3];
-  } accels[] = {
-    { "app.quit", { "<Control>q", NULL } },
-    { "app.preferences", { "<Control>comma", NULL } },
-    { "app.connect", { "<Control>n", NULL } },
-    { "app.host", { "<Control><Shift>h", NULL } },
-    { "win.join-room", { "<Control>j", NULL } },
-    { "win.switcher", { "<Control>k", NULL } },
-    { "win.search", { "<Control>f", NULL } },
-    { "win.previous-room", { "<Alt>Up", NULL } },
-    { "win.next-room", { "<Alt>Down", NULL } },
-    { "win.previous-unread", { "<Alt><Shift>Up", NULL } },
-    { "win.next-unread", { "<Alt><Shift>Down", NULL } },
-    { "win.leave-room", { "<Control>w", NULL } },
-    { "win.toggle-sidebar", { "F9", NULL } },
-    { "win.toggle-people", { "<Control>p", NULL } },
-    { "win.focus-entry", { "<Control>l", NULL } },
-    { "win.show-help-overlay", { "<Control>question", NULL } },
-  };
 
   G_APPLICATION_CLASS (chat_application_parent_class)->startup (application);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
-                                   G_N_ELEMENTS (app_actions), self);
-  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
-    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
-                                           accels[i].accels);
-  update_hosting_actions (self);
+  _chat_application_actions_init (self);
 
   self->settings = g_settings_new (APP_ID);
   g_signal_connect_object (self->settings, "changed::color-scheme",
@@ -550,7 +303,7 @@ restore_open (Restore    *restore,
                                       restore->nick, restore->password, NULL);
       chat_connect_dialog_set_account (dialog, restore->account, NULL);
       chat_connect_dialog_set_allow_plaintext_login (dialog, restore->allow_plaintext_sasl);
-      present_over_window (self, GTK_WINDOW (dialog));
+      _chat_application_present_over_window (self, GTK_WINDOW (dialog));
       return;
     }
 
@@ -637,9 +390,9 @@ static void
 chat_application_activate (GApplication *application)
 {
   ChatApplication *self = CHAT_APPLICATION (application);
-  gboolean first = get_window (self) == NULL;
+  gboolean first = _chat_application_get_window (self) == NULL;
 
-  gtk_window_present (GTK_WINDOW (ensure_window (self)));
+  gtk_window_present (GTK_WINDOW (_chat_application_ensure_window (self)));
 
   if (first && !self->restored)
     {
@@ -652,7 +405,7 @@ static void
 show_error (ChatApplication *self,
             const char      *message)
 {
-  ChatWindow *window = ensure_window (self);
+  ChatWindow *window = _chat_application_ensure_window (self);
 
   chat_window_show_toast (window, message, NULL, NULL);
 }
@@ -1041,7 +794,7 @@ chat_application_open_server (ChatApplication *self,
   if (port == 0)
     port = tls ? 6697 : 6667;
 
-  existing = find_connection (self, host, port);
+  existing = _chat_application_find_connection (self, host, port);
   if (existing != NULL)
     {
       if (chat_connection_get_state (existing) == CHAT_CONNECTION_STATE_DISCONNECTED)
@@ -1147,278 +900,3 @@ chat_application_open_uri (ChatApplication *self,
   return TRUE;
 }
 
-/* What the hosted server is told in its configuration's words. */
-static void
-configure_hosted_tls (ChatServer *server)
-{
-  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-
-  /* IRCv3 sts makes clients that know it refuse anything but a certificate they can
-   * verify, and never fall back: with a self-signed one they could not join at all. */
-  g_key_file_set_boolean (keyfile, "tls", "sts", FALSE);
-  if (!chat_server_load_config (server, keyfile, &error))
-    g_warning ("Could not turn off sts for the hosted room: %s", error->message);
-}
-
-gboolean
-chat_application_start_hosting (ChatApplication *self,
-                                const char      *name,
-                                guint            port,
-                                const char      *password,
-                                ChatHostingFlags flags,
-                                GError         **error)
-{
-  g_autoptr(ChatServer) server = NULL;
-  g_autoptr(ChatConnection) connection = NULL;
-  g_autoptr(GTlsCertificate) certificate = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *nick = NULL;
-  g_autofree char *realname = NULL;
-  g_autofree char *data_dir = NULL;
-  g_autofree char *motd = NULL;
-  gboolean only_encrypted = (flags & CHAT_HOSTING_ONLY_ENCRYPTED) != 0;
-  gboolean encrypt = only_encrypted || (flags & CHAT_HOSTING_ENCRYPT) != 0;
-  const char *address = (flags & CHAT_HOSTING_ALLOW_NETWORK) ? NULL : "127.0.0.1";
-  guint tries = port == 0 ? 1 : HOST_PORT_TRIES;
-  guint tls_port = 0;
-  gboolean started = FALSE;
-
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
-  g_return_val_if_fail (port <= G_MAXUINT16, FALSE);
-
-  if (self->server != NULL)
-    {
-      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING,
-                   _("A chat room is already hosted on port %u"),
-                   self->host_port != 0 ? self->host_port : self->host_tls_port);
-      return FALSE;
-    }
-
-  if (encrypt)
-    {
-      certificate = chat_application_ensure_certificate (self, error);
-      if (certificate == NULL)
-        return FALSE;
-      /* Port 0 asks for free ports: the tests' way, and never a clash. */
-      if (port != 0)
-        tls_port = self->settings != NULL ? g_settings_get_uint (self->settings, "host-tls-port")
-                                          : CHAT_SERVER_DEFAULT_TLS_PORT;
-    }
-
-  nick = chat_application_dup_nick (self);
-  realname = chat_application_dup_realname (self);
-
-  g_free (self->host_name);
-  if (name == NULL || *name == '\0')
-    /* Translators: the default name of a hosted chat room; %s is the host's nick. */
-    self->host_name = g_strdup_printf (_("%s’s Chat Room"), nick);
-  else
-    self->host_name = g_strdup (name);
-
-  server = chat_server_new ();
-  motd = g_strdup_printf (_("Welcome to %s!"), self->host_name);
-  chat_server_set_motd (server, motd);
-  if (password != NULL && *password != '\0')
-    chat_server_set_password (server, password);
-  if (encrypt)
-    {
-      configure_hosted_tls (server);
-      chat_server_set_tls_certificate (server, certificate);
-      chat_server_set_plain_enabled (server, !only_encrypted);
-    }
-
-  g_clear_pointer (&self->oper_password, g_free);
-  self->oper_password = g_uuid_string_random ();
-  chat_server_add_oper (server, nick, self->oper_password);
-
-  data_dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
-  if (g_mkdir_with_parents (data_dir, 0700) == 0)
-    chat_server_set_data_dir (server, data_dir);
-
-  /* Either port may be the taken one: both move on together, so they stay apart. */
-  for (guint i = 0; i < tries && !started; i++)
-    {
-      guint try_port = port == 0 ? 0 : port + i;
-      guint try_tls_port = tls_port == 0 ? 0 : tls_port + i;
-
-      if (try_port > G_MAXUINT16 || try_tls_port > G_MAXUINT16)
-        break;
-
-      g_clear_error (&local_error);
-      if (encrypt)
-        chat_server_set_tls_port (server, try_tls_port);
-      started = chat_server_start (server, address, (guint16) try_port, &local_error);
-      if (!started && !g_error_matches (local_error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_BIND))
-        break;
-    }
-
-  if (!started)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  self->server = g_steal_pointer (&server);
-  self->host_port = chat_server_get_port (self->server);
-  self->host_tls_port = encrypt ? chat_server_get_tls_port (self->server) : 0;
-  g_clear_pointer (&self->host_fingerprint, g_free);
-  if (encrypt)
-    self->host_fingerprint = chat_certificate_dup_sha256_fingerprint (certificate);
-  self->host_network = (flags & CHAT_HOSTING_ALLOW_NETWORK) != 0;
-
-  /* Over TLS whenever there is TLS: it works whether or not the plain port is open, and
-   * the host sees at once when encryption does not work, before anyone else does. */
-  if (encrypt)
-    {
-      g_autofree char *pin = chat_certificate_get_fingerprint (certificate);
-
-      connection = chat_connection_new ("127.0.0.1", self->host_tls_port, TRUE, nick);
-      chat_connection_add_accepted_fingerprint (connection, pin);
-    }
-  else
-    connection = chat_connection_new ("127.0.0.1", self->host_port, FALSE, nick);
-  g_object_set_data_full (G_OBJECT (connection), "chat-hosted-name", g_strdup (self->host_name), g_free);
-  chat_connection_set_realname (connection, realname);
-  if (password != NULL && *password != '\0')
-    chat_connection_set_password (connection, password);
-  g_signal_connect_object (connection, "notify::state",
-                           G_CALLBACK (host_connection_state_changed_cb), self,
-                           G_CONNECT_SWAPPED);
-  g_set_object (&self->host_connection, connection);
-  chat_application_add_connection (self, connection);
-
-  update_hosting_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
-
-  return TRUE;
-}
-
-void
-chat_application_stop_hosting (ChatApplication *self)
-{
-  g_autoptr(ChatServer) server = NULL;
-
-  g_return_if_fail (CHAT_IS_APPLICATION (self));
-
-  if (self->server == NULL)
-    return;
-
-  server = g_steal_pointer (&self->server);
-
-  if (self->host_connection != NULL)
-    {
-      g_autoptr(ChatConnection) connection = g_steal_pointer (&self->host_connection);
-
-      chat_application_remove_connection (self, connection);
-    }
-
-  chat_server_stop (server);
-  self->host_port = 0;
-  self->host_tls_port = 0;
-  g_clear_pointer (&self->host_fingerprint, g_free);
-
-  update_hosting_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_HOSTING]);
-}
-
-gboolean
-chat_application_get_hosting (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
-
-  return self->server != NULL;
-}
-
-ChatServer *
-chat_application_get_server (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  return self->server;
-}
-
-guint
-chat_application_get_hosting_port (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
-
-  return self->host_port;
-}
-
-guint
-chat_application_get_hosting_tls_port (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
-
-  return self->host_tls_port;
-}
-
-const char *
-chat_application_get_hosting_fingerprint (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  return self->host_fingerprint;
-}
-
-GTlsCertificate *
-chat_application_ensure_certificate (ChatApplication  *self,
-                                     GError          **error)
-{
-  g_autofree char *directory = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) addresses = NULL;
-  g_autoptr(GError) local_error = NULL;
-  GTlsCertificate *certificate;
-  const char *host_name = g_get_host_name ();
-
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  /* The names and addresses people may use; clients trust it by its fingerprint anyway,
-   * so a later change of address does not call for a new one. */
-  g_ptr_array_add (names, g_strdup (host_name));
-  if (g_strcmp0 (host_name, "localhost") != 0)
-    g_ptr_array_add (names, g_strdup ("localhost"));
-  g_ptr_array_add (names, g_strdup ("127.0.0.1"));
-  g_ptr_array_add (names, g_strdup ("::1"));
-  addresses = chat_host_dialog_list_addresses ();
-  for (guint i = 0; addresses[i] != NULL; i++)
-    g_ptr_array_add (names, g_strdup (addresses[i]));
-  g_ptr_array_add (names, NULL);
-
-  directory = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
-  certificate = chat_certificate_load_or_create (directory, host_name,
-                                                 (const char * const *) names->pdata, NULL,
-                                                 &local_error);
-  if (certificate == NULL)
-    g_set_error (error, local_error->domain, local_error->code,
-                 _("The certificate for encrypted connections could not be made: %s"),
-                 local_error->message);
-
-  return certificate;
-}
-
-gboolean
-chat_application_get_hosting_network (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
-
-  return self->host_network;
-}
-
-const char *
-chat_application_get_hosting_name (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  return self->host_name;
-}
-
-ChatConnection *
-chat_application_get_host_connection (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  return self->host_connection;
-}

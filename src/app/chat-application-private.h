@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-application-private.h: what the files of ChatApplication share (chat-application.c,
+ * chat-application-actions.c and chat-application-hosting.c). */
+#pragma once
+
+#include "chat-application.h"
+#include "chat-window.h"
+
+G_BEGIN_DECLS
+
+/* Here rather than in chat-application.c because the hosting part keeps its state in it
+ * and the actions read the settings. */
+struct _ChatApplication
+{
+  AdwApplication    parent_instance;
+
+  GSettings        *settings;
+  GListStore       *connections;
+  ChatHistoryStore *history;
+
+  ChatServer       *server;
+  ChatConnection   *host_connection;
+  char             *host_name;
+  char             *oper_password;
+  guint             host_port;
+  guint             host_tls_port;
+  char             *host_fingerprint;
+  gboolean          host_network;
+  gboolean          restored;
+};
+
+/* chat-application.c */
+ChatWindow     *_chat_application_get_window             (ChatApplication *self);
+/* The main window, made when there is none. */
+ChatWindow     *_chat_application_ensure_window          (ChatApplication *self);
+/* Shows a new dialog over the main window (opening one when there is none). */
+void            _chat_application_present_over_window    (ChatApplication *self,
+                                                          GtkWindow       *dialog);
+/* The connection to host (and port, unless 0), or NULL. */
+ChatConnection *_chat_application_find_connection        (ChatApplication *self,
+                                                          const char      *host,
+                                                          guint            port);
+void            _chat_application_notify_hosting         (ChatApplication *self);
+
+/* chat-application-actions.c */
+/* Adds the app.* actions and sets the accelerators of app.* and win.* actions. */
+void            _chat_application_actions_init           (ChatApplication *self);
+void            _chat_application_update_hosting_actions (ChatApplication *self);
+
+G_END_DECLS
