@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-commands-modes.c: MODE for people and rooms (bans, keys, limits, voices and
+ * operators), KICK and INVITE. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-server-commands-private.h"
+
+/* ---- modes ------------------------------------------------------------------------------ */
+
+static void
+user_mode (ChatSession *session,
+           ChatMessage *message)
+{
+  const char *target = param (message, 0);
+  const char *modes = param (message, 1);
+  g_autoptr(GString) applied = g_string_new (NULL);
+  char dir = 0, shown = 0;
+  gboolean unknown = FALSE;
+
+  if (_chat_server_find_session (session->server, target) == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
+      return;
+    }
+  if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, target, session->nick) != 0)
+    {
+      _chat_session_numeric (session, ERR_USERSDONTMATCH, ":Cant change mode for other users");
+      return;
+    }
+  if (modes == NULL)
+    {
+      g_autofree char *umodes = _chat_session_umodes (session);
+
+      _chat_session_numeric (session, RPL_UMODEIS, "%s", umodes);
+      return;
+    }
+  for (const char *m = modes; *m; m++)
+    {
+      gboolean changed = FALSE;
+
+      if (*m == '+' || *m == '-')
+        {
+          dir = *m;
+          continue;
+        }
+      if (*m == 'i' && dir != 0)
+        {
+          changed = session->invisible != (dir == '+');
+          _chat_session_set_invisible (session, dir == '+');
+        }
+      else if (*m == 'o' && dir == '-')
+        {
+          changed = session->oper;
+          _chat_session_set_oper (session, FALSE);
+        }
+      else if (*m == 'o')
+        continue;     /* only OPER gives +o */
+      else
+        {
+          unknown = TRUE;
+          continue;
+        }
+      if (changed)
+        {
+          if (shown != dir)
+            g_string_append_c (applied, dir);
+          shown = dir;
+          g_string_append_c (applied, *m);
+        }
+    }
+  if (unknown)
+    _chat_session_numeric (session, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
+  if (applied->len > 0)
+    _chat_session_sendf (session, ":%s MODE %s :%s", session->source, session->nick, applied->str);
+}
+
+static void
+room_mode_broadcast (ChatSession *session,
+                     ChatRoom    *room,
+                     const char  *changes)
+{
+  ChatEvent ev = { 0 };
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  _chat_room_event_init (&ev, CHAT_EVENT_MODE, room, session);
+  ev.param = changes;
+  line = g_strdup_printf (":%s MODE %s %s", session->source, room->name, changes);
+  text = g_strdup_printf ("%s sets mode %s on %s", session->nick, changes,
+                          _chat_room_display_name (room));
+  _chat_server_room_event (session->server, &ev, line, text);
+}
+
+static void
+send_ban_list (ChatSession *session,
+               ChatRoom    *room)
+{
+  /* A secret room's bans (people's addresses) are for those in it. */
+  if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+    {
+      if (!_chat_session_is_text (session))
+        _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list",
+                               room->name);
+      return;
+    }
+  if (_chat_session_is_text (session))
+    {
+      if (room->bans->len == 0)
+        _chat_session_text (session, "Nobody is banned from %s.", _chat_room_display_name (room));
+      else
+        _chat_session_text (session, "Banned from %s:", _chat_room_display_name (room));
+      for (guint i = 0; i < room->bans->len; i++)
+        {
+          ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+          _chat_session_text (session, "  %s (by %s)", ban->mask, ban->who ? ban->who : "?");
+        }
+      return;
+    }
+  for (guint i = 0; i < room->bans->len; i++)
+    {
+      ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+      _chat_session_numeric (session, RPL_BANLIST, "%s %s %s %" G_GINT64_FORMAT, room->name,
+                             ban->mask, ban->who, ban->time);
+    }
+  _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list", room->name);
+}
+
+void
+_chat_server_room_mode (ChatSession       *session,
+                        ChatRoom          *room,
+                        const char        *modes,
+                        const char *const *args)
+{
+  ChatServer *server = session->server;
+  ChatDenial denial = CHAT_DENIAL_NONE;
+  gboolean checked = FALSE;
+  gboolean listed = FALSE;
+  guint next_param = 0, n_param_modes = 0;
+  guint n_args = args != NULL ? g_strv_length ((char **) args) : 0;
+  g_autoptr(GString) applied = g_string_new (NULL);
+  g_autoptr(GString) applied_params = g_string_new (NULL);
+  char dir = '+', shown = 0;
+
+  for (const char *m = modes; *m; m++)
+    {
+      const char *arg = NULL;
+      gboolean set;
+      char c = *m;
+
+      if (c == '+' || c == '-')
+        {
+          dir = c;
+          continue;
+        }
+      set = dir == '+';
+
+      /* A ban without a mask asks for the list: anyone may see it, once a command. */
+      if (c == 'b' && next_param >= n_args)
+        {
+          if (!listed)
+            send_ban_list (session, room);
+          listed = TRUE;
+          continue;
+        }
+      if (strchr ("ovbklimnst", c) == NULL)
+        {
+          char letter[2] = { c, '\0' };
+
+          _chat_session_deny (session, CHAT_DENIAL_UNKNOWN_MODE, room->name, letter);
+          continue;
+        }
+      if (!checked)
+        {
+          checked = TRUE;
+          denial = _chat_room_may_operate (room, session);
+        }
+      if (denial != CHAT_DENIAL_NONE)
+        {
+          _chat_session_deny (session, denial, room->name, NULL);
+          return;
+        }
+
+      if (c == 'o' || c == 'v' || c == 'b' || c == 'k' || (c == 'l' && set))
+        {
+          arg = next_param < n_args ? args[next_param] : NULL;
+          if (arg == NULL && !(c == 'k' && !set))
+            {
+              char mode[3] = { dir, c, '\0' };
+
+              _chat_session_deny (session, CHAT_DENIAL_MODE_NEEDS_ARG, room->name, mode);
+              continue;
+            }
+          if (arg != NULL)
+            next_param++;
+          if (++n_param_modes > 4)
+            break;
+          if (arg != NULL && arg[0] == '\0' && c != 'k')
+            continue;     /* nothing to give a mode to, or to ban */
+        }
+
+      switch (c)
+        {
+        case 'o':
+        case 'v':
+          {
+            ChatSession *who = _chat_server_find_session (server, arg);
+            ChatMember *member = who ? _chat_room_get_member (room, who) : NULL;
+            guint flag = c == 'o' ? CHAT_MEMBER_OP : CHAT_MEMBER_VOICE;
+
+            if (who == NULL || !_chat_session_is_present (who))
+              {
+                _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, arg);
+                continue;
+              }
+            if (member == NULL)
+              {
+                _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, who->nick);
+                continue;
+              }
+            if (((member->flags & flag) != 0) == set)
+              continue;
+            if (set)
+              member->flags |= flag;
+            else
+              member->flags &= ~flag;
+            arg = who->nick;
+          }
+          break;
+
+        case 'b':
+          {
+            gboolean found = FALSE;
+
+            for (guint i = 0; i < room->bans->len; i++)
+              {
+                ChatBan *ban = g_ptr_array_index (room->bans, i);
+
+                if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, ban->mask, arg) == 0)
+                  {
+                    found = TRUE;
+                    if (!set)
+                      g_ptr_array_remove_index (room->bans, i);
+                    break;
+                  }
+              }
+            if (found == set)
+              continue;
+            if (set && room->bans->len >= CHAT_ROOM_MAX_BANS)
+              {
+                _chat_session_deny (session, CHAT_DENIAL_BAN_LIST_FULL, room->name, arg);
+                continue;
+              }
+            if (set)
+              {
+                ChatBan *ban = g_new0 (ChatBan, 1);
+
+                ban->mask = g_strdup (arg);
+                ban->who = g_strdup (session->nick);
+                ban->time = g_get_real_time () / G_USEC_PER_SEC;
+                g_ptr_array_add (room->bans, ban);
+              }
+          }
+          break;
+
+        case 'k':
+          if (set)
+            {
+              if (strchr (arg, ' ') != NULL || strchr (arg, ',') != NULL || arg[0] == '\0')
+                {
+                  _chat_session_deny (session, CHAT_DENIAL_BAD_KEY, room->name, NULL);
+                  continue;
+                }
+              g_free (room->key);
+              room->key = g_strdup (arg);
+            }
+          else
+            {
+              if (room->key == NULL)
+                continue;
+              g_clear_pointer (&room->key, g_free);
+              arg = "*";
+            }
+          break;
+
+        case 'l':
+          if (set)
+            {
+              int limit = atoi (arg);
+
+              if (limit <= 0)
+                continue;
+              room->limit = limit;
+              arg = NULL;
+              g_string_append_printf (applied_params, " %d", limit);
+            }
+          else
+            {
+              if (room->limit == 0)
+                continue;
+              room->limit = 0;
+            }
+          break;
+
+        default:
+          {
+            guint bit = c == 'i' ? CHAT_ROOM_MODE_I : c == 'm' ? CHAT_ROOM_MODE_M :
+                        c == 'n' ? CHAT_ROOM_MODE_N : c == 's' ? CHAT_ROOM_MODE_S :
+                        CHAT_ROOM_MODE_T;
+
+            if (((room->modes & bit) != 0) == set)
+              continue;
+            if (set)
+              room->modes |= bit;
+            else
+              room->modes &= ~bit;
+          }
+          break;
+        }
+
+      if (shown != dir)
+        g_string_append_c (applied, dir);
+      shown = dir;
+      g_string_append_c (applied, c);
+      if (arg != NULL)
+        g_string_append_printf (applied_params, " %s", arg);
+    }
+
+  if (applied->len > 0)
+    {
+      g_string_append (applied, applied_params->str);
+      room_mode_broadcast (session, room, applied->str);
+    }
+}
+
+static void
+room_mode (ChatSession *session,
+           ChatMessage *message)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  const char *args[CHAT_MESSAGE_MAX_PARAMS + 1] = { NULL };
+  guint n = 0;
+
+  if (room == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
+      return;
+    }
+  if (chat_message_get_n_params (message) < 2)
+    {
+      g_autofree char *str = _chat_room_modes_string (room,
+                                                      _chat_room_get_member (room, session) != NULL);
+
+      _chat_session_numeric (session, RPL_CHANNELMODEIS, "%s %s", room->name, str);
+      _chat_session_numeric (session, RPL_CREATIONTIME, "%s %" G_GINT64_FORMAT, room->name,
+                             room->created);
+      return;
+    }
+  for (guint i = 2; i < chat_message_get_n_params (message) && n < CHAT_MESSAGE_MAX_PARAMS; i++)
+    args[n++] = param (message, i);
+  _chat_server_room_mode (session, room, param (message, 1), args);
+}
+
+void
+_chat_server_cmd_mode (ChatSession *session,
+                       ChatMessage *message)
+{
+  if (param (message, 0)[0] == '#')
+    room_mode (session, message);
+  else
+    user_mode (session, message);
+}
+
+gboolean
+_chat_server_kick_nick (ChatSession *session,
+                        ChatRoom    *room,
+                        const char  *nick,
+                        const char  *reason)
+{
+  ChatServer *server = session->server;
+  ChatSession *victim = nick[0] != '\0' ? _chat_server_find_session (server, nick) : NULL;
+  g_autofree char *name = NULL;
+
+  if (victim == NULL || !_chat_session_is_present (victim))
+    _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, nick);
+  else if (_chat_room_get_member (room, victim) == NULL)
+    _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, victim->nick);
+  else
+    {
+      name = g_strdup (room->name);
+      _chat_server_kick (server, session, room, victim, reason);
+      /* The room may be gone with its last member. */
+      return _chat_server_find_room (server, name) == room;
+    }
+  return TRUE;
+}
+
+void
+_chat_server_cmd_kick (ChatSession *session,
+                       ChatMessage *message)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  ChatDenial denial;
+  g_auto(GStrv) nicks = NULL;
+  g_autofree char *reason = NULL;
+
+  if (room == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
+      return;
+    }
+  if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return;
+    }
+  reason = chat_text_truncate (param (message, 2) && param (message, 2)[0] ? param (message, 2)
+                                                                            : session->nick,
+                               limits_of (session)->kicklen);
+  nicks = g_strsplit (param (message, 1), ",", -1);
+  for (guint i = 0; nicks[i] != NULL; i++)
+    if (!_chat_server_kick_nick (session, room, nicks[i], reason))
+      break;
+}
+
+/* Invitations one room keeps: whoever changes names and invites each one cannot grow
+ * it without bound. */
+#define MAX_INVITES 100
+
+/* Room for one more invitation: those of people gone (or renamed) go; if everyone
+ * invited is still here, one of them. */
+static void
+forget_invites (ChatServer *server,
+                ChatRoom   *room)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, room->invites);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatSession *who = _chat_server_find_session (server, key);
+
+      if (who == NULL || who->serial != GPOINTER_TO_SIZE (value))
+        g_hash_table_iter_remove (&iter);
+    }
+  if (g_hash_table_size (room->invites) >= MAX_INVITES)
+    {
+      g_hash_table_iter_init (&iter, room->invites);
+      if (g_hash_table_iter_next (&iter, NULL, NULL))
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+void
+_chat_server_cmd_invite (ChatSession *session,
+                         ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  ChatSession *who = _chat_server_find_session (server, param (message, 0));
+  ChatRoom *room = _chat_server_find_room (server, param (message, 1));
+  const char *room_name = param (message, 1);
+  g_autofree char *line = NULL;
+
+  if (who == NULL || !_chat_session_is_present (who))
+    {
+      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", param (message, 0));
+      return;
+    }
+  /* An invitation to a room that does not exist yet is fine, to a name that cannot be a
+   * room is not: "" and "x" would be shown to the person without their prefix. */
+  if (room_name[0] == '\0')
+    {
+      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
+      return;
+    }
+  if (room == NULL && !room_name_ok (session, room_name, NULL))
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", room_name);
+      return;
+    }
+  if (room != NULL)
+    {
+      ChatDenial denial = _chat_room_may_invite (room, session);
+
+      room_name = room->name;
+      if (denial == CHAT_DENIAL_NOT_MEMBER)
+        {
+          _chat_session_deny (session, denial, room->name, NULL);
+          return;
+        }
+      if (_chat_room_get_member (room, who) != NULL)
+        {
+          _chat_session_deny (session, CHAT_DENIAL_ALREADY_HERE, room->name, who->nick);
+          return;
+        }
+      if (denial != CHAT_DENIAL_NONE)
+        {
+          _chat_session_deny (session, denial, room->name, NULL);
+          return;
+        }
+      if (room->invites == NULL)
+        room->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      if (g_hash_table_size (room->invites) >= MAX_INVITES)
+        forget_invites (server, room);
+      g_hash_table_insert (room->invites, g_strdup (who->nick_folded),
+                           GSIZE_TO_POINTER (who->serial));
+    }
+
+  _chat_session_numeric (session, RPL_INVITING, "%s %s", who->nick, room_name);
+  line = g_strdup_printf (":%s INVITE %s %s", session->source, who->nick, room_name);
+  if (_chat_session_is_text (who))
+    _chat_session_text (who, "%s invites you to the room %s (type: join %s)", session->nick,
+                        _chat_room_name_display (room_name), _chat_room_name_display (room_name));
+  else
+    _chat_session_send_line (who, line);
+  if (who->away != NULL)
+    _chat_session_numeric (session, RPL_AWAY, "%s :%s", who->nick, who->away);
+
+  if (room != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, room->members);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          ChatSession *other = key;
+
+          if (other != session && _chat_session_has_cap (other, CHAT_CAP_INVITE_NOTIFY) &&
+              (((ChatMember *) value)->flags & CHAT_MEMBER_OP))
+            _chat_session_send_line (other, line);
+        }
+    }
+}

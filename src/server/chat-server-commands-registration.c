@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-commands-registration.c: registration (CAP, PASS, NICK, USER), the
+ * welcome, LUSERS and MOTD replies, PING, PONG and QUIT. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-server-commands-private.h"
+
+/* ---- registration ----------------------------------------------------------------------- */
+
+void
+_chat_server_send_lusers (ChatServer  *self,
+                          ChatSession *session)
+{
+  guint present = _chat_server_count_present (self);
+  guint invisible = _chat_server_count_invisible (self);
+  guint opers = _chat_server_count_opers (self);
+  guint unknown = _chat_server_count_unknown (self);
+  guint rooms = chat_server_get_n_rooms (self);
+
+  _chat_session_numeric (session, RPL_LUSERCLIENT,
+                         ":There are %u users and %u invisible on 1 servers",
+                         present - invisible, invisible);
+  if (opers > 0)
+    _chat_session_numeric (session, RPL_LUSEROP, "%u :operator(s) online", opers);
+  if (unknown > 0)
+    _chat_session_numeric (session, RPL_LUSERUNKNOWN, "%u :unknown connection(s)", unknown);
+  _chat_session_numeric (session, RPL_LUSERCHANNELS, "%u :channels formed", rooms);
+  _chat_session_numeric (session, RPL_LUSERME, ":I have %u clients and 0 servers", present);
+  _chat_session_numeric (session, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u",
+                         present, present, present, present);
+  _chat_session_numeric (session, RPL_GLOBALUSERS, "%u %u :Current global users %u, max %u",
+                         present, present, present, present);
+}
+
+void
+_chat_server_send_motd (ChatServer  *self,
+                        ChatSession *session)
+{
+  const char *motd = chat_server_get_motd (self);
+  g_auto(GStrv) lines = NULL;
+
+  if (motd == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOMOTD, ":MOTD File is missing");
+      return;
+    }
+  _chat_session_numeric (session, RPL_MOTDSTART, ":- %s Message of the day - ", chat_server_get_name (self));
+  lines = g_strsplit (motd, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = NULL;
+      gsize len = strlen (lines[i]);
+
+      if (lines[i + 1] == NULL && len == 0)
+        break;
+      if (len > 0 && lines[i][len - 1] == '\r')
+        lines[i][len - 1] = '\0';
+      line = chat_text_truncate (lines[i], 400);
+      _chat_session_numeric (session, RPL_MOTD, ":- %s", line);
+    }
+  _chat_session_numeric (session, RPL_ENDOFMOTD, ":End of /MOTD command.");
+}
+
+void
+_chat_server_welcome (ChatServer  *self,
+                      ChatSession *session)
+{
+  const ChatServerLimits *l = _chat_server_get_limits (self);
+  const char *name = chat_server_get_name (self);
+
+  _chat_session_numeric (session, RPL_WELCOME, ":Welcome to the %s IRC Network %s",
+                         l->network, session->source);
+  _chat_session_numeric (session, RPL_YOURHOST, ":Your host is %s, running version %s",
+                         name, SERVER_VERSION);
+  _chat_session_numeric (session, RPL_CREATED, ":This server was created %s",
+                         _chat_server_get_created (self));
+  _chat_session_numeric (session, RPL_MYINFO, "%s %s io biklmnostv bklov", name, SERVER_VERSION);
+  _chat_server_send_isupport (self, session);
+  _chat_server_send_lusers (self, session);
+  _chat_server_send_motd (self, session);
+}
+
+/* 464 to the name asked for (kept aside until the password is right), then closed. */
+static void
+refuse_password (ChatSession *session,
+                 const char  *text,
+                 const char  *reason)
+{
+  const char *nick = session->nick ? session->nick : session->gate_nick;
+
+  _chat_session_sendf (session, ":%s %s %s :%s", chat_server_get_name (session->server),
+                       ERR_PASSWDMISMATCH, nick ? nick : "*", text);
+  _chat_session_quit (session, reason, reason, FALSE);
+}
+
+void
+_chat_server_try_register (ChatServer  *self,
+                           ChatSession *session)
+{
+  const char *password = chat_server_get_password (self);
+
+  if (session->state != CHAT_SESSION_IRC ||
+      (session->nick == NULL && session->gate_nick == NULL) || !session->got_user ||
+      session->cap_negotiating)
+    return;
+
+  /* Held after too many wrong passwords from this address: refused, right or wrong. */
+  if (password != NULL && session->got_pass && _chat_gate_password_held (session))
+    {
+      refuse_password (session, "Too many wrong passwords from your address, try again later",
+                       "Password tries held");
+      return;
+    }
+  if (password != NULL && !session->pass_ok)
+    {
+      /* Only a guess counts: a client that gave none learnt nothing. */
+      if (session->got_pass)
+        _chat_gate_password_wrong (session, "server password");
+      refuse_password (session, "Password incorrect", "Bad password");
+      return;
+    }
+  /* The name asked for before the password was given: only now is it checked. */
+  if (session->gate_nick != NULL)
+    {
+      g_autofree char *nick = g_steal_pointer (&session->gate_nick);
+      ChatSession *owner = _chat_server_find_session (self, nick);
+
+      if (owner != NULL && owner != session)
+        {
+          _chat_session_numeric (session, ERR_NICKNAMEINUSE, "%s :Nickname is already in use",
+                                 nick);
+          return;
+        }
+      _chat_session_set_nick (session, nick);
+    }
+
+  session->state = CHAT_SESSION_REGISTERED;
+  _chat_server_count_session (self, session, 1);
+  _chat_session_cancel_grace (session);
+  g_debug ("Registered %s", session->source);
+  _chat_server_welcome (self, session);
+}
+
+void
+_chat_server_cmd_cap (ChatSession *session,
+                      ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  const char *sub = param (message, 0);
+  const char *who = session->nick ? session->nick : "*";
+
+  session->got_cap = TRUE;
+
+  if (g_ascii_strcasecmp (sub, "LS") == 0)
+    {
+      const char *version = param (message, 1);
+      const char *sts = NULL;
+
+      if (session->state != CHAT_SESSION_REGISTERED)
+        session->cap_negotiating = TRUE;
+      if (version != NULL && atoi (version) > (int) session->cap_version)
+        session->cap_version = atoi (version);
+      if (session->cap_version >= 302)
+        session->caps |= CHAT_CAP_CAP_NOTIFY;
+      /* sts needs the values of 302; a plain connection learns the TLS port, a TLS
+       * one how long to keep to TLS (ircv3.net/specs/extensions/sts). */
+      if (session->cap_version >= 302)
+        sts = _chat_server_get_sts (server, session->secure);
+      _chat_session_sendf (session, ":%s CAP %s LS :%s%s%s", server_name (session), who,
+                           _chat_server_get_caps_ls (server, session->cap_version),
+                           sts ? " sts=" : "", sts ? sts : "");
+    }
+  else if (g_ascii_strcasecmp (sub, "LIST") == 0)
+    {
+      g_autoptr(GString) list = g_string_new (NULL);
+      g_auto(GStrv) names = g_strsplit (_chat_server_get_caps_ls (server, 301), " ", -1);
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          guint64 bit;
+
+          if (_chat_server_lookup_cap (server, names[i], &bit) && (session->caps & bit))
+            {
+              if (list->len > 0)
+                g_string_append_c (list, ' ');
+              g_string_append (list, names[i]);
+            }
+        }
+      _chat_session_sendf (session, ":%s CAP %s LIST :%s", server_name (session), who, list->str);
+    }
+  else if (g_ascii_strcasecmp (sub, "REQ") == 0)
+    {
+      const char *req = param (message, 1) ? param (message, 1) : "";
+      g_auto(GStrv) names = g_strsplit (req, " ", -1);
+      guint64 add = 0, remove = 0;
+      gboolean ok = TRUE;
+
+      if (session->state != CHAT_SESSION_REGISTERED)
+        session->cap_negotiating = TRUE;
+      for (guint i = 0; names[i] != NULL && ok; i++)
+        {
+          const char *name = names[i];
+          gboolean minus = name[0] == '-';
+          guint64 bit;
+
+          if (name[0] == '\0')
+            continue;
+          if (minus)
+            name++;
+          if (!_chat_server_lookup_cap (server, name, &bit))
+            ok = FALSE;
+          else if (minus && bit == CHAT_CAP_CAP_NOTIFY && session->cap_version >= 302)
+            ok = FALSE;     /* implied by 302, cannot be turned off */
+          else if (minus)
+            remove |= bit;
+          else
+            add |= bit;
+        }
+      if (ok)
+        {
+          session->caps = (session->caps | add) & ~remove;
+          _chat_session_sendf (session, ":%s CAP %s ACK :%s", server_name (session), who, req);
+        }
+      else
+        _chat_session_sendf (session, ":%s CAP %s NAK :%s", server_name (session), who, req);
+    }
+  else if (g_ascii_strcasecmp (sub, "END") == 0)
+    {
+      session->cap_negotiating = FALSE;
+      _chat_server_try_register (server, session);
+    }
+  else
+    {
+      _chat_session_numeric (session, ERR_INVALIDCAPCMD, "%s :Invalid CAP command", sub);
+    }
+}
+
+void
+_chat_server_cmd_pass (ChatSession *session,
+                       ChatMessage *message)
+{
+  const char *password = chat_server_get_password (session->server);
+
+  if (session->state == CHAT_SESSION_REGISTERED)
+    {
+      _chat_session_numeric (session, ERR_ALREADYREGISTERED, ":You may not reregister");
+      return;
+    }
+  session->got_pass = TRUE;
+  session->pass_ok = password == NULL || _chat_secret_equal (password, param (message, 0));
+}
+
+static gboolean
+check_nick (ChatSession *session,
+            const char  *nick)
+{
+  g_autoptr(GError) error = NULL;
+  ChatSession *owner;
+
+  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error))
+    {
+      _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
+      return FALSE;
+    }
+  owner = _chat_server_find_session (session->server, nick);
+  if (owner != NULL && owner != session)
+    {
+      _chat_session_numeric (session, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+_chat_server_cmd_nick (ChatSession *session,
+                       ChatMessage *message)
+{
+  const char *nick = param (message, 0);
+
+  if (nick == NULL || nick[0] == '\0')
+    {
+      _chat_session_numeric (session, ERR_NONICKNAMEGIVEN, ":No nickname given");
+      return;
+    }
+  /* Before the server password is right, the name is neither checked against those in
+   * use (433 would tell who is online) nor taken from anyone: it waits for registration,
+   * which checks the password first. */
+  if (session->state != CHAT_SESSION_REGISTERED &&
+      chat_server_get_password (session->server) != NULL && !session->pass_ok)
+    {
+      if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, NULL))
+        {
+          _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
+          return;
+        }
+      _chat_session_forget_nick (session);
+      g_free (session->gate_nick);
+      session->gate_nick = g_strdup (nick);
+      _chat_server_try_register (session->server, session);
+      return;
+    }
+  if (!check_nick (session, nick))
+    return;
+  if (g_strcmp0 (session->nick, nick) == 0)
+    return;
+
+  if (session->state == CHAT_SESSION_REGISTERED)
+    {
+      ChatRoom *room;
+      ChatDenial denial = _chat_session_may_change_nick (session, &room);
+
+      if (denial != CHAT_DENIAL_NONE)
+        _chat_session_deny (session, denial, room->name, nick);
+      else
+        _chat_server_nick_change (session->server, session, nick);
+      return;
+    }
+  _chat_session_set_nick (session, nick);
+  _chat_server_try_register (session->server, session);
+}
+
+void
+_chat_server_cmd_user (ChatSession *session,
+                       ChatMessage *message)
+{
+  g_autofree char *user = NULL;
+  const char *realname = param (message, 3);
+
+  if (session->state == CHAT_SESSION_REGISTERED || session->got_user)
+    {
+      _chat_session_numeric (session, ERR_ALREADYREGISTERED, ":You may not reregister");
+      return;
+    }
+  if (param (message, 0)[0] == '\0')
+    {
+      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
+      return;
+    }
+  /* A user name goes inside every source: keep it to characters that cannot break one. */
+  user = g_strndup (param (message, 0), 10);
+  for (char *p = user; *p; p++)
+    if (*p == '!' || *p == '@' || *p == ':' || (guchar) *p < 0x21 || (guchar) *p >= 0x7f)
+      *p = '_';
+  g_free (session->user);
+  session->user = g_steal_pointer (&user);
+  g_free (session->realname);
+  session->realname = chat_text_truncate (realname, limits_of (session)->realnamelen);
+  session->got_user = TRUE;
+  if (session->nick != NULL)
+    _chat_session_set_nick (session, session->nick);
+  _chat_server_try_register (session->server, session);
+}
+
+void
+_chat_server_cmd_ping (ChatSession *session,
+                       ChatMessage *message)
+{
+  _chat_session_sendf (session, ":%s PONG %s :%s", server_name (session), server_name (session),
+                       param (message, 0));
+}
+
+void
+_chat_server_cmd_pong (ChatSession *session,
+                       ChatMessage *message)
+{
+  session->ping_pending = FALSE;
+}
+
+void
+_chat_server_cmd_quit (ChatSession *session,
+                       ChatMessage *message)
+{
+  const char *reason = param (message, 0);
+  g_autofree char *quit = NULL;
+
+  if (reason != NULL && reason[0] != '\0' && _chat_session_may_speak_everywhere (session))
+    quit = g_strdup_printf ("Quit: %s", reason);
+  else
+    quit = g_strdup ("Quit");
+  _chat_session_quit (session, quit, quit, FALSE);
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-commands-rooms.c: JOIN, PART, TOPIC, NAMES and LIST (which goes on as the
+ * SendQ drains). */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-server-commands-private.h"
+
+/* ---- rooms ------------------------------------------------------------------------------ */
+
+static void
+join_one (ChatSession *session,
+          const char  *name,
+          const char  *key)
+{
+  ChatServer *server = session->server;
+  ChatRoom *room;
+  ChatDenial denial;
+  gboolean created;
+  g_autoptr(GError) error = NULL;
+
+  if (!room_name_ok (session, name, &error))
+    {
+      /* A name that is a room's but not a good one (too long, mixed scripts, invisible
+       * characters) says why. */
+      if (chat_is_room_name (name, "#"))
+        _chat_session_numeric (session, ERR_BADCHANNAME, "%s :Illegal channel name: %s", name,
+                               error->message);
+      else
+        _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+      return;
+    }
+  room = _chat_server_find_room (server, name);
+  if (room != NULL && _chat_room_get_member (room, session) != NULL)
+    return;
+  if (session->rooms != NULL && g_hash_table_size (session->rooms) >= limits_of (session)->max_rooms)
+    {
+      _chat_session_deny (session, CHAT_DENIAL_TOO_MANY_ROOMS, name, NULL);
+      return;
+    }
+  if (room != NULL && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return;
+    }
+  room = _chat_server_open_room (server, session, name, &created, &denial);
+  if (room == NULL)
+    {
+      _chat_session_deny (session, denial, name, NULL);
+      return;
+    }
+  /* Server operators, such as the person hosting from the app, run every room they
+   * enter, the hall included. */
+  _chat_server_join (server, session, room, created || session->oper);
+}
+
+void
+_chat_server_cmd_join (ChatSession *session,
+                       ChatMessage *message)
+{
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) keys = NULL;
+  guint n_keys;
+
+  if (g_str_equal (param (message, 0), "0"))
+    {
+      g_autoptr(GList) rooms = session->rooms ? g_hash_table_get_keys (session->rooms) : NULL;
+
+      for (GList *l = rooms; l != NULL; l = l->next)
+        _chat_server_part (session->server, session, l->data, NULL);
+      return;
+    }
+  names = g_strsplit (param (message, 0), ",", -1);
+  keys = g_strsplit (param (message, 1) ? param (message, 1) : "", ",", -1);
+  n_keys = g_strv_length (keys);
+  for (guint i = 0; names[i] != NULL && !session->closing; i++)
+    if (names[i][0] != '\0')
+      join_one (session, names[i], i < n_keys && keys[i][0] ? keys[i] : NULL);
+}
+
+void
+_chat_server_cmd_part (ChatSession *session,
+                       ChatMessage *message)
+{
+  g_auto(GStrv) names = g_strsplit (param (message, 0), ",", -1);
+  const char *reason = param (message, 1);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, names[i]);
+
+      if (names[i][0] == '\0')
+        continue;
+      if (room == NULL)
+        _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", names[i]);
+      else if (_chat_room_get_member (room, session) == NULL)
+        _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
+                               room->name);
+      else
+        /* A reason is something said: not by someone who may not speak there. */
+        _chat_server_part (session->server, session, room,
+                           _chat_room_may_speak (room, session) == CHAT_DENIAL_NONE ? reason
+                                                                                    : NULL);
+    }
+}
+
+void
+_chat_server_cmd_topic (ChatSession *session,
+                        ChatMessage *message)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  ChatMember *member;
+  ChatDenial denial;
+  g_autofree char *topic = NULL;
+
+  if (room == NULL)
+    {
+      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
+      return;
+    }
+  member = _chat_room_get_member (room, session);
+  if (chat_message_get_n_params (message) < 2)
+    {
+      if (member == NULL && (room->modes & CHAT_ROOM_MODE_S))
+        _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
+                               room->name);
+      else
+        _chat_server_send_topic (session->server, session, room, TRUE);
+      return;
+    }
+  if ((denial = _chat_room_may_set_topic (room, session)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return;
+    }
+  topic = chat_text_truncate (param (message, 1), limits_of (session)->topiclen);
+  _chat_server_topic (session->server, session, room, topic);
+}
+
+void
+_chat_server_cmd_names (ChatSession *session,
+                        ChatMessage *message)
+{
+  g_auto(GStrv) names = NULL;
+
+  if (chat_message_get_n_params (message) == 0)
+    {
+      _chat_session_numeric (session, RPL_ENDOFNAMES, "* :End of /NAMES list");
+      return;
+    }
+  names = g_strsplit (param (message, 0), ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, names[i]);
+
+      if (room != NULL &&
+          (!(room->modes & CHAT_ROOM_MODE_S) || _chat_room_get_member (room, session) != NULL))
+        _chat_server_send_names (session->server, session, room);
+      else
+        _chat_session_numeric (session, RPL_ENDOFNAMES, "%s :End of /NAMES list", names[i]);
+    }
+}
+
+/* One room's line of a listing into out (with CRLF), or nothing for a secret room the
+ * session is not in. */
+static void
+list_line (ChatSession *session,
+           ChatRoom    *room,
+           gboolean     text,
+           const char  *batch,
+           GString     *out)
+{
+  guint n = g_hash_table_size (room->members);
+  g_autofree char *modes = NULL;
+
+  if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+    return;
+  if (text)
+    {
+      g_autofree char *line = g_strdup_printf ("  %s (%u %s)%s%s%s",
+                                               _chat_room_display_name (room), n,
+                                               n == 1 ? "person" : "people",
+                                               room->topic ? ": " : "",
+                                               room->topic ? room->topic : "",
+                                               room == session->text_room ?
+                                               "  <- you are here" : "");
+      g_autofree char *safe = chat_text_make_safe (line);
+
+      g_string_append (out, safe);
+      g_string_append (out, "\r\n");
+      return;
+    }
+  modes = _chat_room_modes_string (room, FALSE);
+  if (batch != NULL)
+    g_string_append_printf (out, "@batch=%s ", batch);
+  g_string_append_printf (out, ":%s %s %s %s %u :[%s] %s\r\n", server_name (session), RPL_LIST,
+                          session->nick, room->name, n, modes, room->topic ? room->topic : "");
+}
+
+static void
+send_gstring (ChatSession *session,
+              GString     *s)
+{
+  gsize len = s->len;
+  GBytes *bytes;
+
+  if (len == 0)
+    {
+      g_string_free (s, TRUE);
+      return;
+    }
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
+void
+_chat_listing_free (ChatListing *listing)
+{
+  if (listing == NULL)
+    return;
+  g_free (listing->next);
+  g_free (listing->batch);
+  g_free (listing);
+}
+
+/* Some more lines of the session's listing, as many as fit in half its SendQ (at least
+ * one), and the end of it when the rooms run out. */
+void
+_chat_server_list_continue (ChatSession *session)
+{
+  ChatListing *listing = session->listing;
+  gsize sendq = limits_of (session)->sendq;
+  gsize queued = session->out_bytes + (session->cork != NULL ? session->cork->len : 0);
+  GString *out = g_string_sized_new (4096);
+  GTreeNode *node;
+
+  g_assert (listing != NULL);
+
+  node = _chat_server_rooms_from (session->server, listing->next);
+  for (; node != NULL; node = g_tree_node_next (node))
+    {
+      gsize before = out->len;
+
+      list_line (session, g_tree_node_value (node), listing->text, listing->batch, out);
+      if (before > 0 && queued + out->len > sendq / 2)
+        {
+          g_string_truncate (out, before);
+          break;
+        }
+    }
+  send_gstring (session, out);
+  if (node != NULL)
+    {
+      g_free (listing->next);
+      listing->next = g_strdup (g_tree_node_key (node));
+      return;
+    }
+
+  session->listing = NULL;
+  if (listing->text)
+    _chat_session_text (session, "(end of the list of rooms)");
+  else
+    {
+      if (listing->batch != NULL)
+        _chat_session_sendf (session, "@batch=%s :%s %s %s :End of /LIST", listing->batch,
+                             server_name (session), RPL_LISTEND, session->nick);
+      else
+        _chat_session_numeric (session, RPL_LISTEND, ":End of /LIST");
+      _chat_session_batch_end (session, listing->batch);
+    }
+  _chat_listing_free (listing);
+}
+
+/* A listing of every room: the first lines now, the rest as the client reads them, so
+ * a server with thousands of rooms never fills anyone's SendQ. A new request replaces
+ * one still going. */
+void
+_chat_server_list_start (ChatSession *session,
+                         gboolean     text)
+{
+  ChatListing *listing = g_new0 (ChatListing, 1);
+
+  g_clear_pointer (&session->listing, _chat_listing_free);
+  listing->text = text;
+  if (text)
+    _chat_session_text (session, "The rooms are:");
+  else
+    {
+      /* A labeled LIST: the label goes on a batch that stays open to the end, not on
+       * the lines gathered while the command runs. */
+      if (session->label != NULL)
+        {
+          g_autofree char *label = g_steal_pointer (&session->label);
+
+          g_clear_pointer (&session->collected, g_ptr_array_unref);
+          if (_chat_session_has_cap (session, CHAT_CAP_BATCH))
+            {
+              g_autofree char *escaped = chat_tag_value_escape (label);
+              static gint next;
+
+              listing->batch = g_strdup_printf ("LIST%d", g_atomic_int_add (&next, 1) + 1);
+              _chat_session_sendf (session, "@label=%s :%s BATCH +%s labeled-response",
+                                   escaped, server_name (session), listing->batch);
+            }
+        }
+      if (listing->batch != NULL)
+        _chat_session_sendf (session, "@batch=%s :%s %s %s Channel :Users  Name", listing->batch,
+                             server_name (session), RPL_LISTSTART, session->nick);
+      else
+        _chat_session_numeric (session, RPL_LISTSTART, "Channel :Users  Name");
+    }
+  session->listing = listing;
+  _chat_server_list_continue (session);
+}
+
+void
+_chat_server_cmd_list (ChatSession *session,
+                       ChatMessage *message)
+{
+  if (chat_message_get_n_params (message) > 0 && param (message, 0)[0] == '#')
+    {
+      g_auto(GStrv) names = g_strsplit (param (message, 0), ",", -1);
+      GString *out = g_string_new (NULL);
+
+      _chat_session_numeric (session, RPL_LISTSTART, "Channel :Users  Name");
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          ChatRoom *room = _chat_server_find_room (session->server, names[i]);
+
+          if (room != NULL)
+            list_line (session, room, FALSE, NULL, out);
+        }
+      send_gstring (session, out);
+      _chat_session_numeric (session, RPL_LISTEND, ":End of /LIST");
+      return;
+    }
+  _chat_server_list_start (session, FALSE);
+}
