@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-connection-handlers.c: what the server says, turned into the models: JOIN, PART,
- * KICK, QUIT, NICK, MODE, TOPIC, NAMES, WHO, PRIVMSG and NOTICE (with CTCP), numerics,
- * and the BATCHes of history a server replays. Registration, CAP and ISUPPORT live in
+/* chat-connection-handlers.c: what the server says, looked up in a table of commands and
+ * one of numerics (like the server's command table) and handed to its handler. Here are
+ * the dispatch and the lines about people and the link: QUIT, NICK, AWAY, PRIVMSG and
+ * NOTICE (with CTCP), INVITE, PING, ERROR, and the BATCHes of history a server replays.
+ * Rooms are in chat-connection-handlers-rooms.c, the replies that report something in
+ * chat-connection-handlers-info.c, registration, CAP and ISUPPORT in
  * chat-connection-registration.c. */
 #define G_LOG_DOMAIN "chat-client"
 
@@ -10,162 +13,6 @@
 #include <string.h>
 
 #include "chat-connection-private.h"
-
-/* --- member modes -------------------------------------------------------------------- */
-
-/* Applies a set of prefix mode letters to a member, ordering them by rank. */
-static void
-apply_member_modes (ChatConnection   *self,
-                    ChatConversation *conv,
-                    ChatMember       *member,
-                    const char       *mode_set)
-{
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-  GString *m = g_string_new (NULL);
-  GString *s = g_string_new (NULL);
-  guint rank = strlen (modes);
-
-  for (guint i = 0; modes[i] != '\0'; i++)
-    if (strchr (mode_set, modes[i]) != NULL)
-      {
-        if (m->len == 0)
-          rank = i;
-        g_string_append_c (m, modes[i]);
-        if (i < strlen (symbols))
-          g_string_append_c (s, symbols[i]);
-      }
-
-  _chat_conversation_set_member_modes (conv, member, m->str, s->str, rank);
-  g_string_free (m, TRUE);
-  g_string_free (s, TRUE);
-}
-
-/* "@+nick" → modes "ov", returns the nick part. */
-static const char *
-split_prefixed_nick (ChatConnection *self,
-                     const char     *word,
-                     GString        *mode_set)
-{
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-
-  while (*word != '\0')
-    {
-      const char *pos = strchr (symbols, *word);
-
-      if (pos == NULL)
-        break;
-      if ((gsize)(pos - symbols) < strlen (modes))
-        g_string_append_c (mode_set, modes[pos - symbols]);
-      word++;
-    }
-  return word;
-}
-
-/* --- incoming messages ----------------------------------------------------------- */
-
-static void
-handle_join (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  ChatConversation *conv;
-  ChatMember *member;
-
-  if (nick == NULL || room == NULL)
-    return;
-
-  if (_chat_connection_is_me (self, nick))
-    {
-      g_autofree char *key = _chat_connection_fold (self, room);
-      gboolean requested = g_hash_table_remove (self->requested, key);
-      gboolean created;
-
-      conv = _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_CHANNEL, room,
-                                                   requested,
-                                                   &created);
-      if (!created && requested)
-        g_signal_emit (self, _chat_connection_signals [CONVERSATION_OPENED], 0, conv, TRUE);
-      if (!g_hash_table_contains (self->rejoin, key))
-        g_hash_table_insert (self->rejoin, g_strdup (key), g_strdup (""));
-      g_hash_table_add (self->need_who, g_strdup (key));
-      _chat_conversation_remove_all_members (conv);
-      _chat_conversation_set_joined (conv, TRUE);
-      if (g_strcmp0 (chat_conversation_get_name (conv), room) != 0)
-        _chat_connection_rekey_conversation (self, conv, room);
-      _chat_connection_request_server_history (self, conv);
-    }
-  else
-    {
-      conv = _chat_connection_lookup_conversation (self, room);
-      if (conv == NULL)
-        return;
-    }
-
-  member = _chat_conversation_add_member (conv, nick, _chat_connection_is_me (self, nick));
-  _chat_member_set_userhost (member, chat_message_get_source_user (message),
-                             chat_message_get_source_host (message));
-  _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_JOIN, message, nick, NULL, "", FALSE,
-                             _chat_connection_is_me (self, nick));
-}
-
-static void
-handle_part (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *reason = chat_message_get_n_params (message) > 1
-                       ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-
-  if (conv == NULL || nick == NULL)
-    return;
-
-  _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_PART, message, nick, NULL, reason, FALSE,
-                             _chat_connection_is_me (self, nick));
-  if (_chat_connection_is_me (self, nick))
-    {
-      g_autofree char *key = _chat_connection_fold (self, room);
-
-      g_hash_table_remove (self->rejoin, key);
-      _chat_conversation_set_joined (conv, FALSE);
-      _chat_conversation_remove_all_members (conv);
-    }
-  else
-    _chat_conversation_remove_member (conv, nick);
-}
-
-static void
-handle_kick (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *by = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *victim = chat_message_get_param (message, 1);
-  const char *reason = chat_message_get_n_params (message) > 2
-                       ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-
-  if (conv == NULL || victim == NULL)
-    return;
-
-  _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_KICK, message, by, victim, reason,
-                             _chat_connection_is_me (self, victim), _chat_connection_is_me (self,
-                                                     by));
-  if (_chat_connection_is_me (self, victim))
-    {
-      g_autofree char *key = _chat_connection_fold (self, room);
-
-      g_hash_table_remove (self->rejoin, key);
-      _chat_conversation_set_joined (conv, FALSE);
-      _chat_conversation_remove_all_members (conv);
-    }
-  else
-    _chat_conversation_remove_member (conv, victim);
-}
 
 /* We registered with a fallback because someone (often our own connection from before a
  * drop, not yet timed out) had our nick: when it becomes free, take it back. */
@@ -259,134 +106,9 @@ handle_nick (ChatConnection    *self,
     _chat_connection_server_text (self, CHAT_MESSAGE_KIND_NICK, message, new_nick);
 }
 
-static void
-handle_topic (ChatConnection    *self,
-              const ChatMessage *message)
-{
-  const char *nick = chat_message_get_source_nick (message);
-  const char *room = chat_message_get_param (message, 0);
-  const char *topic = chat_message_get_n_params (message) > 1
-                      ? chat_message_get_trailing (message) : "";
-  ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-
-  if (conv == NULL)
-    return;
-
-  _chat_conversation_set_topic (conv, topic, nick);
-  _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_TOPIC, message, nick, NULL, topic, FALSE,
-                             _chat_connection_is_me (self, nick));
-}
-
-static const char *
-chanmodes_of_type (ChatConnection *self,
-                   guint           type,
-                   char          **owned)
-{
-  const char *chanmodes = chat_isupport_get (self->isupport, "CHANMODES");
-  g_auto(GStrv) parts = NULL;
-
-  if (chanmodes == NULL)
-    chanmodes = "beI,k,l,imnpst";
-  parts = g_strsplit (chanmodes, ",", 4);
-  if (g_strv_length (parts) <= type)
-    return "";
-  *owned = g_strdup (parts[type]);
-  return *owned;
-}
-
-/* Keeps the room's simple flag modes ("+nt") in step with a MODE change. */
-static void
-update_room_flags (ChatConversation *conv,
-                   char              sign,
-                   char              mode)
-{
-  const char *current = chat_conversation_get_modes (conv);
-  GString *flags = g_string_new (current && current[0] == '+' ? current + 1 : "");
-  char *pos = strchr (flags->str, mode);
-
-  if (sign == '+' && pos == NULL)
-    g_string_append_c (flags, mode);
-  else if (sign == '-' && pos != NULL)
-    g_string_erase (flags, pos - flags->str, 1);
-
-  if (flags->len > 0)
-    g_string_prepend_c (flags, '+');
-  _chat_conversation_set_modes (conv, flags->len ? flags->str : NULL);
-  g_string_free (flags, TRUE);
-}
-
-static void
-apply_channel_modes (ChatConnection    *self,
-                     ChatConversation  *conv,
-                     const ChatMessage *message,
-                     guint              first)
-{
-  g_autofree char *type_a = NULL;
-  g_autofree char *type_b = NULL;
-  g_autofree char *type_c = NULL;
-  const char *list_modes = chanmodes_of_type (self, 0, &type_a);
-  const char *always_arg = chanmodes_of_type (self, 1, &type_b);
-  const char *set_arg = chanmodes_of_type (self, 2, &type_c);
-  const char *prefix_modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *modes = chat_message_get_param (message, first);
-  guint arg = first + 1;
-  char sign = '+';
-
-  if (modes == NULL)
-    return;
-
-  for (const char *m = modes; *m != '\0'; m++)
-    {
-      const char *param = NULL;
-
-      if (*m == '+' || *m == '-')
-        {
-          sign = *m;
-          continue;
-        }
-
-      if (strchr (prefix_modes, *m) != NULL)
-        {
-          ChatMember *member;
-
-          param = chat_message_get_param (message, arg++);
-          member = param ? chat_conversation_find_member (conv, param) : NULL;
-          if (member != NULL)
-            {
-              GString *set = g_string_new (chat_member_get_modes (member));
-              char *pos = strchr (set->str, *m);
-
-              if (sign == '+' && pos == NULL)
-                g_string_append_c (set, *m);
-              else if (sign == '-' && pos != NULL)
-                g_string_erase (set, pos - set->str, 1);
-              apply_member_modes (self, conv, member, set->str);
-              g_string_free (set, TRUE);
-            }
-          continue;
-        }
-
-      if (strchr (list_modes, *m) != NULL || strchr (always_arg, *m) != NULL)
-        {
-          arg++;
-          if (strchr (always_arg, *m) != NULL)
-            update_room_flags (conv, sign, *m);
-          continue;
-        }
-      if (strchr (set_arg, *m) != NULL)
-        {
-          if (sign == '+')
-            arg++;
-          update_room_flags (conv, sign, *m);
-          continue;
-        }
-      update_room_flags (conv, sign, *m);
-    }
-}
-
-static char *
-join_params (const ChatMessage *message,
-             guint              first)
+char *
+_chat_connection_join_params (const ChatMessage *message,
+                              guint              first)
 {
   GString *out = g_string_new (NULL);
   guint n = chat_message_get_n_params (message);
@@ -400,157 +122,10 @@ join_params (const ChatMessage *message,
   return g_string_free (out, FALSE);
 }
 
-static void
-handle_mode (ChatConnection    *self,
-             const ChatMessage *message)
-{
-  const char *target = chat_message_get_param (message, 0);
-  const char *by = chat_message_get_source_nick (message);
-  g_autofree char *text = join_params (message, 1);
-  ChatConversation *conv;
-
-  if (target == NULL)
-    return;
-
-  if (!chat_connection_is_room_name (self, target))
-    {
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MODE, message, text);
-      return;
-    }
-
-  conv = _chat_connection_lookup_conversation (self, target);
-  if (conv == NULL)
-    return;
-
-  apply_channel_modes (self, conv, message, 1);
-  _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_MODE, message,
-                             by ? by : chat_message_get_source (message),
-                             NULL, text, FALSE, _chat_connection_is_me (self, by));
-}
-
-static void
-handle_names_reply (ChatConnection    *self,
-                    const ChatMessage *message)
-{
-  /* 353 me = #room :@a +b c */
-  const char *room = chat_message_get_param (message, 2);
-  const char *list = chat_message_get_trailing (message);
-  g_autofree char *key = NULL;
-  g_auto(GStrv) words = NULL;
-  GPtrArray *members;
-
-  /* RFC 1459 servers may leave out the room type ("353 me #room :names"). */
-  if (chat_message_get_n_params (message) == 3)
-    room = chat_message_get_param (message, 1);
-  else if (chat_message_get_n_params (message) < 4)
-    return;
-  if (room == NULL || list == NULL)
-    return;
-  if (_chat_connection_lookup_conversation (self, room) == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("%s: %s", room, list);
-
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-      return;
-    }
-
-  key = _chat_connection_fold (self, room);
-  members = g_hash_table_lookup (self->names, key);
-  if (members == NULL)
-    {
-      members = g_ptr_array_new_with_free_func (g_object_unref);
-      g_hash_table_insert (self->names, g_strdup (key), members);
-    }
-
-  words = g_strsplit (list, " ", -1);
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      g_autoptr(GString) set = g_string_new (NULL);
-      g_autofree char *nick = NULL;
-      g_autofree char *user = NULL;
-      g_autofree char *host = NULL;
-      const char *rest;
-      ChatMember *member;
-
-      if (words[i][0] == '\0')
-        continue;
-      rest = split_prefixed_nick (self, words[i], set);
-      if (*rest == '\0')
-        continue;
-      chat_source_split (rest, &nick, &user, &host);
-      if (nick == NULL || nick[0] == '\0')
-        continue;
-
-      member = _chat_member_new (nick, _chat_connection_is_me (self, nick));
-      _chat_member_set_userhost (member, user, host);
-      g_object_set_data_full (G_OBJECT (member), "chat-mode-set",
-                              g_strdup (set->str), g_free);
-      g_ptr_array_add (members, member);
-    }
-}
-
-static void
-handle_end_of_names (ChatConnection    *self,
-                     const ChatMessage *message)
-{
-  const char *room = chat_message_get_param (message, 1);
-  g_autofree char *key = NULL;
-  ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-  GPtrArray *members;
-  const char *modes = chat_isupport_get_prefix_modes (self->isupport);
-  const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
-
-  if (conv == NULL)
-    return;
-
-  key = _chat_connection_fold (self, room);
-  members = g_hash_table_lookup (self->names, key);
-  if (members == NULL)
-    return;
-
-  for (guint i = 0; i < members->len; i++)
-    {
-      ChatMember *member = g_ptr_array_index (members, i);
-      const char *set = g_object_get_data (G_OBJECT (member), "chat-mode-set");
-      GString *m = g_string_new (NULL);
-      GString *s = g_string_new (NULL);
-      guint rank = strlen (modes);
-      ChatMember *old = chat_conversation_find_member (conv, chat_member_get_nick (member));
-
-      for (guint j = 0; modes[j] != '\0'; j++)
-        if (set != NULL && strchr (set, modes[j]) != NULL)
-          {
-            if (m->len == 0)
-              rank = j;
-            g_string_append_c (m, modes[j]);
-            if (j < strlen (symbols))
-              g_string_append_c (s, symbols[j]);
-          }
-      _chat_member_set_modes (member, m->str, s->str, rank);
-      if (old != NULL)
-        {
-          _chat_member_set_away (member, chat_member_get_away (old));
-          if (chat_member_get_user (member) == NULL)
-            _chat_member_set_userhost (member, chat_member_get_user (old),
-                                       chat_member_get_host (old));
-        }
-      g_object_set_data (G_OBJECT (member), "chat-mode-set", NULL);
-      g_string_free (m, TRUE);
-      g_string_free (s, TRUE);
-    }
-
-  _chat_conversation_replace_members (conv, members);
-  g_hash_table_remove (self->names, key);
-
-  /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
-  if (g_hash_table_remove (self->need_who, key))
-    _chat_connection_send_printf (self, "WHO %s", chat_conversation_get_name (conv));
-}
-
-static void
-set_member_away_everywhere (ChatConnection *self,
-                            const char     *nick,
-                            gboolean        away)
+void
+_chat_connection_set_away_everywhere (ChatConnection *self,
+                                      const char     *nick,
+                                      gboolean        away)
 {
   guint n = chat_item_list_get_length (self->rooms);
 
@@ -680,320 +255,7 @@ handle_away_notify (ChatConnection    *self,
   const char *nick = chat_message_get_source_nick (message);
 
   if (nick != NULL)
-    set_member_away_everywhere (self, nick, chat_message_get_n_params (message) > 0);
-}
-
-static void
-handle_who_reply (ChatConnection    *self,
-                  const ChatMessage *message)
-{
-  /* 352 me #room user host server nick flags :hops realname */
-  const char *room = chat_message_get_param (message, 1);
-  const char *user = chat_message_get_param (message, 2);
-  const char *host = chat_message_get_param (message, 3);
-  const char *nick = chat_message_get_param (message, 5);
-  const char *flags = chat_message_get_param (message, 6);
-  ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-  ChatMember *member;
-
-  if (nick == NULL || flags == NULL)
-    return;
-  if (conv == NULL)
-    {
-      g_autofree char *text = join_params (message, 1);
-
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-      return;
-    }
-  member = chat_conversation_find_member (conv, nick);
-  if (member == NULL)
-    return;
-  _chat_member_set_userhost (member, user, host);
-  _chat_member_set_away (member, flags[0] == 'G');
-}
-
-/* Errors about a room go to that room when we have it, else to the server. */
-static void
-handle_error_numeric (ChatConnection    *self,
-                      const ChatMessage *message)
-{
-  const char *about = chat_message_get_param (message, 1);
-  ChatConversation *conv = NULL;
-  g_autofree char *text = NULL;
-
-  if (chat_message_get_n_params (message) > 2)
-    {
-      conv = _chat_connection_lookup_conversation (self, about);
-      text = g_strdup_printf ("%s: %s", about, chat_message_get_trailing (message));
-    }
-  else
-    text = g_strdup (chat_message_get_trailing (message));
-
-  _chat_connection_add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_ERROR, message,
-                             NULL, NULL,
-                             text ? text : "", FALSE, FALSE);
-}
-
-/* WHOIS replies as sentences; NULL for other numerics. */
-static char *
-format_whois (const ChatMessage *message,
-              guint              numeric)
-{
-  const char *nick = chat_message_get_param (message, 1);
-  const char *p2 = chat_message_get_param (message, 2);
-  const char *p3 = chat_message_get_param (message, 3);
-  const char *trailing = chat_message_get_trailing (message);
-  guint n = chat_message_get_n_params (message);
-
-  if (nick == NULL)
-    return NULL;
-
-  switch (numeric)
-    {
-    case 311: /* me nick user host * :realname */
-      if (n < 6)
-        return NULL;
-      return g_strdup_printf ("%s is %s@%s (%s)", nick, p2, p3, trailing);
-    case 312: /* me nick server :info */
-      if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is connected to %s (%s)", nick, p2, trailing);
-    case 313:
-      return g_strdup_printf ("%s is an IRC operator", nick);
-    case 317: /* me nick idle signon :text */
-      {
-        guint64 idle = p2 ? g_ascii_strtoull (p2, NULL, 10) : 0;
-
-        if (n < 4)
-          return NULL;
-        if (idle >= 3600)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " h %"
-                                  G_GUINT64_FORMAT " min", nick, idle / 3600, (idle % 3600) / 60);
-        if (idle >= 60)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " min",
-                                  nick, idle / 60);
-        return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " s", nick, idle);
-      }
-    case 318:
-      return g_strdup_printf ("End of WHOIS for %s", nick);
-    case 319: /* me nick :rooms */
-      return g_strdup_printf ("%s is in %s", nick, trailing);
-    case 330: /* me nick account :is logged in as */
-      if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is logged in as %s", nick, p2);
-    case 671:
-      return g_strdup_printf ("%s is using a secure connection", nick);
-    default:
-      return NULL;
-    }
-}
-
-static void
-handle_numeric (ChatConnection    *self,
-                const ChatMessage *message,
-                guint              numeric)
-{
-  switch (numeric)
-    {
-    case 1:
-      _chat_connection_handle_welcome (self, message);
-      return;
-    case 5:
-      _chat_connection_handle_isupport (self, message);
-      return;
-    case 221:
-      {
-        g_autofree char *text = join_params (message, 1);
-
-        _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MODE, message, text);
-      }
-      return;
-    case 301: /* RPL_AWAY me nick :reason */
-      {
-        const char *nick = chat_message_get_param (message, 1);
-        ChatConversation *conv = _chat_connection_lookup_conversation (self, nick);
-        g_autofree char *text = g_strdup_printf ("%s is away: %s", nick,
-                                                 chat_message_get_trailing (message));
-
-        if (nick != NULL)
-          set_member_away_everywhere (self, nick, TRUE);
-        _chat_connection_add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_INFO,
-                                   message, NULL,
-                                   nick, text, FALSE, FALSE);
-      }
-      return;
-    case 305:
-      _chat_connection_set_away (self, FALSE);
-      if (self->current_nick)
-        set_member_away_everywhere (self, self->current_nick, FALSE);
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
-                                    chat_message_get_trailing (message));
-      return;
-    case 306:
-      _chat_connection_set_away (self, TRUE);
-      if (self->current_nick)
-        set_member_away_everywhere (self, self->current_nick, TRUE);
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
-                                    chat_message_get_trailing (message));
-      return;
-    case 321:
-      return;
-    case 322: /* RPL_LIST me #room users :topic */
-      {
-        const char *room = chat_message_get_param (message, 1);
-        const char *users = chat_message_get_param (message, 2);
-        g_autoptr(ChatDirectoryEntry) entry = NULL;
-
-        if (room == NULL || users == NULL)
-          return;
-        if (!chat_directory_get_loading (self->directory))
-          _chat_directory_begin (self->directory);
-        entry = chat_directory_entry_new (room, (guint)g_ascii_strtoull (users, NULL, 10),
-                                          chat_message_get_n_params (message) > 3
-                                          ? chat_message_get_trailing (message) : "");
-        _chat_directory_add (self->directory, entry);
-      }
-      return;
-    case 323:
-      _chat_directory_end (self->directory);
-      return;
-    case 324: /* RPL_CHANNELMODEIS me #room +modes args */
-      {
-        const char *room = chat_message_get_param (message, 1);
-        ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-
-        if (conv != NULL)
-          {
-            _chat_conversation_set_modes (conv, NULL);
-            apply_channel_modes (self, conv, message, 2);
-          }
-      }
-      return;
-    case 329:
-      return;
-    case 331:
-      {
-        const char *room = chat_message_get_param (message, 1);
-        ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-
-        if (conv != NULL)
-          _chat_conversation_set_topic (conv, NULL, NULL);
-      }
-      return;
-    case 332:
-      {
-        const char *room = chat_message_get_param (message, 1);
-        ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-        const char *topic = chat_message_get_trailing (message);
-
-        if (conv != NULL)
-          {
-            g_autofree char *text = g_strdup_printf ("Topic: %s", topic);
-
-            _chat_conversation_set_topic (conv, topic, chat_conversation_get_topic_setter (conv));
-            _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_INFO, message, NULL, NULL,
-                                       text,
-                                       FALSE, FALSE);
-          }
-      }
-      return;
-    case 333:
-      {
-        const char *room = chat_message_get_param (message, 1);
-        ChatConversation *conv = _chat_connection_lookup_conversation (self, room);
-        const char *setter = chat_message_get_param (message, 2);
-
-        if (conv != NULL && setter != NULL)
-          {
-            g_autofree char *nick = NULL;
-
-            chat_source_split (setter, &nick, NULL, NULL);
-            _chat_conversation_set_topic (conv, chat_conversation_get_topic (conv), nick);
-          }
-      }
-      return;
-    case 352:
-      handle_who_reply (self, message);
-      return;
-    case 315:
-      return;
-    case 353:
-      handle_names_reply (self, message);
-      return;
-    case 366:
-      handle_end_of_names (self, message);
-      return;
-    case 372:
-    case 375:
-    case 376:
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MOTD, message,
-                                    chat_message_get_trailing (message));
-      return;
-    case 422:
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MOTD, message,
-                                    chat_message_get_trailing (message));
-      return;
-    case 432:
-    case 433:
-    case 436:
-      _chat_connection_handle_nick_refused (self, message);
-      return;
-    case 451:
-      /* Some servers answer CAP before registration with 451 or 421: not an error. */
-      return;
-    case 421:
-      if (g_strcmp0 (chat_message_get_param (message, 1), "CAP") == 0)
-        {
-          self->cap_negotiating = FALSE;
-          return;
-        }
-      handle_error_numeric (self, message);
-      return;
-    case 900: case 901: case 902: case 903: case 904:
-    case 905: case 906: case 907: case 908:
-      if (_chat_connection_handle_sasl_numeric (self, message, numeric))
-        return;
-      break;
-    case 464:
-      g_free (self->fatal_reason);
-      self->fatal_reason = g_strdup (chat_message_get_trailing (message));
-      self->fatal_code = CHAT_CONNECTION_ERROR_PASSWORD;
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message,
-                                    chat_message_get_trailing (message));
-      return;
-    case 465:
-      g_free (self->fatal_reason);
-      self->fatal_reason = g_strdup (chat_message_get_trailing (message));
-      self->fatal_code = CHAT_CONNECTION_ERROR_BANNED;
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message,
-                                    chat_message_get_trailing (message));
-      return;
-    default:
-      break;
-    }
-
-  if (numeric >= 400 && numeric < 600)
-    {
-      handle_error_numeric (self, message);
-      return;
-    }
-
-  {
-    g_autofree char *whois = format_whois (message, numeric);
-
-    if (whois != NULL)
-      {
-        _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, whois);
-        return;
-      }
-  }
-
-  {
-    g_autofree char *text = join_params (message, 1);
-
-    _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-  }
+    _chat_connection_set_away_everywhere (self, nick, chat_message_get_n_params (message) > 0);
 }
 
 /* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
@@ -1140,12 +402,242 @@ _chat_connection_request_server_history (ChatConnection   *self,
 }
 
 static void
+handle_ping (ChatConnection    *self,
+             const ChatMessage *message)
+{
+  const char *token = chat_message_get_trailing (message);
+  g_autofree char *pong = token ? g_strdup_printf ("PONG :%s", token) : g_strdup ("PONG");
+
+  _chat_connection_queue_line (self, pong, TRUE);
+}
+
+static void
+handle_pong (ChatConnection    *self,
+             const ChatMessage *message)
+{
+  const char *token = chat_message_get_trailing (message);
+
+  if (self->ping_sent_at != 0 && g_strcmp0 (token, self->ping_token) == 0)
+    {
+      _chat_connection_set_lag (self, g_get_monotonic_time () - self->ping_sent_at);
+      self->ping_sent_at = 0;
+    }
+}
+
+static void
+handle_privmsg_message (ChatConnection    *self,
+                        const ChatMessage *message)
+{
+  handle_privmsg (self, message, FALSE);
+}
+
+static void
+handle_notice (ChatConnection    *self,
+               const ChatMessage *message)
+{
+  handle_privmsg (self, message, TRUE);
+}
+
+static void
+handle_invite (ChatConnection    *self,
+               const ChatMessage *message)
+{
+  const char *by = chat_message_get_source_nick (message);
+  const char *room = chat_message_get_param (message, 1);
+
+  if (by != NULL && room != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("%s invites you to %s", by, room);
+
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
+      g_signal_emit (self, _chat_connection_signals [INVITED], 0, by, room);
+    }
+}
+
+static void
+handle_error (ChatConnection    *self,
+              const ChatMessage *message)
+{
+  const char *text = chat_message_get_trailing (message);
+
+  _chat_replace_string (&self->error_line, text);
+  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text ? text : "");
+  if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text)
+    classify_refusal (self, text);
+}
+
+/* Lines that change nothing we show. */
+static void
+handle_nothing (ChatConnection    *self,
+                const ChatMessage *message)
+{
+}
+
+static void
+handle_sasl_numeric (ChatConnection    *self,
+                     const ChatMessage *message)
+{
+  if (!_chat_connection_handle_sasl_numeric (self, message, chat_message_get_numeric (message)))
+    _chat_connection_handle_other_numeric (self, message);
+}
+
+/* --- the tables ---------------------------------------------------------------------- */
+
+typedef void (*HandlerFunc) (ChatConnection    *self,
+                             const ChatMessage *message);
+
+typedef struct
+{
+  const char  *name;
+  HandlerFunc  func;
+} CommandHandler;
+
+typedef struct
+{
+  guint        numeric;
+  HandlerFunc  func;
+} NumericHandler;
+
+/* Sorted by name (strcmp), for bsearch. */
+static const CommandHandler command_handlers[] = {
+  { "ACCOUNT",      handle_nothing },
+  { "ACK",          handle_nothing },
+  { "AUTHENTICATE", _chat_connection_handle_authenticate },
+  { "AWAY",         handle_away_notify },
+  { "BATCH",        handle_batch },
+  { "CAP",          _chat_connection_handle_cap },
+  { "CHGHOST",      handle_nothing },
+  { "ERROR",        handle_error },
+  { "INVITE",       handle_invite },
+  { "JOIN",         _chat_connection_handle_join },
+  { "KICK",         _chat_connection_handle_kick },
+  { "MODE",         _chat_connection_handle_mode },
+  { "NICK",         handle_nick },
+  { "NOTICE",       handle_notice },
+  { "PART",         _chat_connection_handle_part },
+  { "PING",         handle_ping },
+  { "PONG",         handle_pong },
+  { "PRIVMSG",      handle_privmsg_message },
+  { "QUIT",         handle_quit },
+  { "SETNAME",      handle_nothing },
+  { "TAGMSG",       handle_nothing },
+  { "TOPIC",        _chat_connection_handle_topic },
+};
+
+/* Sorted by number, for bsearch. Numerics not here go to
+ * _chat_connection_handle_other_numeric (). */
+static const NumericHandler numeric_handlers[] = {
+  {   1, _chat_connection_handle_welcome          }, /* RPL_WELCOME */
+  {   5, _chat_connection_handle_isupport         }, /* RPL_ISUPPORT */
+  { 221, _chat_connection_handle_user_mode_is     }, /* RPL_UMODEIS */
+  { 301, _chat_connection_handle_away_reply       }, /* RPL_AWAY */
+  { 305, _chat_connection_handle_unaway           }, /* RPL_UNAWAY */
+  { 306, _chat_connection_handle_now_away         }, /* RPL_NOWAWAY */
+  { 311, _chat_connection_handle_whois_reply      }, /* RPL_WHOISUSER */
+  { 312, _chat_connection_handle_whois_reply      }, /* RPL_WHOISSERVER */
+  { 313, _chat_connection_handle_whois_reply      }, /* RPL_WHOISOPERATOR */
+  { 315, handle_nothing                           }, /* RPL_ENDOFWHO */
+  { 317, _chat_connection_handle_whois_reply      }, /* RPL_WHOISIDLE */
+  { 318, _chat_connection_handle_whois_reply      }, /* RPL_ENDOFWHOIS */
+  { 319, _chat_connection_handle_whois_reply      }, /* RPL_WHOISCHANNELS */
+  { 321, handle_nothing                           }, /* RPL_LISTSTART */
+  { 322, _chat_connection_handle_list_reply       }, /* RPL_LIST */
+  { 323, _chat_connection_handle_list_end         }, /* RPL_LISTEND */
+  { 324, _chat_connection_handle_channel_mode_is  }, /* RPL_CHANNELMODEIS */
+  { 329, handle_nothing                           }, /* RPL_CREATIONTIME */
+  { 330, _chat_connection_handle_whois_reply      }, /* RPL_WHOISACCOUNT */
+  { 331, _chat_connection_handle_no_topic         }, /* RPL_NOTOPIC */
+  { 332, _chat_connection_handle_topic_reply      }, /* RPL_TOPIC */
+  { 333, _chat_connection_handle_topic_setter     }, /* RPL_TOPICWHOTIME */
+  { 352, _chat_connection_handle_who_reply        }, /* RPL_WHOREPLY */
+  { 353, _chat_connection_handle_names_reply      }, /* RPL_NAMREPLY */
+  { 366, _chat_connection_handle_end_of_names     }, /* RPL_ENDOFNAMES */
+  { 372, _chat_connection_handle_motd             }, /* RPL_MOTD */
+  { 375, _chat_connection_handle_motd             }, /* RPL_MOTDSTART */
+  { 376, _chat_connection_handle_motd             }, /* RPL_ENDOFMOTD */
+  { 421, _chat_connection_handle_unknown_command  }, /* ERR_UNKNOWNCOMMAND */
+  { 422, _chat_connection_handle_motd             }, /* ERR_NOMOTD */
+  { 432, _chat_connection_handle_nick_refused     }, /* ERR_ERRONEUSNICKNAME */
+  { 433, _chat_connection_handle_nick_refused     }, /* ERR_NICKNAMEINUSE */
+  { 436, _chat_connection_handle_nick_refused     }, /* ERR_NICKCOLLISION */
+  /* Some servers answer CAP before registration with 451 or 421: not an error. */
+  { 451, handle_nothing                           }, /* ERR_NOTREGISTERED */
+  { 464, _chat_connection_handle_bad_password     }, /* ERR_PASSWDMISMATCH */
+  { 465, _chat_connection_handle_banned           }, /* ERR_YOUREBANNEDCREEP */
+  { 671, _chat_connection_handle_whois_reply      }, /* RPL_WHOISSECURE */
+  { 900, handle_sasl_numeric                      }, /* RPL_LOGGEDIN */
+  { 901, handle_sasl_numeric                      }, /* RPL_LOGGEDOUT */
+  { 902, handle_sasl_numeric                      }, /* ERR_NICKLOCKED */
+  { 903, handle_sasl_numeric                      }, /* RPL_SASLSUCCESS */
+  { 904, handle_sasl_numeric                      }, /* ERR_SASLFAIL */
+  { 905, handle_sasl_numeric                      }, /* ERR_SASLTOOLONG */
+  { 906, handle_sasl_numeric                      }, /* ERR_SASLABORTED */
+  { 907, handle_sasl_numeric                      }, /* ERR_SASLALREADY */
+  { 908, handle_sasl_numeric                      }, /* RPL_SASLMECHS */
+};
+
+static int
+compare_command (const void *key,
+                 const void *entry)
+{
+  return strcmp (key, ((const CommandHandler *)entry)->name);
+}
+
+static int
+compare_numeric (const void *key,
+                 const void *entry)
+{
+  guint a = *(const guint *)key;
+  guint b = ((const NumericHandler *)entry)->numeric;
+
+  return a < b ? -1 : a > b;
+}
+
+/* bsearch needs the tables in order; a wrong entry would only show as a line ignored. */
+static void
+check_tables_sorted (void)
+{
+  for (gsize i = 1; i < G_N_ELEMENTS (command_handlers); i++)
+    g_assert (strcmp (command_handlers[i - 1].name, command_handlers[i].name) < 0);
+  for (gsize i = 1; i < G_N_ELEMENTS (numeric_handlers); i++)
+    g_assert (numeric_handlers[i - 1].numeric < numeric_handlers[i].numeric);
+}
+
+static HandlerFunc
+lookup_command (const char *command)
+{
+  const CommandHandler *entry = bsearch (command, command_handlers,
+                                         G_N_ELEMENTS (command_handlers),
+                                         sizeof command_handlers[0], compare_command);
+
+  return entry != NULL ? entry->func : NULL;
+}
+
+static HandlerFunc
+lookup_numeric (guint numeric)
+{
+  const NumericHandler *entry = bsearch (&numeric, numeric_handlers,
+                                         G_N_ELEMENTS (numeric_handlers),
+                                         sizeof numeric_handlers[0], compare_numeric);
+
+  return entry != NULL ? entry->func : _chat_connection_handle_other_numeric;
+}
+
+static void
 handle_message (ChatConnection    *self,
                 const ChatMessage *message)
 {
   const char *command = chat_message_get_command (message);
   guint numeric = chat_message_get_numeric (message);
   const char *batch_ref = chat_message_get_tag (message, "batch");
+  static gsize tables_checked = 0;
+  HandlerFunc func;
+
+  if (g_once_init_enter (&tables_checked))
+    {
+      check_tables_sorted ();
+      g_once_init_leave (&tables_checked, 1);
+    }
 
   g_signal_emit (self, _chat_connection_signals [LINE_RECEIVED], 0, message);
 
@@ -1161,85 +653,16 @@ handle_message (ChatConnection    *self,
 
   if (numeric != 0 || (command[0] >= '0' && command[0] <= '9'))
     {
-      handle_numeric (self, message, numeric);
+      lookup_numeric (numeric) (self, message);
       return;
     }
 
-  if (strcmp (command, "PING") == 0)
-    {
-      const char *token = chat_message_get_trailing (message);
-
-      g_autofree char *pong = token ? g_strdup_printf ("PONG :%s", token) : g_strdup ("PONG");
-
-      _chat_connection_queue_line (self, pong, TRUE);
-    }
-  else if (strcmp (command, "PONG") == 0)
-    {
-      const char *token = chat_message_get_trailing (message);
-
-      if (self->ping_sent_at != 0 && g_strcmp0 (token, self->ping_token) == 0)
-        {
-          _chat_connection_set_lag (self, g_get_monotonic_time () - self->ping_sent_at);
-          self->ping_sent_at = 0;
-        }
-    }
-  else if (strcmp (command, "CAP") == 0)
-    _chat_connection_handle_cap (self, message);
-  else if (strcmp (command, "AUTHENTICATE") == 0)
-    _chat_connection_handle_authenticate (self, message);
-  else if (strcmp (command, "PRIVMSG") == 0)
-    handle_privmsg (self, message, FALSE);
-  else if (strcmp (command, "NOTICE") == 0)
-    handle_privmsg (self, message, TRUE);
-  else if (strcmp (command, "JOIN") == 0)
-    handle_join (self, message);
-  else if (strcmp (command, "PART") == 0)
-    handle_part (self, message);
-  else if (strcmp (command, "KICK") == 0)
-    handle_kick (self, message);
-  else if (strcmp (command, "QUIT") == 0)
-    handle_quit (self, message);
-  else if (strcmp (command, "NICK") == 0)
-    handle_nick (self, message);
-  else if (strcmp (command, "TOPIC") == 0)
-    handle_topic (self, message);
-  else if (strcmp (command, "MODE") == 0)
-    handle_mode (self, message);
-  else if (strcmp (command, "AWAY") == 0)
-    handle_away_notify (self, message);
-  else if (strcmp (command, "INVITE") == 0)
-    {
-      const char *by = chat_message_get_source_nick (message);
-      const char *room = chat_message_get_param (message, 1);
-
-      if (by != NULL && room != NULL)
-        {
-          g_autofree char *text = g_strdup_printf ("%s invites you to %s", by, room);
-
-          _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
-          g_signal_emit (self, _chat_connection_signals [INVITED], 0, by, room);
-        }
-    }
-  else if (strcmp (command, "ERROR") == 0)
-    {
-      const char *text = chat_message_get_trailing (message);
-
-      _chat_replace_string (&self->error_line, text);
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text ? text : "");
-      if (self->state == CHAT_CONNECTION_STATE_REGISTERING && self->fatal_code < 0 && text)
-        classify_refusal (self, text);
-    }
-  else if (strcmp (command, "BATCH") == 0)
-    handle_batch (self, message);
-  else if (strcmp (command, "SETNAME") == 0 ||
-           strcmp (command, "CHGHOST") == 0 || strcmp (command, "ACCOUNT") == 0 ||
-           strcmp (command, "TAGMSG") == 0 || strcmp (command, "ACK") == 0)
-    {
-      /* Nothing to show. */
-    }
+  func = lookup_command (command);
+  if (func != NULL)
+    func (self, message);
   else
     {
-      g_autofree char *text = join_params (message, 0);
+      g_autofree char *text = _chat_connection_join_params (message, 0);
       g_autofree char *full = g_strdup_printf ("%s %s", command, text);
 
       _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);

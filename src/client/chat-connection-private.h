@@ -3,7 +3,9 @@
  * object), chat-connection-conversations.c (its conversations and their items),
  * chat-connection-link.c (connect, TLS, reconnect), chat-connection-output.c (the send
  * queue and flood control), chat-connection-registration.c (CAP, SASL, registration) and
- * chat-connection-handlers.c (what the server says, turned into the models). */
+ * chat-connection-handlers.c (what the server says, dispatched by table) with
+ * chat-connection-handlers-rooms.c (rooms and their members) and
+ * chat-connection-handlers-info.c (replies that report something). */
 #pragma once
 
 #include "chat-client-private.h"
@@ -281,5 +283,62 @@ void               _chat_connection_request_server_history  (ChatConnection   *s
                                                              ChatConversation *conv);
 void               _chat_connection_handle_line             (ChatConnection *self,
                                                              const char     *line);
+char *             _chat_connection_join_params             (const ChatMessage *message,
+                                                             guint              first);
+void               _chat_connection_set_away_everywhere     (ChatConnection *self,
+                                                             const char     *nick,
+                                                             gboolean        away);
+
+/* chat-connection-handlers-rooms.c */
+void               _chat_connection_handle_join             (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_part             (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_kick             (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_topic            (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_mode             (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_names_reply      (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_end_of_names     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_who_reply        (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_channel_mode_is  (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_no_topic         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_topic_reply      (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_topic_setter     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+
+/* chat-connection-handlers-info.c */
+void               _chat_connection_handle_whois_reply      (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_user_mode_is     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_away_reply       (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_unaway           (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_now_away         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_list_reply       (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_list_end         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_motd             (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_unknown_command  (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_bad_password     (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_banned           (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_other_numeric    (ChatConnection    *self,
+                                                             const ChatMessage *message);
 
 G_END_DECLS
