@@ -88,6 +88,8 @@ cmd_test () {
   log "Building (debug, optimised)"
   setup build
   log "Running the suite"
+  # Everything, the slow suite (faults, robustness) included; the Valgrind pass takes the
+  # memcheck suite, the sanitizer pass everything but bench-heavy.
   run_suite build
   if meson test -C build --list --setup valgrind --suite memcheck >/dev/null 2>&1 \
      && [ -n "$(meson test -C build --list --suite memcheck 2>/dev/null)" ]; then

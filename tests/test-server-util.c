@@ -3,6 +3,22 @@
 
 #include "test-server-util.h"
 
+/* Waits under ts->lock until *flag is set (by the server's thread, with a broadcast on
+ * ts->cond); a hung server thread fails the test with what it was waiting for. */
+static void
+test_server_wait (TestServer     *ts,
+                  const gboolean *flag,
+                  const char     *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TEST_SERVER_WAIT_SEC * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&ts->lock);
+  while (!*flag)
+    if (!g_cond_wait_until (&ts->cond, &ts->lock, deadline) && !*flag)
+      g_error ("gave up waiting %d s for %s", TEST_SERVER_WAIT_SEC, what);
+  g_mutex_unlock (&ts->lock);
+}
+
 static gpointer
 test_server_thread (gpointer data)
 {
@@ -62,10 +78,7 @@ test_server_new_full (const char      *config,
   g_mutex_init (&ts->lock);
   g_cond_init (&ts->cond);
   ts->thread = g_thread_new ("chat-server", test_server_thread, ts);
-  g_mutex_lock (&ts->lock);
-  while (!ts->ready)
-    g_cond_wait (&ts->cond, &ts->lock);
-  g_mutex_unlock (&ts->lock);
+  test_server_wait (ts, &ts->ready, "the server to start");
   g_assert_true (ts->port > 0 || ts->tls_port > 0);
   return ts;
 }
@@ -127,10 +140,7 @@ test_server_call (TestServer  *ts,
   TestCall call = { ts, func, data, FALSE };
 
   g_main_context_invoke (ts->context, test_call_cb, &call);
-  g_mutex_lock (&ts->lock);
-  while (!call.done)
-    g_cond_wait (&ts->cond, &ts->lock);
-  g_mutex_unlock (&ts->lock);
+  test_server_wait (ts, &call.done, "a call in the server's thread");
 }
 
 Client *

@@ -17,6 +17,8 @@
 
 /* Generous: only a hang makes a test fail by time, never a slow machine. */
 #define CLIENT_TIMEOUT_SEC 20
+/* The same for the server's thread: starting, and a call run there (under Valgrind too). */
+#define TEST_SERVER_WAIT_SEC 60
 
 typedef void (*TestServerSetup) (ChatServer *server,
                                  gpointer    user_data);
