@@ -584,6 +584,7 @@ chat_history_delete_target (ChatHistory  *self,
     "DELETE FROM targets WHERE key = ?1",
     "DELETE FROM rooms WHERE key = ?1",
   };
+  guint removed = 0;
 
   g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -595,12 +596,17 @@ chat_history_delete_target (ChatHistory  *self,
       const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i - 1);
 
       if (strcmp (entry->target, key) == 0)
-        g_ptr_array_remove_index (self->pending, i - 1);
+        {
+          g_ptr_array_remove_index (self->pending, i - 1);
+          removed++;
+        }
     }
   g_hash_table_remove (self->pending_rooms, key);
   g_hash_table_remove (self->since_prune, key);
-  /* Nor may a kill bring its lines back from the journal. */
-  _chat_history_journal_rewrite (self);
+  /* Nor may a kill bring its lines back from the journal (a room with nothing queued
+   * leaves the journal as it is). */
+  if (removed > 0)
+    _chat_history_journal_rewrite (self);
 
   if (!_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;

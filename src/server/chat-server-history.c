@@ -137,7 +137,7 @@ save_rooms_cb (gpointer user_data)
     {
       ChatRoom *room = _chat_server_find_room (state->server, key);
 
-      if (room != NULL && room->permanent)
+      if (room != NULL && room->lasting != 0)
         save_room (state, room);
     }
   g_hash_table_remove_all (state->dirty_rooms);
@@ -198,7 +198,7 @@ restore_rooms (ChatServerHistory *state)
         room = _chat_server_find_room (state->server, saved->name);
       /* A transient room ended with the server (or a crash): nothing of it is left for
        * whoever makes the name next. */
-      if (room == NULL || !room->permanent || g_strcmp0 (room->folded, saved->key) != 0)
+      if (room == NULL || room->lasting == 0 || g_strcmp0 (room->folded, saved->key) != 0)
         {
           forget_room (state, saved->key);
           continue;
@@ -248,7 +248,7 @@ restore_rooms (ChatServerHistory *state)
       if (g_hash_table_contains (seen, target->key))
         continue;
       room = g_hash_table_lookup (_chat_server_get_rooms (state->server), target->key);
-      if (room == NULL || !room->permanent)
+      if (room == NULL || room->lasting == 0)
         forget_room (state, target->key);
     }
   if (restored > 0)
@@ -452,7 +452,7 @@ history_event_cb (ChatServer      *server,
          NULL, NULL, NULL, NULL);
 
   /* Only rooms that last have a state to keep; a transient one's ends with it. */
-  if (room->permanent && (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE))
+  if (room->lasting != 0 && (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE))
     room_changed (state, room);
 }
 
@@ -855,7 +855,7 @@ history_stopping_cb (ChatServer *server,
   /* The rooms as they are now, then everything still queued. */
   g_hash_table_iter_init (&iter, _chat_server_get_rooms (server));
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((ChatRoom *) value)->permanent)
+    if (((ChatRoom *) value)->lasting != 0)
       save_room (state, value);
   if (!chat_history_flush (state->history, &error))
     g_warning ("The last messages could not be saved: %s", error->message);

@@ -372,7 +372,6 @@ struct _ChatRoom
   GPtrArray  *bans;         /* ChatBan* */
   GHashTable *invites;      /* folded nick -> serial of the session invited, or NULL */
   guint       lasting;      /* ChatRoomLasting: why it outlives its members, 0: it does not */
-  gboolean    permanent;    /* lasting != 0: kept when empty, state saved, history kept */
 };
 
 /* Why a room lasts. Any other room is transient: it ends, with its modes, topic, bans,

@@ -121,7 +121,13 @@ _chat_server_open_room (ChatServer  *self,
   gint64 now;
 
   *denial = CHAT_DENIAL_NONE;
-  if (room != NULL || session->oper)
+  if (room != NULL)
+    {
+      if (created != NULL)
+        *created = FALSE;
+      return room;
+    }
+  if (session->oper)
     return _chat_server_ensure_room (self, name, created);
 
   /* One person (or script) must not be able to fill the server with rooms. */
@@ -166,7 +172,7 @@ void
 _chat_server_room_check_empty (ChatServer *self,
                                ChatRoom   *room)
 {
-  if (room->permanent || g_hash_table_size (room->members) > 0)
+  if (room->lasting != 0 || g_hash_table_size (room->members) > 0)
     return;
 
   for (guint i = 0; i < self->hooks->len; i++)
@@ -191,8 +197,7 @@ _chat_server_room_set_lasting (ChatServer      *self,
     room->lasting |= why;
   else
     room->lasting &= ~why;
-  room->permanent = room->lasting != 0;
-  if (!room->permanent)
+  if (room->lasting == 0)
     _chat_server_room_check_empty (self, room);
 }
 

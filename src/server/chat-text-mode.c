@@ -788,7 +788,7 @@ _chat_text_mode_enter (ChatSession *session,
       _chat_session_text (session, "You are in no room: type join NAME (or list).");
       return;
     }
-  _chat_server_join (server, session, hall, created && !hall->permanent);
+  _chat_server_join (server, session, hall, created && hall->lasting == 0);
 }
 
 void
