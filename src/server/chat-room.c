@@ -575,7 +575,8 @@ message_line (ChatEventKind  kind,
 }
 
 /* How a person at a terminal reads a message; NULL when there is nothing to read
- * (TAGMSG, CTCP requests). */
+ * (TAGMSG, CTCP requests). Formatting and controls come off where it is sent to them
+ * (chat_text_make_safe), once. */
 static char *
 human_message (ChatEventKind  kind,
                const char    *nick,
@@ -583,22 +584,17 @@ human_message (ChatEventKind  kind,
                const char    *private_prefix)
 {
   g_autofree char *action = NULL;
-  g_autofree char *plain = NULL;
   const char *pre = private_prefix ? private_prefix : "";
 
   if (kind == CHAT_EVENT_TAGMSG || text == NULL)
     return NULL;
   if (chat_ctcp_action_decode (text, &action))
-    {
-      plain = chat_text_strip_formatting (action);
-      return g_strdup_printf ("%s* %s %s", pre, nick, plain);
-    }
+    return g_strdup_printf ("%s* %s %s", pre, nick, action);
   if (text[0] == '\001')
     return NULL;
-  plain = chat_text_strip_formatting (text);
   if (kind == CHAT_EVENT_NOTICE)
-    return g_strdup_printf ("%s-%s- %s", pre, nick, plain);
-  return g_strdup_printf ("%s%s: %s", pre, nick, plain);
+    return g_strdup_printf ("%s-%s- %s", pre, nick, text);
+  return g_strdup_printf ("%s%s: %s", pre, nick, text);
 }
 
 void

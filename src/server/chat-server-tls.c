@@ -52,7 +52,6 @@ struct _ChatTlsLink
   GSource       *timeout;
   GSource       *wait;         /* readable: the ClientHello is here */
   gboolean       closed;
-  gboolean       spliced;
 };
 
 static ChatTlsLink *
@@ -281,7 +280,6 @@ handshake_done_cb (GObject      *source,
     }
   link->pair_fd = -1;
   link->inner = G_IO_STREAM (g_socket_connection_factory_create_connection (inner));
-  link->spliced = TRUE;
 
   g_main_context_push_thread_default (link->context);
   g_io_stream_splice_async (link->tls, link->inner, G_IO_STREAM_SPLICE_NONE,
@@ -435,7 +433,7 @@ _chat_tls_link_session_gone (ChatTlsLink *link)
 {
   link->session = NULL;
   /* Spliced, the pair's end of file ends the link after the session's last bytes. */
-  if (!link->spliced)
+  if (link->inner == NULL)
     link_abandon (link, "Connection closed");
 }
 
@@ -449,7 +447,7 @@ _chat_tls_link_detach (ChatTlsLink *link)
     }
   if (link->stage != NULL)
     link_set_stage (link, NULL);
-  if (!link->spliced)
+  if (link->inner == NULL)
     link_abandon (link, "Server shutting down");
   else
     link_forget_server (link, FALSE);
