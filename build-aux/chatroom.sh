@@ -86,7 +86,7 @@ run_suite () {
 cmd_test () {
   install_deps
   log "Building (debug, optimised)"
-  setup build
+  setup build -Dwerror=true
   log "Running the suite"
   # Everything, the slow suite (faults, robustness) included; the Valgrind pass takes the
   # memcheck suite, the sanitizer pass everything but bench-heavy.
@@ -97,7 +97,7 @@ cmd_test () {
     run_suite build --setup valgrind --suite memcheck
   fi
   log "Building with AddressSanitizer and UndefinedBehaviorSanitizer"
-  setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+  setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
   log "Running the suite under sanitizers"
   run_suite build-asan --no-suite bench-heavy
   echo
@@ -108,7 +108,7 @@ cmd_test () {
 
 cmd_run () {
   install_deps
-  setup build
+  setup build -Dwerror=true
   export GSETTINGS_SCHEMA_DIR="$top/build/data"
   local port=${CHATROOM_PORT:-6667}
   if [ -x build/src/app/chatroom ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then

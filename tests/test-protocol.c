@@ -324,6 +324,58 @@ test_message_tags (void)
 }
 
 static void
+test_message_build_reply (void)
+{
+  g_autoptr(ChatMessage) msg = NULL;
+  g_autoptr(ChatMessage) bare = NULL;
+  g_autoptr(ChatMessage) parsed = NULL;
+  g_autofree char *s = NULL;
+
+  /* The last param of a reply is written as trailing even when it is one word. */
+  msg = chat_message_new_reply ("irc.example", "303", "anna", "bob", NULL);
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, ":irc.example 303 anna :bob");
+  g_clear_pointer (&s, g_free);
+  chat_message_unref (g_steal_pointer (&msg));
+
+  /* No target yet: "*". */
+  msg = chat_message_new_reply ("irc.example", "451", NULL, "You have not registered", NULL);
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, ":irc.example 451 * :You have not registered");
+  g_clear_pointer (&s, g_free);
+
+  /* A reply may end without trailing; numbers and several params are added in order. */
+  chat_message_unref (g_steal_pointer (&msg));
+  msg = chat_message_new_reply ("irc.example", "329", "anna", "#room", NULL);
+  chat_message_add_param_int (msg, G_GINT64_CONSTANT (1700000000));
+  chat_message_set_trailing (msg, FALSE);
+  s = chat_message_to_string (msg);
+  g_assert_cmpstr (s, ==, ":irc.example 329 anna #room 1700000000");
+  g_clear_pointer (&s, g_free);
+
+  /* add_trailing marks the last param; a line without params has nothing to mark. */
+  bare = chat_message_new_full ("nick!u@h", "KILL", NULL);
+  s = chat_message_to_string (bare);
+  g_assert_cmpstr (s, ==, ":nick!u@h KILL");
+  g_clear_pointer (&s, g_free);
+  chat_message_add_params (bare, "bob", NULL);
+  chat_message_add_trailing (bare, "bye");
+  s = chat_message_to_string (bare);
+  g_assert_cmpstr (s, ==, ":nick!u@h KILL bob :bye");
+  g_clear_pointer (&s, g_free);
+
+  /* What the builder writes parses back to the same params, CR/LF never passing. */
+  chat_message_add_trailing (bare, "a\r\nQUIT");
+  s = chat_message_to_string (bare);
+  g_assert_null (strchr (s, '\r'));
+  g_assert_null (strchr (s, '\n'));
+  parsed = chat_message_parse (s, -1, NULL);
+  g_assert_nonnull (parsed);
+  g_assert_cmpuint (chat_message_get_n_params (parsed), ==, 3);
+  g_assert_cmpstr (chat_message_get_param (parsed, 1), ==, "bye");
+}
+
+static void
 test_message_build (void)
 {
   g_autoptr(ChatMessage) msg = NULL;
@@ -1794,6 +1846,7 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/message/fuzz-regressions", test_message_fuzz_regressions);
   g_test_add_func ("/chat/protocol/message/tags", test_message_tags);
   g_test_add_func ("/chat/protocol/message/build", test_message_build);
+  g_test_add_func ("/chat/protocol/message/build-reply", test_message_build_reply);
   g_test_add_func ("/chat/protocol/message/truncate", test_message_truncate);
   g_test_add_func ("/chat/protocol/message/utf8", test_message_utf8);
   g_test_add_func ("/chat/protocol/message/round-trip", test_message_round_trip);

@@ -27,6 +27,7 @@ struct _ChatMessage
 {
   gatomicrefcount  ref_count;
   guint            n_params;
+  gboolean         trailing;     /* the last param is always written after ':' */
   char            *buf;          /* parse buffer inside this block, or NULL */
   gsize            buf_size;
   char            *command;
@@ -533,6 +534,32 @@ chat_message_new_full (const char *source,
 }
 
 ChatMessage *
+chat_message_new_reply (const char *server,
+                        const char *numeric,
+                        const char *target,
+                        ...)
+{
+  ChatMessage *self;
+  const char *param;
+  va_list args;
+
+  g_return_val_if_fail (numeric != NULL, NULL);
+
+  self = chat_message_new (numeric);
+  if (server != NULL)
+    chat_message_set_source (self, server);
+  chat_message_add_param (self, target != NULL && *target != '\0' ? target : "*");
+
+  va_start (args, target);
+  while ((param = va_arg (args, const char *)) != NULL)
+    chat_message_add_param (self, param);
+  va_end (args);
+
+  self->trailing = self->n_params > 1;
+  return self;
+}
+
+ChatMessage *
 chat_message_ref (ChatMessage *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
@@ -743,6 +770,50 @@ chat_message_add_param (ChatMessage *self,
 }
 
 void
+chat_message_add_params (ChatMessage *self,
+                         ...)
+{
+  const char *param;
+  va_list args;
+
+  g_return_if_fail (self != NULL);
+
+  va_start (args, self);
+  while ((param = va_arg (args, const char *)) != NULL)
+    chat_message_add_param (self, param);
+  va_end (args);
+}
+
+void
+chat_message_add_param_int (ChatMessage *self,
+                            gint64       value)
+{
+  char buf[24];
+
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  chat_message_add_param (self, buf);
+}
+
+void
+chat_message_add_trailing (ChatMessage *self,
+                           const char  *text)
+{
+  g_return_if_fail (self != NULL);
+
+  chat_message_add_param (self, text);
+  self->trailing = TRUE;
+}
+
+void
+chat_message_set_trailing (ChatMessage *self,
+                           gboolean     trailing)
+{
+  g_return_if_fail (self != NULL);
+
+  self->trailing = trailing;
+}
+
+void
 chat_message_set_tag (ChatMessage *self,
                       const char  *key,
                       const char  *value)
@@ -899,7 +970,8 @@ append_message (const ChatMessage *self,
 
       g_string_append_c (out, ' ');
       if (i == self->n_params - 1
-          && (param[0] == '\0' || param[0] == ':' || strchr (param, ' ') != NULL))
+          && (self->trailing
+              || param[0] == '\0' || param[0] == ':' || strchr (param, ' ') != NULL))
         g_string_append_c (out, ':');
       append_safe (out, param);
     }

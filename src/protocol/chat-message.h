@@ -50,6 +50,12 @@ ChatMessage *chat_message_new             (const char   *command);
 ChatMessage *chat_message_new_full        (const char   *source,
                                            const char   *command,
                                            ...) G_GNUC_NULL_TERMINATED;
+/* A numeric reply ":server NUMERIC target params..." (target NULL or empty: "*"); the list
+ * ends with NULL, and its last param is written as trailing (after ':') when there is one. */
+ChatMessage *chat_message_new_reply       (const char   *server,
+                                           const char   *numeric,
+                                           const char   *target,
+                                           ...) G_GNUC_NULL_TERMINATED;
 ChatMessage *chat_message_ref             (ChatMessage  *self);
 void         chat_message_unref           (ChatMessage  *self);
 
@@ -85,6 +91,17 @@ void         chat_message_set_command     (ChatMessage  *self,
                                            const char   *command);
 void         chat_message_add_param       (ChatMessage  *self,
                                            const char   *param);
+/* Adds each param up to the ending NULL. */
+void         chat_message_add_params      (ChatMessage  *self,
+                                           ...) G_GNUC_NULL_TERMINATED;
+void         chat_message_add_param_int   (ChatMessage  *self,
+                                           gint64        value);
+/* Adds text as the last param, always written after ':' (words meant for people). */
+void         chat_message_add_trailing    (ChatMessage  *self,
+                                           const char   *text);
+/* TRUE: the last param is written after ':' even when it needs none. */
+void         chat_message_set_trailing    (ChatMessage  *self,
+                                           gboolean      trailing);
 /* value NULL means a tag without value; setting an existing key replaces it. */
 void         chat_message_set_tag         (ChatMessage  *self,
                                            const char   *key,

@@ -68,7 +68,7 @@ _chat_room_free (ChatRoom *room)
   g_free (room);
 }
 
-ChatMember *
+ChatRoomMember *
 _chat_room_get_member (ChatRoom    *room,
                        ChatSession *session)
 {
@@ -76,7 +76,7 @@ _chat_room_get_member (ChatRoom    *room,
 }
 
 const char *
-_chat_member_prefix (ChatMember *member,
+_chat_member_prefix (ChatRoomMember *member,
                      gboolean    multi_prefix)
 {
   if (member == NULL)
@@ -159,14 +159,14 @@ _chat_room_is_banned (ChatRoom    *room,
 /* Operators of the server act as operators in every room they are in (the person hosting
  * from the app, or someone who typed oper in text mode). */
 static gboolean
-member_is_operator (ChatMember  *member,
+member_is_operator (ChatRoomMember  *member,
                     ChatSession *session)
 {
   return member != NULL && ((member->flags & CHAT_MEMBER_OP) || session->oper);
 }
 
 static gboolean
-member_has_voice (ChatMember  *member,
+member_has_voice (ChatRoomMember  *member,
                   ChatSession *session)
 {
   return member != NULL && (member->flags != 0 || session->oper);
@@ -176,7 +176,7 @@ ChatDenial
 _chat_room_may_speak (ChatRoom    *room,
                       ChatSession *session)
 {
-  ChatMember *member = _chat_room_get_member (room, session);
+  ChatRoomMember *member = _chat_room_get_member (room, session);
 
   if (member == NULL && (room->modes & CHAT_ROOM_MODE_N))
     return CHAT_DENIAL_OUTSIDE;
@@ -193,7 +193,7 @@ ChatDenial
 _chat_room_may_set_topic (ChatRoom    *room,
                           ChatSession *session)
 {
-  ChatMember *member = _chat_room_get_member (room, session);
+  ChatRoomMember *member = _chat_room_get_member (room, session);
 
   if (member == NULL)
     return CHAT_DENIAL_NOT_MEMBER;
@@ -235,7 +235,7 @@ ChatDenial
 _chat_room_may_operate (ChatRoom    *room,
                         ChatSession *session)
 {
-  ChatMember *member = _chat_room_get_member (room, session);
+  ChatRoomMember *member = _chat_room_get_member (room, session);
 
   if (member == NULL)
     return CHAT_DENIAL_NOT_MEMBER;
@@ -283,7 +283,7 @@ ChatDenial
 _chat_room_may_invite (ChatRoom    *room,
                        ChatSession *session)
 {
-  ChatMember *member = _chat_room_get_member (room, session);
+  ChatRoomMember *member = _chat_room_get_member (room, session);
 
   if (member == NULL)
     return CHAT_DENIAL_NOT_MEMBER;
@@ -848,7 +848,7 @@ _chat_server_join (ChatServer  *self,
                    ChatRoom    *room,
                    gboolean     created)
 {
-  ChatMember *member;
+  ChatRoomMember *member;
   ChatEvent ev = { 0 };
   Fanout f = { 0 };
   g_autofree char *line = NULL;
@@ -858,7 +858,7 @@ _chat_server_join (ChatServer  *self,
   if (_chat_room_get_member (room, session) != NULL)
     return FALSE;
 
-  member = g_new0 (ChatMember, 1);
+  member = g_new0 (ChatRoomMember, 1);
   member->room = room;
   member->session = session;
   member->flags = created ? CHAT_MEMBER_OP : 0;

@@ -211,7 +211,7 @@ _chat_server_room_mode (ChatSession       *session,
         case 'v':
           {
             ChatSession *who = _chat_server_find_session (server, arg);
-            ChatMember *member = who ? _chat_room_get_member (room, who) : NULL;
+            ChatRoomMember *member = who ? _chat_room_get_member (room, who) : NULL;
             guint flag = c == 'o' ? CHAT_MEMBER_OP : CHAT_MEMBER_VOICE;
 
             if (who == NULL || !_chat_session_is_present (who))
@@ -534,7 +534,7 @@ _chat_server_cmd_invite (ChatSession *session,
           ChatSession *other = key;
 
           if (other != session && _chat_session_has_cap (other, CHAT_CAP_INVITE_NOTIFY) &&
-              (((ChatMember *) value)->flags & CHAT_MEMBER_OP))
+              (((ChatRoomMember *) value)->flags & CHAT_MEMBER_OP))
             _chat_session_send_line (other, line);
         }
     }

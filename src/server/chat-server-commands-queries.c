@@ -15,7 +15,7 @@ static void
 who_reply (ChatSession *session,
            const char  *room_name,
            ChatSession *who,
-           ChatMember  *member)
+           ChatRoomMember  *member)
 {
   _chat_session_numeric (session, RPL_WHOREPLY, "%s %s %s %s %s %s%s%s :0 %s",
                          room_name, who->user ? who->user : "text", who->host,
@@ -86,7 +86,7 @@ _chat_server_cmd_who (ChatSession *session,
             who_reply (session, "*", who, NULL);
         }
     }
-  _chat_session_numeric (session, RPL_ENDOFWHO, "%s :End of /WHO list", mask);
+  _chat_session_reply (session, RPL_ENDOFWHO, mask, "End of /WHO list", NULL);
 }
 
 void

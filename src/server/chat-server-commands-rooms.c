@@ -113,7 +113,7 @@ _chat_server_cmd_topic (ChatSession *session,
                         ChatMessage *message)
 {
   ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
-  ChatMember *member;
+  ChatRoomMember *member;
   ChatDenial denial;
   g_autofree char *topic = NULL;
 

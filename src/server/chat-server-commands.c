@@ -100,7 +100,7 @@ _chat_session_deny (ChatSession *session,
 
 /* ---- the table --------------------------------------------------------------------------- */
 
-static const ChatCommand irc_commands[] = {
+static const ChatCommandSpec irc_commands[] = {
   { "CAP", _chat_server_cmd_cap, 1, CHAT_COMMAND_PREREG },
   { "PASS", _chat_server_cmd_pass, 1, CHAT_COMMAND_PREREG },
   { "NICK", _chat_server_cmd_nick, 0, CHAT_COMMAND_PREREG },

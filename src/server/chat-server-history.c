@@ -785,7 +785,7 @@ chathistory_cmd (ChatSession *session,
   _chat_session_batch_end (session, batch);
 }
 
-static const ChatCommand chathistory_command = {
+static const ChatCommandSpec chathistory_command = {
   .name = "CHATHISTORY",
   .func = chathistory_cmd,
   .min_params = 0,

@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 
 typedef struct _ChatSession ChatSession;
 typedef struct _ChatRoom    ChatRoom;
-typedef struct _ChatMember  ChatMember;
+typedef struct _ChatRoomMember ChatRoomMember;
 typedef struct _ChatTlsLink ChatTlsLink;
 typedef struct _ChatListing ChatListing;
 
@@ -141,7 +141,7 @@ typedef enum
   CHAT_MEMBER_VOICE = 1 << 1,
 } ChatMemberFlags;
 
-struct _ChatMember
+struct _ChatRoomMember
 {
   ChatRoom    *room;
   ChatSession *session;
@@ -202,7 +202,7 @@ struct _ChatSession
   guint              echo_off : 1;  /* we said IAC WILL ECHO for the password prompt */
   guint              pass_tries : 2;  /* wrong answers at the password prompt */
 
-  GHashTable        *rooms;         /* ChatRoom* -> ChatMember*, NULL when in none */
+  GHashTable        *rooms;         /* ChatRoom* -> ChatRoomMember*, NULL when in none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
   char              *partial;       /* an incomplete line, only while there is one */
   gsize              partial_len;
@@ -286,6 +286,17 @@ void     _chat_session_send_bytes   (ChatSession *session,
 /* One line without CRLF. */
 void     _chat_session_send_line    (ChatSession *session,
                                      const char  *line);
+/* One line built with the protocol library's builder (tags included). */
+void     _chat_session_send_message (ChatSession       *session,
+                                     const ChatMessage *message);
+/* ":server NUMERIC nick params..." (nick "*" before registration); the list ends with NULL
+ * and its last param is written as trailing when there are several. */
+void     _chat_session_reply        (ChatSession *session,
+                                     const char  *numeric,
+                                     ...) G_GNUC_NULL_TERMINATED;
+/* The start of a reply to add params to, then send with _chat_session_send_message. */
+ChatMessage *_chat_session_new_reply (ChatSession *session,
+                                      const char  *numeric);
 void     _chat_session_sendf        (ChatSession *session,
                                      const char  *format,
                                      ...) G_GNUC_PRINTF (2, 3);
@@ -361,7 +372,7 @@ struct _ChatRoom
   ChatServer *server;
   char       *name;
   char       *folded;
-  GHashTable *members;      /* ChatSession* -> ChatMember* (owned) */
+  GHashTable *members;      /* ChatSession* -> ChatRoomMember* (owned) */
   char       *topic;
   char       *topic_who;
   gint64      topic_time;
@@ -405,10 +416,10 @@ void        _chat_server_room_set_lasting (ChatServer      *self,
  * the order of folded names; g_tree_node_next() walks on. */
 GTreeNode  *_chat_server_rooms_from   (ChatServer  *self,
                                        const char  *folded);
-ChatMember *_chat_room_get_member     (ChatRoom    *room,
+ChatRoomMember *_chat_room_get_member     (ChatRoom    *room,
                                        ChatSession *session);
 /* "@" "+" or "" (all of "@+" with multi_prefix). */
-const char *_chat_member_prefix       (ChatMember  *member,
+const char *_chat_member_prefix       (ChatRoomMember  *member,
                                        gboolean     multi_prefix);
 char       *_chat_room_modes_string   (ChatRoom    *room,
                                        gboolean     with_params);
@@ -699,11 +710,11 @@ typedef struct
   ChatCommandFunc  func;
   guint            min_params;
   ChatCommandFlags flags;
-} ChatCommand;
+} ChatCommandSpec;
 
 /* Add or replace a command; command must stay valid (a static). */
 void _chat_server_register_command (ChatServer        *self,
-                                    const ChatCommand *command);
+                                    const ChatCommandSpec *command);
 /* The built-in IRC commands (chat-server-commands.c). */
 void _chat_server_register_irc_commands (ChatServer *self);
 /* The history store registers its hooks, CHATHISTORY and its cap here

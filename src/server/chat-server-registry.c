@@ -515,7 +515,7 @@ _chat_server_send_isupport (ChatServer  *self,
 
 void
 _chat_server_register_command (ChatServer        *self,
-                               const ChatCommand *command)
+                               const ChatCommandSpec *command)
 {
   g_return_if_fail (CHAT_IS_SERVER (self));
   g_return_if_fail (command != NULL && command->name != NULL && command->func != NULL);
@@ -523,7 +523,7 @@ _chat_server_register_command (ChatServer        *self,
   g_hash_table_replace (self->commands, (gpointer) command->name, (gpointer) command);
 }
 
-const ChatCommand *
+const ChatCommandSpec *
 _chat_server_lookup_command (ChatServer *self,
                              const char *name)
 {

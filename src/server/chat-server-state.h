@@ -102,7 +102,7 @@ struct _ChatServer
   guint             next_visitor;
   guint             mark;
 
-  GHashTable       *commands;        /* upper-case name -> const ChatCommand* */
+  GHashTable       *commands;        /* upper-case name -> const ChatCommandSpec* */
   ChatCap           caps[MAX_CAPS];
   guint             n_caps;
   char             *caps_ls[2];      /* 301 and 302 forms, built lazily */

@@ -49,7 +49,7 @@ void         _chat_server_nick_registry_set  (ChatServer  *self,
                                               const char  *old_folded);
 char        *_chat_server_next_visitor       (ChatServer  *self);
 guint        _chat_server_next_mark          (ChatServer  *self);
-const ChatCommand *_chat_server_lookup_command (ChatServer *self,
+const ChatCommandSpec *_chat_server_lookup_command (ChatServer *self,
                                                 const char *name);
 void         _chat_server_emit_joined        (ChatServer  *self,
                                               ChatSession *session,

@@ -304,6 +304,19 @@ _chat_session_send_line (ChatSession *session,
   g_bytes_unref (bytes);
 }
 
+/* Queues the whole lines (with CRLF) in s; s is used up. */
+static void
+send_string_take (ChatSession *session,
+                               GString     *s)
+{
+  GBytes *bytes;
+  gsize len = s->len;
+
+  bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
+  _chat_session_send_bytes (session, bytes);
+  g_bytes_unref (bytes);
+}
+
 /* Ends the line in s with CRLF and queues it; s is used up. */
 static void
 send_string (ChatSession *session,
@@ -317,6 +330,43 @@ send_string (ChatSession *session,
   bytes = g_bytes_new_take (g_string_free (s, FALSE), len);
   _chat_session_send_bytes (session, bytes);
   g_bytes_unref (bytes);
+}
+
+void
+_chat_session_send_message (ChatSession       *session,
+                            const ChatMessage *message)
+{
+  GString *s = g_string_sized_new (128);
+
+  chat_message_append_to (message, s, TRUE);
+  send_string_take (session, s);
+}
+
+void
+_chat_session_reply (ChatSession *session,
+                     const char  *numeric,
+                     ...)
+{
+  g_autoptr(ChatMessage) message = NULL;
+  const char *param;
+  va_list args;
+
+  message = chat_message_new_reply (chat_server_get_name (session->server), numeric,
+                                    session->nick, NULL);
+  va_start (args, numeric);
+  while ((param = va_arg (args, const char *)) != NULL)
+    chat_message_add_param (message, param);
+  va_end (args);
+  chat_message_set_trailing (message, chat_message_get_n_params (message) > 1);
+  _chat_session_send_message (session, message);
+}
+
+ChatMessage *
+_chat_session_new_reply (ChatSession *session,
+                         const char  *numeric)
+{
+  return chat_message_new_reply (chat_server_get_name (session->server), numeric,
+                                 session->nick, NULL);
 }
 
 void
@@ -1305,7 +1355,7 @@ dispatch_irc (ChatSession *session,
   const ChatServerLimits *limits = _chat_server_get_limits (server);
   g_autoptr(GError) error = NULL;
   g_autoptr(ChatMessage) message = NULL;
-  const ChatCommand *command;
+  const ChatCommandSpec *command;
   const char *name;
   const char *body = line;
   const char *label;
