@@ -108,7 +108,7 @@ cmd_test () {
 
 cmd_run () {
   install_deps
-  setup build -Dwerror=true
+  setup build
   export GSETTINGS_SCHEMA_DIR="$top/build/data"
   local port=${CHATROOM_PORT:-6667}
   if [ -x build/src/app/chatroom ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
