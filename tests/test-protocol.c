@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-protocol.c: libchat-protocol: messages, the line reader, names, ISUPPORT, text,
+/* test-protocol.c: libchat-protocol: messages, the line reader, names, ISUPPORT, text, SCRAM,
  * and the public IRC parser test vectors. */
 
 #include "config.h"
@@ -1835,6 +1835,194 @@ test_vectors_skip (void)
 }
 #endif
 
+/* --- SCRAM-SHA-256 ------------------------------------------------------------------- */
+
+/* RFC 7677, section 3. */
+#define SCRAM_CLIENT_NONCE "rOprNGfwEbeRWgbNEkqO"
+#define SCRAM_SERVER_NONCE "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+#define SCRAM_SALT64       "W22ZaJ0SNY7soEsUEjb6gQ=="
+#define SCRAM_CLIENT_FIRST "n,,n=user,r=" SCRAM_CLIENT_NONCE
+#define SCRAM_SERVER_FIRST "r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE ",s=" SCRAM_SALT64 \
+                           ",i=4096"
+#define SCRAM_CLIENT_FINAL "c=biws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE \
+                           ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define SCRAM_SERVER_FINAL "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+static ChatScramServer *
+scram_server_at_first (void)
+{
+  g_autoptr(ChatScramServer) server = chat_scram_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *salt = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *first = NULL;
+  gsize salt_len = 0;
+  guint8 stored[CHAT_SCRAM_KEY_LEN];
+  guint8 server_key[CHAT_SCRAM_KEY_LEN];
+
+  user = chat_scram_server_read_client_first (server, SCRAM_CLIENT_FIRST, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (user, ==, "user");
+  salt = g_base64_decode (SCRAM_SALT64, &salt_len);
+  chat_scram_derive_keys ("pencil", salt, salt_len, 4096, stored, server_key);
+  first = chat_scram_server_first (server, SCRAM_SERVER_NONCE, salt, salt_len, 4096,
+                                   stored, server_key);
+  g_assert_cmpstr (first, ==, SCRAM_SERVER_FIRST);
+  return g_steal_pointer (&server);
+}
+
+static void
+test_scram_rfc7677 (void)
+{
+  g_autoptr(ChatScramClient) client = NULL;
+  g_autoptr(ChatScramServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *client_first = NULL;
+  g_autofree char *client_final = NULL;
+  g_autofree char *server_final = NULL;
+
+  client = chat_scram_client_new ("user", "pencil", SCRAM_CLIENT_NONCE);
+  client_first = chat_scram_client_first (client);
+  g_assert_cmpstr (client_first, ==, SCRAM_CLIENT_FIRST);
+  client_final = chat_scram_client_final (client, SCRAM_SERVER_FIRST, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (client_final, ==, SCRAM_CLIENT_FINAL);
+
+  server = scram_server_at_first ();
+  server_final = chat_scram_server_final (server, client_final, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (server_final, ==, SCRAM_SERVER_FINAL);
+
+  g_assert_true (chat_scram_client_verify (client, server_final, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_scram_refusals (void)
+{
+  static const struct
+  {
+    const char *client_final;
+    int         code;
+  } finals[] = {
+    /* One bit of the proof changed. */
+    { "c=biws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE
+      ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVU=", CHAT_SCRAM_ERROR_INVALID_PROOF },
+    /* The server's part of the nonce missing or changed. */
+    { "c=biws,r=" SCRAM_CLIENT_NONCE
+      ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", CHAT_SCRAM_ERROR_OTHER },
+    { "c=biws,r=" SCRAM_CLIENT_NONCE "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k1"
+      ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", CHAT_SCRAM_ERROR_OTHER },
+    /* Another channel binding than the GS2 header sent ("y,,"). */
+    { "c=eSws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE
+      ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+      CHAT_SCRAM_ERROR_CHANNEL_BINDINGS_DONT_MATCH },
+    { "c=biws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE ",p=not*base64",
+      CHAT_SCRAM_ERROR_INVALID_ENCODING },
+    { "c=biws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE ",p=AAAA",
+      CHAT_SCRAM_ERROR_INVALID_PROOF },
+    { "c=biws,r=" SCRAM_CLIENT_NONCE SCRAM_SERVER_NONCE, CHAT_SCRAM_ERROR_OTHER },
+  };
+  static const struct
+  {
+    const char *client_first;
+    int         code;
+  } firsts[] = {
+    { "p=tls-unique,,n=user,r=abc", CHAT_SCRAM_ERROR_CHANNEL_BINDING_NOT_SUPPORTED },
+    { "n,,n=us=2Xer,r=abc", CHAT_SCRAM_ERROR_INVALID_USERNAME },
+    { "n,,n=,r=abc", CHAT_SCRAM_ERROR_INVALID_USERNAME },
+    { "n,,n=user,r=a b", CHAT_SCRAM_ERROR_OTHER },
+    { "n,,n=user", CHAT_SCRAM_ERROR_OTHER },
+    { "n,,m=ext,n=user,r=abc", CHAT_SCRAM_ERROR_OTHER },
+    { "n,,n=user,r=abc,m=ext", CHAT_SCRAM_ERROR_EXTENSIONS_NOT_SUPPORTED },
+    { "x,,n=user,r=abc", CHAT_SCRAM_ERROR_OTHER },
+    { "n,n=user,r=abc", CHAT_SCRAM_ERROR_OTHER },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (finals); i++)
+    {
+      g_autoptr(ChatScramServer) server = scram_server_at_first ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *final = chat_scram_server_final (server, finals[i].client_final, &error);
+
+      g_test_message ("client-final %s", finals[i].client_final);
+      g_assert_null (final);
+      g_assert_error (error, CHAT_SCRAM_ERROR, finals[i].code);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (firsts); i++)
+    {
+      g_autoptr(ChatScramServer) server = chat_scram_server_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *user = NULL;
+
+      g_test_message ("client-first %s", firsts[i].client_first);
+      user = chat_scram_server_read_client_first (server, firsts[i].client_first, &error);
+      g_assert_null (user);
+      g_assert_error (error, CHAT_SCRAM_ERROR, firsts[i].code);
+    }
+  g_assert_cmpstr (chat_scram_error_value (CHAT_SCRAM_ERROR_INVALID_PROOF), ==,
+                   "invalid-proof");
+
+  /* A client checks the server's nonce and signature too. */
+  {
+    g_autoptr(ChatScramClient) client = chat_scram_client_new ("user", "pencil",
+                                                               SCRAM_CLIENT_NONCE);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *first = chat_scram_client_first (client);
+    g_autofree char *final = NULL;
+
+    final = chat_scram_client_final (client, "r=" SCRAM_CLIENT_NONCE ",s=" SCRAM_SALT64
+                                     ",i=4096", &error);
+    g_assert_null (final);
+    g_assert_error (error, CHAT_SCRAM_ERROR, CHAT_SCRAM_ERROR_OTHER);
+    g_clear_error (&error);
+    final = chat_scram_client_final (client, "r=other" SCRAM_SERVER_NONCE ",s=" SCRAM_SALT64
+                                     ",i=4096", &error);
+    g_assert_null (final);
+    g_assert_error (error, CHAT_SCRAM_ERROR, CHAT_SCRAM_ERROR_OTHER);
+    g_clear_error (&error);
+    final = chat_scram_client_final (client, SCRAM_SERVER_FIRST, &error);
+    g_assert_no_error (error);
+    g_assert_false (chat_scram_client_verify (client, "v=" SCRAM_SALT64, &error));
+    g_assert_error (error, CHAT_SCRAM_ERROR, CHAT_SCRAM_ERROR_INVALID_PROOF);
+    g_clear_error (&error);
+    g_assert_false (chat_scram_client_verify (client, "e=invalid-proof", &error));
+    g_assert_error (error, CHAT_SCRAM_ERROR, CHAT_SCRAM_ERROR_INVALID_PROOF);
+  }
+}
+
+static void
+test_scram_names (void)
+{
+  static const struct
+  {
+    const char *name;
+    const char *saslname;
+  } cases[] = {
+    { "user", "user" },
+    { "a,b", "a=2Cb" },
+    { "a=b", "a=3Db" },
+    { "=,=", "=3D=2C=3D" },
+    { "", "" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *escaped = chat_scram_escape_name (cases[i].name);
+      g_autofree char *back = chat_scram_unescape_name (cases[i].saslname);
+
+      g_assert_cmpstr (escaped, ==, cases[i].saslname);
+      g_assert_cmpstr (back, ==, cases[i].name);
+    }
+  g_assert_null (chat_scram_unescape_name ("a=2"));
+  g_assert_null (chat_scram_unescape_name ("a=41"));
+  g_assert_null (chat_scram_unescape_name ("a,b"));
+  g_assert_true (chat_scram_nonce_is_valid ("!~abc"));
+  g_assert_false (chat_scram_nonce_is_valid ("a,b"));
+  g_assert_false (chat_scram_nonce_is_valid (""));
+  g_assert_false (chat_scram_nonce_is_valid ("caf\xc3\xa9"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1842,6 +2030,9 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/chat/protocol/message/parse", test_message_parse);
+  g_test_add_func ("/chat/protocol/scram/rfc7677", test_scram_rfc7677);
+  g_test_add_func ("/chat/protocol/scram/refusals", test_scram_refusals);
+  g_test_add_func ("/chat/protocol/scram/names", test_scram_names);
   g_test_add_func ("/chat/protocol/message/errors", test_message_errors);
   g_test_add_func ("/chat/protocol/message/fuzz-regressions", test_message_fuzz_regressions);
   g_test_add_func ("/chat/protocol/message/tags", test_message_tags);

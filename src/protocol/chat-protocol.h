@@ -7,4 +7,5 @@
 #include "chat-message.h"
 #include "chat-names.h"
 #include "chat-numerics.h"
+#include "chat-scram.h"
 #include "chat-text.h"
