@@ -15,7 +15,7 @@ send_message_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
-  _chat_window_send_message (CHAT_WINDOW (widget));
+  chat_composer_send (CHAT_WINDOW (widget)->composer);
 }
 
 static void
@@ -116,12 +116,14 @@ select_relative (ChatWindow *self,
   for (guint step = 1; step <= n; step++)
     {
       int index = ((position + direction * (int) step) % (int) n + (int) n) % (int) n;
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), index);
+      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model),
+                                                                index);
 
       if (unread_only && chat_conversation_get_unread_count (item) == 0
           && chat_conversation_get_mention_count (item) == 0)
         continue;
-      if (!unread_only && ((direction > 0 && index <= position) || (direction < 0 && index >= position))
+      if (!unread_only
+          && ((direction > 0 && index <= position) || (direction < 0 && index >= position))
           && position >= 0)
         {
           gtk_widget_error_bell (GTK_WIDGET (self));
@@ -225,7 +227,7 @@ focus_entry_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *param)
 {
-  gtk_widget_grab_focus (GTK_WIDGET (CHAT_WINDOW (widget)->entry));
+  gtk_widget_grab_focus (GTK_WIDGET (CHAT_WINDOW (widget)->composer));
 }
 
 static void

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-private.h: what the files of ChatWindow share (chat-window.c and
- * chat-window-{actions,connections,entry,members,search,sidebar}.c). */
+ * chat-window-{actions,connections,members,search,sidebar}.c). */
 #pragma once
 
+#include "chat-composer.h"
 #include "chat-window.h"
 
 G_BEGIN_DECLS
@@ -35,17 +36,6 @@ struct _ChatWindow
   guint                 scroll_idle;
   guint                 older_idle;
 
-  /* What was sent, oldest first, and where Up/Down is in it. */
-  GPtrArray            *sent;
-  int                   sent_index;
-  char                 *draft;
-
-  /* Tab completion in progress. */
-  GStrv                 completions;
-  guint                 completion_index;
-  int                   completion_start;
-  char                 *completion_text;
-
   /* Widgets */
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
@@ -65,10 +55,7 @@ struct _ChatWindow
   AdwStatusPage        *no_messages_page;
   GtkScrolledWindow    *message_scroller;
   GtkListView          *message_list;
-  GtkBox               *entry_box;
-  GtkLabel             *nick_label;
-  GtkEntry             *entry;
-  GtkButton            *send_button;
+  ChatComposer         *composer;
   GtkLabel             *people_label;
   GtkListView          *member_list;
 };
@@ -90,15 +77,6 @@ void            _chat_window_connections_changed_cb      (ChatWindow         *se
                                                           guint               removed,
                                                           guint               added,
                                                           GListModel         *connections);
-
-/* chat-window-entry.c */
-void            _chat_window_entry_init                  (ChatWindow         *self);
-void            _chat_window_class_entry_init            (GtkWidgetClass     *widget_class);
-void            _chat_window_send_message                (ChatWindow         *self);
-void            _chat_window_clear_completion            (ChatWindow         *self);
-void            _chat_window_complete                    (ChatWindow         *self);
-void            _chat_window_recall                      (ChatWindow         *self,
-                                                          int                 direction);
 
 /* chat-window-members.c */
 void            _chat_window_members_init                (ChatWindow         *self);

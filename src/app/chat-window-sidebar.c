@@ -31,7 +31,8 @@ _chat_window_find_conversation_position (ChatWindow       *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model), i);
+      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model),
+                                                                i);
 
       if (item == conversation)
         return (int) i;
@@ -99,7 +100,7 @@ on_sidebar_list_row_activated_cb (ChatWindow    *self,
                                   GtkListBox    *list)
 {
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
-  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
 static void
@@ -115,7 +116,8 @@ sidebar_pressed_cb (GtkGestureClick *gesture,
   if (row == NULL)
     return;
 
-  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y, &rx, &ry);
+  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y,
+                                    &rx, &ry);
   show_sidebar_menu (self, row, rx, ry);
 }
 
@@ -173,7 +175,8 @@ _chat_window_sidebar_bind_model (ChatWindow *self)
                            create_sidebar_row, self, NULL);
   /* Connected after the list box's own handler, so the rows exist when it runs. */
   g_signal_connect_object (self->sidebar_model, "items-changed",
-                           G_CALLBACK (sidebar_changed_cb), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+                           G_CALLBACK (sidebar_changed_cb), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 }
 
 void

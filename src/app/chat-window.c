@@ -5,7 +5,7 @@
  *
  * This file holds the window's state and lifecycle: the conversation shown, its messages
  * and scrolling, the title and the connection banner. The rest is beside it in
- * chat-window-{actions,connections,entry,members,search,sidebar}.c. */
+ * chat-window-{actions,connections,members,search,sidebar}.c; the entry is a ChatComposer. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -89,7 +89,8 @@ scroll_to_bottom_idle_cb (gpointer user_data)
 
   self->scroll_idle = 0;
   self->auto_scrolling = TRUE;
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  gtk_adjustment_set_value (adj,
+                            gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
   self->auto_scrolling = FALSE;
   self->at_bottom = TRUE;
 
@@ -321,7 +322,8 @@ update_title (ChatWindow *self)
   if ((topic == NULL || *topic == '\0')
       && chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER
       && connection != NULL && chat_connection_get_account (connection) != NULL)
-    topic = logged_in = g_strdup_printf (_("Logged in as %s"), chat_connection_get_account (connection));
+    topic = logged_in = g_strdup_printf (_("Logged in as %s"),
+                                         chat_connection_get_account (connection));
   adw_window_title_set_title (self->window_title, chat_conversation_get_name (self->conversation));
   adw_window_title_set_subtitle (self->window_title, topic != NULL ? topic : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), topic);
@@ -343,7 +345,8 @@ update_state (ChatWindow *self)
 {
   ChatConnection *connection = _chat_window_get_connection (self);
   g_autofree char *text = NULL;
-  g_autofree char *logged_in = NULL;
+  const char *nick = NULL;
+  const char *account = NULL;
   gboolean can_send = FALSE;
   gboolean show_banner = FALSE;
   gboolean show_button = FALSE;
@@ -393,21 +396,20 @@ update_state (ChatWindow *self)
           break;
         }
 
-      gtk_label_set_label (self->nick_label, chat_connection_get_current_nick (connection) != NULL
-                                             ? chat_connection_get_current_nick (connection)
-                                             : chat_connection_get_nick (connection));
-      if (chat_connection_get_account (connection) != NULL)
-        logged_in = g_strdup_printf (_("Logged in as %s"), chat_connection_get_account (connection));
+      if (chat_connection_get_current_nick (connection) != NULL)
+        nick = chat_connection_get_current_nick (connection);
+      else
+        nick = chat_connection_get_nick (connection);
+      account = chat_connection_get_account (connection);
     }
 
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->nick_label), logged_in);
+  chat_composer_set_nick (self->composer, nick);
+  chat_composer_set_account (self->composer, account);
 
   gtk_label_set_label (self->state_label, text != NULL ? text : "");
   gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
   gtk_widget_set_visible (GTK_WIDGET (self->state_button), show_button);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->entry), can_send);
-  gtk_entry_set_placeholder_text (self->entry,
-                                  can_send ? _("Send a message") : _("Not connected"));
+  chat_composer_set_can_send (self->composer, can_send);
   set_action_enabled (self, "send-message", can_send);
   set_action_enabled (self, "leave-room",
                                  self->conversation != NULL
@@ -422,6 +424,7 @@ _chat_window_set_conversation (ChatWindow       *self,
 {
   GtkNoSelection *selection;
   ChatConnection *connection;
+  GListModel *messages;
   gboolean is_channel;
 
   if (self->conversation == conversation)
@@ -432,6 +435,7 @@ _chat_window_set_conversation (ChatWindow       *self,
   g_clear_object (&self->search_results);
   g_clear_object (&self->first_unread);
   g_set_object (&self->conversation, conversation);
+  chat_composer_set_conversation (self->composer, conversation);
   g_signal_group_set_target (self->conversation_signals, conversation);
   connection = conversation != NULL ? chat_conversation_get_connection (conversation) : NULL;
   g_signal_group_set_target (self->connection_signals, connection);
@@ -451,7 +455,8 @@ _chat_window_set_conversation (ChatWindow       *self,
   /* Before the list binds its rows: they look for the first unread line. */
   find_first_unread (self);
   g_clear_object (&self->filtered_messages);
-  self->filtered_messages = gtk_filter_list_model_new (g_object_ref (chat_conversation_get_messages (conversation)),
+  messages = chat_conversation_get_messages (conversation);
+  self->filtered_messages = gtk_filter_list_model_new (g_object_ref (messages),
                                                        current_message_filter (self));
   g_signal_group_set_target (self->messages_signals, self->filtered_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
@@ -476,9 +481,11 @@ _chat_window_set_conversation (ChatWindow       *self,
   update_state (self);
   _chat_window_queue_scroll_to_bottom (self);
 
-  if (connection != NULL && chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_SERVER)
+  if (connection != NULL
+      && chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_SERVER)
     {
-      g_settings_set_string (self->settings, "last-room", chat_conversation_get_name (conversation));
+      g_settings_set_string (self->settings, "last-room",
+                             chat_conversation_get_name (conversation));
     }
 }
 
@@ -547,6 +554,27 @@ settings_changed_cb (ChatWindow *self,
     }
 }
 
+/* What the composer hands over goes to the conversation shown; an error is told there. */
+static void
+on_composer_send_cb (ChatWindow   *self,
+                     const char   *text,
+                     ChatComposer *composer)
+{
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection = _chat_window_get_connection (self);
+
+  if (connection == NULL)
+    return;
+
+  if (!chat_connection_send_input (connection, self->conversation, text, &error))
+    {
+      if (self->conversation != NULL)
+        chat_conversation_add_info (self->conversation, CHAT_MESSAGE_KIND_ERROR, error->message);
+      else
+        chat_window_show_toast (self, error->message, NULL, NULL);
+    }
+}
+
 static void
 is_active_changed_cb (ChatWindow *self)
 {
@@ -591,8 +619,8 @@ chat_window_close_request (GtkWindow *window)
       /* With only encrypted connections, the encrypted port is the room's one port. */
       if (port == 0)
         port = chat_application_get_hosting_tls_port (self->application);
-      body = g_strdup_printf (_("People connected to your chat room on port %u will be disconnected."),
-                              port);
+      body = g_strdup_printf (_("People connected to your chat room on port %u "
+                                "will be disconnected."), port);
       dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window, _("Stop Hosting?"), body));
       adw_message_dialog_add_responses (dialog,
                                         "cancel", _("_Keep Hosting"),
@@ -601,7 +629,8 @@ chat_window_close_request (GtkWindow *window)
       adw_message_dialog_set_response_appearance (dialog, "stop", ADW_RESPONSE_DESTRUCTIVE);
       adw_message_dialog_set_default_response (dialog, "cancel");
       adw_message_dialog_set_close_response (dialog, "cancel");
-      g_signal_connect_object (dialog, "response", G_CALLBACK (stop_and_close_response_cb), self, 0);
+      g_signal_connect_object (dialog, "response",
+                               G_CALLBACK (stop_and_close_response_cb), self, 0);
       gtk_window_present (GTK_WINDOW (dialog));
       return TRUE;
     }
@@ -637,8 +666,10 @@ chat_window_constructed (GObject *object)
   _chat_window_sidebar_bind_model (self);
 
   g_signal_connect_object (connections, "items-changed",
-                           G_CALLBACK (_chat_window_connections_changed_cb), self, G_CONNECT_SWAPPED);
-  _chat_window_connections_changed_cb (self, 0, 0, g_list_model_get_n_items (connections), connections);
+                           G_CALLBACK (_chat_window_connections_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  _chat_window_connections_changed_cb (self, 0, 0, g_list_model_get_n_items (connections),
+                                       connections);
 }
 
 static void
@@ -677,18 +708,6 @@ chat_window_dispose (GObject *object)
 }
 
 static void
-chat_window_finalize (GObject *object)
-{
-  ChatWindow *self = (ChatWindow *)object;
-
-  g_clear_pointer (&self->sent, g_ptr_array_unref);
-  g_clear_pointer (&self->draft, g_free);
-  _chat_window_clear_completion (self);
-
-  G_OBJECT_CLASS (chat_window_parent_class)->finalize (object);
-}
-
-static void
 chat_window_set_property (GObject      *object,
                           guint         prop_id,
                           const GValue *value,
@@ -718,7 +737,6 @@ chat_window_class_init (ChatWindowClass *klass)
 
   object_class->constructed = chat_window_constructed;
   object_class->dispose = chat_window_dispose;
-  object_class->finalize = chat_window_finalize;
   object_class->set_property = chat_window_set_property;
   window_class->close_request = chat_window_close_request;
 
@@ -728,6 +746,7 @@ chat_window_class_init (ChatWindowClass *klass)
                                                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY
                                                         | G_PARAM_STATIC_STRINGS));
 
+  g_type_ensure (CHAT_TYPE_COMPOSER);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, main_stack);
@@ -747,14 +766,11 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, no_messages_page);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_list);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, entry_box);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, nick_label);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, entry);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_label);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, member_list);
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
-  _chat_window_class_entry_init (widget_class);
+  gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
   _chat_window_class_members_init (widget_class);
   _chat_window_class_search_init (widget_class);
   _chat_window_class_sidebar_init (widget_class);
@@ -768,7 +784,6 @@ chat_window_init (ChatWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->sent = g_ptr_array_new_with_free_func (g_free);
   self->at_bottom = TRUE;
 
   factory = gtk_signal_list_item_factory_new ();
@@ -814,7 +829,6 @@ chat_window_init (ChatWindow *self)
   g_signal_connect_object (adj, "notify::upper",
                            G_CALLBACK (vadjustment_upper_changed_cb), self, G_CONNECT_SWAPPED);
 
-  _chat_window_entry_init (self);
   _chat_window_sidebar_init (self);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
@@ -903,7 +917,7 @@ chat_window_get_entry (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
-  return GTK_EDITABLE (self->entry);
+  return chat_composer_get_entry (self->composer);
 }
 
 GtkListView *
@@ -951,7 +965,7 @@ chat_window_complete (ChatWindow *self)
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
-  _chat_window_complete (self);
+  chat_composer_complete (self->composer);
 }
 
 void
@@ -960,6 +974,5 @@ chat_window_recall (ChatWindow *self,
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
-  _chat_window_clear_completion (self);
-  _chat_window_recall (self, direction < 0 ? -1 : +1);
+  chat_composer_recall (self->composer, direction);
 }
