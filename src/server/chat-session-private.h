@@ -20,6 +20,15 @@ void         _chat_session_tick      (ChatSession       *session,
                                       gint64             now);
 void         _chat_session_destroy   (ChatSession       *session);
 void         _chat_session_drain_input (ChatSession     *session);
+/* Between the files of a session: the send queue and corking (chat-session-output.c),
+ * the switch to IRC (chat-session-input.c). */
+void         _chat_session_outq_push   (ChatSession     *session,
+                                        GBytes          *bytes);
+void         _chat_session_outq_clear  (ChatSession     *session);
+void         _chat_session_cork        (ChatSession     *session);
+void         _chat_session_uncork      (ChatSession     *session);
+void         _chat_session_end_label   (ChatSession     *session);
+void         _chat_session_enter_irc   (ChatSession     *session);
 /* The text-mode grace period: one server-wide queue ordered by deadline (everyone
  * waits the same delay), so a crowd connecting at once adds no source per session. */
 void         _chat_session_grace_expired (ChatSession   *session);
