@@ -70,7 +70,7 @@ fi
 sources=("$top"/src/protocol/*.c "$fuzzdir/fuzz-$target.c")
 headers=("$top"/src/protocol/*.h)
 extra=()
-pkgs=(glib-2.0 gobject-2.0)
+pkgs=(glib-2.0 gobject-2.0 nettle)
 if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
   sources+=("$top"/src/server/*.c)
