@@ -9,10 +9,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sqlite3.h>
-
 #include "chat-client-private.h"
 #include "chat-history-store.h"
+#include "chat-sqlite.h"
 
 #define DEFAULT_FLUSH_INTERVAL_MS 1000
 
@@ -31,8 +30,8 @@ struct _ChatHistoryStore
   GObject       parent_instance;
 
   char         *path;
-  sqlite3      *db;
-  sqlite3_stmt *insert_stmt;
+  ChatSqlite   *db;
+  sqlite3_stmt *insert_stmt;       /* owned by db */
   GArray       *pending;   /* of Pending */
   guint         flush_id;
   guint         flush_interval;
@@ -66,6 +65,14 @@ static const char schema[] =
   "  INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
   "END;";
 
+static const ChatSqliteErrors store_errors = {
+  chat_history_store_error_quark,
+  CHAT_HISTORY_STORE_ERROR_FAILED,
+  CHAT_HISTORY_STORE_ERROR_FAILED,
+  CHAT_HISTORY_STORE_ERROR_FAILED,
+  CHAT_HISTORY_STORE_ERROR_FAILED,
+};
+
 #define SELECT_COLUMNS "m.id, m.kind, m.ts, m.room_name, m.sender, m.target, m.raw_text, m.flags"
 
 static void
@@ -76,44 +83,6 @@ pending_clear (gpointer data)
   g_clear_pointer (&p->network, g_free);
   g_clear_pointer (&p->room, g_free);
   g_clear_object (&p->item);
-}
-
-static gboolean
-set_sqlite_error (GError  **error,
-                  sqlite3  *db,
-                  const char *what)
-{
-  g_set_error (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_FAILED,
-               "%s: %s", what, sqlite3_errmsg (db));
-  return FALSE;
-}
-
-static gboolean
-exec (ChatHistoryStore  *self,
-      const char        *sql,
-      GError           **error)
-{
-  char *msg = NULL;
-
-  if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    {
-      g_set_error (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_FAILED,
-                   "%s", msg ? msg : "SQLite error");
-      sqlite3_free (msg);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, index);
 }
 
 static ChatMessageItem *
@@ -166,8 +135,7 @@ chat_history_store_finalize (GObject *object)
 {
   ChatHistoryStore *self = (ChatHistoryStore *)object;
 
-  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->db, chat_sqlite_close);
   g_clear_pointer (&self->pending, g_array_unref);
   g_clear_pointer (&self->path, g_free);
 
@@ -219,29 +187,18 @@ chat_history_store_new (const char  *path,
   self = g_object_new (CHAT_TYPE_HISTORY_STORE, NULL);
   self->path = g_strdup (path);
 
-  if (sqlite3_open_v2 (path, &self->db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                       NULL) != SQLITE_OK)
-    {
-      set_sqlite_error (error, self->db, "Cannot open the history");
-      return NULL;
-    }
-
-  sqlite3_busy_timeout (self->db, 2000);
-
-  if (!exec (self, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
-      !exec (self, schema, error))
+  self->db = chat_sqlite_open (path, CHAT_SQLITE_OPEN_DEFAULT, 2000, &store_errors, error);
+  if (self->db == NULL || !chat_sqlite_exec (self->db, schema, error))
     return NULL;
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "INSERT INTO messages (network, room, room_name, ts, kind, sender,"
-                          " target, raw_text, text, flags)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                          -1, &self->insert_stmt, NULL) != SQLITE_OK)
-    {
-      set_sqlite_error (error, self->db, "Cannot prepare the history");
-      return NULL;
-    }
+  self->insert_stmt =
+    chat_sqlite_get_query (self->db,
+                           "INSERT INTO messages (network, room, room_name, ts, kind, sender,"
+                           " target, raw_text, text, flags)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                           error);
+  if (self->insert_stmt == NULL)
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -299,7 +256,7 @@ chat_history_store_flush (ChatHistoryStore  *self,
   self->pending = g_array_new (FALSE, TRUE, sizeof (Pending));
   g_array_set_clear_func (self->pending, pending_clear);
 
-  if (!exec (self, "BEGIN", error))
+  if (!chat_sqlite_begin (self->db, error))
     return FALSE;
 
   for (guint i = 0; i < batch->len; i++)
@@ -313,30 +270,25 @@ chat_history_store_flush (ChatHistoryStore  *self,
       if (chat_message_item_get_from_me (p->item))
         flags |= FLAG_FROM_ME;
 
-      sqlite3_reset (stmt);
-      sqlite3_clear_bindings (stmt);
-      bind_text (stmt, 1, p->network);
-      bind_text (stmt, 2, p->room);
-      bind_text (stmt, 3, chat_message_item_get_room (p->item));
+      chat_sqlite_bind_text (stmt, 1, p->network);
+      chat_sqlite_bind_text (stmt, 2, p->room);
+      chat_sqlite_bind_text (stmt, 3, chat_message_item_get_room (p->item));
       sqlite3_bind_int64 (stmt, 4, chat_message_item_get_timestamp (p->item));
       sqlite3_bind_int (stmt, 5, chat_message_item_get_kind (p->item));
-      bind_text (stmt, 6, chat_message_item_get_sender (p->item));
-      bind_text (stmt, 7, chat_message_item_get_target (p->item));
-      bind_text (stmt, 8, chat_message_item_get_raw_text (p->item));
-      bind_text (stmt, 9, chat_message_item_get_text (p->item));
+      chat_sqlite_bind_text (stmt, 6, chat_message_item_get_sender (p->item));
+      chat_sqlite_bind_text (stmt, 7, chat_message_item_get_target (p->item));
+      chat_sqlite_bind_text (stmt, 8, chat_message_item_get_raw_text (p->item));
+      chat_sqlite_bind_text (stmt, 9, chat_message_item_get_text (p->item));
       sqlite3_bind_int (stmt, 10, flags);
 
-      if (sqlite3_step (stmt) != SQLITE_DONE)
+      if (!chat_sqlite_step_done (self->db, stmt, "Cannot write the history", error))
         {
-          set_sqlite_error (error, self->db, "Cannot write the history");
-          sqlite3_reset (stmt);
-          exec (self, "ROLLBACK", NULL);
+          chat_sqlite_rollback (self->db);
           return FALSE;
         }
     }
-  sqlite3_reset (self->insert_stmt);
 
-  return exec (self, "COMMIT", error);
+  return chat_sqlite_commit (self->db, error);
 }
 
 guint
@@ -347,11 +299,12 @@ chat_history_store_get_n_pending (ChatHistoryStore *self)
 }
 
 /* Runs a prepared query and returns its items oldest first (queries select newest
- * first with a LIMIT, so reverse) or as they come. */
+ * first with a LIMIT, so reverse) or as they come; the query is ready for its next use. */
 static GPtrArray *
 collect (ChatHistoryStore  *self,
          sqlite3_stmt      *stmt,
          gboolean           reverse,
+         const char        *what,
          GError           **error)
 {
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
@@ -360,11 +313,8 @@ collect (ChatHistoryStore  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (items, item_from_row (stmt));
 
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, self->db, "Cannot read the history");
-      return NULL;
-    }
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, what, error))
+    return NULL;
 
   if (reverse)
     for (guint i = 0, j = items->len; i + 1 < j; i++, j--)
@@ -386,29 +336,24 @@ load (ChatHistoryStore  *self,
       guint              limit,
       GError           **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  GPtrArray *ret;
+  sqlite3_stmt *stmt;
 
   if (!chat_history_store_flush (self, error))
     return NULL;
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT " SELECT_COLUMNS " FROM messages m"
-                          " WHERE m.network = ?1 AND m.room = ?2 AND m.id < ?3"
-                          " ORDER BY m.id DESC LIMIT ?4",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    {
-      set_sqlite_error (error, self->db, "Cannot read the history");
-      return NULL;
-    }
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT " SELECT_COLUMNS " FROM messages m"
+                                " WHERE m.network = ?1 AND m.room = ?2 AND m.id < ?3"
+                                " ORDER BY m.id DESC LIMIT ?4",
+                                error);
+  if (stmt == NULL)
+    return NULL;
 
-  bind_text (stmt, 1, network);
-  bind_text (stmt, 2, room);
+  chat_sqlite_bind_text (stmt, 1, network);
+  chat_sqlite_bind_text (stmt, 2, room);
   sqlite3_bind_int64 (stmt, 3, before_id > 0 ? before_id : G_MAXINT64);
   sqlite3_bind_int64 (stmt, 4, limit);
-  ret = collect (self, stmt, TRUE, error);
-  sqlite3_finalize (stmt);
-  return ret;
+  return collect (self, stmt, TRUE, "Cannot read the history", error);
 }
 
 GPtrArray *
@@ -480,7 +425,7 @@ chat_history_store_search (ChatHistoryStore  *self,
                            GError           **error)
 {
   g_autofree char *match = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *stmt;
   GPtrArray *ret;
 
   g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), NULL);
@@ -493,25 +438,22 @@ chat_history_store_search (ChatHistoryStore  *self,
   if (match[0] == '\0')
     return g_ptr_array_new_with_free_func (g_object_unref);
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT " SELECT_COLUMNS " FROM messages_fts f"
-                          " JOIN messages m ON m.id = f.rowid"
-                          " WHERE messages_fts MATCH ?1"
-                          " AND (?2 IS NULL OR m.network = ?2)"
-                          " AND (?3 IS NULL OR m.room = ?3)"
-                          " ORDER BY m.id DESC LIMIT ?4",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    {
-      set_sqlite_error (error, self->db, "Cannot search the history");
-      return NULL;
-    }
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT " SELECT_COLUMNS " FROM messages_fts f"
+                                " JOIN messages m ON m.id = f.rowid"
+                                " WHERE messages_fts MATCH ?1"
+                                " AND (?2 IS NULL OR m.network = ?2)"
+                                " AND (?3 IS NULL OR m.room = ?3)"
+                                " ORDER BY m.id DESC LIMIT ?4",
+                                error);
+  if (stmt == NULL)
+    return NULL;
 
-  bind_text (stmt, 1, match);
-  bind_text (stmt, 2, network);
-  bind_text (stmt, 3, room);
+  chat_sqlite_bind_text (stmt, 1, match);
+  chat_sqlite_bind_text (stmt, 2, network);
+  chat_sqlite_bind_text (stmt, 3, room);
   sqlite3_bind_int64 (stmt, 4, limit);
-  ret = collect (self, stmt, FALSE, error);
-  sqlite3_finalize (stmt);
+  ret = collect (self, stmt, FALSE, "Cannot search the history", error);
 
   if (ret == NULL && error != NULL && *error != NULL)
     (*error)->code = CHAT_HISTORY_STORE_ERROR_QUERY;
@@ -523,30 +465,20 @@ chat_history_store_delete_before (ChatHistoryStore  *self,
                                   gint64             before_timestamp,
                                   GError           **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  gint64 changes;
+  sqlite3_stmt *stmt;
 
   g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), -1);
 
   if (!chat_history_store_flush (self, error))
     return -1;
 
-  if (sqlite3_prepare_v2 (self->db, "DELETE FROM messages WHERE ts < ?1",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    {
-      set_sqlite_error (error, self->db, "Cannot delete from the history");
-      return -1;
-    }
+  stmt = chat_sqlite_get_query (self->db, "DELETE FROM messages WHERE ts < ?1", error);
+  if (stmt == NULL)
+    return -1;
   sqlite3_bind_int64 (stmt, 1, before_timestamp);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      set_sqlite_error (error, self->db, "Cannot delete from the history");
-      sqlite3_finalize (stmt);
-      return -1;
-    }
-  changes = sqlite3_changes (self->db);
-  sqlite3_finalize (stmt);
-  return changes;
+  if (!chat_sqlite_step_done (self->db, stmt, "Cannot delete from the history", error))
+    return -1;
+  return chat_sqlite_changes (self->db);
 }
 
 gint64
@@ -554,23 +486,26 @@ chat_history_store_count (ChatHistoryStore *self,
                           const char       *network,
                           const char       *room)
 {
-  sqlite3_stmt *stmt = NULL;
+  sqlite3_stmt *stmt;
   gint64 count = -1;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), -1);
 
   if (!chat_history_store_flush (self, NULL))
     return -1;
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT count(*) FROM messages"
-                          " WHERE (?1 IS NULL OR network = ?1) AND (?2 IS NULL OR room = ?2)",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT count(*) FROM messages"
+                                " WHERE (?1 IS NULL OR network = ?1) AND (?2 IS NULL OR room = ?2)",
+                                NULL);
+  if (stmt == NULL)
     return -1;
-  bind_text (stmt, 1, network);
-  bind_text (stmt, 2, room);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  chat_sqlite_bind_text (stmt, 1, network);
+  chat_sqlite_bind_text (stmt, 2, room);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
     count = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
+  chat_sqlite_finish_step (self->db, stmt, rc, "Cannot count the history", NULL);
   return count;
 }

@@ -40,87 +40,20 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-void
-_chat_history_set_sqlite_error (sqlite3     *db,
-                                int          rc,
-                                const char  *what,
-                                GError     **error)
-{
-  ChatHistoryError code;
-
-  switch (rc & 0xff)
-    {
-    case SQLITE_FULL:
-      code = CHAT_HISTORY_ERROR_FULL;
-      break;
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-      code = CHAT_HISTORY_ERROR_NOT_WRITABLE;
-      break;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      code = CHAT_HISTORY_ERROR_CORRUPT;
-      break;
-    default:
-      code = CHAT_HISTORY_ERROR_FAILED;
-      break;
-    }
-
-  g_set_error (error, CHAT_HISTORY_ERROR, code, "%s: %s", what,
-               db != NULL && sqlite3_errcode (db) == rc ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
-}
-
-gboolean
-_chat_history_exec_sql (sqlite3     *db,
-                        const char  *sql,
-                        GError     **error)
-{
-  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
-
-  if (rc != SQLITE_OK)
-    {
-      _chat_history_set_sqlite_error (db, rc, "History database", error);
-      return FALSE;
-    }
-  return TRUE;
-}
+static const ChatSqliteErrors history_errors = {
+  chat_history_error_quark,
+  CHAT_HISTORY_ERROR_FAILED,
+  CHAT_HISTORY_ERROR_NOT_WRITABLE,
+  CHAT_HISTORY_ERROR_FULL,
+  CHAT_HISTORY_ERROR_CORRUPT,
+};
 
 static gboolean
-prepare (sqlite3       *db,
-         const char    *sql,
-         sqlite3_stmt **stmt,
-         GError       **error)
+write_step (ChatHistory   *self,
+            sqlite3_stmt  *stmt,
+            GError       **error)
 {
-  int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
-
-  if (rc != SQLITE_OK)
-    {
-      _chat_history_set_sqlite_error (db, rc, "History database", error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null (stmt, index);
-}
-
-char *
-_chat_history_column_dup (sqlite3_stmt *stmt,
-                          int           column)
-{
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
-
-  return g_strdup (text);
+  return chat_sqlite_step_done (self->db, stmt, "Cannot write history", error);
 }
 
 ChatHistoryEntry *
@@ -129,18 +62,18 @@ _chat_history_entry_from_row (sqlite3_stmt *stmt)
   ChatHistoryEntry *entry = g_new0 (ChatHistoryEntry, 1);
 
   entry->id = sqlite3_column_int64 (stmt, 0);
-  entry->msgid = _chat_history_column_dup (stmt, 1);
-  entry->target = _chat_history_column_dup (stmt, 2);
-  entry->target_name = _chat_history_column_dup (stmt, 3);
+  entry->msgid = chat_sqlite_column_dup (stmt, 1);
+  entry->target = chat_sqlite_column_dup (stmt, 2);
+  entry->target_name = chat_sqlite_column_dup (stmt, 3);
   entry->time_ms = sqlite3_column_int64 (stmt, 4);
   entry->kind = (ChatHistoryKind) sqlite3_column_int (stmt, 5);
-  entry->source = _chat_history_column_dup (stmt, 6);
-  entry->command = _chat_history_column_dup (stmt, 7);
+  entry->source = chat_sqlite_column_dup (stmt, 6);
+  entry->command = chat_sqlite_column_dup (stmt, 7);
   entry->params = _chat_history_params_decode ((const char *) sqlite3_column_text (stmt, 8));
-  entry->tags = _chat_history_column_dup (stmt, 9);
+  entry->tags = chat_sqlite_column_dup (stmt, 9);
   entry->trailing = sqlite3_column_int (stmt, 10) != 0;
-  entry->owner_a = _chat_history_column_dup (stmt, 11);
-  entry->owner_b = _chat_history_column_dup (stmt, 12);
+  entry->owner_a = chat_sqlite_column_dup (stmt, 11);
+  entry->owner_b = chat_sqlite_column_dup (stmt, 12);
   return entry;
 }
 
@@ -150,35 +83,29 @@ now_ms (void)
   return g_get_real_time () / 1000;
 }
 
-void
-_chat_history_stmt_free (gpointer stmt)
-{
-  sqlite3_finalize (stmt);
-}
-
 static gboolean
-has_column (sqlite3    *db,
+has_column (ChatSqlite *db,
             const char *table,
             const char *column)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1",
-                                          table);
-  sqlite3_stmt *stmt = NULL;
-  gboolean found = FALSE;
+  sqlite3_stmt *stmt = chat_sqlite_get_query (db,
+                                              "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+                                              NULL);
+  int rc;
 
-  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (stmt, 1, column, -1, SQLITE_STATIC);
-      found = sqlite3_step (stmt) == SQLITE_ROW;
-    }
-  sqlite3_finalize (stmt);
-  return found;
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 1, table);
+  chat_sqlite_bind_text (stmt, 2, column);
+  rc = sqlite3_step (stmt);
+  chat_sqlite_finish_step (db, stmt, rc, "Cannot read the schema", NULL);
+  return rc == SQLITE_ROW;
 }
 
 /* Columns added since the first version of the file. */
 static gboolean
-upgrade_schema (sqlite3  *db,
-                GError  **error)
+upgrade_schema (ChatSqlite  *db,
+                GError     **error)
 {
   static const struct { const char *table; const char *column; const char *sql; } added[] = {
     { "messages", "trailing",
@@ -190,7 +117,7 @@ upgrade_schema (sqlite3  *db,
 
   for (guint i = 0; i < G_N_ELEMENTS (added); i++)
     if (!has_column (db, added[i].table, added[i].column) &&
-        !_chat_history_exec_sql (db, added[i].sql, error))
+        !chat_sqlite_exec (db, added[i].sql, error))
       return FALSE;
   return TRUE;
 }
@@ -284,10 +211,6 @@ _chat_history_open_database (ChatHistory  *self,
     "  SELECT target, name, max(time) FROM messages"
     "  WHERE NOT EXISTS (SELECT 1 FROM targets) GROUP BY target;"
     "PRAGMA user_version = 1;";
-  sqlite3_stmt *stmt = NULL;
-  const char *mode;
-  gboolean wal;
-  int rc;
 
   if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
@@ -299,148 +222,51 @@ _chat_history_open_database (ChatHistory  *self,
     }
 
   self->path = g_build_filename (data_dir, "history.sqlite3", NULL);
-
-  /* Private conversations may be in it: for the server's user only. SQLite gives the
-   * -wal and -shm files the mode of the database. */
-  if (g_file_test (self->path, G_FILE_TEST_EXISTS))
-    {
-      const char *suffixes[] = { "", "-wal", "-shm" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-        {
-          g_autofree char *file = g_strconcat (self->path, suffixes[i], NULL);
-
-          g_chmod (file, 0600);
-        }
-    }
-  else
-    {
-      int fd = g_open (self->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-      if (fd < 0)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
-                       "Cannot create %s: %s", self->path, g_strerror (saved_errno));
-          return FALSE;
-        }
-      close (fd);
-    }
-
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_autofree char *what = g_strdup_printf ("Cannot open %s", self->path);
-
-      _chat_history_set_sqlite_error (self->db, rc, what, error);
-      return FALSE;
-    }
-  sqlite3_extended_result_codes (self->db, 1);
   /* Another process holding the file should not stall the main loop for long. */
-  sqlite3_busy_timeout (self->db, 100);
+  self->db = chat_sqlite_open (self->path, CHAT_SQLITE_OPEN_PRIVATE | CHAT_SQLITE_OPEN_STRICT,
+                               100, &history_errors, error);
+  if (self->db == NULL)
+    return FALSE;
 
-  if (sqlite3_db_readonly (self->db, "main") == 1)
+  if (!chat_sqlite_begin (self->db, error))
+    return FALSE;
+  if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error))
     {
-      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
-                   "%s is read-only", self->path);
+      chat_sqlite_rollback (self->db);
       return FALSE;
     }
-
-  if (!prepare (self->db, "PRAGMA journal_mode = WAL", &stmt, error))
-    return FALSE;
-  rc = sqlite3_step (stmt);
-  mode = (const char *) sqlite3_column_text (stmt, 0);
-  wal = rc == SQLITE_ROW && mode != NULL && g_ascii_strcasecmp (mode, "wal") == 0;
-  if (rc != SQLITE_ROW)
-    _chat_history_set_sqlite_error (self->db, rc, self->path, error);
-  else if (!wal)
-    g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_NOT_WRITABLE,
-                 "%s: cannot use write-ahead logging", self->path);
-  sqlite3_finalize (stmt);
-  if (!wal)
-    return FALSE;
-
-  if (!_chat_history_exec_sql (self->db, "PRAGMA synchronous = NORMAL", error) ||
-      !_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (!_chat_history_exec_sql (self->db, schema, error) || !upgrade_schema (self->db, error))
-    {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
-  if (!_chat_history_exec_sql (self->db, "COMMIT", error))
+  if (!chat_sqlite_commit (self->db, error))
     return FALSE;
 
   /* Replaces the automatic checkpoint, which would fsync in the main loop. */
-  sqlite3_wal_hook (self->db, wal_hook_cb, self);
+  sqlite3_wal_hook (chat_sqlite_get_db (self->db), wal_hook_cb, self);
 
-  return prepare (self->db,
-                  "INSERT OR IGNORE INTO messages"
-                  " (msgid, target, name, time, kind, source, command, params, tags, trailing,"
-                  "  owner_a, owner_b)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                  &self->insert_stmt, error) &&
-         prepare (self->db,
-                  "INSERT OR REPLACE INTO rooms"
-                  " (key, name, topic, topic_setter, topic_time, modes, password, user_limit,"
-                  "  bans)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                  &self->save_room_stmt, error) &&
-         prepare (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
-                  &self->touch_room_stmt, error) &&
-         prepare (self->db, "DELETE FROM rooms WHERE key = ?1",
-                  &self->forget_room_stmt, error) &&
-         prepare (self->db,
-                  "INSERT INTO targets (key, name, latest) VALUES (?1, ?2, ?3)"
-                  " ON CONFLICT (key) DO UPDATE SET name = excluded.name, latest = excluded.latest"
-                  " WHERE excluded.latest >= latest",
-                  &self->touch_target_stmt, error);
-}
-
-/* After the last sqlite3_step() of stmt returned rc: makes stmt ready for its next use
- * and reports rc unless it was a row or the end of the rows. */
-gboolean
-_chat_history_finish_step (ChatHistory   *self,
-                           sqlite3_stmt  *stmt,
-                           int            rc,
-                           const char    *what,
-                           GError       **error)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    {
-      _chat_history_set_sqlite_error (self->db, rc, what, error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-_chat_history_step_done (ChatHistory   *self,
-                         sqlite3_stmt  *stmt,
-                         GError       **error)
-{
-  return _chat_history_finish_step (self, stmt, sqlite3_step (stmt), "Cannot write history", error);
-}
-
-sqlite3_stmt *
-_chat_history_get_query (ChatHistory  *self,
-                         const char   *sql,
-                         GError      **error)
-{
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->query_stmts, sql);
-
-  if (stmt == NULL)
-    {
-      if (!prepare (self->db, sql, &stmt, error))
-        return NULL;
-      g_hash_table_insert (self->query_stmts, g_strdup (sql), stmt);
-    }
-  return stmt;
+  self->insert_stmt =
+    chat_sqlite_get_query (self->db,
+                           "INSERT OR IGNORE INTO messages"
+                           " (msgid, target, name, time, kind, source, command, params, tags,"
+                           "  trailing, owner_a, owner_b)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           error);
+  self->save_room_stmt = self->insert_stmt == NULL ? NULL :
+    chat_sqlite_get_query (self->db,
+                           "INSERT OR REPLACE INTO rooms"
+                           " (key, name, topic, topic_setter, topic_time, modes, password,"
+                           "  user_limit, bans)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           error);
+  self->touch_room_stmt = self->save_room_stmt == NULL ? NULL :
+    chat_sqlite_get_query (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
+                           error);
+  self->forget_room_stmt = self->touch_room_stmt == NULL ? NULL :
+    chat_sqlite_get_query (self->db, "DELETE FROM rooms WHERE key = ?1", error);
+  self->touch_target_stmt = self->forget_room_stmt == NULL ? NULL :
+    chat_sqlite_get_query (self->db,
+                           "INSERT INTO targets (key, name, latest) VALUES (?1, ?2, ?3)"
+                           " ON CONFLICT (key) DO UPDATE SET name = excluded.name,"
+                           " latest = excluded.latest WHERE excluded.latest >= latest",
+                           error);
+  return self->touch_target_stmt != NULL;
 }
 
 /* Keeps the newest max_per_target lines of target. */
@@ -456,30 +282,30 @@ _chat_history_prune_target_count (ChatHistory  *self,
   if (self->max_per_target == 0)
     return TRUE;
 
-  stmt = _chat_history_get_query (self,
-                                  "SELECT time, id FROM messages WHERE target = ?1"
-                                  " ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?2", error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT time, id FROM messages WHERE target = ?1"
+                                " ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?2", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 1, target);
   sqlite3_bind_int64 (stmt, 2, self->max_per_target);
   rc = sqlite3_step (stmt);
   time = sqlite3_column_int64 (stmt, 0);
   id = sqlite3_column_int64 (stmt, 1);
-  if (!_chat_history_finish_step (self, stmt, rc, "Cannot prune history", error))
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot prune history", error))
     return FALSE;
   if (rc == SQLITE_DONE)
     return TRUE;
 
-  stmt = _chat_history_get_query (self,
-                                  "DELETE FROM messages WHERE target = ?1"
-                                  " AND (time, id) <= (?2, ?3)", error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "DELETE FROM messages WHERE target = ?1"
+                                " AND (time, id) <= (?2, ?3)", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 1, target);
   sqlite3_bind_int64 (stmt, 2, time);
   sqlite3_bind_int64 (stmt, 3, id);
-  return _chat_history_step_done (self, stmt, error);
+  return write_step (self, stmt, error);
 }
 
 /* Deletes lines older than max-age, at most max_rows of them (0: all): a flush must not
@@ -498,41 +324,26 @@ _chat_history_prune_age (ChatHistory  *self,
   if (self->max_age <= 0)
     return TRUE;
 
-  stmt = _chat_history_get_query (self,
-                                  "DELETE FROM messages WHERE id IN"
-                                  " (SELECT id FROM messages WHERE time < ?1 LIMIT ?2)", error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "DELETE FROM messages WHERE id IN"
+                                " (SELECT id FROM messages WHERE time < ?1 LIMIT ?2)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
   sqlite3_bind_int64 (stmt, 2, max_rows > 0 ? (gint64) max_rows : -1);
-  if (!_chat_history_step_done (self, stmt, error))
+  if (!write_step (self, stmt, error))
     return FALSE;
-  changes = sqlite3_changes (self->db);
+  changes = chat_sqlite_changes (self->db);
   if (changes == 0)
     return TRUE;
   if (max_rows > 0 && (guint) changes >= max_rows)
     self->last_age_prune_ms = 0;
 
-  stmt = _chat_history_get_query (self,
-                                  "DELETE FROM targets WHERE NOT EXISTS"
-                                  " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
-                                  error);
-  return stmt != NULL && _chat_history_step_done (self, stmt, error);
-}
-
-static gint64
-pragma_int (ChatHistory *self,
-            const char  *sql)
-{
-  sqlite3_stmt *stmt = _chat_history_get_query (self, sql, NULL);
-  gint64 value = -1;
-
-  if (stmt == NULL)
-    return -1;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return value;
+  stmt = chat_sqlite_get_query (self->db,
+                                "DELETE FROM targets WHERE NOT EXISTS"
+                                " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                error);
+  return stmt != NULL && write_step (self, stmt, error);
 }
 
 /* Roughly what the queued lines take in the file, indexes included. */
@@ -568,7 +379,7 @@ prune_size (ChatHistory  *self,
 
   if (self->max_size == 0)
     return TRUE;
-  page = pragma_int (self, "PRAGMA page_size");
+  page = chat_sqlite_query_int (self->db, "PRAGMA page_size", -1);
   if (page <= 0)
     return TRUE;
   limit = (gint64) (self->max_size / page) * 3 / 4;
@@ -576,32 +387,32 @@ prune_size (ChatHistory  *self,
 
   for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
     {
-      gint64 used = pragma_int (self, "PRAGMA page_count") -
-                    pragma_int (self, "PRAGMA freelist_count");
+      gint64 used = chat_sqlite_query_int (self->db, "PRAGMA page_count", -1) -
+                    chat_sqlite_query_int (self->db, "PRAGMA freelist_count", -1);
 
       if (used + needed <= limit)
         break;
-      stmt = _chat_history_get_query (self,
-                                      "DELETE FROM messages WHERE id IN"
-                                      " (SELECT id FROM messages ORDER BY time, id LIMIT ?1)",
-                                      error);
+      stmt = chat_sqlite_get_query (self->db,
+                                    "DELETE FROM messages WHERE id IN"
+                                    " (SELECT id FROM messages ORDER BY time, id LIMIT ?1)",
+                                    error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, SIZE_PRUNE_BATCH);
-      if (!_chat_history_step_done (self, stmt, error))
+      if (!write_step (self, stmt, error))
         return FALSE;
-      if (sqlite3_changes (self->db) == 0)
+      if (chat_sqlite_changes (self->db) == 0)
         break;
       deleted = TRUE;
     }
   if (!deleted)
     return TRUE;
 
-  stmt = _chat_history_get_query (self,
-                                  "DELETE FROM targets WHERE NOT EXISTS"
-                                  " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
-                                  error);
-  return stmt != NULL && _chat_history_step_done (self, stmt, error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "DELETE FROM targets WHERE NOT EXISTS"
+                                " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                error);
+  return stmt != NULL && write_step (self, stmt, error);
 }
 
 static gboolean
@@ -624,19 +435,19 @@ write_pending (ChatHistory  *self,
       g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
       sqlite3_stmt *stmt = self->insert_stmt;
 
-      bind_text (stmt, 1, entry->msgid);
-      bind_text (stmt, 2, entry->target);
-      bind_text (stmt, 3, entry->target_name);
+      chat_sqlite_bind_text (stmt, 1, entry->msgid);
+      chat_sqlite_bind_text (stmt, 2, entry->target);
+      chat_sqlite_bind_text (stmt, 3, entry->target_name);
       sqlite3_bind_int64 (stmt, 4, entry->time_ms);
       sqlite3_bind_int (stmt, 5, entry->kind);
-      bind_text (stmt, 6, entry->source);
-      bind_text (stmt, 7, entry->command);
-      bind_text (stmt, 8, params);
-      bind_text (stmt, 9, entry->tags);
+      chat_sqlite_bind_text (stmt, 6, entry->source);
+      chat_sqlite_bind_text (stmt, 7, entry->command);
+      chat_sqlite_bind_text (stmt, 8, params);
+      chat_sqlite_bind_text (stmt, 9, entry->tags);
       sqlite3_bind_int (stmt, 10, entry->trailing);
-      bind_text (stmt, 11, entry->owner_a);
-      bind_text (stmt, 12, entry->owner_b);
-      if (!_chat_history_step_done (self, stmt, error))
+      chat_sqlite_bind_text (stmt, 11, entry->owner_a);
+      chat_sqlite_bind_text (stmt, 12, entry->owner_b);
+      if (!write_step (self, stmt, error))
         return FALSE;
 
       /* A room where something was said is worth keeping over a restart; one that
@@ -646,9 +457,9 @@ write_pending (ChatHistory  *self,
           !g_hash_table_contains (kept, entry->target))
         {
           g_hash_table_add (kept, entry->target);
-          bind_text (self->touch_room_stmt, 1, entry->target);
-          bind_text (self->touch_room_stmt, 2, entry->target_name);
-          if (!_chat_history_step_done (self, self->touch_room_stmt, error))
+          chat_sqlite_bind_text (self->touch_room_stmt, 1, entry->target);
+          chat_sqlite_bind_text (self->touch_room_stmt, 2, entry->target_name);
+          if (!write_step (self, self->touch_room_stmt, error))
             return FALSE;
         }
       value = g_hash_table_lookup (touched, entry->target);
@@ -666,26 +477,26 @@ write_pending (ChatHistory  *self,
 
       if (room == NULL)
         {
-          bind_text (self->forget_room_stmt, 1, key);
-          if (!_chat_history_step_done (self, self->forget_room_stmt, error))
+          chat_sqlite_bind_text (self->forget_room_stmt, 1, key);
+          if (!write_step (self, self->forget_room_stmt, error))
             return FALSE;
           continue;
         }
-      bind_text (self->save_room_stmt, 1, room->key);
-      bind_text (self->save_room_stmt, 2, room->name);
-      bind_text (self->save_room_stmt, 3, room->topic);
-      bind_text (self->save_room_stmt, 4, room->topic_setter);
+      chat_sqlite_bind_text (self->save_room_stmt, 1, room->key);
+      chat_sqlite_bind_text (self->save_room_stmt, 2, room->name);
+      chat_sqlite_bind_text (self->save_room_stmt, 3, room->topic);
+      chat_sqlite_bind_text (self->save_room_stmt, 4, room->topic_setter);
       sqlite3_bind_int64 (self->save_room_stmt, 5, room->topic_time);
-      bind_text (self->save_room_stmt, 6, room->modes);
-      bind_text (self->save_room_stmt, 7, room->password);
+      chat_sqlite_bind_text (self->save_room_stmt, 6, room->modes);
+      chat_sqlite_bind_text (self->save_room_stmt, 7, room->password);
       sqlite3_bind_int64 (self->save_room_stmt, 8, room->limit);
       if (room->bans != NULL && room->bans[0] != NULL)
         {
           g_autofree char *bans = g_strjoinv ("\n", room->bans);
 
-          sqlite3_bind_text (self->save_room_stmt, 9, bans, -1, SQLITE_TRANSIENT);
+          chat_sqlite_bind_text (self->save_room_stmt, 9, bans);
         }
-      if (!_chat_history_step_done (self, self->save_room_stmt, error))
+      if (!write_step (self, self->save_room_stmt, error))
         return FALSE;
     }
 
@@ -694,10 +505,10 @@ write_pending (ChatHistory  *self,
     {
       const ChatHistoryEntry *newest = value;
 
-      bind_text (self->touch_target_stmt, 1, newest->target);
-      bind_text (self->touch_target_stmt, 2, newest->target_name);
+      chat_sqlite_bind_text (self->touch_target_stmt, 1, newest->target);
+      chat_sqlite_bind_text (self->touch_target_stmt, 2, newest->target_name);
       sqlite3_bind_int64 (self->touch_target_stmt, 3, newest->time_ms);
-      if (!_chat_history_step_done (self, self->touch_target_stmt, error))
+      if (!write_step (self, self->touch_target_stmt, error))
         return FALSE;
     }
 
@@ -934,23 +745,20 @@ chat_history_flush (ChatHistory  *self,
   if (self->pending->len == 0 && g_hash_table_size (self->pending_rooms) == 0)
     return TRUE;
 
-  if (!_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
+  if (!chat_sqlite_begin (self->db, error))
     {
       clear_pending (self);
       return FALSE;
     }
   if (!write_pending (self, error))
     {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      chat_sqlite_rollback (self->db);
       clear_pending (self);
       return FALSE;
     }
   clear_pending (self);
-  if (!_chat_history_exec_sql (self->db, "COMMIT", error))
-    {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
+  if (!chat_sqlite_commit (self->db, error))
+    return FALSE;
   journal_empty (self);
   return TRUE;
 }

@@ -3,9 +3,8 @@
  * share: the object's state and the helpers each of them lends the others. */
 #pragma once
 
-#include <sqlite3.h>
-
 #include "chat-history.h"
+#include "chat-sqlite.h"
 
 G_BEGIN_DECLS
 
@@ -18,16 +17,15 @@ struct _ChatHistory
   GObject       parent_instance;
 
   char         *path;
-  sqlite3      *db;
+  ChatSqlite   *db;
   GMainContext *context;
 
-  /* Prepared once, kept for the life of the connection. */
+  /* Prepared once and owned by db, for the life of the connection. */
   sqlite3_stmt *insert_stmt;
   sqlite3_stmt *save_room_stmt;
   sqlite3_stmt *touch_room_stmt;
   sqlite3_stmt *forget_room_stmt;
   sqlite3_stmt *touch_target_stmt;
-  GHashTable   *query_stmts;       /* SQL text → sqlite3_stmt */
 
   GPtrArray    *pending;           /* ChatHistoryEntry */
   GHashTable   *pending_rooms;     /* key → ChatHistoryRoom, NULL to forget */
@@ -57,32 +55,11 @@ struct _ChatHistory
 void               _chat_history_clear_flush_sources (ChatHistory            *self);
 
 /* chat-history-db.c */
-void               _chat_history_set_sqlite_error    (sqlite3                *db,
-                                                      int                     rc,
-                                                      const char             *what,
-                                                      GError                **error);
-gboolean           _chat_history_exec_sql            (sqlite3                *db,
-                                                      const char             *sql,
-                                                      GError                **error);
-char              *_chat_history_column_dup          (sqlite3_stmt           *stmt,
-                                                      int                     column);
 ChatHistoryEntry  *_chat_history_entry_from_row      (sqlite3_stmt           *stmt);
-void               _chat_history_stmt_free           (gpointer                stmt);
 void               _chat_history_reap_checkpoint     (ChatHistory            *self,
                                                       gboolean                wait);
 gboolean           _chat_history_open_database       (ChatHistory            *self,
                                                       const char             *data_dir,
-                                                      GError                **error);
-gboolean           _chat_history_finish_step         (ChatHistory            *self,
-                                                      sqlite3_stmt           *stmt,
-                                                      int                     rc,
-                                                      const char             *what,
-                                                      GError                **error);
-gboolean           _chat_history_step_done           (ChatHistory            *self,
-                                                      sqlite3_stmt           *stmt,
-                                                      GError                **error);
-sqlite3_stmt      *_chat_history_get_query           (ChatHistory            *self,
-                                                      const char             *sql,
                                                       GError                **error);
 gboolean           _chat_history_prune_target_count  (ChatHistory            *self,
                                                       const char             *target,

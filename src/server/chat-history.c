@@ -107,20 +107,20 @@ resolve_ref (ChatHistory           *self,
     }
   g_assert (ref->type == CHAT_HISTORY_REF_MSGID);
 
-  stmt = _chat_history_get_query (self,
-                                  "SELECT time, id FROM messages WHERE msgid = ?1 AND target = ?2",
-                                  error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT time, id FROM messages WHERE msgid = ?1 AND target = ?2",
+                                error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, ref->msgid, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, target, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 1, ref->msgid);
+  chat_sqlite_bind_text (stmt, 2, target);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     {
       pos->time = sqlite3_column_int64 (stmt, 0);
       pos->lo = pos->hi = sqlite3_column_int64 (stmt, 1);
     }
-  if (!_chat_history_finish_step (self, stmt, rc, "Cannot read history", error))
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
     return FALSE;
   *found = rc == SQLITE_ROW;
   return TRUE;
@@ -167,22 +167,22 @@ select_range (ChatHistory  *self,
                          owner != NULL ? owner : "",
                          newest_first ? "DESC" : "ASC",
                          newest_first ? "DESC" : "ASC");
-  stmt = _chat_history_get_query (self, sql, error);
+  stmt = chat_sqlite_get_query (self->db, sql, error);
   if (stmt == NULL)
     return FALSE;
 
-  sqlite3_bind_text (stmt, 1, scope->target, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 1, scope->target);
   sqlite3_bind_int64 (stmt, 2, lower != NULL ? lower->time : G_MININT64);
   sqlite3_bind_int64 (stmt, 3, lower != NULL ? lower->id : G_MININT64);
   sqlite3_bind_int64 (stmt, 4, upper != NULL ? upper->time : G_MAXINT64);
   sqlite3_bind_int64 (stmt, 5, upper != NULL ? upper->id : G_MAXINT64);
   sqlite3_bind_int64 (stmt, 6, limit);
   if (scope->owner_column != NULL)
-    sqlite3_bind_text (stmt, 7, scope->owner, -1, SQLITE_STATIC);
+    chat_sqlite_bind_text (stmt, 7, scope->owner);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (result, _chat_history_entry_from_row (stmt));
-  if (!_chat_history_finish_step (self, stmt, rc, "Cannot read history", error))
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
     return FALSE;
 
   if (newest_first)
@@ -262,13 +262,7 @@ chat_history_finalize (GObject *object)
   ChatHistory *self = (ChatHistory *) object;
 
   _chat_history_reap_checkpoint (self, TRUE);
-  g_clear_pointer (&self->query_stmts, g_hash_table_unref);
-  g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->save_room_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->touch_room_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->forget_room_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->touch_target_stmt, sqlite3_finalize);
-  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->db, chat_sqlite_close);
   if (self->journal_fd >= 0)
     close (self->journal_fd);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
@@ -366,8 +360,6 @@ chat_history_init (ChatHistory *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->journal_fd = -1;
-  self->query_stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             _chat_history_stmt_free);
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
   self->pending_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, room_free0);
   self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -387,15 +379,7 @@ chat_history_new (const char  *data_dir,
 
   self = g_object_new (CHAT_TYPE_HISTORY, NULL);
   if (!_chat_history_open_database (self, data_dir, error))
-    {
-      g_clear_pointer (&self->insert_stmt, sqlite3_finalize);
-      g_clear_pointer (&self->save_room_stmt, sqlite3_finalize);
-      g_clear_pointer (&self->touch_room_stmt, sqlite3_finalize);
-      g_clear_pointer (&self->forget_room_stmt, sqlite3_finalize);
-      g_clear_pointer (&self->touch_target_stmt, sqlite3_finalize);
-      g_clear_pointer (&self->db, sqlite3_close);
-      return NULL;
-    }
+    return NULL;
   self->last_age_prune_ms = 0;
   if (!_chat_history_journal_open (self, data_dir, error))
     return NULL;
@@ -452,25 +436,13 @@ chat_history_set_max_age (ChatHistory *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MAX_AGE]);
 }
 
-static guint64
-page_size (sqlite3 *db)
-{
-  sqlite3_stmt *stmt = NULL;
-  guint64 size = 4096;
-
-  if (sqlite3_prepare_v2 (db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
-      sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) > 0)
-    size = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  return size;
-}
-
 void
 chat_history_set_max_size (ChatHistory *self,
                            guint64      max_bytes)
 {
   g_autofree char *sql = NULL;
   guint64 pages;
+  gint64 page;
 
   g_return_if_fail (CHAT_IS_HISTORY (self));
 
@@ -478,9 +450,12 @@ chat_history_set_max_size (ChatHistory *self,
   if (self->db == NULL)
     return;
   /* SQLite counts in pages; 0 pages would mean "unchanged", so no cap is a huge count. */
-  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / page_size (self->db), 1);
+  page = chat_sqlite_query_int (self->db, "PRAGMA page_size", 4096);
+  if (page <= 0)
+    page = 4096;
+  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / (guint64) page, 1);
   sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT, pages);
-  sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  chat_sqlite_exec (self->db, sql, NULL);
 }
 
 gboolean
@@ -524,10 +499,9 @@ chat_history_set_sync_full (ChatHistory *self,
   if (self->sync_full == sync_full)
     return;
   /* Takes effect at the next commit; never called inside a transaction. */
-  if (!_chat_history_exec_sql (self->db,
-                               sync_full ? "PRAGMA synchronous = FULL"
-                                         : "PRAGMA synchronous = NORMAL",
-                               &error))
+  if (!chat_sqlite_exec (self->db,
+                         sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                         &error))
     {
       g_warning ("Cannot change how history is synced: %s", error->message);
       return;
@@ -608,23 +582,22 @@ chat_history_delete_target (ChatHistory  *self,
   if (removed > 0)
     _chat_history_journal_rewrite (self);
 
-  if (!_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
+  if (!chat_sqlite_begin (self->db, error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     {
-      sqlite3_stmt *stmt = _chat_history_get_query (self, sql[i], error);
+      sqlite3_stmt *stmt = chat_sqlite_get_query (self->db, sql[i], error);
 
       if (stmt == NULL)
         goto failed;
-      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
-      if (!_chat_history_step_done (self, stmt, error))
+      chat_sqlite_bind_text (stmt, 1, key);
+      if (!chat_sqlite_step_done (self->db, stmt, "Cannot write history", error))
         goto failed;
     }
-  if (_chat_history_exec_sql (self->db, "COMMIT", error))
-    return TRUE;
+  return chat_sqlite_commit (self->db, error);
 
 failed:
-  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  chat_sqlite_rollback (self->db);
   return FALSE;
 }
 
@@ -676,7 +649,7 @@ chat_history_prune (ChatHistory  *self,
 
   if (!chat_history_flush (self, error))
     return FALSE;
-  if (!_chat_history_exec_sql (self->db, "BEGIN IMMEDIATE", error))
+  if (!chat_sqlite_begin (self->db, error))
     return FALSE;
 
   if (!_chat_history_prune_age (self, now, 0, error))
@@ -685,12 +658,12 @@ chat_history_prune (ChatHistory  *self,
   targets = g_ptr_array_new_with_free_func (g_free);
   if (self->max_per_target > 0)
     {
-      stmt = _chat_history_get_query (self, "SELECT DISTINCT target FROM messages", error);
+      stmt = chat_sqlite_get_query (self->db, "SELECT DISTINCT target FROM messages", error);
       if (stmt == NULL)
         goto failed;
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-        g_ptr_array_add (targets, _chat_history_column_dup (stmt, 0));
-      if (!_chat_history_finish_step (self, stmt, rc, "Cannot prune history", error))
+        g_ptr_array_add (targets, chat_sqlite_column_dup (stmt, 0));
+      if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot prune history", error))
         goto failed;
     }
   for (guint i = 0; i < targets->len; i++)
@@ -698,10 +671,10 @@ chat_history_prune (ChatHistory  *self,
       goto failed;
   g_hash_table_remove_all (self->since_prune);
 
-  return _chat_history_exec_sql (self->db, "COMMIT", error);
+  return chat_sqlite_commit (self->db, error);
 
 failed:
-  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  chat_sqlite_rollback (self->db);
   return FALSE;
 }
 
@@ -848,7 +821,7 @@ chat_history_query_targets (ChatHistory        *self,
 
   /* Every target with a line after lo and visible to the requester... */
   candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
-  stmt = _chat_history_get_query (self, "SELECT key, name FROM targets WHERE latest > ?1", error);
+  stmt = chat_sqlite_get_query (self->db, "SELECT key, name FROM targets WHERE latest > ?1", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, lo);
@@ -867,25 +840,25 @@ chat_history_query_targets (ChatHistory        *self,
           g_ptr_array_add (candidates, target);
         }
     }
-  if (!_chat_history_finish_step (self, stmt, rc, "Cannot read history", error))
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
     return NULL;
 
   /* ...and its newest line before hi, one index lookup each. */
-  stmt = _chat_history_get_query (self,
-                                  "SELECT time FROM messages"
-                                  " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                  " ORDER BY time DESC, id DESC LIMIT 1", error);
-  owned[0] = _chat_history_get_query (self,
-                                      "SELECT time FROM messages"
-                                      " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                      " AND owner_a = ?4 ORDER BY time DESC, id DESC LIMIT 1",
-                                      error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT time FROM messages"
+                                " WHERE target = ?1 AND time > ?2 AND time < ?3"
+                                " ORDER BY time DESC, id DESC LIMIT 1", error);
+  owned[0] = chat_sqlite_get_query (self->db,
+                                    "SELECT time FROM messages"
+                                    " WHERE target = ?1 AND time > ?2 AND time < ?3"
+                                    " AND owner_a = ?4 ORDER BY time DESC, id DESC LIMIT 1",
+                                    error);
   owned[1] = owned[0] == NULL ? NULL :
-             _chat_history_get_query (self,
-                                      "SELECT time FROM messages"
-                                      " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                      " AND owner_b = ?4 ORDER BY time DESC, id DESC LIMIT 1",
-                                      error);
+             chat_sqlite_get_query (self->db,
+                                    "SELECT time FROM messages"
+                                    " WHERE target = ?1 AND time > ?2 AND time < ?3"
+                                    " AND owner_b = ?4 ORDER BY time DESC, id DESC LIMIT 1",
+                                    error);
   if (stmt == NULL || owned[1] == NULL)
     return NULL;
   for (guint i = 0; i < candidates->len; i++)
@@ -899,9 +872,9 @@ chat_history_query_targets (ChatHistory        *self,
                            target->key[strlen (requester)] == ' ';
 
           query = owned[first ? 0 : 1];
-          sqlite3_bind_text (query, 4, requester_owner, -1, SQLITE_STATIC);
+          chat_sqlite_bind_text (query, 4, requester_owner);
         }
-      sqlite3_bind_text (query, 1, target->key, -1, SQLITE_STATIC);
+      chat_sqlite_bind_text (query, 1, target->key);
       sqlite3_bind_int64 (query, 2, lo);
       sqlite3_bind_int64 (query, 3, hi);
       rc = sqlite3_step (query);
@@ -910,7 +883,7 @@ chat_history_query_targets (ChatHistory        *self,
           target->latest_ms = sqlite3_column_int64 (query, 0);
           g_ptr_array_add (result, _chat_history_target_copy (target));
         }
-      if (!_chat_history_finish_step (self, query, rc, "Cannot read history", error))
+      if (!chat_sqlite_finish_step (self->db, query, rc, "Cannot read history", error))
         return NULL;
     }
 
@@ -934,15 +907,15 @@ chat_history_lookup_msgid (ChatHistory  *self,
 
   if (!chat_history_flush (self, error))
     return NULL;
-  stmt = _chat_history_get_query (self, "SELECT " ENTRY_COLUMNS " FROM messages WHERE msgid = ?1",
-                                  error);
+  stmt = chat_sqlite_get_query (self->db, "SELECT " ENTRY_COLUMNS " FROM messages WHERE msgid = ?1",
+                                error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, msgid, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 1, msgid);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     entry = _chat_history_entry_from_row (stmt);
-  _chat_history_finish_step (self, stmt, rc, "Cannot read history", error);
+  chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error);
   return entry;
 }
 
@@ -959,20 +932,17 @@ chat_history_count (ChatHistory  *self,
 
   if (!chat_history_flush (self, error))
     return -1;
-  stmt = _chat_history_get_query (self,
-                                  target != NULL ? "SELECT count(*) FROM messages WHERE target = ?1"
-                                                 : "SELECT count(*) FROM messages", error);
+  stmt = chat_sqlite_get_query (self->db,
+                                target != NULL ? "SELECT count(*) FROM messages WHERE target = ?1"
+                                : "SELECT count(*) FROM messages", error);
   if (stmt == NULL)
     return -1;
   if (target != NULL)
-    sqlite3_bind_text (stmt, 1, target, -1, SQLITE_STATIC);
+    chat_sqlite_bind_text (stmt, 1, target);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     count = sqlite3_column_int64 (stmt, 0);
-  else
-    _chat_history_set_sqlite_error (self->db, rc, "Cannot read history", error);
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error);
   return count;
 }
 
@@ -988,9 +958,9 @@ chat_history_load_rooms (ChatHistory  *self,
 
   if (!chat_history_flush (self, error))
     return NULL;
-  stmt = _chat_history_get_query (self,
-                                  "SELECT key, name, topic, topic_setter, topic_time, modes,"
-                                  " password, user_limit, bans FROM rooms ORDER BY key", error);
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT key, name, topic, topic_setter, topic_time, modes,"
+                                " password, user_limit, bans FROM rooms ORDER BY key", error);
   if (stmt == NULL)
     return NULL;
 
@@ -1000,17 +970,17 @@ chat_history_load_rooms (ChatHistory  *self,
       ChatHistoryRoom *room = chat_history_room_new ((const char *) sqlite3_column_text (stmt, 0),
                                                      (const char *) sqlite3_column_text (stmt, 1));
 
-      room->topic = _chat_history_column_dup (stmt, 2);
-      room->topic_setter = _chat_history_column_dup (stmt, 3);
+      room->topic = chat_sqlite_column_dup (stmt, 2);
+      room->topic_setter = chat_sqlite_column_dup (stmt, 3);
       room->topic_time = sqlite3_column_int64 (stmt, 4);
-      room->modes = _chat_history_column_dup (stmt, 5);
-      room->password = _chat_history_column_dup (stmt, 6);
+      room->modes = chat_sqlite_column_dup (stmt, 5);
+      room->password = chat_sqlite_column_dup (stmt, 6);
       room->limit = (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT);
       if (sqlite3_column_type (stmt, 8) == SQLITE_TEXT)
         room->bans = g_strsplit ((const char *) sqlite3_column_text (stmt, 8), "\n", -1);
       g_ptr_array_add (result, room);
     }
-  if (!_chat_history_finish_step (self, stmt, rc, "Cannot read rooms", error))
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read rooms", error))
     return NULL;
   return g_steal_pointer (&result);
 }
