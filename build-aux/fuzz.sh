@@ -48,7 +48,8 @@ if [ -z "$clang" ]; then
 fi
 [ -n "$clang" ] || skip "clang is not installed (Debian: clang, libclang-rt-14-dev)"
 command -v pkg-config >/dev/null 2>&1 || skip "pkg-config is not installed"
-pkg-config --exists glib-2.0 gobject-2.0 || skip "GLib development files are not installed"
+pkg-config --exists glib-2.0 gobject-2.0 nettle ||
+  skip "GLib or Nettle development files are not installed"
 
 builddir=${FUZZ_BUILDDIR:-$top/build-fuzz}
 mkdir -p "$builddir"
@@ -73,9 +74,9 @@ extra=()
 pkgs=(glib-2.0 gobject-2.0 nettle)
 if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
-  sources+=("$top"/src/server/*.c)
-  headers+=("$top"/src/server/*.h)
-  extra=(-I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
+  sources+=("$top"/src/store/*.c "$top"/src/server/*.c)
+  headers+=("$top"/src/store/*.h "$top"/src/server/*.h)
+  extra=(-I"$top/src/store" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls)
   pkg-config --exists "${pkgs[@]}" || skip "GIO, SQLite or GnuTLS development files are not installed"
 fi
@@ -98,9 +99,9 @@ if [ "$target" = connection ]; then
     --vprod $'    { @VALUENAME@, "@VALUENAME@", "@valuenick@" },\n' \
     --vtail $'    { 0, NULL, NULL }\n  };\n  if (g_once_init_enter (&gtype_id))\n    g_once_init_leave (&gtype_id, g_@type@_register_static (g_intern_static_string ("@EnumName@"), values));\n  return (GType) gtype_id;\n}\n' \
     "${enum_headers[@]}"
-  sources+=("$top"/src/client/*.c "$gen/chat-client-enums.c")
-  headers+=("$top"/src/client/*.h)
-  extra=(-I"$top/src/client" -DPACKAGE_VERSION='"fuzz"')
+  sources+=("$top"/src/store/*.c "$top"/src/client/*.c "$gen/chat-client-enums.c")
+  headers+=("$top"/src/store/*.h "$top"/src/client/*.h)
+  extra=(-I"$top/src/store" -I"$top/src/client" -DPACKAGE_VERSION='"fuzz"')
   pkgs+=(gio-2.0 sqlite3)
   pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
 fi
