@@ -808,6 +808,112 @@ test_input_commands (Fixture       *f,
 #undef INPUT
 }
 
+static int
+sort_strings (const char **a,
+              const char **b)
+{
+  return strcmp (*a, *b);
+}
+
+/* The exact lines of what the other tests do not compare: CTCP replies, WHO after NAMES,
+ * CHATHISTORY, the rejoin and away after a new welcome, and /commands with odd text. */
+static void
+test_outgoing_lines (Fixture       *f,
+                     gconstpointer  data)
+{
+  ChatConversation *conv;
+  g_autofree char *lines = NULL;
+
+  feed (f, ":srv CAP * LS :batch draft/chathistory");
+  feed (f, ":srv CAP alice ACK :batch draft/chathistory");
+  feed (f, ":srv 001 alice :Welcome");
+  feed (f, ":srv 005 alice CHATHISTORY=50 :are supported");
+  g_ptr_array_set_size (f->sent, 0);
+
+  feed (f, ":alice!a@h JOIN #chat");
+  feed (f, ":srv 353 alice = #chat :alice @bob");
+  feed (f, ":srv 366 alice #chat :End of /NAMES list.");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "CHATHISTORY LATEST #chat * 50\nWHO #chat");
+
+  feed (f, ":bob!b@h PRIVMSG alice :\001VERSION\001");
+  feed (f, ":bob!b@h PRIVMSG alice :\001PING 12345 6789\001");
+  feed (f, ":bob!b@h PRIVMSG alice :\001PING\001");
+  feed (f, "PING");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "NOTICE bob :\001VERSION Chatroom " PACKAGE_VERSION "\001\n"
+                              "NOTICE bob :\001PING 12345 6789\001\n"
+                              "NOTICE bob :\001PING \001\n"
+                              "PONG");
+  feed (f, ":bob!b@h PRIVMSG alice :\001TIME\001");
+  g_assert_cmpuint (f->sent->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (f->sent, 0), "NOTICE bob :\001TIME "));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (f->sent, 0), "\001"));
+  g_ptr_array_set_size (f->sent, 0);
+
+#define INPUT(text_) \
+  G_STMT_START { \
+    g_autoptr(GError) e_ = NULL; \
+    g_assert_true (chat_connection_send_input (f->conn, conv, text_, &e_)); \
+    g_assert_no_error (e_); \
+  } G_STMT_END
+
+  INPUT ("/join #keyed s3cret");
+  INPUT ("/part #gone see you: later");
+  INPUT ("/topic :colon first");
+  INPUT ("/kick bob");
+  INPUT ("/kick bob  two  spaces ");
+  INPUT ("/invite carol #elsewhere");
+  INPUT ("/list >5");
+  INPUT ("/mode #chat +lk 10 key");
+  INPUT ("/mode #chat");
+  INPUT ("/voice a b c d e f g");
+  INPUT ("/msg bob :) smile");
+  INPUT ("/msg #chat x");
+  INPUT ("/me waves at bob");
+  INPUT ("/away");
+  INPUT ("/away gone: for lunch");
+#undef INPUT
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==,
+                   "JOIN #keyed s3cret\n"
+                   "PART #gone :see you: later\n"
+                   "TOPIC #chat ::colon first\n"
+                   "KICK #chat bob\n"
+                   "KICK #chat bob :two  spaces \n"
+                   "INVITE carol #elsewhere\n"
+                   "LIST >5\n"
+                   "MODE #chat +lk 10 key\n"
+                   "MODE #chat\n"
+                   "MODE #chat +vvv a b c\n"
+                   "MODE #chat +vvv d e f\n"
+                   "MODE #chat +v g\n"
+                   "PRIVMSG bob ::) smile\n"
+                   "CHATHISTORY LATEST bob * 50\n"
+                   "PRIVMSG #chat :x\n"
+                   "PRIVMSG #chat :\001ACTION waves at bob\001\n"
+                   "AWAY\n"
+                   "AWAY :gone: for lunch");
+
+  /* After a drop, the welcome rejoins (with the key) and restores away. */
+  chat_connection_set_away_message (f->conn, "brb");
+  feed (f, ":srv 306 alice :You have been marked as being away");
+  feed (f, "@time=2030-01-02T03:04:05.678Z :bob!b@h PRIVMSG alice :from the future");
+  g_ptr_array_set_size (f->sent, 0);
+  feed (f, ":srv 001 alice :Welcome back");
+  g_assert_cmpuint (f->sent->len, ==, 4);
+  g_ptr_array_sort (f->sent, (GCompareFunc)sort_strings);
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "AWAY :brb\n"
+                              "CHATHISTORY LATEST bob timestamp=2030-01-02T03:04:05.678Z 50\n"
+                              "JOIN #chat\n"
+                              "JOIN #keyed s3cret");
+}
+
 static void
 test_split_long (Fixture       *f,
                  gconstpointer  data)
@@ -1361,6 +1467,7 @@ main (int   argc,
   ADD ("messages", test_messages);
   ADD ("echo-message", test_echo_message);
   ADD ("input", test_input_commands);
+  ADD ("outgoing-lines", test_outgoing_lines);
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);
   ADD ("sasl-exchange", test_sasl_exchange);
