@@ -914,6 +914,73 @@ test_outgoing_lines (Fixture       *f,
                               "JOIN #keyed s3cret");
 }
 
+/* The mention counts of every conversation, added up. */
+static guint
+total_mention_count (Fixture *f)
+{
+  GListModel *rooms = chat_connection_get_rooms (f->conn);
+  guint total = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (rooms); i++)
+    {
+      g_autoptr(ChatConversation) conv = g_list_model_get_item (rooms, i);
+
+      total += chat_conversation_get_mention_count (conv);
+    }
+  return total;
+}
+
+/* What raises a conversation's mention count and what emits "mention" is one rule: after
+ * every line both have counted the same, and each line at most once. */
+static void
+test_mention_rule (Fixture       *f,
+                   gconstpointer  data)
+{
+  static const struct
+  {
+    const char *line;     /* NULL: alice sends text to bob herself */
+    const char *text;
+    guint       mention;  /* what this line adds */
+  } steps[] = {
+    { ":bob!b@h PRIVMSG alice :hello", NULL, 1 },
+    { ":bob!b@h PRIVMSG alice :alice, are you there?", NULL, 1 },
+    { ":bob!b@h PRIVMSG alice :\001ACTION pokes alice\001", NULL, 1 },
+    { ":bob!b@h NOTICE alice :a notice in the query", NULL, 0 },
+    { ":bob!b@h NOTICE alice :alice: a notice that names her", NULL, 1 },
+    { NULL, "alice talks to bob", 0 },
+    { ":alice!a@h PRIVMSG bob :alice, an echo of her own line", NULL, 0 },
+    { ":alice!a@h PRIVMSG #chat :alice in the room", NULL, 0 },
+    { ":carol!c@h PRIVMSG #chat :hi all", NULL, 0 },
+    { ":carol!c@h PRIVMSG #chat :hi alice", NULL, 1 },
+    { ":carol!c@h NOTICE #chat :alice, a room notice", NULL, 1 },
+    { ":carol!c@h JOIN #chat", NULL, 0 },
+    { ":carol!c@h PART #chat :alice", NULL, 0 },
+    { ":srv NOTICE alice :alice, from the server", NULL, 1 },
+  };
+  guint expected = 0;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  f->mentions = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      if (steps[i].line != NULL)
+        feed (f, steps[i].line);
+      else
+        g_assert_true (chat_connection_send_message (f->conn, "bob", steps[i].text));
+      expected += steps[i].mention;
+
+      {
+        g_autofree char *shown = g_strescape (steps[i].line ? steps[i].line : steps[i].text, NULL);
+
+        g_test_message ("step %u: %s", i, shown);
+      }
+      g_assert_cmpuint (f->mentions, ==, expected);
+      g_assert_cmpuint (total_mention_count (f), ==, expected);
+    }
+}
+
 static void
 test_split_long (Fixture       *f,
                  gconstpointer  data)
@@ -1468,6 +1535,7 @@ main (int   argc,
   ADD ("echo-message", test_echo_message);
   ADD ("input", test_input_commands);
   ADD ("outgoing-lines", test_outgoing_lines);
+  ADD ("mention-rule", test_mention_rule);
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);
   ADD ("sasl-exchange", test_sasl_exchange);
