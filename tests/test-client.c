@@ -1301,7 +1301,7 @@ test_many_messages (void)
       g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
                                                                1000 + i, "bob", text);
 
-      _chat_conversation_append (conv, item);
+      _chat_conversation_append (conv, item, TRUE, FALSE);
       if ((i + 1) % batch == 0)
         _chat_conversation_flush (conv);
     }

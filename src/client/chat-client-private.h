@@ -62,10 +62,12 @@ void              _chat_conversation_set_joined (ChatConversation *self,
                                                  gboolean          joined);
 void              _chat_conversation_set_casemapping (ChatConversation *self,
                                                       ChatCasemapping   map);
-/* Queues an item: it reaches the model at the next flush (batched items_changed).
- * Counts unread/mentions as documented. */
+/* Queues an item: it reaches the model at the next flush (batched items_changed). unread
+ * and mention (decided by _chat_connection_add_item ()) say which counts it raises. */
 void              _chat_conversation_append     (ChatConversation *self,
-                                                 ChatMessageItem  *item);
+                                                 ChatMessageItem  *item,
+                                                 gboolean          unread,
+                                                 gboolean          mention);
 void              _chat_conversation_flush      (ChatConversation *self);
 /* Prepends items (oldest first) in one items_changed. */
 void              _chat_conversation_prepend_many (ChatConversation *self,

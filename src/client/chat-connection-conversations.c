@@ -160,7 +160,11 @@ _chat_connection_rekey_conversation (ChatConnection   *self,
   g_hash_table_insert (self->by_fold, _chat_connection_fold (self, new_name), conv);
 }
 
-/* Adds an item to conv: the model (batched), the history, the signals. */
+/* Adds an item to conv: the model (batched), the history, the signals. names_me is what
+ * _chat_connection_text_mentions_me () said of the text (or a kick of us). This is the
+ * one place that decides what counts: a message, action or notice from somebody else is
+ * unread; it is a mention when it names us, or when it is a message or action in a
+ * private conversation. A line we sent never counts and never names us. */
 ChatMessageItem *
 _chat_connection_add_item (ChatConnection    *self,
                            ChatConversation  *conv,
@@ -169,15 +173,22 @@ _chat_connection_add_item (ChatConnection    *self,
                            const char        *sender,
                            const char        *target,
                            const char        *text,
-                           gboolean           mentions_me,
+                           gboolean           names_me,
                            gboolean           from_me)
 {
   g_autoptr(ChatMessageItem) item = NULL;
   ChatConversationKind conv_kind = chat_conversation_get_kind (conv);
+  gboolean from_others = !from_me && (kind == CHAT_MESSAGE_KIND_MESSAGE ||
+                                      kind == CHAT_MESSAGE_KIND_ACTION ||
+                                      kind == CHAT_MESSAGE_KIND_NOTICE);
+  gboolean mention;
 
+  names_me = names_me && !from_me;
+  mention = from_others && (names_me || (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
+                                         kind != CHAT_MESSAGE_KIND_NOTICE));
   item = chat_message_item_new_full (0, kind, message_time (message),
                                      chat_conversation_get_name (conv), sender, target,
-                                     text ? text : "", mentions_me, from_me);
+                                     text ? text : "", names_me, from_me);
 
   /* Replayed history: kept aside until the batch ends, then put in its place, without
    * unread counts or notifications. */
@@ -188,7 +199,7 @@ _chat_connection_add_item (ChatConnection    *self,
       return item;
     }
 
-  _chat_conversation_append (conv, item);
+  _chat_conversation_append (conv, item, from_others, mention);
 
   if (self->history != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER &&
       kind <= CHAT_MESSAGE_KIND_MODE)
@@ -198,14 +209,12 @@ _chat_connection_add_item (ChatConnection    *self,
       chat_history_store_add (self->history, _chat_connection_history_network (self), key, item);
     }
 
-  if (!from_me && (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION ||
-                   kind == CHAT_MESSAGE_KIND_NOTICE))
+  if (from_others)
     {
       if (sender != NULL)
         _chat_conversation_note_speaker (conv, sender);
       g_signal_emit (self, _chat_connection_signals [MESSAGE_RECEIVED], 0, conv, item);
-      if (mentions_me || (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
-                          kind != CHAT_MESSAGE_KIND_NOTICE))
+      if (mention)
         g_signal_emit (self, _chat_connection_signals [MENTION], 0, conv, item);
     }
   else if (kind != CHAT_MESSAGE_KIND_INFO && kind != CHAT_MESSAGE_KIND_MOTD)

@@ -245,7 +245,7 @@ handle_privmsg (ChatConnection    *self,
     conv = self->server;
 
   _chat_connection_add_item (self, conv, kind, message, nick ? nick : source, NULL, text,
-                             !from_me && _chat_connection_text_mentions_me (self, text), from_me);
+                             _chat_connection_text_mentions_me (self, text), from_me);
 }
 
 static void

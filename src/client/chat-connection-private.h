@@ -237,7 +237,7 @@ ChatMessageItem *  _chat_connection_add_item                (ChatConnection    *
                                                              const char        *sender,
                                                              const char        *target,
                                                              const char        *text,
-                                                             gboolean           mentions_me,
+                                                             gboolean           names_me,
                                                              gboolean           from_me);
 void               _chat_connection_server_text             (ChatConnection    *self,
                                                              ChatMessageKind    kind,

@@ -373,33 +373,25 @@ _chat_conversation_set_default_rank (ChatConversation *self,
 
 void
 _chat_conversation_append (ChatConversation *self,
-                           ChatMessageItem  *item)
+                           ChatMessageItem  *item,
+                           gboolean          unread,
+                           gboolean          mention)
 {
-  ChatMessageKind kind;
-  gboolean counted;
-
   g_assert (CHAT_IS_CONVERSATION (self));
   g_assert (CHAT_IS_MESSAGE_ITEM (item));
 
   g_ptr_array_add (self->pending, g_object_ref (item));
 
-  kind = chat_message_item_get_kind (item);
-  counted = (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION ||
-             kind == CHAT_MESSAGE_KIND_NOTICE) && !chat_message_item_get_from_me (item);
-  if (counted)
+  /* The status window does not collect unread server chatter, only mentions. */
+  if (unread && self->kind != CHAT_CONVERSATION_KIND_SERVER)
     {
-      /* The status window does not collect unread server chatter, only mentions. */
-      if (self->kind != CHAT_CONVERSATION_KIND_SERVER)
-        {
-          self->unread_count++;
-          g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
-        }
-      if (chat_message_item_get_mentions_me (item) ||
-          (self->kind == CHAT_CONVERSATION_KIND_QUERY && kind != CHAT_MESSAGE_KIND_NOTICE))
-        {
-          self->mention_count++;
-          g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MENTION_COUNT]);
-        }
+      self->unread_count++;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
+    }
+  if (mention)
+    {
+      self->mention_count++;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MENTION_COUNT]);
     }
 
   if (self->flush_id == 0)
@@ -919,7 +911,7 @@ chat_conversation_add_info (ChatConversation *self,
 
   item = chat_message_item_new_full (0, kind, g_get_real_time (), self->name, NULL, NULL,
                                      text, FALSE, FALSE);
-  _chat_conversation_append (self, item);
+  _chat_conversation_append (self, item, FALSE, FALSE);
   _chat_conversation_flush (self);
   g_object_unref (item);
   return item;
