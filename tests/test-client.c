@@ -898,6 +898,21 @@ test_outgoing_lines (Fixture       *f,
                    "AWAY\n"
                    "AWAY :gone: for lunch");
 
+  /* A line has at most 15 params: a server that takes 20 modes a line gets 13 nicks, and
+   * what /mode has past the 15th param goes in the last one. */
+  feed (f, ":srv 005 alice MODES=20 :are supported");
+  g_assert_true (chat_connection_send_input (f->conn, conv, "/op a b c d e f g h i j k l m n o",
+                                             NULL));
+  g_assert_true (chat_connection_send_input (f->conn, conv,
+                                             "/mode #chat +bbbbbbbbbbbbbb a b c d e f g h i j "
+                                             "k l m n", NULL));
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==,
+                   "MODE #chat +ooooooooooooo a b c d e f g h i j k l m\n"
+                   "MODE #chat +oo n o\n"
+                   "MODE #chat +bbbbbbbbbbbbbb a b c d e f g h i j k l :m n");
+
   /* After a drop, the welcome rejoins (with the key) and restores away. */
   chat_connection_set_away_message (f->conn, "brb");
   feed (f, ":srv 306 alice :You have been marked as being away");

@@ -116,12 +116,18 @@ void              _chat_directory_add           (ChatDirectory      *self,
                                                  ChatDirectoryEntry *entry);
 void              _chat_directory_end           (ChatDirectory      *self);
 
-/* ChatConnection, for chat-connection-input.c. */
-void              _chat_connection_send_line    (ChatConnection   *self,
-                                                 const char       *line);
-void              _chat_connection_send_printf  (ChatConnection   *self,
-                                                 const char       *format,
-                                                 ...) G_GNUC_PRINTF (2, 3);
+/* ChatConnection: sending lines built with the protocol library (chat-connection-output.c).
+ * send_command: "COMMAND p1 p2 ...", ':' before the last only when it needs one;
+ * send_text: "COMMAND [target] :text", the text always after ':'. */
+void              _chat_connection_send_message (ChatConnection    *self,
+                                                 const ChatMessage *message);
+void              _chat_connection_send_command (ChatConnection    *self,
+                                                 const char        *command,
+                                                 ...) G_GNUC_NULL_TERMINATED;
+void              _chat_connection_send_text    (ChatConnection    *self,
+                                                 const char        *command,
+                                                 const char        *target,
+                                                 const char        *text);
 /* The link can take lines now. */
 gboolean          _chat_connection_can_send     (ChatConnection   *self);
 /* Registered (or a test's offline sink): commands can go to the server. */

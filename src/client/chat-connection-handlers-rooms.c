@@ -435,7 +435,7 @@ _chat_connection_handle_end_of_names (ChatConnection    *self,
 
   /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
   if (g_hash_table_remove (self->need_who, key))
-    _chat_connection_send_printf (self, "WHO %s", chat_conversation_get_name (conv));
+    _chat_connection_send_command (self, "WHO", chat_conversation_get_name (conv), NULL);
 }
 void
 _chat_connection_handle_who_reply (ChatConnection    *self,

@@ -26,7 +26,7 @@ maybe_regain_nick (ChatConnection *self,
   if (chat_connection_names_equal (self, self->current_nick, self->nick))
     return;
   if (chat_connection_names_equal (self, freed, self->nick))
-    _chat_connection_send_printf (self, "NICK %s", self->nick);
+    _chat_connection_send_command (self, "NICK", self->nick, NULL);
 }
 
 static void
@@ -139,6 +139,18 @@ _chat_connection_set_away_everywhere (ChatConnection *self,
     }
 }
 
+/* NOTICE nick :\001COMMAND argument\001 */
+static void
+send_ctcp_reply (ChatConnection *self,
+                 const char     *nick,
+                 const char     *command,
+                 const char     *argument)
+{
+  g_autofree char *ctcp = g_strconcat ("\001", command, " ", argument, "\001", NULL);
+
+  _chat_connection_send_text (self, "NOTICE", nick, ctcp);
+}
+
 static void
 reply_ctcp (ChatConnection *self,
             const char     *nick,
@@ -146,17 +158,15 @@ reply_ctcp (ChatConnection *self,
             const char     *argument)
 {
   if (g_strcmp0 (command, "VERSION") == 0)
-    _chat_connection_send_printf (self, "NOTICE %s :\001VERSION Chatroom %s\001",
-                                  nick, PACKAGE_VERSION);
+    send_ctcp_reply (self, nick, command, "Chatroom " PACKAGE_VERSION);
   else if (g_strcmp0 (command, "PING") == 0)
-    _chat_connection_send_printf (self, "NOTICE %s :\001PING %s\001",
-                                  nick, argument ? argument : "");
+    send_ctcp_reply (self, nick, command, argument ? argument : "");
   else if (g_strcmp0 (command, "TIME") == 0)
     {
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
       g_autofree char *text = g_date_time_format (now, "%c");
 
-      _chat_connection_send_printf (self, "NOTICE %s :\001TIME %s\001", nick, text);
+      send_ctcp_reply (self, nick, command, text);
     }
 }
 
@@ -377,6 +387,8 @@ _chat_connection_request_server_history (ChatConnection   *self,
 {
   guint limit = chat_isupport_get_uint (self->isupport, "CHATHISTORY", SERVER_HISTORY_COUNT);
   gint64 newest = _chat_conversation_get_newest_message_time (conv);
+  g_autoptr(ChatMessage) message = NULL;
+  g_autofree char *since = NULL;
 
   if (!chat_connection_has_cap (self, "draft/chathistory") ||
       !chat_connection_has_cap (self, "batch"))
@@ -389,16 +401,15 @@ _chat_connection_request_server_history (ChatConnection   *self,
       g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (newest / G_USEC_PER_SEC);
       g_autofree char *stamp = utc ? g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S") : NULL;
 
+      /* The chathistory spec's "timestamp=" reference, in milliseconds. */
       if (stamp != NULL)
-        {
-          _chat_connection_send_printf (self, "CHATHISTORY LATEST %s timestamp=%s.%03uZ %u",
-                                        chat_conversation_get_name (conv), stamp,
-                                        (guint)((newest % G_USEC_PER_SEC) / 1000), limit);
-          return;
-        }
+        since = g_strdup_printf ("timestamp=%s.%03uZ", stamp,
+                                 (guint)((newest % G_USEC_PER_SEC) / 1000));
     }
-  _chat_connection_send_printf (self, "CHATHISTORY LATEST %s * %u",
-                                chat_conversation_get_name (conv), limit);
+  message = chat_message_new_full (NULL, "CHATHISTORY", "LATEST",
+                                   chat_conversation_get_name (conv), since ? since : "*", NULL);
+  chat_message_add_param_int (message, limit);
+  _chat_connection_send_message (self, message);
 }
 
 static void
@@ -406,9 +417,11 @@ handle_ping (ChatConnection    *self,
              const ChatMessage *message)
 {
   const char *token = chat_message_get_trailing (message);
-  g_autofree char *pong = token ? g_strdup_printf ("PONG :%s", token) : g_strdup ("PONG");
+  g_autoptr(ChatMessage) pong = chat_message_new ("PONG");
 
-  _chat_connection_queue_line (self, pong, TRUE);
+  if (token != NULL)
+    chat_message_add_trailing (pong, token);
+  _chat_connection_queue_message (self, pong, TRUE);
 }
 
 static void

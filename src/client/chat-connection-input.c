@@ -34,6 +34,8 @@ room_for_command (ChatConnection   *self,
   return NULL;
 }
 
+/* MODE room +ooo a b c: as many nicks a line as the server's MODES says (and a line's
+ * params allow). */
 static void
 send_prefix_modes (ChatConnection *self,
                    const char     *room,
@@ -46,19 +48,42 @@ send_prefix_modes (ChatConnection *self,
 
   if (per_line == 0)
     per_line = 3;
+  per_line = MIN (per_line, CHAT_MESSAGE_MAX_PARAMS - 2);
 
   for (guint i = 0; i < n; i += per_line)
     {
-      GString *line = g_string_new (NULL);
+      g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "MODE", room, NULL);
       guint count = MIN (per_line, n - i);
+      char *modes = g_malloc (count + 2);
 
-      g_string_append_printf (line, "MODE %s %c", room, sign);
+      modes[0] = sign;
+      memset (modes + 1, mode, count);
+      modes[count + 1] = '\0';
+      chat_message_add_param (message, modes);
+      g_free (modes);
       for (guint j = 0; j < count; j++)
-        g_string_append_c (line, mode);
-      for (guint j = 0; j < count; j++)
-        g_string_append_printf (line, " %s", nicks[i + j]);
-      _chat_connection_send_line (self, line->str);
-      g_string_free (line, TRUE);
+        chat_message_add_param (message, nicks[i + j]);
+      _chat_connection_send_message (self, message);
+    }
+}
+
+/* Adds words as params; past the params a line can have, the rest goes as one last param
+ * (which is how a server reads the rest of such a line). */
+static void
+add_words (ChatMessage  *message,
+           char        **words)
+{
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (chat_message_get_n_params (message) == CHAT_MESSAGE_MAX_PARAMS - 1 &&
+          words[i + 1] != NULL)
+        {
+          g_autofree char *rest = g_strjoinv (" ", words + i);
+
+          chat_message_add_param (message, rest);
+          return;
+        }
+      chat_message_add_param (message, words[i]);
     }
 }
 
@@ -258,7 +283,7 @@ chat_connection_send_input (ChatConnection    *self,
           mask = g_strdup (arg0);
         else
           mask = g_strdup_printf ("%s!*@*", arg0);
-        _chat_connection_send_printf (self, "MODE %s +b %s", room, mask);
+        _chat_connection_send_command (self, "MODE", room, "+b", mask, NULL);
         return TRUE;
       }
 
@@ -284,7 +309,8 @@ chat_connection_send_input (ChatConnection    *self,
 
     case CHAT_COMMAND_MODE:
       {
-        g_autofree char *rest = NULL;
+        g_autoptr(ChatMessage) message = NULL;
+        char **words;
         const char *target;
 
         if (arg0[0] == '+' || arg0[0] == '-')
@@ -292,17 +318,16 @@ chat_connection_send_input (ChatConnection    *self,
             target = room_for_command (self, here, NULL);
             if (target == NULL)
               target = chat_connection_get_current_nick (self);
-            rest = g_strjoinv (" ", command->args);
+            words = command->args;
           }
         else
           {
             target = arg0;
-            rest = g_strjoinv (" ", command->args + 1);
+            words = command->args + 1;
           }
-        if (rest[0] != '\0')
-          _chat_connection_send_printf (self, "MODE %s %s", target, rest);
-        else
-          _chat_connection_send_printf (self, "MODE %s", target);
+        message = chat_message_new_full (NULL, "MODE", target, NULL);
+        add_words (message, words);
+        _chat_connection_send_message (self, message);
         return TRUE;
       }
 
@@ -311,7 +336,7 @@ chat_connection_send_input (ChatConnection    *self,
       if (room == NULL)
         return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
                             "Not in a room. Usage: /invite NICK [ROOM]");
-      _chat_connection_send_printf (self, "INVITE %s %s", arg0, room);
+      _chat_connection_send_command (self, "INVITE", arg0, room, NULL);
       return TRUE;
 
     case CHAT_COMMAND_LIST:

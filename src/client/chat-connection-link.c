@@ -554,9 +554,9 @@ chat_connection_disconnect (ChatConnection *self,
   if (self->output != NULL && !self->closing)
     {
       if (message != NULL && message[0] != '\0')
-        _chat_connection_send_printf (self, "QUIT :%s", message);
+        _chat_connection_send_text (self, "QUIT", NULL, message);
       else
-        _chat_connection_send_line (self, "QUIT");
+        _chat_connection_send_command (self, "QUIT", NULL);
       self->closing = TRUE;
       _chat_connection_clear_timers (self);
       self->quit_id = g_timeout_add (QUIT_GRACE_MS, quit_grace_cb, self);

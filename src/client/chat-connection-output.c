@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-output.c: what ChatConnection sends: the queue of outgoing lines, written
  * in chunks under client-side flood control, messages split to fit a relayed line, and the
- * public commands (JOIN, PART, NICK, TOPIC, AWAY, KICK, LIST, WHOIS, raw lines).
+ * public commands (JOIN, PART, NICK, TOPIC, AWAY, KICK, LIST, WHOIS, raw lines). Every line
+ * but a raw one is a ChatMessage, formatted by the protocol library.
  */
 #define G_LOG_DOMAIN "chat-client"
 
@@ -56,6 +57,54 @@ send_line (ChatConnection *self,
            const char     *line)
 {
   _chat_connection_queue_line (self, line, FALSE);
+}
+
+void
+_chat_connection_queue_message (ChatConnection    *self,
+                                const ChatMessage *message,
+                                gboolean           urgent)
+{
+  g_autofree char *line = chat_message_to_string (message);
+
+  _chat_connection_queue_line (self, line, urgent);
+}
+
+void
+_chat_connection_send_message (ChatConnection    *self,
+                               const ChatMessage *message)
+{
+  _chat_connection_queue_message (self, message, FALSE);
+}
+
+void
+_chat_connection_send_command (ChatConnection *self,
+                               const char     *command,
+                               ...)
+{
+  g_autoptr(ChatMessage) message = chat_message_new (command);
+  const char *param;
+  va_list args;
+
+  va_start (args, command);
+  while ((param = va_arg (args, const char *)) != NULL)
+    chat_message_add_param (message, param);
+  va_end (args);
+  _chat_connection_send_message (self, message);
+}
+
+/* command [target] :text, the text always after ':' (words meant for people). */
+void
+_chat_connection_send_text (ChatConnection *self,
+                            const char     *command,
+                            const char     *target,
+                            const char     *text)
+{
+  g_autoptr(ChatMessage) message = chat_message_new (command);
+
+  if (target != NULL)
+    chat_message_add_param (message, target);
+  chat_message_add_trailing (message, text);
+  _chat_connection_send_message (self, message);
 }
 
 static void
@@ -205,10 +254,10 @@ send_text (ChatConnection  *self,
             {
               g_autofree char *ctcp = chat_ctcp_action_encode (pieces[i]);
 
-              _chat_connection_send_printf (self, "%s %s :%s", command, target, ctcp);
+              _chat_connection_send_text (self, command, target, ctcp);
             }
           else
-            _chat_connection_send_printf (self, "%s %s :%s", command, target, pieces[i]);
+            _chat_connection_send_text (self, command, target, pieces[i]);
 
           if (!echo)
             {
@@ -275,10 +324,10 @@ chat_connection_join (ChatConnection *self,
   if (key != NULL && key[0] != '\0')
     {
       g_hash_table_replace (self->rejoin, g_strdup (folded), g_strdup (key));
-      _chat_connection_send_printf (self, "JOIN %s %s", room, key);
+      _chat_connection_send_command (self, "JOIN", room, key, NULL);
     }
   else
-    _chat_connection_send_printf (self, "JOIN %s", room);
+    _chat_connection_send_command (self, "JOIN", room, NULL);
   return TRUE;
 }
 
@@ -297,9 +346,9 @@ chat_connection_part (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (reason != NULL && reason[0] != '\0')
-    _chat_connection_send_printf (self, "PART %s :%s", room, reason);
+    _chat_connection_send_text (self, "PART", room, reason);
   else
-    _chat_connection_send_printf (self, "PART %s", room);
+    _chat_connection_send_command (self, "PART", room, NULL);
   return TRUE;
 }
 
@@ -313,7 +362,7 @@ chat_connection_change_nick (ChatConnection *self,
   chat_connection_set_nick (self, nick);
   if (!can_send (self))
     return FALSE;
-  _chat_connection_send_printf (self, "NICK %s", nick);
+  _chat_connection_send_command (self, "NICK", nick, NULL);
   return TRUE;
 }
 
@@ -328,9 +377,9 @@ chat_connection_set_topic (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (topic != NULL)
-    _chat_connection_send_printf (self, "TOPIC %s :%s", room, topic);
+    _chat_connection_send_text (self, "TOPIC", room, topic);
   else
-    _chat_connection_send_printf (self, "TOPIC %s", room);
+    _chat_connection_send_command (self, "TOPIC", room, NULL);
   return TRUE;
 }
 
@@ -344,9 +393,9 @@ chat_connection_set_away_message (ChatConnection *self,
     return FALSE;
   _chat_replace_string (&self->away_reason, reason && reason[0] ? reason : NULL);
   if (reason != NULL && reason[0] != '\0')
-    _chat_connection_send_printf (self, "AWAY :%s", reason);
+    _chat_connection_send_text (self, "AWAY", NULL, reason);
   else
-    send_line (self, "AWAY");
+    _chat_connection_send_command (self, "AWAY", NULL);
   return TRUE;
 }
 
@@ -362,9 +411,14 @@ chat_connection_kick (ChatConnection *self,
   if (!can_send (self))
     return FALSE;
   if (reason != NULL && reason[0] != '\0')
-    _chat_connection_send_printf (self, "KICK %s %s :%s", room, nick, reason);
+    {
+      g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "KICK", room, nick, NULL);
+
+      chat_message_add_trailing (message, reason);
+      _chat_connection_send_message (self, message);
+    }
   else
-    _chat_connection_send_printf (self, "KICK %s %s", room, nick);
+    _chat_connection_send_command (self, "KICK", room, nick, NULL);
   return TRUE;
 }
 
@@ -378,9 +432,9 @@ chat_connection_request_list (ChatConnection *self,
     return FALSE;
   _chat_directory_begin (self->directory);
   if (filter != NULL && filter[0] != '\0')
-    _chat_connection_send_printf (self, "LIST %s", filter);
+    _chat_connection_send_command (self, "LIST", filter, NULL);
   else
-    send_line (self, "LIST");
+    _chat_connection_send_command (self, "LIST", NULL);
   return TRUE;
 }
 
@@ -393,7 +447,7 @@ chat_connection_whois (ChatConnection *self,
 
   if (!can_send (self))
     return FALSE;
-  _chat_connection_send_printf (self, "WHOIS %s", nick);
+  _chat_connection_send_command (self, "WHOIS", nick, NULL);
   return TRUE;
 }
 
@@ -411,27 +465,6 @@ chat_connection_send_raw (ChatConnection *self,
 }
 
 /* --- for chat-connection-input.c ------------------------------------------------------ */
-
-void
-_chat_connection_send_line (ChatConnection *self,
-                            const char     *line)
-{
-  send_line (self, line);
-}
-
-void
-_chat_connection_send_printf (ChatConnection *self,
-                              const char     *format,
-                              ...)
-{
-  g_autofree char *line = NULL;
-  va_list args;
-
-  va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
-  send_line (self, line);
-}
 
 gboolean
 _chat_connection_ready_for_input (ChatConnection *self)

@@ -259,6 +259,9 @@ void               _chat_connection_disconnect_link_signals (ChatConnection *sel
 void               _chat_connection_queue_line              (ChatConnection *self,
                                                              const char     *line,
                                                              gboolean        urgent);
+void               _chat_connection_queue_message           (ChatConnection    *self,
+                                                             const ChatMessage *message,
+                                                             gboolean           urgent);
 void               _chat_connection_flush_out_queue         (ChatConnection *self);
 
 /* chat-connection-registration.c */

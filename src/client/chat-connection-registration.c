@@ -23,7 +23,7 @@ send_ping (ChatConnection *self)
   g_free (self->ping_token);
   self->ping_token = g_strdup_printf ("chatroom-%" G_GINT64_FORMAT, g_get_monotonic_time ());
   self->ping_sent_at = g_get_monotonic_time ();
-  _chat_connection_send_printf (self, "PING :%s", self->ping_token);
+  _chat_connection_send_text (self, "PING", NULL, self->ping_token);
 }
 
 static gboolean
@@ -52,14 +52,20 @@ _chat_connection_send_registration (ChatConnection *self)
   self->cap_negotiating = TRUE;
   self->cap_ls_done = FALSE;
   self->sasl_step = SASL_NONE;
-  _chat_connection_send_line (self, "CAP LS 302");
+  _chat_connection_send_command (self, "CAP", "LS", "302", NULL);
   if (self->password != NULL && self->password[0] != '\0')
-    _chat_connection_send_printf (self, "PASS :%s", self->password);
+    _chat_connection_send_text (self, "PASS", NULL, self->password);
   g_free (self->tried_nick);
   self->tried_nick = g_strdup (self->nick);
   self->nick_attempt = 0;
-  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
-  _chat_connection_send_printf (self, "USER %s 0 * :%s", user, real);
+  _chat_connection_send_command (self, "NICK", self->tried_nick, NULL);
+  {
+    g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "USER", user, "0", "*",
+                                                            NULL);
+
+    chat_message_add_trailing (message, real);
+    _chat_connection_send_message (self, message);
+  }
 }
 
 static void
@@ -68,7 +74,7 @@ end_cap_negotiation (ChatConnection *self)
   if (self->cap_negotiating)
     {
       self->cap_negotiating = FALSE;
-      _chat_connection_send_line (self, "CAP END");
+      _chat_connection_send_command (self, "CAP", "END", NULL);
     }
 }
 
@@ -131,10 +137,13 @@ sasl_send_plain (ChatConnection *self)
   len = strlen (encoded);
 
   for (gsize offset = 0; offset < len; offset += SASL_CHUNK_LEN)
-    _chat_connection_send_printf (self, "AUTHENTICATE %.*s",
-                                  (int)MIN (SASL_CHUNK_LEN, len - offset), encoded + offset);
+    {
+      g_autofree char *chunk = g_strndup (encoded + offset, MIN (SASL_CHUNK_LEN, len - offset));
+
+      _chat_connection_send_command (self, "AUTHENTICATE", chunk, NULL);
+    }
   if (len % SASL_CHUNK_LEN == 0)
-    _chat_connection_send_line (self, "AUTHENTICATE +");
+    _chat_connection_send_command (self, "AUTHENTICATE", "+", NULL);
 }
 
 static void
@@ -164,7 +173,7 @@ cap_request_wanted (ChatConnection *self,
     }
 
   if (req->len > 0)
-    _chat_connection_send_printf (self, "CAP REQ :%s", req->str);
+    _chat_connection_send_text (self, "CAP", "REQ", req->str);
   else
     end_cap_negotiation (self);
   g_string_free (req, TRUE);
@@ -241,7 +250,7 @@ _chat_connection_handle_cap (ChatConnection    *self,
           g_hash_table_contains (self->caps_enabled, "sasl"))
         {
           self->sasl_step = SASL_AUTHENTICATING;
-          _chat_connection_send_line (self, "AUTHENTICATE PLAIN");
+          _chat_connection_send_command (self, "AUTHENTICATE", "PLAIN", NULL);
         }
       if (!more && self->sasl_step != SASL_AUTHENTICATING)
         end_cap_negotiation (self);
@@ -286,7 +295,7 @@ _chat_connection_handle_authenticate (ChatConnection    *self,
   if (g_strcmp0 (chat_message_get_param (message, 0), "+") == 0)
     sasl_send_plain (self);
   else
-    _chat_connection_send_line (self, "AUTHENTICATE *");
+    _chat_connection_send_command (self, "AUTHENTICATE", "*", NULL);
 }
 
 /* 900-908. Returns TRUE when the numeric was dealt with, FALSE to show it as usual. */
@@ -392,7 +401,7 @@ _chat_connection_handle_nick_refused (ChatConnection    *self,
                  rejected ? rejected : self->tried_nick, fallback);
   g_free (self->tried_nick);
   self->tried_nick = g_steal_pointer (&fallback);
-  _chat_connection_send_printf (self, "NICK %s", self->tried_nick);
+  _chat_connection_send_command (self, "NICK", self->tried_nick, NULL);
 }
 
 void
@@ -443,13 +452,13 @@ _chat_connection_handle_welcome (ChatConnection    *self,
       const char *name = conv ? chat_conversation_get_name (conv) : key;
 
       if (((const char *)value)[0] != '\0')
-        _chat_connection_send_printf (self, "JOIN %s %s", name, (const char *)value);
+        _chat_connection_send_command (self, "JOIN", name, (const char *)value, NULL);
       else
-        _chat_connection_send_printf (self, "JOIN %s", name);
+        _chat_connection_send_command (self, "JOIN", name, NULL);
     }
 
   if (self->away)
-    _chat_connection_send_printf (self, "AWAY :%s", self->away_reason ? self->away_reason : "Away");
+    _chat_connection_send_text (self, "AWAY", NULL, self->away_reason ? self->away_reason : "Away");
 
   if (self->offline_sink == NULL && self->ping_interval_ms > 0)
     {
