@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-message.c: parsing and formatting of one IRC line.
+/* chat-message.c: one IRC line as an object: its memory, its accessors and the builder;
+ * parsing is in chat-message-parse.c, writing a line out in chat-message-write.c.
  *
  * The server parses every line it receives, so parsing makes one allocation: the
  * message and a copy of the line live in one block, and the command, source and
@@ -14,68 +15,14 @@
 
 #include <string.h>
 
-#include "chat-message.h"
-#include "chat-text.h"
-
-typedef struct
-{
-  char *key;
-  char *value;   /* never NULL: "" for a tag without value */
-} ChatMessageTag;
-
-struct _ChatMessage
-{
-  gatomicrefcount  ref_count;
-  guint            n_params;
-  gboolean         trailing;     /* the last param is always written after ':' */
-  char            *buf;          /* parse buffer inside this block, or NULL */
-  gsize            buf_size;
-  char            *command;
-  char            *source;
-  char            *source_nick;  /* start of the split copy of the source */
-  char            *source_user;  /* inside the split copy, or NULL */
-  char            *source_host;  /* inside the split copy, or NULL */
-  GArray          *tags;         /* of ChatMessageTag, NULL when none */
-  char            *params[CHAT_MESSAGE_MAX_PARAMS];
-};
+#include "chat-message-private.h"
 
 G_DEFINE_QUARK (chat-protocol-error-quark, chat_protocol_error)
 
 G_DEFINE_BOXED_TYPE (ChatMessage, chat_message, chat_message_ref, chat_message_unref)
 
-/* Small tables instead of <ctype.h>: no locale, no sign surprises. */
-static inline char
-ascii_upper (char c)
-{
-  return (c >= 'a' && c <= 'z') ? c - ('a' - 'A') : c;
-}
-
-static inline gboolean
-is_tag_key_char (guchar c)
-{
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-         || c == '-' || c == '.' || c == '/' || c == '_';
-}
-
-static inline gboolean
-in_buf (const ChatMessage *self,
-        const char        *p)
-{
-  return self->buf != NULL
-         && (guintptr) p >= (guintptr) self->buf
-         && (guintptr) p < (guintptr) self->buf + self->buf_size;
-}
-
-static inline void
-release (ChatMessage *self,
-         char        *p)
-{
-  if (p != NULL && !in_buf (self, p))
-    g_free (p);
-}
-
-static ChatMessage *
-message_alloc (gsize buf_size)
+ChatMessage *
+_chat_message_alloc (gsize buf_size)
 {
   ChatMessage *self;
 
@@ -118,75 +65,9 @@ message_free (ChatMessage *self)
   g_free (self);
 }
 
-/* Splits the copy at dst (len bytes, NUL-terminated) in place into nick, user, host. */
-static void
-split_source_in_place (char  *dst,
-                       char **nick,
-                       char **user,
-                       char **host)
-{
-  char *at = strchr (dst, '@');
-  char *bang;
-
-  if (at != NULL)
-    *at = '\0';
-  bang = strchr (dst, '!');
-  if (bang != NULL)
-    *bang = '\0';
-
-  *nick = dst;
-  *user = bang != NULL ? bang + 1 : NULL;
-  *host = at != NULL ? at + 1 : NULL;
-}
-
-/* Unescapes an IRCv3 tag value in place (the result is never longer). */
-static void
-unescape_in_place (char *value)
-{
-  char *r = value;
-  char *w = value;
-
-  while (*r != '\0')
-    {
-      if (*r != '\\')
-        {
-          *w++ = *r++;
-          continue;
-        }
-      r++;
-      switch (*r)
-        {
-        case '\0':
-          /* A trailing backslash is dropped. */
-          break;
-        case ':':
-          *w++ = ';';
-          r++;
-          break;
-        case 's':
-          *w++ = ' ';
-          r++;
-          break;
-        case 'r':
-          *w++ = '\r';
-          r++;
-          break;
-        case 'n':
-          *w++ = '\n';
-          r++;
-          break;
-        default:
-          /* "\\" gives a backslash; any other escaped character stands for itself. */
-          *w++ = *r++;
-          break;
-        }
-    }
-  *w = '\0';
-}
-
-static gssize
-find_tag (const ChatMessage *self,
-          const char        *key)
+gssize
+_chat_message_find_tag (const ChatMessage *self,
+                        const char        *key)
 {
   guint i;
 
@@ -198,306 +79,6 @@ find_tag (const ChatMessage *self,
   return -1;
 }
 
-/* Parses the tag section (without '@', NUL-terminated, writable) into self->tags.
- * A key given twice keeps its first position and its last value. */
-static gboolean
-parse_tags (ChatMessage  *self,
-            char         *section,
-            GError      **error)
-{
-  g_autoptr(GHashTable) seen = NULL;
-  guint n = 1;
-  char *p;
-
-  for (p = section; *p != '\0'; p++)
-    if (*p == ';')
-      n++;
-
-  self->tags = g_array_sized_new (FALSE, FALSE, sizeof (ChatMessageTag), n);
-  /* With many tags, find duplicates by hashing instead of scanning. */
-  if (n > 16)
-    seen = g_hash_table_new (g_str_hash, g_str_equal);
-
-  p = section;
-  for (;;)
-    {
-      char *key = p;
-      char *value = NULL;
-      char *end = strchr (p, ';');
-      char *k;
-      gboolean last = (end == NULL);
-      ChatMessageTag tag;
-      gssize existing;
-
-      if (end != NULL)
-        *end = '\0';
-
-      value = strchr (key, '=');
-      if (value != NULL)
-        *value++ = '\0';
-
-      if (*key == '\0')
-        {
-          /* Tolerate one trailing ';' after a tag ("@a=b; CMD"), nothing else empty. */
-          if (last && value == NULL && self->tags->len > 0)
-            break;
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS,
-                               "Empty tag key");
-          return FALSE;
-        }
-
-      k = key;
-      if (*k == '+')
-        k++;
-      if (*k == '\0')
-        {
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS,
-                               "Empty tag key");
-          return FALSE;
-        }
-      for (; *k != '\0'; k++)
-        if (!is_tag_key_char ((guchar) *k))
-          {
-            g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS,
-                         "Invalid character 0x%02x in tag key", (guchar) *k);
-            return FALSE;
-          }
-      if (key[strlen (key) - 1] == '/')
-        {
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS,
-                               "Tag key without name after vendor");
-          return FALSE;
-        }
-
-      if (value != NULL)
-        unescape_in_place (value);
-      else
-        value = key + strlen (key);   /* the empty string, inside the buffer */
-
-      if (seen != NULL)
-        {
-          gpointer idx;
-
-          if (g_hash_table_lookup_extended (seen, key, NULL, &idx))
-            existing = GPOINTER_TO_UINT (idx);
-          else
-            {
-              existing = -1;
-              g_hash_table_insert (seen, key, GUINT_TO_POINTER (self->tags->len));
-            }
-        }
-      else
-        existing = find_tag (self, key);
-
-      if (existing >= 0)
-        g_array_index (self->tags, ChatMessageTag, existing).value = value;
-      else
-        {
-          tag.key = key;
-          tag.value = value;
-          g_array_append_val (self->tags, tag);
-        }
-
-      if (last)
-        break;
-      p = end + 1;
-    }
-
-  return TRUE;
-}
-
-ChatMessage *
-chat_message_parse (const char  *line,
-                    gssize       len,
-                    GError     **error)
-{
-  g_autoptr(ChatMessage) self = NULL;
-  const char *end;
-  const char *p;
-  const char *tags_start = NULL;
-  gsize tags_len = 0;
-  const char *source_start = NULL;
-  gsize source_len = 0;
-  const char *rest;
-  gsize ulen;
-  char *w;
-
-  g_return_val_if_fail (line != NULL || len == 0, NULL);
-
-  if (len < 0)
-    len = strlen (line);
-
-  /* An accepted line end: "\r\n" or "\n". */
-  if (len > 0 && line[len - 1] == '\n')
-    {
-      len--;
-      if (len > 0 && line[len - 1] == '\r')
-        len--;
-    }
-  ulen = len;
-  end = line + ulen;
-
-  if (ulen == 0)
-    {
-      g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_EMPTY,
-                           "Empty line");
-      return NULL;
-    }
-
-  if (memchr (line, '\0', ulen) != NULL || memchr (line, '\r', ulen) != NULL
-      || memchr (line, '\n', ulen) != NULL)
-    {
-      g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_CHARACTER,
-                           "NUL, CR or LF inside the line");
-      return NULL;
-    }
-
-  /* Leading spaces are tolerated, before the tags too: a command can then never
-   * start with '@', and formatting a parsed message gives a line that parses the same. */
-  p = line;
-  while (p < end && *p == ' ')
-    p++;
-  if (p < end && *p == '@')
-    {
-      const char *space = memchr (p, ' ', end - p);
-      gsize section;
-
-      tags_start = p + 1;
-      tags_len = (space != NULL ? space : end) - tags_start;
-      /* '@' and the space after it count too. */
-      section = tags_len + 2;
-      if (section > CHAT_MESSAGE_MAX_TAGS)
-        {
-          g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TAGS_TOO_LONG,
-                       "Tags longer than %d bytes", CHAT_MESSAGE_MAX_TAGS);
-          return NULL;
-        }
-      if (tags_len == 0)
-        {
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_TAGS,
-                               "Empty tag section");
-          return NULL;
-        }
-      p = space != NULL ? space : end;
-    }
-
-  while (p < end && *p == ' ')
-    p++;
-  rest = p;
-
-  /* The line end counts towards the limit. */
-  if ((gsize) (end - rest) + 2 > CHAT_MESSAGE_MAX_LINE)
-    {
-      g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TOO_LONG,
-                   "Line longer than %d bytes", CHAT_MESSAGE_MAX_LINE);
-      return NULL;
-    }
-
-  if (p == end)
-    {
-      if (tags_start != NULL)
-        g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_NO_COMMAND,
-                             "No command");
-      else
-        g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_EMPTY,
-                             "Empty line");
-      return NULL;
-    }
-
-  if (*p == ':')
-    {
-      const char *space;
-
-      source_start = p + 1;
-      space = memchr (source_start, ' ', end - source_start);
-      source_len = (space != NULL ? space : end) - source_start;
-      if (source_len == 0)
-        {
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_MALFORMED_SOURCE,
-                               "Empty source");
-          return NULL;
-        }
-      p = space != NULL ? space : end;
-      while (p < end && *p == ' ')
-        p++;
-      if (p == end)
-        {
-          g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_NO_COMMAND,
-                               "No command");
-          return NULL;
-        }
-    }
-
-  /* One block: the line (from the tags on, NUL-terminated) and a copy of the source
-   * to split into nick, user and host. */
-  {
-    const char *copy_from = tags_start != NULL ? tags_start : rest;
-    gsize copy_len = end - copy_from;
-
-    self = message_alloc (copy_len + 1 + (source_start != NULL ? source_len + 1 : 0));
-    memcpy (self->buf, copy_from, copy_len);
-    self->buf[copy_len] = '\0';
-
-    if (tags_start != NULL)
-      {
-        self->buf[tags_len] = '\0';
-        if (!parse_tags (self, self->buf, error))
-          return NULL;
-      }
-
-    if (source_start != NULL)
-      {
-        char *split = self->buf + copy_len + 1;
-
-        self->source = self->buf + (source_start - copy_from);
-        self->source[source_len] = '\0';
-        memcpy (split, source_start, source_len);
-        split[source_len] = '\0';
-        split_source_in_place (split, &self->source_nick, &self->source_user,
-                               &self->source_host);
-      }
-
-    w = self->buf + (p - copy_from);
-  }
-
-  /* The command, upper-cased in place. */
-  self->command = w;
-  while (*w != '\0' && *w != ' ')
-    {
-      *w = ascii_upper (*w);
-      w++;
-    }
-
-  /* The params. */
-  while (*w != '\0')
-    {
-      *w++ = '\0';   /* the space that ended the previous token */
-      while (*w == ' ')
-        w++;
-      if (*w == '\0')
-        break;
-
-      if (self->n_params == CHAT_MESSAGE_MAX_PARAMS)
-        {
-          g_set_error (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TOO_MANY_PARAMS,
-                       "More than %d params", CHAT_MESSAGE_MAX_PARAMS);
-          return NULL;
-        }
-
-      if (*w == ':')
-        {
-          self->params[self->n_params++] = w + 1;
-          break;
-        }
-
-      self->params[self->n_params++] = w;
-      while (*w != '\0' && *w != ' ')
-        w++;
-    }
-
-  return g_steal_pointer (&self);
-}
-
 ChatMessage *
 chat_message_new (const char *command)
 {
@@ -505,7 +86,7 @@ chat_message_new (const char *command)
 
   g_return_val_if_fail (command != NULL, NULL);
 
-  self = message_alloc (0);
+  self = _chat_message_alloc (0);
   chat_message_set_command (self, command);
   return self;
 }
@@ -669,7 +250,7 @@ chat_message_get_tag (const ChatMessage *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  i = find_tag (self, key);
+  i = _chat_message_find_tag (self, key);
   if (i < 0)
     return NULL;
   return g_array_index (self->tags, ChatMessageTag, i).value;
@@ -682,7 +263,7 @@ chat_message_has_tag (const ChatMessage *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  return find_tag (self, key) >= 0;
+  return _chat_message_find_tag (self, key) >= 0;
 }
 
 guint
@@ -728,8 +309,8 @@ chat_message_set_source (ChatMessage *self,
   if (source != NULL)
     {
       self->source = g_strdup (source);
-      split_source_in_place (g_strdup (source), &self->source_nick, &self->source_user,
-                             &self->source_host);
+      _chat_message_split_source (g_strdup (source), &self->source_nick, &self->source_user,
+                                  &self->source_host);
     }
   else
     {
@@ -823,7 +404,7 @@ chat_message_set_tag (ChatMessage *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (key != NULL && *key != '\0');
 
-  i = find_tag (self, key);
+  i = _chat_message_find_tag (self, key);
   if (i >= 0)
     {
       ChatMessageTag *tag = &g_array_index (self->tags, ChatMessageTag, i);
@@ -851,7 +432,7 @@ chat_message_remove_tag (ChatMessage *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (key != NULL);
 
-  i = find_tag (self, key);
+  i = _chat_message_find_tag (self, key);
   if (i < 0)
     return;
   tag_clear (self, &g_array_index (self->tags, ChatMessageTag, i));
@@ -870,269 +451,4 @@ chat_message_clear_tags (ChatMessage *self)
   for (i = 0; i < self->tags->len; i++)
     tag_clear (self, &g_array_index (self->tags, ChatMessageTag, i));
   g_array_set_size (self->tags, 0);
-}
-
-/* Appends s, with any CR or LF turned into a space: nothing set through the API
- * can end the line early or inject another one. */
-static void
-append_safe (GString    *out,
-             const char *s)
-{
-  while (*s != '\0')
-    {
-      gsize n = strcspn (s, "\r\n");
-
-      g_string_append_len (out, s, n);
-      s += n;
-      if (*s != '\0')
-        {
-          g_string_append_c (out, ' ');
-          s++;
-        }
-    }
-}
-
-static void
-append_escaped_value (GString    *out,
-                      const char *value)
-{
-  while (*value != '\0')
-    {
-      gsize n = strcspn (value, "; \\\r\n");
-
-      g_string_append_len (out, value, n);
-      value += n;
-      switch (*value)
-        {
-        case '\0':
-          return;
-        case ';':
-          g_string_append (out, "\\:");
-          break;
-        case ' ':
-          g_string_append (out, "\\s");
-          break;
-        case '\\':
-          g_string_append (out, "\\\\");
-          break;
-        case '\r':
-          g_string_append (out, "\\r");
-          break;
-        case '\n':
-          g_string_append (out, "\\n");
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      value++;
-    }
-}
-
-static void
-append_message (const ChatMessage *self,
-                GString           *out,
-                gboolean           include_tags)
-{
-  guint i;
-
-  if (include_tags && self->tags != NULL && self->tags->len > 0)
-    {
-      g_string_append_c (out, '@');
-      for (i = 0; i < self->tags->len; i++)
-        {
-          const ChatMessageTag *tag = &g_array_index (self->tags, ChatMessageTag, i);
-
-          if (i > 0)
-            g_string_append_c (out, ';');
-          /* Keys are ours to check; anything odd in one is replaced, never sent raw. */
-          append_safe (out, tag->key);
-          if (tag->value[0] != '\0')
-            {
-              g_string_append_c (out, '=');
-              append_escaped_value (out, tag->value);
-            }
-        }
-      g_string_append_c (out, ' ');
-    }
-
-  if (self->source != NULL)
-    {
-      g_string_append_c (out, ':');
-      append_safe (out, self->source);
-      g_string_append_c (out, ' ');
-    }
-
-  append_safe (out, self->command);
-
-  for (i = 0; i < self->n_params; i++)
-    {
-      const char *param = self->params[i];
-
-      g_string_append_c (out, ' ');
-      if (i == self->n_params - 1
-          && (self->trailing
-              || param[0] == '\0' || param[0] == ':' || strchr (param, ' ') != NULL))
-        g_string_append_c (out, ':');
-      append_safe (out, param);
-    }
-}
-
-char *
-chat_message_to_string (const ChatMessage *self)
-{
-  GString *out;
-
-  g_return_val_if_fail (self != NULL, NULL);
-
-  out = g_string_sized_new (128);
-  append_message (self, out, TRUE);
-  return g_string_free (out, FALSE);
-}
-
-void
-chat_message_append_to (const ChatMessage *self,
-                        GString           *out,
-                        gboolean           include_tags)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (out != NULL);
-
-  append_message (self, out, include_tags);
-  g_string_append_len (out, "\r\n", 2);
-}
-
-gsize
-chat_message_get_length (const ChatMessage *self,
-                         gboolean           include_tags)
-{
-  GString *out;
-  gsize len;
-
-  g_return_val_if_fail (self != NULL, 0);
-
-  out = g_string_sized_new (128);
-  append_message (self, out, include_tags);
-  len = out->len + 2;
-  g_string_free (out, TRUE);
-  return len;
-}
-
-gboolean
-chat_message_truncate_trailing (ChatMessage *self,
-                                gsize        max_len)
-{
-  gboolean cut = FALSE;
-  guint round;
-
-  g_return_val_if_fail (self != NULL, FALSE);
-
-  /* Cutting can change whether the last param needs its ':', so look again once. */
-  for (round = 0; round < 2 && self->n_params > 0; round++)
-    {
-      gsize len = chat_message_get_length (self, FALSE);
-      char *last = self->params[self->n_params - 1];
-      gsize last_len = strlen (last);
-      gsize keep;
-
-      if (len <= max_len)
-        break;
-      keep = len - max_len >= last_len ? 0 : last_len - (len - max_len);
-      keep = chat_text_truncate_len (last, keep);
-      self->params[self->n_params - 1] = g_strndup (last, keep);
-      release (self, last);
-      cut = TRUE;
-    }
-  return cut;
-}
-
-GBytes *
-chat_message_to_bytes (const ChatMessage *self,
-                       gboolean           include_tags)
-{
-  GString *out;
-
-  g_return_val_if_fail (self != NULL, NULL);
-
-  out = g_string_sized_new (128);
-  append_message (self, out, include_tags);
-  g_string_append_len (out, "\r\n", 2);
-  return g_string_free_to_bytes (out);
-}
-
-gboolean
-chat_message_check_utf8 (const ChatMessage  *self,
-                          GError            **error)
-{
-  guint i;
-
-  g_return_val_if_fail (self != NULL, FALSE);
-
-  if (self->source != NULL && !g_utf8_validate (self->source, -1, NULL))
-    goto invalid;
-  if (!g_utf8_validate (self->command, -1, NULL))
-    goto invalid;
-  for (i = 0; i < self->n_params; i++)
-    if (!g_utf8_validate (self->params[i], -1, NULL))
-      goto invalid;
-  if (self->tags != NULL)
-    for (i = 0; i < self->tags->len; i++)
-      if (!g_utf8_validate (g_array_index (self->tags, ChatMessageTag, i).value, -1, NULL))
-        goto invalid;
-  return TRUE;
-
-invalid:
-  g_set_error_literal (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_INVALID_UTF8,
-                       "Invalid UTF-8");
-  return FALSE;
-}
-
-void
-chat_source_split (const char  *source,
-                   char       **nick,
-                   char       **user,
-                   char       **host)
-{
-  g_autofree char *copy = NULL;
-  char *n, *u, *h;
-
-  if (nick != NULL)
-    *nick = NULL;
-  if (user != NULL)
-    *user = NULL;
-  if (host != NULL)
-    *host = NULL;
-  g_return_if_fail (source != NULL);
-
-  copy = g_strdup (source);
-  split_source_in_place (copy, &n, &u, &h);
-  if (nick != NULL)
-    *nick = g_strdup (n);
-  if (user != NULL)
-    *user = g_strdup (u);
-  if (host != NULL)
-    *host = g_strdup (h);
-}
-
-char *
-chat_tag_value_escape (const char *value)
-{
-  GString *out;
-
-  g_return_val_if_fail (value != NULL, NULL);
-
-  out = g_string_sized_new (strlen (value) + 8);
-  append_escaped_value (out, value);
-  return g_string_free (out, FALSE);
-}
-
-char *
-chat_tag_value_unescape (const char *value)
-{
-  char *copy;
-
-  g_return_val_if_fail (value != NULL, NULL);
-
-  copy = g_strdup (value);
-  unescape_in_place (copy);
-  return copy;
 }
