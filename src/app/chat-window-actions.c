@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "chat-join-dialog.h"
 #include "chat-switcher.h"
 #include "chat-window-private.h"
@@ -247,46 +249,19 @@ open_query_action (GtkWidget  *widget,
     chat_window_select_conversation (self, query);
 }
 
+/* win.member-op and the others are the people pane's members.op and so on, kept as window
+ * actions so that they are exported with the rest. */
 static void
 member_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
-  ChatConnection *connection = _chat_window_get_connection (self);
-  const char *nick = g_variant_get_string (param, NULL);
-  const char *room;
-  g_autofree char *line = NULL;
+  g_autofree char *name = NULL;
 
-  if (connection == NULL || self->conversation == NULL)
-    return;
-
-  room = chat_conversation_get_name (self->conversation);
-
-  if (g_str_equal (action_name, "win.member-op"))
-    line = g_strdup_printf ("MODE %s +o %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-deop"))
-    line = g_strdup_printf ("MODE %s -o %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-voice"))
-    line = g_strdup_printf ("MODE %s +v %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-devoice"))
-    line = g_strdup_printf ("MODE %s -v %s", room, nick);
-  else if (g_str_equal (action_name, "win.member-kick"))
-    {
-      chat_connection_kick (connection, room, nick, NULL);
-      return;
-    }
-  else if (g_str_equal (action_name, "win.member-ban"))
-    {
-      g_autofree char *ban = g_strdup_printf ("MODE %s +b %s!*@*", room, nick);
-
-      chat_connection_send_raw (connection, ban);
-      chat_connection_kick (connection, room, nick, NULL);
-      return;
-    }
-
-  if (line != NULL)
-    chat_connection_send_raw (connection, line);
+  g_assert (g_str_has_prefix (action_name, "win.member-"));
+  name = g_strconcat ("members.", action_name + strlen ("win.member-"), NULL);
+  gtk_widget_activate_action_variant (GTK_WIDGET (self->member_list), name, param);
 }
 
 typedef void (*WinActionFunc) (GtkWidget  *widget,

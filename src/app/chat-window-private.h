@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-private.h: what the files of ChatWindow share (chat-window.c and
- * chat-window-{actions,connections,members,search,sidebar}.c). */
+ * chat-window-{actions,connections,search,sidebar}.c). */
 #pragma once
 
 #include "chat-composer.h"
+#include "chat-member-list.h"
 #include "chat-window.h"
 
 G_BEGIN_DECLS
@@ -56,8 +57,7 @@ struct _ChatWindow
   GtkScrolledWindow    *message_scroller;
   GtkListView          *message_list;
   ChatComposer         *composer;
-  GtkLabel             *people_label;
-  GtkListView          *member_list;
+  ChatMemberList       *member_list;
 };
 
 ChatConnection *_chat_window_get_connection              (ChatWindow         *self);
@@ -77,10 +77,6 @@ void            _chat_window_connections_changed_cb      (ChatWindow         *se
                                                           guint               removed,
                                                           guint               added,
                                                           GListModel         *connections);
-
-/* chat-window-members.c */
-void            _chat_window_members_init                (ChatWindow         *self);
-void            _chat_window_class_members_init          (GtkWidgetClass     *widget_class);
 
 /* chat-window-search.c */
 void            _chat_window_class_search_init           (GtkWidgetClass     *widget_class);

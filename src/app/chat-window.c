@@ -5,7 +5,8 @@
  *
  * This file holds the window's state and lifecycle: the conversation shown, its messages
  * and scrolling, the title and the connection banner. The rest is beside it in
- * chat-window-{actions,connections,members,search,sidebar}.c; the entry is a ChatComposer. */
+ * chat-window-{actions,connections,search,sidebar}.c; the entry is a ChatComposer, the people
+ * pane a ChatMemberList. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -304,7 +305,6 @@ messages_changed_cb (ChatWindow *self,
 static void
 update_title (ChatWindow *self)
 {
-  g_autofree char *people = NULL;
   g_autofree char *logged_in = NULL;
   ChatConnection *connection = _chat_window_get_connection (self);
   const char *topic;
@@ -328,16 +328,6 @@ update_title (ChatWindow *self)
   adw_window_title_set_subtitle (self->window_title, topic != NULL ? topic : "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), topic);
   gtk_window_set_title (GTK_WINDOW (self), chat_conversation_get_name (self->conversation));
-
-  if (chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_CHANNEL)
-    {
-      guint n = chat_conversation_get_n_members (self->conversation);
-
-      people = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u Person", "%u People", n), n);
-      gtk_label_set_label (self->people_label, people);
-    }
-  else
-    gtk_label_set_label (self->people_label, _("People"));
 }
 
 static void
@@ -436,6 +426,7 @@ _chat_window_set_conversation (ChatWindow       *self,
   g_clear_object (&self->first_unread);
   g_set_object (&self->conversation, conversation);
   chat_composer_set_conversation (self->composer, conversation);
+  chat_member_list_set_conversation (self->member_list, conversation);
   g_signal_group_set_target (self->conversation_signals, conversation);
   connection = conversation != NULL ? chat_conversation_get_connection (conversation) : NULL;
   g_signal_group_set_target (self->connection_signals, connection);
@@ -444,7 +435,6 @@ _chat_window_set_conversation (ChatWindow       *self,
     {
       g_signal_group_set_target (self->messages_signals, NULL);
       gtk_list_view_set_model (self->message_list, NULL);
-      gtk_list_view_set_model (self->member_list, NULL);
       g_clear_object (&self->filtered_messages);
       gtk_stack_set_visible_child_name (self->content_stack, "empty");
       update_title (self);
@@ -461,10 +451,6 @@ _chat_window_set_conversation (ChatWindow       *self,
   g_signal_group_set_target (self->messages_signals, self->filtered_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
   _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
-
-  selection = gtk_no_selection_new (g_object_ref (chat_conversation_get_members (conversation)));
-  gtk_list_view_set_model (self->member_list, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
 
   is_channel = chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL;
@@ -683,8 +669,6 @@ chat_window_dispose (GObject *object)
     gtk_list_box_bind_model (self->sidebar_list, NULL, NULL, NULL, NULL);
   if (self->message_list != NULL)
     gtk_list_view_set_model (self->message_list, NULL);
-  if (self->member_list != NULL)
-    gtk_list_view_set_model (self->member_list, NULL);
   if (self->conversation_signals != NULL)
     g_signal_group_set_target (self->conversation_signals, NULL);
   if (self->connection_signals != NULL)
@@ -747,6 +731,7 @@ chat_window_class_init (ChatWindowClass *klass)
                                                         | G_PARAM_STATIC_STRINGS));
 
   g_type_ensure (CHAT_TYPE_COMPOSER);
+  g_type_ensure (CHAT_TYPE_MEMBER_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, main_stack);
@@ -767,11 +752,9 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_list);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, composer);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_label);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, member_list);
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
-  _chat_window_class_members_init (widget_class);
   _chat_window_class_search_init (widget_class);
   _chat_window_class_sidebar_init (widget_class);
 }
@@ -793,16 +776,12 @@ chat_window_init (ChatWindow *self)
   gtk_list_view_set_factory (self->message_list, factory);
   g_object_unref (factory);
 
-  _chat_window_members_init (self);
-
   self->message_filter = gtk_custom_filter_new (message_filter_func, self, NULL);
 
   self->conversation_signals = g_signal_group_new (CHAT_TYPE_CONVERSATION);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::name",
                                   G_CALLBACK (update_title), self);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::topic",
-                                  G_CALLBACK (update_title), self);
-  g_signal_group_connect_swapped (self->conversation_signals, "notify::n-members",
                                   G_CALLBACK (update_title), self);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::joined",
                                   G_CALLBACK (update_state), self);
@@ -933,7 +912,7 @@ chat_window_get_member_list (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
-  return self->member_list;
+  return chat_member_list_get_list_view (self->member_list);
 }
 
 GtkListBox *
