@@ -2208,6 +2208,47 @@ test_quit (void)
   g_assert_finalize_object (app);
 }
 
+static gboolean
+quit_while_hosting_idle_cb (gpointer data)
+{
+  ChatApplication *app = data;
+  AdwMessageDialog *question = NULL;
+  GList *toplevels;
+
+  g_assert_true (chat_application_get_hosting (app));
+  g_assert_true (wait_for (hall_joined, app));
+
+  /* Ctrl+Q asks first while hosting; "Stop and Quit" stops and closes the last window. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  toplevels = gtk_window_list_toplevels ();
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data))
+      question = l->data;
+  g_list_free (toplevels);
+  g_assert_nonnull (question);
+  adw_message_dialog_response (question, "stop");
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_quit_while_hosting (void)
+{
+  ChatApplication *app = new_app ();
+  char *argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "0", NULL };
+  GPrintFunc old_print = g_set_print_handler (print_as_comment);
+  int status;
+
+  /* With G_DEBUG=fatal-warnings, a critical on the way out fails the run. */
+  g_idle_add (quit_while_hosting_idle_cb, app);
+  status = g_application_run (G_APPLICATION (app), 4, argv);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (chat_application_get_hosting (app));
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (app)));
+  g_assert_finalize_object (app);
+  g_set_print_handler (old_print);
+}
+
 static void
 test_text_markup (void)
 {
@@ -2319,6 +2360,7 @@ main (int   argc,
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL, fixture_setup, test_notifications, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
+  g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
   g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);

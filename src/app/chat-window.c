@@ -568,6 +568,14 @@ is_active_changed_cb (ChatWindow *self)
     chat_conversation_mark_read (self->conversation);
 }
 
+static gboolean
+destroy_idle_cb (gpointer data)
+{
+  gtk_window_destroy (GTK_WINDOW (data));
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 stop_and_close_response_cb (AdwMessageDialog *dialog,
                             const char       *response,
@@ -577,7 +585,9 @@ stop_and_close_response_cb (AdwMessageDialog *dialog,
     return;
 
   chat_application_stop_hosting (self->application);
-  gtk_window_destroy (GTK_WINDOW (self));
+  /* Not here: the dialog is still being answered, and it would outlive its transient parent.
+   * When it goes it unsets that parent, and GTK 4.8 then touches the freed window. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_idle_cb, g_object_ref (self), g_object_unref);
 }
 
 static gboolean
