@@ -607,7 +607,8 @@ test_messages (Fixture       *f,
     g_autoptr(ChatMessageItem) rooms = g_list_model_get_item (model, n - 2);
     g_autoptr(ChatMessageItem) idle = g_list_model_get_item (model, n - 1);
 
-    g_assert_cmpstr (chat_message_item_get_text (user), ==, "robert is ~b@example.org (Robert Smith)");
+    g_assert_cmpstr (chat_message_item_get_text (user), ==,
+                     "robert is ~b@example.org (Robert Smith)");
     g_assert_cmpstr (chat_message_item_get_text (rooms), ==, "robert is in @#chat #other");
     g_assert_cmpstr (chat_message_item_get_text (idle), ==, "robert has been idle for 2 min");
   }
@@ -1251,12 +1252,15 @@ test_random_lines (Fixture       *f,
                 {
                   g_autoptr(ChatMember) member = g_list_model_get_item (members, m);
 
-                  g_assert_true (chat_conversation_find_member (conv, chat_member_get_nick (member)) == member);
+                  g_assert_true (chat_conversation_find_member (conv,
+                                                                chat_member_get_nick (member))
+                                 == member);
                   if (m > 0)
                     {
                       g_autoptr(ChatMember) prev = g_list_model_get_item (members, m - 1);
 
-                      g_assert_cmpuint (chat_member_get_rank (prev), <=, chat_member_get_rank (member));
+                      g_assert_cmpuint (chat_member_get_rank (prev), <=,
+                                        chat_member_get_rank (member));
                     }
                 }
             }
@@ -1386,9 +1390,8 @@ test_history (void)
 
   for (guint i = 0; i < 1000; i++)
     {
-      g_autofree char *text = g_strdup_printf ("%s number %u",
-                                               i % 100 == 0 ? "special \002bold\002 words" : "plain",
-                                               i);
+      const char *what = i % 100 == 0 ? "special \002bold\002 words" : "plain";
+      g_autofree char *text = g_strdup_printf ("%s number %u", what, i);
       g_autoptr(ChatMessageItem) item =
         chat_message_item_new_full (0, CHAT_MESSAGE_KIND_MESSAGE, 1000000 + i, "#room",
                                     i % 2 ? "bob" : "alice", NULL, text, i == 500, i % 2 == 0);
