@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-accounts.c: the account store. A password is kept only as an argon2id hash
+ * (libsodium's crypto_pwhash_str) beside the SCRAM-SHA-256 StoredKey and ServerKey made
+ * from it at the same time, so no login ever needs the password itself. Nothing here logs,
+ * and no error message carries a password. The database is accounts.sqlite3 in the data
+ * directory (mode 0600, secure_delete on), or in memory for a server without one. */
+
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "chat-accounts.h"
+
+#define SALT_LEN 16
+
+struct _ChatAccounts
+{
+  GObject          parent_instance;
+
+  sqlite3         *db;
+  char            *path;
+  ChatCasemapping  casemapping;
+  guint            scram_iterations;
+  guint64          hash_ops;
+  gsize            hash_mem;
+};
+
+G_DEFINE_FINAL_TYPE (ChatAccounts, chat_accounts, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (chat-accounts-error-quark, chat_accounts_error)
+
+static const char schema[] =
+  "CREATE TABLE IF NOT EXISTS accounts ("
+  "  key TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  hash TEXT NOT NULL,"
+  "  scram_salt BLOB NOT NULL,"
+  "  scram_iterations INTEGER NOT NULL,"
+  "  scram_stored_key BLOB NOT NULL,"
+  "  scram_server_key BLOB NOT NULL,"
+  "  email TEXT,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS certfps ("
+  "  fingerprint TEXT PRIMARY KEY,"
+  "  account TEXT NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS certfps_by_account ON certfps (account);"
+  "PRAGMA user_version = 1;";
+
+static void
+set_sqlite_error (ChatAccounts *self,
+                  int           rc,
+                  GError      **error)
+{
+  int code = CHAT_ACCOUNTS_ERROR_FAILED;
+
+  if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
+      (rc & 0xff) == SQLITE_PERM || (rc & 0xff) == SQLITE_FULL)
+    code = CHAT_ACCOUNTS_ERROR_NOT_WRITABLE;
+  g_set_error (error, CHAT_ACCOUNTS_ERROR, code, "Account database: %s",
+               self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+}
+
+static sqlite3_stmt *
+prepare (ChatAccounts *self,
+         const char   *sql,
+         GError      **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error);
+      return NULL;
+    }
+  return stmt;
+}
+
+/* Steps a statement that returns no rows, and finalizes it. */
+static gboolean
+run (ChatAccounts *self,
+     sqlite3_stmt *stmt,
+     GError      **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           column)
+{
+  return g_strdup ((const char *)sqlite3_column_text (stmt, column));
+}
+
+static char *
+account_key (ChatAccounts *self,
+             const char   *name)
+{
+  return chat_casefold (self->casemapping, name);
+}
+
+static gboolean
+check_password_length (const char  *password,
+                       GError     **error)
+{
+  gsize len = strlen (password);
+
+  if (len < CHAT_ACCOUNTS_MIN_PASSWORD || len > CHAT_ACCOUNTS_MAX_PASSWORD)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_WEAK_PASSWORD,
+                   "A password has from %d to %d characters", CHAT_ACCOUNTS_MIN_PASSWORD,
+                   CHAT_ACCOUNTS_MAX_PASSWORD);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The argon2id hash and the SCRAM keys of a password, bound to the statement at index
+ * first (hash, salt, iterations, stored key, server key). */
+static gboolean
+bind_secrets (ChatAccounts *self,
+              sqlite3_stmt *stmt,
+              int           first,
+              const char   *password,
+              GError      **error)
+{
+  char hash[crypto_pwhash_STRBYTES];
+  guint8 salt[SALT_LEN];
+  guint8 stored_key[CHAT_SCRAM_KEY_LEN];
+  guint8 server_key[CHAT_SCRAM_KEY_LEN];
+
+  if (crypto_pwhash_str (hash, password, strlen (password), self->hash_ops,
+                         self->hash_mem) != 0)
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                           "Out of memory for the password hash");
+      return FALSE;
+    }
+  randombytes_buf (salt, sizeof salt);
+  chat_scram_derive_keys (password, salt, sizeof salt, self->scram_iterations,
+                          stored_key, server_key);
+  sqlite3_bind_text (stmt, first, hash, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (stmt, first + 1, salt, sizeof salt, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, first + 2, self->scram_iterations);
+  sqlite3_bind_blob (stmt, first + 3, stored_key, sizeof stored_key, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (stmt, first + 4, server_key, sizeof server_key, SQLITE_TRANSIENT);
+  sodium_memzero (stored_key, sizeof stored_key);
+  sodium_memzero (server_key, sizeof server_key);
+  return TRUE;
+}
+
+static gboolean
+not_found (const char  *name,
+           GError     **error)
+{
+  g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+               "No account is named %s", name);
+  return FALSE;
+}
+
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
+{
+  int fd;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      const char *suffixes[] = { "", "-wal", "-shm" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+
+          g_chmod (file, 0600);
+        }
+      return TRUE;
+    }
+  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+                   "Cannot create %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+open_database (ChatAccounts  *self,
+               const char    *data_dir,
+               GError       **error)
+{
+  int rc;
+
+  if (data_dir != NULL)
+    {
+      if (g_mkdir_with_parents (data_dir, 0700) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+                       "Cannot create the data directory %s: %s", data_dir,
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      self->path = g_build_filename (data_dir, "accounts.sqlite3", NULL);
+      if (!create_private_file (self->path, error))
+        return FALSE;
+    }
+
+  rc = sqlite3_open_v2 (self->path != NULL ? self->path : ":memory:", &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error);
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, 100);
+  /* A dropped account's hash and keys are overwritten, not left in free pages. */
+  rc = sqlite3_exec (self->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+  if (rc == SQLITE_OK && self->path != NULL)
+    rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
+                       NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (self->db, schema, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+chat_account_info_free (ChatAccountInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info->email);
+  g_free (info);
+}
+
+void
+chat_account_scram_free (ChatAccountScram *scram)
+{
+  if (scram == NULL)
+    return;
+  g_free (scram->name);
+  g_clear_pointer (&scram->salt, g_bytes_unref);
+  sodium_memzero (scram, sizeof *scram);
+  g_free (scram);
+}
+
+static void
+chat_accounts_finalize (GObject *object)
+{
+  ChatAccounts *self = CHAT_ACCOUNTS (object);
+
+  sqlite3_close (self->db);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (chat_accounts_parent_class)->finalize (object);
+}
+
+static void
+chat_accounts_class_init (ChatAccountsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = chat_accounts_finalize;
+}
+
+static void
+chat_accounts_init (ChatAccounts *self)
+{
+  self->scram_iterations = CHAT_ACCOUNTS_DEFAULT_SCRAM_ITERATIONS;
+  self->hash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  self->hash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+}
+
+ChatAccounts *
+chat_accounts_new (const char       *data_dir,
+                   ChatCasemapping   casemapping,
+                   GError          **error)
+{
+  g_autoptr(ChatAccounts) self = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (sodium_init () < 0)
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                           "libsodium could not start");
+      return NULL;
+    }
+  self = g_object_new (CHAT_TYPE_ACCOUNTS, NULL);
+  self->casemapping = casemapping;
+  if (!open_database (self, data_dir, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+const char *
+chat_accounts_get_path (ChatAccounts *self)
+{
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
+  return self->path;
+}
+
+void
+chat_accounts_set_scram_iterations (ChatAccounts *self,
+                                    guint         iterations)
+{
+  g_return_if_fail (CHAT_IS_ACCOUNTS (self));
+  g_return_if_fail (iterations > 0);
+  self->scram_iterations = iterations;
+}
+
+void
+chat_accounts_set_hash_limits (ChatAccounts *self,
+                               guint64       ops,
+                               gsize         mem)
+{
+  g_return_if_fail (CHAT_IS_ACCOUNTS (self));
+  self->hash_ops = MAX (ops, crypto_pwhash_OPSLIMIT_MIN);
+  self->hash_mem = MAX (mem, crypto_pwhash_MEMLIMIT_MIN);
+}
+
+gboolean
+chat_accounts_register (ChatAccounts  *self,
+                        const char    *name,
+                        const char    *password,
+                        const char    *email,
+                        GError       **error)
+{
+  g_autofree char *key = NULL;
+  g_autoptr(GError) name_error = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
+
+  if (!chat_nick_is_valid (name, CHAT_DEFAULT_NICKLEN, &name_error))
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_INVALID_NAME,
+                   "%s is not a valid account name: %s", name, name_error->message);
+      return FALSE;
+    }
+  if (!check_password_length (password, error))
+    return FALSE;
+
+  key = account_key (self, name);
+  stmt = prepare (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
+                  " scram_stored_key, scram_server_key, email, created)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
+  if (email != NULL)
+    sqlite3_bind_text (stmt, 8, email, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 9, g_get_real_time () / G_USEC_PER_SEC);
+  if (!bind_secrets (self, stmt, 3, password, error))
+    {
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                   "The account %s already exists", name);
+      return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (self, rc, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+update_secrets (ChatAccounts  *self,
+                const char    *key,
+                const char    *password,
+                GError       **error)
+{
+  sqlite3_stmt *stmt;
+
+  stmt = prepare (self, "UPDATE accounts SET hash = ?1, scram_salt = ?2,"
+                  " scram_iterations = ?3, scram_stored_key = ?4, scram_server_key = ?5"
+                  " WHERE key = ?6", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 6, key, -1, SQLITE_STATIC);
+  if (!bind_secrets (self, stmt, 1, password, error))
+    {
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  return run (self, stmt, error);
+}
+
+gboolean
+chat_accounts_check_password (ChatAccounts  *self,
+                              const char    *name,
+                              const char    *password,
+                              char         **registered_name)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *found = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
+
+  key = account_key (self, name);
+  stmt = prepare (self, "SELECT name, hash FROM accounts WHERE key = ?1", NULL);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      found = column_dup (stmt, 0);
+      hash = column_dup (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (hash == NULL || strlen (password) > CHAT_ACCOUNTS_MAX_PASSWORD)
+    return FALSE;
+
+  ok = crypto_pwhash_str_verify (hash, password, strlen (password)) == 0;
+  if (!ok)
+    return FALSE;
+  /* Another cost than today's: hash it again while the password is at hand. */
+  if (crypto_pwhash_str_needs_rehash (hash, self->hash_ops, self->hash_mem) != 0)
+    update_secrets (self, key, password, NULL);
+  if (registered_name != NULL)
+    *registered_name = g_steal_pointer (&found);
+  return TRUE;
+}
+
+gboolean
+chat_accounts_set_password (ChatAccounts  *self,
+                            const char    *name,
+                            const char    *password,
+                            GError       **error)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
+
+  if (!check_password_length (password, error))
+    return FALSE;
+  key = account_key (self, name);
+  if (!update_secrets (self, key, password, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    return not_found (name, error);
+  return TRUE;
+}
+
+gboolean
+chat_accounts_drop (ChatAccounts  *self,
+                    const char    *name,
+                    GError       **error)
+{
+  g_autofree char *key = NULL;
+  sqlite3_stmt *stmt;
+  gboolean found;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  key = account_key (self, name);
+  stmt = prepare (self, "DELETE FROM accounts WHERE key = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (!run (self, stmt, error))
+    return FALSE;
+  found = sqlite3_changes (self->db) > 0;
+  stmt = prepare (self, "DELETE FROM certfps WHERE account = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (!run (self, stmt, error))
+    return FALSE;
+  return found ? TRUE : not_found (name, error);
+}
+
+ChatAccountInfo *
+chat_accounts_lookup (ChatAccounts *self,
+                      const char   *name)
+{
+  g_autofree char *key = NULL;
+  ChatAccountInfo *info = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = account_key (self, name);
+  stmt = prepare (self, "SELECT name, email, created FROM accounts WHERE key = ?1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      info = g_new0 (ChatAccountInfo, 1);
+      info->name = column_dup (stmt, 0);
+      info->email = column_dup (stmt, 1);
+      info->created = sqlite3_column_int64 (stmt, 2);
+    }
+  sqlite3_finalize (stmt);
+  return info;
+}
+
+ChatAccountScram *
+chat_accounts_get_scram (ChatAccounts *self,
+                         const char   *name)
+{
+  g_autofree char *key = NULL;
+  ChatAccountScram *scram = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = account_key (self, name);
+  stmt = prepare (self, "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
+                  " scram_server_key FROM accounts WHERE key = ?1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW &&
+      sqlite3_column_bytes (stmt, 3) == CHAT_SCRAM_KEY_LEN &&
+      sqlite3_column_bytes (stmt, 4) == CHAT_SCRAM_KEY_LEN &&
+      sqlite3_column_bytes (stmt, 1) > 0)
+    {
+      scram = g_new0 (ChatAccountScram, 1);
+      scram->name = column_dup (stmt, 0);
+      scram->salt = g_bytes_new (sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1));
+      scram->iterations = sqlite3_column_int64 (stmt, 2);
+      memcpy (scram->stored_key, sqlite3_column_blob (stmt, 3), CHAT_SCRAM_KEY_LEN);
+      memcpy (scram->server_key, sqlite3_column_blob (stmt, 4), CHAT_SCRAM_KEY_LEN);
+    }
+  sqlite3_finalize (stmt);
+  return scram;
+}
+
+GPtrArray *
+chat_accounts_list (ChatAccounts *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), names);
+
+  stmt = prepare (self, "SELECT name FROM accounts ORDER BY key", NULL);
+  if (stmt == NULL)
+    return names;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (names, column_dup (stmt, 0));
+  sqlite3_finalize (stmt);
+  return names;
+}
+
+static char *
+normalize_fingerprint (const char *fingerprint)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = fingerprint; *p != '\0'; p++)
+    {
+      if (*p == ':')
+        continue;
+      if (!g_ascii_isxdigit (*p))
+        {
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+      g_string_append_c (out, g_ascii_tolower (*p));
+    }
+  if (out->len != 64)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+chat_accounts_add_certfp (ChatAccounts  *self,
+                          const char    *name,
+                          const char    *fingerprint,
+                          GError       **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *fp = NULL;
+  g_autoptr(ChatAccountInfo) info = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && fingerprint != NULL, FALSE);
+
+  fp = normalize_fingerprint (fingerprint);
+  if (fp == NULL)
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                           "A fingerprint is a SHA-256 digest in hexadecimal");
+      return FALSE;
+    }
+  info = chat_accounts_lookup (self, name);
+  if (info == NULL)
+    return not_found (name, error);
+  key = account_key (self, name);
+  stmt = prepare (self, "INSERT OR REPLACE INTO certfps (fingerprint, account) VALUES (?1, ?2)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, fp, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+  return run (self, stmt, error);
+}
+
+gboolean
+chat_accounts_remove_certfp (ChatAccounts  *self,
+                             const char    *name,
+                             const char    *fingerprint,
+                             GError       **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *fp = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && fingerprint != NULL, FALSE);
+
+  fp = normalize_fingerprint (fingerprint);
+  key = account_key (self, name);
+  stmt = prepare (self, "DELETE FROM certfps WHERE fingerprint = ?1 AND account = ?2", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, fp != NULL ? fp : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
+  if (!run (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                   "%s has no such fingerprint", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+chat_accounts_find_certfp (ChatAccounts *self,
+                           const char   *fingerprint)
+{
+  g_autofree char *fp = NULL;
+  char *name = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
+  g_return_val_if_fail (fingerprint != NULL, NULL);
+
+  fp = normalize_fingerprint (fingerprint);
+  if (fp == NULL)
+    return NULL;
+  stmt = prepare (self, "SELECT accounts.name FROM certfps JOIN accounts"
+                  " ON accounts.key = certfps.account WHERE fingerprint = ?1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, fp, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    name = column_dup (stmt, 0);
+  sqlite3_finalize (stmt);
+  return name;
+}
