@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-accounts.c: accounts: the store (argon2id hashes, SCRAM keys, fingerprints), and
- * that no password reaches a log line or the database file. */
+/* test-accounts.c: accounts: the store (argon2id hashes, SCRAM keys, fingerprints), SASL
+ * PLAIN and SCRAM-SHA-256, REGISTER, NickServ and text mode against our server, and that no
+ * password reaches a log line or a file of the data directory. */
 
 #include "config.h"
 
@@ -9,9 +10,10 @@
 #include <sqlite3.h>
 
 #include "chat-accounts.h"
+#include "chat-server-accounts-private.h"
 #include "test-server-util.h"
 
-#define PASSWORD "correct horse battery"
+#define PASSWORD "correct-horse-battery"
 
 /* Every log line of the process, to look for passwords in. */
 static GString *log_text;
@@ -335,6 +337,539 @@ test_store_rehash (void)
   rm_rf (dir);
 }
 
+/* --- through the server --------------------------------------------------------------- */
+
+/* The cheapest argon2id, and PLAIN on the tests' plain loopback connections. */
+#define ACCOUNTS_CONFIG \
+  "[accounts]\nplaintext-sasl=true\nhash-memory-kib=8\nhash-passes=1\n"
+
+typedef struct
+{
+  TestServer *ts;
+  const char *name;
+  const char *password;
+} AddAccount;
+
+static gboolean
+add_account_cb (gpointer data)
+{
+  AddAccount *add = data;
+  g_autoptr(GError) error = NULL;
+
+  chat_accounts_register (_chat_server_get_accounts (add->ts->server), add->name,
+                          add->password, NULL, &error);
+  g_assert_no_error (error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+add_account (TestServer *ts,
+             const char *name,
+             const char *password)
+{
+  AddAccount add = { ts, name, password };
+
+  test_server_call (ts, add_account_cb, &add);
+}
+
+static char *
+plain_payload (const char *authzid,
+               const char *authcid,
+               const char *password)
+{
+  g_autoptr(GString) raw = g_string_new (authzid);
+
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, authcid);
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, password);
+  return g_base64_encode ((const guchar *) raw->str, raw->len);
+}
+
+/* Connects, asks for sasl and leaves registration open (CAP END not sent). */
+static Client *
+client_sasl_start (TestServer *ts,
+                   const char *nick,
+                   const char *caps)
+{
+  Client *c = client_connect (ts);
+  g_autofree char *ls = NULL;
+
+  c->nick = g_strdup (nick);
+  client_send (c, "CAP LS 302");
+  client_send (c, "NICK %s", nick);
+  client_send (c, "USER %s 0 * :Real %s", nick, nick);
+  ls = client_expect (c, " CAP * LS ");
+  g_assert_nonnull (strstr (ls, " sasl=PLAIN,SCRAM-SHA-256"));
+  g_assert_nonnull (strstr (ls, " account-notify"));
+  g_assert_nonnull (strstr (ls, " draft/account-registration="));
+  client_send (c, "CAP REQ :%s", caps);
+  client_wait (c, " ACK ");
+  return c;
+}
+
+static void
+client_finish_registration (Client *c)
+{
+  client_send (c, "CAP END");
+  client_wait (c, " 001 ");
+  client_wait (c, " 422 ");
+}
+
+/* Sends a payload in 400-byte AUTHENTICATE lines, "+" after a full last one. */
+static void
+client_authenticate (Client     *c,
+                     const char *payload)
+{
+  gsize len = strlen (payload);
+
+  for (gsize offset = 0; offset < len; offset += 400)
+    client_send (c, "AUTHENTICATE %.*s", (int) MIN (400, len - offset), payload + offset);
+  if (len % 400 == 0)
+    client_send (c, "AUTHENTICATE +");
+}
+
+static void
+test_sasl_plain (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *c;
+  g_autofree char *right = plain_payload ("", "Anna", PASSWORD);
+  g_autofree char *wrong = plain_payload ("", "anna", "not the password");
+  g_autofree char *other = plain_payload ("bob", "anna", PASSWORD);
+
+  add_account (ts, "Anna", PASSWORD);
+
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, wrong);
+  client_wait (c, " 904 anna :SASL authentication failed");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, other);
+  client_wait (c, " 904 ");
+  client_send (c, "AUTHENTICATE EXAMPLE");
+  client_wait (c, " 908 anna PLAIN,SCRAM-SHA-256 :are available SASL mechanisms");
+  client_wait (c, " 904 ");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_send (c, "AUTHENTICATE *");
+  client_wait (c, " 906 anna :SASL authentication aborted");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, right);
+  client_wait (c, " 900 anna anna!anna@127.0.0.1 Anna :You are now logged in as Anna");
+  client_wait (c, " 903 anna :SASL authentication successful");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, " 907 ");
+  client_finish_registration (c);
+  client_send (c, "WHOIS anna");
+  client_wait (c, " 330 anna anna Anna :is logged in as");
+  client_free (c);
+
+  /* The failures were logged with the address, the password never. */
+  g_mutex_lock (&log_lock);
+  g_assert_nonnull (strstr (log_text->str, "Failed login to account \"anna\" from 127.0.0.1"));
+  g_mutex_unlock (&log_lock);
+  assert_logs_lack ("not the password");
+  assert_logs_lack (PASSWORD);
+  test_server_free (ts);
+}
+
+/* Without TLS PLAIN is refused unless the operator allows it; SCRAM is not. */
+static void
+test_sasl_plaintext_refused (void)
+{
+  TestServer *ts = test_server_new ("[accounts]\nhash-memory-kib=8\nhash-passes=1\n");
+  Client *c;
+
+  add_account (ts, "anna", PASSWORD);
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, " 904 anna :SASL PLAIN needs a TLS connection here");
+  client_send (c, "AUTHENTICATE SCRAM-SHA-256");
+  client_wait (c, "AUTHENTICATE +");
+  client_send (c, "AUTHENTICATE *");
+  client_wait (c, " 906 ");
+  client_finish_registration (c);
+  client_free (c);
+  test_server_free (ts);
+}
+
+/* A payload over 400 bytes comes in pieces; one of exactly 400 ends with "+". */
+static void
+test_sasl_chunked (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  g_autofree char *long_password = g_strnfill (300, 'p');
+  g_autofree char *payload = plain_payload ("", "anna", long_password);
+  g_autofree char *exact = NULL;
+  g_autofree char *exact_password = NULL;
+  g_autofree char *too_long = g_strnfill (401, 'A');
+  Client *c;
+
+  add_account (ts, "anna", long_password);
+  g_assert_cmpuint (strlen (payload), >, 400);
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, payload);
+  client_wait (c, " 903 ");
+  client_finish_registration (c);
+  client_free (c);
+
+  /* "\0bob\0" and 293 bytes: 298 bytes, 400 in base64. */
+  exact_password = g_strnfill (293, 'q');
+  add_account (ts, "bob", exact_password);
+  exact = plain_payload ("", "bob", exact_password);
+  g_assert_cmpuint (strlen (exact), ==, 400);
+  c = client_sasl_start (ts, "bob", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, exact);
+  client_wait (c, " 903 ");
+  client_send (c, "CAP END");
+  client_wait (c, " 001 ");
+  client_free (c);
+
+  c = client_sasl_start (ts, "carol", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_send (c, "AUTHENTICATE %s", too_long);
+  client_wait (c, " 905 carol :SASL message too long");
+  client_free (c);
+  test_server_free (ts);
+}
+
+/* Our SCRAM client against the server's, in AUTHENTICATE lines. */
+static char *
+scram_exchange (Client          *c,
+                ChatScramClient *scram,
+                const char      *message)
+{
+  g_autofree char *encoded = g_base64_encode ((const guchar *) message, strlen (message));
+  g_autofree char *line = NULL;
+  g_autofree guchar *decoded = NULL;
+  gsize len = 0;
+
+  client_authenticate (c, encoded);
+  line = client_expect (c, "AUTHENTICATE ");
+  if (strstr (line, " 904 ") != NULL)
+    return NULL;
+  decoded = g_base64_decode (strstr (line, "AUTHENTICATE ") + strlen ("AUTHENTICATE "), &len);
+  return g_strndup ((const char *) decoded, len);
+}
+
+static void
+test_sasl_scram (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  g_autoptr(GError) error = NULL;
+  Client *c;
+
+  add_account (ts, "anna", PASSWORD);
+
+  /* The right password. */
+  {
+    g_autoptr(ChatScramClient) scram = chat_scram_client_new ("anna", PASSWORD, "abcdefgh");
+    g_autofree char *first = chat_scram_client_first (scram);
+    g_autofree char *server_first = NULL;
+    g_autofree char *final = NULL;
+    g_autofree char *server_final = NULL;
+
+    c = client_sasl_start (ts, "anna", "sasl account-notify");
+    client_send (c, "AUTHENTICATE SCRAM-SHA-256");
+    client_wait (c, "AUTHENTICATE +");
+    server_first = scram_exchange (c, scram, first);
+    g_assert_nonnull (server_first);
+    g_assert_true (g_str_has_prefix (server_first, "r=abcdefgh"));
+    g_assert_nonnull (strstr (server_first, ",i=4096"));
+    final = chat_scram_client_final (scram, server_first, &error);
+    g_assert_no_error (error);
+    server_final = scram_exchange (c, scram, final);
+    g_assert_true (chat_scram_client_verify (scram, server_final, &error));
+    g_assert_no_error (error);
+    client_send (c, "AUTHENTICATE +");
+    client_wait (c, " 900 anna anna!anna@127.0.0.1 anna ");
+    client_wait (c, " 903 ");
+    client_finish_registration (c);
+    client_free (c);
+  }
+  /* A wrong password: the proof does not match. */
+  {
+    g_autoptr(ChatScramClient) scram = chat_scram_client_new ("anna", "wrong password",
+                                                              "abcdefgh");
+    g_autofree char *first = chat_scram_client_first (scram);
+    g_autofree char *server_first = NULL;
+    g_autofree char *final = NULL;
+    g_autofree char *line = NULL;
+    g_autofree char *encoded = NULL;
+
+    c = client_sasl_start (ts, "anna", "sasl");
+    client_send (c, "AUTHENTICATE SCRAM-SHA-256");
+    client_wait (c, "AUTHENTICATE +");
+    server_first = scram_exchange (c, scram, first);
+    final = chat_scram_client_final (scram, server_first, &error);
+    g_assert_no_error (error);
+    encoded = g_base64_encode ((const guchar *) final, strlen (final));
+    client_authenticate (c, encoded);
+    client_wait (c, " 904 ");
+    client_finish_registration (c);
+    client_free (c);
+  }
+  /* No such account. */
+  {
+    g_autoptr(ChatScramClient) scram = chat_scram_client_new ("nobody", PASSWORD, "abcdefgh");
+    g_autofree char *first = chat_scram_client_first (scram);
+    g_autofree char *encoded = g_base64_encode ((const guchar *) first, strlen (first));
+
+    c = client_sasl_start (ts, "nobody", "sasl");
+    client_send (c, "AUTHENTICATE SCRAM-SHA-256");
+    client_wait (c, "AUTHENTICATE +");
+    client_authenticate (c, encoded);
+    client_wait (c, " 904 ");
+    client_free (c);
+  }
+  assert_logs_lack ("wrong password");
+  test_server_free (ts);
+}
+
+/* Wrong passwords from one address hold its next tries, right or wrong. */
+static void
+test_sasl_hold (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG
+                                    "[limits]\npassword-failures=2\npassword-hold=600\n");
+  g_autofree char *right = plain_payload ("", "anna", PASSWORD);
+  g_autofree char *wrong = plain_payload ("", "anna", "not the password");
+  Client *c;
+
+  add_account (ts, "anna", PASSWORD);
+  c = client_sasl_start (ts, "anna", "sasl");
+  for (guint i = 0; i < 2; i++)
+    {
+      client_send (c, "AUTHENTICATE PLAIN");
+      client_wait (c, "AUTHENTICATE +");
+      client_authenticate (c, wrong);
+      client_wait (c, " 904 ");
+    }
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, right);
+  client_wait (c, " 904 ");
+  client_finish_registration (c);
+  client_sync_lacks (c, " 900 ");
+  client_free (c);
+  test_server_free (ts);
+}
+
+static void
+test_register_command (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *c = client_sasl_start (ts, "anna", "sasl");
+  Client *b;
+
+  /* Before connection registration (before-connect), with the nick as the name. */
+  client_send (c, "REGISTER * anna@example.org short");
+  client_wait (c, "FAIL REGISTER WEAK_PASSWORD anna :");
+  client_send (c, "REGISTER * not-an-email " PASSWORD);
+  client_wait (c, "FAIL REGISTER INVALID_EMAIL anna :");
+  client_send (c, "REGISTER * anna@example.org :" PASSWORD);
+  client_wait (c, "REGISTER SUCCESS anna :Account created");
+  client_wait (c, " 900 anna anna!anna@127.0.0.1 anna :You are now logged in as anna");
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "FAIL REGISTER ALREADY_AUTHENTICATED anna :");
+  client_send (c, "VERIFY anna 12345");
+  client_wait (c, "FAIL VERIFY INVALID_CODE anna :");
+  client_finish_registration (c);
+
+  b = client_irc (ts, "bob", NULL);
+  client_send (b, "REGISTER ANNA * :another password");
+  client_wait (b, "FAIL REGISTER ACCOUNT_EXISTS ANNA :");
+  client_send (b, "REGISTER #bob * :another password");
+  client_wait (b, "FAIL REGISTER BAD_ACCOUNT_NAME #bob :");
+  client_send (b, "REGISTER bobby * :another password");
+  client_wait (b, "REGISTER SUCCESS bobby ");
+  client_free (b);
+  client_free (c);
+  assert_logs_lack (PASSWORD);
+  assert_logs_lack ("another password");
+  test_server_free (ts);
+
+  ts = test_server_new (ACCOUNTS_CONFIG "registration=closed\n");
+  c = client_irc (ts, "anna", NULL);
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "FAIL REGISTER TEMPORARILY_UNAVAILABLE anna :Registration is closed");
+  client_free (c);
+  test_server_free (ts);
+
+  ts = test_server_new (ACCOUNTS_CONFIG "registration=operators\n"
+                        "[oper boss]\npassword=bosspass\n");
+  c = client_irc (ts, "anna", NULL);
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "FAIL REGISTER TEMPORARILY_UNAVAILABLE anna :Only operators");
+  client_send (c, "OPER boss bosspass");
+  client_wait (c, " 381 ");
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "REGISTER SUCCESS anna ");
+  client_free (c);
+  test_server_free (ts);
+}
+
+static void
+test_nickserv (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *a = client_irc (ts, "anna", "account-notify extended-join");
+  Client *b = client_irc (ts, "bob", "account-notify extended-join");
+  Client *c;
+
+  client_send (a, "JOIN #room");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #room");
+  client_wait (a, ":bob!bob@127.0.0.1 JOIN #room * :Real bob");
+
+  /* NickServ is nobody's nick. */
+  client_send (b, "NICK NickServ");
+  client_wait (b, " 432 bob NickServ :Erroneous nickname");
+  client_send (b, "NICK ns");
+  client_wait (b, " 432 ");
+
+  client_send (a, "PRIVMSG NickServ :REGISTER " PASSWORD " anna@example.org");
+  client_wait (a, ":NickServ!NickServ@services. NOTICE anna :anna is now registered");
+  client_wait (a, " 900 anna anna!anna@127.0.0.1 anna ");
+  client_wait (b, ":anna!anna@127.0.0.1 ACCOUNT anna");
+  client_send (b, "WHOIS anna");
+  client_wait (b, " 330 bob anna anna :is logged in as");
+
+  client_send (b, "NS INFO anna");
+  client_wait (b, "NOTICE bob :Information on anna (account anna):");
+  client_wait (b, "NOTICE bob :Online as  : anna");
+  client_sync_lacks (b, "example.org");
+  client_send (a, "NICKSERV INFO");
+  client_wait (a, "NOTICE anna :Email      : anna@example.org");
+
+  client_send (b, "PRIVMSG NickServ :IDENTIFY anna wrong-password");
+  client_wait (b, "NOTICE bob :Invalid password for anna.");
+
+  /* A second connection logs in to the account and ghosts the first. */
+  c = client_irc (ts, "anna2", "extended-join");
+  client_send (c, "PRIVMSG NickServ :IDENTIFY anna " PASSWORD);
+  client_wait (c, "NOTICE anna2 :You are now identified for anna.");
+  client_sync_lacks (c, PASSWORD);
+  client_send (c, "JOIN #room");
+  client_wait (b, ":anna2!anna2@127.0.0.1 JOIN #room anna :Real anna2");
+  client_send (b, "PRIVMSG NickServ :GHOST anna");
+  client_wait (b, "NOTICE bob :You may not ghost anna.");
+  client_send (c, "PRIVMSG NickServ :GHOST anna");
+  client_wait (c, "NOTICE anna2 :anna has been ghosted.");
+  g_free (client_until_closed (a));
+  client_free (a);
+
+  client_send (c, "NS SET PASSWORD :a new password");
+  client_wait (c, "NOTICE anna2 :The password for anna has been changed.");
+  client_send (c, "NS DROP " PASSWORD);
+  client_wait (c, "NOTICE anna2 :Invalid password for anna.");
+  client_send (c, "NS DROP anna :a new password");
+  client_wait (c, "NOTICE anna2 :anna has been dropped.");
+  client_wait (c, " 901 anna2 ");
+  client_wait (b, ":anna2!anna2@127.0.0.1 ACCOUNT *");
+  client_send (b, "NS INFO anna");
+  client_wait (b, "NOTICE bob :anna is not registered.");
+
+  client_free (b);
+  client_free (c);
+  assert_logs_lack (PASSWORD);
+  assert_logs_lack ("a new password");
+  test_server_free (ts);
+}
+
+/* Text mode: register and identify, the password shown to nobody, said to no room. */
+static void
+test_text_mode (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *watcher = client_irc (ts, "watcher", NULL);
+  Client *t = client_text_now (ts, "login anna");
+  Client *u;
+  GPtrArray *lines;
+
+  client_send (watcher, "JOIN #hall");
+  client_wait (watcher, " 366 ");
+  client_send (t, "register " PASSWORD);
+  client_wait (t, "anna is now registered");
+  lines = client_sync (t);
+  for (guint i = 0; i < lines->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (lines, i), PASSWORD));
+  g_ptr_array_unref (lines);
+  client_send (t, "register");
+  client_wait (t, "Usage: register PASSWORD");
+  client_free (t);
+
+  u = client_text_now (ts, "login someone");
+  client_send (u, "identify anna wrong-password");
+  client_wait (u, "Invalid password for anna.");
+  client_send (u, "identify anna " PASSWORD);
+  client_wait (u, "You are now identified for anna.");
+  client_send (u, "msg NickServ INFO");
+  client_wait (u, "Information on anna");
+  client_send (watcher, "WHOIS someone");
+  client_wait (watcher, " 330 watcher someone anna :is logged in as");
+  client_sync_lacks (watcher, PASSWORD);
+  client_sync_lacks (watcher, "wrong-password");
+  client_sync_lacks (watcher, "identify");
+  client_free (u);
+  client_free (watcher);
+  assert_logs_lack (PASSWORD);
+  test_server_free (ts);
+}
+
+/* With a data directory: accounts outlive a restart, and neither the database nor the
+ * history holds a password, whichever way it was given. */
+static void
+test_secrets_on_disk (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
+                                             "[history]\nstore-private=true\n", dir);
+  g_autofree char *right = plain_payload ("", "anna", PASSWORD);
+  TestServer *ts = test_server_new (config);
+  Client *a = client_irc (ts, "anna", NULL);
+  Client *b;
+
+  client_send (a, "PRIVMSG NickServ :REGISTER " PASSWORD);
+  client_wait (a, " 900 ");
+  client_send (a, "JOIN #room");
+  client_wait (a, " 366 ");
+  client_send (a, "PRIVMSG #room :hello");
+  client_send (a, "NS IDENTIFY anna " PASSWORD);
+  client_wait (a, "You are already logged in as anna.");
+  client_send (a, "NS SET PASSWORD :new secret phrase");
+  client_wait (a, "The password for anna has been changed.");
+  client_send (a, "NS SET PASSWORD " PASSWORD);
+  client_wait (a, "NOTICE anna :The password for anna has been changed.");
+  client_free (a);
+  test_server_free (ts);
+
+  ts = test_server_new (config);
+  b = client_sasl_start (ts, "anna", "sasl");
+  client_send (b, "AUTHENTICATE PLAIN");
+  client_wait (b, "AUTHENTICATE +");
+  client_authenticate (b, right);
+  client_wait (b, " 903 ");
+  client_finish_registration (b);
+  client_free (b);
+  test_server_free (ts);
+
+  assert_files_lack (dir, PASSWORD);
+  assert_files_lack (dir, "new secret phrase");
+  assert_logs_lack (PASSWORD);
+  assert_logs_lack ("new secret phrase");
+  rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -350,6 +885,15 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/store/certfp", test_store_certfp);
   g_test_add_func ("/chat/accounts/store/file", test_store_file);
   g_test_add_func ("/chat/accounts/store/rehash", test_store_rehash);
+  g_test_add_func ("/chat/accounts/sasl/plain", test_sasl_plain);
+  g_test_add_func ("/chat/accounts/sasl/plaintext-refused", test_sasl_plaintext_refused);
+  g_test_add_func ("/chat/accounts/sasl/chunked", test_sasl_chunked);
+  g_test_add_func ("/chat/accounts/sasl/scram", test_sasl_scram);
+  g_test_add_func ("/chat/accounts/sasl/hold", test_sasl_hold);
+  g_test_add_func ("/chat/accounts/register/command", test_register_command);
+  g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);
+  g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);
+  g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
 /* ---- rooms ------------------------------------------------------------------------------ */
@@ -717,6 +718,8 @@ _chat_server_message_target (ChatServer    *self,
       return denial;
     }
 
+  if (_chat_server_services_message (self, from, target, kind, text))
+    return CHAT_DENIAL_NONE;
   to = _chat_server_find_session (self, target);
   if (to == NULL || !_chat_session_is_present (to))
     {
@@ -875,7 +878,8 @@ _chat_server_join (ChatServer  *self,
   _chat_server_emit_event (self, &ev);
 
   line = g_strdup_printf (":%s JOIN %s", session->source, room->name);
-  alt = g_strdup_printf (":%s JOIN %s * :%s", session->source, room->name,
+  alt = g_strdup_printf (":%s JOIN %s %s :%s", session->source, room->name,
+                         session->account ? session->account : "*",
                          session->realname ? session->realname : "");
   text = g_strdup_printf ("%s has entered the room %s", session->nick,
                           _chat_room_display_name (room));

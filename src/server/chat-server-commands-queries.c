@@ -128,6 +128,9 @@ _chat_server_cmd_whois (ChatSession *session,
     }
   _chat_session_numeric (session, RPL_WHOISSERVER, "%s %s :%s", who->nick, server_name (session),
                          _chat_session_is_text (who) ? "Chatroom (text mode)" : "Chatroom");
+  if (who->account != NULL)
+    _chat_session_reply (session, RPL_WHOISACCOUNT, who->nick, who->account, "is logged in as",
+                         NULL);
   if (who->oper)
     _chat_session_numeric (session, RPL_WHOISOPERATOR, "%s :is an IRC operator", who->nick);
   if (who->secure)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
 /* ---- registration ----------------------------------------------------------------------- */
@@ -262,7 +263,8 @@ check_nick (ChatSession *session,
   g_autoptr(GError) error = NULL;
   ChatSession *owner;
 
-  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error))
+  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error) ||
+      _chat_server_services_reserved (session->server, nick))
     {
       _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
       return FALSE;

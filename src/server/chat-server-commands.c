@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
 /* ---- refusals ---------------------------------------------------------------------------- */
@@ -134,6 +135,11 @@ static const ChatCommandSpec irc_commands[] = {
   { "ADMIN", _chat_server_cmd_admin, 0, 0 },
   { "MOTD", _chat_server_cmd_motd, 0, 0 },
   { "LUSERS", _chat_server_cmd_lusers, 0, 0 },
+  { "AUTHENTICATE", _chat_server_cmd_authenticate, 1, CHAT_COMMAND_PREREG },
+  { "REGISTER", _chat_server_cmd_register, 3, CHAT_COMMAND_PREREG },
+  { "VERIFY", _chat_server_cmd_verify, 2, CHAT_COMMAND_PREREG },
+  { "NICKSERV", _chat_server_cmd_nickserv, 0, 0 },
+  { "NS", _chat_server_cmd_nickserv, 0, 0 },
 };
 
 void

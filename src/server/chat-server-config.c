@@ -11,6 +11,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-state.h"
 
 void
@@ -471,6 +472,8 @@ chat_server_load_config (ChatServer  *self,
   if (!load_room_configs (self, kf, l.channellen, room_configs, error))
     goto fail;
   if (!_chat_server_history_load_config (self, kf, error))
+    goto fail;
+  if (!_chat_server_accounts_load_config (self, kf, error))
     goto fail;
 
   if (self->running && g_strcmp0 (l.hall, self->limits.hall) != 0)

@@ -17,6 +17,7 @@ typedef struct _ChatRoom    ChatRoom;
 typedef struct _ChatRoomMember ChatRoomMember;
 typedef struct _ChatTlsLink ChatTlsLink;
 typedef struct _ChatListing ChatListing;
+typedef struct _ChatSasl    ChatSasl;
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -240,6 +241,9 @@ struct _ChatSession
   GPtrArray         *collected;
 
   ChatListing       *listing;       /* a LIST still being sent, or NULL */
+
+  char              *account;       /* logged in as, or NULL (chat-server-accounts.c) */
+  ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
 };
 
 /* Passwords: the time taken depends on the length of the guess only, never on how

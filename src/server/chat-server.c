@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-state.h"
 
 G_DEFINE_FINAL_TYPE (ChatServer, chat_server, G_TYPE_OBJECT)
@@ -241,6 +242,7 @@ chat_server_init (ChatServer *self)
 
   _chat_server_register_irc_commands (self);
   _chat_server_history_setup (self);
+  _chat_server_accounts_setup (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

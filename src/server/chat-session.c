@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
 /* How long a closed session may go without its peer reading before it is closed with
@@ -79,6 +80,8 @@ _chat_session_free (ChatSession *session)
   g_clear_pointer (&session->rooms, g_hash_table_unref);
   g_clear_pointer (&session->collected, g_ptr_array_unref);
   g_clear_pointer (&session->listing, _chat_listing_free);
+  g_clear_pointer (&session->sasl, _chat_sasl_free);
+  g_free (session->account);
   g_free (session->label);
   g_free (session->host);
   g_free (session->ip);

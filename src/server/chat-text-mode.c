@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
 typedef void (*TextCommandFunc) (ChatSession *session,
@@ -669,7 +670,7 @@ text_help (ChatSession *session,
 {
   static const char *const order[] = {
     "say", "me", "login", "look", "who", "list", "join", "create", "select", "topic", "msg",
-    "away", "oper", "kick", "ban", "unban", "mode", "help", "quit",
+    "away", "register", "identify", "oper", "kick", "ban", "unban", "mode", "help", "quit",
   };
 
   _chat_session_text (session, "Type a line to say it to the room. Commands (a / in front is fine):");
@@ -708,6 +709,8 @@ static const TextCommand text_commands[] = {
   { "msg", text_msg, "msg NAME TEXT", "say TEXT to NAME only" },
   { "away", text_away, "away [TEXT]", "mark yourself away (no TEXT: back)" },
   { "oper", text_oper, "oper NAME PASSWORD", "become an operator of this server" },
+  { "register", _chat_text_cmd_register, "register PASSWORD", "make your name an account" },
+  { "identify", _chat_text_cmd_identify, "identify [NAME] PASSWORD", "log in to your account" },
   { "kick", text_kick, "kick NAME [REASON]", "operators: send NAME out of this room" },
   { "ban", text_ban, "ban [NAME|MASK]", "operators: keep NAME's address (or a MASK) out; "
     "no NAME: the bans" },

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-accounts-private.h: accounts in the server: the store's place in it, logging
+ * in and out, SASL (chat-server-sasl.c), REGISTER and the NickServ pseudo-user
+ * (chat-server-nickserv.c), shared by those files and the few places that call them. */
+#pragma once
+
+#include "chat-accounts.h"
+#include "chat-session-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CHAT_REGISTRATION_OPEN,
+  CHAT_REGISTRATION_CLOSED,
+  CHAT_REGISTRATION_OPERATORS,
+} ChatRegistrationPolicy;
+
+/* chat-server-accounts.c */
+void          _chat_server_accounts_setup       (ChatServer   *self);
+gboolean      _chat_server_accounts_load_config (ChatServer   *self,
+                                                 GKeyFile     *keyfile,
+                                                 GError      **error);
+/* The store, once the server has started (in memory without a data directory). */
+ChatAccounts *_chat_server_get_accounts         (ChatServer   *self);
+/* [accounts] plaintext-sasl: PLAIN on a connection without TLS. */
+gboolean      _chat_server_accounts_plain_allowed (ChatSession *session);
+/* A password for an account, through the per-address hold of wrong passwords (chat-gate.c);
+ * a wrong one is logged with the address and the account, never the password.
+ * *registered_name gets the account's name as registered when it is right. */
+ChatGateVerdict _chat_server_accounts_check     (ChatSession  *session,
+                                                 const char   *name,
+                                                 const char   *password,
+                                                 const char   *how,
+                                                 char        **registered_name);
+/* A failed login that _chat_server_accounts_check () did not see (SCRAM): logged, and
+ * counted against the address. */
+void          _chat_server_accounts_failed      (ChatSession  *session,
+                                                 const char   *name,
+                                                 const char   *how);
+/* Registration as [accounts] registration allows; errors are CHAT_ACCOUNTS_ERROR, or
+ * CHAT_ACCOUNTS_ERROR_FAILED with "closed" in the message when it is not allowed. */
+gboolean      _chat_server_accounts_register    (ChatSession  *session,
+                                                 const char   *name,
+                                                 const char   *password,
+                                                 const char   *email,
+                                                 GError      **error);
+/* Who is logged in: 900 for IRC, ACCOUNT to those with account-notify around. NULL logs
+ * out (901). */
+void          _chat_session_set_account         (ChatSession  *session,
+                                                 const char   *account);
+void          _chat_server_cmd_register         (ChatSession  *session,
+                                                 ChatMessage  *message);
+void          _chat_server_cmd_verify           (ChatSession  *session,
+                                                 ChatMessage  *message);
+
+/* chat-server-sasl.c */
+void          _chat_server_cmd_authenticate     (ChatSession  *session,
+                                                 ChatMessage  *message);
+void          _chat_sasl_free                   (ChatSasl     *sasl);
+
+/* chat-server-nickserv.c */
+/* TRUE when target is a service (NickServ, NS): the text was for it, not for a person,
+ * and it is neither delivered nor kept in the history. */
+gboolean      _chat_server_services_message     (ChatServer   *self,
+                                                 ChatSession  *from,
+                                                 const char   *target,
+                                                 ChatEventKind kind,
+                                                 const char   *text);
+/* Nicks nobody may take. */
+gboolean      _chat_server_services_reserved    (ChatServer   *self,
+                                                 const char   *nick);
+void          _chat_server_cmd_nickserv         (ChatSession  *session,
+                                                 ChatMessage  *message);
+/* Text mode: "register PASSWORD" and "identify [NAME] PASSWORD". */
+void          _chat_text_cmd_register           (ChatSession  *session,
+                                                 const char   *args);
+void          _chat_text_cmd_identify           (ChatSession  *session,
+                                                 const char   *args);
+
+G_END_DECLS

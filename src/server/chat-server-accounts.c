@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-accounts.c: accounts in the server: the store opened when the server starts,
+ * the [accounts] settings, logging in and out (900/901, account-notify), and IRCv3
+ * draft/account-registration (REGISTER, VERIFY).
+ *
+ * [accounts]
+ *   registration=open        closed: nobody registers; operators: only IRC operators
+ *   plaintext-sasl=false     true: SASL PLAIN also on connections without TLS
+ *   scram-iterations=4096    PBKDF2 rounds of the SCRAM-SHA-256 keys of new passwords
+ *   guest-rename=30          seconds a registered nick may be used without logging in
+ *   hash-memory-kib=65536    argon2id's memory per password hash (at least 8)
+ *   hash-passes=2            argon2id's passes (at least 1)
+ *
+ * Without a data directory the accounts are kept in memory and end with the server. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-server-accounts-private.h"
+#include "chat-server-commands-private.h"
+
+#define ACCOUNTS_DATA_KEY "chat-server-accounts"
+
+typedef struct
+{
+  ChatServer             *server;
+  ChatAccounts           *accounts;
+  ChatRegistrationPolicy  registration;
+  gboolean                plaintext_sasl;
+  guint                   scram_iterations;
+  guint                   guest_rename;
+  guint                   hash_memory_kib;
+  guint                   hash_passes;
+  guint64                 cap_account_notify;
+} ChatServerAccounts;
+
+static ChatServerAccounts *
+get_state (ChatServer *server)
+{
+  return g_object_get_data (G_OBJECT (server), ACCOUNTS_DATA_KEY);
+}
+
+static void
+apply_settings (ChatServerAccounts *state)
+{
+  if (state->accounts == NULL)
+    return;
+  chat_accounts_set_scram_iterations (state->accounts, state->scram_iterations);
+  chat_accounts_set_hash_limits (state->accounts, state->hash_passes,
+                                 (gsize) state->hash_memory_kib * 1024);
+}
+
+static void
+accounts_started_cb (ChatServer *server,
+                     gpointer    user_data)
+{
+  ChatServerAccounts *state = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *data_dir = chat_server_get_data_dir (server);
+
+  if (data_dir != NULL && data_dir[0] == '\0')
+    data_dir = NULL;
+  g_clear_object (&state->accounts);
+  state->accounts = chat_accounts_new (data_dir, CHAT_CASEMAPPING_RFC1459, &error);
+  if (state->accounts == NULL)
+    {
+      g_warning ("Accounts are kept in memory only: %s", error->message);
+      g_clear_error (&error);
+      state->accounts = chat_accounts_new (NULL, CHAT_CASEMAPPING_RFC1459, &error);
+    }
+  apply_settings (state);
+  if (chat_accounts_get_path (state->accounts) != NULL)
+    g_info ("Accounts in %s", chat_accounts_get_path (state->accounts));
+  else
+    g_info ("Accounts are kept in memory until the server stops (no data directory)");
+}
+
+static void
+accounts_stopping_cb (ChatServer *server,
+                      gpointer    user_data)
+{
+  ChatServerAccounts *state = user_data;
+
+  g_clear_object (&state->accounts);
+}
+
+static void
+state_free (gpointer data)
+{
+  ChatServerAccounts *state = data;
+
+  g_clear_object (&state->accounts);
+  g_free (state);
+}
+
+static const ChatServerHooks accounts_hooks = {
+  .started = accounts_started_cb,
+  .stopping = accounts_stopping_cb,
+};
+
+void
+_chat_server_accounts_setup (ChatServer *self)
+{
+  ChatServerAccounts *state = g_new0 (ChatServerAccounts, 1);
+
+  state->server = self;
+  state->registration = CHAT_REGISTRATION_OPEN;
+  state->scram_iterations = CHAT_ACCOUNTS_DEFAULT_SCRAM_ITERATIONS;
+  state->guest_rename = 30;
+  state->hash_memory_kib = 65536;
+  state->hash_passes = 2;
+  g_object_set_data_full (G_OBJECT (self), ACCOUNTS_DATA_KEY, state, state_free);
+
+  _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256");
+  state->cap_account_notify = _chat_server_add_cap (self, "account-notify", NULL);
+  _chat_server_add_cap (self, "draft/account-registration", "before-connect,custom-account-name");
+  _chat_server_add_hooks (self, &accounts_hooks, state);
+}
+
+gboolean
+_chat_server_accounts_load_config (ChatServer  *self,
+                                   GKeyFile    *keyfile,
+                                   GError     **error)
+{
+  ChatServerAccounts *state = get_state (self);
+  static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
+    { "scram-iterations", 4096, 1000000,
+      G_STRUCT_OFFSET (ChatServerAccounts, scram_iterations) },
+    { "guest-rename", 1, 86400, G_STRUCT_OFFSET (ChatServerAccounts, guest_rename) },
+    { "hash-memory-kib", 8, 4 * 1024 * 1024,
+      G_STRUCT_OFFSET (ChatServerAccounts, hash_memory_kib) },
+    { "hash-passes", 1, 100, G_STRUCT_OFFSET (ChatServerAccounts, hash_passes) },
+  };
+  guint values[G_N_ELEMENTS (uints)];
+  ChatRegistrationPolicy registration = state->registration;
+  gboolean plaintext_sasl = state->plaintext_sasl;
+
+  if (g_key_file_has_key (keyfile, "accounts", "registration", NULL))
+    {
+      g_autofree char *value = g_key_file_get_string (keyfile, "accounts", "registration",
+                                                      NULL);
+
+      if (g_strcmp0 (value, "open") == 0)
+        registration = CHAT_REGISTRATION_OPEN;
+      else if (g_strcmp0 (value, "closed") == 0)
+        registration = CHAT_REGISTRATION_CLOSED;
+      else if (g_strcmp0 (value, "operators") == 0)
+        registration = CHAT_REGISTRATION_OPERATORS;
+      else
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[accounts] registration: expected open, closed or operators");
+          return FALSE;
+        }
+    }
+  if (g_key_file_has_key (keyfile, "accounts", "plaintext-sasl", NULL))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      plaintext_sasl = g_key_file_get_boolean (keyfile, "accounts", "plaintext-sasl",
+                                               &local_error);
+      if (local_error != NULL)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[accounts] plaintext-sasl: expected true or false");
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gint64 v;
+
+      values[i] = G_STRUCT_MEMBER (guint, state, uints[i].offset);
+      if (!g_key_file_has_key (keyfile, "accounts", uints[i].key, NULL))
+        continue;
+      v = g_key_file_get_int64 (keyfile, "accounts", uints[i].key, &local_error);
+      if (local_error != NULL || v < uints[i].min || v > uints[i].max)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[accounts] %s: expected a number from %u to %u", uints[i].key,
+                       uints[i].min, uints[i].max);
+          return FALSE;
+        }
+      values[i] = (guint) v;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
+    G_STRUCT_MEMBER (guint, state, uints[i].offset) = values[i];
+  state->registration = registration;
+  state->plaintext_sasl = plaintext_sasl;
+  apply_settings (state);
+  return TRUE;
+}
+
+ChatAccounts *
+_chat_server_get_accounts (ChatServer *self)
+{
+  ChatServerAccounts *state = get_state (self);
+
+  return state != NULL ? state->accounts : NULL;
+}
+
+gboolean
+_chat_server_accounts_plain_allowed (ChatSession *session)
+{
+  return session->secure || get_state (session->server)->plaintext_sasl;
+}
+
+ChatGateVerdict
+_chat_server_accounts_check (ChatSession  *session,
+                             const char   *name,
+                             const char   *password,
+                             const char   *how,
+                             char        **registered_name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+
+  if (_chat_gate_password_held (session))
+    return CHAT_GATE_HELD;
+  if (accounts != NULL &&
+      chat_accounts_check_password (accounts, name, password, registered_name))
+    return CHAT_GATE_RIGHT;
+  _chat_server_accounts_failed (session, name, how);
+  return CHAT_GATE_WRONG;
+}
+
+void
+_chat_server_accounts_failed (ChatSession *session,
+                              const char  *name,
+                              const char  *how)
+{
+  /* The name is the client's: shown escaped, and never the password beside it. */
+  g_autofree char *safe = g_strescape (name, NULL);
+
+  g_message ("Failed login to account \"%.64s\" from %s (%s)", safe, session->host, how);
+  _chat_gate_password_wrong (session, "account password");
+}
+
+gboolean
+_chat_server_accounts_register (ChatSession  *session,
+                                const char   *name,
+                                const char   *password,
+                                const char   *email,
+                                GError      **error)
+{
+  ChatServerAccounts *state = get_state (session->server);
+
+  if (state->accounts == NULL || state->registration == CHAT_REGISTRATION_CLOSED ||
+      (state->registration == CHAT_REGISTRATION_OPERATORS && !session->oper))
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                           state->registration == CHAT_REGISTRATION_OPERATORS
+                           ? "Only operators register accounts on this server"
+                           : "Registration is closed on this server");
+      return FALSE;
+    }
+  if (!chat_accounts_register (state->accounts, name, password, email, error))
+    return FALSE;
+  g_info ("Account %s registered from %s", name, session->host);
+  return TRUE;
+}
+
+void
+_chat_session_set_account (ChatSession *session,
+                           const char  *account)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  g_autoptr(ChatMessage) notify = NULL;
+  g_autofree char *line = NULL;
+
+  if (g_strcmp0 (session->account, account) == 0)
+    return;
+  g_free (session->account);
+  session->account = g_strdup (account);
+
+  if (account != NULL)
+    g_info ("%s logged in as %s", session->source ? session->source : session->host, account);
+  if (_chat_session_is_text (session))
+    return;
+
+  if (account != NULL)
+    {
+      const char *nick = session->nick ? session->nick : "*";
+      g_autofree char *mask = session->source ? g_strdup (session->source)
+                                              : g_strdup_printf ("%s!*@*", nick);
+      g_autofree char *text = g_strdup_printf ("You are now logged in as %s", account);
+
+      _chat_session_reply (session, RPL_LOGGEDIN, mask, account, text, NULL);
+    }
+  else
+    {
+      g_autofree char *mask = g_strdup (session->source ? session->source : "*");
+
+      _chat_session_reply (session, RPL_LOGGEDOUT, mask, "You are now logged out", NULL);
+    }
+
+  if (session->state != CHAT_SESSION_REGISTERED || session->source == NULL)
+    return;
+  notify = chat_message_new_full (session->source, "ACCOUNT", account ? account : "*", NULL);
+  line = chat_message_to_string (notify);
+  _chat_server_neighbours_send (session->server, session, TRUE, state->cap_account_notify,
+                                line);
+}
+
+/* ---- draft/account-registration ------------------------------------------------------ */
+
+static const char *
+register_fail_code (const GError *error)
+{
+  if (error->domain != CHAT_ACCOUNTS_ERROR)
+    return "TEMPORARILY_UNAVAILABLE";
+  switch (error->code)
+    {
+    case CHAT_ACCOUNTS_ERROR_EXISTS:
+      return "ACCOUNT_EXISTS";
+    case CHAT_ACCOUNTS_ERROR_INVALID_NAME:
+      return "BAD_ACCOUNT_NAME";
+    case CHAT_ACCOUNTS_ERROR_WEAK_PASSWORD:
+      return "WEAK_PASSWORD";
+    default:
+      return "TEMPORARILY_UNAVAILABLE";
+    }
+}
+
+static void
+send_fail (ChatSession *session,
+           const char  *command,
+           const char  *code,
+           const char  *context,
+           const char  *text)
+{
+  g_autoptr(ChatMessage) fail = chat_message_new_full (chat_server_get_name (session->server),
+                                                       "FAIL", command, code, NULL);
+
+  if (context != NULL)
+    chat_message_add_params (fail, context, NULL);
+  chat_message_add_trailing (fail, text);
+  _chat_session_send_message (session, fail);
+}
+
+/* REGISTER <account|*> <email|*> <password> */
+void
+_chat_server_cmd_register (ChatSession *session,
+                           ChatMessage *message)
+{
+  const char *account = param (message, 0);
+  const char *email = param (message, 1);
+  const char *password = param (message, 2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessage) success = NULL;
+
+  if (g_strcmp0 (account, "*") == 0)
+    {
+      account = session->nick;
+      if (account == NULL)
+        {
+          send_fail (session, "REGISTER", "NEED_NICK", "*",
+                     "Choose a nick before registering it, or name the account");
+          return;
+        }
+    }
+  if (session->account != NULL)
+    {
+      send_fail (session, "REGISTER", "ALREADY_AUTHENTICATED", session->account,
+                 "You are already logged in");
+      return;
+    }
+  if (g_strcmp0 (email, "*") == 0 || (email != NULL && email[0] == '\0'))
+    email = NULL;
+  if (email != NULL && (strchr (email, '@') == NULL || strlen (email) > 254))
+    {
+      send_fail (session, "REGISTER", "INVALID_EMAIL", account, "That is not an email address");
+      return;
+    }
+  if (!_chat_server_accounts_register (session, account, password, email, &error))
+    {
+      send_fail (session, "REGISTER", register_fail_code (error), account, error->message);
+      return;
+    }
+  success = chat_message_new_full (chat_server_get_name (session->server), "REGISTER",
+                                   "SUCCESS", account, NULL);
+  chat_message_add_trailing (success, "Account created");
+  _chat_session_send_message (session, success);
+  _chat_session_set_account (session, account);
+}
+
+/* Accounts need no verification here: whatever code is given, there is nothing to do. */
+void
+_chat_server_cmd_verify (ChatSession *session,
+                         ChatMessage *message)
+{
+  send_fail (session, "VERIFY", "INVALID_CODE", param (message, 0),
+             "Accounts on this server need no verification");
+}

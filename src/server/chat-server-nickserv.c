@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-nickserv.c: the NickServ pseudo-user (also NS, and the NICKSERV and NS
+ * commands), answering with NOTICEs the way the well-known services do: REGISTER,
+ * IDENTIFY, INFO, GHOST, DROP, SET PASSWORD, HELP. And text mode's "register" and
+ * "identify". What is said to NickServ reaches no one else and no history, and no reply
+ * repeats a password. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-server-accounts-private.h"
+#include "chat-server-commands-private.h"
+
+#define NICKSERV "NickServ"
+#define NICKSERV_SOURCE "NickServ!NickServ@services."
+
+static void ns_reply (ChatSession *session,
+                      const char  *format,
+                      ...) G_GNUC_PRINTF (2, 3);
+
+static void
+ns_reply (ChatSession *session,
+          const char  *format,
+          ...)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(ChatMessage) notice = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (_chat_session_is_text (session))
+    {
+      _chat_session_text (session, "%s", text);
+      return;
+    }
+  notice = chat_message_new_full (NICKSERV_SOURCE, "NOTICE",
+                                  session->nick ? session->nick : "*", NULL);
+  chat_message_add_trailing (notice, text);
+  _chat_session_send_message (session, notice);
+}
+
+gboolean
+_chat_server_services_reserved (ChatServer *self,
+                                const char *nick)
+{
+  return chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, NICKSERV) == 0 ||
+         chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, "NS") == 0;
+}
+
+/* Everyone logged in as account is logged out (it was dropped). */
+static void
+log_out_everywhere (ChatServer *server,
+                    const char *account)
+{
+  for (GList *l = _chat_server_get_sessions (server); l != NULL; l = l->next)
+    {
+      ChatSession *s = l->data;
+
+      if (s->account != NULL && chat_casecmp (CHAT_CASEMAPPING_RFC1459, s->account, account) == 0)
+        _chat_session_set_account (s, NULL);
+    }
+}
+
+static gboolean
+identify (ChatSession *session,
+          const char  *name,
+          const char  *password)
+{
+  g_autofree char *account = NULL;
+
+  if (session->account != NULL)
+    {
+      ns_reply (session, "You are already logged in as %s.", session->account);
+      return FALSE;
+    }
+  switch (_chat_server_accounts_check (session, name, password, "IDENTIFY", &account))
+    {
+    case CHAT_GATE_HELD:
+      ns_reply (session, "Too many wrong passwords from your address. Try again later.");
+      return FALSE;
+    case CHAT_GATE_WRONG:
+      ns_reply (session, "Invalid password for %s.", name);
+      return FALSE;
+    case CHAT_GATE_RIGHT:
+      break;
+    }
+  ns_reply (session, "You are now identified for %s.", account);
+  _chat_session_set_account (session, account);
+  return TRUE;
+}
+
+static void
+register_account (ChatSession *session,
+                  const char  *password,
+                  const char  *email)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (session->nick == NULL)
+    {
+      ns_reply (session, "Choose a name first.");
+      return;
+    }
+  if (session->account != NULL)
+    {
+      ns_reply (session, "You are already logged in as %s.", session->account);
+      return;
+    }
+  if (!_chat_server_accounts_register (session, session->nick, password, email, &error))
+    {
+      ns_reply (session, "%s could not be registered: %s", session->nick, error->message);
+      return;
+    }
+  ns_reply (session, "%s is now registered to you. Log in with IDENTIFY PASSWORD (or SASL) "
+            "when you come back.", session->nick);
+  _chat_session_set_account (session, session->nick);
+}
+
+static void
+ns_info (ChatSession *session,
+         const char  *name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(ChatAccountInfo) info = NULL;
+  g_autoptr(GDateTime) created = NULL;
+  g_autofree char *when = NULL;
+
+  if (name == NULL)
+    name = session->account != NULL ? session->account : session->nick;
+  if (name == NULL || accounts == NULL || (info = chat_accounts_lookup (accounts, name)) == NULL)
+    {
+      ns_reply (session, "%s is not registered.", name ? name : "*");
+      return;
+    }
+  created = g_date_time_new_from_unix_utc (info->created);
+  when = g_date_time_format (created, "%b %d %H:%M:%S %Y (UTC)");
+  ns_reply (session, "Information on %s (account %s):", info->name, info->name);
+  ns_reply (session, "Registered : %s", when);
+  /* Only its owner sees the address. */
+  if (info->email != NULL && session->account != NULL &&
+      chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, info->name) == 0)
+    ns_reply (session, "Email      : %s", info->email);
+  for (GList *l = _chat_server_get_sessions (session->server); l != NULL; l = l->next)
+    {
+      ChatSession *s = l->data;
+
+      if (s->account != NULL && _chat_session_is_present (s) &&
+          chat_casecmp (CHAT_CASEMAPPING_RFC1459, s->account, info->name) == 0)
+        ns_reply (session, "Online as  : %s", s->nick);
+    }
+  ns_reply (session, "*** End of Info ***");
+}
+
+/* GHOST NICK [PASSWORD]: a session using NICK is disconnected when it is logged in to one's
+ * own account, or NICK is one's account, or the password is NICK's account's. */
+static void
+ns_ghost (ChatSession *session,
+          const char  *nick,
+          const char  *password)
+{
+  ChatSession *target = _chat_server_find_session (session->server, nick);
+  gboolean allowed = FALSE;
+  g_autofree char *reason = NULL;
+
+  if (target == NULL || !_chat_session_is_present (target))
+    {
+      ns_reply (session, "%s is not online.", nick);
+      return;
+    }
+  if (target == session)
+    {
+      ns_reply (session, "You may not ghost yourself.");
+      return;
+    }
+  if (session->account != NULL)
+    allowed = (target->account != NULL &&
+               chat_casecmp (CHAT_CASEMAPPING_RFC1459, target->account, session->account) == 0) ||
+              chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, session->account) == 0;
+  if (!allowed && password != NULL)
+    allowed = _chat_server_accounts_check (session, nick, password, "GHOST", NULL) ==
+              CHAT_GATE_RIGHT;
+  if (!allowed)
+    {
+      ns_reply (session, "You may not ghost %s.", nick);
+      return;
+    }
+  reason = g_strdup_printf ("GHOST command used by %s", session->nick);
+  ns_reply (session, "%s has been ghosted.", target->nick);
+  _chat_session_quit (target, reason, reason, FALSE);
+}
+
+/* DROP [ACCOUNT] PASSWORD: one's own account, with its password again. */
+static void
+ns_drop (ChatSession *session,
+         const char  *name,
+         const char  *password)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account = NULL;
+
+  if (session->account == NULL)
+    {
+      ns_reply (session, "You are not logged in.");
+      return;
+    }
+  if (name == NULL)
+    name = session->account;
+  if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, name, session->account) != 0)
+    {
+      ns_reply (session, "You may only drop your own account, %s.", session->account);
+      return;
+    }
+  if (_chat_server_accounts_check (session, name, password, "DROP", &account) !=
+      CHAT_GATE_RIGHT)
+    {
+      ns_reply (session, "Invalid password for %s.", name);
+      return;
+    }
+  if (!chat_accounts_drop (accounts, account, &error))
+    {
+      ns_reply (session, "%s could not be dropped: %s", account, error->message);
+      return;
+    }
+  g_info ("Account %s dropped by %s", account, session->host);
+  ns_reply (session, "%s has been dropped.", account);
+  log_out_everywhere (session->server, account);
+}
+
+static void
+ns_set_password (ChatSession *session,
+                 const char  *password)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(GError) error = NULL;
+
+  if (session->account == NULL)
+    {
+      ns_reply (session, "You are not logged in.");
+      return;
+    }
+  if (!chat_accounts_set_password (accounts, session->account, password, &error))
+    {
+      ns_reply (session, "The password was not changed: %s", error->message);
+      return;
+    }
+  ns_reply (session, "The password for %s has been changed.", session->account);
+}
+
+static void
+ns_help (ChatSession *session)
+{
+  static const char *const lines[] = {
+    "NickServ keeps names for their owners. Commands:",
+    "REGISTER <password> [email]   register your current nick as an account",
+    "IDENTIFY [account] <password> log in (with an account, the rest is the password)",
+    "INFO [account]                about an account",
+    "GHOST <nick> [password]       disconnect someone using your nick",
+    "DROP [account] <password>     delete your account",
+    "SET PASSWORD <password>       change your password",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    ns_reply (session, "%s", lines[i]);
+}
+
+/* The text after the first n words, spaces around it taken away. */
+static char *
+after_words (const char *text,
+             guint       n)
+{
+  const char *p = text;
+
+  for (guint i = 0; i < n; i++)
+    {
+      p += strspn (p, " ");
+      p += strcspn (p, " ");
+    }
+  return g_strstrip (g_strdup (p));
+}
+
+/* One line said to NickServ: words, the first the command. */
+static void
+ns_command (ChatSession *session,
+            const char  *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " ", -1);
+  const char *w[5] = { NULL, };
+  guint n = 0;
+
+  for (guint i = 0; words[i] != NULL && n < G_N_ELEMENTS (w); i++)
+    if (words[i][0] != '\0')
+      w[n++] = words[i];
+  if (n == 0)
+    {
+      ns_help (session);
+      return;
+    }
+  if (g_ascii_strcasecmp (w[0], "IDENTIFY") == 0 || g_ascii_strcasecmp (w[0], "LOGIN") == 0)
+    {
+      g_autofree char *password = after_words (text, 2);
+
+      if (n == 2 && session->nick != NULL)
+        identify (session, session->nick, w[1]);
+      else if (n >= 3)
+        identify (session, w[1], password);
+      else
+        ns_reply (session, "Syntax: IDENTIFY [account] <password>");
+    }
+  else if (g_ascii_strcasecmp (w[0], "REGISTER") == 0)
+    {
+      if (n == 2 || n == 3)
+        register_account (session, w[1], w[2]);
+      else
+        ns_reply (session, "Syntax: REGISTER <password> [email]");
+    }
+  else if (g_ascii_strcasecmp (w[0], "INFO") == 0)
+    ns_info (session, w[1]);
+  else if (g_ascii_strcasecmp (w[0], "GHOST") == 0 && n >= 2)
+    ns_ghost (session, w[1], w[2]);
+  else if (g_ascii_strcasecmp (w[0], "DROP") == 0 && n >= 2)
+    {
+      g_autofree char *password = n >= 3 ? after_words (text, 2) : g_strdup (w[1]);
+
+      ns_drop (session, n >= 3 ? w[1] : NULL, password);
+    }
+  else if (g_ascii_strcasecmp (w[0], "SET") == 0 && n >= 3 &&
+           g_ascii_strcasecmp (w[1], "PASSWORD") == 0)
+    {
+      /* The new password may have spaces: it is the rest of the line. */
+      g_autofree char *password = after_words (text, 2);
+
+      ns_set_password (session, password);
+    }
+  else if (g_ascii_strcasecmp (w[0], "HELP") == 0)
+    ns_help (session);
+  else
+    ns_reply (session, "Unknown command %.32s. Send HELP for the commands.", w[0]);
+}
+
+gboolean
+_chat_server_services_message (ChatServer    *self,
+                               ChatSession   *from,
+                               const char    *target,
+                               ChatEventKind  kind,
+                               const char    *text)
+{
+  const char *at = strchr (target, '@');
+  g_autofree char *name = at != NULL ? g_strndup (target, at - target) : g_strdup (target);
+
+  if (!_chat_server_services_reserved (self, name))
+    return FALSE;
+  /* Services answer no NOTICE (that could loop) and no TAGMSG. */
+  if (kind == CHAT_EVENT_PRIVMSG && text != NULL)
+    ns_command (from, text);
+  return TRUE;
+}
+
+/* NICKSERV and NS: the rest of the line is said to NickServ. */
+void
+_chat_server_cmd_nickserv (ChatSession *session,
+                           ChatMessage *message)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < chat_message_get_n_params (message); i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, ' ');
+      g_string_append (text, param (message, i));
+    }
+  ns_command (session, text->str);
+}
+
+/* A person may put spaces in a password here: the whole rest of the line is it. */
+void
+_chat_text_cmd_register (ChatSession *session,
+                         const char  *args)
+{
+  g_autofree char *password = g_strstrip (g_strdup (args));
+
+  if (password[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: register PASSWORD");
+      return;
+    }
+  register_account (session, password, NULL);
+}
+
+/* One word is the password of one's own name; with more, the first is the account. */
+void
+_chat_text_cmd_identify (ChatSession *session,
+                         const char  *args)
+{
+  g_autofree char *line = g_strstrip (g_strdup (args));
+  char *space = strchr (line, ' ');
+
+  if (line[0] == '\0' || (space == NULL && session->nick == NULL))
+    {
+      _chat_session_text (session, "Usage: identify [NAME] PASSWORD");
+      return;
+    }
+  if (space == NULL)
+    {
+      identify (session, session->nick, line);
+      return;
+    }
+  *space = '\0';
+  identify (session, line, g_strchug (space + 1));
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-sasl.c: AUTHENTICATE (IRCv3 sasl-3.1 and 3.2): PLAIN, over TLS or where
+ * [accounts] plaintext-sasl allows it, and SCRAM-SHA-256 with the keys the store keeps.
+ * Data comes in base64 lines of 400 bytes ("+" ends a message whose length is a multiple
+ * of 400, "*" aborts). Wrong passwords go through the per-address hold of chat-gate.c. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "chat-server-accounts-private.h"
+#include "chat-server-commands-private.h"
+
+#define SASL_CHUNK 400
+/* Base64 bytes of one message at most: PLAIN with the longest names and password. */
+#define SASL_MAX_MESSAGE 2048
+#define SASL_MECHANISMS "PLAIN,SCRAM-SHA-256"
+
+typedef enum
+{
+  SASL_PLAIN,
+  SASL_SCRAM_FIRST,         /* waiting for client-first */
+  SASL_SCRAM_FINAL,         /* waiting for client-final */
+  SASL_SCRAM_DONE,          /* server-final sent, waiting for the client's "+" */
+} SaslStep;
+
+struct _ChatSasl
+{
+  SaslStep         step;
+  GString         *data;    /* base64 of the message being received */
+  ChatScramServer *scram;
+  char            *account; /* SCRAM: the account, as registered */
+};
+
+void
+_chat_sasl_free (ChatSasl *sasl)
+{
+  if (sasl == NULL)
+    return;
+  sodium_memzero (sasl->data->str, sasl->data->len);
+  g_string_free (sasl->data, TRUE);
+  chat_scram_server_free (sasl->scram);
+  g_free (sasl->account);
+  g_free (sasl);
+}
+
+static void
+sasl_end (ChatSession *session)
+{
+  g_clear_pointer (&session->sasl, _chat_sasl_free);
+}
+
+static void
+sasl_failed (ChatSession *session)
+{
+  sasl_end (session);
+  _chat_session_reply (session, ERR_SASLFAIL, "SASL authentication failed", NULL);
+}
+
+static void
+sasl_succeeded (ChatSession *session,
+                const char  *account)
+{
+  sasl_end (session);
+  _chat_session_set_account (session, account);
+  _chat_session_reply (session, RPL_SASLSUCCESS, "SASL authentication successful", NULL);
+}
+
+/* "AUTHENTICATE data" in lines of 400, "+" for nothing or after a full last line. */
+static void
+send_data (ChatSession  *session,
+           const guint8 *data,
+           gsize         len)
+{
+  g_autofree char *encoded = len > 0 ? g_base64_encode (data, len) : g_strdup ("");
+  gsize total = strlen (encoded);
+
+  for (gsize offset = 0; offset < total; offset += SASL_CHUNK)
+    {
+      g_autofree char *chunk = g_strndup (encoded + offset, SASL_CHUNK);
+      g_autoptr(ChatMessage) line = chat_message_new_full (NULL, "AUTHENTICATE", chunk, NULL);
+
+      _chat_session_send_message (session, line);
+    }
+  if (total % SASL_CHUNK == 0)
+    {
+      g_autoptr(ChatMessage) line = chat_message_new_full (NULL, "AUTHENTICATE", "+", NULL);
+
+      _chat_session_send_message (session, line);
+    }
+}
+
+/* authzid NUL authcid NUL password; an authzid other than the authcid is refused. */
+static void
+step_plain (ChatSession *session,
+            const char  *data,
+            gsize        len)
+{
+  const char *authzid = data;
+  const char *authcid;
+  const char *password;
+  g_autofree char *account = NULL;
+
+  authcid = memchr (data, '\0', len);
+  password = authcid != NULL ? memchr (authcid + 1, '\0', len - (authcid + 1 - data)) : NULL;
+  if (password == NULL || memchr (password + 1, '\0', len - (password + 1 - data)) != NULL)
+    {
+      sasl_failed (session);
+      return;
+    }
+  authcid++;
+  password++;
+  if (authzid[0] != '\0' && chat_casecmp (CHAT_CASEMAPPING_RFC1459, authzid, authcid) != 0)
+    {
+      sasl_failed (session);
+      return;
+    }
+  switch (_chat_server_accounts_check (session, authcid, password, "SASL PLAIN", &account))
+    {
+    case CHAT_GATE_RIGHT:
+      sasl_succeeded (session, account);
+      break;
+    case CHAT_GATE_WRONG:
+    case CHAT_GATE_HELD:
+      sasl_failed (session);
+      break;
+    }
+}
+
+static void
+step_scram (ChatSession *session,
+            const char  *data)
+{
+  ChatSasl *sasl = session->sasl;
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(GError) error = NULL;
+
+  if (sasl->step == SASL_SCRAM_FIRST)
+    {
+      g_autoptr(ChatAccountScram) keys = NULL;
+      g_autofree char *user = NULL;
+      g_autofree char *nonce = NULL;
+      g_autofree char *first = NULL;
+      guint8 random[18];
+      gsize salt_len = 0;
+      const guint8 *salt;
+
+      if (_chat_gate_password_held (session))
+        {
+          sasl_failed (session);
+          return;
+        }
+      sasl->scram = chat_scram_server_new ();
+      user = chat_scram_server_read_client_first (sasl->scram, data, &error);
+      if (user != NULL && accounts != NULL)
+        keys = chat_accounts_get_scram (accounts, user);
+      if (keys == NULL)
+        {
+          if (user != NULL)
+            _chat_server_accounts_failed (session, user, "SASL SCRAM-SHA-256, no such account");
+          sasl_failed (session);
+          return;
+        }
+      randombytes_buf (random, sizeof random);
+      nonce = g_base64_encode (random, sizeof random);
+      salt = g_bytes_get_data (keys->salt, &salt_len);
+      first = chat_scram_server_first (sasl->scram, nonce, salt, salt_len, keys->iterations,
+                                       keys->stored_key, keys->server_key);
+      sasl->account = g_strdup (keys->name);
+      sasl->step = SASL_SCRAM_FINAL;
+      send_data (session, (const guint8 *) first, strlen (first));
+      return;
+    }
+  if (sasl->step == SASL_SCRAM_FINAL)
+    {
+      g_autofree char *final = chat_scram_server_final (sasl->scram, data, &error);
+
+      if (final == NULL)
+        {
+          _chat_server_accounts_failed (session, sasl->account, "SASL SCRAM-SHA-256");
+          sasl_failed (session);
+          return;
+        }
+      sasl->step = SASL_SCRAM_DONE;
+      send_data (session, (const guint8 *) final, strlen (final));
+      return;
+    }
+  /* SASL_SCRAM_DONE: the client has checked the server's signature. */
+  if (data[0] != '\0')
+    {
+      sasl_failed (session);
+      return;
+    }
+  {
+    g_autofree char *account = g_strdup (sasl->account);
+
+    sasl_succeeded (session, account);
+  }
+}
+
+static void
+start (ChatSession *session,
+       const char  *mechanism)
+{
+  SaslStep step;
+
+  if (session->account != NULL)
+    {
+      _chat_session_reply (session, ERR_SASLALREADY, "You have already authenticated using SASL",
+                           NULL);
+      return;
+    }
+  if (g_ascii_strcasecmp (mechanism, "PLAIN") == 0)
+    step = SASL_PLAIN;
+  else if (g_ascii_strcasecmp (mechanism, "SCRAM-SHA-256") == 0)
+    step = SASL_SCRAM_FIRST;
+  else
+    {
+      _chat_session_reply (session, RPL_SASLMECHS, SASL_MECHANISMS,
+                           "are available SASL mechanisms", NULL);
+      _chat_session_reply (session, ERR_SASLFAIL, "SASL authentication failed", NULL);
+      return;
+    }
+  if (step == SASL_PLAIN && !_chat_server_accounts_plain_allowed (session))
+    {
+      _chat_session_reply (session, ERR_SASLFAIL,
+                           "SASL PLAIN needs a TLS connection here; use SCRAM-SHA-256", NULL);
+      return;
+    }
+  session->sasl = g_new0 (ChatSasl, 1);
+  session->sasl->step = step;
+  session->sasl->data = g_string_new (NULL);
+  {
+    g_autoptr(ChatMessage) line = chat_message_new_full (NULL, "AUTHENTICATE", "+", NULL);
+
+    _chat_session_send_message (session, line);
+  }
+}
+
+void
+_chat_server_cmd_authenticate (ChatSession *session,
+                               ChatMessage *message)
+{
+  const char *arg = param (message, 0);
+  ChatSasl *sasl = session->sasl;
+  g_autofree guint8 *decoded = NULL;
+  gsize len = 0;
+  gsize arg_len = strlen (arg);
+
+  if (g_str_equal (arg, "*"))
+    {
+      sasl_end (session);
+      _chat_session_reply (session, ERR_SASLABORTED, "SASL authentication aborted", NULL);
+      return;
+    }
+  if (sasl == NULL)
+    {
+      start (session, arg);
+      return;
+    }
+  if (arg_len > SASL_CHUNK)
+    {
+      sasl_end (session);
+      _chat_session_reply (session, ERR_SASLTOOLONG, "SASL message too long", NULL);
+      return;
+    }
+  if (!g_str_equal (arg, "+"))
+    g_string_append (sasl->data, arg);
+  if (sasl->data->len > SASL_MAX_MESSAGE)
+    {
+      sasl_end (session);
+      _chat_session_reply (session, ERR_SASLTOOLONG, "SASL message too long", NULL);
+      return;
+    }
+  if (arg_len == SASL_CHUNK)
+    return;
+
+  /* A whole message: decoded with a NUL after it, then the base64 forgotten. */
+  if (sasl->data->len % 4 != 0 ||
+      strspn (sasl->data->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789+/=") != sasl->data->len)
+    {
+      sasl_failed (session);
+      return;
+    }
+  if (sasl->data->len > 0)
+    decoded = g_base64_decode (sasl->data->str, &len);
+  decoded = g_realloc (decoded, len + 1);
+  decoded[len] = '\0';
+  sodium_memzero (sasl->data->str, sasl->data->len);
+  g_string_truncate (sasl->data, 0);
+
+  if (sasl->step == SASL_PLAIN)
+    step_plain (session, (const char *) decoded, len);
+  else if (memchr (decoded, '\0', len) != NULL)
+    sasl_failed (session);
+  else
+    step_scram (session, (const char *) decoded);
+  sodium_memzero (decoded, len);
+}
