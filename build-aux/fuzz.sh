@@ -77,8 +77,9 @@ if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   sources+=("$top"/src/store/*.c "$top"/src/server/*.c)
   headers+=("$top"/src/store/*.h "$top"/src/server/*.h)
   extra=(-I"$top/src/store" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
-  pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls)
-  pkg-config --exists "${pkgs[@]}" || skip "GIO, SQLite or GnuTLS development files are not installed"
+  pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls libsodium)
+  pkg-config --exists "${pkgs[@]}" ||
+    skip "GIO, SQLite, GnuTLS or libsodium development files are not installed"
 fi
 if [ "$target" = connection ]; then
   # The client library, its enum types generated here as meson's mkenums_simple does.
