@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -100,6 +101,69 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* One line of the standard input, without echo when it is a terminal. */
+static char *
+read_password (void)
+{
+  struct termios saved, quiet;
+  gboolean tty = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &saved) == 0;
+  g_autoptr(GString) line = g_string_new (NULL);
+  int c;
+
+  if (tty)
+    {
+      fprintf (stderr, "Password: ");
+      quiet = saved;
+      quiet.c_lflag &= ~ECHO;
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (line, (char) c);
+  if (tty)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      fprintf (stderr, "\n");
+    }
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/* --add-account NAME and --list-accounts: the store in the data directory, no server. */
+static int
+run_account_tool (ChatServer *server,
+                  const char *add_account)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (add_account != NULL)
+    {
+      g_autofree char *password = read_password ();
+      gboolean ok = chat_server_add_account (server, add_account, password, &error);
+
+      memset (password, 0, strlen (password));
+      if (!ok)
+        {
+          fprintf (stderr, "chatroom-server: %s\n", error->message);
+          return EXIT_CONFIG;
+        }
+      printf ("Account %s registered\n", add_account);
+      return EXIT_SUCCESS;
+    }
+  {
+    g_autoptr(GPtrArray) names = chat_server_list_accounts (server, &error);
+
+    if (names == NULL)
+      {
+        fprintf (stderr, "chatroom-server: %s\n", error->message);
+        return EXIT_CONFIG;
+      }
+    for (guint i = 0; i < names->len; i++)
+      printf ("%s\n", (const char *) g_ptr_array_index (names, i));
+  }
+  return EXIT_SUCCESS;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -120,6 +184,8 @@ main (int   argc,
   g_autofree char *motd = NULL;
   g_autofree char *data_dir = NULL;
   gboolean version = FALSE;
+  g_autofree char *add_account = NULL;
+  gboolean list_accounts = FALSE;
   guint sigint, sigterm, sighup;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default 6667; 0 picks a free one)", "PORT" },
@@ -133,6 +199,10 @@ main (int   argc,
     { "tls-port", 0, 0, G_OPTION_ARG_INT, &tls_port, "Port for TLS (default 6697; 0 picks a free one)", "PORT" },
     { "tls-only", 0, 0, G_OPTION_ARG_NONE, &tls_only, "Only encrypted connections: no plain port", NULL },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where to keep history and state", "DIR" },
+    { "add-account", 0, 0, G_OPTION_ARG_STRING, &add_account,
+      "Register an account (its password is read from the standard input) and exit", "NAME" },
+    { "list-accounts", 0, 0, G_OPTION_ARG_NONE, &list_accounts,
+      "List the registered accounts and exit", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log more", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
     { NULL }
@@ -215,6 +285,9 @@ main (int   argc,
         }
       chat_server_set_plain_enabled (server, FALSE);
     }
+
+  if (add_account != NULL || list_accounts)
+    return run_account_tool (server, add_account);
 
   if (!chat_server_start (server, bind_address, port, &error))
     {

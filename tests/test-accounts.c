@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
@@ -870,6 +871,62 @@ test_secrets_on_disk (void)
   rm_rf (dir);
 }
 
+/* chatroom-server --add-account NAME (the password on the standard input) and
+ * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
+static void
+test_cli (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autoptr(GError) error = NULL;
+  static const char *const names[] = { "anna", "Bob", "anna" };
+  static const char *const passwords[] = { PASSWORD "\n", "bob's password\n", "whatever1\n" };
+  static const int status[] = { 0, 0, 2 };
+
+  g_assert_true (g_file_set_contents (config, ACCOUNTS_CONFIG, -1, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GSubprocess) proc = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, CHATROOM_SERVER_BIN,
+                               "-c", config, "-d", data, "--add-account", names[i], NULL);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_communicate_utf8 (proc, passwords[i], NULL, &out, &err,
+                                                    &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, status[i]);
+      g_assert_null (strstr (out, "password"));
+      g_assert_null (strstr (err, "password"));
+      if (status[i] == 0)
+        g_assert_nonnull (strstr (out, names[i]));
+      else
+        g_assert_nonnull (strstr (err, "already exists"));
+    }
+  {
+    g_autoptr(GSubprocess) proc = NULL;
+    g_autofree char *out = NULL;
+
+    proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, CHATROOM_SERVER_BIN,
+                             "-c", config, "-d", data, "--list-accounts", NULL);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, &error));
+    g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+    g_assert_cmpstr (out, ==, "anna\nBob\n");
+  }
+  {
+    g_autoptr(ChatAccounts) accounts = accounts_new (data);
+
+    g_assert_true (chat_accounts_check_password (accounts, "bob", "bob's password", NULL));
+  }
+  assert_files_lack (data, PASSWORD);
+  assert_files_lack (data, "bob's password");
+  rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -894,6 +951,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);
   g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
+  g_test_add_func ("/chat/accounts/cli", test_cli);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -1361,6 +1361,60 @@ test_own_server_no_sasl (void)
   test_drain_loop ();
 }
 
+/* The client's SASL PLAIN against our server's accounts: a right password logs in while
+ * registering, a wrong one fails without a retry. */
+static void
+test_own_server_sasl (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+
+  g_key_file_set_boolean (config, "accounts", "plaintext-sasl", TRUE);
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(ChatConnection) conn = NULL;
+      ConnWatch *watch;
+
+      conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+      watch = conn_watch_new (conn);
+      chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+      chat_connection_set_sasl_account (conn, "aliceacct");
+      chat_connection_set_sasl_password (conn, i == 0 ? "alice's password" : "wrong password");
+      chat_connection_connect (conn);
+      if (i == 0)
+        {
+          WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+                      chat_connection_get_account (conn) != NULL);
+          g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+          g_assert_true (chat_connection_has_cap (conn, "sasl"));
+          g_assert_cmpuint (watch->errors->len, ==, 0);
+        }
+      else
+        {
+          GError *failure;
+
+          WAIT_UNTIL (watch->errors->len > 0);
+          failure = g_ptr_array_index (watch->errors, 0);
+          g_assert_error (failure, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL);
+          g_assert_null (chat_connection_get_account (conn));
+        }
+      chat_connection_disconnect (conn, NULL);
+      conn_watch_free (watch);
+    }
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 typedef struct
 {
   char *by;
@@ -1719,6 +1773,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/tls-untrusted", test_tls_untrusted);
   g_test_add_func ("/chat/client/net/own-server", test_own_server);
   g_test_add_func ("/chat/client/net/own-server-no-sasl", test_own_server_no_sasl);
+  g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

@@ -203,6 +203,61 @@ _chat_server_get_accounts (ChatServer *self)
   return state != NULL ? state->accounts : NULL;
 }
 
+/* The running server's store, or one opened on the data directory for the call. */
+static ChatAccounts *
+open_store (ChatServer  *self,
+            GError     **error)
+{
+  ChatServerAccounts *state = get_state (self);
+  const char *data_dir = chat_server_get_data_dir (self);
+  ChatAccounts *accounts;
+
+  if (state->accounts != NULL)
+    return g_object_ref (state->accounts);
+  if (data_dir == NULL || data_dir[0] == '\0')
+    {
+      g_set_error_literal (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                           "Accounts are kept in the data directory (--data-dir, or "
+                           "data-dir in the configuration), and none is set");
+      return NULL;
+    }
+  accounts = chat_accounts_new (data_dir, CHAT_CASEMAPPING_RFC1459, error);
+  if (accounts != NULL)
+    {
+      chat_accounts_set_scram_iterations (accounts, state->scram_iterations);
+      chat_accounts_set_hash_limits (accounts, state->hash_passes,
+                                     (gsize) state->hash_memory_kib * 1024);
+    }
+  return accounts;
+}
+
+gboolean
+chat_server_add_account (ChatServer  *self,
+                         const char  *name,
+                         const char  *password,
+                         GError     **error)
+{
+  g_autoptr(ChatAccounts) accounts = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
+
+  accounts = open_store (self, error);
+  return accounts != NULL && chat_accounts_register (accounts, name, password, NULL, error);
+}
+
+GPtrArray *
+chat_server_list_accounts (ChatServer  *self,
+                           GError     **error)
+{
+  g_autoptr(ChatAccounts) accounts = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+
+  accounts = open_store (self, error);
+  return accounts != NULL ? chat_accounts_list (accounts) : NULL;
+}
+
 gboolean
 _chat_server_accounts_plain_allowed (ChatSession *session)
 {

@@ -63,6 +63,16 @@ void         chat_server_add_oper         (ChatServer  *self,
                                            const char  *name,
                                            const char  *password);
 
+/* Accounts in data_dir/accounts.sqlite3, also before start() (chatroom-server
+ * --add-account and --list-accounts); they need a data directory when not running. */
+gboolean     chat_server_add_account      (ChatServer  *self,
+                                           const char  *name,
+                                           const char  *password,
+                                           GError     **error);
+/* Names as registered, sorted; NULL with an error when there is no store. */
+GPtrArray   *chat_server_list_accounts    (ChatServer  *self,
+                                           GError     **error);
+
 /* TLS, on a port of its own. NULL: no TLS. Takes effect on start, or at once on a running
  * server: new connections get the new certificate, existing ones go on. */
 void             chat_server_set_tls_certificate (ChatServer       *self,
