@@ -3,22 +3,20 @@
  * (libsodium's crypto_pwhash_str) beside the SCRAM-SHA-256 StoredKey and ServerKey made
  * from it at the same time, so no login ever needs the password itself. Nothing here logs,
  * and no error message carries a password. The database is accounts.sqlite3 in the data
- * directory (mode 0600, secure_delete on), or in memory for a server without one. */
+ * directory (mode 0600, secure_delete on; opened through libchat-store), or in memory for a
+ * server without one. */
 
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <glib/gstdio.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "chat-accounts.h"
+#include "chat-sqlite.h"
 
 #define SALT_LEN 16
 
@@ -26,7 +24,7 @@ struct _ChatAccounts
 {
   GObject          parent_instance;
 
-  sqlite3         *db;
+  ChatSqlite      *db;
   char            *path;
   ChatCasemapping  casemapping;
   guint            scram_iterations;
@@ -37,6 +35,14 @@ struct _ChatAccounts
 G_DEFINE_FINAL_TYPE (ChatAccounts, chat_accounts, G_TYPE_OBJECT)
 
 G_DEFINE_QUARK (chat-accounts-error-quark, chat_accounts_error)
+
+static const ChatSqliteErrors sqlite_errors = {
+  chat_accounts_error_quark,
+  CHAT_ACCOUNTS_ERROR_FAILED,
+  CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+  CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+  CHAT_ACCOUNTS_ERROR_FAILED,
+};
 
 static const char schema[] =
   "CREATE TABLE IF NOT EXISTS accounts ("
@@ -55,58 +61,18 @@ static const char schema[] =
   "CREATE INDEX IF NOT EXISTS certfps_by_account ON certfps (account);"
   "PRAGMA user_version = 1;";
 
-static void
-set_sqlite_error (ChatAccounts *self,
-                  int           rc,
-                  GError      **error)
-{
-  int code = CHAT_ACCOUNTS_ERROR_FAILED;
-
-  if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
-      (rc & 0xff) == SQLITE_PERM || (rc & 0xff) == SQLITE_FULL)
-    code = CHAT_ACCOUNTS_ERROR_NOT_WRITABLE;
-  g_set_error (error, CHAT_ACCOUNTS_ERROR, code, "Account database: %s",
-               self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-}
-
+/* A statement kept by the handle, with the account's key bound as ?1. */
 static sqlite3_stmt *
-prepare (ChatAccounts *self,
-         const char   *sql,
-         GError      **error)
+query_for (ChatAccounts  *self,
+           const char    *sql,
+           const char    *key,
+           GError       **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  sqlite3_stmt *stmt = chat_sqlite_get_query (self->db, sql, error);
 
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (self, rc, error);
-      return NULL;
-    }
+  if (stmt != NULL && key != NULL)
+    chat_sqlite_bind_text (stmt, 1, key);
   return stmt;
-}
-
-/* Steps a statement that returns no rows, and finalizes it. */
-static gboolean
-run (ChatAccounts *self,
-     sqlite3_stmt *stmt,
-     GError      **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, rc, error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           column)
-{
-  return g_strdup ((const char *)sqlite3_column_text (stmt, column));
 }
 
 static char *
@@ -156,13 +122,14 @@ bind_secrets (ChatAccounts *self,
   randombytes_buf (salt, sizeof salt);
   chat_scram_derive_keys (password, salt, sizeof salt, self->scram_iterations,
                           stored_key, server_key);
-  sqlite3_bind_text (stmt, first, hash, -1, SQLITE_TRANSIENT);
+  chat_sqlite_bind_text (stmt, first, hash);
   sqlite3_bind_blob (stmt, first + 1, salt, sizeof salt, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, first + 2, self->scram_iterations);
   sqlite3_bind_blob (stmt, first + 3, stored_key, sizeof stored_key, SQLITE_TRANSIENT);
   sqlite3_bind_blob (stmt, first + 4, server_key, sizeof server_key, SQLITE_TRANSIENT);
   sodium_memzero (stored_key, sizeof stored_key);
   sodium_memzero (server_key, sizeof server_key);
+  sodium_memzero (hash, sizeof hash);
   return TRUE;
 }
 
@@ -176,43 +143,10 @@ not_found (const char  *name,
 }
 
 static gboolean
-create_private_file (const char  *path,
-                     GError     **error)
-{
-  int fd;
-
-  if (g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      const char *suffixes[] = { "", "-wal", "-shm" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-        {
-          g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
-
-          g_chmod (file, 0600);
-        }
-      return TRUE;
-    }
-  fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
-                   "Cannot create %s: %s", path, g_strerror (saved_errno));
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
-}
-
-static gboolean
 open_database (ChatAccounts  *self,
                const char    *data_dir,
                GError       **error)
 {
-  int rc;
-
   if (data_dir != NULL)
     {
       if (g_mkdir_with_parents (data_dir, 0700) != 0)
@@ -225,33 +159,16 @@ open_database (ChatAccounts  *self,
           return FALSE;
         }
       self->path = g_build_filename (data_dir, "accounts.sqlite3", NULL);
-      if (!create_private_file (self->path, error))
-        return FALSE;
     }
-
-  rc = sqlite3_open_v2 (self->path != NULL ? self->path : ":memory:", &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL);
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (self, rc, error);
-      return FALSE;
-    }
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, 100);
+  self->db = chat_sqlite_open (self->path != NULL ? self->path : ":memory:",
+                               self->path != NULL
+                               ? CHAT_SQLITE_OPEN_PRIVATE | CHAT_SQLITE_OPEN_STRICT
+                               : CHAT_SQLITE_OPEN_DEFAULT,
+                               100, &sqlite_errors, error);
   /* A dropped account's hash and keys are overwritten, not left in free pages. */
-  rc = sqlite3_exec (self->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-  if (rc == SQLITE_OK && self->path != NULL)
-    rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL",
-                       NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_exec (self->db, schema, NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (self, rc, error);
-      return FALSE;
-    }
-  return TRUE;
+  return self->db != NULL &&
+         chat_sqlite_exec (self->db, "PRAGMA secure_delete = ON", error) &&
+         chat_sqlite_exec (self->db, schema, error);
 }
 
 void
@@ -280,7 +197,7 @@ chat_accounts_finalize (GObject *object)
 {
   ChatAccounts *self = CHAT_ACCOUNTS (object);
 
-  sqlite3_close (self->db);
+  g_clear_pointer (&self->db, chat_sqlite_close);
   g_free (self->path);
 
   G_OBJECT_CLASS (chat_accounts_parent_class)->finalize (object);
@@ -375,35 +292,28 @@ chat_accounts_register (ChatAccounts  *self,
     return FALSE;
 
   key = account_key (self, name);
-  stmt = prepare (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
-                  " scram_stored_key, scram_server_key, email, created)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+  stmt = query_for (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
+                    " scram_stored_key, scram_server_key, email, created)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", key, error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_STATIC);
-  if (email != NULL)
-    sqlite3_bind_text (stmt, 8, email, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 2, name);
+  chat_sqlite_bind_text (stmt, 8, email);
   sqlite3_bind_int64 (stmt, 9, g_get_real_time () / G_USEC_PER_SEC);
   if (!bind_secrets (self, stmt, 3, password, error))
     {
-      sqlite3_finalize (stmt);
+      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
       return FALSE;
     }
   rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     {
+      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
       g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
                    "The account %s already exists", name);
       return FALSE;
     }
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, rc, error);
-      return FALSE;
-    }
-  return TRUE;
+  return chat_sqlite_finish_step (self->db, stmt, rc, "Account database", error);
 }
 
 static gboolean
@@ -414,18 +324,18 @@ update_secrets (ChatAccounts  *self,
 {
   sqlite3_stmt *stmt;
 
-  stmt = prepare (self, "UPDATE accounts SET hash = ?1, scram_salt = ?2,"
-                  " scram_iterations = ?3, scram_stored_key = ?4, scram_server_key = ?5"
-                  " WHERE key = ?6", error);
+  stmt = chat_sqlite_get_query (self->db, "UPDATE accounts SET hash = ?1, scram_salt = ?2,"
+                                " scram_iterations = ?3, scram_stored_key = ?4,"
+                                " scram_server_key = ?5 WHERE key = ?6", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 6, key, -1, SQLITE_STATIC);
+  chat_sqlite_bind_text (stmt, 6, key);
   if (!bind_secrets (self, stmt, 1, password, error))
     {
-      sqlite3_finalize (stmt);
+      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
       return FALSE;
     }
-  return run (self, stmt, error);
+  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
 }
 
 gboolean
@@ -438,27 +348,26 @@ chat_accounts_check_password (ChatAccounts  *self,
   g_autofree char *hash = NULL;
   g_autofree char *found = NULL;
   sqlite3_stmt *stmt;
-  gboolean ok;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL && password != NULL, FALSE);
 
   key = account_key (self, name);
-  stmt = prepare (self, "SELECT name, hash FROM accounts WHERE key = ?1", NULL);
+  stmt = query_for (self, "SELECT name, hash FROM accounts WHERE key = ?1", key, NULL);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
     {
-      found = column_dup (stmt, 0);
-      hash = column_dup (stmt, 1);
+      found = chat_sqlite_column_dup (stmt, 0);
+      hash = chat_sqlite_column_dup (stmt, 1);
     }
-  sqlite3_finalize (stmt);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   if (hash == NULL || strlen (password) > CHAT_ACCOUNTS_MAX_PASSWORD)
     return FALSE;
 
-  ok = crypto_pwhash_str_verify (hash, password, strlen (password)) == 0;
-  if (!ok)
+  if (crypto_pwhash_str_verify (hash, password, strlen (password)) != 0)
     return FALSE;
   /* Another cost than today's: hash it again while the password is at hand. */
   if (crypto_pwhash_str_needs_rehash (hash, self->hash_ops, self->hash_mem) != 0)
@@ -484,7 +393,7 @@ chat_accounts_set_password (ChatAccounts  *self,
   key = account_key (self, name);
   if (!update_secrets (self, key, password, error))
     return FALSE;
-  if (sqlite3_changes (self->db) == 0)
+  if (chat_sqlite_changes (self->db) == 0)
     return not_found (name, error);
   return TRUE;
 }
@@ -502,20 +411,22 @@ chat_accounts_drop (ChatAccounts  *self,
   g_return_val_if_fail (name != NULL, FALSE);
 
   key = account_key (self, name);
-  stmt = prepare (self, "DELETE FROM accounts WHERE key = ?1", error);
-  if (stmt == NULL)
+  if (!chat_sqlite_begin (self->db, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (!run (self, stmt, error))
-    return FALSE;
-  found = sqlite3_changes (self->db) > 0;
-  stmt = prepare (self, "DELETE FROM certfps WHERE account = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (!run (self, stmt, error))
+  stmt = query_for (self, "DELETE FROM accounts WHERE key = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    goto fail;
+  found = chat_sqlite_changes (self->db) > 0;
+  stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    goto fail;
+  if (!chat_sqlite_commit (self->db, error))
     return FALSE;
   return found ? TRUE : not_found (name, error);
+
+fail:
+  chat_sqlite_rollback (self->db);
+  return FALSE;
 }
 
 ChatAccountInfo *
@@ -525,23 +436,25 @@ chat_accounts_lookup (ChatAccounts *self,
   g_autofree char *key = NULL;
   ChatAccountInfo *info = NULL;
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
-  stmt = prepare (self, "SELECT name, email, created FROM accounts WHERE key = ?1", NULL);
+  stmt = query_for (self, "SELECT name, email, created FROM accounts WHERE key = ?1", key,
+                    NULL);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
     {
       info = g_new0 (ChatAccountInfo, 1);
-      info->name = column_dup (stmt, 0);
-      info->email = column_dup (stmt, 1);
+      info->name = chat_sqlite_column_dup (stmt, 0);
+      info->email = chat_sqlite_column_dup (stmt, 1);
       info->created = sqlite3_column_int64 (stmt, 2);
     }
-  sqlite3_finalize (stmt);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return info;
 }
 
@@ -552,29 +465,30 @@ chat_accounts_get_scram (ChatAccounts *self,
   g_autofree char *key = NULL;
   ChatAccountScram *scram = NULL;
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
-  stmt = prepare (self, "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
-                  " scram_server_key FROM accounts WHERE key = ?1", NULL);
+  stmt = query_for (self, "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
+                    " scram_server_key FROM accounts WHERE key = ?1", key, NULL);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW &&
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW &&
       sqlite3_column_bytes (stmt, 3) == CHAT_SCRAM_KEY_LEN &&
       sqlite3_column_bytes (stmt, 4) == CHAT_SCRAM_KEY_LEN &&
       sqlite3_column_bytes (stmt, 1) > 0)
     {
       scram = g_new0 (ChatAccountScram, 1);
-      scram->name = column_dup (stmt, 0);
+      scram->name = chat_sqlite_column_dup (stmt, 0);
       scram->salt = g_bytes_new (sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1));
       scram->iterations = sqlite3_column_int64 (stmt, 2);
       memcpy (scram->stored_key, sqlite3_column_blob (stmt, 3), CHAT_SCRAM_KEY_LEN);
       memcpy (scram->server_key, sqlite3_column_blob (stmt, 4), CHAT_SCRAM_KEY_LEN);
     }
-  sqlite3_finalize (stmt);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return scram;
 }
 
@@ -583,15 +497,16 @@ chat_accounts_list (ChatAccounts *self)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), names);
 
-  stmt = prepare (self, "SELECT name FROM accounts ORDER BY key", NULL);
+  stmt = chat_sqlite_get_query (self->db, "SELECT name FROM accounts ORDER BY key", NULL);
   if (stmt == NULL)
     return names;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_ptr_array_add (names, column_dup (stmt, 0));
-  sqlite3_finalize (stmt);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (names, chat_sqlite_column_dup (stmt, 0));
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return names;
 }
 
@@ -644,13 +559,12 @@ chat_accounts_add_certfp (ChatAccounts  *self,
   if (info == NULL)
     return not_found (name, error);
   key = account_key (self, name);
-  stmt = prepare (self, "INSERT OR REPLACE INTO certfps (fingerprint, account) VALUES (?1, ?2)",
-                  error);
+  stmt = query_for (self, "INSERT OR REPLACE INTO certfps (account, fingerprint)"
+                    " VALUES (?1, ?2)", key, error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, fp, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
-  return run (self, stmt, error);
+  chat_sqlite_bind_text (stmt, 2, fp);
+  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
 }
 
 gboolean
@@ -668,14 +582,14 @@ chat_accounts_remove_certfp (ChatAccounts  *self,
 
   fp = normalize_fingerprint (fingerprint);
   key = account_key (self, name);
-  stmt = prepare (self, "DELETE FROM certfps WHERE fingerprint = ?1 AND account = ?2", error);
+  stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1 AND fingerprint = ?2", key,
+                    error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, fp != NULL ? fp : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, key, -1, SQLITE_STATIC);
-  if (!run (self, stmt, error))
+  chat_sqlite_bind_text (stmt, 2, fp != NULL ? fp : "");
+  if (!chat_sqlite_step_done (self->db, stmt, "Account database", error))
     return FALSE;
-  if (sqlite3_changes (self->db) == 0)
+  if (chat_sqlite_changes (self->db) == 0)
     {
       g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
                    "%s has no such fingerprint", name);
@@ -691,6 +605,7 @@ chat_accounts_find_certfp (ChatAccounts *self,
   g_autofree char *fp = NULL;
   char *name = NULL;
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (fingerprint != NULL, NULL);
@@ -698,13 +613,13 @@ chat_accounts_find_certfp (ChatAccounts *self,
   fp = normalize_fingerprint (fingerprint);
   if (fp == NULL)
     return NULL;
-  stmt = prepare (self, "SELECT accounts.name FROM certfps JOIN accounts"
-                  " ON accounts.key = certfps.account WHERE fingerprint = ?1", NULL);
+  stmt = query_for (self, "SELECT accounts.name FROM certfps JOIN accounts"
+                    " ON accounts.key = certfps.account WHERE fingerprint = ?1", fp, NULL);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_text (stmt, 1, fp, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    name = column_dup (stmt, 0);
-  sqlite3_finalize (stmt);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    name = chat_sqlite_column_dup (stmt, 0);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return name;
 }
