@@ -871,6 +871,42 @@ test_secrets_on_disk (void)
   rm_rf (dir);
 }
 
+/* account-tag: lines of a logged-in sender carry account=NAME for those with the cap,
+ * beside server-time and msgid; others get the line as before. */
+static void
+test_account_tag (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *a = client_irc (ts, "anna", NULL);
+  Client *b = client_irc (ts, "bob", "account-tag");
+  Client *c = client_irc (ts, "carol", "account-tag server-time message-tags");
+  Client *d = client_irc (ts, "dave", NULL);
+
+  client_send (a, "NS REGISTER " PASSWORD);
+  client_wait (a, " 900 ");
+  for (guint i = 0; i < 4; i++)
+    {
+      Client *who = (Client *[]) { a, b, c, d }[i];
+
+      client_send (who, "JOIN #room");
+      client_wait (who, " 366 ");
+    }
+  client_send (a, "PRIVMSG #room :hello");
+  client_wait (b, "@account=anna :anna!anna@127.0.0.1 PRIVMSG #room :hello");
+  g_free (client_expect (c, ";account=anna :anna!anna@127.0.0.1 PRIVMSG #room :hello"));
+  client_wait (d, ":anna!anna@127.0.0.1 PRIVMSG #room :hello");
+  client_send (b, "PRIVMSG #room :hi");
+  client_wait (c, " :bob!bob@127.0.0.1 PRIVMSG #room :hi");
+  client_sync_lacks (c, "account=bob");
+  client_send (a, "PRIVMSG bob :private");
+  client_wait (b, "@account=anna :anna!anna@127.0.0.1 PRIVMSG bob :private");
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  client_free (d);
+  test_server_free (ts);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -952,6 +988,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
   g_test_add_func ("/chat/accounts/cli", test_cli);
+  g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -329,7 +329,9 @@ typedef struct
   guint64          need_cap;  /* IRC recipients need it (TAGMSG needs message-tags) */
   const char      *text;      /* for people in text mode; NULL: they get nothing */
   char             time_tag[32];
-  GBytes          *cache[2][4];
+  guint64          account_cap;  /* account-tag's bit, looked up at the first recipient */
+  gboolean         account_cap_known;
+  GBytes          *cache[2][8];
   GBytes          *text_bytes;
 } Fanout;
 
@@ -337,7 +339,7 @@ static void
 fanout_clear (Fanout *f)
 {
   for (guint a = 0; a < 2; a++)
-    for (guint t = 0; t < 4; t++)
+    for (guint t = 0; t < 8; t++)
       g_clear_pointer (&f->cache[a][t], g_bytes_unref);
   g_clear_pointer (&f->text_bytes, g_bytes_unref);
 }
@@ -374,6 +376,14 @@ fanout_bytes (Fanout      *f,
         t |= 1;
       if (session->caps & CHAT_CAP_MESSAGE_TAGS)
         t |= 2;
+      if (f->event->from != NULL && f->event->from->account != NULL)
+        {
+          if (!f->account_cap_known)
+            _chat_server_lookup_cap (session->server, "account-tag", &f->account_cap);
+          f->account_cap_known = TRUE;
+          if (session->caps & f->account_cap)
+            t |= 4;
+        }
     }
 
   if (f->cache[a][t] == NULL)
@@ -402,6 +412,15 @@ fanout_bytes (Fanout      *f,
                   g_string_append_c (s, ';');
                   g_string_append (s, f->event->client_tags);
                 }
+            }
+          if (t & 4)
+            {
+              g_autofree char *account = chat_tag_value_escape (f->event->from->account);
+
+              if (t & 3)
+                g_string_append_c (s, ';');
+              g_string_append (s, "account=");
+              g_string_append (s, account);
             }
           g_string_append_c (s, ' ');
         }

@@ -115,6 +115,8 @@ _chat_server_accounts_setup (ChatServer *self)
 
   _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256");
   state->cap_account_notify = _chat_server_add_cap (self, "account-notify", NULL);
+  /* chat-room.c's fan-out tags lines of logged-in senders for those with it. */
+  _chat_server_add_cap (self, "account-tag", NULL);
   _chat_server_add_cap (self, "draft/account-registration", "before-connect,custom-account-name");
   _chat_server_add_hooks (self, &accounts_hooks, state);
 }
