@@ -2208,6 +2208,56 @@ test_quit (void)
   g_assert_finalize_object (app);
 }
 
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_hosting_object (void)
+{
+  g_autoptr(ChatHosting) hosting = chat_hosting_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatConnection) connection = NULL;
+  g_autofree char *name = NULL;
+  guint notified = 0;
+  guint port = 0;
+  gboolean running = FALSE;
+
+  /* Its state is in properties, notified when it starts and stops. */
+  g_signal_connect (hosting, "notify::running", G_CALLBACK (count_notify_cb), &notified);
+  g_assert_false (chat_hosting_get_running (hosting));
+  g_assert_true (chat_hosting_start (hosting, "Garden Club", 0, NULL, CHAT_HOSTING_NONE,
+                                     "host", "Host", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_get (hosting, "running", &running, "port", &port, "name", &name,
+                "connection", &connection, NULL);
+  g_assert_true (running);
+  g_assert_cmpuint (port, >, 0);
+  g_assert_cmpuint (port, ==, chat_server_get_port (chat_hosting_get_server (hosting)));
+  g_assert_cmpuint (chat_hosting_get_tls_port (hosting), ==, 0);
+  g_assert_null (chat_hosting_get_fingerprint (hosting));
+  g_assert_cmpstr (name, ==, "Garden Club");
+  g_assert_nonnull (connection);
+  g_assert_cmpuint (chat_connection_get_port (connection), ==, port);
+  g_assert_cmpstr (chat_connection_get_nick (connection), ==, "host");
+
+  /* A second start is refused while the first runs. */
+  g_assert_false (chat_hosting_start (hosting, NULL, 0, NULL, CHAT_HOSTING_NONE,
+                                      "host", "Host", &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_RUNNING);
+
+  chat_hosting_stop (hosting);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_false (chat_hosting_get_running (hosting));
+  g_assert_null (chat_hosting_get_connection (hosting));
+  g_assert_cmpuint (chat_hosting_get_port (hosting), ==, 0);
+}
+
 static gboolean
 quit_while_hosting_idle_cb (gpointer data)
 {
@@ -2361,6 +2411,7 @@ main (int   argc,
   g_test_add ("/chat/app/notifications", Fixture, NULL, fixture_setup, test_notifications, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
+  g_test_add_func ("/chat/app/hosting-object", test_hosting_object);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
   g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);

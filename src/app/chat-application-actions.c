@@ -45,7 +45,8 @@ preferences_activated_cb (GSimpleAction *action,
 {
   ChatApplication *self = user_data;
 
-  _chat_application_present_over_window (self, GTK_WINDOW (chat_preferences_window_new (self->settings)));
+  _chat_application_present_over_window (self,
+                                         GTK_WINDOW (chat_preferences_window_new (self->settings)));
 }
 
 static void
@@ -128,8 +129,8 @@ edit_connection_activated_cb (GSimpleAction *action,
                                   chat_connection_get_nick (connection), NULL,
                                   chat_connection_get_realname (connection));
   chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
-  chat_connect_dialog_set_allow_plaintext_login (dialog,
-                                                 chat_connection_get_allow_plaintext_sasl (connection));
+  chat_connect_dialog_set_allow_plaintext_login (
+    dialog, chat_connection_get_allow_plaintext_sasl (connection));
   _chat_application_present_over_window (self, GTK_WINDOW (dialog));
 }
 
@@ -221,7 +222,7 @@ void
 _chat_application_update_hosting_actions (ChatApplication *self)
 {
   GAction *action;
-  gboolean hosting = self->server != NULL;
+  gboolean hosting = chat_hosting_get_running (self->hosting);
 
   action = g_action_map_lookup_action (G_ACTION_MAP (self), "host");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action), !hosting);

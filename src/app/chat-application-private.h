@@ -8,8 +8,8 @@
 
 G_BEGIN_DECLS
 
-/* Here rather than in chat-application.c because the hosting part keeps its state in it
- * and the actions read the settings. */
+/* Here rather than in chat-application.c because the hosting part and the actions read
+ * it. */
 struct _ChatApplication
 {
   AdwApplication    parent_instance;
@@ -18,14 +18,7 @@ struct _ChatApplication
   GListStore       *connections;
   ChatHistoryStore *history;
 
-  ChatServer       *server;
-  ChatConnection   *host_connection;
-  char             *host_name;
-  char             *oper_password;
-  guint             host_port;
-  guint             host_tls_port;
-  char             *host_fingerprint;
-  gboolean          host_network;
+  ChatHosting      *hosting;
   gboolean          restored;
 };
 

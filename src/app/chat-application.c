@@ -31,7 +31,8 @@ static GParamSpec *properties [N_PROPS];
 static const GOptionEntry option_entries[] = {
   { "host", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Host a chat room at once"), NULL },
   /* A string, so that 0 ("any free port") is told apart from no option at all. */
-  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL, N_("The port to host on (default 6667, 0 for any free one)"), N_("PORT") },
+  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
+    N_("The port to host on (default 6667, 0 for any free one)"), N_("PORT") },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, NULL, NULL },
   { NULL }
 };
@@ -182,7 +183,9 @@ _chat_application_find_connection (ChatApplication *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatConnection) connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+      g_autoptr(ChatConnection) connection = NULL;
+
+      connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
 
       if (g_ascii_strcasecmp (chat_connection_get_host (connection), host) == 0
           && (port == 0 || chat_connection_get_port (connection) == port))
@@ -255,6 +258,7 @@ chat_application_startup (GApplication *application)
   g_signal_connect_object (self->settings, "changed::color-scheme",
                            G_CALLBACK (color_scheme_changed_cb), self, G_CONNECT_SWAPPED);
   color_scheme_changed_cb (self, "color-scheme", self->settings);
+  chat_hosting_set_settings (self->hosting, self->settings);
 
   open_history (self);
 }
@@ -367,7 +371,8 @@ restore_last_server (ChatApplication *self)
   if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0'
       || (g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0))
     {
-      g_debug ("Not reconnecting to %s: %s", uri, error != NULL ? error->message : "not a chat address");
+      g_debug ("Not reconnecting to %s: %s", uri,
+               error != NULL ? error->message : "not a chat address");
       return;
     }
 
@@ -450,7 +455,8 @@ chat_application_command_line (GApplication            *application,
       if (!g_ascii_string_to_unsigned (port_text, 10, 0, G_MAXUINT16, &value, NULL))
         {
           g_application_command_line_printerr (command_line,
-                                               _("“%s” is not a port: use a number from 0 to 65535\n"),
+                                               _("“%s” is not a port: "
+                                                 "use a number from 0 to 65535\n"),
                                                port_text);
           return EXIT_FAILURE;
         }
@@ -459,7 +465,7 @@ chat_application_command_line (GApplication            *application,
 
   g_application_activate (application);
 
-  if (host && self->server == NULL)
+  if (host && !chat_hosting_get_running (self->hosting))
     {
       g_autoptr(GError) error = NULL;
       g_autofree char *name = g_settings_get_string (self->settings, "host-room-name");
@@ -474,15 +480,21 @@ chat_application_command_line (GApplication            *application,
         }
       else
         {
-          if (self->host_port != 0)
+          guint host_port = chat_hosting_get_port (self->hosting);
+          guint tls_port = chat_hosting_get_tls_port (self->hosting);
+
+          if (host_port != 0)
             g_application_command_line_print (command_line,
-                                              _("Hosting on port %u. Join with: telnet localhost %u\n"),
-                                              self->host_port, self->host_port);
-          if (self->host_tls_port != 0)
+                                              _("Hosting on port %u. "
+                                                "Join with: telnet localhost %u\n"),
+                                              host_port, host_port);
+          if (tls_port != 0)
             g_application_command_line_print (command_line,
-                                              _("Encrypted on port %u (ircs://localhost:%u/hall). Certificate fingerprint (SHA-256): %s\n"),
-                                              self->host_tls_port, self->host_tls_port,
-                                              self->host_fingerprint);
+                                              _("Encrypted on port %u "
+                                                "(ircs://localhost:%u/hall). "
+                                                "Certificate fingerprint (SHA-256): %s\n"),
+                                              tls_port, tls_port,
+                                              chat_hosting_get_fingerprint (self->hosting));
         }
     }
 
@@ -528,7 +540,9 @@ chat_application_shutdown (GApplication *application)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatConnection) connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+      g_autoptr(ChatConnection) connection = NULL;
+
+      connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
 
       chat_connection_disconnect (connection, NULL);
     }
@@ -545,10 +559,9 @@ chat_application_dispose (GObject *object)
 {
   ChatApplication *self = (ChatApplication *)object;
 
-  if (self->server != NULL)
-    chat_server_stop (self->server);
-  g_clear_object (&self->server);
-  g_clear_object (&self->host_connection);
+  if (self->hosting != NULL)
+    chat_hosting_stop (self->hosting);
+  g_clear_object (&self->hosting);
   if (self->connections != NULL)
     g_list_store_remove_all (self->connections);
   g_clear_object (&self->history);
@@ -563,9 +576,6 @@ chat_application_finalize (GObject *object)
 
   g_clear_object (&self->connections);
   g_clear_object (&self->settings);
-  g_clear_pointer (&self->host_name, g_free);
-  g_clear_pointer (&self->oper_password, g_free);
-  g_clear_pointer (&self->host_fingerprint, g_free);
 
   G_OBJECT_CLASS (chat_application_parent_class)->finalize (object);
 }
@@ -623,6 +633,7 @@ static void
 chat_application_init (ChatApplication *self)
 {
   self->connections = g_list_store_new (CHAT_TYPE_CONNECTION);
+  self->hosting = chat_hosting_new ();
 
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_parameter_string (G_APPLICATION (self),
@@ -805,9 +816,11 @@ chat_application_open_server (ChatApplication *self,
           if (password != NULL)
             chat_connection_set_password (existing, *password != '\0' ? password : NULL);
           if (sasl_account != NULL)
-            chat_connection_set_sasl_account (existing, *sasl_account != '\0' ? sasl_account : NULL);
+            chat_connection_set_sasl_account (existing,
+                                              *sasl_account != '\0' ? sasl_account : NULL);
           if (sasl_password != NULL)
-            chat_connection_set_sasl_password (existing, *sasl_password != '\0' ? sasl_password : NULL);
+            chat_connection_set_sasl_password (existing,
+                                               *sasl_password != '\0' ? sasl_password : NULL);
           chat_connection_connect (existing);
         }
       if (room != NULL && *room != '\0')
@@ -824,7 +837,8 @@ chat_application_open_server (ChatApplication *self,
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
     chat_connection_set_password (connection, password);
-  if (sasl_account != NULL && *sasl_account != '\0' && sasl_password != NULL && *sasl_password != '\0')
+  if (sasl_account != NULL && *sasl_account != '\0'
+      && sasl_password != NULL && *sasl_password != '\0')
     {
       chat_connection_set_sasl_account (connection, sasl_account);
       chat_connection_set_sasl_password (connection, sasl_password);

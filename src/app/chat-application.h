@@ -5,6 +5,7 @@
 #include <adwaita.h>
 
 #include "chat-client.h"
+#include "chat-hosting.h"
 #include "chat-server.h"
 
 G_BEGIN_DECLS
@@ -47,14 +48,6 @@ gboolean         chat_application_open_uri            (ChatApplication *self,
                                                        const char      *uri,
                                                        GError         **error);
 
-typedef enum
-{
-  CHAT_HOSTING_NONE             = 0,
-  CHAT_HOSTING_ALLOW_NETWORK    = 1 << 0, /* listen on every address, not only loopback */
-  CHAT_HOSTING_ENCRYPT          = 1 << 1, /* TLS too, with the app's own certificate */
-  CHAT_HOSTING_ONLY_ENCRYPTED   = 1 << 2, /* TLS only: no plain port (implies ENCRYPT) */
-} ChatHostingFlags;
-
 /* Hosting: starts the server in this process, connects to it as operator and joins #hall.
  * port 0 picks free ports (the TLS one too); a taken port moves on to the next free one.
  * With encryption the TLS port is the "host-tls-port" setting, the certificate is made
@@ -84,6 +77,8 @@ GTlsCertificate *chat_application_ensure_certificate  (ChatApplication *self,
 gboolean         chat_application_get_hosting_network (ChatApplication *self);
 const char      *chat_application_get_hosting_name    (ChatApplication *self);
 ChatConnection  *chat_application_get_host_connection (ChatApplication *self);
+/* The hosted room the application owns, running or not. */
+ChatHosting     *chat_application_get_host            (ChatApplication *self);
 
 /* The account a recent server's URI logs in to ("irc://nick@host:port?account=NAME"), or
  * NULL. */
