@@ -24,32 +24,41 @@
 
 typedef gboolean (*Predicate) (gpointer data);
 
-/* Runs the main context until pred is TRUE; FALSE after WAIT_USEC. */
+static gboolean
+timer_fired_cb (gpointer data)
+{
+  gboolean *fired = data;
+
+  *fired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until pred is TRUE, checking it after every event the context
+ * handles; FALSE after WAIT_USEC (the callers' assertion names what they waited for). */
 static gboolean
 wait_for (Predicate pred,
           gpointer  data)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_USEC;
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (WAIT_USEC / 1000, timer_fired_cb, &timed_out);
 
-  while (!pred (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
+  while (!pred (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
 
-  return TRUE;
+  return pred (data);
 }
 
+/* Runs the main context for msec, blocking in it between events. */
 static void
 spin (guint msec)
 {
-  gint64 until = g_get_monotonic_time () + msec * 1000;
+  gboolean fired = FALSE;
 
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
+  g_timeout_add (msec, timer_fired_cb, &fired);
+  while (!fired)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 /* A raw IRC client on a non-blocking socket, read while the main context runs. */
@@ -125,13 +134,31 @@ raw_client_has (gpointer data)
 
 /* TRUE once the server sent a line containing needle; consumes the buffer up to it. */
 static gboolean
+socket_readable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  /* A closed socket stays readable: past its end there is nothing more to wake for. */
+  return (condition & (G_IO_HUP | G_IO_ERR)) != 0 ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static gboolean
 raw_client_wait (RawClient  *self,
                  const char *needle)
 {
+  GSource *readable;
   const char *found;
+  gboolean found_it;
 
   self->needle = needle;
-  if (!wait_for (raw_client_has, self))
+  /* The socket wakes the context when the server writes to it. */
+  readable = g_socket_create_source (self->socket, G_IO_IN | G_IO_HUP, NULL);
+  g_source_set_callback (readable, G_SOURCE_FUNC (socket_readable_cb), NULL, NULL);
+  g_source_attach (readable, NULL);
+  found_it = wait_for (raw_client_has, self);
+  g_source_destroy (readable);
+  g_source_unref (readable);
+  if (!found_it)
     {
       g_test_message ("Waited for “%s”; received: %s", needle, self->buffer->str);
       return FALSE;

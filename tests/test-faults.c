@@ -17,8 +17,6 @@
 #include "chat-session-private.h"
 
 #define MANY 1000
-/* A guard against hanging, not a timing assertion: rounds of 1 ms waiting for an event. */
-#define TEST_WAIT_ROUNDS (CLIENT_TIMEOUT_SEC * 1000)
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -75,6 +73,7 @@ typedef struct
   gsize       max_out;
   gsize       max_in;
   guint       n;
+  guint       want;
 } QueueProbe;
 
 static gboolean
@@ -101,6 +100,28 @@ probe_queues (TestServer *ts,
   probe->server = ts->server;
   test_server_call (ts, probe_queues_cb, probe);
   return probe->n;
+}
+
+static gboolean
+sessions_are_cb (gpointer data)
+{
+  QueueProbe *probe = data;
+
+  probe_queues_cb (probe);
+  return probe->n == probe->want;
+}
+
+/* Waits until the server holds n sessions (probing their queues as it goes). */
+static void
+wait_sessions (TestServer *ts,
+               QueueProbe *probe,
+               guint       n)
+{
+  g_autofree char *what = g_strdup_printf ("the server to hold %u sessions", n);
+
+  probe->server = ts->server;
+  probe->want = n;
+  test_server_wait_until (ts, sessions_are_cb, probe, what);
 }
 
 /* ---- a reader that never reads ------------------------------------------------------- */
@@ -190,8 +211,7 @@ test_never_reads (gconstpointer data)
   probe_queues (ts, &probe);
   g_assert_cmpuint (probe.max_out, <, 512);
   client_free (slow);
-  while (probe_queues (ts, &probe) != 4)
-    g_usleep (10000);
+  wait_sessions (ts, &probe, 4);
 
   for (guint i = 0; i < G_N_ELEMENTS (talkers); i++)
     client_free (talkers[i]);
@@ -232,8 +252,7 @@ test_many_never_register (void)
       g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (Registration timed out)");
     }
   g_ptr_array_unref (clients);
-  while (probe_queues (ts, &probe) != 0)
-    g_usleep (10000);
+  wait_sessions (ts, &probe, 0);
   {
     Client *c = client_irc (ts, "after", NULL);
 
@@ -285,8 +304,7 @@ test_busy_past_grace (void)
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (clients, client_connect (ts));
   /* All accepted, each with its deadline running. */
-  while (probe_queues (ts, &probe) != n)
-    g_usleep (10000);
+  wait_sessions (ts, &probe, n);
 
   /* The server stalls for four times the grace period; meanwhile everyone registers. */
   g_mutex_init (&stall.lock);
@@ -340,8 +358,7 @@ test_many_never_pong (void)
       g_assert_true (g_str_has_prefix (last, "ERROR :Closing Link: 127.0.0.1 (Ping timeout: "));
     }
   g_ptr_array_unref (clients);
-  while (probe_queues (ts, &probe) != 0)
-    g_usleep (10000);
+  wait_sessions (ts, &probe, 0);
   test_server_free (ts);
 }
 
@@ -394,8 +411,7 @@ test_reset_mid_write (void)
       client_free (c);
     }
   g_ptr_array_unref (client_sync (alice));
-  while (probe_queues (ts, &probe) != 1)
-    g_usleep (10000);
+  wait_sessions (ts, &probe, 1);
   client_send (alice, "PRIVMSG #hall :still here");
   g_ptr_array_unref (client_sync (alice));
   client_free (alice);
@@ -795,6 +811,15 @@ read_accept_state (AcceptState *st)
   test_server_call (st->ts, read_accept_state_cb, st);
 }
 
+static gboolean
+accept_paused_cb (gpointer data)
+{
+  AcceptState *st = data;
+
+  read_accept_state_cb (st);
+  return st->n_pauses > 0;
+}
+
 /* The highest descriptor this process has open. */
 static int
 highest_fd (void)
@@ -839,13 +864,7 @@ out_of_descriptors_child (void)
   addr.sin_port = htons (ts->port);
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   g_assert_cmpint (connect (late->fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  for (guint i = 0; st.n_pauses == 0; i++)
-    {
-      if (i > TEST_WAIT_ROUNDS)
-        g_error ("the server never paused accepting");
-      g_usleep (1000);
-      read_accept_state (&st);
-    }
+  test_server_wait_until (ts, accept_paused_cb, &st, "the server to pause accepting");
 
   /* Every failed accept paused listening: none was retried at once, so the loop does not
    * spin on a listener that stays readable. The people here are still served. */

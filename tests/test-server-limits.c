@@ -189,6 +189,24 @@ server_n_clients (TestServer *ts)
   return count.n_clients;
 }
 
+static gboolean
+one_client_left_cb (gpointer data)
+{
+  CountData *count = data;
+
+  count_clients_cb (count);
+  return count->n_clients == 1;
+}
+
+/* Waits until the server counts one client: the others are gone. */
+static void
+wait_one_client_left (TestServer *ts)
+{
+  CountData count = { ts, 0 };
+
+  test_server_wait_until (ts, one_client_left_cb, &count, "the server to count one client");
+}
+
 /* A client with a 4 KB receive buffer, so the server's writes to it come up short. */
 static Client *
 client_connect_small_buffer (TestServer *ts,
@@ -331,8 +349,7 @@ test_max_clients (void)
   client_free (b);
   /* A place is free again once bob is gone. */
   g_ptr_array_unref (client_sync (a));
-  while (server_n_clients (ts) != 1)
-    g_usleep (1000);
+  wait_one_client_left (ts);
   c = client_irc (ts, "carol", NULL);
 
   client_free (a);
@@ -599,8 +616,7 @@ test_n_clients_notify (void)
   client_send (b, "quit");
   g_free (client_until_closed (b));
   g_ptr_array_unref (client_sync (a));
-  while (server_n_clients (ts) != 1)
-    g_usleep (1000);
+  wait_one_client_left (ts);
   client_free (a);
   client_free (b);
   test_server_free (ts);

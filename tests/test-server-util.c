@@ -143,6 +143,75 @@ test_server_call (TestServer  *ts,
   test_server_wait (ts, &call.done, "a call in the server's thread");
 }
 
+/* A source in the server's context that is ready once its condition holds: its prepare
+ * and check run at every iteration of that context, after whatever it dispatched. */
+typedef struct
+{
+  GSource      source;
+  TestServer  *ts;
+  GSourceFunc  cond;
+  gpointer     data;
+  gboolean     done;
+} TestWaitSource;
+
+static gboolean
+test_wait_source_prepare (GSource *source,
+                          int     *timeout)
+{
+  TestWaitSource *wait = (TestWaitSource *) source;
+
+  *timeout = -1;
+  return wait->cond (wait->data);
+}
+
+static gboolean
+test_wait_source_check (GSource *source)
+{
+  TestWaitSource *wait = (TestWaitSource *) source;
+
+  return wait->cond (wait->data);
+}
+
+static gboolean
+test_wait_source_dispatch (GSource     *source,
+                           GSourceFunc  callback,
+                           gpointer     user_data)
+{
+  TestWaitSource *wait = (TestWaitSource *) source;
+
+  g_mutex_lock (&wait->ts->lock);
+  wait->done = TRUE;
+  g_cond_broadcast (&wait->ts->cond);
+  g_mutex_unlock (&wait->ts->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static GSourceFuncs test_wait_source_funcs = {
+  test_wait_source_prepare,
+  test_wait_source_check,
+  test_wait_source_dispatch,
+  NULL, NULL, NULL,
+};
+
+void
+test_server_wait_until (TestServer  *ts,
+                        GSourceFunc  cond,
+                        gpointer     data,
+                        const char  *what)
+{
+  GSource *source = g_source_new (&test_wait_source_funcs, sizeof (TestWaitSource));
+  TestWaitSource *wait = (TestWaitSource *) source;
+
+  wait->ts = ts;
+  wait->cond = cond;
+  wait->data = data;
+  g_source_set_static_name (source, "[test] wait until");
+  g_source_attach (source, ts->context);
+  test_server_wait (ts, &wait->done, what);
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
 Client *
 client_connect (TestServer *ts)
 {

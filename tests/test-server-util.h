@@ -58,6 +58,15 @@ test_server_call (TestServer  *ts,
                   GSourceFunc  func,
                   gpointer     data);
 
+/* Waits until cond (data) is TRUE. cond runs in the server's thread, each time its main
+ * context has handled something (a socket, a timer), so the server's own events wake the
+ * check: nothing polls. Gives up after TEST_SERVER_WAIT_SEC, failing the test with what. */
+void
+test_server_wait_until (TestServer  *ts,
+                        GSourceFunc  cond,
+                        gpointer     data,
+                        const char  *what);
+
 typedef struct
 {
   int        fd;

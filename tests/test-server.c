@@ -1719,17 +1719,21 @@ probe_read_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+probe_all_read_cb (gpointer data)
+{
+  ReadProbe *probe = data;
+
+  probe_read_cb (probe);
+  return probe->read;
+}
+
 /* Waits until the server has accepted the connection and read all that was sent. */
 static void
 wait_read (ReadProbe *probe)
 {
-  for (;;)
-    {
-      test_server_call (probe->ts, probe_read_cb, probe);
-      if (probe->read)
-        break;
-      g_usleep (1000);
-    }
+  test_server_wait_until (probe->ts, probe_all_read_cb, probe,
+                          "the server to read all that was sent");
 }
 
 /* Sends data and waits until the server has read all of it, so that whatever is sent
