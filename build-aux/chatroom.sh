@@ -89,9 +89,10 @@ cmd_test () {
   log "Building (debug, optimised)"
   setup build -Dwerror=true
   log "Running the suite"
-  # Everything, the slow suite (faults, robustness) included; the Valgrind pass takes the
-  # memcheck suite, the sanitizer pass everything but bench-heavy.
-  run_suite build
+  # Everything, the slow suite (faults, robustness) included (--setup full: the default
+  # setup leaves it out); the Valgrind pass takes the memcheck suite, the sanitizer pass
+  # everything but bench-heavy.
+  run_suite build --setup full
   if meson test -C build --list --setup valgrind --suite memcheck >/dev/null 2>&1 \
      && [ -n "$(meson test -C build --list --suite memcheck 2>/dev/null)" ]; then
     log "Running the memcheck suite under Valgrind"
@@ -100,7 +101,7 @@ cmd_test () {
   log "Building with AddressSanitizer and UndefinedBehaviorSanitizer"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
   log "Running the suite under sanitizers"
-  run_suite build-asan --no-suite bench-heavy
+  run_suite build-asan --setup full --no-suite bench-heavy
   echo
   echo "Totals over all passes (plain, Valgrind, sanitizers):"
   echo "$total_ok passed, $total_fail failed, $total_skip skipped"
