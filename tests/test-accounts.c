@@ -389,11 +389,10 @@ plain_payload (const char *authzid,
 
 /* Connects, asks for sasl and leaves registration open (CAP END not sent). */
 static Client *
-client_sasl_start (TestServer *ts,
-                   const char *nick,
-                   const char *caps)
+client_sasl_start_on (Client     *c,
+                      const char *nick,
+                      const char *caps)
 {
-  Client *c = client_connect (ts);
   g_autofree char *ls = NULL;
 
   c->nick = g_strdup (nick);
@@ -401,12 +400,20 @@ client_sasl_start (TestServer *ts,
   client_send (c, "NICK %s", nick);
   client_send (c, "USER %s 0 * :Real %s", nick, nick);
   ls = client_expect (c, " CAP * LS ");
-  g_assert_nonnull (strstr (ls, " sasl=PLAIN,SCRAM-SHA-256"));
+  g_assert_nonnull (strstr (ls, " sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"));
   g_assert_nonnull (strstr (ls, " account-notify"));
   g_assert_nonnull (strstr (ls, " draft/account-registration="));
   client_send (c, "CAP REQ :%s", caps);
   client_wait (c, " ACK ");
   return c;
+}
+
+static Client *
+client_sasl_start (TestServer *ts,
+                   const char *nick,
+                   const char *caps)
+{
+  return client_sasl_start_on (client_connect (ts), nick, caps);
 }
 
 static void
@@ -451,7 +458,7 @@ test_sasl_plain (void)
   client_authenticate (c, other);
   client_wait (c, " 904 ");
   client_send (c, "AUTHENTICATE EXAMPLE");
-  client_wait (c, " 908 anna PLAIN,SCRAM-SHA-256 :are available SASL mechanisms");
+  client_wait (c, " 908 anna PLAIN,SCRAM-SHA-256,EXTERNAL :are available SASL mechanisms");
   client_wait (c, " 904 ");
   client_send (c, "AUTHENTICATE PLAIN");
   client_wait (c, "AUTHENTICATE +");
@@ -634,6 +641,83 @@ test_sasl_scram (void)
   }
   assert_logs_lack ("wrong password");
   test_server_free (ts);
+}
+
+/* EXTERNAL: a TLS client certificate added to the account (NickServ CERT ADD) logs in;
+ * none, another one, or a plain connection does not. */
+static void
+test_sasl_external (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *server_cert = NULL;
+  g_autofree char *server_key = NULL;
+  g_autofree char *client_cert = NULL;
+  g_autofree char *client_key = NULL;
+  g_autofree char *other_cert = NULL;
+  g_autofree char *other_key = NULL;
+  g_autofree char *config = NULL;
+  g_autoptr(GTlsCertificate) mine = NULL;
+  g_autoptr(GTlsCertificate) other = NULL;
+  g_autoptr(GError) error = NULL;
+  TestServer *ts;
+  Client *c;
+
+  if (test_tls_ran_in_child ())
+    return;
+  dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  if (!test_tls_make_certificate (dir, "server", &server_cert, &server_key) ||
+      !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
+      !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
+    {
+      rm_rf (dir);
+      g_test_skip ("openssl is not installed: no certificate to test with");
+      return;
+    }
+  mine = g_tls_certificate_new_from_files (client_cert, client_key, &error);
+  g_assert_no_error (error);
+  other = g_tls_certificate_new_from_files (other_cert, other_key, &error);
+  g_assert_no_error (error);
+  config = g_strdup_printf ("[tls]\ncertificate=%s\nkey=%s\nport=0\n"
+                            "[accounts]\nhash-memory-kib=8\nhash-passes=1\n",
+                            server_cert, server_key);
+  ts = test_server_new (config);
+  add_account (ts, "anna", PASSWORD);
+
+  c = client_register (client_connect_tls_full (ts, mine), "someone", NULL);
+  client_send (c, "NS CERT ADD");
+  client_wait (c, "NOTICE someone :You are not logged in.");
+  client_send (c, "NS IDENTIFY anna " PASSWORD);
+  client_wait (c, " 900 ");
+  client_send (c, "NS CERT ADD");
+  client_wait (c, " added to your certificates.");
+  client_free (c);
+
+  c = client_sasl_start_on (client_connect_tls_full (ts, mine), "anna", "sasl");
+  client_send (c, "AUTHENTICATE EXTERNAL");
+  client_wait (c, "AUTHENTICATE +");
+  client_send (c, "AUTHENTICATE +");
+  client_wait (c, " 900 anna anna!anna@127.0.0.1 anna ");
+  client_wait (c, " 903 ");
+  client_finish_registration (c);
+  client_free (c);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      if (i == 0)
+        c = client_connect_tls_full (ts, other);
+      else if (i == 1)
+        c = client_connect_tls (ts);
+      else
+        c = client_connect (ts);
+      client_sasl_start_on (c, "anna", "sasl");
+      client_send (c, "AUTHENTICATE EXTERNAL");
+      client_wait (c, "AUTHENTICATE +");
+      client_send (c, "AUTHENTICATE +");
+      client_wait (c, " 904 ");
+      client_free (c);
+    }
+  test_server_free (ts);
+  rm_rf (dir);
 }
 
 /* Wrong passwords from one address hold its next tries, right or wrong. */
@@ -983,6 +1067,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/sasl/chunked", test_sasl_chunked);
   g_test_add_func ("/chat/accounts/sasl/scram", test_sasl_scram);
   g_test_add_func ("/chat/accounts/sasl/hold", test_sasl_hold);
+  g_test_add_func ("/chat/accounts/sasl/external", test_sasl_external);
   g_test_add_func ("/chat/accounts/register/command", test_register_command);
   g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);
   g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);

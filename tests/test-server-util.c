@@ -275,13 +275,20 @@ tls_pump_thread (gpointer data)
 Client *
 client_connect_tls (TestServer *ts)
 {
+  return client_connect_tls_full (ts, NULL);
+}
+
+Client *
+client_connect_tls_full (TestServer      *ts,
+                         GTlsCertificate *certificate)
+{
   g_autoptr(GError) error = NULL;
   Client *c = g_new0 (Client, 1);
   TlsPump *pump = g_new0 (TlsPump, 1);
   struct timeval tv = { CLIENT_TIMEOUT_SEC, 0 };
   int pair[2];
 
-  pump->tls = test_tls_connect (ts->tls_port, &error);
+  pump->tls = test_tls_connect_full (ts->tls_port, certificate, &error);
   g_assert_no_error (error);
   g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
   c->fd = pair[0];

@@ -85,6 +85,11 @@ client_connect (TestServer *ts);
 Client *
 client_connect_tls (TestServer *ts);
 
+/* The same, with a client certificate (NULL: none). */
+Client *
+client_connect_tls_full (TestServer      *ts,
+                         GTlsCertificate *certificate);
+
 void
 client_free (Client *c);
 

@@ -67,6 +67,14 @@ GIOStream *
 test_tls_connect (guint16   port,
                   GError  **error)
 {
+  return test_tls_connect_full (port, NULL, error);
+}
+
+GIOStream *
+test_tls_connect_full (guint16           port,
+                       GTlsCertificate  *certificate,
+                       GError          **error)
+{
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnectable) address = g_network_address_new ("127.0.0.1", port);
   g_autoptr(GSocketConnection) connection = NULL;
@@ -80,6 +88,8 @@ test_tls_connect (guint16   port,
   if (tls == NULL)
     return NULL;
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (test_tls_accept_certificate_cb), NULL);
+  if (certificate != NULL)
+    g_tls_connection_set_certificate (G_TLS_CONNECTION (tls), certificate);
   if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, error))
     return NULL;
   return g_steal_pointer (&tls);

@@ -36,6 +36,12 @@ GIOStream *
 test_tls_connect (guint16   port,
                   GError  **error);
 
+/* The same, showing certificate (may be NULL) when the server asks for one. */
+GIOStream *
+test_tls_connect_full (guint16           port,
+                       GTlsCertificate  *certificate,
+                       GError          **error);
+
 /* Whether the peer of a handshaken connection showed the certificate in cert_path. */
 gboolean
 test_tls_peer_is (GIOStream  *tls,

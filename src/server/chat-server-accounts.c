@@ -113,7 +113,7 @@ _chat_server_accounts_setup (ChatServer *self)
   state->hash_passes = 2;
   g_object_set_data_full (G_OBJECT (self), ACCOUNTS_DATA_KEY, state, state_free);
 
-  _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256");
+  _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256,EXTERNAL");
   state->cap_account_notify = _chat_server_add_cap (self, "account-notify", NULL);
   /* chat-room.c's fan-out tags lines of logged-in senders for those with it. */
   _chat_server_add_cap (self, "account-tag", NULL);

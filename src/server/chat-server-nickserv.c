@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-server-nickserv.c: the NickServ pseudo-user (also NS, and the NICKSERV and NS
  * commands), answering with NOTICEs the way the well-known services do: REGISTER,
- * IDENTIFY, INFO, GHOST, DROP, SET PASSWORD, HELP. And text mode's "register" and
+ * IDENTIFY, INFO, GHOST, DROP, SET PASSWORD, CERT, HELP. And text mode's "register" and
  * "identify". What is said to NickServ reaches no one else and no history, and no reply
  * repeats a password. */
 #define G_LOG_DOMAIN "chat-server"
@@ -253,6 +253,43 @@ ns_set_password (ChatSession *session,
   ns_reply (session, "The password for %s has been changed.", session->account);
 }
 
+/* CERT ADD [FINGERPRINT] (none: this connection's certificate), CERT DEL FINGERPRINT,
+ * CERT LIST: the certificates that log in to one's account with SASL EXTERNAL. */
+static void
+ns_cert (ChatSession *session,
+         const char  *sub,
+         const char  *fingerprint)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(GError) error = NULL;
+
+  if (session->account == NULL || accounts == NULL)
+    {
+      ns_reply (session, "You are not logged in.");
+      return;
+    }
+  if (g_ascii_strcasecmp (sub, "ADD") == 0)
+    {
+      if (fingerprint == NULL)
+        fingerprint = session->certfp;
+      if (fingerprint == NULL)
+        ns_reply (session, "You are not using a client certificate; give its fingerprint.");
+      else if (!chat_accounts_add_certfp (accounts, session->account, fingerprint, &error))
+        ns_reply (session, "The fingerprint was not added: %s", error->message);
+      else
+        ns_reply (session, "%s added to your certificates.", fingerprint);
+    }
+  else if (g_ascii_strcasecmp (sub, "DEL") == 0 && fingerprint != NULL)
+    {
+      if (!chat_accounts_remove_certfp (accounts, session->account, fingerprint, &error))
+        ns_reply (session, "The fingerprint was not removed: %s", error->message);
+      else
+        ns_reply (session, "%s removed from your certificates.", fingerprint);
+    }
+  else
+    ns_reply (session, "Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint>");
+}
+
 static void
 ns_help (ChatSession *session)
 {
@@ -264,6 +301,8 @@ ns_help (ChatSession *session)
     "GHOST <nick> [password]       disconnect someone using your nick",
     "DROP [account] <password>     delete your account",
     "SET PASSWORD <password>       change your password",
+    "CERT ADD [fingerprint]        log in with this (or that) client certificate",
+    "CERT DEL <fingerprint>        no longer",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
@@ -338,6 +377,8 @@ ns_command (ChatSession *session,
 
       ns_set_password (session, password);
     }
+  else if (g_ascii_strcasecmp (w[0], "CERT") == 0 && n >= 2)
+    ns_cert (session, w[1], w[2]);
   else if (g_ascii_strcasecmp (w[0], "HELP") == 0)
     ns_help (session);
   else

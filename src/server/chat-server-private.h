@@ -243,6 +243,7 @@ struct _ChatSession
   ChatListing       *listing;       /* a LIST still being sent, or NULL */
 
   char              *account;       /* logged in as, or NULL (chat-server-accounts.c) */
+  char              *certfp;        /* SHA-256 of the TLS client certificate, or NULL */
   ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
 };
 

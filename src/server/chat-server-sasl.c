@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-server-sasl.c: AUTHENTICATE (IRCv3 sasl-3.1 and 3.2): PLAIN, over TLS or where
- * [accounts] plaintext-sasl allows it, and SCRAM-SHA-256 with the keys the store keeps.
+ * [accounts] plaintext-sasl allows it, SCRAM-SHA-256 with the keys the store keeps, and
+ * EXTERNAL: the TLS client certificate's fingerprint, added to an account (NickServ CERT).
  * Data comes in base64 lines of 400 bytes ("+" ends a message whose length is a multiple
  * of 400, "*" aborts). Wrong passwords go through the per-address hold of chat-gate.c. */
 #define G_LOG_DOMAIN "chat-server"
@@ -17,10 +18,11 @@
 #define SASL_CHUNK 400
 /* Base64 bytes of one message at most: PLAIN with the longest names and password. */
 #define SASL_MAX_MESSAGE 2048
-#define SASL_MECHANISMS "PLAIN,SCRAM-SHA-256"
+#define SASL_MECHANISMS "PLAIN,SCRAM-SHA-256,EXTERNAL"
 
 typedef enum
 {
+  SASL_EXTERNAL,
   SASL_PLAIN,
   SASL_SCRAM_FIRST,         /* waiting for client-first */
   SASL_SCRAM_FINAL,         /* waiting for client-final */
@@ -130,6 +132,27 @@ step_plain (ChatSession *session,
     }
 }
 
+/* The message is empty, or the account asked for (it must be the certificate's). */
+static void
+step_external (ChatSession *session,
+               const char  *authzid)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autofree char *account = NULL;
+
+  if (session->certfp != NULL && accounts != NULL)
+    account = chat_accounts_find_certfp (accounts, session->certfp);
+  if (account == NULL ||
+      (authzid[0] != '\0' && chat_casecmp (CHAT_CASEMAPPING_RFC1459, authzid, account) != 0))
+    {
+      g_message ("Failed login with a client certificate from %s (SASL EXTERNAL)",
+                 session->host);
+      sasl_failed (session);
+      return;
+    }
+  sasl_succeeded (session, account);
+}
+
 static void
 step_scram (ChatSession *session,
             const char  *data)
@@ -217,6 +240,8 @@ start (ChatSession *session,
     step = SASL_PLAIN;
   else if (g_ascii_strcasecmp (mechanism, "SCRAM-SHA-256") == 0)
     step = SASL_SCRAM_FIRST;
+  else if (g_ascii_strcasecmp (mechanism, "EXTERNAL") == 0)
+    step = SASL_EXTERNAL;
   else
     {
       _chat_session_reply (session, RPL_SASLMECHS, SASL_MECHANISMS,
@@ -297,6 +322,8 @@ _chat_server_cmd_authenticate (ChatSession *session,
     step_plain (session, (const char *) decoded, len);
   else if (memchr (decoded, '\0', len) != NULL)
     sasl_failed (session);
+  else if (sasl->step == SASL_EXTERNAL)
+    step_external (session, (const char *) decoded);
   else
     step_scram (session, (const char *) decoded);
   sodium_memzero (decoded, len);

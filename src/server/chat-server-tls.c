@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chat-certificate.h"
 #include "chat-session-private.h"
 
 /* The most a connection may take to send its ClientHello, wait for its turn and finish
@@ -255,6 +256,7 @@ handshake_done_cb (GObject      *source,
   g_autoptr(GSocket) inner = NULL;
   ChatSession *session;
   ChatServer *server;
+  GTlsCertificate *peer;
 
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
@@ -289,6 +291,9 @@ handshake_done_cb (GObject      *source,
 
   /* Only now does the session's clock for telling IRC from a person start. */
   session = link->session;
+  peer = g_tls_connection_get_peer_certificate (G_TLS_CONNECTION (link->tls));
+  if (peer != NULL)
+    session->certfp = chat_certificate_dup_sha256_fingerprint (peer);
   server = link->server;
   link_set_stage (link, NULL);
   _chat_session_start (session);
@@ -305,6 +310,15 @@ handshake_timeout_cb (gpointer user_data)
   g_clear_pointer (&link->timeout, g_source_unref);
   link_abandon (link, "TLS handshake timed out");
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+accept_any_certificate_cb (GTlsConnection       *connection,
+                           GTlsCertificate      *certificate,
+                           GTlsCertificateFlags  errors,
+                           gpointer              user_data)
+{
+  return TRUE;
 }
 
 static void
@@ -336,6 +350,12 @@ start_handshake (ChatTlsLink *link)
    * connection loads the system's trust store into its own credentials (3.8 MB and
    * tens of milliseconds of CPU each). */
   g_tls_connection_set_database (G_TLS_CONNECTION (link->tls), NULL);
+  /* A client certificate is asked for, not required, and taken whoever signed it: it is
+   * only ever matched by its fingerprint against those added to an account (SASL
+   * EXTERNAL). */
+  g_object_set (link->tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
+  g_signal_connect (link->tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb),
+                    NULL);
 
   link_set_stage (link, &_chat_server_get_tls_links (link->server)->handshaking);
   g_main_context_push_thread_default (link->context);

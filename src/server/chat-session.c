@@ -82,6 +82,7 @@ _chat_session_free (ChatSession *session)
   g_clear_pointer (&session->listing, _chat_listing_free);
   g_clear_pointer (&session->sasl, _chat_sasl_free);
   g_free (session->account);
+  g_free (session->certfp);
   g_free (session->label);
   g_free (session->host);
   g_free (session->ip);
