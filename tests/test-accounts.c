@@ -991,6 +991,44 @@ test_account_tag (void)
   test_server_free (ts);
 }
 
+/* Nick protection: a registered nick is asked to identify; who does keeps it, who does
+ * not is renamed to a guest once [accounts] guest-rename seconds are over. No sleeping:
+ * the rename is the event waited for, and the one who identified was asked first, so
+ * their time was over before the other's. */
+static void
+test_nick_protection (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG "guest-rename=2\n");
+  Client *a, *g;
+  g_autofree char *line = NULL;
+
+  add_account (ts, "anna", PASSWORD);
+  add_account (ts, "bob", "bob's password");
+
+  a = client_irc (ts, "anna", NULL);
+  client_wait (a, ":NickServ!NickServ@services. NOTICE anna :anna is a registered name.");
+  client_send (a, "NS IDENTIFY " PASSWORD);
+  client_wait (a, "You are now identified for anna.");
+
+  g = client_irc (ts, "BOB", NULL);
+  client_wait (g, "NOTICE BOB :bob is a registered name.");
+  line = client_expect (g, " NICK ");
+  g_assert_nonnull (strstr (line, ":BOB!BOB@127.0.0.1 NICK "));
+  g_assert_nonnull (strstr (line, "Guest"));
+  client_send (g, "WHOIS anna");
+  client_wait (g, " 330 ");
+  client_sync_lacks (a, " NICK ");
+
+  /* A nick free of accounts is left alone; one taken later is asked again. */
+  client_send (g, "NICK bob");
+  client_wait (g, "NOTICE bob :bob is a registered name.");
+  client_send (g, "NS IDENTIFY bob :bob's password");
+  client_wait (g, "You are now identified for bob.");
+  client_free (a);
+  client_free (g);
+  test_server_free (ts);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1074,6 +1112,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
   g_test_add_func ("/chat/accounts/cli", test_cli);
   g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
+  g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -45,6 +45,10 @@ gboolean      _chat_server_accounts_register    (ChatSession  *session,
                                                  const char   *password,
                                                  const char   *email,
                                                  GError      **error);
+/* Once a second for everyone present: a registered nick used by someone not logged in to
+ * it is asked to identify, and renamed to a guest after [accounts] guest-rename seconds. */
+void          _chat_server_accounts_tick        (ChatSession  *session,
+                                                 gint64        now);
 /* Who is logged in: 900 for IRC, ACCOUNT to those with account-notify around. NULL logs
  * out (901). */
 void          _chat_session_set_account         (ChatSession  *session,

@@ -7,7 +7,7 @@
  *   registration=open        closed: nobody registers; operators: only IRC operators
  *   plaintext-sasl=false     true: SASL PLAIN also on connections without TLS
  *   scram-iterations=4096    PBKDF2 rounds of the SCRAM-SHA-256 keys of new passwords
- *   guest-rename=30          seconds a registered nick may be used without logging in
+ *   guest-rename=30          seconds a registered nick may be used without logging in to it
  *   hash-memory-kib=65536    argon2id's memory per password hash (at least 8)
  *   hash-passes=2            argon2id's passes (at least 1)
  *
@@ -34,6 +34,7 @@ typedef struct
   guint                   hash_memory_kib;
   guint                   hash_passes;
   guint64                 cap_account_notify;
+  guint                   next_guest;
 } ChatServerAccounts;
 
 static ChatServerAccounts *
@@ -320,6 +321,13 @@ _chat_server_accounts_register (ChatSession  *session,
   return TRUE;
 }
 
+static gboolean
+owns_nick (ChatSession *session)
+{
+  return session->account != NULL &&
+         chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, session->nick) == 0;
+}
+
 void
 _chat_session_set_account (ChatSession *session,
                            const char  *account)
@@ -332,6 +340,8 @@ _chat_session_set_account (ChatSession *session,
     return;
   g_free (session->account);
   session->account = g_strdup (account);
+  if (account != NULL && session->nick != NULL && owns_nick (session))
+    session->guest_deadline = 0;
 
   if (account != NULL)
     g_info ("%s logged in as %s", session->source ? session->source : session->host, account);
@@ -360,6 +370,66 @@ _chat_session_set_account (ChatSession *session,
   line = chat_message_to_string (notify);
   _chat_server_neighbours_send (session->server, session, TRUE, state->cap_account_notify,
                                 line);
+}
+
+/* ---- nick protection ------------------------------------------------------------------ */
+
+static void
+protect_notice (ChatSession *session,
+                const char  *text)
+{
+  g_autoptr(ChatMessage) notice = NULL;
+
+  if (_chat_session_is_text (session))
+    {
+      _chat_session_text (session, "%s", text);
+      return;
+    }
+  notice = chat_message_new_full ("NickServ!NickServ@services.", "NOTICE", session->nick, NULL);
+  chat_message_add_trailing (notice, text);
+  _chat_session_send_message (session, notice);
+}
+
+void
+_chat_server_accounts_tick (ChatSession *session,
+                            gint64       now)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  g_autoptr(ChatAccountInfo) info = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *guest = NULL;
+
+  if (state->accounts == NULL || session->nick == NULL)
+    return;
+  if (!session->nick_checked)
+    {
+      session->nick_checked = TRUE;
+      session->guest_deadline = 0;
+      if (owns_nick (session) || (info = chat_accounts_lookup (state->accounts,
+                                                               session->nick)) == NULL)
+        return;
+      session->guest_deadline = now + (gint64) state->guest_rename * G_USEC_PER_SEC;
+      text = g_strdup_printf ("%s is a registered name. Log in to it with /msg NickServ "
+                              "IDENTIFY <password> within %u seconds, or you will be renamed.",
+                              info->name, state->guest_rename);
+      protect_notice (session, text);
+      return;
+    }
+  if (session->guest_deadline == 0 || now < session->guest_deadline)
+    return;
+  session->guest_deadline = 0;
+  if (owns_nick (session))
+    return;
+  do
+    {
+      g_free (guest);
+      guest = g_strdup_printf ("Guest%u", ++state->next_guest);
+    }
+  while (_chat_server_find_session (session->server, guest) != NULL);
+  g_info ("%s did not log in to the registered name %s: renamed to %s", session->host,
+          session->nick, guest);
+  _chat_server_nick_change (session->server, session, guest);
+  session->nick_checked = TRUE;
 }
 
 /* ---- draft/account-registration ------------------------------------------------------ */

@@ -244,6 +244,9 @@ struct _ChatSession
 
   char              *account;       /* logged in as, or NULL (chat-server-accounts.c) */
   char              *certfp;        /* SHA-256 of the TLS client certificate, or NULL */
+  gint64             guest_deadline;  /* monotonic µs: renamed to a guest then, unless
+                                       * logged in to the nick's account; 0: not asked */
+  guint              nick_checked : 1;  /* the nick was looked up among the accounts */
   ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
 };
 

@@ -120,6 +120,7 @@ _chat_session_set_nick (ChatSession *session,
   session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, copy);
   _chat_server_nick_registry_set (session->server, session, old_folded);
   update_source (session);
+  session->nick_checked = FALSE;
 }
 
 void
@@ -372,6 +373,9 @@ _chat_session_tick (ChatSession *session,
         _chat_session_destroy (session);
       return;
     }
+
+  if (_chat_session_is_present (session))
+    _chat_server_accounts_tick (session, now);
 
   switch (session->state)
     {
