@@ -1029,6 +1029,55 @@ test_nick_protection (void)
   test_server_free (ts);
 }
 
+/* $a:NAME bans an account, whatever nick or address it comes from. */
+static void
+test_extban (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *op = client_connect (ts);
+  Client *a, *c;
+  g_autofree char *isupport = NULL;
+
+  add_account (ts, "anna", PASSWORD);
+  client_send (op, "NICK op");
+  client_send (op, "USER op 0 * :Op");
+  isupport = client_expect (op, " 005 op ");
+  while (strstr (isupport, "EXTBAN") == NULL)
+    {
+      g_free (isupport);
+      isupport = client_expect (op, " 005 op ");
+    }
+  g_assert_nonnull (strstr (isupport, " EXTBAN=$,a "));
+  client_send (op, "JOIN #room");
+  client_wait (op, " 366 ");
+  client_send (op, "MODE #room +b $a:ANN*");
+  client_wait (op, "MODE #room +b $a:ANN*");
+
+  a = client_irc (ts, "someone", NULL);
+  client_send (a, "JOIN #room");
+  client_wait (a, " 366 ");
+  client_send (a, "PART #room");
+  client_wait (a, " PART #room");
+  client_send (a, "NS IDENTIFY anna " PASSWORD);
+  client_wait (a, " 900 ");
+  client_send (a, "JOIN #room");
+  client_wait (a, " 474 someone #room ");
+
+  c = client_irc (ts, "carol", NULL);
+  client_send (c, "JOIN #room");
+  client_wait (c, " 366 ");
+  client_send (op, "MODE #room +b $a");
+  client_wait (op, "MODE #room +b $a");
+  client_send (op, "MODE #room -b $a:ANN*");
+  client_wait (op, "MODE #room -b $a:ANN*");
+  client_send (a, "JOIN #room");
+  client_wait (a, " 474 someone #room ");
+  client_free (op);
+  client_free (a);
+  client_free (c);
+  test_server_free (ts);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1113,6 +1162,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/cli", test_cli);
   g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
+  g_test_add_func ("/chat/accounts/extban", test_extban);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

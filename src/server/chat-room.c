@@ -149,7 +149,9 @@ _chat_room_is_banned (ChatRoom    *room,
     {
       ChatBan *ban = g_ptr_array_index (room->bans, i);
 
-      if (chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask, session->source))
+      if (ban->mask[0] == '$' ? _chat_server_accounts_extban_match (ban->mask, session)
+                               : chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask,
+                                                  session->source))
         return TRUE;
     }
   return FALSE;

@@ -45,6 +45,10 @@ gboolean      _chat_server_accounts_register    (ChatSession  *session,
                                                  const char   *password,
                                                  const char   *email,
                                                  GError      **error);
+/* An extended ban: "$a" matches anyone logged in, "$a:MASK" anyone logged in to an account
+ * that MASK (wildcards allowed) matches; other types match nobody. */
+gboolean      _chat_server_accounts_extban_match (const char  *mask,
+                                                  ChatSession *session);
 /* Once a second for everyone present: a registered nick used by someone not logged in to
  * it is asked to identify, and renamed to a guest after [accounts] guest-rename seconds. */
 void          _chat_server_accounts_tick        (ChatSession  *session,

@@ -72,6 +72,8 @@ accounts_started_cb (ChatServer *server,
       state->accounts = chat_accounts_new (NULL, CHAT_CASEMAPPING_RFC1459, &error);
     }
   apply_settings (state);
+  /* Bans by account, $a:NAME (chat-room.c asks _chat_server_accounts_extban_match). */
+  _chat_server_add_isupport (server, "EXTBAN", "$,a");
   if (chat_accounts_get_path (state->accounts) != NULL)
     g_info ("Accounts in %s", chat_accounts_get_path (state->accounts));
   else
@@ -370,6 +372,18 @@ _chat_session_set_account (ChatSession *session,
   line = chat_message_to_string (notify);
   _chat_server_neighbours_send (session->server, session, TRUE, state->cap_account_notify,
                                 line);
+}
+
+gboolean
+_chat_server_accounts_extban_match (const char  *mask,
+                                    ChatSession *session)
+{
+  if (session->account == NULL || mask[0] != '$' || mask[1] != 'a')
+    return FALSE;
+  if (mask[2] == '\0')
+    return TRUE;
+  return mask[2] == ':' &&
+         chat_mask_match (CHAT_CASEMAPPING_RFC1459, mask + 3, session->account);
 }
 
 /* ---- nick protection ------------------------------------------------------------------ */
