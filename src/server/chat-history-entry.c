@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "chat-history-private.h"
+#include "chat-message.h"
 
 G_DEFINE_BOXED_TYPE (ChatHistoryEntry, chat_history_entry,
                      chat_history_entry_copy, chat_history_entry_free)
@@ -55,35 +56,26 @@ _chat_history_params_decode (const char *text)
   return g_strsplit (text, "\n", -1);
 }
 
+/* Tags as they came off the wire ("+a=b;+c", escaped), each set on message. */
 static void
-append_tag_value (GString    *out,
-                  const char *value)
+set_escaped_tags (ChatMessage *message,
+                  const char  *tags)
 {
-  for (const char *p = value; *p != '\0'; p++)
-    {
-      switch (*p)
-        {
-        case ';':  g_string_append (out, "\\:"); break;
-        case ' ':  g_string_append (out, "\\s"); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        default:   g_string_append_c (out, *p); break;
-        }
-    }
-}
+  g_auto(GStrv) pairs = g_strsplit (tags, ";", -1);
 
-static void
-append_tag (GString    *out,
-            const char *key,
-            const char *value)
-{
-  g_string_append_c (out, out->len == 0 ? '@' : ';');
-  g_string_append (out, key);
-  if (value != NULL && value[0] != '\0')
+  for (guint i = 0; pairs[i] != NULL; i++)
     {
-      g_string_append_c (out, '=');
-      append_tag_value (out, value);
+      char *eq = strchr (pairs[i], '=');
+      g_autofree char *value = NULL;
+
+      if (pairs[i][0] == '\0' || pairs[i][0] == '=')
+        continue;
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          value = chat_tag_value_unescape (eq + 1);
+        }
+      chat_message_set_tag (message, pairs[i], value);
     }
 }
 
@@ -178,48 +170,31 @@ chat_history_entry_to_line (const ChatHistoryEntry *entry,
                             const char             *batch_id,
                             ChatHistoryLineFlags    flags)
 {
-  GString *out;
-  guint n_params;
+  g_autoptr(ChatMessage) message = NULL;
 
   g_return_val_if_fail (entry != NULL, NULL);
 
-  out = g_string_sized_new (128);
+  message = chat_message_new (entry->command);
+  if (entry->source != NULL)
+    chat_message_set_source (message, entry->source);
+  for (guint i = 0; entry->params != NULL && entry->params[i] != NULL; i++)
+    chat_message_add_param (message, entry->params[i]);
+  chat_message_set_trailing (message, entry->trailing);
+
   if (batch_id != NULL)
-    append_tag (out, "batch", batch_id);
+    chat_message_set_tag (message, "batch", batch_id);
   if ((flags & CHAT_HISTORY_LINE_MSGID) != 0 && entry->msgid != NULL)
-    append_tag (out, "msgid", entry->msgid);
+    chat_message_set_tag (message, "msgid", entry->msgid);
   if ((flags & CHAT_HISTORY_LINE_TIME) != 0)
     {
       g_autofree char *time = chat_history_format_time (entry->time_ms);
 
-      append_tag (out, "time", time);
+      chat_message_set_tag (message, "time", time);
     }
   if ((flags & CHAT_HISTORY_LINE_CLIENT_TAGS) != 0 && entry->tags != NULL)
-    {
-      /* Already escaped as they came off the wire. */
-      g_string_append_c (out, out->len == 0 ? '@' : ';');
-      g_string_append (out, entry->tags);
-    }
-  if (out->len > 0)
-    g_string_append_c (out, ' ');
+    set_escaped_tags (message, entry->tags);
 
-  if (entry->source != NULL)
-    g_string_append_printf (out, ":%s ", entry->source);
-  g_string_append (out, entry->command);
-
-  n_params = entry->params != NULL ? g_strv_length (entry->params) : 0;
-  for (guint i = 0; i < n_params; i++)
-    {
-      const char *param = entry->params[i];
-
-      g_string_append_c (out, ' ');
-      if (i + 1 == n_params &&
-          (entry->trailing || param[0] == '\0' || param[0] == ':' || strchr (param, ' ')))
-        g_string_append_c (out, ':');
-      g_string_append (out, param);
-    }
-
-  return g_string_free (out, FALSE);
+  return chat_message_to_string (message);
 }
 
 ChatHistoryKind

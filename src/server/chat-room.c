@@ -324,17 +324,18 @@ _chat_format_time_tag (gint64  real_us,
 
 typedef struct
 {
-  const ChatEvent *event;     /* tags come from it; NULL: no tags */
-  const char      *line;      /* the IRC line, no CRLF */
-  const char      *alt_line;  /* for those with alt_cap (extended-join) */
-  guint64          alt_cap;
-  guint64          need_cap;  /* IRC recipients need it (TAGMSG needs message-tags) */
-  const char      *text;      /* for people in text mode; NULL: they get nothing */
-  char             time_tag[32];
-  guint64          account_cap;  /* account-tag's bit, looked up at the first recipient */
-  gboolean         account_cap_known;
-  GBytes          *cache[2][8];
-  GBytes          *text_bytes;
+  const ChatEvent   *event;        /* tags come from it; NULL: no tags */
+  const ChatMessage *message;      /* the IRC line, without tags */
+  const ChatMessage *alt_message;  /* for those with alt_cap (extended-join) */
+  const char        *line;         /* or the IRC line formatted, no CRLF */
+  guint64            alt_cap;
+  guint64            need_cap;     /* IRC recipients need it (TAGMSG needs message-tags) */
+  const char        *text;         /* for people in text mode; NULL: they get nothing */
+  char               time_tag[32];
+  guint64            account_cap;  /* account-tag's bit, looked up at the first recipient */
+  gboolean           account_cap_known;
+  GBytes            *cache[2][8];
+  GBytes            *text_bytes;
 } Fanout;
 
 static void
@@ -371,7 +372,7 @@ fanout_bytes (Fanout      *f,
 
   if (f->need_cap != 0 && !(session->caps & f->need_cap))
     return NULL;
-  a = f->alt_line != NULL && (session->caps & f->alt_cap) ? 1 : 0;
+  a = f->alt_message != NULL && (session->caps & f->alt_cap) ? 1 : 0;
   if (f->event != NULL)
     {
       if (session->caps & CHAT_CAP_SERVER_TIME)
@@ -390,7 +391,7 @@ fanout_bytes (Fanout      *f,
 
   if (f->cache[a][t] == NULL)
     {
-      GString *s = g_string_sized_new (strlen (f->line) + 80);
+      GString *s = g_string_sized_new (256);
       gsize len;
 
       if (t != 0)
@@ -426,8 +427,14 @@ fanout_bytes (Fanout      *f,
             }
           g_string_append_c (s, ' ');
         }
-      g_string_append (s, a ? f->alt_line : f->line);
-      g_string_append (s, "\r\n");
+      /* The tags above are this variant's own; the rest is the same for every variant. */
+      if (f->message != NULL)
+        chat_message_append_to (a ? f->alt_message : f->message, s, FALSE);
+      else
+        {
+          g_string_append (s, f->line);
+          g_string_append (s, "\r\n");
+        }
       len = s->len;
       f->cache[a][t] = g_bytes_new_take (g_string_free (s, FALSE), len);
     }
@@ -494,15 +501,15 @@ fanout_neighbours (Fanout      *f,
 }
 
 void
-_chat_server_room_send_irc (ChatServer  *self,
-                            ChatRoom    *room,
-                            ChatSession *except,
-                            guint64      cap,
-                            const char  *line)
+_chat_server_room_send_irc (ChatServer        *self,
+                            ChatRoom          *room,
+                            ChatSession       *except,
+                            guint64            cap,
+                            const ChatMessage *message)
 {
   Fanout f = { 0 };
 
-  f.line = line;
+  f.message = message;
   f.need_cap = cap;
   fanout_room (&f, room, except);
   fanout_clear (&f);
@@ -522,20 +529,67 @@ _chat_room_event_init (ChatEvent     *event,
   event->target = room->name;
 }
 
+static void
+room_event (ChatServer        *self,
+            ChatEvent         *event,
+            const ChatMessage *message,
+            const char        *line,
+            const char        *text)
+{
+  Fanout f = { 0 };
+
+  _chat_server_emit_event (self, event);
+  f.event = event;
+  f.message = message;
+  f.line = line;
+  f.text = text;
+  fanout_room (&f, event->room, NULL);
+  fanout_clear (&f);
+}
+
+void
+_chat_server_room_event_message (ChatServer        *self,
+                                 ChatEvent         *event,
+                                 const ChatMessage *message,
+                                 const char        *text)
+{
+  room_event (self, event, message, NULL, text);
+}
+
 void
 _chat_server_room_event (ChatServer *self,
                          ChatEvent  *event,
                          const char *line,
                          const char *text)
 {
+  room_event (self, event, NULL, line, text);
+}
+
+static void
+neighbours_send (ChatServer        *self,
+                 ChatSession       *session,
+                 gboolean           include_self,
+                 guint64            cap,
+                 const ChatMessage *message,
+                 const char        *line)
+{
   Fanout f = { 0 };
 
-  _chat_server_emit_event (self, event);
-  f.event = event;
+  f.message = message;
   f.line = line;
-  f.text = text;
-  fanout_room (&f, event->room, NULL);
+  f.need_cap = cap;
+  fanout_neighbours (&f, self, session, include_self);
   fanout_clear (&f);
+}
+
+void
+_chat_server_neighbours_send_message (ChatServer        *self,
+                                      ChatSession       *session,
+                                      gboolean           include_self,
+                                      guint64            cap,
+                                      const ChatMessage *message)
+{
+  neighbours_send (self, session, include_self, cap, message, NULL);
 }
 
 void
@@ -545,26 +599,21 @@ _chat_server_neighbours_send (ChatServer  *self,
                               guint64      cap,
                               const char  *line)
 {
-  Fanout f = { 0 };
-
-  f.line = line;
-  f.need_cap = cap;
-  fanout_neighbours (&f, self, session, include_self);
-  fanout_clear (&f);
+  neighbours_send (self, session, include_self, cap, NULL, line);
 }
 
 void
-_chat_server_neighbours_send_text (ChatServer  *self,
-                                   ChatSession *session,
-                                   const char  *line,
-                                   const char  *text)
+_chat_server_neighbours_send_text (ChatServer        *self,
+                                   ChatSession       *session,
+                                   const ChatMessage *message,
+                                   const char        *text)
 {
   Fanout f = { 0 };
   ChatEvent ev = { 0 };
 
   _chat_server_stamp_event (self, &ev);
   f.event = &ev;
-  f.line = line;
+  f.message = message;
   f.text = text;
   fanout_neighbours (&f, self, session, FALSE);
   fanout_clear (&f);
@@ -585,15 +634,17 @@ kind_command (ChatEventKind kind)
 }
 
 /* The IRC line of a message from source to target (a room or a nick). */
-static char *
+static ChatMessage *
 message_line (ChatEventKind  kind,
               const char    *source,
               const char    *target,
               const char    *text)
 {
-  if (kind == CHAT_EVENT_TAGMSG)
-    return g_strdup_printf (":%s TAGMSG %s", source, target);
-  return g_strdup_printf (":%s %s %s :%s", source, kind_command (kind), target, text);
+  ChatMessage *message = chat_message_new_full (source, kind_command (kind), target, NULL);
+
+  if (kind != CHAT_EVENT_TAGMSG)
+    chat_message_add_trailing (message, text);
+  return message;
 }
 
 /* How a person at a terminal reads a message; NULL when there is nothing to read
@@ -619,6 +670,53 @@ human_message (ChatEventKind  kind,
   return g_strdup_printf ("%s%s: %s", pre, nick, text);
 }
 
+/* A message on its way: its event, its line and what a person at a terminal reads, made
+ * once for all its recipients (a room's members, or the one person it is for). */
+typedef struct
+{
+  ChatEvent    ev;
+  Fanout       f;
+  ChatMessage *line;
+  char        *human;
+} Delivery;
+
+/* What a room message and a private one share: the event (d->ev.room and d->ev.target are
+ * the caller's) stamped and given to the hooks, then its line and its human reading. */
+static void
+delivery_begin (Delivery      *d,
+                ChatServer    *self,
+                ChatSession   *from,
+                ChatEventKind  kind,
+                const char    *text,
+                const char    *client_tags,
+                const char    *private_prefix)
+{
+  d->ev.kind = kind;
+  d->ev.from = from;
+  d->ev.source = from->source;
+  d->ev.nick = from->nick;
+  d->ev.text = text;
+  d->ev.client_tags = client_tags;
+  _chat_server_emit_event (self, &d->ev);
+
+  d->line = message_line (kind, from->source, d->ev.target, text);
+  d->human = human_message (kind, from->nick, text, private_prefix);
+  d->f.event = &d->ev;
+  d->f.message = d->line;
+  d->f.text = d->human;
+  d->f.need_cap = kind == CHAT_EVENT_TAGMSG ? CHAT_CAP_MESSAGE_TAGS : 0;
+}
+
+static void
+delivery_end (Delivery    *d,
+              ChatSession *from)
+{
+  fanout_clear (&d->f);
+  g_clear_pointer (&d->line, chat_message_unref);
+  g_clear_pointer (&d->human, g_free);
+  from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+}
+
 void
 _chat_server_room_message (ChatServer    *self,
                            ChatSession   *from,
@@ -627,26 +725,14 @@ _chat_server_room_message (ChatServer    *self,
                            const char    *text,
                            const char    *client_tags)
 {
-  ChatEvent ev = { 0 };
-  Fanout f = { 0 };
-  g_autofree char *line = NULL;
-  g_autofree char *human = NULL;
+  Delivery d = { 0 };
   GHashTableIter iter;
   gpointer key;
   gboolean echo;
 
-  _chat_room_event_init (&ev, kind, room, from);
-  ev.text = text;
-  ev.client_tags = client_tags;
-  _chat_server_emit_event (self, &ev);
-
-  line = message_line (kind, from->source, room->name, text);
-  human = human_message (kind, from->nick, text, NULL);
-
-  f.event = &ev;
-  f.line = line;
-  f.text = human;
-  f.need_cap = kind == CHAT_EVENT_TAGMSG ? CHAT_CAP_MESSAGE_TAGS : 0;
+  d.ev.room = room;
+  d.ev.target = room->name;
+  delivery_begin (&d, self, from, kind, text, client_tags, NULL);
 
   /* A person at a terminal sees what they said, like everyone else. */
   echo = _chat_session_is_text (from) || _chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE);
@@ -654,12 +740,11 @@ _chat_server_room_message (ChatServer    *self,
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     if (key != from || echo)
-      fanout_send (&f, key);
+      fanout_send (&d.f, key);
   if (echo && _chat_room_get_member (room, from) == NULL)
-    fanout_send (&f, from);
+    fanout_send (&d.f, from);
 
-  fanout_clear (&f);
-  from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+  delivery_end (&d, from);
 }
 
 void
@@ -670,30 +755,14 @@ _chat_server_private_message (ChatServer    *self,
                               const char    *text,
                               const char    *client_tags)
 {
-  ChatEvent ev = { 0 };
-  Fanout f = { 0 };
-  g_autofree char *line = NULL;
-  g_autofree char *human = NULL;
+  Delivery d = { 0 };
 
-  ev.kind = kind;
-  ev.from = from;
-  ev.source = from->source;
-  ev.nick = from->nick;
-  ev.target = to->nick;
-  ev.text = text;
-  ev.client_tags = client_tags;
-  _chat_server_emit_event (self, &ev);
+  d.ev.target = to->nick;
+  delivery_begin (&d, self, from, kind, text, client_tags, "(private) ");
+  fanout_send (&d.f, to);
 
-  line = message_line (kind, from->source, to->nick, text);
-  human = human_message (kind, from->nick, text, "(private) ");
-
-  f.event = &ev;
-  f.line = line;
-  f.text = human;
-  f.need_cap = kind == CHAT_EVENT_TAGMSG ? CHAT_CAP_MESSAGE_TAGS : 0;
-  fanout_send (&f, to);
-  fanout_clear (&f);
-
+  /* The echo: the same line for a client that asked for it; for a person at a terminal,
+   * the words without "(private)". */
   if (_chat_session_is_text (from))
     {
       g_autofree char *echo = human_message (kind, from->nick, text, NULL);
@@ -702,16 +771,9 @@ _chat_server_private_message (ChatServer    *self,
         _chat_session_text (from, "(to %s) %s", to->nick, echo);
     }
   else if (_chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE) && from != to)
-    {
-      Fanout e = { 0 };
+    fanout_send (&d.f, from);
 
-      e.event = &ev;
-      e.line = line;
-      e.need_cap = f.need_cap;
-      fanout_send (&e, from);
-      fanout_clear (&e);
-    }
-  from->last_spoke = g_get_real_time () / G_USEC_PER_SEC;
+  delivery_end (&d, from);
 }
 
 ChatDenial
@@ -754,7 +816,7 @@ _chat_server_message_target (ChatServer    *self,
       if (_chat_session_is_text (from))
         _chat_session_text (from, "%s is away: %s", to->nick, to->away);
       else
-        _chat_session_numeric (from, RPL_AWAY, "%s :%s", to->nick, to->away);
+        _chat_session_reply (from, RPL_AWAY, to->nick, to->away, NULL);
     }
   return CHAT_DENIAL_NONE;
 }
@@ -778,13 +840,16 @@ _chat_server_send_topic (ChatServer  *self,
     }
   if (room->topic != NULL)
     {
-      _chat_session_numeric (session, RPL_TOPIC, "%s :%s", room->name, room->topic);
-      _chat_session_numeric (session, RPL_TOPICWHOTIME, "%s %s %" G_GINT64_FORMAT, room->name,
-                             room->topic_who, room->topic_time);
+      g_autoptr(ChatMessage) who = _chat_session_new_reply (session, RPL_TOPICWHOTIME);
+
+      _chat_session_reply (session, RPL_TOPIC, room->name, room->topic, NULL);
+      chat_message_add_params (who, room->name, room->topic_who ? room->topic_who : "*", NULL);
+      chat_message_add_param_int (who, room->topic_time);
+      _chat_session_send_message (session, who);
     }
   else if (none_reply)
     {
-      _chat_session_numeric (session, RPL_NOTOPIC, "%s :No topic is set", room->name);
+      _chat_session_reply (session, RPL_NOTOPIC, room->name, "No topic is set", NULL);
     }
 }
 
@@ -828,7 +893,7 @@ _chat_server_send_names (ChatServer  *self,
       len = strlen (prefix) + strlen (name);
       if (line->len > 0 && line->len + 1 + len > budget)
         {
-          _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);
+          _chat_session_reply (session, RPL_NAMREPLY, symbol, room->name, line->str, NULL);
           g_string_truncate (line, 0);
         }
       if (line->len > 0)
@@ -837,8 +902,8 @@ _chat_server_send_names (ChatServer  *self,
       g_string_append (line, name);
     }
   if (line->len > 0)
-    _chat_session_numeric (session, RPL_NAMREPLY, "%s %s :%s", symbol, room->name, line->str);
-  _chat_session_numeric (session, RPL_ENDOFNAMES, "%s :End of /NAMES list", room->name);
+    _chat_session_reply (session, RPL_NAMREPLY, symbol, room->name, line->str, NULL);
+  _chat_session_reply (session, RPL_ENDOFNAMES, room->name, "End of /NAMES list", NULL);
   g_string_free (line, TRUE);
 }
 
@@ -875,8 +940,8 @@ _chat_server_join (ChatServer  *self,
   ChatRoomMember *member;
   ChatEvent ev = { 0 };
   Fanout f = { 0 };
-  g_autofree char *line = NULL;
-  g_autofree char *alt = NULL;
+  g_autoptr(ChatMessage) line = NULL;
+  g_autoptr(ChatMessage) alt = NULL;
   g_autofree char *text = NULL;
 
   if (_chat_room_get_member (room, session) != NULL)
@@ -898,15 +963,15 @@ _chat_server_join (ChatServer  *self,
   _chat_room_event_init (&ev, CHAT_EVENT_JOIN, room, session);
   _chat_server_emit_event (self, &ev);
 
-  line = g_strdup_printf (":%s JOIN %s", session->source, room->name);
-  alt = g_strdup_printf (":%s JOIN %s %s :%s", session->source, room->name,
-                         session->account ? session->account : "*",
-                         session->realname ? session->realname : "");
+  line = chat_message_new_full (session->source, "JOIN", room->name, NULL);
+  alt = chat_message_new_full (session->source, "JOIN", room->name,
+                               session->account ? session->account : "*", NULL);
+  chat_message_add_trailing (alt, session->realname ? session->realname : "");
   text = g_strdup_printf ("%s has entered the room %s", session->nick,
                           _chat_room_display_name (room));
   f.event = &ev;
-  f.line = line;
-  f.alt_line = alt;
+  f.message = line;
+  f.alt_message = alt;
   f.alt_cap = CHAT_CAP_EXTENDED_JOIN;
   f.text = text;
   fanout_room (&f, room, NULL);
@@ -914,8 +979,9 @@ _chat_server_join (ChatServer  *self,
 
   if (session->away != NULL)
     {
-      g_autofree char *away = g_strdup_printf (":%s AWAY :%s", session->source, session->away);
+      g_autoptr(ChatMessage) away = chat_message_new_full (session->source, "AWAY", NULL);
 
+      chat_message_add_trailing (away, session->away);
       _chat_server_room_send_irc (self, room, session, CHAT_CAP_AWAY_NOTIFY, away);
     }
 
@@ -967,24 +1033,24 @@ _chat_server_part (ChatServer  *self,
                    const char  *reason)
 {
   ChatEvent ev = { 0 };
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) line = NULL;
   g_autofree char *text = NULL;
 
   _chat_room_event_init (&ev, CHAT_EVENT_PART, room, session);
   ev.text = reason;
+  line = chat_message_new_full (session->source, "PART", room->name, NULL);
   if (reason != NULL && reason[0] != '\0')
     {
-      line = g_strdup_printf (":%s PART %s :%s", session->source, room->name, reason);
+      chat_message_add_trailing (line, reason);
       text = g_strdup_printf ("%s has left the room %s (%s)", session->nick,
                               _chat_room_display_name (room), reason);
     }
   else
     {
-      line = g_strdup_printf (":%s PART %s", session->source, room->name);
       text = g_strdup_printf ("%s has left the room %s", session->nick,
                               _chat_room_display_name (room));
     }
-  _chat_server_room_event (self, &ev, line, text);
+  _chat_server_room_event_message (self, &ev, line, text);
 
   remove_member (self, session, room);
 }
@@ -997,16 +1063,17 @@ _chat_server_kick (ChatServer  *self,
                    const char  *reason)
 {
   ChatEvent ev = { 0 };
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) line = NULL;
   g_autofree char *text = NULL;
 
   _chat_room_event_init (&ev, CHAT_EVENT_KICK, room, by);
   ev.text = reason;
   ev.param = victim->nick;
-  line = g_strdup_printf (":%s KICK %s %s :%s", by->source, room->name, victim->nick, reason);
+  line = chat_message_new_full (by->source, "KICK", room->name, victim->nick, NULL);
+  chat_message_add_trailing (line, reason);
   text = g_strdup_printf ("%s was kicked from the room %s by %s (%s)", victim->nick,
                           _chat_room_display_name (room), by->nick, reason);
-  _chat_server_room_event (self, &ev, line, text);
+  _chat_server_room_event_message (self, &ev, line, text);
 
   remove_member (self, victim, room);
   if (_chat_session_is_text (victim))
@@ -1020,7 +1087,7 @@ _chat_server_topic (ChatServer  *self,
                     const char  *topic)
 {
   ChatEvent ev = { 0 };
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) line = NULL;
   g_autofree char *text = NULL;
 
   g_free (room->topic);
@@ -1031,13 +1098,13 @@ _chat_server_topic (ChatServer  *self,
 
   _chat_room_event_init (&ev, CHAT_EVENT_TOPIC, room, by);
   ev.text = room->topic;
-  line = g_strdup_printf (":%s TOPIC %s :%s", by->source, room->name,
-                          room->topic ? room->topic : "");
+  line = chat_message_new_full (by->source, "TOPIC", room->name, NULL);
+  chat_message_add_trailing (line, room->topic ? room->topic : "");
   if (room->topic != NULL)
     text = g_strdup_printf ("%s set the topic: %s", by->nick, room->topic);
   else
     text = g_strdup_printf ("%s cleared the topic", by->nick);
-  _chat_server_room_event (self, &ev, line, text);
+  _chat_server_room_event_message (self, &ev, line, text);
 }
 
 void
@@ -1047,11 +1114,11 @@ _chat_server_nick_change (ChatServer  *self,
 {
   ChatEvent ev = { 0 };
   Fanout f = { 0 };
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) line = chat_message_new_full (session->source, "NICK", NULL);
   g_autofree char *text = NULL;
   g_autofree char *old_nick = g_strdup (session->nick);
 
-  line = g_strdup_printf (":%s NICK :%s", session->source, new_nick);
+  chat_message_add_trailing (line, new_nick);
   text = g_strdup_printf ("%s is now known as %s", session->nick, new_nick);
 
   ev.kind = CHAT_EVENT_NICK;
@@ -1080,7 +1147,7 @@ _chat_server_nick_change (ChatServer  *self,
   ev.time = 0;
   _chat_server_stamp_event (self, &ev);
   f.event = &ev;
-  f.line = line;
+  f.message = line;
   f.text = text;
   fanout_neighbours (&f, self, session, TRUE);
   fanout_clear (&f);

@@ -507,6 +507,20 @@ line_flags (ChatSession *session)
   return flags;
 }
 
+/* A notice from the server to a room, for one of its members only. */
+static void
+room_notice (ChatSession *session,
+             const char  *server_name,
+             ChatRoom    *room,
+             const char  *text)
+{
+  g_autoptr(ChatMessage) notice = chat_message_new_full (server_name, "NOTICE", room->name,
+                                                         NULL);
+
+  chat_message_add_trailing (notice, text);
+  _chat_session_send_message (session, notice);
+}
+
 static void
 history_joined_cb (ChatServer  *server,
                    ChatSession *session,
@@ -556,13 +570,14 @@ history_joined_cb (ChatServer  *server,
     {
       ChatHistoryLineFlags flags = line_flags (session);
       g_autofree char *batch = NULL;
+      g_autofree char *what = NULL;
 
       if (entries->len == 1)
-        _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last message of %s",
-                             server_name, room->name, room->name);
+        what = g_strdup_printf ("*** Replaying the last message of %s", room->name);
       else
-        _chat_session_sendf (session, ":%s NOTICE %s :*** Replaying the last %u messages of %s",
-                             server_name, room->name, entries->len, room->name);
+        what = g_strdup_printf ("*** Replaying the last %u messages of %s", entries->len,
+                                room->name);
+      room_notice (session, server_name, room, what);
       batch = _chat_session_batch_start (session, "chathistory", room->name);
       for (guint i = 0; i < entries->len; i++)
         {
@@ -572,8 +587,7 @@ history_joined_cb (ChatServer  *server,
           _chat_session_send_line (session, line);
         }
       _chat_session_batch_end (session, batch);
-      _chat_session_sendf (session, ":%s NOTICE %s :*** End of history", server_name,
-                           room->name);
+      room_notice (session, server_name, room, "*** End of history");
     }
 }
 
@@ -661,9 +675,13 @@ send_targets (ChatServerHistory *state,
       const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
       g_autofree char *time = chat_history_format_time (target->latest_ms);
 
-      _chat_session_sendf (session, "%s%s%s:%s CHATHISTORY TARGETS %s %s",
-                           batch != NULL ? "@batch=" : "", batch != NULL ? batch : "",
-                           batch != NULL ? " " : "", server_name, target->name, time);
+      g_autoptr(ChatMessage) line = NULL;
+
+      line = chat_message_new_full (server_name, "CHATHISTORY", "TARGETS", target->name, time,
+                                    NULL);
+      if (batch != NULL)
+        chat_message_set_tag (line, "batch", batch);
+      _chat_session_send_message (session, line);
     }
   _chat_session_batch_end (session, batch);
 }

@@ -337,12 +337,22 @@ _chat_server_count_new_room_addresses (ChatServer *self)
   return g_hash_table_size (self->new_rooms);
 }
 
+/* Closes fd after "ERROR :Closing Link: why". */
 static void
 reject_connection (int         fd,
-                   const char *line)
+                   const char *why)
 {
+  g_autoptr(ChatMessage) error = chat_message_new_full (NULL, "ERROR", NULL);
+  g_autofree char *text = g_strconcat ("Closing Link: ", why, NULL);
+  g_autoptr(GBytes) line = NULL;
+  gsize len;
+  const char *data;
+
+  chat_message_add_trailing (error, text);
+  line = chat_message_to_bytes (error, FALSE);
+  data = g_bytes_get_data (line, &len);
   /* Best effort: a refused peer gets one line, never a blocked loop. */
-  if (send (fd, line, strlen (line), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+  if (send (fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
     {
       /* Nothing more to say to it. */
     }
@@ -384,13 +394,13 @@ _chat_server_admit (ChatServer                    *self,
   if (self->n_clients >= self->limits.max_clients)
     {
       g_info ("Refused %s: server full (%u clients)", host, self->n_clients);
-      reject_connection (fd, "ERROR :Closing Link: Server is full, try again later\r\n");
+      reject_connection (fd, "Server is full, try again later");
       return NULL;
     }
   if (per_ip >= self->limits.max_clients_per_ip)
     {
       g_info ("Refused %s: too many connections from this address", host);
-      reject_connection (fd, "ERROR :Closing Link: Too many connections from your address\r\n");
+      reject_connection (fd, "Too many connections from your address");
       return NULL;
     }
 

@@ -557,28 +557,40 @@ void     _chat_room_event_init     (ChatEvent     *event,
                                     ChatSession   *from);
 /* An event in event->room: stamped and given to the hooks (the history), then its line
  * (tagged as each recipient's caps ask) and its human text to every member. */
+void     _chat_server_room_event_message (ChatServer        *self,
+                                          ChatEvent         *event,
+                                          const ChatMessage *message,
+                                          const char        *text);
+/* The same with the line already formatted (no CRLF). */
 void     _chat_server_room_event   (ChatServer    *self,
                                     ChatEvent     *event,
                                     const char    *line,
                                     const char    *text);
-/* A raw line to the members of room (except `except`) that have cap (0: all IRC). */
-void     _chat_server_room_send_irc (ChatServer  *self,
-                                     ChatRoom    *room,
-                                     ChatSession *except,
-                                     guint64      cap,
-                                     const char  *line);
+/* A line to the members of room (except `except`) that have cap (0: all IRC). */
+void     _chat_server_room_send_irc (ChatServer        *self,
+                                     ChatRoom          *room,
+                                     ChatSession       *except,
+                                     guint64            cap,
+                                     const ChatMessage *message);
 /* A line to everyone sharing a room with session (and session itself if include_self)
  * that has cap; once each. */
+void     _chat_server_neighbours_send_message (ChatServer        *self,
+                                               ChatSession       *session,
+                                               gboolean           include_self,
+                                               guint64            cap,
+                                               const ChatMessage *message);
+/* The same with the line already formatted (no CRLF). */
 void     _chat_server_neighbours_send (ChatServer  *self,
                                        ChatSession *session,
                                        gboolean     include_self,
                                        guint64      cap,
                                        const char  *line);
-/* Same, with a human line for people in text mode (never to session itself). */
-void     _chat_server_neighbours_send_text (ChatServer  *self,
-                                            ChatSession *session,
-                                            const char  *line,
-                                            const char  *text);
+/* A line to everyone sharing a room with session, with a human line for people in text
+ * mode (never to session itself). */
+void     _chat_server_neighbours_send_text (ChatServer        *self,
+                                            ChatSession       *session,
+                                            const ChatMessage *message,
+                                            const char        *text);
 /* Leave every room without telling anyone (the caller told them). */
 void     _chat_server_leave_all_rooms (ChatServer  *self,
                                        ChatSession *session);

@@ -491,26 +491,16 @@ void
 _chat_server_send_isupport (ChatServer  *self,
                             ChatSession *session)
 {
-  GString *line = g_string_new (NULL);
-  guint n = 0;
-
-  for (guint i = 0; i <= self->isupport->len; i++)
+  /* At most 13 tokens a line: with the nick and the words after them, 15 params. */
+  for (guint i = 0; i < self->isupport->len; i += 13)
     {
-      if (n > 0 && (i == self->isupport->len || n == 13))
-        {
-          _chat_session_numeric (session, RPL_ISUPPORT, "%s :are supported by this server",
-                                 line->str);
-          g_string_truncate (line, 0);
-          n = 0;
-        }
-      if (i == self->isupport->len)
-        break;
-      if (n > 0)
-        g_string_append_c (line, ' ');
-      g_string_append (line, g_ptr_array_index (self->isupport, i));
-      n++;
+      g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, RPL_ISUPPORT);
+
+      for (guint j = i; j < self->isupport->len && j < i + 13; j++)
+        chat_message_add_param (reply, g_ptr_array_index (self->isupport, j));
+      chat_message_add_trailing (reply, "are supported by this server");
+      _chat_session_send_message (session, reply);
     }
-  g_string_free (line, TRUE);
 }
 
 void

@@ -99,7 +99,7 @@ line_cb (const char *line,
         _chat_session_text (session, "That line was too long (at most %u bytes), it was not sent.",
                             limits->max_line - 2);
       else
-        _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+        _chat_session_reply (session, ERR_INPUTTOOLONG, "Input line was too long", NULL);
       return TRUE;
     }
 
@@ -516,13 +516,13 @@ dispatch_irc (ChatSession *session,
         body++;
       if ((gsize) (body - line) > CHAT_MESSAGE_MAX_TAGS)
         {
-          _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+          _chat_session_reply (session, ERR_INPUTTOOLONG, "Input line was too long", NULL);
           return;
         }
     }
   if (len - (body - line) + 2 > limits->max_line)
     {
-      _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      _chat_session_reply (session, ERR_INPUTTOOLONG, "Input line was too long", NULL);
       return;
     }
 
@@ -531,7 +531,7 @@ dispatch_irc (ChatSession *session,
     {
       if (g_error_matches (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TOO_LONG) ||
           g_error_matches (error, CHAT_PROTOCOL_ERROR, CHAT_PROTOCOL_ERROR_TAGS_TOO_LONG))
-        _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+        _chat_session_reply (session, ERR_INPUTTOOLONG, "Input line was too long", NULL);
       return;
     }
 
@@ -540,14 +540,14 @@ dispatch_irc (ChatSession *session,
   if (command == NULL)
     {
       if (session->state == CHAT_SESSION_REGISTERED)
-        _chat_session_numeric (session, ERR_UNKNOWNCOMMAND, "%s :Unknown command", name);
+        _chat_session_reply (session, ERR_UNKNOWNCOMMAND, name, "Unknown command", NULL);
       else
-        _chat_session_numeric (session, ERR_NOTREGISTERED, ":You have not registered");
+        _chat_session_reply (session, ERR_NOTREGISTERED, "You have not registered", NULL);
       return;
     }
   if (session->state != CHAT_SESSION_REGISTERED && !(command->flags & CHAT_COMMAND_PREREG))
     {
-      _chat_session_numeric (session, ERR_NOTREGISTERED, ":You have not registered");
+      _chat_session_reply (session, ERR_NOTREGISTERED, "You have not registered", NULL);
       return;
     }
 
@@ -561,10 +561,10 @@ dispatch_irc (ChatSession *session,
     }
 
   if (chat_message_get_n_params (message) < command->min_params)
-    _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "%s :Not enough parameters", name);
+    _chat_session_reply (session, ERR_NEEDMOREPARAMS, name, "Not enough parameters", NULL);
   else if ((command->flags & CHAT_COMMAND_OPER) && !session->oper)
-    _chat_session_numeric (session, ERR_NOPRIVILEGES,
-                           ":Permission Denied- You're not an IRC operator");
+    _chat_session_reply (session, ERR_NOPRIVILEGES,
+                         "Permission Denied- You're not an IRC operator", NULL);
   else
     command->func (session, message);
 

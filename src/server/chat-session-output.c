@@ -252,13 +252,27 @@ _chat_session_fail (ChatSession *session,
                     const char  *context,
                     const char  *description)
 {
+  g_autoptr(ChatMessage) message = NULL;
+
   if (_chat_session_is_text (session))
     {
       _chat_session_text (session, "%s", description);
       return;
     }
-  _chat_session_sendf (session, ":%s FAIL %s %s%s%s :%s", chat_server_get_name (session->server),
-                       command, code, context ? " " : "", context ? context : "", description);
+  message = chat_message_new_full (chat_server_get_name (session->server), "FAIL", command, code,
+                                   NULL);
+  if (context != NULL)
+    {
+      /* A context may be several words ("LATEST #room"), each a param. */
+      g_auto(GStrv) words = g_strsplit (context, " ", -1);
+
+      if (words[0] == NULL)
+        chat_message_add_param (message, "");
+      for (guint i = 0; words[i] != NULL; i++)
+        chat_message_add_param (message, words[i]);
+    }
+  chat_message_add_trailing (message, description);
+  _chat_session_send_message (session, message);
 }
 
 void
@@ -286,13 +300,17 @@ _chat_session_batch_start (ChatSession *session,
                            const char  *params)
 {
   static gint next_batch;
+  g_autoptr(ChatMessage) message = NULL;
+  g_autofree char *start = NULL;
   char *id;
 
   if (!_chat_session_has_cap (session, CHAT_CAP_BATCH))
     return NULL;
   id = g_strdup_printf ("b%d", g_atomic_int_add (&next_batch, 1) + 1);
-  _chat_session_sendf (session, ":%s BATCH +%s %s%s%s", chat_server_get_name (session->server),
-                       id, type, params ? " " : "", params ? params : "");
+  start = g_strconcat ("+", id, NULL);
+  message = chat_message_new_full (chat_server_get_name (session->server), "BATCH", start, type,
+                                   params, NULL);
+  _chat_session_send_message (session, message);
   return id;
 }
 
@@ -300,8 +318,14 @@ void
 _chat_session_batch_end (ChatSession *session,
                          const char  *id)
 {
-  if (id != NULL)
-    _chat_session_sendf (session, ":%s BATCH -%s", chat_server_get_name (session->server), id);
+  g_autoptr(ChatMessage) message = NULL;
+  g_autofree char *end = NULL;
+
+  if (id == NULL)
+    return;
+  end = g_strconcat ("-", id, NULL);
+  message = chat_message_new_full (chat_server_get_name (session->server), "BATCH", end, NULL);
+  _chat_session_send_message (session, message);
 }
 
 /* "@tag " in front of line, merged into its tags when it has some. */
@@ -310,8 +334,8 @@ line_add_tag (const char *line,
               const char *tag)
 {
   if (line[0] == '@')
-    return g_strdup_printf ("@%s;%s", tag, line + 1);
-  return g_strdup_printf ("@%s %s", tag, line);
+    return g_strconcat ("@", tag, ";", line + 1, NULL);
+  return g_strconcat ("@", tag, " ", line, NULL);
 }
 
 /* Lines of a batch nested in the reply already name the batch they belong to. */
@@ -366,7 +390,10 @@ _chat_session_end_label (ChatSession *session)
 
   if (lines->len == 0)
     {
-      _chat_session_sendf (session, "@%s :%s ACK", label_tag, server);
+      g_autoptr(ChatMessage) ack = chat_message_new_full (server, "ACK", NULL);
+
+      chat_message_set_tag (ack, "label", label);
+      _chat_session_send_message (session, ack);
     }
   else if (lines->len == 1)
     {
@@ -379,8 +406,13 @@ _chat_session_end_label (ChatSession *session)
       static gint next;
       g_autofree char *id = g_strdup_printf ("L%d", g_atomic_int_add (&next, 1) + 1);
       g_autofree char *batch_tag = g_strconcat ("batch=", id, NULL);
+      g_autofree char *start = g_strconcat ("+", id, NULL);
+      g_autofree char *end = g_strconcat ("-", id, NULL);
+      g_autoptr(ChatMessage) batch = NULL;
 
-      _chat_session_sendf (session, "@%s :%s BATCH +%s labeled-response", label_tag, server, id);
+      batch = chat_message_new_full (server, "BATCH", start, "labeled-response", NULL);
+      chat_message_set_tag (batch, "label", label);
+      _chat_session_send_message (session, batch);
       for (guint i = 0; i < lines->len; i++)
         {
           const char *line = g_ptr_array_index (lines, i);
@@ -394,7 +426,9 @@ _chat_session_end_label (ChatSession *session)
           tagged = line_add_tag (line, batch_tag);
           _chat_session_send_line (session, tagged);
         }
-      _chat_session_sendf (session, ":%s BATCH -%s", server, id);
+      g_clear_pointer (&batch, chat_message_unref);
+      batch = chat_message_new_full (server, "BATCH", end, NULL);
+      _chat_session_send_message (session, batch);
     }
   else
     {

@@ -174,11 +174,12 @@ _chat_session_leave_rooms (ChatSession *session,
 {
   ChatServer *server = session->server;
   ChatEvent ev = { 0 };
-  g_autofree char *line = g_strdup_printf (":%s QUIT :%s", session->source, reason);
+  g_autoptr(ChatMessage) line = chat_message_new_full (session->source, "QUIT", NULL);
   g_autofree char *text = g_strdup_printf ("%s has quit (%s)", session->nick, reason);
   GHashTableIter iter;
   gpointer key;
 
+  chat_message_add_trailing (line, reason);
   /* One QUIT per neighbour, however many rooms are shared. */
   _chat_server_neighbours_send_text (server, session, line, text);
 
@@ -220,6 +221,16 @@ _chat_session_destroy (ChatSession *session)
       close (session->fd);
       session->fd = -1;
     }
+}
+
+/* "ERROR :text", the last line a closing session is sent. */
+static GBytes *
+error_line (const char *text)
+{
+  g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "ERROR", NULL);
+
+  chat_message_add_trailing (message, text);
+  return chat_message_to_bytes (message, FALSE);
 }
 
 void
@@ -264,23 +275,28 @@ _chat_session_quit (ChatSession *session,
 
   if (error_text != NULL)
     {
-      g_autofree char *line = NULL;
+      GBytes *bytes;
 
       /* The shutdown line is the same for everyone, people in text mode included. */
       if (g_str_equal (error_text, "SendQ exceeded") ||
           g_str_equal (error_text, "Server shutting down"))
-        line = g_strdup_printf ("ERROR :%s\r\n", error_text);
+        bytes = error_line (error_text);
       else if (_chat_session_is_text (session))
         {
           g_autofree char *safe = chat_text_make_safe (error_text);
+          char *line = g_strconcat (safe, "\r\n", NULL);
 
-          line = g_strdup_printf ("%s\r\n", safe);
+          bytes = g_bytes_new_take (line, strlen (line));
         }
       else
-        line = g_strdup_printf ("ERROR :Closing Link: %s (%s)\r\n", session->host, error_text);
-      session->out_bytes += strlen (line);
-      _chat_session_outq_push (session, g_bytes_new_take (line, strlen (line)));
-      g_steal_pointer (&line);
+        {
+          g_autofree char *text = g_strdup_printf ("Closing Link: %s (%s)", session->host,
+                                                   error_text);
+
+          bytes = error_line (text);
+        }
+      session->out_bytes += g_bytes_get_size (bytes);
+      _chat_session_outq_push (session, bytes);
     }
 
   /* Closed once the queue is written (or after a short linger, see tick). */
@@ -399,9 +415,12 @@ _chat_session_tick (ChatSession *session,
         }
       else if (now - session->last_read > (gint64) limits->ping_interval * G_USEC_PER_SEC)
         {
+          g_autoptr(ChatMessage) ping = chat_message_new_full (NULL, "PING", NULL);
+
           session->ping_pending = TRUE;
           session->ping_sent = now;
-          _chat_session_sendf (session, "PING :%s", chat_server_get_name (session->server));
+          chat_message_add_trailing (ping, chat_server_get_name (session->server));
+          _chat_session_send_message (session, ping);
         }
       break;
 

@@ -378,21 +378,19 @@ static void
 text_away (ChatSession *session,
            const char  *args)
 {
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) line = chat_message_new_full (session->source, "AWAY", NULL);
 
   g_clear_pointer (&session->away, g_free);
   if (args[0] != '\0')
     {
       session->away = chat_text_truncate (args, limits_of (session)->awaylen);
       _chat_session_text (session, "You are marked as away.");
-      line = g_strdup_printf (":%s AWAY :%s", session->source, session->away);
+      chat_message_add_trailing (line, session->away);
     }
   else
-    {
-      _chat_session_text (session, "You are back.");
-      line = g_strdup_printf (":%s AWAY", session->source);
-    }
-  _chat_server_neighbours_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
+    _chat_session_text (session, "You are back.");
+  _chat_server_neighbours_send_message (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY,
+                                        line);
 }
 
 /* ---- operators ------------------------------------------------------------------------- */
