@@ -1,15 +1,44 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Checks the Flatpak manifest: valid JSON, and the fields this app relies on.
+# Checks the Flatpak manifest: valid JSON, and the fields this app relies on: a supported
+# GNOME runtime, the tests left out, and no build folder of the working tree copied in.
 # Usage: check-manifest.py MANIFEST APP_ID
 
 import json
+import os
+import re
 import sys
+
+# The oldest GNOME runtime Flathub still supports: 47 reached its end of life in October
+# 2025 and 48 in March 2026, each about a year after its release. Raise it as they end.
+OLDEST_SUPPORTED_RUNTIME = 50
+
+# A build folder as the docs and scripts name one: build-asan, $top/build-fuzz, ...
+BUILD_DIR_RE = re.compile(r'(?<![\w.-])(_?build-[a-z0-9][a-z0-9_-]*)')
 
 
 def fail(msg):
     print('FAIL: ' + msg)
     sys.exit(1)
+
+
+def is_build_dir(name):
+    return re.match(r'_?build', name) is not None and name != 'build-aux'
+
+
+def named_build_dirs(srcdir):
+    # Every build folder the project's docs and scripts tell people to make; a "dir" source
+    # skips exact names only (no patterns), so each must be in the list.
+    names = {'build', '_build'}
+    for root, dirs, files in os.walk(srcdir):
+        dirs[:] = [d for d in dirs if not d.startswith('.') and not is_build_dir(d)]
+        for name in files:
+            if not name.endswith(('.md', '.sh')):
+                continue
+            with open(os.path.join(root, name), encoding='utf-8', errors='replace') as f:
+                names.update(m.group(1) for m in BUILD_DIR_RE.finditer(f.read()))
+    names.discard('build-aux')
+    return sorted(names)
 
 
 def main():
@@ -29,10 +58,10 @@ def main():
         fail('runtime is not org.gnome.Platform')
     if manifest.get('sdk') != 'org.gnome.Sdk':
         fail('sdk is not org.gnome.Sdk')
-    # GNOME 43 is the first runtime with GTK 4.8 and libadwaita 1.2.
     try:
-        if int(manifest.get('runtime-version', '0')) < 43:
-            fail('runtime-version is older than 43')
+        if int(manifest.get('runtime-version', '0')) < OLDEST_SUPPORTED_RUNTIME:
+            fail('runtime-version %s has reached its end of life (%d is the oldest supported)'
+                 % (manifest.get('runtime-version'), OLDEST_SUPPORTED_RUNTIME))
     except ValueError:
         fail('runtime-version is not a GNOME release number')
     if manifest.get('command') != 'chatroom':
@@ -51,8 +80,20 @@ def main():
     main_module = modules[-1]
     if main_module.get('buildsystem') != 'meson':
         fail('the last module does not build with meson')
-    if not any(s.get('type') == 'dir' for s in main_module.get('sources', [])):
+    dir_sources = [s for s in main_module.get('sources', []) if s.get('type') == 'dir']
+    if not dir_sources:
         fail('the last module does not build from the local directory')
+    if '-Dtests=false' not in main_module.get('config-opts', []):
+        fail('the last module builds the tests (config-opts lacks -Dtests=false)')
+
+    srcdir = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)),
+                                           dir_sources[0].get('path', '.')))
+    skip = dir_sources[0].get('skip', [])
+    for name in ['.git', '.flatpak-builder'] + named_build_dirs(srcdir):
+        if name not in skip:
+            fail('the local directory is copied in with %s (add it to "skip")' % name)
+    if 'build-aux' in skip:
+        fail('"skip" leaves out build-aux, which is source')
 
     print('ok: %s' % path)
 
