@@ -58,7 +58,8 @@ static gboolean
 hall_joined (gpointer data)
 {
   ChatConnection *connection = chat_application_get_host_connection (data);
-  ChatConversation *hall = connection != NULL ? chat_connection_find_conversation (connection, "#hall") : NULL;
+  ChatConversation *hall =
+    connection != NULL ? chat_connection_find_conversation (connection, "#hall") : NULL;
 
   return hall != NULL && chat_conversation_get_joined (hall);
 }
@@ -107,14 +108,15 @@ test_bench (void)
   hall = chat_connection_find_conversation (chat_application_get_host_connection (app), "#hall");
 
   /* Fill the room while another conversation is shown. */
-  chat_window_select_conversation (window,
-                                   chat_connection_get_server_conversation (chat_application_get_host_connection (app)));
+  chat_window_select_conversation (
+    window, chat_connection_get_server_conversation (chat_application_get_host_connection (app)));
   wait_frame (GTK_WIDGET (window));
   rss_before = rss_kib ();
   start = g_get_monotonic_time ();
   for (guint i = 0; i < N_MESSAGES; i++)
     {
-      g_autofree char *text = g_strdup_printf ("Message number %u, with some ordinary words in it", i);
+      g_autofree char *text = g_strdup_printf ("Message number %u, with some ordinary words in it",
+                                               i);
 
       chat_conversation_add_info (hall, CHAT_MESSAGE_KIND_INFO, text);
     }
@@ -122,7 +124,8 @@ test_bench (void)
   rss_after = rss_kib ();
   report ("adding 100,000 messages to a room", elapsed / 1000.0, "ms");
   report ("memory per message", (rss_after - rss_before) * 1024.0 / N_MESSAGES, "bytes");
-  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (hall)), >=, N_MESSAGES);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (hall)), >=,
+                    N_MESSAGES);
 
   start = g_get_monotonic_time ();
   chat_window_select_conversation (window, hall);
@@ -160,7 +163,9 @@ test_bench (void)
   wait_frame (GTK_WIDGET (window));
   for (frames = 0; frames < 50; frames++)
     {
-      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj));
+      double page = gtk_adjustment_get_page_size (adj);
+
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + page);
       wait_frame (GTK_WIDGET (window));
     }
   report ("one page down, per frame", (g_get_monotonic_time () - start) / 1000.0 / 51, "ms");

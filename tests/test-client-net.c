@@ -631,7 +631,8 @@ test_resume (void)
   _chat_connection_resumed (conn);
   g_assert_false (chat_conversation_get_joined (room));
   WAIT_UNTIL (fake_saw (server, "1: JOIN #room"));
-  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) && chat_conversation_get_joined (room));
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_conversation_get_joined (room));
 
   /* Not connected: nothing to do. */
   chat_connection_disconnect (conn, NULL);
@@ -1653,7 +1654,8 @@ test_own_server_history (void)
   g_assert_cmpuint (wb->mentions, ==, 0);
   {
     /* In time order: the replay comes before bob's own JOIN. */
-    g_autoptr(ChatMessageItem) first = g_list_model_get_item (chat_conversation_get_messages (rb), 0);
+    g_autoptr(ChatMessageItem) first = g_list_model_get_item (chat_conversation_get_messages (rb),
+                                                              0);
 
     g_assert_cmpstr (chat_message_item_get_text (first), ==, "one");
   }

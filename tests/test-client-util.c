@@ -70,7 +70,8 @@ verbose_line_cb (ChatConnection *conn,
 {
   g_autofree char *line = chat_message_to_string (message);
 
-  g_printerr ("%.3f %s <- %s\n", g_get_monotonic_time () / 1e6, chat_connection_get_nick (conn), line);
+  g_printerr ("%.3f %s <- %s\n", g_get_monotonic_time () / 1e6, chat_connection_get_nick (conn),
+              line);
 }
 
 static void
@@ -78,7 +79,8 @@ verbose_sent_cb (ChatConnection *conn,
                  const char     *line,
                  gpointer        user_data)
 {
-  g_printerr ("%.3f %s -> %s\n", g_get_monotonic_time () / 1e6, chat_connection_get_nick (conn), line);
+  g_printerr ("%.3f %s -> %s\n", g_get_monotonic_time () / 1e6, chat_connection_get_nick (conn),
+              line);
 }
 
 ChatConnection *

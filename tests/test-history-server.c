@@ -537,7 +537,8 @@ test_event_playback (Fixture       *fixture,
   g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 0), " JOIN #room"));
   g_assert_cmpstr (untagged (g_ptr_array_index (lines, 1)), ==, untagged (live_topic));
   g_assert_cmpstr (untagged (g_ptr_array_index (lines, 2)), ==, untagged (live_say));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 3), ":events!events@127.0.0.1 JOIN #room"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 3),
+                                   ":events!events@127.0.0.1 JOIN #room"));
 
   /* labeled-response: the chathistory batch nests in the labeled one, and its lines
    * belong to it alone. */
@@ -576,7 +577,8 @@ test_chathistory_errors (Fixture       *fixture,
 
   client_send (alice, "CHATHISTORY SIDEWAYS #room * 10");
   line = client_expect (alice, "FAIL");
-  g_assert_true (g_str_has_suffix (line, "FAIL CHATHISTORY UNKNOWN_COMMAND SIDEWAYS :Unknown command"));
+  g_assert_true (g_str_has_suffix (line,
+                                   "FAIL CHATHISTORY UNKNOWN_COMMAND SIDEWAYS :Unknown command"));
   g_clear_pointer (&line, g_free);
 
   client_send (alice, "CHATHISTORY BETWEEN #room timestamp=2000-01-01T00:00:00.000Z 10");
@@ -617,8 +619,10 @@ test_targets (Fixture       *fixture,
   lines = client_read_batch (alice, &type);
   g_assert_cmpstr (type, ==, "draft/chathistory-targets");
   g_assert_cmpuint (lines->len, >=, 2);
-  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 2), "CHATHISTORY TARGETS #one "));
-  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 1), "CHATHISTORY TARGETS #two "));
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 2),
+                            "CHATHISTORY TARGETS #one "));
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 1),
+                            "CHATHISTORY TARGETS #two "));
 }
 
 static void

@@ -282,7 +282,8 @@ test_old_file (void)
   /* A file written by the first version: no trailing, owner or targets. */
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db,
-                                 "CREATE TABLE messages (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL,"
+                                 "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+                                 " msgid TEXT NOT NULL,"
                                  " target TEXT NOT NULL, name TEXT NOT NULL, time INTEGER NOT NULL,"
                                  " kind INTEGER NOT NULL, source TEXT, command TEXT NOT NULL,"
                                  " params TEXT, tags TEXT);"
@@ -447,13 +448,15 @@ test_latest (Fixture       *fixture,
 
   fill_room (fixture->history);
 
-  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL,
+                100);
   assert_query ("7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 3);
   /* Bounded below, excluding the reference. */
   assert_query ("4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3, NULL, 100);
   assert_query ("4 5 6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3_5, NULL, 100);
   assert_query ("8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", t3, NULL, 2);
-  assert_query ("6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "msgid=#room-m5", NULL, 100);
+  assert_query ("6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "msgid=#room-m5", NULL,
+                100);
   assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", t9, NULL, 100);
   assert_query ("", fixture->history, CHAT_HISTORY_LATEST, "#room", "msgid=#room-m9", NULL, 100);
 }
@@ -488,13 +491,16 @@ test_around (Fixture       *fixture,
 
   fill_room (fixture->history);
 
-  assert_query ("3 4 5 6 7", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 5);
-  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 4);
+  assert_query ("3 4 5 6 7", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5",
+                NULL, 5);
+  assert_query ("3 4 5 6", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL,
+                4);
   assert_query ("5", fixture->history, CHAT_HISTORY_AROUND, "#room", "msgid=#room-m5", NULL, 1);
   assert_query ("3 4 5 6 7", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL, 5);
   /* Nothing before the first line: the rest comes from after it. */
   assert_query ("0 1 2 3", fixture->history, CHAT_HISTORY_AROUND, "#room", t0, NULL, 4);
-  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL, 100);
+  assert_query ("0 1 2 3 4 5 6 7 8 9", fixture->history, CHAT_HISTORY_AROUND, "#room", t5, NULL,
+                100);
 }
 
 static void
@@ -720,7 +726,8 @@ test_targets (Fixture       *fixture,
   reopen (fixture);
 
   /* Ordered by each target's latest line in the range, either order of the bounds. */
-  targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0 + 10000, T0, 10, NULL, NULL, NULL,
+                                        &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 3);
   g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#b");
@@ -730,7 +737,8 @@ test_targets (Fixture       *fixture,
   g_clear_pointer (&targets, g_ptr_array_unref);
 
   /* The range cuts lines off; the limit counts targets. */
-  targets = chat_history_query_targets (fixture->history, T0, T0 + 2500, 1, NULL, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 2500, 1, NULL, NULL, NULL,
+                                        &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 1);
   g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#a");
@@ -751,7 +759,8 @@ test_targets (Fixture       *fixture,
   g_assert_cmpuint (targets->len, ==, 0);
   g_clear_pointer (&targets, g_ptr_array_unref);
 
-  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 0, NULL, NULL, NULL, &error);
+  targets = chat_history_query_targets (fixture->history, T0, T0 + 10000, 0, NULL, NULL, NULL,
+                                        &error);
   g_assert_no_error (error);
   g_assert_cmpuint (targets->len, ==, 0);
 }

@@ -548,7 +548,8 @@ static void
 test_message_utf8 (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(ChatMessage) good = chat_message_parse ("@t=\xc3\xa9 :n\xc3\xa9 PRIVMSG #\xc3\xa9 :\xc3\xa9",
+  g_autoptr(ChatMessage) good = chat_message_parse ("@t=\xc3\xa9 :n\xc3\xa9 PRIVMSG #\xc3\xa9 "
+                                                    ":\xc3\xa9",
                                                     -1, &error);
   g_autoptr(ChatMessage) bad_param = chat_message_parse ("PRIVMSG #a :\xc3", -1, &error);
   g_autoptr(ChatMessage) bad_tag = chat_message_parse ("@t=\xc3 PRIVMSG #a :x", -1, &error);
@@ -1073,8 +1074,10 @@ test_name_clear (void)
     { "Cyrillic and digits", "\xd0\xba\xd0\xbe\xd0\xbc\xd0\xbd\xd0\xb0-1", TRUE },
     { "Han", "\xe8\x81\x8a\xe5\xa4\xa9\xe5\xae\xa4", TRUE },
     { "Han and Hiragana", "\xe6\x97\xa5\xe6\x9c\xac\xe3\x81\xae\xe9\x83\xa8\xe5\xb1\x8b", TRUE },
-    { "Han, Hiragana, Katakana, Latin", "\xe6\x97\xa5\xe3\x81\xae\xe3\x83\x81\xe3\x83\xa3\xe3\x83\x83\xe3\x83\x88irc", TRUE },
-    { "Katakana with the prolonged sound mark", "\xe3\x83\x81\xe3\x83\xa3\xe3\x83\xbc\xe3\x83\x88", TRUE },
+    { "Han, Hiragana, Katakana, Latin",
+      "\xe6\x97\xa5\xe3\x81\xae\xe3\x83\x81\xe3\x83\xa3\xe3\x83\x83\xe3\x83\x88irc", TRUE },
+    { "Katakana with the prolonged sound mark", "\xe3\x83\x81\xe3\x83\xa3\xe3\x83\xbc\xe3\x83\x88",
+      TRUE },
     { "Han and Hangul", "\xe9\x9f\x93\xe5\x9c\x8b\xed\x95\x9c\xea\xb5\xad", TRUE },
     { "Hangul and Latin", "\xed\x95\x9c\xea\xb5\xad" "chat", TRUE },
     { "Han and Bopomofo", "\xe4\xb8\xad\xe3\x84\x93", TRUE },
@@ -1397,7 +1400,9 @@ test_text_split (void)
 static void
 test_ctcp (void)
 {
-  const struct { const char *text; gboolean is_ctcp; const char *cmd, *arg; gboolean is_action; } cases[] = {
+  const struct {
+    const char *text; gboolean is_ctcp; const char *cmd, *arg; gboolean is_action;
+  } cases[] = {
     { "\001ACTION waves\001", TRUE, "ACTION", "waves", TRUE },
     { "\001ACTION waves", TRUE, "ACTION", "waves", TRUE },
     { "\001action waves  hi\001", TRUE, "ACTION", "waves  hi", TRUE },
@@ -1501,7 +1506,8 @@ test_make_safe (void)
     { "empty", "", "" },
     { "utf-8 kept", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93 \xf0\x9f\x98\x80",
       "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xe2\x9c\x93 \xf0\x9f\x98\x80" },
-    { "right-to-left text kept", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
+    { "right-to-left text kept",
+      "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
       "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7" },
     { "tab", "a\tb", "a b" },
     { "C0 controls", "a\x01\x07\x08\x0b\x0c\x0e\x10\x1a\x1c\x7f" "b", "ab" },
@@ -1527,7 +1533,8 @@ test_make_safe (void)
     { "line and paragraph separators", "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "a b c" },
     { "mIRC bold and the rest", "\x02" "b\x1d" "i\x1f" "u\x16" "r\x1e" "s\x11" "m\x0f" "n",
       "biursmn" },
-    { "mIRC colours with digits", "\x03" "04,12red on blue\x03 \x03" "3green", "red on blue green" },
+    { "mIRC colours with digits", "\x03" "04,12red on blue\x03 \x03" "3green",
+      "red on blue green" },
     { "mIRC colour, one digit", "\x03" "4x", "x" },
     { "mIRC hex colour", "\x04" "FF0000,00FF00x\x04" "y", "xy" },
     { "mIRC colour next to a digit", "\x03" "12" "3 apples", "3 apples" },

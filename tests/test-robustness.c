@@ -274,15 +274,16 @@ static const HostileCase hostile_cases[] = {
   { "/long/no-line-end-text", FROM_TEXT, NULL, 0, make_text_no_line_end, FALSE,
     "That line was too long", NULL, NULL, "noend" },
   /* Framing. */
-  { "/framing/trickle-utf8", FROM_IRC, RAW ("PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80\r\n"),
-    NULL, TRUE, NULL, "PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80",
+  { "/framing/trickle-utf8", FROM_IRC,
+    RAW ("PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80\r\n"), NULL, TRUE,
+    NULL, "PRIVMSG #hall :h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80",
     ": h\xc3\xa9llo w\xc3\xb6rld \xe2\x82\xac \xf0\x9f\x98\x80", NULL },
   { "/framing/trickle-utf8-text", FROM_TEXT, RAW ("sl\xc3\xb8w \xe2\x82\xac\r\n"), NULL, TRUE,
     NULL, "PRIVMSG #hall :sl\xc3\xb8w \xe2\x82\xac", ": sl\xc3\xb8w \xe2\x82\xac", NULL },
   { "/framing/bare-lf", FROM_IRC, RAW ("PRIVMSG #hall :bare-lf\n"), NULL, FALSE,
     NULL, "PRIVMSG #hall :bare-lf", "mallory: bare-lf", NULL },
-  { "/framing/bare-cr", FROM_IRC, RAW ("PRIVMSG #hall :one\rPRIVMSG #hall :smuggled\r\n"), NULL, FALSE,
-    NULL, NULL, NULL, ":smuggled" },
+  { "/framing/bare-cr", FROM_IRC, RAW ("PRIVMSG #hall :one\rPRIVMSG #hall :smuggled\r\n"), NULL,
+    FALSE, NULL, NULL, NULL, ":smuggled" },
   { "/framing/bare-cr-text", FROM_TEXT, RAW ("one\rmallory: smuggled\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
   { "/framing/cr-cr-lf", FROM_IRC, RAW ("PRIVMSG #hall :crcrlf\r\r\n"), NULL, FALSE,
@@ -304,37 +305,52 @@ static const HostileCase hostile_cases[] = {
   { "/bytes/control", FROM_IRC, RAW ("PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
     NULL, "PRIVMSG #hall :ctl\x01\x07\x08\x1b[2Jend", "mallory: ctl[2Jend", NULL },
   /* (The hall is +t: a reason, told to the room the same way a topic is.) */
-  { "/bytes/control-reason", FROM_IRC, RAW ("PART #hall :top\x1b]0;title\x07ic\r\nPART #hall :by\x1b[Ae\r\n"),
-    NULL, FALSE, NULL, NULL, "]0;titleic", NULL },
+  { "/bytes/control-reason", FROM_IRC,
+    RAW ("PART #hall :top\x1b]0;title\x07ic\r\nPART #hall :by\x1b[Ae\r\n"), NULL, FALSE, NULL, NULL,
+    "]0;titleic", NULL },
   /* What terminals act on or hide in UTF-8: IRC clients get the bytes as sent, people at
    * terminals the text without them (sync_checked () checks every line they get). */
-  { "/bytes/c1-csi", FROM_IRC, RAW ("PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end\r\n"), NULL, FALSE,
-    NULL, "PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end", "mallory: c1<2J31m>end", NULL },
-  { "/bytes/c1-osc", FROM_IRC, RAW ("PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end\r\n"), NULL, FALSE,
-    NULL, "PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end", "mallory: osc<0;title>end", NULL },
-  { "/bytes/bidi", FROM_IRC, RAW ("PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6"
-    "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end\r\n"), NULL, FALSE, NULL,
-    "PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6" "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end",
+  { "/bytes/c1-csi", FROM_IRC, RAW ("PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end\r\n"), NULL,
+    FALSE, NULL, "PRIVMSG #hall :c1<\xc2\x9b" "2J\xc2\x9b" "31m>end", "mallory: c1<2J31m>end",
+    NULL },
+  { "/bytes/c1-osc", FROM_IRC, RAW ("PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end\r\n"), NULL,
+    FALSE, NULL, "PRIVMSG #hall :osc<\xc2\x9d" "0;title\xc2\x9c>end", "mallory: osc<0;title>end",
+    NULL },
+  { "/bytes/bidi", FROM_IRC,
+    RAW ("PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6"
+         "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end\r\n"),
+    NULL, FALSE, NULL,
+    "PRIVMSG #hall :bidi<\xe2\x80\xae" "evil\xe2\x80\xac\xe2\x81\xa6"
+    "x\xe2\x81\xa9\xe2\x80\x8f\xd8\x9c\xe2\x80\x8e>end",
     "mallory: bidi<evilx>end", NULL },
-  { "/bytes/zero-width", FROM_IRC, RAW ("PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d"
-    "d\xe2\x81\xa0" "e\xef\xbb\xbf>end\r\n"), NULL, FALSE, NULL,
-    "PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d" "d\xe2\x81\xa0" "e\xef\xbb\xbf>end",
+  { "/bytes/zero-width", FROM_IRC,
+    RAW ("PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d"
+         "d\xe2\x81\xa0" "e\xef\xbb\xbf>end\r\n"),
+    NULL, FALSE, NULL,
+    "PRIVMSG #hall :zw<a\xe2\x80\x8b" "b\xe2\x80\x8c" "c\xe2\x80\x8d" "d\xe2\x81\xa0"
+    "e\xef\xbb\xbf>end",
     "mallory: zw<abcde>end", NULL },
-  { "/bytes/mirc-colour", FROM_IRC, RAW ("PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04"
-    "FF0000hex\x0f \x1d" "i\x1d\x1f" "u\x1f\x16" "r\x16\x1e" "s\x1e\x11" "m\x11" "end\r\n"), NULL, FALSE,
-    NULL, "PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04" "FF0000hex\x0f \x1d" "i\x1d\x1f" "u",
+  { "/bytes/mirc-colour", FROM_IRC,
+    RAW ("PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04" "FF0000hex\x0f \x1d"
+         "i\x1d\x1f" "u\x1f\x16" "r\x16\x1e" "s\x1e\x11" "m\x11" "end\r\n"),
+    NULL, FALSE, NULL,
+    "PRIVMSG #hall :\x02" "bold\x02 \x03" "04,12colour\x03 \x04" "FF0000hex\x0f \x1d"
+    "i\x1d\x1f" "u",
     "mallory: bold colour hex iursmend", NULL },
   /* (The hall is +t: a reason, told to the room the same way a topic is.) */
-  { "/bytes/mirc-colour-reason", FROM_IRC, RAW ("PART #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae\r\n"),
-    NULL, FALSE, NULL, "PART #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae",
+  { "/bytes/mirc-colour-reason", FROM_IRC,
+    RAW ("PART #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae\r\n"), NULL, FALSE, NULL,
+    "PART #hall :\x03" "04,12red\x03 \xc2\x9b" "2Jtopic\xe2\x80\xae",
     "mallory has left the room hall (red 2Jtopic)", NULL },
-  { "/bytes/c1-action", FROM_IRC, RAW ("PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01\r\n"),
-    NULL, FALSE, NULL, "PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01",
+  { "/bytes/c1-action", FROM_IRC,
+    RAW ("PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01\r\n"), NULL, FALSE,
+    NULL, "PRIVMSG #hall :\x01" "ACTION waves\xc2\x9b" "1m\xe2\x80\xae" "!\x01",
     "* mallory waves1m!", NULL },
-  { "/bytes/c1-part", FROM_IRC, RAW ("PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!\r\n"), NULL, FALSE,
-    NULL, "PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!", "gone2J!", NULL },
-  { "/bytes/c1-quit", FROM_IRC, RAW ("QUIT :bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!\r\n"), NULL, FALSE,
-    "ERROR :Closing Link", "QUIT :Quit: bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!", "bye0;x!", NULL, TRUE },
+  { "/bytes/c1-part", FROM_IRC, RAW ("PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!\r\n"), NULL,
+    FALSE, NULL, "PART #hall :gone\xc2\x9b" "2J\xe2\x80\x8b" "!", "gone2J!", NULL },
+  { "/bytes/c1-quit", FROM_IRC, RAW ("QUIT :bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!\r\n"), NULL,
+    FALSE, "ERROR :Closing Link", "QUIT :Quit: bye\xc2\x9d" "0;x\xc2\x9c\xe2\x81\xa6" "!",
+    "bye0;x!", NULL, TRUE },
   { "/bytes/control-text", FROM_TEXT, RAW ("ctl\x07\x08\x1b[2Jend\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
   /* Invalid and overlong UTF-8 in every field. */
@@ -353,8 +369,8 @@ static const HostileCase hostile_cases[] = {
     "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, "cut" },
   { "/utf8/source", FROM_IRC, RAW (":mall\xfe PRIVMSG #hall :source\r\n"), NULL, FALSE,
     "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, ":source" },
-  { "/utf8/tag", FROM_IRC_TAGS, RAW ("@+x=\xf8\x88\x80\x80\x80 PRIVMSG #hall :tag\r\n"), NULL, FALSE,
-    "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, ":tag" },
+  { "/utf8/tag", FROM_IRC_TAGS, RAW ("@+x=\xf8\x88\x80\x80\x80 PRIVMSG #hall :tag\r\n"), NULL,
+    FALSE, "FAIL PRIVMSG INVALID_UTF8", NULL, NULL, ":tag" },
   { "/utf8/nick", FROM_IRC, RAW ("NICK m\xc0\xaf\r\n"), NULL, FALSE,
     "FAIL NICK INVALID_UTF8", NULL, NULL, "NICK" },
   { "/utf8/topic", FROM_IRC, RAW ("TOPIC #hall :t\xff\r\n"), NULL, FALSE,
@@ -382,18 +398,21 @@ static const HostileCase hostile_cases[] = {
     " 431 mallory ", NULL, NULL, NULL },
   { "/params/mode", FROM_IRC, RAW ("MODE\r\n"), NULL, FALSE,
     " 461 mallory MODE ", NULL, NULL, NULL },
-  { "/params/mode-garbage", FROM_IRC, RAW ("MODE #hall +ooooooooovvvvvvvvbbbbbkl mallory mallory\r\n"),
-    NULL, FALSE, NULL, NULL, NULL, NULL },
+  { "/params/mode-garbage", FROM_IRC,
+    RAW ("MODE #hall +ooooooooovvvvvvvvbbbbbkl mallory mallory\r\n"), NULL, FALSE, NULL, NULL, NULL,
+    NULL },
   { "/params/user-again", FROM_IRC, RAW ("USER a b c d\r\n"), NULL, FALSE,
     " 462 mallory ", NULL, NULL, NULL },
   { "/params/unknown", FROM_IRC, RAW ("FROBNICATE a b\r\n"), NULL, FALSE,
     " 421 mallory FROBNICATE ", NULL, NULL, "FROBNICATE" },
   { "/params/join-many", FROM_IRC, NULL, 0, make_join_many, FALSE,
     " 405 mallory ", NULL, NULL, "#j30" },
-  { "/params/many-targets", FROM_IRC, RAW ("PRIVMSG alice,alice,alice,alice,alice,alice,#hall,#hall :targets\r\n"),
-    NULL, FALSE, " 407 mallory ", NULL, NULL, NULL },
-  { "/params/wildcards", FROM_IRC, RAW ("WHO *!*@*\r\nWHOIS *,*,*,*\r\nNAMES *\r\nLIST *,#*\r\nISON * * * *\r\n"),
-    NULL, FALSE, NULL, NULL, NULL, NULL },
+  { "/params/many-targets", FROM_IRC,
+    RAW ("PRIVMSG alice,alice,alice,alice,alice,alice,#hall,#hall :targets\r\n"), NULL, FALSE,
+    " 407 mallory ", NULL, NULL, NULL },
+  { "/params/wildcards", FROM_IRC,
+    RAW ("WHO *!*@*\r\nWHOIS *,*,*,*\r\nNAMES *\r\nLIST *,#*\r\nISON * * * *\r\n"), NULL, FALSE,
+    NULL, NULL, NULL, NULL },
   { "/params/kick-many", FROM_IRC, RAW ("KICK #hall alice,visitor1,mallory,nobody :out\r\n"),
     NULL, FALSE, " 482 mallory ", NULL, NULL, "KICK" },
   { "/params/ping-empty", FROM_IRC, RAW ("PING :\r\nPING\r\nPONG\r\nPONG :\r\n"),
@@ -409,17 +428,18 @@ static const HostileCase hostile_cases[] = {
     NULL, NULL, NULL, NULL },
   { "/tags/semicolons", FROM_IRC_TAGS, RAW ("@;; PRIVMSG #hall :semicolons\r\n"), NULL, FALSE,
     NULL, NULL, NULL, NULL },
-  { "/tags/trailing-backslash", FROM_IRC_TAGS, RAW ("@+a=\\ PRIVMSG #hall :backslash\r\n"), NULL, FALSE,
-    NULL, NULL, NULL, NULL },
+  { "/tags/trailing-backslash", FROM_IRC_TAGS, RAW ("@+a=\\ PRIVMSG #hall :backslash\r\n"), NULL,
+    FALSE, NULL, NULL, NULL, NULL },
   { "/tags/duplicates", FROM_IRC_TAGS, RAW ("@+a=1;+a=2;+a=3 PRIVMSG #hall :dups\r\n"), NULL, FALSE,
     NULL, "PRIVMSG #hall :dups", "mallory: dups", "+a=1;+a=2" },
-  { "/tags/server-only", FROM_IRC_TAGS, RAW ("@time=2001-01-01T00:00:00.000Z;msgid=forged;account=root "
-    "PRIVMSG #hall :server-tags\r\n"), NULL, FALSE,
-    NULL, "PRIVMSG #hall :server-tags", "mallory: server-tags", "forged" },
+  { "/tags/server-only", FROM_IRC_TAGS,
+    RAW ("@time=2001-01-01T00:00:00.000Z;msgid=forged;account=root "
+         "PRIVMSG #hall :server-tags\r\n"),
+    NULL, FALSE, NULL, "PRIVMSG #hall :server-tags", "mallory: server-tags", "forged" },
   { "/tags/without-cap", FROM_IRC, RAW ("@+evil=1 PRIVMSG #hall :no-cap\r\n"), NULL, FALSE,
     NULL, "PRIVMSG #hall :no-cap", "mallory: no-cap", "evil" },
-  { "/tags/escapes", FROM_IRC_TAGS, RAW ("@+e=a\\:b\\sc\\r\\n\\\\ PRIVMSG #hall :escapes\r\n"), NULL, FALSE,
-    NULL, "PRIVMSG #hall :escapes", "mallory: escapes", NULL },
+  { "/tags/escapes", FROM_IRC_TAGS, RAW ("@+e=a\\:b\\sc\\r\\n\\\\ PRIVMSG #hall :escapes\r\n"),
+    NULL, FALSE, NULL, "PRIVMSG #hall :escapes", "mallory: escapes", NULL },
   /* Text mode oddities. */
   { "/text/login-control", FROM_TEXT, RAW ("login \x01" "bad\x1b\r\n"), NULL, FALSE,
     NULL, NULL, NULL, "\x1b" },
@@ -427,8 +447,9 @@ static const HostileCase hostile_cases[] = {
     NULL, NULL, NULL, "JOIN" },
   { "/text/msg-nobody", FROM_TEXT, RAW ("msg nobody hello\r\n/msg\r\nmsg\r\n/join\r\n/nick\r\n"),
     NULL, FALSE, NULL, NULL, NULL, "hello" },
-  { "/text/telnet-iac", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x00xterm\xff\xf0iac-clean\r\n"),
-    NULL, FALSE, NULL, "PRIVMSG #hall :iac-clean", ": iac-clean", NULL },
+  { "/text/telnet-iac", FROM_TEXT,
+    RAW ("\xff\xfb\x01\xff\xfd\x03\xff\xfa\x18\x00xterm\xff\xf0iac-clean\r\n"), NULL, FALSE, NULL,
+    "PRIVMSG #hall :iac-clean", ": iac-clean", NULL },
   { "/text/telnet-iac-trickle", FROM_TEXT, RAW ("\xff\xfb\x01\xff\xfd\x03iac-slow\r\n"),
     NULL, TRUE, NULL, NULL, NULL, NULL },
   { "/text/telnet-sb-unended", FROM_TEXT, NULL, 0, make_text_sb_unended, FALSE,
@@ -894,7 +915,8 @@ test_tls_client_hello (void)
   client_send_raw (c, (const char *) hello, sizeof hello);
   /* It is told why, and closed; nothing reaches the room. */
   line = client_until_closed (c);
-  g_assert_cmpstr (line, ==, "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
+  g_assert_cmpstr (line, ==,
+                   "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
   g_free (line);
   client_free (c);
 
@@ -1088,7 +1110,8 @@ test_look_alike_names (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (rooms); i++)
     {
-      g_autofree char *refused = g_strdup_printf (" 479 alice #%s :Illegal channel name: ", rooms[i]);
+      g_autofree char *refused = g_strdup_printf (" 479 alice #%s :Illegal channel name: ",
+                                                  rooms[i]);
       g_autofree char *cannot = g_strdup_printf ("%s cannot be a room name: Name ", rooms[i]);
 
       client_send (alice, "JOIN #%s", rooms[i]);
@@ -1108,7 +1131,8 @@ test_look_alike_names (void)
       g_clear_pointer (&lines, g_ptr_array_unref);
     }
   client_send (alice, "JOIN #h\xd0\xb0ll,#hall");
-  client_wait (alice, " 479 alice #h\xd0\xb0ll :Illegal channel name: Name mixes scripts (Latn and Cyrl)");
+  client_wait (alice, " 479 alice #h\xd0\xb0ll :Illegal channel name: "
+                      "Name mixes scripts (Latn and Cyrl)");
   client_wait (alice, " 366 alice #hall ");
   /* Only the hall exists. */
   client_send (alice, "LIST");
@@ -1829,7 +1853,8 @@ test_ban_list_query (void)
   check_lines ("mallory", lines, " 368 mallory #sec ", "192.0.2.7");
   g_clear_pointer (&lines, g_ptr_array_unref);
 
-  client_send (m, "MODE #open bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+  client_send (m, "MODE #open "
+                  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
   lines = sync_checked (m, NULL);
   for (guint i = 0; i < lines->len; i++)
     if (strstr (g_ptr_array_index (lines, i), " 367 mallory #open *!*@192.0.2.8 ") != NULL)

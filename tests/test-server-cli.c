@@ -311,7 +311,8 @@ test_tls (void)
   g_assert_no_error (error);
   log = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
   line = read_log_until (log, "listening for TLS on port ");
-  tls_port = atoi (strstr (line, "listening for TLS on port ") + strlen ("listening for TLS on port "));
+  tls_port = atoi (strstr (line, "listening for TLS on port ") +
+                   strlen ("listening for TLS on port "));
   g_assert_cmpuint (tls_port, >, 0);
   g_clear_pointer (&line, g_free);
 

@@ -66,7 +66,8 @@ test_python_irc (void)
   Client *t;
 
   if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE) ||
-      !g_spawn_command_line_sync ("/usr/bin/python3 -c 'import irc.client'", NULL, NULL, NULL, NULL))
+      !g_spawn_command_line_sync ("/usr/bin/python3 -c 'import irc.client'", NULL, NULL, NULL,
+                                  NULL))
     {
       g_test_skip ("python3-irc is not installed (apt install python3-irc)");
       return;
@@ -116,8 +117,8 @@ test_ii (void)
   ts = test_server_new (NULL);
   t = client_text (ts);
   port = g_strdup_printf ("%u", ts->port);
-  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "ii", "-s", "127.0.0.1", "-p", port,
-                           "-n", "iibot", "-f", "ii interop", "-i", dir, NULL);
+  proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "ii", "-s", "127.0.0.1",
+                           "-p", port, "-n", "iibot", "-f", "ii interop", "-i", dir, NULL);
   g_assert_no_error (error);
 
   server_in = g_build_filename (dir, "127.0.0.1", "in", NULL);

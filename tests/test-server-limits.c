@@ -160,7 +160,8 @@ test_tls_hello (void)
 
   client_send_raw (c, hello, sizeof hello - 1);
   last = client_until_closed (c);
-  g_assert_cmpstr (last, ==, "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
+  g_assert_cmpstr (last, ==,
+                   "ERROR :Closing Link: 127.0.0.1 (This port speaks plain IRC, not TLS)");
   client_free (c);
   test_server_free (ts);
 }
@@ -449,7 +450,8 @@ read_socket_options_cb (gpointer data)
   len = sizeof o->count;
   g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_KEEPCNT, &o->count, &len), ==, 0);
   len = sizeof o->user_timeout_ms;
-  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &o->user_timeout_ms, &len),
+  g_assert_cmpint (getsockopt (session->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &o->user_timeout_ms,
+                               &len),
                    ==, 0);
   return G_SOURCE_REMOVE;
 }

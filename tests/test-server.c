@@ -310,7 +310,8 @@ test_registration (void)
       if (strstr (line, " 376 "))
         break;
     }
-  assert_lines_have (lines, ":irc.test 001 alice :Welcome to the TestNet IRC Network alice!al@127.0.0.1");
+  assert_lines_have (lines, ":irc.test 001 alice :Welcome to the TestNet IRC Network "
+                            "alice!al@127.0.0.1");
   assert_lines_have (lines, ":irc.test 002 alice :Your host is irc.test");
   assert_lines_have (lines, ":irc.test 003 alice :This server was created");
   assert_lines_have (lines, ":irc.test 004 alice irc.test chatroom-");
@@ -788,7 +789,8 @@ test_modes (void)
   client_send (a, "MODE #r +b one!too@many");
   client_wait (a, " 478 alice #r one!too@many :Channel ban list is full");
   for (guint i = 0; i < 100; i += 4)
-    client_send (a, "MODE #r -bbbb spam%u!*@* spam%u!*@* spam%u!*@* spam%u!*@*", i, i + 1, i + 2, i + 3);
+    client_send (a, "MODE #r -bbbb spam%u!*@* spam%u!*@* spam%u!*@* spam%u!*@*", i, i + 1, i + 2,
+                 i + 3);
   g_ptr_array_unref (client_sync (a));
   client_send (a, "MODE #r b");
   {
@@ -1622,7 +1624,8 @@ hook_event_cb (ChatServer      *server,
 
   g_assert_cmpuint (strlen (event->msgid), >, 0);
   g_assert_cmpint (event->time, >, 0);
-  g_ptr_array_add (data->seen, g_strdup_printf ("%d %s %s", event->kind, event->target ? event->target : "-",
+  g_ptr_array_add (data->seen, g_strdup_printf ("%d %s %s", event->kind,
+                                                event->target ? event->target : "-",
                                                 event->text ? event->text : "-"));
 }
 

@@ -189,7 +189,8 @@ peer_line (Relay *relay,
         }
       if (!g_ptr_array_find (room->members, peer, NULL))
         g_ptr_array_add (room->members, peer);
-      n = g_snprintf (reply, sizeof reply, ":%s!b@relay JOIN %s\r\n:relay 366 %s %s :End of /NAMES list\r\n",
+      n = g_snprintf (reply, sizeof reply,
+                      ":%s!b@relay JOIN %s\r\n:relay 366 %s %s :End of /NAMES list\r\n",
                       peer->nick, name, peer->nick, name);
       peer_queue (relay, peer, reply, (gsize) n);
       return;
@@ -329,11 +330,13 @@ main (int    argc,
   int port = 6667;
   guint16 bound = 0;
   GOptionEntry entries[] = {
-    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (6667; 0 picks a free one)", "PORT" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (6667; 0 picks a free one)",
+      "PORT" },
     { NULL }
   };
 
-  context = g_option_context_new ("- the least a chat server can do, as a yardstick for chatroom-bench");
+  context = g_option_context_new ("- the least a chat server can do, as a yardstick for "
+                                  "chatroom-bench");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || port < 0 || port > 65535)
     {
@@ -350,7 +353,8 @@ main (int    argc,
   relay.listen_fd = relay_listen ((guint16) port, &bound);
   if (relay.listen_fd < 0)
     {
-      g_printerr ("chatroom-bench-relay: cannot listen on 127.0.0.1:%d: %s\n", port, g_strerror (errno));
+      g_printerr ("chatroom-bench-relay: cannot listen on 127.0.0.1:%d: %s\n", port,
+                  g_strerror (errno));
       return 2;
     }
   printf ("chatroom-bench-relay: listening on 127.0.0.1:%u\n", bound);

@@ -337,7 +337,8 @@ test_caps (gconstpointer data)
   chat_connection_connect (conn);
   WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
   status = chat_connection_get_server_conversation (conn);
-  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_MOTD, NULL, "Welcome to the Chatroom client test"));
+  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_MOTD, NULL,
+                        "Welcome to the Chatroom client test"));
   g_assert_true (chat_connection_has_cap (conn, "multi-prefix"));
   if (g_str_equal (name, "inspircd"))
     {
