@@ -1078,6 +1078,65 @@ test_extban (void)
   test_server_free (ts);
 }
 
+/* ChanServ: a room registered by its operator lasts over a restart with its topic, and its
+ * founder is its operator again on joining; only the founder drops it. */
+static void
+test_registered_room (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG, dir);
+  TestServer *ts = test_server_new (config);
+  Client *a = client_irc (ts, "anna", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autofree char *names = NULL;
+
+  client_send (a, "JOIN #team");
+  client_wait (a, " 366 ");
+  client_send (a, "CS REGISTER #team");
+  client_wait (a, ":ChanServ!ChanServ@services. NOTICE anna :You must be logged in");
+  client_send (a, "NS REGISTER " PASSWORD);
+  client_wait (a, " 900 ");
+  client_send (a, "TOPIC #team :Our topic");
+  client_wait (a, " TOPIC #team :Our topic");
+  client_send (b, "JOIN #team");
+  client_wait (b, " 366 ");
+  client_send (b, "NICK ChanServ");
+  client_wait (b, " 432 ");
+  client_send (b, "PRIVMSG ChanServ :REGISTER #team");
+  client_wait (b, "NOTICE bob :You must be logged in");
+  client_send (a, "PRIVMSG ChanServ :REGISTER #team");
+  client_wait (a, "NOTICE anna :#team is now registered to anna.");
+  client_send (b, "CS INFO #team");
+  client_wait (b, "NOTICE bob :#team is registered; its founder is anna.");
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+
+  ts = test_server_new (config);
+  b = client_irc (ts, "bob", NULL);
+  client_send (b, "JOIN #team");
+  client_wait (b, " 332 bob #team :Our topic");
+  names = client_expect (b, " 353 ");
+  g_assert_nonnull (strstr (names, ":bob"));
+  a = client_irc (ts, "anna", NULL);
+  client_send (a, "NS IDENTIFY " PASSWORD);
+  client_wait (a, " 900 ");
+  client_send (a, "JOIN #team");
+  client_wait (b, ":ChanServ!ChanServ@services. MODE #team +o anna");
+  client_send (a, "MODE #team +v bob");
+  client_wait (b, ":anna!anna@127.0.0.1 MODE #team +v bob");
+  client_send (b, "CS DROP #team");
+  client_wait (b, "NOTICE bob :Only the founder of #team may drop it.");
+  client_send (a, "CS DROP #team");
+  client_wait (a, "NOTICE anna :#team has been dropped.");
+  client_send (b, "CS INFO #team");
+  client_wait (b, "NOTICE bob :#team is not registered.");
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+  rm_rf (dir);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1163,6 +1222,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
   g_test_add_func ("/chat/accounts/extban", test_extban);
+  g_test_add_func ("/chat/accounts/registered-room", test_registered_room);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -59,6 +59,11 @@ static const char schema[] =
   "  fingerprint TEXT PRIMARY KEY,"
   "  account TEXT NOT NULL);"
   "CREATE INDEX IF NOT EXISTS certfps_by_account ON certfps (account);"
+  "CREATE TABLE IF NOT EXISTS rooms ("
+  "  key TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  founder TEXT NOT NULL,"
+  "  created INTEGER NOT NULL);"
   "PRAGMA user_version = 1;";
 
 /* A statement kept by the handle, with the account's key bound as ?1. */
@@ -420,6 +425,9 @@ chat_accounts_drop (ChatAccounts  *self,
   stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1", key, error);
   if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
     goto fail;
+  stmt = query_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    goto fail;
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
   return found ? TRUE : not_found (name, error);
@@ -622,4 +630,110 @@ chat_accounts_find_certfp (ChatAccounts *self,
     name = chat_sqlite_column_dup (stmt, 0);
   chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return name;
+}
+
+/* ---- registered rooms ------------------------------------------------------------------ */
+
+gboolean
+chat_accounts_register_room (ChatAccounts  *self,
+                             const char    *room,
+                             const char    *founder,
+                             GError       **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *founder_key = NULL;
+  g_autoptr(ChatAccountInfo) info = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (room != NULL && founder != NULL, FALSE);
+
+  info = chat_accounts_lookup (self, founder);
+  if (info == NULL)
+    return not_found (founder, error);
+  key = account_key (self, room);
+  founder_key = account_key (self, founder);
+  stmt = query_for (self, "INSERT INTO rooms (key, name, founder, created)"
+                    " VALUES (?1, ?2, ?3, ?4)", key, error);
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 2, room);
+  chat_sqlite_bind_text (stmt, 3, founder_key);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    {
+      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                   "%s is already registered", room);
+      return FALSE;
+    }
+  return chat_sqlite_finish_step (self->db, stmt, rc, "Account database", error);
+}
+
+gboolean
+chat_accounts_drop_room (ChatAccounts  *self,
+                         const char    *room,
+                         GError       **error)
+{
+  g_autofree char *key = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (room != NULL, FALSE);
+
+  key = account_key (self, room);
+  stmt = query_for (self, "DELETE FROM rooms WHERE key = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    return FALSE;
+  if (chat_sqlite_changes (self->db) == 0)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                   "%s is not registered", room);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+chat_accounts_get_room_founder (ChatAccounts *self,
+                                const char   *room)
+{
+  g_autofree char *key = NULL;
+  char *founder = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
+  g_return_val_if_fail (room != NULL, NULL);
+
+  key = account_key (self, room);
+  stmt = query_for (self, "SELECT accounts.name FROM rooms JOIN accounts"
+                    " ON accounts.key = rooms.founder WHERE rooms.key = ?1", key, NULL);
+  if (stmt == NULL)
+    return NULL;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    founder = chat_sqlite_column_dup (stmt, 0);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  return founder;
+}
+
+GPtrArray *
+chat_accounts_list_rooms (ChatAccounts *self)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), names);
+
+  stmt = chat_sqlite_get_query (self->db, "SELECT name FROM rooms ORDER BY key", NULL);
+  if (stmt == NULL)
+    return names;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (names, chat_sqlite_column_dup (stmt, 0));
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  return names;
 }

@@ -109,4 +109,17 @@ gboolean          chat_accounts_remove_certfp      (ChatAccounts      *self,
 char             *chat_accounts_find_certfp        (ChatAccounts      *self,
                                                     const char        *fingerprint);
 
+/* Registered rooms: their founder's account (also dropped with it). */
+gboolean          chat_accounts_register_room      (ChatAccounts      *self,
+                                                    const char        *room,
+                                                    const char        *founder,
+                                                    GError           **error);
+gboolean          chat_accounts_drop_room          (ChatAccounts      *self,
+                                                    const char        *room,
+                                                    GError           **error);
+/* The founder's account as registered, or NULL when the room is not registered. */
+char             *chat_accounts_get_room_founder   (ChatAccounts      *self,
+                                                    const char        *room);
+GPtrArray        *chat_accounts_list_rooms         (ChatAccounts      *self);
+
 G_END_DECLS

@@ -75,6 +75,10 @@ gboolean      _chat_server_services_message     (ChatServer   *self,
                                                  const char   *target,
                                                  ChatEventKind kind,
                                                  const char   *text);
+/* A NOTICE from a service (source "NickServ!NickServ@services."), or a line in text mode. */
+void          _chat_server_service_notice       (ChatSession  *session,
+                                                 const char   *source,
+                                                 const char   *text);
 /* Nicks nobody may take. */
 gboolean      _chat_server_services_reserved    (ChatServer   *self,
                                                  const char   *nick);
@@ -85,5 +89,12 @@ void          _chat_text_cmd_register           (ChatSession  *session,
                                                  const char   *args);
 void          _chat_text_cmd_identify           (ChatSession  *session,
                                                  const char   *args);
+
+/* chat-server-chanserv.c */
+/* One line said to ChanServ (CS): REGISTER, DROP, INFO, HELP. */
+void          _chat_server_chanserv_command     (ChatSession  *session,
+                                                 const char   *text);
+void          _chat_server_cmd_chanserv         (ChatSession  *session,
+                                                 ChatMessage  *message);
 
 G_END_DECLS

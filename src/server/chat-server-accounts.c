@@ -53,6 +53,50 @@ apply_settings (ChatServerAccounts *state)
                                  (gsize) state->hash_memory_kib * 1024);
 }
 
+/* Registered rooms last: made at start (empty), before the history fills them again. */
+static void
+restore_registered_rooms (ChatServerAccounts *state)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (state->server);
+  g_autoptr(GPtrArray) rooms = chat_accounts_list_rooms (state->accounts);
+
+  for (guint i = 0; i < rooms->len; i++)
+    {
+      const char *name = g_ptr_array_index (rooms, i);
+      gboolean created;
+      ChatRoom *room;
+
+      if (!chat_room_name_is_valid (name, "#", limits->channellen, NULL))
+        continue;
+      room = _chat_server_ensure_room (state->server, name, &created);
+      _chat_server_room_set_lasting (state->server, room, CHAT_ROOM_LASTING_REGISTERED, TRUE);
+    }
+}
+
+/* The founder of a registered room is its operator whenever they join it. */
+static void
+accounts_joined_cb (ChatServer  *server,
+                    ChatSession *session,
+                    ChatRoom    *room,
+                    gpointer     user_data)
+{
+  ChatServerAccounts *state = user_data;
+  ChatRoomMember *member = g_hash_table_lookup (room->members, session);
+  g_autofree char *founder = NULL;
+  g_autoptr(ChatMessage) mode = NULL;
+
+  if (session->account == NULL || member == NULL || (member->flags & CHAT_MEMBER_OP) ||
+      !(room->lasting & CHAT_ROOM_LASTING_REGISTERED) || state->accounts == NULL)
+    return;
+  founder = chat_accounts_get_room_founder (state->accounts, room->name);
+  if (founder == NULL || chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) != 0)
+    return;
+  member->flags |= CHAT_MEMBER_OP;
+  mode = chat_message_new_full ("ChanServ!ChanServ@services.", "MODE", room->name, "+o",
+                                session->nick, NULL);
+  _chat_server_room_send_irc (server, room, NULL, 0, mode);
+}
+
 static void
 accounts_started_cb (ChatServer *server,
                      gpointer    user_data)
@@ -72,6 +116,7 @@ accounts_started_cb (ChatServer *server,
       state->accounts = chat_accounts_new (NULL, CHAT_CASEMAPPING_RFC1459, &error);
     }
   apply_settings (state);
+  restore_registered_rooms (state);
   /* Bans by account, $a:NAME (chat-room.c asks _chat_server_accounts_extban_match). */
   _chat_server_add_isupport (server, "EXTBAN", "$,a");
   if (chat_accounts_get_path (state->accounts) != NULL)
@@ -99,6 +144,7 @@ state_free (gpointer data)
 }
 
 static const ChatServerHooks accounts_hooks = {
+  .joined = accounts_joined_cb,
   .started = accounts_started_cb,
   .stopping = accounts_stopping_cb,
 };

@@ -140,6 +140,8 @@ static const ChatCommandSpec irc_commands[] = {
   { "VERIFY", _chat_server_cmd_verify, 2, CHAT_COMMAND_PREREG },
   { "NICKSERV", _chat_server_cmd_nickserv, 0, 0 },
   { "NS", _chat_server_cmd_nickserv, 0, 0 },
+  { "CHANSERV", _chat_server_cmd_chanserv, 0, 0 },
+  { "CS", _chat_server_cmd_chanserv, 0, 0 },
 };
 
 void

@@ -21,36 +21,56 @@ static void ns_reply (ChatSession *session,
                       const char  *format,
                       ...) G_GNUC_PRINTF (2, 3);
 
-static void
-ns_reply (ChatSession *session,
-          const char  *format,
-          ...)
+void
+_chat_server_service_notice (ChatSession *session,
+                             const char  *source,
+                             const char  *text)
 {
-  g_autofree char *text = NULL;
   g_autoptr(ChatMessage) notice = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
 
   if (_chat_session_is_text (session))
     {
       _chat_session_text (session, "%s", text);
       return;
     }
-  notice = chat_message_new_full (NICKSERV_SOURCE, "NOTICE",
-                                  session->nick ? session->nick : "*", NULL);
+  notice = chat_message_new_full (source, "NOTICE", session->nick ? session->nick : "*", NULL);
   chat_message_add_trailing (notice, text);
   _chat_session_send_message (session, notice);
+}
+
+static void
+ns_reply (ChatSession *session,
+          const char  *format,
+          ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  _chat_server_service_notice (session, NICKSERV_SOURCE, text);
+}
+
+static gboolean
+is_nickserv (const char *nick)
+{
+  return chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, NICKSERV) == 0 ||
+         chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, "NS") == 0;
+}
+
+static gboolean
+is_chanserv (const char *nick)
+{
+  return chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, "ChanServ") == 0 ||
+         chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, "CS") == 0;
 }
 
 gboolean
 _chat_server_services_reserved (ChatServer *self,
                                 const char *nick)
 {
-  return chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, NICKSERV) == 0 ||
-         chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, "NS") == 0;
+  return is_nickserv (nick) || is_chanserv (nick);
 }
 
 /* Everyone logged in as account is logged out (it was dropped). */
@@ -398,8 +418,12 @@ _chat_server_services_message (ChatServer    *self,
   if (!_chat_server_services_reserved (self, name))
     return FALSE;
   /* Services answer no NOTICE (that could loop) and no TAGMSG. */
-  if (kind == CHAT_EVENT_PRIVMSG && text != NULL)
+  if (kind != CHAT_EVENT_PRIVMSG || text == NULL)
+    return TRUE;
+  if (is_nickserv (name))
     ns_command (from, text);
+  else
+    _chat_server_chanserv_command (from, text);
   return TRUE;
 }
 

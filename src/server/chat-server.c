@@ -241,8 +241,9 @@ chat_server_init (ChatServer *self)
   _chat_server_init_caps (self);
 
   _chat_server_register_irc_commands (self);
-  _chat_server_history_setup (self);
+  /* Accounts first: registered rooms exist before the history restores what they held. */
   _chat_server_accounts_setup (self);
+  _chat_server_history_setup (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

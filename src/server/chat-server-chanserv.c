@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-chanserv.c: the ChanServ pseudo-user (also CS, and the CHANSERV and CS
+ * commands): REGISTER #room by one of its operators who is logged in, DROP by its founder,
+ * INFO. A registered room lasts (CHAT_ROOM_LASTING_REGISTERED) over restarts with what the
+ * history keeps of it, and its founder is its operator whenever they join
+ * (chat-server-accounts.c). */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-server-accounts-private.h"
+#include "chat-server-commands-private.h"
+
+#define CHANSERV_SOURCE "ChanServ!ChanServ@services."
+
+static void cs_reply (ChatSession *session,
+                      const char  *format,
+                      ...) G_GNUC_PRINTF (2, 3);
+
+static void
+cs_reply (ChatSession *session,
+          const char  *format,
+          ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  _chat_server_service_notice (session, CHANSERV_SOURCE, text);
+}
+
+static void
+cs_register (ChatSession *session,
+             const char  *name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  ChatRoom *room = _chat_server_find_room (session->server, name);
+  g_autoptr(GError) error = NULL;
+
+  if (session->account == NULL || accounts == NULL)
+    {
+      cs_reply (session, "You must be logged in to register a room.");
+      return;
+    }
+  if (room == NULL || g_hash_table_lookup (room->members, session) == NULL ||
+      _chat_room_may_operate (room, session) != CHAT_DENIAL_NONE)
+    {
+      cs_reply (session, "You must be an operator of %s to register it.", name);
+      return;
+    }
+  if (!chat_accounts_register_room (accounts, room->name, session->account, &error))
+    {
+      cs_reply (session, "%s could not be registered: %s", room->name, error->message);
+      return;
+    }
+  _chat_server_room_set_lasting (session->server, room, CHAT_ROOM_LASTING_REGISTERED, TRUE);
+  g_info ("%s registered by %s", room->name, session->account);
+  cs_reply (session, "%s is now registered to %s.", room->name, session->account);
+}
+
+static void
+cs_drop (ChatSession *session,
+         const char  *name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autofree char *founder = accounts ? chat_accounts_get_room_founder (accounts, name) : NULL;
+  g_autoptr(GError) error = NULL;
+  ChatRoom *room;
+
+  if (founder == NULL)
+    {
+      cs_reply (session, "%s is not registered.", name);
+      return;
+    }
+  if (session->account == NULL ||
+      chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) != 0)
+    {
+      cs_reply (session, "Only the founder of %s may drop it.", name);
+      return;
+    }
+  if (!chat_accounts_drop_room (accounts, name, &error))
+    {
+      cs_reply (session, "%s could not be dropped: %s", name, error->message);
+      return;
+    }
+  cs_reply (session, "%s has been dropped.", name);
+  room = _chat_server_find_room (session->server, name);
+  if (room != NULL)
+    _chat_server_room_set_lasting (session->server, room, CHAT_ROOM_LASTING_REGISTERED, FALSE);
+}
+
+static void
+cs_info (ChatSession *session,
+         const char  *name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autofree char *founder = accounts ? chat_accounts_get_room_founder (accounts, name) : NULL;
+
+  if (founder == NULL)
+    cs_reply (session, "%s is not registered.", name);
+  else
+    cs_reply (session, "%s is registered; its founder is %s.", name, founder);
+}
+
+void
+_chat_server_chanserv_command (ChatSession *session,
+                               const char  *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " ", -1);
+  const char *w[3] = { NULL, };
+  guint n = 0;
+
+  for (guint i = 0; words[i] != NULL && n < G_N_ELEMENTS (w); i++)
+    if (words[i][0] != '\0')
+      w[n++] = words[i];
+  if (n == 2 && g_ascii_strcasecmp (w[0], "REGISTER") == 0)
+    cs_register (session, w[1]);
+  else if (n == 2 && g_ascii_strcasecmp (w[0], "DROP") == 0)
+    cs_drop (session, w[1]);
+  else if (n == 2 && g_ascii_strcasecmp (w[0], "INFO") == 0)
+    cs_info (session, w[1]);
+  else
+    {
+      cs_reply (session, "ChanServ keeps rooms for their founders. Commands:");
+      cs_reply (session, "REGISTER <#room>   register a room you are an operator of");
+      cs_reply (session, "DROP <#room>       unregister your room");
+      cs_reply (session, "INFO <#room>       who founded a room");
+    }
+}
+
+/* CHANSERV and CS: the rest of the line is said to ChanServ. */
+void
+_chat_server_cmd_chanserv (ChatSession *session,
+                           ChatMessage *message)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  for (guint i = 0; i < chat_message_get_n_params (message); i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, ' ');
+      g_string_append (text, param (message, i));
+    }
+  _chat_server_chanserv_command (session, text->str);
+}
