@@ -7,13 +7,15 @@
 # is chatroom-bench-relay: no server can do less per message, so its fan-out numbers are
 # what this machine's kernel allows (it is not run for register, connections, join-storm).
 #
-#   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."] [--servers "chatroom inspircd ngircd floor"]
+#   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."]
+#                              [--servers "chatroom inspircd ngircd floor"]
 #                              [--bench PATH] [--server PATH] [--keep DIR] [--history]
 #
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
-# swept on past the p99 limit until something is lost), lowload (200 clients, 1 message/s), register, connections (10,000), join-storm
-# (2,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke run. --history gives
-# chatroom-server a data directory, so it keeps its history (SQLite) while it is measured.
+# swept on past the p99 limit until something is lost), lowload (200 clients, 1 message/s),
+# register, connections (10,000), join-storm (2,000), rooms (1,000 × 10). --quick shrinks
+# every scenario for a smoke run. --history gives chatroom-server a data directory, so it
+# keeps its history (SQLite) while it is measured.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
     --server) server_bin=$2; shift ;;
     --keep) keep=$2; shift ;;
     --history) history=1 ;;
-    -h|--help) sed -n '3,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,18p' "$0"; exit 0 ;;
     *) echo "bench-compare: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -65,20 +67,23 @@ cleanup () {
   local p
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -z "$keep" ]; then rm -rf "$tmp"; else mkdir -p "$keep"; cp -r "$tmp"/. "$keep"/; rm -rf "$tmp"; fi
+  if [ -n "$keep" ]; then mkdir -p "$keep"; cp -r "$tmp"/. "$keep"/; fi
+  rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 free_port () {
-  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  /usr/bin/python3 -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 wait_port () {
   local port=$1 pid=$2 i
   for i in $(seq 1 100); do
     if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
-    if /usr/bin/python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))" 2>/dev/null; then
+    if /usr/bin/python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2);
+sys.exit(s.connect_ex(('127.0.0.1', $port)))" 2>/dev/null; then
       return 0
     fi
     sleep 0.1
@@ -179,8 +184,8 @@ start_server () {
       write_chatroom_conf "$dir"
       local data=()
       if [ "$history" -eq 1 ]; then mkdir -p "$dir/data"; data=(--data-dir "$dir/data"); fi
-      "${prio[@]}" "$server_bin" --bind 127.0.0.1 --port "$port" --config "$dir/chatroom-server.conf" \
-        "${data[@]}" > "$dir/chatroom.out" 2>&1 &
+      "${prio[@]}" "$server_bin" --bind 127.0.0.1 --port "$port" \
+        --config "$dir/chatroom-server.conf" "${data[@]}" > "$dir/chatroom.out" 2>&1 &
       pid=$! ;;
   esac
   pids+=("$pid")
@@ -220,7 +225,9 @@ scenario_args () {
   else
     case "$s" in
       fanout) echo "fanout -c 200 -s 10 -r 500 --rate-max 1000000 --rate-factor 1.5 -d 3" ;;
-      fanout1000) echo "fanout -c 1000 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 8 --keep-going -d 3" ;;
+      fanout1000)
+        echo "fanout -c 1000 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 8" \
+             "--keep-going -d 3" ;;
       lowload) echo "fanout -c 200 -s 1 -r 1 -d 30" ;;
       register) echo "register -d 3" ;;
       connections) echo "connections -c 10000 -d 5" ;;
@@ -231,7 +238,8 @@ scenario_args () {
 }
 
 {
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+  echo "machine: $(nproc) cores, $cpu, Linux $(uname -r)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "chatroom-bench: $bench"
   echo "ngIRCd: $(/usr/sbin/ngircd --version 2>/dev/null | head -n 1)"
@@ -246,9 +254,13 @@ for srv in $servers; do
         echo "bench-compare: note: chatroom-server is not built yet; skipping it" >&2
         continue
       fi ;;
-    ngircd) [ -x /usr/sbin/ngircd ] || { echo "bench-compare: note: ngIRCd not installed; skipping" >&2; continue; } ;;
-    inspircd) [ -x /usr/sbin/inspircd ] || { echo "bench-compare: note: InspIRCd not installed; skipping" >&2; continue; } ;;
-    floor) [ -x "$relay_bin" ] || { echo "bench-compare: note: chatroom-bench-relay not built; skipping the floor" >&2; continue; } ;;
+    ngircd) [ -x /usr/sbin/ngircd ] ||
+      { echo "bench-compare: note: ngIRCd not installed; skipping" >&2; continue; } ;;
+    inspircd) [ -x /usr/sbin/inspircd ] ||
+      { echo "bench-compare: note: InspIRCd not installed; skipping" >&2; continue; } ;;
+    floor) [ -x "$relay_bin" ] ||
+      { echo "bench-compare: note: chatroom-bench-relay not built; skipping the floor" >&2
+        continue; } ;;
     *) echo "bench-compare: unknown server $srv" >&2; exit 2 ;;
   esac
   run_list+=("$srv")
@@ -291,7 +303,8 @@ rs = [(json.load(open(f)), f) for f in files]
 r, f = max(rs, key=lambda x: x[0]["per_second"])
 print(f)' $best "$tmp/$srv-$s-w$w.json")
         else
-          echo "   $srv (window $w): $(grep 'chatroom-bench:' "$tmp/$srv-$s-w$w.err" | tail -n 1)" >&2
+          echo "   $srv (window $w):" \
+               "$(grep 'chatroom-bench:' "$tmp/$srv-$s-w$w.err" | tail -n 1)" >&2
         fi
         sleep 1
       done
@@ -300,8 +313,8 @@ print(f)' $best "$tmp/$srv-$s-w$w.json")
     else
       echo "== $srv: chatroom-bench $args -w $setup_window" >&2
       # shellcheck disable=SC2086
-      if ! timeout 900 "${prio[@]}" "$bench" $args -w "$setup_window" -p "$port" --pid "$pid" --json \
-           > "$tmp/$srv-$s.json" 2> "$tmp/$srv-$s.err"; then
+      if ! timeout 900 "${prio[@]}" "$bench" $args -w "$setup_window" -p "$port" --pid "$pid" \
+           --json > "$tmp/$srv-$s.json" 2> "$tmp/$srv-$s.err"; then
         msg=$(grep 'chatroom-bench:' "$tmp/$srv-$s.err" | tail -n 1 | sed 's/"/\\"/g')
         echo "{\"error\": \"${msg:-failed}\"}" > "$tmp/$srv-$s.json"
         echo "   $srv: ${msg:-failed}" >&2
@@ -361,12 +374,14 @@ rows = [
     ("fan-out 200/10: p99 ms at that rate", "fanout", g_best_p99, False, "{:.2f}"),
     ("fan-out 1000/10: max msgs/s (no loss, p99<50ms)", "fanout1000", g_best_rate, True, "{:,.0f}"),
     ("fan-out 1000/10: deliveries/s at that rate", "fanout1000", g_best_deliv, True, "{:,.0f}"),
-    ("fan-out 1000/10: max deliveries/s, no loss, any p99", "fanout1000", g_max_deliv, True, "{:,.0f}"),
+    ("fan-out 1000/10: max deliveries/s, no loss, any p99", "fanout1000", g_max_deliv, True,
+     "{:,.0f}"),
     ("1 msg/s, 200 clients: p50 ms", "lowload", g_first("p50_ms"), False, "{:.3f}"),
     ("1 msg/s, 200 clients: p99 ms", "lowload", g_first("p99_ms"), False, "{:.3f}"),
     ("registrations/s (best window)", "register", g_key("per_second"), True, "{:,.0f}"),
     ("connections: clients registered", "connections", g_key("completed"), True, "{:,.0f}"),
-    ("connections: server bytes per idle client", "connections", g_key("bytes_per_client"), False, "{:,.0f}"),
+    ("connections: server bytes per idle client", "connections", g_key("bytes_per_client"), False,
+     "{:,.0f}"),
     ("connections: server CPU % while idle", "connections", g_key("idle_cpu"), False, "{:.2f}"),
     ("JOIN storm: seconds for all to join", "join-storm", g_key("seconds"), False, "{:.2f}"),
     ("JOIN storm: joins/s", "join-storm", g_key("per_second"), True, "{:,.0f}"),
@@ -407,7 +422,8 @@ for label, s, get, higher, f in rows:
 
 widths = [max(len(row[i]) for row in table) for i in range(len(header))]
 for n, row in enumerate(table):
-    print("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    print("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                    for i, c in enumerate(row)))
     if n == 0:
         print("  ".join("-" * w for w in widths))
 print()

@@ -49,7 +49,8 @@ install_deps () {
     added_policy=1
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
   if [ "$added_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
 }
 
@@ -77,7 +78,8 @@ run_suite () {
   fi
   local ok fail skip
   ok=$(awk '/^Ok:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
-  fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' "$dir/suite-output.txt")
+  fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' \
+    "$dir/suite-output.txt")
   skip=$(awk '/^Skipped:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
   ok=${ok:-0}; skip=${skip:-0}
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
@@ -113,7 +115,8 @@ cmd_run () {
   setup build
   export GSETTINGS_SCHEMA_DIR="$top/build/data"
   local port=${CHATROOM_PORT:-6667}
-  if [ -x build/src/app/chatroom ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+  if [ -x build/src/app/chatroom ] &&
+     { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
     log "Starting Chatroom, hosting a room on port $port"
     exec build/src/app/chatroom --host --port "$port"
   elif [ -x build/src/chatroom-server ]; then

@@ -89,16 +89,24 @@ if [ "$target" = connection ]; then
                 "$top"/src/client/chat-message-item.h)
   gen=$builddir/include
   mkdir -p "$gen"
+  eprod=$'GType @enum_name@_get_type (void) G_GNUC_CONST;\n'
+  eprod+=$'#define @ENUMPREFIX@_TYPE_@ENUMSHORT@ (@enum_name@_get_type ())\n'
   glib-mkenums --output "$gen/chat-client-enums.h" \
     --fhead $'#pragma once\n#include <glib-object.h>\nG_BEGIN_DECLS\n' \
-    --eprod $'GType @enum_name@_get_type (void) G_GNUC_CONST;\n#define @ENUMPREFIX@_TYPE_@ENUMSHORT@ (@enum_name@_get_type ())\n' \
+    --eprod "$eprod" \
     --ftail $'G_END_DECLS\n' "${enum_headers[@]}"
+  vhead=$'GType\n@enum_name@_get_type (void)\n{\n  static gsize gtype_id = 0;\n'
+  vhead+=$'  static const G@Type@Value values[] = {\n'
+  vtail=$'    { 0, NULL, NULL }\n  };\n  if (g_once_init_enter (&gtype_id))\n'
+  vtail+=$'    g_once_init_leave (&gtype_id, g_@type@_register_static ('
+  vtail+=$'g_intern_static_string ("@EnumName@"), values));\n'
+  vtail+=$'  return (GType) gtype_id;\n}\n'
   glib-mkenums --output "$gen/chat-client-enums.c" \
     --fhead $'#include "chat-client-enums.h"\n' \
     --fprod $'#include "@basename@"\n' \
-    --vhead $'GType\n@enum_name@_get_type (void)\n{\n  static gsize gtype_id = 0;\n  static const G@Type@Value values[] = {\n' \
+    --vhead "$vhead" \
     --vprod $'    { @VALUENAME@, "@VALUENAME@", "@valuenick@" },\n' \
-    --vtail $'    { 0, NULL, NULL }\n  };\n  if (g_once_init_enter (&gtype_id))\n    g_once_init_leave (&gtype_id, g_@type@_register_static (g_intern_static_string ("@EnumName@"), values));\n  return (GType) gtype_id;\n}\n' \
+    --vtail "$vtail" \
     "${enum_headers[@]}"
   sources+=("$top"/src/store/*.c "$top"/src/client/*.c "$gen/chat-client-enums.c")
   headers+=("$top"/src/store/*.h "$top"/src/client/*.h)
@@ -120,7 +128,8 @@ fi
 if [ "$rebuild" -eq 1 ]; then
   # The protocol library needs nothing from config.h; give it an empty one.
   mkdir -p "$builddir/include"
-  [ -e "$builddir/include/config.h" ] || echo '/* empty: fuzz build */' > "$builddir/include/config.h"
+  [ -e "$builddir/include/config.h" ] ||
+    echo '/* empty: fuzz build */' > "$builddir/include/config.h"
   echo "building $bin"
   # shellcheck disable=SC2046
   "$clang" -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter \

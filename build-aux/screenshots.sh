@@ -32,7 +32,8 @@ default-nick='maria'
 real-name='Maria Lopez'
 KEYS
   local port
-  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(/usr/bin/python3 -c \
+    'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
   XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" GSETTINGS_BACKEND=keyfile \
   GSETTINGS_SCHEMA_DIR="$build/data" NO_AT_BRIDGE=1 GTK_A11Y=none LANG=${LANG:-C.UTF-8} \
@@ -70,7 +71,8 @@ time.sleep(30)
 PY
     sleep 4
     if [ "$2" = host ]; then
-      gdbus call --session --dest io.github.chatroom.Chatroom --object-path /io/github/chatroom/Chatroom \
+      gdbus call --session --dest io.github.chatroom.Chatroom \
+        --object-path /io/github/chatroom/Chatroom \
         --method org.gtk.Actions.Activate hosting-info [] {} >/dev/null
       sleep 2
     fi
