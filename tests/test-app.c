@@ -2418,24 +2418,41 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
-  g_test_add ("/chat/app/window-opens", Fixture, NULL, fixture_setup, test_window_opens, fixture_teardown);
-  g_test_add ("/chat/app/host-and-talk", Fixture, NULL, fixture_setup, test_host_and_talk, fixture_teardown);
-  g_test_add ("/chat/app/host-port-taken", Fixture, NULL, fixture_setup, test_host_port_taken, fixture_teardown);
-  g_test_add ("/chat/app/host-encrypted", Fixture, NULL, fixture_setup, test_host_encrypted, fixture_teardown);
-  g_test_add ("/chat/app/host-only-encrypted", Fixture, NULL, fixture_setup, test_host_only_encrypted, fixture_teardown);
-  g_test_add ("/chat/app/host-encryption-fails", Fixture, NULL, fixture_setup, test_host_encryption_fails, fixture_teardown);
-  g_test_add ("/chat/app/host-dialog", Fixture, NULL, fixture_setup, test_host_dialog_validates, fixture_teardown);
-  g_test_add ("/chat/app/host-dialog-password", Fixture, NULL, fixture_setup, test_host_dialog_password, fixture_teardown);
-  g_test_add ("/chat/app/connect-dialog", Fixture, NULL, fixture_setup, test_connect_dialog_validates, fixture_teardown);
-  g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL, fixture_setup, test_connect_dialog_account, fixture_teardown);
-  g_test_add ("/chat/app/edit-connection", Fixture, NULL, fixture_setup, test_edit_connection, fixture_teardown);
-  g_test_add ("/chat/app/logged-in-account", Fixture, NULL, fixture_setup, test_logged_in_account, fixture_teardown);
-  g_test_add ("/chat/app/join-dialog", Fixture, NULL, fixture_setup, test_join_dialog_validates, fixture_teardown);
-  g_test_add ("/chat/app/operator-actions", Fixture, NULL, fixture_setup, test_operator_actions, fixture_teardown);
-  g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL, fixture_setup, test_stays_at_bottom, fixture_teardown);
-  g_test_add ("/chat/app/other-windows", Fixture, NULL, fixture_setup, test_other_windows_open, fixture_teardown);
+  g_test_add ("/chat/app/window-opens", Fixture, NULL,
+              fixture_setup, test_window_opens, fixture_teardown);
+  g_test_add ("/chat/app/host-and-talk", Fixture, NULL,
+              fixture_setup, test_host_and_talk, fixture_teardown);
+  g_test_add ("/chat/app/host-port-taken", Fixture, NULL,
+              fixture_setup, test_host_port_taken, fixture_teardown);
+  g_test_add ("/chat/app/host-encrypted", Fixture, NULL,
+              fixture_setup, test_host_encrypted, fixture_teardown);
+  g_test_add ("/chat/app/host-only-encrypted", Fixture, NULL,
+              fixture_setup, test_host_only_encrypted, fixture_teardown);
+  g_test_add ("/chat/app/host-encryption-fails", Fixture, NULL,
+              fixture_setup, test_host_encryption_fails, fixture_teardown);
+  g_test_add ("/chat/app/host-dialog", Fixture, NULL,
+              fixture_setup, test_host_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/host-dialog-password", Fixture, NULL,
+              fixture_setup, test_host_dialog_password, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog", Fixture, NULL,
+              fixture_setup, test_connect_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL,
+              fixture_setup, test_connect_dialog_account, fixture_teardown);
+  g_test_add ("/chat/app/edit-connection", Fixture, NULL,
+              fixture_setup, test_edit_connection, fixture_teardown);
+  g_test_add ("/chat/app/logged-in-account", Fixture, NULL,
+              fixture_setup, test_logged_in_account, fixture_teardown);
+  g_test_add ("/chat/app/join-dialog", Fixture, NULL,
+              fixture_setup, test_join_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/operator-actions", Fixture, NULL,
+              fixture_setup, test_operator_actions, fixture_teardown);
+  g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL,
+              fixture_setup, test_stays_at_bottom, fixture_teardown);
+  g_test_add ("/chat/app/other-windows", Fixture, NULL,
+              fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
-  g_test_add ("/chat/app/notifications", Fixture, NULL, fixture_setup, test_notifications, fixture_teardown);
+  g_test_add ("/chat/app/notifications", Fixture, NULL,
+              fixture_setup, test_notifications, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
   g_test_add_func ("/chat/app/hosting-object", test_hosting_object);
