@@ -1079,7 +1079,8 @@ test_extban (void)
 }
 
 /* ChanServ: a room registered by its operator lasts over a restart with its topic, and its
- * founder is its operator again on joining; only the founder drops it. */
+ * founder is its operator again on joining; AMODE gives standing status, OP gives it now;
+ * only the founder drops it. */
 static void
 test_registered_room (void)
 {
@@ -1088,6 +1089,7 @@ test_registered_room (void)
   TestServer *ts = test_server_new (config);
   Client *a = client_irc (ts, "anna", NULL);
   Client *b = client_irc (ts, "bob", NULL);
+  Client *c;
   g_autofree char *names = NULL;
 
   client_send (a, "JOIN #team");
@@ -1125,6 +1127,32 @@ test_registered_room (void)
   client_wait (b, ":ChanServ!ChanServ@services. MODE #team +o anna");
   client_send (a, "MODE #team +v bob");
   client_wait (b, ":anna!anna@127.0.0.1 MODE #team +v bob");
+  /* Standing status: given now, and again at every join, until taken back. */
+  add_account (ts, "bob", "bob's password");
+  client_send (b, "NS IDENTIFY bob :bob's password");
+  client_wait (b, " 900 ");
+  client_send (b, "CS AMODE #team +o bob");
+  client_wait (b, "NOTICE bob :Only the founder of #team may change its standing modes.");
+  client_send (a, "CS AMODE #team +o bob");
+  client_wait (a, "NOTICE anna :bob now has +o in #team.");
+  client_wait (b, ":ChanServ!ChanServ@services. MODE #team +o bob");
+  client_send (b, "PART #team");
+  client_wait (b, " PART #team");
+  client_send (b, "JOIN #team");
+  client_wait (b, ":ChanServ!ChanServ@services. MODE #team +o bob");
+  client_send (a, "CS AMODE #team -o bob");
+  client_wait (a, "NOTICE anna :bob now has no standing modes in #team.");
+  c = client_irc (ts, "carol", NULL);
+  client_send (c, "JOIN #team");
+  client_wait (c, " 366 ");
+  client_send (c, "CS OP #team");
+  client_wait (c, "NOTICE carol :You have no standing operator status in #team.");
+  client_send (a, "MODE #team -o bob");
+  client_wait (b, "MODE #team -o bob");
+  client_send (a, "CS OP #team carol");
+  client_wait (c, ":ChanServ!ChanServ@services. MODE #team +o carol");
+  client_free (c);
+
   client_send (b, "CS DROP #team");
   client_wait (b, "NOTICE bob :Only the founder of #team may drop it.");
   client_send (a, "CS DROP #team");

@@ -59,6 +59,11 @@ static const char schema[] =
   "  fingerprint TEXT PRIMARY KEY,"
   "  account TEXT NOT NULL);"
   "CREATE INDEX IF NOT EXISTS certfps_by_account ON certfps (account);"
+  "CREATE TABLE IF NOT EXISTS room_access ("
+  "  room TEXT NOT NULL,"
+  "  account TEXT NOT NULL,"
+  "  flags INTEGER NOT NULL,"
+  "  PRIMARY KEY (room, account));"
   "CREATE TABLE IF NOT EXISTS rooms ("
   "  key TEXT PRIMARY KEY,"
   "  name TEXT NOT NULL,"
@@ -428,6 +433,9 @@ chat_accounts_drop (ChatAccounts  *self,
   stmt = query_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error);
   if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
     goto fail;
+  stmt = query_for (self, "DELETE FROM room_access WHERE account = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    goto fail;
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
   return found ? TRUE : not_found (name, error);
@@ -684,6 +692,9 @@ chat_accounts_drop_room (ChatAccounts  *self,
   g_return_val_if_fail (room != NULL, FALSE);
 
   key = account_key (self, room);
+  stmt = query_for (self, "DELETE FROM room_access WHERE room = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    return FALSE;
   stmt = query_for (self, "DELETE FROM rooms WHERE key = ?1", key, error);
   if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
     return FALSE;
@@ -736,4 +747,65 @@ chat_accounts_list_rooms (ChatAccounts *self)
     g_ptr_array_add (names, chat_sqlite_column_dup (stmt, 0));
   chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return names;
+}
+
+gboolean
+chat_accounts_set_room_access (ChatAccounts  *self,
+                               const char    *room,
+                               const char    *account,
+                               guint          flags,
+                               GError       **error)
+{
+  g_autofree char *room_key = NULL;
+  g_autofree char *account_key_ = NULL;
+  g_autoptr(ChatAccountInfo) info = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (room != NULL && account != NULL, FALSE);
+
+  info = chat_accounts_lookup (self, account);
+  if (info == NULL)
+    return not_found (account, error);
+  room_key = account_key (self, room);
+  account_key_ = account_key (self, account);
+  stmt = query_for (self, flags != 0
+                    ? "INSERT OR REPLACE INTO room_access (room, account, flags)"
+                      " VALUES (?1, ?2, ?3)"
+                    : "DELETE FROM room_access WHERE room = ?1 AND account = ?2",
+                    room_key, error);
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 2, account_key_);
+  if (flags != 0)
+    sqlite3_bind_int64 (stmt, 3, flags);
+  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
+}
+
+guint
+chat_accounts_get_room_access (ChatAccounts *self,
+                               const char   *room,
+                               const char   *account)
+{
+  g_autofree char *room_key = NULL;
+  g_autofree char *account_key_ = NULL;
+  sqlite3_stmt *stmt;
+  guint flags = 0;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), 0);
+  g_return_val_if_fail (room != NULL && account != NULL, 0);
+
+  room_key = account_key (self, room);
+  account_key_ = account_key (self, account);
+  stmt = query_for (self, "SELECT flags FROM room_access WHERE room = ?1 AND account = ?2",
+                    room_key, NULL);
+  if (stmt == NULL)
+    return 0;
+  chat_sqlite_bind_text (stmt, 2, account_key_);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    flags = sqlite3_column_int64 (stmt, 0);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  return flags;
 }

@@ -121,5 +121,17 @@ gboolean          chat_accounts_drop_room          (ChatAccounts      *self,
 char             *chat_accounts_get_room_founder   (ChatAccounts      *self,
                                                     const char        *room);
 GPtrArray        *chat_accounts_list_rooms         (ChatAccounts      *self);
+/* Standing status in a registered room (ChanServ AMODE): CHAT_ACCOUNTS_ROOM_OP and
+ * CHAT_ACCOUNTS_ROOM_VOICE; 0 removes it. */
+#define CHAT_ACCOUNTS_ROOM_OP    (1 << 0)
+#define CHAT_ACCOUNTS_ROOM_VOICE (1 << 1)
+gboolean          chat_accounts_set_room_access    (ChatAccounts      *self,
+                                                    const char        *room,
+                                                    const char        *account,
+                                                    guint              flags,
+                                                    GError           **error);
+guint             chat_accounts_get_room_access    (ChatAccounts      *self,
+                                                    const char        *room,
+                                                    const char        *account);
 
 G_END_DECLS

@@ -49,6 +49,16 @@ gboolean      _chat_server_accounts_register    (ChatSession  *session,
  * that MASK (wildcards allowed) matches; other types match nobody. */
 gboolean      _chat_server_accounts_extban_match (const char  *mask,
                                                   ChatSession *session);
+/* The standing status (CHAT_ACCOUNTS_ROOM_OP, _VOICE) of session's account in a registered
+ * room: OP for its founder, what ChanServ AMODE gave otherwise. */
+guint         _chat_server_accounts_room_access (ChatServer   *server,
+                                                 ChatRoom     *room,
+                                                 ChatSession  *session);
+/* Gives session, a member of room, the status in flags it lacks, told as ChanServ's MODE. */
+void          _chat_server_accounts_grant       (ChatServer   *server,
+                                                 ChatRoom     *room,
+                                                 ChatSession  *session,
+                                                 guint         flags);
 /* Once a second for everyone present: a registered nick used by someone not logged in to
  * it is asked to identify, and renamed to a guest after [accounts] guest-rename seconds. */
 void          _chat_server_accounts_tick        (ChatSession  *session,

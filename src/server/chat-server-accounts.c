@@ -73,28 +73,64 @@ restore_registered_rooms (ChatServerAccounts *state)
     }
 }
 
-/* The founder of a registered room is its operator whenever they join it. */
+/* What session's account stands for in room: CHAT_ACCOUNTS_ROOM_OP for its founder. */
+guint
+_chat_server_accounts_room_access (ChatServer  *server,
+                                   ChatRoom    *room,
+                                   ChatSession *session)
+{
+  ChatServerAccounts *state = get_state (server);
+  g_autofree char *founder = NULL;
+
+  if (session->account == NULL || state->accounts == NULL ||
+      !(room->lasting & CHAT_ROOM_LASTING_REGISTERED))
+    return 0;
+  founder = chat_accounts_get_room_founder (state->accounts, room->name);
+  if (founder != NULL && chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) == 0)
+    return CHAT_ACCOUNTS_ROOM_OP;
+  return chat_accounts_get_room_access (state->accounts, room->name, session->account);
+}
+
+void
+_chat_server_accounts_grant (ChatServer  *server,
+                             ChatRoom    *room,
+                             ChatSession *session,
+                             guint        flags)
+{
+  ChatRoomMember *member = g_hash_table_lookup (room->members, session);
+
+  if (member == NULL)
+    return;
+  if ((flags & CHAT_ACCOUNTS_ROOM_OP) && !(member->flags & CHAT_MEMBER_OP))
+    {
+      g_autoptr(ChatMessage) mode = chat_message_new_full ("ChanServ!ChanServ@services.",
+                                                           "MODE", room->name, "+o",
+                                                           session->nick, NULL);
+
+      member->flags |= CHAT_MEMBER_OP;
+      _chat_server_room_send_irc (server, room, NULL, 0, mode);
+    }
+  if ((flags & CHAT_ACCOUNTS_ROOM_VOICE) && !(member->flags & CHAT_MEMBER_VOICE))
+    {
+      g_autoptr(ChatMessage) mode = chat_message_new_full ("ChanServ!ChanServ@services.",
+                                                           "MODE", room->name, "+v",
+                                                           session->nick, NULL);
+
+      member->flags |= CHAT_MEMBER_VOICE;
+      _chat_server_room_send_irc (server, room, NULL, 0, mode);
+    }
+}
+
+/* The founder of a registered room, and those given standing status with ChanServ AMODE,
+ * have it whenever they join. */
 static void
 accounts_joined_cb (ChatServer  *server,
                     ChatSession *session,
                     ChatRoom    *room,
                     gpointer     user_data)
 {
-  ChatServerAccounts *state = user_data;
-  ChatRoomMember *member = g_hash_table_lookup (room->members, session);
-  g_autofree char *founder = NULL;
-  g_autoptr(ChatMessage) mode = NULL;
-
-  if (session->account == NULL || member == NULL || (member->flags & CHAT_MEMBER_OP) ||
-      !(room->lasting & CHAT_ROOM_LASTING_REGISTERED) || state->accounts == NULL)
-    return;
-  founder = chat_accounts_get_room_founder (state->accounts, room->name);
-  if (founder == NULL || chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) != 0)
-    return;
-  member->flags |= CHAT_MEMBER_OP;
-  mode = chat_message_new_full ("ChanServ!ChanServ@services.", "MODE", room->name, "+o",
-                                session->nick, NULL);
-  _chat_server_room_send_irc (server, room, NULL, 0, mode);
+  _chat_server_accounts_grant (server, room, session,
+                               _chat_server_accounts_room_access (server, room, session));
 }
 
 static void
