@@ -44,9 +44,10 @@ preferences_activated_cb (GSimpleAction *action,
                           gpointer       user_data)
 {
   ChatApplication *self = user_data;
+  GSettings *settings = chat_application_get_settings (self);
 
   _chat_application_present_over_window (self,
-                                         GTK_WINDOW (chat_preferences_window_new (self->settings)));
+                                         GTK_WINDOW (chat_preferences_window_new (settings)));
 }
 
 static void
@@ -222,7 +223,7 @@ void
 _chat_application_update_hosting_actions (ChatApplication *self)
 {
   GAction *action;
-  gboolean hosting = chat_hosting_get_running (self->hosting);
+  gboolean hosting = chat_hosting_get_running (chat_application_get_host (self));
 
   action = g_action_map_lookup_action (G_ACTION_MAP (self), "host");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action), !hosting);

@@ -16,6 +16,7 @@ chat_application_start_hosting (ChatApplication *self,
                                 ChatHostingFlags flags,
                                 GError         **error)
 {
+  ChatHosting *hosting = chat_application_get_host (self);
   g_autofree char *nick = NULL;
   g_autofree char *realname = NULL;
 
@@ -24,10 +25,10 @@ chat_application_start_hosting (ChatApplication *self,
 
   nick = chat_application_dup_nick (self);
   realname = chat_application_dup_realname (self);
-  if (!chat_hosting_start (self->hosting, name, port, password, flags, nick, realname, error))
+  if (!chat_hosting_start (hosting, name, port, password, flags, nick, realname, error))
     return FALSE;
 
-  chat_application_add_connection (self, chat_hosting_get_connection (self->hosting));
+  chat_application_add_connection (self, chat_hosting_get_connection (hosting));
   _chat_application_update_hosting_actions (self);
   _chat_application_notify_hosting (self);
 
@@ -41,24 +42,16 @@ chat_application_stop_hosting (ChatApplication *self)
 
   g_return_if_fail (CHAT_IS_APPLICATION (self));
 
-  if (!chat_hosting_get_running (self->hosting))
+  if (!chat_hosting_get_running (chat_application_get_host (self)))
     return;
 
-  connection = chat_hosting_get_connection (self->hosting);
+  connection = chat_hosting_get_connection (chat_application_get_host (self));
   if (connection != NULL)
     chat_application_remove_connection (self, connection);
-  chat_hosting_stop (self->hosting);
+  chat_hosting_stop (chat_application_get_host (self));
 
   _chat_application_update_hosting_actions (self);
   _chat_application_notify_hosting (self);
-}
-
-ChatHosting *
-chat_application_get_host (ChatApplication *self)
-{
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
-
-  return self->hosting;
 }
 
 gboolean
@@ -66,7 +59,7 @@ chat_application_get_hosting (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
 
-  return chat_hosting_get_running (self->hosting);
+  return chat_hosting_get_running (chat_application_get_host (self));
 }
 
 ChatServer *
@@ -74,7 +67,7 @@ chat_application_get_server (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
-  return chat_hosting_get_server (self->hosting);
+  return chat_hosting_get_server (chat_application_get_host (self));
 }
 
 guint
@@ -82,7 +75,7 @@ chat_application_get_hosting_port (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
 
-  return chat_hosting_get_port (self->hosting);
+  return chat_hosting_get_port (chat_application_get_host (self));
 }
 
 guint
@@ -90,7 +83,7 @@ chat_application_get_hosting_tls_port (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), 0);
 
-  return chat_hosting_get_tls_port (self->hosting);
+  return chat_hosting_get_tls_port (chat_application_get_host (self));
 }
 
 const char *
@@ -98,7 +91,7 @@ chat_application_get_hosting_fingerprint (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
-  return chat_hosting_get_fingerprint (self->hosting);
+  return chat_hosting_get_fingerprint (chat_application_get_host (self));
 }
 
 GTlsCertificate *
@@ -115,7 +108,7 @@ chat_application_get_hosting_network (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
 
-  return chat_hosting_get_network (self->hosting);
+  return chat_hosting_get_network (chat_application_get_host (self));
 }
 
 const char *
@@ -123,7 +116,7 @@ chat_application_get_hosting_name (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
-  return chat_hosting_get_name (self->hosting);
+  return chat_hosting_get_name (chat_application_get_host (self));
 }
 
 ChatConnection *
@@ -131,5 +124,5 @@ chat_application_get_host_connection (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
-  return chat_hosting_get_connection (self->hosting);
+  return chat_hosting_get_connection (chat_application_get_host (self));
 }

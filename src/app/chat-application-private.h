@@ -8,20 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* Here rather than in chat-application.c because the hosting part and the actions read
- * it. */
-struct _ChatApplication
-{
-  AdwApplication    parent_instance;
-
-  GSettings        *settings;
-  GListStore       *connections;
-  ChatHistoryStore *history;
-
-  ChatHosting      *hosting;
-  gboolean          restored;
-};
-
 /* chat-application.c */
 ChatWindow     *_chat_application_get_window             (ChatApplication *self);
 /* The main window, made when there is none. */

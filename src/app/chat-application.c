@@ -17,6 +17,18 @@
 
 #define N_RECENT_SERVERS 10
 
+struct _ChatApplication
+{
+  AdwApplication    parent_instance;
+
+  GSettings        *settings;
+  GListStore       *connections;
+  ChatHistoryStore *history;
+
+  ChatHosting      *hosting;
+  gboolean          restored;
+};
+
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
 
 enum {
@@ -656,6 +668,14 @@ chat_application_get_settings (ChatApplication *self)
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
   return self->settings;
+}
+
+ChatHosting *
+chat_application_get_host (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->hosting;
 }
 
 GListModel *

@@ -17,7 +17,7 @@ send_message_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
-  chat_composer_send (CHAT_WINDOW (widget)->composer);
+  chat_composer_send (_chat_window_get_composer (CHAT_WINDOW (widget)));
 }
 
 static void
@@ -31,7 +31,8 @@ join_room_action (GtkWidget  *widget,
 
   if (connection == NULL)
     {
-      GListModel *connections = chat_application_get_connections (self->application);
+      ChatApplication *application = _chat_window_get_application (self);
+      GListModel *connections = chat_application_get_connections (application);
       g_autoptr(ChatConnection) first = g_list_model_get_item (connections, 0);
 
       if (first == NULL)
@@ -55,7 +56,7 @@ switcher_action (GtkWidget  *widget,
                  GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
-  ChatSwitcher *switcher = chat_switcher_new (G_LIST_MODEL (self->sidebar_model));
+  ChatSwitcher *switcher = chat_switcher_new (G_LIST_MODEL (_chat_window_get_sidebar_model (self)));
 
   gtk_window_set_transient_for (GTK_WINDOW (switcher), GTK_WINDOW (self));
   g_signal_connect_object (switcher, "conversation-chosen",
@@ -70,12 +71,13 @@ leave_room_action (GtkWidget  *widget,
 {
   ChatWindow *self = CHAT_WINDOW (widget);
   ChatConnection *connection = _chat_window_get_connection (self);
+  ChatConversation *conversation = chat_window_get_conversation (self);
 
   if (connection == NULL
-      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
+      || chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER)
     return;
 
-  chat_connection_close_conversation (connection, self->conversation);
+  chat_connection_close_conversation (connection, conversation);
 }
 
 static void
@@ -89,10 +91,10 @@ close_server_action (GtkWidget  *widget,
   if (connection == NULL)
     return;
 
-  if (connection == chat_application_get_host_connection (self->application))
-    chat_application_stop_hosting (self->application);
+  if (connection == chat_application_get_host_connection (_chat_window_get_application (self)))
+    chat_application_stop_hosting (_chat_window_get_application (self));
   else
-    chat_application_remove_connection (self->application, connection);
+    chat_application_remove_connection (_chat_window_get_application (self), connection);
 }
 
 static void
@@ -102,8 +104,8 @@ mark_read_action (GtkWidget  *widget,
 {
   ChatWindow *self = CHAT_WINDOW (widget);
 
-  if (self->conversation != NULL)
-    chat_conversation_mark_read (self->conversation);
+  if (chat_window_get_conversation (self) != NULL)
+    chat_conversation_mark_read (chat_window_get_conversation (self));
 }
 
 static void
@@ -111,15 +113,16 @@ select_relative (ChatWindow *self,
                  int         direction,
                  gboolean    unread_only)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
-  int position = self->conversation != NULL
-                 ? _chat_window_find_conversation_position (self, self->conversation) : -1;
+  GListModel *sidebar = G_LIST_MODEL (_chat_window_get_sidebar_model (self));
+  ChatConversation *conversation = chat_window_get_conversation (self);
+  guint n = g_list_model_get_n_items (sidebar);
+  int position = conversation != NULL
+                 ? _chat_window_find_conversation_position (self, conversation) : -1;
 
   for (guint step = 1; step <= n; step++)
     {
       int index = ((position + direction * (int) step) % (int) n + (int) n) % (int) n;
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model),
-                                                                index);
+      g_autoptr(ChatConversation) item = g_list_model_get_item (sidebar, index);
 
       if (unread_only && chat_conversation_get_unread_count (item) == 0
           && chat_conversation_get_mention_count (item) == 0)
@@ -162,16 +165,18 @@ toggle_sidebar_action (GtkWidget  *widget,
                        GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
+  AdwLeaflet *leaflet = _chat_window_get_leaflet (self);
+  GtkWidget *sidebar_box = _chat_window_get_sidebar_box (self);
 
-  if (adw_leaflet_get_folded (self->leaflet))
+  if (adw_leaflet_get_folded (leaflet))
     {
-      if (adw_leaflet_get_visible_child (self->leaflet) == self->sidebar_box)
-        adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+      if (adw_leaflet_get_visible_child (leaflet) == sidebar_box)
+        adw_leaflet_navigate (leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
       else
-        adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
+        adw_leaflet_set_visible_child (leaflet, sidebar_box);
     }
   else
-    gtk_widget_set_visible (self->sidebar_box, !gtk_widget_get_visible (self->sidebar_box));
+    gtk_widget_set_visible (sidebar_box, !gtk_widget_get_visible (sidebar_box));
 }
 
 static void
@@ -180,9 +185,10 @@ show_sidebar_action (GtkWidget  *widget,
                      GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
+  GtkWidget *sidebar_box = _chat_window_get_sidebar_box (self);
 
-  gtk_widget_set_visible (self->sidebar_box, TRUE);
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
+  gtk_widget_set_visible (sidebar_box, TRUE);
+  adw_leaflet_set_visible_child (_chat_window_get_leaflet (self), sidebar_box);
 }
 
 static void
@@ -191,12 +197,14 @@ toggle_people_action (GtkWidget  *widget,
                       GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConversation *conversation = chat_window_get_conversation (self);
+  AdwFlap *flap = _chat_window_get_flap (self);
 
-  if (self->conversation == NULL
-      || chat_conversation_get_kind (self->conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
+  if (conversation == NULL
+      || chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
     return;
 
-  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
+  adw_flap_set_reveal_flap (flap, !adw_flap_get_reveal_flap (flap));
 }
 
 static void
@@ -206,11 +214,11 @@ search_action (GtkWidget  *widget,
 {
   ChatWindow *self = CHAT_WINDOW (widget);
 
-  if (self->conversation == NULL)
+  if (chat_window_get_conversation (self) == NULL)
     return;
 
-  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+  gtk_search_bar_set_search_mode (_chat_window_get_search_bar (self), TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (_chat_window_get_search_entry (self)));
 }
 
 static void
@@ -229,7 +237,7 @@ focus_entry_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *param)
 {
-  gtk_widget_grab_focus (GTK_WIDGET (CHAT_WINDOW (widget)->composer));
+  gtk_widget_grab_focus (GTK_WIDGET (_chat_window_get_composer (CHAT_WINDOW (widget))));
 }
 
 static void
@@ -261,7 +269,7 @@ member_action (GtkWidget  *widget,
 
   g_assert (g_str_has_prefix (action_name, "win.member-"));
   name = g_strconcat ("members.", action_name + strlen ("win.member-"), NULL);
-  gtk_widget_activate_action_variant (GTK_WIDGET (self->member_list), name, param);
+  gtk_widget_activate_action_variant (GTK_WIDGET (_chat_window_get_members (self)), name, param);
 }
 
 typedef void (*WinActionFunc) (GtkWidget  *widget,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-connections.c: what the window does with what each connection reports: errors as
- * toasts, an untrusted certificate as a question, new conversations selected. */
+ * toasts, an untrusted certificate as a question, new conversations selected; and the question
+ * before the last window closes while hosting. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -15,10 +16,10 @@
 static void
 update_page (ChatWindow *self)
 {
-  GListModel *connections = chat_application_get_connections (self->application);
+  GListModel *connections = chat_application_get_connections (_chat_window_get_application (self));
   gboolean any = g_list_model_get_n_items (connections) > 0;
 
-  gtk_stack_set_visible_child_name (self->main_stack, any ? "chat" : "welcome");
+  gtk_stack_set_visible_child_name (_chat_window_get_main_stack (self), any ? "chat" : "welcome");
 }
 
 static void
@@ -39,7 +40,8 @@ connection_error_cb (ChatWindow     *self,
       || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL)
       || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
     chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
-                                        g_variant_new ("(su)", chat_connection_get_host (connection),
+                                        g_variant_new ("(su)",
+                                                       chat_connection_get_host (connection),
                                                        chat_connection_get_port (connection)));
   /* The banner over a room of this connection has its own Reconnect Now button. */
   else if (connection == _chat_window_get_connection (self))
@@ -72,7 +74,9 @@ connection_certificate_untrusted_cb (ChatWindow           *self,
   g_autofree char *body = NULL;
   AdwMessageDialog *dialog;
 
-  body = g_strdup_printf (_("The identity of %s cannot be verified. Someone may be pretending to be this server.\n\nOnly continue if its owner confirms this SHA-256 fingerprint:\n%s"),
+  body = g_strdup_printf (_("The identity of %s cannot be verified. "
+                            "Someone may be pretending to be this server.\n\n"
+                            "Only continue if its owner confirms this SHA-256 fingerprint:\n%s"),
                           chat_connection_get_host (connection), fingerprint);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                        _("Untrusted Certificate"), body));
@@ -107,8 +111,10 @@ connection_conversation_opened_cb (ChatWindow       *self,
                                    gboolean          requested,
                                    ChatConnection   *connection)
 {
-  if (requested || self->conversation == NULL
-      || chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER)
+  ChatConversation *shown = chat_window_get_conversation (self);
+
+  if (requested || shown == NULL
+      || chat_conversation_get_kind (shown) == CHAT_CONVERSATION_KIND_SERVER)
     chat_window_select_conversation (self, conversation);
 }
 
@@ -133,10 +139,80 @@ _chat_window_connections_changed_cb (ChatWindow *self,
       g_signal_connect_object (connection, "conversation-opened",
                                G_CALLBACK (connection_conversation_opened_cb), self,
                                G_CONNECT_SWAPPED);
-      if (self->conversation == NULL)
-        chat_window_select_conversation (self, chat_connection_get_server_conversation (connection));
+      if (chat_window_get_conversation (self) == NULL)
+        chat_window_select_conversation (self,
+                                         chat_connection_get_server_conversation (connection));
     }
 
   update_page (self);
 }
 
+static gboolean
+destroy_idle_cb (gpointer data)
+{
+  gtk_window_destroy (GTK_WINDOW (data));
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_and_close_response_cb (AdwMessageDialog *dialog,
+                            const char       *response,
+                            ChatWindow       *self)
+{
+  if (g_strcmp0 (response, "stop") != 0)
+    return;
+
+  chat_application_stop_hosting (_chat_window_get_application (self));
+  /* Not here: the dialog is still being answered, and it would outlive its transient parent.
+   * When it goes it unsets that parent, and GTK 4.8 then touches the freed window. */
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_idle_cb, g_object_ref (self), g_object_unref);
+}
+
+/* Saves the window's size; when it is the last window while hosting, asks whether to stop and
+ * returns TRUE: the answer closes it or not. */
+gboolean
+_chat_window_ask_before_closing (ChatWindow *self)
+{
+  GtkWindow *window = GTK_WINDOW (self);
+  ChatApplication *application = _chat_window_get_application (self);
+  GSettings *settings = _chat_window_get_settings (self);
+  guint n_windows = 0;
+  int width, height;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (application)); l; l = l->next)
+    if (CHAT_IS_WINDOW (l->data))
+      n_windows++;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (settings, "window-width", width);
+  g_settings_set_int (settings, "window-height", height);
+  g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
+
+  if (chat_application_get_hosting (application) && n_windows == 1)
+    {
+      AdwMessageDialog *dialog;
+      g_autofree char *body = NULL;
+      guint port = chat_application_get_hosting_port (application);
+
+      /* With only encrypted connections, the encrypted port is the room's one port. */
+      if (port == 0)
+        port = chat_application_get_hosting_tls_port (application);
+      body = g_strdup_printf (_("People connected to your chat room on port %u "
+                                "will be disconnected."), port);
+      dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window, _("Stop Hosting?"), body));
+      adw_message_dialog_add_responses (dialog,
+                                        "cancel", _("_Keep Hosting"),
+                                        "stop", _("_Stop and Quit"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (dialog, "stop", ADW_RESPONSE_DESTRUCTIVE);
+      adw_message_dialog_set_default_response (dialog, "cancel");
+      adw_message_dialog_set_close_response (dialog, "cancel");
+      g_signal_connect_object (dialog, "response",
+                               G_CALLBACK (stop_and_close_response_cb), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return TRUE;
+    }
+
+  return FALSE;
+}

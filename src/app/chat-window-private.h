@@ -9,83 +9,50 @@
 
 G_BEGIN_DECLS
 
-/* Here rather than in chat-window.c because every part of the window reads the template
- * children and the state of the conversation shown. */
-struct _ChatWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  ChatApplication      *application;
-  GSettings            *settings;
-  GtkFlattenListModel  *sidebar_model;
-
-  ChatConversation     *conversation;
-  GSignalGroup         *conversation_signals;
-  GSignalGroup         *connection_signals;
-  GSignalGroup         *messages_signals;
-  GtkCustomFilter      *message_filter;
-  GtkFilterListModel   *filtered_messages;
-
-  /* The first unread item when the conversation was opened: the "New Messages" line. */
-  ChatMessageItem      *first_unread;
-  /* Search results shown instead of the conversation while searching. */
-  GListStore           *search_results;
-
-  gboolean              at_bottom;
-  gboolean              auto_scrolling;
-  double                last_value;
-  guint                 scroll_idle;
-  guint                 older_idle;
-
-  /* Widgets */
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *main_stack;
-  AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar_box;
-  GtkListBox           *sidebar_list;
-  AdwWindowTitle       *window_title;
-  GtkToggleButton      *people_button;
-  GtkMenuButton        *room_menu_button;
-  AdwFlap              *flap;
-  GtkRevealer          *state_revealer;
-  GtkLabel             *state_label;
-  GtkButton            *state_button;
-  GtkSearchBar         *search_bar;
-  GtkSearchEntry       *search_entry;
-  GtkStack             *content_stack;
-  AdwStatusPage        *no_messages_page;
-  GtkScrolledWindow    *message_scroller;
-  GtkListView          *message_list;
-  ChatComposer         *composer;
-  ChatMemberList       *member_list;
-};
-
-ChatConnection *_chat_window_get_connection              (ChatWindow         *self);
-void            _chat_window_set_conversation            (ChatWindow         *self,
-                                                          ChatConversation   *conversation);
-void            _chat_window_set_message_model           (ChatWindow         *self,
-                                                          GtkSelectionModel  *model);
-void            _chat_window_update_content_page         (ChatWindow         *self);
-void            _chat_window_queue_scroll_to_bottom      (ChatWindow         *self);
+/* The window's state is in chat-window.c; these are the parts the other files reach. */
+ChatApplication     *_chat_window_get_application            (ChatWindow        *self);
+GSettings           *_chat_window_get_settings               (ChatWindow        *self);
+ChatComposer        *_chat_window_get_composer               (ChatWindow        *self);
+ChatMemberList      *_chat_window_get_members                (ChatWindow        *self);
+AdwFlap             *_chat_window_get_flap                   (ChatWindow        *self);
+AdwLeaflet          *_chat_window_get_leaflet                (ChatWindow        *self);
+GtkSearchBar        *_chat_window_get_search_bar             (ChatWindow        *self);
+GtkSearchEntry      *_chat_window_get_search_entry           (ChatWindow        *self);
+GtkWidget           *_chat_window_get_sidebar_box            (ChatWindow        *self);
+GtkListBox          *_chat_window_get_sidebar_list           (ChatWindow        *self);
+GtkFlattenListModel *_chat_window_get_sidebar_model          (ChatWindow        *self);
+GtkStack            *_chat_window_get_main_stack             (ChatWindow        *self);
+ChatConnection      *_chat_window_get_connection             (ChatWindow        *self);
+void                 _chat_window_set_conversation           (ChatWindow        *self,
+                                                              ChatConversation  *conversation);
+void                 _chat_window_set_message_model          (ChatWindow        *self,
+                                                              GtkSelectionModel *model);
+void                 _chat_window_update_content_page        (ChatWindow        *self);
+void                 _chat_window_queue_scroll_to_bottom     (ChatWindow        *self);
+/* results are shown in place of the live messages until NULL brings those back. */
+void                 _chat_window_show_search_results        (ChatWindow        *self,
+                                                              GListStore        *results);
+gboolean             _chat_window_get_searching              (ChatWindow        *self);
 
 /* chat-window-actions.c */
-void            _chat_window_actions_init                (ChatWindow         *self);
+void                 _chat_window_actions_init               (ChatWindow        *self);
 
 /* chat-window-connections.c */
-void            _chat_window_connections_changed_cb      (ChatWindow         *self,
-                                                          guint               position,
-                                                          guint               removed,
-                                                          guint               added,
-                                                          GListModel         *connections);
+gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
+void                 _chat_window_connections_changed_cb     (ChatWindow        *self,
+                                                              guint              position,
+                                                              guint              removed,
+                                                              guint              added,
+                                                              GListModel        *connections);
 
 /* chat-window-search.c */
-void            _chat_window_class_search_init           (GtkWidgetClass     *widget_class);
+void                 _chat_window_class_search_init          (GtkWidgetClass    *widget_class);
 
 /* chat-window-sidebar.c */
-int             _chat_window_find_conversation_position  (ChatWindow         *self,
-                                                          ChatConversation   *conversation);
-void            _chat_window_sidebar_bind_model          (ChatWindow         *self);
-void            _chat_window_sidebar_init                (ChatWindow         *self);
-void            _chat_window_class_sidebar_init          (GtkWidgetClass     *widget_class);
+int                  _chat_window_find_conversation_position (ChatWindow        *self,
+                                                              ChatConversation  *conversation);
+void                 _chat_window_sidebar_bind_model         (ChatWindow        *self);
+void                 _chat_window_sidebar_init               (ChatWindow        *self);
+void                 _chat_window_class_sidebar_init         (GtkWidgetClass    *widget_class);
 
 G_END_DECLS

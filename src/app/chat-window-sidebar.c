@@ -27,12 +27,12 @@ int
 _chat_window_find_conversation_position (ChatWindow       *self,
                                          ChatConversation *conversation)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sidebar_model));
+  GListModel *sidebar = G_LIST_MODEL (_chat_window_get_sidebar_model (self));
+  guint n = g_list_model_get_n_items (sidebar);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatConversation) item = g_list_model_get_item (G_LIST_MODEL (self->sidebar_model),
-                                                                i);
+      g_autoptr(ChatConversation) item = g_list_model_get_item (sidebar, i);
 
       if (item == conversation)
         return (int) i;
@@ -49,24 +49,26 @@ sidebar_changed_cb (ChatWindow *self,
                     guint       added,
                     GListModel *model)
 {
+  ChatConversation *conversation = chat_window_get_conversation (self);
+  GtkListBox *list = _chat_window_get_sidebar_list (self);
   GtkListBoxRow *selected;
   int index;
 
-  if (self->conversation == NULL || added == 0)
+  if (conversation == NULL || added == 0)
     return;
 
-  selected = gtk_list_box_get_selected_row (self->sidebar_list);
+  selected = gtk_list_box_get_selected_row (list);
   if (selected != NULL
-      && chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (selected)) == self->conversation)
+      && chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (selected)) == conversation)
     return;
 
-  index = _chat_window_find_conversation_position (self, self->conversation);
+  index = _chat_window_find_conversation_position (self, conversation);
   if (index >= 0 && (guint) index >= position && (guint) index < position + added)
     {
-      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar_list, index);
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, index);
 
       if (row != NULL)
-        gtk_list_box_select_row (self->sidebar_list, row);
+        gtk_list_box_select_row (list, row);
     }
 }
 
@@ -78,8 +80,9 @@ on_sidebar_list_row_selected_cb (ChatWindow    *self,
   if (row == NULL)
     {
       /* The row went away (left room, closed connection): pick a neighbour. */
-      if (self->conversation != NULL
-          && _chat_window_find_conversation_position (self, self->conversation) < 0)
+      ChatConversation *conversation = chat_window_get_conversation (self);
+
+      if (conversation != NULL && _chat_window_find_conversation_position (self, conversation) < 0)
         {
           GtkListBoxRow *first = gtk_list_box_get_row_at_index (list, 0);
 
@@ -99,8 +102,8 @@ on_sidebar_list_row_activated_cb (ChatWindow    *self,
                                   GtkListBoxRow *row,
                                   GtkListBox    *list)
 {
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
-  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+  adw_leaflet_navigate (_chat_window_get_leaflet (self), ADW_NAVIGATION_DIRECTION_FORWARD);
+  gtk_widget_grab_focus (GTK_WIDGET (_chat_window_get_composer (self)));
 }
 
 static void
@@ -110,14 +113,14 @@ sidebar_pressed_cb (GtkGestureClick *gesture,
                     double           y,
                     ChatWindow      *self)
 {
-  GtkListBoxRow *row = gtk_list_box_get_row_at_y (self->sidebar_list, y);
+  GtkListBox *list = _chat_window_get_sidebar_list (self);
+  GtkListBoxRow *row = gtk_list_box_get_row_at_y (list, y);
   double rx, ry;
 
   if (row == NULL)
     return;
 
-  gtk_widget_translate_coordinates (GTK_WIDGET (self->sidebar_list), GTK_WIDGET (row), x, y,
-                                    &rx, &ry);
+  gtk_widget_translate_coordinates (GTK_WIDGET (list), GTK_WIDGET (row), x, y, &rx, &ry);
   show_sidebar_menu (self, row, rx, ry);
 }
 
@@ -133,7 +136,7 @@ sidebar_key_pressed_cb (ChatWindow            *self,
   if (keyval != GDK_KEY_Menu && !(keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
     return GDK_EVENT_PROPAGATE;
 
-  row = gtk_list_box_get_selected_row (self->sidebar_list);
+  row = gtk_list_box_get_selected_row (_chat_window_get_sidebar_list (self));
   if (row == NULL)
     return GDK_EVENT_PROPAGATE;
 
@@ -151,7 +154,7 @@ show_sidebar_menu (ChatWindow    *self,
   g_autoptr(GMenu) menu = NULL;
   GtkWidget *popover;
 
-  gtk_list_box_select_row (self->sidebar_list, row);
+  gtk_list_box_select_row (_chat_window_get_sidebar_list (self), row);
   menu = g_menu_new ();
   g_menu_append (menu, _("_Mark as Read"), "win.mark-read");
   if (chat_conversation_get_kind (chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)))
@@ -171,10 +174,12 @@ show_sidebar_menu (ChatWindow    *self,
 void
 _chat_window_sidebar_bind_model (ChatWindow *self)
 {
-  gtk_list_box_bind_model (self->sidebar_list, G_LIST_MODEL (self->sidebar_model),
+  GtkFlattenListModel *model = _chat_window_get_sidebar_model (self);
+
+  gtk_list_box_bind_model (_chat_window_get_sidebar_list (self), G_LIST_MODEL (model),
                            create_sidebar_row, self, NULL);
   /* Connected after the list box's own handler, so the rows exist when it runs. */
-  g_signal_connect_object (self->sidebar_model, "items-changed",
+  g_signal_connect_object (model, "items-changed",
                            G_CALLBACK (sidebar_changed_cb), self,
                            G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 }
@@ -182,18 +187,19 @@ _chat_window_sidebar_bind_model (ChatWindow *self)
 void
 _chat_window_sidebar_init (ChatWindow *self)
 {
+  GtkWidget *list = GTK_WIDGET (_chat_window_get_sidebar_list (self));
   GtkEventController *controller;
   GtkGesture *gesture;
 
   controller = gtk_event_controller_key_new ();
   g_signal_connect_object (controller, "key-pressed",
                            G_CALLBACK (sidebar_key_pressed_cb), self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), controller);
+  gtk_widget_add_controller (list, controller);
 
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
   g_signal_connect_object (gesture, "pressed", G_CALLBACK (sidebar_pressed_cb), self, 0);
-  gtk_widget_add_controller (GTK_WIDGET (self->sidebar_list), GTK_EVENT_CONTROLLER (gesture));
+  gtk_widget_add_controller (list, GTK_EVENT_CONTROLLER (gesture));
 }
 
 void

@@ -21,6 +21,55 @@
 #define BOTTOM_SLACK 24.0
 #define OLDER_BATCH 100
 
+struct _ChatWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  ChatApplication      *application;
+  GSettings            *settings;
+  GtkFlattenListModel  *sidebar_model;
+
+  ChatConversation     *conversation;
+  GSignalGroup         *conversation_signals;
+  GSignalGroup         *connection_signals;
+  GSignalGroup         *messages_signals;
+  GtkCustomFilter      *message_filter;
+  GtkFilterListModel   *filtered_messages;
+
+  /* The first unread item when the conversation was opened: the "New Messages" line. */
+  ChatMessageItem      *first_unread;
+  /* Search results shown instead of the conversation while searching. */
+  GListStore           *search_results;
+
+  gboolean              at_bottom;
+  gboolean              auto_scrolling;
+  double                last_value;
+  guint                 scroll_idle;
+  guint                 older_idle;
+
+  /* Widgets */
+  AdwToastOverlay      *toast_overlay;
+  GtkStack             *main_stack;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar_box;
+  GtkListBox           *sidebar_list;
+  AdwWindowTitle       *window_title;
+  GtkToggleButton      *people_button;
+  GtkMenuButton        *room_menu_button;
+  AdwFlap              *flap;
+  GtkRevealer          *state_revealer;
+  GtkLabel             *state_label;
+  GtkButton            *state_button;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
+  GtkStack             *content_stack;
+  AdwStatusPage        *no_messages_page;
+  GtkScrolledWindow    *message_scroller;
+  GtkListView          *message_list;
+  ChatComposer         *composer;
+  ChatMemberList       *member_list;
+};
+
 G_DEFINE_FINAL_TYPE (ChatWindow, chat_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
@@ -50,6 +99,62 @@ _chat_window_get_connection (ChatWindow *self)
     return NULL;
 
   return chat_conversation_get_connection (self->conversation);
+}
+
+/* What the other chat-window-*.c files read: one accessor per part, nothing more. */
+#define WINDOW_PART(Type, name, field) \
+  Type *                                        \
+  _chat_window_get_##name (ChatWindow *self)    \
+  {                                             \
+    return self->field;                         \
+  }
+
+WINDOW_PART (ChatApplication, application, application)
+WINDOW_PART (ChatComposer, composer, composer)
+WINDOW_PART (ChatMemberList, members, member_list)
+WINDOW_PART (AdwFlap, flap, flap)
+WINDOW_PART (AdwLeaflet, leaflet, leaflet)
+WINDOW_PART (GtkSearchBar, search_bar, search_bar)
+WINDOW_PART (GtkSearchEntry, search_entry, search_entry)
+WINDOW_PART (GtkWidget, sidebar_box, sidebar_box)
+WINDOW_PART (GtkListBox, sidebar_list, sidebar_list)
+WINDOW_PART (GtkFlattenListModel, sidebar_model, sidebar_model)
+WINDOW_PART (GtkStack, main_stack, main_stack)
+WINDOW_PART (GSettings, settings, settings)
+
+#undef WINDOW_PART
+
+gboolean
+_chat_window_get_searching (ChatWindow *self)
+{
+  return self->search_results != NULL;
+}
+
+void
+_chat_window_show_search_results (ChatWindow *self,
+                                  GListStore *results)
+{
+  GtkNoSelection *selection;
+
+  if (results == NULL)
+    {
+      g_clear_object (&self->search_results);
+      if (self->filtered_messages == NULL)
+        return;
+
+      selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
+      _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
+      g_object_unref (selection);
+      _chat_window_update_content_page (self);
+      _chat_window_queue_scroll_to_bottom (self);
+      return;
+    }
+
+  g_set_object (&self->search_results, results);
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (results)));
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+  _chat_window_update_content_page (self);
 }
 
 static gboolean
@@ -569,67 +674,10 @@ is_active_changed_cb (ChatWindow *self)
 }
 
 static gboolean
-destroy_idle_cb (gpointer data)
-{
-  gtk_window_destroy (GTK_WINDOW (data));
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-stop_and_close_response_cb (AdwMessageDialog *dialog,
-                            const char       *response,
-                            ChatWindow       *self)
-{
-  if (g_strcmp0 (response, "stop") != 0)
-    return;
-
-  chat_application_stop_hosting (self->application);
-  /* Not here: the dialog is still being answered, and it would outlive its transient parent.
-   * When it goes it unsets that parent, and GTK 4.8 then touches the freed window. */
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_idle_cb, g_object_ref (self), g_object_unref);
-}
-
-static gboolean
 chat_window_close_request (GtkWindow *window)
 {
-  ChatWindow *self = CHAT_WINDOW (window);
-  guint n_windows = 0;
-  int width, height;
-
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self->application)); l; l = l->next)
-    if (CHAT_IS_WINDOW (l->data))
-      n_windows++;
-
-  gtk_window_get_default_size (window, &width, &height);
-  g_settings_set_int (self->settings, "window-width", width);
-  g_settings_set_int (self->settings, "window-height", height);
-  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
-
-  if (chat_application_get_hosting (self->application) && n_windows == 1)
-    {
-      AdwMessageDialog *dialog;
-      g_autofree char *body = NULL;
-      guint port = chat_application_get_hosting_port (self->application);
-
-      /* With only encrypted connections, the encrypted port is the room's one port. */
-      if (port == 0)
-        port = chat_application_get_hosting_tls_port (self->application);
-      body = g_strdup_printf (_("People connected to your chat room on port %u "
-                                "will be disconnected."), port);
-      dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (window, _("Stop Hosting?"), body));
-      adw_message_dialog_add_responses (dialog,
-                                        "cancel", _("_Keep Hosting"),
-                                        "stop", _("_Stop and Quit"),
-                                        NULL);
-      adw_message_dialog_set_response_appearance (dialog, "stop", ADW_RESPONSE_DESTRUCTIVE);
-      adw_message_dialog_set_default_response (dialog, "cancel");
-      adw_message_dialog_set_close_response (dialog, "cancel");
-      g_signal_connect_object (dialog, "response",
-                               G_CALLBACK (stop_and_close_response_cb), self, 0);
-      gtk_window_present (GTK_WINDOW (dialog));
-      return TRUE;
-    }
+  if (_chat_window_ask_before_closing (CHAT_WINDOW (window)))
+    return TRUE;
 
   return GTK_WINDOW_CLASS (chat_window_parent_class)->close_request (window);
 }
