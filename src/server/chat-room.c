@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-room.c: rooms, their members and modes, who may do what in them (the one
- * permission check both dialects ask), and fan-out: every line that goes to a room is
- * formatted once per dialect and tag variant, and the same bytes are queued for every
- * member. */
+/* chat-room.c: rooms, their members and modes, joining and leaving, and fan-out: every
+ * line that goes to a room is formatted once per dialect and tag variant, and the same
+ * bytes are queued for every member. Who may do what in a room is in
+ * chat-room-permissions.c. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -78,7 +78,7 @@ _chat_room_get_member (ChatRoom    *room,
 
 const char *
 _chat_member_prefix (ChatRoomMember *member,
-                     gboolean    multi_prefix)
+                     gboolean        multi_prefix)
 {
   if (member == NULL)
     return "";
@@ -91,26 +91,41 @@ _chat_member_prefix (ChatRoomMember *member,
   return "";
 }
 
-char *
-_chat_room_modes_string (ChatRoom *room,
-                         gboolean  with_params)
+/* The letters of a room's modes, in the order they are shown. k and l have no bit: their
+ * values (room->key, room->limit) say whether they are set. */
+static const struct
+{
+  char  letter;
+  guint flag;
+} room_modes[] = {
+  { 'i', CHAT_ROOM_MODE_I },
+  { 'k', 0 },
+  { 'l', 0 },
+  { 'm', CHAT_ROOM_MODE_M },
+  { 'n', CHAT_ROOM_MODE_N },
+  { 's', CHAT_ROOM_MODE_S },
+  { 't', CHAT_ROOM_MODE_T },
+};
+
+static char *
+modes_string (ChatRoom *room,
+              gboolean  with_values,
+              gboolean  with_params)
 {
   GString *s = g_string_new ("+");
 
-  if (room->modes & CHAT_ROOM_MODE_I)
-    g_string_append_c (s, 'i');
-  if (room->key != NULL)
-    g_string_append_c (s, 'k');
-  if (room->limit > 0)
-    g_string_append_c (s, 'l');
-  if (room->modes & CHAT_ROOM_MODE_M)
-    g_string_append_c (s, 'm');
-  if (room->modes & CHAT_ROOM_MODE_N)
-    g_string_append_c (s, 'n');
-  if (room->modes & CHAT_ROOM_MODE_S)
-    g_string_append_c (s, 's');
-  if (room->modes & CHAT_ROOM_MODE_T)
-    g_string_append_c (s, 't');
+  for (guint i = 0; i < G_N_ELEMENTS (room_modes); i++)
+    {
+      char c = room_modes[i].letter;
+      gboolean set;
+
+      if (room_modes[i].flag != 0)
+        set = (room->modes & room_modes[i].flag) != 0;
+      else
+        set = with_values && (c == 'k' ? room->key != NULL : room->limit > 0);
+      if (set)
+        g_string_append_c (s, c);
+    }
   if (with_params)
     {
       if (room->key != NULL)
@@ -121,178 +136,29 @@ _chat_room_modes_string (ChatRoom *room,
   return g_string_free (s, FALSE);
 }
 
+char *
+_chat_room_modes_string (ChatRoom *room,
+                         gboolean  with_params)
+{
+  return modes_string (room, TRUE, with_params);
+}
+
+char *
+_chat_room_flag_modes_string (ChatRoom *room)
+{
+  return modes_string (room, FALSE, FALSE);
+}
+
 guint
 _chat_room_modes_from_letters (const char *letters)
 {
   guint modes = 0;
 
   for (const char *p = letters; p != NULL && *p != '\0'; p++)
-    {
-      switch (*p)
-        {
-        case 'i': modes |= CHAT_ROOM_MODE_I; break;
-        case 'm': modes |= CHAT_ROOM_MODE_M; break;
-        case 'n': modes |= CHAT_ROOM_MODE_N; break;
-        case 's': modes |= CHAT_ROOM_MODE_S; break;
-        case 't': modes |= CHAT_ROOM_MODE_T; break;
-        default: break;
-        }
-    }
+    for (guint i = 0; i < G_N_ELEMENTS (room_modes); i++)
+      if (room_modes[i].letter == *p)
+        modes |= room_modes[i].flag;
   return modes;
-}
-
-gboolean
-_chat_room_is_banned (ChatRoom    *room,
-                      ChatSession *session)
-{
-  for (guint i = 0; i < room->bans->len; i++)
-    {
-      ChatBan *ban = g_ptr_array_index (room->bans, i);
-
-      if (ban->mask[0] == '$' ? _chat_server_accounts_extban_match (ban->mask, session)
-                               : chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask,
-                                                  session->source))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* ---- permissions ------------------------------------------------------------------------ */
-
-/* Operators of the server act as operators in every room they are in (the person hosting
- * from the app, or someone who typed oper in text mode). */
-static gboolean
-member_is_operator (ChatRoomMember  *member,
-                    ChatSession *session)
-{
-  return member != NULL && ((member->flags & CHAT_MEMBER_OP) || session->oper);
-}
-
-static gboolean
-member_has_voice (ChatRoomMember  *member,
-                  ChatSession *session)
-{
-  return member != NULL && (member->flags != 0 || session->oper);
-}
-
-ChatDenial
-_chat_room_may_speak (ChatRoom    *room,
-                      ChatSession *session)
-{
-  ChatRoomMember *member = _chat_room_get_member (room, session);
-
-  if (member == NULL && (room->modes & CHAT_ROOM_MODE_N))
-    return CHAT_DENIAL_OUTSIDE;
-  if (member_has_voice (member, session))
-    return CHAT_DENIAL_NONE;
-  if (room->modes & CHAT_ROOM_MODE_M)
-    return CHAT_DENIAL_MODERATED;
-  if (_chat_room_is_banned (room, session))
-    return CHAT_DENIAL_SPEAK_BANNED;
-  return CHAT_DENIAL_NONE;
-}
-
-ChatDenial
-_chat_room_may_set_topic (ChatRoom    *room,
-                          ChatSession *session)
-{
-  ChatRoomMember *member = _chat_room_get_member (room, session);
-
-  if (member == NULL)
-    return CHAT_DENIAL_NOT_MEMBER;
-  if ((room->modes & CHAT_ROOM_MODE_T) && !member_is_operator (member, session))
-    return CHAT_DENIAL_NOT_OPERATOR;
-  return CHAT_DENIAL_NONE;
-}
-
-ChatDenial
-_chat_room_may_join (ChatRoom    *room,
-                     ChatSession *session,
-                     const char  *key)
-{
-  gpointer serial = NULL;
-  /* Whoever was invited, not whoever has that name now. */
-  gboolean invited = room->invites != NULL && session->nick_folded != NULL &&
-                     g_hash_table_lookup_extended (room->invites, session->nick_folded, NULL,
-                                                   &serial) &&
-                     GPOINTER_TO_SIZE (serial) == session->serial;
-
-  /* Server operators enter every room: one that lasts keeps +i, +k and +l when its
-   * members are gone, and would otherwise stay locked for good. */
-  if (session->oper)
-    return CHAT_DENIAL_NONE;
-  if (room->key != NULL && (key == NULL || !_chat_secret_equal (room->key, key)))
-    return CHAT_DENIAL_KEY;
-  if (invited)
-    return CHAT_DENIAL_NONE;
-  if (room->limit > 0 && g_hash_table_size (room->members) >= room->limit)
-    return CHAT_DENIAL_FULL;
-  if (room->modes & CHAT_ROOM_MODE_I)
-    return CHAT_DENIAL_INVITE_ONLY;
-  if (_chat_room_is_banned (room, session))
-    return CHAT_DENIAL_BANNED;
-  return CHAT_DENIAL_NONE;
-}
-
-ChatDenial
-_chat_room_may_operate (ChatRoom    *room,
-                        ChatSession *session)
-{
-  ChatRoomMember *member = _chat_room_get_member (room, session);
-
-  if (member == NULL)
-    return CHAT_DENIAL_NOT_MEMBER;
-  if (!member_is_operator (member, session))
-    return CHAT_DENIAL_NOT_OPERATOR;
-  return CHAT_DENIAL_NONE;
-}
-
-gboolean
-_chat_session_may_speak_everywhere (ChatSession *session)
-{
-  GHashTableIter iter;
-  gpointer key;
-
-  if (session->rooms == NULL)
-    return TRUE;
-  g_hash_table_iter_init (&iter, session->rooms);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (_chat_room_may_speak (key, session) != CHAT_DENIAL_NONE)
-      return FALSE;
-  return TRUE;
-}
-
-ChatDenial
-_chat_session_may_change_nick (ChatSession  *session,
-                               ChatRoom    **room)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-
-  *room = NULL;
-  if (session->rooms == NULL)
-    return CHAT_DENIAL_NONE;
-  g_hash_table_iter_init (&iter, session->rooms);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!member_has_voice (value, session) && _chat_room_is_banned (key, session))
-      {
-        *room = key;
-        return CHAT_DENIAL_BANNED_NICK;
-      }
-  return CHAT_DENIAL_NONE;
-}
-
-ChatDenial
-_chat_room_may_invite (ChatRoom    *room,
-                       ChatSession *session)
-{
-  ChatRoomMember *member = _chat_room_get_member (room, session);
-
-  if (member == NULL)
-    return CHAT_DENIAL_NOT_MEMBER;
-  if ((room->modes & CHAT_ROOM_MODE_I) && !member_is_operator (member, session))
-    return CHAT_DENIAL_NOT_OPERATOR;
-  return CHAT_DENIAL_NONE;
 }
 
 const char *

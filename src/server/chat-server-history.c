@@ -77,24 +77,6 @@ event_time_ms (const ChatEvent *event)
 
 /* ---- room state ------------------------------------------------------------------------ */
 
-static char *
-room_mode_letters (ChatRoom *room)
-{
-  GString *s = g_string_new ("+");
-
-  if (room->modes & CHAT_ROOM_MODE_I)
-    g_string_append_c (s, 'i');
-  if (room->modes & CHAT_ROOM_MODE_M)
-    g_string_append_c (s, 'm');
-  if (room->modes & CHAT_ROOM_MODE_N)
-    g_string_append_c (s, 'n');
-  if (room->modes & CHAT_ROOM_MODE_S)
-    g_string_append_c (s, 's');
-  if (room->modes & CHAT_ROOM_MODE_T)
-    g_string_append_c (s, 't');
-  return g_string_free (s, FALSE);
-}
-
 static void
 save_room (ChatServerHistory *state,
            ChatRoom          *room)
@@ -104,7 +86,7 @@ save_room (ChatServerHistory *state,
   saved->topic = g_strdup (room->topic);
   saved->topic_setter = g_strdup (room->topic_who);
   saved->topic_time = room->topic_time;
-  saved->modes = room_mode_letters (room);
+  saved->modes = _chat_room_flag_modes_string (room);
   saved->password = g_strdup (room->key);
   saved->limit = room->limit;
   if (room->bans->len > 0)

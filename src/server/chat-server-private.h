@@ -431,6 +431,8 @@ const char *_chat_member_prefix       (ChatRoomMember  *member,
                                        gboolean     multi_prefix);
 char       *_chat_room_modes_string   (ChatRoom    *room,
                                        gboolean     with_params);
+/* "+imnst" letters only: what is kept of a room's modes, k and l being kept as values. */
+char       *_chat_room_flag_modes_string (ChatRoom  *room);
 /* The CHAT_ROOM_MODE_ bits of "+imnst" letters (others are skipped). */
 guint       _chat_room_modes_from_letters (const char *letters);
 gboolean    _chat_room_is_banned      (ChatRoom    *room,
