@@ -1165,6 +1165,71 @@ test_registered_room (void)
   rm_rf (dir);
 }
 
+/* Private history follows the account: what was said to anna while she was logged in comes
+ * back (CHATHISTORY TARGETS and LATEST) on another device logged in to her account, from
+ * another user name, and to nobody who only takes her nick. */
+static void
+test_private_history (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
+                                             "[history]\nstore-private=true\n", dir);
+  g_autofree char *right = plain_payload ("", "anna", PASSWORD);
+  TestServer *ts = test_server_new (config);
+  Client *a, *b, *phone;
+  GPtrArray *lines;
+
+  add_account (ts, "anna", PASSWORD);
+  a = client_sasl_start (ts, "anna", "sasl batch server-time message-tags draft/chathistory");
+  client_send (a, "AUTHENTICATE PLAIN");
+  client_wait (a, "AUTHENTICATE +");
+  client_authenticate (a, right);
+  client_wait (a, " 903 ");
+  client_finish_registration (a);
+  b = client_irc (ts, "bob", NULL);
+  client_send (b, "PRIVMSG anna :for your eyes only");
+  client_wait (a, " PRIVMSG anna :for your eyes only");
+  client_free (a);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      phone = client_connect (ts);
+      phone->nick = g_strdup ("anna");
+      client_send (phone, "CAP LS 302");
+      client_send (phone, "NICK anna");
+      client_send (phone, "USER phone 0 * :Anna's phone");
+      client_send (phone, "CAP REQ :sasl batch server-time message-tags draft/chathistory");
+      client_wait (phone, " ACK ");
+      if (i == 0)
+        {
+          client_send (phone, "AUTHENTICATE PLAIN");
+          client_wait (phone, "AUTHENTICATE +");
+          client_authenticate (phone, right);
+          client_wait (phone, " 903 ");
+        }
+      client_finish_registration (phone);
+      client_send (phone, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                          "timestamp=2999-01-01T00:00:00.000Z 10");
+      client_send (phone, "CHATHISTORY LATEST bob * 10");
+      lines = client_sync (phone);
+      if (i == 0)
+        {
+          assert_lines_have (lines, " CHATHISTORY TARGETS bob ");
+          assert_lines_have (lines, ":bob!bob@127.0.0.1 PRIVMSG anna :for your eyes only");
+        }
+      else
+        {
+          assert_lines_lack (lines, " CHATHISTORY TARGETS bob ");
+          assert_lines_lack (lines, "for your eyes only");
+        }
+      g_ptr_array_unref (lines);
+      client_free (phone);
+    }
+  client_free (b);
+  test_server_free (ts);
+  rm_rf (dir);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1251,6 +1316,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
   g_test_add_func ("/chat/accounts/extban", test_extban);
   g_test_add_func ("/chat/accounts/registered-room", test_registered_room);
+  g_test_add_func ("/chat/accounts/private-history", test_private_history);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

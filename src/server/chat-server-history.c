@@ -276,10 +276,18 @@ history_commit_cb (ChatServer *server,
     history_flush_failed_cb (state->history, error, state);
 }
 
-/* Who someone is, as far as a server without accounts can tell: "user@host". */
+/* Who someone is: the account they are logged in to ("$a:" and its folded name, so that
+ * every device of the account sees its private conversations), else what a connection
+ * tells, "user@host" (an account name has no '@'). */
 static char *
 session_owner (ChatSession *session)
 {
+  if (session->account != NULL)
+    {
+      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, session->account);
+
+      return g_strconcat ("$a:", folded, NULL);
+    }
   return g_strdup_printf ("%s@%s", session->user != NULL ? session->user : "",
                           session->host != NULL ? session->host : "");
 }
