@@ -2,7 +2,9 @@
 /* chat-history-store.c: the local message history. One SQLite database in WAL mode;
  * messages are queued and written in one transaction per second (or per flush), so a
  * busy room costs one fsync a second and a crash loses at most that second. An FTS5
- * index over the stripped text, kept in sync by triggers, serves the search. */
+ * index over the stripped text, kept in sync by triggers, serves the search. Rows are
+ * filed under a network key (see chat_history_store_network_key ()); schema version 2
+ * made that key the network's identity instead of the bare host. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
@@ -17,6 +19,9 @@
 
 #define FLAG_MENTIONS_ME 1
 #define FLAG_FROM_ME     2
+
+/* PRAGMA user_version. 0 (unset) is the first schema, where rows were keyed by host. */
+#define SCHEMA_VERSION 2
 
 typedef struct
 {
@@ -65,6 +70,12 @@ static const char schema[] =
   "  INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
   "END;";
 
+/* What a network key starts with. The three kinds never meet: a key made for a
+ * connection today is never one that the migration left for rows it could not place. */
+#define KEY_NETWORK "network:"
+#define KEY_SERVER  "server:"
+#define KEY_LEGACY  "legacy:"
+
 static const ChatSqliteErrors store_errors = {
   chat_history_store_error_quark,
   CHAT_HISTORY_STORE_ERROR_FAILED,
@@ -74,6 +85,109 @@ static const ChatSqliteErrors store_errors = {
 };
 
 #define SELECT_COLUMNS "m.id, m.kind, m.ts, m.room_name, m.sender, m.target, m.raw_text, m.flags"
+
+static char *
+server_key (const char *host,
+            guint       port)
+{
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf (KEY_SERVER "[%s]:%u", host, port);
+  return g_strdup_printf (KEY_SERVER "%s:%u", host, port);
+}
+
+/* The servers saved for host among the URIs that were saved: the one key rows kept under
+ * host alone can move to, or NULL when there is none or more than one to choose from. */
+static char *
+migration_key (const char        *host,
+               const char * const *servers)
+{
+  g_autofree char *found = NULL;
+
+  for (guint i = 0; servers != NULL && servers[i] != NULL; i++)
+    {
+      g_autoptr(GUri) uri = g_uri_parse (servers[i], G_URI_FLAGS_NONE, NULL);
+      g_autofree char *key = NULL;
+      const char *scheme;
+      int port;
+
+      if (uri == NULL || g_uri_get_host (uri) == NULL ||
+          g_ascii_strcasecmp (g_uri_get_host (uri), host) != 0)
+        continue;
+      scheme = g_uri_get_scheme (uri);
+      port = g_uri_get_port (uri);
+      if (port <= 0)
+        port = g_ascii_strcasecmp (scheme, "ircs") == 0 ? 6697 : 6667;
+      key = server_key (host, port);
+      if (found != NULL && strcmp (found, key) != 0)
+        return NULL;
+      _chat_replace_string (&found, key);
+    }
+  return g_steal_pointer (&found);
+}
+
+/* Schema 1 to 2: every network value was a host. Rows move to the one saved server of that
+ * host; when the host had several (the case that mixed them up) or none, they stay apart
+ * under a legacy key that no connection asks for. */
+static gboolean
+migrate_from_host_keys (ChatHistoryStore   *self,
+                        const char * const *servers,
+                        GError            **error)
+{
+  g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = chat_sqlite_get_query (self->db, "SELECT DISTINCT network FROM messages", error);
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (hosts, chat_sqlite_column_dup (stmt, 0));
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read the history", error))
+    return FALSE;
+
+  stmt = chat_sqlite_get_query (self->db, "UPDATE messages SET network = ?1 WHERE network = ?2",
+                                error);
+  if (stmt == NULL)
+    return FALSE;
+  for (guint i = 0; i < hosts->len; i++)
+    {
+      const char *host = g_ptr_array_index (hosts, i);
+      g_autofree char *key = migration_key (host, servers);
+
+      if (key == NULL)
+        key = g_strconcat (KEY_LEGACY, host, NULL);
+      chat_sqlite_bind_text (stmt, 1, key);
+      chat_sqlite_bind_text (stmt, 2, host);
+      if (!chat_sqlite_step_done (self->db, stmt, "Cannot move the history", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+open_schema (ChatHistoryStore   *self,
+             const char * const *servers,
+             GError            **error)
+{
+  gint64 version = chat_sqlite_query_int (self->db, "PRAGMA user_version", -1);
+  gboolean existed = chat_sqlite_query_int (self->db,
+                                            "SELECT count(*) FROM sqlite_master"
+                                            " WHERE type = 'table' AND name = 'messages'", 0) > 0;
+
+  if (version >= SCHEMA_VERSION)
+    return chat_sqlite_exec (self->db, schema, error);
+
+  if (!chat_sqlite_begin (self->db, error))
+    return FALSE;
+  if (!chat_sqlite_exec (self->db, schema, error) ||
+      (existed && !migrate_from_host_keys (self, servers, error)) ||
+      !chat_sqlite_exec (self->db, "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION), error))
+    {
+      chat_sqlite_rollback (self->db);
+      return FALSE;
+    }
+  return chat_sqlite_commit (self->db, error);
+}
 
 static void
 pending_clear (gpointer data)
@@ -163,6 +277,14 @@ ChatHistoryStore *
 chat_history_store_new (const char  *path,
                         GError     **error)
 {
+  return chat_history_store_new_full (path, NULL, error);
+}
+
+ChatHistoryStore *
+chat_history_store_new_full (const char         *path,
+                             const char * const *servers,
+                             GError            **error)
+{
   g_autoptr(ChatHistoryStore) self = NULL;
   g_autofree char *default_path = NULL;
 
@@ -188,7 +310,7 @@ chat_history_store_new (const char  *path,
   self->path = g_strdup (path);
 
   self->db = chat_sqlite_open (path, CHAT_SQLITE_OPEN_DEFAULT, 2000, &store_errors, error);
-  if (self->db == NULL || !chat_sqlite_exec (self->db, schema, error))
+  if (self->db == NULL || !open_schema (self, servers, error))
     return NULL;
 
   self->insert_stmt =
@@ -289,6 +411,49 @@ chat_history_store_flush (ChatHistoryStore  *self,
     }
 
   return chat_sqlite_commit (self->db, error);
+}
+
+char *
+chat_history_store_network_key (const char *network)
+{
+  g_return_val_if_fail (network != NULL, NULL);
+  return g_strconcat (KEY_NETWORK, network, NULL);
+}
+
+char *
+chat_history_store_server_key (const char *host,
+                               guint       port)
+{
+  g_return_val_if_fail (host != NULL, NULL);
+  return server_key (host, port);
+}
+
+gboolean
+chat_history_store_rename_network (ChatHistoryStore  *self,
+                                   const char        *from,
+                                   const char        *to,
+                                   GError           **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), FALSE);
+  g_return_val_if_fail (from != NULL && to != NULL, FALSE);
+
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      Pending *p = &g_array_index (self->pending, Pending, i);
+
+      if (strcmp (p->network, from) == 0)
+        _chat_replace_string (&p->network, to);
+    }
+
+  stmt = chat_sqlite_get_query (self->db, "UPDATE messages SET network = ?1 WHERE network = ?2",
+                                error);
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 1, to);
+  chat_sqlite_bind_text (stmt, 2, from);
+  return chat_sqlite_step_done (self->db, stmt, "Cannot move the history", error);
 }
 
 guint

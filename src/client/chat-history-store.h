@@ -27,11 +27,28 @@ G_DECLARE_FINAL_TYPE (ChatHistoryStore, chat_history_store, CHAT, HISTORY_STORE,
  * most every flush_interval (default 1 s) and when the store is disposed. */
 ChatHistoryStore *chat_history_store_new            (const char        *path,
                                                      GError           **error);
+/* The same, with the servers that were saved (URIs such as "irc://irc.example.org:6667"):
+ * a database from before network keys files each host's rows under the one saved server
+ * of that host, and keeps them apart from every network when there were several. */
+ChatHistoryStore *chat_history_store_new_full       (const char        *path,
+                                                     const char * const *servers,
+                                                     GError           **error);
 const char       *chat_history_store_get_path       (ChatHistoryStore  *self);
 void              chat_history_store_set_flush_interval (ChatHistoryStore *self,
                                                          guint             msec);
 
-/* Queues item under network (e.g. "irc.libera.chat") and room (the conversation
+/* The network keys: one for a network that tells its name (ISUPPORT NETWORK), one for a
+ * server that does not (host and port). */
+char             *chat_history_store_network_key    (const char        *network);
+char             *chat_history_store_server_key     (const char        *host,
+                                                     guint              port);
+/* Moves what is kept (and queued) under one network key to another. */
+gboolean          chat_history_store_rename_network (ChatHistoryStore  *self,
+                                                     const char        *from,
+                                                     const char        *to,
+                                                     GError           **error);
+
+/* Queues item under network (a key from above) and room (the conversation
  * name, case-folded by the caller). The id of the stored row is not known before the
  * flush; chat_history_store_flush () commits now. */
 void              chat_history_store_add            (ChatHistoryStore  *self,
