@@ -1490,19 +1490,20 @@ test_history_in_conversation (void)
   g_autoptr(ChatHistoryStore) store = chat_history_store_new (":memory:", &error);
   g_autoptr(ChatConnection) conn = NULL;
   g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *network = chat_history_store_server_key ("irc.example.org", 6667);
   ChatConversation *conv;
   GListModel *messages;
 
   g_assert_no_error (error);
 
-  /* Earlier session. */
+  /* Earlier session, with a server that does not tell its network's name. */
   for (guint i = 0; i < 450; i++)
     {
       g_autofree char *text = g_strdup_printf ("old %u", i);
       g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
                                                                100 + i, "bob", text);
 
-      chat_history_store_add (store, "irc.example.org", "#chat", item);
+      chat_history_store_add (store, network, "#chat", item);
     }
 
   conn = chat_connection_new ("irc.example.org", 6667, FALSE, "alice");
@@ -1531,7 +1532,7 @@ test_history_in_conversation (void)
   _chat_connection_feed_line (conn, ":bob!b@h PRIVMSG #chat :fresh one");
   g_assert_cmpuint (chat_history_store_get_n_pending (store), ==, 1);
   g_assert_true (chat_history_store_flush (store, &error));
-  g_assert_cmpint (chat_history_store_count (store, "irc.example.org", "#chat"), ==, 452);
+  g_assert_cmpint (chat_history_store_count (store, network, "#chat"), ==, 452);
 }
 
 int

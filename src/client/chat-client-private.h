@@ -104,6 +104,8 @@ void              _chat_conversation_load_history (ChatConversation *self,
                                                    ChatHistoryStore *store,
                                                    const char       *network,
                                                    guint             count);
+void              _chat_conversation_set_history_network (ChatConversation *self,
+                                                          const char       *network);
 /* Replace the whole member list in one items_changed (end of NAMES). */
 void              _chat_conversation_replace_members (ChatConversation *self,
                                                       GPtrArray        *members);

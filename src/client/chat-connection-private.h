@@ -84,6 +84,7 @@ struct _ChatConnection
   char                *current_nick;
   char                *account;        /* from 900 RPL_LOGGEDIN */
   char                *network_name;
+  char                *history_key;    /* the network key in the history store, once asked */
   ChatIsupport        *isupport;
   GHashTable          *caps_offered;   /* name -> value */
   GHashTable          *caps_enabled;   /* set of names */
@@ -209,6 +210,7 @@ char *             _chat_connection_fold                    (ChatConnection *sel
 gboolean           _chat_connection_is_me                   (ChatConnection *self,
                                                              const char     *nick);
 const char *       _chat_connection_history_network         (ChatConnection *self);
+void               _chat_connection_update_history_key      (ChatConnection *self);
 void               _chat_connection_set_state               (ChatConnection      *self,
                                                              ChatConnectionState  state,
                                                              const char          *reason);

@@ -534,6 +534,7 @@ _chat_connection_handle_isupport (ChatConnection    *self,
     {
       _chat_connection_set_string_prop (self, &self->network_name, network, PROP_NETWORK_NAME);
       _chat_conversation_set_name (self->server, network);
+      _chat_connection_update_history_key (self);
     }
 
   n = chat_item_list_get_length (self->rooms);

@@ -82,10 +82,49 @@ _chat_connection_is_me (ChatConnection *self,
          chat_casecmp (_chat_connection_casemapping (self), nick, self->current_nick) == 0;
 }
 
+static char *
+history_key_for (ChatConnection *self)
+{
+  if (self->network_name != NULL)
+    return chat_history_store_network_key (self->network_name);
+  return chat_history_store_server_key (self->host, self->port);
+}
+
+/* The key the history is kept under: the network's name once the server told it (even in
+ * an earlier connection of this object), else host and port. */
 const char *
 _chat_connection_history_network (ChatConnection *self)
 {
-  return self->host;
+  if (self->history_key == NULL)
+    self->history_key = history_key_for (self);
+  return self->history_key;
+}
+
+/* NETWORK arrived (it comes in 005, before any room line, but a private message may beat
+ * it): what was kept under this server's host and port is this network's, and so are the
+ * lines written since; the conversations read on under the new key. */
+void
+_chat_connection_update_history_key (ChatConnection *self)
+{
+  g_autofree char *key = history_key_for (self);
+  g_autofree char *server = chat_history_store_server_key (self->host, self->port);
+  guint n;
+
+  if (g_strcmp0 (key, self->history_key) == 0)
+    return;
+
+  if (self->history != NULL && strcmp (key, server) != 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!chat_history_store_rename_network (self->history, server, key, &error))
+        g_debug ("Cannot move the history of %s: %s", server, error->message);
+    }
+  _chat_replace_string (&self->history_key, key);
+
+  n = chat_item_list_get_length (self->rooms);
+  for (guint i = 0; i < n; i++)
+    _chat_conversation_set_history_network (chat_item_list_peek (self->rooms, i), key);
 }
 
 void
@@ -188,6 +227,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->away_reason, g_free);
   g_clear_pointer (&self->network_name, g_free);
+  g_clear_pointer (&self->history_key, g_free);
   g_clear_pointer (&self->tried_nick, g_free);
   g_clear_pointer (&self->fatal_reason, g_free);
   g_clear_pointer (&self->error_line, g_free);
@@ -305,11 +345,13 @@ chat_connection_set_property (GObject      *object,
     {
     case PROP_HOST:
       _chat_connection_set_string_prop (self, &self->host, g_value_get_string (value), PROP_HOST);
+      g_clear_pointer (&self->history_key, g_free);
       break;
     case PROP_PORT:
       if (self->port != g_value_get_uint (value))
         {
           self->port = g_value_get_uint (value);
+          g_clear_pointer (&self->history_key, g_free);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -740,6 +782,13 @@ chat_connection_get_network_name (ChatConnection *self)
 {
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   return self->network_name ? self->network_name : self->host;
+}
+
+const char *
+chat_connection_get_history_key (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return _chat_connection_history_network (self);
 }
 
 ChatIsupport *

@@ -144,6 +144,9 @@ guint               chat_connection_get_retry_seconds     (ChatConnection      *
 gint64              chat_connection_get_lag               (ChatConnection      *self);
 gboolean            chat_connection_get_away              (ChatConnection      *self);
 const char         *chat_connection_get_network_name      (ChatConnection      *self);
+/* The key of this network in the history store (chat_history_store_network_key () of
+ * ISUPPORT NETWORK, else chat_history_store_server_key () of host and port). */
+const char         *chat_connection_get_history_key       (ChatConnection      *self);
 /* The server's ISUPPORT tokens as received so far (defaults before 005). */
 ChatIsupport       *chat_connection_get_isupport          (ChatConnection      *self);
 /* TRUE when the capability was acknowledged by the server ("server-time", …). */

@@ -521,6 +521,15 @@ _chat_conversation_load_history (ChatConversation *self,
   _chat_conversation_set_has_older (self, items->len >= count && count > 0);
 }
 
+void
+_chat_conversation_set_history_network (ChatConversation *self,
+                                        const char       *network)
+{
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  _chat_replace_string (&self->history_network, network);
+}
+
 static ChatMember *
 insert_member (ChatConversation *self,
                ChatMember       *member)
