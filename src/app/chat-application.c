@@ -235,12 +235,25 @@ open_history (ChatApplication *self)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", NULL);
   g_autofree char *path = g_build_filename (dir, "history.sqlite", NULL);
+  g_auto(GStrv) recent = NULL;
+  g_autoptr(GPtrArray) servers = NULL;
   guint days;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
     return;
 
-  self->history = chat_history_store_new (path, &error);
+  /* The saved servers place what an older history kept under a bare host. */
+  recent = g_settings_get_strv (self->settings, "recent-servers");
+  servers = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; recent[i] != NULL; i++)
+    g_ptr_array_add (servers, g_strdup (recent[i]));
+  g_ptr_array_add (servers, g_settings_get_string (self->settings, "last-server"));
+  g_ptr_array_add (servers, g_strdup_printf ("irc://127.0.0.1:%u",
+                                             g_settings_get_uint (self->settings, "host-port")));
+  g_ptr_array_add (servers, NULL);
+
+  self->history = chat_history_store_new_full (path, (const char * const *) servers->pdata,
+                                               &error);
   if (self->history == NULL)
     {
       g_debug ("No local history: %s", error->message);
