@@ -86,7 +86,7 @@ if [ "$target" = connection ]; then
   command -v glib-mkenums >/dev/null 2>&1 || skip "glib-mkenums is not installed"
   enum_headers=("$top"/src/client/chat-command.h "$top"/src/client/chat-connection.h
                 "$top"/src/client/chat-conversation.h "$top"/src/client/chat-history-store.h
-                "$top"/src/client/chat-message-item.h)
+                "$top"/src/client/chat-message-item.h "$top"/src/client/chat-notice.h)
   gen=$builddir/include
   mkdir -p "$gen"
   eprod=$'GType @enum_name@_get_type (void) G_GNUC_CONST;\n'

@@ -6,9 +6,12 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <string.h>
 
+#include "chat-app-notice.h"
 #include "chat-app-text.h"
 #include "chat-application.h"
 #include "chat-certificate.h"
@@ -2326,6 +2329,196 @@ test_quit_while_hosting (void)
   g_set_print_handler (old_print);
 }
 
+/* TRUE when a label under widget shows exactly text. */
+static gboolean
+widget_shows_text (GtkWidget  *widget,
+                   const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (widget_shows_text (child, text))
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+message_list_shows (gpointer data)
+{
+  gpointer *args = data;
+  Fixture *fixture = args[0];
+
+  return widget_shows_text (GTK_WIDGET (chat_window_get_message_list (fixture->window)),
+                            args[1]);
+}
+
+/* A line of the client's own in conv that the app words as text. */
+static gboolean
+has_worded_item (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *model = chat_conversation_get_messages (args[0]);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+      g_autofree char *text = chat_app_item_text (item);
+
+      if (chat_message_item_get_notice (item) != CHAT_NOTICE_NONE &&
+          g_strcmp0 (text, args[1]) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The client library reports codes; the window says them in the user's language. Run in
+ * Chinese from the build tree's catalogue, so that an English sentence coming from below
+ * the app shows up as such. */
+static void
+test_translated_notices (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *podir = g_test_build_filename (G_TEST_BUILT, "..", "po", NULL);
+  g_autofree char *catalogue = g_build_filename (podir, "zh_CN", "LC_MESSAGES",
+                                                 GETTEXT_PACKAGE ".mo", NULL);
+  ChatConversation *hall;
+  ChatConversation *server;
+  ChatConnection *connection;
+  RawClient *client;
+  const char *me;
+  gpointer args[2];
+
+  if (!g_file_test (catalogue, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("The Chinese catalogue is not built");
+      return;
+    }
+  /* gettext ignores LANGUAGE in the C locale, but not in C.UTF-8. */
+  if (setlocale (LC_MESSAGES, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("No C.UTF-8 locale");
+      return;
+    }
+  g_setenv ("LANGUAGE", "zh_CN", TRUE);
+  bindtextdomain (GETTEXT_PACKAGE, podir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_assert_cmpstr (_("Not connected"), ==, "未连接");
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  connection = chat_application_get_host_connection (fixture->app);
+  server = chat_connection_get_server_conversation (connection);
+  me = chat_connection_get_current_nick (connection);
+
+  /* An invitation from someone else, as the client reports it. */
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #secret");
+  g_assert_true (raw_client_wait (client, " 366 bob #secret"));
+  {
+    g_autofree char *invite = g_strdup_printf ("INVITE %s #secret", me);
+
+    raw_client_send (client, invite);
+  }
+  args[0] = server;
+  args[1] = (gpointer) "bob 邀请你加入 #secret";
+  g_assert_true (wait_for (has_worded_item, args));
+
+  /* A refused line from the entry, and the help, as the window shows them. */
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "/frobnicate now");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  args[0] = fixture;
+  args[1] = (gpointer) "未知命令 /frobnicate。输入 /help 查看命令列表";
+  g_assert_true (wait_for (message_list_shows, args));
+
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "/help kick");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  args[1] = (gpointer) "/kick 昵称 [原因]：将某人移出当前房间";
+  g_assert_true (wait_for (message_list_shows, args));
+  g_assert_nonnull (hall);
+
+  /* Every command's usage and summary are translated. */
+  for (const char * const *name = chat_command_list_names (); *name != NULL; name++)
+    {
+      ChatCommandKind kind;
+
+      g_assert_true (chat_command_lookup (*name, &kind));
+      g_assert_false (g_str_is_ascii (chat_app_command_summary (kind)));
+    }
+
+  raw_client_free (client);
+  g_unsetenv ("LANGUAGE");
+}
+
+/* The client's notices and errors in the app's words (English in the C locale). */
+static void
+test_text_notices (void)
+{
+  const char * const invite[] = { "bob", "#room", NULL };
+  const char * const msg[] = { "msg", NULL };
+  const char * const idle[] = { "robert", "125", NULL };
+  const char * const idle_long[] = { "robert", "7500", NULL };
+  const char * const kick[] = { "kick", NULL };
+  const char * const none[] = { NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatCommand) command = NULL;
+  g_autofree char *text = NULL;
+
+#define ASSERT_NOTICE(code, args, expected) \
+  G_STMT_START { \
+    g_autofree char *worded_ = chat_app_notice_format ((code), (args)); \
+    g_assert_cmpstr (worded_, ==, (expected)); \
+  } G_STMT_END
+
+  ASSERT_NOTICE (CHAT_NOTICE_INVITE, invite, "bob invites you to #room");
+  ASSERT_NOTICE (CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, msg,
+                 "Not enough arguments. Usage: /msg TARGET TEXT");
+  ASSERT_NOTICE (CHAT_NOTICE_WHOIS_IDLE, idle, "robert has been idle for 2 minutes");
+  ASSERT_NOTICE (CHAT_NOTICE_WHOIS_IDLE, idle_long, "robert has been idle for 2 hours 5 minutes");
+  ASSERT_NOTICE (CHAT_NOTICE_HELP, kick,
+                 "/kick NICK [REASON]: Remove somebody from the current room");
+  ASSERT_NOTICE (CHAT_NOTICE_NOT_CONNECTED, none, "Not connected");
+  ASSERT_NOTICE (CHAT_NOTICE_NOT_CONNECTED, NULL, "Not connected");
+#undef ASSERT_NOTICE
+
+  /* The whole help names every command with its usage. */
+  text = chat_app_notice_format (CHAT_NOTICE_HELP, none);
+  g_assert_true (g_str_has_prefix (text, "Commands:\n"));
+  for (const char * const *name = chat_command_list_names (); *name != NULL; name++)
+    {
+      ChatCommandKind kind;
+
+      g_assert_true (chat_command_lookup (*name, &kind));
+      g_assert_true (g_str_has_prefix (chat_app_command_usage (kind), "/"));
+      g_assert_cmpstr (chat_app_command_summary (kind), !=, "");
+      g_assert_nonnull (strstr (text, chat_app_command_usage (kind)));
+    }
+  g_clear_pointer (&text, g_free);
+
+  /* An error of the client's own is worded by its notice, anything else by its message. */
+  command = chat_command_parse ("/join a b c", &error);
+  g_assert_null (command);
+  text = chat_app_error_format (error);
+  g_assert_cmpstr (text, ==, "Too many arguments. Usage: /join ROOM [KEY]");
+  g_clear_pointer (&text, g_free);
+  g_clear_error (&error);
+  g_set_error_literal (&error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_CLOSED,
+                       "Closing link: bye");
+  text = chat_app_error_format (error);
+  g_assert_cmpstr (text, ==, "Closing link: bye");
+}
+
 static void
 test_text_markup (void)
 {
@@ -2418,6 +2611,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
+  g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,
@@ -2453,6 +2647,8 @@ main (int   argc,
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,
               fixture_setup, test_notifications, fixture_teardown);
+  g_test_add ("/chat/app/translated-notices", Fixture, NULL,
+              fixture_setup, test_translated_notices, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
   g_test_add_func ("/chat/app/hosting-object", test_hosting_object);

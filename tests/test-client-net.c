@@ -381,7 +381,7 @@ test_close_mid_line (void)
 
   chat_connection_connect (conn);
   WAIT_UNTIL (has_error (watch, CHAT_CONNECTION_ERROR_CLOSED));
-  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "in the middle of a line"));
+  g_assert_true (has_notice (status, CHAT_MESSAGE_KIND_ERROR, CHAT_NOTICE_CLOSED_MID_LINE, ""));
   g_assert_false (has_item (status, CHAT_MESSAGE_KIND_NOTICE, NULL, NULL));
 
   /* The second connection is left alone and registers. */
@@ -426,7 +426,7 @@ test_garbage (void)
   WAIT_UNTIL (fake_saw (server, "0: PONG :still-there"));
   g_assert_true (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
   g_assert_cmpuint (watch->errors->len, ==, 0);
-  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "malformed line"));
+  g_assert_true (has_notice (status, CHAT_MESSAGE_KIND_ERROR, CHAT_NOTICE_LINE_MALFORMED, NULL));
   /* Invalid UTF-8 is repaired, not dropped. */
   g_assert_true (has_item (status, CHAT_MESSAGE_KIND_NOTICE, NULL, "caf\xef\xbf\xbd invalid"));
 
@@ -461,7 +461,7 @@ test_overlong (void)
 
   chat_connection_connect (conn);
   WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
-  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_ERROR, NULL, "over-long line"));
+  g_assert_true (has_notice (status, CHAT_MESSAGE_KIND_ERROR, CHAT_NOTICE_LINE_TOO_LONG, ""));
   g_assert_true (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "Welcome to the fake server"));
   g_assert_cmpuint (watch->errors->len, ==, 0);
 
@@ -976,15 +976,16 @@ typedef struct
   const char *ls;
   const char *outcome;
   gboolean    authenticates;   /* whether the client may start AUTHENTICATE */
-  const char *reason_part;
+  ChatNoticeCode notice;       /* the client's reason, or NONE for the server's words */
+  const char *reason_part;     /* in the server's words or the notice's argument */
 } SaslFailure;
 
 static const SaslFailure sasl_failures[] = {
-  { "multi-prefix sasl", "904", TRUE, "SASL authentication failed" },
-  { "multi-prefix sasl=PLAIN", "908", TRUE, "EXTERNAL" },
-  { "multi-prefix server-time", "903", FALSE, "does not offer SASL" },
-  { "multi-prefix sasl=EXTERNAL,SCRAM-SHA-256", "903", FALSE, "does not accept SASL PLAIN" },
-  { NULL, "903", FALSE, "does not offer SASL" },
+  { "multi-prefix sasl", "904", TRUE, CHAT_NOTICE_NONE, "SASL authentication failed" },
+  { "multi-prefix sasl=PLAIN", "908", TRUE, CHAT_NOTICE_SASL_NO_PLAIN, "EXTERNAL" },
+  { "multi-prefix server-time", "903", FALSE, CHAT_NOTICE_SASL_NOT_OFFERED, NULL },
+  { "multi-prefix sasl=EXTERNAL,SCRAM-SHA-256", "903", FALSE, CHAT_NOTICE_SASL_NO_PLAIN, NULL },
+  { NULL, "903", FALSE, CHAT_NOTICE_SASL_NOT_OFFERED, NULL },
 };
 
 static void
@@ -1003,11 +1004,19 @@ test_sasl_failure (gconstpointer data)
   WAIT_UNTIL (watch->errors->len > 0);
   error = g_ptr_array_index (watch->errors, 0);
   g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL);
-  g_assert_nonnull (strstr (error->message, failure->reason_part));
+  g_assert_cmpint (chat_connection_error_get_notice (error), ==, failure->notice);
+  if (failure->notice != CHAT_NOTICE_NONE)
+    g_assert_cmpstr (chat_connection_error_get_args (error)[0], ==, failure->reason_part);
+  else
+    g_assert_nonnull (strstr (error->message, failure->reason_part));
   /* No retry, and never registered as nobody: no CAP END after a refusal. */
   g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
   g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
-  g_assert_nonnull (strstr (chat_connection_get_state_reason (conn), failure->reason_part));
+  g_assert_nonnull (chat_connection_get_state_reason (conn));
+  g_assert_cmpint (chat_connection_error_get_notice (chat_connection_get_state_error (conn)), ==,
+                   failure->notice);
+  if (failure->reason_part != NULL)
+    g_assert_nonnull (strstr (chat_connection_get_state_reason (conn), failure->reason_part));
   g_assert_null (chat_connection_get_account (conn));
   g_assert_cmpint (fake_saw (server, "0: AUTHENTICATE PLAIN"), ==, failure->authenticates);
   if (failure->ls != NULL)
@@ -1542,14 +1551,16 @@ test_own_server_features (void)
   /* WHOIS lands in the server conversation. */
   status = chat_connection_get_server_conversation (a);
   test_input (a, ra, "/whois bob");
-  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "End of WHOIS for bob"));
-  g_assert_true (has_item (status, CHAT_MESSAGE_KIND_INFO, NULL, "bob is "));
+  WAIT_UNTIL (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_END, "bob"));
+  g_assert_true (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_USER, "bob|*"));
 
   /* Invite. */
   test_input (a, ra, "/invite bob #elsewhere");
   WAIT_UNTIL (invite.room != NULL);
   g_assert_cmpstr (invite.by, ==, "alice");
   g_assert_cmpstr (invite.room, ==, "#elsewhere");
+  g_assert_true (has_notice (chat_connection_get_server_conversation (b), CHAT_MESSAGE_KIND_INFO,
+                             CHAT_NOTICE_INVITE, "alice|#elsewhere"));
 
   /* Ban: bob leaves and cannot come back; the refusal shows in the room. */
   test_input (a, ra, "/ban bob");
@@ -1564,7 +1575,7 @@ test_own_server_features (void)
   test_input (b, rb, "/clear");
   g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (rb)), ==, 0);
   test_input (b, rb, "/help join");
-  g_assert_true (has_item (rb, CHAT_MESSAGE_KIND_INFO, NULL, "/join ROOM [KEY]"));
+  g_assert_true (has_notice (rb, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_HELP, "join"));
 
   chat_connection_disconnect (a, NULL);
   chat_connection_disconnect (b, NULL);

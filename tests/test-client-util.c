@@ -163,6 +163,35 @@ has_item (ChatConversation *conv,
   return FALSE;
 }
 
+gboolean
+has_notice (ChatConversation *conv,
+            ChatMessageKind   kind,
+            ChatNoticeCode    notice,
+            const char       *args)
+{
+  GListModel *model;
+  guint n;
+
+  if (conv == NULL)
+    return FALSE;
+  model = chat_conversation_get_messages (conv);
+  n = g_list_model_get_n_items (model);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+      g_autofree char *joined = g_strjoinv ("|", (char **)chat_message_item_get_args (item));
+      gboolean match = args == NULL || g_strcmp0 (joined, args) == 0;
+
+      /* "bob|*": the first arguments, then anything. */
+      if (!match && g_str_has_suffix (args, "|*"))
+        match = strncmp (joined, args, strlen (args) - 1) == 0;
+      if (chat_message_item_get_kind (item) == kind &&
+          chat_message_item_get_notice (item) == notice && match)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 char *
 test_members_string (ChatConversation *conv)
 {

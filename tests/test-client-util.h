@@ -67,6 +67,13 @@ has_item (ChatConversation *conv,
           ChatMessageKind   kind,
           const char       *sender,
           const char       *text);
+/* A line of the client's own with that notice; args joined by '|', NULL for any, or
+ * ending in "|*" for those first arguments and any after them. */
+gboolean
+has_notice (ChatConversation *conv,
+            ChatMessageKind   kind,
+            ChatNoticeCode    notice,
+            const char       *args);
 
 char *
 test_members_string (ChatConversation *conv);

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-notice.h"
 #include "chat-connect-dialog.h"
 #include "chat-keyring.h"
 
@@ -655,7 +656,12 @@ chat_connect_dialog_get_error (ChatConnectDialog *self)
 char *
 chat_connect_dialog_describe_error (const GError *error)
 {
+  g_autofree char *detail = NULL;
+
   g_return_val_if_fail (error != NULL, NULL);
+
+  /* The client's own reason in the user's words; the server's or the system's as is. */
+  detail = chat_app_error_format (error);
 
   if (error->domain == G_IO_ERROR)
     {
@@ -663,53 +669,53 @@ chat_connect_dialog_describe_error (const GError *error)
         {
         case G_IO_ERROR_CONNECTION_REFUSED:
           return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
-                                  error->message);
+                                  detail);
         case G_IO_ERROR_HOST_UNREACHABLE:
         case G_IO_ERROR_NETWORK_UNREACHABLE:
           return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
-                                  error->message);
+                                  detail);
         case G_IO_ERROR_TIMED_OUT:
-          return g_strdup_printf (_("The server did not answer in time. (%s)"), error->message);
+          return g_strdup_printf (_("The server did not answer in time. (%s)"), detail);
         case G_IO_ERROR_HOST_NOT_FOUND:
-          return g_strdup_printf (_("No server with this address was found. (%s)"), error->message);
+          return g_strdup_printf (_("No server with this address was found. (%s)"), detail);
         default:
           break;
         }
     }
   else if (error->domain == G_RESOLVER_ERROR)
-    return g_strdup_printf (_("No server with this address was found. (%s)"), error->message);
+    return g_strdup_printf (_("No server with this address was found. (%s)"), detail);
   else if (error->domain == CHAT_CONNECTION_ERROR)
     {
       switch (error->code)
         {
         case CHAT_CONNECTION_ERROR_PASSWORD:
-          return g_strdup_printf (_("Wrong server password. (%s)"), error->message);
+          return g_strdup_printf (_("Wrong server password. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_SASL:
           return g_strdup_printf (_("The server did not log you in to your account. Check the account name and password, or connect without “Log In with an Account”. (%s)"),
-                                  error->message);
+                                  detail);
         case CHAT_CONNECTION_ERROR_SASL_PLAINTEXT:
           return g_strdup (_("This connection is not encrypted, so others on the network could read your account’s password. Turn on “Encrypted Connection (TLS)” if the server offers it, or turn on “Allow Login Without Encryption” for this server."));
         case CHAT_CONNECTION_ERROR_BANNED:
-          return g_strdup_printf (_("You are banned from this server. (%s)"), error->message);
+          return g_strdup_printf (_("You are banned from this server. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_NICK:
-          return g_strdup_printf (_("No nickname could be used; try another one. (%s)"), error->message);
+          return g_strdup_printf (_("No nickname could be used; try another one. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_TIMEOUT:
-          return g_strdup_printf (_("The server did not answer in time. (%s)"), error->message);
+          return g_strdup_printf (_("The server did not answer in time. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_CLOSED:
-          return g_strdup_printf (_("The server closed the connection. (%s)"), error->message);
+          return g_strdup_printf (_("The server closed the connection. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_REFUSED:
           return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
-                                  error->message);
+                                  detail);
         case CHAT_CONNECTION_ERROR_UNREACHABLE:
           return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
-                                  error->message);
+                                  detail);
         default:
           break;
         }
     }
   else if (error->domain == G_TLS_ERROR)
     return g_strdup_printf (_("The encrypted connection failed. Is TLS right for this port? (%s)"),
-                            error->message);
+                            detail);
 
-  return g_strdup (error->message);
+  return g_steal_pointer (&detail);
 }

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-notice.h"
 #include "chat-app-text.h"
 #include "chat-message-row.h"
 
@@ -295,7 +296,12 @@ chat_message_row_bind (ChatMessageRow  *self,
   else if (event)
     markup = event_markup (item);
   else
-    markup = chat_text_to_markup (chat_message_item_get_text (item));
+    {
+      /* Server text as it came, or a line of the client's own in the user's words. */
+      g_autofree char *text = chat_app_item_text (item);
+
+      markup = chat_text_to_markup (text);
+    }
 
   gtk_label_set_markup (self->body_label, markup);
 

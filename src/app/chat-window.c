@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-notice.h"
 #include "chat-message-row.h"
 #include "chat-window-private.h"
 
@@ -454,7 +455,8 @@ update_state (ChatWindow *self)
     {
       ChatConnectionState state = chat_connection_get_state (connection);
       const char *host = chat_connection_get_host (connection);
-      const char *reason = chat_connection_get_state_reason (connection);
+      const GError *failure = chat_connection_get_state_error (connection);
+      g_autofree char *reason = failure != NULL ? chat_app_error_format (failure) : NULL;
 
       switch (state)
         {
@@ -659,10 +661,12 @@ on_composer_send_cb (ChatWindow   *self,
 
   if (!chat_connection_send_input (connection, self->conversation, text, &error))
     {
+      g_autofree char *message = chat_app_error_format (error);
+
       if (self->conversation != NULL)
-        chat_conversation_add_info (self->conversation, CHAT_MESSAGE_KIND_ERROR, error->message);
+        chat_conversation_add_info (self->conversation, CHAT_MESSAGE_KIND_ERROR, message);
       else
-        chat_window_show_toast (self, error->message, NULL, NULL);
+        chat_window_show_toast (self, message, NULL, NULL);
     }
 }
 

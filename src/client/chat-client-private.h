@@ -24,6 +24,16 @@ _chat_replace_string (char       **slot,
   return TRUE;
 }
 
+/* A CHAT_CONNECTION_ERROR with its notice; the message is chat_notice_describe ()'s. */
+GError           *_chat_connection_error_new    (ChatConnectionError  code,
+                                                 ChatNoticeCode       notice,
+                                                 const char * const  *args);
+/* Sets *error to that, the arguments NULL-terminated after notice; returns FALSE. */
+gboolean          _chat_connection_set_error    (GError             **error,
+                                                 ChatConnectionError  code,
+                                                 ChatNoticeCode       notice,
+                                                 ...) G_GNUC_NULL_TERMINATED;
+
 /* ChatMember: the connection owns the state, the app only reads it. */
 ChatMember       *_chat_member_new              (const char       *nick,
                                                  gboolean          is_self);

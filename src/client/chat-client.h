@@ -13,3 +13,4 @@
 #include "chat-history-store.h"
 #include "chat-member.h"
 #include "chat-message-item.h"
+#include "chat-notice.h"

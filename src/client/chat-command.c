@@ -8,8 +8,8 @@
 
 #include <string.h>
 
+#include "chat-client-private.h"
 #include "chat-command.h"
-#include "chat-connection.h"
 
 typedef enum
 {
@@ -26,60 +26,35 @@ typedef struct
   guint            max_words;   /* G_MAXUINT: any number */
   TextRule         text;
   gboolean         room_first;  /* an optional first word that names a room */
-  const char      *usage;
-  const char      *summary;
 } CommandSpec;
 
-/* Sorted by kind so spec_for_kind () is an index. */
+/* Sorted by kind so spec_for_kind () is an index. How each command is used and what it
+ * does is the app's to say, in the user's language. */
 static const CommandSpec specs[] = {
-  { "say", CHAT_COMMAND_SAY, 0, 0, TEXT_REQUIRED, FALSE,
-    "TEXT", "Say something in the current conversation" },
-  { "join", CHAT_COMMAND_JOIN, 1, 2, TEXT_NONE, FALSE,
-    "/join ROOM [KEY]", "Join a room" },
-  { "part", CHAT_COMMAND_PART, 0, 0, TEXT_OPTIONAL, TRUE,
-    "/part [ROOM] [REASON]", "Leave a room (the current one by default)" },
-  { "msg", CHAT_COMMAND_MSG, 1, 1, TEXT_REQUIRED, FALSE,
-    "/msg TARGET TEXT", "Send a message to a nick or a room" },
-  { "query", CHAT_COMMAND_QUERY, 1, 1, TEXT_OPTIONAL, FALSE,
-    "/query NICK [TEXT]", "Open a private conversation" },
-  { "me", CHAT_COMMAND_ME, 0, 0, TEXT_REQUIRED, FALSE,
-    "/me TEXT", "Describe what you are doing" },
-  { "nick", CHAT_COMMAND_NICK, 1, 1, TEXT_NONE, FALSE,
-    "/nick NICK", "Change your nickname" },
-  { "topic", CHAT_COMMAND_TOPIC, 0, 0, TEXT_OPTIONAL, TRUE,
-    "/topic [ROOM] [TEXT]", "Show or set the topic of a room" },
-  { "away", CHAT_COMMAND_AWAY, 0, 0, TEXT_OPTIONAL, FALSE,
-    "/away [REASON]", "Mark yourself away (no reason: back)" },
-  { "back", CHAT_COMMAND_BACK, 0, 0, TEXT_NONE, FALSE,
-    "/back", "Mark yourself back" },
-  { "whois", CHAT_COMMAND_WHOIS, 1, 1, TEXT_NONE, FALSE,
-    "/whois NICK", "Show who somebody is" },
-  { "kick", CHAT_COMMAND_KICK, 1, 1, TEXT_OPTIONAL, FALSE,
-    "/kick NICK [REASON]", "Remove somebody from the current room" },
-  { "ban", CHAT_COMMAND_BAN, 1, 1, TEXT_NONE, FALSE,
-    "/ban NICK|MASK", "Ban somebody from the current room" },
-  { "op", CHAT_COMMAND_OP, 1, G_MAXUINT, TEXT_NONE, FALSE,
-    "/op NICK...", "Make people operators of the current room" },
-  { "deop", CHAT_COMMAND_DEOP, 1, G_MAXUINT, TEXT_NONE, FALSE,
-    "/deop NICK...", "Take operator status away" },
-  { "voice", CHAT_COMMAND_VOICE, 1, G_MAXUINT, TEXT_NONE, FALSE,
-    "/voice NICK...", "Let people speak in a moderated room" },
-  { "devoice", CHAT_COMMAND_DEVOICE, 1, G_MAXUINT, TEXT_NONE, FALSE,
-    "/devoice NICK...", "Take voice away" },
-  { "mode", CHAT_COMMAND_MODE, 1, G_MAXUINT, TEXT_NONE, FALSE,
-    "/mode [TARGET] MODES [ARGS...]", "Show or change modes" },
-  { "invite", CHAT_COMMAND_INVITE, 1, 2, TEXT_NONE, FALSE,
-    "/invite NICK [ROOM]", "Invite somebody to a room" },
-  { "list", CHAT_COMMAND_LIST, 0, 1, TEXT_NONE, FALSE,
-    "/list [FILTER]", "List the rooms of the server" },
-  { "quit", CHAT_COMMAND_QUIT, 0, 0, TEXT_OPTIONAL, FALSE,
-    "/quit [MESSAGE]", "Disconnect from the server" },
-  { "quote", CHAT_COMMAND_QUOTE, 0, 0, TEXT_REQUIRED, FALSE,
-    "/quote RAW LINE", "Send a raw IRC line" },
-  { "clear", CHAT_COMMAND_CLEAR, 0, 0, TEXT_NONE, FALSE,
-    "/clear", "Clear the messages shown in this conversation" },
-  { "help", CHAT_COMMAND_HELP, 0, 1, TEXT_NONE, FALSE,
-    "/help [COMMAND]", "List the commands or explain one" },
+  { "say", CHAT_COMMAND_SAY, 0, 0, TEXT_REQUIRED, FALSE },
+  { "join", CHAT_COMMAND_JOIN, 1, 2, TEXT_NONE, FALSE },
+  { "part", CHAT_COMMAND_PART, 0, 0, TEXT_OPTIONAL, TRUE },
+  { "msg", CHAT_COMMAND_MSG, 1, 1, TEXT_REQUIRED, FALSE },
+  { "query", CHAT_COMMAND_QUERY, 1, 1, TEXT_OPTIONAL, FALSE },
+  { "me", CHAT_COMMAND_ME, 0, 0, TEXT_REQUIRED, FALSE },
+  { "nick", CHAT_COMMAND_NICK, 1, 1, TEXT_NONE, FALSE },
+  { "topic", CHAT_COMMAND_TOPIC, 0, 0, TEXT_OPTIONAL, TRUE },
+  { "away", CHAT_COMMAND_AWAY, 0, 0, TEXT_OPTIONAL, FALSE },
+  { "back", CHAT_COMMAND_BACK, 0, 0, TEXT_NONE, FALSE },
+  { "whois", CHAT_COMMAND_WHOIS, 1, 1, TEXT_NONE, FALSE },
+  { "kick", CHAT_COMMAND_KICK, 1, 1, TEXT_OPTIONAL, FALSE },
+  { "ban", CHAT_COMMAND_BAN, 1, 1, TEXT_NONE, FALSE },
+  { "op", CHAT_COMMAND_OP, 1, G_MAXUINT, TEXT_NONE, FALSE },
+  { "deop", CHAT_COMMAND_DEOP, 1, G_MAXUINT, TEXT_NONE, FALSE },
+  { "voice", CHAT_COMMAND_VOICE, 1, G_MAXUINT, TEXT_NONE, FALSE },
+  { "devoice", CHAT_COMMAND_DEVOICE, 1, G_MAXUINT, TEXT_NONE, FALSE },
+  { "mode", CHAT_COMMAND_MODE, 1, G_MAXUINT, TEXT_NONE, FALSE },
+  { "invite", CHAT_COMMAND_INVITE, 1, 2, TEXT_NONE, FALSE },
+  { "list", CHAT_COMMAND_LIST, 0, 1, TEXT_NONE, FALSE },
+  { "quit", CHAT_COMMAND_QUIT, 0, 0, TEXT_OPTIONAL, FALSE },
+  { "quote", CHAT_COMMAND_QUOTE, 0, 0, TEXT_REQUIRED, FALSE },
+  { "clear", CHAT_COMMAND_CLEAR, 0, 0, TEXT_NONE, FALSE },
+  { "help", CHAT_COMMAND_HELP, 0, 1, TEXT_NONE, FALSE },
 };
 
 static const struct {
@@ -147,12 +122,19 @@ command_new (ChatCommandKind  kind,
 
 static gboolean
 usage_error (GError             **error,
-             const char          *problem,
+             ChatNoticeCode       problem,
              const CommandSpec   *spec)
 {
-  g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-               "%s. Usage: %s", problem, spec->usage);
-  return FALSE;
+  return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT, problem,
+                                     spec->name, NULL);
+}
+
+static gboolean
+unknown_command (GError     **error,
+                 const char  *name)
+{
+  return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                     CHAT_NOTICE_UNKNOWN_COMMAND, name, NULL);
 }
 
 ChatCommand *
@@ -181,8 +163,8 @@ chat_command_parse (const char  *input,
 
       if (*skip_spaces (text) == '\0')
         {
-          g_set_error_literal (error, CHAT_CONNECTION_ERROR,
-                               CHAT_CONNECTION_ERROR_INVALID_INPUT, "Nothing to send");
+          _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                      CHAT_NOTICE_NOTHING_TO_SEND, NULL);
           return NULL;
         }
       return command_new (CHAT_COMMAND_SAY, g_steal_pointer (&words), text);
@@ -192,9 +174,7 @@ chat_command_parse (const char  *input,
   name = take_word (&p);
   if (name == NULL || !chat_command_lookup (name, &kind))
     {
-      g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                   "Unknown command /%s. Type /help for the list of commands",
-                   name ? name : "");
+      unknown_command (error, name ? name : "");
       return NULL;
     }
 
@@ -233,17 +213,17 @@ chat_command_parse (const char  *input,
 
   if (words->len < spec->min_words)
     {
-      usage_error (error, "Not enough arguments", spec);
+      usage_error (error, CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, spec);
       return NULL;
     }
   if (spec->text == TEXT_NONE && words->len > spec->max_words)
     {
-      usage_error (error, "Too many arguments", spec);
+      usage_error (error, CHAT_NOTICE_TOO_MANY_ARGUMENTS, spec);
       return NULL;
     }
   if (spec->text == TEXT_REQUIRED && *p == '\0')
     {
-      usage_error (error, "Not enough arguments", spec);
+      usage_error (error, CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, spec);
       return NULL;
     }
 
@@ -254,9 +234,7 @@ chat_command_parse (const char  *input,
 
       if (!chat_command_lookup (topic, &unused))
         {
-          g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                       "Unknown command /%s. Type /help for the list of commands",
-                       topic[0] == '/' ? topic + 1 : topic);
+          unknown_command (error, topic[0] == '/' ? topic + 1 : topic);
           return NULL;
         }
     }
@@ -324,20 +302,6 @@ chat_command_lookup (const char      *name,
       }
 
   return FALSE;
-}
-
-const char *
-chat_command_get_usage (ChatCommandKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (specs), NULL);
-  return spec_for_kind (kind)->usage;
-}
-
-const char *
-chat_command_get_summary (ChatCommandKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (specs), NULL);
-  return spec_for_kind (kind)->summary;
 }
 
 const char * const *

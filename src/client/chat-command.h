@@ -50,8 +50,8 @@ struct _ChatCommand
 GType        chat_command_get_type   (void) G_GNUC_CONST;
 
 /* Parses one input line. Errors are CHAT_CONNECTION_ERROR_INVALID_INPUT (see
- * chat-connection.h) with a message naming the problem and the usage, e.g.
- * "Not enough arguments. Usage: /kick NICK [REASON]"; or "Unknown command /foo. …". */
+ * chat-connection.h) with a notice: CHAT_NOTICE_NOTHING_TO_SEND, _UNKNOWN_COMMAND (the
+ * word), _NOT_ENOUGH_ARGUMENTS or _TOO_MANY_ARGUMENTS (the command's name). */
 ChatCommand *chat_command_parse      (const char    *input,
                                       GError       **error);
 ChatCommand *chat_command_copy       (const ChatCommand *self);
@@ -62,10 +62,6 @@ const char  *chat_command_kind_to_name (ChatCommandKind kind);
 /* Looks up "join" or "/join" (case-insensitive); FALSE when unknown. */
 gboolean     chat_command_lookup     (const char      *name,
                                       ChatCommandKind *kind);
-/* "/kick NICK [REASON]". */
-const char  *chat_command_get_usage  (ChatCommandKind kind);
-/* One line saying what the command does (English). */
-const char  *chat_command_get_summary (ChatCommandKind kind);
 /* Names of all commands without '/', sorted, NULL-terminated: for /help and completion. */
 const char * const *chat_command_list_names (void);
 

@@ -160,35 +160,25 @@ _chat_connection_rekey_conversation (ChatConnection   *self,
   g_hash_table_insert (self->by_fold, _chat_connection_fold (self, new_name), conv);
 }
 
-/* Adds an item to conv: the model (batched), the history, the signals. names_me is what
- * _chat_connection_text_mentions_me () said of the text (or a kick of us). This is the
- * one place that decides what counts: a message, action or notice from somebody else is
+/* Puts an item in conv: the model (batched), the history, the signals. This is the one
+ * place that decides what counts: a message, action or notice from somebody else is
  * unread; it is a mention when it names us, or when it is a message or action in a
- * private conversation. A line we sent never counts and never names us. */
-ChatMessageItem *
-_chat_connection_add_item (ChatConnection    *self,
-                           ChatConversation  *conv,
-                           ChatMessageKind    kind,
-                           const ChatMessage *message,
-                           const char        *sender,
-                           const char        *target,
-                           const char        *text,
-                           gboolean           names_me,
-                           gboolean           from_me)
+ * private conversation. */
+static ChatMessageItem *
+deliver_item (ChatConnection   *self,
+              ChatConversation *conv,
+              ChatMessageItem  *item)
 {
-  g_autoptr(ChatMessageItem) item = NULL;
   ChatConversationKind conv_kind = chat_conversation_get_kind (conv);
-  gboolean from_others = !from_me && (kind == CHAT_MESSAGE_KIND_MESSAGE ||
-                                      kind == CHAT_MESSAGE_KIND_ACTION ||
-                                      kind == CHAT_MESSAGE_KIND_NOTICE);
-  gboolean mention;
-
-  names_me = names_me && !from_me;
-  mention = from_others && (names_me || (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
-                                         kind != CHAT_MESSAGE_KIND_NOTICE));
-  item = chat_message_item_new_full (0, kind, message_time (message),
-                                     chat_conversation_get_name (conv), sender, target,
-                                     text ? text : "", names_me, from_me);
+  ChatMessageKind kind = chat_message_item_get_kind (item);
+  const char *sender = chat_message_item_get_sender (item);
+  gboolean from_others = !chat_message_item_get_from_me (item) &&
+                         (kind == CHAT_MESSAGE_KIND_MESSAGE ||
+                          kind == CHAT_MESSAGE_KIND_ACTION ||
+                          kind == CHAT_MESSAGE_KIND_NOTICE);
+  gboolean mention = from_others && (chat_message_item_get_mentions_me (item) ||
+                                     (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
+                                      kind != CHAT_MESSAGE_KIND_NOTICE));
 
   /* Replayed history: kept aside until the batch ends, then put in its place, without
    * unread counts or notifications. */
@@ -223,6 +213,53 @@ _chat_connection_add_item (ChatConnection    *self,
     }
 
   return item;
+}
+
+/* Adds an item to conv. names_me is what _chat_connection_text_mentions_me () said of
+ * the text (or a kick of us); a line we sent never counts and never names us. */
+ChatMessageItem *
+_chat_connection_add_item (ChatConnection    *self,
+                           ChatConversation  *conv,
+                           ChatMessageKind    kind,
+                           const ChatMessage *message,
+                           const char        *sender,
+                           const char        *target,
+                           const char        *text,
+                           gboolean           names_me,
+                           gboolean           from_me)
+{
+  g_autoptr(ChatMessageItem) item = NULL;
+
+  item = chat_message_item_new_full (0, kind, message_time (message),
+                                     chat_conversation_get_name (conv), sender, target,
+                                     text ? text : "", names_me && !from_me, from_me);
+  return deliver_item (self, conv, item);
+}
+
+ChatMessageItem *
+_chat_connection_add_notice (ChatConnection    *self,
+                             ChatConversation  *conv,
+                             ChatMessageKind    kind,
+                             const ChatMessage *message,
+                             ChatNoticeCode     notice,
+                             ...)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(ChatMessageItem) item = NULL;
+  g_auto(GStrv) args = NULL;
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, notice);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_strv_builder_add (builder, arg);
+  va_end (ap);
+  args = g_strv_builder_end (builder);
+
+  item = chat_message_item_new_notice (kind, message_time (message),
+                                       chat_conversation_get_name (conv), notice,
+                                       (const char * const *)args);
+  return deliver_item (self, conv, item);
 }
 
 void

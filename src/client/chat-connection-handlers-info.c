@@ -30,58 +30,71 @@ handle_error_numeric (ChatConnection    *self,
                              text ? text : "", FALSE, FALSE);
 }
 
-/* WHOIS replies as sentences; NULL for other numerics. */
-static char *
-format_whois (const ChatMessage *message,
-              guint              numeric)
+/* WHOIS replies as notices with their arguments; FALSE for other numerics. */
+static gboolean
+add_whois (ChatConnection    *self,
+           const ChatMessage *message,
+           guint              numeric)
 {
   const char *nick = chat_message_get_param (message, 1);
   const char *p2 = chat_message_get_param (message, 2);
   const char *p3 = chat_message_get_param (message, 3);
   const char *trailing = chat_message_get_trailing (message);
   guint n = chat_message_get_n_params (message);
+  ChatConversation *server = self->server;
 
   if (nick == NULL)
-    return NULL;
+    return FALSE;
 
   switch (numeric)
     {
     case 311: /* me nick user host * :realname */
       if (n < 6)
-        return NULL;
-      return g_strdup_printf ("%s is %s@%s (%s)", nick, p2, p3, trailing);
+        return FALSE;
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_USER, nick, p2, p3, trailing, NULL);
+      return TRUE;
     case 312: /* me nick server :info */
       if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is connected to %s (%s)", nick, p2, trailing);
+        return FALSE;
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_SERVER, nick, p2, trailing, NULL);
+      return TRUE;
     case 313:
-      return g_strdup_printf ("%s is an IRC operator", nick);
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_OPERATOR, nick, NULL);
+      return TRUE;
     case 317: /* me nick idle signon :text */
       {
-        guint64 idle = p2 ? g_ascii_strtoull (p2, NULL, 10) : 0;
+        g_autofree char *idle = NULL;
 
         if (n < 4)
-          return NULL;
-        if (idle >= 3600)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " h %"
-                                  G_GUINT64_FORMAT " min", nick, idle / 3600, (idle % 3600) / 60);
-        if (idle >= 60)
-          return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " min",
-                                  nick, idle / 60);
-        return g_strdup_printf ("%s has been idle for %" G_GUINT64_FORMAT " s", nick, idle);
+          return FALSE;
+        idle = g_strdup_printf ("%" G_GUINT64_FORMAT, p2 ? g_ascii_strtoull (p2, NULL, 10) : 0);
+        _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                     CHAT_NOTICE_WHOIS_IDLE, nick, idle, NULL);
+        return TRUE;
       }
     case 318:
-      return g_strdup_printf ("End of WHOIS for %s", nick);
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_END, nick, NULL);
+      return TRUE;
     case 319: /* me nick :rooms */
-      return g_strdup_printf ("%s is in %s", nick, trailing);
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_ROOMS, nick, trailing ? trailing : "", NULL);
+      return TRUE;
     case 330: /* me nick account :is logged in as */
       if (n < 4)
-        return NULL;
-      return g_strdup_printf ("%s is logged in as %s", nick, p2);
+        return FALSE;
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_ACCOUNT, nick, p2, NULL);
+      return TRUE;
     case 671:
-      return g_strdup_printf ("%s is using a secure connection", nick);
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_SECURE, nick, NULL);
+      return TRUE;
     default:
-      return NULL;
+      return FALSE;
     }
 }
 
@@ -90,11 +103,7 @@ void
 _chat_connection_handle_whois_reply (ChatConnection    *self,
                                      const ChatMessage *message)
 {
-  g_autofree char *whois = format_whois (message, chat_message_get_numeric (message));
-
-  if (whois != NULL)
-    _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, whois);
-  else
+  if (!add_whois (self, message, chat_message_get_numeric (message)))
     _chat_connection_handle_other_numeric (self, message);
 }
 
@@ -114,15 +123,14 @@ _chat_connection_handle_away_reply (ChatConnection    *self,
                                     const ChatMessage *message)
 {
   const char *nick = chat_message_get_param (message, 1);
+  const char *reason = chat_message_get_trailing (message);
   ChatConversation *conv = _chat_connection_lookup_conversation (self, nick);
-  g_autofree char *text = g_strdup_printf ("%s is away: %s", nick,
-                                           chat_message_get_trailing (message));
 
-  if (nick != NULL)
-    _chat_connection_set_away_everywhere (self, nick, TRUE);
-  _chat_connection_add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_INFO,
-                             message, NULL,
-                             nick, text, FALSE, FALSE);
+  if (nick == NULL)
+    return;
+  _chat_connection_set_away_everywhere (self, nick, TRUE);
+  _chat_connection_add_notice (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_INFO,
+                               message, CHAT_NOTICE_AWAY, nick, reason ? reason : "", NULL);
 }
 
 /* 305 RPL_UNAWAY */
@@ -205,6 +213,7 @@ refused (ChatConnection      *self,
 {
   g_free (self->fatal_reason);
   self->fatal_reason = g_strdup (chat_message_get_trailing (message));
+  self->fatal_notice = CHAT_NOTICE_NONE;
   self->fatal_code = code;
   _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message,
                                 chat_message_get_trailing (message));

@@ -504,12 +504,9 @@ _chat_connection_handle_topic_reply (ChatConnection    *self,
 
   if (conv != NULL)
     {
-      g_autofree char *text = g_strdup_printf ("Topic: %s", topic);
-
       _chat_conversation_set_topic (conv, topic, chat_conversation_get_topic_setter (conv));
-      _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_INFO, message, NULL, NULL,
-                                 text,
-                                 FALSE, FALSE);
+      _chat_connection_add_notice (self, conv, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_TOPIC, topic ? topic : "", NULL);
     }
 }
 

@@ -211,16 +211,10 @@ handle_privmsg (ChatConnection    *self,
         {
           if (!notice && !from_me && nick != NULL)
             reply_ctcp (self, nick, ctcp_command, ctcp_argument);
-          {
-            g_autofree char *info = g_strdup_printf ("%s %s%s%s", nick ? nick : "?",
-                                                     notice ? "replied " : "sent CTCP ",
-                                                     ctcp_command,
-                                                     ctcp_argument ? " " : "");
-            g_autofree char *full = g_strconcat (info, ctcp_argument ? ctcp_argument : "",
-                                                 NULL);
-
-            _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);
-          }
+          _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_INFO, message,
+                                       notice ? CHAT_NOTICE_CTCP_REPLY
+                                              : CHAT_NOTICE_CTCP_REQUEST,
+                                       nick ? nick : "?", ctcp_command, ctcp_argument, NULL);
           return;
         }
     }
@@ -290,6 +284,7 @@ classify_refusal (ChatConnection *self,
 
   g_free (self->fatal_reason);
   self->fatal_reason = g_strdup (text);
+  self->fatal_notice = CHAT_NOTICE_NONE;
 }
 
 static gboolean
@@ -460,9 +455,8 @@ handle_invite (ChatConnection    *self,
 
   if (by != NULL && room != NULL)
     {
-      g_autofree char *text = g_strdup_printf ("%s invites you to %s", by, room);
-
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
+      _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_INVITE, by, room, NULL);
       g_signal_emit (self, _chat_connection_signals [INVITED], 0, by, room);
     }
 }
@@ -702,10 +696,8 @@ _chat_connection_handle_line (ChatConnection *self,
   message = chat_message_parse (line, -1, &error);
   if (message == NULL)
     {
-      g_autofree char *text = g_strdup_printf ("Ignored a malformed line from the server (%s)",
-                                               error->message);
-
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, text);
+      _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_ERROR, NULL,
+                                   CHAT_NOTICE_LINE_MALFORMED, error->message, NULL);
       return;
     }
 

@@ -8,16 +8,16 @@
 
 #include <string.h>
 
-#include "chat-client-private.h"
 #include "chat-command.h"
+#include "chat-connection-private.h"
 
 static gboolean
-input_error (GError     **error,
-             int          code,
-             const char  *message)
+no_room (GError            **error,
+         const ChatCommand  *command)
 {
-  g_set_error_literal (error, CHAT_CONNECTION_ERROR, code, message);
-  return FALSE;
+  return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                     CHAT_NOTICE_NO_ROOM,
+                                     chat_command_kind_to_name (command->kind), NULL);
 }
 
 /* The room a command acts on: the explicit one or the current conversation. */
@@ -87,6 +87,7 @@ add_words (ChatMessage  *message,
     }
 }
 
+/* The help is the app's to word: a notice naming the command asked about, if any. */
 static void
 show_help (ChatConnection   *self,
            ChatConversation *conv,
@@ -95,24 +96,12 @@ show_help (ChatConnection   *self,
   ChatCommandKind kind;
 
   if (topic != NULL && chat_command_lookup (topic, &kind))
-    {
-      g_autofree char *text = g_strdup_printf ("%s: %s", chat_command_get_usage (kind),
-                                               chat_command_get_summary (kind));
-
-      chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, text);
-      return;
-    }
-
-  chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, "Commands:");
-  for (const char * const *name = chat_command_list_names (); *name != NULL; name++)
-    {
-      g_autofree char *text = NULL;
-
-      chat_command_lookup (*name, &kind);
-      text = g_strdup_printf ("  %s: %s", chat_command_get_usage (kind),
-                              chat_command_get_summary (kind));
-      chat_conversation_add_info (conv, CHAT_MESSAGE_KIND_INFO, text);
-    }
+    _chat_connection_add_notice (self, conv, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
+                                 chat_command_kind_to_name (kind), NULL);
+  else
+    _chat_connection_add_notice (self, conv, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
+                                 NULL);
+  _chat_conversation_flush (conv);
 }
 
 gboolean
@@ -154,13 +143,14 @@ chat_connection_send_input (ChatConnection    *self,
         ChatConversation *query;
 
         if (chat_connection_is_room_name (self, arg0))
-          return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                              "/query takes a nick, not a room. Usage: /query NICK [TEXT]");
+          return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                             CHAT_NOTICE_QUERY_ROOM, arg0, NULL);
         query = chat_connection_open_query (self, arg0);
         if (command->text != NULL)
           {
             if (!_chat_connection_can_send (self))
-              return input_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED, "Not connected");
+              return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
+                                                 CHAT_NOTICE_NOT_CONNECTED, NULL);
             chat_connection_send_message (self, chat_conversation_get_name (query),
                                           command->text);
           }
@@ -174,19 +164,20 @@ chat_connection_send_input (ChatConnection    *self,
     }
 
   if (!_chat_connection_ready_for_input (self))
-    return input_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED, "Not connected");
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
+                                       CHAT_NOTICE_NOT_CONNECTED, NULL);
 
   switch (command->kind)
     {
     case CHAT_COMMAND_SAY:
     case CHAT_COMMAND_ME:
       if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_SERVER)
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "This is not a room. Use /join ROOM or /msg NICK TEXT");
+        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                           CHAT_NOTICE_NOT_A_ROOM, NULL);
       if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_CHANNEL &&
           !chat_conversation_get_joined (here))
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "You are not in this room. Use /join to enter it again");
+        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                           CHAT_NOTICE_NOT_IN_ROOM, NULL);
       if (command->kind == CHAT_COMMAND_SAY)
         chat_connection_send_message (self, chat_conversation_get_name (here), command->text);
       else
@@ -208,9 +199,9 @@ chat_connection_send_input (ChatConnection    *self,
         if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (isupport), channellen,
                                       &invalid))
           {
-            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                         "%s. Usage: /join ROOM [KEY]", invalid->message);
-            return FALSE;
+            return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                               CHAT_NOTICE_INVALID_ROOM_NAME, name,
+                                               invalid->message, NULL);
           }
         chat_connection_join (self, name, arg1);
         return TRUE;
@@ -219,8 +210,7 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_PART:
       room = room_for_command (self, here, arg0);
       if (room == NULL)
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "Not in a room. Usage: /part [ROOM] [REASON]");
+        return no_room (error, command);
       chat_connection_part (self, room, command->text);
       return TRUE;
 
@@ -235,9 +225,9 @@ chat_connection_send_input (ChatConnection    *self,
 
         if (!chat_nick_is_valid (arg0, nicklen, &invalid))
           {
-            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                         "%s. Usage: /nick NICK", invalid->message);
-            return FALSE;
+            return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                               CHAT_NOTICE_INVALID_NICK, arg0,
+                                               invalid->message, NULL);
           }
         chat_connection_change_nick (self, arg0);
         return TRUE;
@@ -246,8 +236,7 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_TOPIC:
       room = room_for_command (self, here, arg0);
       if (room == NULL)
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "Not in a room. Usage: /topic [ROOM] [TEXT]");
+        return no_room (error, command);
       chat_connection_set_topic (self, room, command->text);
       return TRUE;
 
@@ -266,8 +255,7 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_KICK:
       room = room_for_command (self, here, NULL);
       if (room == NULL)
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "Not in a room. Usage: /kick NICK [REASON]");
+        return no_room (error, command);
       chat_connection_kick (self, room, arg0, command->text);
       return TRUE;
 
@@ -277,8 +265,7 @@ chat_connection_send_input (ChatConnection    *self,
 
         room = room_for_command (self, here, NULL);
         if (room == NULL)
-          return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                              "Not in a room. Usage: /ban NICK|MASK");
+          return no_room (error, command);
         if (strpbrk (arg0, "!@*?") != NULL)
           mask = g_strdup (arg0);
         else
@@ -299,9 +286,7 @@ chat_connection_send_input (ChatConnection    *self,
         room = room_for_command (self, here, NULL);
         if (room == NULL)
           {
-            g_set_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                         "Not in a room. Usage: %s", chat_command_get_usage (command->kind));
-            return FALSE;
+            return no_room (error, command);
           }
         send_prefix_modes (self, room, give ? '+' : '-', mode, command->args);
         return TRUE;
@@ -334,8 +319,7 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_INVITE:
       room = room_for_command (self, here, arg1);
       if (room == NULL)
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "Not in a room. Usage: /invite NICK [ROOM]");
+        return no_room (error, command);
       _chat_connection_send_command (self, "INVITE", arg0, room, NULL);
       return TRUE;
 
@@ -345,8 +329,8 @@ chat_connection_send_input (ChatConnection    *self,
 
     case CHAT_COMMAND_QUOTE:
       if (!chat_connection_send_raw (self, command->text))
-        return input_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                            "Cannot send that line. Usage: /quote RAW LINE");
+        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                           CHAT_NOTICE_RAW_LINE_REFUSED, NULL);
       return TRUE;
 
     case CHAT_COMMAND_QUERY:

@@ -31,10 +31,10 @@ registration_timeout_cb (gpointer user_data)
   ChatConnection *self = user_data;
 
   self->registration_id = 0;
-  _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_TIMEOUT,
-                              self->state == CHAT_CONNECTION_STATE_CONNECTING
-                              ? "The server did not answer"
-                              : "The server did not answer the registration");
+  _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_TIMEOUT,
+                                     self->state == CHAT_CONNECTION_STATE_CONNECTING
+                                     ? CHAT_NOTICE_CONNECT_TIMEOUT
+                                     : CHAT_NOTICE_REGISTRATION_TIMEOUT, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -59,8 +59,8 @@ line_received_cb (const char *line,
 
   if (too_long)
     {
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
-                                    "Ignored an over-long line from the server");
+      _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_ERROR, NULL,
+                                   CHAT_NOTICE_LINE_TOO_LONG, NULL);
       return TRUE;
     }
 
@@ -90,11 +90,13 @@ input_read_cb (GObject      *object,
   else if (n == 0)
     {
       if (chat_line_reader_pending (self->reader) > 0)
-        _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL,
-                                      "The server closed the connection in the middle of a line");
-      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_CLOSED,
-                                  self->error_line ? self->error_line
-                                                   : "The server closed the connection");
+        _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_ERROR, NULL,
+                                     CHAT_NOTICE_CLOSED_MID_LINE, NULL);
+      if (self->error_line != NULL)
+        _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_CLOSED, self->error_line);
+      else
+        _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_CLOSED,
+                                           CHAT_NOTICE_CLOSED, NULL);
     }
   else
     {
@@ -202,16 +204,20 @@ connect_error_code (const GError *error)
     }
 }
 
-/* Closes the link. code < 0: a clean close (QUIT sent); else the error that ended it. */
-void
-_chat_connection_drop_link (ChatConnection *self,
-                            int             code,
-                            const char     *reason)
+/* Closes the link. code < 0: a clean close (QUIT sent); else the error that ended it,
+ * said by notice with reason as its argument, or by reason alone (CHAT_NOTICE_NONE). */
+static void
+drop_link (ChatConnection *self,
+           int             code,
+           ChatNoticeCode  notice,
+           const char     *reason)
 {
   gboolean was_registered = self->state == CHAT_CONNECTION_STATE_CONNECTED;
   int fatal = self->fatal_code;
+  ChatNoticeCode fatal_notice = self->fatal_notice;
   g_autofree char *fatal_reason = g_steal_pointer (&self->fatal_reason);
-  g_autofree char *why = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *why;
   /* reason may point into self (the last ERROR line), which is cleared below. */
   g_autofree char *reason_copy = g_strdup (reason);
 
@@ -236,6 +242,7 @@ _chat_connection_drop_link (ChatConnection *self,
   g_clear_pointer (&self->error_line, g_free);
   self->ping_sent_at = 0;
   self->fatal_code = -1;
+  self->fatal_notice = CHAT_NOTICE_NONE;
   g_hash_table_remove_all (self->caps_enabled);
   g_hash_table_remove_all (self->caps_offered);
   g_hash_table_remove_all (self->batches);
@@ -247,6 +254,7 @@ _chat_connection_drop_link (ChatConnection *self,
 
   if (code < 0)
     {
+      g_clear_error (&self->state_error);
       _chat_connection_set_state (self, CHAT_CONNECTION_STATE_DISCONNECTED, reason);
       _chat_connection_flush_models (self);
       return;
@@ -255,21 +263,36 @@ _chat_connection_drop_link (ChatConnection *self,
   if (fatal >= 0)
     {
       code = fatal;
-      why = g_strdup (fatal_reason ? fatal_reason : reason);
+      if (fatal_reason != NULL || fatal_notice != CHAT_NOTICE_NONE)
+        {
+          notice = fatal_notice;
+          reason = fatal_reason;
+        }
+    }
+  if (notice == CHAT_NOTICE_NONE && reason == NULL)
+    notice = CHAT_NOTICE_DISCONNECTED;
+
+  if (notice != CHAT_NOTICE_NONE)
+    {
+      const char *args[] = { reason, NULL };
+
+      error = _chat_connection_error_new (code, notice, args);
+      _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_ERROR, NULL, notice,
+                                   reason, NULL);
     }
   else
-    why = g_strdup (reason ? reason : "Disconnected");
-
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, why);
+    {
+      error = g_error_new_literal (CHAT_CONNECTION_ERROR, code, reason);
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, NULL, reason);
+    }
+  why = error->message;
+  g_clear_error (&self->state_error);
+  self->state_error = g_error_copy (error);
   _chat_connection_flush_models (self);
 
   /* A handler may drop the last reference to self: hold one until we are done. */
   g_object_ref (self);
-  {
-    g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR, code, why);
-
-    g_signal_emit (self, _chat_connection_signals [ERROR], 0, error);
-  }
+  g_signal_emit (self, _chat_connection_signals [ERROR], 0, error);
 
   if (fatal >= 0 || code == CHAT_CONNECTION_ERROR_CERTIFICATE ||
       code == CHAT_CONNECTION_ERROR_NICK || !self->auto_reconnect)
@@ -283,6 +306,23 @@ _chat_connection_drop_link (ChatConnection *self,
     self->backoff_attempt = 0;
   schedule_reconnect (self, why);
   g_object_unref (self);
+}
+
+void
+_chat_connection_drop_link (ChatConnection *self,
+                            int             code,
+                            const char     *reason)
+{
+  drop_link (self, code, CHAT_NOTICE_NONE, reason);
+}
+
+void
+_chat_connection_drop_link_notice (ChatConnection *self,
+                                   int             code,
+                                   ChatNoticeCode  notice,
+                                   const char     *arg)
+{
+  drop_link (self, code, notice, arg);
 }
 
 static gboolean
@@ -353,15 +393,14 @@ socket_connected_cb (GObject      *object,
       if (self->peer_certificate != NULL)
         {
           g_autoptr(GTlsCertificate) cert = g_steal_pointer (&self->peer_certificate);
-          g_autofree char *why = g_strdup_printf ("The certificate of %s is not trusted",
-                                                  self->host);
 
           g_signal_emit (self, _chat_connection_signals [CERTIFICATE_UNTRUSTED], 0,
                          cert, self->peer_errors);
           /* The handler may have accepted it and reconnected already. */
           if (self->state == CHAT_CONNECTION_STATE_CONNECTING &&
               self->client == G_SOCKET_CLIENT (object))
-            _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_CERTIFICATE, why);
+            _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_CERTIFICATE,
+                                               CHAT_NOTICE_CERTIFICATE_UNTRUSTED, self->host);
           return;
         }
       _chat_connection_drop_link (self, connect_error_code (error), error->message);
@@ -386,9 +425,8 @@ socket_connected_cb (GObject      *object,
       !self->allow_plaintext_sasl)
     {
       self->fatal_code = CHAT_CONNECTION_ERROR_SASL_PLAINTEXT;
-      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT,
-                                  "The connection is not encrypted, so the account's password "
-                                  "would be sent in clear");
+      _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT,
+                                         CHAT_NOTICE_SASL_PLAINTEXT, NULL);
       return;
     }
 
@@ -413,6 +451,7 @@ start_link (ChatConnection *self)
     }
 
   self->fatal_code = -1;
+  self->fatal_notice = CHAT_NOTICE_NONE;
   g_clear_pointer (&self->fatal_reason, g_free);
   g_clear_object (&self->peer_certificate);
   self->cancellable = g_cancellable_new ();

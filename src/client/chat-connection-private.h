@@ -77,6 +77,7 @@ struct _ChatConnection
   /* State. */
   ChatConnectionState  state;
   char                *state_reason;
+  GError              *state_error;
   guint                retry_seconds;
   gint64               lag;
   gboolean             away;
@@ -129,7 +130,8 @@ struct _ChatConnection
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
-  char                *fatal_reason;
+  char                *fatal_reason;   /* the server's words, or the argument of: */
+  ChatNoticeCode       fatal_notice;
   char                *error_line;     /* the text of the last ERROR from the server */
 
   /* Timers. */
@@ -245,15 +247,29 @@ void               _chat_connection_server_text             (ChatConnection    *
                                                              ChatMessageKind    kind,
                                                              const ChatMessage *message,
                                                              const char        *text);
+/* Adds a line of the client's own (INFO or ERROR) to conv: a notice code and its
+ * arguments, NULL-terminated. */
+ChatMessageItem *  _chat_connection_add_notice              (ChatConnection    *self,
+                                                             ChatConversation  *conv,
+                                                             ChatMessageKind    kind,
+                                                             const ChatMessage *message,
+                                                             ChatNoticeCode     notice,
+                                                             ...) G_GNUC_NULL_TERMINATED;
 ChatConversation * _chat_connection_conversation_for_target (ChatConnection *self,
                                                              const char     *target,
                                                              gboolean        create);
 void               _chat_connection_mark_all_parted         (ChatConnection *self);
 
 /* chat-connection-link.c */
+/* reason: the server's or the system's words (NULL: none). */
 void               _chat_connection_drop_link               (ChatConnection *self,
                                                              int             code,
                                                              const char     *reason);
+/* The same when the client has the reason: a notice and its argument (may be NULL). */
+void               _chat_connection_drop_link_notice        (ChatConnection *self,
+                                                             int             code,
+                                                             ChatNoticeCode  notice,
+                                                             const char     *arg);
 void               _chat_connection_clear_timers            (ChatConnection *self);
 void               _chat_connection_disconnect_link_signals (ChatConnection *self);
 

@@ -35,8 +35,8 @@ ping_timeout_cb (gpointer user_data)
     {
       /* The previous PING is still unanswered after a whole interval. */
       self->ping_id = 0;
-      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_TIMEOUT,
-                                  "The server stopped answering");
+      _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_TIMEOUT,
+                                         CHAT_NOTICE_PING_TIMEOUT, NULL);
       return G_SOURCE_REMOVE;
     }
   send_ping (self);
@@ -106,16 +106,19 @@ sasl_offers_plain (ChatConnection *self)
 }
 
 /* Ends the link like a wrong server password does: the error is reported and nothing is
- * retried, since the same account and password would only fail again. */
+ * retried, since the same account and password would only fail again. notice says why,
+ * with arg as its argument, or CHAT_NOTICE_NONE and arg is the server's words. */
 static void
 sasl_failed (ChatConnection *self,
-             const char     *reason)
+             ChatNoticeCode  notice,
+             const char     *arg)
 {
   self->sasl_step = SASL_NONE;
   g_free (self->fatal_reason);
-  self->fatal_reason = g_strdup (reason);
+  self->fatal_reason = g_strdup (arg);
+  self->fatal_notice = notice;
   self->fatal_code = CHAT_CONNECTION_ERROR_SASL;
-  _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_SASL, reason);
+  _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_SASL, notice, arg);
 }
 
 /* PLAIN's one message, "authzid NUL authcid NUL password" (RFC 4616) with the account
@@ -226,8 +229,8 @@ _chat_connection_handle_cap (ChatConnection    *self,
               !sasl_offers_plain (self))
             {
               sasl_failed (self, g_hash_table_contains (self->caps_offered, "sasl")
-                                 ? "The server does not accept SASL PLAIN logins"
-                                 : "The server does not offer SASL logins");
+                                 ? CHAT_NOTICE_SASL_NO_PLAIN
+                                 : CHAT_NOTICE_SASL_NOT_OFFERED, NULL);
               return;
             }
           cap_request_wanted (self, self->caps_offered);
@@ -259,7 +262,7 @@ _chat_connection_handle_cap (ChatConnection    *self,
     {
       if (self->sasl_step == SASL_REQUESTED)
         {
-          sasl_failed (self, "The server refused to enable SASL");
+          sasl_failed (self, CHAT_NOTICE_SASL_REFUSED, NULL);
           return;
         }
       end_cap_negotiation (self);
@@ -326,12 +329,7 @@ _chat_connection_handle_sasl_numeric (ChatConnection    *self,
     case 908: /* RPL_SASLMECHS me mechanisms :are available SASL mechanisms */
       if (self->sasl_step == SASL_AUTHENTICATING)
         {
-          const char *mechanisms = chat_message_get_param (message, 1);
-          g_autofree char *why = g_strdup_printf ("The server does not accept SASL PLAIN "
-                                                  "logins (only %s)",
-                                                  mechanisms ? mechanisms : "others");
-
-          sasl_failed (self, why);
+          sasl_failed (self, CHAT_NOTICE_SASL_NO_PLAIN, chat_message_get_param (message, 1));
           return TRUE;
         }
       return FALSE;
@@ -343,8 +341,10 @@ _chat_connection_handle_sasl_numeric (ChatConnection    *self,
         {
           const char *text = chat_message_get_trailing (message);
 
-          sasl_failed (self, text != NULL && text[0] != '\0' ? text
-                                                              : "SASL authentication failed");
+          if (text != NULL && text[0] != '\0')
+            sasl_failed (self, CHAT_NOTICE_NONE, text);
+          else
+            sasl_failed (self, CHAT_NOTICE_SASL_FAILED, NULL);
           return TRUE;
         }
       return FALSE;
@@ -392,7 +392,8 @@ _chat_connection_handle_nick_refused (ChatConnection    *self,
 
   if (self->nick_attempt >= MAX_NICK_ATTEMPTS)
     {
-      _chat_connection_drop_link (self, CHAT_CONNECTION_ERROR_NICK, "No usable nickname");
+      _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_NICK,
+                                         CHAT_NOTICE_NO_USABLE_NICK, NULL);
       return;
     }
 
@@ -415,7 +416,7 @@ _chat_connection_handle_welcome (ChatConnection    *self,
    * it has no SASL. As when it does not offer it, we stop rather than stay as nobody. */
   if (_chat_connection_sasl_wanted (self) && self->sasl_step != SASL_DONE)
     {
-      sasl_failed (self, "The server does not offer SASL logins");
+      sasl_failed (self, CHAT_NOTICE_SASL_NOT_OFFERED, NULL);
       return;
     }
 

@@ -44,8 +44,6 @@ batch_free (gpointer data)
 
 G_DEFINE_FINAL_TYPE (ChatConnection, chat_connection, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK (chat-connection-error-quark, chat_connection_error)
-
 GParamSpec *_chat_connection_properties [N_PROPS];
 guint _chat_connection_signals [N_SIGNALS];
 
@@ -134,6 +132,8 @@ _chat_connection_set_state (ChatConnection      *self,
 {
   g_object_freeze_notify (G_OBJECT (self));
   _chat_connection_set_string_prop (self, &self->state_reason, reason, PROP_STATE_REASON);
+  if (reason == NULL)
+    g_clear_error (&self->state_error);
   if (self->state != state)
     {
       self->state = state;
@@ -223,6 +223,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->sasl_account, g_free);
   g_clear_pointer (&self->sasl_password, g_free);
   g_clear_pointer (&self->state_reason, g_free);
+  g_clear_error (&self->state_error);
   g_clear_pointer (&self->current_nick, g_free);
   g_clear_pointer (&self->account, g_free);
   g_clear_pointer (&self->away_reason, g_free);
@@ -754,6 +755,13 @@ chat_connection_get_state_reason (ChatConnection *self)
 {
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   return self->state_reason;
+}
+
+const GError *
+chat_connection_get_state_error (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->state_error;
 }
 
 guint

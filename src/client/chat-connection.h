@@ -8,6 +8,7 @@
 #include "chat-conversation.h"
 #include "chat-directory.h"
 #include "chat-history-store.h"
+#include "chat-notice.h"
 
 G_BEGIN_DECLS
 
@@ -33,7 +34,7 @@ typedef enum
   CHAT_CONNECTION_ERROR_PASSWORD,        /* wrong server password: no automatic retry */
   CHAT_CONNECTION_ERROR_BANNED,          /* banned from the server: no automatic retry */
   CHAT_CONNECTION_ERROR_NICK,            /* no usable nickname */
-  CHAT_CONNECTION_ERROR_INVALID_INPUT,   /* /command usage error; message has the usage */
+  CHAT_CONNECTION_ERROR_INVALID_INPUT,   /* /command usage error (see the notice) */
   CHAT_CONNECTION_ERROR_REFUSED,         /* nothing listens on that port */
   CHAT_CONNECTION_ERROR_UNREACHABLE,     /* unknown host name, or no route to it */
   CHAT_CONNECTION_ERROR_SASL,            /* SASL login failed or impossible: no automatic retry */
@@ -41,7 +42,14 @@ typedef enum
                                           * "allow-plaintext-sasl"): no automatic retry */
 } ChatConnectionError;
 
-GQuark chat_connection_error_quark (void);
+/* Every CHAT_CONNECTION_ERROR carries a ChatNoticeCode with its arguments: what the
+ * client has to say about it, for the app to word. CHAT_NOTICE_NONE when the message
+ * holds the server's or the system's own words (an ERROR line, a 464's text, a socket
+ * error); otherwise the message is only for logs. */
+GQuark              chat_connection_error_quark      (void);
+ChatNoticeCode      chat_connection_error_get_notice (const GError *error);
+/* NULL-terminated, never NULL (empty for other domains). */
+const char * const *chat_connection_error_get_args   (const GError *error);
 
 #define CHAT_TYPE_CONNECTION (chat_connection_get_type ())
 
@@ -139,7 +147,11 @@ void                chat_connection_set_highlight_words   (ChatConnection      *
                                                            const char * const  *words);
 
 ChatConnectionState chat_connection_get_state             (ChatConnection      *self);
+/* For logs: the server's or system's words, or chat_notice_describe () of the notice. */
 const char         *chat_connection_get_state_reason      (ChatConnection      *self);
+/* The error that ended the last connection (what "error" reported), or NULL: while
+ * DISCONNECTED or RECONNECTING after a failure. */
+const GError       *chat_connection_get_state_error       (ChatConnection      *self);
 guint               chat_connection_get_retry_seconds     (ChatConnection      *self);
 gint64              chat_connection_get_lag               (ChatConnection      *self);
 gboolean            chat_connection_get_away              (ChatConnection      *self);

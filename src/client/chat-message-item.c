@@ -19,7 +19,9 @@ struct _ChatMessageItem
   char            *raw_text;
   char            *text;
   GArray          *spans;
+  GStrv            args;
   ChatMessageKind  kind;
+  ChatNoticeCode   notice;
   guint            mentions_me : 1;
   guint            from_me : 1;
 };
@@ -39,6 +41,8 @@ enum {
   PROP_TEXT,
   PROP_MENTIONS_ME,
   PROP_FROM_ME,
+  PROP_NOTICE,
+  PROP_ARGS,
   N_PROPS
 };
 
@@ -51,8 +55,11 @@ chat_message_item_constructed (GObject *object)
 
   G_OBJECT_CLASS (chat_message_item_parent_class)->constructed (object);
 
+  if (self->args == NULL)
+    self->args = g_new0 (char *, 1);
+  /* A notice's text is its arguments: something to search, and no words of ours. */
   if (self->raw_text == NULL)
-    self->raw_text = g_strdup ("");
+    self->raw_text = g_strjoinv (" ", self->args);
   if (!g_utf8_validate (self->raw_text, -1, NULL))
     {
       char *valid = chat_text_make_valid (self->raw_text, -1);
@@ -78,6 +85,7 @@ chat_message_item_finalize (GObject *object)
   g_clear_pointer (&self->raw_text, g_free);
   g_clear_pointer (&self->text, g_free);
   g_clear_pointer (&self->spans, g_array_unref);
+  g_clear_pointer (&self->args, g_strfreev);
 
   G_OBJECT_CLASS (chat_message_item_parent_class)->finalize (object);
 }
@@ -125,6 +133,12 @@ chat_message_item_get_property (GObject    *object,
     case PROP_FROM_ME:
       g_value_set_boolean (value, self->from_me);
       break;
+    case PROP_NOTICE:
+      g_value_set_enum (value, self->notice);
+      break;
+    case PROP_ARGS:
+      g_value_set_boxed (value, self->args);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -167,6 +181,12 @@ chat_message_item_set_property (GObject      *object,
     case PROP_FROM_ME:
       self->from_me = g_value_get_boolean (value);
       break;
+    case PROP_NOTICE:
+      self->notice = g_value_get_enum (value);
+      break;
+    case PROP_ARGS:
+      self->args = g_value_dup_boxed (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -203,6 +223,9 @@ chat_message_item_class_init (ChatMessageItemClass *klass)
   properties [PROP_MENTIONS_ME] =
     g_param_spec_boolean ("mentions-me", NULL, NULL, FALSE, flags);
   properties [PROP_FROM_ME] = g_param_spec_boolean ("from-me", NULL, NULL, FALSE, flags);
+  properties [PROP_NOTICE] =
+    g_param_spec_enum ("notice", NULL, NULL, CHAT_TYPE_NOTICE_CODE, CHAT_NOTICE_NONE, flags);
+  properties [PROP_ARGS] = g_param_spec_boxed ("args", NULL, NULL, G_TYPE_STRV, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -243,6 +266,22 @@ chat_message_item_new_full (gint64           id,
                        "raw-text", raw_text,
                        "mentions-me", mentions_me,
                        "from-me", from_me,
+                       NULL);
+}
+
+ChatMessageItem *
+chat_message_item_new_notice (ChatMessageKind      kind,
+                              gint64               timestamp,
+                              const char          *room,
+                              ChatNoticeCode       notice,
+                              const char * const  *args)
+{
+  return g_object_new (CHAT_TYPE_MESSAGE_ITEM,
+                       "kind", kind,
+                       "timestamp", timestamp,
+                       "room", room,
+                       "notice", notice,
+                       "args", args,
                        NULL);
 }
 
@@ -336,6 +375,22 @@ chat_message_item_get_from_me (ChatMessageItem *self)
   return self->from_me;
 }
 
+ChatNoticeCode
+chat_message_item_get_notice (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), CHAT_NOTICE_NONE);
+
+  return self->notice;
+}
+
+const char * const *
+chat_message_item_get_args (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+
+  return (const char * const *)self->args;
+}
+
 char *
 chat_message_item_format (ChatMessageItem *self)
 {
@@ -343,6 +398,9 @@ chat_message_item_format (ChatMessageItem *self)
   const char *text;
 
   g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+
+  if (self->notice != CHAT_NOTICE_NONE)
+    return chat_notice_describe (self->notice, (const char * const *)self->args);
 
   who = self->sender ? self->sender : "*";
   text = self->text;

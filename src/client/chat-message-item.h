@@ -4,6 +4,7 @@
 
 #include <glib-object.h>
 
+#include "chat-notice.h"
 #include "chat-text.h"
 
 G_BEGIN_DECLS
@@ -38,7 +39,9 @@ G_DECLARE_FINAL_TYPE (ChatMessageItem, chat_message_item, CHAT, MESSAGE_ITEM, GO
  * mIRC formatting), "text" (string: formatting stripped), "mentions-me" (boolean),
  * "from-me" (boolean). For JOIN/PART/QUIT/KICK/NICK/TOPIC/MODE the text is the reason,
  * new nick, new topic or mode string, and "target" holds the affected nick (KICK) or
- * NULL.
+ * NULL. "notice" (ChatNoticeCode) and "args" (strv, never NULL) are what the client
+ * itself says (an INFO or ERROR line): the app words it; the text is then only the
+ * arguments joined by spaces, for searching.
  */
 
 ChatMessageItem *chat_message_item_new          (ChatMessageKind  kind,
@@ -56,6 +59,13 @@ ChatMessageItem *chat_message_item_new_full     (gint64           id,
                                                  gboolean         mentions_me,
                                                  gboolean         from_me);
 
+/* A line of the client's own: a code and its arguments (args may be NULL). */
+ChatMessageItem *chat_message_item_new_notice   (ChatMessageKind      kind,
+                                                 gint64               timestamp,
+                                                 const char          *room,
+                                                 ChatNoticeCode       notice,
+                                                 const char * const  *args);
+
 gint64           chat_message_item_get_id          (ChatMessageItem *self);
 /* Returns a new reference. */
 GDateTime       *chat_message_item_dup_time        (ChatMessageItem *self);
@@ -70,9 +80,14 @@ const char      *chat_message_item_get_text        (ChatMessageItem *self);
 GArray          *chat_message_item_get_spans       (ChatMessageItem *self);
 gboolean         chat_message_item_get_mentions_me (ChatMessageItem *self);
 gboolean         chat_message_item_get_from_me     (ChatMessageItem *self);
+/* CHAT_NOTICE_NONE for lines from the network. */
+ChatNoticeCode   chat_message_item_get_notice      (ChatMessageItem *self);
+/* The notice's arguments, NULL-terminated, never NULL. */
+const char * const *chat_message_item_get_args     (ChatMessageItem *self);
 
 /* A one-line rendering for text views and logs: "<nick> text", "* nick waves",
- * "-nick- notice", "nick has joined", … (English, untranslated). */
+ * "-nick- notice", "nick has joined", "invite: bob #room" … (English, untranslated;
+ * never for people: the app words lines itself). */
 char            *chat_message_item_format          (ChatMessageItem *self);
 
 G_END_DECLS
