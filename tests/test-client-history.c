@@ -95,7 +95,7 @@ connect_to (Fixture    *f,
   feedf (conn, ":srv 001 alice :Welcome");
   if (network != NULL)
     feedf (conn, ":srv 005 alice NETWORK=%s CASEMAPPING=rfc1459 :are supported", network);
-  feedf (conn, ":alice!a@h JOIN #hall");
+  feedf (conn, ":alice!a@h JOIN #Hall");
   return conn;
 }
 
@@ -175,6 +175,14 @@ assert_only_own (ChatConnection *conn,
   g_clear_pointer (&found, g_ptr_array_unref);
   found = chat_history_store_search (store, chat_connection_get_history_key (conn), "carol",
                                      "whispered", 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_nonnull (strstr (chat_message_item_get_text (g_ptr_array_index (found, 0)), own_word));
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  /* As the window searches: in the conversation, whatever case its name is shown in. */
+  found = chat_connection_search_history (conn, chat_connection_find_conversation (conn, "#hall"),
+                                          "said", 100, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (found->len, ==, 1);
   g_assert_nonnull (strstr (chat_message_item_get_text (g_ptr_array_index (found, 0)), own_word));

@@ -33,9 +33,7 @@ search (ChatWindow *self,
   results = g_list_store_new (CHAT_TYPE_MESSAGE_ITEM);
 
   if (history != NULL)
-    found = chat_history_store_search (history, chat_connection_get_history_key (connection),
-                                       chat_conversation_get_name (conversation),
-                                       query, 500, &error);
+    found = chat_connection_search_history (connection, conversation, query, 500, &error);
   if (found != NULL)
     {
       for (guint i = 0; i < found->len; i++)

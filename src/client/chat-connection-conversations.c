@@ -316,3 +316,29 @@ _chat_connection_mark_all_parted (ChatConnection *self)
     }
   g_hash_table_remove_all (self->names);
 }
+
+/* The store files a conversation under the network's key and its case-folded name: search
+ * it the same way, whatever case the room's name is shown in. */
+GPtrArray *
+chat_connection_search_history (ChatConnection    *self,
+                                ChatConversation  *conversation,
+                                const char        *query,
+                                guint              limit,
+                                GError           **error)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (CHAT_IS_CONVERSATION (conversation), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (self->history == NULL)
+    {
+      g_set_error_literal (error, CHAT_HISTORY_STORE_ERROR, CHAT_HISTORY_STORE_ERROR_FAILED,
+                           "No history is kept");
+      return NULL;
+    }
+  key = _chat_connection_fold (self, chat_conversation_get_name (conversation));
+  return chat_history_store_search (self->history, _chat_connection_history_network (self), key,
+                                    query, limit, error);
+}

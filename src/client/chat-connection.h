@@ -189,6 +189,13 @@ ChatConversation   *chat_connection_get_server_conversation (ChatConnection    *
 /* Case-folded lookup by room name or nick; NULL when absent. */
 ChatConversation   *chat_connection_find_conversation     (ChatConnection      *self,
                                                            const char          *name);
+/* Full-text search of conversation's kept history (see chat_history_store_search ()), under
+ * this network's key; an error when no history is kept. */
+GPtrArray          *chat_connection_search_history        (ChatConnection      *self,
+                                                           ChatConversation    *conversation,
+                                                           const char          *query,
+                                                           guint                limit,
+                                                           GError             **error);
 /* The private conversation with nick, created (and "conversation-opened") if needed. */
 ChatConversation   *chat_connection_open_query            (ChatConnection      *self,
                                                            const char          *nick);
