@@ -668,12 +668,12 @@ chat_connect_dialog_describe_error (const GError *error)
       switch (error->code)
         {
         case G_IO_ERROR_CONNECTION_REFUSED:
-          return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
-                                  detail);
+          return g_strdup_printf (_("The server refused the connection. Is a chat server "
+                                    "running on that port? (%s)"), detail);
         case G_IO_ERROR_HOST_UNREACHABLE:
         case G_IO_ERROR_NETWORK_UNREACHABLE:
-          return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
-                                  detail);
+          return g_strdup_printf (_("The server cannot be reached. Check the address and "
+                                    "your network. (%s)"), detail);
         case G_IO_ERROR_TIMED_OUT:
           return g_strdup_printf (_("The server did not answer in time. (%s)"), detail);
         case G_IO_ERROR_HOST_NOT_FOUND:
@@ -691,10 +691,14 @@ chat_connect_dialog_describe_error (const GError *error)
         case CHAT_CONNECTION_ERROR_PASSWORD:
           return g_strdup_printf (_("Wrong server password. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_SASL:
-          return g_strdup_printf (_("The server did not log you in to your account. Check the account name and password, or connect without “Log In with an Account”. (%s)"),
-                                  detail);
+          return g_strdup_printf (_("The server did not log you in to your account. Check "
+                                    "the account name and password, or connect without "
+                                    "“Log In with an Account”. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_SASL_PLAINTEXT:
-          return g_strdup (_("This connection is not encrypted, so others on the network could read your account’s password. Turn on “Encrypted Connection (TLS)” if the server offers it, or turn on “Allow Login Without Encryption” for this server."));
+          return g_strdup (_("This connection is not encrypted, so others on the network "
+                             "could read your account’s password. Turn on “Encrypted "
+                             "Connection (TLS)” if the server offers it, or turn on “Allow "
+                             "Login Without Encryption” for this server."));
         case CHAT_CONNECTION_ERROR_BANNED:
           return g_strdup_printf (_("You are banned from this server. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_NICK:
@@ -704,11 +708,11 @@ chat_connect_dialog_describe_error (const GError *error)
         case CHAT_CONNECTION_ERROR_CLOSED:
           return g_strdup_printf (_("The server closed the connection. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_REFUSED:
-          return g_strdup_printf (_("The server refused the connection. Is a chat server running on that port? (%s)"),
-                                  detail);
+          return g_strdup_printf (_("The server refused the connection. Is a chat server "
+                                    "running on that port? (%s)"), detail);
         case CHAT_CONNECTION_ERROR_UNREACHABLE:
-          return g_strdup_printf (_("The server cannot be reached. Check the address and your network. (%s)"),
-                                  detail);
+          return g_strdup_printf (_("The server cannot be reached. Check the address and "
+                                    "your network. (%s)"), detail);
         default:
           break;
         }
