@@ -33,41 +33,21 @@
 
 #include <string.h>
 
-#include "chat-history.h"
-#include "chat-server-private.h"
+#include "chat-server-history-private.h"
 
-#define HISTORY_DATA_KEY "chat-server-history"
-
-typedef struct
+struct _ChatServerHistory
 {
-  ChatServer  *server;          /* unowned: the state is data of the server */
-  ChatHistory *history;         /* NULL while stopped or when history is off */
+  ChatServer   *server;          /* unowned: the server owns its history */
+  ChatHistory  *history;         /* NULL while stopped or when history is off */
   GMainContext *context;
-  GHashTable  *dirty_rooms;     /* folded room names whose state is to be saved */
-  GSource     *save_source;
+  GHashTable   *dirty_rooms;     /* folded room names whose state is to be saved */
+  GSource      *save_source;
 
-  guint64      cap_chathistory;
-  guint64      cap_event_playback;
+  guint64       cap_chathistory;
+  guint64       cap_event_playback;
 
-  gboolean     enabled;
-  guint        query_limit;     /* ISUPPORT CHATHISTORY */
-  guint        replay_lines;    /* on join, for those without the cap */
-  guint        max_per_room;
-  guint        max_age_days;
-  guint64      max_size;        /* bytes, 0: no cap */
-  gboolean     store_private;
-  gboolean     sync_full;       /* synchronous=full */
-} ChatServerHistory;
-
-static const char * const subcommands[] = {
-  "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", NULL
+  ChatServerHistorySettings settings;
 };
-
-static ChatServerHistory *
-get_state (ChatServer *server)
-{
-  return g_object_get_data (G_OBJECT (server), HISTORY_DATA_KEY);
-}
 
 static gint64
 event_time_ms (const ChatEvent *event)
@@ -276,11 +256,8 @@ history_commit_cb (ChatServer *server,
     history_flush_failed_cb (state->history, error, state);
 }
 
-/* Who someone is: the account they are logged in to ("$a:" and its folded name, so that
- * every device of the account sees its private conversations), else what a connection
- * tells, "user@host" (an account name has no '@'). */
-static char *
-session_owner (ChatSession *session)
+char *
+_chat_server_history_owner (ChatSession *session)
 {
   if (session->account != NULL)
     {
@@ -330,7 +307,7 @@ store_private (ChatServerHistory *state,
   const char *params[3] = { event->target, event->text, NULL };
   ChatSession *to;
 
-  if (!state->store_private || event->from == NULL || event->from->nick_folded == NULL ||
+  if (!state->settings.store_private || event->from == NULL || event->from->nick_folded == NULL ||
       event->target == NULL)
     return;
   /* Private messages only go to someone who is here. */
@@ -341,8 +318,8 @@ store_private (ChatServerHistory *state,
   folded_to = chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
   key = chat_history_private_key (event->from->nick_folded, event->from->nick,
                                   folded_to, event->target, &name);
-  owner_from = session_owner (event->from);
-  owner_to = session_owner (to);
+  owner_from = _chat_server_history_owner (event->from);
+  owner_to = _chat_server_history_owner (to);
   store (state, event, key, name, command, params, event->text != NULL,
          event->from->nick_folded, owner_from, folded_to, owner_to);
 }
@@ -380,9 +357,8 @@ history_event_cb (ChatServer      *server,
 
   if (room == NULL)
     {
-      if (event->kind == CHAT_EVENT_PRIVMSG || event->kind == CHAT_EVENT_NOTICE)
-        store_private (state, event, command);
-      else if (event->kind == CHAT_EVENT_TAGMSG)
+      if (event->kind == CHAT_EVENT_PRIVMSG || event->kind == CHAT_EVENT_NOTICE ||
+          event->kind == CHAT_EVENT_TAGMSG)
         store_private (state, event, command);
       return;
     }
@@ -448,357 +424,14 @@ history_event_cb (ChatServer      *server,
 
 /* ---- replay on join ---------------------------------------------------------------------- */
 
-static char *
-human_line (const ChatHistoryEntry *entry)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (entry->time_ms / 1000);
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *when = NULL;
-  g_autofree char *nick = NULL;
-  g_autofree char *action = NULL;
-  g_autofree char *plain = NULL;
-  const char *text;
-
-  if (entry->params == NULL || entry->params[0] == NULL || entry->params[1] == NULL)
-    return NULL;
-  text = entry->params[1];
-  /* The time of day for today's lines, the date too for older ones. */
-  if (dt == NULL)
-    when = g_strdup ("--:--");
-  else if (g_date_time_get_year (dt) == g_date_time_get_year (now) &&
-           g_date_time_get_day_of_year (dt) == g_date_time_get_day_of_year (now))
-    when = g_date_time_format (dt, "%H:%M");
-  else
-    when = g_date_time_format (dt, "%Y-%m-%d %H:%M");
-  chat_source_split (entry->source, &nick, NULL, NULL);
-
-  if (chat_ctcp_action_decode (text, &action))
-    {
-      plain = chat_text_strip_formatting (action);
-      return g_strdup_printf ("[%s] * %s %s", when, nick, plain);
-    }
-  if (text[0] == '\001')
-    return NULL;
-  plain = chat_text_strip_formatting (text);
-  if (g_str_equal (entry->command, "NOTICE"))
-    return g_strdup_printf ("[%s] -%s- %s", when, nick, plain);
-  return g_strdup_printf ("[%s] %s: %s", when, nick, plain);
-}
-
-static ChatHistoryLineFlags
-line_flags (ChatSession *session)
-{
-  ChatHistoryLineFlags flags = CHAT_HISTORY_LINE_NONE;
-
-  if (_chat_session_has_cap (session, CHAT_CAP_SERVER_TIME))
-    flags |= CHAT_HISTORY_LINE_TIME;
-  if (_chat_session_has_cap (session, CHAT_CAP_MESSAGE_TAGS))
-    flags |= CHAT_HISTORY_LINE_MSGID | CHAT_HISTORY_LINE_CLIENT_TAGS;
-  return flags;
-}
-
-/* A notice from the server to a room, for one of its members only. */
-static void
-room_notice (ChatSession *session,
-             const char  *server_name,
-             ChatRoom    *room,
-             const char  *text)
-{
-  g_autoptr(ChatMessage) notice = chat_message_new_full (server_name, "NOTICE", room->name,
-                                                         NULL);
-
-  chat_message_add_trailing (notice, text);
-  _chat_session_send_message (session, notice);
-}
-
 static void
 history_joined_cb (ChatServer  *server,
                    ChatSession *session,
                    ChatRoom    *room,
                    gpointer     user_data)
 {
-  ChatServerHistory *state = user_data;
-  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *server_name = chat_server_get_name (server);
-
-  if (state->history == NULL || state->replay_lines == 0)
-    return;
-  /* Those who can ask for history ask for what they need. */
-  if (_chat_session_has_cap (session, state->cap_chathistory))
-    return;
-
-  entries = chat_history_query (state->history, CHAT_HISTORY_LATEST, room->folded, NULL, NULL,
-                                &any, NULL, state->replay_lines, FALSE, &error);
-  if (entries == NULL)
-    {
-      g_debug ("No history for %s: %s", room->name, error->message);
-      return;
-    }
-  if (entries->len == 0)
-    return;
-
-  if (_chat_session_is_text (session))
-    {
-      if (entries->len == 1)
-        _chat_session_text (session, "--- Earlier in %s (the last message) ---",
-                            _chat_room_display_name (room));
-      else
-        _chat_session_text (session, "--- Earlier in %s (the last %u messages) ---",
-                            _chat_room_display_name (room), entries->len);
-      for (guint i = 0; i < entries->len; i++)
-        {
-          g_autofree char *line = human_line (g_ptr_array_index (entries, i));
-
-          if (line != NULL)
-            _chat_session_text (session, "%s", line);
-        }
-      _chat_session_text (session, "--- End of history ---");
-    }
-  else
-    {
-      ChatHistoryLineFlags flags = line_flags (session);
-      g_autofree char *batch = NULL;
-      g_autofree char *what = NULL;
-
-      if (entries->len == 1)
-        what = g_strdup_printf ("*** Replaying the last message of %s", room->name);
-      else
-        what = g_strdup_printf ("*** Replaying the last %u messages of %s", entries->len,
-                                room->name);
-      room_notice (session, server_name, room, what);
-      batch = _chat_session_batch_start (session, "chathistory", room->name);
-      for (guint i = 0; i < entries->len; i++)
-        {
-          g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
-                                                               batch, flags);
-
-          _chat_session_send_line (session, line);
-        }
-      _chat_session_batch_end (session, batch);
-      room_notice (session, server_name, room, "*** End of history");
-    }
+  _chat_server_history_replay (user_data, session, room);
 }
-
-/* ---- CHATHISTORY ------------------------------------------------------------------------- */
-
-static void
-fail (ChatSession *session,
-      const char  *code,
-      const char  *context,
-      const char  *description)
-{
-  _chat_session_fail (session, "CHATHISTORY", code, context, description);
-}
-
-static gboolean
-parse_limit (const char *str,
-             guint      *limit)
-{
-  guint64 value;
-
-  if (str == NULL || !g_ascii_string_to_unsigned (str, 10, 0, G_MAXUINT, &value, NULL))
-    return FALSE;
-  *limit = (guint) value;
-  return TRUE;
-}
-
-static void
-send_targets (ChatServerHistory *state,
-              ChatSession       *session,
-              ChatMessage       *message)
-{
-  const char *server_name = chat_server_get_name (state->server);
-  g_autoptr(GPtrArray) targets = NULL;
-  g_autoptr(GPtrArray) rooms = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *batch = NULL;
-  ChatHistoryRef a, b;
-  guint limit;
-
-  if (chat_message_get_n_params (message) < 4)
-    {
-      fail (session, "NEED_MORE_PARAMS", "TARGETS", "Missing parameters");
-      return;
-    }
-  if (!chat_history_ref_parse (chat_message_get_param (message, 1), FALSE, &a) ||
-      !chat_history_ref_parse (chat_message_get_param (message, 2), FALSE, &b) ||
-      a.type != CHAT_HISTORY_REF_TIMESTAMP || b.type != CHAT_HISTORY_REF_TIMESTAMP ||
-      !parse_limit (chat_message_get_param (message, 3), &limit))
-    {
-      fail (session, "INVALID_PARAMS", "TARGETS", "Invalid parameters");
-      return;
-    }
-  if (state->query_limit > 0)
-    limit = MIN (limit, state->query_limit);
-
-  /* Rooms the asker is in; conversations they are part of. */
-  if (session->rooms != NULL)
-    {
-      GHashTableIter iter;
-      gpointer key;
-
-      g_hash_table_iter_init (&iter, session->rooms);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_ptr_array_add (rooms, ((ChatRoom *) key)->folded);
-    }
-  g_ptr_array_add (rooms, NULL);
-
-  if (state->history != NULL)
-    {
-      g_autofree char *owner = session_owner (session);
-
-      targets = chat_history_query_targets (state->history, a.time_ms, b.time_ms, limit,
-                                            session->nick_folded, owner,
-                                            (const char * const *) rooms->pdata, &error);
-      if (targets == NULL)
-        {
-          fail (session, "MESSAGE_ERROR", "TARGETS", "Messages could not be retrieved");
-          return;
-        }
-    }
-
-  batch = _chat_session_batch_start (session, "draft/chathistory-targets", NULL);
-  for (guint i = 0; targets != NULL && i < targets->len; i++)
-    {
-      const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
-      g_autofree char *time = chat_history_format_time (target->latest_ms);
-
-      g_autoptr(ChatMessage) line = NULL;
-
-      line = chat_message_new_full (server_name, "CHATHISTORY", "TARGETS", target->name, time,
-                                    NULL);
-      if (batch != NULL)
-        chat_message_set_tag (line, "batch", batch);
-      _chat_session_send_message (session, line);
-    }
-  _chat_session_batch_end (session, batch);
-}
-
-static void
-chathistory_cmd (ChatSession *session,
-                 ChatMessage *message)
-{
-  ChatServerHistory *state = get_state (session->server);
-  const char *sub = chat_message_get_param (message, 0);
-  const char *target;
-  g_autofree char *upper = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *batch = NULL;
-  g_autofree char *context = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GError) error = NULL;
-  ChatHistoryRef ref, ref2;
-  ChatHistoryLineFlags flags;
-  ChatHistorySubcommand subcommand;
-  gboolean allowed = FALSE;
-  guint n_params = chat_message_get_n_params (message);
-  guint needed, limit;
-  int found = -1;
-
-  if (sub == NULL)
-    {
-      fail (session, "NEED_MORE_PARAMS", NULL, "Missing parameters");
-      return;
-    }
-  upper = g_ascii_strup (sub, -1);
-  if (g_str_equal (upper, "TARGETS"))
-    {
-      send_targets (state, session, message);
-      return;
-    }
-  for (guint i = 0; subcommands[i] != NULL; i++)
-    if (g_str_equal (upper, subcommands[i]))
-      found = (int) i;
-  if (found < 0)
-    {
-      fail (session, "UNKNOWN_COMMAND", sub, "Unknown command");
-      return;
-    }
-  subcommand = (ChatHistorySubcommand) found;
-
-  needed = subcommand == CHAT_HISTORY_BETWEEN ? 5 : 4;
-  if (n_params < needed)
-    {
-      fail (session, "NEED_MORE_PARAMS", upper, "Missing parameters");
-      return;
-    }
-
-  target = chat_message_get_param (message, 1);
-  context = g_strdup_printf ("%s %s", upper, target);
-  if (!chat_history_ref_parse (chat_message_get_param (message, 2),
-                               subcommand == CHAT_HISTORY_LATEST, &ref) ||
-      (subcommand == CHAT_HISTORY_BETWEEN &&
-       !chat_history_ref_parse (chat_message_get_param (message, 3), FALSE, &ref2)) ||
-      !parse_limit (chat_message_get_param (message, needed - 1), &limit))
-    {
-      fail (session, "INVALID_PARAMS", context, "Invalid parameters");
-      return;
-    }
-  if (state->query_limit > 0)
-    limit = MIN (limit, state->query_limit);
-
-  /* A room's history is for its members; a conversation's for the two people in it.
-   * Anything else looks like a target without history. */
-  if (chat_is_room_name (target, "#"))
-    {
-      ChatRoom *room = _chat_server_find_room (session->server, target);
-
-      if (room != NULL && _chat_room_get_member (room, session) != NULL)
-        {
-          key = g_strdup (room->folded);
-          allowed = TRUE;
-        }
-    }
-  else if (chat_nick_is_valid (target, 0, NULL) && session->nick_folded != NULL &&
-           state->store_private)
-    {
-      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
-
-      key = chat_history_private_key (session->nick_folded, NULL, folded, NULL, NULL);
-      allowed = TRUE;
-    }
-  else if (!chat_nick_is_valid (target, 0, NULL))
-    {
-      fail (session, "INVALID_TARGET", context, "Invalid target");
-      return;
-    }
-
-  if (allowed && state->history != NULL)
-    {
-      g_autofree char *owner = session_owner (session);
-
-      entries = chat_history_query (state->history, subcommand, key, session->nick_folded,
-                                    owner, &ref,
-                                    subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
-                                    _chat_session_has_cap (session, state->cap_event_playback),
-                                    &error);
-      if (entries == NULL)
-        {
-          fail (session, "MESSAGE_ERROR", context, "Messages could not be retrieved");
-          return;
-        }
-    }
-
-  flags = line_flags (session);
-  batch = _chat_session_batch_start (session, "chathistory", target);
-  for (guint i = 0; entries != NULL && i < entries->len; i++)
-    {
-      g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
-                                                           batch, flags);
-
-      _chat_session_send_line (session, line);
-    }
-  _chat_session_batch_end (session, batch);
-}
-
-static const ChatCommandSpec chathistory_command = {
-  .name = "CHATHISTORY",
-  .func = chathistory_cmd,
-  .min_params = 0,
-  .flags = 0,
-};
 
 /* ---- lifetime ---------------------------------------------------------------------------- */
 
@@ -814,7 +447,7 @@ history_started_cb (ChatServer *server,
   g_clear_pointer (&state->context, g_main_context_unref);
   state->context = g_main_context_ref_thread_default ();
 
-  if (!state->enabled || data_dir == NULL || data_dir[0] == '\0')
+  if (!state->settings.enabled || data_dir == NULL || data_dir[0] == '\0')
     return;
 
   state->history = chat_history_new (data_dir, &error);
@@ -823,18 +456,18 @@ history_started_cb (ChatServer *server,
       g_warning ("Message history is off: %s", error->message);
       return;
     }
-  chat_history_set_max_per_target (state->history, state->max_per_room);
-  chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
-  chat_history_set_max_size (state->history, state->max_size);
-  chat_history_set_store_private (state->history, state->store_private);
-  chat_history_set_sync_full (state->history, state->sync_full);
+  chat_history_set_max_per_target (state->history, state->settings.max_per_room);
+  chat_history_set_max_age (state->history, (gint64) state->settings.max_age_days * 24 * 3600);
+  chat_history_set_max_size (state->history, state->settings.max_size);
+  chat_history_set_store_private (state->history, state->settings.store_private);
+  chat_history_set_sync_full (state->history, state->settings.sync_full);
   g_signal_connect (state->history, "flush-failed",
                     G_CALLBACK (history_flush_failed_cb), state);
 
   /* Offered only by a server that keeps history. Nobody is connected yet. */
   state->cap_chathistory = _chat_server_add_cap (server, "draft/chathistory", NULL);
   state->cap_event_playback = _chat_server_add_cap (server, "draft/event-playback", NULL);
-  g_snprintf (buf, sizeof buf, "%u", state->query_limit);
+  g_snprintf (buf, sizeof buf, "%u", state->settings.query_limit);
   _chat_server_add_isupport (server, "CHATHISTORY", buf);
   _chat_server_add_isupport (server, "MSGREFTYPES", "timestamp,msgid");
 
@@ -872,10 +505,9 @@ history_stopping_cb (ChatServer *server,
   g_clear_object (&state->history);
 }
 
-static void
-state_free (gpointer data)
+void
+_chat_server_history_free (ChatServerHistory *state)
 {
-  ChatServerHistory *state = data;
 
   if (state->save_source != NULL)
     {
@@ -899,24 +531,48 @@ static const ChatServerHooks history_hooks = {
   .room_ended = history_room_ended_cb,
 };
 
-void
-_chat_server_history_setup (ChatServer *self)
+ChatServerHistory *
+_chat_server_history_new (ChatServer *self)
 {
   ChatServerHistory *state = g_new0 (ChatServerHistory, 1);
 
   state->server = self;
   state->dirty_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  state->enabled = TRUE;
-  state->query_limit = 100;
-  state->replay_lines = 10;
-  state->max_per_room = 10000;
-  state->max_age_days = 0;
-  state->max_size = G_GUINT64_CONSTANT (1) << 30;
-  state->store_private = FALSE;
-  g_object_set_data_full (G_OBJECT (self), HISTORY_DATA_KEY, state, state_free);
+  state->settings.enabled = TRUE;
+  state->settings.query_limit = 100;
+  state->settings.replay_lines = 10;
+  state->settings.max_per_room = 10000;
+  state->settings.max_age_days = 0;
+  state->settings.max_size = G_GUINT64_CONSTANT (1) << 30;
+  state->settings.store_private = FALSE;
 
-  _chat_server_register_command (self, &chathistory_command);
+  _chat_server_register_command (self, &_chat_server_history_command);
   _chat_server_add_hooks (self, &history_hooks, state);
+  return state;
+}
+
+ChatHistory *
+_chat_server_history_get_store (ChatServerHistory *state)
+{
+  return state->history;
+}
+
+const ChatServerHistorySettings *
+_chat_server_history_get_settings (ChatServerHistory *state)
+{
+  return &state->settings;
+}
+
+guint64
+_chat_server_history_get_chathistory_cap (ChatServerHistory *state)
+{
+  return state->cap_chathistory;
+}
+
+guint64
+_chat_server_history_get_event_playback_cap (ChatServerHistory *state)
+{
+  return state->cap_event_playback;
 }
 
 /* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 64 KiB
@@ -958,16 +614,16 @@ _chat_server_history_load_config (ChatServer  *self,
                                   GKeyFile    *keyfile,
                                   GError     **error)
 {
-  ChatServerHistory *state = get_state (self);
+  ChatServerHistory *state = _chat_server_get_history (self);
   static const struct { const char *key; guint min, max; gsize offset; } uints[] = {
-    { "query-limit", 1, 10000, G_STRUCT_OFFSET (ChatServerHistory, query_limit) },
-    { "replay-lines", 0, 1000, G_STRUCT_OFFSET (ChatServerHistory, replay_lines) },
-    { "max-per-room", 0, G_MAXINT, G_STRUCT_OFFSET (ChatServerHistory, max_per_room) },
-    { "max-age-days", 0, 100000, G_STRUCT_OFFSET (ChatServerHistory, max_age_days) },
+    { "query-limit", 1, 10000, G_STRUCT_OFFSET (ChatServerHistorySettings, query_limit) },
+    { "replay-lines", 0, 1000, G_STRUCT_OFFSET (ChatServerHistorySettings, replay_lines) },
+    { "max-per-room", 0, G_MAXINT, G_STRUCT_OFFSET (ChatServerHistorySettings, max_per_room) },
+    { "max-age-days", 0, 100000, G_STRUCT_OFFSET (ChatServerHistorySettings, max_age_days) },
   };
   guint values[G_N_ELEMENTS (uints)];
   gboolean enabled, store_private, sync_full;
-  guint64 max_size = state->max_size;
+  guint64 max_size = state->settings.max_size;
 
   g_return_val_if_fail (state != NULL, FALSE);
 
@@ -990,7 +646,7 @@ _chat_server_history_load_config (ChatServer  *self,
       g_autoptr(GError) local_error = NULL;
       gint64 v;
 
-      values[i] = G_STRUCT_MEMBER (guint, state, uints[i].offset);
+      values[i] = G_STRUCT_MEMBER (guint, &state->settings, uints[i].offset);
       if (!g_key_file_has_key (keyfile, "history", uints[i].key, NULL))
         continue;
       v = g_key_file_get_int64 (keyfile, "history", uints[i].key, &local_error);
@@ -1003,7 +659,7 @@ _chat_server_history_load_config (ChatServer  *self,
         }
       values[i] = (guint) v;
     }
-  sync_full = state->sync_full;
+  sync_full = state->settings.sync_full;
   if (g_key_file_has_key (keyfile, "history", "synchronous", NULL))
     {
       g_autofree char *value = g_key_file_get_string (keyfile, "history", "synchronous", NULL);
@@ -1016,8 +672,8 @@ _chat_server_history_load_config (ChatServer  *self,
         }
       sync_full = g_str_equal (value, "full");
     }
-  enabled = state->enabled;
-  store_private = state->store_private;
+  enabled = state->settings.enabled;
+  store_private = state->settings.store_private;
   {
     const struct { const char *key; gboolean *out; } bools[] = {
       { "enabled", &enabled },
@@ -1043,19 +699,19 @@ _chat_server_history_load_config (ChatServer  *self,
   }
 
   for (guint i = 0; i < G_N_ELEMENTS (uints); i++)
-    G_STRUCT_MEMBER (guint, state, uints[i].offset) = values[i];
-  state->enabled = enabled;
-  state->store_private = store_private;
-  state->sync_full = sync_full;
-  state->max_size = max_size;
+    G_STRUCT_MEMBER (guint, &state->settings, uints[i].offset) = values[i];
+  state->settings.enabled = enabled;
+  state->settings.store_private = store_private;
+  state->settings.sync_full = sync_full;
+  state->settings.max_size = max_size;
 
   if (state->history != NULL)
     {
-      chat_history_set_sync_full (state->history, state->sync_full);
-      chat_history_set_max_per_target (state->history, state->max_per_room);
-      chat_history_set_max_age (state->history, (gint64) state->max_age_days * 24 * 3600);
-      chat_history_set_max_size (state->history, state->max_size);
-      chat_history_set_store_private (state->history, state->store_private);
+      chat_history_set_sync_full (state->history, state->settings.sync_full);
+      chat_history_set_max_per_target (state->history, state->settings.max_per_room);
+      chat_history_set_max_age (state->history, (gint64) state->settings.max_age_days * 24 * 3600);
+      chat_history_set_max_size (state->history, state->settings.max_size);
+      chat_history_set_store_private (state->history, state->settings.store_private);
     }
   return TRUE;
 }

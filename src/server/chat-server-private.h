@@ -739,9 +739,12 @@ void _chat_server_register_command (ChatServer        *self,
                                     const ChatCommandSpec *command);
 /* The built-in IRC commands (chat-server-commands.c). */
 void _chat_server_register_irc_commands (ChatServer *self);
-/* The history store registers its hooks, CHATHISTORY and its cap here
- * (chat-server-history.c, compiled in when it exists). */
-void _chat_server_history_setup (ChatServer *self);
+/* The server's history (chat-server-history.c): made with the server, it registers its
+ * hooks and CHATHISTORY; its caps come when the server starts with a data directory. */
+typedef struct _ChatServerHistory ChatServerHistory;
+ChatServerHistory *_chat_server_history_new  (ChatServer        *server);
+void               _chat_server_history_free (ChatServerHistory *self);
+ChatServerHistory *_chat_server_get_history  (ChatServer        *self);
 /* The [history] group of the configuration; FALSE with an error when a value is bad. */
 gboolean _chat_server_history_load_config (ChatServer  *self,
                                            GKeyFile    *keyfile,

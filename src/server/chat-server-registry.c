@@ -292,6 +292,12 @@ _chat_server_get_limits (ChatServer *self)
   return &self->limits;
 }
 
+ChatServerHistory *
+_chat_server_get_history (ChatServer *self)
+{
+  return self->history;
+}
+
 /* Counts for LUSERS, kept as people arrive and leave: a scan per registration would make
  * a crowd arriving at once quadratic. */
 void

@@ -53,6 +53,7 @@ struct _ChatServer
   char             *data_dir;
   GHashTable       *opers;           /* name -> password */
   ChatServerLimits  limits;
+  ChatServerHistory *history;
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-history-private.h: between keeping the server's history
+ * (chat-server-history.c) and playing it back (chat-server-history-playback.c). */
+#pragma once
+
+#include "chat-history.h"
+#include "chat-server-private.h"
+
+G_BEGIN_DECLS
+
+/* The [history] group of the configuration. */
+typedef struct
+{
+  gboolean enabled;
+  guint    query_limit;     /* ISUPPORT CHATHISTORY */
+  guint    replay_lines;    /* on join, for those without the cap */
+  guint    max_per_room;
+  guint    max_age_days;
+  guint64  max_size;        /* bytes, 0: no cap */
+  gboolean store_private;
+  gboolean sync_full;       /* synchronous=full */
+} ChatServerHistorySettings;
+
+/* The store: NULL while the server is stopped or when history is off. */
+ChatHistory *_chat_server_history_get_store     (ChatServerHistory *self);
+const ChatServerHistorySettings *
+             _chat_server_history_get_settings  (ChatServerHistory *self);
+/* draft/chathistory and draft/event-playback: 0 while history is off. */
+guint64      _chat_server_history_get_chathistory_cap    (ChatServerHistory *self);
+guint64      _chat_server_history_get_event_playback_cap (ChatServerHistory *self);
+/* Who someone is: the account they are logged in to ("$a:" and its folded name, so that
+ * every device of the account sees its private conversations), else what a connection
+ * tells, "user@host" (an account name has no '@'). */
+char        *_chat_server_history_owner         (ChatSession       *session);
+
+/* chat-server-history-playback.c */
+void         _chat_server_history_replay        (ChatServerHistory *self,
+                                                 ChatSession       *session,
+                                                 ChatRoom          *room);
+extern const ChatCommandSpec _chat_server_history_command;
+
+G_END_DECLS
