@@ -87,7 +87,8 @@ make_pem (const char          *common_name,
   ok = check (gnutls_x509_privkey_init (&key), "prepare a key", error)
        /* ECDSA P-256: every current TLS client takes it, and it is made at once. */
        && check (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
-                                               GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1), 0),
+                                               GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1),
+                                               0),
                  "make a key", error)
        && check (gnutls_x509_crt_init (&crt), "prepare a certificate", error)
        && check (gnutls_x509_crt_set_version (crt, 3), "set the certificate's version", error)
@@ -101,7 +102,8 @@ make_pem (const char          *common_name,
            /* An hour early, for clocks that are a little behind. */
            && check (gnutls_x509_crt_set_activation_time (crt, now - 60 * 60),
                      "set the certificate's start", error)
-           && check (gnutls_x509_crt_set_expiration_time (crt, now + (time_t) CHAT_CERTIFICATE_DAYS * 24 * 60 * 60),
+           && check (gnutls_x509_crt_set_expiration_time (crt, now + (time_t)
+                                                          CHAT_CERTIFICATE_DAYS * 24 * 60 * 60),
                      "set the certificate's end", error)
            && check (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
                                                     common_name, strlen (common_name)),

@@ -717,7 +717,8 @@ _chat_server_loop_attach (ChatServer *self)
    * each time waking the context (two writes and a read of its eventfd per wake-up). */
   source = g_unix_fd_source_new (self->epfd, G_IO_IN);
   g_source_set_can_recurse (source, TRUE);
-  self->epoll_source = attach (self, source, G_SOURCE_FUNC (epoll_ready_cb), "[chat-server] sockets");
+  self->epoll_source = attach (self, source, G_SOURCE_FUNC (epoll_ready_cb),
+                               "[chat-server] sockets");
   source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
   ((FlushSource *) source)->server = self;
   self->flush_source = attach (self, source, NULL, "[chat-server] flush");

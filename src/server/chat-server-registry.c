@@ -388,7 +388,8 @@ _chat_server_add_cap (ChatServer *self,
         return self->caps[i].bit;
       }
 
-  bit = G_GUINT64_CONSTANT (1) << (CHAT_CAP_N_BUILTIN + (self->n_caps - G_N_ELEMENTS (builtin_caps)));
+  bit = G_GUINT64_CONSTANT (1) << (CHAT_CAP_N_BUILTIN +
+                                   (self->n_caps - G_N_ELEMENTS (builtin_caps)));
   self->caps[self->n_caps].name = g_strdup (name);
   self->caps[self->n_caps].value = g_strdup (value);
   self->caps[self->n_caps].bit = bit;
