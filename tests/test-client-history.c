@@ -247,6 +247,23 @@ test_network_name_wins (Fixture       *f,
   g_assert_null (strstr (text, "server1"));
   g_clear_pointer (&text, g_free);
 
+  /* Two unnamed Chatroom servers on one host both announce the default name: each keeps its
+   * own history under its host and port. */
+  {
+    g_autoptr(ChatConnection) first = connect_to (f, "127.0.0.1", 6667, CHAT_DEFAULT_NETWORK_NAME);
+    g_autoptr(ChatConnection) second = NULL;
+    g_autofree char *first_key = chat_history_store_server_key ("127.0.0.1", 6667);
+
+    g_assert_cmpstr (chat_connection_get_history_key (first), ==, first_key);
+    talk (first, 1);
+    g_clear_object (&first);
+    open_store (f);
+    second = connect_to (f, "127.0.0.1", 6690, CHAT_DEFAULT_NETWORK_NAME);
+    text = conversation_text (second, "#hall");
+    g_assert_null (strstr (text, "server1"));
+    g_clear_pointer (&text, g_free);
+  }
+
   /* NETWORK after lines were written: they, and what was kept under host and port before,
    * move to the network's key. */
   {

@@ -80,16 +80,18 @@ _chat_connection_is_me (ChatConnection *self,
          chat_casecmp (_chat_connection_casemapping (self), nick, self->current_nick) == 0;
 }
 
+/* A network's own name says which network this is; the name every unnamed Chatroom server
+ * announces does not, so such a server is known by its host and port. */
 static char *
 history_key_for (ChatConnection *self)
 {
-  if (self->network_name != NULL)
+  if (self->network_name != NULL && strcmp (self->network_name, CHAT_DEFAULT_NETWORK_NAME) != 0)
     return chat_history_store_network_key (self->network_name);
   return chat_history_store_server_key (self->host, self->port);
 }
 
 /* The key the history is kept under: the network's name once the server told it (even in
- * an earlier connection of this object), else host and port. */
+ * an earlier connection of this object) unless it is the default name, else host and port. */
 const char *
 _chat_connection_history_network (ChatConnection *self)
 {

@@ -6,6 +6,10 @@
 
 G_BEGIN_DECLS
 
+/* The NETWORK a Chatroom server announces unless its operator names it: shared by every such
+ * server, so it tells nobody which network a connection is on. */
+#define CHAT_DEFAULT_NETWORK_NAME "Chatroom"
+
 typedef enum
 {
   CHAT_CASEMAPPING_RFC1459,

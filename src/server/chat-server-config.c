@@ -17,7 +17,7 @@
 void
 _chat_server_limits_defaults (ChatServerLimits *l)
 {
-  l->network = g_strdup ("Chatroom");
+  l->network = g_strdup (CHAT_DEFAULT_NETWORK_NAME);
   l->hall = g_strdup ("#hall");
   l->admin_location = g_strdup ("A Chatroom server");
   l->admin_email = g_strdup ("nobody@localhost");
