@@ -74,6 +74,7 @@
 #define ERR_CANNOTSENDTOCHAN  "404"
 #define ERR_TOOMANYCHANNELS   "405"
 #define ERR_WASNOSUCHNICK     "406"
+#define ERR_TOOMANYTARGETS    "407"
 #define ERR_NOORIGIN          "409"
 #define ERR_INVALIDCAPCMD     "410"
 #define ERR_NORECIPIENT       "411"

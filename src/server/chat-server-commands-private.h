@@ -36,6 +36,40 @@ room_name_ok (ChatSession  *session,
   return chat_room_name_is_valid (name, "#", limits_of (session)->channellen, error);
 }
 
+/* A secret room is not shown to those outside it: its names, bans, place in a listing. */
+static inline gboolean
+room_is_hidden (ChatRoom    *room,
+                ChatSession *session)
+{
+  return (room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL;
+}
+
+/* The user name in someone's source; people in text mode gave none. */
+static inline const char *
+user_name_of (ChatSession *who)
+{
+  return who->user != NULL ? who->user : "text";
+}
+
+/* The room called name, or NULL after telling the session there is none. */
+ChatRoom    *_chat_server_find_room_or_deny  (ChatSession *session,
+                                              const char  *name);
+/* The person called nick who is here, or NULL after telling the session there is nobody
+ * by that name (room_name is for the words said to people in text mode). */
+ChatSession *_chat_server_find_person_or_deny (ChatSession *session,
+                                               const char  *nick,
+                                               const char  *room_name);
+/* RPL_AWAY about who, when they are away. */
+void         _chat_server_send_away          (ChatSession *session,
+                                              ChatSession *who);
+/* ERR_PASSWDMISMATCH, to the name the session gave (even one kept aside until the server
+ * password is right): held after too many wrong passwords from its address. */
+void         _chat_server_refuse_password    (ChatSession *session,
+                                              gboolean     held);
+/* The session's own modes changed: ":nick!user@host MODE nick :changes". */
+void         _chat_server_send_umode_change  (ChatSession *session,
+                                              const char  *changes);
+
 void _chat_server_cmd_cap      (ChatSession *session,
                                 ChatMessage *message);
 void _chat_server_cmd_pass     (ChatSession *session,

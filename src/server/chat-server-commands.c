@@ -31,72 +31,106 @@ _chat_session_deny (ChatSession *session,
     case CHAT_DENIAL_NONE:
       break;
     case CHAT_DENIAL_NOT_MEMBER:
-      _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel", r);
+      _chat_session_reply (session, ERR_NOTONCHANNEL, r, "You're not on that channel", NULL);
       break;
     case CHAT_DENIAL_NOT_OPERATOR:
-      _chat_session_numeric (session, ERR_CHANOPRIVSNEEDED, "%s :You're not channel operator", r);
+      _chat_session_reply (session, ERR_CHANOPRIVSNEEDED, r, "You're not channel operator", NULL);
       break;
     case CHAT_DENIAL_OUTSIDE:
     case CHAT_DENIAL_MODERATED:
     case CHAT_DENIAL_SPEAK_BANNED:
-      _chat_session_numeric (session, ERR_CANNOTSENDTOCHAN, "%s :Cannot send to channel", r);
+      _chat_session_reply (session, ERR_CANNOTSENDTOCHAN, r, "Cannot send to channel", NULL);
       break;
     case CHAT_DENIAL_KEY:
-      _chat_session_numeric (session, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k)", r);
+      _chat_session_reply (session, ERR_BADCHANNELKEY, r, "Cannot join channel (+k)", NULL);
       break;
     case CHAT_DENIAL_FULL:
-      _chat_session_numeric (session, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", r);
+      _chat_session_reply (session, ERR_CHANNELISFULL, r, "Cannot join channel (+l)", NULL);
       break;
     case CHAT_DENIAL_INVITE_ONLY:
-      _chat_session_numeric (session, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", r);
+      _chat_session_reply (session, ERR_INVITEONLYCHAN, r, "Cannot join channel (+i)", NULL);
       break;
     case CHAT_DENIAL_BANNED:
-      _chat_session_numeric (session, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b)", r);
+      _chat_session_reply (session, ERR_BANNEDFROMCHAN, r, "Cannot join channel (+b)", NULL);
       break;
     case CHAT_DENIAL_TOO_MANY_ROOMS:
-      _chat_session_numeric (session, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels",
-                             r);
+      _chat_session_reply (session, ERR_TOOMANYCHANNELS, r, "You have joined too many channels",
+                           NULL);
       break;
     case CHAT_DENIAL_ROOMS_FULL:
-      _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
-                             "%s :Cannot create a new room: the server has as many rooms as it "
-                             "can keep (join an existing one)", r);
+      _chat_session_reply (session, ERR_TOOMANYCHANNELS, r,
+                           "Cannot create a new room: the server has as many rooms as it can "
+                           "keep (join an existing one)", NULL);
       break;
     case CHAT_DENIAL_TOO_MANY_NEW_ROOMS:
-      _chat_session_numeric (session, ERR_TOOMANYCHANNELS,
-                             "%s :Cannot create a new room: too many rooms were created from "
-                             "your address in the last hour", r);
+      _chat_session_reply (session, ERR_TOOMANYCHANNELS, r,
+                           "Cannot create a new room: too many rooms were created from your "
+                           "address in the last hour", NULL);
       break;
     case CHAT_DENIAL_NO_SUCH_ROOM:
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", a);
+      _chat_session_reply (session, ERR_NOSUCHCHANNEL, a, "No such channel", NULL);
       break;
     case CHAT_DENIAL_NO_SUCH_NICK:
-      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", a);
+      _chat_session_reply (session, ERR_NOSUCHNICK, a, "No such nick/channel", NULL);
       break;
     case CHAT_DENIAL_THEY_ARE_NOT_HERE:
-      _chat_session_numeric (session, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel",
-                             a, r);
+      _chat_session_reply (session, ERR_USERNOTINCHANNEL, a, r, "They aren't on that channel",
+                           NULL);
       break;
     case CHAT_DENIAL_ALREADY_HERE:
-      _chat_session_numeric (session, ERR_USERONCHANNEL, "%s %s :is already on channel", a, r);
+      _chat_session_reply (session, ERR_USERONCHANNEL, a, r, "is already on channel", NULL);
       break;
     case CHAT_DENIAL_UNKNOWN_MODE:
-      _chat_session_numeric (session, ERR_UNKNOWNMODE, "%s :is unknown mode char to me", a);
+      _chat_session_reply (session, ERR_UNKNOWNMODE, a, "is unknown mode char to me", NULL);
       break;
     case CHAT_DENIAL_MODE_NEEDS_ARG:
-      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "MODE :Not enough parameters");
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters", NULL);
       break;
     case CHAT_DENIAL_BAN_LIST_FULL:
-      _chat_session_numeric (session, ERR_BANLISTFULL, "%s %s :Channel ban list is full", r, a);
+      _chat_session_reply (session, ERR_BANLISTFULL, r, a, "Channel ban list is full", NULL);
       break;
     case CHAT_DENIAL_BANNED_NICK:
-      _chat_session_numeric (session, ERR_BANNICKCHANGE,
-                             "%s %s :Cannot change nickname while banned on channel", a, r);
+      _chat_session_reply (session, ERR_BANNICKCHANGE, a, r,
+                           "Cannot change nickname while banned on channel", NULL);
       break;
     case CHAT_DENIAL_BAD_KEY:
-      _chat_session_numeric (session, ERR_INVALIDKEY, "%s :Key is not well-formed", r);
+      _chat_session_reply (session, ERR_INVALIDKEY, r, "Key is not well-formed", NULL);
       break;
     }
+}
+
+ChatRoom *
+_chat_server_find_room_or_deny (ChatSession *session,
+                                const char  *name)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, name);
+
+  if (room == NULL)
+    _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, name);
+  return room;
+}
+
+ChatSession *
+_chat_server_find_person_or_deny (ChatSession *session,
+                                  const char  *nick,
+                                  const char  *room_name)
+{
+  ChatSession *who = nick[0] != '\0' ? _chat_server_find_session (session->server, nick) : NULL;
+
+  if (who == NULL || !_chat_session_is_present (who))
+    {
+      _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room_name, nick);
+      return NULL;
+    }
+  return who;
+}
+
+void
+_chat_server_send_away (ChatSession *session,
+                        ChatSession *who)
+{
+  if (who->away != NULL)
+    _chat_session_reply (session, RPL_AWAY, who->nick, who->away, NULL);
 }
 
 /* ---- the table --------------------------------------------------------------------------- */
