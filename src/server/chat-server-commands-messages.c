@@ -24,26 +24,30 @@ send_to_targets (ChatSession   *session,
 
   if (tags != NULL && tags[0] == '\0')
     {
-      _chat_session_numeric (session, ERR_INPUTTOOLONG, ":Input line was too long");
+      _chat_session_reply (session, ERR_INPUTTOOLONG, "Input line was too long", NULL);
       return;
     }
   /* TAGMSG is part of message-tags: without it there is nothing to send. */
   if (kind == CHAT_EVENT_TAGMSG && !_chat_session_has_cap (session, CHAT_CAP_MESSAGE_TAGS))
     {
-      _chat_session_numeric (session, ERR_UNKNOWNCOMMAND, "TAGMSG :Unknown command");
+      _chat_session_reply (session, ERR_UNKNOWNCOMMAND, "TAGMSG", "Unknown command", NULL);
       return;
     }
 
   if (targets == NULL || targets[0] == '\0')
     {
       if (!quiet)
-        _chat_session_numeric (session, ERR_NORECIPIENT, ":No recipient given (%s)", command);
+        {
+          g_autofree char *why = g_strdup_printf ("No recipient given (%s)", command);
+
+          _chat_session_reply (session, ERR_NORECIPIENT, why, NULL);
+        }
       return;
     }
   if (kind != CHAT_EVENT_TAGMSG && (text == NULL || text[0] == '\0'))
     {
       if (!quiet)
-        _chat_session_numeric (session, ERR_NOTEXTTOSEND, ":No text to send");
+        _chat_session_reply (session, ERR_NOTEXTTOSEND, "No text to send", NULL);
       return;
     }
 
@@ -55,7 +59,8 @@ send_to_targets (ChatSession   *session,
       if (i >= limits_of (session)->max_targets)
         {
           if (!quiet)
-            _chat_session_numeric (session, "407", "%s :Too many recipients", target);
+            _chat_session_reply (session, ERR_TOOMANYTARGETS, target, "Too many recipients",
+                                 NULL);
           break;
         }
       _chat_server_message_target (server, session, target, kind, text, tags, quiet);
