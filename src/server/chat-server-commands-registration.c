@@ -13,6 +13,36 @@
 
 /* ---- registration ----------------------------------------------------------------------- */
 
+/* ":server NUMERIC nick COUNT :text" */
+static void
+count_reply (ChatSession *session,
+             const char  *numeric,
+             guint        count,
+             const char  *text)
+{
+  g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, numeric);
+
+  chat_message_add_param_int (reply, count);
+  chat_message_add_trailing (reply, text);
+  _chat_session_send_message (session, reply);
+}
+
+/* RPL_LOCALUSERS and RPL_GLOBALUSERS: one server, so the count is also the most seen. */
+static void
+users_reply (ChatSession *session,
+             const char  *numeric,
+             const char  *where,
+             guint        count)
+{
+  g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, numeric);
+  g_autofree char *text = g_strdup_printf ("Current %s users %u, max %u", where, count, count);
+
+  chat_message_add_param_int (reply, count);
+  chat_message_add_param_int (reply, count);
+  chat_message_add_trailing (reply, text);
+  _chat_session_send_message (session, reply);
+}
+
 void
 _chat_server_send_lusers (ChatServer  *self,
                           ChatSession *session)
@@ -22,20 +52,21 @@ _chat_server_send_lusers (ChatServer  *self,
   guint opers = _chat_server_count_opers (self);
   guint unknown = _chat_server_count_unknown (self);
   guint rooms = chat_server_get_n_rooms (self);
+  g_autofree char *client = NULL;
+  g_autofree char *me = NULL;
 
-  _chat_session_numeric (session, RPL_LUSERCLIENT,
-                         ":There are %u users and %u invisible on 1 servers",
-                         present - invisible, invisible);
+  client = g_strdup_printf ("There are %u users and %u invisible on 1 servers",
+                            present - invisible, invisible);
+  _chat_session_reply (session, RPL_LUSERCLIENT, client, NULL);
   if (opers > 0)
-    _chat_session_numeric (session, RPL_LUSEROP, "%u :operator(s) online", opers);
+    count_reply (session, RPL_LUSEROP, opers, "operator(s) online");
   if (unknown > 0)
-    _chat_session_numeric (session, RPL_LUSERUNKNOWN, "%u :unknown connection(s)", unknown);
-  _chat_session_numeric (session, RPL_LUSERCHANNELS, "%u :channels formed", rooms);
-  _chat_session_numeric (session, RPL_LUSERME, ":I have %u clients and 0 servers", present);
-  _chat_session_numeric (session, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u",
-                         present, present, present, present);
-  _chat_session_numeric (session, RPL_GLOBALUSERS, "%u %u :Current global users %u, max %u",
-                         present, present, present, present);
+    count_reply (session, RPL_LUSERUNKNOWN, unknown, "unknown connection(s)");
+  count_reply (session, RPL_LUSERCHANNELS, rooms, "channels formed");
+  me = g_strdup_printf ("I have %u clients and 0 servers", present);
+  _chat_session_reply (session, RPL_LUSERME, me, NULL);
+  users_reply (session, RPL_LOCALUSERS, "local", present);
+  users_reply (session, RPL_GLOBALUSERS, "global", present);
 }
 
 void
@@ -44,17 +75,20 @@ _chat_server_send_motd (ChatServer  *self,
 {
   const char *motd = chat_server_get_motd (self);
   g_auto(GStrv) lines = NULL;
+  g_autofree char *start = NULL;
 
   if (motd == NULL)
     {
-      _chat_session_numeric (session, ERR_NOMOTD, ":MOTD File is missing");
+      _chat_session_reply (session, ERR_NOMOTD, "MOTD File is missing", NULL);
       return;
     }
-  _chat_session_numeric (session, RPL_MOTDSTART, ":- %s Message of the day - ", chat_server_get_name (self));
+  start = g_strdup_printf ("- %s Message of the day - ", chat_server_get_name (self));
+  _chat_session_reply (session, RPL_MOTDSTART, start, NULL);
   lines = g_strsplit (motd, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_autofree char *line = NULL;
+      g_autofree char *text = NULL;
       gsize len = strlen (lines[i]);
 
       if (lines[i + 1] == NULL && len == 0)
@@ -62,9 +96,10 @@ _chat_server_send_motd (ChatServer  *self,
       if (len > 0 && lines[i][len - 1] == '\r')
         lines[i][len - 1] = '\0';
       line = chat_text_truncate (lines[i], 400);
-      _chat_session_numeric (session, RPL_MOTD, ":- %s", line);
+      text = g_strconcat ("- ", line, NULL);
+      _chat_session_reply (session, RPL_MOTD, text, NULL);
     }
-  _chat_session_numeric (session, RPL_ENDOFMOTD, ":End of /MOTD command.");
+  _chat_session_reply (session, RPL_ENDOFMOTD, "End of /MOTD command.", NULL);
 }
 
 void
@@ -73,30 +108,78 @@ _chat_server_welcome (ChatServer  *self,
 {
   const ChatServerLimits *l = _chat_server_get_limits (self);
   const char *name = chat_server_get_name (self);
+  g_autoptr(ChatMessage) myinfo = _chat_session_new_reply (session, RPL_MYINFO);
+  g_autofree char *welcome = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *created = NULL;
 
-  _chat_session_numeric (session, RPL_WELCOME, ":Welcome to the %s IRC Network %s",
-                         l->network, session->source);
-  _chat_session_numeric (session, RPL_YOURHOST, ":Your host is %s, running version %s",
-                         name, SERVER_VERSION);
-  _chat_session_numeric (session, RPL_CREATED, ":This server was created %s",
-                         _chat_server_get_created (self));
-  _chat_session_numeric (session, RPL_MYINFO, "%s %s io biklmnostv bklov", name, SERVER_VERSION);
+  welcome = g_strdup_printf ("Welcome to the %s IRC Network %s", l->network, session->source);
+  _chat_session_reply (session, RPL_WELCOME, welcome, NULL);
+  host = g_strdup_printf ("Your host is %s, running version %s", name, SERVER_VERSION);
+  _chat_session_reply (session, RPL_YOURHOST, host, NULL);
+  created = g_strdup_printf ("This server was created %s", _chat_server_get_created (self));
+  _chat_session_reply (session, RPL_CREATED, created, NULL);
+  /* User modes, then room modes, then the room modes that take a parameter. */
+  chat_message_add_params (myinfo, name, SERVER_VERSION, "io", "biklmnostv", "bklov", NULL);
+  _chat_session_send_message (session, myinfo);
   _chat_server_send_isupport (self, session);
   _chat_server_send_lusers (self, session);
   _chat_server_send_motd (self, session);
 }
 
-/* 464 to the name asked for (kept aside until the password is right), then closed. */
-static void
-refuse_password (ChatSession *session,
-                 const char  *text,
-                 const char  *reason)
+void
+_chat_server_refuse_password (ChatSession *session,
+                              gboolean     held)
 {
   const char *nick = session->nick ? session->nick : session->gate_nick;
+  g_autoptr(ChatMessage) reply = NULL;
 
-  _chat_session_sendf (session, ":%s %s %s :%s", chat_server_get_name (session->server),
-                       ERR_PASSWDMISMATCH, nick ? nick : "*", text);
+  reply = chat_message_new_reply (server_name (session), ERR_PASSWDMISMATCH, nick,
+                                  held ? "Too many wrong passwords from your address, try "
+                                         "again later"
+                                       : "Password incorrect", NULL);
+  _chat_session_send_message (session, reply);
+}
+
+/* 464, then closed. */
+static void
+refuse_registration (ChatSession *session,
+                     gboolean     held)
+{
+  const char *reason = held ? "Password tries held" : "Bad password";
+
+  _chat_server_refuse_password (session, held);
   _chat_session_quit (session, reason, reason, FALSE);
+}
+
+/* A name someone may take (432 otherwise); services_too: not one of the services' names. */
+static gboolean
+nick_is_valid (ChatSession *session,
+               const char  *nick,
+               gboolean     services_too)
+{
+  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, NULL) ||
+      (services_too && _chat_server_services_reserved (session->server, nick)))
+    {
+      _chat_session_reply (session, ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Nobody else has the name (433 otherwise). */
+static gboolean
+nick_is_free (ChatSession *session,
+              const char  *nick)
+{
+  ChatSession *owner = _chat_server_find_session (session->server, nick);
+
+  if (owner != NULL && owner != session)
+    {
+      _chat_session_reply (session, ERR_NICKNAMEINUSE, nick, "Nickname is already in use", NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -113,8 +196,7 @@ _chat_server_try_register (ChatServer  *self,
   /* Held after too many wrong passwords from this address: refused, right or wrong. */
   if (password != NULL && session->got_pass && _chat_gate_password_held (session))
     {
-      refuse_password (session, "Too many wrong passwords from your address, try again later",
-                       "Password tries held");
+      refuse_registration (session, TRUE);
       return;
     }
   if (password != NULL && !session->pass_ok)
@@ -122,21 +204,16 @@ _chat_server_try_register (ChatServer  *self,
       /* Only a guess counts: a client that gave none learnt nothing. */
       if (session->got_pass)
         _chat_gate_password_wrong (session, "server password");
-      refuse_password (session, "Password incorrect", "Bad password");
+      refuse_registration (session, FALSE);
       return;
     }
   /* The name asked for before the password was given: only now is it checked. */
   if (session->gate_nick != NULL)
     {
       g_autofree char *nick = g_steal_pointer (&session->gate_nick);
-      ChatSession *owner = _chat_server_find_session (self, nick);
 
-      if (owner != NULL && owner != session)
-        {
-          _chat_session_numeric (session, ERR_NICKNAMEINUSE, "%s :Nickname is already in use",
-                                 nick);
-          return;
-        }
+      if (!nick_is_free (session, nick))
+        return;
       _chat_session_set_nick (session, nick);
     }
 
@@ -147,13 +224,26 @@ _chat_server_try_register (ChatServer  *self,
   _chat_server_welcome (self, session);
 }
 
+/* ":server CAP nick SUBCOMMAND :caps" */
+static void
+cap_reply (ChatSession *session,
+           const char  *sub,
+           const char  *caps)
+{
+  g_autoptr(ChatMessage) reply = NULL;
+
+  reply = chat_message_new_full (server_name (session), "CAP",
+                                 session->nick ? session->nick : "*", sub, NULL);
+  chat_message_add_trailing (reply, caps);
+  _chat_session_send_message (session, reply);
+}
+
 void
 _chat_server_cmd_cap (ChatSession *session,
                       ChatMessage *message)
 {
   ChatServer *server = session->server;
   const char *sub = param (message, 0);
-  const char *who = session->nick ? session->nick : "*";
 
   session->got_cap = TRUE;
 
@@ -161,6 +251,7 @@ _chat_server_cmd_cap (ChatSession *session,
     {
       const char *version = param (message, 1);
       const char *sts = NULL;
+      g_autofree char *caps = NULL;
 
       if (session->state != CHAT_SESSION_REGISTERED)
         session->cap_negotiating = TRUE;
@@ -172,9 +263,12 @@ _chat_server_cmd_cap (ChatSession *session,
        * one how long to keep to TLS (ircv3.net/specs/extensions/sts). */
       if (session->cap_version >= 302)
         sts = _chat_server_get_sts (server, session->secure);
-      _chat_session_sendf (session, ":%s CAP %s LS :%s%s%s", server_name (session), who,
-                           _chat_server_get_caps_ls (server, session->cap_version),
-                           sts ? " sts=" : "", sts ? sts : "");
+      if (sts != NULL)
+        caps = g_strconcat (_chat_server_get_caps_ls (server, session->cap_version), " sts=",
+                            sts, NULL);
+      else
+        caps = g_strdup (_chat_server_get_caps_ls (server, session->cap_version));
+      cap_reply (session, "LS", caps);
     }
   else if (g_ascii_strcasecmp (sub, "LIST") == 0)
     {
@@ -192,7 +286,7 @@ _chat_server_cmd_cap (ChatSession *session,
               g_string_append (list, names[i]);
             }
         }
-      _chat_session_sendf (session, ":%s CAP %s LIST :%s", server_name (session), who, list->str);
+      cap_reply (session, "LIST", list->str);
     }
   else if (g_ascii_strcasecmp (sub, "REQ") == 0)
     {
@@ -223,12 +317,8 @@ _chat_server_cmd_cap (ChatSession *session,
             add |= bit;
         }
       if (ok)
-        {
-          session->caps = (session->caps | add) & ~remove;
-          _chat_session_sendf (session, ":%s CAP %s ACK :%s", server_name (session), who, req);
-        }
-      else
-        _chat_session_sendf (session, ":%s CAP %s NAK :%s", server_name (session), who, req);
+        session->caps = (session->caps | add) & ~remove;
+      cap_reply (session, ok ? "ACK" : "NAK", req);
     }
   else if (g_ascii_strcasecmp (sub, "END") == 0)
     {
@@ -237,8 +327,14 @@ _chat_server_cmd_cap (ChatSession *session,
     }
   else
     {
-      _chat_session_numeric (session, ERR_INVALIDCAPCMD, "%s :Invalid CAP command", sub);
+      _chat_session_reply (session, ERR_INVALIDCAPCMD, sub, "Invalid CAP command", NULL);
     }
+}
+
+static void
+refuse_reregistering (ChatSession *session)
+{
+  _chat_session_reply (session, ERR_ALREADYREGISTERED, "You may not reregister", NULL);
 }
 
 void
@@ -249,33 +345,11 @@ _chat_server_cmd_pass (ChatSession *session,
 
   if (session->state == CHAT_SESSION_REGISTERED)
     {
-      _chat_session_numeric (session, ERR_ALREADYREGISTERED, ":You may not reregister");
+      refuse_reregistering (session);
       return;
     }
   session->got_pass = TRUE;
   session->pass_ok = password == NULL || _chat_secret_equal (password, param (message, 0));
-}
-
-static gboolean
-check_nick (ChatSession *session,
-            const char  *nick)
-{
-  g_autoptr(GError) error = NULL;
-  ChatSession *owner;
-
-  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error) ||
-      _chat_server_services_reserved (session->server, nick))
-    {
-      _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
-      return FALSE;
-    }
-  owner = _chat_server_find_session (session->server, nick);
-  if (owner != NULL && owner != session)
-    {
-      _chat_session_numeric (session, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 void
@@ -286,7 +360,7 @@ _chat_server_cmd_nick (ChatSession *session,
 
   if (nick == NULL || nick[0] == '\0')
     {
-      _chat_session_numeric (session, ERR_NONICKNAMEGIVEN, ":No nickname given");
+      _chat_session_reply (session, ERR_NONICKNAMEGIVEN, "No nickname given", NULL);
       return;
     }
   /* Before the server password is right, the name is neither checked against those in
@@ -295,18 +369,15 @@ _chat_server_cmd_nick (ChatSession *session,
   if (session->state != CHAT_SESSION_REGISTERED &&
       chat_server_get_password (session->server) != NULL && !session->pass_ok)
     {
-      if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, NULL))
-        {
-          _chat_session_numeric (session, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", nick);
-          return;
-        }
+      if (!nick_is_valid (session, nick, FALSE))
+        return;
       _chat_session_forget_nick (session);
       g_free (session->gate_nick);
       session->gate_nick = g_strdup (nick);
       _chat_server_try_register (session->server, session);
       return;
     }
-  if (!check_nick (session, nick))
+  if (!nick_is_valid (session, nick, TRUE) || !nick_is_free (session, nick))
     return;
   if (g_strcmp0 (session->nick, nick) == 0)
     return;
@@ -335,12 +406,12 @@ _chat_server_cmd_user (ChatSession *session,
 
   if (session->state == CHAT_SESSION_REGISTERED || session->got_user)
     {
-      _chat_session_numeric (session, ERR_ALREADYREGISTERED, ":You may not reregister");
+      refuse_reregistering (session);
       return;
     }
   if (param (message, 0)[0] == '\0')
     {
-      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", NULL);
       return;
     }
   /* A user name goes inside every source: keep it to characters that cannot break one. */
@@ -362,8 +433,11 @@ void
 _chat_server_cmd_ping (ChatSession *session,
                        ChatMessage *message)
 {
-  _chat_session_sendf (session, ":%s PONG %s :%s", server_name (session), server_name (session),
-                       param (message, 0));
+  g_autoptr(ChatMessage) pong = NULL;
+
+  pong = chat_message_new_full (server_name (session), "PONG", server_name (session), NULL);
+  chat_message_add_trailing (pong, param (message, 0));
+  _chat_session_send_message (session, pong);
 }
 
 void
