@@ -28,16 +28,20 @@ join_one (ChatSession *session,
       /* A name that is a room's but not a good one (too long, mixed scripts, invisible
        * characters) says why. */
       if (chat_is_room_name (name, "#"))
-        _chat_session_numeric (session, ERR_BADCHANNAME, "%s :Illegal channel name: %s", name,
-                               error->message);
+        {
+          g_autofree char *text = g_strdup_printf ("Illegal channel name: %s", error->message);
+
+          _chat_session_reply (session, ERR_BADCHANNAME, name, text, NULL);
+        }
       else
-        _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+        _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, name);
       return;
     }
   room = _chat_server_find_room (server, name);
   if (room != NULL && _chat_room_get_member (room, session) != NULL)
     return;
-  if (session->rooms != NULL && g_hash_table_size (session->rooms) >= limits_of (session)->max_rooms)
+  if (session->rooms != NULL &&
+      g_hash_table_size (session->rooms) >= limits_of (session)->max_rooms)
     {
       _chat_session_deny (session, CHAT_DENIAL_TOO_MANY_ROOMS, name, NULL);
       return;
@@ -96,10 +100,9 @@ _chat_server_cmd_part (ChatSession *session,
       if (names[i][0] == '\0')
         continue;
       if (room == NULL)
-        _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", names[i]);
+        _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, names[i]);
       else if (_chat_room_get_member (room, session) == NULL)
-        _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
-                               room->name);
+        _chat_session_deny (session, CHAT_DENIAL_NOT_MEMBER, room->name, NULL);
       else
         /* A reason is something said: not by someone who may not speak there. */
         _chat_server_part (session->server, session, room,
@@ -112,22 +115,16 @@ void
 _chat_server_cmd_topic (ChatSession *session,
                         ChatMessage *message)
 {
-  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
-  ChatRoomMember *member;
+  ChatRoom *room = _chat_server_find_room_or_deny (session, param (message, 0));
   ChatDenial denial;
   g_autofree char *topic = NULL;
 
   if (room == NULL)
-    {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
-      return;
-    }
-  member = _chat_room_get_member (room, session);
+    return;
   if (chat_message_get_n_params (message) < 2)
     {
-      if (member == NULL && (room->modes & CHAT_ROOM_MODE_S))
-        _chat_session_numeric (session, ERR_NOTONCHANNEL, "%s :You're not on that channel",
-                               room->name);
+      if (room_is_hidden (room, session))
+        _chat_session_deny (session, CHAT_DENIAL_NOT_MEMBER, room->name, NULL);
       else
         _chat_server_send_topic (session->server, session, room, TRUE);
       return;
@@ -145,24 +142,53 @@ void
 _chat_server_cmd_names (ChatSession *session,
                         ChatMessage *message)
 {
-  g_auto(GStrv) names = NULL;
+  /* Without a room, only the end of a list: nobody is shown everyone. */
+  const char *list = chat_message_get_n_params (message) > 0 ? param (message, 0) : "*";
+  g_auto(GStrv) names = g_strsplit (list, ",", -1);
 
-  if (chat_message_get_n_params (message) == 0)
-    {
-      _chat_session_numeric (session, RPL_ENDOFNAMES, "* :End of /NAMES list");
-      return;
-    }
-  names = g_strsplit (param (message, 0), ",", -1);
   for (guint i = 0; names[i] != NULL; i++)
     {
       ChatRoom *room = _chat_server_find_room (session->server, names[i]);
 
-      if (room != NULL &&
-          (!(room->modes & CHAT_ROOM_MODE_S) || _chat_room_get_member (room, session) != NULL))
+      if (room != NULL && !room_is_hidden (room, session))
         _chat_server_send_names (session->server, session, room);
       else
-        _chat_session_numeric (session, RPL_ENDOFNAMES, "%s :End of /NAMES list", names[i]);
+        _chat_session_reply (session, RPL_ENDOFNAMES, names[i], "End of /NAMES list", NULL);
     }
+}
+
+/* A reply of a listing, in its batch when it has one. */
+static ChatMessage *
+listing_new_reply (ChatSession *session,
+                   const char  *batch,
+                   const char  *numeric)
+{
+  ChatMessage *reply = _chat_session_new_reply (session, numeric);
+
+  if (batch != NULL)
+    chat_message_set_tag (reply, "batch", batch);
+  return reply;
+}
+
+static void
+list_start_reply (ChatSession *session,
+                  const char  *batch)
+{
+  g_autoptr(ChatMessage) reply = listing_new_reply (session, batch, RPL_LISTSTART);
+
+  chat_message_add_param (reply, "Channel");
+  chat_message_add_trailing (reply, "Users  Name");
+  _chat_session_send_message (session, reply);
+}
+
+static void
+list_end_reply (ChatSession *session,
+                const char  *batch)
+{
+  g_autoptr(ChatMessage) reply = listing_new_reply (session, batch, RPL_LISTEND);
+
+  chat_message_add_trailing (reply, "End of /LIST");
+  _chat_session_send_message (session, reply);
 }
 
 /* One room's line of a listing into out (with CRLF), or nothing for a secret room the
@@ -175,9 +201,11 @@ list_line (ChatSession *session,
            GString     *out)
 {
   guint n = g_hash_table_size (room->members);
+  g_autoptr(ChatMessage) reply = NULL;
   g_autofree char *modes = NULL;
+  g_autofree char *about = NULL;
 
-  if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+  if (room_is_hidden (room, session))
     return;
   if (text)
     {
@@ -195,10 +223,12 @@ list_line (ChatSession *session,
       return;
     }
   modes = _chat_room_modes_string (room, FALSE);
-  if (batch != NULL)
-    g_string_append_printf (out, "@batch=%s ", batch);
-  g_string_append_printf (out, ":%s %s %s %s %u :[%s] %s\r\n", server_name (session), RPL_LIST,
-                          session->nick, room->name, n, modes, room->topic ? room->topic : "");
+  about = g_strdup_printf ("[%s] %s", modes, room->topic ? room->topic : "");
+  reply = listing_new_reply (session, batch, RPL_LIST);
+  chat_message_add_param (reply, room->name);
+  chat_message_add_param_int (reply, n);
+  chat_message_add_trailing (reply, about);
+  chat_message_append_to (reply, out, TRUE);
 }
 
 static void
@@ -266,11 +296,7 @@ _chat_server_list_continue (ChatSession *session)
     _chat_session_text (session, "(end of the list of rooms)");
   else
     {
-      if (listing->batch != NULL)
-        _chat_session_sendf (session, "@batch=%s :%s %s %s :End of /LIST", listing->batch,
-                             server_name (session), RPL_LISTEND, session->nick);
-      else
-        _chat_session_numeric (session, RPL_LISTEND, ":End of /LIST");
+      list_end_reply (session, listing->batch);
       _chat_session_batch_end (session, listing->batch);
     }
   _chat_listing_free (listing);
@@ -300,19 +326,19 @@ _chat_server_list_start (ChatSession *session,
           g_clear_pointer (&session->collected, g_ptr_array_unref);
           if (_chat_session_has_cap (session, CHAT_CAP_BATCH))
             {
-              g_autofree char *escaped = chat_tag_value_escape (label);
+              g_autoptr(ChatMessage) start = NULL;
+              g_autofree char *reference = NULL;
               static gint next;
 
               listing->batch = g_strdup_printf ("LIST%d", g_atomic_int_add (&next, 1) + 1);
-              _chat_session_sendf (session, "@label=%s :%s BATCH +%s labeled-response",
-                                   escaped, server_name (session), listing->batch);
+              reference = g_strconcat ("+", listing->batch, NULL);
+              start = chat_message_new_full (server_name (session), "BATCH", reference,
+                                             "labeled-response", NULL);
+              chat_message_set_tag (start, "label", label);
+              _chat_session_send_message (session, start);
             }
         }
-      if (listing->batch != NULL)
-        _chat_session_sendf (session, "@batch=%s :%s %s %s Channel :Users  Name", listing->batch,
-                             server_name (session), RPL_LISTSTART, session->nick);
-      else
-        _chat_session_numeric (session, RPL_LISTSTART, "Channel :Users  Name");
+      list_start_reply (session, listing->batch);
     }
   session->listing = listing;
   _chat_server_list_continue (session);
@@ -327,7 +353,7 @@ _chat_server_cmd_list (ChatSession *session,
       g_auto(GStrv) names = g_strsplit (param (message, 0), ",", -1);
       GString *out = g_string_new (NULL);
 
-      _chat_session_numeric (session, RPL_LISTSTART, "Channel :Users  Name");
+      list_start_reply (session, NULL);
       for (guint i = 0; names[i] != NULL; i++)
         {
           ChatRoom *room = _chat_server_find_room (session->server, names[i]);
@@ -336,7 +362,7 @@ _chat_server_cmd_list (ChatSession *session,
             list_line (session, room, FALSE, NULL, out);
         }
       send_gstring (session, out);
-      _chat_session_numeric (session, RPL_LISTEND, ":End of /LIST");
+      list_end_reply (session, NULL);
       return;
     }
   _chat_server_list_start (session, FALSE);
