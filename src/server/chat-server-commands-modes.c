@@ -12,6 +12,17 @@
 
 /* ---- modes ------------------------------------------------------------------------------ */
 
+void
+_chat_server_send_umode_change (ChatSession *session,
+                                const char  *changes)
+{
+  g_autoptr(ChatMessage) line = chat_message_new_full (session->source, "MODE", session->nick,
+                                                       NULL);
+
+  chat_message_add_trailing (line, changes);
+  _chat_session_send_message (session, line);
+}
+
 static void
 user_mode (ChatSession *session,
            ChatMessage *message)
@@ -24,19 +35,21 @@ user_mode (ChatSession *session,
 
   if (_chat_server_find_session (session->server, target) == NULL)
     {
-      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
+      _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
       return;
     }
   if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, target, session->nick) != 0)
     {
-      _chat_session_numeric (session, ERR_USERSDONTMATCH, ":Cant change mode for other users");
+      _chat_session_reply (session, ERR_USERSDONTMATCH, "Cant change mode for other users", NULL);
       return;
     }
   if (modes == NULL)
     {
+      g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, RPL_UMODEIS);
       g_autofree char *umodes = _chat_session_umodes (session);
 
-      _chat_session_numeric (session, RPL_UMODEIS, "%s", umodes);
+      chat_message_add_param (reply, umodes);
+      _chat_session_send_message (session, reply);
       return;
     }
   for (const char *m = modes; *m; m++)
@@ -74,24 +87,34 @@ user_mode (ChatSession *session,
         }
     }
   if (unknown)
-    _chat_session_numeric (session, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
+    _chat_session_reply (session, ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag", NULL);
   if (applied->len > 0)
-    _chat_session_sendf (session, ":%s MODE %s :%s", session->source, session->nick, applied->str);
+    _chat_server_send_umode_change (session, applied->str);
 }
 
+/* The changes applied: their letters, then one param per letter that takes one. */
 static void
 room_mode_broadcast (ChatSession *session,
                      ChatRoom    *room,
-                     const char  *changes)
+                     const char  *letters,
+                     GPtrArray   *params)
 {
   ChatEvent ev = { 0 };
+  g_autoptr(ChatMessage) message = NULL;
+  g_autoptr(GString) changes = g_string_new (letters);
   g_autofree char *line = NULL;
   g_autofree char *text = NULL;
 
+  message = chat_message_new_full (session->source, "MODE", room->name, letters, NULL);
+  for (guint i = 0; i < params->len; i++)
+    {
+      chat_message_add_param (message, g_ptr_array_index (params, i));
+      g_string_append_printf (changes, " %s", (char *) g_ptr_array_index (params, i));
+    }
   _chat_room_event_init (&ev, CHAT_EVENT_MODE, room, session);
-  ev.param = changes;
-  line = g_strdup_printf (":%s MODE %s %s", session->source, room->name, changes);
-  text = g_strdup_printf ("%s sets mode %s on %s", session->nick, changes,
+  ev.param = changes->str;
+  line = chat_message_to_string (message);
+  text = g_strdup_printf ("%s sets mode %s on %s", session->nick, changes->str,
                           _chat_room_display_name (room));
   _chat_server_room_event (session->server, &ev, line, text);
 }
@@ -101,15 +124,12 @@ send_ban_list (ChatSession *session,
                ChatRoom    *room)
 {
   /* A secret room's bans (people's addresses) are for those in it. */
-  if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
-    {
-      if (!_chat_session_is_text (session))
-        _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list",
-                               room->name);
-      return;
-    }
+  gboolean hidden = room_is_hidden (room, session);
+
   if (_chat_session_is_text (session))
     {
+      if (hidden)
+        return;
       if (room->bans->len == 0)
         _chat_session_text (session, "Nobody is banned from %s.", _chat_room_display_name (room));
       else
@@ -122,14 +142,16 @@ send_ban_list (ChatSession *session,
         }
       return;
     }
-  for (guint i = 0; i < room->bans->len; i++)
+  for (guint i = 0; i < room->bans->len && !hidden; i++)
     {
       ChatBan *ban = g_ptr_array_index (room->bans, i);
+      g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, RPL_BANLIST);
 
-      _chat_session_numeric (session, RPL_BANLIST, "%s %s %s %" G_GINT64_FORMAT, room->name,
-                             ban->mask, ban->who, ban->time);
+      chat_message_add_params (reply, room->name, ban->mask, ban->who ? ban->who : "*", NULL);
+      chat_message_add_param_int (reply, ban->time);
+      _chat_session_send_message (session, reply);
     }
-  _chat_session_numeric (session, RPL_ENDOFBANLIST, "%s :End of channel ban list", room->name);
+  _chat_session_reply (session, RPL_ENDOFBANLIST, room->name, "End of channel ban list", NULL);
 }
 
 void
@@ -138,14 +160,13 @@ _chat_server_room_mode (ChatSession       *session,
                         const char        *modes,
                         const char *const *args)
 {
-  ChatServer *server = session->server;
   ChatDenial denial = CHAT_DENIAL_NONE;
   gboolean checked = FALSE;
   gboolean listed = FALSE;
   guint next_param = 0, n_param_modes = 0;
   guint n_args = args != NULL ? g_strv_length ((char **) args) : 0;
   g_autoptr(GString) applied = g_string_new (NULL);
-  g_autoptr(GString) applied_params = g_string_new (NULL);
+  g_autoptr(GPtrArray) applied_params = g_ptr_array_new_with_free_func (g_free);
   char dir = '+', shown = 0;
 
   for (const char *m = modes; *m; m++)
@@ -210,15 +231,12 @@ _chat_server_room_mode (ChatSession       *session,
         case 'o':
         case 'v':
           {
-            ChatSession *who = _chat_server_find_session (server, arg);
+            ChatSession *who = _chat_server_find_person_or_deny (session, arg, room->name);
             ChatRoomMember *member = who ? _chat_room_get_member (room, who) : NULL;
             guint flag = c == 'o' ? CHAT_MEMBER_OP : CHAT_MEMBER_VOICE;
 
-            if (who == NULL || !_chat_session_is_present (who))
-              {
-                _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, arg);
-                continue;
-              }
+            if (who == NULL)
+              continue;
             if (member == NULL)
               {
                 _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, who->nick);
@@ -298,7 +316,7 @@ _chat_server_room_mode (ChatSession       *session,
                 continue;
               room->limit = limit;
               arg = NULL;
-              g_string_append_printf (applied_params, " %d", limit);
+              g_ptr_array_add (applied_params, g_strdup_printf ("%d", limit));
             }
           else
             {
@@ -329,37 +347,39 @@ _chat_server_room_mode (ChatSession       *session,
       shown = dir;
       g_string_append_c (applied, c);
       if (arg != NULL)
-        g_string_append_printf (applied_params, " %s", arg);
+        g_ptr_array_add (applied_params, g_strdup (arg));
     }
 
   if (applied->len > 0)
-    {
-      g_string_append (applied, applied_params->str);
-      room_mode_broadcast (session, room, applied->str);
-    }
+    room_mode_broadcast (session, room, applied->str, applied_params);
 }
 
 static void
 room_mode (ChatSession *session,
            ChatMessage *message)
 {
-  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  ChatRoom *room = _chat_server_find_room_or_deny (session, param (message, 0));
   const char *args[CHAT_MESSAGE_MAX_PARAMS + 1] = { NULL };
   guint n = 0;
 
   if (room == NULL)
-    {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
-      return;
-    }
+    return;
   if (chat_message_get_n_params (message) < 2)
     {
-      g_autofree char *str = _chat_room_modes_string (room,
-                                                      _chat_room_get_member (room, session) != NULL);
+      g_autoptr(ChatMessage) modes = _chat_session_new_reply (session, RPL_CHANNELMODEIS);
+      g_autoptr(ChatMessage) created = _chat_session_new_reply (session, RPL_CREATIONTIME);
+      /* The key and the limit, after the letters, only for those in the room. */
+      gboolean member = _chat_room_get_member (room, session) != NULL;
+      g_autofree char *str = _chat_room_modes_string (room, member);
+      g_auto(GStrv) words = g_strsplit (str, " ", -1);
 
-      _chat_session_numeric (session, RPL_CHANNELMODEIS, "%s %s", room->name, str);
-      _chat_session_numeric (session, RPL_CREATIONTIME, "%s %" G_GINT64_FORMAT, room->name,
-                             room->created);
+      chat_message_add_param (modes, room->name);
+      for (guint i = 0; words[i] != NULL; i++)
+        chat_message_add_param (modes, words[i]);
+      _chat_session_send_message (session, modes);
+      chat_message_add_param (created, room->name);
+      chat_message_add_param_int (created, room->created);
+      _chat_session_send_message (session, created);
       return;
     }
   for (guint i = 2; i < chat_message_get_n_params (message) && n < CHAT_MESSAGE_MAX_PARAMS; i++)
@@ -384,37 +404,33 @@ _chat_server_kick_nick (ChatSession *session,
                         const char  *reason)
 {
   ChatServer *server = session->server;
-  ChatSession *victim = nick[0] != '\0' ? _chat_server_find_session (server, nick) : NULL;
+  ChatSession *victim = _chat_server_find_person_or_deny (session, nick, room->name);
   g_autofree char *name = NULL;
 
-  if (victim == NULL || !_chat_session_is_present (victim))
-    _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_NICK, room->name, nick);
-  else if (_chat_room_get_member (room, victim) == NULL)
-    _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, victim->nick);
-  else
+  if (victim == NULL)
+    return TRUE;
+  if (_chat_room_get_member (room, victim) == NULL)
     {
-      name = g_strdup (room->name);
-      _chat_server_kick (server, session, room, victim, reason);
-      /* The room may be gone with its last member. */
-      return _chat_server_find_room (server, name) == room;
+      _chat_session_deny (session, CHAT_DENIAL_THEY_ARE_NOT_HERE, room->name, victim->nick);
+      return TRUE;
     }
-  return TRUE;
+  name = g_strdup (room->name);
+  _chat_server_kick (server, session, room, victim, reason);
+  /* The room may be gone with its last member. */
+  return _chat_server_find_room (server, name) == room;
 }
 
 void
 _chat_server_cmd_kick (ChatSession *session,
                        ChatMessage *message)
 {
-  ChatRoom *room = _chat_server_find_room (session->server, param (message, 0));
+  ChatRoom *room = _chat_server_find_room_or_deny (session, param (message, 0));
   ChatDenial denial;
   g_auto(GStrv) nicks = NULL;
   g_autofree char *reason = NULL;
 
   if (room == NULL)
-    {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", param (message, 0));
-      return;
-    }
+    return;
   if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
     {
       _chat_session_deny (session, denial, room->name, NULL);
@@ -463,26 +479,24 @@ _chat_server_cmd_invite (ChatSession *session,
                          ChatMessage *message)
 {
   ChatServer *server = session->server;
-  ChatSession *who = _chat_server_find_session (server, param (message, 0));
+  ChatSession *who = _chat_server_find_person_or_deny (session, param (message, 0), NULL);
   ChatRoom *room = _chat_server_find_room (server, param (message, 1));
   const char *room_name = param (message, 1);
-  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) invitation = NULL;
+  g_autoptr(ChatMessage) inviting = NULL;
 
-  if (who == NULL || !_chat_session_is_present (who))
-    {
-      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", param (message, 0));
-      return;
-    }
+  if (who == NULL)
+    return;
   /* An invitation to a room that does not exist yet is fine, to a name that cannot be a
    * room is not: "" and "x" would be shown to the person without their prefix. */
   if (room_name[0] == '\0')
     {
-      _chat_session_numeric (session, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
       return;
     }
   if (room == NULL && !room_name_ok (session, room_name, NULL))
     {
-      _chat_session_numeric (session, ERR_NOSUCHCHANNEL, "%s :No such channel", room_name);
+      _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, room_name);
       return;
     }
   if (room != NULL)
@@ -513,18 +527,20 @@ _chat_server_cmd_invite (ChatSession *session,
                            GSIZE_TO_POINTER (who->serial));
     }
 
-  _chat_session_numeric (session, RPL_INVITING, "%s %s", who->nick, room_name);
-  line = g_strdup_printf (":%s INVITE %s %s", session->source, who->nick, room_name);
+  inviting = _chat_session_new_reply (session, RPL_INVITING);
+  chat_message_add_params (inviting, who->nick, room_name, NULL);
+  _chat_session_send_message (session, inviting);
+  invitation = chat_message_new_full (session->source, "INVITE", who->nick, room_name, NULL);
   if (_chat_session_is_text (who))
     _chat_session_text (who, "%s invites you to the room %s (type: join %s)", session->nick,
                         _chat_room_name_display (room_name), _chat_room_name_display (room_name));
   else
-    _chat_session_send_line (who, line);
-  if (who->away != NULL)
-    _chat_session_numeric (session, RPL_AWAY, "%s :%s", who->nick, who->away);
+    _chat_session_send_message (who, invitation);
+  _chat_server_send_away (session, who);
 
   if (room != NULL)
     {
+      g_autoptr(GBytes) line = chat_message_to_bytes (invitation, TRUE);
       GHashTableIter iter;
       gpointer key, value;
 
@@ -535,7 +551,7 @@ _chat_server_cmd_invite (ChatSession *session,
 
           if (other != session && _chat_session_has_cap (other, CHAT_CAP_INVITE_NOTIFY) &&
               (((ChatRoomMember *) value)->flags & CHAT_MEMBER_OP))
-            _chat_session_send_line (other, line);
+            _chat_session_send_bytes (other, line);
         }
     }
 }
