@@ -12,17 +12,33 @@
 #include "chat-server-commands-private.h"
 
 static void
-who_reply (ChatSession *session,
-           const char  *room_name,
-           ChatSession *who,
-           ChatRoomMember  *member)
+who_reply (ChatSession    *session,
+           const char     *room_name,
+           ChatSession    *who,
+           ChatRoomMember *member)
 {
-  _chat_session_numeric (session, RPL_WHOREPLY, "%s %s %s %s %s %s%s%s :0 %s",
-                         room_name, who->user ? who->user : "text", who->host,
-                         server_name (session), who->nick, who->away ? "G" : "H",
-                         who->oper ? "*" : "",
-                         _chat_member_prefix (member, _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX)),
-                         who->realname ? who->realname : "");
+  gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
+  g_autofree char *flags = NULL;
+  g_autofree char *hops_realname = NULL;
+
+  /* Here or gone, then an operator's star, then the prefixes in the room. */
+  flags = g_strconcat (who->away ? "G" : "H", who->oper ? "*" : "",
+                       _chat_member_prefix (member, multi), NULL);
+  hops_realname = g_strconcat ("0 ", who->realname ? who->realname : "", NULL);
+  _chat_session_reply (session, RPL_WHOREPLY, room_name, user_name_of (who), who->host,
+                       server_name (session), who->nick, flags, hops_realname, NULL);
+}
+
+/* RPL_WHOISUSER and RPL_WHOWASUSER: "nick user host * :realname". */
+static void
+user_reply (ChatSession *session,
+            const char  *numeric,
+            const char  *nick,
+            const char  *user,
+            const char  *host,
+            const char  *realname)
+{
+  _chat_session_reply (session, numeric, nick, user, host, "*", realname ? realname : "", NULL);
 }
 
 static gboolean
@@ -94,18 +110,16 @@ _chat_server_cmd_whois (ChatSession *session,
                         ChatMessage *message)
 {
   const char *nick = param (message, chat_message_get_n_params (message) > 1 ? 1 : 0);
-  ChatSession *who = _chat_server_find_session (session->server, nick);
+  ChatSession *who = _chat_server_find_person_or_deny (session, nick, NULL);
   gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
+  g_autoptr(ChatMessage) idle = NULL;
 
-  if (who == NULL || !_chat_session_is_present (who))
+  if (who == NULL)
     {
-      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
-      _chat_session_numeric (session, RPL_ENDOFWHOIS, "%s :End of /WHOIS list", nick);
+      _chat_session_reply (session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list", NULL);
       return;
     }
-  _chat_session_numeric (session, RPL_WHOISUSER, "%s %s %s * :%s", who->nick,
-                         who->user ? who->user : "text", who->host,
-                         who->realname ? who->realname : "");
+  user_reply (session, RPL_WHOISUSER, who->nick, user_name_of (who), who->host, who->realname);
   if (who->rooms != NULL && g_hash_table_size (who->rooms) > 0)
     {
       g_autoptr(GString) rooms = g_string_new (NULL);
@@ -117,31 +131,33 @@ _chat_server_cmd_whois (ChatSession *session,
         {
           ChatRoom *room = key;
 
-          if ((room->modes & CHAT_ROOM_MODE_S) && _chat_room_get_member (room, session) == NULL)
+          if (room_is_hidden (room, session))
             continue;
           if (rooms->len > 0)
             g_string_append_c (rooms, ' ');
           g_string_append_printf (rooms, "%s%s", _chat_member_prefix (value, multi), room->name);
         }
       if (rooms->len > 0)
-        _chat_session_numeric (session, RPL_WHOISCHANNELS, "%s :%s", who->nick, rooms->str);
+        _chat_session_reply (session, RPL_WHOISCHANNELS, who->nick, rooms->str, NULL);
     }
-  _chat_session_numeric (session, RPL_WHOISSERVER, "%s %s :%s", who->nick, server_name (session),
-                         _chat_session_is_text (who) ? "Chatroom (text mode)" : "Chatroom");
+  _chat_session_reply (session, RPL_WHOISSERVER, who->nick, server_name (session),
+                       _chat_session_is_text (who) ? "Chatroom (text mode)" : "Chatroom", NULL);
   if (who->account != NULL)
     _chat_session_reply (session, RPL_WHOISACCOUNT, who->nick, who->account, "is logged in as",
                          NULL);
   if (who->oper)
-    _chat_session_numeric (session, RPL_WHOISOPERATOR, "%s :is an IRC operator", who->nick);
+    _chat_session_reply (session, RPL_WHOISOPERATOR, who->nick, "is an IRC operator", NULL);
   if (who->secure)
-    _chat_session_numeric (session, RPL_WHOISSECURE, "%s :is using a secure connection",
-                           who->nick);
-  if (who->away != NULL)
-    _chat_session_numeric (session, RPL_AWAY, "%s :%s", who->nick, who->away);
-  _chat_session_numeric (session, RPL_WHOISIDLE, "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                         " :seconds idle, signon time", who->nick,
-                         g_get_real_time () / G_USEC_PER_SEC - who->last_spoke, who->signon);
-  _chat_session_numeric (session, RPL_ENDOFWHOIS, "%s :End of /WHOIS list", who->nick);
+    _chat_session_reply (session, RPL_WHOISSECURE, who->nick, "is using a secure connection",
+                         NULL);
+  _chat_server_send_away (session, who);
+  idle = _chat_session_new_reply (session, RPL_WHOISIDLE);
+  chat_message_add_param (idle, who->nick);
+  chat_message_add_param_int (idle, g_get_real_time () / G_USEC_PER_SEC - who->last_spoke);
+  chat_message_add_param_int (idle, who->signon);
+  chat_message_add_trailing (idle, "seconds idle, signon time");
+  _chat_session_send_message (session, idle);
+  _chat_session_reply (session, RPL_ENDOFWHOIS, who->nick, "End of /WHOIS list", NULL);
 }
 
 void
@@ -154,20 +170,18 @@ _chat_server_cmd_whowas (ChatSession *session,
   int n = 0;
 
   if (found == NULL)
-    _chat_session_numeric (session, ERR_WASNOSUCHNICK, "%s :There was no such nickname", nick);
+    _chat_session_reply (session, ERR_WASNOSUCHNICK, nick, "There was no such nickname", NULL);
   for (GList *l = found; l != NULL && (count <= 0 || n < count); l = l->next, n++)
     {
       ChatWhowas *w = l->data;
       g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (w->time);
       g_autofree char *when = g_date_time_format (dt, "%a %b %d %H:%M:%S %Y");
 
-      _chat_session_numeric (session, RPL_WHOWASUSER, "%s %s %s * :%s", w->nick, w->user, w->host,
-                             w->realname);
-      _chat_session_numeric (session, RPL_WHOISSERVER, "%s %s :%s", w->nick, server_name (session),
-                             when);
+      user_reply (session, RPL_WHOWASUSER, w->nick, w->user, w->host, w->realname);
+      _chat_session_reply (session, RPL_WHOISSERVER, w->nick, server_name (session), when, NULL);
     }
   g_list_free (found);
-  _chat_session_numeric (session, RPL_ENDOFWHOWAS, "%s :End of WHOWAS", nick);
+  _chat_session_reply (session, RPL_ENDOFWHOWAS, nick, "End of WHOWAS", NULL);
 }
 
 void
@@ -175,26 +189,26 @@ _chat_server_cmd_away (ChatSession *session,
                        ChatMessage *message)
 {
   const char *text = param (message, 0);
+  g_autoptr(ChatMessage) away = chat_message_new_full (session->source, "AWAY", NULL);
   g_autofree char *line = NULL;
 
   if (text == NULL || text[0] == '\0')
     {
-      if (session->away == NULL)
-        {
-          _chat_session_numeric (session, RPL_UNAWAY, ":You are no longer marked as being away");
-          return;
-        }
+      gboolean was_away = session->away != NULL;
+
       g_clear_pointer (&session->away, g_free);
-      _chat_session_numeric (session, RPL_UNAWAY, ":You are no longer marked as being away");
-      line = g_strdup_printf (":%s AWAY", session->source);
+      _chat_session_reply (session, RPL_UNAWAY, "You are no longer marked as being away", NULL);
+      if (!was_away)
+        return;
     }
   else
     {
       g_free (session->away);
       session->away = chat_text_truncate (text, limits_of (session)->awaylen);
-      _chat_session_numeric (session, RPL_NOWAWAY, ":You have been marked as being away");
-      line = g_strdup_printf (":%s AWAY :%s", session->source, session->away);
+      _chat_session_reply (session, RPL_NOWAWAY, "You have been marked as being away", NULL);
+      chat_message_add_trailing (away, session->away);
     }
+  line = chat_message_to_string (away);
   _chat_server_neighbours_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
 }
 
@@ -203,6 +217,7 @@ _chat_server_cmd_setname (ChatSession *session,
                           ChatMessage *message)
 {
   const char *realname = param (message, 0);
+  g_autoptr(ChatMessage) setname = NULL;
   g_autofree char *line = NULL;
 
   if (realname[0] == '\0' || strlen (realname) > limits_of (session)->realnamelen)
@@ -212,7 +227,9 @@ _chat_server_cmd_setname (ChatSession *session,
     }
   g_free (session->realname);
   session->realname = g_strdup (realname);
-  line = g_strdup_printf (":%s SETNAME :%s", session->source, realname);
+  setname = chat_message_new_full (session->source, "SETNAME", NULL);
+  chat_message_add_trailing (setname, realname);
+  line = chat_message_to_string (setname);
   _chat_server_neighbours_send (session->server, session,
                                 _chat_session_has_cap (session, CHAT_CAP_SETNAME),
                                 CHAT_CAP_SETNAME, line);
@@ -227,18 +244,17 @@ _chat_server_cmd_oper (ChatSession *session,
   switch (_chat_gate_check_oper (session, param (message, 0), param (message, 1)))
     {
     case CHAT_GATE_HELD:
-      _chat_session_numeric (session, ERR_PASSWDMISMATCH,
-                             ":Too many wrong passwords from your address, try again later");
+      _chat_server_refuse_password (session, TRUE);
       return;
     case CHAT_GATE_WRONG:
-      _chat_session_numeric (session, ERR_PASSWDMISMATCH, ":Password incorrect");
+      _chat_server_refuse_password (session, FALSE);
       return;
     case CHAT_GATE_RIGHT:
       break;
     }
   _chat_session_set_oper (session, TRUE);
-  _chat_session_numeric (session, RPL_YOUREOPER, ":You are now an IRC operator");
-  _chat_session_sendf (session, ":%s MODE %s :+o", session->source, session->nick);
+  _chat_session_reply (session, RPL_YOUREOPER, "You are now an IRC operator", NULL);
+  _chat_server_send_umode_change (session, "+o");
   g_info ("%s is now an operator", session->source);
 }
 
@@ -246,17 +262,20 @@ void
 _chat_server_cmd_kill (ChatSession *session,
                        ChatMessage *message)
 {
-  ChatSession *victim = _chat_server_find_session (session->server, param (message, 0));
+  ChatSession *victim = _chat_server_find_person_or_deny (session, param (message, 0), NULL);
   g_autofree char *reason = NULL;
 
-  if (victim == NULL || !_chat_session_is_present (victim))
-    {
-      _chat_session_numeric (session, ERR_NOSUCHNICK, "%s :No such nick/channel", param (message, 0));
-      return;
-    }
+  if (victim == NULL)
+    return;
   reason = g_strdup_printf ("Killed (%s (%s))", session->nick, param (message, 1));
   if (!_chat_session_is_text (victim))
-    _chat_session_sendf (victim, ":%s KILL %s :%s", session->source, victim->nick, param (message, 1));
+    {
+      g_autoptr(ChatMessage) kill = chat_message_new_full (session->source, "KILL", victim->nick,
+                                                           NULL);
+
+      chat_message_add_trailing (kill, param (message, 1));
+      _chat_session_send_message (victim, kill);
+    }
   _chat_session_quit (victim, reason, reason, FALSE);
 }
 
@@ -272,7 +291,10 @@ _chat_server_cmd_ison (ChatSession *session,
 
       for (guint j = 0; nicks[j] != NULL; j++)
         {
-          ChatSession *who = nicks[j][0] ? _chat_server_find_session (session->server, nicks[j]) : NULL;
+          ChatSession *who = NULL;
+
+          if (nicks[j][0] != '\0')
+            who = _chat_server_find_session (session->server, nicks[j]);
 
           if (who != NULL && _chat_session_is_present (who))
             {
@@ -282,7 +304,7 @@ _chat_server_cmd_ison (ChatSession *session,
             }
         }
     }
-  _chat_session_numeric (session, RPL_ISON, ":%s", online->str);
+  _chat_session_reply (session, RPL_ISON, online->str, NULL);
 }
 
 void
@@ -300,9 +322,9 @@ _chat_server_cmd_userhost (ChatSession *session,
       if (reply->len > 0)
         g_string_append_c (reply, ' ');
       g_string_append_printf (reply, "%s%s=%c%s@%s", who->nick, who->oper ? "*" : "",
-                              who->away ? '-' : '+', who->user ? who->user : "text", who->host);
+                              who->away ? '-' : '+', user_name_of (who), who->host);
     }
-  _chat_session_numeric (session, RPL_USERHOST, ":%s", reply->str);
+  _chat_session_reply (session, RPL_USERHOST, reply->str, NULL);
 }
 
 void
@@ -312,15 +334,15 @@ _chat_server_cmd_time (ChatSession *session,
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *text = g_date_time_format (now, "%A %B %d %Y -- %H:%M:%S +00:00");
 
-  _chat_session_numeric (session, RPL_TIME, "%s :%s", server_name (session), text);
+  _chat_session_reply (session, RPL_TIME, server_name (session), text, NULL);
 }
 
 void
 _chat_server_cmd_version (ChatSession *session,
                           ChatMessage *message)
 {
-  _chat_session_numeric (session, RPL_VERSION, "%s %s :Chatroom, IRC and text chat server",
-                         SERVER_VERSION, server_name (session));
+  _chat_session_reply (session, RPL_VERSION, SERVER_VERSION, server_name (session),
+                       "Chatroom, IRC and text chat server", NULL);
   _chat_server_send_isupport (session->server, session);
 }
 
@@ -335,8 +357,8 @@ _chat_server_cmd_info (ChatSession *session,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
-    _chat_session_numeric (session, RPL_INFO, ":%s", lines[i]);
-  _chat_session_numeric (session, RPL_ENDOFINFO, ":End of /INFO list");
+    _chat_session_reply (session, RPL_INFO, lines[i], NULL);
+  _chat_session_reply (session, RPL_ENDOFINFO, "End of /INFO list", NULL);
 }
 
 void
@@ -345,10 +367,10 @@ _chat_server_cmd_admin (ChatSession *session,
 {
   const ChatServerLimits *l = limits_of (session);
 
-  _chat_session_numeric (session, RPL_ADMINME, "%s :Administrative info", server_name (session));
-  _chat_session_numeric (session, RPL_ADMINLOC1, ":%s", l->admin_location);
-  _chat_session_numeric (session, RPL_ADMINLOC2, ":%s", l->network);
-  _chat_session_numeric (session, RPL_ADMINEMAIL, ":%s", l->admin_email);
+  _chat_session_reply (session, RPL_ADMINME, server_name (session), "Administrative info", NULL);
+  _chat_session_reply (session, RPL_ADMINLOC1, l->admin_location, NULL);
+  _chat_session_reply (session, RPL_ADMINLOC2, l->network, NULL);
+  _chat_session_reply (session, RPL_ADMINEMAIL, l->admin_email, NULL);
 }
 
 void
