@@ -67,23 +67,20 @@ _chat_server_cmd_who (ChatSession *session,
     {
       ChatRoom *room = _chat_server_find_room (session->server, mask);
 
-      if (room != NULL)
+      if (room != NULL && !room_is_hidden (room, session))
         {
           gboolean member = _chat_room_get_member (room, session) != NULL;
+          GHashTableIter iter;
+          gpointer key, value;
 
-          if (member || !(room->modes & CHAT_ROOM_MODE_S))
+          /* Those outside see the people in it who are not invisible. */
+          g_hash_table_iter_init (&iter, room->members);
+          while (g_hash_table_iter_next (&iter, &key, &value))
             {
-              GHashTableIter iter;
-              gpointer key, value;
+              ChatSession *who = key;
 
-              g_hash_table_iter_init (&iter, room->members);
-              while (g_hash_table_iter_next (&iter, &key, &value))
-                {
-                  ChatSession *who = key;
-
-                  if (member || !who->invisible)
-                    who_reply (session, room->name, who, value);
-                }
+              if (member || !who->invisible)
+                who_reply (session, room->name, who, value);
             }
         }
     }
