@@ -10,6 +10,7 @@
 
 #include "chat-client.h"
 #include "chat-server.h"
+#include "chat-scram.h"
 #include "chat-client-private.h"
 #include "test-client-util.h"
 
@@ -984,7 +985,7 @@ static const SaslFailure sasl_failures[] = {
   { "multi-prefix sasl", "904", TRUE, CHAT_NOTICE_NONE, "SASL authentication failed" },
   { "multi-prefix sasl=PLAIN", "908", TRUE, CHAT_NOTICE_SASL_NO_PLAIN, "EXTERNAL" },
   { "multi-prefix server-time", "903", FALSE, CHAT_NOTICE_SASL_NOT_OFFERED, NULL },
-  { "multi-prefix sasl=EXTERNAL,SCRAM-SHA-256", "903", FALSE, CHAT_NOTICE_SASL_NO_PLAIN, NULL },
+  { "multi-prefix sasl=EXTERNAL,OAUTHBEARER", "903", FALSE, CHAT_NOTICE_SASL_NO_PLAIN, NULL },
   { NULL, "903", FALSE, CHAT_NOTICE_SASL_NOT_OFFERED, NULL },
 };
 
@@ -1102,6 +1103,174 @@ test_sasl_plaintext (void)
   g_clear_object (&conn);
   fake_server_free (server);
   sasl_script_clear (&script);
+}
+
+/* --- SASL SCRAM-SHA-256 ----------------------------------------------------------- */
+
+/* A fake server that lists SCRAM-SHA-256 and plays its server side with the keys of
+ * password; mode says how it ends: "ok" proves itself, "bad-signature" sends a server-final
+ * with a wrong signature, "no-signature" says 903 without any server-final. */
+typedef struct
+{
+  const char      *password;
+  const char      *mode;
+  ChatScramServer *scram;
+  guint            step;
+  gboolean         plain_tried;
+  gboolean         aborted;
+  gboolean         client_verified;  /* the empty answer to server-final came */
+} ScramScript;
+
+static void
+scram_send (FakeClient *client,
+            const char *message)
+{
+  g_autofree char *encoded = g_base64_encode ((const guchar *)message, strlen (message));
+
+  fake_sendf (client, "AUTHENTICATE %s\r\n", encoded);
+}
+
+static void
+scram_logged_in (FakeClient *client)
+{
+  fake_send (client, ":fake 900 alice alice!tester@127.0.0.1 AliceAcct "
+                     ":You are now logged in as AliceAcct\r\n"
+                     ":fake 903 alice :SASL authentication successful\r\n");
+}
+
+static void
+scram_line (FakeServer *server,
+            FakeClient *client,
+            const char *line)
+{
+  ScramScript *script = server->data;
+
+  if (g_str_equal (line, "CAP LS 302"))
+    fake_send (client, ":fake CAP * LS :multi-prefix sasl=PLAIN,SCRAM-SHA-256,EXTERNAL\r\n");
+  else if (g_str_has_prefix (line, "CAP REQ :"))
+    fake_sendf (client, ":fake CAP * ACK :%s\r\n", line + strlen ("CAP REQ :"));
+  else if (g_str_equal (line, "AUTHENTICATE PLAIN"))
+    {
+      script->plain_tried = TRUE;
+      fake_send (client, ":fake 904 alice :SASL authentication failed\r\n");
+    }
+  else if (g_str_equal (line, "AUTHENTICATE SCRAM-SHA-256"))
+    {
+      g_clear_pointer (&script->scram, chat_scram_server_free);
+      script->scram = chat_scram_server_new ();
+      script->step = 0;
+      fake_send (client, "AUTHENTICATE +\r\n");
+    }
+  else if (g_str_equal (line, "AUTHENTICATE *"))
+    {
+      script->aborted = TRUE;
+      fake_send (client, ":fake 906 alice :SASL authentication aborted\r\n");
+    }
+  else if (g_str_has_prefix (line, "AUTHENTICATE "))
+    {
+      g_autoptr(GError) error = NULL;
+      const char *data = line + strlen ("AUTHENTICATE ");
+      g_autofree guchar *decoded = NULL;
+      g_autofree char *text = NULL;
+      gsize len = 0;
+
+      if (!g_str_equal (data, "+"))
+        decoded = g_base64_decode (data, &len);
+      text = g_strndup ((const char *)decoded, len);
+      if (script->step == 0)
+        {
+          static const guint8 salt[] = "pepper and salt";
+          guint8 stored[CHAT_SCRAM_KEY_LEN], server_key[CHAT_SCRAM_KEY_LEN];
+          g_autofree char *user = NULL;
+          g_autofree char *first = NULL;
+
+          user = chat_scram_server_read_client_first (script->scram, text, &error);
+          g_assert_no_error (error);
+          g_assert_cmpstr (user, ==, "aliceacct");
+          chat_scram_derive_keys (script->password, salt, sizeof salt - 1, 4096, stored,
+                                  server_key);
+          first = chat_scram_server_first (script->scram, "servernonce", salt,
+                                           sizeof salt - 1, 4096, stored, server_key);
+          scram_send (client, first);
+        }
+      else if (script->step == 1)
+        {
+          g_autofree char *final = chat_scram_server_final (script->scram, text, &error);
+
+          g_assert_no_error (error);
+          if (g_str_equal (script->mode, "no-signature"))
+            scram_logged_in (client);
+          else if (g_str_equal (script->mode, "bad-signature"))
+            scram_send (client, "v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+          else
+            scram_send (client, final);
+        }
+      else if (script->step == 2)
+        {
+          script->client_verified = g_str_equal (data, "+");
+          scram_logged_in (client);
+        }
+      script->step++;
+    }
+  else if (g_str_equal (line, "CAP END"))
+    fake_sendf (client, ":fake 001 %s :Welcome to the fake server\r\n", client->nick);
+  else if (g_str_has_prefix (line, "NICK "))
+    {
+      g_free (client->nick);
+      client->nick = g_strdup (line + strlen ("NICK "));
+    }
+}
+
+/* SCRAM-SHA-256 is chosen over PLAIN, and the server's signature is checked: a wrong one,
+ * or a 903 without one, is a failed login that is not retried. */
+static void
+test_sasl_scram (gconstpointer data)
+{
+  const char *mode = data;
+  ScramScript script = { "s3cret pass", mode, NULL, 0, FALSE, FALSE, FALSE };
+  FakeServer *server = fake_server_new (scram_line);
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+
+  server->data = &script;
+  conn = sasl_connection (server);
+  watch = conn_watch_new (conn);
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "s3cret pass");
+  chat_connection_connect (conn);
+  if (g_str_equal (mode, "ok"))
+    {
+      WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+      g_assert_true (script.client_verified);
+      g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+      g_assert_cmpuint (watch->errors->len, ==, 0);
+    }
+  else
+    {
+      const GError *error;
+
+      WAIT_UNTIL (watch->errors->len > 0);
+      error = g_ptr_array_index (watch->errors, 0);
+      g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL);
+      g_assert_cmpint (chat_connection_error_get_notice (error), ==,
+                       CHAT_NOTICE_SASL_SERVER_UNPROVEN);
+      g_assert_cmpint (chat_connection_get_state (conn), ==,
+                       CHAT_CONNECTION_STATE_DISCONNECTED);
+      g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+      g_assert_null (chat_connection_get_account (conn));
+      g_assert_false (script.client_verified);
+      test_drain_loop ();
+      g_assert_cmpuint (server->clients->len, ==, 1);
+    }
+  g_assert_true (fake_saw (server, "0: AUTHENTICATE SCRAM-SHA-256"));
+  g_assert_false (script.plain_tried);
+  g_assert_false (fake_saw_prefix (server, "AUTHENTICATE PLAIN"));
+
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+  g_clear_pointer (&script.scram, chat_scram_server_free);
 }
 
 /* --- TLS --------------------------------------------------------------------------- */
@@ -1421,6 +1590,43 @@ test_own_server_sasl (void)
       chat_connection_disconnect (conn, NULL);
       conn_watch_free (watch);
     }
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
+/* SCRAM-SHA-256 against our server, which refuses PLAIN without TLS: the client logs in
+ * with the account that REGISTER made, without the password crossing the link. */
+static void
+test_own_server_scram (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+
+  conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+  watch = conn_watch_new (conn);
+  chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "alice's password");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (conn) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_clear_object (&conn);
   chat_server_stop (server);
   test_drain_loop ();
 }
@@ -1778,6 +1984,11 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/sasl/not-set", test_sasl_not_set);
   g_test_add_func ("/chat/client/net/sasl/plaintext", test_sasl_plaintext);
   g_test_add_func ("/chat/client/net/sasl/tls", test_sasl_tls);
+  g_test_add_data_func ("/chat/client/net/sasl/scram", "ok", test_sasl_scram);
+  g_test_add_data_func ("/chat/client/net/sasl/scram-bad-signature", "bad-signature",
+                        test_sasl_scram);
+  g_test_add_data_func ("/chat/client/net/sasl/scram-no-signature", "no-signature",
+                        test_sasl_scram);
   g_test_add_func ("/chat/client/net/nick-fallback-and-rejoin", test_nick_fallback_and_rejoin);
   g_test_add_func ("/chat/client/net/connect-refused", test_connect_refused);
   g_test_add_func ("/chat/client/net/ipv6", test_ipv6);
@@ -1787,6 +1998,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server", test_own_server);
   g_test_add_func ("/chat/client/net/own-server-no-sasl", test_own_server_no_sasl);
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
+  g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

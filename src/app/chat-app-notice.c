@@ -214,6 +214,8 @@ chat_app_notice_format (ChatNoticeCode       code,
       return g_strdup (_("The server refused to enable SASL"));
     case CHAT_NOTICE_SASL_FAILED:
       return g_strdup (_("SASL authentication failed"));
+    case CHAT_NOTICE_SASL_SERVER_UNPROVEN:
+      return g_strdup (_("The server could not prove that it knows the account’s password"));
     case CHAT_NOTICE_NO_USABLE_NICK:
       return g_strdup (_("No usable nickname"));
     case CHAT_NOTICE_NOT_CONNECTED:

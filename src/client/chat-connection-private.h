@@ -10,6 +10,7 @@
 
 #include "chat-client-private.h"
 #include "chat-item-list.h"
+#include "chat-scram.h"
 
 G_BEGIN_DECLS
 
@@ -41,9 +42,20 @@ typedef enum
 {
   SASL_NONE,            /* not wanted, or not started */
   SASL_REQUESTED,       /* "sasl" asked for in CAP REQ */
-  SASL_AUTHENTICATING,  /* AUTHENTICATE PLAIN sent: CAP END waits for the outcome */
+  SASL_AUTHENTICATING,  /* AUTHENTICATE sent: CAP END waits for the outcome */
   SASL_DONE,            /* 903 or 907: logged in */
 } SaslStep;
+
+/* Where a SCRAM-SHA-256 exchange is (RFC 5802): each step waits for the server's next
+ * message; a 903 counts only once the server's signature was checked. */
+typedef enum
+{
+  SCRAM_NONE,           /* PLAIN, or no login */
+  SCRAM_STARTED,        /* AUTHENTICATE SCRAM-SHA-256 sent, waiting for "+" */
+  SCRAM_CLIENT_FIRST,   /* client-first sent, waiting for server-first */
+  SCRAM_CLIENT_FINAL,   /* client-final sent, waiting for server-final */
+  SCRAM_VERIFIED,       /* the server's signature is right: waiting for 903 */
+} ScramStep;
 
 /* An open BATCH; chathistory batches collect their items to insert them in place. */
 typedef struct
@@ -127,6 +139,9 @@ struct _ChatConnection
   gboolean             cap_negotiating;
   gboolean             cap_ls_done;
   SaslStep             sasl_step;
+  ScramStep            scram_step;
+  ChatScramClient     *scram;
+  GString             *sasl_in;        /* the server's AUTHENTICATE chunks so far */
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
@@ -309,6 +324,10 @@ char *             _chat_connection_join_params             (const ChatMessage *
 void               _chat_connection_set_away_everywhere     (ChatConnection *self,
                                                              const char     *nick,
                                                              gboolean        away);
+/* NULL or "*": logged out. */
+void               _chat_connection_set_account_everywhere  (ChatConnection *self,
+                                                             const char     *nick,
+                                                             const char     *account);
 
 /* chat-connection-handlers-rooms.c */
 void               _chat_connection_handle_join             (ChatConnection    *self,

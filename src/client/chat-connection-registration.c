@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-registration.c: ChatConnection's registration: CAP negotiation, the
- * SASL PLAIN login, NICK fallbacks, 001 (rejoin, PING timer) and ISUPPORT.
+ * SASL login (SCRAM-SHA-256 when offered, else PLAIN), NICK fallbacks, 001 (rejoin, PING
+ * timer) and ISUPPORT.
  */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 #include "chat-connection-private.h"
 
@@ -43,6 +45,16 @@ ping_timeout_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Forgets the SCRAM exchange in progress, if any. */
+static void
+sasl_clear (ChatConnection *self)
+{
+  self->scram_step = SCRAM_NONE;
+  g_clear_pointer (&self->scram, chat_scram_client_free);
+  if (self->sasl_in != NULL)
+    g_string_truncate (self->sasl_in, 0);
+}
+
 void
 _chat_connection_send_registration (ChatConnection *self)
 {
@@ -52,6 +64,7 @@ _chat_connection_send_registration (ChatConnection *self)
   self->cap_negotiating = TRUE;
   self->cap_ls_done = FALSE;
   self->sasl_step = SASL_NONE;
+  sasl_clear (self);
   _chat_connection_send_command (self, "CAP", "LS", "302", NULL);
   if (self->password != NULL && self->password[0] != '\0')
     _chat_connection_send_text (self, "PASS", NULL, self->password);
@@ -78,8 +91,8 @@ end_cap_negotiation (ChatConnection *self)
     }
 }
 
-/* SASL PLAIN (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and
- * "sasl-password" are set. */
+/* SASL (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and "sasl-password" are
+ * set: SCRAM-SHA-256 when the server lists it, else PLAIN. */
 gboolean
 _chat_connection_sasl_wanted (ChatConnection *self)
 {
@@ -87,9 +100,11 @@ _chat_connection_sasl_wanted (ChatConnection *self)
          self->sasl_password != NULL && self->sasl_password[0] != '\0';
 }
 
-/* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL"). */
+/* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL");
+ * a bare "sasl" (3.1) says nothing, and PLAIN is the one every server has. */
 static gboolean
-sasl_offers_plain (ChatConnection *self)
+sasl_offers (ChatConnection *self,
+             const char     *mechanism)
 {
   const char *mechanisms = g_hash_table_lookup (self->caps_offered, "sasl");
   g_auto(GStrv) list = NULL;
@@ -97,12 +112,20 @@ sasl_offers_plain (ChatConnection *self)
   if (mechanisms == NULL)
     return FALSE;
   if (mechanisms[0] == '\0')
-    return TRUE;
+    return g_str_equal (mechanism, "PLAIN");
   list = g_strsplit (mechanisms, ",", -1);
   for (guint i = 0; list[i] != NULL; i++)
-    if (g_ascii_strcasecmp (list[i], "PLAIN") == 0)
+    if (g_ascii_strcasecmp (list[i], mechanism) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* SCRAM-SHA-256 proves the password without sending it and checks that the server knows
+ * it too; PLAIN is for the servers without it. */
+static gboolean
+sasl_offers_usable (ChatConnection *self)
+{
+  return sasl_offers (self, "SCRAM-SHA-256") || sasl_offers (self, "PLAIN");
 }
 
 /* Ends the link like a wrong server password does: the error is reported and nothing is
@@ -114,6 +137,7 @@ sasl_failed (ChatConnection *self,
              const char     *arg)
 {
   self->sasl_step = SASL_NONE;
+  sasl_clear (self);
   g_free (self->fatal_reason);
   self->fatal_reason = g_strdup (arg);
   self->fatal_notice = notice;
@@ -121,23 +145,15 @@ sasl_failed (ChatConnection *self,
   _chat_connection_drop_link_notice (self, CHAT_CONNECTION_ERROR_SASL, notice, arg);
 }
 
-/* PLAIN's one message, "authzid NUL authcid NUL password" (RFC 4616) with the account
- * as both identities, in base64 lines of SASL_CHUNK_LEN; a last line of exactly that
- * length is followed by "AUTHENTICATE +" so the server knows it is the end. */
+/* A SASL message in base64 lines of SASL_CHUNK_LEN; a last line of exactly that length
+ * is followed by "AUTHENTICATE +" so the server knows it is the end. */
 static void
-sasl_send_plain (ChatConnection *self)
+sasl_send_data (ChatConnection *self,
+                const char     *data,
+                gsize           data_len)
 {
-  g_autoptr(GString) plain = g_string_new (NULL);
-  g_autofree char *encoded = NULL;
-  gsize len;
-
-  g_string_append (plain, self->sasl_account);
-  g_string_append_c (plain, '\0');
-  g_string_append (plain, self->sasl_account);
-  g_string_append_c (plain, '\0');
-  g_string_append (plain, self->sasl_password);
-  encoded = g_base64_encode ((const guchar *)plain->str, plain->len);
-  len = strlen (encoded);
+  g_autofree char *encoded = g_base64_encode ((const guchar *)data, data_len);
+  gsize len = strlen (encoded);
 
   for (gsize offset = 0; offset < len; offset += SASL_CHUNK_LEN)
     {
@@ -147,6 +163,85 @@ sasl_send_plain (ChatConnection *self)
     }
   if (len % SASL_CHUNK_LEN == 0)
     _chat_connection_send_command (self, "AUTHENTICATE", "+", NULL);
+}
+
+/* PLAIN's one message, "authzid NUL authcid NUL password" (RFC 4616) with the account
+ * as both identities. */
+static void
+sasl_send_plain (ChatConnection *self)
+{
+  g_autoptr(GString) plain = g_string_new (NULL);
+
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_account);
+  g_string_append_c (plain, '\0');
+  g_string_append (plain, self->sasl_password);
+  sasl_send_data (self, plain->str, plain->len);
+}
+
+/* The client's part of the SCRAM nonce: 18 bytes from the kernel's random source, in
+ * base64 (printable, no ','). */
+static char *
+scram_nonce (void)
+{
+  guint8 random[18];
+  gsize got = 0;
+
+  while (got < sizeof random)
+    {
+      gssize n = getrandom (random + got, sizeof random - got, 0);
+
+      if (n > 0)
+        got += n;
+    }
+  return g_base64_encode (random, sizeof random);
+}
+
+/* One whole server message of the SCRAM exchange, decoded: the next step or a failure. */
+static void
+scram_step (ChatConnection *self,
+            const char     *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  switch (self->scram_step)
+    {
+    case SCRAM_STARTED:
+      {
+        g_autofree char *nonce = scram_nonce ();
+        g_autofree char *first = NULL;
+
+        self->scram = chat_scram_client_new (self->sasl_account, self->sasl_password, nonce);
+        first = chat_scram_client_first (self->scram);
+        self->scram_step = SCRAM_CLIENT_FIRST;
+        sasl_send_data (self, first, strlen (first));
+        return;
+      }
+    case SCRAM_CLIENT_FIRST:
+      {
+        g_autofree char *final = chat_scram_client_final (self->scram, message, &error);
+
+        if (final == NULL)
+          break;
+        self->scram_step = SCRAM_CLIENT_FINAL;
+        sasl_send_data (self, final, strlen (final));
+        return;
+      }
+    case SCRAM_CLIENT_FINAL:
+      if (!chat_scram_client_verify (self->scram, message, &error))
+        break;
+      self->scram_step = SCRAM_VERIFIED;
+      _chat_connection_send_command (self, "AUTHENTICATE", "+", NULL);
+      return;
+    case SCRAM_NONE:
+    case SCRAM_VERIFIED:
+    default:
+      break;
+    }
+  /* A server that cannot prove it knows the password is not the one the account is on. */
+  _chat_connection_send_command (self, "AUTHENTICATE", "*", NULL);
+  sasl_failed (self, CHAT_NOTICE_SASL_SERVER_UNPROVEN, NULL);
 }
 
 static void
@@ -167,7 +262,7 @@ cap_request_wanted (ChatConnection *self,
   /* Only while registering: we do not log in to a connection that is already up. */
   if (self->cap_negotiating && self->sasl_step == SASL_NONE &&
       _chat_connection_sasl_wanted (self) && g_hash_table_contains (offered, "sasl") &&
-      sasl_offers_plain (self))
+      sasl_offers_usable (self))
     {
       if (req->len > 0)
         g_string_append_c (req, ' ');
@@ -224,9 +319,10 @@ _chat_connection_handle_cap (ChatConnection    *self,
         {
           self->cap_ls_done = TRUE;
           /* Someone who set an account expects to be logged in: rather than go on as
-           * nobody on a server without SASL PLAIN, fail like a wrong password. */
+           * nobody on a server without SASL PLAIN or SCRAM-SHA-256, fail like a wrong
+           * password. */
           if (self->cap_negotiating && _chat_connection_sasl_wanted (self) &&
-              !sasl_offers_plain (self))
+              !sasl_offers_usable (self))
             {
               sasl_failed (self, g_hash_table_contains (self->caps_offered, "sasl")
                                  ? CHAT_NOTICE_SASL_NO_PLAIN
@@ -253,7 +349,13 @@ _chat_connection_handle_cap (ChatConnection    *self,
           g_hash_table_contains (self->caps_enabled, "sasl"))
         {
           self->sasl_step = SASL_AUTHENTICATING;
-          _chat_connection_send_command (self, "AUTHENTICATE", "PLAIN", NULL);
+          if (sasl_offers (self, "SCRAM-SHA-256"))
+            {
+              self->scram_step = SCRAM_STARTED;
+              _chat_connection_send_command (self, "AUTHENTICATE", "SCRAM-SHA-256", NULL);
+            }
+          else
+            _chat_connection_send_command (self, "AUTHENTICATE", "PLAIN", NULL);
         }
       if (!more && self->sasl_step != SASL_AUTHENTICATING)
         end_cap_negotiation (self);
@@ -292,10 +394,31 @@ void
 _chat_connection_handle_authenticate (ChatConnection    *self,
                                       const ChatMessage *message)
 {
+  const char *data = chat_message_get_param (message, 0);
+
   if (self->sasl_step != SASL_AUTHENTICATING)
     return;
+  if (self->scram_step != SCRAM_NONE)
+    {
+      g_autofree guchar *decoded = NULL;
+      g_autofree char *text = NULL;
+      gsize len = 0;
+
+      /* The server's messages come in chunks too: a full one means more follows. */
+      if (self->sasl_in == NULL)
+        self->sasl_in = g_string_new (NULL);
+      if (data != NULL && !g_str_equal (data, "+"))
+        g_string_append (self->sasl_in, data);
+      if (data != NULL && strlen (data) == SASL_CHUNK_LEN)
+        return;
+      decoded = g_base64_decode (self->sasl_in->str, &len);
+      g_string_truncate (self->sasl_in, 0);
+      text = g_strndup ((const char *)decoded, len);
+      scram_step (self, text);
+      return;
+    }
   /* PLAIN has no challenge, only the empty "+"; anything else is aborted (906 follows). */
-  if (g_strcmp0 (chat_message_get_param (message, 0), "+") == 0)
+  if (g_strcmp0 (data, "+") == 0)
     sasl_send_plain (self);
   else
     _chat_connection_send_command (self, "AUTHENTICATE", "*", NULL);
@@ -320,6 +443,15 @@ _chat_connection_handle_sasl_numeric (ChatConnection    *self,
     case 907: /* ERR_SASLALREADY: logged in already, as good as a success */
       if (self->sasl_step == SASL_AUTHENTICATING)
         {
+          /* A server that says yes without proving it knows the password is not believed;
+           * 907 (logged in already, say by a certificate) needs no proof. */
+          if (numeric == 903 && self->scram_step != SCRAM_NONE &&
+              self->scram_step != SCRAM_VERIFIED)
+            {
+              sasl_failed (self, CHAT_NOTICE_SASL_SERVER_UNPROVEN, NULL);
+              return TRUE;
+            }
+          sasl_clear (self);
           self->sasl_step = SASL_DONE;
           end_cap_negotiation (self);
           /* 903 is shown as information; 907 would be shown as an error. */

@@ -224,6 +224,9 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->sasl_account, g_free);
   g_clear_pointer (&self->sasl_password, g_free);
+  g_clear_pointer (&self->scram, chat_scram_client_free);
+  if (self->sasl_in != NULL)
+    g_string_free (self->sasl_in, TRUE);
   g_clear_pointer (&self->state_reason, g_free);
   g_clear_error (&self->state_error);
   g_clear_pointer (&self->current_nick, g_free);

@@ -61,14 +61,17 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   "nick" (string: the wanted nick), "current-nick" (string, read-only: the nick the
  *   server knows us by), "username", "realname", "password" (string, NULL = none),
  *   "sasl-account", "sasl-password" (string, NULL = no SASL: when both are set, the
- *   connection logs in with SASL PLAIN while registering, and fails with
- *   CHAT_CONNECTION_ERROR_SASL, without retrying, when the server refuses the login or
- *   offers no SASL PLAIN; used from the next connection on), "allow-plaintext-sasl"
+ *   connection logs in while registering, with SASL SCRAM-SHA-256 when the server lists it
+ *   (its signature is checked: a server that cannot prove it knows the password fails the
+ *   login), else with SASL PLAIN, and fails with CHAT_CONNECTION_ERROR_SASL, without
+ *   retrying, when the server refuses the login or offers neither; used from the next
+ *   connection on), "allow-plaintext-sasl"
  *   (boolean, default FALSE: SASL PLAIN carries the account's password as it is, so on a
  *   link without TLS the connection does not log in but fails at once with
- *   CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, without sending anything; TRUE lets it log in
- *   anyway. Loopback addresses get no exception: a port on this machine is often a
- *   forward (ssh -L, socat) whose far side crosses the network in clear), "account" (string,
+ *   CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, without sending anything (before the server
+ *   could list SCRAM-SHA-256, so for it too); TRUE lets it log in anyway. Loopback
+ *   addresses get no exception: a port on this machine is often a forward (ssh -L,
+ *   socat) whose far side crosses the network in clear), "account" (string,
  *   read-only: the account the server says we are logged in to, NULL when none),
  *   "state" (ChatConnectionState, read-only), "state-reason" (string, read-only: why the
  *   last connection ended or failed, NULL when none), "retry-seconds" (uint, read-only:

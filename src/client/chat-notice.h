@@ -43,6 +43,7 @@ typedef enum
   CHAT_NOTICE_SASL_NO_PLAIN,         /* the server's mechanisms (may be absent) */
   CHAT_NOTICE_SASL_REFUSED,
   CHAT_NOTICE_SASL_FAILED,
+  CHAT_NOTICE_SASL_SERVER_UNPROVEN,  /* SCRAM: the server's signature was wrong or missing */
   CHAT_NOTICE_NO_USABLE_NICK,
 
   /* Why a line from the entry was not sent (the notice of its GError). */
