@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "chat-accounts.h"
+#include "chat-accounts-private.h"
 #include "chat-sqlite.h"
 
 #define SALT_LEN 16
@@ -108,39 +108,76 @@ check_password_length (const char  *password,
   return TRUE;
 }
 
-/* The argon2id hash and the SCRAM keys of a password, bound to the statement at index
- * first (hash, salt, iterations, stored key, server key). */
-static gboolean
-bind_secrets (ChatAccounts *self,
-              sqlite3_stmt *stmt,
-              int           first,
-              const char   *password,
-              GError      **error)
+/* What is kept of a password: made off the main loop (chat-accounts-work.c), stored in it. */
+struct _ChatAccountSecrets
 {
-  char hash[crypto_pwhash_STRBYTES];
+  char   hash[crypto_pwhash_STRBYTES];
   guint8 salt[SALT_LEN];
+  guint  iterations;
   guint8 stored_key[CHAT_SCRAM_KEY_LEN];
   guint8 server_key[CHAT_SCRAM_KEY_LEN];
+};
 
-  if (crypto_pwhash_str (hash, password, strlen (password), self->hash_ops,
-                         self->hash_mem) != 0)
+/* The argon2id hash and the SCRAM keys of a password; safe in any thread. NULL when out of
+ * memory for the hash. */
+ChatAccountSecrets *
+_chat_account_secrets_new (const char *password,
+                           guint64     ops,
+                           gsize       mem,
+                           guint       iterations)
+{
+  ChatAccountSecrets *secrets = g_new0 (ChatAccountSecrets, 1);
+
+  if (crypto_pwhash_str (secrets->hash, password, strlen (password), ops, mem) != 0)
     {
-      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
-                           "Out of memory for the password hash");
-      return FALSE;
+      g_free (secrets);
+      return NULL;
     }
-  randombytes_buf (salt, sizeof salt);
-  chat_scram_derive_keys (password, salt, sizeof salt, self->scram_iterations,
-                          stored_key, server_key);
-  chat_sqlite_bind_text (stmt, first, hash);
-  sqlite3_bind_blob (stmt, first + 1, salt, sizeof salt, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, first + 2, self->scram_iterations);
-  sqlite3_bind_blob (stmt, first + 3, stored_key, sizeof stored_key, SQLITE_TRANSIENT);
-  sqlite3_bind_blob (stmt, first + 4, server_key, sizeof server_key, SQLITE_TRANSIENT);
-  sodium_memzero (stored_key, sizeof stored_key);
-  sodium_memzero (server_key, sizeof server_key);
-  sodium_memzero (hash, sizeof hash);
-  return TRUE;
+  randombytes_buf (secrets->salt, sizeof secrets->salt);
+  secrets->iterations = iterations;
+  chat_scram_derive_keys (password, secrets->salt, sizeof secrets->salt, iterations,
+                          secrets->stored_key, secrets->server_key);
+  return secrets;
+}
+
+void
+_chat_account_secrets_free (ChatAccountSecrets *secrets)
+{
+  if (secrets == NULL)
+    return;
+  sodium_memzero (secrets, sizeof *secrets);
+  g_free (secrets);
+}
+
+static gboolean
+out_of_memory (GError **error)
+{
+  g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                       "Out of memory for the password hash");
+  return FALSE;
+}
+
+/* Bound to the statement at index first (hash, salt, iterations, stored key, server key). */
+static void
+bind_secrets (sqlite3_stmt             *stmt,
+              int                       first,
+              const ChatAccountSecrets *secrets)
+{
+  chat_sqlite_bind_text (stmt, first, secrets->hash);
+  sqlite3_bind_blob (stmt, first + 1, secrets->salt, sizeof secrets->salt, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, first + 2, secrets->iterations);
+  sqlite3_bind_blob (stmt, first + 3, secrets->stored_key, sizeof secrets->stored_key,
+                     SQLITE_TRANSIENT);
+  sqlite3_bind_blob (stmt, first + 4, secrets->server_key, sizeof secrets->server_key,
+                     SQLITE_TRANSIENT);
+}
+
+ChatAccountSecrets *
+_chat_accounts_make_secrets (ChatAccounts *self,
+                             const char   *password)
+{
+  return _chat_account_secrets_new (password, self->hash_ops, self->hash_mem,
+                                    self->scram_iterations);
 }
 
 static gboolean
@@ -278,19 +315,11 @@ chat_accounts_set_hash_limits (ChatAccounts *self,
 }
 
 gboolean
-chat_accounts_register (ChatAccounts  *self,
-                        const char    *name,
-                        const char    *password,
-                        const char    *email,
-                        GError       **error)
+_chat_accounts_check_new (const char  *name,
+                          const char  *password,
+                          GError     **error)
 {
-  g_autofree char *key = NULL;
   g_autoptr(GError) name_error = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
-  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
 
   if (!chat_nick_is_valid (name, CHAT_DEFAULT_NICKLEN, &name_error))
     {
@@ -298,10 +327,20 @@ chat_accounts_register (ChatAccounts  *self,
                    "%s is not a valid account name: %s", name, name_error->message);
       return FALSE;
     }
-  if (!check_password_length (password, error))
-    return FALSE;
+  return check_password_length (password, error);
+}
 
-  key = account_key (self, name);
+gboolean
+_chat_accounts_insert (ChatAccounts              *self,
+                       const char                *name,
+                       const char                *email,
+                       const ChatAccountSecrets  *secrets,
+                       GError                   **error)
+{
+  g_autofree char *key = account_key (self, name);
+  sqlite3_stmt *stmt;
+  int rc;
+
   stmt = query_for (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
                     " scram_stored_key, scram_server_key, email, created)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", key, error);
@@ -310,11 +349,7 @@ chat_accounts_register (ChatAccounts  *self,
   chat_sqlite_bind_text (stmt, 2, name);
   chat_sqlite_bind_text (stmt, 8, email);
   sqlite3_bind_int64 (stmt, 9, g_get_real_time () / G_USEC_PER_SEC);
-  if (!bind_secrets (self, stmt, 3, password, error))
-    {
-      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
-      return FALSE;
-    }
+  bind_secrets (stmt, 3, secrets);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     {
@@ -326,12 +361,33 @@ chat_accounts_register (ChatAccounts  *self,
   return chat_sqlite_finish_step (self->db, stmt, rc, "Account database", error);
 }
 
-static gboolean
-update_secrets (ChatAccounts  *self,
-                const char    *key,
-                const char    *password,
-                GError       **error)
+gboolean
+chat_accounts_register (ChatAccounts  *self,
+                        const char    *name,
+                        const char    *password,
+                        const char    *email,
+                        GError       **error)
 {
+  g_autoptr(ChatAccountSecrets) secrets = NULL;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL, FALSE);
+
+  if (!_chat_accounts_check_new (name, password, error))
+    return FALSE;
+  secrets = _chat_accounts_make_secrets (self, password);
+  if (secrets == NULL)
+    return out_of_memory (error);
+  return _chat_accounts_insert (self, name, email, secrets, error);
+}
+
+gboolean
+_chat_accounts_update (ChatAccounts              *self,
+                       const char                *name,
+                       const ChatAccountSecrets  *secrets,
+                       GError                   **error)
+{
+  g_autofree char *key = account_key (self, name);
   sqlite3_stmt *stmt;
 
   stmt = chat_sqlite_get_query (self->db, "UPDATE accounts SET hash = ?1, scram_salt = ?2,"
@@ -340,12 +396,66 @@ update_secrets (ChatAccounts  *self,
   if (stmt == NULL)
     return FALSE;
   chat_sqlite_bind_text (stmt, 6, key);
-  if (!bind_secrets (self, stmt, 1, password, error))
+  bind_secrets (stmt, 1, secrets);
+  if (!chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    return FALSE;
+  if (chat_sqlite_changes (self->db) == 0)
+    return not_found (name, error);
+  return TRUE;
+}
+
+char *
+_chat_accounts_get_hash (ChatAccounts  *self,
+                         const char    *name,
+                         char         **registered_name)
+{
+  g_autofree char *key = account_key (self, name);
+  g_autofree char *found = NULL;
+  char *hash = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = query_for (self, "SELECT name, hash FROM accounts WHERE key = ?1", key, NULL);
+  if (stmt == NULL)
+    return NULL;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
     {
-      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
-      return FALSE;
+      found = chat_sqlite_column_dup (stmt, 0);
+      hash = chat_sqlite_column_dup (stmt, 1);
     }
-  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  if (hash != NULL && registered_name != NULL)
+    *registered_name = g_steal_pointer (&found);
+  return hash;
+}
+
+void
+_chat_accounts_get_limits (ChatAccounts *self,
+                           guint64      *ops,
+                           gsize        *mem,
+                           guint        *iterations)
+{
+  *ops = self->hash_ops;
+  *mem = self->hash_mem;
+  *iterations = self->scram_iterations;
+}
+
+gboolean
+_chat_account_hash_verify (const char *hash,
+                           const char *password,
+                           guint64     ops,
+                           gsize       mem,
+                           gboolean   *needs_rehash)
+{
+  *needs_rehash = FALSE;
+  if (strlen (password) > CHAT_ACCOUNTS_MAX_PASSWORD)
+    return FALSE;
+  if (crypto_pwhash_str_verify (hash, password, strlen (password)) != 0)
+    return FALSE;
+  /* Another cost than today's: hash it again while the password is at hand. */
+  *needs_rehash = crypto_pwhash_str_needs_rehash (hash, ops, mem) != 0;
+  return TRUE;
 }
 
 gboolean
@@ -354,34 +464,25 @@ chat_accounts_check_password (ChatAccounts  *self,
                               const char    *password,
                               char         **registered_name)
 {
-  g_autofree char *key = NULL;
   g_autofree char *hash = NULL;
   g_autofree char *found = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
+  gboolean needs_rehash;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL && password != NULL, FALSE);
 
-  key = account_key (self, name);
-  stmt = query_for (self, "SELECT name, hash FROM accounts WHERE key = ?1", key, NULL);
-  if (stmt == NULL)
+  hash = _chat_accounts_get_hash (self, name, &found);
+  if (hash == NULL ||
+      !_chat_account_hash_verify (hash, password, self->hash_ops, self->hash_mem,
+                                  &needs_rehash))
     return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  if (needs_rehash)
     {
-      found = chat_sqlite_column_dup (stmt, 0);
-      hash = chat_sqlite_column_dup (stmt, 1);
-    }
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  if (hash == NULL || strlen (password) > CHAT_ACCOUNTS_MAX_PASSWORD)
-    return FALSE;
+      g_autoptr(ChatAccountSecrets) secrets = _chat_accounts_make_secrets (self, password);
 
-  if (crypto_pwhash_str_verify (hash, password, strlen (password)) != 0)
-    return FALSE;
-  /* Another cost than today's: hash it again while the password is at hand. */
-  if (crypto_pwhash_str_needs_rehash (hash, self->hash_ops, self->hash_mem) != 0)
-    update_secrets (self, key, password, NULL);
+      if (secrets != NULL)
+        _chat_accounts_update (self, found, secrets, NULL);
+    }
   if (registered_name != NULL)
     *registered_name = g_steal_pointer (&found);
   return TRUE;
@@ -393,19 +494,17 @@ chat_accounts_set_password (ChatAccounts  *self,
                             const char    *password,
                             GError       **error)
 {
-  g_autofree char *key = NULL;
+  g_autoptr(ChatAccountSecrets) secrets = NULL;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL && password != NULL, FALSE);
 
   if (!check_password_length (password, error))
     return FALSE;
-  key = account_key (self, name);
-  if (!update_secrets (self, key, password, error))
-    return FALSE;
-  if (chat_sqlite_changes (self->db) == 0)
-    return not_found (name, error);
-  return TRUE;
+  secrets = _chat_accounts_make_secrets (self, password);
+  if (secrets == NULL)
+    return out_of_memory (error);
+  return _chat_accounts_update (self, name, secrets, error);
 }
 
 gboolean

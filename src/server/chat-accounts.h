@@ -20,6 +20,7 @@ typedef enum
   CHAT_ACCOUNTS_ERROR_NOT_FOUND,
   CHAT_ACCOUNTS_ERROR_INVALID_NAME,
   CHAT_ACCOUNTS_ERROR_WEAK_PASSWORD,
+  CHAT_ACCOUNTS_ERROR_BUSY,           /* too many passwords being hashed: try again later */
 } ChatAccountsError;
 
 GQuark chat_accounts_error_quark (void);

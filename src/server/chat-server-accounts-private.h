@@ -25,26 +25,59 @@ gboolean      _chat_server_accounts_load_config (ChatServer   *self,
 ChatAccounts *_chat_server_get_accounts         (ChatServer   *self);
 /* [accounts] plaintext-sasl: PLAIN on a connection without TLS. */
 gboolean      _chat_server_accounts_plain_allowed (ChatSession *session);
-/* A password for an account, through the per-address hold of wrong passwords (chat-gate.c);
- * a wrong one is logged with the address and the account, never the password.
- * *registered_name gets the account's name as registered when it is right. */
-ChatGateVerdict _chat_server_accounts_check     (ChatSession  *session,
-                                                 const char   *name,
-                                                 const char   *password,
-                                                 const char   *how,
-                                                 char        **registered_name);
-/* A failed login that _chat_server_accounts_check () did not see (SCRAM): logged, and
- * counted against the address. */
+/* A failed login that _chat_server_accounts_check_async () did not see (SCRAM): logged,
+ * and counted against the address. */
 void          _chat_server_accounts_failed      (ChatSession  *session,
                                                  const char   *name,
                                                  const char   *how);
 /* Registration as [accounts] registration allows; errors are CHAT_ACCOUNTS_ERROR, or
  * CHAT_ACCOUNTS_ERROR_FAILED with "closed" in the message when it is not allowed. */
-gboolean      _chat_server_accounts_register    (ChatSession  *session,
+gboolean      _chat_server_accounts_may_register (ChatSession *session,
+                                                  GError     **error);
+/* CHAT_ACCOUNTS_ERROR_EXISTS when name is an account already. */
+gboolean      _chat_server_accounts_name_free   (ChatSession  *session,
                                                  const char   *name,
-                                                 const char   *password,
-                                                 const char   *email,
                                                  GError      **error);
+
+/* chat-server-accounts-work.c: argon2id off the main loop. Each of these calls back once,
+ * at once or when the work is done (never once session is gone), then frees data; the
+ * session's further input is held meanwhile. */
+typedef struct _ChatAccountsWait ChatAccountsWait;
+/* account: as registered, when RIGHT. BUSY: too many passwords in the works. */
+typedef void (*ChatAccountsChecked) (ChatSession     *session,
+                                     ChatGateVerdict  verdict,
+                                     const char      *account,
+                                     gpointer         data);
+/* error: NULL when it is stored; CHAT_ACCOUNTS_ERROR_BUSY: try again later. */
+typedef void (*ChatAccountsStored)  (ChatSession     *session,
+                                     const GError    *error,
+                                     gpointer         data);
+/* A password for an account, through the per-address hold of wrong passwords (chat-gate.c);
+ * a wrong one is logged with the address and the account, never the password. */
+void          _chat_server_accounts_check_async (ChatSession         *session,
+                                                 const char          *name,
+                                                 const char          *password,
+                                                 const char          *how,
+                                                 ChatAccountsChecked  checked,
+                                                 gpointer             data,
+                                                 GDestroyNotify       data_free);
+void          _chat_server_accounts_register_async (ChatSession        *session,
+                                                    const char         *name,
+                                                    const char         *password,
+                                                    const char         *email,
+                                                    ChatAccountsStored  stored,
+                                                    gpointer            data,
+                                                    GDestroyNotify      data_free);
+/* For the account session is logged in to. */
+void          _chat_server_accounts_set_password_async (ChatSession        *session,
+                                                        const char         *password,
+                                                        ChatAccountsStored  stored,
+                                                        gpointer            data,
+                                                        GDestroyNotify      data_free);
+/* The labeled-response label of the running command goes with the wait. */
+void          _chat_server_accounts_keep_label  (ChatSession  *session);
+/* The session is being freed: its wait, if any, forgets it. */
+void          _chat_server_accounts_session_gone (ChatSession *session);
 /* An extended ban: "$a" matches anyone logged in, "$a:MASK" anyone logged in to an account
  * that MASK (wildcards allowed) matches; other types match nobody. */
 gboolean      _chat_server_accounts_extban_match (const char  *mask,

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#include "chat-accounts-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -351,24 +352,6 @@ _chat_server_accounts_plain_allowed (ChatSession *session)
   return session->secure || get_state (session->server)->plaintext_sasl;
 }
 
-ChatGateVerdict
-_chat_server_accounts_check (ChatSession  *session,
-                             const char   *name,
-                             const char   *password,
-                             const char   *how,
-                             char        **registered_name)
-{
-  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
-
-  if (_chat_gate_password_held (session))
-    return CHAT_GATE_HELD;
-  if (accounts != NULL &&
-      chat_accounts_check_password (accounts, name, password, registered_name))
-    return CHAT_GATE_RIGHT;
-  _chat_server_accounts_failed (session, name, how);
-  return CHAT_GATE_WRONG;
-}
-
 void
 _chat_server_accounts_failed (ChatSession *session,
                               const char  *name,
@@ -382,11 +365,8 @@ _chat_server_accounts_failed (ChatSession *session,
 }
 
 gboolean
-_chat_server_accounts_register (ChatSession  *session,
-                                const char   *name,
-                                const char   *password,
-                                const char   *email,
-                                GError      **error)
+_chat_server_accounts_may_register (ChatSession  *session,
+                                    GError      **error)
 {
   ChatServerAccounts *state = get_state (session->server);
 
@@ -399,9 +379,23 @@ _chat_server_accounts_register (ChatSession  *session,
                            : "Registration is closed on this server");
       return FALSE;
     }
-  if (!chat_accounts_register (state->accounts, name, password, email, error))
-    return FALSE;
-  g_info ("Account %s registered from %s", name, session->host);
+  return TRUE;
+}
+
+gboolean
+_chat_server_accounts_name_free (ChatSession  *session,
+                                 const char   *name,
+                                 GError      **error)
+{
+  ChatAccounts *accounts = get_state (session->server)->accounts;
+  g_autofree char *hash = _chat_accounts_get_hash (accounts, name, NULL);
+
+  if (hash != NULL)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                   "The account %s already exists", name);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -565,6 +559,26 @@ send_fail (ChatSession *session,
 }
 
 /* REGISTER <account|*> <email|*> <password> */
+static void
+registered_cb (ChatSession  *session,
+               const GError *error,
+               gpointer      data)
+{
+  const char *account = data;
+  g_autoptr(ChatMessage) success = NULL;
+
+  if (error != NULL)
+    {
+      send_fail (session, "REGISTER", register_fail_code (error), account, error->message);
+      return;
+    }
+  success = chat_message_new_full (chat_server_get_name (session->server), "REGISTER",
+                                   "SUCCESS", account, NULL);
+  chat_message_add_trailing (success, "Account created");
+  _chat_session_send_message (session, success);
+  _chat_session_set_account (session, account);
+}
+
 void
 _chat_server_cmd_register (ChatSession *session,
                            ChatMessage *message)
@@ -572,8 +586,6 @@ _chat_server_cmd_register (ChatSession *session,
   const char *account = param (message, 0);
   const char *email = param (message, 1);
   const char *password = param (message, 2);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ChatMessage) success = NULL;
 
   if (g_strcmp0 (account, "*") == 0)
     {
@@ -598,16 +610,8 @@ _chat_server_cmd_register (ChatSession *session,
       send_fail (session, "REGISTER", "INVALID_EMAIL", account, "That is not an email address");
       return;
     }
-  if (!_chat_server_accounts_register (session, account, password, email, &error))
-    {
-      send_fail (session, "REGISTER", register_fail_code (error), account, error->message);
-      return;
-    }
-  success = chat_message_new_full (chat_server_get_name (session->server), "REGISTER",
-                                   "SUCCESS", account, NULL);
-  chat_message_add_trailing (success, "Account created");
-  _chat_session_send_message (session, success);
-  _chat_session_set_account (session, account);
+  _chat_server_accounts_register_async (session, account, password, email, registered_cb,
+                                        g_strdup (account), g_free);
 }
 
 /* Accounts need no verification here: whatever code is given, there is nothing to do. */

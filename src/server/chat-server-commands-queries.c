@@ -241,6 +241,7 @@ _chat_server_cmd_oper (ChatSession *session,
   switch (_chat_gate_check_oper (session, param (message, 0), param (message, 1)))
     {
     case CHAT_GATE_HELD:
+    case CHAT_GATE_BUSY:
       _chat_server_refuse_password (session, TRUE);
       return;
     case CHAT_GATE_WRONG:

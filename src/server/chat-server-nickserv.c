@@ -87,32 +87,61 @@ log_out_everywhere (ChatServer *server,
     }
 }
 
-static gboolean
-identify (ChatSession *session,
-          const char  *name,
-          const char  *password)
+static void
+identify_checked_cb (ChatSession     *session,
+                     ChatGateVerdict  verdict,
+                     const char      *account,
+                     gpointer         data)
 {
-  g_autofree char *account = NULL;
+  const char *name = data;
 
-  if (session->account != NULL)
-    {
-      ns_reply (session, "You are already logged in as %s.", session->account);
-      return FALSE;
-    }
-  switch (_chat_server_accounts_check (session, name, password, "IDENTIFY", &account))
+  switch (verdict)
     {
     case CHAT_GATE_HELD:
       ns_reply (session, "Too many wrong passwords from your address. Try again later.");
-      return FALSE;
+      return;
+    case CHAT_GATE_BUSY:
+      ns_reply (session, "Too many logins at once. Try again later.");
+      return;
     case CHAT_GATE_WRONG:
       ns_reply (session, "Invalid password for %s.", name);
-      return FALSE;
+      return;
     case CHAT_GATE_RIGHT:
       break;
     }
   ns_reply (session, "You are now identified for %s.", account);
   _chat_session_set_account (session, account);
-  return TRUE;
+}
+
+static void
+identify (ChatSession *session,
+          const char  *name,
+          const char  *password)
+{
+  if (session->account != NULL)
+    {
+      ns_reply (session, "You are already logged in as %s.", session->account);
+      return;
+    }
+  _chat_server_accounts_check_async (session, name, password, "IDENTIFY", identify_checked_cb,
+                                     g_strdup (name), g_free);
+}
+
+static void
+registered_cb (ChatSession  *session,
+               const GError *error,
+               gpointer      data)
+{
+  const char *nick = data;
+
+  if (error != NULL)
+    {
+      ns_reply (session, "%s could not be registered: %s", nick, error->message);
+      return;
+    }
+  ns_reply (session, "%s is now registered to you. Log in with IDENTIFY PASSWORD (or SASL) "
+            "when you come back.", nick);
+  _chat_session_set_account (session, nick);
 }
 
 static void
@@ -120,8 +149,6 @@ register_account (ChatSession *session,
                   const char  *password,
                   const char  *email)
 {
-  g_autoptr(GError) error = NULL;
-
   if (session->nick == NULL)
     {
       ns_reply (session, "Choose a name first.");
@@ -132,14 +159,8 @@ register_account (ChatSession *session,
       ns_reply (session, "You are already logged in as %s.", session->account);
       return;
     }
-  if (!_chat_server_accounts_register (session, session->nick, password, email, &error))
-    {
-      ns_reply (session, "%s could not be registered: %s", session->nick, error->message);
-      return;
-    }
-  ns_reply (session, "%s is now registered to you. Log in with IDENTIFY PASSWORD (or SASL) "
-            "when you come back.", session->nick);
-  _chat_session_set_account (session, session->nick);
+  _chat_server_accounts_register_async (session, session->nick, password, email, registered_cb,
+                                        g_strdup (session->nick), g_free);
 }
 
 static void
@@ -177,6 +198,42 @@ ns_info (ChatSession *session,
   ns_reply (session, "*** End of Info ***");
 }
 
+static void
+ghost (ChatSession *session,
+       ChatSession *target,
+       const char  *nick,
+       gboolean     allowed)
+{
+  g_autofree char *reason = NULL;
+
+  if (!allowed)
+    {
+      ns_reply (session, "You may not ghost %s.", nick);
+      return;
+    }
+  reason = g_strdup_printf ("GHOST command used by %s", session->nick);
+  ns_reply (session, "%s has been ghosted.", target->nick);
+  _chat_session_quit (target, reason, reason, FALSE);
+}
+
+/* The password was checked: the target is looked for again, it may have left meanwhile. */
+static void
+ghost_checked_cb (ChatSession     *session,
+                  ChatGateVerdict  verdict,
+                  const char      *account,
+                  gpointer         data)
+{
+  const char *nick = data;
+  ChatSession *target = _chat_server_find_session (session->server, nick);
+
+  if (target == NULL || !_chat_session_is_present (target) || target == session)
+    {
+      ns_reply (session, "%s is not online.", nick);
+      return;
+    }
+  ghost (session, target, nick, verdict == CHAT_GATE_RIGHT);
+}
+
 /* GHOST NICK [PASSWORD]: a session using NICK is disconnected when it is logged in to one's
  * own account, or NICK is one's account, or the password is NICK's account's. */
 static void
@@ -186,7 +243,6 @@ ns_ghost (ChatSession *session,
 {
   ChatSession *target = _chat_server_find_session (session->server, nick);
   gboolean allowed = FALSE;
-  g_autofree char *reason = NULL;
 
   if (target == NULL || !_chat_session_is_present (target))
     {
@@ -203,42 +259,25 @@ ns_ghost (ChatSession *session,
                chat_casecmp (CHAT_CASEMAPPING_RFC1459, target->account, session->account) == 0) ||
               chat_casecmp (CHAT_CASEMAPPING_RFC1459, nick, session->account) == 0;
   if (!allowed && password != NULL)
-    allowed = _chat_server_accounts_check (session, nick, password, "GHOST", NULL) ==
-              CHAT_GATE_RIGHT;
-  if (!allowed)
     {
-      ns_reply (session, "You may not ghost %s.", nick);
+      _chat_server_accounts_check_async (session, nick, password, "GHOST", ghost_checked_cb,
+                                         g_strdup (nick), g_free);
       return;
     }
-  reason = g_strdup_printf ("GHOST command used by %s", session->nick);
-  ns_reply (session, "%s has been ghosted.", target->nick);
-  _chat_session_quit (target, reason, reason, FALSE);
+  ghost (session, target, nick, allowed);
 }
 
-/* DROP [ACCOUNT] PASSWORD: one's own account, with its password again. */
 static void
-ns_drop (ChatSession *session,
-         const char  *name,
-         const char  *password)
+drop_checked_cb (ChatSession     *session,
+                 ChatGateVerdict  verdict,
+                 const char      *account,
+                 gpointer         data)
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  const char *name = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *account = NULL;
 
-  if (session->account == NULL)
-    {
-      ns_reply (session, "You are not logged in.");
-      return;
-    }
-  if (name == NULL)
-    name = session->account;
-  if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, name, session->account) != 0)
-    {
-      ns_reply (session, "You may only drop your own account, %s.", session->account);
-      return;
-    }
-  if (_chat_server_accounts_check (session, name, password, "DROP", &account) !=
-      CHAT_GATE_RIGHT)
+  if (verdict != CHAT_GATE_RIGHT)
     {
       ns_reply (session, "Invalid password for %s.", name);
       return;
@@ -253,24 +292,53 @@ ns_drop (ChatSession *session,
   log_out_everywhere (session->server, account);
 }
 
+/* DROP [ACCOUNT] PASSWORD: one's own account, with its password again. */
 static void
-ns_set_password (ChatSession *session,
-                 const char  *password)
+ns_drop (ChatSession *session,
+         const char  *name,
+         const char  *password)
 {
-  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
-  g_autoptr(GError) error = NULL;
-
   if (session->account == NULL)
     {
       ns_reply (session, "You are not logged in.");
       return;
     }
-  if (!chat_accounts_set_password (accounts, session->account, password, &error))
+  if (name == NULL)
+    name = session->account;
+  if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, name, session->account) != 0)
     {
-      ns_reply (session, "The password was not changed: %s", error->message);
+      ns_reply (session, "You may only drop your own account, %s.", session->account);
       return;
     }
-  ns_reply (session, "The password for %s has been changed.", session->account);
+  _chat_server_accounts_check_async (session, name, password, "DROP", drop_checked_cb,
+                                     g_strdup (name), g_free);
+}
+
+
+static void
+password_set_cb (ChatSession  *session,
+                 const GError *error,
+                 gpointer      data)
+{
+  const char *account = data;
+
+  if (error != NULL)
+    ns_reply (session, "The password was not changed: %s", error->message);
+  else
+    ns_reply (session, "The password for %s has been changed.", account);
+}
+
+static void
+ns_set_password (ChatSession *session,
+                 const char  *password)
+{
+  if (session->account == NULL)
+    {
+      ns_reply (session, "You are not logged in.");
+      return;
+    }
+  _chat_server_accounts_set_password_async (session, password, password_set_cb,
+                                            g_strdup (session->account), g_free);
 }
 
 /* CERT ADD [FINGERPRINT] (none: this connection's certificate), CERT DEL FINGERPRINT,

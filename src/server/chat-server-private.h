@@ -248,6 +248,8 @@ struct _ChatSession
                                        * logged in to the nick's account; 0: not asked */
   guint              nick_checked : 1;  /* the nick was looked up among the accounts */
   ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
+  struct _ChatAccountsWait *waiting;  /* a password being hashed off the main loop: the
+                                       * input is held until it is done */
 };
 
 /* Passwords: the time taken depends on the length of the guess only, never on how
@@ -857,6 +859,7 @@ typedef enum
   CHAT_GATE_RIGHT,
   CHAT_GATE_WRONG,
   CHAT_GATE_HELD,             /* not even compared: the address is held */
+  CHAT_GATE_BUSY,             /* not compared yet: too many being compared, try later */
 } ChatGateVerdict;
 
 /* TRUE while tries from session's address are refused. */

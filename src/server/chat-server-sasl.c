@@ -95,6 +95,18 @@ send_data (ChatSession  *session,
     }
 }
 
+static void
+plain_checked_cb (ChatSession     *session,
+                  ChatGateVerdict  verdict,
+                  const char      *account,
+                  gpointer         data)
+{
+  if (verdict == CHAT_GATE_RIGHT)
+    sasl_succeeded (session, account);
+  else
+    sasl_failed (session);
+}
+
 /* authzid NUL authcid NUL password; an authzid other than the authcid is refused. */
 static void
 step_plain (ChatSession *session,
@@ -104,7 +116,6 @@ step_plain (ChatSession *session,
   const char *authzid = data;
   const char *authcid;
   const char *password;
-  g_autofree char *account = NULL;
 
   authcid = memchr (data, '\0', len);
   password = authcid != NULL ? memchr (authcid + 1, '\0', len - (authcid + 1 - data)) : NULL;
@@ -120,16 +131,8 @@ step_plain (ChatSession *session,
       sasl_failed (session);
       return;
     }
-  switch (_chat_server_accounts_check (session, authcid, password, "SASL PLAIN", &account))
-    {
-    case CHAT_GATE_RIGHT:
-      sasl_succeeded (session, account);
-      break;
-    case CHAT_GATE_WRONG:
-    case CHAT_GATE_HELD:
-      sasl_failed (session);
-      break;
-    }
+  _chat_server_accounts_check_async (session, authcid, password, "SASL PLAIN", plain_checked_cb,
+                                     NULL, NULL);
 }
 
 /* The message is empty, or the account asked for (it must be the certificate's). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
 static gboolean process_line (ChatSession *session,
@@ -53,7 +54,7 @@ _chat_session_drain_input (ChatSession *session)
   const ChatServerLimits *limits = _chat_server_get_limits (session->server);
 
   refill_tokens (session, limits, g_get_monotonic_time ());
-  while (session->inq.head != NULL && !session->closing)
+  while (session->inq.head != NULL && !session->closing && session->waiting == NULL)
     {
       g_autofree char *line = NULL;
 
@@ -65,7 +66,8 @@ _chat_session_drain_input (ChatSession *session)
       process_line (session, line, strlen (line));
     }
 
-  if (session->inq.head != NULL && !session->closing && session->resume_source == NULL)
+  if (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
+      session->resume_source == NULL)
     {
       guint ms = (guint) ((1.0 - session->tokens) * 1000.0 / limits->flood_rate) + 1;
 
@@ -84,6 +86,7 @@ line_cb (const char *line,
 {
   ChatSession *session = user_data;
   const ChatServerLimits *limits = _chat_server_get_limits (session->server);
+  gboolean limited;
 
   if (session->closing)
     return FALSE;
@@ -103,26 +106,28 @@ line_cb (const char *line,
       return TRUE;
     }
 
-  if (flood_limited (session))
+  limited = flood_limited (session);
+  if (limited)
+    refill_tokens (session, limits, session->last_read);
+  /* Held while a password is hashed (chat-server-accounts-work.c), and behind what is. */
+  if (session->waiting != NULL || session->inq.head != NULL ||
+      (limited && session->tokens < 1.0))
     {
-      refill_tokens (session, limits, session->last_read);
-      if (session->inq.head != NULL || session->tokens < 1.0)
+      /* Fake lag: held back and run as the bucket refills, up to the RecvQ and
+       * to what the bucket can work off within the longest lag allowed. */
+      if (session->inq_bytes + len > limits->recvq ||
+          (limited && (session->inq.length + 1) > limits->flood_max_lag * limits->flood_rate))
         {
-          /* Fake lag: held back and run as the bucket refills, up to the RecvQ and
-           * to what the bucket can work off within the longest lag allowed. */
-          if (session->inq_bytes + len > limits->recvq ||
-              (session->inq.length + 1) > limits->flood_max_lag * limits->flood_rate)
-            {
-              _chat_session_quit (session, "Excess Flood", "Excess Flood", FALSE);
-              return FALSE;
-            }
-          g_queue_push_tail (&session->inq, g_strndup (line, len));
-          session->inq_bytes += len;
-          _chat_session_drain_input (session);
-          return !session->closing;
+          _chat_session_quit (session, "Excess Flood", "Excess Flood", FALSE);
+          return FALSE;
         }
-      session->tokens -= 1.0;
+      g_queue_push_tail (&session->inq, g_strndup (line, len));
+      session->inq_bytes += len;
+      _chat_session_drain_input (session);
+      return !session->closing;
     }
+  if (limited)
+    session->tokens -= 1.0;
 
   return process_line (session, line, len);
 }
@@ -568,6 +573,9 @@ dispatch_irc (ChatSession *session,
   else
     command->func (session, message);
 
+  /* A password being hashed: the label is answered when it is done. */
+  if (session->label != NULL && session->waiting != NULL)
+    _chat_server_accounts_keep_label (session);
   if (session->label != NULL)
     _chat_session_end_label (session);
   _chat_session_uncork (session);

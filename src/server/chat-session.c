@@ -81,6 +81,7 @@ _chat_session_free (ChatSession *session)
   g_clear_pointer (&session->collected, g_ptr_array_unref);
   g_clear_pointer (&session->listing, _chat_listing_free);
   g_clear_pointer (&session->sasl, _chat_sasl_free);
+  _chat_server_accounts_session_gone (session);
   g_free (session->account);
   g_free (session->certfp);
   g_free (session->label);

@@ -421,6 +421,7 @@ text_oper (ChatSession *session,
   switch (_chat_gate_check_oper (session, name, password))
     {
     case CHAT_GATE_HELD:
+    case CHAT_GATE_BUSY:
       _chat_session_text (session, "Too many wrong passwords from your address. Try again later.");
       return;
     case CHAT_GATE_WRONG:
