@@ -10,7 +10,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "chat-accounts.h"
+#include "chat-accounts-private.h"
 #include "chat-server-accounts-private.h"
 #include "test-server-util.h"
 
@@ -749,6 +749,70 @@ test_sasl_hold (void)
   test_server_free (ts);
 }
 
+/* Passwords being checked for 127.0.0.1, in the server's thread. */
+static gboolean
+one_job_left_cb (gpointer data)
+{
+  TestServer *ts = data;
+  GHashTable *jobs = g_object_get_data (G_OBJECT (ts->server), "chat-server-password-jobs");
+
+  return jobs != NULL &&
+         GPOINTER_TO_UINT (g_hash_table_lookup (jobs, "127.0.0.1")) == 1;
+}
+
+/* A password is checked off the main loop: while the workers are held, someone else is
+ * served, the asking session's further lines wait, one address has at most two checks in
+ * the works (a third is refused at once), and a session that leaves meanwhile is
+ * forgotten safely. */
+static void
+test_sasl_off_loop (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  g_autofree char *right = plain_payload ("", "anna", PASSWORD);
+  Client *c, *d, *e, *b;
+
+  add_account (ts, "anna", PASSWORD);
+  b = client_irc (ts, "bob", NULL);
+  _chat_accounts_hold_jobs (TRUE);
+
+  c = client_sasl_start (ts, "anna", "sasl labeled-response batch");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_send (c, "@label=L1 AUTHENTICATE %s", right);
+  client_send (c, "PING :after the login");
+
+  /* The loop goes on. */
+  client_send (b, "PING :bystander");
+  client_wait (b, " :bystander");
+
+  d = client_sasl_start (ts, "anna2", "sasl");
+  client_send (d, "AUTHENTICATE PLAIN");
+  client_wait (d, "AUTHENTICATE +");
+  client_authenticate (d, right);
+  e = client_sasl_start (ts, "anna3", "sasl");
+  client_send (e, "AUTHENTICATE PLAIN");
+  client_wait (e, "AUTHENTICATE +");
+  client_authenticate (e, right);
+  client_wait (e, " 904 anna3 :SASL authentication failed");
+  client_free (e);
+
+  /* Gone while its password is being checked. */
+  client_free (d);
+  test_server_wait_until (ts, one_job_left_cb, ts, "the session that left to be freed");
+
+  _chat_accounts_hold_jobs (FALSE);
+  client_wait (c, "@label=L1 ");
+  client_wait (c, " 903 anna :SASL authentication successful");
+  client_wait (c, "PONG ");
+  client_finish_registration (c);
+  client_send (c, "WHOIS anna");
+  client_wait (c, " 330 anna anna anna :is logged in as");
+  client_free (c);
+  client_sync (b);
+  client_free (b);
+  test_server_free (ts);
+}
+
 static void
 test_register_command (void)
 {
@@ -1306,6 +1370,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/sasl/chunked", test_sasl_chunked);
   g_test_add_func ("/chat/accounts/sasl/scram", test_sasl_scram);
   g_test_add_func ("/chat/accounts/sasl/hold", test_sasl_hold);
+  g_test_add_func ("/chat/accounts/sasl/off-loop", test_sasl_off_loop);
   g_test_add_func ("/chat/accounts/sasl/external", test_sasl_external);
   g_test_add_func ("/chat/accounts/register/command", test_register_command);
   g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);
