@@ -808,7 +808,7 @@ test_sasl_off_loop (void)
   client_send (c, "WHOIS anna");
   client_wait (c, " 330 anna anna anna :is logged in as");
   client_free (c);
-  client_sync (b);
+  g_ptr_array_unref (client_sync (b));
   client_free (b);
   test_server_free (ts);
 }

@@ -68,9 +68,9 @@ typedef struct
 /* At most this many jobs are running or waiting, all servers of the process together. */
 #define CHAT_ACCOUNTS_MAX_JOBS 8
 
-/* Takes job (its password is wiped when it ends); NULL when the pool is full, which the
+/* Takes job (its password is wiped when it ends); FALSE when the pool is full, which the
  * caller refuses as "try again later". callback runs in the thread-default main context. */
-GTask           *_chat_accounts_job_start  (ChatAccountsJob      *job,
+gboolean         _chat_accounts_job_start  (ChatAccountsJob      *job,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
 ChatAccountsJob *_chat_accounts_job_finish (GAsyncResult         *result);

@@ -76,7 +76,7 @@ run_job (gpointer data,
                               task, NULL);
 }
 
-GTask *
+gboolean
 _chat_accounts_job_start (ChatAccountsJob     *job,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
@@ -95,14 +95,15 @@ _chat_accounts_job_start (ChatAccountsJob     *job,
     {
       g_atomic_int_add (&n_jobs, -1);
       _chat_accounts_job_free (job);
-      return NULL;
+      return FALSE;
     }
   task = g_task_new (NULL, NULL, callback, user_data);
   g_task_set_source_tag (task, _chat_accounts_job_start);
   /* Not freed with the task: it becomes the result. */
   g_task_set_task_data (task, job, NULL);
-  g_thread_pool_push (pool, g_object_ref (task), NULL);
-  return task;
+  /* The pool's reference: given back to the main context with the result. */
+  g_thread_pool_push (pool, task, NULL);
+  return TRUE;
 }
 
 ChatAccountsJob *

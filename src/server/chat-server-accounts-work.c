@@ -190,7 +190,7 @@ start (ChatSession      *session,
 
   _chat_accounts_get_limits (accounts, &job->ops, &job->mem, &job->iterations);
   if (address_jobs (session) >= MAX_PER_ADDRESS ||
-      _chat_accounts_job_start (job, job_done_cb, wait) == NULL)
+      !_chat_accounts_job_start (job, job_done_cb, wait))
     {
       if (address_jobs (session) >= MAX_PER_ADDRESS)
         _chat_accounts_job_free (job);
