@@ -1594,6 +1594,76 @@ test_own_server_sasl (void)
   test_drain_loop ();
 }
 
+/* Who is logged in, against our server: extended-join tells the account of someone who
+ * joins, account-notify a login later on, account-tag who says something. */
+static gboolean
+member_account_is (ChatConnection *conn,
+                   const char     *room,
+                   const char     *nick,
+                   const char     *account)
+{
+  ChatConversation *conv = chat_connection_find_conversation (conn, room);
+  ChatMember *member = conv != NULL ? chat_conversation_find_member (conv, nick) : NULL;
+
+  return member != NULL && g_strcmp0 (chat_member_get_account (member), account) == 0;
+}
+
+static void
+test_own_server_accounts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  ChatConversation *conv;
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "BobAcct", "bob's password", &error);
+  g_assert_no_error (error);
+
+  bob = test_connection_new ("127.0.0.1", chat_server_get_port (server), "bob");
+  chat_connection_connect (bob);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (chat_connection_has_cap (bob, "account-notify"));
+  g_assert_true (chat_connection_has_cap (bob, "extended-join"));
+  g_assert_true (chat_connection_has_cap (bob, "account-tag"));
+  chat_connection_join (bob, "#acc", NULL);
+  WAIT_UNTIL (member_account_is (bob, "#acc", "bob", NULL));
+
+  alice = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+  chat_connection_set_allow_plaintext_sasl (alice, TRUE);
+  chat_connection_set_sasl_account (alice, "aliceacct");
+  chat_connection_set_sasl_password (alice, "alice's password");
+  chat_connection_connect (alice);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (alice, "#acc", NULL);
+  WAIT_UNTIL (member_account_is (bob, "#acc", "alice", "AliceAcct"));
+  WAIT_UNTIL (member_account_is (alice, "#acc", "alice", "AliceAcct"));
+  WAIT_UNTIL (member_account_is (alice, "#acc", "bob", NULL));
+
+  conv = chat_connection_find_conversation (bob, "#acc");
+  chat_connection_send_input (bob, conv, "/msg NickServ IDENTIFY BobAcct bob's password",
+                              &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (member_account_is (alice, "#acc", "bob", "BobAcct"));
+  WAIT_UNTIL (g_strcmp0 (chat_connection_get_account (bob), "BobAcct") == 0);
+
+  chat_connection_disconnect (alice, NULL);
+  chat_connection_disconnect (bob, NULL);
+  g_clear_object (&alice);
+  g_clear_object (&bob);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 /* SCRAM-SHA-256 against our server, which refuses PLAIN without TLS: the client logs in
  * with the account that REGISTER made, without the password crossing the link. */
 static void
@@ -1999,6 +2069,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-no-sasl", test_own_server_no_sasl);
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
+  g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

@@ -407,6 +407,59 @@ test_no_caps (Fixture       *f,
   g_assert_false (chat_connection_has_cap (f->conn, "server-time"));
 }
 
+#define assert_account(conv, nick, account) \
+  g_assert_cmpstr (chat_member_get_account (chat_conversation_find_member ((conv), (nick))), \
+                   ==, (account))
+
+/* Who is logged in to what: extended-join, account-notify, account-tag on live lines (not
+ * on replayed history), WHOIS 330, and a NAMES refresh that keeps what was known. */
+static void
+test_member_accounts (Fixture       *f,
+                      gconstpointer  data)
+{
+  ChatConversation *conv;
+  g_autofree char *lines = NULL;
+
+  feed (f, ":srv CAP * LS :multi-prefix batch account-notify extended-join account-tag");
+  lines = sent_lines (f);
+  g_assert_nonnull (strstr (lines, "CAP REQ :multi-prefix batch account-notify extended-join "
+                                   "account-tag"));
+  feed (f, ":srv CAP alice ACK :multi-prefix batch account-notify extended-join account-tag");
+  feed (f, ":srv 001 alice :Welcome");
+  feed (f, ":alice!a@h JOIN #chat AliceAcct :Alice");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  g_assert_nonnull (conv);
+  feed (f, ":srv 353 alice = #chat :alice bob");
+  feed (f, ":srv 366 alice #chat :End of /NAMES list.");
+  assert_account (conv, "bob", NULL);
+
+  feed (f, ":carol!c@h JOIN #chat CarolAcct :Carol");
+  feed (f, ":dave!d@h JOIN #chat * :Dave");
+  assert_account (conv, "carol", "CarolAcct");
+  assert_account (conv, "dave", NULL);
+
+  feed (f, "@account=BobAcct :bob!b@h PRIVMSG #chat :hi");
+  assert_account (conv, "bob", "BobAcct");
+  feed (f, ":srv BATCH +h1 chathistory #chat");
+  feed (f, "@batch=h1;account=OldAcct :bob!b@h PRIVMSG #chat :before");
+  feed (f, ":srv BATCH -h1");
+  assert_account (conv, "bob", "BobAcct");
+
+  feed (f, ":carol!c@h ACCOUNT *");
+  feed (f, ":dave!d@h ACCOUNT DaveAcct");
+  assert_account (conv, "carol", NULL);
+  assert_account (conv, "dave", "DaveAcct");
+  feed (f, ":srv 330 alice carol CarolAcct :is logged in as");
+  assert_account (conv, "carol", "CarolAcct");
+
+  feed (f, ":dave!d@h NICK dave2");
+  assert_account (conv, "dave2", "DaveAcct");
+  feed (f, ":srv 353 alice = #chat :alice bob carol dave2");
+  feed (f, ":srv 366 alice #chat :End of /NAMES list.");
+  assert_account (conv, "bob", "BobAcct");
+  assert_account (conv, "dave2", "DaveAcct");
+}
+
 static void
 test_members (Fixture       *f,
               gconstpointer  data)
@@ -1583,6 +1636,7 @@ main (int   argc,
   ADD ("no-caps", test_no_caps);
   ADD ("cap-notify", test_cap_notify);
   ADD ("members", test_members);
+  ADD ("member-accounts", test_member_accounts);
   ADD ("messages", test_messages);
   ADD ("echo-message", test_echo_message);
   ADD ("input", test_input_commands);

@@ -50,6 +50,9 @@ void              _chat_member_set_modes        (ChatMember       *self,
                                                  guint             rank);
 void              _chat_member_set_away         (ChatMember       *self,
                                                  gboolean          away);
+/* NULL, "" and "*" (as extended-join and ACCOUNT say it) are all logged out. */
+void              _chat_member_set_account      (ChatMember       *self,
+                                                 const char       *account);
 void              _chat_member_set_is_self      (ChatMember       *self,
                                                  gboolean          is_self);
 /* Cached fold of the nick for sorting and lookup. */

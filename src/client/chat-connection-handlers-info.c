@@ -103,6 +103,11 @@ void
 _chat_connection_handle_whois_reply (ChatConnection    *self,
                                      const ChatMessage *message)
 {
+  /* 330 RPL_WHOISACCOUNT: the member in every room we share is logged in to that one. */
+  if (chat_message_get_numeric (message) == 330 && chat_message_get_n_params (message) >= 4)
+    _chat_connection_set_account_everywhere (self, chat_message_get_param (message, 1),
+                                             chat_message_get_param (message, 2));
+
   if (!add_whois (self, message, chat_message_get_numeric (message)))
     _chat_connection_handle_other_numeric (self, message);
 }

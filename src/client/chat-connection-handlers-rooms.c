@@ -107,6 +107,10 @@ _chat_connection_handle_join (ChatConnection    *self,
   member = _chat_conversation_add_member (conv, nick, _chat_connection_is_me (self, nick));
   _chat_member_set_userhost (member, chat_message_get_source_user (message),
                              chat_message_get_source_host (message));
+  /* extended-join: JOIN #room account :realname ("*" for none). */
+  if (chat_message_get_n_params (message) >= 3 &&
+      g_hash_table_contains (self->caps_enabled, "extended-join"))
+    _chat_member_set_account (member, chat_message_get_param (message, 1));
   _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_JOIN, message, nick, NULL, "", FALSE,
                              _chat_connection_is_me (self, nick));
 }
@@ -421,6 +425,7 @@ _chat_connection_handle_end_of_names (ChatConnection    *self,
       if (old != NULL)
         {
           _chat_member_set_away (member, chat_member_get_away (old));
+          _chat_member_set_account (member, chat_member_get_account (old));
           if (chat_member_get_user (member) == NULL)
             _chat_member_set_userhost (member, chat_member_get_user (old),
                                        chat_member_get_host (old));

@@ -139,6 +139,23 @@ _chat_connection_set_away_everywhere (ChatConnection *self,
     }
 }
 
+void
+_chat_connection_set_account_everywhere (ChatConnection *self,
+                                         const char     *nick,
+                                         const char     *account)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+      ChatMember *member = chat_conversation_find_member (conv, nick);
+
+      if (member != NULL)
+        _chat_member_set_account (member, account);
+    }
+}
+
 /* NOTICE nick :\001COMMAND argument\001 */
 static void
 send_ctcp_reply (ChatConnection *self,
@@ -260,6 +277,18 @@ handle_away_notify (ChatConnection    *self,
 
   if (nick != NULL)
     _chat_connection_set_away_everywhere (self, nick, chat_message_get_n_params (message) > 0);
+}
+
+/* account-notify: ACCOUNT name, or ACCOUNT * when logged out. */
+static void
+handle_account (ChatConnection    *self,
+                const ChatMessage *message)
+{
+  const char *nick = chat_message_get_source_nick (message);
+  const char *account = chat_message_get_param (message, 0);
+
+  if (nick != NULL && account != NULL)
+    _chat_connection_set_account_everywhere (self, nick, account);
 }
 
 /* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
@@ -507,7 +536,7 @@ typedef struct
 
 /* Sorted by name (strcmp), for bsearch. */
 static const CommandHandler command_handlers[] = {
-  { "ACCOUNT",      handle_nothing },
+  { "ACCOUNT",      handle_account },
   { "ACK",          handle_nothing },
   { "AUTHENTICATE", _chat_connection_handle_authenticate },
   { "AWAY",         handle_away_notify },
@@ -657,6 +686,14 @@ handle_message (ChatConnection    *self,
           (strcmp (command, "PRIVMSG") == 0 || strcmp (command, "NOTICE") == 0))
         self->collecting = batch;
     }
+
+  /* account-tag: what someone says live tells their account (a replayed message may be
+   * older than their last login, so history says nothing). */
+  if (batch_ref == NULL && chat_message_get_tag (message, "account") != NULL &&
+      chat_message_get_source_nick (message) != NULL &&
+      g_hash_table_contains (self->caps_enabled, "account-tag"))
+    _chat_connection_set_account_everywhere (self, chat_message_get_source_nick (message),
+                                             chat_message_get_tag (message, "account"));
 
   if (numeric != 0 || (command[0] >= '0' && command[0] <= '9'))
     {

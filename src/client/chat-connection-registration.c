@@ -14,7 +14,8 @@
 
 static const char * const wanted_caps[] = {
   "multi-prefix", "server-time", "echo-message", "message-tags", "away-notify",
-  "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory", NULL
+  "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory",
+  "account-notify", "extended-join", "account-tag", NULL
 };
 
 /* --- registration, CAP, SASL, timers -------------------------------------------------- */

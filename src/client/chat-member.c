@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-member.c: one person in a room, with their channel modes and away state. */
+/* chat-member.c: one person in a room, with their channel modes, away state and account. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
@@ -19,6 +19,7 @@ struct _ChatMember
   char     *modes;
   char     *prefixes;
   char     *prefix;
+  char     *account;
   guint     rank;
   guint     away : 1;
   guint     is_self : 1;
@@ -37,6 +38,7 @@ enum {
   PROP_RANK,
   PROP_AWAY,
   PROP_IS_SELF,
+  PROP_ACCOUNT,
   N_PROPS
 };
 
@@ -54,6 +56,7 @@ chat_member_finalize (GObject *object)
   g_clear_pointer (&self->modes, g_free);
   g_clear_pointer (&self->prefixes, g_free);
   g_clear_pointer (&self->prefix, g_free);
+  g_clear_pointer (&self->account, g_free);
 
   G_OBJECT_CLASS (chat_member_parent_class)->finalize (object);
 }
@@ -92,6 +95,9 @@ chat_member_get_property (GObject    *object,
     case PROP_AWAY:
       g_value_set_boolean (value, self->away);
       break;
+    case PROP_ACCOUNT:
+      g_value_set_string (value, self->account);
+      break;
     case PROP_IS_SELF:
       g_value_set_boolean (value, self->is_self);
       break;
@@ -118,6 +124,7 @@ chat_member_class_init (ChatMemberClass *klass)
   properties [PROP_RANK] = g_param_spec_uint ("rank", NULL, NULL, 0, G_MAXUINT, 0, flags);
   properties [PROP_AWAY] = g_param_spec_boolean ("away", NULL, NULL, FALSE, flags);
   properties [PROP_IS_SELF] = g_param_spec_boolean ("is-self", NULL, NULL, FALSE, flags);
+  properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -212,6 +219,22 @@ _chat_member_set_away (ChatMember *self,
 }
 
 void
+_chat_member_set_account (ChatMember *self,
+                          const char *account)
+{
+  g_assert (CHAT_IS_MEMBER (self));
+
+  if (account != NULL && (account[0] == '\0' || g_str_equal (account, "*")))
+    account = NULL;
+  if (g_strcmp0 (self->account, account) != 0)
+    {
+      g_free (self->account);
+      self->account = g_strdup (account);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACCOUNT]);
+    }
+}
+
+void
 _chat_member_set_is_self (ChatMember *self,
                           gboolean    is_self)
 {
@@ -293,6 +316,13 @@ chat_member_get_away (ChatMember *self)
 {
   g_return_val_if_fail (CHAT_IS_MEMBER (self), FALSE);
   return self->away;
+}
+
+const char *
+chat_member_get_account (ChatMember *self)
+{
+  g_return_val_if_fail (CHAT_IS_MEMBER (self), NULL);
+  return self->account;
 }
 
 gboolean

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-member.h: one person in a room, with their channel modes and away state. */
+/* chat-member.h: one person in a room, with their channel modes, away state and account. */
 #pragma once
 
 #include <glib-object.h>
@@ -17,7 +17,9 @@ G_DECLARE_FINAL_TYPE (ChatMember, chat_member, CHAT, MEMBER, GObject)
  *   "prefixes" (string: the matching symbols, e.g. "@+"),
  *   "prefix" (string: the highest symbol alone, "" for none: what a member list shows),
  *   "rank" (uint: 0 for the highest prefix the server knows, N for none; lower sorts
- *   first), "away" (boolean), "is-self" (boolean).
+ *   first), "away" (boolean), "is-self" (boolean), "account" (string: the account they
+ *   are logged in to, NULL when logged out or not known yet; learnt from extended-join,
+ *   account-notify, account-tag and WHOIS).
  */
 
 const char *chat_member_get_nick      (ChatMember *self);
@@ -29,6 +31,7 @@ const char *chat_member_get_prefix    (ChatMember *self);
 guint       chat_member_get_rank      (ChatMember *self);
 gboolean    chat_member_get_away      (ChatMember *self);
 gboolean    chat_member_get_is_self   (ChatMember *self);
+const char *chat_member_get_account   (ChatMember *self);
 gboolean    chat_member_has_mode      (ChatMember *self,
                                        char        mode);
 
