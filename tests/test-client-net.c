@@ -1664,6 +1664,89 @@ test_own_server_accounts (void)
   test_drain_loop ();
 }
 
+static void
+register_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GError **out = user_data;
+  gboolean ok = chat_connection_register_account_finish (CHAT_CONNECTION (object), result, out);
+
+  /* A success leaves a marker error so the caller knows the answer came. */
+  if (ok)
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "ok");
+}
+
+/* Creating an account on our server: REGISTER's answer as success or a coded error, and
+ * the connection logged in to the new account. */
+static void
+test_own_server_register (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(ChatConnection) other = NULL;
+  GError *answer = NULL;
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+
+  conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), "carol");
+  chat_connection_register_account_async (conn, NULL, NULL, "a good password", NULL,
+                                          register_done_cb, &answer);
+  WAIT_UNTIL (answer != NULL);
+  g_assert_error (answer, CHAT_REGISTER_ERROR, CHAT_REGISTER_ERROR_NOT_CONNECTED);
+  g_clear_error (&answer);
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (chat_connection_can_register_account (conn));
+  chat_connection_register_account_async (conn, "CarolAcct", NULL, "short", NULL,
+                                          register_done_cb, &answer);
+  WAIT_UNTIL (answer != NULL);
+  g_assert_error (answer, CHAT_REGISTER_ERROR, CHAT_REGISTER_ERROR_WEAK_PASSWORD);
+  g_clear_error (&answer);
+  g_assert_null (chat_connection_get_account (conn));
+
+  chat_connection_register_account_async (conn, "CarolAcct", "carol@example.org",
+                                          "a good password", NULL, register_done_cb, &answer);
+  WAIT_UNTIL (answer != NULL);
+  g_assert_error (answer, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_clear_error (&answer);
+  WAIT_UNTIL (g_strcmp0 (chat_connection_get_account (conn), "CarolAcct") == 0);
+
+  other = test_connection_new ("127.0.0.1", chat_server_get_port (server), "dave");
+  chat_connection_connect (other);
+  WAIT_UNTIL (conn_is (other, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_register_account_async (other, "carolacct", NULL, "a good password", NULL,
+                                          register_done_cb, &answer);
+  WAIT_UNTIL (answer != NULL);
+  g_assert_error (answer, CHAT_REGISTER_ERROR, CHAT_REGISTER_ERROR_ACCOUNT_EXISTS);
+  g_clear_error (&answer);
+
+  /* The new account logs in with SASL on the next connection. */
+  chat_connection_disconnect (other, NULL);
+  chat_connection_set_allow_plaintext_sasl (other, TRUE);
+  chat_connection_set_sasl_account (other, "CarolAcct");
+  chat_connection_set_sasl_password (other, "a good password");
+  chat_connection_connect (other);
+  WAIT_UNTIL (conn_is (other, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (other) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (other), ==, "CarolAcct");
+
+  chat_connection_disconnect (conn, NULL);
+  chat_connection_disconnect (other, NULL);
+  g_clear_object (&conn);
+  g_clear_object (&other);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 /* SCRAM-SHA-256 against our server, which refuses PLAIN without TLS: the client logs in
  * with the account that REGISTER made, without the password crossing the link. */
 static void
@@ -2070,6 +2153,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
+  g_test_add_func ("/chat/client/net/own-server-register", test_own_server_register);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

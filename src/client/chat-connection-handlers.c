@@ -291,6 +291,21 @@ handle_account (ChatConnection    *self,
     _chat_connection_set_account_everywhere (self, nick, account);
 }
 
+/* Standard replies: FAIL REGISTER answers our REGISTER; the others are shown. */
+static void
+handle_fail (ChatConnection    *self,
+             const ChatMessage *message)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *full = NULL;
+
+  if (_chat_connection_handle_register_fail (self, message))
+    return;
+  text = _chat_connection_join_params (message, 0);
+  full = g_strdup_printf ("%s %s", chat_message_get_command (message), text);
+  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);
+}
+
 /* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
  * denied: Bad password?", InspIRCd: "Access denied by configuration"). Retrying
  * cannot help with either, so they end the reconnecting. */
@@ -544,6 +559,7 @@ static const CommandHandler command_handlers[] = {
   { "CAP",          _chat_connection_handle_cap },
   { "CHGHOST",      handle_nothing },
   { "ERROR",        handle_error },
+  { "FAIL",         handle_fail },
   { "INVITE",       handle_invite },
   { "JOIN",         _chat_connection_handle_join },
   { "KICK",         _chat_connection_handle_kick },
@@ -555,6 +571,7 @@ static const CommandHandler command_handlers[] = {
   { "PONG",         handle_pong },
   { "PRIVMSG",      handle_privmsg_message },
   { "QUIT",         handle_quit },
+  { "REGISTER",     _chat_connection_handle_register },
   { "SETNAME",      handle_nothing },
   { "TAGMSG",       handle_nothing },
   { "TOPIC",        _chat_connection_handle_topic },

@@ -222,6 +222,7 @@ drop_link (ChatConnection *self,
   g_autofree char *reason_copy = g_strdup (reason);
 
   reason = reason_copy;
+  _chat_connection_cancel_register (self);
   _chat_connection_clear_timers (self);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);

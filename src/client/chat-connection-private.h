@@ -142,6 +142,7 @@ struct _ChatConnection
   ScramStep            scram_step;
   ChatScramClient     *scram;
   GString             *sasl_in;        /* the server's AUTHENTICATE chunks so far */
+  GTask               *register_task;  /* REGISTER sent, its answer awaited */
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
@@ -328,6 +329,13 @@ void               _chat_connection_set_away_everywhere     (ChatConnection *sel
 void               _chat_connection_set_account_everywhere  (ChatConnection *self,
                                                              const char     *nick,
                                                              const char     *account);
+
+/* chat-connection-account.c */
+void               _chat_connection_handle_register         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+gboolean           _chat_connection_handle_register_fail    (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_cancel_register         (ChatConnection    *self);
 
 /* chat-connection-handlers-rooms.c */
 void               _chat_connection_handle_join             (ChatConnection    *self,

@@ -225,6 +225,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->sasl_account, g_free);
   g_clear_pointer (&self->sasl_password, g_free);
   g_clear_pointer (&self->scram, chat_scram_client_free);
+  g_clear_object (&self->register_task);
   if (self->sasl_in != NULL)
     g_string_free (self->sasl_in, TRUE);
   g_clear_pointer (&self->state_reason, g_free);

@@ -47,6 +47,27 @@ typedef enum
  * holds the server's or the system's own words (an ERROR line, a 464's text, a socket
  * error); otherwise the message is only for logs. */
 GQuark              chat_connection_error_quark      (void);
+
+#define CHAT_REGISTER_ERROR (chat_register_error_quark ())
+
+/* Why creating an account failed: the server's FAIL REGISTER codes, and ours. The error's
+ * message is the server's own words, "" when it said none. */
+typedef enum
+{
+  CHAT_REGISTER_ERROR_OTHER,                  /* a code we do not know */
+  CHAT_REGISTER_ERROR_ACCOUNT_EXISTS,
+  CHAT_REGISTER_ERROR_BAD_ACCOUNT_NAME,
+  CHAT_REGISTER_ERROR_ALREADY_AUTHENTICATED,
+  CHAT_REGISTER_ERROR_WEAK_PASSWORD,
+  CHAT_REGISTER_ERROR_INVALID_EMAIL,
+  CHAT_REGISTER_ERROR_UNAVAILABLE,            /* TEMPORARILY_UNAVAILABLE: closed for now */
+  CHAT_REGISTER_ERROR_VERIFICATION_REQUIRED,  /* made, but to be verified before use */
+  CHAT_REGISTER_ERROR_NOT_OFFERED,            /* no draft/account-registration */
+  CHAT_REGISTER_ERROR_NOT_CONNECTED,          /* not connected, or the link dropped */
+  CHAT_REGISTER_ERROR_BUSY,                   /* another REGISTER waits for its answer */
+} ChatRegisterError;
+
+GQuark              chat_register_error_quark        (void);
 ChatNoticeCode      chat_connection_error_get_notice (const GError *error);
 /* NULL-terminated, never NULL (empty for other domains). */
 const char * const *chat_connection_error_get_args   (const GError *error);
@@ -271,5 +292,18 @@ void                chat_connection_set_reconnect_delays  (ChatConnection      *
 void                chat_connection_set_timeouts          (ChatConnection      *self,
                                                            guint                registration_ms,
                                                            guint                ping_interval_ms);
+
+/* Creating an account (draft/account-registration); see chat-connection-account.c. */
+gboolean            chat_connection_can_register_account  (ChatConnection      *self);
+void                chat_connection_register_account_async (ChatConnection     *self,
+                                                            const char         *account,
+                                                            const char         *email,
+                                                            const char         *password,
+                                                            GCancellable       *cancellable,
+                                                            GAsyncReadyCallback callback,
+                                                            gpointer            user_data);
+gboolean            chat_connection_register_account_finish (ChatConnection    *self,
+                                                             GAsyncResult      *result,
+                                                             GError           **error);
 
 G_END_DECLS
