@@ -307,14 +307,6 @@ void     _chat_session_reply        (ChatSession *session,
 /* The start of a reply to add params to, then send with _chat_session_send_message. */
 ChatMessage *_chat_session_new_reply (ChatSession *session,
                                       const char  *numeric);
-void     _chat_session_sendf        (ChatSession *session,
-                                     const char  *format,
-                                     ...) G_GNUC_PRINTF (2, 3);
-/* ":server NNN nick " followed by the formatted rest. */
-void     _chat_session_numeric      (ChatSession *session,
-                                     const char  *numeric,
-                                     const char  *format,
-                                     ...) G_GNUC_PRINTF (3, 4);
 /* IRCv3 standard replies: "FAIL COMMAND CODE [context] :description". */
 void     _chat_session_fail         (ChatSession *session,
                                      const char  *command,

@@ -215,37 +215,6 @@ _chat_session_new_reply (ChatSession *session,
 }
 
 void
-_chat_session_sendf (ChatSession *session,
-                     const char  *format,
-                     ...)
-{
-  GString *s = g_string_new (NULL);
-  va_list args;
-
-  va_start (args, format);
-  g_string_append_vprintf (s, format, args);
-  va_end (args);
-  send_string (session, s);
-}
-
-void
-_chat_session_numeric (ChatSession *session,
-                       const char  *numeric,
-                       const char  *format,
-                       ...)
-{
-  GString *s = g_string_new (NULL);
-  va_list args;
-
-  g_string_append_printf (s, ":%s %s %s ", chat_server_get_name (session->server), numeric,
-                          session->nick ? session->nick : "*");
-  va_start (args, format);
-  g_string_append_vprintf (s, format, args);
-  va_end (args);
-  send_string (session, s);
-}
-
-void
 _chat_session_fail (ChatSession *session,
                     const char  *command,
                     const char  *code,
