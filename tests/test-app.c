@@ -19,6 +19,7 @@
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
 #include "chat-join-dialog.h"
+#include "chat-member-row.h"
 #include "chat-preferences-window.h"
 #include "chat-switcher.h"
 #include "chat-window.h"
@@ -2585,6 +2586,24 @@ skipped_without_display (int    argc,
   return TRUE;
 }
 
+/* The member list shows who is logged in: the account in the row's tooltip and in what is
+ * read aloud, following the member's "account". */
+static void
+test_member_row_account (void)
+{
+  g_autoptr(ChatMember) member = _chat_member_new ("bob", FALSE);
+  GtkWidget *row = g_object_ref_sink (chat_member_row_new ());
+
+  chat_member_row_set_member (CHAT_MEMBER_ROW (row), member);
+  g_assert_null (gtk_widget_get_tooltip_text (row));
+  _chat_member_set_account (member, "BobAcct");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==, "Logged in as BobAcct");
+  _chat_member_set_account (member, "*");
+  g_assert_null (gtk_widget_get_tooltip_text (row));
+  chat_member_row_set_member (CHAT_MEMBER_ROW (row), NULL);
+  g_assert_finalize_object (row);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2612,6 +2631,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
+  g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,

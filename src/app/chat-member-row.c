@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-member-row.c: a member's rank symbol (@, +), nick in its colour, and away state. */
+/* chat-member-row.c: a member's rank symbol (@, +), nick in its colour, away state, and the
+ * account they are logged in to (in the tooltip). */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -30,6 +31,7 @@ update (ChatMemberRow *self)
   g_autofree char *accessible = NULL;
   const char *prefix;
   const char *nick;
+  const char *account;
   gboolean away;
 
   if (self->nick_class != NULL)
@@ -43,6 +45,7 @@ update (ChatMemberRow *self)
       gtk_label_set_label (self->prefix_label, "");
       gtk_label_set_label (self->nick_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->away_icon), FALSE);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
       return;
     }
 
@@ -73,6 +76,20 @@ update (ChatMemberRow *self)
       g_free (accessible);
       accessible = with_away;
     }
+  account = chat_member_get_account (self->member);
+  if (account != NULL)
+    {
+      /* Translators: the account a member of a room is logged in to. */
+      g_autofree char *tip = g_strdup_printf (_("Logged in as %s"), account);
+      /* Translators: a member list row read aloud: "bob, logged in as BobAccount". */
+      char *with_account = g_strdup_printf (_("%s, logged in as %s"), accessible, account);
+
+      g_free (accessible);
+      accessible = with_account;
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
@@ -150,6 +167,8 @@ chat_member_row_set_member (ChatMemberRow *self,
       g_signal_connect_swapped (member, "notify::away", G_CALLBACK (member_changed_cb), self);
       g_signal_connect_swapped (member, "notify::prefix", G_CALLBACK (member_changed_cb), self);
       g_signal_connect_swapped (member, "notify::nick", G_CALLBACK (member_changed_cb), self);
+      g_signal_connect_swapped (member, "notify::account", G_CALLBACK (member_changed_cb),
+                                self);
     }
 
   update (self);
