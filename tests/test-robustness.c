@@ -1692,6 +1692,20 @@ test_nick_before_password (void)
   client_send (late, "NICK late");
   client_wait (late, " 001 late ");
 
+  /* A services' name is never remembered for later, password or not. */
+  {
+    Client *fake = client_connect (ts);
+
+    fake->nick = g_strdup ("fake");
+    client_send (fake, "NICK NickServ");
+    client_wait (fake, " 432 * NickServ :Erroneous nickname");
+    client_send (fake, "PASS s3cret");
+    client_send (fake, "USER f 0 * :F");
+    client_send (fake, "NICK fake");
+    client_wait (fake, " 001 fake ");
+    client_free (fake);
+  }
+
   client_free (late);
   client_free (bob);
   client_free (m);

@@ -369,7 +369,7 @@ _chat_server_cmd_nick (ChatSession *session,
   if (session->state != CHAT_SESSION_REGISTERED &&
       chat_server_get_password (session->server) != NULL && !session->pass_ok)
     {
-      if (!nick_is_valid (session, nick, FALSE))
+      if (!nick_is_valid (session, nick, TRUE))
         return;
       _chat_session_forget_nick (session);
       g_free (session->gate_nick);
