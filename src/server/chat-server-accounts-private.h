@@ -122,6 +122,10 @@ gboolean      _chat_server_services_message     (ChatServer   *self,
 void          _chat_server_service_notice       (ChatSession  *session,
                                                  const char   *source,
                                                  const char   *text);
+void          _chat_server_service_noticef      (ChatSession  *session,
+                                                 const char   *source,
+                                                 const char   *format,
+                                                 ...) G_GNUC_PRINTF (3, 4);
 /* Nicks nobody may take. */
 gboolean      _chat_server_services_reserved    (ChatServer   *self,
                                                  const char   *nick);

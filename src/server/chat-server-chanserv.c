@@ -15,23 +15,9 @@
 
 #define CHANSERV_SOURCE "ChanServ!ChanServ@services."
 
-static void cs_reply (ChatSession *session,
-                      const char  *format,
-                      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-cs_reply (ChatSession *session,
-          const char  *format,
-          ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  _chat_server_service_notice (session, CHANSERV_SOURCE, text);
-}
+/* A NOTICE from ChanServ to the one who asked. */
+#define cs_reply(session, ...) \
+  _chat_server_service_noticef ((session), CHANSERV_SOURCE, __VA_ARGS__)
 
 static void
 cs_register (ChatSession *session,

@@ -17,9 +17,9 @@
 #define NICKSERV "NickServ"
 #define NICKSERV_SOURCE "NickServ!NickServ@services."
 
-static void ns_reply (ChatSession *session,
-                      const char  *format,
-                      ...) G_GNUC_PRINTF (2, 3);
+/* A NOTICE from NickServ to the one who asked. */
+#define ns_reply(session, ...) \
+  _chat_server_service_noticef ((session), NICKSERV_SOURCE, __VA_ARGS__)
 
 void
 _chat_server_service_notice (ChatSession *session,
@@ -38,10 +38,11 @@ _chat_server_service_notice (ChatSession *session,
   _chat_session_send_message (session, notice);
 }
 
-static void
-ns_reply (ChatSession *session,
-          const char  *format,
-          ...)
+void
+_chat_server_service_noticef (ChatSession *session,
+                              const char  *source,
+                              const char  *format,
+                              ...)
 {
   g_autofree char *text = NULL;
   va_list args;
@@ -49,7 +50,7 @@ ns_reply (ChatSession *session,
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  _chat_server_service_notice (session, NICKSERV_SOURCE, text);
+  _chat_server_service_notice (session, source, text);
 }
 
 static gboolean
