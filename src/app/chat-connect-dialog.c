@@ -48,6 +48,13 @@ struct _ChatConnectDialog
 
 G_DEFINE_FINAL_TYPE (ChatConnectDialog, chat_connect_dialog, ADW_TYPE_WINDOW)
 
+/* The text of an entry row. */
+static const char *
+row_text (gpointer row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (row));
+}
+
 static void
 show_error (ChatConnectDialog *self,
             const char        *message)
@@ -61,7 +68,8 @@ show_error (ChatConnectDialog *self,
     for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->page)); child != NULL;
          child = gtk_widget_get_next_sibling (child))
       if (GTK_IS_SCROLLED_WINDOW (child))
-        gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child)), 0);
+        gtk_adjustment_set_value (
+          gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (child)), 0);
 }
 
 static void
@@ -88,7 +96,7 @@ validate (ChatConnectDialog *self,
           gboolean           show)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
+  g_autofree char *host = g_strstrip (g_strdup (row_text (self->host_row)));
   const char *nick = gtk_editable_get_text (GTK_EDITABLE (self->nick_row));
   g_autoptr(GInetAddress) inet = NULL;
   gboolean account = adw_expander_row_get_enable_expansion (self->account_row);
@@ -100,8 +108,8 @@ validate (ChatConnectDialog *self,
   inet = g_inet_address_new_from_string (host);
   host_ok = host[0] != '\0' && (inet != NULL || chat_hostname_is_valid (host));
   nick_ok = nick[0] == '\0' || chat_nick_is_valid (nick, 0, &error);
-  account_name_ok = !account || *gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) != '\0';
-  account_password_ok = !account || *gtk_editable_get_text (GTK_EDITABLE (self->account_password_row)) != '\0';
+  account_name_ok = !account || *row_text (self->account_name_row) != '\0';
+  account_password_ok = !account || *row_text (self->account_password_row) != '\0';
 
   set_row_error (GTK_WIDGET (self->host_row), show && host[0] != '\0' && !host_ok);
   set_row_error (GTK_WIDGET (self->nick_row), !nick_ok);
@@ -116,12 +124,14 @@ validate (ChatConnectDialog *self,
     show_error (self, _("This is not a valid server address."));
   else if (!nick_ok)
     {
-      g_autofree char *message = g_strdup_printf (_("This nickname cannot be used: %s"), error->message);
+      g_autofree char *message = g_strdup_printf (_("This nickname cannot be used: %s"),
+                                                  error->message);
 
       show_error (self, message);
     }
   else if (!account_name_ok || !account_password_ok)
-    show_error (self, _("Enter the name and password of your account, or turn off “Log In with an Account”."));
+    show_error (self, _("Enter the name and password of your account, "
+                        "or turn off “Log In with an Account”."));
   else
     show_error (self, NULL);
 
@@ -194,9 +204,11 @@ connection_state_changed_cb (ChatConnectDialog *self,
   chat_connection_set_auto_reconnect (connection, TRUE);
   if (self->remember_password != NULL)
     chat_keyring_store (CHAT_KEYRING_SERVER_PASSWORD, chat_connection_get_host (connection),
-                        chat_connection_get_port (connection), chat_connection_get_nick (connection),
+                        chat_connection_get_port (connection),
+                        chat_connection_get_nick (connection),
                         self->remember_password);
-  if (self->remember_account_password != NULL && chat_connection_get_sasl_account (connection) != NULL)
+  if (self->remember_account_password != NULL &&
+      chat_connection_get_sasl_account (connection) != NULL)
     chat_keyring_store (CHAT_KEYRING_ACCOUNT_PASSWORD, chat_connection_get_host (connection),
                         chat_connection_get_port (connection),
                         chat_connection_get_sasl_account (connection),
@@ -209,7 +221,9 @@ static gboolean
 remove_connection_idle_cb (gpointer data)
 {
   ChatApplication *application = data;
-  g_autoptr(ChatConnection) failed = g_object_steal_data (G_OBJECT (application), "chat-failed-connection");
+  g_autoptr(ChatConnection) failed = NULL;
+
+  failed = g_object_steal_data (G_OBJECT (application), "chat-failed-connection");
 
   if (failed != NULL)
     chat_application_remove_connection (application, failed);
@@ -331,7 +345,8 @@ on_recent_list_row_activated_cb (ChatConnectDialog *self,
                                                               : (tls ? 6697 : 6667),
                                   tls, g_uri_get_user (parsed), "", NULL);
   chat_connect_dialog_set_account (self, account, "");
-  chat_connect_dialog_set_allow_plaintext_login (self, chat_application_uri_allows_plaintext_login (uri));
+  chat_connect_dialog_set_allow_plaintext_login (self,
+                                                 chat_application_uri_allows_plaintext_login (uri));
   lookup_passwords (self, g_uri_get_host (parsed),
                     (guint) gtk_spin_button_get_value_as_int (self->port_spin),
                     g_uri_get_user (parsed), account);
@@ -435,7 +450,8 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   object_class->dispose = chat_connect_dialog_dispose;
   object_class->finalize = chat_connect_dialog_finalize;
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-connect-dialog.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-connect-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, connect_button);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, spinner);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, page);
@@ -546,7 +562,7 @@ chat_connect_dialog_set_account (ChatConnectDialog *self,
   adw_expander_row_set_enable_expansion (self->account_row, TRUE);
 
   /* Asked for the password: it is what to type next, and scrolled into view. */
-  if (password == NULL && *gtk_editable_get_text (GTK_EDITABLE (self->account_password_row)) == '\0')
+  if (password == NULL && *row_text (self->account_password_row) == '\0')
     {
       if (gtk_widget_get_mapped (GTK_WIDGET (self)))
         gtk_widget_grab_focus (GTK_WIDGET (self->account_password_row));
@@ -604,14 +620,16 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   tls = gtk_switch_get_active (self->tls_switch);
 
   connection = chat_application_open_server (self->application, host,
-                                             (guint) gtk_spin_button_get_value_as_int (self->port_spin),
+                                             (guint) gtk_spin_button_get_value_as_int (
+                                               self->port_spin),
                                              tls,
-                                             gtk_editable_get_text (GTK_EDITABLE (self->nick_row)),
-                                             gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
-                                             account ? gtk_editable_get_text (GTK_EDITABLE (self->account_name_row)) : "",
+                                             row_text (self->nick_row),
+                                             row_text (self->password_row),
+                                             account ? row_text (self->account_name_row) : "",
                                              account ? account_password : "",
-                                             account && !tls && gtk_switch_get_active (self->plaintext_switch),
-                                             gtk_editable_get_text (GTK_EDITABLE (self->realname_row)),
+                                             account && !tls &&
+                                             gtk_switch_get_active (self->plaintext_switch),
+                                             row_text (self->realname_row),
                                              NULL);
   if (connection == NULL)
     return FALSE;

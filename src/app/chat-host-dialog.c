@@ -66,11 +66,12 @@ validate (ChatHostDialog *self)
 
   if (g_utf8_strlen (name, -1) > MAX_NAME_LENGTH)
     {
-      g_autofree char *message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                               "The name can have at most %d character.",
-                                                               "The name can have at most %d characters.",
-                                                               MAX_NAME_LENGTH),
-                                                  MAX_NAME_LENGTH);
+      g_autofree char *message =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                      "The name can have at most %d character.",
+                                      "The name can have at most %d characters.",
+                                      MAX_NAME_LENGTH),
+                         MAX_NAME_LENGTH);
       show_error (self, message);
       ok = FALSE;
     }
@@ -179,13 +180,19 @@ show_running (ChatHostDialog *self)
     {
       addresses = chat_host_dialog_list_addresses ();
       if (port == 0)
-        description = g_strdup_printf (_("“%s” is open on port %u, encrypted only. Anyone on your network can join with one of these addresses."),
+        description = g_strdup_printf (_("“%s” is open on port %u, encrypted only. "
+                                         "Anyone on your network can join with one of these "
+                                         "addresses."),
                                        name, tls_port);
       else if (tls_port != 0)
-        description = g_strdup_printf (_("“%s” is open on port %u (encrypted) and port %u. Anyone on your network can join with one of these addresses; the encrypted ircs:// ones keep what is said private."),
+        description = g_strdup_printf (_("“%s” is open on port %u (encrypted) and port %u. "
+                                         "Anyone on your network can join with one of these "
+                                         "addresses; the encrypted ircs:// ones keep what is "
+                                         "said private."),
                                        name, tls_port, port);
       else
-        description = g_strdup_printf (_("“%s” is open on port %u. Anyone on your network can join with one of these addresses."),
+        description = g_strdup_printf (_("“%s” is open on port %u. Anyone on your network can "
+                                         "join with one of these addresses."),
                                        name, port);
     }
   if (addresses == NULL || addresses[0] == NULL)
@@ -194,10 +201,14 @@ show_running (ChatHostDialog *self)
       addresses = g_new0 (char *, 2);
       addresses[0] = g_strdup ("localhost");
       if (description == NULL && tls_port != 0)
-        description = g_strdup_printf (_("“%s” is open for people on this computer only. Turn on “Let Others on the Network Join” to invite others."),
+        description = g_strdup_printf (_("“%s” is open for people on this computer only. "
+                                         "Turn on “Let Others on the Network Join” to invite "
+                                         "others."),
                                        name);
       else if (description == NULL)
-        description = g_strdup_printf (_("“%s” is open on port %u for people on this computer only. Turn on “Let Others on the Network Join” to invite others."),
+        description = g_strdup_printf (_("“%s” is open on port %u for people on this computer "
+                                         "only. Turn on “Let Others on the Network Join” to "
+                                         "invite others."),
                                        name, port);
     }
   adw_preferences_group_set_description (self->join_group, description);
@@ -245,7 +256,8 @@ show_running (ChatHostDialog *self)
   server = chat_application_get_server (self->application);
   adw_preferences_group_set_description (self->telnet_group,
                                          server != NULL && chat_server_get_password (server) != NULL
-                                         ? _("The room has a password: they are asked for it before they join.")
+                                         ? _("The room has a password: they are asked for "
+                                             "it before they join.")
                                          : NULL);
 
   gtk_stack_set_visible_child_name (self->stack, "running");
@@ -341,7 +353,8 @@ chat_host_dialog_class_init (ChatHostDialogClass *klass)
   object_class->dispose = chat_host_dialog_dispose;
   object_class->finalize = chat_host_dialog_finalize;
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-host-dialog.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-host-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, stack);
   gtk_widget_class_bind_template_child (widget_class, ChatHostDialog, start_button);
@@ -614,7 +627,8 @@ chat_host_dialog_list_addresses (void)
         if (seen)
           continue;
         g_ptr_array_add (all, g_strdup (text));
-        g_strv_builder_add (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4 ? v4 : v6, text);
+        g_strv_builder_add (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV4 ? v4 : v6,
+                            text);
       }
     }
   freeifaddrs (addrs);

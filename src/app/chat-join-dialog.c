@@ -45,7 +45,9 @@ show_error (ChatJoinDialog *self,
 static char *
 room_name (ChatJoinDialog *self)
 {
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+  g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row)));
+
+  g_strstrip (text);
 
   if (text[0] == '\0')
     return NULL;
@@ -128,7 +130,9 @@ static void
 on_room_list_activate_cb (ChatJoinDialog *self,
                           guint           position)
 {
-  g_autoptr(ChatDirectoryEntry) entry = g_list_model_get_item (G_LIST_MODEL (self->rooms), position);
+  g_autoptr(ChatDirectoryEntry) entry = NULL;
+
+  entry = g_list_model_get_item (G_LIST_MODEL (self->rooms), position);
 
   if (entry == NULL)
     return;
@@ -175,7 +179,8 @@ room_bind_cb (GtkSignalListItemFactory *factory,
   GtkWidget *users = gtk_widget_get_next_sibling (name);
   GtkWidget *topic = gtk_widget_get_next_sibling (top);
   guint n = chat_directory_entry_get_n_users (entry);
-  g_autofree char *count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
+  g_autofree char *count =
+    g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u person", "%u people", n), n);
   const char *text = chat_list_topic (chat_directory_entry_get_topic (entry));
 
   gtk_label_set_label (GTK_LABEL (name), chat_directory_entry_get_name (entry));
@@ -217,7 +222,8 @@ chat_join_dialog_class_init (ChatJoinDialogClass *klass)
   object_class->dispose = chat_join_dialog_dispose;
   object_class->finalize = chat_join_dialog_finalize;
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-join-dialog.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_BASE "/ui/chat-join-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, join_button);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, error_label);
@@ -257,6 +263,7 @@ chat_join_dialog_new (ChatConnection *connection)
 {
   ChatJoinDialog *self;
   GtkExpression *expression;
+  GListModel *directory;
   GtkNoSelection *selection;
 
   g_return_val_if_fail (CHAT_IS_CONNECTION (connection), NULL);
@@ -268,7 +275,8 @@ chat_join_dialog_new (ChatConnection *connection)
   self->filter = gtk_string_filter_new (expression);
   gtk_string_filter_set_match_mode (self->filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
   gtk_string_filter_set_ignore_case (self->filter, TRUE);
-  self->rooms = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (chat_connection_get_directory (connection))),
+  directory = G_LIST_MODEL (chat_connection_get_directory (connection));
+  self->rooms = gtk_filter_list_model_new (g_object_ref (directory),
                                            g_object_ref (GTK_FILTER (self->filter)));
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->rooms)));
   gtk_list_view_set_model (self->room_list, GTK_SELECTION_MODEL (selection));
@@ -316,10 +324,14 @@ chat_join_dialog_join (ChatJoinDialog *self)
   isupport = chat_connection_get_isupport (self->connection);
   if (!chat_room_name_is_valid (name,
                                 isupport != NULL ? chat_isupport_get_chantypes (isupport) : NULL,
-                                isupport != NULL ? chat_isupport_get_uint (isupport, "CHANNELLEN", CHAT_DEFAULT_CHANNELLEN) : CHAT_DEFAULT_CHANNELLEN,
+                                isupport != NULL
+                                ? chat_isupport_get_uint (isupport, "CHANNELLEN",
+                                                          CHAT_DEFAULT_CHANNELLEN)
+                                : CHAT_DEFAULT_CHANNELLEN,
                                 &error))
     {
-      g_autofree char *message = g_strdup_printf (_("“%s” cannot be a room name: %s"), name, error->message);
+      g_autofree char *message = g_strdup_printf (_("“%s” cannot be a room name: %s"),
+                                                  name, error->message);
 
       show_error (self, message);
       return FALSE;

@@ -145,9 +145,12 @@ chat_preferences_window_new (GSettings *settings)
   self->settings = g_object_ref (settings);
 
   g_settings_bind (settings, "real-name", self->realname_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "autoconnect", self->autoconnect_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "show-joins-parts", self->joins_switch, "active", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "notifications", self->notify_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "autoconnect", self->autoconnect_switch,
+                   "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "show-joins-parts", self->joins_switch,
+                   "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "notifications", self->notify_switch,
+                   "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "history-days",
                    gtk_spin_button_get_adjustment (self->history_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);

@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 
 #define CHAT_TYPE_PREFERENCES_WINDOW (chat_preferences_window_get_type ())
 
-G_DECLARE_FINAL_TYPE (ChatPreferencesWindow, chat_preferences_window, CHAT, PREFERENCES_WINDOW, AdwPreferencesWindow)
+G_DECLARE_FINAL_TYPE (ChatPreferencesWindow, chat_preferences_window, CHAT, PREFERENCES_WINDOW,
+                      AdwPreferencesWindow)
 
 ChatPreferencesWindow *chat_preferences_window_new (GSettings *settings);
 

@@ -72,7 +72,8 @@ update (ChatSidebarRow *self)
         {
           g_autofree char *subtitle = NULL;
 
-          /* Translators: the state of a hosted chat room in the sidebar, e.g. "Port 6667 · Connected". */
+          /* Translators: the state of a hosted chat room in the sidebar,
+           * e.g. "Port 6667 · Connected". */
           subtitle = g_strdup_printf (_("Port %u · %s"),
                                       chat_connection_get_port (self->connection), state_text);
           gtk_label_set_label (self->title_label, hosted);

@@ -80,8 +80,8 @@ create_row (gpointer item,
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *name = gtk_label_new (conversation_label (conversation));
   /* A server's own row would name it twice. */
-  GtkWidget *server = gtk_label_new (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER
-                                     ? NULL : server_label (connection));
+  gboolean is_server = chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER;
+  GtkWidget *server = gtk_label_new (is_server ? NULL : server_label (connection));
   GtkWidget *row = gtk_list_box_row_new ();
 
   gtk_label_set_xalign (GTK_LABEL (name), 0);
@@ -91,7 +91,8 @@ create_row (gpointer item,
   gtk_box_append (GTK_BOX (box), name);
   gtk_box_append (GTK_BOX (box), server);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-  g_object_set_data_full (G_OBJECT (row), "chat-conversation", g_object_ref (conversation), g_object_unref);
+  g_object_set_data_full (G_OBJECT (row), "chat-conversation", g_object_ref (conversation),
+                          g_object_unref);
 
   return row;
 }

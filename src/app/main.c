@@ -16,11 +16,12 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(ChatApplication) app = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
   /* CHATROOM_LOCALEDIR runs the build tree in another language: <builddir>/po. */
-  bindtextdomain (GETTEXT_PACKAGE,
-                  g_getenv ("CHATROOM_LOCALEDIR") != NULL ? g_getenv ("CHATROOM_LOCALEDIR") : LOCALEDIR);
+  localedir = g_getenv ("CHATROOM_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   /* The hosted server runs in this process: every person in the room is a descriptor. */

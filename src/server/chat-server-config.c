@@ -467,7 +467,8 @@ chat_server_load_config (ChatServer  *self,
       goto fail;
     }
   motd_file = g_key_file_get_string (kf, "server", "motd-file", NULL);
-  if (motd_file != NULL && motd_file[0] != '\0' && !chat_server_set_motd_file (self, motd_file, error))
+  if (motd_file != NULL && motd_file[0] != '\0' &&
+      !chat_server_set_motd_file (self, motd_file, error))
     goto fail;
   if (!load_room_configs (self, kf, l.channellen, room_configs, error))
     goto fail;

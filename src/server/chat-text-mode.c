@@ -672,7 +672,8 @@ text_help (ChatSession *session,
     "away", "register", "identify", "oper", "kick", "ban", "unban", "mode", "help", "quit",
   };
 
-  _chat_session_text (session, "Type a line to say it to the room. Commands (a / in front is fine):");
+  _chat_session_text (session,
+                      "Type a line to say it to the room. Commands (a / in front is fine):");
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
       const TextCommand *c = find_command (order[i]);
