@@ -1389,6 +1389,104 @@ test_connect_dialog_account (Fixture       *fixture,
   chat_server_stop (server);
 }
 
+static gboolean
+connection_has_account (gpointer data)
+{
+  return chat_connection_get_account (CHAT_CONNECTION (data)) != NULL;
+}
+
+static gboolean
+widget_is_hidden (gpointer data)
+{
+  return !gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
+/* A dialog for a new account on our server, filled in and asked to create it. */
+static ChatConnectDialog *
+create_account_dialog (Fixture    *fixture,
+                       guint       port,
+                       const char *nick)
+{
+  ChatConnectDialog *dialog = chat_connect_dialog_new (fixture->app);
+  GtkWidget *create_row;
+
+  g_object_ref_sink (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  create_row = find_row_titled (GTK_WIDGET (dialog), "Create This Account");
+  g_assert_nonnull (create_row);
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", port, FALSE, nick, NULL, NULL);
+  chat_connect_dialog_set_account (dialog, "carolina", "a long enough password");
+  gtk_switch_set_active (GTK_SWITCH (adw_action_row_get_activatable_widget (
+                           ADW_ACTION_ROW (create_row))), TRUE);
+
+  return dialog;
+}
+
+static void
+test_connect_dialog_create_account (Fixture       *fixture,
+                                    gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) exists = g_error_new_literal (CHAT_REGISTER_ERROR,
+                                                  CHAT_REGISTER_ERROR_ACCOUNT_EXISTS, "");
+  g_autofree char *exists_text = chat_connect_dialog_describe_register_error (exists);
+  GListModel *connections = chat_application_get_connections (fixture->app);
+  ChatConnectDialog *dialog;
+  guint port;
+
+  /* Cheap password hashes, for a test's time. */
+  g_assert_true (g_key_file_load_from_data (config, "[accounts]\nhash-memory-kib=8\n"
+                                            "hash-passes=1\n", -1, G_KEY_FILE_NONE, &error));
+  g_assert_true (chat_server_load_config (server, config, &error));
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  /* Without TLS its password would go as it is: that is to be allowed first. */
+  dialog = create_account_dialog (fixture, port, "carol");
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
+  chat_connect_dialog_set_allow_plaintext_login (dialog, TRUE);
+
+  /* Connected without logging in (there is no account yet), it is created, and the
+   * connection is logged in to it, now and when it comes back. */
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 1);
+  {
+    g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+
+    g_assert_null (chat_connection_get_sasl_account (connection));
+    g_assert_true (wait_for (connection_has_account, connection));
+    g_assert_cmpstr (chat_connection_get_account (connection), ==, "carolina");
+    g_assert_true (wait_for (widget_is_hidden, dialog));
+    g_assert_null (chat_connect_dialog_get_error (dialog));
+    g_assert_cmpstr (chat_connection_get_sasl_account (connection), ==, "carolina");
+    g_assert_cmpstr (chat_connection_get_sasl_password (connection), ==,
+                     "a long enough password");
+    chat_application_remove_connection (fixture->app, connection);
+  }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+
+  /* Again with the same name: it exists, said in place, with the name to change. */
+  dialog = create_account_dialog (fixture, port, "dave");
+  chat_connect_dialog_set_allow_plaintext_login (dialog, TRUE);
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_true (wait_for (dialog_has_error, dialog));
+  g_assert_true (g_str_has_prefix (chat_connect_dialog_get_error (dialog), exists_text));
+  g_assert_true (gtk_widget_has_css_class (find_row_titled (GTK_WIDGET (dialog),
+                                                            "Account Name"), "error"));
+  g_assert_true (wait_for (app_has_no_connections, fixture->app));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  chat_server_stop (server);
+}
+
 /* TRUE when an AdwWindowTitle under widget has text in its subtitle. */
 static gboolean
 subtitle_says (GtkWidget  *widget,
@@ -2078,7 +2176,7 @@ test_edit_connection (Fixture       *fixture,
   /* This server has no SASL: the login (allowed without TLS) is refused and the
    * connection gives up. */
   connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "carol",
-                                             NULL, "carol.account", "secret", TRUE, "Carol",
+                                             NULL, "carolina", "secret", TRUE, "Carol",
                                              NULL);
   g_assert_nonnull (connection);
   g_assert_true (wait_for (connection_gave_up, connection));
@@ -2094,7 +2192,7 @@ test_edit_connection (Fixture       *fixture,
                                   g_variant_new ("(su)", "127.0.0.1", port));
   g_assert_true (wait_for (has_connect_dialog, fixture->app));
   dialog = find_connect_dialog (fixture->app);
-  g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "carol.account");
+  g_assert_cmpstr (chat_connect_dialog_get_account (dialog), ==, "carolina");
   g_assert_true (chat_connect_dialog_get_allow_plaintext_login (dialog));
   host_row = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW);
   g_assert_nonnull (host_row);
@@ -2652,6 +2750,8 @@ main (int   argc,
               fixture_setup, test_connect_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL,
               fixture_setup, test_connect_dialog_account, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog-create-account", Fixture, NULL,
+              fixture_setup, test_connect_dialog_create_account, fixture_teardown);
   g_test_add ("/chat/app/edit-connection", Fixture, NULL,
               fixture_setup, test_edit_connection, fixture_teardown);
   g_test_add ("/chat/app/logged-in-account", Fixture, NULL,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connect-dialog.c: asks for a server, a nickname and optionally an account to log in
- * with (SASL; without TLS only when allowed for that server), connects, and stays open
+ * with (SASL; without TLS only when allowed for that server) or to create (REGISTER, once
+ * connected, when the server offers draft/account-registration), connects, and stays open
  * with the reason in place until the connection is registered or fails. */
 
 #define G_LOG_DOMAIN "chatroom-app"
@@ -39,7 +40,11 @@ struct _ChatConnectDialog
   GtkSwitch           *plaintext_switch;
   AdwActionRow        *account_remember_row;
   GtkSwitch           *account_remember_switch;
+  AdwActionRow        *create_row;
+  GtkSwitch           *create_switch;
   char                *remember_account_password;
+  char                *create_account;     /* to create once connected, with ... */
+  char                *create_password;    /* ... this password */
   AdwPreferencesGroup *error_group;
   GtkLabel            *error_label;
   AdwPreferencesGroup *recent_group;
@@ -193,14 +198,15 @@ forget_connection (ChatConnectDialog *self)
   g_clear_object (&self->connection);
 }
 
-static void
-connection_state_changed_cb (ChatConnectDialog *self,
-                             GParamSpec        *pspec,
-                             ChatConnection    *connection)
-{
-  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
-    return;
+static void register_account_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data);
 
+/* Connected (and logged in, when asked to): keep the passwords asked to be kept, and close. */
+static void
+connection_ready (ChatConnectDialog *self,
+                  ChatConnection    *connection)
+{
   chat_connection_set_auto_reconnect (connection, TRUE);
   if (self->remember_password != NULL)
     chat_keyring_store (CHAT_KEYRING_SERVER_PASSWORD, chat_connection_get_host (connection),
@@ -217,6 +223,27 @@ connection_state_changed_cb (ChatConnectDialog *self,
   gtk_window_close (GTK_WINDOW (self));
 }
 
+static void
+connection_state_changed_cb (ChatConnectDialog *self,
+                             GParamSpec        *pspec,
+                             ChatConnection    *connection)
+{
+  if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+
+  if (self->create_account == NULL)
+    {
+      connection_ready (self, connection);
+      return;
+    }
+
+  /* Once: a failure forgets the connection. */
+  g_signal_handlers_disconnect_by_func (connection, connection_state_changed_cb, self);
+  chat_connection_register_account_async (connection, self->create_account, NULL,
+                                          self->create_password, NULL, register_account_cb,
+                                          g_object_ref (self));
+}
+
 static gboolean
 remove_connection_idle_cb (gpointer data)
 {
@@ -231,17 +258,13 @@ remove_connection_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The connection is given up, and why is shown, to be corrected. */
 static void
-connection_error_cb (ChatConnectDialog *self,
-                     GError            *error,
-                     ChatConnection    *connection)
+fail_connection (ChatConnectDialog *self,
+                 ChatConnection    *connection,
+                 const char        *message)
 {
-  g_autofree char *message = chat_connect_dialog_describe_error (error);
   g_autoptr(ChatConnection) failed = g_object_ref (connection);
-
-  /* A first attempt that fails stays here, with its reason, to be corrected. */
-  if (error->domain == CHAT_CONNECTION_ERROR && error->code == CHAT_CONNECTION_ERROR_CERTIFICATE)
-    return;
 
   forget_connection (self);
   /* Not from inside the connection's own signal emission: it still runs after it. */
@@ -251,6 +274,57 @@ connection_error_cb (ChatConnectDialog *self,
                           g_steal_pointer (&failed), g_object_unref);
   set_busy (self, FALSE);
   show_error (self, message);
+}
+
+static void
+register_account_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(ChatConnectDialog) self = user_data;
+  ChatConnection *connection = CHAT_CONNECTION (object);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (chat_connection_register_account_finish (connection, result, &error))
+    {
+      if (self->connection != connection)
+        return;
+      /* Logged in to it now, and again when the connection comes back. */
+      chat_connection_set_sasl_account (connection, self->create_account);
+      chat_connection_set_sasl_password (connection, self->create_password);
+      connection_ready (self, connection);
+      return;
+    }
+  if (self->connection != connection)
+    return;
+
+  message = chat_connect_dialog_describe_register_error (error);
+  fail_connection (self, connection, message);
+  adw_expander_row_set_expanded (self->account_row, TRUE);
+  if (error->domain != CHAT_REGISTER_ERROR)
+    return;
+  if (error->code == CHAT_REGISTER_ERROR_ACCOUNT_EXISTS ||
+      error->code == CHAT_REGISTER_ERROR_BAD_ACCOUNT_NAME)
+    set_row_error (GTK_WIDGET (self->account_name_row), TRUE);
+  else if (error->code == CHAT_REGISTER_ERROR_WEAK_PASSWORD)
+    set_row_error (GTK_WIDGET (self->account_password_row), TRUE);
+  else if (error->code == CHAT_REGISTER_ERROR_NOT_OFFERED)
+    set_row_error (GTK_WIDGET (self->create_row), TRUE);
+}
+
+static void
+connection_error_cb (ChatConnectDialog *self,
+                     GError            *error,
+                     ChatConnection    *connection)
+{
+  g_autofree char *message = chat_connect_dialog_describe_error (error);
+
+  /* A first attempt that fails stays here, with its reason, to be corrected. */
+  if (error->domain == CHAT_CONNECTION_ERROR && error->code == CHAT_CONNECTION_ERROR_CERTIFICATE)
+    return;
+
+  fail_connection (self, connection, message);
 
   /* The account is what to correct (or turn off). */
   if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
@@ -301,6 +375,14 @@ on_account_enabled_cb (ChatConnectDialog *self)
     gtk_editable_set_text (GTK_EDITABLE (self->account_name_row),
                            gtk_editable_get_text (GTK_EDITABLE (self->nick_row)));
   validate (self, FALSE);
+}
+
+static void
+on_create_changed_cb (ChatConnectDialog *self)
+{
+  set_row_error (GTK_WIDGET (self->create_row), FALSE);
+  set_row_error (GTK_WIDGET (self->account_name_row), FALSE);
+  set_row_error (GTK_WIDGET (self->account_password_row), FALSE);
 }
 
 static void
@@ -437,6 +519,8 @@ chat_connect_dialog_finalize (GObject *object)
   g_clear_object (&self->application);
   g_clear_pointer (&self->remember_password, g_free);
   g_clear_pointer (&self->remember_account_password, g_free);
+  g_clear_pointer (&self->create_account, g_free);
+  g_clear_pointer (&self->create_password, g_free);
 
   G_OBJECT_CLASS (chat_connect_dialog_parent_class)->finalize (object);
 }
@@ -470,6 +554,8 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, plaintext_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_switch);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, create_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, create_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_group);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_group);
@@ -479,6 +565,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_tls_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_plaintext_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_create_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
 
@@ -492,6 +579,8 @@ chat_connect_dialog_init (ChatConnectDialog *self)
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
   gtk_widget_set_visible (GTK_WIDGET (self->remember_row), HAVE_LIBSECRET);
   gtk_widget_set_visible (GTK_WIDGET (self->account_remember_row), HAVE_LIBSECRET);
+  adw_action_row_set_subtitle (self->create_row,
+                               _("Made when you connect, if the server offers accounts"));
   /* Else the first button, Cancel, takes the focus and Enter closes the dialog. */
   gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->host_row));
 }
@@ -604,6 +693,7 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
 {
   g_autofree char *host = NULL;
   gboolean account;
+  gboolean create;
   gboolean tls;
   const char *account_password;
   ChatConnection *connection;
@@ -618,6 +708,19 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   account = adw_expander_row_get_enable_expansion (self->account_row);
   account_password = gtk_editable_get_text (GTK_EDITABLE (self->account_password_row));
   tls = gtk_switch_get_active (self->tls_switch);
+  create = account && gtk_switch_get_active (self->create_switch);
+
+  /* Its password goes as it is too, in REGISTER. */
+  if (create && !tls && !gtk_switch_get_active (self->plaintext_switch))
+    {
+      g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR,
+                                                     CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, "");
+      g_autofree char *message = chat_connect_dialog_describe_error (error);
+
+      show_error (self, message);
+      set_row_error (GTK_WIDGET (self->plaintext_row), TRUE);
+      return FALSE;
+    }
 
   connection = chat_application_open_server (self->application, host,
                                              (guint) gtk_spin_button_get_value_as_int (
@@ -625,8 +728,9 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
                                              tls,
                                              row_text (self->nick_row),
                                              row_text (self->password_row),
-                                             account ? row_text (self->account_name_row) : "",
-                                             account ? account_password : "",
+                                             account && !create
+                                             ? row_text (self->account_name_row) : "",
+                                             account && !create ? account_password : "",
                                              account && !tls &&
                                              gtk_switch_get_active (self->plaintext_switch),
                                              row_text (self->realname_row),
@@ -647,6 +751,13 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   g_clear_pointer (&self->remember_account_password, g_free);
   if (account && gtk_switch_get_active (self->account_remember_switch))
     self->remember_account_password = g_strdup (account_password);
+  g_clear_pointer (&self->create_account, g_free);
+  g_clear_pointer (&self->create_password, g_free);
+  if (create)
+    {
+      self->create_account = g_strdup (row_text (self->account_name_row));
+      self->create_password = g_strdup (account_password);
+    }
 
   /* Until it works once, a failure is shown here instead of retried. */
   self->connection = g_object_ref (connection);
@@ -740,4 +851,61 @@ chat_connect_dialog_describe_error (const GError *error)
                             detail);
 
   return g_steal_pointer (&detail);
+}
+
+/* Why creating an account failed, in the user's words; the server's own after them. */
+char *
+chat_connect_dialog_describe_register_error (const GError *error)
+{
+  const char *text = NULL;
+
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (error->domain != CHAT_REGISTER_ERROR)
+    return chat_connect_dialog_describe_error (error);
+
+  switch ((ChatRegisterError) error->code)
+    {
+    case CHAT_REGISTER_ERROR_ACCOUNT_EXISTS:
+      text = _("An account with this name already exists. Choose another name, or turn off "
+               "“Create This Account” to log in to it.");
+      break;
+    case CHAT_REGISTER_ERROR_BAD_ACCOUNT_NAME:
+      text = _("The server does not accept this account name. Choose another one.");
+      break;
+    case CHAT_REGISTER_ERROR_ALREADY_AUTHENTICATED:
+      text = _("You are already logged in to an account on this server.");
+      break;
+    case CHAT_REGISTER_ERROR_WEAK_PASSWORD:
+      text = _("The server does not accept this password. Choose a longer one.");
+      break;
+    case CHAT_REGISTER_ERROR_INVALID_EMAIL:
+      text = _("The server does not accept this email address.");
+      break;
+    case CHAT_REGISTER_ERROR_UNAVAILABLE:
+      text = _("The server does not create accounts now. Try again later.");
+      break;
+    case CHAT_REGISTER_ERROR_VERIFICATION_REQUIRED:
+      text = _("The account was created, but it must be verified before you can log in to "
+               "it. Follow the server’s instructions.");
+      break;
+    case CHAT_REGISTER_ERROR_NOT_OFFERED:
+      text = _("This server does not offer to create accounts. Turn off “Create This "
+               "Account”, or create it another way.");
+      break;
+    case CHAT_REGISTER_ERROR_NOT_CONNECTED:
+      text = _("The connection was lost before the account was created. Try again.");
+      break;
+    case CHAT_REGISTER_ERROR_BUSY:
+    case CHAT_REGISTER_ERROR_OTHER:
+    default:
+      text = _("The server did not create the account.");
+      break;
+    }
+
+  if (error->message == NULL || error->message[0] == '\0')
+    return g_strdup (text);
+
+  /* Translators: why an account was not created, then the server's own words. */
+  return g_strdup_printf (_("%s (%s)"), text, error->message);
 }

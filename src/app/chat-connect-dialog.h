@@ -38,5 +38,6 @@ const char        *chat_connect_dialog_get_error  (ChatConnectDialog *self);
 
 /* A human explanation of a connection error, as shown in the dialog. */
 char              *chat_connect_dialog_describe_error (const GError  *error);
+char              *chat_connect_dialog_describe_register_error (const GError *error);
 
 G_END_DECLS
