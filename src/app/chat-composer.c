@@ -84,12 +84,20 @@ static void
 update_state (ChatComposer *self)
 {
   g_autofree char *logged_in = NULL;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
 
   gtk_label_set_label (self->nick_label, self->nick != NULL ? self->nick : "");
   if (self->account != NULL)
     logged_in = g_strdup_printf (_("Logged in as %s"), self->account);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->nick_label), logged_in);
 
+  /* A focused entry made insensitive keeps its cursor blinking and GTK warns about it: the
+   * focus leaves first (the window gives it back once sending is possible again). */
+  if (!self->can_send && focus != NULL
+      && (focus == GTK_WIDGET (self->entry)
+          || gtk_widget_is_ancestor (focus, GTK_WIDGET (self->entry))))
+    gtk_root_set_focus (root, NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->entry), self->can_send);
   gtk_entry_set_placeholder_text (self->entry,
                                   self->can_send ? _("Send a message") : _("Not connected"));
