@@ -6,6 +6,10 @@
 #include "config.h"
 
 #include <adwaita.h>
+#ifdef GDK_WINDOWING_X11
+#include <dlfcn.h>
+#include <gdk/x11/gdkx.h>
+#endif
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <locale.h>
@@ -570,6 +574,119 @@ test_host_and_talk (Fixture       *fixture,
   }
 
   raw_client_free (client);
+}
+
+static gboolean
+entry_can_send (gpointer data)
+{
+  return gtk_widget_is_sensitive (GTK_WIDGET (chat_window_get_entry (CHAT_WINDOW (data))));
+}
+
+static gboolean
+entry_has_text (gpointer data)
+{
+  gpointer *args = data;
+
+  return g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (args[0])), args[1]) == 0;
+}
+
+/* The first button in the window that can take the focus. */
+static GtkWidget *
+find_focusable_button (GtkWidget *widget)
+{
+  if (GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget)
+      && gtk_widget_get_focusable (widget))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_focusable_button (child);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static gboolean
+focus_in_entry (Fixture *fixture)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
+  GtkWidget *entry = GTK_WIDGET (chat_window_get_entry (fixture->window));
+
+  return focus != NULL && (focus == entry || gtk_widget_is_ancestor (focus, entry));
+}
+
+/* Opening a room puts the focus in the entry, and keys typed while a button has the focus
+ * are written there: real key presses, made by the X server's XTEST extension. */
+static void
+test_typing_reaches_entry (Fixture       *fixture,
+                           gconstpointer  data)
+{
+#ifdef GDK_WINDOWING_X11
+  typedef int (*FakeKeyEvent) (Display *, unsigned int, int, unsigned long);
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (fixture->window));
+  GtkEditable *entry = chat_window_get_entry (fixture->window);
+  FakeKeyEvent fake_key_event;
+  GtkWidget *button;
+  Display *xdisplay;
+  gpointer xtst;
+  gpointer args[2];
+
+  if (!GDK_IS_X11_DISPLAY (display)
+      || (xtst = dlopen ("libXtst.so.6", RTLD_NOW)) == NULL
+      || (fake_key_event = (FakeKeyEvent) dlsym (xtst, "XTestFakeKeyEvent")) == NULL)
+    {
+      g_test_skip ("Needs an X server and libXtst");
+      return;
+    }
+
+  gtk_editable_set_text (entry, "");
+  gtk_widget_grab_focus (GTK_WIDGET (fixture->window));
+  host_from_action (fixture);
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  g_assert_true (wait_for (entry_can_send, fixture->window));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->app)); l; l = l->next)
+    if (CHAT_IS_HOST_DIALOG (l->data))
+      {
+        gtk_window_destroy (l->data);
+        break;
+      }
+  spin (50);
+  g_assert_true (focus_in_entry (fixture));
+
+  /* The focus on a button: letters go to the entry all the same. */
+  button = find_focusable_button (GTK_WIDGET (fixture->window));
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_grab_focus (button));
+  g_assert_false (focus_in_entry (fixture));
+
+  xdisplay = gdk_x11_display_get_xdisplay (display);
+  XSetInputFocus (xdisplay,
+                  gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (fixture->window))),
+                  RevertToParent, CurrentTime);
+  XSync (xdisplay, False);
+  spin (100);
+  for (const char *key = "hi"; *key != '\0'; key++)
+    {
+      char name[2] = { *key, '\0' };
+      KeyCode code = XKeysymToKeycode (xdisplay, XStringToKeysym (name));
+
+      fake_key_event (xdisplay, code, True, CurrentTime);
+      fake_key_event (xdisplay, code, False, CurrentTime);
+    }
+  XFlush (xdisplay);
+
+  args[0] = entry;
+  args[1] = (gpointer) "hi";
+  g_assert_true (wait_for (entry_has_text, args));
+  g_assert_true (focus_in_entry (fixture));
+  dlclose (xtst);
+#else
+  g_test_skip ("Needs an X server");
+#endif
 }
 
 static void
@@ -2734,6 +2851,8 @@ main (int   argc,
               fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,
               fixture_setup, test_host_and_talk, fixture_teardown);
+  g_test_add ("/chat/app/typing-reaches-entry", Fixture, NULL,
+              fixture_setup, test_typing_reaches_entry, fixture_teardown);
   g_test_add ("/chat/app/host-port-taken", Fixture, NULL,
               fixture_setup, test_host_port_taken, fixture_teardown);
   g_test_add ("/chat/app/host-encrypted", Fixture, NULL,

@@ -240,6 +240,60 @@ focus_entry_action (GtkWidget  *widget,
   gtk_widget_grab_focus (GTK_WIDGET (_chat_window_get_composer (CHAT_WINDOW (widget))));
 }
 
+static gboolean
+focus_is_editable (GtkWidget *focus)
+{
+  return focus != NULL && (GTK_IS_EDITABLE (focus) || GTK_IS_TEXT_VIEW (focus));
+}
+
+/* Focus moves to the entry when a conversation opens, unless it is in another entry or the
+ * person walks the sidebar with the keyboard: else it would stay on a button, where Space
+ * opens what the button opens. */
+void
+_chat_window_focus_composer (ChatWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  GtkEditable *entry = chat_composer_get_entry (_chat_window_get_composer (self));
+
+  if (focus_is_editable (focus)
+      || (focus != NULL
+          && gtk_widget_is_ancestor (focus, GTK_WIDGET (_chat_window_get_sidebar_list (self)))))
+    return;
+
+  gtk_entry_grab_focus_without_selecting (GTK_ENTRY (entry));
+}
+
+/* Typing anywhere in the window writes in the entry, as in a search entry's key capture: a
+ * printable key with no modifier but Shift moves the focus there and is handed to its text.
+ * Space stays with a focused button, and popovers and dialogs keep their keys. */
+static gboolean
+window_key_pressed_cb (ChatWindow            *self,
+                       guint                  keyval,
+                       guint                  keycode,
+                       GdkModifierType        state,
+                       GtkEventControllerKey *controller)
+{
+  GtkEditable *entry = chat_composer_get_entry (_chat_window_get_composer (self));
+  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (self));
+  gunichar c = gdk_keyval_to_unicode (keyval);
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK | GDK_HYPER_MASK
+                | GDK_META_MASK)) != 0
+      || c == 0 || c == ' ' || !g_unichar_isprint (c)
+      || event == NULL || gdk_event_get_surface (event) != surface
+      || focus_is_editable (gtk_root_get_focus (GTK_ROOT (self)))
+      || !gtk_widget_is_sensitive (GTK_WIDGET (entry))
+      || !gtk_widget_is_drawable (GTK_WIDGET (entry)))
+    return GDK_EVENT_PROPAGATE;
+
+  if (!gtk_entry_grab_focus_without_selecting (GTK_ENTRY (entry)))
+    return GDK_EVENT_PROPAGATE;
+
+  return gtk_event_controller_key_forward (controller,
+                                           GTK_WIDGET (gtk_editable_get_delegate (entry)));
+}
+
 static void
 open_query_action (GtkWidget  *widget,
                    const char *action_name,
@@ -324,6 +378,8 @@ win_action_activated_cb (GSimpleAction *action,
 void
 _chat_window_actions_init (ChatWindow *self)
 {
+  GtkEventController *controller;
+
   for (guint i = 0; i < G_N_ELEMENTS (win_actions); i++)
     {
       const GVariantType *type = win_actions[i].param_type != NULL
@@ -333,4 +389,10 @@ _chat_window_actions_init (ChatWindow *self)
       g_signal_connect_object (action, "activate", G_CALLBACK (win_action_activated_cb), self, 0);
       g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
     }
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "key-pressed",
+                           G_CALLBACK (window_key_pressed_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }

@@ -443,6 +443,7 @@ update_state (ChatWindow *self)
   g_autofree char *text = NULL;
   const char *nick = NULL;
   const char *account = NULL;
+  gboolean could_send = chat_composer_get_can_send (self->composer);
   gboolean can_send = FALSE;
   gboolean show_banner = FALSE;
   gboolean show_button = FALSE;
@@ -507,6 +508,8 @@ update_state (ChatWindow *self)
   gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
   gtk_widget_set_visible (GTK_WIDGET (self->state_button), show_button);
   chat_composer_set_can_send (self->composer, can_send);
+  if (can_send && !could_send)
+    _chat_window_focus_composer (self);
   set_action_enabled (self, "send-message", can_send);
   set_action_enabled (self, "leave-room",
                                  self->conversation != NULL
@@ -572,6 +575,7 @@ _chat_window_set_conversation (ChatWindow       *self,
   chat_conversation_mark_read (conversation);
   update_title (self);
   update_state (self);
+  _chat_window_focus_composer (self);
   _chat_window_queue_scroll_to_bottom (self);
 
   if (connection != NULL
