@@ -17,7 +17,7 @@ packages=(
   libsodium-dev
   desktop-file-utils appstream libxml2-utils gsettings-desktop-schemas adwaita-icon-theme
   fonts-noto-cjk fonts-noto-color-emoji
-  xvfb xauth dbus
+  xvfb xauth dbus libxtst6
   ngircd inspircd irssi ii python3-irc tmux netcat-openbsd openssl
   valgrind clang libclang-rt-14-dev
 )
