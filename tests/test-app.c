@@ -2504,6 +2504,59 @@ test_hosting_object (void)
   g_assert_cmpuint (chat_hosting_get_port (hosting), ==, 0);
 }
 
+static void
+test_hosting_host_account (void)
+{
+  g_autoptr(ChatHosting) hosting = chat_hosting_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
+  g_autofree char *password_path = g_build_filename (dir, "host-account-password", NULL);
+  g_autofree char *first_password = NULL;
+  const char *store[] = { "accounts.sqlite3", "accounts.sqlite3-wal", "accounts.sqlite3-shm",
+                          "host-account-password" };
+
+  /* Earlier hosting tests left their accounts and rooms: start from none. */
+  for (guint i = 0; i < G_N_ELEMENTS (store); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, store[i], NULL);
+
+      g_remove (path);
+    }
+
+  /* Made at the first start, the same account at the next one with the same data. */
+  for (guint round = 0; round < 2; round++)
+    {
+      ChatConnection *connection;
+      g_autofree char *founder = NULL;
+      g_autofree char *password = NULL;
+      g_autoptr(GPtrArray) accounts = NULL;
+      GStatBuf st;
+
+      g_assert_true (chat_hosting_start (hosting, NULL, 0, NULL, CHAT_HOSTING_NONE,
+                                         "Founder", "Founder", &error));
+      g_assert_no_error (error);
+      connection = chat_hosting_get_connection (hosting);
+      chat_connection_connect (connection);
+      g_assert_true (wait_for (connection_has_account, connection));
+      g_assert_cmpstr (chat_connection_get_account (connection), ==, "Founder");
+      founder = chat_server_dup_room_founder (chat_hosting_get_server (hosting), "#hall");
+      g_assert_cmpstr (founder, ==, "Founder");
+      accounts = chat_server_list_accounts (chat_hosting_get_server (hosting), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (accounts->len, ==, 1);
+      g_assert_cmpstr (g_ptr_array_index (accounts, 0), ==, "Founder");
+
+      /* The password is kept for the user alone, and never changes. */
+      g_assert_cmpint (g_stat (password_path, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      g_assert_true (g_file_get_contents (password_path, &password, NULL, NULL));
+      if (round == 0)
+        first_password = g_strdup (password);
+      g_assert_cmpstr (password, ==, first_password);
+      chat_hosting_stop (hosting);
+    }
+}
+
 static gboolean
 quit_while_hosting_idle_cb (gpointer data)
 {
@@ -2891,6 +2944,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/quit", test_quit);
   g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
   g_test_add_func ("/chat/app/hosting-object", test_hosting_object);
+  g_test_add_func ("/chat/app/hosting-host-account", test_hosting_host_account);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
   g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);

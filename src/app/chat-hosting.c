@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include "chat-certificate.h"
 #include "chat-host-dialog.h"
@@ -16,6 +18,11 @@
 /* How many ports after the wanted one are tried when it is taken. */
 #define HOST_PORT_TRIES 20
 #define HOST_ROOM "#hall"
+/* The password of the host's account, beside the hosted server's data, readable by the
+ * user alone: the app keeps no other secret of its own (no keyring at hosting time), and
+ * whoever can read this directory can read the server's accounts anyway. */
+#define HOST_PASSWORD_FILE "host-account-password"
+#define HOST_PASSWORD_BYTES 24
 
 struct _ChatHosting
 {
@@ -71,6 +78,67 @@ configure_hosted_tls (ChatServer *server)
   g_key_file_set_boolean (keyfile, "tls", "sts", FALSE);
   if (!chat_server_load_config (server, keyfile, &error))
     g_warning ("Could not turn off sts for the hosted room: %s", error->message);
+}
+
+/* The host's account password, made once (random) and then read back. NULL on failure. */
+static char *
+load_or_create_host_password (const char *data_dir)
+{
+  g_autofree char *path = g_build_filename (data_dir, HOST_PASSWORD_FILE, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 bytes[HOST_PASSWORD_BYTES];
+  char *password;
+
+  if (g_file_get_contents (path, &contents, NULL, NULL))
+    {
+      g_strstrip (contents);
+      if (strlen (contents) >= 16)
+        return g_steal_pointer (&contents);
+    }
+  if (getrandom (bytes, sizeof bytes, 0) != (gssize) sizeof bytes)
+    {
+      g_warning ("No random bytes for the host's account password");
+      return NULL;
+    }
+  password = g_base64_encode (bytes, sizeof bytes);
+  memset (bytes, 0, sizeof bytes);
+  if (!g_file_set_contents_full (path, password, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 &error))
+    {
+      g_warning ("Could not keep the host's account password: %s", error->message);
+      g_free (password);
+      return NULL;
+    }
+  return password;
+}
+
+/* The host's account, named after its nick, and #hall founded by it; the host's connection
+ * then logs in to it. */
+static void
+set_up_host_account (ChatServer     *server,
+                     const char     *data_dir,
+                     const char     *nick,
+                     ChatConnection *connection,
+                     gboolean        encrypted)
+{
+  g_autofree char *password = load_or_create_host_password (data_dir);
+  g_autoptr(GError) error = NULL;
+
+  if (password == NULL)
+    return;
+  if (!chat_server_ensure_founder (server, nick, password, HOST_ROOM, &error))
+    {
+      g_message ("The host is not logged in to an account: %s", error->message);
+      return;
+    }
+  chat_connection_set_sasl_account (connection, nick);
+  chat_connection_set_sasl_password (connection, password);
+  /* Our own server in this process, on 127.0.0.1: nothing crosses a network, and SCRAM,
+   * which the server lists, never sends the password anyway. */
+  if (!encrypted)
+    chat_connection_set_allow_plaintext_sasl (connection, TRUE);
+  memset (password, 0, strlen (password));
 }
 
 static void
@@ -274,6 +342,8 @@ chat_hosting_start (ChatHosting      *self,
   data_dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
   if (g_mkdir_with_parents (data_dir, 0700) == 0)
     chat_server_set_data_dir (server, data_dir);
+  else
+    g_clear_pointer (&data_dir, g_free);
 
   /* Either port may be the taken one: both move on together, so they stay apart. */
   for (guint i = 0; i < tries && !started; i++)
@@ -322,6 +392,8 @@ chat_hosting_start (ChatHosting      *self,
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
     chat_connection_set_password (connection, password);
+  if (data_dir != NULL)
+    set_up_host_account (self->server, data_dir, nick, connection, encrypt);
   g_signal_connect_object (connection, "notify::state",
                            G_CALLBACK (connection_state_changed_cb), self,
                            G_CONNECT_SWAPPED);

@@ -334,6 +334,74 @@ chat_server_add_account (ChatServer  *self,
   return accounts != NULL && chat_accounts_register (accounts, name, password, NULL, error);
 }
 
+/* Compares the keys SCRAM would derive from password with the account's: a hash check
+ * would cost as much as making the hash. */
+static gboolean
+scram_keys_match (ChatAccounts *accounts,
+                  const char   *name,
+                  const char   *password)
+{
+  g_autoptr(ChatAccountScram) scram = chat_accounts_get_scram (accounts, name);
+  guint8 stored_key[CHAT_SCRAM_KEY_LEN];
+  gsize salt_len = 0;
+  const guint8 *salt;
+  guint8 diff = 0;
+
+  if (scram == NULL)
+    return FALSE;
+  salt = g_bytes_get_data (scram->salt, &salt_len);
+  chat_scram_derive_keys (password, salt, salt_len, scram->iterations, stored_key, NULL);
+  for (gsize i = 0; i < CHAT_SCRAM_KEY_LEN; i++)
+    diff |= stored_key[i] ^ scram->stored_key[i];
+  return diff == 0;
+}
+
+gboolean
+chat_server_ensure_founder (ChatServer  *self,
+                            const char  *name,
+                            const char  *password,
+                            const char  *room,
+                            GError     **error)
+{
+  g_autoptr(ChatAccounts) accounts = NULL;
+  g_autoptr(ChatAccountInfo) info = NULL;
+  g_autofree char *founder = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (name != NULL && password != NULL && room != NULL, FALSE);
+
+  accounts = open_store (self, error);
+  if (accounts == NULL)
+    return FALSE;
+  info = chat_accounts_lookup (accounts, name);
+  if (info == NULL)
+    {
+      if (!chat_accounts_register (accounts, name, password, NULL, error))
+        return FALSE;
+    }
+  else if (!scram_keys_match (accounts, name, password))
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                   "The account %s already exists with another password", name);
+      return FALSE;
+    }
+  founder = chat_accounts_get_room_founder (accounts, room);
+  return founder != NULL || chat_accounts_register_room (accounts, room, name, error);
+}
+
+char *
+chat_server_dup_room_founder (ChatServer *self,
+                              const char *room)
+{
+  g_autoptr(ChatAccounts) accounts = NULL;
+
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  g_return_val_if_fail (room != NULL, NULL);
+
+  accounts = open_store (self, NULL);
+  return accounts != NULL ? chat_accounts_get_room_founder (accounts, room) : NULL;
+}
+
 GPtrArray *
 chat_server_list_accounts (ChatServer  *self,
                            GError     **error)

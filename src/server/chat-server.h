@@ -69,6 +69,18 @@ gboolean     chat_server_add_account      (ChatServer  *self,
                                            const char  *name,
                                            const char  *password,
                                            GError     **error);
+/* The app's host: makes sure the account name exists with password (created when missing,
+ * with the configured hash cost; an existing one is checked with its SCRAM keys, no hash)
+ * and that room, unless registered already, is registered with it as founder. FALSE when
+ * the account has another password or there is no store. Like chat_server_add_account. */
+gboolean     chat_server_ensure_founder   (ChatServer  *self,
+                                           const char  *name,
+                                           const char  *password,
+                                           const char  *room,
+                                           GError     **error);
+/* The founder's account of a registered room, as registered; NULL when none. */
+char        *chat_server_dup_room_founder (ChatServer  *self,
+                                           const char  *room);
 /* Names as registered, sorted; NULL with an error when there is no store. */
 GPtrArray   *chat_server_list_accounts    (ChatServer  *self,
                                            GError     **error);
