@@ -1648,7 +1648,10 @@ test_logged_in_account (Fixture       *fixture,
   g_assert_true (GTK_IS_LABEL (nick_label));
   g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (nick_label)), ==, nick);
   g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
-  g_assert_null (gtk_widget_get_tooltip_text (nick_label));
+  /* The host is logged in to its own account, named after its nick. */
+  g_assert_cmpstr (chat_connection_get_account (host), ==, nick);
+  g_assert_nonnull (gtk_widget_get_tooltip_text (nick_label));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (nick_label), nick));
 
   /* What a server with accounts says after a SASL login, and after a logout. */
   logged_in = g_strdup_printf (":srv 900 %s %s!u@h maria.account :You are now logged in as maria.account",
