@@ -66,6 +66,7 @@ setup () {
 
 # Runs one meson test pass and adds its counts to the totals.
 total_ok=0 total_fail=0 total_skip=0
+failed_tests=()
 run_suite () {
   local dir=$1; shift
   local rc=0
@@ -83,6 +84,13 @@ run_suite () {
   skip=$(awk '/^Skipped:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
   ok=${ok:-0}; skip=${skip:-0}
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+  # Names the tests that failed, so the end of the output says which.
+  local line
+  while IFS= read -r line; do
+    failed_tests+=("$dir: $line")
+  done < <(sed -n '/^Summary of Failures:/q;p' "$dir/suite-output.txt" \
+             | grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' \
+             | sed -E 's/ +/ /g' || true)
   total_ok=$((total_ok + ok)); total_fail=$((total_fail + fail)); total_skip=$((total_skip + skip))
 }
 
@@ -105,6 +113,18 @@ cmd_test () {
   log "Running the suite under sanitizers"
   run_suite build-asan --setup full --no-suite bench-heavy
   echo
+  if [ "${#failed_tests[@]}" -gt 0 ]; then
+    # The end of each failed pass's error logs, then the names.
+    local dir
+    for dir in build build-asan; do
+      grep -qE ' (FAIL|TIMEOUT|ERROR) ' "$dir/suite-output.txt" 2>/dev/null || continue
+      echo "Last lines of the error logs in $dir:"
+      sed -n '/^Summary of Failures:/q;p' "$dir/suite-output.txt" \
+        | grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' | tail -n 40 | cut -c1-300
+    done
+    echo "Failed:"
+    printf '  %s\n' "${failed_tests[@]}"
+  fi
   echo "Totals over all passes (plain, Valgrind, sanitizers):"
   echo "$total_ok passed, $total_fail failed, $total_skip skipped"
   [ "$total_fail" -eq 0 ]
