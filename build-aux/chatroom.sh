@@ -66,31 +66,34 @@ setup () {
 
 # Runs one meson test pass and adds its counts to the totals.
 total_ok=0 total_fail=0 total_skip=0
-failed_tests=()
+failed_tests=() failed_outputs=() pass_number=0
 run_suite () {
   local dir=$1; shift
   local rc=0
+  pass_number=$((pass_number + 1))
+  local out="$dir/suite-output-$pass_number.txt"
   local runner=(meson test -C "$dir" --print-errorlogs --num-processes 2 "$@")
   if command -v xvfb-run >/dev/null && command -v dbus-run-session >/dev/null; then
     xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- "${runner[@]}" \
-      | tee "$dir/suite-output.txt" || rc=$?
+      | tee "$out" || rc=$?
   else
-    "${runner[@]}" | tee "$dir/suite-output.txt" || rc=$?
+    "${runner[@]}" | tee "$out" || rc=$?
   fi
   local ok fail skip
-  ok=$(awk '/^Ok:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
+  ok=$(awk '/^Ok:/ {print $2}' "$out" | tail -n 1)
   fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $NF} END {print s + 0}' \
-    "$dir/suite-output.txt")
-  skip=$(awk '/^Skipped:/ {print $2}' "$dir/suite-output.txt" | tail -n 1)
+    "$out")
+  skip=$(awk '/^Skipped:/ {print $2}' "$out" | tail -n 1)
   ok=${ok:-0}; skip=${skip:-0}
   if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
   # Names the tests that failed, so the end of the output says which.
-  local line
+  local line before=${#failed_tests[@]}
   while IFS= read -r line; do
     failed_tests+=("$dir: $line")
-  done < <(sed -n '/^Summary of Failures:/q;p' "$dir/suite-output.txt" \
+  done < <(sed -n '/^Summary of Failures:/q;p' "$out" \
              | grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' \
              | sed -E 's/ +/ /g' || true)
+  if [ "${#failed_tests[@]}" -gt "$before" ]; then failed_outputs+=("$out"); fi
   total_ok=$((total_ok + ok)); total_fail=$((total_fail + fail)); total_skip=$((total_skip + skip))
 }
 
@@ -117,9 +120,8 @@ cmd_test () {
     # The end of each failed pass's error logs, then the names.
     local dir
     for dir in build build-asan; do
-      grep -qE ' (FAIL|TIMEOUT|ERROR) ' "$dir/suite-output.txt" 2>/dev/null || continue
       echo "Last lines of the error logs in $dir:"
-      sed -n '/^Summary of Failures:/q;p' "$dir/suite-output.txt" \
+      sed -n '/^Summary of Failures:/q;p' "$out" \
         | grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' | tail -n 40 | cut -c1-300
     done
     echo "Failed:"
