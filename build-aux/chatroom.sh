@@ -118,9 +118,9 @@ cmd_test () {
   echo
   if [ "${#failed_tests[@]}" -gt 0 ]; then
     # The end of each failed pass's error logs, then the names.
-    local dir
-    for dir in build build-asan; do
-      echo "Last lines of the error logs in $dir:"
+    local out
+    for out in "${failed_outputs[@]}"; do
+      echo "Last lines of the error logs in $out:"
       sed -n '/^Summary of Failures:/q;p' "$out" \
         | grep -vE '^ *[0-9]+/[0-9]+ .* (OK|SKIP) ' | tail -n 40 | cut -c1-300
     done
