@@ -174,6 +174,7 @@ main (int   argc,
   g_autoptr(GMainLoop) loop = NULL;
   int port = CHAT_SERVER_DEFAULT_PORT;
   int tls_port = -1;
+  int websocket_port = -2;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
   gboolean tls_only = FALSE;
@@ -205,6 +206,8 @@ main (int   argc,
       "Port for TLS (default 6697; 0 picks a free one)", "PORT" },
     { "tls-only", 0, 0, G_OPTION_ARG_NONE, &tls_only,
       "Only encrypted connections: no plain port", NULL },
+    { "websocket-port", 0, 0, G_OPTION_ARG_INT, &websocket_port,
+      "Port for WebSocket clients (browsers; 0 picks a free one, -1: none)", "PORT" },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Where to keep history and state", "DIR" },
     { "add-account", 0, 0, G_OPTION_ARG_STRING, &add_account,
@@ -246,6 +249,12 @@ main (int   argc,
       fprintf (stderr, "chatroom-server: --tls-port %d: not a port number\n", tls_port);
       return EXIT_CONFIG;
     }
+  if (websocket_port != -2 && (websocket_port < -1 || websocket_port > 65535))
+    {
+      fprintf (stderr, "chatroom-server: --websocket-port %d: not a port number\n",
+               websocket_port);
+      return EXIT_CONFIG;
+    }
   if (tls_key != NULL && tls_cert == NULL)
     {
       fprintf (stderr, "chatroom-server: --tls-key needs --tls-cert\n");
@@ -283,6 +292,8 @@ main (int   argc,
     }
   if (tls_port != -1)
     chat_server_set_tls_port (server, tls_port);
+  if (websocket_port != -2)
+    chat_server_set_websocket_port (server, websocket_port);
   if (tls_only)
     {
       if (chat_server_get_tls_certificate (server) == NULL)
@@ -310,6 +321,9 @@ main (int   argc,
   if (chat_server_get_tls_certificate (server) != NULL)
     g_message ("chatroom-server %s: %s listening for TLS on port %u", PACKAGE_VERSION,
                chat_server_get_name (server), chat_server_get_tls_port (server));
+  if (chat_server_get_websocket_port (server) > 0)
+    g_message ("chatroom-server %s: %s listening for WebSocket on port %d", PACKAGE_VERSION,
+               chat_server_get_name (server), chat_server_get_websocket_port (server));
 
   loop = g_main_loop_new (NULL, FALSE);
   sigint = g_unix_signal_add (SIGINT, quit_cb, loop);

@@ -743,6 +743,15 @@ ChatServerHistory *_chat_server_get_history  (ChatServer        *self);
 gboolean _chat_server_history_load_config (ChatServer  *self,
                                            GKeyFile    *keyfile,
                                            GError     **error);
+/* The WebSocket door (chat-server-websocket.c): made with the server, it listens while
+ * the server runs when a port is set. */
+typedef struct _ChatServerWebsocket ChatServerWebsocket;
+ChatServerWebsocket *_chat_server_websocket_new  (ChatServer          *server);
+void                 _chat_server_websocket_free (ChatServerWebsocket *self);
+/* The [websocket] group; FALSE with an error when a value is bad. */
+gboolean _chat_server_websocket_load_config (ChatServer  *self,
+                                             GKeyFile    *keyfile,
+                                             GError     **error);
 
 /* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
 void _chat_server_try_register (ChatServer  *self,

@@ -54,6 +54,7 @@ struct _ChatServer
   GHashTable       *opers;           /* name -> password */
   ChatServerLimits  limits;
   ChatServerHistory *history;
+  ChatServerWebsocket *websocket;
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

@@ -72,6 +72,7 @@ chat_server_finalize (GObject *object)
   _chat_server_invalidate_caps_ls (self);
   _chat_server_limits_clear (&self->limits);
   g_clear_pointer (&self->history, _chat_server_history_free);
+  g_clear_pointer (&self->websocket, _chat_server_websocket_free);
 
   G_OBJECT_CLASS (chat_server_parent_class)->finalize (object);
 }
@@ -245,6 +246,7 @@ chat_server_init (ChatServer *self)
   /* Accounts first: registered rooms exist before the history restores what they held. */
   _chat_server_accounts_setup (self);
   self->history = _chat_server_history_new (self);
+  self->websocket = _chat_server_websocket_new (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

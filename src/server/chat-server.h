@@ -109,6 +109,21 @@ void             chat_server_set_plain_enabled   (ChatServer       *self,
                                                   gboolean          enabled);
 gboolean         chat_server_get_plain_enabled   (ChatServer       *self);
 
+/* The WebSocket door (IRCv3 WebSocket: text.ircv3.net and binary.ircv3.net), on a port of
+ * its own: -1 (the default) for none, 0 for a free one; from the next start. Read back
+ * while the server runs: the bound port, 0 when it is not listening. Over TLS (wss) when tls is TRUE and the server has a
+ * certificate. */
+void         chat_server_set_websocket_port    (ChatServer         *self,
+                                                int                 port);
+int          chat_server_get_websocket_port    (ChatServer         *self);
+void         chat_server_set_websocket_tls     (ChatServer         *self,
+                                                gboolean            tls);
+/* The origins ("https://chat.example.org") whose pages may connect, or "*" for any.
+ * NULL or empty: only a page from the same host as the door (and clients that send no
+ * Origin, which are not browsers). */
+void         chat_server_set_websocket_origins (ChatServer         *self,
+                                                const char * const *origins);
+
 /* Listen on address (NULL: all addresses, IPv4 and IPv6) and port (0: a free one, read
  * it back with chat_server_get_port()), unless plain is disabled, and on the TLS port when
  * a certificate is set. Sessions run in the thread-default GMainContext of the calling

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-websocket.c: the WebSocket door (IRCv3 WebSocket: the text.ircv3.net and
+ * binary.ircv3.net subprotocols, one IRC line per message). libsoup's server does the
+ * HTTP upgrade on a port of its own; each connection is then admitted like any other
+ * (limits and counts by the peer's real address) as an ordinary ChatSession on one end of
+ * a socket pair, and here each message becomes a line written to the other end, and each
+ * line read from it a message. So the registration timeout, flood control, line length,
+ * UTF-8 and SendQ are the session's own, as over TCP and TLS. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <libsoup/soup.h>
+
+#include "chat-server-state.h"
+
+#define PROTOCOL_TEXT "text.ircv3.net"
+#define PROTOCOL_BINARY "binary.ircv3.net"
+/* Kernel buffer of each end of the socket pair, as for TLS: small, so what a peer sends
+ * faster than its session reads waits here, where it is counted. */
+#define PAIR_BUFFER (64 * 1024)
+/* Bytes from the peer not yet taken by its session: past this, it floods. */
+#define MAX_PENDING (64 * 1024)
+/* The largest message read: longer lines still reach the session (which answers 417, as
+ * over TCP) up to this size; past it libsoup closes with "message too big". */
+#define MAX_MESSAGE (CHAT_MESSAGE_MAX_TAGS + 4096)
+
+struct _ChatServerWebsocket
+{
+  ChatServer  *server;
+  int          port;        /* as set: -1 none, 0 a free one */
+  guint16      bound_port;  /* while listening */
+  gboolean     tls;
+  char       **origins;     /* the allow-list; NULL: the same host only */
+  SoupServer  *soup;
+  GQueue       links;       /* every ChatWebsocketLink */
+};
+
+typedef struct
+{
+  ChatServerWebsocket     *door;
+  GList                    link;
+  SoupWebsocketConnection *ws;
+  GMainContext            *context;      /* the server's, where the sources run */
+  gboolean                 binary;
+  int                      fd;           /* our end of the pair; -1 once closed */
+  GSource                 *in_source;
+  GSource                 *out_source;
+  GString                 *to_session;   /* written to the pair as it takes it */
+  GString                 *from_session; /* an incomplete line */
+} ChatWebsocketLink;
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+static void
+link_close_fd (ChatWebsocketLink *link)
+{
+  clear_source (&link->in_source);
+  clear_source (&link->out_source);
+  if (link->fd >= 0)
+    close (link->fd);
+  link->fd = -1;
+}
+
+static void
+link_free (ChatWebsocketLink *link)
+{
+  link_close_fd (link);
+  if (link->door != NULL)
+    g_queue_unlink (&link->door->links, &link->link);
+  g_signal_handlers_disconnect_by_data (link->ws, link);
+  g_object_unref (link->ws);
+  g_main_context_unref (link->context);
+  g_string_free (link->to_session, TRUE);
+  g_string_free (link->from_session, TRUE);
+  g_free (link);
+}
+
+/* The session's side ended (or cannot be written): the peer is told, once. */
+static void
+link_end (ChatWebsocketLink        *link,
+          SoupWebsocketCloseCode    code,
+          const char               *why)
+{
+  link_close_fd (link);
+  if (soup_websocket_connection_get_state (link->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (link->ws, code, why);
+}
+
+static void
+link_send_line (ChatWebsocketLink *link,
+                const char        *line,
+                gsize              len)
+{
+  if (soup_websocket_connection_get_state (link->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  if (link->binary)
+    soup_websocket_connection_send_binary (link->ws, line, len);
+  else
+    {
+      /* Text messages are UTF-8; bytes that are not (a non-UTF-8 room) become U+FFFD. */
+      g_autofree char *text = g_utf8_make_valid (line, len);
+
+      soup_websocket_connection_send_text (link->ws, text);
+    }
+}
+
+/* Every whole line the session wrote, one message each, without its CRLF. */
+static gboolean
+pair_readable_cb (int           fd,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  ChatWebsocketLink *link = user_data;
+  char buf[16384];
+  gssize n;
+  gsize start = 0;
+
+  for (;;)
+    {
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n > 0)
+        {
+          g_string_append_len (link->from_session, buf, n);
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      break;
+    }
+
+  for (;;)
+    {
+      const char *nl = memchr (link->from_session->str + start, '\n',
+                               link->from_session->len - start);
+      gsize len;
+
+      if (nl == NULL)
+        break;
+      len = nl - (link->from_session->str + start);
+      if (len > 0 && link->from_session->str[start + len - 1] == '\r')
+        len--;
+      link_send_line (link, link->from_session->str + start, len);
+      start = nl + 1 - link->from_session->str;
+    }
+  g_string_erase (link->from_session, 0, start);
+
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+    {
+      /* The session closed after its last lines: the peer gets a normal close. */
+      g_clear_pointer (&link->in_source, g_source_unref);
+      link_end (link, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Writes what the pair takes; TRUE when some is left for later. */
+static gboolean
+link_write (ChatWebsocketLink *link)
+{
+  while (link->to_session->len > 0)
+    {
+      gssize n = send (link->fd, link->to_session->str, link->to_session->len,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (n > 0)
+        {
+          g_string_erase (link->to_session, 0, n);
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TRUE;
+      /* The session is gone: its end of file is on its way to pair_readable_cb. */
+      g_string_truncate (link->to_session, 0);
+    }
+  return FALSE;
+}
+
+static gboolean
+pair_writable_cb (int           fd,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  ChatWebsocketLink *link = user_data;
+
+  if (link_write (link))
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&link->out_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+/* A message from the peer: one line for its session. A line break inside would smuggle
+ * a second line past the one-message-one-line rule, so the peer is closed instead. */
+static void
+ws_message_cb (SoupWebsocketConnection *ws,
+               SoupWebsocketDataType    type,
+               GBytes                  *message,
+               gpointer                 user_data)
+{
+  ChatWebsocketLink *link = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  if (link->fd < 0)
+    return;
+  /* A final CRLF is tolerated: some clients send it anyway. */
+  if (len > 0 && data[len - 1] == '\n')
+    len--;
+  if (len > 0 && data[len - 1] == '\r')
+    len--;
+  if (memchr (data, '\n', len) != NULL || memchr (data, '\r', len) != NULL)
+    {
+      link_end (link, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "One IRC line per message");
+      return;
+    }
+  if (link->to_session->len + len + 2 > MAX_PENDING)
+    {
+      link_end (link, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "Excess flood");
+      return;
+    }
+  g_string_append_len (link->to_session, data, len);
+  g_string_append (link->to_session, "\r\n");
+  if (link->out_source == NULL && link_write (link))
+    {
+      link->out_source = g_unix_fd_source_new (link->fd, G_IO_OUT);
+      g_source_set_callback (link->out_source, G_SOURCE_FUNC (pair_writable_cb), link, NULL);
+      g_source_set_static_name (link->out_source, "[chat-server] WebSocket out");
+      g_source_attach (link->out_source, link->context);
+    }
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *ws,
+              gpointer                 user_data)
+{
+  /* The session reads its end of file and leaves as over TCP. */
+  link_free (user_data);
+}
+
+/* Whether a page from origin may connect: the allow-list, or by default the same host
+ * as the one the request was sent to. A client that sends no Origin is not a browser. */
+static gboolean
+origin_allowed (ChatServerWebsocket *self,
+                SoupServerMessage   *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (headers, "Origin");
+  const char *host;
+  const char *origin_host;
+
+  if (origin == NULL)
+    return TRUE;
+  if (self->origins != NULL && self->origins[0] != NULL)
+    {
+      for (guint i = 0; self->origins[i] != NULL; i++)
+        if (g_str_equal (self->origins[i], "*") ||
+            g_ascii_strcasecmp (self->origins[i], origin) == 0)
+          return TRUE;
+      return FALSE;
+    }
+  host = soup_message_headers_get_one (headers, "Host");
+  origin_host = strstr (origin, "://");
+  return host != NULL && origin_host != NULL &&
+         g_ascii_strcasecmp (origin_host + 3, host) == 0;
+}
+
+/* Before the upgrade: a page from elsewhere is refused (403), so it never upgrades. */
+static void
+request_cb (SoupServer        *soup,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  ChatServerWebsocket *self = user_data;
+
+  if (!origin_allowed (self, msg))
+    {
+      g_info ("WebSocket: refused a page from %s",
+              soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                            "Origin"));
+      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      return;
+    }
+  /* Not setting a status lets libsoup go on with the WebSocket handshake. */
+}
+
+static void
+websocket_cb (SoupServer              *soup,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *ws,
+              gpointer                 user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  struct sockaddr_storage peer = { 0 };
+  ChatWebsocketLink *link;
+  ChatSession *session;
+  int pair[2];
+  int size = PAIR_BUFFER;
+
+  if (remote == NULL ||
+      !g_socket_address_to_native (remote, &peer, sizeof peer, NULL) ||
+      socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0)
+    {
+      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
+      return;
+    }
+  for (guint i = 0; i < 2; i++)
+    setsockopt (pair[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+
+  link = g_new0 (ChatWebsocketLink, 1);
+  link->door = self;
+  link->link.data = link;
+  link->ws = g_object_ref (ws);
+  link->context = g_main_context_ref (_chat_server_get_context (self->server));
+  link->binary = g_strcmp0 (soup_websocket_connection_get_protocol (ws), PROTOCOL_BINARY) == 0;
+  link->fd = pair[1];
+  link->to_session = g_string_new (NULL);
+  link->from_session = g_string_new (NULL);
+  g_queue_push_tail_link (&self->links, &link->link);
+
+  soup_websocket_connection_set_max_incoming_payload_size (ws, MAX_MESSAGE);
+  g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), link);
+  g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), link);
+
+  link->in_source = g_unix_fd_source_new (link->fd, G_IO_IN);
+  g_source_set_callback (link->in_source, G_SOURCE_FUNC (pair_readable_cb), link, NULL);
+  g_source_set_static_name (link->in_source, "[chat-server] WebSocket in");
+  g_source_attach (link->in_source, link->context);
+
+  /* The same gate as a plain connection, with the peer's own address. Refused, the
+   * session's end has the ERROR line and its end of file, which go to the peer. */
+  session = _chat_server_admit (self->server, pair[0], &peer);
+  if (session == NULL)
+    return;
+  session->secure = self->tls;
+  _chat_session_start (session);
+  /* A browser speaks IRC at once: no text mode, no waiting to tell. */
+  _chat_session_cancel_grace (session);
+  _chat_session_enter_irc (session);
+  _chat_server_flush (self->server);
+}
+
+/* No new connections; those open go on until their sessions end (the server's stop
+ * closes them), and their last lines reach the peers. */
+static void
+websocket_stop (ChatServerWebsocket *self)
+{
+  if (self->soup != NULL)
+    {
+      soup_server_disconnect (self->soup);
+      g_clear_object (&self->soup);
+    }
+  self->bound_port = 0;
+}
+
+static void
+server_started_cb (ChatServer *server,
+                   gpointer    user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  static const char *protocols[] = { PROTOCOL_BINARY, PROTOCOL_TEXT, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  GTlsCertificate *certificate = chat_server_get_tls_certificate (server);
+  SoupServerListenOptions options = 0;
+  GSList *uris;
+  gboolean ok;
+
+  if (self->port < 0)
+    return;
+  if (self->tls && certificate == NULL)
+    {
+      g_message ("WebSocket: tls is on but the server has no certificate; not listening");
+      return;
+    }
+  self->soup = soup_server_new ("server-header", "chatroom", NULL);
+  if (self->tls)
+    {
+      soup_server_set_tls_certificate (self->soup, certificate);
+      options |= SOUP_SERVER_LISTEN_HTTPS;
+    }
+  soup_server_add_handler (self->soup, NULL, request_cb, self, NULL);
+  /* The client's order of preference is libsoup's choice: the first it offers that is
+   * in this list. */
+  soup_server_add_websocket_handler (self->soup, NULL, NULL, (char **) protocols,
+                                     websocket_cb, self, NULL);
+
+  if (server->address == NULL || server->address[0] == '\0')
+    ok = soup_server_listen_all (self->soup, self->port, options, &error);
+  else
+    {
+      address = g_inet_socket_address_new_from_string (server->address, self->port);
+      ok = address != NULL && soup_server_listen (self->soup, address, options, &error);
+    }
+  if (!ok)
+    {
+      g_message ("WebSocket: cannot listen on port %d: %s", self->port,
+                 error ? error->message : "not an IP address");
+      g_clear_object (&self->soup);
+      return;
+    }
+  uris = soup_server_get_uris (self->soup);
+  if (uris != NULL)
+    self->bound_port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_info ("Listening for WebSocket%s on port %u", self->tls ? " over TLS" : "",
+          self->bound_port);
+}
+
+static void
+server_stopping_cb (ChatServer *server,
+                    gpointer    user_data)
+{
+  websocket_stop (user_data);
+}
+
+ChatServerWebsocket *
+_chat_server_websocket_new (ChatServer *server)
+{
+  ChatServerWebsocket *self = g_new0 (ChatServerWebsocket, 1);
+  ChatServerHooks hooks = { 0 };
+
+  self->server = server;
+  self->port = -1;
+  g_queue_init (&self->links);
+  hooks.started = server_started_cb;
+  hooks.stopping = server_stopping_cb;
+  _chat_server_add_hooks (server, &hooks, self);
+  return self;
+}
+
+void
+_chat_server_websocket_free (ChatServerWebsocket *self)
+{
+  websocket_stop (self);
+  while (self->links.head != NULL)
+    {
+      ChatWebsocketLink *link = self->links.head->data;
+
+      g_signal_handlers_disconnect_by_data (link->ws, link);
+      link_end (link, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+      link_free (link);
+    }
+  g_strfreev (self->origins);
+  g_free (self);
+}
+
+gboolean
+_chat_server_websocket_load_config (ChatServer  *server,
+                                    GKeyFile    *keyfile,
+                                    GError     **error)
+{
+  ChatServerWebsocket *self = server->websocket;
+  g_autoptr(GError) local_error = NULL;
+  g_auto(GStrv) origins = NULL;
+  gint64 port = self->port;
+  gboolean tls = self->tls;
+
+  if (g_key_file_has_key (keyfile, "websocket", "port", NULL))
+    {
+      port = g_key_file_get_int64 (keyfile, "websocket", "port", &local_error);
+      if (local_error != NULL || port < -1 || port > 65535)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[websocket] port: expected a port number (0: a free one, -1: none)");
+          return FALSE;
+        }
+    }
+  if (g_key_file_has_key (keyfile, "websocket", "tls", NULL))
+    {
+      tls = g_key_file_get_boolean (keyfile, "websocket", "tls", &local_error);
+      if (local_error != NULL)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[websocket] tls: expected true or false");
+          return FALSE;
+        }
+    }
+  if (g_key_file_has_key (keyfile, "websocket", "origins", NULL))
+    {
+      g_autofree char *value = g_key_file_get_string (keyfile, "websocket", "origins", NULL);
+
+      /* Separated by spaces, commas or semicolons. */
+      origins = g_strsplit_set (value != NULL ? value : "", " ,;", -1);
+      chat_server_set_websocket_origins (server, (const char * const *) origins);
+    }
+  self->port = (int) port;
+  self->tls = tls;
+  return TRUE;
+}
+
+void
+chat_server_set_websocket_port (ChatServer *self,
+                                int         port)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (port >= -1 && port <= 65535);
+  self->websocket->port = port;
+}
+
+int
+chat_server_get_websocket_port (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), -1);
+  if (self->running)
+    return self->websocket->bound_port;
+  return self->websocket->port;
+}
+
+void
+chat_server_set_websocket_tls (ChatServer *self,
+                               gboolean    tls)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  self->websocket->tls = tls;
+}
+
+void
+chat_server_set_websocket_origins (ChatServer         *self,
+                                   const char * const *origins)
+{
+  GPtrArray *list = g_ptr_array_new ();
+
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  for (guint i = 0; origins != NULL && origins[i] != NULL; i++)
+    if (origins[i][0] != '\0')
+      g_ptr_array_add (list, g_strdup (origins[i]));
+  g_ptr_array_add (list, NULL);
+  g_strfreev (self->websocket->origins);
+  self->websocket->origins = (char **) g_ptr_array_free (list, FALSE);
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-server-websocket.c: the server's WebSocket door, with libsoup's own client: the
+ * subprotocols, one line per message, the origin check, and the gate every connection
+ * passes (limits per address, line length, UTF-8, the registration timeout). */
+
+#include <libsoup/soup.h>
+
+#include "test-server-util.h"
+
+typedef struct
+{
+  GMainContext            *context;
+  SoupSession             *session;
+  SoupWebsocketConnection *ws;
+  GError                  *error;
+  gboolean                 done;
+  GPtrArray               *lines;
+  guint                    read;     /* lines already taken by ws_expect */
+  gboolean                 binary;   /* the type of the last message */
+  gboolean                 closed;
+} WsClient;
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WS_WAIT(c, cond) \
+  G_STMT_START { \
+    gboolean timed_out_ = FALSE; \
+    GSource *t_ = g_timeout_source_new_seconds (CLIENT_TIMEOUT_SEC); \
+    g_source_set_callback (t_, timeout_cb, &timed_out_, NULL); \
+    g_source_attach (t_, (c)->context); \
+    while (!(cond) && !timed_out_) \
+      g_main_context_iteration ((c)->context, TRUE); \
+    g_source_destroy (t_); \
+    g_source_unref (t_); \
+    if (!(cond)) \
+      g_error ("%s:%d: gave up waiting for %s", __FILE__, __LINE__, #cond); \
+  } G_STMT_END
+
+static int
+ws_port (TestServer *ts)
+{
+  int port = -1;
+
+  g_mutex_lock (&ts->lock);
+  port = chat_server_get_websocket_port (ts->server);
+  g_mutex_unlock (&ts->lock);
+  g_assert_cmpint (port, >, 0);
+  return port;
+}
+
+static void
+ws_message_cb (SoupWebsocketConnection *ws,
+               SoupWebsocketDataType    type,
+               GBytes                  *message,
+               gpointer                 user_data)
+{
+  WsClient *c = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  c->binary = type == SOUP_WEBSOCKET_DATA_BINARY;
+  g_ptr_array_add (c->lines, g_strndup (data, len));
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *ws,
+              gpointer                 user_data)
+{
+  ((WsClient *) user_data)->closed = TRUE;
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  WsClient *c = user_data;
+
+  c->ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &c->error);
+  c->done = TRUE;
+}
+
+/* Connects to the door; NULL protocols: none offered. Check c->error. Its context is the
+ * thread's default until ws_free(), where libsoup restarts its sources: one at a time. */
+static WsClient *
+ws_connect (TestServer  *ts,
+            const char  *origin,
+            const char **protocols)
+{
+  WsClient *c = g_new0 (WsClient, 1);
+  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%d/", ws_port (ts));
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+
+  c->context = g_main_context_new ();
+  c->lines = g_ptr_array_new_with_free_func (g_free);
+  g_main_context_push_thread_default (c->context);
+  c->session = soup_session_new ();
+  soup_session_websocket_connect_async (c->session, msg, origin, (char **) protocols,
+                                        G_PRIORITY_DEFAULT, NULL, connected_cb, c);
+  WS_WAIT (c, c->done);
+  if (c->ws != NULL)
+    {
+      g_signal_connect (c->ws, "message", G_CALLBACK (ws_message_cb), c);
+      g_signal_connect (c->ws, "closed", G_CALLBACK (ws_closed_cb), c);
+    }
+  return c;
+}
+
+static void
+ws_free (WsClient *c)
+{
+  if (c->ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (c->ws, c);
+      if (soup_websocket_connection_get_state (c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (c->ws);
+    }
+  g_clear_error (&c->error);
+  g_object_unref (c->session);
+  while (g_main_context_iteration (c->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (c->context);
+  g_main_context_unref (c->context);
+  g_ptr_array_unref (c->lines);
+  g_free (c);
+}
+
+static void
+ws_send (WsClient   *c,
+         const char *line)
+{
+  soup_websocket_connection_send_text (c->ws, line);
+}
+
+static gboolean
+ws_has_from (WsClient   *c,
+             const char *needle,
+             guint      *at)
+{
+  for (guint i = c->read; i < c->lines->len; i++)
+    if (strstr (g_ptr_array_index (c->lines, i), needle) != NULL)
+      {
+        *at = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The next message with needle in it; the ones before it are passed over. */
+static const char *
+ws_expect (WsClient   *c,
+           const char *needle)
+{
+  guint at = 0;
+
+  WS_WAIT (c, ws_has_from (c, needle, &at) || c->closed);
+  if (!ws_has_from (c, needle, &at))
+    g_error ("closed before a message with “%s”", needle);
+  c->read = at + 1;
+  return g_ptr_array_index (c->lines, at);
+}
+
+static void
+ws_register (WsClient   *c,
+             const char *nick)
+{
+  g_autofree char *nick_line = g_strdup_printf ("NICK %s", nick);
+  g_autofree char *user_line = g_strdup_printf ("USER %s 0 * :Web %s", nick, nick);
+
+  ws_send (c, nick_line);
+  ws_send (c, user_line);
+  ws_expect (c, " 001 ");
+}
+
+static void
+test_websocket_talk (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  const char *text_only[] = { "text.ircv3.net", NULL };
+  WsClient *web = ws_connect (ts, NULL, text_only);
+  Client *bob = client_irc (ts, "bob", NULL);
+  const char *line;
+
+  g_assert_no_error (web->error);
+  g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "text.ircv3.net");
+  ws_register (web, "webby");
+  g_assert_false (web->binary);
+  for (guint i = 0; i < web->lines->len; i++)
+    g_assert_null (strpbrk (g_ptr_array_index (web->lines, i), "\r\n"));
+
+  ws_send (web, "JOIN #r");
+  ws_expect (web, " 366 ");
+  client_send (bob, "JOIN #r");
+  client_wait (bob, " 366 ");
+  ws_expect (web, ":bob!");
+
+  ws_send (web, "PRIVMSG #r :hello from a browser");
+  g_free (client_expect (bob, ":webby!"));
+  client_send (bob, "PRIVMSG #r :hello from a terminal");
+  line = ws_expect (web, "PRIVMSG #r");
+  g_assert_true (g_str_has_suffix (line, "PRIVMSG #r :hello from a terminal"));
+  g_assert_true (g_str_has_prefix (line, ":bob!"));
+
+  /* Leaving is a QUIT like any other, seen by the room. */
+  ws_send (web, "QUIT :bye");
+  g_free (client_expect (bob, "QUIT :Quit: bye"));
+  WS_WAIT (web, web->closed);
+
+  client_free (bob);
+  ws_free (web);
+  test_server_free (ts);
+}
+
+static void
+test_websocket_binary (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  const char *both[] = { "binary.ircv3.net", "text.ircv3.net", NULL };
+  WsClient *web = ws_connect (ts, NULL, both);
+  const char bad[] = "PRIVMSG #r :caf\xe9";
+
+  g_assert_no_error (web->error);
+  g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "binary.ircv3.net");
+  ws_register (web, "bin");
+  g_assert_true (web->binary);
+  ws_send (web, "JOIN #r");
+  ws_expect (web, " 366 ");
+  /* Bytes that are not UTF-8 meet the session's check, as over TCP. */
+  soup_websocket_connection_send_binary (web->ws, bad, strlen (bad));
+  ws_expect (web, "FAIL PRIVMSG INVALID_UTF8");
+
+  ws_free (web);
+  test_server_free (ts);
+}
+
+static void
+test_websocket_origin (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "origins=https://chat.example.org\n");
+  TestServer *plain = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *same = NULL;
+  WsClient *c;
+
+  c = ws_connect (ts, "https://evil.example.com", NULL);
+  g_assert_null (c->ws);
+  g_assert_nonnull (c->error);
+  ws_free (c);
+
+  c = ws_connect (ts, "https://chat.example.org", NULL);
+  g_assert_no_error (c->error);
+  ws_register (c, "welcome");
+  ws_free (c);
+
+  /* By default: a page from the door's own host, and no other. */
+  c = ws_connect (plain, "https://chat.example.org", NULL);
+  g_assert_null (c->ws);
+  ws_free (c);
+  same = g_strdup_printf ("http://127.0.0.1:%d", ws_port (plain));
+  c = ws_connect (plain, same, NULL);
+  g_assert_no_error (c->error);
+  ws_register (c, "local");
+  ws_free (c);
+
+  test_server_free (plain);
+  test_server_free (ts);
+}
+
+static void
+test_websocket_long_line (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  WsClient *web = ws_connect (ts, NULL, NULL);
+  g_autofree char *text = g_strnfill (600, 'x');
+  g_autofree char *line = g_strconcat ("PRIVMSG #r :", text, NULL);
+
+  g_assert_no_error (web->error);
+  ws_register (web, "longer");
+  ws_send (web, "JOIN #r");
+  ws_expect (web, " 366 ");
+  ws_send (web, line);
+  ws_expect (web, " 417 longer ");
+
+  /* Two lines in one message would slip a second past the gate: the peer is closed. */
+  ws_send (web, "PRIVMSG #r :one\r\nPRIVMSG #r :two");
+  WS_WAIT (web, web->closed);
+  g_assert_cmpint (soup_websocket_connection_get_close_code (web->ws), ==,
+                   SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+
+  ws_free (web);
+  test_server_free (ts);
+}
+
+/* The per-address limit counts WebSocket connections with the others, and the refusal
+ * reaches the peer as it would over TCP. */
+static void
+test_websocket_per_address (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "[limits]\nmax-clients-per-ip=1\n");
+  Client *first = client_irc (ts, "first", NULL);
+  WsClient *web = ws_connect (ts, NULL, NULL);
+
+  g_assert_no_error (web->error);
+  ws_expect (web, "ERROR :Closing Link: Too many connections from your address");
+  WS_WAIT (web, web->closed);
+  ws_free (web);
+  client_free (first);
+  test_server_free (ts);
+}
+
+/* A test of time itself: the registration timeout. */
+static void
+test_websocket_registration_timeout (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "[limits]\nregistration-timeout=1\n");
+  WsClient *web = ws_connect (ts, NULL, NULL);
+
+  g_assert_no_error (web->error);
+  ws_expect (web, "ERROR :Closing Link:");
+  WS_WAIT (web, web->closed);
+  ws_free (web);
+  test_server_free (ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/chat/websocket/talk", test_websocket_talk);
+  g_test_add_func ("/chat/websocket/binary", test_websocket_binary);
+  g_test_add_func ("/chat/websocket/origin", test_websocket_origin);
+  g_test_add_func ("/chat/websocket/long-line", test_websocket_long_line);
+  g_test_add_func ("/chat/websocket/per-address", test_websocket_per_address);
+  g_test_add_func ("/chat/websocket/registration-timeout",
+                   test_websocket_registration_timeout);
+  return g_test_run ();
+}
