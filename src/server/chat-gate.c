@@ -418,6 +418,7 @@ _chat_gate_enter_irc (ChatSession *session)
        * them. */
       _chat_session_leave_rooms (session, "Reconnecting as an IRC client");
       _chat_server_count_session (server, session, -1);
+      _chat_server_monitor_notify (server, session, session->nick_folded, FALSE);
     }
   echo_back_on (session);
   _chat_session_forget_nick (session);

@@ -514,8 +514,7 @@ _chat_session_set_account (ChatSession *session,
     return;
   notify = chat_message_new_full (session->source, "ACCOUNT", account ? account : "*", NULL);
   line = chat_message_to_string (notify);
-  _chat_server_neighbours_send (session->server, session, TRUE, state->cap_account_notify,
-                                line);
+  _chat_server_watchers_send (session->server, session, TRUE, state->cap_account_notify, line);
 }
 
 gboolean

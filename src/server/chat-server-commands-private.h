@@ -136,5 +136,7 @@ void _chat_server_cmd_motd     (ChatSession *session,
                                 ChatMessage *message);
 void _chat_server_cmd_lusers   (ChatSession *session,
                                 ChatMessage *message);
+void _chat_server_cmd_monitor  (ChatSession *session,
+                                ChatMessage *message);
 
 G_END_DECLS

@@ -206,7 +206,7 @@ _chat_server_cmd_away (ChatSession *session,
       chat_message_add_trailing (away, session->away);
     }
   line = chat_message_to_string (away);
-  _chat_server_neighbours_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
+  _chat_server_watchers_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
 }
 
 void
@@ -227,9 +227,9 @@ _chat_server_cmd_setname (ChatSession *session,
   setname = chat_message_new_full (session->source, "SETNAME", NULL);
   chat_message_add_trailing (setname, realname);
   line = chat_message_to_string (setname);
-  _chat_server_neighbours_send (session->server, session,
-                                _chat_session_has_cap (session, CHAT_CAP_SETNAME),
-                                CHAT_CAP_SETNAME, line);
+  _chat_server_watchers_send (session->server, session,
+                              _chat_session_has_cap (session, CHAT_CAP_SETNAME),
+                              CHAT_CAP_SETNAME, line);
 }
 
 /* ---- operators and queries -------------------------------------------------------------- */

@@ -219,6 +219,7 @@ _chat_server_try_register (ChatServer  *self,
 
   session->state = CHAT_SESSION_REGISTERED;
   _chat_server_count_session (self, session, 1);
+  _chat_server_monitor_notify (self, session, session->nick_folded, TRUE);
   _chat_session_cancel_grace (session);
   g_debug ("Registered %s", session->source);
   _chat_server_welcome (self, session);

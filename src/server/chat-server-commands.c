@@ -169,6 +169,7 @@ static const ChatCommandSpec irc_commands[] = {
   { "ADMIN", _chat_server_cmd_admin, 0, 0 },
   { "MOTD", _chat_server_cmd_motd, 0, 0 },
   { "LUSERS", _chat_server_cmd_lusers, 0, 0 },
+  { "MONITOR", _chat_server_cmd_monitor, 1, 0 },
   { "AUTHENTICATE", _chat_server_cmd_authenticate, 1, CHAT_COMMAND_PREREG },
   { "REGISTER", _chat_server_cmd_register, 3, CHAT_COMMAND_PREREG },
   { "VERIFY", _chat_server_cmd_verify, 2, CHAT_COMMAND_PREREG },

@@ -202,6 +202,8 @@ struct _ChatSession
   guint              telnet_client : 1;  /* it negotiated telnet options: it knows IAC */
   guint              echo_off : 1;  /* we said IAC WILL ECHO for the password prompt */
   guint              pass_tries : 2;  /* wrong answers at the password prompt */
+  guint              bot : 1;       /* user mode +B (ISUPPORT BOT) */
+  guint              wallops : 1;   /* user mode +w: receives WALLOPS */
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatRoomMember*, NULL when in none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
@@ -241,6 +243,7 @@ struct _ChatSession
   GPtrArray         *collected;
 
   ChatListing       *listing;       /* a LIST still being sent, or NULL */
+  GHashTable        *monitoring;    /* MONITOR: folded nick -> nick as given, or NULL */
 
   char              *account;       /* logged in as, or NULL (chat-server-accounts.c) */
   char              *certfp;        /* SHA-256 of the TLS client certificate, or NULL */
@@ -799,6 +802,32 @@ void   _chat_server_whowas_add     (ChatServer  *self,
                                     ChatSession *session);
 GList *_chat_server_whowas_find    (ChatServer  *self,
                                     const char  *nick);
+
+/* ---- MONITOR (chat-server-monitor.c) --------------------------------------------- */
+
+/* Nicks one client may watch (ISUPPORT MONITOR). */
+#define CHAT_MONITOR_MAX 100
+
+/* Folded nick -> GPtrArray of the sessions watching it. */
+GHashTable *_chat_server_get_monitors  (ChatServer  *self);
+guint64     _chat_server_get_extended_monitor_cap (ChatServer *self);
+/* The mark of the last fan-out to neighbours: who has it was reached by it. */
+guint       _chat_server_current_mark  (ChatServer  *self);
+/* who (its nick folded as folded) came (online) or went: 730 or 731 to its watchers. */
+void        _chat_server_monitor_notify (ChatServer  *server,
+                                         ChatSession *who,
+                                         const char  *folded,
+                                         gboolean     online);
+/* The session stops watching anyone (MONITOR C, or it is gone). */
+void        _chat_server_monitor_forget (ChatSession *session);
+/* A line about who to everyone sharing a room with it that has cap (as
+ * _chat_server_neighbours_send()), and to those watching it with extended-monitor and
+ * cap who were not reached that way. */
+void        _chat_server_watchers_send  (ChatServer  *server,
+                                         ChatSession *who,
+                                         gboolean     include_self,
+                                         guint64      cap,
+                                         const char  *line);
 
 /* ---- LIST in pieces (chat-server-commands.c) -------------------------------------- */
 

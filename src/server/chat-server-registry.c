@@ -245,6 +245,24 @@ _chat_server_next_mark (ChatServer *self)
   return ++self->mark;
 }
 
+guint
+_chat_server_current_mark (ChatServer *self)
+{
+  return self->mark;
+}
+
+GHashTable *
+_chat_server_get_monitors (ChatServer *self)
+{
+  return self->monitors;
+}
+
+guint64
+_chat_server_get_extended_monitor_cap (ChatServer *self)
+{
+  return self->cap_extended_monitor;
+}
+
 GMainContext *
 _chat_server_get_context (ChatServer *self)
 {
@@ -479,6 +497,8 @@ _chat_server_build_isupport (ChatServer *self)
   g_snprintf (buf, sizeof buf, "%u", l->max_targets);
   _chat_server_add_isupport (self, "MAXTARGETS", buf);
   _chat_server_add_isupport (self, "MODES", "4");
+  g_snprintf (buf, sizeof buf, "%u", CHAT_MONITOR_MAX);
+  _chat_server_add_isupport (self, "MONITOR", buf);
   _chat_server_add_isupport (self, "NETWORK", l->network);
   g_snprintf (buf, sizeof buf, "%u", l->nicklen);
   _chat_server_add_isupport (self, "NICKLEN", buf);

@@ -112,6 +112,9 @@ struct _ChatServer
   GArray           *hooks;           /* ChatHookEntry */
   gboolean          uncommitted;     /* events emitted since the commit hooks ran */
   GQueue            whowas;          /* ChatWhowas*, newest first */
+  GHashTable       *monitors;        /* folded nick -> GPtrArray of ChatSession* watching
+                                      * (chat-server-monitor.c) */
+  guint64           cap_extended_monitor;
   guint64           next_msgid;
 };
 

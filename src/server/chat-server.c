@@ -51,6 +51,7 @@ chat_server_finalize (GObject *object)
   g_array_unref (self->tls_listen_fds);
   g_hash_table_unref (self->opers);
   g_hash_table_unref (self->nicks);
+  g_hash_table_unref (self->monitors);
   g_hash_table_unref (self->rooms);
   g_tree_unref (self->rooms_by_name);
   g_ptr_array_unref (self->room_configs);
@@ -241,6 +242,9 @@ chat_server_init (ChatServer *self)
   _chat_server_limits_defaults (&self->limits);
 
   _chat_server_init_caps (self);
+  self->monitors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_ptr_array_unref);
+  self->cap_extended_monitor = _chat_server_add_cap (self, "extended-monitor", NULL);
 
   _chat_server_register_irc_commands (self);
   /* Accounts first: registered rooms exist before the history restores what they held. */

@@ -78,6 +78,7 @@ _chat_session_free (ChatSession *session)
   g_free (session->outq);
   g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
+  g_clear_pointer (&session->monitoring, g_hash_table_unref);
   g_clear_pointer (&session->collected, g_ptr_array_unref);
   g_clear_pointer (&session->listing, _chat_listing_free);
   g_clear_pointer (&session->sasl, _chat_sasl_free);
@@ -113,15 +114,23 @@ _chat_session_set_nick (ChatSession *session,
 {
   g_autofree char *old_folded = g_steal_pointer (&session->nick_folded);
   char *copy = g_strdup (nick);   /* nick may be session->nick itself */
+  gboolean present = _chat_session_is_present (session);
+  gboolean renamed;
 
-  if (session->nick != NULL && _chat_session_is_present (session))
+  if (session->nick != NULL && present)
     _chat_server_whowas_add (session->server, session);
+  /* Those watching the old name see it go, with the old name. */
+  session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, copy);
+  renamed = present && g_strcmp0 (old_folded, session->nick_folded) != 0;
+  if (renamed && session->nick != NULL)
+    _chat_server_monitor_notify (session->server, session, old_folded, FALSE);
   g_free (session->nick);
   session->nick = copy;
-  session->nick_folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, copy);
   _chat_server_nick_registry_set (session->server, session, old_folded);
   update_source (session);
   session->nick_checked = FALSE;
+  if (renamed)
+    _chat_server_monitor_notify (session->server, session, session->nick_folded, TRUE);
 }
 
 void
@@ -212,6 +221,7 @@ _chat_session_destroy (ChatSession *session)
   if (session->destroyed)
     return;
   session->destroyed = TRUE;
+  _chat_server_monitor_forget (session);
   if (session->tls != NULL)
     _chat_tls_link_session_gone (g_steal_pointer (&session->tls));
   _chat_session_cancel_grace (session);
@@ -254,7 +264,11 @@ _chat_session_quit (ChatSession *session,
           session->nick ? " from " : "", session->host, quit_reason);
 
   if (was_present)
-    _chat_server_count_session (server, session, -1);
+    {
+      _chat_server_count_session (server, session, -1);
+      _chat_server_monitor_notify (server, session, session->nick_folded, FALSE);
+    }
+  _chat_server_monitor_forget (session);
 
   if (was_present)
     {
