@@ -119,6 +119,166 @@ test_extended_monitor (void)
   test_server_free (ts);
 }
 
+/* ---- WHO and WHOX -------------------------------------------------------------------- */
+
+static void
+test_whox (void)
+{
+  TestServer *ts = test_server_new ("[oper admin]\npassword=opw\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (a, "VERSION");
+  client_wait (a, " WHOX");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+
+  /* Every field, in the order of the specification whatever the order asked, with the
+   * token; account 0 when not logged in; the room operator's level. */
+  client_send (b, "%s", "WHO #r %raolfdnshiuct,42");
+  client_wait (b, " 354 bob 42 #r alice 127.0.0.1 127.0.0.1 chatroom alice H@ 0 ");
+  client_wait (b, " 315 bob #r :End of /WHO list");
+  client_send (b, "%s", "WHO alice %tcuihsnfdlaor,7");
+  client_wait (b, " 354 bob 7 #r alice 127.0.0.1 127.0.0.1 chatroom alice H@ 0 ");
+  client_send (b, "%s", "WHO bob %naor");
+  client_wait (b, " 354 bob bob 0 n/a :Real bob");
+  client_send (b, "%s", "WHO #r %na");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 354 bob alice 0");
+  assert_lines_have (lines, " 354 bob bob 0");
+  /* Only the fields asked: "n" alone is one parameter; no token is "0". */
+  client_send (b, "%s", "WHO alice %nt");
+  client_wait (b, " 354 bob 0 alice");
+  client_send (b, "%s", "WHO alice %n,abcd");
+  client_wait (b, " 354 bob alice");
+  /* Without '%', the plain reply. */
+  client_send (b, "WHO alice");
+  client_wait (b, " 352 bob * alice 127.0.0.1 chatroom alice H :0 Real alice");
+
+  /* The 'o' flag: server operators only. */
+  client_send (a, "OPER admin opw");
+  client_wait (a, " 381 ");
+  client_send (b, "%s", "WHO * o%n");
+  client_wait (b, " 354 bob alice");
+  client_wait (b, " 315 bob * :End of /WHO list");
+  client_send (b, "WHO * o");
+  client_wait (b, " 352 bob * alice 127.0.0.1 chatroom alice H* :0 Real alice");
+
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
+static void
+test_who_invisible_and_masks (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *c = client_irc (ts, "carol", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (a, "MODE alice +i");
+  client_wait (a, "MODE alice :+i");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+
+  /* Someone sharing a room sees the invisible; a stranger does not, except by name. */
+  client_send (b, "WHO *");
+  client_wait (b, " 352 bob * alice ");
+  client_send (c, "WHO *");
+  lines = client_sync (c);
+  assert_lines_lack (lines, " alice ");
+  assert_lines_have (lines, " 352 carol * bob ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (c, "WHO #r");
+  lines = client_sync (c);
+  assert_lines_lack (lines, " alice ");
+  assert_lines_have (lines, " 352 carol #r bob ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (c, "WHO ali*");
+  lines = client_sync (c);
+  assert_lines_lack (lines, " 352 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (c, "WHO alice");
+  client_wait (c, " 352 carol * alice ");
+
+  /* Masks match the nick, the user name, the host, the real name, nick!user@host. */
+  client_send (c, "WHO b?b");
+  client_wait (c, " 352 carol * bob ");
+  client_send (c, "WHO Real?bob");
+  client_wait (c, " 352 carol * bob ");
+  client_send (c, "WHO bob!*@127.*");
+  client_wait (c, " 352 carol * bob ");
+  client_send (c, "WHO nobody*");
+  lines = client_sync (c);
+  assert_lines_lack (lines, " 352 ");
+  assert_lines_have (lines, " 315 carol nobody* :End of /WHO list");
+
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  test_server_free (ts);
+}
+
+/* ---- bot mode ------------------------------------------------------------------------ */
+
+static void
+test_bot_mode (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *bot = client_irc (ts, "robo", NULL);
+  Client *a = client_irc (ts, "alice", "message-tags");
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (bot, "VERSION");
+  client_wait (bot, " BOT=B ");
+  client_send (bot, "MODE robo +B");
+  client_wait (bot, ":robo!robo@127.0.0.1 MODE robo :+B");
+  client_send (bot, "MODE robo");
+  client_wait (bot, " 221 robo +B");
+  client_send (bot, "JOIN #r");
+  client_wait (bot, " 366 ");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+
+  client_send (a, "WHOIS robo");
+  client_wait (a, " 335 alice robo :is a bot");
+  client_send (a, "WHO #r");
+  client_wait (a, " 352 alice #r robo 127.0.0.1 chatroom robo HB@ :0 ");
+  client_send (a, "%s", "WHO robo %f");
+  client_wait (a, " 354 alice HB");
+
+  /* The tag, without a value, to those with message-tags only. */
+  client_send (bot, "PRIVMSG #r :beep");
+  client_wait (a, ";bot :robo!robo@127.0.0.1 PRIVMSG #r :beep");
+  client_wait (b, ":robo!robo@127.0.0.1 PRIVMSG #r :beep");
+  client_send (a, "PRIVMSG #r :human");
+  lines = client_sync (b);
+  assert_lines_lack (lines, "bot");
+  client_wait (bot, "PRIVMSG #r :human");
+
+  client_send (bot, "MODE robo -B");
+  client_wait (bot, "MODE robo :-B");
+  client_send (a, "WHOIS robo");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (a);
+  assert_lines_lack (lines, " 335 ");
+
+  client_free (bot);
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -127,6 +287,9 @@ main (int   argc,
 
   g_test_add_func ("/chat/server/commands/monitor", test_monitor);
   g_test_add_func ("/chat/server/commands/extended-monitor", test_extended_monitor);
+  g_test_add_func ("/chat/server/commands/whox", test_whox);
+  g_test_add_func ("/chat/server/commands/who-invisible-and-masks", test_who_invisible_and_masks);
+  g_test_add_func ("/chat/server/commands/bot-mode", test_bot_mode);
 
   return g_test_run ();
 }

@@ -281,6 +281,9 @@ fanout_bytes (Fanout      *f,
                   g_string_append_c (s, ';');
                   g_string_append (s, f->event->client_tags);
                 }
+              /* The bot tag (IRCv3 bot mode) goes to those with message-tags. */
+              if (f->event->from != NULL && f->event->from->bot)
+                g_string_append (s, ";bot");
             }
           if (t & 4)
             {

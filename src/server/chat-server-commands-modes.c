@@ -73,6 +73,21 @@ user_mode (ChatSession *session,
         }
       else if (*m == 'o')
         continue;     /* only OPER gives +o */
+      else if ((*m == 'B' || *m == 'w') && dir != 0)
+        {
+          gboolean on = dir == '+';
+
+          if (*m == 'B')
+            {
+              changed = session->bot != on;
+              session->bot = on;
+            }
+          else
+            {
+              changed = session->wallops != on;
+              session->wallops = on;
+            }
+        }
       else
         {
           unknown = TRUE;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-server-commands-queries.c: WHO, WHOIS, WHOWAS, AWAY, SETNAME, and the operators'
+/* chat-server-commands-queries.c: WHOIS, WHOWAS, AWAY, SETNAME, and the operators'
  * and informational commands (OPER, KILL, ISON, USERHOST, TIME, VERSION, INFO, ADMIN,
  * MOTD, LUSERS). */
 #define G_LOG_DOMAIN "chat-server"
@@ -11,24 +11,6 @@
 
 #include "chat-server-commands-private.h"
 
-static void
-who_reply (ChatSession    *session,
-           const char     *room_name,
-           ChatSession    *who,
-           ChatRoomMember *member)
-{
-  gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
-  g_autofree char *flags = NULL;
-  g_autofree char *hops_realname = NULL;
-
-  /* Here or gone, then an operator's star, then the prefixes in the room. */
-  flags = g_strconcat (who->away ? "G" : "H", who->oper ? "*" : "",
-                       _chat_member_prefix (member, multi), NULL);
-  hops_realname = g_strconcat ("0 ", who->realname ? who->realname : "", NULL);
-  _chat_session_reply (session, RPL_WHOREPLY, room_name, user_name_of (who), who->host,
-                       server_name (session), who->nick, flags, hops_realname, NULL);
-}
-
 /* RPL_WHOISUSER and RPL_WHOWASUSER: "nick user host * :realname". */
 static void
 user_reply (ChatSession *session,
@@ -39,67 +21,6 @@ user_reply (ChatSession *session,
             const char  *realname)
 {
   _chat_session_reply (session, numeric, nick, user, host, "*", realname ? realname : "", NULL);
-}
-
-static gboolean
-shares_room (ChatSession *a,
-             ChatSession *b)
-{
-  GHashTableIter iter;
-  gpointer room;
-
-  if (a->rooms == NULL || b->rooms == NULL)
-    return FALSE;
-  g_hash_table_iter_init (&iter, a->rooms);
-  while (g_hash_table_iter_next (&iter, &room, NULL))
-    if (g_hash_table_contains (b->rooms, room))
-      return TRUE;
-  return FALSE;
-}
-
-void
-_chat_server_cmd_who (ChatSession *session,
-                      ChatMessage *message)
-{
-  const char *mask = chat_message_get_n_params (message) > 0 ? param (message, 0) : "*";
-
-  if (mask[0] == '#')
-    {
-      ChatRoom *room = _chat_server_find_room (session->server, mask);
-
-      if (room != NULL && !room_is_hidden (room, session))
-        {
-          gboolean member = _chat_room_get_member (room, session) != NULL;
-          GHashTableIter iter;
-          gpointer key, value;
-
-          /* Those outside see the people in it who are not invisible. */
-          g_hash_table_iter_init (&iter, room->members);
-          while (g_hash_table_iter_next (&iter, &key, &value))
-            {
-              ChatSession *who = key;
-
-              if (member || !who->invisible)
-                who_reply (session, room->name, who, value);
-            }
-        }
-    }
-  else
-    {
-      for (GList *l = _chat_server_get_sessions (session->server); l != NULL; l = l->next)
-        {
-          ChatSession *who = l->data;
-
-          if (!_chat_session_is_present (who))
-            continue;
-          if (who != session && who->invisible && !shares_room (who, session))
-            continue;
-          if (g_str_equal (mask, "*") || g_str_equal (mask, "0") ||
-              chat_mask_match (CHAT_CASEMAPPING_RFC1459, mask, who->nick))
-            who_reply (session, "*", who, NULL);
-        }
-    }
-  _chat_session_reply (session, RPL_ENDOFWHO, mask, "End of /WHO list", NULL);
 }
 
 void
@@ -144,6 +65,8 @@ _chat_server_cmd_whois (ChatSession *session,
                          NULL);
   if (who->oper)
     _chat_session_reply (session, RPL_WHOISOPERATOR, who->nick, "is an IRC operator", NULL);
+  if (who->bot)
+    _chat_session_reply (session, RPL_WHOISBOT, who->nick, "is a bot", NULL);
   if (who->secure)
     _chat_session_reply (session, RPL_WHOISSECURE, who->nick, "is using a secure connection",
                          NULL);

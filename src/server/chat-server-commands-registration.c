@@ -120,7 +120,8 @@ _chat_server_welcome (ChatServer  *self,
   created = g_strdup_printf ("This server was created %s", _chat_server_get_created (self));
   _chat_session_reply (session, RPL_CREATED, created, NULL);
   /* User modes, then room modes, then the room modes that take a parameter. */
-  chat_message_add_params (myinfo, name, SERVER_VERSION, "io", "biklmnostv", "bklov", NULL);
+  chat_message_add_params (myinfo, name, SERVER_VERSION, "Biow", "bIeiklmnostv", "bIeklov",
+                           NULL);
   _chat_session_send_message (session, myinfo);
   _chat_server_send_isupport (self, session);
   _chat_server_send_lusers (self, session);

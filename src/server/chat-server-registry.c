@@ -483,6 +483,7 @@ _chat_server_build_isupport (ChatServer *self)
 
   g_snprintf (buf, sizeof buf, "%u", l->awaylen);
   _chat_server_add_isupport (self, "AWAYLEN", buf);
+  _chat_server_add_isupport (self, "BOT", "B");
   _chat_server_add_isupport (self, "CASEMAPPING", "rfc1459");
   g_snprintf (buf, sizeof buf, "#:%u", l->max_rooms);
   _chat_server_add_isupport (self, "CHANLIMIT", buf);
@@ -512,6 +513,7 @@ _chat_server_build_isupport (ChatServer *self)
   g_snprintf (buf, sizeof buf, "%u", l->topiclen);
   _chat_server_add_isupport (self, "TOPICLEN", buf);
   _chat_server_add_isupport (self, "UTF8ONLY", NULL);
+  _chat_server_add_isupport (self, "WHOX", NULL);
 }
 
 void

@@ -173,7 +173,8 @@ _chat_session_set_oper (ChatSession *session,
 char *
 _chat_session_umodes (ChatSession *session)
 {
-  return g_strdup_printf ("+%s%s", session->invisible ? "i" : "", session->oper ? "o" : "");
+  return g_strdup_printf ("+%s%s%s%s", session->bot ? "B" : "", session->invisible ? "i" : "",
+                          session->oper ? "o" : "", session->wallops ? "w" : "");
 }
 
 /* ---- the way out ------------------------------------------------------------------------ */
