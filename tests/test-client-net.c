@@ -1664,6 +1664,62 @@ test_own_server_accounts (void)
   test_drain_loop ();
 }
 
+/* Our server asks the user of a registered nick to log in (its nick protection's NickServ
+ * notice): the connection says so once, and chat_connection_identify () logs in. */
+static void
+identify_requested_cb (ChatConnection *conn,
+                       const char     *nick,
+                       gpointer        user_data)
+{
+  GPtrArray *asked = user_data;
+
+  g_ptr_array_add (asked, g_strdup (nick));
+}
+
+static void
+test_own_server_identify_when_asked (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GPtrArray) asked = g_ptr_array_new_with_free_func (g_free);
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  g_key_file_set_integer (config, "accounts", "guest-rename", 600);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "alice", "alice's password", &error);
+  g_assert_no_error (error);
+
+  conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+  g_signal_connect (conn, "identify-requested", G_CALLBACK (identify_requested_cb), asked);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (asked->len > 0);
+  g_assert_cmpstr (g_ptr_array_index (asked, 0), ==, "alice");
+  g_assert_null (chat_connection_get_account (conn));
+
+  /* NickServ's other notices ask nothing. */
+  chat_connection_identify (conn, NULL, "wrong password");
+  WAIT_UNTIL (has_item (chat_connection_get_server_conversation (conn),
+                        CHAT_MESSAGE_KIND_NOTICE, "NickServ", "Invalid password for alice."));
+  chat_connection_identify (conn, NULL, "alice's password");
+  WAIT_UNTIL (g_strcmp0 (chat_connection_get_account (conn), "alice") == 0);
+  g_assert_true (has_item (chat_connection_get_server_conversation (conn),
+                           CHAT_MESSAGE_KIND_NOTICE, "NickServ",
+                           "You are now identified for alice."));
+  g_assert_cmpuint (asked->len, ==, 1);
+  g_assert_cmpstr (chat_connection_get_current_nick (conn), ==, "alice");
+
+  chat_connection_disconnect (conn, NULL);
+  g_clear_object (&conn);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 static void
 register_done_cb (GObject      *object,
                   GAsyncResult *result,
@@ -2154,6 +2210,8 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
   g_test_add_func ("/chat/client/net/own-server-register", test_own_server_register);
+  g_test_add_func ("/chat/client/net/own-server-identify-when-asked",
+                   test_own_server_identify_when_asked);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-account.c: creating an account on the server (IRCv3
  * draft/account-registration): REGISTER, and its answer, REGISTER SUCCESS or FAIL REGISTER,
- * as the result of an async call with a ChatRegisterError code. */
+ * as the result of an async call with a ChatRegisterError code. And logging in when
+ * NickServ asks for it: "identify-requested", answered with NickServ IDENTIFY. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
@@ -166,4 +167,57 @@ chat_connection_can_register_account (ChatConnection *self)
 {
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
   return g_hash_table_contains (self->caps_offered, "draft/account-registration");
+}
+
+/* A NOTICE from NickServ asking the user of a registered nick to log in. The well-known
+ * services and ours all name the nick "registered" (or "protected") and give the IDENTIFY
+ * command: Atheme's "This nickname is registered. Please choose a different nickname, or
+ * identify via /msg NickServ identify <password>.", Anope's "This nickname is registered
+ * and protected. If it is your nick, type /msg NickServ IDENTIFY password.". */
+void
+_chat_connection_check_identify_request (ChatConnection *self,
+                                         const char     *nick,
+                                         const char     *text)
+{
+  g_autofree char *lower = NULL;
+
+  if (self->identify_asked || self->account != NULL || nick == NULL || text == NULL ||
+      g_ascii_strcasecmp (nick, "NickServ") != 0)
+    return;
+  lower = g_ascii_strdown (text, -1);
+  if (strstr (lower, "identify") == NULL ||
+      (strstr (lower, "registered") == NULL && strstr (lower, "protected") == NULL))
+    return;
+  self->identify_asked = TRUE;
+  g_signal_emit (self, _chat_connection_signals [IDENTIFY_REQUESTED], 0,
+                 chat_connection_get_current_nick (self));
+}
+
+/**
+ * chat_connection_identify:
+ * @account: (nullable): the account's name; NULL for the current nick
+ *
+ * Logs in with "PRIVMSG NickServ :IDENTIFY account password", which the well-known
+ * services and ours understand; "account" changes when the server says so (900).
+ * Nothing is sent when not connected.
+ */
+void
+chat_connection_identify (ChatConnection *self,
+                          const char     *account,
+                          const char     *password)
+{
+  g_autoptr(ChatMessage) message = NULL;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  g_return_if_fail (password != NULL);
+
+  if (self->state != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+  if (account == NULL || account[0] == '\0')
+    account = chat_connection_get_current_nick (self);
+  text = g_strdup_printf ("IDENTIFY %s %s", account, password);
+  message = chat_message_new_full (NULL, "PRIVMSG", "NickServ", NULL);
+  chat_message_add_trailing (message, text);
+  _chat_connection_send_message (self, message);
 }

@@ -267,6 +267,9 @@ handle_privmsg (ChatConnection    *self,
 
   _chat_connection_add_item (self, conv, kind, message, nick ? nick : source, NULL, text,
                              _chat_connection_text_mentions_me (self, text), from_me);
+  if (notice && !from_me && kind == CHAT_MESSAGE_KIND_NOTICE &&
+      !chat_connection_is_room_name (self, target))
+    _chat_connection_check_identify_request (self, nick, text);
 }
 
 static void

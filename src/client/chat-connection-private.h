@@ -143,6 +143,7 @@ struct _ChatConnection
   ChatScramClient     *scram;
   GString             *sasl_in;        /* the server's AUTHENTICATE chunks so far */
   GTask               *register_task;  /* REGISTER sent, its answer awaited */
+  gboolean             identify_asked;  /* "identify-requested" emitted on this link */
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
@@ -210,6 +211,7 @@ enum {
   INVITED,
   LINE_RECEIVED,
   LINE_SENT,
+  IDENTIFY_REQUESTED,
   N_SIGNALS
 };
 
@@ -336,6 +338,9 @@ void               _chat_connection_handle_register         (ChatConnection    *
 gboolean           _chat_connection_handle_register_fail    (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_cancel_register         (ChatConnection    *self);
+void               _chat_connection_check_identify_request  (ChatConnection    *self,
+                                                             const char        *nick,
+                                                             const char        *text);
 
 /* chat-connection-handlers-rooms.c */
 void               _chat_connection_handle_join             (ChatConnection    *self,

@@ -476,6 +476,9 @@ chat_connection_class_init (ChatConnectionClass *klass)
   _chat_connection_signals [LINE_SENT] =
     g_signal_new ("line-sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  _chat_connection_signals [IDENTIFY_REQUESTED] =
+    g_signal_new ("identify-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -123,6 +123,9 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *       /query, so the window can select it (emitted again, requested TRUE, when the
  *       user /joins or /queries a conversation that exists already).
  *   "invited" (const char *by, const char *room).
+ *   "identify-requested" (const char *nick): NickServ asked us to log in to the nick
+ *       we use ("This nickname is registered…"), and we are not logged in; at most once
+ *       per connection. chat_connection_identify () answers it.
  *   "line-received" (ChatMessage *message), "line-sent" (const char *line): raw
  *       traffic, for a debug view and tests.
  */
@@ -305,5 +308,9 @@ void                chat_connection_register_account_async (ChatConnection     *
 gboolean            chat_connection_register_account_finish (ChatConnection    *self,
                                                              GAsyncResult      *result,
                                                              GError           **error);
+/* Logs in to account (NULL: the current nick) with NickServ IDENTIFY, once connected. */
+void                chat_connection_identify              (ChatConnection      *self,
+                                                           const char          *account,
+                                                           const char          *password);
 
 G_END_DECLS
