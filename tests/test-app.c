@@ -23,6 +23,7 @@
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
 #include "chat-join-dialog.h"
+#include "chat-keyring.h"
 #include "chat-member-row.h"
 #include "chat-preferences-window.h"
 #include "chat-switcher.h"
@@ -2323,6 +2324,48 @@ test_edit_connection (Fixture       *fixture,
   chat_server_stop (server);
 }
 
+static gboolean
+logged_in_as_alice (gpointer data)
+{
+  return g_strcmp0 (chat_connection_get_account (CHAT_CONNECTION (data)), "alice") == 0;
+}
+
+/* A server asks our nick to log in (our server's nick protection, from NickServ): with the
+ * account's password in the keyring for this server, the app logs in by itself. */
+static void
+test_identify_when_asked (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection;
+  guint port;
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  g_key_file_set_integer (config, "accounts", "guest-rename", 600);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  chat_server_add_account (server, "alice", "alice's password", &error);
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  chat_keyring_keep_in_memory ();
+  chat_keyring_store (CHAT_KEYRING_ACCOUNT_PASSWORD, "127.0.0.1", port, "alice",
+                      "alice's password");
+  connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "alice",
+                                             NULL, NULL, NULL, FALSE, "Alice", NULL);
+  g_assert_nonnull (connection);
+  g_assert_true (wait_for (logged_in_as_alice, connection));
+  g_assert_cmpstr (chat_connection_get_current_nick (connection), ==, "alice");
+
+  chat_application_remove_connection (fixture->app, connection);
+  chat_server_stop (server);
+}
+
 /* The focus is in the password row of the account part (not the server's). */
 static gboolean
 account_password_focused (gpointer data)
@@ -2931,6 +2974,8 @@ main (int   argc,
               fixture_setup, test_edit_connection, fixture_teardown);
   g_test_add ("/chat/app/logged-in-account", Fixture, NULL,
               fixture_setup, test_logged_in_account, fixture_teardown);
+  g_test_add ("/chat/app/identify-when-asked", Fixture, NULL,
+              fixture_setup, test_identify_when_asked, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL,
               fixture_setup, test_join_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/operator-actions", Fixture, NULL,

@@ -781,6 +781,44 @@ chat_application_dup_realname (ChatApplication *self)
   return g_strdup (real);
 }
 
+/* NickServ asked us to log in to our nick: with the account password the keyring has for
+ * it on this server (the login's account, else the nick), the connection logs in. */
+typedef struct
+{
+  ChatConnection *connection;
+  char           *account;
+} Identify;
+
+static void
+identify_password_found_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  Identify *identify = user_data;
+  g_autofree char *password = chat_keyring_lookup_finish (result, NULL);
+
+  if (password != NULL)
+    chat_connection_identify (identify->connection, identify->account, password);
+  g_object_unref (identify->connection);
+  g_free (identify->account);
+  g_free (identify);
+}
+
+static void
+connection_identify_requested_cb (ChatConnection  *connection,
+                                  const char      *nick,
+                                  ChatApplication *self)
+{
+  const char *account = chat_connection_get_sasl_account (connection);
+  Identify *identify = g_new0 (Identify, 1);
+
+  identify->connection = g_object_ref (connection);
+  identify->account = g_strdup (account != NULL && account[0] != '\0' ? account : nick);
+  chat_keyring_lookup (CHAT_KEYRING_ACCOUNT_PASSWORD, chat_connection_get_host (connection),
+                       chat_connection_get_port (connection), identify->account, NULL,
+                       identify_password_found_cb, identify);
+}
+
 void
 chat_application_add_connection (ChatApplication *self,
                                  ChatConnection  *connection)
@@ -795,6 +833,8 @@ chat_application_add_connection (ChatApplication *self,
                            G_CALLBACK (connection_state_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "mention",
                            G_CALLBACK (connection_mention_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "identify-requested",
+                           G_CALLBACK (connection_identify_requested_cb), self, 0);
   g_list_store_append (self->connections, connection);
   chat_connection_connect (connection);
 }

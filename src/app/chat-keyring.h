@@ -28,5 +28,7 @@ void   chat_keyring_lookup         (ChatKeyringKind       kind,
                                     gpointer              user_data);
 char  *chat_keyring_lookup_finish  (GAsyncResult         *result,
                                     GError              **error);
+/* For tests: from now on, passwords are kept in this process only, never in the keyring. */
+void   chat_keyring_keep_in_memory (void);
 
 G_END_DECLS
