@@ -279,6 +279,199 @@ test_bot_mode (void)
   test_server_free (ts);
 }
 
+/* ---- ban and invite exceptions --------------------------------------------------------- */
+
+static void
+test_exceptions (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (op, "VERSION");
+  client_wait (op, " CHANMODES=beI,k,l,imnst ");
+  client_send (op, "VERSION");
+  client_wait (op, " EXCEPTS ");
+  client_send (op, "VERSION");
+  client_wait (op, " INVEX ");
+  client_send (op, "JOIN #r");
+  client_wait (op, " 366 ");
+
+  /* Everyone from 127.* is banned, except alice. */
+  client_send (op, "MODE #r +be *!*@127.* alice!*@*");
+  client_wait (op, "MODE #r +be *!*@127.* alice!*@*");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 474 bob #r :Cannot join channel (+b)");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  /* Excepted from the ban, alice may speak and change nick there too. */
+  client_send (a, "PRIVMSG #r :still here");
+  client_wait (op, "PRIVMSG #r :still here");
+
+  client_send (op, "MODE #r e");
+  client_wait (op, " 348 op #r alice!*@* op ");
+  client_wait (op, " 349 op #r :End of channel exception list");
+  /* The lists of exceptions are for the room's operators. */
+  client_send (a, "MODE #r e");
+  client_wait (a, " 482 alice #r :You're not channel operator");
+  client_send (op, "MODE #r -e alice!*@*");
+  client_wait (op, "MODE #r -e alice!*@*");
+  client_send (a, "PRIVMSG #r :now banned");
+  client_wait (a, " 404 alice #r :Cannot send to channel");
+  client_send (op, "MODE #r -b *!*@127.*");
+  client_wait (op, "MODE #r -b *!*@127.*");
+
+  /* Invite exceptions: a standing invitation past +i. */
+  client_send (op, "MODE #r +iI bob!*@*");
+  client_wait (op, "MODE #r +iI bob!*@*");
+  client_send (op, "MODE #r I");
+  client_wait (op, " 346 op #r bob!*@* op ");
+  client_wait (op, " 347 op #r :End of channel invite exception list");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+  client_send (op, "MODE #r -I bob!*@*");
+  client_wait (op, "MODE #r -I bob!*@*");
+  client_send (b, "PART #r");
+  client_wait (b, "PART #r");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 473 bob #r :Cannot join channel (+i)");
+  /* The invite exception does not lift a ban. */
+  client_send (op, "MODE #r +Ib bob!*@* bob!*@*");
+  client_wait (op, "MODE #r +Ib bob!*@* bob!*@*");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 474 bob #r :Cannot join channel (+b)");
+
+  client_send (op, "MODE #r I");
+  lines = client_sync (op);
+  assert_lines_have (lines, " 346 op #r bob!*@* ");
+
+  client_free (op);
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
+/* ---- STATUSMSG ------------------------------------------------------------------------- */
+
+static void
+test_statusmsg (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", "echo-message");
+  Client *v = client_irc (ts, "voiced", NULL);
+  Client *a = client_irc (ts, "alice", "echo-message");
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (op, "VERSION");
+  client_wait (op, " STATUSMSG=@+ ");
+  client_send (op, "JOIN #r");
+  client_wait (op, " 366 ");
+  client_send (v, "JOIN #r");
+  client_wait (v, " 366 ");
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (op, "MODE #r +v voiced");
+  client_wait (a, "MODE #r +v voiced");
+
+  /* To the operators: the operator sees it (as the echo), the others do not. */
+  client_send (a, "PRIVMSG @#r :psst ops");
+  client_wait (op, ":alice!alice@127.0.0.1 PRIVMSG @#r :psst ops");
+  client_wait (a, ":alice!alice@127.0.0.1 PRIVMSG @#r :psst ops");
+  lines = client_sync (v);
+  assert_lines_lack (lines, "psst");
+  /* To the voiced and the operators. */
+  client_send (a, "NOTICE +#r :psst voiced");
+  client_wait (op, "NOTICE +#r :psst voiced");
+  client_wait (v, ":alice!alice@127.0.0.1 NOTICE +#r :psst voiced");
+  /* The sender's echo comes once, even to an operator among the recipients. */
+  client_send (op, "PRIVMSG @#r :among us");
+  client_wait (op, "PRIVMSG @#r :among us");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (op);
+  assert_lines_lack (lines, "among us");
+  /* The room's rules hold: not from outside a +n room. */
+  client_send (a, "PART #r");
+  client_wait (a, "PART #r");
+  client_send (a, "PRIVMSG @#r :from outside");
+  client_wait (a, " 404 alice #r :Cannot send to channel");
+
+  client_free (op);
+  client_free (v);
+  client_free (a);
+  test_server_free (ts);
+}
+
+/* ---- LIST: ELIST and the hall ----------------------------------------------------------- */
+
+static void
+test_elist (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (a, "VERSION");
+  client_wait (a, " ELIST=CMNTU ");
+  client_send (a, "JOIN #rust,#go");
+  client_wait (a, " 366 alice #go ");
+  client_send (b, "JOIN #rust");
+  client_wait (b, " 366 ");
+  client_send (a, "TOPIC #go :gophers");
+  client_wait (a, "TOPIC #go :gophers");
+
+  /* U: by the people in it. The empty hall is listed with none (see HACKING.md). */
+  client_send (b, "LIST");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #hall 0 :");
+  assert_lines_have (lines, " 322 bob #rust 2 :");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST >1");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #rust 2 ");
+  assert_lines_lack (lines, "#go");
+  assert_lines_lack (lines, "#hall");
+  assert_lines_have (lines, " 323 bob :End of /LIST");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST <2,>0");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #go 1 ");
+  assert_lines_lack (lines, "#rust");
+  assert_lines_lack (lines, "#hall");
+  /* M and N: a mask, and not a mask. */
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST *US*");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #rust ");
+  assert_lines_lack (lines, "#go");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST !#r*");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #go ");
+  assert_lines_lack (lines, "#rust");
+  /* C: made less, or more, than some minutes ago. */
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST C<60");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #rust ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST C>60,>0");
+  lines = client_sync (b);
+  assert_lines_lack (lines, " 322 ");
+  /* T: the topic set less than an hour ago; rooms without one are left out. */
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (b, "LIST T<60");
+  lines = client_sync (b);
+  assert_lines_have (lines, " 322 bob #go 1 :[+nt] gophers");
+  assert_lines_lack (lines, "#rust");
+
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -290,6 +483,9 @@ main (int   argc,
   g_test_add_func ("/chat/server/commands/whox", test_whox);
   g_test_add_func ("/chat/server/commands/who-invisible-and-masks", test_who_invisible_and_masks);
   g_test_add_func ("/chat/server/commands/bot-mode", test_bot_mode);
+  g_test_add_func ("/chat/server/commands/exceptions", test_exceptions);
+  g_test_add_func ("/chat/server/commands/statusmsg", test_statusmsg);
+  g_test_add_func ("/chat/server/commands/elist", test_elist);
 
   return g_test_run ();
 }

@@ -319,7 +319,7 @@ test_registration (void)
   assert_lines_have (lines, "CHANTYPES=#");
   assert_lines_have (lines, "PREFIX=(ov)@+");
   assert_lines_have (lines, " SAFELIST ");
-  assert_lines_have (lines, "CHANMODES=b,k,l,imnst");
+  assert_lines_have (lines, "CHANMODES=beI,k,l,imnst");
   assert_lines_have (lines, "NICKLEN=30");
   assert_lines_have (lines, "CHANNELLEN=50");
   assert_lines_have (lines, "TOPICLEN=390");

@@ -10,12 +10,12 @@
 #include "chat-session-private.h"
 
 gboolean
-_chat_room_is_banned (ChatRoom    *room,
-                      ChatSession *session)
+_chat_room_list_matches (GPtrArray   *list,
+                         ChatSession *session)
 {
-  for (guint i = 0; i < room->bans->len; i++)
+  for (guint i = 0; i < list->len; i++)
     {
-      ChatBan *ban = g_ptr_array_index (room->bans, i);
+      ChatBan *ban = g_ptr_array_index (list, i);
 
       if (ban->mask[0] == '$' ? _chat_server_accounts_extban_match (ban->mask, session)
                                : chat_mask_match (CHAT_CASEMAPPING_RFC1459, ban->mask,
@@ -23,6 +23,15 @@ _chat_room_is_banned (ChatRoom    *room,
         return TRUE;
     }
   return FALSE;
+}
+
+/* A ban holds unless an exception (+e) lets the person through. */
+gboolean
+_chat_room_is_banned (ChatRoom    *room,
+                      ChatSession *session)
+{
+  return _chat_room_list_matches (room->bans, session) &&
+         !_chat_room_list_matches (room->excepts, session);
 }
 
 /* Operators of the server act as operators in every room they are in (the person hosting
@@ -93,7 +102,8 @@ _chat_room_may_join (ChatRoom    *room,
     return CHAT_DENIAL_NONE;
   if (room->limit > 0 && g_hash_table_size (room->members) >= room->limit)
     return CHAT_DENIAL_FULL;
-  if (room->modes & CHAT_ROOM_MODE_I)
+  /* An invite exception (+I) is a standing invitation. */
+  if ((room->modes & CHAT_ROOM_MODE_I) && !_chat_room_list_matches (room->invexes, session))
     return CHAT_DENIAL_INVITE_ONLY;
   if (_chat_room_is_banned (room, session))
     return CHAT_DENIAL_BANNED;

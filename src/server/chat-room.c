@@ -38,6 +38,8 @@ _chat_room_new (ChatServer *server,
   room->created = g_get_real_time () / G_USEC_PER_SEC;
   room->modes = CHAT_ROOM_MODE_N | CHAT_ROOM_MODE_T;
   room->bans = g_ptr_array_new_with_free_func (ban_free);
+  room->excepts = g_ptr_array_new_with_free_func (ban_free);
+  room->invexes = g_ptr_array_new_with_free_func (ban_free);
   return room;
 }
 
@@ -60,6 +62,8 @@ _chat_room_free (ChatRoom *room)
     }
   g_hash_table_unref (room->members);
   g_ptr_array_unref (room->bans);
+  g_ptr_array_unref (room->excepts);
+  g_ptr_array_unref (room->invexes);
   g_clear_pointer (&room->invites, g_hash_table_unref);
   g_free (room->name);
   g_free (room->folded);
@@ -547,6 +551,7 @@ typedef struct
   Fanout       f;
   ChatMessage *line;
   char        *human;
+  gboolean     unlogged;   /* not given to the event hooks (the history) */
 } Delivery;
 
 /* What a room message and a private one share: the event (d->ev.room and d->ev.target are
@@ -566,7 +571,10 @@ delivery_begin (Delivery      *d,
   d->ev.nick = from->nick;
   d->ev.text = text;
   d->ev.client_tags = client_tags;
-  _chat_server_emit_event (self, &d->ev);
+  if (d->unlogged)
+    _chat_server_stamp_event (self, &d->ev);
+  else
+    _chat_server_emit_event (self, &d->ev);
 
   d->line = message_line (kind, from->source, d->ev.target, text);
   d->human = human_message (kind, from->nick, text, private_prefix);
@@ -587,6 +595,55 @@ delivery_end (Delivery    *d,
 }
 
 void
+_chat_server_room_message_to (ChatServer    *self,
+                              ChatSession   *from,
+                              ChatRoom      *room,
+                              char           status,
+                              ChatEventKind  kind,
+                              const char    *text,
+                              const char    *client_tags)
+{
+  Delivery d = { 0 };
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean echo;
+  guint flags = status == '@' ? CHAT_MEMBER_OP :
+                status == '+' ? CHAT_MEMBER_OP | CHAT_MEMBER_VOICE : 0;
+  char target[CHAT_MESSAGE_MAX_LINE];
+
+  d.ev.room = room;
+  d.ev.target = room->name;
+  if (flags != 0)
+    {
+      /* STATUSMSG: "@#room" on the line; not kept in the room's history, which everyone
+       * in it reads. */
+      g_snprintf (target, sizeof target, "%c%s", status, room->name);
+      d.ev.target = target;
+      d.unlogged = TRUE;
+    }
+  delivery_begin (&d, self, from, kind, text, client_tags,
+                  flags != 0 ? (status == '@' ? "(to operators) " : "(to voiced) ") : NULL);
+
+  /* A person at a terminal sees what they said, like everyone else. */
+  echo = _chat_session_is_text (from) || _chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE);
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if ((key != from || echo) && (flags == 0 || (((ChatRoomMember *) value)->flags & flags)))
+      fanout_send (&d.f, key);
+  /* The echo, for a sender the loop did not reach. */
+  if (echo)
+    {
+      ChatRoomMember *member = _chat_room_get_member (room, from);
+
+      if (member == NULL || (flags != 0 && !(member->flags & flags)))
+        fanout_send (&d.f, from);
+    }
+
+  delivery_end (&d, from);
+}
+
+void
 _chat_server_room_message (ChatServer    *self,
                            ChatSession   *from,
                            ChatRoom      *room,
@@ -594,26 +651,7 @@ _chat_server_room_message (ChatServer    *self,
                            const char    *text,
                            const char    *client_tags)
 {
-  Delivery d = { 0 };
-  GHashTableIter iter;
-  gpointer key;
-  gboolean echo;
-
-  d.ev.room = room;
-  d.ev.target = room->name;
-  delivery_begin (&d, self, from, kind, text, client_tags, NULL);
-
-  /* A person at a terminal sees what they said, like everyone else. */
-  echo = _chat_session_is_text (from) || _chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE);
-
-  g_hash_table_iter_init (&iter, room->members);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (key != from || echo)
-      fanout_send (&d.f, key);
-  if (echo && _chat_room_get_member (room, from) == NULL)
-    fanout_send (&d.f, from);
-
-  delivery_end (&d, from);
+  _chat_server_room_message_to (self, from, room, 0, kind, text, client_tags);
 }
 
 void
@@ -643,51 +681,6 @@ _chat_server_private_message (ChatServer    *self,
     fanout_send (&d.f, from);
 
   delivery_end (&d, from);
-}
-
-ChatDenial
-_chat_server_message_target (ChatServer    *self,
-                             ChatSession   *from,
-                             const char    *target,
-                             ChatEventKind  kind,
-                             const char    *text,
-                             const char    *client_tags,
-                             gboolean       quiet)
-{
-  ChatDenial denial = CHAT_DENIAL_NONE;
-  ChatSession *to;
-
-  if (target[0] == '#')
-    {
-      ChatRoom *room = _chat_server_find_room (self, target);
-
-      if (room == NULL)
-        denial = CHAT_DENIAL_NO_SUCH_NICK;
-      else if ((denial = _chat_room_may_speak (room, from)) == CHAT_DENIAL_NONE)
-        _chat_server_room_message (self, from, room, kind, text, client_tags);
-      if (denial != CHAT_DENIAL_NONE && !quiet)
-        _chat_session_deny (from, denial, room ? room->name : NULL, target);
-      return denial;
-    }
-
-  if (_chat_server_services_message (self, from, target, kind, text))
-    return CHAT_DENIAL_NONE;
-  to = _chat_server_find_session (self, target);
-  if (to == NULL || !_chat_session_is_present (to))
-    {
-      if (!quiet)
-        _chat_session_deny (from, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
-      return CHAT_DENIAL_NO_SUCH_NICK;
-    }
-  _chat_server_private_message (self, from, to, kind, text, client_tags);
-  if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
-    {
-      if (_chat_session_is_text (from))
-        _chat_session_text (from, "%s is away: %s", to->nick, to->away);
-      else
-        _chat_session_reply (from, RPL_AWAY, to->nick, to->away, NULL);
-    }
-  return CHAT_DENIAL_NONE;
 }
 
 /* ---- joining and leaving ---------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-server-commands-messages.c: PRIVMSG, NOTICE and TAGMSG, to rooms and people. */
+/* chat-server-commands-messages.c: PRIVMSG, NOTICE and TAGMSG, to rooms (or only their
+ * operators or voiced, STATUSMSG) and people. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -7,7 +8,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
+
+ChatDenial
+_chat_server_message_target (ChatServer    *self,
+                             ChatSession   *from,
+                             const char    *target,
+                             ChatEventKind  kind,
+                             const char    *text,
+                             const char    *client_tags,
+                             gboolean       quiet)
+{
+  ChatDenial denial = CHAT_DENIAL_NONE;
+  ChatSession *to;
+  /* STATUSMSG: "@#room" for its operators, "+#room" for the voiced and operators. */
+  char status = (target[0] == '@' || target[0] == '+') && target[1] == '#' ? target[0] : 0;
+
+  if (status != 0)
+    target++;
+  if (target[0] == '#')
+    {
+      ChatRoom *room = _chat_server_find_room (self, target);
+
+      if (room == NULL)
+        denial = CHAT_DENIAL_NO_SUCH_NICK;
+      else if ((denial = _chat_room_may_speak (room, from)) == CHAT_DENIAL_NONE)
+        _chat_server_room_message_to (self, from, room, status, kind, text, client_tags);
+      if (denial != CHAT_DENIAL_NONE && !quiet)
+        _chat_session_deny (from, denial, room ? room->name : NULL, target);
+      return denial;
+    }
+
+  if (_chat_server_services_message (self, from, target, kind, text))
+    return CHAT_DENIAL_NONE;
+  to = _chat_server_find_session (self, target);
+  if (to == NULL || !_chat_session_is_present (to))
+    {
+      if (!quiet)
+        _chat_session_deny (from, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
+      return CHAT_DENIAL_NO_SUCH_NICK;
+    }
+  _chat_server_private_message (self, from, to, kind, text, client_tags);
+  if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
+    {
+      if (_chat_session_is_text (from))
+        _chat_session_text (from, "%s is away: %s", to->nick, to->away);
+      else
+        _chat_session_reply (from, RPL_AWAY, to->nick, to->away, NULL);
+    }
+  return CHAT_DENIAL_NONE;
+}
 
 static void
 send_to_targets (ChatSession   *session,

@@ -134,6 +134,41 @@ room_mode_broadcast (ChatSession *session,
   _chat_server_room_event (session->server, &ev, line, text);
 }
 
+/* The list a mode letter keeps: bans (b), ban exceptions (e), invite exceptions (I). */
+static GPtrArray *
+mask_list (ChatRoom *room,
+           char      letter)
+{
+  return letter == 'e' ? room->excepts : letter == 'I' ? room->invexes : room->bans;
+}
+
+/* The exceptions' lists (348/349, 346/347): like the bans', for IRC clients. */
+static void
+send_exception_list (ChatSession *session,
+                     ChatRoom    *room,
+                     char         letter)
+{
+  GPtrArray *list = mask_list (room, letter);
+  gboolean hidden = room_is_hidden (room, session);
+
+  for (guint i = 0; i < list->len && !hidden; i++)
+    {
+      ChatBan *ban = g_ptr_array_index (list, i);
+      g_autoptr(ChatMessage) reply = NULL;
+
+      reply = _chat_session_new_reply (session, letter == 'e' ? RPL_EXCEPTLIST : RPL_INVEXLIST);
+      chat_message_add_params (reply, room->name, ban->mask, ban->who ? ban->who : "*", NULL);
+      chat_message_add_param_int (reply, ban->time);
+      _chat_session_send_message (session, reply);
+    }
+  if (letter == 'e')
+    _chat_session_reply (session, RPL_ENDOFEXCEPTLIST, room->name,
+                         "End of channel exception list", NULL);
+  else
+    _chat_session_reply (session, RPL_ENDOFINVEXLIST, room->name,
+                         "End of channel invite exception list", NULL);
+}
+
 static void
 send_ban_list (ChatSession *session,
                ChatRoom    *room)
@@ -180,6 +215,7 @@ _chat_server_room_mode (ChatSession       *session,
   gboolean listed = FALSE;
   guint next_param = 0, n_param_modes = 0;
   guint n_args = args != NULL ? g_strv_length ((char **) args) : 0;
+  guint listed_letters = 0;
   g_autoptr(GString) applied = g_string_new (NULL);
   g_autoptr(GPtrArray) applied_params = g_ptr_array_new_with_free_func (g_free);
   char dir = '+', shown = 0;
@@ -205,7 +241,23 @@ _chat_server_room_mode (ChatSession       *session,
           listed = TRUE;
           continue;
         }
-      if (strchr ("ovbklimnst", c) == NULL)
+      /* The exceptions' lists: for the room's operators, as the bans they undo are
+       * about people's addresses too. */
+      if ((c == 'e' || c == 'I') && next_param >= n_args)
+        {
+          guint bit = c == 'e' ? 1 : 2;
+
+          if (listed_letters & bit)
+            continue;
+          listed_letters |= bit;
+          if ((denial = _chat_room_may_operate (room, session)) != CHAT_DENIAL_NONE)
+            _chat_session_deny (session, denial, room->name, NULL);
+          else
+            send_exception_list (session, room, c);
+          denial = CHAT_DENIAL_NONE;
+          continue;
+        }
+      if (strchr ("ovbeIklimnst", c) == NULL)
         {
           char letter[2] = { c, '\0' };
 
@@ -223,7 +275,8 @@ _chat_server_room_mode (ChatSession       *session,
           return;
         }
 
-      if (c == 'o' || c == 'v' || c == 'b' || c == 'k' || (c == 'l' && set))
+      if (c == 'o' || c == 'v' || c == 'b' || c == 'e' || c == 'I' || c == 'k' ||
+          (c == 'l' && set))
         {
           arg = next_param < n_args ? args[next_param] : NULL;
           if (arg == NULL && !(c == 'k' && !set))
@@ -268,24 +321,27 @@ _chat_server_room_mode (ChatSession       *session,
           break;
 
         case 'b':
+        case 'e':
+        case 'I':
           {
+            GPtrArray *list = mask_list (room, c);
             gboolean found = FALSE;
 
-            for (guint i = 0; i < room->bans->len; i++)
+            for (guint i = 0; i < list->len; i++)
               {
-                ChatBan *ban = g_ptr_array_index (room->bans, i);
+                ChatBan *ban = g_ptr_array_index (list, i);
 
                 if (chat_casecmp (CHAT_CASEMAPPING_RFC1459, ban->mask, arg) == 0)
                   {
                     found = TRUE;
                     if (!set)
-                      g_ptr_array_remove_index (room->bans, i);
+                      g_ptr_array_remove_index (list, i);
                     break;
                   }
               }
             if (found == set)
               continue;
-            if (set && room->bans->len >= CHAT_ROOM_MAX_BANS)
+            if (set && list->len >= CHAT_ROOM_MAX_BANS)
               {
                 _chat_session_deny (session, CHAT_DENIAL_BAN_LIST_FULL, room->name, arg);
                 continue;
@@ -297,7 +353,7 @@ _chat_server_room_mode (ChatSession       *session,
                 ban->mask = g_strdup (arg);
                 ban->who = g_strdup (session->nick);
                 ban->time = g_get_real_time () / G_USEC_PER_SEC;
-                g_ptr_array_add (room->bans, ban);
+                g_ptr_array_add (list, ban);
               }
           }
           break;

@@ -191,6 +191,116 @@ list_end_reply (ChatSession *session,
   _chat_session_send_message (session, reply);
 }
 
+/* ---- ELIST: which rooms a LIST shows ---------------------------------------------------- */
+
+typedef struct
+{
+  char    what;     /* 'U' people, 'C' created, 'T' topic set, 'M' mask, 'N' not the mask */
+  char    op;       /* '<' or '>' */
+  gint64  value;    /* people, or minutes ago */
+  char   *mask;
+} ListCond;
+
+static void
+list_cond_free (gpointer data)
+{
+  ListCond *cond = data;
+
+  g_free (cond->mask);
+  g_free (cond);
+}
+
+/* "LIST >3,C<60,*rust*,!*old*": NULL when none of the words is a condition. */
+static GPtrArray *
+parse_conds (const char *words)
+{
+  g_auto(GStrv) list = g_strsplit (words, ",", -1);
+  GPtrArray *conds = g_ptr_array_new_with_free_func (list_cond_free);
+
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      const char *w = list[i];
+      ListCond *cond = g_new0 (ListCond, 1);
+      char *end = NULL;
+
+      if ((w[0] == 'C' || w[0] == 'T' || w[0] == 'c' || w[0] == 't') &&
+          (w[1] == '<' || w[1] == '>'))
+        {
+          cond->what = g_ascii_toupper (w[0]);
+          cond->op = w[1];
+          cond->value = g_ascii_strtoll (w + 2, &end, 10);
+        }
+      else if (w[0] == '<' || w[0] == '>')
+        {
+          cond->what = 'U';
+          cond->op = w[0];
+          cond->value = g_ascii_strtoll (w + 1, &end, 10);
+        }
+      else if (w[0] != '\0')
+        {
+          cond->what = w[0] == '!' ? 'N' : 'M';
+          cond->mask = g_strdup (w[0] == '!' ? w + 1 : w);
+        }
+      if (cond->what == 0 || (end != NULL && (*end != '\0' || cond->value < 0)))
+        {
+          list_cond_free (cond);
+          continue;
+        }
+      g_ptr_array_add (conds, cond);
+    }
+  if (conds->len == 0)
+    g_clear_pointer (&conds, g_ptr_array_unref);
+  return conds;
+}
+
+static gboolean
+compare (char   op,
+         gint64 a,
+         gint64 b)
+{
+  return op == '<' ? a < b : a > b;
+}
+
+static gboolean
+room_meets (ChatRoom  *room,
+            GPtrArray *conds)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  for (guint i = 0; conds != NULL && i < conds->len; i++)
+    {
+      ListCond *cond = g_ptr_array_index (conds, i);
+
+      switch (cond->what)
+        {
+        case 'U':
+          if (!compare (cond->op, g_hash_table_size (room->members), cond->value))
+            return FALSE;
+          break;
+        /* C<n: made less than n minutes ago; C>n: more than n minutes ago. */
+        case 'C':
+          if (!compare (cond->op, now - room->created, cond->value * 60))
+            return FALSE;
+          break;
+        /* The same for the topic; a room without one meets neither. */
+        case 'T':
+          if (room->topic == NULL || !compare (cond->op, now - room->topic_time,
+                                               cond->value * 60))
+            return FALSE;
+          break;
+        case 'M':
+        case 'N':
+          if (chat_mask_match (CHAT_CASEMAPPING_RFC1459, cond->mask, room->name) !=
+              (cond->what == 'M'))
+            return FALSE;
+          break;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
 /* One room's line of a listing into out (with CRLF), or nothing for a secret room the
  * session is not in. */
 static void
@@ -255,6 +365,7 @@ _chat_listing_free (ChatListing *listing)
     return;
   g_free (listing->next);
   g_free (listing->batch);
+  g_clear_pointer (&listing->conds, g_ptr_array_unref);
   g_free (listing);
 }
 
@@ -276,6 +387,8 @@ _chat_server_list_continue (ChatSession *session)
     {
       gsize before = out->len;
 
+      if (!room_meets (g_tree_node_value (node), listing->conds))
+        continue;
       list_line (session, g_tree_node_value (node), listing->text, listing->batch, out);
       if (before > 0 && queued + out->len > sendq / 2)
         {
@@ -307,12 +420,14 @@ _chat_server_list_continue (ChatSession *session)
  * one still going. */
 void
 _chat_server_list_start (ChatSession *session,
-                         gboolean     text)
+                         gboolean     text,
+                         GPtrArray   *conds)
 {
   ChatListing *listing = g_new0 (ChatListing, 1);
 
   g_clear_pointer (&session->listing, _chat_listing_free);
   listing->text = text;
+  listing->conds = conds;
   if (text)
     _chat_session_text (session, "The rooms are:");
   else
@@ -365,5 +480,7 @@ _chat_server_cmd_list (ChatSession *session,
       list_end_reply (session, NULL);
       return;
     }
-  _chat_server_list_start (session, FALSE);
+  _chat_server_list_start (session, FALSE,
+                           chat_message_get_n_params (message) > 0 ?
+                           parse_conds (param (message, 0)) : NULL);
 }

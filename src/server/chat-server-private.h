@@ -386,6 +386,8 @@ struct _ChatRoom
   char       *key;
   guint       limit;
   GPtrArray  *bans;         /* ChatBan* */
+  GPtrArray  *excepts;      /* ChatBan*: +e, exceptions to the bans */
+  GPtrArray  *invexes;      /* ChatBan*: +I, who may join past +i */
   GHashTable *invites;      /* folded nick -> serial of the session invited, or NULL */
   guint       lasting;      /* ChatRoomLasting: why it outlives its members, 0: it does not */
 };
@@ -432,7 +434,11 @@ char       *_chat_room_modes_string   (ChatRoom    *room,
 char       *_chat_room_flag_modes_string (ChatRoom  *room);
 /* The CHAT_ROOM_MODE_ bits of "+imnst" letters (others are skipped). */
 guint       _chat_room_modes_from_letters (const char *letters);
+/* Banned (+b) and not excepted (+e). */
 gboolean    _chat_room_is_banned      (ChatRoom    *room,
+                                       ChatSession *session);
+/* Whether a mask of list (ChatBan*: bans, exceptions, invite exceptions) matches. */
+gboolean    _chat_room_list_matches   (GPtrArray   *list,
                                        ChatSession *session);
 /* Without the leading '#', as people in text mode see it. */
 const char *_chat_room_display_name   (ChatRoom    *room);
@@ -515,6 +521,15 @@ void _chat_server_emit_event  (ChatServer *self,
 void _chat_server_room_message    (ChatServer    *self,
                                    ChatSession   *from,
                                    ChatRoom      *room,
+                                   ChatEventKind  kind,
+                                   const char    *text,
+                                   const char    *client_tags);
+/* The same for those in room whose status is status ('@': operators, '+': the voiced and
+ * operators, 0: everyone), with "@#room" as the target; not kept in the history. */
+void _chat_server_room_message_to (ChatServer    *self,
+                                   ChatSession   *from,
+                                   ChatRoom      *room,
+                                   char           status,
                                    ChatEventKind  kind,
                                    const char    *text,
                                    const char    *client_tags);
@@ -837,13 +852,16 @@ void        _chat_server_watchers_send  (ChatServer  *server,
  * meanwhile are simply listed or not. */
 struct _ChatListing
 {
-  char     *next;    /* folded name to go on from; NULL: from the first room */
-  char     *batch;   /* the labeled-response batch to close at the end, or NULL */
-  gboolean  text;    /* for a person in text mode */
+  char      *next;    /* folded name to go on from; NULL: from the first room */
+  char      *batch;   /* the labeled-response batch to close at the end, or NULL */
+  gboolean   text;    /* for a person in text mode */
+  GPtrArray *conds;   /* ELIST conditions every room listed meets, or NULL */
 };
 
+/* conds: the ELIST conditions of "LIST >3,C<60,*rust*" (owned), or NULL. */
 void _chat_server_list_start    (ChatSession *session,
-                                 gboolean     text);
+                                 gboolean     text,
+                                 GPtrArray   *conds);
 void _chat_server_list_continue (ChatSession *session);
 void _chat_listing_free         (ChatListing *listing);
 

@@ -487,13 +487,19 @@ _chat_server_build_isupport (ChatServer *self)
   _chat_server_add_isupport (self, "CASEMAPPING", "rfc1459");
   g_snprintf (buf, sizeof buf, "#:%u", l->max_rooms);
   _chat_server_add_isupport (self, "CHANLIMIT", buf);
-  _chat_server_add_isupport (self, "CHANMODES", "b,k,l,imnst");
+  _chat_server_add_isupport (self, "CHANMODES", "beI,k,l,imnst");
   g_snprintf (buf, sizeof buf, "%u", l->channellen);
   _chat_server_add_isupport (self, "CHANNELLEN", buf);
   _chat_server_add_isupport (self, "CHANTYPES", "#");
+  _chat_server_add_isupport (self, "ELIST", "CMNTU");
   g_snprintf (buf, sizeof buf, "%u", l->kicklen);
   _chat_server_add_isupport (self, "KICKLEN", buf);
-  g_snprintf (buf, sizeof buf, "b:%u", CHAT_ROOM_MAX_BANS);
+  /* EXCEPTS and INVEX name no letter: the usual e and I. */
+  _chat_server_add_isupport (self, "EXCEPTS", NULL);
+  _chat_server_add_isupport (self, "INVEX", NULL);
+  /* Each list has its own room. */
+  g_snprintf (buf, sizeof buf, "b:%u,e:%u,I:%u", CHAT_ROOM_MAX_BANS, CHAT_ROOM_MAX_BANS,
+              CHAT_ROOM_MAX_BANS);
   _chat_server_add_isupport (self, "MAXLIST", buf);
   g_snprintf (buf, sizeof buf, "%u", l->max_targets);
   _chat_server_add_isupport (self, "MAXTARGETS", buf);
@@ -507,6 +513,7 @@ _chat_server_build_isupport (ChatServer *self)
   /* LIST goes out as the client reads it (chat-server-commands.c): asking never costs
    * the connection. */
   _chat_server_add_isupport (self, "SAFELIST", NULL);
+  _chat_server_add_isupport (self, "STATUSMSG", "@+");
   g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:1,WHOIS:1,NAMES:1",
               l->max_targets, l->max_targets);
   _chat_server_add_isupport (self, "TARGMAX", buf);

@@ -233,7 +233,7 @@ static void
 text_list (ChatSession *session,
            const char  *args)
 {
-  _chat_server_list_start (session, TRUE);
+  _chat_server_list_start (session, TRUE, NULL);
 }
 
 static void
