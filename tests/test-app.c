@@ -612,8 +612,9 @@ find_focusable_button (GtkWidget *widget)
 }
 
 static gboolean
-focus_in_entry (Fixture *fixture)
+focus_in_entry (gpointer data)
 {
+  Fixture *fixture = data;
   GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (fixture->window));
   GtkWidget *entry = GTK_WIDGET (chat_window_get_entry (fixture->window));
 
@@ -655,8 +656,7 @@ test_typing_reaches_entry (Fixture       *fixture,
         gtk_window_destroy (l->data);
         break;
       }
-  spin (50);
-  g_assert_true (focus_in_entry (fixture));
+  g_assert_true (wait_for (focus_in_entry, fixture));
 
   /* The focus on a button: letters go to the entry all the same. */
   button = find_focusable_button (GTK_WIDGET (fixture->window));
@@ -749,6 +749,8 @@ typedef struct
   gboolean           connected;
   GString           *received;
   const char        *needle;
+  GCancellable      *cancellable;
+  gboolean           reading;
 } TlsClient;
 
 static gboolean
@@ -801,6 +803,7 @@ tls_client_line_cb (GObject      *object,
   g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object),
                                                                      result, NULL, NULL);
 
+  self->reading = FALSE;
   if (line == NULL)
     return;
   g_string_append (self->received, line);
@@ -811,7 +814,8 @@ tls_client_line_cb (GObject      *object,
 static void
 tls_client_read (TlsClient *self)
 {
-  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, NULL,
+  self->reading = TRUE;
+  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, self->cancellable,
                                        tls_client_line_cb, self);
 }
 
@@ -823,6 +827,7 @@ tls_client_new (guint port)
   TlsClient *self = g_new0 (TlsClient, 1);
 
   self->received = g_string_new (NULL);
+  self->cancellable = g_cancellable_new ();
   g_socket_client_set_tls (client, TRUE);
   g_signal_connect (client, "event", G_CALLBACK (tls_client_event_cb), self);
   g_socket_client_connect_async (client, address, NULL, tls_client_connected_cb, self);
@@ -868,12 +873,20 @@ tls_client_wait (TlsClient  *self,
   return TRUE;
 }
 
+static gboolean
+tls_client_is_idle (gpointer data)
+{
+  return !((TlsClient *) data)->reading;
+}
+
 static void
 tls_client_free (TlsClient *self)
 {
+  /* The pending read is cancelled, and its callback has run before the client goes. */
+  g_cancellable_cancel (self->cancellable);
+  g_assert_true (wait_for (tls_client_is_idle, self));
   g_io_stream_close (G_IO_STREAM (self->connection), NULL, NULL);
-  /* The pending read ends (closed) once the context runs. */
-  spin (20);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->input);
   g_clear_object (&self->connection);
   g_clear_object (&self->peer);
