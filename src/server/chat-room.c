@@ -854,6 +854,7 @@ _chat_server_join (ChatServer  *self,
     }
   else
     {
+      _chat_server_markread_joined (self, session, room);
       _chat_server_send_topic (self, session, room, FALSE);
       _chat_server_send_names (self, session, room);
     }

@@ -770,6 +770,14 @@ void                 _chat_server_websocket_free (ChatServerWebsocket *self);
 gboolean _chat_server_websocket_load_config (ChatServer  *self,
                                              GKeyFile    *keyfile,
                                              GError     **error);
+/* Read markers (chat-server-markread.c): MARKREAD and draft/read-marker; joined sends
+ * the room's marker to a session that asked for them, before the names. */
+typedef struct _ChatServerMarkread ChatServerMarkread;
+ChatServerMarkread *_chat_server_markread_new    (ChatServer         *server);
+void                _chat_server_markread_free   (ChatServerMarkread *self);
+void                _chat_server_markread_joined (ChatServer         *server,
+                                                  ChatSession        *session,
+                                                  ChatRoom           *room);
 
 /* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
 void _chat_server_try_register (ChatServer  *self,

@@ -55,6 +55,7 @@ struct _ChatServer
   ChatServerLimits  limits;
   ChatServerHistory *history;
   ChatServerWebsocket *websocket;
+  ChatServerMarkread *markread;
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

@@ -74,6 +74,7 @@ chat_server_finalize (GObject *object)
   _chat_server_limits_clear (&self->limits);
   g_clear_pointer (&self->history, _chat_server_history_free);
   g_clear_pointer (&self->websocket, _chat_server_websocket_free);
+  g_clear_pointer (&self->markread, _chat_server_markread_free);
 
   G_OBJECT_CLASS (chat_server_parent_class)->finalize (object);
 }
@@ -251,6 +252,7 @@ chat_server_init (ChatServer *self)
   _chat_server_accounts_setup (self);
   self->history = _chat_server_history_new (self);
   self->websocket = _chat_server_websocket_new (self);
+  self->markread = _chat_server_markread_new (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-markread.c: read markers (IRCv3 draft/read-marker, the MARKREAD command).
+ * What a person has read, per conversation: kept per account, and per nick for those
+ * logged in to none, so that each of their connections (a phone, a laptop) learns what
+ * another has read. A marker only moves forward and never past the present; it is sent
+ * after each JOIN (before the names end) and to all the person's connections when it
+ * moves. It is never told to anyone else. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include "chat-history.h"
+#include "chat-server-state.h"
+
+struct _ChatServerMarkread
+{
+  guint64     cap;
+  GHashTable *owners;   /* "a:account" or "n:nick", folded -> GHashTable (folded target ->
+                         * gint64 ms, boxed) */
+};
+
+static char *
+owner_key (ChatSession *session)
+{
+  g_autofree char *folded = NULL;
+
+  if (session->account != NULL)
+    {
+      folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, session->account);
+      return g_strconcat ("a:", folded, NULL);
+    }
+  return g_strconcat ("n:", session->nick_folded, NULL);
+}
+
+/* The marker of target for session's person, or 0. */
+static gint64
+lookup (ChatServerMarkread *self,
+        ChatSession        *session,
+        const char         *folded_target)
+{
+  g_autofree char *key = owner_key (session);
+  GHashTable *targets = g_hash_table_lookup (self->owners, key);
+  gint64 *ms;
+
+  if (targets == NULL)
+    return 0;
+  ms = g_hash_table_lookup (targets, folded_target);
+  return ms != NULL ? *ms : 0;
+}
+
+static void
+store (ChatServerMarkread *self,
+       ChatSession        *session,
+       const char         *folded_target,
+       gint64              ms)
+{
+  char *key = owner_key (session);
+  GHashTable *targets = g_hash_table_lookup (self->owners, key);
+
+  if (targets == NULL)
+    {
+      targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_hash_table_insert (self->owners, key, targets);
+    }
+  else
+    g_free (key);
+  g_hash_table_replace (targets, g_strdup (folded_target), g_memdup2 (&ms, sizeof ms));
+}
+
+static ChatMessage *
+markread_message (ChatSession *session,
+                  const char  *target,
+                  gint64       ms)
+{
+  g_autofree char *time = ms > 0 ? chat_history_format_time (ms) : NULL;
+  g_autofree char *param = time != NULL ? g_strconcat ("timestamp=", time, NULL) : NULL;
+
+  return chat_message_new_full (chat_server_get_name (session->server), "MARKREAD", target,
+                                param != NULL ? param : "*", NULL);
+}
+
+/* Whether two sessions are the same person: the same account, or (without one) the
+ * same session, since a nick is held by one connection at a time. */
+static gboolean
+same_person (ChatSession *a,
+             ChatSession *b)
+{
+  if (a == b)
+    return TRUE;
+  if (a->account == NULL || b->account == NULL)
+    return FALSE;
+  return g_ascii_strcasecmp (a->account, b->account) == 0;
+}
+
+static void
+cmd_markread (ChatSession *session,
+              ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  ChatServerMarkread *self = server->markread;
+  const char *target = chat_message_get_param (message, 0);
+  const char *stamp = chat_message_get_param (message, 1);
+  g_autofree char *folded = NULL;
+  g_autoptr(ChatMessage) reply = NULL;
+  gint64 stored, ms = 0;
+
+  if (target == NULL || target[0] == '\0')
+    {
+      _chat_session_fail (session, "MARKREAD", "NEED_MORE_PARAMS", NULL, "Missing parameters");
+      return;
+    }
+  if (strchr (target, ',') != NULL || strchr (target, ' ') != NULL)
+    {
+      _chat_session_fail (session, "MARKREAD", "INVALID_PARAMS", target, "Invalid parameters");
+      return;
+    }
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
+  stored = lookup (self, session, folded);
+
+  if (stamp == NULL)
+    {
+      reply = markread_message (session, target, stored);
+      _chat_session_send_message (session, reply);
+      return;
+    }
+  if (!g_str_has_prefix (stamp, "timestamp=") ||
+      !chat_history_parse_time (stamp + strlen ("timestamp="), &ms) || ms <= 0)
+    {
+      _chat_session_fail (session, "MARKREAD", "INVALID_PARAMS", stamp, "Invalid parameters");
+      return;
+    }
+  /* Never past the present, and never back. */
+  ms = MIN (ms, g_get_real_time () / 1000);
+  if (ms <= stored)
+    {
+      reply = markread_message (session, target, stored);
+      _chat_session_send_message (session, reply);
+      return;
+    }
+  store (self, session, folded, ms);
+  reply = markread_message (session, target, ms);
+  /* The one who set it hears back; the person's other connections hear of it if they
+   * asked for read markers. */
+  _chat_session_send_message (session, reply);
+  for (GList *l = server->sessions.head; l != NULL; l = l->next)
+    {
+      ChatSession *other = l->data;
+
+      if (other != session && !other->closing && (other->caps & self->cap) &&
+          same_person (session, other))
+        _chat_session_send_message (other, reply);
+    }
+}
+
+static const ChatCommandSpec markread_command = { "MARKREAD", cmd_markread, 0, 0 };
+
+ChatServerMarkread *
+_chat_server_markread_new (ChatServer *server)
+{
+  ChatServerMarkread *self = g_new0 (ChatServerMarkread, 1);
+
+  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) g_hash_table_unref);
+  self->cap = _chat_server_add_cap (server, "draft/read-marker", NULL);
+  _chat_server_register_command (server, &markread_command);
+  return self;
+}
+
+void
+_chat_server_markread_free (ChatServerMarkread *self)
+{
+  g_hash_table_unref (self->owners);
+  g_free (self);
+}
+
+void
+_chat_server_markread_joined (ChatServer  *server,
+                              ChatSession *session,
+                              ChatRoom    *room)
+{
+  ChatServerMarkread *self = server->markread;
+  g_autoptr(ChatMessage) line = NULL;
+
+  if (self == NULL || !(session->caps & self->cap))
+    return;
+  line = markread_message (session, room->name, lookup (self, session, room->folded));
+  _chat_session_send_message (session, line);
+}

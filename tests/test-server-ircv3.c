@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-server-ircv3.c: the server's newer IRCv3 extensions against their specifications:
+ * read markers (draft/read-marker), redaction (draft/message-redaction) and multiline
+ * messages (draft/multiline). */
+
+#include "test-server-util.h"
+
+/* The cheapest argon2id, and PLAIN on the tests' plain loopback connections. */
+#define ACCOUNTS_CONFIG \
+  "[accounts]\nplaintext-sasl=true\nhash-memory-kib=8\nhash-passes=1\n"
+#define PASSWORD "correct horse battery"
+
+/* Registers nick and logs in to account (made by the first connection with REGISTER). */
+static Client *
+client_account (TestServer *ts,
+                const char *nick,
+                const char *account,
+                const char *caps,
+                gboolean    create)
+{
+  Client *c = client_connect (ts);
+  g_autofree char *all = g_strconcat ("sasl ", caps, NULL);
+
+  c->nick = g_strdup (nick);
+  client_send (c, "CAP LS 302");
+  client_send (c, "NICK %s", nick);
+  client_send (c, "USER %s 0 * :Real %s", nick, nick);
+  client_send (c, "CAP REQ :%s", all);
+  client_wait (c, " ACK ");
+  if (!create)
+    {
+      g_autoptr(GString) raw = g_string_new (NULL);
+      g_autofree char *payload = NULL;
+
+      g_string_append_c (raw, '\0');
+      g_string_append (raw, account);
+      g_string_append_c (raw, '\0');
+      g_string_append (raw, PASSWORD);
+      payload = g_base64_encode ((const guchar *) raw->str, raw->len);
+      client_send (c, "AUTHENTICATE PLAIN");
+      client_wait (c, "AUTHENTICATE +");
+      client_send (c, "AUTHENTICATE %s", payload);
+      client_wait (c, " 903 ");
+    }
+  client_send (c, "CAP END");
+  client_wait (c, " 001 ");
+  client_wait (c, " 422 ");
+  if (create)
+    {
+      client_send (c, "REGISTER * * :" PASSWORD);
+      client_wait (c, "REGISTER SUCCESS");
+    }
+  return c;
+}
+
+/* --- draft/read-marker ----------------------------------------------------------------- */
+
+static void
+test_markread_basics (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", "draft/read-marker");
+  Client *plain = client_irc (ts, "plain", NULL);
+  g_autofree char *line = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  /* After the JOIN, before the names end. */
+  client_send (alice, "JOIN #r");
+  line = client_expect (alice, " JOIN ");
+  g_clear_pointer (&line, g_free);
+  line = client_line (alice);
+  g_assert_cmpstr (line, ==, ":chatroom MARKREAD #r *");
+  client_wait (alice, " 366 ");
+  /* Without the capability, no MARKREAD on join. */
+  client_send (plain, "JOIN #r");
+  client_wait (plain, " 366 ");
+  client_sync_lacks (plain, "MARKREAD");
+
+  client_send (alice, "MARKREAD #r timestamp=2020-01-02T03:04:05.678Z");
+  client_sync_has (alice, ":chatroom MARKREAD #r timestamp=2020-01-02T03:04:05.678Z");
+  /* Older or equal: the stored value comes back and stays. */
+  client_send (alice, "MARKREAD #r timestamp=2019-01-01T00:00:00.000Z");
+  client_sync_has (alice, ":chatroom MARKREAD #r timestamp=2020-01-02T03:04:05.678Z");
+  client_send (alice, "MARKREAD #R");
+  client_sync_has (alice, ":chatroom MARKREAD #R timestamp=2020-01-02T03:04:05.678Z");
+  /* Never past the present. */
+  client_send (alice, "MARKREAD #r timestamp=2999-01-01T00:00:00.000Z");
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":chatroom MARKREAD #r timestamp=");
+  assert_lines_lack (lines, "2999-");
+
+  /* A nick target: asked for, nothing known yet. */
+  client_send (alice, "MARKREAD plain");
+  client_sync_has (alice, ":chatroom MARKREAD plain *");
+
+  client_send (alice, "MARKREAD");
+  client_sync_has (alice, "FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters");
+  client_send (alice, "MARKREAD #r yesterday");
+  client_sync_has (alice, "FAIL MARKREAD INVALID_PARAMS yesterday :Invalid parameters");
+  client_send (alice, "MARKREAD #r timestamp=soon");
+  client_sync_has (alice, "FAIL MARKREAD INVALID_PARAMS timestamp=soon :Invalid parameters");
+
+  /* Never told to anyone else. */
+  client_sync_lacks (plain, "MARKREAD");
+
+  client_free (plain);
+  client_free (alice);
+  test_server_free (ts);
+}
+
+/* Without an account, the marker is the nick's: the next connection with it finds it. */
+static void
+test_markread_per_nick (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *c = client_irc (ts, "nomad", "draft/read-marker");
+
+  client_send (c, "MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_sync_has (c, "MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_send (c, "QUIT");
+  g_free (client_until_closed (c));
+  client_free (c);
+
+  c = client_irc (ts, "Nomad", "draft/read-marker");
+  client_send (c, "JOIN #r");
+  client_wait (c, ":chatroom MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_free (c);
+
+  c = client_irc (ts, "other", "draft/read-marker");
+  client_send (c, "JOIN #r");
+  client_wait (c, ":chatroom MARKREAD #r *");
+  client_free (c);
+  test_server_free (ts);
+}
+
+/* With an account, every connection logged in to it shares the markers and hears when
+ * one of them moves; those without the capability are not told. */
+static void
+test_markread_per_account (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  Client *phone = client_account (ts, "anna", "anna", "draft/read-marker", TRUE);
+  Client *laptop = client_account (ts, "anna_", "anna", "draft/read-marker", FALSE);
+  Client *old = client_account (ts, "anna__", "anna", "server-time", FALSE);
+  Client *bob = client_irc (ts, "bob", "draft/read-marker");
+
+  client_send (phone, "JOIN #r");
+  client_wait (phone, " 366 ");
+  client_send (phone, "MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_sync_has (phone, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_sync_has (laptop, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_sync_lacks (old, "MARKREAD");
+  client_sync_lacks (bob, "MARKREAD");
+
+  client_send (laptop, "JOIN #r");
+  client_wait (laptop, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_send (bob, "MARKREAD #r");
+  client_sync_has (bob, ":chatroom MARKREAD #r *");
+
+  client_free (bob);
+  client_free (old);
+  client_free (laptop);
+  client_free (phone);
+  test_server_free (ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/chat/ircv3/markread/basics", test_markread_basics);
+  g_test_add_func ("/chat/ircv3/markread/per-nick", test_markread_per_nick);
+  g_test_add_func ("/chat/ircv3/markread/per-account", test_markread_per_account);
+  return g_test_run ();
+}
