@@ -148,7 +148,7 @@ test_markread_per_account (void)
   client_wait (phone, " 366 ");
   client_send (phone, "MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
   client_sync_has (phone, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
-  client_sync_has (laptop, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_wait (laptop, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
   client_sync_lacks (old, "MARKREAD");
   client_sync_lacks (bob, "MARKREAD");
 
@@ -164,6 +164,167 @@ test_markread_per_account (void)
   test_server_free (ts);
 }
 
+/* --- draft/message-redaction ----------------------------------------------------------- */
+
+#define REDACT_CAPS "message-tags echo-message draft/message-redaction"
+
+/* Says text to target and returns the msgid of its echo. */
+static char *
+say (Client     *c,
+     const char *target,
+     const char *text)
+{
+  g_autofree char *needle = g_strdup_printf (" PRIVMSG %s :%s", target, text);
+  g_autofree char *line = NULL;
+  g_autoptr(ChatMessage) message = NULL;
+
+  client_send (c, "PRIVMSG %s :%s", target, text);
+  line = client_expect (c, needle);
+  message = chat_message_parse (line, strlen (line), NULL);
+  g_assert_nonnull (message);
+  g_assert_nonnull (chat_message_get_tag (message, "msgid"));
+  return g_strdup (chat_message_get_tag (message, "msgid"));
+}
+
+static void
+test_redact_own (void)
+{
+  g_autofree char *dir = test_data_dir_new ();
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n", dir);
+  TestServer *ts = test_server_new (config);
+  Client *alice = client_irc (ts, "alice", REDACT_CAPS " batch server-time draft/chathistory");
+  Client *bob = client_irc (ts, "bob", "message-tags draft/message-redaction");
+  Client *carol = client_irc (ts, "carol", NULL);
+  g_autofree char *oops = NULL;
+  g_autofree char *kept = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (bob, "JOIN #hall");
+  client_wait (bob, " 366 ");
+  client_send (carol, "JOIN #hall");
+  client_wait (carol, " 366 ");
+
+  kept = say (alice, "#hall", "a line that stays");
+  oops = say (alice, "#hall", "a line to take back");
+  client_send (alice, "REDACT #hall %s :typo", oops);
+  want = g_strdup_printf (":alice!alice@127.0.0.1 REDACT #hall %s :typo", oops);
+  client_sync_has (alice, want);
+  client_wait (bob, want);
+  client_sync_lacks (carol, "REDACT");
+
+  /* The history serves what stays, never what was taken back. */
+  client_send (alice, "CHATHISTORY LATEST #hall * 10");
+  lines = client_sync (alice);
+  assert_lines_have (lines, "a line that stays");
+  assert_lines_lack (lines, "a line to take back");
+
+  /* Once is enough. */
+  client_send (alice, "REDACT #hall %s", oops);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("FAIL REDACT UNKNOWN_MSGID #hall %s :", oops);
+  client_sync_has (alice, want);
+
+  client_free (carol);
+  client_free (bob);
+  client_free (alice);
+  test_server_free (ts);
+
+  /* And after a restart (#hall lasts, and so do its lines). */
+  ts = test_server_new (config);
+  alice = client_irc (ts, "alice", "batch server-time draft/chathistory");
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (alice, "CHATHISTORY LATEST #hall * 10");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (alice);
+  assert_lines_have (lines, "a line that stays");
+  assert_lines_lack (lines, "a line to take back");
+  client_free (alice);
+  test_server_free (ts);
+  test_data_dir_remove (dir);
+}
+
+static void
+test_redact_permissions (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", REDACT_CAPS);
+  Client *bob = client_irc (ts, "bob", REDACT_CAPS);
+  g_autofree char *mine = NULL;
+  g_autofree char *his = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *want = NULL;
+
+  client_send (op, "JOIN #r");
+  client_wait (op, " 366 ");
+  client_send (bob, "JOIN #r");
+  client_wait (bob, " 366 ");
+  mine = say (op, "#r", "from the operator");
+  his = say (bob, "#r", "from bob");
+  g_free (client_expect (op, "from bob"));
+
+  /* Someone else's line: only a room operator. */
+  client_send (bob, "REDACT #r %s", mine);
+  want = g_strdup_printf ("FAIL REDACT REDACT_FORBIDDEN #r %s :", mine);
+  client_sync_has (bob, want);
+  client_send (op, "REDACT #r %s :spam", his);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf (":op!op@127.0.0.1 REDACT #r %s :spam", his);
+  client_wait (bob, want);
+
+  client_send (bob, "REDACT #r nosuchid");
+  client_sync_has (bob, "FAIL REDACT UNKNOWN_MSGID #r nosuchid :");
+  client_send (bob, "REDACT #elsewhere %s", mine);
+  client_sync_has (bob, "FAIL REDACT INVALID_TARGET #elsewhere :");
+  /* The right id with the wrong target is unknown there. */
+  client_send (op, "JOIN #other");
+  client_wait (op, " 366 ");
+  client_send (op, "REDACT #other %s", mine);
+  client_sync_has (op, "FAIL REDACT UNKNOWN_MSGID #other ");
+
+  /* A private line: its sender alone. */
+  secret = say (op, "bob", "just between us");
+  g_free (client_expect (bob, "just between us"));
+  client_send (bob, "REDACT bob %s", secret);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("FAIL REDACT REDACT_FORBIDDEN bob %s :", secret);
+  client_sync_has (bob, want);
+  client_send (op, "REDACT bob %s", secret);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf (":op!op@127.0.0.1 REDACT bob %s", secret);
+  client_wait (bob, want);
+
+  client_free (bob);
+  client_free (op);
+  test_server_free (ts);
+}
+
+/* A test of time itself: past the window, even one's own line stays. */
+static void
+test_redact_window (void)
+{
+  TestServer *ts = test_server_new ("[redaction]\nwindow=1\n");
+  Client *alice = client_irc (ts, "alice", REDACT_CAPS);
+  g_autofree char *old = NULL;
+  g_autofree char *want = NULL;
+  gint64 later;
+
+  client_send (alice, "JOIN #r");
+  client_wait (alice, " 366 ");
+  old = say (alice, "#r", "said a while ago");
+  later = g_get_real_time () + 1100 * 1000;
+  while (g_get_real_time () < later)
+    g_usleep (50 * 1000);
+  client_send (alice, "REDACT #r %s", old);
+  want = g_strdup_printf ("FAIL REDACT REDACT_WINDOW_EXPIRED #r %s 1 :", old);
+  client_sync_has (alice, want);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -172,5 +333,9 @@ main (int   argc,
   g_test_add_func ("/chat/ircv3/markread/basics", test_markread_basics);
   g_test_add_func ("/chat/ircv3/markread/per-nick", test_markread_per_nick);
   g_test_add_func ("/chat/ircv3/markread/per-account", test_markread_per_account);
+  g_test_add_func ("/chat/ircv3/redact/own", test_redact_own);
+  g_test_add_func ("/chat/ircv3/redact/permissions", test_redact_permissions);
+  g_test_add_func ("/chat/ircv3/redact/window", test_redact_window);
   return g_test_run ();
 }
+

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-server-util.c: the server and line-client helpers of test-server-util.h. */
 
+#include <glib/gstdio.h>
+
 #include "test-server-util.h"
 
 /* Waits under ts->lock until *flag is set (by the server's thread, with a broadcast on
@@ -558,4 +560,29 @@ client_text_now (TestServer *ts,
   p = you + strlen ("You are ");
   c->nick = g_strndup (p, strcspn (p, "."));
   return c;
+}
+
+char *
+test_data_dir_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("chatroom-data-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+test_data_dir_remove (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (dir);
 }

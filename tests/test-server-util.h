@@ -181,3 +181,11 @@ client_text (TestServer *ts);
 Client *
 client_text_now (TestServer *ts,
                  const char *first_line);
+
+/* A temporary folder for a server's data (its history), and its removal (the server keeps
+ * a few files side by side in it). */
+char *
+test_data_dir_new (void);
+
+void
+test_data_dir_remove (const char *dir);

@@ -1904,33 +1904,6 @@ test_text_mode_telnet_irc_split (void)
 
 /* ---- the gate: password, late IRC clients ----------------------------------------------- */
 
-/* A temporary folder for the history, and its removal (the server keeps a few files
- * side by side in it). */
-static char *
-data_dir_new (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp ("chatroom-gate-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-data_dir_remove (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_remove (path);
-    }
-  g_rmdir (dir);
-}
-
 /* The next line, which must be exactly want. */
 static void
 client_line_is (Client     *c,
@@ -1947,7 +1920,7 @@ client_line_is (Client     *c,
 static void
 test_text_mode_password (void)
 {
-  g_autofree char *dir = data_dir_new ();
+  g_autofree char *dir = test_data_dir_new ();
   g_autofree char *config = g_strdup_printf ("[server]\npassword=s3cret\ndata-dir=%s\n", dir);
   TestServer *ts = test_server_new (config);
   Client *alice = client_connect (ts);
@@ -2045,7 +2018,7 @@ test_text_mode_password (void)
   client_free (q);
   client_free (alice);
   test_server_free (ts);
-  data_dir_remove (dir);
+  test_data_dir_remove (dir);
 }
 
 /* An IRC client whose first lines arrive after the text-mode greeting (a slow link, a
@@ -2060,7 +2033,7 @@ test_text_mode_late_irc (void)
     { "NICK dave", "USER dave 0 * :Dave", NULL },
     { "USER erin 0 * :Erin", "NICK erin", NULL },
   };
-  g_autofree char *dir = data_dir_new ();
+  g_autofree char *dir = test_data_dir_new ();
   g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n", dir);
   TestServer *ts = test_server_new (config);
   Client *alice = client_irc (ts, "alice", "batch server-time draft/chathistory");
@@ -2124,7 +2097,7 @@ test_text_mode_late_irc (void)
   client_free (later);
   client_free (alice);
   test_server_free (ts);
-  data_dir_remove (dir);
+  test_data_dir_remove (dir);
 }
 
 int

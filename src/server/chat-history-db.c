@@ -207,6 +207,8 @@ _chat_history_open_database (ChatHistory  *self,
     "  key TEXT PRIMARY KEY,"
     "  name TEXT NOT NULL,"
     "  latest INTEGER NOT NULL);"
+    /* Redacted lines (draft/message-redaction): kept, never served. */
+    "CREATE TABLE IF NOT EXISTS redactions (msgid TEXT PRIMARY KEY);"
     "INSERT OR IGNORE INTO targets (key, name, latest)"
     "  SELECT target, name, max(time) FROM messages"
     "  WHERE NOT EXISTS (SELECT 1 FROM targets) GROUP BY target;"
@@ -798,4 +800,22 @@ chat_history_sync (ChatHistory  *self,
     }
   self->journaled = self->pending->len;
   return TRUE;
+}
+
+gboolean
+chat_history_redact (ChatHistory  *self,
+                     const char   *msgid,
+                     GError      **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (msgid != NULL, FALSE);
+
+  stmt = chat_sqlite_get_query (self->db, "INSERT OR IGNORE INTO redactions (msgid) VALUES (?1)",
+                                error);
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 1, msgid);
+  return chat_sqlite_step_done (self->db, stmt, "Cannot redact a line", error);
 }

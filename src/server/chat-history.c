@@ -160,6 +160,7 @@ select_range (ChatHistory  *self,
     owner = g_strdup_printf (" AND %s = ?7", scope->owner_column);
   sql = g_strdup_printf ("SELECT " ENTRY_COLUMNS " FROM messages WHERE target = ?1"
                          " AND (time, id) %s (?2, ?3) AND (time, id) %s (?4, ?5)%s%s"
+                         " AND msgid NOT IN (SELECT msgid FROM redactions)"
                          " ORDER BY time %s, id %s LIMIT ?6",
                          lower != NULL && lower->inclusive ? ">=" : ">",
                          upper != NULL && upper->inclusive ? "<=" : "<",

@@ -248,6 +248,10 @@ GPtrArray         *chat_history_query_targets     (ChatHistory             *self
 ChatHistoryEntry  *chat_history_lookup_msgid      (ChatHistory             *self,
                                                    const char              *msgid,
                                                    GError                 **error);
+/* The line with msgid is redacted: no query serves it again. */
+gboolean           chat_history_redact            (ChatHistory             *self,
+                                                   const char              *msgid,
+                                                   GError                 **error);
 gint64             chat_history_count             (ChatHistory             *self,
                                                    const char              *target,
                                                    GError                 **error);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-room-permissions.c: who may do what in a room: speak, set the topic, join, operate,
- * invite, change nick. The one check both dialects ask; each answers with a ChatDenial
- * that the dialect puts in its own words. */
+ * invite, change nick, redact a line. The one check both dialects ask; each answers with a
+ * ChatDenial that the dialect puts in its own words. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -169,4 +169,16 @@ _chat_room_may_invite (ChatRoom    *room,
   if ((room->modes & CHAT_ROOM_MODE_I) && !member_is_operator (member, session))
     return CHAT_DENIAL_NOT_OPERATOR;
   return CHAT_DENIAL_NONE;
+}
+
+ChatDenial
+_chat_room_may_redact (ChatRoom    *room,
+                       ChatSession *session,
+                       gboolean     own)
+{
+  ChatRoomMember *member = _chat_room_get_member (room, session);
+
+  if (own || member_is_operator (member, session))
+    return CHAT_DENIAL_NONE;
+  return member == NULL ? CHAT_DENIAL_NOT_MEMBER : CHAT_DENIAL_NOT_OPERATOR;
 }

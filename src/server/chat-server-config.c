@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-server-config.c: ChatServer's configuration file: the limits and their defaults,
- * the [server], [limits] and [tls] groups ([history], [accounts] and [websocket] are read
- * by their own files), [oper NAME] and [room NAME] (applied to the
+ * the [server], [limits] and [tls] groups ([history], [accounts], [websocket] and [redaction]
+ * are read by their own files), [oper NAME] and [room NAME] (applied to the
  * rooms at every start and reload), and loading a TLS certificate and key. */
 #define G_LOG_DOMAIN "chat-server"
 
@@ -476,6 +476,8 @@ chat_server_load_config (ChatServer  *self,
   if (!_chat_server_history_load_config (self, kf, error))
     goto fail;
   if (!_chat_server_websocket_load_config (self, kf, error))
+    goto fail;
+  if (!_chat_server_redaction_load_config (self, kf, error))
     goto fail;
   if (!_chat_server_accounts_load_config (self, kf, error))
     goto fail;

@@ -689,6 +689,10 @@ gboolean   _chat_session_may_speak_everywhere (ChatSession *session);
  * ban on the old name would no longer match); *room is that room. */
 ChatDenial _chat_session_may_change_nick (ChatSession *session,
                                           ChatRoom   **room);
+/* Redacting a line of the room: one's own (own), or anyone's as its operator. */
+ChatDenial _chat_room_may_redact    (ChatRoom    *room,
+                                     ChatSession *session,
+                                     gboolean     own);
 /* Invite: members; only operators under +i. */
 ChatDenial _chat_room_may_invite    (ChatRoom    *room,
                                      ChatSession *session);
@@ -778,6 +782,13 @@ void                _chat_server_markread_free   (ChatServerMarkread *self);
 void                _chat_server_markread_joined (ChatServer         *server,
                                                   ChatSession        *session,
                                                   ChatRoom           *room);
+/* Redaction (chat-server-redact.c): REDACT and draft/message-redaction; [redaction]. */
+typedef struct _ChatServerRedaction ChatServerRedaction;
+ChatServerRedaction *_chat_server_redaction_new  (ChatServer          *server);
+void                 _chat_server_redaction_free (ChatServerRedaction *self);
+gboolean _chat_server_redaction_load_config (ChatServer  *self,
+                                             GKeyFile    *keyfile,
+                                             GError     **error);
 
 /* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
 void _chat_server_try_register (ChatServer  *self,

@@ -56,6 +56,7 @@ struct _ChatServer
   ChatServerHistory *history;
   ChatServerWebsocket *websocket;
   ChatServerMarkread *markread;
+  ChatServerRedaction *redaction;
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

@@ -75,6 +75,7 @@ chat_server_finalize (GObject *object)
   g_clear_pointer (&self->history, _chat_server_history_free);
   g_clear_pointer (&self->websocket, _chat_server_websocket_free);
   g_clear_pointer (&self->markread, _chat_server_markread_free);
+  g_clear_pointer (&self->redaction, _chat_server_redaction_free);
 
   G_OBJECT_CLASS (chat_server_parent_class)->finalize (object);
 }
@@ -253,6 +254,7 @@ chat_server_init (ChatServer *self)
   self->history = _chat_server_history_new (self);
   self->websocket = _chat_server_websocket_new (self);
   self->markread = _chat_server_markread_new (self);
+  self->redaction = _chat_server_redaction_new (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

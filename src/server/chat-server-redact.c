@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-server-redact.c: deleting messages (IRCv3 draft/message-redaction, the REDACT
+ * command). A PRIVMSG, NOTICE or TAGMSG may be redacted by whoever sent it, and in a room
+ * by its operators (chat-room-permissions.c decides), within a window after it was sent
+ * ([redaction] window, in seconds). The server remembers who sent what for that long;
+ * the REDACT goes to those who asked for the capability, and the line is marked in the
+ * history so that neither CHATHISTORY nor the replay on join serves it again. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include "chat-history.h"
+#include "chat-server-history-private.h"
+#include "chat-server-state.h"
+
+#define DEFAULT_WINDOW 3600
+/* Lines remembered at most, whatever the window: the oldest are forgotten first. */
+#define MAX_REMEMBERED 100000
+
+typedef struct
+{
+  char    msgid[24];
+  char   *target;     /* folded: the room, or the nick a private line was sent to */
+  gsize   serial;     /* the sender's connection */
+  char   *account;    /* the sender's account, or NULL */
+  gint64  time;       /* real µs */
+  GList   link;
+} Sent;
+
+struct _ChatServerRedaction
+{
+  guint64     cap;
+  guint       window;   /* seconds */
+  GHashTable *sent;     /* msgid -> Sent (owned) */
+  GQueue      order;    /* Sent, oldest first */
+};
+
+static void
+sent_free (Sent *sent)
+{
+  g_free (sent->target);
+  g_free (sent->account);
+  g_free (sent);
+}
+
+static void
+forget (ChatServerRedaction *self,
+        Sent                *sent)
+{
+  g_queue_unlink (&self->order, &sent->link);
+  g_hash_table_remove (self->sent, sent->msgid);
+}
+
+/* Kept twice the window, so that a late REDACT is told the window passed rather than
+ * that the line is unknown. */
+static void
+prune (ChatServerRedaction *self,
+       gint64               now)
+{
+  gint64 keep = (gint64) self->window * 2 * G_USEC_PER_SEC;
+
+  while (self->order.head != NULL)
+    {
+      Sent *oldest = self->order.head->data;
+
+      if (now - oldest->time <= keep && self->order.length <= MAX_REMEMBERED)
+        break;
+      forget (self, oldest);
+    }
+}
+
+static void
+event_cb (ChatServer      *server,
+          const ChatEvent *event,
+          gpointer         user_data)
+{
+  ChatServerRedaction *self = user_data;
+  Sent *sent;
+
+  if (event->kind != CHAT_EVENT_PRIVMSG && event->kind != CHAT_EVENT_NOTICE &&
+      event->kind != CHAT_EVENT_TAGMSG)
+    return;
+  if (event->from == NULL || event->msgid[0] == '\0' || event->target == NULL)
+    return;
+
+  sent = g_new0 (Sent, 1);
+  g_strlcpy (sent->msgid, event->msgid, sizeof sent->msgid);
+  sent->target = event->room != NULL ? g_strdup (event->room->folded)
+                                     : chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
+  sent->serial = event->from->serial;
+  sent->account = g_strdup (event->from->account);
+  sent->time = event->time;
+  sent->link.data = sent;
+  g_hash_table_replace (self->sent, sent->msgid, sent);
+  g_queue_push_tail_link (&self->order, &sent->link);
+  prune (self, event->time);
+}
+
+static gboolean
+sent_by (Sent        *sent,
+         ChatSession *session)
+{
+  if (sent->serial == session->serial)
+    return TRUE;
+  return sent->account != NULL && session->account != NULL &&
+         g_ascii_strcasecmp (sent->account, session->account) == 0;
+}
+
+static void
+fail (ChatSession *session,
+      const char  *code,
+      const char  *target,
+      const char  *msgid,
+      const char  *description)
+{
+  g_autoptr(ChatMessage) line = chat_message_new_full (chat_server_get_name (session->server),
+                                                       "FAIL", "REDACT", code, target, NULL);
+
+  if (msgid != NULL)
+    chat_message_add_params (line, msgid, NULL);
+  chat_message_add_trailing (line, description);
+  _chat_session_send_message (session, line);
+}
+
+static void
+cmd_redact (ChatSession *session,
+            ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  ChatServerRedaction *self = server->redaction;
+  const char *target = chat_message_get_param (message, 0);
+  const char *msgid = chat_message_get_param (message, 1);
+  const char *reason = chat_message_get_param (message, 2);
+  ChatHistory *history = _chat_server_history_get_store (_chat_server_get_history (server));
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
+  g_autoptr(ChatMessage) line = NULL;
+  gint64 now = g_get_real_time ();
+  ChatRoom *room = NULL;
+  Sent *sent;
+
+  prune (self, now);
+  if (chat_room_name_is_valid (target, "#", G_MAXUINT, NULL))
+    {
+      room = _chat_server_find_room (server, target);
+      if (room == NULL)
+        {
+          g_autofree char *why = g_strdup_printf ("You cannot delete messages from %s", target);
+
+          fail (session, "INVALID_TARGET", target, NULL, why);
+          return;
+        }
+    }
+  sent = g_hash_table_lookup (self->sent, msgid);
+  if (sent == NULL || !g_str_equal (sent->target, folded))
+    {
+      fail (session, "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old");
+      return;
+    }
+  if (room != NULL ? _chat_room_may_redact (room, session, sent_by (sent, session)) !=
+                     CHAT_DENIAL_NONE
+                   : !sent_by (sent, session))
+    {
+      fail (session, "REDACT_FORBIDDEN", target, msgid,
+            "You are not authorised to delete this message");
+      return;
+    }
+  if (now - sent->time > (gint64) self->window * G_USEC_PER_SEC)
+    {
+      g_autoptr(ChatMessage) late = chat_message_new_full (chat_server_get_name (server), "FAIL",
+                                                           "REDACT", "REDACT_WINDOW_EXPIRED",
+                                                           target, msgid, NULL);
+
+      chat_message_add_param_int (late, self->window);
+      chat_message_add_trailing (late, "You can no longer edit this message");
+      _chat_session_send_message (session, late);
+      return;
+    }
+
+  if (history != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!chat_history_redact (history, msgid, &error))
+        g_warning ("%s", error->message);
+    }
+
+  line = chat_message_new_full (session->source, "REDACT", room != NULL ? room->name : target,
+                                msgid, NULL);
+  if (reason != NULL && reason[0] != '\0')
+    chat_message_add_trailing (line, reason);
+  if (room != NULL)
+    _chat_server_room_send_irc (server, room, NULL, self->cap, line);
+  else
+    {
+      ChatSession *to = _chat_server_find_session (server, target);
+
+      if (to != NULL && to != session && (to->caps & self->cap))
+        _chat_session_send_message (to, line);
+      if (session->caps & self->cap)
+        _chat_session_send_message (session, line);
+    }
+  forget (self, sent);
+}
+
+static const ChatCommandSpec redact_command = { "REDACT", cmd_redact, 2, 0 };
+
+ChatServerRedaction *
+_chat_server_redaction_new (ChatServer *server)
+{
+  ChatServerRedaction *self = g_new0 (ChatServerRedaction, 1);
+  ChatServerHooks hooks = { 0 };
+
+  self->window = DEFAULT_WINDOW;
+  self->sent = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                      (GDestroyNotify) sent_free);
+  g_queue_init (&self->order);
+  self->cap = _chat_server_add_cap (server, "draft/message-redaction", NULL);
+  _chat_server_register_command (server, &redact_command);
+  hooks.event = event_cb;
+  _chat_server_add_hooks (server, &hooks, self);
+  return self;
+}
+
+void
+_chat_server_redaction_free (ChatServerRedaction *self)
+{
+  /* The queue's links are in the Sent records, which the table frees. */
+  g_hash_table_unref (self->sent);
+  g_free (self);
+}
+
+gboolean
+_chat_server_redaction_load_config (ChatServer  *server,
+                                    GKeyFile    *keyfile,
+                                    GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gint64 window;
+
+  if (!g_key_file_has_key (keyfile, "redaction", "window", NULL))
+    return TRUE;
+  window = g_key_file_get_int64 (keyfile, "redaction", "window", &local_error);
+  if (local_error != NULL || window < 1 || window > 7 * 86400)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[redaction] window: expected seconds, from 1 to 604800");
+      return FALSE;
+    }
+  server->redaction->window = (guint) window;
+  return TRUE;
+}
