@@ -472,6 +472,241 @@ test_elist (void)
   test_server_free (ts);
 }
 
+/* ---- the invite list, KICK and NAMES with several targets ------------------------------ */
+
+static void
+test_invite_list_kick_names (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *op = client_irc (ts, "op", NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (op, "JOIN #a,#b");
+  client_wait (op, " 366 op #b ");
+  client_send (op, "INVITE alice #b");
+  client_wait (op, " 341 op alice #b");
+  client_send (op, "INVITE alice #a");
+  client_wait (op, " 341 op alice #a");
+  client_send (a, "INVITE");
+  lines = client_sync (a);
+  g_assert_cmpuint (lines->len, >=, 3);
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 3), " 336 alice #a"));
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 2), " 336 alice #b"));
+  g_assert_nonnull (strstr (g_ptr_array_index (lines, lines->len - 1),
+                            " 337 alice :End of /INVITE list"));
+  client_send (b, "INVITE");
+  client_wait (b, " 337 bob :End of /INVITE list");
+  client_send (b, "INVITE alice");
+  client_wait (b, " 461 bob INVITE :Not enough parameters");
+
+  /* NAMES of several rooms; KICK of several people. */
+  client_send (a, "JOIN #a");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #a");
+  client_wait (b, " 366 ");
+  client_send (op, "NAMES #a,#b");
+  client_wait (op, " 353 op = #a :");
+  client_wait (op, " 366 op #a :End of /NAMES list");
+  client_wait (op, " 353 op = #b :@op");
+  client_wait (op, " 366 op #b :End of /NAMES list");
+  client_send (op, "KICK #a alice,bob,nobody :out");
+  client_wait (op, ":op!op@127.0.0.1 KICK #a alice :out");
+  client_wait (op, ":op!op@127.0.0.1 KICK #a bob :out");
+  client_wait (op, " 401 op nobody :No such nick/channel");
+  client_send (op, "VERSION");
+  client_wait (op, ",KICK:4,WHOIS:1,NAMES:4");
+
+  client_free (op);
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
+/* ---- HELP, WALLOPS, LINKS ------------------------------------------------------------ */
+
+static void
+test_help (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+
+  client_send (a, "HELP");
+  client_wait (a, " 704 alice * :Chatroom help");
+  client_wait (a, " 705 alice * :ADMIN AWAY ");
+  client_wait (a, " 706 alice * :End of /HELP");
+  client_send (a, "HELP monitor");
+  client_wait (a, " 704 alice MONITOR :MONITOR {+|-} <nick>{,<nick>} | C | L | S");
+  client_wait (a, " 705 alice MONITOR :");
+  client_wait (a, " 705 alice MONITOR :Be told when people come online and leave.");
+  client_wait (a, " 706 alice MONITOR :End of /HELP");
+  client_send (a, "HELPOP WHO");
+  client_wait (a, " 704 alice WHO :WHO <mask>");
+  client_send (a, "HELP nothing");
+  client_wait (a, " 524 alice nothing :No help available on this topic");
+
+  client_free (a);
+  test_server_free (ts);
+}
+
+static void
+test_wallops_links (void)
+{
+  TestServer *ts = test_server_new ("[oper admin]\npassword=opw\n");
+  Client *o = client_irc (ts, "oper", NULL);
+  Client *w = client_irc (ts, "watcher", NULL);
+  Client *n = client_irc (ts, "nobody", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  client_send (w, "MODE watcher +w");
+  client_wait (w, "MODE watcher :+w");
+  client_send (w, "MODE watcher");
+  client_wait (w, " 221 watcher +w");
+  client_send (n, "WALLOPS :hello");
+  client_wait (n, " 481 nobody :Permission Denied- You're not an IRC operator");
+  client_send (o, "OPER admin opw");
+  client_wait (o, " 381 ");
+  client_send (o, "WALLOPS :server restarts soon");
+  client_wait (w, ":oper!oper@127.0.0.1 WALLOPS :server restarts soon");
+  lines = client_sync (n);
+  assert_lines_lack (lines, "WALLOPS");
+
+  client_send (n, "LINKS");
+  client_wait (n, " 364 nobody chatroom chatroom :0 Chatroom");
+  client_wait (n, " 365 nobody * :End of /LINKS list");
+  client_send (n, "LINKS other.*");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (n);
+  assert_lines_lack (lines, " 364 ");
+  assert_lines_have (lines, " 365 nobody other.* :End of /LINKS list");
+
+  client_free (o);
+  client_free (w);
+  client_free (n);
+  test_server_free (ts);
+}
+
+/* ---- details: labels, USER, tags, LUSERS ------------------------------------------------ */
+
+static void
+test_labels (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", "labeled-response batch echo-message");
+  Client *b = client_irc (ts, "bob", "labeled-response batch");
+  g_autoptr(GPtrArray) lines = NULL;
+
+  /* An unknown command's 421 carries the label. */
+  client_send (a, "@label=u1 FROBNICATE x");
+  client_wait (a, "@label=u1 :chatroom 421 alice FROBNICATE :Unknown command");
+
+  /* A message to oneself: the copy delivered has no label, the echo has it. */
+  client_send (a, "@label=s1 PRIVMSG alice :note to self");
+  lines = client_sync (a);
+  g_assert_cmpuint (lines->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (lines, 0), ==,
+                   ":alice!alice@127.0.0.1 PRIVMSG alice :note to self");
+  g_assert_cmpstr (g_ptr_array_index (lines, 1), ==,
+                   "@label=s1 :alice!alice@127.0.0.1 PRIVMSG alice :note to self");
+  /* Without echo-message: the copy, and the ACK for the label. */
+  client_send (b, "@label=s2 PRIVMSG bob :memo");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (b);
+  g_assert_cmpuint (lines->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (lines, 0), ==, ":bob!bob@127.0.0.1 PRIVMSG bob :memo");
+  g_assert_cmpstr (g_ptr_array_index (lines, 1), ==, "@label=s2 :chatroom ACK");
+
+  client_free (a);
+  client_free (b);
+  test_server_free (ts);
+}
+
+static void
+test_user_and_tags (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *c = client_connect (ts);
+  Client *a = client_irc (ts, "alice", "message-tags");
+  Client *b = client_irc (ts, "bob", "message-tags");
+  g_autofree char *fits = g_strnfill (4094 - strlen ("+x="), 'a');
+  g_autofree char *over = g_strnfill (4095 - strlen ("+x="), 'b');
+
+  /* An empty real name is a missing parameter. */
+  client_send (c, "NICK carol");
+  client_send (c, "USER carol 0 * :");
+  client_wait (c, " 461 carol USER :Not enough parameters");
+  client_send (c, "USER carol 0 * :Carol");
+  client_wait (c, " 001 carol ");
+
+  /* 4094 bytes of client tags go through; one more is 417. */
+  client_send (a, "@+x=%s TAGMSG bob", fits);
+  client_wait (b, fits);
+  client_send (a, "@+x=%s TAGMSG bob", over);
+  client_wait (a, " 417 alice :Input line was too long");
+  client_sync_lacks (b, over);
+
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  test_server_free (ts);
+}
+
+static gboolean
+one_unknown (gpointer data)
+{
+  return _chat_server_count_unknown (data) == 1;
+}
+
+static gboolean
+only_alice_left (gpointer data)
+{
+  ChatServer *server = data;
+
+  return chat_server_get_n_rooms (server) == 1 && _chat_server_count_unknown (server) == 0 &&
+         _chat_server_count_present (server) == 1;
+}
+
+static void
+test_lusers (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b;
+  Client *unknown;
+
+  /* The permanent hall is a room formed, empty or not. */
+  client_send (a, "LUSERS");
+  client_wait (a, " 251 alice :There are 1 users and 0 invisible on 1 servers");
+  client_wait (a, " 254 alice 1 :channels formed");
+  client_wait (a, " 255 alice :I have 1 clients and 0 servers");
+
+  b = client_irc (ts, "bob", NULL);
+  client_send (b, "MODE bob +i");
+  client_wait (b, "MODE bob :+i");
+  client_send (b, "JOIN #hall,#r");
+  client_wait (b, " 366 bob #r ");
+  unknown = client_connect (ts);
+  client_send (unknown, "NICK later");
+  test_server_wait_until (ts, one_unknown, ts->server, "a connection not registered");
+  client_send (a, "LUSERS");
+  client_wait (a, " 251 alice :There are 1 users and 1 invisible on 1 servers");
+  client_wait (a, " 253 alice 1 :unknown connection(s)");
+  client_wait (a, " 254 alice 2 :channels formed");
+  client_wait (a, " 255 alice :I have 2 clients and 0 servers");
+
+  /* Everyone gone from the hall: it stays formed; #r ends. */
+  client_free (b);
+  client_free (unknown);
+  test_server_wait_until (ts, only_alice_left, ts->server, "bob and the unknown gone");
+  client_send (a, "LUSERS");
+  client_wait (a, " 251 alice :There are 1 users and 0 invisible on 1 servers");
+  client_wait (a, " 254 alice 1 :channels formed");
+  client_sync_lacks (a, " 253 ");
+  client_free (a);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -486,6 +721,12 @@ main (int   argc,
   g_test_add_func ("/chat/server/commands/exceptions", test_exceptions);
   g_test_add_func ("/chat/server/commands/statusmsg", test_statusmsg);
   g_test_add_func ("/chat/server/commands/elist", test_elist);
+  g_test_add_func ("/chat/server/commands/invite-list-kick-names", test_invite_list_kick_names);
+  g_test_add_func ("/chat/server/commands/help", test_help);
+  g_test_add_func ("/chat/server/commands/wallops-links", test_wallops_links);
+  g_test_add_func ("/chat/server/commands/labels", test_labels);
+  g_test_add_func ("/chat/server/commands/user-and-tags", test_user_and_tags);
+  g_test_add_func ("/chat/server/commands/lusers", test_lusers);
 
   return g_test_run ();
 }

@@ -666,7 +666,17 @@ _chat_server_private_message (ChatServer    *self,
 
   d.ev.target = to->nick;
   delivery_begin (&d, self, from, kind, text, client_tags, "(private) ");
-  fanout_send (&d.f, to);
+  if (to == from && from->label != NULL)
+    {
+      /* To oneself, the message delivered is not the answer: only the echo (or the
+       * ACK) carries the label (labeled-response). */
+      char *label = g_steal_pointer (&from->label);
+
+      fanout_send (&d.f, to);
+      from->label = label;
+    }
+  else
+    fanout_send (&d.f, to);
 
   /* The echo: the same line for a client that asked for it; for a person at a terminal,
    * the words without "(private)". */
@@ -677,7 +687,7 @@ _chat_server_private_message (ChatServer    *self,
       if (echo != NULL)
         _chat_session_text (from, "(to %s) %s", to->nick, echo);
     }
-  else if (_chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE) && from != to)
+  else if (_chat_session_has_cap (from, CHAT_CAP_ECHO_MESSAGE))
     fanout_send (&d.f, from);
 
   delivery_end (&d, from);

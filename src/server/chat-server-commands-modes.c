@@ -512,8 +512,16 @@ _chat_server_cmd_kick (ChatSession *session,
                                limits_of (session)->kicklen);
   nicks = g_strsplit (param (message, 1), ",", -1);
   for (guint i = 0; nicks[i] != NULL; i++)
-    if (!_chat_server_kick_nick (session, room, nicks[i], reason))
-      break;
+    {
+      /* As many as TARGMAX says. */
+      if (i >= limits_of (session)->max_targets)
+        {
+          _chat_session_reply (session, ERR_TOOMANYTARGETS, nicks[i], "Too many targets", NULL);
+          break;
+        }
+      if (!_chat_server_kick_nick (session, room, nicks[i], reason))
+        break;
+    }
 }
 
 /* Invitations one room keeps: whoever changes names and invites each one cannot grow
@@ -545,17 +553,54 @@ forget_invites (ChatServer *server,
     }
 }
 
+/* INVITE without arguments: the rooms the session is invited to (336, 337). */
+static void
+send_invite_list (ChatSession *session)
+{
+  g_autoptr(GPtrArray) rooms = _chat_server_get_rooms_sorted (session->server);
+
+  for (guint i = 0; i < rooms->len && session->nick_folded != NULL; i++)
+    {
+      ChatRoom *room = g_ptr_array_index (rooms, i);
+      gpointer serial = NULL;
+
+      if (room->invites != NULL &&
+          g_hash_table_lookup_extended (room->invites, session->nick_folded, NULL, &serial) &&
+          GPOINTER_TO_SIZE (serial) == session->serial)
+        {
+          g_autoptr(ChatMessage) reply = _chat_session_new_reply (session, RPL_INVITELIST);
+
+          chat_message_add_param (reply, room->name);
+          _chat_session_send_message (session, reply);
+        }
+    }
+  _chat_session_reply (session, RPL_ENDOFINVITELIST, "End of /INVITE list", NULL);
+}
+
 void
 _chat_server_cmd_invite (ChatSession *session,
                          ChatMessage *message)
 {
   ChatServer *server = session->server;
-  ChatSession *who = _chat_server_find_person_or_deny (session, param (message, 0), NULL);
-  ChatRoom *room = _chat_server_find_room (server, param (message, 1));
-  const char *room_name = param (message, 1);
+  ChatSession *who;
+  ChatRoom *room;
+  const char *room_name;
   g_autoptr(ChatMessage) invitation = NULL;
   g_autoptr(ChatMessage) inviting = NULL;
 
+  if (chat_message_get_n_params (message) == 0)
+    {
+      send_invite_list (session);
+      return;
+    }
+  if (chat_message_get_n_params (message) < 2)
+    {
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
+      return;
+    }
+  who = _chat_server_find_person_or_deny (session, param (message, 0), NULL);
+  room = _chat_server_find_room (server, param (message, 1));
+  room_name = param (message, 1);
   if (who == NULL)
     return;
   /* An invitation to a room that does not exist yet is fine, to a name that cannot be a

@@ -138,5 +138,11 @@ void _chat_server_cmd_lusers   (ChatSession *session,
                                 ChatMessage *message);
 void _chat_server_cmd_monitor  (ChatSession *session,
                                 ChatMessage *message);
+void _chat_server_cmd_help     (ChatSession *session,
+                                ChatMessage *message);
+void _chat_server_cmd_links    (ChatSession *session,
+                                ChatMessage *message);
+void _chat_server_cmd_wallops  (ChatSession *session,
+                                ChatMessage *message);
 
 G_END_DECLS

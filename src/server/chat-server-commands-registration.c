@@ -411,7 +411,8 @@ _chat_server_cmd_user (ChatSession *session,
       refuse_reregistering (session);
       return;
     }
-  if (param (message, 0)[0] == '\0')
+  /* An empty user name or real name is a parameter missing ("Modern IRC"). */
+  if (param (message, 0)[0] == '\0' || realname[0] == '\0')
     {
       _chat_session_reply (session, ERR_NEEDMOREPARAMS, "USER", "Not enough parameters", NULL);
       return;

@@ -150,6 +150,11 @@ _chat_server_cmd_names (ChatSession *session,
     {
       ChatRoom *room = _chat_server_find_room (session->server, names[i]);
 
+      if (i >= limits_of (session)->max_targets)
+        {
+          _chat_session_reply (session, ERR_TOOMANYTARGETS, names[i], "Too many targets", NULL);
+          break;
+        }
       if (room != NULL && !room_is_hidden (room, session))
         _chat_server_send_names (session->server, session, room);
       else

@@ -514,8 +514,9 @@ _chat_server_build_isupport (ChatServer *self)
    * the connection. */
   _chat_server_add_isupport (self, "SAFELIST", NULL);
   _chat_server_add_isupport (self, "STATUSMSG", "@+");
-  g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:1,WHOIS:1,NAMES:1",
-              l->max_targets, l->max_targets);
+  /* KICK takes several nicks, NAMES several rooms. */
+  g_snprintf (buf, sizeof buf, "PRIVMSG:%u,NOTICE:%u,JOIN:,PART:,KICK:%u,WHOIS:1,NAMES:%u",
+              l->max_targets, l->max_targets, l->max_targets, l->max_targets);
   _chat_server_add_isupport (self, "TARGMAX", buf);
   g_snprintf (buf, sizeof buf, "%u", l->topiclen);
   _chat_server_add_isupport (self, "TOPICLEN", buf);

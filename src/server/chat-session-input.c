@@ -542,20 +542,8 @@ dispatch_irc (ChatSession *session,
 
   name = chat_message_get_command (message);
   command = _chat_server_lookup_command (server, name);
-  if (command == NULL)
-    {
-      if (session->state == CHAT_SESSION_REGISTERED)
-        _chat_session_reply (session, ERR_UNKNOWNCOMMAND, name, "Unknown command", NULL);
-      else
-        _chat_session_reply (session, ERR_NOTREGISTERED, "You have not registered", NULL);
-      return;
-    }
-  if (session->state != CHAT_SESSION_REGISTERED && !(command->flags & CHAT_COMMAND_PREREG))
-    {
-      _chat_session_reply (session, ERR_NOTREGISTERED, "You have not registered", NULL);
-      return;
-    }
 
+  /* Every answer carries the label, a refusal of the command included. */
   _chat_session_cork (session);
   label = chat_message_get_tag (message, "label");
   if (label != NULL && label[0] != '\0' &&
@@ -565,7 +553,12 @@ dispatch_irc (ChatSession *session,
       session->collected = g_ptr_array_new_with_free_func (g_free);
     }
 
-  if (chat_message_get_n_params (message) < command->min_params)
+  if (command == NULL && session->state == CHAT_SESSION_REGISTERED)
+    _chat_session_reply (session, ERR_UNKNOWNCOMMAND, name, "Unknown command", NULL);
+  else if (command == NULL ||
+           (session->state != CHAT_SESSION_REGISTERED && !(command->flags & CHAT_COMMAND_PREREG)))
+    _chat_session_reply (session, ERR_NOTREGISTERED, "You have not registered", NULL);
+  else if (chat_message_get_n_params (message) < command->min_params)
     _chat_session_reply (session, ERR_NEEDMOREPARAMS, name, "Not enough parameters", NULL);
   else if ((command->flags & CHAT_COMMAND_OPER) && !session->oper)
     _chat_session_reply (session, ERR_NOPRIVILEGES,
