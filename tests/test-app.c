@@ -25,6 +25,7 @@
 #include "chat-join-dialog.h"
 #include "chat-keyring.h"
 #include "chat-member-row.h"
+#include "chat-message-row.h"
 #include "chat-preferences-window.h"
 #include "chat-switcher.h"
 #include "chat-window.h"
@@ -1823,6 +1824,17 @@ at_bottom (gpointer data)
             >= gtk_adjustment_get_upper (adj) - 1;
 }
 
+/* At the bottom, with no scrolling left to do. */
+static gboolean
+settled_at_bottom (gpointer data)
+{
+  ChatWindow *window = data;
+  GtkListView *list = chat_window_get_message_list (window);
+
+  return !chat_window_get_scrolling (window)
+         && at_bottom (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list)));
+}
+
 static void
 add_lines (ChatConversation *conversation,
            guint             n)
@@ -1854,7 +1866,7 @@ test_stays_at_bottom (Fixture       *fixture,
   add_lines (hall, 300);
   g_assert_true (wait_for (at_bottom, adj));
   add_lines (hall, 50);
-  g_assert_true (wait_for (at_bottom, adj));
+  g_assert_true (wait_for (settled_at_bottom, fixture->window));
 
   /* Someone reading older lines is not moved by new ones. */
   gtk_adjustment_set_value (adj, 0);
@@ -1863,6 +1875,204 @@ test_stays_at_bottom (Fixture       *fixture,
   spin (100);
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
   g_assert_false (at_bottom (adj));
+}
+
+/* The row bound to item, when the list shows one. */
+static GtkWidget *
+row_for_item (GtkWidget       *widget,
+              ChatMessageItem *item)
+{
+  if (CHAT_IS_MESSAGE_ROW (widget) && chat_message_row_get_item (CHAT_MESSAGE_ROW (widget)) == item)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = row_for_item (child, item);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* Where item's row is in the visible part of the message list: its top and bottom in
+ * pixels from the top of the view. FALSE when no row shows it. */
+static gboolean
+item_bounds_in_view (ChatWindow      *window,
+                     ChatMessageItem *item,
+                     double          *top,
+                     double          *bottom)
+{
+  GtkWidget *list = GTK_WIDGET (chat_window_get_message_list (window));
+  GtkWidget *row = row_for_item (list, item);
+  graphene_rect_t bounds;
+
+  if (row == NULL || !gtk_widget_get_mapped (row) || !gtk_widget_compute_bounds (row, list, &bounds))
+    return FALSE;
+
+  *top = bounds.origin.y;
+  *bottom = bounds.origin.y + bounds.size.height;
+  return TRUE;
+}
+
+/* The whole row of item is inside the view. */
+static gboolean
+item_fully_in_view (ChatWindow      *window,
+                    ChatMessageItem *item)
+{
+  double top, bottom;
+
+  return item_bounds_in_view (window, item, &top, &bottom) && top >= -1
+         && bottom <= gtk_widget_get_height (GTK_WIDGET (chat_window_get_message_list (window))) + 1;
+}
+
+typedef struct
+{
+  ChatWindow      *window;
+  ChatMessageItem *item;
+} ItemInView;
+
+static gboolean
+item_shown_whole (gpointer data)
+{
+  ItemInView *args = data;
+
+  return !chat_window_get_scrolling (args->window) && item_fully_in_view (args->window, args->item);
+}
+
+static ChatMessageItem *
+append_from (ChatConversation *conversation,
+             const char       *sender,
+             const char       *text,
+             gboolean          unread)
+{
+  g_autoptr(ChatMessageItem) item = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                           g_get_real_time (), sender, text);
+
+  _chat_conversation_append (conversation, item, unread, FALSE);
+  return item;
+}
+
+static void
+test_opens_at_unread (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ChatConversation *hall;
+  ChatConversation *server;
+  ChatMessageItem *first_unread = NULL;
+  GtkAdjustment *adj;
+  ItemInView args;
+  double top, bottom;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  server = chat_connection_get_server_conversation (chat_conversation_get_connection (hall));
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+
+  /* Read lines, then many new ones from someone else while another conversation is shown. */
+  for (guint i = 0; i < 120; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("old line %u", i);
+
+      append_from (hall, "bob", text, FALSE);
+    }
+  _chat_conversation_flush (hall);
+  chat_window_select_conversation (fixture->window, server);
+  for (guint i = 0; i < 150; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("new line %u", i);
+      ChatMessageItem *item = append_from (hall, "bob", text, TRUE);
+
+      if (i == 0)
+        first_unread = item;
+    }
+  _chat_conversation_flush (hall);
+  g_assert_cmpuint (chat_conversation_get_unread_count (hall), ==, 150);
+
+  /* The room opens with the "New Messages" line at the top of the view. */
+  chat_window_select_conversation (fixture->window, hall);
+  args.window = fixture->window;
+  args.item = first_unread;
+  g_assert_true (wait_for (item_shown_whole, &args));
+  g_assert_true (item_bounds_in_view (fixture->window, first_unread, &top, &bottom));
+  g_assert_cmpfloat (ABS (top), <, 2);
+  /* The lines read before it are above, scrolled past. */
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, 0);
+  g_assert_false (at_bottom (adj));
+
+  /* Without new lines, it opens at the newest one. */
+  chat_window_select_conversation (fixture->window, server);
+  chat_window_select_conversation (fixture->window, hall);
+  g_assert_true (wait_for (settled_at_bottom, fixture->window));
+}
+
+static gboolean
+own_line_item (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *messages = args[0];
+  ChatMessageItem **found = args[1];
+  guint n = g_list_model_get_n_items (messages);
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
+
+      if (chat_message_item_get_from_me (item)
+          && g_strcmp0 (chat_message_item_get_text (item), "my own line") == 0)
+        {
+          g_set_object (found, item);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static void
+test_own_line_in_view (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessageItem) mine = NULL;
+  ChatConversation *hall;
+  GtkAdjustment *adj;
+  gpointer args[2];
+  ItemInView in_view;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  g_assert_true (wait_for (entry_can_send, fixture->window));
+  hall = find_room (fixture->app, "#hall");
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+
+  add_lines (hall, 300);
+  g_assert_true (wait_for (at_bottom, adj));
+
+  /* Reading back, then writing: the line written comes into view. */
+  gtk_adjustment_set_value (adj, 0);
+  spin (50);
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), "my own line");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = &mine;
+  g_assert_true (wait_for (own_line_item, args));
+  in_view.window = fixture->window;
+  in_view.item = mine;
+  g_assert_true (wait_for (item_shown_whole, &in_view));
+  g_assert_true (wait_for (settled_at_bottom, fixture->window));
+
+  /* And new lines follow again from there. */
+  add_lines (hall, 50);
+  g_assert_true (wait_for (settled_at_bottom, fixture->window));
 }
 
 static void
@@ -2995,6 +3205,10 @@ main (int   argc,
               fixture_setup, test_operator_actions, fixture_teardown);
   g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL,
               fixture_setup, test_stays_at_bottom, fixture_teardown);
+  g_test_add ("/chat/app/opens-at-unread", Fixture, NULL,
+              fixture_setup, test_opens_at_unread, fixture_teardown);
+  g_test_add ("/chat/app/own-line-in-view", Fixture, NULL,
+              fixture_setup, test_own_line_in_view, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);

@@ -13,6 +13,8 @@
 
 /* Lines of one sender closer than this share one header. */
 #define GROUP_INTERVAL_USEC (5 * G_TIME_SPAN_MINUTE)
+/* How long a found line stays highlighted. */
+#define FLASH_MSEC 2000
 
 struct _ChatMessageRow
 {
@@ -21,6 +23,7 @@ struct _ChatMessageRow
   ChatMessageItem *item;
   char            *nick_class;
   char            *kind_class;
+  guint            flash_id;
 
   GtkBox          *day_box;
   GtkLabel        *day_label;
@@ -124,6 +127,17 @@ event_markup (ChatMessageItem *item)
     }
 }
 
+static gboolean
+flash_ended_cb (gpointer user_data)
+{
+  ChatMessageRow *self = user_data;
+
+  self->flash_id = 0;
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "flash");
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 chat_message_row_dispose (GObject *object)
 {
@@ -191,6 +205,24 @@ chat_message_row_get_item (ChatMessageRow *self)
 }
 
 void
+chat_message_row_flash (ChatMessageRow *self)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  g_clear_handle_id (&self->flash_id, g_source_remove);
+  gtk_widget_add_css_class (GTK_WIDGET (self), "flash");
+  self->flash_id = g_timeout_add (FLASH_MSEC, flash_ended_cb, self);
+}
+
+gboolean
+chat_message_row_get_flashing (ChatMessageRow *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ROW (self), FALSE);
+
+  return self->flash_id != 0;
+}
+
+void
 chat_message_row_unbind (ChatMessageRow *self)
 {
   g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
@@ -207,6 +239,8 @@ chat_message_row_unbind (ChatMessageRow *self)
     }
   gtk_widget_remove_css_class (GTK_WIDGET (self), "first");
   gtk_widget_remove_css_class (GTK_WIDGET (self), "mention");
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "flash");
+  g_clear_handle_id (&self->flash_id, g_source_remove);
   g_clear_object (&self->item);
 }
 

@@ -21,5 +21,8 @@ void             chat_message_row_bind     (ChatMessageRow  *self,
                                             gboolean         first_unread);
 void             chat_message_row_unbind   (ChatMessageRow  *self);
 ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
+/* Highlights the row a moment (a line found by searching, shown in its place). */
+void             chat_message_row_flash    (ChatMessageRow  *self);
+gboolean         chat_message_row_get_flashing (ChatMessageRow *self);
 
 G_END_DECLS

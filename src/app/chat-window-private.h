@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-private.h: what the files of ChatWindow share (chat-window.c and
- * chat-window-{actions,connections,search,sidebar}.c). */
+ * chat-window-{actions,connections,scroll,search,sidebar}.c). */
 #pragma once
 
 #include "chat-composer.h"
@@ -9,9 +9,12 @@
 
 G_BEGIN_DECLS
 
+typedef struct _ChatWindowScroll ChatWindowScroll;
+
 /* The window's state is in chat-window.c; these are the parts the other files reach. */
 ChatApplication     *_chat_window_get_application            (ChatWindow        *self);
 GSettings           *_chat_window_get_settings               (ChatWindow        *self);
+ChatWindowScroll    *_chat_window_get_scroll                 (ChatWindow        *self);
 ChatComposer        *_chat_window_get_composer               (ChatWindow        *self);
 ChatMemberList      *_chat_window_get_members                (ChatWindow        *self);
 AdwFlap             *_chat_window_get_flap                   (ChatWindow        *self);
@@ -25,10 +28,7 @@ GtkStack            *_chat_window_get_main_stack             (ChatWindow        
 ChatConnection      *_chat_window_get_connection             (ChatWindow        *self);
 void                 _chat_window_set_conversation           (ChatWindow        *self,
                                                               ChatConversation  *conversation);
-void                 _chat_window_set_message_model          (ChatWindow        *self,
-                                                              GtkSelectionModel *model);
 void                 _chat_window_update_content_page        (ChatWindow        *self);
-void                 _chat_window_queue_scroll_to_bottom     (ChatWindow        *self);
 /* results are shown in place of the live messages until NULL brings those back. */
 void                 _chat_window_show_search_results        (ChatWindow        *self,
                                                               GListStore        *results);
@@ -45,6 +45,23 @@ void                 _chat_window_connections_changed_cb     (ChatWindow        
                                                               guint              removed,
                                                               guint              added,
                                                               GListModel        *connections);
+
+/* chat-window-scroll.c */
+ChatWindowScroll    *_chat_window_scroll_new                 (ChatWindow        *self,
+                                                              GtkListView       *list,
+                                                              GtkScrolledWindow *scroller);
+void                 _chat_window_scroll_free                (ChatWindowScroll  *scroll);
+void                 _chat_window_set_message_model          (ChatWindow        *self,
+                                                              GtkSelectionModel *model);
+/* TRUE while the list follows new lines. */
+gboolean             _chat_window_get_at_bottom              (ChatWindow        *self);
+void                 _chat_window_queue_scroll_to_bottom     (ChatWindow        *self);
+/* Back to the newest line, following new ones from there (a line we write). */
+void                 _chat_window_follow                     (ChatWindow        *self);
+/* item at the top of the view, highlighted a moment when flash is TRUE. */
+void                 _chat_window_scroll_to_item             (ChatWindow        *self,
+                                                              ChatMessageItem   *item,
+                                                              gboolean           flash);
 
 /* chat-window-search.c */
 void                 _chat_window_class_search_init          (GtkWidgetClass    *widget_class);

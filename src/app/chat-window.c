@@ -3,9 +3,9 @@
  * (the server conversation first), the middle shows the selected conversation's
  * messages and the entry, the flap on the right its people.
  *
- * This file holds the window's state and lifecycle: the conversation shown, its messages
- * and scrolling, the title and the connection banner. The rest is beside it in
- * chat-window-{actions,connections,search,sidebar}.c; the entry is a ChatComposer, the people
+ * This file holds the window's state and lifecycle: the conversation shown, its messages,
+ * the title and the connection banner. The rest is beside it in
+ * chat-window-{actions,connections,scroll,search,sidebar}.c; the entry is a ChatComposer, the people
  * pane a ChatMemberList. */
 
 #define G_LOG_DOMAIN "chatroom-app"
@@ -17,10 +17,6 @@
 #include "chat-app-notice.h"
 #include "chat-message-row.h"
 #include "chat-window-private.h"
-
-/* How close to the end (in pixels) still counts as "at the bottom". */
-#define BOTTOM_SLACK 24.0
-#define OLDER_BATCH 100
 
 struct _ChatWindow
 {
@@ -42,11 +38,7 @@ struct _ChatWindow
   /* Search results shown instead of the conversation while searching. */
   GListStore           *search_results;
 
-  gboolean              at_bottom;
-  gboolean              auto_scrolling;
-  double                last_value;
-  guint                 scroll_idle;
-  guint                 older_idle;
+  ChatWindowScroll     *scroll;
 
   /* Widgets */
   AdwToastOverlay      *toast_overlay;
@@ -122,6 +114,7 @@ WINDOW_PART (GtkListBox, sidebar_list, sidebar_list)
 WINDOW_PART (GtkFlattenListModel, sidebar_model, sidebar_model)
 WINDOW_PART (GtkStack, main_stack, main_stack)
 WINDOW_PART (GSettings, settings, settings)
+WINDOW_PART (ChatWindowScroll, scroll, scroll)
 
 #undef WINDOW_PART
 
@@ -178,95 +171,6 @@ map_connection_to_rooms (gpointer item,
   g_object_unref (item);
 
   return g_object_ref (rooms);
-}
-
-/* Scrolling */
-
-static GtkAdjustment *
-message_vadjustment (ChatWindow *self)
-{
-  return gtk_scrolled_window_get_vadjustment (self->message_scroller);
-}
-
-static gboolean
-scroll_to_bottom_idle_cb (gpointer user_data)
-{
-  ChatWindow *self = user_data;
-  GtkAdjustment *adj = message_vadjustment (self);
-
-  self->scroll_idle = 0;
-  self->auto_scrolling = TRUE;
-  gtk_adjustment_set_value (adj,
-                            gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
-  self->auto_scrolling = FALSE;
-  self->at_bottom = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-void
-_chat_window_queue_scroll_to_bottom (ChatWindow *self)
-{
-  if (self->scroll_idle == 0)
-    self->scroll_idle = g_idle_add_full (G_PRIORITY_LOW, scroll_to_bottom_idle_cb, self, NULL);
-}
-
-/* A new model starts at the bottom: the list's own reset of the scroll position is not
- * someone scrolling up. */
-void
-_chat_window_set_message_model (ChatWindow         *self,
-                                GtkSelectionModel  *model)
-{
-  self->auto_scrolling = TRUE;
-  gtk_list_view_set_model (self->message_list, model);
-  self->auto_scrolling = FALSE;
-  self->at_bottom = TRUE;
-  self->last_value = gtk_adjustment_get_value (message_vadjustment (self));
-}
-
-static gboolean
-load_older_idle_cb (gpointer user_data)
-{
-  ChatWindow *self = user_data;
-
-  self->older_idle = 0;
-  if (self->conversation != NULL && chat_conversation_get_has_older (self->conversation))
-    chat_conversation_load_older (self->conversation, OLDER_BATCH);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-vadjustment_value_changed_cb (ChatWindow    *self,
-                              GtkAdjustment *adj)
-{
-  double value = gtk_adjustment_get_value (adj);
-  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-
-  /* Reaching the end follows new lines again; moving up (the person reading older lines)
-   * stops following and cancels a pending jump. Other moves, such as the list keeping
-   * its anchor while rows are measured, leave it as it was. */
-  if (value >= bottom - BOTTOM_SLACK)
-    self->at_bottom = TRUE;
-  else if (value < self->last_value && !self->auto_scrolling)
-    {
-      self->at_bottom = FALSE;
-      g_clear_handle_id (&self->scroll_idle, g_source_remove);
-    }
-  self->last_value = value;
-
-  if (value <= 0.0 && bottom > 0.0 && self->conversation != NULL && self->older_idle == 0
-      && chat_conversation_get_has_older (self->conversation))
-    self->older_idle = g_idle_add (load_older_idle_cb, self);
-}
-
-static void
-vadjustment_upper_changed_cb (ChatWindow    *self,
-                              GParamSpec    *pspec,
-                              GtkAdjustment *adj)
-{
-  if (self->at_bottom)
-    _chat_window_queue_scroll_to_bottom (self);
 }
 
 /* Messages */
@@ -397,12 +301,12 @@ messages_changed_cb (ChatWindow *self,
 {
   /* Someone looking at the room has read what arrives. */
   if (added > 0 && self->conversation != NULL && gtk_window_is_active (GTK_WINDOW (self))
-      && self->at_bottom)
+      && _chat_window_get_at_bottom (self))
     chat_conversation_mark_read (self->conversation);
 
   if (self->search_results == NULL)
     _chat_window_update_content_page (self);
-  if (self->at_bottom && self->search_results == NULL)
+  if (_chat_window_get_at_bottom (self) && self->search_results == NULL)
     _chat_window_queue_scroll_to_bottom (self);
 }
 
@@ -576,7 +480,11 @@ _chat_window_set_conversation (ChatWindow       *self,
   update_title (self);
   update_state (self);
   _chat_window_focus_composer (self);
-  _chat_window_queue_scroll_to_bottom (self);
+  /* At the "New Messages" line when there is one, else at the newest line. */
+  if (self->first_unread != NULL)
+    _chat_window_scroll_to_item (self, self->first_unread, FALSE);
+  else
+    _chat_window_queue_scroll_to_bottom (self);
 
   if (connection != NULL
       && chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_SERVER)
@@ -663,6 +571,9 @@ on_composer_send_cb (ChatWindow   *self,
   if (connection == NULL)
     return;
 
+  /* The line written comes into view, even from older lines being read. */
+  _chat_window_follow (self);
+
   if (!chat_connection_send_input (connection, self->conversation, text, &error))
     {
       g_autofree char *message = chat_app_error_format (error);
@@ -677,7 +588,8 @@ on_composer_send_cb (ChatWindow   *self,
 static void
 is_active_changed_cb (ChatWindow *self)
 {
-  if (gtk_window_is_active (GTK_WINDOW (self)) && self->conversation != NULL && self->at_bottom)
+  if (gtk_window_is_active (GTK_WINDOW (self)) && self->conversation != NULL
+      && _chat_window_get_at_bottom (self))
     chat_conversation_mark_read (self->conversation);
 }
 
@@ -729,8 +641,7 @@ chat_window_dispose (GObject *object)
 {
   ChatWindow *self = (ChatWindow *)object;
 
-  g_clear_handle_id (&self->scroll_idle, g_source_remove);
-  g_clear_handle_id (&self->older_idle, g_source_remove);
+  g_clear_pointer (&self->scroll, _chat_window_scroll_free);
   if (self->sidebar_list != NULL)
     gtk_list_box_bind_model (self->sidebar_list, NULL, NULL, NULL, NULL);
   if (self->message_list != NULL)
@@ -829,11 +740,10 @@ static void
 chat_window_init (ChatWindow *self)
 {
   GtkListItemFactory *factory;
-  GtkAdjustment *adj;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->at_bottom = TRUE;
+  self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (message_setup_cb), self);
@@ -867,12 +777,6 @@ chat_window_init (ChatWindow *self)
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_swapped (self->messages_signals, "items-changed",
                                   G_CALLBACK (messages_changed_cb), self);
-
-  adj = message_vadjustment (self);
-  g_signal_connect_object (adj, "value-changed",
-                           G_CALLBACK (vadjustment_value_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (adj, "notify::upper",
-                           G_CALLBACK (vadjustment_upper_changed_cb), self, G_CONNECT_SWAPPED);
 
   _chat_window_sidebar_init (self);
 

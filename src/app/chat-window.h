@@ -33,6 +33,9 @@ GtkEditable      *chat_window_get_entry           (ChatWindow       *self);
 GtkListView      *chat_window_get_message_list    (ChatWindow       *self);
 GtkListView      *chat_window_get_member_list     (ChatWindow       *self);
 GtkListBox       *chat_window_get_sidebar         (ChatWindow       *self);
+/* TRUE while the message list is still moving to where it was sent (the newest line, the
+ * "New Messages" line, a line found). */
+gboolean          chat_window_get_scrolling       (ChatWindow       *self);
 /* What Tab and Up/Down do in the entry. */
 void              chat_window_complete            (ChatWindow       *self);
 void              chat_window_recall              (ChatWindow       *self,
