@@ -325,6 +325,169 @@ test_redact_window (void)
   test_server_free (ts);
 }
 
+/* --- draft/multiline -------------------------------------------------------------------- */
+
+#define MULTILINE_CAPS "batch draft/multiline message-tags"
+
+static void
+send_poem (Client *c,
+           const char *target)
+{
+  client_send (c, "BATCH +p draft/multiline %s", target);
+  client_send (c, "@batch=p PRIVMSG %s hello", target);
+  client_send (c, "@batch=p PRIVMSG %s :", target);
+  client_send (c, "@batch=p privmsg %s :how is ", target);
+  client_send (c, "@batch=p;draft/multiline-concat PRIVMSG %s :everyone?", target);
+  client_send (c, "BATCH -p");
+}
+
+static void
+test_multiline_batch (void)
+{
+  g_autofree char *dir = test_data_dir_new ();
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n", dir);
+  TestServer *ts = test_server_new (config);
+  Client *alice = client_irc (ts, "alice", MULTILINE_CAPS " echo-message");
+  Client *bob = client_irc (ts, "bob", MULTILINE_CAPS);
+  Client *carol = client_irc (ts, "carol", "message-tags");
+  Client *dave = client_connect (ts);
+  g_autofree char *ls = NULL;
+  g_autofree char *open = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  const char *p;
+
+  client_send (dave, "CAP LS 302");
+  ls = client_expect (dave, " LS ");
+  g_assert_nonnull (strstr (ls, " draft/multiline=max-bytes=4096,max-lines=24"));
+  client_free (dave);
+
+  client_send (alice, "JOIN #hall");
+  client_wait (alice, " 366 ");
+  client_send (bob, "JOIN #hall");
+  client_wait (bob, " 366 ");
+  client_send (carol, "JOIN #hall");
+  client_wait (carol, " 366 ");
+
+  send_poem (alice, "#hall");
+  /* One batch, the lines as composed, blank and concatenated ones included. */
+  open = client_expect (bob, " BATCH +");
+  p = strstr (open, " BATCH +") + strlen (" BATCH +");
+  id = g_strndup (p, strcspn (p, " "));
+  g_assert_nonnull (strstr (open, "msgid="));
+  g_assert_nonnull (strstr (open, ":alice!alice@127.0.0.1 BATCH +"));
+  want = g_strdup_printf ("BATCH +%s draft/multiline #hall", id);
+  g_assert_nonnull (strstr (open, want));
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :hello", id);
+  g_assert_cmpstr (client_line (bob), ==, want);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :", id);
+  g_assert_cmpstr (client_line (bob), ==, want);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :how is ", id);
+  g_assert_cmpstr (client_line (bob), ==, want);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf ("@batch=%s;draft/multiline-concat :alice!alice@127.0.0.1 PRIVMSG"
+                          " #hall :everyone?", id);
+  g_assert_cmpstr (client_line (bob), ==, want);
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf (":alice!alice@127.0.0.1 BATCH -%s", id);
+  g_assert_cmpstr (client_line (bob), ==, want);
+  /* The echo is the same batch. */
+  client_wait (alice, " BATCH +");
+
+  /* Without the capability: the lines one by one, no blank one, the msgid on the first. */
+  g_free (client_expect (carol, "PRIVMSG #hall :hello"));
+  lines = client_sync (carol);
+  g_assert_cmpuint (lines->len, >=, 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 0), "PRIVMSG #hall :how is "));
+  g_assert_null (strstr (g_ptr_array_index (lines, 0), "msgid="));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (lines, 1), "PRIVMSG #hall :everyone?"));
+  assert_lines_lack (lines, "BATCH");
+  assert_lines_lack (lines, "PRIVMSG #hall :\r");
+
+  /* Kept as one message: played back as its lines, never with a line feed inside. */
+  client_send (carol, "CHATHISTORY LATEST #hall * 10");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (carol);
+  assert_lines_lack (lines, "FAIL");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_free (carol);
+  carol = client_irc (ts, "carol2", "batch server-time draft/chathistory message-tags");
+  client_send (carol, "JOIN #hall");
+  client_wait (carol, " 366 ");
+  client_send (carol, "CHATHISTORY LATEST #hall * 10");
+  lines = client_sync (carol);
+  /* The combined value: the concatenated line is one. */
+  assert_lines_have (lines, "PRIVMSG #hall :hello");
+  assert_lines_have (lines, "PRIVMSG #hall :how is everyone?");
+  for (guint i = 0; i < lines->len; i++)
+    g_assert_null (strchr (g_ptr_array_index (lines, i), '\n'));
+
+  client_free (carol);
+  client_free (bob);
+  client_free (alice);
+  test_server_free (ts);
+  test_data_dir_remove (dir);
+}
+
+static void
+test_multiline_errors (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", MULTILINE_CAPS);
+  Client *bob = client_irc (ts, "bob", MULTILINE_CAPS);
+  Client *plain = client_irc (ts, "plain", "batch");
+  g_autofree char *big = g_strnfill (400, 'x');
+
+  client_send (alice, "JOIN #r");
+  client_wait (alice, " 366 ");
+  client_send (bob, "JOIN #r");
+  client_wait (bob, " 366 ");
+
+  client_send (alice, "BATCH +t draft/multiline #r");
+  client_send (alice, "@batch=t PRIVMSG #elsewhere :hi");
+  client_send (alice, "@batch=t PRIVMSG #r :ignored after the error");
+  client_send (alice, "BATCH -t");
+  client_sync_has (alice, "FAIL BATCH MULTILINE_INVALID_TARGET #r #elsewhere :");
+
+  client_send (alice, "BATCH +l draft/multiline #r");
+  for (guint i = 0; i < 25; i++)
+    client_send (alice, "@batch=l PRIVMSG #r :line %u", i);
+  client_send (alice, "BATCH -l");
+  client_sync_has (alice, "FAIL BATCH MULTILINE_MAX_LINES 24 :");
+
+  client_send (alice, "BATCH +b draft/multiline #r");
+  for (guint i = 0; i < 11; i++)
+    client_send (alice, "@batch=b PRIVMSG #r :%s", big);
+  client_send (alice, "BATCH -b");
+  client_sync_has (alice, "FAIL BATCH MULTILINE_MAX_BYTES 4096 :");
+
+  client_send (alice, "BATCH +e draft/multiline #r");
+  client_send (alice, "@batch=e PRIVMSG #r :");
+  client_send (alice, "BATCH -e");
+  client_sync_has (alice, "FAIL BATCH MULTILINE_INVALID :");
+
+  /* Nothing of those reached the room. */
+  client_sync_lacks (bob, "PRIVMSG");
+
+  /* Without the capability, no multiline batch is taken. */
+  client_send (plain, "BATCH +x draft/multiline #r");
+  client_sync_has (plain, "FAIL BATCH MULTILINE_INVALID :");
+
+  /* A private multiline message. */
+  send_poem (alice, "bob");
+  client_wait (bob, "BATCH +");
+  client_wait (bob, " PRIVMSG bob :everyone?");
+
+  client_free (plain);
+  client_free (bob);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -336,6 +499,8 @@ main (int   argc,
   g_test_add_func ("/chat/ircv3/redact/own", test_redact_own);
   g_test_add_func ("/chat/ircv3/redact/permissions", test_redact_permissions);
   g_test_add_func ("/chat/ircv3/redact/window", test_redact_window);
+  g_test_add_func ("/chat/ircv3/multiline/batch", test_multiline_batch);
+  g_test_add_func ("/chat/ircv3/multiline/errors", test_multiline_errors);
   return g_test_run ();
 }
 

@@ -33,18 +33,34 @@ G_DEFINE_BOXED_TYPE (ChatHistoryTarget, chat_history_target,
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Params never contain CR, LF or NUL, so LF joins them without ambiguity. NULL: none. */
+/* Params never contain CR, LF or NUL, so LF joins them without ambiguity. The one
+ * exception, the text of a multiline message (draft/multiline), keeps its line feeds as
+ * CR, which no param has. NULL: none. */
 char *
 _chat_history_params_encode (const char * const *params)
 {
+  char *text;
+
   if (params == NULL || params[0] == NULL)
     return NULL;
-  return g_strjoinv ("\n", (char **) params);
+  text = g_strjoinv ("\n", (char **) params);
+  for (guint i = 0, at = 0; params[i] != NULL; i++)
+    {
+      gsize len = strlen (params[i]);
+
+      for (gsize j = 0; j < len; j++)
+        if (params[i][j] == '\n')
+          text[at + j] = '\r';
+      at += len + 1;
+    }
+  return text;
 }
 
 char **
 _chat_history_params_decode (const char *text)
 {
+  char **params;
+
   if (text == NULL)
     return g_new0 (char *, 1);
   if (text[0] == '\0')
@@ -53,7 +69,10 @@ _chat_history_params_decode (const char *text)
       one[0] = g_strdup ("");
       return one;
     }
-  return g_strsplit (text, "\n", -1);
+  params = g_strsplit (text, "\n", -1);
+  for (guint i = 0; params[i] != NULL; i++)
+    g_strdelimit (params[i], "\r", '\n');
+  return params;
 }
 
 /* Tags as they came off the wire ("+a=b;+c", escaped), each set on message. */
@@ -165,25 +184,26 @@ chat_history_entry_set_owners (ChatHistoryEntry *entry,
   entry->owner_b = g_strdup (swap ? owner_a : owner_b);
 }
 
-char *
-chat_history_entry_to_line (const ChatHistoryEntry *entry,
-                            const char             *batch_id,
-                            ChatHistoryLineFlags    flags)
+static char *
+entry_line (const ChatHistoryEntry *entry,
+            const char             *batch_id,
+            ChatHistoryLineFlags    flags,
+            const char             *last,
+            gboolean                first)
 {
   g_autoptr(ChatMessage) message = NULL;
-
-  g_return_val_if_fail (entry != NULL, NULL);
+  guint n = entry->params != NULL ? g_strv_length (entry->params) : 0;
 
   message = chat_message_new (entry->command);
   if (entry->source != NULL)
     chat_message_set_source (message, entry->source);
-  for (guint i = 0; entry->params != NULL && entry->params[i] != NULL; i++)
-    chat_message_add_param (message, entry->params[i]);
+  for (guint i = 0; i < n; i++)
+    chat_message_add_param (message, i + 1 == n && last != NULL ? last : entry->params[i]);
   chat_message_set_trailing (message, entry->trailing);
 
   if (batch_id != NULL)
     chat_message_set_tag (message, "batch", batch_id);
-  if ((flags & CHAT_HISTORY_LINE_MSGID) != 0 && entry->msgid != NULL)
+  if ((flags & CHAT_HISTORY_LINE_MSGID) != 0 && entry->msgid != NULL && first)
     chat_message_set_tag (message, "msgid", entry->msgid);
   if ((flags & CHAT_HISTORY_LINE_TIME) != 0)
     {
@@ -191,10 +211,45 @@ chat_history_entry_to_line (const ChatHistoryEntry *entry,
 
       chat_message_set_tag (message, "time", time);
     }
-  if ((flags & CHAT_HISTORY_LINE_CLIENT_TAGS) != 0 && entry->tags != NULL)
+  if ((flags & CHAT_HISTORY_LINE_CLIENT_TAGS) != 0 && entry->tags != NULL && first)
     set_escaped_tags (message, entry->tags);
 
   return chat_message_to_string (message);
+}
+
+char *
+chat_history_entry_to_line (const ChatHistoryEntry *entry,
+                            const char             *batch_id,
+                            ChatHistoryLineFlags    flags)
+{
+  guint n;
+  const char *text;
+  g_auto(GStrv) pieces = NULL;
+  GString *lines;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  n = entry->params != NULL ? g_strv_length (entry->params) : 0;
+  text = n > 0 ? entry->params[n - 1] : NULL;
+  if (text == NULL || strchr (text, '\n') == NULL)
+    return entry_line (entry, batch_id, flags, NULL, TRUE);
+
+  /* A multiline message (draft/multiline) is kept as one: it is played back as its
+   * lines, without the blank ones, the msgid on the first. */
+  pieces = g_strsplit (text, "\n", -1);
+  lines = g_string_new (NULL);
+  for (guint i = 0; pieces[i] != NULL; i++)
+    {
+      g_autofree char *line = NULL;
+
+      if (pieces[i][0] == '\0')
+        continue;
+      line = entry_line (entry, batch_id, flags, pieces[i], lines->len == 0);
+      if (lines->len > 0)
+        g_string_append (lines, "\r\n");
+      g_string_append (lines, line);
+    }
+  return g_string_free (lines, FALSE);
 }
 
 ChatHistoryKind

@@ -125,7 +125,8 @@ void               chat_history_entry_set_owners  (ChatHistoryEntry        *entr
                                                    const char              *folded_b,
                                                    const char              *owner_b);
 void               chat_history_entry_free        (ChatHistoryEntry        *entry);
-/* The line without CRLF: "@batch=B;msgid=M;time=T;+tags :source COMMAND params". */
+/* The line without CRLF: "@batch=B;msgid=M;time=T;+tags :source COMMAND params"; a
+ * multiline message is several, joined by CRLF. */
 char              *chat_history_entry_to_line     (const ChatHistoryEntry  *entry,
                                                    const char              *batch_id,
                                                    ChatHistoryLineFlags     flags);

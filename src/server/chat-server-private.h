@@ -243,6 +243,7 @@ struct _ChatSession
   GPtrArray         *collected;
 
   ChatListing       *listing;       /* a LIST still being sent, or NULL */
+  struct _ChatMultilineBatch *multiline;  /* a draft/multiline BATCH being received */
   GHashTable        *monitoring;    /* MONITOR: folded nick -> nick as given, or NULL */
 
   char              *account;       /* logged in as, or NULL (chat-server-accounts.c) */
@@ -789,6 +790,15 @@ void                 _chat_server_redaction_free (ChatServerRedaction *self);
 gboolean _chat_server_redaction_load_config (ChatServer  *self,
                                              GKeyFile    *keyfile,
                                              GError     **error);
+/* Multiline messages (chat-server-multiline.c): BATCH and draft/multiline. take() is
+ * asked first for every IRC line: TRUE when it was a line of the open batch. */
+typedef struct _ChatServerMultiline ChatServerMultiline;
+typedef struct _ChatMultilineBatch ChatMultilineBatch;
+ChatServerMultiline *_chat_server_multiline_new    (ChatServer          *server);
+void                 _chat_server_multiline_free   (ChatServerMultiline *self);
+gboolean             _chat_server_multiline_take   (ChatSession         *session,
+                                                    ChatMessage         *message);
+void                 _chat_server_multiline_forget (ChatSession         *session);
 
 /* Registration may complete (NICK and USER seen, CAP ended, PASS right). */
 void _chat_server_try_register (ChatServer  *self,

@@ -57,6 +57,7 @@ struct _ChatServer
   ChatServerWebsocket *websocket;
   ChatServerMarkread *markread;
   ChatServerRedaction *redaction;
+  ChatServerMultiline *multiline;
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

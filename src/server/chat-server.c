@@ -76,6 +76,7 @@ chat_server_finalize (GObject *object)
   g_clear_pointer (&self->websocket, _chat_server_websocket_free);
   g_clear_pointer (&self->markread, _chat_server_markread_free);
   g_clear_pointer (&self->redaction, _chat_server_redaction_free);
+  g_clear_pointer (&self->multiline, _chat_server_multiline_free);
 
   G_OBJECT_CLASS (chat_server_parent_class)->finalize (object);
 }
@@ -255,6 +256,7 @@ chat_server_init (ChatServer *self)
   self->websocket = _chat_server_websocket_new (self);
   self->markread = _chat_server_markread_new (self);
   self->redaction = _chat_server_redaction_new (self);
+  self->multiline = _chat_server_multiline_new (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

@@ -540,6 +540,10 @@ dispatch_irc (ChatSession *session,
       return;
     }
 
+  /* A line of an open draft/multiline batch is the batch's. */
+  if (session->multiline != NULL && _chat_server_multiline_take (session, message))
+    return;
+
   name = chat_message_get_command (message);
   command = _chat_server_lookup_command (server, name);
 

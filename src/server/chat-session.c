@@ -72,6 +72,7 @@ _chat_session_free (ChatSession *session)
   if (session->fd >= 0)
     close (session->fd);
   g_clear_pointer (&session->partial, g_free);
+  _chat_server_multiline_forget (session);
   if (session->cork != NULL)
     g_string_free (session->cork, TRUE);
   _chat_session_outq_clear (session);
