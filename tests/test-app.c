@@ -3131,12 +3131,25 @@ test_member_row_account (void)
   g_autoptr(ChatMember) member = _chat_member_new ("bob", FALSE);
   GtkWidget *row = g_object_ref_sink (chat_member_row_new ());
 
+  GtkWidget *check = NULL;
+
+  /* The small check beside the nick. */
+  for (GtkWidget *child = gtk_widget_get_first_child (row); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_has_css_class (child, "member-account"))
+      check = child;
+  g_assert_nonnull (check);
+  g_assert_true (GTK_IS_IMAGE (check));
+
   chat_member_row_set_member (CHAT_MEMBER_ROW (row), member);
   g_assert_null (gtk_widget_get_tooltip_text (row));
+  g_assert_false (gtk_widget_get_visible (check));
   _chat_member_set_account (member, "BobAcct");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==, "Logged in as BobAcct");
+  g_assert_true (gtk_widget_get_visible (check));
   _chat_member_set_account (member, "*");
   g_assert_null (gtk_widget_get_tooltip_text (row));
+  g_assert_false (gtk_widget_get_visible (check));
   chat_member_row_set_member (CHAT_MEMBER_ROW (row), NULL);
   g_assert_finalize_object (row);
 }

@@ -1656,6 +1656,15 @@ test_own_server_accounts (void)
   WAIT_UNTIL (member_account_is (alice, "#acc", "bob", "BobAcct"));
   WAIT_UNTIL (g_strcmp0 (chat_connection_get_account (bob), "BobAcct") == 0);
 
+  /* Whois says which account someone is logged in to. */
+  chat_connection_send_input (alice, chat_connection_find_conversation (alice, "#acc"),
+                              "/whois bob", &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (has_notice (chat_connection_get_server_conversation (alice),
+                          CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_END, "bob"));
+  g_assert_true (has_notice (chat_connection_get_server_conversation (alice),
+                             CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_ACCOUNT, "bob|BobAcct"));
+
   chat_connection_disconnect (alice, NULL);
   chat_connection_disconnect (bob, NULL);
   g_clear_object (&alice);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-member-row.c: a member's rank symbol (@, +), nick in its colour, away state, and the
- * account they are logged in to (in the tooltip). */
+ * account they are logged in to (a check beside the nick, the account in the tooltip). */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -20,6 +20,7 @@ struct _ChatMemberRow
 
   GtkLabel   *prefix_label;
   GtkLabel   *nick_label;
+  GtkImage   *account_icon;
   GtkImage   *away_icon;
 };
 
@@ -45,6 +46,7 @@ update (ChatMemberRow *self)
       gtk_label_set_label (self->prefix_label, "");
       gtk_label_set_label (self->nick_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->away_icon), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->account_icon), FALSE);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
       return;
     }
@@ -77,6 +79,7 @@ update (ChatMemberRow *self)
       accessible = with_away;
     }
   account = chat_member_get_account (self->member);
+  gtk_widget_set_visible (GTK_WIDGET (self->account_icon), account != NULL);
   if (account != NULL)
     {
       /* Translators: the account a member of a room is logged in to. */
@@ -130,6 +133,7 @@ chat_member_row_class_init (ChatMemberRowClass *klass)
                                                RESOURCE_BASE "/ui/chat-member-row.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, prefix_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, nick_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, account_icon);
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, away_icon);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
 }
