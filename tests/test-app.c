@@ -1815,6 +1815,114 @@ test_operator_actions (Fixture       *fixture,
 }
 
 static gboolean
+bob_logged_in (gpointer data)
+{
+  ChatConversation *kitchen = data;
+  ChatMember *bob = chat_conversation_find_member (kitchen, "bob");
+
+  return bob != NULL && g_strcmp0 (chat_member_get_account (bob), "bob") == 0;
+}
+
+/* The GtkMenuButton under widget with that tooltip. */
+static GtkWidget *
+find_menu_button (GtkWidget  *widget,
+                  const char *tooltip)
+{
+  if (GTK_IS_MENU_BUTTON (widget) &&
+      g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_menu_button (child, tooltip);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+host_is_kitchen_operator (gpointer data)
+{
+  ChatApplication *app = data;
+  ChatConversation *kitchen = find_room (app, "#kitchen");
+  ChatConnection *host = chat_application_get_host_connection (app);
+  ChatMember *me = kitchen != NULL ? chat_conversation_find_member (
+      kitchen, chat_connection_get_current_nick (host)) : NULL;
+
+  return me != NULL && chat_member_has_mode (me, 'o');
+}
+
+static gboolean
+room_menu_offers_register (ChatWindow *window)
+{
+  GtkWidget *button = find_menu_button (GTK_WIDGET (window), "Room Menu");
+  gboolean enabled;
+
+  g_assert_nonnull (button);
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  enabled = g_action_group_get_action_enabled (G_ACTION_GROUP (window), "register-room");
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  return enabled;
+}
+
+/* On a server with ChanServ (the hosted one), the room menu offers its operator "Register
+ * Room" (ChanServ REGISTER), and the people menu gives standing operator status to
+ * someone logged in (ChanServ AMODE). */
+static void
+test_register_room (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ChatConnection *host;
+  ChatConversation *kitchen;
+  RawClient *client;
+  g_autofree char *registered = NULL;
+  gpointer args[2];
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  host = chat_application_get_host_connection (fixture->app);
+  g_assert_true (chat_connection_has_services (host));
+
+  /* Not offered where there is no room of ours to register. */
+  chat_window_select_conversation (fixture->window, chat_connection_get_server_conversation (host));
+  g_assert_false (room_menu_offers_register (fixture->window));
+
+  chat_connection_join (host, "#kitchen", NULL);
+  g_assert_true (wait_for (kitchen_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_kitchen, fixture));
+  kitchen = find_room (fixture->app, "#kitchen");
+  g_assert_true (wait_for (host_is_kitchen_operator, fixture->app));
+  g_assert_true (room_menu_offers_register (fixture->window));
+
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.register-room", NULL);
+  registered = g_strdup_printf ("#kitchen is now registered to %s.",
+                                chat_connection_get_account (host));
+  args[0] = chat_conversation_get_messages (chat_connection_get_server_conversation (host));
+  args[1] = registered;
+  g_assert_true (wait_for (has_text_item, args));
+
+  /* Someone logged in is given standing operator status by account. */
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "PRIVMSG NickServ :REGISTER bobs-long-password");
+  g_assert_true (raw_client_wait (client, "bob is now registered"));
+  raw_client_send (client, "JOIN #kitchen");
+  g_assert_true (raw_client_wait (client, " 366 bob #kitchen"));
+  g_assert_true (wait_for (bob_logged_in, kitchen));
+  chat_window_select_conversation (fixture->window, kitchen);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.member-op-standing", "s", "bob");
+  g_assert_true (raw_client_wait (client, "MODE #kitchen +o bob"));
+
+  raw_client_free (client);
+}
+
+static gboolean
 at_bottom (gpointer data)
 {
   GtkAdjustment *adj = data;
@@ -3212,6 +3320,8 @@ main (int   argc,
               fixture_setup, test_logged_in_account, fixture_teardown);
   g_test_add ("/chat/app/identify-when-asked", Fixture, NULL,
               fixture_setup, test_identify_when_asked, fixture_teardown);
+  g_test_add ("/chat/app/register-room", Fixture, NULL,
+              fixture_setup, test_register_room, fixture_teardown);
   g_test_add ("/chat/app/join-dialog", Fixture, NULL,
               fixture_setup, test_join_dialog_validates, fixture_teardown);
   g_test_add ("/chat/app/operator-actions", Fixture, NULL,

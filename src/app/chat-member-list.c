@@ -125,6 +125,15 @@ show_member_menu (ChatMemberList *self,
           g_menu_item_set_action_and_target (item, entries[i].action, "s", nick);
           g_menu_append_item (ops, item);
         }
+      /* Standing status, given again at every join, where ChanServ knows the account. */
+      if (chat_member_get_account (member) != NULL &&
+          chat_connection_has_services (get_connection (self)))
+        {
+          g_autoptr(GMenuItem) item = g_menu_item_new (_("Give Operator _Status"), NULL);
+
+          g_menu_item_set_action_and_target (item, "members.op-standing", "s", nick);
+          g_menu_append_item (ops, item);
+        }
       g_menu_append_section (menu, NULL, G_MENU_MODEL (ops));
     }
 
@@ -137,7 +146,8 @@ show_member_menu (ChatMemberList *self,
   gtk_popover_popup (GTK_POPOVER (popover));
 }
 
-/* members.op, .deop, .voice, .devoice, .kick and .ban, each with the person's nick. */
+/* members.op, .deop, .voice, .devoice, .kick and .ban, each with the person's nick; and
+ * .op-standing, ChanServ's standing operator status for the person's account. */
 static void
 member_action (GtkWidget  *widget,
                const char *action_name,
@@ -162,6 +172,16 @@ member_action (GtkWidget  *widget,
     line = g_strdup_printf ("MODE %s +v %s", room, nick);
   else if (g_str_equal (action_name, "members.devoice"))
     line = g_strdup_printf ("MODE %s -v %s", room, nick);
+  else if (g_str_equal (action_name, "members.op-standing"))
+    {
+      ChatMember *member = chat_conversation_find_member (self->conversation, nick);
+
+      /* ChanServ AMODE takes the account, and gives the status at once to those online. */
+      if (member == NULL || chat_member_get_account (member) == NULL)
+        return;
+      line = g_strdup_printf ("PRIVMSG ChanServ :AMODE %s +o %s", room,
+                              chat_member_get_account (member));
+    }
   else if (g_str_equal (action_name, "members.kick"))
     {
       chat_connection_kick (connection, room, nick, NULL);
@@ -352,7 +372,7 @@ chat_member_list_class_init (ChatMemberListClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   static const char * const actions[] = {
     "members.op", "members.deop", "members.voice", "members.devoice",
-    "members.kick", "members.ban",
+    "members.kick", "members.ban", "members.op-standing",
   };
 
   object_class->dispose = chat_member_list_dispose;

@@ -80,6 +80,55 @@ leave_room_action (GtkWidget  *widget,
   chat_connection_close_conversation (connection, conversation);
 }
 
+/* We are an operator of the room shown, logged in, on a server with ChanServ. */
+static ChatConversation *
+room_we_operate (ChatWindow *self)
+{
+  ChatConnection *connection = _chat_window_get_connection (self);
+  ChatConversation *conversation = chat_window_get_conversation (self);
+  ChatMember *me;
+
+  if (connection == NULL || conversation == NULL ||
+      chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_CHANNEL ||
+      !chat_conversation_get_joined (conversation) ||
+      chat_connection_get_account (connection) == NULL ||
+      !chat_connection_has_services (connection))
+    return NULL;
+  me = chat_conversation_find_member (conversation,
+                                      chat_connection_get_current_nick (connection));
+  if (me == NULL || !(chat_member_has_mode (me, 'o') || chat_member_has_mode (me, 'q') ||
+                      chat_member_has_mode (me, 'a')))
+    return NULL;
+  return conversation;
+}
+
+/* win.register-room, offered (in the room menu) only where it can work; updated as the
+ * room menu opens and as the conversation or the connection changes. */
+void
+_chat_window_update_room_actions (ChatWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "register-room");
+
+  if (action != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (action), room_we_operate (self) != NULL);
+}
+
+/* ChanServ REGISTER: the room outlives its last member, and we are its founder. */
+static void
+register_room_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConversation *room = room_we_operate (self);
+  g_autofree char *line = NULL;
+
+  if (room == NULL)
+    return;
+  line = g_strdup_printf ("PRIVMSG ChanServ :REGISTER %s", chat_conversation_get_name (room));
+  chat_connection_send_raw (_chat_window_get_connection (self), line);
+}
+
 static void
 close_server_action (GtkWidget  *widget,
                      const char *action_name,
@@ -342,6 +391,7 @@ static const struct
   { "switcher", NULL, switcher_action },
   { "search", NULL, search_action },
   { "leave-room", NULL, leave_room_action },
+  { "register-room", NULL, register_room_action },
   { "close-server", NULL, close_server_action },
   { "mark-read", NULL, mark_read_action },
   { "previous-room", NULL, navigate_action },
@@ -355,6 +405,7 @@ static const struct
   { "focus-entry", NULL, focus_entry_action },
   { "open-query", "s", open_query_action },
   { "member-op", "s", member_action },
+  { "member-op-standing", "s", member_action },
   { "member-deop", "s", member_action },
   { "member-voice", "s", member_action },
   { "member-devoice", "s", member_action },

@@ -37,6 +37,7 @@ gboolean             _chat_window_get_searching              (ChatWindow        
 /* chat-window-actions.c */
 void                 _chat_window_actions_init               (ChatWindow        *self);
 void                 _chat_window_focus_composer             (ChatWindow        *self);
+void                 _chat_window_update_room_actions        (ChatWindow        *self);
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);

@@ -420,6 +420,7 @@ update_state (ChatWindow *self)
                                  && chat_conversation_get_kind (self->conversation)
                                     != CHAT_CONVERSATION_KIND_SERVER);
   set_action_enabled (self, "reconnect", connection != NULL);
+  _chat_window_update_room_actions (self);
 }
 
 void
@@ -783,6 +784,9 @@ chat_window_init (ChatWindow *self)
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
   _chat_window_actions_init (self);
+  g_signal_connect_object (gtk_menu_button_get_popover (self->room_menu_button), "show",
+                           G_CALLBACK (_chat_window_update_room_actions), self,
+                           G_CONNECT_SWAPPED);
   update_state (self);
 }
 

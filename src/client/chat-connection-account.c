@@ -221,3 +221,14 @@ chat_connection_identify (ChatConnection *self,
   chat_message_add_trailing (message, text);
   _chat_connection_send_message (self, message);
 }
+
+/* Accounts come from services, and services log in with SASL or take REGISTER: where the
+ * server offers neither there is no NickServ or ChanServ to talk to (InspIRCd or an
+ * ircd without them). */
+gboolean
+chat_connection_has_services (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
+  return g_hash_table_contains (self->caps_offered, "sasl") ||
+         chat_connection_can_register_account (self);
+}

@@ -308,6 +308,8 @@ void                chat_connection_register_account_async (ChatConnection     *
 gboolean            chat_connection_register_account_finish (ChatConnection    *self,
                                                              GAsyncResult      *result,
                                                              GError           **error);
+/* The server runs services (NickServ, ChanServ): it offers SASL or account registration. */
+gboolean            chat_connection_has_services          (ChatConnection      *self);
 /* Logs in to account (NULL: the current nick) with NickServ IDENTIFY, once connected. */
 void                chat_connection_identify              (ChatConnection      *self,
                                                            const char          *account,
