@@ -646,6 +646,15 @@ test_user_and_tags (void)
   client_wait (a, " 417 alice :Input line was too long");
   client_sync_lacks (b, over);
 
+  /* UTF8ONLY: a line that is not UTF-8 is refused, with its command when it has one. */
+  client_send (a, "VERSION");
+  client_wait (a, " UTF8ONLY ");
+  client_send_raw (a, "\xff\xfe x\r\n", 6);
+  client_wait (a, ":chatroom FAIL * INVALID_UTF8 :");
+  client_send_raw (a, "NOTICE bob :\xc3\x28\r\n", 16);
+  client_wait (a, ":chatroom FAIL NOTICE INVALID_UTF8 :");
+  client_sync_lacks (b, "NOTICE");
+
   client_free (a);
   client_free (b);
   client_free (c);
