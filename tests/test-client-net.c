@@ -1673,6 +1673,64 @@ test_own_server_accounts (void)
   test_drain_loop ();
 }
 
+/* WHOX after NAMES: who is logged in, and who is away, among those already in a room
+ * (NAMES says neither; extended-join only tells of those who join later). */
+static gboolean
+member_is_away (ChatConnection *conn,
+                const char     *room,
+                const char     *nick)
+{
+  ChatConversation *conv = chat_connection_find_conversation (conn, room);
+  ChatMember *member = conv != NULL ? chat_conversation_find_member (conv, nick) : NULL;
+
+  return member != NULL && chat_member_get_away (member);
+}
+
+static void
+test_own_server_whox (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+
+  alice = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
+  chat_connection_set_allow_plaintext_sasl (alice, TRUE);
+  chat_connection_set_sasl_account (alice, "aliceacct");
+  chat_connection_set_sasl_password (alice, "alice's password");
+  chat_connection_connect (alice);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (alice, "#w", NULL);
+  WAIT_UNTIL (member_account_is (alice, "#w", "alice", "AliceAcct"));
+  chat_connection_set_away_message (alice, "lunch");
+
+  bob = test_connection_new ("127.0.0.1", chat_server_get_port (server), "bob");
+  chat_connection_connect (bob);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (chat_isupport_has (chat_connection_get_isupport (bob), "WHOX"));
+  chat_connection_join (bob, "#w", NULL);
+  WAIT_UNTIL (member_account_is (bob, "#w", "alice", "AliceAcct") &&
+              member_is_away (bob, "#w", "alice"));
+  g_assert_true (member_account_is (bob, "#w", "bob", NULL));
+
+  chat_connection_disconnect (alice, NULL);
+  chat_connection_disconnect (bob, NULL);
+  g_clear_object (&alice);
+  g_clear_object (&bob);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 /* Our server asks the user of a registered nick to log in (its nick protection's NickServ
  * notice): the connection says so once, and chat_connection_identify () logs in. */
 static void
@@ -2218,6 +2276,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
+  g_test_add_func ("/chat/client/net/own-server-whox", test_own_server_whox);
   g_test_add_func ("/chat/client/net/own-server-register", test_own_server_register);
   g_test_add_func ("/chat/client/net/own-server-identify-when-asked",
                    test_own_server_identify_when_asked);

@@ -438,9 +438,16 @@ _chat_connection_handle_end_of_names (ChatConnection    *self,
   _chat_conversation_replace_members (conv, members);
   g_hash_table_remove (self->names, key);
 
-  /* NAMES does not say who is away; WHO does (away-notify only tells changes). */
+  /* NAMES does not say who is away; WHO does (away-notify only tells changes). With WHOX,
+   * the same WHO says who is logged in too, without a WHOIS per person. */
   if (g_hash_table_remove (self->need_who, key))
-    _chat_connection_send_command (self, "WHO", chat_conversation_get_name (conv), NULL);
+    {
+      if (chat_isupport_has (self->isupport, "WHOX"))
+        _chat_connection_send_command (self, "WHO", chat_conversation_get_name (conv),
+                                       "%tcuhnfa," WHOX_TOKEN, NULL);
+      else
+        _chat_connection_send_command (self, "WHO", chat_conversation_get_name (conv), NULL);
+    }
 }
 void
 _chat_connection_handle_who_reply (ChatConnection    *self,
@@ -469,6 +476,38 @@ _chat_connection_handle_who_reply (ChatConnection    *self,
     return;
   _chat_member_set_userhost (member, user, host);
   _chat_member_set_away (member, flags[0] == 'G');
+}
+
+/* 354 RPL_WHOSPCRPL me token #room user host nick flags account: the answer to the WHO
+ * sent after NAMES (its token); anything else is shown as it came. */
+void
+_chat_connection_handle_whox_reply (ChatConnection    *self,
+                                    const ChatMessage *message)
+{
+  const char *token = chat_message_get_param (message, 1);
+  const char *room = chat_message_get_param (message, 2);
+  const char *account = chat_message_get_param (message, 7);
+  ChatConversation *conv;
+  ChatMember *member;
+
+  if (g_strcmp0 (token, WHOX_TOKEN) != 0 || account == NULL)
+    {
+      g_autofree char *text = _chat_connection_join_params (message, 1);
+
+      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
+      return;
+    }
+  conv = _chat_connection_lookup_conversation (self, room);
+  member = conv != NULL ? chat_conversation_find_member (conv,
+                                                         chat_message_get_param (message, 5))
+                        : NULL;
+  if (member == NULL)
+    return;
+  _chat_member_set_userhost (member, chat_message_get_param (message, 3),
+                             chat_message_get_param (message, 4));
+  _chat_member_set_away (member, chat_message_get_param (message, 6)[0] == 'G');
+  /* "0": not logged in. */
+  _chat_member_set_account (member, g_str_equal (account, "0") ? NULL : account);
 }
 
 /* 324 RPL_CHANNELMODEIS me #room +modes args */

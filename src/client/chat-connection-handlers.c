@@ -607,6 +607,7 @@ static const NumericHandler numeric_handlers[] = {
   { 333, _chat_connection_handle_topic_setter     }, /* RPL_TOPICWHOTIME */
   { 352, _chat_connection_handle_who_reply        }, /* RPL_WHOREPLY */
   { 353, _chat_connection_handle_names_reply      }, /* RPL_NAMREPLY */
+  { 354, _chat_connection_handle_whox_reply       }, /* RPL_WHOSPCRPL */
   { 366, _chat_connection_handle_end_of_names     }, /* RPL_ENDOFNAMES */
   { 372, _chat_connection_handle_motd             }, /* RPL_MOTD */
   { 375, _chat_connection_handle_motd             }, /* RPL_MOTDSTART */

@@ -357,6 +357,10 @@ void               _chat_connection_handle_names_reply      (ChatConnection    *
                                                              const ChatMessage *message);
 void               _chat_connection_handle_end_of_names     (ChatConnection    *self,
                                                              const ChatMessage *message);
+/* The token of the WHOX request sent after NAMES, telling its 354 replies apart. */
+#define WHOX_TOKEN "152"
+void               _chat_connection_handle_whox_reply       (ChatConnection    *self,
+                                                             const ChatMessage *message);
 void               _chat_connection_handle_who_reply        (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_handle_channel_mode_is  (ChatConnection    *self,

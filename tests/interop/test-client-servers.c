@@ -364,6 +364,66 @@ test_caps (gconstpointer data)
   real_server_clear (&real);
 }
 
+/* WHOX: InspIRCd's 354 replies to the WHO sent after NAMES fill the member list (who is
+ * away, and the account, "0" there without services). */
+static gboolean
+member_is_away (ChatConnection *conn,
+                const char     *room,
+                const char     *nick)
+{
+  ChatConversation *conv = chat_connection_find_conversation (conn, room);
+  ChatMember *member = conv != NULL ? chat_conversation_find_member (conv, nick) : NULL;
+
+  return member != NULL && chat_member_get_away (member) &&
+         chat_member_get_account (member) == NULL && chat_member_get_user (member) != NULL;
+}
+
+static void
+test_whox (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  ChatConversation *status;
+
+  if (!real_server_prepare (&real, name, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  alice = test_connection_new ("127.0.0.1", real.port, "alice");
+  chat_connection_connect (alice);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (alice, "#whox", NULL);
+  WAIT_UNTIL (chat_connection_find_conversation (alice, "#whox") != NULL &&
+              chat_conversation_get_joined (chat_connection_find_conversation (alice,
+                                                                               "#whox")));
+  chat_connection_set_away_message (alice, "lunch");
+
+  bob = test_connection_new ("127.0.0.1", real.port, "bob");
+  chat_connection_connect (bob);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_CONNECTED));
+  status = chat_connection_get_server_conversation (bob);
+  WAIT_UNTIL (has_item (status, CHAT_MESSAGE_KIND_MOTD, NULL,
+                        "Welcome to the Chatroom client test"));
+  g_assert_true (chat_isupport_has (chat_connection_get_isupport (bob), "WHOX"));
+  chat_connection_join (bob, "#whox", NULL);
+  WAIT_UNTIL (member_is_away (bob, "#whox", "alice"));
+
+  chat_connection_disconnect (alice, NULL);
+  chat_connection_disconnect (bob, NULL);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  g_clear_object (&alice);
+  g_clear_object (&bob);
+  real_server_clear (&real);
+}
+
 /* A wrong password ends the attempts (the server says so with ERROR alone); the
  * right one gets in. */
 static void
@@ -500,6 +560,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/interop/inspircd/conversation", "inspircd",
                         test_real_server);
   g_test_add_data_func ("/chat/client/interop/inspircd/caps", "inspircd", test_caps);
+  g_test_add_data_func ("/chat/client/interop/inspircd/whox", "inspircd", test_whox);
   g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
   g_test_add_data_func ("/chat/client/interop/inspircd/tls", "inspircd", test_tls);
 
