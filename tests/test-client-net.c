@@ -1608,15 +1608,13 @@ member_account_is (ChatConnection *conn,
   return member != NULL && g_strcmp0 (chat_member_get_account (member), account) == 0;
 }
 
-static void
-test_own_server_accounts (void)
+/* Our server on a free port, with cheap password hashing and the account AliceAcct. */
+static ChatServer *
+own_server_with_accounts (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(ChatServer) server = chat_server_new ();
   g_autoptr(GKeyFile) config = g_key_file_new ();
-  g_autoptr(ChatConnection) alice = NULL;
-  g_autoptr(ChatConnection) bob = NULL;
-  ChatConversation *conv;
 
   g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
   g_key_file_set_integer (config, "accounts", "hash-passes", 1);
@@ -1626,6 +1624,18 @@ test_own_server_accounts (void)
   g_assert_no_error (error);
   chat_server_add_account (server, "AliceAcct", "alice's password", &error);
   g_assert_no_error (error);
+  return g_steal_pointer (&server);
+}
+
+static void
+test_own_server_accounts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = own_server_with_accounts ();
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  ChatConversation *conv;
+
   chat_server_add_account (server, "BobAcct", "bob's password", &error);
   g_assert_no_error (error);
 
@@ -1675,34 +1685,13 @@ test_own_server_accounts (void)
 
 /* WHOX after NAMES: who is logged in, and who is away, among those already in a room
  * (NAMES says neither; extended-join only tells of those who join later). */
-static gboolean
-member_is_away (ChatConnection *conn,
-                const char     *room,
-                const char     *nick)
-{
-  ChatConversation *conv = chat_connection_find_conversation (conn, room);
-  ChatMember *member = conv != NULL ? chat_conversation_find_member (conv, nick) : NULL;
-
-  return member != NULL && chat_member_get_away (member);
-}
-
 static void
 test_own_server_whox (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(ChatServer) server = chat_server_new ();
-  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatServer) server = own_server_with_accounts ();
   g_autoptr(ChatConnection) alice = NULL;
   g_autoptr(ChatConnection) bob = NULL;
-
-  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
-  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
-  chat_server_load_config (server, config, &error);
-  g_assert_no_error (error);
-  chat_server_start (server, "127.0.0.1", 0, &error);
-  g_assert_no_error (error);
-  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
-  g_assert_no_error (error);
 
   alice = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
   chat_connection_set_allow_plaintext_sasl (alice, TRUE);
@@ -1720,7 +1709,7 @@ test_own_server_whox (void)
   g_assert_true (chat_isupport_has (chat_connection_get_isupport (bob), "WHOX"));
   chat_connection_join (bob, "#w", NULL);
   WAIT_UNTIL (member_account_is (bob, "#w", "alice", "AliceAcct") &&
-              member_is_away (bob, "#w", "alice"));
+              member_away (chat_connection_find_conversation (bob, "#w"), "alice"));
   g_assert_true (member_account_is (bob, "#w", "bob", NULL));
 
   chat_connection_disconnect (alice, NULL);

@@ -367,15 +367,15 @@ test_caps (gconstpointer data)
 /* WHOX: InspIRCd's 354 replies to the WHO sent after NAMES fill the member list (who is
  * away, and the account, "0" there without services). */
 static gboolean
-member_is_away (ChatConnection *conn,
-                const char     *room,
-                const char     *nick)
+whox_filled (ChatConnection *conn,
+             const char     *room,
+             const char     *nick)
 {
   ChatConversation *conv = chat_connection_find_conversation (conn, room);
   ChatMember *member = conv != NULL ? chat_conversation_find_member (conv, nick) : NULL;
 
-  return member != NULL && chat_member_get_away (member) &&
-         chat_member_get_account (member) == NULL && chat_member_get_user (member) != NULL;
+  return member_away (conv, nick) && chat_member_get_account (member) == NULL &&
+         chat_member_get_user (member) != NULL;
 }
 
 static void
@@ -413,7 +413,7 @@ test_whox (gconstpointer data)
                         "Welcome to the Chatroom client test"));
   g_assert_true (chat_isupport_has (chat_connection_get_isupport (bob), "WHOX"));
   chat_connection_join (bob, "#whox", NULL);
-  WAIT_UNTIL (member_is_away (bob, "#whox", "alice"));
+  WAIT_UNTIL (whox_filled (bob, "#whox", "alice"));
 
   chat_connection_disconnect (alice, NULL);
   chat_connection_disconnect (bob, NULL);
