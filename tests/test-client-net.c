@@ -1627,6 +1627,21 @@ own_server_with_accounts (void)
   return g_steal_pointer (&server);
 }
 
+/* alice, logged in to AliceAcct with SASL, connected to server. */
+static ChatConnection *
+connect_as_alice (ChatServer *server)
+{
+  ChatConnection *alice = test_connection_new ("127.0.0.1", chat_server_get_port (server),
+                                               "alice");
+
+  chat_connection_set_allow_plaintext_sasl (alice, TRUE);
+  chat_connection_set_sasl_account (alice, "aliceacct");
+  chat_connection_set_sasl_password (alice, "alice's password");
+  chat_connection_connect (alice);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  return alice;
+}
+
 static void
 test_own_server_accounts (void)
 {
@@ -1648,12 +1663,7 @@ test_own_server_accounts (void)
   chat_connection_join (bob, "#acc", NULL);
   WAIT_UNTIL (member_account_is (bob, "#acc", "bob", NULL));
 
-  alice = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
-  chat_connection_set_allow_plaintext_sasl (alice, TRUE);
-  chat_connection_set_sasl_account (alice, "aliceacct");
-  chat_connection_set_sasl_password (alice, "alice's password");
-  chat_connection_connect (alice);
-  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  alice = connect_as_alice (server);
   chat_connection_join (alice, "#acc", NULL);
   WAIT_UNTIL (member_account_is (bob, "#acc", "alice", "AliceAcct"));
   WAIT_UNTIL (member_account_is (alice, "#acc", "alice", "AliceAcct"));
@@ -1688,17 +1698,11 @@ test_own_server_accounts (void)
 static void
 test_own_server_whox (void)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(ChatServer) server = own_server_with_accounts ();
   g_autoptr(ChatConnection) alice = NULL;
   g_autoptr(ChatConnection) bob = NULL;
 
-  alice = test_connection_new ("127.0.0.1", chat_server_get_port (server), "alice");
-  chat_connection_set_allow_plaintext_sasl (alice, TRUE);
-  chat_connection_set_sasl_account (alice, "aliceacct");
-  chat_connection_set_sasl_password (alice, "alice's password");
-  chat_connection_connect (alice);
-  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED));
+  alice = connect_as_alice (server);
   chat_connection_join (alice, "#w", NULL);
   WAIT_UNTIL (member_account_is (alice, "#w", "alice", "AliceAcct"));
   chat_connection_set_away_message (alice, "lunch");
