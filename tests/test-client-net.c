@@ -2081,6 +2081,96 @@ count_items (ChatConversation *conv,
   return count;
 }
 
+/* A server's data directory, with the files in it. */
+static void
+remove_data_dir (const char *dir)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (dir);
+  g_autoptr(GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+  GFileInfo *info;
+
+  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, g_file_info_get_name (info), NULL);
+
+      g_remove (path);
+      g_object_unref (info);
+    }
+  g_rmdir (dir);
+}
+
+/* Two devices of one account: what bob said to anna's laptop opens, with its lines, on her
+ * phone once it logs in (CHATHISTORY TARGETS, then LATEST); the phone, with a user name of
+ * its own, takes her nick once the laptop has left. */
+static void
+test_own_server_private_targets (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) laptop = NULL;
+  g_autoptr(ChatConnection) phone = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chatroom-server-XXXXXX", &error);
+  ChatConversation *query;
+  guint16 port;
+
+  g_assert_no_error (error);
+  g_key_file_set_boolean (config, "history", "store-private", TRUE);
+  g_key_file_set_boolean (config, "accounts", "plaintext-sasl", TRUE);
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_set_data_dir (server, dir);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "anna", "anna's password", &error);
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  laptop = test_connection_new ("127.0.0.1", port, "anna");
+  phone = test_connection_new ("127.0.0.1", port, "anna");
+  chat_connection_set_username (phone, "phone");
+  for (guint i = 0; i < 2; i++)
+    {
+      ChatConnection *device = i == 0 ? laptop : phone;
+
+      chat_connection_set_allow_plaintext_sasl (device, TRUE);
+      chat_connection_set_sasl_account (device, "anna");
+      chat_connection_set_sasl_password (device, "anna's password");
+    }
+  chat_connection_connect (laptop);
+  WAIT_UNTIL (conn_is (laptop, CHAT_CONNECTION_STATE_CONNECTED));
+  bob = test_connection_new ("127.0.0.1", port, "bob");
+  chat_connection_connect (bob);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_CONNECTED));
+  test_input (bob, NULL, "/msg anna hello from bob");
+  WAIT_UNTIL ((query = chat_connection_find_conversation (laptop, "bob")) != NULL &&
+              count_items (query, "hello from bob") == 1);
+  test_input (laptop, query, "hello bob");
+  WAIT_UNTIL (count_items (query, "hello bob") == 1);
+  chat_connection_disconnect (laptop, NULL);
+
+  chat_connection_connect (phone);
+  WAIT_UNTIL ((query = chat_connection_find_conversation (phone, "bob")) != NULL &&
+              count_items (query, "hello from bob") == 1 &&
+              count_items (query, "hello bob") == 1);
+  g_assert_cmpint (chat_conversation_get_kind (query), ==, CHAT_CONVERSATION_KIND_QUERY);
+  /* Only private conversations open from there. */
+  g_assert_null (chat_connection_find_conversation (phone, "anna"));
+
+  chat_connection_disconnect (phone, NULL);
+  chat_connection_disconnect (bob, NULL);
+  g_clear_object (&laptop);
+  g_clear_object (&phone);
+  g_clear_object (&bob);
+  chat_server_stop (server);
+  test_drain_loop ();
+  remove_data_dir (dir);
+}
+
 /* Our server keeps history: a newcomer sees what was said before, and someone who comes
  * back gets what they missed, once, in order, without notifications. */
 static void
@@ -2205,21 +2295,7 @@ test_own_server_history (void)
   g_clear_object (&b);
   chat_server_stop (server);
   test_drain_loop ();
-  {
-    g_autoptr(GFile) file = g_file_new_for_path (dir);
-    g_autoptr(GFileEnumerator) children =
-      g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
-    GFileInfo *info;
-
-    while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (dir, g_file_info_get_name (info), NULL);
-
-        g_remove (path);
-        g_object_unref (info);
-      }
-    g_rmdir (dir);
-  }
+  remove_data_dir (dir);
 }
 
 int
@@ -2271,6 +2347,8 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
   g_test_add_func ("/chat/client/net/own-server-whox", test_own_server_whox);
   g_test_add_func ("/chat/client/net/own-server-register", test_own_server_register);
+  g_test_add_func ("/chat/client/net/own-server-private-targets",
+                   test_own_server_private_targets);
   g_test_add_func ("/chat/client/net/own-server-identify-when-asked",
                    test_own_server_identify_when_asked);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);

@@ -342,3 +342,50 @@ chat_connection_search_history (ChatConnection    *self,
   return chat_history_store_search (self->history, _chat_connection_history_network (self), key,
                                     query, limit, error);
 }
+
+/* Once logged in, on a server that keeps history: the private conversations of the account
+ * (held on other devices too), each opened with its latest lines. */
+void
+_chat_connection_request_history_targets (ChatConnection *self)
+{
+  guint limit = chat_isupport_get_uint (self->isupport, "CHATHISTORY", SERVER_HISTORY_COUNT);
+  g_autoptr(GDateTime) later = NULL;
+  g_autoptr(ChatMessage) message = NULL;
+  g_autofree char *until = NULL;
+
+  if (self->targets_asked || self->account == NULL ||
+      self->state != CHAT_CONNECTION_STATE_CONNECTED ||
+      !chat_connection_has_cap (self, "draft/chathistory") ||
+      !chat_connection_has_cap (self, "batch"))
+    return;
+  if (limit == 0 || limit > SERVER_HISTORY_COUNT)
+    limit = SERVER_HISTORY_COUNT;
+  self->targets_asked = TRUE;
+  /* From the start of time to a day ahead, so that no clock skew leaves a line out. */
+  later = g_date_time_new_now_utc ();
+  later = g_date_time_add_days (later, 1);
+  until = g_date_time_format (later, "timestamp=%Y-%m-%dT%H:%M:%S.000Z");
+  message = chat_message_new_full (NULL, "CHATHISTORY", "TARGETS",
+                                   "timestamp=1970-01-01T00:00:00.000Z", until, NULL);
+  chat_message_add_param_int (message, limit);
+  _chat_connection_send_message (self, message);
+}
+
+/* CHATHISTORY TARGETS name timestamp: a private conversation opens (not selected) with
+ * its latest lines; rooms are joined, never opened from here. */
+void
+_chat_connection_handle_chathistory (ChatConnection    *self,
+                                     const ChatMessage *message)
+{
+  const char *target = chat_message_get_param (message, 1);
+  ChatConversation *conv;
+
+  if (g_strcmp0 (chat_message_get_param (message, 0), "TARGETS") != 0 || target == NULL ||
+      target[0] == '\0' || chat_connection_is_room_name (self, target) ||
+      _chat_connection_is_me (self, target))
+    return;
+  conv = _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, target,
+                                               FALSE, NULL);
+  if (conv != NULL)
+    _chat_connection_request_server_history (self, conv);
+}

@@ -560,6 +560,7 @@ static const CommandHandler command_handlers[] = {
   { "AWAY",         handle_away_notify },
   { "BATCH",        handle_batch },
   { "CAP",          _chat_connection_handle_cap },
+  { "CHATHISTORY",  _chat_connection_handle_chathistory },
   { "CHGHOST",      handle_nothing },
   { "ERROR",        handle_error },
   { "FAIL",         handle_fail },

@@ -245,6 +245,7 @@ drop_link (ChatConnection *self,
   self->fatal_code = -1;
   self->fatal_notice = CHAT_NOTICE_NONE;
   self->identify_asked = FALSE;
+  self->targets_asked = FALSE;
   g_hash_table_remove_all (self->caps_enabled);
   g_hash_table_remove_all (self->caps_offered);
   g_hash_table_remove_all (self->batches);

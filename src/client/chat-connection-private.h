@@ -144,6 +144,7 @@ struct _ChatConnection
   GString             *sasl_in;        /* the server's AUTHENTICATE chunks so far */
   GTask               *register_task;  /* REGISTER sent, its answer awaited */
   gboolean             identify_asked;  /* "identify-requested" emitted on this link */
+  gboolean             targets_asked;   /* CHATHISTORY TARGETS sent on this link */
   guint                nick_attempt;
   char                *tried_nick;
   int                  fatal_code;     /* -1, or a ChatConnectionError that stops retries */
@@ -318,6 +319,9 @@ void               _chat_connection_handle_isupport         (ChatConnection    *
                                                              const ChatMessage *message);
 
 /* chat-connection-handlers.c */
+void               _chat_connection_request_history_targets (ChatConnection   *self);
+void               _chat_connection_handle_chathistory      (ChatConnection    *self,
+                                                             const ChatMessage *message);
 void               _chat_connection_request_server_history  (ChatConnection   *self,
                                                              ChatConversation *conv);
 void               _chat_connection_handle_line             (ChatConnection *self,

@@ -436,6 +436,7 @@ _chat_connection_handle_sasl_numeric (ChatConnection    *self,
     case 900: /* RPL_LOGGEDIN me nick!user@host account :You are now logged in as … */
       _chat_connection_set_string_prop (self, &self->account,
                                         chat_message_get_param (message, 2), PROP_ACCOUNT);
+      _chat_connection_request_history_targets (self);
       return FALSE;
     case 901: /* RPL_LOGGEDOUT */
       _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
@@ -593,6 +594,8 @@ _chat_connection_handle_welcome (ChatConnection    *self,
 
   if (self->away)
     _chat_connection_send_text (self, "AWAY", NULL, self->away_reason ? self->away_reason : "Away");
+  /* Logged in with SASL while registering. */
+  _chat_connection_request_history_targets (self);
 
   if (self->offline_sink == NULL && self->ping_interval_ms > 0)
     {
