@@ -28,6 +28,7 @@
 #include "chat-message-row.h"
 #include "chat-preferences-window.h"
 #include "chat-switcher.h"
+#include "chat-text.h"
 #include "chat-window.h"
 
 #define WAIT_USEC (15 * G_USEC_PER_SEC)
@@ -2183,6 +2184,248 @@ test_own_line_in_view (Fixture       *fixture,
   g_assert_true (wait_for (settled_at_bottom, fixture->window));
 }
 
+/* The first label below widget with the CSS class name. */
+static GtkLabel *
+find_label_with_class (GtkWidget  *widget,
+                       const char *name)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, name))
+    return GTK_LABEL (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label_with_class (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* TRUE when attrs has a background over [start, end). */
+static gboolean
+has_background (PangoAttrList *attrs,
+                guint          start,
+                guint          end)
+{
+  GSList *list = attrs != NULL ? pango_attr_list_get_attributes (attrs) : NULL;
+  gboolean found = FALSE;
+
+  for (GSList *l = list; l != NULL; l = l->next)
+    {
+      PangoAttribute *attr = l->data;
+
+      if (attr->klass->type == PANGO_ATTR_BACKGROUND && attr->start_index == start
+          && attr->end_index == end)
+        found = TRUE;
+    }
+  g_slist_free_full (list, (GDestroyNotify) pango_attribute_destroy);
+
+  return found;
+}
+
+static gboolean
+shows_n_results (gpointer data)
+{
+  gpointer *args = data;
+  ChatWindow *window = args[0];
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_message_list (window)));
+
+  return model != NULL && g_list_model_get_n_items (model) == GPOINTER_TO_UINT (args[1])
+         && g_strcmp0 (chat_window_get_content_page (window), "messages") == 0;
+}
+
+static gboolean
+not_scrolling (gpointer data)
+{
+  return !chat_window_get_scrolling (CHAT_WINDOW (data));
+}
+
+/* The search bar, found from its entry. */
+static GtkSearchBar *
+search_bar_of (ChatWindow *window)
+{
+  GtkWidget *focus;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL);
+  focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  return GTK_SEARCH_BAR (gtk_widget_get_ancestor (focus, GTK_TYPE_SEARCH_BAR));
+}
+
+static gboolean
+search_closed (gpointer data)
+{
+  GtkSearchBar *bar = data;
+
+  return !gtk_search_bar_get_search_mode (bar);
+}
+
+typedef struct
+{
+  ChatWindow      *window;
+  ChatMessageItem *item;
+  char            *text;
+  ChatMessageItem *live;
+} FlashArgs;
+
+/* The live line with text is in view, highlighted a moment. */
+static gboolean
+line_shown_flashing (gpointer data)
+{
+  FlashArgs *args = data;
+  GtkListView *list = chat_window_get_message_list (args->window);
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list));
+  guint n = model != NULL ? g_list_model_get_n_items (model) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+      GtkWidget *row;
+
+      if (g_strcmp0 (chat_message_item_get_text (item), args->text) != 0)
+        continue;
+      row = row_for_item (GTK_WIDGET (list), item);
+      return row != NULL && chat_message_row_get_flashing (CHAT_MESSAGE_ROW (row))
+             && !chat_window_get_scrolling (args->window) && item_fully_in_view (args->window, item);
+    }
+
+  return FALSE;
+}
+
+static void
+send_escape (ChatWindow *window)
+{
+#ifdef GDK_WINDOWING_X11
+  typedef int (*FakeKeyEvent) (Display *, unsigned int, int, unsigned long);
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (window));
+  FakeKeyEvent fake_key_event;
+  Display *xdisplay;
+  KeyCode code;
+  gpointer xtst;
+
+  if (!GDK_IS_X11_DISPLAY (display)
+      || (xtst = dlopen ("libXtst.so.6", RTLD_NOW)) == NULL
+      || (fake_key_event = (FakeKeyEvent) dlsym (xtst, "XTestFakeKeyEvent")) == NULL)
+    return;
+
+  xdisplay = gdk_x11_display_get_xdisplay (display);
+  XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))),
+                  RevertToParent, CurrentTime);
+  XSync (xdisplay, False);
+  code = XKeysymToKeycode (xdisplay, XK_Escape);
+  fake_key_event (xdisplay, code, True, CurrentTime);
+  fake_key_event (xdisplay, code, False, CurrentTime);
+  XFlush (xdisplay);
+  dlclose (xtst);
+#endif
+}
+
+/* Search results: in time order, each with its sender and time, the words highlighted;
+ * Enter or a click shows the line in its place; Escape closes wherever the focus is. */
+static void
+test_search_results (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char * const said[] = { "first needle here", "needle again", "the last NEEDLE" };
+  ChatConversation *hall;
+  GtkListView *list;
+  GtkSearchBar *bar;
+  GtkEditable *search_entry;
+  RawClient *client;
+  gpointer args[3];
+  FlashArgs flash = { 0, };
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  list = chat_window_get_message_list (fixture->window);
+
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  args[0] = chat_conversation_get_messages (hall);
+  for (guint i = 0; i < G_N_ELEMENTS (said); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("PRIVMSG #hall :%s", said[i]);
+
+      raw_client_send (client, line);
+      args[1] = (gpointer) said[i];
+      g_assert_true (wait_for (has_text_item, args));
+      /* Lines between them: the first ones are far above the newest. */
+      if (i == 1)
+        add_lines (hall, 200);
+    }
+  g_assert_true (wait_for (settled_at_bottom, fixture->window));
+
+  bar = search_bar_of (fixture->window);
+  search_entry = GTK_EDITABLE (gtk_search_bar_get_child (bar));
+  gtk_editable_set_text (search_entry, "needle");
+  args[0] = fixture->window;
+  args[1] = GUINT_TO_POINTER (3);
+  g_assert_true (wait_for (shows_n_results, args));
+
+  /* Oldest first, each row its own sender and time, "needle" highlighted in each. */
+  g_assert_true (wait_for (not_scrolling, fixture->window));
+  for (guint i = 0; i < G_N_ELEMENTS (said); i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), i);
+      GtkWidget *row;
+      GtkLabel *body;
+      const char *text;
+      const char *match;
+
+      g_assert_cmpstr (chat_message_item_get_text (item), ==, said[i]);
+      row = row_for_item (GTK_WIDGET (list), item);
+      g_assert_nonnull (row);
+      g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (find_label_with_class (row, "nick")))));
+      g_assert_cmpstr (gtk_label_get_label (find_label_with_class (row, "nick")), ==, "bob");
+      body = find_label_with_class (row, "body");
+      text = gtk_label_get_text (body);
+      match = strstr (text, "needle") != NULL ? strstr (text, "needle") : strstr (text, "NEEDLE");
+      g_assert_nonnull (match);
+      g_assert_true (has_background (gtk_label_get_attributes (body), match - text,
+                                     match - text + strlen ("needle")));
+    }
+
+  /* A click on the first opens it in its place, far above the newest line. */
+  g_signal_emit_by_name (list, "activate", 0);
+  g_assert_true (wait_for (search_closed, bar));
+  flash.window = fixture->window;
+  flash.text = (char *) said[0];
+  g_assert_true (wait_for (line_shown_flashing, &flash));
+
+  /* Enter in the search entry opens the newest result. */
+  bar = search_bar_of (fixture->window);
+  gtk_editable_set_text (search_entry, "needle");
+  args[1] = GUINT_TO_POINTER (3);
+  g_assert_true (wait_for (shows_n_results, args));
+  g_signal_emit_by_name (search_entry, "activate");
+  g_assert_true (wait_for (search_closed, bar));
+  flash.text = (char *) said[2];
+  g_assert_true (wait_for (line_shown_flashing, &flash));
+
+  /* With the focus in the results (a click there), Escape still closes the search. */
+  bar = search_bar_of (fixture->window);
+  gtk_editable_set_text (search_entry, "needle");
+  g_assert_true (wait_for (shows_n_results, args));
+  gtk_widget_grab_focus (GTK_WIDGET (list));
+  g_assert_false (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (fixture->window)),
+                                          GTK_WIDGET (bar)));
+  send_escape (fixture->window);
+  g_assert_true (wait_for (search_closed, bar));
+
+  raw_client_free (client);
+}
+
 static void
 test_other_windows_open (Fixture       *fixture,
                          gconstpointer  data)
@@ -3176,6 +3419,128 @@ test_text_markup (void)
   g_assert_cmpstr (link, ==,
                    "see <a href=\"https://example.org/x?a=1&amp;b=2\">https://example.org/x?a=1&amp;b=2</a>.");
   g_assert_cmpstr (www, ==, "<a href=\"https://www.gnome.org\">www.gnome.org</a>");
+
+  /* A parenthesis opened in the link closes in it; one around the link is not part of it. */
+  {
+    g_autofree char *paren = chat_text_to_markup ("http://example.com/a_(b)");
+    g_autofree char *around = chat_text_to_markup ("(see http://example.com/a_(b))");
+    g_autofree char *mail = chat_text_to_markup ("write to mailto:someone@example.org.");
+
+    g_assert_cmpstr (paren, ==,
+                     "<a href=\"http://example.com/a_(b)\">http://example.com/a_(b)</a>");
+    g_assert_cmpstr (around, ==,
+                     "(see <a href=\"http://example.com/a_(b)\">http://example.com/a_(b)</a>)");
+    g_assert_cmpstr (mail, ==, "write to <a href=\"mailto:someone@example.org\">"
+                     "mailto:someone@example.org</a>.");
+  }
+}
+
+/* The attribute of type on [start, end) in attrs, or NULL. */
+static PangoAttribute *
+find_attribute (PangoAttrList  *attrs,
+                PangoAttrType   type,
+                guint           start,
+                guint           end)
+{
+  PangoAttrIterator *iter = pango_attr_list_get_iterator (attrs);
+  PangoAttribute *found = NULL;
+
+  do
+    {
+      int s, e;
+
+      pango_attr_iterator_range (iter, &s, &e);
+      if ((guint) s <= start && (guint) e >= end && (guint) s < end)
+        {
+          PangoAttribute *attr = pango_attr_iterator_get (iter, type);
+
+          if (attr != NULL && attr->start_index <= start && attr->end_index >= end)
+            found = pango_attribute_copy (attr);
+        }
+    }
+  while (found == NULL && pango_attr_iterator_next (iter));
+  pango_attr_iterator_destroy (iter);
+
+  return found;
+}
+
+static guint
+attribute_rgb (PangoAttribute *attr)
+{
+  PangoColor *color = &((PangoAttrColor *) attr)->color;
+
+  return ((color->red >> 8) << 16) | ((color->green >> 8) << 8) | (color->blue >> 8);
+}
+
+static void
+test_text_format_attributes (void)
+{
+  g_autoptr(GArray) spans = NULL;
+  g_autofree char *text = chat_text_parse_formatting ("\002bold\002 \035it\035 \037un\037 "
+                                                      "\036st\036 \021mono\021 \00304red\003 "
+                                                      "\0030,1wob\003 \026rev\017 \00308yel", &spans);
+  PangoAttrList *light = pango_attr_list_new ();
+  PangoAttrList *dark = pango_attr_list_new ();
+  PangoAttribute *attr;
+
+  g_assert_cmpstr (text, ==, "bold it un st mono red wob rev yel");
+  chat_text_add_format_attributes (light, spans, 0, FALSE);
+  chat_text_add_format_attributes (dark, spans, 0, TRUE);
+
+#define CHECK(list, type, from, to) \
+  attr = find_attribute (list, type, from, to); \
+  g_assert_nonnull (attr);
+
+  CHECK (light, PANGO_ATTR_WEIGHT, 0, 4);
+  g_assert_cmpint (((PangoAttrInt *) attr)->value, ==, PANGO_WEIGHT_BOLD);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_STYLE, 5, 7);
+  g_assert_cmpint (((PangoAttrInt *) attr)->value, ==, PANGO_STYLE_ITALIC);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_UNDERLINE, 8, 10);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_STRIKETHROUGH, 11, 13);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_FAMILY, 14, 18);
+  g_assert_cmpstr (((PangoAttrString *) attr)->value, ==, "monospace");
+  pango_attribute_destroy (attr);
+  /* Red (4) reads on both backgrounds as it is. */
+  CHECK (light, PANGO_ATTR_FOREGROUND, 19, 22);
+  g_assert_cmphex (attribute_rgb (attr), ==, 0xff0000);
+  pango_attribute_destroy (attr);
+  /* White on black (0,1): the sender's pair, kept. */
+  CHECK (light, PANGO_ATTR_FOREGROUND, 23, 26);
+  g_assert_cmphex (attribute_rgb (attr), ==, 0xffffff);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_BACKGROUND, 23, 26);
+  g_assert_cmphex (attribute_rgb (attr), ==, 0x000000);
+  pango_attribute_destroy (attr);
+  /* Reverse: the theme's text colour as background. */
+  CHECK (dark, PANGO_ATTR_BACKGROUND, 27, 30);
+  g_assert_cmphex (attribute_rgb (attr), ==, 0xffffff);
+  pango_attribute_destroy (attr);
+  CHECK (light, PANGO_ATTR_BACKGROUND, 27, 30);
+  g_assert_cmphex (attribute_rgb (attr), !=, 0xffffff);
+  pango_attribute_destroy (attr);
+  /* Yellow (8) is darkened on the light theme, kept on the dark one. */
+  CHECK (light, PANGO_ATTR_FOREGROUND, 31, 34);
+  g_assert_cmphex (attribute_rgb (attr), !=, 0xffff00);
+  g_assert_cmphex (attribute_rgb (attr), ==, chat_readable_color (0xffff00, FALSE));
+  pango_attribute_destroy (attr);
+  CHECK (dark, PANGO_ATTR_FOREGROUND, 31, 34);
+  g_assert_cmphex (attribute_rgb (attr), ==, 0xffff00);
+  pango_attribute_destroy (attr);
+#undef CHECK
+
+  /* All 99 colours; black lightened on the dark theme, white darkened on the light one. */
+  g_assert_cmpint (chat_irc_color_rgb (98), ==, 0xffffff);
+  g_assert_cmpint (chat_irc_color_rgb (99), ==, -1);
+  g_assert_cmphex (chat_readable_color (0x000000, TRUE), !=, 0x000000);
+  g_assert_cmphex (chat_readable_color (0xffffff, FALSE), !=, 0xffffff);
+  g_assert_cmphex (chat_readable_color (0x000000, FALSE), ==, 0x000000);
+
+  pango_attr_list_unref (light);
+  pango_attr_list_unref (dark);
 }
 
 static void
@@ -3286,6 +3651,7 @@ main (int   argc,
   adw_init ();
 
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
+  g_test_add_func ("/chat/app/text/format-attributes", test_text_format_attributes);
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
@@ -3332,6 +3698,8 @@ main (int   argc,
               fixture_setup, test_opens_at_unread, fixture_teardown);
   g_test_add ("/chat/app/own-line-in-view", Fixture, NULL,
               fixture_setup, test_own_line_in_view, fixture_teardown);
+  g_test_add ("/chat/app/search-results", Fixture, NULL,
+              fixture_setup, test_search_results, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);

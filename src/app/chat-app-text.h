@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <pango/pango.h>
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,23 @@ guint  chat_nick_color_index   (const char *nick);
 char  *chat_nick_color_class   (const char *nick);
 /* Pango markup of text with http(s)://, irc(s):// and www. links as <a> elements. */
 char  *chat_text_to_markup     (const char *text);
+/* The colour mIRC's number index (0-98) stands for, as 0xRRGGBB; -1 for none. */
+int    chat_irc_color_rgb      (int         index);
+/* fg made readable on the theme's background (dark or light): moved toward white or black
+ * until it stands out enough. 0xRRGGBB in and out. */
+guint  chat_readable_color     (guint       rgb,
+                                gboolean    dark);
+/* Adds Pango attributes for mIRC formatting runs (ChatTextSpan, byte offsets into the
+ * stripped text), shifted by offset bytes: bold, italic, underline, strikethrough,
+ * monospace, colours (readable on the dark or light theme), reverse video. */
+void   chat_text_add_format_attributes (PangoAttrList *attrs,
+                                        GArray        *spans,
+                                        guint          offset,
+                                        gboolean       dark);
+/* Adds a highlight over every case-insensitive occurrence in text of each word of query. */
+void   chat_text_add_match_attributes  (PangoAttrList *attrs,
+                                        const char    *text,
+                                        const char    *query);
 /* "14:05" or "2:05 PM". */
 char  *chat_format_time        (GDateTime  *time,
                                 gboolean    use_24h);

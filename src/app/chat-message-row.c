@@ -5,7 +5,9 @@
 
 #include "config.h"
 
+#include <adwaita.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "chat-app-notice.h"
 #include "chat-app-text.h"
@@ -24,6 +26,7 @@ struct _ChatMessageRow
   char            *nick_class;
   char            *kind_class;
   guint            flash_id;
+  char            *query;
 
   GtkBox          *day_box;
   GtkLabel        *day_label;
@@ -144,6 +147,7 @@ chat_message_row_dispose (GObject *object)
   ChatMessageRow *self = (ChatMessageRow *)object;
 
   chat_message_row_unbind (self);
+  g_clear_pointer (&self->query, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_MESSAGE_ROW);
   {
     GtkWidget *child;
@@ -212,6 +216,18 @@ chat_message_row_flash (ChatMessageRow *self)
   g_clear_handle_id (&self->flash_id, g_source_remove);
   gtk_widget_add_css_class (GTK_WIDGET (self), "flash");
   self->flash_id = g_timeout_add (FLASH_MSEC, flash_ended_cb, self);
+}
+
+void
+chat_message_row_set_search (ChatMessageRow *self,
+                             const char     *query)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  g_free (self->query);
+  self->query = g_strdup (query);
+  /* A click opens a result: it selects no text. */
+  gtk_label_set_selectable (self->body_label, query == NULL);
 }
 
 gboolean
@@ -289,7 +305,8 @@ chat_message_row_bind (ChatMessageRow  *self,
 
   gtk_widget_set_visible (GTK_WIDGET (self->unread_box), first_unread);
 
-  if (!new_day && !first_unread && previous != NULL && kind_is_talk (kind)
+  /* Search results are lines apart: each has its sender and time. */
+  if (self->query == NULL && !new_day && !first_unread && previous != NULL && kind_is_talk (kind)
       && kind_is_talk (chat_message_item_get_kind (previous))
       && sender != NULL
       && g_strcmp0 (sender, chat_message_item_get_sender (previous)) == 0
@@ -341,6 +358,24 @@ chat_message_row_bind (ChatMessageRow  *self,
     }
 
   gtk_label_set_markup (self->body_label, markup);
+  {
+    PangoAttrList *attrs = pango_attr_list_new ();
+    guint offset = 0;
+
+    /* The formatting runs are over the text, which an action shows after "* nick ". */
+    if (kind == CHAT_MESSAGE_KIND_ACTION)
+      offset = strlen (gtk_label_get_text (self->body_label))
+               - strlen (chat_message_item_get_text (item));
+    if ((kind_is_talk (kind) || kind == CHAT_MESSAGE_KIND_ACTION)
+        && strlen (gtk_label_get_text (self->body_label))
+           == offset + strlen (chat_message_item_get_text (item)))
+      chat_text_add_format_attributes (attrs, chat_message_item_get_spans (item), offset,
+                                       adw_style_manager_get_dark (adw_style_manager_get_default ()));
+    if (self->query != NULL)
+      chat_text_add_match_attributes (attrs, gtk_label_get_text (self->body_label), self->query);
+    gtk_label_set_attributes (self->body_label, attrs);
+    pango_attr_list_unref (attrs);
+  }
 
   if (sender != NULL && kind_is_talk (kind))
     accessible = g_strdup_printf (_("%s at %s: %s"), sender, time_text,

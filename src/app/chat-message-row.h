@@ -21,6 +21,10 @@ void             chat_message_row_bind     (ChatMessageRow  *self,
                                             gboolean         first_unread);
 void             chat_message_row_unbind   (ChatMessageRow  *self);
 ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
+/* Before bind: query non-NULL shows the row as a search result, its own header and time,
+ * query's words highlighted. */
+void             chat_message_row_set_search (ChatMessageRow *self,
+                                              const char     *query);
 /* Highlights the row a moment (a line found by searching, shown in its place). */
 void             chat_message_row_flash    (ChatMessageRow  *self);
 gboolean         chat_message_row_get_flashing (ChatMessageRow *self);

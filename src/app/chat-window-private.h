@@ -29,9 +29,11 @@ ChatConnection      *_chat_window_get_connection             (ChatWindow        
 void                 _chat_window_set_conversation           (ChatWindow        *self,
                                                               ChatConversation  *conversation);
 void                 _chat_window_update_content_page        (ChatWindow        *self);
-/* results are shown in place of the live messages until NULL brings those back. */
+/* results are shown in place of the live messages until NULL brings those back; the
+ * words of query are highlighted in them. */
 void                 _chat_window_show_search_results        (ChatWindow        *self,
-                                                              GListStore        *results);
+                                                              GListStore        *results,
+                                                              const char        *query);
 gboolean             _chat_window_get_searching              (ChatWindow        *self);
 
 /* chat-window-actions.c */
@@ -66,6 +68,7 @@ void                 _chat_window_scroll_to_item             (ChatWindow        
 
 /* chat-window-search.c */
 void                 _chat_window_class_search_init          (GtkWidgetClass    *widget_class);
+void                 _chat_window_search_init                (ChatWindow        *self);
 
 /* chat-window-sidebar.c */
 int                  _chat_window_find_conversation_position (ChatWindow        *self,

@@ -35,8 +35,10 @@ struct _ChatWindow
 
   /* The first unread item when the conversation was opened: the "New Messages" line. */
   ChatMessageItem      *first_unread;
-  /* Search results shown instead of the conversation while searching. */
+  /* Search results shown instead of the conversation while searching, and what was
+   * searched for (its words are highlighted in them). */
   GListStore           *search_results;
+  char                 *search_query;
 
   ChatWindowScroll     *scroll;
 
@@ -126,13 +128,15 @@ _chat_window_get_searching (ChatWindow *self)
 
 void
 _chat_window_show_search_results (ChatWindow *self,
-                                  GListStore *results)
+                                  GListStore *results,
+                                  const char *query)
 {
   GtkNoSelection *selection;
 
   if (results == NULL)
     {
       g_clear_object (&self->search_results);
+      g_clear_pointer (&self->search_query, g_free);
       if (self->filtered_messages == NULL)
         return;
 
@@ -145,10 +149,14 @@ _chat_window_show_search_results (ChatWindow *self,
     }
 
   g_set_object (&self->search_results, results);
+  g_free (self->search_query);
+  self->search_query = g_strdup (query);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (results)));
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
   _chat_window_update_content_page (self);
+  /* The newest results are next to the search entry's Enter, at the bottom. */
+  _chat_window_queue_scroll_to_bottom (self);
 }
 
 static gboolean
@@ -235,6 +243,9 @@ message_bind_cb (GtkSignalListItemFactory *factory,
   if (position > 0 && model != NULL)
     previous = g_list_model_get_item (model, position - 1);
 
+  /* A search result opens the line in its place when clicked. */
+  gtk_list_item_set_activatable (list_item, self->search_results != NULL);
+  chat_message_row_set_search (row, self->search_results != NULL ? self->search_query : NULL);
   chat_message_row_bind (row, item, previous, use_24h (self),
                          item == self->first_unread && self->search_results == NULL);
 }
@@ -438,6 +449,7 @@ _chat_window_set_conversation (ChatWindow       *self,
   if (gtk_search_bar_get_search_mode (self->search_bar))
     gtk_search_bar_set_search_mode (self->search_bar, FALSE);
   g_clear_object (&self->search_results);
+  g_clear_pointer (&self->search_query, g_free);
   g_clear_object (&self->first_unread);
   g_set_object (&self->conversation, conversation);
   chat_composer_set_conversation (self->composer, conversation);
@@ -550,14 +562,20 @@ settings_changed_cb (ChatWindow *self,
 
       gtk_filter_list_model_set_filter (self->filtered_messages, filter);
     }
-  /* Rebind the rows so times use the new clock format. */
-  if (g_strcmp0 (key, "clock-format") == 0 && self->conversation != NULL)
+  /* Rebind the rows so times use the new clock format, colours the new theme. */
+  if ((key == NULL || g_strcmp0 (key, "clock-format") == 0) && self->conversation != NULL)
     {
       g_autoptr(ChatConversation) conversation = g_object_ref (self->conversation);
 
       _chat_window_set_conversation (self, NULL);
       _chat_window_set_conversation (self, conversation);
     }
+}
+
+static void
+style_dark_changed_cb (ChatWindow *self)
+{
+  settings_changed_cb (self, NULL, self->settings);
 }
 
 /* What the composer hands over goes to the conversation shown; an error is told there. */
@@ -617,6 +635,8 @@ chat_window_constructed (GObject *object)
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::clock-format",
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -656,6 +676,7 @@ chat_window_dispose (GObject *object)
   g_clear_object (&self->conversation);
   g_clear_object (&self->first_unread);
   g_clear_object (&self->search_results);
+  g_clear_pointer (&self->search_query, g_free);
   g_clear_object (&self->filtered_messages);
   g_clear_object (&self->message_filter);
   g_clear_object (&self->sidebar_model);
@@ -780,6 +801,7 @@ chat_window_init (ChatWindow *self)
                                   G_CALLBACK (messages_changed_cb), self);
 
   _chat_window_sidebar_init (self);
+  _chat_window_search_init (self);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
