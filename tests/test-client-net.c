@@ -2298,6 +2298,81 @@ test_own_server_history (void)
   remove_data_dir (dir);
 }
 
+/* Read markers against our server: reading a room on one connection clears its unread
+ * count on the other connection logged in to the same account. */
+static gboolean
+unread_is (ChatConnection *conn,
+           const char     *room,
+           guint           count)
+{
+  ChatConversation *conv = chat_connection_find_conversation (conn, room);
+
+  return conv != NULL && chat_conversation_get_unread_count (conv) == count;
+}
+
+static ChatConnection *
+read_marker_connection (ChatServer *server,
+                        const char *nick,
+                        gboolean    login)
+{
+  ChatConnection *conn = test_connection_new ("127.0.0.1", chat_server_get_port (server), nick);
+
+  if (login)
+    {
+      chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+      chat_connection_set_sasl_account (conn, "aliceacct");
+      chat_connection_set_sasl_password (conn, "alice's password");
+    }
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (conn, "#read", NULL);
+  WAIT_UNTIL (chat_connection_find_conversation (conn, "#read") != NULL &&
+              chat_conversation_get_joined (chat_connection_find_conversation (conn, "#read")));
+  return conn;
+}
+
+static void
+test_own_server_read_markers (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(ChatConnection) phone = NULL;
+  g_autoptr(ChatConnection) laptop = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+
+  g_key_file_set_boolean (config, "accounts", "plaintext-sasl", TRUE);
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+
+  phone = read_marker_connection (server, "alice", TRUE);
+  laptop = read_marker_connection (server, "alice2", TRUE);
+  bob = read_marker_connection (server, "bob", FALSE);
+  g_assert_true (chat_connection_has_cap (phone, "draft/read-marker"));
+
+  chat_connection_send_message (bob, "#read", "are you there?");
+  WAIT_UNTIL (unread_is (phone, "#read", 1) && unread_is (laptop, "#read", 1));
+
+  chat_connection_mark_read (phone, chat_connection_find_conversation (phone, "#read"));
+  g_assert_true (unread_is (phone, "#read", 0));
+  WAIT_UNTIL (unread_is (laptop, "#read", 0));
+
+  chat_connection_disconnect (bob, NULL);
+  chat_connection_disconnect (laptop, NULL);
+  chat_connection_disconnect (phone, NULL);
+  g_clear_object (&bob);
+  g_clear_object (&laptop);
+  g_clear_object (&phone);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2353,6 +2428,7 @@ main (int   argc,
                    test_own_server_identify_when_asked);
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
+  g_test_add_func ("/chat/client/net/own-server-read-markers", test_own_server_read_markers);
 
   return g_test_run ();
 }

@@ -381,20 +381,20 @@ test_multiline_batch (void)
   g_assert_nonnull (strstr (open, want));
   g_clear_pointer (&want, g_free);
   want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :hello", id);
-  g_assert_cmpstr (client_line (bob), ==, want);
+  client_line_is (bob, want);
   g_clear_pointer (&want, g_free);
   want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :", id);
-  g_assert_cmpstr (client_line (bob), ==, want);
+  client_line_is (bob, want);
   g_clear_pointer (&want, g_free);
   want = g_strdup_printf ("@batch=%s :alice!alice@127.0.0.1 PRIVMSG #hall :how is ", id);
-  g_assert_cmpstr (client_line (bob), ==, want);
+  client_line_is (bob, want);
   g_clear_pointer (&want, g_free);
   want = g_strdup_printf ("@batch=%s;draft/multiline-concat :alice!alice@127.0.0.1 PRIVMSG"
                           " #hall :everyone?", id);
-  g_assert_cmpstr (client_line (bob), ==, want);
+  client_line_is (bob, want);
   g_clear_pointer (&want, g_free);
   want = g_strdup_printf (":alice!alice@127.0.0.1 BATCH -%s", id);
-  g_assert_cmpstr (client_line (bob), ==, want);
+  client_line_is (bob, want);
   /* The echo is the same batch. */
   client_wait (alice, " BATCH +");
 

@@ -586,3 +586,12 @@ test_data_dir_remove (const char *dir)
     }
   g_rmdir (dir);
 }
+
+void
+client_line_is (Client     *c,
+                const char *want)
+{
+  g_autofree char *line = client_line (c);
+
+  g_assert_cmpstr (line, ==, want);
+}

@@ -107,6 +107,11 @@ client_send (Client     *c,
 char *
 client_line (Client *c);
 
+/* The next line, which must be exactly want. */
+void
+client_line_is (Client     *c,
+                const char *want);
+
 /* Reads until a line contains needle; fails the test at end of stream. */
 char *
 client_expect (Client     *c,

@@ -1904,16 +1904,6 @@ test_text_mode_telnet_irc_split (void)
 
 /* ---- the gate: password, late IRC clients ----------------------------------------------- */
 
-/* The next line, which must be exactly want. */
-static void
-client_line_is (Client     *c,
-                const char *want)
-{
-  g_autofree char *line = client_line (c);
-
-  g_assert_cmpstr (line, ==, want);
-}
-
 /* With a server password, a person at a terminal is asked for it before anything else:
  * no welcome, no name, no room, no history, not counted, nothing relayed, until it is
  * right. Wrong answers are held and asked again; the third closes. */

@@ -82,6 +82,8 @@ void              _chat_conversation_append     (ChatConversation *self,
                                                  gboolean          unread,
                                                  gboolean          mention);
 void              _chat_conversation_flush      (ChatConversation *self);
+/* The time (real µs) of the newest message, pending ones included; 0 when none. */
+gint64            _chat_conversation_get_latest_time (ChatConversation *self);
 /* Prepends items (oldest first) in one items_changed. */
 void              _chat_conversation_prepend_many (ChatConversation *self,
                                                    GPtrArray        *items);

@@ -567,6 +567,7 @@ static const CommandHandler command_handlers[] = {
   { "INVITE",       handle_invite },
   { "JOIN",         _chat_connection_handle_join },
   { "KICK",         _chat_connection_handle_kick },
+  { "MARKREAD",     _chat_connection_handle_markread },
   { "MODE",         _chat_connection_handle_mode },
   { "NICK",         handle_nick },
   { "NOTICE",       handle_notice },

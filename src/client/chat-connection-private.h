@@ -336,6 +336,10 @@ void               _chat_connection_set_account_everywhere  (ChatConnection *sel
                                                              const char     *nick,
                                                              const char     *account);
 
+/* chat-connection-read-markers.c: MARKREAD from the server. */
+void               _chat_connection_handle_markread         (ChatConnection    *self,
+                                                             const ChatMessage *message);
+
 /* chat-connection-account.c */
 void               _chat_connection_handle_register         (ChatConnection    *self,
                                                              const ChatMessage *message);

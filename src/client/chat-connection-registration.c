@@ -15,7 +15,7 @@
 static const char * const wanted_caps[] = {
   "multi-prefix", "server-time", "echo-message", "message-tags", "away-notify",
   "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory",
-  "account-notify", "extended-join", "account-tag", NULL
+  "account-notify", "extended-join", "account-tag", "draft/read-marker", NULL
 };
 
 /* --- registration, CAP, SASL, timers -------------------------------------------------- */

@@ -213,6 +213,10 @@ char               *chat_certificate_get_fingerprint      (GTlsCertificate     *
 /* Models. */
 GListModel         *chat_connection_get_rooms             (ChatConnection      *self);
 ChatConversation   *chat_connection_get_server_conversation (ChatConnection    *self);
+/* Marks conversation read here and, with draft/read-marker, on the server, so that the
+ * person's other connections clear it too. */
+void                chat_connection_mark_read             (ChatConnection      *self,
+                                                           ChatConversation    *conversation);
 /* Case-folded lookup by room name or nick; NULL when absent. */
 ChatConversation   *chat_connection_find_conversation     (ChatConnection      *self,
                                                            const char          *name);

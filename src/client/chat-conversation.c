@@ -414,6 +414,21 @@ _chat_conversation_flush (ChatConversation *self)
   chat_item_list_append_many (self->messages, batch);
 }
 
+gint64
+_chat_conversation_get_latest_time (ChatConversation *self)
+{
+  ChatMessageItem *item = NULL;
+  guint n;
+
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  if (self->pending->len > 0)
+    item = g_ptr_array_index (self->pending, self->pending->len - 1);
+  else if ((n = chat_item_list_get_length (self->messages)) > 0)
+    item = chat_item_list_peek (self->messages, n - 1);
+  return item != NULL ? chat_message_item_get_timestamp (item) : 0;
+}
+
 void
 _chat_conversation_prepend_many (ChatConversation *self,
                                  GPtrArray        *items)

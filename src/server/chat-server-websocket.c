@@ -384,7 +384,7 @@ server_started_cb (ChatServer *server,
   g_autoptr(GSocketAddress) address = NULL;
   GTlsCertificate *certificate = chat_server_get_tls_certificate (server);
   SoupServerListenOptions options = 0;
-  GSList *uris;
+  GSList *listeners;
   gboolean ok;
 
   if (self->port < 0)
@@ -420,10 +420,15 @@ server_started_cb (ChatServer *server,
       g_clear_object (&self->soup);
       return;
     }
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    self->bound_port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
   g_info ("Listening for WebSocket%s on port %u", self->tls ? " over TLS" : "",
           self->bound_port);
 }
