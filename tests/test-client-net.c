@@ -2331,15 +2331,14 @@ read_marker_connection (ChatServer *server,
   return conn;
 }
 
-static void
-test_own_server_read_markers (void)
+/* Our server on a free port, with the cheapest argon2id, PLAIN on plain connections and
+ * the account AliceAcct. */
+static ChatServer *
+own_server_with_alice (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(ChatServer) server = chat_server_new ();
   g_autoptr(GKeyFile) config = g_key_file_new ();
-  g_autoptr(ChatConnection) phone = NULL;
-  g_autoptr(ChatConnection) laptop = NULL;
-  g_autoptr(ChatConnection) bob = NULL;
+  ChatServer *server = chat_server_new ();
 
   g_key_file_set_boolean (config, "accounts", "plaintext-sasl", TRUE);
   g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
@@ -2350,6 +2349,16 @@ test_own_server_read_markers (void)
   g_assert_no_error (error);
   chat_server_add_account (server, "AliceAcct", "alice's password", &error);
   g_assert_no_error (error);
+  return server;
+}
+
+static void
+test_own_server_read_markers (void)
+{
+  g_autoptr(ChatServer) server = own_server_with_alice ();
+  g_autoptr(ChatConnection) phone = NULL;
+  g_autoptr(ChatConnection) laptop = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
 
   phone = read_marker_connection (server, "alice", TRUE);
   laptop = read_marker_connection (server, "alice2", TRUE);
