@@ -2331,31 +2331,10 @@ read_marker_connection (ChatServer *server,
   return conn;
 }
 
-/* Our server on a free port, with the cheapest argon2id, PLAIN on plain connections and
- * the account AliceAcct. */
-static ChatServer *
-own_server_with_alice (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GKeyFile) config = g_key_file_new ();
-  ChatServer *server = chat_server_new ();
-
-  g_key_file_set_boolean (config, "accounts", "plaintext-sasl", TRUE);
-  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
-  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
-  chat_server_load_config (server, config, &error);
-  g_assert_no_error (error);
-  chat_server_start (server, "127.0.0.1", 0, &error);
-  g_assert_no_error (error);
-  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
-  g_assert_no_error (error);
-  return server;
-}
-
 static void
 test_own_server_read_markers (void)
 {
-  g_autoptr(ChatServer) server = own_server_with_alice ();
+  g_autoptr(ChatServer) server = own_server_with_accounts ();
   g_autoptr(ChatConnection) phone = NULL;
   g_autoptr(ChatConnection) laptop = NULL;
   g_autoptr(ChatConnection) bob = NULL;
