@@ -2311,7 +2311,7 @@ unread_is (ChatConnection *conn,
 }
 
 static ChatConnection *
-read_marker_connection (ChatServer *server,
+connect_in_room_read (ChatServer *server,
                         const char *nick,
                         gboolean    login)
 {
@@ -2339,9 +2339,9 @@ test_own_server_read_markers (void)
   g_autoptr(ChatConnection) laptop = NULL;
   g_autoptr(ChatConnection) bob = NULL;
 
-  phone = read_marker_connection (server, "alice", TRUE);
-  laptop = read_marker_connection (server, "alice2", TRUE);
-  bob = read_marker_connection (server, "bob", FALSE);
+  phone = connect_in_room_read (server, "alice", TRUE);
+  laptop = connect_in_room_read (server, "alice2", TRUE);
+  bob = connect_in_room_read (server, "bob", FALSE);
   g_assert_true (chat_connection_has_cap (phone, "draft/read-marker"));
 
   chat_connection_send_message (bob, "#read", "are you there?");
@@ -2357,6 +2357,67 @@ test_own_server_read_markers (void)
   g_clear_object (&bob);
   g_clear_object (&laptop);
   g_clear_object (&phone);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
+/* Deleting a message against our server: the sender asks, and the line is marked deleted
+ * for everyone in the room. */
+static ChatMessageItem *
+find_text (ChatConnection *conn,
+           const char     *room,
+           const char     *text)
+{
+  ChatConversation *conv = chat_connection_find_conversation (conn, room);
+  GListModel *messages = conv != NULL ? chat_conversation_get_messages (conv) : NULL;
+  guint n = messages != NULL ? g_list_model_get_n_items (messages) : 0;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
+
+      if (g_strcmp0 (chat_message_item_get_raw_text (item), text) == 0)
+        return item;
+    }
+  return NULL;
+}
+
+static gboolean
+deleted (ChatConnection *conn,
+         const char     *room,
+         const char     *text)
+{
+  ChatMessageItem *item = find_text (conn, room, text);
+
+  return item != NULL && chat_message_item_get_deleted (item);
+}
+
+static void
+test_own_server_redaction (void)
+{
+  g_autoptr(ChatServer) server = own_server_with_accounts ();
+  g_autoptr(ChatConnection) alice = connect_in_room_read (server, "alice", FALSE);
+  g_autoptr(ChatConnection) bob = connect_in_room_read (server, "bob", FALSE);
+  ChatMessageItem *mine;
+
+  g_assert_true (chat_connection_has_cap (bob, "draft/message-redaction"));
+  chat_connection_send_message (bob, "#read", "a line that stays");
+  chat_connection_send_message (bob, "#read", "a line to take back");
+  WAIT_UNTIL (find_text (alice, "#read", "a line to take back") != NULL &&
+              (mine = find_text (bob, "#read", "a line to take back")) != NULL &&
+              chat_message_item_get_msgid (mine) != NULL);
+  g_assert_false (chat_message_item_get_deleted (mine));
+
+  g_assert_true (chat_connection_redact (bob, chat_connection_find_conversation (bob, "#read"),
+                                         mine, NULL));
+  WAIT_UNTIL (deleted (alice, "#read", "a line to take back") &&
+              deleted (bob, "#read", "a line to take back"));
+  g_assert_false (deleted (alice, "#read", "a line that stays"));
+
+  chat_connection_disconnect (bob, NULL);
+  chat_connection_disconnect (alice, NULL);
+  g_clear_object (&bob);
+  g_clear_object (&alice);
   chat_server_stop (server);
   test_drain_loop ();
 }
@@ -2417,6 +2478,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-history", test_own_server_history);
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
   g_test_add_func ("/chat/client/net/own-server-read-markers", test_own_server_read_markers);
+  g_test_add_func ("/chat/client/net/own-server-redaction", test_own_server_redaction);
 
   return g_test_run ();
 }

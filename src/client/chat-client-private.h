@@ -82,6 +82,14 @@ void              _chat_conversation_append     (ChatConversation *self,
                                                  gboolean          unread,
                                                  gboolean          mention);
 void              _chat_conversation_flush      (ChatConversation *self);
+/* ChatMessageItem: set by the connection. */
+void              _chat_message_item_set_msgid   (ChatMessageItem *self,
+                                                  const char      *msgid);
+void              _chat_message_item_set_deleted (ChatMessageItem *self);
+/* The item with msgid among the newest max of conversation (pending ones included). */
+ChatMessageItem  *_chat_conversation_find_msgid  (ChatConversation *self,
+                                                  const char       *msgid,
+                                                  guint             max);
 /* The time (real µs) of the newest message, pending ones included; 0 when none. */
 gint64            _chat_conversation_get_latest_time (ChatConversation *self);
 /* Prepends items (oldest first) in one items_changed. */

@@ -233,6 +233,8 @@ _chat_connection_add_item (ChatConnection    *self,
   item = chat_message_item_new_full (0, kind, message_time (message),
                                      chat_conversation_get_name (conv), sender, target,
                                      text ? text : "", names_me && !from_me, from_me);
+  if (message != NULL)
+    _chat_message_item_set_msgid (item, chat_message_get_tag (message, "msgid"));
   return deliver_item (self, conv, item);
 }
 

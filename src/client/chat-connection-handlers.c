@@ -576,6 +576,7 @@ static const CommandHandler command_handlers[] = {
   { "PONG",         handle_pong },
   { "PRIVMSG",      handle_privmsg_message },
   { "QUIT",         handle_quit },
+  { "REDACT",       _chat_connection_handle_redact },
   { "REGISTER",     _chat_connection_handle_register },
   { "SETNAME",      handle_nothing },
   { "TAGMSG",       handle_nothing },

@@ -340,6 +340,10 @@ void               _chat_connection_set_account_everywhere  (ChatConnection *sel
 void               _chat_connection_handle_markread         (ChatConnection    *self,
                                                              const ChatMessage *message);
 
+/* chat-connection-redaction.c: REDACT from the server. */
+void               _chat_connection_handle_redact           (ChatConnection    *self,
+                                                             const ChatMessage *message);
+
 /* chat-connection-account.c */
 void               _chat_connection_handle_register         (ChatConnection    *self,
                                                              const ChatMessage *message);

@@ -217,6 +217,12 @@ ChatConversation   *chat_connection_get_server_conversation (ChatConnection    *
  * person's other connections clear it too. */
 void                chat_connection_mark_read             (ChatConnection      *self,
                                                            ChatConversation    *conversation);
+/* Asks the server to delete item (draft/message-redaction; reason may be NULL); FALSE when
+ * it cannot be asked (no msgid, no capability). The REDACT that comes back marks it. */
+gboolean            chat_connection_redact                (ChatConnection      *self,
+                                                           ChatConversation    *conversation,
+                                                           ChatMessageItem     *item,
+                                                           const char          *reason);
 /* Case-folded lookup by room name or nick; NULL when absent. */
 ChatConversation   *chat_connection_find_conversation     (ChatConnection      *self,
                                                            const char          *name);

@@ -414,6 +414,32 @@ _chat_conversation_flush (ChatConversation *self)
   chat_item_list_append_many (self->messages, batch);
 }
 
+ChatMessageItem *
+_chat_conversation_find_msgid (ChatConversation *self,
+                               const char       *msgid,
+                               guint             max)
+{
+  guint n = chat_item_list_get_length (self->messages);
+
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  for (guint i = self->pending->len; i > 0 && max > 0; i--, max--)
+    {
+      ChatMessageItem *item = g_ptr_array_index (self->pending, i - 1);
+
+      if (g_strcmp0 (chat_message_item_get_msgid (item), msgid) == 0)
+        return item;
+    }
+  for (guint i = n; i > 0 && max > 0; i--, max--)
+    {
+      ChatMessageItem *item = chat_item_list_peek (self->messages, i - 1);
+
+      if (g_strcmp0 (chat_message_item_get_msgid (item), msgid) == 0)
+        return item;
+    }
+  return NULL;
+}
+
 gint64
 _chat_conversation_get_latest_time (ChatConversation *self)
 {

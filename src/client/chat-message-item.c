@@ -22,8 +22,10 @@ struct _ChatMessageItem
   GStrv            args;
   ChatMessageKind  kind;
   ChatNoticeCode   notice;
+  char            *msgid;      /* the server's id of the line, or NULL */
   guint            mentions_me : 1;
   guint            from_me : 1;
+  guint            deleted : 1;  /* redacted (draft/message-redaction) */
 };
 
 G_DEFINE_FINAL_TYPE (ChatMessageItem, chat_message_item, G_TYPE_OBJECT)
@@ -43,6 +45,8 @@ enum {
   PROP_FROM_ME,
   PROP_NOTICE,
   PROP_ARGS,
+  PROP_MSGID,
+  PROP_DELETED,
   N_PROPS
 };
 
@@ -86,6 +90,7 @@ chat_message_item_finalize (GObject *object)
   g_clear_pointer (&self->text, g_free);
   g_clear_pointer (&self->spans, g_array_unref);
   g_clear_pointer (&self->args, g_strfreev);
+  g_clear_pointer (&self->msgid, g_free);
 
   G_OBJECT_CLASS (chat_message_item_parent_class)->finalize (object);
 }
@@ -138,6 +143,12 @@ chat_message_item_get_property (GObject    *object,
       break;
     case PROP_ARGS:
       g_value_set_boxed (value, self->args);
+      break;
+    case PROP_MSGID:
+      g_value_set_string (value, self->msgid);
+      break;
+    case PROP_DELETED:
+      g_value_set_boolean (value, self->deleted);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -226,6 +237,12 @@ chat_message_item_class_init (ChatMessageItemClass *klass)
   properties [PROP_NOTICE] =
     g_param_spec_enum ("notice", NULL, NULL, CHAT_TYPE_NOTICE_CODE, CHAT_NOTICE_NONE, flags);
   properties [PROP_ARGS] = g_param_spec_boxed ("args", NULL, NULL, G_TYPE_STRV, flags);
+  properties [PROP_MSGID] =
+    g_param_spec_string ("msgid", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties [PROP_DELETED] =
+    g_param_spec_boolean ("deleted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -440,4 +457,37 @@ chat_message_item_format (ChatMessageItem *self)
     default:
       return g_strdup (text);
     }
+}
+
+const char *
+chat_message_item_get_msgid (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
+  return self->msgid;
+}
+
+gboolean
+chat_message_item_get_deleted (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), FALSE);
+  return self->deleted;
+}
+
+void
+_chat_message_item_set_msgid (ChatMessageItem *self,
+                              const char      *msgid)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (self));
+  g_free (self->msgid);
+  self->msgid = g_strdup (msgid);
+}
+
+void
+_chat_message_item_set_deleted (ChatMessageItem *self)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (self));
+  if (self->deleted)
+    return;
+  self->deleted = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DELETED]);
 }

@@ -80,6 +80,10 @@ const char      *chat_message_item_get_text        (ChatMessageItem *self);
 GArray          *chat_message_item_get_spans       (ChatMessageItem *self);
 gboolean         chat_message_item_get_mentions_me (ChatMessageItem *self);
 gboolean         chat_message_item_get_from_me     (ChatMessageItem *self);
+/* The server's id of the line (message-tags), or NULL. */
+const char      *chat_message_item_get_msgid       (ChatMessageItem *self);
+/* Deleted by its sender or an operator (draft/message-redaction); notifies "deleted". */
+gboolean         chat_message_item_get_deleted     (ChatMessageItem *self);
 /* CHAT_NOTICE_NONE for lines from the network. */
 ChatNoticeCode   chat_message_item_get_notice      (ChatMessageItem *self);
 /* The notice's arguments, NULL-terminated, never NULL. */
