@@ -71,7 +71,7 @@ test_monitor (void)
   /* Someone watching who leaves is forgotten: nothing is sent to it afterwards. */
   client_free (a);
   c = client_irc (ts, "n5", NULL);
-  client_sync (c);
+  g_ptr_array_unref (client_sync (c));
 
   client_free (b);
   client_free (c);
