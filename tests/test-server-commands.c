@@ -531,11 +531,32 @@ test_help (void)
 {
   TestServer *ts = test_server_new (NULL);
   Client *a = client_irc (ts, "alice", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  guint n_topics = 0;
 
   client_send (a, "HELP");
   client_wait (a, " 704 alice * :Chatroom help");
   client_wait (a, " 705 alice * :ADMIN AWAY ");
   client_wait (a, " 706 alice * :End of /HELP");
+  /* Every topic of the index has its help (the table is searched in order). */
+  client_send (a, "HELP");
+  lines = client_sync (a);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *index = strstr (g_ptr_array_index (lines, i), " 705 alice * :");
+      g_auto(GStrv) words = index ? g_strsplit (index + strlen (" 705 alice * :"), " ", -1)
+                                  : NULL;
+
+      for (guint j = 0; words != NULL && words[j] != NULL; j++)
+        {
+          g_autofree char *start = g_strdup_printf (" 704 alice %s :", words[j]);
+
+          client_send (a, "HELP %s", words[j]);
+          client_wait (a, start);
+          n_topics++;
+        }
+    }
+  g_assert_cmpuint (n_topics, >, 30);
   client_send (a, "HELP monitor");
   client_wait (a, " 704 alice MONITOR :MONITOR {+|-} <nick>{,<nick>} | C | L | S");
   client_wait (a, " 705 alice MONITOR :");

@@ -20,6 +20,8 @@ typedef struct
 static const HelpTopic topics[] = {
   { "ADMIN", "ADMIN", "Who runs this server." },
   { "AWAY", "AWAY [<message>]", "Marks you away with a message, or back without one." },
+  { "BATCH", "BATCH {+|-}<reference> [draft/multiline <target>]",
+    "Sends several lines as one message (draft/multiline)." },
   { "CHATHISTORY", "CHATHISTORY <subcommand> <target> ...",
     "Earlier messages of a room or conversation (draft/chathistory)." },
   { "HELP", "HELP [<topic>]", "This help; without a topic, the list of topics." },
@@ -36,6 +38,9 @@ static const HelpTopic topics[] = {
     "The rooms. Conditions: >N or <N people, C>M or C<M (made M minutes ago), T>M or T<M "
     "(topic set M minutes ago), a mask, or !mask." },
   { "LUSERS", "LUSERS", "How many people and rooms there are." },
+  { "MARKREAD", "MARKREAD <target> [timestamp=<time>]",
+    "Where you have read a room or conversation up to, shared by your devices "
+    "(draft/read-marker)." },
   { "MODE", "MODE <target> [<modes> [<arguments>]]",
     "Your modes (+i invisible, +w wallops, +B bot) or a room's (+b, +e, +I, +k, +l, +i, +m, "
     "+n, +s, +t, +o, +v)." },
@@ -51,6 +56,9 @@ static const HelpTopic topics[] = {
     "Says something to a room or a person; @#room or +#room reaches only its operators or "
     "voiced people." },
   { "QUIT", "QUIT [<reason>]", "Leaves the server." },
+  { "REDACT", "REDACT <target> <msgid> [<reason>]",
+    "Deletes a message: your own, or anyone's as the room's operator "
+    "(draft/message-redaction)." },
   { "REGISTER", "REGISTER <account> <email> <password>", "Creates an account." },
   { "SETNAME", "SETNAME <realname>", "Changes your real name." },
   { "TIME", "TIME", "The server's time." },
