@@ -770,6 +770,8 @@ test_restart (Fixture       *fixture,
   g_free (client_expect (alice, " MODE #kept "));
   client_send (alice, "MODE #kept +b troll!*@*");
   g_free (client_expect (alice, " MODE #kept +b"));
+  client_send (alice, "MODE #kept +eI friend!*@* guest!*@*");
+  g_free (client_expect (alice, " MODE #kept +eI"));
   g_free (client_say (alice, "#kept", "remember me"));
   client_join (alice, "#passing");
   client_send (alice, "TOPIC #passing :Just passing");
@@ -830,6 +832,18 @@ test_restart (Fixture       *fixture,
   g_assert_nonnull (strstr (line, " #kept troll!*@* alice "));
   g_clear_pointer (&line, g_free);
   g_free (client_expect (again, " 368 "));
+  /* And the exceptions (their lists are for operators). */
+  client_oper (again);
+  client_send (again, "MODE #kept e");
+  line = client_expect (again, " 348 ");
+  g_assert_nonnull (strstr (line, " #kept friend!*@* alice "));
+  g_clear_pointer (&line, g_free);
+  g_free (client_expect (again, " 349 "));
+  client_send (again, "MODE #kept I");
+  line = client_expect (again, " 346 ");
+  g_assert_nonnull (strstr (line, " #kept guest!*@* alice "));
+  g_clear_pointer (&line, g_free);
+  g_free (client_expect (again, " 347 "));
 
   /* The room that did not last starts afresh: no topic, no history. */
   client_send (again, "JOIN #passing");

@@ -102,6 +102,20 @@ has_column (ChatSqlite *db,
   return rc == SQLITE_ROW;
 }
 
+/* A room's list of masks (+b, +e, +I), one a line; nothing bound (NULL) when empty. */
+static void
+bind_list (sqlite3_stmt *stmt,
+           int           column,
+           char        **list)
+{
+  if (list != NULL && list[0] != NULL)
+    {
+      g_autofree char *text = g_strjoinv ("\n", list);
+
+      chat_sqlite_bind_text (stmt, column, text);
+    }
+}
+
 /* Columns added since the first version of the file. */
 static gboolean
 upgrade_schema (ChatSqlite  *db,
@@ -113,6 +127,8 @@ upgrade_schema (ChatSqlite  *db,
     { "messages", "owner_a", "ALTER TABLE messages ADD COLUMN owner_a TEXT" },
     { "messages", "owner_b", "ALTER TABLE messages ADD COLUMN owner_b TEXT" },
     { "rooms", "bans", "ALTER TABLE rooms ADD COLUMN bans TEXT" },
+    { "rooms", "excepts", "ALTER TABLE rooms ADD COLUMN excepts TEXT" },
+    { "rooms", "invexes", "ALTER TABLE rooms ADD COLUMN invexes TEXT" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (added); i++)
@@ -201,7 +217,9 @@ _chat_history_open_database (ChatHistory  *self,
     "  modes TEXT,"
     "  password TEXT,"
     "  user_limit INTEGER NOT NULL DEFAULT 0,"
-    "  bans TEXT);"
+    "  bans TEXT,"
+    "  excepts TEXT,"
+    "  invexes TEXT);"
     /* The newest line of every target, so TARGETS never scans the messages. */
     "CREATE TABLE IF NOT EXISTS targets ("
     "  key TEXT PRIMARY KEY,"
@@ -254,8 +272,8 @@ _chat_history_open_database (ChatHistory  *self,
     chat_sqlite_get_query (self->db,
                            "INSERT OR REPLACE INTO rooms"
                            " (key, name, topic, topic_setter, topic_time, modes, password,"
-                           "  user_limit, bans)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "  user_limit, bans, excepts, invexes)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                            error);
   self->touch_room_stmt = self->save_room_stmt == NULL ? NULL :
     chat_sqlite_get_query (self->db, "INSERT OR IGNORE INTO rooms (key, name) VALUES (?1, ?2)",
@@ -492,12 +510,9 @@ write_pending (ChatHistory  *self,
       chat_sqlite_bind_text (self->save_room_stmt, 6, room->modes);
       chat_sqlite_bind_text (self->save_room_stmt, 7, room->password);
       sqlite3_bind_int64 (self->save_room_stmt, 8, room->limit);
-      if (room->bans != NULL && room->bans[0] != NULL)
-        {
-          g_autofree char *bans = g_strjoinv ("\n", room->bans);
-
-          chat_sqlite_bind_text (self->save_room_stmt, 9, bans);
-        }
+      bind_list (self->save_room_stmt, 9, room->bans);
+      bind_list (self->save_room_stmt, 10, room->excepts);
+      bind_list (self->save_room_stmt, 11, room->invexes);
       if (!write_step (self, self->save_room_stmt, error))
         return FALSE;
     }

@@ -295,6 +295,8 @@ chat_history_room_copy (const ChatHistoryRoom *room)
   copy->password = g_strdup (room->password);
   copy->limit = room->limit;
   copy->bans = g_strdupv (room->bans);
+  copy->excepts = g_strdupv (room->excepts);
+  copy->invexes = g_strdupv (room->invexes);
   return copy;
 }
 
@@ -310,6 +312,8 @@ chat_history_room_free (ChatHistoryRoom *room)
   g_free (room->modes);
   g_free (room->password);
   g_strfreev (room->bans);
+  g_strfreev (room->excepts);
+  g_strfreev (room->invexes);
   g_free (room);
 }
 

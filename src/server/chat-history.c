@@ -947,6 +947,16 @@ chat_history_count (ChatHistory  *self,
   return count;
 }
 
+/* A list of masks kept one a line, or NULL. */
+static char **
+column_list (sqlite3_stmt *stmt,
+             int           column)
+{
+  if (sqlite3_column_type (stmt, column) != SQLITE_TEXT)
+    return NULL;
+  return g_strsplit ((const char *) sqlite3_column_text (stmt, column), "\n", -1);
+}
+
 GPtrArray *
 chat_history_load_rooms (ChatHistory  *self,
                          GError      **error)
@@ -961,7 +971,8 @@ chat_history_load_rooms (ChatHistory  *self,
     return NULL;
   stmt = chat_sqlite_get_query (self->db,
                                 "SELECT key, name, topic, topic_setter, topic_time, modes,"
-                                " password, user_limit, bans FROM rooms ORDER BY key", error);
+                                " password, user_limit, bans, excepts, invexes FROM rooms"
+                                " ORDER BY key", error);
   if (stmt == NULL)
     return NULL;
 
@@ -977,8 +988,9 @@ chat_history_load_rooms (ChatHistory  *self,
       room->modes = chat_sqlite_column_dup (stmt, 5);
       room->password = chat_sqlite_column_dup (stmt, 6);
       room->limit = (guint) CLAMP (sqlite3_column_int64 (stmt, 7), 0, G_MAXUINT);
-      if (sqlite3_column_type (stmt, 8) == SQLITE_TEXT)
-        room->bans = g_strsplit ((const char *) sqlite3_column_text (stmt, 8), "\n", -1);
+      room->bans = column_list (stmt, 8);
+      room->excepts = column_list (stmt, 9);
+      room->invexes = column_list (stmt, 10);
       g_ptr_array_add (result, room);
     }
   if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read rooms", error))

@@ -93,6 +93,8 @@ typedef struct
   char   *password;    /* +k */
   guint   limit;       /* +l, 0 when unset */
   char  **bans;        /* +b: "mask setter time" each, or NULL */
+  char  **excepts;     /* +e, the same way */
+  char  **invexes;     /* +I, the same way */
 } ChatHistoryRoom;
 
 /* One row of a TARGETS answer. */

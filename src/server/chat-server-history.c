@@ -57,6 +57,46 @@ event_time_ms (const ChatEvent *event)
 
 /* ---- room state ------------------------------------------------------------------------ */
 
+/* A room's list of masks as kept: "mask setter time" each, or NULL when empty. */
+static char **
+saved_list (GPtrArray *list)
+{
+  char **saved;
+
+  if (list->len == 0)
+    return NULL;
+  saved = g_new0 (char *, list->len + 1);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const ChatBan *ban = g_ptr_array_index (list, i);
+
+      saved[i] = g_strdup_printf ("%s %s %" G_GINT64_FORMAT, ban->mask,
+                                  ban->who != NULL ? ban->who : "*", ban->time);
+    }
+  return saved;
+}
+
+/* The list as it was kept, into list. */
+static void
+restore_list (GPtrArray  *list,
+              char      **saved)
+{
+  g_ptr_array_set_size (list, 0);
+  for (guint b = 0; saved != NULL && saved[b] != NULL; b++)
+    {
+      g_auto(GStrv) parts = g_strsplit (saved[b], " ", 3);
+      ChatBan *ban;
+
+      if (g_strv_length (parts) != 3 || parts[0][0] == '\0')
+        continue;
+      ban = g_new0 (ChatBan, 1);
+      ban->mask = g_strdup (parts[0]);
+      ban->who = g_strdup (parts[1]);
+      ban->time = g_ascii_strtoll (parts[2], NULL, 10);
+      g_ptr_array_add (list, ban);
+    }
+}
+
 static void
 save_room (ChatServerHistory *state,
            ChatRoom          *room)
@@ -69,17 +109,9 @@ save_room (ChatServerHistory *state,
   saved->modes = _chat_room_flag_modes_string (room);
   saved->password = g_strdup (room->key);
   saved->limit = room->limit;
-  if (room->bans->len > 0)
-    {
-      saved->bans = g_new0 (char *, room->bans->len + 1);
-      for (guint i = 0; i < room->bans->len; i++)
-        {
-          const ChatBan *ban = g_ptr_array_index (room->bans, i);
-
-          saved->bans[i] = g_strdup_printf ("%s %s %" G_GINT64_FORMAT, ban->mask,
-                                            ban->who != NULL ? ban->who : "*", ban->time);
-        }
-    }
+  saved->bans = saved_list (room->bans);
+  saved->excepts = saved_list (room->excepts);
+  saved->invexes = saved_list (room->invexes);
   chat_history_save_room (state->history, saved);
 }
 
@@ -180,20 +212,9 @@ restore_rooms (ChatServerHistory *state)
       g_free (room->key);
       room->key = g_strdup (saved->password);
       room->limit = saved->limit;
-      g_ptr_array_set_size (room->bans, 0);
-      for (guint b = 0; saved->bans != NULL && saved->bans[b] != NULL; b++)
-        {
-          g_auto(GStrv) parts = g_strsplit (saved->bans[b], " ", 3);
-          ChatBan *ban;
-
-          if (g_strv_length (parts) != 3 || parts[0][0] == '\0')
-            continue;
-          ban = g_new0 (ChatBan, 1);
-          ban->mask = g_strdup (parts[0]);
-          ban->who = g_strdup (parts[1]);
-          ban->time = g_ascii_strtoll (parts[2], NULL, 10);
-          g_ptr_array_add (room->bans, ban);
-        }
+      restore_list (room->bans, saved->bans);
+      restore_list (room->excepts, saved->excepts);
+      restore_list (room->invexes, saved->invexes);
       restored++;
     }
 
