@@ -19,6 +19,7 @@
 #include "chat-app-text.h"
 #include "chat-application.h"
 #include "chat-certificate.h"
+#include "chat-composer.h"
 #include "chat-client-private.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
@@ -3543,6 +3544,61 @@ test_text_format_attributes (void)
   pango_attr_list_unref (dark);
 }
 
+/* Ctrl+B, Ctrl+I and Ctrl+U write codes at the cursor or around the selection; the entry
+ * shows them dimmed and what they format formatted. */
+static void
+test_composer_codes (void)
+{
+  ChatComposer *composer = CHAT_COMPOSER (g_object_ref_sink (chat_composer_new ()));
+  GtkEditable *entry = chat_composer_get_entry (composer);
+  PangoAttrList *attrs;
+  PangoAttribute *attr;
+
+  gtk_editable_set_text (entry, "say hello");
+  gtk_editable_select_region (entry, 4, 9);
+  chat_composer_insert_code (composer, "\002");
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "say \002hello\002");
+  gtk_editable_set_position (entry, -1);
+  chat_composer_insert_code (composer, "\035");
+  g_assert_cmpstr (gtk_editable_get_text (entry), ==, "say \002hello\002\035");
+
+  attrs = gtk_entry_get_attributes (GTK_ENTRY (entry));
+  g_assert_nonnull (attrs);
+  attr = find_attribute (attrs, PANGO_ATTR_WEIGHT, 5, 10);
+  g_assert_nonnull (attr);
+  g_assert_cmpint (((PangoAttrInt *) attr)->value, ==, PANGO_WEIGHT_BOLD);
+  pango_attribute_destroy (attr);
+  attr = find_attribute (attrs, PANGO_ATTR_FOREGROUND_ALPHA, 4, 5);
+  g_assert_nonnull (attr);
+  pango_attribute_destroy (attr);
+  g_assert_null (find_attribute (attrs, PANGO_ATTR_WEIGHT, 0, 3));
+
+  g_assert_finalize_object (composer);
+}
+
+/* A right-to-left line is laid out right-to-left (aligned at the right), whatever the
+ * direction of the line before. */
+static void
+test_message_row_direction (void)
+{
+  ChatMessageRow *row = CHAT_MESSAGE_ROW (g_object_ref_sink (chat_message_row_new ()));
+  g_autoptr(ChatMessageItem) hebrew = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                             g_get_real_time (), "dana",
+                                                             "שלום לכולם");
+  g_autoptr(ChatMessageItem) english = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE,
+                                                              g_get_real_time (), "bob",
+                                                              "hello all");
+  GtkLabel *body = find_label_with_class (GTK_WIDGET (row), "body");
+
+  chat_message_row_bind (row, hebrew, NULL, TRUE, FALSE);
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (body)), ==, GTK_TEXT_DIR_RTL);
+  chat_message_row_bind (row, english, hebrew, TRUE, FALSE);
+  g_assert_cmpint (gtk_widget_get_direction (GTK_WIDGET (body)), ==, GTK_TEXT_DIR_LTR);
+
+  chat_message_row_unbind (row);
+  g_assert_finalize_object (row);
+}
+
 static void
 test_list_topic (void)
 {
@@ -3653,6 +3709,8 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
   g_test_add_func ("/chat/app/text/format-attributes", test_text_format_attributes);
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
+  g_test_add_func ("/chat/app/composer-codes", test_composer_codes);
+  g_test_add_func ("/chat/app/message-row-direction", test_message_row_direction);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);

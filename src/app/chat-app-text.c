@@ -295,6 +295,98 @@ chat_text_add_format_attributes (PangoAttrList *attrs,
     }
 }
 
+/* The length of a colour code's arguments at p ("4", "04,12"), 0 when none. */
+static gsize
+color_args_length (const char *p,
+                   int        *fg,
+                   int        *bg)
+{
+  gsize len = 0;
+
+  *fg = -1;
+  *bg = -1;
+  if (!g_ascii_isdigit (p[0]))
+    return 0;
+  *fg = g_ascii_digit_value (p[len++]);
+  if (g_ascii_isdigit (p[len]))
+    *fg = *fg * 10 + g_ascii_digit_value (p[len++]);
+  if (p[len] == ',' && g_ascii_isdigit (p[len + 1]))
+    {
+      len++;
+      *bg = g_ascii_digit_value (p[len++]);
+      if (g_ascii_isdigit (p[len]))
+        *bg = *bg * 10 + g_ascii_digit_value (p[len++]);
+    }
+
+  return len;
+}
+
+void
+chat_text_add_raw_format_attributes (PangoAttrList *attrs,
+                                     const char    *raw,
+                                     gboolean       dark)
+{
+  g_autoptr(GArray) spans = g_array_new (FALSE, FALSE, sizeof (ChatTextSpan));
+  ChatTextSpan run = { 0, 0, CHAT_TEXT_STYLE_NONE, -1, -1 };
+
+  g_return_if_fail (attrs != NULL);
+
+  if (raw == NULL)
+    return;
+
+  /* The codes stay in the text written: each code is shown dimmed, what it formats as it
+   * will be read. */
+  for (const char *p = raw; *p != '\0'; p++)
+    {
+      ChatTextStyle toggle = CHAT_TEXT_STYLE_NONE;
+      gsize code_len = 1;
+      int fg = -1;
+      int bg = -1;
+
+      switch (*p)
+        {
+        case '\002': toggle = CHAT_TEXT_STYLE_BOLD; break;
+        case '\035': toggle = CHAT_TEXT_STYLE_ITALIC; break;
+        case '\037': toggle = CHAT_TEXT_STYLE_UNDERLINE; break;
+        case '\036': toggle = CHAT_TEXT_STYLE_STRIKE; break;
+        case '\021': toggle = CHAT_TEXT_STYLE_MONOSPACE; break;
+        case '\026': toggle = CHAT_TEXT_STYLE_REVERSE; break;
+        case '\017': break;
+        case '\003':
+          code_len += color_args_length (p + 1, &fg, &bg);
+          break;
+        default:
+          continue;
+        }
+
+      run.end = p - raw;
+      if (run.end > run.start && (run.style != CHAT_TEXT_STYLE_NONE || run.fg >= 0 || run.bg >= 0))
+        g_array_append_val (spans, run);
+      if (*p == '\017')
+        {
+          run.style = CHAT_TEXT_STYLE_NONE;
+          run.fg = run.bg = -1;
+        }
+      else if (*p == '\003')
+        {
+          run.fg = fg;
+          if (code_len == 1 || bg >= 0)
+            run.bg = bg;
+        }
+      else
+        run.style ^= toggle;
+
+      insert_attr (attrs, pango_attr_foreground_alpha_new (0x8000), p - raw, p - raw + code_len);
+      p += code_len - 1;
+      run.start = p + 1 - raw;
+    }
+
+  run.end = strlen (raw);
+  if (run.end > run.start && (run.style != CHAT_TEXT_STYLE_NONE || run.fg >= 0 || run.bg >= 0))
+    g_array_append_val (spans, run);
+  chat_text_add_format_attributes (attrs, spans, 0, dark);
+}
+
 void
 chat_text_add_match_attributes (PangoAttrList *attrs,
                                 const char    *text,

@@ -28,6 +28,11 @@ void   chat_text_add_format_attributes (PangoAttrList *attrs,
                                         GArray        *spans,
                                         guint          offset,
                                         gboolean       dark);
+/* The same for text still holding its codes (the message entry): the codes dimmed, what
+ * they format styled. */
+void   chat_text_add_raw_format_attributes (PangoAttrList *attrs,
+                                            const char    *raw,
+                                            gboolean       dark);
 /* Adds a highlight over every case-insensitive occurrence in text of each word of query. */
 void   chat_text_add_match_attributes  (PangoAttrList *attrs,
                                         const char    *text,

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "chat-app-text.h"
 #include "chat-composer.h"
 
 #define HISTORY_MAX 100
@@ -170,6 +171,18 @@ on_entry_activate_cb (ChatComposer *self,
   chat_composer_send (self);
 }
 
+/* The codes written stay visible, dimmed, and what they format is shown formatted. */
+static void
+entry_text_changed_cb (ChatComposer *self)
+{
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  chat_text_add_raw_format_attributes (attrs, gtk_editable_get_text (GTK_EDITABLE (self->entry)),
+                                       adw_style_manager_get_dark (adw_style_manager_get_default ()));
+  gtk_entry_set_attributes (self->entry, attrs);
+  pango_attr_list_unref (attrs);
+}
+
 static gboolean
 entry_key_pressed_cb (ChatComposer          *self,
                       guint                  keyval,
@@ -177,6 +190,25 @@ entry_key_pressed_cb (ChatComposer          *self,
                       GdkModifierType        state,
                       GtkEventControllerKey *controller)
 {
+  /* Ctrl+B, Ctrl+I and Ctrl+U write the codes of bold, italic and underline. */
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)) == GDK_CONTROL_MASK)
+    {
+      const char *code = NULL;
+
+      switch (keyval)
+        {
+        case GDK_KEY_b: code = "\002"; break;
+        case GDK_KEY_i: code = "\035"; break;
+        case GDK_KEY_u: code = "\037"; break;
+        default: break;
+        }
+      if (code != NULL)
+        {
+          chat_composer_insert_code (self, code);
+          return GDK_EVENT_STOP;
+        }
+    }
+
   if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)) != 0)
     return GDK_EVENT_PROPAGATE;
 
@@ -352,6 +384,8 @@ chat_composer_init (ChatComposer *self)
   g_signal_connect_object (controller, "key-pressed",
                            G_CALLBACK (entry_key_pressed_cb), self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->entry), controller);
+  g_signal_connect_object (self->entry, "notify::text", G_CALLBACK (entry_text_changed_cb), self,
+                           G_CONNECT_SWAPPED);
 
   update_state (self);
 }
@@ -452,6 +486,32 @@ chat_composer_set_account (ChatComposer *self,
   self->account = g_strdup (account);
   update_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACCOUNT]);
+}
+
+void
+chat_composer_insert_code (ChatComposer *self,
+                           const char   *code)
+{
+  GtkEditable *editable = GTK_EDITABLE (self->entry);
+  int start, end;
+
+  g_return_if_fail (CHAT_IS_COMPOSER (self));
+  g_return_if_fail (code != NULL);
+
+  /* A selection is formatted as a whole: the code before and after it. */
+  if (gtk_editable_get_selection_bounds (editable, &start, &end))
+    {
+      int after = end;
+
+      gtk_editable_insert_text (editable, code, -1, &after);
+      gtk_editable_insert_text (editable, code, -1, &start);
+      gtk_editable_set_position (editable, after + 1);
+      return;
+    }
+
+  start = gtk_editable_get_position (editable);
+  gtk_editable_insert_text (editable, code, -1, &start);
+  gtk_editable_set_position (editable, start);
 }
 
 GtkEditable *

@@ -26,6 +26,9 @@ const char       *chat_composer_get_account      (ChatComposer     *self);
 void              chat_composer_set_account      (ChatComposer     *self,
                                                   const char       *account);
 GtkEditable      *chat_composer_get_entry        (ChatComposer     *self);
+/* Writes a formatting code (bold \002, ...) at the cursor, or around the selection. */
+void              chat_composer_insert_code      (ChatComposer     *self,
+                                                  const char       *code);
 /* Emits "send" for what is typed; a paste of several lines asks first, then emits it once
  * per line. */
 void              chat_composer_send             (ChatComposer     *self);

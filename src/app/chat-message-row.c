@@ -359,6 +359,41 @@ chat_message_row_bind (ChatMessageRow  *self,
 
   gtk_label_set_markup (self->body_label, markup);
   {
+    /* A line aligns as its own text runs: a right-to-left line at the right. */
+    PangoDirection direction = PANGO_DIRECTION_NEUTRAL;
+
+    /* The first letter decides, as in Unicode's paragraph rule; the right-to-left letters
+     * are those of these scripts. */
+    for (const char *p = gtk_label_get_text (self->body_label);
+         *p != '\0' && direction == PANGO_DIRECTION_NEUTRAL; p = g_utf8_next_char (p))
+      {
+        gunichar c = g_utf8_get_char (p);
+
+        if (!g_unichar_isalpha (c))
+          continue;
+        switch (g_unichar_get_script (c))
+          {
+          case G_UNICODE_SCRIPT_ARABIC:
+          case G_UNICODE_SCRIPT_HEBREW:
+          case G_UNICODE_SCRIPT_SYRIAC:
+          case G_UNICODE_SCRIPT_THAANA:
+          case G_UNICODE_SCRIPT_NKO:
+          case G_UNICODE_SCRIPT_SAMARITAN:
+          case G_UNICODE_SCRIPT_MANDAIC:
+          case G_UNICODE_SCRIPT_ADLAM:
+            direction = PANGO_DIRECTION_RTL;
+            break;
+          default:
+            direction = PANGO_DIRECTION_LTR;
+            break;
+          }
+      }
+    gtk_widget_set_direction (GTK_WIDGET (self->body_label),
+                              direction == PANGO_DIRECTION_RTL ? GTK_TEXT_DIR_RTL
+                              : direction == PANGO_DIRECTION_LTR ? GTK_TEXT_DIR_LTR
+                              : GTK_TEXT_DIR_NONE);
+  }
+  {
     PangoAttrList *attrs = pango_attr_list_new ();
     guint offset = 0;
 
