@@ -14,7 +14,7 @@ packages=(
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-bin glib-networking
   libgtk-4-dev libadwaita-1-dev libsqlite3-dev libjson-glib-dev libsecret-1-dev libgnutls28-dev
-  libsodium-dev libsoup-3.0-dev
+  libsodium-dev libsoup-3.0-dev libhiredis-dev redis-server
   desktop-file-utils appstream libxml2-utils gsettings-desktop-schemas adwaita-icon-theme
   fonts-noto-cjk fonts-noto-color-emoji
   xvfb xauth dbus libxtst6
@@ -40,7 +40,7 @@ install_deps () {
     return 0
   fi
   log "Installing ${missing[*]}"
-  # Packaged servers (ngIRCd, InspIRCd) must not start as system services: the tests
+  # Packaged servers (ngIRCd, InspIRCd, Redis) must not start as system services: the tests
   # start their own copies on free ports.
   local policy=/usr/sbin/policy-rc.d added_policy=0
   if [ ! -e "$policy" ]; then
