@@ -184,6 +184,8 @@ main (int   argc,
   g_autofree char *password = NULL;
   g_autofree char *motd = NULL;
   g_autofree char *data_dir = NULL;
+  g_autofree char *redis = NULL;
+  g_autofree char *node_name = NULL;
   gboolean version = FALSE;
   g_autofree char *add_account = NULL;
   gboolean list_accounts = FALSE;
@@ -210,6 +212,10 @@ main (int   argc,
       "Port for WebSocket clients (browsers; 0 picks a free one, -1: none)", "PORT" },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Where to keep history and state", "DIR" },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &redis,
+      "Cluster mode: share nicks and rooms with other nodes through Redis", "URL" },
+    { "node-name", 0, 0, G_OPTION_ARG_STRING, &node_name,
+      "This node's name in the cluster (default: host name and port)", "NAME" },
     { "add-account", 0, 0, G_OPTION_ARG_STRING, &add_account,
       "Register an account (its password is read from the standard input) and exit", "NAME" },
     { "list-accounts", 0, 0, G_OPTION_ARG_NONE, &list_accounts,
@@ -285,6 +291,17 @@ main (int   argc,
     }
   if (data_dir != NULL)
     chat_server_set_data_dir (server, data_dir);
+  if (redis != NULL)
+    chat_server_set_redis_url (server, redis);
+  if (node_name != NULL)
+    {
+      if (node_name[0] == '\0' || strpbrk (node_name, " \r\n") != NULL)
+        {
+          fprintf (stderr, "chatroom-server: --node-name must be one word\n");
+          return EXIT_CONFIG;
+        }
+      chat_server_set_node_name (server, node_name);
+    }
   if (tls_cert != NULL && !chat_server_set_tls_files (server, tls_cert, tls_key, &error))
     {
       fprintf (stderr, "chatroom-server: %s\n", error->message);

@@ -809,7 +809,6 @@ _chat_server_join (ChatServer  *self,
                    ChatRoom    *room,
                    gboolean     created)
 {
-  ChatRoomMember *member;
   ChatEvent ev = { 0 };
   Fanout f = { 0 };
   g_autoptr(ChatMessage) line = NULL;
@@ -819,16 +818,7 @@ _chat_server_join (ChatServer  *self,
   if (_chat_room_get_member (room, session) != NULL)
     return FALSE;
 
-  member = g_new0 (ChatRoomMember, 1);
-  member->room = room;
-  member->session = session;
-  member->flags = created ? CHAT_MEMBER_OP : 0;
-  g_hash_table_insert (room->members, session, member);
-  if (session->rooms == NULL)
-    session->rooms = g_hash_table_new (NULL, NULL);
-  g_hash_table_insert (session->rooms, room, member);
-  if (_chat_session_is_text (session))
-    session->text_room = room;
+  _chat_room_add_member (room, session, created ? CHAT_MEMBER_OP : 0);
   if (room->invites != NULL && session->nick_folded != NULL)
     g_hash_table_remove (room->invites, session->nick_folded);
 
@@ -857,6 +847,9 @@ _chat_server_join (ChatServer  *self,
       _chat_server_room_send_irc (self, room, session, CHAT_CAP_AWAY_NOTIFY, away);
     }
 
+  /* A remote session's node sent its own. */
+  if (session->remote)
+    return TRUE;
   if (_chat_session_is_text (session))
     {
       _chat_server_send_topic (self, session, room, FALSE);
@@ -873,16 +866,42 @@ _chat_server_join (ChatServer  *self,
   return TRUE;
 }
 
-static void
-remove_member (ChatServer  *self,
-               ChatSession *session,
-               ChatRoom    *room)
+ChatRoomMember *
+_chat_room_add_member (ChatRoom    *room,
+                       ChatSession *session,
+                       guint        flags)
+{
+  ChatRoomMember *member = g_new0 (ChatRoomMember, 1);
+
+  member->room = room;
+  member->session = session;
+  member->flags = flags;
+  g_hash_table_insert (room->members, session, member);
+  if (session->rooms == NULL)
+    session->rooms = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (session->rooms, room, member);
+  if (_chat_session_is_text (session))
+    session->text_room = room;
+  return member;
+}
+
+void
+_chat_room_remove_member (ChatRoom    *room,
+                          ChatSession *session)
 {
   if (session->rooms != NULL)
     g_hash_table_remove (session->rooms, room);
   if (session->text_room == room)
     session->text_room = NULL;
   g_hash_table_remove (room->members, session);
+}
+
+static void
+remove_member (ChatServer  *self,
+               ChatSession *session,
+               ChatRoom    *room)
+{
+  _chat_room_remove_member (room, session);
   _chat_server_room_check_empty (self, room);
 }
 

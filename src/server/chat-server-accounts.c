@@ -582,7 +582,7 @@ _chat_server_accounts_tick (ChatSession *session,
       g_free (guest);
       guest = g_strdup_printf ("Guest%u", ++state->next_guest);
     }
-  while (_chat_server_find_session (session->server, guest) != NULL);
+  while (!_chat_server_nick_claim (session->server, session, guest));
   g_info ("%s did not log in to the registered name %s: renamed to %s", session->host,
           session->nick, guest);
   _chat_server_nick_change (session->server, session, guest);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -21,7 +22,8 @@ _chat_server_message_target (ChatServer    *self,
                              gboolean       quiet)
 {
   ChatDenial denial = CHAT_DENIAL_NONE;
-  ChatSession *to;
+  ChatCluster *cluster = _chat_server_get_cluster (self);
+  ChatSession *to, *remote = NULL;
   /* STATUSMSG: "@#room" for its operators, "+#room" for the voiced and operators. */
   char status = (target[0] == '@' || target[0] == '+') && target[1] == '#' ? target[0] : 0;
 
@@ -43,6 +45,9 @@ _chat_server_message_target (ChatServer    *self,
   if (_chat_server_services_message (self, from, target, kind, text))
     return CHAT_DENIAL_NONE;
   to = _chat_server_find_session (self, target);
+  /* Someone on another node, sharing no room with anyone here. */
+  if (to == NULL && G_UNLIKELY (cluster != NULL))
+    to = remote = _chat_cluster_find_remote (cluster, target);
   if (to == NULL || !_chat_session_is_present (to))
     {
       if (!quiet)
@@ -50,6 +55,11 @@ _chat_server_message_target (ChatServer    *self,
       return CHAT_DENIAL_NO_SUCH_NICK;
     }
   _chat_server_private_message (self, from, to, kind, text, client_tags);
+  if (remote != NULL)
+    {
+      _chat_cluster_done_remote (cluster, remote);
+      return CHAT_DENIAL_NONE;
+    }
   if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
     {
       if (_chat_session_is_text (from))

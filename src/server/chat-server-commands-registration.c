@@ -173,9 +173,7 @@ static gboolean
 nick_is_free (ChatSession *session,
               const char  *nick)
 {
-  ChatSession *owner = _chat_server_find_session (session->server, nick);
-
-  if (owner != NULL && owner != session)
+  if (!_chat_server_nick_claim (session->server, session, nick))
     {
       _chat_session_reply (session, ERR_NICKNAMEINUSE, nick, "Nickname is already in use", NULL);
       return FALSE;

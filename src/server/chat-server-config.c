@@ -481,6 +481,8 @@ chat_server_load_config (ChatServer  *self,
     goto fail;
   if (!_chat_server_accounts_load_config (self, kf, error))
     goto fail;
+  if (!_chat_cluster_load_config (self->cluster, kf, error))
+    goto fail;
 
   if (self->running && g_strcmp0 (l.hall, self->limits.hall) != 0)
     {

@@ -604,7 +604,11 @@ _chat_server_session_left (ChatServer  *self,
 
   if (session->nick_folded != NULL &&
       g_hash_table_lookup (self->nicks, session->nick_folded) == session)
-    g_hash_table_remove (self->nicks, session->nick_folded);
+    {
+      g_hash_table_remove (self->nicks, session->nick_folded);
+      if (G_UNLIKELY (self->clustered))
+        _chat_cluster_release_nick (self->cluster, session->nick_folded);
+    }
 
   g_assert (self->n_clients > 0);
   self->n_clients--;

@@ -254,6 +254,8 @@ struct _ChatSession
   ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
   struct _ChatAccountsWait *waiting;  /* a password being hashed off the main loop: the
                                        * input is held until it is done */
+  guint              remote : 1;    /* cluster mode: a user of another node, no socket */
+  char              *node;          /* that node's name */
 };
 
 /* Passwords: the time taken depends on the length of the guess only, never on how
@@ -351,6 +353,13 @@ void     _chat_session_leave_rooms  (ChatSession *session,
 
 ChatSession *_chat_server_find_session (ChatServer *self,
                                         const char *nick);
+/* Whether session may take nick: nobody else has it here nor, in cluster mode, on another
+ * node (it is then claimed for this node). */
+gboolean     _chat_server_nick_claim   (ChatServer  *self,
+                                        ChatSession *session,
+                                        const char  *nick);
+/* The cluster this server is a node of, or NULL (chat-cluster-private.h). */
+struct _ChatCluster *_chat_server_get_cluster (ChatServer *self);
 
 /* ---- rooms ------------------------------------------------------------------------ */
 
@@ -425,6 +434,12 @@ void        _chat_server_room_set_lasting (ChatServer      *self,
 GTreeNode  *_chat_server_rooms_from   (ChatServer  *self,
                                        const char  *folded);
 ChatRoomMember *_chat_room_get_member     (ChatRoom    *room,
+                                       ChatSession *session);
+/* Membership without telling anyone (the room functions below tell). */
+ChatRoomMember *_chat_room_add_member     (ChatRoom    *room,
+                                       ChatSession *session,
+                                       guint        flags);
+void        _chat_room_remove_member  (ChatRoom    *room,
                                        ChatSession *session);
 /* "@" "+" or "" (all of "@+" with multi_prefix). */
 const char *_chat_member_prefix       (ChatRoomMember  *member,

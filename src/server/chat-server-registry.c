@@ -63,7 +63,12 @@ _chat_server_nick_registry_set (ChatServer  *self,
                                 const char  *old_folded)
 {
   if (old_folded != NULL && g_hash_table_lookup (self->nicks, old_folded) == session)
-    g_hash_table_remove (self->nicks, old_folded);
+    {
+      g_hash_table_remove (self->nicks, old_folded);
+      if (G_UNLIKELY (self->clustered) && !session->remote &&
+          g_strcmp0 (old_folded, session->nick_folded) != 0)
+        _chat_cluster_release_nick (self->cluster, old_folded);
+    }
   if (session->nick_folded != NULL)
     g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
 }
@@ -75,10 +80,26 @@ _chat_server_next_visitor (ChatServer *self)
     {
       char *nick = g_strdup_printf ("visitor%u", ++self->next_visitor);
 
-      if (_chat_server_find_session (self, nick) == NULL)
+      if (_chat_server_nick_claim (self, NULL, nick))
         return nick;
       g_free (nick);
     }
+}
+
+gboolean
+_chat_server_nick_claim (ChatServer  *self,
+                         ChatSession *session,
+                         const char  *nick)
+{
+  ChatSession *owner = _chat_server_find_session (self, nick);
+  g_autofree char *folded = NULL;
+
+  if (owner != NULL)
+    return owner == session;
+  if (!self->clustered)
+    return TRUE;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  return _chat_cluster_claim_nick (self->cluster, folded);
 }
 
 ChatRoom *
@@ -105,6 +126,10 @@ _chat_server_ensure_room (ChatServer *self,
   room = _chat_room_new (self, name);
   g_hash_table_replace (self->rooms, room->folded, room);
   g_tree_insert (self->rooms_by_name, room->folded, room);
+  /* In a cluster, a room with members on other nodes is no one's creation here. */
+  if (G_UNLIKELY (self->clustered) && _chat_cluster_room_opened (self->cluster, room) &&
+      created != NULL)
+    *created = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), _chat_server_properties[PROP_N_ROOMS]);
   return room;
 }
@@ -172,6 +197,8 @@ void
 _chat_server_room_check_empty (ChatServer *self,
                                ChatRoom   *room)
 {
+  if (G_UNLIKELY (self->clustered))
+    _chat_cluster_room_check (self->cluster, room);
   if (room->lasting != 0 || g_hash_table_size (room->members) > 0)
     return;
 

@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-private.h"
 #include "chat-session-private.h"
 
@@ -58,6 +59,8 @@ struct _ChatServer
   ChatServerMarkread *markread;
   ChatServerRedaction *redaction;
   ChatServerMultiline *multiline;
+  ChatCluster      *cluster;         /* [cluster]: its settings, always there */
+  gboolean          clustered;       /* started as a node of a cluster */
 
   GMainContext     *context;
   GSocketListener  *listener;        /* binds; accepting is ours, in the epoll set */

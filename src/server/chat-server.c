@@ -72,6 +72,7 @@ chat_server_finalize (GObject *object)
     }
   _chat_server_invalidate_caps_ls (self);
   _chat_server_limits_clear (&self->limits);
+  g_clear_pointer (&self->cluster, _chat_cluster_free);
   g_clear_pointer (&self->history, _chat_server_history_free);
   g_clear_pointer (&self->websocket, _chat_server_websocket_free);
   g_clear_pointer (&self->markread, _chat_server_markread_free);
@@ -257,6 +258,7 @@ chat_server_init (ChatServer *self)
   self->markread = _chat_server_markread_new (self);
   self->redaction = _chat_server_redaction_new (self);
   self->multiline = _chat_server_multiline_new (self);
+  self->cluster = _chat_cluster_new (self);
 }
 
 /* ---- public API ----------------------------------------------------------------------- */
@@ -377,6 +379,35 @@ chat_server_set_data_dir (ChatServer *self,
 }
 
 void
+chat_server_set_redis_url (ChatServer *self,
+                           const char *url)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  _chat_cluster_set_url (self->cluster, url);
+}
+
+void
+chat_server_set_node_name (ChatServer *self,
+                           const char *node)
+{
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  _chat_cluster_set_node (self->cluster, node);
+}
+
+const char *
+chat_server_get_node_name (ChatServer *self)
+{
+  g_return_val_if_fail (CHAT_IS_SERVER (self), NULL);
+  return _chat_cluster_get_node (self->cluster);
+}
+
+ChatCluster *
+_chat_server_get_cluster (ChatServer *self)
+{
+  return self->clustered ? self->cluster : NULL;
+}
+
+void
 chat_server_add_oper (ChatServer *self,
                       const char *name,
                       const char *password)
@@ -489,6 +520,21 @@ chat_server_start (ChatServer  *self,
     }
 
   self->context = g_main_context_ref_thread_default ();
+  /* A node of a cluster: before any room is made, so each finds its members elsewhere. */
+  if (!_chat_cluster_start (self->cluster, port, error))
+    {
+      close (self->epfd);
+      self->epfd = -1;
+      g_clear_pointer (&self->context, g_main_context_unref);
+      g_array_set_size (self->listen_fds, 0);
+      g_array_set_size (self->tls_listen_fds, 0);
+      if (listener != NULL)
+        g_socket_listener_close (listener);
+      if (tls_listener != NULL)
+        g_socket_listener_close (tls_listener);
+      return FALSE;
+    }
+  self->clustered = _chat_cluster_get_node (self->cluster) != NULL;
   self->listener = g_steal_pointer (&listener);
   self->tls_listener = g_steal_pointer (&tls_listener);
   self->port = port;
@@ -603,6 +649,9 @@ chat_server_stop (ChatServer *self)
     }
   g_ptr_array_set_size (self->flush_list, 0);
   g_ptr_array_set_size (self->dead, 0);
+  /* The remote members go with the rooms; the node's nicks and memberships are freed. */
+  _chat_cluster_stop (self->cluster);
+  self->clustered = FALSE;
   /* TLS connections still sending the sessions' last lines finish on their own. */
   while (self->tls_links.links.head != NULL)
     _chat_tls_link_detach (self->tls_links.links.head->data);

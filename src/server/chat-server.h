@@ -56,6 +56,16 @@ gboolean     chat_server_set_motd_file    (ChatServer  *self,
 const char  *chat_server_get_data_dir     (ChatServer  *self);
 void         chat_server_set_data_dir     (ChatServer  *self,
                                            const char  *data_dir);
+/* Cluster mode: a Redis address ("redis://127.0.0.1:6379/0") makes the server one node of
+ * several sharing nicks and rooms (also [cluster] redis-url); NULL: one process. The node's
+ * name defaults to the host name and port; chat_server_start() fails when Redis cannot be
+ * reached, or when the server was built without hiredis. */
+void         chat_server_set_redis_url    (ChatServer  *self,
+                                           const char  *url);
+void         chat_server_set_node_name    (ChatServer  *self,
+                                           const char  *node);
+/* The node's name while it runs in a cluster, else NULL. */
+const char  *chat_server_get_node_name    (ChatServer  *self);
 
 /* An operator account for OPER (also settable as [oper NAME] in the config), for
  * example the host user of the app. Replaces an account of the same name. */

@@ -100,7 +100,8 @@ _chat_session_send_bytes (ChatSession *session,
   const ChatServerLimits *limits;
   gsize size = g_bytes_get_size (bytes);
 
-  if (session->destroyed || session->closing || session->sendq_exceeded)
+  /* A remote session (cluster mode) is served by its own node. */
+  if (session->destroyed || session->closing || session->sendq_exceeded || session->remote)
     return;
 
   if (G_UNLIKELY (session->label != NULL))

@@ -46,7 +46,8 @@ _chat_session_new (ChatServer        *server,
 
   /* Small lines, sent as soon as they are ready: latency matters more than packets.
    * (Keepalive is set where connections are accepted, on every TCP socket.) */
-  setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (fd >= 0)
+    setsockopt (session->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   return session;
 }
@@ -96,6 +97,7 @@ _chat_session_free (ChatSession *session)
   g_free (session->realname);
   g_free (session->away);
   g_free (session->source);
+  g_free (session->node);
   g_free (session);
 }
 

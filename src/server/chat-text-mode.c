@@ -114,7 +114,6 @@ text_login (ChatSession *session,
 {
   g_autofree char *nick = first_word (args, NULL);
   g_autoptr(GError) error = NULL;
-  ChatSession *owner;
   ChatRoom *room;
   ChatDenial denial;
 
@@ -128,8 +127,7 @@ text_login (ChatSession *session,
       _chat_session_text (session, "The name %s cannot be used: %s", nick, error->message);
       return;
     }
-  owner = _chat_server_find_session (session->server, nick);
-  if (owner != NULL && owner != session)
+  if (!_chat_server_nick_claim (session->server, session, nick))
     {
       _chat_session_text (session, "The name %s is taken, please try another one.", nick);
       return;
@@ -739,7 +737,6 @@ _chat_text_mode_enter (ChatSession *session,
   ChatServer *server = session->server;
   const ChatServerLimits *l = limits_of (session);
   g_autofree char *nick = NULL;
-  ChatSession *owner = NULL;
   ChatRoom *hall;
   ChatDenial denial;
   gboolean created;
@@ -749,10 +746,8 @@ _chat_text_mode_enter (ChatSession *session,
   if (_chat_gate_ask_password (session, wanted_nick))
     return;
 
-  if (wanted_nick != NULL)
-    owner = _chat_server_find_session (server, wanted_nick);
-  if (wanted_nick != NULL && (owner == NULL || owner == session) &&
-      chat_nick_is_valid (wanted_nick, l->nicklen, NULL))
+  if (wanted_nick != NULL && chat_nick_is_valid (wanted_nick, l->nicklen, NULL) &&
+      _chat_server_nick_claim (server, session, wanted_nick))
     nick = g_strdup (wanted_nick);
   else
     nick = _chat_server_next_visitor (server);

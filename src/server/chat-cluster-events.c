@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-events.c: room events between the nodes. What this node's users do in a room
+ * (messages, joins, parts, quits, nick changes, topics, kicks) is published on the room's
+ * channel, and their membership kept in Redis; a private message to someone on another node
+ * goes to that node's channel. What arrives from the others is played here by a remote
+ * session (remote set, no socket) standing for that user, through the same room functions
+ * as a local user's, so people in text mode, the history and NAMES and WHO see it all. A
+ * node follows a room's channel while the room exists here. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-cluster-state.h"
+
+/* The fields of a message or of a membership: "NODE\nCOMMAND\nSOURCE\nTARGET\nPARAM\nTAGS
+ * \nTEXT", TEXT last since only it may be anything a line may hold. */
+enum
+{
+  F_NODE,
+  F_COMMAND,
+  F_SOURCE,
+  F_TARGET,
+  F_PARAM,
+  F_TAGS,
+  F_TEXT,
+  N_FIELDS
+};
+
+char *
+_chat_cluster_room_channel (ChatCluster *self,
+                            const char  *folded)
+{
+  return g_strconcat (self->channel, "room:", folded, NULL);
+}
+
+static char *
+fields (ChatCluster *self,
+        const char  *command,
+        const char  *source,
+        const char  *target,
+        const char  *param,
+        const char  *tags,
+        const char  *text)
+{
+  return g_strjoin ("\n", self->node, command, source, target, param ? param : "",
+                    tags ? tags : "", text ? text : "", NULL);
+}
+
+static void
+publish (ChatCluster *self,
+         const char  *channel,
+         const char  *payload)
+{
+  const char *argv[] = { "PUBLISH", channel, payload };
+
+  _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+}
+
+static void
+publish_room (ChatCluster *self,
+              ChatRoom    *room,
+              const char  *payload)
+{
+  g_autofree char *channel = _chat_cluster_room_channel (self, room->folded);
+
+  publish (self, channel, payload);
+}
+
+/* ---- membership in Redis ------------------------------------------------------------- */
+
+static void
+store_member (ChatCluster *self,
+              ChatRoom    *room,
+              ChatSession *session,
+              const char  *nick,
+              guint        flags)
+{
+  g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
+  g_autofree char *rooms = g_strconcat (CHAT_CLUSTER_KEY "node-rooms:", self->node, NULL);
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  g_autofree char *source = g_strdup_printf ("%s!%s@%s", nick,
+                                             session->user ? session->user : "unknown",
+                                             session->host);
+  g_autofree char *flags_text = g_strdup_printf ("%u", flags);
+  g_autofree char *value = fields (self, "JOIN", source, room->name, flags_text,
+                                   session->account ? session->account : "*",
+                                   session->realname);
+  const char *hset[] = { "HSET", key, folded, value };
+  const char *sadd[] = { "SADD", rooms, room->folded };
+
+  _chat_cluster_tell (self, G_N_ELEMENTS (hset), hset);
+  _chat_cluster_tell (self, G_N_ELEMENTS (sadd), sadd);
+}
+
+static void
+drop_member (ChatCluster *self,
+             ChatRoom    *room,
+             const char  *nick)
+{
+  g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  const char *hdel[] = { "HDEL", key, folded };
+
+  _chat_cluster_tell (self, G_N_ELEMENTS (hdel), hdel);
+}
+
+/* ---- out: this node's users ---------------------------------------------------------- */
+
+static const char *
+message_command (ChatEventKind kind)
+{
+  switch (kind)
+    {
+    case CHAT_EVENT_NOTICE: return "NOTICE";
+    case CHAT_EVENT_TAGMSG: return "TAGMSG";
+    default: return "PRIVMSG";
+    }
+}
+
+static void
+publish_message (ChatCluster     *self,
+                 const ChatEvent *ev)
+{
+  g_autofree char *payload = fields (self, message_command (ev->kind), ev->source, ev->target,
+                                     NULL, ev->client_tags, ev->text);
+  ChatSession *to;
+
+  if (ev->room != NULL)
+    {
+      publish_room (self, ev->room, payload);
+      return;
+    }
+  /* To someone on another node: that node's channel. */
+  to = _chat_server_find_session (self->server, ev->target);
+  if (to != NULL && to->remote)
+    {
+      g_autofree char *channel = g_strconcat (self->channel, "to:", to->node, NULL);
+
+      publish (self, channel, payload);
+    }
+}
+
+static void
+event_cb (ChatServer      *server,
+          const ChatEvent *ev,
+          gpointer         user_data)
+{
+  ChatCluster *self = user_data;
+  ChatSession *from = ev->from;
+  g_autofree char *payload = NULL;
+
+  if (!self->running || from == NULL || from->remote)
+    return;
+
+  switch (ev->kind)
+    {
+    case CHAT_EVENT_PRIVMSG:
+    case CHAT_EVENT_NOTICE:
+    case CHAT_EVENT_TAGMSG:
+      publish_message (self, ev);
+      return;
+    case CHAT_EVENT_JOIN:
+      {
+        ChatRoomMember *member = _chat_room_get_member (ev->room, from);
+        guint flags = member ? member->flags : 0;
+        g_autofree char *flags_text = g_strdup_printf ("%u", flags);
+
+        store_member (self, ev->room, from, from->nick, flags);
+        payload = fields (self, "JOIN", ev->source, ev->target, flags_text,
+                          from->account ? from->account : "*", from->realname);
+      }
+      break;
+    case CHAT_EVENT_PART:
+      drop_member (self, ev->room, from->nick);
+      payload = fields (self, "PART", ev->source, ev->target, NULL, NULL, ev->text);
+      break;
+    case CHAT_EVENT_KICK:
+      drop_member (self, ev->room, ev->param);
+      payload = fields (self, "KICK", ev->source, ev->target, ev->param, NULL, ev->text);
+      break;
+    case CHAT_EVENT_QUIT:
+      drop_member (self, ev->room, from->nick);
+      payload = fields (self, "QUIT", ev->source, ev->target, NULL, NULL, ev->text);
+      break;
+    case CHAT_EVENT_NICK:
+      {
+        ChatRoomMember *member = _chat_room_get_member (ev->room, from);
+
+        drop_member (self, ev->room, ev->nick);
+        store_member (self, ev->room, from, ev->param, member ? member->flags : 0);
+        payload = fields (self, "NICK", ev->source, ev->target, ev->param, NULL, NULL);
+      }
+      break;
+    case CHAT_EVENT_TOPIC:
+      payload = fields (self, "TOPIC", ev->source, ev->target, NULL, NULL, ev->text);
+      break;
+    case CHAT_EVENT_MODE:
+    default:
+      return;
+    }
+  if (ev->room != NULL)
+    publish_room (self, ev->room, payload);
+}
+
+/* ---- in: the other nodes' users, as remote sessions ------------------------------------ */
+
+static char *
+source_nick (const char *source)
+{
+  const char *bang = strchr (source, '!');
+
+  return bang ? g_strndup (source, bang - source) : g_strdup (source);
+}
+
+/* The remote session of nick, or NULL (a local user of that name is not one). */
+static ChatSession *
+ghost_find (ChatCluster *self,
+            const char  *source)
+{
+  g_autofree char *nick = source_nick (source);
+  ChatSession *session = _chat_server_find_session (self->server, nick);
+
+  return session != NULL && session->remote ? session : NULL;
+}
+
+static ChatSession *
+ghost_ensure (ChatCluster *self,
+              const char  *node,
+              const char  *source,
+              const char  *account,
+              const char  *realname)
+{
+  g_autofree char *nick = source_nick (source);
+  ChatSession *session = _chat_server_find_session (self->server, nick);
+  const char *bang = strchr (source, '!');
+  const char *at = strchr (source, '@');
+  g_autofree char *host = NULL;
+
+  if (session != NULL)
+    return session->remote ? session : NULL;
+  if (!chat_nick_is_valid (nick, 200, NULL))
+    return NULL;
+
+  host = g_strdup (at != NULL ? at + 1 : node);
+  session = _chat_session_new (self->server, -1, host);
+  session->remote = TRUE;
+  session->node = g_strdup (node);
+  session->state = CHAT_SESSION_REGISTERED;
+  session->user = bang != NULL && at != NULL && at > bang ? g_strndup (bang + 1, at - bang - 1)
+                                                          : g_strdup ("unknown");
+  session->realname = g_strdup (realname ? realname : "");
+  if (account != NULL && account[0] != '\0' && g_strcmp0 (account, "*") != 0)
+    session->account = g_strdup (account);
+  _chat_session_set_nick (session, nick);
+  g_hash_table_add (self->ghosts, session);
+  return session;
+}
+
+static void
+ghost_free (ChatCluster *self,
+            ChatSession *session)
+{
+  g_hash_table_remove (self->ghosts, session);
+  _chat_server_leave_all_rooms (self->server, session);
+  _chat_session_forget_nick (session);
+  _chat_session_free (session);
+}
+
+static void
+ghost_quit (ChatCluster *self,
+            ChatSession *session,
+            const char  *reason)
+{
+  _chat_session_leave_rooms (session, reason);
+  _chat_server_whowas_add (self->server, session);
+  ghost_free (self, session);
+}
+
+void
+_chat_cluster_collect_ghosts (ChatCluster *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+  g_autoptr(GPtrArray) idle = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->ghosts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      ChatSession *session = key;
+
+      if (session->rooms == NULL || g_hash_table_size (session->rooms) == 0)
+        g_ptr_array_add (idle, session);
+    }
+  for (guint i = 0; i < idle->len; i++)
+    ghost_free (self, idle->pdata[i]);
+}
+
+void
+_chat_cluster_node_lost (ChatCluster *self,
+                         const char  *node)
+{
+  g_autoptr(GPtrArray) lost = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_strcmp0 (node, self->node) == 0)
+    {
+      g_warning ("Cluster: this node's lease lapsed and the others let its users go");
+      return;
+    }
+  g_info ("Cluster: node %s lost", node);
+  g_hash_table_iter_init (&iter, self->ghosts);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (g_strcmp0 (((ChatSession *) key)->node, node) == 0)
+      g_ptr_array_add (lost, key);
+  for (guint i = 0; i < lost->len; i++)
+    ghost_quit (self, lost->pdata[i], "node lost");
+}
+
+static ChatEventKind
+message_kind (const char *command)
+{
+  if (g_str_equal (command, "NOTICE"))
+    return CHAT_EVENT_NOTICE;
+  if (g_str_equal (command, "TAGMSG"))
+    return CHAT_EVENT_TAGMSG;
+  return CHAT_EVENT_PRIVMSG;
+}
+
+static void
+received_message (ChatCluster  *self,
+                  char        **f)
+{
+  ChatEventKind kind = message_kind (f[F_COMMAND]);
+  const char *tags = f[F_TAGS][0] != '\0' ? f[F_TAGS] : NULL;
+  ChatSession *from, *to;
+
+  if (f[F_TARGET][0] == '#')
+    {
+      ChatRoom *room = _chat_server_find_room (self->server, f[F_TARGET]);
+
+      if (room != NULL && (from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL)))
+        _chat_server_room_message (self->server, from, room, kind, f[F_TEXT], tags);
+      return;
+    }
+  to = _chat_server_find_session (self->server, f[F_TARGET]);
+  if (to == NULL || to->remote || !_chat_session_is_present (to))
+    return;
+  from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  if (from == NULL)
+    return;
+  _chat_server_private_message (self->server, from, to, kind, f[F_TEXT], tags);
+  _chat_cluster_done_remote (self, from);
+}
+
+static void
+received_room_event (ChatCluster  *self,
+                     char        **f)
+{
+  const char *command = f[F_COMMAND];
+  ChatRoom *room = _chat_server_find_room (self->server, f[F_TARGET]);
+  ChatSession *from;
+
+  if (room == NULL)
+    return;
+  if (g_str_equal (command, "JOIN"))
+    {
+      ChatRoomMember *member;
+
+      from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], f[F_TAGS], f[F_TEXT]);
+      if (from == NULL || !_chat_server_join (self->server, from, room, FALSE))
+        return;
+      member = _chat_room_get_member (room, from);
+      member->flags = (guint) strtoul (f[F_PARAM], NULL, 10);
+      return;
+    }
+  from = ghost_find (self, f[F_SOURCE]);
+  if (g_str_equal (command, "QUIT"))
+    {
+      /* Told once per shared room: the first one counts. */
+      if (from != NULL)
+        ghost_quit (self, from, f[F_TEXT]);
+      return;
+    }
+  if (g_str_equal (command, "NICK"))
+    {
+      if (from != NULL && _chat_server_find_session (self->server, f[F_PARAM]) == NULL)
+        _chat_server_nick_change (self->server, from, f[F_PARAM]);
+      return;
+    }
+  if (from == NULL)
+    from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  if (from == NULL)
+    return;
+  if (g_str_equal (command, "PART"))
+    {
+      if (_chat_room_get_member (room, from) != NULL)
+        _chat_server_part (self->server, from, room, f[F_TEXT]);
+    }
+  else if (g_str_equal (command, "KICK"))
+    {
+      ChatSession *victim = _chat_server_find_session (self->server, f[F_PARAM]);
+
+      if (victim != NULL && _chat_room_get_member (room, victim) != NULL)
+        _chat_server_kick (self->server, from, room, victim, f[F_TEXT]);
+    }
+  else if (g_str_equal (command, "TOPIC"))
+    {
+      _chat_server_topic (self->server, from, room, f[F_TEXT]);
+    }
+}
+
+void
+_chat_cluster_received (ChatCluster *self,
+                        const char  *channel,
+                        const char  *data,
+                        gsize        len)
+{
+  g_auto(GStrv) f = NULL;
+
+  if (!self->running)
+    return;
+  if (g_str_equal (channel, self->lost_channel))
+    {
+      _chat_cluster_node_lost (self, data);
+      return;
+    }
+  f = g_strsplit (data, "\n", N_FIELDS);
+  if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
+    return;
+  if (g_str_equal (f[F_COMMAND], "PRIVMSG") || g_str_equal (f[F_COMMAND], "NOTICE") ||
+      g_str_equal (f[F_COMMAND], "TAGMSG"))
+    received_message (self, f);
+  else
+    received_room_event (self, f);
+}
+
+/* ---- rooms ----------------------------------------------------------------------------- */
+
+gboolean
+_chat_cluster_room_opened (ChatCluster *self,
+                           ChatRoom    *room)
+{
+  g_autofree char *channel = NULL;
+  g_autofree char *key = NULL;
+  redisReply *reply;
+  gboolean others = FALSE;
+
+  if (!self->running)
+    return FALSE;
+  channel = _chat_cluster_room_channel (self, room->folded);
+  _chat_cluster_subscribe (self, channel, TRUE);
+
+  key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
+  {
+    const char *argv[] = { "HGETALL", key };
+
+    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  }
+  if (reply == NULL)
+    return FALSE;
+  if (reply->type == REDIS_REPLY_ARRAY)
+    for (gsize i = 0; i + 1 < reply->elements; i += 2)
+      {
+        g_auto(GStrv) f = g_strsplit (reply->element[i + 1]->str, "\n", N_FIELDS);
+        ChatSession *ghost;
+
+        if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
+          continue;
+        ghost = ghost_ensure (self, f[F_NODE], f[F_SOURCE], f[F_TAGS], f[F_TEXT]);
+        if (ghost == NULL || _chat_room_get_member (room, ghost) != NULL)
+          continue;
+        _chat_room_add_member (room, ghost, (guint) strtoul (f[F_PARAM], NULL, 10));
+        others = TRUE;
+      }
+  freeReplyObject (reply);
+  return others;
+}
+
+void
+_chat_cluster_room_check (ChatCluster *self,
+                          ChatRoom    *room)
+{
+  g_autoptr(GList) remote = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (!self->running || room->lasting != 0 || g_hash_table_size (room->members) == 0)
+    return;
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!((ChatSession *) key)->remote)
+      return;
+  /* Only remote members: the room ends here (they stay in it on their nodes). */
+  remote = g_hash_table_get_keys (room->members);
+  for (GList *l = remote; l != NULL; l = l->next)
+    _chat_room_remove_member (room, l->data);
+}
+
+static void
+room_ended_cb (ChatServer *server,
+               ChatRoom   *room,
+               gpointer    user_data)
+{
+  ChatCluster *self = user_data;
+  g_autofree char *channel = NULL;
+
+  if (!self->running)
+    return;
+  channel = _chat_cluster_room_channel (self, room->folded);
+  _chat_cluster_subscribe (self, channel, FALSE);
+}
+
+void
+_chat_cluster_resubscribe (ChatCluster *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->channel == NULL)
+    return;
+  _chat_cluster_subscribe (self, self->own_channel, TRUE);
+  _chat_cluster_subscribe (self, self->lost_channel, TRUE);
+  g_hash_table_iter_init (&iter, _chat_server_get_rooms (self->server));
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_autofree char *channel = _chat_cluster_room_channel (self, ((ChatRoom *) value)->folded);
+
+      _chat_cluster_subscribe (self, channel, TRUE);
+    }
+}
+
+/* ---- private messages to someone on another node ----------------------------------------- */
+
+ChatSession *
+_chat_cluster_find_remote (ChatCluster *self,
+                           const char  *nick)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *source = NULL;
+  redisReply *reply;
+  ChatSession *session = NULL;
+
+  if (!self->running || !chat_nick_is_valid (nick, 200, NULL))
+    return NULL;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  {
+    const char *argv[] = { "GET", key };
+
+    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  }
+  if (reply == NULL)
+    return NULL;
+  if (reply->type == REDIS_REPLY_STRING && g_strcmp0 (reply->str, self->node) != 0)
+    {
+      source = g_strdup_printf ("%s!unknown@%s", nick, reply->str);
+      session = ghost_ensure (self, reply->str, source, NULL, NULL);
+    }
+  freeReplyObject (reply);
+  return session;
+}
+
+void
+_chat_cluster_done_remote (ChatCluster *self,
+                           ChatSession *session)
+{
+  if (session->remote && (session->rooms == NULL || g_hash_table_size (session->rooms) == 0))
+    ghost_free (self, session);
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+void
+_chat_cluster_events_start (ChatCluster *self)
+{
+  static const ChatServerHooks hooks = {
+    .event = event_cb,
+    .room_ended = room_ended_cb,
+  };
+
+  if (!self->hooks_added)
+    _chat_server_add_hooks (self->server, &hooks, self);
+  self->hooks_added = TRUE;
+}
+
+void
+_chat_cluster_events_stop (ChatCluster *self)
+{
+  g_autoptr(GList) ghosts = g_hash_table_get_keys (self->ghosts);
+
+  for (GList *l = ghosts; l != NULL; l = l->next)
+    ghost_free (self, l->data);
+}

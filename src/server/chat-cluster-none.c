@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-none.c: cluster mode in a build without hiredis: a Redis address is refused
+ * when the server starts, and the server is one process. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include "chat-cluster-private.h"
+
+struct _ChatCluster
+{
+  char *url;
+};
+
+ChatCluster *
+_chat_cluster_new (ChatServer *server)
+{
+  return g_new0 (ChatCluster, 1);
+}
+
+void
+_chat_cluster_free (ChatCluster *self)
+{
+  g_free (self->url);
+  g_free (self);
+}
+
+gboolean
+_chat_cluster_load_config (ChatCluster  *self,
+                           GKeyFile     *keyfile,
+                           GError      **error)
+{
+  g_autofree char *url = g_key_file_get_string (keyfile, "cluster", "redis-url", NULL);
+
+  if (url != NULL && url[0] != '\0')
+    _chat_cluster_set_url (self, url);
+  return TRUE;
+}
+
+void
+_chat_cluster_set_url (ChatCluster *self,
+                       const char  *url)
+{
+  g_free (self->url);
+  self->url = url != NULL && url[0] != '\0' ? g_strdup (url) : NULL;
+}
+
+void
+_chat_cluster_set_node (ChatCluster *self,
+                        const char  *node)
+{
+}
+
+const char *
+_chat_cluster_get_node (ChatCluster *self)
+{
+  return NULL;
+}
+
+gboolean
+_chat_cluster_start (ChatCluster  *self,
+                     guint16       port,
+                     GError      **error)
+{
+  if (self->url == NULL)
+    return TRUE;
+  g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+               "Cluster mode needs Redis, and this server was built without hiredis");
+  return FALSE;
+}
+
+void
+_chat_cluster_stop (ChatCluster *self)
+{
+}
+
+gboolean
+_chat_cluster_claim_nick (ChatCluster *self,
+                          const char  *folded)
+{
+  return TRUE;
+}
+
+void
+_chat_cluster_release_nick (ChatCluster *self,
+                            const char  *folded)
+{
+}
+
+gboolean
+_chat_cluster_room_opened (ChatCluster *self,
+                           ChatRoom    *room)
+{
+  return FALSE;
+}
+
+void
+_chat_cluster_room_check (ChatCluster *self,
+                          ChatRoom    *room)
+{
+}
+
+ChatSession *
+_chat_cluster_find_remote (ChatCluster *self,
+                           const char  *nick)
+{
+  return NULL;
+}
+
+void
+_chat_cluster_done_remote (ChatCluster *self,
+                           ChatSession *session)
+{
+}
+
+GPtrArray *
+_chat_cluster_list_nodes (ChatCluster *self)
+{
+  return g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+_chat_cluster_events_start (ChatCluster *self)
+{
+}
+
+void
+_chat_cluster_events_stop (ChatCluster *self)
+{
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-private.h: cluster mode, several chatroom-server processes serving one set of
+ * rooms through Redis. chat-cluster.c holds the settings, the start and stop, the nicks and
+ * the node's lease; chat-cluster-redis.c the connections to Redis; chat-cluster-events.c the
+ * room events sent to the other nodes and theirs played here by remote members. A build
+ * without hiredis has chat-cluster-none.c instead, which refuses a Redis address. */
+#pragma once
+
+#include "chat-server-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ChatCluster ChatCluster;
+
+/* The default lease of a node, in seconds: how long its users outlive it elsewhere. */
+#define CHAT_CLUSTER_DEFAULT_LEASE 10.0
+
+ChatCluster *_chat_cluster_new          (ChatServer   *server);
+void         _chat_cluster_free         (ChatCluster  *self);
+/* The [cluster] group: redis-url, node-name, lease (seconds). */
+gboolean     _chat_cluster_load_config  (ChatCluster  *self,
+                                         GKeyFile     *keyfile,
+                                         GError      **error);
+void         _chat_cluster_set_url      (ChatCluster  *self,
+                                         const char   *url);
+void         _chat_cluster_set_node     (ChatCluster  *self,
+                                         const char   *node);
+const char  *_chat_cluster_get_node     (ChatCluster  *self);
+/* With no Redis address, nothing is done and the server is one process. */
+gboolean     _chat_cluster_start        (ChatCluster  *self,
+                                         guint16       port,
+                                         GError      **error);
+void         _chat_cluster_stop         (ChatCluster  *self);
+
+/* Nicks: folded is claimed for this node, atomically across the cluster; FALSE when a
+ * live node holds it. Released when the session lets it go. */
+gboolean     _chat_cluster_claim_nick   (ChatCluster  *self,
+                                         const char   *folded);
+void         _chat_cluster_release_nick (ChatCluster  *self,
+                                         const char   *folded);
+/* A room made here: its members on other nodes come in as remote members, and its
+ * events are followed. TRUE when it has members elsewhere (the joiner makes nothing). */
+gboolean     _chat_cluster_room_opened  (ChatCluster  *self,
+                                         ChatRoom     *room);
+/* A member left room: with nobody of this node left in it, the remote ones go too, so
+ * the room ends here. */
+void         _chat_cluster_room_check   (ChatCluster  *self,
+                                         ChatRoom     *room);
+/* Someone on another node by nick, for a private message: a remote session that the
+ * caller gives back with _chat_cluster_done_remote (), or NULL. */
+ChatSession *_chat_cluster_find_remote  (ChatCluster  *self,
+                                         const char   *nick);
+void         _chat_cluster_done_remote  (ChatCluster  *self,
+                                         ChatSession  *session);
+/* LINKS: the nodes, this one first. */
+GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
+
+/* Between the cluster's files. */
+void         _chat_cluster_events_start (ChatCluster  *self);
+void         _chat_cluster_events_stop  (ChatCluster  *self);
+
+G_END_DECLS

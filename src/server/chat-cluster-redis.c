@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-redis.c: the node's three connections to Redis. A blocking one answers the
+ * few questions that cannot wait (is this nick free, who is in this room); the others are
+ * asynchronous, in the server's main context through hiredis's GLib source: one carries
+ * the node's writes and PUBLISH in order, without waiting for answers, and one follows
+ * the channels. When Redis goes away the node says so, delivers locally, and tries again
+ * at each lease tick. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <poll.h>
+#include <string.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeclaration-after-statement"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <hiredis/adapters/glib.h>
+#pragma GCC diagnostic pop
+
+#include "chat-cluster-state.h"
+
+/* How long the blocking connection waits for Redis before the node gives up on it. */
+#define SYNC_TIMEOUT_MS 2000
+
+static gboolean
+parse_url (ChatCluster  *self,
+           GError      **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL);
+  const char *path;
+
+  if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "redis") != 0 ||
+      g_uri_get_host (uri) == NULL)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[cluster] redis-url: %s is not redis://HOST[:PORT][/DB]", self->url);
+      return FALSE;
+    }
+  g_free (self->host);
+  self->host = g_strdup (g_uri_get_host (uri));
+  self->port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 6379;
+  path = g_uri_get_path (uri);
+  self->db = path != NULL && path[0] == '/' && path[1] != '\0' ? atoi (path + 1) : 0;
+  return TRUE;
+}
+
+static void
+drop_sync (ChatCluster *self)
+{
+  g_clear_pointer (&self->sync, redisFree);
+}
+
+static gboolean
+connect_sync (ChatCluster  *self,
+              GError      **error)
+{
+  struct timeval tv = { SYNC_TIMEOUT_MS / 1000, (SYNC_TIMEOUT_MS % 1000) * 1000 };
+  redisReply *reply;
+
+  drop_sync (self);
+  self->sync = redisConnectWithTimeout (self->host, self->port, tv);
+  if (self->sync == NULL || self->sync->err != 0)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "Cannot reach Redis at %s: %s", self->url,
+                   self->sync ? self->sync->errstr : "out of memory");
+      drop_sync (self);
+      return FALSE;
+    }
+  redisSetTimeout (self->sync, tv);
+  reply = redisCommand (self->sync, "SELECT %d", self->db);
+  if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "Redis at %s: cannot select database %d", self->url, self->db);
+      if (reply != NULL)
+        freeReplyObject (reply);
+      drop_sync (self);
+      return FALSE;
+    }
+  freeReplyObject (reply);
+  return TRUE;
+}
+
+static void
+lost_redis (ChatCluster *self,
+            const char  *why)
+{
+  if (!self->degraded)
+    g_warning ("Cluster: Redis at %s is unreachable (%s): local delivery only until it "
+               "is back", self->url, why);
+  self->degraded = TRUE;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+static void
+async_disconnected_cb (const redisAsyncContext *ac,
+                       int                      status)
+{
+  ChatCluster *self = ac->data;
+
+  if (self == NULL)
+    return;
+  /* hiredis frees the context after this returns. */
+  if (ac == self->pub)
+    {
+      self->pub = NULL;
+      destroy_source (&self->pub_source);
+    }
+  else if (ac == self->sub)
+    {
+      self->sub = NULL;
+      destroy_source (&self->sub_source);
+    }
+  if (status != REDIS_OK)
+    lost_redis (self, ac->errstr);
+}
+
+static redisAsyncContext *
+connect_async (ChatCluster  *self,
+               GSource     **source)
+{
+  redisAsyncContext *ac = redisAsyncConnect (self->host, self->port);
+
+  if (ac == NULL || ac->err != 0)
+    {
+      if (ac != NULL)
+        redisAsyncFree (ac);
+      return NULL;
+    }
+  ac->data = self;
+  *source = redis_source_new (ac);
+  g_source_attach (*source, _chat_server_get_context (self->server));
+  redisAsyncSetDisconnectCallback (ac, async_disconnected_cb);
+  return ac;
+}
+
+static void
+message_cb (redisAsyncContext *ac,
+            void              *r,
+            void              *privdata)
+{
+  ChatCluster *self = ac->data;
+  redisReply *reply = r;
+
+  if (self == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
+    return;
+  if (reply->element[0]->type != REDIS_REPLY_STRING ||
+      strcmp (reply->element[0]->str, "message") != 0 ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[2]->type != REDIS_REPLY_STRING)
+    return;
+  _chat_cluster_received (self, reply->element[1]->str, reply->element[2]->str,
+                          reply->element[2]->len);
+}
+
+static gboolean
+connect_async_pair (ChatCluster *self)
+{
+  if (self->pub == NULL)
+    {
+      self->pub = connect_async (self, &self->pub_source);
+      if (self->pub != NULL)
+        redisAsyncCommand (self->pub, NULL, NULL, "SELECT %d", self->db);
+    }
+  if (self->sub == NULL)
+    {
+      self->sub = connect_async (self, &self->sub_source);
+      if (self->sub != NULL)
+        _chat_cluster_resubscribe (self);
+    }
+  return self->pub != NULL && self->sub != NULL;
+}
+
+gboolean
+_chat_cluster_redis_connect (ChatCluster  *self,
+                             GError      **error)
+{
+  if (!parse_url (self, error) || !connect_sync (self, error))
+    return FALSE;
+  if (!connect_async_pair (self))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "Cannot reach Redis at %s", self->url);
+      _chat_cluster_redis_close (self);
+      return FALSE;
+    }
+  self->degraded = FALSE;
+  return TRUE;
+}
+
+gboolean
+_chat_cluster_redis_reconnect (ChatCluster *self)
+{
+  if (self->sync == NULL && !connect_sync (self, NULL))
+    return FALSE;
+  if (!connect_async_pair (self))
+    return FALSE;
+  if (self->degraded)
+    g_warning ("Cluster: Redis at %s is back", self->url);
+  self->degraded = FALSE;
+  return TRUE;
+}
+
+/* Writes what the asynchronous connection still holds, waiting at most a moment: the
+ * node's last QUITs go out before it says it stopped. */
+static void
+flush_async (redisAsyncContext *ac)
+{
+  int done = 0;
+
+  for (int tries = 0; tries < 100 && !done; tries++)
+    {
+      struct pollfd pfd = { ac->c.fd, POLLOUT, 0 };
+
+      if (redisBufferWrite (&ac->c, &done) != REDIS_OK)
+        return;
+      if (!done)
+        poll (&pfd, 1, 10);
+    }
+}
+
+static void
+close_async (redisAsyncContext **ac,
+             GSource           **source)
+{
+  if (*ac != NULL)
+    {
+      (*ac)->data = NULL;
+      flush_async (*ac);
+      /* Frees the context and takes its descriptor out of the source first. */
+      redisAsyncFree (g_steal_pointer (ac));
+    }
+  destroy_source (source);
+}
+
+void
+_chat_cluster_redis_close (ChatCluster *self)
+{
+  close_async (&self->pub, &self->pub_source);
+  close_async (&self->sub, &self->sub_source);
+  drop_sync (self);
+}
+
+redisReply *
+_chat_cluster_ask (ChatCluster  *self,
+                   int           argc,
+                   const char  **argv)
+{
+  redisReply *reply;
+
+  if (self->sync == NULL && !connect_sync (self, NULL))
+    {
+      lost_redis (self, "no connection");
+      return NULL;
+    }
+  reply = redisCommandArgv (self->sync, argc, argv, NULL);
+  if (reply == NULL)
+    {
+      lost_redis (self, self->sync->errstr);
+      drop_sync (self);
+      return NULL;
+    }
+  if (reply->type == REDIS_REPLY_ERROR)
+    g_warning ("Cluster: Redis refused %s: %s", argv[0], reply->str);
+  return reply;
+}
+
+void
+_chat_cluster_tell (ChatCluster  *self,
+                    int           argc,
+                    const char  **argv)
+{
+  if (self->pub != NULL)
+    redisAsyncCommandArgv (self->pub, NULL, NULL, argc, argv, NULL);
+}
+
+void
+_chat_cluster_subscribe (ChatCluster *self,
+                         const char  *channel,
+                         gboolean     subscribe)
+{
+  if (self->sub == NULL)
+    return;
+  if (subscribe)
+    redisAsyncCommand (self->sub, message_cb, NULL, "SUBSCRIBE %s", channel);
+  else
+    redisAsyncCommand (self->sub, message_cb, NULL, "UNSUBSCRIBE %s", channel);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-state.h: the ChatCluster struct and what the cluster's own files share
+ * (chat-cluster.c, chat-cluster-redis.c, chat-cluster-events.c). Nothing else includes it.
+ *
+ * What is kept in Redis (KEY is "chatroom:"):
+ *   KEY nodes                    set of the nodes' names
+ *   KEY lease:NODE               NODE, expiring unless the node refreshes it
+ *   KEY nick:FOLDED              the node whose user has the nick
+ *   KEY node-nicks:NODE          set of the folded nicks NODE holds
+ *   KEY members:ROOM             hash: folded nick -> "NODE FLAGS :source JOIN room account
+ *                                :realname" (FLAGS: the member's ChatMemberFlags)
+ *   KEY node-rooms:NODE          set of the folded rooms NODE has members in
+ * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
+ * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
+ * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "chat-cluster-private.h"
+#include "chat-session-private.h"
+
+G_BEGIN_DECLS
+
+#define CHAT_CLUSTER_KEY "chatroom:"
+
+struct _ChatCluster
+{
+  ChatServer         *server;
+  char               *url;           /* redis://host:port/db, NULL: one process */
+  char               *node_config;   /* node-name as set, or NULL */
+  char               *node;          /* while running */
+  double              lease;         /* seconds */
+  gboolean            running;
+
+  char               *host;
+  int                 port;
+  int                 db;
+  redisContext       *sync;          /* questions that need their answer now */
+  redisAsyncContext  *pub;           /* writes and PUBLISH, in order, answers unread */
+  redisAsyncContext  *sub;           /* SUBSCRIBE: the other nodes' events */
+  GSource            *pub_source;
+  GSource            *sub_source;
+  GSource            *lease_source;
+  gboolean            degraded;      /* Redis was lost: local delivery only */
+
+  char               *channel;       /* "chatroom:DB:" */
+  char               *own_channel;   /* CHANNEL to:NODE */
+  char               *lost_channel;  /* CHANNEL lost */
+  GHashTable         *ghosts;        /* ChatSession* of other nodes' users, owned */
+  gboolean            hooks_added;
+};
+
+/* chat-cluster-redis.c */
+gboolean    _chat_cluster_redis_connect   (ChatCluster       *self,
+                                           GError           **error);
+gboolean    _chat_cluster_redis_reconnect (ChatCluster       *self);
+void        _chat_cluster_redis_close     (ChatCluster       *self);
+/* A command on the synchronous connection (argv NUL-terminated strings); NULL when Redis
+ * cannot be reached (logged once, the node is then degraded). */
+redisReply *_chat_cluster_ask             (ChatCluster       *self,
+                                           int                argc,
+                                           const char       **argv);
+/* A command whose answer nobody waits for, sent in order after the ones before. */
+void        _chat_cluster_tell            (ChatCluster       *self,
+                                           int                argc,
+                                           const char       **argv);
+void        _chat_cluster_subscribe       (ChatCluster       *self,
+                                           const char        *channel,
+                                           gboolean           subscribe);
+
+/* chat-cluster-events.c */
+/* A message on one of the channels. */
+void        _chat_cluster_received        (ChatCluster       *self,
+                                           const char        *channel,
+                                           const char        *data,
+                                           gsize              len);
+/* The channels to follow again after Redis came back. */
+void        _chat_cluster_resubscribe     (ChatCluster       *self);
+/* NODE's lease lapsed: its users quit here with "node lost". */
+void        _chat_cluster_node_lost       (ChatCluster       *self,
+                                           const char        *node);
+/* Remote users no longer in any room here. */
+void        _chat_cluster_collect_ghosts  (ChatCluster       *self);
+char       *_chat_cluster_room_channel    (ChatCluster       *self,
+                                           const char        *folded);
+
+G_END_DECLS

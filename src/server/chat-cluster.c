@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster.c: cluster mode's settings ([cluster], --redis), the node's start and stop,
+ * nicks claimed across the nodes, and the lease: each node refreshes a key that expires
+ * without it, and the nodes reap together a node whose key expired (its nicks and
+ * memberships are freed, its users quit elsewhere with "node lost"). */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "chat-cluster-state.h"
+
+/* A nick: taken over from a node whose lease lapsed; ARGV: node, folded nick. */
+static const char claim_script[] =
+  "local cur = redis.call('GET', KEYS[1])\n"
+  "if cur and cur ~= ARGV[1] and "
+  "   redis.call('EXISTS', '" CHAT_CLUSTER_KEY "lease:' .. cur) == 1 then\n"
+  "  return 0\n"
+  "end\n"
+  "redis.call('SET', KEYS[1], ARGV[1])\n"
+  "redis.call('SADD', '" CHAT_CLUSTER_KEY "node-nicks:' .. ARGV[1], ARGV[2])\n"
+  "return 1\n";
+
+static const char release_script[] =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
+  "redis.call('SREM', '" CHAT_CLUSTER_KEY "node-nicks:' .. ARGV[1], ARGV[2])\n"
+  "return 1\n";
+
+/* What a node leaves behind, freed; run inside the scripts below. ARGV[1] is the lost
+ * channel. */
+#define REAP_FUNCTION \
+  "local function reap (n)\n" \
+  "  local k = '" CHAT_CLUSTER_KEY "'\n" \
+  "  for _, f in ipairs (redis.call('SMEMBERS', k .. 'node-nicks:' .. n)) do\n" \
+  "    if redis.call('GET', k .. 'nick:' .. f) == n then redis.call('DEL', k .. 'nick:' .. f) end\n" \
+  "  end\n" \
+  "  redis.call('DEL', k .. 'node-nicks:' .. n)\n" \
+  "  for _, r in ipairs (redis.call('SMEMBERS', k .. 'node-rooms:' .. n)) do\n" \
+  "    local h = k .. 'members:' .. r\n" \
+  "    local all = redis.call('HGETALL', h)\n" \
+  "    for i = 1, #all, 2 do\n" \
+  "      if string.sub(all[i + 1], 1, #n + 1) == n .. ' ' then redis.call('HDEL', h, all[i]) end\n" \
+  "    end\n" \
+  "  end\n" \
+  "  redis.call('DEL', k .. 'node-rooms:' .. n)\n" \
+  "  redis.call('SREM', k .. 'nodes', n)\n" \
+  "  redis.call('PUBLISH', ARGV[1], n)\n" \
+  "end\n"
+
+/* Every node whose lease lapsed: one script, so one node reaps each. */
+static const char reap_script[] =
+  REAP_FUNCTION
+  "for _, n in ipairs (redis.call('SMEMBERS', '" CHAT_CLUSTER_KEY "nodes')) do\n"
+  "  if redis.call('EXISTS', '" CHAT_CLUSTER_KEY "lease:' .. n) == 0 then reap (n) end\n"
+  "end\n"
+  "return 1\n";
+
+/* ARGV: lost channel, node, lease in ms. A node of the same name that died is reaped
+ * first (its users quit elsewhere), then this one takes its place. */
+static const char join_script[] =
+  REAP_FUNCTION
+  "if redis.call('SISMEMBER', '" CHAT_CLUSTER_KEY "nodes', ARGV[2]) == 1 then\n"
+  "  reap (ARGV[2])\n"
+  "end\n"
+  "redis.call('SADD', '" CHAT_CLUSTER_KEY "nodes', ARGV[2])\n"
+  "redis.call('SET', '" CHAT_CLUSTER_KEY "lease:' .. ARGV[2], ARGV[2], 'PX', ARGV[3])\n"
+  "return 1\n";
+
+/* ARGV: lost channel, node. */
+static const char leave_script[] =
+  REAP_FUNCTION
+  "redis.call('DEL', '" CHAT_CLUSTER_KEY "lease:' .. ARGV[2])\n"
+  "reap (ARGV[2])\n"
+  "return 1\n";
+
+ChatCluster *
+_chat_cluster_new (ChatServer *server)
+{
+  ChatCluster *self = g_new0 (ChatCluster, 1);
+
+  self->server = server;
+  self->lease = CHAT_CLUSTER_DEFAULT_LEASE;
+  return self;
+}
+
+void
+_chat_cluster_free (ChatCluster *self)
+{
+  _chat_cluster_stop (self);
+  g_free (self->url);
+  g_free (self->node_config);
+  g_free (self->host);
+  g_free (self);
+}
+
+gboolean
+_chat_cluster_load_config (ChatCluster  *self,
+                           GKeyFile     *keyfile,
+                           GError      **error)
+{
+  g_autofree char *url = g_key_file_get_string (keyfile, "cluster", "redis-url", NULL);
+  g_autofree char *node = g_key_file_get_string (keyfile, "cluster", "node-name", NULL);
+  double lease = self->lease;
+
+  if (g_key_file_has_key (keyfile, "cluster", "lease", NULL))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      lease = g_key_file_get_double (keyfile, "cluster", "lease", &local_error);
+      if (local_error != NULL || lease < 0.2 || lease > 3600)
+        {
+          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                       "[cluster] lease must be a number of seconds from 0.2 to 3600");
+          return FALSE;
+        }
+    }
+  if (node != NULL && (node[0] == '\0' || strpbrk (node, " \r\n") != NULL))
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[cluster] node-name must be one word");
+      return FALSE;
+    }
+  self->lease = lease;
+  if (url != NULL && url[0] != '\0')
+    _chat_cluster_set_url (self, url);
+  if (node != NULL)
+    _chat_cluster_set_node (self, node);
+  return TRUE;
+}
+
+void
+_chat_cluster_set_url (ChatCluster *self,
+                       const char  *url)
+{
+  g_free (self->url);
+  self->url = url != NULL && url[0] != '\0' ? g_strdup (url) : NULL;
+}
+
+void
+_chat_cluster_set_node (ChatCluster *self,
+                        const char  *node)
+{
+  g_free (self->node_config);
+  self->node_config = node != NULL && node[0] != '\0' ? g_strdup (node) : NULL;
+}
+
+const char *
+_chat_cluster_get_node (ChatCluster *self)
+{
+  return self->node;
+}
+
+static gint64
+lease_ms (ChatCluster *self)
+{
+  return (gint64) (self->lease * 1000);
+}
+
+static void
+run_script (ChatCluster *self,
+            const char  *script,
+            gboolean     wait)
+{
+  g_autofree char *ttl = g_strdup_printf ("%" G_GINT64_FORMAT, lease_ms (self) * 2 / 3);
+  const char *argv[] = { "EVAL", script, "0", self->lost_channel, self->node, ttl };
+
+  if (wait)
+    {
+      redisReply *reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+
+      if (reply != NULL)
+        freeReplyObject (reply);
+    }
+  else
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+}
+
+/* Every quarter of the lease: the key lives two thirds of it, so a dead node's key is gone
+ * two thirds of a lease after its last refresh, and reaped within a quarter more. */
+static gboolean
+lease_tick_cb (gpointer data)
+{
+  ChatCluster *self = data;
+  g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "lease:", self->node, NULL);
+  g_autofree char *ttl = g_strdup_printf ("%" G_GINT64_FORMAT, lease_ms (self) * 2 / 3);
+  const char *set[] = { "SET", key, self->node, "PX", ttl };
+
+  if ((self->pub == NULL || self->sub == NULL) && !_chat_cluster_redis_reconnect (self))
+    return G_SOURCE_CONTINUE;
+  _chat_cluster_tell (self, G_N_ELEMENTS (set), set);
+  run_script (self, reap_script, FALSE);
+  _chat_cluster_collect_ghosts (self);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+_chat_cluster_start (ChatCluster  *self,
+                     guint16       port,
+                     GError      **error)
+{
+  if (self->url == NULL || self->running)
+    return TRUE;
+
+  if (self->node_config != NULL)
+    self->node = g_strdup (self->node_config);
+  else
+    self->node = g_strdup_printf ("%s:%u", g_get_host_name (), port);
+  if (!_chat_cluster_redis_connect (self, error))
+    {
+      g_clear_pointer (&self->node, g_free);
+      return FALSE;
+    }
+  self->channel = g_strdup_printf ("chatroom:%d:", self->db);
+  self->own_channel = g_strconcat (self->channel, "to:", self->node, NULL);
+  self->lost_channel = g_strconcat (self->channel, "lost", NULL);
+  self->ghosts = g_hash_table_new (NULL, NULL);
+  self->running = TRUE;
+
+  run_script (self, join_script, TRUE);
+  _chat_cluster_subscribe (self, self->own_channel, TRUE);
+  _chat_cluster_subscribe (self, self->lost_channel, TRUE);
+  _chat_cluster_events_start (self);
+
+  self->lease_source = g_timeout_source_new (MAX (lease_ms (self) / 4, 1));
+  g_source_set_callback (self->lease_source, lease_tick_cb, self, NULL);
+  g_source_attach (self->lease_source, _chat_server_get_context (self->server));
+  g_info ("Cluster: node %s, Redis at %s, lease %.1f s", self->node, self->url, self->lease);
+  return TRUE;
+}
+
+void
+_chat_cluster_stop (ChatCluster *self)
+{
+  if (!self->running)
+    return;
+  if (self->lease_source != NULL)
+    {
+      g_source_destroy (self->lease_source);
+      g_clear_pointer (&self->lease_source, g_source_unref);
+    }
+  _chat_cluster_events_stop (self);
+  /* What this node held is freed now rather than when its lease lapses. */
+  run_script (self, leave_script, TRUE);
+  _chat_cluster_redis_close (self);
+  self->running = FALSE;
+  g_clear_pointer (&self->ghosts, g_hash_table_unref);
+  g_clear_pointer (&self->channel, g_free);
+  g_clear_pointer (&self->own_channel, g_free);
+  g_clear_pointer (&self->lost_channel, g_free);
+  g_clear_pointer (&self->node, g_free);
+}
+
+gboolean
+_chat_cluster_claim_nick (ChatCluster *self,
+                          const char  *folded)
+{
+  g_autofree char *key = NULL;
+  redisReply *reply;
+  gboolean ok;
+
+  if (!self->running)
+    return TRUE;
+  key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  {
+    const char *argv[] = { "EVAL", claim_script, "1", key, self->node, folded };
+
+    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  }
+  /* Without Redis the node serves its own users: the nick is checked here only. */
+  if (reply == NULL)
+    return TRUE;
+  ok = reply->type != REDIS_REPLY_INTEGER || reply->integer == 1;
+  freeReplyObject (reply);
+  return ok;
+}
+
+void
+_chat_cluster_release_nick (ChatCluster *self,
+                            const char  *folded)
+{
+  g_autofree char *key = NULL;
+
+  if (!self->running)
+    return;
+  key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  {
+    const char *argv[] = { "EVAL", release_script, "1", key, self->node, folded };
+
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  }
+}
+
+GPtrArray *
+_chat_cluster_list_nodes (ChatCluster *self)
+{
+  GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
+  const char *argv[] = { "SMEMBERS", CHAT_CLUSTER_KEY "nodes" };
+  redisReply *reply;
+
+  if (!self->running)
+    return nodes;
+  g_ptr_array_add (nodes, g_strdup (self->node));
+  reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
+    for (gsize i = 0; i < reply->elements; i++)
+      if (reply->element[i]->type == REDIS_REPLY_STRING &&
+          g_strcmp0 (reply->element[i]->str, self->node) != 0)
+        g_ptr_array_add (nodes, g_strdup (reply->element[i]->str));
+  if (reply != NULL)
+    freeReplyObject (reply);
+  return nodes;
+}
