@@ -500,6 +500,18 @@ _chat_cluster_room_check (ChatCluster *self,
     _chat_room_remove_member (room, l->data);
 }
 
+/* Before this round's lines leave: what it wrote to Redis is on its way, so whoever is told
+ * of a join here finds it in Redis on another node. */
+static void
+commit_cb (ChatServer *server,
+           gpointer    user_data)
+{
+  ChatCluster *self = user_data;
+
+  if (self->running)
+    _chat_cluster_flush (self);
+}
+
 static void
 room_ended_cb (ChatServer *server,
                ChatRoom   *room,
@@ -580,6 +592,7 @@ _chat_cluster_events_start (ChatCluster *self)
 {
   static const ChatServerHooks hooks = {
     .event = event_cb,
+    .commit = commit_cb,
     .room_ended = room_ended_cb,
   };
 

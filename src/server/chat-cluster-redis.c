@@ -287,6 +287,13 @@ _chat_cluster_tell (ChatCluster  *self,
 }
 
 void
+_chat_cluster_flush (ChatCluster *self)
+{
+  if (self->pub != NULL)
+    redisAsyncHandleWrite (self->pub);
+}
+
+void
 _chat_cluster_subscribe (ChatCluster *self,
                          const char  *channel,
                          gboolean     subscribe)
@@ -297,4 +304,6 @@ _chat_cluster_subscribe (ChatCluster *self,
     redisAsyncCommand (self->sub, message_cb, NULL, "SUBSCRIBE %s", channel);
   else
     redisAsyncCommand (self->sub, message_cb, NULL, "UNSUBSCRIBE %s", channel);
+  /* Written now: a room's channel is followed before anyone here is told of the join. */
+  redisAsyncHandleWrite (self->sub);
 }

@@ -66,6 +66,8 @@ redisReply *_chat_cluster_ask             (ChatCluster       *self,
 void        _chat_cluster_tell            (ChatCluster       *self,
                                            int                argc,
                                            const char       **argv);
+/* Writes what the asynchronous connection holds, without waiting. */
+void        _chat_cluster_flush           (ChatCluster       *self);
 void        _chat_cluster_subscribe       (ChatCluster       *self,
                                            const char        *channel,
                                            gboolean           subscribe);

@@ -33,14 +33,17 @@ static const char release_script[] =
   "local function reap (n)\n" \
   "  local k = '" CHAT_CLUSTER_KEY "'\n" \
   "  for _, f in ipairs (redis.call('SMEMBERS', k .. 'node-nicks:' .. n)) do\n" \
-  "    if redis.call('GET', k .. 'nick:' .. f) == n then redis.call('DEL', k .. 'nick:' .. f) end\n" \
+  "    local key = k .. 'nick:' .. f\n" \
+  "    if redis.call('GET', key) == n then redis.call('DEL', key) end\n" \
   "  end\n" \
   "  redis.call('DEL', k .. 'node-nicks:' .. n)\n" \
   "  for _, r in ipairs (redis.call('SMEMBERS', k .. 'node-rooms:' .. n)) do\n" \
   "    local h = k .. 'members:' .. r\n" \
   "    local all = redis.call('HGETALL', h)\n" \
   "    for i = 1, #all, 2 do\n" \
-  "      if string.sub(all[i + 1], 1, #n + 1) == n .. ' ' then redis.call('HDEL', h, all[i]) end\n" \
+  "      if string.sub(all[i + 1], 1, #n + 1) == n .. '\\n' then\n" \
+  "        redis.call('HDEL', h, all[i])\n" \
+  "      end\n" \
   "    end\n" \
   "  end\n" \
   "  redis.call('DEL', k .. 'node-rooms:' .. n)\n" \

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-cluster.c: cluster mode. Each case starts its own redis-server on a free loopback
+ * port without persistence, then nodes: servers in threads of this process, and for a node
+ * that dies, a chatroom-server process killed with SIGKILL. Skipped without redis-server. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+
+#include <glib/gstdio.h>
+
+#include "test-server-util.h"
+
+typedef struct
+{
+  GSubprocess      *proc;
+  GDataInputStream *log;
+  guint16           port;
+  char             *url;
+} TestRedis;
+
+static guint16
+free_port (void)
+{
+  struct sockaddr_in addr = { 0 };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
+  close (fd);
+  return ntohs (addr.sin_port);
+}
+
+/* What the test starts dies with it, even when it fails half-way. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+spawn (GSubprocessFlags    flags,
+       const char *const  *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+/* A redis-server of the test's own, ready when it says so; NULL (the case skipped) when
+ * there is none. */
+static TestRedis *
+redis_start (void)
+{
+  g_autofree char *path = g_find_program_in_path ("redis-server");
+  g_autofree char *port_text = NULL;
+  g_autoptr(GError) error = NULL;
+  TestRedis *r;
+
+  if (path == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return NULL;
+    }
+  r = g_new0 (TestRedis, 1);
+  r->port = free_port ();
+  port_text = g_strdup_printf ("%u", r->port);
+  {
+    const char *argv[] = { path, "--port", port_text, "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no", NULL };
+
+    r->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE, argv);
+  }
+  r->log = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->proc));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (r->log, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("redis-server on port %u ended before it was ready", r->port);
+      if (strstr (line, "Ready to accept connections") != NULL)
+        break;
+    }
+  r->url = g_strdup_printf ("redis://127.0.0.1:%u/0", r->port);
+  return r;
+}
+
+static void
+redis_stop (TestRedis *r)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (r->proc, SIGTERM);
+  g_subprocess_wait (r->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (r->log);
+  g_object_unref (r->proc);
+  g_free (r->url);
+  g_free (r);
+}
+
+/* A node in a thread of this process. */
+static TestServer *
+node_new (TestRedis  *r,
+          const char *name,
+          const char *lease)
+{
+  g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
+                                             "lease=%s\n", r->url, name, lease);
+  TestServer *ts = test_server_new (config);
+
+  g_assert_cmpstr (chat_server_get_node_name (ts->server), ==, name);
+  return ts;
+}
+
+/* A node in a process of its own, with a lease of a second; *port is where it listens. */
+static GSubprocess *
+node_spawn (TestRedis          *r,
+            const char         *name,
+            guint16            *port,
+            GDataInputStream  **log,
+            char              **config_path)
+{
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+  int fd = g_file_open_tmp ("test-cluster-XXXXXX.conf", config_path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (*config_path, "[limits]\nflood-control=false\n[cluster]\nlease=1\n", -1,
+                       &error);
+  g_assert_no_error (error);
+  {
+    const char *argv[] = { CHATROOM_SERVER_BIN, "--bind", "127.0.0.1", "--port", "0",
+                           "--redis", r->url, "--node-name", name, "--config", *config_path,
+                           NULL };
+
+    proc = spawn (G_SUBPROCESS_FLAGS_STDERR_PIPE, argv);
+  }
+  *log = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (*log, NULL, NULL, &error);
+      const char *p;
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("the node %s ended before it listened", name);
+      if ((p = strstr (line, "listening on port ")) != NULL)
+        {
+          *port = atoi (p + strlen ("listening on port "));
+          break;
+        }
+    }
+  return proc;
+}
+
+/* A nick taken on one node is refused on the other, at registration and as a change, and
+ * is free there once its owner quit. */
+static void
+test_nick_clash (void)
+{
+  TestRedis *r = redis_start ();
+  TestServer *a, *b;
+  Client *alice, *other;
+  g_autofree char *line = NULL;
+  gboolean renamed = FALSE;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+
+  alice = client_irc (a, "alice", NULL);
+  other = client_connect (b);
+  client_send (other, "NICK alice");
+  client_send (other, "USER other 0 * :Other");
+  line = client_expect (other, " 433 ");
+  g_assert_nonnull (strstr (line, " 433 * alice :Nickname is already in use"));
+  client_send (other, "NICK Alice2");
+  g_free (client_expect (other, " 001 Alice2 "));
+  client_send (other, "NICK ALICE");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (other, " 433 ");
+  g_assert_nonnull (strstr (line, " 433 Alice2 ALICE :Nickname is already in use"));
+  /* Nor may alice take other's name on her node. */
+  client_send (alice, "NICK alice2");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (alice, " 433 ");
+  g_assert_nonnull (strstr (line, " 433 alice alice2 "));
+
+  /* Once alice has gone, her name is released (in the order her node tells Redis). */
+  client_send (alice, "QUIT :bye");
+  g_free (client_until_closed (alice));
+  for (guint tries = 0; tries < 1000 && !renamed; tries++)
+    {
+      client_send (other, "NICK alice");
+      for (;;)
+        {
+          g_autofree char *reply = client_line (other);
+
+          g_assert_nonnull (reply);
+          if (strstr (reply, " 433 Alice2 alice ") != NULL)
+            break;
+          if (strstr (reply, " NICK :alice") != NULL)
+            {
+              renamed = TRUE;
+              break;
+            }
+        }
+    }
+  g_assert_true (renamed);
+
+  client_free (alice);
+  client_free (other);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
+/* A room on two nodes: NAMES and WHO list both sides; messages, topic, nick changes, parts
+ * and quits reach the other node, each once and in the order said. */
+static void
+test_room (void)
+{
+  TestRedis *r = redis_start ();
+  TestServer *a, *b;
+  Client *alice, *bob, *person;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  alice = client_irc (a, "alice", NULL);
+  bob = client_irc (b, "bob", NULL);
+
+  client_send (alice, "JOIN #r");
+  g_free (client_expect (alice, " 366 alice #r "));
+  client_send (bob, "JOIN #r");
+  client_wait_names (bob, " 353 bob = #r :", "bob", "@alice", NULL);
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 JOIN #r"));
+  client_send (bob, "WHO #r");
+  g_free (client_expect (bob, " 352 bob #r alice 127.0.0.1 "));
+  g_free (client_expect (bob, " 315 bob #r "));
+
+  for (guint i = 1; i <= 20; i++)
+    client_send (alice, "PRIVMSG #r :line %u", i);
+  for (guint i = 1; i <= 20; i++)
+    {
+      g_autofree char *want = g_strdup_printf (":alice!alice@127.0.0.1 PRIVMSG #r :line %u", i);
+      g_autofree char *line = client_line (bob);
+
+      g_assert_cmpstr (line, ==, want);
+    }
+  lines = client_sync (bob);
+  assert_lines_lack (lines, "PRIVMSG");
+
+  client_send (bob, "PRIVMSG #r :hello A");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 PRIVMSG #r :hello A"));
+  client_send (alice, "TOPIC #r :across nodes");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 TOPIC #r :across nodes"));
+  client_send (bob, "PART #r :later");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 PART #r :later"));
+  client_send (bob, "JOIN #r");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 JOIN #r"));
+  client_send (alice, "NICK alicia");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 NICK :alicia"));
+
+  /* People in text mode read the other node's words too: the hall is on every node. */
+  person = client_text (b);
+  client_send (alice, "JOIN #hall");
+  g_free (client_expect (person, "alicia has entered the room hall"));
+  client_send (alice, "PRIVMSG #hall :hi everyone");
+  g_free (client_expect (person, "alicia: hi everyone"));
+
+  client_send (alice, "QUIT :gone");
+  g_free (client_expect (bob, ":alicia!alice@127.0.0.1 QUIT :Quit: gone"));
+  client_send (bob, "NAMES #r");
+  client_wait_names (bob, " 353 bob = #r :", "bob", NULL);
+
+  client_free (person);
+  client_free (alice);
+  client_free (bob);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
+/* A private message goes to the target's node, though the two share no room. */
+static void
+test_private (void)
+{
+  TestRedis *r = redis_start ();
+  TestServer *a, *b;
+  Client *alice, *bob;
+  g_autofree char *line = NULL;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  alice = client_irc (a, "alice", NULL);
+  bob = client_irc (b, "bob", NULL);
+
+  client_send (alice, "PRIVMSG bob :psst");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 PRIVMSG bob :psst"));
+  client_send (bob, "NOTICE Alice :heard you");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 NOTICE alice :heard you"));
+  client_send (alice, "PRIVMSG nobody :hello?");
+  line = client_expect (alice, " 401 ");
+  g_assert_nonnull (strstr (line, " 401 alice nobody "));
+
+  client_free (alice);
+  client_free (bob);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
+/* kill -9 of a node: its users quit on the others with "node lost" once its lease lapsed,
+ * and their nicks are free. */
+static void
+test_node_lost (void)
+{
+  TestRedis *r = redis_start ();
+  g_autoptr(GDataInputStream) log = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *config_path = NULL;
+  TestServer *a, *b, fake = { 0 };
+  Client *carol, *bob, *dave;
+
+  if (r == NULL)
+    return;
+  proc = node_spawn (r, "c", &fake.port, &log, &config_path);
+  b = node_new (r, "b", "2");
+  carol = client_irc (&fake, "carol", NULL);
+  bob = client_irc (b, "bob", NULL);
+  client_send (carol, "JOIN #r");
+  g_free (client_expect (carol, " 366 carol #r "));
+  client_send (bob, "JOIN #r");
+  client_wait_names (bob, " 353 bob = #r :", "bob", "@carol", NULL);
+
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_signaled (proc));
+  g_free (client_expect (bob, ":carol!carol@127.0.0.1 QUIT :node lost"));
+  client_send (bob, "NICK carol");
+  g_free (client_expect (bob, ":bob!bob@127.0.0.1 NICK :carol"));
+  client_send (bob, "NAMES #r");
+  client_wait_names (bob, " 353 carol = #r :", "carol", NULL);
+  /* The lost node's memberships are gone from Redis too: a new node finds only bob. */
+  a = node_new (r, "a", "10");
+  dave = client_irc (a, "dave", NULL);
+  client_send (dave, "JOIN #r");
+  client_wait_names (dave, " 353 dave = #r :", "dave", "carol", NULL);
+
+  client_free (dave);
+  client_free (carol);
+  client_free (bob);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+  g_unlink (config_path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/chat/cluster/nick-clash", test_nick_clash);
+  g_test_add_func ("/chat/cluster/room", test_room);
+  g_test_add_func ("/chat/cluster/private", test_private);
+  g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
+
+  return g_test_run ();
+}
