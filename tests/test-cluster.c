@@ -116,7 +116,8 @@ node_new (TestRedis  *r,
           const char *lease)
 {
   g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
-                                             "lease=%s\n", r->url, name, lease);
+                                             "lease=%s\n[oper root]\npassword=pw\n",
+                                             r->url, name, lease);
   TestServer *ts = test_server_new (config);
 
   g_assert_cmpstr (chat_server_get_node_name (ts->server), ==, name);
@@ -297,7 +298,7 @@ test_room (void)
   redis_stop (r);
 }
 
-/* A private message goes to the target's node, though the two share no room. */
+/* A private message goes to the target's node, though the two share no room; LINKS. */
 static void
 test_private (void)
 {
@@ -320,6 +321,14 @@ test_private (void)
   client_send (alice, "PRIVMSG nobody :hello?");
   line = client_expect (alice, " 401 ");
   g_assert_nonnull (strstr (line, " 401 alice nobody "));
+
+  /* LINKS lists the nodes for operators, this one first. */
+  client_send (alice, "OPER root pw");
+  g_free (client_expect (alice, " 381 alice "));
+  client_send (alice, "LINKS");
+  g_free (client_expect (alice, " 364 alice a chatroom :0 node a"));
+  g_free (client_expect (alice, " 364 alice b chatroom :0 node b"));
+  g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
 
   client_free (alice);
   client_free (bob);
@@ -382,7 +391,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/cluster/nick-clash", test_nick_clash);
   g_test_add_func ("/chat/cluster/room", test_room);
-  g_test_add_func ("/chat/cluster/private", test_private);
+  g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
 
   return g_test_run ();
