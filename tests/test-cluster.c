@@ -326,8 +326,9 @@ test_private (void)
   client_send (alice, "OPER root pw");
   g_free (client_expect (alice, " 381 alice "));
   client_send (alice, "LINKS");
-  g_free (client_expect (alice, " 364 alice a chatroom :0 node a"));
-  g_free (client_expect (alice, " 364 alice b chatroom :0 node b"));
+  g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
+  g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
+  g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
   g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
 
   client_free (alice);

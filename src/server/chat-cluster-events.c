@@ -336,24 +336,32 @@ received_message (ChatCluster  *self,
 {
   ChatEventKind kind = message_kind (f[F_COMMAND]);
   const char *tags = f[F_TAGS][0] != '\0' ? f[F_TAGS] : NULL;
-  ChatSession *from, *to;
+  ChatRoom *room = NULL;
+  ChatSession *from, *to = NULL;
+  g_auto(GStrv) lines = NULL;
 
   if (f[F_TARGET][0] == '#')
-    {
-      ChatRoom *room = _chat_server_find_room (self->server, f[F_TARGET]);
-
-      if (room != NULL && (from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL)))
-        _chat_server_room_message (self->server, from, room, kind, f[F_TEXT], tags);
-      return;
-    }
-  to = _chat_server_find_session (self->server, f[F_TARGET]);
-  if (to == NULL || to->remote || !_chat_session_is_present (to))
+    room = _chat_server_find_room (self->server, f[F_TARGET]);
+  else
+    to = _chat_server_find_session (self->server, f[F_TARGET]);
+  if (room == NULL && (to == NULL || to->remote || !_chat_session_is_present (to)))
     return;
   from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
   if (from == NULL)
     return;
-  _chat_server_private_message (self->server, from, to, kind, f[F_TEXT], tags);
-  _chat_cluster_done_remote (self, from);
+  /* A multiline message arrives here line by line, never with a line break inside one. */
+  lines = g_strsplit_set (f[F_TEXT], "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (lines[i][0] == '\0' && (i > 0 || lines[i + 1] != NULL))
+        continue;
+      if (room != NULL)
+        _chat_server_room_message (self->server, from, room, kind, lines[i], tags);
+      else
+        _chat_server_private_message (self->server, from, to, kind, lines[i], tags);
+    }
+  if (room == NULL)
+    _chat_cluster_done_remote (self, from);
 }
 
 static void

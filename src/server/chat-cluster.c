@@ -197,36 +197,11 @@ lease_tick_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* LINKS, for operators: the nodes serving this server's name, this one first. */
-static void
-cmd_links (ChatSession *session,
-           ChatMessage *message)
-{
-  ChatServer *server = session->server;
-  ChatCluster *cluster = _chat_server_get_cluster (server);
-  g_autoptr(GPtrArray) nodes = NULL;
-
-  if (cluster != NULL)
-    {
-      nodes = _chat_cluster_list_nodes (cluster);
-      for (guint i = 0; i < nodes->len; i++)
-        {
-          g_autofree char *info = g_strdup_printf ("0 node %s", (char *) nodes->pdata[i]);
-
-          _chat_session_reply (session, RPL_LINKS, (char *) nodes->pdata[i],
-                               chat_server_get_name (server), info, NULL);
-        }
-    }
-  _chat_session_reply (session, RPL_ENDOFLINKS, "*", "End of /LINKS list", NULL);
-}
-
 gboolean
 _chat_cluster_start (ChatCluster  *self,
                      guint16       port,
                      GError      **error)
 {
-  static const ChatCommandSpec links = { "LINKS", cmd_links, 0, CHAT_COMMAND_OPER };
-
   if (self->url == NULL || self->running)
     return TRUE;
 
@@ -246,7 +221,6 @@ _chat_cluster_start (ChatCluster  *self,
   self->running = TRUE;
 
   run_script (self, join_script, TRUE);
-  _chat_server_register_command (self->server, &links);
   _chat_cluster_subscribe (self, self->own_channel, TRUE);
   _chat_cluster_subscribe (self, self->lost_channel, TRUE);
   _chat_cluster_events_start (self);
