@@ -166,6 +166,39 @@ node_spawn (TestRedis          *r,
   return proc;
 }
 
+/* Two nodes in threads, alice on a and bob on b; FALSE (the case skipped) without Redis. */
+typedef struct
+{
+  TestRedis  *redis;
+  TestServer *a;
+  TestServer *b;
+  Client     *alice;
+  Client     *bob;
+} TwoNodes;
+
+static gboolean
+two_nodes_start (TwoNodes *t)
+{
+  t->redis = redis_start ();
+  if (t->redis == NULL)
+    return FALSE;
+  t->a = node_new (t->redis, "a", "10");
+  t->b = node_new (t->redis, "b", "10");
+  t->alice = client_irc (t->a, "alice", NULL);
+  t->bob = client_irc (t->b, "bob", NULL);
+  return TRUE;
+}
+
+static void
+two_nodes_stop (TwoNodes *t)
+{
+  client_free (t->alice);
+  client_free (t->bob);
+  test_server_free (t->a);
+  test_server_free (t->b);
+  redis_stop (t->redis);
+}
+
 /* A nick taken on one node is refused on the other, at registration and as a change, and
  * is free there once its owner quit. */
 static void
@@ -234,17 +267,14 @@ test_nick_clash (void)
 static void
 test_room (void)
 {
-  TestRedis *r = redis_start ();
-  TestServer *a, *b;
+  TwoNodes t = { 0 };
   Client *alice, *bob, *person;
   g_autoptr(GPtrArray) lines = NULL;
 
-  if (r == NULL)
+  if (!two_nodes_start (&t))
     return;
-  a = node_new (r, "a", "10");
-  b = node_new (r, "b", "10");
-  alice = client_irc (a, "alice", NULL);
-  bob = client_irc (b, "bob", NULL);
+  alice = t.alice;
+  bob = t.bob;
 
   client_send (alice, "JOIN #r");
   g_free (client_expect (alice, " 366 alice #r "));
@@ -279,7 +309,7 @@ test_room (void)
   g_free (client_expect (bob, ":alice!alice@127.0.0.1 NICK :alicia"));
 
   /* People in text mode read the other node's words too: the hall is on every node. */
-  person = client_text (b);
+  person = client_text (t.b);
   client_send (alice, "JOIN #hall");
   g_free (client_expect (person, "alicia has entered the room hall"));
   client_send (alice, "PRIVMSG #hall :hi everyone");
@@ -291,28 +321,21 @@ test_room (void)
   client_wait_names (bob, " 353 bob = #r :", "bob", NULL);
 
   client_free (person);
-  client_free (alice);
-  client_free (bob);
-  test_server_free (a);
-  test_server_free (b);
-  redis_stop (r);
+  two_nodes_stop (&t);
 }
 
 /* A private message goes to the target's node, though the two share no room; LINKS. */
 static void
 test_private (void)
 {
-  TestRedis *r = redis_start ();
-  TestServer *a, *b;
+  TwoNodes t = { 0 };
   Client *alice, *bob;
   g_autofree char *line = NULL;
 
-  if (r == NULL)
+  if (!two_nodes_start (&t))
     return;
-  a = node_new (r, "a", "10");
-  b = node_new (r, "b", "10");
-  alice = client_irc (a, "alice", NULL);
-  bob = client_irc (b, "bob", NULL);
+  alice = t.alice;
+  bob = t.bob;
 
   client_send (alice, "PRIVMSG bob :psst");
   g_free (client_expect (bob, ":alice!alice@127.0.0.1 PRIVMSG bob :psst"));
@@ -331,11 +354,7 @@ test_private (void)
   g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
   g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
 
-  client_free (alice);
-  client_free (bob);
-  test_server_free (a);
-  test_server_free (b);
-  redis_stop (r);
+  two_nodes_stop (&t);
 }
 
 /* kill -9 of a node: its users quit on the others with "node lost" once its lease lapsed,
