@@ -215,6 +215,55 @@ test_store_scram (void)
   g_assert_no_error (error);
 }
 
+/* Passwords are compared in their SASLprep form: a no-break space is a space, a soft
+ * hyphen is nothing, with PLAIN and with SCRAM; a password with a control character is
+ * refused. */
+static void
+test_store_saslprep (void)
+{
+  g_autoptr(ChatAccounts) accounts = accounts_new (NULL);
+  g_autoptr(ChatAccountScram) scram = NULL;
+  g_autoptr(ChatScramClient) client = NULL;
+  g_autoptr(ChatScramServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *client_first = NULL;
+  g_autofree char *server_first = NULL;
+  g_autofree char *client_final = NULL;
+  g_autofree char *server_final = NULL;
+  g_autofree char *user = NULL;
+  gsize salt_len = 0;
+  const guint8 *salt;
+
+  g_assert_false (chat_accounts_register (accounts, "bob", "bell\x07password", NULL, &error));
+  g_assert_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_WEAK_PASSWORD);
+  g_clear_error (&error);
+
+  chat_accounts_set_scram_iterations (accounts, 4096);
+  g_assert_true (chat_accounts_register (accounts, "anna", "open\xc2\xa0sesame", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (chat_accounts_check_password (accounts, "anna", "open sesame", NULL));
+  g_assert_true (chat_accounts_check_password (accounts, "anna", "open se\xc2\xadsame", NULL));
+  g_assert_false (chat_accounts_check_password (accounts, "anna", "opensesame", NULL));
+
+  scram = chat_accounts_get_scram (accounts, "anna");
+  g_assert_nonnull (scram);
+  client = chat_scram_client_new ("anna", "open\xe3\x80\x80sesame", "clientnonce");
+  server = chat_scram_server_new ();
+  client_first = chat_scram_client_first (client);
+  user = chat_scram_server_read_client_first (server, client_first, &error);
+  g_assert_no_error (error);
+  salt = g_bytes_get_data (scram->salt, &salt_len);
+  server_first = chat_scram_server_first (server, "servernonce", salt, salt_len,
+                                          scram->iterations, scram->stored_key,
+                                          scram->server_key);
+  client_final = chat_scram_client_final (client, server_first, &error);
+  g_assert_no_error (error);
+  server_final = chat_scram_server_final (server, client_final, &error);
+  g_assert_no_error (error);
+  g_assert_true (chat_scram_client_verify (client, server_final, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_store_certfp (void)
 {
@@ -1362,6 +1411,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/accounts/store/basics", test_store_basics);
   g_test_add_func ("/chat/accounts/store/scram", test_store_scram);
+  g_test_add_func ("/chat/accounts/store/saslprep", test_store_saslprep);
   g_test_add_func ("/chat/accounts/store/certfp", test_store_certfp);
   g_test_add_func ("/chat/accounts/store/file", test_store_file);
   g_test_add_func ("/chat/accounts/store/rehash", test_store_rehash);

@@ -2030,6 +2030,52 @@ test_scram_names (void)
   g_assert_false (chat_scram_nonce_is_valid ("caf\xc3\xa9"));
 }
 
+/* SASLprep (RFC 4013): its examples (section 3) and each step. */
+static void
+test_saslprep (void)
+{
+  static const struct
+  {
+    const char *in;
+    const char *out;   /* NULL: refused */
+  } cases[] = {
+    { "I\xc2\xadX", "IX" },                     /* SOFT HYPHEN mapped to nothing */
+    { "user", "user" },
+    { "USER", "USER" },                           /* no case folding */
+    { "\xc2\xaa", "a" },                         /* NFKC */
+    { "\xe2\x85\xa8", "IX" },                    /* ROMAN NUMERAL NINE, NFKC */
+    { "\x07", NULL },                             /* a control character */
+    { "\xd8\xa7" "1", NULL },                     /* bidi: RandALCat not last */
+    { "", "" },
+    { "pass\xc2\xa0word", "pass word" },          /* NO-BREAK SPACE to SPACE */
+    { "pass\xe3\x80\x80word", "pass word" },     /* IDEOGRAPHIC SPACE */
+    { "a\xe2\x80\x8b" "b", "ab" },               /* ZERO WIDTH SPACE to nothing */
+    { "a\xef\xb8\x8f" "b", "ab" },               /* VARIATION SELECTOR-16 */
+    { "\xef\xbc\xa1\xef\xbc\xa2", "AB" },       /* fullwidth letters */
+    { "caf\x65\xcc\x81", "caf\xc3\xa9" },        /* composed */
+    { "\xe5\xaf\x86\xe7\xa0\x81", "\xe5\xaf\x86\xe7\xa0\x81" },  /* Chinese stays */
+    { "tab\there", NULL },
+    { "del\x7f", NULL },
+    { "\xc2\x85", NULL },                         /* NEXT LINE, a C1 control */
+    { "private\xee\x80\x80", NULL },             /* U+E000, private use */
+    { "\xef\xbf\xbe", NULL },                    /* U+FFFE, not a character */
+    { "\xe2\x80\x8e" "x", NULL },                /* LEFT-TO-RIGHT MARK */
+    { "\xf3\xa0\x80\x81", NULL },               /* LANGUAGE TAG */
+    { "\xd7\x90\xd7\x91", "\xd7\x90\xd7\x91" },  /* Hebrew alone */
+    { "\xd7\x90" "1\xd7\x91", "\xd7\x90" "1\xd7\x91" },  /* digits between */
+    { "\xd7\x90" "a\xd7\x91", NULL },             /* Hebrew with a Latin letter */
+    { "\xff", NULL },                              /* not UTF-8 */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = chat_saslprep (cases[i].in);
+
+      g_test_message ("case %" G_GSIZE_FORMAT, i);
+      g_assert_cmpstr (out, ==, cases[i].out);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2040,6 +2086,7 @@ main (int   argc,
   g_test_add_func ("/chat/protocol/scram/rfc7677", test_scram_rfc7677);
   g_test_add_func ("/chat/protocol/scram/refusals", test_scram_refusals);
   g_test_add_func ("/chat/protocol/scram/names", test_scram_names);
+  g_test_add_func ("/chat/protocol/saslprep", test_saslprep);
   g_test_add_func ("/chat/protocol/message/errors", test_message_errors);
   g_test_add_func ("/chat/protocol/message/fuzz-regressions", test_message_fuzz_regressions);
   g_test_add_func ("/chat/protocol/message/tags", test_message_tags);

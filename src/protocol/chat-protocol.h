@@ -7,5 +7,6 @@
 #include "chat-message.h"
 #include "chat-names.h"
 #include "chat-numerics.h"
+#include "chat-saslprep.h"
 #include "chat-scram.h"
 #include "chat-text.h"

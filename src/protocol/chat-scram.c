@@ -14,6 +14,7 @@
 #include <nettle/pbkdf2.h>
 #include <nettle/sha2.h>
 
+#include "chat-saslprep.h"
 #include "chat-scram.h"
 
 /* A client refuses a server asking for more work than this. */
@@ -106,6 +107,8 @@ sha256 (const guint8 *data,
   sha256_digest (&ctx, CHAT_SCRAM_KEY_LEN, out);
 }
 
+/* Hi (Normalize (password), salt, i): Normalize is SASLprep; a password it refuses is
+ * used as it is (and matches nothing made from a prepared one). */
 static void
 salted_password (const char   *password,
                  const guint8 *salt,
@@ -113,8 +116,12 @@ salted_password (const char   *password,
                  guint         iterations,
                  guint8       *out)
 {
-  pbkdf2_hmac_sha256 (strlen (password), (const guint8 *)password, iterations,
+  char *prepared = chat_saslprep (password);
+  const char *key = prepared != NULL ? prepared : password;
+
+  pbkdf2_hmac_sha256 (strlen (key), (const guint8 *)key, iterations,
                       salt_len, salt, CHAT_SCRAM_KEY_LEN, out);
+  wipe_string (prepared);
 }
 
 void

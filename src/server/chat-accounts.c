@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "chat-accounts-private.h"
+#include "chat-saslprep.h"
 #include "chat-sqlite.h"
 
 #define SALT_LEN 16
@@ -97,6 +98,7 @@ check_password_length (const char  *password,
                        GError     **error)
 {
   gsize len = strlen (password);
+  g_autofree char *prepared = NULL;
 
   if (len < CHAT_ACCOUNTS_MIN_PASSWORD || len > CHAT_ACCOUNTS_MAX_PASSWORD)
     {
@@ -105,6 +107,15 @@ check_password_length (const char  *password,
                    CHAT_ACCOUNTS_MAX_PASSWORD);
       return FALSE;
     }
+  prepared = chat_saslprep (password);
+  if (prepared == NULL)
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_WEAK_PASSWORD,
+                           "A password holds no control or private-use character, and "
+                           "right-to-left text in it is written in one direction");
+      return FALSE;
+    }
+  sodium_memzero (prepared, strlen (prepared));
   return TRUE;
 }
 
@@ -127,8 +138,14 @@ _chat_account_secrets_new (const char *password,
                            guint       iterations)
 {
   ChatAccountSecrets *secrets = g_new0 (ChatAccountSecrets, 1);
+  char *prepared = chat_saslprep (password);
+  const char *key = prepared != NULL ? prepared : password;
+  int rc = crypto_pwhash_str (secrets->hash, key, strlen (key), ops, mem);
 
-  if (crypto_pwhash_str (secrets->hash, password, strlen (password), ops, mem) != 0)
+  if (prepared != NULL)
+    sodium_memzero (prepared, strlen (prepared));
+  g_free (prepared);
+  if (rc != 0)
     {
       g_free (secrets);
       return NULL;
@@ -448,13 +465,29 @@ _chat_account_hash_verify (const char *hash,
                            gsize       mem,
                            gboolean   *needs_rehash)
 {
+  char *prepared;
+  gboolean right;
+
   *needs_rehash = FALSE;
   if (strlen (password) > CHAT_ACCOUNTS_MAX_PASSWORD)
     return FALSE;
-  if (crypto_pwhash_str_verify (hash, password, strlen (password)) != 0)
+  /* The prepared form (SASLprep); a hash made before passwords were prepared was made of
+   * the password as typed, so that is tried when the two differ. */
+  prepared = chat_saslprep (password);
+  right = prepared != NULL &&
+          crypto_pwhash_str_verify (hash, prepared, strlen (prepared)) == 0;
+  if (!right && g_strcmp0 (prepared, password) != 0)
+    {
+      right = crypto_pwhash_str_verify (hash, password, strlen (password)) == 0;
+      *needs_rehash = right;
+    }
+  if (prepared != NULL)
+    sodium_memzero (prepared, strlen (prepared));
+  g_free (prepared);
+  if (!right)
     return FALSE;
   /* Another cost than today's: hash it again while the password is at hand. */
-  *needs_rehash = crypto_pwhash_str_needs_rehash (hash, ops, mem) != 0;
+  *needs_rehash = *needs_rehash || crypto_pwhash_str_needs_rehash (hash, ops, mem) != 0;
   return TRUE;
 }
 

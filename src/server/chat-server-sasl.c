@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "chat-saslprep.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -116,6 +117,8 @@ step_plain (ChatSession *session,
   const char *authzid = data;
   const char *authcid;
   const char *password;
+  g_autofree char *authzid_prepared = NULL;
+  g_autofree char *authcid_prepared = NULL;
 
   authcid = memchr (data, '\0', len);
   password = authcid != NULL ? memchr (authcid + 1, '\0', len - (authcid + 1 - data)) : NULL;
@@ -126,13 +129,19 @@ step_plain (ChatSession *session,
     }
   authcid++;
   password++;
-  if (authzid[0] != '\0' && chat_casecmp (CHAT_CASEMAPPING_RFC1459, authzid, authcid) != 0)
+  /* Names are compared in their SASLprep form (RFC 4616); the password is prepared where
+   * it is checked. */
+  authzid_prepared = chat_saslprep (authzid);
+  authcid_prepared = chat_saslprep (authcid);
+  if (authzid_prepared == NULL || authcid_prepared == NULL ||
+      (authzid_prepared[0] != '\0' &&
+       chat_casecmp (CHAT_CASEMAPPING_RFC1459, authzid_prepared, authcid_prepared) != 0))
     {
       sasl_failed (session);
       return;
     }
-  _chat_server_accounts_check_async (session, authcid, password, "SASL PLAIN", plain_checked_cb,
-                                     NULL, NULL);
+  _chat_server_accounts_check_async (session, authcid_prepared, password, "SASL PLAIN",
+                                     plain_checked_cb, NULL, NULL);
 }
 
 /* The message is empty, or the account asked for (it must be the certificate's). */
