@@ -72,14 +72,47 @@ sources=("$top"/src/protocol/*.c "$fuzzdir/fuzz-$target.c")
 headers=("$top"/src/protocol/*.h)
 extra=()
 pkgs=(glib-2.0 gobject-2.0 nettle)
+# The meson build this fuzz directory sits in, if any: its own source lists, flags and
+# config.h are used for the server, so optional parts follow what meson configured.
+mesonbuild=$builddir
+while [ "$mesonbuild" != / ] && [ ! -d "$mesonbuild/meson-info" ]; do
+  mesonbuild=$(dirname "$mesonbuild")
+done
+[ -d "$mesonbuild/meson-info" ] || mesonbuild=
 if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
-  sources+=("$top"/src/store/*.c "$top"/src/server/*.c)
   headers+=("$top"/src/store/*.h "$top"/src/server/*.h)
-  extra=(-I"$top/src/store" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls libsodium)
+  for optional in libsoup-3.0 hiredis avahi-client avahi-glib; do
+    if pkg-config --exists "$optional"; then pkgs+=("$optional"); fi
+  done
   pkg-config --exists "${pkgs[@]}" ||
     skip "GIO, SQLite, GnuTLS or libsodium development files are not installed"
+  if [ -n "$mesonbuild" ] && command -v meson >/dev/null 2>&1; then
+    # Sources of chat-store and chat-server as meson builds them; -I, -D and -U as given.
+    mapfile -t listed < <(meson introspect "$mesonbuild" --targets | python3 -c '
+import json, sys
+for target in json.load(sys.stdin):
+    if target["name"] in ("chat-store", "chat-server"):
+        for group in target["target_sources"]:
+            for source in group["sources"]:
+                print("S" + source)
+            if target["name"] == "chat-server":
+                for flag in group["parameters"]:
+                    if flag[:2] in ("-I", "-D", "-U"):
+                        print("F" + flag)
+')
+    for item in "${listed[@]}"; do
+      case $item in
+        S*) sources+=("${item#S}") ;;
+        F*) extra+=("${item#F}") ;;
+      esac
+    done
+  fi
+  if [ "${#extra[@]}" -eq 0 ]; then
+    sources+=("$top"/src/store/*.c "$top"/src/server/*.c)
+    extra=(-I"$top/src/store" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
+  fi
 fi
 if [ "$target" = connection ]; then
   # The client library, its enum types generated here as meson's mkenums_simple does.
@@ -126,16 +159,21 @@ else
 fi
 
 if [ "$rebuild" -eq 1 ]; then
-  # The protocol library needs nothing from config.h; give it an empty one.
+  # The protocol library needs nothing from config.h; give it an empty one, unless the
+  # flags taken from meson name its own.
   mkdir -p "$builddir/include"
   [ -e "$builddir/include/config.h" ] ||
     echo '/* empty: fuzz build */' > "$builddir/include/config.h"
+  own_config=(-I"$builddir/include")
+  if [ -n "$mesonbuild" ] && printf '%s\n' "${extra[@]}" | grep -qx -- "-I$mesonbuild"; then
+    own_config=()
+  fi
   echo "building $bin"
   # shellcheck disable=SC2046
   "$clang" -std=gnu11 -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74 \
-    -UG_DISABLE_ASSERT -I"$builddir/include" -I"$top/src/protocol" "${extra[@]}" \
+    -UG_DISABLE_ASSERT "${own_config[@]}" -I"$top/src/protocol" "${extra[@]}" \
     "${sources[@]}" $(pkg-config --cflags --libs "${pkgs[@]}") -o "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi

@@ -229,6 +229,9 @@ fixture_setup (Fixture       *fixture,
   fixture->window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_nonnull (fixture->window);
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
+  /* The test bus has no notification server: only /chat/app/notifications, which brings
+   * its own, turns them on. */
+  g_settings_set_boolean (chat_application_get_settings (fixture->app), "notifications", FALSE);
   spin (50);
 }
 
@@ -2685,6 +2688,7 @@ test_notifications (Fixture       *fixture,
     return;
 
   g_settings_set_string (settings, "default-nick", "maria");
+  g_settings_set_boolean (settings, "notifications", TRUE);
   g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
   g_assert_true (wait_for (hall_joined, fixture->app));
