@@ -2022,7 +2022,8 @@ item_bounds_in_view (ChatWindow      *window,
   GtkWidget *row = row_for_item (list, item);
   graphene_rect_t bounds;
 
-  if (row == NULL || !gtk_widget_get_mapped (row) || !gtk_widget_compute_bounds (row, list, &bounds))
+  if (row == NULL || !gtk_widget_get_mapped (row)
+      || !gtk_widget_compute_bounds (row, list, &bounds))
     return FALSE;
 
   *top = bounds.origin.y;
@@ -2038,7 +2039,8 @@ item_fully_in_view (ChatWindow      *window,
   double top, bottom;
 
   return item_bounds_in_view (window, item, &top, &bottom) && top >= -1
-         && bottom <= gtk_widget_get_height (GTK_WIDGET (chat_window_get_message_list (window))) + 1;
+         && bottom <= gtk_widget_get_height (GTK_WIDGET (chat_window_get_message_list (window)))
+                       + 1;
 }
 
 typedef struct
@@ -2086,7 +2088,8 @@ test_opens_at_unread (Fixture       *fixture,
   g_assert_true (wait_for (window_shows_hall, fixture));
   hall = find_room (fixture->app, "#hall");
   server = chat_connection_get_server_conversation (chat_conversation_get_connection (hall));
-  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+  adj = gtk_scrollable_get_vadjustment (
+      GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
 
   /* Read lines, then many new ones from someone else while another conversation is shown. */
   for (guint i = 0; i < 120; i++)
@@ -2165,7 +2168,8 @@ test_own_line_in_view (Fixture       *fixture,
   g_assert_true (wait_for (window_shows_hall, fixture));
   g_assert_true (wait_for (entry_can_send, fixture->window));
   hall = find_room (fixture->app, "#hall");
-  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+  adj = gtk_scrollable_get_vadjustment (
+      GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
 
   add_lines (hall, 300);
   g_assert_true (wait_for (at_bottom, adj));
@@ -2186,6 +2190,20 @@ test_own_line_in_view (Fixture       *fixture,
   /* And new lines follow again from there. */
   add_lines (hall, 50);
   g_assert_true (wait_for (settled_at_bottom, fixture->window));
+}
+
+/* bob, a raw IRC client, in the hosted #hall. */
+static RawClient *
+bob_joins_hall (ChatApplication *app)
+{
+  RawClient *client = raw_client_new (chat_application_get_hosting_port (app));
+
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  return client;
 }
 
 /* The first label below widget with the CSS class name. */
@@ -2235,7 +2253,8 @@ shows_n_results (gpointer data)
 {
   gpointer *args = data;
   ChatWindow *window = args[0];
-  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_message_list (window)));
+  GtkListView *list = chat_window_get_message_list (window);
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (list));
 
   return model != NULL && g_list_model_get_n_items (model) == GPOINTER_TO_UINT (args[1])
          && g_strcmp0 (chat_window_get_content_page (window), "messages") == 0;
@@ -2293,7 +2312,8 @@ line_shown_flashing (gpointer data)
         continue;
       row = row_for_item (GTK_WIDGET (list), item);
       return row != NULL && chat_message_row_get_flashing (CHAT_MESSAGE_ROW (row))
-             && !chat_window_get_scrolling (args->window) && item_fully_in_view (args->window, item);
+             && !chat_window_get_scrolling (args->window)
+             && item_fully_in_view (args->window, item);
     }
 
   return FALSE;
@@ -2350,12 +2370,7 @@ test_search_results (Fixture       *fixture,
   hall = find_room (fixture->app, "#hall");
   list = chat_window_get_message_list (fixture->window);
 
-  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
-  raw_client_send (client, "NICK bob");
-  raw_client_send (client, "USER bob 0 * :Bob Tester");
-  g_assert_true (raw_client_wait (client, " 001 bob "));
-  raw_client_send (client, "JOIN #hall");
-  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  client = bob_joins_hall (fixture->app);
   args[0] = chat_conversation_get_messages (hall);
   for (guint i = 0; i < G_N_ELEMENTS (said); i++)
     {
@@ -2381,7 +2396,8 @@ test_search_results (Fixture       *fixture,
   g_assert_true (wait_for (not_scrolling, fixture->window));
   for (guint i = 0; i < G_N_ELEMENTS (said); i++)
     {
-      g_autoptr(ChatMessageItem) item = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)), i);
+      GListModel *shown = G_LIST_MODEL (gtk_list_view_get_model (list));
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (shown, i);
       GtkWidget *row;
       GtkLabel *body;
       const char *text;
@@ -2390,7 +2406,8 @@ test_search_results (Fixture       *fixture,
       g_assert_cmpstr (chat_message_item_get_text (item), ==, said[i]);
       row = row_for_item (GTK_WIDGET (list), item);
       g_assert_nonnull (row);
-      g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (find_label_with_class (row, "nick")))));
+      g_assert_true (gtk_widget_get_visible (
+          gtk_widget_get_parent (GTK_WIDGET (find_label_with_class (row, "nick")))));
       g_assert_cmpstr (gtk_label_get_label (find_label_with_class (row, "nick")), ==, "bob");
       body = find_label_with_class (row, "body");
       text = gtk_label_get_text (body);
@@ -2426,6 +2443,57 @@ test_search_results (Fixture       *fixture,
                                           GTK_WIDGET (bar)));
   send_escape (fixture->window);
   g_assert_true (wait_for (search_closed, bar));
+
+  raw_client_free (client);
+}
+
+static gboolean
+has_mention (gpointer data)
+{
+  return chat_conversation_get_mention_count (CHAT_CONVERSATION (data)) > 0;
+}
+
+/* A highlight word set in Preferences makes a line that has it a mention, as the nick does. */
+static void
+test_highlight_words (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  ChatPreferencesWindow *prefs = chat_preferences_window_new (settings);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) words = NULL;
+  ChatConversation *hall;
+  ChatConversation *server;
+  RawClient *client;
+  GtkEditable *row;
+  gpointer args[2];
+
+  /* Written in one row, separated by commas. */
+  row = GTK_EDITABLE (find_row_titled (GTK_WIDGET (prefs),
+                                       _("Highlight Words, Separated by Commas")));
+  g_assert_nonnull (row);
+  gtk_editable_set_text (row, " Lunch , release,");
+  words = g_settings_get_strv (settings, "highlight-words");
+  g_assert_cmpuint (g_strv_length (words), ==, 2);
+  g_assert_cmpstr (words[0], ==, "Lunch");
+  g_assert_cmpstr (words[1], ==, "release");
+  gtk_window_destroy (GTK_WINDOW (prefs));
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  hall = find_room (fixture->app, "#hall");
+  server = chat_connection_get_server_conversation (chat_conversation_get_connection (hall));
+  chat_window_select_conversation (fixture->window, server);
+
+  client = bob_joins_hall (fixture->app);
+  raw_client_send (client, "PRIVMSG #hall :nothing to see");
+  raw_client_send (client, "PRIVMSG #hall :who wants lunch?");
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = (gpointer) "who wants lunch?";
+  g_assert_true (wait_for (has_text_item, args));
+  g_assert_true (wait_for (has_mention, hall));
+  g_assert_cmpuint (chat_conversation_get_mention_count (hall), ==, 1);
 
   raw_client_free (client);
 }
@@ -2707,12 +2775,7 @@ test_notifications (Fixture       *fixture,
   g_assert_true (wait_for (is_inactive, window));
   g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)) == window);
 
-  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
-  raw_client_send (client, "NICK bob");
-  raw_client_send (client, "USER bob 0 * :Bob Tester");
-  g_assert_true (raw_client_wait (client, " 001 bob "));
-  raw_client_send (client, "JOIN #hall");
-  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  client = bob_joins_hall (fixture->app);
 
   /* (a) A mention of the nick in a room: one notification naming bob and the room. */
   raw_client_send (client, "PRIVMSG #hall :maria: lunch at noon?");
@@ -3483,7 +3546,8 @@ test_text_format_attributes (void)
   g_autoptr(GArray) spans = NULL;
   g_autofree char *text = chat_text_parse_formatting ("\002bold\002 \035it\035 \037un\037 "
                                                       "\036st\036 \021mono\021 \00304red\003 "
-                                                      "\0030,1wob\003 \026rev\017 \00308yel", &spans);
+                                                      "\0030,1wob\003 \026rev\017 \00308yel",
+                                                      &spans);
   PangoAttrList *light = pango_attr_list_new ();
   PangoAttrList *dark = pango_attr_list_new ();
   PangoAttribute *attr;
@@ -3762,6 +3826,8 @@ main (int   argc,
               fixture_setup, test_own_line_in_view, fixture_teardown);
   g_test_add ("/chat/app/search-results", Fixture, NULL,
               fixture_setup, test_search_results, fixture_teardown);
+  g_test_add ("/chat/app/highlight-words", Fixture, NULL,
+              fixture_setup, test_highlight_words, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);

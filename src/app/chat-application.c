@@ -270,6 +270,23 @@ open_history (ChatApplication *self)
     }
 }
 
+/* Messages with a highlight word count as mentions on every connection. */
+static void
+highlight_words_changed_cb (ChatApplication *self)
+{
+  g_auto(GStrv) words = g_settings_get_strv (self->settings, "highlight-words");
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->connections));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = NULL;
+
+      connection = g_list_model_get_item (G_LIST_MODEL (self->connections), i);
+
+      chat_connection_set_highlight_words (connection, (const char * const *) words);
+    }
+}
+
 static void
 chat_application_startup (GApplication *application)
 {
@@ -283,6 +300,8 @@ chat_application_startup (GApplication *application)
   g_signal_connect_object (self->settings, "changed::color-scheme",
                            G_CALLBACK (color_scheme_changed_cb), self, G_CONNECT_SWAPPED);
   color_scheme_changed_cb (self, "color-scheme", self->settings);
+  g_signal_connect_object (self->settings, "changed::highlight-words",
+                           G_CALLBACK (highlight_words_changed_cb), self, G_CONNECT_SWAPPED);
   chat_hosting_set_settings (self->hosting, self->settings);
 
   open_history (self);
@@ -828,6 +847,11 @@ chat_application_add_connection (ChatApplication *self,
 
   if (self->history != NULL && chat_connection_get_history (connection) == NULL)
     chat_connection_set_history (connection, self->history);
+  {
+    g_auto(GStrv) words = g_settings_get_strv (self->settings, "highlight-words");
+
+    chat_connection_set_highlight_words (connection, (const char * const *) words);
+  }
 
   g_signal_connect_object (connection, "notify::state",
                            G_CALLBACK (connection_state_changed_cb), self, G_CONNECT_SWAPPED);

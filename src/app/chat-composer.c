@@ -177,8 +177,10 @@ entry_text_changed_cb (ChatComposer *self)
 {
   PangoAttrList *attrs = pango_attr_list_new ();
 
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
   chat_text_add_raw_format_attributes (attrs, gtk_editable_get_text (GTK_EDITABLE (self->entry)),
-                                       adw_style_manager_get_dark (adw_style_manager_get_default ()));
+                                       adw_style_manager_get_dark (style));
   gtk_entry_set_attributes (self->entry, attrs);
   pango_attr_list_unref (attrs);
 }

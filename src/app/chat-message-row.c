@@ -405,7 +405,8 @@ chat_message_row_bind (ChatMessageRow  *self,
         && strlen (gtk_label_get_text (self->body_label))
            == offset + strlen (chat_message_item_get_text (item)))
       chat_text_add_format_attributes (attrs, chat_message_item_get_spans (item), offset,
-                                       adw_style_manager_get_dark (adw_style_manager_get_default ()));
+                                       adw_style_manager_get_dark (
+                                         adw_style_manager_get_default ()));
     if (self->query != NULL)
       chat_text_add_match_attributes (attrs, gtk_label_get_text (self->body_label), self->query);
     gtk_label_set_attributes (self->body_label, attrs);

@@ -19,6 +19,7 @@ struct _ChatPreferencesWindow
 
   AdwEntryRow          *nick_row;
   AdwEntryRow          *realname_row;
+  AdwEntryRow          *highlight_row;
   GtkSwitch            *autoconnect_switch;
   GtkSwitch            *joins_switch;
   GtkSwitch            *clock_switch;
@@ -75,6 +76,38 @@ style_set_mapping (const GValue       *value,
   return g_variant_new_string (styles[index < G_N_ELEMENTS (styles) ? index : 0]);
 }
 
+/* The highlight words are written "lunch, release" in one row. */
+static gboolean
+words_get_mapping (GValue   *value,
+                   GVariant *variant,
+                   gpointer  user_data)
+{
+  g_autofree const char **words = g_variant_get_strv (variant, NULL);
+
+  g_value_take_string (value, g_strjoinv (", ", (char **) words));
+  return TRUE;
+}
+
+static GVariant *
+words_set_mapping (const GValue       *value,
+                   const GVariantType *type,
+                   gpointer            user_data)
+{
+  g_auto(GStrv) parts = g_strsplit (g_value_get_string (value), ",", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) words = NULL;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strstrip (parts[i]);
+      if (parts[i][0] != '\0')
+        g_strv_builder_add (builder, parts[i]);
+    }
+  words = g_strv_builder_end (builder);
+
+  return g_variant_new_strv ((const char * const *) words, -1);
+}
+
 static void
 on_nick_changed_cb (ChatPreferencesWindow *self)
 {
@@ -115,6 +148,7 @@ chat_preferences_window_class_init (ChatPreferencesWindowClass *klass)
                                                RESOURCE_BASE "/ui/chat-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, realname_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, highlight_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, autoconnect_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, joins_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, clock_switch);
@@ -154,6 +188,9 @@ chat_preferences_window_new (GSettings *settings)
   g_settings_bind (settings, "history-days",
                    gtk_spin_button_get_adjustment (self->history_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (settings, "highlight-words", self->highlight_row, "text",
+                                G_SETTINGS_BIND_DEFAULT, words_get_mapping, words_set_mapping,
+                                NULL, NULL);
   g_settings_bind_with_mapping (settings, "clock-format", self->clock_switch, "active",
                                 G_SETTINGS_BIND_DEFAULT, clock_get_mapping, clock_set_mapping,
                                 NULL, NULL);
