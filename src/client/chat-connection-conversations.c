@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-conversations.c: ChatConnection's conversations: found and created by
  * their folded names, the items added to them (the model, the history, the signals),
- * whether a text mentions us, and the batched flush of the models.
+ * whether a text mentions us, the batched flush of the models, and what a previous run
+ * left open (private conversations reopened, rooms to join once registered).
  */
 #define G_LOG_DOMAIN "chat-client"
 
@@ -390,4 +391,33 @@ _chat_connection_handle_chathistory (ChatConnection    *self,
                                                FALSE, NULL);
   if (conv != NULL)
     _chat_connection_request_server_history (self, conv);
+}
+
+ChatConversation *
+chat_connection_reopen_query (ChatConnection *self,
+                              const char     *nick)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (nick != NULL, NULL);
+
+  return _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, nick, FALSE,
+                                               NULL);
+}
+
+void
+chat_connection_add_autojoin (ChatConnection *self,
+                              const char     *room)
+{
+  g_autofree char *folded = NULL;
+
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  g_return_if_fail (room != NULL);
+
+  /* Joined with the rooms we were in, once registered and after every reconnect. */
+  folded = _chat_connection_fold (self, room);
+  if (g_hash_table_contains (self->rejoin, folded))
+    return;
+  g_hash_table_insert (self->rejoin, g_steal_pointer (&folded), g_strdup (""));
+  if (self->state == CHAT_CONNECTION_STATE_CONNECTED)
+    _chat_connection_send_command (self, "JOIN", room, NULL);
 }

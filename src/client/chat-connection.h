@@ -236,6 +236,14 @@ GPtrArray          *chat_connection_search_history        (ChatConnection      *
 /* The private conversation with nick, created (and "conversation-opened") if needed. */
 ChatConversation   *chat_connection_open_query            (ChatConnection      *self,
                                                            const char          *nick);
+/* The private conversation with nick as a previous run left it: created if needed, but
+ * "conversation-opened" says it was not requested, so no window switches to it. */
+ChatConversation   *chat_connection_reopen_query          (ChatConnection      *self,
+                                                           const char          *nick);
+/* Joins room once registered (now, when connected) and after every reconnect, as the rooms
+ * we were in; "conversation-opened" says it was not requested. */
+void                chat_connection_add_autojoin          (ChatConnection      *self,
+                                                           const char          *room);
 /* Removes a conversation from "rooms" (parts first when it is a joined room).
  * The server conversation cannot be closed. */
 void                chat_connection_close_conversation    (ChatConnection      *self,
