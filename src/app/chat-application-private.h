@@ -21,6 +21,22 @@ ChatConnection *_chat_application_find_connection        (ChatApplication *self,
                                                           guint            port);
 void            _chat_application_notify_hosting         (ChatApplication *self);
 
+/* chat-application-networks.c */
+/* Saves the network of connection (made when new) with who the user is there, and from now
+ * on its rooms and private conversations. */
+void            _chat_application_remember_network       (ChatApplication *self,
+                                                          ChatConnection  *connection);
+/* Stops following connection (before it is removed). */
+void            _chat_application_untrack                (ChatApplication *self,
+                                                          ChatConnection  *connection);
+/* At the first start: every network to connect comes back, with the last conversation. */
+void            _chat_application_restore_networks       (ChatApplication *self);
+/* Forgets network and closes its connection; _chat_application_undo_remove_network () brings
+ * the last one back (connected again when it was). */
+void            _chat_application_remove_network         (ChatApplication *self,
+                                                          ChatNetwork     *network);
+void            _chat_application_undo_remove_network    (ChatApplication *self);
+
 /* chat-application-actions.c */
 /* Adds the app.* actions and sets the accelerators of app.* and win.* actions. */
 void            _chat_application_actions_init           (ChatApplication *self);

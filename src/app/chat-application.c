@@ -24,6 +24,7 @@ struct _ChatApplication
   GSettings        *settings;
   GListStore       *connections;
   ChatHistoryStore *history;
+  ChatNetworkList  *networks;
 
   ChatHosting      *hosting;
   gboolean          restored;
@@ -138,12 +139,26 @@ connection_state_changed_cb (ChatApplication *self,
   if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
     return;
 
+  if (g_object_steal_data (G_OBJECT (connection), "chat-remember") != NULL)
+    _chat_application_remember_network (self, connection);
+
   room = g_object_get_data (G_OBJECT (connection), "chat-autojoin");
   if (room != NULL)
     {
       chat_connection_join (connection, room, NULL);
       g_object_set_data (G_OBJECT (connection), "chat-autojoin", NULL);
     }
+}
+
+/* A server is kept once it took the connection, not for a failed first try. */
+static void
+remember_when_connected (ChatApplication *self,
+                         ChatConnection  *connection)
+{
+  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)
+    _chat_application_remember_network (self, connection);
+  else
+    g_object_set_data (G_OBJECT (connection), "chat-remember", GINT_TO_POINTER (TRUE));
 }
 
 static void
@@ -303,136 +318,9 @@ chat_application_startup (GApplication *application)
   g_signal_connect_object (self->settings, "changed::highlight-words",
                            G_CALLBACK (highlight_words_changed_cb), self, G_CONNECT_SWAPPED);
   chat_hosting_set_settings (self->hosting, self->settings);
+  self->networks = chat_network_list_new (self->settings);
 
   open_history (self);
-}
-
-/* "Reconnect on start": the server (and room) open when the app was last closed, with the
- * passwords the keyring has for it. */
-typedef struct
-{
-  ChatApplication *application;
-  char            *host;
-  guint            port;
-  gboolean         tls;
-  char            *nick;
-  char            *password;
-  char            *account;
-  gboolean         allow_plaintext_sasl;
-  char            *room;
-} Restore;
-
-static void
-restore_free (Restore *restore)
-{
-  g_clear_object (&restore->application);
-  g_free (restore->host);
-  g_free (restore->nick);
-  g_free (restore->password);
-  g_free (restore->account);
-  g_free (restore->room);
-  g_free (restore);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Restore, restore_free)
-
-static void
-restore_open (Restore    *restore,
-              const char *sasl_password)
-{
-  ChatApplication *self = restore->application;
-
-  if (restore->account != NULL && sasl_password == NULL)
-    {
-      /* Never connected without the login it had: the password is asked for instead. */
-      ChatConnectDialog *dialog = chat_connect_dialog_new (self);
-
-      chat_connect_dialog_set_fields (dialog, restore->host, restore->port, restore->tls,
-                                      restore->nick, restore->password, NULL);
-      chat_connect_dialog_set_account (dialog, restore->account, NULL);
-      chat_connect_dialog_set_allow_plaintext_login (dialog, restore->allow_plaintext_sasl);
-      _chat_application_present_over_window (self, GTK_WINDOW (dialog));
-      return;
-    }
-
-  chat_application_open_server (self, restore->host, restore->port, restore->tls,
-                                restore->nick, restore->password, restore->account,
-                                sasl_password, restore->allow_plaintext_sasl, NULL,
-                                restore->room);
-}
-
-static void
-restore_account_password_found_cb (GObject      *object,
-                                   GAsyncResult *result,
-                                   gpointer      user_data)
-{
-  g_autoptr(Restore) restore = user_data;
-  g_autofree char *sasl_password = chat_keyring_lookup_finish (result, NULL);
-
-  restore_open (restore, sasl_password);
-}
-
-static void
-restore_password_found_cb (GObject      *object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  Restore *restore = user_data;
-
-  restore->password = chat_keyring_lookup_finish (result, NULL);
-  if (restore->account == NULL)
-    {
-      restore_open (restore, NULL);
-      restore_free (restore);
-      return;
-    }
-
-  /* The next callback frees restore. */
-  chat_keyring_lookup (CHAT_KEYRING_ACCOUNT_PASSWORD, restore->host, restore->port,
-                       restore->account, NULL, restore_account_password_found_cb, restore);
-}
-
-static void
-restore_last_server (ChatApplication *self)
-{
-  g_autofree char *uri = NULL;
-  g_autofree char *room = NULL;
-  g_autoptr(GUri) parsed = NULL;
-  g_autoptr(GError) error = NULL;
-  Restore *restore;
-  const char *scheme;
-
-  if (!g_settings_get_boolean (self->settings, "autoconnect"))
-    return;
-
-  uri = g_settings_get_string (self->settings, "last-server");
-  room = g_settings_get_string (self->settings, "last-room");
-  if (*uri == '\0')
-    return;
-
-  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_QUERY, &error);
-  scheme = parsed != NULL ? g_uri_get_scheme (parsed) : NULL;
-  if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0'
-      || (g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0))
-    {
-      g_debug ("Not reconnecting to %s: %s", uri,
-               error != NULL ? error->message : "not a chat address");
-      return;
-    }
-
-  restore = g_new0 (Restore, 1);
-  restore->application = g_object_ref (self);
-  restore->host = g_strdup (g_uri_get_host (parsed));
-  restore->tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
-  restore->port = g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed)
-                                              : (restore->tls ? 6697 : 6667);
-  restore->nick = g_strdup (g_uri_get_user (parsed));
-  restore->account = chat_application_dup_uri_account (uri);
-  restore->allow_plaintext_sasl = chat_application_uri_allows_plaintext_login (uri);
-  restore->room = *room != '\0' ? g_steal_pointer (&room) : NULL;
-
-  chat_keyring_lookup (CHAT_KEYRING_SERVER_PASSWORD, restore->host, restore->port,
-                       restore->nick, NULL, restore_password_found_cb, restore);
 }
 
 static void
@@ -446,7 +334,7 @@ chat_application_activate (GApplication *application)
   if (first && !self->restored)
     {
       self->restored = TRUE;
-      restore_last_server (self);
+      _chat_application_restore_networks (self);
     }
 }
 
@@ -582,6 +470,8 @@ chat_application_shutdown (GApplication *application)
   ChatApplication *self = CHAT_APPLICATION (application);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->connections));
 
+  /* What the networks had stays as it was: closing them now is no leaving. */
+  g_clear_object (&self->networks);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(ChatConnection) connection = NULL;
@@ -603,6 +493,7 @@ chat_application_dispose (GObject *object)
 {
   ChatApplication *self = (ChatApplication *)object;
 
+  g_clear_object (&self->networks);
   if (self->hosting != NULL)
     chat_hosting_stop (self->hosting);
   g_clear_object (&self->hosting);
@@ -708,6 +599,14 @@ chat_application_get_host (ChatApplication *self)
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
   return self->hosting;
+}
+
+ChatNetworkList *
+chat_application_get_networks (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  return self->networks;
 }
 
 GListModel *
@@ -872,7 +771,7 @@ chat_application_remove_connection (ChatApplication *self,
   g_return_if_fail (CHAT_IS_APPLICATION (self));
   g_return_if_fail (CHAT_IS_CONNECTION (connection));
 
-  g_signal_handlers_disconnect_by_data (connection, self);
+  _chat_application_untrack (self, connection);
   chat_connection_disconnect (connection, NULL);
   if (g_list_store_find (self->connections, connection, &position))
     g_list_store_remove (self->connections, position);
@@ -922,6 +821,7 @@ chat_application_open_server (ChatApplication *self,
         }
       if (room != NULL && *room != '\0')
         chat_connection_join (existing, room, NULL);
+      remember_when_connected (self, existing);
       return existing;
     }
 
@@ -950,6 +850,7 @@ chat_application_open_server (ChatApplication *self,
 
   chat_application_add_connection (self, connection);
   remember_server (self, connection);
+  remember_when_connected (self, connection);
 
   return connection;
 }

@@ -6,6 +6,7 @@
 
 #include "chat-client.h"
 #include "chat-hosting.h"
+#include "chat-network-list.h"
 #include "chat-server.h"
 
 G_BEGIN_DECLS
@@ -19,6 +20,9 @@ G_DECLARE_FINAL_TYPE (ChatApplication, chat_application, CHAT, APPLICATION, AdwA
 ChatApplication *chat_application_new                 (void);
 GSettings       *chat_application_get_settings        (ChatApplication *self);
 GListModel      *chat_application_get_connections     (ChatApplication *self);
+/* The saved networks: every server opened with chat_application_open_server (); NULL
+ * before startup and after shutdown. */
+ChatNetworkList *chat_application_get_networks        (ChatApplication *self);
 /* Adds a connection (shown in every window) and starts it. */
 void             chat_application_add_connection      (ChatApplication *self,
                                                        ChatConnection  *connection);

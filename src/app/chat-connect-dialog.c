@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-connect-dialog.c: asks for a server, a nickname and optionally an account to log in
- * with (SASL; without TLS only when allowed for that server) or to create (REGISTER, once
- * connected, when the server offers draft/account-registration), connects, and stays open
- * with the reason in place until the connection is registered or fails. */
+/* chat-connect-dialog.c: asks for a server (or offers a well-known network), rooms to join, a
+ * nickname and optionally an account to log in with (SASL; without TLS only when allowed for
+ * that server) or to create (REGISTER, once connected, when the server offers
+ * draft/account-registration), connects, and stays open with the reason in place until the
+ * connection is registered or fails. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -13,6 +14,7 @@
 #include "chat-app-notice.h"
 #include "chat-connect-dialog.h"
 #include "chat-keyring.h"
+#include "chat-network.h"
 
 struct _ChatConnectDialog
 {
@@ -49,9 +51,21 @@ struct _ChatConnectDialog
   GtkLabel            *error_label;
   AdwPreferencesGroup *recent_group;
   GtkListBox          *recent_list;
+  GtkListBox          *preset_list;
+  AdwEntryRow         *rooms_row;
 };
 
 G_DEFINE_FINAL_TYPE (ChatConnectDialog, chat_connect_dialog, ADW_TYPE_WINDOW)
+
+/* Networks people ask for by name; all take TLS on 6697. */
+static const struct {
+  const char *name;
+  const char *host;
+} presets[] = {
+  { "Libera.Chat", "irc.libera.chat" },
+  { "OFTC", "irc.oftc.net" },
+  { "GIMPNet", "irc.gimp.org" },
+};
 
 /* The text of an entry row. */
 static const char *
@@ -64,12 +78,16 @@ static void
 show_error (ChatConnectDialog *self,
             const char        *message)
 {
+  gboolean changed = message != NULL
+                     && (!gtk_widget_get_visible (GTK_WIDGET (self->error_group))
+                         || g_strcmp0 (gtk_label_get_label (self->error_label), message) != 0);
+
   gtk_label_set_label (self->error_label, message != NULL ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->error_group), message != NULL);
 
-  /* The message is at the top, and the page may be scrolled down to the account. The
+  /* A new message is at the top, and the page may be scrolled down to the account. The
    * page's scrolled window is its child (libadwaita 1.2 has no scroll-to-top). */
-  if (message != NULL)
+  if (changed)
     for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->page)); child != NULL;
          child = gtk_widget_get_next_sibling (child))
       if (GTK_IS_SCROLLED_WINDOW (child))
@@ -361,9 +379,54 @@ on_connect_clicked_cb (ChatConnectDialog *self)
 }
 
 static void
+update_presets (ChatConnectDialog *self)
+{
+  g_autofree char *host = g_strstrip (g_strdup (row_text (self->host_row)));
+  guint i = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->preset_list));
+       row != NULL && i < G_N_ELEMENTS (presets); row = gtk_widget_get_next_sibling (row), i++)
+    gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "chat-check"),
+                            g_ascii_strcasecmp (host, presets[i].host) == 0);
+}
+
+static void
 on_field_changed_cb (ChatConnectDialog *self)
 {
-  validate (self, FALSE);
+  update_presets (self);
+  /* A message shown about the fields follows them: it goes once they are right. */
+  validate (self, gtk_widget_get_visible (GTK_WIDGET (self->error_group)));
+}
+
+static void
+on_preset_list_row_activated_cb (ChatConnectDialog *self,
+                                 GtkListBoxRow     *row)
+{
+  int index = gtk_list_box_row_get_index (row);
+
+  if (index < 0 || (guint) index >= G_N_ELEMENTS (presets))
+    return;
+
+  chat_connect_dialog_set_fields (self, presets[index].host, 6697, TRUE, NULL, "", NULL);
+  gtk_widget_grab_focus (GTK_WIDGET (self->rooms_row));
+}
+
+static void
+fill_presets (ChatConnectDialog *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), presets[i].name);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), presets[i].host);
+      gtk_widget_set_visible (check, FALSE);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), check);
+      g_object_set_data (G_OBJECT (row), "chat-check", check);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_list_box_append (self->preset_list, row);
+    }
 }
 
 static void
@@ -560,6 +623,8 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_group);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, preset_list);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, rooms_row);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
@@ -568,6 +633,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_create_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_preset_list_row_activated_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -576,6 +642,7 @@ static void
 chat_connect_dialog_init (ChatConnectDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  fill_presets (self);
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->connect_button));
   gtk_widget_set_visible (GTK_WIDGET (self->remember_row), HAVE_LIBSECRET);
   gtk_widget_set_visible (GTK_WIDGET (self->account_remember_row), HAVE_LIBSECRET);
@@ -661,6 +728,18 @@ chat_connect_dialog_set_account (ChatConnectDialog *self,
 }
 
 void
+chat_connect_dialog_set_rooms (ChatConnectDialog  *self,
+                               const char * const *rooms)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (CHAT_IS_CONNECT_DIALOG (self));
+
+  text = rooms != NULL ? g_strjoinv (", ", (char **) rooms) : g_strdup ("");
+  gtk_editable_set_text (GTK_EDITABLE (self->rooms_row), text);
+}
+
+void
 chat_connect_dialog_set_allow_plaintext_login (ChatConnectDialog *self,
                                                gboolean           allow)
 {
@@ -737,6 +816,13 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
                                              NULL);
   if (connection == NULL)
     return FALSE;
+
+  {
+    g_auto(GStrv) rooms = chat_network_parse_rooms (row_text (self->rooms_row));
+
+    for (guint i = 0; rooms[i] != NULL; i++)
+      chat_connection_add_autojoin (connection, rooms[i]);
+  }
 
   if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)
     {

@@ -26,6 +26,9 @@ void               chat_connect_dialog_set_fields (ChatConnectDialog *self,
 void               chat_connect_dialog_set_account (ChatConnectDialog *self,
                                                     const char        *account,
                                                     const char        *password);
+/* "Rooms to Join", joined once connected (and after every reconnect). */
+void               chat_connect_dialog_set_rooms  (ChatConnectDialog  *self,
+                                                   const char * const *rooms);
 /* "Allow Login Without Encryption": the account may log in on a connection without TLS. */
 void               chat_connect_dialog_set_allow_plaintext_login (ChatConnectDialog *self,
                                                                   gboolean           allow);

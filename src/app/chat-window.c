@@ -500,12 +500,12 @@ _chat_window_set_conversation (ChatWindow       *self,
   else
     _chat_window_queue_scroll_to_bottom (self);
 
-  if (connection != NULL
-      && chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_SERVER)
-    {
-      g_settings_set_string (self->settings, "last-room",
-                             chat_conversation_get_name (conversation));
-    }
+  /* Shown again at the next start. */
+  if (connection != NULL)
+    g_settings_set (self->settings, "last-conversation", "(sus)",
+                    chat_connection_get_host (connection), chat_connection_get_port (connection),
+                    chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER
+                    ? "" : chat_conversation_get_name (conversation));
 }
 
 static gboolean

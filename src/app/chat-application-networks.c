@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-application-networks.c: the saved networks: every server connected to is kept with who
+ * the user is there and the rooms and private conversations left open; at start the networks
+ * to connect come back as they were, the last conversation shown selected again. Removing
+ * one can be undone. */
+
+#define G_LOG_DOMAIN "chatroom-app"
+
+#include "config.h"
+
+#include "chat-application-private.h"
+#include "chat-connect-dialog.h"
+#include "chat-keyring.h"
+
+/* What app.undo-remove-network brings back. */
+typedef struct
+{
+  ChatNetwork *network;
+  guint        position;
+  gboolean     connected;
+} Removed;
+
+static void
+removed_free (Removed *removed)
+{
+  g_clear_object (&removed->network);
+  g_free (removed);
+}
+
+static ChatNetwork *
+network_of (ChatApplication *self,
+            ChatConnection  *connection)
+{
+  ChatNetworkList *networks = chat_application_get_networks (self);
+
+  if (networks == NULL)
+    return NULL;
+
+  return chat_network_list_lookup (networks, chat_connection_get_host (connection),
+                                   chat_connection_get_port (connection));
+}
+
+/* The private conversations are those in the sidebar; a room is kept from our JOIN to our
+ * PART (a kick or a lost connection keeps it). */
+static void
+update_queries (ChatApplication *self,
+                ChatConnection  *connection)
+{
+  ChatNetwork *network = network_of (self, connection);
+  GListModel *rooms = chat_connection_get_rooms (connection);
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_auto(GStrv) queries = NULL;
+  guint n = g_list_model_get_n_items (rooms);
+
+  if (network == NULL)
+    return;
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConversation) conversation = g_list_model_get_item (rooms, i);
+
+      if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_QUERY)
+        g_strv_builder_add (builder, chat_conversation_get_name (conversation));
+    }
+  queries = g_strv_builder_end (builder);
+  g_object_set (network, "queries", queries, NULL);
+}
+
+static void
+rooms_changed_cb (ChatApplication *self,
+                  guint            position,
+                  guint            removed,
+                  guint            added,
+                  GListModel      *rooms)
+{
+  GListModel *connections = chat_application_get_connections (self);
+  guint n = g_list_model_get_n_items (connections);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
+
+      if (chat_connection_get_rooms (connection) == rooms)
+        update_queries (self, connection);
+    }
+}
+
+static void
+message_received_cb (ChatApplication  *self,
+                     ChatConversation *conversation,
+                     ChatMessageItem  *item,
+                     ChatConnection   *connection)
+{
+  ChatNetwork *network = network_of (self, connection);
+
+  if (network == NULL || !chat_message_item_get_from_me (item)
+      || chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
+    return;
+
+  if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_JOIN)
+    chat_network_add_room (network, chat_conversation_get_name (conversation));
+  else if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_PART)
+    chat_network_remove_room (network, chat_conversation_get_name (conversation));
+}
+
+static void
+network_name_changed_cb (ChatApplication *self,
+                         GParamSpec      *pspec,
+                         ChatConnection  *connection)
+{
+  ChatNetwork *network = network_of (self, connection);
+  const char *name = chat_connection_get_network_name (connection);
+
+  if (network != NULL && name != NULL
+      && g_ascii_strcasecmp (name, chat_connection_get_host (connection)) != 0)
+    chat_network_set_name (network, name);
+}
+
+static void
+track (ChatApplication *self,
+       ChatConnection  *connection)
+{
+  GListModel *rooms = chat_connection_get_rooms (connection);
+
+  if (g_signal_handler_find (rooms, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+                             rooms_changed_cb, self) != 0)
+    return;
+
+  g_signal_connect_object (rooms, "items-changed", G_CALLBACK (rooms_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "message-received", G_CALLBACK (message_received_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::network-name",
+                           G_CALLBACK (network_name_changed_cb), self, G_CONNECT_SWAPPED);
+  network_name_changed_cb (self, NULL, connection);
+  update_queries (self, connection);
+}
+
+void
+_chat_application_untrack (ChatApplication *self,
+                           ChatConnection  *connection)
+{
+  g_signal_handlers_disconnect_by_data (chat_connection_get_rooms (connection), self);
+  g_signal_handlers_disconnect_by_data (connection, self);
+}
+
+void
+_chat_application_remember_network (ChatApplication *self,
+                                    ChatConnection  *connection)
+{
+  ChatNetworkList *networks = chat_application_get_networks (self);
+  g_autoptr(ChatNetwork) created = NULL;
+  ChatNetwork *network;
+  const char *account = chat_connection_get_sasl_account (connection);
+
+  if (networks == NULL)
+    return;
+
+  network = network_of (self, connection);
+  if (network == NULL)
+    {
+      network = created = chat_network_new (chat_connection_get_host (connection),
+                                            chat_connection_get_port (connection),
+                                            chat_connection_get_tls (connection));
+      chat_network_list_insert (networks, G_MAXUINT, network);
+    }
+
+  g_object_set (network,
+                "tls", chat_connection_get_tls (connection),
+                "allow-plaintext-login", chat_connection_get_allow_plaintext_sasl (connection),
+                NULL);
+  chat_network_set_identity (network, chat_connection_get_nick (connection),
+                             chat_connection_get_realname (connection),
+                             account != NULL ? account : "");
+  track (self, connection);
+}
+
+/* Selects the conversation shown at the last run when it comes back. */
+typedef struct
+{
+  char    *host;
+  guint    port;
+  char    *name;
+} Target;
+
+static void
+target_free (Target *target)
+{
+  g_free (target->host);
+  g_free (target->name);
+  g_free (target);
+}
+
+static void
+select_conversation (ChatApplication  *self,
+                     ChatConversation *conversation)
+{
+  ChatWindow *window = _chat_application_get_window (self);
+
+  if (window != NULL)
+    chat_window_select_conversation (window, conversation);
+}
+
+static void
+target_opened_cb (ChatConnection   *connection,
+                  ChatConversation *conversation,
+                  gboolean          requested,
+                  ChatApplication  *self)
+{
+  Target *target = g_object_get_data (G_OBJECT (self), "chat-restore-target");
+
+  if (target == NULL)
+    {
+      g_signal_handlers_disconnect_by_func (connection, target_opened_cb, self);
+      return;
+    }
+  if (!chat_connection_names_equal (connection, chat_conversation_get_name (conversation),
+                                    target->name))
+    return;
+
+  g_signal_handlers_disconnect_by_func (connection, target_opened_cb, self);
+  /* After the window's own choice: this one is the last. */
+  select_conversation (self, conversation);
+  g_object_set_data (G_OBJECT (self), "chat-restore-target", NULL);
+}
+
+static void
+select_when_opened (ChatApplication *self,
+                    ChatConnection  *connection)
+{
+  Target *target = g_object_get_data (G_OBJECT (self), "chat-restore-target");
+  ChatConversation *conversation;
+
+  if (target == NULL || g_ascii_strcasecmp (target->host, chat_connection_get_host (connection))
+      != 0 || target->port != chat_connection_get_port (connection))
+    return;
+
+  conversation = *target->name == '\0'
+                 ? chat_connection_get_server_conversation (connection)
+                 : chat_connection_find_conversation (connection, target->name);
+  if (conversation != NULL)
+    {
+      select_conversation (self, conversation);
+      g_object_set_data (G_OBJECT (self), "chat-restore-target", NULL);
+      return;
+    }
+  g_signal_connect_object (connection, "conversation-opened", G_CALLBACK (target_opened_cb),
+                           self, G_CONNECT_AFTER);
+}
+
+/* A saved network brought back: its passwords from the keyring, then connected, its rooms
+ * joined and its private conversations open. */
+typedef struct
+{
+  ChatApplication *application;
+  ChatNetwork     *network;
+  char            *password;
+} Restore;
+
+static void
+restore_free (Restore *restore)
+{
+  g_clear_object (&restore->application);
+  g_clear_object (&restore->network);
+  g_free (restore->password);
+  g_free (restore);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Restore, restore_free)
+
+static void
+restore_open (Restore    *restore,
+              const char *sasl_password)
+{
+  ChatApplication *self = restore->application;
+  ChatNetwork *network = restore->network;
+  const char *account = chat_network_get_account (network);
+  ChatConnection *connection;
+
+  if (*account != '\0' && sasl_password == NULL)
+    {
+      /* Never connected without the login it had: the password is asked for instead. */
+      ChatConnectDialog *dialog = chat_connect_dialog_new (self);
+
+      chat_connect_dialog_set_fields (dialog, chat_network_get_host (network),
+                                      chat_network_get_port (network),
+                                      chat_network_get_tls (network),
+                                      chat_network_get_nick (network), restore->password,
+                                      chat_network_get_realname (network));
+      chat_connect_dialog_set_account (dialog, account, NULL);
+      chat_connect_dialog_set_allow_plaintext_login (
+        dialog, chat_network_get_allow_plaintext_login (network));
+      chat_connect_dialog_set_rooms (dialog, chat_network_get_rooms (network));
+      _chat_application_present_over_window (self, GTK_WINDOW (dialog));
+      return;
+    }
+
+  connection = chat_application_open_server (self, chat_network_get_host (network),
+                                             chat_network_get_port (network),
+                                             chat_network_get_tls (network),
+                                             chat_network_get_nick (network),
+                                             restore->password, account, sasl_password,
+                                             chat_network_get_allow_plaintext_login (network),
+                                             chat_network_get_realname (network), NULL);
+  if (connection == NULL)
+    return;
+
+  for (const char * const *room = chat_network_get_rooms (network); *room != NULL; room++)
+    chat_connection_add_autojoin (connection, *room);
+  for (const char * const *nick = chat_network_get_queries (network); *nick != NULL; nick++)
+    chat_connection_reopen_query (connection, *nick);
+  select_when_opened (self, connection);
+}
+
+static void
+restore_account_password_found_cb (GObject      *object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  g_autoptr(Restore) restore = user_data;
+  g_autofree char *sasl_password = chat_keyring_lookup_finish (result, NULL);
+
+  restore_open (restore, sasl_password);
+}
+
+static void
+restore_password_found_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  Restore *restore = user_data;
+  ChatNetwork *network = restore->network;
+
+  restore->password = chat_keyring_lookup_finish (result, NULL);
+  if (*chat_network_get_account (network) == '\0')
+    {
+      restore_open (restore, NULL);
+      restore_free (restore);
+      return;
+    }
+
+  /* The next callback frees restore. */
+  chat_keyring_lookup (CHAT_KEYRING_ACCOUNT_PASSWORD, chat_network_get_host (network),
+                       chat_network_get_port (network), chat_network_get_account (network),
+                       NULL, restore_account_password_found_cb, restore);
+}
+
+static void
+restore_network (ChatApplication *self,
+                 ChatNetwork     *network)
+{
+  Restore *restore = g_new0 (Restore, 1);
+
+  restore->application = g_object_ref (self);
+  restore->network = g_object_ref (network);
+  chat_keyring_lookup (CHAT_KEYRING_SERVER_PASSWORD, chat_network_get_host (network),
+                       chat_network_get_port (network), chat_network_get_nick (network), NULL,
+                       restore_password_found_cb, restore);
+}
+
+/* "Reconnect on start" of older versions: its server and room become a saved network. */
+static void
+migrate_last_server (ChatApplication *self)
+{
+  GSettings *settings = chat_application_get_settings (self);
+  g_autofree char *uri = NULL;
+  g_autofree char *room = NULL;
+  g_autofree char *account = NULL;
+  g_autoptr(GUri) parsed = NULL;
+  g_autoptr(ChatNetwork) network = NULL;
+  const char *scheme;
+  gboolean tls;
+  int port;
+
+  if (!g_settings_get_boolean (settings, "autoconnect"))
+    return;
+  g_settings_set_boolean (settings, "autoconnect", FALSE);
+
+  uri = g_settings_get_string (settings, "last-server");
+  room = g_settings_get_string (settings, "last-room");
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_QUERY, NULL);
+  scheme = parsed != NULL ? g_uri_get_scheme (parsed) : NULL;
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0'
+      || (g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0))
+    return;
+
+  tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
+  port = g_uri_get_port (parsed);
+  network = chat_network_new (g_uri_get_host (parsed), port > 0 ? (guint) port
+                                                                : (tls ? 6697 : 6667), tls);
+  account = chat_application_dup_uri_account (uri);
+  chat_network_set_identity (network, g_uri_get_user (parsed), NULL, account);
+  g_object_set (network, "allow-plaintext-login",
+                chat_application_uri_allows_plaintext_login (uri), NULL);
+  chat_network_add_room (network, room);
+  if (chat_network_list_lookup (chat_application_get_networks (self),
+                                chat_network_get_host (network),
+                                chat_network_get_port (network)) == NULL)
+    chat_network_list_insert (chat_application_get_networks (self), G_MAXUINT, network);
+}
+
+void
+_chat_application_restore_networks (ChatApplication *self)
+{
+  GListModel *networks = G_LIST_MODEL (chat_application_get_networks (self));
+  Target *target = g_new0 (Target, 1);
+  guint n;
+
+  migrate_last_server (self);
+
+  g_settings_get (chat_application_get_settings (self), "last-conversation", "(sus)",
+                  &target->host, &target->port, &target->name);
+  g_object_set_data_full (G_OBJECT (self), "chat-restore-target", target,
+                          (GDestroyNotify) target_free);
+
+  n = g_list_model_get_n_items (networks);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatNetwork) network = g_list_model_get_item (networks, i);
+
+      if (chat_network_get_autoconnect (network))
+        restore_network (self, network);
+    }
+}
+
+void
+_chat_application_remove_network (ChatApplication *self,
+                                  ChatNetwork     *network)
+{
+  ChatConnection *connection;
+  Removed *removed;
+  int position;
+
+  connection = _chat_application_find_connection (self, chat_network_get_host (network),
+                                                  chat_network_get_port (network));
+  position = chat_network_list_remove (chat_application_get_networks (self), network);
+  if (position < 0)
+    return;
+
+  removed = g_new0 (Removed, 1);
+  removed->network = g_object_ref (network);
+  removed->position = (guint) position;
+  removed->connected = connection != NULL;
+  g_object_set_data_full (G_OBJECT (self), "chat-removed-network", removed,
+                          (GDestroyNotify) removed_free);
+  if (connection != NULL)
+    chat_application_remove_connection (self, connection);
+}
+
+void
+_chat_application_undo_remove_network (ChatApplication *self)
+{
+  Removed *removed = g_object_steal_data (G_OBJECT (self), "chat-removed-network");
+
+  if (removed == NULL)
+    return;
+
+  chat_network_list_insert (chat_application_get_networks (self), removed->position,
+                            removed->network);
+  if (removed->connected)
+    restore_network (self, removed->network);
+  removed_free (removed);
+}
