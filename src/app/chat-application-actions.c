@@ -11,6 +11,7 @@
 #include "chat-application-private.h"
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
+#include "chat-network-dialog.h"
 #include "chat-preferences-window.h"
 
 static void
@@ -46,8 +47,10 @@ preferences_activated_cb (GSimpleAction *action,
   ChatApplication *self = user_data;
   GSettings *settings = chat_application_get_settings (self);
 
-  _chat_application_present_over_window (self,
-                                         GTK_WINDOW (chat_preferences_window_new (settings)));
+  ChatPreferencesWindow *preferences = chat_preferences_window_new (settings);
+
+  chat_preferences_window_set_networks (preferences, chat_application_get_networks (self));
+  _chat_application_present_over_window (self, GTK_WINDOW (preferences));
 }
 
 static void
@@ -135,6 +138,82 @@ edit_connection_activated_cb (GSimpleAction *action,
   _chat_application_present_over_window (self, GTK_WINDOW (dialog));
 }
 
+/* The saved network an action's (host, port) target names, or NULL. */
+static ChatNetwork *
+target_network (ChatApplication *self,
+                GVariant        *param)
+{
+  const char *host = NULL;
+  guint32 port = 0;
+
+  g_variant_get (param, "(&su)", &host, &port);
+  return chat_network_list_lookup (chat_application_get_networks (self), host, port);
+}
+
+static void
+edit_network_activated_cb (GSimpleAction *action,
+                           GVariant      *param,
+                           gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  ChatNetwork *network = target_network (self, param);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow *dialog;
+
+  if (network == NULL)
+    return;
+
+  dialog = GTK_WINDOW (chat_network_dialog_new (network));
+  /* Over Preferences when it is there, else over the main window. */
+  if (parent != NULL)
+    {
+      gtk_window_set_transient_for (dialog, parent);
+      gtk_window_set_application (dialog, GTK_APPLICATION (self));
+      gtk_window_present (dialog);
+    }
+  else
+    _chat_application_present_over_window (self, dialog);
+}
+
+static void
+remove_network_activated_cb (GSimpleAction *action,
+                             GVariant      *param,
+                             gpointer       user_data)
+{
+  ChatApplication *self = user_data;
+  g_autoptr(ChatNetwork) network = NULL;
+  g_autofree char *message = NULL;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  AdwToast *toast;
+
+  if (target_network (self, param) == NULL)
+    return;
+
+  network = g_object_ref (target_network (self, param));
+  _chat_application_remove_network (self, network);
+
+  /* Translators: a saved network was forgotten; the toast offers Undo. */
+  message = g_strdup_printf (_("“%s” removed"), chat_network_get_title (network));
+  if (ADW_IS_PREFERENCES_WINDOW (window))
+    {
+      toast = adw_toast_new (message);
+      adw_toast_set_button_label (toast, _("_Undo"));
+      adw_toast_set_action_name (toast, "app.undo-remove-network");
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (window), toast);
+    }
+  else if (_chat_application_get_window (self) != NULL)
+    chat_window_show_toast_with_button (_chat_application_get_window (self), message,
+                                        _("_Undo"), "app.undo-remove-network", NULL);
+}
+
+static void
+undo_remove_network_activated_cb (GSimpleAction *action,
+                                  GVariant      *param,
+                                  gpointer       user_data)
+{
+  _chat_application_undo_remove_network (CHAT_APPLICATION (user_data));
+}
+
 static void
 open_conversation_activated_cb (GSimpleAction *action,
                                 GVariant      *param,
@@ -182,6 +261,9 @@ static const GActionEntry app_actions[] = {
   { "connect", connect_activated_cb },
   { "reconnect", reconnect_activated_cb, "(su)" },
   { "edit-connection", edit_connection_activated_cb, "(su)" },
+  { "edit-network", edit_network_activated_cb, "(su)" },
+  { "remove-network", remove_network_activated_cb, "(su)" },
+  { "undo-remove-network", undo_remove_network_activated_cb },
   { "open-conversation", open_conversation_activated_cb, "(ss)" },
   { "quit", quit_activated_cb },
 };

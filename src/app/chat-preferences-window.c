@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-preferences-window.c: every row is bound to its GSettings key; the nickname is only
- * written when it is valid. */
+ * written when it is valid. The Networks page lists the saved networks, each to edit, to
+ * connect on start or not, or to remove. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -9,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "chat-client.h"
+#include "chat-network-list.h"
 #include "chat-preferences-window.h"
 
 struct _ChatPreferencesWindow
@@ -20,12 +22,13 @@ struct _ChatPreferencesWindow
   AdwEntryRow          *nick_row;
   AdwEntryRow          *realname_row;
   AdwEntryRow          *highlight_row;
-  GtkSwitch            *autoconnect_switch;
   GtkSwitch            *joins_switch;
   GtkSwitch            *clock_switch;
   GtkSwitch            *notify_switch;
   AdwComboRow          *style_row;
   GtkSpinButton        *history_spin;
+  AdwPreferencesPage   *networks_page;
+  GtkListBox           *network_list;
 };
 
 G_DEFINE_FINAL_TYPE (ChatPreferencesWindow, chat_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -125,6 +128,80 @@ on_nick_changed_cb (ChatPreferencesWindow *self)
     gtk_widget_add_css_class (GTK_WIDGET (self->nick_row), "error");
 }
 
+static gboolean
+network_subtitle (GBinding     *binding,
+                  const GValue *from,
+                  GValue       *to,
+                  gpointer      user_data)
+{
+  ChatNetwork *network = CHAT_NETWORK (g_binding_dup_source (binding));
+  const char *nick = chat_network_get_nick (network);
+
+  if (*nick != '\0')
+    /* Translators: a saved network's nickname, then its server's address and port. */
+    g_value_take_string (to, g_strdup_printf (_("%s on %s:%u"), nick,
+                                              chat_network_get_host (network),
+                                              chat_network_get_port (network)));
+  else
+    g_value_take_string (to, g_strdup_printf ("%s:%u", chat_network_get_host (network),
+                                              chat_network_get_port (network)));
+  g_object_unref (network);
+  return TRUE;
+}
+
+static GVariant *
+network_target (ChatNetwork *network)
+{
+  return g_variant_new ("(su)", chat_network_get_host (network), chat_network_get_port (network));
+}
+
+static GtkWidget *
+create_network_row (gpointer item,
+                    gpointer user_data)
+{
+  ChatNetwork *network = CHAT_NETWORK (item);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *autoconnect = gtk_switch_new ();
+  GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  g_object_bind_property (network, "title", row, "title", G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (network, "nick", row, "subtitle", G_BINDING_SYNC_CREATE,
+                               network_subtitle, NULL, NULL, NULL);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  g_object_set_data_full (G_OBJECT (row), "chat-network", g_object_ref (network),
+                          g_object_unref);
+
+  gtk_widget_set_valign (autoconnect, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (autoconnect, _("Connect on Start"));
+  g_object_bind_property (network, "autoconnect", autoconnect, "active",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), autoconnect);
+
+  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (remove, _("Remove"));
+  gtk_widget_add_css_class (remove, "flat");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (remove), "app.remove-network");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (remove), network_target (network));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name ("go-next-symbolic"));
+
+  return row;
+}
+
+static void
+on_network_list_row_activated_cb (ChatPreferencesWindow *self,
+                                  GtkListBoxRow         *row)
+{
+  ChatNetwork *network = g_object_get_data (G_OBJECT (row), "chat-network");
+
+  if (network != NULL)
+    gtk_widget_activate_action_variant (GTK_WIDGET (self), "app.edit-network",
+                                        network_target (network));
+}
+
 static void
 chat_preferences_window_dispose (GObject *object)
 {
@@ -149,19 +226,51 @@ chat_preferences_window_class_init (ChatPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, nick_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, realname_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, highlight_row);
-  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, autoconnect_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, joins_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, clock_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, style_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, history_spin);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, networks_page);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, network_list);
   gtk_widget_class_bind_template_callback (widget_class, on_nick_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_network_list_row_activated_cb);
 }
 
 static void
 chat_preferences_window_init (ChatPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+void
+chat_preferences_window_set_networks (ChatPreferencesWindow *self,
+                                      ChatNetworkList       *networks)
+{
+  GtkWidget *placeholder;
+
+  g_return_if_fail (CHAT_IS_PREFERENCES_WINDOW (self));
+  g_return_if_fail (networks == NULL || CHAT_IS_NETWORK_LIST (networks));
+
+  gtk_list_box_bind_model (self->network_list, G_LIST_MODEL (networks), create_network_row,
+                           NULL, NULL);
+  placeholder = gtk_label_new (_("No networks yet: connect to a server to keep it here"));
+  gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 12);
+  gtk_widget_set_margin_bottom (placeholder, 12);
+  gtk_widget_set_margin_start (placeholder, 12);
+  gtk_widget_set_margin_end (placeholder, 12);
+  gtk_list_box_set_placeholder (self->network_list, placeholder);
+}
+
+void
+chat_preferences_window_show_networks (ChatPreferencesWindow *self)
+{
+  g_return_if_fail (CHAT_IS_PREFERENCES_WINDOW (self));
+
+  adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (self),
+                                           self->networks_page);
 }
 
 ChatPreferencesWindow *
@@ -179,8 +288,6 @@ chat_preferences_window_new (GSettings *settings)
   self->settings = g_object_ref (settings);
 
   g_settings_bind (settings, "real-name", self->realname_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "autoconnect", self->autoconnect_switch,
-                   "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "show-joins-parts", self->joins_switch,
                    "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "notifications", self->notify_switch,

@@ -152,14 +152,33 @@ show_sidebar_menu (ChatWindow    *self,
                    double         ry)
 {
   g_autoptr(GMenu) menu = NULL;
+  ChatConversation *conversation = chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row));
+  ChatConnection *connection = chat_conversation_get_connection (conversation);
+  ChatNetworkList *networks = chat_application_get_networks (_chat_window_get_application (self));
   GtkWidget *popover;
 
   gtk_list_box_select_row (_chat_window_get_sidebar_list (self), row);
   menu = g_menu_new ();
   g_menu_append (menu, _("_Mark as Read"), "win.mark-read");
-  if (chat_conversation_get_kind (chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row)))
-      == CHAT_CONVERSATION_KIND_SERVER)
-    g_menu_append (menu, _("_Disconnect"), "win.close-server");
+  if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER)
+    {
+      g_menu_append (menu, _("_Disconnect"), "win.close-server");
+      /* A saved network (not the hosted room's connection) is edited or forgotten here. */
+      if (connection != NULL && networks != NULL
+          && chat_network_list_lookup (networks, chat_connection_get_host (connection),
+                                       chat_connection_get_port (connection)) != NULL)
+        {
+          g_autoptr(GMenuItem) edit = g_menu_item_new (_("_Edit Network…"), NULL);
+          g_autoptr(GMenuItem) remove = g_menu_item_new (_("_Remove Network"), NULL);
+          GVariant *target = g_variant_new ("(su)", chat_connection_get_host (connection),
+                                            chat_connection_get_port (connection));
+
+          g_menu_item_set_action_and_target_value (edit, "app.edit-network", target);
+          g_menu_item_set_action_and_target_value (remove, "app.remove-network", target);
+          g_menu_append_item (menu, edit);
+          g_menu_append_item (menu, remove);
+        }
+    }
   else
     g_menu_append (menu, _("_Leave Room"), "win.leave-room");
 
