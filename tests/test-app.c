@@ -27,6 +27,7 @@
 #include "chat-keyring.h"
 #include "chat-member-row.h"
 #include "chat-message-row.h"
+#include "chat-network-dialog.h"
 #include "chat-preferences-window.h"
 #include "chat-switcher.h"
 #include "chat-text.h"
@@ -3066,6 +3067,361 @@ test_reconnect_on_start_account (void)
   stop_app (app, server);
 }
 
+/* Saved networks: a conversation looked up on the connection to a port. */
+typedef struct
+{
+  ChatApplication *app;
+  guint            port;
+  const char      *name;
+} Where;
+
+static ChatConnection *
+connection_on_port (ChatApplication *app,
+                    guint            port)
+{
+  GListModel *connections = chat_application_get_connections (app);
+  guint n = g_list_model_get_n_items (connections);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
+
+      if (chat_connection_get_port (connection) == port)
+        return connection;
+    }
+
+  return NULL;
+}
+
+static ChatConversation *
+conversation_at (Where *where)
+{
+  ChatConnection *connection = connection_on_port (where->app, where->port);
+
+  return connection != NULL ? chat_connection_find_conversation (connection, where->name) : NULL;
+}
+
+static gboolean
+joined_at (gpointer data)
+{
+  ChatConversation *conversation = conversation_at (data);
+
+  return conversation != NULL && chat_conversation_get_joined (conversation);
+}
+
+static gboolean
+left_at (gpointer data)
+{
+  ChatConversation *conversation = conversation_at (data);
+
+  return conversation != NULL && !chat_conversation_get_joined (conversation);
+}
+
+static gboolean
+open_at (gpointer data)
+{
+  return conversation_at (data) != NULL;
+}
+
+static gboolean
+window_shows_at (gpointer data)
+{
+  Where *where = data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (where->app));
+  ChatConversation *conversation = conversation_at (where);
+
+  return CHAT_IS_WINDOW (window) && conversation != NULL
+         && chat_window_get_conversation (CHAT_WINDOW (window)) == conversation;
+}
+
+static gboolean
+connection_is_disconnected (gpointer data)
+{
+  return chat_connection_get_state (CHAT_CONNECTION (data)) == CHAT_CONNECTION_STATE_DISCONNECTED;
+}
+
+/* As at quitting: the windows go, then the connections close (each gone from its server). */
+static void
+close_app (ChatApplication *app)
+{
+  GListModel *connections = chat_application_get_connections (app);
+  GList *windows;
+
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  while (g_list_model_get_n_items (connections) > 0)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, 0);
+
+      chat_application_remove_connection (app, connection);
+      g_assert_true (wait_for (connection_is_disconnected, connection));
+    }
+  g_application_quit (G_APPLICATION (app));
+  g_object_unref (app);
+}
+
+/* A restart brings back both servers, the rooms that were joined (not the one left), the
+ * private conversation someone opened, and the conversation that was shown. */
+static void
+test_networks_restore (void)
+{
+  g_autoptr(ChatServer) first = chat_server_new ();
+  g_autoptr(ChatServer) second = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  ChatApplication *app;
+  ChatConnection *connection;
+  GtkWindow *window;
+  RawClient *carol;
+  guint port1, port2;
+  Where garden, lobby, porch, query;
+
+  g_assert_true (chat_server_start (first, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (chat_server_start (second, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port1 = chat_server_get_port (first);
+  port2 = chat_server_get_port (second);
+
+  app = start_app (APP_ID ".TestNetworks1");
+  garden = (Where) { app, port1, "#garden" };
+  query = (Where) { app, port1, "carol" };
+  lobby = (Where) { app, port2, "#lobby" };
+  porch = (Where) { app, port2, "#porch" };
+  chat_application_open_server (app, "127.0.0.1", port1, FALSE, "alice", NULL, NULL, NULL,
+                                FALSE, "Alice", "#garden");
+  chat_application_open_server (app, "127.0.0.1", port2, FALSE, "bob", NULL, NULL, NULL,
+                                FALSE, "Bob", "#lobby");
+  g_assert_true (wait_for (joined_at, &garden));
+  g_assert_true (wait_for (joined_at, &lobby));
+  connection = connection_on_port (app, port2);
+  chat_connection_join (connection, "#porch", NULL);
+  g_assert_true (wait_for (joined_at, &porch));
+  chat_connection_part (connection, "#porch", NULL);
+  g_assert_true (wait_for (left_at, &porch));
+
+  carol = raw_client_new (port1);
+  raw_client_send (carol, "NICK carol");
+  raw_client_send (carol, "USER carol 0 * :Carol");
+  g_assert_true (raw_client_wait (carol, " 001 carol "));
+  raw_client_send (carol, "PRIVMSG alice :are you there?");
+  g_assert_true (wait_for (open_at, &query));
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (CHAT_IS_WINDOW (window));
+  chat_window_select_conversation (CHAT_WINDOW (window), conversation_at (&lobby));
+  close_app (app);
+
+  app = start_app (APP_ID ".TestNetworks2");
+  garden.app = query.app = lobby.app = porch.app = app;
+  g_assert_true (wait_for (joined_at, &garden));
+  g_assert_true (wait_for (joined_at, &lobby));
+  g_assert_true (wait_for (open_at, &query));
+  g_assert_cmpint (chat_conversation_get_kind (conversation_at (&query)), ==,
+                   CHAT_CONVERSATION_KIND_QUERY);
+  g_assert_null (conversation_at (&porch));
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (app)), ==, 2);
+  g_assert_cmpstr (chat_connection_get_nick (connection_on_port (app, port1)), ==, "alice");
+  g_assert_cmpstr (chat_connection_get_nick (connection_on_port (app, port2)), ==, "bob");
+  g_assert_cmpstr (chat_connection_get_realname (connection_on_port (app, port2)), ==, "Bob");
+  g_assert_true (wait_for (window_shows_at, &lobby));
+
+  close_app (app);
+  raw_client_free (carol);
+  chat_server_stop (first);
+  chat_server_stop (second);
+}
+
+static GtkWindow *
+find_window_of_type (ChatApplication *app,
+                     GType            type)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+
+  return NULL;
+}
+
+static gboolean
+has_network_dialog (gpointer data)
+{
+  return find_window_of_type (data, CHAT_TYPE_NETWORK_DIALOG) != NULL;
+}
+
+static gboolean
+has_connections (gpointer data)
+{
+  return g_list_model_get_n_items (chat_application_get_connections (data)) > 0;
+}
+
+/* The first button under widget that activates action. */
+static GtkWidget *
+find_action_button (GtkWidget  *widget,
+                    const char *action)
+{
+  if (GTK_IS_BUTTON (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_action_button (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* Preferences lists a saved network: its row opens Edit Network, whose changes are saved;
+ * its remove button forgets it and closes its connection, and Undo brings both back. */
+static void
+test_networks_edit_remove (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatNetwork) network = NULL;
+  ChatNetworkList *networks = chat_application_get_networks (fixture->app);
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  const char * const rooms[] = { "#den", "#attic", NULL };
+  ChatConnection *connection;
+  GtkWidget *prefs;
+  GtkWidget *row;
+  GtkWidget *dialog;
+  guint port;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "dave",
+                                             NULL, NULL, NULL, FALSE, "Dave", NULL);
+  g_assert_true (wait_for (connection_is_connected, connection));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (networks)), ==, 1);
+  network = g_list_model_get_item (G_LIST_MODEL (networks), 0);
+  g_assert_cmpstr (chat_network_get_nick (network), ==, "dave");
+  g_assert_cmpstr (chat_network_get_realname (network), ==, "Dave");
+  g_assert_true (chat_network_get_autoconnect (network));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  prefs = GTK_WIDGET (find_window_of_type (fixture->app, CHAT_TYPE_PREFERENCES_WINDOW));
+  g_assert_nonnull (prefs);
+  chat_preferences_window_show_networks (CHAT_PREFERENCES_WINDOW (prefs));
+  row = find_row_titled (prefs, chat_network_get_title (network));
+  g_assert_nonnull (row);
+  gtk_widget_activate (row);
+  g_assert_true (wait_for (has_network_dialog, fixture->app));
+  dialog = GTK_WIDGET (find_window_of_type (fixture->app, CHAT_TYPE_NETWORK_DIALOG));
+  gtk_editable_set_text (GTK_EDITABLE (find_row_titled (dialog, "Nickname")), "dora");
+  gtk_editable_set_text (GTK_EDITABLE (find_row_titled (dialog, "Rooms to Join")),
+                         "#den, #attic");
+  gtk_switch_set_active (GTK_SWITCH (find_descendant (find_row_titled (dialog,
+                                                                       "Connect on Start"),
+                                                      GTK_TYPE_SWITCH)), FALSE);
+  g_assert_true (chat_network_dialog_save (CHAT_NETWORK_DIALOG (dialog)));
+  g_assert_null (find_window_of_type (fixture->app, CHAT_TYPE_NETWORK_DIALOG));
+  g_assert_cmpstr (chat_network_get_nick (network), ==, "dora");
+  g_assert_cmpstrv (chat_network_get_rooms (network), rooms);
+  g_assert_false (chat_network_get_autoconnect (network));
+  {
+    /* Written to the settings: the next start reads it back. */
+    g_autoptr(ChatNetworkList) reread = chat_network_list_new (settings);
+    g_autoptr(ChatNetwork) saved = g_list_model_get_item (G_LIST_MODEL (reread), 0);
+
+    g_assert_nonnull (saved);
+    g_assert_cmpstr (chat_network_get_nick (saved), ==, "dora");
+    g_assert_cmpstrv (chat_network_get_rooms (saved), rooms);
+    g_assert_false (chat_network_get_autoconnect (saved));
+  }
+
+  g_signal_emit_by_name (find_action_button (row, "app.remove-network"), "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (networks)), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)),
+                    ==, 0);
+  {
+    g_autoptr(ChatNetworkList) reread = chat_network_list_new (settings);
+
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (reread)), ==, 0);
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "undo-remove-network", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (networks)), ==, 1);
+  g_assert_true (g_list_model_get_item (G_LIST_MODEL (networks), 0) == (gpointer) network);
+  g_object_unref (network);
+  g_assert_true (wait_for (has_connections, fixture->app));
+  connection = connection_on_port (fixture->app, port);
+  g_assert_true (wait_for (connection_is_connected, connection));
+  g_assert_cmpstr (chat_connection_get_nick (connection), ==, "dora");
+
+  /* As the server row's menu does it. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "remove-network",
+                                  g_variant_new ("(su)", "127.0.0.1", port));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (networks)), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  chat_server_stop (server);
+}
+
+/* Connect to Server offers the well-known networks, joins the rooms asked for, and drops a
+ * message about a field once the field is right; the Welcome page names it as the menu. */
+static void
+test_networks_connect_dialog (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  ChatConnectDialog *dialog;
+  GtkWidget *button;
+  GtkWidget *host_row;
+  Where garden, porch;
+
+  button = find_action_button (GTK_WIDGET (fixture->window), "app.connect");
+  g_assert_nonnull (button);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "_Connect to Server…");
+
+  dialog = chat_connect_dialog_new (fixture->app);
+  g_object_ref_sink (dialog);
+  g_assert_nonnull (find_row_titled (GTK_WIDGET (dialog), "Libera.Chat"));
+  g_assert_nonnull (find_row_titled (GTK_WIDGET (dialog), "GIMPNet"));
+  gtk_widget_activate (find_row_titled (GTK_WIDGET (dialog), "OFTC"));
+  host_row = find_row_titled (GTK_WIDGET (dialog), "Address");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host_row)), ==, "irc.oftc.net");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (
+                     find_descendant (find_row_titled (GTK_WIDGET (dialog), "Port"),
+                                      GTK_TYPE_SPIN_BUTTON))), ==, 6697);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (
+                   find_descendant (find_row_titled (GTK_WIDGET (dialog),
+                                                     "Encrypted Connection (TLS)"),
+                                    GTK_TYPE_SWITCH))));
+
+  chat_connect_dialog_set_fields (dialog, "", 6667, FALSE, "erin", NULL, NULL);
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  gtk_editable_set_text (GTK_EDITABLE (host_row), "bad host!");
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  gtk_editable_set_text (GTK_EDITABLE (host_row), "127.0.0.1");
+  g_assert_null (chat_connect_dialog_get_error (dialog));
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", chat_server_get_port (server), FALSE,
+                                  "erin", NULL, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (find_row_titled (GTK_WIDGET (dialog),
+                                                        "Rooms to Join (Optional)")),
+                         "garden, #porch");
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  garden = (Where) { fixture->app, chat_server_get_port (server), "#garden" };
+  porch = (Where) { fixture->app, chat_server_get_port (server), "#porch" };
+  g_assert_true (wait_for (joined_at, &garden));
+  g_assert_true (wait_for (joined_at, &porch));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  chat_server_stop (server);
+}
+
 static gboolean
 check_hosting_idle_cb (gpointer data)
 {
@@ -3764,6 +4120,7 @@ main (int   argc,
   /* Keep history and hosted data out of the real home. */
   data_home = g_dir_make_tmp ("chatroom-test-app-XXXXXX", NULL);
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", data_home, TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
   g_setenv ("GTK_A11Y", "none", TRUE);
@@ -3842,6 +4199,11 @@ main (int   argc,
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
   g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);
+  g_test_add_func ("/chat/app/networks-restore", test_networks_restore);
+  g_test_add ("/chat/app/networks-edit-remove", Fixture, NULL,
+              fixture_setup, test_networks_edit_remove, fixture_teardown);
+  g_test_add ("/chat/app/networks-connect-dialog", Fixture, NULL,
+              fixture_setup, test_networks_connect_dialog, fixture_teardown);
 
   return g_test_run ();
 }
