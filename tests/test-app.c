@@ -3140,6 +3140,32 @@ connection_is_disconnected (gpointer data)
   return chat_connection_get_state (CHAT_CONNECTION (data)) == CHAT_CONNECTION_STATE_DISCONNECTED;
 }
 
+/* The rooms kept in the settings for the saved network on port. */
+static GStrv
+saved_rooms (ChatApplication *app,
+             guint            port)
+{
+  g_autoptr(GVariant) networks = g_settings_get_value (chat_application_get_settings (app),
+                                                       "networks");
+  GVariantIter iter;
+  GVariant *entry;
+
+  g_variant_iter_init (&iter, networks);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_autoptr(GVariantDict) dict = g_variant_dict_new (entry);
+      guint32 saved_port = 0;
+      char **rooms = NULL;
+
+      g_variant_unref (entry);
+      if (g_variant_dict_lookup (dict, "port", "u", &saved_port) && saved_port == port
+          && g_variant_dict_lookup (dict, "rooms", "^as", &rooms))
+        return rooms;
+    }
+
+  return NULL;
+}
+
 /* As at quitting: the windows go, then the connections close (each gone from its server). */
 static void
 close_app (ChatApplication *app)
@@ -3173,7 +3199,7 @@ test_networks_restore (void)
   GtkWindow *window;
   RawClient *carol;
   guint port1, port2;
-  Where garden, lobby, porch, query;
+  Where garden, lobby, porch, attic, query;
 
   g_assert_true (chat_server_start (first, "127.0.0.1", 0, &error));
   g_assert_no_error (error);
@@ -3187,6 +3213,7 @@ test_networks_restore (void)
   query = (Where) { app, port1, "carol" };
   lobby = (Where) { app, port2, "#lobby" };
   porch = (Where) { app, port2, "#porch" };
+  attic = (Where) { app, port1, "#attic" };
   chat_application_open_server (app, "127.0.0.1", port1, FALSE, "alice", NULL, NULL, NULL,
                                 FALSE, "Alice", "#garden");
   chat_application_open_server (app, "127.0.0.1", port2, FALSE, "bob", NULL, NULL, NULL,
@@ -3198,6 +3225,11 @@ test_networks_restore (void)
   g_assert_true (wait_for (joined_at, &porch));
   chat_connection_part (connection, "#porch", NULL);
   g_assert_true (wait_for (left_at, &porch));
+  /* Leave Room closes it: gone from the sidebar, it is not joined again either. */
+  connection = connection_on_port (app, port1);
+  chat_connection_join (connection, "#attic", NULL);
+  g_assert_true (wait_for (joined_at, &attic));
+  chat_connection_close_conversation (connection, conversation_at (&attic));
 
   carol = raw_client_new (port1);
   raw_client_send (carol, "NICK carol");
@@ -3212,13 +3244,23 @@ test_networks_restore (void)
   close_app (app);
 
   app = start_app (APP_ID ".TestNetworks2");
-  garden.app = query.app = lobby.app = porch.app = app;
+  garden.app = query.app = lobby.app = porch.app = attic.app = app;
   g_assert_true (wait_for (joined_at, &garden));
   g_assert_true (wait_for (joined_at, &lobby));
   g_assert_true (wait_for (open_at, &query));
   g_assert_cmpint (chat_conversation_get_kind (conversation_at (&query)), ==,
                    CHAT_CONVERSATION_KIND_QUERY);
   g_assert_null (conversation_at (&porch));
+  g_assert_null (conversation_at (&attic));
+  {
+    const char * const first_rooms[] = { "#garden", NULL };
+    const char * const second_rooms[] = { "#lobby", NULL };
+    g_auto(GStrv) rooms1 = saved_rooms (app, port1);
+    g_auto(GStrv) rooms2 = saved_rooms (app, port2);
+
+    g_assert_cmpstrv (rooms1, first_rooms);
+    g_assert_cmpstrv (rooms2, second_rooms);
+  }
   g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (app)), ==, 2);
   g_assert_cmpstr (chat_connection_get_nick (connection_on_port (app, port1)), ==, "alice");
   g_assert_cmpstr (chat_connection_get_nick (connection_on_port (app, port2)), ==, "bob");

@@ -89,15 +89,25 @@ connect_activated_cb (GSimpleAction *action,
   _chat_application_present_over_window (self, GTK_WINDOW (chat_connect_dialog_new (self)));
 }
 
+/* The host of an action's (host, port) target, and its port. */
+static const char *
+target_address (GVariant *param,
+                guint32  *port)
+{
+  const char *host = NULL;
+
+  g_variant_get (param, "(&su)", &host, port);
+  return host;
+}
+
 /* The connection an action's (host, port) target names, or NULL. */
 static ChatConnection *
 target_connection (ChatApplication *self,
                    GVariant        *param)
 {
-  const char *host = NULL;
   guint32 port = 0;
+  const char *host = target_address (param, &port);
 
-  g_variant_get (param, "(&su)", &host, &port);
   return _chat_application_find_connection (self, host, port);
 }
 
@@ -143,10 +153,9 @@ static ChatNetwork *
 target_network (ChatApplication *self,
                 GVariant        *param)
 {
-  const char *host = NULL;
   guint32 port = 0;
+  const char *host = target_address (param, &port);
 
-  g_variant_get (param, "(&su)", &host, &port);
   return chat_network_list_lookup (chat_application_get_networks (self), host, port);
 }
 

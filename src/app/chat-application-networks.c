@@ -41,16 +41,21 @@ network_of (ChatApplication *self,
 }
 
 /* The private conversations are those in the sidebar; a room is kept from our JOIN to our
- * PART (a kick or a lost connection keeps it). */
+ * PART or to its closing (a kick or a lost connection keeps it). The rooms the sidebar had
+ * are remembered on the connection, to tell which one was closed. */
 static void
-update_queries (ChatApplication *self,
-                ChatConnection  *connection)
+update_conversations (ChatApplication *self,
+                      ChatConnection  *connection)
 {
   ChatNetwork *network = network_of (self, connection);
   GListModel *rooms = chat_connection_get_rooms (connection);
+  GHashTable *before = g_object_get_data (G_OBJECT (connection), "chat-network-rooms");
+  g_autoptr(GHashTable) now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) queries = NULL;
   guint n = g_list_model_get_n_items (rooms);
+  GHashTableIter iter;
+  gpointer room;
 
   if (network == NULL)
     return;
@@ -59,12 +64,25 @@ update_queries (ChatApplication *self,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(ChatConversation) conversation = g_list_model_get_item (rooms, i);
+      const char *name = chat_conversation_get_name (conversation);
 
       if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_QUERY)
-        g_strv_builder_add (builder, chat_conversation_get_name (conversation));
+        g_strv_builder_add (builder, name);
+      else if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL)
+        g_hash_table_add (now, g_ascii_strdown (name, -1));
     }
   queries = g_strv_builder_end (builder);
   g_object_set (network, "queries", queries, NULL);
+
+  if (before != NULL)
+    {
+      g_hash_table_iter_init (&iter, before);
+      while (g_hash_table_iter_next (&iter, &room, NULL))
+        if (!g_hash_table_contains (now, room))
+          chat_network_remove_room (network, room);
+    }
+  g_object_set_data_full (G_OBJECT (connection), "chat-network-rooms", g_steal_pointer (&now),
+                          (GDestroyNotify) g_hash_table_unref);
 }
 
 static void
@@ -82,7 +100,7 @@ rooms_changed_cb (ChatApplication *self,
       g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
 
       if (chat_connection_get_rooms (connection) == rooms)
-        update_queries (self, connection);
+        update_conversations (self, connection);
     }
 }
 
@@ -134,7 +152,7 @@ track (ChatApplication *self,
   g_signal_connect_object (connection, "notify::network-name",
                            G_CALLBACK (network_name_changed_cb), self, G_CONNECT_SWAPPED);
   network_name_changed_cb (self, NULL, connection);
-  update_queries (self, connection);
+  update_conversations (self, connection);
 }
 
 void

@@ -821,7 +821,9 @@ chat_application_open_server (ChatApplication *self,
         }
       if (room != NULL && *room != '\0')
         chat_connection_join (existing, room, NULL);
-      remember_when_connected (self, existing);
+      /* The hosted room's own connection is no network to keep. */
+      if (existing != chat_application_get_host_connection (self))
+        remember_when_connected (self, existing);
       return existing;
     }
 
