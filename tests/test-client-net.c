@@ -2023,11 +2023,11 @@ test_own_server_features (void)
   g_assert_cmpuint (chat_directory_entry_get_n_users (chat_directory_lookup (directory, "#feat")),
                     ==, 2);
 
-  /* WHOIS lands in the server conversation. */
+  /* WHOIS lands as one card in the room where it was typed, not in the server's. */
   status = chat_connection_get_server_conversation (a);
   test_input (a, ra, "/whois bob");
-  WAIT_UNTIL (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_END, "bob"));
-  g_assert_true (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_USER, "bob|*"));
+  WAIT_UNTIL (has_notice (ra, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_CARD, "bob|*"));
+  g_assert_false (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_USER, NULL));
 
   /* Invite. */
   test_input (a, ra, "/invite bob #elsewhere");

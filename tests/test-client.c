@@ -8,6 +8,8 @@
 
 #include "chat-client.h"
 #include "chat-client-private.h"
+#include "chat-connection-private.h"
+#include "test-client-util.h"
 
 /* --- input parser ------------------------------------------------------------------- */
 
@@ -164,7 +166,7 @@ test_command_table (void)
   const char * const *names = chat_command_list_names ();
   guint n = g_strv_length ((char **)names);
 
-  g_assert_cmpuint (n, ==, 23);
+  g_assert_cmpuint (n, ==, 26);
   for (guint i = 0; names[i] != NULL; i++)
     {
       ChatCommandKind kind;
@@ -1621,6 +1623,158 @@ test_history_in_conversation (void)
   g_assert_cmpint (chat_history_store_count (store, network, "#chat"), ==, 452);
 }
 
+/* Every command's answer lands in the conversation it was typed in: a WHOIS as one card,
+ * AWAY, INVITE, NAMES, CTCP, errors; what /msg, /notice and /ctcp sent is told there. */
+static void
+test_answers_where_typed (Fixture       *f,
+                          gconstpointer  data)
+{
+  ChatConversation *server = chat_connection_get_server_conversation (f->conn);
+  ChatConversation *chat, *other;
+  g_autofree char *lines = NULL;
+
+#define TYPE(conv_, text_) \
+  G_STMT_START { \
+    g_autoptr(GError) e_ = NULL; \
+    g_assert_true (chat_connection_send_input (f->conn, conv_, text_, &e_)); \
+  } G_STMT_END
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  feed (f, ":alice!a@h JOIN #other");
+  chat = chat_connection_find_conversation (f->conn, "#chat");
+  other = chat_connection_find_conversation (f->conn, "#other");
+
+  /* Numerics read as text: no counts repeated in front of the sentence. */
+  feed (f, ":srv 265 alice 1 1 :Current local users 1, max 1");
+  assert_last_item (server, CHAT_MESSAGE_KIND_INFO, "Current local users 1, max 1");
+  feed (f, ":srv 252 alice 2 :operator(s) online");
+  assert_last_item (server, CHAT_MESSAGE_KIND_INFO, "2 operator(s) online");
+
+  /* /whois in #chat: one card there, nothing in the server conversation. */
+  TYPE (chat, "/whois robert");
+  feed (f, ":srv 311 alice robert ~b example.org * :Robert Smith");
+  feed (f, ":srv 319 alice robert :@#chat");
+  feed (f, ":srv 319 alice robert :#other");
+  feed (f, ":srv 312 alice robert irc.example.org :Example server");
+  feed (f, ":srv 301 alice robert :lunch");
+  feed (f, ":srv 330 alice robert rob :is logged in as");
+  feed (f, ":srv 317 alice robert 125 1700000000 :seconds idle, signon time");
+  feed (f, ":srv 318 alice robert :End of /WHOIS list");
+  g_assert_true (has_notice (chat, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_CARD,
+                             "robert|~b|example.org|Robert Smith|rob|@#chat #other|125|"
+                             "irc.example.org|Example server|lunch|"));
+  g_assert_false (has_notice (server, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_USER, NULL));
+  g_assert_false (has_notice (server, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_AWAY, NULL));
+
+  /* Nobody by that name: the error where it was asked, and no card. */
+  TYPE (other, "/whois nobody");
+  feed (f, ":srv 401 alice nobody :No such nick/channel");
+  feed (f, ":srv 318 alice nobody :End of /WHOIS list");
+  assert_last_item (other, CHAT_MESSAGE_KIND_ERROR, "nobody: No such nick/channel");
+
+  /* /away and /back in #other. */
+  TYPE (other, "/away lunch");
+  feed (f, ":srv 306 alice :You have been marked as being away");
+  assert_last_item (other, CHAT_MESSAGE_KIND_INFO, "You have been marked as being away");
+
+  /* /invite in #chat. */
+  TYPE (chat, "/invite bob");
+  feed (f, ":srv 341 alice bob #chat");
+  g_assert_true (has_notice (chat, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_INVITED, "bob|#chat"));
+  TYPE (other, "/invite bob #elsewhere");
+  feed (f, ":srv 442 alice #elsewhere :You're not on that channel");
+  assert_last_item (other, CHAT_MESSAGE_KIND_ERROR, "#elsewhere: You're not on that channel");
+
+  /* /names in #other about #chat. */
+  TYPE (other, "/names #chat");
+  feed (f, ":srv 353 alice = #chat :@alice robert");
+  feed (f, ":srv 366 alice #chat :End of /NAMES list");
+  g_assert_true (has_notice (other, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_NAMES,
+                             "#chat|2|@alice robert"));
+
+  /* /ctcp in #chat: the request said there, and the reply. */
+  g_ptr_array_set_size (f->sent, 0);
+  TYPE (chat, "/ctcp robert version");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "PRIVMSG robert :\001VERSION\001");
+  g_assert_true (has_notice (chat, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_CTCP_SENT,
+                             "robert|VERSION"));
+  feed (f, ":robert!b@h NOTICE alice :\001VERSION Foo 1.0\001");
+  g_assert_true (has_notice (chat, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_CTCP_REPLY,
+                             "robert|VERSION|Foo 1.0"));
+
+  /* /notice and /msg to someone else: sent, and told where typed. */
+  TYPE (other, "/notice robert heads up");
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "NOTICE robert :heads up");
+  g_assert_true (has_notice (other, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_NOTICE_SENT,
+                             "robert|heads up"));
+  TYPE (other, "/msg #chat hello there");
+  g_assert_true (has_notice (other, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_MESSAGE_SENT,
+                             "#chat|hello there"));
+  g_assert_true (has_item (chat, CHAT_MESSAGE_KIND_MESSAGE, "alice", "hello there"));
+#undef TYPE
+}
+
+/* Our own nick change reads with both nicks in the server conversation. */
+static void
+test_own_nick_change (Fixture       *f,
+                      gconstpointer  data)
+{
+  ChatConversation *server = chat_connection_get_server_conversation (f->conn);
+
+  fixture_register (f);
+  feed (f, ":alice!a@h NICK rooty");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (server);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_NICK);
+    g_assert_cmpstr (chat_message_item_get_sender (item), ==, "alice");
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "rooty");
+  }
+}
+
+/* A dropped link is marked in each conversation it served, and kept in the history. */
+static void
+test_disconnect_marker (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistoryStore) store = chat_history_store_new (":memory:", &error);
+  g_autoptr(ChatConnection) conn = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  ChatConversation *conv;
+
+  g_assert_no_error (error);
+  conn = chat_connection_new ("irc.example.org", 6667, FALSE, "alice");
+  chat_connection_set_auto_reconnect (conn, FALSE);
+  chat_connection_set_history (conn, store);
+  _chat_connection_set_offline_sink (conn, sent);
+  _chat_connection_feed_line (conn, ":srv 001 alice :hi");
+  _chat_connection_feed_line (conn, ":alice!a@h JOIN #chat");
+  conv = chat_connection_find_conversation (conn, "#chat");
+
+  _chat_connection_drop_link (conn, CHAT_CONNECTION_ERROR_CLOSED, NULL);
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_DISCONNECT);
+  }
+  g_assert_true (chat_history_store_flush (store, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *network = chat_history_store_server_key ("irc.example.org", 6667);
+    g_autoptr(GPtrArray) kept = chat_history_store_load_last (store, network, "#chat", 10,
+                                                              &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (kept->len, ==, 2);
+    g_assert_cmpint (chat_message_item_get_kind (g_ptr_array_index (kept, 1)), ==,
+                     CHAT_MESSAGE_KIND_DISCONNECT);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1649,12 +1803,15 @@ main (int   argc,
   ADD ("sasl-nak", test_sasl_nak);
   ADD ("random-lines", test_random_lines);
   ADD ("close", test_close_conversations);
+  ADD ("answers-where-typed", test_answers_where_typed);
+  ADD ("own-nick-change", test_own_nick_change);
 #undef ADD
   g_test_add_func ("/chat/client/connection/backoff", test_backoff);
   g_test_add_func ("/chat/client/models/many-messages", test_many_messages);
   g_test_add_func ("/chat/client/models/many-members", test_many_members);
   g_test_add_func ("/chat/client/history/store", test_history);
   g_test_add_func ("/chat/client/history/conversation", test_history_in_conversation);
+  g_test_add_func ("/chat/client/history/disconnect-marker", test_disconnect_marker);
 
   return g_test_run ();
 }

@@ -55,6 +55,9 @@ static const CommandSpec specs[] = {
   { "quote", CHAT_COMMAND_QUOTE, 0, 0, TEXT_REQUIRED, FALSE },
   { "clear", CHAT_COMMAND_CLEAR, 0, 0, TEXT_NONE, FALSE },
   { "help", CHAT_COMMAND_HELP, 0, 1, TEXT_NONE, FALSE },
+  { "notice", CHAT_COMMAND_NOTICE, 1, 1, TEXT_REQUIRED, FALSE },
+  { "ctcp", CHAT_COMMAND_CTCP, 2, 2, TEXT_OPTIONAL, FALSE },
+  { "names", CHAT_COMMAND_NAMES, 0, 1, TEXT_NONE, FALSE },
 };
 
 static const struct {
@@ -308,9 +311,9 @@ const char * const *
 chat_command_list_names (void)
 {
   static const char * const names[] = {
-    "away", "back", "ban", "clear", "deop", "devoice", "help", "invite", "join", "kick",
-    "list", "me", "mode", "msg", "nick", "op", "part", "query", "quit", "quote", "topic",
-    "voice", "whois", NULL
+    "away", "back", "ban", "clear", "ctcp", "deop", "devoice", "help", "invite", "join",
+    "kick", "list", "me", "mode", "msg", "names", "nick", "notice", "op", "part", "query",
+    "quit", "quote", "topic", "voice", "whois", NULL
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (specs));

@@ -32,6 +32,9 @@ typedef enum
   CHAT_COMMAND_QUOTE,    /* /quote RAW LINE                  text */
   CHAT_COMMAND_CLEAR,    /* /clear */
   CHAT_COMMAND_HELP,     /* /help [COMMAND]                  args: command? */
+  CHAT_COMMAND_NOTICE,   /* /notice TARGET TEXT              args: target; text */
+  CHAT_COMMAND_CTCP,     /* /ctcp NICK COMMAND [ARGS]        args: nick, command; text? */
+  CHAT_COMMAND_NAMES,    /* /names [ROOM]                    args: room? */
 } ChatCommandKind;
 
 #define CHAT_TYPE_COMMAND (chat_command_get_type ())

@@ -193,7 +193,7 @@ deliver_item (ChatConnection   *self,
   _chat_conversation_append (conv, item, from_others, mention);
 
   if (self->history != NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER &&
-      kind <= CHAT_MESSAGE_KIND_MODE)
+      (kind <= CHAT_MESSAGE_KIND_MODE || kind == CHAT_MESSAGE_KIND_DISCONNECT))
     {
       g_autofree char *key = _chat_connection_fold (self, chat_conversation_get_name (conv));
 
@@ -240,6 +240,21 @@ _chat_connection_add_item (ChatConnection    *self,
 }
 
 ChatMessageItem *
+_chat_connection_add_notice_args (ChatConnection      *self,
+                                  ChatConversation    *conv,
+                                  ChatMessageKind      kind,
+                                  const ChatMessage   *message,
+                                  ChatNoticeCode       notice,
+                                  const char * const  *args)
+{
+  g_autoptr(ChatMessageItem) item = NULL;
+
+  item = chat_message_item_new_notice (kind, message_time (message),
+                                       chat_conversation_get_name (conv), notice, args);
+  return deliver_item (self, conv, item);
+}
+
+ChatMessageItem *
 _chat_connection_add_notice (ChatConnection    *self,
                              ChatConversation  *conv,
                              ChatMessageKind    kind,
@@ -248,7 +263,6 @@ _chat_connection_add_notice (ChatConnection    *self,
                              ...)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_autoptr(ChatMessageItem) item = NULL;
   g_auto(GStrv) args = NULL;
   const char *arg;
   va_list ap;
@@ -259,10 +273,8 @@ _chat_connection_add_notice (ChatConnection    *self,
   va_end (ap);
   args = g_strv_builder_end (builder);
 
-  item = chat_message_item_new_notice (kind, message_time (message),
-                                       chat_conversation_get_name (conv), notice,
-                                       (const char * const *)args);
-  return deliver_item (self, conv, item);
+  return _chat_connection_add_notice_args (self, conv, kind, message, notice,
+                                           (const char * const *)args);
 }
 
 void

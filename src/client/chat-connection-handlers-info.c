@@ -6,9 +6,22 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "chat-connection-private.h"
 
-/* Errors about a room go to that room when we have it, else to the server. */
+/* Where an answer that names no conversation goes: once registered, where the last
+ * command was typed; before, the server conversation. */
+static ChatConversation *
+answer_conversation (ChatConnection *self)
+{
+  if (self->state != CHAT_CONNECTION_STATE_CONNECTED)
+    return self->server;
+  return _chat_connection_answer_conversation (self);
+}
+
+/* Errors about a room (or a nick we talk with) go to that conversation when we have it,
+ * else to the one the WHOIS or the command was typed in. */
 static void
 handle_error_numeric (ChatConnection    *self,
                       const ChatMessage *message)
@@ -20,13 +33,15 @@ handle_error_numeric (ChatConnection    *self,
   if (chat_message_get_n_params (message) > 2)
     {
       conv = _chat_connection_lookup_conversation (self, about);
+      if (conv == NULL && self->state == CHAT_CONNECTION_STATE_CONNECTED)
+        conv = _chat_connection_whois_asked_in (self, about);
       text = g_strdup_printf ("%s: %s", about, chat_message_get_trailing (message));
     }
   else
     text = g_strdup (chat_message_get_trailing (message));
 
-  _chat_connection_add_item (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_ERROR, message,
-                             NULL, NULL,
+  _chat_connection_add_item (self, conv ? conv : answer_conversation (self),
+                             CHAT_MESSAGE_KIND_ERROR, message, NULL, NULL,
                              text ? text : "", FALSE, FALSE);
 }
 
@@ -108,6 +123,8 @@ _chat_connection_handle_whois_reply (ChatConnection    *self,
     _chat_connection_set_account_everywhere (self, chat_message_get_param (message, 1),
                                              chat_message_get_param (message, 2));
 
+  if (_chat_connection_whois_gather (self, message))
+    return;
   if (!add_whois (self, message, chat_message_get_numeric (message)))
     _chat_connection_handle_other_numeric (self, message);
 }
@@ -119,7 +136,8 @@ _chat_connection_handle_user_mode_is (ChatConnection    *self,
 {
   g_autofree char *text = _chat_connection_join_params (message, 1);
 
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MODE, message, text);
+  _chat_connection_add_item (self, answer_conversation (self), CHAT_MESSAGE_KIND_MODE, message,
+                             NULL, NULL, text, FALSE, FALSE);
 }
 
 /* 301 RPL_AWAY me nick :reason */
@@ -134,7 +152,11 @@ _chat_connection_handle_away_reply (ChatConnection    *self,
   if (nick == NULL)
     return;
   _chat_connection_set_away_everywhere (self, nick, TRUE);
-  _chat_connection_add_notice (self, conv ? conv : self->server, CHAT_MESSAGE_KIND_INFO,
+  /* During a WHOIS from the entry, the reason goes on its card. */
+  if (_chat_connection_whois_gather (self, message))
+    return;
+  _chat_connection_add_notice (self, conv ? conv : answer_conversation (self),
+                               CHAT_MESSAGE_KIND_INFO,
                                message, CHAT_NOTICE_AWAY, nick, reason ? reason : "", NULL);
 }
 
@@ -146,8 +168,8 @@ _chat_connection_handle_unaway (ChatConnection    *self,
   _chat_connection_set_away (self, FALSE);
   if (self->current_nick)
     _chat_connection_set_away_everywhere (self, self->current_nick, FALSE);
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
-                                chat_message_get_trailing (message));
+  _chat_connection_add_item (self, answer_conversation (self), CHAT_MESSAGE_KIND_INFO, message,
+                             NULL, NULL, chat_message_get_trailing (message), FALSE, FALSE);
 }
 
 /* 306 RPL_NOWAWAY */
@@ -158,8 +180,8 @@ _chat_connection_handle_now_away (ChatConnection    *self,
   _chat_connection_set_away (self, TRUE);
   if (self->current_nick)
     _chat_connection_set_away_everywhere (self, self->current_nick, TRUE);
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message,
-                                chat_message_get_trailing (message));
+  _chat_connection_add_item (self, answer_conversation (self), CHAT_MESSAGE_KIND_INFO, message,
+                             NULL, NULL, chat_message_get_trailing (message), FALSE, FALSE);
 }
 
 /* 322 RPL_LIST me #room users :topic */
@@ -240,6 +262,34 @@ _chat_connection_handle_banned (ChatConnection    *self,
   refused (self, message, CHAT_CONNECTION_ERROR_BANNED);
 }
 
+/* A numeric's words for people: the text, without the counts it repeats ("265 me 1 1
+ * :Current local users 1, max 1" reads "Current local users 1, max 1"); parameters it
+ * does not repeat come first ("252 me 2 :operator(s) online"). */
+static char *
+readable_text (const ChatMessage *message)
+{
+  guint n = chat_message_get_n_params (message);
+  const char *trailing = n > 1 ? chat_message_get_param (message, n - 1) : NULL;
+  GString *out = g_string_new (NULL);
+
+  if (trailing == NULL || strchr (trailing, ' ') == NULL)
+    {
+      g_string_free (out, TRUE);
+      return _chat_connection_join_params (message, 1);
+    }
+  for (guint i = 1; i + 1 < n; i++)
+    {
+      const char *param = chat_message_get_param (message, i);
+
+      if (strstr (trailing, param) != NULL)
+        continue;
+      g_string_append (out, param);
+      g_string_append_c (out, ' ');
+    }
+  g_string_append (out, trailing);
+  return g_string_free (out, FALSE);
+}
+
 /* A numeric with no entry of its own: 4xx and 5xx are errors, the rest are shown. */
 void
 _chat_connection_handle_other_numeric (ChatConnection    *self,
@@ -254,6 +304,27 @@ _chat_connection_handle_other_numeric (ChatConnection    *self,
       return;
     }
 
-  text = _chat_connection_join_params (message, 1);
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, text);
+  text = readable_text (message);
+  _chat_connection_add_item (self, answer_conversation (self), CHAT_MESSAGE_KIND_INFO, message,
+                             NULL, NULL, text, FALSE, FALSE);
+}
+
+/* 341 RPL_INVITING me nick #room: said in the room, or where /invite was typed. */
+void
+_chat_connection_handle_inviting (ChatConnection    *self,
+                                  const ChatMessage *message)
+{
+  const char *nick = chat_message_get_param (message, 1);
+  const char *room = chat_message_get_param (message, 2);
+  ChatConversation *conv;
+
+  if (nick == NULL || room == NULL)
+    {
+      _chat_connection_handle_other_numeric (self, message);
+      return;
+    }
+  conv = _chat_connection_lookup_conversation (self, room);
+  _chat_connection_add_notice (self, conv ? conv : answer_conversation (self),
+                               CHAT_MESSAGE_KIND_INFO, message, CHAT_NOTICE_INVITED, nick, room,
+                               NULL);
 }

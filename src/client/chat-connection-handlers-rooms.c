@@ -341,6 +341,9 @@ _chat_connection_handle_names_reply (ChatConnection    *self,
     return;
   if (room == NULL || list == NULL)
     return;
+  if (_chat_connection_names_gather (self, room, list) &&
+      _chat_connection_lookup_conversation (self, room) == NULL)
+    return;
   if (_chat_connection_lookup_conversation (self, room) == NULL)
     {
       g_autofree char *text = g_strdup_printf ("%s: %s", room, list);
@@ -395,6 +398,8 @@ _chat_connection_handle_end_of_names (ChatConnection    *self,
   const char *modes = chat_isupport_get_prefix_modes (self->isupport);
   const char *symbols = chat_isupport_get_prefix_symbols (self->isupport);
 
+  if (room != NULL)
+    _chat_connection_names_end (self, message, room);
   if (conv == NULL)
     return;
 

@@ -103,7 +103,8 @@ handle_nick (ChatConnection    *self,
     }
 
   if (mine)
-    _chat_connection_server_text (self, CHAT_MESSAGE_KIND_NICK, message, new_nick);
+    _chat_connection_add_item (self, self->server, CHAT_MESSAGE_KIND_NICK, message, old_nick,
+                               NULL, new_nick, FALSE, TRUE);
 }
 
 char *
@@ -228,7 +229,14 @@ handle_privmsg (ChatConnection    *self,
         {
           if (!notice && !from_me && nick != NULL)
             reply_ctcp (self, nick, ctcp_command, ctcp_argument);
-          _chat_connection_add_notice (self, self->server, CHAT_MESSAGE_KIND_INFO, message,
+          /* Our own /ctcp echoed: its line was shown when it was sent. */
+          if (from_me)
+            return;
+          /* A reply answers our /ctcp: it goes where that was typed. */
+          if (notice && self->state == CHAT_CONNECTION_STATE_CONNECTED)
+            conv = _chat_connection_answer_conversation (self);
+          _chat_connection_add_notice (self, conv ? conv : self->server,
+                                       CHAT_MESSAGE_KIND_INFO, message,
                                        notice ? CHAT_NOTICE_CTCP_REPLY
                                               : CHAT_NOTICE_CTCP_REQUEST,
                                        nick ? nick : "?", ctcp_command, ctcp_argument, NULL);
@@ -306,7 +314,9 @@ handle_fail (ChatConnection    *self,
     return;
   text = _chat_connection_join_params (message, 0);
   full = g_strdup_printf ("%s %s", chat_message_get_command (message), text);
-  _chat_connection_server_text (self, CHAT_MESSAGE_KIND_INFO, message, full);
+  _chat_connection_add_item (self, self->state == CHAT_CONNECTION_STATE_CONNECTED
+                                   ? _chat_connection_answer_conversation (self) : self->server,
+                             CHAT_MESSAGE_KIND_INFO, message, NULL, NULL, full, FALSE, FALSE);
 }
 
 /* Some servers refuse a registration with ERROR alone, no 464/465 (ngIRCd: "Access
@@ -608,6 +618,7 @@ static const NumericHandler numeric_handlers[] = {
   { 331, _chat_connection_handle_no_topic         }, /* RPL_NOTOPIC */
   { 332, _chat_connection_handle_topic_reply      }, /* RPL_TOPIC */
   { 333, _chat_connection_handle_topic_setter     }, /* RPL_TOPICWHOTIME */
+  { 341, _chat_connection_handle_inviting         }, /* RPL_INVITING */
   { 352, _chat_connection_handle_who_reply        }, /* RPL_WHOREPLY */
   { 353, _chat_connection_handle_names_reply      }, /* RPL_NAMREPLY */
   { 354, _chat_connection_handle_whox_reply       }, /* RPL_WHOSPCRPL */

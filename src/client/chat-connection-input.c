@@ -104,6 +104,38 @@ show_help (ChatConnection   *self,
   _chat_conversation_flush (conv);
 }
 
+/* What /msg, /notice and /ctcp sent elsewhere, told where it was typed. */
+static void
+tell_sent (ChatConnection   *self,
+           ChatConversation *here,
+           const char       *target,
+           ChatNoticeCode    notice,
+           const char       *what)
+{
+  if (_chat_connection_lookup_conversation (self, target) == here)
+    return;
+  _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL, notice, target, what,
+                               NULL);
+  _chat_conversation_flush (here);
+}
+
+/* /ctcp NICK COMMAND [ARGS]: PRIVMSG nick :\001COMMAND ARGS\001 */
+static void
+send_ctcp (ChatConnection *self,
+           const char     *target,
+           const char     *command,
+           const char     *argument)
+{
+  g_autofree char *upper = g_ascii_strup (command, -1);
+  g_autofree char *ctcp = NULL;
+
+  if (argument != NULL)
+    ctcp = g_strconcat ("\001", upper, " ", argument, "\001", NULL);
+  else
+    ctcp = g_strconcat ("\001", upper, "\001", NULL);
+  _chat_connection_send_text (self, "PRIVMSG", target, ctcp);
+}
+
 gboolean
 chat_connection_send_input (ChatConnection    *self,
                             ChatConversation  *conversation,
@@ -167,6 +199,9 @@ chat_connection_send_input (ChatConnection    *self,
     return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
                                        CHAT_NOTICE_NOT_CONNECTED, NULL);
 
+  /* What the server answers to this line (a refusal, a WHOIS…) is shown here. */
+  _chat_connection_answer_in (self, here);
+
   switch (command->kind)
     {
     case CHAT_COMMAND_SAY:
@@ -216,6 +251,31 @@ chat_connection_send_input (ChatConnection    *self,
 
     case CHAT_COMMAND_MSG:
       chat_connection_send_message (self, arg0, command->text);
+      tell_sent (self, here, arg0, CHAT_NOTICE_MESSAGE_SENT, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_NOTICE:
+      chat_connection_send_notice (self, arg0, command->text);
+      tell_sent (self, here, arg0, CHAT_NOTICE_NOTICE_SENT, command->text);
+      return TRUE;
+
+    case CHAT_COMMAND_CTCP:
+      send_ctcp (self, arg0, arg1, command->text);
+      {
+        g_autofree char *upper = g_ascii_strup (arg1, -1);
+
+        _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
+                                     CHAT_NOTICE_CTCP_SENT, arg0, upper, command->text, NULL);
+        _chat_conversation_flush (here);
+      }
+      return TRUE;
+
+    case CHAT_COMMAND_NAMES:
+      room = room_for_command (self, here, arg0);
+      if (room == NULL)
+        return no_room (error, command);
+      _chat_connection_ask_names (self, here, room);
+      _chat_connection_send_command (self, "NAMES", room, NULL);
       return TRUE;
 
     case CHAT_COMMAND_NICK:
@@ -249,6 +309,7 @@ chat_connection_send_input (ChatConnection    *self,
       return TRUE;
 
     case CHAT_COMMAND_WHOIS:
+      _chat_connection_ask_whois (self, here, arg0);
       chat_connection_whois (self, arg0);
       return TRUE;
 

@@ -204,6 +204,21 @@ connect_error_code (const GError *error)
     }
 }
 
+static void
+mark_dropped (ChatConnection *self)
+{
+  guint n = chat_item_list_get_length (self->rooms);
+
+  for (guint i = 0; i < n; i++)
+    {
+      ChatConversation *conv = chat_item_list_peek (self->rooms, i);
+
+      if (conv != self->server && chat_conversation_get_joined (conv))
+        _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_DISCONNECT, NULL, NULL, NULL,
+                                   NULL, FALSE, FALSE);
+    }
+}
+
 /* Closes the link. code < 0: a clean close (QUIT sent); else the error that ended it,
  * said by notice with reason as its argument, or by reason alone (CHAT_NOTICE_NONE). */
 static void
@@ -252,6 +267,10 @@ drop_link (ChatConnection *self,
   _chat_connection_set_lag (self, -1);
   _chat_connection_set_string_prop (self, &self->account, NULL, PROP_ACCOUNT);
 
+  /* A link that dropped is marked in every conversation it served, and in their history. */
+  if (code >= 0 && was_registered)
+    mark_dropped (self);
+  _chat_connection_clear_answers (self);
   _chat_connection_mark_all_parted (self);
   _chat_conversation_set_joined (self->server, FALSE);
 

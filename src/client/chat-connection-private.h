@@ -113,6 +113,9 @@ struct _ChatConnection
   GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
   GHashTable          *batches;        /* id -> Batch */
   Batch               *collecting;     /* the history batch of the line in hand */
+  char                *answer_in;      /* where the last command was typed (NULL: server) */
+  GHashTable          *whois_asked;    /* folded nick -> its card, asked from the entry */
+  GHashTable          *names_asked;    /* folded room -> the NAMES asked from the entry */
 
   /* The link. */
   GCancellable        *cancellable;
@@ -240,6 +243,34 @@ void               _chat_connection_set_lag                 (ChatConnection *sel
 void               _chat_connection_set_away                (ChatConnection *self,
                                                              gboolean        away);
 
+/* chat-connection-answers.c: where the answer to a typed command goes */
+void               _chat_connection_init_answers            (ChatConnection    *self);
+void               _chat_connection_clear_answers           (ChatConnection    *self);
+void               _chat_connection_finalize_answers        (ChatConnection    *self);
+/* Answers that name no conversation go where conv is from now on. */
+void               _chat_connection_answer_in               (ChatConnection    *self,
+                                                             ChatConversation  *conv);
+/* Where the last command was typed, or the server conversation. */
+ChatConversation * _chat_connection_answer_conversation     (ChatConnection    *self);
+void               _chat_connection_ask_whois               (ChatConnection    *self,
+                                                             ChatConversation  *conv,
+                                                             const char        *nick);
+/* TRUE when a WHOIS reply (or 301 during one) went on a card asked from the entry. */
+gboolean           _chat_connection_whois_gather            (ChatConnection    *self,
+                                                             const ChatMessage *message);
+ChatConversation * _chat_connection_whois_asked_in          (ChatConnection    *self,
+                                                             const char        *nick);
+void               _chat_connection_ask_names               (ChatConnection    *self,
+                                                             ChatConversation  *conv,
+                                                             const char        *room);
+/* TRUE when the 353's nicks go to a /names asked from the entry. */
+gboolean           _chat_connection_names_gather            (ChatConnection    *self,
+                                                             const char        *room,
+                                                             const char        *nicks);
+void               _chat_connection_names_end               (ChatConnection    *self,
+                                                             const ChatMessage *message,
+                                                             const char        *room);
+
 /* chat-connection-conversations.c */
 gboolean           _chat_connection_text_mentions_me        (ChatConnection *self,
                                                              const char     *text);
@@ -266,6 +297,13 @@ void               _chat_connection_server_text             (ChatConnection    *
                                                              ChatMessageKind    kind,
                                                              const ChatMessage *message,
                                                              const char        *text);
+/* The same with the arguments as a vector (may be NULL). */
+ChatMessageItem *  _chat_connection_add_notice_args         (ChatConnection      *self,
+                                                             ChatConversation    *conv,
+                                                             ChatMessageKind      kind,
+                                                             const ChatMessage   *message,
+                                                             ChatNoticeCode       notice,
+                                                             const char * const  *args);
 /* Adds a line of the client's own (INFO or ERROR) to conv: a notice code and its
  * arguments, NULL-terminated. */
 ChatMessageItem *  _chat_connection_add_notice              (ChatConnection    *self,
@@ -406,6 +444,8 @@ void               _chat_connection_handle_unknown_command  (ChatConnection    *
 void               _chat_connection_handle_bad_password     (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_handle_banned           (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_inviting         (ChatConnection    *self,
                                                              const ChatMessage *message);
 void               _chat_connection_handle_other_numeric    (ChatConnection    *self,
                                                              const ChatMessage *message);

@@ -249,6 +249,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->names, g_hash_table_unref);
   g_clear_pointer (&self->need_who, g_hash_table_unref);
   g_clear_pointer (&self->batches, g_hash_table_unref);
+  _chat_connection_finalize_answers (self);
   g_clear_pointer (&self->read_buffer, g_free);
   g_clear_pointer (&self->offline_sink, g_ptr_array_unref);
   g_clear_object (&self->isupport);
@@ -500,6 +501,7 @@ chat_connection_init (ChatConnection *self)
                                        (GDestroyNotify)g_ptr_array_unref);
   self->need_who = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, batch_free);
+  _chat_connection_init_answers (self);
   self->directory = chat_directory_new ();
   self->fingerprints = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->fingerprints, NULL);

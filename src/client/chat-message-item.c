@@ -451,6 +451,8 @@ chat_message_item_format (ChatMessageItem *self)
       return g_strdup_printf ("%s changed the topic to: %s", who, text);
     case CHAT_MESSAGE_KIND_MODE:
       return g_strdup_printf ("%s sets mode %s", who, text);
+    case CHAT_MESSAGE_KIND_DISCONNECT:
+      return g_strdup ("disconnected");
     case CHAT_MESSAGE_KIND_ERROR:
     case CHAT_MESSAGE_KIND_MOTD:
     case CHAT_MESSAGE_KIND_INFO:

@@ -24,6 +24,7 @@ typedef enum
   CHAT_MESSAGE_KIND_ERROR,    /* error numerics, ERROR, local usage errors */
   CHAT_MESSAGE_KIND_MOTD,
   CHAT_MESSAGE_KIND_INFO,     /* other server text: welcome, whois, away replies, … */
+  CHAT_MESSAGE_KIND_DISCONNECT, /* the link dropped here (kept in the history) */
 } ChatMessageKind;
 
 #define CHAT_TYPE_MESSAGE_ITEM (chat_message_item_get_type ())

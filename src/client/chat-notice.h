@@ -30,6 +30,15 @@ typedef enum
   CHAT_NOTICE_LINE_TOO_LONG,
   CHAT_NOTICE_LINE_MALFORMED,        /* the parser's reason */
   CHAT_NOTICE_CLOSED_MID_LINE,
+  /* A WHOIS asked from the entry, as one card: nick, user, host, real name, account,
+   * rooms, idle seconds, server, server info, away reason, "operator" or "" (each "" when
+   * the server did not say). */
+  CHAT_NOTICE_WHOIS_CARD,
+  CHAT_NOTICE_INVITED,               /* nick, room: our invitation went out */
+  CHAT_NOTICE_MESSAGE_SENT,          /* target, text: /msg to another conversation */
+  CHAT_NOTICE_NOTICE_SENT,           /* target, text */
+  CHAT_NOTICE_CTCP_SENT,             /* target, CTCP command, argument (may be absent) */
+  CHAT_NOTICE_NAMES,                 /* room, number of people, their nicks */
 
   /* Why a connection ended (also the notice of its GError). */
   CHAT_NOTICE_DISCONNECTED,
