@@ -3841,6 +3841,18 @@ test_text_notices (void)
                  "Not enough arguments. Usage: /msg TARGET TEXT");
   ASSERT_NOTICE (CHAT_NOTICE_WHOIS_IDLE, idle, "robert has been idle for 2 minutes");
   ASSERT_NOTICE (CHAT_NOTICE_WHOIS_IDLE, idle_long, "robert has been idle for 2 hours 5 minutes");
+  {
+    const char * const card[] = { "robert", "~b", "example.org", "Robert Smith", "rob",
+                                  "@#chat #other", "125", "irc.example.org", "Example", "",
+                                  "", NULL };
+    const char * const names[] = { "#chat", "2", "@alice robert", NULL };
+
+    ASSERT_NOTICE (CHAT_NOTICE_WHOIS_CARD, card,
+                   "robert (Robert Smith)\nAccount: rob\nRooms: @#chat #other\n"
+                   "Idle: 2 minutes\nServer: irc.example.org (Example)\n"
+                   "Address: ~b@example.org");
+    ASSERT_NOTICE (CHAT_NOTICE_NAMES, names, "#chat, 2 people: @alice robert");
+  }
   ASSERT_NOTICE (CHAT_NOTICE_HELP, kick,
                  "/kick NICK [REASON]: Remove somebody from the current room");
   ASSERT_NOTICE (CHAT_NOTICE_NOT_CONNECTED, none, "Not connected");
@@ -4149,6 +4161,240 @@ test_member_row_account (void)
   g_assert_finalize_object (row);
 }
 
+/* The first descendant of widget with the CSS class, or NULL. */
+static GtkWidget *
+find_with_class (GtkWidget  *widget,
+                 const char *css_class)
+{
+  if (gtk_widget_has_css_class (widget, css_class))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_with_class (child, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A row bound to item, after previous, as the message list binds it. */
+static GtkWidget *
+bound_row (ChatMessageItem *item,
+           ChatMessageItem *previous)
+{
+  GtkWidget *row = g_object_ref_sink (chat_message_row_new ());
+
+  chat_message_row_bind (CHAT_MESSAGE_ROW (row), item, previous, TRUE, FALSE);
+  return row;
+}
+
+static void
+drop_row (GtkWidget *row)
+{
+  chat_message_row_unbind (CHAT_MESSAGE_ROW (row));
+  g_assert_finalize_object (row);
+}
+
+/* How each kind of line looks: an answer or an error is a system row of its own, never
+ * under the previous speaker; a /me shows its time; the topic on joining and a dropped
+ * link are event rows. */
+static void
+test_message_row_kinds (void)
+{
+  gint64 now = g_get_real_time ();
+  g_autoptr(ChatMessageItem) said = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE, now,
+                                                           "bob", "hello");
+  g_autoptr(ChatMessageItem) help = chat_message_item_new_notice (CHAT_MESSAGE_KIND_INFO,
+                                                                  now + 1, "#hall",
+                                                                  CHAT_NOTICE_HELP, NULL);
+  const char * const unknown_args[] = { "frobnicate", NULL };
+  g_autoptr(ChatMessageItem) error =
+    chat_message_item_new_notice (CHAT_MESSAGE_KIND_ERROR, now + 2, "#hall",
+                                  CHAT_NOTICE_UNKNOWN_COMMAND, unknown_args);
+  g_autoptr(ChatMessageItem) action = chat_message_item_new (CHAT_MESSAGE_KIND_ACTION, now + 3,
+                                                             "bob", "waves");
+  const char * const topic_args[] = { "Welcome", NULL };
+  g_autoptr(ChatMessageItem) topic = chat_message_item_new_notice (CHAT_MESSAGE_KIND_INFO,
+                                                                   now + 4, "#hall",
+                                                                   CHAT_NOTICE_TOPIC,
+                                                                   topic_args);
+  g_autoptr(ChatMessageItem) dropped = chat_message_item_new (CHAT_MESSAGE_KIND_DISCONNECT,
+                                                              now + 5, NULL, "");
+  GtkWidget *row;
+
+  /* /help after bob spoke: a system row, with no sender header, standing apart. */
+  row = bound_row (help, said);
+  g_assert_true (gtk_widget_has_css_class (row, "system"));
+  g_assert_true (gtk_widget_has_css_class (row, "first"));
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (find_with_class (row,
+                                                                                  "nick"))));
+  drop_row (row);
+
+  /* An error: a red system row. */
+  row = bound_row (error, said);
+  g_assert_true (gtk_widget_has_css_class (row, "system"));
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_true (widget_shows_text (row, "Unknown command /frobnicate. Type /help for the list "
+                                    "of commands"));
+  drop_row (row);
+
+  /* A /me shows its time, as a message's header does. */
+  row = bound_row (action, said);
+  g_assert_true (gtk_widget_has_css_class (find_with_class (row, "gutter-time"), "shown"));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "gutter-time"))), !=,
+                   "");
+  drop_row (row);
+
+  /* The topic told on joining, and a dropped link: event rows. */
+  row = bound_row (topic, said);
+  g_assert_true (gtk_widget_has_css_class (row, "event"));
+  g_assert_false (gtk_widget_has_css_class (row, "system"));
+  g_assert_true (widget_shows_text (row, "Topic: Welcome"));
+  drop_row (row);
+  row = bound_row (dropped, topic);
+  g_assert_true (gtk_widget_has_css_class (row, "event"));
+  g_assert_true (widget_shows_text (row, "Disconnected"));
+  drop_row (row);
+}
+
+static gboolean
+has_notice_item (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *model = chat_conversation_get_messages (args[0]);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+
+      if (chat_message_item_get_notice (item) == GPOINTER_TO_UINT (args[1]) &&
+          chat_message_item_get_kind (item) == GPOINTER_TO_UINT (args[2]))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+last_item_is (gpointer data)
+{
+  gpointer *args = data;
+  GListModel *model = chat_conversation_get_messages (args[0]);
+  guint n = g_list_model_get_n_items (model);
+  g_autoptr(ChatMessageItem) item = n > 0 ? g_list_model_get_item (model, n - 1) : NULL;
+
+  return item != NULL && chat_message_item_get_kind (item) == GPOINTER_TO_UINT (args[2]) &&
+         (args[1] == NULL || g_strcmp0 (chat_message_item_get_text (item), args[1]) == 0);
+}
+
+static ChatJoinDialog *
+find_join_dialog (void)
+{
+  ChatJoinDialog *dialog = NULL;
+  GList *toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (CHAT_IS_JOIN_DIALOG (l->data))
+      dialog = l->data;
+  g_list_free (toplevels);
+  return dialog;
+}
+
+static void
+type_line (Fixture    *fixture,
+           const char *line)
+{
+  gtk_editable_set_text (chat_window_get_entry (fixture->window), line);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+}
+
+/* Every command typed in #hall answers in #hall, none in the server view; /list opens the
+ * list of rooms. */
+static void
+test_answers_where_typed (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  ChatConversation *hall;
+  ChatConversation *server;
+  ChatConnection *connection;
+  ChatJoinDialog *dialog;
+  RawClient *client;
+  gpointer args[3];
+  guint server_lines;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  connection = chat_application_get_host_connection (fixture->app);
+  server = chat_connection_get_server_conversation (connection);
+
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  raw_client_send (client, "PRIVMSG #hall :hello from bob");
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = (gpointer) "hello from bob";
+  g_assert_true (wait_for (has_text_item, args));
+  server_lines = g_list_model_get_n_items (chat_conversation_get_messages (server));
+
+  /* /whois: one card in #hall. */
+  type_line (fixture, "/whois bob");
+  args[0] = hall;
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_WHOIS_CARD);
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (wait_for (has_notice_item, args));
+
+  /* /away and /back: the server's answers in #hall. */
+  type_line (fixture, "/away lunch");
+  args[0] = hall;
+  args[1] = (gpointer) "You have been marked as being away";
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (wait_for (last_item_is, args));
+  type_line (fixture, "/back");
+  args[1] = (gpointer) "You are no longer marked as being away";
+  g_assert_true (wait_for (last_item_is, args));
+
+  /* /invite: the invitation sent is told in #hall; refused (bob is here), in red. */
+  type_line (fixture, "/invite bob #elsewhere");
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_INVITED);
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (wait_for (has_notice_item, args));
+  type_line (fixture, "/invite bob");
+  args[1] = NULL;
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_ERROR);
+  g_assert_true (wait_for (last_item_is, args));
+
+  /* /names and /ctcp answer in #hall too. */
+  type_line (fixture, "/names");
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_NAMES);
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (wait_for (has_notice_item, args));
+  type_line (fixture, "/ctcp bob PING 42");
+  g_assert_true (raw_client_wait (client, "PRIVMSG bob :\001PING 42\001"));
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_CTCP_SENT);
+  g_assert_true (wait_for (has_notice_item, args));
+
+  /* Nothing of it went to the server view. */
+  g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (server)), ==,
+                    server_lines);
+
+  /* /list opens the rooms, the most people first. */
+  g_assert_null (find_join_dialog ());
+  type_line (fixture, "/list");
+  dialog = find_join_dialog ();
+  g_assert_nonnull (dialog);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  raw_client_free (client);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -4181,6 +4427,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
+  g_test_add_func ("/chat/app/message-row-kinds", test_message_row_kinds);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,
@@ -4232,6 +4479,8 @@ main (int   argc,
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,
               fixture_setup, test_notifications, fixture_teardown);
+  g_test_add ("/chat/app/answers-where-typed", Fixture, NULL,
+              fixture_setup, test_answers_where_typed, fixture_teardown);
   g_test_add ("/chat/app/translated-notices", Fixture, NULL,
               fixture_setup, test_translated_notices, fixture_teardown);
   g_test_add_func ("/chat/app/quit", test_quit);

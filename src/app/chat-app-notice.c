@@ -47,6 +47,10 @@ static const CommandHelp commands[] = {
   { CHAT_COMMAND_QUOTE, N_("/quote RAW LINE"), N_("Send a raw IRC line") },
   { CHAT_COMMAND_CLEAR, N_("/clear"), N_("Clear the messages shown in this conversation") },
   { CHAT_COMMAND_HELP, N_("/help [COMMAND]"), N_("List the commands or explain one") },
+  { CHAT_COMMAND_NOTICE, N_("/notice TARGET TEXT"), N_("Send a notice to a nick or a room") },
+  { CHAT_COMMAND_CTCP, N_("/ctcp NICK COMMAND [ARGS]"),
+    N_("Send a CTCP request, such as VERSION or PING") },
+  { CHAT_COMMAND_NAMES, N_("/names [ROOM]"), N_("List the people in a room") },
 };
 
 static const CommandHelp *
@@ -97,12 +101,12 @@ format_help (const char *topic)
   return g_string_free (text, FALSE);
 }
 
+/* "2 hours 5 minutes", "3 seconds". */
 static char *
-format_idle (const char *nick,
-             const char *seconds_text)
+format_duration (const char *seconds_text)
 {
   guint64 seconds = g_ascii_strtoull (seconds_text, NULL, 10);
-  g_autofree char *span = NULL;
+  char *span;
 
   if (seconds >= 3600)
     {
@@ -121,9 +125,74 @@ format_idle (const char *nick,
   else
     span = g_strdup_printf (ngettext ("%u second", "%u seconds", (guint)seconds),
                             (guint)seconds);
+  return span;
+}
+
+static char *
+format_idle (const char *nick,
+             const char *seconds_text)
+{
+  g_autofree char *span = format_duration (seconds_text);
 
   /* Translators: a nick, then a duration such as “5 minutes”. */
   return g_strdup_printf (_("%s has been idle for %s"), nick, span);
+}
+
+static void
+card_line (GString    *card,
+           const char *label,
+           const char *value)
+{
+  if (value == NULL || value[0] == '\0')
+    return;
+  /* Translators: a line of a WHOIS card: a label, then its value (“Account: bob”). */
+  g_string_append_c (card, '\n');
+  g_string_append_printf (card, _("%s: %s"), label, value);
+}
+
+/* A WHOIS as a card: the nick and real name, then one line per thing the server told. */
+static char *
+format_whois_card (const char * const *a,
+                   guint               n)
+{
+  const char *f[11] = { NULL };
+  GString *card = g_string_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (f); i++)
+    f[i] = i < n ? a[i] : "";
+
+  if (f[3][0] != '\0')
+    /* Translators: a nick, then the person's real name. */
+    g_string_printf (card, _("%s (%s)"), f[0], f[3]);
+  else
+    g_string_assign (card, f[0]);
+
+  card_line (card, _("Account"), f[4]);
+  card_line (card, _("Rooms"), f[5]);
+  if (f[6][0] != '\0')
+    {
+      g_autofree char *idle = format_duration (f[6]);
+
+      card_line (card, _("Idle"), idle);
+    }
+  if (f[7][0] != '\0')
+    {
+      g_autofree char *server = f[8][0] != '\0'
+                                ? g_strdup_printf (_("%s (%s)"), f[7], f[8])
+                                : g_strdup (f[7]);
+
+      card_line (card, _("Server"), server);
+    }
+  if (f[1][0] != '\0')
+    {
+      g_autofree char *address = g_strdup_printf ("%s@%s", f[1], f[2]);
+
+      card_line (card, _("Address"), address);
+    }
+  card_line (card, _("Away"), f[9]);
+  if (f[10][0] != '\0')
+    card_line (card, _("Status"), _("IRC operator"));
+  return g_string_free (card, FALSE);
 }
 
 char *
@@ -131,6 +200,7 @@ chat_app_notice_format (ChatNoticeCode       code,
                         const char * const  *args)
 {
   const char *a[4] = { "", "", "", "" };
+  guint all = args != NULL ? g_strv_length ((char **)args) : 0;
   guint n = 0;
 
   while (args != NULL && n < G_N_ELEMENTS (a) && args[n] != NULL)
@@ -180,6 +250,30 @@ chat_app_notice_format (ChatNoticeCode       code,
       return g_strdup_printf (_("Topic: %s"), a[0]);
     case CHAT_NOTICE_HELP:
       return format_help (n > 0 ? a[0] : NULL);
+    case CHAT_NOTICE_WHOIS_CARD:
+      return format_whois_card (args, all);
+    case CHAT_NOTICE_INVITED:
+      /* Translators: a nick, then a room. */
+      return g_strdup_printf (_("You invited %s to %s"), a[0], a[1]);
+    case CHAT_NOTICE_MESSAGE_SENT:
+      /* Translators: what /msg sent: a nick or a room, then the text. */
+      return g_strdup_printf (_("Message to %s: %s"), a[0], a[1]);
+    case CHAT_NOTICE_NOTICE_SENT:
+      return g_strdup_printf (_("Notice to %s: %s"), a[0], a[1]);
+    case CHAT_NOTICE_CTCP_SENT:
+      if (n > 2)
+        /* Translators: a CTCP request such as VERSION, its argument, then a nick. */
+        return g_strdup_printf (_("Sent CTCP %s %s to %s"), a[1], a[2], a[0]);
+      return g_strdup_printf (_("Sent CTCP %s to %s"), a[1], a[0]);
+    case CHAT_NOTICE_NAMES:
+      {
+        guint count = (guint)g_ascii_strtoull (a[1], NULL, 10);
+        g_autofree char *people = g_strdup_printf (ngettext ("%u person", "%u people", count),
+                                                   count);
+
+        /* Translators: a room, how many people (“3 people”), then their nicks. */
+        return g_strdup_printf (_("%s, %s: %s"), a[0], people, a[2]);
+      }
     case CHAT_NOTICE_LINE_TOO_LONG:
       return g_strdup (_("Ignored an over-long line from the server"));
     case CHAT_NOTICE_LINE_MALFORMED:

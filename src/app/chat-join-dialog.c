@@ -17,7 +17,9 @@ struct _ChatJoinDialog
 
   ChatConnection     *connection;
   GtkStringFilter    *filter;
-  GtkFilterListModel *rooms;
+  GtkFilterListModel *filtered;
+  GtkSortListModel   *rooms;
+  GtkSorter          *by_people;
 
   GtkButton          *join_button;
   AdwEntryRow        *name_row;
@@ -26,6 +28,7 @@ struct _ChatJoinDialog
   GtkListView        *room_list;
   GtkStack           *rooms_stack;
   GtkLabel           *none_label;
+  GtkToggleButton    *sort_button;
 };
 
 G_DEFINE_FINAL_TYPE (ChatJoinDialog, chat_join_dialog, ADW_TYPE_WINDOW)
@@ -126,6 +129,16 @@ on_name_changed_cb (ChatJoinDialog *self)
   update_rooms_page (self);
 }
 
+/* The server's order, or the rooms with the most people first. */
+static void
+on_sort_toggled_cb (ChatJoinDialog *self)
+{
+  gboolean by_people = gtk_toggle_button_get_active (self->sort_button);
+
+  if (self->rooms != NULL)
+    gtk_sort_list_model_set_sorter (self->rooms, by_people ? self->by_people : NULL);
+}
+
 static void
 on_room_list_activate_cb (ChatJoinDialog *self,
                           guint           position)
@@ -197,6 +210,8 @@ chat_join_dialog_dispose (GObject *object)
   if (self->room_list != NULL)
     gtk_list_view_set_model (self->room_list, NULL);
   g_clear_object (&self->rooms);
+  g_clear_object (&self->filtered);
+  g_clear_object (&self->by_people);
   g_clear_object (&self->filter);
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_JOIN_DIALOG);
 
@@ -231,10 +246,12 @@ chat_join_dialog_class_init (ChatJoinDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, room_list);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, rooms_stack);
   gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, none_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatJoinDialog, sort_button);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_join_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_name_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_room_list_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_sort_toggled_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -276,8 +293,14 @@ chat_join_dialog_new (ChatConnection *connection)
   gtk_string_filter_set_match_mode (self->filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
   gtk_string_filter_set_ignore_case (self->filter, TRUE);
   directory = G_LIST_MODEL (chat_connection_get_directory (connection));
-  self->rooms = gtk_filter_list_model_new (g_object_ref (directory),
-                                           g_object_ref (GTK_FILTER (self->filter)));
+  self->filtered = gtk_filter_list_model_new (g_object_ref (directory),
+                                              g_object_ref (GTK_FILTER (self->filter)));
+  expression = gtk_property_expression_new (CHAT_TYPE_DIRECTORY_ENTRY, NULL, "n-users");
+  self->by_people = GTK_SORTER (gtk_numeric_sorter_new (expression));
+  gtk_numeric_sorter_set_sort_order (GTK_NUMERIC_SORTER (self->by_people),
+                                     GTK_SORT_DESCENDING);
+  self->rooms = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->filtered)), NULL);
+  on_sort_toggled_cb (self);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->rooms)));
   gtk_list_view_set_model (self->room_list, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
@@ -365,4 +388,13 @@ chat_join_dialog_get_rooms (ChatJoinDialog *self)
   g_return_val_if_fail (CHAT_IS_JOIN_DIALOG (self), NULL);
 
   return G_LIST_MODEL (self->rooms);
+}
+
+void
+chat_join_dialog_set_sort_by_people (ChatJoinDialog *self,
+                                     gboolean        by_people)
+{
+  g_return_if_fail (CHAT_IS_JOIN_DIALOG (self));
+
+  gtk_toggle_button_set_active (self->sort_button, by_people);
 }

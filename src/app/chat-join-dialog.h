@@ -20,5 +20,8 @@ gboolean        chat_join_dialog_join      (ChatJoinDialog *self);
 const char     *chat_join_dialog_get_error (ChatJoinDialog *self);
 /* The rooms listed after filtering by the typed text. */
 GListModel     *chat_join_dialog_get_rooms (ChatJoinDialog *self);
+/* The rooms with the most people first, or in the server's order. */
+void            chat_join_dialog_set_sort_by_people (ChatJoinDialog *self,
+                                                     gboolean        by_people);
 
 G_END_DECLS

@@ -69,9 +69,18 @@ kind_to_class (ChatMessageKind kind)
     case CHAT_MESSAGE_KIND_NICK:
     case CHAT_MESSAGE_KIND_TOPIC:
     case CHAT_MESSAGE_KIND_MODE:
+    case CHAT_MESSAGE_KIND_DISCONNECT:
     default:
       return "event";
     }
+}
+
+/* What the client or the server says, not a person: answers to commands, errors. */
+static gboolean
+kind_is_system (ChatMessageKind kind)
+{
+  return kind == CHAT_MESSAGE_KIND_INFO || kind == CHAT_MESSAGE_KIND_MOTD ||
+         kind == CHAT_MESSAGE_KIND_ERROR;
 }
 
 /* The sentence for an event line, as markup, the nick in bold. */
@@ -119,6 +128,8 @@ event_markup (ChatMessageItem *item)
       if (sender == NULL)
         return g_strdup_printf (_("Mode %s"), what);
       return g_strdup_printf (_("%s set mode %s"), who, what);
+    case CHAT_MESSAGE_KIND_DISCONNECT:
+      return g_strdup (_("Disconnected"));
     case CHAT_MESSAGE_KIND_MESSAGE:
     case CHAT_MESSAGE_KIND_ACTION:
     case CHAT_MESSAGE_KIND_NOTICE:
@@ -257,6 +268,8 @@ chat_message_row_unbind (ChatMessageRow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self), "mention");
   gtk_widget_remove_css_class (GTK_WIDGET (self), "flash");
   g_clear_handle_id (&self->flash_id, g_source_remove);
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "system");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->side_time_label), "shown");
   g_clear_object (&self->item);
 }
 
@@ -288,7 +301,9 @@ chat_message_row_bind (ChatMessageRow  *self,
   sender = chat_message_item_get_sender (item);
   time = chat_message_item_dup_time (item);
   time_text = chat_format_time (time, use_24h);
-  event = g_strcmp0 (kind_to_class (kind), "event") == 0;
+  /* The topic told on joining reads as an event, like a change of it. */
+  event = g_strcmp0 (kind_to_class (kind), "event") == 0 ||
+          chat_message_item_get_notice (item) == CHAT_NOTICE_TOPIC;
 
   if (previous != NULL)
     previous_time = chat_message_item_dup_time (previous);
@@ -314,7 +329,7 @@ chat_message_row_bind (ChatMessageRow  *self,
          < GROUP_INTERVAL_USEC)
     grouped = TRUE;
 
-  self->kind_class = g_strdup (kind_to_class (kind));
+  self->kind_class = g_strdup (event ? "event" : kind_to_class (kind));
   gtk_widget_add_css_class (GTK_WIDGET (self), self->kind_class);
   if (chat_message_item_get_mentions_me (item))
     gtk_widget_add_css_class (GTK_WIDGET (self), "mention");
@@ -335,9 +350,18 @@ chat_message_row_bind (ChatMessageRow  *self,
     {
       gtk_widget_set_visible (GTK_WIDGET (self->header_box), FALSE);
       gtk_label_set_label (self->side_time_label, time_text);
-      /* Server text and events run together; a /me starts its own group. */
+      /* Events run together; a /me starts its own group and shows its time, as a
+       * message's header does. An answer or an error stands apart from what people said. */
       if (kind == CHAT_MESSAGE_KIND_ACTION)
-        gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+        {
+          gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+          gtk_widget_add_css_class (GTK_WIDGET (self->side_time_label), "shown");
+        }
+      else if (kind_is_system (kind) && !event)
+        {
+          gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+          gtk_widget_add_css_class (GTK_WIDGET (self), "system");
+        }
     }
 
   if (kind == CHAT_MESSAGE_KIND_ACTION)
@@ -346,6 +370,12 @@ chat_message_row_bind (ChatMessageRow  *self,
       g_autofree char *who = g_markup_printf_escaped ("<b>%s</b>", sender != NULL ? sender : "");
 
       markup = g_strconcat ("* ", who, " ", body, NULL);
+    }
+  else if (event && kind == CHAT_MESSAGE_KIND_INFO)
+    {
+      g_autofree char *text = chat_app_item_text (item);
+
+      markup = g_markup_escape_text (text, -1);
     }
   else if (event)
     markup = event_markup (item);

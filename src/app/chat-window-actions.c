@@ -20,34 +20,57 @@ send_message_action (GtkWidget  *widget,
   chat_composer_send (_chat_window_get_composer (CHAT_WINDOW (widget)));
 }
 
-static void
-join_room_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *param)
+/* The Join Room dialog for the connection shown, or the first one; NULL (and Connect to
+ * Server asked for) when there is none. */
+static ChatJoinDialog *
+open_join_dialog (ChatWindow *self)
 {
-  ChatWindow *self = CHAT_WINDOW (widget);
   ChatConnection *connection = _chat_window_get_connection (self);
+  g_autoptr(ChatConnection) first = NULL;
   ChatJoinDialog *dialog;
 
   if (connection == NULL)
     {
       ChatApplication *application = _chat_window_get_application (self);
       GListModel *connections = chat_application_get_connections (application);
-      g_autoptr(ChatConnection) first = g_list_model_get_item (connections, 0);
 
+      first = g_list_model_get_item (connections, 0);
       if (first == NULL)
         {
-          gtk_widget_activate_action (widget, "app.connect", NULL);
-          return;
+          gtk_widget_activate_action (GTK_WIDGET (self), "app.connect", NULL);
+          return NULL;
         }
       connection = first;
-      dialog = chat_join_dialog_new (connection);
     }
-  else
-    dialog = chat_join_dialog_new (connection);
+  dialog = chat_join_dialog_new (connection);
 
   gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
   gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+join_room_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  open_join_dialog (CHAT_WINDOW (widget));
+}
+
+/* /list [FILTER]: the server's rooms, the most people first. */
+static void
+list_rooms_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  ChatJoinDialog *dialog = open_join_dialog (CHAT_WINDOW (widget));
+  const char *filter = g_variant_get_string (param, NULL);
+
+  if (dialog == NULL)
+    return;
+  chat_join_dialog_set_sort_by_people (dialog, TRUE);
+  if (filter[0] != '\0')
+    chat_join_dialog_set_name (dialog, filter);
 }
 
 static void
@@ -388,6 +411,7 @@ static const struct
 } win_actions[] = {
   { "send-message", NULL, send_message_action },
   { "join-room", NULL, join_room_action },
+  { "list-rooms", "s", list_rooms_action },
   { "switcher", NULL, switcher_action },
   { "search", NULL, search_action },
   { "leave-room", NULL, leave_room_action },

@@ -586,10 +586,19 @@ on_composer_send_cb (ChatWindow   *self,
                      ChatComposer *composer)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(ChatCommand) command = chat_command_parse (text, NULL);
   ChatConnection *connection = _chat_window_get_connection (self);
 
   if (connection == NULL)
     return;
+
+  /* /list opens the list of rooms, which asks the server itself. */
+  if (command != NULL && command->kind == CHAT_COMMAND_LIST)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.list-rooms", "s",
+                                  command->args[0] != NULL ? command->args[0] : "");
+      return;
+    }
 
   /* The line written comes into view, even from older lines being read. */
   _chat_window_follow (self);
