@@ -1686,6 +1686,11 @@ test_answers_where_typed (Fixture       *f,
   feed (f, ":srv 442 alice #elsewhere :You're not on that channel");
   assert_last_item (other, CHAT_MESSAGE_KIND_ERROR, "#elsewhere: You're not on that channel");
 
+  /* A refused /nick. */
+  TYPE (chat, "/nick robert");
+  feed (f, ":srv 433 alice robert :Nickname is already in use");
+  assert_last_item (chat, CHAT_MESSAGE_KIND_ERROR, "robert: Nickname is already in use");
+
   /* /names in #other about #chat. */
   TYPE (other, "/names #chat");
   feed (f, ":srv 353 alice = #chat :@alice robert");

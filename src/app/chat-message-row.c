@@ -381,10 +381,22 @@ chat_message_row_bind (ChatMessageRow  *self,
     markup = event_markup (item);
   else
     {
-      /* Server text as it came, or a line of the client's own in the user's words. */
+      /* Server text as it came, or a line of the client's own in the user's words; a
+       * WHOIS card has the person as its title. */
       g_autofree char *text = chat_app_item_text (item);
+      char *rest = strchr (text, '\n');
 
-      markup = chat_text_to_markup (text);
+      if (chat_message_item_get_notice (item) == CHAT_NOTICE_WHOIS_CARD && rest != NULL)
+        {
+          g_autofree char *body = chat_text_to_markup (rest + 1);
+          g_autofree char *title = NULL;
+
+          *rest = '\0';
+          title = g_markup_printf_escaped ("<b>%s</b>", text);
+          markup = g_strconcat (title, "\n", body, NULL);
+        }
+      else
+        markup = chat_text_to_markup (text);
     }
 
   gtk_label_set_markup (self->body_label, markup);

@@ -521,7 +521,10 @@ _chat_connection_handle_nick_refused (ChatConnection    *self,
       g_autofree char *text = g_strdup_printf ("%s: %s", rejected ? rejected : "",
                                                chat_message_get_trailing (message));
 
-      _chat_connection_server_text (self, CHAT_MESSAGE_KIND_ERROR, message, text);
+      /* A refused /nick: said where it was typed. */
+      _chat_connection_add_item (self, _chat_connection_answer_conversation (self),
+                                 CHAT_MESSAGE_KIND_ERROR, message, NULL, NULL, text, FALSE,
+                                 FALSE);
       return;
     }
 
