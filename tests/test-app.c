@@ -183,6 +183,23 @@ raw_client_wait (RawClient  *self,
   return TRUE;
 }
 
+/* bob, a raw IRC client registered on port and in room. */
+static RawClient *
+bob_joins (guint       port,
+           const char *room)
+{
+  RawClient *client = raw_client_new (port);
+  g_autofree char *join = g_strconcat ("JOIN ", room, NULL);
+  g_autofree char *joined = g_strconcat (" 366 bob ", room, NULL);
+
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, join);
+  g_assert_true (raw_client_wait (client, joined));
+  return client;
+}
+
 /* Fixture: an application registered without D-Bus uniqueness, with its window. */
 typedef struct
 {
@@ -451,12 +468,7 @@ test_host_and_talk (Fixture       *fixture,
   hall = find_room (fixture->app, "#hall");
 
   /* Someone joins with a raw IRC client and speaks. */
-  client = raw_client_new (port);
-  raw_client_send (client, "NICK bob");
-  raw_client_send (client, "USER bob 0 * :Bob Tester");
-  g_assert_true (raw_client_wait (client, " 001 bob "));
-  raw_client_send (client, "JOIN #hall");
-  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+  client = bob_joins (port, "#hall");
 
   members = chat_conversation_get_members (hall);
   args[0] = members;
@@ -1308,24 +1320,43 @@ test_connect_dialog_validates (Fixture       *fixture,
   g_assert_finalize_object (dialog);
 }
 
-/* The first widget of that type under widget, depth first. */
+typedef gboolean (*WidgetTest) (GtkWidget     *widget,
+                                gconstpointer  data);
+
+/* The first widget under widget (or itself) that passes test, depth first. */
 static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
+find_widget (GtkWidget     *widget,
+             WidgetTest     test,
+             gconstpointer  data)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+  if (test (widget, data))
     return widget;
 
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = find_descendant (child, type);
+      GtkWidget *found = find_widget (child, test, data);
 
       if (found != NULL)
         return found;
     }
 
   return NULL;
+}
+
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  data)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (data));
+}
+
+/* The first widget of that type under widget, depth first. */
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  return find_widget (widget, is_of_type, GSIZE_TO_POINTER (type));
 }
 
 /* The row (AdwPreferencesRow) with that title under widget, depth first. */
@@ -3775,12 +3806,7 @@ test_translated_notices (Fixture       *fixture,
   me = chat_connection_get_current_nick (connection);
 
   /* An invitation from someone else, as the client reports it. */
-  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
-  raw_client_send (client, "NICK bob");
-  raw_client_send (client, "USER bob 0 * :Bob Tester");
-  g_assert_true (raw_client_wait (client, " 001 bob "));
-  raw_client_send (client, "JOIN #secret");
-  g_assert_true (raw_client_wait (client, " 366 bob #secret"));
+  client = bob_joins (chat_application_get_hosting_port (fixture->app), "#secret");
   {
     g_autofree char *invite = g_strdup_printf ("INVITE %s #secret", me);
 
@@ -4161,23 +4187,19 @@ test_member_row_account (void)
   g_assert_finalize_object (row);
 }
 
+static gboolean
+has_class (GtkWidget     *widget,
+           gconstpointer  data)
+{
+  return gtk_widget_has_css_class (widget, data);
+}
+
 /* The first descendant of widget with the CSS class, or NULL. */
 static GtkWidget *
 find_with_class (GtkWidget  *widget,
                  const char *css_class)
 {
-  if (gtk_widget_has_css_class (widget, css_class))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_with_class (child, css_class);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return find_widget (widget, has_class, css_class);
 }
 
 /* A row bound to item, after previous, as the message list binds it. */
@@ -4332,15 +4354,10 @@ test_answers_where_typed (Fixture       *fixture,
   connection = chat_application_get_host_connection (fixture->app);
   server = chat_connection_get_server_conversation (connection);
 
-  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
-  raw_client_send (client, "NICK bob");
-  raw_client_send (client, "USER bob 0 * :Bob Tester");
-  g_assert_true (raw_client_wait (client, " 001 bob "));
-  raw_client_send (client, "JOIN #hall");
-  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
-  raw_client_send (client, "PRIVMSG #hall :hello from bob");
+  client = bob_joins (chat_application_get_hosting_port (fixture->app), "#hall");
+  raw_client_send (client, "PRIVMSG #hall :morning from bob");
   args[0] = chat_conversation_get_messages (hall);
-  args[1] = (gpointer) "hello from bob";
+  args[1] = (gpointer) "morning from bob";
   g_assert_true (wait_for (has_text_item, args));
   server_lines = g_list_model_get_n_items (chat_conversation_get_messages (server));
 
