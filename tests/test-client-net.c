@@ -1676,14 +1676,22 @@ test_own_server_accounts (void)
   WAIT_UNTIL (member_account_is (alice, "#acc", "bob", "BobAcct"));
   WAIT_UNTIL (g_strcmp0 (chat_connection_get_account (bob), "BobAcct") == 0);
 
-  /* Whois says which account someone is logged in to. */
-  chat_connection_send_input (alice, chat_connection_find_conversation (alice, "#acc"),
-                              "/whois bob", &error);
+  /* Whois says which account someone is logged in to, on its card in the room where it
+   * was typed (the fifth field). */
+  conv = chat_connection_find_conversation (alice, "#acc");
+  chat_connection_send_input (alice, conv, "/whois bob", &error);
   g_assert_no_error (error);
-  WAIT_UNTIL (has_notice (chat_connection_get_server_conversation (alice),
-                          CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_END, "bob"));
-  g_assert_true (has_notice (chat_connection_get_server_conversation (alice),
-                             CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_ACCOUNT, "bob|BobAcct"));
+  WAIT_UNTIL (has_notice (conv, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_CARD, "bob|*"));
+  {
+    GListModel *messages = chat_conversation_get_messages (conv);
+    guint n = g_list_model_get_n_items (messages);
+    g_autoptr(ChatMessageItem) card = g_list_model_get_item (messages, n - 1);
+    const char * const *fields = chat_message_item_get_args (card);
+
+    g_assert_cmpint (chat_message_item_get_notice (card), ==, CHAT_NOTICE_WHOIS_CARD);
+    g_assert_cmpuint (g_strv_length ((char **)fields), >, 4);
+    g_assert_cmpstr (fields[4], ==, "BobAcct");
+  }
 
   chat_connection_disconnect (alice, NULL);
   chat_connection_disconnect (bob, NULL);
