@@ -189,6 +189,7 @@ main (int   argc,
   gboolean version = FALSE;
   g_autofree char *add_account = NULL;
   gboolean list_accounts = FALSE;
+  gboolean announce = FALSE;
   guint sigint, sigterm, sighup;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -210,6 +211,8 @@ main (int   argc,
       "Only encrypted connections: no plain port", NULL },
     { "websocket-port", 0, 0, G_OPTION_ARG_INT, &websocket_port,
       "Port for WebSocket clients (browsers; 0 picks a free one, -1: none)", "PORT" },
+    { "announce", 0, 0, G_OPTION_ARG_NONE, &announce,
+      "Announce the server on the local network (DNS-SD with Avahi)", NULL },
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       "Where to keep history and state", "DIR" },
     { "redis", 0, 0, G_OPTION_ARG_STRING, &redis,
@@ -321,6 +324,9 @@ main (int   argc,
         }
       chat_server_set_plain_enabled (server, FALSE);
     }
+
+  if (announce)
+    chat_server_set_announce (server, TRUE);
 
   if (add_account != NULL || list_accounts)
     return run_account_tool (server, add_account);

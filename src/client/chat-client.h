@@ -13,4 +13,6 @@
 #include "chat-history-store.h"
 #include "chat-member.h"
 #include "chat-message-item.h"
+#include "chat-nearby-room.h"
 #include "chat-notice.h"
+#include "chat-room-browser.h"

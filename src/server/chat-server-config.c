@@ -349,6 +349,8 @@ chat_server_load_config (ChatServer  *self,
   g_autofree char *tls_key = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
   guint tls_port = self->tls_port;
+  gboolean announce = self->announce;
+  g_autofree char *announce_name = NULL;
   gboolean plain = self->plain_enabled;
   g_autoptr(GPtrArray) room_configs =
     g_ptr_array_new_with_free_func (_chat_server_room_config_free);
@@ -369,6 +371,7 @@ chat_server_load_config (ChatServer  *self,
   get_string (kf, "server", "admin-location", &l.admin_location);
   get_string (kf, "server", "admin-email", &l.admin_email);
   if (!get_bool (kf, "server", "text-mode", &l.text_mode, error) ||
+      !get_bool (kf, "server", "announce", &announce, error) ||
       !get_uint (kf, "server", "text-mode-delay", 0, 60000, &l.text_mode_delay, error) ||
       !get_uint (kf, "limits", "max-line-length", 64, 512, &l.max_line, error) ||
       !get_uint (kf, "limits", "recvq", 512, 1 << 24, &l.recvq, error) ||
@@ -507,6 +510,10 @@ chat_server_load_config (ChatServer  *self,
   data_dir = g_key_file_get_string (kf, "server", "data-dir", NULL);
   if (data_dir != NULL)
     chat_server_set_data_dir (self, data_dir);
+  announce_name = g_key_file_get_string (kf, "server", "announce-name", NULL);
+  if (announce_name != NULL)
+    chat_server_set_announce_name (self, *announce_name != '\0' ? announce_name : NULL);
+  chat_server_set_announce (self, announce);
 
   groups = g_key_file_get_groups (kf, NULL);
   for (guint i = 0; groups[i] != NULL; i++)

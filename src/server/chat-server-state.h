@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "chat-announcer.h"
 #include "chat-cluster-private.h"
 #include "chat-server-private.h"
 #include "chat-session-private.h"
@@ -82,6 +83,11 @@ struct _ChatServer
   gboolean          running;
   char             *created;
 
+  gboolean          announce;        /* on the local network (chat-server-announce.c) */
+  char             *announce_name;
+  char             *announce_host;
+  ChatAnnouncer    *announcer;       /* while running and announcing */
+
   int               epfd;
   GSource          *epoll_source;
   GSource          *flush_source;
@@ -145,6 +151,10 @@ extern GParamSpec *_chat_server_properties [N_PROPS];
 /* chat-server.c */
 gboolean         _chat_server_set_string          (char             **field,
                                                    const char        *value);
+
+/* chat-server-announce.c */
+void             _chat_server_announce_start      (ChatServer        *self);
+void             _chat_server_announce_stop       (ChatServer        *self);
 
 /* chat-server-loop.c */
 void             _chat_server_loop_attach         (ChatServer        *self);

@@ -45,6 +45,8 @@ chat_server_finalize (GObject *object)
   g_free (self->data_dir);
   g_free (self->created);
   g_free (self->address);
+  g_free (self->announce_name);
+  g_free (self->announce_host);
   g_free (self->tls_cert_path);
   g_free (self->tls_key_path);
   g_clear_object (&self->tls_certificate);
@@ -578,6 +580,7 @@ chat_server_start (ChatServer  *self,
         e->hooks.started (self, e->user_data);
     }
   _chat_server_apply_room_configs (self);
+  _chat_server_announce_start (self);
 
   if (port != 0)
     g_object_notify_by_pspec (G_OBJECT (self), _chat_server_properties[PROP_PORT]);
@@ -624,6 +627,8 @@ chat_server_stop (ChatServer *self)
   if (!self->running)
     return;
 
+  /* Off the network first: nobody should find a room that is closing. */
+  _chat_server_announce_stop (self);
   for (guint i = 0; i < self->hooks->len; i++)
     {
       ChatHookEntry *e = &g_array_index (self->hooks, ChatHookEntry, i);

@@ -5,6 +5,8 @@
 
 #include <gio/gio.h>
 
+#include "chat-announcer.h"
+
 G_BEGIN_DECLS
 
 #define CHAT_SERVER_ERROR (chat_server_error_quark ())
@@ -148,6 +150,19 @@ guint16      chat_server_get_port         (ChatServer  *self);
 /* Every session gets "ERROR :Server shutting down", queues are flushed as far as the
  * peers allow without blocking, sockets are closed, rooms are forgotten. */
 void         chat_server_stop             (ChatServer  *self);
+
+/* Announce the server on the local network (DNS-SD, see chat-announcer.h) while it runs,
+ * from the next start ([server] announce). Under name (NULL: the network's name, or
+ * [server] announce-name) and host (NULL: this computer's name). */
+void           chat_server_set_announce      (ChatServer  *self,
+                                              gboolean     announce);
+gboolean       chat_server_get_announce      (ChatServer  *self);
+void           chat_server_set_announce_name (ChatServer  *self,
+                                              const char  *name);
+void           chat_server_set_announce_host (ChatServer  *self,
+                                              const char  *host);
+/* The announcement while running with announce on (its state, its name); NULL otherwise. */
+ChatAnnouncer *chat_server_get_announcer     (ChatServer  *self);
 
 /* Connected people (any mode, registered or not) and existing rooms; both notify. */
 guint        chat_server_get_n_clients    (ChatServer  *self);
