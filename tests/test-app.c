@@ -32,6 +32,7 @@
 #include "chat-switcher.h"
 #include "chat-text.h"
 #include "chat-window.h"
+#include "test-avahi-util.h"
 
 #define WAIT_USEC (15 * G_USEC_PER_SEC)
 
@@ -4410,6 +4411,257 @@ test_answers_where_typed (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   raw_client_free (client);
+/* The preferences group titled title, under widget; NULL when none. */
+static AdwPreferencesGroup *
+find_group_titled (GtkWidget  *widget,
+                   const char *title)
+{
+  if (ADW_IS_PREFERENCES_GROUP (widget)
+      && g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), title) == 0)
+    return ADW_PREFERENCES_GROUP (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwPreferencesGroup *found = find_group_titled (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  GtkWidget  *widget;
+  const char *title;
+} RowWait;
+
+static gboolean
+shows_row (gpointer data)
+{
+  RowWait *wait = data;
+  GtkWidget *row = find_row_titled (wait->widget, wait->title);
+
+  return row != NULL && gtk_widget_get_mapped (row);
+}
+
+static gboolean
+lacks_row (gpointer data)
+{
+  RowWait *wait = data;
+
+  return find_row_titled (wait->widget, wait->title) == NULL;
+}
+
+static guint
+n_nearby (ChatApplication *app)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (chat_application_get_room_browser (app)));
+}
+
+static gboolean
+finds_two (gpointer data)
+{
+  return n_nearby (data) == 2;
+}
+
+static gboolean
+finds_none (gpointer data)
+{
+  return n_nearby (data) == 0;
+}
+
+static gboolean
+own_room_announced (gpointer data)
+{
+  ChatServer *server = chat_application_get_server (data);
+  ChatAnnouncer *announcer = server != NULL ? chat_server_get_announcer (server) : NULL;
+
+  return announcer != NULL
+         && chat_announcer_get_state (announcer) == CHAT_ANNOUNCER_STATE_ANNOUNCED;
+}
+
+typedef struct
+{
+  ChatApplication *app;
+  guint            port;
+} JoinWait;
+
+/* The app's connection to 127.0.0.1:port, registered and in #hall. */
+static gboolean
+joined_nearby_hall (gpointer data)
+{
+  JoinWait *wait = data;
+  ChatConnection *connection = NULL;
+  ChatConversation *hall;
+
+  for (guint i = 0; i < g_list_model_get_n_items (chat_application_get_connections (wait->app));
+       i++)
+    {
+      g_autoptr(ChatConnection) c = g_list_model_get_item (
+        chat_application_get_connections (wait->app), i);
+
+      if (g_strcmp0 (chat_connection_get_host (c), "127.0.0.1") == 0
+          && chat_connection_get_port (c) == wait->port)
+        connection = c;
+    }
+  if (connection == NULL)
+    return FALSE;
+  hall = chat_connection_find_conversation (connection, "#hall");
+  return hall != NULL && chat_conversation_get_joined (hall);
+}
+
+/* Rooms on the local network: another host's room on the welcome page and in Connect to
+ * Server (the app's own hosted room left out), joined with one click, and gone from the list
+ * when it stops. The test's own bus and Avahi daemon, on lo only, start before the app. */
+static void
+test_nearby_rooms (void)
+{
+  Fixture fixture = { 0 };
+  Fixture *f = &fixture;
+  g_autofree char *reason = NULL;
+  TestAvahi *avahi = test_avahi_start (TRUE, &reason);
+  g_autoptr(ChatServer) other = NULL;
+  g_autoptr(GError) error = NULL;
+  ChatConnectDialog *dialog;
+  RowWait on_welcome = { NULL, "Ms. Li’s Class" };
+  RowWait in_dialog = { NULL, "Ms. Li’s Class" };
+  JoinWait joined = { NULL, 0 };
+  g_autofree char *own_id = NULL;
+  GtkWidget *row;
+
+  if (avahi == NULL)
+    {
+      g_test_skip (reason);
+      return;
+    }
+  fixture_setup (f, NULL);
+
+  /* Someone else's room, as chatroom --host on another account would announce it. */
+  other = chat_server_new ();
+  chat_server_set_announce (other, TRUE);
+  chat_server_set_announce_name (other, "Ms. Li’s Class");
+  chat_server_set_announce_host (other, "li");
+  g_assert_true (chat_server_start (other, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+
+  on_welcome.widget = GTK_WIDGET (f->window);
+  g_assert_true (wait_for (shows_row, &on_welcome));
+
+  /* Our own room is announced too, and found, but not offered to ourselves. */
+  g_assert_true (chat_application_start_hosting (f->app, "My Own Room", 0, NULL,
+                                                 CHAT_HOSTING_ALLOW_NETWORK, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (own_room_announced, f->app));
+  own_id = g_strdup (chat_room_browser_get_hidden_id (chat_application_get_room_browser (f->app)));
+  g_assert_nonnull (own_id);
+  g_assert_cmpstr (own_id, ==,
+                   chat_announcer_get_id (chat_server_get_announcer (
+                     chat_application_get_server (f->app))));
+  chat_room_browser_set_hidden_id (chat_application_get_room_browser (f->app), NULL);
+  g_assert_true (wait_for (finds_two, f->app));
+  chat_room_browser_set_hidden_id (chat_application_get_room_browser (f->app), own_id);
+  g_assert_cmpuint (n_nearby (f->app), ==, 1);
+
+  dialog = chat_connect_dialog_new (f->app);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (f->window));
+  gtk_window_present (GTK_WINDOW (dialog));
+  in_dialog.widget = GTK_WIDGET (dialog);
+  g_assert_true (wait_for (shows_row, &in_dialog));
+  g_assert_null (find_row_titled (GTK_WIDGET (dialog), "My Own Room"));
+  row = find_row_titled (GTK_WIDGET (dialog), "Ms. Li’s Class");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Hosted by li");
+
+  /* One click: the row is activated as its list box does on a click. */
+  g_signal_emit_by_name (gtk_widget_get_parent (row), "row-activated", row);
+  joined.app = f->app;
+  joined.port = chat_server_get_port (other);
+  g_assert_true (wait_for (joined_nearby_hall, &joined));
+  if (dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* Stopped, it leaves the list. */
+  chat_server_stop (other);
+  chat_application_stop_hosting (f->app);
+  g_assert_true (wait_for (lacks_row, &on_welcome));
+  g_assert_true (wait_for (finds_none, f->app));
+
+  fixture_teardown (f, NULL);
+  test_avahi_stop (avahi);
+}
+
+static gboolean
+announcement_unavailable (gpointer data)
+{
+  ChatServer *server = chat_application_get_server (data);
+  ChatAnnouncer *announcer = server != NULL ? chat_server_get_announcer (server) : NULL;
+
+  return announcer != NULL
+         && chat_announcer_get_state (announcer) == CHAT_ANNOUNCER_STATE_UNAVAILABLE;
+}
+
+typedef struct
+{
+  AdwPreferencesGroup *group;
+  const char          *text;
+} DescriptionWait;
+
+static gboolean
+description_says (gpointer data)
+{
+  DescriptionWait *wait = data;
+  const char *description = adw_preferences_group_get_description (wait->group);
+
+  return description != NULL && strstr (description, wait->text) != NULL;
+}
+
+/* No Avahi daemon: hosting works, and the Host dialog says in one line that the room can't
+ * be found automatically. Without "Let Others on the Network Join" nothing is announced. */
+static void
+test_host_dialog_no_avahi (void)
+{
+  Fixture fixture = { 0 };
+  Fixture *f = &fixture;
+  g_autofree char *reason = NULL;
+  TestAvahi *avahi = test_avahi_start (FALSE, &reason);
+  ChatHostDialog *dialog;
+  DescriptionWait wait = { NULL, "It can’t be found automatically" };
+  g_autoptr(GError) error = NULL;
+
+  if (avahi == NULL)
+    {
+      g_test_skip (reason);
+      return;
+    }
+  fixture_setup (f, NULL);
+
+  g_assert_true (chat_application_start_hosting (f->app, "Quiet Room", 0, NULL,
+                                                 CHAT_HOSTING_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_null (chat_server_get_announcer (chat_application_get_server (f->app)));
+  chat_application_stop_hosting (f->app);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "host", NULL);
+  dialog = NULL;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (f->app)); l; l = l->next)
+    if (CHAT_IS_HOST_DIALOG (l->data))
+      dialog = l->data;
+  g_assert_nonnull (dialog);
+  chat_host_dialog_set_fields (dialog, "Test Room", 0, NULL, TRUE);
+  chat_host_dialog_start (dialog);
+  g_assert_null (chat_host_dialog_get_error (dialog));
+  g_assert_true (wait_for (is_hosting, f->app));
+  g_assert_true (wait_for (announcement_unavailable, f->app));
+
+  wait.group = find_group_titled (GTK_WIDGET (dialog), "How Others Join");
+  g_assert_nonnull (wait.group);
+  g_assert_true (wait_for (description_says, &wait));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  fixture_teardown (f, NULL);
+  test_avahi_stop (avahi);
 }
 
 int
@@ -4445,6 +4697,8 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
   g_test_add_func ("/chat/app/message-row-kinds", test_message_row_kinds);
+  g_test_add_func ("/chat/app/nearby-rooms", test_nearby_rooms);
+  g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,

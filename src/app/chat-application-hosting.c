@@ -8,6 +8,23 @@
 
 #include "chat-application-private.h"
 
+/* The app's own room is not offered to itself among the rooms found on the network. */
+static void
+hide_own_room (ChatApplication *self)
+{
+  chat_room_browser_set_hidden_id (chat_application_get_room_browser (self),
+                                   _chat_application_get_announcement_id (self));
+}
+
+const char *
+_chat_application_get_announcement_id (ChatApplication *self)
+{
+  ChatServer *server = chat_application_get_server (self);
+  ChatAnnouncer *announcer = server != NULL ? chat_server_get_announcer (server) : NULL;
+
+  return announcer != NULL ? chat_announcer_get_id (announcer) : NULL;
+}
+
 gboolean
 chat_application_start_hosting (ChatApplication *self,
                                 const char      *name,
@@ -29,6 +46,7 @@ chat_application_start_hosting (ChatApplication *self,
     return FALSE;
 
   chat_application_add_connection (self, chat_hosting_get_connection (hosting));
+  hide_own_room (self);
   _chat_application_update_hosting_actions (self);
   _chat_application_notify_hosting (self);
 
@@ -48,6 +66,8 @@ chat_application_stop_hosting (ChatApplication *self)
   connection = chat_hosting_get_connection (chat_application_get_host (self));
   if (connection != NULL)
     chat_application_remove_connection (self, connection);
+  /* Its id stays hidden: the announcement is withdrawn, and until the browser hears so, the
+   * room must not come back into the list. */
   chat_hosting_stop (chat_application_get_host (self));
 
   _chat_application_update_hosting_actions (self);

@@ -37,6 +37,10 @@ void            _chat_application_remove_network         (ChatApplication *self,
                                                           ChatNetwork     *network);
 void            _chat_application_undo_remove_network    (ChatApplication *self);
 
+/* chat-application-hosting.c */
+/* The id of the hosted room's announcement on the local network, or NULL. */
+const char     *_chat_application_get_announcement_id    (ChatApplication *self);
+
 /* chat-application-actions.c */
 /* Adds the app.* actions and sets the accelerators of app.* and win.* actions. */
 void            _chat_application_actions_init           (ChatApplication *self);

@@ -27,6 +27,7 @@ struct _ChatApplication
   ChatNetworkList  *networks;
 
   ChatHosting      *hosting;
+  ChatRoomBrowser  *room_browser;
   gboolean          restored;
 };
 
@@ -497,6 +498,9 @@ chat_application_dispose (GObject *object)
   if (self->hosting != NULL)
     chat_hosting_stop (self->hosting);
   g_clear_object (&self->hosting);
+  if (self->room_browser != NULL)
+    chat_room_browser_stop (self->room_browser);
+  g_clear_object (&self->room_browser);
   if (self->connections != NULL)
     g_list_store_remove_all (self->connections);
   g_clear_object (&self->history);
@@ -607,6 +611,22 @@ chat_application_get_networks (ChatApplication *self)
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
   return self->networks;
+}
+
+ChatRoomBrowser *
+chat_application_get_room_browser (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  /* Browsing starts when something first shows what it finds. */
+  if (self->room_browser == NULL)
+    {
+      self->room_browser = chat_room_browser_new ();
+      chat_room_browser_set_hidden_id (self->room_browser,
+                                       _chat_application_get_announcement_id (self));
+      chat_room_browser_start (self->room_browser);
+    }
+  return self->room_browser;
 }
 
 GListModel *

@@ -67,6 +67,9 @@ gboolean         chat_application_start_hosting       (ChatApplication *self,
                                                        GError         **error);
 void             chat_application_stop_hosting        (ChatApplication *self);
 gboolean         chat_application_get_hosting         (ChatApplication *self);
+/* The rooms announced on the local network, the app's own left out; browsing starts at the
+ * first call. */
+ChatRoomBrowser *chat_application_get_room_browser   (ChatApplication *self);
 ChatServer      *chat_application_get_server          (ChatApplication *self);
 /* The plain port; 0 when only encrypted connections are taken. */
 guint            chat_application_get_hosting_port    (ChatApplication *self);

@@ -15,6 +15,7 @@
 #include "chat-connect-dialog.h"
 #include "chat-keyring.h"
 #include "chat-network.h"
+#include "chat-nearby-group.h"
 
 struct _ChatConnectDialog
 {
@@ -53,6 +54,8 @@ struct _ChatConnectDialog
   GtkListBox          *recent_list;
   GtkListBox          *preset_list;
   AdwEntryRow         *rooms_row;
+  ChatNearbyGroup     *nearby_group;
+  ChatNearbyRoom      *chosen;             /* found on the network, while the fields match */
 };
 
 G_DEFINE_FINAL_TYPE (ChatConnectDialog, chat_connect_dialog, ADW_TYPE_WINDOW)
@@ -498,6 +501,13 @@ on_recent_list_row_activated_cb (ChatConnectDialog *self,
 }
 
 static void
+on_nearby_group_room_activated_cb (ChatConnectDialog *self,
+                                   ChatNearbyRoom    *room)
+{
+  chat_connect_dialog_choose_room (self, room);
+}
+
+static void
 fill_recent (ChatConnectDialog *self)
 {
   GSettings *settings = chat_application_get_settings (self->application);
@@ -584,6 +594,7 @@ chat_connect_dialog_finalize (GObject *object)
   g_clear_pointer (&self->remember_account_password, g_free);
   g_clear_pointer (&self->create_account, g_free);
   g_clear_pointer (&self->create_password, g_free);
+  g_clear_object (&self->chosen);
 
   G_OBJECT_CLASS (chat_connect_dialog_parent_class)->finalize (object);
 }
@@ -597,6 +608,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   object_class->dispose = chat_connect_dialog_dispose;
   object_class->finalize = chat_connect_dialog_finalize;
 
+  g_type_ensure (CHAT_TYPE_NEARBY_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/ui/chat-connect-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, connect_button);
@@ -625,6 +637,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, recent_list);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, preset_list);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, rooms_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, nearby_group);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_connect_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_field_changed_cb);
@@ -634,6 +647,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_preset_list_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_nearby_group_room_activated_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -669,6 +683,8 @@ chat_connect_dialog_new (ChatApplication *application)
   gtk_editable_set_text (GTK_EDITABLE (self->nick_row), nick);
   gtk_editable_set_text (GTK_EDITABLE (self->realname_row), realname);
   fill_recent (self);
+  chat_nearby_group_set_model (self->nearby_group,
+                               G_LIST_MODEL (chat_application_get_room_browser (application)));
 
   return self;
 }
@@ -774,6 +790,7 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   gboolean account;
   gboolean create;
   gboolean tls;
+  guint port;
   const char *account_password;
   ChatConnection *connection;
 
@@ -801,10 +818,14 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
       return FALSE;
     }
 
-  connection = chat_application_open_server (self->application, host,
-                                             (guint) gtk_spin_button_get_value_as_int (
-                                               self->port_spin),
-                                             tls,
+  port = (guint) gtk_spin_button_get_value_as_int (self->port_spin);
+  if (self->chosen != NULL
+      && (g_strcmp0 (host, chat_nearby_room_get_address (self->chosen)) != 0
+          || port != (tls ? chat_nearby_room_get_tls_port (self->chosen)
+                          : chat_nearby_room_get_port (self->chosen))))
+    g_clear_object (&self->chosen);
+
+  connection = chat_application_open_server (self->application, host, port, tls,
                                              row_text (self->nick_row),
                                              row_text (self->password_row),
                                              account && !create
@@ -813,9 +834,14 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
                                              account && !tls &&
                                              gtk_switch_get_active (self->plaintext_switch),
                                              row_text (self->realname_row),
-                                             NULL);
+                                             self->chosen != NULL
+                                             ? chat_nearby_room_get_room (self->chosen) : NULL);
   if (connection == NULL)
     return FALSE;
+  /* The certificate the room announced is the one it shows: a self-signed one is taken. */
+  if (self->chosen != NULL && tls && chat_nearby_room_get_tls_pin (self->chosen) != NULL)
+    chat_connection_add_accepted_fingerprint (connection,
+                                              chat_nearby_room_get_tls_pin (self->chosen));
 
   {
     g_auto(GStrv) rooms = chat_network_parse_rooms (row_text (self->rooms_row));
@@ -855,6 +881,40 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
   set_busy (self, TRUE);
 
   return TRUE;
+}
+
+void
+chat_connect_dialog_choose_room (ChatConnectDialog *self,
+                                 ChatNearbyRoom    *room)
+{
+  gboolean tls;
+
+  g_return_if_fail (CHAT_IS_CONNECT_DIALOG (self));
+  g_return_if_fail (CHAT_IS_NEARBY_ROOM (room));
+
+  if (self->connection != NULL)
+    return;
+
+  /* Encrypted whenever the room offers it. */
+  tls = chat_nearby_room_get_encrypted (room);
+  chat_connect_dialog_set_fields (self, chat_nearby_room_get_address (room),
+                                  tls ? chat_nearby_room_get_tls_port (room)
+                                      : chat_nearby_room_get_port (room),
+                                  tls, NULL, "", NULL);
+  chat_connect_dialog_set_account (self, NULL, NULL);
+  g_set_object (&self->chosen, room);
+
+  if (chat_nearby_room_get_password_needed (room))
+    {
+      g_autofree char *message =
+        g_strdup_printf (_("“%s” needs a password. Enter it, then connect."),
+                         chat_nearby_room_get_name (room));
+
+      show_error (self, message);
+      gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
+      return;
+    }
+  chat_connect_dialog_connect (self);
 }
 
 const char *

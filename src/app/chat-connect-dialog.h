@@ -35,6 +35,10 @@ void               chat_connect_dialog_set_allow_plaintext_login (ChatConnectDia
 gboolean           chat_connect_dialog_get_allow_plaintext_login (ChatConnectDialog *self);
 /* The account name to log in with, or NULL when "Log In with an Account" is off. */
 const char        *chat_connect_dialog_get_account (ChatConnectDialog *self);
+/* A room found on the local network: fills the fields and connects, joining its main room
+ * (or asks for the password first, when it needs one). */
+void               chat_connect_dialog_choose_room (ChatConnectDialog *self,
+                                                    ChatNearbyRoom    *room);
 /* FALSE when a field is invalid (the error is shown) or the connection started. */
 gboolean           chat_connect_dialog_connect    (ChatConnectDialog *self);
 const char        *chat_connect_dialog_get_error  (ChatConnectDialog *self);

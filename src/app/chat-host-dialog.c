@@ -45,6 +45,8 @@ struct _ChatHostDialog
   AdwPreferencesGroup  *telnet_group;
   AdwPreferencesGroup  *certificate_group;
   GtkLabel             *fingerprint_label;
+  ChatAnnouncer        *announcer;         /* the hosted room's, while shown */
+  char                 *join_description;
 };
 
 G_DEFINE_FINAL_TYPE (ChatHostDialog, chat_host_dialog, ADW_TYPE_WINDOW)
@@ -153,6 +155,56 @@ address_for_uri (const char *address)
   return g_strdup (address);
 }
 
+/* How others join, and whether they find the room by themselves on the network. */
+static void
+update_join_description (ChatHostDialog *self)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *text = NULL;
+
+  if (self->announcer != NULL)
+    switch (chat_announcer_get_state (self->announcer))
+      {
+      case CHAT_ANNOUNCER_STATE_ANNOUNCED:
+        line = g_strdup_printf (_("Chatroom on their computers lists “%s” under "
+                                  "“On This Network”."),
+                                chat_announcer_get_name (self->announcer));
+        break;
+      case CHAT_ANNOUNCER_STATE_UNAVAILABLE:
+      case CHAT_ANNOUNCER_STATE_FAILED:
+        line = g_strdup (_("It can’t be found automatically: the Avahi service isn’t running "
+                           "on this computer."));
+        break;
+      case CHAT_ANNOUNCER_STATE_OFF:
+      case CHAT_ANNOUNCER_STATE_WAITING:
+      default:
+        break;
+      }
+  text = line != NULL ? g_strconcat (self->join_description, "\n\n", line, NULL)
+                      : g_strdup (self->join_description);
+  adw_preferences_group_set_description (self->join_group, text);
+}
+
+static void
+announcer_state_changed_cb (ChatHostDialog *self)
+{
+  update_join_description (self);
+}
+
+static void
+watch_announcer (ChatHostDialog *self,
+                 ChatAnnouncer  *announcer)
+{
+  if (self->announcer == announcer)
+    return;
+  if (self->announcer != NULL)
+    g_signal_handlers_disconnect_by_func (self->announcer, announcer_state_changed_cb, self);
+  g_set_object (&self->announcer, announcer);
+  if (announcer != NULL)
+    g_signal_connect_object (announcer, "notify::state",
+                             G_CALLBACK (announcer_state_changed_cb), self, G_CONNECT_SWAPPED);
+}
+
 static void
 show_running (ChatHostDialog *self)
 {
@@ -211,7 +263,11 @@ show_running (ChatHostDialog *self)
                                          "invite others."),
                                        name, port);
     }
-  adw_preferences_group_set_description (self->join_group, description);
+  g_free (self->join_description);
+  self->join_description = g_steal_pointer (&description);
+  server = chat_application_get_server (self->application);
+  watch_announcer (self, server != NULL ? chat_server_get_announcer (server) : NULL);
+  update_join_description (self);
 
   /* Encrypted first: where both work, that is the one to use. */
   for (guint i = 0; tls_port != 0 && addresses[i] != NULL; i++)
@@ -253,7 +309,6 @@ show_running (ChatHostDialog *self)
       gtk_label_set_label (self->fingerprint_label, shown);
     }
   /* IRC apps have a field for the password; at a terminal the server asks for it. */
-  server = chat_application_get_server (self->application);
   adw_preferences_group_set_description (self->telnet_group,
                                          server != NULL && chat_server_get_password (server) != NULL
                                          ? _("The room has a password: they are asked for "
@@ -328,6 +383,7 @@ chat_host_dialog_dispose (GObject *object)
   ChatHostDialog *self = (ChatHostDialog *)object;
 
   g_clear_pointer (&self->rows, g_ptr_array_unref);
+  watch_announcer (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_HOST_DIALOG);
 
   G_OBJECT_CLASS (chat_host_dialog_parent_class)->dispose (object);
@@ -340,6 +396,7 @@ chat_host_dialog_finalize (GObject *object)
 
   g_clear_object (&self->application);
   g_clear_pointer (&self->join_lines, g_ptr_array_unref);
+  g_free (self->join_description);
 
   G_OBJECT_CLASS (chat_host_dialog_parent_class)->finalize (object);
 }

@@ -324,6 +324,13 @@ chat_hosting_start (ChatHosting      *self,
     self->name = g_strdup (name);
 
   server = chat_server_new ();
+  /* Found by itself on the local network only when others may join from it. */
+  if (flags & CHAT_HOSTING_ALLOW_NETWORK)
+    {
+      chat_server_set_announce (server, TRUE);
+      chat_server_set_announce_name (server, self->name);
+      chat_server_set_announce_host (server, nick);
+    }
   motd = g_strdup_printf (_("Welcome to %s!"), self->name);
   chat_server_set_motd (server, motd);
   if (password != NULL && *password != '\0')

@@ -11,6 +11,7 @@
 
 #include "chat-certificate.h"
 #include "chat-connect-dialog.h"
+#include "chat-nearby-group.h"
 #include "chat-window-private.h"
 
 static void
@@ -215,4 +216,36 @@ _chat_window_ask_before_closing (ChatWindow *self)
     }
 
   return FALSE;
+}
+
+/* A room found on the local network, chosen on the welcome page: Connect to Server opens
+ * with it and connects at once (or asks for its password). */
+static void
+on_welcome_nearby_room_activated_cb (ChatWindow     *self,
+                                     ChatNearbyRoom *room)
+{
+  ChatConnectDialog *dialog = chat_connect_dialog_new (_chat_window_get_application (self));
+
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+  chat_connect_dialog_choose_room (dialog, room);
+}
+
+void
+_chat_window_connections_init (ChatWindow *self)
+{
+  GObject *group = gtk_widget_get_template_child (GTK_WIDGET (self), CHAT_TYPE_WINDOW,
+                                                  "welcome_nearby_group");
+  ChatApplication *application = _chat_window_get_application (self);
+
+  chat_nearby_group_set_model (CHAT_NEARBY_GROUP (group),
+                               G_LIST_MODEL (chat_application_get_room_browser (application)));
+}
+
+void
+_chat_window_class_connections_init (GtkWidgetClass *widget_class)
+{
+  g_type_ensure (CHAT_TYPE_NEARBY_GROUP);
+  gtk_widget_class_bind_template_child_full (widget_class, "welcome_nearby_group", FALSE, 0);
+  gtk_widget_class_bind_template_callback (widget_class, on_welcome_nearby_room_activated_cb);
 }

@@ -43,6 +43,9 @@ void                 _chat_window_update_room_actions        (ChatWindow        
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
+/* The welcome page's rooms on the local network. */
+void                 _chat_window_connections_init           (ChatWindow        *self);
+void                 _chat_window_class_connections_init     (GtkWidgetClass    *widget_class);
 void                 _chat_window_connections_changed_cb     (ChatWindow        *self,
                                                               guint              position,
                                                               guint              removed,

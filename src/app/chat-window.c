@@ -640,6 +640,7 @@ chat_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (chat_window_parent_class)->constructed (object);
 
+  _chat_window_connections_init (self);
   self->settings = g_object_ref (chat_application_get_settings (self->application));
   g_signal_connect_object (self->settings, "changed::show-joins-parts",
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
@@ -765,6 +766,7 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
   _chat_window_class_search_init (widget_class);
+  _chat_window_class_connections_init (widget_class);
   _chat_window_class_sidebar_init (widget_class);
 }
 
