@@ -168,17 +168,17 @@ test_announce_tls (void)
   g_autofree char *key = NULL;
   g_autofree char *pin = NULL;
 
-  if (test_tls_ran_in_child ())
+  if (test_tls_ran_in_child () || !fixture_start (&f, TRUE))
     return;
   dir = g_dir_make_tmp ("chatroom-announce-XXXXXX", &error);
   g_assert_no_error (error);
   if (!test_tls_make_certificate (dir, "server", &cert, &key))
     {
       g_test_skip ("openssl is not installed");
+      g_rmdir (dir);
+      fixture_stop (&f);
       return;
     }
-  if (!fixture_start (&f, TRUE))
-    return;
 
   g_assert_true (chat_server_set_tls_files (server, cert, key, &error));
   chat_server_set_tls_port (server, 0);
