@@ -231,6 +231,9 @@ start_app (const char *id)
   g_application_set_application_id (G_APPLICATION (app), id);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
+  /* The test bus has no notification server: only /chat/app/notifications, which brings
+   * its own, turns them on. */
+  g_settings_set_boolean (chat_application_get_settings (app), "notifications", FALSE);
   g_application_activate (G_APPLICATION (app));
   return app;
 }
@@ -248,9 +251,6 @@ fixture_setup (Fixture       *fixture,
   fixture->window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_nonnull (fixture->window);
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-  /* The test bus has no notification server: only /chat/app/notifications, which brings
-   * its own, turns them on. */
-  g_settings_set_boolean (chat_application_get_settings (fixture->app), "notifications", FALSE);
   spin (50);
 }
 
@@ -4411,6 +4411,8 @@ test_answers_where_typed (Fixture       *fixture,
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   raw_client_free (client);
+}
+
 /* The preferences group titled title, under widget; NULL when none. */
 static AdwPreferencesGroup *
 find_group_titled (GtkWidget  *widget,
