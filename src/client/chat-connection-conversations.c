@@ -364,6 +364,7 @@ void
 _chat_connection_request_history_targets (ChatConnection *self)
 {
   guint limit = chat_isupport_get_uint (self->isupport, "CHATHISTORY", SERVER_HISTORY_COUNT);
+  g_autoptr(GDateTime) now = NULL;
   g_autoptr(GDateTime) later = NULL;
   g_autoptr(ChatMessage) message = NULL;
   g_autofree char *until = NULL;
@@ -377,8 +378,8 @@ _chat_connection_request_history_targets (ChatConnection *self)
     limit = SERVER_HISTORY_COUNT;
   self->targets_asked = TRUE;
   /* From the start of time to a day ahead, so that no clock skew leaves a line out. */
-  later = g_date_time_new_now_utc ();
-  later = g_date_time_add_days (later, 1);
+  now = g_date_time_new_now_utc ();
+  later = g_date_time_add_days (now, 1);
   until = g_date_time_format (later, "timestamp=%Y-%m-%dT%H:%M:%S.000Z");
   message = chat_message_new_full (NULL, "CHATHISTORY", "TARGETS",
                                    "timestamp=1970-01-01T00:00:00.000Z", until, NULL);
