@@ -805,6 +805,11 @@ void                 _chat_server_redaction_free (ChatServerRedaction *self);
 gboolean _chat_server_redaction_load_config (ChatServer  *self,
                                              GKeyFile    *keyfile,
                                              GError     **error);
+/* Moves back by usec the time msgid was sent (tests: the window over without waiting for
+ * it). FALSE when msgid is not remembered. */
+gboolean _chat_server_redaction_backdate    (ChatServer  *self,
+                                             const char  *msgid,
+                                             gint64       usec);
 /* Multiline messages (chat-server-multiline.c): BATCH and draft/multiline. take() is
  * asked first for every IRC line: TRUE when it was a line of the open batch. */
 typedef struct _ChatServerMultiline ChatServerMultiline;

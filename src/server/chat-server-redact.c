@@ -249,3 +249,16 @@ _chat_server_redaction_load_config (ChatServer  *server,
   server->redaction->window = (guint) window;
   return TRUE;
 }
+
+gboolean
+_chat_server_redaction_backdate (ChatServer *server,
+                                 const char *msgid,
+                                 gint64      usec)
+{
+  Sent *sent = g_hash_table_lookup (server->redaction->sent, msgid);
+
+  if (sent == NULL)
+    return FALSE;
+  sent->time -= usec;
+  return TRUE;
+}
