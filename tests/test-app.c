@@ -64,15 +64,76 @@ wait_for (Predicate pred,
   return pred (data);
 }
 
-/* Runs the main context for msec, blocking in it between events. */
+/* Runs what the main context has ready now (the idles and events that a call just queued),
+ * without waiting for anything more; gives up after WAIT_USEC all the same. */
 static void
-spin (guint msec)
+drain (void)
 {
-  gboolean fired = FALSE;
+  gint64 give_up = g_get_monotonic_time () + WAIT_USEC;
 
-  g_timeout_add (msec, timer_fired_cb, &fired);
-  while (!fired)
-    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE) && g_get_monotonic_time () < give_up)
+    ;
+}
+
+static void
+frame_painted_cb (GdkFrameClock *clock,
+                  gpointer       data)
+{
+  gboolean *painted = data;
+
+  *painted = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Waits until widget's window has drawn a frame after now: the layout of what changed
+ * before the call is done. FALSE after WAIT_USEC. */
+static gboolean
+wait_frame (GtkWidget *widget)
+{
+  GdkFrameClock *clock;
+  gboolean painted = FALSE;
+  gulong id;
+
+  g_assert_true (wait_for ((Predicate) gtk_widget_get_mapped, widget));
+  clock = gtk_widget_get_frame_clock (widget);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (frame_painted_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_AFTER_PAINT);
+  wait_for (is_true, &painted);
+  g_signal_handler_disconnect (clock, id);
+
+  return painted;
+}
+
+static gboolean
+socket_writable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      data)
+{
+  gboolean *writable = data;
+
+  *writable = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until socket can take more bytes; FALSE after WAIT_USEC. */
+static gboolean
+wait_writable (GSocket *socket)
+{
+  g_autoptr(GSource) source = g_socket_create_source (socket, G_IO_OUT, NULL);
+  gboolean writable = FALSE;
+
+  g_source_set_callback (source, G_SOURCE_FUNC (socket_writable_cb), &writable, NULL);
+  g_source_attach (source, NULL);
+  wait_for (is_true, &writable);
+  g_source_destroy (source);
+
+  return writable;
 }
 
 /* A raw IRC client on a non-blocking socket, read while the main context runs. */
@@ -124,7 +185,7 @@ raw_client_send (RawClient  *self,
 
       if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
-          spin (1);
+          g_assert_true (wait_writable (self->socket));
           continue;
         }
       g_assert_no_error (error);
@@ -248,10 +309,19 @@ fixture_setup (Fixture       *fixture,
   /* A fresh id per test: the previous one stays exported on the bus (see teardown). */
   fixture->app = start_app (app_id);
 
-  fixture->window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  fixture->window =
+    CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_nonnull (fixture->window);
   g_object_add_weak_pointer (G_OBJECT (fixture->window), (gpointer *) &fixture->window);
-  spin (50);
+  g_assert_true (wait_frame (GTK_WIDGET (fixture->window)));
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->window == NULL;
 }
 
 static void
@@ -274,8 +344,7 @@ fixture_teardown (Fixture       *fixture,
 
   while ((windows = gtk_application_get_windows (GTK_APPLICATION (fixture->app))) != NULL)
     gtk_window_destroy (GTK_WINDOW (windows->data));
-  spin (20);
-  g_assert_null (fixture->window);
+  g_assert_true (wait_for (window_gone, fixture));
 
   /* Registered on the session bus, the application stays exported (and referenced) until
    * g_application_run () returns: /chat/app/quit checks finalization through a real run. */
@@ -310,17 +379,29 @@ hall_joined (gpointer data)
 }
 
 static ChatHostDialog *
+find_host_dialog (ChatApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (CHAT_IS_HOST_DIALOG (l->data))
+      return l->data;
+
+  return NULL;
+}
+
+static gboolean
+has_host_dialog (gpointer data)
+{
+  return find_host_dialog (data) != NULL;
+}
+
+static ChatHostDialog *
 host_from_action (Fixture *fixture)
 {
-  ChatHostDialog *dialog = NULL;
+  ChatHostDialog *dialog;
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "host", NULL);
-  spin (20);
-
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (fixture->app)); l; l = l->next)
-    if (CHAT_IS_HOST_DIALOG (l->data))
-      dialog = l->data;
-  g_assert_nonnull (dialog);
+  g_assert_true (wait_for (has_host_dialog, fixture->app));
+  dialog = find_host_dialog (fixture->app);
 
   chat_host_dialog_set_fields (dialog, "Test Room", 0, NULL, FALSE);
   chat_host_dialog_start (dialog);
@@ -345,7 +426,8 @@ test_window_opens (Fixture       *fixture,
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "preferences"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "quit"));
-  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->app), "stop-hosting"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->app),
+                                                     "stop-hosting"));
   {
     g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app),
                                                                   "win.switcher");
@@ -403,7 +485,8 @@ window_shows_hall (gpointer data)
   Fixture *fixture = data;
   ChatConversation *conversation = chat_window_get_conversation (fixture->window);
 
-  return conversation != NULL && g_strcmp0 (chat_conversation_get_name (conversation), "#hall") == 0;
+  return conversation != NULL &&
+         g_strcmp0 (chat_conversation_get_name (conversation), "#hall") == 0;
 }
 
 static gboolean
@@ -475,8 +558,8 @@ test_host_and_talk (Fixture       *fixture,
   args[0] = members;
   args[1] = (gpointer) "bob";
   g_assert_true (wait_for (has_member, args));
-  g_assert_true (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_member_list (fixture->window))))
-                 >= 2);
+  g_assert_true (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (
+                   chat_window_get_member_list (fixture->window)))) >= 2);
 
   raw_client_send (client, "PRIVMSG #hall :hello from bob");
   args[0] = chat_conversation_get_messages (hall);
@@ -496,9 +579,11 @@ test_host_and_talk (Fixture       *fixture,
     guint all = g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list)));
 
     g_settings_set_boolean (settings, "show-joins-parts", FALSE);
-    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))), <, all);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))),
+                      <, all);
     g_settings_set_boolean (settings, "show-joins-parts", TRUE);
-    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))), ==, all);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (list))),
+                      ==, all);
   }
 
   /* What is typed in the entry reaches bob. */
@@ -588,7 +673,8 @@ test_host_and_talk (Fixture       *fixture,
      * (/chat/app/notifications provides one). */
     g_settings_set_boolean (chat_application_get_settings (fixture->app), "notifications", FALSE);
     gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.open-query", "s", "bob");
-    g_assert_cmpstr (chat_conversation_get_name (chat_window_get_conversation (fixture->window)), ==, "bob");
+    g_assert_cmpstr (chat_conversation_get_name (chat_window_get_conversation (fixture->window)),
+                     ==, "bob");
     g_assert_cmpstr (chat_window_get_content_page (fixture->window), ==, "no-messages");
     raw_client_send (client, line);
     g_assert_true (wait_for (shows_messages, fixture->window));
@@ -689,7 +775,8 @@ test_typing_reaches_entry (Fixture       *fixture,
                   gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (fixture->window))),
                   RevertToParent, CurrentTime);
   XSync (xdisplay, False);
-  spin (100);
+  g_assert_true (wait_for ((Predicate) gtk_window_is_active, fixture->window));
+  g_assert_true (wait_frame (GTK_WIDGET (fixture->window)));
   for (const char *key = "hi"; *key != '\0'; key++)
     {
       char name[2] = { *key, '\0' };
@@ -853,7 +940,8 @@ tls_client_new (guint port)
   g_socket_client_connect_async (client, address, NULL, tls_client_connected_cb, self);
   g_assert_true (wait_for (tls_client_is_connected, self));
   g_assert_no_error (self->error);
-  self->input = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (self->connection)));
+  self->input =
+    g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (self->connection)));
   tls_client_read (self);
 
   return self;
@@ -1305,7 +1393,8 @@ test_connect_dialog_validates (Fixture       *fixture,
   chat_connect_dialog_set_fields (dialog, "127.0.0.1", 6667, FALSE, "9 not a nick", NULL, NULL);
   g_assert_false (chat_connect_dialog_connect (dialog));
   g_assert_nonnull (chat_connect_dialog_get_error (dialog));
-  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)),
+                    ==, 0);
 
   /* A port nobody listens on: the refusal is explained in place, nothing is kept. */
   closed_port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
@@ -1398,7 +1487,8 @@ page_scrolls (gpointer data)
 static char *
 first_recent_server (ChatApplication *app)
 {
-  g_auto(GStrv) recent = g_settings_get_strv (chat_application_get_settings (app), "recent-servers");
+  g_auto(GStrv) recent = g_settings_get_strv (chat_application_get_settings (app),
+                                              "recent-servers");
 
   g_assert_nonnull (recent[0]);
 
@@ -1463,8 +1553,8 @@ test_connect_dialog_account (Fixture       *fixture,
   dialog = chat_connect_dialog_new (fixture->app);
   g_object_ref_sink (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
-  vadjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (find_descendant (GTK_WIDGET (dialog),
-                                                                                           GTK_TYPE_SCROLLED_WINDOW)));
+  vadjustment = gtk_scrolled_window_get_vadjustment (
+      GTK_SCROLLED_WINDOW (find_descendant (GTK_WIDGET (dialog), GTK_TYPE_SCROLLED_WINDOW)));
   expander = find_descendant (GTK_WIDGET (dialog), ADW_TYPE_EXPANDER_ROW);
   g_assert_nonnull (expander);
   g_assert_null (chat_connect_dialog_get_account (dialog));
@@ -1491,7 +1581,7 @@ test_connect_dialog_account (Fixture       *fixture,
   g_assert_true (g_str_has_prefix (chat_connect_dialog_get_error (dialog), plaintext_explanation));
   g_assert_false (g_str_has_prefix (chat_connect_dialog_get_error (dialog), explanation));
   g_assert_true (gtk_widget_has_css_class (plaintext_row, "error"));
-  spin (20);
+  drain ();
   g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
   /* With TLS there is nothing to allow. */
   chat_connect_dialog_set_fields (dialog, NULL, 0, TRUE, NULL, NULL, NULL);
@@ -1693,11 +1783,12 @@ test_logged_in_account (Fixture       *fixture,
   nick = chat_connection_get_current_nick (host);
   server_room = chat_connection_get_server_conversation (host);
   chat_window_select_conversation (fixture->window, server_room);
-  spin (20);
+  drain ();
 
   g_assert_true (chat_window_get_conversation (fixture->window) == server_room);
   /* The label before the entry shows the nick. */
-  nick_label = gtk_widget_get_first_child (gtk_widget_get_parent (GTK_WIDGET (chat_window_get_entry (fixture->window))));
+  nick_label = gtk_widget_get_first_child (
+      gtk_widget_get_parent (GTK_WIDGET (chat_window_get_entry (fixture->window))));
   g_assert_true (GTK_IS_LABEL (nick_label));
   g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (nick_label)), ==, nick);
   g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
@@ -1707,10 +1798,10 @@ test_logged_in_account (Fixture       *fixture,
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (nick_label), nick));
 
   /* What a server with accounts says after a SASL login, and after a logout. */
-  logged_in = g_strdup_printf (":srv 900 %s %s!u@h maria.account :You are now logged in as maria.account",
-                               nick, nick);
+  logged_in = g_strdup_printf (":srv 900 %s %s!u@h maria.account "
+                               ":You are now logged in as maria.account", nick, nick);
   _chat_connection_feed_line (host, logged_in);
-  spin (20);
+  drain ();
   g_assert_cmpstr (chat_connection_get_account (host), ==, "maria.account");
   g_assert_true (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
   g_assert_nonnull (gtk_widget_get_tooltip_text (nick_label));
@@ -1718,7 +1809,7 @@ test_logged_in_account (Fixture       *fixture,
 
   logged_out = g_strdup_printf (":srv 901 %s %s!u@h :You are now logged out", nick, nick);
   _chat_connection_feed_line (host, logged_out);
-  spin (20);
+  drain ();
   g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
   g_assert_null (gtk_widget_get_tooltip_text (nick_label));
 }
@@ -1790,7 +1881,8 @@ window_shows_kitchen (gpointer data)
   Fixture *fixture = data;
   ChatConversation *conversation = chat_window_get_conversation (fixture->window);
 
-  return conversation != NULL && g_strcmp0 (chat_conversation_get_name (conversation), "#kitchen") == 0;
+  return conversation != NULL &&
+         g_strcmp0 (chat_conversation_get_name (conversation), "#kitchen") == 0;
 }
 
 static void
@@ -1961,6 +2053,12 @@ test_register_room (Fixture       *fixture,
 }
 
 static gboolean
+not_scrolling (gpointer data)
+{
+  return !chat_window_get_scrolling (CHAT_WINDOW (data));
+}
+
+static gboolean
 at_bottom (gpointer data)
 {
   GtkAdjustment *adj = data;
@@ -2006,7 +2104,8 @@ test_stays_at_bottom (Fixture       *fixture,
   g_assert_true (wait_for (hall_joined, fixture->app));
   g_assert_true (wait_for (window_shows_hall, fixture));
   hall = find_room (fixture->app, "#hall");
-  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
+  adj = gtk_scrollable_get_vadjustment (
+      GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)));
 
   /* New lines keep the view at the bottom while it is there. */
   add_lines (hall, 300);
@@ -2016,9 +2115,10 @@ test_stays_at_bottom (Fixture       *fixture,
 
   /* Someone reading older lines is not moved by new ones. */
   gtk_adjustment_set_value (adj, 0);
-  spin (50);
+  g_assert_true (wait_frame (GTK_WIDGET (fixture->window)));
   add_lines (hall, 50);
-  spin (100);
+  g_assert_true (wait_frame (GTK_WIDGET (fixture->window)));
+  g_assert_true (wait_for (not_scrolling, fixture->window));
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
   g_assert_false (at_bottom (adj));
 }
@@ -2209,7 +2309,7 @@ test_own_line_in_view (Fixture       *fixture,
 
   /* Reading back, then writing: the line written comes into view. */
   gtk_adjustment_set_value (adj, 0);
-  spin (50);
+  g_assert_true (wait_frame (GTK_WIDGET (fixture->window)));
   gtk_editable_set_text (chat_window_get_entry (fixture->window), "my own line");
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
   args[0] = chat_conversation_get_messages (hall);
@@ -2291,12 +2391,6 @@ shows_n_results (gpointer data)
 
   return model != NULL && g_list_model_get_n_items (model) == GPOINTER_TO_UINT (args[1])
          && g_strcmp0 (chat_window_get_content_page (window), "messages") == 0;
-}
-
-static gboolean
-not_scrolling (gpointer data)
-{
-  return !chat_window_get_scrolling (CHAT_WINDOW (data));
 }
 
 /* The search bar, found from its entry. */
@@ -2531,6 +2625,13 @@ test_highlight_words (Fixture       *fixture,
   raw_client_free (client);
 }
 
+/* The main window and two more at least. */
+static gboolean
+has_more_windows (gpointer data)
+{
+  return g_list_length (gtk_application_get_windows (GTK_APPLICATION (data))) >= 3;
+}
+
 static void
 test_other_windows_open (Fixture       *fixture,
                          gconstpointer  data)
@@ -2543,7 +2644,7 @@ test_other_windows_open (Fixture       *fixture,
   prefs = chat_preferences_window_new (settings);
   g_object_ref_sink (prefs);
   gtk_window_present (GTK_WINDOW (prefs));
-  spin (20);
+  g_assert_true (wait_frame (GTK_WIDGET (prefs)));
   gtk_window_destroy (GTK_WINDOW (prefs));
   g_assert_finalize_object (prefs);
 
@@ -2559,8 +2660,7 @@ test_other_windows_open (Fixture       *fixture,
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "connect", NULL);
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-help-overlay", NULL);
-  spin (50);
-  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->app))), >=, 3);
+  g_assert_true (wait_for (has_more_windows, fixture->app));
 }
 
 static void
@@ -2584,7 +2684,8 @@ test_open_uri (Fixture       *fixture,
     ChatSwitcher *switcher;
 
     chat_application_stop_hosting (fixture->app);
-    g_assert_true (chat_application_start_hosting (fixture->app, "Garden Club", 0, NULL, FALSE, &error));
+    g_assert_true (chat_application_start_hosting (fixture->app, "Garden Club", 0, NULL, FALSE,
+                                                   &error));
     g_assert_no_error (error);
     host = chat_application_get_host_connection (fixture->app);
     g_list_store_append (conversations, chat_connection_get_server_conversation (host));
@@ -2596,10 +2697,12 @@ test_open_uri (Fixture       *fixture,
     g_assert_finalize_object (switcher);
   }
 
-  uri = g_strdup_printf ("irc://localhost:%u/garden", chat_application_get_hosting_port (fixture->app));
+  uri = g_strdup_printf ("irc://localhost:%u/garden",
+                         chat_application_get_hosting_port (fixture->app));
   g_assert_true (chat_application_open_uri (fixture->app, uri, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)),
+                    ==, 2);
 }
 
 /* A stand-in for the desktop's notification server. GLib 2.74 picks the GNotification backend
@@ -2674,12 +2777,14 @@ notification_server_new (GApplication *app)
   self->sender = g_dbus_connection_get_unique_name (g_application_get_dbus_connection (app));
   self->app_id = g_application_get_application_id (app);
   self->notifications = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  self->connection = g_dbus_connection_new_for_address_sync (address,
-                                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                                             | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                             NULL, NULL, &error);
+  self->connection = g_dbus_connection_new_for_address_sync (
+      address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+      | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
   g_assert_no_error (error);
-  self->registration = g_dbus_connection_register_object (self->connection, "/org/gtk/Notifications",
+  self->registration = g_dbus_connection_register_object (self->connection,
+                                                          "/org/gtk/Notifications",
                                                           info->interfaces[0],
                                                           &notification_server_vtable, self,
                                                           NULL, &error);
@@ -2889,7 +2994,7 @@ stop_app (ChatApplication *app,
   for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL;)
     gtk_window_destroy (GTK_WINDOW (windows->data));
   chat_server_stop (server);
-  spin (20);
+  drain ();
   g_object_unref (app);
 }
 
@@ -2914,7 +3019,8 @@ test_reconnect_on_start (void)
   g_assert_true (wait_for (garden_joined, app));
 
   {
-    g_autoptr(ChatConnection) connection = g_list_model_get_item (chat_application_get_connections (app), 0);
+    g_autoptr(ChatConnection) connection =
+      g_list_model_get_item (chat_application_get_connections (app), 0);
 
     g_assert_cmpstr (chat_connection_get_nick (connection), ==, "alice");
     chat_application_remove_connection (app, connection);
@@ -2981,7 +3087,7 @@ test_edit_connection (Fixture       *fixture,
   /* Another server's address opens nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "edit-connection",
                                   g_variant_new ("(su)", "192.0.2.1", port));
-  spin (20);
+  drain ();
   g_assert_null (find_connect_dialog (fixture->app));
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "edit-connection",
@@ -3064,7 +3170,8 @@ test_reconnect_on_start_account (void)
 
   g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
   g_assert_no_error (error);
-  uri = g_strdup_printf ("irc://alice@127.0.0.1:%u?account=alice%%2Bwork", chat_server_get_port (server));
+  uri = g_strdup_printf ("irc://alice@127.0.0.1:%u?account=alice%%2Bwork",
+                         chat_server_get_port (server));
   g_settings_set_boolean (settings, "autoconnect", TRUE);
   g_settings_set_string (settings, "last-server", uri);
 
@@ -3083,7 +3190,8 @@ test_reconnect_on_start_account (void)
   chat_connect_dialog_set_account (dialog, "alice+work", "hunter2");
   g_assert_true (chat_connect_dialog_connect (dialog));
   {
-    g_autoptr(ChatConnection) connection = g_list_model_get_item (chat_application_get_connections (app), 0);
+    g_autoptr(ChatConnection) connection =
+      g_list_model_get_item (chat_application_get_connections (app), 0);
 
     g_assert_cmpuint (chat_connection_get_port (connection), ==, chat_server_get_port (server));
     g_assert_cmpstr (chat_connection_get_nick (connection), ==, "alice");
@@ -3527,7 +3635,8 @@ test_command_line (void)
 {
   ChatApplication *app = new_app ();
   char *argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "0", NULL };
-  char *bad_argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "99999", NULL };
+  char *bad_argv[] = { (char *) "chatroom", (char *) "--host", (char *) "--port", (char *) "99999",
+                       NULL };
   GPrintFunc old_print = g_set_print_handler (print_as_comment);
   int status;
 
@@ -3922,7 +4031,8 @@ test_text_markup (void)
 
   g_assert_cmpstr (plain, ==, "a &lt;b&gt; &amp; c");
   g_assert_cmpstr (link, ==,
-                   "see <a href=\"https://example.org/x?a=1&amp;b=2\">https://example.org/x?a=1&amp;b=2</a>.");
+                   "see <a href=\"https://example.org/x?a=1&amp;b=2\">"
+                   "https://example.org/x?a=1&amp;b=2</a>.");
   g_assert_cmpstr (www, ==, "<a href=\"https://www.gnome.org\">www.gnome.org</a>");
 
   /* A parenthesis opened in the link closes in it; one around the link is not part of it. */

@@ -123,8 +123,8 @@ gboolean         chat_server_get_plain_enabled   (ChatServer       *self);
 
 /* The WebSocket door (IRCv3 WebSocket: text.ircv3.net and binary.ircv3.net), on a port of
  * its own: -1 (the default) for none, 0 for a free one; from the next start. Read back
- * while the server runs: the bound port, 0 when it is not listening. Over TLS (wss) when tls is TRUE and the server has a
- * certificate. */
+ * while the server runs: the bound port, 0 when it is not listening. Over TLS (wss) when tls
+ * is TRUE and the server has a certificate. */
 void         chat_server_set_websocket_port    (ChatServer         *self,
                                                 int                 port);
 int          chat_server_get_websocket_port    (ChatServer         *self);
