@@ -403,6 +403,84 @@ test_node_lost (void)
   g_unlink (config_path);
 }
 
+/* A room's modes, topic, bans and key are one state on every node: a ban set on a stops a
+ * join on b, +m on a silences b's unvoiced members, and the topic and key outlive a's
+ * restart while b keeps the room. */
+static void
+test_room_state (void)
+{
+  TwoNodes t = { 0 };
+  Client *alice, *bob, *carol, *dave;
+  g_autofree char *line = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  bob = t.bob;
+
+  client_send (alice, "JOIN #s");
+  g_free (client_expect (alice, " 366 alice #s "));
+  client_send (alice, "TOPIC #s :one topic for all");
+  g_free (client_expect (alice, " TOPIC #s :one topic for all"));
+  client_send (alice, "MODE #s +b bob!*@*");
+  g_free (client_expect (alice, " MODE #s +b bob!*@*"));
+  client_send (bob, "JOIN #s");
+  line = client_expect (bob, " 474 ");
+  g_assert_nonnull (strstr (line, " 474 bob #s "));
+
+  client_send (alice, "MODE #s -b bob!*@*");
+  g_free (client_expect (alice, " MODE #s -b bob!*@*"));
+  client_send (bob, "JOIN #s");
+  g_free (client_expect (bob, " 332 bob #s :one topic for all"));
+  g_free (client_expect (bob, " 366 bob #s "));
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 JOIN #s"));
+
+  /* +m on a: bob, unvoiced on b, is refused there; +v lets him speak. */
+  client_send (alice, "MODE #s +m");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 MODE #s +m"));
+  client_send (bob, "PRIVMSG #s :may I?");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (bob, " 404 ");
+  g_assert_nonnull (strstr (line, " 404 bob #s "));
+  client_send (alice, "MODE #s +v bob");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 MODE #s +v bob"));
+  client_send (bob, "PRIVMSG #s :thank you");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 PRIVMSG #s :thank you"));
+
+  /* A key set on a is asked on b. */
+  client_send (alice, "MODE #s +k sesame");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 MODE #s +k sesame"));
+  carol = client_irc (t.b, "carol", NULL);
+  client_send (carol, "JOIN #s");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (carol, " 475 ");
+  g_assert_nonnull (strstr (line, " 475 carol #s "));
+  client_send (carol, "JOIN #s sesame");
+  g_free (client_expect (carol, " 366 carol #s "));
+
+  /* a restarts: the room lives on b, and a new member on a finds its topic and key. */
+  client_send (alice, "QUIT :restart");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 QUIT :Quit: restart"));
+  client_free (alice);
+  test_server_free (t.a);
+  t.a = node_new (t.redis, "a", "10");
+  t.alice = client_irc (t.a, "alice", NULL);
+  dave = client_irc (t.a, "dave", NULL);
+  client_send (dave, "JOIN #s");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (dave, " 475 ");
+  g_assert_nonnull (strstr (line, " 475 dave #s "));
+  client_send (dave, "JOIN #s sesame");
+  g_free (client_expect (dave, " 332 dave #s :one topic for all"));
+  client_wait_names (dave, " 353 dave = #s :", "dave", "+bob", "carol", NULL);
+  client_send (dave, "MODE #s");
+  g_free (client_expect (dave, " 324 dave #s +kmnt sesame"));
+
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -411,6 +489,7 @@ main (int   argc,
 
   g_test_add_func ("/chat/cluster/nick-clash", test_nick_clash);
   g_test_add_func ("/chat/cluster/room", test_room);
+  g_test_add_func ("/chat/cluster/room-state", test_room_state);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
 

@@ -71,12 +71,12 @@ publish_room (ChatCluster *self,
 
 /* ---- membership in Redis ------------------------------------------------------------- */
 
-static void
-store_member (ChatCluster *self,
-              ChatRoom    *room,
-              ChatSession *session,
-              const char  *nick,
-              guint        flags)
+void
+_chat_cluster_store_member (ChatCluster *self,
+                            ChatRoom    *room,
+                            ChatSession *session,
+                            const char  *nick,
+                            guint        flags)
 {
   g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
   g_autofree char *rooms = g_strconcat (CHAT_CLUSTER_KEY "node-rooms:", self->node, NULL);
@@ -168,7 +168,7 @@ event_cb (ChatServer      *server,
         guint flags = member ? member->flags : 0;
         g_autofree char *flags_text = g_strdup_printf ("%u", flags);
 
-        store_member (self, ev->room, from, from->nick, flags);
+        _chat_cluster_store_member (self, ev->room, from, from->nick, flags);
         payload = fields (self, "JOIN", ev->source, ev->target, flags_text,
                           from->account ? from->account : "*", from->realname);
       }
@@ -190,14 +190,21 @@ event_cb (ChatServer      *server,
         ChatRoomMember *member = _chat_room_get_member (ev->room, from);
 
         drop_member (self, ev->room, ev->nick);
-        store_member (self, ev->room, from, ev->param, member ? member->flags : 0);
+        _chat_cluster_store_member (self, ev->room, from, ev->param, member ? member->flags : 0);
         payload = fields (self, "NICK", ev->source, ev->target, ev->param, NULL, NULL);
       }
       break;
     case CHAT_EVENT_TOPIC:
+      g_free (_chat_cluster_room_changed (self, ev));
       payload = fields (self, "TOPIC", ev->source, ev->target, NULL, NULL, ev->text);
       break;
     case CHAT_EVENT_MODE:
+      {
+        g_autofree char *state = _chat_cluster_room_changed (self, ev);
+
+        payload = fields (self, "MODE", ev->source, ev->target, ev->param, NULL, state);
+      }
+      break;
     default:
       return;
     }
@@ -419,6 +426,10 @@ received_room_event (ChatCluster  *self,
     {
       _chat_server_topic (self->server, from, room, f[F_TEXT]);
     }
+  else if (g_str_equal (command, "MODE"))
+    {
+      _chat_cluster_mode_received (self, room, from, f[F_PARAM], f[F_TEXT]);
+    }
 }
 
 void
@@ -461,6 +472,7 @@ _chat_cluster_room_opened (ChatCluster *self,
     return FALSE;
   channel = _chat_cluster_room_channel (self, room->folded);
   _chat_cluster_subscribe (self, channel, TRUE);
+  _chat_cluster_room_load (self, room);
 
   key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
   {
@@ -532,6 +544,7 @@ room_ended_cb (ChatServer *server,
     return;
   channel = _chat_cluster_room_channel (self, room->folded);
   _chat_cluster_subscribe (self, channel, FALSE);
+  _chat_cluster_room_forget (self, room);
 }
 
 void

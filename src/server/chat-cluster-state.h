@@ -10,6 +10,8 @@
  *   KEY members:ROOM             hash: folded nick -> "NODE FLAGS :source JOIN room account
  *                                :realname" (FLAGS: the member's ChatMemberFlags)
  *   KEY node-rooms:NODE          set of the folded rooms NODE has members in
+ *   KEY room:ROOM                the room's modes, key, limit, topic and lists, as
+ *                                _chat_cluster_room_state () writes them
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
  * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
  * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */
@@ -87,5 +89,32 @@ void        _chat_cluster_node_lost       (ChatCluster       *self,
 void        _chat_cluster_collect_ghosts  (ChatCluster       *self);
 char       *_chat_cluster_room_channel    (ChatCluster       *self,
                                            const char        *folded);
+/* The entry of a member of this node in KEY members:ROOM. */
+void        _chat_cluster_store_member    (ChatCluster       *self,
+                                           ChatRoom          *room,
+                                           ChatSession       *session,
+                                           const char        *nick,
+                                           guint              flags);
+
+/* chat-cluster-rooms.c */
+/* The room's shared state as text (modes, key, limit, topic, lists). */
+char       *_chat_cluster_room_state      (ChatRoom          *room);
+/* A room made here takes the state in Redis, or writes its own when there is none. */
+void        _chat_cluster_room_load       (ChatCluster       *self,
+                                           ChatRoom          *room);
+/* The room ended here: its state goes with its last member on any node. */
+void        _chat_cluster_room_forget     (ChatCluster       *self,
+                                           ChatRoom          *room);
+/* A MODE or TOPIC of this node's user: the state written to Redis, and returned (to be
+ * published with the change). */
+char       *_chat_cluster_room_changed    (ChatCluster       *self,
+                                           const ChatEvent   *ev);
+/* Another node's MODE: the room takes state, the members' voices and operators follow
+ * changes, and the members here are told. */
+void        _chat_cluster_mode_received   (ChatCluster       *self,
+                                           ChatRoom          *room,
+                                           ChatSession       *from,
+                                           const char        *changes,
+                                           const char        *state);
 
 G_END_DECLS

@@ -108,11 +108,11 @@ user_mode (ChatSession *session,
 }
 
 /* The changes applied: their letters, then one param per letter that takes one. */
-static void
-room_mode_broadcast (ChatSession *session,
-                     ChatRoom    *room,
-                     const char  *letters,
-                     GPtrArray   *params)
+void
+_chat_server_room_mode_broadcast (ChatSession *session,
+                                  ChatRoom    *room,
+                                  const char  *letters,
+                                  GPtrArray   *params)
 {
   ChatEvent ev = { 0 };
   g_autoptr(ChatMessage) message = NULL;
@@ -422,7 +422,7 @@ _chat_server_room_mode (ChatSession       *session,
     }
 
   if (applied->len > 0)
-    room_mode_broadcast (session, room, applied->str, applied_params);
+    _chat_server_room_mode_broadcast (session, room, applied->str, applied_params);
 }
 
 static void

@@ -740,6 +740,12 @@ void       _chat_server_room_mode     (ChatSession        *session,
                                        ChatRoom           *room,
                                        const char         *modes,
                                        const char *const  *args);
+/* Changes applied to room: letters ("+o-v"), then one param per letter that takes one,
+ * told to the room (and the history) as session's. */
+void       _chat_server_room_mode_broadcast (ChatSession *session,
+                                             ChatRoom    *room,
+                                             const char  *letters,
+                                             GPtrArray   *params);
 /* Kicks nick out of room (the caller checked _chat_room_may_operate). FALSE when the
  * room is gone with its last member. */
 gboolean   _chat_server_kick_nick     (ChatSession *session,
