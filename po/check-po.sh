@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Checks one translation: msgfmt --check passes, nothing is fuzzy or untranslated, and
-# every string the sources have today is translated (a fresh template merged into it).
+# every string the sources have today is translated (a fresh template merged into it), and no
+# translation keeps a mnemonic suffix such as "(_C)".
 # Usage: check-po.sh SOURCE_ROOT LANG
 set -u
 
@@ -27,6 +28,16 @@ fi
 cat "$tmp/stats"
 if grep -q -e 'fuzzy' -e 'untranslated' "$tmp/stats"; then
   echo "FAIL: $po has fuzzy or untranslated messages"
+  exit 1
+fi
+
+# A mnemonic is not written as a Latin letter after the words ("取消(_C)", shown as "取消(C)"):
+# such a translation leaves the mnemonic out. Continued lines belong to the msgstr above them.
+awk '/^msgstr/ { in_str = 1 } /^msgid/ { in_str = 0 }
+     in_str && /[(（]_[[:alnum:]][)）]/ { print FILENAME ":" FNR ": " $0 }' "$po" > "$tmp/suffixes"
+if [ -s "$tmp/suffixes" ]; then
+  cat "$tmp/suffixes"
+  echo "FAIL: $po keeps mnemonic suffixes such as (_C); translate without them"
   exit 1
 fi
 
