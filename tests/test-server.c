@@ -1439,6 +1439,49 @@ test_permissions_text_join (void)
   test_server_free (ts);
 }
 
+/* look lists the room's people by name, case aside, whoever joined first and whatever their
+ * prefix. */
+static void
+test_text_mode_look_sorted (void)
+{
+  TestServer *ts = test_server_new ("[oper boss]\npassword=sesame\n");
+  const char *nicks[] = { "zed", "Carol", "amy", "Bob" };
+  const char *expected[] = { "  amy", "  Bob", "  @Carol", "  visitor1 (you)", "  zed" };
+  Client *people[G_N_ELEMENTS (nicks)];
+  Client *t = client_text (ts);
+  g_autoptr(GPtrArray) lines = NULL;
+  guint first = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nicks); i++)
+    {
+      g_autofree char *joined = g_strdup_printf (" 366 %s #hall ", nicks[i]);
+
+      people[i] = client_irc (ts, nicks[i], NULL);
+      /* A server operator joining the hall gets @ in it. */
+      if (g_str_equal (nicks[i], "Carol"))
+        {
+          client_send (people[i], "OPER boss sesame");
+          client_wait (people[i], " 381 Carol ");
+        }
+      client_send (people[i], "JOIN #hall");
+      client_wait (people[i], joined);
+    }
+
+  client_send (t, "look");
+  lines = client_sync (t);
+  while (first < lines->len
+         && strstr (g_ptr_array_index (lines, first), "are in this room (hall):") == NULL)
+    first++;
+  g_assert_cmpuint (first + G_N_ELEMENTS (expected), <, lines->len);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpstr (g_ptr_array_index (lines, first + 1 + i), ==, expected[i]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (nicks); i++)
+    client_free (people[i]);
+  client_free (t);
+  test_server_free (ts);
+}
+
 /* The hall is +nt from the start: passers-by cannot set its topic (IRC or text), server
  * operators (the person hosting from the app) get @ in it and can. */
 static void
@@ -2119,6 +2162,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/ircv3/membership", test_ircv3_membership);
   g_test_add_func ("/chat/server/text-mode/commands", test_text_mode_commands);
   g_test_add_func ("/chat/server/text-mode/scenario", test_text_mode_scenario);
+  g_test_add_func ("/chat/server/text-mode/look-sorted", test_text_mode_look_sorted);
   g_test_add_func ("/chat/server/text-mode/detection", test_text_mode_detection);
   g_test_add_func ("/chat/server/text-mode/kicked-and-modes", test_text_mode_kicked_and_modes);
   g_test_add_func ("/chat/server/text-mode/config", test_text_mode_config);

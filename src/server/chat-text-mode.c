@@ -145,41 +145,55 @@ text_login (ChatSession *session,
   _chat_server_nick_change (session->server, session, nick);
 }
 
+/* For g_ptr_array_sort (), which hands over pointers to the elements. */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static int
+compare_nicks (gconstpointer a,
+               gconstpointer b)
+{
+  const ChatSession *first = *(ChatSession *const *) a;
+  const ChatSession *second = *(ChatSession *const *) b;
+
+  return g_ascii_strcasecmp (first->nick, second->nick);
+}
+
+/* The room's people by name, whatever their status: the prefix says who operates. */
 static void
 text_look (ChatSession *session,
            const char  *args)
 {
   ChatRoom *room = session->text_room;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) people = NULL;
   GHashTableIter iter;
-  gpointer key, value;
+  gpointer key;
 
   if (room == NULL)
     {
       _chat_session_text (session, "You are in no room: type join NAME (or list).");
       return;
     }
+  people = g_ptr_array_sized_new (g_hash_table_size (room->members));
   g_hash_table_iter_init (&iter, room->members);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      ChatSession *other = key;
-
-      g_ptr_array_add (names, g_strdup_printf ("%s%s%s%s", _chat_member_prefix (value, FALSE),
-                                               other->nick, other == session ? " (you)" : "",
-                                               other->away ? " (away)" : ""));
-    }
-  g_ptr_array_sort (names, (GCompareFunc) g_ascii_strcasecmp);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (people, key);
+  g_ptr_array_sort (people, compare_nicks);
   _chat_session_text (session, "The following are in this room (%s):",
                       _chat_room_display_name (room));
-  for (guint i = 0; i < names->len; i++)
-    _chat_session_text (session, "  %s", (char *) g_ptr_array_index (names, i));
-}
+  for (guint i = 0; i < people->len; i++)
+    {
+      ChatSession *other = g_ptr_array_index (people, i);
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_ascii_strcasecmp (*(const char *const *) a, *(const char *const *) b);
+      _chat_session_text (session, "  %s%s%s%s",
+                          _chat_member_prefix (g_hash_table_lookup (room->members, other), FALSE),
+                          other->nick, other == session ? " (you)" : "",
+                          other->away ? " (away)" : "");
+    }
 }
 
 static void
