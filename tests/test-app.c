@@ -2663,6 +2663,21 @@ test_other_windows_open (Fixture       *fixture,
   g_assert_true (wait_for (has_more_windows, fixture->app));
 }
 
+/* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
+ * titled as the menu item that opens it. */
+static void
+test_app_names (Fixture       *fixture,
+                gconstpointer  data)
+{
+  GtkShortcutsWindow *shortcuts;
+
+  g_assert_cmpstr (g_get_application_name (), ==, "Chatroom");
+
+  shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fixture->window));
+  g_assert_nonnull (shortcuts);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (shortcuts)), ==, "Keyboard Shortcuts");
+}
+
 static void
 test_open_uri (Fixture       *fixture,
                gconstpointer  data)
@@ -2840,6 +2855,8 @@ assert_notification (NotificationServer *server,
 {
   GVariant *call = g_ptr_array_index (server->notifications, index);
   g_autoptr(GVariant) notification = NULL;
+  g_autoptr(GVariant) icon = NULL;
+  g_autofree char *icon_text = NULL;
   const char *app_id = NULL;
   const char *id = NULL;
   const char *value = NULL;
@@ -2853,6 +2870,11 @@ assert_notification (NotificationServer *server,
   g_assert_cmpstr (value, ==, body);
   g_assert_true (g_variant_lookup (notification, "default-action", "&s", &value));
   g_assert_cmpstr (value, ==, "app.open-conversation");
+  /* The app's icon, by its name in the theme. */
+  icon = g_variant_lookup_value (notification, "icon", NULL);
+  g_assert_nonnull (icon);
+  icon_text = g_variant_print (icon, FALSE);
+  g_assert_nonnull (strstr (icon_text, APP_ID));
 }
 
 static gboolean
@@ -4860,6 +4882,8 @@ main (int   argc,
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
+  g_test_add ("/chat/app/app-names", Fixture, NULL,
+              fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,
               fixture_setup, test_notifications, fixture_teardown);
   g_test_add ("/chat/app/answers-where-typed", Fixture, NULL,

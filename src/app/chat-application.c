@@ -42,6 +42,9 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
+/* g_set_application_name () is called once per process, however many applications. */
+static gsize application_named;
+
 static const GOptionEntry option_entries[] = {
   { "host", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Host a chat room at once"), NULL },
   /* A string, so that 0 ("any free port") is told apart from no option at all. */
@@ -169,6 +172,7 @@ connection_mention_cb (ChatApplication  *self,
                        ChatConnection   *connection)
 {
   g_autoptr(GNotification) notification = NULL;
+  g_autoptr(GIcon) icon = NULL;
   g_autofree char *title = NULL;
   GtkWindow *window;
 
@@ -187,6 +191,8 @@ connection_mention_cb (ChatApplication  *self,
 
   notification = g_notification_new (title);
   g_notification_set_body (notification, chat_message_item_get_text (item));
+  icon = g_themed_icon_new (APP_ID);
+  g_notification_set_icon (notification, icon);
   g_notification_set_default_action_and_target (notification, "app.open-conversation", "(ss)",
                                                 chat_connection_get_host (connection),
                                                 chat_conversation_get_name (conversation));
@@ -309,6 +315,14 @@ chat_application_startup (GApplication *application)
   ChatApplication *self = CHAT_APPLICATION (application);
 
   G_APPLICATION_CLASS (chat_application_parent_class)->startup (application);
+
+  /* The name notifications and untitled windows go out under, not the program's
+   * ("chatroom"); GLib takes it once per process. */
+  if (g_once_init_enter (&application_named))
+    {
+      g_set_application_name (_("Chatroom"));
+      g_once_init_leave (&application_named, 1);
+    }
 
   _chat_application_actions_init (self);
 
