@@ -2663,6 +2663,73 @@ test_other_windows_open (Fixture       *fixture,
   g_assert_true (wait_for (has_more_windows, fixture->app));
 }
 
+static gboolean
+is_badge (GtkWidget     *widget,
+          gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "unread-badge");
+}
+
+/* The badge of the switcher's row for conversation. */
+static GtkWidget *
+switcher_badge (ChatSwitcher     *switcher,
+                ChatConversation *conversation)
+{
+  GtkWidget *list = find_descendant (GTK_WIDGET (switcher), GTK_TYPE_LIST_BOX);
+  GtkListBoxRow *row;
+
+  for (int i = 0; (row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), i)) != NULL; i++)
+    if (g_object_get_data (G_OBJECT (row), "chat-conversation") == conversation)
+      return find_widget (GTK_WIDGET (row), is_badge, NULL);
+  return NULL;
+}
+
+/* The count the switcher shows for conversation: NULL when none. */
+static const char *
+switcher_count (ChatSwitcher     *switcher,
+                ChatConversation *conversation)
+{
+  GtkWidget *badge = switcher_badge (switcher, conversation);
+
+  g_assert_nonnull (badge);
+  return gtk_widget_get_visible (badge) ? gtk_label_get_label (GTK_LABEL (badge)) : NULL;
+}
+
+/* Ctrl+K shows each conversation's count as the sidebar does: unread lines, or mentions when
+ * there are any, kept up to date while it is open. */
+static void
+test_switcher_counts (void)
+{
+  g_autoptr(GListStore) conversations = g_list_store_new (CHAT_TYPE_CONVERSATION);
+  g_autoptr(ChatConversation) quiet = _chat_conversation_new (NULL, CHAT_CONVERSATION_KIND_CHANNEL,
+                                                              "#quiet");
+  g_autoptr(ChatConversation) busy = _chat_conversation_new (NULL, CHAT_CONVERSATION_KIND_CHANNEL,
+                                                             "#busy");
+  g_autoptr(ChatMessageItem) mention = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE, 0, "bob",
+                                                              "you there?");
+  ChatSwitcher *switcher;
+
+  g_list_store_append (conversations, quiet);
+  g_list_store_append (conversations, busy);
+  for (guint i = 0; i < 3; i++)
+    append_from (busy, "bob", "hello", TRUE);
+  switcher = chat_switcher_new (G_LIST_MODEL (conversations));
+  g_object_ref_sink (switcher);
+
+  g_assert_null (switcher_count (switcher, quiet));
+  g_assert_cmpstr (switcher_count (switcher, busy), ==, "3");
+  append_from (quiet, "bob", "anyone?", TRUE);
+  g_assert_cmpstr (switcher_count (switcher, quiet), ==, "1");
+  _chat_conversation_append (busy, mention, TRUE, TRUE);
+  g_assert_cmpstr (switcher_count (switcher, busy), ==, "1");
+  g_assert_true (gtk_widget_has_css_class (switcher_badge (switcher, busy), "mention"));
+  chat_conversation_mark_read (busy);
+  g_assert_null (switcher_count (switcher, busy));
+
+  gtk_window_destroy (GTK_WINDOW (switcher));
+  g_assert_finalize_object (switcher);
+}
+
 /* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
  * titled as the menu item that opens it. */
 static void
@@ -4882,6 +4949,7 @@ main (int   argc,
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
+  g_test_add_func ("/chat/app/switcher-counts", test_switcher_counts);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

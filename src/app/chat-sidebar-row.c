@@ -50,8 +50,6 @@ update (ChatSidebarRow *self)
 {
   ChatConversation *conversation = self->conversation;
   ChatConversationKind kind = chat_conversation_get_kind (conversation);
-  guint unread = chat_conversation_get_unread_count (conversation);
-  guint mentions = chat_conversation_get_mention_count (conversation);
   g_autofree char *accessible = NULL;
   const char *name = chat_conversation_get_name (conversation);
   GtkWidget *widget = GTK_WIDGET (self);
@@ -106,36 +104,13 @@ update (ChatSidebarRow *self)
       gtk_widget_set_opacity (GTK_WIDGET (self->title_label), joined ? 1.0 : 0.55);
       gtk_widget_set_margin_start (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (self)), 12);
 
-      if (mentions > 0)
-        accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u mention",
-                                                   "%s, %u mentions", mentions),
-                                      name, mentions);
-      else if (unread > 0)
-        accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u unread message",
-                                                   "%s, %u unread messages", unread),
-                                      name, unread);
-      else
-        accessible = g_strdup (name);
+      accessible = chat_sidebar_row_describe (conversation, name);
     }
 
-  if (unread > 0 || mentions > 0)
-    {
-      g_autofree char *count = g_strdup_printf ("%u", mentions > 0 ? mentions : unread);
-
-      gtk_label_set_label (self->badge_label, count);
-      gtk_widget_set_visible (GTK_WIDGET (self->badge_label), TRUE);
-      gtk_widget_add_css_class (widget, "unread");
-    }
+  if (chat_sidebar_row_show_count (self->badge_label, conversation))
+    gtk_widget_add_css_class (widget, "unread");
   else
-    {
-      gtk_widget_set_visible (GTK_WIDGET (self->badge_label), FALSE);
-      gtk_widget_remove_css_class (widget, "unread");
-    }
-
-  if (mentions > 0)
-    gtk_widget_add_css_class (GTK_WIDGET (self->badge_label), "mention");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->badge_label), "mention");
+    gtk_widget_remove_css_class (widget, "unread");
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
@@ -223,4 +198,54 @@ chat_sidebar_row_get_conversation (ChatSidebarRow *self)
   g_return_val_if_fail (CHAT_IS_SIDEBAR_ROW (self), NULL);
 
   return self->conversation;
+}
+
+/* The badge of a conversation's row (the sidebar's, the switcher's): its mentions, else its
+ * unread lines, hidden when there are none. TRUE when it shows a count. */
+gboolean
+chat_sidebar_row_show_count (GtkLabel         *badge,
+                             ChatConversation *conversation)
+{
+  guint unread, mentions;
+
+  g_return_val_if_fail (GTK_IS_LABEL (badge), FALSE);
+  g_return_val_if_fail (CHAT_IS_CONVERSATION (conversation), FALSE);
+
+  unread = chat_conversation_get_unread_count (conversation);
+  mentions = chat_conversation_get_mention_count (conversation);
+  if (unread > 0 || mentions > 0)
+    {
+      g_autofree char *count = g_strdup_printf ("%u", mentions > 0 ? mentions : unread);
+
+      gtk_label_set_label (badge, count);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (badge), unread > 0 || mentions > 0);
+  if (mentions > 0)
+    gtk_widget_add_css_class (GTK_WIDGET (badge), "mention");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (badge), "mention");
+
+  return unread > 0 || mentions > 0;
+}
+
+/* What a screen reader says of a conversation's row: its label and its counts. */
+char *
+chat_sidebar_row_describe (ChatConversation *conversation,
+                           const char       *label)
+{
+  guint unread, mentions;
+
+  g_return_val_if_fail (CHAT_IS_CONVERSATION (conversation), NULL);
+
+  unread = chat_conversation_get_unread_count (conversation);
+  mentions = chat_conversation_get_mention_count (conversation);
+  if (mentions > 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u mention",
+                                         "%s, %u mentions", mentions),
+                            label, mentions);
+  if (unread > 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u unread message",
+                                         "%s, %u unread messages", unread),
+                            label, unread);
+  return g_strdup (label);
 }

@@ -14,5 +14,9 @@ G_DECLARE_FINAL_TYPE (ChatSidebarRow, chat_sidebar_row, CHAT, SIDEBAR_ROW, GtkLi
 
 GtkWidget        *chat_sidebar_row_new              (ChatConversation *conversation);
 ChatConversation *chat_sidebar_row_get_conversation (ChatSidebarRow   *self);
+gboolean          chat_sidebar_row_show_count       (GtkLabel         *badge,
+                                                     ChatConversation *conversation);
+char             *chat_sidebar_row_describe         (ChatConversation *conversation,
+                                                     const char       *label);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "chat-sidebar-row.h"
 #include "chat-switcher.h"
 
 struct _ChatSwitcher
@@ -71,6 +72,20 @@ filter_func (gpointer item,
   return strstr (name, self->search) != NULL;
 }
 
+/* The row's count and what a screen reader says of it, as the conversation's counts change. */
+static void
+update_count (GtkWidget *row)
+{
+  ChatConversation *conversation = g_object_get_data (G_OBJECT (row), "chat-conversation");
+  GtkLabel *badge = g_object_get_data (G_OBJECT (row), "chat-badge");
+  g_autofree char *accessible = chat_sidebar_row_describe (conversation,
+                                                           conversation_label (conversation));
+
+  chat_sidebar_row_show_count (badge, conversation);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
+}
+
 static GtkWidget *
 create_row (gpointer item,
             gpointer user_data)
@@ -82,17 +97,27 @@ create_row (gpointer item,
   /* A server's own row would name it twice. */
   gboolean is_server = chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER;
   GtkWidget *server = gtk_label_new (is_server ? NULL : server_label (connection));
+  GtkWidget *badge = gtk_label_new (NULL);
   GtkWidget *row = gtk_list_box_row_new ();
 
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (name, TRUE);
   gtk_widget_add_css_class (server, "dim-label");
+  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (badge, "unread-badge");
   gtk_box_append (GTK_BOX (box), name);
   gtk_box_append (GTK_BOX (box), server);
+  gtk_box_append (GTK_BOX (box), badge);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
   g_object_set_data_full (G_OBJECT (row), "chat-conversation", g_object_ref (conversation),
                           g_object_unref);
+  g_object_set_data (G_OBJECT (row), "chat-badge", badge);
+  update_count (row);
+  g_signal_connect_object (conversation, "notify::unread-count",
+                           G_CALLBACK (update_count), row, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::mention-count",
+                           G_CALLBACK (update_count), row, G_CONNECT_SWAPPED);
 
   return row;
 }
