@@ -29,6 +29,7 @@
 #include "chat-message-row.h"
 #include "chat-network-dialog.h"
 #include "chat-preferences-window.h"
+#include "chat-sidebar-row.h"
 #include "chat-switcher.h"
 #include "chat-text.h"
 #include "chat-window.h"
@@ -2730,6 +2731,78 @@ test_switcher_counts (void)
   g_assert_finalize_object (switcher);
 }
 
+static gboolean
+is_sidebar_list (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return GTK_IS_LIST_BOX (widget)
+         && CHAT_IS_SIDEBAR_ROW (gtk_list_box_get_row_at_index (GTK_LIST_BOX (widget), 0));
+}
+
+/* The names the sidebar lists, in its order, joined by spaces. */
+static char *
+sidebar_names (ChatWindow *window)
+{
+  GtkWidget *list = find_widget (GTK_WIDGET (window), is_sidebar_list, NULL);
+  g_autoptr(GString) names = g_string_new (NULL);
+  GtkListBoxRow *row;
+
+  g_assert_nonnull (list);
+  for (int i = 0; (row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), i)) != NULL; i++)
+    {
+      ChatConversation *conversation = chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row));
+
+      if (names->len > 0)
+        g_string_append_c (names, ' ');
+      g_string_append (names, chat_conversation_get_kind (conversation)
+                              == CHAT_CONVERSATION_KIND_SERVER
+                              ? "SERVER" : chat_conversation_get_name (conversation));
+    }
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+typedef struct
+{
+  ChatWindow *window;
+  const char *names;
+} SidebarWait;
+
+static gboolean
+sidebar_lists (gpointer data)
+{
+  SidebarWait *wait = data;
+  g_autofree char *names = sidebar_names (wait->window);
+
+  return g_str_equal (names, wait->names);
+}
+
+/* The sidebar lists a server, then its rooms, then its private conversations, each group
+ * alphabetical whatever the case, not in the order they were opened. */
+static void
+test_sidebar_order (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  SidebarWait wait = { fixture->window, NULL };
+  ChatConnection *connection;
+  g_autofree char *names = NULL;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  connection = chat_application_get_host_connection (fixture->app);
+
+  chat_connection_open_query (connection, "zoe");
+  chat_connection_join (connection, "#zoo", NULL);
+  chat_connection_open_query (connection, "Adam");
+  chat_connection_join (connection, "#Attic", NULL);
+  chat_connection_join (connection, "#den", NULL);
+  wait.names = "SERVER #Attic #den #hall #zoo Adam zoe";
+  if (!wait_for (sidebar_lists, &wait))
+    {
+      names = sidebar_names (fixture->window);
+      g_assert_cmpstr (names, ==, wait.names);
+    }
+}
+
 /* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
  * titled as the menu item that opens it. */
 static void
@@ -4950,6 +5023,8 @@ main (int   argc,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);
   g_test_add_func ("/chat/app/switcher-counts", test_switcher_counts);
+  g_test_add ("/chat/app/sidebar-order", Fixture, NULL,
+              fixture_setup, test_sidebar_order, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

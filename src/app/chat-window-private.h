@@ -77,6 +77,7 @@ void                 _chat_window_search_init                (ChatWindow        
 int                  _chat_window_find_conversation_position (ChatWindow        *self,
                                                               ChatConversation  *conversation);
 void                 _chat_window_sidebar_bind_model         (ChatWindow        *self);
+GListModel          *_chat_window_sidebar_sort               (GListModel        *conversations);
 void                 _chat_window_sidebar_init               (ChatWindow        *self);
 void                 _chat_window_class_sidebar_init         (GtkWidgetClass    *widget_class);
 

@@ -23,6 +23,59 @@ create_sidebar_row (gpointer item,
   return chat_sidebar_row_new (CHAT_CONVERSATION (item));
 }
 
+/* The sidebar's order within a server: the server itself, then its rooms, then its private
+ * conversations, each group alphabetical by name as the server folds it (so "#Alpha" and
+ * "#alpha" sit together), whatever the order they were opened in. */
+static int
+kind_rank (ChatConversation *conversation)
+{
+  switch (chat_conversation_get_kind (conversation))
+    {
+    case CHAT_CONVERSATION_KIND_SERVER:
+      return 0;
+    case CHAT_CONVERSATION_KIND_CHANNEL:
+      return 1;
+    case CHAT_CONVERSATION_KIND_QUERY:
+    default:
+      return 2;
+    }
+}
+
+static int
+compare_conversations_cb (gconstpointer a,
+                          gconstpointer b,
+                          gpointer      user_data)
+{
+  ChatConversation *first = CHAT_CONVERSATION ((gpointer) a);
+  ChatConversation *second = CHAT_CONVERSATION ((gpointer) b);
+  ChatConnection *connection = chat_conversation_get_connection (first);
+  ChatCasemapping map = CHAT_CASEMAPPING_RFC1459;
+  g_autofree char *first_name = NULL;
+  g_autofree char *second_name = NULL;
+  int order = kind_rank (first) - kind_rank (second);
+
+  if (order != 0)
+    return order;
+  if (connection != NULL)
+    map = chat_isupport_get_casemapping (chat_connection_get_isupport (connection));
+  first_name = chat_casefold (map, chat_conversation_get_name (first));
+  second_name = chat_casefold (map, chat_conversation_get_name (second));
+  order = g_utf8_collate (first_name, second_name);
+
+  return order != 0 ? order : g_strcmp0 (chat_conversation_get_name (first),
+                                         chat_conversation_get_name (second));
+}
+
+/* A connection's conversations in the sidebar's order (see kind_rank ()). */
+GListModel *
+_chat_window_sidebar_sort (GListModel *conversations)
+{
+  GtkCustomSorter *sorter = gtk_custom_sorter_new (compare_conversations_cb, NULL, NULL);
+
+  return G_LIST_MODEL (gtk_sort_list_model_new (g_object_ref (conversations),
+                                                GTK_SORTER (sorter)));
+}
+
 int
 _chat_window_find_conversation_position (ChatWindow       *self,
                                          ChatConversation *conversation)

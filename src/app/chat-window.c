@@ -175,11 +175,11 @@ map_connection_to_rooms (gpointer item,
                          gpointer user_data)
 {
   ChatConnection *connection = item;
-  GListModel *rooms = chat_connection_get_rooms (connection);
+  GListModel *rooms = _chat_window_sidebar_sort (chat_connection_get_rooms (connection));
 
   g_object_unref (item);
 
-  return g_object_ref (rooms);
+  return rooms;
 }
 
 /* Messages */
