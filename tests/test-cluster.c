@@ -324,7 +324,8 @@ test_room (void)
   two_nodes_stop (&t);
 }
 
-/* A private message goes to the target's node, though the two share no room; LINKS. */
+/* A private message goes to the target's node, though the two share no room; LINKS and
+ * MAP. */
 static void
 test_private (void)
 {
@@ -353,6 +354,15 @@ test_private (void)
   g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
   g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
   g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
+  /* MAP too, with the people on each node; others see the one server. */
+  client_send (alice, "MAP");
+  g_free (client_expect (alice, " 006 alice :chatroom [2 users]"));
+  g_free (client_expect (alice, " 006 alice :|- a [1 user]"));
+  g_free (client_expect (alice, " 006 alice :`- b [1 user]"));
+  g_free (client_expect (alice, " 007 alice :End of /MAP"));
+  client_send (bob, "MAP");
+  g_free (client_expect (bob, " 006 bob :chatroom [2 users]"));
+  client_line_is (bob, ":chatroom 007 bob :End of /MAP");
 
   two_nodes_stop (&t);
 }

@@ -7,6 +7,8 @@
 #define RPL_CREATED           "003"
 #define RPL_MYINFO            "004"
 #define RPL_ISUPPORT          "005"
+#define RPL_MAP               "006"
+#define RPL_MAPEND            "007"
 #define RPL_UMODEIS           "221"
 #define RPL_LUSERCLIENT       "251"
 #define RPL_LUSEROP           "252"

@@ -119,6 +119,13 @@ _chat_cluster_list_nodes (ChatCluster *self)
   return g_ptr_array_new_with_free_func (g_free);
 }
 
+guint
+_chat_cluster_count_users (ChatCluster *self,
+                           const char  *node)
+{
+  return 0;
+}
+
 void
 _chat_cluster_events_start (ChatCluster *self)
 {

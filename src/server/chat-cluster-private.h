@@ -54,6 +54,9 @@ void         _chat_cluster_done_remote  (ChatCluster  *self,
                                          ChatSession  *session);
 /* LINKS: the nodes, this one first. */
 GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
+/* MAP: how many nicks node holds. */
+guint        _chat_cluster_count_users  (ChatCluster  *self,
+                                         const char   *node);
 
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);

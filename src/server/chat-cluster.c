@@ -314,3 +314,26 @@ _chat_cluster_list_nodes (ChatCluster *self)
     freeReplyObject (reply);
   return nodes;
 }
+
+guint
+_chat_cluster_count_users (ChatCluster *self,
+                           const char  *node)
+{
+  g_autofree char *key = NULL;
+  redisReply *reply;
+  guint n = 0;
+
+  if (!self->running)
+    return 0;
+  key = g_strconcat (CHAT_CLUSTER_KEY "node-nicks:", node, NULL);
+  {
+    const char *argv[] = { "SCARD", key };
+
+    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  }
+  if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+    n = (guint) reply->integer;
+  if (reply != NULL)
+    freeReplyObject (reply);
+  return n;
+}

@@ -142,6 +142,8 @@ void _chat_server_cmd_help     (ChatSession *session,
                                 ChatMessage *message);
 void _chat_server_cmd_links    (ChatSession *session,
                                 ChatMessage *message);
+void _chat_server_cmd_map      (ChatSession *session,
+                                ChatMessage *message);
 void _chat_server_cmd_wallops  (ChatSession *session,
                                 ChatMessage *message);
 

@@ -173,6 +173,7 @@ static const ChatCommandSpec irc_commands[] = {
   { "HELP", _chat_server_cmd_help, 0, 0 },
   { "HELPOP", _chat_server_cmd_help, 0, 0 },
   { "LINKS", _chat_server_cmd_links, 0, 0 },
+  { "MAP", _chat_server_cmd_map, 0, 0 },
   { "WALLOPS", _chat_server_cmd_wallops, 1, CHAT_COMMAND_OPER },
   { "AUTHENTICATE", _chat_server_cmd_authenticate, 1, CHAT_COMMAND_PREREG },
   { "REGISTER", _chat_server_cmd_register, 3, CHAT_COMMAND_PREREG },

@@ -38,6 +38,7 @@ static const HelpTopic topics[] = {
     "The rooms. Conditions: >N or <N people, C>M or C<M (made M minutes ago), T>M or T<M "
     "(topic set M minutes ago), a mask, or !mask." },
   { "LUSERS", "LUSERS", "How many people and rooms there are." },
+  { "MAP", "MAP", "The servers of the network and how many people each has." },
   { "MARKREAD", "MARKREAD <target> [timestamp=<time>]",
     "Where you have read a room or conversation up to, shared by your devices "
     "(draft/read-marker)." },

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-server-network.c: the commands about the network, which is this one server (or, in
- * cluster mode, its nodes): LINKS, and WALLOPS from its operators to everyone with user mode
- * +w. */
+ * cluster mode, its nodes): LINKS, MAP, and WALLOPS from its operators to everyone with
+ * user mode +w. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -34,6 +34,48 @@ _chat_server_cmd_links (ChatSession *session,
         }
     }
   _chat_session_reply (session, RPL_ENDOFLINKS, mask, "End of /LINKS list", NULL);
+}
+
+static void
+map_line (ChatSession *session,
+          const char  *prefix,
+          const char  *name,
+          guint        users)
+{
+  g_autofree char *line = g_strdup_printf ("%s%s [%u %s]", prefix, name, users,
+                                           users == 1 ? "user" : "users");
+
+  _chat_session_reply (session, RPL_MAP, line, NULL);
+}
+
+/* "MAP": the server and its people; in a cluster, operators see each node under it, this
+ * one first, with the nicks it holds. */
+void
+_chat_server_cmd_map (ChatSession *session,
+                      ChatMessage *message)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  g_autoptr(GPtrArray) nodes = NULL;
+  g_autoptr(GArray) users = g_array_new (FALSE, TRUE, sizeof (guint));
+  guint total = 0;
+
+  if (cluster != NULL)
+    nodes = _chat_cluster_list_nodes (cluster);
+  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+    {
+      guint n = _chat_cluster_count_users (cluster, nodes->pdata[i]);
+
+      g_array_append_val (users, n);
+      total += n;
+    }
+  if (nodes == NULL || nodes->len == 0)
+    total = _chat_server_count_present (session->server);
+  map_line (session, "", server_name (session), total);
+  if (session->oper)
+    for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+      map_line (session, i + 1 < nodes->len ? "|- " : "`- ", nodes->pdata[i],
+                g_array_index (users, guint, i));
+  _chat_session_reply (session, RPL_MAPEND, "End of /MAP", NULL);
 }
 
 void
