@@ -116,7 +116,8 @@ node_new (TestRedis  *r,
           const char *lease)
 {
   g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
-                                             "lease=%s\n[oper root]\npassword=pw\n",
+                                             "lease=%s\n[oper root]\npassword=pw\n"
+                                             "[history]\nstore-private=true\n",
                                              r->url, name, lease);
   TestServer *ts = test_server_new (config);
 
@@ -491,6 +492,163 @@ test_room_state (void)
   two_nodes_stop (&t);
 }
 
+#define HISTORY_CAPS "batch server-time message-tags echo-message draft/chathistory"
+
+/* The texts of the next chathistory batch, space-separated; with msgids, each line's
+ * msgid and time must be those given, in order. */
+static char *
+read_history (Client      *c,
+              const char  *command,
+              GPtrArray   *msgids,
+              GPtrArray   *times,
+              const char  *const *texts)
+{
+  g_autoptr(GString) got = g_string_new (NULL);
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+
+  client_send (c, "%s", command);
+  start = client_expect (c, " BATCH +");
+  end = g_strdup_printf (" BATCH -%.*s", (int) strcspn (strstr (start, " BATCH +") + 8, " "),
+                         strstr (start, " BATCH +") + 8);
+  for (;;)
+    {
+      g_autofree char *line = client_line (c);
+      g_autoptr(ChatMessage) m = NULL;
+
+      g_assert_nonnull (line);
+      if (g_str_has_suffix (line, end))
+        break;
+      m = chat_message_parse (line, -1, NULL);
+      g_assert_nonnull (m);
+      for (guint i = 0; msgids != NULL && texts[i] != NULL; i++)
+        if (g_strcmp0 (chat_message_get_param (m, 1), texts[i]) == 0)
+          {
+            g_assert_cmpstr (chat_message_get_tag (m, "msgid"), ==, msgids->pdata[i]);
+            g_assert_cmpstr (chat_message_get_tag (m, "time"), ==, times->pdata[i]);
+          }
+      if (got->len > 0)
+        g_string_append_c (got, ' ');
+      g_string_append (got, chat_message_get_param (m, 1));
+    }
+  return g_string_free (g_steal_pointer (&got), FALSE);
+}
+
+static void
+assert_history (Client      *c,
+                const char  *command,
+                GPtrArray   *msgids,
+                GPtrArray   *times,
+                const char  *const *texts,
+                const char  *want)
+{
+  g_autofree char *got = read_history (c, command, msgids, times, texts);
+
+  g_assert_cmpstr (got, ==, want);
+}
+
+/* History in the shared store: a node that never saw a room's lines answers CHATHISTORY
+ * for them, with the msgids and times the sender's node gave (live lines carry them too);
+ * the replay on join; a private conversation read from either side. */
+static void
+test_history (void)
+{
+  static const char *const texts[] = { "one", "two", "three", "four", NULL };
+  TestRedis *r = redis_start ();
+  g_autoptr(GPtrArray) msgids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) times = g_ptr_array_new_with_free_func (g_free);
+  TestServer *a, *b;
+  Client *alice, *bob, *carol, *dave;
+  char *cmd;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  alice = client_irc (a, "alice", HISTORY_CAPS);
+  client_send (alice, "JOIN #h");
+  g_free (client_expect (alice, " 366 alice #h "));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *want = g_strdup_printf (" PRIVMSG #h :%s", texts[i]);
+      g_autofree char *echo = NULL;
+      g_autoptr(ChatMessage) m = NULL;
+
+      client_send (alice, "PRIVMSG #h :%s", texts[i]);
+      echo = client_expect (alice, want);
+      m = chat_message_parse (echo, -1, NULL);
+      g_ptr_array_add (msgids, g_strdup (chat_message_get_tag (m, "msgid")));
+      g_ptr_array_add (times, g_strdup (chat_message_get_tag (m, "time")));
+    }
+
+  /* b has never had #h. */
+  bob = client_irc (b, "bob", HISTORY_CAPS);
+  client_send (bob, "JOIN #h");
+  g_free (client_expect (bob, " 366 bob #h "));
+  assert_history (bob, "CHATHISTORY LATEST #h * 10", msgids, times, texts, "one two three");
+  assert_history (bob, "CHATHISTORY LATEST #h * 2", msgids, times, texts, "two three");
+  cmd = g_strdup_printf ("CHATHISTORY BEFORE #h msgid=%s 10", (char *) msgids->pdata[2]);
+  assert_history (bob, cmd, msgids, times, texts, "one two");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY AFTER #h msgid=%s 10", (char *) msgids->pdata[0]);
+  assert_history (bob, cmd, msgids, times, texts, "two three");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY AROUND #h msgid=%s 3", (char *) msgids->pdata[1]);
+  assert_history (bob, cmd, msgids, times, texts, "one two three");
+  g_free (cmd);
+  cmd = g_strdup_printf ("CHATHISTORY BETWEEN #h msgid=%s msgid=%s 10",
+                         (char *) msgids->pdata[2], (char *) msgids->pdata[0]);
+  assert_history (bob, cmd, msgids, times, texts, "two");
+  g_free (cmd);
+  assert_history (bob, "CHATHISTORY AFTER #h timestamp=2001-01-01T00:00:00.000Z 10", msgids,
+                  times, texts, "one two three");
+
+  /* A line said now reaches b with a's msgid and time. */
+  {
+    g_autofree char *echo = NULL;
+    g_autofree char *live = NULL;
+    g_autoptr(ChatMessage) e = NULL;
+    g_autoptr(ChatMessage) l = NULL;
+
+    client_send (alice, "PRIVMSG #h :four");
+    echo = client_expect (alice, " PRIVMSG #h :four");
+    live = client_expect (bob, " PRIVMSG #h :four");
+    e = chat_message_parse (echo, -1, NULL);
+    l = chat_message_parse (live, -1, NULL);
+    g_assert_cmpstr (chat_message_get_tag (l, "msgid"), ==, chat_message_get_tag (e, "msgid"));
+    g_assert_cmpstr (chat_message_get_tag (l, "time"), ==, chat_message_get_tag (e, "time"));
+    g_ptr_array_add (msgids, g_strdup (chat_message_get_tag (e, "msgid")));
+    g_ptr_array_add (times, g_strdup (chat_message_get_tag (e, "time")));
+  }
+  assert_history (bob, "CHATHISTORY LATEST #h * 10", msgids, times, texts,
+                  "one two three four");
+
+  /* Someone without draft/chathistory joining on b has the last lines replayed. */
+  carol = client_irc (b, "carol", NULL);
+  client_send (carol, "JOIN #h");
+  g_free (client_expect (carol, ":chatroom NOTICE #h :*** Replaying the last 4 messages of #h"));
+  client_line_is (carol, ":alice!alice@127.0.0.1 PRIVMSG #h :one");
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 PRIVMSG #h :four"));
+  g_free (client_expect (carol, ":chatroom NOTICE #h :*** End of history"));
+
+  /* A private conversation: kept by bob's node, read on both. */
+  client_send (alice, "PRIVMSG bob :psst");
+  g_free (client_expect (bob, ":alice!alice@127.0.0.1 PRIVMSG bob :psst"));
+  assert_history (bob, "CHATHISTORY LATEST alice * 10", NULL, NULL, texts, "psst");
+  assert_history (alice, "CHATHISTORY LATEST bob * 10", NULL, NULL, texts, "psst");
+  /* dave is not one of the two. */
+  dave = client_irc (a, "dave", HISTORY_CAPS);
+  assert_history (dave, "CHATHISTORY LATEST alice * 10", NULL, NULL, texts, "");
+  client_free (dave);
+
+  client_free (alice);
+  client_free (bob);
+  client_free (carol);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -502,6 +660,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/room-state", test_room_state);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
+  g_test_add_func ("/chat/cluster/history", test_history);
 
   return g_test_run ();
 }

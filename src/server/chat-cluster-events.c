@@ -124,8 +124,11 @@ static void
 publish_message (ChatCluster     *self,
                  const ChatEvent *ev)
 {
+  /* Its msgid and time go with it: every node shows and keeps the line as it was said. */
+  g_autofree char *stamp = g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", ev->msgid, ev->time,
+                                            ev->from->account ? ev->from->account : "*");
   g_autofree char *payload = fields (self, message_command (ev->kind), ev->source, ev->target,
-                                     NULL, ev->client_tags, ev->text);
+                                     stamp, ev->client_tags, ev->text);
   ChatSession *to;
 
   if (ev->room != NULL)
@@ -346,6 +349,8 @@ received_message (ChatCluster  *self,
   ChatRoom *room = NULL;
   ChatSession *from, *to = NULL;
   g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) stamp = NULL;
+  guint stamped = 0;
 
   if (f[F_TARGET][0] == '#')
     room = _chat_server_find_room (self->server, f[F_TARGET]);
@@ -356,16 +361,23 @@ received_message (ChatCluster  *self,
   from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
   if (from == NULL)
     return;
+  /* "MSGID TIME ACCOUNT": the account tells whose private conversation it is. */
+  stamp = g_strsplit (f[F_PARAM], " ", 3);
+  if (g_strv_length (stamp) == 3 && from->account == NULL && !g_str_equal (stamp[2], "*"))
+    from->account = g_strdup (stamp[2]);
   /* A multiline message arrives here line by line, never with a line break inside one. */
   lines = g_strsplit_set (f[F_TEXT], "\r\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       if (lines[i][0] == '\0' && (i > 0 || lines[i + 1] != NULL))
         continue;
+      if (stamped++ == 0 && g_strv_length (stamp) == 3)
+        _chat_server_stamp_next (self->server, stamp[0], g_ascii_strtoll (stamp[1], NULL, 10));
       if (room != NULL)
         _chat_server_room_message (self->server, from, room, kind, lines[i], tags);
       else
         _chat_server_private_message (self->server, from, to, kind, lines[i], tags);
+      _chat_server_stamp_next (self->server, NULL, 0);
     }
   if (room == NULL)
     _chat_cluster_done_remote (self, from);

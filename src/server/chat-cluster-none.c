@@ -135,3 +135,39 @@ void
 _chat_cluster_events_stop (ChatCluster *self)
 {
 }
+
+gboolean
+_chat_cluster_has_history (ChatCluster *self)
+{
+  return FALSE;
+}
+
+void
+_chat_cluster_history_append (ChatCluster            *self,
+                              const ChatHistoryEntry *entry,
+                              guint                   max_lines,
+                              gint64                  max_age_s)
+{
+}
+
+GPtrArray *
+_chat_cluster_history_query (ChatCluster           *self,
+                             ChatHistorySubcommand  subcommand,
+                             const char            *target,
+                             const char            *requester,
+                             const char            *requester_owner,
+                             const ChatHistoryRef  *ref,
+                             const ChatHistoryRef  *ref2,
+                             guint                  limit,
+                             gboolean               with_events,
+                             GError               **error)
+{
+  g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED, "Not in a cluster");
+  return NULL;
+}
+
+void
+_chat_cluster_history_forget (ChatCluster *self,
+                              const char  *target)
+{
+}

@@ -2,10 +2,12 @@
 /* chat-cluster-private.h: cluster mode, several chatroom-server processes serving one set of
  * rooms through Redis. chat-cluster.c holds the settings, the start and stop, the nicks and
  * the node's lease; chat-cluster-redis.c the connections to Redis; chat-cluster-events.c the
- * room events sent to the other nodes and theirs played here by remote members. A build
+ * room events sent to the other nodes and theirs played here by remote members;
+ * chat-cluster-history.c the history, shared by the nodes in Redis. A build
  * without hiredis has chat-cluster-none.c instead, which refuses a Redis address. */
 #pragma once
 
+#include "chat-history.h"
 #include "chat-server-private.h"
 
 G_BEGIN_DECLS
@@ -57,6 +59,28 @@ GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
 /* MAP: how many nicks node holds. */
 guint        _chat_cluster_count_users  (ChatCluster  *self,
                                          const char   *node);
+
+/* History (chat-cluster-history.c): while the node runs, every line is kept in Redis by the
+ * node where it was said, and any node answers any query from there (as
+ * chat_history_query () does from SQLite). */
+gboolean     _chat_cluster_has_history  (ChatCluster  *self);
+void         _chat_cluster_history_append (ChatCluster            *self,
+                                           const ChatHistoryEntry *entry,
+                                           guint                   max_lines,
+                                           gint64                  max_age_s);
+GPtrArray   *_chat_cluster_history_query  (ChatCluster            *self,
+                                           ChatHistorySubcommand   subcommand,
+                                           const char             *target,
+                                           const char             *requester,
+                                           const char             *requester_owner,
+                                           const ChatHistoryRef   *ref,
+                                           const ChatHistoryRef   *ref2,
+                                           guint                   limit,
+                                           gboolean                with_events,
+                                           GError                **error);
+/* A transient room ended here: its history goes once nobody on any node is in it. */
+void         _chat_cluster_history_forget (ChatCluster            *self,
+                                           const char             *target);
 
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);

@@ -286,6 +286,42 @@ _chat_cluster_tell (ChatCluster  *self,
     redisAsyncCommandArgv (self->pub, NULL, NULL, argc, argv, NULL);
 }
 
+gboolean
+_chat_cluster_wait (ChatCluster      *self,
+                    int               argc,
+                    const char      **argv,
+                    redisCallbackFn  *fn,
+                    gboolean         *done,
+                    gpointer          data)
+{
+  gint64 deadline = g_get_monotonic_time () + SYNC_TIMEOUT_MS * 1000;
+
+  if (self->pub == NULL ||
+      redisAsyncCommandArgv (self->pub, fn, data, argc, argv, NULL) != REDIS_OK)
+    return FALSE;
+  while (!*done && self->pub != NULL)
+    {
+      redisAsyncContext *ac = self->pub;
+      struct pollfd pfd = { ac->c.fd, POLLIN, 0 };
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+      if (left <= 0)
+        {
+          /* Freeing the connection answers fn with NULL. */
+          lost_redis (self, "no answer");
+          close_async (&self->pub, &self->pub_source);
+          break;
+        }
+      redisAsyncHandleWrite (ac);
+      if (sdslen (ac->c.obuf) > 0)
+        pfd.events |= POLLOUT;
+      if (poll (&pfd, 1, (int) MIN (left, 100)) > 0 && (pfd.revents & ~POLLOUT) != 0)
+        /* May end the connection: self->pub is then NULL. */
+        redisAsyncHandleRead (ac);
+    }
+  return *done;
+}
+
 void
 _chat_cluster_flush (ChatCluster *self)
 {

@@ -12,6 +12,9 @@
  *   KEY node-rooms:NODE          set of the folded rooms NODE has members in
  *   KEY room:ROOM                the room's modes, key, limit, topic and lists, as
  *                                _chat_cluster_room_state () writes them
+ *   KEY msgid-epoch              counts the nodes' starts: the top bits of their msgids
+ *   KEY history:TARGET           stream: the history of a room or conversation
+ *                                (chat-cluster-history.c)
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
  * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
  * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */
@@ -68,6 +71,14 @@ redisReply *_chat_cluster_ask             (ChatCluster       *self,
 void        _chat_cluster_tell            (ChatCluster       *self,
                                            int                argc,
                                            const char       **argv);
+/* A command on the connection of the node's writes, after them, its answer waited for
+ * (fn sets *done): FALSE when Redis went away first (fn is then given NULL). */
+gboolean    _chat_cluster_wait            (ChatCluster       *self,
+                                           int                argc,
+                                           const char       **argv,
+                                           redisCallbackFn   *fn,
+                                           gboolean          *done,
+                                           gpointer           data);
 /* Writes what the asynchronous connection holds, without waiting. */
 void        _chat_cluster_flush           (ChatCluster       *self);
 void        _chat_cluster_subscribe       (ChatCluster       *self,

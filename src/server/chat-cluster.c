@@ -197,6 +197,22 @@ lease_tick_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Each start of a node takes a number of its own, the top 16 bits of its msgids (the rest
+ * counts on from the time in µs, as one process does), so no two nodes give the same. */
+static void
+set_msgid_base (ChatCluster *self)
+{
+  const char *argv[] = { "INCR", CHAT_CLUSTER_KEY "msgid-epoch" };
+  redisReply *reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+  guint64 time = (guint64) g_get_real_time () & G_GUINT64_CONSTANT (0xffffffffffff);
+
+  if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+    _chat_server_set_msgid_base (self->server,
+                                 ((guint64) reply->integer & 0xffff) << 48 | time);
+  if (reply != NULL)
+    freeReplyObject (reply);
+}
+
 gboolean
 _chat_cluster_start (ChatCluster  *self,
                      guint16       port,
@@ -221,6 +237,7 @@ _chat_cluster_start (ChatCluster  *self,
   self->running = TRUE;
 
   run_script (self, join_script, TRUE);
+  set_msgid_base (self);
   _chat_cluster_subscribe (self, self->own_channel, TRUE);
   _chat_cluster_subscribe (self, self->lost_channel, TRUE);
   _chat_cluster_events_start (self);

@@ -83,20 +83,19 @@ _chat_server_history_replay (ChatServerHistory *state,
                              ChatRoom          *room)
 {
   const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
-  ChatHistory *history = _chat_server_history_get_store (state);
   ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
   const char *server_name = chat_server_get_name (session->server);
 
-  if (history == NULL || settings->replay_lines == 0)
+  if (!_chat_server_history_is_on (state) || settings->replay_lines == 0)
     return;
   /* Those who can ask for history ask for what they need. */
   if (_chat_session_has_cap (session, _chat_server_history_get_chathistory_cap (state)))
     return;
 
-  entries = chat_history_query (history, CHAT_HISTORY_LATEST, room->folded, NULL, NULL,
-                                &any, NULL, settings->replay_lines, FALSE, &error);
+  entries = _chat_server_history_query (state, CHAT_HISTORY_LATEST, room->folded, NULL, NULL,
+                                        &any, NULL, settings->replay_lines, FALSE, &error);
   if (entries == NULL)
     {
       g_debug ("No history for %s: %s", room->name, error->message);
@@ -213,7 +212,8 @@ send_targets (ChatServerHistory *state,
     }
   g_ptr_array_add (rooms, NULL);
 
-  if (history != NULL)
+  /* In a cluster the lines are not in the store: no conversation is named. */
+  if (history != NULL && !_chat_server_history_is_shared (state))
     {
       g_autofree char *owner = _chat_server_history_owner (session);
 
@@ -250,7 +250,6 @@ chathistory_cmd (ChatSession *session,
 {
   ChatServerHistory *state = _chat_server_get_history (session->server);
   const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
-  ChatHistory *history = _chat_server_history_get_store (state);
   const char *sub = chat_message_get_param (message, 0);
   const char *target;
   g_autofree char *upper = NULL;
@@ -335,15 +334,16 @@ chathistory_cmd (ChatSession *session,
       return;
     }
 
-  if (allowed && history != NULL)
+  if (allowed && _chat_server_history_is_on (state))
     {
       g_autofree char *owner = _chat_server_history_owner (session);
       guint64 playback = _chat_server_history_get_event_playback_cap (state);
 
-      entries = chat_history_query (history, subcommand, key, session->nick_folded,
-                                    owner, &ref,
-                                    subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
-                                    _chat_session_has_cap (session, playback), &error);
+      entries = _chat_server_history_query (state, subcommand, key, session->nick_folded,
+                                            owner, &ref,
+                                            subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL,
+                                            limit, _chat_session_has_cap (session, playback),
+                                            &error);
       if (entries == NULL)
         {
           fail (session, "MESSAGE_ERROR", context, "Messages could not be retrieved");

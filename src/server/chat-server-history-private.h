@@ -23,6 +23,20 @@ typedef struct
 
 /* The store: NULL while the server is stopped or when history is off. */
 ChatHistory *_chat_server_history_get_store     (ChatServerHistory *self);
+/* TRUE while lines are kept: in the store, or in a cluster's Redis (shared). */
+gboolean     _chat_server_history_is_on         (ChatServerHistory *self);
+gboolean     _chat_server_history_is_shared     (ChatServerHistory *self);
+/* chat_history_query () on whichever holds the lines. */
+GPtrArray   *_chat_server_history_query         (ChatServerHistory     *self,
+                                                 ChatHistorySubcommand  subcommand,
+                                                 const char            *target,
+                                                 const char            *requester,
+                                                 const char            *requester_owner,
+                                                 const ChatHistoryRef  *ref,
+                                                 const ChatHistoryRef  *ref2,
+                                                 guint                  limit,
+                                                 gboolean               with_events,
+                                                 GError               **error);
 const ChatServerHistorySettings *
              _chat_server_history_get_settings  (ChatServerHistory *self);
 /* draft/chathistory and draft/event-playback: 0 while history is off. */

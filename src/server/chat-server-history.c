@@ -25,7 +25,12 @@
  * journal together, in one write, before the first of that round's writes leaves for a
  * socket (the server's commit hook, run by the session flush), so whatever anyone was
  * sent, an echo included, is in the history after a crash or kill -9 and a restart. The
- * transaction that puts them into the database follows (chat-history.c says how). */
+ * transaction that puts them into the database follows (chat-history.c says how).
+ *
+ * In a cluster the lines are kept in Redis instead, where every node reads them
+ * (chat-cluster-history.c): each by the node where it was said (a private message by the
+ * node of the one it was for), without a data directory too; the SQLite store then keeps
+ * only the rooms' state. */
 
 #define G_LOG_DOMAIN "chat-server"
 
@@ -33,12 +38,14 @@
 
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-history-private.h"
 
 struct _ChatServerHistory
 {
   ChatServer   *server;          /* unowned: the server owns its history */
   ChatHistory  *history;         /* NULL while stopped or when history is off */
+  gboolean      shared;          /* in a cluster: the lines are kept in Redis */
   GMainContext *context;
   GHashTable   *dirty_rooms;     /* folded room names whose state is to be saved */
   GSource      *save_source;
@@ -161,6 +168,8 @@ forget_room (ChatServerHistory *state,
   g_autoptr(GError) error = NULL;
 
   g_hash_table_remove (state->dirty_rooms, key);
+  if (state->shared)
+    _chat_cluster_history_forget (_chat_server_get_cluster (state->server), key);
   if (state->history != NULL && !chat_history_delete_target (state->history, key, &error))
     g_warning ("Cannot delete the history of %s: %s", key, error->message);
 }
@@ -312,6 +321,14 @@ store (ChatServerHistory  *state,
   entry->trailing = trailing;
   if (folded_a != NULL)
     chat_history_entry_set_owners (entry, folded_a, owner_a, folded_b, owner_b);
+  if (state->shared)
+    {
+      _chat_cluster_history_append (_chat_server_get_cluster (state->server), entry,
+                                    state->settings.max_per_room,
+                                    (gint64) state->settings.max_age_days * 24 * 3600);
+      chat_history_entry_free (entry);
+      return;
+    }
   chat_history_append (state->history, entry);
 }
 
@@ -333,7 +350,8 @@ store_private (ChatServerHistory *state,
     return;
   /* Private messages only go to someone who is here. */
   to = _chat_server_find_session (state->server, event->target);
-  if (to == NULL)
+  /* In a cluster, the node of the one it is for keeps it. */
+  if (to == NULL || (state->shared && to->remote))
     return;
 
   folded_to = chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
@@ -358,7 +376,7 @@ history_event_cb (ChatServer      *server,
   gboolean trailing = FALSE;
   guint n = 0;
 
-  if (state->history == NULL)
+  if (state->history == NULL && !state->shared)
     return;
 
   switch (event->kind)
@@ -435,8 +453,10 @@ history_event_cb (ChatServer      *server,
       return;
     }
 
-  store (state, event, room->folded, room->name, command, params, trailing,
-         NULL, NULL, NULL, NULL);
+  /* In a cluster, another node's line is kept by that node. */
+  if (!state->shared || event->from == NULL || !event->from->remote)
+    store (state, event, room->folded, room->name, command, params, trailing,
+           NULL, NULL, NULL, NULL);
 
   /* Only rooms that last have a state to keep; a transient one's ends with it. */
   if (room->lasting != 0 && (event->kind == CHAT_EVENT_TOPIC || event->kind == CHAT_EVENT_MODE))
@@ -468,22 +488,32 @@ history_started_cb (ChatServer *server,
   g_clear_pointer (&state->context, g_main_context_unref);
   state->context = g_main_context_ref_thread_default ();
 
-  if (!state->settings.enabled || data_dir == NULL || data_dir[0] == '\0')
+  if (!state->settings.enabled)
     return;
-
-  state->history = chat_history_new (data_dir, &error);
-  if (state->history == NULL)
+  /* The cluster started before: its history is there for every node. */
+  state->shared = _chat_cluster_has_history (_chat_server_get_cluster (server));
+  if (data_dir == NULL || data_dir[0] == '\0')
+    {
+      if (!state->shared)
+        return;
+    }
+  else if ((state->history = chat_history_new (data_dir, &error)) == NULL)
     {
       g_warning ("Message history is off: %s", error->message);
-      return;
+      if (!state->shared)
+        return;
     }
-  chat_history_set_max_per_target (state->history, state->settings.max_per_room);
-  chat_history_set_max_age (state->history, (gint64) state->settings.max_age_days * 24 * 3600);
-  chat_history_set_max_size (state->history, state->settings.max_size);
-  chat_history_set_store_private (state->history, state->settings.store_private);
-  chat_history_set_sync_full (state->history, state->settings.sync_full);
-  g_signal_connect (state->history, "flush-failed",
-                    G_CALLBACK (history_flush_failed_cb), state);
+  else
+    {
+      chat_history_set_max_per_target (state->history, state->settings.max_per_room);
+      chat_history_set_max_age (state->history,
+                                (gint64) state->settings.max_age_days * 24 * 3600);
+      chat_history_set_max_size (state->history, state->settings.max_size);
+      chat_history_set_store_private (state->history, state->settings.store_private);
+      chat_history_set_sync_full (state->history, state->settings.sync_full);
+      g_signal_connect (state->history, "flush-failed",
+                        G_CALLBACK (history_flush_failed_cb), state);
+    }
 
   /* Offered only by a server that keeps history. Nobody is connected yet. */
   state->cap_chathistory = _chat_server_add_cap (server, "draft/chathistory", NULL);
@@ -492,8 +522,14 @@ history_started_cb (ChatServer *server,
   _chat_server_add_isupport (server, "CHATHISTORY", buf);
   _chat_server_add_isupport (server, "MSGREFTYPES", "timestamp,msgid");
 
+  if (state->history == NULL)
+    {
+      g_info ("Message history in the cluster's Redis");
+      return;
+    }
   restore_rooms (state);
-  g_info ("Message history in %s", chat_history_get_path (state->history));
+  g_info ("Message history in %s%s", chat_history_get_path (state->history),
+          state->shared ? " (rooms), and in the cluster's Redis (lines)" : "");
 }
 
 static void
@@ -511,6 +547,7 @@ history_stopping_cb (ChatServer *server,
       g_clear_pointer (&state->save_source, g_source_unref);
     }
   g_hash_table_remove_all (state->dirty_rooms);
+  state->shared = FALSE;
   if (state->history == NULL)
     return;
 
@@ -576,6 +613,38 @@ ChatHistory *
 _chat_server_history_get_store (ChatServerHistory *state)
 {
   return state->history;
+}
+
+gboolean
+_chat_server_history_is_on (ChatServerHistory *state)
+{
+  return state->history != NULL || state->shared;
+}
+
+gboolean
+_chat_server_history_is_shared (ChatServerHistory *state)
+{
+  return state->shared;
+}
+
+GPtrArray *
+_chat_server_history_query (ChatServerHistory     *state,
+                            ChatHistorySubcommand  subcommand,
+                            const char            *target,
+                            const char            *requester,
+                            const char            *requester_owner,
+                            const ChatHistoryRef  *ref,
+                            const ChatHistoryRef  *ref2,
+                            guint                  limit,
+                            gboolean               with_events,
+                            GError               **error)
+{
+  if (state->shared)
+    return _chat_cluster_history_query (_chat_server_get_cluster (state->server), subcommand,
+                                        target, requester, requester_owner, ref, ref2, limit,
+                                        with_events, error);
+  return chat_history_query (state->history, subcommand, target, requester, requester_owner,
+                             ref, ref2, limit, with_events, error);
 }
 
 const ChatServerHistorySettings *

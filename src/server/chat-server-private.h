@@ -527,6 +527,14 @@ void _chat_server_add_hooks   (ChatServer            *self,
  * everyone around). */
 void _chat_server_stamp_event (ChatServer *self,
                                ChatEvent  *event);
+/* Where the msgids go on from: in a cluster each node's are its own. */
+void _chat_server_set_msgid_base (ChatServer *self,
+                                  guint64     base);
+/* The next event stamped takes msgid and time (µs) rather than new ones: a message from
+ * another node keeps those its node gave it. */
+void _chat_server_stamp_next  (ChatServer *self,
+                               const char *msgid,
+                               gint64      time);
 /* Fill in msgid and time, then run the event hooks. */
 void _chat_server_emit_event  (ChatServer *self,
                                ChatEvent  *event);

@@ -598,11 +598,38 @@ void
 _chat_server_stamp_event (ChatServer *self,
                           ChatEvent  *event)
 {
+  if (G_UNLIKELY (self->stamp_msgid[0] != '\0'))
+    {
+      memcpy (event->msgid, self->stamp_msgid, sizeof event->msgid);
+      event->time = self->stamp_time;
+      self->stamp_msgid[0] = '\0';
+    }
   if (event->time == 0)
     event->time = g_get_real_time ();
   if (event->msgid[0] == '\0')
     g_snprintf (event->msgid, sizeof event->msgid, "%" G_GINT64_MODIFIER "x",
                 self->next_msgid++);
+}
+
+void
+_chat_server_set_msgid_base (ChatServer *self,
+                             guint64     base)
+{
+  self->next_msgid = base;
+}
+
+void
+_chat_server_stamp_next (ChatServer *self,
+                         const char *msgid,
+                         gint64      time)
+{
+  if (msgid == NULL || msgid[0] == '\0' || strlen (msgid) >= sizeof self->stamp_msgid)
+    {
+      self->stamp_msgid[0] = '\0';
+      return;
+    }
+  g_strlcpy (self->stamp_msgid, msgid, sizeof self->stamp_msgid);
+  self->stamp_time = time;
 }
 
 void

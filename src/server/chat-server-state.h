@@ -128,6 +128,8 @@ struct _ChatServer
                                       * (chat-server-monitor.c) */
   guint64           cap_extended_monitor;
   guint64           next_msgid;
+  char              stamp_msgid[24];   /* the next event's, when given (another node's) */
+  gint64            stamp_time;
 };
 
 enum {

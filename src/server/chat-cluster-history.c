@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-history.c: the history of a cluster, kept in Redis so that any node answers
+ * any CHATHISTORY. Each room and each private conversation is a stream,
+ * KEY history:TARGET (TARGET the history's key: the folded room, or the conversation's two
+ * folded nicks), written by the node where the line was said with the msgid and time that
+ * node gave it. An entry's ID is its time in milliseconds, so the order of a stream is the
+ * order of time (a line stamped before the stream's last one takes the next free ID), and
+ * a timestamp is a place in the stream; its fields are those of a ChatHistoryEntry. The
+ * queries run in Redis as one script each, on the connection that carries the node's
+ * writes, so a question sees every line the node wrote before it. */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-cluster-state.h"
+
+/* KEYS[1]: the stream. ARGV: the most lines kept ("0": no limit), the oldest time kept in
+ * ms ("0": no limit), the line's time in ms, then its fields. */
+static const char append_script[] =
+  "local args = { KEYS[1] }\n"
+  "if ARGV[1] ~= '0' then\n"
+  "  args[2] = 'MAXLEN'; args[3] = '~'; args[4] = ARGV[1]\n"
+  "end\n"
+  "local at = #args + 1\n"
+  "args[at] = ARGV[3] .. '-*'\n"
+  "for i = 4, #ARGV do args[#args + 1] = ARGV[i] end\n"
+  "if not pcall (redis.call, 'XADD', unpack (args)) then\n"
+  "  args[at] = '*'\n"
+  "  redis.call ('XADD', unpack (args))\n"
+  "end\n"
+  "if ARGV[2] ~= '0' then redis.call ('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end\n"
+  "return 1\n";
+
+/* KEYS[1]: the stream. ARGV: the subcommand, the reference ("*", "t:MS" or "m:MSGID"), the
+ * second one (BETWEEN), the limit, "1" with events, the owner field ("a", "b" or "") and
+ * the owner it must hold. The lines as their fields, oldest first; the bounds as
+ * chat-history.c's queries have them. */
+static const char query_script[] =
+  "local key, limit = KEYS[1], tonumber (ARGV[4])\n"
+  "local events, ofield, owner = ARGV[5] == '1', ARGV[6], ARGV[7]\n"
+  "local function field (e, name)\n"
+  "  local f = e[2]\n"
+  "  for i = 1, #f, 2 do if f[i] == name then return f[i + 1] end end\n"
+  "  return nil\n"
+  "end\n"
+  "local function resolve (ref)\n"
+  "  if string.sub (ref, 1, 2) == 't:' then\n"
+  "    local ms = string.sub (ref, 3)\n"
+  "    return { ms = tonumber (ms), seq = -1, lo = ms .. '-0',\n"
+  "             hi = ms .. '-18446744073709551615' }\n"
+  "  end\n"
+  "  local msgid, last = string.sub (ref, 3), '+'\n"
+  "  while true do\n"
+  "    local batch = redis.call ('XREVRANGE', key, last, '-', 'COUNT', 200)\n"
+  "    for _, e in ipairs (batch) do\n"
+  "      if field (e, 'm') == msgid then\n"
+  "        local d = string.find (e[1], '-', 1, true)\n"
+  "        return { ms = tonumber (string.sub (e[1], 1, d - 1)),\n"
+  "                 seq = tonumber (string.sub (e[1], d + 1)), lo = e[1], hi = e[1] }\n"
+  "      end\n"
+  "    end\n"
+  "    if #batch < 200 then return nil end\n"
+  "    last = '(' .. batch[#batch][1]\n"
+  "  end\n"
+  "end\n"
+  "local function scan (forward, lo, hi, n, out)\n"
+  "  local got = 0\n"
+  "  while got < n do\n"
+  "    local batch\n"
+  "    if forward then batch = redis.call ('XRANGE', key, lo, hi, 'COUNT', 100)\n"
+  "    else batch = redis.call ('XREVRANGE', key, hi, lo, 'COUNT', 100) end\n"
+  "    for _, e in ipairs (batch) do\n"
+  "      if (events or tonumber (field (e, 'k')) <= 1) and\n"
+  "         (ofield == '' or field (e, ofield) == owner) then\n"
+  "        out[#out + 1] = e[2]\n"
+  "        got = got + 1\n"
+  "        if got >= n then return end\n"
+  "      end\n"
+  "    end\n"
+  "    if #batch < 100 then return end\n"
+  "    if forward then lo = '(' .. batch[#batch][1] else hi = '(' .. batch[#batch][1] end\n"
+  "  end\n"
+  "end\n"
+  "local function backwards (lo, hi, n, out)\n"
+  "  local back = {}\n"
+  "  scan (false, lo, hi, n, back)\n"
+  "  for i = #back, 1, -1 do out[#out + 1] = back[i] end\n"
+  "  return out\n"
+  "end\n"
+  "local sub, out, p, p2 = ARGV[1], {}, nil, nil\n"
+  "if limit == 0 then return out end\n"
+  "if ARGV[2] ~= '*' then p = resolve (ARGV[2]); if not p then return out end end\n"
+  "if sub == 'BETWEEN' then p2 = resolve (ARGV[3]); if not p2 then return out end end\n"
+  "if sub == 'LATEST' then\n"
+  "  return backwards (p and ('(' .. p.hi) or '-', '+', limit, out)\n"
+  "elseif sub == 'BEFORE' then\n"
+  "  return backwards ('-', '(' .. p.lo, limit, out)\n"
+  "elseif sub == 'AFTER' then\n"
+  "  scan (true, '(' .. p.hi, '+', limit, out)\n"
+  "elseif sub == 'AROUND' then\n"
+  "  backwards ('-', '(' .. p.lo, math.floor (limit / 2), out)\n"
+  "  scan (true, p.lo, '+', limit - #out, out)\n"
+  "elseif p.ms < p2.ms or (p.ms == p2.ms and p.seq <= p2.seq) then\n"
+  "  scan (true, '(' .. p.hi, '(' .. p2.lo, limit, out)\n"
+  "else\n"
+  "  return backwards ('(' .. p2.hi, '(' .. p.lo, limit, out)\n"
+  "end\n"
+  "return out\n";
+
+/* KEYS[1]: the stream, KEYS[2]: the room's members across the cluster. A transient room
+ * that ended here leaves its history behind only while someone elsewhere is in it. */
+static const char forget_script[] =
+  "if redis.call ('HLEN', KEYS[2]) == 0 then redis.call ('DEL', KEYS[1]) end\n"
+  "return 1\n";
+
+static const char * const subcommand_names[] = {
+  "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"
+};
+
+static char *
+stream_key (const char *target)
+{
+  return g_strconcat (CHAT_CLUSTER_KEY "history:", target, NULL);
+}
+
+gboolean
+_chat_cluster_has_history (ChatCluster *self)
+{
+  return self != NULL && self->running;
+}
+
+void
+_chat_cluster_history_append (ChatCluster            *self,
+                              const ChatHistoryEntry *entry,
+                              guint                   max_lines,
+                              gint64                  max_age_s)
+{
+  g_autofree char *key = stream_key (entry->target);
+  g_autofree char *maxlen = g_strdup_printf ("%u", max_lines);
+  g_autofree char *oldest = NULL;
+  g_autofree char *time = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (entry->time_ms, 1));
+  g_autofree char *kind = g_strdup_printf ("%d", (int) entry->kind);
+  g_autofree char *params = NULL;
+
+  if (!self->running)
+    return;
+  oldest = g_strdup_printf ("%" G_GINT64_FORMAT,
+                            max_age_s > 0 ? g_get_real_time () / 1000 - max_age_s * 1000 : 0);
+  params = entry->params != NULL ? g_strjoinv ("\n", entry->params) : g_strdup ("");
+  {
+    const char *argv[] = {
+      "EVAL", append_script, "1", key, maxlen, oldest, time,
+      "m", entry->msgid != NULL ? entry->msgid : "",
+      "t", time,
+      "k", kind,
+      "n", entry->target_name != NULL ? entry->target_name : "",
+      "s", entry->source != NULL ? entry->source : "",
+      "c", entry->command,
+      "p", params,
+      "r", entry->trailing ? "1" : "0",
+      "g", entry->tags != NULL ? entry->tags : "",
+      "a", entry->owner_a != NULL ? entry->owner_a : "",
+      "b", entry->owner_b != NULL ? entry->owner_b : "",
+    };
+
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  }
+}
+
+static const char *
+reply_field (redisReply *fields,
+             const char *name)
+{
+  for (gsize i = 0; i + 1 < fields->elements; i += 2)
+    if (fields->element[i]->type == REDIS_REPLY_STRING &&
+        strcmp (fields->element[i]->str, name) == 0 &&
+        fields->element[i + 1]->type == REDIS_REPLY_STRING)
+      return fields->element[i + 1]->str;
+  return NULL;
+}
+
+static const char *
+nonempty (const char *str)
+{
+  return str != NULL && str[0] != '\0' ? str : NULL;
+}
+
+static ChatHistoryEntry *
+entry_from_reply (const char *target,
+                  redisReply *fields)
+{
+  const char *command = reply_field (fields, "c");
+  const char *params = reply_field (fields, "p");
+  const char *time = reply_field (fields, "t");
+  const char *kind = reply_field (fields, "k");
+  g_auto(GStrv) split = NULL;
+  ChatHistoryEntry *entry;
+
+  if (fields->type != REDIS_REPLY_ARRAY || command == NULL || params == NULL ||
+      time == NULL || kind == NULL)
+    return NULL;
+  split = g_strsplit (params, "\n", -1);
+  entry = chat_history_entry_new (target, reply_field (fields, "n"),
+                                  nonempty (reply_field (fields, "m")),
+                                  g_ascii_strtoll (time, NULL, 10), (ChatHistoryKind) atoi (kind),
+                                  reply_field (fields, "s"), command,
+                                  (const char * const *) split,
+                                  nonempty (reply_field (fields, "g")));
+  entry->trailing = g_strcmp0 (reply_field (fields, "r"), "1") == 0;
+  entry->owner_a = g_strdup (nonempty (reply_field (fields, "a")));
+  entry->owner_b = g_strdup (nonempty (reply_field (fields, "b")));
+  return entry;
+}
+
+static char *
+ref_arg (const ChatHistoryRef *ref)
+{
+  if (ref == NULL)
+    return g_strdup ("*");
+  switch (ref->type)
+    {
+    case CHAT_HISTORY_REF_TIMESTAMP:
+      return g_strdup_printf ("t:%" G_GINT64_FORMAT, MAX (ref->time_ms, 1));
+    case CHAT_HISTORY_REF_MSGID:
+      return g_strconcat ("m:", ref->msgid, NULL);
+    case CHAT_HISTORY_REF_ANY:
+    default:
+      return g_strdup ("*");
+    }
+}
+
+/* What one query waits for. */
+typedef struct
+{
+  const char *target;
+  GPtrArray  *entries;
+  gboolean    done;
+  gboolean    failed;
+} Query;
+
+static void
+query_answered_cb (redisAsyncContext *ac,
+                   void              *r,
+                   void              *privdata)
+{
+  Query *q = privdata;
+  redisReply *reply = r;
+
+  q->done = TRUE;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+    {
+      if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+        g_warning ("Cluster: Redis refused a history query: %s", reply->str);
+      q->failed = TRUE;
+      return;
+    }
+  for (gsize i = 0; i < reply->elements; i++)
+    {
+      ChatHistoryEntry *entry = entry_from_reply (q->target, reply->element[i]);
+
+      if (entry != NULL)
+        g_ptr_array_add (q->entries, entry);
+    }
+}
+
+GPtrArray *
+_chat_cluster_history_query (ChatCluster           *self,
+                             ChatHistorySubcommand  subcommand,
+                             const char            *target,
+                             const char            *requester,
+                             const char            *requester_owner,
+                             const ChatHistoryRef  *ref,
+                             const ChatHistoryRef  *ref2,
+                             guint                  limit,
+                             gboolean               with_events,
+                             GError               **error)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *key = stream_key (target);
+  g_autofree char *ref_text = ref_arg (ref != NULL && ref->type != CHAT_HISTORY_REF_ANY ? ref
+                                                                                    : NULL);
+  g_autofree char *ref2_text = ref_arg (ref2);
+  g_autofree char *limit_text = g_strdup_printf ("%u", limit);
+  const char *owner_field = "";
+  Query q = { target, NULL, FALSE, FALSE };
+
+  g_return_val_if_fail ((guint) subcommand < G_N_ELEMENTS (subcommand_names), NULL);
+
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+  q.entries = entries;
+  if (chat_history_key_is_private (target) && requester != NULL && requester_owner != NULL)
+    {
+      /* Their side of the key is who they were then. */
+      if (g_str_has_prefix (target, requester) && target[strlen (requester)] == ' ')
+        owner_field = "a";
+      else
+        owner_field = "b";
+    }
+  {
+    const char *argv[] = { "EVAL", query_script, "1", key, subcommand_names[subcommand],
+                           ref_text, ref2_text, limit_text, with_events ? "1" : "0",
+                           owner_field, owner_field[0] != '\0' ? requester_owner : "" };
+
+    if (!self->running || self->pub == NULL ||
+        !_chat_cluster_wait (self, G_N_ELEMENTS (argv), argv, query_answered_cb, &q.done, &q) ||
+        q.failed)
+      {
+        g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
+                     "The cluster's history cannot be reached");
+        return NULL;
+      }
+  }
+  return g_steal_pointer (&entries);
+}
+
+void
+_chat_cluster_history_forget (ChatCluster *self,
+                              const char  *target)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *members = NULL;
+
+  if (!self->running)
+    return;
+  key = stream_key (target);
+  members = g_strconcat (CHAT_CLUSTER_KEY "members:", target, NULL);
+  {
+    const char *argv[] = { "EVAL", forget_script, "2", key, members };
+
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  }
+}
