@@ -200,6 +200,23 @@ two_nodes_stop (TwoNodes *t)
   redis_stop (t->redis);
 }
 
+/* What from's node wrote to Redis before now has been done there once to has a private
+ * message from, which went the same way after it: Redis answers each connection in
+ * order, but not two connections. */
+static void
+written (Client     *from,
+         Client     *to,
+         const char *to_nick)
+{
+  g_autofree char *want = NULL;
+  static guint n;
+
+  n++;
+  client_send (from, "PRIVMSG %s :written %u", to_nick, n);
+  want = g_strdup_printf (" PRIVMSG %s :written %u", to_nick, n);
+  g_free (client_expect (to, want));
+}
+
 /* A nick taken on one node is refused on the other, at registration and as a change, and
  * is free there once its owner quit. */
 static void
@@ -435,12 +452,14 @@ test_room_state (void)
   g_free (client_expect (alice, " TOPIC #s :one topic for all"));
   client_send (alice, "MODE #s +b bob!*@*");
   g_free (client_expect (alice, " MODE #s +b bob!*@*"));
+  written (alice, bob, "bob");
   client_send (bob, "JOIN #s");
   line = client_expect (bob, " 474 ");
   g_assert_nonnull (strstr (line, " 474 bob #s "));
 
   client_send (alice, "MODE #s -b bob!*@*");
   g_free (client_expect (alice, " MODE #s -b bob!*@*"));
+  written (alice, bob, "bob");
   client_send (bob, "JOIN #s");
   g_free (client_expect (bob, " 332 bob #s :one topic for all"));
   g_free (client_expect (bob, " 366 bob #s "));
@@ -649,6 +668,46 @@ test_history (void)
   redis_stop (r);
 }
 
+/* WHOIS of someone on another node gives their address, name and away message; LUSERS
+ * counts the users and rooms of every node. */
+static void
+test_queries (void)
+{
+  TwoNodes t = { 0 };
+  Client *alice, *bob;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  bob = t.bob;
+
+  client_send (bob, "AWAY :out for lunch");
+  g_free (client_expect (bob, " 306 bob "));
+  client_send (bob, "JOIN #only-b");
+  g_free (client_expect (bob, " 366 bob #only-b "));
+  written (bob, alice, "alice");
+  client_send (alice, "WHOIS bob");
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob");
+  assert_lines_have (lines, ":chatroom 301 alice bob :out for lunch");
+  assert_lines_have (lines, ":chatroom 317 alice bob ");
+  assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
+  assert_lines_lack (lines, " 401 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Two users on two nodes; the hall here and bob's room there. */
+  client_send (alice, "LUSERS");
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":chatroom 251 alice :There are 2 users and 0 invisible on 2 servers");
+  assert_lines_have (lines, ":chatroom 254 alice 2 :channels formed");
+  assert_lines_have (lines, ":chatroom 255 alice :I have 1 clients and 1 servers");
+  assert_lines_have (lines, ":chatroom 265 alice 1 1 ");
+  assert_lines_have (lines, ":chatroom 266 alice 2 2 ");
+
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -658,6 +717,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/nick-clash", test_nick_clash);
   g_test_add_func ("/chat/cluster/room", test_room);
   g_test_add_func ("/chat/cluster/room-state", test_room_state);
+  g_test_add_func ("/chat/cluster/queries", test_queries);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);

@@ -171,3 +171,23 @@ _chat_cluster_history_forget (ChatCluster *self,
                               const char  *target)
 {
 }
+
+void
+_chat_cluster_user_changed (ChatCluster *self,
+                            ChatSession *session)
+{
+}
+
+ChatSession *
+_chat_cluster_find_user (ChatCluster *self,
+                         const char  *nick)
+{
+  return NULL;
+}
+
+gboolean
+_chat_cluster_count (ChatCluster       *self,
+                     ChatClusterCounts *counts)
+{
+  return FALSE;
+}

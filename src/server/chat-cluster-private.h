@@ -54,6 +54,27 @@ ChatSession *_chat_cluster_find_remote  (ChatCluster  *self,
                                          const char   *nick);
 void         _chat_cluster_done_remote  (ChatCluster  *self,
                                          ChatSession  *session);
+/* What LUSERS counts across the nodes. */
+typedef struct
+{
+  guint present;
+  guint invisible;
+  guint opers;
+  guint nodes;
+  guint rooms;
+} ChatClusterCounts;
+
+/* This node's user arrived or changed: the others' WHOIS reads it. */
+void         _chat_cluster_user_changed (ChatCluster  *self,
+                                         ChatSession  *session);
+/* Someone on another node by nick, with what their node last wrote of them (address,
+ * real name, account, away, idle): given back with _chat_cluster_done_remote (), or
+ * NULL. */
+ChatSession *_chat_cluster_find_user    (ChatCluster  *self,
+                                         const char   *nick);
+/* The counts of all the nodes; FALSE when Redis does not answer. */
+gboolean     _chat_cluster_count        (ChatCluster       *self,
+                                         ChatClusterCounts *counts);
 /* LINKS: the nodes, this one first. */
 GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
 /* MAP: how many nicks node holds. */

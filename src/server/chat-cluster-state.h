@@ -10,6 +10,9 @@
  *   KEY members:ROOM             hash: folded nick -> "NODE FLAGS :source JOIN room account
  *                                :realname" (FLAGS: the member's ChatMemberFlags)
  *   KEY node-rooms:NODE          set of the folded rooms NODE has members in
+ *   KEY user:FOLDED              "NODE\nUSER\nHOST\nSIGNON\nSPOKE\nFLAGS\nACCOUNT\nAWAY
+ *                                \nREALNAME": what WHOIS shows of a user elsewhere
+ *   KEY node-counts              hash: node -> "INVISIBLE OPERS", its LUSERS counts
  *   KEY room:ROOM                the room's modes, key, limit, topic and lists, as
  *                                _chat_cluster_room_state () writes them
  *   KEY msgid-epoch              counts the nodes' starts: the top bits of their msgids
@@ -55,6 +58,7 @@ struct _ChatCluster
   char               *lost_channel;  /* CHANNEL lost */
   GHashTable         *ghosts;        /* ChatSession* of other nodes' users, owned */
   gboolean            hooks_added;
+  gint64              users_written; /* real seconds: the last tick's user records */
 };
 
 /* chat-cluster-redis.c */
@@ -106,6 +110,10 @@ void        _chat_cluster_store_member    (ChatCluster       *self,
                                            ChatSession       *session,
                                            const char        *nick,
                                            guint              flags);
+
+/* chat-cluster-queries.c */
+/* At each lease tick: the records of those who spoke since, and this node's counts. */
+void        _chat_cluster_users_tick      (ChatCluster       *self);
 
 /* chat-cluster-rooms.c */
 /* The room's shared state as text (modes, key, limit, topic, lists). */

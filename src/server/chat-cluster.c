@@ -23,7 +23,9 @@ static const char claim_script[] =
   "return 1\n";
 
 static const char release_script[] =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end\n"
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+  "  redis.call('DEL', KEYS[1], '" CHAT_CLUSTER_KEY "user:' .. ARGV[2])\n"
+  "end\n"
   "redis.call('SREM', '" CHAT_CLUSTER_KEY "node-nicks:' .. ARGV[1], ARGV[2])\n"
   "return 1\n";
 
@@ -34,7 +36,7 @@ static const char release_script[] =
   "  local k = '" CHAT_CLUSTER_KEY "'\n" \
   "  for _, f in ipairs (redis.call('SMEMBERS', k .. 'node-nicks:' .. n)) do\n" \
   "    local key = k .. 'nick:' .. f\n" \
-  "    if redis.call('GET', key) == n then redis.call('DEL', key) end\n" \
+  "    if redis.call('GET', key) == n then redis.call('DEL', key, k .. 'user:' .. f) end\n" \
   "  end\n" \
   "  redis.call('DEL', k .. 'node-nicks:' .. n)\n" \
   "  for _, r in ipairs (redis.call('SMEMBERS', k .. 'node-rooms:' .. n)) do\n" \
@@ -48,6 +50,7 @@ static const char release_script[] =
   "  end\n" \
   "  redis.call('DEL', k .. 'node-rooms:' .. n)\n" \
   "  redis.call('SREM', k .. 'nodes', n)\n" \
+  "  redis.call('HDEL', k .. 'node-counts', n)\n" \
   "  redis.call('PUBLISH', ARGV[1], n)\n" \
   "end\n"
 
@@ -194,6 +197,7 @@ lease_tick_cb (gpointer data)
   _chat_cluster_tell (self, G_N_ELEMENTS (set), set);
   run_script (self, reap_script, FALSE);
   _chat_cluster_collect_ghosts (self);
+  _chat_cluster_users_tick (self);
   return G_SOURCE_CONTINUE;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-commands-private.h"
 
 /* RPL_WHOISUSER and RPL_WHOWASUSER: "nick user host * :realname". */
@@ -28,9 +29,17 @@ _chat_server_cmd_whois (ChatSession *session,
                         ChatMessage *message)
 {
   const char *nick = param (message, chat_message_get_n_params (message) > 1 ? 1 : 0);
-  ChatSession *who = _chat_server_find_person_or_deny (session, nick, NULL);
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  ChatSession *known = _chat_server_find_session (session->server, nick);
+  ChatSession *remote = NULL;
+  ChatSession *who;
   gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
   g_autoptr(ChatMessage) idle = NULL;
+
+  /* Someone on another node, as their node last wrote of them. */
+  if (G_UNLIKELY (cluster != NULL) && (known == NULL || known->remote))
+    remote = _chat_cluster_find_user (cluster, nick);
+  who = remote != NULL ? remote : _chat_server_find_person_or_deny (session, nick, NULL);
 
   if (who == NULL)
     {
@@ -78,6 +87,8 @@ _chat_server_cmd_whois (ChatSession *session,
   chat_message_add_trailing (idle, "seconds idle, signon time");
   _chat_session_send_message (session, idle);
   _chat_session_reply (session, RPL_ENDOFWHOIS, who->nick, "End of /WHOIS list", NULL);
+  if (remote != NULL)
+    _chat_cluster_done_remote (cluster, remote);
 }
 
 void
@@ -128,6 +139,8 @@ _chat_server_cmd_away (ChatSession *session,
       _chat_session_reply (session, RPL_NOWAWAY, "You have been marked as being away", NULL);
       chat_message_add_trailing (away, session->away);
     }
+  if (G_UNLIKELY (_chat_server_get_cluster (session->server) != NULL))
+    _chat_cluster_user_changed (_chat_server_get_cluster (session->server), session);
   line = chat_message_to_string (away);
   _chat_server_watchers_send (session->server, session, FALSE, CHAT_CAP_AWAY_NOTIFY, line);
 }

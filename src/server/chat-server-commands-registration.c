@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -52,21 +53,26 @@ _chat_server_send_lusers (ChatServer  *self,
   guint opers = _chat_server_count_opers (self);
   guint unknown = _chat_server_count_unknown (self);
   guint rooms = chat_server_get_n_rooms (self);
+  ChatCluster *cluster = _chat_server_get_cluster (self);
+  ChatClusterCounts all = { present, invisible, opers, 1, rooms };
   g_autofree char *client = NULL;
   g_autofree char *me = NULL;
 
-  client = g_strdup_printf ("There are %u users and %u invisible on 1 servers",
-                            present - invisible, invisible);
+  /* In a cluster, the users and rooms of every node, each node a server. */
+  if (G_UNLIKELY (cluster != NULL))
+    _chat_cluster_count (cluster, &all);
+  client = g_strdup_printf ("There are %u users and %u invisible on %u servers",
+                            all.present - all.invisible, all.invisible, all.nodes);
   _chat_session_reply (session, RPL_LUSERCLIENT, client, NULL);
-  if (opers > 0)
-    count_reply (session, RPL_LUSEROP, opers, "operator(s) online");
+  if (all.opers > 0)
+    count_reply (session, RPL_LUSEROP, all.opers, "operator(s) online");
   if (unknown > 0)
     count_reply (session, RPL_LUSERUNKNOWN, unknown, "unknown connection(s)");
-  count_reply (session, RPL_LUSERCHANNELS, rooms, "channels formed");
-  me = g_strdup_printf ("I have %u clients and 0 servers", present);
+  count_reply (session, RPL_LUSERCHANNELS, all.rooms, "channels formed");
+  me = g_strdup_printf ("I have %u clients and %u servers", present, all.nodes - 1);
   _chat_session_reply (session, RPL_LUSERME, me, NULL);
   users_reply (session, RPL_LOCALUSERS, "local", present);
-  users_reply (session, RPL_GLOBALUSERS, "global", present);
+  users_reply (session, RPL_GLOBALUSERS, "global", all.present);
 }
 
 void
@@ -218,6 +224,8 @@ _chat_server_try_register (ChatServer  *self,
 
   session->state = CHAT_SESSION_REGISTERED;
   _chat_server_count_session (self, session, 1);
+  if (G_UNLIKELY (_chat_server_get_cluster (self) != NULL))
+    _chat_cluster_user_changed (_chat_server_get_cluster (self), session);
   _chat_server_monitor_notify (self, session, session->nick_folded, TRUE);
   _chat_session_cancel_grace (session);
   g_debug ("Registered %s", session->source);

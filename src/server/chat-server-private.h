@@ -338,6 +338,8 @@ void     _chat_session_batch_end    (ChatSession *session,
 /* Set a new nick (already validated and free): registry, source, whowas. */
 void     _chat_session_set_nick     (ChatSession *session,
                                      const char  *nick);
+/* session->source again from its nick, user and host. */
+void     _chat_session_update_source (ChatSession *session);
 /* The client-only tags of message, escaped and joined, when the sender has message-tags;
  * NULL when there are none; "" when they are over the limit (417). */
 char    *_chat_session_client_tags  (ChatSession *session,

@@ -71,6 +71,8 @@ _chat_server_nick_registry_set (ChatServer  *self,
     }
   if (session->nick_folded != NULL)
     g_hash_table_replace (self->nicks, g_strdup (session->nick_folded), session);
+  if (G_UNLIKELY (self->clustered) && !session->remote && session->nick_folded != NULL)
+    _chat_cluster_user_changed (self->cluster, session);
 }
 
 char *

@@ -101,8 +101,8 @@ _chat_session_free (ChatSession *session)
   g_free (session);
 }
 
-static void
-update_source (ChatSession *session)
+void
+_chat_session_update_source (ChatSession *session)
 {
   g_free (session->source);
   session->source = g_strdup_printf ("%s!%s@%s",
@@ -130,7 +130,7 @@ _chat_session_set_nick (ChatSession *session,
   g_free (session->nick);
   session->nick = copy;
   _chat_server_nick_registry_set (session->server, session, old_folded);
-  update_source (session);
+  _chat_session_update_source (session);
   session->nick_checked = FALSE;
   if (renamed)
     _chat_server_monitor_notify (session->server, session, session->nick_folded, TRUE);
@@ -144,7 +144,7 @@ _chat_session_forget_nick (ChatSession *session)
   g_clear_pointer (&session->nick, g_free);
   if (old_folded != NULL)
     _chat_server_nick_registry_set (session->server, session, old_folded);
-  update_source (session);
+  _chat_session_update_source (session);
 }
 
 void
@@ -380,7 +380,7 @@ _chat_session_start (ChatSession *session)
 {
   const ChatServerLimits *limits = _chat_server_get_limits (session->server);
 
-  update_source (session);
+  _chat_session_update_source (session);
   if (!limits->text_mode)
     {
       _chat_session_enter_irc (session);
