@@ -2803,6 +2803,107 @@ test_sidebar_order (Fixture       *fixture,
     }
 }
 
+static gboolean
+is_shown_label_with (GtkWidget     *widget,
+                     gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
+         && strstr (gtk_label_get_label (GTK_LABEL (widget)), data) != NULL;
+}
+
+typedef struct
+{
+  GtkWidget  *root;
+  const char *text;
+} LabelWait;
+
+static gboolean
+shows_label (gpointer data)
+{
+  LabelWait *wait = data;
+
+  return find_widget (wait->root, is_shown_label_with, wait->text) != NULL;
+}
+
+static gboolean
+lacks_label (gpointer data)
+{
+  return !shows_label (data);
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
+/* A toast too long for its one line is cut, and Details shows it whole with the toast's own
+ * button as an answer; a connection's error toast goes once the connection is back. */
+static void
+test_error_toasts (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  const char *message = "The server at chat.example.org refused the connection because too "
+                        "many people from your address are connected already.";
+  LabelWait wait = { GTK_WIDGET (fixture->window), "The server at chat.example.org" };
+  g_autoptr(GError) error = g_error_new_literal (CHAT_CONNECTION_ERROR,
+                                                 CHAT_CONNECTION_ERROR_REFUSED,
+                                                 "Connection refused");
+  ChatConnection *connection;
+  AdwMessageDialog *dialog;
+  AdwToast *toast;
+  gboolean dismissed = FALSE;
+  GtkWidget *label;
+  GtkWidget *details;
+  const char *shown;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  connection = chat_application_get_host_connection (fixture->app);
+
+  chat_window_show_toast_with_button (fixture->window, message, "_Reconnect Now", "app.reconnect",
+                                      g_variant_new ("(su)", "chat.example.org", 6697));
+  g_assert_true (wait_for (shows_label, &wait));
+  label = find_widget (GTK_WIDGET (fixture->window), is_shown_label_with, wait.text);
+  shown = gtk_label_get_label (GTK_LABEL (label));
+  g_assert_true (g_str_has_suffix (shown, "…"));
+  g_assert_cmpuint (g_utf8_strlen (shown, -1), <=, 56);
+  details = find_button_labelled (GTK_WIDGET (fixture->window), "_Details");
+  g_assert_nonnull (details);
+  gtk_widget_activate (details);
+  g_assert_true (wait_for (has_message_dialog, NULL));
+  dialog = find_message_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_body (dialog), ==, message);
+  g_assert_cmpstr (adw_message_dialog_get_response_label (dialog, "act"), ==, "_Reconnect Now");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* The refusal is withdrawn when the connection is back. */
+  wait.text = "The server refused the connection";
+  g_signal_emit_by_name (connection, "error", error);
+  g_assert_true (wait_for (shows_label, &wait));
+  toast = g_object_get_data (G_OBJECT (connection), "chat-error-toast");
+  g_assert_nonnull (toast);
+  g_signal_connect_swapped (toast, "dismissed", G_CALLBACK (timer_fired_cb), &dismissed);
+  chat_connection_reconnect (connection);
+  g_assert_false (connection_is_connected (connection));
+  g_assert_false (dismissed);
+  g_assert_true (wait_for (connection_is_connected, connection));
+  /* Dismissed as the state changed, not when its time ran out. */
+  g_assert_true (dismissed);
+  g_assert_true (wait_for (lacks_label, &wait));
+}
+
 /* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
  * titled as the menu item that opens it. */
 static void
@@ -5025,6 +5126,8 @@ main (int   argc,
   g_test_add_func ("/chat/app/switcher-counts", test_switcher_counts);
   g_test_add ("/chat/app/sidebar-order", Fixture, NULL,
               fixture_setup, test_sidebar_order, fixture_teardown);
+  g_test_add ("/chat/app/error-toasts", Fixture, NULL,
+              fixture_setup, test_error_toasts, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-connections.c: what the window does with what each connection reports: errors as
- * toasts, an untrusted certificate as a question, new conversations selected; and the question
- * before the last window closes while hosting. */
+ * toasts (withdrawn once the connection is back; a long one with its Details), an untrusted
+ * certificate as a question, new conversations selected; and the question before the last
+ * window closes while hosting. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -23,6 +24,131 @@ update_page (ChatWindow *self)
   gtk_stack_set_visible_child_name (_chat_window_get_main_stack (self), any ? "chat" : "welcome");
 }
 
+/* What a toast shows in one line before it would be cut off. */
+#define TOAST_MAX_CHARS 56
+
+static void
+details_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     ChatWindow       *self)
+{
+  const char *action_name = g_object_get_data (G_OBJECT (dialog), "chat-action");
+
+  if (g_strcmp0 (response, "act") == 0 && action_name != NULL)
+    gtk_widget_activate_action_variant (GTK_WIDGET (self), action_name,
+                                        g_object_get_data (G_OBJECT (dialog), "chat-target"));
+}
+
+static void
+toast_details_clicked_cb (AdwToast   *toast,
+                          ChatWindow *self)
+{
+  const char *action_name = g_object_get_data (G_OBJECT (toast), "chat-action");
+  GVariant *target = g_object_get_data (G_OBJECT (toast), "chat-target");
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), NULL,
+                                                       g_object_get_data (G_OBJECT (toast),
+                                                                          "chat-message")));
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  if (action_name != NULL)
+    {
+      adw_message_dialog_add_response (dialog, "act",
+                                       g_object_get_data (G_OBJECT (toast), "chat-button"));
+      adw_message_dialog_set_response_appearance (dialog, "act", ADW_RESPONSE_SUGGESTED);
+      g_object_set_data_full (G_OBJECT (dialog), "chat-action", g_strdup (action_name), g_free);
+      if (target != NULL)
+        g_object_set_data_full (G_OBJECT (dialog), "chat-target", g_variant_ref (target),
+                                (GDestroyNotify) g_variant_unref);
+    }
+  adw_message_dialog_set_default_response (dialog, "close");
+  adw_message_dialog_set_close_response (dialog, "close");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (details_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* A toast with message. One too long for a toast's one line is cut at a word, and its button
+ * is Details: a dialog with the whole message, whose answer is the toast's own button. */
+AdwToast *
+_chat_window_new_toast (ChatWindow *self,
+                        const char *message,
+                        const char *button_label,
+                        const char *action_name,
+                        GVariant   *target)
+{
+  g_autoptr(GVariant) sunk = target != NULL ? g_variant_ref_sink (target) : NULL;
+  g_autofree char *start = NULL;
+  g_autofree char *title = NULL;
+  const char *end, *cut;
+  AdwToast *toast;
+
+  if (g_utf8_strlen (message, -1) <= TOAST_MAX_CHARS)
+    {
+      toast = adw_toast_new (message);
+      if (action_name != NULL)
+        {
+          adw_toast_set_button_label (toast, button_label);
+          adw_toast_set_action_name (toast, action_name);
+          if (sunk != NULL)
+            adw_toast_set_action_target_value (toast, sunk);
+        }
+      return toast;
+    }
+
+  /* At the last space before the limit, if there is one (Chinese has none). */
+  end = g_utf8_offset_to_pointer (message, TOAST_MAX_CHARS - 1);
+  for (cut = end; cut > message && *cut != ' '; cut--)
+    ;
+  if (cut == message)
+    cut = end;
+  start = g_strndup (message, cut - message);
+  title = g_strconcat (start, "…", NULL);
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("_Details"));
+  g_object_set_data_full (G_OBJECT (toast), "chat-message", g_strdup (message), g_free);
+  if (action_name != NULL)
+    {
+      g_object_set_data_full (G_OBJECT (toast), "chat-button", g_strdup (button_label), g_free);
+      g_object_set_data_full (G_OBJECT (toast), "chat-action", g_strdup (action_name), g_free);
+      if (sunk != NULL)
+        g_object_set_data_full (G_OBJECT (toast), "chat-target", g_variant_ref (sunk),
+                                (GDestroyNotify) g_variant_unref);
+    }
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (toast_details_clicked_cb), self, 0);
+
+  return toast;
+}
+
+/* A connection's last error toast goes when the connection is back, or when another comes. */
+static void
+error_toast_dismissed_cb (AdwToast       *toast,
+                          ChatConnection *connection)
+{
+  if (g_object_get_data (G_OBJECT (connection), "chat-error-toast") == toast)
+    g_object_set_data (G_OBJECT (connection), "chat-error-toast", NULL);
+}
+
+static void
+withdraw_error_toast (ChatConnection *connection)
+{
+  AdwToast *toast = g_object_steal_data (G_OBJECT (connection), "chat-error-toast");
+
+  if (toast != NULL)
+    {
+      adw_toast_dismiss (toast);
+      g_object_unref (toast);
+    }
+}
+
+static void
+connection_state_cb (ChatConnection *connection,
+                     GParamSpec     *pspec,
+                     ChatWindow     *self)
+{
+  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)
+    withdraw_error_toast (connection);
+}
+
 static void
 connection_error_cb (ChatWindow     *self,
                      GError         *error,
@@ -30,6 +156,7 @@ connection_error_cb (ChatWindow     *self,
 {
   g_autofree char *message = NULL;
   g_autofree char *reason = chat_connect_dialog_describe_error (error);
+  AdwToast *toast;
 
   message = g_strdup_printf (_("%s: %s"), chat_connection_get_network_name (connection) != NULL
                                           ? chat_connection_get_network_name (connection)
@@ -40,17 +167,24 @@ connection_error_cb (ChatWindow     *self,
   if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_PASSWORD)
       || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL)
       || g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL_PLAINTEXT))
-    chat_window_show_toast_with_button (self, message, _("_Edit…"), "app.edit-connection",
-                                        g_variant_new ("(su)",
-                                                       chat_connection_get_host (connection),
-                                                       chat_connection_get_port (connection)));
+    toast = chat_window_show_toast_with_button (self, message, _("_Edit…"),
+                                                "app.edit-connection",
+                                                g_variant_new ("(su)",
+                                                               chat_connection_get_host (connection),
+                                                               chat_connection_get_port (connection)));
   /* The banner over a room of this connection has its own Reconnect Now button. */
   else if (connection == _chat_window_get_connection (self))
-    chat_window_show_toast (self, message, NULL, NULL);
+    toast = chat_window_show_toast (self, message, NULL, NULL);
   else
-    chat_window_show_toast (self, message, "app.reconnect",
-                            g_variant_new ("(su)", chat_connection_get_host (connection),
-                                           chat_connection_get_port (connection)));
+    toast = chat_window_show_toast (self, message, "app.reconnect",
+                                    g_variant_new ("(su)", chat_connection_get_host (connection),
+                                                   chat_connection_get_port (connection)));
+
+  withdraw_error_toast (connection);
+  g_object_set_data_full (G_OBJECT (connection), "chat-error-toast", g_object_ref (toast),
+                          g_object_unref);
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (error_toast_dismissed_cb), connection,
+                           0);
 }
 
 static void
@@ -132,6 +266,8 @@ _chat_window_connections_changed_cb (ChatWindow *self,
 
       g_signal_connect_object (connection, "error",
                                G_CALLBACK (connection_error_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (connection, "notify::state",
+                               G_CALLBACK (connection_state_cb), self, 0);
       g_signal_connect_object (connection, "certificate-untrusted",
                                G_CALLBACK (connection_certificate_untrusted_cb), self,
                                G_CONNECT_SWAPPED);

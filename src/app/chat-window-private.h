@@ -45,6 +45,11 @@ void                 _chat_window_update_room_actions        (ChatWindow        
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
 /* The welcome page's rooms on the local network. */
 void                 _chat_window_connections_init           (ChatWindow        *self);
+AdwToast            *_chat_window_new_toast                  (ChatWindow        *self,
+                                                              const char        *message,
+                                                              const char        *button_label,
+                                                              const char        *action_name,
+                                                              GVariant          *target);
 void                 _chat_window_class_connections_init     (GtkWidgetClass    *widget_class);
 void                 _chat_window_connections_changed_cb     (ChatWindow        *self,
                                                               guint              position,

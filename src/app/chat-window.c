@@ -834,16 +834,16 @@ chat_window_new (ChatApplication *application)
                        NULL);
 }
 
-void
+AdwToast *
 chat_window_show_toast (ChatWindow *self,
                         const char *message,
                         const char *action_name,
                         GVariant   *target)
 {
-  chat_window_show_toast_with_button (self, message, _("_Reconnect Now"), action_name, target);
+  return chat_window_show_toast_with_button (self, message, _("_Reconnect Now"), action_name, target);
 }
 
-void
+AdwToast *
 chat_window_show_toast_with_button (ChatWindow *self,
                                     const char *message,
                                     const char *button_label,
@@ -852,22 +852,14 @@ chat_window_show_toast_with_button (ChatWindow *self,
 {
   AdwToast *toast;
 
-  g_return_if_fail (CHAT_IS_WINDOW (self));
-  g_return_if_fail (message != NULL);
+  g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (message != NULL, NULL);
 
-  toast = adw_toast_new (message);
+  toast = _chat_window_new_toast (self, message, button_label, action_name, target);
   adw_toast_set_timeout (toast, 8);
-  if (action_name != NULL)
-    {
-      adw_toast_set_button_label (toast, button_label);
-      adw_toast_set_action_name (toast, action_name);
-      if (target != NULL)
-        adw_toast_set_action_target_value (toast, target);
-    }
-  else if (target != NULL)
-    g_variant_unref (g_variant_ref_sink (target));
-
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+
+  return toast;
 }
 
 void

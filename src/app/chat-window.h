@@ -14,12 +14,14 @@ G_DECLARE_FINAL_TYPE (ChatWindow, chat_window, CHAT, WINDOW, AdwApplicationWindo
 
 ChatWindow       *chat_window_new                 (ChatApplication  *application);
 /* action_name may be NULL; target is consumed when floating. The button reads Reconnect
- * Now; chat_window_show_toast_with_button names it. */
-void              chat_window_show_toast          (ChatWindow       *self,
+ * Now; chat_window_show_toast_with_button names it. A message too long for a toast is cut,
+ * and the toast's button is Details, which shows it whole (and offers the action). Returns
+ * the toast, owned by the window. */
+AdwToast         *chat_window_show_toast          (ChatWindow       *self,
                                                    const char       *message,
                                                    const char       *action_name,
                                                    GVariant         *target);
-void              chat_window_show_toast_with_button (ChatWindow    *self,
+AdwToast         *chat_window_show_toast_with_button (ChatWindow    *self,
                                                       const char    *message,
                                                       const char    *button_label,
                                                       const char    *action_name,
