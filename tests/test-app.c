@@ -2904,6 +2904,82 @@ test_error_toasts (Fixture       *fixture,
   g_assert_true (wait_for (lacks_label, &wait));
 }
 
+static ChatMessageRow *
+find_message_row (ChatWindow *window,
+                  const char *text)
+{
+  GtkWidget *list = GTK_WIDGET (chat_window_get_message_list (window));
+
+  for (GtkWidget *item = gtk_widget_get_first_child (list); item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (CHAT_IS_MESSAGE_ROW (row) && chat_message_row_get_item (CHAT_MESSAGE_ROW (row)) != NULL
+          && g_strcmp0 (chat_message_item_get_text (chat_message_row_get_item (CHAT_MESSAGE_ROW (row))),
+                        text) == 0)
+        return CHAT_MESSAGE_ROW (row);
+    }
+  return NULL;
+}
+
+static gboolean
+is_body_label (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "body");
+}
+
+typedef struct
+{
+  ChatWindow *window;
+  const char *text;
+  int         room;  /* what the row's width leaves beside its text */
+} RowRoom;
+
+static gboolean
+row_room_settled (gpointer data)
+{
+  RowRoom *args = data;
+  ChatMessageRow *row = find_message_row (args->window, args->text);
+  GtkWidget *body = row != NULL ? find_widget (GTK_WIDGET (row), is_body_label, NULL) : NULL;
+
+  if (body == NULL || gtk_widget_get_width (GTK_WIDGET (args->window)) > 360
+      || gtk_widget_get_width (body) == 0)
+    return FALSE;
+  args->room = gtk_widget_get_width (GTK_WIDGET (row)) - gtk_widget_get_width (body);
+  return args->room < 24;
+}
+
+/* At 360 px a grouped line's text has the row's width: the time shown only under the pointer
+ * keeps no column beside it (about 60 px were left empty on the right). */
+static void
+test_narrow_message_width (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  RowRoom args = { fixture->window, "second line of the same person", G_MAXINT };
+  gpointer wait[2];
+  ChatConversation *hall;
+  RawClient *client;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  client = bob_joins (chat_application_get_hosting_port (fixture->app), "#hall");
+  raw_client_send (client, "PRIVMSG #hall :first line of the same person");
+  raw_client_send (client, "PRIVMSG #hall :second line of the same person");
+  wait[0] = chat_conversation_get_messages (hall);
+  wait[1] = (gpointer) args.text;
+  g_assert_true (wait_for (has_text_item, wait));
+
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 700);
+  if (!wait_for (row_room_settled, &args))
+    g_error ("the row leaves %d px beside its text at %d px wide", args.room,
+             gtk_widget_get_width (GTK_WIDGET (fixture->window)));
+  raw_client_free (client);
+}
+
 /* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
  * titled as the menu item that opens it. */
 static void
@@ -5128,6 +5204,8 @@ main (int   argc,
               fixture_setup, test_sidebar_order, fixture_teardown);
   g_test_add ("/chat/app/error-toasts", Fixture, NULL,
               fixture_setup, test_error_toasts, fixture_teardown);
+  g_test_add ("/chat/app/narrow-message-width", Fixture, NULL,
+              fixture_setup, test_narrow_message_width, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

@@ -36,6 +36,9 @@ struct _ChatMessageRow
   GtkLabel        *time_label;
   GtkLabel        *body_label;
   GtkLabel        *side_time_label;
+
+  gboolean         compact;     /* a narrow window: no room kept for a time shown on hover */
+  gboolean         hover_time;  /* the side time is shown only under the pointer */
 };
 
 G_DEFINE_FINAL_TYPE (ChatMessageRow, chat_message_row, GTK_TYPE_WIDGET)
@@ -249,6 +252,15 @@ chat_message_row_get_flashing (ChatMessageRow *self)
   return self->flash_id != 0;
 }
 
+/* In a narrow window a grouped line's time, shown only under the pointer, keeps no room
+ * beside the text: the width goes to the text. Times always shown (events, /me) stay. */
+static void
+update_side_time (ChatMessageRow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->side_time_label),
+                          !(self->compact && self->hover_time));
+}
+
 void
 chat_message_row_unbind (ChatMessageRow *self)
 {
@@ -270,6 +282,7 @@ chat_message_row_unbind (ChatMessageRow *self)
   g_clear_handle_id (&self->flash_id, g_source_remove);
   gtk_widget_remove_css_class (GTK_WIDGET (self), "system");
   gtk_widget_remove_css_class (GTK_WIDGET (self->side_time_label), "shown");
+  self->hover_time = FALSE;
   g_clear_object (&self->item);
 }
 
@@ -345,6 +358,7 @@ chat_message_row_bind (ChatMessageRow  *self,
         gtk_widget_add_css_class (GTK_WIDGET (self), "first");
       /* Grouped lines show their time when the pointer is over them. */
       gtk_label_set_label (self->side_time_label, grouped ? time_text : "");
+      self->hover_time = grouped;
     }
   else
     {
@@ -463,4 +477,16 @@ chat_message_row_bind (ChatMessageRow  *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
+  update_side_time (self);
+}
+
+/* Narrow windows (a folded leaflet) keep no room for times shown on hover. */
+void
+chat_message_row_set_compact (ChatMessageRow *self,
+                              gboolean        compact)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  self->compact = !!compact;
+  update_side_time (self);
 }

@@ -28,5 +28,7 @@ void             chat_message_row_set_search (ChatMessageRow *self,
 /* Highlights the row a moment (a line found by searching, shown in its place). */
 void             chat_message_row_flash    (ChatMessageRow  *self);
 gboolean         chat_message_row_get_flashing (ChatMessageRow *self);
+void             chat_message_row_set_compact (ChatMessageRow *self,
+                                               gboolean        compact);
 
 G_END_DECLS

@@ -225,9 +225,28 @@ message_setup_cb (GtkSignalListItemFactory *factory,
                   GtkListItem              *list_item,
                   ChatWindow               *self)
 {
-  gtk_list_item_set_child (list_item, chat_message_row_new ());
+  GtkWidget *row = chat_message_row_new ();
+
+  chat_message_row_set_compact (CHAT_MESSAGE_ROW (row), adw_leaflet_get_folded (self->leaflet));
+  gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
+}
+
+/* The rows made so far follow the window between narrow and wide (new ones at their setup). */
+static void
+leaflet_folded_cb (ChatWindow *self)
+{
+  gboolean folded = adw_leaflet_get_folded (self->leaflet);
+
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
+       item != NULL; item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (CHAT_IS_MESSAGE_ROW (row))
+        chat_message_row_set_compact (CHAT_MESSAGE_ROW (row), folded);
+    }
 }
 
 static void
@@ -779,6 +798,8 @@ chat_window_init (ChatWindow *self)
 
   self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
 
+  g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (leaflet_folded_cb), self,
+                           G_CONNECT_SWAPPED);
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (message_setup_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (message_bind_cb), self);
