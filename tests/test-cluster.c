@@ -56,30 +56,17 @@ spawn (GSubprocessFlags    flags,
   return proc;
 }
 
-/* A redis-server of the test's own, ready when it says so; NULL (the case skipped) when
- * there is none. */
-static TestRedis *
-redis_start (void)
+/* Starts r's redis-server on r->port and waits until it says it is ready. */
+static void
+redis_spawn (TestRedis  *r,
+             const char *path)
 {
-  g_autofree char *path = g_find_program_in_path ("redis-server");
-  g_autofree char *port_text = NULL;
+  g_autofree char *port_text = g_strdup_printf ("%u", r->port);
   g_autoptr(GError) error = NULL;
-  TestRedis *r;
+  const char *argv[] = { path, "--port", port_text, "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "no", NULL };
 
-  if (path == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return NULL;
-    }
-  r = g_new0 (TestRedis, 1);
-  r->port = free_port ();
-  port_text = g_strdup_printf ("%u", r->port);
-  {
-    const char *argv[] = { path, "--port", port_text, "--bind", "127.0.0.1", "--save", "",
-                           "--appendonly", "no", NULL };
-
-    r->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE, argv);
-  }
+  r->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE, argv);
   r->log = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->proc));
   for (;;)
     {
@@ -91,6 +78,37 @@ redis_start (void)
       if (strstr (line, "Ready to accept connections") != NULL)
         break;
     }
+}
+
+/* Stops r's redis-server (its port stays r's). */
+static void
+redis_halt (TestRedis *r)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (r->proc, SIGTERM);
+  g_subprocess_wait (r->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&r->log);
+  g_clear_object (&r->proc);
+}
+
+/* A redis-server of the test's own, ready when it says so; NULL (the case skipped) when
+ * there is none. */
+static TestRedis *
+redis_start (void)
+{
+  g_autofree char *path = g_find_program_in_path ("redis-server");
+  TestRedis *r;
+
+  if (path == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return NULL;
+    }
+  r = g_new0 (TestRedis, 1);
+  r->port = free_port ();
+  redis_spawn (r, path);
   r->url = g_strdup_printf ("redis://127.0.0.1:%u/0", r->port);
   return r;
 }
@@ -98,13 +116,7 @@ redis_start (void)
 static void
 redis_stop (TestRedis *r)
 {
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_send_signal (r->proc, SIGTERM);
-  g_subprocess_wait (r->proc, NULL, &error);
-  g_assert_no_error (error);
-  g_object_unref (r->log);
-  g_object_unref (r->proc);
+  redis_halt (r);
   g_free (r->url);
   g_free (r);
 }
@@ -708,6 +720,88 @@ test_queries (void)
   two_nodes_stop (&t);
 }
 
+/* Redis stopped and started again (empty): each node tells its operators and goes on
+ * serving its own users alone; when Redis is back it claims its nicks and its rooms again
+ * and delivers across the nodes again. */
+static void
+test_redis_restart (void)
+{
+  TestRedis *r = redis_start ();
+  g_autofree char *path = g_find_program_in_path ("redis-server");
+  g_autofree char *lost = NULL;
+  g_autofree char *back = NULL;
+  TestServer *a, *b, *c;
+  Client *alice, *bob, *carol, *other, *dave;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "2");
+  b = node_new (r, "b", "2");
+  alice = client_irc (a, "alice", NULL);
+  bob = client_irc (b, "bob", NULL);
+  carol = client_irc (a, "carol", NULL);
+  client_send (alice, "JOIN #r");
+  g_free (client_expect (alice, " 366 alice #r "));
+  client_send (bob, "JOIN #r");
+  client_wait_names (bob, " 353 bob = #r :", "bob", "@alice", NULL);
+  client_send (carol, "JOIN #r");
+  g_free (client_expect (bob, ":carol!carol@127.0.0.1 JOIN #r"));
+  client_send (alice, "OPER root pw");
+  g_free (client_expect (alice, " 381 alice "));
+  client_send (bob, "OPER root pw");
+  g_free (client_expect (bob, " 381 bob "));
+
+  redis_halt (r);
+  lost = g_strdup_printf (":chatroom NOTICE alice :*** Cluster: Redis at %s is unreachable: "
+                          "node a delivers to its own users only until it is back", r->url);
+  g_free (client_expect (alice, lost));
+  g_free (client_expect (bob, "*** Cluster: Redis at "));
+  /* Meanwhile a delivers to its own. */
+  client_send (alice, "PRIVMSG #r :alone");
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 PRIVMSG #r :alone"));
+
+  redis_spawn (r, path);
+  back = g_strdup_printf (":chatroom NOTICE alice :*** Cluster: Redis at %s is back: node a "
+                          "delivers across the cluster again", r->url);
+  g_free (client_expect (alice, back));
+  g_free (client_expect (bob, " is back: node b "));
+
+  /* Redis came back empty, and has the nicks again (for a node made now, which has no
+   * remote alice)... */
+  c = node_new (r, "c", "2");
+  other = client_connect (c);
+  client_send (other, "NICK alice");
+  client_send (other, "USER other 0 * :Other");
+  g_free (client_expect (other, " 433 * alice "));
+  /* ...the rooms... */
+  dave = client_irc (c, "dave", NULL);
+  client_send (dave, "JOIN #r");
+  client_wait_names (dave, " 353 dave = #r :", "dave", "@alice", "bob", "carol", NULL);
+  /* ...and the room's channel: what is said crosses again, and what was said alone never
+   * did. */
+  client_send (alice, "PRIVMSG #r :together");
+  for (;;)
+    {
+      g_autofree char *line = client_line (bob);
+
+      g_assert_nonnull (line);
+      g_assert_null (strstr (line, ":alone"));
+      if (g_str_equal (line, ":alice!alice@127.0.0.1 PRIVMSG #r :together"))
+        break;
+    }
+  g_free (client_expect (dave, ":alice!alice@127.0.0.1 PRIVMSG #r :together"));
+
+  client_free (alice);
+  client_free (bob);
+  client_free (carol);
+  client_free (other);
+  client_free (dave);
+  test_server_free (a);
+  test_server_free (b);
+  test_server_free (c);
+  redis_stop (r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -721,6 +815,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
+  g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
 
   return g_test_run ();
 }

@@ -146,6 +146,21 @@ publish_message (ChatCluster     *self,
     }
 }
 
+/* from is in room: kept in Redis, and the JOIN to publish. */
+static char *
+joined (ChatCluster *self,
+        ChatRoom    *room,
+        ChatSession *from)
+{
+  ChatRoomMember *member = _chat_room_get_member (room, from);
+  guint flags = member ? member->flags : 0;
+  g_autofree char *flags_text = g_strdup_printf ("%u", flags);
+
+  _chat_cluster_store_member (self, room, from, from->nick, flags);
+  return fields (self, "JOIN", from->source, room->name, flags_text,
+                 from->account ? from->account : "*", from->realname);
+}
+
 static void
 event_cb (ChatServer      *server,
           const ChatEvent *ev,
@@ -166,15 +181,7 @@ event_cb (ChatServer      *server,
       publish_message (self, ev);
       return;
     case CHAT_EVENT_JOIN:
-      {
-        ChatRoomMember *member = _chat_room_get_member (ev->room, from);
-        guint flags = member ? member->flags : 0;
-        g_autofree char *flags_text = g_strdup_printf ("%u", flags);
-
-        _chat_cluster_store_member (self, ev->room, from, from->nick, flags);
-        payload = fields (self, "JOIN", ev->source, ev->target, flags_text,
-                          from->account ? from->account : "*", from->realname);
-      }
+      payload = joined (self, ev->room, from);
       break;
     case CHAT_EVENT_PART:
       drop_member (self, ev->room, from->nick);
@@ -318,7 +325,7 @@ _chat_cluster_node_lost (ChatCluster *self,
 
   if (g_strcmp0 (node, self->node) == 0)
     {
-      g_warning ("Cluster: this node's lease lapsed and the others let its users go");
+      g_message ("Cluster: this node's lease lapsed and the others let its users go");
       return;
     }
   g_info ("Cluster: node %s lost", node);
@@ -575,6 +582,35 @@ _chat_cluster_resubscribe (ChatCluster *self)
       g_autofree char *channel = _chat_cluster_room_channel (self, ((ChatRoom *) value)->folded);
 
       _chat_cluster_subscribe (self, channel, TRUE);
+    }
+}
+
+/* Redis is back: this node's members of each room are written and told again (Redis may
+ * have lost them, or the others reaped them), and the room's state is read again or, when
+ * Redis has none, written. A node that still has them takes the JOIN as nothing new. */
+void
+_chat_cluster_republish (ChatCluster *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, _chat_server_get_rooms (self->server));
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      ChatRoom *room = value;
+      g_autoptr(GList) members = g_hash_table_get_keys (room->members);
+
+      _chat_cluster_room_load (self, room);
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          ChatSession *session = l->data;
+          g_autofree char *payload = NULL;
+
+          if (session->remote || session->nick == NULL)
+            continue;
+          payload = joined (self, room, session);
+          publish_room (self, room, payload);
+        }
     }
 }
 

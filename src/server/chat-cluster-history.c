@@ -253,7 +253,7 @@ query_answered_cb (redisAsyncContext *ac,
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
     {
       if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-        g_warning ("Cluster: Redis refused a history query: %s", reply->str);
+        g_message ("Cluster: Redis refused a history query: %s", reply->str);
       q->failed = TRUE;
       return;
     }

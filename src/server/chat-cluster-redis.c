@@ -83,14 +83,21 @@ connect_sync (ChatCluster  *self,
   return TRUE;
 }
 
+/* Said once, in the log and to the operators here; the node goes on for its own users. */
 static void
 lost_redis (ChatCluster *self,
             const char  *why)
 {
-  if (!self->degraded)
-    g_warning ("Cluster: Redis at %s is unreachable (%s): local delivery only until it "
-               "is back", self->url, why);
+  g_autofree char *text = NULL;
+
+  if (self->degraded)
+    return;
   self->degraded = TRUE;
+  g_message ("Cluster: Redis at %s is unreachable (%s): local delivery only until it is back",
+             self->url, why);
+  text = g_strdup_printf ("*** Cluster: Redis at %s is unreachable: node %s delivers to its "
+                          "own users only until it is back", self->url, self->node);
+  _chat_cluster_tell_operators (self, text);
 }
 
 static void
@@ -203,13 +210,18 @@ _chat_cluster_redis_connect (ChatCluster  *self,
 gboolean
 _chat_cluster_redis_reconnect (ChatCluster *self)
 {
+  /* A connection from before Redis was lost may be dead without knowing it yet. */
+  if (self->degraded)
+    drop_sync (self);
   if (self->sync == NULL && !connect_sync (self, NULL))
     return FALSE;
   if (!connect_async_pair (self))
     return FALSE;
   if (self->degraded)
-    g_warning ("Cluster: Redis at %s is back", self->url);
-  self->degraded = FALSE;
+    {
+      self->degraded = FALSE;
+      _chat_cluster_resume (self);
+    }
   return TRUE;
 }
 
@@ -260,6 +272,9 @@ _chat_cluster_ask (ChatCluster  *self,
 {
   redisReply *reply;
 
+  /* Degraded, the node asks nothing until the lease tick finds Redis again. */
+  if (self->degraded)
+    return NULL;
   if (self->sync == NULL && !connect_sync (self, NULL))
     {
       lost_redis (self, "no connection");
@@ -273,7 +288,7 @@ _chat_cluster_ask (ChatCluster  *self,
       return NULL;
     }
   if (reply->type == REDIS_REPLY_ERROR)
-    g_warning ("Cluster: Redis refused %s: %s", argv[0], reply->str);
+    g_message ("Cluster: Redis refused %s: %s", argv[0], reply->str);
   return reply;
 }
 

@@ -61,6 +61,13 @@ struct _ChatCluster
   gint64              users_written; /* real seconds: the last tick's user records */
 };
 
+/* chat-cluster.c */
+/* A server notice to this node's operators. */
+void        _chat_cluster_tell_operators  (ChatCluster       *self,
+                                           const char        *text);
+/* Redis is back after it was lost: the node says again what it holds. */
+void        _chat_cluster_resume          (ChatCluster       *self);
+
 /* chat-cluster-redis.c */
 gboolean    _chat_cluster_redis_connect   (ChatCluster       *self,
                                            GError           **error);
@@ -100,6 +107,8 @@ void        _chat_cluster_resubscribe     (ChatCluster       *self);
 /* NODE's lease lapsed: its users quit here with "node lost". */
 void        _chat_cluster_node_lost       (ChatCluster       *self,
                                            const char        *node);
+/* Redis is back: the node's members are written and published again. */
+void        _chat_cluster_republish       (ChatCluster       *self);
 /* Remote users no longer in any room here. */
 void        _chat_cluster_collect_ghosts  (ChatCluster       *self);
 char       *_chat_cluster_room_channel    (ChatCluster       *self,

@@ -192,7 +192,8 @@ lease_tick_cb (gpointer data)
   g_autofree char *ttl = g_strdup_printf ("%" G_GINT64_FORMAT, lease_ms (self) * 2 / 3);
   const char *set[] = { "SET", key, self->node, "PX", ttl };
 
-  if ((self->pub == NULL || self->sub == NULL) && !_chat_cluster_redis_reconnect (self))
+  if ((self->degraded || self->pub == NULL || self->sub == NULL) &&
+      !_chat_cluster_redis_reconnect (self))
     return G_SOURCE_CONTINUE;
   _chat_cluster_tell (self, G_N_ELEMENTS (set), set);
   run_script (self, reap_script, FALSE);
@@ -215,6 +216,67 @@ set_msgid_base (ChatCluster *self)
                                  ((guint64) reply->integer & 0xffff) << 48 | time);
   if (reply != NULL)
     freeReplyObject (reply);
+}
+
+void
+_chat_cluster_tell_operators (ChatCluster *self,
+                              const char  *text)
+{
+  const char *server_name = chat_server_get_name (self->server);
+
+  for (GList *l = _chat_server_get_sessions (self->server); l != NULL; l = l->next)
+    {
+      ChatSession *session = l->data;
+      g_autoptr(ChatMessage) notice = NULL;
+
+      if (session->remote || !session->oper || session->state != CHAT_SESSION_REGISTERED ||
+          session->closing)
+        continue;
+      notice = chat_message_new_full (server_name, "NOTICE", session->nick, NULL);
+      chat_message_add_trailing (notice, text);
+      _chat_session_send_message (session, notice);
+    }
+}
+
+static gboolean claim (ChatCluster *self,
+                       const char  *folded);
+
+/* Redis may have restarted empty, or the others reaped this node while it could not renew
+ * its lease: it joins again (without reaping itself: its users are here), claims its
+ * users' nicks and says again who of them is in which room. A nick taken elsewhere
+ * meanwhile stays with its user here, who is told; the operators are told it is over. */
+void
+_chat_cluster_resume (ChatCluster *self)
+{
+  g_autofree char *lease = g_strconcat (CHAT_CLUSTER_KEY "lease:", self->node, NULL);
+  g_autofree char *ttl = g_strdup_printf ("%" G_GINT64_FORMAT, lease_ms (self) * 2 / 3);
+  g_autofree char *text = NULL;
+  const char *sadd[] = { "SADD", CHAT_CLUSTER_KEY "nodes", self->node };
+  const char *set[] = { "SET", lease, self->node, "PX", ttl };
+  guint clashes = 0;
+
+  _chat_cluster_tell (self, G_N_ELEMENTS (set), set);
+  _chat_cluster_tell (self, G_N_ELEMENTS (sadd), sadd);
+  for (GList *l = _chat_server_get_sessions (self->server); l != NULL; l = l->next)
+    {
+      ChatSession *session = l->data;
+
+      if (session->remote || session->nick_folded == NULL || claim (self, session->nick_folded))
+        continue;
+      clashes++;
+      g_message ("Cluster: %s was taken on another node while Redis was away", session->nick);
+      if (session->state == CHAT_SESSION_REGISTERED)
+        _chat_session_reply (session, RPL_TRYAGAIN, "NICK",
+                             "Your nick was taken on another server while the network was "
+                             "split; please change it", NULL);
+    }
+  _chat_cluster_republish (self);
+  _chat_cluster_flush (self);
+  g_message ("Cluster: Redis at %s is back: nicks and rooms written again (%u nicks taken "
+             "elsewhere)", self->url, clashes);
+  text = g_strdup_printf ("*** Cluster: Redis at %s is back: node %s delivers across the "
+                          "cluster again", self->url, self->node);
+  _chat_cluster_tell_operators (self, text);
 }
 
 gboolean
@@ -279,12 +341,19 @@ gboolean
 _chat_cluster_claim_nick (ChatCluster *self,
                           const char  *folded)
 {
+  if (!self->running)
+    return TRUE;
+  return claim (self, folded);
+}
+
+static gboolean
+claim (ChatCluster *self,
+       const char  *folded)
+{
   g_autofree char *key = NULL;
   redisReply *reply;
   gboolean ok;
 
-  if (!self->running)
-    return TRUE;
   key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
   {
     const char *argv[] = { "EVAL", claim_script, "1", key, self->node, folded };
