@@ -137,22 +137,25 @@ node_new (TestRedis  *r,
   return ts;
 }
 
-/* A node in a process of its own, with a lease of a second; *port is where it listens. */
+/* A node in a process of its own, with a lease of lease seconds; *port is where it
+ * listens. */
 static GSubprocess *
 node_spawn (TestRedis          *r,
             const char         *name,
+            const char         *lease,
             guint16            *port,
             GDataInputStream  **log,
             char              **config_path)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
   GSubprocess *proc;
   int fd = g_file_open_tmp ("test-cluster-XXXXXX.conf", config_path, &error);
 
   g_assert_no_error (error);
   close (fd);
-  g_file_set_contents (*config_path, "[limits]\nflood-control=false\n[cluster]\nlease=1\n", -1,
-                       &error);
+  config = g_strdup_printf ("[limits]\nflood-control=false\n[cluster]\nlease=%s\n", lease);
+  g_file_set_contents (*config_path, config, -1, &error);
   g_assert_no_error (error);
   {
     const char *argv[] = { CHATROOM_SERVER_BIN, "--bind", "127.0.0.1", "--port", "0",
@@ -411,7 +414,7 @@ test_node_lost (void)
 
   if (r == NULL)
     return;
-  proc = node_spawn (r, "c", &fake.port, &log, &config_path);
+  proc = node_spawn (r, "c", "1", &fake.port, &log, &config_path);
   b = node_new (r, "b", "2");
   carol = client_irc (&fake, "carol", NULL);
   bob = client_irc (b, "bob", NULL);
@@ -802,6 +805,67 @@ test_redis_restart (void)
   redis_stop (r);
 }
 
+/* A rolling restart: SIGTERM on a node tells its users to reconnect, delivers to the other
+ * nodes, once and in order, all they sent before it (here a burst the node had not read
+ * when the signal came: it was stopped meanwhile), and frees their nicks at once. */
+static void
+test_rolling_restart (void)
+{
+  TestRedis *r = redis_start ();
+  g_autoptr(GDataInputStream) log = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autofree char *config_path = NULL;
+  TestServer *b, fake = { 0 };
+  Client *carol, *bob, *again;
+  GPid pid;
+  const guint n = 1500;
+
+  if (r == NULL)
+    return;
+  proc = node_spawn (r, "c", "10", &fake.port, &log, &config_path);
+  b = node_new (r, "b", "10");
+  carol = client_irc (&fake, "carol", "standard-replies");
+  bob = client_irc (b, "bob", NULL);
+  client_send (carol, "JOIN #r");
+  g_free (client_expect (carol, " 366 carol #r "));
+  client_send (bob, "JOIN #r");
+  client_wait_names (bob, " 353 bob = #r :", "bob", "@carol", NULL);
+  g_free (client_expect (bob, " 366 bob #r "));
+
+  pid = atoi (g_subprocess_get_identifier (proc));
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  for (guint i = 1; i <= n; i++)
+    client_send (carol, "PRIVMSG #r :line %u", i);
+  g_assert_cmpint (kill (pid, SIGTERM), ==, 0);
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+
+  g_free (client_expect (carol, ":chatroom NOTICE carol :*** This server is restarting: "
+                                "reconnect to go on"));
+  client_line_is (carol, ":chatroom NOTE * RECONNECT :This server is restarting; reconnect");
+  g_free (client_until_closed (carol));
+  for (guint i = 1; i <= n; i++)
+    {
+      g_autofree char *want = g_strdup_printf (":carol!carol@127.0.0.1 PRIVMSG #r :line %u", i);
+
+      client_line_is (bob, want);
+    }
+  client_line_is (bob, ":carol!carol@127.0.0.1 QUIT :Server restarting");
+
+  /* Her nick is free at once: she comes back through the other node. */
+  again = client_connect (b);
+  client_send (again, "NICK carol");
+  client_send (again, "USER carol 0 * :Carol");
+  g_free (client_expect (again, " 001 carol "));
+  g_assert_true (g_subprocess_wait_check (proc, NULL, NULL));
+
+  client_free (again);
+  client_free (carol);
+  client_free (bob);
+  test_server_free (b);
+  redis_stop (r);
+  g_unlink (config_path);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -816,6 +880,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
+  g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
 
   return g_test_run ();
 }

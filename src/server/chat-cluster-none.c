@@ -191,3 +191,8 @@ _chat_cluster_count (ChatCluster       *self,
 {
   return FALSE;
 }
+
+void
+_chat_cluster_hand_over (ChatCluster *self)
+{
+}

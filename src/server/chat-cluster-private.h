@@ -33,6 +33,11 @@ gboolean     _chat_cluster_start        (ChatCluster  *self,
                                          guint16       port,
                                          GError      **error);
 void         _chat_cluster_stop         (ChatCluster  *self);
+/* The server stops while the other nodes go on (a rolling restart): what this node's users
+ * sent is read and delivered, each is told to reconnect (to another node, behind the same
+ * address) and quits, and the node waits until Redis has it all, nicks released
+ * included, before the sockets close. */
+void         _chat_cluster_hand_over    (ChatCluster  *self);
 
 /* Nicks: folded is claimed for this node, atomically across the cluster; FALSE when a
  * live node holds it. Released when the session lets it go. */

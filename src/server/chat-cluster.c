@@ -326,8 +326,9 @@ _chat_cluster_stop (ChatCluster *self)
       g_clear_pointer (&self->lease_source, g_source_unref);
     }
   _chat_cluster_events_stop (self);
-  /* What this node held is freed now rather than when its lease lapses. */
-  run_script (self, leave_script, TRUE);
+  /* What this node held is freed now rather than when its lease lapses, after what it
+   * still has to write (its users' QUITs). */
+  run_script (self, leave_script, self->pub == NULL);
   _chat_cluster_redis_close (self);
   self->running = FALSE;
   g_clear_pointer (&self->ghosts, g_hash_table_unref);
@@ -335,6 +336,62 @@ _chat_cluster_stop (ChatCluster *self)
   g_clear_pointer (&self->own_channel, g_free);
   g_clear_pointer (&self->lost_channel, g_free);
   g_clear_pointer (&self->node, g_free);
+}
+
+static void
+pong_cb (redisAsyncContext *ac,
+         void              *reply,
+         void              *privdata)
+{
+  *(gboolean *) privdata = TRUE;
+}
+
+void
+_chat_cluster_hand_over (ChatCluster *self)
+{
+  const char *server_name = chat_server_get_name (self->server);
+  g_autoptr(GList) sessions = NULL;
+  const char *ping[] = { "PING" };
+  gboolean done = FALSE;
+
+  if (!self->running)
+    return;
+  sessions = g_list_copy (_chat_server_get_sessions (self->server));
+  for (GList *l = sessions; l != NULL; l = l->next)
+    _chat_session_read_all (l->data);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    {
+      ChatSession *session = l->data;
+
+      if (session->remote || session->closing || session->destroyed)
+        continue;
+      if (_chat_session_is_text (session))
+        _chat_session_text (session, "*** This server is restarting: connect again to go on "
+                            "(the others are up)");
+      else if (session->state == CHAT_SESSION_REGISTERED)
+        {
+          g_autoptr(ChatMessage) notice = chat_message_new_full (server_name, "NOTICE",
+                                                                 session->nick, NULL);
+
+          chat_message_add_trailing (notice, "*** This server is restarting: reconnect to go "
+                                     "on (the others are up)");
+          _chat_session_send_message (session, notice);
+          /* IRCv3 has no redirect: a standard reply says it to clients that read them. */
+          if (_chat_session_has_cap (session, CHAT_CAP_STANDARD_REPLIES))
+            {
+              g_autoptr(ChatMessage) note = chat_message_new_full (server_name, "NOTE", "*",
+                                                                   "RECONNECT", NULL);
+
+              chat_message_add_trailing (note, "This server is restarting; reconnect");
+              _chat_session_send_message (session, note);
+            }
+        }
+      _chat_session_quit (session, "Server restarting", "Server restarting", FALSE);
+    }
+  /* An answer on the connection of the node's writes: Redis has all before it. */
+  if (self->pub != NULL &&
+      _chat_cluster_wait (self, G_N_ELEMENTS (ping), ping, pong_cb, &done, &done))
+    g_info ("Cluster: node %s handed over", self->node);
 }
 
 gboolean

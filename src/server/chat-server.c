@@ -640,6 +640,9 @@ chat_server_stop (ChatServer *self)
   _chat_server_close_listeners (self, &self->listener, self->listen_fds);
   _chat_server_close_listeners (self, &self->tls_listener, self->tls_listen_fds);
 
+  /* In a cluster the others go on: what was said here reaches them first. */
+  if (self->clustered)
+    _chat_cluster_hand_over (self->cluster);
   /* Everyone is told, what can be written without blocking is written, then every
    * socket closes. */
   while (self->sessions.head != NULL)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "chat-server-accounts-private.h"
@@ -673,3 +674,19 @@ process_line (ChatSession *session,
   return !session->closing;
 }
 
+void
+_chat_session_read_all (ChatSession *session)
+{
+  int pending = 0;
+
+  while (!session->closing && session->fd >= 0 &&
+         ioctl (session->fd, FIONREAD, &pending) == 0 && pending > 0)
+    _chat_session_readable (session);
+  while (session->inq.head != NULL && !session->closing && session->waiting == NULL)
+    {
+      g_autofree char *line = g_queue_pop_head (&session->inq);
+
+      session->inq_bytes -= strlen (line);
+      process_line (session, line, strlen (line));
+    }
+}

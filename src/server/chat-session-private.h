@@ -20,6 +20,9 @@ void         _chat_session_tick      (ChatSession       *session,
                                       gint64             now);
 void         _chat_session_destroy   (ChatSession       *session);
 void         _chat_session_drain_input (ChatSession     *session);
+/* The server stops: what the session sent and was not read yet is read and run now,
+ * flood control or not, so nothing said before the stop is lost. */
+void         _chat_session_read_all    (ChatSession     *session);
 /* Between the files of a session: the send queue and corking (chat-session-output.c),
  * the switch to IRC (chat-session-input.c). */
 void         _chat_session_outq_push   (ChatSession     *session,
