@@ -182,6 +182,17 @@ node_spawn (TestRedis          *r,
   return proc;
 }
 
+/* nick becomes an IRC operator (every node has the operator root). */
+static void
+become_oper (Client     *c,
+             const char *nick)
+{
+  g_autofree char *welcome = g_strdup_printf (" 381 %s ", nick);
+
+  client_send (c, "OPER root pw");
+  g_free (client_expect (c, welcome));
+}
+
 /* Two nodes in threads, alice on a and bob on b; FALSE (the case skipped) without Redis. */
 typedef struct
 {
@@ -380,8 +391,7 @@ test_private (void)
   g_assert_nonnull (strstr (line, " 401 alice nobody "));
 
   /* LINKS lists the nodes for operators, this one first. */
-  client_send (alice, "OPER root pw");
-  g_free (client_expect (alice, " 381 alice "));
+  become_oper (alice, "alice");
   client_send (alice, "LINKS");
   g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
   g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
@@ -749,10 +759,8 @@ test_redis_restart (void)
   client_wait_names (bob, " 353 bob = #r :", "bob", "@alice", NULL);
   client_send (carol, "JOIN #r");
   g_free (client_expect (bob, ":carol!carol@127.0.0.1 JOIN #r"));
-  client_send (alice, "OPER root pw");
-  g_free (client_expect (alice, " 381 alice "));
-  client_send (bob, "OPER root pw");
-  g_free (client_expect (bob, " 381 bob "));
+  become_oper (alice, "alice");
+  become_oper (bob, "bob");
 
   redis_halt (r);
   lost = g_strdup_printf (":chatroom NOTICE alice :*** Cluster: Redis at %s is unreachable: "
