@@ -1,18 +1,29 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-app-bench.c: measurements of the desktop app, printed, never asserted as timings:
- * start to first frame, opening a room of 100,000 messages, scrolling it end to end, and
- * the memory each message costs. */
+ * start to first frame, opening a room of 100,000 messages, scrolling it end to end, jumps
+ * to random points, a page down at a time, the memory each message costs, and how long a
+ * typed letter takes to be painted while 1,000 messages a second arrive in the shown room.
+ * Each timing is given as wall time and as the CPU time of the process (steadier when the
+ * machine is busy). Issue #19 sets the targets; BENCHMARKS.md has the figures. */
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "chat-application.h"
+#include "chat-client-private.h"
 #include "chat-window.h"
 
 #define N_MESSAGES 100000
+/* Arriving lines while typing: how many a second, for how long, a letter every TYPE_MSEC. */
+#define ARRIVAL_RATE 1000
+#define TYPING_SECONDS 3
+#define TYPE_MSEC 50
+#define N_JUMPS 20
 
 static gboolean frame_drawn;
 
@@ -39,6 +50,38 @@ wait_frame (GtkWidget *widget)
   g_signal_handler_disconnect (clock, id);
 
   return g_get_monotonic_time () - start;
+}
+
+/* CPU time of the process so far, in microseconds. */
+static gint64
+cpu_usec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* Microseconds since the process started (to 1/CLK_TCK), from /proc. */
+static gint64
+since_process_start (void)
+{
+  g_autofree char *stat = NULL;
+  g_autofree char *uptime = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL)
+      || !g_file_get_contents ("/proc/uptime", &uptime, NULL, NULL)
+      || (after_name = strrchr (stat, ')')) == NULL)
+    return 0;
+  /* After the name: state is field 3, starttime field 22. */
+  fields = g_strsplit (after_name + 2, " ", 0);
+  if (g_strv_length (fields) < 20)
+    return 0;
+
+  return (gint64) (g_ascii_strtod (uptime, NULL) * G_USEC_PER_SEC)
+         - g_ascii_strtoll (fields[19], NULL, 10) * G_USEC_PER_SEC / sysconf (_SC_CLK_TCK);
 }
 
 static gsize
@@ -69,8 +112,110 @@ report (const char *what,
         double      value,
         const char *unit)
 {
-  g_test_message ("%s: %.1f %s", what, value, unit);
   g_print ("# bench: %s: %.1f %s\n", what, value, unit);
+}
+
+/* A timing of count steps: wall and CPU milliseconds per step. */
+static void
+report_steps (const char *what,
+              gint64      wall,
+              gint64      cpu,
+              guint       count)
+{
+  g_print ("# bench: %s: %.1f ms (cpu %.1f ms)\n", what, wall / 1000.0 / MAX (count, 1),
+           cpu / 1000.0 / MAX (count, 1));
+}
+
+typedef struct
+{
+  ChatConversation *room;
+  gint64            start;
+  guint64           sent;
+  guint             id;
+} Arrivals;
+
+/* Adds the lines due by now at ARRIVAL_RATE, from a few people, as a server's would come. */
+static gboolean
+arrive_cb (gpointer data)
+{
+  Arrivals *arrivals = data;
+  guint64 due = (g_get_monotonic_time () - arrivals->start) * ARRIVAL_RATE / G_USEC_PER_SEC;
+  static const char *senders[] = { "alice", "bob", "carol", "dave", "erin" };
+
+  for (; arrivals->sent < due; arrivals->sent++)
+    {
+      g_autofree char *text = g_strdup_printf ("Arriving line %" G_GUINT64_FORMAT
+                                               ", a few words", arrivals->sent);
+      g_autoptr(ChatMessageItem) item =
+        chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE, g_get_real_time (),
+                               senders[arrivals->sent / 3 % G_N_ELEMENTS (senders)], text);
+
+      _chat_conversation_append (arrivals->room, item, TRUE, FALSE);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Types into the entry while lines arrive in the shown room (its view following them):
+ * from each letter put in the entry to the end of the frame that paints it. */
+static void
+bench_typing (ChatWindow       *window,
+              ChatConversation *room)
+{
+  GtkEditable *entry = chat_window_get_entry (window);
+  g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Arrivals arrivals = { room, g_get_monotonic_time (), 0, 0 };
+  gint64 next = arrivals.start;
+  gint64 end = arrivals.start + TYPING_SECONDS * G_USEC_PER_SEC;
+  gint64 sum = 0;
+  gint64 cpu_sum = 0;
+  gint64 cpu_worst = 0;
+
+  gtk_widget_grab_focus (GTK_WIDGET (entry));
+  arrivals.id = g_timeout_add (2, arrive_cb, &arrivals);
+  while (g_get_monotonic_time () < end)
+    {
+      gint64 typed;
+      gint64 cpu;
+      int position = -1;
+
+
+      while (g_get_monotonic_time () < next)
+        g_main_context_iteration (NULL, TRUE);
+      next += TYPE_MSEC * 1000;
+      cpu = cpu_usec ();
+      gtk_editable_insert_text (entry, "a", 1, &position);
+      typed = wait_frame (GTK_WIDGET (window));
+      cpu = cpu_usec () - cpu;
+      cpu_sum += cpu;
+      cpu_worst = MAX (cpu_worst, cpu);
+      g_array_append_val (latencies, typed);
+      sum += typed;
+    }
+  g_source_remove (arrivals.id);
+  gtk_editable_set_text (entry, "");
+
+  g_array_sort (latencies, compare_gint64);
+  report ("lines arrived while typing, per second",
+          arrivals.sent / (double) TYPING_SECONDS, "lines");
+  report ("typing latency, mean", sum / 1000.0 / latencies->len, "ms");
+  report ("typing latency, 95th percentile",
+          g_array_index (latencies, gint64, latencies->len * 95 / 100) / 1000.0, "ms");
+  report ("typing latency, worst",
+          g_array_index (latencies, gint64, latencies->len - 1) / 1000.0, "ms");
+  /* The work between a letter and its frame, which must fit in one frame. */
+  report ("typing latency in CPU time, mean", cpu_sum / 1000.0 / latencies->len, "ms");
+  report ("typing latency in CPU time, worst", cpu_worst / 1000.0, "ms");
 }
 
 static void
@@ -83,11 +228,13 @@ test_bench (void)
   GtkAdjustment *adj;
   GtkListView *list;
   gint64 start;
+  gint64 start_cpu;
   gint64 elapsed;
   gsize rss_before, rss_after;
   guint frames = 0;
 
   start = g_get_monotonic_time ();
+  start_cpu = cpu_usec ();
   app = chat_application_new ();
   g_application_set_flags (G_APPLICATION (app),
                            G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
@@ -97,7 +244,9 @@ test_bench (void)
   window = CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   g_assert_nonnull (window);
   wait_frame (GTK_WIDGET (window));
-  report ("start to first frame", (g_get_monotonic_time () - start) / 1000.0, "ms");
+  report_steps ("start to first frame", g_get_monotonic_time () - start,
+                cpu_usec () - start_cpu, 1);
+  report ("process start to first frame", since_process_start () / 1000.0, "ms");
 
   g_assert_true (chat_application_start_hosting (app, NULL, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
@@ -128,18 +277,20 @@ test_bench (void)
                     N_MESSAGES);
 
   start = g_get_monotonic_time ();
+  start_cpu = cpu_usec ();
   chat_window_select_conversation (window, hall);
   wait_frame (GTK_WIDGET (window));
   wait_frame (GTK_WIDGET (window));
-  report ("opening a room of 100,000 messages", (g_get_monotonic_time () - start) / 1000.0, "ms");
+  report_steps ("opening a room of 100,000 messages", g_get_monotonic_time () - start,
+                cpu_usec () - start_cpu, 1);
 
-  /* Scroll from the top to the bottom one page at a time. */
+  /* Scroll from the top to the bottom in about 50 far jumps. */
   list = chat_window_get_message_list (window);
   adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list));
   gtk_adjustment_set_value (adj, 0);
   wait_frame (GTK_WIDGET (window));
   start = g_get_monotonic_time ();
-  /* About 50 frames: a page at a time, or bigger jumps through a long room. */
+  start_cpu = cpu_usec ();
   while (gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
          < gtk_adjustment_get_upper (adj) - 1 && frames < 60)
     {
@@ -153,14 +304,35 @@ test_bench (void)
   report ("scrolling end to end, steps", frames, "frames");
   report ("scrolling end to end, distance", gtk_adjustment_get_upper (adj), "px");
   report ("scrolling end to end", elapsed / 1000.0, "ms");
-  if (frames > 0)
-    report ("time per scroll step", elapsed / 1000.0 / frames, "ms");
+  report_steps ("a far jump (a fiftieth of the room), per step", elapsed,
+                cpu_usec () - start_cpu, frames);
 
-  /* Reading speed: one page at a time, near the end. */
-  frames = 0;
-  start = g_get_monotonic_time ();
+  /* Jumps to points anywhere in the room, always the same ones. */
+  {
+    g_autoptr(GRand) rand = g_rand_new_with_seed (19);
+    gint64 worst = 0;
+
+    start = g_get_monotonic_time ();
+    start_cpu = cpu_usec ();
+    for (guint i = 0; i < N_JUMPS; i++)
+      {
+        double upper = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+        gint64 jump_start = g_get_monotonic_time ();
+
+        gtk_adjustment_set_value (adj, g_rand_double_range (rand, 0, upper));
+        wait_frame (GTK_WIDGET (window));
+        worst = MAX (worst, g_get_monotonic_time () - jump_start);
+      }
+    report_steps ("a jump to a random point, per jump", g_get_monotonic_time () - start,
+                  cpu_usec () - start_cpu, N_JUMPS);
+    report ("a jump to a random point, worst", worst / 1000.0, "ms");
+  }
+
+  /* Reading speed: one page at a time, from the middle. */
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) / 2);
   wait_frame (GTK_WIDGET (window));
+  start = g_get_monotonic_time ();
+  start_cpu = cpu_usec ();
   for (frames = 0; frames < 50; frames++)
     {
       double page = gtk_adjustment_get_page_size (adj);
@@ -168,7 +340,13 @@ test_bench (void)
       gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) + page);
       wait_frame (GTK_WIDGET (window));
     }
-  report ("one page down, per frame", (g_get_monotonic_time () - start) / 1000.0 / 51, "ms");
+  report_steps ("one page down, per frame", g_get_monotonic_time () - start,
+                cpu_usec () - start_cpu, frames);
+
+  /* Back at the newest line, the view follows what arrives. */
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  wait_frame (GTK_WIDGET (window));
+  bench_typing (window, hall);
 
   chat_application_stop_hosting (app);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -212,6 +390,8 @@ main (int   argc,
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
   g_setenv ("GTK_A11Y", "none", TRUE);
+  /* Software rendering, as the figures in BENCHMARKS.md are measured. */
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
