@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-message-item.c: one line of a conversation as the window shows it (immutable). */
+/* chat-message-item.c: one line of a conversation as the window shows it (immutable).
+ * A room keeps 100,000 of them, so each is kept small: the names of rooms and people are
+ * shared (interned, counted) strings, the shown text is the raw text itself when it has no
+ * formatting, and no formatting runs nor notice arguments cost nothing. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
+
+#include <string.h>
 
 #include "chat-client-private.h"
 #include "chat-client-enums.h"
@@ -13,13 +18,13 @@ struct _ChatMessageItem
 
   gint64           id;
   gint64           timestamp;
-  char            *room;
+  char            *room;       /* GRefString, as sender and target */
   char            *sender;
   char            *target;
   char            *raw_text;
-  char            *text;
-  GArray          *spans;
-  GStrv            args;
+  char            *text;       /* raw_text itself when it has no formatting */
+  GArray          *spans;      /* NULL when there are none */
+  GStrv            args;       /* NULL when there are none */
   ChatMessageKind  kind;
   ChatNoticeCode   notice;
   char            *msgid;      /* the server's id of the line, or NULL */
@@ -52,6 +57,28 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
+static const char * const no_args[] = { NULL };
+
+/* A shared copy of a name many lines carry, or NULL. */
+static char *
+dup_shared (const GValue *value)
+{
+  const char *str = g_value_get_string (value);
+
+  return str != NULL ? g_ref_string_new_intern (str) : NULL;
+}
+
+static GArray *
+empty_spans (void)
+{
+  static GArray *empty;
+
+  if (g_once_init_enter (&empty))
+    g_once_init_leave (&empty, g_array_new (FALSE, FALSE, sizeof (ChatTextSpan)));
+
+  return empty;
+}
+
 static void
 chat_message_item_constructed (GObject *object)
 {
@@ -59,11 +86,11 @@ chat_message_item_constructed (GObject *object)
 
   G_OBJECT_CLASS (chat_message_item_parent_class)->constructed (object);
 
-  if (self->args == NULL)
-    self->args = g_new0 (char *, 1);
+  if (self->args != NULL && self->args[0] == NULL)
+    g_clear_pointer (&self->args, g_strfreev);
   /* A notice's text is its arguments: something to search, and no words of ours. */
   if (self->raw_text == NULL)
-    self->raw_text = g_strjoinv (" ", self->args);
+    self->raw_text = g_strjoinv (" ", self->args != NULL ? self->args : (GStrv) no_args);
   if (!g_utf8_validate (self->raw_text, -1, NULL))
     {
       char *valid = chat_text_make_valid (self->raw_text, -1);
@@ -72,8 +99,13 @@ chat_message_item_constructed (GObject *object)
       self->raw_text = valid;
     }
   self->text = chat_text_parse_formatting (self->raw_text, &self->spans);
-  if (self->spans == NULL)
-    self->spans = g_array_new (FALSE, FALSE, sizeof (ChatTextSpan));
+  if (self->spans != NULL && self->spans->len == 0)
+    g_clear_pointer (&self->spans, g_array_unref);
+  if (strcmp (self->text, self->raw_text) == 0)
+    {
+      g_free (self->text);
+      self->text = self->raw_text;
+    }
   if (self->timestamp == 0)
     self->timestamp = g_get_real_time ();
 }
@@ -83,11 +115,13 @@ chat_message_item_finalize (GObject *object)
 {
   ChatMessageItem *self = (ChatMessageItem *)object;
 
-  g_clear_pointer (&self->room, g_free);
-  g_clear_pointer (&self->sender, g_free);
-  g_clear_pointer (&self->target, g_free);
+  g_clear_pointer (&self->room, g_ref_string_release);
+  g_clear_pointer (&self->sender, g_ref_string_release);
+  g_clear_pointer (&self->target, g_ref_string_release);
+  if (self->text != self->raw_text)
+    g_free (self->text);
+  self->text = NULL;
   g_clear_pointer (&self->raw_text, g_free);
-  g_clear_pointer (&self->text, g_free);
   g_clear_pointer (&self->spans, g_array_unref);
   g_clear_pointer (&self->args, g_strfreev);
   g_clear_pointer (&self->msgid, g_free);
@@ -142,7 +176,7 @@ chat_message_item_get_property (GObject    *object,
       g_value_set_enum (value, self->notice);
       break;
     case PROP_ARGS:
-      g_value_set_boxed (value, self->args);
+      g_value_set_boxed (value, self->args != NULL ? self->args : (GStrv) no_args);
       break;
     case PROP_MSGID:
       g_value_set_string (value, self->msgid);
@@ -175,13 +209,13 @@ chat_message_item_set_property (GObject      *object,
       self->kind = g_value_get_enum (value);
       break;
     case PROP_ROOM:
-      self->room = g_value_dup_string (value);
+      self->room = dup_shared (value);
       break;
     case PROP_SENDER:
-      self->sender = g_value_dup_string (value);
+      self->sender = dup_shared (value);
       break;
     case PROP_TARGET:
-      self->target = g_value_dup_string (value);
+      self->target = dup_shared (value);
       break;
     case PROP_RAW_TEXT:
       self->raw_text = g_value_dup_string (value);
@@ -375,7 +409,7 @@ GArray *
 chat_message_item_get_spans (ChatMessageItem *self)
 {
   g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
-  return self->spans;
+  return self->spans != NULL ? self->spans : empty_spans ();
 }
 
 gboolean
@@ -405,7 +439,7 @@ chat_message_item_get_args (ChatMessageItem *self)
 {
   g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
 
-  return (const char * const *)self->args;
+  return self->args != NULL ? (const char * const *)self->args : no_args;
 }
 
 char *
@@ -417,7 +451,7 @@ chat_message_item_format (ChatMessageItem *self)
   g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), NULL);
 
   if (self->notice != CHAT_NOTICE_NONE)
-    return chat_notice_describe (self->notice, (const char * const *)self->args);
+    return chat_notice_describe (self->notice, chat_message_item_get_args (self));
 
   who = self->sender ? self->sender : "*";
   text = self->text;
