@@ -17,6 +17,8 @@
 #define GROUP_INTERVAL_USEC (5 * G_TIME_SPAN_MINUTE)
 /* How long a found line stays highlighted. */
 #define FLASH_MSEC 2000
+/* Between the text and the time beside it. */
+#define GUTTER_SPACING 8
 
 struct _ChatMessageRow
 {
@@ -40,6 +42,9 @@ struct _ChatMessageRow
   gboolean         compact;     /* a narrow window: no room kept for a time shown on hover */
   gboolean         hover_time;  /* the side time is shown only under the pointer */
 };
+
+/* The lines above the text, top to bottom, each as wide as the row. */
+#define N_STACKED 3
 
 G_DEFINE_FINAL_TYPE (ChatMessageRow, chat_message_row, GTK_TYPE_WIDGET)
 
@@ -144,6 +149,124 @@ event_markup (ChatMessageItem *item)
     }
 }
 
+static void
+stacked_children (ChatMessageRow *self,
+                  GtkWidget      *children[N_STACKED])
+{
+  children[0] = GTK_WIDGET (self->day_box);
+  children[1] = GTK_WIDGET (self->unread_box);
+  children[2] = GTK_WIDGET (self->header_box);
+}
+
+/* The width of the time beside the text, or 0 when it is hidden (it then keeps no room). */
+static int
+gutter_width (ChatMessageRow *self)
+{
+  int width = 0;
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->side_time_label)))
+    return 0;
+  gtk_widget_measure (GTK_WIDGET (self->side_time_label), GTK_ORIENTATION_HORIZONTAL, -1,
+                      NULL, &width, NULL, NULL);
+  return width;
+}
+
+/* The room kept beside the text: the time and the space before it. */
+static int
+gutter_room (ChatMessageRow *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->side_time_label))
+         ? gutter_width (self) + GUTTER_SPACING : 0;
+}
+
+static int
+height_for_width (GtkWidget *child,
+                  int        width)
+{
+  int height = 0;
+
+  gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, width, NULL, &height, NULL, NULL);
+  return height;
+}
+
+/* The row lays out its children itself: the lines above the text, then the text with its
+ * time beside it. The text is only ever asked for its height at the width left to it: the
+ * smallest width of a wrapping label is found by breaking its text at every character,
+ * and asking for it cost most of the time a row took. */
+static void
+chat_message_row_measure (GtkWidget      *widget,
+                          GtkOrientation  orientation,
+                          int             for_size,
+                          int            *minimum,
+                          int            *natural,
+                          int            *minimum_baseline,
+                          int            *natural_baseline)
+{
+  ChatMessageRow *self = CHAT_MESSAGE_ROW (widget);
+  GtkWidget *stacked[N_STACKED];
+  int gutter = gutter_room (self);
+  int height = 0;
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      /* The text wraps to whatever width it gets. */
+      *minimum = *natural = gutter;
+      return;
+    }
+
+  stacked_children (self, stacked);
+  for (guint i = 0; i < N_STACKED; i++)
+    if (gtk_widget_get_visible (stacked[i]))
+      height += height_for_width (stacked[i], for_size);
+  height += MAX (height_for_width (GTK_WIDGET (self->body_label),
+                                   for_size < 0 ? -1
+                                   : MAX (for_size - gutter, 0)),
+                 gutter > 0 ? height_for_width (GTK_WIDGET (self->side_time_label), -1) : 0);
+  *minimum = *natural = height;
+}
+
+static GtkSizeRequestMode
+chat_message_row_get_request_mode (GtkWidget *widget)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+chat_message_row_size_allocate (GtkWidget *widget,
+                                int        width,
+                                int        height,
+                                int        baseline)
+{
+  ChatMessageRow *self = CHAT_MESSAGE_ROW (widget);
+  GtkWidget *stacked[N_STACKED];
+  gboolean rtl = gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL;
+  int gutter = gutter_width (self);
+  int body_width = MAX (width - gutter_room (self), 0);
+  GtkAllocation body;
+  GtkAllocation side;
+  int y = 0;
+
+  stacked_children (self, stacked);
+  for (guint i = 0; i < N_STACKED; i++)
+    if (gtk_widget_get_visible (stacked[i]))
+      {
+        GtkAllocation line = { 0, y, width, height_for_width (stacked[i], width) };
+
+        gtk_widget_size_allocate (stacked[i], &line, -1);
+        y += line.height;
+      }
+
+  body = (GtkAllocation) { rtl ? width - body_width : 0, y, body_width,
+                           height_for_width (GTK_WIDGET (self->body_label), body_width) };
+  gtk_widget_size_allocate (GTK_WIDGET (self->body_label), &body, -1);
+  if (gtk_widget_get_visible (GTK_WIDGET (self->side_time_label)))
+    {
+      side = (GtkAllocation) { rtl ? 0 : width - gutter, y, gutter,
+                               height_for_width (GTK_WIDGET (self->side_time_label), -1) };
+      gtk_widget_size_allocate (GTK_WIDGET (self->side_time_label), &side, -1);
+    }
+}
+
 static gboolean
 flash_ended_cb (gpointer user_data)
 {
@@ -180,6 +303,9 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = chat_message_row_dispose;
+  widget_class->get_request_mode = chat_message_row_get_request_mode;
+  widget_class->measure = chat_message_row_measure;
+  widget_class->size_allocate = chat_message_row_size_allocate;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/ui/chat-message-row.ui");
@@ -192,7 +318,6 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, side_time_label);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "chatmessagerow");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -200,12 +325,7 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
 static void
 chat_message_row_init (ChatMessageRow *self)
 {
-  GtkLayoutManager *layout;
-
   gtk_widget_init_template (GTK_WIDGET (self));
-  layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
-  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout),
-                                  GTK_ORIENTATION_VERTICAL);
 }
 
 GtkWidget *
