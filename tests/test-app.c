@@ -4553,6 +4553,41 @@ test_message_row_direction (void)
   g_assert_finalize_object (row);
 }
 
+/* A row is as tall as its text at the width it is given: a long line wraps and the row
+ * grows with it (the row lays out its own children). */
+static void
+test_message_row_wraps (void)
+{
+  ChatMessageRow *row = CHAT_MESSAGE_ROW (g_object_ref_sink (chat_message_row_new ()));
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(ChatMessageItem) short_line = NULL;
+  g_autoptr(ChatMessageItem) long_line = NULL;
+  int short_height;
+  int long_height;
+  int narrow_height;
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append (text, "words ");
+  short_line = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE, g_get_real_time (), "dana",
+                                      "hi");
+  long_line = chat_message_item_new (CHAT_MESSAGE_KIND_MESSAGE, g_get_real_time (), "dana",
+                                     text->str);
+
+  chat_message_row_bind (row, short_line, NULL, TRUE, FALSE);
+  gtk_widget_measure (GTK_WIDGET (row), GTK_ORIENTATION_VERTICAL, 400, NULL, &short_height,
+                      NULL, NULL);
+  chat_message_row_bind (row, long_line, NULL, TRUE, FALSE);
+  gtk_widget_measure (GTK_WIDGET (row), GTK_ORIENTATION_VERTICAL, 400, NULL, &long_height,
+                      NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (row), GTK_ORIENTATION_VERTICAL, 200, NULL, &narrow_height,
+                      NULL, NULL);
+  g_assert_cmpint (long_height, >, short_height + 20);
+  g_assert_cmpint (narrow_height, >, long_height + 20);
+
+  chat_message_row_unbind (row);
+  g_assert_finalize_object (row);
+}
+
 static void
 test_list_topic (void)
 {
@@ -5144,6 +5179,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/nick-colors", test_nick_colors);
   g_test_add_func ("/chat/app/composer-codes", test_composer_codes);
   g_test_add_func ("/chat/app/message-row-direction", test_message_row_direction);
+  g_test_add_func ("/chat/app/message-row-wraps", test_message_row_wraps);
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
