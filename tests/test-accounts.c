@@ -1343,6 +1343,95 @@ test_private_history (void)
   rm_rf (dir);
 }
 
+/* Logs in to account with PLAIN as nick, with the history's caps. */
+static Client *
+client_logged_in (TestServer *ts,
+                  const char *nick,
+                  const char *account)
+{
+  g_autofree char *right = plain_payload ("", account, PASSWORD);
+  Client *c = client_sasl_start (ts, nick, "sasl batch server-time message-tags "
+                                           "draft/chathistory");
+
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, right);
+  client_wait (c, " 903 ");
+  client_finish_registration (c);
+  return c;
+}
+
+/* Private history is the account's, not the nick's: two devices logged in to it under
+ * other nicks than the one it talked under both find the conversation, each side of it
+ * (one with someone without an account, one with another account holder who is away and
+ * was known by another nick too); someone else on the old nick finds nothing. */
+static void
+test_private_history_nicks (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
+                                             "[history]\nstore-private=true\n", dir);
+  static const char *const nicks[] = { "annie", "anna_phone" };
+  TestServer *ts = test_server_new (config);
+  Client *a, *b, *c, *devices[2], *thief;
+  GPtrArray *lines;
+
+  add_account (ts, "anna", PASSWORD);
+  add_account (ts, "carl", PASSWORD);
+  a = client_logged_in (ts, "anna", "anna");
+  b = client_irc (ts, "bob", NULL);
+  c = client_logged_in (ts, "carl_away", "carl");
+  client_send (b, "PRIVMSG anna :for your eyes only");
+  client_wait (a, " PRIVMSG anna :for your eyes only");
+  client_send (a, "PRIVMSG bob :and yours");
+  client_wait (b, " PRIVMSG bob :and yours");
+  client_send (c, "PRIVMSG anna :from carl");
+  client_wait (a, " PRIVMSG anna :from carl");
+  client_free (a);
+  client_free (c);
+
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    devices[i] = client_logged_in (ts, nicks[i], "anna");
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      client_send (devices[i], "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                               "timestamp=2999-01-01T00:00:00.000Z 10");
+      client_send (devices[i], "CHATHISTORY LATEST bob * 10");
+      client_send (devices[i], "CHATHISTORY LATEST carl_away * 10");
+      lines = client_sync (devices[i]);
+      assert_lines_have (lines, " CHATHISTORY TARGETS bob ");
+      assert_lines_have (lines, " CHATHISTORY TARGETS carl_away ");
+      assert_lines_have (lines, ":bob!bob@127.0.0.1 PRIVMSG anna :for your eyes only");
+      assert_lines_have (lines, ":anna!anna@127.0.0.1 PRIVMSG bob :and yours");
+      assert_lines_have (lines, ":carl_away!carl_away@127.0.0.1 PRIVMSG anna :from carl");
+      g_ptr_array_unref (lines);
+    }
+
+  /* carl is back under his account's name: the conversation is his account's too. */
+  c = client_logged_in (ts, "carl", "carl");
+  client_send (c, "CHATHISTORY LATEST annie * 10");
+  client_send (devices[0], "CHATHISTORY LATEST carl * 10");
+  client_sync_has (c, " PRIVMSG anna :from carl");
+  client_sync_has (devices[0], " PRIVMSG anna :from carl");
+  client_free (c);
+
+  /* The nick without the account is someone else. */
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++)
+    client_free (devices[i]);
+  thief = client_irc (ts, "anna", "batch server-time message-tags draft/chathistory");
+  client_send (thief, "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                      "timestamp=2999-01-01T00:00:00.000Z 10");
+  client_send (thief, "CHATHISTORY LATEST bob * 10");
+  lines = client_sync (thief);
+  assert_lines_lack (lines, " CHATHISTORY TARGETS ");
+  assert_lines_lack (lines, "for your eyes only");
+  g_ptr_array_unref (lines);
+  client_free (thief);
+  client_free (b);
+  test_server_free (ts);
+  rm_rf (dir);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1432,6 +1521,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/extban", test_extban);
   g_test_add_func ("/chat/accounts/registered-room", test_registered_room);
   g_test_add_func ("/chat/accounts/private-history", test_private_history);
+  g_test_add_func ("/chat/accounts/private-history/nicks", test_private_history_nicks);
 
   status = g_test_run ();
   assert_logs_lack (PASSWORD);

@@ -894,6 +894,51 @@ chat_history_query_targets (ChatHistory        *self,
   return g_steal_pointer (&result);
 }
 
+GPtrArray *
+chat_history_list_conversations (ChatHistory  *self,
+                                 const char   *identity,
+                                 GError      **error)
+{
+  g_autoptr(GPtrArray) result = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), NULL);
+  g_return_val_if_fail (identity != NULL, NULL);
+
+  if (!chat_history_flush (self, error))
+    return NULL;
+  /* Exact sides, not LIKE: a nick may hold its wildcards. */
+  stmt = chat_sqlite_get_query (self->db,
+                                "SELECT key, name, latest FROM targets"
+                                " WHERE substr (key, 1, length (?1) + 1) = ?1 || ' '"
+                                " OR substr (key, -length (?1) - 1) = ' ' || ?1"
+                                " ORDER BY latest DESC", error);
+  if (stmt == NULL)
+    return NULL;
+  chat_sqlite_bind_text (stmt, 1, identity);
+  result = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *key = (const char *) sqlite3_column_text (stmt, 0);
+      char *name = _chat_history_target_name_for (key,
+                                                  (const char *) sqlite3_column_text (stmt, 1),
+                                                  identity, NULL);
+      ChatHistoryTarget *target;
+
+      if (name == NULL)
+        continue;
+      target = g_new0 (ChatHistoryTarget, 1);
+      target->key = g_strdup (key);
+      target->name = name;
+      target->latest_ms = sqlite3_column_int64 (stmt, 2);
+      g_ptr_array_add (result, target);
+    }
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
+    return NULL;
+  return g_steal_pointer (&result);
+}
+
 ChatHistoryEntry *
 chat_history_lookup_msgid (ChatHistory  *self,
                            const char   *msgid,

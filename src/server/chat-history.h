@@ -152,7 +152,8 @@ gboolean           chat_history_ref_parse         (const char              *str,
 char              *chat_history_format_time       (gint64                   time_ms);
 gboolean           chat_history_parse_time        (const char              *str,
                                                    gint64                  *time_ms);
-/* The key of a private conversation: both case-folded nicks, sorted, joined by a space
+/* The key of a private conversation: both sides (case-folded nicks, or "$a:" and a folded
+ * account for account holders, as the server gives them), sorted, joined by a space
  * (no room or nick contains a space). name, when not NULL, gets the nicks as shown, in the
  * key's order: that is the target_name to store. */
 char              *chat_history_private_key       (const char              *folded_a,
@@ -237,7 +238,8 @@ GPtrArray         *chat_history_query             (ChatHistory             *self
                                                    gboolean                 with_events,
                                                    GError                 **error);
 /* Targets with a line between the two times (either order), by latest line, oldest first.
- * Private conversations only when they include requester (a folded nick, may be NULL),
+ * Private conversations only when they include requester (a side of a key: a folded nick,
+ * or "$a:" and a folded account; may be NULL),
  * and as requester_owner when that is not NULL; rooms only those in rooms (folded keys;
  * NULL means all rooms). */
 GPtrArray         *chat_history_query_targets     (ChatHistory             *self,
@@ -248,6 +250,12 @@ GPtrArray         *chat_history_query_targets     (ChatHistory             *self
                                                    const char              *requester_owner,
                                                    const char * const      *rooms,
                                                    GError                 **error);
+/* The private conversations one side of whose key is identity (as
+ * chat_history_private_key() was given it): key, the other person's nick as last shown,
+ * and the time of the last line; newest first. */
+GPtrArray         *chat_history_list_conversations (ChatHistory            *self,
+                                                    const char             *identity,
+                                                    GError                **error);
 ChatHistoryEntry  *chat_history_lookup_msgid      (ChatHistory             *self,
                                                    const char              *msgid,
                                                    GError                 **error);

@@ -216,9 +216,10 @@ send_targets (ChatServerHistory *state,
   if (history != NULL && !_chat_server_history_is_shared (state))
     {
       g_autofree char *owner = _chat_server_history_owner (session);
+      g_autofree char *identity = _chat_server_history_identity (session);
 
       targets = chat_history_query_targets (history, a.time_ms, b.time_ms, limit,
-                                            session->nick_folded, owner,
+                                            identity, owner,
                                             (const char * const *) rooms->pdata, &error);
       if (targets == NULL)
         {
@@ -323,9 +324,7 @@ chathistory_cmd (ChatSession *session,
   else if (chat_nick_is_valid (target, 0, NULL) && session->nick_folded != NULL &&
            settings->store_private)
     {
-      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
-
-      key = chat_history_private_key (session->nick_folded, NULL, folded, NULL, NULL);
+      key = _chat_server_history_conversation (state, session, target);
       allowed = TRUE;
     }
   else if (!chat_nick_is_valid (target, 0, NULL))
@@ -337,10 +336,10 @@ chathistory_cmd (ChatSession *session,
   if (allowed && _chat_server_history_is_on (state))
     {
       g_autofree char *owner = _chat_server_history_owner (session);
+      g_autofree char *identity = _chat_server_history_identity (session);
       guint64 playback = _chat_server_history_get_event_playback_cap (state);
 
-      entries = _chat_server_history_query (state, subcommand, key, session->nick_folded,
-                                            owner, &ref,
+      entries = _chat_server_history_query (state, subcommand, key, identity, owner, &ref,
                                             subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL,
                                             limit, _chat_session_has_cap (session, playback),
                                             &error);

@@ -46,6 +46,16 @@ guint64      _chat_server_history_get_event_playback_cap (ChatServerHistory *sel
  * every device of the account sees its private conversations), else what a connection
  * tells, "user@host" (an account name has no '@'). */
 char        *_chat_server_history_owner         (ChatSession       *session);
+/* Someone's side of a private conversation's key: "$a:" and the folded account for an
+ * account holder, so that the conversation follows the account to whatever nick and
+ * device it uses; else the folded nick. */
+char        *_chat_server_history_identity      (ChatSession       *session);
+/* The key of session's conversation with nick: with its account when the person is here
+ * and logged in, else the newest of session's conversations that showed nick or was
+ * keyed by it; a new key when there is none. */
+char        *_chat_server_history_conversation  (ChatServerHistory *self,
+                                                 ChatSession       *session,
+                                                 const char        *nick);
 
 /* chat-server-history-playback.c */
 void         _chat_server_history_replay        (ChatServerHistory *self,

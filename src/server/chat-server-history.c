@@ -299,6 +299,65 @@ _chat_server_history_owner (ChatSession *session)
                           session->host != NULL ? session->host : "");
 }
 
+char *
+_chat_server_history_identity (ChatSession *session)
+{
+  if (session->account != NULL)
+    {
+      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, session->account);
+
+      return g_strconcat ("$a:", folded, NULL);
+    }
+  return g_strdup (session->nick_folded);
+}
+
+char *
+_chat_server_history_conversation (ChatServerHistory *self,
+                                   ChatSession       *session,
+                                   const char        *nick)
+{
+  g_autofree char *mine = _chat_server_history_identity (session);
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  g_autofree char *as_account = g_strconcat ("$a:", folded, NULL);
+  g_autofree char *theirs = NULL;
+  g_autofree char *by_nick = NULL;
+  g_autofree char *by_account = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  ChatSession *other = _chat_server_find_session (self->server, nick);
+
+  if (other != NULL && other->nick_folded != NULL)
+    theirs = _chat_server_history_identity (other);
+  if (self->history != NULL)
+    conversations = chat_history_list_conversations (self->history, mine, NULL);
+  if (conversations == NULL)
+    return chat_history_private_key (mine, NULL, theirs != NULL ? theirs : folded, NULL, NULL);
+
+  /* Someone here is who they are now... */
+  if (theirs != NULL)
+    {
+      g_autofree char *key = chat_history_private_key (mine, NULL, theirs, NULL, NULL);
+
+      for (guint i = 0; i < conversations->len; i++)
+        if (strcmp (((ChatHistoryTarget *) g_ptr_array_index (conversations, i))->key,
+                    key) == 0)
+          return g_steal_pointer (&key);
+    }
+  /* ...and anyone else, newest first, the nick as last shown, the nick itself, or an
+   * account of its name (a registered nick is its owner's, who may be away now). */
+  by_nick = chat_history_private_key (mine, NULL, folded, NULL, NULL);
+  by_account = chat_history_private_key (mine, NULL, as_account, NULL, NULL);
+  for (guint i = 0; i < conversations->len; i++)
+    {
+      ChatHistoryTarget *target = g_ptr_array_index (conversations, i);
+      g_autofree char *shown = chat_casefold (CHAT_CASEMAPPING_RFC1459, target->name);
+
+      if (strcmp (shown, folded) == 0 || strcmp (target->key, by_nick) == 0 ||
+          strcmp (target->key, by_account) == 0)
+        return g_strdup (target->key);
+    }
+  return chat_history_private_key (mine, NULL, theirs != NULL ? theirs : folded, NULL, NULL);
+}
+
 /* folded_a..owner_b: the two people of a private line, NULL for a room. */
 static void
 store (ChatServerHistory  *state,
@@ -337,7 +396,8 @@ store_private (ChatServerHistory *state,
                const ChatEvent   *event,
                const char        *command)
 {
-  g_autofree char *folded_to = NULL;
+  g_autofree char *id_from = NULL;
+  g_autofree char *id_to = NULL;
   g_autofree char *key = NULL;
   g_autofree char *name = NULL;
   g_autofree char *owner_from = NULL;
@@ -354,13 +414,14 @@ store_private (ChatServerHistory *state,
   if (to == NULL || (state->shared && to->remote))
     return;
 
-  folded_to = chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
-  key = chat_history_private_key (event->from->nick_folded, event->from->nick,
-                                  folded_to, event->target, &name);
+  /* Each side by account when logged in: the conversation follows the person. */
+  id_from = _chat_server_history_identity (event->from);
+  id_to = _chat_server_history_identity (to);
+  key = chat_history_private_key (id_from, event->from->nick, id_to, to->nick, &name);
   owner_from = _chat_server_history_owner (event->from);
   owner_to = _chat_server_history_owner (to);
   store (state, event, key, name, command, params, event->text != NULL,
-         event->from->nick_folded, owner_from, folded_to, owner_to);
+         id_from, owner_from, id_to, owner_to);
 }
 
 static void
