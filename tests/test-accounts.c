@@ -534,6 +534,59 @@ test_sasl_plain (void)
   test_server_free (ts);
 }
 
+/* sasl-3.2's reauthentication: once registered, AUTHENTICATE logs in (to begin with, or to
+ * another account: 900, ACCOUNT to those with account-notify, WHOIS's 330 and the nick
+ * asked about again); a failed one keeps the account. Before registration a second one is
+ * 907 (test_sasl_plain). */
+static void
+test_sasl_reauthenticate (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  g_autofree char *anna = plain_payload ("", "anna", PASSWORD);
+  g_autofree char *carla = plain_payload ("", "carla", "carla's password");
+  g_autofree char *wrong = plain_payload ("", "carla", "not the password");
+  Client *c, *watcher;
+
+  add_account (ts, "anna", PASSWORD);
+  add_account (ts, "carla", "carla's password");
+  watcher = client_irc (ts, "watcher", "account-notify");
+  client_send (watcher, "JOIN #room");
+  client_wait (watcher, " 366 ");
+
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_finish_registration (c);
+  client_wait (c, "NOTICE anna :anna is a registered name.");
+  client_send (c, "JOIN #room");
+  client_wait (watcher, " JOIN #room");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, anna);
+  client_wait (c, " 900 anna anna!anna@127.0.0.1 anna :You are now logged in as anna");
+  client_wait (c, " 903 anna ");
+  client_wait (watcher, ":anna!anna@127.0.0.1 ACCOUNT anna");
+
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, wrong);
+  client_wait (c, " 904 anna ");
+  client_send (c, "WHOIS anna");
+  client_wait (c, " 330 anna anna anna ");
+
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, carla);
+  client_wait (c, " 900 anna anna!anna@127.0.0.1 carla :You are now logged in as carla");
+  client_wait (c, " 903 anna ");
+  client_wait (watcher, ":anna!anna@127.0.0.1 ACCOUNT carla");
+  client_send (c, "WHOIS anna");
+  client_wait (c, " 330 anna anna carla ");
+  /* anna is no longer this session's own name. */
+  client_wait (c, "NOTICE anna :anna is a registered name.");
+  client_free (c);
+  client_free (watcher);
+  test_server_free (ts);
+}
+
 /* Without TLS PLAIN is refused unless the operator allows it; SCRAM is not. */
 static void
 test_sasl_plaintext_refused (void)
@@ -860,6 +913,40 @@ test_sasl_off_loop (void)
   g_ptr_array_unref (client_sync (b));
   client_free (b);
   test_server_free (ts);
+}
+
+/* A password still being checked when the server stops: the job is called off, waited
+ * for when a worker has it, and freed, never handed to the stopped server's loop. */
+static void
+test_sasl_stop_pending (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+  g_autofree char *right = plain_payload ("", "anna", PASSWORD);
+  Client *c;
+
+  add_account (ts, "anna", PASSWORD);
+  _chat_accounts_hold_jobs (TRUE);
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, right);
+  test_server_wait_until (ts, one_job_left_cb, ts, "the password to be in the works");
+  test_server_free (ts);
+  _chat_accounts_hold_jobs (FALSE);
+  g_assert_true (_chat_accounts_wait_no_jobs (g_get_monotonic_time () + 30 * G_USEC_PER_SEC));
+  client_free (c);
+
+  /* Started and stopped while a worker has it. */
+  ts = test_server_new (ACCOUNTS_CONFIG);
+  add_account (ts, "anna", PASSWORD);
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, right);
+  test_server_wait_until (ts, one_job_left_cb, ts, "the password to be in the works");
+  test_server_free (ts);
+  g_assert_true (_chat_accounts_wait_no_jobs (g_get_monotonic_time () + 30 * G_USEC_PER_SEC));
+  client_free (c);
 }
 
 static void
@@ -1507,9 +1594,11 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/sasl/plain", test_sasl_plain);
   g_test_add_func ("/chat/accounts/sasl/plaintext-refused", test_sasl_plaintext_refused);
   g_test_add_func ("/chat/accounts/sasl/chunked", test_sasl_chunked);
+  g_test_add_func ("/chat/accounts/sasl/reauthenticate", test_sasl_reauthenticate);
   g_test_add_func ("/chat/accounts/sasl/scram", test_sasl_scram);
   g_test_add_func ("/chat/accounts/sasl/hold", test_sasl_hold);
   g_test_add_func ("/chat/accounts/sasl/off-loop", test_sasl_off_loop);
+  g_test_add_func ("/chat/accounts/sasl/stop-pending", test_sasl_stop_pending);
   g_test_add_func ("/chat/accounts/sasl/external", test_sasl_external);
   g_test_add_func ("/chat/accounts/register/command", test_register_command);
   g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);

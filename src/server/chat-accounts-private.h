@@ -68,15 +68,27 @@ typedef struct
 /* At most this many jobs are running or waiting, all servers of the process together. */
 #define CHAT_ACCOUNTS_MAX_JOBS 8
 
-/* Takes job (its password is wiped when it ends); FALSE when the pool is full, which the
- * caller refuses as "try again later". callback runs in the thread-default main context. */
-gboolean         _chat_accounts_job_start  (ChatAccountsJob      *job,
-                                            GAsyncReadyCallback   callback,
-                                            gpointer              user_data);
-ChatAccountsJob *_chat_accounts_job_finish (GAsyncResult         *result);
-void             _chat_accounts_job_free   (ChatAccountsJob      *job);
+/* A job in the works, until done runs or it is called off. */
+typedef struct _ChatAccountsPending ChatAccountsPending;
+/* Runs in the thread-default main context of the job's start, and takes the job. */
+typedef void (*ChatAccountsJobDone) (ChatAccountsJob *job,
+                                     gpointer         user_data);
+
+/* Takes job (its password is wiped when it ends); NULL when the pool is full, which the
+ * caller refuses as "try again later". Not a GTask: a job must be called off without its
+ * callback when the loop it would return to stops. */
+ChatAccountsPending *_chat_accounts_job_start  (ChatAccountsJob      *job,
+                                                ChatAccountsJobDone   done,
+                                                gpointer              user_data);
+/* Before done has run, in the job's main context: done will not run, and the job is freed,
+ * at once or by the worker that has it queued; one being hashed is waited for. */
+void                 _chat_accounts_job_cancel (ChatAccountsPending  *pending);
+void                 _chat_accounts_job_free   (ChatAccountsJob      *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ChatAccountsJob, _chat_accounts_job_free)
 /* Tests: while held, the workers wait before each job, so that one can be caught pending. */
-void             _chat_accounts_hold_jobs  (gboolean              hold);
+void                 _chat_accounts_hold_jobs  (gboolean              hold);
+/* Tests: waits (until deadline, monotonic µs) for no job to be in the works; FALSE when
+ * some still are. */
+gboolean             _chat_accounts_wait_no_jobs (gint64              deadline);
 
 G_END_DECLS

@@ -17,8 +17,30 @@
 
 #define N_WORKERS 2
 
+typedef enum
+{
+  PENDING_QUEUED,
+  PENDING_RUNNING,
+  PENDING_DONE,      /* hashed, but called off meanwhile: the canceller frees it */
+  PENDING_POSTED,    /* its result waits in the main context */
+} PendingState;
+
+struct _ChatAccountsPending
+{
+  ChatAccountsJob     *job;
+  ChatAccountsJobDone  done;
+  gpointer             user_data;
+  GMainContext        *context;
+  /* Under jobs_lock: */
+  PendingState         state;
+  gboolean             cancelled;
+  GSource             *source;
+};
+
 static GThreadPool *pool;
-static gint n_jobs;
+static GMutex jobs_lock;
+static GCond jobs_cond;
+static guint n_jobs;
 static GMutex hold_lock;
 static GCond hold_cond;
 static gboolean held;
@@ -38,15 +60,33 @@ _chat_accounts_job_free (ChatAccountsJob *job)
   g_free (job);
 }
 
+/* The end of a pending job, whichever way: its slot is given back. */
+static void
+pending_free (ChatAccountsPending *pending)
+{
+  _chat_accounts_job_free (pending->job);
+  g_main_context_unref (pending->context);
+  g_free (pending);
+  g_mutex_lock (&jobs_lock);
+  n_jobs--;
+  g_cond_broadcast (&jobs_cond);
+  g_mutex_unlock (&jobs_lock);
+}
+
 static gboolean
 job_returned_cb (gpointer user_data)
 {
-  GTask *task = user_data;
+  ChatAccountsPending *pending = user_data;
+  ChatAccountsJob *job = g_steal_pointer (&pending->job);
+  ChatAccountsJobDone done = pending->done;
+  gpointer done_data = pending->user_data;
 
-  g_atomic_int_add (&n_jobs, -1);
-  g_task_return_pointer (task, g_task_get_task_data (task),
-                         (GDestroyNotify) _chat_accounts_job_free);
-  g_object_unref (task);
+  g_mutex_lock (&jobs_lock);
+  g_clear_pointer (&pending->source, g_source_unref);
+  g_mutex_unlock (&jobs_lock);
+  /* Its slot is free before done, which may start another. */
+  pending_free (pending);
+  done (job, done_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -54,14 +94,24 @@ static void
 run_job (gpointer data,
          gpointer user_data)
 {
-  GTask *task = data;
-  ChatAccountsJob *job = g_task_get_task_data (task);
+  ChatAccountsPending *pending = data;
+  ChatAccountsJob *job = pending->job;
   gboolean needs_rehash = FALSE;
 
   g_mutex_lock (&hold_lock);
   while (held)
     g_cond_wait (&hold_cond, &hold_lock);
   g_mutex_unlock (&hold_lock);
+
+  g_mutex_lock (&jobs_lock);
+  if (pending->cancelled)
+    {
+      g_mutex_unlock (&jobs_lock);
+      pending_free (pending);
+      return;
+    }
+  pending->state = PENDING_RUNNING;
+  g_mutex_unlock (&jobs_lock);
 
   if (job->hash != NULL)
     job->right = _chat_account_hash_verify (job->hash, job->password, job->ops, job->mem,
@@ -71,18 +121,28 @@ run_job (gpointer data,
                                               job->iterations);
   sodium_memzero (job->password, strlen (job->password));
 
-  /* The task is given back to its own context, and ends there. */
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, job_returned_cb,
-                              task, NULL);
+  /* Given back to its own context, unless called off meanwhile. */
+  g_mutex_lock (&jobs_lock);
+  if (pending->cancelled)
+    pending->state = PENDING_DONE;
+  else
+    {
+      pending->state = PENDING_POSTED;
+      pending->source = g_idle_source_new ();
+      g_source_set_callback (pending->source, job_returned_cb, pending, NULL);
+      g_source_attach (pending->source, pending->context);
+    }
+  g_cond_broadcast (&jobs_cond);
+  g_mutex_unlock (&jobs_lock);
 }
 
-gboolean
+ChatAccountsPending *
 _chat_accounts_job_start (ChatAccountsJob     *job,
-                          GAsyncReadyCallback  callback,
+                          ChatAccountsJobDone  done,
                           gpointer             user_data)
 {
   static gsize started;
-  GTask *task;
+  ChatAccountsPending *pending;
 
   g_assert (job != NULL && job->password != NULL);
 
@@ -91,26 +151,49 @@ _chat_accounts_job_start (ChatAccountsJob     *job,
       pool = g_thread_pool_new (run_job, NULL, N_WORKERS, FALSE, NULL);
       g_once_init_leave (&started, 1);
     }
-  if (g_atomic_int_add (&n_jobs, 1) >= CHAT_ACCOUNTS_MAX_JOBS)
+  g_mutex_lock (&jobs_lock);
+  if (n_jobs >= CHAT_ACCOUNTS_MAX_JOBS)
     {
-      g_atomic_int_add (&n_jobs, -1);
+      g_mutex_unlock (&jobs_lock);
       _chat_accounts_job_free (job);
-      return FALSE;
+      return NULL;
     }
-  task = g_task_new (NULL, NULL, callback, user_data);
-  g_task_set_source_tag (task, _chat_accounts_job_start);
-  /* Not freed with the task: it becomes the result. */
-  g_task_set_task_data (task, job, NULL);
-  /* The pool's reference: given back to the main context with the result. */
-  g_thread_pool_push (pool, task, NULL);
-  return TRUE;
+  n_jobs++;
+  g_mutex_unlock (&jobs_lock);
+
+  pending = g_new0 (ChatAccountsPending, 1);
+  pending->job = job;
+  pending->done = done;
+  pending->user_data = user_data;
+  pending->context = g_main_context_ref_thread_default ();
+  pending->state = PENDING_QUEUED;
+  g_thread_pool_push (pool, pending, NULL);
+  return pending;
 }
 
-ChatAccountsJob *
-_chat_accounts_job_finish (GAsyncResult *result)
+void
+_chat_accounts_job_cancel (ChatAccountsPending *pending)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  return g_task_propagate_pointer (G_TASK (result), NULL);
+  g_return_if_fail (pending != NULL);
+
+  g_mutex_lock (&jobs_lock);
+  pending->cancelled = TRUE;
+  /* argon2id cannot be interrupted: at most one hash's time. */
+  while (pending->state == PENDING_RUNNING)
+    g_cond_wait (&jobs_cond, &jobs_lock);
+  if (pending->state == PENDING_QUEUED)
+    {
+      /* The worker that takes it frees it. */
+      g_mutex_unlock (&jobs_lock);
+      return;
+    }
+  if (pending->source != NULL)
+    {
+      g_source_destroy (pending->source);
+      g_clear_pointer (&pending->source, g_source_unref);
+    }
+  g_mutex_unlock (&jobs_lock);
+  pending_free (pending);
 }
 
 void
@@ -120,4 +203,17 @@ _chat_accounts_hold_jobs (gboolean hold)
   held = hold;
   g_cond_broadcast (&hold_cond);
   g_mutex_unlock (&hold_lock);
+}
+
+gboolean
+_chat_accounts_wait_no_jobs (gint64 deadline)
+{
+  gboolean none;
+
+  g_mutex_lock (&jobs_lock);
+  while (n_jobs > 0 && g_cond_wait_until (&jobs_cond, &jobs_lock, deadline))
+    ;
+  none = n_jobs == 0;
+  g_mutex_unlock (&jobs_lock);
+  return none;
 }

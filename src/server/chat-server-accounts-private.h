@@ -76,6 +76,9 @@ void          _chat_server_accounts_set_password_async (ChatSession        *sess
                                                         GDestroyNotify      data_free);
 /* The labeled-response label of the running command goes with the wait. */
 void          _chat_server_accounts_keep_label  (ChatSession  *session);
+/* The server stops: every password in the works is called off (one being hashed is
+ * waited for) and its wait freed without an answer. */
+void          _chat_server_accounts_cancel_waits (ChatServer  *server);
 /* The session is being freed: its wait, if any, forgets it. */
 void          _chat_server_accounts_session_gone (ChatSession *session);
 /* An extended ban: "$a" matches anyone logged in, "$a:MASK" anyone logged in to an account

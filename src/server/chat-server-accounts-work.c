@@ -14,6 +14,7 @@
 
 #define MAX_PER_ADDRESS 2
 #define PER_ADDRESS_KEY "chat-server-password-jobs"
+#define WAITS_KEY "chat-server-password-waits"
 
 typedef enum
 {
@@ -35,6 +36,8 @@ struct _ChatAccountsWait
   GDestroyNotify  data_free;
   char           *label;     /* the asking command's labeled-response state */
   GPtrArray      *collected;
+  ChatServer     *server;
+  ChatAccountsPending *pending;
 };
 
 static GHashTable *
@@ -70,9 +73,26 @@ count_address (ChatSession *session,
                           GUINT_TO_POINTER (n));
 }
 
+/* Every wait of the server, its session gone or not, to be called off when it stops. */
+static GHashTable *
+waits (ChatServer *server)
+{
+  GHashTable *table = g_object_get_data (G_OBJECT (server), WAITS_KEY);
+
+  if (table == NULL)
+    {
+      table = g_hash_table_new (NULL, NULL);
+      g_object_set_data_full (G_OBJECT (server), WAITS_KEY, table,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  return table;
+}
+
 static void
 wait_free (ChatAccountsWait *wait)
 {
+  if (wait->server != NULL)
+    g_hash_table_remove (waits (wait->server), wait);
   if (wait->data_free != NULL)
     wait->data_free (wait->data);
   g_free (wait->name);
@@ -144,15 +164,38 @@ apply (ChatSession      *session,
   wait->stored (session, error, wait->data);
 }
 
+void
+_chat_server_accounts_cancel_waits (ChatServer *server)
+{
+  GHashTable *table = g_object_get_data (G_OBJECT (server), WAITS_KEY);
+  GHashTableIter iter;
+  gpointer key;
+
+  if (table == NULL)
+    return;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      ChatAccountsWait *wait = key;
+
+      g_hash_table_iter_remove (&iter);
+      wait->server = NULL;
+      _chat_accounts_job_cancel (g_steal_pointer (&wait->pending));
+      if (wait->session != NULL)
+        _chat_server_accounts_session_gone (wait->session);
+      wait_free (wait);
+    }
+}
+
 static void
-job_done_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+job_done_cb (ChatAccountsJob *done_job,
+             gpointer         user_data)
 {
   ChatAccountsWait *wait = user_data;
-  g_autoptr(ChatAccountsJob) job = _chat_accounts_job_finish (result);
+  g_autoptr(ChatAccountsJob) job = done_job;
   ChatSession *session = wait->session;
 
+  wait->pending = NULL;
   if (session == NULL || session->closing)
     {
       if (session != NULL)
@@ -190,7 +233,7 @@ start (ChatSession      *session,
 
   _chat_accounts_get_limits (accounts, &job->ops, &job->mem, &job->iterations);
   if (address_jobs (session) >= MAX_PER_ADDRESS ||
-      !_chat_accounts_job_start (job, job_done_cb, wait))
+      (wait->pending = _chat_accounts_job_start (job, job_done_cb, wait)) == NULL)
     {
       if (address_jobs (session) >= MAX_PER_ADDRESS)
         _chat_accounts_job_free (job);
@@ -200,6 +243,8 @@ start (ChatSession      *session,
       return FALSE;
     }
   wait->session = session;
+  wait->server = session->server;
+  g_hash_table_add (waits (session->server), wait);
   session->waiting = wait;
   count_address (session, 1);
   return TRUE;

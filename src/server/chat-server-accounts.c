@@ -168,6 +168,7 @@ accounts_stopping_cb (ChatServer *server,
 {
   ChatServerAccounts *state = user_data;
 
+  _chat_server_accounts_cancel_waits (server);
   g_clear_object (&state->accounts);
 }
 
@@ -484,6 +485,10 @@ _chat_session_set_account (ChatSession *session,
 
   if (g_strcmp0 (session->account, account) == 0)
     return;
+  /* Logged out of an account, or switched (SASL after registration): the nick may no
+   * longer be this session's own, asked about again at the next tick. */
+  if (session->account != NULL)
+    session->nick_checked = FALSE;
   g_free (session->account);
   session->account = g_strdup (account);
   if (account != NULL && session->nick != NULL && owns_nick (session))

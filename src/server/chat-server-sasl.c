@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-server-sasl.c: AUTHENTICATE (IRCv3 sasl-3.1 and 3.2): PLAIN, over TLS or where
+/* chat-server-sasl.c: AUTHENTICATE (IRCv3 sasl-3.1 and 3.2, with reauthentication after
+ * registration, which may switch accounts): PLAIN, over TLS or where
  * [accounts] plaintext-sasl allows it, SCRAM-SHA-256 with the keys the store keeps, and
  * EXTERNAL: the TLS client certificate's fingerprint, added to an account (NickServ CERT).
  * Data comes in base64 lines of 400 bytes ("+" ends a message whose length is a multiple
@@ -242,7 +243,10 @@ start (ChatSession *session,
 {
   SaslStep step;
 
-  if (session->account != NULL)
+  /* Once registered, a new exchange logs in again, to the same account or another
+   * (sasl-3.2's reauthentication); a failed one leaves the account as it was. Before, one
+   * success is all registration needs. */
+  if (session->account != NULL && session->state != CHAT_SESSION_REGISTERED)
     {
       _chat_session_reply (session, ERR_SASLALREADY, "You have already authenticated using SASL",
                            NULL);
