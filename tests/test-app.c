@@ -15,6 +15,7 @@
 #include <locale.h>
 #include <string.h>
 
+#include "chat-accounts-private.h"
 #include "chat-app-notice.h"
 #include "chat-app-text.h"
 #include "chat-application.h"
@@ -4123,6 +4124,70 @@ test_hosting_host_account (void)
     }
 }
 
+/* The host's own account is operator in its #hall. */
+static gboolean
+host_is_hall_operator (gpointer data)
+{
+  ChatConnection *connection = data;
+  ChatConversation *hall = chat_connection_find_conversation (connection, "#hall");
+  ChatMember *me = hall != NULL ? chat_conversation_find_member (
+                     hall, chat_connection_get_current_nick (connection)) : NULL;
+
+  return me != NULL && chat_member_has_mode (me, 'o');
+}
+
+/* The first hash of the host's password is off the main loop: hosting starts and the
+ * host's connection gets in while it is held, then logs in and is the hall's operator.
+ * A lost password file does not lock the host out: the host owns the store, and its own
+ * account (the founder of #hall) gets the new password. */
+static void
+test_hosting_host_account_recovery (void)
+{
+  g_autoptr(ChatHosting) hosting = chat_hosting_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
+  g_autofree char *password_path = g_build_filename (dir, "host-account-password", NULL);
+  const char *store[] = { "accounts.sqlite3", "accounts.sqlite3-wal", "accounts.sqlite3-shm",
+                          "host-account-password" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (store); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, store[i], NULL);
+
+      g_remove (path);
+    }
+
+  for (guint round = 0; round < 2; round++)
+    {
+      ChatConnection *connection;
+      g_autoptr(GPtrArray) accounts = NULL;
+
+      _chat_accounts_hold_jobs (TRUE);
+      g_assert_true (chat_hosting_start (hosting, NULL, 0, NULL, CHAT_HOSTING_NONE,
+                                         "Keeper", "Keeper", &error));
+      g_assert_no_error (error);
+      connection = chat_hosting_get_connection (hosting);
+      if (round == 0)
+        {
+          accounts = chat_server_list_accounts (chat_hosting_get_server (hosting), &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (accounts->len, ==, 0);
+        }
+      chat_connection_connect (connection);
+      g_assert_true (wait_for (connection_is_connected, connection));
+      g_assert_null (chat_connection_get_account (connection));
+
+      _chat_accounts_hold_jobs (FALSE);
+      g_assert_true (wait_for (connection_has_account, connection));
+      g_assert_cmpstr (chat_connection_get_account (connection), ==, "Keeper");
+      g_assert_true (wait_for (host_is_hall_operator, connection));
+      chat_hosting_stop (hosting);
+
+      /* Lost between two starts. */
+      g_assert_cmpint (g_remove (password_path), ==, 0);
+    }
+}
+
 static gboolean
 quit_while_hosting_idle_cb (gpointer data)
 {
@@ -5254,6 +5319,8 @@ main (int   argc,
   g_test_add_func ("/chat/app/quit-while-hosting", test_quit_while_hosting);
   g_test_add_func ("/chat/app/hosting-object", test_hosting_object);
   g_test_add_func ("/chat/app/hosting-host-account", test_hosting_host_account);
+  g_test_add_func ("/chat/app/hosting-host-account-recovery",
+                   test_hosting_host_account_recovery);
   g_test_add_func ("/chat/app/command-line", test_command_line);
   g_test_add_func ("/chat/app/reconnect-on-start", test_reconnect_on_start);
   g_test_add_func ("/chat/app/reconnect-on-start-account", test_reconnect_on_start_account);

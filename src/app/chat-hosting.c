@@ -37,6 +37,12 @@ struct _ChatHosting
   guint           tls_port;
   char           *fingerprint;
   gboolean        network;
+  /* The host's account: its name and password while hosting. */
+  char           *account;
+  char           *account_password;
+  gboolean        account_encrypted;
+  gboolean        account_ready;
+  GCancellable   *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (ChatHosting, chat_hosting, G_TYPE_OBJECT)
@@ -113,32 +119,76 @@ load_or_create_host_password (const char *data_dir)
   return password;
 }
 
-/* The host's account, named after its nick, and #hall founded by it; the host's connection
- * then logs in to it. */
 static void
-set_up_host_account (ChatServer     *server,
-                     const char     *data_dir,
-                     const char     *nick,
-                     ChatConnection *connection,
-                     gboolean        encrypted)
+clear_account_password (ChatHosting *self)
 {
-  g_autofree char *password = load_or_create_host_password (data_dir);
-  g_autoptr(GError) error = NULL;
+  if (self->account_password != NULL)
+    memset (self->account_password, 0, strlen (self->account_password));
+  g_clear_pointer (&self->account_password, g_free);
+  g_clear_pointer (&self->account, g_free);
+  self->account_ready = FALSE;
+}
 
-  if (password == NULL)
-    return;
-  if (!chat_server_ensure_founder (server, nick, password, HOST_ROOM, &error))
+/* What is known of the host's account once the server says it is ready. */
+static void
+host_account_ready_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(ChatHosting) self = user_data;
+  g_autoptr(GError) error = NULL;
+  ChatConnection *connection = self->connection;
+
+  if (!chat_server_ensure_founder_finish (CHAT_SERVER (source), result, &error))
     {
-      g_message ("The host is not logged in to an account: %s", error->message);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("The host is not logged in to an account: %s", error->message);
+      clear_account_password (self);
       return;
     }
-  chat_connection_set_sasl_account (connection, nick);
-  chat_connection_set_sasl_password (connection, password);
+  if (connection == NULL)
+    return;
+  self->account_ready = TRUE;
+  chat_connection_set_sasl_account (connection, self->account);
+  chat_connection_set_sasl_password (connection, self->account_password);
   /* Our own server in this process, on 127.0.0.1: nothing crosses a network, and SCRAM,
    * which the server lists, never sends the password anyway. */
-  if (!encrypted)
+  if (!self->account_encrypted)
     chat_connection_set_allow_plaintext_sasl (connection, TRUE);
-  memset (password, 0, strlen (password));
+  /* Ready after the connection registered (the first hash takes a while): logged in now,
+   * and operator of the hall it may have joined meanwhile. */
+  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED &&
+      chat_connection_get_account (connection) == NULL)
+    {
+      g_autofree char *op = g_strdup_printf ("PRIVMSG ChanServ :OP %s", HOST_ROOM);
+
+      chat_connection_identify (connection, self->account, self->account_password);
+      chat_connection_send_raw (connection, op);
+    }
+}
+
+/* The host's account, named after its nick, and #hall founded by it; the host's connection
+ * then logs in to it. The first time the account is made its password is hashed off the
+ * main loop: the connection may be in before that, and logs in when it is done. */
+static void
+set_up_host_account (ChatHosting *self,
+                     const char  *data_dir,
+                     const char  *nick,
+                     gboolean     encrypted)
+{
+  clear_account_password (self);
+  self->account_password = load_or_create_host_password (data_dir);
+  if (self->account_password == NULL)
+    return;
+  self->account = g_strdup (nick);
+  self->account_encrypted = encrypted;
+  self->account_ready = FALSE;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  chat_server_ensure_founder_async (self->server, nick, self->account_password, HOST_ROOM,
+                                    self->cancellable, host_account_ready_cb,
+                                    g_object_ref (self));
 }
 
 static void
@@ -157,6 +207,10 @@ connection_state_changed_cb (ChatHosting    *self,
                                                self->oper_password);
       chat_connection_send_raw (connection, line);
     }
+  /* The account was ready too late for SASL: logged in before joining, so that the
+   * founder is operator there. */
+  if (self->account_ready && chat_connection_get_account (connection) == NULL)
+    chat_connection_identify (connection, self->account, self->account_password);
   chat_connection_join (connection, HOST_ROOM, NULL);
 }
 
@@ -165,6 +219,8 @@ chat_hosting_dispose (GObject *object)
 {
   ChatHosting *self = (ChatHosting *)object;
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->server != NULL)
     chat_server_stop (self->server);
   g_clear_object (&self->server);
@@ -182,6 +238,7 @@ chat_hosting_finalize (GObject *object)
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->oper_password, g_free);
   g_clear_pointer (&self->fingerprint, g_free);
+  clear_account_password (self);
 
   G_OBJECT_CLASS (chat_hosting_parent_class)->finalize (object);
 }
@@ -399,12 +456,12 @@ chat_hosting_start (ChatHosting      *self,
   chat_connection_set_realname (connection, realname);
   if (password != NULL && *password != '\0')
     chat_connection_set_password (connection, password);
-  if (data_dir != NULL)
-    set_up_host_account (self->server, data_dir, nick, connection, encrypt);
   g_signal_connect_object (connection, "notify::state",
                            G_CALLBACK (connection_state_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_set_object (&self->connection, connection);
+  if (data_dir != NULL)
+    set_up_host_account (self, data_dir, nick, encrypt);
 
   notify_all (self);
 
@@ -421,6 +478,9 @@ chat_hosting_stop (ChatHosting *self)
   if (self->server == NULL)
     return;
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  clear_account_password (self);
   server = g_steal_pointer (&self->server);
   if (self->connection != NULL)
     g_signal_handlers_disconnect_by_func (self->connection, connection_state_changed_cb, self);

@@ -357,37 +357,143 @@ scram_keys_match (ChatAccounts *accounts,
   return diff == 0;
 }
 
-gboolean
-chat_server_ensure_founder (ChatServer  *self,
-                            const char  *name,
-                            const char  *password,
-                            const char  *room,
-                            GError     **error)
+typedef struct
 {
-  g_autoptr(ChatAccounts) accounts = NULL;
+  ChatAccounts *accounts;
+  char         *name;
+  char         *room;
+  gboolean      reset;    /* the password was lost: set it, not create the account */
+} EnsureFounder;
+
+static void
+ensure_founder_free (gpointer data)
+{
+  EnsureFounder *ensure = data;
+
+  g_clear_object (&ensure->accounts);
+  g_free (ensure->name);
+  g_free (ensure->room);
+  g_free (ensure);
+}
+
+static gboolean
+ensure_room (EnsureFounder  *ensure,
+             GError        **error)
+{
+  g_autofree char *founder = chat_accounts_get_room_founder (ensure->accounts, ensure->room);
+
+  return founder != NULL ||
+         chat_accounts_register_room (ensure->accounts, ensure->room, ensure->name, error);
+}
+
+static void
+founder_hashed_cb (ChatAccountsJob *done_job,
+                   gpointer         user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(ChatAccountsJob) job = done_job;
+  EnsureFounder *ensure = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (job->secrets == NULL)
+    g_set_error_literal (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
+                         "Out of memory for the password hash");
+  else if (ensure->reset ? _chat_accounts_update (ensure->accounts, ensure->name, job->secrets,
+                                                  &error)
+                         : _chat_accounts_insert (ensure->accounts, ensure->name, NULL,
+                                                  job->secrets, &error))
+    {
+      if (ensure->reset)
+        g_message ("The password of the host's account %s was lost: it is set anew",
+                   ensure->name);
+      if (ensure_room (ensure, &error))
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+    }
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
+void
+chat_server_ensure_founder_async (ChatServer          *self,
+                                  const char          *name,
+                                  const char          *password,
+                                  const char          *room,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
   g_autoptr(ChatAccountInfo) info = NULL;
   g_autofree char *founder = NULL;
+  GError *error = NULL;
+  EnsureFounder *ensure;
+  ChatAccountsJob *job;
 
-  g_return_val_if_fail (CHAT_IS_SERVER (self), FALSE);
-  g_return_val_if_fail (name != NULL && password != NULL && room != NULL, FALSE);
+  g_return_if_fail (CHAT_IS_SERVER (self));
+  g_return_if_fail (name != NULL && password != NULL && room != NULL);
 
-  accounts = open_store (self, error);
-  if (accounts == NULL)
-    return FALSE;
-  info = chat_accounts_lookup (accounts, name);
-  if (info == NULL)
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, chat_server_ensure_founder_async);
+  ensure = g_new0 (EnsureFounder, 1);
+  ensure->name = g_strdup (name);
+  ensure->room = g_strdup (room);
+  g_task_set_task_data (task, ensure, ensure_founder_free);
+
+  ensure->accounts = open_store (self, &error);
+  if (ensure->accounts == NULL)
     {
-      if (!chat_accounts_register (accounts, name, password, NULL, error))
-        return FALSE;
+      g_task_return_error (task, error);
+      return;
     }
-  else if (!scram_keys_match (accounts, name, password))
+  info = chat_accounts_lookup (ensure->accounts, name);
+  if (info != NULL && scram_keys_match (ensure->accounts, name, password))
     {
-      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
-                   "The account %s already exists with another password", name);
-      return FALSE;
+      if (ensure_room (ensure, &error))
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      return;
     }
-  founder = chat_accounts_get_room_founder (accounts, room);
-  return founder != NULL || chat_accounts_register_room (accounts, room, name, error);
+  if (info != NULL)
+    {
+      /* Only the account that founded the host's room is the host's own. */
+      founder = chat_accounts_get_room_founder (ensure->accounts, room);
+      if (founder == NULL || chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, name) != 0)
+        {
+          g_task_return_new_error (task, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                                   "The account %s already exists with another password",
+                                   name);
+          return;
+        }
+      ensure->reset = TRUE;
+    }
+  if (!_chat_accounts_check_new (name, password, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  job = g_new0 (ChatAccountsJob, 1);
+  job->password = g_strdup (password);
+  _chat_accounts_get_limits (ensure->accounts, &job->ops, &job->mem, &job->iterations);
+  if (_chat_accounts_job_start (job, founder_hashed_cb, g_object_ref (task)) == NULL)
+    {
+      g_object_unref (task);
+      g_task_return_new_error (task, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
+                               "Too many passwords are being set, try again later");
+    }
+}
+
+gboolean
+chat_server_ensure_founder_finish (ChatServer    *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 char *

@@ -81,15 +81,23 @@ gboolean     chat_server_add_account      (ChatServer  *self,
                                            const char  *name,
                                            const char  *password,
                                            GError     **error);
-/* The app's host: makes sure the account name exists with password (created when missing,
- * with the configured hash cost; an existing one is checked with its SCRAM keys, no hash)
- * and that room, unless registered already, is registered with it as founder. FALSE when
- * the account has another password or there is no store. Like chat_server_add_account. */
-gboolean     chat_server_ensure_founder   (ChatServer  *self,
-                                           const char  *name,
-                                           const char  *password,
-                                           const char  *room,
-                                           GError     **error);
+/* The app's host: makes sure the account name exists with password and that room, unless
+ * registered already, is registered with it as founder. A missing account is created with
+ * the configured hash cost, hashed off the main loop; an existing one is checked with its
+ * SCRAM keys (no hash). An account with another password that founded room is the host's
+ * own whose password was lost: the host owns the store, and its password is set to this
+ * one (hashed off the loop too). Any other account with another password, or no store,
+ * is an error. */
+void         chat_server_ensure_founder_async  (ChatServer          *self,
+                                                const char          *name,
+                                                const char          *password,
+                                                const char          *room,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean     chat_server_ensure_founder_finish (ChatServer          *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
 /* The founder's account of a registered room, as registered; NULL when none. */
 char        *chat_server_dup_room_founder (ChatServer  *self,
                                            const char  *room);
