@@ -42,6 +42,8 @@ struct _ChatHosting
   char           *account_password;
   gboolean        account_encrypted;
   gboolean        account_ready;
+  gboolean        account_pending;  /* being made: the hall is joined once it is ready */
+  gboolean        join_waiting;
   GCancellable   *cancellable;
 };
 
@@ -127,6 +129,26 @@ clear_account_password (ChatHosting *self)
   g_clear_pointer (&self->account_password, g_free);
   g_clear_pointer (&self->account, g_free);
   self->account_ready = FALSE;
+  self->account_pending = FALSE;
+  self->join_waiting = FALSE;
+}
+
+/* The host starts in the hall, logged in first when it has an account: as founder it is
+ * the hall's operator on joining. */
+static void
+join_hall (ChatHosting *self)
+{
+  ChatConnection *connection = self->connection;
+
+  self->join_waiting = FALSE;
+  if (connection == NULL ||
+      chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
+    return;
+  /* The account was ready too late for SASL: the server checks the password before it
+   * reads the JOIN. */
+  if (self->account_ready && chat_connection_get_account (connection) == NULL)
+    chat_connection_identify (connection, self->account, self->account_password);
+  chat_connection_join (connection, HOST_ROOM, NULL);
 }
 
 /* What is known of the host's account once the server says it is ready. */
@@ -138,38 +160,34 @@ host_account_ready_cb (GObject      *source,
   g_autoptr(ChatHosting) self = user_data;
   g_autoptr(GError) error = NULL;
   ChatConnection *connection = self->connection;
+  gboolean join_waiting = self->join_waiting;
 
   if (!chat_server_ensure_founder_finish (CHAT_SERVER (source), result, &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_message ("The host is not logged in to an account: %s", error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_message ("The host is not logged in to an account: %s", error->message);
       clear_account_password (self);
-      return;
     }
-  if (connection == NULL)
-    return;
-  self->account_ready = TRUE;
-  chat_connection_set_sasl_account (connection, self->account);
-  chat_connection_set_sasl_password (connection, self->account_password);
-  /* Our own server in this process, on 127.0.0.1: nothing crosses a network, and SCRAM,
-   * which the server lists, never sends the password anyway. */
-  if (!self->account_encrypted)
-    chat_connection_set_allow_plaintext_sasl (connection, TRUE);
-  /* Ready after the connection registered (the first hash takes a while): logged in now,
-   * and operator of the hall it may have joined meanwhile. */
-  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED &&
-      chat_connection_get_account (connection) == NULL)
+  else if (connection != NULL)
     {
-      g_autofree char *op = g_strdup_printf ("PRIVMSG ChanServ :OP %s", HOST_ROOM);
-
-      chat_connection_identify (connection, self->account, self->account_password);
-      chat_connection_send_raw (connection, op);
+      self->account_ready = TRUE;
+      chat_connection_set_sasl_account (connection, self->account);
+      chat_connection_set_sasl_password (connection, self->account_password);
+      /* Our own server in this process, on 127.0.0.1: nothing crosses a network, and
+       * SCRAM, which the server lists, never sends the password anyway. */
+      if (!self->account_encrypted)
+        chat_connection_set_allow_plaintext_sasl (connection, TRUE);
     }
+  self->account_pending = FALSE;
+  if (join_waiting)
+    join_hall (self);
 }
 
 /* The host's account, named after its nick, and #hall founded by it; the host's connection
  * then logs in to it. The first time the account is made its password is hashed off the
- * main loop: the connection may be in before that, and logs in when it is done. */
+ * main loop: the connection may be in before that, and then waits for it to join the hall
+ * logged in. */
 static void
 set_up_host_account (ChatHosting *self,
                      const char  *data_dir,
@@ -182,7 +200,7 @@ set_up_host_account (ChatHosting *self,
     return;
   self->account = g_strdup (nick);
   self->account_encrypted = encrypted;
-  self->account_ready = FALSE;
+  self->account_pending = TRUE;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
@@ -207,11 +225,10 @@ connection_state_changed_cb (ChatHosting    *self,
                                                self->oper_password);
       chat_connection_send_raw (connection, line);
     }
-  /* The account was ready too late for SASL: logged in before joining, so that the
-   * founder is operator there. */
-  if (self->account_ready && chat_connection_get_account (connection) == NULL)
-    chat_connection_identify (connection, self->account, self->account_password);
-  chat_connection_join (connection, HOST_ROOM, NULL);
+  if (self->account_pending)
+    self->join_waiting = TRUE;
+  else
+    join_hall (self);
 }
 
 static void
