@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -76,6 +78,11 @@ assert_files_lack (const char *dir,
       g_autofree char *contents = NULL;
       gsize len = 0;
 
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          assert_files_lack (path, secret);
+          continue;
+        }
       g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
       g_assert_false (bytes_have (contents, len, secret));
     }
@@ -1519,6 +1526,137 @@ test_private_history_nicks (void)
   rm_rf (dir);
 }
 
+/* chatroom-server's standard error, read by a thread of its own so that the pipe never
+ * fills, with the port it listens on. */
+typedef struct
+{
+  GMutex            lock;
+  GCond             cond;
+  GString          *text;
+  guint16           port;
+  gboolean          ended;
+  GDataInputStream *stream;
+} ServerLog;
+
+static gpointer
+read_log_thread (gpointer data)
+{
+  ServerLog *log = data;
+  char *line;
+
+  while ((line = g_data_input_stream_read_line (log->stream, NULL, NULL, NULL)) != NULL)
+    {
+      const char *p = strstr (line, "listening on port ");
+
+      g_mutex_lock (&log->lock);
+      g_string_append (log->text, line);
+      g_string_append_c (log->text, '\n');
+      if (p != NULL && log->port == 0)
+        log->port = (guint16) atoi (p + strlen ("listening on port "));
+      g_cond_broadcast (&log->cond);
+      g_mutex_unlock (&log->lock);
+      g_free (line);
+    }
+  g_mutex_lock (&log->lock);
+  log->ended = TRUE;
+  g_cond_broadcast (&log->cond);
+  g_mutex_unlock (&log->lock);
+  return NULL;
+}
+
+/* The binary with every debug message on: no password given by any path (REGISTER,
+ * NickServ REGISTER and IDENTIFY, SASL PLAIN, NickServ SET PASSWORD) reaches its log, the
+ * history database or the accounts database, as text or as the base64 that carried it. */
+static void
+test_no_password_anywhere (void)
+{
+  static const char *const secrets[] = { PASSWORD, "new secret phrase", "third secret words" };
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+  g_autofree char *contents = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
+                                               "[history]\nstore-private=true\n", data);
+  g_autofree char *plain = plain_payload ("", "anna", PASSWORD);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  ServerLog log = { 0 };
+  TestServer fake = { 0 };
+  GThread *reader;
+  Client *a, *b, *c, *d;
+
+  g_assert_true (g_file_set_contents (config, contents, -1, &error));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
+  proc = g_subprocess_launcher_spawn (launcher, &error, CHATROOM_SERVER_BIN, "-c", config,
+                                      "--bind", "127.0.0.1", "--port", "0", "--verbose",
+                                      NULL);
+  g_assert_no_error (error);
+  g_mutex_init (&log.lock);
+  g_cond_init (&log.cond);
+  log.text = g_string_new (NULL);
+  log.stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  reader = g_thread_new ("server-log", read_log_thread, &log);
+  g_mutex_lock (&log.lock);
+  while (log.port == 0 && !log.ended)
+    g_cond_wait (&log.cond, &log.lock);
+  g_mutex_unlock (&log.lock);
+  g_assert_cmpuint (log.port, !=, 0);
+  fake.port = log.port;
+
+  a = client_irc (&fake, "anna", NULL);
+  client_send (a, "PRIVMSG NickServ :REGISTER " PASSWORD);
+  client_wait (a, " 900 ");
+  b = client_irc (&fake, "bob", NULL);
+  client_send (b, "NS IDENTIFY anna " PASSWORD);
+  client_wait (b, " 900 ");
+  c = client_sasl_start (&fake, "carl", "sasl");
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, plain);
+  client_wait (c, " 903 ");
+  client_finish_registration (c);
+  client_send (c, "PRIVMSG bob :hello from the same account");
+  client_wait (b, "hello from the same account");
+  client_send (a, "NS SET PASSWORD :new secret phrase");
+  client_wait (a, "The password for anna has been changed.");
+  d = client_sasl_start (&fake, "dora", "sasl");
+  client_send (d, "REGISTER dora * :third secret words");
+  client_wait (d, "REGISTER SUCCESS dora");
+  client_finish_registration (d);
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  client_free (d);
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait_check (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_thread_join (reader);
+
+  /* Debug messages were on, and the logins were told. */
+  g_assert_nonnull (strstr (log.text->str, "logged in as anna"));
+  g_assert_nonnull (strstr (log.text->str, "Account dora registered"));
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      g_autofree char *encoded = g_base64_encode ((const guchar *) secrets[i],
+                                                  strlen (secrets[i]));
+
+      g_assert_null (strstr (log.text->str, secrets[i]));
+      g_assert_null (strstr (log.text->str, encoded));
+      assert_files_lack (data, secrets[i]);
+    }
+  g_assert_null (strstr (log.text->str, plain));
+  assert_files_lack (data, plain);
+  g_assert_true (g_file_test (data, G_FILE_TEST_IS_DIR));
+
+  g_object_unref (log.stream);
+  g_string_free (log.text, TRUE);
+  g_mutex_clear (&log.lock);
+  g_cond_clear (&log.cond);
+  rm_rf (dir);
+}
+
 /* chatroom-server --add-account NAME (the password on the standard input) and
  * --list-accounts, on a data directory. The cost of hashing is the configuration's. */
 static void
@@ -1605,6 +1743,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
   g_test_add_func ("/chat/accounts/cli", test_cli);
+  g_test_add_func ("/chat/accounts/no-password-anywhere", test_no_password_anywhere);
   g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
   g_test_add_func ("/chat/accounts/extban", test_extban);
