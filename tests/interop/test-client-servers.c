@@ -24,6 +24,7 @@ typedef struct
   char        *config;
   guint16      port;
   guint16      tls_port;    /* InspIRCd only, 0: no TLS listener */
+  gboolean     accounts;    /* InspIRCd only: its account modules, without services */
   GSubprocess *process;
 } RealServer;
 
@@ -260,6 +261,20 @@ real_server_prepare (RealServer *server,
         server->port, password ? " password=\"" : "", password ? password : "",
         password ? "\"" : "", motd, server->dir);
 
+      /* Accounts are services' in InspIRCd: m_sasl hands SASL to a services server,
+       * and offers the cap only while one is linked; m_services_account keeps what
+       * services say. Debian has no services package for it, so there are none. */
+      if (server->accounts)
+        {
+          char *with = g_strconcat (text, "<module name=\"sasl\">\n"
+                                    "<sasl target=\"services.test\" requiressl=\"no\">\n"
+                                    "<module name=\"services_account\">\n"
+                                    "<module name=\"ircv3_accounttag\">\n", NULL);
+
+          g_free (text);
+          text = with;
+        }
+
       /* TLS on a second port, with a certificate nobody trusts. */
       if (make_certificate (server->dir))
         {
@@ -464,6 +479,63 @@ test_password (gconstpointer data)
   real_server_clear (&real);
 }
 
+/* Our client's account flow against InspIRCd as Debian ships it, with its account
+ * modules but no services (none is packaged): the server offers neither SASL nor
+ * account registration, so the client says it has no services (the app offers neither
+ * "Create an Account" nor "Register Room"), and a connection set to log in fails at once
+ * with the SASL error and no retry instead of going on as nobody or waiting. */
+static void
+test_accounts (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { .accounts = TRUE };
+  g_autoptr(ChatConnection) plain = NULL;
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+
+  if (!real_server_prepare (&real, name, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  plain = test_connection_new ("127.0.0.1", real.port, "nobody");
+  chat_connection_connect (plain);
+  WAIT_UNTIL (conn_is (plain, CHAT_CONNECTION_STATE_CONNECTED));
+  /* What it keeps of accounts comes through all the same. */
+  g_assert_true (chat_connection_has_cap (plain, "account-notify"));
+  g_assert_true (chat_connection_has_cap (plain, "extended-join"));
+  g_assert_true (chat_connection_has_cap (plain, "account-tag"));
+  g_assert_false (chat_connection_has_cap (plain, "sasl"));
+  g_assert_false (chat_connection_has_services (plain));
+  g_assert_false (chat_connection_can_register_account (plain));
+  g_assert_null (chat_connection_get_account (plain));
+
+  conn = test_connection_new ("127.0.0.1", real.port, "anna");
+  watch = conn_watch_new (conn);
+  chat_connection_set_sasl_account (conn, "anna");
+  chat_connection_set_sasl_password (conn, "correct-horse-battery");
+  /* Loopback: the cap is looked for, not the link's encryption. */
+  chat_connection_set_allow_plaintext_sasl (conn, TRUE);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0 && conn_is (conn, CHAT_CONNECTION_STATE_DISCONNECTED));
+  g_assert_true (g_error_matches (g_ptr_array_index (watch->errors, 0), CHAT_CONNECTION_ERROR,
+                                  CHAT_CONNECTION_ERROR_SASL));
+  g_assert_cmpuint (chat_connection_get_retry_seconds (conn), ==, 0);
+  g_assert_null (chat_connection_get_account (conn));
+
+  chat_connection_disconnect (plain, NULL);
+  WAIT_UNTIL (conn_is (plain, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  g_clear_object (&plain);
+  real_server_clear (&real);
+}
+
 typedef struct
 {
   GTlsCertificate *certificate;
@@ -563,6 +635,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/interop/inspircd/whox", "inspircd", test_whox);
   g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
   g_test_add_data_func ("/chat/client/interop/inspircd/tls", "inspircd", test_tls);
+  g_test_add_data_func ("/chat/client/interop/inspircd/accounts", "inspircd", test_accounts);
 
   return g_test_run ();
 }
