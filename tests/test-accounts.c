@@ -829,6 +829,43 @@ test_sasl_external (void)
   rm_rf (dir);
 }
 
+/* [accounts] scram-iterations: the PBKDF2 rounds of the keys a new password gets, which
+ * SCRAM tells the client; out of its range the configuration is refused. */
+static void
+test_sasl_scram_iterations (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG "scram-iterations=5000\n");
+  g_autoptr(ChatScramClient) scram = chat_scram_client_new ("anna", PASSWORD, "abcdefgh");
+  g_autofree char *first = chat_scram_client_first (scram);
+  g_autofree char *server_first = NULL;
+  g_autofree char *final = NULL;
+  g_autofree char *server_final = NULL;
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(ChatServer) other = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  Client *c;
+
+  add_account (ts, "anna", PASSWORD);
+  c = client_sasl_start (ts, "anna", "sasl");
+  client_send (c, "AUTHENTICATE SCRAM-SHA-256");
+  client_wait (c, "AUTHENTICATE +");
+  server_first = scram_exchange (c, scram, first);
+  g_assert_nonnull (strstr (server_first, ",i=5000"));
+  final = chat_scram_client_final (scram, server_first, &error);
+  g_assert_no_error (error);
+  server_final = scram_exchange (c, scram, final);
+  g_assert_true (chat_scram_client_verify (scram, server_final, &error));
+  client_send (c, "AUTHENTICATE +");
+  client_wait (c, " 903 ");
+  client_free (c);
+  test_server_free (ts);
+
+  g_assert_true (g_key_file_load_from_data (keyfile, "[accounts]\nscram-iterations=100\n", -1,
+                                            G_KEY_FILE_NONE, NULL));
+  g_assert_false (chat_server_load_config (other, keyfile, &error));
+  g_assert_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG);
+}
+
 /* Wrong passwords from one address hold its next tries, right or wrong. */
 static void
 test_sasl_hold (void)
@@ -1734,6 +1771,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/sasl/chunked", test_sasl_chunked);
   g_test_add_func ("/chat/accounts/sasl/reauthenticate", test_sasl_reauthenticate);
   g_test_add_func ("/chat/accounts/sasl/scram", test_sasl_scram);
+  g_test_add_func ("/chat/accounts/sasl/scram-iterations", test_sasl_scram_iterations);
   g_test_add_func ("/chat/accounts/sasl/hold", test_sasl_hold);
   g_test_add_func ("/chat/accounts/sasl/off-loop", test_sasl_off_loop);
   g_test_add_func ("/chat/accounts/sasl/stop-pending", test_sasl_stop_pending);
