@@ -493,6 +493,16 @@ client_authenticate (Client     *c,
     client_send (c, "AUTHENTICATE +");
 }
 
+/* AUTHENTICATE PLAIN with payload, once the server is ready for it. */
+static void
+client_plain (Client     *c,
+              const char *payload)
+{
+  client_send (c, "AUTHENTICATE PLAIN");
+  client_wait (c, "AUTHENTICATE +");
+  client_authenticate (c, payload);
+}
+
 static void
 test_sasl_plain (void)
 {
@@ -505,9 +515,7 @@ test_sasl_plain (void)
   add_account (ts, "Anna", PASSWORD);
 
   c = client_sasl_start (ts, "anna", "sasl");
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, wrong);
+  client_plain (c, wrong);
   client_wait (c, " 904 anna :SASL authentication failed");
   client_send (c, "AUTHENTICATE PLAIN");
   client_wait (c, "AUTHENTICATE +");
@@ -565,23 +573,17 @@ test_sasl_reauthenticate (void)
   client_wait (c, "NOTICE anna :anna is a registered name.");
   client_send (c, "JOIN #room");
   client_wait (watcher, " JOIN #room");
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, anna);
+  client_plain (c, anna);
   client_wait (c, " 900 anna anna!anna@127.0.0.1 anna :You are now logged in as anna");
   client_wait (c, " 903 anna ");
   client_wait (watcher, ":anna!anna@127.0.0.1 ACCOUNT anna");
 
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, wrong);
+  client_plain (c, wrong);
   client_wait (c, " 904 anna ");
   client_send (c, "WHOIS anna");
   client_wait (c, " 330 anna anna anna ");
 
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, carla);
+  client_plain (c, carla);
   client_wait (c, " 900 anna anna!anna@127.0.0.1 carla :You are now logged in as carla");
   client_wait (c, " 903 anna ");
   client_wait (watcher, ":anna!anna@127.0.0.1 ACCOUNT carla");
@@ -964,33 +966,25 @@ test_sasl_off_loop (void)
 static void
 test_sasl_stop_pending (void)
 {
-  TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
   g_autofree char *right = plain_payload ("", "anna", PASSWORD);
-  Client *c;
 
-  add_account (ts, "anna", PASSWORD);
-  _chat_accounts_hold_jobs (TRUE);
-  c = client_sasl_start (ts, "anna", "sasl");
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, right);
-  test_server_wait_until (ts, one_job_left_cb, ts, "the password to be in the works");
-  test_server_free (ts);
-  _chat_accounts_hold_jobs (FALSE);
-  g_assert_true (_chat_accounts_wait_no_jobs (g_get_monotonic_time () + 30 * G_USEC_PER_SEC));
-  client_free (c);
+  /* Waiting for a worker, then while a worker has it. */
+  for (guint round = 0; round < 2; round++)
+    {
+      TestServer *ts = test_server_new (ACCOUNTS_CONFIG);
+      Client *c;
 
-  /* Started and stopped while a worker has it. */
-  ts = test_server_new (ACCOUNTS_CONFIG);
-  add_account (ts, "anna", PASSWORD);
-  c = client_sasl_start (ts, "anna", "sasl");
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, right);
-  test_server_wait_until (ts, one_job_left_cb, ts, "the password to be in the works");
-  test_server_free (ts);
-  g_assert_true (_chat_accounts_wait_no_jobs (g_get_monotonic_time () + 30 * G_USEC_PER_SEC));
-  client_free (c);
+      add_account (ts, "anna", PASSWORD);
+      _chat_accounts_hold_jobs (round == 0);
+      c = client_sasl_start (ts, "anna", "sasl");
+      client_plain (c, right);
+      test_server_wait_until (ts, one_job_left_cb, ts, "the password to be in the works");
+      test_server_free (ts);
+      _chat_accounts_hold_jobs (FALSE);
+      g_assert_true (_chat_accounts_wait_no_jobs (g_get_monotonic_time () +
+                                                  30 * G_USEC_PER_SEC));
+      client_free (c);
+    }
 }
 
 static void
@@ -1484,9 +1478,7 @@ client_logged_in (TestServer *ts,
   Client *c = client_sasl_start (ts, nick, "sasl batch server-time message-tags "
                                            "draft/chathistory");
 
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, right);
+  client_plain (c, right);
   client_wait (c, " 903 ");
   client_finish_registration (c);
   return c;
@@ -1648,9 +1640,7 @@ test_no_password_anywhere (void)
   client_send (b, "NS IDENTIFY anna " PASSWORD);
   client_wait (b, " 900 ");
   c = client_sasl_start (&fake, "carl", "sasl");
-  client_send (c, "AUTHENTICATE PLAIN");
-  client_wait (c, "AUTHENTICATE +");
-  client_authenticate (c, plain);
+  client_plain (c, plain);
   client_wait (c, " 903 ");
   client_finish_registration (c);
   client_send (c, "PRIVMSG bob :hello from the same account");

@@ -4071,6 +4071,21 @@ test_hosting_object (void)
   g_assert_cmpuint (chat_hosting_get_port (hosting), ==, 0);
 }
 
+/* The hosted server's accounts and the host's password, from earlier tests. */
+static void
+remove_hosted_accounts (const char *dir)
+{
+  const char *store[] = { "accounts.sqlite3", "accounts.sqlite3-wal", "accounts.sqlite3-shm",
+                          "host-account-password" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (store); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, store[i], NULL);
+
+      g_remove (path);
+    }
+}
+
 static void
 test_hosting_host_account (void)
 {
@@ -4079,16 +4094,9 @@ test_hosting_host_account (void)
   g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
   g_autofree char *password_path = g_build_filename (dir, "host-account-password", NULL);
   g_autofree char *first_password = NULL;
-  const char *store[] = { "accounts.sqlite3", "accounts.sqlite3-wal", "accounts.sqlite3-shm",
-                          "host-account-password" };
 
   /* Earlier hosting tests left their accounts and rooms: start from none. */
-  for (guint i = 0; i < G_N_ELEMENTS (store); i++)
-    {
-      g_autofree char *path = g_build_filename (dir, store[i], NULL);
-
-      g_remove (path);
-    }
+  remove_hosted_accounts (dir);
 
   /* Made at the first start, the same account at the next one with the same data. */
   for (guint round = 0; round < 2; round++)
@@ -4147,15 +4155,8 @@ test_hosting_host_account_recovery (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "chatroom", "hosted", NULL);
   g_autofree char *password_path = g_build_filename (dir, "host-account-password", NULL);
-  const char *store[] = { "accounts.sqlite3", "accounts.sqlite3-wal", "accounts.sqlite3-shm",
-                          "host-account-password" };
 
-  for (guint i = 0; i < G_N_ELEMENTS (store); i++)
-    {
-      g_autofree char *path = g_build_filename (dir, store[i], NULL);
-
-      g_remove (path);
-    }
+  remove_hosted_accounts (dir);
 
   for (guint round = 0; round < 2; round++)
     {
