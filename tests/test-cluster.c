@@ -591,9 +591,38 @@ assert_history (Client      *c,
   g_assert_cmpstr (got, ==, want);
 }
 
+/* The targets of CHATHISTORY TARGETS over all time, space-separated. */
+static void
+assert_targets (Client     *c,
+                const char *want)
+{
+  g_autoptr(GString) got = g_string_new (NULL);
+  g_autofree char *start = NULL;
+
+  client_send (c, "CHATHISTORY TARGETS timestamp=2001-01-01T00:00:00.000Z "
+               "timestamp=2100-01-01T00:00:00.000Z 10");
+  start = client_expect (c, " BATCH +");
+  g_assert_nonnull (strstr (start, " draft/chathistory-targets"));
+  for (;;)
+    {
+      g_autofree char *line = client_line (c);
+      g_autoptr(ChatMessage) m = NULL;
+
+      g_assert_nonnull (line);
+      m = chat_message_parse (line, -1, NULL);
+      if (g_str_equal (chat_message_get_command (m), "BATCH"))
+        break;
+      g_assert_cmpstr (chat_message_get_command (m), ==, "CHATHISTORY");
+      if (got->len > 0)
+        g_string_append_c (got, ' ');
+      g_string_append (got, chat_message_get_param (m, 1));
+    }
+  g_assert_cmpstr (got->str, ==, want);
+}
+
 /* History in the shared store: a node that never saw a room's lines answers CHATHISTORY
  * for them, with the msgids and times the sender's node gave (live lines carry them too);
- * the replay on join; a private conversation read from either side. */
+ * the replay on join; a private conversation read from either side; TARGETS. */
 static void
 test_history (void)
 {
@@ -680,6 +709,9 @@ test_history (void)
   g_free (client_expect (bob, ":alice!alice@127.0.0.1 PRIVMSG bob :psst"));
   assert_history (bob, "CHATHISTORY LATEST alice * 10", NULL, NULL, texts, "psst");
   assert_history (alice, "CHATHISTORY LATEST bob * 10", NULL, NULL, texts, "psst");
+  /* TARGETS names the room and the conversation on either node, the latest last. */
+  assert_targets (bob, "#h alice");
+  assert_targets (alice, "#h bob");
   /* dave is not one of the two. */
   dave = client_irc (a, "dave", HISTORY_CAPS);
   assert_history (dave, "CHATHISTORY LATEST alice * 10", NULL, NULL, texts, "");

@@ -5,7 +5,9 @@
  * folded nicks), written by the node where the line was said with the msgid and time that
  * node gave it. An entry's ID is its time in milliseconds, so the order of a stream is the
  * order of time (a line stamped before the stream's last one takes the next free ID), and
- * a timestamp is a place in the stream; its fields are those of a ChatHistoryEntry. The
+ * a timestamp is a place in the stream; its fields are those of a ChatHistoryEntry. Each
+ * person's conversations are a sorted set, KEY convs:NICK (the key by its latest time), for
+ * CHATHISTORY TARGETS. The
  * queries run in Redis as one script each, on the connection that carries the node's
  * writes, so a question sees every line the node wrote before it. */
 #define G_LOG_DOMAIN "chat-server"
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "chat-cluster-state.h"
+#include "chat-history-private.h"
 
 /* KEYS[1]: the stream. ARGV: the most lines kept ("0": no limit), the oldest time kept in
  * ms ("0": no limit), the line's time in ms, then its fields. */
@@ -116,6 +119,42 @@ static const char forget_script[] =
   "if redis.call ('HLEN', KEYS[2]) == 0 then redis.call ('DEL', KEYS[1]) end\n"
   "return 1\n";
 
+/* ARGV: after this time (ms), before this one, the asker's conversations ("" for none),
+ * the owner they must have been ("" for any), the asker's folded nick, then the rooms'
+ * keys. For each target with a line in between (as that owner, for a conversation): its
+ * key, name and time, of the newest such line. */
+static const char targets_script[] =
+  "local lo, hi, owner, me = ARGV[1], ARGV[2], ARGV[4], ARGV[5]\n"
+  "local out = {}\n"
+  "local function newest (target, ofield)\n"
+  "  local key, last = '" CHAT_CLUSTER_KEY "history:' .. target, '(' .. hi .. '-0'\n"
+  "  while true do\n"
+  "    local batch = redis.call ('XREVRANGE', key, last,\n"
+  "                              '(' .. lo .. '-18446744073709551615', 'COUNT', 50)\n"
+  "    for _, e in ipairs (batch) do\n"
+  "      local m, f = {}, e[2]\n"
+  "      for i = 1, #f, 2 do m[f[i]] = f[i + 1] end\n"
+  "      if ofield == nil or m[ofield] == owner then\n"
+  "        out[#out + 1] = target; out[#out + 1] = m.n; out[#out + 1] = m.t\n"
+  "        return\n"
+  "      end\n"
+  "    end\n"
+  "    if #batch < 50 then return end\n"
+  "    last = '(' .. batch[#batch][1]\n"
+  "  end\n"
+  "end\n"
+  "for i = 6, #ARGV do newest (ARGV[i], nil) end\n"
+  "if ARGV[3] ~= '' then\n"
+  "  for _, conv in ipairs (redis.call ('ZRANGEBYSCORE', ARGV[3], '(' .. lo, '+inf')) do\n"
+  "    local ofield = nil\n"
+  "    if owner ~= '' then\n"
+  "      if string.sub (conv, 1, #me + 1) == me .. ' ' then ofield = 'a' else ofield = 'b' end\n"
+  "    end\n"
+  "    newest (conv, ofield)\n"
+  "  end\n"
+  "end\n"
+  "return out\n";
+
 static const char * const subcommand_names[] = {
   "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"
 };
@@ -168,6 +207,19 @@ _chat_cluster_history_append (ChatCluster            *self,
 
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
   }
+  /* A conversation is found again by either of its two people. */
+  if (chat_history_key_is_private (entry->target))
+    {
+      g_auto(GStrv) nicks = g_strsplit (entry->target, " ", 2);
+
+      for (guint i = 0; nicks[i] != NULL; i++)
+        {
+          g_autofree char *convs = g_strconcat (CHAT_CLUSTER_KEY "convs:", nicks[i], NULL);
+          const char *zadd[] = { "ZADD", convs, time, entry->target };
+
+          _chat_cluster_tell (self, G_N_ELEMENTS (zadd), zadd);
+        }
+    }
 }
 
 static const char *
@@ -332,4 +384,92 @@ _chat_cluster_history_forget (ChatCluster *self,
 
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
   }
+}
+
+typedef struct
+{
+  const char *requester;
+  GPtrArray  *targets;
+  gboolean    done;
+  gboolean    failed;
+} Targets;
+
+static void
+targets_answered_cb (redisAsyncContext *ac,
+                     void              *r,
+                     void              *privdata)
+{
+  Targets *t = privdata;
+  redisReply *reply = r;
+
+  t->done = TRUE;
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+    {
+      t->failed = TRUE;
+      return;
+    }
+  for (gsize i = 0; i + 2 < reply->elements; i += 3)
+    {
+      redisReply **e = reply->element + i;
+      ChatHistoryTarget *target;
+      char *name;
+
+      if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
+          e[2]->type != REDIS_REPLY_STRING)
+        continue;
+      name = _chat_history_target_name_for (e[0]->str, e[1]->str, t->requester, NULL);
+      if (name == NULL)
+        continue;
+      target = g_new0 (ChatHistoryTarget, 1);
+      target->key = g_strdup (e[0]->str);
+      target->name = name;
+      target->latest_ms = g_ascii_strtoll (e[2]->str, NULL, 10);
+      g_ptr_array_add (t->targets, target);
+    }
+}
+
+GPtrArray *
+_chat_cluster_history_targets (ChatCluster         *self,
+                               gint64               time_a_ms,
+                               gint64               time_b_ms,
+                               guint                limit,
+                               const char          *requester,
+                               const char          *requester_owner,
+                               const char * const  *rooms,
+                               GError             **error)
+{
+  g_autoptr(GPtrArray) targets = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  Targets t = { requester, NULL, FALSE, FALSE };
+
+  targets = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
+  t.targets = targets;
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (targets_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup_printf ("%" G_GINT64_FORMAT, MAX (MIN (time_a_ms, time_b_ms),
+                                                                    0)));
+  g_ptr_array_add (argv, g_strdup_printf ("%" G_GINT64_FORMAT, MAX (MAX (time_a_ms, time_b_ms),
+                                                                    1)));
+  g_ptr_array_add (argv, requester != NULL ? g_strconcat (CHAT_CLUSTER_KEY "convs:", requester,
+                                                          NULL)
+                                           : g_strdup (""));
+  g_ptr_array_add (argv, g_strdup (requester_owner != NULL ? requester_owner : ""));
+  g_ptr_array_add (argv, g_strdup (requester != NULL ? requester : ""));
+  for (guint i = 0; rooms != NULL && rooms[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (rooms[i]));
+
+  if (!self->running || self->pub == NULL ||
+      !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
+                           targets_answered_cb, &t.done, &t) ||
+      t.failed)
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
+                   "The cluster's history cannot be reached");
+      return NULL;
+    }
+  g_ptr_array_sort (targets, _chat_history_compare_targets);
+  if (targets->len > limit)
+    g_ptr_array_set_size (targets, limit);
+  return g_steal_pointer (&targets);
 }

@@ -166,6 +166,20 @@ _chat_cluster_history_query (ChatCluster           *self,
   return NULL;
 }
 
+GPtrArray *
+_chat_cluster_history_targets (ChatCluster         *self,
+                               gint64               time_a_ms,
+                               gint64               time_b_ms,
+                               guint                limit,
+                               const char          *requester,
+                               const char          *requester_owner,
+                               const char * const  *rooms,
+                               GError             **error)
+{
+  g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED, "Not in a cluster");
+  return NULL;
+}
+
 void
 _chat_cluster_history_forget (ChatCluster *self,
                               const char  *target)

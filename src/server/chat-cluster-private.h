@@ -104,6 +104,15 @@ GPtrArray   *_chat_cluster_history_query  (ChatCluster            *self,
                                            guint                   limit,
                                            gboolean                with_events,
                                            GError                **error);
+/* As chat_history_query_targets (), rooms being the asker's. */
+GPtrArray   *_chat_cluster_history_targets (ChatCluster           *self,
+                                            gint64                 time_a_ms,
+                                            gint64                 time_b_ms,
+                                            guint                  limit,
+                                            const char            *requester,
+                                            const char            *requester_owner,
+                                            const char * const    *rooms,
+                                            GError               **error);
 /* A transient room ended here: its history goes once nobody on any node is in it. */
 void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);

@@ -18,6 +18,7 @@
  *   KEY msgid-epoch              counts the nodes' starts: the top bits of their msgids
  *   KEY history:TARGET           stream: the history of a room or conversation
  *                                (chat-cluster-history.c)
+ *   KEY convs:NICK               sorted set: NICK's conversations by their latest time
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
  * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
  * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */

@@ -175,7 +175,6 @@ send_targets (ChatServerHistory *state,
               ChatMessage       *message)
 {
   const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
-  ChatHistory *history = _chat_server_history_get_store (state);
   const char *server_name = chat_server_get_name (session->server);
   g_autoptr(GPtrArray) targets = NULL;
   g_autoptr(GPtrArray) rooms = g_ptr_array_new ();
@@ -212,15 +211,15 @@ send_targets (ChatServerHistory *state,
     }
   g_ptr_array_add (rooms, NULL);
 
-  /* In a cluster the lines are not in the store: no conversation is named. */
-  if (history != NULL && !_chat_server_history_is_shared (state))
+  if (_chat_server_history_is_on (state))
     {
       g_autofree char *owner = _chat_server_history_owner (session);
       g_autofree char *identity = _chat_server_history_identity (session);
 
-      targets = chat_history_query_targets (history, a.time_ms, b.time_ms, limit,
-                                            identity, owner,
-                                            (const char * const *) rooms->pdata, &error);
+      targets = _chat_server_history_query_targets (state, a.time_ms, b.time_ms, limit,
+                                                    identity, owner,
+                                                    (const char * const *) rooms->pdata,
+                                                    &error);
       if (targets == NULL)
         {
           fail (session, "MESSAGE_ERROR", "TARGETS", "Messages could not be retrieved");

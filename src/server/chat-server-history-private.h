@@ -57,6 +57,16 @@ char        *_chat_server_history_conversation  (ChatServerHistory *self,
                                                  ChatSession       *session,
                                                  const char        *nick);
 
+/* chat_history_query_targets () on whichever holds the lines. */
+GPtrArray   *_chat_server_history_query_targets (ChatServerHistory     *self,
+                                                 gint64                 time_a_ms,
+                                                 gint64                 time_b_ms,
+                                                 guint                  limit,
+                                                 const char            *requester,
+                                                 const char            *requester_owner,
+                                                 const char * const    *rooms,
+                                                 GError               **error);
+
 /* chat-server-history-playback.c */
 void         _chat_server_history_replay        (ChatServerHistory *self,
                                                  ChatSession       *session,

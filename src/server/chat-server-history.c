@@ -726,6 +726,24 @@ _chat_server_history_get_event_playback_cap (ChatServerHistory *state)
   return state->cap_event_playback;
 }
 
+GPtrArray *
+_chat_server_history_query_targets (ChatServerHistory   *state,
+                                    gint64               time_a_ms,
+                                    gint64               time_b_ms,
+                                    guint                limit,
+                                    const char          *requester,
+                                    const char          *requester_owner,
+                                    const char * const  *rooms,
+                                    GError             **error)
+{
+  if (state->shared)
+    return _chat_cluster_history_targets (_chat_server_get_cluster (state->server), time_a_ms,
+                                          time_b_ms, limit, requester, requester_owner, rooms,
+                                          error);
+  return chat_history_query_targets (state->history, time_a_ms, time_b_ms, limit, requester,
+                                     requester_owner, rooms, error);
+}
+
 /* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 64 KiB
  * (a smaller file would be all schema). */
 static gboolean
