@@ -776,7 +776,7 @@ test_redis_restart (void)
   g_autofree char *lost = NULL;
   g_autofree char *back = NULL;
   TestServer *a, *b, *c;
-  Client *alice, *bob, *carol, *other, *dave;
+  Client *alice, *bob, *carol, *other, *dave, *erin;
 
   if (r == NULL)
     return;
@@ -833,12 +833,18 @@ test_redis_restart (void)
         break;
     }
   g_free (client_expect (dave, ":alice!alice@127.0.0.1 PRIVMSG #r :together"));
+  /* What was said alone is in the history now, for anyone on any node. */
+  erin = client_irc (c, "erin", HISTORY_CAPS);
+  client_send (erin, "JOIN #r");
+  g_free (client_expect (erin, " 366 erin #r "));
+  assert_history (erin, "CHATHISTORY LATEST #r * 10", NULL, NULL, NULL, "alone together");
 
   client_free (alice);
   client_free (bob);
   client_free (carol);
   client_free (other);
   client_free (dave);
+  client_free (erin);
   test_server_free (a);
   test_server_free (b);
   test_server_free (c);

@@ -171,11 +171,14 @@ _chat_cluster_has_history (ChatCluster *self)
   return self != NULL && self->running;
 }
 
-void
-_chat_cluster_history_append (ChatCluster            *self,
-                              const ChatHistoryEntry *entry,
-                              guint                   max_lines,
-                              gint64                  max_age_s)
+/* At most this many lines said while Redis was away are kept for it (the oldest go). */
+#define MISSED_MAX 10000
+
+static void
+append_now (ChatCluster            *self,
+            const ChatHistoryEntry *entry,
+            guint                   max_lines,
+            gint64                  max_age_s)
 {
   g_autofree char *key = stream_key (entry->target);
   g_autofree char *maxlen = g_strdup_printf ("%u", max_lines);
@@ -220,6 +223,44 @@ _chat_cluster_history_append (ChatCluster            *self,
           _chat_cluster_tell (self, G_N_ELEMENTS (zadd), zadd);
         }
     }
+}
+
+void
+_chat_cluster_history_append (ChatCluster            *self,
+                              const ChatHistoryEntry *entry,
+                              guint                   max_lines,
+                              gint64                  max_age_s)
+{
+  if (!self->running)
+    return;
+  if (!self->degraded && self->pub != NULL)
+    {
+      append_now (self, entry, max_lines, max_age_s);
+      return;
+    }
+  g_queue_push_tail (&self->missed, chat_history_entry_copy (entry));
+  self->missed_lines = max_lines;
+  self->missed_age = max_age_s;
+  if (self->missed.length > MISSED_MAX)
+    chat_history_entry_free (g_queue_pop_head (&self->missed));
+}
+
+void
+_chat_cluster_history_catch_up (ChatCluster *self)
+{
+  ChatHistoryEntry *entry;
+
+  while ((entry = g_queue_pop_head (&self->missed)) != NULL)
+    {
+      append_now (self, entry, self->missed_lines, self->missed_age);
+      chat_history_entry_free (entry);
+    }
+}
+
+void
+_chat_cluster_history_clear (ChatCluster *self)
+{
+  g_queue_clear_full (&self->missed, (GDestroyNotify) chat_history_entry_free);
 }
 
 static const char *

@@ -58,6 +58,9 @@ struct _ChatCluster
   char               *own_channel;   /* CHANNEL to:NODE */
   char               *lost_channel;  /* CHANNEL lost */
   GHashTable         *ghosts;        /* ChatSession* of other nodes' users, owned */
+  GQueue              missed;        /* ChatHistoryEntry* said here while Redis was away */
+  guint               missed_lines;  /* the [history] limits they are written with */
+  gint64              missed_age;
   gboolean            hooks_added;
   gint64              users_written; /* real seconds: the last tick's user records */
 };
@@ -124,6 +127,11 @@ void        _chat_cluster_store_member    (ChatCluster       *self,
 /* chat-cluster-queries.c */
 /* At each lease tick: the records of those who spoke since, and this node's counts. */
 void        _chat_cluster_users_tick      (ChatCluster       *self);
+
+/* chat-cluster-history.c */
+/* Redis is back: the lines said here meanwhile are written (after the others' lines). */
+void        _chat_cluster_history_catch_up (ChatCluster      *self);
+void        _chat_cluster_history_clear    (ChatCluster      *self);
 
 /* chat-cluster-rooms.c */
 /* The room's shared state as text (modes, key, limit, topic, lists). */

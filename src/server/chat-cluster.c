@@ -243,8 +243,9 @@ static gboolean claim (ChatCluster *self,
 
 /* Redis may have restarted empty, or the others reaped this node while it could not renew
  * its lease: it joins again (without reaping itself: its users are here), claims its
- * users' nicks and says again who of them is in which room. A nick taken elsewhere
- * meanwhile stays with its user here, who is told; the operators are told it is over. */
+ * users' nicks, says again who of them is in which room and writes the lines said here
+ * meanwhile into the history. A nick taken elsewhere meanwhile stays with its user here,
+ * who is told; the operators are told it is over. */
 void
 _chat_cluster_resume (ChatCluster *self)
 {
@@ -271,6 +272,7 @@ _chat_cluster_resume (ChatCluster *self)
                              "split; please change it", NULL);
     }
   _chat_cluster_republish (self);
+  _chat_cluster_history_catch_up (self);
   _chat_cluster_flush (self);
   g_message ("Cluster: Redis at %s is back: nicks and rooms written again (%u nicks taken "
              "elsewhere)", self->url, clashes);
@@ -330,6 +332,7 @@ _chat_cluster_stop (ChatCluster *self)
    * still has to write (its users' QUITs). */
   run_script (self, leave_script, self->pub == NULL);
   _chat_cluster_redis_close (self);
+  _chat_cluster_history_clear (self);
   self->running = FALSE;
   g_clear_pointer (&self->ghosts, g_hash_table_unref);
   g_clear_pointer (&self->channel, g_free);
