@@ -4,6 +4,7 @@
  * that dies, a chatroom-server process killed with SIGKILL. Skipped without redis-server. */
 #include "config.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -119,6 +120,67 @@ redis_stop (TestRedis *r)
   redis_halt (r);
   g_free (r->url);
   g_free (r);
+}
+
+/* One command to the test's Redis on a connection of its own: its answer, a status line
+ * or the text of a bulk string. */
+static char *
+redis_ask (TestRedis  *r,
+           const char *command)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = g_strconcat (command, "\r\n", NULL);
+  char *line;
+  char *text;
+  gsize size;
+
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", r->port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), data,
+                             strlen (data), NULL, NULL, &error);
+  g_assert_no_error (error);
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  if (line[0] != '$')
+    return line;
+  size = strtoul (line + 1, NULL, 10);
+  g_free (line);
+  text = g_malloc0 (size + 1);
+  g_input_stream_read_all (G_INPUT_STREAM (in), text, size, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+redis_say (TestRedis  *r,
+           const char *command,
+           const char *want)
+{
+  g_autofree char *answer = redis_ask (r, command);
+
+  g_assert_cmpstr (answer, ==, want);
+}
+
+/* Waits until Redis holds a command back (a write, while they are paused). */
+static void
+redis_wait_held (TestRedis *r)
+{
+  for (guint tries = 0; tries < 100000; tries++)
+    {
+      g_autofree char *info = redis_ask (r, "INFO clients");
+      const char *n = strstr (info, "blocked_clients:");
+
+      g_assert_nonnull (n);
+      if (atoi (n + strlen ("blocked_clients:")) > 0)
+        return;
+    }
+  g_error ("Redis held no command back");
 }
 
 /* A node in a thread of this process. */
@@ -912,6 +974,48 @@ test_rolling_restart (void)
   g_unlink (config_path);
 }
 
+/* A nick asked of a Redis that does not answer (its writes paused) holds only the session
+ * that asked: the others on its node go on talking meanwhile, and the registration ends
+ * when Redis answers. */
+static void
+test_slow_redis (void)
+{
+  TwoNodes t = { 0 };
+  Client *alice, *carol, *dave;
+  struct pollfd pfd = { 0 };
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  carol = client_irc (t.a, "carol", NULL);
+  client_send (alice, "JOIN #q");
+  g_free (client_expect (alice, " 366 alice #q "));
+  client_send (carol, "JOIN #q");
+  g_free (client_expect (carol, " 366 carol #q "));
+
+  redis_say (t.redis, "CLIENT PAUSE 600000 WRITE", "+OK");
+  dave = client_connect (t.a);
+  client_send (dave, "NICK dave");
+  client_send (dave, "USER dave 0 * :Dave");
+  /* Once the node has asked for the nick. */
+  redis_wait_held (t.redis);
+  client_send (alice, "PRIVMSG #q :still here");
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 PRIVMSG #q :still here"));
+  /* Redis has not answered dave's nick: he has heard nothing. */
+  pfd.fd = dave->fd;
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+
+  redis_say (t.redis, "CLIENT UNPAUSE", "+OK");
+  g_free (client_expect (dave, " 001 dave "));
+  client_send (dave, "JOIN #q");
+  g_free (client_expect (carol, ":dave!dave@127.0.0.1 JOIN #q"));
+
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -922,6 +1026,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/room", test_room);
   g_test_add_func ("/chat/cluster/room-state", test_room_state);
   g_test_add_func ("/chat/cluster/queries", test_queries);
+  g_test_add_func ("/chat/cluster/slow-redis", test_slow_redis);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);

@@ -201,12 +201,33 @@ _chat_cluster_find_user (ChatCluster *self,
 
 gboolean
 _chat_cluster_count (ChatCluster       *self,
-                     ChatClusterCounts *counts)
+                     ChatClusterCounts *counts,
+                     gboolean           fresh)
 {
   return FALSE;
 }
 
 void
 _chat_cluster_hand_over (ChatCluster *self)
+{
+}
+
+gboolean
+_chat_cluster_claim_nick_async (ChatCluster        *self,
+                                ChatSession        *session,
+                                const char         *nick,
+                                ChatClusterClaimed  claimed)
+{
+  return FALSE;
+}
+
+void
+_chat_cluster_claim_keep_label (ChatClusterClaim *claim,
+                                ChatSession      *session)
+{
+}
+
+void
+_chat_cluster_claim_forget (ChatSession *session)
 {
 }

@@ -13,6 +13,12 @@
 G_BEGIN_DECLS
 
 typedef struct _ChatCluster ChatCluster;
+typedef struct _ChatClusterClaim ChatClusterClaim;
+
+/* The answer to a nick asked of the cluster: ok is FALSE when a live node holds it. */
+typedef void (*ChatClusterClaimed) (ChatSession *session,
+                                    const char  *nick,
+                                    gboolean     ok);
 
 /* The default lease of a node, in seconds: how long its users outlive it elsewhere. */
 #define CHAT_CLUSTER_DEFAULT_LEASE 10.0
@@ -45,6 +51,18 @@ gboolean     _chat_cluster_claim_nick   (ChatCluster  *self,
                                          const char   *folded);
 void         _chat_cluster_release_nick (ChatCluster  *self,
                                          const char   *folded);
+/* The same without waiting: TRUE when claimed will be called with the answer (session's
+ * input is held until then, and the call is forgotten if session goes first); FALSE when
+ * there is no one to ask, the caller deciding alone. */
+gboolean     _chat_cluster_claim_nick_async (ChatCluster        *self,
+                                             ChatSession        *session,
+                                             const char         *nick,
+                                             ChatClusterClaimed  claimed);
+/* The labeled-response state of the command that asked, answered with the claim. */
+void         _chat_cluster_claim_keep_label (ChatClusterClaim   *claim,
+                                             ChatSession        *session);
+/* session is going: its claim's answer, when it comes, finds no one. */
+void         _chat_cluster_claim_forget     (ChatSession        *session);
 /* A room made here: its members on other nodes come in as remote members, and its
  * events are followed. TRUE when it has members elsewhere (the joiner makes nothing). */
 gboolean     _chat_cluster_room_opened  (ChatCluster  *self,
@@ -77,9 +95,11 @@ void         _chat_cluster_user_changed (ChatCluster  *self,
  * NULL. */
 ChatSession *_chat_cluster_find_user    (ChatCluster  *self,
                                          const char   *nick);
-/* The counts of all the nodes; FALSE when Redis does not answer. */
+/* The counts of all the nodes, asked now (fresh) or as of the last lease tick; FALSE (and
+ * counts left as they are) when there are none. */
 gboolean     _chat_cluster_count        (ChatCluster       *self,
-                                         ChatClusterCounts *counts);
+                                         ChatClusterCounts *counts,
+                                         gboolean           fresh);
 /* LINKS: the nodes, this one first. */
 GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
 /* MAP: how many nicks node holds. */

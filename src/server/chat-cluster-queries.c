@@ -3,7 +3,8 @@
  * keeps a record of each of its users in Redis (KEY user:NICK), written when they arrive
  * or change their nick and again at each lease tick for those who spoke since, so a WHOIS
  * on another node gives their address, name, account, away message and idle time as of
- * the last tick. LUSERS adds up the nicks each live node holds. */
+ * the last tick. LUSERS adds up the nicks each live node holds: asked when someone asks,
+ * and at each lease tick for the welcome of those who register meanwhile. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -100,6 +101,39 @@ _chat_cluster_user_changed (ChatCluster *self,
   }
 }
 
+/* The other nodes' counts from count_script's reply. */
+static gboolean
+read_counts (ChatCluster *self,
+             redisReply  *reply)
+{
+  redisReply *rooms;
+
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 ||
+      reply->element[4]->type != REDIS_REPLY_ARRAY)
+    return FALSE;
+  self->others.present = reply->element[0]->integer;
+  self->others.invisible = reply->element[1]->integer;
+  self->others.opers = reply->element[2]->integer;
+  self->others.nodes = MAX (reply->element[3]->integer, 1);
+  rooms = reply->element[4];
+  g_clear_pointer (&self->others_rooms, g_ptr_array_unref);
+  self->others_rooms = g_ptr_array_new_full (rooms->elements, g_free);
+  for (gsize i = 0; i < rooms->elements; i++)
+    if (rooms->element[i]->type == REDIS_REPLY_STRING)
+      g_ptr_array_add (self->others_rooms, g_strdup (rooms->element[i]->str));
+  return TRUE;
+}
+
+static void
+counted_cb (redisAsyncContext *ac,
+            void              *reply,
+            void              *data)
+{
+  /* Not when the node is stopping. */
+  if (ac->data != NULL)
+    read_counts (ac->data, reply);
+}
+
 /* At each lease tick: the records of those who spoke since the last one, and this node's
  * counts for LUSERS. */
 void
@@ -121,8 +155,11 @@ _chat_cluster_users_tick (ChatCluster *self)
                             _chat_server_count_opers (server));
   {
     const char *argv[] = { "HSET", CHAT_CLUSTER_KEY "node-counts", self->node, counts };
+    const char *count[] = { "EVAL", count_script, "0", self->node };
 
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+    /* The others' counts, for the welcome's LUSERS until the next tick. */
+    _chat_cluster_tell_answered (self, G_N_ELEMENTS (count), count, counted_cb, NULL);
   }
 }
 
@@ -178,34 +215,32 @@ _chat_cluster_find_user (ChatCluster *self,
 
 gboolean
 _chat_cluster_count (ChatCluster       *self,
-                     ChatClusterCounts *counts)
+                     ChatClusterCounts *counts,
+                     gboolean           fresh)
 {
   ChatServer *server = self->server;
-  const char *argv[] = { "EVAL", count_script, "0", self->node };
-  redisReply *reply;
-  redisReply *rooms;
+  GHashTable *here = _chat_server_get_rooms (server);
 
   if (!self->running)
     return FALSE;
-  reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  if (reply == NULL)
-    return FALSE;
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 ||
-      reply->element[4]->type != REDIS_REPLY_ARRAY)
+  if (fresh)
     {
-      freeReplyObject (reply);
-      return FALSE;
+      const char *argv[] = { "EVAL", count_script, "0", self->node };
+      redisReply *reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
+
+      read_counts (self, reply);
+      if (reply != NULL)
+        freeReplyObject (reply);
     }
-  counts->present = _chat_server_count_present (server) + reply->element[0]->integer;
-  counts->invisible = _chat_server_count_invisible (server) + reply->element[1]->integer;
-  counts->opers = _chat_server_count_opers (server) + reply->element[2]->integer;
-  counts->nodes = MAX (reply->element[3]->integer, 1);
-  counts->rooms = chat_server_get_n_rooms (server);
-  rooms = reply->element[4];
-  for (gsize i = 0; i < rooms->elements; i++)
-    if (rooms->element[i]->type == REDIS_REPLY_STRING &&
-        g_hash_table_lookup (_chat_server_get_rooms (server), rooms->element[i]->str) == NULL)
+  if (self->others_rooms == NULL)
+    return FALSE;
+  counts->present = _chat_server_count_present (server) + self->others.present;
+  counts->invisible = _chat_server_count_invisible (server) + self->others.invisible;
+  counts->opers = _chat_server_count_opers (server) + self->others.opers;
+  counts->nodes = self->others.nodes;
+  counts->rooms = g_hash_table_size (here);
+  for (guint i = 0; i < self->others_rooms->len; i++)
+    if (g_hash_table_lookup (here, self->others_rooms->pdata[i]) == NULL)
       counts->rooms++;
-  freeReplyObject (reply);
   return TRUE;
 }

@@ -337,6 +337,19 @@ _chat_cluster_wait (ChatCluster      *self,
   return *done;
 }
 
+gboolean
+_chat_cluster_tell_answered (ChatCluster      *self,
+                             int               argc,
+                             const char      **argv,
+                             redisCallbackFn  *done,
+                             gpointer          data)
+{
+  /* Degraded, the node asks nothing until the lease tick finds Redis again. */
+  if (self->degraded || self->pub == NULL)
+    return FALSE;
+  return redisAsyncCommandArgv (self->pub, done, data, argc, argv, NULL) == REDIS_OK;
+}
+
 void
 _chat_cluster_flush (ChatCluster *self)
 {

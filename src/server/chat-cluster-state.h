@@ -63,6 +63,8 @@ struct _ChatCluster
   gint64              missed_age;
   gboolean            hooks_added;
   gint64              users_written; /* real seconds: the last tick's user records */
+  ChatClusterCounts   others;        /* the other nodes' counts as last asked (LUSERS) */
+  GPtrArray          *others_rooms;  /* their rooms with members, folded; NULL: not asked */
 };
 
 /* chat-cluster.c */
@@ -93,6 +95,13 @@ gboolean    _chat_cluster_wait            (ChatCluster       *self,
                                            const char       **argv,
                                            redisCallbackFn   *fn,
                                            gboolean          *done,
+                                           gpointer           data);
+/* The same with an answer: done (reply, data) is called with it, or with NULL when the
+ * connection went first; FALSE (done never called) when there is no connection. */
+gboolean    _chat_cluster_tell_answered   (ChatCluster       *self,
+                                           int                argc,
+                                           const char       **argv,
+                                           redisCallbackFn   *done,
                                            gpointer           data);
 /* Writes what the asynchronous connection holds, without waiting. */
 void        _chat_cluster_flush           (ChatCluster       *self);

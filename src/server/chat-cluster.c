@@ -335,6 +335,7 @@ _chat_cluster_stop (ChatCluster *self)
   _chat_cluster_history_clear (self);
   self->running = FALSE;
   g_clear_pointer (&self->ghosts, g_hash_table_unref);
+  g_clear_pointer (&self->others_rooms, g_ptr_array_unref);
   g_clear_pointer (&self->channel, g_free);
   g_clear_pointer (&self->own_channel, g_free);
   g_clear_pointer (&self->lost_channel, g_free);
@@ -426,6 +427,130 @@ claim (ChatCluster *self,
   ok = reply->type != REDIS_REPLY_INTEGER || reply->integer == 1;
   freeReplyObject (reply);
   return ok;
+}
+
+struct _ChatClusterClaim
+{
+  ChatCluster        *self;
+  ChatSession        *session;     /* NULL once it is gone */
+  char               *nick;
+  ChatClusterClaimed  claimed;
+  char               *label;       /* the asking command's labeled-response state */
+  GPtrArray          *collected;
+};
+
+static void
+claim_free (ChatClusterClaim *claim)
+{
+  g_free (claim->nick);
+  g_free (claim->label);
+  g_clear_pointer (&claim->collected, g_ptr_array_unref);
+  g_free (claim);
+}
+
+static void
+claim_answered_cb (redisAsyncContext *ac,
+                   void              *r,
+                   void              *data)
+{
+  ChatClusterClaim *claim = data;
+  ChatSession *session = claim->session;
+  ChatCluster *self = claim->self;
+  redisReply *reply = r;
+  ChatSession *holder;
+  gboolean ok;
+
+  /* The node is stopping: nobody is answered. */
+  if (ac->data == NULL)
+    {
+      if (session != NULL)
+        session->claiming = NULL;
+      claim_free (claim);
+      return;
+    }
+  /* Without Redis the node serves its own users: the nick is checked here only. */
+  ok = reply == NULL || reply->type != REDIS_REPLY_INTEGER || reply->integer == 1;
+  /* Someone here may have taken it meanwhile (their claim said yes too: same node). */
+  holder = _chat_server_find_session (self->server, claim->nick);
+  if (holder != NULL && holder != session)
+    ok = FALSE;
+  if (session == NULL)
+    {
+      if (ok && holder == NULL && reply != NULL)
+        {
+          g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, claim->nick);
+
+          _chat_cluster_release_nick (self, folded);
+        }
+      claim_free (claim);
+      return;
+    }
+
+  session->claiming = NULL;
+  _chat_session_cork (session);
+  session->label = g_steal_pointer (&claim->label);
+  session->collected = g_steal_pointer (&claim->collected);
+  claim->claimed (session, claim->nick, ok);
+  if (session->label != NULL)
+    _chat_session_end_label (session);
+  _chat_session_uncork (session);
+  claim_free (claim);
+
+  /* What came in meanwhile, in order. */
+  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
+    _chat_session_drain_input (session);
+  _chat_server_flush (self->server);
+}
+
+gboolean
+_chat_cluster_claim_nick_async (ChatCluster        *self,
+                                ChatSession        *session,
+                                const char         *nick,
+                                ChatClusterClaimed  claimed)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *key = NULL;
+  ChatClusterClaim *claim;
+
+  g_assert (session->claiming == NULL);
+  if (!self->running)
+    return FALSE;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  claim = g_new0 (ChatClusterClaim, 1);
+  claim->self = self;
+  claim->session = session;
+  claim->nick = g_strdup (nick);
+  claim->claimed = claimed;
+  {
+    const char *argv[] = { "EVAL", claim_script, "1", key, self->node, folded };
+
+    if (!_chat_cluster_tell_answered (self, G_N_ELEMENTS (argv), argv, claim_answered_cb,
+                                      claim))
+      {
+        claim_free (claim);
+        return FALSE;
+      }
+  }
+  session->claiming = claim;
+  _chat_cluster_flush (self);
+  return TRUE;
+}
+
+void
+_chat_cluster_claim_keep_label (ChatClusterClaim *claim,
+                                ChatSession      *session)
+{
+  claim->label = g_steal_pointer (&session->label);
+  claim->collected = g_steal_pointer (&session->collected);
+}
+
+void
+_chat_cluster_claim_forget (ChatSession *session)
+{
+  if (session->claiming != NULL)
+    session->claiming->session = NULL;
+  session->claiming = NULL;
 }
 
 void

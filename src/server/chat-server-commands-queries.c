@@ -318,5 +318,5 @@ void
 _chat_server_cmd_lusers (ChatSession *session,
                          ChatMessage *message)
 {
-  _chat_server_send_lusers (session->server, session);
+  _chat_server_send_lusers (session->server, session, TRUE);
 }

@@ -46,7 +46,8 @@ users_reply (ChatSession *session,
 
 void
 _chat_server_send_lusers (ChatServer  *self,
-                          ChatSession *session)
+                          ChatSession *session,
+                          gboolean     asked)
 {
   guint present = _chat_server_count_present (self);
   guint invisible = _chat_server_count_invisible (self);
@@ -58,9 +59,11 @@ _chat_server_send_lusers (ChatServer  *self,
   g_autofree char *client = NULL;
   g_autofree char *me = NULL;
 
-  /* In a cluster, the users and rooms of every node, each node a server. */
+  /* In a cluster, the users and rooms of every node, each node a server: asked of Redis
+   * for LUSERS, as of the last lease tick in the welcome (no one waits on Redis to
+   * register). */
   if (G_UNLIKELY (cluster != NULL))
-    _chat_cluster_count (cluster, &all);
+    _chat_cluster_count (cluster, &all, asked);
   client = g_strdup_printf ("There are %u users and %u invisible on %u servers",
                             all.present - all.invisible, all.invisible, all.nodes);
   _chat_session_reply (session, RPL_LUSERCLIENT, client, NULL);
@@ -130,7 +133,7 @@ _chat_server_welcome (ChatServer  *self,
                            NULL);
   _chat_session_send_message (session, myinfo);
   _chat_server_send_isupport (self, session);
-  _chat_server_send_lusers (self, session);
+  _chat_server_send_lusers (self, session, FALSE);
   _chat_server_send_motd (self, session);
 }
 
@@ -360,11 +363,48 @@ _chat_server_cmd_pass (ChatSession *session,
   session->pass_ok = password == NULL || _chat_secret_equal (password, param (message, 0));
 }
 
+/* The name is the session's now: its first, or a change. */
+static void
+nick_taken (ChatSession *session,
+            const char  *nick)
+{
+  if (g_strcmp0 (session->nick, nick) == 0)
+    return;
+
+  if (session->state == CHAT_SESSION_REGISTERED)
+    {
+      ChatRoom *room;
+      ChatDenial denial = _chat_session_may_change_nick (session, &room);
+
+      if (denial != CHAT_DENIAL_NONE)
+        _chat_session_deny (session, denial, room->name, nick);
+      else
+        _chat_server_nick_change (session->server, session, nick);
+      return;
+    }
+  _chat_session_set_nick (session, nick);
+  _chat_server_try_register (session->server, session);
+}
+
+static void
+nick_claimed_cb (ChatSession *session,
+                 const char  *nick,
+                 gboolean     ok)
+{
+  if (!ok)
+    {
+      _chat_session_reply (session, ERR_NICKNAMEINUSE, nick, "Nickname is already in use", NULL);
+      return;
+    }
+  nick_taken (session, nick);
+}
+
 void
 _chat_server_cmd_nick (ChatSession *session,
                        ChatMessage *message)
 {
   const char *nick = param (message, 0);
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
 
   if (nick == NULL || nick[0] == '\0')
     {
@@ -385,24 +425,16 @@ _chat_server_cmd_nick (ChatSession *session,
       _chat_server_try_register (session->server, session);
       return;
     }
-  if (!nick_is_valid (session, nick, TRUE) || !nick_is_free (session, nick))
+  if (!nick_is_valid (session, nick, TRUE))
     return;
-  if (g_strcmp0 (session->nick, nick) == 0)
+  /* In a cluster, a name nobody here has is asked of Redis without waiting: this
+   * session's next lines wait for the answer, nobody else's do. */
+  if (G_UNLIKELY (cluster != NULL) && _chat_server_find_session (session->server, nick) == NULL &&
+      _chat_cluster_claim_nick_async (cluster, session, nick, nick_claimed_cb))
     return;
-
-  if (session->state == CHAT_SESSION_REGISTERED)
-    {
-      ChatRoom *room;
-      ChatDenial denial = _chat_session_may_change_nick (session, &room);
-
-      if (denial != CHAT_DENIAL_NONE)
-        _chat_session_deny (session, denial, room->name, nick);
-      else
-        _chat_server_nick_change (session->server, session, nick);
-      return;
-    }
-  _chat_session_set_nick (session, nick);
-  _chat_server_try_register (session->server, session);
+  if (!nick_is_free (session, nick))
+    return;
+  nick_taken (session, nick);
 }
 
 void

@@ -256,6 +256,8 @@ struct _ChatSession
                                        * input is held until it is done */
   guint              remote : 1;    /* cluster mode: a user of another node, no socket */
   char              *node;          /* that node's name */
+  struct _ChatClusterClaim *claiming;  /* cluster mode: a nick asked of Redis; the input is
+                                        * held until it answers */
 };
 
 /* Passwords: the time taken depends on the length of the guess only, never on how
@@ -646,7 +648,8 @@ void     _chat_server_welcome     (ChatServer  *self,
 void     _chat_server_send_motd   (ChatServer  *self,
                                    ChatSession *session);
 void     _chat_server_send_lusers (ChatServer  *self,
-                                   ChatSession *session);
+                                   ChatSession *session,
+                                   gboolean     asked);
 void     _chat_server_send_isupport (ChatServer  *self,
                                      ChatSession *session);
 /* "2026-11-23T11:41:40.123Z" into buf (at least 32 bytes). */

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
@@ -55,7 +56,8 @@ _chat_session_drain_input (ChatSession *session)
   const ChatServerLimits *limits = _chat_server_get_limits (session->server);
 
   refill_tokens (session, limits, g_get_monotonic_time ());
-  while (session->inq.head != NULL && !session->closing && session->waiting == NULL)
+  while (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
+         session->claiming == NULL)
     {
       g_autofree char *line = NULL;
 
@@ -68,7 +70,7 @@ _chat_session_drain_input (ChatSession *session)
     }
 
   if (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
-      session->resume_source == NULL)
+      session->claiming == NULL && session->resume_source == NULL)
     {
       guint ms = (guint) ((1.0 - session->tokens) * 1000.0 / limits->flood_rate) + 1;
 
@@ -110,8 +112,9 @@ line_cb (const char *line,
   limited = flood_limited (session);
   if (limited)
     refill_tokens (session, limits, session->last_read);
-  /* Held while a password is hashed (chat-server-accounts-work.c), and behind what is. */
-  if (session->waiting != NULL || session->inq.head != NULL ||
+  /* Held while a password is hashed (chat-server-accounts-work.c) or a nick is asked of
+   * the cluster (chat-cluster.c), and behind what is. */
+  if (session->waiting != NULL || session->claiming != NULL || session->inq.head != NULL ||
       (limited && session->tokens < 1.0))
     {
       /* Fake lag: held back and run as the bucket refills, up to the RecvQ and
@@ -571,9 +574,12 @@ dispatch_irc (ChatSession *session,
   else
     command->func (session, message);
 
-  /* A password being hashed: the label is answered when it is done. */
+  /* A password being hashed, a nick being claimed: the label is answered when it is
+   * done. */
   if (session->label != NULL && session->waiting != NULL)
     _chat_server_accounts_keep_label (session);
+  if (session->label != NULL && session->claiming != NULL)
+    _chat_cluster_claim_keep_label (session->claiming, session);
   if (session->label != NULL)
     _chat_session_end_label (session);
   _chat_session_uncork (session);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
@@ -85,6 +86,7 @@ _chat_session_free (ChatSession *session)
   g_clear_pointer (&session->listing, _chat_listing_free);
   g_clear_pointer (&session->sasl, _chat_sasl_free);
   _chat_server_accounts_session_gone (session);
+  _chat_cluster_claim_forget (session);
   g_free (session->account);
   g_free (session->certfp);
   g_free (session->label);
