@@ -12,10 +12,16 @@
 #                              [--bench PATH] [--server PATH] [--keep DIR] [--history]
 #
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
-# swept on past the p99 limit until something is lost), lowload (200 clients, 1 message/s),
-# register, connections (10,000), join-storm (2,000), rooms (1,000 × 10). --quick shrinks
-# every scenario for a smoke run. --history gives chatroom-server a data directory, so it
-# keeps its history (SQLite) while it is measured.
+# swept on past the p99 limit until something is lost), fanout600 (600 clients, 10 senders,
+# swept: the cluster's scenario), lowload (200 clients, 1 message/s), register, connections
+# (10,000), join-storm (2,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke
+# run. --history gives chatroom-server a data directory, so it keeps its history (SQLite)
+# while it is measured.
+#
+# Cluster mode: the servers cluster1 and cluster3 are one and three chatroom-server nodes
+# sharing a redis-server of their own (no persistence); the clients are spread evenly over
+# the nodes (chatroom-bench --ports). For the cost over one process:
+#   build-aux/bench-compare.sh --servers "chatroom cluster1 cluster3" --only "fanout600"
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -180,6 +186,36 @@ start_server () {
     floor)
       "${prio[@]}" "$relay_bin" --port "$port" > "$dir/floor.out" 2>&1 &
       pid=$! ;;
+    cluster1|cluster3)
+      # Redis first, then the nodes; "PORT" is the nodes' ports, comma-separated.
+      local n=${which#cluster} i rport nport rpid ports=""
+      write_chatroom_conf "$dir"
+      printf '[cluster]\nlease=10\n' >> "$dir/chatroom-server.conf"
+      rport=$(free_port)
+      redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+        > "$dir/redis.out" 2>&1 &
+      rpid=$!
+      pids+=("$rpid")
+      echo "$rpid" > "$dir/pids"
+      wait_port "$rport" "$rpid" || { echo "bench-compare: redis-server did not start" >&2
+                                      return 1; }
+      for i in $(seq 1 "$n"); do
+        nport=$(free_port)
+        "${prio[@]}" "$server_bin" --bind 127.0.0.1 --port "$nport" \
+          --config "$dir/chatroom-server.conf" --redis "redis://127.0.0.1:$rport/0" \
+          --node-name "node$i" > "$dir/node$i.out" 2>&1 &
+        pid=$!
+        pids+=("$pid")
+        echo "$pid" >> "$dir/pids"
+        if ! wait_port "$nport" "$pid"; then
+          echo "bench-compare: node $i did not start; its output:" >&2
+          tail -n 20 "$dir/node$i.out" >&2 || true
+          return 1
+        fi
+        ports="${ports:+$ports,}$nport"
+      done
+      echo "$pid $ports"
+      return 0 ;;
     chatroom)
       write_chatroom_conf "$dir"
       local data=()
@@ -216,6 +252,7 @@ scenario_args () {
     case "$s" in
       fanout) echo "fanout -c 50 -s 5 -r 200 --rate-max 100000 -d 1 --steps 6" ;;
       fanout1000) echo "fanout -c 200 -s 10 -r 500 --rate-max 100000 -d 1 --steps 4 --keep-going" ;;
+      fanout600) echo "fanout -c 60 -s 10 -r 200 --rate-max 100000 -d 1 --steps 6" ;;
       lowload) echo "fanout -c 50 -s 1 -r 1 -d 3" ;;
       register) echo "register -d 2" ;;
       connections) echo "connections -c 1000 -d 2" ;;
@@ -227,6 +264,9 @@ scenario_args () {
       fanout) echo "fanout -c 200 -s 10 -r 500 --rate-max 1000000 --rate-factor 1.5 -d 3" ;;
       fanout1000)
         echo "fanout -c 1000 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 8" \
+             "--keep-going -d 3" ;;
+      fanout600)
+        echo "fanout -c 600 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 10" \
              "--keep-going -d 3" ;;
       lowload) echo "fanout -c 200 -s 1 -r 1 -d 30" ;;
       register) echo "register -d 3" ;;
@@ -249,6 +289,12 @@ scenario_args () {
 run_list=()
 for srv in $servers; do
   case "$srv" in
+    cluster1|cluster3)
+      if [ -z "$server_bin" ] || [ ! -x "$server_bin" ] || ! command -v redis-server > /dev/null
+      then
+        echo "bench-compare: note: chatroom-server or redis-server missing; skipping $srv" >&2
+        continue
+      fi ;;
     chatroom)
       if [ -z "$server_bin" ] || [ ! -x "$server_bin" ]; then
         echo "bench-compare: note: chatroom-server is not built yet; skipping it" >&2
@@ -288,6 +334,8 @@ for s in $only; do
     # a wide window to finish setup in time.
     setup_window=2000
     [ "$srv" = ngircd ] && setup_window=10
+    target=(-p "$port")
+    case "$srv" in cluster*) target=(--ports "$port") ;; esac
     if [ "$s" = register ]; then
       # Registrations per second depend on how many are in flight; each server gets
       # the best of the same set of windows.
@@ -295,7 +343,7 @@ for s in $only; do
       for w in 10 100 1000 5000; do
         echo "== $srv: chatroom-bench $args -w $w" >&2
         # shellcheck disable=SC2086
-        if timeout 120 "${prio[@]}" "$bench" $args -w "$w" -p "$port" --pid "$pid" --json -q \
+        if timeout 120 "${prio[@]}" "$bench" $args -w "$w" "${target[@]}" --pid "$pid" --json -q \
              > "$tmp/$srv-$s-w$w.json" 2> "$tmp/$srv-$s-w$w.err"; then
           best=$(/usr/bin/python3 -c 'import json,sys
 files = [f for f in sys.argv[1:] if f]
@@ -313,14 +361,18 @@ print(f)' $best "$tmp/$srv-$s-w$w.json")
     else
       echo "== $srv: chatroom-bench $args -w $setup_window" >&2
       # shellcheck disable=SC2086
-      if ! timeout 900 "${prio[@]}" "$bench" $args -w "$setup_window" -p "$port" --pid "$pid" \
-           --json > "$tmp/$srv-$s.json" 2> "$tmp/$srv-$s.err"; then
+      if ! timeout 900 "${prio[@]}" "$bench" $args -w "$setup_window" "${target[@]}" \
+           --pid "$pid" --json > "$tmp/$srv-$s.json" 2> "$tmp/$srv-$s.err"; then
         msg=$(grep 'chatroom-bench:' "$tmp/$srv-$s.err" | tail -n 1 | sed 's/"/\\"/g')
         echo "{\"error\": \"${msg:-failed}\"}" > "$tmp/$srv-$s.json"
         echo "   $srv: ${msg:-failed}" >&2
       fi
     fi
-    stop_server "$pid"
+    if [ -f "$dir/pids" ]; then
+      for p in $(tac "$dir/pids"); do stop_server "$p"; done
+    else
+      stop_server "$pid"
+    fi
   done
 done
 
@@ -328,7 +380,8 @@ done
 import json, os, sys
 
 tmp, scenarios, servers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
-names = {"chatroom": "chatroom", "inspircd": "InspIRCd", "ngircd": "ngIRCd", "floor": "floor"}
+names = {"chatroom": "chatroom", "inspircd": "InspIRCd", "ngircd": "ngIRCd", "floor": "floor",
+         "cluster1": "1 node", "cluster3": "3 nodes"}
 
 def load(srv, s):
     try:
@@ -375,6 +428,11 @@ rows = [
     ("fan-out 1000/10: max msgs/s (no loss, p99<50ms)", "fanout1000", g_best_rate, True, "{:,.0f}"),
     ("fan-out 1000/10: deliveries/s at that rate", "fanout1000", g_best_deliv, True, "{:,.0f}"),
     ("fan-out 1000/10: max deliveries/s, no loss, any p99", "fanout1000", g_max_deliv, True,
+     "{:,.0f}"),
+    ("fan-out 600/10: max msgs/s (no loss, p99<50ms)", "fanout600", g_best_rate, True, "{:,.0f}"),
+    ("fan-out 600/10: deliveries/s at that rate", "fanout600", g_best_deliv, True, "{:,.0f}"),
+    ("fan-out 600/10: p99 ms at that rate", "fanout600", g_best_p99, False, "{:.2f}"),
+    ("fan-out 600/10: max deliveries/s, no loss, any p99", "fanout600", g_max_deliv, True,
      "{:,.0f}"),
     ("1 msg/s, 200 clients: p50 ms", "lowload", g_first("p50_ms"), False, "{:.3f}"),
     ("1 msg/s, 200 clients: p99 ms", "lowload", g_first("p99_ms"), False, "{:.3f}"),

@@ -232,6 +232,7 @@ client_start_connect (Engine *e,
                       Client *c)
 {
   struct epoll_event ev = { 0 };
+  struct sockaddr_in addr;
   int one = 1;
   int fd;
 
@@ -257,7 +258,11 @@ client_start_connect (Engine *e,
       return;
     }
 
-  if (connect (fd, (struct sockaddr *) &e->addr, sizeof e->addr) == 0)
+  /* The nodes of a cluster take the clients in turn. */
+  addr = e->addr;
+  if (e->cfg->n_ports > 0)
+    addr.sin_port = htons ((guint16) e->cfg->ports[c->index % e->cfg->n_ports]);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
     {
       client_connected (e, c);
     }

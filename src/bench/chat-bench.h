@@ -32,6 +32,8 @@ typedef struct
   ChatBenchScenario scenario;
   char             *host;            /* numeric loopback address, default 127.0.0.1 */
   guint             port;
+  guint             ports[16];       /* n_ports > 0: the nodes of one cluster, clients */
+  guint             n_ports;         /* spread evenly over them (port is ports[0]) */
   int               server_pid;      /* 0: unknown; else RSS and CPU are read from /proc */
   guint             clients;         /* members per room (fan-out, rooms) or total */
   guint             rooms;

@@ -7,6 +7,7 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "chat-bench.h"
 
@@ -19,6 +20,7 @@ main (int    argc,
   g_autoptr(ChatBenchResult) result = NULL;
   g_autoptr(GString) out = NULL;
   g_autofree char *host = NULL;
+  g_autofree char *ports = NULL;
   ChatBenchConfig config;
   ChatBenchScenario scenario;
   gboolean json = FALSE, quiet = FALSE, keep_going = FALSE;
@@ -30,6 +32,8 @@ main (int    argc,
     { "host", 'H', 0, G_OPTION_ARG_STRING, &host,
       "Loopback address of the server (127.0.0.1)", "ADDR" },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port of the server (6667)", "PORT" },
+    { "ports", 0, 0, G_OPTION_ARG_STRING, &ports,
+      "Ports of the nodes of one cluster: clients spread evenly over them", "P1,P2,…" },
     { "pid", 0, 0, G_OPTION_ARG_INT, &pid, "Server process id, to read its RSS and CPU", "PID" },
     { "clients", 'c', 0, G_OPTION_ARG_INT, &clients,
       "Clients (per room for fanout and rooms)", "N" },
@@ -90,6 +94,25 @@ main (int    argc,
     }
   if (port >= 0)
     config.port = (guint) port;
+  if (ports != NULL)
+    {
+      g_auto(GStrv) list = g_strsplit (ports, ",", -1);
+
+      for (guint i = 0; list[i] != NULL; i++)
+        {
+          int p = atoi (list[i]);
+
+          if (p <= 0 || p > 65535 || config.n_ports == G_N_ELEMENTS (config.ports))
+            {
+              g_printerr ("chatroom-bench: --ports takes up to %u ports, comma-separated\n",
+                          (guint) G_N_ELEMENTS (config.ports));
+              return 2;
+            }
+          config.ports[config.n_ports++] = (guint) p;
+        }
+      if (config.n_ports > 0)
+        config.port = config.ports[0];
+    }
   config.server_pid = pid;
   if (clients >= 0)
     config.clients = (guint) clients;
