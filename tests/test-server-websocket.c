@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-server-websocket.c: the server's WebSocket door, with libsoup's own client: the
  * subprotocols, one line per message, the origin check, and the gate every connection
- * passes (limits per address, line length, UTF-8, the registration timeout). */
+ * passes (limits per address, line length, UTF-8, the registration timeout); and with a
+ * client written here, what a browser never does: a peer that never reads, a message in
+ * endless fragments, pings without reading, compression asked for. */
 
 #include <libsoup/soup.h>
 
@@ -330,6 +332,231 @@ test_websocket_registration_timeout (void)
   test_server_free (ts);
 }
 
+/* A WebSocket client by hand: a blocking socket with a small receive buffer and deadlines,
+ * the handshake, and masked frames. Returns the socket; *response: the 101's headers. */
+static int
+raw_connect (TestServer  *ts,
+             const char  *extra_headers,
+             char       **response)
+{
+  struct sockaddr_in addr = { 0 };
+  struct timeval deadline = { CLIENT_TIMEOUT_SEC, 0 };
+  int small = 4096;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  g_autoptr(GString) head = g_string_new (NULL);
+  g_autofree char *request = NULL;
+
+  g_assert_cmpint (fd, >=, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &deadline, sizeof deadline);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (ws_port (ts));
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n"
+                             "Sec-WebSocket-Protocol: text.ircv3.net\r\n%s\r\n",
+                             ws_port (ts), extra_headers);
+  g_assert_cmpint (send (fd, request, strlen (request), MSG_NOSIGNAL), ==, strlen (request));
+  while (!g_str_has_suffix (head->str, "\r\n\r\n"))
+    {
+      char c;
+
+      g_assert_cmpint (recv (fd, &c, 1, 0), ==, 1);
+      g_string_append_c (head, c);
+    }
+  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 101 "));
+  if (response != NULL)
+    *response = g_strdup (head->str);
+  return fd;
+}
+
+/* One frame, masked as a client's are; FALSE once the server has closed (never because
+ * the deadline passed). */
+static gboolean
+raw_frame (int           fd,
+           guint8        first,
+           const char   *data,
+           gsize         len)
+{
+  static const guint8 mask[4] = { 0x11, 0x22, 0x33, 0x44 };
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  guint8 b;
+
+  g_byte_array_append (frame, &first, 1);
+  g_assert_cmpuint (len, <=, G_MAXUINT16);
+  if (len < 126)
+    {
+      b = 0x80 | len;
+      g_byte_array_append (frame, &b, 1);
+    }
+  else
+    {
+      guint8 ext[3] = { 0x80 | 126, len >> 8, len & 0xff };
+
+      g_byte_array_append (frame, ext, 3);
+    }
+  g_byte_array_append (frame, mask, 4);
+  for (gsize i = 0; i < len; i++)
+    {
+      b = data[i] ^ mask[i % 4];
+      g_byte_array_append (frame, &b, 1);
+    }
+  for (guint at = 0; at < frame->len;)
+    {
+      gssize n = send (fd, frame->data + at, frame->len - at, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (errno != EPIPE)
+            g_assert_cmpint (errno, ==, ECONNRESET);
+          return FALSE;
+        }
+      at += n;
+    }
+  return TRUE;
+}
+
+static void
+raw_text (int         fd,
+          const char *line)
+{
+  g_assert_true (raw_frame (fd, 0x81, line, strlen (line)));
+}
+
+/* Reads what the server sent until it closes; fails if it does not within the deadline. */
+static void
+raw_until_closed (int fd)
+{
+  char buf[65536];
+  gssize n;
+
+  do
+    n = recv (fd, buf, sizeof buf, 0);
+  while (n > 0 || (n < 0 && errno == EINTR));
+  if (n < 0)
+    g_assert_cmpint (errno, ==, ECONNRESET);
+  close (fd);
+}
+
+/* A browser tab that stopped reading is dropped at the SendQ limit, as a TCP client is:
+ * libsoup does not keep sending on its behalf without bound. */
+static void
+test_websocket_sendq (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n[limits]\nsendq=65536\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  g_autofree char *text = g_strnfill (400, 'q');
+  g_autoptr(GString) batch = g_string_new (NULL);
+  gboolean dropped = FALSE;
+  guint sent = 0;
+  int fd;
+
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  fd = raw_connect (ts, "", NULL);
+  raw_text (fd, "NICK webby");
+  raw_text (fd, "USER webby 0 * :Web");
+  raw_text (fd, "JOIN #r");
+  g_free (client_expect (a, ":webby!"));
+
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (batch, "PRIVMSG #r :%s\r\n", text);
+  while (!dropped)
+    {
+      g_autoptr(GPtrArray) lines = NULL;
+
+      g_assert_cmpuint (sent, <, 50000);
+      client_send_raw (a, batch->str, batch->len);
+      sent += 50;
+      lines = client_sync (a);
+      dropped = lines_have (lines, "QUIT :SendQ exceeded");
+    }
+  raw_until_closed (fd);
+
+  client_free (a);
+  test_server_free (ts);
+}
+
+/* A message that never ends, in fragments each small enough, is refused once it is
+ * longer than any line; libsoup alone would gather it without bound. */
+static void
+test_websocket_fragments (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *piece = g_strnfill (1000, 'f');
+  int fd = raw_connect (ts, "", NULL);
+  guint n = 0;
+
+  raw_text (fd, "NICK frag");
+  g_assert_true (raw_frame (fd, 0x01, piece, strlen (piece)));
+  while (raw_frame (fd, 0x00, piece, strlen (piece)))
+    g_assert_cmpuint (++n, <, 100000);
+  raw_until_closed (fd);
+  test_server_free (ts);
+}
+
+/* Pings are answered by libsoup itself; a peer that pings without reading the pongs is
+ * dropped once they pile up. */
+static void
+test_websocket_pings (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *payload = g_strnfill (125, 'p');
+  int fd = raw_connect (ts, "", NULL);
+  guint n = 0;
+
+  raw_text (fd, "NICK pinger");
+  raw_text (fd, "USER pinger 0 * :Pings");
+
+  while (raw_frame (fd, 0x89, payload, strlen (payload)))
+    g_assert_cmpuint (++n, <, 200000);
+  raw_until_closed (fd);
+  test_server_free (ts);
+}
+
+/* No permessage-deflate: a small compressed message could inflate to any size. */
+static void
+test_websocket_no_compression (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *response = NULL;
+  int fd = raw_connect (ts, "Sec-WebSocket-Extensions: permessage-deflate; "
+                            "client_max_window_bits\r\n", &response);
+
+  g_assert_null (strstr (response, "Sec-WebSocket-Extensions"));
+  g_assert_nonnull (strstr (response, "Sec-WebSocket-Protocol: text.ircv3.net"));
+  raw_text (fd, "QUIT");
+  raw_until_closed (fd);
+  test_server_free (ts);
+}
+
+/* A binary message on the text subprotocol meets the session's UTF-8 check as over TCP. */
+static void
+test_websocket_binary_on_text (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  const char *text_only[] = { "text.ircv3.net", NULL };
+  WsClient *web = ws_connect (ts, NULL, text_only);
+  const char bad[] = "PRIVMSG #r :caf\xe9";
+
+  g_assert_no_error (web->error);
+  ws_register (web, "texty");
+  ws_send (web, "JOIN #r");
+  ws_expect (web, " 366 ");
+  soup_websocket_connection_send_binary (web->ws, bad, strlen (bad));
+  ws_expect (web, "FAIL PRIVMSG INVALID_UTF8");
+  g_assert_false (web->binary);
+
+  ws_free (web);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -342,5 +569,10 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/per-address", test_websocket_per_address);
   g_test_add_func ("/chat/websocket/registration-timeout",
                    test_websocket_registration_timeout);
+  g_test_add_func ("/chat/websocket/sendq", test_websocket_sendq);
+  g_test_add_func ("/chat/websocket/fragments", test_websocket_fragments);
+  g_test_add_func ("/chat/websocket/pings", test_websocket_pings);
+  g_test_add_func ("/chat/websocket/no-compression", test_websocket_no_compression);
+  g_test_add_func ("/chat/websocket/binary-on-text", test_websocket_binary_on_text);
   return g_test_run ();
 }

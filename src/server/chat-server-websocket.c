@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 
 #include "chat-server-state.h"
+#include "chat-websocket-guard.h"
 
 #define PROTOCOL_TEXT "text.ircv3.net"
 #define PROTOCOL_BINARY "binary.ircv3.net"
@@ -27,9 +28,14 @@
 #define PAIR_BUFFER (64 * 1024)
 /* Bytes from the peer not yet taken by its session: past this, it floods. */
 #define MAX_PENDING (64 * 1024)
-/* The largest message read: longer lines still reach the session (which answers 417, as
- * over TCP) up to this size; past it libsoup closes with "message too big". */
+/* The largest message read, fragments together: longer lines still reach the session
+ * (which answers 417, as over TCP) up to this size; past it the peer is closed. */
 #define MAX_MESSAGE (CHAT_MESSAGE_MAX_TAGS + 4096)
+/* What may wait in libsoup to be sent to the peer: past SEND_MARK no more lines are taken
+ * from the session, whose own SendQ then fills as over TCP; past SEND_MAX (pongs for a
+ * peer's pings, which libsoup answers by itself) the peer is dropped. */
+#define SEND_MARK PAIR_BUFFER
+#define SEND_MAX (4 * SEND_MARK)
 
 struct _ChatServerWebsocket
 {
@@ -47,10 +53,12 @@ typedef struct
   ChatServerWebsocket     *door;
   GList                    link;
   SoupWebsocketConnection *ws;
+  ChatWebsocketGuard      *guard;        /* the stream ws runs on */
+  GSocket                 *socket;       /* the peer's */
   GMainContext            *context;      /* the server's, where the sources run */
   gboolean                 binary;
   int                      fd;           /* our end of the pair; -1 once closed */
-  GSource                 *in_source;
+  GSource                 *in_source;    /* the pair readable, or (paused) hung up */
   GSource                 *out_source;
   GString                 *to_session;   /* written to the pair as it takes it */
   GString                 *from_session; /* an incomplete line */
@@ -84,7 +92,10 @@ link_free (ChatWebsocketLink *link)
   if (link->door != NULL)
     g_queue_unlink (&link->door->links, &link->link);
   g_signal_handlers_disconnect_by_data (link->ws, link);
+  chat_websocket_guard_set_drained (link->guard, 0, NULL, NULL);
   g_object_unref (link->ws);
+  g_object_unref (link->guard);
+  g_object_unref (link->socket);
   g_main_context_unref (link->context);
   g_string_free (link->to_session, TRUE);
   g_string_free (link->from_session, TRUE);
@@ -116,33 +127,60 @@ link_send_line (ChatWebsocketLink *link,
       /* Text messages are UTF-8; bytes that are not (a non-UTF-8 room) become U+FFFD. */
       g_autofree char *text = g_utf8_make_valid (line, len);
 
+      len = strlen (text);
       soup_websocket_connection_send_text (link->ws, text);
     }
+  chat_websocket_guard_add_outgoing (link->guard, len);
 }
 
-/* Every whole line the session wrote, one message each, without its CRLF. */
+static gboolean pair_readable_cb (int           fd,
+                                  GIOCondition  condition,
+                                  gpointer      user_data);
+
+static void
+link_watch_pair (ChatWebsocketLink *link,
+                 GIOCondition       condition,
+                 GUnixFDSourceFunc  func)
+{
+  clear_source (&link->in_source);
+  link->in_source = g_unix_fd_source_new (link->fd, condition);
+  g_source_set_callback (link->in_source, G_SOURCE_FUNC (func), link, NULL);
+  g_source_set_static_name (link->in_source, "[chat-server] WebSocket in");
+  g_source_attach (link->in_source, link->context);
+}
+
+/* The peer took enough of what waited: the session's lines flow again. Called while
+ * libsoup writes, so only the source changes here. */
 static gboolean
-pair_readable_cb (int           fd,
-                  GIOCondition  condition,
-                  gpointer      user_data)
+link_drained_cb (gpointer user_data)
 {
   ChatWebsocketLink *link = user_data;
-  char buf[16384];
-  gssize n;
-  gsize start = 0;
 
-  for (;;)
-    {
-      n = recv (fd, buf, sizeof buf, 0);
-      if (n > 0)
-        {
-          g_string_append_len (link->from_session, buf, n);
-          continue;
-        }
-      if (n < 0 && errno == EINTR)
-        continue;
-      break;
-    }
+  if (link->fd >= 0)
+    link_watch_pair (link, G_IO_IN, pair_readable_cb);
+  return G_SOURCE_REMOVE;
+}
+
+/* The session ended while its peer was not reading what it was sent: what is left would
+ * never be read either, so the peer's socket is shut and libsoup closes. */
+static gboolean
+pair_hung_up_cb (int           fd,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  ChatWebsocketLink *link = user_data;
+
+  g_clear_pointer (&link->in_source, g_source_unref);
+  chat_websocket_guard_set_drained (link->guard, 0, NULL, NULL);
+  link_close_fd (link);
+  g_socket_shutdown (link->socket, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+link_forward_lines (ChatWebsocketLink *link)
+{
+  gsize start = 0;
 
   for (;;)
     {
@@ -159,6 +197,38 @@ pair_readable_cb (int           fd,
       start = nl + 1 - link->from_session->str;
     }
   g_string_erase (link->from_session, 0, start);
+}
+
+/* Every whole line the session wrote, one message each, without its CRLF; until libsoup
+ * holds SEND_MARK bytes for the peer, when reading pauses until they drain. */
+static gboolean
+pair_readable_cb (int           fd,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  ChatWebsocketLink *link = user_data;
+  char buf[16384];
+  gssize n;
+
+  for (;;)
+    {
+      if (chat_websocket_guard_get_queued (link->guard) >= SEND_MARK)
+        {
+          chat_websocket_guard_set_drained (link->guard, SEND_MARK / 2, link_drained_cb, link);
+          link_watch_pair (link, G_IO_HUP | G_IO_ERR, pair_hung_up_cb);
+          return G_SOURCE_CONTINUE;
+        }
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n > 0)
+        {
+          g_string_append_len (link->from_session, buf, n);
+          link_forward_lines (link);
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      break;
+    }
 
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
     {
@@ -282,36 +352,13 @@ origin_allowed (ChatServerWebsocket *self,
          g_ascii_strcasecmp (origin_host + 3, host) == 0;
 }
 
-/* Before the upgrade: a page from elsewhere is refused (403), so it never upgrades. */
 static void
-request_cb (SoupServer        *soup,
-            SoupServerMessage *msg,
-            const char        *path,
-            GHashTable        *query,
-            gpointer           user_data)
+link_start (ChatServerWebsocket     *self,
+            SoupWebsocketConnection *ws,
+            ChatWebsocketGuard      *guard,
+            GSocket                 *socket,
+            GSocketAddress          *remote)
 {
-  ChatServerWebsocket *self = user_data;
-
-  if (!origin_allowed (self, msg))
-    {
-      g_info ("WebSocket: refused a page from %s",
-              soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                            "Origin"));
-      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
-      return;
-    }
-  /* Not setting a status lets libsoup go on with the WebSocket handshake. */
-}
-
-static void
-websocket_cb (SoupServer              *soup,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *ws,
-              gpointer                 user_data)
-{
-  ChatServerWebsocket *self = user_data;
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   struct sockaddr_storage peer = { 0 };
   ChatWebsocketLink *link;
   ChatSession *session;
@@ -332,6 +379,8 @@ websocket_cb (SoupServer              *soup,
   link->door = self;
   link->link.data = link;
   link->ws = g_object_ref (ws);
+  link->guard = g_object_ref (guard);
+  link->socket = g_object_ref (socket);
   link->context = g_main_context_ref (_chat_server_get_context (self->server));
   link->binary = g_strcmp0 (soup_websocket_connection_get_protocol (ws), PROTOCOL_BINARY) == 0;
   link->fd = pair[1];
@@ -339,14 +388,11 @@ websocket_cb (SoupServer              *soup,
   link->from_session = g_string_new (NULL);
   g_queue_push_tail_link (&self->links, &link->link);
 
+  /* The guard refuses longer messages first, fragments counted together. */
   soup_websocket_connection_set_max_incoming_payload_size (ws, MAX_MESSAGE);
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), link);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), link);
-
-  link->in_source = g_unix_fd_source_new (link->fd, G_IO_IN);
-  g_source_set_callback (link->in_source, G_SOURCE_FUNC (pair_readable_cb), link, NULL);
-  g_source_set_static_name (link->in_source, "[chat-server] WebSocket in");
-  g_source_attach (link->in_source, link->context);
+  link_watch_pair (link, G_IO_IN, pair_readable_cb);
 
   /* The same gate as a plain connection, with the peer's own address. Refused, the
    * session's end has the ERROR line and its end of file, which go to the peer. */
@@ -359,6 +405,62 @@ websocket_cb (SoupServer              *soup,
   _chat_session_cancel_grace (session);
   _chat_session_enter_irc (session);
   _chat_server_flush (self->server);
+}
+
+/* The 101 is out: the connection is taken from libsoup's HTTP server and runs on a guard
+ * (see chat-websocket-guard.c) under libsoup's WebSocket connection. */
+static void
+upgraded_cb (SoupServerMessage *msg,
+             gpointer           user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autoptr(GSocket) socket = g_object_ref (soup_server_message_get_socket (msg));
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(ChatWebsocketGuard) guard = NULL;
+  g_autoptr(SoupWebsocketConnection) ws = NULL;
+  g_autoptr(GUri) uri = g_uri_ref (soup_server_message_get_uri (msg));
+  g_autofree char *origin = g_strdup (soup_message_headers_get_one (request, "Origin"));
+  g_autofree char *protocol =
+    g_strdup (soup_message_headers_get_one (response, "Sec-WebSocket-Protocol"));
+
+  if (soup_server_message_get_remote_address (msg) != NULL)
+    remote = g_object_ref (soup_server_message_get_remote_address (msg));
+  stream = soup_server_message_steal_connection (msg);
+  if (stream == NULL)
+    return;
+  guard = chat_websocket_guard_new (stream, MAX_MESSAGE, SEND_MAX);
+  ws = soup_websocket_connection_new (G_IO_STREAM (guard), uri,
+                                      SOUP_WEBSOCKET_CONNECTION_SERVER, origin, protocol, NULL);
+  link_start (self, ws, guard, socket, remote);
+}
+
+/* Before the upgrade: a page from elsewhere is refused (403), so it never upgrades. No
+ * extension is taken: permessage-deflate would inflate messages past any bound. */
+static void
+request_cb (SoupServer        *soup,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  static const char *protocols[] = { PROTOCOL_BINARY, PROTOCOL_TEXT, NULL };
+
+  if (!origin_allowed (self, msg))
+    {
+      g_info ("WebSocket: refused a page from %s",
+              soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                            "Origin"));
+      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      return;
+    }
+  /* The client's order of preference is libsoup's choice: the first it offers that is
+   * in this list. A request that is no handshake is answered with an error. */
+  if (soup_websocket_server_process_handshake (msg, NULL, (char **) protocols, NULL, NULL))
+    g_signal_connect (msg, "wrote-informational", G_CALLBACK (upgraded_cb), self);
 }
 
 /* No new connections; those open go on until their sessions end (the server's stop
@@ -379,7 +481,6 @@ server_started_cb (ChatServer *server,
                    gpointer    user_data)
 {
   ChatServerWebsocket *self = user_data;
-  static const char *protocols[] = { PROTOCOL_BINARY, PROTOCOL_TEXT, NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketAddress) address = NULL;
   GTlsCertificate *certificate = chat_server_get_tls_certificate (server);
@@ -401,10 +502,6 @@ server_started_cb (ChatServer *server,
       options |= SOUP_SERVER_LISTEN_HTTPS;
     }
   soup_server_add_handler (self->soup, NULL, request_cb, self, NULL);
-  /* The client's order of preference is libsoup's choice: the first it offers that is
-   * in this list. */
-  soup_server_add_websocket_handler (self->soup, NULL, NULL, (char **) protocols,
-                                     websocket_cb, self, NULL);
 
   if (server->address == NULL || server->address[0] == '\0')
     ok = soup_server_listen_all (self->soup, self->port, options, &error);
