@@ -247,6 +247,45 @@ test_redact_own (void)
   test_data_dir_remove (dir);
 }
 
+/* Those without the capability keep showing the line, so they are told in a NOTICE from
+ * the server, as the specification suggests; in a room and in private. */
+static void
+test_redact_fallback (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *alice = client_irc (ts, "alice", REDACT_CAPS);
+  Client *carol = client_irc (ts, "carol", NULL);
+  g_autofree char *oops = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *whisper = NULL;
+
+  client_send (alice, "JOIN #r");
+  client_wait (alice, " 366 ");
+  client_send (carol, "JOIN #r");
+  client_wait (carol, " 366 ");
+  oops = say (alice, "#r", "a line to take back");
+  g_free (client_expect (carol, "a line to take back"));
+  client_send (alice, "REDACT #r %s :typo", oops);
+  line = client_expect (carol, " NOTICE #r :");
+  g_assert_nonnull (strstr (line, " NOTICE #r :alice deleted a message from "));
+  g_assert_true (g_str_has_suffix (line, " ago: typo"));
+  g_assert_null (strstr (line, "REDACT"));
+  /* Its author is told once, with the REDACT. */
+  client_sync_lacks (alice, "NOTICE");
+
+  whisper = say (alice, "carol", "just between us");
+  g_free (client_expect (carol, "just between us"));
+  client_send (alice, "REDACT carol %s", whisper);
+  g_clear_pointer (&line, g_free);
+  line = client_expect (carol, " NOTICE carol :");
+  g_assert_nonnull (strstr (line, " NOTICE carol :alice deleted a message from "));
+  g_assert_true (g_str_has_suffix (line, " ago"));
+
+  client_free (carol);
+  client_free (alice);
+  test_server_free (ts);
+}
+
 static void
 test_redact_permissions (void)
 {
@@ -516,6 +555,7 @@ main (int   argc,
   g_test_add_func ("/chat/ircv3/markread/per-nick", test_markread_per_nick);
   g_test_add_func ("/chat/ircv3/markread/per-account", test_markread_per_account);
   g_test_add_func ("/chat/ircv3/redact/own", test_redact_own);
+  g_test_add_func ("/chat/ircv3/redact/fallback", test_redact_fallback);
   g_test_add_func ("/chat/ircv3/redact/permissions", test_redact_permissions);
   g_test_add_func ("/chat/ircv3/redact/window", test_redact_window);
   g_test_add_func ("/chat/ircv3/multiline/batch", test_multiline_batch);

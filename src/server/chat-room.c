@@ -388,6 +388,25 @@ _chat_server_room_send_irc (ChatServer        *self,
   fanout_clear (&f);
 }
 
+/* Those with cap get message, the other IRC clients fallback (people in text mode
+ * neither). */
+void
+_chat_server_room_send_irc_or (ChatServer        *self,
+                               ChatRoom          *room,
+                               ChatSession       *except,
+                               guint64            cap,
+                               const ChatMessage *message,
+                               const ChatMessage *fallback)
+{
+  Fanout f = { 0 };
+
+  f.message = fallback;
+  f.alt_message = message;
+  f.alt_cap = cap;
+  fanout_room (&f, room, except);
+  fanout_clear (&f);
+}
+
 void
 _chat_room_event_init (ChatEvent     *event,
                        ChatEventKind  kind,

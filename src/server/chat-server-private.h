@@ -614,6 +614,13 @@ void     _chat_server_room_send_irc (ChatServer        *self,
                                      ChatSession       *except,
                                      guint64            cap,
                                      const ChatMessage *message);
+/* message to the members of room that have cap, fallback to its other IRC clients. */
+void     _chat_server_room_send_irc_or (ChatServer        *self,
+                                        ChatRoom          *room,
+                                        ChatSession       *except,
+                                        guint64            cap,
+                                        const ChatMessage *message,
+                                        const ChatMessage *fallback);
 /* A line to everyone sharing a room with session (and session itself if include_self)
  * that has cap; once each. */
 void     _chat_server_neighbours_send_message (ChatServer        *self,

@@ -4,7 +4,10 @@
  * by its operators (chat-room-permissions.c decides), within a window after it was sent
  * ([redaction] window, in seconds). The server remembers who sent what for that long;
  * the REDACT goes to those who asked for the capability, and the line is marked in the
- * history so that neither CHATHISTORY nor the replay on join serves it again. */
+ * history so that neither CHATHISTORY nor the replay on join serves it again. The other
+ * IRC clients, which keep showing the line, are told in a NOTICE from the server (the
+ * fallback the specification suggests): "alice deleted a message from bob from 5 seconds
+ * ago: spam". */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -22,6 +25,7 @@ typedef struct
   char    msgid[24];
   char   *target;     /* folded: the room, or the nick a private line was sent to */
   gsize   serial;     /* the sender's connection */
+  char   *nick;       /* the sender's nick then */
   char   *account;    /* the sender's account, or NULL */
   gint64  time;       /* real µs */
   GList   link;
@@ -39,6 +43,7 @@ static void
 sent_free (Sent *sent)
 {
   g_free (sent->target);
+  g_free (sent->nick);
   g_free (sent->account);
   g_free (sent);
 }
@@ -88,6 +93,7 @@ event_cb (ChatServer      *server,
   sent->target = event->room != NULL ? g_strdup (event->room->folded)
                                      : chat_casefold (CHAT_CASEMAPPING_RFC1459, event->target);
   sent->serial = event->from->serial;
+  sent->nick = g_strdup (event->from->nick);
   sent->account = g_strdup (event->from->account);
   sent->time = event->time;
   sent->link.data = sent;
@@ -122,6 +128,28 @@ fail (ChatSession *session,
   _chat_session_send_message (session, line);
 }
 
+/* The NOTICE for those without the capability, as the specification's example has it. */
+static ChatMessage *
+fallback_notice (ChatSession *session,
+                 const char  *target,
+                 Sent        *sent,
+                 const char  *reason,
+                 gint64       now)
+{
+  gint64 ago = MAX (0, (now - sent->time) / G_USEC_PER_SEC);
+  g_autoptr(GString) text = g_string_new (session->nick);
+
+  g_string_append (text, " deleted a message");
+  if (g_strcmp0 (sent->nick, session->nick) != 0)
+    g_string_append_printf (text, " from %s", sent->nick);
+  g_string_append_printf (text, " from %" G_GINT64_FORMAT " %s ago", ago,
+                          ago == 1 ? "second" : "seconds");
+  if (reason != NULL && reason[0] != '\0')
+    g_string_append_printf (text, ": %s", reason);
+  return chat_message_new_full (chat_server_get_name (session->server), "NOTICE", target,
+                                text->str, NULL);
+}
+
 static void
 cmd_redact (ChatSession *session,
             ChatMessage *message)
@@ -134,6 +162,7 @@ cmd_redact (ChatSession *session,
   ChatHistory *history = _chat_server_history_get_store (_chat_server_get_history (server));
   g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
   g_autoptr(ChatMessage) line = NULL;
+  g_autoptr(ChatMessage) notice = NULL;
   gint64 now = g_get_real_time ();
   ChatRoom *room = NULL;
   Sent *sent;
@@ -189,13 +218,24 @@ cmd_redact (ChatSession *session,
   if (reason != NULL && reason[0] != '\0')
     chat_message_add_trailing (line, reason);
   if (room != NULL)
-    _chat_server_room_send_irc (server, room, NULL, self->cap, line);
+    {
+      /* The one who deleted it knows, with the capability or without. */
+      notice = fallback_notice (session, room->name, sent, reason, now);
+      _chat_server_room_send_irc_or (server, room, session, self->cap, line, notice);
+      if (session->caps & self->cap)
+        _chat_session_send_message (session, line);
+    }
   else
     {
       ChatSession *to = _chat_server_find_session (server, target);
 
       if (to != NULL && to != session && (to->caps & self->cap))
         _chat_session_send_message (to, line);
+      else if (to != NULL && to != session)
+        {
+          notice = fallback_notice (session, to->nick, sent, reason, now);
+          _chat_session_send_message (to, notice);
+        }
       if (session->caps & self->cap)
         _chat_session_send_message (session, line);
     }
