@@ -108,7 +108,9 @@ test_markread_basics (void)
   test_server_free (ts);
 }
 
-/* Without an account, the marker is the nick's: the next connection with it finds it. */
+/* Without an account, the marker is the connection's: it follows a nick change, and ends
+ * with the connection, so that whoever takes the freed nick next learns nothing of where
+ * its last holder had read to. */
 static void
 test_markread_per_nick (void)
 {
@@ -117,13 +119,19 @@ test_markread_per_nick (void)
 
   client_send (c, "MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
   client_sync_has (c, "MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_send (c, "NICK wanderer");
+  client_send (c, "MARKREAD #r");
+  client_sync_has (c, ":chatroom MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_send (c, "NICK nomad");
   client_send (c, "QUIT");
   g_free (client_until_closed (c));
   client_free (c);
 
   c = client_irc (ts, "Nomad", "draft/read-marker");
   client_send (c, "JOIN #r");
-  client_wait (c, ":chatroom MARKREAD #r timestamp=2021-05-06T07:08:09.010Z");
+  client_wait (c, ":chatroom MARKREAD #r *");
+  client_send (c, "MARKREAD #r");
+  client_sync_has (c, ":chatroom MARKREAD #r *");
   client_free (c);
 
   c = client_irc (ts, "other", "draft/read-marker");
@@ -131,6 +139,36 @@ test_markread_per_nick (void)
   client_wait (c, ":chatroom MARKREAD #r *");
   client_free (c);
   test_server_free (ts);
+}
+
+/* An account's markers are in its database, and outlast a restart. */
+static void
+test_markread_kept (void)
+{
+  g_autofree char *dir = test_data_dir_new ();
+  g_autofree char *config = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG, dir);
+  TestServer *ts = test_server_new (config);
+  Client *c = client_account (ts, "anna", "anna", "draft/read-marker", TRUE);
+
+  client_send (c, "MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_sync_has (c, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_send (c, "MARKREAD bob timestamp=2022-03-03T03:03:03.303Z");
+  client_sync_has (c, ":chatroom MARKREAD bob timestamp=2022-03-03T03:03:03.303Z");
+  client_free (c);
+  test_server_free (ts);
+
+  ts = test_server_new (config);
+  c = client_account (ts, "anna_", "anna", "draft/read-marker", FALSE);
+  client_send (c, "JOIN #R");
+  client_wait (c, ":chatroom MARKREAD #R timestamp=2022-02-02T02:02:02.202Z");
+  client_send (c, "MARKREAD Bob");
+  client_sync_has (c, ":chatroom MARKREAD Bob timestamp=2022-03-03T03:03:03.303Z");
+  /* Still only forward. */
+  client_send (c, "MARKREAD #r timestamp=2020-01-01T00:00:00.000Z");
+  client_sync_has (c, ":chatroom MARKREAD #r timestamp=2022-02-02T02:02:02.202Z");
+  client_free (c);
+  test_server_free (ts);
+  test_data_dir_remove (dir);
 }
 
 /* With an account, every connection logged in to it shares the markers and hears when
@@ -554,6 +592,7 @@ main (int   argc,
   g_test_add_func ("/chat/ircv3/markread/basics", test_markread_basics);
   g_test_add_func ("/chat/ircv3/markread/per-nick", test_markread_per_nick);
   g_test_add_func ("/chat/ircv3/markread/per-account", test_markread_per_account);
+  g_test_add_func ("/chat/ircv3/markread/kept", test_markread_kept);
   g_test_add_func ("/chat/ircv3/redact/own", test_redact_own);
   g_test_add_func ("/chat/ircv3/redact/fallback", test_redact_fallback);
   g_test_add_func ("/chat/ircv3/redact/permissions", test_redact_permissions);

@@ -532,6 +532,8 @@ test_websocket_no_compression (void)
   g_assert_null (strstr (response, "Sec-WebSocket-Extensions"));
   g_assert_nonnull (strstr (response, "Sec-WebSocket-Protocol: text.ircv3.net"));
   raw_text (fd, "QUIT");
+  /* A close of our own, so that the server need not wait for one. */
+  g_assert_true (raw_frame (fd, 0x88, "\x03\xe8", 2));
   raw_until_closed (fd);
   test_server_free (ts);
 }

@@ -70,6 +70,11 @@ static const char schema[] =
   "  name TEXT NOT NULL,"
   "  founder TEXT NOT NULL,"
   "  created INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS read_markers ("
+  "  account TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  time INTEGER NOT NULL,"
+  "  PRIMARY KEY (account, target));"
   "PRAGMA user_version = 1;";
 
 /* A statement kept by the handle, with the account's key bound as ?1. */
@@ -568,6 +573,9 @@ chat_accounts_drop (ChatAccounts  *self,
   stmt = query_for (self, "DELETE FROM room_access WHERE account = ?1", key, error);
   if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
     goto fail;
+  stmt = query_for (self, "DELETE FROM read_markers WHERE account = ?1", key, error);
+  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+    goto fail;
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
   return found ? TRUE : not_found (name, error);
@@ -940,4 +948,57 @@ chat_accounts_get_room_access (ChatAccounts *self,
     flags = sqlite3_column_int64 (stmt, 0);
   chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
   return flags;
+}
+
+/* Read markers (draft/read-marker): target is the conversation as the caller folds it;
+ * ms is a time in milliseconds, kept only when it moves the marker forward. */
+gboolean
+chat_accounts_set_read_marker (ChatAccounts  *self,
+                               const char    *account,
+                               const char    *target,
+                               gint64         ms,
+                               GError       **error)
+{
+  g_autofree char *key = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+  g_return_val_if_fail (account != NULL && target != NULL, FALSE);
+
+  key = account_key (self, account);
+  stmt = query_for (self, "INSERT INTO read_markers (account, target, time) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (account, target)"
+                          " DO UPDATE SET time = MAX (time, excluded.time)", key, error);
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 2, target);
+  sqlite3_bind_int64 (stmt, 3, ms);
+  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
+}
+
+/* The marker of target for account, or 0. */
+gint64
+chat_accounts_get_read_marker (ChatAccounts *self,
+                               const char   *account,
+                               const char   *target)
+{
+  g_autofree char *key = NULL;
+  sqlite3_stmt *stmt;
+  gint64 ms = 0;
+  int rc;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), 0);
+  g_return_val_if_fail (account != NULL && target != NULL, 0);
+
+  key = account_key (self, account);
+  stmt = query_for (self, "SELECT time FROM read_markers WHERE account = ?1 AND target = ?2",
+                    key, NULL);
+  if (stmt == NULL)
+    return 0;
+  chat_sqlite_bind_text (stmt, 2, target);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    ms = sqlite3_column_int64 (stmt, 0);
+  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  return ms;
 }

@@ -135,4 +135,13 @@ guint             chat_accounts_get_room_access    (ChatAccounts      *self,
                                                     const char        *room,
                                                     const char        *account);
 
+gboolean          chat_accounts_set_read_marker    (ChatAccounts      *self,
+                                                    const char        *account,
+                                                    const char        *target,
+                                                    gint64             ms,
+                                                    GError           **error);
+gint64            chat_accounts_get_read_marker    (ChatAccounts      *self,
+                                                    const char        *account,
+                                                    const char        *target);
+
 G_END_DECLS

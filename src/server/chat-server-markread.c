@@ -1,70 +1,61 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-server-markread.c: read markers (IRCv3 draft/read-marker, the MARKREAD command).
- * What a person has read, per conversation: kept per account, and per nick for those
- * logged in to none, so that each of their connections (a phone, a laptop) learns what
- * another has read. A marker only moves forward and never past the present; it is sent
- * after each JOIN (before the names end) and to all the person's connections when it
- * moves. It is never told to anyone else. */
+ * What a person has read, per conversation: kept per account in the account database
+ * (so it lasts across restarts), so that each of their connections (a phone, a laptop)
+ * learns what another has read. For those logged in to none it is the connection's own
+ * and ends with it: a nick is no identity, and whoever takes a freed nick must not learn
+ * where its last holder had read to. A marker only moves forward and never past the
+ * present; it is sent after each JOIN (before the names end) and to all the person's
+ * connections when it moves. It is never told to anyone else. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
 
+#include "chat-accounts.h"
 #include "chat-history.h"
+#include "chat-server-accounts-private.h"
 #include "chat-server-state.h"
 
 struct _ChatServerMarkread
 {
-  guint64     cap;
-  GHashTable *owners;   /* "a:account" or "n:nick", folded -> GHashTable (folded target ->
-                         * gint64 ms, boxed) */
+  guint64 cap;
 };
-
-static char *
-owner_key (ChatSession *session)
-{
-  g_autofree char *folded = NULL;
-
-  if (session->account != NULL)
-    {
-      folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, session->account);
-      return g_strconcat ("a:", folded, NULL);
-    }
-  return g_strconcat ("n:", session->nick_folded, NULL);
-}
 
 /* The marker of target for session's person, or 0. */
 static gint64
-lookup (ChatServerMarkread *self,
-        ChatSession        *session,
-        const char         *folded_target)
+lookup (ChatSession *session,
+        const char  *folded_target)
 {
-  g_autofree char *key = owner_key (session);
-  GHashTable *targets = g_hash_table_lookup (self->owners, key);
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
   gint64 *ms;
 
-  if (targets == NULL)
+  if (session->account != NULL && accounts != NULL)
+    return chat_accounts_get_read_marker (accounts, session->account, folded_target);
+  if (session->read_markers == NULL)
     return 0;
-  ms = g_hash_table_lookup (targets, folded_target);
+  ms = g_hash_table_lookup (session->read_markers, folded_target);
   return ms != NULL ? *ms : 0;
 }
 
 static void
-store (ChatServerMarkread *self,
-       ChatSession        *session,
-       const char         *folded_target,
-       gint64              ms)
+store (ChatSession *session,
+       const char  *folded_target,
+       gint64       ms)
 {
-  char *key = owner_key (session);
-  GHashTable *targets = g_hash_table_lookup (self->owners, key);
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(GError) error = NULL;
 
-  if (targets == NULL)
+  if (session->account != NULL && accounts != NULL)
     {
-      targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      g_hash_table_insert (self->owners, key, targets);
+      if (!chat_accounts_set_read_marker (accounts, session->account, folded_target, ms,
+                                          &error))
+        g_warning ("Read marker of %s: %s", session->account, error->message);
+      return;
     }
-  else
-    g_free (key);
-  g_hash_table_replace (targets, g_strdup (folded_target), g_memdup2 (&ms, sizeof ms));
+  if (session->read_markers == NULL)
+    session->read_markers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (session->read_markers, g_strdup (folded_target),
+                        g_memdup2 (&ms, sizeof ms));
 }
 
 static ChatMessage *
@@ -115,7 +106,7 @@ cmd_markread (ChatSession *session,
       return;
     }
   folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
-  stored = lookup (self, session, folded);
+  stored = lookup (session, folded);
 
   if (stamp == NULL)
     {
@@ -137,7 +128,7 @@ cmd_markread (ChatSession *session,
       _chat_session_send_message (session, reply);
       return;
     }
-  store (self, session, folded, ms);
+  store (session, folded, ms);
   reply = markread_message (session, target, ms);
   /* The one who set it hears back; the person's other connections hear of it if they
    * asked for read markers. */
@@ -159,8 +150,6 @@ _chat_server_markread_new (ChatServer *server)
 {
   ChatServerMarkread *self = g_new0 (ChatServerMarkread, 1);
 
-  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) g_hash_table_unref);
   self->cap = _chat_server_add_cap (server, "draft/read-marker", NULL);
   _chat_server_register_command (server, &markread_command);
   return self;
@@ -169,7 +158,6 @@ _chat_server_markread_new (ChatServer *server)
 void
 _chat_server_markread_free (ChatServerMarkread *self)
 {
-  g_hash_table_unref (self->owners);
   g_free (self);
 }
 
@@ -183,6 +171,6 @@ _chat_server_markread_joined (ChatServer  *server,
 
   if (self == NULL || !(session->caps & self->cap))
     return;
-  line = markread_message (session, room->name, lookup (self, session, room->folded));
+  line = markread_message (session, room->name, lookup (session, room->folded));
   _chat_session_send_message (session, line);
 }

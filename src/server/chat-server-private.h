@@ -206,6 +206,8 @@ struct _ChatSession
   guint              wallops : 1;   /* user mode +w: receives WALLOPS */
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatRoomMember*, NULL when in none */
+  GHashTable        *read_markers;  /* without an account: folded target -> gint64 ms
+                                     * (boxed), this connection's only; NULL: none */
   ChatRoom          *text_room;     /* text mode: the room a person is in */
   char              *partial;       /* an incomplete line, only while there is one */
   gsize              partial_len;

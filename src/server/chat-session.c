@@ -81,6 +81,7 @@ _chat_session_free (ChatSession *session)
   g_free (session->outq);
   g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
+  g_clear_pointer (&session->read_markers, g_hash_table_unref);
   g_clear_pointer (&session->monitoring, g_hash_table_unref);
   g_clear_pointer (&session->collected, g_ptr_array_unref);
   g_clear_pointer (&session->listing, _chat_listing_free);
