@@ -2430,6 +2430,130 @@ test_own_server_redaction (void)
   test_drain_loop ();
 }
 
+/* --- draft/multiline -------------------------------------------------------------- */
+
+/* Several lines said at once reach the others as one message, newlines and all, and the
+ * sender sees it once too; a line longer than one PRIVMSG comes back whole. */
+static void
+test_own_server_multiline (void)
+{
+  g_autoptr(ChatServer) server = own_server_with_accounts ();
+  g_autoptr(ChatConnection) alice = connect_in_room_read (server, "alice", FALSE);
+  g_autoptr(ChatConnection) bob = connect_in_room_read (server, "bob", FALSE);
+  g_autofree char *longer = g_strnfill (700, 'w');
+  g_autofree char *pasted = g_strconcat ("a first line\nand a second\n\n", longer,
+                                         "\nthe end", NULL);
+  const char *poem = "roses are red\nviolets are blue";
+  ChatMessageItem *item;
+
+  g_assert_true (chat_connection_has_cap (alice, "draft/multiline"));
+  chat_connection_send_message (alice, "#read", poem);
+  WAIT_UNTIL (find_text (bob, "#read", poem) != NULL && find_text (alice, "#read", poem));
+  g_assert_null (find_text (bob, "#read", "roses are red"));
+  g_assert_null (find_text (alice, "#read", "violets are blue"));
+  item = find_text (bob, "#read", poem);
+  g_assert_cmpstr (chat_message_item_get_sender (item), ==, "alice");
+  g_assert_nonnull (chat_message_item_get_msgid (item));
+
+  chat_connection_send_message (alice, "#read", pasted);
+  WAIT_UNTIL (find_text (bob, "#read", pasted) != NULL);
+
+  chat_connection_disconnect (bob, NULL);
+  chat_connection_disconnect (alice, NULL);
+  g_clear_object (&bob);
+  g_clear_object (&alice);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
+static void
+multiline_line (FakeServer *server,
+                FakeClient *client,
+                const char *line)
+{
+  if (g_str_has_prefix (line, "CAP LS"))
+    fake_send (client, ":fake CAP * LS :batch draft/multiline=max-bytes=20,max-lines=2\r\n");
+  if (g_str_has_prefix (line, "CAP REQ"))
+    fake_sendf (client, ":fake CAP * ACK :%s\r\n", line + strlen ("CAP REQ :"));
+  if (g_str_has_prefix (line, "JOIN "))
+    {
+      fake_sendf (client, ":%s!u@h JOIN %s\r\n", client->nick, line + 5);
+      fake_sendf (client, ":fake 366 %s %s :End\r\n", client->nick, line + 5);
+    }
+  if (g_str_has_prefix (line, "PRIVMSG #room :plain"))
+    {
+      /* A received batch, with a continued line, nested in nothing. */
+      fake_send (client, ":fake BATCH +b1 draft/multiline #room\r\n"
+                         "@batch=b1 :bob!b@h PRIVMSG #room :uno\r\n"
+                         "@batch=b1 :bob!b@h PRIVMSG #room :do\r\n"
+                         "@batch=b1;draft/multiline-concat :bob!b@h PRIVMSG #room :s\r\n"
+                         ":fake BATCH -b1\r\n");
+    }
+  fake_register (client, line);
+}
+
+/* The bytes of a multiline batch on the wire, cut to the capability's limits, and a
+ * received one shown as one message. */
+static void
+test_multiline_wire (void)
+{
+  FakeServer *server = fake_server_new (multiline_line);
+  g_autoptr(ChatConnection) conn = fake_connection (server);
+  ChatConversation *room;
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_has_cap (conn, "draft/multiline"));
+  chat_connection_join (conn, "#room", NULL);
+  WAIT_UNTIL ((room = chat_connection_find_conversation (conn, "#room")) != NULL &&
+              chat_conversation_get_joined (room));
+
+  /* Two lines at most per batch, 20 bytes at most: three batches. */
+  chat_connection_send_message (conn, "#room", "one\ntwo\nthree\n0123456789abcdefghij\n");
+  WAIT_UNTIL (fake_saw (server, "0: BATCH -ml3"));
+  g_assert_true (fake_saw (server, "0: BATCH +ml1 draft/multiline #room"));
+  g_assert_true (fake_saw (server, "0: @batch=ml1 PRIVMSG #room :one"));
+  g_assert_true (fake_saw (server, "0: @batch=ml1 PRIVMSG #room :two"));
+  g_assert_true (fake_saw (server, "0: BATCH -ml1"));
+  g_assert_true (fake_saw (server, "0: BATCH +ml2 draft/multiline #room"));
+  g_assert_true (fake_saw (server, "0: @batch=ml2 PRIVMSG #room :three"));
+  g_assert_true (fake_saw (server, "0: BATCH +ml3 draft/multiline #room"));
+  g_assert_true (fake_saw (server, "0: @batch=ml3 PRIVMSG #room :0123456789abcdefghij"));
+  g_assert_false (fake_saw (server, "0: PRIVMSG #room :one"));
+  /* Shown as sent, the server not echoing: one item per batch. */
+  g_assert_nonnull (find_text (conn, "#room", "one\ntwo"));
+
+  /* One line needs no batch. */
+  chat_connection_send_message (conn, "#room", "plain");
+  WAIT_UNTIL (find_text (conn, "#room", "uno\ndos") != NULL);
+  g_assert_true (fake_saw (server, "0: PRIVMSG #room :plain"));
+  g_assert_cmpstr (chat_message_item_get_sender (find_text (conn, "#room", "uno\ndos")), ==,
+                   "bob");
+  g_assert_null (find_text (conn, "#room", "uno"));
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
+/* Without the capability, each line is a PRIVMSG of its own, as before. */
+static void
+test_multiline_without_cap (void)
+{
+  FakeServer *server = fake_server_new (nick_taken_line);
+  g_autoptr(ChatConnection) conn = test_connection_new ("127.0.0.1", server->port, "someone");
+
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_false (chat_connection_has_cap (conn, "draft/multiline"));
+  chat_connection_send_message (conn, "#room", "first\nsecond");
+  WAIT_UNTIL (fake_saw (server, "0: PRIVMSG #room :second"));
+  g_assert_true (fake_saw (server, "0: PRIVMSG #room :first"));
+  g_assert_false (fake_saw_prefix (server, "BATCH"));
+
+  g_clear_object (&conn);
+  fake_server_free (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2487,6 +2611,9 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-features", test_own_server_features);
   g_test_add_func ("/chat/client/net/own-server-read-markers", test_own_server_read_markers);
   g_test_add_func ("/chat/client/net/own-server-redaction", test_own_server_redaction);
+  g_test_add_func ("/chat/client/net/own-server-multiline", test_own_server_multiline);
+  g_test_add_func ("/chat/client/net/multiline-wire", test_multiline_wire);
+  g_test_add_func ("/chat/client/net/multiline-without-cap", test_multiline_without_cap);
 
   return g_test_run ();
 }

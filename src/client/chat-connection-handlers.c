@@ -386,6 +386,9 @@ remove_known_items (ChatConversation *conv,
     }
 }
 
+static void dispatch_message (ChatConnection    *self,
+                              const ChatMessage *message);
+
 static void
 handle_batch (ChatConnection    *self,
               const ChatMessage *message)
@@ -401,6 +404,7 @@ handle_batch (ChatConnection    *self,
       batch = g_new0 (Batch, 1);
       batch->type = g_strdup (chat_message_get_param (message, 1));
       batch->items = g_ptr_array_new_with_free_func (g_object_unref);
+      batch->start = chat_message_ref ((ChatMessage *) message);
       g_hash_table_replace (self->batches, g_strdup (ref + 1), batch);
       return;
     }
@@ -427,6 +431,17 @@ handle_batch (ChatConnection    *self,
                                     g_ptr_array_index (batch->items, i));
         }
       _chat_conversation_insert_history (batch->conv, batch->items);
+    }
+  else
+    {
+      g_autoptr(ChatMessage) whole = _chat_connection_multiline_finish (self, batch);
+
+      if (whole != NULL)
+        {
+          g_hash_table_remove (self->batches, ref + 1);
+          dispatch_message (self, whole);
+          return;
+        }
     }
   g_hash_table_remove (self->batches, ref + 1);
 }
@@ -698,11 +713,8 @@ static void
 handle_message (ChatConnection    *self,
                 const ChatMessage *message)
 {
-  const char *command = chat_message_get_command (message);
-  guint numeric = chat_message_get_numeric (message);
   const char *batch_ref = chat_message_get_tag (message, "batch");
   static gsize tables_checked = 0;
-  HandlerFunc func;
 
   if (g_once_init_enter (&tables_checked))
     {
@@ -711,6 +723,25 @@ handle_message (ChatConnection    *self,
     }
 
   g_signal_emit (self, _chat_connection_signals [LINE_RECEIVED], 0, message);
+  if (batch_ref != NULL)
+    {
+      Batch *batch = g_hash_table_lookup (self->batches, batch_ref);
+
+      if (batch != NULL && _chat_connection_multiline_take (self, batch, message))
+        return;
+    }
+  dispatch_message (self, message);
+}
+
+/* A line as received, or a multiline batch as one message. */
+static void
+dispatch_message (ChatConnection    *self,
+                  const ChatMessage *message)
+{
+  const char *command = chat_message_get_command (message);
+  guint numeric = chat_message_get_numeric (message);
+  const char *batch_ref = chat_message_get_tag (message, "batch");
+  HandlerFunc func;
 
   self->collecting = NULL;
   if (batch_ref != NULL)

@@ -219,6 +219,21 @@ text_budget (ChatConnection *self,
   return CHAT_MESSAGE_MAX_LINE - overhead;
 }
 
+/* What we said, shown at once when the server does not echo it. */
+static void
+add_own_item (ChatConnection  *self,
+              ChatMessageKind  kind,
+              const char      *target,
+              const char      *text)
+{
+  ChatConversation *conv = _chat_connection_conversation_for_target (self, target, TRUE);
+
+  if (conv == NULL)
+    conv = self->server;
+  _chat_connection_add_item (self, conv, kind, NULL, self->current_nick, NULL, text, FALSE,
+                             TRUE);
+}
+
 static gboolean
 send_text (ChatConnection  *self,
            const char      *command,
@@ -235,6 +250,20 @@ send_text (ChatConnection  *self,
     return FALSE;
 
   budget = text_budget (self, command, target, extra);
+  if (kind != CHAT_MESSAGE_KIND_ACTION)
+    {
+      g_auto(GStrv) batches = _chat_connection_send_multiline (self, command, target, text,
+                                                               budget);
+
+      for (guint i = 0; batches != NULL && batches[i] != NULL; i++)
+        if (!echo)
+          add_own_item (self, kind, target, batches[i]);
+      if (batches != NULL)
+        {
+          _chat_connection_flush_models (self);
+          return TRUE;
+        }
+    }
   lines = g_strsplit (text, "\n", -1);
 
   for (guint l = 0; lines[l] != NULL; l++)
@@ -260,16 +289,7 @@ send_text (ChatConnection  *self,
             _chat_connection_send_text (self, command, target, pieces[i]);
 
           if (!echo)
-            {
-              ChatConversation *conv = _chat_connection_conversation_for_target (self, target,
-                                                                                 TRUE);
-
-              if (conv == NULL)
-                conv = self->server;
-              _chat_connection_add_item (self, conv, kind, NULL, self->current_nick, NULL,
-                                         pieces[i],
-                                         FALSE, TRUE);
-            }
+            add_own_item (self, kind, target, pieces[i]);
         }
     }
 

@@ -57,12 +57,16 @@ typedef enum
   SCRAM_VERIFIED,       /* the server's signature is right: waiting for 903 */
 } ScramStep;
 
-/* An open BATCH; chathistory batches collect their items to insert them in place. */
+/* An open BATCH; chathistory batches collect their items to insert them in place,
+ * multiline ones their lines' text. */
 typedef struct
 {
   char             *type;
   GPtrArray        *items;   /* ChatMessageItem */
   ChatConversation *conv;
+  ChatMessage      *start;   /* the BATCH + line */
+  ChatMessage      *first;   /* multiline: the first line, and the text so far */
+  GString          *text;
 } Batch;
 
 
@@ -112,6 +116,7 @@ struct _ChatConnection
   GHashTable          *names;          /* folded room -> GPtrArray of ChatMember (353s) */
   GHashTable          *need_who;       /* folded rooms just joined: WHO after NAMES */
   GHashTable          *batches;        /* id -> Batch */
+  guint                multiline_serial; /* the last draft/multiline batch we sent */
   Batch               *collecting;     /* the history batch of the line in hand */
   char                *answer_in;      /* where the last command was typed (NULL: server) */
   GHashTable          *whois_asked;    /* folded nick -> its card, asked from the entry */
@@ -449,5 +454,17 @@ void               _chat_connection_handle_inviting         (ChatConnection    *
                                                              const ChatMessage *message);
 void               _chat_connection_handle_other_numeric    (ChatConnection    *self,
                                                              const ChatMessage *message);
+
+/* chat-connection-multiline.c */
+GStrv              _chat_connection_send_multiline          (ChatConnection    *self,
+                                                             const char        *command,
+                                                             const char        *target,
+                                                             const char        *text,
+                                                             gsize              budget);
+gboolean           _chat_connection_multiline_take          (ChatConnection    *self,
+                                                             Batch             *batch,
+                                                             const ChatMessage *message);
+ChatMessage *      _chat_connection_multiline_finish        (ChatConnection    *self,
+                                                             Batch             *batch);
 
 G_END_DECLS

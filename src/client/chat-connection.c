@@ -38,6 +38,10 @@ batch_free (gpointer data)
 
   g_free (batch->type);
   g_ptr_array_unref (batch->items);
+  g_clear_pointer (&batch->start, chat_message_unref);
+  g_clear_pointer (&batch->first, chat_message_unref);
+  if (batch->text != NULL)
+    g_string_free (batch->text, TRUE);
   g_clear_object (&batch->conv);
   g_free (batch);
 }
