@@ -439,6 +439,56 @@ test_whox (gconstpointer data)
   real_server_clear (&real);
 }
 
+/* Several lines said at once, to a server without draft/multiline (InspIRCd 3, as Debian
+ * 12 ships it, has no module for it): each line goes as a PRIVMSG of its own, and the
+ * other side gets them all, in order. */
+static void
+test_multiline (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  ChatConversation *room;
+
+  if (!real_server_prepare (&real, name, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  alice = test_connection_new ("127.0.0.1", real.port, "alice");
+  bob = test_connection_new ("127.0.0.1", real.port, "bob");
+  chat_connection_connect (alice);
+  chat_connection_connect (bob);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED) &&
+              conn_is (bob, CHAT_CONNECTION_STATE_CONNECTED));
+  chat_connection_join (alice, "#lines", NULL);
+  chat_connection_join (bob, "#lines", NULL);
+  WAIT_UNTIL ((room = chat_connection_find_conversation (bob, "#lines")) != NULL &&
+              chat_conversation_get_joined (room) &&
+              chat_connection_find_conversation (alice, "#lines") != NULL &&
+              chat_conversation_get_joined (chat_connection_find_conversation (alice,
+                                                                               "#lines")));
+  g_assert_false (chat_connection_has_cap (alice, "draft/multiline"));
+
+  chat_connection_send_message (alice, "#lines", "first of two\nsecond of two");
+  WAIT_UNTIL (has_item (room, CHAT_MESSAGE_KIND_MESSAGE, "alice", "second of two"));
+  g_assert_true (has_item (room, CHAT_MESSAGE_KIND_MESSAGE, "alice", "first of two"));
+  g_assert_false (has_item (room, CHAT_MESSAGE_KIND_MESSAGE, "alice", "two\nsecond"));
+
+  chat_connection_disconnect (alice, NULL);
+  chat_connection_disconnect (bob, NULL);
+  WAIT_UNTIL (conn_is (bob, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  g_clear_object (&alice);
+  g_clear_object (&bob);
+  real_server_clear (&real);
+}
+
 /* A wrong password ends the attempts (the server says so with ERROR alone); the
  * right one gets in. */
 static void
@@ -633,6 +683,8 @@ main (int   argc,
                         test_real_server);
   g_test_add_data_func ("/chat/client/interop/inspircd/caps", "inspircd", test_caps);
   g_test_add_data_func ("/chat/client/interop/inspircd/whox", "inspircd", test_whox);
+  g_test_add_data_func ("/chat/client/interop/inspircd/multiline", "inspircd",
+                        test_multiline);
   g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
   g_test_add_data_func ("/chat/client/interop/inspircd/tls", "inspircd", test_tls);
   g_test_add_data_func ("/chat/client/interop/inspircd/accounts", "inspircd", test_accounts);
