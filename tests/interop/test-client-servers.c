@@ -256,6 +256,7 @@ real_server_prepare (RealServer *server,
         "<module name=\"ircv3_ctctags\">\n"
         "<module name=\"namesx\">\n"
         "<module name=\"setname\">\n"
+        "<module name=\"monitor\">\n"
         "<log method=\"file\" type=\"* -USERINPUT -USEROUTPUT\" level=\"default\""
         " target=\"%s/ircd.log\">\n",
         server->port, password ? " password=\"" : "", password ? password : "",
@@ -489,6 +490,73 @@ test_multiline (gconstpointer data)
   real_server_clear (&real);
 }
 
+static void
+numeric_received_cb (ChatConnection *conn,
+                     ChatMessage    *message,
+                     gpointer        user_data)
+{
+  GPtrArray *seen = user_data;
+
+  if (chat_message_get_numeric (message) >= 730 && chat_message_get_numeric (message) <= 734)
+    g_ptr_array_add (seen, g_strdup_printf ("%s %s", chat_message_get_command (message),
+                                            chat_message_get_trailing (message)));
+}
+
+static gboolean
+seen_has (GPtrArray  *seen,
+          const char *prefix)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (seen, i), prefix))
+      return TRUE;
+  return FALSE;
+}
+
+/* MONITOR as InspIRCd 3 answers it (m_monitor; no extended-monitor there), read by our
+ * client: the ISUPPORT limit, 731 while bob is away, 730 once he connects, 731 when he
+ * leaves. */
+static void
+test_monitor (gconstpointer data)
+{
+  const char *name = data;
+  RealServer real = { 0 };
+  g_autoptr(ChatConnection) alice = NULL;
+  g_autoptr(ChatConnection) bob = NULL;
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+
+  if (!real_server_prepare (&real, name, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("%s is not installed", name);
+
+      g_test_skip (reason);
+      return;
+    }
+  real_server_start (&real);
+
+  alice = test_connection_new ("127.0.0.1", real.port, "alice");
+  g_signal_connect (alice, "line-received", G_CALLBACK (numeric_received_cb), seen);
+  chat_connection_connect (alice);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_isupport_has (chat_connection_get_isupport (alice), "MONITOR"));
+  test_input (alice, NULL, "/quote MONITOR + bob");
+  WAIT_UNTIL (seen_has (seen, "731 bob"));
+
+  bob = test_connection_new ("127.0.0.1", real.port, "bob");
+  chat_connection_connect (bob);
+  /* InspIRCd 3 names the nick alone, where the specification has nick!user@host. */
+  WAIT_UNTIL (seen_has (seen, "730 bob"));
+  chat_connection_disconnect (bob, NULL);
+  WAIT_UNTIL (seen->len >= 3 && g_str_has_prefix (g_ptr_array_index (seen, seen->len - 1),
+                                                  "731 bob"));
+
+  chat_connection_disconnect (alice, NULL);
+  WAIT_UNTIL (conn_is (alice, CHAT_CONNECTION_STATE_DISCONNECTED));
+  test_drain_loop ();
+  g_clear_object (&alice);
+  g_clear_object (&bob);
+  real_server_clear (&real);
+}
+
 /* A wrong password ends the attempts (the server says so with ERROR alone); the
  * right one gets in. */
 static void
@@ -685,6 +753,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/interop/inspircd/whox", "inspircd", test_whox);
   g_test_add_data_func ("/chat/client/interop/inspircd/multiline", "inspircd",
                         test_multiline);
+  g_test_add_data_func ("/chat/client/interop/inspircd/monitor", "inspircd", test_monitor);
   g_test_add_data_func ("/chat/client/interop/inspircd/password", "inspircd", test_password);
   g_test_add_data_func ("/chat/client/interop/inspircd/tls", "inspircd", test_tls);
   g_test_add_data_func ("/chat/client/interop/inspircd/accounts", "inspircd", test_accounts);
