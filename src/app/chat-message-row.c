@@ -30,9 +30,10 @@ struct _ChatMessageRow
   guint            flash_id;
   char            *query;
 
-  GtkBox          *day_box;
+  /* The day and "New Messages" lines: made the first time the row needs one. */
+  GtkWidget       *day_box;
   GtkLabel        *day_label;
-  GtkBox          *unread_box;
+  GtkWidget       *unread_box;
   GtkBox          *header_box;
   GtkLabel        *nick_label;
   GtkLabel        *time_label;
@@ -153,8 +154,8 @@ static void
 stacked_children (ChatMessageRow *self,
                   GtkWidget      *children[N_STACKED])
 {
-  children[0] = GTK_WIDGET (self->day_box);
-  children[1] = GTK_WIDGET (self->unread_box);
+  children[0] = self->day_box;
+  children[1] = self->unread_box;
   children[2] = GTK_WIDGET (self->header_box);
 }
 
@@ -216,7 +217,7 @@ chat_message_row_measure (GtkWidget      *widget,
 
   stacked_children (self, stacked);
   for (guint i = 0; i < N_STACKED; i++)
-    if (gtk_widget_get_visible (stacked[i]))
+    if (stacked[i] != NULL && gtk_widget_get_visible (stacked[i]))
       height += height_for_width (stacked[i], for_size);
   height += MAX (height_for_width (GTK_WIDGET (self->body_label),
                                    for_size < 0 ? -1
@@ -248,7 +249,7 @@ chat_message_row_size_allocate (GtkWidget *widget,
 
   stacked_children (self, stacked);
   for (guint i = 0; i < N_STACKED; i++)
-    if (gtk_widget_get_visible (stacked[i]))
+    if (stacked[i] != NULL && gtk_widget_get_visible (stacked[i]))
       {
         GtkAllocation line = { 0, y, width, height_for_width (stacked[i], width) };
 
@@ -265,6 +266,33 @@ chat_message_row_size_allocate (GtkWidget *widget,
                                height_for_width (GTK_WIDGET (self->side_time_label), -1) };
       gtk_widget_size_allocate (GTK_WIDGET (self->side_time_label), &side, -1);
     }
+}
+
+/* A line across the row with words in its middle (the day, "New Messages"), put before
+ * sibling's next one (first when sibling is NULL). */
+static GtkWidget *
+add_separator_line (ChatMessageRow *self,
+                    const char     *css_class,
+                    GtkWidget      *sibling,
+                    GtkLabel      **label)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+
+  gtk_widget_add_css_class (box, css_class);
+  *label = GTK_LABEL (gtk_label_new (NULL));
+  for (guint i = 0; i < 2; i++)
+    {
+      GtkWidget *line = gtk_separator_new (GTK_ORIENTATION_HORIZONTAL);
+
+      gtk_widget_set_hexpand (line, TRUE);
+      gtk_widget_set_valign (line, GTK_ALIGN_CENTER);
+      gtk_box_append (GTK_BOX (box), line);
+      if (i == 0)
+        gtk_box_append (GTK_BOX (box), GTK_WIDGET (*label));
+    }
+  gtk_widget_insert_after (box, GTK_WIDGET (self), sibling);
+
+  return box;
 }
 
 static gboolean
@@ -291,6 +319,8 @@ chat_message_row_dispose (GObject *object)
 
     while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
       gtk_widget_unparent (child);
+    self->day_box = NULL;
+    self->unread_box = NULL;
   }
 
   G_OBJECT_CLASS (chat_message_row_parent_class)->dispose (object);
@@ -309,9 +339,6 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/ui/chat-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_box);
-  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, day_label);
-  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, unread_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, header_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, nick_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, time_label);
@@ -447,11 +474,23 @@ chat_message_row_bind (ChatMessageRow  *self,
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
       g_autofree char *day = chat_format_day (time, now);
 
+      if (self->day_box == NULL)
+        self->day_box = add_separator_line (self, "day-separator", NULL, &self->day_label);
       gtk_label_set_label (self->day_label, day);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->day_box), new_day);
+  if (self->day_box != NULL)
+    gtk_widget_set_visible (self->day_box, new_day);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->unread_box), first_unread);
+  if (first_unread && self->unread_box == NULL)
+    {
+      GtkLabel *label;
+
+      self->unread_box = add_separator_line (self, "unread-marker", self->day_box, &label);
+      gtk_widget_set_margin_top (self->unread_box, 6);
+      gtk_label_set_label (label, _("New Messages"));
+    }
+  if (self->unread_box != NULL)
+    gtk_widget_set_visible (self->unread_box, first_unread);
 
   /* Search results are lines apart: each has its sender and time. */
   if (self->query == NULL && !new_day && !first_unread && previous != NULL && kind_is_talk (kind)
