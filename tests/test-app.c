@@ -5216,6 +5216,129 @@ test_host_dialog_no_avahi (void)
   test_avahi_stop (avahi);
 }
 
+static gboolean
+conversation_joined (gpointer data)
+{
+  return chat_conversation_get_joined (CHAT_CONVERSATION (data));
+}
+
+static gboolean
+has_hall (gpointer data)
+{
+  return chat_connection_find_conversation (CHAT_CONNECTION (data), "#hall") != NULL;
+}
+
+static gboolean
+network_saved (gpointer data)
+{
+  gpointer *args = data;
+
+  return chat_network_list_lookup (chat_application_get_networks (args[0]), "127.0.0.1",
+                                   GPOINTER_TO_UINT (args[1])) != NULL;
+}
+
+/* The ignore list: /ignore NICK hides what the person says in rooms and to us (filed in the
+ * history all the same), /ignore lists, /unignore shows them again; the member's menu does
+ * the same with Undo; the list is the saved network's. */
+static void
+test_ignore (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) filed = NULL;
+  g_autoptr(ChatNetwork) reloaded = NULL;
+  ChatConnection *dave;
+  ChatConversation *hall;
+  ChatNetwork *network;
+  RawClient *bob, *carol;
+  gpointer args[3];
+  guint port;
+  gboolean found = FALSE;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  port = chat_application_get_hosting_port (fixture->app);
+  bob = bob_joins (port, "#hall");
+  carol = raw_client_new (port);
+  raw_client_send (carol, "NICK carol");
+  raw_client_send (carol, "USER carol 0 * :Carol");
+  raw_client_send (carol, "JOIN #hall");
+  g_assert_true (raw_client_wait (carol, " 366 carol #hall"));
+
+  dave = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "dave", NULL,
+                                       NULL, NULL, FALSE, NULL, "#hall");
+  g_assert_nonnull (dave);
+  g_assert_true (wait_for (connection_is_connected, dave));
+  args[0] = fixture->app;
+  args[1] = GUINT_TO_POINTER (port);
+  g_assert_true (wait_for (network_saved, args));
+  network = chat_network_list_lookup (chat_application_get_networks (fixture->app), "127.0.0.1",
+                                      port);
+  g_assert_true (wait_for (has_hall, dave));
+  hall = chat_connection_find_conversation (dave, "#hall");
+  g_assert_true (wait_for (conversation_joined, hall));
+
+  g_assert_true (chat_connection_send_input (dave, hall, "/ignore bob", &error));
+  g_assert_no_error (error);
+  args[0] = hall;
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_IGNORED);
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (has_notice_item (args));
+  g_assert_true (chat_connection_is_ignored (dave, "BOB"));
+  /* Kept with the network, as the setting writes it. */
+  g_assert_cmpstrv (chat_network_get_ignored (network), ((const char *[]) { "bob", NULL }));
+  reloaded = chat_network_new_from_variant (chat_network_to_variant (network));
+  g_assert_cmpstrv (chat_network_get_ignored (reloaded), ((const char *[]) { "bob", NULL }));
+
+  /* bob's lines reach dave before carol's: the server has answered bob's PING. */
+  raw_client_send (bob, "PRIVMSG #hall :bob in the room");
+  raw_client_send (bob, "PRIVMSG dave :bob in private");
+  raw_client_send (bob, "PING :done");
+  g_assert_true (raw_client_wait (bob, "PONG"));
+  raw_client_send (carol, "PRIVMSG #hall :carol after bob");
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = (gpointer) "carol after bob";
+  g_assert_true (wait_for (has_text_item, args));
+  args[1] = (gpointer) "bob in the room";
+  g_assert_false (has_text_item (args));
+  g_assert_null (chat_connection_find_conversation (dave, "bob"));
+  g_assert_cmpuint (chat_conversation_get_mention_count (hall), ==, 0);
+  /* Hidden, not lost: the local history has it. */
+  filed = chat_history_store_load_last (chat_connection_get_history (dave),
+                                        chat_connection_get_history_key (dave), "#hall", 50,
+                                        &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < filed->len; i++)
+    found |= g_strcmp0 (chat_message_item_get_text (g_ptr_array_index (filed, i)),
+                        "bob in the room") == 0;
+  g_assert_true (found);
+
+  /* /ignore alone lists. */
+  g_assert_true (chat_connection_send_input (dave, hall, "/ignore", &error));
+  args[0] = hall;
+  args[1] = GUINT_TO_POINTER (CHAT_NOTICE_IGNORE_LIST);
+  args[2] = GUINT_TO_POINTER (CHAT_MESSAGE_KIND_INFO);
+  g_assert_true (has_notice_item (args));
+
+  /* The member's menu: Ignore, then Undo from the toast. */
+  chat_window_select_conversation (fixture->window, hall);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.ignore", "s", "carol");
+  g_assert_true (chat_connection_is_ignored (dave, "carol"));
+  g_assert_nonnull (find_button_labelled (GTK_WIDGET (fixture->window), "_Undo"));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.unignore", "s", "carol");
+  g_assert_false (chat_connection_is_ignored (dave, "carol"));
+
+  g_assert_true (chat_connection_send_input (dave, hall, "/unignore bob", &error));
+  g_assert_cmpstrv (chat_network_get_ignored (network), ((const char *[]) { NULL }));
+  raw_client_send (bob, "PRIVMSG #hall :bob seen again");
+  args[0] = chat_conversation_get_messages (hall);
+  args[1] = (gpointer) "bob seen again";
+  g_assert_true (wait_for (has_text_item, args));
+
+  raw_client_free (bob);
+  raw_client_free (carol);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -5308,6 +5431,7 @@ main (int   argc,
               fixture_setup, test_error_toasts, fixture_teardown);
   g_test_add ("/chat/app/narrow-message-width", Fixture, NULL,
               fixture_setup, test_narrow_message_width, fixture_teardown);
+  g_test_add ("/chat/app/ignore", Fixture, NULL, fixture_setup, test_ignore, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

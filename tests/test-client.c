@@ -60,6 +60,9 @@ static const ParseCase parse_ok[] = {
   { "/invite bob #r", CHAT_COMMAND_INVITE, "bob|#r", NULL },
   { "/list", CHAT_COMMAND_LIST, "", NULL },
   { "/list *chat*", CHAT_COMMAND_LIST, "*chat*", NULL },
+  { "/ignore", CHAT_COMMAND_IGNORE, "", NULL },
+  { "/ignore bob", CHAT_COMMAND_IGNORE, "bob", NULL },
+  { "/unignore bob", CHAT_COMMAND_UNIGNORE, "bob", NULL },
   { "/quit", CHAT_COMMAND_QUIT, "", NULL },
   { "/quit see you", CHAT_COMMAND_QUIT, "", "see you" },
   { "/quote PRIVMSG #r :x", CHAT_COMMAND_QUOTE, "", "PRIVMSG #r :x" },
@@ -166,7 +169,7 @@ test_command_table (void)
   const char * const *names = chat_command_list_names ();
   guint n = g_strv_length ((char **)names);
 
-  g_assert_cmpuint (n, ==, 26);
+  g_assert_cmpuint (n, ==, 28);
   for (guint i = 0; names[i] != NULL; i++)
     {
       ChatCommandKind kind;

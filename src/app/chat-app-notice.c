@@ -51,6 +51,9 @@ static const CommandHelp commands[] = {
   { CHAT_COMMAND_CTCP, N_("/ctcp NICK COMMAND [ARGS]"),
     N_("Send a CTCP request, such as VERSION or PING") },
   { CHAT_COMMAND_NAMES, N_("/names [ROOM]"), N_("List the people in a room") },
+  { CHAT_COMMAND_IGNORE, N_("/ignore [NICK]"),
+    N_("Hide what somebody says, and their private messages (no nick: list who is hidden)") },
+  { CHAT_COMMAND_UNIGNORE, N_("/unignore NICK"), N_("Show what somebody says again") },
 };
 
 static const CommandHelp *
@@ -273,6 +276,26 @@ chat_app_notice_format (ChatNoticeCode       code,
 
         /* Translators: a room, how many people (“3 people”), then their nicks. */
         return g_strdup_printf (_("%s, %s: %s"), a[0], people, a[2]);
+      }
+    case CHAT_NOTICE_IGNORED:
+      /* Translators: a nick. */
+      return g_strdup_printf (_("You no longer see what %s says; /unignore %s shows it again"),
+                              a[0], a[0]);
+    case CHAT_NOTICE_ALREADY_IGNORED:
+      return g_strdup_printf (_("%s is already ignored"), a[0]);
+    case CHAT_NOTICE_UNIGNORED:
+      return g_strdup_printf (_("You see what %s says again"), a[0]);
+    case CHAT_NOTICE_NOT_IGNORED:
+      return g_strdup_printf (_("%s is not ignored"), a[0]);
+    case CHAT_NOTICE_IGNORE_LIST:
+      {
+        g_autofree char *nicks = NULL;
+
+        if (all == 0)
+          return g_strdup (_("Nobody is ignored"));
+        nicks = g_strjoinv (", ", (char **) args);
+        /* Translators: the ignored nicks, separated by commas. */
+        return g_strdup_printf (_("Ignored: %s"), nicks);
       }
     case CHAT_NOTICE_LINE_TOO_LONG:
       return g_strdup (_("Ignored an over-long line from the server"));

@@ -135,6 +135,20 @@ network_name_changed_cb (ChatApplication *self,
     chat_network_set_name (network, name);
 }
 
+/* The ignore list is the network's: kept as the connection changes it. */
+static void
+ignored_changed_cb (ChatApplication *self,
+                    GParamSpec      *pspec,
+                    ChatConnection  *connection)
+{
+  ChatNetwork *network = network_of (self, connection);
+  const char * const none[] = { NULL };
+  const char * const *ignored = chat_connection_get_ignored (connection);
+
+  if (network != NULL)
+    g_object_set (network, "ignored", ignored != NULL ? ignored : none, NULL);
+}
+
 static void
 track (ChatApplication *self,
        ChatConnection  *connection)
@@ -152,6 +166,14 @@ track (ChatApplication *self,
   g_signal_connect_object (connection, "notify::network-name",
                            G_CALLBACK (network_name_changed_cb), self, G_CONNECT_SWAPPED);
   network_name_changed_cb (self, NULL, connection);
+  /* A network known before keeps its list unless this connection has one of its own. */
+  if (network_of (self, connection) != NULL
+      && (chat_connection_get_ignored (connection) == NULL
+          || chat_connection_get_ignored (connection)[0] == NULL))
+    chat_connection_set_ignored (connection,
+                                 chat_network_get_ignored (network_of (self, connection)));
+  g_signal_connect_object (connection, "notify::ignored",
+                           G_CALLBACK (ignored_changed_cb), self, G_CONNECT_SWAPPED);
   update_conversations (self, connection);
 }
 
@@ -324,6 +346,8 @@ restore_open (Restore    *restore,
   if (connection == NULL)
     return;
 
+  /* Before anything arrives: what ignored people say is never shown. */
+  chat_connection_set_ignored (connection, chat_network_get_ignored (network));
   for (const char * const *room = chat_network_get_rooms (network); *room != NULL; room++)
     chat_connection_add_autojoin (connection, *room);
   for (const char * const *nick = chat_network_get_queries (network); *nick != NULL; nick++)

@@ -104,6 +104,16 @@ show_member_menu (ChatMemberList *self,
     g_menu_item_set_action_and_target (item, "win.open-query", "s", nick);
     g_menu_append_item (section, item);
   }
+  if (!chat_member_get_is_self (member) && get_connection (self) != NULL)
+    {
+      gboolean ignored = chat_connection_is_ignored (get_connection (self), nick);
+      g_autoptr(GMenuItem) item = g_menu_item_new (ignored ? _("Stop _Ignoring") : _("_Ignore"),
+                                                   NULL);
+
+      g_menu_item_set_action_and_target (item, ignored ? "win.unignore" : "win.ignore", "s",
+                                         nick);
+      g_menu_append_item (section, item);
+    }
   g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
 
   if (self_is_operator (self) && !chat_member_get_is_self (member))

@@ -25,6 +25,7 @@ struct _ChatNetwork
   char     *title;
   GStrv     rooms;
   GStrv     queries;
+  GStrv     ignored;
 };
 
 G_DEFINE_FINAL_TYPE (ChatNetwork, chat_network, G_TYPE_OBJECT)
@@ -43,6 +44,7 @@ enum {
   PROP_ROOMS,
   PROP_QUERIES,
   PROP_TITLE,
+  PROP_IGNORED,
   N_PROPS
 };
 
@@ -179,6 +181,7 @@ chat_network_finalize (GObject *object)
   g_free (self->title);
   g_strfreev (self->rooms);
   g_strfreev (self->queries);
+  g_strfreev (self->ignored);
 
   G_OBJECT_CLASS (chat_network_parent_class)->finalize (object);
 }
@@ -206,6 +209,7 @@ chat_network_get_property (GObject    *object,
     case PROP_ACCOUNT: g_value_set_string (value, self->account); break;
     case PROP_ROOMS: g_value_set_boxed (value, self->rooms); break;
     case PROP_QUERIES: g_value_set_boxed (value, self->queries); break;
+    case PROP_IGNORED: g_value_set_boxed (value, self->ignored); break;
     case PROP_TITLE: g_value_set_string (value, self->title); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -256,6 +260,9 @@ chat_network_set_property (GObject      *object,
     case PROP_QUERIES:
       set_strv (self, &self->queries, g_value_get_boxed (value), prop_id);
       break;
+    case PROP_IGNORED:
+      set_strv (self, &self->ignored, g_value_get_boxed (value), prop_id);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -287,6 +294,7 @@ chat_network_class_init (ChatNetworkClass *klass)
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, "", flags);
   properties [PROP_ROOMS] = g_param_spec_boxed ("rooms", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_QUERIES] = g_param_spec_boxed ("queries", NULL, NULL, G_TYPE_STRV, flags);
+  properties [PROP_IGNORED] = g_param_spec_boxed ("ignored", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_TITLE] =
     g_param_spec_string ("title", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -305,6 +313,7 @@ chat_network_init (ChatNetwork *self)
   self->account = g_strdup ("");
   self->rooms = g_new0 (char *, 1);
   self->queries = g_new0 (char *, 1);
+  self->ignored = g_new0 (char *, 1);
 }
 
 ChatNetwork *
@@ -328,6 +337,7 @@ chat_network_new_from_variant (GVariant *dict)
   g_autofree char *account = NULL;
   g_autofree const char **rooms = NULL;
   g_autofree const char **queries = NULL;
+  g_autofree const char **ignored = NULL;
   guint32 port = 6667;
   gboolean tls = FALSE;
   gboolean plaintext = FALSE;
@@ -348,13 +358,14 @@ chat_network_new_from_variant (GVariant *dict)
   g_variant_dict_lookup (entry, "account", "s", &account);
   g_variant_dict_lookup (entry, "rooms", "^a&s", &rooms);
   g_variant_dict_lookup (entry, "queries", "^a&s", &queries);
+  g_variant_dict_lookup (entry, "ignored", "^a&s", &ignored);
 
   return g_object_new (CHAT_TYPE_NETWORK,
                        "host", host, "port", port > 0 && port <= 65535 ? port : 6667,
                        "tls", tls, "allow-plaintext-login", plaintext,
                        "autoconnect", autoconnect, "name", name, "nick", nick,
                        "realname", realname, "account", account,
-                       "rooms", rooms, "queries", queries,
+                       "rooms", rooms, "queries", queries, "ignored", ignored,
                        NULL);
 }
 
@@ -379,6 +390,8 @@ chat_network_to_variant (ChatNetwork *self)
                                g_variant_new_strv ((const char * const *) self->rooms, -1));
   g_variant_dict_insert_value (&entry, "queries",
                                g_variant_new_strv ((const char * const *) self->queries, -1));
+  g_variant_dict_insert_value (&entry, "ignored",
+                               g_variant_new_strv ((const char * const *) self->ignored, -1));
 
   return g_variant_dict_end (&entry);
 }
@@ -410,6 +423,14 @@ chat_network_get_rooms (ChatNetwork *self)
   g_return_val_if_fail (CHAT_IS_NETWORK (self), NULL);
 
   return (const char * const *) self->rooms;
+}
+
+const char * const *
+chat_network_get_ignored (ChatNetwork *self)
+{
+  g_return_val_if_fail (CHAT_IS_NETWORK (self), NULL);
+
+  return (const char * const *) self->ignored;
 }
 
 const char * const *

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "chat-join-dialog.h"
@@ -383,6 +384,33 @@ open_query_action (GtkWidget  *widget,
     chat_window_select_conversation (self, query);
 }
 
+/* win.ignore NICK hides what the person says on the current connection, with Undo in a toast;
+ * win.unignore shows it again. */
+static void
+ignore_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConnection *connection = _chat_window_get_connection (self);
+  const char *nick = g_variant_get_string (param, NULL);
+  g_autofree char *message = NULL;
+
+  if (connection == NULL)
+    return;
+  if (g_str_equal (action_name, "win.unignore"))
+    {
+      chat_connection_unignore (connection, nick);
+      return;
+    }
+  if (!chat_connection_ignore (connection, nick))
+    return;
+  /* Translators: a nick; the toast offers Undo. */
+  message = g_strdup_printf (_("%s is ignored"), nick);
+  chat_window_show_toast_with_button (self, message, _("_Undo"), "win.unignore",
+                                      g_variant_new_string (nick));
+}
+
 /* win.member-op and the others are the people pane's members.op and so on, kept as window
  * actions so that they are exported with the rest. */
 static void
@@ -428,6 +456,8 @@ static const struct
   { "reconnect", NULL, reconnect_action },
   { "focus-entry", NULL, focus_entry_action },
   { "open-query", "s", open_query_action },
+  { "ignore", "s", ignore_action },
+  { "unignore", "s", ignore_action },
   { "member-op", "s", member_action },
   { "member-op-standing", "s", member_action },
   { "member-deop", "s", member_action },

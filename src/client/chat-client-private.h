@@ -60,6 +60,11 @@ const char       *_chat_member_get_folded       (ChatMember       *self);
 void              _chat_member_set_folded       (ChatMember       *self,
                                                  const char       *folded);
 
+/* ChatConnection: items without what ignored people said (a new reference; self may be
+ * NULL). */
+GPtrArray        *_chat_connection_shown_items  (ChatConnection   *self,
+                                                 GPtrArray        *items);
+
 /* ChatConversation */
 ChatConversation *_chat_conversation_new        (ChatConnection       *connection,
                                                  ChatConversationKind  kind,

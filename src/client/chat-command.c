@@ -58,6 +58,8 @@ static const CommandSpec specs[] = {
   { "notice", CHAT_COMMAND_NOTICE, 1, 1, TEXT_REQUIRED, FALSE },
   { "ctcp", CHAT_COMMAND_CTCP, 2, 2, TEXT_OPTIONAL, FALSE },
   { "names", CHAT_COMMAND_NAMES, 0, 1, TEXT_NONE, FALSE },
+  { "ignore", CHAT_COMMAND_IGNORE, 0, 1, TEXT_NONE, FALSE },
+  { "unignore", CHAT_COMMAND_UNIGNORE, 1, 1, TEXT_NONE, FALSE },
 };
 
 static const struct {
@@ -311,9 +313,9 @@ const char * const *
 chat_command_list_names (void)
 {
   static const char * const names[] = {
-    "away", "back", "ban", "clear", "ctcp", "deop", "devoice", "help", "invite", "join",
-    "kick", "list", "me", "mode", "msg", "names", "nick", "notice", "op", "part", "query",
-    "quit", "quote", "topic", "voice", "whois", NULL
+    "away", "back", "ban", "clear", "ctcp", "deop", "devoice", "help", "ignore", "invite",
+    "join", "kick", "list", "me", "mode", "msg", "names", "nick", "notice", "op", "part",
+    "query", "quit", "quote", "topic", "unignore", "voice", "whois", NULL
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (specs));

@@ -35,6 +35,8 @@ typedef enum
   CHAT_COMMAND_NOTICE,   /* /notice TARGET TEXT              args: target; text */
   CHAT_COMMAND_CTCP,     /* /ctcp NICK COMMAND [ARGS]        args: nick, command; text? */
   CHAT_COMMAND_NAMES,    /* /names [ROOM]                    args: room? */
+  CHAT_COMMAND_IGNORE,   /* /ignore [NICK]                   args: nick? (none: the list) */
+  CHAT_COMMAND_UNIGNORE, /* /unignore NICK                   args: nick */
 } ChatCommandKind;
 
 #define CHAT_TYPE_COMMAND (chat_command_get_type ())

@@ -161,6 +161,19 @@ _chat_connection_rekey_conversation (ChatConnection   *self,
   g_hash_table_insert (self->by_fold, _chat_connection_fold (self, new_name), conv);
 }
 
+static void
+file_item (ChatConnection  *self,
+           const char      *name,
+           ChatMessageItem *item)
+{
+  g_autofree char *key = NULL;
+
+  if (self->history == NULL)
+    return;
+  key = _chat_connection_fold (self, name);
+  chat_history_store_add (self->history, _chat_connection_history_network (self), key, item);
+}
+
 /* Puts an item in conv: the model (batched), the history, the signals. This is the one
  * place that decides what counts: a message, action or notice from somebody else is
  * unread; it is a mention when it names us, or when it is a message or action in a
@@ -180,6 +193,14 @@ deliver_item (ChatConnection   *self,
   gboolean mention = from_others && (chat_message_item_get_mentions_me (item) ||
                                      (conv_kind == CHAT_CONVERSATION_KIND_QUERY &&
                                       kind != CHAT_MESSAGE_KIND_NOTICE));
+
+  /* What an ignored person says is filed, not shown (a replay was filed when it came). */
+  if (_chat_connection_hides_item (self, item))
+    {
+      if (self->collecting == NULL && conv_kind != CHAT_CONVERSATION_KIND_SERVER)
+        file_item (self, chat_conversation_get_name (conv), item);
+      return item;
+    }
 
   /* Replayed history: kept aside until the batch ends, then put in its place, without
    * unread counts or notifications. */
@@ -237,6 +258,23 @@ _chat_connection_add_item (ChatConnection    *self,
   if (message != NULL)
     _chat_message_item_set_msgid (item, chat_message_get_tag (message, "msgid"));
   return deliver_item (self, conv, item);
+}
+
+void
+_chat_connection_file_line (ChatConnection    *self,
+                            const char        *name,
+                            ChatMessageKind    kind,
+                            const ChatMessage *message,
+                            const char        *sender,
+                            const char        *text)
+{
+  g_autoptr(ChatMessageItem) item = NULL;
+
+  item = chat_message_item_new_full (0, kind, message_time (message), name, sender, NULL,
+                                     text ? text : "", FALSE, FALSE);
+  if (message != NULL)
+    _chat_message_item_set_msgid (item, chat_message_get_tag (message, "msgid"));
+  file_item (self, name, item);
 }
 
 ChatMessageItem *

@@ -227,6 +227,9 @@ handle_privmsg (ChatConnection    *self,
         }
       else
         {
+          /* An ignored person's requests are neither answered nor shown. */
+          if (!from_me && !server_source && chat_connection_is_ignored (self, nick))
+            return;
           if (!notice && !from_me && nick != NULL)
             reply_ctcp (self, nick, ctcp_command, ctcp_argument);
           /* Our own /ctcp echoed: its line was shown when it was sent. */
@@ -263,6 +266,13 @@ handle_privmsg (ChatConnection    *self,
       conv = _chat_connection_lookup_conversation (self, nick);
       if (conv == NULL)
         conv = self->server;
+    }
+  else if (chat_connection_is_ignored (self, nick)
+           && _chat_connection_lookup_conversation (self, nick) == NULL)
+    {
+      /* An ignored person's private message opens nothing; it is only filed. */
+      _chat_connection_file_line (self, nick, kind, message, nick, text);
+      return;
     }
   else
     {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-input.c: what the entry sends. chat-command.c says what a line means;
- * here it becomes IRC lines, local actions (/clear, /help, /query) or a usage error, in
+ * here it becomes IRC lines, local actions (/clear, /help, /query, /ignore) or a usage error, in
  * the context of the conversation the line was typed in. */
 #define G_LOG_DOMAIN "chat-client"
 
@@ -136,6 +136,35 @@ send_ctcp (ChatConnection *self,
   _chat_connection_send_text (self, "PRIVMSG", target, ctcp);
 }
 
+/* /ignore NICK, /unignore NICK, and /ignore alone: the list, told where it was typed. */
+static void
+ignore_command (ChatConnection   *self,
+                ChatConversation *here,
+                ChatCommandKind   kind,
+                const char       *nick)
+{
+  if (kind == CHAT_COMMAND_IGNORE && nick == NULL)
+    {
+      const char * const *ignored = chat_connection_get_ignored (self);
+      const char * const none[] = { NULL };
+
+      _chat_connection_add_notice_args (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
+                                        CHAT_NOTICE_IGNORE_LIST,
+                                        ignored != NULL ? ignored : none);
+    }
+  else if (kind == CHAT_COMMAND_IGNORE)
+    _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
+                                 chat_connection_ignore (self, nick)
+                                 ? CHAT_NOTICE_IGNORED : CHAT_NOTICE_ALREADY_IGNORED,
+                                 nick, NULL);
+  else
+    _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
+                                 chat_connection_unignore (self, nick)
+                                 ? CHAT_NOTICE_UNIGNORED : CHAT_NOTICE_NOT_IGNORED,
+                                 nick, NULL);
+  _chat_conversation_flush (here);
+}
+
 gboolean
 chat_connection_send_input (ChatConnection    *self,
                             ChatConversation  *conversation,
@@ -190,6 +219,10 @@ chat_connection_send_input (ChatConnection    *self,
       }
     case CHAT_COMMAND_QUIT:
       chat_connection_disconnect (self, command->text);
+      return TRUE;
+    case CHAT_COMMAND_IGNORE:
+    case CHAT_COMMAND_UNIGNORE:
+      ignore_command (self, here, command->kind, arg0);
       return TRUE;
     default:
       break;
@@ -398,6 +431,8 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_QUIT:
     case CHAT_COMMAND_CLEAR:
     case CHAT_COMMAND_HELP:
+    case CHAT_COMMAND_IGNORE:
+    case CHAT_COMMAND_UNIGNORE:
     default:
       g_assert_not_reached ();
     }

@@ -89,6 +89,7 @@ struct _ChatConnection
   ChatHistoryStore    *history;
   GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
   GStrv                highlight_words;
+  GStrv                ignored;         /* chat-connection-ignore.c */
 
   /* State. */
   ChatConnectionState  state;
@@ -207,6 +208,7 @@ enum {
   PROP_SASL_PASSWORD,
   PROP_ALLOW_PLAINTEXT_SASL,
   PROP_ACCOUNT,
+  PROP_IGNORED,
   N_PROPS
 };
 
@@ -234,6 +236,17 @@ void               _chat_connection_set_string_prop         (ChatConnection  *se
                                                              guint            prop);
 ChatCasemapping    _chat_connection_casemapping             (ChatConnection *self);
 guint              _chat_connection_prefix_count            (ChatConnection *self);
+/* chat-connection-ignore.c */
+gboolean           _chat_connection_hides_item              (ChatConnection  *self,
+                                                             ChatMessageItem *item);
+/* A line filed in the local history of conversation name, shown nowhere (chat-connection-
+ * conversations.c). */
+void               _chat_connection_file_line               (ChatConnection    *self,
+                                                             const char        *name,
+                                                             ChatMessageKind    kind,
+                                                             const ChatMessage *message,
+                                                             const char        *sender,
+                                                             const char        *text);
 char *             _chat_connection_fold                    (ChatConnection *self,
                                                              const char     *name);
 gboolean           _chat_connection_is_me                   (ChatConnection *self,

@@ -245,6 +245,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->ping_token, g_free);
   g_clear_pointer (&self->fingerprints, g_ptr_array_unref);
   g_clear_pointer (&self->highlight_words, g_strfreev);
+  g_clear_pointer (&self->ignored, g_strfreev);
   g_clear_pointer (&self->caps_offered, g_hash_table_unref);
   g_clear_pointer (&self->caps_enabled, g_hash_table_unref);
   g_clear_pointer (&self->by_fold, g_hash_table_unref);
@@ -309,6 +310,9 @@ chat_connection_get_property (GObject    *object,
       break;
     case PROP_ACCOUNT:
       g_value_set_string (value, self->account);
+      break;
+    case PROP_IGNORED:
+      g_value_set_boxed (value, self->ignored);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -432,6 +436,7 @@ chat_connection_class_init (ChatConnectionClass *klass)
   properties [PROP_ALLOW_PLAINTEXT_SASL] =
     g_param_spec_boolean ("allow-plaintext-sasl", NULL, NULL, FALSE, rw);
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, ro);
+  properties [PROP_IGNORED] = g_param_spec_boxed ("ignored", NULL, NULL, G_TYPE_STRV, ro);
   properties [PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, CHAT_TYPE_CONNECTION_STATE,
                        CHAT_CONNECTION_STATE_DISCONNECTED, ro);

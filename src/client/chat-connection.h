@@ -172,6 +172,18 @@ void                chat_connection_set_history           (ChatConnection      *
  * NULL or empty: only the nick. */
 void                chat_connection_set_highlight_words   (ChatConnection      *self,
                                                            const char * const  *words);
+/* The people whose messages, actions, notices and private messages are hidden (filed in the
+ * history, not shown, counted or announced); "ignored" (strv) notifies. Nicks compare as the
+ * server folds them; ignore and unignore return FALSE when nothing changed. */
+void                chat_connection_set_ignored           (ChatConnection      *self,
+                                                           const char * const  *nicks);
+const char * const *chat_connection_get_ignored           (ChatConnection      *self);
+gboolean            chat_connection_is_ignored            (ChatConnection      *self,
+                                                           const char          *nick);
+gboolean            chat_connection_ignore                (ChatConnection      *self,
+                                                           const char          *nick);
+gboolean            chat_connection_unignore              (ChatConnection      *self,
+                                                           const char          *nick);
 
 ChatConnectionState chat_connection_get_state             (ChatConnection      *self);
 /* For logs: the server's or system's words, or chat_notice_describe () of the notice. */

@@ -459,6 +459,8 @@ void
 _chat_conversation_prepend_many (ChatConversation *self,
                                  GPtrArray        *items)
 {
+  g_autoptr(GPtrArray) shown = NULL;
+
   g_assert (CHAT_IS_CONVERSATION (self));
 
   if (items == NULL || items->len == 0)
@@ -471,7 +473,9 @@ _chat_conversation_prepend_many (ChatConversation *self,
       if (id > 0 && (self->oldest_id == 0 || id < self->oldest_id))
         self->oldest_id = id;
     }
-  chat_item_list_insert_many (self->messages, 0, items);
+  /* What ignored people said stays in the history, not on screen. */
+  shown = _chat_connection_shown_items (self->connection, items);
+  chat_item_list_insert_many (self->messages, 0, shown);
 }
 
 void

@@ -39,6 +39,11 @@ typedef enum
   CHAT_NOTICE_NOTICE_SENT,           /* target, text */
   CHAT_NOTICE_CTCP_SENT,             /* target, CTCP command, argument (may be absent) */
   CHAT_NOTICE_NAMES,                 /* room, number of people, their nicks */
+  CHAT_NOTICE_IGNORED,               /* nick: /ignore took it */
+  CHAT_NOTICE_ALREADY_IGNORED,       /* nick */
+  CHAT_NOTICE_UNIGNORED,             /* nick */
+  CHAT_NOTICE_NOT_IGNORED,           /* nick: /unignore of someone not ignored */
+  CHAT_NOTICE_IGNORE_LIST,           /* the ignored nicks, each an argument (none: nobody) */
 
   /* Why a connection ended (also the notice of its GError). */
   CHAT_NOTICE_DISCONNECTED,
