@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include "chat-cluster-state.h"
@@ -350,6 +351,54 @@ pong_cb (redisAsyncContext *ac,
   *(gboolean *) privdata = TRUE;
 }
 
+/* How long a hand-over waits for input still on its way (TCP's longest delayed ACK), and
+ * for all of it at most. */
+#define HAND_OVER_QUIET_MS 200
+#define HAND_OVER_MAX_MS   2000
+
+/* Runs all the sessions' input, including what their clients sent before the signal that
+ * had not reached this node yet: what a client's kernel held back while this node's
+ * receive window was full (the node was stopped, or busy) comes only once the node reads,
+ * and a last short segment may wait for an ACK. So the node reads until its sockets have
+ * been quiet for a moment, or the longest wait is over. */
+static void
+read_until_quiet (GList *sessions)
+{
+  gint64 deadline = g_get_monotonic_time () + HAND_OVER_MAX_MS * 1000;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
+  g_autoptr(GPtrArray) polled = g_ptr_array_new ();
+
+  for (;;)
+    {
+      gint64 left;
+
+      g_array_set_size (fds, 0);
+      g_ptr_array_set_size (polled, 0);
+      for (GList *l = sessions; l != NULL; l = l->next)
+        {
+          ChatSession *session = l->data;
+          struct pollfd pfd = { session->fd, POLLIN, 0 };
+
+          if (session->remote || session->closing || session->destroyed || session->fd < 0)
+            continue;
+          _chat_session_read_all (session);
+          if (session->closing || session->destroyed || session->fd < 0)
+            continue;
+          g_array_append_val (fds, pfd);
+          g_ptr_array_add (polled, session);
+        }
+      left = (deadline - g_get_monotonic_time ()) / 1000;
+      if (fds->len == 0 || left <= 0 ||
+          poll ((struct pollfd *) (gpointer) fds->data, fds->len,
+                (int) MIN (left, HAND_OVER_QUIET_MS)) <= 0)
+        break;
+      /* An end of input has nothing to count: reading it quits the session. */
+      for (guint i = 0; i < fds->len; i++)
+        if (g_array_index (fds, struct pollfd, i).revents != 0)
+          _chat_session_readable (polled->pdata[i]);
+    }
+}
+
 void
 _chat_cluster_hand_over (ChatCluster *self)
 {
@@ -361,8 +410,7 @@ _chat_cluster_hand_over (ChatCluster *self)
   if (!self->running)
     return;
   sessions = g_list_copy (_chat_server_get_sessions (self->server));
-  for (GList *l = sessions; l != NULL; l = l->next)
-    _chat_session_read_all (l->data);
+  read_until_quiet (sessions);
   for (GList *l = sessions; l != NULL; l = l->next)
     {
       ChatSession *session = l->data;
