@@ -636,6 +636,22 @@ void     _chat_server_neighbours_send (ChatServer  *self,
                                        gboolean     include_self,
                                        guint64      cap,
                                        const char  *line);
+/* event's line and its human text to the members of room; those with alt_cap get
+ * alt_message instead (extended-join). The caller gave the event to the hooks. */
+void     _chat_room_send_event     (ChatRoom          *room,
+                                    const ChatEvent   *event,
+                                    const ChatMessage *message,
+                                    const ChatMessage *alt_message,
+                                    guint64            alt_cap,
+                                    const char        *text);
+/* event's line and its human text to everyone sharing a room with session (and session
+ * itself if include_self), once each; the caller stamped the event. */
+void     _chat_server_neighbours_send_event (ChatServer        *self,
+                                             ChatSession       *session,
+                                             gboolean           include_self,
+                                             const ChatEvent   *event,
+                                             const ChatMessage *message,
+                                             const char        *text);
 /* A line to everyone sharing a room with session, with a human line for people in text
  * mode (never to session itself). */
 void     _chat_server_neighbours_send_text (ChatServer        *self,
