@@ -91,6 +91,18 @@ query_for (ChatAccounts  *self,
   return stmt;
 }
 
+/* Runs a write with the account's key bound as ?1. */
+static gboolean
+run_for (ChatAccounts  *self,
+         const char    *sql,
+         const char    *key,
+         GError       **error)
+{
+  sqlite3_stmt *stmt = query_for (self, sql, key, error);
+
+  return stmt != NULL && chat_sqlite_step_done (self->db, stmt, "Account database", error);
+}
+
 static char *
 account_key (ChatAccounts *self,
              const char   *name)
@@ -432,23 +444,17 @@ _chat_accounts_get_hash (ChatAccounts  *self,
                          char         **registered_name)
 {
   g_autofree char *key = account_key (self, name);
-  g_autofree char *found = NULL;
-  char *hash = NULL;
+  char *hash;
   sqlite3_stmt *stmt;
-  int rc;
 
-  stmt = query_for (self, "SELECT name, hash FROM accounts WHERE key = ?1", key, NULL);
+  stmt = chat_sqlite_query_row (self->db, "SELECT name, hash FROM accounts WHERE key = ?1",
+                                key, NULL);
   if (stmt == NULL)
     return NULL;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      found = chat_sqlite_column_dup (stmt, 0);
-      hash = chat_sqlite_column_dup (stmt, 1);
-    }
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  hash = chat_sqlite_column_dup (stmt, 1);
   if (hash != NULL && registered_name != NULL)
-    *registered_name = g_steal_pointer (&found);
+    *registered_name = chat_sqlite_column_dup (stmt, 0);
+  chat_sqlite_row_done (self->db, stmt);
   return hash;
 }
 
@@ -551,7 +557,6 @@ chat_accounts_drop (ChatAccounts  *self,
                     GError       **error)
 {
   g_autofree char *key = NULL;
-  sqlite3_stmt *stmt;
   gboolean found;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
@@ -560,21 +565,16 @@ chat_accounts_drop (ChatAccounts  *self,
   key = account_key (self, name);
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
-  stmt = query_for (self, "DELETE FROM accounts WHERE key = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM accounts WHERE key = ?1", key, error))
     goto fail;
   found = chat_sqlite_changes (self->db) > 0;
-  stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM certfps WHERE account = ?1", key, error))
     goto fail;
-  stmt = query_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error))
     goto fail;
-  stmt = query_for (self, "DELETE FROM room_access WHERE account = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM room_access WHERE account = ?1", key, error))
     goto fail;
-  stmt = query_for (self, "DELETE FROM read_markers WHERE account = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM read_markers WHERE account = ?1", key, error))
     goto fail;
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
@@ -590,27 +590,23 @@ chat_accounts_lookup (ChatAccounts *self,
                       const char   *name)
 {
   g_autofree char *key = NULL;
-  ChatAccountInfo *info = NULL;
+  ChatAccountInfo *info;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
-  stmt = query_for (self, "SELECT name, email, created FROM accounts WHERE key = ?1", key,
-                    NULL);
+  stmt = chat_sqlite_query_row (self->db,
+                                "SELECT name, email, created FROM accounts WHERE key = ?1",
+                                key, NULL);
   if (stmt == NULL)
     return NULL;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    {
-      info = g_new0 (ChatAccountInfo, 1);
-      info->name = chat_sqlite_column_dup (stmt, 0);
-      info->email = chat_sqlite_column_dup (stmt, 1);
-      info->created = sqlite3_column_int64 (stmt, 2);
-    }
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  info = g_new0 (ChatAccountInfo, 1);
+  info->name = chat_sqlite_column_dup (stmt, 0);
+  info->email = chat_sqlite_column_dup (stmt, 1);
+  info->created = sqlite3_column_int64 (stmt, 2);
+  chat_sqlite_row_done (self->db, stmt);
   return info;
 }
 
@@ -621,19 +617,17 @@ chat_accounts_get_scram (ChatAccounts *self,
   g_autofree char *key = NULL;
   ChatAccountScram *scram = NULL;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
-  stmt = query_for (self, "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
-                    " scram_server_key FROM accounts WHERE key = ?1", key, NULL);
+  stmt = chat_sqlite_query_row (self->db,
+                                "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
+                                " scram_server_key FROM accounts WHERE key = ?1", key, NULL);
   if (stmt == NULL)
     return NULL;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW &&
-      sqlite3_column_bytes (stmt, 3) == CHAT_SCRAM_KEY_LEN &&
+  if (sqlite3_column_bytes (stmt, 3) == CHAT_SCRAM_KEY_LEN &&
       sqlite3_column_bytes (stmt, 4) == CHAT_SCRAM_KEY_LEN &&
       sqlite3_column_bytes (stmt, 1) > 0)
     {
@@ -644,26 +638,16 @@ chat_accounts_get_scram (ChatAccounts *self,
       memcpy (scram->stored_key, sqlite3_column_blob (stmt, 3), CHAT_SCRAM_KEY_LEN);
       memcpy (scram->server_key, sqlite3_column_blob (stmt, 4), CHAT_SCRAM_KEY_LEN);
     }
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  chat_sqlite_row_done (self->db, stmt);
   return scram;
 }
 
 GPtrArray *
 chat_accounts_list (ChatAccounts *self)
 {
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt;
-  int rc;
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), g_ptr_array_new_with_free_func (g_free));
 
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), names);
-
-  stmt = chat_sqlite_get_query (self->db, "SELECT name FROM accounts ORDER BY key", NULL);
-  if (stmt == NULL)
-    return names;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (names, chat_sqlite_column_dup (stmt, 0));
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  return names;
+  return chat_sqlite_query_texts (self->db, "SELECT name FROM accounts ORDER BY key");
 }
 
 static char *
@@ -759,9 +743,6 @@ chat_accounts_find_certfp (ChatAccounts *self,
                            const char   *fingerprint)
 {
   g_autofree char *fp = NULL;
-  char *name = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (fingerprint != NULL, NULL);
@@ -769,15 +750,9 @@ chat_accounts_find_certfp (ChatAccounts *self,
   fp = normalize_fingerprint (fingerprint);
   if (fp == NULL)
     return NULL;
-  stmt = query_for (self, "SELECT accounts.name FROM certfps JOIN accounts"
-                    " ON accounts.key = certfps.account WHERE fingerprint = ?1", fp, NULL);
-  if (stmt == NULL)
-    return NULL;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    name = chat_sqlite_column_dup (stmt, 0);
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  return name;
+  return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM certfps JOIN accounts"
+                                 " ON accounts.key = certfps.account WHERE fingerprint = ?1",
+                                 fp, NULL);
 }
 
 /* ---- registered rooms ------------------------------------------------------------------ */
@@ -826,17 +801,14 @@ chat_accounts_drop_room (ChatAccounts  *self,
                          GError       **error)
 {
   g_autofree char *key = NULL;
-  sqlite3_stmt *stmt;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (room != NULL, FALSE);
 
   key = account_key (self, room);
-  stmt = query_for (self, "DELETE FROM room_access WHERE room = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM room_access WHERE room = ?1", key, error))
     return FALSE;
-  stmt = query_for (self, "DELETE FROM rooms WHERE key = ?1", key, error);
-  if (stmt == NULL || !chat_sqlite_step_done (self->db, stmt, "Account database", error))
+  if (!run_for (self, "DELETE FROM rooms WHERE key = ?1", key, error))
     return FALSE;
   if (chat_sqlite_changes (self->db) == 0)
     {
@@ -852,41 +824,22 @@ chat_accounts_get_room_founder (ChatAccounts *self,
                                 const char   *room)
 {
   g_autofree char *key = NULL;
-  char *founder = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (room != NULL, NULL);
 
   key = account_key (self, room);
-  stmt = query_for (self, "SELECT accounts.name FROM rooms JOIN accounts"
-                    " ON accounts.key = rooms.founder WHERE rooms.key = ?1", key, NULL);
-  if (stmt == NULL)
-    return NULL;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    founder = chat_sqlite_column_dup (stmt, 0);
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  return founder;
+  return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM rooms JOIN accounts"
+                                 " ON accounts.key = rooms.founder WHERE rooms.key = ?1",
+                                 key, NULL);
 }
 
 GPtrArray *
 chat_accounts_list_rooms (ChatAccounts *self)
 {
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *stmt;
-  int rc;
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), g_ptr_array_new_with_free_func (g_free));
 
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), names);
-
-  stmt = chat_sqlite_get_query (self->db, "SELECT name FROM rooms ORDER BY key", NULL);
-  if (stmt == NULL)
-    return names;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (names, chat_sqlite_column_dup (stmt, 0));
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  return names;
+  return chat_sqlite_query_texts (self->db, "SELECT name FROM rooms ORDER BY key");
 }
 
 gboolean
@@ -930,23 +883,20 @@ chat_accounts_get_room_access (ChatAccounts *self,
   g_autofree char *room_key = NULL;
   g_autofree char *account_key_ = NULL;
   sqlite3_stmt *stmt;
-  guint flags = 0;
-  int rc;
+  guint flags;
 
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), 0);
   g_return_val_if_fail (room != NULL && account != NULL, 0);
 
   room_key = account_key (self, room);
   account_key_ = account_key (self, account);
-  stmt = query_for (self, "SELECT flags FROM room_access WHERE room = ?1 AND account = ?2",
-                    room_key, NULL);
+  stmt = chat_sqlite_query_row (self->db,
+                                "SELECT flags FROM room_access WHERE room = ?1 AND account = ?2",
+                                room_key, account_key_, NULL);
   if (stmt == NULL)
     return 0;
-  chat_sqlite_bind_text (stmt, 2, account_key_);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    flags = sqlite3_column_int64 (stmt, 0);
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  flags = sqlite3_column_int64 (stmt, 0);
+  chat_sqlite_row_done (self->db, stmt);
   return flags;
 }
 

@@ -394,6 +394,109 @@ chat_sqlite_step_done (ChatSqlite    *self,
   return chat_sqlite_finish_step (self, stmt, sqlite3_step (stmt), what, error);
 }
 
+static sqlite3_stmt *
+query_row_va (ChatSqlite *self,
+              const char *sql,
+              va_list     args)
+{
+  sqlite3_stmt *stmt = chat_sqlite_get_query (self, sql, NULL);
+  const char *text;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  for (int i = 1; (text = va_arg (args, const char *)) != NULL; i++)
+    chat_sqlite_bind_text (stmt, i, text);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return stmt;
+  chat_sqlite_finish_step (self, stmt, rc, NULL, NULL);
+  return NULL;
+}
+
+/**
+ * chat_sqlite_query_row:
+ * @self: the handle
+ * @sql: a query (kept, as chat_sqlite_get_query() keeps it)
+ * @...: the texts bound as ?1, ?2…, then NULL
+ *
+ * The first row of a query looked up by key.
+ *
+ * Returns: (transfer none) (nullable): the statement on its first row, to read and then
+ *   hand to chat_sqlite_row_done(); NULL when there is no row (or the query failed)
+ */
+sqlite3_stmt *
+chat_sqlite_query_row (ChatSqlite *self,
+                       const char *sql,
+                       ...)
+{
+  sqlite3_stmt *stmt;
+  va_list args;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (sql != NULL, NULL);
+
+  va_start (args, sql);
+  stmt = query_row_va (self, sql, args);
+  va_end (args);
+  return stmt;
+}
+
+/* Done reading the row chat_sqlite_query_row() gave: @stmt is ready for its next use. */
+void
+chat_sqlite_row_done (ChatSqlite   *self,
+                      sqlite3_stmt *stmt)
+{
+  g_return_if_fail (stmt != NULL);
+
+  chat_sqlite_finish_step (self, stmt, SQLITE_ROW, NULL, NULL);
+}
+
+/* The first column of the first row of @sql with the texts that follow it (up to a NULL)
+ * bound as ?1, ?2…; NULL when there is no row. */
+char *
+chat_sqlite_query_text (ChatSqlite *self,
+                        const char *sql,
+                        ...)
+{
+  sqlite3_stmt *stmt;
+  char *text = NULL;
+  va_list args;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (sql != NULL, NULL);
+
+  va_start (args, sql);
+  stmt = query_row_va (self, sql, args);
+  va_end (args);
+  if (stmt == NULL)
+    return NULL;
+  text = chat_sqlite_column_dup (stmt, 0);
+  chat_sqlite_row_done (self, stmt);
+  return text;
+}
+
+/* The first column of every row of @sql (which binds nothing); empty on a failure. */
+GPtrArray *
+chat_sqlite_query_texts (ChatSqlite *self,
+                         const char *sql)
+{
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (self != NULL, texts);
+  g_return_val_if_fail (sql != NULL, texts);
+
+  stmt = chat_sqlite_get_query (self, sql, NULL);
+  if (stmt == NULL)
+    return texts;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (texts, chat_sqlite_column_dup (stmt, 0));
+  chat_sqlite_finish_step (self, stmt, rc, NULL, NULL);
+  return texts;
+}
+
 /* Takes the write lock now rather than at the first write, so that a transaction never
  * fails halfway for want of it. */
 gboolean

@@ -82,6 +82,17 @@ gboolean      chat_sqlite_step_done   (ChatSqlite              *self,
                                        const char              *what,
                                        GError                 **error);
 
+sqlite3_stmt *chat_sqlite_query_row   (ChatSqlite              *self,
+                                       const char              *sql,
+                                       ...) G_GNUC_NULL_TERMINATED;
+void          chat_sqlite_row_done    (ChatSqlite              *self,
+                                       sqlite3_stmt            *stmt);
+char         *chat_sqlite_query_text  (ChatSqlite              *self,
+                                       const char              *sql,
+                                       ...) G_GNUC_NULL_TERMINATED;
+GPtrArray    *chat_sqlite_query_texts (ChatSqlite              *self,
+                                       const char              *sql);
+
 gboolean      chat_sqlite_begin       (ChatSqlite              *self,
                                        GError                 **error);
 gboolean      chat_sqlite_commit      (ChatSqlite              *self,
