@@ -220,16 +220,37 @@ job_done_cb (ChatAccountsJob *done_job,
   _chat_server_flush (session->server);
 }
 
-/* Starts job for session; FALSE (job and wait freed) when the pool or the address has too
- * many already. */
+static ChatAccountsWait *
+wait_new (WaitKind        kind,
+          const char     *name,
+          gpointer        data,
+          GDestroyNotify  data_free)
+{
+  ChatAccountsWait *wait = g_new0 (ChatAccountsWait, 1);
+
+  wait->kind = kind;
+  wait->name = g_strdup (name);
+  wait->data = data;
+  wait->data_free = data_free;
+  return wait;
+}
+
+/* Starts hashing password for session (checking it against hash, which it takes, when
+ * there is one); FALSE (the job and wait freed, not wait's data) when the pool or the
+ * address has too many already. */
 static gboolean
 start (ChatSession      *session,
        ChatAccountsWait *wait,
-       ChatAccountsJob  *job)
+       const char       *password,
+       char             *hash)
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  ChatAccountsJob *job = g_new0 (ChatAccountsJob, 1);
 
   g_assert (session->waiting == NULL);
+
+  job->hash = hash;
+  job->password = g_strdup (password);
 
   _chat_accounts_get_limits (accounts, &job->ops, &job->mem, &job->iterations);
   if (address_jobs (session) >= MAX_PER_ADDRESS ||
@@ -261,7 +282,6 @@ _chat_server_accounts_check_async (ChatSession         *session,
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
   g_autofree char *hash = NULL;
-  ChatAccountsJob *job;
   ChatAccountsWait *wait;
 
   if (_chat_gate_password_held (session))
@@ -277,17 +297,10 @@ _chat_server_accounts_check_async (ChatSession         *session,
       checked (session, CHAT_GATE_WRONG, NULL, data);
       goto out;
     }
-  job = g_new0 (ChatAccountsJob, 1);
-  job->hash = g_steal_pointer (&hash);
-  job->password = g_strdup (password);
-  wait = g_new0 (ChatAccountsWait, 1);
-  wait->kind = WAIT_CHECK;
-  wait->name = g_strdup (name);
+  wait = wait_new (WAIT_CHECK, name, data, data_free);
   wait->how = g_strdup (how);
   wait->checked = checked;
-  wait->data = data;
-  wait->data_free = data_free;
-  if (start (session, wait, job))
+  if (start (session, wait, password, g_steal_pointer (&hash)))
     return;
   checked (session, CHAT_GATE_BUSY, NULL, data);
 
@@ -307,19 +320,11 @@ store_async (ChatSession        *session,
              GDestroyNotify      data_free)
 {
   g_autoptr(GError) error = NULL;
-  ChatAccountsJob *job;
-  ChatAccountsWait *wait;
+  ChatAccountsWait *wait = wait_new (kind, name, data, data_free);
 
-  job = g_new0 (ChatAccountsJob, 1);
-  job->password = g_strdup (password);
-  wait = g_new0 (ChatAccountsWait, 1);
-  wait->kind = kind;
-  wait->name = g_strdup (name);
   wait->email = g_strdup (email);
   wait->stored = stored;
-  wait->data = data;
-  wait->data_free = data_free;
-  if (start (session, wait, job))
+  if (start (session, wait, password, NULL))
     return;
   g_set_error_literal (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
                        "Too many passwords are being set, try again later");
