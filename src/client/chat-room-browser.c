@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-room-browser.c: rooms on the local network, found with DNS-SD through the Avahi
- * daemon (avahi-client on the GLib main loop). One service name may be seen several times
- * (_irc._tcp and _ircs._tcp, on each interface and IP version): each sighting is resolved
- * on its own, and the room is one item, shown while any sighting is left, read from the
- * best resolved one (IPv4 first, since an IPv6 link-local address needs its interface). */
+ * daemon (a link of chat-avahi.h, made again when the daemon comes back). One service name
+ * may be seen several times (_irc._tcp and _ircs._tcp, on each interface and IP version):
+ * each sighting is resolved on its own, and the room is one item, shown while any sighting
+ * is left, read from the best resolved one (IPv4 first, since an IPv6 link-local address
+ * needs its interface). */
 
 #define G_LOG_DOMAIN "chat-client"
 
@@ -16,9 +17,9 @@
 #include <avahi-client/client.h>
 #include <avahi-client/lookup.h>
 #include <avahi-common/error.h>
-#include <avahi-glib/glib-watch.h>
 #endif
 
+#include "chat-avahi.h"
 #include "chat-dns-sd.h"
 #include "chat-nearby-room-private.h"
 #include "chat-room-browser.h"
@@ -55,8 +56,7 @@ struct _ChatRoomBrowser
 
 #if HAVE_AVAHI
   GHashTable          *found;      /* key -> Found* */
-  AvahiGLibPoll       *poll;
-  AvahiClient         *client;
+  ChatAvahi           *avahi;
   AvahiServiceBrowser *browsers[2];
 #endif
 };
@@ -87,8 +87,6 @@ set_available (ChatRoomBrowser *self,
 }
 
 #if HAVE_AVAHI
-
-static void set_up_client (ChatRoomBrowser *self);
 
 /* What the list shows for found: its best sighting, unless it is the hidden one. */
 static void
@@ -265,12 +263,13 @@ service_seen (ChatRoomBrowser *self,
   sighting->protocol = protocol;
   sighting->type = g_strdup (type);
   /* Kept while the service is there: it answers again when the TXT records change. */
-  sighting->resolver = avahi_service_resolver_new (self->client, interface, protocol, name, type,
+  sighting->resolver = avahi_service_resolver_new (chat_avahi_get_client (self->avahi),
+                                                   interface, protocol, name, type,
                                                    domain, AVAHI_PROTO_UNSPEC, 0,
                                                    service_resolved_cb, sighting);
   if (sighting->resolver == NULL)
     g_debug ("Could not resolve “%s” (%s): %s", name, type,
-             avahi_strerror (avahi_client_errno (self->client)));
+             avahi_strerror (avahi_client_errno (chat_avahi_get_client (self->avahi))));
   g_ptr_array_add (found->sightings, sighting);
 }
 
@@ -360,11 +359,11 @@ browse (ChatRoomBrowser *self,
       }
 }
 
-/* Called from inside avahi_client_new () the first time: self->client is not set yet. */
 static void
 client_changed_cb (AvahiClient      *client,
                    AvahiClientState  state,
-                   void             *user_data)
+                   int               error,
+                   gpointer          user_data)
 {
   ChatRoomBrowser *self = user_data;
 
@@ -373,8 +372,6 @@ client_changed_cb (AvahiClient      *client,
     case AVAHI_CLIENT_S_RUNNING:
     case AVAHI_CLIENT_S_REGISTERING:
     case AVAHI_CLIENT_S_COLLISION:
-      if (self->client == NULL)
-        self->client = client;
       browse (self, client);
       set_available (self, TRUE);
       break;
@@ -382,35 +379,16 @@ client_changed_cb (AvahiClient      *client,
       set_available (self, FALSE);
       break;
     case AVAHI_CLIENT_FAILURE:
+      /* The daemon went away (the link waits for it to come back), or there is no system
+       * bus at all. */
+      if (client == NULL)
+        g_debug ("Cannot browse the local network: %s", avahi_strerror (error));
       forget_all (self);
       set_available (self, FALSE);
-      /* The daemon went away: wait for it to come back. */
-      if (self->client != NULL && avahi_client_errno (client) == AVAHI_ERR_DISCONNECTED)
-        {
-          g_clear_pointer (&self->client, avahi_client_free);
-          set_up_client (self);
-        }
       break;
     default:
       break;
     }
-}
-
-static void
-set_up_client (ChatRoomBrowser *self)
-{
-  int error = 0;
-
-  if (self->poll == NULL)
-    {
-      g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-
-      self->poll = avahi_glib_poll_new (context, G_PRIORITY_DEFAULT);
-    }
-  self->client = avahi_client_new (avahi_glib_poll_get (self->poll), AVAHI_CLIENT_NO_FAIL,
-                                   client_changed_cb, self, &error);
-  if (self->client == NULL)
-    g_debug ("Cannot browse the local network: %s", avahi_strerror (error));
 }
 
 #endif /* HAVE_AVAHI */
@@ -552,7 +530,7 @@ chat_room_browser_start (ChatRoomBrowser *self)
     return;
   self->started = TRUE;
 #if HAVE_AVAHI
-  set_up_client (self);
+  self->avahi = chat_avahi_new (client_changed_cb, self);
 #endif
 }
 
@@ -566,8 +544,7 @@ chat_room_browser_stop (ChatRoomBrowser *self)
   self->started = FALSE;
 #if HAVE_AVAHI
   forget_all (self);
-  g_clear_pointer (&self->client, avahi_client_free);
-  g_clear_pointer (&self->poll, avahi_glib_poll_free);
+  g_clear_pointer (&self->avahi, chat_avahi_free);
 #endif
   set_available (self, FALSE);
 }

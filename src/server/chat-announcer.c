@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-announcer.c: a hosted room on the local network with DNS-SD, through the Avahi
- * daemon (avahi-client on the GLib main loop). The client waits for a daemon that is not
- * there yet (AVAHI_CLIENT_NO_FAIL), so a room hosted before the daemon starts is announced
- * once it does; a name someone else has is replaced by Avahi's alternative ("Name #2").
+ * daemon (a link of chat-avahi.h, which waits for a daemon that is not there yet), so a
+ * room hosted before the daemon starts is announced once it does; a name someone else has
+ * is replaced by Avahi's alternative ("Name #2").
  * Only what the TXT keys of chat-dns-sd.h say is published: never who is in the room. */
 
 #define G_LOG_DOMAIN "chat-server"
@@ -17,10 +17,10 @@
 #include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
-#include <avahi-glib/glib-watch.h>
 #endif
 
 #include "chat-announcer.h"
+#include "chat-avahi.h"
 #include "chat-dns-sd.h"
 
 /* A DNS label: 63 bytes. */
@@ -43,8 +43,7 @@ struct _ChatAnnouncer
   gboolean            started;
 
 #if HAVE_AVAHI
-  AvahiGLibPoll      *poll;
-  AvahiClient        *client;
+  ChatAvahi          *avahi;
   AvahiEntryGroup    *group;
 #endif
 };
@@ -86,8 +85,6 @@ make_name (const char *name)
 }
 
 #if HAVE_AVAHI
-
-static void set_up_client (ChatAnnouncer *self);
 
 static void
 set_name (ChatAnnouncer *self,
@@ -230,11 +227,11 @@ group_changed_cb (AvahiEntryGroup      *group,
     }
 }
 
-/* Called from inside avahi_client_new () the first time: self->client is not set yet. */
 static void
 client_changed_cb (AvahiClient      *client,
                    AvahiClientState  state,
-                   void             *user_data)
+                   int               error,
+                   gpointer          user_data)
 {
   ChatAnnouncer *self = user_data;
 
@@ -255,40 +252,16 @@ client_changed_cb (AvahiClient      *client,
       set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
       break;
     case AVAHI_CLIENT_FAILURE:
-      /* The daemon went away: wait for it to come back. */
+      /* The daemon went away (the link waits for it to come back), or there is no system
+       * bus at all. */
       g_clear_pointer (&self->group, avahi_entry_group_free);
-      if (self->client != NULL && avahi_client_errno (client) == AVAHI_ERR_DISCONNECTED)
-        {
-          g_clear_pointer (&self->client, avahi_client_free);
-          set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
-          set_up_client (self);
-        }
-      else
-        set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
+      if (client == NULL)
+        g_info ("The room cannot be announced on the local network: %s",
+                avahi_strerror (error));
+      set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
       break;
     default:
       break;
-    }
-}
-
-static void
-set_up_client (ChatAnnouncer *self)
-{
-  int error = 0;
-
-  if (self->poll == NULL)
-    {
-      g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-
-      self->poll = avahi_glib_poll_new (context, G_PRIORITY_DEFAULT);
-    }
-  self->client = avahi_client_new (avahi_glib_poll_get (self->poll), AVAHI_CLIENT_NO_FAIL,
-                                   client_changed_cb, self, &error);
-  if (self->client == NULL)
-    {
-      /* No system bus at all, typically. */
-      g_info ("The room cannot be announced on the local network: %s", avahi_strerror (error));
-      set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
     }
 }
 
@@ -443,7 +416,7 @@ chat_announcer_start (ChatAnnouncer *self)
   self->started = TRUE;
 #if HAVE_AVAHI
   set_state (self, CHAT_ANNOUNCER_STATE_WAITING);
-  set_up_client (self);
+  self->avahi = chat_avahi_new (client_changed_cb, self);
 #else
   set_state (self, CHAT_ANNOUNCER_STATE_UNAVAILABLE);
 #endif
@@ -460,8 +433,7 @@ chat_announcer_stop (ChatAnnouncer *self)
 #if HAVE_AVAHI
   /* Freeing the group withdraws the services at once (a goodbye packet). */
   g_clear_pointer (&self->group, avahi_entry_group_free);
-  g_clear_pointer (&self->client, avahi_client_free);
-  g_clear_pointer (&self->poll, avahi_glib_poll_free);
+  g_clear_pointer (&self->avahi, chat_avahi_free);
 #endif
   set_state (self, CHAT_ANNOUNCER_STATE_OFF);
 }
