@@ -134,6 +134,8 @@ gboolean      _chat_server_services_reserved    (ChatServer   *self,
                                                  const char   *nick);
 void          _chat_server_cmd_nickserv         (ChatSession  *session,
                                                  ChatMessage  *message);
+/* What NICKSERV or CHANSERV (NS, CS) says to its service: the params as one line. */
+char         *_chat_server_service_line         (ChatMessage  *message);
 /* Text mode: "register PASSWORD" and "identify [NAME] PASSWORD". */
 void          _chat_text_cmd_register           (ChatSession  *session,
                                                  const char   *args);

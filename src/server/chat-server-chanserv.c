@@ -219,13 +219,7 @@ void
 _chat_server_cmd_chanserv (ChatSession *session,
                            ChatMessage *message)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *text = _chat_server_service_line (message);
 
-  for (guint i = 0; i < chat_message_get_n_params (message); i++)
-    {
-      if (i > 0)
-        g_string_append_c (text, ' ');
-      g_string_append (text, param (message, i));
-    }
-  _chat_server_chanserv_command (session, text->str);
+  _chat_server_chanserv_command (session, text);
 }

@@ -496,12 +496,10 @@ _chat_server_services_message (ChatServer    *self,
   return TRUE;
 }
 
-/* NICKSERV and NS: the rest of the line is said to NickServ. */
-void
-_chat_server_cmd_nickserv (ChatSession *session,
-                           ChatMessage *message)
+char *
+_chat_server_service_line (ChatMessage *message)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
+  GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < chat_message_get_n_params (message); i++)
     {
@@ -509,7 +507,17 @@ _chat_server_cmd_nickserv (ChatSession *session,
         g_string_append_c (text, ' ');
       g_string_append (text, param (message, i));
     }
-  ns_command (session, text->str);
+  return g_string_free (text, FALSE);
+}
+
+/* NICKSERV and NS: the rest of the line is said to NickServ. */
+void
+_chat_server_cmd_nickserv (ChatSession *session,
+                           ChatMessage *message)
+{
+  g_autofree char *text = _chat_server_service_line (message);
+
+  ns_command (session, text);
 }
 
 /* A person may put spaces in a password here: the whole rest of the line is it. */
