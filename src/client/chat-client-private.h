@@ -28,6 +28,8 @@ _chat_replace_string (char       **slot,
 GError           *_chat_connection_error_new    (ChatConnectionError  code,
                                                  ChatNoticeCode       notice,
                                                  const char * const  *args);
+/* A notice's arguments: the strings of ap up to a NULL. */
+GStrv              _chat_notice_args_va         (va_list              ap);
 /* Sets *error to that, the arguments NULL-terminated after notice; returns FALSE. */
 gboolean          _chat_connection_set_error    (GError             **error,
                                                  ChatConnectionError  code,

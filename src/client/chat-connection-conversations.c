@@ -300,16 +300,12 @@ _chat_connection_add_notice (ChatConnection    *self,
                              ChatNoticeCode     notice,
                              ...)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) args = NULL;
-  const char *arg;
   va_list ap;
 
   va_start (ap, notice);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_strv_builder_add (builder, arg);
+  args = _chat_notice_args_va (ap);
   va_end (ap);
-  args = g_strv_builder_end (builder);
 
   return _chat_connection_add_notice_args (self, conv, kind, message, notice,
                                            (const char * const *)args);

@@ -77,22 +77,29 @@ _chat_connection_error_new (ChatConnectionError  code,
   return error;
 }
 
+GStrv
+_chat_notice_args_va (va_list ap)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *arg;
+
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_strv_builder_add (builder, arg);
+  return g_strv_builder_end (builder);
+}
+
 gboolean
 _chat_connection_set_error (GError              **error,
                             ChatConnectionError   code,
                             ChatNoticeCode        notice,
                             ...)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) args = NULL;
-  const char *arg;
   va_list ap;
 
   va_start (ap, notice);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_strv_builder_add (builder, arg);
+  args = _chat_notice_args_va (ap);
   va_end (ap);
-  args = g_strv_builder_end (builder);
   g_propagate_error (error, _chat_connection_error_new (code, notice,
                                                         (const char * const *)args));
   return FALSE;
