@@ -303,14 +303,18 @@ neighbours_send (ChatServer        *self,
                  ChatSession       *session,
                  gboolean           include_self,
                  guint64            cap,
+                 const ChatEvent   *event,
                  const ChatMessage *message,
-                 const char        *line)
+                 const char        *line,
+                 const char        *text)
 {
   Fanout f = { 0 };
 
+  f.event = event;
   f.message = message;
   f.line = line;
   f.need_cap = cap;
+  f.text = text;
   fanout_neighbours (&f, self, session, include_self);
   fanout_clear (&f);
 }
@@ -322,7 +326,7 @@ _chat_server_neighbours_send_message (ChatServer        *self,
                                       guint64            cap,
                                       const ChatMessage *message)
 {
-  neighbours_send (self, session, include_self, cap, message, NULL);
+  neighbours_send (self, session, include_self, cap, NULL, message, NULL, NULL);
 }
 
 void
@@ -332,7 +336,7 @@ _chat_server_neighbours_send (ChatServer  *self,
                               guint64      cap,
                               const char  *line)
 {
-  neighbours_send (self, session, include_self, cap, NULL, line);
+  neighbours_send (self, session, include_self, cap, NULL, NULL, line, NULL);
 }
 
 void
@@ -343,13 +347,7 @@ _chat_server_neighbours_send_event (ChatServer        *self,
                                     const ChatMessage *message,
                                     const char        *text)
 {
-  Fanout f = { 0 };
-
-  f.event = event;
-  f.message = message;
-  f.text = text;
-  fanout_neighbours (&f, self, session, include_self);
-  fanout_clear (&f);
+  neighbours_send (self, session, include_self, 0, event, message, NULL, text);
 }
 
 void
