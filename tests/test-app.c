@@ -2915,10 +2915,10 @@ find_message_row (ChatWindow *window,
        item = gtk_widget_get_next_sibling (item))
     {
       GtkWidget *row = gtk_widget_get_first_child (item);
+      ChatMessageItem *shown = CHAT_IS_MESSAGE_ROW (row)
+                               ? chat_message_row_get_item (CHAT_MESSAGE_ROW (row)) : NULL;
 
-      if (CHAT_IS_MESSAGE_ROW (row) && chat_message_row_get_item (CHAT_MESSAGE_ROW (row)) != NULL
-          && g_strcmp0 (chat_message_item_get_text (chat_message_row_get_item (CHAT_MESSAGE_ROW (row))),
-                        text) == 0)
+      if (shown != NULL && g_strcmp0 (chat_message_item_get_text (shown), text) == 0)
         return CHAT_MESSAGE_ROW (row);
     }
   return NULL;

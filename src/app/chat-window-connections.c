@@ -170,8 +170,8 @@ connection_error_cb (ChatWindow     *self,
     toast = chat_window_show_toast_with_button (self, message, _("_Edit…"),
                                                 "app.edit-connection",
                                                 g_variant_new ("(su)",
-                                                               chat_connection_get_host (connection),
-                                                               chat_connection_get_port (connection)));
+                                                      chat_connection_get_host (connection),
+                                                      chat_connection_get_port (connection)));
   /* The banner over a room of this connection has its own Reconnect Now button. */
   else if (connection == _chat_window_get_connection (self))
     toast = chat_window_show_toast (self, message, NULL, NULL);

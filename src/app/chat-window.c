@@ -861,7 +861,8 @@ chat_window_show_toast (ChatWindow *self,
                         const char *action_name,
                         GVariant   *target)
 {
-  return chat_window_show_toast_with_button (self, message, _("_Reconnect Now"), action_name, target);
+  return chat_window_show_toast_with_button (self, message, _("_Reconnect Now"), action_name,
+                                             target);
 }
 
 AdwToast *
