@@ -332,6 +332,78 @@ test_websocket_registration_timeout (void)
   test_server_free (ts);
 }
 
+/* A TCP connection to the door that says nothing, with a deadline to hear its end. */
+static int
+idle_connect (TestServer *ts)
+{
+  struct sockaddr_in addr = { 0 };
+  struct timeval deadline = { CLIENT_TIMEOUT_SEC, 0 };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (ws_port (ts));
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  return fd;
+}
+
+/* Waits for the server to close fd: its end of file (or a reset), not the deadline. */
+static void
+assert_closed_by_server (int fd)
+{
+  char buf[256];
+  gssize n;
+
+  do
+    n = recv (fd, buf, sizeof buf, 0);
+  while (n > 0 || (n < 0 && errno == EINTR));
+  if (n < 0)
+    g_assert_cmpint (errno, ==, ECONNRESET);
+}
+
+/* Connections that never upgrade count against the per-address limit before libsoup
+ * reads them: past it, the next ones are closed at once. */
+static void
+test_websocket_per_address_in_http (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "[limits]\nmax-clients-per-ip=2\n");
+  int idle[4];
+  char c;
+
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    idle[i] = idle_connect (ts);
+  assert_closed_by_server (idle[2]);
+  assert_closed_by_server (idle[3]);
+  /* The first two are still open: nothing to read, and no end of file. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (recv (idle[i], &c, 1, MSG_DONTWAIT), ==, -1);
+      g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    close (idle[i]);
+  test_server_free (ts);
+}
+
+/* A connection that starts a request and never ends it is closed after the time the
+ * upgrade may take (the registration timeout here). */
+static void
+test_websocket_upgrade_timeout (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "[limits]\nregistration-timeout=1\n");
+  int fd = idle_connect (ts);
+  const char partial[] = "GET / HTTP/1.1\r\n";
+
+  g_assert_cmpint (send (fd, partial, strlen (partial), MSG_NOSIGNAL), ==, strlen (partial));
+  assert_closed_by_server (fd);
+  close (fd);
+  test_server_free (ts);
+}
+
 /* A WebSocket client by hand: a blocking socket with a small receive buffer and deadlines,
  * the handshake, and masked frames. Returns the socket; *response: the 101's headers. */
 static int
@@ -571,6 +643,9 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/per-address", test_websocket_per_address);
   g_test_add_func ("/chat/websocket/registration-timeout",
                    test_websocket_registration_timeout);
+  g_test_add_func ("/chat/websocket/per-address-in-http",
+                   test_websocket_per_address_in_http);
+  g_test_add_func ("/chat/websocket/upgrade-timeout", test_websocket_upgrade_timeout);
   g_test_add_func ("/chat/websocket/sendq", test_websocket_sendq);
   g_test_add_func ("/chat/websocket/fragments", test_websocket_fragments);
   g_test_add_func ("/chat/websocket/pings", test_websocket_pings);

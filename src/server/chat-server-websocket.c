@@ -36,6 +36,11 @@
  * peer's pings, which libsoup answers by itself) the peer is dropped. */
 #define SEND_MARK PAIR_BUFFER
 #define SEND_MAX (4 * SEND_MARK)
+/* Connections accepted here and still in HTTP (before the 101), as TLS handshakes are
+ * counted: at most this many at once, no more from one address than the per-address
+ * limit, and each for no longer than this (the registration timeout, when shorter). */
+#define MAX_IN_HTTP 64
+#define UPGRADE_TIMEOUT_MAX 15
 
 struct _ChatServerWebsocket
 {
@@ -45,8 +50,20 @@ struct _ChatServerWebsocket
   gboolean     tls;
   char       **origins;     /* the allow-list; NULL: the same host only */
   SoupServer  *soup;
+  GSocketService *service;  /* accepts, then hands to soup what passes the gate */
   GQueue       links;       /* every ChatWebsocketLink */
+  GHashTable  *in_http;     /* remote GSocketAddress -> ChatWebsocketPending */
 };
+
+typedef struct
+{
+  ChatServerWebsocket *door;
+  GSocketAddress      *remote;  /* the key; the one soup's messages give back */
+  GIOStream           *stream;  /* weak: what soup holds while it speaks HTTP */
+  GSocket             *socket;
+  char                *key;     /* the per-address key */
+  GSource             *timeout;
+} ChatWebsocketPending;
 
 typedef struct
 {
@@ -100,6 +117,153 @@ link_free (ChatWebsocketLink *link)
   g_string_free (link->to_session, TRUE);
   g_string_free (link->from_session, TRUE);
   g_free (link);
+}
+
+/* ---- before the upgrade: the gate ---------------------------------------------------- */
+
+static void pending_gone_cb (gpointer  data,
+                             GObject  *stream);
+
+static void
+pending_free (gpointer data)
+{
+  ChatWebsocketPending *pending = data;
+
+  if (pending->stream != NULL)
+    g_object_weak_unref (G_OBJECT (pending->stream), pending_gone_cb, pending);
+  clear_source (&pending->timeout);
+  g_object_unref (pending->remote);
+  g_object_unref (pending->socket);
+  g_free (pending->key);
+  g_free (pending);
+}
+
+/* soup let the connection go before any upgrade: the peer closed, or was answered. */
+static void
+pending_gone_cb (gpointer  data,
+                 GObject  *stream)
+{
+  ChatWebsocketPending *pending = data;
+
+  pending->stream = NULL;
+  g_hash_table_remove (pending->door->in_http, pending->remote);
+}
+
+/* Still no upgrade: the peer is cut off, and soup, reading its end of file, lets go. */
+static gboolean
+pending_timeout_cb (gpointer user_data)
+{
+  ChatWebsocketPending *pending = user_data;
+
+  g_info ("WebSocket: no upgrade in time from %s", pending->key);
+  g_clear_pointer (&pending->timeout, g_source_unref);
+  g_socket_shutdown (pending->socket, TRUE, TRUE, NULL);
+  g_hash_table_remove (pending->door->in_http, pending->remote);
+  return G_SOURCE_REMOVE;
+}
+
+/* The upgrade is done: from here the session's own limits and timeout apply. Returns
+ * the peer's socket, or NULL when the connection is not one this door let in. */
+static GSocket *
+pending_upgraded (ChatServerWebsocket *self,
+                  GSocketAddress      *remote)
+{
+  ChatWebsocketPending *pending = remote != NULL ? g_hash_table_lookup (self->in_http, remote)
+                                                 : NULL;
+  GSocket *socket;
+
+  if (pending == NULL)
+    return NULL;
+  socket = g_object_ref (pending->socket);
+  g_hash_table_remove (self->in_http, remote);
+  return socket;
+}
+
+static guint
+pending_from (ChatServerWebsocket *self,
+              const char          *key)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->in_http);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_str_equal (((ChatWebsocketPending *) value)->key, key))
+      n++;
+  return n;
+}
+
+/* Every connection to the door: over the limits it is closed before soup reads a byte;
+ * else soup has it, for the time the upgrade may take. */
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source,
+             gpointer           user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  const ChatServerLimits *limits = _chat_server_get_limits (self->server);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  struct sockaddr_storage peer = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  g_autoptr(GIOStream) stream = NULL;
+  g_autofree char *key = NULL;
+  ChatWebsocketPending *pending;
+
+  if (local == NULL || remote == NULL ||
+      !g_socket_address_to_native (remote, &peer, sizeof peer, NULL))
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  key = _chat_server_address_key (&peer);
+  if (g_hash_table_size (self->in_http) >= MAX_IN_HTTP ||
+      pending_from (self, key) >= limits->max_clients_per_ip)
+    {
+      g_info ("WebSocket: refused %s: too many connections not yet upgraded", key);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+  if (self->tls)
+    {
+      stream = G_IO_STREAM (g_tls_server_connection_new (G_IO_STREAM (connection),
+                                                         chat_server_get_tls_certificate
+                                                           (self->server), &error));
+      if (stream == NULL)
+        {
+          g_info ("WebSocket: %s: %s", key, error->message);
+          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+          return TRUE;
+        }
+      g_object_set (stream, "require-close-notify", FALSE, NULL);
+    }
+  else
+    stream = G_IO_STREAM (g_object_ref (connection));
+
+  pending = g_new0 (ChatWebsocketPending, 1);
+  pending->door = self;
+  pending->remote = g_object_ref (remote);
+  pending->stream = stream;
+  pending->socket = g_object_ref (socket);
+  pending->key = g_steal_pointer (&key);
+  g_object_weak_ref (G_OBJECT (stream), pending_gone_cb, pending);
+  pending->timeout = g_timeout_source_new_seconds (MIN (limits->registration_timeout,
+                                                        UPGRADE_TIMEOUT_MAX));
+  g_source_set_callback (pending->timeout, pending_timeout_cb, pending, NULL);
+  g_source_set_static_name (pending->timeout, "[chat-server] WebSocket upgrade");
+  g_source_attach (pending->timeout, _chat_server_get_context (self->server));
+  g_hash_table_insert (self->in_http, pending->remote, pending);
+
+  if (!soup_server_accept_iostream (self->soup, stream, local, remote, &error))
+    {
+      g_info ("WebSocket: %s: %s", pending->key, error->message);
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+      g_hash_table_remove (self->in_http, remote);
+    }
+  return TRUE;
 }
 
 /* The session's side ended (or cannot be written): the peer is told, once. */
@@ -416,7 +580,7 @@ upgraded_cb (SoupServerMessage *msg,
   ChatServerWebsocket *self = user_data;
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
-  g_autoptr(GSocket) socket = g_object_ref (soup_server_message_get_socket (msg));
+  g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) remote = NULL;
   g_autoptr(GIOStream) stream = NULL;
   g_autoptr(ChatWebsocketGuard) guard = NULL;
@@ -428,9 +592,14 @@ upgraded_cb (SoupServerMessage *msg,
 
   if (soup_server_message_get_remote_address (msg) != NULL)
     remote = g_object_ref (soup_server_message_get_remote_address (msg));
+  socket = pending_upgraded (self, remote);
   stream = soup_server_message_steal_connection (msg);
-  if (stream == NULL)
-    return;
+  if (stream == NULL || socket == NULL)
+    {
+      if (stream != NULL)
+        g_io_stream_close (stream, NULL, NULL);
+      return;
+    }
   guard = chat_websocket_guard_new (stream, MAX_MESSAGE, SEND_MAX);
   ws = soup_websocket_connection_new (G_IO_STREAM (guard), uri,
                                       SOUP_WEBSOCKET_CONNECTION_SERVER, origin, protocol, NULL);
@@ -468,6 +637,14 @@ request_cb (SoupServer        *soup,
 static void
 websocket_stop (ChatServerWebsocket *self)
 {
+  if (self->service != NULL)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
+    }
+  /* Those still in HTTP are cut off; soup lets them go as it disconnects. */
+  g_hash_table_remove_all (self->in_http);
   if (self->soup != NULL)
     {
       soup_server_disconnect (self->soup);
@@ -483,9 +660,10 @@ server_started_cb (ChatServer *server,
   ChatServerWebsocket *self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) effective = NULL;
   GTlsCertificate *certificate = chat_server_get_tls_certificate (server);
-  SoupServerListenOptions options = 0;
-  GSList *listeners;
+  GSocketListener *listener;
+  guint16 port = 0;
   gboolean ok;
 
   if (self->port < 0)
@@ -496,36 +674,39 @@ server_started_cb (ChatServer *server,
       return;
     }
   self->soup = soup_server_new ("server-header", "chatroom", NULL);
-  if (self->tls)
-    {
-      soup_server_set_tls_certificate (self->soup, certificate);
-      options |= SOUP_SERVER_LISTEN_HTTPS;
-    }
   soup_server_add_handler (self->soup, NULL, request_cb, self, NULL);
-
+  /* The door accepts by itself, so every connection meets the gate before soup. */
+  self->service = g_socket_service_new ();
+  listener = G_SOCKET_LISTENER (self->service);
   if (server->address == NULL || server->address[0] == '\0')
-    ok = soup_server_listen_all (self->soup, self->port, options, &error);
+    {
+      if (self->port == 0)
+        {
+          port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+          ok = port != 0;
+        }
+      else
+        ok = g_socket_listener_add_inet_port (listener, self->port, NULL, &error);
+    }
   else
     {
       address = g_inet_socket_address_new_from_string (server->address, self->port);
-      ok = address != NULL && soup_server_listen (self->soup, address, options, &error);
+      ok = address != NULL &&
+           g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM,
+                                          G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+      if (ok && G_IS_INET_SOCKET_ADDRESS (effective))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
     }
   if (!ok)
     {
       g_message ("WebSocket: cannot listen on port %d: %s", self->port,
                  error ? error->message : "not an IP address");
-      g_clear_object (&self->soup);
+      websocket_stop (self);
       return;
     }
-  listeners = soup_server_get_listeners (self->soup);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
-
-      if (G_IS_INET_SOCKET_ADDRESS (local))
-        self->bound_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
+  self->bound_port = port != 0 ? port : (guint16) self->port;
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_socket_service_start (self->service);
   g_info ("Listening for WebSocket%s on port %u", self->tls ? " over TLS" : "",
           self->bound_port);
 }
@@ -546,6 +727,7 @@ _chat_server_websocket_new (ChatServer *server)
   self->server = server;
   self->port = -1;
   g_queue_init (&self->links);
+  self->in_http = g_hash_table_new_full (NULL, NULL, NULL, pending_free);
   hooks.started = server_started_cb;
   hooks.stopping = server_stopping_cb;
   _chat_server_add_hooks (server, &hooks, self);
@@ -564,6 +746,7 @@ _chat_server_websocket_free (ChatServerWebsocket *self)
       link_end (link, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
       link_free (link);
     }
+  g_hash_table_unref (self->in_http);
   g_strfreev (self->origins);
   g_free (self);
 }
