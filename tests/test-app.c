@@ -2981,6 +2981,56 @@ test_narrow_message_width (Fixture       *fixture,
   raw_client_free (client);
 }
 
+/* A paste of three lines goes, once confirmed, as one draft/multiline batch to a server that
+ * has the capability, and is shown as one message. */
+static void
+test_multiline_paste (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  AdwMessageDialog *question = NULL;
+  gpointer wait[2];
+  ChatConversation *hall;
+  RawClient *client;
+  GList *toplevels;
+
+  gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  client = raw_client_new (chat_application_get_hosting_port (fixture->app));
+  raw_client_send (client, "CAP REQ :batch draft/multiline");
+  raw_client_send (client, "NICK bob");
+  raw_client_send (client, "USER bob 0 * :Bob Tester");
+  raw_client_send (client, "CAP END");
+  g_assert_true (raw_client_wait (client, " 001 bob "));
+  raw_client_send (client, "JOIN #hall");
+  g_assert_true (raw_client_wait (client, " 366 bob #hall"));
+
+  gtk_editable_set_text (chat_window_get_entry (fixture->window),
+                         "first line\nsecond line\nthird line");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
+  toplevels = gtk_window_list_toplevels ();
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data))
+      question = l->data;
+  g_list_free (toplevels);
+  g_assert_nonnull (question);
+  adw_message_dialog_response (question, "send");
+
+  g_assert_true (raw_client_wait (client, "BATCH +"));
+  g_assert_true (raw_client_wait (client, " draft/multiline #hall\r\n"));
+  g_assert_true (raw_client_wait (client, "PRIVMSG #hall :first line\r\n"));
+  g_assert_true (raw_client_wait (client, "PRIVMSG #hall :second line\r\n"));
+  g_assert_true (raw_client_wait (client, "PRIVMSG #hall :third line\r\n"));
+  g_assert_true (raw_client_wait (client, "BATCH -"));
+  g_assert_null (strstr (client->buffer->str, "PRIVMSG"));
+
+  wait[0] = chat_conversation_get_messages (hall);
+  wait[1] = (gpointer) "first line\nsecond line\nthird line";
+  g_assert_true (wait_for (has_text_item, wait));
+  raw_client_free (client);
+}
+
 /* The app goes by its name, "Chatroom", not the program's; the Keyboard Shortcuts window is
  * titled as the menu item that opens it. */
 static void
@@ -5432,6 +5482,8 @@ main (int   argc,
   g_test_add ("/chat/app/narrow-message-width", Fixture, NULL,
               fixture_setup, test_narrow_message_width, fixture_teardown);
   g_test_add ("/chat/app/ignore", Fixture, NULL, fixture_setup, test_ignore, fixture_teardown);
+  g_test_add ("/chat/app/multiline-paste", Fixture, NULL,
+              fixture_setup, test_multiline_paste, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,
               fixture_setup, test_app_names, fixture_teardown);
   g_test_add ("/chat/app/notifications", Fixture, NULL,

@@ -24,6 +24,7 @@ struct _ChatComposer
   char             *nick;
   char             *account;
   gboolean          can_send;
+  gboolean          multiline;  /* a paste of several lines goes as one message */
 
   /* What was sent, oldest first, and where Up/Down is in it. */
   GPtrArray        *sent;
@@ -118,10 +119,23 @@ paste_response_cb (AdwMessageDialog *dialog,
 
   lines = g_strsplit (text, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
+    g_strchomp (lines[i]);
+
+  /* One message of several lines, its blank lines left out (a command stays one a line). */
+  if (self->multiline && text[0] != '/')
     {
-      g_strchomp (lines[i]);
-      if (lines[i][0] != '\0')
-        g_signal_emit (self, signals [SEND], 0, lines[i]);
+      g_autoptr(GString) message = g_string_new (NULL);
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (lines[i][0] != '\0')
+          g_string_append_printf (message, "%s%s", message->len > 0 ? "\n" : "", lines[i]);
+      g_signal_emit (self, signals [SEND], 0, message->str);
+    }
+  else
+    {
+      for (guint i = 0; lines[i] != NULL; i++)
+        if (lines[i][0] != '\0')
+          g_signal_emit (self, signals [SEND], 0, lines[i]);
     }
   gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
 }
@@ -135,12 +149,20 @@ ask_before_sending (ChatComposer *self,
   g_autofree char *body = NULL;
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                       "The text you pasted has %u line. "
-                                       "Each line is sent as a message.",
-                                       "The text you pasted has %u lines. "
-                                       "Each line is sent as a message.",
-                                       n_lines), n_lines);
+  if (self->multiline && text[0] != '/')
+    body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The text you pasted has %u line. "
+                                         "It is sent as one message.",
+                                         "The text you pasted has %u lines. "
+                                         "They are sent as one message.",
+                                         n_lines), n_lines);
+  else
+    body = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The text you pasted has %u line. "
+                                         "Each line is sent as a message.",
+                                         "The text you pasted has %u lines. "
+                                         "Each line is sent as a message.",
+                                         n_lines), n_lines);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
                                                                              : NULL,
                                                        _("Send Several Lines?"), body));
@@ -350,7 +372,8 @@ chat_composer_class_init (ChatComposerClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  /* One message to send: a line without a newline, never empty. */
+  /* One message to send, never empty: a line without a newline or, once
+   * chat_composer_set_multiline () allowed it, a paste of several lines joined by newlines. */
   signals [SEND] =
     g_signal_new ("send",
                   G_TYPE_FROM_CLASS (klass),
@@ -488,6 +511,17 @@ chat_composer_set_account (ChatComposer *self,
   self->account = g_strdup (account);
   update_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACCOUNT]);
+}
+
+/* Whether the conversation takes a message of several lines (draft/multiline): a paste of
+ * several lines is then handed over as one text with newlines, else line by line. */
+void
+chat_composer_set_multiline (ChatComposer *self,
+                             gboolean      multiline)
+{
+  g_return_if_fail (CHAT_IS_COMPOSER (self));
+
+  self->multiline = !!multiline;
 }
 
 void

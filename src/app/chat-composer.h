@@ -19,6 +19,8 @@ void              chat_composer_set_conversation (ChatComposer     *self,
 gboolean          chat_composer_get_can_send     (ChatComposer     *self);
 void              chat_composer_set_can_send     (ChatComposer     *self,
                                                   gboolean          can_send);
+void              chat_composer_set_multiline    (ChatComposer     *self,
+                                                  gboolean          multiline);
 const char       *chat_composer_get_nick         (ChatComposer     *self);
 void              chat_composer_set_nick         (ChatComposer     *self,
                                                   const char       *nick);

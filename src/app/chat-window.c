@@ -443,6 +443,9 @@ update_state (ChatWindow *self)
   gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
   gtk_widget_set_visible (GTK_WIDGET (self->state_button), show_button);
   chat_composer_set_can_send (self->composer, can_send);
+  chat_composer_set_multiline (self->composer,
+                               connection != NULL
+                               && chat_connection_has_cap (connection, "draft/multiline"));
   if (can_send && !could_send)
     _chat_window_focus_composer (self);
   set_action_enabled (self, "send-message", can_send);
