@@ -247,6 +247,23 @@ raw_client_wait (RawClient  *self,
   return TRUE;
 }
 
+/* Sends what the entry holds, several lines, and answers the question that asks first. */
+static void
+send_pasted_lines (ChatWindow *window)
+{
+  AdwMessageDialog *question = NULL;
+  GList *toplevels;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send-message", NULL);
+  toplevels = gtk_window_list_toplevels ();
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data))
+      question = l->data;
+  g_list_free (toplevels);
+  g_assert_nonnull (question);
+  adw_message_dialog_response (question, "send");
+}
+
 /* bob, a raw IRC client registered on port and in room. */
 static RawClient *
 bob_joins (guint       port,
@@ -641,18 +658,8 @@ test_host_and_talk (Fixture       *fixture,
 
   /* A pasted text of several lines asks first, then sends each line. */
   {
-    AdwMessageDialog *question = NULL;
-    GList *toplevels;
-
     gtk_editable_set_text (chat_window_get_entry (fixture->window), "first line\nsecond line");
-    gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
-    toplevels = gtk_window_list_toplevels ();
-    for (GList *l = toplevels; l != NULL; l = l->next)
-      if (ADW_IS_MESSAGE_DIALOG (l->data))
-        question = l->data;
-    g_list_free (toplevels);
-    g_assert_nonnull (question);
-    adw_message_dialog_response (question, "send");
+    send_pasted_lines (fixture->window);
     g_assert_true (raw_client_wait (client, "PRIVMSG #hall :first line"));
     g_assert_true (raw_client_wait (client, "PRIVMSG #hall :second line"));
     g_assert_cmpstr (gtk_editable_get_text (chat_window_get_entry (fixture->window)), ==, "");
@@ -2987,11 +2994,9 @@ static void
 test_multiline_paste (Fixture       *fixture,
                       gconstpointer  data)
 {
-  AdwMessageDialog *question = NULL;
   gpointer wait[2];
   ChatConversation *hall;
   RawClient *client;
-  GList *toplevels;
 
   gtk_window_destroy (GTK_WINDOW (host_from_action (fixture)));
   g_assert_true (wait_for (hall_joined, fixture->app));
@@ -3008,14 +3013,7 @@ test_multiline_paste (Fixture       *fixture,
 
   gtk_editable_set_text (chat_window_get_entry (fixture->window),
                          "first line\nsecond line\nthird line");
-  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.send-message", NULL);
-  toplevels = gtk_window_list_toplevels ();
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (ADW_IS_MESSAGE_DIALOG (l->data))
-      question = l->data;
-  g_list_free (toplevels);
-  g_assert_nonnull (question);
-  adw_message_dialog_response (question, "send");
+  send_pasted_lines (fixture->window);
 
   g_assert_true (raw_client_wait (client, "BATCH +"));
   g_assert_true (raw_client_wait (client, " draft/multiline #hall\r\n"));
