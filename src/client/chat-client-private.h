@@ -4,6 +4,7 @@
 
 #include "chat-protocol.h"
 #include "chat-connection.h"
+#include "chat-contact.h"
 #include "chat-conversation.h"
 #include "chat-directory.h"
 #include "chat-history-store.h"
@@ -55,6 +56,8 @@ void              _chat_member_set_away         (ChatMember       *self,
 /* NULL, "" and "*" (as extended-join and ACCOUNT say it) are all logged out. */
 void              _chat_member_set_account      (ChatMember       *self,
                                                  const char       *account);
+void              _chat_member_set_bot          (ChatMember       *self,
+                                                 gboolean          bot);
 void              _chat_member_set_is_self      (ChatMember       *self,
                                                  gboolean          is_self);
 /* Cached fold of the nick for sorting and lookup. */
@@ -66,6 +69,19 @@ void              _chat_member_set_folded       (ChatMember       *self,
  * NULL). */
 GPtrArray        *_chat_connection_shown_items  (ChatConnection   *self,
                                                  GPtrArray        *items);
+
+/* ChatContact: the connection keeps its state from MONITOR. */
+ChatContact      *_chat_contact_new             (const char       *nick);
+void              _chat_contact_set_nick        (ChatContact      *self,
+                                                 const char       *nick);
+/* Offline clears away and account. */
+void              _chat_contact_set_online      (ChatContact      *self,
+                                                 gboolean          online);
+void              _chat_contact_set_away        (ChatContact      *self,
+                                                 gboolean          away);
+/* NULL, "" and "*" are all logged out. */
+void              _chat_contact_set_account     (ChatContact      *self,
+                                                 const char       *account);
 
 /* ChatConversation */
 ChatConversation *_chat_conversation_new        (ChatConnection       *connection,
@@ -93,6 +109,7 @@ void              _chat_conversation_flush      (ChatConversation *self);
 void              _chat_message_item_set_msgid   (ChatMessageItem *self,
                                                   const char      *msgid);
 void              _chat_message_item_set_deleted (ChatMessageItem *self);
+void              _chat_message_item_set_bot     (ChatMessageItem *self);
 /* The item with msgid among the newest max of conversation (pending ones included). */
 ChatMessageItem  *_chat_conversation_find_msgid  (ChatConversation *self,
                                                   const char       *msgid,
@@ -105,6 +122,9 @@ void              _chat_conversation_prepend_many (ChatConversation *self,
 /* Inserts replayed items (oldest first) where their time puts them, in one change. */
 void              _chat_conversation_insert_history (ChatConversation *self,
                                                      GPtrArray        *items);
+/* The read marker (draft/read-marker) moves forward to time_us. */
+void              _chat_conversation_set_read_marker (ChatConversation *self,
+                                                      gint64            time_us);
 /* The time of the newest message, action or notice shown, or 0. */
 gint64            _chat_conversation_get_newest_message_time (ChatConversation *self);
 void              _chat_conversation_set_has_older (ChatConversation *self,

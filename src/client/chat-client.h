@@ -7,6 +7,7 @@
 #include "chat-client-enums.h"
 #include "chat-command.h"
 #include "chat-connection.h"
+#include "chat-contact.h"
 #include "chat-conversation.h"
 #include "chat-directory.h"
 #include "chat-directory-entry.h"

@@ -257,6 +257,16 @@ _chat_connection_add_item (ChatConnection    *self,
                                      text ? text : "", names_me && !from_me, from_me);
   if (message != NULL)
     _chat_message_item_set_msgid (item, chat_message_get_tag (message, "msgid"));
+  /* The bot tag has no value; a server that predates the spec's name says draft/bot. */
+  if (message != NULL && sender != NULL &&
+      (chat_message_has_tag (message, "bot") || chat_message_has_tag (message, "draft/bot")))
+    {
+      ChatMember *member = chat_conversation_find_member (conv, sender);
+
+      _chat_message_item_set_bot (item);
+      if (member != NULL)
+        _chat_member_set_bot (member, TRUE);
+    }
   return deliver_item (self, conv, item);
 }
 

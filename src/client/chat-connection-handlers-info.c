@@ -123,6 +123,21 @@ _chat_connection_handle_whois_reply (ChatConnection    *self,
     _chat_connection_set_account_everywhere (self, chat_message_get_param (message, 1),
                                              chat_message_get_param (message, 2));
 
+  /* 335 RPL_WHOISBOT: the member in every room we share is a bot. */
+  if (chat_message_get_numeric (message) == 335 && chat_message_get_n_params (message) >= 2)
+    {
+      const char *nick = chat_message_get_param (message, 1);
+
+      for (guint i = 0; i < chat_item_list_get_length (self->rooms); i++)
+        {
+          ChatMember *member = chat_conversation_find_member (
+            chat_item_list_peek (self->rooms, i), nick);
+
+          if (member != NULL)
+            _chat_member_set_bot (member, TRUE);
+        }
+    }
+
   if (_chat_connection_whois_gather (self, message))
     return;
   if (!add_whois (self, message, chat_message_get_numeric (message)))
@@ -216,8 +231,13 @@ void
 _chat_connection_handle_motd (ChatConnection    *self,
                               const ChatMessage *message)
 {
+  const char *command = chat_message_get_command (message);
+
   _chat_connection_server_text (self, CHAT_MESSAGE_KIND_MOTD, message,
                                 chat_message_get_trailing (message));
+  /* The end of registration's greeting: ISUPPORT is known, MONITOR can be asked. */
+  if (g_str_equal (command, "376") || g_str_equal (command, "422"))
+    _chat_connection_monitor_start (self);
 }
 
 /* 421 ERR_UNKNOWNCOMMAND */

@@ -454,6 +454,18 @@ _chat_connection_handle_end_of_names (ChatConnection    *self,
         _chat_connection_send_command (self, "WHO", chat_conversation_get_name (conv), NULL);
     }
 }
+/* WHO flags ("H", "G*B@", …) name the server's bot mode letter (ISUPPORT BOT) after the
+ * here-or-gone letter. */
+static gboolean
+flags_say_bot (ChatConnection *self,
+               const char     *flags)
+{
+  const char *letter = chat_isupport_get (self->isupport, "BOT");
+
+  return letter != NULL && letter[0] != '\0' && flags[0] != '\0' &&
+         strchr (flags + 1, letter[0]) != NULL;
+}
+
 void
 _chat_connection_handle_who_reply (ChatConnection    *self,
                                    const ChatMessage *message)
@@ -481,6 +493,7 @@ _chat_connection_handle_who_reply (ChatConnection    *self,
     return;
   _chat_member_set_userhost (member, user, host);
   _chat_member_set_away (member, flags[0] == 'G');
+  _chat_member_set_bot (member, flags_say_bot (self, flags));
 }
 
 /* 354 RPL_WHOSPCRPL me token #room user host nick flags account: the answer to the WHO
@@ -511,6 +524,7 @@ _chat_connection_handle_whox_reply (ChatConnection    *self,
   _chat_member_set_userhost (member, chat_message_get_param (message, 3),
                              chat_message_get_param (message, 4));
   _chat_member_set_away (member, chat_message_get_param (message, 6)[0] == 'G');
+  _chat_member_set_bot (member, flags_say_bot (self, chat_message_get_param (message, 6)));
   /* "0": not logged in. */
   _chat_member_set_account (member, g_str_equal (account, "0") ? NULL : account);
 }

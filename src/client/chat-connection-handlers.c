@@ -138,6 +138,7 @@ _chat_connection_set_away_everywhere (ChatConnection *self,
       if (member != NULL)
         _chat_member_set_away (member, away);
     }
+  _chat_connection_monitor_away (self, nick, away);
 }
 
 void
@@ -155,6 +156,7 @@ _chat_connection_set_account_everywhere (ChatConnection *self,
       if (member != NULL)
         _chat_member_set_account (member, account);
     }
+  _chat_connection_monitor_account (self, nick, account);
 }
 
 /* NOTICE nick :\001COMMAND argument\001 */
@@ -643,6 +645,7 @@ static const NumericHandler numeric_handlers[] = {
   { 331, _chat_connection_handle_no_topic         }, /* RPL_NOTOPIC */
   { 332, _chat_connection_handle_topic_reply      }, /* RPL_TOPIC */
   { 333, _chat_connection_handle_topic_setter     }, /* RPL_TOPICWHOTIME */
+  { 335, _chat_connection_handle_whois_reply      }, /* RPL_WHOISBOT */
   { 341, _chat_connection_handle_inviting         }, /* RPL_INVITING */
   { 352, _chat_connection_handle_who_reply        }, /* RPL_WHOREPLY */
   { 353, _chat_connection_handle_names_reply      }, /* RPL_NAMREPLY */
@@ -661,6 +664,11 @@ static const NumericHandler numeric_handlers[] = {
   { 464, _chat_connection_handle_bad_password     }, /* ERR_PASSWDMISMATCH */
   { 465, _chat_connection_handle_banned           }, /* ERR_YOUREBANNEDCREEP */
   { 671, _chat_connection_handle_whois_reply      }, /* RPL_WHOISSECURE */
+  { 730, _chat_connection_handle_mon_online       }, /* RPL_MONONLINE */
+  { 731, _chat_connection_handle_mon_offline      }, /* RPL_MONOFFLINE */
+  { 732, handle_nothing                           }, /* RPL_MONLIST */
+  { 733, handle_nothing                           }, /* RPL_ENDOFMONLIST */
+  { 734, handle_nothing                           }, /* ERR_MONLISTFULL */
   { 900, handle_sasl_numeric                      }, /* RPL_LOGGEDIN */
   { 901, handle_sasl_numeric                      }, /* RPL_LOGGEDOUT */
   { 902, handle_sasl_numeric                      }, /* ERR_NICKLOCKED */

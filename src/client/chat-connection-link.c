@@ -271,6 +271,8 @@ drop_link (ChatConnection *self,
   if (code >= 0 && was_registered)
     mark_dropped (self);
   _chat_connection_clear_answers (self);
+  _chat_connection_monitor_reset (self);
+  _chat_connection_clear_read_markers (self);
   _chat_connection_mark_all_parted (self);
   _chat_conversation_set_joined (self->server, FALSE);
 

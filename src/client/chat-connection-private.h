@@ -122,6 +122,10 @@ struct _ChatConnection
   char                *answer_in;      /* where the last command was typed (NULL: server) */
   GHashTable          *whois_asked;    /* folded nick -> its card, asked from the entry */
   GHashTable          *names_asked;    /* folded room -> the NAMES asked from the entry */
+  GListStore          *contacts;       /* ChatContact: the people we follow (MONITOR) */
+  gboolean             monitor_sent;   /* MONITOR + sent for them on this link */
+  GHashTable          *markread_due;   /* folded names whose MARKREAD waits for: */
+  guint                markread_id;    /* the timer that sends them */
 
   /* The link. */
   GCancellable        *cancellable;
@@ -392,9 +396,25 @@ void               _chat_connection_set_account_everywhere  (ChatConnection *sel
                                                              const char     *nick,
                                                              const char     *account);
 
-/* chat-connection-read-markers.c: MARKREAD from the server. */
+/* chat-connection-read-markers.c: MARKREAD from the server; the markers waiting to go. */
+void               _chat_connection_clear_read_markers      (ChatConnection    *self);
 void               _chat_connection_handle_markread         (ChatConnection    *self,
                                                              const ChatMessage *message);
+
+/* chat-connection-monitor.c: MONITOR's replies, and extended-monitor's AWAY and ACCOUNT. */
+void               _chat_connection_handle_mon_online       (ChatConnection    *self,
+                                                             const ChatMessage *message);
+void               _chat_connection_handle_mon_offline      (ChatConnection    *self,
+                                                             const ChatMessage *message);
+/* Registered: asks to follow every contact (once per link). */
+void               _chat_connection_monitor_start           (ChatConnection    *self);
+void               _chat_connection_monitor_reset           (ChatConnection    *self);
+void               _chat_connection_monitor_away            (ChatConnection    *self,
+                                                             const char        *nick,
+                                                             gboolean           away);
+void               _chat_connection_monitor_account         (ChatConnection    *self,
+                                                             const char        *nick,
+                                                             const char        *account);
 
 /* chat-connection-redaction.c: REDACT from the server. */
 void               _chat_connection_handle_redact           (ChatConnection    *self,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-redaction.c: deleting messages (IRCv3 draft/message-redaction). A REDACT
- * from the server marks the item with that msgid deleted (its "deleted" property); asking
- * to delete one sends REDACT for its msgid. */
+ * from the server marks the item with that msgid deleted (its "deleted" property), and its
+ * row in the local history; asking to delete one sends REDACT for its msgid. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
@@ -36,8 +36,20 @@ _chat_connection_handle_redact (ChatConnection    *self,
   if (conversation == NULL)
     return;
   item = _chat_conversation_find_msgid (conversation, msgid, MAX_LOOKBACK);
-  if (item != NULL)
-    _chat_message_item_set_deleted (item);
+  if (item == NULL || chat_message_item_get_deleted (item))
+    return;
+  _chat_message_item_set_deleted (item);
+  /* The row kept here loses its text too. */
+  if (self->history != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *name = chat_conversation_get_name (conversation);
+      g_autofree char *key = _chat_connection_fold (self, name);
+
+      if (!chat_history_store_mark_deleted (self->history, _chat_connection_history_network (self),
+                                            key, item, &error))
+        g_warning ("Cannot mark a deleted message in the history: %s", error->message);
+    }
 }
 
 gboolean

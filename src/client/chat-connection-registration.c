@@ -16,7 +16,7 @@ static const char * const wanted_caps[] = {
   "multi-prefix", "server-time", "echo-message", "message-tags", "away-notify",
   "cap-notify", "batch", "setname", "labeled-response", "draft/chathistory",
   "account-notify", "extended-join", "account-tag", "draft/read-marker",
-  "draft/message-redaction", "draft/multiline", NULL
+  "draft/message-redaction", "draft/multiline", "extended-monitor", NULL
 };
 
 /* --- registration, CAP, SASL, timers -------------------------------------------------- */

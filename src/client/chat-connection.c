@@ -253,6 +253,9 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->requested, g_hash_table_unref);
   g_clear_pointer (&self->names, g_hash_table_unref);
   g_clear_pointer (&self->need_who, g_hash_table_unref);
+  g_clear_object (&self->contacts);
+  _chat_connection_clear_read_markers (self);
+  g_clear_pointer (&self->markread_due, g_hash_table_unref);
   g_clear_pointer (&self->batches, g_hash_table_unref);
   _chat_connection_finalize_answers (self);
   g_clear_pointer (&self->read_buffer, g_free);
@@ -509,6 +512,8 @@ chat_connection_init (ChatConnection *self)
   self->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify)g_ptr_array_unref);
   self->need_who = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->contacts = g_list_store_new (CHAT_TYPE_CONTACT);
+  self->markread_due = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, batch_free);
   _chat_connection_init_answers (self);
   self->directory = chat_directory_new ();

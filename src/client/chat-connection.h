@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "chat-protocol.h"
+#include "chat-contact.h"
 #include "chat-conversation.h"
 #include "chat-directory.h"
 #include "chat-history-store.h"
@@ -235,6 +236,20 @@ gboolean            chat_connection_redact                (ChatConnection      *
                                                            ChatConversation    *conversation,
                                                            ChatMessageItem     *item,
                                                            const char          *reason);
+/* The people we follow on this network (IRCv3 monitor): a GListModel of ChatContact in the
+ * order they were added. They are kept across reconnects; once registered on a server that
+ * offers MONITOR (ISUPPORT), the connection asks to be told when they come and go, and with
+ * extended-monitor their away state and account. Adding a contact already there (names
+ * compared with the server's case mapping) or removing one that is not returns FALSE. */
+GListModel         *chat_connection_get_contacts          (ChatConnection      *self);
+ChatContact        *chat_connection_find_contact          (ChatConnection      *self,
+                                                           const char          *nick);
+gboolean            chat_connection_add_contact           (ChatConnection      *self,
+                                                           const char          *nick);
+gboolean            chat_connection_remove_contact        (ChatConnection      *self,
+                                                           const char          *nick);
+/* The server offers MONITOR (ISUPPORT, so once registered). */
+gboolean            chat_connection_can_monitor           (ChatConnection      *self);
 /* Case-folded lookup by room name or nick; NULL when absent. */
 ChatConversation   *chat_connection_find_conversation     (ChatConnection      *self,
                                                            const char          *name);

@@ -42,6 +42,7 @@ struct _ChatConversation
   ChatHistoryStore     *history;
   char                 *history_network;
   gint64                oldest_id;
+  gint64                read_marker;       /* real µs, 0: none known */
 
   guint                 joined : 1;
   guint                 has_older : 1;
@@ -64,6 +65,7 @@ enum {
   PROP_N_MEMBERS,
   PROP_MESSAGES,
   PROP_HAS_OLDER,
+  PROP_READ_MARKER,
   N_PROPS
 };
 
@@ -204,6 +206,9 @@ chat_conversation_get_property (GObject    *object,
     case PROP_HAS_OLDER:
       g_value_set_boolean (value, self->has_older);
       break;
+    case PROP_READ_MARKER:
+      g_value_set_int64 (value, self->read_marker);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -260,6 +265,8 @@ chat_conversation_class_init (ChatConversationClass *klass)
   properties [PROP_MESSAGES] =
     g_param_spec_object ("messages", NULL, NULL, G_TYPE_LIST_MODEL, ro);
   properties [PROP_HAS_OLDER] = g_param_spec_boolean ("has-older", NULL, NULL, FALSE, ro);
+  properties [PROP_READ_MARKER] =
+    g_param_spec_int64 ("read-marker", NULL, NULL, 0, G_MAXINT64, 0, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1013,4 +1020,25 @@ chat_conversation_complete_nick (ChatConversation *self,
     }
 
   return g_strv_builder_end (builder);
+}
+
+/* Only forward: a marker never moves back. */
+void
+_chat_conversation_set_read_marker (ChatConversation *self,
+                                    gint64            time_us)
+{
+  g_assert (CHAT_IS_CONVERSATION (self));
+
+  if (time_us <= self->read_marker)
+    return;
+  self->read_marker = time_us;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_READ_MARKER]);
+}
+
+gint64
+chat_conversation_get_read_marker (ChatConversation *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONVERSATION (self), 0);
+
+  return self->read_marker;
 }

@@ -33,6 +33,8 @@ typedef struct _ChatConnection ChatConnection;
  *   the server conversation), "messages" (GListModel of ChatMessageItem, oldest first),
  *   "n-members" (uint), "has-older" (boolean: older messages can be loaded from history).
  *   "connection" (ChatConnection, weak: NULL once the connection is gone).
+ *   "read-marker" (int64: real µs up to which the person has read the conversation, on any
+ *   of their connections (draft/read-marker), 0 while unknown; it only moves forward).
  * Unread and mention counts only grow for messages, actions and notices from others
  * (in the server conversation only the mention count grows), never for messages loaded
  * from the history or replayed by the server.
@@ -48,6 +50,7 @@ guint                chat_conversation_get_unread_count  (ChatConversation *self
 guint                chat_conversation_get_mention_count (ChatConversation *self);
 gboolean             chat_conversation_get_has_older     (ChatConversation *self);
 ChatConnection      *chat_conversation_get_connection    (ChatConversation *self);
+gint64               chat_conversation_get_read_marker   (ChatConversation *self);
 
 GListModel          *chat_conversation_get_members       (ChatConversation *self);
 guint                chat_conversation_get_n_members     (ChatConversation *self);

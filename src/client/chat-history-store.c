@@ -19,6 +19,8 @@
 
 #define FLAG_MENTIONS_ME 1
 #define FLAG_FROM_ME     2
+/* Deleted by its sender or an operator: the row stays, its text does not. */
+#define FLAG_DELETED     4
 
 /* PRAGMA user_version. 0 (unset) is the first schema, where rows were keyed by host. */
 #define SCHEMA_VERSION 2
@@ -203,8 +205,9 @@ static ChatMessageItem *
 item_from_row (sqlite3_stmt *stmt)
 {
   int flags = sqlite3_column_int (stmt, 7);
+  ChatMessageItem *item;
 
-  return chat_message_item_new_full (sqlite3_column_int64 (stmt, 0),
+  item = chat_message_item_new_full (sqlite3_column_int64 (stmt, 0),
                                      sqlite3_column_int (stmt, 1),
                                      sqlite3_column_int64 (stmt, 2),
                                      (const char *)sqlite3_column_text (stmt, 3),
@@ -213,6 +216,9 @@ item_from_row (sqlite3_stmt *stmt)
                                      (const char *)sqlite3_column_text (stmt, 6),
                                      (flags & FLAG_MENTIONS_ME) != 0,
                                      (flags & FLAG_FROM_ME) != 0);
+  if ((flags & FLAG_DELETED) != 0)
+    _chat_message_item_set_deleted (item);
+  return item;
 }
 
 static gboolean
@@ -391,6 +397,8 @@ chat_history_store_flush (ChatHistoryStore  *self,
         flags |= FLAG_MENTIONS_ME;
       if (chat_message_item_get_from_me (p->item))
         flags |= FLAG_FROM_ME;
+      if (chat_message_item_get_deleted (p->item))
+        flags |= FLAG_DELETED;
 
       chat_sqlite_bind_text (stmt, 1, p->network);
       chat_sqlite_bind_text (stmt, 2, p->room);
@@ -399,8 +407,10 @@ chat_history_store_flush (ChatHistoryStore  *self,
       sqlite3_bind_int (stmt, 5, chat_message_item_get_kind (p->item));
       chat_sqlite_bind_text (stmt, 6, chat_message_item_get_sender (p->item));
       chat_sqlite_bind_text (stmt, 7, chat_message_item_get_target (p->item));
-      chat_sqlite_bind_text (stmt, 8, chat_message_item_get_raw_text (p->item));
-      chat_sqlite_bind_text (stmt, 9, chat_message_item_get_text (p->item));
+      chat_sqlite_bind_text (stmt, 8, (flags & FLAG_DELETED) != 0
+                                      ? "" : chat_message_item_get_raw_text (p->item));
+      chat_sqlite_bind_text (stmt, 9, (flags & FLAG_DELETED) != 0
+                                      ? "" : chat_message_item_get_text (p->item));
       sqlite3_bind_int (stmt, 10, flags);
 
       if (!chat_sqlite_step_done (self->db, stmt, "Cannot write the history", error))
@@ -410,6 +420,64 @@ chat_history_store_flush (ChatHistoryStore  *self,
         }
     }
 
+  return chat_sqlite_commit (self->db, error);
+}
+
+/* The rows of one line, not yet marked deleted: ?1 network, ?2 room, then its time,
+ * sender and text (rows have no msgid). */
+#define DELETED_ROWS \
+  " WHERE network = ?1 AND room = ?2 AND ts = ?3 AND sender IS ?4 AND raw_text = ?5" \
+  " AND (flags & " G_STRINGIFY (FLAG_DELETED) ") = 0"
+
+static gboolean
+run_on_deleted_rows (ChatHistoryStore  *self,
+                     const char        *sql,
+                     const char        *network,
+                     const char        *room,
+                     ChatMessageItem   *item,
+                     GError           **error)
+{
+  sqlite3_stmt *stmt = chat_sqlite_get_query (self->db, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  chat_sqlite_bind_text (stmt, 1, network);
+  chat_sqlite_bind_text (stmt, 2, room);
+  sqlite3_bind_int64 (stmt, 3, chat_message_item_get_timestamp (item));
+  chat_sqlite_bind_text (stmt, 4, chat_message_item_get_sender (item));
+  chat_sqlite_bind_text (stmt, 5, chat_message_item_get_raw_text (item));
+  return chat_sqlite_step_done (self->db, stmt, "Cannot mark the history", error);
+}
+
+gboolean
+chat_history_store_mark_deleted (ChatHistoryStore  *self,
+                                 const char        *network,
+                                 const char        *room,
+                                 ChatMessageItem   *item,
+                                 GError           **error)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY_STORE (self), FALSE);
+  g_return_val_if_fail (network != NULL && room != NULL, FALSE);
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (item), FALSE);
+
+  /* Still queued: the flush writes it deleted. */
+  for (guint i = 0; i < self->pending->len; i++)
+    if (g_array_index (self->pending, Pending, i).item == item)
+      return TRUE;
+
+  if (!chat_sqlite_begin (self->db, error))
+    return FALSE;
+  /* The text leaves the search index first, while the index can still find it. */
+  if (!run_on_deleted_rows (self, "INSERT INTO messages_fts (messages_fts, rowid, text)"
+                            " SELECT 'delete', id, text FROM messages" DELETED_ROWS,
+                            network, room, item, error) ||
+      !run_on_deleted_rows (self, "UPDATE messages SET raw_text = '', text = '',"
+                            " flags = flags | " G_STRINGIFY (FLAG_DELETED) DELETED_ROWS,
+                            network, room, item, error))
+    {
+      chat_sqlite_rollback (self->db);
+      return FALSE;
+    }
   return chat_sqlite_commit (self->db, error);
 }
 

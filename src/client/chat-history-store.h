@@ -57,6 +57,13 @@ void              chat_history_store_add            (ChatHistoryStore  *self,
                                                      ChatMessageItem   *item);
 gboolean          chat_history_store_flush          (ChatHistoryStore  *self,
                                                      GError           **error);
+/* item, said in room under network, was deleted (draft/message-redaction): its row keeps
+ * its place and loses its text, and loads deleted. */
+gboolean          chat_history_store_mark_deleted   (ChatHistoryStore  *self,
+                                                     const char        *network,
+                                                     const char        *room,
+                                                     ChatMessageItem   *item,
+                                                     GError           **error);
 /* Pending (not yet committed) items. */
 guint             chat_history_store_get_n_pending  (ChatHistoryStore  *self);
 

@@ -23,6 +23,7 @@ struct _ChatMember
   guint     rank;
   guint     away : 1;
   guint     is_self : 1;
+  guint     bot : 1;
 };
 
 G_DEFINE_FINAL_TYPE (ChatMember, chat_member, G_TYPE_OBJECT)
@@ -39,6 +40,7 @@ enum {
   PROP_AWAY,
   PROP_IS_SELF,
   PROP_ACCOUNT,
+  PROP_BOT,
   N_PROPS
 };
 
@@ -101,6 +103,9 @@ chat_member_get_property (GObject    *object,
     case PROP_IS_SELF:
       g_value_set_boolean (value, self->is_self);
       break;
+    case PROP_BOT:
+      g_value_set_boolean (value, self->bot);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -125,6 +130,7 @@ chat_member_class_init (ChatMemberClass *klass)
   properties [PROP_AWAY] = g_param_spec_boolean ("away", NULL, NULL, FALSE, flags);
   properties [PROP_IS_SELF] = g_param_spec_boolean ("is-self", NULL, NULL, FALSE, flags);
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, flags);
+  properties [PROP_BOT] = g_param_spec_boolean ("bot", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -338,4 +344,26 @@ chat_member_has_mode (ChatMember *self,
 {
   g_return_val_if_fail (CHAT_IS_MEMBER (self), FALSE);
   return mode != '\0' && strchr (self->modes, mode) != NULL;
+}
+
+void
+_chat_member_set_bot (ChatMember *self,
+                      gboolean    bot)
+{
+  g_assert (CHAT_IS_MEMBER (self));
+
+  bot = !!bot;
+  if (self->bot != bot)
+    {
+      self->bot = bot;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BOT]);
+    }
+}
+
+gboolean
+chat_member_get_bot (ChatMember *self)
+{
+  g_return_val_if_fail (CHAT_IS_MEMBER (self), FALSE);
+
+  return self->bot;
 }

@@ -19,7 +19,8 @@ G_DECLARE_FINAL_TYPE (ChatMember, chat_member, CHAT, MEMBER, GObject)
  *   "rank" (uint: 0 for the highest prefix the server knows, N for none; lower sorts
  *   first), "away" (boolean), "is-self" (boolean), "account" (string: the account they
  *   are logged in to, NULL when logged out or not known yet; learnt from extended-join,
- *   account-notify, account-tag and WHOIS).
+ *   account-notify, account-tag and WHOIS), "bot" (boolean: marked as a bot, by the bot
+ *   mode in WHO or WHOIS, or the bot tag on what they said).
  */
 
 const char *chat_member_get_nick      (ChatMember *self);
@@ -32,6 +33,7 @@ guint       chat_member_get_rank      (ChatMember *self);
 gboolean    chat_member_get_away      (ChatMember *self);
 gboolean    chat_member_get_is_self   (ChatMember *self);
 const char *chat_member_get_account   (ChatMember *self);
+gboolean    chat_member_get_bot       (ChatMember *self);
 gboolean    chat_member_has_mode      (ChatMember *self,
                                        char        mode);
 

@@ -31,6 +31,7 @@ struct _ChatMessageItem
   guint            mentions_me : 1;
   guint            from_me : 1;
   guint            deleted : 1;  /* redacted (draft/message-redaction) */
+  guint            bot : 1;      /* carried the bot tag */
 };
 
 G_DEFINE_FINAL_TYPE (ChatMessageItem, chat_message_item, G_TYPE_OBJECT)
@@ -526,4 +527,18 @@ _chat_message_item_set_deleted (ChatMessageItem *self)
     return;
   self->deleted = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DELETED]);
+}
+
+void
+_chat_message_item_set_bot (ChatMessageItem *self)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (self));
+  self->bot = TRUE;
+}
+
+gboolean
+chat_message_item_get_bot (ChatMessageItem *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (self), FALSE);
+  return self->bot;
 }

@@ -85,6 +85,8 @@ gboolean         chat_message_item_get_from_me     (ChatMessageItem *self);
 const char      *chat_message_item_get_msgid       (ChatMessageItem *self);
 /* Deleted by its sender or an operator (draft/message-redaction); notifies "deleted". */
 gboolean         chat_message_item_get_deleted     (ChatMessageItem *self);
+/* The sender marked it as a bot's (the IRCv3 bot tag). */
+gboolean         chat_message_item_get_bot         (ChatMessageItem *self);
 /* CHAT_NOTICE_NONE for lines from the network. */
 ChatNoticeCode   chat_message_item_get_notice      (ChatMessageItem *self);
 /* The notice's arguments, NULL-terminated, never NULL. */
