@@ -149,17 +149,68 @@ ignored_changed_cb (ChatApplication *self,
     g_object_set (network, "ignored", ignored != NULL ? ignored : none, NULL);
 }
 
+/* The People of the sidebar are kept with the network, in the order they were added. */
+static void
+update_people (ChatApplication *self,
+               ChatConnection  *connection)
+{
+  GListModel *contacts = chat_connection_get_contacts (connection);
+  ChatNetwork *network = network_of (self, connection);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) people = NULL;
+  guint n = g_list_model_get_n_items (contacts);
+
+  if (network == NULL)
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatContact) contact = g_list_model_get_item (contacts, i);
+
+      g_strv_builder_add (builder, chat_contact_get_nick (contact));
+    }
+  people = g_strv_builder_end (builder);
+  g_object_set (network, "people", people, NULL);
+}
+
+static void
+contacts_changed_cb (ChatApplication *self,
+                     guint            position,
+                     guint            removed,
+                     guint            added,
+                     GListModel      *contacts)
+{
+  GListModel *connections = chat_application_get_connections (self);
+  guint n = g_list_model_get_n_items (connections);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
+
+      if (chat_connection_get_contacts (connection) == contacts)
+        update_people (self, connection);
+    }
+}
+
 static void
 track (ChatApplication *self,
        ChatConnection  *connection)
 {
   GListModel *rooms = chat_connection_get_rooms (connection);
+  GListModel *contacts = chat_connection_get_contacts (connection);
+  ChatNetwork *network = network_of (self, connection);
 
   if (g_signal_handler_find (rooms, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL,
                              rooms_changed_cb, self) != 0)
     return;
 
   g_signal_connect_object (rooms, "items-changed", G_CALLBACK (rooms_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  /* The people followed last time are followed again; from now on the network keeps
+   * the connection's list. */
+  if (network != NULL && g_list_model_get_n_items (contacts) == 0)
+    for (const char * const *nick = chat_network_get_people (network); *nick != NULL; nick++)
+      chat_connection_add_contact (connection, *nick);
+  g_signal_connect_object (contacts, "items-changed", G_CALLBACK (contacts_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "message-received", G_CALLBACK (message_received_cb),
                            self, G_CONNECT_SWAPPED);
@@ -182,6 +233,7 @@ _chat_application_untrack (ChatApplication *self,
                            ChatConnection  *connection)
 {
   g_signal_handlers_disconnect_by_data (chat_connection_get_rooms (connection), self);
+  g_signal_handlers_disconnect_by_data (chat_connection_get_contacts (connection), self);
   g_signal_handlers_disconnect_by_data (connection, self);
 }
 

@@ -114,6 +114,18 @@ show_member_menu (ChatMemberList *self,
                                          nick);
       g_menu_append_item (section, item);
     }
+  /* People (MONITOR): followed across rooms, in the sidebar. */
+  if (!chat_member_get_is_self (member) && get_connection (self) != NULL
+      && chat_connection_can_monitor (get_connection (self)))
+    {
+      gboolean followed = chat_connection_find_contact (get_connection (self), nick) != NULL;
+      g_autoptr(GMenuItem) item = g_menu_item_new (followed ? _("_Remove from People")
+                                                            : _("_Add to People"), NULL);
+
+      g_menu_item_set_action_and_target (item, followed ? "win.remove-person" : "win.add-person",
+                                         "s", nick);
+      g_menu_append_item (section, item);
+    }
   g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
 
   if (self_is_operator (self) && !chat_member_get_is_self (member))

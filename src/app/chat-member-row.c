@@ -21,6 +21,7 @@ struct _ChatMemberRow
   GtkLabel   *prefix_label;
   GtkLabel   *nick_label;
   GtkImage   *account_icon;
+  GtkLabel   *bot_label;
   GtkImage   *away_icon;
 };
 
@@ -47,6 +48,7 @@ update (ChatMemberRow *self)
       gtk_label_set_label (self->nick_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->away_icon), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->account_icon), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->bot_label), FALSE);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
       return;
     }
@@ -78,6 +80,16 @@ update (ChatMemberRow *self)
       g_free (accessible);
       accessible = with_away;
     }
+  gtk_widget_set_visible (GTK_WIDGET (self->bot_label), chat_member_get_bot (self->member));
+  if (chat_member_get_bot (self->member))
+    {
+      /* Translators: how a screen reader reads a member who is a bot, e.g. "helper, bot". */
+      char *with_bot = g_strdup_printf (_("%s, bot"), accessible);
+
+      g_free (accessible);
+      accessible = with_bot;
+    }
+
   account = chat_member_get_account (self->member);
   gtk_widget_set_visible (GTK_WIDGET (self->account_icon), account != NULL);
   if (account != NULL)
@@ -134,6 +146,7 @@ chat_member_row_class_init (ChatMemberRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, prefix_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, nick_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, account_icon);
+  gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, bot_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMemberRow, away_icon);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
 }
@@ -174,6 +187,7 @@ chat_member_row_set_member (ChatMemberRow *self,
       g_signal_connect_swapped (member, "notify::nick", G_CALLBACK (member_changed_cb), self);
       g_signal_connect_swapped (member, "notify::account", G_CALLBACK (member_changed_cb),
                                 self);
+      g_signal_connect_swapped (member, "notify::bot", G_CALLBACK (member_changed_cb), self);
     }
 
   update (self);

@@ -29,6 +29,7 @@ struct _ChatMessageRow
   char            *kind_class;
   guint            flash_id;
   char            *query;
+  gulong           deleted_id;
 
   /* The day and "New Messages" lines: made the first time the row needs one. */
   GtkWidget       *day_box;
@@ -36,6 +37,7 @@ struct _ChatMessageRow
   GtkWidget       *unread_box;
   GtkBox          *header_box;
   GtkLabel        *nick_label;
+  GtkLabel        *bot_label;
   GtkLabel        *time_label;
   GtkLabel        *body_label;
   GtkLabel        *side_time_label;
@@ -341,6 +343,7 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
                                                RESOURCE_BASE "/ui/chat-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, header_box);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, nick_label);
+  gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, bot_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, ChatMessageRow, side_time_label);
@@ -430,7 +433,69 @@ chat_message_row_unbind (ChatMessageRow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self), "system");
   gtk_widget_remove_css_class (GTK_WIDGET (self->side_time_label), "shown");
   self->hover_time = FALSE;
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "deleted");
+  if (self->item != NULL)
+    g_clear_signal_handler (&self->deleted_id, self->item);
   g_clear_object (&self->item);
+}
+
+/* A deleted line keeps its place and sender, not its words. */
+static void
+show_deleted (ChatMessageRow *self)
+{
+  g_autofree char *markup = g_markup_printf_escaped ("<i>%s</i>", _("Message deleted"));
+  const char *sender = chat_message_item_get_sender (self->item);
+  g_autofree char *accessible = NULL;
+
+  gtk_widget_add_css_class (GTK_WIDGET (self), "deleted");
+  gtk_label_set_markup (self->body_label, markup);
+  gtk_label_set_attributes (self->body_label, NULL);
+  gtk_widget_set_direction (GTK_WIDGET (self->body_label), GTK_TEXT_DIR_NONE);
+  /* Translators: how a screen reader reads a deleted message; %s is its sender. */
+  accessible = g_strdup_printf (_("Message from %s deleted"), sender != NULL ? sender : "");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+}
+
+static void
+item_deleted_cb (ChatMessageRow *self)
+{
+  if (self->item != NULL && chat_message_item_get_deleted (self->item))
+    show_deleted (self);
+}
+
+void
+chat_message_row_set_first_unread (ChatMessageRow *self,
+                                   gboolean        first_unread)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_box), first_unread);
+}
+
+gboolean
+chat_message_row_get_first_unread (ChatMessageRow *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ROW (self), FALSE);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->unread_box));
+}
+
+gboolean
+chat_message_row_get_bot (ChatMessageRow *self)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ROW (self), FALSE);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->bot_label));
+}
+
+void
+chat_message_row_set_bot (ChatMessageRow *self,
+                          gboolean        bot)
+{
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->bot_label), bot);
 }
 
 void
@@ -637,6 +702,11 @@ chat_message_row_bind (ChatMessageRow  *self,
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
   update_side_time (self);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->bot_label), chat_message_item_get_bot (item));
+  self->deleted_id = g_signal_connect_swapped (item, "notify::deleted",
+                                               G_CALLBACK (item_deleted_cb), self);
+  item_deleted_cb (self);
 }
 
 /* Narrow windows (a folded leaflet) keep no room for times shown on hover. */

@@ -25,6 +25,14 @@ ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
  * query's words highlighted. */
 void             chat_message_row_set_search (ChatMessageRow *self,
                                               const char     *query);
+/* Shows or hides the "New Messages" line above the row (the read marker moved). */
+void             chat_message_row_set_first_unread (ChatMessageRow *self,
+                                                    gboolean        first_unread);
+gboolean         chat_message_row_get_first_unread (ChatMessageRow *self);
+gboolean         chat_message_row_get_bot  (ChatMessageRow  *self);
+/* Shows the bot badge by the sender (also shown by bind for lines with the bot tag). */
+void             chat_message_row_set_bot  (ChatMessageRow  *self,
+                                            gboolean         bot);
 /* Highlights the row a moment (a line found by searching, shown in its place). */
 void             chat_message_row_flash    (ChatMessageRow  *self);
 gboolean         chat_message_row_get_flashing (ChatMessageRow *self);

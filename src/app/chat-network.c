@@ -26,6 +26,7 @@ struct _ChatNetwork
   GStrv     rooms;
   GStrv     queries;
   GStrv     ignored;
+  GStrv     people;
 };
 
 G_DEFINE_FINAL_TYPE (ChatNetwork, chat_network, G_TYPE_OBJECT)
@@ -43,6 +44,7 @@ enum {
   PROP_ACCOUNT,
   PROP_ROOMS,
   PROP_QUERIES,
+  PROP_PEOPLE,
   PROP_TITLE,
   PROP_IGNORED,
   N_PROPS
@@ -182,6 +184,7 @@ chat_network_finalize (GObject *object)
   g_strfreev (self->rooms);
   g_strfreev (self->queries);
   g_strfreev (self->ignored);
+  g_strfreev (self->people);
 
   G_OBJECT_CLASS (chat_network_parent_class)->finalize (object);
 }
@@ -210,6 +213,7 @@ chat_network_get_property (GObject    *object,
     case PROP_ROOMS: g_value_set_boxed (value, self->rooms); break;
     case PROP_QUERIES: g_value_set_boxed (value, self->queries); break;
     case PROP_IGNORED: g_value_set_boxed (value, self->ignored); break;
+    case PROP_PEOPLE: g_value_set_boxed (value, self->people); break;
     case PROP_TITLE: g_value_set_string (value, self->title); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -257,6 +261,9 @@ chat_network_set_property (GObject      *object,
     case PROP_ROOMS:
       set_strv (self, &self->rooms, g_value_get_boxed (value), prop_id);
       break;
+    case PROP_PEOPLE:
+      set_strv (self, &self->people, g_value_get_boxed (value), prop_id);
+      break;
     case PROP_QUERIES:
       set_strv (self, &self->queries, g_value_get_boxed (value), prop_id);
       break;
@@ -295,6 +302,7 @@ chat_network_class_init (ChatNetworkClass *klass)
   properties [PROP_ROOMS] = g_param_spec_boxed ("rooms", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_QUERIES] = g_param_spec_boxed ("queries", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_IGNORED] = g_param_spec_boxed ("ignored", NULL, NULL, G_TYPE_STRV, flags);
+  properties [PROP_PEOPLE] = g_param_spec_boxed ("people", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_TITLE] =
     g_param_spec_string ("title", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -314,6 +322,7 @@ chat_network_init (ChatNetwork *self)
   self->rooms = g_new0 (char *, 1);
   self->queries = g_new0 (char *, 1);
   self->ignored = g_new0 (char *, 1);
+  self->people = g_new0 (char *, 1);
 }
 
 ChatNetwork *
@@ -338,6 +347,7 @@ chat_network_new_from_variant (GVariant *dict)
   g_autofree const char **rooms = NULL;
   g_autofree const char **queries = NULL;
   g_autofree const char **ignored = NULL;
+  g_autofree const char **people = NULL;
   guint32 port = 6667;
   gboolean tls = FALSE;
   gboolean plaintext = FALSE;
@@ -359,6 +369,7 @@ chat_network_new_from_variant (GVariant *dict)
   g_variant_dict_lookup (entry, "rooms", "^a&s", &rooms);
   g_variant_dict_lookup (entry, "queries", "^a&s", &queries);
   g_variant_dict_lookup (entry, "ignored", "^a&s", &ignored);
+  g_variant_dict_lookup (entry, "people", "^a&s", &people);
 
   return g_object_new (CHAT_TYPE_NETWORK,
                        "host", host, "port", port > 0 && port <= 65535 ? port : 6667,
@@ -366,6 +377,7 @@ chat_network_new_from_variant (GVariant *dict)
                        "autoconnect", autoconnect, "name", name, "nick", nick,
                        "realname", realname, "account", account,
                        "rooms", rooms, "queries", queries, "ignored", ignored,
+                       "people", people,
                        NULL);
 }
 
@@ -392,6 +404,8 @@ chat_network_to_variant (ChatNetwork *self)
                                g_variant_new_strv ((const char * const *) self->queries, -1));
   g_variant_dict_insert_value (&entry, "ignored",
                                g_variant_new_strv ((const char * const *) self->ignored, -1));
+  g_variant_dict_insert_value (&entry, "people",
+                               g_variant_new_strv ((const char * const *) self->people, -1));
 
   return g_variant_dict_end (&entry);
 }
@@ -520,6 +534,14 @@ chat_network_remove_query (ChatNetwork *self,
   g_return_if_fail (CHAT_IS_NETWORK (self));
 
   remove_name (self, &self->queries, nick, PROP_QUERIES);
+}
+
+const char * const *
+chat_network_get_people (ChatNetwork *self)
+{
+  g_return_val_if_fail (CHAT_IS_NETWORK (self), NULL);
+
+  return (const char * const *) self->people;
 }
 
 gboolean

@@ -14,6 +14,7 @@ G_DECLARE_FINAL_TYPE (ChatNetwork, chat_network, CHAT, NETWORK, GObject)
 /* Properties: "host" (string, construct-only), "port" (uint, construct-only), "tls",
  * "allow-plaintext-login", "autoconnect" (boolean, default TRUE), "name", "nick",
  * "realname", "account" (string, "" for none), "rooms", "queries", "ignored" (strv),
+ * "people" (strv: the people followed there, the sidebar's People),
  * "title" (string, read-only: the name, else host:port). Every change notifies. */
 
 ChatNetwork        *chat_network_new                (const char  *host,
@@ -49,6 +50,7 @@ void                chat_network_set_rooms          (ChatNetwork *self,
 const char * const *chat_network_get_queries        (ChatNetwork *self);
 /* The people ignored there (/ignore), as the connection keeps them. */
 const char * const *chat_network_get_ignored        (ChatNetwork *self);
+const char * const *chat_network_get_people         (ChatNetwork *self);
 /* Adding what is there already (in any case) or removing what is not changes nothing. */
 void                chat_network_add_room           (ChatNetwork *self,
                                                      const char  *room);

@@ -176,9 +176,13 @@ mark_read_action (GtkWidget  *widget,
                   GVariant   *param)
 {
   ChatWindow *self = CHAT_WINDOW (widget);
+  ChatConversation *conversation = chat_window_get_conversation (self);
+  ChatConnection *connection = _chat_window_get_connection (self);
 
-  if (chat_window_get_conversation (self) != NULL)
-    chat_conversation_mark_read (chat_window_get_conversation (self));
+  if (conversation != NULL && connection != NULL)
+    chat_connection_mark_read (connection, conversation);
+  else if (conversation != NULL)
+    chat_conversation_mark_read (conversation);
 }
 
 static void
@@ -411,6 +415,53 @@ ignore_action (GtkWidget  *widget,
                                       g_variant_new_string (nick));
 }
 
+/* win.add-person and win.remove-person: People, on the network shown. */
+static void
+person_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  ChatConnection *connection = _chat_window_get_connection (CHAT_WINDOW (widget));
+  const char *nick = g_variant_get_string (param, NULL);
+
+  if (connection == NULL || *nick == '\0')
+    return;
+  if (g_str_equal (action_name, "win.add-person"))
+    chat_connection_add_contact (connection, nick);
+  else
+    chat_connection_remove_contact (connection, nick);
+}
+
+/* "/monitor +nick,nick" and "/monitor -nick" change People; other forms go to the server
+ * as typed. TRUE when text was one of those. */
+gboolean
+_chat_window_run_monitor (ChatWindow *self,
+                          const char *text)
+{
+  ChatConnection *connection = _chat_window_get_connection (self);
+  g_autofree char *rest = NULL;
+  g_auto(GStrv) words = NULL;
+  g_auto(GStrv) nicks = NULL;
+  const char *action;
+
+  if (connection == NULL || g_ascii_strncasecmp (text, "/monitor ", strlen ("/monitor ")) != 0)
+    return FALSE;
+  rest = g_strstrip (g_strdup (text + strlen ("/monitor ")));
+  words = g_strsplit (rest, " ", 2);
+  if (words[0] == NULL || (words[0][0] != '+' && words[0][0] != '-'))
+    return FALSE;
+  /* "+ a,b" and "+a,b" both. */
+  nicks = g_strsplit (words[0][1] != '\0' ? words[0] + 1 : (words[1] ? words[1] : ""), ",", -1);
+  action = words[0][0] == '+' ? "win.add-person" : "win.remove-person";
+  for (guint i = 0; nicks[i] != NULL; i++)
+    {
+      g_strstrip (nicks[i]);
+      if (nicks[i][0] != '\0')
+        gtk_widget_activate_action (GTK_WIDGET (self), action, "s", nicks[i]);
+    }
+  return TRUE;
+}
+
 /* win.member-op and the others are the people pane's members.op and so on, kept as window
  * actions so that they are exported with the rest. */
 static void
@@ -458,6 +509,8 @@ static const struct
   { "open-query", "s", open_query_action },
   { "ignore", "s", ignore_action },
   { "unignore", "s", ignore_action },
+  { "add-person", "s", person_action },
+  { "remove-person", "s", person_action },
   { "member-op", "s", member_action },
   { "member-op-standing", "s", member_action },
   { "member-deop", "s", member_action },

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-private.h: what the files of ChatWindow share (chat-window.c and
- * chat-window-{actions,connections,scroll,search,sidebar}.c). */
+ * chat-window-{actions,connections,message-menu,scroll,search,sidebar}.c). */
 #pragma once
 
 #include "chat-composer.h"
@@ -40,6 +40,12 @@ gboolean             _chat_window_get_searching              (ChatWindow        
 void                 _chat_window_actions_init               (ChatWindow        *self);
 void                 _chat_window_focus_composer             (ChatWindow        *self);
 void                 _chat_window_update_room_actions        (ChatWindow        *self);
+/* Marks the conversation shown read (and tells the server) when its newest line is in view
+ * in the focused window. */
+void                 _chat_window_mark_shown_read            (ChatWindow        *self);
+/* "/monitor +nick" and "/monitor -nick": TRUE when text was one and People changed. */
+gboolean             _chat_window_run_monitor                (ChatWindow        *self,
+                                                              const char        *text);
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
@@ -56,6 +62,14 @@ void                 _chat_window_connections_changed_cb     (ChatWindow        
                                                               guint              removed,
                                                               guint              added,
                                                               GListModel        *connections);
+
+/* chat-window-message-menu.c */
+void                 _chat_window_message_menu_init          (ChatWindow        *self);
+/* A message row's menu, long press and keys. */
+void                 _chat_window_message_menu_attach        (GtkWidget         *row);
+/* Delete Message is offered for item (own line or operator, capability, msgid). */
+gboolean             _chat_window_can_delete_message         (ChatWindow        *self,
+                                                              ChatMessageItem   *item);
 
 /* chat-window-scroll.c */
 ChatWindowScroll    *_chat_window_scroll_new                 (ChatWindow        *self,

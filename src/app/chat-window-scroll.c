@@ -244,7 +244,15 @@ vadjustment_value_changed_cb (ChatWindowScroll *self,
    * stops following and cancels a pending jump. Other moves, such as the list keeping
    * its anchor while rows are measured, leave it as it was. */
   if (value >= bottom - BOTTOM_SLACK && self->target == NULL)
-    self->at_bottom = TRUE;
+    {
+      /* Scrolled down to the newest line: read. */
+      if (!self->at_bottom && !self->auto_scrolling)
+        {
+          self->at_bottom = TRUE;
+          _chat_window_mark_shown_read (self->window);
+        }
+      self->at_bottom = TRUE;
+    }
   else if (value < self->last_value && !self->auto_scrolling && self->target == NULL
            && gtk_adjustment_get_upper (adj) == self->last_upper)
     {

@@ -17,6 +17,7 @@
 
 #include "chat-app-notice.h"
 #include "chat-message-row.h"
+#include "chat-people-list.h"
 #include "chat-window-private.h"
 
 struct _ChatWindow
@@ -49,6 +50,7 @@ struct _ChatWindow
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar_box;
   GtkListBox           *sidebar_list;
+  ChatPeopleList       *people_list;
   AdwWindowTitle       *window_title;
   GtkToggleButton      *people_button;
   GtkMenuButton        *room_menu_button;
@@ -76,6 +78,7 @@ enum {
 
 static void update_state (ChatWindow *self);
 static void find_first_unread (ChatWindow *self);
+static gboolean counts_as_unread (ChatMessageItem *item);
 
 static void
 set_action_enabled (ChatWindow *self,
@@ -228,6 +231,7 @@ message_setup_cb (GtkSignalListItemFactory *factory,
   GtkWidget *row = chat_message_row_new ();
 
   chat_message_row_set_compact (CHAT_MESSAGE_ROW (row), adw_leaflet_get_folded (self->leaflet));
+  _chat_window_message_menu_attach (row);
   gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
@@ -268,6 +272,16 @@ message_bind_cb (GtkSignalListItemFactory *factory,
   chat_message_row_set_search (row, self->search_results != NULL ? self->search_query : NULL);
   chat_message_row_bind (row, item, previous, use_24h (self),
                          item == self->first_unread && self->search_results == NULL);
+  /* The badge for a sender the room knows as a bot, not only on lines with the tag. */
+  if (!chat_message_item_get_bot (item) && self->conversation != NULL
+      && chat_message_item_get_sender (item) != NULL)
+    {
+      ChatMember *member = chat_conversation_find_member (self->conversation,
+                                                          chat_message_item_get_sender (item));
+
+      if (member != NULL && chat_member_get_bot (member))
+        chat_message_row_set_bot (row, TRUE);
+    }
 }
 
 static void
@@ -323,6 +337,70 @@ _chat_window_update_content_page (ChatWindow *self)
   gtk_stack_set_visible_child_name (self->content_stack, "no-messages");
 }
 
+/* What the person sees at the bottom of a focused window they have read: here and, with read
+ * markers, on their other devices. */
+void
+_chat_window_mark_shown_read (ChatWindow *self)
+{
+  ChatConnection *connection = _chat_window_get_connection (self);
+
+  if (self->conversation == NULL || self->search_results != NULL
+      || !gtk_window_is_active (GTK_WINDOW (self)) || !_chat_window_get_at_bottom (self))
+    return;
+  if (connection != NULL)
+    chat_connection_mark_read (connection, self->conversation);
+  else
+    chat_conversation_mark_read (self->conversation);
+}
+
+static void
+set_row_first_unread (GtkWidget       *widget,
+                      ChatMessageItem *item,
+                      gboolean         first_unread)
+{
+  if (CHAT_IS_MESSAGE_ROW (widget))
+    {
+      if (chat_message_row_get_item (CHAT_MESSAGE_ROW (widget)) == item)
+        chat_message_row_set_first_unread (CHAT_MESSAGE_ROW (widget), first_unread);
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    set_row_first_unread (child, item, first_unread);
+}
+
+/* Another device read the conversation (draft/read-marker): the "New Messages" line moves
+ * to the first message from others after the marker, or goes. */
+static void
+read_marker_changed_cb (ChatWindow *self)
+{
+  GListModel *messages;
+  gint64 marker;
+  ChatMessageItem *first = NULL;
+
+  if (self->conversation == NULL || self->first_unread == NULL)
+    return;
+  marker = chat_conversation_get_read_marker (self->conversation);
+  /* The server keeps milliseconds. */
+  if (chat_message_item_get_timestamp (self->first_unread) / 1000 > marker / 1000)
+    return;
+
+  messages = chat_conversation_get_messages (self->conversation);
+  for (guint i = g_list_model_get_n_items (messages); i > 0; i--)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
+
+      if (chat_message_item_get_timestamp (item) / 1000 <= marker / 1000)
+        break;
+      if (counts_as_unread (item))
+        first = item;
+    }
+  set_row_first_unread (GTK_WIDGET (self->message_list), self->first_unread, FALSE);
+  g_set_object (&self->first_unread, first);
+  if (first != NULL)
+    set_row_first_unread (GTK_WIDGET (self->message_list), first, TRUE);
+}
+
 static void
 messages_changed_cb (ChatWindow *self,
                      guint       position,
@@ -331,9 +409,8 @@ messages_changed_cb (ChatWindow *self,
                      GListModel *model)
 {
   /* Someone looking at the room has read what arrives. */
-  if (added > 0 && self->conversation != NULL && gtk_window_is_active (GTK_WINDOW (self))
-      && _chat_window_get_at_bottom (self))
-    chat_conversation_mark_read (self->conversation);
+  if (added > 0)
+    _chat_window_mark_shown_read (self);
 
   if (self->search_results == NULL)
     _chat_window_update_content_page (self);
@@ -520,7 +597,10 @@ _chat_window_set_conversation (ChatWindow       *self,
   if (self->first_unread != NULL)
     _chat_window_scroll_to_item (self, self->first_unread, FALSE);
   else
-    _chat_window_queue_scroll_to_bottom (self);
+    {
+      _chat_window_queue_scroll_to_bottom (self);
+      _chat_window_mark_shown_read (self);
+    }
 
   /* Shown again at the next start. */
   if (connection != NULL)
@@ -614,6 +694,9 @@ on_composer_send_cb (ChatWindow   *self,
   if (connection == NULL)
     return;
 
+  if (_chat_window_run_monitor (self, text))
+    return;
+
   /* /list opens the list of rooms, which asks the server itself. */
   if (command != NULL && command->kind == CHAT_COMMAND_LIST)
     {
@@ -636,12 +719,23 @@ on_composer_send_cb (ChatWindow   *self,
     }
 }
 
+/* A person in People: their private conversation, opened if needed. */
+static void
+people_list_person_activated_cb (ChatWindow     *self,
+                                 ChatConnection *connection,
+                                 const char     *nick,
+                                 ChatPeopleList *list)
+{
+  ChatConversation *query = chat_connection_open_query (connection, nick);
+
+  if (query != NULL)
+    chat_window_select_conversation (self, query);
+}
+
 static void
 is_active_changed_cb (ChatWindow *self)
 {
-  if (gtk_window_is_active (GTK_WINDOW (self)) && self->conversation != NULL
-      && _chat_window_get_at_bottom (self))
-    chat_conversation_mark_read (self->conversation);
+  _chat_window_mark_shown_read (self);
 }
 
 static gboolean
@@ -681,6 +775,7 @@ chat_window_constructed (GObject *object)
   connections = chat_application_get_connections (self->application);
   map = gtk_map_list_model_new (g_object_ref (connections), map_connection_to_rooms, NULL, NULL);
   self->sidebar_model = gtk_flatten_list_model_new (G_LIST_MODEL (map));
+  chat_people_list_set_connections (self->people_list, connections);
   _chat_window_sidebar_bind_model (self);
 
   g_signal_connect_object (connections, "items-changed",
@@ -764,12 +859,14 @@ chat_window_class_init (ChatWindowClass *klass)
 
   g_type_ensure (CHAT_TYPE_COMPOSER);
   g_type_ensure (CHAT_TYPE_MEMBER_LIST);
+  g_type_ensure (CHAT_TYPE_PEOPLE_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_box);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_list);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_list);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_button);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, room_menu_button);
@@ -819,6 +916,8 @@ chat_window_init (ChatWindow *self)
                                   G_CALLBACK (update_title), self);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::joined",
                                   G_CALLBACK (update_state), self);
+  g_signal_group_connect_swapped (self->conversation_signals, "notify::read-marker",
+                                  G_CALLBACK (read_marker_changed_cb), self);
 
   self->connection_signals = g_signal_group_new (CHAT_TYPE_CONNECTION);
   g_signal_group_connect_swapped (self->connection_signals, "notify::state",
@@ -842,6 +941,9 @@ chat_window_init (ChatWindow *self)
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
   _chat_window_actions_init (self);
+  _chat_window_message_menu_init (self);
+  g_signal_connect_object (self->people_list, "person-activated",
+                           G_CALLBACK (people_list_person_activated_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_menu_button_get_popover (self->room_menu_button), "show",
                            G_CALLBACK (_chat_window_update_room_actions), self,
                            G_CONNECT_SWAPPED);
