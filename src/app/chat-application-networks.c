@@ -85,12 +85,10 @@ update_conversations (ChatApplication *self,
                           (GDestroyNotify) g_hash_table_unref);
 }
 
-static void
-rooms_changed_cb (ChatApplication *self,
-                  guint            position,
-                  guint            removed,
-                  guint            added,
-                  GListModel      *rooms)
+/* The connection whose rooms or contacts model is model, or NULL. */
+static ChatConnection *
+connection_of_model (ChatApplication *self,
+                     GListModel      *model)
 {
   GListModel *connections = chat_application_get_connections (self);
   guint n = g_list_model_get_n_items (connections);
@@ -99,9 +97,25 @@ rooms_changed_cb (ChatApplication *self,
     {
       g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
 
-      if (chat_connection_get_rooms (connection) == rooms)
-        update_conversations (self, connection);
+      /* The list of connections holds it. */
+      if (chat_connection_get_rooms (connection) == model
+          || chat_connection_get_contacts (connection) == model)
+        return connection;
     }
+  return NULL;
+}
+
+static void
+rooms_changed_cb (ChatApplication *self,
+                  guint            position,
+                  guint            removed,
+                  guint            added,
+                  GListModel      *rooms)
+{
+  ChatConnection *connection = connection_of_model (self, rooms);
+
+  if (connection != NULL)
+    update_conversations (self, connection);
 }
 
 static void
@@ -179,16 +193,10 @@ contacts_changed_cb (ChatApplication *self,
                      guint            added,
                      GListModel      *contacts)
 {
-  GListModel *connections = chat_application_get_connections (self);
-  guint n = g_list_model_get_n_items (connections);
+  ChatConnection *connection = connection_of_model (self, contacts);
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
-
-      if (chat_connection_get_contacts (connection) == contacts)
-        update_people (self, connection);
-    }
+  if (connection != NULL)
+    update_people (self, connection);
 }
 
 static void

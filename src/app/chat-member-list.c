@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-menu.h"
 #include "chat-member-list.h"
 #include "chat-member-row.h"
 
@@ -84,7 +85,6 @@ show_member_menu (ChatMemberList *self,
   ChatMember *member = chat_member_row_get_member (CHAT_MEMBER_ROW (row));
   g_autoptr(GMenu) menu = NULL;
   g_autoptr(GMenu) section = NULL;
-  GtkWidget *popover;
   const char *nick;
   gboolean is_op;
   gboolean is_voiced;
@@ -159,13 +159,7 @@ show_member_menu (ChatMemberList *self,
       g_menu_append_section (menu, NULL, G_MENU_MODEL (ops));
     }
 
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, row);
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { x, y, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  gtk_widget_set_halign (popover, GTK_ALIGN_START);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
+  chat_app_popup_menu (row, G_MENU_MODEL (menu), x, y, GTK_ALIGN_START);
 }
 
 /* members.op, .deop, .voice, .devoice, .kick and .ban, each with the person's nick; and

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-menu.h"
 #include "chat-people-list.h"
 
 struct _ChatPeopleList
@@ -198,19 +199,13 @@ show_menu (ChatPeopleList *self,
   g_autoptr(GMenuItem) open = g_menu_item_new (_("_Send Private Message"), NULL);
   g_autoptr(GMenuItem) remove = g_menu_item_new (_("_Remove from People"), NULL);
   guint position = gtk_list_box_row_get_index (row);
-  GtkWidget *popover;
 
   g_menu_item_set_action_and_target (open, "people.open", "u", position);
   g_menu_item_set_action_and_target (remove, "people.remove", "u", position);
   g_menu_append_item (menu, open);
   g_menu_append_item (menu, remove);
 
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, GTK_WIDGET (row));
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { x, y, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
+  chat_app_popup_menu (GTK_WIDGET (row), G_MENU_MODEL (menu), x, y, GTK_ALIGN_FILL);
 }
 
 static void

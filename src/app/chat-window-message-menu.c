@@ -11,6 +11,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "chat-app-menu.h"
 #include "chat-message-row.h"
 #include "chat-window-private.h"
 
@@ -144,7 +145,6 @@ show_message_menu (ChatWindow     *self,
   ChatMessageItem *item = chat_message_row_get_item (row);
   g_autoptr(GMenu) menu = NULL;
   g_autoptr(GMenuItem) delete = NULL;
-  GtkWidget *popover;
 
   if (item == NULL || !_chat_window_can_delete_message (self, item))
     return;
@@ -155,13 +155,7 @@ show_message_menu (ChatWindow     *self,
                                      chat_message_item_get_msgid (item));
   g_menu_append_item (menu, delete);
 
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, GTK_WIDGET (row));
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { x, y, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  gtk_widget_set_halign (popover, GTK_ALIGN_START);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
+  chat_app_popup_menu (GTK_WIDGET (row), G_MENU_MODEL (menu), x, y, GTK_ALIGN_START);
 }
 
 static ChatWindow *

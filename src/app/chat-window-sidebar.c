@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-menu.h"
 #include "chat-sidebar-row.h"
 #include "chat-window-private.h"
 
@@ -208,7 +209,6 @@ show_sidebar_menu (ChatWindow    *self,
   ChatConversation *conversation = chat_sidebar_row_get_conversation (CHAT_SIDEBAR_ROW (row));
   ChatConnection *connection = chat_conversation_get_connection (conversation);
   ChatNetworkList *networks = chat_application_get_networks (_chat_window_get_application (self));
-  GtkWidget *popover;
 
   gtk_list_box_select_row (_chat_window_get_sidebar_list (self), row);
   menu = g_menu_new ();
@@ -235,12 +235,7 @@ show_sidebar_menu (ChatWindow    *self,
   else
     g_menu_append (menu, _("_Leave Room"), "win.leave-room");
 
-  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
-  gtk_widget_set_parent (popover, GTK_WIDGET (row));
-  gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { rx, ry, 1, 1 });
-  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
-  gtk_popover_popup (GTK_POPOVER (popover));
+  chat_app_popup_menu (GTK_WIDGET (row), G_MENU_MODEL (menu), rx, ry, GTK_ALIGN_FILL);
 }
 
 void
