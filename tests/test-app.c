@@ -293,10 +293,14 @@ static ChatApplication *
 new_app (void)
 {
   ChatApplication *app = chat_application_new ();
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
 
   g_application_set_flags (G_APPLICATION (app),
                            G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN
                            | G_APPLICATION_NON_UNIQUE);
+  /* The test bus has no notification server: only /chat/app/notifications, which brings
+   * its own, turns them on (the settings are in memory, one store per test process). */
+  g_settings_set_boolean (settings, "notifications", FALSE);
   return app;
 }
 

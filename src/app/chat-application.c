@@ -178,6 +178,10 @@ connection_mention_cb (ChatApplication  *self,
 
   if (!g_settings_get_boolean (self->settings, "notifications"))
     return;
+  /* The server's own view (services answering a login, status lines) is not someone
+   * talking to you. */
+  if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER)
+    return;
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window != NULL && gtk_window_is_active (window))
