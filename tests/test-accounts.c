@@ -3,11 +3,16 @@
  * PLAIN and SCRAM-SHA-256, REGISTER, NickServ and text mode against our server, and that no
  * password reaches a log line or a file of the data directory. */
 
+#define _GNU_SOURCE
+
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -1565,6 +1570,7 @@ typedef struct
   guint16           port;
   gboolean          ended;
   GDataInputStream *stream;
+  GThread          *reader;
 } ServerLog;
 
 static gpointer
@@ -1593,46 +1599,68 @@ read_log_thread (gpointer data)
   return NULL;
 }
 
-/* The binary with every debug message on: no password given by any path (REGISTER,
- * NickServ REGISTER and IDENTIFY, SASL PLAIN, NickServ SET PASSWORD) reaches its log, the
- * history database or the accounts database, as text or as the base64 that carried it. */
-static void
-test_no_password_anywhere (void)
+/* chatroom-server with config, every debug message on, read from its log until it listens. */
+static GSubprocess *
+server_process_start (ServerLog  *log,
+                      const char *config)
 {
-  static const char *const secrets[] = { PASSWORD, "new secret phrase", "third secret words" };
-  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
-  g_autofree char *data = g_build_filename (dir, "data", NULL);
-  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
-  g_autofree char *contents = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
-                                               "[history]\nstore-private=true\n", data);
-  g_autofree char *plain = plain_payload ("", "anna", PASSWORD);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
-  ServerLog log = { 0 };
-  TestServer fake = { 0 };
-  GThread *reader;
-  Client *a, *b, *c, *d;
+  GSubprocess *proc;
 
-  g_assert_true (g_file_set_contents (config, contents, -1, &error));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
   proc = g_subprocess_launcher_spawn (launcher, &error, CHATROOM_SERVER_BIN, "-c", config,
                                       "--bind", "127.0.0.1", "--port", "0", "--verbose",
                                       NULL);
   g_assert_no_error (error);
-  g_mutex_init (&log.lock);
-  g_cond_init (&log.cond);
-  log.text = g_string_new (NULL);
-  log.stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
-  reader = g_thread_new ("server-log", read_log_thread, &log);
-  g_mutex_lock (&log.lock);
-  while (log.port == 0 && !log.ended)
-    g_cond_wait (&log.cond, &log.lock);
-  g_mutex_unlock (&log.lock);
-  g_assert_cmpuint (log.port, !=, 0);
-  fake.port = log.port;
+  g_mutex_init (&log->lock);
+  g_cond_init (&log->cond);
+  log->text = g_string_new (NULL);
+  log->stream = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  log->reader = g_thread_new ("server-log", read_log_thread, log);
+  g_mutex_lock (&log->lock);
+  while (log->port == 0 && !log->ended)
+    g_cond_wait (&log->cond, &log->lock);
+  g_mutex_unlock (&log->lock);
+  g_assert_cmpuint (log->port, !=, 0);
+  return proc;
+}
 
+/* Ends it with SIGTERM; it must exit cleanly. */
+static void
+server_process_stop (ServerLog   *log,
+                     GSubprocess *proc)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait_check (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_thread_join (log->reader);
+}
+
+static void
+server_log_clear (ServerLog *log)
+{
+  g_object_unref (log->stream);
+  g_string_free (log->text, TRUE);
+  g_mutex_clear (&log->lock);
+  g_cond_clear (&log->cond);
+}
+
+/* The logins every path of giving a password makes against the server at port: NickServ
+ * REGISTER, NS IDENTIFY, SASL PLAIN, NS SET PASSWORD and REGISTER, and with text, the text
+ * mode's register and identify under that password. */
+static void
+log_in_every_way (guint16     port,
+                  const char *plain,
+                  const char *text)
+{
+  TestServer fake = { 0 };
+  Client *a, *b, *c, *d;
+
+  fake.port = port;
   a = client_irc (&fake, "anna", NULL);
   client_send (a, "PRIVMSG NickServ :REGISTER " PASSWORD);
   client_wait (a, " 900 ");
@@ -1651,15 +1679,46 @@ test_no_password_anywhere (void)
   client_send (d, "REGISTER dora * :third secret words");
   client_wait (d, "REGISTER SUCCESS dora");
   client_finish_registration (d);
+  if (text != NULL)
+    {
+      Client *t = client_text_now (&fake, "login emma");
+      Client *u;
+
+      client_send (t, "register %s", text);
+      client_wait (t, "emma is now registered");
+      u = client_text_now (&fake, "login fred");
+      client_send (u, "identify emma %s", text);
+      client_wait (u, "You are now identified for emma.");
+      client_free (t);
+      client_free (u);
+    }
   client_free (a);
   client_free (b);
   client_free (c);
   client_free (d);
+}
 
-  g_subprocess_send_signal (proc, SIGTERM);
-  g_subprocess_wait_check (proc, NULL, &error);
-  g_assert_no_error (error);
-  g_thread_join (reader);
+/* The binary with every debug message on: no password given by any path (REGISTER,
+ * NickServ REGISTER and IDENTIFY, SASL PLAIN, NickServ SET PASSWORD) reaches its log, the
+ * history database or the accounts database, as text or as the base64 that carried it. */
+static void
+test_no_password_anywhere (void)
+{
+  static const char *const secrets[] = { PASSWORD, "new secret phrase", "third secret words" };
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+  g_autofree char *contents = g_strdup_printf ("[server]\ndata-dir=%s\n" ACCOUNTS_CONFIG
+                                               "[history]\nstore-private=true\n", data);
+  g_autofree char *plain = plain_payload ("", "anna", PASSWORD);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  ServerLog log = { 0 };
+
+  g_assert_true (g_file_set_contents (config, contents, -1, &error));
+  proc = server_process_start (&log, config);
+  log_in_every_way (log.port, plain, NULL);
+  server_process_stop (&log, proc);
 
   /* Debug messages were on, and the logins were told. */
   g_assert_nonnull (strstr (log.text->str, "logged in as anna"));
@@ -1677,10 +1736,108 @@ test_no_password_anywhere (void)
   assert_files_lack (data, plain);
   g_assert_true (g_file_test (data, G_FILE_TEST_IS_DIR));
 
-  g_object_unref (log.stream);
-  g_string_free (log.text, TRUE);
-  g_mutex_clear (&log.lock);
-  g_cond_clear (&log.cond);
+  server_log_clear (&log);
+  rm_rf (dir);
+}
+
+/* Where needle lies in the readable memory of process pid, as a core dump would hold it
+ * (a parent may read its child's /proc/PID/mem), or NULL. */
+static char *
+process_memory_find (const char *pid,
+                     const void *needle,
+                     gsize       len)
+{
+  g_autofree char *maps_path = g_strdup_printf ("/proc/%s/maps", pid);
+  g_autofree char *mem_path = g_strdup_printf ("/proc/%s/mem", pid);
+  g_autofree char *maps = NULL;
+  g_autofree char *chunk = g_malloc (1 << 20);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  char *found = NULL;
+  int fd;
+
+  g_assert_true (g_file_get_contents (maps_path, &maps, NULL, &error));
+  g_assert_no_error (error);
+  fd = g_open (mem_path, O_RDONLY, 0);
+  g_assert_cmpint (fd, >=, 0);
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && found == NULL; i++)
+    {
+      guint64 start, end;
+      char perms[5] = { 0 };
+
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x %4s",
+                  &start, &end, perms) != 3 || perms[0] != 'r' ||
+          strstr (lines[i], "[vvar") != NULL || strstr (lines[i], "[vsyscall]") != NULL)
+        continue;
+      for (guint64 at = start; at < end && found == NULL; )
+        {
+          gsize want = MIN ((guint64) (1 << 20), end - at);
+          gssize n = pread (fd, chunk, want, (off_t) at);
+
+          if (n <= 0)
+            break;
+          if (memmem (chunk, n, needle, len) != NULL)
+            found = g_strdup (lines[i]);
+          /* Overlapping reads: a needle across two chunks is found too. */
+          at += (gsize) n > len ? (gsize) n - len + 1 : (gsize) n;
+          if ((gsize) n < want)
+            break;
+        }
+    }
+  close (fd);
+  return found;
+}
+
+/* After each way of giving a password has been used, chatroom-server's memory (what a
+ * core file would hold) has neither the password nor the base64 or PLAIN message that
+ * carried it: the read buffers, the parsed lines and the SASL buffers are wiped. */
+static void
+test_no_password_in_memory (void)
+{
+  static const char *const secrets[] = { PASSWORD, "new secret phrase", "third secret words",
+                                         "text mode secret" };
+  g_autofree char *dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
+  g_autofree char *config = g_build_filename (dir, "server.conf", NULL);
+  g_autofree char *plain = plain_payload ("", "anna", PASSWORD);
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  ServerLog log = { 0 };
+  TestServer fake = { 0 };
+  char *found[G_N_ELEMENTS (secrets) + 1] = { NULL, };
+  char *found_encoded[G_N_ELEMENTS (secrets) + 1] = { NULL, };
+  Client *last;
+  const char *pid;
+
+  g_assert_true (g_file_set_contents (config, ACCOUNTS_CONFIG, -1, &error));
+  proc = server_process_start (&log, config);
+  log_in_every_way (log.port, plain, "text mode secret");
+  /* Everyone's lines are handled once a later client has its answer. */
+  fake.port = log.port;
+  last = client_irc (&fake, "last", NULL);
+  client_sync_lacks (last, PASSWORD);
+  client_free (last);
+
+  pid = g_subprocess_get_identifier (proc);
+  g_assert_nonnull (pid);
+  for (guint i = 0; i < G_N_ELEMENTS (secrets) + 1; i++)
+    {
+      const char *secret = i < G_N_ELEMENTS (secrets) ? secrets[i] : plain;
+      g_autofree char *encoded = g_base64_encode ((const guchar *) secret, strlen (secret));
+
+      found[i] = process_memory_find (pid, secret, strlen (secret));
+      found_encoded[i] = process_memory_find (pid, encoded, strlen (encoded));
+    }
+  /* Stopped first, so that a failure leaves no server behind. */
+  server_process_stop (&log, proc);
+  for (guint i = 0; i < G_N_ELEMENTS (found); i++)
+    {
+      g_assert_cmpstr (found[i], ==, NULL);
+      g_assert_cmpstr (found_encoded[i], ==, NULL);
+      g_free (found[i]);
+      g_free (found_encoded[i]);
+    }
+  server_log_clear (&log);
   rm_rf (dir);
 }
 
@@ -1772,6 +1929,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);
   g_test_add_func ("/chat/accounts/cli", test_cli);
   g_test_add_func ("/chat/accounts/no-password-anywhere", test_no_password_anywhere);
+  g_test_add_func ("/chat/accounts/no-password-in-memory", test_no_password_in_memory);
   g_test_add_func ("/chat/accounts/account-tag", test_account_tag);
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
   g_test_add_func ("/chat/accounts/extban", test_extban);

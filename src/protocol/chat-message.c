@@ -65,6 +65,19 @@ message_free (ChatMessage *self)
   g_free (self);
 }
 
+/* Clears the text a parsed line held (a password, maybe) before its memory goes back. */
+void
+chat_message_wipe (ChatMessage *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->buf != NULL)
+    explicit_bzero (self->buf, self->buf_size);
+  for (guint i = 0; i < self->n_params; i++)
+    if (self->params[i] != NULL && !in_buf (self, self->params[i]))
+      explicit_bzero (self->params[i], strlen (self->params[i]));
+}
+
 gssize
 _chat_message_find_tag (const ChatMessage *self,
                         const char        *key)

@@ -58,6 +58,7 @@ ChatMessage *chat_message_new_reply       (const char   *server,
                                            ...) G_GNUC_NULL_TERMINATED;
 ChatMessage *chat_message_ref             (ChatMessage  *self);
 void         chat_message_unref           (ChatMessage  *self);
+void         chat_message_wipe            (ChatMessage  *self);
 
 /* Upper-cased command, or the three digits of a numeric. */
 const char  *chat_message_get_command     (const ChatMessage *self);

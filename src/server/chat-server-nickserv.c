@@ -413,12 +413,17 @@ after_words (const char *text,
   return g_strstrip (g_strdup (p));
 }
 
+static void ns_dispatch (ChatSession *session,
+                         const char  *text,
+                         const char **w,
+                         guint        n);
+
 /* One line said to NickServ: words, the first the command. */
 static void
 ns_command (ChatSession *session,
             const char  *text)
 {
-  g_auto(GStrv) words = g_strsplit_set (text, " ", -1);
+  char **words = g_strsplit_set (text, " ", -1);
   const char *w[5] = { NULL, };
   guint n = 0;
 
@@ -426,13 +431,21 @@ ns_command (ChatSession *session,
     if (words[i][0] != '\0')
       w[n++] = words[i];
   if (n == 0)
-    {
-      ns_help (session);
-      return;
-    }
+    ns_help (session);
+  else
+    ns_dispatch (session, text, w, n);
+  _chat_wipe_strv (words);
+}
+
+static void
+ns_dispatch (ChatSession *session,
+             const char  *text,
+             const char **w,
+             guint        n)
+{
   if (g_ascii_strcasecmp (w[0], "IDENTIFY") == 0 || g_ascii_strcasecmp (w[0], "LOGIN") == 0)
     {
-      g_autofree char *password = after_words (text, 2);
+      chat_autowipe char *password = after_words (text, 2);
 
       if (n == 2 && session->nick != NULL)
         identify (session, session->nick, w[1]);
@@ -454,7 +467,7 @@ ns_command (ChatSession *session,
     ns_ghost (session, w[1], w[2]);
   else if (g_ascii_strcasecmp (w[0], "DROP") == 0 && n >= 2)
     {
-      g_autofree char *password = n >= 3 ? after_words (text, 2) : g_strdup (w[1]);
+      chat_autowipe char *password = n >= 3 ? after_words (text, 2) : g_strdup (w[1]);
 
       ns_drop (session, n >= 3 ? w[1] : NULL, password);
     }
@@ -462,7 +475,7 @@ ns_command (ChatSession *session,
            g_ascii_strcasecmp (w[1], "PASSWORD") == 0)
     {
       /* The new password may have spaces: it is the rest of the line. */
-      g_autofree char *password = after_words (text, 2);
+      chat_autowipe char *password = after_words (text, 2);
 
       ns_set_password (session, password);
     }
@@ -499,7 +512,8 @@ _chat_server_services_message (ChatServer    *self,
 char *
 _chat_server_service_line (ChatMessage *message)
 {
-  GString *text = g_string_new (NULL);
+  /* Sized for the whole line, so that growing leaves no copy of a password behind. */
+  GString *text = g_string_sized_new (CHAT_MESSAGE_MAX_LINE + 1);
 
   for (guint i = 0; i < chat_message_get_n_params (message); i++)
     {
@@ -515,9 +529,10 @@ void
 _chat_server_cmd_nickserv (ChatSession *session,
                            ChatMessage *message)
 {
-  g_autofree char *text = _chat_server_service_line (message);
+  char *text = _chat_server_service_line (message);
 
   ns_command (session, text);
+  _chat_wipe_free (text);
 }
 
 /* A person may put spaces in a password here: the whole rest of the line is it. */
@@ -525,7 +540,7 @@ void
 _chat_text_cmd_register (ChatSession *session,
                          const char  *args)
 {
-  g_autofree char *password = g_strstrip (g_strdup (args));
+  chat_autowipe char *password = g_strstrip (g_strdup (args));
 
   if (password[0] == '\0')
     {
@@ -540,7 +555,7 @@ void
 _chat_text_cmd_identify (ChatSession *session,
                          const char  *args)
 {
-  g_autofree char *line = g_strstrip (g_strdup (args));
+  chat_autowipe char *line = g_strstrip (g_strdup (args));
   char *space = strchr (line, ' ');
 
   if (line[0] == '\0' || (space == NULL && session->nick == NULL))

@@ -273,7 +273,8 @@ start (ChatSession *session,
     }
   session->sasl = g_new0 (ChatSasl, 1);
   session->sasl->step = step;
-  session->sasl->data = g_string_new (NULL);
+  /* Never grown, so that no copy of a password is left behind. */
+  session->sasl->data = g_string_sized_new (SASL_MAX_MESSAGE + SASL_CHUNK + 1);
   {
     g_autoptr(ChatMessage) line = chat_message_new_full (NULL, "AUTHENTICATE", "+", NULL);
 
@@ -327,10 +328,14 @@ _chat_server_cmd_authenticate (ChatSession *session,
       sasl_failed (session);
       return;
     }
-  if (sasl->data->len > 0)
-    decoded = g_base64_decode (sasl->data->str, &len);
-  decoded = g_realloc (decoded, len + 1);
-  decoded[len] = '\0';
+  {
+    gint state = 0;
+    guint save = 0;
+
+    decoded = g_malloc (sasl->data->len / 4 * 3 + 1);
+    len = g_base64_decode_step (sasl->data->str, sasl->data->len, decoded, &state, &save);
+    decoded[len] = '\0';
+  }
   sodium_memzero (sasl->data->str, sasl->data->len);
   g_string_truncate (sasl->data, 0);
 

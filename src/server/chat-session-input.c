@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <sodium.h>
+
 #include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
@@ -18,6 +20,68 @@
 static gboolean process_line (ChatSession *session,
                               const char  *line,
                               gsize        len);
+
+/* What the peer sent may hold a password (PASS, AUTHENTICATE, NickServ, text mode's
+ * register): every buffer that held a line is cleared once the line is handled, before
+ * its memory goes back, so that no core file shows one. */
+void
+_chat_wipe_free (gpointer string)
+{
+  if (string != NULL)
+    sodium_memzero (string, strlen (string));
+  g_free (string);
+}
+
+void
+_chat_wipe_freep (gpointer location)
+{
+  _chat_wipe_free (*(char **) location);
+}
+
+void
+_chat_wipe_strv (char **strv)
+{
+  if (strv == NULL)
+    return;
+  for (guint i = 0; strv[i] != NULL; i++)
+    sodium_memzero (strv[i], strlen (strv[i]));
+  g_strfreev (strv);
+}
+
+static void
+wipe_partial (ChatSession *session)
+{
+  if (session->partial != NULL)
+    sodium_memzero (session->partial, session->partial_len);
+  g_clear_pointer (&session->partial, g_free);
+  session->partial_len = 0;
+}
+
+/* What was read and not handled yet, once the session ends. */
+void
+_chat_session_forget_input (ChatSession *session)
+{
+  wipe_partial (session);
+  g_queue_clear_full (&session->inq, _chat_wipe_free);
+  session->inq_bytes = 0;
+}
+
+/* The incomplete tail of a read grows by n bytes, its old copy cleared. */
+static void
+append_partial (ChatSession *session,
+                const char  *data,
+                gsize        n)
+{
+  char *grown = g_malloc (session->partial_len + n + 1);
+
+  if (session->partial != NULL)
+    memcpy (grown, session->partial, session->partial_len);
+  memcpy (grown + session->partial_len, data, n);
+  n += session->partial_len;
+  wipe_partial (session);
+  session->partial = grown;
+  session->partial_len = n;
+}
 
 static gboolean
 resume_cb (gpointer user_data)
@@ -59,7 +123,7 @@ _chat_session_drain_input (ChatSession *session)
   while (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
          session->claiming == NULL)
     {
-      g_autofree char *line = NULL;
+      chat_autowipe char *line = NULL;
 
       if (flood_limited (session) && session->tokens < 1.0)
         break;
@@ -291,8 +355,7 @@ feed (ChatSession *session,
       else if (session->partial_len + n > max + 1)
         {
           /* Too long, whatever follows: report it once, drop it up to its LF. */
-          g_clear_pointer (&session->partial, g_free);
-          session->partial_len = 0;
+          wipe_partial (session);
           if (!line_cb (NULL, 0, TRUE, session))
             return;
           if (nl == NULL)
@@ -303,20 +366,20 @@ feed (ChatSession *session,
         }
       else if (nl == NULL)
         {
-          session->partial = g_realloc (session->partial, session->partial_len + n + 1);
-          memcpy (session->partial + session->partial_len, data, n);
-          session->partial_len += n;
+          append_partial (session, data, n);
           return;
         }
       else if (session->partial != NULL)
         {
-          char *line = g_realloc (session->partial, session->partial_len + n + 1);
-          gsize line_len = session->partial_len + n;
+          char *line;
+          gsize line_len;
 
-          memcpy (line + session->partial_len, data, n);
-          session->partial = NULL;
+          append_partial (session, data, n);
+          line = g_steal_pointer (&session->partial);
+          line_len = session->partial_len;
           session->partial_len = 0;
           deliver (session, line, line_len);
+          sodium_memzero (line, line_len);
           g_free (line);
         }
       else
@@ -368,6 +431,8 @@ _chat_session_readable (ChatSession *session)
     {
       /* Lingering for the last lines to go out: input is discarded. */
       n = recv (session->fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0)
+        sodium_memzero (buf, n);
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
         _chat_session_destroy (session);
       return;
@@ -407,10 +472,12 @@ _chat_session_readable (ChatSession *session)
         why = g_strdup_printf ("This port speaks plain IRC, not TLS; TLS is on port %u", tls_port);
       _chat_session_quit (session, "TLS on a plain-text port",
                           why ? why : "This port speaks plain IRC, not TLS", FALSE);
+      sodium_memzero (buf, n);
       return;
     }
 
   feed_input (session, buf, n);
+  sodium_memzero (buf, n);
 }
 
 static gboolean
@@ -583,6 +650,8 @@ dispatch_irc (ChatSession *session,
   if (session->label != NULL)
     _chat_session_end_label (session);
   _chat_session_uncork (session);
+  /* PASS, AUTHENTICATE, REGISTER and NickServ lines carry passwords. */
+  chat_message_wipe (message);
 }
 
 static gboolean
@@ -690,7 +759,7 @@ _chat_session_read_all (ChatSession *session)
     _chat_session_readable (session);
   while (session->inq.head != NULL && !session->closing && session->waiting == NULL)
     {
-      g_autofree char *line = g_queue_pop_head (&session->inq);
+      chat_autowipe char *line = g_queue_pop_head (&session->inq);
 
       session->inq_bytes -= strlen (line);
       process_line (session, line, strlen (line));

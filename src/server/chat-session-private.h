@@ -20,6 +20,13 @@ void         _chat_session_tick      (ChatSession       *session,
                                       gint64             now);
 void         _chat_session_destroy   (ChatSession       *session);
 void         _chat_session_drain_input (ChatSession     *session);
+void         _chat_session_forget_input (ChatSession    *session);
+
+/* Clearing what may hold a password before it is freed (chat-session-input.c). */
+void         _chat_wipe_free          (gpointer           string);
+void         _chat_wipe_freep         (gpointer           location);
+void         _chat_wipe_strv          (char             **strv);
+#define chat_autowipe __attribute__ ((cleanup (_chat_wipe_freep)))
 /* The server stops: what the session sent and was not read yet is read and run now,
  * flood control or not, so nothing said before the stop is lost. */
 void         _chat_session_read_all    (ChatSession     *session);

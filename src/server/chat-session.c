@@ -73,13 +73,12 @@ _chat_session_free (ChatSession *session)
   clear_source (&session->resume_source);
   if (session->fd >= 0)
     close (session->fd);
-  g_clear_pointer (&session->partial, g_free);
+  _chat_session_forget_input (session);
   _chat_server_multiline_forget (session);
   if (session->cork != NULL)
     g_string_free (session->cork, TRUE);
   _chat_session_outq_clear (session);
   g_free (session->outq);
-  g_queue_clear_full (&session->inq, g_free);
   g_clear_pointer (&session->rooms, g_hash_table_unref);
   g_clear_pointer (&session->read_markers, g_hash_table_unref);
   g_clear_pointer (&session->monitoring, g_hash_table_unref);
@@ -287,8 +286,7 @@ _chat_session_quit (ChatSession *session,
   session->closed_at = g_get_monotonic_time ();
   _chat_session_cancel_grace (session);
   clear_source (&session->resume_source);
-  g_queue_clear_full (&session->inq, g_free);
-  session->inq_bytes = 0;
+  _chat_session_forget_input (session);
 
   _chat_server_session_left (server, session);
 
