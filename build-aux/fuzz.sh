@@ -81,7 +81,7 @@ done
 [ -d "$mesonbuild/meson-info" ] || mesonbuild=
 if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
-  headers+=("$top"/src/store/*.h "$top"/src/server/*.h)
+  headers+=("$top"/src/store/*.h "$top"/src/avahi/*.h "$top"/src/server/*.h)
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls libsodium)
   for optional in libsoup-3.0 hiredis avahi-client avahi-glib; do
     if pkg-config --exists "$optional"; then pkgs+=("$optional"); fi
@@ -93,7 +93,7 @@ if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
     mapfile -t listed < <(meson introspect "$mesonbuild" --targets | python3 -c '
 import json, sys
 for target in json.load(sys.stdin):
-    if target["name"] in ("chat-store", "chat-server"):
+    if target["name"] in ("chat-store", "chat-avahi", "chat-server"):
         for group in target["target_sources"]:
             for source in group["sources"]:
                 print("S" + source)
@@ -110,8 +110,8 @@ for target in json.load(sys.stdin):
     done
   fi
   if [ "${#extra[@]}" -eq 0 ]; then
-    sources+=("$top"/src/store/*.c "$top"/src/server/*.c)
-    extra=(-I"$top/src/store" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
+    sources+=("$top"/src/store/*.c "$top"/src/avahi/*.c "$top"/src/server/*.c)
+    extra=(-I"$top/src/store" -I"$top/src/avahi" -I"$top/src/server" -DPACKAGE_VERSION='"fuzz"')
   fi
 fi
 if [ "$target" = connection ]; then
@@ -141,9 +141,11 @@ if [ "$target" = connection ]; then
     --vprod $'    { @VALUENAME@, "@VALUENAME@", "@valuenick@" },\n' \
     --vtail "$vtail" \
     "${enum_headers[@]}"
-  sources+=("$top"/src/store/*.c "$top"/src/client/*.c "$gen/chat-client-enums.c")
-  headers+=("$top"/src/store/*.h "$top"/src/client/*.h)
-  extra=(-I"$top/src/store" -I"$top/src/client" -DPACKAGE_VERSION='"fuzz"')
+  # Without config.h's HAVE_AVAHI the room browser and chat-avahi.c build to their stand-ins.
+  sources+=("$top"/src/store/*.c "$top"/src/avahi/*.c "$top"/src/client/*.c
+            "$gen/chat-client-enums.c")
+  headers+=("$top"/src/store/*.h "$top"/src/avahi/*.h "$top"/src/client/*.h)
+  extra=(-I"$top/src/store" -I"$top/src/avahi" -I"$top/src/client" -DPACKAGE_VERSION='"fuzz"')
   pkgs+=(gio-2.0 sqlite3)
   pkg-config --exists "${pkgs[@]}" || skip "GIO or SQLite development files are not installed"
 fi
