@@ -1016,6 +1016,39 @@ test_slow_redis (void)
   two_nodes_stop (&t);
 }
 
+/* Text mode joins as IRC does: a room made on b for a person at a terminal is checked with
+ * what a knows of it (+i, a ban). */
+static void
+test_text_join (void)
+{
+  TwoNodes t = { 0 };
+  Client *person;
+
+  if (!two_nodes_start (&t))
+    return;
+  client_send (t.alice, "JOIN #locked");
+  g_free (client_expect (t.alice, " 366 alice #locked "));
+  client_send (t.alice, "MODE #locked +i");
+  g_free (client_expect (t.alice, " MODE #locked +i"));
+  client_send (t.alice, "JOIN #barred");
+  g_free (client_expect (t.alice, " 366 alice #barred "));
+  client_send (t.alice, "MODE #barred +b *!*@*");
+  g_free (client_expect (t.alice, " MODE #barred +b *!*@*"));
+  written (t.alice, t.bob, "bob");
+
+  client_send (t.bob, "JOIN #locked");
+  g_free (client_expect (t.bob, " 473 "));
+  person = client_text (t.b);
+  client_send (person, "join locked");
+  g_free (client_expect (person, "it is by invitation only."));
+  client_send (person, "join barred");
+  g_free (client_expect (person, "you are banned from it."));
+  client_sync_lacks (t.alice, " JOIN ");
+
+  client_free (person);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1032,6 +1065,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/history", test_history);
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
+  g_test_add_func ("/chat/cluster/text-join", test_text_join);
 
   return g_test_run ();
 }

@@ -101,7 +101,11 @@ apply_state (ChatRoom   *room,
       sscanf (head[3], "%u %u %u", &n[0], &n[1], &n[2]) != 3 ||
       n[0] > CHAT_ROOM_MAX_BANS || n[1] > CHAT_ROOM_MAX_BANS || n[2] > CHAT_ROOM_MAX_BANS)
     return FALSE;
-  lines = g_strsplit (head[4], "\n", n[0] + n[1] + n[2] + 1);
+  /* g_strsplit () makes nothing of "": a room without lists or topic has one line. */
+  if (head[4][0] != '\0')
+    lines = g_strsplit (head[4], "\n", n[0] + n[1] + n[2] + 1);
+  else
+    lines = g_strdupv ((char *[]) { "", NULL });
   if (g_strv_length (lines) != n[0] + n[1] + n[2] + 1 ||
       !read_list (room->bans, lines, n[0]) ||
       !read_list (room->excepts, lines + (at += n[0]), n[1]) ||

@@ -19,7 +19,6 @@ join_one (ChatSession *session,
 {
   ChatServer *server = session->server;
   ChatRoom *room;
-  ChatDenial denial;
   gboolean created;
   g_autoptr(GError) error = NULL;
 
@@ -46,30 +45,9 @@ join_one (ChatSession *session,
       _chat_session_deny (session, CHAT_DENIAL_TOO_MANY_ROOMS, name, NULL);
       return;
     }
-  if (room != NULL && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
-    {
-      _chat_session_deny (session, denial, room->name, NULL);
-      return;
-    }
+  room = _chat_server_room_to_join (server, session, name, key, &created);
   if (room == NULL)
-    {
-      room = _chat_server_open_room (server, session, name, &created, &denial);
-      if (room == NULL)
-        {
-          _chat_session_deny (session, denial, name, NULL);
-          return;
-        }
-      /* In a cluster, a room made here may already have members, modes and bans on
-       * other nodes: they are checked now that the room has them. */
-      if (!created && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
-        {
-          _chat_session_deny (session, denial, room->name, NULL);
-          _chat_server_room_check_empty (server, room);
-          return;
-        }
-    }
-  else
-    created = FALSE;
+    return;
   /* Server operators, such as the person hosting from the app, run every room they
    * enter, the hall included. */
   _chat_server_join (server, session, room, created || session->oper);

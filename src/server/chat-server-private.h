@@ -732,6 +732,14 @@ ChatRoom  *_chat_server_open_room   (ChatServer  *self,
                                      const char  *name,
                                      gboolean    *created,
                                      ChatDenial  *denial);
+/* The room name for session to enter with key (IRC JOIN and text mode alike): found, or
+ * made; in a cluster a room made here is checked again with what the other nodes know of
+ * it (members, modes, bans). NULL when refused, session told why. */
+ChatRoom  *_chat_server_room_to_join (ChatServer  *self,
+                                     ChatSession *session,
+                                     const char  *name,
+                                     const char  *key,
+                                     gboolean    *created);
 /* Kick, change modes and bans: the room's operators, and operators of the server in the
  * rooms they are in. */
 ChatDenial _chat_room_may_operate   (ChatRoom    *room,

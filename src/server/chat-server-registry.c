@@ -195,6 +195,41 @@ _chat_server_open_room (ChatServer  *self,
   return _chat_server_ensure_room (self, name, created);
 }
 
+ChatRoom *
+_chat_server_room_to_join (ChatServer  *self,
+                           ChatSession *session,
+                           const char  *name,
+                           const char  *key,
+                           gboolean    *created)
+{
+  ChatRoom *room = _chat_server_find_room (self, name);
+  ChatDenial denial;
+
+  *created = FALSE;
+  if (room != NULL)
+    {
+      if ((denial = _chat_room_may_join (room, session, key)) == CHAT_DENIAL_NONE)
+        return room;
+      _chat_session_deny (session, denial, room->name, NULL);
+      return NULL;
+    }
+  room = _chat_server_open_room (self, session, name, created, &denial);
+  if (room == NULL)
+    {
+      _chat_session_deny (session, denial, name, NULL);
+      return NULL;
+    }
+  /* In a cluster, a room made here may already have members, modes and bans on other
+   * nodes: they are checked now that the room has them. */
+  if (!*created && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      _chat_server_room_check_empty (self, room);
+      return NULL;
+    }
+  return room;
+}
+
 void
 _chat_server_room_check_empty (ChatServer *self,
                                ChatRoom   *room)

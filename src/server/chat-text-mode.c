@@ -258,7 +258,6 @@ enter_room (ChatSession *session,
   g_autofree char *name = NULL;
   g_autoptr(GError) error = NULL;
   ChatRoom *room;
-  ChatDenial denial;
   gboolean created;
   const char *usage = how == 1 ? "create" : how == 2 ? "select" : "join";
 
@@ -291,20 +290,11 @@ enter_room (ChatSession *session,
       _chat_session_text (session, "You are already in %s.", _chat_room_display_name (room));
       return;
     }
-  if (room != NULL && (denial = _chat_room_may_join (room, session, key)) != CHAT_DENIAL_NONE)
-    {
-      _chat_session_deny (session, denial, room->name, NULL);
-      return;
-    }
-
   /* Made (or refused) before leaving the room the person is in, so a refusal leaves
    * them where they were. */
-  room = _chat_server_open_room (server, session, name, &created, &denial);
+  room = _chat_server_room_to_join (server, session, name, key, &created);
   if (room == NULL)
-    {
-      _chat_session_deny (session, denial, name, NULL);
-      return;
-    }
+    return;
   if (session->text_room != NULL)
     _chat_server_part (server, session, session->text_room, NULL);
   if (how == 1)
