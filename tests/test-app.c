@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "chat-accounts-private.h"
+#include "chat-app-menu.h"
 #include "chat-app-notice.h"
 #include "chat-app-text.h"
 #include "chat-application.h"
@@ -4795,6 +4796,71 @@ test_member_row_account (void)
 }
 
 static gboolean
+is_named_type (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return g_str_equal (G_OBJECT_TYPE_NAME (widget), data);
+}
+
+static void
+popup_hit_cb (GSimpleAction *action,
+              GVariant      *param,
+              gpointer       data)
+{
+  char **hit = data;
+
+  g_free (*hit);
+  *hit = g_variant_dup_string (param, NULL);
+}
+
+static gboolean
+has_no_parent (gpointer data)
+{
+  return gtk_widget_get_parent (data) == NULL;
+}
+
+/* A context menu's item runs its action when clicked: the action is found through the
+ * widget the menu pops up from, which the menu still has when the item is clicked. */
+static void
+test_popup_menu_actions (void)
+{
+  g_autofree char *hit = NULL;
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+  g_autoptr(GSimpleAction) action = g_simple_action_new ("hit", G_VARIANT_TYPE_STRING);
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenuItem) item = g_menu_item_new ("Hit", NULL);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *popover;
+  GtkWidget *button;
+
+  g_signal_connect (action, "activate", G_CALLBACK (popup_hit_cb), &hit);
+  g_action_map_add_action (G_ACTION_MAP (group), G_ACTION (action));
+  gtk_widget_insert_action_group (window, "test", G_ACTION_GROUP (group));
+  g_menu_item_set_action_and_target (item, "test.hit", "s", "bob");
+  g_menu_append_item (menu, item);
+  gtk_widget_set_size_request (box, 200, 200);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_frame (box));
+
+  chat_app_popup_menu (box, G_MENU_MODEL (menu), 10, 10, GTK_ALIGN_START);
+  popover = gtk_widget_get_last_child (box);
+  g_assert_true (GTK_IS_POPOVER_MENU (popover));
+  g_object_ref (popover);
+  g_assert_true (wait_for ((Predicate) gtk_widget_get_mapped, popover));
+  button = find_widget (popover, is_named_type, "GtkModelButton");
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  drain ();
+  g_assert_cmpstr (hit, ==, "bob");
+  /* Closed, the menu lets go of the widget (and is freed with it). */
+  g_assert_true (wait_for (has_no_parent, popover));
+  g_object_unref (popover);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
 has_class (GtkWidget     *widget,
            gconstpointer  data)
 {
@@ -5428,6 +5494,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/text/list-topic", test_list_topic);
   g_test_add_func ("/chat/app/text/notices", test_text_notices);
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
+  g_test_add_func ("/chat/app/popup-menu-actions", test_popup_menu_actions);
   g_test_add_func ("/chat/app/message-row-kinds", test_message_row_kinds);
   g_test_add_func ("/chat/app/nearby-rooms", test_nearby_rooms);
   g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);

@@ -7,6 +7,25 @@
 
 #include "chat-app-menu.h"
 
+static gboolean
+unparent_later (gpointer data)
+{
+  g_autoptr(GtkWidget) popover = data;
+
+  if (gtk_widget_get_parent (popover) != NULL)
+    gtk_widget_unparent (popover);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A menu item's button closes the popover before its action runs, and the action is looked
+ * up through the popover's parents: the popover lets go of its parent only afterwards. */
+static void
+popover_closed (GtkWidget *popover)
+{
+  g_idle_add (unparent_later, g_object_ref (popover));
+}
+
 void
 chat_app_popup_menu (GtkWidget  *parent,
                      GMenuModel *model,
@@ -24,6 +43,6 @@ chat_app_popup_menu (GtkWidget  *parent,
   gtk_popover_set_pointing_to (GTK_POPOVER (popover), &(GdkRectangle) { x, y, 1, 1 });
   gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
   gtk_widget_set_halign (popover, halign);
-  g_signal_connect (popover, "closed", G_CALLBACK (gtk_widget_unparent), NULL);
+  g_signal_connect (popover, "closed", G_CALLBACK (popover_closed), NULL);
   gtk_popover_popup (GTK_POPOVER (popover));
 }
