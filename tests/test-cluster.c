@@ -1049,6 +1049,62 @@ test_text_join (void)
   two_nodes_stop (&t);
 }
 
+/* INVITE of someone on another node to a +i room: told on their node, where they may then
+ * join it (the room there already, or not yet), and the room's operators with
+ * invite-notify hear of it on every node. */
+static void
+test_invite (void)
+{
+  TwoNodes t = { 0 };
+  TestServer *c;
+  Client *carol, *erin;
+  g_autofree char *line = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  c = node_new (t.redis, "c", "10");
+  client_send (t.alice, "JOIN #inv");
+  g_free (client_expect (t.alice, " 366 alice #inv "));
+  carol = client_irc (t.b, "carol", "invite-notify");
+  client_send (carol, "JOIN #inv");
+  g_free (client_expect (carol, " 366 carol #inv "));
+  g_free (client_expect (t.alice, ":carol!carol@127.0.0.1 JOIN #inv"));
+  client_send (t.alice, "MODE #inv +io carol");
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 MODE #inv +io carol"));
+  written (t.alice, t.bob, "bob");
+  erin = client_irc (c, "erin", NULL);
+  client_send (t.bob, "JOIN #inv");
+  line = client_expect (t.bob, " 473 ");
+  g_assert_nonnull (strstr (line, " 473 bob #inv "));
+  client_send (erin, "JOIN #inv");
+  g_clear_pointer (&line, g_free);
+  line = client_expect (erin, " 473 ");
+  g_assert_nonnull (strstr (line, " 473 erin #inv "));
+
+  /* bob's node has the room (carol is in it). */
+  client_send (t.alice, "INVITE bob #inv");
+  g_free (client_expect (t.alice, " 341 alice bob #inv"));
+  g_free (client_expect (t.bob, ":alice!alice@127.0.0.1 INVITE bob #inv"));
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 INVITE bob #inv"));
+  client_send (t.bob, "JOIN #inv");
+  g_free (client_expect (t.bob, " 366 bob #inv "));
+  g_free (client_expect (t.alice, ":bob!bob@127.0.0.1 JOIN #inv"));
+
+  /* erin's has not: the invitation waits there for the room. */
+  client_send (t.alice, "INVITE erin #inv");
+  g_free (client_expect (t.alice, " 341 alice erin #inv"));
+  g_free (client_expect (erin, ":alice!alice@127.0.0.1 INVITE erin #inv"));
+  g_free (client_expect (carol, ":alice!alice@127.0.0.1 INVITE erin #inv"));
+  client_send (erin, "JOIN #inv");
+  client_wait_names (erin, " 353 erin = #inv :", "erin", "@alice", "@carol", "bob", NULL);
+  g_free (client_expect (t.alice, ":erin!erin@127.0.0.1 JOIN #inv"));
+
+  client_free (carol);
+  client_free (erin);
+  test_server_free (c);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1066,6 +1122,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
   g_test_add_func ("/chat/cluster/text-join", test_text_join);
+  g_test_add_func ("/chat/cluster/invite", test_invite);
 
   return g_test_run ();
 }

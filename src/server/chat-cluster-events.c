@@ -449,6 +449,94 @@ received_room_event (ChatCluster  *self,
     {
       _chat_cluster_mode_received (self, room, from, f[F_PARAM], f[F_TEXT]);
     }
+  else if (g_str_equal (command, "INVITE"))
+    {
+      _chat_server_invite_notify (from, room, f[F_PARAM]);
+      _chat_cluster_done_remote (self, from);
+    }
+}
+
+/* ---- invitations to a room across nodes --------------------------------------------------- */
+
+/* Kept until the room is made here, when who joins it. */
+static void
+keep_invite (ChatCluster *self,
+             const char  *room_name,
+             ChatSession *who)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, room_name);
+  GHashTable *invites = g_hash_table_lookup (self->invites, folded);
+
+  if (invites == NULL)
+    {
+      /* Invitations to rooms nobody made here are not let grow without bound. */
+      if (g_hash_table_size (self->invites) >= CHAT_CLUSTER_MAX_INVITED_ROOMS)
+        g_hash_table_remove_all (self->invites);
+      invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (self->invites, g_steal_pointer (&folded), invites);
+    }
+  if (g_hash_table_size (invites) >= CHAT_CLUSTER_MAX_INVITED_ROOMS)
+    g_hash_table_remove_all (invites);
+  g_hash_table_insert (invites, g_strdup (who->nick_folded), GSIZE_TO_POINTER (who->serial));
+}
+
+/* The invitations of a room made here, kept since. */
+static void
+take_invites (ChatCluster *self,
+              ChatRoom    *room)
+{
+  gpointer invites = NULL;
+
+  if (self->invites == NULL ||
+      !g_hash_table_lookup_extended (self->invites, room->folded, NULL, &invites))
+    return;
+  g_hash_table_steal (self->invites, room->folded);
+  g_clear_pointer (&room->invites, g_hash_table_unref);
+  room->invites = invites;
+}
+
+static void
+received_invite (ChatCluster  *self,
+                 char        **f)
+{
+  ChatSession *to = _chat_server_find_session (self->server, f[F_TARGET]);
+  ChatRoom *room = _chat_server_find_room (self->server, f[F_PARAM]);
+  ChatSession *from;
+
+  if (to == NULL || to->remote || !_chat_session_is_present (to) || f[F_PARAM][0] == '\0')
+    return;
+  from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  if (from == NULL)
+    return;
+  if (room == NULL)
+    keep_invite (self, f[F_PARAM], to);
+  _chat_server_invited (self->server, from, to, room, room != NULL ? room->name : f[F_PARAM]);
+  _chat_cluster_done_remote (self, from);
+}
+
+void
+_chat_cluster_invite (ChatCluster *self,
+                      ChatSession *from,
+                      ChatSession *who,
+                      ChatRoom    *room,
+                      const char  *room_name)
+{
+  g_autofree char *channel = NULL;
+  g_autofree char *payload = NULL;
+
+  if (!self->running || who->node == NULL)
+    return;
+  channel = g_strconcat (self->channel, "to:", who->node, NULL);
+  payload = fields (self, "INVITE", from->source, who->nick, room_name, NULL, NULL);
+  publish (self, channel, payload);
+  if (room != NULL)
+    {
+      g_autofree char *notify = fields (self, "INVITE", from->source, room->name, who->nick,
+                                        NULL, NULL);
+
+      publish_room (self, room, notify);
+    }
+  _chat_cluster_flush (self);
 }
 
 void
@@ -469,8 +557,10 @@ _chat_cluster_received (ChatCluster *self,
   f = g_strsplit (data, "\n", N_FIELDS);
   if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
     return;
-  if (g_str_equal (f[F_COMMAND], "PRIVMSG") || g_str_equal (f[F_COMMAND], "NOTICE") ||
-      g_str_equal (f[F_COMMAND], "TAGMSG"))
+  if (g_str_equal (f[F_COMMAND], "INVITE") && g_str_equal (channel, self->own_channel))
+    received_invite (self, f);
+  else if (g_str_equal (f[F_COMMAND], "PRIVMSG") || g_str_equal (f[F_COMMAND], "NOTICE") ||
+           g_str_equal (f[F_COMMAND], "TAGMSG"))
     received_message (self, f);
   else
     received_room_event (self, f);
@@ -492,6 +582,7 @@ _chat_cluster_room_opened (ChatCluster *self,
   channel = _chat_cluster_room_channel (self, room->folded);
   _chat_cluster_subscribe (self, channel, TRUE);
   _chat_cluster_room_load (self, room);
+  take_invites (self, room);
 
   key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
   {
@@ -668,6 +759,8 @@ _chat_cluster_events_start (ChatCluster *self)
   if (!self->hooks_added)
     _chat_server_add_hooks (self->server, &hooks, self);
   self->hooks_added = TRUE;
+  self->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_hash_table_unref);
 }
 
 void
@@ -677,4 +770,5 @@ _chat_cluster_events_stop (ChatCluster *self)
 
   for (GList *l = ghosts; l != NULL; l = l->next)
     ghost_free (self, l->data);
+  g_clear_pointer (&self->invites, g_hash_table_unref);
 }

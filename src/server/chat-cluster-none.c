@@ -113,6 +113,15 @@ _chat_cluster_done_remote (ChatCluster *self,
 {
 }
 
+void
+_chat_cluster_invite (ChatCluster *self,
+                      ChatSession *from,
+                      ChatSession *who,
+                      ChatRoom    *room,
+                      const char  *room_name)
+{
+}
+
 GPtrArray *
 _chat_cluster_list_nodes (ChatCluster *self)
 {

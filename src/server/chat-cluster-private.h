@@ -77,6 +77,14 @@ ChatSession *_chat_cluster_find_remote  (ChatCluster  *self,
                                          const char   *nick);
 void         _chat_cluster_done_remote  (ChatCluster  *self,
                                          ChatSession  *session);
+/* from invited who, a user of another node, to room (NULL: not made here) named
+ * room_name: who's node tells them and keeps the invitation, and the room's operators on
+ * every node are told. */
+void         _chat_cluster_invite       (ChatCluster  *self,
+                                         ChatSession  *from,
+                                         ChatSession  *who,
+                                         ChatRoom     *room,
+                                         const char   *room_name);
 /* What LUSERS counts across the nodes. */
 typedef struct
 {

@@ -33,6 +33,8 @@
 G_BEGIN_DECLS
 
 #define CHAT_CLUSTER_KEY "chatroom:"
+/* Rooms not made here with invitations kept, and invitations kept for one. */
+#define CHAT_CLUSTER_MAX_INVITED_ROOMS 100
 
 struct _ChatCluster
 {
@@ -65,6 +67,8 @@ struct _ChatCluster
   gint64              users_written; /* real seconds: the last tick's user records */
   ChatClusterCounts   others;        /* the other nodes' counts as last asked (LUSERS) */
   GPtrArray          *others_rooms;  /* their rooms with members, folded; NULL: not asked */
+  GHashTable         *invites;       /* folded room not made here -> its invitations of
+                                      * users here (as ChatRoom's invites) */
 };
 
 /* chat-cluster.c */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-commands-private.h"
 
 /* ---- modes ------------------------------------------------------------------------------ */
@@ -577,15 +578,114 @@ send_invite_list (ChatSession *session)
   _chat_session_reply (session, RPL_ENDOFINVITELIST, "End of /INVITE list", NULL);
 }
 
+/* Whether session may invite who to room (or to room_name, a room not made yet); the
+ * name as the room spells it in *room_name. */
+static gboolean
+invite_checked (ChatSession  *session,
+                ChatSession  *who,
+                ChatRoom     *room,
+                const char  **room_name)
+{
+  ChatDenial denial;
+
+  /* An invitation to a room that does not exist yet is fine, to a name that cannot be a
+   * room is not: "" and "x" would be shown to the person without their prefix. */
+  if ((*room_name)[0] == '\0')
+    {
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
+      return FALSE;
+    }
+  if (room == NULL && !room_name_ok (session, *room_name, NULL))
+    {
+      _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, *room_name);
+      return FALSE;
+    }
+  if (room == NULL)
+    return TRUE;
+  denial = _chat_room_may_invite (room, session);
+  *room_name = room->name;
+  if (denial == CHAT_DENIAL_NOT_MEMBER)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return FALSE;
+    }
+  if (_chat_room_get_member (room, who) != NULL)
+    {
+      _chat_session_deny (session, CHAT_DENIAL_ALREADY_HERE, room->name, who->nick);
+      return FALSE;
+    }
+  if (denial != CHAT_DENIAL_NONE)
+    {
+      _chat_session_deny (session, denial, room->name, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+_chat_server_invited (ChatServer  *server,
+                      ChatSession *from,
+                      ChatSession *who,
+                      ChatRoom    *room,
+                      const char  *room_name)
+{
+  if (room != NULL)
+    {
+      if (room->invites == NULL)
+        room->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      if (g_hash_table_size (room->invites) >= MAX_INVITES)
+        forget_invites (server, room);
+      g_hash_table_insert (room->invites, g_strdup (who->nick_folded),
+                           GSIZE_TO_POINTER (who->serial));
+    }
+  if (who->remote)
+    return;
+  if (_chat_session_is_text (who))
+    {
+      _chat_session_text (who, "%s invites you to the room %s (type: join %s)", from->nick,
+                          _chat_room_name_display (room_name),
+                          _chat_room_name_display (room_name));
+    }
+  else
+    {
+      g_autoptr(ChatMessage) invitation = chat_message_new_full (from->source, "INVITE",
+                                                                 who->nick, room_name, NULL);
+
+      _chat_session_send_message (who, invitation);
+    }
+}
+
+void
+_chat_server_invite_notify (ChatSession *from,
+                            ChatRoom    *room,
+                            const char  *who_nick)
+{
+  g_autoptr(ChatMessage) invitation = chat_message_new_full (from->source, "INVITE", who_nick,
+                                                             room->name, NULL);
+  g_autoptr(GBytes) line = chat_message_to_bytes (invitation, TRUE);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      ChatSession *other = key;
+
+      if (other != from && _chat_session_has_cap (other, CHAT_CAP_INVITE_NOTIFY) &&
+          (((ChatRoomMember *) value)->flags & CHAT_MEMBER_OP))
+        _chat_session_send_bytes (other, line);
+    }
+}
+
 void
 _chat_server_cmd_invite (ChatSession *session,
                          ChatMessage *message)
 {
   ChatServer *server = session->server;
-  ChatSession *who;
+  ChatCluster *cluster = _chat_server_get_cluster (server);
+  ChatSession *who, *remote = NULL;
   ChatRoom *room;
-  const char *room_name;
-  g_autoptr(ChatMessage) invitation = NULL;
+  const char *nick, *room_name;
   g_autoptr(ChatMessage) inviting = NULL;
 
   if (chat_message_get_n_params (message) == 0)
@@ -598,76 +698,30 @@ _chat_server_cmd_invite (ChatSession *session,
       _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
       return;
     }
-  who = _chat_server_find_person_or_deny (session, param (message, 0), NULL);
+  nick = param (message, 0);
+  /* In a cluster, someone on another node who shares no room with anyone here. */
+  if (G_UNLIKELY (cluster != NULL) && _chat_server_find_session (server, nick) == NULL)
+    remote = _chat_cluster_find_remote (cluster, nick);
+  who = remote != NULL ? remote : _chat_server_find_person_or_deny (session, nick, NULL);
   room = _chat_server_find_room (server, param (message, 1));
   room_name = param (message, 1);
   if (who == NULL)
     return;
-  /* An invitation to a room that does not exist yet is fine, to a name that cannot be a
-   * room is not: "" and "x" would be shown to the person without their prefix. */
-  if (room_name[0] == '\0')
+  if (!invite_checked (session, who, room, &room_name))
     {
-      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
+      if (remote != NULL)
+        _chat_cluster_done_remote (cluster, remote);
       return;
     }
-  if (room == NULL && !room_name_ok (session, room_name, NULL))
-    {
-      _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, room_name);
-      return;
-    }
-  if (room != NULL)
-    {
-      ChatDenial denial = _chat_room_may_invite (room, session);
-
-      room_name = room->name;
-      if (denial == CHAT_DENIAL_NOT_MEMBER)
-        {
-          _chat_session_deny (session, denial, room->name, NULL);
-          return;
-        }
-      if (_chat_room_get_member (room, who) != NULL)
-        {
-          _chat_session_deny (session, CHAT_DENIAL_ALREADY_HERE, room->name, who->nick);
-          return;
-        }
-      if (denial != CHAT_DENIAL_NONE)
-        {
-          _chat_session_deny (session, denial, room->name, NULL);
-          return;
-        }
-      if (room->invites == NULL)
-        room->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      if (g_hash_table_size (room->invites) >= MAX_INVITES)
-        forget_invites (server, room);
-      g_hash_table_insert (room->invites, g_strdup (who->nick_folded),
-                           GSIZE_TO_POINTER (who->serial));
-    }
-
   inviting = _chat_session_new_reply (session, RPL_INVITING);
   chat_message_add_params (inviting, who->nick, room_name, NULL);
   _chat_session_send_message (session, inviting);
-  invitation = chat_message_new_full (session->source, "INVITE", who->nick, room_name, NULL);
-  if (_chat_session_is_text (who))
-    _chat_session_text (who, "%s invites you to the room %s (type: join %s)", session->nick,
-                        _chat_room_name_display (room_name), _chat_room_name_display (room_name));
-  else
-    _chat_session_send_message (who, invitation);
+  _chat_server_invited (server, session, who, room, room_name);
+  if (who->remote)
+    _chat_cluster_invite (cluster, session, who, room, room_name);
   _chat_server_send_away (session, who);
-
   if (room != NULL)
-    {
-      g_autoptr(GBytes) line = chat_message_to_bytes (invitation, TRUE);
-      GHashTableIter iter;
-      gpointer key, value;
-
-      g_hash_table_iter_init (&iter, room->members);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          ChatSession *other = key;
-
-          if (other != session && _chat_session_has_cap (other, CHAT_CAP_INVITE_NOTIFY) &&
-              (((ChatRoomMember *) value)->flags & CHAT_MEMBER_OP))
-            _chat_session_send_bytes (other, line);
-        }
-    }
+    _chat_server_invite_notify (session, room, who->nick);
+  if (remote != NULL)
+    _chat_cluster_done_remote (cluster, remote);
 }

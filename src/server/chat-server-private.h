@@ -740,6 +740,17 @@ ChatRoom  *_chat_server_room_to_join (ChatServer  *self,
                                      const char  *name,
                                      const char  *key,
                                      gboolean    *created);
+/* who is invited by from to room (or to room_name, not made yet): the invitation is kept
+ * and who, when on this node, told. */
+void       _chat_server_invited      (ChatServer  *server,
+                                     ChatSession *from,
+                                     ChatSession *who,
+                                     ChatRoom    *room,
+                                     const char  *room_name);
+/* The room's operators here with invite-notify are told that from invited who_nick. */
+void       _chat_server_invite_notify (ChatSession *from,
+                                      ChatRoom    *room,
+                                      const char  *who_nick);
 /* Kick, change modes and bans: the room's operators, and operators of the server in the
  * rooms they are in. */
 ChatDenial _chat_room_may_operate   (ChatRoom    *room,
