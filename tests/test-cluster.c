@@ -1105,6 +1105,86 @@ test_invite (void)
   two_nodes_stop (&t);
 }
 
+/* The msgid of the echo of what c says in room. */
+static char *
+say (Client     *c,
+     const char *room,
+     const char *text)
+{
+  g_autofree char *want = g_strdup_printf (" PRIVMSG %s :%s", room, text);
+  g_autofree char *echo = NULL;
+  g_autoptr(ChatMessage) m = NULL;
+
+  client_send (c, "PRIVMSG %s :%s", room, text);
+  echo = client_expect (c, want);
+  m = chat_message_parse (echo, -1, NULL);
+  return g_strdup (chat_message_get_tag (m, "msgid"));
+}
+
+#define REDACT_CAPS HISTORY_CAPS " draft/message-redaction"
+
+/* A redacted line is served by no node's CHATHISTORY, and a node that never saw a line
+ * lets the room's operator there redact it. (The REDACT itself reaches the members of the
+ * node where it was given.) */
+static void
+test_redact (void)
+{
+  TestRedis *r = redis_start ();
+  g_autofree char *spam = NULL;
+  g_autofree char *spam2 = NULL;
+  g_autofree char *want = NULL;
+  TestServer *a, *b, *c;
+  Client *alice, *bob, *carol;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  c = node_new (r, "c", "10");
+  alice = client_irc (a, "alice", REDACT_CAPS);
+  client_send (alice, "JOIN #r");
+  g_free (client_expect (alice, " 366 alice #r "));
+  client_send (alice, "TOPIC #r :redactions");
+  g_free (client_expect (alice, " TOPIC #r :redactions"));
+  g_free (say (alice, "#r", "keep"));
+  spam = say (alice, "#r", "spam");
+  spam2 = say (alice, "#r", "spam2");
+
+  /* b and c have never had #r. */
+  bob = client_irc (b, "bob", REDACT_CAPS);
+  client_send (bob, "JOIN #r");
+  g_free (client_expect (bob, " 366 bob #r "));
+  assert_history (bob, "CHATHISTORY LATEST #r * 10", NULL, NULL, NULL, "keep spam spam2");
+  client_send (alice, "REDACT #r %s :oops", spam);
+  want = g_strdup_printf (" REDACT #r %s :oops", spam);
+  g_free (client_expect (alice, want));
+  written (alice, bob, "bob");
+  assert_history (bob, "CHATHISTORY LATEST #r * 10", NULL, NULL, NULL, "keep spam2");
+
+  /* bob, made an operator of #r, redacts on b a line that b never saw. */
+  client_send (alice, "MODE #r +o bob");
+  g_free (client_expect (bob, " MODE #r +o bob"));
+  client_send (bob, "REDACT #r %s", spam2);
+  g_free (want);
+  want = g_strdup_printf (" REDACT #r %s", spam2);
+  g_free (client_expect (bob, want));
+  carol = client_irc (c, "carol", REDACT_CAPS);
+  client_send (carol, "JOIN #r");
+  g_free (client_expect (carol, " 366 carol #r "));
+  written (bob, carol, "carol");
+  written (bob, alice, "alice");
+  assert_history (carol, "CHATHISTORY LATEST #r * 10", NULL, NULL, NULL, "keep");
+  assert_history (alice, "CHATHISTORY LATEST #r * 10", NULL, NULL, NULL, "keep");
+
+  client_free (alice);
+  client_free (bob);
+  client_free (carol);
+  test_server_free (a);
+  test_server_free (b);
+  test_server_free (c);
+  redis_stop (r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1119,6 +1199,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
+  g_test_add_func ("/chat/cluster/redact", test_redact);
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
   g_test_add_func ("/chat/cluster/text-join", test_text_join);

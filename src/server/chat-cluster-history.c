@@ -37,10 +37,10 @@ static const char append_script[] =
   "if ARGV[2] ~= '0' then redis.call ('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end\n"
   "return 1\n";
 
-/* KEYS[1]: the stream. ARGV: the subcommand, the reference ("*", "t:MS" or "m:MSGID"), the
+/* KEYS[1]: the stream, KEYS[2]: the redacted msgids. ARGV: the subcommand, the reference ("*", "t:MS" or "m:MSGID"), the
  * second one (BETWEEN), the limit, "1" with events, the owner field ("a", "b" or "") and
- * the owner it must hold. The lines as their fields, oldest first; the bounds as
- * chat-history.c's queries have them. */
+ * the owner it must hold. The lines as their fields, oldest first (no redacted one); the
+ * bounds as chat-history.c's queries have them. */
 static const char query_script[] =
   "local key, limit = KEYS[1], tonumber (ARGV[4])\n"
   "local events, ofield, owner = ARGV[5] == '1', ARGV[6], ARGV[7]\n"
@@ -77,7 +77,8 @@ static const char query_script[] =
   "    else batch = redis.call ('XREVRANGE', key, hi, lo, 'COUNT', 100) end\n"
   "    for _, e in ipairs (batch) do\n"
   "      if (events or tonumber (field (e, 'k')) <= 1) and\n"
-  "         (ofield == '' or field (e, ofield) == owner) then\n"
+  "         (ofield == '' or field (e, ofield) == owner) and\n"
+  "         redis.call ('SISMEMBER', KEYS[2], field (e, 'm') or '') == 0 then\n"
   "        out[#out + 1] = e[2]\n"
   "        got = got + 1\n"
   "        if got >= n then return end\n"
@@ -158,6 +159,9 @@ static const char targets_script[] =
 static const char * const subcommand_names[] = {
   "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"
 };
+
+/* The msgids of the redacted lines, of every history. */
+#define REDACTED_KEY CHAT_CLUSTER_KEY "redacted"
 
 static char *
 stream_key (const char *target)
@@ -393,7 +397,8 @@ _chat_cluster_history_query (ChatCluster           *self,
         owner_field = "b";
     }
   {
-    const char *argv[] = { "EVAL", query_script, "1", key, subcommand_names[subcommand],
+    const char *argv[] = { "EVAL", query_script, "2", key, REDACTED_KEY,
+                           subcommand_names[subcommand],
                            ref_text, ref2_text, limit_text, with_events ? "1" : "0",
                            owner_field, owner_field[0] != '\0' ? requester_owner : "" };
 
@@ -513,4 +518,69 @@ _chat_cluster_history_targets (ChatCluster         *self,
   if (targets->len > limit)
     g_ptr_array_set_size (targets, limit);
   return g_steal_pointer (&targets);
+}
+
+void
+_chat_cluster_history_redact (ChatCluster *self,
+                              const char  *msgid)
+{
+  const char *argv[] = { "SADD", REDACTED_KEY, msgid };
+
+  if (self->running)
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+}
+
+static char *
+sent_key (const char *msgid)
+{
+  return g_strconcat (CHAT_CLUSTER_KEY "sent:", msgid, NULL);
+}
+
+void
+_chat_cluster_remember_sent (ChatCluster *self,
+                             const char  *msgid,
+                             const char  *record,
+                             guint        seconds)
+{
+  g_autofree char *key = sent_key (msgid);
+  g_autofree char *ttl = g_strdup_printf ("%u", MAX (seconds, 1));
+  const char *argv[] = { "SET", key, record, "EX", ttl };
+
+  if (self->running)
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+}
+
+/* What one GET waits for. */
+typedef struct
+{
+  char     *text;
+  gboolean  done;
+} Recall;
+
+static void
+recall_answered_cb (redisAsyncContext *ac,
+                    void              *r,
+                    void              *privdata)
+{
+  Recall *recall = privdata;
+  redisReply *reply = r;
+
+  recall->done = TRUE;
+  if (reply != NULL && reply->type == REDIS_REPLY_STRING)
+    recall->text = g_strndup (reply->str, reply->len);
+}
+
+char *
+_chat_cluster_recall_sent (ChatCluster *self,
+                           const char  *msgid)
+{
+  g_autofree char *key = sent_key (msgid);
+  const char *argv[] = { "GET", key };
+  Recall recall = { NULL, FALSE };
+
+  if (!self->running || self->degraded ||
+      !_chat_cluster_wait (self, G_N_ELEMENTS (argv), argv, recall_answered_cb, &recall.done,
+                           &recall))
+    return NULL;
+  return recall.text;
 }

@@ -196,6 +196,27 @@ _chat_cluster_history_forget (ChatCluster *self,
 }
 
 void
+_chat_cluster_history_redact (ChatCluster *self,
+                              const char  *msgid)
+{
+}
+
+void
+_chat_cluster_remember_sent (ChatCluster *self,
+                             const char  *msgid,
+                             const char  *record,
+                             guint        seconds)
+{
+}
+
+char *
+_chat_cluster_recall_sent (ChatCluster *self,
+                           const char  *msgid)
+{
+  return NULL;
+}
+
+void
 _chat_cluster_user_changed (ChatCluster *self,
                             ChatSession *session)
 {

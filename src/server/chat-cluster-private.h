@@ -145,6 +145,18 @@ GPtrArray   *_chat_cluster_history_targets (ChatCluster           *self,
 void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);
 
+/* The line with msgid is redacted: no node's query serves it again. */
+void         _chat_cluster_history_redact (ChatCluster            *self,
+                                           const char             *msgid);
+/* Who sent the line with msgid, as record (chat-server-redact.c's), kept for seconds so
+ * that a REDACT on any node finds it; NULL when no node remembers it. */
+void         _chat_cluster_remember_sent  (ChatCluster            *self,
+                                           const char             *msgid,
+                                           const char             *record,
+                                           guint                   seconds);
+char        *_chat_cluster_recall_sent    (ChatCluster            *self,
+                                           const char             *msgid);
+
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);
 void         _chat_cluster_events_stop  (ChatCluster  *self);

@@ -19,6 +19,9 @@
  *   KEY history:TARGET           stream: the history of a room or conversation
  *                                (chat-cluster-history.c)
  *   KEY convs:NICK               sorted set: NICK's conversations by their latest time
+ *   KEY redacted                 set: the msgids of redacted lines, served by no query
+ *   KEY sent:MSGID               "TARGET\nTIME\nNICK\nACCOUNT": who sent a line, for a
+ *                                REDACT on another node (expires after the window)
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
  * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
  * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */

@@ -7,11 +7,15 @@
  * history so that neither CHATHISTORY nor the replay on join serves it again. The other
  * IRC clients, which keep showing the line, are told in a NOTICE from the server (the
  * fallback the specification suggests): "alice deleted a message from bob from 5 seconds
- * ago: spam". */
+ * ago: spam". In a cluster, the node where a line was said also keeps who sent it in
+ * Redis, so that a node that never saw the line checks a REDACT of it the same way. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
 
+#include <string.h>
+
+#include "chat-cluster-private.h"
 #include "chat-history.h"
 #include "chat-server-history-private.h"
 #include "chat-server-state.h"
@@ -100,6 +104,42 @@ event_cb (ChatServer      *server,
   g_hash_table_replace (self->sent, sent->msgid, sent);
   g_queue_push_tail_link (&self->order, &sent->link);
   prune (self, event->time);
+  if (server->clustered && !event->from->remote)
+    {
+      g_autofree char *record = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s\n%s",
+                                                 sent->target, sent->time, sent->nick,
+                                                 sent->account != NULL ? sent->account : "");
+
+      _chat_cluster_remember_sent (_chat_server_get_cluster (server), sent->msgid, record,
+                                   self->window * 2);
+    }
+}
+
+/* A line said on another node, as that node recorded it: its sender is known by account
+ * only (no connection here is theirs). NULL when no node remembers it. */
+static Sent *
+recall (ChatServer *server,
+        const char *msgid)
+{
+  g_autofree char *record = NULL;
+  g_auto(GStrv) f = NULL;
+  Sent *sent;
+
+  if (!server->clustered || strlen (msgid) >= sizeof sent->msgid)
+    return NULL;
+  record = _chat_cluster_recall_sent (_chat_server_get_cluster (server), msgid);
+  if (record == NULL)
+    return NULL;
+  f = g_strsplit (record, "\n", 4);
+  if (g_strv_length (f) != 4)
+    return NULL;
+  sent = g_new0 (Sent, 1);
+  g_strlcpy (sent->msgid, msgid, sizeof sent->msgid);
+  sent->target = g_strdup (f[0]);
+  sent->time = g_ascii_strtoll (f[1], NULL, 10);
+  sent->nick = g_strdup (f[2]);
+  sent->account = f[3][0] != '\0' ? g_strdup (f[3]) : NULL;
+  return sent;
 }
 
 static gboolean
@@ -165,6 +205,7 @@ cmd_redact (ChatSession *session,
   g_autoptr(ChatMessage) notice = NULL;
   gint64 now = g_get_real_time ();
   ChatRoom *room = NULL;
+  Sent *recalled = NULL;
   Sent *sent;
 
   prune (self, now);
@@ -180,10 +221,12 @@ cmd_redact (ChatSession *session,
         }
     }
   sent = g_hash_table_lookup (self->sent, msgid);
+  if (sent == NULL)
+    sent = recalled = recall (server, msgid);
   if (sent == NULL || !g_str_equal (sent->target, folded))
     {
       fail (session, "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old");
-      return;
+      goto out;
     }
   if (room != NULL ? _chat_room_may_redact (room, session, sent_by (sent, session)) !=
                      CHAT_DENIAL_NONE
@@ -191,7 +234,7 @@ cmd_redact (ChatSession *session,
     {
       fail (session, "REDACT_FORBIDDEN", target, msgid,
             "You are not authorised to delete this message");
-      return;
+      goto out;
     }
   if (now - sent->time > (gint64) self->window * G_USEC_PER_SEC)
     {
@@ -202,7 +245,7 @@ cmd_redact (ChatSession *session,
       chat_message_add_param_int (late, self->window);
       chat_message_add_trailing (late, "You can no longer edit this message");
       _chat_session_send_message (session, late);
-      return;
+      goto out;
     }
 
   if (history != NULL)
@@ -212,6 +255,8 @@ cmd_redact (ChatSession *session,
       if (!chat_history_redact (history, msgid, &error))
         g_warning ("%s", error->message);
     }
+  if (server->clustered)
+    _chat_cluster_history_redact (_chat_server_get_cluster (server), msgid);
 
   line = chat_message_new_full (session->source, "REDACT", room != NULL ? room->name : target,
                                 msgid, NULL);
@@ -239,7 +284,11 @@ cmd_redact (ChatSession *session,
       if (session->caps & self->cap)
         _chat_session_send_message (session, line);
     }
-  forget (self, sent);
+  if (recalled == NULL)
+    forget (self, sent);
+out:
+  if (recalled != NULL)
+    sent_free (recalled);
 }
 
 static const ChatCommandSpec redact_command = { "REDACT", cmd_redact, 2, 0 };
