@@ -191,7 +191,9 @@ node_new (TestRedis  *r,
 {
   g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
                                              "lease=%s\n[oper root]\npassword=pw\n"
-                                             "[history]\nstore-private=true\n",
+                                             "[history]\nstore-private=true\n"
+                                             "[accounts]\nplaintext-sasl=true\n"
+                                             "hash-memory-kib=8\nhash-passes=1\n",
                                              r->url, name, lease);
   TestServer *ts = test_server_new (config);
 
@@ -1105,6 +1107,142 @@ test_invite (void)
   two_nodes_stop (&t);
 }
 
+#define PASSWORD "correct-horse-battery"
+
+/* A connection logged in to account by SASL PLAIN as nick; FALSE when refused. */
+static gboolean
+sasl_plain (TestServer  *ts,
+            const char  *nick,
+            const char  *account,
+            Client     **client)
+{
+  g_autoptr(GString) raw = g_string_new (NULL);
+  g_autofree char *payload = NULL;
+  g_autofree char *line = NULL;
+  Client *c = client_connect (ts);
+
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, account);
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, PASSWORD);
+  payload = g_base64_encode ((const guchar *) raw->str, raw->len);
+  c->nick = g_strdup (nick);
+  client_send (c, "CAP REQ :sasl");
+  client_send (c, "NICK %s", nick);
+  client_send (c, "USER %s 0 * :%s", nick, nick);
+  g_free (client_expect (c, " ACK "));
+  client_send (c, "AUTHENTICATE PLAIN");
+  g_free (client_expect (c, "AUTHENTICATE +"));
+  client_send (c, "AUTHENTICATE %s", payload);
+  line = client_expect (c, " 90");
+  client_send (c, "CAP END");
+  g_free (client_expect (c, " 001 "));
+  *client = c;
+  return strstr (line, " 903 ") != NULL || strstr (line, " 900 ") != NULL;
+}
+
+/* An account registered on one node logs in on the others, by SASL and by NickServ; its
+ * nick is protected there; dropped on one node, it is gone on all. */
+static void
+test_accounts (void)
+{
+  TestRedis *r = redis_start ();
+  TestServer *a, *b, *c;
+  Client *anna, *on_b, *on_c, *taker, *refused;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  c = node_new (r, "c", "10");
+  anna = client_irc (a, "anna", NULL);
+  client_send (anna, "NS REGISTER " PASSWORD);
+  g_free (client_expect (anna, " 900 "));
+  client_send (anna, "NICK anna_a");
+  g_free (client_expect (anna, " NICK :anna_a"));
+
+  g_assert_true (sasl_plain (b, "anna_b", "ANNA", &on_b));
+  written (anna, on_b, "anna_b");
+  on_c = client_irc (c, "anna_c", NULL);
+  client_send (on_c, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (on_c, " 900 anna_c anna_c!anna_c@127.0.0.1 anna "));
+
+  /* The nick anna, free again, is asked to identify on b. */
+  taker = client_irc (b, "anna", NULL);
+  g_free (client_expect (taker, ":NickServ!NickServ@services. NOTICE anna :anna is a "
+                                "registered name."));
+
+  client_send (on_c, "NS DROP anna " PASSWORD);
+  g_free (client_expect (on_c, "NOTICE anna_c :"));
+  g_assert_false (sasl_plain (b, "anna_b2", "anna", &refused));
+
+  client_free (anna);
+  client_free (on_b);
+  client_free (on_c);
+  client_free (taker);
+  client_free (refused);
+  test_server_free (a);
+  test_server_free (b);
+  test_server_free (c);
+  redis_stop (r);
+}
+
+/* A room registered on one node has its founder made its operator on the others, and on a
+ * node started again, with its topic; dropped on one node, it is not registered on any. */
+static void
+test_registered_room (void)
+{
+  TestRedis *r = redis_start ();
+  TestServer *a, *b, *c;
+  Client *anna, *on_b, *on_c;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  c = node_new (r, "c", "10");
+  anna = client_irc (a, "anna", NULL);
+  client_send (anna, "NS REGISTER " PASSWORD);
+  g_free (client_expect (anna, " 900 "));
+  client_send (anna, "JOIN #team");
+  g_free (client_expect (anna, " 366 "));
+  client_send (anna, "TOPIC #team :Our topic");
+  g_free (client_expect (anna, " TOPIC #team :Our topic"));
+  client_send (anna, "CS REGISTER #team");
+  g_free (client_expect (anna, "NOTICE anna :#team is now registered to anna."));
+
+  g_assert_true (sasl_plain (b, "anna_b", "anna", &on_b));
+  client_send (on_b, "JOIN #team");
+  g_free (client_expect (on_b, ":ChanServ!ChanServ@services. MODE #team +o anna_b"));
+
+  /* Everyone leaves; a starts again. */
+  client_free (anna);
+  test_server_free (a);
+  client_send (on_b, "PART #team");
+  g_free (client_expect (on_b, " PART #team"));
+  a = node_new (r, "a", "10");
+  anna = client_irc (a, "anna", NULL);
+  client_send (anna, "NS IDENTIFY " PASSWORD);
+  g_free (client_expect (anna, " 900 "));
+  client_send (anna, "JOIN #team");
+  g_free (client_expect (anna, " 332 anna #team :Our topic"));
+  g_free (client_expect (anna, ":ChanServ!ChanServ@services. MODE #team +o anna"));
+
+  client_send (anna, "CS DROP #team");
+  g_free (client_expect (anna, "NOTICE anna :#team has been dropped."));
+  on_c = client_irc (c, "carol", NULL);
+  client_send (on_c, "CS INFO #team");
+  g_free (client_expect (on_c, "NOTICE carol :#team is not registered."));
+
+  client_free (anna);
+  client_free (on_b);
+  client_free (on_c);
+  test_server_free (a);
+  test_server_free (b);
+  test_server_free (c);
+  redis_stop (r);
+}
+
 /* The msgid of the echo of what c says in room. */
 static char *
 say (Client     *c,
@@ -1200,6 +1338,8 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
   g_test_add_func ("/chat/cluster/redact", test_redact);
+  g_test_add_func ("/chat/cluster/accounts", test_accounts);
+  g_test_add_func ("/chat/cluster/registered-room", test_registered_room);
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
   g_test_add_func ("/chat/cluster/text-join", test_text_join);

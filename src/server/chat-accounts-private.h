@@ -10,7 +10,17 @@
 
 G_BEGIN_DECLS
 
-typedef struct _ChatAccountSecrets ChatAccountSecrets;
+#define CHAT_ACCOUNTS_SALT_LEN 16
+
+/* What is kept of a password: made off the main loop (chat-accounts-work.c), stored in it. */
+typedef struct _ChatAccountSecrets
+{
+  char   hash[128];      /* crypto_pwhash_STRBYTES */
+  guint8 salt[CHAT_ACCOUNTS_SALT_LEN];
+  guint  iterations;
+  guint8 stored_key[CHAT_SCRAM_KEY_LEN];
+  guint8 server_key[CHAT_SCRAM_KEY_LEN];
+} ChatAccountSecrets;
 
 /* The argon2id hash and the SCRAM keys of a password; safe in any thread. NULL when out of
  * memory for the hash. */
@@ -51,6 +61,72 @@ gboolean            _chat_accounts_update       (ChatAccounts             *self,
                                                  const char               *name,
                                                  const ChatAccountSecrets *secrets,
                                                  GError                  **error);
+
+/* Another store of record for the rows (a cluster's Redis, chat-cluster-accounts.c), used
+ * instead of SQLite while set. key is a name as folded; each call that writes answers 1
+ * when done, 0 when the row is not there (or, creating it, already is), -1 when the store
+ * cannot be reached. */
+typedef struct
+{
+  char               *name;
+  char               *email;
+  gint64              created;
+  ChatAccountSecrets  secrets;
+} ChatAccountRow;
+
+typedef struct
+{
+  /* create: a new account (email and created too); otherwise its secrets change. */
+  int         (*put_account)  (gpointer               data,
+                               const char            *key,
+                               const ChatAccountRow  *row,
+                               gboolean               create);
+  /* FALSE when there is no such account; row is freed with _chat_account_row_clear (). */
+  gboolean    (*get_account)  (gpointer               data,
+                               const char            *key,
+                               ChatAccountRow        *row);
+  /* With its fingerprints, the rooms it founded, its standing status and read markers. */
+  int         (*drop_account) (gpointer               data,
+                               const char            *key);
+  /* Names as registered, in the order of their keys. */
+  GPtrArray  *(*list)         (gpointer               data,
+                               gboolean               rooms);
+  int         (*set_certfp)   (gpointer               data,
+                               const char            *key,
+                               const char            *fingerprint,
+                               gboolean               add);
+  char       *(*find_certfp)  (gpointer               data,
+                               const char            *fingerprint);
+  int         (*put_room)     (gpointer               data,
+                               const char            *key,
+                               const char            *name,
+                               const char            *founder_key);
+  int         (*drop_room)    (gpointer               data,
+                               const char            *key);
+  /* The founder's account as registered. */
+  char       *(*get_founder)  (gpointer               data,
+                               const char            *key);
+  int         (*set_access)   (gpointer               data,
+                               const char            *room_key,
+                               const char            *account_key,
+                               guint                  flags);
+  guint       (*get_access)   (gpointer               data,
+                               const char            *room_key,
+                               const char            *account_key);
+  int         (*set_marker)   (gpointer               data,
+                               const char            *key,
+                               const char            *target,
+                               gint64                 ms);
+  gint64      (*get_marker)   (gpointer               data,
+                               const char            *key,
+                               const char            *target);
+} ChatAccountsRemote;
+
+/* remote NULL: SQLite again. */
+void                _chat_accounts_set_remote   (ChatAccounts             *self,
+                                                 const ChatAccountsRemote *remote,
+                                                 gpointer                  data);
+void                _chat_account_row_clear     (ChatAccountRow           *row);
 
 /* chat-accounts-work.c: a password hashed or checked by a small pool of threads. */
 typedef struct

@@ -19,12 +19,14 @@
 #include "chat-saslprep.h"
 #include "chat-sqlite.h"
 
-#define SALT_LEN 16
+G_STATIC_ASSERT (sizeof ((ChatAccountSecrets *) NULL)->hash == crypto_pwhash_STRBYTES);
 
 struct _ChatAccounts
 {
-  GObject          parent_instance;
+  GObject                   parent_instance;
 
+  const ChatAccountsRemote *remote;        /* or NULL: the rows are in db */
+  gpointer                  remote_data;
   ChatSqlite      *db;
   char            *path;
   ChatCasemapping  casemapping;
@@ -136,16 +138,6 @@ check_password_length (const char  *password,
   return TRUE;
 }
 
-/* What is kept of a password: made off the main loop (chat-accounts-work.c), stored in it. */
-struct _ChatAccountSecrets
-{
-  char   hash[crypto_pwhash_STRBYTES];
-  guint8 salt[SALT_LEN];
-  guint  iterations;
-  guint8 stored_key[CHAT_SCRAM_KEY_LEN];
-  guint8 server_key[CHAT_SCRAM_KEY_LEN];
-};
-
 /* The argon2id hash and the SCRAM keys of a password; safe in any thread. NULL when out of
  * memory for the hash. */
 ChatAccountSecrets *
@@ -221,6 +213,55 @@ not_found (const char  *name,
   g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
                "No account is named %s", name);
   return FALSE;
+}
+
+/* What the remote store answered (1, 0 or -1) as a result: a 0 is error code. */
+static gboolean remote_done (int                 rc,
+                             GError            **error,
+                             ChatAccountsError   code,
+                             const char         *format,
+                             ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+remote_done (int                 rc,
+             GError            **error,
+             ChatAccountsError   code,
+             const char         *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  if (rc > 0)
+    return TRUE;
+  if (rc < 0)
+    {
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+                           "The cluster's accounts cannot be reached");
+      return FALSE;
+    }
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, code, message);
+  return FALSE;
+}
+
+void
+_chat_accounts_set_remote (ChatAccounts             *self,
+                           const ChatAccountsRemote *remote,
+                           gpointer                  data)
+{
+  self->remote = remote;
+  self->remote_data = data;
+}
+
+void
+_chat_account_row_clear (ChatAccountRow *row)
+{
+  g_clear_pointer (&row->name, g_free);
+  g_clear_pointer (&row->email, g_free);
+  sodium_memzero (&row->secrets, sizeof row->secrets);
 }
 
 static gboolean
@@ -375,6 +416,17 @@ _chat_accounts_insert (ChatAccounts              *self,
   sqlite3_stmt *stmt;
   int rc;
 
+  if (self->remote != NULL)
+    {
+      ChatAccountRow row = { (char *) name, (char *) email,
+                             g_get_real_time () / G_USEC_PER_SEC, *secrets };
+      int put = self->remote->put_account (self->remote_data, key, &row, TRUE);
+      gboolean done = remote_done (put, error, CHAT_ACCOUNTS_ERROR_EXISTS,
+                                   "The account %s already exists", name);
+
+      sodium_memzero (&row.secrets, sizeof row.secrets);
+      return done;
+    }
   stmt = query_for (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
                     " scram_stored_key, scram_server_key, email, created)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", key, error);
@@ -424,6 +476,16 @@ _chat_accounts_update (ChatAccounts              *self,
   g_autofree char *key = account_key (self, name);
   sqlite3_stmt *stmt;
 
+  if (self->remote != NULL)
+    {
+      ChatAccountRow row = { (char *) name, NULL, 0, *secrets };
+      int put = self->remote->put_account (self->remote_data, key, &row, FALSE);
+      gboolean done = remote_done (put, error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                                   "No account is named %s", name);
+
+      sodium_memzero (&row.secrets, sizeof row.secrets);
+      return done;
+    }
   stmt = chat_sqlite_get_query (self->db, "UPDATE accounts SET hash = ?1, scram_salt = ?2,"
                                 " scram_iterations = ?3, scram_stored_key = ?4,"
                                 " scram_server_key = ?5 WHERE key = ?6", error);
@@ -447,6 +509,18 @@ _chat_accounts_get_hash (ChatAccounts  *self,
   char *hash;
   sqlite3_stmt *stmt;
 
+  if (self->remote != NULL)
+    {
+      ChatAccountRow row = { 0 };
+
+      if (!self->remote->get_account (self->remote_data, key, &row))
+        return NULL;
+      hash = g_strdup (row.secrets.hash);
+      if (registered_name != NULL)
+        *registered_name = g_steal_pointer (&row.name);
+      _chat_account_row_clear (&row);
+      return hash;
+    }
   stmt = chat_sqlite_query_row (self->db, "SELECT name, hash FROM accounts WHERE key = ?1",
                                 key, NULL);
   if (stmt == NULL)
@@ -563,6 +637,9 @@ chat_accounts_drop (ChatAccounts  *self,
   g_return_val_if_fail (name != NULL, FALSE);
 
   key = account_key (self, name);
+  if (self->remote != NULL)
+    return remote_done (self->remote->drop_account (self->remote_data, key), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", name);
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
   if (!run_for (self, "DELETE FROM accounts WHERE key = ?1", key, error))
@@ -597,6 +674,19 @@ chat_accounts_lookup (ChatAccounts *self,
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
+  if (self->remote != NULL)
+    {
+      ChatAccountRow row = { 0 };
+
+      if (!self->remote->get_account (self->remote_data, key, &row))
+        return NULL;
+      info = g_new0 (ChatAccountInfo, 1);
+      info->name = g_steal_pointer (&row.name);
+      info->email = g_steal_pointer (&row.email);
+      info->created = row.created;
+      _chat_account_row_clear (&row);
+      return info;
+    }
   stmt = chat_sqlite_query_row (self->db,
                                 "SELECT name, email, created FROM accounts WHERE key = ?1",
                                 key, NULL);
@@ -622,6 +712,21 @@ chat_accounts_get_scram (ChatAccounts *self,
   g_return_val_if_fail (name != NULL, NULL);
 
   key = account_key (self, name);
+  if (self->remote != NULL)
+    {
+      ChatAccountRow row = { 0 };
+
+      if (!self->remote->get_account (self->remote_data, key, &row))
+        return NULL;
+      scram = g_new0 (ChatAccountScram, 1);
+      scram->name = g_steal_pointer (&row.name);
+      scram->salt = g_bytes_new (row.secrets.salt, sizeof row.secrets.salt);
+      scram->iterations = row.secrets.iterations;
+      memcpy (scram->stored_key, row.secrets.stored_key, CHAT_SCRAM_KEY_LEN);
+      memcpy (scram->server_key, row.secrets.server_key, CHAT_SCRAM_KEY_LEN);
+      _chat_account_row_clear (&row);
+      return scram;
+    }
   stmt = chat_sqlite_query_row (self->db,
                                 "SELECT name, scram_salt, scram_iterations, scram_stored_key,"
                                 " scram_server_key FROM accounts WHERE key = ?1", key, NULL);
@@ -647,6 +752,8 @@ chat_accounts_list (ChatAccounts *self)
 {
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), g_ptr_array_new_with_free_func (g_free));
 
+  if (self->remote != NULL)
+    return self->remote->list (self->remote_data, FALSE);
   return chat_sqlite_query_texts (self->db, "SELECT name FROM accounts ORDER BY key");
 }
 
@@ -699,6 +806,9 @@ chat_accounts_add_certfp (ChatAccounts  *self,
   if (info == NULL)
     return not_found (name, error);
   key = account_key (self, name);
+  if (self->remote != NULL)
+    return remote_done (self->remote->set_certfp (self->remote_data, key, fp, TRUE), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", name);
   stmt = query_for (self, "INSERT OR REPLACE INTO certfps (account, fingerprint)"
                     " VALUES (?1, ?2)", key, error);
   if (stmt == NULL)
@@ -722,6 +832,10 @@ chat_accounts_remove_certfp (ChatAccounts  *self,
 
   fp = normalize_fingerprint (fingerprint);
   key = account_key (self, name);
+  if (self->remote != NULL)
+    return remote_done (self->remote->set_certfp (self->remote_data, key,
+                                                  fp != NULL ? fp : "", FALSE), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s has no such fingerprint", name);
   stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1 AND fingerprint = ?2", key,
                     error);
   if (stmt == NULL)
@@ -750,6 +864,8 @@ chat_accounts_find_certfp (ChatAccounts *self,
   fp = normalize_fingerprint (fingerprint);
   if (fp == NULL)
     return NULL;
+  if (self->remote != NULL)
+    return self->remote->find_certfp (self->remote_data, fp);
   return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM certfps JOIN accounts"
                                  " ON accounts.key = certfps.account WHERE fingerprint = ?1",
                                  fp, NULL);
@@ -777,6 +893,10 @@ chat_accounts_register_room (ChatAccounts  *self,
     return not_found (founder, error);
   key = account_key (self, room);
   founder_key = account_key (self, founder);
+  if (self->remote != NULL)
+    return remote_done (self->remote->put_room (self->remote_data, key, room, founder_key),
+                        error,
+                        CHAT_ACCOUNTS_ERROR_EXISTS, "%s is already registered", room);
   stmt = query_for (self, "INSERT INTO rooms (key, name, founder, created)"
                     " VALUES (?1, ?2, ?3, ?4)", key, error);
   if (stmt == NULL)
@@ -806,6 +926,9 @@ chat_accounts_drop_room (ChatAccounts  *self,
   g_return_val_if_fail (room != NULL, FALSE);
 
   key = account_key (self, room);
+  if (self->remote != NULL)
+    return remote_done (self->remote->drop_room (self->remote_data, key), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s is not registered", room);
   if (!run_for (self, "DELETE FROM room_access WHERE room = ?1", key, error))
     return FALSE;
   if (!run_for (self, "DELETE FROM rooms WHERE key = ?1", key, error))
@@ -829,6 +952,8 @@ chat_accounts_get_room_founder (ChatAccounts *self,
   g_return_val_if_fail (room != NULL, NULL);
 
   key = account_key (self, room);
+  if (self->remote != NULL)
+    return self->remote->get_founder (self->remote_data, key);
   return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM rooms JOIN accounts"
                                  " ON accounts.key = rooms.founder WHERE rooms.key = ?1",
                                  key, NULL);
@@ -839,6 +964,8 @@ chat_accounts_list_rooms (ChatAccounts *self)
 {
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), g_ptr_array_new_with_free_func (g_free));
 
+  if (self->remote != NULL)
+    return self->remote->list (self->remote_data, TRUE);
   return chat_sqlite_query_texts (self->db, "SELECT name FROM rooms ORDER BY key");
 }
 
@@ -862,6 +989,10 @@ chat_accounts_set_room_access (ChatAccounts  *self,
     return not_found (account, error);
   room_key = account_key (self, room);
   account_key_ = account_key (self, account);
+  if (self->remote != NULL)
+    return remote_done (self->remote->set_access (self->remote_data, room_key, account_key_,
+                                                  flags), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s is not registered", room);
   stmt = query_for (self, flags != 0
                     ? "INSERT OR REPLACE INTO room_access (room, account, flags)"
                       " VALUES (?1, ?2, ?3)"
@@ -890,6 +1021,8 @@ chat_accounts_get_room_access (ChatAccounts *self,
 
   room_key = account_key (self, room);
   account_key_ = account_key (self, account);
+  if (self->remote != NULL)
+    return self->remote->get_access (self->remote_data, room_key, account_key_);
   stmt = chat_sqlite_query_row (self->db,
                                 "SELECT flags FROM room_access WHERE room = ?1 AND account = ?2",
                                 room_key, account_key_, NULL);
@@ -916,6 +1049,9 @@ chat_accounts_set_read_marker (ChatAccounts  *self,
   g_return_val_if_fail (account != NULL && target != NULL, FALSE);
 
   key = account_key (self, account);
+  if (self->remote != NULL)
+    return remote_done (self->remote->set_marker (self->remote_data, key, target, ms), error,
+                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", account);
   stmt = query_for (self, "INSERT INTO read_markers (account, target, time) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (account, target)"
                           " DO UPDATE SET time = MAX (time, excluded.time)", key, error);
@@ -941,6 +1077,8 @@ chat_accounts_get_read_marker (ChatAccounts *self,
   g_return_val_if_fail (account != NULL && target != NULL, 0);
 
   key = account_key (self, account);
+  if (self->remote != NULL)
+    return self->remote->get_marker (self->remote_data, key, target);
   stmt = query_for (self, "SELECT time FROM read_markers WHERE account = ?1 AND target = ?2",
                     key, NULL);
   if (stmt == NULL)

@@ -217,6 +217,12 @@ _chat_cluster_recall_sent (ChatCluster *self,
 }
 
 void
+_chat_cluster_attach_accounts (ChatCluster  *self,
+                               ChatAccounts *accounts)
+{
+}
+
+void
 _chat_cluster_user_changed (ChatCluster *self,
                             ChatSession *session)
 {

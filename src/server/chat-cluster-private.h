@@ -3,10 +3,12 @@
  * rooms through Redis. chat-cluster.c holds the settings, the start and stop, the nicks and
  * the node's lease; chat-cluster-redis.c the connections to Redis; chat-cluster-events.c the
  * room events sent to the other nodes and theirs played here by remote members;
- * chat-cluster-history.c the history, shared by the nodes in Redis. A build
- * without hiredis has chat-cluster-none.c instead, which refuses a Redis address. */
+ * chat-cluster-history.c the history, shared by the nodes in Redis;
+ * chat-cluster-accounts.c the accounts and registered rooms. A build without hiredis has
+ * chat-cluster-none.c instead, which refuses a Redis address. */
 #pragma once
 
+#include "chat-accounts.h"
 #include "chat-history.h"
 #include "chat-server-private.h"
 
@@ -156,6 +158,11 @@ void         _chat_cluster_remember_sent  (ChatCluster            *self,
                                            guint                   seconds);
 char        *_chat_cluster_recall_sent    (ChatCluster            *self,
                                            const char             *msgid);
+
+/* Accounts and registered rooms (chat-cluster-accounts.c): while the node runs, accounts
+ * keeps its rows in Redis, shared by every node. */
+void         _chat_cluster_attach_accounts (ChatCluster           *self,
+                                            ChatAccounts          *accounts);
 
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);

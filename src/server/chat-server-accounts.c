@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "chat-accounts-private.h"
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -83,10 +84,20 @@ _chat_server_accounts_room_access (ChatServer  *server,
   ChatServerAccounts *state = get_state (server);
   g_autofree char *founder = NULL;
 
-  if (session->account == NULL || state->accounts == NULL ||
-      !(room->lasting & CHAT_ROOM_LASTING_REGISTERED))
+  if (session->account == NULL || state->accounts == NULL)
     return 0;
-  founder = chat_accounts_get_room_founder (state->accounts, room->name);
+  if (_chat_server_get_cluster (server) != NULL)
+    {
+      /* Registered or dropped on another node meanwhile: the store says. */
+      founder = chat_accounts_get_room_founder (state->accounts, room->name);
+      if (founder != NULL || (room->lasting & CHAT_ROOM_LASTING_REGISTERED))
+        _chat_server_room_set_lasting (server, room, CHAT_ROOM_LASTING_REGISTERED,
+                                       founder != NULL);
+    }
+  else if (!(room->lasting & CHAT_ROOM_LASTING_REGISTERED))
+    return 0;
+  else
+    founder = chat_accounts_get_room_founder (state->accounts, room->name);
   if (founder != NULL && chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) == 0)
     return CHAT_ACCOUNTS_ROOM_OP;
   return chat_accounts_get_room_access (state->accounts, room->name, session->account);
@@ -153,6 +164,9 @@ accounts_started_cb (ChatServer *server,
       state->accounts = chat_accounts_new (NULL, CHAT_CASEMAPPING_RFC1459, &error);
     }
   apply_settings (state);
+  /* A node of a cluster: the accounts and registered rooms are the cluster's, in Redis. */
+  if (_chat_server_get_cluster (server) != NULL)
+    _chat_cluster_attach_accounts (_chat_server_get_cluster (server), state->accounts);
   restore_registered_rooms (state);
   /* Bans by account, $a:NAME (chat-room.c asks _chat_server_accounts_extban_match). */
   _chat_server_add_isupport (server, "EXTBAN", "$,a");

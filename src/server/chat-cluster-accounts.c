@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* chat-cluster-accounts.c: the accounts and registered rooms of a cluster, kept in Redis as
+ * their store of record while the node runs (the node's SQLite is left as it was), so that
+ * an account registered on one node logs in on any, and a room registered on one has its
+ * founder on all. The rows are those of chat-accounts.c, keyed by folded name:
+ *   KEY account:ACCOUNT      hash: name, email, created, hash, salt, iterations, stored,
+ *                            server (salt and keys in hexadecimal)
+ *   KEY accounts             hash: ACCOUNT -> name
+ *   KEY certfps              hash: fingerprint -> ACCOUNT
+ *   KEY account-certs:ACCOUNT  set of its fingerprints
+ *   KEY registered:ROOM      hash: name, founder (ACCOUNT), created
+ *   KEY registered           hash: ROOM -> name
+ *   KEY founded:ACCOUNT      set of the ROOMs it founded
+ *   KEY access:ROOM          hash: ACCOUNT -> standing status (ChanServ AMODE)
+ *   KEY access-of:ACCOUNT    set of the ROOMs where it has some
+ *   KEY markers:ACCOUNT      hash: target -> read marker (ms)
+ * Each change is one script, so that two nodes never half-write a row. They go on the
+ * blocking connection: a login or a registration needs the answer before it goes on, as a
+ * nick does (the password itself is hashed and checked off the main loop as ever). */
+#define G_LOG_DOMAIN "chat-server"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat-accounts-private.h"
+#include "chat-cluster-state.h"
+
+#define K CHAT_CLUSTER_KEY
+
+static const char put_account_script[] =
+  "local key = '" K "account:' .. ARGV[2]\n"
+  "if (ARGV[1] == '1') == (redis.call ('EXISTS', key) == 1) then return 0 end\n"
+  "local args = {}\n"
+  "for i = 4, #ARGV do args[#args + 1] = ARGV[i] end\n"
+  "redis.call ('HSET', key, unpack (args))\n"
+  "if ARGV[1] == '1' then redis.call ('HSET', '" K "accounts', ARGV[2], ARGV[3]) end\n"
+  "return 1\n";
+
+/* The rooms' standing status given to anyone goes with them. */
+#define FORGET_ACCESS(room) \
+  "  for _, a in ipairs (redis.call ('HKEYS', '" K "access:' .. " room ")) do\n" \
+  "    redis.call ('SREM', '" K "access-of:' .. a, " room ")\n" \
+  "  end\n" \
+  "  redis.call ('DEL', '" K "access:' .. " room ")\n"
+
+static const char drop_account_script[] =
+  "local k = ARGV[1]\n"
+  "if redis.call ('DEL', '" K "account:' .. k) == 0 then return 0 end\n"
+  "redis.call ('HDEL', '" K "accounts', k)\n"
+  "for _, fp in ipairs (redis.call ('SMEMBERS', '" K "account-certs:' .. k)) do\n"
+  "  redis.call ('HDEL', '" K "certfps', fp)\n"
+  "end\n"
+  "for _, r in ipairs (redis.call ('SMEMBERS', '" K "founded:' .. k)) do\n"
+  "  redis.call ('DEL', '" K "registered:' .. r)\n"
+  "  redis.call ('HDEL', '" K "registered', r)\n"
+  FORGET_ACCESS ("r")
+  "end\n"
+  "for _, r in ipairs (redis.call ('SMEMBERS', '" K "access-of:' .. k)) do\n"
+  "  redis.call ('HDEL', '" K "access:' .. r, k)\n"
+  "end\n"
+  "redis.call ('DEL', '" K "account-certs:' .. k, '" K "founded:' .. k,\n"
+  "            '" K "access-of:' .. k, '" K "markers:' .. k)\n"
+  "return 1\n";
+
+static const char set_certfp_script[] =
+  "local k, fp = ARGV[1], ARGV[2]\n"
+  "local old = redis.call ('HGET', '" K "certfps', fp)\n"
+  "if ARGV[3] == '1' then\n"
+  "  if redis.call ('EXISTS', '" K "account:' .. k) == 0 then return 0 end\n"
+  "  if old then redis.call ('SREM', '" K "account-certs:' .. old, fp) end\n"
+  "  redis.call ('HSET', '" K "certfps', fp, k)\n"
+  "  redis.call ('SADD', '" K "account-certs:' .. k, fp)\n"
+  "  return 1\n"
+  "end\n"
+  "if old ~= k then return 0 end\n"
+  "redis.call ('HDEL', '" K "certfps', fp)\n"
+  "redis.call ('SREM', '" K "account-certs:' .. k, fp)\n"
+  "return 1\n";
+
+/* ARGV[1]: a hash key of KEY, ARGV[2] the field holding an account's key: its name. */
+static const char account_name_script[] =
+  "local k = redis.call ('HGET', '" K "' .. ARGV[1], ARGV[2])\n"
+  "if not k then return false end\n"
+  "return redis.call ('HGET', '" K "account:' .. k, 'name')\n";
+
+static const char put_room_script[] =
+  "local key = '" K "registered:' .. ARGV[1]\n"
+  "if redis.call ('HSETNX', key, 'name', ARGV[2]) == 0 then return 0 end\n"
+  "redis.call ('HSET', key, 'founder', ARGV[3], 'created', ARGV[4])\n"
+  "redis.call ('HSET', '" K "registered', ARGV[1], ARGV[2])\n"
+  "redis.call ('SADD', '" K "founded:' .. ARGV[3], ARGV[1])\n"
+  "return 1\n";
+
+static const char drop_room_script[] =
+  "local r = ARGV[1]\n"
+  "local f = redis.call ('HGET', '" K "registered:' .. r, 'founder')\n"
+  "if not f then return 0 end\n"
+  "redis.call ('SREM', '" K "founded:' .. f, r)\n"
+  FORGET_ACCESS ("r")
+  "redis.call ('DEL', '" K "registered:' .. r)\n"
+  "redis.call ('HDEL', '" K "registered', r)\n"
+  "return 1\n";
+
+static const char set_access_script[] =
+  "if ARGV[3] == '0' then\n"
+  "  redis.call ('HDEL', '" K "access:' .. ARGV[1], ARGV[2])\n"
+  "  redis.call ('SREM', '" K "access-of:' .. ARGV[2], ARGV[1])\n"
+  "else\n"
+  "  redis.call ('HSET', '" K "access:' .. ARGV[1], ARGV[2], ARGV[3])\n"
+  "  redis.call ('SADD', '" K "access-of:' .. ARGV[2], ARGV[1])\n"
+  "end\n"
+  "return 1\n";
+
+/* A marker only moves forward. */
+static const char set_marker_script[] =
+  "local key = '" K "markers:' .. ARGV[1]\n"
+  "if tonumber (ARGV[3]) > tonumber (redis.call ('HGET', key, ARGV[2]) or '0') then\n"
+  "  redis.call ('HSET', key, ARGV[2], ARGV[3])\n"
+  "end\n"
+  "return 1\n";
+
+/* A command of strings up to a NULL; NULL when Redis cannot be reached. */
+static redisReply *
+ask (ChatCluster *self,
+     const char  *first,
+     ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  if (!self->running)
+    return NULL;
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  return _chat_cluster_ask (self, (int) argv->len, (const char **) argv->pdata);
+}
+
+/* The answer of a script that writes: 1, 0, or -1 when Redis is not there. */
+static int
+answer (redisReply *reply)
+{
+  int rc;
+
+  if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+    rc = -1;
+  else
+    rc = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 ? 1 : 0;
+  if (reply != NULL)
+    freeReplyObject (reply);
+  return rc;
+}
+
+/* A bulk string answer, or NULL. */
+static char *
+answer_text (redisReply *reply)
+{
+  char *text = NULL;
+
+  if (reply != NULL && reply->type == REDIS_REPLY_STRING)
+    text = g_strndup (reply->str, reply->len);
+  if (reply != NULL)
+    freeReplyObject (reply);
+  return text;
+}
+
+static char *
+hex (const guint8 *data,
+     gsize         len)
+{
+  GString *out = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02x", data[i]);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+unhex (const char *text,
+       guint8     *data,
+       gsize       len)
+{
+  if (text == NULL || strlen (text) != len * 2)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      int hi = g_ascii_xdigit_value (text[2 * i]);
+      int lo = g_ascii_xdigit_value (text[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        return FALSE;
+      data[i] = (guint8) (hi << 4 | lo);
+    }
+  return TRUE;
+}
+
+static int
+put_account (gpointer              data,
+             const char           *key,
+             const ChatAccountRow *row,
+             gboolean              create)
+{
+  ChatCluster *self = data;
+  const ChatAccountSecrets *s = &row->secrets;
+  g_autofree char *salt = hex (s->salt, sizeof s->salt);
+  g_autofree char *stored = hex (s->stored_key, sizeof s->stored_key);
+  g_autofree char *server = hex (s->server_key, sizeof s->server_key);
+  g_autofree char *iterations = g_strdup_printf ("%u", s->iterations);
+  g_autofree char *created = g_strdup_printf ("%" G_GINT64_FORMAT, row->created);
+  int rc;
+
+  if (create)
+    rc = answer (ask (self, "EVAL", put_account_script, "0", "1", key, row->name,
+                      "name", row->name, "hash", s->hash, "salt", salt,
+                      "iterations", iterations, "stored", stored, "server", server,
+                      "created", created, "email", row->email != NULL ? row->email : "",
+                      NULL));
+  else
+    rc = answer (ask (self, "EVAL", put_account_script, "0", "0", key, row->name,
+                      "hash", s->hash, "salt", salt, "iterations", iterations,
+                      "stored", stored, "server", server, NULL));
+  return rc;
+}
+
+static const char *
+field (redisReply *reply,
+       const char *name)
+{
+  for (gsize i = 0; i + 1 < reply->elements; i += 2)
+    if (reply->element[i]->type == REDIS_REPLY_STRING &&
+        reply->element[i + 1]->type == REDIS_REPLY_STRING &&
+        strcmp (reply->element[i]->str, name) == 0)
+      return reply->element[i + 1]->str;
+  return NULL;
+}
+
+static gboolean
+get_account (gpointer        data,
+             const char     *key,
+             ChatAccountRow *row)
+{
+  ChatCluster *self = data;
+  g_autofree char *hkey = g_strconcat (K "account:", key, NULL);
+  redisReply *reply = ask (self, "HGETALL", hkey, NULL);
+  const char *name, *hash, *email, *created, *iterations;
+  gboolean ok = FALSE;
+
+  if (reply == NULL)
+    return FALSE;
+  if (reply->type != REDIS_REPLY_ARRAY)
+    goto out;
+  name = field (reply, "name");
+  hash = field (reply, "hash");
+  email = field (reply, "email");
+  created = field (reply, "created");
+  iterations = field (reply, "iterations");
+  if (name == NULL || hash == NULL || iterations == NULL ||
+      strlen (hash) >= sizeof row->secrets.hash ||
+      !unhex (field (reply, "salt"), row->secrets.salt, sizeof row->secrets.salt) ||
+      !unhex (field (reply, "stored"), row->secrets.stored_key, CHAT_SCRAM_KEY_LEN) ||
+      !unhex (field (reply, "server"), row->secrets.server_key, CHAT_SCRAM_KEY_LEN))
+    goto out;
+  g_strlcpy (row->secrets.hash, hash, sizeof row->secrets.hash);
+  row->secrets.iterations = (guint) strtoul (iterations, NULL, 10);
+  row->name = g_strdup (name);
+  row->email = email != NULL && email[0] != '\0' ? g_strdup (email) : NULL;
+  row->created = created != NULL ? g_ascii_strtoll (created, NULL, 10) : 0;
+  ok = TRUE;
+
+out:
+  freeReplyObject (reply);
+  if (!ok)
+    _chat_account_row_clear (row);
+  return ok;
+}
+
+static int
+drop_account (gpointer    data,
+              const char *key)
+{
+  return answer (ask (data, "EVAL", drop_account_script, "0", key, NULL));
+}
+
+/* Two places of keys in an HGETALL answer, by the keys there. */
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b,
+              gpointer      data)
+{
+  redisReply *reply = data;
+  gsize i = GPOINTER_TO_SIZE (*(gpointer const *) a);
+  gsize j = GPOINTER_TO_SIZE (*(gpointer const *) b);
+
+  return strcmp (reply->element[i]->str, reply->element[j]->str);
+}
+
+static GPtrArray *
+list (gpointer data,
+      gboolean rooms)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) at = g_ptr_array_new ();
+  redisReply *reply = ask (data, "HGETALL", rooms ? K "registered" : K "accounts", NULL);
+
+  if (reply == NULL)
+    return names;
+  for (gsize i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2)
+    if (reply->element[i]->type == REDIS_REPLY_STRING &&
+        reply->element[i + 1]->type == REDIS_REPLY_STRING)
+      g_ptr_array_add (at, GSIZE_TO_POINTER (i));
+  g_ptr_array_sort_with_data (at, compare_keys, reply);
+  for (guint i = 0; i < at->len; i++)
+    {
+      gsize key = GPOINTER_TO_SIZE (g_ptr_array_index (at, i));
+
+      g_ptr_array_add (names, g_strdup (reply->element[key + 1]->str));
+    }
+  freeReplyObject (reply);
+  return names;
+}
+
+static int
+set_certfp (gpointer    data,
+            const char *key,
+            const char *fingerprint,
+            gboolean    add)
+{
+  return answer (ask (data, "EVAL", set_certfp_script, "0", key, fingerprint, add ? "1" : "0",
+                      NULL));
+}
+
+static char *
+find_certfp (gpointer    data,
+             const char *fingerprint)
+{
+  return answer_text (ask (data, "EVAL", account_name_script, "0", "certfps", fingerprint,
+                           NULL));
+}
+
+static int
+put_room (gpointer    data,
+          const char *key,
+          const char *name,
+          const char *founder_key)
+{
+  g_autofree char *created = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                              g_get_real_time () / G_USEC_PER_SEC);
+
+  return answer (ask (data, "EVAL", put_room_script, "0", key, name, founder_key, created,
+                      NULL));
+}
+
+static int
+drop_room (gpointer    data,
+           const char *key)
+{
+  return answer (ask (data, "EVAL", drop_room_script, "0", key, NULL));
+}
+
+static char *
+get_founder (gpointer    data,
+             const char *key)
+{
+  g_autofree char *hkey = g_strconcat ("registered:", key, NULL);
+
+  return answer_text (ask (data, "EVAL", account_name_script, "0", hkey, "founder", NULL));
+}
+
+static int
+set_access (gpointer    data,
+            const char *room_key,
+            const char *account_key,
+            guint       flags)
+{
+  g_autofree char *text = g_strdup_printf ("%u", flags);
+
+  return answer (ask (data, "EVAL", set_access_script, "0", room_key, account_key, text,
+                      NULL));
+}
+
+static guint
+get_access (gpointer    data,
+            const char *room_key,
+            const char *account_key)
+{
+  g_autofree char *key = g_strconcat (K "access:", room_key, NULL);
+  g_autofree char *text = answer_text (ask (data, "HGET", key, account_key, NULL));
+
+  return text != NULL ? (guint) strtoul (text, NULL, 10) : 0;
+}
+
+static int
+set_marker (gpointer    data,
+            const char *key,
+            const char *target,
+            gint64      ms)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, ms);
+
+  return answer (ask (data, "EVAL", set_marker_script, "0", key, target, text, NULL));
+}
+
+static gint64
+get_marker (gpointer    data,
+            const char *key,
+            const char *target)
+{
+  g_autofree char *hkey = g_strconcat (K "markers:", key, NULL);
+  g_autofree char *text = answer_text (ask (data, "HGET", hkey, target, NULL));
+
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+}
+
+static const ChatAccountsRemote remote = {
+  put_account,
+  get_account,
+  drop_account,
+  list,
+  set_certfp,
+  find_certfp,
+  put_room,
+  drop_room,
+  get_founder,
+  set_access,
+  get_access,
+  set_marker,
+  get_marker,
+};
+
+void
+_chat_cluster_attach_accounts (ChatCluster  *self,
+                               ChatAccounts *accounts)
+{
+  if (self->running)
+    _chat_accounts_set_remote (accounts, &remote, self);
+}
