@@ -382,13 +382,24 @@ set_access (gpointer    data,
                       NULL));
 }
 
+/* The field of the hash KEY NAME KEY, or NULL. */
+static char *
+hget (gpointer    data,
+      const char *name,
+      const char *key,
+      const char *field)
+{
+  g_autofree char *hkey = g_strconcat (K, name, key, NULL);
+
+  return answer_text (ask (data, "HGET", hkey, field, NULL));
+}
+
 static guint
 get_access (gpointer    data,
             const char *room_key,
             const char *account_key)
 {
-  g_autofree char *key = g_strconcat (K "access:", room_key, NULL);
-  g_autofree char *text = answer_text (ask (data, "HGET", key, account_key, NULL));
+  g_autofree char *text = hget (data, "access:", room_key, account_key);
 
   return text != NULL ? (guint) strtoul (text, NULL, 10) : 0;
 }
@@ -409,8 +420,7 @@ get_marker (gpointer    data,
             const char *key,
             const char *target)
 {
-  g_autofree char *hkey = g_strconcat (K "markers:", key, NULL);
-  g_autofree char *text = answer_text (ask (data, "HGET", hkey, target, NULL));
+  g_autofree char *text = hget (data, "markers:", key, target);
 
   return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
 }
