@@ -37,10 +37,10 @@ static const char append_script[] =
   "if ARGV[2] ~= '0' then redis.call ('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end\n"
   "return 1\n";
 
-/* KEYS[1]: the stream, KEYS[2]: the redacted msgids. ARGV: the subcommand, the reference ("*", "t:MS" or "m:MSGID"), the
- * second one (BETWEEN), the limit, "1" with events, the owner field ("a", "b" or "") and
- * the owner it must hold. The lines as their fields, oldest first (no redacted one); the
- * bounds as chat-history.c's queries have them. */
+/* KEYS[1]: the stream, KEYS[2]: the redacted msgids. ARGV: the subcommand, the reference
+ * ("*", "t:MS" or "m:MSGID"), the second one (BETWEEN), the limit, "1" with events, the
+ * owner field ("a", "b" or "") and the owner it must hold. The lines as their fields,
+ * oldest first (no redacted one); the bounds as chat-history.c's queries have them. */
 static const char query_script[] =
   "local key, limit = KEYS[1], tonumber (ARGV[4])\n"
   "local events, ofield, owner = ARGV[5] == '1', ARGV[6], ARGV[7]\n"
@@ -364,31 +364,28 @@ query_answered_cb (redisAsyncContext *ac,
 }
 
 GPtrArray *
-_chat_cluster_history_query (ChatCluster           *self,
-                             ChatHistorySubcommand  subcommand,
-                             const char            *target,
-                             const char            *requester,
-                             const char            *requester_owner,
-                             const ChatHistoryRef  *ref,
-                             const ChatHistoryRef  *ref2,
-                             guint                  limit,
-                             gboolean               with_events,
-                             GError               **error)
+_chat_cluster_history_query (ChatCluster             *self,
+                             const ChatHistoryQuery  *query,
+                             GError                 **error)
 {
+  const char *target = query->target;
+  const char *requester = query->requester;
+  const ChatHistoryRef *ref = query->ref;
   g_autoptr(GPtrArray) entries = NULL;
   g_autofree char *key = stream_key (target);
   g_autofree char *ref_text = ref_arg (ref != NULL && ref->type != CHAT_HISTORY_REF_ANY ? ref
                                                                                     : NULL);
-  g_autofree char *ref2_text = ref_arg (ref2);
-  g_autofree char *limit_text = g_strdup_printf ("%u", limit);
+  g_autofree char *ref2_text = ref_arg (query->ref2);
+  g_autofree char *limit_text = g_strdup_printf ("%u", query->limit);
   const char *owner_field = "";
   Query q = { target, NULL, FALSE, FALSE };
 
-  g_return_val_if_fail ((guint) subcommand < G_N_ELEMENTS (subcommand_names), NULL);
+  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), NULL);
 
   entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
   q.entries = entries;
-  if (chat_history_key_is_private (target) && requester != NULL && requester_owner != NULL)
+  if (chat_history_key_is_private (target) && requester != NULL &&
+      query->requester_owner != NULL)
     {
       /* Their side of the key is who they were then. */
       if (g_str_has_prefix (target, requester) && target[strlen (requester)] == ' ')
@@ -398,9 +395,9 @@ _chat_cluster_history_query (ChatCluster           *self,
     }
   {
     const char *argv[] = { "EVAL", query_script, "2", key, REDACTED_KEY,
-                           subcommand_names[subcommand],
-                           ref_text, ref2_text, limit_text, with_events ? "1" : "0",
-                           owner_field, owner_field[0] != '\0' ? requester_owner : "" };
+                           subcommand_names[query->subcommand],
+                           ref_text, ref2_text, limit_text, query->with_events ? "1" : "0",
+                           owner_field, owner_field[0] != '\0' ? query->requester_owner : "" };
 
     if (!self->running || self->pub == NULL ||
         !_chat_cluster_wait (self, G_N_ELEMENTS (argv), argv, query_answered_cb, &q.done, &q) ||
@@ -475,15 +472,13 @@ targets_answered_cb (redisAsyncContext *ac,
 }
 
 GPtrArray *
-_chat_cluster_history_targets (ChatCluster         *self,
-                               gint64               time_a_ms,
-                               gint64               time_b_ms,
-                               guint                limit,
-                               const char          *requester,
-                               const char          *requester_owner,
-                               const char * const  *rooms,
-                               GError             **error)
+_chat_cluster_history_targets (ChatCluster                    *self,
+                               const ChatHistoryTargetsQuery  *query,
+                               GError                        **error)
 {
+  gint64 time_a_ms = query->time_a_ms;
+  gint64 time_b_ms = query->time_b_ms;
+  const char *requester = query->requester;
   g_autoptr(GPtrArray) targets = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   Targets t = { requester, NULL, FALSE, FALSE };
@@ -500,10 +495,10 @@ _chat_cluster_history_targets (ChatCluster         *self,
   g_ptr_array_add (argv, requester != NULL ? g_strconcat (CHAT_CLUSTER_KEY "convs:", requester,
                                                           NULL)
                                            : g_strdup (""));
-  g_ptr_array_add (argv, g_strdup (requester_owner != NULL ? requester_owner : ""));
+  g_ptr_array_add (argv, g_strdup (query->requester_owner != NULL ? query->requester_owner : ""));
   g_ptr_array_add (argv, g_strdup (requester != NULL ? requester : ""));
-  for (guint i = 0; rooms != NULL && rooms[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (rooms[i]));
+  for (guint i = 0; query->rooms != NULL && query->rooms[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (query->rooms[i]));
 
   if (!self->running || self->pub == NULL ||
       !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
@@ -515,8 +510,8 @@ _chat_cluster_history_targets (ChatCluster         *self,
       return NULL;
     }
   g_ptr_array_sort (targets, _chat_history_compare_targets);
-  if (targets->len > limit)
-    g_ptr_array_set_size (targets, limit);
+  if (targets->len > query->limit)
+    g_ptr_array_set_size (targets, query->limit);
   return g_steal_pointer (&targets);
 }
 

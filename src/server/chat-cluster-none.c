@@ -160,30 +160,18 @@ _chat_cluster_history_append (ChatCluster            *self,
 }
 
 GPtrArray *
-_chat_cluster_history_query (ChatCluster           *self,
-                             ChatHistorySubcommand  subcommand,
-                             const char            *target,
-                             const char            *requester,
-                             const char            *requester_owner,
-                             const ChatHistoryRef  *ref,
-                             const ChatHistoryRef  *ref2,
-                             guint                  limit,
-                             gboolean               with_events,
-                             GError               **error)
+_chat_cluster_history_query (ChatCluster             *self,
+                             const ChatHistoryQuery  *query,
+                             GError                 **error)
 {
   g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED, "Not in a cluster");
   return NULL;
 }
 
 GPtrArray *
-_chat_cluster_history_targets (ChatCluster         *self,
-                               gint64               time_a_ms,
-                               gint64               time_b_ms,
-                               guint                limit,
-                               const char          *requester,
-                               const char          *requester_owner,
-                               const char * const  *rooms,
-                               GError             **error)
+_chat_cluster_history_targets (ChatCluster                    *self,
+                               const ChatHistoryTargetsQuery  *query,
+                               GError                        **error)
 {
   g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED, "Not in a cluster");
   return NULL;

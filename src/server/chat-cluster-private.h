@@ -125,24 +125,12 @@ void         _chat_cluster_history_append (ChatCluster            *self,
                                            guint                   max_lines,
                                            gint64                  max_age_s);
 GPtrArray   *_chat_cluster_history_query  (ChatCluster            *self,
-                                           ChatHistorySubcommand   subcommand,
-                                           const char             *target,
-                                           const char             *requester,
-                                           const char             *requester_owner,
-                                           const ChatHistoryRef   *ref,
-                                           const ChatHistoryRef   *ref2,
-                                           guint                   limit,
-                                           gboolean                with_events,
+                                           const ChatHistoryQuery *query,
                                            GError                **error);
 /* As chat_history_query_targets (), rooms being the asker's. */
-GPtrArray   *_chat_cluster_history_targets (ChatCluster           *self,
-                                            gint64                 time_a_ms,
-                                            gint64                 time_b_ms,
-                                            guint                  limit,
-                                            const char            *requester,
-                                            const char            *requester_owner,
-                                            const char * const    *rooms,
-                                            GError               **error);
+GPtrArray   *_chat_cluster_history_targets (ChatCluster                   *self,
+                                            const ChatHistoryTargetsQuery *query,
+                                            GError                       **error);
 /* A transient room ended here: its history goes once nobody on any node is in it. */
 void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);

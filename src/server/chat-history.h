@@ -52,6 +52,30 @@ typedef struct
   const char         *msgid;
 } ChatHistoryRef;
 
+/* A question to a history, as chat_history_query () and chat_history_query_targets () take
+ * it, for whichever store holds the lines (SQLite, or a cluster's Redis). */
+typedef struct
+{
+  ChatHistorySubcommand  subcommand;
+  const char            *target;
+  const char            *requester;
+  const char            *requester_owner;
+  const ChatHistoryRef  *ref;
+  const ChatHistoryRef  *ref2;
+  guint                  limit;
+  gboolean               with_events;
+} ChatHistoryQuery;
+
+typedef struct
+{
+  gint64              time_a_ms;
+  gint64              time_b_ms;
+  guint               limit;
+  const char         *requester;
+  const char         *requester_owner;
+  const char * const *rooms;
+} ChatHistoryTargetsQuery;
+
 typedef enum
 {
   CHAT_HISTORY_LINE_NONE        = 0,

@@ -94,8 +94,12 @@ _chat_server_history_replay (ChatServerHistory *state,
   if (_chat_session_has_cap (session, _chat_server_history_get_chathistory_cap (state)))
     return;
 
-  entries = _chat_server_history_query (state, CHAT_HISTORY_LATEST, room->folded, NULL, NULL,
-                                        &any, NULL, settings->replay_lines, FALSE, &error);
+  {
+    ChatHistoryQuery query = { CHAT_HISTORY_LATEST, room->folded, NULL, NULL, &any, NULL,
+                               settings->replay_lines, FALSE };
+
+    entries = _chat_server_history_query (state, &query, &error);
+  }
   if (entries == NULL)
     {
       g_debug ("No history for %s: %s", room->name, error->message);
@@ -216,10 +220,10 @@ send_targets (ChatServerHistory *state,
       g_autofree char *owner = _chat_server_history_owner (session);
       g_autofree char *identity = _chat_server_history_identity (session);
 
-      targets = _chat_server_history_query_targets (state, a.time_ms, b.time_ms, limit,
-                                                    identity, owner,
-                                                    (const char * const *) rooms->pdata,
-                                                    &error);
+      ChatHistoryTargetsQuery query = { a.time_ms, b.time_ms, limit, identity, owner,
+                                        (const char * const *) rooms->pdata };
+
+      targets = _chat_server_history_query_targets (state, &query, &error);
       if (targets == NULL)
         {
           fail (session, "MESSAGE_ERROR", "TARGETS", "Messages could not be retrieved");
@@ -337,11 +341,11 @@ chathistory_cmd (ChatSession *session,
       g_autofree char *owner = _chat_server_history_owner (session);
       g_autofree char *identity = _chat_server_history_identity (session);
       guint64 playback = _chat_server_history_get_event_playback_cap (state);
+      ChatHistoryQuery query = { subcommand, key, identity, owner, &ref,
+                                 subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
+                                 _chat_session_has_cap (session, playback) };
 
-      entries = _chat_server_history_query (state, subcommand, key, identity, owner, &ref,
-                                            subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL,
-                                            limit, _chat_session_has_cap (session, playback),
-                                            &error);
+      entries = _chat_server_history_query (state, &query, &error);
       if (entries == NULL)
         {
           fail (session, "MESSAGE_ERROR", context, "Messages could not be retrieved");

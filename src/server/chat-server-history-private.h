@@ -27,16 +27,9 @@ ChatHistory *_chat_server_history_get_store     (ChatServerHistory *self);
 gboolean     _chat_server_history_is_on         (ChatServerHistory *self);
 gboolean     _chat_server_history_is_shared     (ChatServerHistory *self);
 /* chat_history_query () on whichever holds the lines. */
-GPtrArray   *_chat_server_history_query         (ChatServerHistory     *self,
-                                                 ChatHistorySubcommand  subcommand,
-                                                 const char            *target,
-                                                 const char            *requester,
-                                                 const char            *requester_owner,
-                                                 const ChatHistoryRef  *ref,
-                                                 const ChatHistoryRef  *ref2,
-                                                 guint                  limit,
-                                                 gboolean               with_events,
-                                                 GError               **error);
+GPtrArray   *_chat_server_history_query         (ChatServerHistory       *self,
+                                                 const ChatHistoryQuery  *query,
+                                                 GError                 **error);
 const ChatServerHistorySettings *
              _chat_server_history_get_settings  (ChatServerHistory *self);
 /* draft/chathistory and draft/event-playback: 0 while history is off. */
@@ -58,14 +51,9 @@ char        *_chat_server_history_conversation  (ChatServerHistory *self,
                                                  const char        *nick);
 
 /* chat_history_query_targets () on whichever holds the lines. */
-GPtrArray   *_chat_server_history_query_targets (ChatServerHistory     *self,
-                                                 gint64                 time_a_ms,
-                                                 gint64                 time_b_ms,
-                                                 guint                  limit,
-                                                 const char            *requester,
-                                                 const char            *requester_owner,
-                                                 const char * const    *rooms,
-                                                 GError               **error);
+GPtrArray   *_chat_server_history_query_targets (ChatServerHistory              *self,
+                                                 const ChatHistoryTargetsQuery  *query,
+                                                 GError                        **error);
 
 /* chat-server-history-playback.c */
 void         _chat_server_history_replay        (ChatServerHistory *self,

@@ -689,23 +689,15 @@ _chat_server_history_is_shared (ChatServerHistory *state)
 }
 
 GPtrArray *
-_chat_server_history_query (ChatServerHistory     *state,
-                            ChatHistorySubcommand  subcommand,
-                            const char            *target,
-                            const char            *requester,
-                            const char            *requester_owner,
-                            const ChatHistoryRef  *ref,
-                            const ChatHistoryRef  *ref2,
-                            guint                  limit,
-                            gboolean               with_events,
-                            GError               **error)
+_chat_server_history_query (ChatServerHistory       *state,
+                            const ChatHistoryQuery  *q,
+                            GError                 **error)
 {
   if (state->shared)
-    return _chat_cluster_history_query (_chat_server_get_cluster (state->server), subcommand,
-                                        target, requester, requester_owner, ref, ref2, limit,
-                                        with_events, error);
-  return chat_history_query (state->history, subcommand, target, requester, requester_owner,
-                             ref, ref2, limit, with_events, error);
+    return _chat_cluster_history_query (_chat_server_get_cluster (state->server), q, error);
+  return chat_history_query (state->history, q->subcommand, q->target, q->requester,
+                             q->requester_owner, q->ref, q->ref2, q->limit, q->with_events,
+                             error);
 }
 
 const ChatServerHistorySettings *
@@ -727,21 +719,14 @@ _chat_server_history_get_event_playback_cap (ChatServerHistory *state)
 }
 
 GPtrArray *
-_chat_server_history_query_targets (ChatServerHistory   *state,
-                                    gint64               time_a_ms,
-                                    gint64               time_b_ms,
-                                    guint                limit,
-                                    const char          *requester,
-                                    const char          *requester_owner,
-                                    const char * const  *rooms,
-                                    GError             **error)
+_chat_server_history_query_targets (ChatServerHistory              *state,
+                                    const ChatHistoryTargetsQuery  *q,
+                                    GError                        **error)
 {
   if (state->shared)
-    return _chat_cluster_history_targets (_chat_server_get_cluster (state->server), time_a_ms,
-                                          time_b_ms, limit, requester, requester_owner, rooms,
-                                          error);
-  return chat_history_query_targets (state->history, time_a_ms, time_b_ms, limit, requester,
-                                     requester_owner, rooms, error);
+    return _chat_cluster_history_targets (_chat_server_get_cluster (state->server), q, error);
+  return chat_history_query_targets (state->history, q->time_a_ms, q->time_b_ms, q->limit,
+                                     q->requester, q->requester_owner, q->rooms, error);
 }
 
 /* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 64 KiB
