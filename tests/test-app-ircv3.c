@@ -545,6 +545,169 @@ test_delete_message (void)
   test_drain_loop ();
 }
 
+/* --- The message menu --------------------------------------------------------------------- */
+
+static GtkWidget *
+find_label_with_text (GtkWidget  *widget,
+                      const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_with_text (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The menu's item labelled label (without its underline), under widget; or NULL. */
+static GtkWidget *
+menu_item (GtkWidget  *widget,
+           const char *label)
+{
+  if (g_str_equal (G_OBJECT_TYPE_NAME (widget), "GtkModelButton"))
+    {
+      g_autofree char *text = NULL;
+
+      g_object_get (widget, "text", &text, NULL);
+      if (g_strcmp0 (text, label) == 0)
+        return widget;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = menu_item (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Opens row's menu as the Menu key does. */
+static void
+open_message_menu (ChatMessageRow *row)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (row));
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+        g_signal_emit_by_name (controller, "key-pressed", GDK_KEY_Menu, 0, 0, &handled);
+    }
+  g_assert_true (handled);
+}
+
+static gboolean
+popover_gone (ChatMessageRow *row)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (row)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_POPOVER (child))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+clipboard_read_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  char **text = data;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, NULL);
+  if (*text == NULL)
+    *text = g_strdup ("");
+}
+
+/* What Copy in row's menu puts on the clipboard. */
+static char *
+copy_from_menu (ChatWindow     *window,
+                ChatMessageRow *row)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (window));
+  GtkWidget *copy;
+  char *text = NULL;
+
+  open_message_menu (row);
+  copy = menu_item (GTK_WIDGET (row), "Copy");
+  g_assert_nonnull (copy);
+  g_signal_emit_by_name (copy, "clicked");
+  WAIT_UNTIL (popover_gone (row));
+  gdk_clipboard_read_text_async (clipboard, NULL, clipboard_read_cb, &text);
+  WAIT_UNTIL (text != NULL);
+  return text;
+}
+
+/* Right click anywhere on a line, its text included, opens the line's menu (the text's own
+ * menu offers cutting and pasting text that can't change): Copy takes the selected part
+ * of the text, or all of it, and Delete Message is there for those who may. */
+static void
+test_message_menu (void)
+{
+  g_autoptr(ChatServer) server = start_server ();
+  g_autoptr(ChatConnection) bob = person_connects (server, "bob", FALSE);
+  ChatApplication *app = start_app (APP_ID ".TestMessageMenu");
+  ChatConnection *alice = app_connects (app, server, "alice", NULL, NULL);
+  ChatWindow *window = app_window (app);
+  g_autoptr(GListModel) controllers = NULL;
+  g_autofree char *all = NULL;
+  g_autofree char *part = NULL;
+  ChatConversation *room;
+  ChatMessageItem *his;
+  ChatMessageRow *row;
+  GtkWidget *label;
+  gboolean capture = FALSE;
+
+  room = joins (alice, "#room");
+  joins (bob, "#room");
+  chat_connection_send_message (bob, "#room", "copy me please");
+  WAIT_UNTIL (item_has_msgid (room, "copy me please"));
+  his = find_text (room, "copy me please");
+  chat_window_select_conversation (window, room);
+  WAIT_UNTIL (row_of (window, his) != NULL);
+  row = row_of (window, his);
+
+  /* The right click is the line's before it reaches the text. */
+  controllers = gtk_widget_observe_controllers (GTK_WIDGET (row));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (controller)
+          && gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (controller))
+             == GDK_BUTTON_SECONDARY)
+        capture = gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE;
+    }
+  g_assert_true (capture);
+
+  /* alice is the room's operator: she may delete bob's line. */
+  open_message_menu (row);
+  g_assert_nonnull (menu_item (GTK_WIDGET (row), "Delete Message…"));
+  gtk_popover_popdown (GTK_POPOVER (gtk_widget_get_last_child (GTK_WIDGET (row))));
+  WAIT_UNTIL (popover_gone (row));
+
+  all = copy_from_menu (window, row);
+  g_assert_cmpstr (all, ==, "copy me please");
+  label = find_label_with_text (GTK_WIDGET (row), "copy me please");
+  g_assert_nonnull (label);
+  gtk_label_select_region (GTK_LABEL (label), 5, 7);
+  part = copy_from_menu (window, row);
+  g_assert_cmpstr (part, ==, "me");
+
+  chat_connection_disconnect (bob, NULL);
+  close_app (app);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
 /* --- The bot badge ----------------------------------------------------------------------- */
 
 static gboolean
@@ -633,6 +796,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/ircv3/read-markers", test_read_markers);
   g_test_add_func ("/chat/app/ircv3/delete-message", test_delete_message);
   g_test_add_func ("/chat/app/ircv3/bot-badge", test_bot_badge);
+  g_test_add_func ("/chat/app/ircv3/message-menu", test_message_menu);
 
   return g_test_run ();
 }

@@ -5362,6 +5362,53 @@ network_saved (gpointer data)
 /* The ignore list: /ignore NICK hides what the person says in rooms and to us (filed in the
  * history all the same), /ignore lists, /unignore shows them again; the member's menu does
  * the same with Undo; the list is the saved network's. */
+/* The room this computer hosts keeps its People and its ignore list from one hosting to the
+ * next (it is no saved network: the settings keep them). */
+static void
+test_host_keeps_people (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) people = NULL;
+  g_auto(GStrv) ignored = NULL;
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  ChatConnection *host;
+  GListModel *contacts;
+  g_autoptr(ChatContact) contact = NULL;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  host = chat_application_get_host_connection (fixture->app);
+  chat_window_select_conversation (fixture->window, find_room (fixture->app, "#hall"));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.add-person", "s", "carol");
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.ignore", "s", "bob");
+  g_assert_true (chat_connection_is_ignored (host, "bob"));
+  people = g_settings_get_strv (settings, "host-people");
+  ignored = g_settings_get_strv (settings, "host-ignored");
+  g_assert_cmpstrv (people, ((const char *[]) { "carol", NULL }));
+  g_assert_cmpstrv (ignored, ((const char *[]) { "bob", NULL }));
+
+  chat_application_stop_hosting (fixture->app);
+  g_assert_null (chat_application_get_host_connection (fixture->app));
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  host = chat_application_get_host_connection (fixture->app);
+  g_assert_true (host != NULL);
+  g_assert_true (chat_connection_is_ignored (host, "bob"));
+  contacts = chat_connection_get_contacts (host);
+  g_assert_cmpuint (g_list_model_get_n_items (contacts), ==, 1);
+  contact = g_list_model_get_item (contacts, 0);
+  g_assert_cmpstr (chat_contact_get_nick (contact), ==, "carol");
+
+  /* Taken off, gone for the next time too. */
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.unignore", "s", "bob");
+  g_strfreev (ignored);
+  ignored = g_settings_get_strv (settings, "host-ignored");
+  g_assert_cmpstrv (ignored, ((const char *[]) { NULL }));
+}
+
 static void
 test_ignore (Fixture       *fixture,
              gconstpointer  data)
@@ -5555,6 +5602,8 @@ main (int   argc,
   g_test_add ("/chat/app/narrow-message-width", Fixture, NULL,
               fixture_setup, test_narrow_message_width, fixture_teardown);
   g_test_add ("/chat/app/ignore", Fixture, NULL, fixture_setup, test_ignore, fixture_teardown);
+  g_test_add ("/chat/app/host-keeps-people", Fixture, NULL,
+              fixture_setup, test_host_keeps_people, fixture_teardown);
   g_test_add ("/chat/app/multiline-paste", Fixture, NULL,
               fixture_setup, test_multiline_paste, fixture_teardown);
   g_test_add ("/chat/app/app-names", Fixture, NULL,

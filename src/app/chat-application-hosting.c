@@ -46,6 +46,7 @@ chat_application_start_hosting (ChatApplication *self,
     return FALSE;
 
   chat_application_add_connection (self, chat_hosting_get_connection (hosting));
+  _chat_application_track_hosted (self, chat_hosting_get_connection (hosting));
   hide_own_room (self);
   _chat_application_update_hosting_actions (self);
   _chat_application_notify_hosting (self);

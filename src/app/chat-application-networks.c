@@ -149,6 +149,15 @@ network_name_changed_cb (ChatApplication *self,
     chat_network_set_name (network, name);
 }
 
+/* The room this computer hosts is no saved network: its People and ignore list are kept
+ * in the settings (host-people, host-ignored). */
+static gboolean
+is_hosted (ChatApplication *self,
+           ChatConnection  *connection)
+{
+  return connection == chat_application_get_host_connection (self);
+}
+
 /* The ignore list is the network's: kept as the connection changes it. */
 static void
 ignored_changed_cb (ChatApplication *self,
@@ -159,8 +168,12 @@ ignored_changed_cb (ChatApplication *self,
   const char * const none[] = { NULL };
   const char * const *ignored = chat_connection_get_ignored (connection);
 
+  if (ignored == NULL)
+    ignored = none;
   if (network != NULL)
-    g_object_set (network, "ignored", ignored != NULL ? ignored : none, NULL);
+    g_object_set (network, "ignored", ignored, NULL);
+  else if (is_hosted (self, connection))
+    g_settings_set_strv (chat_application_get_settings (self), "host-ignored", ignored);
 }
 
 /* The People of the sidebar are kept with the network, in the order they were added. */
@@ -174,7 +187,7 @@ update_people (ChatApplication *self,
   g_auto(GStrv) people = NULL;
   guint n = g_list_model_get_n_items (contacts);
 
-  if (network == NULL)
+  if (network == NULL && !is_hosted (self, connection))
     return;
   for (guint i = 0; i < n; i++)
     {
@@ -183,7 +196,11 @@ update_people (ChatApplication *self,
       g_strv_builder_add (builder, chat_contact_get_nick (contact));
     }
   people = g_strv_builder_end (builder);
-  g_object_set (network, "people", people, NULL);
+  if (network != NULL)
+    g_object_set (network, "people", people, NULL);
+  else
+    g_settings_set_strv (chat_application_get_settings (self), "host-people",
+                         (const char * const *) people);
 }
 
 static void
@@ -218,6 +235,14 @@ track (ChatApplication *self,
   if (network != NULL && g_list_model_get_n_items (contacts) == 0)
     for (const char * const *nick = chat_network_get_people (network); *nick != NULL; nick++)
       chat_connection_add_contact (connection, *nick);
+  else if (is_hosted (self, connection) && g_list_model_get_n_items (contacts) == 0)
+    {
+      g_auto(GStrv) people = g_settings_get_strv (chat_application_get_settings (self),
+                                                  "host-people");
+
+      for (guint i = 0; people[i] != NULL; i++)
+        chat_connection_add_contact (connection, people[i]);
+    }
   g_signal_connect_object (contacts, "items-changed", G_CALLBACK (contacts_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "message-received", G_CALLBACK (message_received_cb),
@@ -231,9 +256,25 @@ track (ChatApplication *self,
           || chat_connection_get_ignored (connection)[0] == NULL))
     chat_connection_set_ignored (connection,
                                  chat_network_get_ignored (network_of (self, connection)));
+  else if (is_hosted (self, connection))
+    {
+      g_auto(GStrv) ignored = g_settings_get_strv (chat_application_get_settings (self),
+                                                   "host-ignored");
+
+      chat_connection_set_ignored (connection, (const char * const *) ignored);
+    }
   g_signal_connect_object (connection, "notify::ignored",
                            G_CALLBACK (ignored_changed_cb), self, G_CONNECT_SWAPPED);
   update_conversations (self, connection);
+}
+
+void
+_chat_application_track_hosted (ChatApplication *self,
+                                ChatConnection  *connection)
+{
+  g_return_if_fail (is_hosted (self, connection));
+
+  track (self, connection);
 }
 
 void

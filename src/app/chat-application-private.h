@@ -27,6 +27,9 @@ void            _chat_application_notify_hosting         (ChatApplication *self)
 void            _chat_application_remember_network       (ChatApplication *self,
                                                           ChatConnection  *connection);
 /* Stops following connection (before it is removed). */
+/* The hosted room's connection: its People and ignore list kept in the settings. */
+void            _chat_application_track_hosted           (ChatApplication *self,
+                                                          ChatConnection  *connection);
 void            _chat_application_untrack                (ChatApplication *self,
                                                           ChatConnection  *connection);
 /* At the first start: every network to connect comes back, with the last conversation. */

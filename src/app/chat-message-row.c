@@ -372,6 +372,23 @@ chat_message_row_get_item (ChatMessageRow *self)
   return self->item;
 }
 
+char *
+chat_message_row_dup_selection (ChatMessageRow *self)
+{
+  const char *text;
+  int start;
+  int end;
+
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ROW (self), NULL);
+
+  if (self->item == NULL || !gtk_label_get_selection_bounds (self->body_label, &start, &end))
+    return NULL;
+  text = gtk_label_get_text (self->body_label);
+  start = CLAMP (start, 0, (int) g_utf8_strlen (text, -1));
+  end = CLAMP (end, start, (int) g_utf8_strlen (text, -1));
+  return g_utf8_substring (text, start, end);
+}
+
 void
 chat_message_row_flash (ChatMessageRow *self)
 {

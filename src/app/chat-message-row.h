@@ -21,6 +21,8 @@ void             chat_message_row_bind     (ChatMessageRow  *self,
                                             gboolean         first_unread);
 void             chat_message_row_unbind   (ChatMessageRow  *self);
 ChatMessageItem *chat_message_row_get_item (ChatMessageRow  *self);
+/* The part of the line's text selected now, or NULL. */
+char            *chat_message_row_dup_selection (ChatMessageRow *self);
 /* Before bind: query non-NULL shows the row as a search result, its own header and time,
  * query's words highlighted. */
 void             chat_message_row_set_search (ChatMessageRow *self,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-window-message-menu.c: what a message's menu offers (right click, long press, Menu
- * key): Delete Message, for one's own lines and, for a room's operators, everyone's, where
- * the server deletes messages (draft/message-redaction). Asked first; the server's REDACT
- * marks the line deleted for everyone it reaches. The Delete key asks too. */
+/* chat-window-message-menu.c: what a message's menu offers (right click anywhere on the
+ * line, its text included; long press; Menu key): Copy, the text selected in the line or
+ * else all of it; and Delete Message, for one's own lines and, for a room's operators,
+ * everyone's, where the server deletes messages (draft/message-redaction). Asked first; the
+ * server's REDACT marks the line deleted for everyone it reaches. The Delete key asks too. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -136,26 +137,67 @@ delete_message_activated_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
+/* What the line's text is, for Copy: NULL for lines with none (a deleted one, a join). */
+static const char *
+item_text (ChatMessageItem *item)
+{
+  const char *text = chat_message_item_get_text (item);
+
+  if (chat_message_item_get_deleted (item) || text == NULL || text[0] == '\0')
+    return NULL;
+  return text;
+}
+
+/* The menu of row's line; NULL when it offers nothing. */
+static GMenuModel *
+message_menu (ChatWindow     *self,
+              ChatMessageRow *row)
+{
+  ChatMessageItem *item = chat_message_row_get_item (row);
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autofree char *selection = NULL;
+  const char *text;
+
+  if (item == NULL)
+    return NULL;
+
+  selection = chat_message_row_dup_selection (row);
+  text = selection != NULL ? selection : item_text (item);
+  if (text != NULL)
+    {
+      g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy"), NULL);
+
+      g_menu_item_set_action_and_target (copy, "win.copy-text", "s", text);
+      g_menu_append_item (menu, copy);
+    }
+  if (_chat_window_can_delete_message (self, item))
+    {
+      g_autoptr(GMenu) section = g_menu_new ();
+      g_autoptr(GMenuItem) delete = g_menu_item_new (_("_Delete Message…"), NULL);
+
+      g_menu_item_set_action_and_target (delete, "win.delete-message", "s",
+                                         chat_message_item_get_msgid (item));
+      g_menu_append_item (section, delete);
+      g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
+    }
+  if (g_menu_model_get_n_items (G_MENU_MODEL (menu)) == 0)
+    return NULL;
+  return G_MENU_MODEL (g_steal_pointer (&menu));
+}
+
+/* TRUE when row has a menu, now shown. */
+static gboolean
 show_message_menu (ChatWindow     *self,
                    ChatMessageRow *row,
                    double          x,
                    double          y)
 {
-  ChatMessageItem *item = chat_message_row_get_item (row);
-  g_autoptr(GMenu) menu = NULL;
-  g_autoptr(GMenuItem) delete = NULL;
+  g_autoptr(GMenuModel) menu = message_menu (self, row);
 
-  if (item == NULL || !_chat_window_can_delete_message (self, item))
-    return;
-
-  menu = g_menu_new ();
-  delete = g_menu_item_new (_("_Delete Message…"), NULL);
-  g_menu_item_set_action_and_target (delete, "win.delete-message", "s",
-                                     chat_message_item_get_msgid (item));
-  g_menu_append_item (menu, delete);
-
-  chat_app_popup_menu (GTK_WIDGET (row), G_MENU_MODEL (menu), x, y, GTK_ALIGN_START);
+  if (menu == NULL)
+    return FALSE;
+  chat_app_popup_menu (GTK_WIDGET (row), menu, x, y, GTK_ALIGN_START);
+  return TRUE;
 }
 
 static ChatWindow *
@@ -173,12 +215,9 @@ row_pressed_cb (GtkGestureClick *gesture,
 {
   ChatWindow *self = row_window (GTK_WIDGET (row));
 
-  if (self != NULL && chat_message_row_get_item (row) != NULL
-      && _chat_window_can_delete_message (self, chat_message_row_get_item (row)))
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-      show_message_menu (self, row, x, y);
-    }
+  /* Before the text's own menu (Cut, Paste and the like, for text that can't change). */
+  if (self != NULL && show_message_menu (self, row, x, y))
+    gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }
 
 static void
@@ -203,14 +242,14 @@ row_key_pressed_cb (ChatMessageRow        *row,
   ChatWindow *self = row_window (GTK_WIDGET (row));
   ChatMessageItem *item = chat_message_row_get_item (row);
 
-  if (self == NULL || item == NULL || !_chat_window_can_delete_message (self, item))
+  if (self == NULL || item == NULL)
     return GDK_EVENT_PROPAGATE;
 
   if (keyval == GDK_KEY_Menu || (keyval == GDK_KEY_F10 && (state & GDK_SHIFT_MASK) != 0))
-    {
-      show_message_menu (self, row, 12, gtk_widget_get_height (GTK_WIDGET (row)) / 2.0);
-      return GDK_EVENT_STOP;
-    }
+    return show_message_menu (self, row, 12, gtk_widget_get_height (GTK_WIDGET (row)) / 2.0)
+           ? GDK_EVENT_STOP : GDK_EVENT_PROPAGATE;
+  if (!_chat_window_can_delete_message (self, item))
+    return GDK_EVENT_PROPAGATE;
   if (keyval == GDK_KEY_Delete || keyval == GDK_KEY_KP_Delete)
     {
       gtk_widget_activate_action (GTK_WIDGET (self), "win.delete-message", "s",
@@ -230,6 +269,7 @@ _chat_window_message_menu_attach (GtkWidget *row)
 
   gesture = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (gesture), GTK_PHASE_CAPTURE);
   g_signal_connect (gesture, "pressed", G_CALLBACK (row_pressed_cb), row);
   gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (gesture));
 
@@ -243,11 +283,25 @@ _chat_window_message_menu_attach (GtkWidget *row)
   gtk_widget_add_controller (row, controller);
 }
 
+/* win.copy-text: the text given, to the clipboard. */
+static void
+copy_text_activated_cb (GSimpleAction *action,
+                        GVariant      *param,
+                        ChatWindow    *self)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
+                          g_variant_get_string (param, NULL));
+}
+
 void
 _chat_window_message_menu_init (ChatWindow *self)
 {
   g_autoptr(GSimpleAction) action = g_simple_action_new ("delete-message", G_VARIANT_TYPE_STRING);
 
+  g_autoptr(GSimpleAction) copy = g_simple_action_new ("copy-text", G_VARIANT_TYPE_STRING);
+
   g_signal_connect_object (action, "activate", G_CALLBACK (delete_message_activated_cb), self, 0);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+  g_signal_connect_object (copy, "activate", G_CALLBACK (copy_text_activated_cb), self, 0);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (copy));
 }
