@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "chat-scram.h"
 #include "test-server-util.h"
 
 typedef struct
@@ -1109,6 +1110,25 @@ test_invite (void)
 
 #define PASSWORD "correct-horse-battery"
 
+/* A connection as nick, registration held, that the server is ready to hear mechanism's
+ * first AUTHENTICATE from. */
+static Client *
+sasl_start (TestServer *ts,
+            const char *nick,
+            const char *mechanism)
+{
+  Client *c = client_connect (ts);
+
+  c->nick = g_strdup (nick);
+  client_send (c, "CAP REQ :sasl");
+  client_send (c, "NICK %s", nick);
+  client_send (c, "USER %s 0 * :%s", nick, nick);
+  g_free (client_expect (c, " ACK "));
+  client_send (c, "AUTHENTICATE %s", mechanism);
+  g_free (client_expect (c, "AUTHENTICATE +"));
+  return c;
+}
+
 /* A connection logged in to account by SASL PLAIN as nick; FALSE when refused. */
 static gboolean
 sasl_plain (TestServer  *ts,
@@ -1119,20 +1139,13 @@ sasl_plain (TestServer  *ts,
   g_autoptr(GString) raw = g_string_new (NULL);
   g_autofree char *payload = NULL;
   g_autofree char *line = NULL;
-  Client *c = client_connect (ts);
+  Client *c = sasl_start (ts, nick, "PLAIN");
 
   g_string_append_c (raw, '\0');
   g_string_append (raw, account);
   g_string_append_c (raw, '\0');
   g_string_append (raw, PASSWORD);
   payload = g_base64_encode ((const guchar *) raw->str, raw->len);
-  c->nick = g_strdup (nick);
-  client_send (c, "CAP REQ :sasl");
-  client_send (c, "NICK %s", nick);
-  client_send (c, "USER %s 0 * :%s", nick, nick);
-  g_free (client_expect (c, " ACK "));
-  client_send (c, "AUTHENTICATE PLAIN");
-  g_free (client_expect (c, "AUTHENTICATE +"));
   client_send (c, "AUTHENTICATE %s", payload);
   line = client_expect (c, " 90");
   client_send (c, "CAP END");
@@ -1141,14 +1154,62 @@ sasl_plain (TestServer  *ts,
   return strstr (line, " 903 ") != NULL || strstr (line, " 900 ") != NULL;
 }
 
-/* An account registered on one node logs in on the others, by SASL and by NickServ; its
- * nick is protected there; dropped on one node, it is gone on all. */
+/* One SCRAM message of c's as an AUTHENTICATE line, and the server's answer to it (NULL
+ * for a 904). */
+static char *
+scram_step (Client     *c,
+            const char *message)
+{
+  g_autofree char *encoded = g_base64_encode ((const guchar *) message, strlen (message));
+  g_autofree char *line = NULL;
+  g_autofree guchar *decoded = NULL;
+  gsize len = 0;
+
+  client_send (c, "AUTHENTICATE %s", encoded);
+  line = client_expect (c, "AUTHENTICATE ");
+  if (strstr (line, " 904 ") != NULL)
+    return NULL;
+  decoded = g_base64_decode (strstr (line, "AUTHENTICATE ") + strlen ("AUTHENTICATE "), &len);
+  return g_strndup ((const char *) decoded, len);
+}
+
+/* A connection logged in to account by SASL SCRAM-SHA-256 as nick. */
+static Client *
+sasl_scram (TestServer *ts,
+            const char *nick,
+            const char *account)
+{
+  g_autoptr(ChatScramClient) scram = chat_scram_client_new (account, PASSWORD, "abcdefgh");
+  g_autofree char *first = chat_scram_client_first (scram);
+  g_autofree char *server_first = NULL;
+  g_autofree char *final = NULL;
+  g_autofree char *server_final = NULL;
+  g_autoptr(GError) error = NULL;
+  Client *c = sasl_start (ts, nick, "SCRAM-SHA-256");
+
+  server_first = scram_step (c, first);
+  g_assert_nonnull (server_first);
+  final = chat_scram_client_final (scram, server_first, &error);
+  g_assert_no_error (error);
+  server_final = scram_step (c, final);
+  g_assert_nonnull (server_final);
+  g_assert_true (chat_scram_client_verify (scram, server_final, &error));
+  g_assert_no_error (error);
+  client_send (c, "AUTHENTICATE +");
+  g_free (client_expect (c, " 903 "));
+  client_send (c, "CAP END");
+  g_free (client_expect (c, " 001 "));
+  return c;
+}
+
+/* An account registered on one node logs in on the others, by SASL (PLAIN and SCRAM) and
+ * by NickServ; its nick is protected there; dropped on one node, it is gone on all. */
 static void
 test_accounts (void)
 {
   TestRedis *r = redis_start ();
   TestServer *a, *b, *c;
-  Client *anna, *on_b, *on_c, *taker, *refused;
+  Client *anna, *on_b, *on_c, *scram_c, *taker, *refused;
 
   if (r == NULL)
     return;
@@ -1166,6 +1227,7 @@ test_accounts (void)
   on_c = client_irc (c, "anna_c", NULL);
   client_send (on_c, "NS IDENTIFY anna " PASSWORD);
   g_free (client_expect (on_c, " 900 anna_c anna_c!anna_c@127.0.0.1 anna "));
+  scram_c = sasl_scram (c, "anna_s", "anna");
 
   /* The nick anna, free again, is asked to identify on b. */
   taker = client_irc (b, "anna", NULL);
@@ -1179,6 +1241,7 @@ test_accounts (void)
   client_free (anna);
   client_free (on_b);
   client_free (on_c);
+  client_free (scram_c);
   client_free (taker);
   client_free (refused);
   test_server_free (a);
