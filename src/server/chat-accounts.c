@@ -15,25 +15,10 @@
 
 #include <sodium.h>
 
-#include "chat-accounts-private.h"
+#include "chat-accounts-store.h"
 #include "chat-saslprep.h"
-#include "chat-sqlite.h"
 
 G_STATIC_ASSERT (sizeof ((ChatAccountSecrets *) NULL)->hash == crypto_pwhash_STRBYTES);
-
-struct _ChatAccounts
-{
-  GObject                   parent_instance;
-
-  const ChatAccountsRemote *remote;        /* or NULL: the rows are in db */
-  gpointer                  remote_data;
-  ChatSqlite      *db;
-  char            *path;
-  ChatCasemapping  casemapping;
-  guint            scram_iterations;
-  guint64          hash_ops;
-  gsize            hash_mem;
-};
 
 G_DEFINE_FINAL_TYPE (ChatAccounts, chat_accounts, G_TYPE_OBJECT)
 
@@ -80,11 +65,11 @@ static const char schema[] =
   "PRAGMA user_version = 1;";
 
 /* A statement kept by the handle, with the account's key bound as ?1. */
-static sqlite3_stmt *
-query_for (ChatAccounts  *self,
-           const char    *sql,
-           const char    *key,
-           GError       **error)
+sqlite3_stmt *
+_chat_accounts_query_for (ChatAccounts  *self,
+                          const char    *sql,
+                          const char    *key,
+                          GError       **error)
 {
   sqlite3_stmt *stmt = chat_sqlite_get_query (self->db, sql, error);
 
@@ -94,20 +79,20 @@ query_for (ChatAccounts  *self,
 }
 
 /* Runs a write with the account's key bound as ?1. */
-static gboolean
-run_for (ChatAccounts  *self,
-         const char    *sql,
-         const char    *key,
-         GError       **error)
+gboolean
+_chat_accounts_run_for (ChatAccounts  *self,
+                        const char    *sql,
+                        const char    *key,
+                        GError       **error)
 {
-  sqlite3_stmt *stmt = query_for (self, sql, key, error);
+  sqlite3_stmt *stmt = _chat_accounts_query_for (self, sql, key, error);
 
   return stmt != NULL && chat_sqlite_step_done (self->db, stmt, "Account database", error);
 }
 
-static char *
-account_key (ChatAccounts *self,
-             const char   *name)
+char *
+_chat_accounts_key (ChatAccounts *self,
+                    const char   *name)
 {
   return chat_casefold (self->casemapping, name);
 }
@@ -206,9 +191,9 @@ _chat_accounts_make_secrets (ChatAccounts *self,
                                     self->scram_iterations);
 }
 
-static gboolean
-not_found (const char  *name,
-           GError     **error)
+gboolean
+_chat_accounts_not_found (const char  *name,
+                          GError     **error)
 {
   g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
                "No account is named %s", name);
@@ -216,18 +201,12 @@ not_found (const char  *name,
 }
 
 /* What the remote store answered (1, 0 or -1) as a result: a 0 is error code. */
-static gboolean remote_done (int                 rc,
-                             GError            **error,
-                             ChatAccountsError   code,
-                             const char         *format,
-                             ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-remote_done (int                 rc,
-             GError            **error,
-             ChatAccountsError   code,
-             const char         *format,
-             ...)
+gboolean
+_chat_accounts_remote_done (int                 rc,
+                            GError            **error,
+                            ChatAccountsError   code,
+                            const char         *format,
+                            ...)
 {
   g_autofree char *message = NULL;
   va_list ap;
@@ -412,7 +391,7 @@ _chat_accounts_insert (ChatAccounts              *self,
                        const ChatAccountSecrets  *secrets,
                        GError                   **error)
 {
-  g_autofree char *key = account_key (self, name);
+  g_autofree char *key = _chat_accounts_key (self, name);
   sqlite3_stmt *stmt;
   int rc;
 
@@ -421,15 +400,16 @@ _chat_accounts_insert (ChatAccounts              *self,
       ChatAccountRow row = { (char *) name, (char *) email,
                              g_get_real_time () / G_USEC_PER_SEC, *secrets };
       int put = self->remote->put_account (self->remote_data, key, &row, TRUE);
-      gboolean done = remote_done (put, error, CHAT_ACCOUNTS_ERROR_EXISTS,
-                                   "The account %s already exists", name);
+      gboolean done = _chat_accounts_remote_done (put, error, CHAT_ACCOUNTS_ERROR_EXISTS,
+                                                  "The account %s already exists", name);
 
       sodium_memzero (&row.secrets, sizeof row.secrets);
       return done;
     }
-  stmt = query_for (self, "INSERT INTO accounts (key, name, hash, scram_salt, scram_iterations,"
-                    " scram_stored_key, scram_server_key, email, created)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", key, error);
+  stmt = _chat_accounts_query_for (self, "INSERT INTO accounts (key, name, hash, scram_salt,"
+                                   " scram_iterations, scram_stored_key, scram_server_key,"
+                                   " email, created)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", key, error);
   if (stmt == NULL)
     return FALSE;
   chat_sqlite_bind_text (stmt, 2, name);
@@ -473,15 +453,15 @@ _chat_accounts_update (ChatAccounts              *self,
                        const ChatAccountSecrets  *secrets,
                        GError                   **error)
 {
-  g_autofree char *key = account_key (self, name);
+  g_autofree char *key = _chat_accounts_key (self, name);
   sqlite3_stmt *stmt;
 
   if (self->remote != NULL)
     {
       ChatAccountRow row = { (char *) name, NULL, 0, *secrets };
       int put = self->remote->put_account (self->remote_data, key, &row, FALSE);
-      gboolean done = remote_done (put, error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
-                                   "No account is named %s", name);
+      gboolean done = _chat_accounts_remote_done (put, error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                                                  "No account is named %s", name);
 
       sodium_memzero (&row.secrets, sizeof row.secrets);
       return done;
@@ -496,7 +476,7 @@ _chat_accounts_update (ChatAccounts              *self,
   if (!chat_sqlite_step_done (self->db, stmt, "Account database", error))
     return FALSE;
   if (chat_sqlite_changes (self->db) == 0)
-    return not_found (name, error);
+    return _chat_accounts_not_found (name, error);
   return TRUE;
 }
 
@@ -505,7 +485,7 @@ _chat_accounts_get_hash (ChatAccounts  *self,
                          const char    *name,
                          char         **registered_name)
 {
-  g_autofree char *key = account_key (self, name);
+  g_autofree char *key = _chat_accounts_key (self, name);
   char *hash;
   sqlite3_stmt *stmt;
 
@@ -636,26 +616,27 @@ chat_accounts_drop (ChatAccounts  *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  key = account_key (self, name);
+  key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
-    return remote_done (self->remote->drop_account (self->remote_data, key), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", name);
+    return _chat_accounts_remote_done (self->remote->drop_account (self->remote_data, key),
+                                       error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                                       "No account is named %s", name);
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
-  if (!run_for (self, "DELETE FROM accounts WHERE key = ?1", key, error))
+  if (!_chat_accounts_run_for (self, "DELETE FROM accounts WHERE key = ?1", key, error))
     goto fail;
   found = chat_sqlite_changes (self->db) > 0;
-  if (!run_for (self, "DELETE FROM certfps WHERE account = ?1", key, error))
+  if (!_chat_accounts_run_for (self, "DELETE FROM certfps WHERE account = ?1", key, error))
     goto fail;
-  if (!run_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error))
+  if (!_chat_accounts_run_for (self, "DELETE FROM rooms WHERE founder = ?1", key, error))
     goto fail;
-  if (!run_for (self, "DELETE FROM room_access WHERE account = ?1", key, error))
+  if (!_chat_accounts_run_for (self, "DELETE FROM room_access WHERE account = ?1", key, error))
     goto fail;
-  if (!run_for (self, "DELETE FROM read_markers WHERE account = ?1", key, error))
+  if (!_chat_accounts_run_for (self, "DELETE FROM read_markers WHERE account = ?1", key, error))
     goto fail;
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
-  return found ? TRUE : not_found (name, error);
+  return found ? TRUE : _chat_accounts_not_found (name, error);
 
 fail:
   chat_sqlite_rollback (self->db);
@@ -673,7 +654,7 @@ chat_accounts_lookup (ChatAccounts *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  key = account_key (self, name);
+  key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
     {
       ChatAccountRow row = { 0 };
@@ -711,7 +692,7 @@ chat_accounts_get_scram (ChatAccounts *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
-  key = account_key (self, name);
+  key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
     {
       ChatAccountRow row = { 0 };
@@ -804,13 +785,15 @@ chat_accounts_add_certfp (ChatAccounts  *self,
     }
   info = chat_accounts_lookup (self, name);
   if (info == NULL)
-    return not_found (name, error);
-  key = account_key (self, name);
+    return _chat_accounts_not_found (name, error);
+  key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
-    return remote_done (self->remote->set_certfp (self->remote_data, key, fp, TRUE), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", name);
-  stmt = query_for (self, "INSERT OR REPLACE INTO certfps (account, fingerprint)"
-                    " VALUES (?1, ?2)", key, error);
+    return _chat_accounts_remote_done (self->remote->set_certfp (self->remote_data, key, fp,
+                                                                 TRUE),
+                                       error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                                       "No account is named %s", name);
+  stmt = _chat_accounts_query_for (self, "INSERT OR REPLACE INTO certfps (account, fingerprint)"
+                                   " VALUES (?1, ?2)", key, error);
   if (stmt == NULL)
     return FALSE;
   chat_sqlite_bind_text (stmt, 2, fp);
@@ -831,13 +814,14 @@ chat_accounts_remove_certfp (ChatAccounts  *self,
   g_return_val_if_fail (name != NULL && fingerprint != NULL, FALSE);
 
   fp = normalize_fingerprint (fingerprint);
-  key = account_key (self, name);
+  key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
-    return remote_done (self->remote->set_certfp (self->remote_data, key,
-                                                  fp != NULL ? fp : "", FALSE), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s has no such fingerprint", name);
-  stmt = query_for (self, "DELETE FROM certfps WHERE account = ?1 AND fingerprint = ?2", key,
-                    error);
+    return _chat_accounts_remote_done (self->remote->set_certfp (self->remote_data, key,
+                                                                 fp != NULL ? fp : "", FALSE),
+                                       error, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                                       "%s has no such fingerprint", name);
+  stmt = _chat_accounts_query_for (self, "DELETE FROM certfps"
+                                   " WHERE account = ?1 AND fingerprint = ?2", key, error);
   if (stmt == NULL)
     return FALSE;
   chat_sqlite_bind_text (stmt, 2, fp != NULL ? fp : "");
@@ -869,224 +853,4 @@ chat_accounts_find_certfp (ChatAccounts *self,
   return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM certfps JOIN accounts"
                                  " ON accounts.key = certfps.account WHERE fingerprint = ?1",
                                  fp, NULL);
-}
-
-/* ---- registered rooms ------------------------------------------------------------------ */
-
-gboolean
-chat_accounts_register_room (ChatAccounts  *self,
-                             const char    *room,
-                             const char    *founder,
-                             GError       **error)
-{
-  g_autofree char *key = NULL;
-  g_autofree char *founder_key = NULL;
-  g_autoptr(ChatAccountInfo) info = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
-  g_return_val_if_fail (room != NULL && founder != NULL, FALSE);
-
-  info = chat_accounts_lookup (self, founder);
-  if (info == NULL)
-    return not_found (founder, error);
-  key = account_key (self, room);
-  founder_key = account_key (self, founder);
-  if (self->remote != NULL)
-    return remote_done (self->remote->put_room (self->remote_data, key, room, founder_key),
-                        error,
-                        CHAT_ACCOUNTS_ERROR_EXISTS, "%s is already registered", room);
-  stmt = query_for (self, "INSERT INTO rooms (key, name, founder, created)"
-                    " VALUES (?1, ?2, ?3, ?4)", key, error);
-  if (stmt == NULL)
-    return FALSE;
-  chat_sqlite_bind_text (stmt, 2, room);
-  chat_sqlite_bind_text (stmt, 3, founder_key);
-  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-    {
-      chat_sqlite_finish_step (self->db, stmt, SQLITE_DONE, NULL, NULL);
-      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
-                   "%s is already registered", room);
-      return FALSE;
-    }
-  return chat_sqlite_finish_step (self->db, stmt, rc, "Account database", error);
-}
-
-gboolean
-chat_accounts_drop_room (ChatAccounts  *self,
-                         const char    *room,
-                         GError       **error)
-{
-  g_autofree char *key = NULL;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
-  g_return_val_if_fail (room != NULL, FALSE);
-
-  key = account_key (self, room);
-  if (self->remote != NULL)
-    return remote_done (self->remote->drop_room (self->remote_data, key), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s is not registered", room);
-  if (!run_for (self, "DELETE FROM room_access WHERE room = ?1", key, error))
-    return FALSE;
-  if (!run_for (self, "DELETE FROM rooms WHERE key = ?1", key, error))
-    return FALSE;
-  if (chat_sqlite_changes (self->db) == 0)
-    {
-      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
-                   "%s is not registered", room);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-char *
-chat_accounts_get_room_founder (ChatAccounts *self,
-                                const char   *room)
-{
-  g_autofree char *key = NULL;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
-  g_return_val_if_fail (room != NULL, NULL);
-
-  key = account_key (self, room);
-  if (self->remote != NULL)
-    return self->remote->get_founder (self->remote_data, key);
-  return chat_sqlite_query_text (self->db, "SELECT accounts.name FROM rooms JOIN accounts"
-                                 " ON accounts.key = rooms.founder WHERE rooms.key = ?1",
-                                 key, NULL);
-}
-
-GPtrArray *
-chat_accounts_list_rooms (ChatAccounts *self)
-{
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), g_ptr_array_new_with_free_func (g_free));
-
-  if (self->remote != NULL)
-    return self->remote->list (self->remote_data, TRUE);
-  return chat_sqlite_query_texts (self->db, "SELECT name FROM rooms ORDER BY key");
-}
-
-gboolean
-chat_accounts_set_room_access (ChatAccounts  *self,
-                               const char    *room,
-                               const char    *account,
-                               guint          flags,
-                               GError       **error)
-{
-  g_autofree char *room_key = NULL;
-  g_autofree char *account_key_ = NULL;
-  g_autoptr(ChatAccountInfo) info = NULL;
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
-  g_return_val_if_fail (room != NULL && account != NULL, FALSE);
-
-  info = chat_accounts_lookup (self, account);
-  if (info == NULL)
-    return not_found (account, error);
-  room_key = account_key (self, room);
-  account_key_ = account_key (self, account);
-  if (self->remote != NULL)
-    return remote_done (self->remote->set_access (self->remote_data, room_key, account_key_,
-                                                  flags), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "%s is not registered", room);
-  stmt = query_for (self, flags != 0
-                    ? "INSERT OR REPLACE INTO room_access (room, account, flags)"
-                      " VALUES (?1, ?2, ?3)"
-                    : "DELETE FROM room_access WHERE room = ?1 AND account = ?2",
-                    room_key, error);
-  if (stmt == NULL)
-    return FALSE;
-  chat_sqlite_bind_text (stmt, 2, account_key_);
-  if (flags != 0)
-    sqlite3_bind_int64 (stmt, 3, flags);
-  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
-}
-
-guint
-chat_accounts_get_room_access (ChatAccounts *self,
-                               const char   *room,
-                               const char   *account)
-{
-  g_autofree char *room_key = NULL;
-  g_autofree char *account_key_ = NULL;
-  sqlite3_stmt *stmt;
-  guint flags;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), 0);
-  g_return_val_if_fail (room != NULL && account != NULL, 0);
-
-  room_key = account_key (self, room);
-  account_key_ = account_key (self, account);
-  if (self->remote != NULL)
-    return self->remote->get_access (self->remote_data, room_key, account_key_);
-  stmt = chat_sqlite_query_row (self->db,
-                                "SELECT flags FROM room_access WHERE room = ?1 AND account = ?2",
-                                room_key, account_key_, NULL);
-  if (stmt == NULL)
-    return 0;
-  flags = sqlite3_column_int64 (stmt, 0);
-  chat_sqlite_row_done (self->db, stmt);
-  return flags;
-}
-
-/* Read markers (draft/read-marker): target is the conversation as the caller folds it;
- * ms is a time in milliseconds, kept only when it moves the marker forward. */
-gboolean
-chat_accounts_set_read_marker (ChatAccounts  *self,
-                               const char    *account,
-                               const char    *target,
-                               gint64         ms,
-                               GError       **error)
-{
-  g_autofree char *key = NULL;
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
-  g_return_val_if_fail (account != NULL && target != NULL, FALSE);
-
-  key = account_key (self, account);
-  if (self->remote != NULL)
-    return remote_done (self->remote->set_marker (self->remote_data, key, target, ms), error,
-                        CHAT_ACCOUNTS_ERROR_NOT_FOUND, "No account is named %s", account);
-  stmt = query_for (self, "INSERT INTO read_markers (account, target, time) VALUES (?1, ?2, ?3)"
-                          " ON CONFLICT (account, target)"
-                          " DO UPDATE SET time = MAX (time, excluded.time)", key, error);
-  if (stmt == NULL)
-    return FALSE;
-  chat_sqlite_bind_text (stmt, 2, target);
-  sqlite3_bind_int64 (stmt, 3, ms);
-  return chat_sqlite_step_done (self->db, stmt, "Account database", error);
-}
-
-/* The marker of target for account, or 0. */
-gint64
-chat_accounts_get_read_marker (ChatAccounts *self,
-                               const char   *account,
-                               const char   *target)
-{
-  g_autofree char *key = NULL;
-  sqlite3_stmt *stmt;
-  gint64 ms = 0;
-  int rc;
-
-  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), 0);
-  g_return_val_if_fail (account != NULL && target != NULL, 0);
-
-  key = account_key (self, account);
-  if (self->remote != NULL)
-    return self->remote->get_marker (self->remote_data, key, target);
-  stmt = query_for (self, "SELECT time FROM read_markers WHERE account = ?1 AND target = ?2",
-                    key, NULL);
-  if (stmt == NULL)
-    return 0;
-  chat_sqlite_bind_text (stmt, 2, target);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    ms = sqlite3_column_int64 (stmt, 0);
-  chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
-  return ms;
 }
