@@ -88,9 +88,12 @@ _chat_server_accounts_room_access (ChatServer  *server,
     return 0;
   if (_chat_server_get_cluster (server) != NULL)
     {
-      /* Registered or dropped on another node meanwhile: the store says. */
+      /* Registered or dropped on another node meanwhile: the store says. (A room with
+       * nobody in it is not ended here: the caller still holds it.) */
       founder = chat_accounts_get_room_founder (state->accounts, room->name);
-      if (founder != NULL || (room->lasting & CHAT_ROOM_LASTING_REGISTERED))
+      if (founder != NULL ||
+          ((room->lasting & CHAT_ROOM_LASTING_REGISTERED) &&
+           g_hash_table_size (room->members) > 0))
         _chat_server_room_set_lasting (server, room, CHAT_ROOM_LASTING_REGISTERED,
                                        founder != NULL);
     }
