@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "chat-cluster-private.h"
 #include "chat-scram.h"
 #include "test-server-util.h"
 
@@ -1386,6 +1387,150 @@ test_redact (void)
   redis_stop (r);
 }
 
+typedef struct
+{
+  ChatServer *server;
+  guint       stage;
+  guint       held;
+  gboolean    done;
+  GMutex      lock;
+  GCond       cond;
+} HoldRooms;
+
+static gboolean
+hold_rooms_cb (gpointer data)
+{
+  HoldRooms *h = data;
+  guint held = _chat_cluster_hold_rooms (_chat_server_get_cluster (h->server), h->stage);
+
+  g_mutex_lock (&h->lock);
+  h->held = held;
+  h->done = TRUE;
+  g_cond_signal (&h->cond);
+  g_mutex_unlock (&h->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* The rooms ts's node opens wait at stage (0: they go on), done in the node's thread; how
+ * many wait. */
+static guint
+hold_rooms (TestServer *ts,
+            guint       stage)
+{
+  HoldRooms h = { ts->server, stage, 0, FALSE };
+
+  g_mutex_init (&h.lock);
+  g_cond_init (&h.cond);
+  g_main_context_invoke (ts->context, hold_rooms_cb, &h);
+  g_mutex_lock (&h.lock);
+  while (!h.done)
+    g_cond_wait (&h.cond, &h.lock);
+  g_mutex_unlock (&h.lock);
+  g_mutex_clear (&h.lock);
+  g_cond_clear (&h.cond);
+  return h.held;
+}
+
+/* Until a room ts's node opens waits at stage. */
+static void
+wait_held (TestServer *ts,
+           guint       stage)
+{
+  for (guint tries = 0; tries < 1000000; tries++)
+    if (hold_rooms (ts, stage) > 0)
+      return;
+  g_error ("no room waited");
+}
+
+/* While frank's JOIN on b waits for b's read of the room (held at stage), the others
+ * join, part, rename and set the topic and a voice on a; the JOIN then gets its answer,
+ * labeled, before the line sent after it, and b has each change once: the same members,
+ * modes and topic as a, and no line of what happened before frank was in. */
+static void
+room_opening (guint       stage,
+              const char *room)
+{
+  TwoNodes t = { 0 };
+  Client *carol, *dave, *erin, *frank;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *names = g_strdup_printf (" 353 frank = %s :", room);
+  g_autofree char *a_names = g_strdup_printf (" 353 alice = %s :", room);
+  struct pollfd pfd = { 0 };
+
+  if (!two_nodes_start (&t))
+    return;
+  carol = client_irc (t.a, "carol", NULL);
+  dave = client_irc (t.a, "dave", NULL);
+  erin = client_irc (t.b, "erin", NULL);
+  frank = client_irc (t.b, "frank", "labeled-response batch");
+  client_send (t.alice, "JOIN %s", room);
+  g_free (client_expect (t.alice, " 366 alice "));
+  client_send (t.alice, "TOPIC %s :before", room);
+  g_free (client_expect (t.alice, " TOPIC "));
+  client_send (dave, "JOIN %s", room);
+  g_free (client_expect (dave, " 366 dave "));
+
+  hold_rooms (t.b, stage);
+  client_send (frank, "@label=j1 JOIN %s", room);
+  client_send (frank, "PING :after");
+  wait_held (t.b, stage);
+  client_send (carol, "JOIN %s", room);
+  g_free (client_expect (t.alice, ":carol!carol@127.0.0.1 JOIN "));
+  client_send (t.alice, "TOPIC %s :during", room);
+  client_send (dave, "PART %s :bye", room);
+  g_free (client_expect (t.alice, ":dave!dave@127.0.0.1 PART "));
+  client_send (carol, "NICK caroline");
+  g_free (client_expect (t.alice, ":carol!carol@127.0.0.1 NICK :caroline"));
+  client_send (t.alice, "MODE %s +v caroline", room);
+  g_free (client_expect (t.alice, " +v caroline"));
+  /* b has had all of it (a wrote it before this), and is not held: erin is answered. */
+  written (t.alice, erin, "erin");
+  pfd.fd = frank->fd;
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+
+  hold_rooms (t.b, 0);
+  want = g_strdup_printf (":frank!frank@127.0.0.1 JOIN %s", room);
+  g_free (client_expect (frank, want));
+  g_clear_pointer (&want, g_free);
+  want = g_strdup_printf (" 332 frank %s :during", room);
+  g_free (client_expect (frank, want));
+  client_wait_names (frank, names, "frank", "@alice", "+caroline", NULL);
+  g_free (client_expect (frank, " BATCH -"));
+  g_free (client_expect (frank, " PONG "));
+  lines = client_sync (frank);
+  assert_lines_lack (lines, " TOPIC ");
+  assert_lines_lack (lines, " PART ");
+  assert_lines_lack (lines, " NICK ");
+  assert_lines_lack (lines, " JOIN ");
+  assert_lines_lack (lines, " MODE ");
+  /* a agrees. */
+  client_send (t.alice, "NAMES %s", room);
+  client_wait_names (t.alice, a_names, "frank", "@alice", "+caroline", NULL);
+
+  client_free (carol);
+  client_free (dave);
+  client_free (erin);
+  client_free (frank);
+  two_nodes_stop (&t);
+}
+
+/* Changes between b's following the room's channel and its read: they are in both, and
+ * played once. */
+static void
+test_room_opening_before_read (void)
+{
+  room_opening (1, "#w1");
+}
+
+/* Changes after b's read, on their way while it is answered: played after it. */
+static void
+test_room_opening_after_read (void)
+{
+  room_opening (2, "#w2");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1407,6 +1552,8 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
   g_test_add_func ("/chat/cluster/text-join", test_text_join);
   g_test_add_func ("/chat/cluster/invite", test_invite);
+  g_test_add_func ("/chat/cluster/room-opening-before-read", test_room_opening_before_read);
+  g_test_add_func ("/chat/cluster/room-opening-after-read", test_room_opening_after_read);
 
   return g_test_run ();
 }

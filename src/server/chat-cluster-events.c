@@ -59,14 +59,13 @@ publish (ChatCluster *self,
   _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
 }
 
+/* A line said in a room, or an invitation: not numbered (chat-cluster-rooms.c). */
 static void
 publish_room (ChatCluster *self,
               ChatRoom    *room,
               const char  *payload)
 {
-  g_autofree char *channel = _chat_cluster_room_channel (self, room->folded);
-
-  publish (self, channel, payload);
+  _chat_cluster_publish_room (self, room->folded, payload, FALSE);
 }
 
 /* ---- membership in Redis ------------------------------------------------------------- */
@@ -181,6 +180,27 @@ event_cb (ChatServer      *server,
       publish_message (self, ev);
       return;
     case CHAT_EVENT_JOIN:
+    case CHAT_EVENT_PART:
+    case CHAT_EVENT_KICK:
+    case CHAT_EVENT_QUIT:
+    case CHAT_EVENT_NICK:
+    case CHAT_EVENT_TOPIC:
+    case CHAT_EVENT_MODE:
+      if (ev->room == NULL)
+        return;
+      break;
+    default:
+      return;
+    }
+  /* What the event writes and its number are one step for a node reading the room. */
+  {
+    const char *multi[] = { "MULTI" };
+
+    _chat_cluster_tell (self, G_N_ELEMENTS (multi), multi);
+  }
+  switch (ev->kind)
+    {
+    case CHAT_EVENT_JOIN:
       payload = joined (self, ev->room, from);
       break;
     case CHAT_EVENT_PART:
@@ -216,10 +236,14 @@ event_cb (ChatServer      *server,
       }
       break;
     default:
-      return;
+      g_assert_not_reached ();
     }
-  if (ev->room != NULL)
-    publish_room (self, ev->room, payload);
+  _chat_cluster_publish_room (self, ev->room->folded, payload, TRUE);
+  {
+    const char *exec[] = { "EXEC" };
+
+    _chat_cluster_tell (self, G_N_ELEMENTS (exec), exec);
+  }
 }
 
 /* ---- in: the other nodes' users, as remote sessions ------------------------------------ */
@@ -545,10 +569,32 @@ _chat_cluster_received (ChatCluster *self,
                         const char  *data,
                         gsize        len)
 {
-  g_auto(GStrv) f = NULL;
+  g_autofree char *rooms = NULL;
 
   if (!self->running)
     return;
+  rooms = _chat_cluster_room_channel (self, "");
+  /* A room's event: "SEQ\nFIELDS", played when newer than what the room has. */
+  if (g_str_has_prefix (channel, rooms))
+    {
+      char *end = NULL;
+      gint64 seq = g_ascii_strtoll (data, &end, 10);
+
+      if (end == data || *end != '\n' ||
+          !_chat_cluster_room_event_due (self, channel + strlen (rooms), seq, end + 1))
+        return;
+      data = end + 1;
+    }
+  _chat_cluster_play (self, channel, data);
+}
+
+void
+_chat_cluster_play (ChatCluster *self,
+                    const char  *channel,
+                    const char  *data)
+{
+  g_auto(GStrv) f = NULL;
+
   if (g_str_equal (channel, self->lost_channel))
     {
       _chat_cluster_node_lost (self, data);
@@ -572,45 +618,33 @@ gboolean
 _chat_cluster_room_opened (ChatCluster *self,
                            ChatRoom    *room)
 {
-  g_autofree char *channel = NULL;
-  g_autofree char *key = NULL;
-  redisReply *reply;
+  g_autoptr(GPtrArray) members = NULL;
   gboolean others = FALSE;
 
   if (!self->running)
     return FALSE;
-  channel = _chat_cluster_room_channel (self, room->folded);
-  _chat_cluster_subscribe (self, channel, TRUE);
-  _chat_cluster_room_load (self, room);
+  members = _chat_cluster_room_read (self, room);
   take_invites (self, room);
+  for (guint i = 0; members != NULL && i < members->len; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (members->pdata[i], "\n", N_FIELDS);
+      ChatSession *ghost;
 
-  key = g_strconcat (CHAT_CLUSTER_KEY "members:", room->folded, NULL);
-  {
-    const char *argv[] = { "HGETALL", key };
-
-    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  }
-  if (reply == NULL)
-    return FALSE;
-  if (reply->type == REDIS_REPLY_ARRAY)
-    for (gsize i = 0; i + 1 < reply->elements; i += 2)
-      {
-        g_auto(GStrv) f = g_strsplit (reply->element[i + 1]->str, "\n", N_FIELDS);
-        ChatSession *ghost;
-
-        if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
-          continue;
-        ghost = ghost_ensure (self, f[F_NODE], f[F_SOURCE], f[F_TAGS], f[F_TEXT]);
-        if (ghost == NULL || _chat_room_get_member (room, ghost) != NULL)
-          continue;
-        _chat_room_add_member (room, ghost, (guint) strtoul (f[F_PARAM], NULL, 10));
-        others = TRUE;
-      }
-  freeReplyObject (reply);
-  return others;
+      if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
+        continue;
+      ghost = ghost_ensure (self, f[F_NODE], f[F_SOURCE], f[F_TAGS], f[F_TEXT]);
+      if (ghost == NULL || _chat_room_get_member (room, ghost) != NULL)
+        continue;
+      _chat_room_add_member (room, ghost, (guint) strtoul (f[F_PARAM], NULL, 10));
+      others = TRUE;
+    }
+  /* What happened since the read, in the order it did. */
+  _chat_cluster_room_replay (self, room);
+  /* Nobody of this node is in it yet: any member is another node's. */
+  return others || g_hash_table_size (room->members) > 0;
 }
 
-void
+gboolean
 _chat_cluster_room_check (ChatCluster *self,
                           ChatRoom    *room)
 {
@@ -618,16 +652,19 @@ _chat_cluster_room_check (ChatCluster *self,
   GHashTableIter iter;
   gpointer key;
 
+  if (room == self->replaying)
+    return TRUE;
   if (!self->running || room->lasting != 0 || g_hash_table_size (room->members) == 0)
-    return;
+    return FALSE;
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     if (!((ChatSession *) key)->remote)
-      return;
+      return FALSE;
   /* Only remote members: the room ends here (they stay in it on their nodes). */
   remote = g_hash_table_get_keys (room->members);
   for (GList *l = remote; l != NULL; l = l->next)
     _chat_room_remove_member (room, l->data);
+  return FALSE;
 }
 
 /* Before this round's lines leave: what it wrote to Redis is on its way, so whoever is told
@@ -655,6 +692,7 @@ room_ended_cb (ChatServer *server,
   channel = _chat_cluster_room_channel (self, room->folded);
   _chat_cluster_subscribe (self, channel, FALSE);
   _chat_cluster_room_forget (self, room);
+  g_hash_table_remove (self->room_seqs, room->folded);
 }
 
 void
@@ -682,6 +720,8 @@ _chat_cluster_resubscribe (ChatCluster *self)
 void
 _chat_cluster_republish (ChatCluster *self)
 {
+  const char *multi[] = { "MULTI" };
+  const char *exec[] = { "EXEC" };
   GHashTableIter iter;
   gpointer value;
 
@@ -699,8 +739,10 @@ _chat_cluster_republish (ChatCluster *self)
 
           if (session->remote || session->nick == NULL)
             continue;
+          _chat_cluster_tell (self, G_N_ELEMENTS (multi), multi);
           payload = joined (self, room, session);
-          publish_room (self, room, payload);
+          _chat_cluster_publish_room (self, room->folded, payload, TRUE);
+          _chat_cluster_tell (self, G_N_ELEMENTS (exec), exec);
         }
     }
 }
@@ -761,6 +803,7 @@ _chat_cluster_events_start (ChatCluster *self)
   self->hooks_added = TRUE;
   self->invites = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) g_hash_table_unref);
+  _chat_cluster_rooms_start (self);
 }
 
 void
@@ -771,4 +814,5 @@ _chat_cluster_events_stop (ChatCluster *self)
   for (GList *l = ghosts; l != NULL; l = l->next)
     ghost_free (self, l->data);
   g_clear_pointer (&self->invites, g_hash_table_unref);
+  _chat_cluster_rooms_stop (self);
 }

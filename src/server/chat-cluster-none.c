@@ -94,10 +94,11 @@ _chat_cluster_room_opened (ChatCluster *self,
   return FALSE;
 }
 
-void
+gboolean
 _chat_cluster_room_check (ChatCluster *self,
                           ChatRoom    *room)
 {
+  return FALSE;
 }
 
 ChatSession *
@@ -111,6 +112,24 @@ void
 _chat_cluster_done_remote (ChatCluster *self,
                            ChatSession *session)
 {
+}
+
+gboolean
+_chat_cluster_open_room_async (ChatCluster       *self,
+                               ChatSession       *session,
+                               const char        *name,
+                               ChatClusterOpened  opened,
+                               gpointer           data,
+                               GDestroyNotify     free_data)
+{
+  return FALSE;
+}
+
+guint
+_chat_cluster_hold_rooms (ChatCluster *self,
+                          guint        stage)
+{
+  return 0;
 }
 
 void

@@ -22,6 +22,10 @@ typedef void (*ChatClusterClaimed) (ChatSession *session,
                                     const char  *nick,
                                     gboolean     ok);
 
+/* The answer to a room asked of the cluster: the session's command goes on (data). */
+typedef void (*ChatClusterOpened)  (ChatSession *session,
+                                    gpointer     data);
+
 /* The default lease of a node, in seconds: how long its users outlive it elsewhere. */
 #define CHAT_CLUSTER_DEFAULT_LEASE 10.0
 
@@ -69,9 +73,23 @@ void         _chat_cluster_claim_forget     (ChatSession        *session);
  * events are followed. TRUE when it has members elsewhere (the joiner makes nothing). */
 gboolean     _chat_cluster_room_opened  (ChatCluster  *self,
                                          ChatRoom     *room);
+/* JOIN of a room not made here: TRUE when opened (session, data) will be called once the
+ * room is read from Redis, the session's input held until then (and the call forgotten if
+ * it goes first); FALSE when there is no one to ask, or the read is here already: the
+ * caller makes the room now. */
+gboolean     _chat_cluster_open_room_async (ChatCluster       *self,
+                                            ChatSession       *session,
+                                            const char        *name,
+                                            ChatClusterOpened  opened,
+                                            gpointer           data,
+                                            GDestroyNotify     free_data);
+/* Tests: the rooms being opened wait before their read is asked (stage 1) or once it is
+ * answered (2), until stage is 0 again; how many wait. */
+guint        _chat_cluster_hold_rooms   (ChatCluster  *self,
+                                         guint         stage);
 /* A member left room: with nobody of this node left in it, the remote ones go too, so
- * the room ends here. */
-void         _chat_cluster_room_check   (ChatCluster  *self,
+ * the room ends here. TRUE when it is not to end now (being made here). */
+gboolean     _chat_cluster_room_check   (ChatCluster  *self,
                                          ChatRoom     *room);
 /* Someone on another node by nick, for a private message: a remote session that the
  * caller gives back with _chat_cluster_done_remote (), or NULL. */

@@ -132,6 +132,7 @@ async_disconnected_cb (const redisAsyncContext *ac,
     }
   if (status != REDIS_OK)
     lost_redis (self, ac->errstr);
+  _chat_cluster_rooms_unreachable (self);
 }
 
 static redisAsyncContext *
@@ -164,8 +165,15 @@ message_cb (redisAsyncContext *ac,
   if (self == NULL || reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
     return;
   if (reply->element[0]->type != REDIS_REPLY_STRING ||
-      strcmp (reply->element[0]->str, "message") != 0 ||
-      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_STRING)
+    return;
+  /* A room is read once its channel is followed (chat-cluster-rooms.c). */
+  if (strcmp (reply->element[0]->str, "subscribe") == 0)
+    {
+      _chat_cluster_subscribed (self, reply->element[1]->str);
+      return;
+    }
+  if (strcmp (reply->element[0]->str, "message") != 0 ||
       reply->element[2]->type != REDIS_REPLY_STRING)
     return;
   _chat_cluster_received (self, reply->element[1]->str, reply->element[2]->str,

@@ -39,6 +39,21 @@ G_BEGIN_DECLS
 /* Rooms not made here with invitations kept, and invitations kept for one. */
 #define CHAT_CLUSTER_MAX_INVITED_ROOMS 100
 
+/* A session waiting for Redis (a nick claimed, a room read): its input is held, and its
+ * command's labeled-response state kept, until the answer. */
+struct _ChatClusterClaim
+{
+  ChatCluster        *self;
+  ChatSession        *session;     /* NULL once it is gone */
+  char               *nick;
+  ChatClusterClaimed  claimed;     /* a nick's answer, or */
+  ChatClusterOpened   opened;      /* a room's, with data */
+  gpointer            data;
+  GDestroyNotify      free_data;
+  char               *label;       /* the asking command's labeled-response state */
+  GPtrArray          *collected;
+};
+
 struct _ChatCluster
 {
   ChatServer         *server;
@@ -72,9 +87,22 @@ struct _ChatCluster
   GPtrArray          *others_rooms;  /* their rooms with members, folded; NULL: not asked */
   GHashTable         *invites;       /* folded room not made here -> its invitations of
                                       * users here (as ChatRoom's invites) */
+  GHashTable         *openings;      /* folded room -> ChatClusterOpening: read from Redis */
+  GHashTable         *room_seqs;     /* folded room here -> gint64*: its last event played */
+  guint               hold_stage;    /* tests: rooms being opened wait in held (1: before
+                                      * their read, 2: after it) */
+  GPtrArray          *held;
+  ChatRoom           *replaying;     /* being made here: it does not end before its first
+                                      * member here joins */
 };
 
 /* chat-cluster.c */
+ChatClusterClaim *_chat_cluster_claim_new (ChatCluster      *self,
+                                           ChatSession      *session);
+void        _chat_cluster_claim_free      (ChatClusterClaim  *claim);
+/* The session goes on with the answer (ok: the nick's); its input held meanwhile is read. */
+void        _chat_cluster_claim_answer    (ChatClusterClaim  *claim,
+                                           gboolean           ok);
 /* A server notice to this node's operators. */
 void        _chat_cluster_tell_operators  (ChatCluster       *self,
                                            const char        *text);
@@ -122,6 +150,10 @@ void        _chat_cluster_received        (ChatCluster       *self,
                                            const char        *channel,
                                            const char        *data,
                                            gsize              len);
+/* The same, played here (a room's event without its number). */
+void        _chat_cluster_play            (ChatCluster       *self,
+                                           const char        *channel,
+                                           const char        *data);
 /* The channels to follow again after Redis came back. */
 void        _chat_cluster_resubscribe     (ChatCluster       *self);
 /* NODE's lease lapsed: its users quit here with "node lost". */
@@ -155,6 +187,32 @@ char       *_chat_cluster_room_state      (ChatRoom          *room);
 /* A room made here takes the state in Redis, or writes its own when there is none. */
 void        _chat_cluster_room_load       (ChatCluster       *self,
                                            ChatRoom          *room);
+/* Published on the room's channel, numbered (a change of its state or members, in the
+ * transaction that writes it) or not (a line said). */
+void        _chat_cluster_publish_room    (ChatCluster       *self,
+                                           const char        *folded,
+                                           const char        *payload,
+                                           gboolean           numbered);
+/* Whether the event numbered seq of the room is to be played now: FALSE when the room
+ * has it already, or is not here (held meanwhile when the room is being read). */
+gboolean    _chat_cluster_room_event_due  (ChatCluster       *self,
+                                           const char        *folded,
+                                           gint64             seq,
+                                           const char        *data);
+/* A room made here takes its number, state and invitations from Redis (read before, or
+ * now); the values of KEY members:ROOM are returned, NULL when Redis is not reached. */
+GPtrArray  *_chat_cluster_room_read       (ChatCluster       *self,
+                                           ChatRoom          *room);
+/* Then plays the events held since, those newer than what was read. */
+void        _chat_cluster_room_replay     (ChatCluster       *self,
+                                           ChatRoom          *room);
+/* Redis follows channel for the node now (chat-cluster-redis.c). */
+void        _chat_cluster_subscribed      (ChatCluster       *self,
+                                           const char        *channel);
+/* Redis was lost: the rooms being opened are made from what is here. */
+void        _chat_cluster_rooms_unreachable (ChatCluster     *self);
+void        _chat_cluster_rooms_start     (ChatCluster       *self);
+void        _chat_cluster_rooms_stop      (ChatCluster       *self);
 /* The room ended here: its state goes with its last member on any node. */
 void        _chat_cluster_room_forget     (ChatCluster       *self,
                                            ChatRoom          *room);

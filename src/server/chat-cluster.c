@@ -477,23 +477,61 @@ claim (ChatCluster *self,
   return ok;
 }
 
-struct _ChatClusterClaim
-{
-  ChatCluster        *self;
-  ChatSession        *session;     /* NULL once it is gone */
-  char               *nick;
-  ChatClusterClaimed  claimed;
-  char               *label;       /* the asking command's labeled-response state */
-  GPtrArray          *collected;
-};
-
-static void
-claim_free (ChatClusterClaim *claim)
+void
+_chat_cluster_claim_free (ChatClusterClaim *claim)
 {
   g_free (claim->nick);
   g_free (claim->label);
   g_clear_pointer (&claim->collected, g_ptr_array_unref);
+  if (claim->free_data != NULL)
+    claim->free_data (claim->data);
   g_free (claim);
+}
+
+ChatClusterClaim *
+_chat_cluster_claim_new (ChatCluster *self,
+                         ChatSession *session)
+{
+  ChatClusterClaim *claim = g_new0 (ChatClusterClaim, 1);
+
+  g_assert (session->claiming == NULL);
+  claim->self = self;
+  claim->session = session;
+  return claim;
+}
+
+void
+_chat_cluster_claim_answer (ChatClusterClaim *claim,
+                            gboolean          ok)
+{
+  ChatSession *session = claim->session;
+  ChatCluster *self = claim->self;
+
+  if (session == NULL)
+    {
+      _chat_cluster_claim_free (claim);
+      return;
+    }
+  session->claiming = NULL;
+  _chat_session_cork (session);
+  session->label = g_steal_pointer (&claim->label);
+  session->collected = g_steal_pointer (&claim->collected);
+  if (claim->claimed != NULL)
+    claim->claimed (session, claim->nick, ok);
+  else
+    claim->opened (session, claim->data);
+  /* The command may wait again (JOIN, for its next room): the label goes on with it. */
+  if (session->label != NULL && session->claiming != NULL)
+    _chat_cluster_claim_keep_label (session->claiming, session);
+  if (session->label != NULL)
+    _chat_session_end_label (session);
+  _chat_session_uncork (session);
+  _chat_cluster_claim_free (claim);
+
+  /* What came in meanwhile, in order. */
+  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
+    _chat_session_drain_input (session);
+  _chat_server_flush (self->server);
 }
 
 static void
@@ -513,7 +551,7 @@ claim_answered_cb (redisAsyncContext *ac,
     {
       if (session != NULL)
         session->claiming = NULL;
-      claim_free (claim);
+      _chat_cluster_claim_free (claim);
       return;
     }
   /* Without Redis the node serves its own users: the nick is checked here only. */
@@ -530,24 +568,11 @@ claim_answered_cb (redisAsyncContext *ac,
 
           _chat_cluster_release_nick (self, folded);
         }
-      claim_free (claim);
+      _chat_cluster_claim_free (claim);
       return;
     }
 
-  session->claiming = NULL;
-  _chat_session_cork (session);
-  session->label = g_steal_pointer (&claim->label);
-  session->collected = g_steal_pointer (&claim->collected);
-  claim->claimed (session, claim->nick, ok);
-  if (session->label != NULL)
-    _chat_session_end_label (session);
-  _chat_session_uncork (session);
-  claim_free (claim);
-
-  /* What came in meanwhile, in order. */
-  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
-    _chat_session_drain_input (session);
-  _chat_server_flush (self->server);
+  _chat_cluster_claim_answer (claim, ok);
 }
 
 gboolean
@@ -560,14 +585,11 @@ _chat_cluster_claim_nick_async (ChatCluster        *self,
   g_autofree char *key = NULL;
   ChatClusterClaim *claim;
 
-  g_assert (session->claiming == NULL);
   if (!self->running)
     return FALSE;
   folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
   key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
-  claim = g_new0 (ChatClusterClaim, 1);
-  claim->self = self;
-  claim->session = session;
+  claim = _chat_cluster_claim_new (self, session);
   claim->nick = g_strdup (nick);
   claim->claimed = claimed;
   {
@@ -576,7 +598,7 @@ _chat_cluster_claim_nick_async (ChatCluster        *self,
     if (!_chat_cluster_tell_answered (self, G_N_ELEMENTS (argv), argv, claim_answered_cb,
                                       claim))
       {
-        claim_free (claim);
+        _chat_cluster_claim_free (claim);
         return FALSE;
       }
   }

@@ -8,14 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-commands-private.h"
 
 /* ---- rooms ------------------------------------------------------------------------------ */
 
-static void
+/* Whether the room may be joined; in a cluster, a room not made here is first read from
+ * Redis without holding the node (may_wait: TRUE returned, nothing done yet). */
+static gboolean
 join_one (ChatSession *session,
           const char  *name,
-          const char  *key)
+          const char  *key,
+          gboolean     may_wait)
 {
   ChatServer *server = session->server;
   ChatRoom *room;
@@ -34,23 +38,87 @@ join_one (ChatSession *session,
         }
       else
         _chat_session_deny (session, CHAT_DENIAL_NO_SUCH_ROOM, NULL, name);
-      return;
+      return FALSE;
     }
   room = _chat_server_find_room (server, name);
   if (room != NULL && _chat_room_get_member (room, session) != NULL)
-    return;
+    return FALSE;
   if (session->rooms != NULL &&
       g_hash_table_size (session->rooms) >= limits_of (session)->max_rooms)
     {
       _chat_session_deny (session, CHAT_DENIAL_TOO_MANY_ROOMS, name, NULL);
-      return;
+      return FALSE;
     }
+  if (room == NULL && may_wait)
+    return TRUE;
   room = _chat_server_room_to_join (server, session, name, key, &created);
   if (room == NULL)
-    return;
+    return FALSE;
   /* Server operators, such as the person hosting from the app, run every room they
    * enter, the hall included. */
   _chat_server_join (server, session, room, created || session->oper);
+  return FALSE;
+}
+
+/* The rooms of a JOIN from the one read from Redis on. */
+typedef struct
+{
+  char  **names;
+  char  **keys;
+  guint   next;
+} JoinRest;
+
+static void
+join_rest_free (gpointer data)
+{
+  JoinRest *rest = data;
+
+  g_strfreev (rest->names);
+  g_strfreev (rest->keys);
+  g_free (rest);
+}
+
+static void join_from (ChatSession *session,
+                       char       **names,
+                       char       **keys,
+                       guint        from);
+
+static void
+join_opened_cb (ChatSession *session,
+                gpointer     data)
+{
+  JoinRest *rest = data;
+
+  join_from (session, rest->names, rest->keys, rest->next);
+}
+
+static void
+join_from (ChatSession *session,
+           char       **names,
+           char       **keys,
+           guint        from)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  guint n_keys = g_strv_length (keys);
+
+  for (guint i = from; names[i] != NULL && !session->closing; i++)
+    {
+      const char *key = i < n_keys && keys[i][0] ? keys[i] : NULL;
+      JoinRest *rest;
+
+      if (names[i][0] == '\0' || !join_one (session, names[i], key, cluster != NULL))
+        continue;
+      /* The rest of the JOIN waits for the room (the session's input with it). */
+      rest = g_new0 (JoinRest, 1);
+      rest->names = g_strdupv (names);
+      rest->keys = g_strdupv (keys);
+      rest->next = i;
+      if (_chat_cluster_open_room_async (cluster, session, names[i], join_opened_cb, rest,
+                                         join_rest_free))
+        return;
+      join_rest_free (rest);
+      join_one (session, names[i], key, FALSE);
+    }
 }
 
 void
@@ -59,7 +127,6 @@ _chat_server_cmd_join (ChatSession *session,
 {
   g_auto(GStrv) names = NULL;
   g_auto(GStrv) keys = NULL;
-  guint n_keys;
 
   if (g_str_equal (param (message, 0), "0"))
     {
@@ -71,10 +138,7 @@ _chat_server_cmd_join (ChatSession *session,
     }
   names = g_strsplit (param (message, 0), ",", -1);
   keys = g_strsplit (param (message, 1) ? param (message, 1) : "", ",", -1);
-  n_keys = g_strv_length (keys);
-  for (guint i = 0; names[i] != NULL && !session->closing; i++)
-    if (names[i][0] != '\0')
-      join_one (session, names[i], i < n_keys && keys[i][0] ? keys[i] : NULL);
+  join_from (session, names, keys, 0);
 }
 
 void

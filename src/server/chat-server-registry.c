@@ -234,8 +234,8 @@ void
 _chat_server_room_check_empty (ChatServer *self,
                                ChatRoom   *room)
 {
-  if (G_UNLIKELY (self->clustered))
-    _chat_cluster_room_check (self->cluster, room);
+  if (G_UNLIKELY (self->clustered) && _chat_cluster_room_check (self->cluster, room))
+    return;
   if (room->lasting != 0 || g_hash_table_size (room->members) > 0)
     return;
 
