@@ -93,25 +93,6 @@ assert_files_lack (const char *dir,
     }
 }
 
-static void
-rm_rf (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
-}
-
 /* The cheapest argon2id: the tests check behaviour, not cost. */
 static ChatAccounts *
 accounts_new (const char *dir)
@@ -346,7 +327,7 @@ test_store_file (void)
   }
   assert_files_lack (dir, PASSWORD);
   assert_files_lack (dir, "bob's new password");
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 static char *
@@ -396,7 +377,7 @@ test_store_rehash (void)
   g_assert_true (g_str_has_prefix (after, "$argon2id$"));
   g_assert_cmpstr (before, !=, after);
   g_assert_nonnull (strstr (after, ",t=2,"));
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* --- through the server --------------------------------------------------------------- */
@@ -785,7 +766,7 @@ test_sasl_external (void)
       !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
       !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
     {
-      rm_rf (dir);
+      test_remove_tree (dir);
       g_test_skip ("openssl is not installed: no certificate to test with");
       return;
     }
@@ -833,7 +814,7 @@ test_sasl_external (void)
       client_free (c);
     }
   test_server_free (ts);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* [accounts] scram-iterations: the PBKDF2 rounds of the keys a new password gets, which
@@ -1195,7 +1176,7 @@ test_secrets_on_disk (void)
   assert_files_lack (dir, "new secret phrase");
   assert_logs_lack (PASSWORD);
   assert_logs_lack ("new secret phrase");
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* account-tag: lines of a logged-in sender carry account=NAME for those with the cap,
@@ -1405,7 +1386,7 @@ test_registered_room (void)
   client_free (a);
   client_free (b);
   test_server_free (ts);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* Private history follows the account: what was said to anna while she was logged in comes
@@ -1470,7 +1451,7 @@ test_private_history (void)
     }
   client_free (b);
   test_server_free (ts);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* Logs in to account with PLAIN as nick, with the history's caps. */
@@ -1557,7 +1538,7 @@ test_private_history_nicks (void)
   client_free (thief);
   client_free (b);
   test_server_free (ts);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* chatroom-server's standard error, read by a thread of its own so that the pipe never
@@ -1737,7 +1718,7 @@ test_no_password_anywhere (void)
   g_assert_true (g_file_test (data, G_FILE_TEST_IS_DIR));
 
   server_log_clear (&log);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* Where needle lies in the readable memory of process pid, as a core dump would hold it
@@ -1838,7 +1819,7 @@ test_no_password_in_memory (void)
       g_free (found_encoded[i]);
     }
   server_log_clear (&log);
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 /* chatroom-server --add-account NAME (the password on the standard input) and
@@ -1894,7 +1875,7 @@ test_cli (void)
   }
   assert_files_lack (data, PASSWORD);
   assert_files_lack (data, "bob's password");
-  rm_rf (dir);
+  test_remove_tree (dir);
 }
 
 int

@@ -185,22 +185,31 @@ redis_wait_held (TestRedis *r)
   g_error ("Redis held no command back");
 }
 
-/* A node in a thread of this process. */
+#define ACCOUNTS_CONFIG "[accounts]\nplaintext-sasl=true\nhash-memory-kib=8\nhash-passes=1\n"
+
+/* A node in a thread of this process, with more configuration (or ""). */
+static TestServer *
+node_new_with (TestRedis  *r,
+               const char *name,
+               const char *lease,
+               const char *more)
+{
+  g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
+                                             "lease=%s\n[oper root]\npassword=pw\n"
+                                             "[history]\nstore-private=true\n"
+                                             ACCOUNTS_CONFIG "%s", r->url, name, lease, more);
+  TestServer *ts = test_server_new (config);
+
+  g_assert_cmpstr (chat_server_get_node_name (ts->server), ==, name);
+  return ts;
+}
+
 static TestServer *
 node_new (TestRedis  *r,
           const char *name,
           const char *lease)
 {
-  g_autofree char *config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=%s\n"
-                                             "lease=%s\n[oper root]\npassword=pw\n"
-                                             "[history]\nstore-private=true\n"
-                                             "[accounts]\nplaintext-sasl=true\n"
-                                             "hash-memory-kib=8\nhash-passes=1\n",
-                                             r->url, name, lease);
-  TestServer *ts = test_server_new (config);
-
-  g_assert_cmpstr (chat_server_get_node_name (ts->server), ==, name);
-  return ts;
+  return node_new_with (r, name, lease, "");
 }
 
 /* A node in a process of its own, with a lease of lease seconds; *port is where it
@@ -1307,6 +1316,47 @@ test_registered_room (void)
   redis_stop (r);
 }
 
+/* A server that becomes a node keeps its accounts and registered rooms: they are copied
+ * into Redis, where the other nodes find them. */
+static void
+test_accounts_kept (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-cluster-XXXXXX", NULL);
+  g_autofree char *data = g_strdup_printf ("[server]\ndata-dir=%s\n", dir);
+  g_autofree char *alone = g_strconcat (data, ACCOUNTS_CONFIG, NULL);
+  TestRedis *r = redis_start ();
+  TestServer *a, *b;
+  Client *anna, *on_b;
+
+  if (r == NULL)
+    {
+      test_remove_tree (dir);
+      return;
+    }
+  a = test_server_new (alone);
+  anna = client_irc (a, "anna", NULL);
+  client_send (anna, "NS REGISTER " PASSWORD);
+  g_free (client_expect (anna, " 900 "));
+  client_send (anna, "JOIN #team");
+  g_free (client_expect (anna, " 366 "));
+  client_send (anna, "CS REGISTER #team");
+  g_free (client_expect (anna, "NOTICE anna :#team is now registered to anna."));
+  client_free (anna);
+  test_server_free (a);
+
+  a = node_new_with (r, "a", "10", data);
+  b = node_new (r, "b", "10");
+  g_assert_true (sasl_plain (b, "anna_b", "anna", &on_b));
+  client_send (on_b, "JOIN #team");
+  g_free (client_expect (on_b, ":ChanServ!ChanServ@services. MODE #team +o anna_b"));
+
+  client_free (on_b);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+  test_remove_tree (dir);
+}
+
 /* The msgid of the echo of what c says in room. */
 static char *
 say (Client     *c,
@@ -1548,6 +1598,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/redact", test_redact);
   g_test_add_func ("/chat/cluster/accounts", test_accounts);
   g_test_add_func ("/chat/cluster/registered-room", test_registered_room);
+  g_test_add_func ("/chat/cluster/accounts-kept", test_accounts_kept);
   g_test_add_func ("/chat/cluster/redis-restart", test_redis_restart);
   g_test_add_func ("/chat/cluster/rolling-restart", test_rolling_restart);
   g_test_add_func ("/chat/cluster/text-join", test_text_join);

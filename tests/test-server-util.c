@@ -105,6 +105,25 @@ test_server_quit_cb (gpointer data)
 }
 
 void
+test_remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          test_remove_tree (child);
+        }
+      g_dir_close (dir);
+    }
+  g_remove (path);
+}
+
+void
 test_server_free (TestServer *ts)
 {
   g_main_context_invoke (ts->context, test_server_quit_cb, ts);

@@ -51,6 +51,9 @@ test_server_new (const char *config);
 
 void
 test_server_free (TestServer *ts);
+/* Removes path and all that is below it. */
+void
+test_remove_tree (const char *path);
 
 /* Run func (data) in the server's thread and wait for it. */
 void

@@ -8,6 +8,46 @@
 
 #include "chat-accounts-store.h"
 
+/* The registered rooms the remote store lacks, with their standing status. */
+void
+_chat_accounts_copy_rooms (ChatAccounts *self)
+{
+  g_autoptr(GPtrArray) copied = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc = SQLITE_DONE;
+
+  stmt = chat_sqlite_get_query (self->db, "SELECT key, name, founder FROM rooms", NULL);
+  while (stmt != NULL && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (self->remote->put_room (self->remote_data, (const char *) sqlite3_column_text (stmt, 0),
+                                (const char *) sqlite3_column_text (stmt, 1),
+                                (const char *) sqlite3_column_text (stmt, 2)) > 0)
+      g_ptr_array_add (copied, chat_sqlite_column_dup (stmt, 0));
+  if (stmt != NULL)
+    chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  for (guint i = 0; i < copied->len; i++)
+    {
+      const char *key = g_ptr_array_index (copied, i);
+      g_autoptr(GPtrArray) access = NULL;
+
+      stmt = _chat_accounts_query_for (self, "SELECT account, flags FROM room_access"
+                                       " WHERE room = ?1", key, NULL);
+      if (stmt == NULL)
+        continue;
+      access = g_ptr_array_new_with_free_func (g_free);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          g_ptr_array_add (access, chat_sqlite_column_dup (stmt, 0));
+          g_ptr_array_add (access, g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                    (gint64) sqlite3_column_int64 (stmt, 1)));
+        }
+      chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+      for (guint j = 0; j + 1 < access->len; j += 2)
+        self->remote->set_access (self->remote_data, key, g_ptr_array_index (access, j),
+                                  (guint) g_ascii_strtoull (g_ptr_array_index (access, j + 1),
+                                                            NULL, 10));
+    }
+}
+
 gboolean
 chat_accounts_register_room (ChatAccounts  *self,
                              const char    *room,

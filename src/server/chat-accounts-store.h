@@ -44,4 +44,7 @@ gboolean      _chat_accounts_remote_done (int                 rc,
                                           const char         *format,
                                           ...) G_GNUC_PRINTF (4, 5);
 
+/* chat-accounts-rooms.c: the registered rooms the remote store lacks copied there. */
+void          _chat_accounts_copy_rooms  (ChatAccounts       *self);
+
 G_END_DECLS

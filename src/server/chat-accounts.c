@@ -226,6 +226,73 @@ _chat_accounts_remote_done (int                 rc,
   return FALSE;
 }
 
+/* The account of the row at stmt (as SELECTed in copy_to_remote ()) copied to the remote
+ * store, unless it has one of that name: TRUE when copied. */
+static gboolean
+copy_account (ChatAccounts *self,
+              sqlite3_stmt *stmt)
+{
+  const char *hash = (const char *) sqlite3_column_text (stmt, 2);
+  ChatAccountRow row = { 0 };
+  gboolean copied;
+
+  if (hash == NULL || strlen (hash) >= sizeof row.secrets.hash ||
+      sqlite3_column_bytes (stmt, 3) != sizeof row.secrets.salt ||
+      sqlite3_column_bytes (stmt, 5) != CHAT_SCRAM_KEY_LEN ||
+      sqlite3_column_bytes (stmt, 6) != CHAT_SCRAM_KEY_LEN)
+    return FALSE;
+  row.name = (char *) sqlite3_column_text (stmt, 1);
+  row.email = (char *) sqlite3_column_text (stmt, 7);
+  row.created = sqlite3_column_int64 (stmt, 8);
+  g_strlcpy (row.secrets.hash, hash, sizeof row.secrets.hash);
+  memcpy (row.secrets.salt, sqlite3_column_blob (stmt, 3), sizeof row.secrets.salt);
+  row.secrets.iterations = sqlite3_column_int64 (stmt, 4);
+  memcpy (row.secrets.stored_key, sqlite3_column_blob (stmt, 5), CHAT_SCRAM_KEY_LEN);
+  memcpy (row.secrets.server_key, sqlite3_column_blob (stmt, 6), CHAT_SCRAM_KEY_LEN);
+  copied = self->remote->put_account (self->remote_data,
+                                      (const char *) sqlite3_column_text (stmt, 0), &row,
+                                      TRUE) > 0;
+  sodium_memzero (&row.secrets, sizeof row.secrets);
+  return copied;
+}
+
+/* What the database holds and the remote store lacks is copied there (an account or a room
+ * of the same name there wins), so that a server that becomes a node of a cluster keeps
+ * its accounts and registered rooms: the accounts with their fingerprints, here. */
+static void
+copy_to_remote (ChatAccounts *self)
+{
+  g_autoptr(GPtrArray) copied = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc = SQLITE_DONE;
+
+  stmt = chat_sqlite_get_query (self->db, "SELECT key, name, hash, scram_salt,"
+                                " scram_iterations, scram_stored_key, scram_server_key, email,"
+                                " created FROM accounts", NULL);
+  while (stmt != NULL && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    if (copy_account (self, stmt))
+      g_ptr_array_add (copied, chat_sqlite_column_dup (stmt, 0));
+  if (stmt != NULL)
+    chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+  for (guint i = 0; i < copied->len; i++)
+    {
+      const char *key = g_ptr_array_index (copied, i);
+      g_autoptr(GPtrArray) fps = NULL;
+
+      stmt = _chat_accounts_query_for (self, "SELECT fingerprint FROM certfps"
+                                       " WHERE account = ?1", key, NULL);
+      if (stmt == NULL)
+        continue;
+      fps = g_ptr_array_new_with_free_func (g_free);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_ptr_array_add (fps, chat_sqlite_column_dup (stmt, 0));
+      chat_sqlite_finish_step (self->db, stmt, rc, NULL, NULL);
+      for (guint j = 0; j < fps->len; j++)
+        self->remote->set_certfp (self->remote_data, key, g_ptr_array_index (fps, j), TRUE);
+    }
+  _chat_accounts_copy_rooms (self);
+}
+
 void
 _chat_accounts_set_remote (ChatAccounts             *self,
                            const ChatAccountsRemote *remote,
@@ -233,6 +300,8 @@ _chat_accounts_set_remote (ChatAccounts             *self,
 {
   self->remote = remote;
   self->remote_data = data;
+  if (remote != NULL)
+    copy_to_remote (self);
 }
 
 void
