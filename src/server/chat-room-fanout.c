@@ -26,8 +26,8 @@ typedef struct
   char               time_tag[32];
   guint64            account_cap;  /* account-tag's bit, looked up at the first recipient */
   gboolean           account_cap_known;
-  GBytes            *cache[2][8];
-  GBytes            *text_bytes;
+  ChatOutChunk       cache[2][8];  /* bytes NULL: not formatted yet */
+  ChatOutChunk       text_chunk;
 } Fanout;
 
 static void
@@ -35,11 +35,11 @@ fanout_clear (Fanout *f)
 {
   for (guint a = 0; a < 2; a++)
     for (guint t = 0; t < 8; t++)
-      g_clear_pointer (&f->cache[a][t], g_bytes_unref);
-  g_clear_pointer (&f->text_bytes, g_bytes_unref);
+      g_clear_pointer (&f->cache[a][t].bytes, g_bytes_unref);
+  g_clear_pointer (&f->text_chunk.bytes, g_bytes_unref);
 }
 
-static GBytes *
+static const ChatOutChunk *
 fanout_bytes (Fanout      *f,
               ChatSession *session)
 {
@@ -49,7 +49,7 @@ fanout_bytes (Fanout      *f,
     {
       if (f->text == NULL)
         return NULL;
-      if (f->text_bytes == NULL)
+      if (f->text_chunk.bytes == NULL)
         {
           /* Made safe once for every person in the room: the text quotes other people. */
           char *safe = chat_text_make_safe (f->text);
@@ -57,9 +57,10 @@ fanout_bytes (Fanout      *f,
           char *buf = g_realloc (safe, len + 3);
 
           memcpy (buf + len, "\r\n", 3);
-          f->text_bytes = g_bytes_new_take (buf, len + 2);
+          _chat_server_share_line (session->server, buf, len + 2, &f->text_chunk);
+          g_free (buf);
         }
-      return f->text_bytes;
+      return &f->text_chunk;
     }
 
   if (f->need_cap != 0 && !(session->caps & f->need_cap))
@@ -81,10 +82,9 @@ fanout_bytes (Fanout      *f,
         }
     }
 
-  if (f->cache[a][t] == NULL)
+  if (f->cache[a][t].bytes == NULL)
     {
       GString *s = g_string_sized_new (256);
-      gsize len;
 
       if (t != 0)
         {
@@ -130,20 +130,20 @@ fanout_bytes (Fanout      *f,
           g_string_append (s, f->line);
           g_string_append (s, "\r\n");
         }
-      len = s->len;
-      f->cache[a][t] = g_bytes_new_take (g_string_free (s, FALSE), len);
+      _chat_server_share_line (session->server, s->str, s->len, &f->cache[a][t]);
+      g_string_free (s, TRUE);
     }
-  return f->cache[a][t];
+  return &f->cache[a][t];
 }
 
 static void
 fanout_send (Fanout      *f,
              ChatSession *session)
 {
-  GBytes *bytes = fanout_bytes (f, session);
+  const ChatOutChunk *chunk = fanout_bytes (f, session);
 
-  if (bytes != NULL)
-    _chat_session_send_bytes (session, bytes);
+  if (chunk != NULL)
+    _chat_session_send_chunk (session, chunk);
 }
 
 static void

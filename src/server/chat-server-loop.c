@@ -59,6 +59,41 @@ _chat_server_flush (ChatServer *self)
     g_ptr_array_set_size (self->dead, 0);
 }
 
+/* Fan-out lines are copied one after another into a block shared by all the queues
+ * that hold them. A block is small, so a member whose queue does not drain keeps little
+ * more than its own lines alive; a line too long for one gets bytes of its own. */
+#define SHARED_BLOCK_SIZE 16384
+
+void
+_chat_server_share_line (ChatServer   *self,
+                         const char   *data,
+                         gsize         len,
+                         ChatOutChunk *chunk)
+{
+  char *block;
+
+  if (len > SHARED_BLOCK_SIZE / 4)
+    {
+      chunk->bytes = g_bytes_new (data, len);
+      chunk->data = g_bytes_get_data (chunk->bytes, NULL);
+      chunk->len = len;
+      return;
+    }
+  if (self->shared == NULL || self->shared_used + len > SHARED_BLOCK_SIZE)
+    {
+      g_clear_pointer (&self->shared, g_bytes_unref);
+      self->shared = g_bytes_new_take (g_malloc (SHARED_BLOCK_SIZE), SHARED_BLOCK_SIZE);
+      self->shared_used = 0;
+    }
+  /* Only the unused end of the block is written: what is in use never changes. */
+  block = (char *) g_bytes_get_data (self->shared, NULL);
+  memcpy (block + self->shared_used, data, len);
+  chunk->bytes = g_bytes_ref (self->shared);
+  chunk->data = block + self->shared_used;
+  chunk->len = len;
+  self->shared_used += len;
+}
+
 void
 _chat_server_mark_dirty (ChatServer  *self,
                          ChatSession *session)

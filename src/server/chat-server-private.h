@@ -19,6 +19,17 @@ typedef struct _ChatTlsLink ChatTlsLink;
 typedef struct _ChatListing ChatListing;
 typedef struct _ChatSasl    ChatSasl;
 
+/* Bytes queued for a session: whole lines, data .. data + len inside bytes, which the
+ * queue holds a reference to. The lines of a fan-out lie side by side in one shared block
+ * (_chat_server_share_line ()), so a member's entry grows over a round's lines instead of
+ * taking one entry and one reference per line. */
+typedef struct
+{
+  GBytes     *bytes;
+  const char *data;
+  gsize       len;
+} ChatOutChunk;
+
 /* ---- configuration ---------------------------------------------------------------- */
 
 /* Whether to advertise the TLS port with sts. A client that honours it keeps to TLS and
@@ -212,11 +223,10 @@ struct _ChatSession
   char              *partial;       /* an incomplete line, only while there is one */
   gsize              partial_len;
 
-  GBytes           **outq;          /* ring of GBytes*, each one or more whole lines */
+  ChatOutChunk      *outq;          /* ring of byte ranges, each one or more whole lines */
   guint              out_head;
   guint              out_len;
   guint              out_cap;
-  gsize              out_offset;    /* bytes of the head already written */
   gsize              out_bytes;
 
   GQueue             inq;           /* char*: lines held back by flood control */
@@ -303,6 +313,15 @@ _chat_session_is_present (const ChatSession *session)
  * Over the SendQ the session is dropped with "ERROR :SendQ exceeded". */
 void     _chat_session_send_bytes   (ChatSession *session,
                                      GBytes      *bytes);
+/* The same for a range of bytes (see ChatOutChunk); the queue takes its own reference. */
+void     _chat_session_send_chunk   (ChatSession        *session,
+                                     const ChatOutChunk *chunk);
+/* Copies whole lines into the server's shared block and points chunk at them; chunk holds
+ * a reference to the block, given back with g_bytes_unref (chunk->bytes). */
+void     _chat_server_share_line    (ChatServer         *self,
+                                     const char         *data,
+                                     gsize               len,
+                                     ChatOutChunk       *chunk);
 /* One line without CRLF. */
 void     _chat_session_send_line    (ChatSession *session,
                                      const char  *line);

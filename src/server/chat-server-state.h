@@ -109,6 +109,8 @@ struct _ChatServer
   guint             n_accept_pauses;
   GPtrArray        *flush_list;      /* ChatSession* with output to write */
   GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
+  GBytes           *shared;          /* the block fan-out lines are copied into */
+  gsize             shared_used;
   guint             n_clients;
   guint             n_present;
   guint             n_invisible;

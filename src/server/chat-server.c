@@ -64,6 +64,7 @@ chat_server_finalize (GObject *object)
   g_ptr_array_unref (self->flush_list);
   g_array_unref (self->listen_fds);
   g_ptr_array_unref (self->dead);
+  g_clear_pointer (&self->shared, g_bytes_unref);
   g_ptr_array_unref (self->isupport);
   g_array_unref (self->hooks);
   g_queue_clear_full (&self->whowas, _chat_server_whowas_free);

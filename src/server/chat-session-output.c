@@ -17,39 +17,54 @@
 /* Queued lines up to this many bytes are copied together and written as one buffer. */
 #define GATHER_SIZE 32768
 
-/* The output queue is a ring of GBytes pointers: no allocation per queued line once it
- * has grown, and the flush walks it in order. */
-static inline GBytes *
+/* The output queue is a ring of byte ranges: no allocation per queued line once it has
+ * grown, and the flush walks it in order. */
+static inline ChatOutChunk *
 outq_nth (ChatSession *session,
           guint        i)
 {
-  return session->outq[(session->out_head + i) & (session->out_cap - 1)];
+  return &session->outq[(session->out_head + i) & (session->out_cap - 1)];
 }
 
 void
-_chat_session_outq_push (ChatSession *session,
-                         GBytes      *bytes)
+_chat_session_outq_push (ChatSession        *session,
+                         const ChatOutChunk *chunk)
 {
+  ChatOutChunk *tail;
+
+  /* The next line of the same shared block, right after the last one queued (a room's
+   * lines of one round): the entry grows, no reference is taken. */
+  if (session->out_len > 0)
+    {
+      tail = outq_nth (session, session->out_len - 1);
+      if (tail->bytes == chunk->bytes && tail->data + tail->len == chunk->data)
+        {
+          tail->len += chunk->len;
+          return;
+        }
+    }
   if (session->out_len == session->out_cap)
     {
       guint cap = session->out_cap ? session->out_cap * 2 : 8;
-      GBytes **ring = g_new (GBytes *, cap);
+      ChatOutChunk *ring = g_new (ChatOutChunk, cap);
 
       for (guint i = 0; i < session->out_len; i++)
-        ring[i] = outq_nth (session, i);
+        ring[i] = *outq_nth (session, i);
       g_free (session->outq);
       session->outq = ring;
       session->out_cap = cap;
       session->out_head = 0;
     }
-  session->outq[(session->out_head + session->out_len) & (session->out_cap - 1)] = bytes;
+  tail = outq_nth (session, session->out_len);
+  *tail = *chunk;
+  g_bytes_ref (tail->bytes);
   session->out_len++;
 }
 
 static void
 outq_pop (ChatSession *session)
 {
-  g_bytes_unref (session->outq[session->out_head]);
+  g_bytes_unref (session->outq[session->out_head].bytes);
   session->out_head = (session->out_head + 1) & (session->out_cap - 1);
   session->out_len--;
   /* An idle session gives back a ring that grew under load. */
@@ -66,7 +81,6 @@ _chat_session_outq_clear (ChatSession *session)
 {
   while (session->out_len > 0)
     outq_pop (session);
-  session->out_offset = 0;
   session->out_bytes = 0;
 }
 
@@ -94,11 +108,10 @@ collect_line (ChatSession *session,
 }
 
 void
-_chat_session_send_bytes (ChatSession *session,
-                          GBytes      *bytes)
+_chat_session_send_chunk (ChatSession        *session,
+                          const ChatOutChunk *chunk)
 {
   const ChatServerLimits *limits;
-  gsize size = g_bytes_get_size (bytes);
 
   /* A remote session (cluster mode) is served by its own node. */
   if (session->destroyed || session->closing || session->sendq_exceeded || session->remote)
@@ -106,7 +119,7 @@ _chat_session_send_bytes (ChatSession *session,
 
   if (G_UNLIKELY (session->label != NULL))
     {
-      collect_line (session, g_bytes_get_data (bytes, NULL), size);
+      collect_line (session, chunk->data, chunk->len);
       return;
     }
 
@@ -114,12 +127,12 @@ _chat_session_send_bytes (ChatSession *session,
    * iovec for a whole welcome burst instead of one per line. */
   if (session->cork != NULL)
     {
-      g_string_append_len (session->cork, g_bytes_get_data (bytes, NULL), size);
+      g_string_append_len (session->cork, chunk->data, chunk->len);
       return;
     }
 
   limits = _chat_server_get_limits (session->server);
-  if (G_UNLIKELY (session->out_bytes + size > limits->sendq))
+  if (G_UNLIKELY (session->out_bytes + chunk->len > limits->sendq))
     {
       /* Not closed here: this may run inside a walk over a room's members. The flush
        * closes it, with only the ERROR line left to send. */
@@ -129,9 +142,20 @@ _chat_session_send_bytes (ChatSession *session,
       return;
     }
 
-  _chat_session_outq_push (session, g_bytes_ref (bytes));
-  session->out_bytes += size;
+  _chat_session_outq_push (session, chunk);
+  session->out_bytes += chunk->len;
   _chat_server_mark_dirty (session->server, session);
+}
+
+void
+_chat_session_send_bytes (ChatSession *session,
+                          GBytes      *bytes)
+{
+  ChatOutChunk chunk;
+
+  chunk.bytes = bytes;
+  chunk.data = g_bytes_get_data (bytes, &chunk.len);
+  _chat_session_send_chunk (session, &chunk);
 }
 
 void
@@ -460,16 +484,10 @@ _chat_session_flush (ChatSession *session)
 
       for (; n < session->out_len && n < IOV_BATCH; n++)
         {
-          gsize size;
-          const char *data = g_bytes_get_data (outq_nth (session, n), &size);
+          const ChatOutChunk *chunk = outq_nth (session, n);
 
-          if (n == 0)
-            {
-              data += session->out_offset;
-              size -= session->out_offset;
-            }
-          iov[n].iov_base = (void *) data;
-          iov[n].iov_len = size;
+          iov[n].iov_base = (void *) chunk->data;
+          iov[n].iov_len = chunk->len;
         }
       n = gather_iov (iov, n);
       msg.msg_iov = iov;
@@ -504,17 +522,17 @@ _chat_session_flush (ChatSession *session)
         session->closed_at = g_get_monotonic_time ();
       while (written > 0)
         {
-          gsize left = g_bytes_get_size (outq_nth (session, 0)) - session->out_offset;
+          ChatOutChunk *head = outq_nth (session, 0);
 
-          if ((gsize) written >= left)
+          if ((gsize) written >= head->len)
             {
-              written -= left;
-              session->out_offset = 0;
+              written -= head->len;
               outq_pop (session);
             }
           else
             {
-              session->out_offset += written;
+              head->data += written;
+              head->len -= written;
               written = 0;
             }
         }

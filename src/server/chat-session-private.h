@@ -32,8 +32,8 @@ void         _chat_wipe_strv          (char             **strv);
 void         _chat_session_read_all    (ChatSession     *session);
 /* Between the files of a session: the send queue and corking (chat-session-output.c),
  * the switch to IRC (chat-session-input.c). */
-void         _chat_session_outq_push   (ChatSession     *session,
-                                        GBytes          *bytes);
+void         _chat_session_outq_push   (ChatSession        *session,
+                                        const ChatOutChunk *chunk);
 void         _chat_session_outq_clear  (ChatSession     *session);
 void         _chat_session_cork        (ChatSession     *session);
 void         _chat_session_uncork      (ChatSession     *session);

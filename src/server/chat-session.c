@@ -295,6 +295,7 @@ _chat_session_quit (ChatSession *session,
 
   if (error_text != NULL)
     {
+      ChatOutChunk chunk;
       GBytes *bytes;
 
       /* The shutdown line is the same for everyone, people in text mode included. */
@@ -315,8 +316,11 @@ _chat_session_quit (ChatSession *session,
 
           bytes = error_line (text);
         }
-      session->out_bytes += g_bytes_get_size (bytes);
-      _chat_session_outq_push (session, bytes);
+      chunk.bytes = bytes;
+      chunk.data = g_bytes_get_data (bytes, &chunk.len);
+      session->out_bytes += chunk.len;
+      _chat_session_outq_push (session, &chunk);
+      g_bytes_unref (bytes);
     }
 
   /* Closed once the queue is written (or after a short linger, see tick). */
