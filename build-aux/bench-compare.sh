@@ -14,7 +14,7 @@
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
 # swept on past the p99 limit until something is lost), fanout600 (600 clients, 10 senders,
 # swept: the cluster's scenario), lowload (200 clients, 1 message/s), register, connections
-# (10,000), join-storm (2,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke
+# (10,000), join-storm (5,000), rooms (1,000 × 10). --quick shrinks every scenario for a smoke
 # run. --history gives chatroom-server a data directory, so it keeps its history (SQLite)
 # while it is measured.
 #
@@ -271,7 +271,7 @@ scenario_args () {
       lowload) echo "fanout -c 200 -s 1 -r 1 -d 30" ;;
       register) echo "register -d 3" ;;
       connections) echo "connections -c 10000 -d 5" ;;
-      join-storm) echo "join-storm -c 2000" ;;
+      join-storm) echo "join-storm -c 5000" ;;
       rooms) echo "rooms --rooms 1000 -c 10 -s 1 -r 10000 -d 5" ;;
     esac
   fi
@@ -417,6 +417,11 @@ def g_rss_change(r):
     if not steps or steps[0].get("server_rss_start_kb") is None:
         return None
     return "{:,.0f}→{:,.0f}".format(steps[0]["server_rss_start_kb"], steps[-1]["server_rss_kb"])
+def g_join_lines_ok(r):
+    n = r.get("completed") or 0
+    if "join_lines" not in r:
+        return None
+    return "yes" if r["join_lines"] == n * (n + 1) // 2 else "NO ({:,})".format(r["join_lines"])
 def g_rooms_ok(r):
     steps = r.get("steps") or []
     return "yes" if steps and steps[0]["lost"] == 0 and steps[0]["disconnects"] == 0 else "NO"
@@ -443,6 +448,11 @@ rows = [
     ("connections: server CPU % while idle", "connections", g_key("idle_cpu"), False, "{:.2f}"),
     ("JOIN storm: seconds for all to join", "join-storm", g_key("seconds"), False, "{:.2f}"),
     ("JOIN storm: joins/s", "join-storm", g_key("per_second"), True, "{:,.0f}"),
+    ("JOIN storm: seconds until every JOIN line arrived", "join-storm", g_key("settled_seconds"),
+     False, "{:.2f}"),
+    ("JOIN storm: JOIN lines, all n(n+1)/2 delivered", "join-storm", g_join_lines_ok, True, "{}"),
+    ("JOIN storm: server bytes per member after", "join-storm", g_key("bytes_per_client"), False,
+     "{:,.0f}"),
     ("rooms 1000×10: deliveries/s", "rooms", g_first("deliveries_per_second"), True, "{:,.0f}"),
     ("rooms 1000×10: p99 ms", "rooms", g_first("p99_ms"), False, "{:.2f}"),
     ("rooms 1000×10: lost deliveries", "rooms", g_first("lost"), False, "{:,.0f}"),

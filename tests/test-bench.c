@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-bench.c: chatroom-bench's engine: its histogram, its refusal to leave loopback, its
- * error on a refused connection, and a small fan-out run against chatroom-server (in
+ * error on a refused connection, a small fan-out run against chatroom-server (in
  * process) and ngIRCd (spawned, when installed) that must deliver every message, in order,
- * to every member. Only completeness is asserted, never time. */
+ * to every member, and a 5,000-client JOIN storm whose every JOIN and NAMES is counted.
+ * Only completeness is asserted, never time. */
 
 #include "config.h"
 
@@ -163,6 +164,7 @@ typedef struct
   GCond         cond;
   GMainContext *context;
   GMainLoop    *loop;
+  GThread      *thread;
   ChatServer   *server;
   guint         port;
   gboolean      ready;
@@ -179,6 +181,8 @@ server_thread_main (gpointer data)
   g_main_context_push_thread_default (st->context);
   st->server = chat_server_new ();
   g_key_file_set_boolean (kf, "limits", "flood-control", FALSE);
+  /* Every client of the join storm comes from 127.0.0.1. */
+  g_key_file_set_integer (kf, "limits", "max-clients-per-ip", 100000);
   if (chat_server_load_config (st->server, kf, &error))
     chat_server_start (st->server, "127.0.0.1", 0, &error);
 
@@ -208,32 +212,68 @@ server_thread_stop_cb (gpointer data)
 }
 
 static void
+server_thread_start (ServerThread *st)
+{
+  g_mutex_init (&st->lock);
+  g_cond_init (&st->cond);
+  st->context = g_main_context_new ();
+  st->loop = g_main_loop_new (st->context, FALSE);
+  st->thread = g_thread_new ("chat-server", server_thread_main, st);
+
+  g_mutex_lock (&st->lock);
+  while (!st->ready)
+    g_cond_wait (&st->cond, &st->lock);
+  g_mutex_unlock (&st->lock);
+  g_assert_no_error (st->error);
+  g_assert_cmpuint (st->port, >, 0);
+}
+
+static void
+server_thread_stop (ServerThread *st)
+{
+  g_main_context_invoke (st->context, server_thread_stop_cb, st);
+  g_thread_join (st->thread);
+  g_main_loop_unref (st->loop);
+  g_main_context_unref (st->context);
+  g_mutex_clear (&st->lock);
+  g_cond_clear (&st->cond);
+}
+
+static void
 test_fanout_chatroom (void)
 {
   ServerThread st = { 0 };
-  GThread *thread;
 
-  g_mutex_init (&st.lock);
-  g_cond_init (&st.cond);
-  st.context = g_main_context_new ();
-  st.loop = g_main_loop_new (st.context, FALSE);
-  thread = g_thread_new ("chat-server", server_thread_main, &st);
-
-  g_mutex_lock (&st.lock);
-  while (!st.ready)
-    g_cond_wait (&st.cond, &st.lock);
-  g_mutex_unlock (&st.lock);
-  g_assert_no_error (st.error);
-  g_assert_cmpuint (st.port, >, 0);
-
+  server_thread_start (&st);
   run_small_fanout (st.port);
+  server_thread_stop (&st);
+}
 
-  g_main_context_invoke (st.context, server_thread_stop_cb, &st);
-  g_thread_join (thread);
-  g_main_loop_unref (st.loop);
-  g_main_context_unref (st.context);
-  g_mutex_clear (&st.lock);
-  g_cond_clear (&st.cond);
+/* 5,000 clients join one room at once: every one of them joins, each member gets the
+ * JOIN of everyone who came after it and its own, and the k-th to join is shown k names. */
+static void
+test_join_storm_chatroom (void)
+{
+  const guint64 n = 5000;
+  ServerThread st = { 0 };
+  ChatBenchConfig config;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatBenchResult) result = NULL;
+
+  server_thread_start (&st);
+  chat_bench_config_init (&config, CHAT_BENCH_JOIN_STORM);
+  config.port = st.port;
+  config.clients = n;
+  config.timeout = 100;
+  config.progress = FALSE;
+  result = chat_bench_run (&config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpuint (result->clients, ==, n);
+  g_assert_cmpuint (result->lines, ==, n * (n + 1) / 2);
+  g_assert_cmpuint (result->names, ==, n * (n + 1) / 2);
+  chat_bench_config_clear (&config);
+  server_thread_stop (&st);
 }
 
 static gboolean
@@ -347,6 +387,7 @@ main (int    argc,
   g_test_add_func ("/chat/bench/fanout/chatroom", test_fanout_chatroom);
   g_test_add_func ("/chat/bench/fanout/ngircd", test_fanout_ngircd);
   g_test_add_func ("/chat/bench/fanout/relay", test_fanout_relay);
+  g_test_add_func ("/chat/bench/join-storm/chatroom", test_join_storm_chatroom);
 
   return g_test_run ();
 }

@@ -417,6 +417,17 @@ client_got_line (Engine *e,
         }
       _chat_bench_engine_pump_connects (e);
     }
+  else if (memcmp (cmd, "353", 3) == 0)
+    {
+      /* ":server 353 nick = #room :a b c": each word after the colon is one member. */
+      const char *names = memchr (cmd, ':', (gsize) (end - cmd));
+
+      if (names == NULL)
+        return;
+      for (const char *p = names + 1; p < end; p++)
+        if (*p != ' ' && (p == names + 1 || p[-1] == ' '))
+          e->names_listed++;
+    }
   else if (memcmp (cmd, "366", 3) == 0)
     {
       if (c->state != CLIENT_JOINING)

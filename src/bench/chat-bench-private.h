@@ -76,6 +76,7 @@ typedef struct
   guint64                disorder;
   guint64                lines;
   guint64                join_lines;
+  guint64                names_listed;   /* names in the NAMES replies (353) received */
   gint64                 last_delivery_ns;
   gint64                 last_read_ns;
 

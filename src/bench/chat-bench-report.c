@@ -135,9 +135,15 @@ chat_bench_result_print (const ChatBenchResult *r,
       break;
 
     case CHAT_BENCH_JOIN_STORM:
-      g_string_append_printf (out, "%u clients joined one room in %.2f s: %.0f joins/s, "
-                              "%" G_GUINT64_FORMAT " JOIN lines delivered\n", r->clients,
-                              r->seconds, r->per_second, r->lines);
+      g_string_append_printf (out, "%u clients joined one room in %.2f s: %.0f joins/s; "
+                              "%" G_GUINT64_FORMAT " JOIN lines delivered and %"
+                              G_GUINT64_FORMAT " names listed after %.2f s\n", r->clients,
+                              r->seconds, r->per_second, r->lines, r->names,
+                              r->settled_seconds);
+      if (r->rss_after_kb >= 0)
+        g_string_append_printf (out, "server RSS %" G_GINT64_FORMAT " KiB before the joins, %"
+                                G_GINT64_FORMAT " KiB after: %.0f bytes per member\n",
+                                r->rss_before_kb, r->rss_after_kb, r->bytes_per_client);
       break;
 
     default:
@@ -211,8 +217,13 @@ chat_bench_result_print_json (const ChatBenchResult *r,
       g_string_append (out, ", \"per_second\": ");
       append_json_number (out, r->per_second, TRUE);
       if (r->scenario == CHAT_BENCH_JOIN_STORM)
-        g_string_append_printf (out, ", \"join_lines\": %" G_GUINT64_FORMAT, r->lines);
-      if (r->scenario == CHAT_BENCH_CONNECTIONS)
+        {
+          g_string_append_printf (out, ", \"join_lines\": %" G_GUINT64_FORMAT
+                                  ", \"names\": %" G_GUINT64_FORMAT ", \"settled_seconds\": ",
+                                  r->lines, r->names);
+          append_json_number (out, r->settled_seconds, TRUE);
+        }
+      if (r->scenario == CHAT_BENCH_CONNECTIONS || r->scenario == CHAT_BENCH_JOIN_STORM)
         {
           g_string_append (out, ", \"rss_before_kb\": ");
           append_json_number (out, (double) r->rss_before_kb, r->rss_before_kb >= 0);

@@ -433,6 +433,17 @@ run_connections (Engine          *e,
                                / result->clients;
 }
 
+/* Every member gets the JOIN of everyone who joins after it, and its own: with n clients
+ * joining one after another, n (n + 1) / 2 JOIN lines, and as many names in the NAMES
+ * replies (the k-th to join is shown k members). */
+static gboolean
+join_lines_all_in (Engine *e)
+{
+  guint64 n = e->n_clients;
+
+  return e->join_lines >= n * (n + 1) / 2 || quiet_for_a_while (e);
+}
+
 static void
 run_join_storm (Engine          *e,
                 ChatBenchResult *result,
@@ -442,6 +453,7 @@ run_join_storm (Engine          *e,
 
   if (!engine_register (e, error))
     return;
+  result->rss_before_kb = chat_bench_proc_rss_kb (e->cfg->server_pid);
   start = _chat_bench_now_ns ();
   e->lines = 0;
   if (!engine_join (e, error))
@@ -449,7 +461,21 @@ run_join_storm (Engine          *e,
   result->seconds = (double) (_chat_bench_now_ns () - start) / 1e9;
   result->clients = e->joined;
   result->per_second = e->joined / result->seconds;
+
+  /* The members who came first are still owed the JOIN lines of those who came after. */
+  e->phase = "delivering joins";
+  e->last_read_ns = _chat_bench_now_ns ();
+  _chat_bench_engine_run_until (e, join_lines_all_in, NULL,
+                                _chat_bench_now_ns () + (gint64) (e->cfg->timeout * 1e9));
+  if (_chat_bench_engine_take_error (e, error))
+    return;
+  result->settled_seconds = (double) (_chat_bench_now_ns () - start) / 1e9;
   result->lines = e->join_lines;
+  result->names = e->names_listed;
+  result->rss_after_kb = chat_bench_proc_rss_kb (e->cfg->server_pid);
+  if (result->rss_before_kb >= 0 && result->rss_after_kb >= 0 && result->clients > 0)
+    result->bytes_per_client = (double) (result->rss_after_kb - result->rss_before_kb) * 1024.0
+                               / result->clients;
 }
 
 void
@@ -491,7 +517,7 @@ chat_bench_config_init (ChatBenchConfig   *config,
       config->duration = 5;
       break;
     case CHAT_BENCH_JOIN_STORM:
-      config->clients = 2000;
+      config->clients = 5000;
       break;
     case CHAT_BENCH_ROOMS:
       config->rooms = 1000;

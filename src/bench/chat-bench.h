@@ -85,6 +85,8 @@ typedef struct
   double            seconds;         /* time of the measured phase */
   double            per_second;      /* registrations or joins per second */
   guint64           lines;           /* lines received in the measured phase */
+  guint64           names;           /* join-storm: names in the NAMES replies */
+  double            settled_seconds; /* join-storm: until every JOIN line arrived */
   gint64            rss_before_kb;
   gint64            rss_after_kb;
   gint64            rss_loaded_kb;
