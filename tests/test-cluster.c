@@ -1581,6 +1581,35 @@ test_room_opening_after_read (void)
   room_opening (2, "#w2");
 }
 
+/* Text mode waits for b's read of a room made on a as IRC does: what the person types
+ * after join waits with it, and the room has what changed meanwhile. */
+static void
+test_text_join_waits (void)
+{
+  TwoNodes t = { 0 };
+  Client *person;
+
+  if (!two_nodes_start (&t))
+    return;
+  client_send (t.alice, "JOIN #open");
+  g_free (client_expect (t.alice, " 366 alice #open "));
+  person = client_text (t.b);
+  hold_rooms (t.b, 2);
+  client_send (person, "join open");
+  client_send (person, "say hello there");
+  wait_held (t.b, 2);
+  client_send (t.alice, "TOPIC #open :while waiting");
+  g_free (client_expect (t.alice, " TOPIC #open :while waiting"));
+  written (t.alice, t.bob, "bob");
+  hold_rooms (t.b, 0);
+  g_free (client_expect (t.alice, " PRIVMSG #open :hello there"));
+  client_send (person, "topic");
+  g_free (client_expect (person, "while waiting"));
+
+  client_free (person);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1605,6 +1634,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/invite", test_invite);
   g_test_add_func ("/chat/cluster/room-opening-before-read", test_room_opening_before_read);
   g_test_add_func ("/chat/cluster/room-opening-after-read", test_room_opening_after_read);
+  g_test_add_func ("/chat/cluster/text-join-waits", test_text_join_waits);
 
   return g_test_run ();
 }

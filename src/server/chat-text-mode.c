@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
@@ -248,6 +249,63 @@ text_list (ChatSession *session,
   _chat_server_list_start (session, TRUE, NULL);
 }
 
+static void enter_room (ChatSession *session,
+                        const char  *word,
+                        const char  *key,
+                        int          how);
+
+/* A room entered once the cluster has read it. */
+typedef struct
+{
+  char *word;
+  char *key;
+  int   how;
+} TextEnter;
+
+static void
+text_enter_free (gpointer data)
+{
+  TextEnter *enter = data;
+
+  g_free (enter->word);
+  g_free (enter->key);
+  g_free (enter);
+}
+
+static void
+text_room_opened_cb (ChatSession *session,
+                     gpointer     data)
+{
+  TextEnter *enter = data;
+
+  enter_room (session, enter->word, enter->key, enter->how);
+}
+
+/* In a cluster, a room not made here is read from Redis first, without holding the node
+ * (the person's input waits): TRUE when it is being read. */
+static gboolean
+open_room_async (ChatSession *session,
+                 const char  *name,
+                 const char  *word,
+                 const char  *key,
+                 int          how)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  TextEnter *enter;
+
+  if (cluster == NULL)
+    return FALSE;
+  enter = g_new0 (TextEnter, 1);
+  enter->word = g_strdup (word);
+  enter->key = g_strdup (key);
+  enter->how = how;
+  if (_chat_cluster_open_room_async (cluster, session, name, text_room_opened_cb, enter,
+                                     text_enter_free))
+    return TRUE;
+  text_enter_free (enter);
+  return FALSE;
+}
+
 static void
 enter_room (ChatSession *session,
             const char  *word,
@@ -290,6 +348,8 @@ enter_room (ChatSession *session,
       _chat_session_text (session, "You are already in %s.", _chat_room_display_name (room));
       return;
     }
+  if (room == NULL && open_room_async (session, name, word, key, how))
+    return;
   /* Made (or refused) before leaving the room the person is in, so a refusal leaves
    * them where they were. */
   room = _chat_server_room_to_join (server, session, name, key, &created);
