@@ -509,12 +509,13 @@ static void
 take_invites (ChatCluster *self,
               ChatRoom    *room)
 {
+  gpointer folded = NULL;
   gpointer invites = NULL;
 
   if (self->invites == NULL ||
-      !g_hash_table_lookup_extended (self->invites, room->folded, NULL, &invites))
+      !g_hash_table_steal_extended (self->invites, room->folded, &folded, &invites))
     return;
-  g_hash_table_steal (self->invites, room->folded);
+  g_free (folded);
   g_clear_pointer (&room->invites, g_hash_table_unref);
   room->invites = invites;
 }
