@@ -15,6 +15,8 @@
  *   KEY node-counts              hash: node -> "INVISIBLE OPERS", its LUSERS counts
  *   KEY room:ROOM                the room's modes, key, limit, topic and lists, as
  *                                _chat_cluster_room_state () writes them
+ *   KEY room-seq                 numbers the changes of the rooms' state and members
+ *                                (chat-cluster-rooms.c)
  *   KEY msgid-epoch              counts the nodes' starts: the top bits of their msgids
  *   KEY history:TARGET           stream: the history of a room or conversation
  *                                (chat-cluster-history.c)
@@ -24,7 +26,8 @@
  *                                REDACT on another node (expires after the window)
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,
  * CHANNEL to:NODE the private messages for NODE's users, CHANNEL lost the nodes whose
- * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user. */
+ * lease lapsed. A message is "NODE LINE", LINE an IRC line from the user; on a room's
+ * channel it comes after its number and a line break (0: a line said, not numbered). */
 #pragma once
 
 #include <hiredis/hiredis.h>
