@@ -17,18 +17,6 @@
 
 /* The fields of a message or of a membership: "NODE\nCOMMAND\nSOURCE\nTARGET\nPARAM\nTAGS
  * \nTEXT", TEXT last since only it may be anything a line may hold. */
-enum
-{
-  F_NODE,
-  F_COMMAND,
-  F_SOURCE,
-  F_TARGET,
-  F_PARAM,
-  F_TAGS,
-  F_TEXT,
-  N_FIELDS
-};
-
 char *
 _chat_cluster_room_channel (ChatCluster *self,
                             const char  *folded)
@@ -751,33 +739,13 @@ _chat_cluster_republish (ChatCluster *self)
 /* ---- private messages to someone on another node ----------------------------------------- */
 
 ChatSession *
-_chat_cluster_find_remote (ChatCluster *self,
-                           const char  *nick)
+_chat_cluster_ghost (ChatCluster *self,
+                     const char  *node,
+                     const char  *source,
+                     const char  *account,
+                     const char  *realname)
 {
-  g_autofree char *folded = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *source = NULL;
-  redisReply *reply;
-  ChatSession *session = NULL;
-
-  if (!self->running || !chat_nick_is_valid (nick, 200, NULL))
-    return NULL;
-  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
-  key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
-  {
-    const char *argv[] = { "GET", key };
-
-    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  }
-  if (reply == NULL)
-    return NULL;
-  if (reply->type == REDIS_REPLY_STRING && g_strcmp0 (reply->str, self->node) != 0)
-    {
-      source = g_strdup_printf ("%s!unknown@%s", nick, reply->str);
-      session = ghost_ensure (self, reply->str, source, NULL, NULL);
-    }
-  freeReplyObject (reply);
-  return session;
+  return ghost_ensure (self, node, source, account, realname);
 }
 
 void

@@ -101,13 +101,6 @@ _chat_cluster_room_check (ChatCluster *self,
   return FALSE;
 }
 
-ChatSession *
-_chat_cluster_find_remote (ChatCluster *self,
-                           const char  *nick)
-{
-  return NULL;
-}
-
 void
 _chat_cluster_done_remote (ChatCluster *self,
                            ChatSession *session)
@@ -235,17 +228,64 @@ _chat_cluster_user_changed (ChatCluster *self,
 {
 }
 
-ChatSession *
-_chat_cluster_find_user (ChatCluster *self,
-                         const char  *nick)
+gboolean
+_chat_cluster_count (ChatCluster       *self,
+                     ChatClusterCounts *counts)
 {
-  return NULL;
+  return FALSE;
 }
 
 gboolean
-_chat_cluster_count (ChatCluster       *self,
-                     ChatClusterCounts *counts,
-                     gboolean           fresh)
+_chat_cluster_find_remote_async (ChatCluster      *self,
+                                 ChatSession      *session,
+                                 const char       *nick,
+                                 ChatClusterFound  found,
+                                 gpointer          data,
+                                 GDestroyNotify    destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_find_user_async (ChatCluster      *self,
+                               ChatSession      *session,
+                               const char       *nick,
+                               ChatClusterFound  found,
+                               gpointer          data,
+                               GDestroyNotify    destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_count_async (ChatCluster     *self,
+                           ChatSession     *session,
+                           ChatClusterThen  counted)
+{
+  return FALSE;
+}
+
+void
+_chat_cluster_room_free (ChatClusterRoom *room)
+{
+}
+
+gboolean
+_chat_cluster_rooms_async (ChatCluster         *self,
+                           ChatSession         *session,
+                           const char * const  *names,
+                           ChatClusterRooms     found,
+                           gpointer             data,
+                           GDestroyNotify       destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_then (ChatSession     *session,
+                    ChatClusterThen  then,
+                    gpointer         data,
+                    GDestroyNotify   destroy)
 {
   return FALSE;
 }

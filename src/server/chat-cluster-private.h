@@ -91,10 +91,6 @@ guint        _chat_cluster_hold_rooms   (ChatCluster  *self,
  * the room ends here. TRUE when it is not to end now (being made here). */
 gboolean     _chat_cluster_room_check   (ChatCluster  *self,
                                          ChatRoom     *room);
-/* Someone on another node by nick, for a private message: a remote session that the
- * caller gives back with _chat_cluster_done_remote (), or NULL. */
-ChatSession *_chat_cluster_find_remote  (ChatCluster  *self,
-                                         const char   *nick);
 void         _chat_cluster_done_remote  (ChatCluster  *self,
                                          ChatSession  *session);
 /* from invited who, a user of another node, to room (NULL: not made here) named
@@ -118,16 +114,69 @@ typedef struct
 /* This node's user arrived or changed: the others' WHOIS reads it. */
 void         _chat_cluster_user_changed (ChatCluster  *self,
                                          ChatSession  *session);
-/* Someone on another node by nick, with what their node last wrote of them (address,
- * real name, account, away, idle): given back with _chat_cluster_done_remote (), or
- * NULL. */
-ChatSession *_chat_cluster_find_user    (ChatCluster  *self,
-                                         const char   *nick);
-/* The counts of all the nodes, asked now (fresh) or as of the last lease tick; FALSE (and
+/* The counts of all the nodes as last asked (at the lease tick, or by LUSERS); FALSE (and
  * counts left as they are) when there are none. */
 gboolean     _chat_cluster_count        (ChatCluster       *self,
-                                         ChatClusterCounts *counts,
-                                         gboolean           fresh);
+                                         ChatClusterCounts *counts);
+
+/* Questions asked of Redis for a session without waiting, as for a nick: TRUE when the
+ * answer will be given (the session's input is held until then, its labeled-response
+ * state kept, and nothing is called if it goes first); FALSE when there is no one to
+ * ask (Redis is unreachable), the caller answering from what the node knows. */
+typedef void (*ChatClusterThen)  (ChatSession *session,
+                                  gpointer     data);
+/* remote: someone on another node, given back with _chat_cluster_done_remote (); NULL
+ * when nobody elsewhere has the nick. */
+typedef void (*ChatClusterFound) (ChatSession *session,
+                                  ChatSession *remote,
+                                  gpointer     data);
+/* Someone on another node by nick, for a private message. */
+gboolean     _chat_cluster_find_remote_async (ChatCluster      *self,
+                                              ChatSession      *session,
+                                              const char       *nick,
+                                              ChatClusterFound  found,
+                                              gpointer          data,
+                                              GDestroyNotify    destroy);
+/* The same with what their node last wrote of them (address, real name, account, away,
+ * idle), for WHOIS. */
+gboolean     _chat_cluster_find_user_async   (ChatCluster      *self,
+                                              ChatSession      *session,
+                                              const char       *nick,
+                                              ChatClusterFound  found,
+                                              gpointer          data,
+                                              GDestroyNotify    destroy);
+/* The counts of the other nodes asked now: counted (session, NULL) is called once
+ * _chat_cluster_count () has them. */
+gboolean     _chat_cluster_count_async       (ChatCluster      *self,
+                                              ChatSession      *session,
+                                              ChatClusterThen   counted);
+/* A room with members on other nodes and none here, as Redis has it: room is made for
+ * the answer only (in no table of the server), its members given for NAMES. */
+typedef struct
+{
+  ChatRoom *room;
+  guint     people;     /* members on every node */
+} ChatClusterRoom;
+
+void         _chat_cluster_room_free         (ChatClusterRoom  *room);
+/* rooms: ChatClusterRoom*, by folded name, the callee's to free. */
+typedef void (*ChatClusterRooms) (ChatSession *session,
+                                  GPtrArray   *rooms,
+                                  gpointer     data);
+/* The rooms of names (with their members), or every such room (names NULL; without). */
+gboolean     _chat_cluster_rooms_async       (ChatCluster         *self,
+                                              ChatSession         *session,
+                                              const char * const  *names,
+                                              ChatClusterRooms     found,
+                                              gpointer             data,
+                                              GDestroyNotify       destroy);
+/* then (session, data) once the question session waits for is answered (after what the
+ * answer does); FALSE when it waits for none. */
+gboolean     _chat_cluster_then              (ChatSession      *session,
+                                              ChatClusterThen   then,
+                                              gpointer          data,
+                                              GDestroyNotify    destroy);
+
 /* LINKS: the nodes, this one first. */
 GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
 /* MAP: how many nicks node holds. */

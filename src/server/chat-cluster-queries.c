@@ -163,34 +163,91 @@ _chat_cluster_users_tick (ChatCluster *self)
   }
 }
 
-ChatSession *
-_chat_cluster_find_user (ChatCluster *self,
-                         const char  *nick)
+/* ---- questions a session waits for ------------------------------------------------------ */
+
+static void
+asked_cb (redisAsyncContext *ac,
+          void              *r,
+          void              *data)
 {
-  ChatSession *session = _chat_cluster_find_remote (self, nick);
-  g_autofree char *key = NULL;
-  g_auto(GStrv) f = NULL;
-  redisReply *reply;
+  ChatClusterClaim *ask = data;
+  ChatSession *session = ask->session;
+
+  /* The node is stopping: nobody is answered. */
+  if (ac->data == NULL)
+    {
+      if (session != NULL)
+        session->claiming = NULL;
+      _chat_cluster_claim_free (ask);
+      return;
+    }
+  if (session == NULL)
+    {
+      ask->answer (ask->self, NULL, r, ask->data);
+      _chat_cluster_claim_free (ask);
+      return;
+    }
+  ask->reply = r;
+  _chat_cluster_claim_answer (ask, TRUE);
+}
+
+gboolean
+_chat_cluster_ask_for (ChatCluster       *self,
+                       ChatSession       *session,
+                       int                argc,
+                       const char       **argv,
+                       ChatClusterAnswer  answer,
+                       gpointer           data,
+                       GDestroyNotify     destroy)
+{
+  ChatClusterClaim *ask;
+
+  if (!self->running)
+    return FALSE;
+  ask = _chat_cluster_claim_new (self, session);
+  ask->answer = answer;
+  if (!_chat_cluster_tell_answered (self, argc, argv, asked_cb, ask))
+    {
+      _chat_cluster_claim_free (ask);
+      return FALSE;
+    }
+  ask->data = data;
+  ask->free_data = destroy;
+  session->claiming = ask;
+  _chat_cluster_flush (self);
+  return TRUE;
+}
+
+gboolean
+_chat_cluster_then (ChatSession     *session,
+                    ChatClusterThen  then,
+                    gpointer         data,
+                    GDestroyNotify   destroy)
+{
+  ChatClusterClaim *ask = session->claiming;
+
+  if (ask == NULL)
+    return FALSE;
+  g_assert (ask->then == NULL);
+  ask->then = then;
+  ask->then_data = data;
+  ask->then_destroy = destroy;
+  return TRUE;
+}
+
+/* ---- someone on another node ------------------------------------------------------------ */
+
+/* session takes what their node last wrote of them in record: FALSE when it is not theirs
+ * (left by an earlier owner of the nick). */
+static gboolean
+read_record (ChatSession *session,
+             const char  *record)
+{
+  g_auto(GStrv) f = g_strsplit (record, "\n", N_USER_FIELDS);
   guint flags;
 
-  if (session == NULL)
-    return NULL;
-  key = user_key (session->nick_folded);
-  {
-    const char *argv[] = { "GET", key };
-
-    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  }
-  if (reply == NULL)
-    return session;
-  if (reply->type == REDIS_REPLY_STRING)
-    f = g_strsplit (reply->str, "\n", N_USER_FIELDS);
-  freeReplyObject (reply);
-  /* A record left by an earlier owner of the nick is not theirs. */
-  if (f == NULL || g_strv_length (f) != N_USER_FIELDS ||
-      g_strcmp0 (f[U_NODE], session->node) != 0)
-    return session;
-
+  if (g_strv_length (f) != N_USER_FIELDS || g_strcmp0 (f[U_NODE], session->node) != 0)
+    return FALSE;
   g_free (session->user);
   session->user = g_strdup (f[U_USER]);
   g_free (session->host);
@@ -210,29 +267,147 @@ _chat_cluster_find_user (ChatCluster *self,
   session->secure = (flags & USER_SECURE) != 0;
   session->invisible = (flags & USER_INVISIBLE) != 0;
   _chat_session_update_source (session);
-  return session;
+  return TRUE;
+}
+
+typedef struct
+{
+  char             *nick;
+  ChatClusterFound  found;
+  gpointer          data;
+  GDestroyNotify    destroy;
+} Finding;
+
+static void
+finding_free (gpointer data)
+{
+  Finding *finding = data;
+
+  if (finding->destroy != NULL)
+    finding->destroy (finding->data);
+  g_free (finding->nick);
+  g_free (finding);
+}
+
+/* MGET nick:NICK [user:NICK]: the node that has the nick, and what it wrote of them. */
+static void
+found_cb (ChatCluster *self,
+          ChatSession *session,
+          redisReply  *reply,
+          gpointer     data)
+{
+  Finding *finding = data;
+  ChatSession *remote = NULL;
+  redisReply *node = NULL;
+
+  if (session == NULL)
+    return;
+  if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0)
+    node = reply->element[0];
+  if (node != NULL && node->type == REDIS_REPLY_STRING && g_strcmp0 (node->str, self->node) != 0)
+    {
+      g_autofree char *source = g_strdup_printf ("%s!unknown@%s", finding->nick, node->str);
+
+      remote = _chat_cluster_ghost (self, node->str, source, NULL, NULL);
+    }
+  if (remote != NULL && reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
+    read_record (remote, reply->element[1]->str);
+  finding->found (session, remote, finding->data);
+}
+
+static gboolean
+find_async (ChatCluster      *self,
+            ChatSession      *session,
+            const char       *nick,
+            gboolean          record,
+            ChatClusterFound  found,
+            gpointer          data,
+            GDestroyNotify    destroy)
+{
+  g_autofree char *folded = NULL;
+  g_autofree char *nick_key = NULL;
+  g_autofree char *user = NULL;
+  Finding *finding;
+
+  if (!self->running || !chat_nick_is_valid (nick, 200, NULL))
+    return FALSE;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  nick_key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  user = user_key (folded);
+  finding = g_new0 (Finding, 1);
+  finding->nick = g_strdup (nick);
+  finding->found = found;
+  {
+    const char *argv[] = { "MGET", nick_key, user };
+
+    if (!_chat_cluster_ask_for (self, session, record ? 3 : 2, argv, found_cb, finding,
+                                finding_free))
+      {
+        finding_free (finding);
+        return FALSE;
+      }
+  }
+  finding->data = data;
+  finding->destroy = destroy;
+  return TRUE;
+}
+
+gboolean
+_chat_cluster_find_remote_async (ChatCluster      *self,
+                                 ChatSession      *session,
+                                 const char       *nick,
+                                 ChatClusterFound  found,
+                                 gpointer          data,
+                                 GDestroyNotify    destroy)
+{
+  return find_async (self, session, nick, FALSE, found, data, destroy);
+}
+
+gboolean
+_chat_cluster_find_user_async (ChatCluster      *self,
+                               ChatSession      *session,
+                               const char       *nick,
+                               ChatClusterFound  found,
+                               gpointer          data,
+                               GDestroyNotify    destroy)
+{
+  return find_async (self, session, nick, TRUE, found, data, destroy);
+}
+
+/* ---- LUSERS ---------------------------------------------------------------------------- */
+
+static void
+counted_cb_for (ChatCluster *self,
+                ChatSession *session,
+                redisReply  *reply,
+                gpointer     data)
+{
+  read_counts (self, reply);
+}
+
+gboolean
+_chat_cluster_count_async (ChatCluster     *self,
+                           ChatSession     *session,
+                           ChatClusterThen  counted)
+{
+  const char *argv[] = { "EVAL", count_script, "0", self->node };
+
+  if (!self->running ||
+      !_chat_cluster_ask_for (self, session, G_N_ELEMENTS (argv), argv, counted_cb_for, NULL,
+                              NULL))
+    return FALSE;
+  _chat_cluster_then (session, counted, NULL, NULL);
+  return TRUE;
 }
 
 gboolean
 _chat_cluster_count (ChatCluster       *self,
-                     ChatClusterCounts *counts,
-                     gboolean           fresh)
+                     ChatClusterCounts *counts)
 {
   ChatServer *server = self->server;
   GHashTable *here = _chat_server_get_rooms (server);
 
-  if (!self->running)
-    return FALSE;
-  if (fresh)
-    {
-      const char *argv[] = { "EVAL", count_script, "0", self->node };
-      redisReply *reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-
-      read_counts (self, reply);
-      if (reply != NULL)
-        freeReplyObject (reply);
-    }
-  if (self->others_rooms == NULL)
+  if (!self->running || self->others_rooms == NULL)
     return FALSE;
   counts->present = _chat_server_count_present (server) + self->others.present;
   counts->invisible = _chat_server_count_invisible (server) + self->others.invisible;
@@ -242,5 +417,191 @@ _chat_cluster_count (ChatCluster       *self,
   for (guint i = 0; i < self->others_rooms->len; i++)
     if (g_hash_table_lookup (here, self->others_rooms->pdata[i]) == NULL)
       counts->rooms++;
+  return TRUE;
+}
+
+/* ---- LIST and NAMES of rooms with no member here --------------------------------------- */
+
+/* ARGV[1] this node, then the folded rooms asked for, each with its members and their
+ * records (for NAMES); with none, every room of the live nodes, each with one member
+ * (for its name, as they joined it). Each: { ROOM, STATE, COUNT, { NICK, ENTRY, ... },
+ * { RECORD, ... } }. */
+static const char rooms_script[] =
+  "local k = '" CHAT_CLUSTER_KEY "'\n"
+  "local out = {}\n"
+  "local function add (r, full)\n"
+  "  local key = k .. 'members:' .. r\n"
+  "  local n = redis.call('HLEN', key)\n"
+  "  if n == 0 then return end\n"
+  "  local m, users = {}, {}\n"
+  "  if full then\n"
+  "    m = redis.call('HGETALL', key)\n"
+  "    for i = 1, #m, 2 do\n"
+  "      users[#users + 1] = redis.call('GET', k .. 'user:' .. m[i]) or ''\n"
+  "    end\n"
+  "  else\n"
+  "    m = redis.call('HRANDFIELD', key, 1, 'WITHVALUES')\n"
+  "  end\n"
+  "  out[#out + 1] = { r, redis.call('GET', k .. 'room:' .. r) or '', n, m, users }\n"
+  "end\n"
+  "if #ARGV > 1 then\n"
+  "  for i = 2, #ARGV do add (ARGV[i], true) end\n"
+  "else\n"
+  "  local seen = {}\n"
+  "  for _, n in ipairs (redis.call('SMEMBERS', k .. 'nodes')) do\n"
+  "    if n ~= ARGV[1] and redis.call('EXISTS', k .. 'lease:' .. n) == 1 then\n"
+  "      for _, r in ipairs (redis.call('SMEMBERS', k .. 'node-rooms:' .. n)) do\n"
+  "        if not seen[r] then\n"
+  "          seen[r] = true\n"
+  "          add (r, false)\n"
+  "        end\n"
+  "      end\n"
+  "    end\n"
+  "  end\n"
+  "end\n"
+  "return out\n";
+
+void
+_chat_cluster_room_free (ChatClusterRoom *room)
+{
+  _chat_room_free (room->room);
+  g_free (room);
+}
+
+static gint
+room_compare (gconstpointer a,
+              gconstpointer b)
+{
+  const ChatClusterRoom *ra = *(ChatClusterRoom * const *) a;
+  const ChatClusterRoom *rb = *(ChatClusterRoom * const *) b;
+
+  return strcmp (ra->room->folded, rb->room->folded);
+}
+
+/* One room of rooms_script's answer, with the remote members it was given; NULL when it
+ * does not read or has members here. */
+static ChatClusterRoom *
+read_room (ChatCluster *self,
+           redisReply  *r)
+{
+  redisReply *members, *users;
+  g_auto(GStrv) first = NULL;
+  ChatClusterRoom *room;
+
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 ||
+      r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING ||
+      r->element[2]->type != REDIS_REPLY_INTEGER || r->element[3]->type != REDIS_REPLY_ARRAY ||
+      r->element[4]->type != REDIS_REPLY_ARRAY || r->element[3]->elements < 2 ||
+      r->element[3]->element[1]->type != REDIS_REPLY_STRING ||
+      _chat_server_find_room (self->server, r->element[0]->str) != NULL)
+    return NULL;
+  members = r->element[3];
+  users = r->element[4];
+  first = g_strsplit (members->element[1]->str, "\n", N_FIELDS);
+  if (g_strv_length (first) != N_FIELDS || first[F_TARGET][0] != '#')
+    return NULL;
+
+  room = g_new0 (ChatClusterRoom, 1);
+  room->room = _chat_room_new (self->server, first[F_TARGET]);
+  room->people = (guint) r->element[2]->integer;
+  if (r->element[1]->str[0] != '\0')
+    _chat_cluster_room_apply (room->room, r->element[1]->str);
+  for (gsize i = 0; users->elements > 0 && i + 1 < members->elements; i += 2)
+    {
+      redisReply *user = i / 2 < users->elements ? users->element[i / 2] : NULL;
+      g_auto(GStrv) f = NULL;
+      ChatSession *ghost;
+
+      if (members->element[i + 1]->type != REDIS_REPLY_STRING)
+        continue;
+      f = g_strsplit (members->element[i + 1]->str, "\n", N_FIELDS);
+      if (g_strv_length (f) != N_FIELDS || g_str_equal (f[F_NODE], self->node))
+        continue;
+      ghost = _chat_cluster_ghost (self, f[F_NODE], f[F_SOURCE], f[F_TAGS], f[F_TEXT]);
+      if (ghost == NULL || _chat_room_get_member (room->room, ghost) != NULL)
+        continue;
+      if (user != NULL && user->type == REDIS_REPLY_STRING)
+        read_record (ghost, user->str);
+      _chat_room_add_member (room->room, ghost, (guint) strtoul (f[F_PARAM], NULL, 10));
+    }
+  return room;
+}
+
+typedef struct
+{
+  ChatClusterRooms  found;
+  gpointer          data;
+  GDestroyNotify    destroy;
+} Listing;
+
+static void
+listing_free (gpointer data)
+{
+  Listing *listing = data;
+
+  if (listing->destroy != NULL)
+    listing->destroy (listing->data);
+  g_free (listing);
+}
+
+static void
+rooms_found_cb (ChatCluster *self,
+                ChatSession *session,
+                redisReply  *reply,
+                gpointer     data)
+{
+  Listing *listing = data;
+  GPtrArray *rooms;
+
+  if (session == NULL)
+    return;
+  rooms = g_ptr_array_new_with_free_func ((GDestroyNotify) _chat_cluster_room_free);
+  if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
+    for (gsize i = 0; i < reply->elements; i++)
+      {
+        ChatClusterRoom *room = read_room (self, reply->element[i]);
+
+        if (room != NULL)
+          g_ptr_array_add (rooms, room);
+      }
+  g_ptr_array_sort (rooms, room_compare);
+  listing->found (session, rooms, listing->data);
+  /* The members of the rooms let go, nobody is kept for them. */
+  _chat_cluster_collect_ghosts (self);
+}
+
+gboolean
+_chat_cluster_rooms_async (ChatCluster         *self,
+                           ChatSession         *session,
+                           const char * const  *names,
+                           ChatClusterRooms     found,
+                           gpointer             data,
+                           GDestroyNotify       destroy)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  Listing *listing;
+
+  if (!self->running)
+    return FALSE;
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (rooms_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup (self->node));
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    if (names[i][0] == '#')
+      g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, names[i]));
+  /* Only rooms were asked for, and none is one. */
+  if (names != NULL && argv->len == 4)
+    return FALSE;
+  listing = g_new0 (Listing, 1);
+  listing->found = found;
+  if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
+                              rooms_found_cb, listing, listing_free))
+    {
+      g_free (listing);
+      return FALSE;
+    }
+  listing->data = data;
+  listing->destroy = destroy;
   return TRUE;
 }

@@ -147,11 +147,10 @@ read_list (GPtrArray  *list,
   return TRUE;
 }
 
-/* The room takes the state as it is; FALSE (and the room unchanged but for its lists) when
- * it does not read. */
-static gboolean
-apply_state (ChatRoom   *room,
-             const char *state)
+/* FALSE: the room is unchanged but for its lists. */
+gboolean
+_chat_cluster_room_apply (ChatRoom   *room,
+                          const char *state)
 {
   g_auto(GStrv) head = g_strsplit (state, "\n", 5);
   g_auto(GStrv) lines = NULL;
@@ -211,7 +210,7 @@ _chat_cluster_room_load (ChatCluster *self,
 
   if (reply == NULL)
     return;
-  if (reply->type != REDIS_REPLY_STRING || !apply_state (room, reply->str))
+  if (reply->type != REDIS_REPLY_STRING || !_chat_cluster_room_apply (room, reply->str))
     {
       g_autofree char *state = _chat_cluster_room_state (room);
       const char *set[] = { "SET", key, state, "NX" };
@@ -297,7 +296,7 @@ _chat_cluster_mode_received (ChatCluster *self,
   g_auto(GStrv) words = g_strsplit (changes, " ", -1);
   g_autoptr(GPtrArray) params = g_ptr_array_new ();
 
-  if (words[0] == NULL || words[0][0] == '\0' || !apply_state (room, state))
+  if (words[0] == NULL || words[0][0] == '\0' || !_chat_cluster_room_apply (room, state))
     return;
   apply_member_modes (self, room, changes, TRUE);
   for (guint i = 1; words[i] != NULL; i++)
@@ -405,7 +404,7 @@ take_state (ChatCluster *self,
             ChatRoom    *room,
             const char  *state)
 {
-  if (state == NULL || !apply_state (room, state))
+  if (state == NULL || !_chat_cluster_room_apply (room, state))
     {
       g_autofree char *key = state_key (room);
       g_autofree char *own = _chat_cluster_room_state (room);

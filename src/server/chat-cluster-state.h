@@ -42,7 +42,27 @@ G_BEGIN_DECLS
 /* Rooms not made here with invitations kept, and invitations kept for one. */
 #define CHAT_CLUSTER_MAX_INVITED_ROOMS 100
 
-/* A session waiting for Redis (a nick claimed, a room read): its input is held, and its
+/* The fields of a message on a channel, and of a member's entry in KEY members:ROOM. */
+enum
+{
+  F_NODE,
+  F_COMMAND,
+  F_SOURCE,
+  F_TARGET,
+  F_PARAM,
+  F_TAGS,
+  F_TEXT,
+  N_FIELDS
+};
+
+/* The answer to a question asked for session (NULL when it went first); reply is NULL
+ * when Redis went away meanwhile. */
+typedef void (*ChatClusterAnswer) (ChatCluster       *self,
+                                   ChatSession       *session,
+                                   redisReply        *reply,
+                                   gpointer           data);
+
+/* A session waiting for Redis (a nick claimed, a room read, a question): its input is held, and its
  * command's labeled-response state kept, until the answer. */
 struct _ChatClusterClaim
 {
@@ -50,11 +70,16 @@ struct _ChatClusterClaim
   ChatSession        *session;     /* NULL once it is gone */
   char               *nick;
   ChatClusterClaimed  claimed;     /* a nick's answer, or */
-  ChatClusterOpened   opened;      /* a room's, with data */
+  ChatClusterOpened   opened;      /* a room's, with data, or */
+  ChatClusterAnswer   answer;      /* a question's (chat-cluster-queries.c), with data */
+  redisReply         *reply;       /* the answer to the question, while it is given */
   gpointer            data;
   GDestroyNotify      free_data;
   char               *label;       /* the asking command's labeled-response state */
   GPtrArray          *collected;
+  ChatClusterThen     then;        /* what the command does next, once answered */
+  gpointer            then_data;
+  GDestroyNotify      then_destroy;
 };
 
 struct _ChatCluster
@@ -141,6 +166,16 @@ gboolean    _chat_cluster_tell_answered   (ChatCluster       *self,
                                            const char       **argv,
                                            redisCallbackFn   *done,
                                            gpointer           data);
+/* A question for session, on the connection of the node's writes (after them): its input
+ * is held until answer is called; FALSE (nothing called, data left to the caller) when
+ * there is no connection (chat-cluster-queries.c). */
+gboolean    _chat_cluster_ask_for         (ChatCluster       *self,
+                                           ChatSession       *session,
+                                           int                argc,
+                                           const char       **argv,
+                                           ChatClusterAnswer  answer,
+                                           gpointer           data,
+                                           GDestroyNotify     destroy);
 /* Writes what the asynchronous connection holds, without waiting. */
 void        _chat_cluster_flush           (ChatCluster       *self);
 void        _chat_cluster_subscribe       (ChatCluster       *self,
@@ -164,6 +199,13 @@ void        _chat_cluster_node_lost       (ChatCluster       *self,
                                            const char        *node);
 /* Redis is back: the node's members are written and published again. */
 void        _chat_cluster_republish       (ChatCluster       *self);
+/* A user of node, source "nick!user@host", as a remote session here (made or found);
+ * NULL when the nick is this node's. */
+ChatSession *_chat_cluster_ghost          (ChatCluster       *self,
+                                           const char        *node,
+                                           const char        *source,
+                                           const char        *account,
+                                           const char        *realname);
 /* Remote users no longer in any room here. */
 void        _chat_cluster_collect_ghosts  (ChatCluster       *self);
 char       *_chat_cluster_room_channel    (ChatCluster       *self,
@@ -187,6 +229,9 @@ void        _chat_cluster_history_clear    (ChatCluster      *self);
 /* chat-cluster-rooms.c */
 /* The room's shared state as text (modes, key, limit, topic, lists). */
 char       *_chat_cluster_room_state      (ChatRoom          *room);
+/* The room takes state as it is; FALSE when it does not read. */
+gboolean    _chat_cluster_room_apply      (ChatRoom          *room,
+                                           const char        *state);
 /* A room made here takes the state in Redis, or writes its own when there is none. */
 void        _chat_cluster_room_load       (ChatCluster       *self,
                                            ChatRoom          *room);

@@ -485,6 +485,8 @@ _chat_cluster_claim_free (ChatClusterClaim *claim)
   g_clear_pointer (&claim->collected, g_ptr_array_unref);
   if (claim->free_data != NULL)
     claim->free_data (claim->data);
+  if (claim->then_destroy != NULL)
+    claim->then_destroy (claim->then_data);
   g_free (claim);
 }
 
@@ -518,8 +520,20 @@ _chat_cluster_claim_answer (ChatClusterClaim *claim,
   session->collected = g_steal_pointer (&claim->collected);
   if (claim->claimed != NULL)
     claim->claimed (session, claim->nick, ok);
-  else
+  else if (claim->opened != NULL)
     claim->opened (session, claim->data);
+  else
+    claim->answer (self, session, claim->reply, claim->data);
+  /* What the command does next comes after this answer, and after another wait the
+   * answer began. */
+  if (session->claiming != NULL && session->claiming->then == NULL)
+    {
+      session->claiming->then = g_steal_pointer (&claim->then);
+      session->claiming->then_data = g_steal_pointer (&claim->then_data);
+      session->claiming->then_destroy = g_steal_pointer (&claim->then_destroy);
+    }
+  else if (claim->then != NULL && !session->closing)
+    g_steal_pointer (&claim->then) (session, claim->then_data);
   /* The command may wait again (JOIN, for its next room): the label goes on with it. */
   if (session->label != NULL && session->claiming != NULL)
     _chat_cluster_claim_keep_label (session->claiming, session);

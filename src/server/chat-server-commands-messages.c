@@ -12,6 +12,78 @@
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
+/* A private message to someone, to (or remote, someone on another node) NULL when nobody
+ * has the nick. */
+static ChatDenial
+private_to (ChatServer    *self,
+            ChatSession   *from,
+            ChatSession   *to,
+            ChatSession   *remote,
+            const char    *target,
+            ChatEventKind  kind,
+            const char    *text,
+            const char    *client_tags,
+            gboolean       quiet)
+{
+  ChatSession *who = to != NULL ? to : remote;
+  ChatDenial denial = CHAT_DENIAL_NONE;
+
+  if (who == NULL || !_chat_session_is_present (who))
+    {
+      if (!quiet)
+        _chat_session_deny (from, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
+      denial = CHAT_DENIAL_NO_SUCH_NICK;
+    }
+  else
+    {
+      _chat_server_private_message (self, from, who, kind, text, client_tags);
+      if (who == to && kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
+        {
+          if (_chat_session_is_text (from))
+            _chat_session_text (from, "%s is away: %s", to->nick, to->away);
+          else
+            _chat_session_reply (from, RPL_AWAY, to->nick, to->away, NULL);
+        }
+    }
+  if (remote != NULL)
+    _chat_cluster_done_remote (_chat_server_get_cluster (self), remote);
+  return denial;
+}
+
+/* A private message waiting for the cluster to say where its target is. */
+typedef struct
+{
+  char          *target;
+  ChatEventKind  kind;
+  char          *text;
+  char          *client_tags;
+  gboolean       quiet;
+} Pending;
+
+static void
+pending_free (gpointer data)
+{
+  Pending *p = data;
+
+  g_free (p->target);
+  g_free (p->text);
+  g_free (p->client_tags);
+  g_free (p);
+}
+
+static void
+remote_found_cb (ChatSession *from,
+                 ChatSession *remote,
+                 gpointer     data)
+{
+  Pending *p = data;
+  /* Someone here may have taken the nick meanwhile. */
+  ChatSession *to = _chat_server_find_session (from->server, p->target);
+
+  private_to (from->server, from, to != remote ? to : NULL, remote, p->target, p->kind,
+              p->text, p->client_tags, p->quiet);
+}
+
 ChatDenial
 _chat_server_message_target (ChatServer    *self,
                              ChatSession   *from,
@@ -23,7 +95,7 @@ _chat_server_message_target (ChatServer    *self,
 {
   ChatDenial denial = CHAT_DENIAL_NONE;
   ChatCluster *cluster = _chat_server_get_cluster (self);
-  ChatSession *to, *remote = NULL;
+  ChatSession *to;
   /* STATUSMSG: "@#room" for its operators, "+#room" for the voiced and operators. */
   char status = (target[0] == '@' || target[0] == '+') && target[1] == '#' ? target[0] : 0;
 
@@ -45,29 +117,89 @@ _chat_server_message_target (ChatServer    *self,
   if (_chat_server_services_message (self, from, target, kind, text))
     return CHAT_DENIAL_NONE;
   to = _chat_server_find_session (self, target);
-  /* Someone on another node, sharing no room with anyone here. */
+  /* Someone on another node, sharing no room with anyone here: asked of the cluster
+   * without waiting, this session's next lines held until it answers. */
   if (to == NULL && G_UNLIKELY (cluster != NULL))
-    to = remote = _chat_cluster_find_remote (cluster, target);
-  if (to == NULL || !_chat_session_is_present (to))
     {
-      if (!quiet)
-        _chat_session_deny (from, CHAT_DENIAL_NO_SUCH_NICK, NULL, target);
-      return CHAT_DENIAL_NO_SUCH_NICK;
+      Pending *p = g_new0 (Pending, 1);
+
+      p->target = g_strdup (target);
+      p->kind = kind;
+      p->text = g_strdup (text);
+      p->client_tags = g_strdup (client_tags);
+      p->quiet = quiet;
+      if (_chat_cluster_find_remote_async (cluster, from, target, remote_found_cb, p,
+                                           pending_free))
+        return CHAT_DENIAL_NONE;
+      pending_free (p);
     }
-  _chat_server_private_message (self, from, to, kind, text, client_tags);
-  if (remote != NULL)
+  return private_to (self, from, to, NULL, target, kind, text, client_tags, quiet);
+}
+
+/* The targets of a message after one asked of the cluster. */
+typedef struct
+{
+  GStrv          list;
+  guint          next;
+  ChatEventKind  kind;
+  char          *text;
+  char          *tags;
+} Targets;
+
+static void
+targets_free (gpointer data)
+{
+  Targets *t = data;
+
+  g_strfreev (t->list);
+  g_free (t->text);
+  g_free (t->tags);
+  g_free (t);
+}
+
+static void send_from (ChatSession *session,
+                       Targets     *t);
+
+static void
+targets_then_cb (ChatSession *session,
+                 gpointer     data)
+{
+  send_from (session, data);
+}
+
+static void
+send_from (ChatSession *session,
+           Targets     *t)
+{
+  gboolean quiet = t->kind == CHAT_EVENT_NOTICE;   /* NOTICE never triggers error replies */
+
+  for (; t->list[t->next] != NULL; t->next++)
     {
-      _chat_cluster_done_remote (cluster, remote);
-      return CHAT_DENIAL_NONE;
+      const char *target = t->list[t->next];
+
+      if (t->next >= limits_of (session)->max_targets)
+        {
+          if (!quiet)
+            _chat_session_reply (session, ERR_TOOMANYTARGETS, target, "Too many recipients",
+                                 NULL);
+          break;
+        }
+      _chat_server_message_target (session->server, session, target, t->kind, t->text,
+                                   t->tags, quiet);
+      /* The others after the cluster's answer, in order. */
+      if (session->claiming != NULL && t->list[t->next + 1] != NULL)
+        {
+          Targets *rest = g_new0 (Targets, 1);
+
+          rest->list = g_steal_pointer (&t->list);
+          rest->next = t->next + 1;
+          rest->kind = t->kind;
+          rest->text = g_strdup (t->text);
+          rest->tags = g_strdup (t->tags);
+          _chat_cluster_then (session, targets_then_cb, rest, targets_free);
+          return;
+        }
     }
-  if (kind == CHAT_EVENT_PRIVMSG && to->away != NULL)
-    {
-      if (_chat_session_is_text (from))
-        _chat_session_text (from, "%s is away: %s", to->nick, to->away);
-      else
-        _chat_session_reply (from, RPL_AWAY, to->nick, to->away, NULL);
-    }
-  return CHAT_DENIAL_NONE;
 }
 
 static void
@@ -75,13 +207,11 @@ send_to_targets (ChatSession   *session,
                  ChatMessage   *message,
                  ChatEventKind  kind)
 {
-  ChatServer *server = session->server;
   const char *command = chat_message_get_command (message);
   const char *targets = param (message, 0);
   const char *text = kind == CHAT_EVENT_TAGMSG ? NULL : param (message, 1);
   gboolean quiet = kind == CHAT_EVENT_NOTICE;   /* NOTICE never triggers error replies */
   g_autofree char *tags = _chat_session_client_tags (session, message);
-  g_auto(GStrv) list = NULL;
 
   if (tags != NULL && tags[0] == '\0')
     {
@@ -112,20 +242,12 @@ send_to_targets (ChatSession   *session,
       return;
     }
 
-  list = g_strsplit (targets, ",", -1);
-  for (guint i = 0; list[i] != NULL; i++)
-    {
-      const char *target = list[i];
+  {
+    Targets t = { g_strsplit (targets, ",", -1), 0, kind, (char *) text, tags };
 
-      if (i >= limits_of (session)->max_targets)
-        {
-          if (!quiet)
-            _chat_session_reply (session, ERR_TOOMANYTARGETS, target, "Too many recipients",
-                                 NULL);
-          break;
-        }
-      _chat_server_message_target (server, session, target, kind, text, tags, quiet);
-    }
+    send_from (session, &t);
+    g_strfreev (t.list);
+  }
 }
 
 void

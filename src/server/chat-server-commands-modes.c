@@ -677,34 +677,21 @@ _chat_server_invite_notify (ChatSession *from,
     }
 }
 
-void
-_chat_server_cmd_invite (ChatSession *session,
-                         ChatMessage *message)
+/* INVITE nick room_name, remote (someone on another node) or NULL as the cluster said. */
+static void
+invite (ChatSession *session,
+        const char  *nick,
+        const char  *room_name,
+        ChatSession *remote)
 {
   ChatServer *server = session->server;
   ChatCluster *cluster = _chat_server_get_cluster (server);
-  ChatSession *who, *remote = NULL;
+  ChatSession *who;
   ChatRoom *room;
-  const char *nick, *room_name;
   g_autoptr(ChatMessage) inviting = NULL;
 
-  if (chat_message_get_n_params (message) == 0)
-    {
-      send_invite_list (session);
-      return;
-    }
-  if (chat_message_get_n_params (message) < 2)
-    {
-      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
-      return;
-    }
-  nick = param (message, 0);
-  /* In a cluster, someone on another node who shares no room with anyone here. */
-  if (G_UNLIKELY (cluster != NULL) && _chat_server_find_session (server, nick) == NULL)
-    remote = _chat_cluster_find_remote (cluster, nick);
   who = remote != NULL ? remote : _chat_server_find_person_or_deny (session, nick, NULL);
-  room = _chat_server_find_room (server, param (message, 1));
-  room_name = param (message, 1);
+  room = _chat_server_find_room (server, room_name);
   if (who == NULL)
     return;
   if (!invite_checked (session, who, room, &room_name))
@@ -724,4 +711,47 @@ _chat_server_cmd_invite (ChatSession *session,
     _chat_server_invite_notify (session, room, who->nick);
   if (remote != NULL)
     _chat_cluster_done_remote (cluster, remote);
+}
+
+static void
+invite_found_cb (ChatSession *session,
+                 ChatSession *remote,
+                 gpointer     data)
+{
+  char **words = data;
+
+  invite (session, words[0], words[1], remote);
+}
+
+void
+_chat_server_cmd_invite (ChatSession *session,
+                         ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  ChatCluster *cluster = _chat_server_get_cluster (server);
+  const char *nick;
+
+  if (chat_message_get_n_params (message) == 0)
+    {
+      send_invite_list (session);
+      return;
+    }
+  if (chat_message_get_n_params (message) < 2)
+    {
+      _chat_session_reply (session, ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters", NULL);
+      return;
+    }
+  nick = param (message, 0);
+  /* In a cluster, someone on another node who shares no room with anyone here: asked
+   * without waiting, this session's next lines held until the cluster answers. */
+  if (G_UNLIKELY (cluster != NULL) && _chat_server_find_session (server, nick) == NULL)
+    {
+      char **words = g_strdupv ((char *[]) { (char *) nick, (char *) param (message, 1), NULL });
+
+      if (_chat_cluster_find_remote_async (cluster, session, nick, invite_found_cb, words,
+                                           (GDestroyNotify) g_strfreev))
+        return;
+      g_strfreev (words);
+    }
+  invite (session, nick, param (message, 1), NULL);
 }

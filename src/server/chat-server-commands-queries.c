@@ -24,23 +24,19 @@ user_reply (ChatSession *session,
   _chat_session_reply (session, numeric, nick, user, host, "*", realname ? realname : "", NULL);
 }
 
-void
-_chat_server_cmd_whois (ChatSession *session,
-                        ChatMessage *message)
+/* WHOIS of nick: who is the one found, or NULL (ERR_NOSUCHNICK); remote, someone on
+ * another node, is given back after. */
+static void
+whois_reply (ChatSession *session,
+             const char  *nick,
+             ChatSession *remote)
 {
-  const char *nick = param (message, chat_message_get_n_params (message) > 1 ? 1 : 0);
   ChatCluster *cluster = _chat_server_get_cluster (session->server);
-  ChatSession *known = _chat_server_find_session (session->server, nick);
-  ChatSession *remote = NULL;
   ChatSession *who;
   gboolean multi = _chat_session_has_cap (session, CHAT_CAP_MULTI_PREFIX);
   g_autoptr(ChatMessage) idle = NULL;
 
-  /* Someone on another node, as their node last wrote of them. */
-  if (G_UNLIKELY (cluster != NULL) && (known == NULL || known->remote))
-    remote = _chat_cluster_find_user (cluster, nick);
   who = remote != NULL ? remote : _chat_server_find_person_or_deny (session, nick, NULL);
-
   if (who == NULL)
     {
       _chat_session_reply (session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list", NULL);
@@ -89,6 +85,31 @@ _chat_server_cmd_whois (ChatSession *session,
   _chat_session_reply (session, RPL_ENDOFWHOIS, who->nick, "End of /WHOIS list", NULL);
   if (remote != NULL)
     _chat_cluster_done_remote (cluster, remote);
+}
+
+static void
+whois_found_cb (ChatSession *session,
+                ChatSession *remote,
+                gpointer     data)
+{
+  whois_reply (session, data, remote);
+}
+
+void
+_chat_server_cmd_whois (ChatSession *session,
+                        ChatMessage *message)
+{
+  const char *nick = param (message, chat_message_get_n_params (message) > 1 ? 1 : 0);
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  ChatSession *known = _chat_server_find_session (session->server, nick);
+
+  /* Someone on another node, as their node last wrote of them: asked of the cluster
+   * without waiting, this session's next lines held until it answers. */
+  if (G_UNLIKELY (cluster != NULL) && (known == NULL || known->remote) &&
+      _chat_cluster_find_user_async (cluster, session, nick, whois_found_cb, g_strdup (nick),
+                                     g_free))
+    return;
+  whois_reply (session, nick, NULL);
 }
 
 void
@@ -314,9 +335,21 @@ _chat_server_cmd_motd (ChatSession *session,
   _chat_server_send_motd (session->server, session);
 }
 
+static void
+lusers_cb (ChatSession *session,
+           gpointer     data)
+{
+  _chat_server_send_lusers (session->server, session);
+}
+
 void
 _chat_server_cmd_lusers (ChatSession *session,
                          ChatMessage *message)
 {
-  _chat_server_send_lusers (session->server, session, TRUE);
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+
+  /* In a cluster, the other nodes' counts are asked now, without waiting. */
+  if (G_UNLIKELY (cluster != NULL) && _chat_cluster_count_async (cluster, session, lusers_cb))
+    return;
+  _chat_server_send_lusers (session->server, session);
 }

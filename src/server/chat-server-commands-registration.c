@@ -46,8 +46,7 @@ users_reply (ChatSession *session,
 
 void
 _chat_server_send_lusers (ChatServer  *self,
-                          ChatSession *session,
-                          gboolean     asked)
+                          ChatSession *session)
 {
   guint present = _chat_server_count_present (self);
   guint invisible = _chat_server_count_invisible (self);
@@ -63,7 +62,7 @@ _chat_server_send_lusers (ChatServer  *self,
    * for LUSERS, as of the last lease tick in the welcome (no one waits on Redis to
    * register). */
   if (G_UNLIKELY (cluster != NULL))
-    _chat_cluster_count (cluster, &all, asked);
+    _chat_cluster_count (cluster, &all);
   client = g_strdup_printf ("There are %u users and %u invisible on %u servers",
                             all.present - all.invisible, all.invisible, all.nodes);
   _chat_session_reply (session, RPL_LUSERCLIENT, client, NULL);
@@ -133,7 +132,7 @@ _chat_server_welcome (ChatServer  *self,
                            NULL);
   _chat_session_send_message (session, myinfo);
   _chat_server_send_isupport (self, session);
-  _chat_server_send_lusers (self, session, FALSE);
+  _chat_server_send_lusers (self, session);
   _chat_server_send_motd (self, session);
 }
 

@@ -692,8 +692,7 @@ void     _chat_server_welcome     (ChatServer  *self,
 void     _chat_server_send_motd   (ChatServer  *self,
                                    ChatSession *session);
 void     _chat_server_send_lusers (ChatServer  *self,
-                                   ChatSession *session,
-                                   gboolean     asked);
+                                   ChatSession *session);
 void     _chat_server_send_isupport (ChatServer  *self,
                                      ChatSession *session);
 /* "2026-11-23T11:41:40.123Z" into buf (at least 32 bytes). */
