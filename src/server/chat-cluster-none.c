@@ -274,6 +274,7 @@ gboolean
 _chat_cluster_rooms_async (ChatCluster         *self,
                            ChatSession         *session,
                            const char * const  *names,
+                           gboolean             members,
                            ChatClusterRooms     found,
                            gpointer             data,
                            GDestroyNotify       destroy)

@@ -163,10 +163,12 @@ void         _chat_cluster_room_free         (ChatClusterRoom  *room);
 typedef void (*ChatClusterRooms) (ChatSession *session,
                                   GPtrArray   *rooms,
                                   gpointer     data);
-/* The rooms of names (with their members), or every such room (names NULL; without). */
+/* The rooms of names (with their members if members), or every such room (names NULL;
+ * without). */
 gboolean     _chat_cluster_rooms_async       (ChatCluster         *self,
                                               ChatSession         *session,
                                               const char * const  *names,
+                                              gboolean             members,
                                               ChatClusterRooms     found,
                                               gpointer             data,
                                               GDestroyNotify       destroy);

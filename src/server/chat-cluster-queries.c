@@ -422,9 +422,9 @@ _chat_cluster_count (ChatCluster       *self,
 
 /* ---- LIST and NAMES of rooms with no member here --------------------------------------- */
 
-/* ARGV[1] this node, then the folded rooms asked for, each with its members and their
- * records (for NAMES); with none, every room of the live nodes, each with one member
- * (for its name, as they joined it). Each: { ROOM, STATE, COUNT, { NICK, ENTRY, ... },
+/* ARGV[1] this node, ARGV[2] "1" for the members and their records (NAMES), else one
+ * member (for the room's name as they joined it), then the folded rooms asked for; with
+ * none, every room of the live nodes. Each: { ROOM, STATE, COUNT, { NICK, ENTRY, ... },
  * { RECORD, ... } }. */
 static const char rooms_script[] =
   "local k = '" CHAT_CLUSTER_KEY "'\n"
@@ -444,8 +444,8 @@ static const char rooms_script[] =
   "  end\n"
   "  out[#out + 1] = { r, redis.call('GET', k .. 'room:' .. r) or '', n, m, users }\n"
   "end\n"
-  "if #ARGV > 1 then\n"
-  "  for i = 2, #ARGV do add (ARGV[i], true) end\n"
+  "if #ARGV > 2 then\n"
+  "  for i = 3, #ARGV do add (ARGV[i], ARGV[2] == '1') end\n"
   "else\n"
   "  local seen = {}\n"
   "  for _, n in ipairs (redis.call('SMEMBERS', k .. 'nodes')) do\n"
@@ -574,6 +574,7 @@ gboolean
 _chat_cluster_rooms_async (ChatCluster         *self,
                            ChatSession         *session,
                            const char * const  *names,
+                           gboolean             members,
                            ChatClusterRooms     found,
                            gpointer             data,
                            GDestroyNotify       destroy)
@@ -587,11 +588,12 @@ _chat_cluster_rooms_async (ChatCluster         *self,
   g_ptr_array_add (argv, g_strdup (rooms_script));
   g_ptr_array_add (argv, g_strdup ("0"));
   g_ptr_array_add (argv, g_strdup (self->node));
+  g_ptr_array_add (argv, g_strdup (members ? "1" : "0"));
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
     if (names[i][0] == '#')
       g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, names[i]));
   /* Only rooms were asked for, and none is one. */
-  if (names != NULL && argv->len == 4)
+  if (names != NULL && argv->len == 5)
     return FALSE;
   listing = g_new0 (Listing, 1);
   listing->found = found;

@@ -193,14 +193,54 @@ _chat_server_cmd_topic (ChatSession *session,
   _chat_server_topic (session->server, session, room, topic);
 }
 
-void
-_chat_server_cmd_names (ChatSession *session,
-                        ChatMessage *message)
+/* How many people are in room, one of rooms (ChatClusterRoom*). */
+static guint
+remote_people (GPtrArray *rooms,
+               ChatRoom  *room)
 {
-  /* Without a room, only the end of a list: nobody is shown everyone. */
-  const char *list = chat_message_get_n_params (message) > 0 ? param (message, 0) : "*";
-  g_auto(GStrv) names = g_strsplit (list, ",", -1);
+  for (guint i = 0; i < rooms->len; i++)
+    if (((ChatClusterRoom *) g_ptr_array_index (rooms, i))->room == room)
+      return ((ChatClusterRoom *) g_ptr_array_index (rooms, i))->people;
+  return 0;
+}
 
+/* Whether every room of names is one of this node's. */
+static gboolean
+all_here (ChatSession  *session,
+          char        **names)
+{
+  for (guint i = 0; names[i] != NULL && i < limits_of (session)->max_targets; i++)
+    if (names[i][0] == '#' && _chat_server_find_room (session->server, names[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* The room of rooms (ChatClusterRoom*, by folded name) named name, or NULL. */
+static ChatRoom *
+remote_room (GPtrArray  *rooms,
+             const char *name)
+{
+  g_autofree char *folded = NULL;
+
+  if (rooms == NULL)
+    return NULL;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  for (guint i = 0; i < rooms->len; i++)
+    {
+      ChatClusterRoom *room = g_ptr_array_index (rooms, i);
+
+      if (strcmp (room->room->folded, folded) == 0)
+        return room->room;
+    }
+  return NULL;
+}
+
+/* rooms: those of names with their members all on other nodes, or NULL. */
+static void
+send_names (ChatSession  *session,
+            char        **names,
+            GPtrArray    *rooms)
+{
   for (guint i = 0; names[i] != NULL; i++)
     {
       ChatRoom *room = _chat_server_find_room (session->server, names[i]);
@@ -210,11 +250,42 @@ _chat_server_cmd_names (ChatSession *session,
           _chat_session_reply (session, ERR_TOOMANYTARGETS, names[i], "Too many targets", NULL);
           break;
         }
+      if (room == NULL)
+        room = remote_room (rooms, names[i]);
       if (room != NULL && !room_is_hidden (room, session))
         _chat_server_send_names (session->server, session, room);
       else
         _chat_session_reply (session, RPL_ENDOFNAMES, names[i], "End of /NAMES list", NULL);
     }
+}
+
+static void
+names_found_cb (ChatSession *session,
+                GPtrArray   *rooms,
+                gpointer     data)
+{
+  send_names (session, data, rooms);
+  g_ptr_array_unref (rooms);
+}
+
+void
+_chat_server_cmd_names (ChatSession *session,
+                        ChatMessage *message)
+{
+  /* Without a room, only the end of a list: nobody is shown everyone. */
+  const char *list = chat_message_get_n_params (message) > 0 ? param (message, 0) : "*";
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  g_auto(GStrv) names = g_strsplit (list, ",", -1);
+
+  /* In a cluster, rooms with nobody here are asked of Redis without waiting. */
+  if (G_UNLIKELY (cluster != NULL) && !all_here (session, names) &&
+      _chat_cluster_rooms_async (cluster, session, (const char * const *) names, TRUE,
+                                 names_found_cb, names, (GDestroyNotify) g_strfreev))
+    {
+      names = NULL;
+      return;
+    }
+  send_names (session, names, NULL);
 }
 
 /* A reply of a listing, in its batch when it has one. */
@@ -323,6 +394,7 @@ compare (char   op,
 
 static gboolean
 room_meets (ChatRoom  *room,
+            guint      n,
             GPtrArray *conds)
 {
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -334,7 +406,7 @@ room_meets (ChatRoom  *room,
       switch (cond->what)
         {
         case 'U':
-          if (!compare (cond->op, g_hash_table_size (room->members), cond->value))
+          if (!compare (cond->op, n, cond->value))
             return FALSE;
           break;
         /* C<n: made less than n minutes ago; C>n: more than n minutes ago. */
@@ -362,15 +434,15 @@ room_meets (ChatRoom  *room,
 }
 
 /* One room's line of a listing into out (with CRLF), or nothing for a secret room the
- * session is not in. */
+ * session is not in; n people are in it. */
 static void
 list_line (ChatSession *session,
            ChatRoom    *room,
+           guint        n,
            gboolean     text,
            const char  *batch,
            GString     *out)
 {
-  guint n = g_hash_table_size (room->members);
   g_autoptr(ChatMessage) reply = NULL;
   g_autofree char *modes = NULL;
   g_autofree char *about = NULL;
@@ -426,6 +498,7 @@ _chat_listing_free (ChatListing *listing)
   g_free (listing->next);
   g_free (listing->batch);
   g_clear_pointer (&listing->conds, g_ptr_array_unref);
+  g_clear_pointer (&listing->remote, g_ptr_array_unref);
   g_free (listing);
 }
 
@@ -438,29 +511,54 @@ _chat_server_list_continue (ChatSession *session)
   gsize sendq = limits_of (session)->sendq;
   gsize queued = session->out_bytes + (session->cork != NULL ? session->cork->len : 0);
   GString *out = g_string_sized_new (4096);
+  const char *resume = NULL;
   GTreeNode *node;
 
   g_assert (listing != NULL);
 
   node = _chat_server_rooms_from (session->server, listing->next);
-  for (; node != NULL; node = g_tree_node_next (node))
+  /* This node's rooms and those with nobody here, in one order. */
+  for (;;)
     {
+      ChatClusterRoom *other = listing->remote != NULL &&
+                               listing->remote_next < listing->remote->len ?
+                               g_ptr_array_index (listing->remote, listing->remote_next) : NULL;
+      int order = node == NULL ? 1 : other == NULL ? -1 :
+                  strcmp (g_tree_node_key (node), other->room->folded);
+      ChatRoom *room;
+      guint n;
       gsize before = out->len;
 
-      if (!room_meets (g_tree_node_value (node), listing->conds))
-        continue;
-      list_line (session, g_tree_node_value (node), listing->text, listing->batch, out);
+      if (node == NULL && other == NULL)
+        break;
+      /* Made here meanwhile: listed as this node's. */
+      if (order == 0)
+        {
+          listing->remote_next++;
+          continue;
+        }
+      room = order < 0 ? g_tree_node_value (node) : other->room;
+      n = order < 0 ? g_hash_table_size (room->members) : other->people;
+      if (room_meets (room, n, listing->conds))
+        list_line (session, room, n, listing->text, listing->batch, out);
       if (before > 0 && queued + out->len > sendq / 2)
         {
           g_string_truncate (out, before);
+          resume = room->folded;
           break;
         }
+      if (order < 0)
+        node = g_tree_node_next (node);
+      else
+        listing->remote_next++;
     }
   send_gstring (session, out);
-  if (node != NULL)
+  if (resume != NULL)
     {
+      char *next = g_strdup (resume);
+
       g_free (listing->next);
-      listing->next = g_strdup (g_tree_node_key (node));
+      listing->next = next;
       return;
     }
 
@@ -478,16 +576,18 @@ _chat_server_list_continue (ChatSession *session)
 /* A listing of every room: the first lines now, the rest as the client reads them, so
  * a server with thousands of rooms never fills anyone's SendQ. A new request replaces
  * one still going. */
-void
-_chat_server_list_start (ChatSession *session,
-                         gboolean     text,
-                         GPtrArray   *conds)
+static void
+list_start (ChatSession *session,
+            gboolean     text,
+            GPtrArray   *conds,
+            GPtrArray   *remote)
 {
   ChatListing *listing = g_new0 (ChatListing, 1);
 
   g_clear_pointer (&session->listing, _chat_listing_free);
   listing->text = text;
   listing->conds = conds;
+  listing->remote = remote;
   if (text)
     _chat_session_text (session, "The rooms are:");
   else
@@ -520,27 +620,93 @@ _chat_server_list_start (ChatSession *session,
 }
 
 void
+_chat_server_list_start (ChatSession *session,
+                         gboolean     text,
+                         GPtrArray   *conds)
+{
+  list_start (session, text, conds, NULL);
+}
+
+/* LIST #a,#b: rooms, those with nobody here in rooms (or NULL). */
+static void
+list_rooms (ChatSession  *session,
+            char        **names,
+            GPtrArray    *rooms)
+{
+  GString *out = g_string_new (NULL);
+
+  list_start_reply (session, NULL);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, names[i]);
+
+      if (room != NULL)
+        list_line (session, room, g_hash_table_size (room->members), FALSE, NULL, out);
+      else if ((room = remote_room (rooms, names[i])) != NULL)
+        list_line (session, room, remote_people (rooms, room), FALSE, NULL, out);
+    }
+  send_gstring (session, out);
+  list_end_reply (session, NULL);
+}
+
+static void
+list_rooms_found_cb (ChatSession *session,
+                     GPtrArray   *rooms,
+                     gpointer     data)
+{
+  list_rooms (session, data, rooms);
+  g_ptr_array_unref (rooms);
+}
+
+/* The conditions of a LIST waiting for the cluster. */
+static void
+conds_free (gpointer data)
+{
+  GPtrArray **conds = data;
+
+  g_clear_pointer (conds, g_ptr_array_unref);
+  g_free (conds);
+}
+
+static void
+list_found_cb (ChatSession *session,
+               GPtrArray   *rooms,
+               gpointer     data)
+{
+  GPtrArray **conds = data;
+
+  list_start (session, FALSE, g_steal_pointer (conds), rooms);
+}
+
+void
 _chat_server_cmd_list (ChatSession *session,
                        ChatMessage *message)
 {
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  GPtrArray **conds = NULL;
+
+  /* In a cluster, rooms with nobody here are asked of Redis without waiting. */
   if (chat_message_get_n_params (message) > 0 && param (message, 0)[0] == '#')
     {
       g_auto(GStrv) names = g_strsplit (param (message, 0), ",", -1);
-      GString *out = g_string_new (NULL);
 
-      list_start_reply (session, NULL);
-      for (guint i = 0; names[i] != NULL; i++)
+      if (G_UNLIKELY (cluster != NULL) && !all_here (session, names) &&
+          _chat_cluster_rooms_async (cluster, session, (const char * const *) names, FALSE,
+                                     list_rooms_found_cb, names, (GDestroyNotify) g_strfreev))
         {
-          ChatRoom *room = _chat_server_find_room (session->server, names[i]);
-
-          if (room != NULL)
-            list_line (session, room, FALSE, NULL, out);
+          names = NULL;
+          return;
         }
-      send_gstring (session, out);
-      list_end_reply (session, NULL);
+      list_rooms (session, names, NULL);
       return;
     }
-  _chat_server_list_start (session, FALSE,
-                           chat_message_get_n_params (message) > 0 ?
-                           parse_conds (param (message, 0)) : NULL);
+  conds = g_new0 (GPtrArray *, 1);
+  if (chat_message_get_n_params (message) > 0)
+    *conds = parse_conds (param (message, 0));
+  if (G_UNLIKELY (cluster != NULL) &&
+      _chat_cluster_rooms_async (cluster, session, NULL, FALSE, list_found_cb, conds,
+                                 conds_free))
+    return;
+  list_start (session, FALSE, g_steal_pointer (conds), NULL);
+  conds_free (conds);
 }

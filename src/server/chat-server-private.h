@@ -986,6 +986,8 @@ struct _ChatListing
   char      *batch;   /* the labeled-response batch to close at the end, or NULL */
   gboolean   text;    /* for a person in text mode */
   GPtrArray *conds;   /* ELIST conditions every room listed meets, or NULL */
+  GPtrArray *remote;  /* cluster mode: ChatClusterRoom*, those with nobody here, by name */
+  guint      remote_next;
 };
 
 /* conds: the ELIST conditions of "LIST >3,C<60,*rust*" (owned), or NULL. */
