@@ -1610,6 +1610,119 @@ test_text_join_waits (void)
   two_nodes_stop (&t);
 }
 
+/* LIST and NAMES on one node show a room whose members are all on another, with their
+ * count, topic and modes; and a message to several people, one of them elsewhere and
+ * one nobody, is answered in order. */
+static void
+test_remote_rooms (void)
+{
+  TwoNodes t = { 0 };
+  Client *alice, *bob, *carol;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *names = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  bob = t.bob;
+  carol = client_irc (t.a, "carol", NULL);
+  client_send (alice, "JOIN #only-a");
+  g_free (client_expect (alice, " 366 alice #only-a "));
+  client_send (alice, "TOPIC #only-a :made on a");
+  g_free (client_expect (alice, " TOPIC #only-a :made on a"));
+  client_send (carol, "JOIN #only-a");
+  g_free (client_expect (carol, " 366 carol #only-a "));
+  client_send (alice, "JOIN #secret-a");
+  g_free (client_expect (alice, " 366 alice #secret-a "));
+  client_send (alice, "MODE #secret-a +s");
+  g_free (client_expect (alice, " MODE #secret-a +s"));
+  written (alice, bob, "bob");
+
+  client_send (bob, "LIST");
+  lines = client_sync (bob);
+  assert_lines_have (lines, ":chatroom 321 bob Channel :Users  Name");
+  assert_lines_have (lines, ":chatroom 322 bob #only-a 2 :[+nt] made on a");
+  assert_lines_lack (lines, "#secret-a");
+  assert_lines_have (lines, ":chatroom 323 bob :End of /LIST");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (bob, "LIST >1");
+  client_sync_has (bob, ":chatroom 322 bob #only-a 2 :[+nt] made on a");
+  client_send (bob, "LIST >2");
+  client_sync_lacks (bob, "#only-a");
+  client_send (bob, "LIST #only-a,#nowhere");
+  lines = client_sync (bob);
+  assert_lines_have (lines, ":chatroom 322 bob #only-a 2 :[+nt] made on a");
+  assert_lines_have (lines, ":chatroom 323 bob :End of /LIST");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  client_send (bob, "NAMES #only-a,#secret-a");
+  names = client_expect (bob, " 353 bob = #only-a :");
+  g_assert_nonnull (strstr (names, "@alice"));
+  g_assert_nonnull (strstr (names, "carol"));
+  lines = client_sync (bob);
+  assert_lines_have (lines, ":chatroom 366 bob #only-a :End of /NAMES list");
+  assert_lines_have (lines, ":chatroom 366 bob #secret-a :End of /NAMES list");
+  assert_lines_lack (lines, " 353 ");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* The answers to one line keep the order of its targets. */
+  client_send (bob, "PRIVMSG nobody,alice,nobody2 :to a");
+  g_free (client_expect (alice, ":bob!bob@127.0.0.1 PRIVMSG alice :to a"));
+  lines = client_sync (bob);
+  g_assert_cmpuint (lines->len, ==, 2);
+  g_assert_nonnull (strstr (lines->pdata[0], " 401 bob nobody "));
+  g_assert_nonnull (strstr (lines->pdata[1], " 401 bob nobody2 "));
+
+  client_free (carol);
+  two_nodes_stop (&t);
+}
+
+/* Redis frozen (SIGSTOP) while a WHOIS of someone on another node waits for it: only the
+ * session that asked waits; the node goes on for its other users, and the WHOIS is
+ * answered once Redis runs again. */
+static void
+test_frozen_redis (void)
+{
+  TwoNodes t = { 0 };
+  Client *alice, *carol, *dave;
+  struct pollfd pfd = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  carol = client_irc (t.a, "carol", NULL);
+  dave = client_irc (t.a, "dave", NULL);
+  client_send (carol, "JOIN #q");
+  g_free (client_expect (carol, " 366 carol #q "));
+  client_send (dave, "JOIN #q");
+  g_free (client_expect (dave, " 366 dave #q "));
+  written (t.bob, alice, "alice");
+
+  g_subprocess_send_signal (t.redis->proc, SIGSTOP);
+  client_send (alice, "WHOIS bob");
+  client_send (alice, "PING :after-whois");
+  client_send (carol, "PRIVMSG #q :still here");
+  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
+  client_send (dave, "PING :frozen");
+  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  /* Redis has not answered: alice has heard nothing, her PING waits behind the WHOIS. */
+  pfd.fd = alice->fd;
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  g_free (client_expect (alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
+  assert_lines_have (lines, "PONG chatroom :after-whois");
+  assert_lines_lack (lines, " 401 ");
+
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1621,6 +1734,8 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/room-state", test_room_state);
   g_test_add_func ("/chat/cluster/queries", test_queries);
   g_test_add_func ("/chat/cluster/slow-redis", test_slow_redis);
+  g_test_add_func ("/chat/cluster/remote-rooms", test_remote_rooms);
+  g_test_add_func ("/chat/cluster/frozen-redis", test_frozen_redis);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
