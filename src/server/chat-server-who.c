@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "chat-cluster-private.h"
 #include "chat-server-commands-private.h"
 
 /* WHOX fields, in the order they are sent (InspIRCd's and ircu's order, with hop count
@@ -215,6 +216,35 @@ who_room (ChatSession    *session,
     }
 }
 
+/* WHO #room of a room with nobody here, its members all on other nodes. */
+typedef struct
+{
+  WhoQuery  query;
+  char     *mask;
+} WhoWaiting;
+
+static void
+who_waiting_free (gpointer data)
+{
+  WhoWaiting *w = data;
+
+  g_free (w->mask);
+  g_free (w);
+}
+
+static void
+who_found_cb (ChatSession *session,
+              GPtrArray   *rooms,
+              gpointer     data)
+{
+  WhoWaiting *w = data;
+
+  if (rooms->len > 0)
+    who_room (session, &w->query, ((ChatClusterRoom *) g_ptr_array_index (rooms, 0))->room);
+  _chat_session_reply (session, RPL_ENDOFWHO, w->mask, "End of /WHO list", NULL);
+  g_ptr_array_unref (rooms);
+}
+
 void
 _chat_server_cmd_who (ChatSession *session,
                       ChatMessage *message)
@@ -228,7 +258,21 @@ _chat_server_cmd_who (ChatSession *session,
   if (mask[0] == '#')
     {
       ChatRoom *room = _chat_server_find_room (session->server, mask);
+      ChatCluster *cluster = _chat_server_get_cluster (session->server);
 
+      /* In a cluster, a room with nobody here is asked of Redis without waiting. */
+      if (room == NULL && G_UNLIKELY (cluster != NULL))
+        {
+          WhoWaiting *w = g_new0 (WhoWaiting, 1);
+          const char *names[] = { mask, NULL };
+
+          w->query = query;
+          w->mask = g_strdup (mask);
+          if (_chat_cluster_rooms_async (cluster, session, names, TRUE, who_found_cb, w,
+                                         who_waiting_free))
+            return;
+          who_waiting_free (w);
+        }
       if (room != NULL)
         who_room (session, &query, room);
     }
