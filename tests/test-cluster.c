@@ -185,6 +185,29 @@ redis_wait_held (TestRedis *r)
   g_error ("Redis held no command back");
 }
 
+/* Stops r's redis-server where it is (SIGSTOP), and waits until it is stopped. */
+static void
+redis_freeze (TestRedis *r)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat",
+                                           g_subprocess_get_identifier (r->proc));
+
+  g_subprocess_send_signal (r->proc, SIGSTOP);
+  for (guint tries = 0; tries < 1000000; tries++)
+    {
+      g_autofree char *stat = NULL;
+      const char *end;
+
+      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+      /* "PID (COMM) STATE ...": T once stopped. */
+      end = strrchr (stat, ')');
+      g_assert_nonnull (end);
+      if (end[1] == ' ' && end[2] == 'T')
+        return;
+    }
+  g_error ("redis-server did not stop");
+}
+
 #define ACCOUNTS_CONFIG "[accounts]\nplaintext-sasl=true\nhash-memory-kib=8\nhash-passes=1\n"
 
 /* A node in a thread of this process, with more configuration (or ""). */
@@ -1665,6 +1688,18 @@ test_remote_rooms (void)
   assert_lines_lack (lines, " 353 ");
   g_clear_pointer (&lines, g_ptr_array_unref);
 
+  client_send (bob, "WHO #only-a");
+  lines = client_sync (bob);
+  assert_lines_have (lines, ":chatroom 352 bob #only-a alice 127.0.0.1 chatroom alice H@ :0 ");
+  assert_lines_have (lines, ":chatroom 352 bob #only-a carol 127.0.0.1 chatroom carol H :0 ");
+  assert_lines_have (lines, ":chatroom 315 bob #only-a :End of /WHO list");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  client_send (bob, "WHO #secret-a");
+  lines = client_sync (bob);
+  assert_lines_lack (lines, " 352 ");
+  assert_lines_have (lines, ":chatroom 315 bob #secret-a :End of /WHO list");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
   /* The answers to one line keep the order of its targets. */
   client_send (bob, "PRIVMSG nobody,alice,nobody2 :to a");
   g_free (client_expect (alice, ":bob!bob@127.0.0.1 PRIVMSG alice :to a"));
@@ -1699,7 +1734,7 @@ test_frozen_redis (void)
   g_free (client_expect (dave, " 366 dave #q "));
   written (t.bob, alice, "alice");
 
-  g_subprocess_send_signal (t.redis->proc, SIGSTOP);
+  redis_freeze (t.redis);
   client_send (alice, "WHOIS bob");
   client_send (alice, "PING :after-whois");
   client_send (carol, "PRIVMSG #q :still here");

@@ -4,8 +4,9 @@
  * the node's lease; chat-cluster-redis.c the connections to Redis; chat-cluster-events.c the
  * room events sent to the other nodes and theirs played here by remote members;
  * chat-cluster-history.c the history, shared by the nodes in Redis;
- * chat-cluster-accounts.c the accounts and registered rooms. A build without hiredis has
- * chat-cluster-none.c instead, which refuses a Redis address. */
+ * chat-cluster-accounts.c the accounts and registered rooms; chat-cluster-queries.c what
+ * WHOIS, LUSERS, LIST, NAMES and WHO ask of Redis, a session's input held meanwhile. A
+ * build without hiredis has chat-cluster-none.c instead, which refuses a Redis address. */
 #pragma once
 
 #include "chat-accounts.h"
@@ -64,10 +65,11 @@ gboolean     _chat_cluster_claim_nick_async (ChatCluster        *self,
                                              ChatSession        *session,
                                              const char         *nick,
                                              ChatClusterClaimed  claimed);
-/* The labeled-response state of the command that asked, answered with the claim. */
+/* The labeled-response state of the command that asked, answered with the claim (or
+ * any question a session waits for, chat-cluster-queries.c). */
 void         _chat_cluster_claim_keep_label (ChatClusterClaim   *claim,
                                              ChatSession        *session);
-/* session is going: its claim's answer, when it comes, finds no one. */
+/* session is going: the answer to its claim or question, when it comes, finds no one. */
 void         _chat_cluster_claim_forget     (ChatSession        *session);
 /* A room made here: its members on other nodes come in as remote members, and its
  * events are followed. TRUE when it has members elsewhere (the joiner makes nothing). */

@@ -4,7 +4,13 @@
  * or change their nick and again at each lease tick for those who spoke since, so a WHOIS
  * on another node gives their address, name, account, away message and idle time as of
  * the last tick. LUSERS adds up the nicks each live node holds: asked when someone asks,
- * and at each lease tick for the welcome of those who register meanwhile. */
+ * and at each lease tick for the welcome of those who register meanwhile. LIST, NAMES and
+ * WHO of a room with nobody here read its state and members in Redis.
+ *
+ * Nothing here waits for Redis: a question is sent on the connection of the node's writes
+ * and the asking session's input is held until the answer comes (as for a nick, in
+ * chat-cluster.c), so a slow or frozen Redis holds only those who asked. Without Redis,
+ * the node answers at once from what it knows. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
