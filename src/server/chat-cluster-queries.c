@@ -276,23 +276,38 @@ read_record (ChatSession *session,
   return TRUE;
 }
 
+/* What a caller waits for: its callback (a ChatClusterFound or ChatClusterRooms), its
+ * data, and the nick asked for. */
 typedef struct
 {
-  char             *nick;
-  ChatClusterFound  found;
-  gpointer          data;
-  GDestroyNotify    destroy;
-} Finding;
+  union
+  {
+    ChatClusterFound found;
+    ChatClusterRooms rooms;
+  } fn;
+  gpointer        data;
+  GDestroyNotify  destroy;
+  char           *nick;
+} Waiting;
+
+static Waiting *
+waiting_new (const char *nick)
+{
+  Waiting *waiting = g_new0 (Waiting, 1);
+
+  waiting->nick = g_strdup (nick);
+  return waiting;
+}
 
 static void
-finding_free (gpointer data)
+waiting_free (gpointer data)
 {
-  Finding *finding = data;
+  Waiting *waiting = data;
 
-  if (finding->destroy != NULL)
-    finding->destroy (finding->data);
-  g_free (finding->nick);
-  g_free (finding);
+  if (waiting->destroy != NULL)
+    waiting->destroy (waiting->data);
+  g_free (waiting->nick);
+  g_free (waiting);
 }
 
 /* MGET nick:NICK [user:NICK]: the node that has the nick, and what it wrote of them. */
@@ -302,7 +317,7 @@ found_cb (ChatCluster *self,
           redisReply  *reply,
           gpointer     data)
 {
-  Finding *finding = data;
+  Waiting *finding = data;
   ChatSession *remote = NULL;
   redisReply *node = NULL;
 
@@ -318,7 +333,7 @@ found_cb (ChatCluster *self,
     }
   if (remote != NULL && reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING)
     read_record (remote, reply->element[1]->str);
-  finding->found (session, remote, finding->data);
+  finding->fn.found (session, remote, finding->data);
 }
 
 static gboolean
@@ -333,23 +348,22 @@ find_async (ChatCluster      *self,
   g_autofree char *folded = NULL;
   g_autofree char *nick_key = NULL;
   g_autofree char *user = NULL;
-  Finding *finding;
+  Waiting *finding;
 
   if (!self->running || !chat_nick_is_valid (nick, 200, NULL))
     return FALSE;
   folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
   nick_key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
   user = user_key (folded);
-  finding = g_new0 (Finding, 1);
-  finding->nick = g_strdup (nick);
-  finding->found = found;
+  finding = waiting_new (nick);
+  finding->fn.found = found;
   {
     const char *argv[] = { "MGET", nick_key, user };
 
     if (!_chat_cluster_ask_for (self, session, record ? 3 : 2, argv, found_cb, finding,
-                                finding_free))
+                                waiting_free))
       {
-        finding_free (finding);
+        waiting_free (finding);
         return FALSE;
       }
   }
@@ -533,30 +547,13 @@ read_room (ChatCluster *self,
   return room;
 }
 
-typedef struct
-{
-  ChatClusterRooms  found;
-  gpointer          data;
-  GDestroyNotify    destroy;
-} Listing;
-
-static void
-listing_free (gpointer data)
-{
-  Listing *listing = data;
-
-  if (listing->destroy != NULL)
-    listing->destroy (listing->data);
-  g_free (listing);
-}
-
 static void
 rooms_found_cb (ChatCluster *self,
                 ChatSession *session,
                 redisReply  *reply,
                 gpointer     data)
 {
-  Listing *listing = data;
+  Waiting *listing = data;
   GPtrArray *rooms;
 
   if (session == NULL)
@@ -571,7 +568,7 @@ rooms_found_cb (ChatCluster *self,
           g_ptr_array_add (rooms, room);
       }
   g_ptr_array_sort (rooms, room_compare);
-  listing->found (session, rooms, listing->data);
+  listing->fn.rooms (session, rooms, listing->data);
   /* The members of the rooms let go, nobody is kept for them. */
   _chat_cluster_collect_ghosts (self);
 }
@@ -586,7 +583,7 @@ _chat_cluster_rooms_async (ChatCluster         *self,
                            GDestroyNotify       destroy)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  Listing *listing;
+  Waiting *listing;
 
   if (!self->running)
     return FALSE;
@@ -601,12 +598,12 @@ _chat_cluster_rooms_async (ChatCluster         *self,
   /* Only rooms were asked for, and none is one. */
   if (names != NULL && argv->len == 5)
     return FALSE;
-  listing = g_new0 (Listing, 1);
-  listing->found = found;
+  listing = waiting_new (NULL);
+  listing->fn.rooms = found;
   if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
-                              rooms_found_cb, listing, listing_free))
+                              rooms_found_cb, listing, waiting_free))
     {
-      g_free (listing);
+      waiting_free (listing);
       return FALSE;
     }
   listing->data = data;

@@ -50,25 +50,46 @@ private_to (ChatServer    *self,
   return denial;
 }
 
-/* A private message waiting for the cluster to say where its target is. */
+/* A message waiting for the cluster: to list[next] (someone elsewhere), or to the targets
+ * of list from next on, after one of them was asked of the cluster. */
 typedef struct
 {
-  char          *target;
+  GStrv          list;
+  guint          next;
   ChatEventKind  kind;
   char          *text;
-  char          *client_tags;
+  char          *tags;
   gboolean       quiet;
-} Pending;
+} Targets;
+
+static Targets *
+targets_new (GStrv          list,
+             guint          next,
+             ChatEventKind  kind,
+             const char    *text,
+             const char    *tags,
+             gboolean       quiet)
+{
+  Targets *t = g_new0 (Targets, 1);
+
+  t->list = list;
+  t->next = next;
+  t->kind = kind;
+  t->text = g_strdup (text);
+  t->tags = g_strdup (tags);
+  t->quiet = quiet;
+  return t;
+}
 
 static void
-pending_free (gpointer data)
+targets_free (gpointer data)
 {
-  Pending *p = data;
+  Targets *t = data;
 
-  g_free (p->target);
-  g_free (p->text);
-  g_free (p->client_tags);
-  g_free (p);
+  g_strfreev (t->list);
+  g_free (t->text);
+  g_free (t->tags);
+  g_free (t);
 }
 
 static void
@@ -76,12 +97,13 @@ remote_found_cb (ChatSession *from,
                  ChatSession *remote,
                  gpointer     data)
 {
-  Pending *p = data;
+  Targets *p = data;
+  const char *target = p->list[p->next];
   /* Someone here may have taken the nick meanwhile. */
-  ChatSession *to = _chat_server_find_session (from->server, p->target);
+  ChatSession *to = _chat_server_find_session (from->server, target);
 
-  private_to (from->server, from, to != remote ? to : NULL, remote, p->target, p->kind,
-              p->text, p->client_tags, p->quiet);
+  private_to (from->server, from, to != remote ? to : NULL, remote, target, p->kind, p->text,
+              p->tags, p->quiet);
 }
 
 ChatDenial
@@ -121,40 +143,15 @@ _chat_server_message_target (ChatServer    *self,
    * without waiting, this session's next lines held until it answers. */
   if (to == NULL && G_UNLIKELY (cluster != NULL))
     {
-      Pending *p = g_new0 (Pending, 1);
+      Targets *p = targets_new (g_strdupv ((char *[]) { (char *) target, NULL }), 0, kind,
+                                text, client_tags, quiet);
 
-      p->target = g_strdup (target);
-      p->kind = kind;
-      p->text = g_strdup (text);
-      p->client_tags = g_strdup (client_tags);
-      p->quiet = quiet;
       if (_chat_cluster_find_remote_async (cluster, from, target, remote_found_cb, p,
-                                           pending_free))
+                                           targets_free))
         return CHAT_DENIAL_NONE;
-      pending_free (p);
+      targets_free (p);
     }
   return private_to (self, from, to, NULL, target, kind, text, client_tags, quiet);
-}
-
-/* The targets of a message after one asked of the cluster. */
-typedef struct
-{
-  GStrv          list;
-  guint          next;
-  ChatEventKind  kind;
-  char          *text;
-  char          *tags;
-} Targets;
-
-static void
-targets_free (gpointer data)
-{
-  Targets *t = data;
-
-  g_strfreev (t->list);
-  g_free (t->text);
-  g_free (t->tags);
-  g_free (t);
 }
 
 static void send_from (ChatSession *session,
@@ -189,13 +186,9 @@ send_from (ChatSession *session,
       /* The others after the cluster's answer, in order. */
       if (session->claiming != NULL && t->list[t->next + 1] != NULL)
         {
-          Targets *rest = g_new0 (Targets, 1);
+          Targets *rest = targets_new (g_steal_pointer (&t->list), t->next + 1, t->kind,
+                                       t->text, t->tags, quiet);
 
-          rest->list = g_steal_pointer (&t->list);
-          rest->next = t->next + 1;
-          rest->kind = t->kind;
-          rest->text = g_strdup (t->text);
-          rest->tags = g_strdup (t->tags);
           _chat_cluster_then (session, targets_then_cb, rest, targets_free);
           return;
         }
@@ -243,7 +236,7 @@ send_to_targets (ChatSession   *session,
     }
 
   {
-    Targets t = { g_strsplit (targets, ",", -1), 0, kind, (char *) text, tags };
+    Targets t = { g_strsplit (targets, ",", -1), 0, kind, (char *) text, tags, quiet };
 
     send_from (session, &t);
     g_strfreev (t.list);
