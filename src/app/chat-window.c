@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "chat-app-notice.h"
+#include "chat-frame-model.h"
 #include "chat-message-row.h"
 #include "chat-people-list.h"
 #include "chat-window-private.h"
@@ -34,6 +35,8 @@ struct _ChatWindow
   GSignalGroup         *messages_signals;
   GtkCustomFilter      *message_filter;
   GtkFilterListModel   *filtered_messages;
+  /* The filtered messages as the list shows them, new lines once a frame. */
+  ChatFrameModel       *shown_messages;
 
   /* The first unread item when the conversation was opened: the "New Messages" line. */
   ChatMessageItem      *first_unread;
@@ -144,7 +147,7 @@ _chat_window_show_search_results (ChatWindow *self,
       if (self->filtered_messages == NULL)
         return;
 
-      selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
+      selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_messages)));
       _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
       g_object_unref (selection);
       _chat_window_update_content_page (self);
@@ -297,7 +300,7 @@ void
 _chat_window_update_content_page (ChatWindow *self)
 {
   GListModel *shown = self->search_results != NULL ? G_LIST_MODEL (self->search_results)
-                                                   : G_LIST_MODEL (self->filtered_messages);
+                                                   : G_LIST_MODEL (self->shown_messages);
   g_autofree char *description = NULL;
 
   if (self->conversation == NULL)
@@ -399,6 +402,14 @@ read_marker_changed_cb (ChatWindow *self)
   g_set_object (&self->first_unread, first);
   if (first != NULL)
     set_row_first_unread (GTK_WIDGET (self->message_list), first, TRUE);
+}
+
+/* A letter typed is painted before the lines that arrive meanwhile. */
+static void
+entry_changed_cb (ChatWindow *self)
+{
+  if (self->shown_messages != NULL)
+    chat_frame_model_hold_frame (self->shown_messages);
 }
 
 static void
@@ -562,6 +573,7 @@ _chat_window_set_conversation (ChatWindow       *self,
     {
       g_signal_group_set_target (self->messages_signals, NULL);
       gtk_list_view_set_model (self->message_list, NULL);
+      g_clear_object (&self->shown_messages);
       g_clear_object (&self->filtered_messages);
       gtk_stack_set_visible_child_name (self->content_stack, "empty");
       update_title (self);
@@ -571,12 +583,15 @@ _chat_window_set_conversation (ChatWindow       *self,
 
   /* Before the list binds its rows: they look for the first unread line. */
   find_first_unread (self);
+  g_clear_object (&self->shown_messages);
   g_clear_object (&self->filtered_messages);
   messages = chat_conversation_get_messages (conversation);
   self->filtered_messages = gtk_filter_list_model_new (g_object_ref (messages),
                                                        current_message_filter (self));
-  g_signal_group_set_target (self->messages_signals, self->filtered_messages);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->filtered_messages)));
+  self->shown_messages = chat_frame_model_new (G_LIST_MODEL (self->filtered_messages),
+                                               GTK_WIDGET (self->message_list));
+  g_signal_group_set_target (self->messages_signals, self->shown_messages);
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_messages)));
   _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
 
@@ -805,6 +820,7 @@ chat_window_dispose (GObject *object)
   g_clear_object (&self->first_unread);
   g_clear_object (&self->search_results);
   g_clear_pointer (&self->search_query, g_free);
+  g_clear_object (&self->shown_messages);
   g_clear_object (&self->filtered_messages);
   g_clear_object (&self->message_filter);
   g_clear_object (&self->sidebar_model);
@@ -931,6 +947,8 @@ chat_window_init (ChatWindow *self)
   g_signal_group_connect_swapped (self->connection_signals, "notify::account",
                                   G_CALLBACK (update_title), self);
 
+  g_signal_connect_object (chat_composer_get_entry (self->composer), "changed",
+                           G_CALLBACK (entry_changed_cb), self, G_CONNECT_SWAPPED);
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_swapped (self->messages_signals, "items-changed",
                                   G_CALLBACK (messages_changed_cb), self);
