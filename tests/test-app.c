@@ -2137,6 +2137,65 @@ test_stays_at_bottom (Fixture       *fixture,
   g_assert_false (at_bottom (adj));
 }
 
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *count)
+{
+  (*count)++;
+}
+
+/* Lines that arrive between two frames are shown together at the next one; a typed letter
+ * is painted first, the lines that arrived meanwhile at the frame after it. */
+static void
+test_lines_once_a_frame (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  ChatConversation *hall;
+  GListModel *shown;
+  guint changes = 0;
+  guint before;
+  int position = -1;
+  gulong id;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  add_lines (hall, 5);
+  _chat_conversation_flush (hall);
+  g_assert_true (wait_frame (window));
+  g_assert_true (wait_for (not_scrolling, fixture->window));
+  shown = G_LIST_MODEL (gtk_list_view_get_model (chat_window_get_message_list (fixture->window)));
+  before = g_list_model_get_n_items (shown);
+  id = g_signal_connect (shown, "items-changed", G_CALLBACK (items_changed_cb), &changes);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      add_lines (hall, 10);
+      _chat_conversation_flush (hall);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, before);
+  g_assert_true (wait_frame (window));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, before + 30);
+  g_assert_cmpuint (changes, ==, 1);
+
+  gtk_editable_insert_text (chat_window_get_entry (fixture->window), "a", 1, &position);
+  add_lines (hall, 10);
+  _chat_conversation_flush (hall);
+  g_assert_true (wait_frame (window));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, before + 30);
+  g_assert_true (wait_frame (window));
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, before + 40);
+  g_assert_cmpuint (changes, ==, 2);
+  g_signal_handler_disconnect (shown, id);
+}
+
 /* The row bound to item, when the list shows one. */
 static GtkWidget *
 row_for_item (GtkWidget       *widget,
@@ -5583,6 +5642,8 @@ main (int   argc,
               fixture_setup, test_operator_actions, fixture_teardown);
   g_test_add ("/chat/app/stays-at-bottom", Fixture, NULL,
               fixture_setup, test_stays_at_bottom, fixture_teardown);
+  g_test_add ("/chat/app/lines-once-a-frame", Fixture, NULL,
+              fixture_setup, test_lines_once_a_frame, fixture_teardown);
   g_test_add ("/chat/app/opens-at-unread", Fixture, NULL,
               fixture_setup, test_opens_at_unread, fixture_teardown);
   g_test_add ("/chat/app/own-line-in-view", Fixture, NULL,
