@@ -4,7 +4,9 @@
  * address) as an ordinary ChatSession on one end of a socket pair; here the handshake
  * runs, and the other end is spliced to and from the TLS connection. So everything a
  * session does (framing, text mode, the password, flood control, SendQ) is the same over
- * TLS, and the plain path through the shared epoll set is untouched. */
+ * TLS, and the plain path through the shared epoll set is untouched. The WebSocket door's
+ * connections over TLS pass the same gate (their turn, the timeout) before libsoup has
+ * them: such a link has no session, and hands its connection on once handshaken. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -53,6 +55,9 @@ struct _ChatTlsLink
   GSource       *timeout;
   GSource       *wait;         /* readable: the ClientHello is here */
   gboolean       closed;
+  ChatTlsHandshaken done;      /* a link without a session: who takes the connection */
+  gpointer       done_data;
+  GDestroyNotify done_destroy;
 };
 
 static ChatTlsLink *
@@ -73,12 +78,31 @@ clear_source (GSource **source)
     }
 }
 
+/* A link without a session: the handshaken connection (NULL: none) to whoever waits for
+ * it, once. TRUE when they took it. */
+static gboolean
+link_hand_over (ChatTlsLink *link,
+                GIOStream   *tls)
+{
+  ChatTlsHandshaken done = link->done;
+  gboolean taken = FALSE;
+
+  link->done = NULL;
+  if (done != NULL && link->server != NULL)
+    taken = done (link->server, tls, link->done_data);
+  if (link->done_destroy != NULL)
+    g_clear_pointer (&link->done_data, link->done_destroy);
+  return taken;
+}
+
 static void
 link_unref (ChatTlsLink *link)
 {
   g_assert (link->ref > 0);
   if (--link->ref > 0)
     return;
+  link->done = NULL;
+  link_hand_over (link, NULL);
   clear_source (&link->timeout);
   clear_source (&link->wait);
   if (link->pair_fd >= 0)
@@ -186,7 +210,10 @@ link_abandon (ChatTlsLink *link,
         }
     }
   else
-    g_info ("Closing TLS connection from %s: %s", link->host, reason);
+    {
+      g_info ("Closing TLS connection from %s: %s", link->host, reason);
+      link_hand_over (link, NULL);
+    }
   link_forget_server (link, TRUE);
   link_unref (link);
 }
@@ -273,6 +300,22 @@ handshake_done_cb (GObject      *source,
     }
 
   clear_source (&link->timeout);
+  if (link->done != NULL)
+    {
+      if (!link_hand_over (link, link->tls))
+        {
+          link_abandon (link, "Not taken");
+          link_unref (link);
+          return;
+        }
+      /* Theirs now: the connection closes its socket when they let it go. */
+      link->closed = TRUE;
+      g_clear_object (&link->tls);
+      g_clear_object (&link->socket);
+      link_forget_server (link, TRUE);
+      link_unref (link);
+      return;
+    }
   inner = g_socket_new_from_fd (link->pair_fd, &error);
   if (inner == NULL)
     {
@@ -352,8 +395,9 @@ start_handshake (ChatTlsLink *link)
   g_tls_connection_set_database (G_TLS_CONNECTION (link->tls), NULL);
   /* A client certificate is asked for, not required, and taken whoever signed it: it is
    * only ever matched by its fingerprint against those added to an account (SASL
-   * EXTERNAL). */
-  g_object_set (link->tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
+   * EXTERNAL). Not of a browser, which would ask its user which one to show. */
+  if (link->done == NULL)
+    g_object_set (link->tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
   g_signal_connect (link->tls, "accept-certificate", G_CALLBACK (accept_any_certificate_cb),
                     NULL);
 
@@ -380,12 +424,49 @@ socket_readable_cb (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
+static ChatTlsLink *
+link_new (ChatServer *server,
+          const char *host,
+          const char *ip)
+{
+  ChatTlsLink *link = g_new0 (ChatTlsLink, 1);
+
+  link->ref = 1;
+  link->server = server;
+  link->link.data = link;
+  link->stage_link.data = link;
+  link->context = g_main_context_ref (_chat_server_get_context (server));
+  link->host = g_strdup (host);
+  link->ip = g_strdup (ip);
+  link->pair_fd = -1;
+  link->cancellable = g_cancellable_new ();
+  g_queue_push_tail_link (&_chat_server_get_tls_links (server)->links, &link->link);
+  return link;
+}
+
+/* The clock starts, and the handshake waits for the peer's first bytes. */
+static void
+link_wait_for_hello (ChatTlsLink *link)
+{
+  const ChatServerLimits *limits = _chat_server_get_limits (link->server);
+
+  link->timeout = g_timeout_source_new_seconds (MIN (limits->registration_timeout,
+                                                     HANDSHAKE_TIMEOUT_MAX));
+  g_source_set_callback (link->timeout, handshake_timeout_cb, link, NULL);
+  g_source_set_static_name (link->timeout, "[chat-server] TLS handshake");
+  g_source_attach (link->timeout, link->context);
+
+  link->wait = g_socket_create_source (link->socket, G_IO_IN, NULL);
+  g_source_set_callback (link->wait, G_SOURCE_FUNC (socket_readable_cb), link, NULL);
+  g_source_set_static_name (link->wait, "[chat-server] TLS hello");
+  g_source_attach (link->wait, link->context);
+}
+
 void
 _chat_tls_link_accept (ChatServer                    *server,
                        int                            fd,
                        const struct sockaddr_storage *peer)
 {
-  const ChatServerLimits *limits = _chat_server_get_limits (server);
   g_autoptr(GError) error = NULL;
   ChatTlsLink *link;
   ChatSession *session;
@@ -414,18 +495,9 @@ _chat_tls_link_accept (ChatServer                    *server,
   /* Keepalive was set when it was accepted. */
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
-  link = g_new0 (ChatTlsLink, 1);
-  link->ref = 1;
-  link->server = server;
+  link = link_new (server, session->host, session->ip);
   link->session = session;
-  link->link.data = link;
-  link->stage_link.data = link;
-  link->context = g_main_context_ref (_chat_server_get_context (server));
-  link->host = g_strdup (session->host);
-  link->ip = g_strdup (session->ip);
   link->pair_fd = pair[1];
-  link->cancellable = g_cancellable_new ();
-  g_queue_push_tail_link (&_chat_server_get_tls_links (server)->links, &link->link);
   session->tls = link;
   session->secure = TRUE;
 
@@ -435,17 +507,24 @@ _chat_tls_link_accept (ChatServer                    *server,
       link_abandon (link, error->message);
       return;
     }
+  link_wait_for_hello (link);
+}
 
-  link->timeout = g_timeout_source_new_seconds (MIN (limits->registration_timeout,
-                                                     HANDSHAKE_TIMEOUT_MAX));
-  g_source_set_callback (link->timeout, handshake_timeout_cb, link, NULL);
-  g_source_set_static_name (link->timeout, "[chat-server] TLS handshake");
-  g_source_attach (link->timeout, link->context);
+void
+_chat_tls_link_accept_for (ChatServer        *server,
+                           GSocket           *socket,
+                           const char        *key,
+                           ChatTlsHandshaken  done,
+                           gpointer           data,
+                           GDestroyNotify     destroy)
+{
+  ChatTlsLink *link = link_new (server, key, key);
 
-  link->wait = g_socket_create_source (link->socket, G_IO_IN, NULL);
-  g_source_set_callback (link->wait, G_SOURCE_FUNC (socket_readable_cb), link, NULL);
-  g_source_set_static_name (link->wait, "[chat-server] TLS hello");
-  g_source_attach (link->wait, link->context);
+  link->socket = g_object_ref (socket);
+  link->done = done;
+  link->done_data = data;
+  link->done_destroy = destroy;
+  link_wait_for_hello (link);
 }
 
 void
@@ -460,6 +539,8 @@ _chat_tls_link_session_gone (ChatTlsLink *link)
 void
 _chat_tls_link_detach (ChatTlsLink *link)
 {
+  /* The door stopped before: nobody waits for the connection. */
+  link->done = NULL;
   if (link->session != NULL)
     {
       link->session->tls = NULL;

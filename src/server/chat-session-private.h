@@ -99,6 +99,19 @@ ChatTlsLinks *_chat_server_get_tls_links     (ChatServer  *self);
 void         _chat_tls_link_accept           (ChatServer                    *server,
                                               int                            fd,
                                               const struct sockaddr_storage *peer);
+/* The WebSocket door's connections over TLS pass the same gate, without a session:
+ * done (server, tls, data) is called once, with the handshaken connection (NULL when the
+ * handshake failed or timed out), and returns whether it took it (it is closed if not).
+ * data is freed with destroy once the link is done with it. */
+typedef gboolean (*ChatTlsHandshaken)        (ChatServer *server,
+                                              GIOStream  *tls,
+                                              gpointer    data);
+void         _chat_tls_link_accept_for       (ChatServer                    *server,
+                                              GSocket                       *socket,
+                                              const char                    *key,
+                                              ChatTlsHandshaken              done,
+                                              gpointer                       data,
+                                              GDestroyNotify                 destroy);
 /* The session closed: a handshake still under way is abandoned. */
 void         _chat_tls_link_session_gone     (ChatTlsLink *link);
 /* The server stops: the link lets go of it and closes. */
