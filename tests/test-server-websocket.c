@@ -3,11 +3,19 @@
  * subprotocols, one line per message, the origin check, and the gate every connection
  * passes (limits per address, line length, UTF-8, the registration timeout); and with a
  * client written here, what a browser never does: a peer that never reads, a message in
- * endless fragments, pings without reading, compression asked for. */
+ * endless fragments, pings without reading, compression asked for. Connections not yet
+ * upgraded count toward max-clients. Over TLS (wss://, a certificate made at test time):
+ * the same, behind the same handshake gate as the IRC port's TLS. */
 
 #include <libsoup/soup.h>
 
+#include <glib/gstdio.h>
+
+#include "chat-session-private.h"
 #include "test-server-util.h"
+
+static char *tmp_dir;
+static char *cert_path, *key_path;
 
 typedef struct
 {
@@ -76,6 +84,16 @@ ws_closed_cb (SoupWebsocketConnection *ws,
   ((WsClient *) user_data)->closed = TRUE;
 }
 
+/* The test's own self-signed certificate. */
+static gboolean
+accept_certificate_cb (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  return TRUE;
+}
+
 static void
 connected_cb (GObject      *source,
               GAsyncResult *result,
@@ -87,21 +105,25 @@ connected_cb (GObject      *source,
   c->done = TRUE;
 }
 
-/* Connects to the door; NULL protocols: none offered. Check c->error. Its context is the
- * thread's default until ws_free(), where libsoup restarts its sources: one at a time. */
+/* Connects to the door (wss:// when tls); NULL protocols: none offered. Check c->error.
+ * Its context is the thread's default until ws_free(), where libsoup restarts its sources:
+ * one at a time. */
 static WsClient *
-ws_connect (TestServer  *ts,
-            const char  *origin,
-            const char **protocols)
+ws_connect_full (TestServer  *ts,
+                 gboolean     tls,
+                 const char  *origin,
+                 const char **protocols)
 {
   WsClient *c = g_new0 (WsClient, 1);
-  g_autofree char *uri = g_strdup_printf ("ws://127.0.0.1:%d/", ws_port (ts));
+  g_autofree char *uri = g_strdup_printf ("%s://127.0.0.1:%d/", tls ? "wss" : "ws",
+                                          ws_port (ts));
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
 
   c->context = g_main_context_new ();
   c->lines = g_ptr_array_new_with_free_func (g_free);
   g_main_context_push_thread_default (c->context);
   c->session = soup_session_new ();
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
   soup_session_websocket_connect_async (c->session, msg, origin, (char **) protocols,
                                         G_PRIORITY_DEFAULT, NULL, connected_cb, c);
   WS_WAIT (c, c->done);
@@ -111,6 +133,14 @@ ws_connect (TestServer  *ts,
       g_signal_connect (c->ws, "closed", G_CALLBACK (ws_closed_cb), c);
     }
   return c;
+}
+
+static WsClient *
+ws_connect (TestServer  *ts,
+            const char  *origin,
+            const char **protocols)
+{
+  return ws_connect_full (ts, FALSE, origin, protocols);
 }
 
 static void
@@ -351,6 +381,16 @@ idle_connect (TestServer *ts)
 
 static void raw_until_closed (int fd);
 
+/* Nothing to read, and no end of file. */
+static void
+assert_open (int fd)
+{
+  char c;
+
+  g_assert_cmpint (recv (fd, &c, 1, MSG_DONTWAIT), ==, -1);
+  g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 /* Connections that never upgrade count against the per-address limit before libsoup
  * reads them: past it, the next ones are closed at once. */
 static void
@@ -359,18 +399,14 @@ test_websocket_per_address_in_http (void)
   TestServer *ts = test_server_new ("[websocket]\nport=0\n"
                                     "[limits]\nmax-clients-per-ip=2\n");
   int idle[4];
-  char c;
 
   for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
     idle[i] = idle_connect (ts);
   raw_until_closed (idle[2]);
   raw_until_closed (idle[3]);
-  /* The first two are still open: nothing to read, and no end of file. */
+  /* The first two are still open. */
   for (guint i = 0; i < 2; i++)
-    {
-      g_assert_cmpint (recv (idle[i], &c, 1, MSG_DONTWAIT), ==, -1);
-      g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
-    }
+    assert_open (idle[i]);
   for (guint i = 0; i < 2; i++)
     close (idle[i]);
   test_server_free (ts);
@@ -488,19 +524,32 @@ raw_text (int         fd,
   g_assert_true (raw_frame (fd, 0x81, line, strlen (line)));
 }
 
-/* Reads what the server sent until it closes; fails if it does not within the deadline. */
-static void
-raw_until_closed (int fd)
+/* What the server sent until it closed; fails if it does not within the deadline. */
+static char *
+raw_collect_until_closed (int fd)
 {
+  GString *got = g_string_new (NULL);
   char buf[65536];
   gssize n;
 
-  do
-    n = recv (fd, buf, sizeof buf, 0);
-  while (n > 0 || (n < 0 && errno == EINTR));
+  for (;;)
+    {
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n > 0)
+        g_string_append_len (got, buf, n);
+      else if (n == 0 || errno != EINTR)
+        break;
+    }
   if (n < 0)
     g_assert_cmpint (errno, ==, ECONNRESET);
   close (fd);
+  return g_string_free (got, FALSE);
+}
+
+static void
+raw_until_closed (int fd)
+{
+  g_free (raw_collect_until_closed (fd));
 }
 
 /* A browser tab that stopped reading is dropped at the SendQ limit, as a TCP client is:
@@ -618,11 +667,295 @@ test_websocket_binary_on_text (void)
   test_server_free (ts);
 }
 
+/* What the server counts, read in its thread. */
+typedef struct
+{
+  TestServer *ts;
+  guint       want;
+  guint       links;        /* TLS links, the IRC port's and the door's */
+  guint       handshaking;
+  guint       waiting;
+} Counts;
+
+static gboolean
+read_counts_cb (gpointer data)
+{
+  Counts *counts = data;
+  ChatTlsLinks *links = _chat_server_get_tls_links (counts->ts->server);
+
+  counts->links = links->links.length;
+  counts->handshaking = links->handshaking.length;
+  counts->waiting = links->waiting.length;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+connections_are_cb (gpointer data)
+{
+  Counts *counts = data;
+
+  return _chat_server_count_connections (counts->ts->server) == counts->want;
+}
+
+/* Until max-clients counts want connections (sessions, and those not yet upgraded). */
+static void
+wait_connections (TestServer *ts,
+                  guint       want)
+{
+  Counts counts = { ts, want };
+
+  test_server_wait_until (ts, connections_are_cb, &counts, "the count of connections");
+}
+
+static void
+refused_full (TestServer *ts)
+{
+  Client *c = client_connect (ts);
+
+  g_free (client_expect (c, "ERROR :Closing Link: Server is full"));
+  client_free (c);
+}
+
+/* Every connection at the door counts toward max-clients from the moment it is accepted:
+ * one that never upgrades too, and one that upgrades once only. Past the limit, an IRC
+ * connection hears ERROR, an HTTP one 503, and those in are not touched. */
+static void
+test_websocket_max_clients (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n[limits]\nmax-clients=3\n");
+  Client *first = client_irc (ts, "first", NULL);
+  int idle[2] = { idle_connect (ts), idle_connect (ts) };
+  g_autofree char *answer = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  WsClient *web;
+  Client *second;
+
+  wait_connections (ts, 3);
+  refused_full (ts);
+  answer = raw_collect_until_closed (idle_connect (ts));
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 503 "));
+  assert_open (idle[0]);
+  assert_open (idle[1]);
+  lines = client_sync (first);
+
+  /* One goes: a browser comes in, upgrades, and fills the place it took. */
+  close (idle[0]);
+  wait_connections (ts, 2);
+  web = ws_connect (ts, NULL, NULL);
+  g_assert_no_error (web->error);
+  ws_register (web, "webby");
+  wait_connections (ts, 3);
+  refused_full (ts);
+
+  /* It leaves: an IRC connection has its place. */
+  ws_send (web, "QUIT");
+  WS_WAIT (web, web->closed);
+  ws_free (web);
+  wait_connections (ts, 2);
+  second = client_irc (ts, "second", NULL);
+
+  client_free (second);
+  client_free (first);
+  close (idle[1]);
+  test_server_free (ts);
+}
+
+/* ---- over TLS ---- */
+
+static gboolean
+have_certificates (void)
+{
+  if (cert_path == NULL)
+    {
+      g_test_skip ("openssl is not installed: no certificate to test with");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static TestServer *
+wss_server_new (const char *extra)
+{
+  g_autofree char *config = g_strdup_printf ("[tls]\ncertificate=%s\nkey=%s\nport=0\n"
+                                             "[websocket]\nport=0\ntls=true\n%s",
+                                             cert_path, key_path, extra ? extra : "");
+
+  return test_server_new (config);
+}
+
+static gboolean
+nothing_left_cb (gpointer data)
+{
+  Counts *counts = data;
+
+  read_counts_cb (counts);
+  return counts->links == 0 && _chat_server_count_connections (counts->ts->server) == 0;
+}
+
+/* Until no connection is left, nor any TLS link. */
+static void
+wait_nothing_left (TestServer *ts)
+{
+  Counts counts = { ts };
+
+  test_server_wait_until (ts, nothing_left_cb, &counts, "no connection left");
+}
+
+static gboolean
+links_are_cb (gpointer data)
+{
+  Counts *counts = data;
+
+  read_counts_cb (counts);
+  return counts->links == counts->want;
+}
+
+/* A browser over wss:// talks with a terminal over plain IRC, its session secure. */
+static void
+test_websocket_tls_talk (void)
+{
+  const char *text_only[] = { "text.ircv3.net", NULL };
+  TestServer *ts;
+  WsClient *web;
+  Client *bob;
+  const char *line;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new (NULL);
+  web = ws_connect_full (ts, TRUE, NULL, text_only);
+  g_assert_no_error (web->error);
+  g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "text.ircv3.net");
+  bob = client_irc (ts, "bob", NULL);
+  ws_register (web, "webby");
+
+  ws_send (web, "JOIN #r");
+  ws_expect (web, " 366 ");
+  client_send (bob, "JOIN #r");
+  client_wait (bob, " 366 ");
+  ws_expect (web, ":bob!");
+  ws_send (web, "PRIVMSG #r :hello over wss");
+  g_free (client_expect (bob, ":webby!"));
+  client_send (bob, "PRIVMSG #r :hello over plain IRC");
+  line = ws_expect (web, "PRIVMSG #r");
+  g_assert_true (g_str_has_suffix (line, "PRIVMSG #r :hello over plain IRC"));
+  client_send (bob, "WHOIS webby");
+  g_free (client_expect (bob, " 671 bob webby "));
+
+  ws_send (web, "QUIT :bye");
+  g_free (client_expect (bob, "QUIT :Quit: bye"));
+  WS_WAIT (web, web->closed);
+  ws_free (web);
+  client_free (bob);
+  wait_nothing_left (ts);
+  test_server_free (ts);
+}
+
+/* Plain HTTP to the wss:// port: no answer in HTTP, the connection closed, nothing left
+ * of it, and the next browser is served. */
+static void
+test_websocket_tls_plain_request (void)
+{
+  TestServer *ts;
+  g_autofree char *request = NULL;
+  g_autofree char *answer = NULL;
+  WsClient *web;
+  int fd;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new (NULL);
+  fd = idle_connect (ts);
+  request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\n\r\n", ws_port (ts));
+  g_assert_cmpint (send (fd, request, strlen (request), MSG_NOSIGNAL), ==, strlen (request));
+  answer = raw_collect_until_closed (fd);
+  g_assert_null (strstr (answer, "HTTP/"));
+  wait_nothing_left (ts);
+
+  web = ws_connect_full (ts, TRUE, NULL, NULL);
+  g_assert_no_error (web->error);
+  ws_register (web, "next");
+  ws_free (web);
+  test_server_free (ts);
+}
+
+/* A peer that opens a connection to the wss:// port and says nothing is held by the IRC
+ * port's TLS gate (no handshake before it speaks), and closed at its timeout. */
+static void
+test_websocket_tls_silent (void)
+{
+  TestServer *ts;
+  Counts counts = { NULL, 1 };
+  int fd;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new ("[limits]\nregistration-timeout=1\n");
+  counts.ts = ts;
+  fd = idle_connect (ts);
+  test_server_wait_until (ts, links_are_cb, &counts, "a TLS link for the silent peer");
+  g_assert_cmpuint (counts.handshaking, ==, 0);
+  raw_until_closed (fd);
+  wait_nothing_left (ts);
+  test_server_free (ts);
+}
+
+static gboolean
+in_gate_cb (gpointer data)
+{
+  Counts *counts = data;
+
+  read_counts_cb (counts);
+  return counts->handshaking + counts->waiting == counts->want;
+}
+
+/* Handshakes that stall share the IRC port's places: two at once for one address, the
+ * others waiting their turn without a worker thread; as they go, nothing is left. */
+static void
+test_websocket_tls_handshake_slots (void)
+{
+  TestServer *ts;
+  int stalled[5];
+  Counts counts = { NULL, G_N_ELEMENTS (stalled) };
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new (NULL);
+  counts.ts = ts;
+  for (guint i = 0; i < G_N_ELEMENTS (stalled); i++)
+    {
+      stalled[i] = idle_connect (ts);
+      g_assert_cmpint (send (stalled[i], "\x16", 1, MSG_NOSIGNAL), ==, 1);
+    }
+  test_server_wait_until (ts, in_gate_cb, &counts, "every stalled handshake in the gate");
+  g_assert_cmpuint (counts.handshaking, ==, 2);
+  g_assert_cmpuint (counts.waiting, ==, 3);
+
+  for (guint i = 0; i < G_N_ELEMENTS (stalled); i++)
+    close (stalled[i]);
+  wait_nothing_left (ts);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
+  int ret;
+
   g_test_init (&argc, &argv, NULL);
+  /* Made for this run (a child under AddressSanitizer makes its own), removed after. */
+  tmp_dir = g_dir_make_tmp ("chatroom-wss-XXXXXX", &error);
+  g_assert_no_error (error);
+  test_tls_make_certificate (tmp_dir, "wss", &cert_path, &key_path);
   g_test_add_func ("/chat/websocket/talk", test_websocket_talk);
   g_test_add_func ("/chat/websocket/binary", test_websocket_binary);
   g_test_add_func ("/chat/websocket/origin", test_websocket_origin);
@@ -638,5 +971,21 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/pings", test_websocket_pings);
   g_test_add_func ("/chat/websocket/no-compression", test_websocket_no_compression);
   g_test_add_func ("/chat/websocket/binary-on-text", test_websocket_binary_on_text);
-  return g_test_run ();
+  g_test_add_func ("/chat/websocket/max-clients", test_websocket_max_clients);
+  g_test_add_func ("/chat/websocket/tls/talk", test_websocket_tls_talk);
+  g_test_add_func ("/chat/websocket/tls/plain-request", test_websocket_tls_plain_request);
+  g_test_add_func ("/chat/websocket/tls/silent", test_websocket_tls_silent);
+  g_test_add_func ("/chat/websocket/tls/handshake-slots",
+                   test_websocket_tls_handshake_slots);
+
+  ret = g_test_run ();
+  if (cert_path != NULL)
+    g_unlink (cert_path);
+  if (key_path != NULL)
+    g_unlink (key_path);
+  g_rmdir (tmp_dir);
+  g_free (tmp_dir);
+  g_free (cert_path);
+  g_free (key_path);
+  return ret;
 }

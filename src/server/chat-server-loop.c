@@ -415,6 +415,12 @@ _chat_server_address_key (const struct sockaddr_storage *peer)
   return address_to_host (peer);
 }
 
+guint
+_chat_server_count_connections (ChatServer *self)
+{
+  return self->n_clients + _chat_server_websocket_count_pending (self->websocket);
+}
+
 ChatSession *
 _chat_server_admit (ChatServer                    *self,
                     int                            fd,
@@ -426,7 +432,8 @@ _chat_server_admit (ChatServer                    *self,
   ChatSession *session;
   struct epoll_event ev = { 0 };
 
-  if (self->n_clients >= self->limits.max_clients)
+  /* A WebSocket connection that upgrades is out of the door's count by now: once only. */
+  if (_chat_server_count_connections (self) >= self->limits.max_clients)
     {
       g_info ("Refused %s: server full (%u clients)", host, self->n_clients);
       reject_connection (fd, "Server is full, try again later");

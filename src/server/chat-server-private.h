@@ -871,6 +871,10 @@ void                 _chat_server_websocket_free (ChatServerWebsocket *self);
 gboolean _chat_server_websocket_load_config (ChatServer  *self,
                                              GKeyFile    *keyfile,
                                              GError     **error);
+/* Connections accepted by the door and not yet upgraded (nor closed). */
+guint    _chat_server_websocket_count_pending (ChatServerWebsocket *self);
+/* What max-clients counts: the sessions, and the door's connections not yet upgraded. */
+guint    _chat_server_count_connections       (ChatServer          *self);
 /* Read markers (chat-server-markread.c): MARKREAD and draft/read-marker; joined sends
  * the room's marker to a session that asked for them, before the names. */
 typedef struct _ChatServerMarkread ChatServerMarkread;

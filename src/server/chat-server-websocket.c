@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 
 #include "chat-server-state.h"
+#include "chat-session-private.h"
 #include "chat-websocket-guard.h"
 
 #define PROTOCOL_TEXT "text.ircv3.net"
@@ -59,7 +60,8 @@ typedef struct
 {
   ChatServerWebsocket *door;
   GSocketAddress      *remote;  /* the key; the one soup's messages give back */
-  GIOStream           *stream;  /* weak: what soup holds while it speaks HTTP */
+  GIOStream           *stream;  /* weak: what soup holds while it speaks HTTP (over TLS:
+                                 * NULL until the handshake is done) */
   GSocket             *socket;
   char                *key;     /* the per-address key */
   GSource             *timeout;
@@ -194,8 +196,74 @@ pending_from (ChatServerWebsocket *self,
   return n;
 }
 
+/* Over max-clients: the peer is told in HTTP, best effort, and closed. What it sent is
+ * read first, so that the close is no reset that could overtake the answer. Over TLS
+ * there is no handshake to spend on it: it is closed. */
+static void
+refuse_full (ChatServerWebsocket *self,
+             GSocketConnection   *connection)
+{
+  static const char answer[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                               "Content-Type: text/plain\r\nContent-Length: 16\r\n"
+                               "Connection: close\r\n\r\nServer is full.\n";
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  char buf[4096];
+
+  if (!self->tls)
+    {
+      g_socket_send_with_blocking (socket, answer, sizeof answer - 1, FALSE, NULL, NULL);
+      g_socket_shutdown (socket, FALSE, TRUE, NULL);
+      while (g_socket_receive_with_blocking (socket, buf, sizeof buf, FALSE, NULL, NULL) > 0)
+        ;
+    }
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+}
+
+/* stream (the connection, or TLS over it, handshaken) to soup, for the time the upgrade
+ * may take. */
+static void
+pending_accept (ChatServerWebsocket  *self,
+                ChatWebsocketPending *pending,
+                GIOStream            *stream)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (pending->socket, NULL);
+
+  pending->stream = stream;
+  g_object_weak_ref (G_OBJECT (stream), pending_gone_cb, pending);
+  if (local == NULL ||
+      !soup_server_accept_iostream (self->soup, stream, local, pending->remote, &error))
+    {
+      g_info ("WebSocket: %s: %s", pending->key, error ? error->message : "no address");
+      g_socket_shutdown (pending->socket, TRUE, TRUE, NULL);
+      g_hash_table_remove (self->in_http, pending->remote);
+    }
+}
+
+/* The TLS gate is passed (tls), or not (NULL): the first case goes on to soup, unless
+ * the upgrade's time ran out meanwhile. */
+static gboolean
+tls_handshaken_cb (ChatServer *server,
+                   GIOStream  *tls,
+                   gpointer    data)
+{
+  ChatServerWebsocket *self = server->websocket;
+  ChatWebsocketPending *pending = g_hash_table_lookup (self->in_http, data);
+
+  if (pending == NULL)
+    return FALSE;
+  if (tls == NULL)
+    {
+      g_hash_table_remove (self->in_http, data);
+      return FALSE;
+    }
+  pending_accept (self, pending, tls);
+  return TRUE;
+}
+
 /* Every connection to the door: over the limits it is closed before soup reads a byte;
- * else soup has it, for the time the upgrade may take. */
+ * else soup has it (over TLS, once the server's TLS gate passed it), for the time the
+ * upgrade may take. From here until it closes, it counts toward max-clients. */
 static gboolean
 incoming_cb (GSocketService    *service,
              GSocketConnection *connection,
@@ -206,20 +274,22 @@ incoming_cb (GSocketService    *service,
   const ChatServerLimits *limits = _chat_server_get_limits (self->server);
   GSocket *socket = g_socket_connection_get_socket (connection);
   struct sockaddr_storage peer = { 0 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
-  g_autoptr(GIOStream) stream = NULL;
   g_autofree char *key = NULL;
   ChatWebsocketPending *pending;
 
-  if (local == NULL || remote == NULL ||
-      !g_socket_address_to_native (remote, &peer, sizeof peer, NULL))
+  if (remote == NULL || !g_socket_address_to_native (remote, &peer, sizeof peer, NULL))
     {
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
     }
   key = _chat_server_address_key (&peer);
+  if (_chat_server_count_connections (self->server) >= limits->max_clients)
+    {
+      g_info ("WebSocket: refused %s: server full", key);
+      refuse_full (self, connection);
+      return TRUE;
+    }
   if (g_hash_table_size (self->in_http) >= MAX_IN_HTTP ||
       pending_from (self, key) >= limits->max_clients_per_ip)
     {
@@ -227,29 +297,12 @@ incoming_cb (GSocketService    *service,
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       return TRUE;
     }
-  if (self->tls)
-    {
-      stream = G_IO_STREAM (g_tls_server_connection_new (G_IO_STREAM (connection),
-                                                         chat_server_get_tls_certificate
-                                                           (self->server), &error));
-      if (stream == NULL)
-        {
-          g_info ("WebSocket: %s: %s", key, error->message);
-          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-          return TRUE;
-        }
-      g_object_set (stream, "require-close-notify", FALSE, NULL);
-    }
-  else
-    stream = G_IO_STREAM (g_object_ref (connection));
 
   pending = g_new0 (ChatWebsocketPending, 1);
   pending->door = self;
   pending->remote = g_object_ref (remote);
-  pending->stream = stream;
   pending->socket = g_object_ref (socket);
   pending->key = g_steal_pointer (&key);
-  g_object_weak_ref (G_OBJECT (stream), pending_gone_cb, pending);
   pending->timeout = g_timeout_source_new_seconds (MIN (limits->registration_timeout,
                                                         UPGRADE_TIMEOUT_MAX));
   g_source_set_callback (pending->timeout, pending_timeout_cb, pending, NULL);
@@ -257,12 +310,11 @@ incoming_cb (GSocketService    *service,
   g_source_attach (pending->timeout, _chat_server_get_context (self->server));
   g_hash_table_insert (self->in_http, pending->remote, pending);
 
-  if (!soup_server_accept_iostream (self->soup, stream, local, remote, &error))
-    {
-      g_info ("WebSocket: %s: %s", pending->key, error->message);
-      g_socket_shutdown (socket, TRUE, TRUE, NULL);
-      g_hash_table_remove (self->in_http, remote);
-    }
+  if (self->tls)
+    _chat_tls_link_accept_for (self->server, socket, pending->key, tls_handshaken_cb,
+                               g_object_ref (remote), g_object_unref);
+  else
+    pending_accept (self, pending, G_IO_STREAM (connection));
   return TRUE;
 }
 
@@ -793,6 +845,12 @@ _chat_server_websocket_load_config (ChatServer  *server,
   self->port = (int) port;
   self->tls = tls;
   return TRUE;
+}
+
+guint
+_chat_server_websocket_count_pending (ChatServerWebsocket *self)
+{
+  return g_hash_table_size (self->in_http);
 }
 
 void
