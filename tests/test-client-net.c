@@ -2072,6 +2072,88 @@ test_own_server_features (void)
 }
 
 static guint
+count_notices (ChatConversation *conv,
+               ChatNoticeCode    code)
+{
+  GListModel *model = chat_conversation_get_messages (conv);
+  guint count = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, i);
+
+      if (chat_message_item_get_notice (item) == code)
+        count++;
+    }
+  return count;
+}
+
+/* The last WHOIS card in conv: its field i. */
+static const char *
+last_card_field (ChatConversation *conv,
+                 guint             i)
+{
+  GListModel *messages = chat_conversation_get_messages (conv);
+  g_autoptr(ChatMessageItem) card =
+    g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  const char * const *fields = chat_message_item_get_args (card);
+
+  g_assert_cmpint (chat_message_item_get_notice (card), ==, CHAT_NOTICE_WHOIS_CARD);
+  g_assert_cmpuint (g_strv_length ((char **)fields), >, i);
+  /* Items outlive this call in the conversation. */
+  return fields[i];
+}
+
+/* WHOIS of somebody in bot mode (+B, 335 RPL_WHOISBOT) says so: on the card asked from
+ * the entry (its twelfth field), and as its own line otherwise. */
+static void
+test_own_server_whois_bot (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(ChatConnection) a = NULL;
+  g_autoptr(ChatConnection) b = NULL;
+  ChatConversation *ra, *status;
+  guint16 port;
+
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+  a = test_connection_new ("127.0.0.1", port, "alice");
+  b = test_connection_new ("127.0.0.1", port, "helper");
+  chat_connection_connect (a);
+  chat_connection_connect (b);
+  WAIT_UNTIL (conn_is (a, CHAT_CONNECTION_STATE_CONNECTED) &&
+              conn_is (b, CHAT_CONNECTION_STATE_CONNECTED));
+  test_input (a, NULL, "/join #bots");
+  WAIT_UNTIL ((ra = chat_connection_find_conversation (a, "#bots")) != NULL);
+
+  test_input (a, ra, "/whois helper");
+  WAIT_UNTIL (has_notice (ra, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_CARD, "helper|*"));
+  g_assert_cmpstr (last_card_field (ra, 11), ==, "");
+
+  /* Lines of one connection are handled in order: once its message is here, so is +B. */
+  chat_connection_send_raw (b, "MODE helper +B");
+  chat_connection_send_raw (b, "PRIVMSG alice :beep");
+  WAIT_UNTIL (chat_connection_find_conversation (a, "helper") != NULL);
+  test_input (a, ra, "/whois helper");
+  WAIT_UNTIL (count_notices (ra, CHAT_NOTICE_WHOIS_CARD) == 2);
+  g_assert_cmpstr (last_card_field (ra, 11), ==, "bot");
+
+  status = chat_connection_get_server_conversation (a);
+  test_input (a, ra, "/quote WHOIS helper");
+  WAIT_UNTIL (has_notice (status, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_BOT, "helper"));
+
+  chat_connection_disconnect (a, NULL);
+  chat_connection_disconnect (b, NULL);
+  test_drain_loop ();
+  g_clear_object (&a);
+  g_clear_object (&b);
+  chat_server_stop (server);
+  test_drain_loop ();
+}
+
+static guint
 count_items (ChatConversation *conv,
              const char       *text)
 {
@@ -2601,6 +2683,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
+  g_test_add_func ("/chat/client/net/own-server-whois-bot", test_own_server_whois_bot);
   g_test_add_func ("/chat/client/net/own-server-whox", test_own_server_whox);
   g_test_add_func ("/chat/client/net/own-server-register", test_own_server_register);
   g_test_add_func ("/chat/client/net/own-server-private-targets",

@@ -24,6 +24,7 @@ typedef enum
   WHOIS_SERVER_INFO,
   WHOIS_AWAY,
   WHOIS_OPERATOR,
+  WHOIS_BOT,
   N_WHOIS_FIELDS
 } WhoisField;
 
@@ -179,6 +180,9 @@ _chat_connection_whois_gather (ChatConnection    *self,
       break;
     case 313:
       set_field (card, WHOIS_OPERATOR, "operator");
+      break;
+    case 335: /* RPL_WHOISBOT */
+      set_field (card, WHOIS_BOT, "bot");
       break;
     case 317: /* me nick idle signon :text */
       {

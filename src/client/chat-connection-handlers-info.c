@@ -108,6 +108,10 @@ add_whois (ChatConnection    *self,
       _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
                                    CHAT_NOTICE_WHOIS_SECURE, nick, NULL);
       return TRUE;
+    case 335:
+      _chat_connection_add_notice (self, server, CHAT_MESSAGE_KIND_INFO, message,
+                                   CHAT_NOTICE_WHOIS_BOT, nick, NULL);
+      return TRUE;
     default:
       return FALSE;
     }

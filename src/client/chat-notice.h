@@ -22,6 +22,7 @@ typedef enum
   CHAT_NOTICE_WHOIS_ROOMS,           /* nick, rooms */
   CHAT_NOTICE_WHOIS_ACCOUNT,         /* nick, account */
   CHAT_NOTICE_WHOIS_SECURE,          /* nick */
+  CHAT_NOTICE_WHOIS_BOT,             /* nick */
   CHAT_NOTICE_AWAY,                  /* nick, reason */
   CHAT_NOTICE_CTCP_REQUEST,          /* nick, CTCP command, argument (may be absent) */
   CHAT_NOTICE_CTCP_REPLY,            /* nick, CTCP command, argument (may be absent) */
@@ -31,8 +32,8 @@ typedef enum
   CHAT_NOTICE_LINE_MALFORMED,        /* the parser's reason */
   CHAT_NOTICE_CLOSED_MID_LINE,
   /* A WHOIS asked from the entry, as one card: nick, user, host, real name, account,
-   * rooms, idle seconds, server, server info, away reason, "operator" or "" (each "" when
-   * the server did not say). */
+   * rooms, idle seconds, server, server info, away reason, "operator" or "", "bot" or ""
+   * (each "" when the server did not say). */
   CHAT_NOTICE_WHOIS_CARD,
   CHAT_NOTICE_INVITED,               /* nick, room: our invitation went out */
   CHAT_NOTICE_MESSAGE_SENT,          /* target, text: /msg to another conversation */
