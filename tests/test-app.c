@@ -4503,12 +4503,21 @@ test_text_notices (void)
                                   "@#chat #other", "125", "irc.example.org", "Example", "",
                                   "", NULL };
     const char * const names[] = { "#chat", "2", "@alice robert", NULL };
+    const char * const bot_card[] = { "helper", "", "", "", "", "", "", "", "", "", "",
+                                      "bot", NULL };
+    const char * const oper_bot_card[] = { "helper", "", "", "", "", "", "", "", "", "",
+                                           "operator", "bot", NULL };
+    const char * const bot[] = { "helper", NULL };
 
     ASSERT_NOTICE (CHAT_NOTICE_WHOIS_CARD, card,
                    "robert (Robert Smith)\nAccount: rob\nRooms: @#chat #other\n"
                    "Idle: 2 minutes\nServer: irc.example.org (Example)\n"
                    "Address: ~b@example.org");
     ASSERT_NOTICE (CHAT_NOTICE_NAMES, names, "#chat, 2 people: @alice robert");
+    /* Bot mode (335 RPL_WHOISBOT) on the card, alone or with the operator's status. */
+    ASSERT_NOTICE (CHAT_NOTICE_WHOIS_CARD, bot_card, "helper\nStatus: Bot");
+    ASSERT_NOTICE (CHAT_NOTICE_WHOIS_CARD, oper_bot_card, "helper\nStatus: IRC operator, Bot");
+    ASSERT_NOTICE (CHAT_NOTICE_WHOIS_BOT, bot, "helper is a bot");
   }
   ASSERT_NOTICE (CHAT_NOTICE_HELP, kick,
                  "/kick NICK [REASON]: Remove somebody from the current room");

@@ -158,7 +158,8 @@ static char *
 format_whois_card (const char * const *a,
                    guint               n)
 {
-  const char *f[11] = { NULL };
+  const char *f[12] = { NULL };
+  g_autofree char *status = NULL;
   GString *card = g_string_new (NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (f); i++)
@@ -193,8 +194,14 @@ format_whois_card (const char * const *a,
       card_line (card, _("Address"), address);
     }
   card_line (card, _("Away"), f[9]);
-  if (f[10][0] != '\0')
-    card_line (card, _("Status"), _("IRC operator"));
+  if (f[10][0] != '\0' && f[11][0] != '\0')
+    /* Translators: two things said of somebody, as “IRC operator, Bot”. */
+    status = g_strdup_printf (_("%s, %s"), _("IRC operator"), _("Bot"));
+  else if (f[10][0] != '\0')
+    status = g_strdup (_("IRC operator"));
+  else if (f[11][0] != '\0')
+    status = g_strdup (_("Bot"));
+  card_line (card, _("Status"), status);
   return g_string_free (card, FALSE);
 }
 
@@ -236,6 +243,8 @@ chat_app_notice_format (ChatNoticeCode       code,
       return g_strdup_printf (_("%s is logged in as %s"), a[0], a[1]);
     case CHAT_NOTICE_WHOIS_SECURE:
       return g_strdup_printf (_("%s is using a secure connection"), a[0]);
+    case CHAT_NOTICE_WHOIS_BOT:
+      return g_strdup_printf (_("%s is a bot"), a[0]);
     case CHAT_NOTICE_AWAY:
       /* Translators: a nick, then the reason the person gave. */
       return g_strdup_printf (_("%s is away: %s"), a[0], a[1]);
