@@ -210,21 +210,16 @@ ws_register (WsClient   *c,
   ws_expect (c, " 001 ");
 }
 
+/* webby (registered, over the door) and bob (plain IRC) meet in #r and each reads what
+ * the other says; bob's WHOIS of webby says a secure connection when it is one; webby
+ * leaves with a QUIT the room sees, as any other. */
 static void
-test_websocket_talk (void)
+talk_with_terminal (WsClient *web,
+                    Client   *bob,
+                    gboolean  secure)
 {
-  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
-  const char *text_only[] = { "text.ircv3.net", NULL };
-  WsClient *web = ws_connect (ts, NULL, text_only);
-  Client *bob = client_irc (ts, "bob", NULL);
+  g_autoptr(GPtrArray) whois = NULL;
   const char *line;
-
-  g_assert_no_error (web->error);
-  g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "text.ircv3.net");
-  ws_register (web, "webby");
-  g_assert_false (web->binary);
-  for (guint i = 0; i < web->lines->len; i++)
-    g_assert_null (strpbrk (g_ptr_array_index (web->lines, i), "\r\n"));
 
   ws_send (web, "JOIN #r");
   ws_expect (web, " 366 ");
@@ -239,10 +234,31 @@ test_websocket_talk (void)
   g_assert_true (g_str_has_suffix (line, "PRIVMSG #r :hello from a terminal"));
   g_assert_true (g_str_has_prefix (line, ":bob!"));
 
-  /* Leaving is a QUIT like any other, seen by the room. */
+  client_send (bob, "WHOIS webby");
+  whois = client_sync (bob);
+  assert_lines_have (whois, " 318 bob webby ");
+  g_assert_cmpint (lines_have (whois, " 671 bob webby "), ==, secure);
+
   ws_send (web, "QUIT :bye");
   g_free (client_expect (bob, "QUIT :Quit: bye"));
   WS_WAIT (web, web->closed);
+}
+
+static void
+test_websocket_talk (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  const char *text_only[] = { "text.ircv3.net", NULL };
+  WsClient *web = ws_connect (ts, NULL, text_only);
+  Client *bob = client_irc (ts, "bob", NULL);
+
+  g_assert_no_error (web->error);
+  g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "text.ircv3.net");
+  ws_register (web, "webby");
+  g_assert_false (web->binary);
+  for (guint i = 0; i < web->lines->len; i++)
+    g_assert_null (strpbrk (g_ptr_array_index (web->lines, i), "\r\n"));
+  talk_with_terminal (web, bob, FALSE);
 
   client_free (bob);
   ws_free (web);
@@ -818,7 +834,6 @@ test_websocket_tls_talk (void)
   TestServer *ts;
   WsClient *web;
   Client *bob;
-  const char *line;
 
   if (!have_certificates () || test_tls_ran_in_child ())
     return;
@@ -829,23 +844,8 @@ test_websocket_tls_talk (void)
   g_assert_cmpstr (soup_websocket_connection_get_protocol (web->ws), ==, "text.ircv3.net");
   bob = client_irc (ts, "bob", NULL);
   ws_register (web, "webby");
+  talk_with_terminal (web, bob, TRUE);
 
-  ws_send (web, "JOIN #r");
-  ws_expect (web, " 366 ");
-  client_send (bob, "JOIN #r");
-  client_wait (bob, " 366 ");
-  ws_expect (web, ":bob!");
-  ws_send (web, "PRIVMSG #r :hello over wss");
-  g_free (client_expect (bob, ":webby!"));
-  client_send (bob, "PRIVMSG #r :hello over plain IRC");
-  line = ws_expect (web, "PRIVMSG #r");
-  g_assert_true (g_str_has_suffix (line, "PRIVMSG #r :hello over plain IRC"));
-  client_send (bob, "WHOIS webby");
-  g_free (client_expect (bob, " 671 bob webby "));
-
-  ws_send (web, "QUIT :bye");
-  g_free (client_expect (bob, "QUIT :Quit: bye"));
-  WS_WAIT (web, web->closed);
   ws_free (web);
   client_free (bob);
   wait_nothing_left (ts);
