@@ -2636,6 +2636,177 @@ test_multiline_without_cap (void)
   fake_server_free (server);
 }
 
+/* SASL EXTERNAL against our server over TLS. The account holds one certificate's
+ * fingerprint (NickServ CERT ADD, by a connection logged in with its password): that
+ * certificate logs in with no password, another one is refused, and a connection without
+ * a certificate logs in with the password as before. */
+static void test_own_server_external_body (void);
+
+static void
+test_own_server_external (void)
+{
+  if (test_tls_ran_in_child ())
+    return;
+  test_own_server_external_body ();
+}
+
+/* A TLS connection as nick to server, which trusts its certificate, showing client. */
+static ChatConnection *
+own_tls_connection (ChatServer      *server,
+                    const char      *nick,
+                    GTlsCertificate *client,
+                    GPtrArray       *sent)
+{
+  ChatConnection *conn = test_connection_new ("127.0.0.1", chat_server_get_tls_port (server),
+                                              nick);
+  g_autofree char *fingerprint =
+    chat_certificate_get_fingerprint (chat_server_get_tls_certificate (server));
+
+  g_object_set (conn, "tls", TRUE, NULL);
+  chat_connection_add_accepted_fingerprint (conn, fingerprint);
+  chat_connection_set_client_certificate (conn, client);
+  g_assert_true (chat_connection_get_client_certificate (conn) == client);
+  g_signal_connect (conn, "line-sent", G_CALLBACK (collect_sent_cb), sent);
+  return conn;
+}
+
+static gboolean
+lines_have (GPtrArray  *lines,
+            const char *line)
+{
+  for (guint i = 0; i < lines->len; i++)
+    if (g_str_equal (g_ptr_array_index (lines, i), line))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+collect_received_cb (ChatConnection *conn,
+                     ChatMessage    *message,
+                     GPtrArray      *received)
+{
+  g_ptr_array_add (received, chat_message_to_string (message));
+}
+
+static gboolean
+lines_contain (GPtrArray  *lines,
+               const char *text)
+{
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_own_server_external_body (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autofree char *dir = g_dir_make_tmp ("chatroom-external-XXXXXX", NULL);
+  g_autofree char *server_cert = NULL;
+  g_autofree char *server_key = NULL;
+  g_autofree char *client_cert = NULL;
+  g_autofree char *client_key = NULL;
+  g_autofree char *other_cert = NULL;
+  g_autofree char *other_key = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *add = NULL;
+  g_autoptr(GTlsCertificate) mine = NULL;
+  g_autoptr(GTlsCertificate) other = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func (g_free);
+  ChatConnection *conn;
+  ConnWatch *watch;
+  GError *failure;
+
+  if (!test_tls_make_certificate (dir, "server", &server_cert, &server_key) ||
+      !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
+      !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
+    {
+      remove_data_dir (dir);
+      g_test_skip ("openssl is needed to make test certificates");
+      return;
+    }
+  mine = g_tls_certificate_new_from_files (client_cert, client_key, &error);
+  g_assert_no_error (error);
+  other = g_tls_certificate_new_from_files (other_cert, other_key, &error);
+  g_assert_no_error (error);
+
+  g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
+  g_key_file_set_integer (config, "accounts", "hash-passes", 1);
+  chat_server_load_config (server, config, &error);
+  g_assert_no_error (error);
+  chat_server_set_tls_files (server, server_cert, server_key, &error);
+  g_assert_no_error (error);
+  chat_server_set_tls_port (server, 0);
+  chat_server_start (server, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  chat_server_add_account (server, "AliceAcct", "alice's password", &error);
+  g_assert_no_error (error);
+
+  /* No certificate: the password, as before; then the certificate goes on the account. */
+  conn = own_tls_connection (server, "alice", NULL, sent);
+  watch = conn_watch_new (conn);
+  g_signal_connect (conn, "line-received", G_CALLBACK (collect_received_cb), received);
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "alice's password");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (conn) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+  g_assert_true (lines_have (sent, "AUTHENTICATE SCRAM-SHA-256"));
+  g_assert_false (lines_have (sent, "AUTHENTICATE EXTERNAL"));
+  fingerprint = chat_certificate_get_fingerprint (mine);
+  add = g_strdup_printf ("PRIVMSG NickServ :CERT ADD %s", fingerprint);
+  g_assert_true (chat_connection_send_raw (conn, add));
+  WAIT_UNTIL (lines_contain (received, "added to your certificates."));
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_object_unref (conn);
+
+  /* That certificate, no account name and no password: EXTERNAL. */
+  g_ptr_array_set_size (sent, 0);
+  conn = own_tls_connection (server, "alice", mine, sent);
+  watch = conn_watch_new (conn);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (conn) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (conn), ==, "AliceAcct");
+  g_assert_true (lines_have (sent, "AUTHENTICATE EXTERNAL"));
+  g_assert_true (lines_have (sent, "AUTHENTICATE +"));
+  g_assert_false (lines_have (sent, "AUTHENTICATE PLAIN"));
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_object_unref (conn);
+
+  /* Another certificate: refused, said so, not retried. */
+  g_ptr_array_set_size (sent, 0);
+  conn = own_tls_connection (server, "alice", other, sent);
+  watch = conn_watch_new (conn);
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_connect (conn);
+  WAIT_UNTIL (watch->errors->len > 0);
+  failure = g_ptr_array_index (watch->errors, 0);
+  g_assert_error (failure, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL);
+  g_assert_cmpint (chat_connection_error_get_notice (failure), ==,
+                   CHAT_NOTICE_SASL_CERTIFICATE_REFUSED);
+  g_assert_true (lines_have (sent, "AUTHENTICATE EXTERNAL"));
+  g_assert_false (lines_have (sent, "AUTHENTICATE PLAIN"));
+  g_assert_null (chat_connection_get_account (conn));
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_object_unref (conn);
+
+  chat_server_stop (server);
+  test_drain_loop ();
+  remove_data_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2682,6 +2853,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/net/own-server-no-sasl", test_own_server_no_sasl);
   g_test_add_func ("/chat/client/net/own-server-sasl", test_own_server_sasl);
   g_test_add_func ("/chat/client/net/own-server-scram", test_own_server_scram);
+  g_test_add_func ("/chat/client/net/own-server-external", test_own_server_external);
   g_test_add_func ("/chat/client/net/own-server-accounts", test_own_server_accounts);
   g_test_add_func ("/chat/client/net/own-server-whois-bot", test_own_server_whois_bot);
   g_test_add_func ("/chat/client/net/own-server-whox", test_own_server_whox);

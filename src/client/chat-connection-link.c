@@ -383,6 +383,10 @@ socket_client_event_cb (GSocketClient      *client,
       g_set_object (&self->tls_connection, G_TLS_CONNECTION (connection));
       g_signal_connect (connection, "accept-certificate",
                         G_CALLBACK (tls_accept_certificate_cb), self);
+      /* Servers ask for one during the handshake, or take none: it is offered either way. */
+      if (self->client_certificate != NULL)
+        g_tls_connection_set_certificate (G_TLS_CONNECTION (connection),
+                                          self->client_certificate);
     }
 }
 
@@ -646,6 +650,25 @@ chat_connection_reconnect (ChatConnection *self)
     _chat_connection_drop_link (self, -1, NULL);
   self->backoff_attempt = 0;
   start_link (self);
+}
+
+GTlsCertificate *
+chat_connection_get_client_certificate (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->client_certificate;
+}
+
+void
+chat_connection_set_client_certificate (ChatConnection  *self,
+                                        GTlsCertificate *certificate)
+{
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  if (g_set_object (&self->client_certificate, certificate))
+    g_object_notify_by_pspec (G_OBJECT (self),
+                              _chat_connection_properties [PROP_CLIENT_CERTIFICATE]);
 }
 
 char *

@@ -85,6 +85,7 @@ struct _ChatConnection
   char                *sasl_account;
   char                *sasl_password;
   gboolean             allow_plaintext_sasl;
+  GTlsCertificate     *client_certificate;  /* shown in TLS handshakes: SASL EXTERNAL */
   gboolean             auto_reconnect;
   ChatHistoryStore    *history;
   GPtrArray           *fingerprints;   /* NULL-terminated array of char* */
@@ -152,6 +153,7 @@ struct _ChatConnection
   gboolean             cap_negotiating;
   gboolean             cap_ls_done;
   SaslStep             sasl_step;
+  gboolean             sasl_external;   /* AUTHENTICATE EXTERNAL sent */
   ScramStep            scram_step;
   ChatScramClient     *scram;
   GString             *sasl_in;        /* the server's AUTHENTICATE chunks so far */
@@ -213,6 +215,7 @@ enum {
   PROP_ALLOW_PLAINTEXT_SASL,
   PROP_ACCOUNT,
   PROP_IGNORED,
+  PROP_CLIENT_CERTIFICATE,
   N_PROPS
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-registration.c: ChatConnection's registration: CAP negotiation, the
- * SASL login (SCRAM-SHA-256 when offered, else PLAIN), NICK fallbacks, 001 (rejoin, PING
+ * SASL login (EXTERNAL with a client certificate, SCRAM-SHA-256 when offered, else PLAIN),
+ * NICK fallbacks, 001 (rejoin, PING
  * timer) and ISUPPORT.
  */
 #define G_LOG_DOMAIN "chat-client"
@@ -52,6 +53,7 @@ static void
 sasl_clear (ChatConnection *self)
 {
   self->scram_step = SCRAM_NONE;
+  self->sasl_external = FALSE;
   g_clear_pointer (&self->scram, chat_scram_client_free);
   if (self->sasl_in != NULL)
     g_string_truncate (self->sasl_in, 0);
@@ -93,13 +95,27 @@ end_cap_negotiation (ChatConnection *self)
     }
 }
 
-/* SASL (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and "sasl-password" are
- * set: SCRAM-SHA-256 when the server lists it, else PLAIN. */
-gboolean
-_chat_connection_sasl_wanted (ChatConnection *self)
+static gboolean
+password_wanted (ChatConnection *self)
 {
   return self->sasl_account != NULL && self->sasl_account[0] != '\0' &&
          self->sasl_password != NULL && self->sasl_password[0] != '\0';
+}
+
+/* A certificate is shown only in a TLS handshake: on a plain link it proves nothing. */
+static gboolean
+certificate_wanted (ChatConnection *self)
+{
+  return self->client_certificate != NULL && self->tls;
+}
+
+/* SASL (IRCv3 sasl-3.1 and 3.2) is used when both "sasl-account" and "sasl-password" are
+ * set: SCRAM-SHA-256 when the server lists it, else PLAIN; or with a client certificate
+ * over TLS: EXTERNAL, when the server lists it. */
+gboolean
+_chat_connection_sasl_wanted (ChatConnection *self)
+{
+  return password_wanted (self) || certificate_wanted (self);
 }
 
 /* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL");
@@ -127,7 +143,10 @@ sasl_offers (ChatConnection *self,
 static gboolean
 sasl_offers_usable (ChatConnection *self)
 {
-  return sasl_offers (self, "SCRAM-SHA-256") || sasl_offers (self, "PLAIN");
+  if (certificate_wanted (self) && sasl_offers (self, "EXTERNAL"))
+    return TRUE;
+  return password_wanted (self) &&
+         (sasl_offers (self, "SCRAM-SHA-256") || sasl_offers (self, "PLAIN"));
 }
 
 /* Ends the link like a wrong server password does: the error is reported and nothing is
@@ -326,9 +345,10 @@ _chat_connection_handle_cap (ChatConnection    *self,
           if (self->cap_negotiating && _chat_connection_sasl_wanted (self) &&
               !sasl_offers_usable (self))
             {
-              sasl_failed (self, g_hash_table_contains (self->caps_offered, "sasl")
-                                 ? CHAT_NOTICE_SASL_NO_PLAIN
-                                 : CHAT_NOTICE_SASL_NOT_OFFERED, NULL);
+              sasl_failed (self, !g_hash_table_contains (self->caps_offered, "sasl")
+                                 ? CHAT_NOTICE_SASL_NOT_OFFERED
+                                 : password_wanted (self) ? CHAT_NOTICE_SASL_NO_PLAIN
+                                 : CHAT_NOTICE_SASL_NO_EXTERNAL, NULL);
               return;
             }
           cap_request_wanted (self, self->caps_offered);
@@ -351,7 +371,12 @@ _chat_connection_handle_cap (ChatConnection    *self,
           g_hash_table_contains (self->caps_enabled, "sasl"))
         {
           self->sasl_step = SASL_AUTHENTICATING;
-          if (sasl_offers (self, "SCRAM-SHA-256"))
+          if (certificate_wanted (self) && sasl_offers (self, "EXTERNAL"))
+            {
+              self->sasl_external = TRUE;
+              _chat_connection_send_command (self, "AUTHENTICATE", "EXTERNAL", NULL);
+            }
+          else if (sasl_offers (self, "SCRAM-SHA-256"))
             {
               self->scram_step = SCRAM_STARTED;
               _chat_connection_send_command (self, "AUTHENTICATE", "SCRAM-SHA-256", NULL);
@@ -400,6 +425,14 @@ _chat_connection_handle_authenticate (ChatConnection    *self,
 
   if (self->sasl_step != SASL_AUTHENTICATING)
     return;
+  /* EXTERNAL: the certificate is the proof; an empty answer lets the server take the
+   * account it belongs to. */
+  if (self->sasl_external)
+    {
+      _chat_connection_send_command (self, "AUTHENTICATE",
+                                     g_strcmp0 (data, "+") == 0 ? "+" : "*", NULL);
+      return;
+    }
   if (self->scram_step != SCRAM_NONE)
     {
       g_autofree guchar *decoded = NULL;
@@ -476,7 +509,9 @@ _chat_connection_handle_sasl_numeric (ChatConnection    *self,
         {
           const char *text = chat_message_get_trailing (message);
 
-          if (text != NULL && text[0] != '\0')
+          if (numeric == 904 && self->sasl_external)
+            sasl_failed (self, CHAT_NOTICE_SASL_CERTIFICATE_REFUSED, NULL);
+          else if (text != NULL && text[0] != '\0')
             sasl_failed (self, CHAT_NOTICE_NONE, text);
           else
             sasl_failed (self, CHAT_NOTICE_SASL_FAILED, NULL);

@@ -228,6 +228,7 @@ chat_connection_finalize (GObject *object)
   g_clear_pointer (&self->password, g_free);
   g_clear_pointer (&self->sasl_account, g_free);
   g_clear_pointer (&self->sasl_password, g_free);
+  g_clear_object (&self->client_certificate);
   g_clear_pointer (&self->scram, chat_scram_client_free);
   g_clear_object (&self->register_task);
   if (self->sasl_in != NULL)
@@ -310,6 +311,9 @@ chat_connection_get_property (GObject    *object,
       break;
     case PROP_ALLOW_PLAINTEXT_SASL:
       g_value_set_boolean (value, self->allow_plaintext_sasl);
+      break;
+    case PROP_CLIENT_CERTIFICATE:
+      g_value_set_object (value, self->client_certificate);
       break;
     case PROP_ACCOUNT:
       g_value_set_string (value, self->account);
@@ -402,6 +406,9 @@ chat_connection_set_property (GObject      *object,
     case PROP_ALLOW_PLAINTEXT_SASL:
       chat_connection_set_allow_plaintext_sasl (self, g_value_get_boolean (value));
       break;
+    case PROP_CLIENT_CERTIFICATE:
+      chat_connection_set_client_certificate (self, g_value_get_object (value));
+      break;
     case PROP_AUTO_RECONNECT:
       chat_connection_set_auto_reconnect (self, g_value_get_boolean (value));
       break;
@@ -438,6 +445,8 @@ chat_connection_class_init (ChatConnectionClass *klass)
   properties [PROP_SASL_PASSWORD] = g_param_spec_string ("sasl-password", NULL, NULL, NULL, rw);
   properties [PROP_ALLOW_PLAINTEXT_SASL] =
     g_param_spec_boolean ("allow-plaintext-sasl", NULL, NULL, FALSE, rw);
+  properties [PROP_CLIENT_CERTIFICATE] =
+    g_param_spec_object ("client-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE, rw);
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, NULL, ro);
   properties [PROP_IGNORED] = g_param_spec_boxed ("ignored", NULL, NULL, G_TYPE_STRV, ro);
   properties [PROP_STATE] =

@@ -93,7 +93,12 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, without sending anything (before the server
  *   could list SCRAM-SHA-256, so for it too); TRUE lets it log in anyway. Loopback
  *   addresses get no exception: a port on this machine is often a forward (ssh -L,
- *   socat) whose far side crosses the network in clear), "account" (string,
+ *   socat) whose far side crosses the network in clear), "client-certificate"
+ *   (GTlsCertificate with its private key, NULL = none: shown to the server in the TLS
+ *   handshake; when the server lists EXTERNAL in "sasl=", the connection logs in with SASL
+ *   EXTERNAL instead of the password, and without a password only so; a refusal fails
+ *   with CHAT_CONNECTION_ERROR_SASL, notice CHAT_NOTICE_SASL_CERTIFICATE_REFUSED; used
+ *   from the next connection on), "account" (string,
  *   read-only: the account the server says we are logged in to, NULL when none),
  *   "state" (ChatConnectionState, read-only), "state-reason" (string, read-only: why the
  *   last connection ended or failed, NULL when none), "retry-seconds" (uint, read-only:
@@ -162,6 +167,9 @@ const char         *chat_connection_get_account           (ChatConnection      *
 gboolean            chat_connection_get_allow_plaintext_sasl (ChatConnection   *self);
 void                chat_connection_set_allow_plaintext_sasl (ChatConnection   *self,
                                                               gboolean          allow);
+GTlsCertificate    *chat_connection_get_client_certificate (ChatConnection     *self);
+void                chat_connection_set_client_certificate (ChatConnection     *self,
+                                                            GTlsCertificate    *certificate);
 gboolean            chat_connection_get_auto_reconnect    (ChatConnection      *self);
 void                chat_connection_set_auto_reconnect    (ChatConnection      *self,
                                                            gboolean             auto_reconnect);

@@ -59,6 +59,8 @@ typedef enum
   CHAT_NOTICE_SASL_REFUSED,
   CHAT_NOTICE_SASL_FAILED,
   CHAT_NOTICE_SASL_SERVER_UNPROVEN,  /* SCRAM: the server's signature was wrong or missing */
+  CHAT_NOTICE_SASL_NO_EXTERNAL,      /* a client certificate, no password, no SASL EXTERNAL */
+  CHAT_NOTICE_SASL_CERTIFICATE_REFUSED, /* SASL EXTERNAL: the certificate is on no account */
   CHAT_NOTICE_NO_USABLE_NICK,
 
   /* Why a line from the entry was not sent (the notice of its GError). */
