@@ -342,6 +342,11 @@ chat_app_notice_format (ChatNoticeCode       code,
       return g_strdup (_("SASL authentication failed"));
     case CHAT_NOTICE_SASL_SERVER_UNPROVEN:
       return g_strdup (_("The server could not prove that it knows the account’s password"));
+    case CHAT_NOTICE_SASL_NO_EXTERNAL:
+      return g_strdup (_("The server does not accept logins with a client certificate "
+                         "(SASL EXTERNAL)"));
+    case CHAT_NOTICE_SASL_CERTIFICATE_REFUSED:
+      return g_strdup (_("The server knows the client certificate from no account"));
     case CHAT_NOTICE_NO_USABLE_NICK:
       return g_strdup (_("No usable nickname"));
     case CHAT_NOTICE_NOT_CONNECTED:

@@ -49,6 +49,12 @@ chat_connect_dialog_describe_error (const GError *error)
         case CHAT_CONNECTION_ERROR_PASSWORD:
           return g_strdup_printf (_("Wrong server password. (%s)"), detail);
         case CHAT_CONNECTION_ERROR_SASL:
+          if (chat_connection_error_get_notice (error) == CHAT_NOTICE_SASL_CERTIFICATE_REFUSED ||
+              chat_connection_error_get_notice (error) == CHAT_NOTICE_SASL_NO_EXTERNAL)
+            return g_strdup_printf (_("The server did not log you in with your client "
+                                      "certificate. Add the certificate to your account "
+                                      "(NickServ CERT ADD), or choose another one. (%s)"),
+                                    detail);
           return g_strdup_printf (_("The server did not log you in to your account. Check "
                                     "the account name and password, or connect without "
                                     "“Log In with an Account”. (%s)"), detail);
