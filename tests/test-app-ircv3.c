@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-app-ircv3.c: the app with the modern IRC of our own server, under Xvfb: People
  * (MONITOR), read markers shared with another connection of the same account, deleting a
- * message (REDACT) and the bot badge. The server and the other people's connections run in
- * this process, on its main context. */
+ * message (REDACT), the bot badge, a line's menu, and logging in with a client certificate
+ * (SASL EXTERNAL) from Connect to Server. The server and the other people's connections run
+ * in this process, on its main context. */
 
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "chat-application.h"
+#include "chat-connect-dialog.h"
 #include "chat-member-row.h"
 #include "chat-message-row.h"
 #include "chat-network-list.h"
@@ -767,6 +769,179 @@ test_bot_badge (void)
   test_drain_loop ();
 }
 
+/* Connect to Server with a client certificate: the file chosen (a PEM file with the
+ * certificate and its key) logs in to the account that holds the certificate (SASL
+ * EXTERNAL), with no password; the saved network keeps the file, and a reconnect logs in
+ * again with it. A file without a key is refused in the dialog, which says why. */
+static void test_client_certificate_body (void);
+
+static void
+test_client_certificate (void)
+{
+  if (test_tls_ran_in_child ())
+    return;
+  test_client_certificate_body ();
+}
+
+static void
+line_received_cb (ChatConnection *conn,
+                  ChatMessage    *message,
+                  gboolean       *added)
+{
+  if (g_strcmp0 (chat_message_get_command (message), "NOTICE") == 0 &&
+      g_str_has_suffix (chat_message_get_trailing (message), " added to your certificates."))
+    *added = TRUE;
+}
+
+static void
+count_external_cb (ChatConnection *conn,
+                   const char     *line,
+                   guint          *count)
+{
+  if (g_str_equal (line, "AUTHENTICATE EXTERNAL"))
+    (*count)++;
+}
+
+/* A file with the certificate, then its key. */
+static char *
+write_pem (const char *dir,
+           const char *cert_path,
+           const char *key_path)
+{
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *both = NULL;
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, "alice.pem", NULL);
+
+  g_file_get_contents (cert_path, &cert, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (key_path, &key, NULL, &error);
+  g_assert_no_error (error);
+  both = g_strconcat (cert, key, NULL);
+  g_file_set_contents (path, both, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_client_certificate_body (void)
+{
+  g_autoptr(ChatServer) server = start_server ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chatroom-app-certificate-XXXXXX", NULL);
+  g_autofree char *server_cert = NULL;
+  g_autofree char *server_key = NULL;
+  g_autofree char *client_cert = NULL;
+  g_autofree char *client_key = NULL;
+  g_autofree char *pem = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *server_fingerprint = NULL;
+  g_autofree char *add = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(ChatConnection) helper = NULL;
+  g_autoptr(ChatConnection) connection = NULL;
+  g_autoptr(ChatNetwork) copy = NULL;
+  ChatApplication *app;
+  ChatConnectDialog *dialog;
+  ChatNetwork *network;
+  GListModel *connections;
+  gboolean added = FALSE;
+  guint externals = 0;
+  guint port;
+
+  if (!test_tls_make_certificate (dir, "server", &server_cert, &server_key) ||
+      !test_tls_make_certificate (dir, "client", &client_cert, &client_key))
+    {
+      chat_server_stop (server);
+      g_test_skip ("openssl is needed to make test certificates");
+      return;
+    }
+  pem = write_pem (dir, client_cert, client_key);
+  certificate = g_tls_certificate_new_from_file (pem, &error);
+  g_assert_no_error (error);
+  fingerprint = chat_certificate_get_fingerprint (certificate);
+  chat_server_set_tls_port (server, 0);
+  chat_server_set_tls_files (server, server_cert, server_key, &error);
+  g_assert_no_error (error);
+  port = chat_server_get_tls_port (server);
+  g_assert_cmpuint (port, >, 0);
+  server_fingerprint =
+    chat_certificate_get_fingerprint (chat_server_get_tls_certificate (server));
+
+  /* The account holds the certificate. */
+  helper = person_connects (server, "helper", TRUE);
+  g_signal_connect (helper, "line-received", G_CALLBACK (line_received_cb), &added);
+  add = g_strdup_printf ("PRIVMSG NickServ :CERT ADD %s", fingerprint);
+  g_assert_true (chat_connection_send_raw (helper, add));
+  WAIT_UNTIL (added);
+
+  app = start_app (APP_ID ".TestCertificate");
+  connections = chat_application_get_connections (app);
+  dialog = chat_connect_dialog_new (app);
+  g_object_ref_sink (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  chat_connect_dialog_set_fields (dialog, "127.0.0.1", port, TRUE, "alice", NULL, NULL);
+  chat_connect_dialog_set_account (dialog, "AliceAcct", "");
+
+  /* A certificate without its key cannot log in: said at once, and nothing is tried. */
+  g_assert_false (chat_connect_dialog_set_client_certificate (dialog, client_cert, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_nonnull (chat_connect_dialog_get_error (dialog));
+  g_assert_nonnull (strstr (chat_connect_dialog_get_error (dialog), "client.crt"));
+  g_assert_null (chat_connect_dialog_get_client_certificate (dialog));
+  g_assert_false (chat_connect_dialog_connect (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 0);
+
+  /* The file with both: no password is needed. */
+  g_assert_true (chat_connect_dialog_set_client_certificate (dialog, pem, &error));
+  g_assert_no_error (error);
+  g_assert_null (chat_connect_dialog_get_error (dialog));
+  g_assert_cmpstr (chat_connect_dialog_get_client_certificate (dialog), ==, pem);
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 1);
+  connection = g_list_model_get_item (connections, 0);
+  /* The test server's own certificate, as if accepted when asked. */
+  chat_connection_add_accepted_fingerprint (connection, server_fingerprint);
+  g_signal_connect (connection, "line-sent", G_CALLBACK (count_external_cb), &externals);
+  WAIT_UNTIL (conn_is (connection, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (connection) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (connection), ==, "AliceAcct");
+  g_assert_cmpuint (externals, ==, 1);
+  g_assert_null (chat_connection_get_sasl_password (connection));
+  g_assert_nonnull (chat_connection_get_client_certificate (connection));
+  WAIT_UNTIL (!gtk_widget_get_visible (GTK_WIDGET (dialog)));
+
+  /* Kept with the network, for the next start. */
+  network = chat_network_list_lookup (chat_application_get_networks (app), "127.0.0.1", port);
+  g_assert_nonnull (network);
+  g_assert_cmpstr (chat_network_get_client_certificate (network), ==, pem);
+  g_assert_cmpstr (chat_network_get_account (network), ==, "AliceAcct");
+  copy = chat_network_new_from_variant (chat_network_to_variant (network));
+  g_assert_cmpstr (chat_network_get_client_certificate (copy), ==, pem);
+
+  /* And used again when the connection comes back. */
+  chat_connection_reconnect (connection);
+  WAIT_UNTIL (externals == 2 && conn_is (connection, CHAT_CONNECTION_STATE_CONNECTED) &&
+              chat_connection_get_account (connection) != NULL);
+  g_assert_cmpstr (chat_connection_get_account (connection), ==, "AliceAcct");
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  g_clear_object (&connection);
+  close_app (app);
+  chat_connection_disconnect (helper, NULL);
+  chat_server_stop (server);
+  test_drain_loop ();
+  for (const char * const *path = (const char * const []) { server_cert, server_key,
+                                                            client_cert, client_key, pem,
+                                                            NULL };
+       *path != NULL; path++)
+    g_remove (*path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -797,6 +972,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/ircv3/delete-message", test_delete_message);
   g_test_add_func ("/chat/app/ircv3/bot-badge", test_bot_badge);
   g_test_add_func ("/chat/app/ircv3/message-menu", test_message_menu);
+  g_test_add_func ("/chat/app/ircv3/client-certificate", test_client_certificate);
 
   return g_test_run ();
 }

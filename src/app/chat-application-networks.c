@@ -310,6 +310,8 @@ _chat_application_remember_network (ChatApplication *self,
   g_object_set (network,
                 "tls", chat_connection_get_tls (connection),
                 "allow-plaintext-login", chat_connection_get_allow_plaintext_sasl (connection),
+                "client-certificate",
+                g_object_get_data (G_OBJECT (connection), "chat-client-certificate"),
                 NULL);
   chat_network_set_identity (network, chat_connection_get_nick (connection),
                              chat_connection_get_realname (connection),
@@ -417,11 +419,19 @@ restore_open (Restore    *restore,
   ChatApplication *self = restore->application;
   ChatNetwork *network = restore->network;
   const char *account = chat_network_get_account (network);
+  const char *certificate_path = chat_network_get_client_certificate (network);
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
   ChatConnection *connection;
 
-  if (*account != '\0' && sasl_password == NULL)
+  if (*certificate_path != '\0')
+    certificate = g_tls_certificate_new_from_file (certificate_path, &error);
+
+  /* Never connected without the login it had: what is missing is asked for instead (the
+   * dialog says why a certificate cannot be used). */
+  if ((*account != '\0' && sasl_password == NULL && *certificate_path == '\0') ||
+      error != NULL)
     {
-      /* Never connected without the login it had: the password is asked for instead. */
       ChatConnectDialog *dialog = chat_connect_dialog_new (self);
 
       chat_connect_dialog_set_fields (dialog, chat_network_get_host (network),
@@ -429,7 +439,8 @@ restore_open (Restore    *restore,
                                       chat_network_get_tls (network),
                                       chat_network_get_nick (network), restore->password,
                                       chat_network_get_realname (network));
-      chat_connect_dialog_set_account (dialog, account, NULL);
+      chat_connect_dialog_set_account (dialog, account, sasl_password);
+      chat_connect_dialog_set_client_certificate (dialog, certificate_path, NULL);
       chat_connect_dialog_set_allow_plaintext_login (
         dialog, chat_network_get_allow_plaintext_login (network));
       chat_connect_dialog_set_rooms (dialog, chat_network_get_rooms (network));
@@ -446,6 +457,12 @@ restore_open (Restore    *restore,
                                              chat_network_get_realname (network), NULL);
   if (connection == NULL)
     return;
+  if (certificate != NULL)
+    {
+      chat_application_set_client_certificate (self, connection, certificate_path, certificate);
+      if (*account != '\0')
+        chat_connection_set_sasl_account (connection, account);
+    }
 
   /* Before anything arrives: what ignored people say is never shown. */
   chat_connection_set_ignored (connection, chat_network_get_ignored (network));
@@ -604,4 +621,28 @@ _chat_application_undo_remove_network (ChatApplication *self)
   if (removed->connected)
     restore_network (self, removed->network);
   removed_free (removed);
+}
+
+void
+chat_application_set_client_certificate (ChatApplication *self,
+                                         ChatConnection  *connection,
+                                         const char      *path,
+                                         GTlsCertificate *certificate)
+{
+  ChatNetwork *network;
+
+  g_return_if_fail (CHAT_IS_APPLICATION (self));
+  g_return_if_fail (CHAT_IS_CONNECTION (connection));
+  g_return_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate));
+
+  if (certificate == NULL)
+    path = NULL;
+  chat_connection_set_client_certificate (connection, certificate);
+  /* The connection knows the certificate, not its file: that is kept beside it until the
+   * network is saved. */
+  g_object_set_data_full (G_OBJECT (connection), "chat-client-certificate", g_strdup (path),
+                          g_free);
+  network = network_of (self, connection);
+  if (network != NULL)
+    g_object_set (network, "client-certificate", path, NULL);
 }

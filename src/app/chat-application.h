@@ -46,6 +46,13 @@ ChatConnection  *chat_application_open_server         (ChatApplication *self,
                                                        gboolean         allow_plaintext_sasl,
                                                        const char      *realname,
                                                        const char      *room);
+/* The client certificate connection logs in with (SASL EXTERNAL), loaded from path (a PEM
+ * file with the certificate and its key): set on the connection, and kept with its saved
+ * network for the next start. NULL for both: none. */
+void             chat_application_set_client_certificate (ChatApplication *self,
+                                                          ChatConnection  *connection,
+                                                          const char      *path,
+                                                          GTlsCertificate *certificate);
 /* Parses irc://host[:port]/room and ircs://…, then opens it. The account of a recent
  * server's URI is not used here: its password is in the keyring. */
 gboolean         chat_application_open_uri            (ChatApplication *self,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connect-dialog.c: asks for a server (or offers a well-known network), rooms to join, a
- * nickname and optionally an account to log in with (SASL; without TLS only when allowed for
- * that server) or to create (REGISTER, once connected, when the server offers
- * draft/account-registration), connects, and stays open with the reason in place until the
- * connection is registered or fails. */
+ * nickname and optionally an account to log in with (SASL, or a client certificate and SASL
+ * EXTERNAL; without TLS only when allowed for that server) or to create (REGISTER, once
+ * connected, when the server offers draft/account-registration), connects, and stays open
+ * with the reason in place until the connection is registered or fails. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-certificate-row.h"
 #include "chat-connect-dialog.h"
 #include "chat-keyring.h"
 #include "chat-network.h"
@@ -38,6 +39,7 @@ struct _ChatConnectDialog
   AdwExpanderRow      *account_row;
   AdwEntryRow         *account_name_row;
   AdwPasswordEntryRow *account_password_row;
+  ChatCertificateRow  *certificate_row;
   AdwActionRow        *plaintext_row;
   GtkSwitch           *plaintext_switch;
   AdwActionRow        *account_remember_row;
@@ -127,19 +129,28 @@ validate (ChatConnectDialog *self,
   gboolean account = adw_expander_row_get_enable_expansion (self->account_row);
   gboolean host_ok;
   gboolean nick_ok;
+  gboolean certificate = chat_certificate_row_get_certificate (self->certificate_row) != NULL;
+  const char *certificate_error = chat_certificate_row_get_error (self->certificate_row);
   gboolean account_name_ok;
   gboolean account_password_ok;
+  gboolean certificate_ok;
 
   inet = g_inet_address_new_from_string (host);
   host_ok = host[0] != '\0' && (inet != NULL || chat_hostname_is_valid (host));
   nick_ok = nick[0] == '\0' || chat_nick_is_valid (nick, 0, &error);
   account_name_ok = !account || *row_text (self->account_name_row) != '\0';
-  account_password_ok = !account || *row_text (self->account_password_row) != '\0';
+  /* A certificate logs in instead of the password; a new account needs one all the same. */
+  account_password_ok = !account || *row_text (self->account_password_row) != '\0' ||
+                        (certificate && !gtk_switch_get_active (self->create_switch));
+  /* It is shown only in a TLS handshake. */
+  certificate_ok = !account || (certificate_error == NULL &&
+                                (!certificate || gtk_switch_get_active (self->tls_switch)));
 
   set_row_error (GTK_WIDGET (self->host_row), show && host[0] != '\0' && !host_ok);
   set_row_error (GTK_WIDGET (self->nick_row), !nick_ok);
   set_row_error (GTK_WIDGET (self->account_name_row), show && !account_name_ok);
   set_row_error (GTK_WIDGET (self->account_password_row), show && !account_password_ok);
+  set_row_error (GTK_WIDGET (self->certificate_row), account && !certificate_ok);
 
   if (!show)
     ;
@@ -154,13 +165,19 @@ validate (ChatConnectDialog *self,
 
       show_error (self, message);
     }
+  /* Said before the password it would have made unneeded. */
+  else if (account && certificate_error != NULL)
+    show_error (self, certificate_error);
   else if (!account_name_ok || !account_password_ok)
     show_error (self, _("Enter the name and password of your account, "
                         "or turn off “Log In with an Account”."));
+  else if (!certificate_ok)
+    show_error (self, _("A client certificate is shown only over an encrypted connection: "
+                        "turn on “Encrypted Connection (TLS)”, or clear the certificate."));
   else
     show_error (self, NULL);
 
-  return host_ok && nick_ok && account_name_ok && account_password_ok;
+  return host_ok && nick_ok && account_name_ok && account_password_ok && certificate_ok;
 }
 
 static void
@@ -346,8 +363,16 @@ connection_error_cb (ChatConnectDialog *self,
 
   fail_connection (self, connection, message);
 
+  /* The certificate is what to correct (or clear). */
+  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL) &&
+      (chat_connection_error_get_notice (error) == CHAT_NOTICE_SASL_CERTIFICATE_REFUSED ||
+       chat_connection_error_get_notice (error) == CHAT_NOTICE_SASL_NO_EXTERNAL))
+    {
+      adw_expander_row_set_expanded (self->account_row, TRUE);
+      set_row_error (GTK_WIDGET (self->certificate_row), TRUE);
+    }
   /* The account is what to correct (or turn off). */
-  if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
+  else if (g_error_matches (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_SASL))
     {
       adw_expander_row_set_expanded (self->account_row, TRUE);
       set_row_error (GTK_WIDGET (self->account_name_row), TRUE);
@@ -440,6 +465,16 @@ on_account_enabled_cb (ChatConnectDialog *self)
     gtk_editable_set_text (GTK_EDITABLE (self->account_name_row),
                            gtk_editable_get_text (GTK_EDITABLE (self->nick_row)));
   validate (self, FALSE);
+}
+
+static void
+on_certificate_error_cb (ChatConnectDialog *self)
+{
+  /* A file that cannot be used is said at once, with the row in view. */
+  if (chat_certificate_row_get_error (self->certificate_row) != NULL)
+    adw_expander_row_set_expanded (self->account_row, TRUE);
+  validate (self, chat_certificate_row_get_error (self->certificate_row) != NULL ||
+                  gtk_widget_get_visible (GTK_WIDGET (self->error_group)));
 }
 
 static void
@@ -608,6 +643,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   object_class->finalize = chat_connect_dialog_finalize;
 
   g_type_ensure (CHAT_TYPE_NEARBY_GROUP);
+  g_type_ensure (CHAT_TYPE_CERTIFICATE_ROW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_BASE "/ui/chat-connect-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, connect_button);
@@ -624,6 +660,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_name_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_password_row);
+  gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, certificate_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, plaintext_row);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, plaintext_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatConnectDialog, account_remember_row);
@@ -643,6 +680,7 @@ chat_connect_dialog_class_init (ChatConnectDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_tls_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_plaintext_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_create_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_certificate_error_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_account_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_list_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_preset_list_row_activated_cb);
@@ -724,6 +762,7 @@ chat_connect_dialog_set_account (ChatConnectDialog *self,
       adw_expander_row_set_enable_expansion (self->account_row, FALSE);
       gtk_editable_set_text (GTK_EDITABLE (self->account_name_row), "");
       gtk_editable_set_text (GTK_EDITABLE (self->account_password_row), "");
+      chat_certificate_row_set_path (self->certificate_row, NULL, NULL);
       return;
     }
 
@@ -854,13 +893,21 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
       gtk_window_close (GTK_WINDOW (self));
       return TRUE;
     }
+  /* In time: the connection's TLS handshake and login are still to come. */
+  chat_application_set_client_certificate (
+    self->application, connection,
+    account && !create ? chat_certificate_row_get_path (self->certificate_row) : NULL,
+    account && !create ? chat_certificate_row_get_certificate (self->certificate_row) : NULL);
+  if (account && !create && chat_certificate_row_get_certificate (self->certificate_row))
+    chat_connection_set_sasl_account (connection, row_text (self->account_name_row));
 
   g_clear_pointer (&self->remember_password, g_free);
   if (gtk_switch_get_active (self->remember_switch)
       && *gtk_editable_get_text (GTK_EDITABLE (self->password_row)) != '\0')
     self->remember_password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password_row)));
   g_clear_pointer (&self->remember_account_password, g_free);
-  if (account && gtk_switch_get_active (self->account_remember_switch))
+  if (account && gtk_switch_get_active (self->account_remember_switch) &&
+      *account_password != '\0')
     self->remember_account_password = g_strdup (account_password);
   g_clear_pointer (&self->create_account, g_free);
   g_clear_pointer (&self->create_password, g_free);
@@ -914,6 +961,24 @@ chat_connect_dialog_choose_room (ChatConnectDialog *self,
       return;
     }
   chat_connect_dialog_connect (self);
+}
+
+gboolean
+chat_connect_dialog_set_client_certificate (ChatConnectDialog  *self,
+                                            const char         *path,
+                                            GError            **error)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), FALSE);
+
+  return chat_certificate_row_set_path (self->certificate_row, path, error);
+}
+
+const char *
+chat_connect_dialog_get_client_certificate (ChatConnectDialog *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), NULL);
+
+  return chat_certificate_row_get_path (self->certificate_row);
 }
 
 const char *

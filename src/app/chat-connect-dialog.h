@@ -33,6 +33,12 @@ void               chat_connect_dialog_set_rooms  (ChatConnectDialog  *self,
 void               chat_connect_dialog_set_allow_plaintext_login (ChatConnectDialog *self,
                                                                   gboolean           allow);
 gboolean           chat_connect_dialog_get_allow_plaintext_login (ChatConnectDialog *self);
+/* "Client Certificate": a PEM file with the certificate and its key (NULL: none), as the
+ * file chooser sets it; FALSE, with the reason shown in the dialog, when it cannot be used. */
+gboolean           chat_connect_dialog_set_client_certificate (ChatConnectDialog  *self,
+                                                               const char         *path,
+                                                               GError            **error);
+const char        *chat_connect_dialog_get_client_certificate (ChatConnectDialog *self);
 /* The account name to log in with, or NULL when "Log In with an Account" is off. */
 const char        *chat_connect_dialog_get_account (ChatConnectDialog *self);
 /* A room found on the local network: fills the fields and connects, joining its main room

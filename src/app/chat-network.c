@@ -22,6 +22,7 @@ struct _ChatNetwork
   char     *nick;
   char     *realname;
   char     *account;
+  char     *client_certificate;
   char     *title;
   GStrv     rooms;
   GStrv     queries;
@@ -42,6 +43,7 @@ enum {
   PROP_NICK,
   PROP_REALNAME,
   PROP_ACCOUNT,
+  PROP_CLIENT_CERTIFICATE,
   PROP_ROOMS,
   PROP_QUERIES,
   PROP_PEOPLE,
@@ -180,6 +182,7 @@ chat_network_finalize (GObject *object)
   g_free (self->nick);
   g_free (self->realname);
   g_free (self->account);
+  g_free (self->client_certificate);
   g_free (self->title);
   g_strfreev (self->rooms);
   g_strfreev (self->queries);
@@ -210,6 +213,7 @@ chat_network_get_property (GObject    *object,
     case PROP_NICK: g_value_set_string (value, self->nick); break;
     case PROP_REALNAME: g_value_set_string (value, self->realname); break;
     case PROP_ACCOUNT: g_value_set_string (value, self->account); break;
+    case PROP_CLIENT_CERTIFICATE: g_value_set_string (value, self->client_certificate); break;
     case PROP_ROOMS: g_value_set_boxed (value, self->rooms); break;
     case PROP_QUERIES: g_value_set_boxed (value, self->queries); break;
     case PROP_IGNORED: g_value_set_boxed (value, self->ignored); break;
@@ -258,6 +262,9 @@ chat_network_set_property (GObject      *object,
     case PROP_ACCOUNT:
       set_string (self, &self->account, g_value_get_string (value), prop_id);
       break;
+    case PROP_CLIENT_CERTIFICATE:
+      set_string (self, &self->client_certificate, g_value_get_string (value), prop_id);
+      break;
     case PROP_ROOMS:
       set_strv (self, &self->rooms, g_value_get_boxed (value), prop_id);
       break;
@@ -299,6 +306,8 @@ chat_network_class_init (ChatNetworkClass *klass)
   properties [PROP_NICK] = g_param_spec_string ("nick", NULL, NULL, "", flags);
   properties [PROP_REALNAME] = g_param_spec_string ("realname", NULL, NULL, "", flags);
   properties [PROP_ACCOUNT] = g_param_spec_string ("account", NULL, NULL, "", flags);
+  properties [PROP_CLIENT_CERTIFICATE] =
+    g_param_spec_string ("client-certificate", NULL, NULL, "", flags);
   properties [PROP_ROOMS] = g_param_spec_boxed ("rooms", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_QUERIES] = g_param_spec_boxed ("queries", NULL, NULL, G_TYPE_STRV, flags);
   properties [PROP_IGNORED] = g_param_spec_boxed ("ignored", NULL, NULL, G_TYPE_STRV, flags);
@@ -319,6 +328,7 @@ chat_network_init (ChatNetwork *self)
   self->nick = g_strdup ("");
   self->realname = g_strdup ("");
   self->account = g_strdup ("");
+  self->client_certificate = g_strdup ("");
   self->rooms = g_new0 (char *, 1);
   self->queries = g_new0 (char *, 1);
   self->ignored = g_new0 (char *, 1);
@@ -344,6 +354,7 @@ chat_network_new_from_variant (GVariant *dict)
   g_autofree char *nick = NULL;
   g_autofree char *realname = NULL;
   g_autofree char *account = NULL;
+  g_autofree char *client_certificate = NULL;
   g_autofree const char **rooms = NULL;
   g_autofree const char **queries = NULL;
   g_autofree const char **ignored = NULL;
@@ -366,6 +377,7 @@ chat_network_new_from_variant (GVariant *dict)
   g_variant_dict_lookup (entry, "nick", "s", &nick);
   g_variant_dict_lookup (entry, "realname", "s", &realname);
   g_variant_dict_lookup (entry, "account", "s", &account);
+  g_variant_dict_lookup (entry, "client-certificate", "s", &client_certificate);
   g_variant_dict_lookup (entry, "rooms", "^a&s", &rooms);
   g_variant_dict_lookup (entry, "queries", "^a&s", &queries);
   g_variant_dict_lookup (entry, "ignored", "^a&s", &ignored);
@@ -376,6 +388,7 @@ chat_network_new_from_variant (GVariant *dict)
                        "tls", tls, "allow-plaintext-login", plaintext,
                        "autoconnect", autoconnect, "name", name, "nick", nick,
                        "realname", realname, "account", account,
+                       "client-certificate", client_certificate,
                        "rooms", rooms, "queries", queries, "ignored", ignored,
                        "people", people,
                        NULL);
@@ -398,6 +411,7 @@ chat_network_to_variant (ChatNetwork *self)
   g_variant_dict_insert (&entry, "nick", "s", self->nick);
   g_variant_dict_insert (&entry, "realname", "s", self->realname);
   g_variant_dict_insert (&entry, "account", "s", self->account);
+  g_variant_dict_insert (&entry, "client-certificate", "s", self->client_certificate);
   g_variant_dict_insert_value (&entry, "rooms",
                                g_variant_new_strv ((const char * const *) self->rooms, -1));
   g_variant_dict_insert_value (&entry, "queries",
@@ -428,6 +442,7 @@ GETTER (const char *, title)
 GETTER (const char *, nick)
 GETTER (const char *, realname)
 GETTER (const char *, account)
+GETTER (const char *, client_certificate)
 
 #undef GETTER
 

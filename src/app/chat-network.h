@@ -13,8 +13,9 @@ G_DECLARE_FINAL_TYPE (ChatNetwork, chat_network, CHAT, NETWORK, GObject)
 
 /* Properties: "host" (string, construct-only), "port" (uint, construct-only), "tls",
  * "allow-plaintext-login", "autoconnect" (boolean, default TRUE), "name", "nick",
- * "realname", "account" (string, "" for none), "rooms", "queries", "ignored" (strv),
- * "people" (strv: the people followed there, the sidebar's People),
+ * "realname", "account" (string, "" for none), "client-certificate" (string: the PEM
+ * file of the certificate and key the account logs in with, "" for none), "rooms",
+ * "queries", "ignored" (strv), "people" (strv: the people followed there, the sidebar's People),
  * "title" (string, read-only: the name, else host:port). Every change notifies. */
 
 ChatNetwork        *chat_network_new                (const char  *host,
@@ -39,6 +40,7 @@ const char         *chat_network_get_title          (ChatNetwork *self);
 const char         *chat_network_get_nick           (ChatNetwork *self);
 const char         *chat_network_get_realname       (ChatNetwork *self);
 const char         *chat_network_get_account        (ChatNetwork *self);
+const char         *chat_network_get_client_certificate (ChatNetwork *self);
 /* Who the user is there; NULL keeps a value as it is. */
 void                chat_network_set_identity       (ChatNetwork *self,
                                                      const char  *nick,
