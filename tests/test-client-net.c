@@ -2650,7 +2650,8 @@ test_own_server_external (void)
   test_own_server_external_body ();
 }
 
-/* A TLS connection as nick to server, which trusts its certificate, showing client. */
+/* A TLS connection as nick to server, which trusts its certificate, showing client; the
+ * lines it sends go to sent, emptied first. */
 static ChatConnection *
 own_tls_connection (ChatServer      *server,
                     const char      *nick,
@@ -2666,8 +2667,18 @@ own_tls_connection (ChatServer      *server,
   chat_connection_add_accepted_fingerprint (conn, fingerprint);
   chat_connection_set_client_certificate (conn, client);
   g_assert_true (chat_connection_get_client_certificate (conn) == client);
+  g_ptr_array_set_size (sent, 0);
   g_signal_connect (conn, "line-sent", G_CALLBACK (collect_sent_cb), sent);
   return conn;
+}
+
+static void
+own_tls_connection_free (ChatConnection *conn,
+                         ConnWatch      *watch)
+{
+  chat_connection_disconnect (conn, NULL);
+  conn_watch_free (watch);
+  g_object_unref (conn);
 }
 
 static gboolean
@@ -2763,12 +2774,9 @@ test_own_server_external_body (void)
   g_assert_true (chat_connection_send_raw (conn, add));
   WAIT_UNTIL (lines_contain (received, "added to your certificates."));
   g_assert_cmpuint (watch->errors->len, ==, 0);
-  chat_connection_disconnect (conn, NULL);
-  conn_watch_free (watch);
-  g_object_unref (conn);
+  own_tls_connection_free (conn, watch);
 
   /* That certificate, no account name and no password: EXTERNAL. */
-  g_ptr_array_set_size (sent, 0);
   conn = own_tls_connection (server, "alice", mine, sent);
   watch = conn_watch_new (conn);
   chat_connection_connect (conn);
@@ -2779,12 +2787,9 @@ test_own_server_external_body (void)
   g_assert_true (lines_have (sent, "AUTHENTICATE +"));
   g_assert_false (lines_have (sent, "AUTHENTICATE PLAIN"));
   g_assert_cmpuint (watch->errors->len, ==, 0);
-  chat_connection_disconnect (conn, NULL);
-  conn_watch_free (watch);
-  g_object_unref (conn);
+  own_tls_connection_free (conn, watch);
 
   /* Another certificate: refused, said so, not retried. */
-  g_ptr_array_set_size (sent, 0);
   conn = own_tls_connection (server, "alice", other, sent);
   watch = conn_watch_new (conn);
   chat_connection_set_sasl_account (conn, "aliceacct");
@@ -2798,9 +2803,7 @@ test_own_server_external_body (void)
   g_assert_false (lines_have (sent, "AUTHENTICATE PLAIN"));
   g_assert_null (chat_connection_get_account (conn));
   g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_DISCONNECTED);
-  chat_connection_disconnect (conn, NULL);
-  conn_watch_free (watch);
-  g_object_unref (conn);
+  own_tls_connection_free (conn, watch);
 
   chat_server_stop (server);
   test_drain_loop ();
