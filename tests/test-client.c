@@ -1663,10 +1663,11 @@ test_answers_where_typed (Fixture       *f,
   feed (f, ":srv 301 alice robert :lunch");
   feed (f, ":srv 330 alice robert rob :is logged in as");
   feed (f, ":srv 317 alice robert 125 1700000000 :seconds idle, signon time");
+  feed (f, ":srv 335 alice robert :is a bot");
   feed (f, ":srv 318 alice robert :End of /WHOIS list");
   g_assert_true (has_notice (chat, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_CARD,
                              "robert|~b|example.org|Robert Smith|rob|@#chat #other|125|"
-                             "irc.example.org|Example server|lunch|"));
+                             "irc.example.org|Example server|lunch||bot"));
   g_assert_false (has_notice (server, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_WHOIS_USER, NULL));
   g_assert_false (has_notice (server, CHAT_MESSAGE_KIND_INFO, CHAT_NOTICE_AWAY, NULL));
 
