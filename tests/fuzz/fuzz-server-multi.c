@@ -36,6 +36,8 @@
 
 #include <glib/gstdio.h>
 
+#include "fuzz-connect.h"
+
 #include "chat-server-private.h"
 
 #define N_PEERS 3
@@ -65,20 +67,7 @@ static gboolean    verbose;
 static int
 connect_server (void)
 {
-  struct sockaddr_in addr = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  if (fd < 0)
-    abort ();
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons (port);
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-    {
-      fprintf (stderr, "connect: %s\n", g_strerror (errno));
-      abort ();
-    }
-  return fd;
+  return fuzz_connect_loopback (port);
 }
 
 /* Every complete line must be framed right; complete lines are dropped. */
