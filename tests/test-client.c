@@ -494,6 +494,10 @@ test_members (Fixture       *f,
     g_assert_nonnull (dave);
     g_assert_cmpstr (chat_member_get_modes (dave), ==, "ov");
     g_assert_cmpstr (chat_member_get_prefixes (dave), ==, "@+");
+    g_assert_true (chat_member_is_operator (dave));
+    g_assert_true (chat_member_is_operator (chat_conversation_find_member (conv, "Owner")));
+    g_assert_false (chat_member_is_operator (chat_conversation_find_member (conv, "carol")));
+    g_assert_false (chat_member_is_operator (chat_conversation_find_member (conv, "bob")));
     g_assert_true (chat_member_get_is_self (chat_conversation_find_member (conv, "alice")));
   }
 

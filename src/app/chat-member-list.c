@@ -72,8 +72,7 @@ self_is_operator (ChatMemberList *self)
   me = chat_conversation_find_member (self->conversation,
                                       chat_connection_get_current_nick (connection));
 
-  return me != NULL && (chat_member_has_mode (me, 'o') || chat_member_has_mode (me, 'q')
-                        || chat_member_has_mode (me, 'a'));
+  return me != NULL && chat_member_is_operator (me);
 }
 
 static void

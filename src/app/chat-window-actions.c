@@ -120,8 +120,7 @@ room_we_operate (ChatWindow *self)
     return NULL;
   me = chat_conversation_find_member (conversation,
                                       chat_connection_get_current_nick (connection));
-  if (me == NULL || !(chat_member_has_mode (me, 'o') || chat_member_has_mode (me, 'q') ||
-                      chat_member_has_mode (me, 'a')))
+  if (me == NULL || !chat_member_is_operator (me))
     return NULL;
   return conversation;
 }

@@ -28,8 +28,7 @@ is_room_operator (ChatConversation *conversation,
   if (nick == NULL || chat_conversation_get_kind (conversation) != CHAT_CONVERSATION_KIND_CHANNEL)
     return FALSE;
   me = chat_conversation_find_member (conversation, nick);
-  return me != NULL && (chat_member_has_mode (me, 'o') || chat_member_has_mode (me, 'a')
-                        || chat_member_has_mode (me, 'q'));
+  return me != NULL && chat_member_is_operator (me);
 }
 
 gboolean

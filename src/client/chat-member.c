@@ -346,6 +346,14 @@ chat_member_has_mode (ChatMember *self,
   return mode != '\0' && strchr (self->modes, mode) != NULL;
 }
 
+gboolean
+chat_member_is_operator (ChatMember *self)
+{
+  g_return_val_if_fail (CHAT_IS_MEMBER (self), FALSE);
+  return chat_member_has_mode (self, 'o') || chat_member_has_mode (self, 'a')
+         || chat_member_has_mode (self, 'q');
+}
+
 void
 _chat_member_set_bot (ChatMember *self,
                       gboolean    bot)

@@ -36,5 +36,7 @@ const char *chat_member_get_account   (ChatMember *self);
 gboolean    chat_member_get_bot       (ChatMember *self);
 gboolean    chat_member_has_mode      (ChatMember *self,
                                        char        mode);
+/* An operator of the room: mode o, or above it a (admin) or q (owner). */
+gboolean    chat_member_is_operator   (ChatMember *self);
 
 G_END_DECLS
