@@ -158,48 +158,50 @@ static char *
 format_whois_card (const char * const *a,
                    guint               n)
 {
-  const char *f[12] = { NULL };
+  const char *f[CHAT_WHOIS_N_FIELDS] = { NULL };
   g_autofree char *status = NULL;
   GString *card = g_string_new (NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (f); i++)
     f[i] = i < n ? a[i] : "";
 
-  if (f[3][0] != '\0')
+  if (f[CHAT_WHOIS_REAL_NAME][0] != '\0')
     /* Translators: a nick, then the person's real name. */
-    g_string_printf (card, _("%s (%s)"), f[0], f[3]);
+    g_string_printf (card, _("%s (%s)"), f[CHAT_WHOIS_NICK], f[CHAT_WHOIS_REAL_NAME]);
   else
-    g_string_assign (card, f[0]);
+    g_string_assign (card, f[CHAT_WHOIS_NICK]);
 
-  card_line (card, _("Account"), f[4]);
-  card_line (card, _("Rooms"), f[5]);
-  if (f[6][0] != '\0')
+  card_line (card, _("Account"), f[CHAT_WHOIS_ACCOUNT]);
+  card_line (card, _("Rooms"), f[CHAT_WHOIS_ROOMS]);
+  if (f[CHAT_WHOIS_IDLE][0] != '\0')
     {
-      g_autofree char *idle = format_duration (f[6]);
+      g_autofree char *idle = format_duration (f[CHAT_WHOIS_IDLE]);
 
       card_line (card, _("Idle"), idle);
     }
-  if (f[7][0] != '\0')
+  if (f[CHAT_WHOIS_SERVER][0] != '\0')
     {
-      g_autofree char *server = f[8][0] != '\0'
-                                ? g_strdup_printf (_("%s (%s)"), f[7], f[8])
-                                : g_strdup (f[7]);
+      const char *info = f[CHAT_WHOIS_SERVER_INFO];
+      g_autofree char *server = info[0] != '\0'
+                                ? g_strdup_printf (_("%s (%s)"), f[CHAT_WHOIS_SERVER], info)
+                                : g_strdup (f[CHAT_WHOIS_SERVER]);
 
       card_line (card, _("Server"), server);
     }
-  if (f[1][0] != '\0')
+  if (f[CHAT_WHOIS_USER][0] != '\0')
     {
-      g_autofree char *address = g_strdup_printf ("%s@%s", f[1], f[2]);
+      g_autofree char *address = g_strdup_printf ("%s@%s", f[CHAT_WHOIS_USER],
+                                                  f[CHAT_WHOIS_HOST]);
 
       card_line (card, _("Address"), address);
     }
-  card_line (card, _("Away"), f[9]);
-  if (f[10][0] != '\0' && f[11][0] != '\0')
+  card_line (card, _("Away"), f[CHAT_WHOIS_AWAY]);
+  if (f[CHAT_WHOIS_OPERATOR][0] != '\0' && f[CHAT_WHOIS_BOT][0] != '\0')
     /* Translators: two things said of somebody, as “IRC operator, Bot”. */
     status = g_strdup_printf (_("%s, %s"), _("IRC operator"), _("Bot"));
-  else if (f[10][0] != '\0')
+  else if (f[CHAT_WHOIS_OPERATOR][0] != '\0')
     status = g_strdup (_("IRC operator"));
-  else if (f[11][0] != '\0')
+  else if (f[CHAT_WHOIS_BOT][0] != '\0')
     status = g_strdup (_("Bot"));
   card_line (card, _("Status"), status);
   return g_string_free (card, FALSE);

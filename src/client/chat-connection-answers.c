@@ -10,29 +10,11 @@
 
 #include "chat-connection-private.h"
 
-/* The arguments of CHAT_NOTICE_WHOIS_CARD, in order. */
-typedef enum
-{
-  WHOIS_NICK,
-  WHOIS_USER,
-  WHOIS_HOST,
-  WHOIS_REAL_NAME,
-  WHOIS_ACCOUNT,
-  WHOIS_ROOMS,
-  WHOIS_IDLE,
-  WHOIS_SERVER,
-  WHOIS_SERVER_INFO,
-  WHOIS_AWAY,
-  WHOIS_OPERATOR,
-  WHOIS_BOT,
-  N_WHOIS_FIELDS
-} WhoisField;
-
 typedef struct
 {
-  char     *asked_in;                    /* the conversation's name */
-  gboolean  found;                       /* 311 came: there is someone to show */
-  char     *fields[N_WHOIS_FIELDS + 1];  /* NULL-terminated */
+  char     *asked_in;                         /* the conversation's name */
+  gboolean  found;                            /* 311 came: there is someone to show */
+  char     *fields[CHAT_WHOIS_N_FIELDS + 1];  /* NULL-terminated */
 } WhoisCard;
 
 typedef struct
@@ -47,7 +29,7 @@ whois_card_free (gpointer data)
   WhoisCard *card = data;
 
   g_free (card->asked_in);
-  for (guint i = 0; i < N_WHOIS_FIELDS; i++)
+  for (guint i = 0; i < CHAT_WHOIS_N_FIELDS; i++)
     g_free (card->fields[i]);
   g_free (card);
 }
@@ -63,9 +45,9 @@ names_answer_free (gpointer data)
 }
 
 static void
-set_field (WhoisCard  *card,
-           WhoisField  field,
-           const char *value)
+set_field (WhoisCard      *card,
+           ChatWhoisField  field,
+           const char     *value)
 {
   g_free (card->fields[field]);
   card->fields[field] = g_strdup (value != NULL ? value : "");
@@ -133,9 +115,9 @@ _chat_connection_ask_whois (ChatConnection   *self,
   WhoisCard *card = g_new0 (WhoisCard, 1);
 
   card->asked_in = g_strdup (chat_conversation_get_name (conv));
-  for (guint i = 0; i < N_WHOIS_FIELDS; i++)
+  for (guint i = 0; i < CHAT_WHOIS_N_FIELDS; i++)
     card->fields[i] = g_strdup ("");
-  set_field (card, WHOIS_NICK, nick);
+  set_field (card, CHAT_WHOIS_NICK, nick);
   g_hash_table_replace (self->whois_asked, _chat_connection_fold (self, nick), card);
 }
 
@@ -161,28 +143,28 @@ _chat_connection_whois_gather (ChatConnection    *self,
   switch (chat_message_get_numeric (message))
     {
     case 301: /* me nick :reason */
-      set_field (card, WHOIS_AWAY, trailing);
+      set_field (card, CHAT_WHOIS_AWAY, trailing);
       break;
     case 311: /* me nick user host * :realname */
       if (n < 6)
         return FALSE;
       card->found = TRUE;
-      set_field (card, WHOIS_NICK, nick);
-      set_field (card, WHOIS_USER, p2);
-      set_field (card, WHOIS_HOST, p3);
-      set_field (card, WHOIS_REAL_NAME, trailing);
+      set_field (card, CHAT_WHOIS_NICK, nick);
+      set_field (card, CHAT_WHOIS_USER, p2);
+      set_field (card, CHAT_WHOIS_HOST, p3);
+      set_field (card, CHAT_WHOIS_REAL_NAME, trailing);
       break;
     case 312: /* me nick server :info */
       if (n < 4)
         return FALSE;
-      set_field (card, WHOIS_SERVER, p2);
-      set_field (card, WHOIS_SERVER_INFO, trailing);
+      set_field (card, CHAT_WHOIS_SERVER, p2);
+      set_field (card, CHAT_WHOIS_SERVER_INFO, trailing);
       break;
     case 313:
-      set_field (card, WHOIS_OPERATOR, "operator");
+      set_field (card, CHAT_WHOIS_OPERATOR, "operator");
       break;
     case 335: /* RPL_WHOISBOT */
-      set_field (card, WHOIS_BOT, "bot");
+      set_field (card, CHAT_WHOIS_BOT, "bot");
       break;
     case 317: /* me nick idle signon :text */
       {
@@ -191,37 +173,35 @@ _chat_connection_whois_gather (ChatConnection    *self,
         if (n < 4)
           return FALSE;
         idle = g_strdup_printf ("%" G_GUINT64_FORMAT, p2 ? g_ascii_strtoull (p2, NULL, 10) : 0);
-        set_field (card, WHOIS_IDLE, idle);
+        set_field (card, CHAT_WHOIS_IDLE, idle);
         break;
       }
     case 319: /* me nick :rooms, maybe in several lines */
       {
         g_autofree char *rooms = NULL;
 
-        if (card->fields[WHOIS_ROOMS][0] != '\0')
-          rooms = g_strjoin (" ", card->fields[WHOIS_ROOMS], trailing ? trailing : "", NULL);
+        if (card->fields[CHAT_WHOIS_ROOMS][0] != '\0')
+          rooms = g_strjoin (" ", card->fields[CHAT_WHOIS_ROOMS], trailing ? trailing : "",
+                             NULL);
         else
           rooms = g_strdup (trailing);
         g_strstrip (rooms);
-        set_field (card, WHOIS_ROOMS, rooms);
+        set_field (card, CHAT_WHOIS_ROOMS, rooms);
         break;
       }
     case 330: /* me nick account :is logged in as */
       if (n < 4)
         return FALSE;
-      set_field (card, WHOIS_ACCOUNT, p2);
+      set_field (card, CHAT_WHOIS_ACCOUNT, p2);
       break;
     case 318: /* me nick :End of WHOIS: the card, when there was someone */
       if (card->found)
         {
-          g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-          g_auto(GStrv) args = NULL;
           ChatConversation *conv = conversation_named (self, card->asked_in);
 
-          g_strv_builder_addv (builder, (const char **)card->fields);
-          args = g_strv_builder_end (builder);
           _chat_connection_add_notice_args (self, conv, CHAT_MESSAGE_KIND_INFO, message,
-                                            CHAT_NOTICE_WHOIS_CARD, (const char * const *)args);
+                                            CHAT_NOTICE_WHOIS_CARD,
+                                            (const char * const *)card->fields);
           _chat_conversation_flush (conv);
         }
       g_hash_table_remove (self->whois_asked, key);

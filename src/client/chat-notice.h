@@ -31,9 +31,8 @@ typedef enum
   CHAT_NOTICE_LINE_TOO_LONG,
   CHAT_NOTICE_LINE_MALFORMED,        /* the parser's reason */
   CHAT_NOTICE_CLOSED_MID_LINE,
-  /* A WHOIS asked from the entry, as one card: nick, user, host, real name, account,
-   * rooms, idle seconds, server, server info, away reason, "operator" or "", "bot" or ""
-   * (each "" when the server did not say). */
+  /* A WHOIS asked from the entry, as one card: its arguments are the ChatWhoisField,
+   * in that order (each "" when the server did not say). */
   CHAT_NOTICE_WHOIS_CARD,
   CHAT_NOTICE_INVITED,               /* nick, room: our invitation went out */
   CHAT_NOTICE_MESSAGE_SENT,          /* target, text: /msg to another conversation */
@@ -77,6 +76,25 @@ typedef enum
   CHAT_NOTICE_INVALID_NICK,          /* nick, the reason from the protocol library */
   CHAT_NOTICE_RAW_LINE_REFUSED,
 } ChatNoticeCode;
+
+/* The arguments of CHAT_NOTICE_WHOIS_CARD, in order. */
+typedef enum
+{
+  CHAT_WHOIS_NICK,
+  CHAT_WHOIS_USER,
+  CHAT_WHOIS_HOST,
+  CHAT_WHOIS_REAL_NAME,
+  CHAT_WHOIS_ACCOUNT,
+  CHAT_WHOIS_ROOMS,
+  CHAT_WHOIS_IDLE,         /* seconds */
+  CHAT_WHOIS_SERVER,
+  CHAT_WHOIS_SERVER_INFO,
+  CHAT_WHOIS_AWAY,         /* the away reason */
+  CHAT_WHOIS_OPERATOR,     /* "operator" or "" */
+  CHAT_WHOIS_BOT,          /* "bot" or "" */
+} ChatWhoisField;
+
+#define CHAT_WHOIS_N_FIELDS (CHAT_WHOIS_BOT + 1)
 
 /* "invite", "whois-user", …: a stable name for logs and tests. */
 const char *chat_notice_code_to_nick (ChatNoticeCode       code);
