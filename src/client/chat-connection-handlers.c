@@ -476,15 +476,7 @@ _chat_connection_request_server_history (ChatConnection   *self,
     limit = SERVER_HISTORY_COUNT;
 
   if (newest > 0)
-    {
-      g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (newest / G_USEC_PER_SEC);
-      g_autofree char *stamp = utc ? g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S") : NULL;
-
-      /* The chathistory spec's "timestamp=" reference, in milliseconds. */
-      if (stamp != NULL)
-        since = g_strdup_printf ("timestamp=%s.%03uZ", stamp,
-                                 (guint)((newest % G_USEC_PER_SEC) / 1000));
-    }
+    since = _chat_connection_timestamp_ref (newest);
   message = chat_message_new_full (NULL, "CHATHISTORY", "LATEST",
                                    chat_conversation_get_name (conv), since ? since : "*", NULL);
   chat_message_add_param_int (message, limit);

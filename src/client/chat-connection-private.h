@@ -399,7 +399,9 @@ void               _chat_connection_set_account_everywhere  (ChatConnection *sel
                                                              const char     *nick,
                                                              const char     *account);
 
-/* chat-connection-read-markers.c: MARKREAD from the server; the markers waiting to go. */
+/* chat-connection-read-markers.c: MARKREAD from the server; the markers waiting to go;
+ * the "timestamp=" reference of MARKREAD and CHATHISTORY (NULL when out of range). */
+char *             _chat_connection_timestamp_ref           (gint64             time_us);
 void               _chat_connection_clear_read_markers      (ChatConnection    *self);
 void               _chat_connection_handle_markread         (ChatConnection    *self,
                                                              const ChatMessage *message);

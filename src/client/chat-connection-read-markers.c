@@ -31,6 +31,20 @@ parse_marker (const char *param,
   return TRUE;
 }
 
+/* real µs as "timestamp=YYYY-MM-DDThh:mm:ss.sssZ", the reference MARKREAD and CHATHISTORY
+ * take (in milliseconds); NULL when the time is out of GDateTime's range. */
+char *
+_chat_connection_timestamp_ref (gint64 time_us)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (time_us / G_USEC_PER_SEC);
+  g_autofree char *base = dt != NULL ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+  if (base == NULL)
+    return NULL;
+  return g_strdup_printf ("timestamp=%s.%03uZ", base,
+                          (guint) ((time_us % G_USEC_PER_SEC) / 1000));
+}
+
 void
 _chat_connection_handle_markread (ChatConnection    *self,
                                   const ChatMessage *message)
@@ -56,8 +70,6 @@ static void
 send_marker (ChatConnection   *self,
              ChatConversation *conversation)
 {
-  g_autoptr(GDateTime) dt = NULL;
-  g_autofree char *base = NULL;
   g_autofree char *stamp = NULL;
   gint64 latest = _chat_conversation_get_latest_time (conversation);
 
@@ -65,9 +77,9 @@ send_marker (ChatConnection   *self,
   if (latest <= 0 || latest / 1000 <= chat_conversation_get_read_marker (conversation) / 1000)
     return;
   _chat_conversation_set_read_marker (conversation, latest);
-  dt = g_date_time_new_from_unix_utc (latest / G_USEC_PER_SEC);
-  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
-  stamp = g_strdup_printf ("timestamp=%s.%03dZ", base, (int) (latest % G_USEC_PER_SEC / 1000));
+  stamp = _chat_connection_timestamp_ref (latest);
+  if (stamp == NULL)
+    return;
   _chat_connection_send_command (self, "MARKREAD", chat_conversation_get_name (conversation),
                                  stamp, NULL);
 }
