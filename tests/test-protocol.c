@@ -1057,6 +1057,18 @@ test_room_valid (void)
   g_assert_false (chat_is_room_name ("&a", NULL));
   g_assert_false (chat_is_room_name ("a", "#&"));
   g_assert_false (chat_is_room_name ("", "#&"));
+
+  {
+    g_autofree char *hall = chat_room_name_from_input ("hall", NULL);
+    g_autofree char *amp = chat_room_name_from_input ("&a", CHAT_ROOM_PREFIXES);
+    g_autofree char *not_amp = chat_room_name_from_input ("&a", NULL);
+    g_autofree char *hash = chat_room_name_from_input ("#a", NULL);
+
+    g_assert_cmpstr (hall, ==, "#hall");
+    g_assert_cmpstr (amp, ==, "&a");
+    g_assert_cmpstr (not_amp, ==, "#&a");
+    g_assert_cmpstr (hash, ==, "#a");
+  }
 }
 
 /* Which names show what they are: one row per script mix or invisible character. */

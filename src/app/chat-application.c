@@ -940,8 +940,7 @@ chat_application_open_uri (ChatApplication *self,
       if (comma != NULL)
         *comma = '\0';
       if (unescaped != NULL && *unescaped != '\0')
-        room = strchr ("#&+!", *unescaped) != NULL ? g_strdup (unescaped)
-                                                    : g_strconcat ("#", unescaped, NULL);
+        room = chat_room_name_from_input (unescaped, CHAT_ROOM_PREFIXES);
     }
   else if (g_uri_get_fragment (parsed) != NULL && *g_uri_get_fragment (parsed) != '\0')
     room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);

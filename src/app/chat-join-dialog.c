@@ -49,15 +49,14 @@ static char *
 room_name (ChatJoinDialog *self)
 {
   g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row)));
+  const char *chantypes;
 
   g_strstrip (text);
 
   if (text[0] == '\0')
     return NULL;
-  if (chat_connection_is_room_name (self->connection, text))
-    return g_steal_pointer (&text);
-
-  return g_strconcat ("#", text, NULL);
+  chantypes = chat_isupport_get_chantypes (chat_connection_get_isupport (self->connection));
+  return chat_room_name_from_input (text, chantypes);
 }
 
 /* The list of rooms, or a line saying why it is empty. */

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "chat-names.h"
 #include "chat-network.h"
 
 struct _ChatNetwork
@@ -584,8 +585,7 @@ chat_network_parse_rooms (const char *text)
 
       if (*words[i] == '\0')
         continue;
-      room = strchr ("#&+!", *words[i]) != NULL ? g_strdup (words[i])
-                                                : g_strconcat ("#", words[i], NULL);
+      room = chat_room_name_from_input (words[i], CHAT_ROOM_PREFIXES);
       g_strv_builder_add (builder, room);
     }
 

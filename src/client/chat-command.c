@@ -85,7 +85,7 @@ spec_for_kind (ChatCommandKind kind)
 static gboolean
 looks_like_room (const char *word)
 {
-  return word != NULL && word[0] != '\0' && strchr ("#&+!", word[0]) != NULL;
+  return word != NULL && chat_is_room_name (word, CHAT_ROOM_PREFIXES);
 }
 
 static const char *

@@ -260,10 +260,7 @@ chat_connection_send_input (ChatConnection    *self,
         ChatIsupport *isupport = chat_connection_get_isupport (self);
         guint channellen = chat_isupport_get_uint (isupport, "CHANNELLEN", 0);
 
-        if (chat_connection_is_room_name (self, arg0))
-          name = g_strdup (arg0);
-        else
-          name = g_strconcat ("#", arg0, NULL);
+        name = chat_room_name_from_input (arg0, chat_isupport_get_chantypes (isupport));
         if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (isupport), channellen,
                                       &invalid))
           {

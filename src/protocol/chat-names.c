@@ -187,6 +187,17 @@ chat_is_room_name (const char *name,
   return name[0] != '\0' && strchr (chantypes, name[0]) != NULL;
 }
 
+char *
+chat_room_name_from_input (const char *text,
+                           const char *chantypes)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (chat_is_room_name (text, chantypes))
+    return g_strdup (text);
+  return g_strconcat ("#", text, NULL);
+}
+
 /* Letters and marks that show nothing: Hangul fillers, the combining grapheme joiner,
  * Khmer inherent vowels, Mongolian variation selectors and the blank braille pattern. */
 static gboolean

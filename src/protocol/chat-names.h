@@ -45,12 +45,19 @@ gboolean        chat_nick_is_valid           (const char      *nick,
  * restrictive). chat_room_name_is_valid() checks it; nicknames are ASCII letters anyway. */
 gboolean        chat_name_is_clear           (const char      *name,
                                               GError         **error);
+/* The room prefixes a server may use (CHANTYPES), for names typed before one says which. */
+#define CHAT_ROOM_PREFIXES "#&+!"
+
 /* chantypes NULL means "#". Also chat_name_is_clear(). */
 gboolean        chat_room_name_is_valid      (const char      *name,
                                               const char      *chantypes,
                                               guint            max_len,
                                               GError         **error);
 gboolean        chat_is_room_name            (const char      *name,
+                                              const char      *chantypes);
+/* A room's name from what someone typed: text itself when chat_is_room_name (), else
+ * text after a '#' ("hall" is "#hall"). */
+char           *chat_room_name_from_input    (const char      *text,
                                               const char      *chantypes);
 /* As the validate-hostname vectors say. */
 gboolean        chat_hostname_is_valid       (const char      *host);
