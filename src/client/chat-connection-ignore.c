@@ -16,18 +16,11 @@ static gssize
 find_ignored (ChatConnection *self,
               const char     *nick)
 {
-  g_autofree char *folded = NULL;
-
   if (nick == NULL || self->ignored == NULL)
     return -1;
-  folded = _chat_connection_fold (self, nick);
   for (guint i = 0; self->ignored[i] != NULL; i++)
-    {
-      g_autofree char *other = _chat_connection_fold (self, self->ignored[i]);
-
-      if (g_str_equal (folded, other))
-        return i;
-    }
+    if (chat_connection_names_equal (self, self->ignored[i], nick))
+      return i;
   return -1;
 }
 
