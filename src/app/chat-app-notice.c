@@ -148,8 +148,8 @@ card_line (GString    *card,
 {
   if (value == NULL || value[0] == '\0')
     return;
-  /* Translators: a line of a WHOIS card: a label, then its value (“Account: bob”). */
   g_string_append_c (card, '\n');
+  /* Translators: a line of a WHOIS card: a label, then its value (“Account: bob”). */
   g_string_append_printf (card, _("%s: %s"), label, value);
 }
 

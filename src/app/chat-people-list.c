@@ -62,10 +62,10 @@ update_row (GtkListBoxRow *row)
     status = g_strdup (_("Away"));
   else
     status = g_strdup (_("Online"));
-  /* Translators: a person's state and the account they are logged in to, e.g.
-   * "Online · alice". */
   if (online && account != NULL)
     {
+      /* Translators: a person's state and the account they are logged in to, e.g.
+       * "Online · alice". */
       char *with_account = g_strdup_printf (_("%s · %s"), status, account);
 
       g_free (status);
