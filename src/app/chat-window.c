@@ -6,8 +6,7 @@
  * This file holds the window's state and lifecycle: the conversation shown, its messages,
  * the title and the connection banner. The rest is beside it in
  * chat-window-{actions,connections,scroll,search,sidebar}.c; the entry is a ChatComposer, the
- * people
- * pane a ChatMemberList. */
+ * people pane a ChatMemberList. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
