@@ -17,6 +17,7 @@
 #include "chat-application.h"
 #include "chat-client-private.h"
 #include "chat-window.h"
+#include "test-display.h"
 
 #define N_MESSAGES 100000
 /* Arriving lines while typing: how many a second, for how long, a letter every TYPE_MSEC. */
@@ -451,6 +452,7 @@ main (int   argc,
 
   if (skipped_without_display (argc, argv, &exit_code))
     return exit_code;
+  test_display_wait ();
 
   data_home = g_dir_make_tmp ("chatroom-bench-app-XXXXXX", NULL);
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);

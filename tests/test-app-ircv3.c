@@ -23,6 +23,7 @@
 #include "chat-sidebar-row.h"
 #include "chat-window-private.h"
 #include "test-client-util.h"
+#include "test-display.h"
 
 /* Our server on a free port, without flood control, with cheap password hashing and the
  * account AliceAcct. */
@@ -953,6 +954,7 @@ main (int   argc,
       g_print ("1..0 # SKIP no display: run under xvfb-run\n");
       return 0;
     }
+  test_display_wait ();
 
   /* Keep history and saved networks out of the real home. */
   data_home = g_dir_make_tmp ("chatroom-test-app-ircv3-XXXXXX", NULL);

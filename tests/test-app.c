@@ -36,6 +36,7 @@
 #include "chat-text.h"
 #include "chat-window.h"
 #include "test-avahi-util.h"
+#include "test-display.h"
 
 #define WAIT_USEC (15 * G_USEC_PER_SEC)
 
@@ -5585,6 +5586,7 @@ main (int   argc,
 
   if (skipped_without_display (argc, argv, &exit_code))
     return exit_code;
+  test_display_wait ();
 
   /* Keep history and hosted data out of the real home. */
   data_home = g_dir_make_tmp ("chatroom-test-app-XXXXXX", NULL);
