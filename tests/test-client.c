@@ -63,6 +63,10 @@ static const ParseCase parse_ok[] = {
   { "/ignore", CHAT_COMMAND_IGNORE, "", NULL },
   { "/ignore bob", CHAT_COMMAND_IGNORE, "bob", NULL },
   { "/unignore bob", CHAT_COMMAND_UNIGNORE, "bob", NULL },
+  { "/monitor +a,b", CHAT_COMMAND_MONITOR, "+|a|b", NULL },
+  { "/monitor + a, b", CHAT_COMMAND_MONITOR, "+|a|b", NULL },
+  { "/monitor -a", CHAT_COMMAND_MONITOR, "-|a", NULL },
+  { "/monitor L", CHAT_COMMAND_MONITOR, "L", NULL },
   { "/quit", CHAT_COMMAND_QUIT, "", NULL },
   { "/quit see you", CHAT_COMMAND_QUIT, "", "see you" },
   { "/quote PRIVMSG #r :x", CHAT_COMMAND_QUOTE, "", "PRIVMSG #r :x" },
@@ -104,6 +108,8 @@ static const ParseErrorCase parse_errors[] = {
   { "/quote", CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, "quote" },
   { "/clear all", CHAT_NOTICE_TOO_MANY_ARGUMENTS, "clear" },
   { "/help nosuch", CHAT_NOTICE_UNKNOWN_COMMAND, "nosuch" },
+  { "/monitor", CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, "monitor" },
+  { "/monitor + ,", CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, "monitor" },
 };
 
 /* The notice of a CHAT_CONNECTION_ERROR and its arguments joined by '|'. A macro, so
@@ -169,7 +175,7 @@ test_command_table (void)
   const char * const *names = chat_command_list_names ();
   guint n = g_strv_length ((char **)names);
 
-  g_assert_cmpuint (n, ==, 28);
+  g_assert_cmpuint (n, ==, 29);
   for (guint i = 0; names[i] != NULL; i++)
     {
       ChatCommandKind kind;
@@ -1750,6 +1756,92 @@ test_own_nick_change (Fixture       *f,
 }
 
 /* A dropped link is marked in each conversation it served, and kept in the history. */
+/* Registered on a server that follows at most limit people ("" for no limit). */
+static void
+register_with_monitor (Fixture    *f,
+                       const char *limit)
+{
+  g_autofree char *isupport = g_strdup_printf (":srv 005 alice MONITOR%s%s :are supported",
+                                               *limit != '\0' ? "=" : "", limit);
+
+  feed (f, ":srv 001 alice :Welcome");
+  feed (f, isupport);
+  feed (f, ":srv 376 alice :End of MOTD");
+}
+
+static gboolean
+contact_online (Fixture    *f,
+                const char *nick)
+{
+  return chat_contact_get_online (chat_connection_find_contact (f->conn, nick));
+}
+
+/* MONITOR=2: the third contact is kept but not followed until there is room; /monitor +
+ * and - change the contacts, other forms go to the server. */
+static void
+test_monitor_limit (Fixture       *f,
+                    gconstpointer  data)
+{
+  GListModel *contacts = chat_connection_get_contacts (f->conn);
+  g_autofree char *lines = NULL;
+
+  chat_connection_add_contact (f->conn, "a");
+  chat_connection_add_contact (f->conn, "b");
+  chat_connection_add_contact (f->conn, "c");
+  register_with_monitor (f, "2");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "MONITOR + a,b");
+  g_assert_cmpuint (g_list_model_get_n_items (contacts), ==, 3);
+  g_assert_false (contact_online (f, "c"));
+
+  g_assert_true (chat_connection_send_input (f->conn, NULL, "/monitor +d, e", NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (contacts), ==, 5);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+
+  g_assert_true (chat_connection_send_input (f->conn, NULL, "/monitor -a", NULL));
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "MONITOR - a\nMONITOR + c");
+  g_assert_null (chat_connection_find_contact (f->conn, "a"));
+
+  /* Not followed: nothing to take back, and no room made. */
+  g_assert_true (chat_connection_remove_contact (f->conn, "d"));
+  g_assert_cmpuint (f->sent->len, ==, 0);
+
+  g_assert_true (chat_connection_send_input (f->conn, NULL, "/monitor L", NULL));
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "MONITOR L");
+}
+
+/* 734: the nicks named are not followed (offline), and get the next room made. */
+static void
+test_monitor_list_full (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  chat_connection_add_contact (f->conn, "a");
+  chat_connection_add_contact (f->conn, "b");
+  chat_connection_add_contact (f->conn, "c");
+  register_with_monitor (f, "");
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "MONITOR + a,b,c");
+  feed (f, ":srv 730 alice :b!u@h,c!u@h");
+  g_assert_true (contact_online (f, "b"));
+  feed (f, ":srv 734 alice 1 b,c :Monitor list is full");
+  g_assert_false (contact_online (f, "b"));
+  g_assert_false (contact_online (f, "c"));
+  g_assert_nonnull (chat_connection_find_contact (f->conn, "b"));
+
+  g_assert_true (chat_connection_remove_contact (f->conn, "c"));
+  g_assert_cmpuint (f->sent->len, ==, 0);
+  g_assert_true (chat_connection_remove_contact (f->conn, "a"));
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "MONITOR - a\nMONITOR + b");
+}
+
 static void
 test_disconnect_marker (void)
 {
@@ -1818,6 +1910,8 @@ main (int   argc,
   ADD ("close", test_close_conversations);
   ADD ("answers-where-typed", test_answers_where_typed);
   ADD ("own-nick-change", test_own_nick_change);
+  ADD ("monitor-limit", test_monitor_limit);
+  ADD ("monitor-list-full", test_monitor_list_full);
 #undef ADD
   g_test_add_func ("/chat/client/connection/backoff", test_backoff);
   g_test_add_func ("/chat/client/models/many-messages", test_many_messages);

@@ -54,6 +54,8 @@ static const CommandHelp commands[] = {
   { CHAT_COMMAND_IGNORE, N_("/ignore [NICK]"),
     N_("Hide what somebody says, and their private messages (no nick: list who is hidden)") },
   { CHAT_COMMAND_UNIGNORE, N_("/unignore NICK"), N_("Show what somebody says again") },
+  { CHAT_COMMAND_MONITOR, N_("/monitor +NICK,...|-NICK,...|L|S|C"),
+    N_("Follow people in People, or stop (L, S, C: ask the server)") },
 };
 
 static const CommandHelp *

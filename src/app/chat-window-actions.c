@@ -431,36 +431,6 @@ person_action (GtkWidget  *widget,
     chat_connection_remove_contact (connection, nick);
 }
 
-/* "/monitor +nick,nick" and "/monitor -nick" change People; other forms go to the server
- * as typed. TRUE when text was one of those. */
-gboolean
-_chat_window_run_monitor (ChatWindow *self,
-                          const char *text)
-{
-  ChatConnection *connection = _chat_window_get_connection (self);
-  g_autofree char *rest = NULL;
-  g_auto(GStrv) words = NULL;
-  g_auto(GStrv) nicks = NULL;
-  const char *action;
-
-  if (connection == NULL || g_ascii_strncasecmp (text, "/monitor ", strlen ("/monitor ")) != 0)
-    return FALSE;
-  rest = g_strstrip (g_strdup (text + strlen ("/monitor ")));
-  words = g_strsplit (rest, " ", 2);
-  if (words[0] == NULL || (words[0][0] != '+' && words[0][0] != '-'))
-    return FALSE;
-  /* "+ a,b" and "+a,b" both. */
-  nicks = g_strsplit (words[0][1] != '\0' ? words[0] + 1 : (words[1] ? words[1] : ""), ",", -1);
-  action = words[0][0] == '+' ? "win.add-person" : "win.remove-person";
-  for (guint i = 0; nicks[i] != NULL; i++)
-    {
-      g_strstrip (nicks[i]);
-      if (nicks[i][0] != '\0')
-        gtk_widget_activate_action (GTK_WIDGET (self), action, "s", nicks[i]);
-    }
-  return TRUE;
-}
-
 /* win.member-op and the others are the people pane's members.op and so on, kept as window
  * actions so that they are exported with the rest. */
 static void

@@ -43,9 +43,6 @@ void                 _chat_window_update_room_actions        (ChatWindow        
 /* Marks the conversation shown read (and tells the server) when its newest line is in view
  * in the focused window. */
 void                 _chat_window_mark_shown_read            (ChatWindow        *self);
-/* "/monitor +nick" and "/monitor -nick": TRUE when text was one and People changed. */
-gboolean             _chat_window_run_monitor                (ChatWindow        *self,
-                                                              const char        *text);
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);

@@ -708,9 +708,6 @@ on_composer_send_cb (ChatWindow   *self,
   if (connection == NULL)
     return;
 
-  if (_chat_window_run_monitor (self, text))
-    return;
-
   /* /list opens the list of rooms, which asks the server itself. */
   if (command != NULL && command->kind == CHAT_COMMAND_LIST)
     {

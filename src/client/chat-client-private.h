@@ -82,6 +82,11 @@ void              _chat_contact_set_away        (ChatContact      *self,
 /* NULL, "" and "*" are all logged out. */
 void              _chat_contact_set_account     (ChatContact      *self,
                                                  const char       *account);
+/* Followed on this link: MONITOR + sent for them, within the server's MONITOR= limit and
+ * not refused (734). The others are shown offline: their state is not known. */
+void              _chat_contact_set_monitored   (ChatContact      *self,
+                                                 gboolean          monitored);
+gboolean          _chat_contact_get_monitored   (ChatContact      *self);
 
 /* ChatConversation */
 ChatConversation *_chat_conversation_new        (ChatConnection       *connection,

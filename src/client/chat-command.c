@@ -60,6 +60,7 @@ static const CommandSpec specs[] = {
   { "names", CHAT_COMMAND_NAMES, 0, 1, TEXT_NONE, FALSE },
   { "ignore", CHAT_COMMAND_IGNORE, 0, 1, TEXT_NONE, FALSE },
   { "unignore", CHAT_COMMAND_UNIGNORE, 1, 1, TEXT_NONE, FALSE },
+  { "monitor", CHAT_COMMAND_MONITOR, 1, G_MAXUINT, TEXT_NONE, FALSE },
 };
 
 static const struct {
@@ -123,6 +124,30 @@ command_new (ChatCommandKind  kind,
   self->args = (GStrv)g_ptr_array_free (words, FALSE);
   self->text = (text != NULL && *text != '\0') ? g_strdup (text) : NULL;
   return self;
+}
+
+/* "+a,b", "+ a,b" and "+a, b" alike: the sign, then one word a nick. FALSE without nicks. */
+static gboolean
+split_monitor_nicks (GPtrArray *words)
+{
+  g_autoptr(GPtrArray) nicks = g_ptr_array_new_with_free_func (g_free);
+  const char *first = g_ptr_array_index (words, 0);
+
+  if (first[0] != '+' && first[0] != '-')
+    return TRUE;
+  g_ptr_array_add (nicks, g_strndup (first, 1));
+  for (guint i = 0; i < words->len; i++)
+    {
+      const char *word = g_ptr_array_index (words, i);
+      g_auto(GStrv) parts = g_strsplit (i == 0 ? word + 1 : word, ",", -1);
+
+      for (guint j = 0; parts[j] != NULL; j++)
+        if (parts[j][0] != '\0')
+          g_ptr_array_add (nicks, g_steal_pointer (&parts[j]));
+    }
+  g_ptr_array_set_size (words, 0);
+  g_ptr_array_extend_and_steal (words, g_steal_pointer (&nicks));
+  return words->len > 1;
 }
 
 static gboolean
@@ -232,6 +257,12 @@ chat_command_parse (const char  *input,
       return NULL;
     }
 
+  if (kind == CHAT_COMMAND_MONITOR && !split_monitor_nicks (words))
+    {
+      usage_error (error, CHAT_NOTICE_NOT_ENOUGH_ARGUMENTS, spec);
+      return NULL;
+    }
+
   if (kind == CHAT_COMMAND_HELP && words->len == 1)
     {
       const char *topic = g_ptr_array_index (words, 0);
@@ -314,7 +345,8 @@ chat_command_list_names (void)
 {
   static const char * const names[] = {
     "away", "back", "ban", "clear", "ctcp", "deop", "devoice", "help", "ignore", "invite",
-    "join", "kick", "list", "me", "mode", "msg", "names", "nick", "notice", "op", "part",
+    "join", "kick", "list", "me", "mode", "monitor", "msg", "names", "nick", "notice", "op",
+    "part",
     "query", "quit", "quote", "topic", "unignore", "voice", "whois", NULL
   };
 

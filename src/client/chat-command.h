@@ -37,6 +37,9 @@ typedef enum
   CHAT_COMMAND_NAMES,    /* /names [ROOM]                    args: room? */
   CHAT_COMMAND_IGNORE,   /* /ignore [NICK]                   args: nick? (none: the list) */
   CHAT_COMMAND_UNIGNORE, /* /unignore NICK                   args: nick */
+  /* /monitor +NICK,... or -NICK,...: args "+" or "-", then one nick each ("+a, b" too);
+   * /monitor L|S|C...: args the words as typed, for the server. */
+  CHAT_COMMAND_MONITOR,
 } ChatCommandKind;
 
 #define CHAT_TYPE_COMMAND (chat_command_get_type ())

@@ -660,7 +660,7 @@ static const NumericHandler numeric_handlers[] = {
   { 731, _chat_connection_handle_mon_offline      }, /* RPL_MONOFFLINE */
   { 732, handle_nothing                           }, /* RPL_MONLIST */
   { 733, handle_nothing                           }, /* RPL_ENDOFMONLIST */
-  { 734, handle_nothing                           }, /* ERR_MONLISTFULL */
+  { 734, _chat_connection_handle_mon_list_full   }, /* ERR_MONLISTFULL */
   { 900, handle_sasl_numeric                      }, /* RPL_LOGGEDIN */
   { 901, handle_sasl_numeric                      }, /* RPL_LOGGEDOUT */
   { 902, handle_sasl_numeric                      }, /* ERR_NICKLOCKED */

@@ -224,6 +224,20 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_UNIGNORE:
       ignore_command (self, here, command->kind, arg0);
       return TRUE;
+    case CHAT_COMMAND_MONITOR:
+      /* +nick and -nick change the contacts, as People does; L, S, C go to the server. */
+      if (g_str_equal (arg0, "+") || g_str_equal (arg0, "-"))
+        {
+          for (char **nick = command->args + 1; *nick != NULL; nick++)
+            {
+              if (arg0[0] == '+')
+                chat_connection_add_contact (self, *nick);
+              else
+                chat_connection_remove_contact (self, *nick);
+            }
+          return TRUE;
+        }
+      break;
     default:
       break;
     }
@@ -417,6 +431,15 @@ chat_connection_send_input (ChatConnection    *self,
     case CHAT_COMMAND_LIST:
       chat_connection_request_list (self, arg0);
       return TRUE;
+
+    case CHAT_COMMAND_MONITOR:
+      {
+        g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "MONITOR", NULL);
+
+        add_words (message, command->args);
+        _chat_connection_send_message (self, message);
+        return TRUE;
+      }
 
     case CHAT_COMMAND_QUOTE:
       if (!chat_connection_send_raw (self, command->text))

@@ -21,6 +21,17 @@ monitor_offered (ChatConnection *self)
          chat_isupport_has (self->isupport, "MONITOR");
 }
 
+/* The contact at position: borrowed, the list keeps its own reference. */
+static ChatContact *
+contact_at (ChatConnection *self,
+            guint           position)
+{
+  ChatContact *contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), position);
+
+  g_object_unref (contact);
+  return contact;
+}
+
 static guint
 find_contact_position (ChatConnection *self,
                        const char     *nick)
@@ -29,12 +40,37 @@ find_contact_position (ChatConnection *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
-
-      if (chat_connection_names_equal (self, chat_contact_get_nick (contact), nick))
+      if (chat_connection_names_equal (self, chat_contact_get_nick (contact_at (self, i)), nick))
         return i;
     }
   return G_MAXUINT;
+}
+
+/* Whether one more contact may be followed: the server's MONITOR= limit (0: none) counts
+ * those already asked for. */
+static gboolean
+monitor_has_room (ChatConnection *self)
+{
+  guint limit = chat_isupport_get_uint (self->isupport, "MONITOR", 0);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  guint monitored = 0;
+
+  if (!monitor_offered (self) || !self->monitor_sent)
+    return FALSE;
+  if (limit == 0)
+    return TRUE;
+  for (guint i = 0; i < n; i++)
+    if (_chat_contact_get_monitored (contact_at (self, i)))
+      monitored++;
+  return monitored < limit;
+}
+
+static void
+monitor_contact (ChatConnection *self,
+                 ChatContact    *contact)
+{
+  _chat_contact_set_monitored (contact, TRUE);
+  _chat_connection_send_command (self, "MONITOR", "+", chat_contact_get_nick (contact), NULL);
 }
 
 /* The contact named by a 730/731 target ("nick!user@host" or "nick"), or NULL. */
@@ -81,8 +117,30 @@ _chat_connection_handle_mon_offline (ChatConnection    *self,
   handle_mon_status (self, message, FALSE);
 }
 
+/* 734 ERR_MONLISTFULL me limit targets :text: those are not followed, so not known online. */
+void
+_chat_connection_handle_mon_list_full (ChatConnection    *self,
+                                       const ChatMessage *message)
+{
+  g_auto(GStrv) targets = NULL;
+
+  if (chat_message_get_n_params (message) < 3)
+    return;
+  targets = g_strsplit (chat_message_get_param (message, 2), ",", -1);
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      ChatContact *contact = contact_for_target (self, targets[i]);
+
+      if (contact != NULL)
+        {
+          _chat_contact_set_monitored (contact, FALSE);
+          _chat_contact_set_online (contact, FALSE);
+        }
+    }
+}
+
 /* Sends MONITOR + for every contact, in lines the server accepts; at most as many as its
- * MONITOR= limit (0: no limit). */
+ * MONITOR= limit (0: no limit). The others stay in the list, not followed (offline). */
 void
 _chat_connection_monitor_start (ChatConnection *self)
 {
@@ -97,9 +155,10 @@ _chat_connection_monitor_start (ChatConnection *self)
     n = MIN (n, limit);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+      ChatContact *contact = contact_at (self, i);
       const char *nick = chat_contact_get_nick (contact);
 
+      _chat_contact_set_monitored (contact, TRUE);
       if (list->len > 0 && list->len + 1 + strlen (nick) > MONITOR_LINE_LEN)
         {
           _chat_connection_send_command (self, "MONITOR", "+", list->str, NULL);
@@ -122,8 +181,9 @@ _chat_connection_monitor_reset (ChatConnection *self)
   self->monitor_sent = FALSE;
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(ChatContact) contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), i);
+      ChatContact *contact = contact_at (self, i);
 
+      _chat_contact_set_monitored (contact, FALSE);
       _chat_contact_set_online (contact, FALSE);
     }
 }
@@ -164,7 +224,6 @@ chat_connection_find_contact (ChatConnection *self,
                               const char     *nick)
 {
   guint position;
-  g_autoptr(ChatContact) contact = NULL;
 
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
   g_return_val_if_fail (nick != NULL, NULL);
@@ -172,9 +231,7 @@ chat_connection_find_contact (ChatConnection *self,
   position = find_contact_position (self, nick);
   if (position == G_MAXUINT)
     return NULL;
-  /* The list holds its own reference. */
-  contact = g_list_model_get_item (G_LIST_MODEL (self->contacts), position);
-  return contact;
+  return contact_at (self, position);
 }
 
 gboolean
@@ -189,9 +246,9 @@ chat_connection_add_contact (ChatConnection *self,
   if (chat_connection_find_contact (self, nick) != NULL)
     return FALSE;
   contact = _chat_contact_new (nick);
+  if (monitor_has_room (self))
+    monitor_contact (self, contact);
   g_list_store_append (self->contacts, contact);
-  if (monitor_offered (self) && self->monitor_sent)
-    _chat_connection_send_command (self, "MONITOR", "+", nick, NULL);
   return TRUE;
 }
 
@@ -199,7 +256,9 @@ gboolean
 chat_connection_remove_contact (ChatConnection *self,
                                 const char     *nick)
 {
+  gboolean followed;
   guint position;
+  guint n;
 
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (nick != NULL, FALSE);
@@ -207,9 +266,25 @@ chat_connection_remove_contact (ChatConnection *self,
   position = find_contact_position (self, nick);
   if (position == G_MAXUINT)
     return FALSE;
-  g_list_store_remove (self->contacts, position);
-  if (monitor_offered (self) && self->monitor_sent)
+  followed = monitor_offered (self) && self->monitor_sent
+             && _chat_contact_get_monitored (contact_at (self, position));
+  if (followed)
     _chat_connection_send_command (self, "MONITOR", "-", nick, NULL);
+  g_list_store_remove (self->contacts, position);
+  if (!followed || !monitor_has_room (self))
+    return TRUE;
+  /* Its room goes to the first one left out (by the limit or a 734). */
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->contacts));
+  for (guint i = 0; i < n; i++)
+    {
+      ChatContact *contact = contact_at (self, i);
+
+      if (!_chat_contact_get_monitored (contact))
+        {
+          monitor_contact (self, contact);
+          break;
+        }
+    }
   return TRUE;
 }
 

@@ -411,6 +411,9 @@ void               _chat_connection_handle_mon_online       (ChatConnection    *
                                                              const ChatMessage *message);
 void               _chat_connection_handle_mon_offline      (ChatConnection    *self,
                                                              const ChatMessage *message);
+/* 734 ERR_MONLISTFULL: the nicks named are not followed. */
+void               _chat_connection_handle_mon_list_full    (ChatConnection    *self,
+                                                             const ChatMessage *message);
 /* Registered: asks to follow every contact (once per link). */
 void               _chat_connection_monitor_start           (ChatConnection    *self);
 void               _chat_connection_monitor_reset           (ChatConnection    *self);

@@ -15,6 +15,7 @@ struct _ChatContact
   char     *account;
   gboolean  online;
   gboolean  away;
+  gboolean  monitored;  /* MONITOR + sent and not refused on this link */
 };
 
 G_DEFINE_FINAL_TYPE (ChatContact, chat_contact, G_TYPE_OBJECT)
@@ -140,6 +141,19 @@ _chat_contact_set_account (ChatContact *self,
     account = NULL;
   if (_chat_replace_string (&self->account, account))
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACCOUNT]);
+}
+
+void
+_chat_contact_set_monitored (ChatContact *self,
+                             gboolean     monitored)
+{
+  self->monitored = !!monitored;
+}
+
+gboolean
+_chat_contact_get_monitored (ChatContact *self)
+{
+  return self->monitored;
 }
 
 const char *
