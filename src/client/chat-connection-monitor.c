@@ -83,24 +83,39 @@ contact_for_target (ChatConnection *self,
   return chat_connection_find_contact (self, nick);
 }
 
+/* The contacts named by a MONITOR reply's comma-separated targets in param index:
+ * borrowed, in a list to free. */
+static GPtrArray *
+contacts_named (ChatConnection    *self,
+                const ChatMessage *message,
+                guint              index)
+{
+  GPtrArray *contacts = g_ptr_array_new ();
+  g_auto(GStrv) targets = NULL;
+
+  if (chat_message_get_n_params (message) <= index)
+    return contacts;
+  targets = g_strsplit (chat_message_get_param (message, index), ",", -1);
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      ChatContact *contact = contact_for_target (self, targets[i]);
+
+      if (contact != NULL)
+        g_ptr_array_add (contacts, contact);
+    }
+  return contacts;
+}
+
 /* 730 RPL_MONONLINE me :targets, 731 RPL_MONOFFLINE me :targets */
 static void
 handle_mon_status (ChatConnection    *self,
                    const ChatMessage *message,
                    gboolean           online)
 {
-  g_auto(GStrv) targets = NULL;
+  g_autoptr(GPtrArray) contacts = contacts_named (self, message, 1);
 
-  if (chat_message_get_n_params (message) < 2)
-    return;
-  targets = g_strsplit (chat_message_get_param (message, 1), ",", -1);
-  for (guint i = 0; targets[i] != NULL; i++)
-    {
-      ChatContact *contact = contact_for_target (self, targets[i]);
-
-      if (contact != NULL)
-        _chat_contact_set_online (contact, online);
-    }
+  for (guint i = 0; i < contacts->len; i++)
+    _chat_contact_set_online (g_ptr_array_index (contacts, i), online);
 }
 
 void
@@ -122,20 +137,12 @@ void
 _chat_connection_handle_mon_list_full (ChatConnection    *self,
                                        const ChatMessage *message)
 {
-  g_auto(GStrv) targets = NULL;
+  g_autoptr(GPtrArray) contacts = contacts_named (self, message, 2);
 
-  if (chat_message_get_n_params (message) < 3)
-    return;
-  targets = g_strsplit (chat_message_get_param (message, 2), ",", -1);
-  for (guint i = 0; targets[i] != NULL; i++)
+  for (guint i = 0; i < contacts->len; i++)
     {
-      ChatContact *contact = contact_for_target (self, targets[i]);
-
-      if (contact != NULL)
-        {
-          _chat_contact_set_monitored (contact, FALSE);
-          _chat_contact_set_online (contact, FALSE);
-        }
+      _chat_contact_set_monitored (g_ptr_array_index (contacts, i), FALSE);
+      _chat_contact_set_online (g_ptr_array_index (contacts, i), FALSE);
     }
 }
 

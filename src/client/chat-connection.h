@@ -247,9 +247,11 @@ gboolean            chat_connection_redact                (ChatConnection      *
 /* The people we follow on this network (IRCv3 monitor): a GListModel of ChatContact in the
  * order they were added. They are kept across reconnects; once registered on a server that
  * offers MONITOR (ISUPPORT), the connection asks to be told when they come and go, and with
- * extended-monitor their away state and account. Adding a contact already there (names
+ * extended-monitor their away state and account; past the server's MONITOR= limit the others
+ * are kept, offline, and followed as room is made. Adding a contact already there (names
  * compared with the server's case mapping) or removing one that is not returns FALSE. */
 GListModel         *chat_connection_get_contacts          (ChatConnection      *self);
+/* Borrowed: the list keeps the contact. */
 ChatContact        *chat_connection_find_contact          (ChatConnection      *self,
                                                            const char          *nick);
 gboolean            chat_connection_add_contact           (ChatConnection      *self,

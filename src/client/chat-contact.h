@@ -13,7 +13,8 @@ G_DECLARE_FINAL_TYPE (ChatContact, chat_contact, CHAT, CONTACT, GObject)
 
 /*
  * Properties (read-only for the app, notify on change): "nick" (string, as it was added),
- * "online" (boolean: the server said the nick is in use; FALSE until it says so),
+ * "online" (boolean: the server said the nick is in use; FALSE until it says so, and for
+ * a contact not followed, past the server's MONITOR= limit or refused, whose state is not known),
  * "away" (boolean: with extended-monitor and away-notify), "account" (string or NULL:
  * with extended-monitor and account-notify).
  */
