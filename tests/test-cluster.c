@@ -1399,8 +1399,7 @@ say (Client     *c,
 #define REDACT_CAPS HISTORY_CAPS " draft/message-redaction"
 
 /* A redacted line is served by no node's CHATHISTORY, and a node that never saw a line
- * lets the room's operator there redact it. (The REDACT itself reaches the members of the
- * node where it was given.) */
+ * lets the room's operator there redact it. */
 static void
 test_redact (void)
 {
@@ -1457,6 +1456,91 @@ test_redact (void)
   test_server_free (a);
   test_server_free (b);
   test_server_free (c);
+  redis_stop (r);
+}
+
+/* The NOTICE of a redaction that c, without the capability, is given, ending with tail. */
+static void
+expect_fallback (Client     *c,
+                 const char *head,
+                 const char *tail)
+{
+  g_autofree char *line = client_expect (c, head);
+
+  g_assert_true (g_str_has_suffix (line, tail));
+}
+
+/* A REDACT reaches the members of a room on every node, as on the node where it was given:
+ * the line to those with the capability, the NOTICE to the others; and a REDACT of a
+ * private line reaches the one it was sent to on another node. */
+static void
+test_redact_live (void)
+{
+  TestRedis *r = redis_start ();
+  g_autofree char *spam = NULL;
+  g_autofree char *spam2 = NULL;
+  g_autofree char *psst = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *line = NULL;
+  TestServer *a, *b;
+  Client *alice, *erin, *bob, *dave;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  alice = client_irc (a, "alice", REDACT_CAPS);
+  erin = client_irc (a, "erin", HISTORY_CAPS);
+  bob = client_irc (b, "bob", REDACT_CAPS);
+  dave = client_irc (b, "dave", HISTORY_CAPS);
+  client_send (alice, "JOIN #r");
+  g_free (client_expect (alice, " 366 alice #r "));
+  client_send (erin, "JOIN #r");
+  g_free (client_expect (erin, " 366 erin #r "));
+  client_send (bob, "JOIN #r");
+  g_free (client_expect (bob, " 366 bob #r "));
+  client_send (dave, "JOIN #r");
+  g_free (client_expect (dave, " 366 dave #r "));
+  g_free (client_expect (alice, " JOIN #r"));
+  spam = say (alice, "#r", "spam");
+  spam2 = say (alice, "#r", "spam2");
+  g_free (client_expect (bob, " PRIVMSG #r :spam2"));
+  g_free (client_expect (dave, " PRIVMSG #r :spam2"));
+
+  /* Given on a, shown on b. */
+  client_send (alice, "REDACT #r %s :oops", spam);
+  want = g_strdup_printf (" REDACT #r %s :oops", spam);
+  line = client_expect (bob, want);
+  g_assert_true (g_str_has_prefix (line, ":alice!"));
+  expect_fallback (dave, " NOTICE #r :alice deleted a message from ", " ago: oops");
+  client_sync_lacks (bob, "deleted a message");
+  client_sync_lacks (dave, " REDACT ");
+
+  /* Given on b by an operator, shown on a. */
+  client_send (alice, "MODE #r +o bob");
+  g_free (client_expect (bob, " MODE #r +o bob"));
+  client_send (bob, "REDACT #r %s", spam2);
+  g_free (want);
+  want = g_strdup_printf (" REDACT #r %s", spam2);
+  g_free (client_expect (alice, want));
+  expect_fallback (erin, " NOTICE #r :bob deleted a message from alice from ", " ago");
+  expect_fallback (dave, " NOTICE #r :bob deleted a message from alice from ", " ago");
+  client_sync_lacks (erin, " REDACT ");
+
+  /* A private line to bob, redacted on a. */
+  psst = say (alice, "bob", "psst");
+  g_free (client_expect (bob, " PRIVMSG bob :psst"));
+  client_send (alice, "REDACT bob %s", psst);
+  g_free (want);
+  want = g_strdup_printf (" REDACT bob %s", psst);
+  g_free (client_expect (bob, want));
+
+  client_free (alice);
+  client_free (erin);
+  client_free (bob);
+  client_free (dave);
+  test_server_free (a);
+  test_server_free (b);
   redis_stop (r);
 }
 
@@ -1775,6 +1859,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
   g_test_add_func ("/chat/cluster/redact", test_redact);
+  g_test_add_func ("/chat/cluster/redact-live", test_redact_live);
   g_test_add_func ("/chat/cluster/accounts", test_accounts);
   g_test_add_func ("/chat/cluster/registered-room", test_registered_room);
   g_test_add_func ("/chat/cluster/accounts-kept", test_accounts_kept);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-cluster-events.c: room events between the nodes. What this node's users do in a room
- * (messages, joins, parts, quits, nick changes, topics, kicks) is published on the room's
- * channel, and their membership kept in Redis; a private message to someone on another node
- * goes to that node's channel. What arrives from the others is played here by a remote
- * session (remote set, no socket) standing for that user, through the same room functions
- * as a local user's, so people in text mode, the history and NAMES and WHO see it all. A
- * node follows a room's channel while the room exists here. */
+ * (messages, joins, parts, quits, nick changes, topics, kicks, redactions) is published on
+ * the room's channel, and their membership kept in Redis; a private message to someone on
+ * another node (or its redaction) goes to that node's channel. What arrives from the others
+ * is played here by a remote session (remote set, no socket) standing for that user, through
+ * the same room functions as a local user's, so people in text mode, the history and NAMES
+ * and WHO see it all. A node follows a room's channel while the room exists here. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -552,6 +552,66 @@ _chat_cluster_invite (ChatCluster *self,
   _chat_cluster_flush (self);
 }
 
+/* ---- redactions ------------------------------------------------------------------------- */
+
+void
+_chat_cluster_redact (ChatCluster *self,
+                      ChatSession *from,
+                      ChatRoom    *room,
+                      const char  *target,
+                      const char  *msgid,
+                      gint64       time,
+                      const char  *nick,
+                      const char  *reason)
+{
+  /* "MSGID TIME NICK": the line's, for the NOTICE of those without the capability. */
+  g_autofree char *stamp = g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", msgid, time, nick);
+  g_autofree char *payload = NULL;
+  ChatSession *to;
+
+  if (!self->running)
+    return;
+  if (room != NULL)
+    {
+      payload = fields (self, "REDACT", from->source, room->name, stamp, NULL, reason);
+      publish_room (self, room, payload);
+      return;
+    }
+  /* A private line: to its receiver's node, when someone here stands for them. */
+  to = _chat_server_find_session (self->server, target);
+  if (to != NULL && to->remote)
+    {
+      g_autofree char *channel = g_strconcat (self->channel, "to:", to->node, NULL);
+
+      payload = fields (self, "REDACT", from->source, to->nick, stamp, NULL, reason);
+      publish (self, channel, payload);
+    }
+}
+
+static void
+received_redact (ChatCluster  *self,
+                 char        **f)
+{
+  g_auto(GStrv) stamp = g_strsplit (f[F_PARAM], " ", 3);
+  ChatRoom *room = NULL;
+  ChatSession *from, *to = NULL;
+
+  if (g_strv_length (stamp) != 3)
+    return;
+  if (f[F_TARGET][0] == '#')
+    room = _chat_server_find_room (self->server, f[F_TARGET]);
+  else
+    to = _chat_server_find_session (self->server, f[F_TARGET]);
+  if (room == NULL && (to == NULL || to->remote || !_chat_session_is_present (to)))
+    return;
+  from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  if (from == NULL)
+    return;
+  _chat_server_redact_received (self->server, from, room, to, stamp[0],
+                                g_ascii_strtoll (stamp[1], NULL, 10), stamp[2], f[F_TEXT]);
+  _chat_cluster_done_remote (self, from);
+}
+
 void
 _chat_cluster_received (ChatCluster *self,
                         const char  *channel,
@@ -597,6 +657,8 @@ _chat_cluster_play (ChatCluster *self,
   else if (g_str_equal (f[F_COMMAND], "PRIVMSG") || g_str_equal (f[F_COMMAND], "NOTICE") ||
            g_str_equal (f[F_COMMAND], "TAGMSG"))
     received_message (self, f);
+  else if (g_str_equal (f[F_COMMAND], "REDACT"))
+    received_redact (self, f);
   else
     received_room_event (self, f);
 }

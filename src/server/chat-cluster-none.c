@@ -196,6 +196,18 @@ _chat_cluster_history_forget (ChatCluster *self,
 }
 
 void
+_chat_cluster_redact (ChatCluster *self,
+                      ChatSession *from,
+                      ChatRoom    *room,
+                      const char  *target,
+                      const char  *msgid,
+                      gint64       time,
+                      const char  *nick,
+                      const char  *reason)
+{
+}
+
+void
 _chat_cluster_history_redact (ChatCluster *self,
                               const char  *msgid)
 {

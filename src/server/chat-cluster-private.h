@@ -103,6 +103,16 @@ void         _chat_cluster_invite       (ChatCluster  *self,
                                          ChatSession  *who,
                                          ChatRoom     *room,
                                          const char   *room_name);
+/* from, this node's user, redacted the line msgid (sent at time by nick) in room, or the
+ * one sent to target: the other nodes show it to their members of room, or to target. */
+void         _chat_cluster_redact       (ChatCluster  *self,
+                                         ChatSession  *from,
+                                         ChatRoom     *room,
+                                         const char   *target,
+                                         const char   *msgid,
+                                         gint64        time,
+                                         const char   *nick,
+                                         const char   *reason);
 /* What LUSERS counts across the nodes. */
 typedef struct
 {

@@ -890,6 +890,16 @@ void                 _chat_server_redaction_free (ChatServerRedaction *self);
 gboolean _chat_server_redaction_load_config (ChatServer  *self,
                                              GKeyFile    *keyfile,
                                              GError     **error);
+/* A REDACT of the line msgid (sent at time by nick) given by from on another node, shown
+ * here as there: to the members of room, or to to (a user here) for a private line. */
+void     _chat_server_redact_received   (ChatServer  *server,
+                                         ChatSession *from,
+                                         ChatRoom    *room,
+                                         ChatSession *to,
+                                         const char  *msgid,
+                                         gint64       time,
+                                         const char  *nick,
+                                         const char  *reason);
 /* Moves back by usec the time msgid was sent (tests: the window over without waiting for
  * it). FALSE when msgid is not remembered. */
 gboolean _chat_server_redaction_backdate    (ChatServer  *self,

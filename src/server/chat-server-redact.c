@@ -190,6 +190,43 @@ fallback_notice (ChatSession *session,
                                 text->str, NULL);
 }
 
+/* The REDACT shown to the members of room here, or to the one it was sent to (to, NULL when
+ * not here), and to from who gave it when from is here. */
+static void
+show (ChatSession *from,
+      ChatRoom    *room,
+      ChatSession *to,
+      const char  *target,
+      Sent        *sent,
+      const char  *reason,
+      gint64       now)
+{
+  ChatServer *server = from->server;
+  guint64 cap = server->redaction->cap;
+  g_autoptr(ChatMessage) line = NULL;
+  g_autoptr(ChatMessage) notice = NULL;
+
+  line = chat_message_new_full (from->source, "REDACT", room != NULL ? room->name : target,
+                                sent->msgid, NULL);
+  if (reason != NULL && reason[0] != '\0')
+    chat_message_add_trailing (line, reason);
+  if (room != NULL)
+    {
+      /* The one who deleted it knows, with the capability or without. */
+      notice = fallback_notice (from, room->name, sent, reason, now);
+      _chat_server_room_send_irc_or (server, room, from, cap, line, notice);
+    }
+  else if (to != NULL && to != from && (to->caps & cap))
+    _chat_session_send_message (to, line);
+  else if (to != NULL && to != from)
+    {
+      notice = fallback_notice (from, to->nick, sent, reason, now);
+      _chat_session_send_message (to, notice);
+    }
+  if (!from->remote && (from->caps & cap))
+    _chat_session_send_message (from, line);
+}
+
 static void
 cmd_redact (ChatSession *session,
             ChatMessage *message)
@@ -201,8 +238,6 @@ cmd_redact (ChatSession *session,
   const char *reason = chat_message_get_param (message, 2);
   ChatHistory *history = _chat_server_history_get_store (_chat_server_get_history (server));
   g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
-  g_autoptr(ChatMessage) line = NULL;
-  g_autoptr(ChatMessage) notice = NULL;
   gint64 now = g_get_real_time ();
   ChatRoom *room = NULL;
   Sent *recalled = NULL;
@@ -258,37 +293,40 @@ cmd_redact (ChatSession *session,
   if (server->clustered)
     _chat_cluster_history_redact (_chat_server_get_cluster (server), msgid);
 
-  line = chat_message_new_full (session->source, "REDACT", room != NULL ? room->name : target,
-                                msgid, NULL);
-  if (reason != NULL && reason[0] != '\0')
-    chat_message_add_trailing (line, reason);
-  if (room != NULL)
-    {
-      /* The one who deleted it knows, with the capability or without. */
-      notice = fallback_notice (session, room->name, sent, reason, now);
-      _chat_server_room_send_irc_or (server, room, session, self->cap, line, notice);
-      if (session->caps & self->cap)
-        _chat_session_send_message (session, line);
-    }
-  else
-    {
-      ChatSession *to = _chat_server_find_session (server, target);
-
-      if (to != NULL && to != session && (to->caps & self->cap))
-        _chat_session_send_message (to, line);
-      else if (to != NULL && to != session)
-        {
-          notice = fallback_notice (session, to->nick, sent, reason, now);
-          _chat_session_send_message (to, notice);
-        }
-      if (session->caps & self->cap)
-        _chat_session_send_message (session, line);
-    }
+  show (session, room, room == NULL ? _chat_server_find_session (server, target) : NULL, target,
+        sent, reason, now);
+  if (server->clustered)
+    _chat_cluster_redact (_chat_server_get_cluster (server), session, room, target, sent->msgid,
+                          sent->time, sent->nick, reason);
   if (recalled == NULL)
     forget (self, sent);
 out:
   if (recalled != NULL)
     sent_free (recalled);
+}
+
+void
+_chat_server_redact_received (ChatServer  *server,
+                              ChatSession *from,
+                              ChatRoom    *room,
+                              ChatSession *to,
+                              const char  *msgid,
+                              gint64       time,
+                              const char  *nick,
+                              const char  *reason)
+{
+  ChatServerRedaction *self = server->redaction;
+  Sent sent = { .time = time, .nick = (char *) nick };
+  Sent *kept = g_hash_table_lookup (self->sent, msgid);
+
+  if (strlen (msgid) >= sizeof sent.msgid)
+    return;
+  g_strlcpy (sent.msgid, msgid, sizeof sent.msgid);
+  /* This node saw the line played: it is not to be redacted twice. */
+  if (kept != NULL)
+    forget (self, kept);
+  show (from, room, to, room != NULL ? room->name : to->nick, &sent, reason,
+        g_get_real_time ());
 }
 
 static const ChatCommandSpec redact_command = { "REDACT", cmd_redact, 2, 0 };
