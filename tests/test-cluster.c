@@ -1717,14 +1717,14 @@ test_text_join_waits (void)
   two_nodes_stop (&t);
 }
 
-/* LIST and NAMES on one node show a room whose members are all on another, with their
- * count, topic and modes; and a message to several people, one of them elsewhere and
+/* LIST (and text mode's list) and NAMES on one node show a room whose members are all on
+ * another, with their count, topic and modes; and a message to several people, one of them elsewhere and
  * one nobody, is answered in order. */
 static void
 test_remote_rooms (void)
 {
   TwoNodes t = { 0 };
-  Client *alice, *bob, *carol;
+  Client *alice, *bob, *carol, *person;
   g_autoptr(GPtrArray) lines = NULL;
   g_autofree char *names = NULL;
 
@@ -1761,6 +1761,12 @@ test_remote_rooms (void)
   assert_lines_have (lines, ":chatroom 322 bob #only-a 2 :[+nt] made on a");
   assert_lines_have (lines, ":chatroom 323 bob :End of /LIST");
   g_clear_pointer (&lines, g_ptr_array_unref);
+  /* And text mode's list. */
+  person = client_text (t.b);
+  client_send (person, "list");
+  g_free (client_expect (person, "  only-a (2 people): made on a"));
+  client_sync_lacks (person, "secret-a");
+  client_free (person);
 
   client_send (bob, "NAMES #only-a,#secret-a");
   names = client_expect (bob, " 353 bob = #only-a :");

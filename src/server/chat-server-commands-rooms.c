@@ -619,14 +619,6 @@ list_start (ChatSession *session,
   _chat_server_list_continue (session);
 }
 
-void
-_chat_server_list_start (ChatSession *session,
-                         gboolean     text,
-                         GPtrArray   *conds)
-{
-  list_start (session, text, conds, NULL);
-}
-
 /* LIST #a,#b: rooms, those with nobody here in rooms (or NULL). */
 static void
 list_rooms (ChatSession  *session,
@@ -678,12 +670,40 @@ list_found_cb (ChatSession *session,
   list_start (session, FALSE, g_steal_pointer (conds), rooms);
 }
 
+static void
+list_text_found_cb (ChatSession *session,
+                    GPtrArray   *rooms,
+                    gpointer     data)
+{
+  GPtrArray **conds = data;
+
+  list_start (session, TRUE, g_steal_pointer (conds), rooms);
+}
+
+/* In a cluster, the rooms with nobody here are asked of Redis without waiting. */
+void
+_chat_server_list_start (ChatSession *session,
+                         gboolean     text,
+                         GPtrArray   *conds)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  GPtrArray **held = g_new0 (GPtrArray *, 1);
+
+  *held = conds;
+  if (G_UNLIKELY (cluster != NULL) &&
+      _chat_cluster_rooms_async (cluster, session, NULL, FALSE,
+                                 text ? list_text_found_cb : list_found_cb, held, conds_free))
+    return;
+  list_start (session, text, g_steal_pointer (held), NULL);
+  conds_free (held);
+}
+
 void
 _chat_server_cmd_list (ChatSession *session,
                        ChatMessage *message)
 {
   ChatCluster *cluster = _chat_server_get_cluster (session->server);
-  GPtrArray **conds = NULL;
+  GPtrArray *conds = NULL;
 
   /* In a cluster, rooms with nobody here are asked of Redis without waiting. */
   if (chat_message_get_n_params (message) > 0 && param (message, 0)[0] == '#')
@@ -700,13 +720,7 @@ _chat_server_cmd_list (ChatSession *session,
       list_rooms (session, names, NULL);
       return;
     }
-  conds = g_new0 (GPtrArray *, 1);
   if (chat_message_get_n_params (message) > 0)
-    *conds = parse_conds (param (message, 0));
-  if (G_UNLIKELY (cluster != NULL) &&
-      _chat_cluster_rooms_async (cluster, session, NULL, FALSE, list_found_cb, conds,
-                                 conds_free))
-    return;
-  list_start (session, FALSE, g_steal_pointer (conds), NULL);
-  conds_free (conds);
+    conds = parse_conds (param (message, 0));
+  _chat_server_list_start (session, FALSE, conds);
 }
