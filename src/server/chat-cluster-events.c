@@ -359,6 +359,23 @@ message_kind (const char *command)
   return CHAT_EVENT_PRIVMSG;
 }
 
+/* Where a line (or its redaction) from another node goes: room, or to (this node's user),
+ * and who sent it; NULL when it is nobody's here. */
+static ChatSession *
+message_ends (ChatCluster  *self,
+              char        **f,
+              ChatRoom    **room,
+              ChatSession **to)
+{
+  if (f[F_TARGET][0] == '#')
+    *room = _chat_server_find_room (self->server, f[F_TARGET]);
+  else
+    *to = _chat_server_find_session (self->server, f[F_TARGET]);
+  if (*room == NULL && (*to == NULL || (*to)->remote || !_chat_session_is_present (*to)))
+    return NULL;
+  return ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+}
+
 static void
 received_message (ChatCluster  *self,
                   char        **f)
@@ -371,13 +388,7 @@ received_message (ChatCluster  *self,
   g_auto(GStrv) stamp = NULL;
   guint stamped = 0;
 
-  if (f[F_TARGET][0] == '#')
-    room = _chat_server_find_room (self->server, f[F_TARGET]);
-  else
-    to = _chat_server_find_session (self->server, f[F_TARGET]);
-  if (room == NULL && (to == NULL || to->remote || !_chat_session_is_present (to)))
-    return;
-  from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  from = message_ends (self, f, &room, &to);
   if (from == NULL)
     return;
   /* "MSGID TIME ACCOUNT": the account tells whose private conversation it is. */
@@ -598,13 +609,7 @@ received_redact (ChatCluster  *self,
 
   if (g_strv_length (stamp) != 3)
     return;
-  if (f[F_TARGET][0] == '#')
-    room = _chat_server_find_room (self->server, f[F_TARGET]);
-  else
-    to = _chat_server_find_session (self->server, f[F_TARGET]);
-  if (room == NULL && (to == NULL || to->remote || !_chat_session_is_present (to)))
-    return;
-  from = ghost_ensure (self, f[F_NODE], f[F_SOURCE], NULL, NULL);
+  from = message_ends (self, f, &room, &to);
   if (from == NULL)
     return;
   _chat_server_redact_received (self->server, from, room, to, stamp[0],
