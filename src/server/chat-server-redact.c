@@ -8,7 +8,8 @@
  * IRC clients, which keep showing the line, are told in a NOTICE from the server (the
  * fallback the specification suggests): "alice deleted a message from bob from 5 seconds
  * ago: spam". In a cluster, the node where a line was said also keeps who sent it in
- * Redis, so that a node that never saw the line checks a REDACT of it the same way. */
+ * Redis, so that a node that never saw the line checks a REDACT of it the same way, and
+ * the REDACT is shown on every node as on the one where it was given. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
