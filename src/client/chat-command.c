@@ -143,7 +143,7 @@ split_monitor_nicks (GPtrArray *words)
 
       for (guint j = 0; parts[j] != NULL; j++)
         if (parts[j][0] != '\0')
-          g_ptr_array_add (nicks, g_steal_pointer (&parts[j]));
+          g_ptr_array_add (nicks, g_strdup (parts[j]));
     }
   g_ptr_array_set_size (words, 0);
   g_ptr_array_extend_and_steal (words, g_steal_pointer (&nicks));
