@@ -2287,7 +2287,7 @@ test_opens_at_unread (Fixture       *fixture,
   ChatMessageItem *first_unread = NULL;
   GtkAdjustment *adj;
   ItemInView args;
-  double top, bottom;
+  double top = 0, bottom = 0;
 
   g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
