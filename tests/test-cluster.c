@@ -299,6 +299,7 @@ typedef struct
   TestServer *b;
   Client     *alice;
   Client     *bob;
+  const char *more;   /* more configuration of both nodes, or NULL */
 } TwoNodes;
 
 static gboolean
@@ -307,8 +308,8 @@ two_nodes_start (TwoNodes *t)
   t->redis = redis_start ();
   if (t->redis == NULL)
     return FALSE;
-  t->a = node_new (t->redis, "a", "10");
-  t->b = node_new (t->redis, "b", "10");
+  t->a = node_new_with (t->redis, "a", "10", t->more != NULL ? t->more : "");
+  t->b = node_new_with (t->redis, "b", "10", t->more != NULL ? t->more : "");
   t->alice = client_irc (t->a, "alice", NULL);
   t->bob = client_irc (t->b, "bob", NULL);
   return TRUE;
@@ -1808,7 +1809,8 @@ test_remote_rooms (void)
 static void
 test_frozen_redis (void)
 {
-  TwoNodes t = { 0 };
+  /* Redis is not given up on while this case keeps it stopped. */
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
   Client *alice, *carol, *dave;
   struct pollfd pfd = { 0 };
   g_autoptr(GPtrArray) lines = NULL;
@@ -1848,6 +1850,39 @@ test_frozen_redis (void)
   two_nodes_stop (&t);
 }
 
+/* Redis frozen while a WHOIS of someone on another node waits for it: after answer-timeout
+ * the node gives Redis up, as when it is unreachable, and answers from what it knows while
+ * Redis is still stopped; once Redis runs again the node is back in the cluster. */
+static void
+test_frozen_redis_timeout (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=0.5\n" };
+  g_autoptr(GPtrArray) lines = NULL;
+  Client *alice;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  become_oper (alice, "alice");
+  written (t.bob, alice, "alice");
+
+  redis_freeze (t.redis);
+  client_send (alice, "WHOIS bob");
+  client_send (alice, "PING :after-whois");
+  g_free (client_expect (alice, " is unreachable: node a delivers to its own users only"));
+  g_free (client_expect (alice, ":chatroom 401 alice bob :No such nick"));
+  lines = client_sync (alice);
+  assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
+  assert_lines_have (lines, "PONG chatroom :after-whois");
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  g_free (client_expect (alice, " is back: node a delivers across the cluster again"));
+  client_send (alice, "WHOIS bob");
+  g_free (client_expect (alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
+
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1861,6 +1896,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/slow-redis", test_slow_redis);
   g_test_add_func ("/chat/cluster/remote-rooms", test_remote_rooms);
   g_test_add_func ("/chat/cluster/frozen-redis", test_frozen_redis);
+  g_test_add_func ("/chat/cluster/frozen-redis-timeout", test_frozen_redis_timeout);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);

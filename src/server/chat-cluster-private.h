@@ -29,10 +29,12 @@ typedef void (*ChatClusterOpened)  (ChatSession *session,
 
 /* The default lease of a node, in seconds: how long its users outlive it elsewhere. */
 #define CHAT_CLUSTER_DEFAULT_LEASE 10.0
+/* Seconds a question may wait for Redis before the node answers without it. */
+#define CHAT_CLUSTER_DEFAULT_ANSWER_TIMEOUT 5.0
 
 ChatCluster *_chat_cluster_new          (ChatServer   *server);
 void         _chat_cluster_free         (ChatCluster  *self);
-/* The [cluster] group: redis-url, node-name, lease (seconds). */
+/* The [cluster] group: redis-url, node-name, lease and answer-timeout (seconds). */
 gboolean     _chat_cluster_load_config  (ChatCluster  *self,
                                          GKeyFile     *keyfile,
                                          GError      **error);

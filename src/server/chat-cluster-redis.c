@@ -170,6 +170,7 @@ message_cb (redisAsyncContext *ac,
   /* A room is read once its channel is followed (chat-cluster-rooms.c). */
   if (strcmp (reply->element[0]->str, "subscribe") == 0)
     {
+      _chat_cluster_answered (self);
       _chat_cluster_subscribed (self, reply->element[1]->str);
       return;
     }
@@ -268,6 +269,8 @@ close_async (redisAsyncContext **ac,
 void
 _chat_cluster_redis_close (ChatCluster *self)
 {
+  destroy_source (&self->answer_source);
+  self->questions = 0;
   close_async (&self->pub, &self->pub_source);
   close_async (&self->sub, &self->sub_source);
   drop_sync (self);
@@ -345,6 +348,89 @@ _chat_cluster_wait (ChatCluster      *self,
   return *done;
 }
 
+/* Freed without its data cleared, a connection answers every callback waiting with NULL,
+ * as when Redis goes away, then async_disconnected_cb forgets it. */
+static void
+drop_async (ChatCluster        *self,
+            redisAsyncContext **ac,
+            GSource           **source)
+{
+  redisAsyncContext *dropped = *ac;
+
+  if (dropped == NULL)
+    return;
+  redisAsyncFree (dropped);
+  /* Not told when it was not connected yet. */
+  if (*ac == dropped)
+    *ac = NULL;
+  destroy_source (source);
+}
+
+static gboolean
+answers_due_cb (gpointer data)
+{
+  ChatCluster *self = data;
+  gint64 timeout = (gint64) (self->answer_timeout * G_USEC_PER_SEC);
+
+  if (self->questions == 0 && _chat_cluster_rooms_waiting (self) == 0)
+    {
+      g_clear_pointer (&self->answer_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_get_monotonic_time () - self->last_answer < timeout)
+    return G_SOURCE_CONTINUE;
+  /* Redis keeps its connections open and answers nothing: given up as unreachable, the
+   * node answers from what it knows, and the lease tick tries Redis again. */
+  lost_redis (self, "no answer");
+  drop_async (self, &self->pub, &self->pub_source);
+  drop_async (self, &self->sub, &self->sub_source);
+  self->questions = 0;
+  _chat_cluster_rooms_unreachable (self);
+  g_clear_pointer (&self->answer_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_chat_cluster_asked (ChatCluster *self)
+{
+  guint every_ms = (guint) MAX (self->answer_timeout * 1000 / 4, 10);
+
+  if (self->answer_source != NULL)
+    return;
+  self->last_answer = g_get_monotonic_time ();
+  self->answer_source = g_timeout_source_new (every_ms);
+  g_source_set_callback (self->answer_source, answers_due_cb, self, NULL);
+  g_source_attach (self->answer_source, _chat_server_get_context (self->server));
+}
+
+void
+_chat_cluster_answered (ChatCluster *self)
+{
+  self->last_answer = g_get_monotonic_time ();
+}
+
+/* A question's callback and its data, its answer counted. */
+typedef struct
+{
+  ChatCluster     *self;
+  redisCallbackFn *done;
+  gpointer         data;
+} Asked;
+
+static void
+counted_answer_cb (redisAsyncContext *ac,
+                   void              *reply,
+                   void              *privdata)
+{
+  Asked *asked = privdata;
+
+  if (asked->self->questions > 0)
+    asked->self->questions--;
+  _chat_cluster_answered (asked->self);
+  asked->done (ac, reply, asked->data);
+  g_free (asked);
+}
+
 gboolean
 _chat_cluster_tell_answered (ChatCluster      *self,
                              int               argc,
@@ -352,10 +438,24 @@ _chat_cluster_tell_answered (ChatCluster      *self,
                              redisCallbackFn  *done,
                              gpointer          data)
 {
+  Asked *asked;
+
   /* Degraded, the node asks nothing until the lease tick finds Redis again. */
   if (self->degraded || self->pub == NULL)
     return FALSE;
-  return redisAsyncCommandArgv (self->pub, done, data, argc, argv, NULL) == REDIS_OK;
+  asked = g_new0 (Asked, 1);
+  asked->self = self;
+  asked->done = done;
+  asked->data = data;
+  if (redisAsyncCommandArgv (self->pub, counted_answer_cb, asked, argc, argv,
+                             NULL) != REDIS_OK)
+    {
+      g_free (asked);
+      return FALSE;
+    }
+  _chat_cluster_asked (self);
+  self->questions++;
+  return TRUE;
 }
 
 void

@@ -593,6 +593,23 @@ _chat_cluster_rooms_unreachable (ChatCluster *self)
     }
 }
 
+guint
+_chat_cluster_rooms_waiting (ChatCluster *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  if (self->openings == NULL)
+    return 0;
+  g_hash_table_iter_init (&iter, self->openings);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    /* One a test holds is not waiting for Redis. */
+    if (!((Opening *) value)->asked && !g_ptr_array_find (self->held, value, NULL))
+      n++;
+  return n;
+}
+
 gboolean
 _chat_cluster_open_room_async (ChatCluster       *self,
                                ChatSession       *session,
@@ -622,6 +639,7 @@ _chat_cluster_open_room_async (ChatCluster       *self,
       g_hash_table_insert (self->openings, g_strdup (folded), opening);
       /* Read once Redis says the node follows the channel (_chat_cluster_subscribed ()). */
       _chat_cluster_subscribe (self, opening->channel, TRUE);
+      _chat_cluster_asked (self);
     }
   claim = _chat_cluster_claim_new (self, session);
   claim->opened = opened;

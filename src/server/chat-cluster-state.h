@@ -89,6 +89,7 @@ struct _ChatCluster
   char               *node_config;   /* node-name as set, or NULL */
   char               *node;          /* while running */
   double              lease;         /* seconds */
+  double              answer_timeout; /* seconds Redis may keep a question unanswered */
   gboolean            running;
 
   char               *host;
@@ -101,6 +102,9 @@ struct _ChatCluster
   GSource            *sub_source;
   GSource            *lease_source;
   gboolean            degraded;      /* Redis was lost: local delivery only */
+  guint               questions;     /* waiting for their answer (or a channel followed) */
+  gint64              last_answer;   /* monotonic µs: Redis's last answer to one of them */
+  GSource            *answer_source; /* checks, while questions wait, that Redis answers */
 
   char               *channel;       /* "chatroom:DB:" */
   char               *own_channel;   /* CHANNEL to:NODE */
@@ -176,6 +180,11 @@ gboolean    _chat_cluster_ask_for         (ChatCluster       *self,
                                            ChatClusterAnswer  answer,
                                            gpointer           data,
                                            GDestroyNotify     destroy);
+/* A question (or a channel to follow) that someone waits for was sent, and one was
+ * answered: Redis that answers none for answer_timeout is given up as unreachable, so
+ * every question waiting is answered from what the node knows. */
+void        _chat_cluster_asked           (ChatCluster       *self);
+void        _chat_cluster_answered        (ChatCluster       *self);
 /* Writes what the asynchronous connection holds, without waiting. */
 void        _chat_cluster_flush           (ChatCluster       *self);
 void        _chat_cluster_subscribe       (ChatCluster       *self,
@@ -259,6 +268,8 @@ void        _chat_cluster_subscribed      (ChatCluster       *self,
                                            const char        *channel);
 /* Redis was lost: the rooms being opened are made from what is here. */
 void        _chat_cluster_rooms_unreachable (ChatCluster     *self);
+/* The rooms being opened that wait for Redis to follow their channel. */
+guint       _chat_cluster_rooms_waiting   (ChatCluster       *self);
 void        _chat_cluster_rooms_start     (ChatCluster       *self);
 void        _chat_cluster_rooms_stop      (ChatCluster       *self);
 /* The room ended here: its state goes with its last member on any node. */

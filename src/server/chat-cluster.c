@@ -88,6 +88,7 @@ _chat_cluster_new (ChatServer *server)
 
   self->server = server;
   self->lease = CHAT_CLUSTER_DEFAULT_LEASE;
+  self->answer_timeout = CHAT_CLUSTER_DEFAULT_ANSWER_TIMEOUT;
   return self;
 }
 
@@ -101,6 +102,31 @@ _chat_cluster_free (ChatCluster *self)
   g_free (self);
 }
 
+/* [cluster] key as seconds from min to max into *value (left as it is when unset). */
+static gboolean
+load_seconds (GKeyFile    *keyfile,
+              const char  *key,
+              double       min,
+              double       max,
+              double      *value,
+              GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  double seconds;
+
+  if (!g_key_file_has_key (keyfile, "cluster", key, NULL))
+    return TRUE;
+  seconds = g_key_file_get_double (keyfile, "cluster", key, &local_error);
+  if (local_error != NULL || seconds < min || seconds > max)
+    {
+      g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
+                   "[cluster] %s must be a number of seconds from %g to %g", key, min, max);
+      return FALSE;
+    }
+  *value = seconds;
+  return TRUE;
+}
+
 gboolean
 _chat_cluster_load_config (ChatCluster  *self,
                            GKeyFile     *keyfile,
@@ -109,19 +135,11 @@ _chat_cluster_load_config (ChatCluster  *self,
   g_autofree char *url = g_key_file_get_string (keyfile, "cluster", "redis-url", NULL);
   g_autofree char *node = g_key_file_get_string (keyfile, "cluster", "node-name", NULL);
   double lease = self->lease;
+  double answer_timeout = self->answer_timeout;
 
-  if (g_key_file_has_key (keyfile, "cluster", "lease", NULL))
-    {
-      g_autoptr(GError) local_error = NULL;
-
-      lease = g_key_file_get_double (keyfile, "cluster", "lease", &local_error);
-      if (local_error != NULL || lease < 0.2 || lease > 3600)
-        {
-          g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
-                       "[cluster] lease must be a number of seconds from 0.2 to 3600");
-          return FALSE;
-        }
-    }
+  if (!load_seconds (keyfile, "lease", 0.2, 3600, &lease, error) ||
+      !load_seconds (keyfile, "answer-timeout", 0.01, 3600, &answer_timeout, error))
+    return FALSE;
   if (node != NULL && (node[0] == '\0' || strpbrk (node, " \r\n") != NULL))
     {
       g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
@@ -129,6 +147,7 @@ _chat_cluster_load_config (ChatCluster  *self,
       return FALSE;
     }
   self->lease = lease;
+  self->answer_timeout = answer_timeout;
   if (url != NULL && url[0] != '\0')
     _chat_cluster_set_url (self, url);
   if (node != NULL)
