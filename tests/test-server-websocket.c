@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "chat-server-state.h"
 #include "chat-session-private.h"
 #include "test-server-util.h"
 
@@ -396,6 +397,10 @@ idle_connect (TestServer *ts)
 }
 
 static void raw_until_closed (int fd);
+static char *raw_collect_until_closed (int fd);
+static void assert_refusal (const char *answer,
+                            const char *status,
+                            const char *retry_after);
 
 /* Nothing to read, and no end of file. */
 static void
@@ -418,8 +423,13 @@ test_websocket_per_address_in_http (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
     idle[i] = idle_connect (ts);
-  raw_until_closed (idle[2]);
-  raw_until_closed (idle[3]);
+  /* Told in HTTP why, and when to try again: once the others upgraded or timed out. */
+  for (guint i = 2; i < G_N_ELEMENTS (idle); i++)
+    {
+      g_autofree char *answer = raw_collect_until_closed (idle[i]);
+
+      assert_refusal (answer, "HTTP/1.1 429 Too Many Requests\r\n", "15");
+    }
   /* The first two are still open. */
   for (guint i = 0; i < 2; i++)
     assert_open (idle[i]);
@@ -566,6 +576,41 @@ static void
 raw_until_closed (int fd)
 {
   g_free (raw_collect_until_closed (fd));
+}
+
+/* An HTTP refusal from the door: the status line, a short text, Connection: close, and
+ * the Retry-After given (NULL: none), the connection closed after it. */
+static void
+assert_refusal (const char *answer,
+                const char *status,
+                const char *retry_after)
+{
+  const char *body = strstr (answer, "\r\n\r\n");
+  g_autofree char *retry = retry_after ? g_strdup_printf ("\r\nRetry-After: %s\r\n",
+                                                          retry_after) : NULL;
+
+  if (!g_str_has_prefix (answer, status))
+    g_error ("expected “%s”, got: %s", status, answer);
+  g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+  g_assert_nonnull (strstr (answer, "\r\nContent-Type: text/plain"));
+  if (retry != NULL)
+    g_assert_nonnull (strstr (answer, retry));
+  else
+    g_assert_null (strstr (answer, "Retry-After"));
+  g_assert_nonnull (body);
+  g_assert_cmpuint (strlen (body + 4), >, 0);
+  g_assert_true (g_str_has_suffix (body, "\n"));
+}
+
+/* What the door answers to request, the connection closed after it. */
+static char *
+raw_request (TestServer *ts,
+             const char *request)
+{
+  int fd = idle_connect (ts);
+
+  g_assert_cmpint (send (fd, request, strlen (request), MSG_NOSIGNAL), ==, strlen (request));
+  return raw_collect_until_closed (fd);
 }
 
 /* A browser tab that stopped reading is dropped at the SendQ limit, as a TCP client is:
@@ -749,7 +794,7 @@ test_websocket_max_clients (void)
   wait_connections (ts, 3);
   refused_full (ts);
   answer = raw_collect_until_closed (idle_connect (ts));
-  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 503 "));
+  assert_refusal (answer, "HTTP/1.1 503 Service Unavailable\r\n", NULL);
   assert_open (idle[0]);
   assert_open (idle[1]);
   lines = client_sync (first);
@@ -773,6 +818,81 @@ test_websocket_max_clients (void)
   client_free (second);
   client_free (first);
   close (idle[1]);
+  test_server_free (ts);
+}
+
+/* Until count connections are still in HTTP at the door. */
+static gboolean
+pending_are_cb (gpointer data)
+{
+  Counts *counts = data;
+
+  return _chat_server_websocket_count_pending (counts->ts->server->websocket) == counts->want;
+}
+
+static void
+wait_pending (TestServer *ts,
+              guint       want)
+{
+  Counts counts = { ts, want };
+
+  test_server_wait_until (ts, pending_are_cb, &counts, "the count of connections in HTTP");
+}
+
+/* Past the connections the door keeps in HTTP at once (64), from any addresses, the next
+ * is told to come back once they are through. */
+static void
+test_websocket_refusals_waiting (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n"
+                                    "[limits]\nmax-clients-per-ip=100\n");
+  int idle[64];
+  g_autofree char *answer = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    idle[i] = idle_connect (ts);
+  wait_pending (ts, G_N_ELEMENTS (idle));
+  answer = raw_collect_until_closed (idle_connect (ts));
+  assert_refusal (answer, "HTTP/1.1 503 Service Unavailable\r\n", "15");
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    {
+      assert_open (idle[i]);
+      close (idle[i]);
+    }
+  wait_connections (ts, 0);
+  test_server_free (ts);
+}
+
+#define HANDSHAKE_HEADERS "Upgrade: websocket\r\nConnection: Upgrade\r\n" \
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+/* A request that does not upgrade is answered with why, in a few words, and closed: a
+ * page opened in a browser, a POST (its body never kept), a handshake of another version,
+ * a page from elsewhere. Nothing is left of any. */
+static void
+test_websocket_refusals_http (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *page = raw_request (ts, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  g_autofree char *post = raw_request (ts, "POST /irc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Content-Length: 5\r\n\r\nhello");
+  g_autofree char *version = raw_request (ts, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              HANDSHAKE_HEADERS
+                                              "Sec-WebSocket-Version: 8\r\n\r\n");
+  g_autofree char *origin = raw_request (ts, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                             "Origin: https://evil.example.com\r\n"
+                                             HANDSHAKE_HEADERS
+                                             "Sec-WebSocket-Version: 13\r\n\r\n");
+
+  assert_refusal (page, "HTTP/1.1 426 Upgrade Required\r\n", NULL);
+  g_assert_nonnull (strstr (page, "\r\nUpgrade: websocket\r\n"));
+  g_assert_nonnull (strstr (page, "text.ircv3.net"));
+  assert_refusal (post, "HTTP/1.1 405 Method Not Allowed\r\n", NULL);
+  g_assert_nonnull (strstr (post, "\r\nAllow: GET\r\n"));
+  assert_refusal (version, "HTTP/1.1 400 Bad Request\r\n", NULL);
+  g_assert_nonnull (strstr (version, "\r\nSec-WebSocket-Version: 13\r\n"));
+  assert_refusal (origin, "HTTP/1.1 403 Forbidden\r\n", NULL);
+  wait_connections (ts, 0);
   test_server_free (ts);
 }
 
@@ -972,6 +1092,8 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/no-compression", test_websocket_no_compression);
   g_test_add_func ("/chat/websocket/binary-on-text", test_websocket_binary_on_text);
   g_test_add_func ("/chat/websocket/max-clients", test_websocket_max_clients);
+  g_test_add_func ("/chat/websocket/refusals/waiting", test_websocket_refusals_waiting);
+  g_test_add_func ("/chat/websocket/refusals/http", test_websocket_refusals_http);
   g_test_add_func ("/chat/websocket/tls/talk", test_websocket_tls_talk);
   g_test_add_func ("/chat/websocket/tls/plain-request", test_websocket_tls_plain_request);
   g_test_add_func ("/chat/websocket/tls/silent", test_websocket_tls_silent);

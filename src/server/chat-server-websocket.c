@@ -196,25 +196,39 @@ pending_from (ChatServerWebsocket *self,
   return n;
 }
 
-/* Over max-clients: the peer is told in HTTP, best effort, and closed. What it sent is
- * read first, so that the close is no reset that could overtake the answer. Over TLS
- * there is no handshake to spend on it: it is closed. */
+/* What a refusal reads before it closes: what the peer sent is read first, so that the
+ * close is no reset that could overtake the answer, but no more than a request's head. */
+#define REFUSAL_DRAIN (16 * 1024)
+
+/* A refusal before soup has the connection: the peer is told in HTTP, best effort (one
+ * write that never blocks), and closed. Over TLS nothing is said: an answer would cost a
+ * handshake for a peer that is not let in, so it is closed before any. retry_after: the
+ * seconds after which trying again may work, or 0 to say nothing. */
 static void
-refuse_full (ChatServerWebsocket *self,
-             GSocketConnection   *connection)
+refuse (ChatServerWebsocket *self,
+        GSocketConnection   *connection,
+        const char          *status,
+        guint                retry_after,
+        const char          *text)
 {
-  static const char answer[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                               "Content-Type: text/plain\r\nContent-Length: 16\r\n"
-                               "Connection: close\r\n\r\nServer is full.\n";
   GSocket *socket = g_socket_connection_get_socket (connection);
+  g_autofree char *retry = retry_after > 0 ? g_strdup_printf ("Retry-After: %u\r\n", retry_after)
+                                           : NULL;
+  g_autofree char *answer = NULL;
   char buf[4096];
+  gsize drained = 0;
+  gssize n;
 
   if (!self->tls)
     {
-      g_socket_send_with_blocking (socket, answer, sizeof answer - 1, FALSE, NULL, NULL);
+      answer = g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
+                                "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
+                                status, strlen (text), retry ? retry : "", text);
+      g_socket_send_with_blocking (socket, answer, strlen (answer), FALSE, NULL, NULL);
       g_socket_shutdown (socket, FALSE, TRUE, NULL);
-      while (g_socket_receive_with_blocking (socket, buf, sizeof buf, FALSE, NULL, NULL) > 0)
-        ;
+      while (drained < REFUSAL_DRAIN &&
+             (n = g_socket_receive_with_blocking (socket, buf, sizeof buf, FALSE, NULL, NULL)) > 0)
+        drained += n;
     }
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
 }
@@ -287,14 +301,22 @@ incoming_cb (GSocketService    *service,
   if (_chat_server_count_connections (self->server) >= limits->max_clients)
     {
       g_info ("WebSocket: refused %s: server full", key);
-      refuse_full (self, connection);
+      refuse (self, connection, "503 Service Unavailable", 0, "Server is full.\n");
       return TRUE;
     }
-  if (g_hash_table_size (self->in_http) >= MAX_IN_HTTP ||
-      pending_from (self, key) >= limits->max_clients_per_ip)
+  /* Those not yet upgraded are gone within the upgrade's time: then try again. */
+  if (pending_from (self, key) >= limits->max_clients_per_ip)
+    {
+      g_info ("WebSocket: refused %s: too many connections not yet upgraded from it", key);
+      refuse (self, connection, "429 Too Many Requests", UPGRADE_TIMEOUT_MAX,
+              "Too many connections from your address.\n");
+      return TRUE;
+    }
+  if (g_hash_table_size (self->in_http) >= MAX_IN_HTTP)
     {
       g_info ("WebSocket: refused %s: too many connections not yet upgraded", key);
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      refuse (self, connection, "503 Service Unavailable", UPGRADE_TIMEOUT_MAX,
+              "Too many connections waiting, try again later.\n");
       return TRUE;
     }
 
@@ -658,8 +680,34 @@ upgraded_cb (SoupServerMessage *msg,
   link_start (self, ws, guard, socket, remote);
 }
 
-/* Before the upgrade: a page from elsewhere is refused (403), so it never upgrades. No
- * extension is taken: permessage-deflate would inflate messages past any bound. */
+/* A request that does not upgrade is answered in a few words, and the connection closed:
+ * it has no other use here. */
+static void
+answer (SoupServerMessage *msg,
+        guint              status,
+        const char        *reason,
+        const char        *text)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Connection", "close");
+  soup_server_message_set_status (msg, status, reason);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, text, strlen (text));
+}
+
+/* A handshake has no body: whatever one comes is read (within the upgrade's time) and
+ * dropped, never kept. */
+static void
+request_started_cb (SoupServer        *soup,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+}
+
+/* Before the upgrade, on any path: a page from elsewhere is refused (403), so it never
+ * upgrades, and a request that is no handshake is told what this port is. No extension
+ * is taken: permessage-deflate would inflate messages past any bound. */
 static void
 request_cb (SoupServer        *soup,
             SoupServerMessage *msg,
@@ -669,17 +717,43 @@ request_cb (SoupServer        *soup,
 {
   ChatServerWebsocket *self = user_data;
   static const char *protocols[] = { PROTOCOL_BINARY, PROTOCOL_TEXT, NULL };
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
 
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET)
+    {
+      soup_message_headers_replace (response, "Allow", "GET");
+      answer (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL,
+              "This is a WebSocket port for IRC: only GET, to upgrade.\n");
+      return;
+    }
   if (!origin_allowed (self, msg))
     {
       g_info ("WebSocket: refused a page from %s",
               soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                             "Origin"));
-      soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+      answer (msg, SOUP_STATUS_FORBIDDEN, NULL,
+              "Pages from this origin may not connect to this server.\n");
       return;
     }
   /* The client's order of preference is libsoup's choice: the first it offers that is
-   * in this list. A request that is no handshake is answered with an error. */
+   * in this list. */
+  if (!soup_websocket_server_check_handshake (msg, NULL, (char **) protocols, NULL, &error))
+    {
+      if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET))
+        {
+          soup_message_headers_replace (response, "Upgrade", "websocket");
+          answer (msg, 426, "Upgrade Required",
+                  "This is a WebSocket port for IRC clients (text.ircv3.net or "
+                  "binary.ircv3.net), not a web page.\n");
+          return;
+        }
+      soup_message_headers_replace (response, "Sec-WebSocket-Version", "13");
+      text = g_strdup_printf ("Bad WebSocket handshake: %s.\n", error->message);
+      answer (msg, SOUP_STATUS_BAD_REQUEST, NULL, text);
+      return;
+    }
   if (soup_websocket_server_process_handshake (msg, NULL, (char **) protocols, NULL, NULL))
     g_signal_connect (msg, "wrote-informational", G_CALLBACK (upgraded_cb), self);
 }
@@ -727,6 +801,7 @@ server_started_cb (ChatServer *server,
     }
   self->soup = soup_server_new ("server-header", "chatroom", NULL);
   soup_server_add_handler (self->soup, NULL, request_cb, self, NULL);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), NULL);
   /* The door accepts by itself, so every connection meets the gate before soup. */
   self->service = g_socket_service_new ();
   listener = G_SOCKET_LISTENER (self->service);
