@@ -896,6 +896,34 @@ test_websocket_refusals_http (void)
   test_server_free (ts);
 }
 
+/* LUSERS counts a connection still in HTTP at the door as an unknown connection (253), as
+ * it does an IRC connection not yet registered. */
+static void
+test_websocket_lusers (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  Client *a = client_irc (ts, "alice", NULL);
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) during = NULL;
+  int fd;
+
+  client_send (a, "LUSERS");
+  before = client_sync (a);
+  assert_lines_lack (before, " 253 ");
+  fd = idle_connect (ts);
+  wait_pending (ts, 1);
+  client_send (a, "LUSERS");
+  during = client_sync (a);
+  assert_lines_have (during, " 253 alice 1 :unknown connection(s)");
+  assert_lines_have (during, " 251 alice :There are 1 users and 0 invisible on 1 servers");
+  assert_lines_have (during, " 255 alice :I have 1 clients and 0 servers");
+  close (fd);
+  wait_connections (ts, 1);
+
+  client_free (a);
+  test_server_free (ts);
+}
+
 /* ---- over TLS ---- */
 
 static gboolean
@@ -1094,6 +1122,7 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/max-clients", test_websocket_max_clients);
   g_test_add_func ("/chat/websocket/refusals/waiting", test_websocket_refusals_waiting);
   g_test_add_func ("/chat/websocket/refusals/http", test_websocket_refusals_http);
+  g_test_add_func ("/chat/websocket/lusers", test_websocket_lusers);
   g_test_add_func ("/chat/websocket/tls/talk", test_websocket_tls_talk);
   g_test_add_func ("/chat/websocket/tls/plain-request", test_websocket_tls_plain_request);
   g_test_add_func ("/chat/websocket/tls/silent", test_websocket_tls_silent);

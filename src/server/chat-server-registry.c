@@ -398,10 +398,14 @@ guint _chat_server_count_invisible (ChatServer *self) { return self->n_invisible
 guint _chat_server_count_opers (ChatServer *self) { return self->n_opers; }
 guint _chat_server_count_present (ChatServer *self) { return self->n_present; }
 
+/* Connections not yet registered: sessions without a nick and user yet, and those at the
+ * WebSocket door still in HTTP (or in their TLS handshake). */
 guint
 _chat_server_count_unknown (ChatServer *self)
 {
-  return self->n_clients > self->n_present ? self->n_clients - self->n_present : 0;
+  guint unregistered = self->n_clients > self->n_present ? self->n_clients - self->n_present : 0;
+
+  return unregistered + _chat_server_websocket_count_pending (self->websocket);
 }
 
 gboolean
