@@ -1092,6 +1092,380 @@ test_websocket_tls_handshake_slots (void)
   test_server_free (ts);
 }
 
+/* ---- the gate's accounting when clients drop at each stage ---- */
+
+/* Every count the gate keeps, read in the server's thread. */
+typedef struct
+{
+  guint connections;   /* toward max-clients */
+  guint pending;       /* in HTTP at the door */
+  guint from_here;     /* sessions from 127.0.0.1 */
+  guint unknown;       /* LUSERS' 253 */
+  guint present;       /* registered */
+  guint tls_links;
+} GateCounts;
+
+typedef struct
+{
+  TestServer *ts;
+  GateCounts  want;
+  GateCounts  got;
+} GateWait;
+
+static void
+gate_read (ChatServer *server,
+           GateCounts *counts)
+{
+  counts->connections = _chat_server_count_connections (server);
+  counts->pending = _chat_server_websocket_count_pending (server->websocket);
+  counts->from_here = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, "127.0.0.1"));
+  counts->unknown = _chat_server_count_unknown (server);
+  counts->present = _chat_server_count_present (server);
+  counts->tls_links = _chat_server_get_tls_links (server)->links.length;
+}
+
+static gboolean
+gate_read_cb (gpointer data)
+{
+  GateWait *wait = data;
+
+  gate_read (wait->ts->server, &wait->got);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+gate_is_cb (gpointer data)
+{
+  GateWait *wait = data;
+
+  gate_read (wait->ts->server, &wait->got);
+  return memcmp (&wait->got, &wait->want, sizeof wait->got) == 0;
+}
+
+static GateCounts
+gate_counts (TestServer *ts)
+{
+  GateWait wait = { ts };
+
+  test_server_call (ts, gate_read_cb, &wait);
+  return wait.got;
+}
+
+/* Until every count is as want. */
+static void
+wait_gate (TestServer *ts,
+           GateCounts  want,
+           const char *what)
+{
+  GateWait wait = { ts, want };
+
+  test_server_wait_until (ts, gate_is_cb, &wait, what);
+}
+
+/* Until a connection is in HTTP at the door (or, tls, in the TLS gate before it). */
+static void
+wait_one_in_http (TestServer *ts,
+                  GateCounts  base,
+                  gboolean    tls)
+{
+  GateCounts one = base;
+
+  one.connections++;
+  one.pending++;
+  one.unknown++;
+  one.tls_links += tls;
+  wait_gate (ts, one, "one connection in HTTP");
+}
+
+/* What LUSERS says to who, which must be what it said before. */
+static GPtrArray *
+lusers (Client *who)
+{
+  client_send (who, "LUSERS");
+  return client_sync (who);
+}
+
+static void
+assert_same_lines (GPtrArray *want,
+                   GPtrArray *got)
+{
+  g_assert_cmpuint (got->len, ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (want, i));
+}
+
+/* A reset instead of an orderly close: the peer's end of the connection is just gone. */
+static void
+reset_close (int fd)
+{
+  struct linger now = { 1, 0 };
+
+  setsockopt (fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+  close (fd);
+}
+
+typedef enum
+{
+  STAGE_CONNECTED,      /* nothing sent */
+  STAGE_PARTIAL,        /* half a request */
+  STAGE_PARTIAL_RESET,  /* half a request, then a reset */
+  STAGE_REFUSED,        /* a request answered without an upgrade */
+  STAGE_UPGRADED,       /* the 101 read, nothing sent after it */
+  STAGE_NICK,           /* NICK sent, not registered */
+  STAGE_REGISTERED,     /* registered, then gone without QUIT */
+  STAGE_REGISTERED_RESET,
+  N_STAGES
+} Stage;
+
+static void
+drop_at (TestServer *ts,
+         GateCounts  base,
+         Stage       stage)
+{
+  const char partial[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr";
+  GateCounts in = base;
+  int fd;
+
+  switch (stage)
+    {
+    case STAGE_CONNECTED:
+    case STAGE_PARTIAL:
+    case STAGE_PARTIAL_RESET:
+      fd = idle_connect (ts);
+      wait_one_in_http (ts, base, FALSE);
+      if (stage != STAGE_CONNECTED)
+        g_assert_cmpint (send (fd, partial, strlen (partial), MSG_NOSIGNAL), ==,
+                         strlen (partial));
+      if (stage == STAGE_PARTIAL_RESET)
+        reset_close (fd);
+      else
+        close (fd);
+      break;
+    case STAGE_REFUSED:
+      g_free (raw_request (ts, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+      break;
+    case STAGE_UPGRADED:
+    case STAGE_NICK:
+      fd = raw_connect (ts, "", NULL);
+      if (stage == STAGE_NICK)
+        raw_text (fd, "NICK dropper");
+      /* In as a session, counted once, from this address. */
+      in.connections++;
+      in.from_here++;
+      in.unknown++;
+      wait_gate (ts, in, "a session not yet registered");
+      close (fd);
+      break;
+    case STAGE_REGISTERED:
+    case STAGE_REGISTERED_RESET:
+      fd = raw_connect (ts, "", NULL);
+      raw_text (fd, "NICK dropper");
+      raw_text (fd, "USER dropper 0 * :Drops");
+      in.connections++;
+      in.from_here++;
+      in.present++;
+      wait_gate (ts, in, "a registered session");
+      if (stage == STAGE_REGISTERED_RESET)
+        reset_close (fd);
+      else
+        close (fd);
+      break;
+    case N_STAGES:
+    default:
+      g_assert_not_reached ();
+    }
+  wait_gate (ts, base, "every count back where it was");
+}
+
+/* A client of the door that drops at any stage (in HTTP, answered, upgraded, registered;
+ * closing or reset) leaves every count as it found it: connections toward max-clients,
+ * those in HTTP, the address's, LUSERS'. Over and over, so that nothing creeps. */
+static void
+test_websocket_churn (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  Client *observer = client_irc (ts, "observer", NULL);
+  g_autoptr(GPtrArray) before = NULL;
+  GateCounts base;
+
+  before = lusers (observer);
+  base = gate_counts (ts);
+  g_assert_cmpuint (base.connections, ==, 1);
+  g_assert_cmpuint (base.from_here, ==, 1);
+  for (guint round = 0; round < 3; round++)
+    for (Stage stage = 0; stage < N_STAGES; stage++)
+      {
+        g_autoptr(GPtrArray) after = NULL;
+
+        drop_at (ts, base, stage);
+        after = lusers (observer);
+        assert_same_lines (before, after);
+      }
+  client_free (observer);
+  test_server_free (ts);
+}
+
+/* A TLS connection to the wss:// door, handshaken. */
+static GIOStream *
+wss_handshaken (TestServer *ts)
+{
+  g_autoptr(GError) error = NULL;
+  GIOStream *tls = test_tls_connect (ws_port (ts), &error);
+
+  g_assert_no_error (error);
+  return tls;
+}
+
+static void
+tls_send (GIOStream  *tls,
+          const char *data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (tls), data, strlen (data), NULL,
+                             NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* What the server sent over TLS until it closed. */
+static char *
+tls_collect_until_closed (GIOStream *tls)
+{
+  GString *got = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (tls), buf, sizeof buf, NULL,
+                                   NULL)) > 0)
+    g_string_append_len (got, buf, n);
+  return g_string_free (got, FALSE);
+}
+
+/* Over wss://, a refusal before the handshake is a close and no more (no handshake is
+ * spent on a peer that is not let in); after it, the answers are those of plain HTTP. */
+static void
+test_websocket_tls_refusals (void)
+{
+  TestServer *ts;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) refused = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autofree char *answer = NULL;
+  Client *first;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new ("[limits]\nmax-clients=1\n");
+  tls = wss_handshaken (ts);
+  tls_send (tls, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  answer = tls_collect_until_closed (tls);
+  assert_refusal (answer, "HTTP/1.1 426 Upgrade Required\r\n", NULL);
+  g_clear_object (&tls);
+  wait_nothing_left (ts);
+
+  first = client_irc (ts, "first", NULL);
+  refused = test_tls_connect (ws_port (ts), &error);
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+  client_free (first);
+  wait_nothing_left (ts);
+  test_server_free (ts);
+}
+
+typedef enum
+{
+  TLS_STAGE_CONNECTED,   /* nothing sent */
+  TLS_STAGE_HELLO,       /* the first byte of a handshake */
+  TLS_STAGE_HANDSHAKEN,  /* TLS up, no request */
+  TLS_STAGE_PARTIAL,     /* half a request over TLS */
+  TLS_STAGE_REFUSED,     /* a request answered without an upgrade */
+  TLS_STAGE_REGISTERED,  /* a wss:// session, registered, then gone */
+  N_TLS_STAGES
+} TlsStage;
+
+static void
+drop_at_tls (TestServer *ts,
+             GateCounts  base,
+             TlsStage    stage)
+{
+  GateCounts in = base;
+  GIOStream *tls = NULL;
+  WsClient *web;
+  int fd;
+
+  switch (stage)
+    {
+    case TLS_STAGE_CONNECTED:
+    case TLS_STAGE_HELLO:
+      fd = idle_connect (ts);
+      wait_one_in_http (ts, base, TRUE);
+      if (stage == TLS_STAGE_HELLO)
+        g_assert_cmpint (send (fd, "\x16", 1, MSG_NOSIGNAL), ==, 1);
+      close (fd);
+      break;
+    case TLS_STAGE_HANDSHAKEN:
+    case TLS_STAGE_PARTIAL:
+      tls = wss_handshaken (ts);
+      if (stage == TLS_STAGE_PARTIAL)
+        tls_send (tls, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr");
+      /* Handed to libsoup: out of the TLS gate, still in HTTP. */
+      wait_one_in_http (ts, base, FALSE);
+      g_object_unref (tls);
+      break;
+    case TLS_STAGE_REFUSED:
+      tls = wss_handshaken (ts);
+      tls_send (tls, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      g_free (tls_collect_until_closed (tls));
+      g_object_unref (tls);
+      break;
+    case TLS_STAGE_REGISTERED:
+      web = ws_connect_full (ts, TRUE, NULL, NULL);
+      g_assert_no_error (web->error);
+      ws_register (web, "dropper");
+      in.connections++;
+      in.from_here++;
+      in.present++;
+      wait_gate (ts, in, "a registered session");
+      ws_free (web);
+      break;
+    case N_TLS_STAGES:
+    default:
+      g_assert_not_reached ();
+    }
+  wait_gate (ts, base, "every count back where it was");
+}
+
+/* The same as churn, over wss://: the TLS gate's links too are back where they were. */
+static void
+test_websocket_tls_churn (void)
+{
+  TestServer *ts;
+  Client *observer;
+  g_autoptr(GPtrArray) before = NULL;
+  GateCounts base;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = wss_server_new (NULL);
+  observer = client_irc (ts, "observer", NULL);
+  before = lusers (observer);
+  base = gate_counts (ts);
+  g_assert_cmpuint (base.tls_links, ==, 0);
+  for (guint round = 0; round < 2; round++)
+    for (TlsStage stage = 0; stage < N_TLS_STAGES; stage++)
+      {
+        g_autoptr(GPtrArray) after = NULL;
+
+        drop_at_tls (ts, base, stage);
+        after = lusers (observer);
+        assert_same_lines (before, after);
+      }
+  client_free (observer);
+  test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1123,11 +1497,14 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/refusals/waiting", test_websocket_refusals_waiting);
   g_test_add_func ("/chat/websocket/refusals/http", test_websocket_refusals_http);
   g_test_add_func ("/chat/websocket/lusers", test_websocket_lusers);
+  g_test_add_func ("/chat/websocket/churn", test_websocket_churn);
   g_test_add_func ("/chat/websocket/tls/talk", test_websocket_tls_talk);
   g_test_add_func ("/chat/websocket/tls/plain-request", test_websocket_tls_plain_request);
   g_test_add_func ("/chat/websocket/tls/silent", test_websocket_tls_silent);
   g_test_add_func ("/chat/websocket/tls/handshake-slots",
                    test_websocket_tls_handshake_slots);
+  g_test_add_func ("/chat/websocket/tls/refusals", test_websocket_tls_refusals);
+  g_test_add_func ("/chat/websocket/tls/churn", test_websocket_tls_churn);
 
   ret = g_test_run ();
   if (cert_path != NULL)

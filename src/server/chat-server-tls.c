@@ -483,7 +483,9 @@ _chat_tls_link_accept (ChatServer                    *server,
   for (guint i = 0; i < 2; i++)
     setsockopt (pair[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 
-  /* The same gate as a plain connection, with the peer's own address. */
+  /* The same gate as a plain connection, with the peer's own address. Refused, its ERROR
+   * line goes nowhere: before the handshake nothing can be said over TLS, and no handshake
+   * is spent on a peer that is not let in (the WebSocket door over TLS does the same). */
   session = _chat_server_admit (server, pair[0], peer);
   if (session == NULL)
     {
