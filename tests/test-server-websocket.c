@@ -758,14 +758,24 @@ connections_are_cb (gpointer data)
   return _chat_server_count_connections (counts->ts->server) == counts->want;
 }
 
+/* Until cond says the count is want. */
+static void
+wait_count (TestServer  *ts,
+            GSourceFunc  cond,
+            guint        want,
+            const char  *what)
+{
+  Counts counts = { ts, want };
+
+  test_server_wait_until (ts, cond, &counts, what);
+}
+
 /* Until max-clients counts want connections (sessions, and those not yet upgraded). */
 static void
 wait_connections (TestServer *ts,
                   guint       want)
 {
-  Counts counts = { ts, want };
-
-  test_server_wait_until (ts, connections_are_cb, &counts, "the count of connections");
+  wait_count (ts, connections_are_cb, want, "the count of connections");
 }
 
 static void
@@ -834,9 +844,7 @@ static void
 wait_pending (TestServer *ts,
               guint       want)
 {
-  Counts counts = { ts, want };
-
-  test_server_wait_until (ts, pending_are_cb, &counts, "the count of connections in HTTP");
+  wait_count (ts, pending_are_cb, want, "the count of connections in HTTP");
 }
 
 /* Past the connections the door keeps in HTTP at once (64), from any addresses, the next
@@ -1220,7 +1228,7 @@ typedef enum
 static void
 drop_at (TestServer *ts,
          GateCounts  base,
-         Stage       stage)
+         guint       stage)
 {
   const char partial[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr";
   GateCounts in = base;
@@ -1277,32 +1285,44 @@ drop_at (TestServer *ts,
   wait_gate (ts, base, "every count back where it was");
 }
 
-/* A client of the door that drops at any stage (in HTTP, answered, upgraded, registered;
- * closing or reset) leaves every count as it found it: connections toward max-clients,
- * those in HTTP, the address's, LUSERS'. Over and over, so that nothing creeps. */
-static void
-test_websocket_churn (void)
-{
-  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
-  Client *observer = client_irc (ts, "observer", NULL);
-  g_autoptr(GPtrArray) before = NULL;
-  GateCounts base;
+typedef void (*DropFunc) (TestServer *ts,
+                          GateCounts  base,
+                          guint       stage);
 
-  before = lusers (observer);
-  base = gate_counts (ts);
+/* Over and over, a client drops at each stage; after each, every count and LUSERS are as
+ * they were, so that nothing creeps. The server is freed. */
+static void
+churn (TestServer *ts,
+       guint       n_stages,
+       DropFunc    drop)
+{
+  Client *observer = client_irc (ts, "observer", NULL);
+  g_autoptr(GPtrArray) before = lusers (observer);
+  GateCounts base = gate_counts (ts);
+
   g_assert_cmpuint (base.connections, ==, 1);
   g_assert_cmpuint (base.from_here, ==, 1);
-  for (guint round = 0; round < 3; round++)
-    for (Stage stage = 0; stage < N_STAGES; stage++)
+  g_assert_cmpuint (base.tls_links, ==, 0);
+  for (guint round = 0; round < 2; round++)
+    for (guint stage = 0; stage < n_stages; stage++)
       {
         g_autoptr(GPtrArray) after = NULL;
 
-        drop_at (ts, base, stage);
+        drop (ts, base, stage);
         after = lusers (observer);
         assert_same_lines (before, after);
       }
   client_free (observer);
   test_server_free (ts);
+}
+
+/* A client of the door that drops at any stage (in HTTP, answered, upgraded, registered;
+ * closing or reset) leaves every count as it found it: connections toward max-clients,
+ * those in HTTP, the address's, LUSERS'. */
+static void
+test_websocket_churn (void)
+{
+  churn (test_server_new ("[websocket]\nport=0\n"), N_STAGES, drop_at);
 }
 
 /* A TLS connection to the wss:// door, handshaken. */
@@ -1387,7 +1407,7 @@ typedef enum
 static void
 drop_at_tls (TestServer *ts,
              GateCounts  base,
-             TlsStage    stage)
+             guint       stage)
 {
   GateCounts in = base;
   GIOStream *tls = NULL;
@@ -1440,30 +1460,9 @@ drop_at_tls (TestServer *ts,
 static void
 test_websocket_tls_churn (void)
 {
-  TestServer *ts;
-  Client *observer;
-  g_autoptr(GPtrArray) before = NULL;
-  GateCounts base;
-
   if (!have_certificates () || test_tls_ran_in_child ())
     return;
-
-  ts = wss_server_new (NULL);
-  observer = client_irc (ts, "observer", NULL);
-  before = lusers (observer);
-  base = gate_counts (ts);
-  g_assert_cmpuint (base.tls_links, ==, 0);
-  for (guint round = 0; round < 2; round++)
-    for (TlsStage stage = 0; stage < N_TLS_STAGES; stage++)
-      {
-        g_autoptr(GPtrArray) after = NULL;
-
-        drop_at_tls (ts, base, stage);
-        after = lusers (observer);
-        assert_same_lines (before, after);
-      }
-  client_free (observer);
-  test_server_free (ts);
+  churn (wss_server_new (NULL), N_TLS_STAGES, drop_at_tls);
 }
 
 int
