@@ -368,13 +368,13 @@ _chat_history_prune_age (ChatHistory  *self,
 
 /* Roughly what the queued lines take in the file, indexes included. */
 static gint64
-pending_size (ChatHistory *self)
+pending_size (GPtrArray *entries)
 {
   gint64 size = 0;
 
-  for (guint i = 0; i < self->pending->len; i++)
+  for (guint i = 0; i < entries->len; i++)
     {
-      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
 
       size += 96 + 2 * (strlen (entry->msgid) + strlen (entry->target)) +
               (entry->source != NULL ? strlen (entry->source) : 0) +
@@ -391,6 +391,7 @@ pending_size (ChatHistory *self)
  * age retention: the pages freed are reused by the lines written next. */
 static gboolean
 prune_size (ChatHistory  *self,
+            GPtrArray    *entries,
             GError      **error)
 {
   gint64 page, limit, needed;
@@ -403,7 +404,7 @@ prune_size (ChatHistory  *self,
   if (page <= 0)
     return TRUE;
   limit = (gint64) (self->max_size / page) * 3 / 4;
-  needed = (pending_size (self) * 3 / 2) / page + 1;
+  needed = (pending_size (entries) * 3 / 2) / page + 1;
 
   for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
     {
@@ -437,6 +438,8 @@ prune_size (ChatHistory  *self,
 
 static gboolean
 write_pending (ChatHistory  *self,
+               GPtrArray    *entries,
+               GHashTable   *rooms,
                GError      **error)
 {
   /* target → its newest pending entry */
@@ -446,12 +449,12 @@ write_pending (ChatHistory  *self,
   gpointer key, value;
   gint64 now = now_ms ();
 
-  if (!prune_size (self, error))
+  if (!prune_size (self, entries, error))
     return FALSE;
 
-  for (guint i = 0; i < self->pending->len; i++)
+  for (guint i = 0; i < entries->len; i++)
     {
-      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
       g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
       sqlite3_stmt *stmt = self->insert_stmt;
 
@@ -490,7 +493,7 @@ write_pending (ChatHistory  *self,
                            GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
     }
 
-  g_hash_table_iter_init (&iter, self->pending_rooms);
+  g_hash_table_iter_init (&iter, rooms);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       const ChatHistoryRoom *room = value;
@@ -549,21 +552,30 @@ write_pending (ChatHistory  *self,
   return TRUE;
 }
 
-/* Whether a query of target would see something still queued. */
-gboolean
-_chat_history_pending_affects (ChatHistory *self,
-                               const char  *target,
-                               gboolean     with_events)
+static gboolean
+entries_affect (GPtrArray  *entries,
+                const char *target,
+                gboolean    with_events)
 {
-  for (guint i = 0; i < self->pending->len; i++)
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
     {
-      const ChatHistoryEntry *entry = g_ptr_array_index (self->pending, i);
+      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
 
       if ((with_events || entry->kind <= CHAT_HISTORY_KIND_NOTICE) &&
           strcmp (entry->target, target) == 0)
         return TRUE;
     }
   return FALSE;
+}
+
+/* Whether a query of target would see something still queued, or still being written. */
+gboolean
+_chat_history_pending_affects (ChatHistory *self,
+                               const char  *target,
+                               gboolean     with_events)
+{
+  return entries_affect (self->pending, target, with_events) ||
+         entries_affect (self->batch, target, with_events);
 }
 
 static void
@@ -687,38 +699,56 @@ journal_empty (ChatHistory *self)
     self->journal_used = FALSE;
 }
 
+/* Queues the lines a journal holds. */
+static gboolean
+journal_replay (ChatHistory  *self,
+                const char   *path,
+                GError      **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  gsize size = 0;
+
+  if (!g_file_get_contents (path, &contents, &size, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FAILED,
+                   "Cannot read the history journal: %s", local_error->message);
+      return FALSE;
+    }
+  entries = journal_parse (contents, size);
+  for (guint i = 0; i < entries->len; i++)
+    g_ptr_array_add (self->pending, g_steal_pointer (&g_ptr_array_index (entries, i)));
+  g_ptr_array_set_free_func (entries, NULL);
+  if (entries->len > 0)
+    g_info ("Replaying %u lines from %s", entries->len, path);
+  return TRUE;
+}
+
 /* Lines the database already has may come back (a kill between the commit and the
- * truncation): INSERT OR IGNORE on the unique msgid keeps one of each. */
+ * removal of the journal): INSERT OR IGNORE on the unique msgid keeps one of each. */
 gboolean
 _chat_history_journal_open (ChatHistory  *self,
                             const char   *data_dir,
                             GError      **error)
 {
   g_autofree char *path = g_build_filename (data_dir, "history.journal", NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize size = 0;
+  g_autofree char *old_path = g_strconcat (path, ".old", NULL);
+  /* The old journal, when there is one, holds the older lines. */
+  const char *paths[] = { old_path, path };
 
-  if (g_file_get_contents (path, &contents, &size, &local_error) && size > 0)
-    {
-      g_autoptr(GPtrArray) entries = journal_parse (contents, size);
-
-      for (guint i = 0; i < entries->len; i++)
-        g_ptr_array_add (self->pending, g_steal_pointer (&g_ptr_array_index (entries, i)));
-      g_ptr_array_set_free_func (entries, NULL);
-      if (self->pending->len > 0)
-        g_info ("Replaying %u lines from %s", self->pending->len, path);
-      if (!chat_history_flush (self, error))
-        return FALSE;
-    }
-  else if (local_error != NULL && !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    {
-      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FAILED,
-                   "Cannot read the history journal: %s", local_error->message);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    if (!journal_replay (self, paths[i], error))
       return FALSE;
-    }
+  if (!chat_history_flush (self, error))
+    return FALSE;
+  if (g_unlink (old_path) != 0 && errno != ENOENT)
+    g_debug ("Cannot remove %s: %s", old_path, g_strerror (errno));
 
-  self->journal_fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  self->journal_path = g_steal_pointer (&path);
+  self->journal_fd = g_open (self->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (self->journal_fd < 0)
     {
       int saved = errno;
@@ -726,7 +756,7 @@ _chat_history_journal_open (ChatHistory  *self,
       g_set_error (error, CHAT_HISTORY_ERROR,
                    saved == EACCES || saved == EROFS ? CHAT_HISTORY_ERROR_NOT_WRITABLE
                                                      : CHAT_HISTORY_ERROR_FAILED,
-                   "Cannot open %s: %s", path, g_strerror (saved));
+                   "Cannot open %s: %s", self->journal_path, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -748,36 +778,86 @@ _chat_history_journal_rewrite (ChatHistory *self)
     g_debug ("%s", error->message);
 }
 
+/* The queue is handed over to the writer thread: what the journal holds so far becomes
+ * the old journal, for the thread to delete once it has committed it; returns its path,
+ * or NULL when the journal held nothing. */
+char *
+_chat_history_journal_rotate (ChatHistory *self)
+{
+  g_autofree char *old_path = NULL;
+  int fd;
+
+  if (self->journal_fd < 0 || !self->journal_used)
+    return NULL;
+  old_path = g_strconcat (self->journal_path, ".old", NULL);
+  if (g_rename (self->journal_path, old_path) != 0)
+    {
+      /* The journal stays as it is: emptied by the next flush of the main loop. */
+      g_debug ("Cannot rename %s: %s", self->journal_path, g_strerror (errno));
+      return NULL;
+    }
+  fd = g_open (self->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      /* Nowhere to keep the next lines: they are committed without one. */
+      g_warning ("Cannot open %s: %s", self->journal_path, g_strerror (errno));
+      g_rename (old_path, self->journal_path);
+      return NULL;
+    }
+  close (self->journal_fd);
+  self->journal_fd = fd;
+  self->journal_used = FALSE;
+  self->journaled = 0;
+  return g_steal_pointer (&old_path);
+}
+
 /* ------------------------------------------------------------------ flushing */
+
+/* One transaction; in the writer thread, or in the main loop while the thread has
+ * nothing. */
+gboolean
+_chat_history_commit (ChatHistory  *self,
+                      GPtrArray    *entries,
+                      GHashTable   *rooms,
+                      GError      **error)
+{
+  if (!chat_sqlite_begin (self->db, error))
+    return FALSE;
+  if (!write_pending (self, entries, rooms, error))
+    {
+      chat_sqlite_rollback (self->db);
+      return FALSE;
+    }
+  return chat_sqlite_commit (self->db, error);
+}
 
 gboolean
 chat_history_flush (ChatHistory  *self,
                     GError      **error)
 {
+  GError *writer_error;
+  gboolean ok;
+
   g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   _chat_history_clear_flush_sources (self);
+  _chat_history_writer_wait (self);
+  writer_error = _chat_history_writer_take_error (self);
+  if (writer_error != NULL)
+    {
+      g_propagate_error (error, writer_error);
+      return FALSE;
+    }
 
   if (self->pending->len == 0 && g_hash_table_size (self->pending_rooms) == 0)
     return TRUE;
 
-  if (!chat_sqlite_begin (self->db, error))
-    {
-      clear_pending (self);
-      return FALSE;
-    }
-  if (!write_pending (self, error))
-    {
-      chat_sqlite_rollback (self->db);
-      clear_pending (self);
-      return FALSE;
-    }
+  ok = _chat_history_commit (self, self->pending, self->pending_rooms, error);
   clear_pending (self);
-  if (!chat_sqlite_commit (self->db, error))
-    return FALSE;
-  journal_empty (self);
-  return TRUE;
+  if (ok)
+    journal_empty (self);
+  return ok;
 }
 
 gboolean
@@ -827,6 +907,7 @@ chat_history_redact (ChatHistory  *self,
   g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
   g_return_val_if_fail (msgid != NULL, FALSE);
 
+  _chat_history_writer_wait (self);
   stmt = chat_sqlite_get_query (self->db, "INSERT OR IGNORE INTO redactions (msgid) VALUES (?1)",
                                 error);
   if (stmt == NULL)

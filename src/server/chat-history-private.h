@@ -47,12 +47,30 @@ struct _ChatHistory
   guint         journaled;         /* how many of pending (from the start) it holds */
   gboolean      journal_used;      /* it holds something: empty it after the commit */
 
+  char         *journal_path;
+
   GThread      *checkpoint_thread;
   gint          checkpoint_done;   /* atomic: the thread has finished */
+
+  /* The writer thread (chat-history-writer.c). The batch and its journal are set and
+   * cleared by the main loop, read by the thread while writer_busy. */
+  GThread      *writer;
+  GSource      *writer_done;       /* ready when the thread has finished a batch */
+  GMutex        writer_lock;
+  GCond         writer_cond;
+  gboolean      writer_busy;       /* under writer_lock: the thread has the batch */
+  gboolean      writer_quit;       /* under writer_lock */
+  GError       *writer_error;      /* under writer_lock: why the last batch failed */
+  GPtrArray    *batch;             /* ChatHistoryEntry, until the main loop takes it back */
+  GHashTable   *batch_rooms;
+  char         *batch_journal;     /* the old journal that holds the batch, or NULL */
 };
 
 /* chat-history.c */
 void               _chat_history_clear_flush_sources (ChatHistory            *self);
+void               _chat_history_new_queue           (ChatHistory            *self);
+void               _chat_history_report_failure      (ChatHistory            *self,
+                                                      const GError           *error);
 
 /* chat-history-db.c */
 ChatHistoryEntry  *_chat_history_entry_from_row      (sqlite3_stmt           *stmt);
@@ -75,6 +93,19 @@ gboolean           _chat_history_journal_open        (ChatHistory            *se
                                                       const char             *data_dir,
                                                       GError                **error);
 void               _chat_history_journal_rewrite     (ChatHistory            *self);
+char              *_chat_history_journal_rotate      (ChatHistory            *self);
+gboolean           _chat_history_commit              (ChatHistory            *self,
+                                                      GPtrArray              *entries,
+                                                      GHashTable             *rooms,
+                                                      GError                **error);
+
+/* chat-history-writer.c */
+void               _chat_history_writer_start        (ChatHistory            *self);
+void               _chat_history_writer_stop         (ChatHistory            *self);
+void               _chat_history_writer_wait         (ChatHistory            *self);
+GError            *_chat_history_writer_take_error   (ChatHistory            *self);
+void               _chat_history_writer_hand_over    (ChatHistory            *self);
+guint              _chat_history_writer_n_pending    (ChatHistory            *self);
 
 /* chat-history-entry.c */
 ChatHistoryTarget *_chat_history_target_copy         (const ChatHistoryTarget *target);

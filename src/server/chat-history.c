@@ -69,6 +69,13 @@ room_free0 (gpointer data)
     chat_history_room_free (data);
 }
 
+void
+_chat_history_new_queue (ChatHistory *self)
+{
+  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+  self->pending_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, room_free0);
+}
+
 /* ------------------------------------------------------------------ queries */
 
 typedef struct
@@ -201,19 +208,27 @@ select_range (ChatHistory  *self,
 
 /* ------------------------------------------------------------------ callbacks */
 
+void
+_chat_history_report_failure (ChatHistory  *self,
+                              const GError *error)
+{
+  /* A handler may well drop the last reference to a history that failed. */
+  g_object_ref (self);
+  g_signal_emit (self, signals [FLUSH_FAILED], 0, error);
+  g_object_unref (self);
+}
+
 static void
 run_scheduled_flush (ChatHistory *self)
 {
   g_autoptr(GError) error = NULL;
 
   /* Removes whichever of the two sources is still pending. */
-  if (!chat_history_flush (self, &error))
-    {
-      /* A handler may well drop the last reference to a history that failed. */
-      g_object_ref (self);
-      g_signal_emit (self, signals [FLUSH_FAILED], 0, error);
-      g_object_unref (self);
-    }
+  _chat_history_clear_flush_sources (self);
+  if (self->writer != NULL)
+    _chat_history_writer_hand_over (self);
+  else if (!chat_history_flush (self, &error))
+    _chat_history_report_failure (self, error);
 }
 
 static gboolean
@@ -245,7 +260,7 @@ chat_history_dispose (GObject *object)
 
   _chat_history_clear_flush_sources (self);
 
-  if (self->db != NULL && (self->pending->len > 0 || g_hash_table_size (self->pending_rooms) > 0))
+  if (self->db != NULL && chat_history_get_n_pending (self) > 0)
     {
       g_autoptr(GError) error = NULL;
 
@@ -253,6 +268,7 @@ chat_history_dispose (GObject *object)
       if (!chat_history_flush (self, &error))
         g_debug ("Dropping unwritten history: %s", error->message);
     }
+  _chat_history_writer_stop (self);
 
   G_OBJECT_CLASS (chat_history_parent_class)->dispose (object);
 }
@@ -271,6 +287,9 @@ chat_history_finalize (GObject *object)
   g_clear_pointer (&self->since_prune, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->journal_path, g_free);
+  g_mutex_clear (&self->writer_lock);
+  g_cond_clear (&self->writer_cond);
 
   G_OBJECT_CLASS (chat_history_parent_class)->finalize (object);
 }
@@ -361,8 +380,9 @@ chat_history_init (ChatHistory *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->journal_fd = -1;
-  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
-  self->pending_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, room_free0);
+  g_mutex_init (&self->writer_lock);
+  g_cond_init (&self->writer_cond);
+  _chat_history_new_queue (self);
   self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_per_target = DEFAULT_MAX_PER_TARGET;
 }
@@ -384,6 +404,7 @@ chat_history_new (const char  *data_dir,
   self->last_age_prune_ms = 0;
   if (!_chat_history_journal_open (self, data_dir, error))
     return NULL;
+  _chat_history_writer_start (self);
   return g_steal_pointer (&self);
 }
 
@@ -411,6 +432,7 @@ chat_history_set_max_per_target (ChatHistory *self,
 
   if (self->max_per_target == max_per_target)
     return;
+  _chat_history_writer_wait (self);
   self->max_per_target = max_per_target;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MAX_PER_TARGET]);
 }
@@ -432,6 +454,7 @@ chat_history_set_max_age (ChatHistory *self,
 
   if (self->max_age == max_age_seconds)
     return;
+  _chat_history_writer_wait (self);
   self->max_age = max_age_seconds;
   self->last_age_prune_ms = 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MAX_AGE]);
@@ -447,6 +470,7 @@ chat_history_set_max_size (ChatHistory *self,
 
   g_return_if_fail (CHAT_IS_HISTORY (self));
 
+  _chat_history_writer_wait (self);
   self->max_size = max_bytes;
   if (self->db == NULL)
     return;
@@ -499,6 +523,7 @@ chat_history_set_sync_full (ChatHistory *self,
   sync_full = !!sync_full;
   if (self->sync_full == sync_full)
     return;
+  _chat_history_writer_wait (self);
   /* Takes effect at the next commit; never called inside a transaction. */
   if (!chat_sqlite_exec (self->db,
                          sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
@@ -565,6 +590,8 @@ chat_history_delete_target (ChatHistory  *self,
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* What the writer thread has is in the database by then, and deleted there. */
+  _chat_history_writer_wait (self);
   /* What is still queued for it is gone with it; the rest of the queue stays. */
   for (guint i = self->pending->len; i > 0; i--)
     {
@@ -607,7 +634,8 @@ chat_history_get_n_pending (ChatHistory *self)
 {
   g_return_val_if_fail (CHAT_IS_HISTORY (self), 0);
 
-  return self->pending->len + g_hash_table_size (self->pending_rooms);
+  return self->pending->len + g_hash_table_size (self->pending_rooms) +
+         _chat_history_writer_n_pending (self);
 }
 
 void
@@ -724,6 +752,7 @@ chat_history_query (ChatHistory           *self,
                                      (ref2 != NULL && ref2->type == CHAT_HISTORY_REF_MSGID)) &&
       !chat_history_flush (self, error))
     return NULL;
+  _chat_history_writer_wait (self);
   if (limit == 0)
     return g_steal_pointer (&result);
 
