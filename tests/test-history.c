@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -1229,6 +1230,87 @@ test_journal_replay (void)
   rm_rf (dir);
 }
 
+/* Writes five lines from CHAT_TEST_HISTORY_FIRST on to the journal, and dies before any
+ * transaction. */
+static void
+journal_five_and_die (void)
+{
+  g_autoptr(GError) error = NULL;
+  ChatHistory *history = chat_history_new (g_getenv ("CHAT_TEST_HISTORY_DIR"), &error);
+  int first = atoi (g_getenv ("CHAT_TEST_HISTORY_FIRST"));
+
+  g_assert_no_error (error);
+  for (int i = first; i < first + 5; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %d", i);
+
+      say (history, "#room", i, T0 + i * 1000, text);
+    }
+  g_assert_true (chat_history_sync (history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (chat_history_get_n_pending (history), ==, 5);
+  _exit (0);
+}
+
+static void
+journal_five_in (const char *dir,
+                 int         first)
+{
+  g_autofree char *text = g_strdup_printf ("%d", first);
+
+  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
+  g_setenv ("CHAT_TEST_HISTORY_FIRST", text, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* Killed while the writer thread had a batch: the batch is in history.journal.old, the
+ * lines said since in history.journal, and both come back, the old ones first. */
+static void
+test_journal_old_replay (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistory) history = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *old = NULL;
+  g_autofree char *later = NULL;
+  g_autofree char *contents = NULL;
+  gsize size;
+
+  if (g_test_subprocess ())
+    journal_five_and_die ();
+
+  dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  other = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  journal = g_build_filename (dir, "history.journal", NULL);
+  old = g_build_filename (dir, "history.journal.old", NULL);
+  later = g_build_filename (other, "history.journal", NULL);
+
+  /* m0..m4 handed over (the journal renamed as the writer thread's hand-over does), then
+   * m5..m9 written to the journal that followed. */
+  journal_five_in (dir, 0);
+  g_assert_cmpint (g_rename (journal, old), ==, 0);
+  journal_five_in (other, 5);
+  g_assert_cmpint (g_rename (later, journal), ==, 0);
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (history, "#room", &error), ==, 10);
+  assert_query ("0 1 2 3 4 5 6 7 8 9", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  /* Both replayed: the old one is gone, the journal empty. */
+  g_assert_false (g_file_test (old, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (journal, &contents, &size, &error));
+  g_assert_cmpuint (size, ==, 0);
+
+  g_clear_object (&history);
+  rm_rf (dir);
+  rm_rf (other);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1266,6 +1348,7 @@ main (int   argc,
   ADD ("delete-target", test_delete_target);
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
   g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
+  g_test_add_func ("/chat/history/journal-old-replay", test_journal_old_replay);
 
   return g_test_run ();
 }
