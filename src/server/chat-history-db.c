@@ -588,78 +588,6 @@ clear_pending (ChatHistory *self)
 
 /* ------------------------------------------------------------------ journal */
 
-/* One record: a little-endian 32-bit length, then the entry as a GVariant of this type
- * (msgid, target, name, time, kind, source, command, params, tags, trailing, owners). */
-#define JOURNAL_RECORD_TYPE "(msmsmsximsmsmsmsbmsms)"
-#define JOURNAL_RECORD_MAX  (1024 * 1024)
-
-static void
-journal_add_record (GByteArray             *out,
-                    const ChatHistoryEntry *entry)
-{
-  g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
-  g_autoptr(GVariant) record = NULL;
-  guint32 len;
-
-  record = g_variant_ref_sink (g_variant_new (JOURNAL_RECORD_TYPE, entry->msgid, entry->target,
-                                              entry->target_name, (gint64) entry->time_ms,
-                                              (gint32) entry->kind, entry->source,
-                                              entry->command, params, entry->tags,
-                                              (gboolean) entry->trailing, entry->owner_a,
-                                              entry->owner_b));
-  len = GUINT32_TO_LE ((guint32) g_variant_get_size (record));
-  g_byte_array_append (out, (const guint8 *) &len, sizeof len);
-  g_byte_array_append (out, g_variant_get_data (record), g_variant_get_size (record));
-}
-
-/* The entries of a journal, as far as they are whole: a record cut short by the kill
- * that left the journal behind ends it. */
-static GPtrArray *
-journal_parse (const char *data,
-               gsize       size)
-{
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
-  gsize pos = 0;
-
-  while (size - pos >= sizeof (guint32))
-    {
-      g_autoptr(GBytes) bytes = NULL;
-      g_autoptr(GVariant) record = NULL;
-      g_auto(GStrv) params = NULL;
-      const char *msgid = NULL, *target = NULL, *name = NULL, *source = NULL, *command = NULL;
-      const char *encoded = NULL, *tags = NULL, *owner_a = NULL, *owner_b = NULL;
-      gint64 time_ms = 0;
-      gint32 kind = 0;
-      gboolean trailing = FALSE;
-      ChatHistoryEntry *entry;
-      guint32 len;
-
-      memcpy (&len, data + pos, sizeof len);
-      len = GUINT32_FROM_LE (len);
-      pos += sizeof len;
-      if (len > JOURNAL_RECORD_MAX || len > size - pos)
-        break;
-      bytes = g_bytes_new (data + pos, len);
-      pos += len;
-      record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (JOURNAL_RECORD_TYPE),
-                                                             bytes, FALSE));
-      g_variant_get (record, "(m&sm&sm&sxim&sm&sm&sm&sbm&sm&s)", &msgid, &target,
-                     &name, &time_ms, &kind, &source, &command, &encoded, &tags, &trailing,
-                     &owner_a, &owner_b);
-      if (msgid == NULL || target == NULL || command == NULL ||
-          kind < CHAT_HISTORY_KIND_PRIVMSG || kind > CHAT_HISTORY_KIND_EVENT)
-        continue;
-      params = _chat_history_params_decode (encoded);
-      entry = chat_history_entry_new (target, name, msgid, time_ms, (ChatHistoryKind) kind,
-                                      source, command, (const char * const *) params, tags);
-      entry->trailing = trailing;
-      entry->owner_a = g_strdup (owner_a);
-      entry->owner_b = g_strdup (owner_b);
-      g_ptr_array_add (entries, entry);
-    }
-  return entries;
-}
-
 static gboolean
 journal_write (ChatHistory  *self,
                const guint8 *data,
@@ -718,7 +646,7 @@ journal_replay (ChatHistory  *self,
                    "Cannot read the history journal: %s", local_error->message);
       return FALSE;
     }
-  entries = journal_parse (contents, size);
+  entries = _chat_history_journal_parse (contents, size);
   for (guint i = 0; i < entries->len; i++)
     g_ptr_array_add (self->pending, g_steal_pointer (&g_ptr_array_index (entries, i)));
   g_ptr_array_set_free_func (entries, NULL);
@@ -876,8 +804,11 @@ chat_history_sync (ChatHistory  *self,
     return TRUE;
 
   out = g_byte_array_sized_new (256 * (self->pending->len - self->journaled));
+  /* An empty journal starts with the format's mark. */
+  if (!self->journal_used)
+    _chat_history_journal_add_mark (out);
   for (guint i = self->journaled; i < self->pending->len; i++)
-    journal_add_record (out, g_ptr_array_index (self->pending, i));
+    _chat_history_journal_add_record (out, g_ptr_array_index (self->pending, i));
   self->journal_used = TRUE;
   written = journal_write (self, out->data, out->len, error);
   if (written && self->sync_full && fdatasync (self->journal_fd) != 0)

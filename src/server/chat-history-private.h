@@ -99,6 +99,13 @@ gboolean           _chat_history_commit              (ChatHistory            *se
                                                       GHashTable             *rooms,
                                                       GError                **error);
 
+/* chat-history-journal.c */
+void               _chat_history_journal_add_mark    (GByteArray             *out);
+void               _chat_history_journal_add_record  (GByteArray             *out,
+                                                      const ChatHistoryEntry *entry);
+GPtrArray         *_chat_history_journal_parse       (const char             *data,
+                                                      gsize                   size);
+
 /* chat-history-writer.c */
 void               _chat_history_writer_start        (ChatHistory            *self);
 void               _chat_history_writer_stop         (ChatHistory            *self);
