@@ -1230,6 +1230,131 @@ test_journal_replay (void)
   rm_rf (dir);
 }
 
+/* Every field of an entry comes back from the journal as it went in. */
+static void
+test_journal_fields (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistory) history = NULL;
+  g_autoptr(ChatHistoryEntry) entry = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *key = chat_history_private_key ("alice", NULL, "bob", NULL, NULL);
+
+  if (g_test_subprocess ())
+    {
+      const char *params[] = { "bob", "two\nlines", "", NULL };
+      const char *none[] = { NULL };
+
+      history = chat_history_new (g_getenv ("CHAT_TEST_HISTORY_DIR"), &error);
+      g_assert_no_error (error);
+      chat_history_set_store_private (history, TRUE);
+      entry = chat_history_entry_new (key, "Bob", "p1", T0, CHAT_HISTORY_KIND_NOTICE,
+                                      "Alice!a@h", "NOTICE", params, "+draft/reply=x");
+      entry->trailing = TRUE;
+      chat_history_entry_set_owners (entry, "alice", "a@ha", "bob", "$a:bob");
+      chat_history_append (history, g_steal_pointer (&entry));
+      chat_history_append (history,
+                           chat_history_entry_new ("#room", NULL, "e1", T0 + 1,
+                                                   CHAT_HISTORY_KIND_EVENT, NULL, "TOPIC",
+                                                   none, NULL));
+      g_assert_true (chat_history_sync (history, &error));
+      g_assert_no_error (error);
+      _exit (0);
+    }
+
+  dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  entry = chat_history_lookup_msgid (history, "p1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (entry->target, ==, key);
+  g_assert_cmpstr (entry->target_name, ==, "Bob");
+  g_assert_cmpint (entry->time_ms, ==, T0);
+  g_assert_cmpint (entry->kind, ==, CHAT_HISTORY_KIND_NOTICE);
+  g_assert_cmpstr (entry->source, ==, "Alice!a@h");
+  g_assert_cmpstr (entry->command, ==, "NOTICE");
+  g_assert_cmpuint (g_strv_length (entry->params), ==, 3);
+  g_assert_cmpstr (entry->params[1], ==, "two\nlines");
+  g_assert_cmpstr (entry->params[2], ==, "");
+  g_assert_cmpstr (entry->tags, ==, "+draft/reply=x");
+  g_assert_true (entry->trailing);
+  g_assert_cmpstr (entry->owner_a, ==, "a@ha");
+  g_assert_cmpstr (entry->owner_b, ==, "$a:bob");
+  g_clear_pointer (&entry, chat_history_entry_free);
+
+  entry = chat_history_lookup_msgid (history, "e1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (entry);
+  g_assert_null (entry->source);
+  g_assert_cmpstr (entry->target_name, ==, "#room");
+  g_assert_cmpuint (g_strv_length (entry->params), ==, 0);
+  g_assert_false (entry->trailing);
+  g_assert_null (entry->owner_a);
+
+  g_clear_object (&history);
+  rm_rf (dir);
+}
+
+/* A journal left by a version that wrote a GVariant per record (before the "CHJ2" mark)
+ * is replayed by this one: an upgrade loses no line. */
+static void
+test_journal_variant_format (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistory) history = NULL;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GPtrArray) result = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_autofree char *journal = NULL;
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+  const ChatHistoryEntry *entry;
+
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *msgid = g_strdup_printf ("#room-m%d", i);
+      g_autofree char *params = g_strdup_printf ("#room\nline %d", i);
+      g_autoptr(GVariant) record = NULL;
+      guint32 len;
+
+      /* msgid, target, name, time, kind, source, command, params, tags, trailing, owners */
+      record = g_variant_ref_sink (g_variant_new ("(msmsmsximsmsmsmsbmsms)", msgid, "#room",
+                                                  "#Room", (gint64) (T0 + i * 1000),
+                                                  (gint32) CHAT_HISTORY_KIND_PRIVMSG,
+                                                  "nick!user@host", "PRIVMSG", params,
+                                                  i == 2 ? "+typing=done" : NULL, i == 1,
+                                                  NULL, NULL));
+      len = GUINT32_TO_LE ((guint32) g_variant_get_size (record));
+      g_byte_array_append (out, (const guint8 *) &len, sizeof len);
+      g_byte_array_append (out, g_variant_get_data (record), g_variant_get_size (record));
+    }
+  journal = g_build_filename (dir, "history.journal", NULL);
+  g_assert_true (g_file_set_contents (journal, (const char *) out->data, out->len, &error));
+  g_assert_no_error (error);
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  assert_query ("0 1 2", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  result = chat_history_query (history, CHAT_HISTORY_LATEST, "#room", NULL, NULL, &any, NULL,
+                               10, FALSE, &error);
+  g_assert_no_error (error);
+  entry = g_ptr_array_index (result, 2);
+  g_assert_cmpstr (entry->target_name, ==, "#Room");
+  g_assert_cmpstr (entry->source, ==, "nick!user@host");
+  g_assert_cmpstr (entry->params[1], ==, "line 2");
+  g_assert_cmpstr (entry->tags, ==, "+typing=done");
+  g_assert_true (((ChatHistoryEntry *) g_ptr_array_index (result, 1))->trailing);
+
+  g_clear_object (&history);
+  rm_rf (dir);
+}
+
 /* Writes five lines from CHAT_TEST_HISTORY_FIRST on to the journal, and dies before any
  * transaction. */
 static void
@@ -1349,6 +1474,8 @@ main (int   argc,
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
   g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
   g_test_add_func ("/chat/history/journal-old-replay", test_journal_old_replay);
+  g_test_add_func ("/chat/history/journal-fields", test_journal_fields);
+  g_test_add_func ("/chat/history/journal-variant-format", test_journal_variant_format);
 
   return g_test_run ();
 }
