@@ -5,10 +5,11 @@
  * Appends go to a queue in memory. chat_history_sync() makes them outlive the process: the
  * server calls it once per main-loop round, before that round's lines are sent
  * (chat-server-history.c), and it appends the round's lines to history.journal in one
- * write(). The queue is committed in one transaction from an idle in the main loop (or
- * after 250 ms at the latest, when the loop never goes idle), and the journal is emptied
- * after the commit; a history opened on a journal left by a killed process commits what
- * it holds first (INSERT OR IGNORE on the unique msgid: a line never comes twice). A
+ * write() (its records: chat-history-journal.c). An idle in the main loop (or a deadline
+ * of 250 ms, when the loop never goes idle) hands the queue to the writer thread
+ * (chat-history-writer.c), which commits it in one transaction and then deletes the
+ * journal that held it; a history opened on journals left by a killed process commits
+ * what they hold first (INSERT OR IGNORE on the unique msgid: a line never comes twice). A
  * transaction per round made the server spend about 14 % more CPU on the same fan-out
  * (each dirties five or more pages of the WAL, two pwrite()s each, and takes and drops
  * the WAL locks: about 80 µs); the journal costs one write() (BENCHMARKS.md).

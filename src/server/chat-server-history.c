@@ -280,7 +280,7 @@ history_commit_cb (ChatServer *server,
 
   if (state->history == NULL || chat_history_get_n_pending (state->history) == 0)
     return;
-  /* One write to the journal; the transaction follows from the history's own idle. A
+  /* One write to the journal; the transaction follows in the history's writer thread. A
    * failure turns history off (as for a scheduled flush): the chat goes on unkept. */
   if (!chat_history_sync (state->history, &error))
     history_flush_failed_cb (state->history, error, state);
