@@ -1172,6 +1172,16 @@ test_max_size_drops_oldest (Fixture       *fixture,
   g_assert_cmpint (st.st_size, <=, 256 * 1024);
 }
 
+/* Runs this case again in a child, with the history's directory in
+ * CHAT_TEST_HISTORY_DIR, and expects it to pass. */
+static void
+run_subprocess_in (const char *dir)
+{
+  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* The process dies right after chat_history_sync(), before any transaction: the journal
  * brings back what it held, a record cut short at its end is left out, and the lines of
  * a target deleted after the sync stay deleted. */
@@ -1203,9 +1213,7 @@ test_journal_replay (void)
 
   dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
   g_assert_no_error (error);
-  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_passed ();
+  run_subprocess_in (dir);
 
   /* A kill in the middle of a write: a length with half a record after it. */
   journal = g_build_filename (dir, "history.journal", NULL);
@@ -1264,9 +1272,7 @@ test_journal_fields (void)
 
   dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
   g_assert_no_error (error);
-  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_passed ();
+  run_subprocess_in (dir);
 
   history = chat_history_new (dir, &error);
   g_assert_no_error (error);
@@ -1383,10 +1389,8 @@ journal_five_in (const char *dir,
 {
   g_autofree char *text = g_strdup_printf ("%d", first);
 
-  g_setenv ("CHAT_TEST_HISTORY_DIR", dir, TRUE);
   g_setenv ("CHAT_TEST_HISTORY_FIRST", text, TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_passed ();
+  run_subprocess_in (dir);
 }
 
 /* Killed while the writer thread had a batch: the batch is in history.journal.old, the
