@@ -1460,6 +1460,68 @@ test_redact (void)
   redis_stop (r);
 }
 
+/* A redaction is kept in Redis until its line is trimmed from the history, then goes; no
+ * node serves the line meanwhile. */
+static void
+test_redact_pruned (void)
+{
+  TestRedis *r = redis_start ();
+  g_autofree char *spam = NULL;
+  g_autofree char *psst = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *want = NULL;
+  TestServer *a, *b;
+  Client *alice, *bob;
+
+  if (r == NULL)
+    return;
+  a = node_new_with (r, "a", "10", "[history]\nmax-per-room=5\n");
+  b = node_new_with (r, "b", "10", "[history]\nmax-per-room=5\n");
+  alice = client_irc (a, "alice", REDACT_CAPS);
+  bob = client_irc (b, "bob", HISTORY_CAPS);
+  client_send (alice, "JOIN #p");
+  g_free (client_expect (alice, " 366 alice #p "));
+  client_send (bob, "JOIN #p");
+  g_free (client_expect (bob, " 366 bob #p "));
+  g_free (say (alice, "#p", "keep"));
+  spam = say (alice, "#p", "spam");
+  client_send (alice, "REDACT #p %s", spam);
+  want = g_strdup_printf (" REDACT #p %s", spam);
+  g_free (client_expect (alice, want));
+  written (alice, bob, "bob");
+  redis_say (r, "ZCARD chatroom:redacted:#p", ":1");
+  assert_history (bob, "CHATHISTORY LATEST #p * 10", NULL, NULL, NULL, "keep");
+
+  /* A private line, kept by b (bob's node), redacted on a. */
+  g_free (say (alice, "bob", "hi"));
+  psst = say (alice, "bob", "psst");
+  client_send (alice, "REDACT bob %s", psst);
+  g_free (want);
+  want = g_strdup_printf (" REDACT bob %s", psst);
+  g_free (client_expect (alice, want));
+  written (alice, bob, "bob");
+  got = read_history (bob, "CHATHISTORY LATEST alice * 10", NULL, NULL, NULL);
+  g_assert_nonnull (strstr (got, " hi "));
+  g_assert_null (strstr (got, "psst"));
+
+  /* Redis trims a stream by whole blocks of 100 entries: three blocks more. */
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line%u", i);
+
+      g_free (say (alice, "#p", text));
+    }
+  written (alice, bob, "bob");
+  redis_say (r, "ZCARD chatroom:redacted:#p", ":0");
+  assert_history (bob, "CHATHISTORY LATEST #p * 2", NULL, NULL, NULL, "line298 line299");
+
+  client_free (alice);
+  client_free (bob);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
 /* The NOTICE of a redaction that c, without the capability, is given, ending with tail. */
 static void
 expect_fallback (Client     *c,
@@ -1901,6 +1963,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);
   g_test_add_func ("/chat/cluster/redact", test_redact);
+  g_test_add_func ("/chat/cluster/redact-pruned", test_redact_pruned);
   g_test_add_func ("/chat/cluster/redact-live", test_redact_live);
   g_test_add_func ("/chat/cluster/accounts", test_accounts);
   g_test_add_func ("/chat/cluster/registered-room", test_registered_room);

@@ -20,9 +20,13 @@
 #include "chat-cluster-state.h"
 #include "chat-history-private.h"
 
-/* KEYS[1]: the stream. ARGV: the most lines kept ("0": no limit), the oldest time kept in
- * ms ("0": no limit), the line's time in ms, then its fields. */
+/* KEYS[1]: the stream, KEYS[2]: its redacted msgids. ARGV: the most lines kept ("0": no
+ * limit), the oldest time kept in ms ("0": no limit), the line's time in ms, then its
+ * fields, its msgid first. A line redacted before it is written (on another node, or while
+ * this one was away from Redis) is not written. The redactions of lines trimmed away go:
+ * each is kept by a place at or after its line, so with it. */
 static const char append_script[] =
+  "if ARGV[5] ~= '' and redis.call ('ZSCORE', KEYS[2], ARGV[5]) then return 0 end\n"
   "local args = { KEYS[1] }\n"
   "if ARGV[1] ~= '0' then\n"
   "  args[2] = 'MAXLEN'; args[3] = '~'; args[4] = ARGV[1]\n"
@@ -35,9 +39,25 @@ static const char append_script[] =
   "  redis.call ('XADD', unpack (args))\n"
   "end\n"
   "if ARGV[2] ~= '0' then redis.call ('XTRIM', KEYS[1], 'MINID', '~', ARGV[2]) end\n"
+  "if redis.call ('EXISTS', KEYS[2]) == 1 then\n"
+  "  local first = redis.call ('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]\n"
+  "  local ms = string.match (first[1], '^(%d+)')\n"
+  "  redis.call ('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ms)\n"
+  "end\n"
   "return 1\n";
 
-/* KEYS[1]: the stream, KEYS[2]: the redacted msgids. ARGV: the subcommand, the reference
+/* KEYS[1]: the stream, KEYS[2]: its redacted msgids; ARGV[1]: the msgid, ARGV[2]: now in
+ * ms. Kept by the stream's last place (the line is there or not written yet), or by now
+ * when the stream has nothing yet. */
+static const char redact_script[] =
+  "local last = redis.call ('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]\n"
+  "local at = ARGV[2]\n"
+  "if last then at = string.match (last[1], '^(%d+)') end\n"
+  "redis.call ('ZADD', KEYS[2], at, ARGV[1])\n"
+  "return 1\n";
+
+/* KEYS[1]: the stream, KEYS[2]: the redacted msgids as written before, KEYS[3]: the
+ * stream's. ARGV: the subcommand, the reference
  * ("*", "t:MS" or "m:MSGID"), the second one (BETWEEN), the limit, "1" with events, the
  * owner field ("a", "b" or "") and the owner it must hold. The lines as their fields,
  * oldest first (no redacted one); the bounds as chat-history.c's queries have them. */
@@ -78,6 +98,7 @@ static const char query_script[] =
   "    for _, e in ipairs (batch) do\n"
   "      if (events or tonumber (field (e, 'k')) <= 1) and\n"
   "         (ofield == '' or field (e, ofield) == owner) and\n"
+  "         not redis.call ('ZSCORE', KEYS[3], field (e, 'm') or '') and\n"
   "         redis.call ('SISMEMBER', KEYS[2], field (e, 'm') or '') == 0 then\n"
   "        out[#out + 1] = e[2]\n"
   "        got = got + 1\n"
@@ -114,10 +135,11 @@ static const char query_script[] =
   "end\n"
   "return out\n";
 
-/* KEYS[1]: the stream, KEYS[2]: the room's members across the cluster. A transient room
- * that ended here leaves its history behind only while someone elsewhere is in it. */
+/* KEYS[1]: the stream, KEYS[2]: the room's members across the cluster, KEYS[3]: the
+ * stream's redacted msgids. A transient room that ended here leaves its history behind only
+ * while someone elsewhere is in it. */
 static const char forget_script[] =
-  "if redis.call ('HLEN', KEYS[2]) == 0 then redis.call ('DEL', KEYS[1]) end\n"
+  "if redis.call ('HLEN', KEYS[2]) == 0 then redis.call ('DEL', KEYS[1], KEYS[3]) end\n"
   "return 1\n";
 
 /* ARGV: after this time (ms), before this one, the asker's conversations ("" for none),
@@ -160,13 +182,19 @@ static const char * const subcommand_names[] = {
   "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"
 };
 
-/* The msgids of the redacted lines, of every history. */
+/* The msgids of the lines redacted before each history had its own, of every history. */
 #define REDACTED_KEY CHAT_CLUSTER_KEY "redacted"
 
 static char *
 stream_key (const char *target)
 {
   return g_strconcat (CHAT_CLUSTER_KEY "history:", target, NULL);
+}
+
+static char *
+redacted_key (const char *target)
+{
+  return g_strconcat (CHAT_CLUSTER_KEY "redacted:", target, NULL);
 }
 
 gboolean
@@ -185,6 +213,7 @@ append_now (ChatCluster            *self,
             gint64                  max_age_s)
 {
   g_autofree char *key = stream_key (entry->target);
+  g_autofree char *redacted = redacted_key (entry->target);
   g_autofree char *maxlen = g_strdup_printf ("%u", max_lines);
   g_autofree char *oldest = NULL;
   g_autofree char *time = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (entry->time_ms, 1));
@@ -198,7 +227,7 @@ append_now (ChatCluster            *self,
   params = entry->params != NULL ? g_strjoinv ("\n", entry->params) : g_strdup ("");
   {
     const char *argv[] = {
-      "EVAL", append_script, "1", key, maxlen, oldest, time,
+      "EVAL", append_script, "2", key, redacted, maxlen, oldest, time,
       "m", entry->msgid != NULL ? entry->msgid : "",
       "t", time,
       "k", kind,
@@ -373,6 +402,7 @@ _chat_cluster_history_query (ChatCluster             *self,
   const ChatHistoryRef *ref = query->ref;
   g_autoptr(GPtrArray) entries = NULL;
   g_autofree char *key = stream_key (target);
+  g_autofree char *redacted = redacted_key (target);
   g_autofree char *ref_text = ref_arg (ref != NULL && ref->type != CHAT_HISTORY_REF_ANY ? ref
                                                                                     : NULL);
   g_autofree char *ref2_text = ref_arg (query->ref2);
@@ -394,7 +424,7 @@ _chat_cluster_history_query (ChatCluster             *self,
         owner_field = "b";
     }
   {
-    const char *argv[] = { "EVAL", query_script, "2", key, REDACTED_KEY,
+    const char *argv[] = { "EVAL", query_script, "3", key, REDACTED_KEY, redacted,
                            subcommand_names[query->subcommand],
                            ref_text, ref2_text, limit_text, query->with_events ? "1" : "0",
                            owner_field, owner_field[0] != '\0' ? query->requester_owner : "" };
@@ -417,13 +447,15 @@ _chat_cluster_history_forget (ChatCluster *self,
 {
   g_autofree char *key = NULL;
   g_autofree char *members = NULL;
+  g_autofree char *redacted = NULL;
 
   if (!self->running)
     return;
   key = stream_key (target);
   members = g_strconcat (CHAT_CLUSTER_KEY "members:", target, NULL);
+  redacted = redacted_key (target);
   {
-    const char *argv[] = { "EVAL", forget_script, "2", key, members };
+    const char *argv[] = { "EVAL", forget_script, "3", key, members, redacted };
 
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
   }
@@ -517,12 +549,29 @@ _chat_cluster_history_targets (ChatCluster                    *self,
 
 void
 _chat_cluster_history_redact (ChatCluster *self,
+                              const char  *key,
                               const char  *msgid)
 {
-  const char *argv[] = { "SADD", REDACTED_KEY, msgid };
+  g_autofree char *stream = stream_key (key);
+  g_autofree char *redacted = redacted_key (key);
+  g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  const char *argv[] = { "EVAL", redact_script, "2", stream, redacted, msgid, now };
 
-  if (self->running)
-    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  if (!self->running)
+    return;
+  /* Said here while Redis was away: it is not written at all. */
+  for (GList *l = self->missed.head; l != NULL; l = l->next)
+    {
+      ChatHistoryEntry *entry = l->data;
+
+      if (g_strcmp0 (entry->msgid, msgid) == 0)
+        {
+          chat_history_entry_free (entry);
+          g_queue_delete_link (&self->missed, l);
+          break;
+        }
+    }
+  _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
 }
 
 static char *

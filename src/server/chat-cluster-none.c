@@ -209,6 +209,7 @@ _chat_cluster_redact (ChatCluster *self,
 
 void
 _chat_cluster_history_redact (ChatCluster *self,
+                              const char  *key,
                               const char  *msgid)
 {
 }

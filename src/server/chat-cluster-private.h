@@ -218,8 +218,10 @@ GPtrArray   *_chat_cluster_history_targets (ChatCluster                   *self,
 void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);
 
-/* The line with msgid is redacted: no node's query serves it again. */
+/* The line with msgid in the history of key is redacted: no node's query serves it
+ * again. */
 void         _chat_cluster_history_redact (ChatCluster            *self,
+                                           const char             *key,
                                            const char             *msgid);
 /* Who sent the line with msgid, as record (chat-server-redact.c's), kept for seconds so
  * that a REDACT on any node finds it; NULL when no node remembers it. */

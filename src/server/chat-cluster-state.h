@@ -21,7 +21,11 @@
  *   KEY history:TARGET           stream: the history of a room or conversation
  *                                (chat-cluster-history.c)
  *   KEY convs:NICK               sorted set: NICK's conversations by their latest time
- *   KEY redacted                 set: the msgids of redacted lines, served by no query
+ *   KEY redacted:TARGET          sorted set: the msgids of the history's redacted lines,
+ *                                served by no query, each by a place in the stream at or
+ *                                after its line (gone once the stream is trimmed past it)
+ *   KEY redacted                 set: the same, of every history, as written before
+ *                                (read only)
  *   KEY sent:MSGID               "TARGET\nTIME\nNICK\nACCOUNT": who sent a line, for a
  *                                REDACT on another node (expires after the window)
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,

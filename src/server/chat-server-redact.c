@@ -292,7 +292,14 @@ cmd_redact (ChatSession *session,
         g_warning ("%s", error->message);
     }
   if (server->clustered)
-    _chat_cluster_history_redact (_chat_server_get_cluster (server), msgid);
+    {
+      ChatServerHistory *state = _chat_server_get_history (server);
+      g_autofree char *key = room != NULL ? g_strdup (room->folded)
+                                          : _chat_server_history_conversation (state, session,
+                                                                               target);
+
+      _chat_cluster_history_redact (_chat_server_get_cluster (server), key, msgid);
+    }
 
   show (session, room, room == NULL ? _chat_server_find_session (server, target) : NULL, target,
         sent, reason, now);
