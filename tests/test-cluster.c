@@ -1607,6 +1607,39 @@ test_redact_live (void)
   redis_stop (r);
 }
 
+/* A REDACT of a private line reaches its receiver on another node with whom the sender
+ * shares no room. */
+static void
+test_redact_private (void)
+{
+  TestRedis *r = redis_start ();
+  g_autofree char *psst = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *line = NULL;
+  TestServer *a, *b;
+  Client *alice, *bob;
+
+  if (r == NULL)
+    return;
+  a = node_new (r, "a", "10");
+  b = node_new (r, "b", "10");
+  alice = client_irc (a, "alice", REDACT_CAPS);
+  bob = client_irc (b, "bob", REDACT_CAPS);
+  psst = say (alice, "bob", "psst");
+  g_free (client_expect (bob, " PRIVMSG bob :psst"));
+  client_send (alice, "REDACT bob %s :oops", psst);
+  want = g_strdup_printf (" REDACT bob %s :oops", psst);
+  g_free (client_expect (alice, want));
+  line = client_expect (bob, want);
+  g_assert_true (g_str_has_prefix (line, ":alice!"));
+
+  client_free (alice);
+  client_free (bob);
+  test_server_free (a);
+  test_server_free (b);
+  redis_stop (r);
+}
+
 typedef struct
 {
   ChatServer *server;
@@ -1965,6 +1998,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/redact", test_redact);
   g_test_add_func ("/chat/cluster/redact-pruned", test_redact_pruned);
   g_test_add_func ("/chat/cluster/redact-live", test_redact_live);
+  g_test_add_func ("/chat/cluster/redact-private", test_redact_private);
   g_test_add_func ("/chat/cluster/accounts", test_accounts);
   g_test_add_func ("/chat/cluster/registered-room", test_registered_room);
   g_test_add_func ("/chat/cluster/accounts-kept", test_accounts_kept);

@@ -37,6 +37,13 @@ fields (ChatCluster *self,
                     tags ? tags : "", text ? text : "", NULL);
 }
 
+/* KEYS[1]: a nick's key; ARGV: the channels' prefix, the payload. Published on the channel
+ * of the node that holds the nick, when one does. */
+static const char publish_to_holder_script[] =
+  "local node = redis.call ('GET', KEYS[1])\n"
+  "if node then redis.call ('PUBLISH', ARGV[1] .. node, ARGV[2]) end\n"
+  "return 1\n";
+
 static void
 publish (ChatCluster *self,
          const char  *channel,
@@ -588,7 +595,8 @@ _chat_cluster_redact (ChatCluster *self,
       publish_room (self, room, payload);
       return;
     }
-  /* A private line: to its receiver's node, when someone here stands for them. */
+  /* A private line: to its receiver's node, known here when someone here stands for
+   * them, else asked of Redis by the script that publishes it. */
   to = _chat_server_find_session (self->server, target);
   if (to != NULL && to->remote)
     {
@@ -596,6 +604,17 @@ _chat_cluster_redact (ChatCluster *self,
 
       payload = fields (self, "REDACT", from->source, to->nick, stamp, NULL, reason);
       publish (self, channel, payload);
+    }
+  else if (to == NULL)
+    {
+      g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
+      g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+      g_autofree char *prefix = g_strconcat (self->channel, "to:", NULL);
+      const char *argv[] = { "EVAL", publish_to_holder_script, "1", key, prefix, NULL };
+
+      payload = fields (self, "REDACT", from->source, target, stamp, NULL, reason);
+      argv[G_N_ELEMENTS (argv) - 1] = payload;
+      _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
     }
 }
 
