@@ -904,6 +904,22 @@ test_websocket_refusals_http (void)
   test_server_free (ts);
 }
 
+/* A request whose head is longer than libsoup reads (64 KB) is told so, not just closed;
+ * nothing is left of it. */
+static void
+test_websocket_refusals_too_large (void)
+{
+  TestServer *ts = test_server_new ("[websocket]\nport=0\n");
+  g_autofree char *filler = g_strnfill (70000, 'a');
+  g_autofree char *request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "X-Filler: %s\r\n\r\n", filler);
+  g_autofree char *answer = raw_request (ts, request);
+
+  assert_refusal (answer, "HTTP/1.1 431 Request Header Fields Too Large\r\n", NULL);
+  wait_connections (ts, 0);
+  test_server_free (ts);
+}
+
 /* LUSERS counts a connection still in HTTP at the door as an unknown connection (253), as
  * it does an IRC connection not yet registered. */
 static void
@@ -1495,6 +1511,7 @@ main (int   argc,
   g_test_add_func ("/chat/websocket/max-clients", test_websocket_max_clients);
   g_test_add_func ("/chat/websocket/refusals/waiting", test_websocket_refusals_waiting);
   g_test_add_func ("/chat/websocket/refusals/http", test_websocket_refusals_http);
+  g_test_add_func ("/chat/websocket/refusals/too-large", test_websocket_refusals_too_large);
   g_test_add_func ("/chat/websocket/lusers", test_websocket_lusers);
   g_test_add_func ("/chat/websocket/churn", test_websocket_churn);
   g_test_add_func ("/chat/websocket/tls/talk", test_websocket_tls_talk);

@@ -62,6 +62,10 @@ typedef struct
   GSocketAddress      *remote;  /* the key; the one soup's messages give back */
   GIOStream           *stream;  /* weak: what soup holds while it speaks HTTP (over TLS:
                                  * NULL until the handshake is done) */
+  GIOStream           *connection; /* plain: the connection under stream, which soup's
+                                    * close leaves open, so that the door has the last
+                                    * word */
+  gboolean             answered; /* soup wrote an answer */
   GSocket             *socket;
   char                *key;     /* the per-address key */
   GSource             *timeout;
@@ -74,6 +78,8 @@ typedef struct
   SoupWebsocketConnection *ws;
   ChatWebsocketGuard      *guard;        /* the stream ws runs on */
   GSocket                 *socket;       /* the peer's */
+  GIOStream               *connection;   /* plain: the one under soup's view of it, which
+                                          * closes with the link */
   GMainContext            *context;      /* the server's, where the sources run */
   gboolean                 binary;
   int                      fd;           /* our end of the pair; -1 once closed */
@@ -114,6 +120,11 @@ link_free (ChatWebsocketLink *link)
   chat_websocket_guard_set_drained (link->guard, 0, NULL, NULL);
   g_object_unref (link->ws);
   g_object_unref (link->guard);
+  if (link->connection != NULL)
+    {
+      g_io_stream_close (link->connection, NULL, NULL);
+      g_object_unref (link->connection);
+    }
   g_object_unref (link->socket);
   g_main_context_unref (link->context);
   g_string_free (link->to_session, TRUE);
@@ -134,20 +145,46 @@ pending_free (gpointer data)
   if (pending->stream != NULL)
     g_object_weak_unref (G_OBJECT (pending->stream), pending_gone_cb, pending);
   clear_source (&pending->timeout);
+  if (pending->connection != NULL)
+    {
+      g_io_stream_close (pending->connection, NULL, NULL);
+      g_object_unref (pending->connection);
+    }
   g_object_unref (pending->remote);
   g_object_unref (pending->socket);
   g_free (pending->key);
   g_free (pending);
 }
 
-/* soup let the connection go before any upgrade: the peer closed, or was answered. */
+static void refuse (ChatServerWebsocket *self,
+                    GIOStream           *connection,
+                    const char          *status,
+                    guint                retry_after,
+                    const char          *text);
+
+/* soup let the connection go before any upgrade: the peer closed, or was answered, or
+ * sent a request's head longer than soup reads (64 KB), which soup drops without a word.
+ * That peer, still there, is told. */
 static void
 pending_gone_cb (gpointer  data,
                  GObject  *stream)
 {
   ChatWebsocketPending *pending = data;
+  char c;
+  gssize n;
 
   pending->stream = NULL;
+  if (pending->connection != NULL && !pending->answered)
+    {
+      /* Its end of file, or an error: nobody to tell. */
+      n = recv (g_socket_get_fd (pending->socket), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0)
+        refuse (pending->door, pending->connection, "431 Request Header Fields Too Large", 0,
+                "The request's headers are too large.\n");
+      else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        refuse (pending->door, pending->connection, "400 Bad Request", 0,
+                "The request could not be read.\n");
+    }
   g_hash_table_remove (pending->door->in_http, pending->remote);
 }
 
@@ -165,10 +202,12 @@ pending_timeout_cb (gpointer user_data)
 }
 
 /* The upgrade is done: from here the session's own limits and timeout apply. Returns
- * the peer's socket, or NULL when the connection is not one this door let in. */
+ * the peer's socket, or NULL when the connection is not one this door let in; *connection
+ * (plain only: NULL over TLS) is the one under soup's view, for the link to close. */
 static GSocket *
-pending_upgraded (ChatServerWebsocket *self,
-                  GSocketAddress      *remote)
+pending_upgraded (ChatServerWebsocket  *self,
+                  GSocketAddress       *remote,
+                  GIOStream           **connection)
 {
   ChatWebsocketPending *pending = remote != NULL ? g_hash_table_lookup (self->in_http, remote)
                                                  : NULL;
@@ -177,6 +216,7 @@ pending_upgraded (ChatServerWebsocket *self,
   if (pending == NULL)
     return NULL;
   socket = g_object_ref (pending->socket);
+  *connection = g_steal_pointer (&pending->connection);
   g_hash_table_remove (self->in_http, remote);
   return socket;
 }
@@ -200,18 +240,18 @@ pending_from (ChatServerWebsocket *self,
  * close is no reset that could overtake the answer, but no more than a request's head. */
 #define REFUSAL_DRAIN (16 * 1024)
 
-/* A refusal before soup has the connection: the peer is told in HTTP, best effort (one
- * write that never blocks), and closed. Over TLS nothing is said: an answer would cost a
+/* A refusal before soup has the connection, or after soup let it go without a word: the
+ * peer is told in HTTP, best effort (one write that never blocks), and closed. Over TLS nothing is said: an answer would cost a
  * handshake for a peer that is not let in, so it is closed before any. retry_after: the
  * seconds after which trying again may work, or 0 to say nothing. */
 static void
 refuse (ChatServerWebsocket *self,
-        GSocketConnection   *connection,
+        GIOStream           *connection,
         const char          *status,
         guint                retry_after,
         const char          *text)
 {
-  GSocket *socket = g_socket_connection_get_socket (connection);
+  GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
   g_autofree char *retry = retry_after > 0 ? g_strdup_printf ("Retry-After: %u\r\n", retry_after)
                                            : NULL;
   g_autofree char *answer = NULL;
@@ -230,7 +270,7 @@ refuse (ChatServerWebsocket *self,
              (n = g_socket_receive_with_blocking (socket, buf, sizeof buf, FALSE, NULL, NULL)) > 0)
         drained += n;
     }
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  g_io_stream_close (connection, NULL, NULL);
 }
 
 /* stream (the connection, or TLS over it, handshaken) to soup, for the time the upgrade
@@ -301,21 +341,21 @@ incoming_cb (GSocketService    *service,
   if (_chat_server_count_connections (self->server) >= limits->max_clients)
     {
       g_info ("WebSocket: refused %s: server full", key);
-      refuse (self, connection, "503 Service Unavailable", 0, "Server is full.\n");
+      refuse (self, G_IO_STREAM (connection), "503 Service Unavailable", 0, "Server is full.\n");
       return TRUE;
     }
   /* Those not yet upgraded are gone within the upgrade's time: then try again. */
   if (pending_from (self, key) >= limits->max_clients_per_ip)
     {
       g_info ("WebSocket: refused %s: too many connections not yet upgraded from it", key);
-      refuse (self, connection, "429 Too Many Requests", UPGRADE_TIMEOUT_MAX,
+      refuse (self, G_IO_STREAM (connection), "429 Too Many Requests", UPGRADE_TIMEOUT_MAX,
               "Too many connections from your address.\n");
       return TRUE;
     }
   if (g_hash_table_size (self->in_http) >= MAX_IN_HTTP)
     {
       g_info ("WebSocket: refused %s: too many connections not yet upgraded", key);
-      refuse (self, connection, "503 Service Unavailable", UPGRADE_TIMEOUT_MAX,
+      refuse (self, G_IO_STREAM (connection), "503 Service Unavailable", UPGRADE_TIMEOUT_MAX,
               "Too many connections waiting, try again later.\n");
       return TRUE;
     }
@@ -336,7 +376,14 @@ incoming_cb (GSocketService    *service,
     _chat_tls_link_accept_for (self->server, socket, pending->key, tls_handshaken_cb,
                                g_object_ref (remote), g_object_unref);
   else
-    pending_accept (self, pending, G_IO_STREAM (connection));
+    {
+      g_autoptr(GIOStream) view =
+        g_simple_io_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                g_io_stream_get_output_stream (G_IO_STREAM (connection)));
+
+      pending->connection = g_object_ref (G_IO_STREAM (connection));
+      pending_accept (self, pending, view);
+    }
   return TRUE;
 }
 
@@ -595,6 +642,7 @@ link_start (ChatServerWebsocket     *self,
             SoupWebsocketConnection *ws,
             ChatWebsocketGuard      *guard,
             GSocket                 *socket,
+            GIOStream               *connection,
             GSocketAddress          *remote)
 {
   struct sockaddr_storage peer = { 0 };
@@ -607,6 +655,9 @@ link_start (ChatServerWebsocket     *self,
       !g_socket_address_to_native (remote, &peer, sizeof peer, NULL) ||
       socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0)
     {
+      /* The connection lasts as long as the close takes. */
+      if (connection != NULL)
+        g_object_set_data_full (G_OBJECT (ws), "chat-connection", connection, g_object_unref);
       soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, NULL);
       return;
     }
@@ -619,6 +670,7 @@ link_start (ChatServerWebsocket     *self,
   link->ws = g_object_ref (ws);
   link->guard = g_object_ref (guard);
   link->socket = g_object_ref (socket);
+  link->connection = connection;
   link->context = g_main_context_ref (_chat_server_get_context (self->server));
   link->binary = g_strcmp0 (soup_websocket_connection_get_protocol (ws), PROTOCOL_BINARY) == 0;
   link->fd = pair[1];
@@ -657,6 +709,7 @@ upgraded_cb (SoupServerMessage *msg,
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) remote = NULL;
   g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GIOStream) connection = NULL;
   g_autoptr(ChatWebsocketGuard) guard = NULL;
   g_autoptr(SoupWebsocketConnection) ws = NULL;
   g_autoptr(GUri) uri = g_uri_ref (soup_server_message_get_uri (msg));
@@ -666,7 +719,7 @@ upgraded_cb (SoupServerMessage *msg,
 
   if (soup_server_message_get_remote_address (msg) != NULL)
     remote = g_object_ref (soup_server_message_get_remote_address (msg));
-  socket = pending_upgraded (self, remote);
+  socket = pending_upgraded (self, remote, &connection);
   stream = soup_server_message_steal_connection (msg);
   if (stream == NULL || socket == NULL)
     {
@@ -677,7 +730,7 @@ upgraded_cb (SoupServerMessage *msg,
   guard = chat_websocket_guard_new (stream, MAX_MESSAGE, SEND_MAX);
   ws = soup_websocket_connection_new (G_IO_STREAM (guard), uri,
                                       SOUP_WEBSOCKET_CONNECTION_SERVER, origin, protocol, NULL);
-  link_start (self, ws, guard, socket, remote);
+  link_start (self, ws, guard, socket, g_steal_pointer (&connection), remote);
 }
 
 /* A request that does not upgrade is answered in a few words, and the connection closed:
@@ -698,11 +751,25 @@ answer (SoupServerMessage *msg,
 /* A handshake has no body: whatever one comes is read (within the upgrade's time) and
  * dropped, never kept. */
 static void
+wrote_headers_cb (SoupServerMessage *msg,
+                  gpointer           user_data)
+{
+  ChatServerWebsocket *self = user_data;
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  ChatWebsocketPending *pending = remote != NULL ? g_hash_table_lookup (self->in_http, remote)
+                                                 : NULL;
+
+  if (pending != NULL)
+    pending->answered = TRUE;
+}
+
+static void
 request_started_cb (SoupServer        *soup,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers_cb), user_data);
 }
 
 /* Before the upgrade, on any path: a page from elsewhere is refused (403), so it never
@@ -801,7 +868,7 @@ server_started_cb (ChatServer *server,
     }
   self->soup = soup_server_new ("server-header", "chatroom", NULL);
   soup_server_add_handler (self->soup, NULL, request_cb, self, NULL);
-  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), NULL);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), self);
   /* The door accepts by itself, so every connection meets the gate before soup. */
   self->service = g_socket_service_new ();
   listener = G_SOCKET_LISTENER (self->service);
