@@ -906,13 +906,20 @@ test_websocket_refusals_http (void)
 
 /* A request whose head is longer than libsoup reads (64 KB) is told so, not just closed;
  * nothing is left of it. */
+static char *
+too_large_request (void)
+{
+  g_autofree char *filler = g_strnfill (70000, 'a');
+
+  return g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: %s\r\n\r\n",
+                          filler);
+}
+
 static void
 test_websocket_refusals_too_large (void)
 {
   TestServer *ts = test_server_new ("[websocket]\nport=0\n");
-  g_autofree char *filler = g_strnfill (70000, 'a');
-  g_autofree char *request = g_strdup_printf ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                              "X-Filler: %s\r\n\r\n", filler);
+  g_autofree char *request = too_large_request ();
   g_autofree char *answer = raw_request (ts, request);
 
   assert_refusal (answer, "HTTP/1.1 431 Request Header Fields Too Large\r\n", NULL);
@@ -1234,6 +1241,7 @@ typedef enum
   STAGE_PARTIAL,        /* half a request */
   STAGE_PARTIAL_RESET,  /* half a request, then a reset */
   STAGE_REFUSED,        /* a request answered without an upgrade */
+  STAGE_TOO_LARGE,      /* a request's head past what libsoup reads, answered */
   STAGE_UPGRADED,       /* the 101 read, nothing sent after it */
   STAGE_NICK,           /* NICK sent, not registered */
   STAGE_REGISTERED,     /* registered, then gone without QUIT */
@@ -1247,6 +1255,7 @@ drop_at (TestServer *ts,
          guint       stage)
 {
   const char partial[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr";
+  g_autofree char *too_large = too_large_request ();
   GateCounts in = base;
   int fd;
 
@@ -1267,6 +1276,9 @@ drop_at (TestServer *ts,
       break;
     case STAGE_REFUSED:
       g_free (raw_request (ts, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+      break;
+    case STAGE_TOO_LARGE:
+      g_free (raw_request (ts, too_large));
       break;
     case STAGE_UPGRADED:
     case STAGE_NICK:

@@ -241,9 +241,10 @@ pending_from (ChatServerWebsocket *self,
 #define REFUSAL_DRAIN (16 * 1024)
 
 /* A refusal before soup has the connection, or after soup let it go without a word: the
- * peer is told in HTTP, best effort (one write that never blocks), and closed. Over TLS nothing is said: an answer would cost a
- * handshake for a peer that is not let in, so it is closed before any. retry_after: the
- * seconds after which trying again may work, or 0 to say nothing. */
+ * peer is told in HTTP, best effort (one write that never blocks), and closed. Over TLS
+ * nothing is said: an answer would cost a handshake for a peer that is not let in, so it
+ * is closed before any. retry_after: the seconds after which trying again may work, or 0
+ * to say nothing. */
 static void
 refuse (ChatServerWebsocket *self,
         GIOStream           *connection,
