@@ -4061,6 +4061,39 @@ test_networks_connect_dialog (Fixture       *fixture,
   chat_server_stop (server);
 }
 
+/* The address the hosting dialog offers to copy (irc://HOST:PORT/hall), pasted whole into
+ * Connect to Server, is taken for its server, port and room instead of refused. */
+static void
+test_connect_dialog_takes_uri (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  ChatConnectDialog *dialog;
+  GtkWidget *host_row;
+  Where lobby;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  dialog = chat_connect_dialog_new (fixture->app);
+  g_object_ref_sink (dialog);
+  chat_connect_dialog_set_fields (dialog, "", 6667, FALSE, "erin", NULL, NULL);
+  host_row = find_row_titled (GTK_WIDGET (dialog), "Address");
+  uri = g_strdup_printf ("irc://127.0.0.1:%u/lobby", chat_server_get_port (server));
+  gtk_editable_set_text (GTK_EDITABLE (host_row), uri);
+
+  g_assert_true (chat_connect_dialog_connect (dialog));
+  g_assert_null (chat_connect_dialog_get_error (dialog));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (host_row)), ==, "127.0.0.1");
+  lobby = (Where) { fixture->app, chat_server_get_port (server), "#lobby" };
+  g_assert_true (wait_for (joined_at, &lobby));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_finalize_object (dialog);
+  chat_server_stop (server);
+}
+
 static gboolean
 check_hosting_idle_cb (gpointer data)
 {
@@ -5635,6 +5668,8 @@ main (int   argc,
               fixture_setup, test_host_dialog_password, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog", Fixture, NULL,
               fixture_setup, test_connect_dialog_validates, fixture_teardown);
+  g_test_add ("/chat/app/connect-dialog-uri", Fixture, NULL,
+              fixture_setup, test_connect_dialog_takes_uri, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog-account", Fixture, NULL,
               fixture_setup, test_connect_dialog_account, fixture_teardown);
   g_test_add ("/chat/app/connect-dialog-create-account", Fixture, NULL,

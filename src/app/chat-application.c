@@ -896,19 +896,18 @@ chat_application_open_server (ChatApplication *self,
 }
 
 gboolean
-chat_application_open_uri (ChatApplication *self,
-                           const char      *uri,
-                           GError         **error)
+chat_application_parse_uri (const char  *uri,
+                            char       **host,
+                            guint       *port,
+                            gboolean    *tls,
+                            char       **nick,
+                            char       **room,
+                            GError     **error)
 {
   g_autoptr(GUri) parsed = NULL;
-  g_autofree char *room = NULL;
   const char *scheme;
   const char *path;
-  const char *host;
-  gboolean tls;
-  int port;
 
-  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
   g_return_val_if_fail (uri != NULL, FALSE);
 
   parsed = g_uri_parse (uri, G_URI_FLAGS_NON_DNS | G_URI_FLAGS_ENCODED_PATH, error);
@@ -916,17 +915,26 @@ chat_application_open_uri (ChatApplication *self,
     return FALSE;
 
   scheme = g_uri_get_scheme (parsed);
-  host = g_uri_get_host (parsed);
   if ((g_ascii_strcasecmp (scheme, "irc") != 0 && g_ascii_strcasecmp (scheme, "ircs") != 0)
-      || host == NULL || *host == '\0')
+      || g_uri_get_host (parsed) == NULL || *g_uri_get_host (parsed) == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not a chat address. Use irc://HOST[:PORT]/ROOM."), uri);
       return FALSE;
     }
 
-  tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
-  port = g_uri_get_port (parsed);
+  if (host != NULL)
+    *host = g_strdup (g_uri_get_host (parsed));
+  if (port != NULL)
+    *port = g_uri_get_port (parsed) > 0 ? (guint) g_uri_get_port (parsed) : 0;
+  if (tls != NULL)
+    *tls = g_ascii_strcasecmp (scheme, "ircs") == 0;
+  if (nick != NULL)
+    *nick = g_strdup (g_uri_get_user (parsed));
+  if (room == NULL)
+    return TRUE;
+
+  *room = NULL;
   path = g_uri_get_path (parsed);
   while (path != NULL && *path == '/')
     path++;
@@ -940,13 +948,32 @@ chat_application_open_uri (ChatApplication *self,
       if (comma != NULL)
         *comma = '\0';
       if (unescaped != NULL && *unescaped != '\0')
-        room = chat_room_name_from_input (unescaped, CHAT_ROOM_PREFIXES);
+        *room = chat_room_name_from_input (unescaped, CHAT_ROOM_PREFIXES);
     }
   else if (g_uri_get_fragment (parsed) != NULL && *g_uri_get_fragment (parsed) != '\0')
-    room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);
+    *room = g_strconcat ("#", g_uri_get_fragment (parsed), NULL);
 
-  chat_application_open_server (self, host, port > 0 ? (guint) port : 0, tls,
-                                g_uri_get_user (parsed), NULL, NULL, NULL, FALSE, NULL, room);
+  return TRUE;
+}
+
+gboolean
+chat_application_open_uri (ChatApplication *self,
+                           const char      *uri,
+                           GError         **error)
+{
+  g_autofree char *host = NULL;
+  g_autofree char *nick = NULL;
+  g_autofree char *room = NULL;
+  gboolean tls;
+  guint port;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  if (!chat_application_parse_uri (uri, &host, &port, &tls, &nick, &room, error))
+    return FALSE;
+
+  chat_application_open_server (self, host, port, tls, nick, NULL, NULL, NULL, FALSE, NULL, room);
 
   return TRUE;
 }

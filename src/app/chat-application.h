@@ -53,6 +53,15 @@ void             chat_application_set_client_certificate (ChatApplication *self,
                                                           ChatConnection  *connection,
                                                           const char      *path,
                                                           GTlsCertificate *certificate);
+/* Splits irc://[nick@]host[:port]/room and ircs://… into its parts; port is 0 and room
+ * NULL when the address has none. */
+gboolean         chat_application_parse_uri           (const char      *uri,
+                                                       char           **host,
+                                                       guint           *port,
+                                                       gboolean        *tls,
+                                                       char           **nick,
+                                                       char           **room,
+                                                       GError         **error);
 /* Parses irc://host[:port]/room and ircs://…, then opens it. The account of a recent
  * server's URI is not used here: its password is in the keyring. */
 gboolean         chat_application_open_uri            (ChatApplication *self,

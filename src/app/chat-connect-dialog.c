@@ -425,6 +425,38 @@ on_field_changed_cb (ChatConnectDialog *self)
   validate (self, gtk_widget_get_visible (GTK_WIDGET (self->error_group)));
 }
 
+/* An address given whole, as the hosting dialog offers it to copy (irc://HOST:PORT/ROOM),
+ * is split into the fields it stands for: the server, its port, TLS and the room. */
+static void
+take_address_uri (ChatConnectDialog *self)
+{
+  g_autofree char *text = g_strstrip (g_strdup (row_text (self->host_row)));
+  g_autofree char *host = NULL;
+  g_autofree char *room = NULL;
+  gboolean tls;
+  guint port;
+
+  if (g_ascii_strncasecmp (text, "irc://", 6) != 0
+      && g_ascii_strncasecmp (text, "ircs://", 7) != 0)
+    return;
+  if (!chat_application_parse_uri (text, &host, &port, &tls, NULL, &room, NULL))
+    return;
+
+  chat_connect_dialog_set_fields (self, host, port != 0 ? port : (tls ? 6697 : 6667), tls, NULL,
+                                  NULL, NULL);
+  if (room != NULL)
+    {
+      g_auto(GStrv) rooms = chat_network_parse_rooms (row_text (self->rooms_row));
+      g_autofree char *joined = NULL;
+
+      if (g_strv_contains ((const char * const *) rooms, room))
+        return;
+      joined = rooms[0] != NULL ? g_strconcat (row_text (self->rooms_row), ", ", room, NULL)
+                                : g_strdup (room);
+      gtk_editable_set_text (GTK_EDITABLE (self->rooms_row), joined);
+    }
+}
+
 static void
 on_preset_list_row_activated_cb (ChatConnectDialog *self,
                                  GtkListBoxRow     *row)
@@ -834,7 +866,10 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
 
   g_return_val_if_fail (CHAT_IS_CONNECT_DIALOG (self), FALSE);
 
-  if (self->connection != NULL || !validate (self, TRUE))
+  if (self->connection != NULL)
+    return FALSE;
+  take_address_uri (self);
+  if (!validate (self, TRUE))
     return FALSE;
 
   host = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->host_row))));
