@@ -554,6 +554,23 @@ test_members (Fixture       *f,
     g_assert_cmpstr (chat_message_item_get_sender (item), ==, "erin");
   }
 
+  /* Most servers give the kicker's nick as the reason when none was typed: no reason. */
+  feed (f, ":Owner!o@h KICK #Chat Bert :owner");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+    const char *reason = chat_message_item_get_text (item);
+
+    g_assert_cmpint (chat_message_item_get_kind (item), ==, CHAT_MESSAGE_KIND_KICK);
+    g_assert_cmpstr (chat_message_item_get_target (item), ==, "Bert");
+    g_assert_cmpstr (reason != NULL ? reason : "", ==, "");
+  }
+  feed (f, ":Owner!o@h KICK #Chat aaron :Owner says so");
+  {
+    g_autoptr(ChatMessageItem) item = last_item (conv);
+
+    g_assert_cmpstr (chat_message_item_get_text (item), ==, "Owner says so");
+  }
+
   /* Being kicked: not joined, no members, and no rejoin on reconnect. */
   feed (f, ":Owner!o@h KICK #Chat alice :out");
   g_assert_false (chat_conversation_get_joined (conv));

@@ -155,6 +155,10 @@ _chat_connection_handle_kick (ChatConnection    *self,
 
   if (conv == NULL || victim == NULL)
     return;
+  /* Most servers give the kicker's nick as the reason when none was typed: that says nothing
+   * the line does not already say ("bob removed carol (bob)"). */
+  if (by != NULL && chat_connection_names_equal (self, reason, by))
+    reason = "";
 
   _chat_connection_add_item (self, conv, CHAT_MESSAGE_KIND_KICK, message, by, victim, reason,
                              _chat_connection_is_me (self, victim), _chat_connection_is_me (self,
