@@ -258,6 +258,37 @@ test_per_address (void)
   test_server_free (ts);
 }
 
+/* Past max-clients, the TLS port closes before any handshake (nothing can be said before
+ * one, and none is spent on a peer that is not let in), while the plain port says ERROR;
+ * nothing is left of either. */
+static void
+test_full (void)
+{
+  TestServer *ts;
+  Client *a, *plain;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) refused = NULL;
+  g_autofree char *line = NULL;
+  guint fds;
+
+  if (!have_certificates () || test_tls_ran_in_child ())
+    return;
+
+  ts = tls_server_new ("[limits]\nmax-clients=1\n");
+  fds = count_fds_after_first (ts);
+  a = client_register (client_connect_tls (ts), "a", NULL);
+  refused = test_tls_connect (ts->tls_port, &error);
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+  plain = client_connect (ts);
+  line = client_until_closed (plain);
+  g_assert_cmpstr (line, ==, "ERROR :Closing Link: Server is full, try again later");
+  client_free (plain);
+  client_free (a);
+  wait_all_gone (ts, fds);
+  test_server_free (ts);
+}
+
 static void
 test_only_tls (void)
 {
@@ -653,6 +684,7 @@ main (int   argc,
   g_test_add_func ("/chat/server/tls/text-mode", test_text_mode);
   g_test_add_func ("/chat/server/tls/password", test_password);
   g_test_add_func ("/chat/server/tls/per-address", test_per_address);
+  g_test_add_func ("/chat/server/tls/full", test_full);
   g_test_add_func ("/chat/server/tls/only-tls", test_only_tls);
   g_test_add_func ("/chat/server/tls/only-tls-serves", test_only_tls_serves);
   g_test_add_func ("/chat/server/tls/sts", test_sts);
