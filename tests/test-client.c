@@ -925,6 +925,127 @@ test_input_commands (Fixture       *f,
 #undef INPUT
 }
 
+/* Every command the input table has, typed in a room: the exact lines each sends. */
+typedef struct
+{
+  const char *input;
+  const char *lines;
+} InputCase;
+
+static const InputCase every_command[] = {
+  { "hello", "PRIVMSG #chat :hello" },
+  { "/join #x k", "JOIN #x k" },
+  { "/part #x", "PART #x" },
+  { "/msg bob hi", "PRIVMSG bob :hi" },
+  { "/query carol hi", "PRIVMSG carol :hi" },
+  { "/me waves", "PRIVMSG #chat :\001ACTION waves\001" },
+  { "/nick alice2", "NICK alice2" },
+  { "/topic new", "TOPIC #chat :new" },
+  { "/away lunch", "AWAY :lunch" },
+  { "/back", "AWAY" },
+  { "/whois bob", "WHOIS bob" },
+  { "/kick bob", "KICK #chat bob" },
+  { "/ban bob", "MODE #chat +b bob!*@*" },
+  { "/op a b", "MODE #chat +oo a b" },
+  { "/deop a b", "MODE #chat -oo a b" },
+  { "/voice a", "MODE #chat +v a" },
+  { "/devoice a b", "MODE #chat -vv a b" },
+  { "/mode +n", "MODE #chat +n" },
+  { "/invite bob", "INVITE bob #chat" },
+  { "/list", "LIST" },
+  { "/quote PING x", "PING x" },
+  { "/clear", "" },
+  { "/help part", "" },
+  { "/notice bob hi", "NOTICE bob :hi" },
+  { "/ctcp bob ping 1", "PRIVMSG bob :\001PING 1\001" },
+  { "/names", "NAMES #chat" },
+  { "/ignore dave", "" },
+  { "/unignore dave", "" },
+  { "/monitor +erin", "" },
+  { "/monitor S", "MONITOR S" },
+  /* Without a link there is no QUIT to send: the fixture only collects lines. */
+  { "/quit bye", "" },
+};
+
+static void
+test_input_every_command (Fixture       *f,
+                          gconstpointer  data)
+{
+  const char * const *names = chat_command_list_names ();
+  ChatConversation *conv;
+
+  fixture_register (f);
+  feed (f, ":alice!a@h JOIN #chat");
+  conv = chat_connection_find_conversation (f->conn, "#chat");
+  g_ptr_array_set_size (f->sent, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (every_command); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *lines = NULL;
+
+      g_test_message ("%s", every_command[i].input);
+      g_assert_true (chat_connection_send_input (f->conn, conv, every_command[i].input,
+                                                 &error));
+      g_assert_no_error (error);
+      lines = sent_lines (f);
+      g_assert_cmpstr (lines, ==, every_command[i].lines);
+    }
+
+  /* No command is left out. */
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *alone = g_strconcat ("/", names[i], NULL);
+      g_autofree char *first = g_strconcat ("/", names[i], " ", NULL);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < G_N_ELEMENTS (every_command) && !found; j++)
+        found = g_str_equal (every_command[j].input, alone)
+                || g_str_has_prefix (every_command[j].input, first);
+      if (!found)
+        g_error ("no case types /%s", names[i]);
+    }
+}
+
+/* Offline, the local commands work and the others say so, sending nothing. */
+static void
+test_input_offline (void)
+{
+  g_autoptr(ChatConnection) conn = chat_connection_new ("irc.example.org", 6667, FALSE,
+                                                        "alice");
+  ChatConversation *server = chat_connection_get_server_conversation (conn);
+  const char * const local[] = {
+    "/clear", "/help", "/help join", "/query carol", "/ignore dave", "/ignore",
+    "/unignore dave", "/monitor +erin", "/monitor -erin", "/quit", NULL
+  };
+  const char * const remote[] = {
+    "/join #x", "/part #x", "/msg bob hi", "/query bob hi", "/nick alice2", "/topic #x",
+    "/away lunch", "/back", "/whois bob", "/list", "/mode bob +i", "/invite bob #x",
+    "/quote PING x", "/notice bob hi", "/ctcp bob version", "/names #x", "/monitor L", NULL
+  };
+
+  for (guint i = 0; local[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", local[i]);
+      g_assert_true (chat_connection_send_input (conn, server, local[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_nonnull (chat_connection_find_conversation (conn, "carol"));
+  g_assert_null (chat_connection_find_contact (conn, "erin"));
+
+  for (guint i = 0; remote[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", remote[i]);
+      g_assert_false (chat_connection_send_input (conn, server, remote[i], &error));
+      g_assert_error (error, CHAT_CONNECTION_ERROR, CHAT_CONNECTION_ERROR_NOT_CONNECTED);
+      g_assert_cmpint (chat_connection_error_get_notice (error), ==, CHAT_NOTICE_NOT_CONNECTED);
+    }
+}
+
 static int
 sort_strings (const char **a,
               const char **b)
@@ -1906,6 +2027,7 @@ main (int   argc,
   g_test_add_func ("/chat/client/command/parse", test_parse_commands);
   g_test_add_func ("/chat/client/command/errors", test_parse_errors);
   g_test_add_func ("/chat/client/command/table", test_command_table);
+  g_test_add_func ("/chat/client/connection/input-offline", test_input_offline);
 #define ADD(path, func) \
   g_test_add ("/chat/client/connection/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("registration", test_registration);
@@ -1916,6 +2038,7 @@ main (int   argc,
   ADD ("messages", test_messages);
   ADD ("echo-message", test_echo_message);
   ADD ("input", test_input_commands);
+  ADD ("input-every-command", test_input_every_command);
   ADD ("outgoing-lines", test_outgoing_lines);
   ADD ("mention-rule", test_mention_rule);
   ADD ("split-long", test_split_long);
