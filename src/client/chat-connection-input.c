@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-input.c: what the entry sends. chat-command.c says what a line means;
  * here it becomes IRC lines, local actions (/clear, /help, /query, /ignore) or a usage error, in
- * the context of the conversation the line was typed in. */
+ * the context of the conversation the line was typed in: one handler per command, found in
+ * the input_commands[] table at the end. */
 #define G_LOG_DOMAIN "chat-client"
 
 #include "config.h"
@@ -87,23 +88,6 @@ add_words (ChatMessage  *message,
     }
 }
 
-/* The help is the app's to word: a notice naming the command asked about, if any. */
-static void
-show_help (ChatConnection   *self,
-           ChatConversation *conv,
-           const char       *topic)
-{
-  ChatCommandKind kind;
-
-  if (topic != NULL && chat_command_lookup (topic, &kind))
-    _chat_connection_add_notice (self, conv, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
-                                 chat_command_kind_to_name (kind), NULL);
-  else
-    _chat_connection_add_notice (self, conv, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
-                                 NULL);
-  _chat_conversation_flush (conv);
-}
-
 /* What /msg, /notice and /ctcp sent elsewhere, told where it was typed. */
 static void
 tell_sent (ChatConnection   *self,
@@ -119,31 +103,464 @@ tell_sent (ChatConnection   *self,
   _chat_conversation_flush (here);
 }
 
-/* /ctcp NICK COMMAND [ARGS]: PRIVMSG nick :\001COMMAND ARGS\001 */
-static void
-send_ctcp (ChatConnection *self,
-           const char     *target,
-           const char     *command,
-           const char     *argument)
+/* Each command's handler. A handler gets the conversation the line was typed in (the server
+ * conversation when none) and the parsed command, and returns FALSE with error set to refuse
+ * it. */
+typedef gboolean (*InputFunc) (ChatConnection    *self,
+                               ChatConversation  *here,
+                               const ChatCommand *command,
+                               GError           **error);
+
+typedef enum
 {
-  g_autofree char *upper = g_ascii_strup (command, -1);
+  INPUT_ONLINE  = 0,       /* needs the server; its answer is shown where it was typed */
+  INPUT_OFFLINE = 1 << 0,  /* works offline: the handler asks for the server if it needs it */
+} InputFlags;
+
+typedef struct
+{
+  ChatCommandKind kind;
+  InputFunc       func;
+  InputFlags      flags;
+} InputSpec;
+
+/* Whether the server can take the line now; if so, what it answers to it (a refusal, a
+ * WHOIS…) is shown in here. */
+static gboolean
+ready_for_server (ChatConnection    *self,
+                  ChatConversation  *here,
+                  GError           **error)
+{
+  if (!_chat_connection_ready_for_input (self))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
+                                       CHAT_NOTICE_NOT_CONNECTED, NULL);
+  _chat_connection_answer_in (self, here);
+  return TRUE;
+}
+
+/* Plain text and /me go to the room or person of the conversation, when it can hear. */
+static gboolean
+check_can_say (ChatConversation  *here,
+               GError           **error)
+{
+  if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_SERVER)
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_NOT_A_ROOM, NULL);
+  if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_CHANNEL &&
+      !chat_conversation_get_joined (here))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_NOT_IN_ROOM, NULL);
+  return TRUE;
+}
+
+static gboolean
+input_say (ChatConnection    *self,
+           ChatConversation  *here,
+           const ChatCommand *command,
+           GError           **error)
+{
+  if (!check_can_say (here, error))
+    return FALSE;
+  chat_connection_send_message (self, chat_conversation_get_name (here), command->text);
+  return TRUE;
+}
+
+static gboolean
+input_me (ChatConnection    *self,
+          ChatConversation  *here,
+          const ChatCommand *command,
+          GError           **error)
+{
+  if (!check_can_say (here, error))
+    return FALSE;
+  chat_connection_send_action (self, chat_conversation_get_name (here), command->text);
+  return TRUE;
+}
+
+static gboolean
+input_join (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  g_autofree char *name = NULL;
+  g_autoptr(GError) invalid = NULL;
+  ChatIsupport *isupport = chat_connection_get_isupport (self);
+  guint channellen = chat_isupport_get_uint (isupport, "CHANNELLEN", 0);
+
+  name = chat_room_name_from_input (command->args[0], chat_isupport_get_chantypes (isupport));
+  if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (isupport), channellen,
+                                &invalid))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_INVALID_ROOM_NAME, name, invalid->message,
+                                       NULL);
+  chat_connection_join (self, name, command->args[1]);
+  return TRUE;
+}
+
+static gboolean
+input_part (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  const char *room = room_for_command (self, here, command->args[0]);
+
+  if (room == NULL)
+    return no_room (error, command);
+  chat_connection_part (self, room, command->text);
+  return TRUE;
+}
+
+static gboolean
+input_msg (ChatConnection    *self,
+           ChatConversation  *here,
+           const ChatCommand *command,
+           GError           **error)
+{
+  chat_connection_send_message (self, command->args[0], command->text);
+  tell_sent (self, here, command->args[0], CHAT_NOTICE_MESSAGE_SENT, command->text);
+  return TRUE;
+}
+
+/* /query opens the conversation offline too; only its text needs the server. */
+static gboolean
+input_query (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  const char *nick = command->args[0];
+  ChatConversation *query;
+
+  if (chat_connection_is_room_name (self, nick))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_QUERY_ROOM, nick, NULL);
+  query = chat_connection_open_query (self, nick);
+  if (command->text == NULL)
+    return TRUE;
+  if (!_chat_connection_can_send (self))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
+                                       CHAT_NOTICE_NOT_CONNECTED, NULL);
+  chat_connection_send_message (self, chat_conversation_get_name (query), command->text);
+  return TRUE;
+}
+
+static gboolean
+input_nick (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  guint nicklen = chat_isupport_get_uint (chat_connection_get_isupport (self), "NICKLEN", 0);
+  g_autoptr(GError) invalid = NULL;
+
+  if (!chat_nick_is_valid (command->args[0], nicklen, &invalid))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_INVALID_NICK, command->args[0],
+                                       invalid->message, NULL);
+  chat_connection_change_nick (self, command->args[0]);
+  return TRUE;
+}
+
+static gboolean
+input_topic (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  const char *room = room_for_command (self, here, command->args[0]);
+
+  if (room == NULL)
+    return no_room (error, command);
+  chat_connection_set_topic (self, room, command->text);
+  return TRUE;
+}
+
+static gboolean
+input_away (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  chat_connection_set_away_message (self, command->text);
+  return TRUE;
+}
+
+static gboolean
+input_back (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  chat_connection_set_away_message (self, NULL);
+  return TRUE;
+}
+
+static gboolean
+input_whois (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  _chat_connection_ask_whois (self, here, command->args[0]);
+  chat_connection_whois (self, command->args[0]);
+  return TRUE;
+}
+
+static gboolean
+input_kick (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  const char *room = room_for_command (self, here, NULL);
+
+  if (room == NULL)
+    return no_room (error, command);
+  chat_connection_kick (self, room, command->args[0], command->text);
+  return TRUE;
+}
+
+/* /ban NICK bans nick!*@*; a word with !, @, * or ? is a mask already. */
+static gboolean
+input_ban (ChatConnection    *self,
+           ChatConversation  *here,
+           const ChatCommand *command,
+           GError           **error)
+{
+  const char *room = room_for_command (self, here, NULL);
+  const char *who = command->args[0];
+  g_autofree char *mask = NULL;
+
+  if (room == NULL)
+    return no_room (error, command);
+  if (strpbrk (who, "!@*?") != NULL)
+    mask = g_strdup (who);
+  else
+    mask = g_strconcat (who, "!*@*", NULL);
+  _chat_connection_send_command (self, "MODE", room, "+b", mask, NULL);
+  return TRUE;
+}
+
+/* /op, /deop, /voice and /devoice: a prefix mode given or taken in the current room. */
+static gboolean
+set_prefix_mode (ChatConnection    *self,
+                 ChatConversation  *here,
+                 const ChatCommand *command,
+                 char               sign,
+                 char               mode,
+                 GError           **error)
+{
+  const char *room = room_for_command (self, here, NULL);
+
+  if (room == NULL)
+    return no_room (error, command);
+  send_prefix_modes (self, room, sign, mode, command->args);
+  return TRUE;
+}
+
+static gboolean
+input_op (ChatConnection    *self,
+          ChatConversation  *here,
+          const ChatCommand *command,
+          GError           **error)
+{
+  return set_prefix_mode (self, here, command, '+', 'o', error);
+}
+
+static gboolean
+input_deop (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  return set_prefix_mode (self, here, command, '-', 'o', error);
+}
+
+static gboolean
+input_voice (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  return set_prefix_mode (self, here, command, '+', 'v', error);
+}
+
+static gboolean
+input_devoice (ChatConnection    *self,
+               ChatConversation  *here,
+               const ChatCommand *command,
+               GError           **error)
+{
+  return set_prefix_mode (self, here, command, '-', 'v', error);
+}
+
+/* /mode +m is about the current room (or ourselves in the server conversation); otherwise
+ * the first word is the target. */
+static gboolean
+input_mode (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  g_autoptr(ChatMessage) message = NULL;
+  const char *first = command->args[0];
+  char **words;
+  const char *target;
+
+  if (first[0] == '+' || first[0] == '-')
+    {
+      target = room_for_command (self, here, NULL);
+      if (target == NULL)
+        target = chat_connection_get_current_nick (self);
+      words = command->args;
+    }
+  else
+    {
+      target = first;
+      words = command->args + 1;
+    }
+  message = chat_message_new_full (NULL, "MODE", target, NULL);
+  add_words (message, words);
+  _chat_connection_send_message (self, message);
+  return TRUE;
+}
+
+static gboolean
+input_invite (ChatConnection    *self,
+              ChatConversation  *here,
+              const ChatCommand *command,
+              GError           **error)
+{
+  const char *room = room_for_command (self, here, command->args[1]);
+
+  if (room == NULL)
+    return no_room (error, command);
+  _chat_connection_send_command (self, "INVITE", command->args[0], room, NULL);
+  return TRUE;
+}
+
+static gboolean
+input_list (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  chat_connection_request_list (self, command->args[0]);
+  return TRUE;
+}
+
+static gboolean
+input_quit (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  chat_connection_disconnect (self, command->text);
+  return TRUE;
+}
+
+static gboolean
+input_quote (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  if (!chat_connection_send_raw (self, command->text))
+    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
+                                       CHAT_NOTICE_RAW_LINE_REFUSED, NULL);
+  return TRUE;
+}
+
+static gboolean
+input_clear (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
+{
+  chat_conversation_clear (here);
+  return TRUE;
+}
+
+/* The help is the app's to word: a notice naming the command asked about, if any. */
+static gboolean
+input_help (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  const char *topic = command->args[0];
+  ChatCommandKind kind;
+
+  if (topic != NULL && chat_command_lookup (topic, &kind))
+    _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
+                                 chat_command_kind_to_name (kind), NULL);
+  else
+    _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_HELP,
+                                 NULL);
+  _chat_conversation_flush (here);
+  return TRUE;
+}
+
+static gboolean
+input_notice (ChatConnection    *self,
+              ChatConversation  *here,
+              const ChatCommand *command,
+              GError           **error)
+{
+  chat_connection_send_notice (self, command->args[0], command->text);
+  tell_sent (self, here, command->args[0], CHAT_NOTICE_NOTICE_SENT, command->text);
+  return TRUE;
+}
+
+/* /ctcp NICK COMMAND [ARGS]: PRIVMSG nick :\001COMMAND ARGS\001, told where it was typed. */
+static gboolean
+input_ctcp (ChatConnection    *self,
+            ChatConversation  *here,
+            const ChatCommand *command,
+            GError           **error)
+{
+  const char *target = command->args[0];
+  g_autofree char *upper = g_ascii_strup (command->args[1], -1);
   g_autofree char *ctcp = NULL;
 
-  if (argument != NULL)
-    ctcp = g_strconcat ("\001", upper, " ", argument, "\001", NULL);
+  if (command->text != NULL)
+    ctcp = g_strconcat ("\001", upper, " ", command->text, "\001", NULL);
   else
     ctcp = g_strconcat ("\001", upper, "\001", NULL);
   _chat_connection_send_text (self, "PRIVMSG", target, ctcp);
+  _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL, CHAT_NOTICE_CTCP_SENT,
+                               target, upper, command->text, NULL);
+  _chat_conversation_flush (here);
+  return TRUE;
 }
 
-/* /ignore NICK, /unignore NICK, and /ignore alone: the list, told where it was typed. */
-static void
-ignore_command (ChatConnection   *self,
-                ChatConversation *here,
-                ChatCommandKind   kind,
-                const char       *nick)
+static gboolean
+input_names (ChatConnection    *self,
+             ChatConversation  *here,
+             const ChatCommand *command,
+             GError           **error)
 {
-  if (kind == CHAT_COMMAND_IGNORE && nick == NULL)
+  const char *room = room_for_command (self, here, command->args[0]);
+
+  if (room == NULL)
+    return no_room (error, command);
+  _chat_connection_ask_names (self, here, room);
+  _chat_connection_send_command (self, "NAMES", room, NULL);
+  return TRUE;
+}
+
+/* /ignore NICK, and /ignore alone: the list, told where it was typed. */
+static gboolean
+input_ignore (ChatConnection    *self,
+              ChatConversation  *here,
+              const ChatCommand *command,
+              GError           **error)
+{
+  const char *nick = command->args[0];
+
+  if (nick == NULL)
     {
       const char * const *ignored = chat_connection_get_ignored (self);
       const char * const none[] = { NULL };
@@ -152,17 +569,102 @@ ignore_command (ChatConnection   *self,
                                         CHAT_NOTICE_IGNORE_LIST,
                                         ignored != NULL ? ignored : none);
     }
-  else if (kind == CHAT_COMMAND_IGNORE)
+  else
     _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
                                  chat_connection_ignore (self, nick)
                                  ? CHAT_NOTICE_IGNORED : CHAT_NOTICE_ALREADY_IGNORED,
                                  nick, NULL);
-  else
-    _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
-                                 chat_connection_unignore (self, nick)
-                                 ? CHAT_NOTICE_UNIGNORED : CHAT_NOTICE_NOT_IGNORED,
-                                 nick, NULL);
   _chat_conversation_flush (here);
+  return TRUE;
+}
+
+static gboolean
+input_unignore (ChatConnection    *self,
+                ChatConversation  *here,
+                const ChatCommand *command,
+                GError           **error)
+{
+  const char *nick = command->args[0];
+
+  _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
+                               chat_connection_unignore (self, nick)
+                               ? CHAT_NOTICE_UNIGNORED : CHAT_NOTICE_NOT_IGNORED,
+                               nick, NULL);
+  _chat_conversation_flush (here);
+  return TRUE;
+}
+
+/* +nick and -nick change the contacts, as People does, offline too; L, S, C go to the
+ * server. */
+static gboolean
+input_monitor (ChatConnection    *self,
+               ChatConversation  *here,
+               const ChatCommand *command,
+               GError           **error)
+{
+  const char *first = command->args[0];
+  g_autoptr(ChatMessage) message = NULL;
+
+  if (g_str_equal (first, "+") || g_str_equal (first, "-"))
+    {
+      for (char **nick = command->args + 1; *nick != NULL; nick++)
+        {
+          if (first[0] == '+')
+            chat_connection_add_contact (self, *nick);
+          else
+            chat_connection_remove_contact (self, *nick);
+        }
+      return TRUE;
+    }
+
+  if (!ready_for_server (self, here, error))
+    return FALSE;
+  message = chat_message_new_full (NULL, "MONITOR", NULL);
+  add_words (message, command->args);
+  _chat_connection_send_message (self, message);
+  return TRUE;
+}
+
+/* In the order of ChatCommandKind, so input_for_kind () is an index. */
+static const InputSpec input_commands[] = {
+  { CHAT_COMMAND_SAY, input_say, INPUT_ONLINE },
+  { CHAT_COMMAND_JOIN, input_join, INPUT_ONLINE },
+  { CHAT_COMMAND_PART, input_part, INPUT_ONLINE },
+  { CHAT_COMMAND_MSG, input_msg, INPUT_ONLINE },
+  { CHAT_COMMAND_QUERY, input_query, INPUT_OFFLINE },
+  { CHAT_COMMAND_ME, input_me, INPUT_ONLINE },
+  { CHAT_COMMAND_NICK, input_nick, INPUT_ONLINE },
+  { CHAT_COMMAND_TOPIC, input_topic, INPUT_ONLINE },
+  { CHAT_COMMAND_AWAY, input_away, INPUT_ONLINE },
+  { CHAT_COMMAND_BACK, input_back, INPUT_ONLINE },
+  { CHAT_COMMAND_WHOIS, input_whois, INPUT_ONLINE },
+  { CHAT_COMMAND_KICK, input_kick, INPUT_ONLINE },
+  { CHAT_COMMAND_BAN, input_ban, INPUT_ONLINE },
+  { CHAT_COMMAND_OP, input_op, INPUT_ONLINE },
+  { CHAT_COMMAND_DEOP, input_deop, INPUT_ONLINE },
+  { CHAT_COMMAND_VOICE, input_voice, INPUT_ONLINE },
+  { CHAT_COMMAND_DEVOICE, input_devoice, INPUT_ONLINE },
+  { CHAT_COMMAND_MODE, input_mode, INPUT_ONLINE },
+  { CHAT_COMMAND_INVITE, input_invite, INPUT_ONLINE },
+  { CHAT_COMMAND_LIST, input_list, INPUT_ONLINE },
+  { CHAT_COMMAND_QUIT, input_quit, INPUT_OFFLINE },
+  { CHAT_COMMAND_QUOTE, input_quote, INPUT_ONLINE },
+  { CHAT_COMMAND_CLEAR, input_clear, INPUT_OFFLINE },
+  { CHAT_COMMAND_HELP, input_help, INPUT_OFFLINE },
+  { CHAT_COMMAND_NOTICE, input_notice, INPUT_ONLINE },
+  { CHAT_COMMAND_CTCP, input_ctcp, INPUT_ONLINE },
+  { CHAT_COMMAND_NAMES, input_names, INPUT_ONLINE },
+  { CHAT_COMMAND_IGNORE, input_ignore, INPUT_OFFLINE },
+  { CHAT_COMMAND_UNIGNORE, input_unignore, INPUT_OFFLINE },
+  { CHAT_COMMAND_MONITOR, input_monitor, INPUT_OFFLINE },
+};
+
+static const InputSpec *
+input_for_kind (ChatCommandKind kind)
+{
+  g_assert ((guint) kind < G_N_ELEMENTS (input_commands));
+  g_assert (input_commands[kind].kind == kind);
+  return &input_commands[kind];
 }
 
 gboolean
@@ -172,10 +674,8 @@ chat_connection_send_input (ChatConnection    *self,
                             GError           **error)
 {
   g_autoptr(ChatCommand) command = NULL;
+  const InputSpec *spec;
   ChatConversation *here;
-  const char *room;
-  const char *arg0;
-  const char *arg1;
 
   g_return_val_if_fail (CHAT_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (conversation == NULL || CHAT_IS_CONVERSATION (conversation), FALSE);
@@ -187,275 +687,8 @@ chat_connection_send_input (ChatConnection    *self,
     return FALSE;
 
   here = conversation ? conversation : chat_connection_get_server_conversation (self);
-  arg0 = command->args[0];
-  arg1 = arg0 ? command->args[1] : NULL;
-
-  /* Local commands first: they work offline. */
-  switch (command->kind)
-    {
-    case CHAT_COMMAND_CLEAR:
-      chat_conversation_clear (here);
-      return TRUE;
-    case CHAT_COMMAND_HELP:
-      show_help (self, here, arg0);
-      return TRUE;
-    case CHAT_COMMAND_QUERY:
-      {
-        ChatConversation *query;
-
-        if (chat_connection_is_room_name (self, arg0))
-          return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                             CHAT_NOTICE_QUERY_ROOM, arg0, NULL);
-        query = chat_connection_open_query (self, arg0);
-        if (command->text != NULL)
-          {
-            if (!_chat_connection_can_send (self))
-              return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
-                                                 CHAT_NOTICE_NOT_CONNECTED, NULL);
-            chat_connection_send_message (self, chat_conversation_get_name (query),
-                                          command->text);
-          }
-        return TRUE;
-      }
-    case CHAT_COMMAND_QUIT:
-      chat_connection_disconnect (self, command->text);
-      return TRUE;
-    case CHAT_COMMAND_IGNORE:
-    case CHAT_COMMAND_UNIGNORE:
-      ignore_command (self, here, command->kind, arg0);
-      return TRUE;
-    case CHAT_COMMAND_MONITOR:
-      /* +nick and -nick change the contacts, as People does; L, S, C go to the server. */
-      if (g_str_equal (arg0, "+") || g_str_equal (arg0, "-"))
-        {
-          for (char **nick = command->args + 1; *nick != NULL; nick++)
-            {
-              if (arg0[0] == '+')
-                chat_connection_add_contact (self, *nick);
-              else
-                chat_connection_remove_contact (self, *nick);
-            }
-          return TRUE;
-        }
-      break;
-    default:
-      break;
-    }
-
-  if (!_chat_connection_ready_for_input (self))
-    return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_NOT_CONNECTED,
-                                       CHAT_NOTICE_NOT_CONNECTED, NULL);
-
-  /* What the server answers to this line (a refusal, a WHOIS…) is shown here. */
-  _chat_connection_answer_in (self, here);
-
-  switch (command->kind)
-    {
-    case CHAT_COMMAND_SAY:
-    case CHAT_COMMAND_ME:
-      if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_SERVER)
-        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                           CHAT_NOTICE_NOT_A_ROOM, NULL);
-      if (chat_conversation_get_kind (here) == CHAT_CONVERSATION_KIND_CHANNEL &&
-          !chat_conversation_get_joined (here))
-        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                           CHAT_NOTICE_NOT_IN_ROOM, NULL);
-      if (command->kind == CHAT_COMMAND_SAY)
-        chat_connection_send_message (self, chat_conversation_get_name (here), command->text);
-      else
-        chat_connection_send_action (self, chat_conversation_get_name (here), command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_JOIN:
-      {
-        g_autofree char *name = NULL;
-
-        g_autoptr(GError) invalid = NULL;
-        ChatIsupport *isupport = chat_connection_get_isupport (self);
-        guint channellen = chat_isupport_get_uint (isupport, "CHANNELLEN", 0);
-
-        name = chat_room_name_from_input (arg0, chat_isupport_get_chantypes (isupport));
-        if (!chat_room_name_is_valid (name, chat_isupport_get_chantypes (isupport), channellen,
-                                      &invalid))
-          {
-            return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                               CHAT_NOTICE_INVALID_ROOM_NAME, name,
-                                               invalid->message, NULL);
-          }
-        chat_connection_join (self, name, arg1);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_PART:
-      room = room_for_command (self, here, arg0);
-      if (room == NULL)
-        return no_room (error, command);
-      chat_connection_part (self, room, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_MSG:
-      chat_connection_send_message (self, arg0, command->text);
-      tell_sent (self, here, arg0, CHAT_NOTICE_MESSAGE_SENT, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_NOTICE:
-      chat_connection_send_notice (self, arg0, command->text);
-      tell_sent (self, here, arg0, CHAT_NOTICE_NOTICE_SENT, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_CTCP:
-      send_ctcp (self, arg0, arg1, command->text);
-      {
-        g_autofree char *upper = g_ascii_strup (arg1, -1);
-
-        _chat_connection_add_notice (self, here, CHAT_MESSAGE_KIND_INFO, NULL,
-                                     CHAT_NOTICE_CTCP_SENT, arg0, upper, command->text, NULL);
-        _chat_conversation_flush (here);
-      }
-      return TRUE;
-
-    case CHAT_COMMAND_NAMES:
-      room = room_for_command (self, here, arg0);
-      if (room == NULL)
-        return no_room (error, command);
-      _chat_connection_ask_names (self, here, room);
-      _chat_connection_send_command (self, "NAMES", room, NULL);
-      return TRUE;
-
-    case CHAT_COMMAND_NICK:
-      {
-        guint nicklen = chat_isupport_get_uint (chat_connection_get_isupport (self), "NICKLEN", 0);
-        g_autoptr(GError) invalid = NULL;
-
-        if (!chat_nick_is_valid (arg0, nicklen, &invalid))
-          {
-            return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                               CHAT_NOTICE_INVALID_NICK, arg0,
-                                               invalid->message, NULL);
-          }
-        chat_connection_change_nick (self, arg0);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_TOPIC:
-      room = room_for_command (self, here, arg0);
-      if (room == NULL)
-        return no_room (error, command);
-      chat_connection_set_topic (self, room, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_AWAY:
-      chat_connection_set_away_message (self, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_BACK:
-      chat_connection_set_away_message (self, NULL);
-      return TRUE;
-
-    case CHAT_COMMAND_WHOIS:
-      _chat_connection_ask_whois (self, here, arg0);
-      chat_connection_whois (self, arg0);
-      return TRUE;
-
-    case CHAT_COMMAND_KICK:
-      room = room_for_command (self, here, NULL);
-      if (room == NULL)
-        return no_room (error, command);
-      chat_connection_kick (self, room, arg0, command->text);
-      return TRUE;
-
-    case CHAT_COMMAND_BAN:
-      {
-        g_autofree char *mask = NULL;
-
-        room = room_for_command (self, here, NULL);
-        if (room == NULL)
-          return no_room (error, command);
-        if (strpbrk (arg0, "!@*?") != NULL)
-          mask = g_strdup (arg0);
-        else
-          mask = g_strdup_printf ("%s!*@*", arg0);
-        _chat_connection_send_command (self, "MODE", room, "+b", mask, NULL);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_OP:
-    case CHAT_COMMAND_DEOP:
-    case CHAT_COMMAND_VOICE:
-    case CHAT_COMMAND_DEVOICE:
-      {
-        gboolean give = command->kind == CHAT_COMMAND_OP || command->kind == CHAT_COMMAND_VOICE;
-        char mode = (command->kind == CHAT_COMMAND_OP || command->kind == CHAT_COMMAND_DEOP)
-                    ? 'o' : 'v';
-
-        room = room_for_command (self, here, NULL);
-        if (room == NULL)
-          {
-            return no_room (error, command);
-          }
-        send_prefix_modes (self, room, give ? '+' : '-', mode, command->args);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_MODE:
-      {
-        g_autoptr(ChatMessage) message = NULL;
-        char **words;
-        const char *target;
-
-        if (arg0[0] == '+' || arg0[0] == '-')
-          {
-            target = room_for_command (self, here, NULL);
-            if (target == NULL)
-              target = chat_connection_get_current_nick (self);
-            words = command->args;
-          }
-        else
-          {
-            target = arg0;
-            words = command->args + 1;
-          }
-        message = chat_message_new_full (NULL, "MODE", target, NULL);
-        add_words (message, words);
-        _chat_connection_send_message (self, message);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_INVITE:
-      room = room_for_command (self, here, arg1);
-      if (room == NULL)
-        return no_room (error, command);
-      _chat_connection_send_command (self, "INVITE", arg0, room, NULL);
-      return TRUE;
-
-    case CHAT_COMMAND_LIST:
-      chat_connection_request_list (self, arg0);
-      return TRUE;
-
-    case CHAT_COMMAND_MONITOR:
-      {
-        g_autoptr(ChatMessage) message = chat_message_new_full (NULL, "MONITOR", NULL);
-
-        add_words (message, command->args);
-        _chat_connection_send_message (self, message);
-        return TRUE;
-      }
-
-    case CHAT_COMMAND_QUOTE:
-      if (!chat_connection_send_raw (self, command->text))
-        return _chat_connection_set_error (error, CHAT_CONNECTION_ERROR_INVALID_INPUT,
-                                           CHAT_NOTICE_RAW_LINE_REFUSED, NULL);
-      return TRUE;
-
-    case CHAT_COMMAND_QUERY:
-    case CHAT_COMMAND_QUIT:
-    case CHAT_COMMAND_CLEAR:
-    case CHAT_COMMAND_HELP:
-    case CHAT_COMMAND_IGNORE:
-    case CHAT_COMMAND_UNIGNORE:
-    default:
-      g_assert_not_reached ();
-    }
-
-  return FALSE;
+  spec = input_for_kind (command->kind);
+  if (!(spec->flags & INPUT_OFFLINE) && !ready_for_server (self, here, error))
+    return FALSE;
+  return spec->func (self, here, command, error);
 }
