@@ -4003,6 +4003,55 @@ test_networks_edit_remove (Fixture       *fixture,
   chat_server_stop (server);
 }
 
+/* A saved room is one room in whatever case the server's mapping allows: "#a[b]", seen again
+ * as "#A{B}" (rfc1459 folds [ ] to { }), is not saved twice, and leaving it forgets it. */
+static void
+test_networks_room_case (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatNetwork) network = NULL;
+  ChatNetworkList *networks = chat_application_get_networks (fixture->app);
+  const char * const saved[] = { "#a[b]", NULL };
+  ChatConnection *connection;
+  RawClient *bob;
+  Where room;
+  guint port;
+
+  g_assert_true (chat_server_start (server, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  port = chat_server_get_port (server);
+
+  /* The room is bob's, under the name he gave it. */
+  bob = raw_client_new (port);
+  raw_client_send (bob, "NICK bob");
+  raw_client_send (bob, "USER bob 0 * :Bob");
+  g_assert_true (raw_client_wait (bob, " 001 bob "));
+  raw_client_send (bob, "JOIN #A{B}");
+  g_assert_true (raw_client_wait (bob, " 366 bob #A{B} "));
+
+  connection = chat_application_open_server (fixture->app, "127.0.0.1", port, FALSE, "dave",
+                                             NULL, NULL, NULL, FALSE, "Dave", NULL);
+  g_assert_true (wait_for (connection_is_connected, connection));
+  network = g_list_model_get_item (G_LIST_MODEL (networks), 0);
+  /* As a run before saved it. */
+  chat_network_set_rooms (network, saved);
+
+  chat_connection_join (connection, "#a[b]", NULL);
+  room = (Where) { fixture->app, port, "#a[b]" };
+  g_assert_true (wait_for (joined_at, &room));
+  g_assert_cmpstr (chat_conversation_get_name (conversation_at (&room)), ==, "#A{B}");
+  g_assert_cmpstrv (chat_network_get_rooms (network), saved);
+
+  chat_connection_part (connection, "#A{B}", NULL);
+  g_assert_true (wait_for (left_at, &room));
+  g_assert_cmpuint (g_strv_length ((GStrv) chat_network_get_rooms (network)), ==, 0);
+
+  raw_client_free (bob);
+  chat_server_stop (server);
+}
+
 /* Connect to Server offers the well-known networks, joins the rooms asked for, and drops a
  * message about a field once the field is right; the Welcome page names it as the menu. */
 static void
@@ -5735,6 +5784,8 @@ main (int   argc,
               fixture_setup, test_networks_edit_remove, fixture_teardown);
   g_test_add ("/chat/app/networks-connect-dialog", Fixture, NULL,
               fixture_setup, test_networks_connect_dialog, fixture_teardown);
+  g_test_add ("/chat/app/networks-room-case", Fixture, NULL,
+              fixture_setup, test_networks_room_case, fixture_teardown);
 
   return g_test_run ();
 }

@@ -144,7 +144,7 @@ edit_connection_activated_cb (GSimpleAction *action,
                                   chat_connection_get_realname (connection));
   chat_connect_dialog_set_account (dialog, chat_connection_get_sasl_account (connection), NULL);
   chat_connect_dialog_set_client_certificate (
-    dialog, g_object_get_data (G_OBJECT (connection), "chat-client-certificate"), NULL);
+    dialog, _chat_application_get_client_certificate_path (self, connection), NULL);
   chat_connect_dialog_set_allow_plaintext_login (
     dialog, chat_connection_get_allow_plaintext_sasl (connection));
   _chat_application_present_over_window (self, GTK_WINDOW (dialog));

@@ -20,11 +20,101 @@ typedef struct
   gboolean     connected;
 } Removed;
 
+/* Selects the conversation shown at the last run when it comes back. */
+typedef struct
+{
+  char    *host;
+  guint    port;
+  char    *name;
+} Target;
+
+/* What is kept beside a connection to a saved network while it is open. */
+typedef struct
+{
+  /* The rooms the sidebar had, folded, to tell which one was closed. */
+  GHashTable *rooms;
+  /* The file of the certificate it logs in with: the connection knows the certificate, not
+   * its file, and the network may be saved after it is set. */
+  char       *client_certificate;
+} Followed;
+
+struct _ChatSavedNetworks
+{
+  GHashTable *followed;        /* ChatConnection (a reference) → Followed */
+  Target     *restore_target;  /* until the conversation it names is selected */
+  Removed    *removed;         /* the last network removed */
+};
+
 static void
 removed_free (Removed *removed)
 {
   g_clear_object (&removed->network);
   g_free (removed);
+}
+
+static void
+target_free (Target *target)
+{
+  g_free (target->host);
+  g_free (target->name);
+  g_free (target);
+}
+
+static void
+followed_free (Followed *followed)
+{
+  g_clear_pointer (&followed->rooms, g_hash_table_unref);
+  g_free (followed->client_certificate);
+  g_free (followed);
+}
+
+ChatSavedNetworks *
+_chat_saved_networks_new (void)
+{
+  ChatSavedNetworks *saved = g_new0 (ChatSavedNetworks, 1);
+
+  saved->followed = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                           (GDestroyNotify) followed_free);
+  return saved;
+}
+
+void
+_chat_saved_networks_clear (ChatSavedNetworks *saved)
+{
+  g_hash_table_remove_all (saved->followed);
+  g_clear_pointer (&saved->restore_target, target_free);
+  g_clear_pointer (&saved->removed, removed_free);
+}
+
+void
+_chat_saved_networks_free (ChatSavedNetworks *saved)
+{
+  g_clear_pointer (&saved->followed, g_hash_table_unref);
+  g_clear_pointer (&saved->restore_target, target_free);
+  g_clear_pointer (&saved->removed, removed_free);
+  g_free (saved);
+}
+
+/* What is kept beside connection, made when there is nothing yet. */
+static Followed *
+followed_of (ChatApplication *self,
+             ChatConnection  *connection)
+{
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
+  Followed *followed = g_hash_table_lookup (saved->followed, connection);
+
+  if (followed == NULL)
+    {
+      followed = g_new0 (Followed, 1);
+      g_hash_table_insert (saved->followed, g_object_ref (connection), followed);
+    }
+  return followed;
+}
+
+static ChatCasemapping
+casemapping_of (ChatConnection *connection)
+{
+  return chat_isupport_get_casemapping (chat_connection_get_isupport (connection));
 }
 
 static ChatNetwork *
@@ -42,14 +132,15 @@ network_of (ChatApplication *self,
 
 /* The private conversations are those in the sidebar; a room is kept from our JOIN to our
  * PART or to its closing (a kick or a lost connection keeps it). The rooms the sidebar had
- * are remembered on the connection, to tell which one was closed. */
+ * are kept beside the connection, to tell which one was closed. */
 static void
 update_conversations (ChatApplication *self,
                       ChatConnection  *connection)
 {
   ChatNetwork *network = network_of (self, connection);
   GListModel *rooms = chat_connection_get_rooms (connection);
-  GHashTable *before = g_object_get_data (G_OBJECT (connection), "chat-network-rooms");
+  ChatCasemapping casemapping = casemapping_of (connection);
+  Followed *followed;
   g_autoptr(GHashTable) now = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) queries = NULL;
@@ -69,20 +160,21 @@ update_conversations (ChatApplication *self,
       if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_QUERY)
         g_strv_builder_add (builder, name);
       else if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL)
-        g_hash_table_add (now, g_ascii_strdown (name, -1));
+        g_hash_table_add (now, chat_casefold (casemapping, name));
     }
   queries = g_strv_builder_end (builder);
   g_object_set (network, "queries", queries, NULL);
 
-  if (before != NULL)
+  followed = followed_of (self, connection);
+  if (followed->rooms != NULL)
     {
-      g_hash_table_iter_init (&iter, before);
+      g_hash_table_iter_init (&iter, followed->rooms);
       while (g_hash_table_iter_next (&iter, &room, NULL))
         if (!g_hash_table_contains (now, room))
-          chat_network_remove_room (network, room);
+          chat_network_remove_room (network, room, casemapping);
+      g_hash_table_unref (followed->rooms);
     }
-  g_object_set_data_full (G_OBJECT (connection), "chat-network-rooms", g_steal_pointer (&now),
-                          (GDestroyNotify) g_hash_table_unref);
+  followed->rooms = g_steal_pointer (&now);
 }
 
 /* The connection whose rooms or contacts model is model, or NULL. */
@@ -131,9 +223,11 @@ message_received_cb (ChatApplication  *self,
     return;
 
   if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_JOIN)
-    chat_network_add_room (network, chat_conversation_get_name (conversation));
+    chat_network_add_room (network, chat_conversation_get_name (conversation),
+                           casemapping_of (connection));
   else if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_PART)
-    chat_network_remove_room (network, chat_conversation_get_name (conversation));
+    chat_network_remove_room (network, chat_conversation_get_name (conversation),
+                              casemapping_of (connection));
 }
 
 static void
@@ -284,6 +378,7 @@ _chat_application_untrack (ChatApplication *self,
   g_signal_handlers_disconnect_by_data (chat_connection_get_rooms (connection), self);
   g_signal_handlers_disconnect_by_data (chat_connection_get_contacts (connection), self);
   g_signal_handlers_disconnect_by_data (connection, self);
+  g_hash_table_remove (_chat_application_get_saved_networks (self)->followed, connection);
 }
 
 void
@@ -310,29 +405,12 @@ _chat_application_remember_network (ChatApplication *self,
   g_object_set (network,
                 "tls", chat_connection_get_tls (connection),
                 "allow-plaintext-login", chat_connection_get_allow_plaintext_sasl (connection),
-                "client-certificate",
-                g_object_get_data (G_OBJECT (connection), "chat-client-certificate"),
+                "client-certificate", followed_of (self, connection)->client_certificate,
                 NULL);
   chat_network_set_identity (network, chat_connection_get_nick (connection),
                              chat_connection_get_realname (connection),
                              account != NULL ? account : "");
   track (self, connection);
-}
-
-/* Selects the conversation shown at the last run when it comes back. */
-typedef struct
-{
-  char    *host;
-  guint    port;
-  char    *name;
-} Target;
-
-static void
-target_free (Target *target)
-{
-  g_free (target->host);
-  g_free (target->name);
-  g_free (target);
 }
 
 static void
@@ -351,7 +429,8 @@ target_opened_cb (ChatConnection   *connection,
                   gboolean          requested,
                   ChatApplication  *self)
 {
-  Target *target = g_object_get_data (G_OBJECT (self), "chat-restore-target");
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
+  Target *target = saved->restore_target;
 
   if (target == NULL)
     {
@@ -365,14 +444,15 @@ target_opened_cb (ChatConnection   *connection,
   g_signal_handlers_disconnect_by_func (connection, target_opened_cb, self);
   /* After the window's own choice: this one is the last. */
   select_conversation (self, conversation);
-  g_object_set_data (G_OBJECT (self), "chat-restore-target", NULL);
+  g_clear_pointer (&saved->restore_target, target_free);
 }
 
 static void
 select_when_opened (ChatApplication *self,
                     ChatConnection  *connection)
 {
-  Target *target = g_object_get_data (G_OBJECT (self), "chat-restore-target");
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
+  Target *target = saved->restore_target;
   ChatConversation *conversation;
 
   if (target == NULL || g_ascii_strcasecmp (target->host, chat_connection_get_host (connection))
@@ -385,7 +465,7 @@ select_when_opened (ChatApplication *self,
   if (conversation != NULL)
     {
       select_conversation (self, conversation);
-      g_object_set_data (G_OBJECT (self), "chat-restore-target", NULL);
+      g_clear_pointer (&saved->restore_target, target_free);
       return;
     }
   g_signal_connect_object (connection, "conversation-opened", G_CALLBACK (target_opened_cb),
@@ -553,7 +633,8 @@ migrate_last_server (ChatApplication *self)
   chat_network_set_identity (network, g_uri_get_user (parsed), NULL, account);
   g_object_set (network, "allow-plaintext-login",
                 chat_application_uri_allows_plaintext_login (uri), NULL);
-  chat_network_add_room (network, room);
+  /* IRC's default case mapping, until a server says otherwise. */
+  chat_network_add_room (network, room, CHAT_CASEMAPPING_RFC1459);
   if (chat_network_list_lookup (chat_application_get_networks (self),
                                 chat_network_get_host (network),
                                 chat_network_get_port (network)) == NULL)
@@ -564,6 +645,7 @@ void
 _chat_application_restore_networks (ChatApplication *self)
 {
   GListModel *networks = G_LIST_MODEL (chat_application_get_networks (self));
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
   Target *target = g_new0 (Target, 1);
   guint n;
 
@@ -571,8 +653,8 @@ _chat_application_restore_networks (ChatApplication *self)
 
   g_settings_get (chat_application_get_settings (self), "last-conversation", "(sus)",
                   &target->host, &target->port, &target->name);
-  g_object_set_data_full (G_OBJECT (self), "chat-restore-target", target,
-                          (GDestroyNotify) target_free);
+  g_clear_pointer (&saved->restore_target, target_free);
+  saved->restore_target = target;
 
   n = g_list_model_get_n_items (networks);
   for (guint i = 0; i < n; i++)
@@ -588,6 +670,7 @@ void
 _chat_application_remove_network (ChatApplication *self,
                                   ChatNetwork     *network)
 {
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
   ChatConnection *connection;
   Removed *removed;
   int position;
@@ -602,8 +685,8 @@ _chat_application_remove_network (ChatApplication *self,
   removed->network = g_object_ref (network);
   removed->position = (guint) position;
   removed->connected = connection != NULL;
-  g_object_set_data_full (G_OBJECT (self), "chat-removed-network", removed,
-                          (GDestroyNotify) removed_free);
+  g_clear_pointer (&saved->removed, removed_free);
+  saved->removed = removed;
   if (connection != NULL)
     chat_application_remove_connection (self, connection);
 }
@@ -611,7 +694,7 @@ _chat_application_remove_network (ChatApplication *self,
 void
 _chat_application_undo_remove_network (ChatApplication *self)
 {
-  Removed *removed = g_object_steal_data (G_OBJECT (self), "chat-removed-network");
+  Removed *removed = g_steal_pointer (&_chat_application_get_saved_networks (self)->removed);
 
   if (removed == NULL)
     return;
@@ -629,6 +712,7 @@ chat_application_set_client_certificate (ChatApplication *self,
                                          const char      *path,
                                          GTlsCertificate *certificate)
 {
+  Followed *followed;
   ChatNetwork *network;
 
   g_return_if_fail (CHAT_IS_APPLICATION (self));
@@ -638,11 +722,24 @@ chat_application_set_client_certificate (ChatApplication *self,
   if (certificate == NULL)
     path = NULL;
   chat_connection_set_client_certificate (connection, certificate);
-  /* The connection knows the certificate, not its file: that is kept beside it until the
-   * network is saved. */
-  g_object_set_data_full (G_OBJECT (connection), "chat-client-certificate", g_strdup (path),
-                          g_free);
+  followed = followed_of (self, connection);
+  g_free (followed->client_certificate);
+  followed->client_certificate = g_strdup (path);
   network = network_of (self, connection);
   if (network != NULL)
     g_object_set (network, "client-certificate", path, NULL);
+}
+
+const char *
+_chat_application_get_client_certificate_path (ChatApplication *self,
+                                               ChatConnection  *connection)
+{
+  Followed *followed;
+
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+  g_return_val_if_fail (CHAT_IS_CONNECTION (connection), NULL);
+
+  followed = g_hash_table_lookup (_chat_application_get_saved_networks (self)->followed,
+                                  connection);
+  return followed != NULL ? followed->client_certificate : NULL;
 }

@@ -8,6 +8,11 @@
 
 G_BEGIN_DECLS
 
+/* What the saved networks keep while the app runs (chat-application-networks.c): for each
+ * connection followed, its rooms and certificate file; the conversation to select again; the
+ * network Undo brings back. The application owns it. */
+typedef struct _ChatSavedNetworks ChatSavedNetworks;
+
 /* chat-application.c */
 ChatWindow     *_chat_application_get_window             (ChatApplication *self);
 /* The main window, made when there is none. */
@@ -20,8 +25,17 @@ ChatConnection *_chat_application_find_connection        (ChatApplication *self,
                                                           const char      *host,
                                                           guint            port);
 void            _chat_application_notify_hosting         (ChatApplication *self);
+ChatSavedNetworks *_chat_application_get_saved_networks  (ChatApplication *self);
 
 /* chat-application-networks.c */
+ChatSavedNetworks *_chat_saved_networks_new               (void);
+void            _chat_saved_networks_free                (ChatSavedNetworks *saved);
+/* Lets go of the connections (when the application is disposed). */
+void            _chat_saved_networks_clear               (ChatSavedNetworks *saved);
+/* The file of the certificate set with chat_application_set_client_certificate (), or
+ * NULL. */
+const char     *_chat_application_get_client_certificate_path (ChatApplication *self,
+                                                               ChatConnection  *connection);
 /* Saves the network of connection (made when new) with who the user is there, and from now
  * on its rooms and private conversations. */
 void            _chat_application_remember_network       (ChatApplication *self,

@@ -29,6 +29,7 @@ struct _ChatApplication
   ChatHosting      *hosting;
   ChatRoomBrowser  *room_browser;
   gboolean          restored;
+  ChatSavedNetworks *saved_networks;
 };
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
@@ -231,6 +232,12 @@ _chat_application_find_connection (ChatApplication *self,
     }
 
   return NULL;
+}
+
+ChatSavedNetworks *
+_chat_application_get_saved_networks (ChatApplication *self)
+{
+  return self->saved_networks;
 }
 
 void
@@ -521,6 +528,7 @@ chat_application_dispose (GObject *object)
   g_clear_object (&self->room_browser);
   if (self->connections != NULL)
     g_list_store_remove_all (self->connections);
+  _chat_saved_networks_clear (self->saved_networks);
   g_clear_object (&self->history);
 
   G_OBJECT_CLASS (chat_application_parent_class)->dispose (object);
@@ -533,6 +541,7 @@ chat_application_finalize (GObject *object)
 
   g_clear_object (&self->connections);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->saved_networks, _chat_saved_networks_free);
 
   G_OBJECT_CLASS (chat_application_parent_class)->finalize (object);
 }
@@ -591,6 +600,7 @@ chat_application_init (ChatApplication *self)
 {
   self->connections = g_list_store_new (CHAT_TYPE_CONNECTION);
   self->hosting = chat_hosting_new ();
+  self->saved_networks = _chat_saved_networks_new ();
 
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_parameter_string (G_APPLICATION (self),

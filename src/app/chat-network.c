@@ -124,25 +124,28 @@ set_strv (ChatNetwork         *self,
 
 static int
 find_name (const char * const *names,
-           const char         *name)
+           const char         *name,
+           ChatCasemapping     casemapping)
 {
   for (int i = 0; names != NULL && names[i] != NULL; i++)
-    if (g_ascii_strcasecmp (names[i], name) == 0)
+    if (chat_casecmp (casemapping, names[i], name) == 0)
       return i;
 
   return -1;
 }
 
 static void
-add_name (ChatNetwork *self,
-          GStrv       *field,
-          const char  *name,
-          guint        prop)
+add_name (ChatNetwork     *self,
+          GStrv           *field,
+          const char      *name,
+          ChatCasemapping  casemapping,
+          guint            prop)
 {
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) names = NULL;
 
-  if (name == NULL || *name == '\0' || find_name ((const char * const *) *field, name) >= 0)
+  if (name == NULL || *name == '\0'
+      || find_name ((const char * const *) *field, name, casemapping) >= 0)
     return;
 
   builder = g_strv_builder_new ();
@@ -153,14 +156,15 @@ add_name (ChatNetwork *self,
 }
 
 static void
-remove_name (ChatNetwork *self,
-             GStrv       *field,
-             const char  *name,
-             guint        prop)
+remove_name (ChatNetwork     *self,
+             GStrv           *field,
+             const char      *name,
+             ChatCasemapping  casemapping,
+             guint            prop)
 {
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) names = NULL;
-  int index = find_name ((const char * const *) *field, name);
+  int index = find_name ((const char * const *) *field, name, casemapping);
 
   if (index < 0)
     return;
@@ -517,39 +521,43 @@ chat_network_set_rooms (ChatNetwork        *self,
 }
 
 void
-chat_network_add_room (ChatNetwork *self,
-                       const char  *room)
+chat_network_add_room (ChatNetwork     *self,
+                       const char      *room,
+                       ChatCasemapping  casemapping)
 {
   g_return_if_fail (CHAT_IS_NETWORK (self));
 
-  add_name (self, &self->rooms, room, PROP_ROOMS);
+  add_name (self, &self->rooms, room, casemapping, PROP_ROOMS);
 }
 
 void
-chat_network_remove_room (ChatNetwork *self,
-                          const char  *room)
+chat_network_remove_room (ChatNetwork     *self,
+                          const char      *room,
+                          ChatCasemapping  casemapping)
 {
   g_return_if_fail (CHAT_IS_NETWORK (self));
 
-  remove_name (self, &self->rooms, room, PROP_ROOMS);
+  remove_name (self, &self->rooms, room, casemapping, PROP_ROOMS);
 }
 
 void
-chat_network_add_query (ChatNetwork *self,
-                        const char  *nick)
+chat_network_add_query (ChatNetwork     *self,
+                        const char      *nick,
+                        ChatCasemapping  casemapping)
 {
   g_return_if_fail (CHAT_IS_NETWORK (self));
 
-  add_name (self, &self->queries, nick, PROP_QUERIES);
+  add_name (self, &self->queries, nick, casemapping, PROP_QUERIES);
 }
 
 void
-chat_network_remove_query (ChatNetwork *self,
-                           const char  *nick)
+chat_network_remove_query (ChatNetwork     *self,
+                           const char      *nick,
+                           ChatCasemapping  casemapping)
 {
   g_return_if_fail (CHAT_IS_NETWORK (self));
 
-  remove_name (self, &self->queries, nick, PROP_QUERIES);
+  remove_name (self, &self->queries, nick, casemapping, PROP_QUERIES);
 }
 
 const char * const *

@@ -5,6 +5,8 @@
 
 #include <glib-object.h>
 
+#include "chat-names.h"
+
 G_BEGIN_DECLS
 
 #define CHAT_TYPE_NETWORK (chat_network_get_type ())
@@ -53,15 +55,20 @@ const char * const *chat_network_get_queries        (ChatNetwork *self);
 /* The people ignored there (/ignore), as the connection keeps them. */
 const char * const *chat_network_get_ignored        (ChatNetwork *self);
 const char * const *chat_network_get_people         (ChatNetwork *self);
-/* Adding what is there already (in any case) or removing what is not changes nothing. */
-void                chat_network_add_room           (ChatNetwork *self,
-                                                     const char  *room);
-void                chat_network_remove_room        (ChatNetwork *self,
-                                                     const char  *room);
-void                chat_network_add_query          (ChatNetwork *self,
-                                                     const char  *nick);
-void                chat_network_remove_query       (ChatNetwork *self,
-                                                     const char  *nick);
+/* Adding what is there already (the same name under the server's case mapping: "#a[b]" and
+ * "#A{B}" in rfc1459) or removing what is not changes nothing. */
+void                chat_network_add_room           (ChatNetwork     *self,
+                                                     const char      *room,
+                                                     ChatCasemapping  casemapping);
+void                chat_network_remove_room        (ChatNetwork     *self,
+                                                     const char      *room,
+                                                     ChatCasemapping  casemapping);
+void                chat_network_add_query          (ChatNetwork     *self,
+                                                     const char      *nick,
+                                                     ChatCasemapping  casemapping);
+void                chat_network_remove_query       (ChatNetwork     *self,
+                                                     const char      *nick,
+                                                     ChatCasemapping  casemapping);
 /* TRUE when this is the network of host and port (the host in any case). */
 gboolean            chat_network_matches            (ChatNetwork *self,
                                                      const char  *host,
