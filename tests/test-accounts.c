@@ -117,6 +117,7 @@ test_store_basics (void)
   g_autofree char *name = NULL;
 
   g_assert_null (chat_accounts_get_path (accounts));
+  g_assert_true (chat_accounts_is_empty (accounts));
   g_assert_true (chat_accounts_register (accounts, "Anna[x]", PASSWORD, "anna@example.org",
                                          &error));
   g_assert_no_error (error);
@@ -132,6 +133,7 @@ test_store_basics (void)
   g_clear_error (&error);
   g_assert_true (chat_accounts_register (accounts, "bob", "bob's password", NULL, &error));
   g_assert_no_error (error);
+  g_assert_false (chat_accounts_is_empty (accounts));
 
   g_assert_true (chat_accounts_check_password (accounts, "ANNA{x}", PASSWORD, &name));
   g_assert_cmpstr (name, ==, "Anna[x]");
@@ -163,6 +165,11 @@ test_store_basics (void)
   g_assert_false (chat_accounts_check_password (accounts, "bob", "a new password", NULL));
   g_assert_false (chat_accounts_drop (accounts, "bob", &error));
   g_assert_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (chat_accounts_is_empty (accounts));
+  g_assert_true (chat_accounts_drop (accounts, "anna[x]", &error));
+  g_assert_no_error (error);
+  g_assert_true (chat_accounts_is_empty (accounts));
 }
 
 static void

@@ -807,6 +807,22 @@ chat_accounts_list (ChatAccounts *self)
   return chat_sqlite_query_texts (self->db, "SELECT name FROM accounts ORDER BY key");
 }
 
+gboolean
+chat_accounts_is_empty (ChatAccounts *self)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
+
+  if (self->remote != NULL)
+    return FALSE;
+  stmt = chat_sqlite_query_row (self->db, "SELECT 1 FROM accounts LIMIT 1", NULL);
+  if (stmt == NULL)
+    return TRUE;
+  chat_sqlite_row_done (self->db, stmt);
+  return FALSE;
+}
+
 static char *
 normalize_fingerprint (const char *fingerprint)
 {

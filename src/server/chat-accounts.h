@@ -96,6 +96,9 @@ ChatAccountScram *chat_accounts_get_scram          (ChatAccounts      *self,
                                                     const char        *name);
 /* Names as registered, in the order of their keys. */
 GPtrArray        *chat_accounts_list               (ChatAccounts      *self);
+/* TRUE when no account is registered here (FALSE when the accounts are a cluster's, which
+ * are not counted): what no name needs looking up for. */
+gboolean          chat_accounts_is_empty           (ChatAccounts      *self);
 
 /* Certificate fingerprints (SHA-256, lower-case hex without colons) for SASL EXTERNAL. */
 gboolean          chat_accounts_add_certfp         (ChatAccounts      *self,
