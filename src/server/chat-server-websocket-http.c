@@ -36,7 +36,12 @@ _chat_websocket_pending_free (gpointer data)
   if (pending->stream != NULL)
     g_object_weak_unref (G_OBJECT (pending->stream), pending_gone_cb, pending);
   _chat_websocket_clear_source (&pending->timeout);
-  if (pending->connection != NULL)
+  /* While soup still reads the connection (shut, or about to be disconnected), it stays
+   * open until soup lets go of its view: never closed under soup's feet. */
+  if (pending->connection != NULL && pending->stream != NULL)
+    g_object_set_data_full (G_OBJECT (pending->stream), "chat-connection",
+                            g_steal_pointer (&pending->connection), g_object_unref);
+  else if (pending->connection != NULL)
     {
       g_io_stream_close (pending->connection, NULL, NULL);
       g_object_unref (pending->connection);
