@@ -55,7 +55,6 @@ struct _ChatHistory
   /* The writer thread (chat-history-writer.c). The batch and its journal are set and
    * cleared by the main loop, read by the thread while writer_busy. */
   GThread      *writer;
-  GSource      *writer_done;       /* ready when the thread has finished a batch */
   GMutex        writer_lock;
   GCond         writer_cond;
   gboolean      writer_busy;       /* under writer_lock: the thread has the batch */
@@ -111,7 +110,7 @@ void               _chat_history_writer_start        (ChatHistory            *se
 void               _chat_history_writer_stop         (ChatHistory            *self);
 void               _chat_history_writer_wait         (ChatHistory            *self);
 GError            *_chat_history_writer_take_error   (ChatHistory            *self);
-void               _chat_history_writer_hand_over    (ChatHistory            *self);
+gboolean           _chat_history_writer_hand_over    (ChatHistory            *self);
 guint              _chat_history_writer_n_pending    (ChatHistory            *self);
 
 /* chat-history-entry.c */

@@ -11,8 +11,11 @@
  * committed; a history opened after a kill replays both. While the thread works, the
  * database is its own; everything on the main loop that reads or writes the database waits
  * for it first (_chat_history_writer_wait ()), so the one connection is never used by two
- * threads at once. When the batch is done, a source in the history's main context takes
- * the result: it reports a failure (flush-failed) and hands over what was queued since. */
+ * threads at once. The thread does not wake the loop when it is done: the loop's next
+ * idle (or the flush deadline, kept while the thread has a batch) takes the batch back,
+ * reports a failure (flush-failed) and hands over what was queued since. A wake-up per
+ * batch would make the loop run a round for what little input had come by then: more
+ * rounds, each with less to write to every member. */
 
 #define G_LOG_DOMAIN "chat-history"
 
@@ -22,19 +25,6 @@
 #include <glib/gstdio.h>
 
 #include "chat-history-private.h"
-
-static gboolean
-writer_done_dispatch (GSource     *source,
-                      GSourceFunc  callback,
-                      gpointer     user_data)
-{
-  g_source_set_ready_time (source, -1);
-  return callback (user_data);
-}
-
-static GSourceFuncs writer_done_funcs = {
-  NULL, NULL, writer_done_dispatch, NULL, NULL, NULL,
-};
 
 static gpointer
 writer_thread_func (gpointer data)
@@ -65,33 +55,9 @@ writer_thread_func (gpointer data)
         g_clear_error (&error);
       self->writer_busy = FALSE;
       g_cond_broadcast (&self->writer_cond);
-      g_source_set_ready_time (self->writer_done, 0);
     }
   g_mutex_unlock (&self->writer_lock);
   return NULL;
-}
-
-/* The batch is committed (or failed): back to the main loop. */
-static gboolean
-writer_done_cb (gpointer user_data)
-{
-  ChatHistory *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  _chat_history_writer_wait (self);
-  g_mutex_lock (&self->writer_lock);
-  error = g_steal_pointer (&self->writer_error);
-  g_mutex_unlock (&self->writer_lock);
-
-  /* A handler may well drop the last reference to a history that failed. */
-  g_object_ref (self);
-  if (error != NULL)
-    _chat_history_report_failure (self, error);
-  if (self->writer != NULL &&
-      (self->pending->len > 0 || g_hash_table_size (self->pending_rooms) > 0))
-    _chat_history_writer_hand_over (self);
-  g_object_unref (self);
-  return G_SOURCE_CONTINUE;
 }
 
 void
@@ -99,10 +65,6 @@ _chat_history_writer_start (ChatHistory *self)
 {
   g_assert (self->writer == NULL);
 
-  self->writer_done = g_source_new (&writer_done_funcs, sizeof (GSource));
-  g_source_set_callback (self->writer_done, writer_done_cb, self, NULL);
-  g_source_set_static_name (self->writer_done, "[chat-history] written");
-  g_source_attach (self->writer_done, self->context);
   self->writer = g_thread_new ("history-writer", writer_thread_func, self);
 }
 
@@ -146,30 +108,36 @@ _chat_history_writer_stop (ChatHistory *self)
   g_mutex_unlock (&self->writer_lock);
   g_thread_join (g_steal_pointer (&self->writer));
   g_clear_error (&self->writer_error);
-  g_source_destroy (self->writer_done);
-  g_clear_pointer (&self->writer_done, g_source_unref);
 }
 
-/* The queue goes to the thread; while it still has a batch, the queue waits for
- * writer_done_cb (). */
-void
+/* The thread's finished batch is taken back (a failure reported: flush-failed), and the
+ * queue goes to the thread; while the thread still has a batch, the queue waits. Returns
+ * whether the thread has a batch now. */
+gboolean
 _chat_history_writer_hand_over (ChatHistory *self)
 {
   g_assert (self->writer != NULL);
 
   if (self->batch != NULL)
     {
+      g_autoptr(GError) error = NULL;
       gboolean busy;
 
       g_mutex_lock (&self->writer_lock);
       busy = self->writer_busy;
       g_mutex_unlock (&self->writer_lock);
       if (busy)
-        return;
+        return TRUE;
       _chat_history_writer_wait (self);
+      error = _chat_history_writer_take_error (self);
+      if (error != NULL)
+        _chat_history_report_failure (self, error);
+      /* A handler may have let the history go. */
+      if (self->writer == NULL)
+        return FALSE;
     }
   if (self->pending->len == 0 && g_hash_table_size (self->pending_rooms) == 0)
-    return;
+    return FALSE;
 
   self->batch_journal = _chat_history_journal_rotate (self);
   self->batch = g_steal_pointer (&self->pending);
@@ -180,6 +148,7 @@ _chat_history_writer_hand_over (ChatHistory *self)
   self->writer_busy = TRUE;
   g_cond_broadcast (&self->writer_cond);
   g_mutex_unlock (&self->writer_lock);
+  return TRUE;
 }
 
 guint

@@ -218,6 +218,22 @@ _chat_history_report_failure (ChatHistory  *self,
   g_object_unref (self);
 }
 
+static gboolean chat_history_deadline_cb (gpointer user_data);
+
+static void
+schedule_deadline (ChatHistory *self)
+{
+  GSource *source;
+
+  if (self->deadline_id != 0)
+    return;
+  source = g_timeout_source_new (FLUSH_DEADLINE_MS);
+  g_source_set_callback (source, chat_history_deadline_cb, self, NULL);
+  g_source_set_static_name (source, "[chat-history] flush deadline");
+  self->deadline_id = g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 static void
 run_scheduled_flush (ChatHistory *self)
 {
@@ -225,10 +241,19 @@ run_scheduled_flush (ChatHistory *self)
 
   /* Removes whichever of the two sources is still pending. */
   _chat_history_clear_flush_sources (self);
-  if (self->writer != NULL)
-    _chat_history_writer_hand_over (self);
-  else if (!chat_history_flush (self, &error))
-    _chat_history_report_failure (self, error);
+  if (self->writer == NULL)
+    {
+      if (!chat_history_flush (self, &error))
+        _chat_history_report_failure (self, error);
+      return;
+    }
+  /* The thread does not wake the loop when it is done, which would make a round of what
+   * little input there is then: the loop's next idle takes its batch back, or the
+   * deadline, kept while the thread has one. */
+  g_object_ref (self);
+  if (_chat_history_writer_hand_over (self) && self->writer != NULL)
+    schedule_deadline (self);
+  g_object_unref (self);
 }
 
 static gboolean
@@ -655,14 +680,7 @@ chat_history_schedule_flush (ChatHistory *self)
       g_source_unref (source);
     }
   /* An idle never runs while the loop stays busy: the deadline bounds what a crash loses. */
-  if (self->deadline_id == 0)
-    {
-      source = g_timeout_source_new (FLUSH_DEADLINE_MS);
-      g_source_set_callback (source, chat_history_deadline_cb, self, NULL);
-      g_source_set_static_name (source, "[chat-history] flush deadline");
-      self->deadline_id = g_source_attach (source, self->context);
-      g_source_unref (source);
-    }
+  schedule_deadline (self);
 }
 
 gboolean
