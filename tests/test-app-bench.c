@@ -4,20 +4,20 @@
  * to random points, a page down at a time, the memory each message costs, and how long a
  * typed letter takes to be painted while 1,000 messages a second arrive in the shown room.
  * Each timing is given as wall time and as the CPU time of the process (steadier when the
- * machine is busy). Issue #19 sets the targets; BENCHMARKS.md has the figures. */
+ * machine is busy); the start also for a bare libadwaita window (test-app-floor.c), the
+ * floor under it. Issue #19 sets the targets; BENCHMARKS.md has the figures. */
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "chat-application.h"
 #include "chat-client-private.h"
 #include "chat-window.h"
 #include "test-display.h"
+#include "test-process-clock.h"
 
 #define N_MESSAGES 100000
 /* Arriving lines while typing: how many a second, for how long, a letter every TYPE_MSEC. */
@@ -51,38 +51,6 @@ wait_frame (GtkWidget *widget)
   g_signal_handler_disconnect (clock, id);
 
   return g_get_monotonic_time () - start;
-}
-
-/* CPU time of the process so far, in microseconds. */
-static gint64
-cpu_usec (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-/* Microseconds since the process started (to 1/CLK_TCK), from /proc. */
-static gint64
-since_process_start (void)
-{
-  g_autofree char *stat = NULL;
-  g_autofree char *uptime = NULL;
-  g_auto(GStrv) fields = NULL;
-  const char *after_name;
-
-  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL)
-      || !g_file_get_contents ("/proc/uptime", &uptime, NULL, NULL)
-      || (after_name = strrchr (stat, ')')) == NULL)
-    return 0;
-  /* After the name: state is field 3, starttime field 22. */
-  fields = g_strsplit (after_name + 2, " ", 0);
-  if (g_strv_length (fields) < 20)
-    return 0;
-
-  return (gint64) (g_ascii_strtod (uptime, NULL) * G_USEC_PER_SEC)
-         - g_ascii_strtoll (fields[19], NULL, 10) * G_USEC_PER_SEC / sysconf (_SC_CLK_TCK);
 }
 
 static gsize
@@ -185,7 +153,7 @@ frame_started_cb (GSignalInvocationHint *hint,
 
   /* An emission hook runs before every handler, the app's own included. */
   if (g_value_get_object (&values[0]) == frames->clock)
-    frames->start = cpu_usec ();
+    frames->start = test_process_cpu_usec ();
   return TRUE;
 }
 
@@ -193,7 +161,7 @@ static void
 frame_painted_cb (GdkFrameClock *clock,
                   FrameTimes    *frames)
 {
-  gint64 cpu = cpu_usec () - frames->start;
+  gint64 cpu = test_process_cpu_usec () - frames->start;
 
   if (frames->start > 0)
     g_array_append_val (frames->cpu, cpu);
@@ -233,6 +201,8 @@ bench_typing (ChatWindow       *window,
   gulong painted_id = g_signal_connect (frames.clock, "after-paint",
                                         G_CALLBACK (frame_painted_cb), &frames);
   gint64 frames_sum = 0;
+  gint64 worst_cpu = -1;
+  guint worst_letter = 0;
 
   gtk_widget_grab_focus (GTK_WIDGET (entry));
   arrivals.id = g_timeout_add (2, arrive_cb, &arrivals);
@@ -245,10 +215,16 @@ bench_typing (ChatWindow       *window,
       while (g_get_monotonic_time () < next)
         g_main_context_iteration (NULL, TRUE);
       next += TYPE_MSEC * 1000;
-      cpu = cpu_usec ();
+      cpu = test_process_cpu_usec ();
       gtk_editable_insert_text (entry, "a", 1, &position);
       typed = wait_frame (GTK_WIDGET (window));
-      cpu = cpu_usec () - cpu;
+      cpu = test_process_cpu_usec () - cpu;
+      /* Which letter took the most work: the first ones pay for anything done once. */
+      if (cpu > worst_cpu)
+        {
+          worst_cpu = cpu;
+          worst_letter = latencies->len;
+        }
       cpu_sum += cpu;
       g_array_append_val (cpu_latencies, cpu);
       g_array_append_val (latencies, typed);
@@ -272,6 +248,8 @@ bench_typing (ChatWindow       *window,
   report ("typing latency in CPU time, mean", cpu_sum / 1000.0 / latencies->len, "ms");
   report ("typing latency in CPU time, 99th percentile", percentile_ms (cpu_latencies, 99), "ms");
   report ("typing latency in CPU time, worst", percentile_ms (cpu_latencies, 100), "ms");
+  g_print ("# bench: the letter with the most CPU time: number %u of %u\n", worst_letter,
+           latencies->len);
 
   /* Every frame meanwhile, those that showed the arrived lines included. */
   for (guint i = 0; i < frames.cpu->len; i++)
@@ -284,6 +262,27 @@ bench_typing (ChatWindow       *window,
           percentile_ms (frames.cpu, 99), "ms");
   report ("a frame while lines arrive, CPU time, worst", percentile_ms (frames.cpu, 100), "ms");
   g_array_unref (frames.cpu);
+}
+
+/* The same figure for a bare libadwaita window (test-app-floor), run beside the app on the
+ * same display: what the toolkit costs before any window of ours. */
+static void
+bench_floor (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = NULL;
+  const char *argv[] = { APP_FLOOR, NULL };
+  double wall, cpu;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &output, NULL,
+                     NULL, &error)
+      || sscanf (output, "%lf %lf", &wall, &cpu) != 2)
+    {
+      g_print ("# floor not measured: %s\n", error != NULL ? error->message : output);
+      return;
+    }
+  g_print ("# bench: a bare libadwaita window, process start to first frame: "
+           "%.1f ms (cpu %.1f ms)\n", wall, cpu);
 }
 
 static void
@@ -302,7 +301,7 @@ test_bench (void)
   guint frames = 0;
 
   start = g_get_monotonic_time ();
-  start_cpu = cpu_usec ();
+  start_cpu = test_process_cpu_usec ();
   app = chat_application_new ();
   g_application_set_flags (G_APPLICATION (app),
                            G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
@@ -313,8 +312,11 @@ test_bench (void)
   g_assert_nonnull (window);
   wait_frame (GTK_WIDGET (window));
   report_steps ("start to first frame", g_get_monotonic_time () - start,
-                cpu_usec () - start_cpu, 1);
-  report ("process start to first frame", since_process_start () / 1000.0, "ms");
+                test_process_cpu_usec () - start_cpu, 1);
+  /* The CPU time is the process's since it started, all its threads. */
+  report_steps ("process start to first frame", test_process_since_start (),
+                test_process_cpu_usec (), 1);
+  bench_floor ();
 
   g_assert_true (chat_application_start_hosting (app, NULL, 0, NULL, FALSE, &error));
   g_assert_no_error (error);
@@ -345,12 +347,12 @@ test_bench (void)
                     N_MESSAGES);
 
   start = g_get_monotonic_time ();
-  start_cpu = cpu_usec ();
+  start_cpu = test_process_cpu_usec ();
   chat_window_select_conversation (window, hall);
   wait_frame (GTK_WIDGET (window));
   wait_frame (GTK_WIDGET (window));
   report_steps ("opening a room of 100,000 messages", g_get_monotonic_time () - start,
-                cpu_usec () - start_cpu, 1);
+                test_process_cpu_usec () - start_cpu, 1);
 
   /* Scroll from the top to the bottom in about 50 far jumps. */
   list = chat_window_get_message_list (window);
@@ -358,7 +360,7 @@ test_bench (void)
   gtk_adjustment_set_value (adj, 0);
   wait_frame (GTK_WIDGET (window));
   start = g_get_monotonic_time ();
-  start_cpu = cpu_usec ();
+  start_cpu = test_process_cpu_usec ();
   while (gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
          < gtk_adjustment_get_upper (adj) - 1 && frames < 60)
     {
@@ -373,7 +375,7 @@ test_bench (void)
   report ("scrolling end to end, distance", gtk_adjustment_get_upper (adj), "px");
   report ("scrolling end to end", elapsed / 1000.0, "ms");
   report_steps ("a far jump (a fiftieth of the room), per step", elapsed,
-                cpu_usec () - start_cpu, frames);
+                test_process_cpu_usec () - start_cpu, frames);
 
   /* Jumps to points anywhere in the room, always the same ones. */
   {
@@ -381,7 +383,7 @@ test_bench (void)
     gint64 worst = 0;
 
     start = g_get_monotonic_time ();
-    start_cpu = cpu_usec ();
+    start_cpu = test_process_cpu_usec ();
     for (guint i = 0; i < N_JUMPS; i++)
       {
         double upper = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
@@ -392,7 +394,7 @@ test_bench (void)
         worst = MAX (worst, g_get_monotonic_time () - jump_start);
       }
     report_steps ("a jump to a random point, per jump", g_get_monotonic_time () - start,
-                  cpu_usec () - start_cpu, N_JUMPS);
+                  test_process_cpu_usec () - start_cpu, N_JUMPS);
     report ("a jump to a random point, worst", worst / 1000.0, "ms");
   }
 
@@ -400,7 +402,7 @@ test_bench (void)
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) / 2);
   wait_frame (GTK_WIDGET (window));
   start = g_get_monotonic_time ();
-  start_cpu = cpu_usec ();
+  start_cpu = test_process_cpu_usec ();
   for (frames = 0; frames < 50; frames++)
     {
       double page = gtk_adjustment_get_page_size (adj);
@@ -409,7 +411,7 @@ test_bench (void)
       wait_frame (GTK_WIDGET (window));
     }
   report_steps ("one page down, per frame", g_get_monotonic_time () - start,
-                cpu_usec () - start_cpu, frames);
+                test_process_cpu_usec () - start_cpu, frames);
 
   /* Back at the newest line, the view follows what arrives. */
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
