@@ -30,6 +30,10 @@ struct _ChatApplication
   ChatRoomBrowser  *room_browser;
   gboolean          restored;
   ChatSavedNetworks *saved_networks;
+  /* The history is opened when a connection first needs it or once the first window is
+   * painted, whichever comes first: not before the first frame. */
+  gboolean          history_opened;
+  guint             history_idle_id;
 };
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
@@ -303,6 +307,39 @@ open_history (ChatApplication *self)
     }
 }
 
+/* The local history, opened once: by the first connection, or after the first frame. */
+static void
+ensure_history (ChatApplication *self)
+{
+  if (self->history_opened)
+    return;
+  self->history_opened = TRUE;
+  g_clear_handle_id (&self->history_idle_id, g_source_remove);
+  open_history (self);
+}
+
+static gboolean
+open_history_idle_cb (gpointer user_data)
+{
+  ChatApplication *self = user_data;
+
+  self->history_idle_id = 0;
+  ensure_history (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The first frame is on the screen: what waited for it can be done. */
+static void
+first_frame_painted_cb (GdkFrameClock   *clock,
+                        ChatApplication *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_frame_painted_cb, self);
+  if (!self->history_opened && self->history_idle_id == 0)
+    self->history_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, open_history_idle_cb,
+                                             self, NULL);
+}
+
 /* Messages with a highlight word count as mentions on every connection. */
 static void
 highlight_words_changed_cb (ChatApplication *self)
@@ -345,8 +382,6 @@ chat_application_startup (GApplication *application)
                            G_CALLBACK (highlight_words_changed_cb), self, G_CONNECT_SWAPPED);
   chat_hosting_set_settings (self->hosting, self->settings);
   self->networks = chat_network_list_new (self->settings);
-
-  open_history (self);
 }
 
 static void
@@ -354,8 +389,19 @@ chat_application_activate (GApplication *application)
 {
   ChatApplication *self = CHAT_APPLICATION (application);
   gboolean first = _chat_application_get_window (self) == NULL;
+  GtkWindow *window = GTK_WINDOW (_chat_application_ensure_window (self));
 
-  gtk_window_present (GTK_WINDOW (_chat_application_ensure_window (self)));
+  gtk_window_present (window);
+  if (first && !self->history_opened)
+    {
+      GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+
+      if (clock != NULL)
+        g_signal_connect_object (clock, "after-paint", G_CALLBACK (first_frame_painted_cb),
+                                 self, 0);
+      else
+        ensure_history (self);
+    }
 
   if (first && !self->restored)
     {
@@ -520,6 +566,7 @@ chat_application_dispose (GObject *object)
   ChatApplication *self = (ChatApplication *)object;
 
   g_clear_object (&self->networks);
+  g_clear_handle_id (&self->history_idle_id, g_source_remove);
   if (self->hosting != NULL)
     chat_hosting_stop (self->hosting);
   g_clear_object (&self->hosting);
@@ -792,6 +839,7 @@ chat_application_add_connection (ChatApplication *self,
   g_return_if_fail (CHAT_IS_APPLICATION (self));
   g_return_if_fail (CHAT_IS_CONNECTION (connection));
 
+  ensure_history (self);
   if (self->history != NULL && chat_connection_get_history (connection) == NULL)
     chat_connection_set_history (connection, self->history);
   {
