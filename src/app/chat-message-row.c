@@ -51,6 +51,14 @@ struct _ChatMessageRow
 
 G_DEFINE_FINAL_TYPE (ChatMessageRow, chat_message_row, GTK_TYPE_WIDGET)
 
+enum {
+  PROP_0,
+  PROP_COMPACT,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
 static gboolean
 kind_is_talk (ChatMessageKind kind)
 {
@@ -329,12 +337,58 @@ chat_message_row_dispose (GObject *object)
 }
 
 static void
+chat_message_row_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  ChatMessageRow *self = CHAT_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_COMPACT:
+      g_value_set_boolean (value, self->compact);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+chat_message_row_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  ChatMessageRow *self = CHAT_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_COMPACT:
+      chat_message_row_set_compact (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 chat_message_row_class_init (ChatMessageRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = chat_message_row_dispose;
+  object_class->get_property = chat_message_row_get_property;
+  object_class->set_property = chat_message_row_set_property;
+
+  /* A narrow window: the list binds it to its window's state (a folded leaflet). */
+  properties [PROP_COMPACT] =
+    g_param_spec_boolean ("compact", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   widget_class->get_request_mode = chat_message_row_get_request_mode;
   widget_class->measure = chat_message_row_measure;
   widget_class->size_allocate = chat_message_row_size_allocate;
@@ -515,37 +569,15 @@ chat_message_row_set_bot (ChatMessageRow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->bot_label), bot);
 }
 
-void
-chat_message_row_bind (ChatMessageRow  *self,
-                       ChatMessageItem *item,
-                       ChatMessageItem *previous,
-                       gboolean         use_24h,
-                       gboolean         first_unread)
+/* The day line above the row when the day changed since the line before; returns whether
+ * it is shown. */
+static gboolean
+bind_day_line (ChatMessageRow  *self,
+               GDateTime       *time,
+               ChatMessageItem *previous)
 {
-  g_autoptr(GDateTime) time = NULL;
   g_autoptr(GDateTime) previous_time = NULL;
-  g_autofree char *time_text = NULL;
-  g_autofree char *markup = NULL;
-  g_autofree char *accessible = NULL;
-  ChatMessageKind kind;
-  const char *sender;
   gboolean new_day;
-  gboolean grouped = FALSE;
-  gboolean event;
-
-  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
-  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (item));
-
-  chat_message_row_unbind (self);
-  self->item = g_object_ref (item);
-
-  kind = chat_message_item_get_kind (item);
-  sender = chat_message_item_get_sender (item);
-  time = chat_message_item_dup_time (item);
-  time_text = chat_format_time (time, use_24h);
-  /* The topic told on joining reads as an event, like a change of it. */
-  event = g_strcmp0 (kind_to_class (kind), "event") == 0 ||
-          chat_message_item_get_notice (item) == CHAT_NOTICE_TOPIC;
 
   if (previous != NULL)
     previous_time = chat_message_item_dup_time (previous);
@@ -563,6 +595,14 @@ chat_message_row_bind (ChatMessageRow  *self,
   if (self->day_box != NULL)
     gtk_widget_set_visible (self->day_box, new_day);
 
+  return new_day;
+}
+
+/* The "New Messages" line above the first unread line. */
+static void
+bind_unread_line (ChatMessageRow *self,
+                  gboolean        first_unread)
+{
   if (first_unread && self->unread_box == NULL)
     {
       GtkLabel *label;
@@ -573,15 +613,39 @@ chat_message_row_bind (ChatMessageRow  *self,
     }
   if (self->unread_box != NULL)
     gtk_widget_set_visible (self->unread_box, first_unread);
+}
 
-  /* Search results are lines apart: each has its sender and time. */
-  if (self->query == NULL && !new_day && !first_unread && previous != NULL && kind_is_talk (kind)
-      && kind_is_talk (chat_message_item_get_kind (previous))
-      && sender != NULL
-      && g_strcmp0 (sender, chat_message_item_get_sender (previous)) == 0
-      && chat_message_item_get_timestamp (item) - chat_message_item_get_timestamp (previous)
-         < GROUP_INTERVAL_USEC)
-    grouped = TRUE;
+/* Whether the line goes under the header of the one before: the same person talking
+ * within a few minutes, with no day or "New Messages" line between. Search results are
+ * lines apart: each has its sender and time. */
+static gboolean
+is_grouped (ChatMessageRow  *self,
+            ChatMessageItem *item,
+            ChatMessageItem *previous,
+            gboolean         separated)
+{
+  const char *sender = chat_message_item_get_sender (item);
+
+  return self->query == NULL && !separated && previous != NULL
+         && kind_is_talk (chat_message_item_get_kind (item))
+         && kind_is_talk (chat_message_item_get_kind (previous))
+         && sender != NULL
+         && g_strcmp0 (sender, chat_message_item_get_sender (previous)) == 0
+         && chat_message_item_get_timestamp (item) - chat_message_item_get_timestamp (previous)
+            < GROUP_INTERVAL_USEC;
+}
+
+/* The row's classes, the sender's header and the time: in the header for the first line
+ * of a group, beside the text otherwise. */
+static void
+bind_header (ChatMessageRow  *self,
+             ChatMessageItem *item,
+             gboolean         event,
+             gboolean         grouped,
+             const char      *time_text)
+{
+  ChatMessageKind kind = chat_message_item_get_kind (item);
+  const char *sender = chat_message_item_get_sender (item);
 
   self->kind_class = g_strdup (event ? "event" : kind_to_class (kind));
   gtk_widget_add_css_class (GTK_WIDGET (self), self->kind_class);
@@ -600,117 +664,133 @@ chat_message_row_bind (ChatMessageRow  *self,
       /* Grouped lines show their time when the pointer is over them. */
       gtk_label_set_label (self->side_time_label, grouped ? time_text : "");
       self->hover_time = grouped;
+      return;
     }
-  else
+
+  gtk_widget_set_visible (GTK_WIDGET (self->header_box), FALSE);
+  gtk_label_set_label (self->side_time_label, time_text);
+  /* Events run together; a /me starts its own group and shows its time, as a message's
+   * header does. An answer or an error stands apart from what people said. */
+  if (kind == CHAT_MESSAGE_KIND_ACTION)
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->header_box), FALSE);
-      gtk_label_set_label (self->side_time_label, time_text);
-      /* Events run together; a /me starts its own group and shows its time, as a
-       * message's header does. An answer or an error stands apart from what people said. */
-      if (kind == CHAT_MESSAGE_KIND_ACTION)
-        {
-          gtk_widget_add_css_class (GTK_WIDGET (self), "first");
-          gtk_widget_add_css_class (GTK_WIDGET (self->side_time_label), "shown");
-        }
-      else if (kind_is_system (kind) && !event)
-        {
-          gtk_widget_add_css_class (GTK_WIDGET (self), "first");
-          gtk_widget_add_css_class (GTK_WIDGET (self), "system");
-        }
+      gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+      gtk_widget_add_css_class (GTK_WIDGET (self->side_time_label), "shown");
     }
+  else if (kind_is_system (kind) && !event)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self), "first");
+      gtk_widget_add_css_class (GTK_WIDGET (self), "system");
+    }
+}
+
+/* The line's text as markup: "* nick text" for a /me, a sentence for an event, the text
+ * otherwise. */
+static char *
+body_markup (ChatMessageItem *item,
+             gboolean         event)
+{
+  ChatMessageKind kind = chat_message_item_get_kind (item);
+  g_autofree char *text = NULL;
+  char *rest;
 
   if (kind == CHAT_MESSAGE_KIND_ACTION)
     {
+      const char *sender = chat_message_item_get_sender (item);
       g_autofree char *body = chat_text_to_markup (chat_message_item_get_text (item));
       g_autofree char *who = g_markup_printf_escaped ("<b>%s</b>", sender != NULL ? sender : "");
 
-      markup = g_strconcat ("* ", who, " ", body, NULL);
+      return g_strconcat ("* ", who, " ", body, NULL);
     }
-  else if (event && kind == CHAT_MESSAGE_KIND_INFO)
+  if (event && kind == CHAT_MESSAGE_KIND_INFO)
     {
-      g_autofree char *text = chat_app_item_text (item);
-
-      markup = g_markup_escape_text (text, -1);
+      text = chat_app_item_text (item);
+      return g_markup_escape_text (text, -1);
     }
-  else if (event)
-    markup = event_markup (item);
-  else
-    {
-      /* Server text as it came, or a line of the client's own in the user's words; a
-       * WHOIS card has the person as its title. */
-      g_autofree char *text = chat_app_item_text (item);
-      char *rest = strchr (text, '\n');
+  if (event)
+    return event_markup (item);
 
-      if (chat_message_item_get_notice (item) == CHAT_NOTICE_WHOIS_CARD && rest != NULL)
+  /* Server text as it came, or a line of the client's own in the user's words; a WHOIS
+   * card has the person as its title. */
+  text = chat_app_item_text (item);
+  rest = strchr (text, '\n');
+  if (chat_message_item_get_notice (item) == CHAT_NOTICE_WHOIS_CARD && rest != NULL)
+    {
+      g_autofree char *body = chat_text_to_markup (rest + 1);
+      g_autofree char *title = NULL;
+
+      *rest = '\0';
+      title = g_markup_printf_escaped ("<b>%s</b>", text);
+      return g_strconcat (title, "\n", body, NULL);
+    }
+
+  return chat_text_to_markup (text);
+}
+
+/* A line aligns as its own text runs: a right-to-left line at the right. The first letter
+ * decides, as in Unicode's paragraph rule; the right-to-left letters are those of these
+ * scripts. */
+static GtkTextDirection
+text_direction (const char *text)
+{
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!g_unichar_isalpha (c))
+        continue;
+      switch (g_unichar_get_script (c))
         {
-          g_autofree char *body = chat_text_to_markup (rest + 1);
-          g_autofree char *title = NULL;
-
-          *rest = '\0';
-          title = g_markup_printf_escaped ("<b>%s</b>", text);
-          markup = g_strconcat (title, "\n", body, NULL);
+        case G_UNICODE_SCRIPT_ARABIC:
+        case G_UNICODE_SCRIPT_HEBREW:
+        case G_UNICODE_SCRIPT_SYRIAC:
+        case G_UNICODE_SCRIPT_THAANA:
+        case G_UNICODE_SCRIPT_NKO:
+        case G_UNICODE_SCRIPT_SAMARITAN:
+        case G_UNICODE_SCRIPT_MANDAIC:
+        case G_UNICODE_SCRIPT_ADLAM:
+          return GTK_TEXT_DIR_RTL;
+        default:
+          return GTK_TEXT_DIR_LTR;
         }
-      else
-        markup = chat_text_to_markup (text);
     }
 
-  gtk_label_set_markup (self->body_label, markup);
-  {
-    /* A line aligns as its own text runs: a right-to-left line at the right. */
-    PangoDirection direction = PANGO_DIRECTION_NEUTRAL;
+  return GTK_TEXT_DIR_NONE;
+}
 
-    /* The first letter decides, as in Unicode's paragraph rule; the right-to-left letters
-     * are those of these scripts. */
-    for (const char *p = gtk_label_get_text (self->body_label);
-         *p != '\0' && direction == PANGO_DIRECTION_NEUTRAL; p = g_utf8_next_char (p))
-      {
-        gunichar c = g_utf8_get_char (p);
+/* The text's mIRC formatting and the searched words, over the text as the label shows it. */
+static void
+bind_body_attributes (ChatMessageRow  *self,
+                      ChatMessageItem *item)
+{
+  ChatMessageKind kind = chat_message_item_get_kind (item);
+  const char *shown = gtk_label_get_text (self->body_label);
+  PangoAttrList *attrs = pango_attr_list_new ();
+  guint offset = 0;
 
-        if (!g_unichar_isalpha (c))
-          continue;
-        switch (g_unichar_get_script (c))
-          {
-          case G_UNICODE_SCRIPT_ARABIC:
-          case G_UNICODE_SCRIPT_HEBREW:
-          case G_UNICODE_SCRIPT_SYRIAC:
-          case G_UNICODE_SCRIPT_THAANA:
-          case G_UNICODE_SCRIPT_NKO:
-          case G_UNICODE_SCRIPT_SAMARITAN:
-          case G_UNICODE_SCRIPT_MANDAIC:
-          case G_UNICODE_SCRIPT_ADLAM:
-            direction = PANGO_DIRECTION_RTL;
-            break;
-          default:
-            direction = PANGO_DIRECTION_LTR;
-            break;
-          }
-      }
-    gtk_widget_set_direction (GTK_WIDGET (self->body_label),
-                              direction == PANGO_DIRECTION_RTL ? GTK_TEXT_DIR_RTL
-                              : direction == PANGO_DIRECTION_LTR ? GTK_TEXT_DIR_LTR
-                              : GTK_TEXT_DIR_NONE);
-  }
-  {
-    PangoAttrList *attrs = pango_attr_list_new ();
-    guint offset = 0;
+  /* The formatting runs are over the text, which an action shows after "* nick ". */
+  if (kind == CHAT_MESSAGE_KIND_ACTION)
+    offset = strlen (shown) - strlen (chat_message_item_get_text (item));
+  if ((kind_is_talk (kind) || kind == CHAT_MESSAGE_KIND_ACTION)
+      && strlen (shown) == offset + strlen (chat_message_item_get_text (item)))
+    chat_text_add_format_attributes (attrs, chat_message_item_get_spans (item), offset,
+                                     adw_style_manager_get_dark (
+                                       adw_style_manager_get_default ()));
+  if (self->query != NULL)
+    chat_text_add_match_attributes (attrs, shown, self->query);
+  gtk_label_set_attributes (self->body_label, attrs);
+  pango_attr_list_unref (attrs);
+}
 
-    /* The formatting runs are over the text, which an action shows after "* nick ". */
-    if (kind == CHAT_MESSAGE_KIND_ACTION)
-      offset = strlen (gtk_label_get_text (self->body_label))
-               - strlen (chat_message_item_get_text (item));
-    if ((kind_is_talk (kind) || kind == CHAT_MESSAGE_KIND_ACTION)
-        && strlen (gtk_label_get_text (self->body_label))
-           == offset + strlen (chat_message_item_get_text (item)))
-      chat_text_add_format_attributes (attrs, chat_message_item_get_spans (item), offset,
-                                       adw_style_manager_get_dark (
-                                         adw_style_manager_get_default ()));
-    if (self->query != NULL)
-      chat_text_add_match_attributes (attrs, gtk_label_get_text (self->body_label), self->query);
-    gtk_label_set_attributes (self->body_label, attrs);
-    pango_attr_list_unref (attrs);
-  }
+/* What a screen reader says for the row. */
+static void
+bind_accessible_label (ChatMessageRow  *self,
+                       ChatMessageItem *item,
+                       const char      *time_text)
+{
+  const char *sender = chat_message_item_get_sender (item);
+  g_autofree char *accessible = NULL;
 
-  if (sender != NULL && kind_is_talk (kind))
+  if (sender != NULL && kind_is_talk (chat_message_item_get_kind (item)))
     accessible = g_strdup_printf (_("%s at %s: %s"), sender, time_text,
                                   chat_message_item_get_text (item));
   else
@@ -718,6 +798,44 @@ chat_message_row_bind (ChatMessageRow  *self,
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
+}
+
+void
+chat_message_row_bind (ChatMessageRow  *self,
+                       ChatMessageItem *item,
+                       ChatMessageItem *previous,
+                       gboolean         use_24h,
+                       gboolean         first_unread)
+{
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *time_text = NULL;
+  g_autofree char *markup = NULL;
+  gboolean new_day;
+  gboolean event;
+
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+  g_return_if_fail (CHAT_IS_MESSAGE_ITEM (item));
+
+  chat_message_row_unbind (self);
+  self->item = g_object_ref (item);
+
+  time = chat_message_item_dup_time (item);
+  time_text = chat_format_time (time, use_24h);
+  /* The topic told on joining reads as an event, like a change of it. */
+  event = g_strcmp0 (kind_to_class (chat_message_item_get_kind (item)), "event") == 0 ||
+          chat_message_item_get_notice (item) == CHAT_NOTICE_TOPIC;
+
+  new_day = bind_day_line (self, time, previous);
+  bind_unread_line (self, first_unread);
+  bind_header (self, item, event,
+               is_grouped (self, item, previous, new_day || first_unread), time_text);
+
+  markup = body_markup (item, event);
+  gtk_label_set_markup (self->body_label, markup);
+  gtk_widget_set_direction (GTK_WIDGET (self->body_label),
+                            text_direction (gtk_label_get_text (self->body_label)));
+  bind_body_attributes (self, item);
+  bind_accessible_label (self, item, time_text);
   update_side_time (self);
 
   gtk_widget_set_visible (GTK_WIDGET (self->bot_label), chat_message_item_get_bot (item));
@@ -733,6 +851,10 @@ chat_message_row_set_compact (ChatMessageRow *self,
 {
   g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
 
-  self->compact = !!compact;
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
   update_side_time (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_COMPACT]);
 }

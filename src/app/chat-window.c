@@ -45,6 +45,8 @@ struct _ChatWindow
   char                 *search_query;
 
   ChatWindowScroll     *scroll;
+  /* The clock-format setting: 24-hour times unless it says "12h". */
+  gboolean              use_24h;
 
   /* Widgets */
   AdwToastOverlay      *toast_overlay;
@@ -165,12 +167,13 @@ _chat_window_show_search_results (ChatWindow *self,
   _chat_window_queue_scroll_to_bottom (self);
 }
 
-static gboolean
-use_24h (ChatWindow *self)
+/* Read when the setting changes, not for every row bound. */
+static void
+read_clock_format (ChatWindow *self)
 {
   g_autofree char *format = g_settings_get_string (self->settings, "clock-format");
 
-  return g_strcmp0 (format, "12h") != 0;
+  self->use_24h = g_strcmp0 (format, "12h") != 0;
 }
 
 /* Sidebar */
@@ -232,27 +235,12 @@ message_setup_cb (GtkSignalListItemFactory *factory,
 {
   GtkWidget *row = chat_message_row_new ();
 
-  chat_message_row_set_compact (CHAT_MESSAGE_ROW (row), adw_leaflet_get_folded (self->leaflet));
+  /* Every row follows the window between narrow and wide. */
+  g_object_bind_property (self->leaflet, "folded", row, "compact", G_BINDING_SYNC_CREATE);
   _chat_window_message_menu_attach (row);
   gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
-}
-
-/* The rows made so far follow the window between narrow and wide (new ones at their setup). */
-static void
-leaflet_folded_cb (ChatWindow *self)
-{
-  gboolean folded = adw_leaflet_get_folded (self->leaflet);
-
-  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
-       item != NULL; item = gtk_widget_get_next_sibling (item))
-    {
-      GtkWidget *row = gtk_widget_get_first_child (item);
-
-      if (CHAT_IS_MESSAGE_ROW (row))
-        chat_message_row_set_compact (CHAT_MESSAGE_ROW (row), folded);
-    }
 }
 
 static void
@@ -272,7 +260,7 @@ message_bind_cb (GtkSignalListItemFactory *factory,
   /* A search result opens the line in its place when clicked. */
   gtk_list_item_set_activatable (list_item, self->search_results != NULL);
   chat_message_row_set_search (row, self->search_results != NULL ? self->search_query : NULL);
-  chat_message_row_bind (row, item, previous, use_24h (self),
+  chat_message_row_bind (row, item, previous, self->use_24h,
                          item == self->first_unread && self->search_results == NULL);
   /* The badge for a sender the room knows as a bot, not only on lines with the tag. */
   if (!chat_message_item_get_bot (item) && self->conversation != NULL
@@ -679,6 +667,8 @@ settings_changed_cb (ChatWindow *self,
 
       gtk_filter_list_model_set_filter (self->filtered_messages, filter);
     }
+  if (key == NULL || g_strcmp0 (key, "clock-format") == 0)
+    read_clock_format (self);
   /* Rebind the rows so times use the new clock format, colours the new theme. */
   if ((key == NULL || g_strcmp0 (key, "clock-format") == 0) && self->conversation != NULL)
     {
@@ -773,6 +763,7 @@ chat_window_constructed (GObject *object)
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::clock-format",
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+  read_clock_format (self);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
 
@@ -910,8 +901,6 @@ chat_window_init (ChatWindow *self)
 
   self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
 
-  g_signal_connect_object (self->leaflet, "notify::folded", G_CALLBACK (leaflet_folded_cb), self,
-                           G_CONNECT_SWAPPED);
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (message_setup_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (message_bind_cb), self);
