@@ -35,11 +35,11 @@ static void accept_ready (ChatServer *self,
                           int         lfd,
                           gboolean    tls);
 
-void
-_chat_server_flush (ChatServer *self)
+/* Writes every session with output. Sessions may be added while flushing (a write error
+ * closes a session and tells its rooms), so walk by index until the list stays empty. */
+static void
+flush_sessions (ChatServer *self)
 {
-  /* Sessions may be added while flushing (a write error closes a session and tells its
-   * rooms), so walk by index until the list stays empty. */
   for (guint i = 0; i < self->flush_list->len; i++)
     {
       ChatSession *session = g_ptr_array_index (self->flush_list, i);
@@ -54,7 +54,12 @@ _chat_server_flush (ChatServer *self)
         _chat_server_list_continue (session);
     }
   g_ptr_array_set_size (self->flush_list, 0);
+}
 
+void
+_chat_server_flush (ChatServer *self)
+{
+  flush_sessions (self);
   if (self->dead->len > 0)
     g_ptr_array_set_size (self->dead, 0);
 }
@@ -132,6 +137,12 @@ _chat_server_watch_output (ChatServer  *self,
     session->epoll_events = events;
 }
 
+/* A wake-up may bring hundreds of sessions with input (traffic spread over many small
+ * rooms): what the first of them said is written once this many have been read, not after
+ * the last, so it does not wait for all the others. A few senders to a big room stay in one
+ * write per member and round. */
+#define FLUSH_EVERY_READS 32
+
 static gboolean
 epoll_ready_cb (int          fd,
                 GIOCondition condition,
@@ -139,6 +150,7 @@ epoll_ready_cb (int          fd,
 {
   ChatServer *self = user_data;
   struct epoll_event events[256];
+  guint reads = 0;
   int n;
 
   n = epoll_wait (self->epfd, events, G_N_ELEMENTS (events), 0);
@@ -158,6 +170,10 @@ epoll_ready_cb (int          fd,
         _chat_session_readable (session);
       if (!session->destroyed && (events[i].events & EPOLLOUT))
         _chat_server_mark_dirty (self, session);
+      /* Sessions closed meanwhile are freed only after the whole batch: later events
+       * may still point at them. */
+      if ((events[i].events & EPOLLIN) && ++reads % FLUSH_EVERY_READS == 0)
+        flush_sessions (self);
     }
 
   _chat_server_flush (self);
