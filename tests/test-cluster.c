@@ -1017,7 +1017,8 @@ test_rolling_restart (void)
 static void
 test_slow_redis (void)
 {
-  TwoNodes t = { 0 };
+  /* Redis is not given up on while this case holds its writes back. */
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
   Client *alice, *carol, *dave;
   struct pollfd pfd = { 0 };
 
@@ -1945,6 +1946,139 @@ test_frozen_redis (void)
   two_nodes_stop (&t);
 }
 
+/* Redis frozen while a CHATHISTORY waits for its lines: only the session that asked waits
+ * (its label and batch kept), the node goes on for its other users, and the lines come
+ * once Redis runs again. */
+static void
+test_frozen_history (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  Client *erin, *carol, *dave;
+  struct pollfd pfd = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *start = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  erin = client_irc (t.a, "erin", HISTORY_CAPS " labeled-response");
+  carol = client_irc (t.a, "carol", NULL);
+  dave = client_irc (t.a, "dave", NULL);
+  client_send (erin, "JOIN #h");
+  g_free (client_expect (erin, " 366 erin #h "));
+  g_free (say (erin, "#h", "kept"));
+  client_send (carol, "JOIN #q");
+  g_free (client_expect (carol, " 366 carol #q "));
+  client_send (dave, "JOIN #q");
+  g_free (client_expect (dave, " 366 dave #q "));
+
+  redis_freeze (t.redis);
+  client_send (erin, "@label=h1 CHATHISTORY LATEST #h * 10");
+  client_send (erin, "PING :after-history");
+  client_send (carol, "PRIVMSG #q :still here");
+  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
+  client_send (dave, "PING :frozen");
+  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  /* Redis has not answered: erin has heard nothing, her PING waits behind the read. */
+  pfd.fd = erin->fd;
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  start = client_expect (erin, " BATCH +");
+  g_assert_true (g_str_has_prefix (start, "@label=h1 "));
+  g_free (client_expect (erin, " chathistory #h"));
+  g_free (client_expect (erin, " PRIVMSG #h :kept"));
+  lines = client_sync (erin);
+  assert_lines_have (lines, "PONG chatroom :after-history");
+
+  client_free (erin);
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
+/* Redis frozen while an operator's LINKS and MAP wait for the nodes: only the operator
+ * waits, the node goes on for its other users, and both are answered once Redis runs
+ * again. */
+static void
+test_frozen_links (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  Client *alice, *dave;
+  struct pollfd pfd = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  become_oper (alice, "alice");
+  dave = client_irc (t.a, "dave", NULL);
+  written (t.bob, alice, "alice");
+
+  redis_freeze (t.redis);
+  client_send (alice, "LINKS");
+  client_send (alice, "MAP");
+  client_send (alice, "PING :after-map");
+  client_send (dave, "PING :frozen");
+  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  pfd.fd = alice->fd;
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
+  g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
+  g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
+  g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
+  g_free (client_expect (alice, " 006 alice :chatroom [3 users]"));
+  g_free (client_expect (alice, " 006 alice :|- a [2 users]"));
+  g_free (client_expect (alice, " 006 alice :`- b [1 user]"));
+  g_free (client_expect (alice, " 007 alice :End of /MAP"));
+  lines = client_sync (alice);
+  assert_lines_have (lines, "PONG chatroom :after-map");
+
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
+/* Redis back, but holding writes back while the node claims its users' nicks again: the
+ * node serves its users meanwhile, and its operators hear that Redis is back, not that it
+ * was lost again. */
+static void
+test_reclaim_waits (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  g_autofree char *path = g_find_program_in_path ("redis-server");
+  Client *alice, *dave;
+
+  if (!two_nodes_start (&t))
+    return;
+  alice = t.alice;
+  become_oper (alice, "alice");
+  dave = client_irc (t.a, "dave", NULL);
+  redis_halt (t.redis);
+  g_free (client_expect (alice, " is unreachable: node a "));
+  redis_spawn (t.redis, path);
+  redis_say (t.redis, "CLIENT PAUSE 600000 WRITE", "+OK");
+  /* Once the lease tick found Redis again and wrote to it. */
+  redis_wait_held (t.redis);
+  client_send (dave, "PING :held");
+  g_free (client_expect (dave, "PONG chatroom :held"));
+  for (;;)
+    {
+      g_autofree char *line = client_line (alice);
+
+      if (strstr (line, "*** Cluster: ") == NULL)
+        continue;
+      g_assert_nonnull (strstr (line, " is back: node a "));
+      break;
+    }
+
+  redis_say (t.redis, "CLIENT UNPAUSE", "+OK");
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 /* Redis frozen while a WHOIS of someone on another node waits for it: after answer-timeout
  * the node gives Redis up, as when it is unreachable, and answers from what it knows while
  * Redis is still stopped; once Redis runs again the node is back in the cluster. */
@@ -1992,6 +2126,9 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/remote-rooms", test_remote_rooms);
   g_test_add_func ("/chat/cluster/frozen-redis", test_frozen_redis);
   g_test_add_func ("/chat/cluster/frozen-redis-timeout", test_frozen_redis_timeout);
+  g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
+  g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
+  g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);

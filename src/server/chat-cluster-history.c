@@ -358,62 +358,40 @@ ref_arg (const ChatHistoryRef *ref)
     }
 }
 
-/* What one query waits for. */
-typedef struct
+/* The lines of a query's answer, NULL when it is not one. */
+static GPtrArray *
+entries_from_reply (const char *target,
+                    redisReply *reply)
 {
-  const char *target;
-  GPtrArray  *entries;
-  gboolean    done;
-  gboolean    failed;
-} Query;
+  GPtrArray *entries;
 
-static void
-query_answered_cb (redisAsyncContext *ac,
-                   void              *r,
-                   void              *privdata)
-{
-  Query *q = privdata;
-  redisReply *reply = r;
-
-  q->done = TRUE;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
     {
       if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
         g_message ("Cluster: Redis refused a history query: %s", reply->str);
-      q->failed = TRUE;
-      return;
+      return NULL;
     }
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
   for (gsize i = 0; i < reply->elements; i++)
     {
-      ChatHistoryEntry *entry = entry_from_reply (q->target, reply->element[i]);
+      ChatHistoryEntry *entry = entry_from_reply (target, reply->element[i]);
 
       if (entry != NULL)
-        g_ptr_array_add (q->entries, entry);
+        g_ptr_array_add (entries, entry);
     }
+  return entries;
 }
 
-GPtrArray *
-_chat_cluster_history_query (ChatCluster             *self,
-                             const ChatHistoryQuery  *query,
-                             GError                 **error)
+/* The command that asks query of Redis, its strings owned. */
+static GPtrArray *
+query_args (const ChatHistoryQuery *query)
 {
   const char *target = query->target;
   const char *requester = query->requester;
   const ChatHistoryRef *ref = query->ref;
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autofree char *key = stream_key (target);
-  g_autofree char *redacted = redacted_key (target);
-  g_autofree char *ref_text = ref_arg (ref != NULL && ref->type != CHAT_HISTORY_REF_ANY ? ref
-                                                                                    : NULL);
-  g_autofree char *ref2_text = ref_arg (query->ref2);
-  g_autofree char *limit_text = g_strdup_printf ("%u", query->limit);
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   const char *owner_field = "";
-  Query q = { target, NULL, FALSE, FALSE };
 
-  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), NULL);
-
-  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
-  q.entries = entries;
   if (chat_history_key_is_private (target) && requester != NULL &&
       query->requester_owner != NULL)
     {
@@ -423,22 +401,129 @@ _chat_cluster_history_query (ChatCluster             *self,
       else
         owner_field = "b";
     }
-  {
-    const char *argv[] = { "EVAL", query_script, "3", key, REDACTED_KEY, redacted,
-                           subcommand_names[query->subcommand],
-                           ref_text, ref2_text, limit_text, query->with_events ? "1" : "0",
-                           owner_field, owner_field[0] != '\0' ? query->requester_owner : "" };
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (query_script));
+  g_ptr_array_add (argv, g_strdup ("3"));
+  g_ptr_array_add (argv, stream_key (target));
+  g_ptr_array_add (argv, g_strdup (REDACTED_KEY));
+  g_ptr_array_add (argv, redacted_key (target));
+  g_ptr_array_add (argv, g_strdup (subcommand_names[query->subcommand]));
+  g_ptr_array_add (argv, ref_arg (ref != NULL && ref->type != CHAT_HISTORY_REF_ANY ? ref
+                                                                                  : NULL));
+  g_ptr_array_add (argv, ref_arg (query->ref2));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", query->limit));
+  g_ptr_array_add (argv, g_strdup (query->with_events ? "1" : "0"));
+  g_ptr_array_add (argv, g_strdup (owner_field));
+  g_ptr_array_add (argv, g_strdup (owner_field[0] != '\0' ? query->requester_owner : ""));
+  return argv;
+}
 
-    if (!self->running || self->pub == NULL ||
-        !_chat_cluster_wait (self, G_N_ELEMENTS (argv), argv, query_answered_cb, &q.done, &q) ||
-        q.failed)
-      {
-        g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
-                     "The cluster's history cannot be reached");
-        return NULL;
-      }
-  }
-  return g_steal_pointer (&entries);
+/* What one query waits for. */
+typedef struct
+{
+  const char *target;
+  GPtrArray  *entries;
+  gboolean    done;
+} Query;
+
+static void
+query_answered_cb (redisAsyncContext *ac,
+                   void              *r,
+                   void              *privdata)
+{
+  Query *q = privdata;
+
+  q->done = TRUE;
+  q->entries = entries_from_reply (q->target, r);
+}
+
+GPtrArray *
+_chat_cluster_history_query (ChatCluster             *self,
+                             const ChatHistoryQuery  *query,
+                             GError                 **error)
+{
+  g_autoptr(GPtrArray) argv = NULL;
+  Query q = { query->target, NULL, FALSE };
+
+  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), NULL);
+
+  argv = query_args (query);
+  if (!self->running || self->pub == NULL ||
+      !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
+                           query_answered_cb, &q.done, &q) ||
+      q.entries == NULL)
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
+                   "The cluster's history cannot be reached");
+      return NULL;
+    }
+  return q.entries;
+}
+
+/* A query a session waits for. */
+typedef struct
+{
+  char                     *target;
+  ChatClusterHistoryAnswer  answer;
+  gpointer                  data;
+  GDestroyNotify            destroy;
+} Reading;
+
+static void
+reading_free (gpointer data)
+{
+  Reading *reading = data;
+
+  g_free (reading->target);
+  if (reading->destroy != NULL)
+    reading->destroy (reading->data);
+  g_free (reading);
+}
+
+static void
+read_answered (ChatCluster *self,
+               ChatSession *session,
+               redisReply  *reply,
+               gpointer     data)
+{
+  Reading *reading = data;
+  g_autoptr(GPtrArray) entries = NULL;
+
+  if (session == NULL)
+    return;
+  entries = entries_from_reply (reading->target, reply);
+  reading->answer (session, entries, reading->data);
+}
+
+gboolean
+_chat_cluster_history_query_async (ChatCluster              *self,
+                                   ChatSession              *session,
+                                   const ChatHistoryQuery   *query,
+                                   ChatClusterHistoryAnswer  answer,
+                                   gpointer                  data,
+                                   GDestroyNotify            destroy)
+{
+  g_autoptr(GPtrArray) argv = NULL;
+  Reading *reading;
+
+  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), FALSE);
+
+  if (!self->running)
+    return FALSE;
+  argv = query_args (query);
+  reading = g_new0 (Reading, 1);
+  reading->target = g_strdup (query->target);
+  reading->answer = answer;
+  if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
+                              read_answered, reading, reading_free))
+    {
+      reading_free (reading);
+      return FALSE;
+    }
+  /* Freed with the question from now on. */
+  reading->data = data;
+  reading->destroy = destroy;
+  return TRUE;
 }
 
 void

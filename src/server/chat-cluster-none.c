@@ -134,6 +134,16 @@ _chat_cluster_invite (ChatCluster *self,
 {
 }
 
+gboolean
+_chat_cluster_ask_nodes (ChatCluster     *self,
+                         ChatSession     *session,
+                         ChatClusterThen  then,
+                         gpointer         data,
+                         GDestroyNotify   destroy)
+{
+  return FALSE;
+}
+
 GPtrArray *
 _chat_cluster_list_nodes (ChatCluster *self)
 {
@@ -178,6 +188,17 @@ _chat_cluster_history_query (ChatCluster             *self,
 {
   g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED, "Not in a cluster");
   return NULL;
+}
+
+gboolean
+_chat_cluster_history_query_async (ChatCluster              *self,
+                                   ChatSession              *session,
+                                   const ChatHistoryQuery   *query,
+                                   ChatClusterHistoryAnswer  answer,
+                                   gpointer                  data,
+                                   GDestroyNotify            destroy)
+{
+  return FALSE;
 }
 
 GPtrArray *

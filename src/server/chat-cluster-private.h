@@ -193,9 +193,17 @@ gboolean     _chat_cluster_then              (ChatSession      *session,
                                               gpointer          data,
                                               GDestroyNotify    destroy);
 
-/* LINKS: the nodes, this one first. */
+/* LINKS and MAP: the nodes and the nicks each holds are asked for session, whose input is
+ * held until then (session, data) is called with them known; FALSE (nothing called, data
+ * left to the caller) when Redis cannot be asked: this node alone is known then. */
+gboolean     _chat_cluster_ask_nodes    (ChatCluster     *self,
+                                         ChatSession     *session,
+                                         ChatClusterThen  then,
+                                         gpointer         data,
+                                         GDestroyNotify   destroy);
+/* The nodes as last asked, this one first. */
 GPtrArray   *_chat_cluster_list_nodes   (ChatCluster  *self);
-/* MAP: how many nicks node holds. */
+/* How many nicks node held when last asked. */
 guint        _chat_cluster_count_users  (ChatCluster  *self,
                                          const char   *node);
 
@@ -210,6 +218,19 @@ void         _chat_cluster_history_append (ChatCluster            *self,
 GPtrArray   *_chat_cluster_history_query  (ChatCluster            *self,
                                            const ChatHistoryQuery *query,
                                            GError                **error);
+/* The lines of a query for session, NULL when the history cannot be reached. */
+typedef void (*ChatClusterHistoryAnswer) (ChatSession *session,
+                                          GPtrArray   *entries,
+                                          gpointer     data);
+/* The same query without waiting: session's input is held until answer is called (never
+ * when the session is gone first; data is freed with destroy then). FALSE (nothing called,
+ * data left to the caller) when Redis cannot be asked now. */
+gboolean     _chat_cluster_history_query_async (ChatCluster              *self,
+                                                ChatSession              *session,
+                                                const ChatHistoryQuery   *query,
+                                                ChatClusterHistoryAnswer  answer,
+                                                gpointer                  data,
+                                                GDestroyNotify            destroy);
 /* As chat_history_query_targets (), rooms being the asker's. */
 GPtrArray   *_chat_cluster_history_targets (ChatCluster                   *self,
                                             const ChatHistoryTargetsQuery *query,

@@ -394,6 +394,111 @@ _chat_cluster_find_user_async (ChatCluster      *self,
   return find_async (self, session, nick, TRUE, found, data, destroy);
 }
 
+/* ---- LINKS and MAP ---------------------------------------------------------------------- */
+
+/* Each node and the number of nicks it holds. */
+static const char nodes_script[] =
+  "local k, out = '" CHAT_CLUSTER_KEY "', {}\n"
+  "for _, n in ipairs (redis.call ('SMEMBERS', k .. 'nodes')) do\n"
+  "  out[#out + 1] = n\n"
+  "  out[#out + 1] = redis.call ('SCARD', k .. 'node-nicks:' .. n)\n"
+  "end\n"
+  "return out\n";
+
+static void
+add_node (ChatCluster *self,
+          const char  *node,
+          guint        users)
+{
+  g_ptr_array_add (self->nodes_seen, g_strdup (node));
+  g_array_append_val (self->nodes_users, users);
+}
+
+/* The nodes from nodes_script's reply, this one first; only this one without it. */
+static void
+read_nodes (ChatCluster *self,
+            redisReply  *reply)
+{
+  guint mine = 0;
+
+  g_clear_pointer (&self->nodes_seen, g_ptr_array_unref);
+  g_clear_pointer (&self->nodes_users, g_array_unref);
+  self->nodes_seen = g_ptr_array_new_with_free_func (g_free);
+  self->nodes_users = g_array_new (FALSE, TRUE, sizeof (guint));
+  add_node (self, self->node, 0);
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+    return;
+  for (gsize i = 0; i + 1 < reply->elements; i += 2)
+    {
+      redisReply **e = reply->element + i;
+      guint users;
+
+      if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_INTEGER)
+        continue;
+      users = (guint) e[1]->integer;
+      if (g_strcmp0 (e[0]->str, self->node) == 0)
+        mine = users;
+      else
+        add_node (self, e[0]->str, users);
+    }
+  g_array_index (self->nodes_users, guint, 0) = mine;
+}
+
+static void
+nodes_answered (ChatCluster *self,
+                ChatSession *session,
+                redisReply  *reply,
+                gpointer     data)
+{
+  read_nodes (self, reply);
+}
+
+gboolean
+_chat_cluster_ask_nodes (ChatCluster     *self,
+                         ChatSession     *session,
+                         ChatClusterThen  then,
+                         gpointer         data,
+                         GDestroyNotify   destroy)
+{
+  const char *argv[] = { "EVAL", nodes_script, "0" };
+
+  if (!self->running)
+    return FALSE;
+  if (!_chat_cluster_ask_for (self, session, G_N_ELEMENTS (argv), argv, nodes_answered, NULL,
+                              NULL))
+    {
+      /* Without Redis: this node alone. */
+      read_nodes (self, NULL);
+      return FALSE;
+    }
+  _chat_cluster_then (session, then, data, destroy);
+  return TRUE;
+}
+
+GPtrArray *
+_chat_cluster_list_nodes (ChatCluster *self)
+{
+  GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
+
+  if (!self->running || self->nodes_seen == NULL)
+    return nodes;
+  for (guint i = 0; i < self->nodes_seen->len; i++)
+    g_ptr_array_add (nodes, g_strdup (self->nodes_seen->pdata[i]));
+  return nodes;
+}
+
+guint
+_chat_cluster_count_users (ChatCluster *self,
+                           const char  *node)
+{
+  guint i;
+
+  if (!self->running || self->nodes_seen == NULL ||
+      !g_ptr_array_find_with_equal_func (self->nodes_seen, node, g_str_equal, &i))
+    return 0;
+  return g_array_index (self->nodes_users, guint, i);
+}
+
 /* ---- LUSERS ---------------------------------------------------------------------------- */
 
 static void

@@ -121,6 +121,8 @@ struct _ChatCluster
   gint64              users_written; /* real seconds: the last tick's user records */
   ChatClusterCounts   others;        /* the other nodes' counts as last asked (LUSERS) */
   GPtrArray          *others_rooms;  /* their rooms with members, folded; NULL: not asked */
+  GPtrArray          *nodes_seen;    /* the nodes as last asked (LINKS, MAP), this first */
+  GArray             *nodes_users;   /* guint: the nicks each of them holds */
   GHashTable         *invites;       /* folded room not made here -> its invitations of
                                       * users here (as ChatRoom's invites) */
   GHashTable         *openings;      /* folded room -> ChatClusterOpening: read from Redis */

@@ -261,6 +261,47 @@ _chat_cluster_tell_operators (ChatCluster *self,
 static gboolean claim (ChatCluster *self,
                        const char  *folded);
 
+/* A nick of this node claimed again: data, the folded nick. */
+static void
+claimed_again_cb (redisAsyncContext *ac,
+                  void              *r,
+                  void              *data)
+{
+  g_autofree char *folded = data;
+  ChatCluster *self = ac->data;
+  redisReply *reply = r;
+  ChatSession *session;
+
+  /* Not when the node is stopping, nor without an answer (the nick is checked here only). */
+  if (self == NULL || reply == NULL || reply->type != REDIS_REPLY_INTEGER ||
+      reply->integer == 1)
+    return;
+  /* The one who still has it here is told (a nick left meanwhile was let go). */
+  session = _chat_server_find_session (self->server, folded);
+  if (session == NULL || session->remote || g_strcmp0 (session->nick_folded, folded) != 0)
+    return;
+  g_message ("Cluster: %s was taken on another node while Redis was away", session->nick);
+  if (session->state == CHAT_SESSION_REGISTERED)
+    {
+      _chat_session_reply (session, RPL_TRYAGAIN, "NICK",
+                           "Your nick was taken on another server while the network was "
+                           "split; please change it", NULL);
+      _chat_server_flush (self->server);
+    }
+}
+
+static void
+claim_again (ChatCluster *self,
+             const char  *folded)
+{
+  g_autofree char *key = g_strconcat (CHAT_CLUSTER_KEY "nick:", folded, NULL);
+  const char *argv[] = { "EVAL", claim_script, "1", key, self->node, folded };
+  char *data = g_strdup (folded);
+
+  if (!_chat_cluster_tell_answered (self, G_N_ELEMENTS (argv), argv, claimed_again_cb, data))
+    g_free (data);
+}
+
 /* Redis may have restarted empty, or the others reaped this node while it could not renew
  * its lease: it joins again (without reaping itself: its users are here), claims its
  * users' nicks, says again who of them is in which room and writes the lines said here
@@ -274,28 +315,21 @@ _chat_cluster_resume (ChatCluster *self)
   g_autofree char *text = NULL;
   const char *sadd[] = { "SADD", CHAT_CLUSTER_KEY "nodes", self->node };
   const char *set[] = { "SET", lease, self->node, "PX", ttl };
-  guint clashes = 0;
 
   _chat_cluster_tell (self, G_N_ELEMENTS (set), set);
   _chat_cluster_tell (self, G_N_ELEMENTS (sadd), sadd);
+  /* Asked without waiting: the answers come in order after the writes before them. */
   for (GList *l = _chat_server_get_sessions (self->server); l != NULL; l = l->next)
     {
       ChatSession *session = l->data;
 
-      if (session->remote || session->nick_folded == NULL || claim (self, session->nick_folded))
-        continue;
-      clashes++;
-      g_message ("Cluster: %s was taken on another node while Redis was away", session->nick);
-      if (session->state == CHAT_SESSION_REGISTERED)
-        _chat_session_reply (session, RPL_TRYAGAIN, "NICK",
-                             "Your nick was taken on another server while the network was "
-                             "split; please change it", NULL);
+      if (!session->remote && session->nick_folded != NULL)
+        claim_again (self, session->nick_folded);
     }
   _chat_cluster_republish (self);
   _chat_cluster_history_catch_up (self);
   _chat_cluster_flush (self);
-  g_message ("Cluster: Redis at %s is back: nicks and rooms written again (%u nicks taken "
-             "elsewhere)", self->url, clashes);
+  g_message ("Cluster: Redis at %s is back: nicks and rooms written again", self->url);
   text = g_strdup_printf ("*** Cluster: Redis at %s is back: node %s delivers across the "
                           "cluster again", self->url, self->node);
   _chat_cluster_tell_operators (self, text);
@@ -356,6 +390,8 @@ _chat_cluster_stop (ChatCluster *self)
   self->running = FALSE;
   g_clear_pointer (&self->ghosts, g_hash_table_unref);
   g_clear_pointer (&self->others_rooms, g_ptr_array_unref);
+  g_clear_pointer (&self->nodes_seen, g_ptr_array_unref);
+  g_clear_pointer (&self->nodes_users, g_array_unref);
   g_clear_pointer (&self->channel, g_free);
   g_clear_pointer (&self->own_channel, g_free);
   g_clear_pointer (&self->lost_channel, g_free);
@@ -670,48 +706,4 @@ _chat_cluster_release_nick (ChatCluster *self,
 
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
   }
-}
-
-GPtrArray *
-_chat_cluster_list_nodes (ChatCluster *self)
-{
-  GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
-  const char *argv[] = { "SMEMBERS", CHAT_CLUSTER_KEY "nodes" };
-  redisReply *reply;
-
-  if (!self->running)
-    return nodes;
-  g_ptr_array_add (nodes, g_strdup (self->node));
-  reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  if (reply != NULL && reply->type == REDIS_REPLY_ARRAY)
-    for (gsize i = 0; i < reply->elements; i++)
-      if (reply->element[i]->type == REDIS_REPLY_STRING &&
-          g_strcmp0 (reply->element[i]->str, self->node) != 0)
-        g_ptr_array_add (nodes, g_strdup (reply->element[i]->str));
-  if (reply != NULL)
-    freeReplyObject (reply);
-  return nodes;
-}
-
-guint
-_chat_cluster_count_users (ChatCluster *self,
-                           const char  *node)
-{
-  g_autofree char *key = NULL;
-  redisReply *reply;
-  guint n = 0;
-
-  if (!self->running)
-    return 0;
-  key = g_strconcat (CHAT_CLUSTER_KEY "node-nicks:", node, NULL);
-  {
-    const char *argv[] = { "SCARD", key };
-
-    reply = _chat_cluster_ask (self, G_N_ELEMENTS (argv), argv);
-  }
-  if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-    n = (guint) reply->integer;
-  if (reply != NULL)
-    freeReplyObject (reply);
-  return n;
 }

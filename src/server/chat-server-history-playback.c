@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include "chat-cluster-private.h"
 #include "chat-server-history-private.h"
 
 static const char * const subcommands[] = {
@@ -248,6 +249,55 @@ send_targets (ChatServerHistory *state,
   _chat_session_batch_end (session, batch);
 }
 
+/* The lines of CHATHISTORY target, in a batch (none: an empty one). */
+static void
+send_history (ChatSession *session,
+              const char  *target,
+              GPtrArray   *entries)
+{
+  ChatHistoryLineFlags flags = line_flags (session);
+  g_autofree char *batch = _chat_session_batch_start (session, "chathistory", target);
+
+  for (guint i = 0; entries != NULL && i < entries->len; i++)
+    {
+      g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
+                                                           batch, flags);
+
+      _chat_session_send_line (session, line);
+    }
+  _chat_session_batch_end (session, batch);
+}
+
+/* A CHATHISTORY waiting for a cluster's Redis. */
+typedef struct
+{
+  char *target;
+  char *context;
+} Reading;
+
+static void
+reading_free (gpointer data)
+{
+  Reading *reading = data;
+
+  g_free (reading->target);
+  g_free (reading->context);
+  g_free (reading);
+}
+
+static void
+history_read_cb (ChatSession *session,
+                 GPtrArray   *entries,
+                 gpointer     data)
+{
+  Reading *reading = data;
+
+  if (entries == NULL)
+    fail (session, "MESSAGE_ERROR", reading->context, "Messages could not be retrieved");
+  else
+    send_history (session, reading->target, entries);
+}
+
 static void
 chathistory_cmd (ChatSession *session,
                  ChatMessage *message)
@@ -258,12 +308,10 @@ chathistory_cmd (ChatSession *session,
   const char *target;
   g_autofree char *upper = NULL;
   g_autofree char *key = NULL;
-  g_autofree char *batch = NULL;
   g_autofree char *context = NULL;
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
   ChatHistoryRef ref, ref2;
-  ChatHistoryLineFlags flags;
   ChatHistorySubcommand subcommand;
   gboolean allowed = FALSE;
   guint n_params = chat_message_get_n_params (message);
@@ -345,6 +393,20 @@ chathistory_cmd (ChatSession *session,
                                  subcommand == CHAT_HISTORY_BETWEEN ? &ref2 : NULL, limit,
                                  _chat_session_has_cap (session, playback) };
 
+      /* A cluster's Redis is asked without waiting: only this session's input is held
+       * until the lines come. */
+      if (_chat_server_history_is_shared (state))
+        {
+          Reading *reading = g_new0 (Reading, 1);
+
+          reading->target = g_strdup (target);
+          reading->context = g_strdup (context);
+          if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server),
+                                                 session, &query, history_read_cb, reading,
+                                                 reading_free))
+            return;
+          reading_free (reading);
+        }
       entries = _chat_server_history_query (state, &query, &error);
       if (entries == NULL)
         {
@@ -352,17 +414,7 @@ chathistory_cmd (ChatSession *session,
           return;
         }
     }
-
-  flags = line_flags (session);
-  batch = _chat_session_batch_start (session, "chathistory", target);
-  for (guint i = 0; entries != NULL && i < entries->len; i++)
-    {
-      g_autofree char *line = chat_history_entry_to_line (g_ptr_array_index (entries, i),
-                                                           batch, flags);
-
-      _chat_session_send_line (session, line);
-    }
-  _chat_session_batch_end (session, batch);
+  send_history (session, target, entries);
 }
 
 const ChatCommandSpec _chat_server_history_command = {

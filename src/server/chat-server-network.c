@@ -9,13 +9,13 @@
 #include "chat-cluster-private.h"
 #include "chat-server-commands-private.h"
 
-void
-_chat_server_cmd_links (ChatSession *session,
-                        ChatMessage *message)
+/* LINKS, the nodes known (mask: data). */
+static void
+send_links (ChatSession *session,
+            gpointer     data)
 {
   const char *name = server_name (session);
-  const char *mask = chat_message_get_n_params (message) > 0 ?
-                     param (message, chat_message_get_n_params (message) - 1) : "*";
+  const char *mask = data;
   ChatCluster *cluster = _chat_server_get_cluster (session->server);
 
   /* "LINKS [[remote] mask]": the one server, when it matches. */
@@ -36,6 +36,25 @@ _chat_server_cmd_links (ChatSession *session,
   _chat_session_reply (session, RPL_ENDOFLINKS, mask, "End of /LINKS list", NULL);
 }
 
+void
+_chat_server_cmd_links (ChatSession *session,
+                        ChatMessage *message)
+{
+  g_autofree char *mask = g_strdup (chat_message_get_n_params (message) > 0 ?
+                                    param (message, chat_message_get_n_params (message) - 1)
+                                    : "*");
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+
+  /* The nodes are asked of Redis without waiting: this session's input is held meanwhile. */
+  if (session->oper && cluster != NULL &&
+      _chat_cluster_ask_nodes (cluster, session, send_links, mask, g_free))
+    {
+      g_steal_pointer (&mask);
+      return;
+    }
+  send_links (session, mask);
+}
+
 static void
 map_line (ChatSession *session,
           const char  *prefix,
@@ -48,11 +67,10 @@ map_line (ChatSession *session,
   _chat_session_reply (session, RPL_MAP, line, NULL);
 }
 
-/* "MAP": the server and its people; in a cluster, operators see each node under it, this
- * one first, with the nicks it holds. */
-void
-_chat_server_cmd_map (ChatSession *session,
-                      ChatMessage *message)
+/* MAP, the nodes known. */
+static void
+send_map (ChatSession *session,
+          gpointer     data)
 {
   ChatCluster *cluster = _chat_server_get_cluster (session->server);
   g_autoptr(GPtrArray) nodes = NULL;
@@ -76,6 +94,19 @@ _chat_server_cmd_map (ChatSession *session,
       map_line (session, i + 1 < nodes->len ? "|- " : "`- ", nodes->pdata[i],
                 g_array_index (users, guint, i));
   _chat_session_reply (session, RPL_MAPEND, "End of /MAP", NULL);
+}
+
+/* "MAP": the server and its people; in a cluster, operators see each node under it, this
+ * one first, with the nicks it holds (asked of Redis without waiting, as LINKS). */
+void
+_chat_server_cmd_map (ChatSession *session,
+                      ChatMessage *message)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+
+  if (cluster != NULL && _chat_cluster_ask_nodes (cluster, session, send_map, NULL, NULL))
+    return;
+  send_map (session, NULL);
 }
 
 void
