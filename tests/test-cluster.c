@@ -1899,6 +1899,42 @@ test_remote_rooms (void)
   two_nodes_stop (&t);
 }
 
+/* carol and dave on a, in #q: the others a frozen Redis must not hold. */
+static void
+frozen_others (TwoNodes  *t,
+               Client   **carol,
+               Client   **dave)
+{
+  *carol = client_irc (t->a, "carol", NULL);
+  *dave = client_irc (t->a, "dave", NULL);
+  client_send (*carol, "JOIN #q");
+  g_free (client_expect (*carol, " 366 carol #q "));
+  client_send (*dave, "JOIN #q");
+  g_free (client_expect (*dave, " 366 dave #q "));
+}
+
+/* Redis frozen (SIGSTOP) while asker's command waits for it: carol's message reaches dave
+ * and dave's PING is answered, but asker has heard nothing, not even the PING sent after
+ * the command. */
+static void
+frozen_ask (TestRedis  *r,
+            Client     *asker,
+            const char *command,
+            Client     *carol,
+            Client     *dave)
+{
+  struct pollfd pfd = { asker->fd, POLLIN, 0 };
+
+  redis_freeze (r);
+  client_send (asker, "%s", command);
+  client_send (asker, "PING :after");
+  client_send (carol, "PRIVMSG #q :still here");
+  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
+  client_send (dave, "PING :frozen");
+  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+}
+
 /* Redis frozen (SIGSTOP) while a WHOIS of someone on another node waits for it: only the
  * session that asked waits; the node goes on for its other users, and the WHOIS is
  * answered once Redis runs again. */
@@ -1908,37 +1944,20 @@ test_frozen_redis (void)
   /* Redis is not given up on while this case keeps it stopped. */
   TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
   Client *alice, *carol, *dave;
-  struct pollfd pfd = { 0 };
   g_autoptr(GPtrArray) lines = NULL;
 
   if (!two_nodes_start (&t))
     return;
   alice = t.alice;
-  carol = client_irc (t.a, "carol", NULL);
-  dave = client_irc (t.a, "dave", NULL);
-  client_send (carol, "JOIN #q");
-  g_free (client_expect (carol, " 366 carol #q "));
-  client_send (dave, "JOIN #q");
-  g_free (client_expect (dave, " 366 dave #q "));
+  frozen_others (&t, &carol, &dave);
   written (t.bob, alice, "alice");
 
-  redis_freeze (t.redis);
-  client_send (alice, "WHOIS bob");
-  client_send (alice, "PING :after-whois");
-  client_send (carol, "PRIVMSG #q :still here");
-  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
-  client_send (dave, "PING :frozen");
-  g_free (client_expect (dave, "PONG chatroom :frozen"));
-  /* Redis has not answered: alice has heard nothing, her PING waits behind the WHOIS. */
-  pfd.fd = alice->fd;
-  pfd.events = POLLIN;
-  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
-
+  frozen_ask (t.redis, alice, "WHOIS bob", carol, dave);
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   g_free (client_expect (alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
   lines = client_sync (alice);
   assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
-  assert_lines_have (lines, "PONG chatroom :after-whois");
+  assert_lines_have (lines, "PONG chatroom :after");
   assert_lines_lack (lines, " 401 ");
 
   client_free (carol);
@@ -1954,42 +1973,25 @@ test_frozen_history (void)
 {
   TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
   Client *erin, *carol, *dave;
-  struct pollfd pfd = { 0 };
   g_autoptr(GPtrArray) lines = NULL;
   g_autofree char *start = NULL;
 
   if (!two_nodes_start (&t))
     return;
   erin = client_irc (t.a, "erin", HISTORY_CAPS " labeled-response");
-  carol = client_irc (t.a, "carol", NULL);
-  dave = client_irc (t.a, "dave", NULL);
   client_send (erin, "JOIN #h");
   g_free (client_expect (erin, " 366 erin #h "));
   g_free (say (erin, "#h", "kept"));
-  client_send (carol, "JOIN #q");
-  g_free (client_expect (carol, " 366 carol #q "));
-  client_send (dave, "JOIN #q");
-  g_free (client_expect (dave, " 366 dave #q "));
+  frozen_others (&t, &carol, &dave);
 
-  redis_freeze (t.redis);
-  client_send (erin, "@label=h1 CHATHISTORY LATEST #h * 10");
-  client_send (erin, "PING :after-history");
-  client_send (carol, "PRIVMSG #q :still here");
-  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
-  client_send (dave, "PING :frozen");
-  g_free (client_expect (dave, "PONG chatroom :frozen"));
-  /* Redis has not answered: erin has heard nothing, her PING waits behind the read. */
-  pfd.fd = erin->fd;
-  pfd.events = POLLIN;
-  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
-
+  frozen_ask (t.redis, erin, "@label=h1 CHATHISTORY LATEST #h * 10", carol, dave);
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   start = client_expect (erin, " BATCH +");
   g_assert_true (g_str_has_prefix (start, "@label=h1 "));
   g_free (client_expect (erin, " chathistory #h"));
   g_free (client_expect (erin, " PRIVMSG #h :kept"));
   lines = client_sync (erin);
-  assert_lines_have (lines, "PONG chatroom :after-history");
+  assert_lines_have (lines, "PONG chatroom :after");
 
   client_free (erin);
   client_free (carol);
@@ -2004,39 +2006,30 @@ static void
 test_frozen_links (void)
 {
   TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *alice, *dave;
-  struct pollfd pfd = { 0 };
+  Client *alice, *carol, *dave;
   g_autoptr(GPtrArray) lines = NULL;
 
   if (!two_nodes_start (&t))
     return;
   alice = t.alice;
   become_oper (alice, "alice");
-  dave = client_irc (t.a, "dave", NULL);
+  frozen_others (&t, &carol, &dave);
   written (t.bob, alice, "alice");
 
-  redis_freeze (t.redis);
-  client_send (alice, "LINKS");
+  frozen_ask (t.redis, alice, "LINKS", carol, dave);
   client_send (alice, "MAP");
-  client_send (alice, "PING :after-map");
-  client_send (dave, "PING :frozen");
-  g_free (client_expect (dave, "PONG chatroom :frozen"));
-  pfd.fd = alice->fd;
-  pfd.events = POLLIN;
-  g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
-
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
   g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
   g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
   g_free (client_expect (alice, " 365 alice * :End of /LINKS list"));
-  g_free (client_expect (alice, " 006 alice :chatroom [3 users]"));
-  g_free (client_expect (alice, " 006 alice :|- a [2 users]"));
+  g_free (client_expect (alice, " PONG chatroom :after"));
+  g_free (client_expect (alice, " 006 alice :chatroom [4 users]"));
+  g_free (client_expect (alice, " 006 alice :|- a [3 users]"));
   g_free (client_expect (alice, " 006 alice :`- b [1 user]"));
   g_free (client_expect (alice, " 007 alice :End of /MAP"));
-  lines = client_sync (alice);
-  assert_lines_have (lines, "PONG chatroom :after-map");
 
+  client_free (carol);
   client_free (dave);
   two_nodes_stop (&t);
 }
