@@ -366,6 +366,23 @@ drop_async (ChatCluster        *self,
   destroy_source (source);
 }
 
+/* Reads what ac has been sent, if anything: TRUE when there was something. */
+static gboolean
+answer_unread (redisAsyncContext *ac)
+{
+  struct pollfd pfd = { 0 };
+
+  if (ac == NULL)
+    return FALSE;
+  pfd.fd = ac->c.fd;
+  pfd.events = POLLIN;
+  if (poll (&pfd, 1, 0) <= 0)
+    return FALSE;
+  /* May end the connection (its callbacks answered with NULL). */
+  redisAsyncHandleRead (ac);
+  return TRUE;
+}
+
 static gboolean
 answers_due_cb (gpointer data)
 {
@@ -378,6 +395,9 @@ answers_due_cb (gpointer data)
       return G_SOURCE_REMOVE;
     }
   if (g_get_monotonic_time () - self->last_answer < timeout)
+    return G_SOURCE_CONTINUE;
+  /* An answer may be there unread, behind a main loop that was busy: read first. */
+  if (answer_unread (self->pub) || answer_unread (self->sub))
     return G_SOURCE_CONTINUE;
   /* Redis keeps its connections open and answers nothing: given up as unreachable, the
    * node answers from what it knows, and the lease tick tries Redis again. */
