@@ -980,6 +980,35 @@ test_sasl_stop_pending (void)
     }
 }
 
+/* A script reconnecting again and again cannot fill the store with accounts: each address
+ * creates so many an hour, whichever way it registers; operators are not counted. */
+static void
+test_register_per_address (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG "registrations-per-address=2\n"
+                                    "[oper boss]\npassword=bosspass\n");
+  Client *c;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      c = client_irc (ts, i == 0 ? "flood0" : "flood1", NULL);
+      client_send (c, "REGISTER * * :" PASSWORD);
+      client_wait (c, "REGISTER SUCCESS flood");
+      client_free (c);
+    }
+  c = client_irc (ts, "flood2", NULL);
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "FAIL REGISTER TEMPORARILY_UNAVAILABLE flood2 :Too many accounts");
+  client_send (c, "PRIVMSG NickServ :REGISTER " PASSWORD);
+  client_wait (c, "Too many accounts");
+  client_send (c, "OPER boss bosspass");
+  client_wait (c, " 381 ");
+  client_send (c, "REGISTER * * :" PASSWORD);
+  client_wait (c, "REGISTER SUCCESS flood2 ");
+  client_free (c);
+  test_server_free (ts);
+}
+
 static void
 test_register_command (void)
 {
@@ -1912,6 +1941,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/sasl/stop-pending", test_sasl_stop_pending);
   g_test_add_func ("/chat/accounts/sasl/external", test_sasl_external);
   g_test_add_func ("/chat/accounts/register/command", test_register_command);
+  g_test_add_func ("/chat/accounts/register/per-address", test_register_per_address);
   g_test_add_func ("/chat/accounts/register/nickserv", test_nickserv);
   g_test_add_func ("/chat/accounts/register/text-mode", test_text_mode);
   g_test_add_func ("/chat/accounts/secrets-on-disk", test_secrets_on_disk);

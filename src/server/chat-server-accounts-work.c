@@ -346,7 +346,8 @@ _chat_server_accounts_register_async (ChatSession        *session,
 
   if (!_chat_server_accounts_may_register (session, &error) ||
       !_chat_accounts_check_new (name, password, &error) ||
-      !_chat_server_accounts_name_free (session, name, &error))
+      !_chat_server_accounts_name_free (session, name, &error) ||
+      !_chat_server_accounts_count_registration (session, &error))
     {
       stored (session, error, data);
       if (data_free != NULL)

@@ -10,6 +10,8 @@
  *   guest-rename=30          seconds a registered nick may be used without logging in to it
  *   hash-memory-kib=65536    argon2id's memory per password hash (at least 8)
  *   hash-passes=2            argon2id's passes (at least 1)
+ *   registrations-per-address=10  accounts one address may create in an hour (0: no limit;
+ *                            operators are not counted), so a script cannot fill the store
  *
  * Without a data directory the accounts are kept in memory and end with the server. */
 #define G_LOG_DOMAIN "chat-server"
@@ -33,6 +35,9 @@ typedef struct
   guint                   guest_rename;
   guint                   hash_memory_kib;
   guint                   hash_passes;
+  guint                   registrations_per_address;
+  /* Address key -> Registrations: accounts created from there in the current hour. */
+  GHashTable             *registrations;
   guint64                 cap_account_notify;
   guint                   next_guest;
   /* Whether any account existed at the tick of that time: a tick asks the store once,
@@ -40,6 +45,15 @@ typedef struct
   gint64                  tick_now;
   gboolean                tick_none_registered;
 } ChatServerAccounts;
+
+typedef struct
+{
+  guint  count;
+  gint64 first;
+} Registrations;
+
+#define REGISTRATIONS_WINDOW_USEC (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+#define REGISTRATIONS_MAX_ADDRESSES 4096
 
 G_DEFINE_QUARK (chat-server-accounts, accounts_state)
 
@@ -201,6 +215,7 @@ state_free (gpointer data)
   ChatServerAccounts *state = data;
 
   g_clear_object (&state->accounts);
+  g_clear_pointer (&state->registrations, g_hash_table_unref);
   g_free (state);
 }
 
@@ -221,6 +236,8 @@ _chat_server_accounts_setup (ChatServer *self)
   state->guest_rename = 30;
   state->hash_memory_kib = 65536;
   state->hash_passes = 2;
+  state->registrations_per_address = 10;
+  state->registrations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_object_set_qdata_full (G_OBJECT (self), accounts_state_quark (), state, state_free);
 
   _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256,EXTERNAL");
@@ -244,6 +261,8 @@ _chat_server_accounts_load_config (ChatServer  *self,
     { "hash-memory-kib", 8, 4 * 1024 * 1024,
       G_STRUCT_OFFSET (ChatServerAccounts, hash_memory_kib) },
     { "hash-passes", 1, 100, G_STRUCT_OFFSET (ChatServerAccounts, hash_passes) },
+    { "registrations-per-address", 0, 1000000,
+      G_STRUCT_OFFSET (ChatServerAccounts, registrations_per_address) },
   };
   guint values[G_N_ELEMENTS (uints)];
   ChatRegistrationPolicy registration = state->registration;
@@ -577,6 +596,62 @@ _chat_server_accounts_may_register (ChatSession  *session,
                            : "Registration is closed on this server");
       return FALSE;
     }
+  return TRUE;
+}
+
+/* The hour's window of each address forgets itself; past the table's size the stale ones go
+ * first, then any, so the table stays bounded whatever the number of addresses. */
+static void
+registrations_make_room (GHashTable *table,
+                         gint64      now)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const Registrations *r = value;
+
+      if (now - r->first >= REGISTRATIONS_WINDOW_USEC ||
+          g_hash_table_size (table) >= REGISTRATIONS_MAX_ADDRESSES)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+gboolean
+_chat_server_accounts_count_registration (ChatSession  *session,
+                                          GError      **error)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  gint64 now = g_get_monotonic_time ();
+  Registrations *r;
+
+  if (state->registrations_per_address == 0 || session->oper)
+    return TRUE;
+  r = g_hash_table_lookup (state->registrations, session->ip);
+  if (r != NULL && now - r->first >= REGISTRATIONS_WINDOW_USEC)
+    {
+      r->count = 0;
+      r->first = now;
+    }
+  if (r == NULL)
+    {
+      if (g_hash_table_size (state->registrations) >= REGISTRATIONS_MAX_ADDRESSES)
+        registrations_make_room (state->registrations, now);
+      r = g_new0 (Registrations, 1);
+      r->first = now;
+      g_hash_table_insert (state->registrations, g_strdup (session->ip), r);
+    }
+  if (r->count >= state->registrations_per_address)
+    {
+      g_message ("Account registration from %s refused: %u accounts this hour",
+                 session->host, r->count);
+      g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
+                           "Too many accounts registered from your address; try again later");
+      return FALSE;
+    }
+  r->count++;
   return TRUE;
 }
 
