@@ -2654,6 +2654,83 @@ has_mention (gpointer data)
   return chat_conversation_get_mention_count (CHAT_CONVERSATION (data)) > 0;
 }
 
+/* A widget's font size, once its style has the size wanted (to a rounding: CSS sizes are in
+ * pixels). */
+typedef struct
+{
+  GtkWidget *widget;
+  int        size;
+} FontSize;
+
+static int
+font_size (GtkWidget *widget)
+{
+  PangoContext *context = gtk_widget_get_pango_context (widget);
+
+  return pango_font_description_get_size (pango_context_get_font_description (context));
+}
+
+static gboolean
+has_font_size (gpointer data)
+{
+  FontSize *wanted = data;
+
+  return ABS (font_size (wanted->widget) - wanted->size) <= PANGO_SCALE / 100;
+}
+
+static gboolean
+has_css_class (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return gtk_widget_has_css_class (widget, data);
+}
+
+/* Text Size in Preferences scales the messages and the message entry, not the rest. */
+static void
+test_text_size (Fixture       *fixture,
+                gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  ChatPreferencesWindow *prefs = chat_preferences_window_new (settings);
+  g_autoptr(GError) error = NULL;
+  GtkSpinButton *spin;
+  GtkWidget *list;
+  GtkWidget *entry;
+  FontSize list_size;
+  FontSize entry_size;
+  int window_size;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  list = find_widget (GTK_WIDGET (fixture->window), has_css_class, "message-list");
+  entry = find_descendant (find_descendant (GTK_WIDGET (fixture->window), CHAT_TYPE_COMPOSER),
+                           GTK_TYPE_ENTRY);
+  g_assert_nonnull (list);
+  g_assert_nonnull (entry);
+  g_assert_true (wait_frame (list));
+  list_size = (FontSize) { list, font_size (list) * 3 / 2 };
+  entry_size = (FontSize) { entry, font_size (entry) * 3 / 2 };
+  window_size = font_size (GTK_WIDGET (fixture->window));
+  g_assert_cmpint (list_size.size, >, 0);
+
+  spin = GTK_SPIN_BUTTON (find_descendant (find_row_titled (GTK_WIDGET (prefs), "Text Size"),
+                                           GTK_TYPE_SPIN_BUTTON));
+  g_assert_nonnull (spin);
+  gtk_spin_button_set_value (spin, 150);
+  g_assert_cmpuint (g_settings_get_uint (settings, "text-size"), ==, 150);
+  g_assert_true (wait_for (has_font_size, &list_size));
+  g_assert_true (wait_for (has_font_size, &entry_size));
+  g_assert_cmpint (font_size (GTK_WIDGET (fixture->window)), ==, window_size);
+
+  g_settings_reset (settings, "text-size");
+  list_size.size = list_size.size * 2 / 3;
+  g_assert_true (wait_for (has_font_size, &list_size));
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+}
+
 /* A highlight word set in Preferences makes a line that has it a mention, as the nick does. */
 static void
 test_highlight_words (Fixture       *fixture,
@@ -5747,6 +5824,8 @@ main (int   argc,
               fixture_setup, test_search_results, fixture_teardown);
   g_test_add ("/chat/app/highlight-words", Fixture, NULL,
               fixture_setup, test_highlight_words, fixture_teardown);
+  g_test_add ("/chat/app/text-size", Fixture, NULL,
+              fixture_setup, test_text_size, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL,
               fixture_setup, test_other_windows_open, fixture_teardown);
   g_test_add ("/chat/app/open-uri", Fixture, NULL, fixture_setup, test_open_uri, fixture_teardown);

@@ -28,6 +28,7 @@ struct _ChatApplication
 
   ChatHosting      *hosting;
   ChatRoomBrowser  *room_browser;
+  GtkCssProvider   *text_size_css;
   gboolean          restored;
   ChatSavedNetworks *saved_networks;
   /* The history is opened when a connection first needs it or once the first window is
@@ -266,6 +267,21 @@ color_scheme_changed_cb (ChatApplication *self,
     adw_style_manager_set_color_scheme (manager, ADW_COLOR_SCHEME_DEFAULT);
 }
 
+/* The Text Size preference: the messages and the entry, in percent of the theme's size; the
+ * smaller lines inside (times, events) keep their proportion. */
+static void
+text_size_changed_cb (ChatApplication *self,
+                      const char      *key,
+                      GSettings       *settings)
+{
+  guint percent = g_settings_get_uint (settings, "text-size");
+  g_autofree char *css = NULL;
+
+  if (percent != 100)
+    css = g_strdup_printf (".message-list, .entry-box entry { font-size: %u%%; }", percent);
+  gtk_css_provider_load_from_data (self->text_size_css, css != NULL ? css : "", -1);
+}
+
 static void
 open_history (ChatApplication *self)
 {
@@ -378,6 +394,14 @@ chat_application_startup (GApplication *application)
   g_signal_connect_object (self->settings, "changed::color-scheme",
                            G_CALLBACK (color_scheme_changed_cb), self, G_CONNECT_SWAPPED);
   color_scheme_changed_cb (self, "color-scheme", self->settings);
+  self->text_size_css = gtk_css_provider_new ();
+  if (gdk_display_get_default () != NULL)
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (self->text_size_css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_signal_connect_object (self->settings, "changed::text-size",
+                           G_CALLBACK (text_size_changed_cb), self, G_CONNECT_SWAPPED);
+  text_size_changed_cb (self, "text-size", self->settings);
   g_signal_connect_object (self->settings, "changed::highlight-words",
                            G_CALLBACK (highlight_words_changed_cb), self, G_CONNECT_SWAPPED);
   chat_hosting_set_settings (self->hosting, self->settings);
@@ -556,6 +580,10 @@ chat_application_shutdown (GApplication *application)
 
   if (self->history != NULL)
     chat_history_store_flush (self->history, NULL);
+  if (self->text_size_css != NULL && gdk_display_get_default () != NULL)
+    gtk_style_context_remove_provider_for_display (gdk_display_get_default (),
+                                                   GTK_STYLE_PROVIDER (self->text_size_css));
+  g_clear_object (&self->text_size_css);
 
   G_APPLICATION_CLASS (chat_application_parent_class)->shutdown (application);
 }

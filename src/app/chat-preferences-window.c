@@ -27,6 +27,7 @@ struct _ChatPreferencesWindow
   GtkSwitch            *notify_switch;
   AdwComboRow          *style_row;
   GtkSpinButton        *history_spin;
+  GtkSpinButton        *text_size_spin;
   AdwPreferencesPage   *networks_page;
   GtkListBox           *network_list;
 };
@@ -231,6 +232,7 @@ chat_preferences_window_class_init (ChatPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, notify_switch);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, style_row);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, history_spin);
+  gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, text_size_spin);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, networks_page);
   gtk_widget_class_bind_template_child (widget_class, ChatPreferencesWindow, network_list);
   gtk_widget_class_bind_template_callback (widget_class, on_nick_changed_cb);
@@ -294,6 +296,9 @@ chat_preferences_window_new (GSettings *settings)
                    "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "history-days",
                    gtk_spin_button_get_adjustment (self->history_spin), "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "text-size",
+                   gtk_spin_button_get_adjustment (self->text_size_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (settings, "highlight-words", self->highlight_row, "text",
                                 G_SETTINGS_BIND_DEFAULT, words_get_mapping, words_set_mapping,
