@@ -2105,6 +2105,34 @@ test_frozen_redis_timeout (void)
   two_nodes_stop (&t);
 }
 
+/* Redis frozen while a WHOIS waits for it, and a CHATHISTORY TARGETS (still read while the
+ * node waits) gives Redis up: the WHOIS is answered from what the node knows, while Redis
+ * is still stopped. */
+static void
+test_frozen_wait (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  g_autoptr(GPtrArray) lines = NULL;
+  Client *erin;
+
+  if (!two_nodes_start (&t))
+    return;
+  erin = client_irc (t.a, "erin", HISTORY_CAPS);
+  written (t.bob, t.alice, "alice");
+
+  redis_freeze (t.redis);
+  client_send (t.alice, "WHOIS bob");
+  client_send (erin, "CHATHISTORY TARGETS timestamp=2001-01-01T00:00:00.000Z "
+               "timestamp=2100-01-01T00:00:00.000Z 10");
+  g_free (client_expect (t.alice, ":chatroom 401 alice bob :No such nick"));
+  lines = client_sync (t.alice);
+  assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  client_free (erin);
+  two_nodes_stop (&t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2122,6 +2150,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
   g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
+  g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);
   g_test_add_func ("/chat/cluster/private-links", test_private);
   g_test_add_func ("/chat/cluster/node-lost", test_node_lost);
   g_test_add_func ("/chat/cluster/history", test_history);

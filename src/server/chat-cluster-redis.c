@@ -312,6 +312,24 @@ _chat_cluster_tell (ChatCluster  *self,
     redisAsyncCommandArgv (self->pub, NULL, NULL, argc, argv, NULL);
 }
 
+/* Freed without its data cleared, a connection answers every callback waiting with NULL,
+ * as when Redis goes away, then async_disconnected_cb forgets it. */
+static void
+drop_async (ChatCluster        *self,
+            redisAsyncContext **ac,
+            GSource           **source)
+{
+  redisAsyncContext *dropped = *ac;
+
+  if (dropped == NULL)
+    return;
+  redisAsyncFree (dropped);
+  /* Not told when it was not connected yet. */
+  if (*ac == dropped)
+    *ac = NULL;
+  destroy_source (source);
+}
+
 gboolean
 _chat_cluster_wait (ChatCluster      *self,
                     int               argc,
@@ -333,9 +351,10 @@ _chat_cluster_wait (ChatCluster      *self,
 
       if (left <= 0)
         {
-          /* Freeing the connection answers fn with NULL. */
+          /* Freeing the connection answers fn, and the questions sessions wait for, with
+           * NULL. */
           lost_redis (self, "no answer");
-          close_async (&self->pub, &self->pub_source);
+          drop_async (self, &self->pub, &self->pub_source);
           break;
         }
       redisAsyncHandleWrite (ac);
@@ -346,24 +365,6 @@ _chat_cluster_wait (ChatCluster      *self,
         redisAsyncHandleRead (ac);
     }
   return *done;
-}
-
-/* Freed without its data cleared, a connection answers every callback waiting with NULL,
- * as when Redis goes away, then async_disconnected_cb forgets it. */
-static void
-drop_async (ChatCluster        *self,
-            redisAsyncContext **ac,
-            GSource           **source)
-{
-  redisAsyncContext *dropped = *ac;
-
-  if (dropped == NULL)
-    return;
-  redisAsyncFree (dropped);
-  /* Not told when it was not connected yet. */
-  if (*ac == dropped)
-    *ac = NULL;
-  destroy_source (source);
 }
 
 /* Reads what ac has been sent, if anything: TRUE when there was something. */
