@@ -1341,6 +1341,34 @@ test_extban (void)
 /* ChanServ: a room registered by its operator lasts over a restart with its topic, and its
  * founder is its operator again on joining; AMODE gives standing status, OP gives it now;
  * only the founder drops it. */
+/* Registered rooms last and fill the server's rooms: one account registers so many, and
+ * dropping one makes room for another. */
+static void
+test_registered_room_limit (void)
+{
+  TestServer *ts = test_server_new (ACCOUNTS_CONFIG "rooms-per-account=2\n");
+  Client *a = client_irc (ts, "anna", NULL);
+
+  client_send (a, "NS REGISTER " PASSWORD);
+  client_wait (a, " 900 ");
+  for (guint i = 0; i < 3; i++)
+    {
+      client_send (a, "JOIN #r%u", i);
+      client_wait (a, " 366 ");
+      client_send (a, "CS REGISTER #r%u", i);
+      if (i < 2)
+        client_wait (a, "is now registered to anna.");
+      else
+        client_wait (a, "NOTICE anna :#r2 could not be registered: anna has registered 2 rooms");
+    }
+  client_send (a, "CS DROP #r0");
+  client_wait (a, "NOTICE anna :#r0 has been dropped.");
+  client_send (a, "CS REGISTER #r2");
+  client_wait (a, "NOTICE anna :#r2 is now registered to anna.");
+  client_free (a);
+  test_server_free (ts);
+}
+
 static void
 test_registered_room (void)
 {
@@ -1956,6 +1984,7 @@ main (int   argc,
   g_test_add_func ("/chat/accounts/nick-protection", test_nick_protection);
   g_test_add_func ("/chat/accounts/extban", test_extban);
   g_test_add_func ("/chat/accounts/registered-room", test_registered_room);
+  g_test_add_func ("/chat/accounts/registered-room/limit", test_registered_room_limit);
   g_test_add_func ("/chat/accounts/private-history", test_private_history);
   g_test_add_func ("/chat/accounts/private-history/nicks", test_private_history_nicks);
 

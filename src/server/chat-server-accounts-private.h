@@ -40,6 +40,8 @@ gboolean      _chat_server_accounts_name_free   (ChatSession  *session,
                                                  GError      **error);
 gboolean      _chat_server_accounts_count_registration (ChatSession  *session,
                                                         GError      **error);
+gboolean      _chat_server_accounts_may_register_room  (ChatSession  *session,
+                                                        GError      **error);
 
 /* chat-server-accounts-work.c: argon2id off the main loop. Each of these calls back once,
  * at once or when the work is done (never once session is gone), then frees data; the

@@ -12,6 +12,7 @@
  *   hash-passes=2            argon2id's passes (at least 1)
  *   registrations-per-address=10  accounts one address may create in an hour (0: no limit;
  *                            operators are not counted), so a script cannot fill the store
+ *   rooms-per-account=20     rooms one account may register with ChanServ (0: no limit)
  *
  * Without a data directory the accounts are kept in memory and end with the server. */
 #define G_LOG_DOMAIN "chat-server"
@@ -36,6 +37,7 @@ typedef struct
   guint                   hash_memory_kib;
   guint                   hash_passes;
   guint                   registrations_per_address;
+  guint                   rooms_per_account;
   /* Address key -> Registrations: accounts created from there in the current hour. */
   GHashTable             *registrations;
   guint64                 cap_account_notify;
@@ -237,6 +239,7 @@ _chat_server_accounts_setup (ChatServer *self)
   state->hash_memory_kib = 65536;
   state->hash_passes = 2;
   state->registrations_per_address = 10;
+  state->rooms_per_account = 20;
   state->registrations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_object_set_qdata_full (G_OBJECT (self), accounts_state_quark (), state, state_free);
 
@@ -263,6 +266,7 @@ _chat_server_accounts_load_config (ChatServer  *self,
     { "hash-passes", 1, 100, G_STRUCT_OFFSET (ChatServerAccounts, hash_passes) },
     { "registrations-per-address", 0, 1000000,
       G_STRUCT_OFFSET (ChatServerAccounts, registrations_per_address) },
+    { "rooms-per-account", 0, 1000000, G_STRUCT_OFFSET (ChatServerAccounts, rooms_per_account) },
   };
   guint values[G_N_ELEMENTS (uints)];
   ChatRegistrationPolicy registration = state->registration;
@@ -653,6 +657,35 @@ _chat_server_accounts_count_registration (ChatSession  *session,
     }
   r->count++;
   return TRUE;
+}
+
+/* Registered rooms last and count against the server's rooms: one account registers so
+ * many. Asked of the store as it is (SQLite or the cluster's), seldom: at REGISTER only. */
+gboolean
+_chat_server_accounts_may_register_room (ChatSession  *session,
+                                         GError      **error)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  g_autoptr(GPtrArray) rooms = NULL;
+  guint founded = 0;
+
+  if (state->rooms_per_account == 0 || session->oper || state->accounts == NULL)
+    return TRUE;
+  rooms = chat_accounts_list_rooms (state->accounts);
+  for (guint i = 0; i < rooms->len && founded < state->rooms_per_account; i++)
+    {
+      g_autofree char *founder = chat_accounts_get_room_founder (state->accounts,
+                                                                 g_ptr_array_index (rooms, i));
+
+      if (founder != NULL &&
+          chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) == 0)
+        founded++;
+    }
+  if (founded < state->rooms_per_account)
+    return TRUE;
+  g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
+               "%s has registered %u rooms already", session->account, founded);
+  return FALSE;
 }
 
 gboolean

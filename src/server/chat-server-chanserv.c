@@ -38,7 +38,8 @@ cs_register (ChatSession *session,
       cs_reply (session, "You must be an operator of %s to register it.", name);
       return;
     }
-  if (!chat_accounts_register_room (accounts, room->name, session->account, &error))
+  if (!_chat_server_accounts_may_register_room (session, &error) ||
+      !chat_accounts_register_room (accounts, room->name, session->account, &error))
     {
       cs_reply (session, "%s could not be registered: %s", room->name, error->message);
       return;
