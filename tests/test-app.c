@@ -3190,6 +3190,26 @@ test_app_names (Fixture       *fixture,
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (shortcuts)), ==, "Keyboard Shortcuts");
 }
 
+/* The window shows #garden on the connection to localhost (the hosted room's is to
+ * 127.0.0.1). */
+static gboolean
+shows_garden_on_localhost (gpointer data)
+{
+  Fixture *fixture = data;
+  GListModel *connections = chat_application_get_connections (fixture->app);
+  ChatConversation *shown = chat_window_get_conversation (fixture->window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (connections); i++)
+    {
+      g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
+      ChatConversation *garden = chat_connection_find_conversation (connection, "#garden");
+
+      if (g_str_equal (chat_connection_get_host (connection), "localhost"))
+        return garden != NULL && chat_conversation_get_joined (garden) && shown == garden;
+    }
+  return FALSE;
+}
+
 static void
 test_open_uri (Fixture       *fixture,
                gconstpointer  data)
@@ -3230,6 +3250,8 @@ test_open_uri (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (chat_application_get_connections (fixture->app)),
                     ==, 2);
+  /* The room of the address is joined once registered, and shown: it was asked for. */
+  g_assert_true (wait_for (shows_garden_on_localhost, fixture));
 }
 
 /* A stand-in for the desktop's notification server. GLib 2.74 picks the GNotification backend

@@ -1053,6 +1053,35 @@ sort_strings (const char **a,
   return strcmp (*a, *b);
 }
 
+/* Rooms to join once registered: each sent at the welcome, opened as asked for or not. */
+static void
+test_autojoin (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *lines = NULL;
+
+  chat_connection_add_autojoin (f->conn, "#asked", TRUE);
+  chat_connection_add_autojoin (f->conn, "#saved", FALSE);
+  chat_connection_add_autojoin (f->conn, "#SAVED", TRUE);
+  g_assert_cmpuint (f->sent->len, ==, 0);
+  fixture_register (f);
+  g_ptr_array_sort (f->sent, (GCompareFunc) sort_strings);
+  lines = sent_lines (f);
+  g_assert_true (strstr (lines, "JOIN #asked\nJOIN #saved") != NULL);
+
+  feed (f, ":alice!a@h JOIN #asked");
+  feed (f, ":alice!a@h JOIN #saved");
+  g_assert_cmpuint (f->opened->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (f->opened, 0), ==, "#asked!");
+  g_assert_cmpstr (g_ptr_array_index (f->opened, 1), ==, "#saved");
+
+  /* Connected: sent at once. */
+  chat_connection_add_autojoin (f->conn, "#now", FALSE);
+  g_clear_pointer (&lines, g_free);
+  lines = sent_lines (f);
+  g_assert_cmpstr (lines, ==, "JOIN #now");
+}
+
 /* The exact lines of what the other tests do not compare: CTCP replies, WHO after NAMES,
  * CHATHISTORY, the rejoin and away after a new welcome, and /commands with odd text. */
 static void
@@ -2040,6 +2069,7 @@ main (int   argc,
   ADD ("input", test_input_commands);
   ADD ("input-every-command", test_input_every_command);
   ADD ("outgoing-lines", test_outgoing_lines);
+  ADD ("autojoin", test_autojoin);
   ADD ("mention-rule", test_mention_rule);
   ADD ("split-long", test_split_long);
   ADD ("wrong-password", test_wrong_password);

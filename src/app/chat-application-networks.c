@@ -547,7 +547,7 @@ restore_open (Restore    *restore,
   /* Before anything arrives: what ignored people say is never shown. */
   chat_connection_set_ignored (connection, chat_network_get_ignored (network));
   for (const char * const *room = chat_network_get_rooms (network); *room != NULL; room++)
-    chat_connection_add_autojoin (connection, *room);
+    chat_connection_add_autojoin (connection, *room, FALSE);
   for (const char * const *nick = chat_network_get_queries (network); *nick != NULL; nick++)
     chat_connection_reopen_query (connection, *nick);
   select_when_opened (self, connection);

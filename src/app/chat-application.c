@@ -144,20 +144,11 @@ connection_state_changed_cb (ChatApplication *self,
                              GParamSpec      *pspec,
                              ChatConnection  *connection)
 {
-  const char *room;
-
   if (chat_connection_get_state (connection) != CHAT_CONNECTION_STATE_CONNECTED)
     return;
 
   if (g_object_steal_data (G_OBJECT (connection), "chat-remember") != NULL)
     _chat_application_remember_network (self, connection);
-
-  room = g_object_get_data (G_OBJECT (connection), "chat-autojoin");
-  if (room != NULL)
-    {
-      chat_connection_join (connection, room, NULL);
-      g_object_set_data (G_OBJECT (connection), "chat-autojoin", NULL);
-    }
 }
 
 /* A server is kept once it took the connection, not for a failed first try. */
@@ -968,11 +959,9 @@ chat_application_open_server (ChatApplication *self,
     }
   chat_connection_set_allow_plaintext_sasl (connection, allow_plaintext_sasl);
 
+  /* Joined once registered, and after a reconnect; shown, as it was asked for. */
   if (room != NULL && *room != '\0')
-    {
-      /* Joined once registered; the connection rejoins on its own after a reconnect. */
-      g_object_set_data_full (G_OBJECT (connection), "chat-autojoin", g_strdup (room), g_free);
-    }
+    chat_connection_add_autojoin (connection, room, TRUE);
 
   chat_application_add_connection (self, connection);
   remember_server (self, connection);

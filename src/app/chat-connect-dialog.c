@@ -920,7 +920,7 @@ chat_connect_dialog_connect (ChatConnectDialog *self)
     g_auto(GStrv) rooms = chat_network_parse_rooms (row_text (self->rooms_row));
 
     for (guint i = 0; rooms[i] != NULL; i++)
-      chat_connection_add_autojoin (connection, rooms[i]);
+      chat_connection_add_autojoin (connection, rooms[i], FALSE);
   }
 
   if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)

@@ -463,7 +463,8 @@ chat_connection_reopen_query (ChatConnection *self,
 
 void
 chat_connection_add_autojoin (ChatConnection *self,
-                              const char     *room)
+                              const char     *room,
+                              gboolean        requested)
 {
   g_autofree char *folded = NULL;
 
@@ -474,6 +475,8 @@ chat_connection_add_autojoin (ChatConnection *self,
   folded = _chat_connection_fold (self, room);
   if (g_hash_table_contains (self->rejoin, folded))
     return;
+  if (requested)
+    g_hash_table_add (self->requested, g_strdup (folded));
   g_hash_table_insert (self->rejoin, g_steal_pointer (&folded), g_strdup (""));
   if (self->state == CHAT_CONNECTION_STATE_CONNECTED)
     _chat_connection_send_command (self, "JOIN", room, NULL);

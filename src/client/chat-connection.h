@@ -278,9 +278,11 @@ ChatConversation   *chat_connection_open_query            (ChatConnection      *
 ChatConversation   *chat_connection_reopen_query          (ChatConnection      *self,
                                                            const char          *nick);
 /* Joins room once registered (now, when connected) and after every reconnect, as the rooms
- * we were in; "conversation-opened" says it was not requested. */
+ * we were in. "conversation-opened" says whether it was requested: TRUE for a room asked for
+ * now (an address opened), FALSE for those a saved network comes back with. */
 void                chat_connection_add_autojoin          (ChatConnection      *self,
-                                                           const char          *room);
+                                                           const char          *room,
+                                                           gboolean             requested);
 /* Removes a conversation from "rooms" (parts first when it is a joined room).
  * The server conversation cannot be closed. */
 void                chat_connection_close_conversation    (ChatConnection      *self,
