@@ -1472,7 +1472,7 @@ test_redact_pruned (void)
   g_autofree char *got = NULL;
   g_autofree char *want = NULL;
   TestServer *a, *b;
-  Client *alice, *bob;
+  Client *alice, *bob, *carol;
 
   if (r == NULL)
     return;
@@ -1505,6 +1505,19 @@ test_redact_pruned (void)
   g_assert_nonnull (strstr (got, " hi "));
   g_assert_null (strstr (got, "psst"));
 
+  /* Both on a: the conversation's own redactions have it. */
+  carol = client_irc (a, "carol", HISTORY_CAPS);
+  g_free (psst);
+  psst = say (alice, "carol", "psst");
+  g_free (client_expect (carol, " PRIVMSG carol :psst"));
+  client_send (alice, "REDACT carol %s", psst);
+  g_free (want);
+  want = g_strdup_printf (" REDACT carol %s", psst);
+  g_free (client_expect (alice, want));
+  written (alice, bob, "bob");
+  redis_say (r, "ZCARD \"chatroom:redacted:alice carol\"", ":1");
+  assert_history (carol, "CHATHISTORY LATEST alice * 10", NULL, NULL, NULL, "");
+
   /* Redis trims a stream by whole blocks of 100 entries: three blocks more. */
   for (guint i = 0; i < 300; i++)
     {
@@ -1518,6 +1531,7 @@ test_redact_pruned (void)
 
   client_free (alice);
   client_free (bob);
+  client_free (carol);
   test_server_free (a);
   test_server_free (b);
   redis_stop (r);

@@ -56,7 +56,7 @@ static const char redact_script[] =
   "redis.call ('ZADD', KEYS[2], at, ARGV[1])\n"
   "return 1\n";
 
-/* KEYS[1]: the stream, KEYS[2]: the redacted msgids as written before, KEYS[3]: the
+/* KEYS[1]: the stream, KEYS[2]: the redacted msgids of any history, KEYS[3]: the
  * stream's. ARGV: the subcommand, the reference
  * ("*", "t:MS" or "m:MSGID"), the second one (BETWEEN), the limit, "1" with events, the
  * owner field ("a", "b" or "") and the owner it must hold. The lines as their fields,
@@ -182,7 +182,7 @@ static const char * const subcommand_names[] = {
   "LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN"
 };
 
-/* The msgids of the lines redacted before each history had its own, of every history. */
+/* The msgids of redacted lines of any history (whose key was not known for sure). */
 #define REDACTED_KEY CHAT_CLUSTER_KEY "redacted"
 
 static char *
@@ -637,10 +637,11 @@ _chat_cluster_history_redact (ChatCluster *self,
                               const char  *key,
                               const char  *msgid)
 {
-  g_autofree char *stream = stream_key (key);
-  g_autofree char *redacted = redacted_key (key);
+  g_autofree char *stream = key != NULL ? stream_key (key) : NULL;
+  g_autofree char *redacted = key != NULL ? redacted_key (key) : NULL;
   g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
   const char *argv[] = { "EVAL", redact_script, "2", stream, redacted, msgid, now };
+  const char *sadd[] = { "SADD", REDACTED_KEY, msgid };
 
   if (!self->running)
     return;
@@ -656,7 +657,10 @@ _chat_cluster_history_redact (ChatCluster *self,
           break;
         }
     }
-  _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  if (key != NULL)
+    _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
+  else
+    _chat_cluster_tell (self, G_N_ELEMENTS (sadd), sadd);
 }
 
 static char *

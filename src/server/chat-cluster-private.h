@@ -240,7 +240,7 @@ void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);
 
 /* The line with msgid in the history of key is redacted: no node's query serves it
- * again. */
+ * again (key NULL: whichever history has it, kept for good). */
 void         _chat_cluster_history_redact (ChatCluster            *self,
                                            const char             *key,
                                            const char             *msgid);

@@ -24,8 +24,8 @@
  *   KEY redacted:TARGET          sorted set: the msgids of the history's redacted lines,
  *                                served by no query, each by a place in the stream at or
  *                                after its line (gone once the stream is trimmed past it)
- *   KEY redacted                 set: the same, of every history, as written before
- *                                (read only)
+ *   KEY redacted                 set: the same, of every history, kept for good: a
+ *                                private line's when its key is not known for sure
  *   KEY sent:MSGID               "TARGET\nTIME\nNICK\nACCOUNT": who sent a line, for a
  *                                REDACT on another node (expires after the window)
  * and the channels (CHANNEL is "chatroom:DB:"): CHANNEL room:ROOM carries the room's events,

@@ -294,10 +294,15 @@ cmd_redact (ChatSession *session,
   if (server->clustered)
     {
       ChatServerHistory *state = _chat_server_get_history (server);
-      g_autofree char *key = room != NULL ? g_strdup (room->folded)
-                                          : _chat_server_history_conversation (state, session,
-                                                                               target);
+      ChatSession *to = room == NULL ? _chat_server_find_session (server, target) : NULL;
+      g_autofree char *key = NULL;
 
+      /* A conversation's key is known for sure only when both people are here, as they
+       * were when the line was said. */
+      if (room != NULL)
+        key = g_strdup (room->folded);
+      else if (to != NULL && !to->remote && g_strcmp0 (sent->account, session->account) == 0)
+        key = _chat_server_history_conversation (state, session, target);
       _chat_cluster_history_redact (_chat_server_get_cluster (server), key, msgid);
     }
 
