@@ -345,55 +345,21 @@ input_ban (ChatConnection    *self,
 
 /* /op, /deop, /voice and /devoice: a prefix mode given or taken in the current room. */
 static gboolean
-set_prefix_mode (ChatConnection    *self,
-                 ChatConversation  *here,
-                 const ChatCommand *command,
-                 char               sign,
-                 char               mode,
-                 GError           **error)
+input_prefix_mode (ChatConnection    *self,
+                   ChatConversation  *here,
+                   const ChatCommand *command,
+                   GError           **error)
 {
+  ChatCommandKind kind = command->kind;
   const char *room = room_for_command (self, here, NULL);
 
   if (room == NULL)
     return no_room (error, command);
-  send_prefix_modes (self, room, sign, mode, command->args);
+  send_prefix_modes (self, room,
+                     kind == CHAT_COMMAND_OP || kind == CHAT_COMMAND_VOICE ? '+' : '-',
+                     kind == CHAT_COMMAND_OP || kind == CHAT_COMMAND_DEOP ? 'o' : 'v',
+                     command->args);
   return TRUE;
-}
-
-static gboolean
-input_op (ChatConnection    *self,
-          ChatConversation  *here,
-          const ChatCommand *command,
-          GError           **error)
-{
-  return set_prefix_mode (self, here, command, '+', 'o', error);
-}
-
-static gboolean
-input_deop (ChatConnection    *self,
-            ChatConversation  *here,
-            const ChatCommand *command,
-            GError           **error)
-{
-  return set_prefix_mode (self, here, command, '-', 'o', error);
-}
-
-static gboolean
-input_voice (ChatConnection    *self,
-             ChatConversation  *here,
-             const ChatCommand *command,
-             GError           **error)
-{
-  return set_prefix_mode (self, here, command, '+', 'v', error);
-}
-
-static gboolean
-input_devoice (ChatConnection    *self,
-               ChatConversation  *here,
-               const ChatCommand *command,
-               GError           **error)
-{
-  return set_prefix_mode (self, here, command, '-', 'v', error);
 }
 
 /* /mode +m is about the current room (or ourselves in the server conversation); otherwise
@@ -640,10 +606,10 @@ static const InputSpec input_commands[] = {
   { CHAT_COMMAND_WHOIS, input_whois, INPUT_ONLINE },
   { CHAT_COMMAND_KICK, input_kick, INPUT_ONLINE },
   { CHAT_COMMAND_BAN, input_ban, INPUT_ONLINE },
-  { CHAT_COMMAND_OP, input_op, INPUT_ONLINE },
-  { CHAT_COMMAND_DEOP, input_deop, INPUT_ONLINE },
-  { CHAT_COMMAND_VOICE, input_voice, INPUT_ONLINE },
-  { CHAT_COMMAND_DEVOICE, input_devoice, INPUT_ONLINE },
+  { CHAT_COMMAND_OP, input_prefix_mode, INPUT_ONLINE },
+  { CHAT_COMMAND_DEOP, input_prefix_mode, INPUT_ONLINE },
+  { CHAT_COMMAND_VOICE, input_prefix_mode, INPUT_ONLINE },
+  { CHAT_COMMAND_DEVOICE, input_prefix_mode, INPUT_ONLINE },
   { CHAT_COMMAND_MODE, input_mode, INPUT_ONLINE },
   { CHAT_COMMAND_INVITE, input_invite, INPUT_ONLINE },
   { CHAT_COMMAND_LIST, input_list, INPUT_ONLINE },
