@@ -4167,6 +4167,10 @@ test_networks_connect_dialog (Fixture       *fixture,
   button = find_action_button (GTK_WIDGET (fixture->window), "app.connect");
   g_assert_nonnull (button);
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "_Connect to Server…");
+  /* It opens a dialog that asks more, as the menu's item says. */
+  button = find_action_button (GTK_WIDGET (fixture->window), "app.host");
+  g_assert_nonnull (button);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "_Host a Chat Room…");
 
   dialog = chat_connect_dialog_new (fixture->app);
   g_object_ref_sink (dialog);
