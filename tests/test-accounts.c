@@ -1035,6 +1035,14 @@ test_register_command (void)
   client_wait (b, "FAIL REGISTER ACCOUNT_EXISTS ANNA :");
   client_send (b, "REGISTER #bob * :another password");
   client_wait (b, "FAIL REGISTER BAD_ACCOUNT_NAME #bob :");
+  /* Someone else's nick: registering it would have the protection rename them. */
+  {
+    Client *v = client_irc (ts, "victim", NULL);
+
+    client_send (b, "REGISTER VICTIM * :another password");
+    client_wait (b, "FAIL REGISTER BAD_ACCOUNT_NAME VICTIM :VICTIM is the nick of someone else");
+    client_free (v);
+  }
   client_send (b, "REGISTER bobby * :another password");
   client_wait (b, "REGISTER SUCCESS bobby ");
   client_free (b);

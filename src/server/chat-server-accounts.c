@@ -695,11 +695,20 @@ _chat_server_accounts_name_free (ChatSession  *session,
 {
   ChatAccounts *accounts = get_state (session->server)->accounts;
   g_autofree char *hash = _chat_accounts_get_hash (accounts, name, NULL);
+  ChatSession *other;
 
   if (hash != NULL)
     {
       g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
                    "The account %s already exists", name);
+      return FALSE;
+    }
+  /* Registering the nick someone else is using would have the protection rename them. */
+  other = _chat_server_find_session (session->server, name);
+  if (other != NULL && other != session)
+    {
+      g_set_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_INVALID_NAME,
+                   "%s is the nick of someone else here", name);
       return FALSE;
     }
   return TRUE;
