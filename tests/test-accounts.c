@@ -753,15 +753,10 @@ static void
 test_sasl_external (void)
 {
   g_autofree char *dir = NULL;
-  g_autofree char *server_cert = NULL;
-  g_autofree char *server_key = NULL;
-  g_autofree char *client_cert = NULL;
-  g_autofree char *client_key = NULL;
-  g_autofree char *other_cert = NULL;
-  g_autofree char *other_key = NULL;
   g_autofree char *config = NULL;
-  g_autoptr(GTlsCertificate) mine = NULL;
-  g_autoptr(GTlsCertificate) other = NULL;
+  g_auto(TestTlsLogins) logins = { 0 };
+  GTlsCertificate *mine;
+  GTlsCertificate *other;
   g_autoptr(GError) error = NULL;
   TestServer *ts;
   Client *c;
@@ -769,21 +764,17 @@ test_sasl_external (void)
   if (test_tls_ran_in_child ())
     return;
   dir = g_dir_make_tmp ("chat-accounts-XXXXXX", NULL);
-  if (!test_tls_make_certificate (dir, "server", &server_cert, &server_key) ||
-      !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
-      !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
+  if (!test_tls_make_logins (dir, &logins))
     {
       test_remove_tree (dir);
       g_test_skip ("openssl is not installed: no certificate to test with");
       return;
     }
-  mine = g_tls_certificate_new_from_files (client_cert, client_key, &error);
-  g_assert_no_error (error);
-  other = g_tls_certificate_new_from_files (other_cert, other_key, &error);
-  g_assert_no_error (error);
+  mine = logins.mine;
+  other = logins.other;
   config = g_strdup_printf ("[tls]\ncertificate=%s\nkey=%s\nport=0\n"
                             "[accounts]\nhash-memory-kib=8\nhash-passes=1\n",
-                            server_cert, server_key);
+                            logins.server_cert, logins.server_key);
   ts = test_server_new (config);
   add_account (ts, "anna", PASSWORD);
 

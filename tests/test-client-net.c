@@ -2716,40 +2716,31 @@ test_own_server_external_body (void)
   g_autoptr(ChatServer) server = chat_server_new ();
   g_autoptr(GKeyFile) config = g_key_file_new ();
   g_autofree char *dir = g_dir_make_tmp ("chatroom-external-XXXXXX", NULL);
-  g_autofree char *server_cert = NULL;
-  g_autofree char *server_key = NULL;
-  g_autofree char *client_cert = NULL;
-  g_autofree char *client_key = NULL;
-  g_autofree char *other_cert = NULL;
-  g_autofree char *other_key = NULL;
   g_autofree char *fingerprint = NULL;
   g_autofree char *add = NULL;
-  g_autoptr(GTlsCertificate) mine = NULL;
-  g_autoptr(GTlsCertificate) other = NULL;
+  g_auto(TestTlsLogins) logins = { 0 };
+  GTlsCertificate *mine;
+  GTlsCertificate *other;
   g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func (g_free);
   ChatConnection *conn;
   ConnWatch *watch;
   GError *failure;
 
-  if (!test_tls_make_certificate (dir, "server", &server_cert, &server_key) ||
-      !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
-      !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
+  if (!test_tls_make_logins (dir, &logins))
     {
       remove_data_dir (dir);
       g_test_skip ("openssl is needed to make test certificates");
       return;
     }
-  mine = g_tls_certificate_new_from_files (client_cert, client_key, &error);
-  g_assert_no_error (error);
-  other = g_tls_certificate_new_from_files (other_cert, other_key, &error);
-  g_assert_no_error (error);
+  mine = logins.mine;
+  other = logins.other;
 
   g_key_file_set_integer (config, "accounts", "hash-memory-kib", 8);
   g_key_file_set_integer (config, "accounts", "hash-passes", 1);
   chat_server_load_config (server, config, &error);
   g_assert_no_error (error);
-  chat_server_set_tls_files (server, server_cert, server_key, &error);
+  chat_server_set_tls_files (server, logins.server_cert, logins.server_key, &error);
   g_assert_no_error (error);
   chat_server_set_tls_port (server, 0);
   chat_server_start (server, "127.0.0.1", 0, &error);

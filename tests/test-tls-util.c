@@ -106,3 +106,33 @@ test_tls_peer_is (GIOStream  *tls,
   g_assert_nonnull (want);
   return g_tls_certificate_is_same (peer, want);
 }
+
+gboolean
+test_tls_make_logins (const char    *dir,
+                      TestTlsLogins *logins)
+{
+  g_autofree char *client_cert = NULL;
+  g_autofree char *client_key = NULL;
+  g_autofree char *other_cert = NULL;
+  g_autofree char *other_key = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!test_tls_make_certificate (dir, "server", &logins->server_cert, &logins->server_key) ||
+      !test_tls_make_certificate (dir, "client", &client_cert, &client_key) ||
+      !test_tls_make_certificate (dir, "other", &other_cert, &other_key))
+    return FALSE;
+  logins->mine = g_tls_certificate_new_from_files (client_cert, client_key, &error);
+  g_assert_no_error (error);
+  logins->other = g_tls_certificate_new_from_files (other_cert, other_key, &error);
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+void
+test_tls_logins_clear (TestTlsLogins *logins)
+{
+  g_clear_pointer (&logins->server_cert, g_free);
+  g_clear_pointer (&logins->server_key, g_free);
+  g_clear_object (&logins->mine);
+  g_clear_object (&logins->other);
+}

@@ -30,6 +30,24 @@ test_tls_make_certificate (const char  *dir,
                            char       **cert_path,
                            char       **key_path);
 
+/* What a test of client certificates needs, made in dir: the server's certificate and key
+ * files, and two clients' certificates with their keys, mine and other. */
+typedef struct
+{
+  char            *server_cert;
+  char            *server_key;
+  GTlsCertificate *mine;
+  GTlsCertificate *other;
+} TestTlsLogins;
+
+/* FALSE when openssl is not installed. */
+gboolean
+test_tls_make_logins (const char    *dir,
+                      TestTlsLogins *logins);
+void
+test_tls_logins_clear (TestTlsLogins *logins);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TestTlsLogins, test_tls_logins_clear)
+
 /* A TLS connection to 127.0.0.1:port, handshake done (blocking, with a generous guard
  * against hanging); NULL with error when the server refuses or the handshake fails. */
 GIOStream *
