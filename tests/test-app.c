@@ -3210,6 +3210,20 @@ shows_garden_on_localhost (gpointer data)
   return FALSE;
 }
 
+static gboolean
+is_disconnected (gpointer data)
+{
+  return chat_connection_get_state (data) == CHAT_CONNECTION_STATE_DISCONNECTED;
+}
+
+static gboolean
+shows_orchard (gpointer data)
+{
+  ChatConversation *orchard = chat_connection_find_conversation (data, "#orchard");
+
+  return orchard != NULL && chat_conversation_get_joined (orchard);
+}
+
 static void
 test_open_uri (Fixture       *fixture,
                gconstpointer  data)
@@ -3252,6 +3266,30 @@ test_open_uri (Fixture       *fixture,
                     ==, 2);
   /* The room of the address is joined once registered, and shown: it was asked for. */
   g_assert_true (wait_for (shows_garden_on_localhost, fixture));
+
+  /* An address for a server whose connection was closed connects it again and joins the
+   * room once registered, not before (a JOIN then had nowhere to go and was lost). */
+  {
+    ChatConnection *garden = NULL;
+    GListModel *connections = chat_application_get_connections (fixture->app);
+    g_autofree char *orchard = g_strdup_printf ("irc://localhost:%u/orchard",
+                                                chat_application_get_hosting_port (fixture->app));
+
+    for (guint i = 0; i < g_list_model_get_n_items (connections); i++)
+      {
+        g_autoptr(ChatConnection) connection = g_list_model_get_item (connections, i);
+
+        if (g_str_equal (chat_connection_get_host (connection), "localhost"))
+          garden = connection;
+      }
+    g_assert_nonnull (garden);
+    chat_connection_disconnect (garden, NULL);
+    g_assert_true (wait_for (is_disconnected, garden));
+    g_assert_true (chat_application_open_uri (fixture->app, orchard, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_list_model_get_n_items (connections), ==, 2);
+    g_assert_true (wait_for (shows_orchard, garden));
+  }
 }
 
 /* A stand-in for the desktop's notification server. GLib 2.74 picks the GNotification backend

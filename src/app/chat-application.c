@@ -934,8 +934,15 @@ chat_application_open_server (ChatApplication *self,
                                                *sasl_password != '\0' ? sasl_password : NULL);
           chat_connection_connect (existing);
         }
+      /* A connection still on its way cannot send a JOIN yet: the room is joined once it
+       * is registered, and shown, as it was asked for. */
       if (room != NULL && *room != '\0')
-        chat_connection_join (existing, room, NULL);
+        {
+          if (chat_connection_get_state (existing) == CHAT_CONNECTION_STATE_CONNECTED)
+            chat_connection_join (existing, room, NULL);
+          else
+            chat_connection_add_autojoin (existing, room, TRUE);
+        }
       /* The hosted room's own connection is no network to keep. */
       if (existing != chat_application_get_host_connection (self))
         remember_when_connected (self, existing);
