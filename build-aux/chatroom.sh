@@ -115,7 +115,9 @@ cmd_test () {
   log "Building with AddressSanitizer and UndefinedBehaviorSanitizer"
   setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
   log "Running the suite under sanitizers"
-  run_suite build-asan --setup full --no-suite bench-heavy
+  # Sanitized code runs two to three times slower, and whole stacks (app, WebSocket) more:
+  # the timeouts grow with it, as Valgrind's do.
+  run_suite build-asan --setup full --no-suite bench-heavy --timeout-multiplier 3
   echo
   if [ "${#failed_tests[@]}" -gt 0 ]; then
     # The end of each failed pass's error logs, then the names.
