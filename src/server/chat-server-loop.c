@@ -54,6 +54,7 @@ flush_sessions (ChatServer *self)
         _chat_server_list_continue (session);
     }
   g_ptr_array_set_size (self->flush_list, 0);
+  self->lines_batched = 0;
 }
 
 void
@@ -103,7 +104,13 @@ void
 _chat_server_mark_dirty (ChatServer  *self,
                          ChatSession *session)
 {
-  if (session->dirty || session->destroyed)
+  if (session->dirty)
+    {
+      /* One more line for a session already waiting: it goes in the same write. */
+      self->lines_batched++;
+      return;
+    }
+  if (session->destroyed)
     return;
   session->dirty = TRUE;
   g_ptr_array_add (self->flush_list, session);
@@ -139,9 +146,17 @@ _chat_server_watch_output (ChatServer  *self,
 
 /* A wake-up may bring hundreds of sessions with input (traffic spread over many small
  * rooms): what the first of them said is written once this many have been read, not after
- * the last, so it does not wait for all the others. A few senders to a big room stay in one
- * write per member and round. */
+ * the last, so it does not wait for all the others. But only while that costs no write
+ * more: when the sessions waiting have more lines than there are of them (many senders to
+ * a big room, a crowd joining one), writing early would split what one write per member
+ * and round carries, so the round is written at its end. */
 #define FLUSH_EVERY_READS 32
+
+static gboolean
+flush_early (ChatServer *self)
+{
+  return self->lines_batched < self->flush_list->len;
+}
 
 static gboolean
 epoll_ready_cb (int          fd,
@@ -172,7 +187,8 @@ epoll_ready_cb (int          fd,
         _chat_server_mark_dirty (self, session);
       /* Sessions closed meanwhile are freed only after the whole batch: later events
        * may still point at them. */
-      if ((events[i].events & EPOLLIN) && ++reads % FLUSH_EVERY_READS == 0)
+      if ((events[i].events & EPOLLIN) && ++reads % FLUSH_EVERY_READS == 0
+          && flush_early (self))
         flush_sessions (self);
     }
 

@@ -108,6 +108,7 @@ struct _ChatServer
   guint             n_accept_fd_errors;
   guint             n_accept_pauses;
   GPtrArray        *flush_list;      /* ChatSession* with output to write */
+  guint             lines_batched;   /* lines queued for sessions already on flush_list */
   GPtrArray        *dead;            /* ChatSession* closed, freed after dispatch */
   GBytes           *shared;          /* the block fan-out lines are copied into */
   gsize             shared_used;
