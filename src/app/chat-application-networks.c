@@ -43,6 +43,9 @@ struct _ChatSavedNetworks
   GHashTable *followed;        /* ChatConnection (a reference) → Followed */
   Target     *restore_target;  /* until the conversation it names is selected */
   Removed    *removed;         /* the last network removed */
+  /* Connections (references) whose network is saved once they are connected: a server is
+   * kept once it took the connection, not for a failed first try. */
+  GHashTable *to_remember;
 };
 
 static void
@@ -75,6 +78,8 @@ _chat_saved_networks_new (void)
 
   saved->followed = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
                                            (GDestroyNotify) followed_free);
+  saved->to_remember = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                              NULL);
   return saved;
 }
 
@@ -82,6 +87,7 @@ void
 _chat_saved_networks_clear (ChatSavedNetworks *saved)
 {
   g_hash_table_remove_all (saved->followed);
+  g_hash_table_remove_all (saved->to_remember);
   g_clear_pointer (&saved->restore_target, target_free);
   g_clear_pointer (&saved->removed, removed_free);
 }
@@ -90,6 +96,7 @@ void
 _chat_saved_networks_free (ChatSavedNetworks *saved)
 {
   g_clear_pointer (&saved->followed, g_hash_table_unref);
+  g_clear_pointer (&saved->to_remember, g_hash_table_unref);
   g_clear_pointer (&saved->restore_target, target_free);
   g_clear_pointer (&saved->removed, removed_free);
   g_free (saved);
@@ -379,6 +386,32 @@ _chat_application_untrack (ChatApplication *self,
   g_signal_handlers_disconnect_by_data (chat_connection_get_contacts (connection), self);
   g_signal_handlers_disconnect_by_data (connection, self);
   g_hash_table_remove (_chat_application_get_saved_networks (self)->followed, connection);
+  g_hash_table_remove (_chat_application_get_saved_networks (self)->to_remember, connection);
+}
+
+void
+_chat_application_remember_when_connected (ChatApplication *self,
+                                           ChatConnection  *connection)
+{
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
+
+  if (chat_connection_get_state (connection) == CHAT_CONNECTION_STATE_CONNECTED)
+    _chat_application_remember_network (self, connection);
+  else if (!g_hash_table_contains (saved->to_remember, connection))
+    g_hash_table_add (saved->to_remember, g_object_ref (connection));
+}
+
+void
+_chat_application_network_connected (ChatApplication *self,
+                                     ChatConnection  *connection)
+{
+  ChatSavedNetworks *saved = _chat_application_get_saved_networks (self);
+
+  if (g_hash_table_steal (saved->to_remember, connection))
+    {
+      _chat_application_remember_network (self, connection);
+      g_object_unref (connection);
+    }
 }
 
 void

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-application-private.h: what the files of ChatApplication share (chat-application.c,
- * chat-application-actions.c and chat-application-hosting.c). */
+ * chat-application-actions.c, -hosting.c, -networks.c and -servers.c). */
 #pragma once
 
 #include "chat-application.h"
@@ -40,10 +40,17 @@ const char     *_chat_application_get_client_certificate_path (ChatApplication *
  * on its rooms and private conversations. */
 void            _chat_application_remember_network       (ChatApplication *self,
                                                           ChatConnection  *connection);
-/* Stops following connection (before it is removed). */
+/* Saves the network of connection now if it is connected, else once it is (a server is kept
+ * once it took the connection, not for a failed first try). */
+void            _chat_application_remember_when_connected (ChatApplication *self,
+                                                           ChatConnection  *connection);
+/* Called when connection is connected: saves its network if it waited for that. */
+void            _chat_application_network_connected      (ChatApplication *self,
+                                                          ChatConnection  *connection);
 /* The hosted room's connection: its People and ignore list kept in the settings. */
 void            _chat_application_track_hosted           (ChatApplication *self,
                                                           ChatConnection  *connection);
+/* Stops following connection (before it is removed). */
 void            _chat_application_untrack                (ChatApplication *self,
                                                           ChatConnection  *connection);
 /* At the first start: every network to connect comes back, with the last conversation. */
