@@ -106,7 +106,6 @@ char *
 chat_application_dup_nick (ChatApplication *self)
 {
   g_autofree char *nick = NULL;
-  GString *clean;
 
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
@@ -115,8 +114,15 @@ chat_application_dup_nick (ChatApplication *self)
   if (nick != NULL && *nick != '\0')
     return g_steal_pointer (&nick);
 
+  return chat_application_dup_login_nick ();
+}
+
+char *
+chat_application_dup_login_nick (void)
+{
+  GString *clean = g_string_new (NULL);
+
   /* The account name, reduced to what every server accepts in a nick. */
-  clean = g_string_new (NULL);
   for (const char *p = g_get_user_name (); *p != '\0' && clean->len < 16; p++)
     {
       if (g_ascii_isalnum (*p) || strchr ("_-[]{}|^`\\", *p) != NULL)

@@ -113,5 +113,7 @@ gboolean         chat_application_uri_allows_plaintext_login (const char *uri);
 /* The nick and real name to use: the settings, else the account's. */
 char            *chat_application_dup_nick            (ChatApplication *self);
 char            *chat_application_dup_realname        (ChatApplication *self);
+/* The nick made from the account's login name, used when the settings have none. */
+char            *chat_application_dup_login_nick      (void);
 
 G_END_DECLS

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-preferences-window.c: every row is bound to its GSettings key; the nickname is only
- * written when it is valid. The Networks page lists the saved networks, each to edit, to
+ * written when it is valid, and shows the one made from the login name while none is set. The Networks page lists the saved networks, each to edit, to
  * connect on start or not, or to remove. */
 
 #define G_LOG_DOMAIN "chatroom-app"
@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-application.h"
 #include "chat-client.h"
 #include "chat-network-list.h"
 #include "chat-preferences-window.h"
@@ -285,7 +286,14 @@ chat_preferences_window_new (GSettings *settings)
 
   self = g_object_new (CHAT_TYPE_PREFERENCES_WINDOW, NULL);
 
+  /* The nick that will be used; the one made from the login name is not written to the
+   * settings unless it is edited (self->settings is not set yet). */
   nick = g_settings_get_string (settings, "default-nick");
+  if (*nick == '\0')
+    {
+      g_free (nick);
+      nick = chat_application_dup_login_nick ();
+    }
   gtk_editable_set_text (GTK_EDITABLE (self->nick_row), nick);
   self->settings = g_object_ref (settings);
 
