@@ -2685,6 +2685,81 @@ has_css_class (GtkWidget     *widget,
   return gtk_widget_has_css_class (widget, data);
 }
 
+/* Preferences shows the nick that will be used: the one set, else the one made from the login
+ * name, which is not written to the settings unless it is edited. */
+static void
+test_preferences_nick (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  g_autofree char *expected = chat_application_dup_nick (fixture->app);
+  ChatPreferencesWindow *prefs;
+  GtkEditable *row;
+
+  g_settings_set_string (settings, "default-nick", "");
+  prefs = chat_preferences_window_new (settings);
+  row = GTK_EDITABLE (find_row_titled (GTK_WIDGET (prefs), "Nickname"));
+  g_assert_nonnull (row);
+  g_assert_cmpstr (expected, !=, "");
+  g_assert_cmpstr (gtk_editable_get_text (row), ==, expected);
+  {
+    g_autofree char *saved = g_settings_get_string (settings, "default-nick");
+
+    g_assert_cmpstr (saved, ==, "");
+  }
+  gtk_window_destroy (GTK_WINDOW (prefs));
+
+  g_settings_set_string (settings, "default-nick", "carol");
+  prefs = chat_preferences_window_new (settings);
+  row = GTK_EDITABLE (find_row_titled (GTK_WIDGET (prefs), "Nickname"));
+  g_assert_cmpstr (gtk_editable_get_text (row), ==, "carol");
+  gtk_editable_set_text (row, "dave");
+  {
+    g_autofree char *saved = g_settings_get_string (settings, "default-nick");
+
+    g_assert_cmpstr (saved, ==, "dave");
+  }
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  g_settings_reset (settings, "default-nick");
+}
+
+/* A window size saved on a larger screen (or at another scale) comes back within the
+ * screen's work area. */
+static void
+test_window_size_clamped (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  GListModel *monitors = gdk_display_get_monitors (gdk_display_get_default ());
+  g_autoptr(GdkMonitor) monitor = g_list_model_get_item (monitors, 0);
+  GdkRectangle screen;
+  ChatWindow *window;
+  int width, height;
+
+  g_assert_nonnull (monitor);
+  gdk_monitor_get_geometry (monitor, &screen);
+  g_settings_set_int (settings, "window-width", screen.width * 2);
+  g_settings_set_int (settings, "window-height", screen.height * 3);
+  g_settings_set_boolean (settings, "window-maximized", FALSE);
+
+  window = chat_window_new (fixture->app);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+  g_assert_cmpint (width, <=, screen.width);
+  g_assert_cmpint (height, <=, screen.height);
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* A size that fits is kept as it was. */
+  g_settings_set_int (settings, "window-width", 500);
+  g_settings_set_int (settings, "window-height", 400);
+  window = chat_window_new (fixture->app);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 500);
+  g_assert_cmpint (height, ==, 400);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Text Size in Preferences scales the messages and the message entry, not the rest. */
 static void
 test_text_size (Fixture       *fixture,
@@ -5840,6 +5915,10 @@ main (int   argc,
   g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
+  g_test_add ("/chat/app/window-size-clamped", Fixture, NULL,
+              fixture_setup, test_window_size_clamped, fixture_teardown);
+  g_test_add ("/chat/app/preferences-nick", Fixture, NULL,
+              fixture_setup, test_preferences_nick, fixture_teardown);
   g_test_add ("/chat/app/host-and-talk", Fixture, NULL,
               fixture_setup, test_host_and_talk, fixture_teardown);
   g_test_add ("/chat/app/typing-reaches-entry", Fixture, NULL,

@@ -2,7 +2,7 @@
 /* chat-window-connections.c: what the window does with what each connection reports: errors as
  * toasts (withdrawn once the connection is back; a long one with its Details), an untrusted
  * certificate as a question, new conversations selected; and the question before the last
- * window closes while hosting. */
+ * window closes while hosting, when its size is saved (and restored, within the screen). */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -14,6 +14,10 @@
 #include "chat-connect-dialog.h"
 #include "chat-nearby-group.h"
 #include "chat-window-private.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 static void
 update_page (ChatWindow *self)
@@ -304,6 +308,52 @@ stop_and_close_response_cb (AdwMessageDialog *dialog,
   /* Not here: the dialog is still being answered, and it would outlive its transient parent.
    * When it goes it unsets that parent, and GTK 4.8 then touches the freed window. */
   g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_idle_cb, g_object_ref (self), g_object_unref);
+}
+
+/* The largest work area of the display's monitors (what panels leave), in application
+ * pixels; FALSE when there is no monitor. */
+static gboolean
+get_largest_workarea (GdkDisplay   *display,
+                      GdkRectangle *largest)
+{
+  GListModel *monitors = gdk_display_get_monitors (display);
+  guint n = g_list_model_get_n_items (monitors);
+
+  *largest = (GdkRectangle) { 0, 0, 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GdkMonitor) monitor = g_list_model_get_item (monitors, i);
+      GdkRectangle area;
+
+      gdk_monitor_get_geometry (monitor, &area);
+#ifdef GDK_WINDOWING_X11
+      if (GDK_IS_X11_MONITOR (monitor))
+        gdk_x11_monitor_get_workarea (monitor, &area);
+#endif
+      if ((gint64) area.width * area.height > (gint64) largest->width * largest->height)
+        *largest = area;
+    }
+  return largest->width > 0 && largest->height > 0;
+}
+
+/* The size saved at the last close, cut to the screen: one saved on a larger screen, or at
+ * another scale (GDK_SCALE=2 halves the screen in application pixels), would not fit. */
+void
+_chat_window_restore_size (ChatWindow *self)
+{
+  GSettings *settings = _chat_window_get_settings (self);
+  int width = g_settings_get_int (settings, "window-width");
+  int height = g_settings_get_int (settings, "window-height");
+  GdkRectangle area;
+
+  if (get_largest_workarea (gtk_widget_get_display (GTK_WIDGET (self)), &area))
+    {
+      width = MIN (width, area.width);
+      height = MIN (height, area.height);
+    }
+  gtk_window_set_default_size (GTK_WINDOW (self), width, height);
+  if (g_settings_get_boolean (settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
 }
 
 /* Saves the window's size; when it is the last window while hosting, asks whether to stop and

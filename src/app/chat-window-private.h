@@ -46,6 +46,8 @@ void                 _chat_window_mark_shown_read            (ChatWindow        
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
+/* The saved size (and maximized state), no larger than the screen. */
+void                 _chat_window_restore_size               (ChatWindow        *self);
 /* The welcome page's rooms on the local network. */
 void                 _chat_window_connections_init           (ChatWindow        *self);
 AdwToast            *_chat_window_new_toast                  (ChatWindow        *self,

@@ -767,11 +767,7 @@ chat_window_constructed (GObject *object)
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
 
-  gtk_window_set_default_size (GTK_WINDOW (self),
-                               g_settings_get_int (self->settings, "window-width"),
-                               g_settings_get_int (self->settings, "window-height"));
-  if (g_settings_get_boolean (self->settings, "window-maximized"))
-    gtk_window_maximize (GTK_WINDOW (self));
+  _chat_window_restore_size (self);
   adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
   connections = chat_application_get_connections (self->application);
