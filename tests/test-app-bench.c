@@ -16,7 +16,7 @@
 #include "chat-application.h"
 #include "chat-client-private.h"
 #include "chat-window.h"
-#include "test-display.h"
+#include "test-app-util.h"
 #include "test-process-clock.h"
 
 #define N_MESSAGES 100000
@@ -424,27 +424,6 @@ test_bench (void)
   g_object_unref (app);
 }
 
-/* Without a display GTK cannot start: the program reports itself skipped (a TAP plan of
- * none, or exit 77) instead of failing. */
-static gboolean
-skipped_without_display (int    argc,
-                         char **argv,
-                         int   *exit_code)
-{
-  if (g_getenv ("DISPLAY") != NULL || g_getenv ("WAYLAND_DISPLAY") != NULL)
-    return FALSE;
-  for (int i = 1; i < argc; i++)
-    if (g_str_equal (argv[i], "--tap"))
-      {
-        g_print ("1..0 # SKIP no display: run under xvfb-run\n");
-        *exit_code = 0;
-        return TRUE;
-      }
-  g_printerr ("skipped: no display (run under xvfb-run)\n");
-  *exit_code = 77;
-  return TRUE;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -452,7 +431,7 @@ main (int   argc,
   g_autofree char *data_home = NULL;
   int exit_code;
 
-  if (skipped_without_display (argc, argv, &exit_code))
+  if (test_app_skipped_without_display (argc, argv, &exit_code))
     return exit_code;
   test_display_wait ();
 

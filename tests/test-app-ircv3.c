@@ -23,7 +23,7 @@
 #include "chat-sidebar-row.h"
 #include "chat-window-private.h"
 #include "test-client-util.h"
-#include "test-display.h"
+#include "test-app-util.h"
 
 /* Our server on a free port, without flood control, with cheap password hashing and the
  * account AliceAcct. */
@@ -947,27 +947,10 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *data_home = NULL;
+  int exit_code;
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      g_print ("1..0 # SKIP no display: run under xvfb-run\n");
-      return 0;
-    }
-  test_display_wait ();
-
-  /* Keep history and saved networks out of the real home. */
-  data_home = g_dir_make_tmp ("chatroom-test-app-ircv3-XXXXXX", NULL);
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", data_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  if (!test_app_init (&argc, &argv, "chatroom-test-app-ircv3-XXXXXX", &exit_code))
+    return exit_code;
 
   g_test_add_func ("/chat/app/ircv3/people", test_people);
   g_test_add_func ("/chat/app/ircv3/read-markers", test_read_markers);

@@ -36,7 +36,7 @@
 #include "chat-text.h"
 #include "chat-window.h"
 #include "test-avahi-util.h"
-#include "test-display.h"
+#include "test-app-util.h"
 
 #define WAIT_USEC (15 * G_USEC_PER_SEC)
 
@@ -5110,27 +5110,6 @@ test_nick_colors (void)
   }
 }
 
-/* Without a display GTK cannot start: the program reports itself skipped (a TAP plan of
- * none, or exit 77) instead of failing. */
-static gboolean
-skipped_without_display (int    argc,
-                         char **argv,
-                         int   *exit_code)
-{
-  if (g_getenv ("DISPLAY") != NULL || g_getenv ("WAYLAND_DISPLAY") != NULL)
-    return FALSE;
-  for (int i = 1; i < argc; i++)
-    if (g_str_equal (argv[i], "--tap"))
-      {
-        g_print ("1..0 # SKIP no display: run under xvfb-run\n");
-        *exit_code = 0;
-        return TRUE;
-      }
-  g_printerr ("skipped: no display (run under xvfb-run)\n");
-  *exit_code = 77;
-  return TRUE;
-}
-
 /* The member list shows who is logged in: the account in the row's tooltip and in what is
  * read aloud, following the member's "account". */
 static void
@@ -5879,26 +5858,10 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *data_home = NULL;
   int exit_code;
 
-  if (skipped_without_display (argc, argv, &exit_code))
+  if (!test_app_init (&argc, &argv, "chatroom-test-app-XXXXXX", &exit_code))
     return exit_code;
-  test_display_wait ();
-
-  /* Keep history and hosted data out of the real home. */
-  data_home = g_dir_make_tmp ("chatroom-test-app-XXXXXX", NULL);
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", data_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GSETTINGS_SCHEMA_DIR", APP_SCHEMA_DIR, FALSE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  /* Software rendering: no GL driver is loaded (and unloaded) under Xvfb. */
-  g_setenv ("GSK_RENDERER", "cairo", FALSE);
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
 
   g_test_add_func ("/chat/app/text/markup", test_text_markup);
   g_test_add_func ("/chat/app/text/format-attributes", test_text_format_attributes);
