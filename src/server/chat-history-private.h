@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* chat-history-private.h: what chat-history.c, chat-history-db.c and chat-history-entry.c
- * share: the object's state and the helpers each of them lends the others. */
+/* chat-history-private.h: what the chat-history*.c files share: the object's state and
+ * the helpers each of them lends the others. */
 #pragma once
 
 #include "chat-history.h"
