@@ -60,22 +60,23 @@ write_step (ChatHistory   *self,
 ChatHistoryEntry *
 _chat_history_entry_from_row (sqlite3_stmt *stmt)
 {
-  ChatHistoryEntry *entry = g_new0 (ChatHistoryEntry, 1);
+  g_auto(GStrv) params = _chat_history_params_decode ((const char *) sqlite3_column_text (stmt, 8));
+  ChatHistoryEntry fields = { 0 };
 
-  entry->id = sqlite3_column_int64 (stmt, 0);
-  entry->msgid = chat_sqlite_column_dup (stmt, 1);
-  entry->target = chat_sqlite_column_dup (stmt, 2);
-  entry->target_name = chat_sqlite_column_dup (stmt, 3);
-  entry->time_ms = sqlite3_column_int64 (stmt, 4);
-  entry->kind = (ChatHistoryKind) sqlite3_column_int (stmt, 5);
-  entry->source = chat_sqlite_column_dup (stmt, 6);
-  entry->command = chat_sqlite_column_dup (stmt, 7);
-  entry->params = _chat_history_params_decode ((const char *) sqlite3_column_text (stmt, 8));
-  entry->tags = chat_sqlite_column_dup (stmt, 9);
-  entry->trailing = sqlite3_column_int (stmt, 10) != 0;
-  entry->owner_a = chat_sqlite_column_dup (stmt, 11);
-  entry->owner_b = chat_sqlite_column_dup (stmt, 12);
-  return entry;
+  fields.id = sqlite3_column_int64 (stmt, 0);
+  fields.msgid = (char *) sqlite3_column_text (stmt, 1);
+  fields.target = (char *) sqlite3_column_text (stmt, 2);
+  fields.target_name = (char *) sqlite3_column_text (stmt, 3);
+  fields.time_ms = sqlite3_column_int64 (stmt, 4);
+  fields.kind = (ChatHistoryKind) sqlite3_column_int (stmt, 5);
+  fields.source = (char *) sqlite3_column_text (stmt, 6);
+  fields.command = (char *) sqlite3_column_text (stmt, 7);
+  fields.params = params;
+  fields.tags = (char *) sqlite3_column_text (stmt, 9);
+  fields.trailing = sqlite3_column_int (stmt, 10) != 0;
+  fields.owner_a = (char *) sqlite3_column_text (stmt, 11);
+  fields.owner_b = (char *) sqlite3_column_text (stmt, 12);
+  return _chat_history_entry_pack (&fields);
 }
 
 static gint64
@@ -677,7 +678,8 @@ _chat_history_journal_open (ChatHistory  *self,
     g_debug ("Cannot remove %s: %s", old_path, g_strerror (errno));
 
   self->journal_path = g_steal_pointer (&path);
-  self->journal_fd = g_open (self->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  self->journal_fd = g_open (self->journal_path,
+                             O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (self->journal_fd < 0)
     {
       int saved = errno;

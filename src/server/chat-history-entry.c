@@ -100,6 +100,106 @@ set_escaped_tags (ChatMessage *message,
 
 /* ------------------------------------------------------------------ boxed types */
 
+/* An entry and its strings in one block, which chat_history_entry_free () frees at once:
+ * the struct, the params' pointers, then the bytes. Owners set after the entry was made
+ * (chat_history_entry_set_owners (), or by hand) are apart, and freed apart. */
+typedef struct
+{
+  ChatHistoryEntry  entry;
+  const char       *own_owner_a;
+  const char       *own_owner_b;
+  char             *params[];
+} PackedEntry;
+
+static gsize
+packed_size (const char *str)
+{
+  return str != NULL ? strlen (str) + 1 : 0;
+}
+
+static char *
+pack_string (char       **at,
+             const char  *str)
+{
+  char *copy = *at;
+  gsize size = packed_size (str);
+
+  if (str == NULL)
+    return NULL;
+  memcpy (copy, str, size);
+  *at += size;
+  return copy;
+}
+
+/* A copy of fields (whose strings are only borrowed) in one allocation. */
+ChatHistoryEntry *
+_chat_history_entry_pack (const ChatHistoryEntry *fields)
+{
+  const char * const *params = (const char * const *) fields->params;
+  guint n = params != NULL ? g_strv_length ((char **) params) : 0;
+  gsize size = sizeof (PackedEntry) + (n + 1) * sizeof (char *);
+  PackedEntry *packed;
+  char *at;
+
+  size += packed_size (fields->msgid) + packed_size (fields->target) +
+          packed_size (fields->target_name) + packed_size (fields->source) +
+          packed_size (fields->command) + packed_size (fields->tags) +
+          packed_size (fields->owner_a) + packed_size (fields->owner_b);
+  for (guint i = 0; i < n; i++)
+    size += packed_size (params[i]);
+
+  packed = g_malloc (size);
+  packed->entry = *fields;
+  packed->entry.params = packed->params;
+  at = (char *) &packed->params[n + 1];
+  for (guint i = 0; i < n; i++)
+    packed->params[i] = pack_string (&at, params[i]);
+  packed->params[n] = NULL;
+  packed->entry.msgid = pack_string (&at, fields->msgid);
+  packed->entry.target = pack_string (&at, fields->target);
+  packed->entry.target_name = pack_string (&at, fields->target_name);
+  packed->entry.source = pack_string (&at, fields->source);
+  packed->entry.command = pack_string (&at, fields->command);
+  packed->entry.tags = pack_string (&at, fields->tags);
+  packed->own_owner_a = packed->entry.owner_a = pack_string (&at, fields->owner_a);
+  packed->own_owner_b = packed->entry.owner_b = pack_string (&at, fields->owner_b);
+  g_assert ((gsize) (at - (char *) packed) == size);
+  return &packed->entry;
+}
+
+/* chat_history_entry_new () with the fields it leaves unset: the owners in the key's
+ * order, as stored. */
+ChatHistoryEntry *
+_chat_history_entry_new_full (const char         *target,
+                              const char         *target_name,
+                              const char         *msgid,
+                              gint64              time_ms,
+                              ChatHistoryKind     kind,
+                              const char         *source,
+                              const char         *command,
+                              const char * const *params,
+                              const char         *tags,
+                              gboolean            trailing,
+                              const char         *owner_a,
+                              const char         *owner_b)
+{
+  ChatHistoryEntry fields = { 0 };
+
+  fields.msgid = (char *) msgid;
+  fields.target = (char *) target;
+  fields.target_name = (char *) (target_name != NULL ? target_name : target);
+  fields.time_ms = time_ms;
+  fields.kind = kind;
+  fields.source = (char *) source;
+  fields.command = (char *) command;
+  fields.params = (char **) params;
+  fields.trailing = trailing;
+  fields.tags = (char *) (tags != NULL && tags[0] != '\0' ? tags : NULL);
+  fields.owner_a = (char *) owner_a;
+  fields.owner_b = (char *) owner_b;
+  return _chat_history_entry_pack (&fields);
+}
+
 ChatHistoryEntry *
 chat_history_entry_new (const char         *target,
                         const char         *target_name,
@@ -111,57 +211,42 @@ chat_history_entry_new (const char         *target,
                         const char * const *params,
                         const char         *tags)
 {
-  ChatHistoryEntry *entry;
-
   g_return_val_if_fail (target != NULL, NULL);
   g_return_val_if_fail (msgid != NULL, NULL);
   g_return_val_if_fail (command != NULL, NULL);
 
-  entry = g_new0 (ChatHistoryEntry, 1);
-  entry->msgid = g_strdup (msgid);
-  entry->target = g_strdup (target);
-  entry->target_name = g_strdup (target_name != NULL ? target_name : target);
-  entry->time_ms = time_ms;
-  entry->kind = kind;
-  entry->source = g_strdup (source);
-  entry->command = g_strdup (command);
-  entry->params = params != NULL ? g_strdupv ((char **) params) : g_new0 (char *, 1);
-  entry->tags = tags != NULL && tags[0] != '\0' ? g_strdup (tags) : NULL;
-  return entry;
+  return _chat_history_entry_new_full (target, target_name, msgid, time_ms, kind, source,
+                                       command, params, tags, FALSE, NULL, NULL);
 }
 
 ChatHistoryEntry *
 chat_history_entry_copy (const ChatHistoryEntry *entry)
 {
-  ChatHistoryEntry *copy;
+  ChatHistoryEntry fields;
 
   g_return_val_if_fail (entry != NULL, NULL);
 
-  copy = chat_history_entry_new (entry->target, entry->target_name, entry->msgid,
-                                 entry->time_ms, entry->kind, entry->source, entry->command,
-                                 (const char * const *) entry->params, entry->tags);
-  copy->id = entry->id;
-  copy->trailing = entry->trailing;
-  copy->owner_a = g_strdup (entry->owner_a);
-  copy->owner_b = g_strdup (entry->owner_b);
-  return copy;
+  /* As chat_history_entry_new () gives them. */
+  fields = *entry;
+  if (fields.target_name == NULL)
+    fields.target_name = fields.target;
+  if (fields.tags != NULL && fields.tags[0] == '\0')
+    fields.tags = NULL;
+  return _chat_history_entry_pack (&fields);
 }
 
 void
 chat_history_entry_free (ChatHistoryEntry *entry)
 {
+  PackedEntry *packed = (PackedEntry *) entry;
+
   if (entry == NULL)
     return;
-  g_free (entry->msgid);
-  g_free (entry->target);
-  g_free (entry->target_name);
-  g_free (entry->source);
-  g_free (entry->command);
-  g_strfreev (entry->params);
-  g_free (entry->tags);
-  g_free (entry->owner_a);
-  g_free (entry->owner_b);
-  g_free (entry);
+  if (entry->owner_a != packed->own_owner_a)
+    g_free (entry->owner_a);
+  if (entry->owner_b != packed->own_owner_b)
+    g_free (entry->owner_b);
+  g_free (packed);
 }
 
 void
@@ -178,8 +263,10 @@ chat_history_entry_set_owners (ChatHistoryEntry *entry,
 
   /* The same order as chat_history_private_key(). */
   swap = strcmp (folded_a, folded_b) > 0;
-  g_free (entry->owner_a);
-  g_free (entry->owner_b);
+  if (entry->owner_a != ((PackedEntry *) entry)->own_owner_a)
+    g_free (entry->owner_a);
+  if (entry->owner_b != ((PackedEntry *) entry)->own_owner_b)
+    g_free (entry->owner_b);
   entry->owner_a = g_strdup (swap ? owner_b : owner_a);
   entry->owner_b = g_strdup (swap ? owner_a : owner_b);
 }

@@ -176,12 +176,10 @@ parse_record (const guint8 *data,
   if (reader.left != 0 || strings[0] == NULL || strings[1] == NULL || strings[4] == NULL ||
       kind < CHAT_HISTORY_KIND_PRIVMSG || kind > CHAT_HISTORY_KIND_EVENT)
     goto out;
-  entry = chat_history_entry_new (strings[1], strings[2], strings[0], time_ms,
-                                  (ChatHistoryKind) kind, strings[3], strings[4],
-                                  (const char * const *) params->pdata, strings[5]);
-  entry->trailing = trailing != 0;
-  entry->owner_a = g_steal_pointer (&strings[6]);
-  entry->owner_b = g_steal_pointer (&strings[7]);
+  entry = _chat_history_entry_new_full (strings[1], strings[2], strings[0], time_ms,
+                                        (ChatHistoryKind) kind, strings[3], strings[4],
+                                        (const char * const *) params->pdata, strings[5],
+                                        trailing != 0, strings[6], strings[7]);
 
 out:
   for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
@@ -202,7 +200,6 @@ parse_variant_record (const guint8 *data,
   gint64 time_ms = 0;
   gint32 kind = 0;
   gboolean trailing = FALSE;
-  ChatHistoryEntry *entry;
 
   record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (JOURNAL_VARIANT_TYPE),
                                                          bytes, FALSE));
@@ -213,12 +210,9 @@ parse_variant_record (const guint8 *data,
       kind < CHAT_HISTORY_KIND_PRIVMSG || kind > CHAT_HISTORY_KIND_EVENT)
     return NULL;
   params = _chat_history_params_decode (encoded);
-  entry = chat_history_entry_new (target, name, msgid, time_ms, (ChatHistoryKind) kind,
-                                  source, command, (const char * const *) params, tags);
-  entry->trailing = trailing;
-  entry->owner_a = g_strdup (owner_a);
-  entry->owner_b = g_strdup (owner_b);
-  return entry;
+  return _chat_history_entry_new_full (target, name, msgid, time_ms, (ChatHistoryKind) kind,
+                                       source, command, (const char * const *) params, tags,
+                                       trailing, owner_a, owner_b);
 }
 
 /* The entries of a journal, as far as they are whole: a record cut short by the kill

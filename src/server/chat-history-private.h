@@ -114,6 +114,19 @@ gboolean           _chat_history_writer_hand_over    (ChatHistory            *se
 guint              _chat_history_writer_n_pending    (ChatHistory            *self);
 
 /* chat-history-entry.c */
+ChatHistoryEntry  *_chat_history_entry_pack          (const ChatHistoryEntry *fields);
+ChatHistoryEntry  *_chat_history_entry_new_full      (const char             *target,
+                                                      const char             *target_name,
+                                                      const char             *msgid,
+                                                      gint64                  time_ms,
+                                                      ChatHistoryKind         kind,
+                                                      const char             *source,
+                                                      const char             *command,
+                                                      const char * const     *params,
+                                                      const char             *tags,
+                                                      gboolean                trailing,
+                                                      const char             *owner_a,
+                                                      const char             *owner_b);
 ChatHistoryTarget *_chat_history_target_copy         (const ChatHistoryTarget *target);
 char              *_chat_history_params_encode       (const char * const     *params);
 char             **_chat_history_params_decode       (const char             *text);
