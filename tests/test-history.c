@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "chat-history.h"
+#include "chat-history-private.h"
 
 #define T0 G_GINT64_CONSTANT (1700000000000)
 
@@ -1440,6 +1441,159 @@ test_journal_old_replay (void)
   rm_rf (other);
 }
 
+typedef struct
+{
+  ChatHistorySubcommand  subcommand;
+  const char            *target;
+  const char            *requester;
+  const char            *owner;
+  const char            *ref;
+  const char            *ref2;
+  guint                  limit;
+  gboolean               with_events;
+  const char            *numbers;    /* the msgids' numbers */
+} Question;
+
+static GPtrArray *
+ask (ChatHistory    *history,
+     const Question *q)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *result;
+  ChatHistoryRef r1, r2;
+
+  g_assert_true (chat_history_ref_parse (q->ref, q->subcommand == CHAT_HISTORY_LATEST, &r1));
+  if (q->ref2 != NULL)
+    g_assert_true (chat_history_ref_parse (q->ref2, FALSE, &r2));
+  result = chat_history_query (history, q->subcommand, q->target, q->requester, q->owner, &r1,
+                               q->ref2 != NULL ? &r2 : NULL, q->limit, q->with_events, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  return result;
+}
+
+/* The answer as whole lines with their owners, to compare two answers by. */
+static char *
+answer (GPtrArray *result)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < result->len; i++)
+    {
+      const ChatHistoryEntry *entry = g_ptr_array_index (result, i);
+      g_autofree char *line = chat_history_entry_to_line (entry, NULL,
+                                                          CHAT_HISTORY_LINE_TIME |
+                                                          CHAT_HISTORY_LINE_MSGID |
+                                                          CHAT_HISTORY_LINE_CLIENT_TAGS);
+
+      g_string_append_printf (out, "%s [%s %s] %s\n", line, entry->owner_a, entry->owner_b,
+                              entry->target_name);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A query that arrives while the writer thread commits a batch is answered from the batch
+ * and the queue, without waiting, when its answer is all there: the same answer as after
+ * the commit, in the same order, without a line redacted while it was queued. */
+static void
+test_query_during_commit (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  ChatHistory *history = fixture->history;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *key = chat_history_private_key ("alice", "Alice", "bob", "Bob", &name);
+  g_autofree char *after_13 = ts (13500);
+  g_autofree char *after_9 = ts (9000);
+  const char *join[] = { "#room", NULL };
+  const char *psst[] = { "Bob", "psst", NULL };
+  const Question questions[] = {
+    { CHAT_HISTORY_LATEST, "#room", NULL, NULL, "*", NULL, 5, TRUE, "20 21 22 23 24" },
+    { CHAT_HISTORY_LATEST, "#room", NULL, NULL, "msgid=#room-m20", NULL, 10, TRUE,
+      "21 22 23 24" },
+    { CHAT_HISTORY_BEFORE, "#room", NULL, NULL, "msgid=#room-m18", NULL, 3, TRUE, "16 99 17" },
+    { CHAT_HISTORY_BEFORE, "#room", NULL, NULL, "msgid=#room-m18", NULL, 3, FALSE,
+      "14 16 17" },
+    { CHAT_HISTORY_AFTER, "#room", NULL, NULL, "msgid=#room-m12", NULL, 20, TRUE,
+      "13 14 16 99 17 18 19 20 21 22 23 24" },
+    { CHAT_HISTORY_AFTER, "#room", NULL, NULL, after_13, NULL, 3, FALSE, "14 16 17" },
+    { CHAT_HISTORY_AFTER, "#room", NULL, NULL, after_9, NULL, 2, FALSE, "10 11" },
+    { CHAT_HISTORY_AROUND, "#room", NULL, NULL, "msgid=#room-m17", NULL, 4, TRUE,
+      "16 99 17 18" },
+    { CHAT_HISTORY_BETWEEN, "#room", NULL, NULL, "msgid=#room-m11", "msgid=#room-m17", 50,
+      FALSE, "12 13 14 16" },
+    { CHAT_HISTORY_BETWEEN, "#room", NULL, NULL, "msgid=#room-m22", "msgid=#room-m11", 3,
+      TRUE, "19 20 21" },
+    { CHAT_HISTORY_LATEST, key, "alice", "a@ha", "*", NULL, 2, FALSE, "p1 p3" },
+    { CHAT_HISTORY_AFTER, key, "bob", "b@hb", after_9, NULL, 10, FALSE, "p1 p2 p3" },
+  };
+  char *during[G_N_ELEMENTS (questions)];
+
+  /* m0..m9 are in the database; m10..m19, a JOIN and a private conversation go to the
+   * writer thread, which holds them; m20..m24 are queued behind. */
+  fill_room (history);
+  g_assert_true (chat_history_flush (history, &error));
+  g_assert_no_error (error);
+  chat_history_set_store_private (history, TRUE);
+  _chat_history_writer_hold (history, TRUE);
+  for (int i = 10; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %d", i);
+
+      say (history, "#room", i, T0 + i * 1000, text);
+      if (i == 16)
+        chat_history_append (history,
+                             chat_history_entry_new ("#room", "#Room", "#room-m99",
+                                                     T0 + 16500, CHAT_HISTORY_KIND_EVENT,
+                                                     "carol!c@hc", "JOIN", join, NULL));
+    }
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *msgid = g_strdup_printf ("p%d", i);
+      ChatHistoryEntry *entry = chat_history_entry_new (key, name, msgid, T0 + 12000 + i,
+                                                        CHAT_HISTORY_KIND_PRIVMSG,
+                                                        "Alice!a@h", "PRIVMSG", psst, "+a=b");
+
+      /* p2 was said by someone else under the nick alice. */
+      chat_history_entry_set_owners (entry, "alice", i == 2 ? "x@hx" : "a@ha", "bob", "b@hb");
+      chat_history_append (history, entry);
+    }
+  g_assert_true (chat_history_redact (history, "#room-m15", &error));
+  g_assert_no_error (error);
+  chat_history_schedule_flush (history);
+  while (!_chat_history_writer_is_busy (history))
+    g_main_context_iteration (NULL, TRUE);
+  for (int i = 20; i < 25; i++)
+    say (history, "#room", i, T0 + i * 1000, "behind");
+
+  for (guint i = 0; i < G_N_ELEMENTS (questions); i++)
+    {
+      g_autoptr(GPtrArray) result = ask (history, &questions[i]);
+      g_autofree char *got = numbers (result);
+
+      g_assert_cmpstr (got, ==, questions[i].numbers);
+      during[i] = answer (result);
+    }
+  g_assert_cmpuint (_chat_history_writer_get_n_waits (history), ==, 0);
+
+  /* What reaches into the database waits for the commit. */
+  assert_query ("5 6 7 8 9 10 11 12 13 14", history, CHAT_HISTORY_BEFORE, "#room",
+                "msgid=#room-m16", NULL, 10);
+  g_assert_cmpuint (_chat_history_writer_get_n_waits (history), ==, 1);
+
+  _chat_history_writer_hold (history, FALSE);
+  g_assert_true (chat_history_flush (history, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (questions); i++)
+    {
+      g_autoptr(GPtrArray) result = ask (history, &questions[i]);
+      g_autofree char *after = answer (result);
+
+      g_assert_cmpstr (during[i], ==, after);
+      g_free (during[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1476,6 +1630,7 @@ main (int   argc,
   ADD ("disk-full-drop", test_disk_full_drop);
   ADD ("delete-target", test_delete_target);
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
+  ADD ("query-during-commit", test_query_during_commit);
   g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
   g_test_add_func ("/chat/history/journal-old-replay", test_journal_old_replay);
   g_test_add_func ("/chat/history/journal-fields", test_journal_fields);

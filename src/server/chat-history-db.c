@@ -583,6 +583,8 @@ _chat_history_pending_affects (ChatHistory *self,
 static void
 clear_pending (ChatHistory *self)
 {
+  _chat_history_written (self, self->pending, self->pending_max_ms);
+  self->pending_max_ms = G_MININT64;
   g_ptr_array_set_size (self->pending, 0);
   g_hash_table_remove_all (self->pending_rooms);
   self->journaled = 0;
@@ -842,6 +844,11 @@ chat_history_redact (ChatHistory  *self,
   g_return_val_if_fail (msgid != NULL, FALSE);
 
   _chat_history_writer_wait (self);
+  /* A query answered from memory skips it too (chat-history-query.c). */
+  for (guint i = 0; i < self->pending->len; i++)
+    if (strcmp (((ChatHistoryEntry *) g_ptr_array_index (self->pending, i))->msgid,
+                msgid) == 0)
+      g_hash_table_add (self->redacted_queued, g_strdup (msgid));
   stmt = chat_sqlite_get_query (self->db, "INSERT OR IGNORE INTO redactions (msgid) VALUES (?1)",
                                 error);
   if (stmt == NULL)

@@ -63,6 +63,16 @@ struct _ChatHistory
   GPtrArray    *batch;             /* ChatHistoryEntry, until the main loop takes it back */
   GHashTable   *batch_rooms;
   char         *batch_journal;     /* the old journal that holds the batch, or NULL */
+  gboolean      writer_held;       /* under writer_lock: tests keep the batch uncommitted */
+  guint         writer_waits;      /* under writer_lock: the loop waited for a busy thread */
+
+  /* What a query needs to answer from the queue and the batch while the thread commits
+   * (chat-history-query.c): no line outside them is later than written_max_ms, and the
+   * msgids redacted while their line was queued. */
+  gint64        written_max_ms;
+  gint64        pending_max_ms;
+  gint64        batch_max_ms;
+  GHashTable   *redacted_queued;
 };
 
 /* chat-history.c */
@@ -70,6 +80,9 @@ void               _chat_history_clear_flush_sources (ChatHistory            *se
 void               _chat_history_new_queue           (ChatHistory            *self);
 void               _chat_history_report_failure      (ChatHistory            *self,
                                                       const GError           *error);
+void               _chat_history_written             (ChatHistory            *self,
+                                                      GPtrArray              *entries,
+                                                      gint64                  max_ms);
 
 /* chat-history-db.c */
 ChatHistoryEntry  *_chat_history_entry_from_row      (sqlite3_stmt           *stmt);
@@ -112,6 +125,10 @@ void               _chat_history_writer_wait         (ChatHistory            *se
 GError            *_chat_history_writer_take_error   (ChatHistory            *self);
 gboolean           _chat_history_writer_hand_over    (ChatHistory            *self);
 guint              _chat_history_writer_n_pending    (ChatHistory            *self);
+gboolean           _chat_history_writer_is_busy      (ChatHistory            *self);
+void               _chat_history_writer_hold         (ChatHistory            *self,
+                                                      gboolean                hold);
+guint              _chat_history_writer_get_n_waits  (ChatHistory            *self);
 
 /* chat-history-entry.c */
 ChatHistoryEntry  *_chat_history_entry_pack          (const ChatHistoryEntry *fields);

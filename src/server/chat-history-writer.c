@@ -37,7 +37,7 @@ writer_thread_func (gpointer data)
       GError *error = NULL;
       gboolean ok;
 
-      while (!self->writer_busy && !self->writer_quit)
+      while ((!self->writer_busy || self->writer_held) && !self->writer_quit)
         g_cond_wait (&self->writer_cond, &self->writer_lock);
       if (self->writer_quit)
         break;
@@ -75,9 +75,17 @@ _chat_history_writer_wait (ChatHistory *self)
   if (self->writer == NULL || self->batch == NULL)
     return;
   g_mutex_lock (&self->writer_lock);
+  if (self->writer_busy)
+    {
+      self->writer_waits++;
+      /* A test's hold ends when the loop would wait for it. */
+      self->writer_held = FALSE;
+      g_cond_broadcast (&self->writer_cond);
+    }
   while (self->writer_busy)
     g_cond_wait (&self->writer_cond, &self->writer_lock);
   g_mutex_unlock (&self->writer_lock);
+  _chat_history_written (self, self->batch, self->batch_max_ms);
   g_clear_pointer (&self->batch, g_ptr_array_unref);
   g_clear_pointer (&self->batch_rooms, g_hash_table_unref);
   g_clear_pointer (&self->batch_journal, g_free);
@@ -141,6 +149,8 @@ _chat_history_writer_hand_over (ChatHistory *self)
 
   self->batch_journal = _chat_history_journal_rotate (self);
   self->batch = g_steal_pointer (&self->pending);
+  self->batch_max_ms = self->pending_max_ms;
+  self->pending_max_ms = G_MININT64;
   self->batch_rooms = g_steal_pointer (&self->pending_rooms);
   _chat_history_new_queue (self);
 
@@ -157,4 +167,42 @@ _chat_history_writer_n_pending (ChatHistory *self)
   if (self->batch == NULL)
     return 0;
   return self->batch->len + g_hash_table_size (self->batch_rooms);
+}
+
+/* Whether the thread is committing a batch now. */
+gboolean
+_chat_history_writer_is_busy (ChatHistory *self)
+{
+  gboolean busy;
+
+  if (self->writer == NULL || self->batch == NULL)
+    return FALSE;
+  g_mutex_lock (&self->writer_lock);
+  busy = self->writer_busy;
+  g_mutex_unlock (&self->writer_lock);
+  return busy;
+}
+
+/* For tests: the thread leaves the batches it is given uncommitted until released, or
+ * until the main loop waits for one (counted by _chat_history_writer_get_n_waits ()),
+ * so that what happens during a long commit can be seen without timing it. */
+void
+_chat_history_writer_hold (ChatHistory *self,
+                           gboolean     hold)
+{
+  g_mutex_lock (&self->writer_lock);
+  self->writer_held = hold;
+  g_cond_broadcast (&self->writer_cond);
+  g_mutex_unlock (&self->writer_lock);
+}
+
+guint
+_chat_history_writer_get_n_waits (ChatHistory *self)
+{
+  guint waits;
+
+  g_mutex_lock (&self->writer_lock);
+  waits = self->writer_waits;
+  g_mutex_unlock (&self->writer_lock);
+  return waits;
 }

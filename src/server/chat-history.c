@@ -77,6 +77,21 @@ _chat_history_new_queue (ChatHistory *self)
   self->pending_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, room_free0);
 }
 
+/* The lines of entries have left the queue and the batch for the database (or for
+ * nowhere, when they failed). */
+void
+_chat_history_written (ChatHistory *self,
+                       GPtrArray   *entries,
+                       gint64       max_ms)
+{
+  self->written_max_ms = MAX (self->written_max_ms, max_ms);
+  if (entries == NULL || g_hash_table_size (self->redacted_queued) == 0)
+    return;
+  for (guint i = 0; i < entries->len; i++)
+    g_hash_table_remove (self->redacted_queued,
+                         ((ChatHistoryEntry *) g_ptr_array_index (entries, i))->msgid);
+}
+
 /* ------------------------------------------------------------------ callbacks */
 
 void
@@ -181,6 +196,7 @@ chat_history_finalize (GObject *object)
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->pending_rooms, g_hash_table_unref);
   g_clear_pointer (&self->since_prune, g_hash_table_unref);
+  g_clear_pointer (&self->redacted_queued, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->journal_path, g_free);
@@ -281,6 +297,10 @@ chat_history_init (ChatHistory *self)
   _chat_history_new_queue (self);
   self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_per_target = DEFAULT_MAX_PER_TARGET;
+  self->written_max_ms = G_MAXINT64;
+  self->pending_max_ms = G_MININT64;
+  self->batch_max_ms = G_MININT64;
+  self->redacted_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /* ------------------------------------------------------------------ ChatHistory */
@@ -300,6 +320,10 @@ chat_history_new (const char  *data_dir,
   self->last_age_prune_ms = 0;
   if (!_chat_history_journal_open (self, data_dir, error))
     return NULL;
+  /* Every line is in the database now; when the file cannot tell, no query answers from
+   * memory. */
+  self->written_max_ms = chat_sqlite_query_int (self->db, "SELECT max (latest) FROM targets",
+                                                G_MAXINT64);
   _chat_history_writer_start (self);
   return g_steal_pointer (&self);
 }
@@ -445,6 +469,7 @@ chat_history_append (ChatHistory      *self,
     }
 
   g_ptr_array_add (self->pending, entry);
+  self->pending_max_ms = MAX (self->pending_max_ms, entry->time_ms);
   chat_history_schedule_flush (self);
 }
 
