@@ -1598,7 +1598,7 @@ test_password_failures_bounded (void)
   g_autoptr(ChatServer) server = chat_server_new ();
   g_autoptr(GKeyFile) config = g_key_file_new ();
   g_autoptr(GError) error = NULL;
-  GHashTable *table = _chat_server_get_password_failures (server);
+  ChatAddressWindow *failures = _chat_server_get_password_failures (server);
   const gint64 second = G_USEC_PER_SEC;
   gint64 now = 1000 * second;
 
@@ -1634,7 +1634,7 @@ test_password_failures_bounded (void)
 
       _chat_gate_failures_add (server, key, "test", now + i);
     }
-  g_assert_cmpuint (g_hash_table_size (table), <=, 4096);
+  g_assert_cmpuint (chat_address_window_get_n_addresses (failures), <=, 4096);
   g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", now + 100 * second));
 
   /* Long after, everything is forgotten as room is needed. */
@@ -1646,8 +1646,8 @@ test_password_failures_bounded (void)
 
       _chat_gate_failures_add (server, key, "test", now);
     }
-  g_assert_cmpuint (g_hash_table_size (table), <=, 4096);
-  g_assert_false (g_hash_table_contains (table, "192.0.2.1"));
+  g_assert_cmpuint (chat_address_window_get_n_addresses (failures), <=, 4096);
+  g_assert_false (chat_address_window_contains (failures, "192.0.2.1"));
 }
 
 /* Before the server password, NICK told who was online (433 for a name in use) and

@@ -17,21 +17,8 @@
 /* The first wrong answer holds the person's input this long, the next twice as long. */
 #define GATE_HOLD_USEC (1 * G_USEC_PER_SEC)
 
-/* Wrong passwords from one address are counted over this span from the first one. */
-#define FAILURES_WINDOW_USEC (G_GINT64_CONSTANT (600) * G_USEC_PER_SEC)
-/* Addresses remembered at most: past it, the one quiet the longest is forgotten. */
-#define FAILURES_MAX 4096
 /* Each hold of an address lasts twice the one before, up to 2^6 times the first. */
 #define FAILURES_MAX_DOUBLINGS 6
-
-typedef struct
-{
-  guint   count;        /* wrong ones since first */
-  guint   holds;        /* times the address was held */
-  gint64  first;
-  gint64  last;
-  gint64  held_until;
-} GateFailures;
 
 /* Telnet (RFC 857): the server echoes, so the client stops echoing what is typed. */
 static const char telnet_will_echo[] = "\xff\xfb\x01";
@@ -140,56 +127,14 @@ _chat_gate_irc_command (const char *line)
 
 /* ---- password guessing, per address ------------------------------------------------- */
 
-/* Nothing to remember: not held, and nothing wrong for a whole window. */
-static gboolean
-failures_stale (const GateFailures *f,
-                gint64              now)
-{
-  return now >= f->held_until && now - f->last >= FAILURES_WINDOW_USEC;
-}
-
-/* Room for one more address: the stale ones go, else the one quiet the longest (held
- * ones last), so the table stays bounded whatever the number of addresses guessing. */
-static void
-failures_make_room (GHashTable *table,
-                    gint64      now)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  const char *oldest = NULL;
-  gboolean oldest_held = TRUE;
-  gint64 oldest_last = G_MAXINT64;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      GateFailures *f = value;
-      gboolean held = now < f->held_until;
-
-      if (failures_stale (f, now))
-        {
-          g_hash_table_iter_remove (&iter);
-          continue;
-        }
-      if ((oldest_held && !held) || (held == oldest_held && f->last < oldest_last))
-        {
-          oldest = key;
-          oldest_held = held;
-          oldest_last = f->last;
-        }
-    }
-  if (g_hash_table_size (table) >= FAILURES_MAX && oldest != NULL)
-    g_hash_table_remove (table, oldest);
-}
-
+/* The wrong ones are counted over a window of their own, by chat-address-window.c; the
+ * table is bounded, the address quiet the longest going first, a held one last. */
 gboolean
 _chat_gate_failures_held (ChatServer *server,
                           const char *key,
                           gint64      now)
 {
-  GateFailures *f = g_hash_table_lookup (_chat_server_get_password_failures (server), key);
-
-  return f != NULL && now < f->held_until;
+  return chat_address_window_is_held (_chat_server_get_password_failures (server), key, now);
 }
 
 void
@@ -199,39 +144,18 @@ _chat_gate_failures_add (ChatServer *server,
                          gint64      now)
 {
   const ChatServerLimits *limits = _chat_server_get_limits (server);
-  GHashTable *table = _chat_server_get_password_failures (server);
-  GateFailures *f = g_hash_table_lookup (table, key);
+  ChatAddressWindow *failures = _chat_server_get_password_failures (server);
+  guint count = chat_address_window_add (failures, key, now, limits->password_failures);
+  guint holds;
   gint64 hold;
 
-  if (f != NULL && failures_stale (f, now))
-    {
-      g_hash_table_remove (table, key);
-      f = NULL;
-    }
-  if (f == NULL)
-    {
-      if (g_hash_table_size (table) >= FAILURES_MAX)
-        failures_make_room (table, now);
-      f = g_new0 (GateFailures, 1);
-      f->first = now;
-      g_hash_table_insert (table, g_strdup (key), f);
-    }
-  if (now - f->first >= FAILURES_WINDOW_USEC)
-    {
-      f->count = 0;
-      f->first = now;
-    }
-  f->count++;
-  f->last = now;
-  g_info ("Wrong %s from %s (%u)", what, key, f->count);
-  if (limits->password_failures == 0 || f->count < limits->password_failures)
+  g_info ("Wrong %s from %s (%u)", what, key, count);
+  if (limits->password_failures == 0 || count < limits->password_failures)
     return;
 
-  hold = (gint64) limits->password_hold * G_USEC_PER_SEC << MIN (f->holds, FAILURES_MAX_DOUBLINGS);
-  f->held_until = now + hold;
-  f->holds++;
-  f->count = 0;
-  f->first = now;
+  holds = chat_address_window_get_holds (failures, key);
+  hold = (gint64) limits->password_hold * G_USEC_PER_SEC << MIN (holds, FAILURES_MAX_DOUBLINGS);
+  chat_address_window_hold (failures, key, now + hold);
   g_message ("Password tries from %s are refused for %" G_GINT64_FORMAT " seconds: "
              "%u wrong passwords", key, hold / G_USEC_PER_SEC, limits->password_failures);
 }

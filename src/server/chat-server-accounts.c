@@ -38,8 +38,8 @@ typedef struct
   guint                   hash_passes;
   guint                   registrations_per_address;
   guint                   rooms_per_account;
-  /* Address key -> Registrations: accounts created from there in the current hour. */
-  GHashTable             *registrations;
+  /* Accounts created from each address in the hour. */
+  ChatAddressWindow      *registrations;
   guint64                 cap_account_notify;
   guint                   next_guest;
   /* Whether any account existed at the tick of that time: a tick asks the store once,
@@ -47,12 +47,6 @@ typedef struct
   gint64                  tick_now;
   gboolean                tick_none_registered;
 } ChatServerAccounts;
-
-typedef struct
-{
-  guint  count;
-  gint64 first;
-} Registrations;
 
 #define REGISTRATIONS_WINDOW_USEC (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
 #define REGISTRATIONS_MAX_ADDRESSES 4096
@@ -217,7 +211,7 @@ state_free (gpointer data)
   ChatServerAccounts *state = data;
 
   g_clear_object (&state->accounts);
-  g_clear_pointer (&state->registrations, g_hash_table_unref);
+  g_clear_pointer (&state->registrations, chat_address_window_free);
   g_free (state);
 }
 
@@ -240,7 +234,9 @@ _chat_server_accounts_setup (ChatServer *self)
   state->hash_passes = 2;
   state->registrations_per_address = 10;
   state->rooms_per_account = 20;
-  state->registrations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  state->registrations = chat_address_window_new (REGISTRATIONS_WINDOW_USEC,
+                                                  REGISTRATIONS_MAX_ADDRESSES,
+                                                  CHAT_ADDRESS_WINDOW_REFUSE_NEW);
   g_object_set_qdata_full (G_OBJECT (self), accounts_state_quark (), state, state_free);
 
   _chat_server_add_cap (self, "sasl", "PLAIN,SCRAM-SHA-256,EXTERNAL");
@@ -603,59 +599,26 @@ _chat_server_accounts_may_register (ChatSession  *session,
   return TRUE;
 }
 
-/* The hour's window of each address forgets itself; past the table's size the stale ones go
- * first, then any, so the table stays bounded whatever the number of addresses. */
-static void
-registrations_make_room (GHashTable *table,
-                         gint64      now)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, table);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      const Registrations *r = value;
-
-      if (now - r->first >= REGISTRATIONS_WINDOW_USEC ||
-          g_hash_table_size (table) >= REGISTRATIONS_MAX_ADDRESSES)
-        g_hash_table_iter_remove (&iter);
-    }
-}
-
+/* Past the table's bound, an address not in it registers nothing until some expire: a
+ * flood of addresses must not push one out and start its count again. */
 gboolean
 _chat_server_accounts_count_registration (ChatSession  *session,
                                           GError      **error)
 {
   ChatServerAccounts *state = get_state (session->server);
   gint64 now = g_get_monotonic_time ();
-  Registrations *r;
 
   if (state->registrations_per_address == 0 || session->oper)
     return TRUE;
-  r = g_hash_table_lookup (state->registrations, session->ip);
-  if (r != NULL && now - r->first >= REGISTRATIONS_WINDOW_USEC)
+  if (!chat_address_window_try (state->registrations, session->ip, now,
+                                state->registrations_per_address))
     {
-      r->count = 0;
-      r->first = now;
-    }
-  if (r == NULL)
-    {
-      if (g_hash_table_size (state->registrations) >= REGISTRATIONS_MAX_ADDRESSES)
-        registrations_make_room (state->registrations, now);
-      r = g_new0 (Registrations, 1);
-      r->first = now;
-      g_hash_table_insert (state->registrations, g_strdup (session->ip), r);
-    }
-  if (r->count >= state->registrations_per_address)
-    {
-      g_message ("Account registration from %s refused: %u accounts this hour",
-                 session->host, r->count);
+      g_message ("Account registration from %s refused: %u accounts this hour", session->host,
+                 chat_address_window_count (state->registrations, session->ip, now));
       g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
                            "Too many accounts registered from your address; try again later");
       return FALSE;
     }
-  r->count++;
   return TRUE;
 }
 

@@ -241,23 +241,6 @@ static GSourceFuncs flush_source_funcs = {
   NULL, NULL, NULL,
 };
 
-void
-_chat_server_forget_new_rooms (ChatServer *self,
-                               gint64      now)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->new_rooms);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      GArray *times = value;
-
-      if (g_array_index (times, gint64, times->len - 1) + NEW_ROOMS_WINDOW_USEC <= now)
-        g_hash_table_iter_remove (&iter);
-    }
-}
-
 /* Once a second: registration and ping timeouts, lingering closes. Linear in the
  * number of sessions, but per second, never per message. */
 static gboolean
@@ -274,9 +257,12 @@ tick_cb (gpointer user_data)
       l = l->next;
       _chat_session_tick (session, now);
     }
-  /* Addresses that made rooms over an hour ago are forgotten, once a minute. */
-  if (++self->ticks % 60 == 0 && g_hash_table_size (self->new_rooms) > 0)
-    _chat_server_forget_new_rooms (self, now);
+  /* Addresses quiet for their whole window are forgotten, once a minute. */
+  if (++self->ticks % 60 == 0)
+    {
+      chat_address_window_forget_expired (self->new_rooms, now);
+      chat_address_window_forget_expired (self->password_failures, now);
+    }
   _chat_server_flush (self);
 
   return G_SOURCE_CONTINUE;
@@ -401,7 +387,7 @@ address_to_host (const struct sockaddr_storage *ss)
 guint
 _chat_server_count_new_room_addresses (ChatServer *self)
 {
-  return g_hash_table_size (self->new_rooms);
+  return chat_address_window_get_n_addresses (self->new_rooms);
 }
 
 /* Closes fd after "ERROR :Closing Link: why". */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "chat-address-window.h"
 #include "chat-protocol.h"
 #include "chat-server.h"
 
@@ -1067,7 +1068,7 @@ ChatGateVerdict _chat_gate_check_oper     (ChatSession *session,
                                            const char  *password);
 /* The table behind them (address key -> record), kept by the server; for tests, now
  * in monotonic µs. */
-GHashTable     *_chat_server_get_password_failures (ChatServer *self);
+ChatAddressWindow *_chat_server_get_password_failures (ChatServer *self);
 gboolean        _chat_gate_failures_held  (ChatServer  *server,
                                            const char  *key,
                                            gint64       now);

@@ -144,8 +144,6 @@ _chat_server_open_room (ChatServer  *self,
                         ChatDenial  *denial)
 {
   ChatRoom *room = _chat_server_find_room (self, name);
-  GArray *times = NULL;
-  gint64 now;
 
   *denial = CHAT_DENIAL_NONE;
   if (room != NULL)
@@ -163,35 +161,13 @@ _chat_server_open_room (ChatServer  *self,
       *denial = CHAT_DENIAL_ROOMS_FULL;
       return NULL;
     }
-  now = g_get_monotonic_time ();
-  times = g_hash_table_lookup (self->new_rooms, session->ip);
-  if (times != NULL)
+  /* Past the table's bound, an address not in it makes no room until some expire. */
+  if (!chat_address_window_try (self->new_rooms, session->ip, g_get_monotonic_time (),
+                                self->limits.max_new_rooms_per_ip))
     {
-      guint old = 0;
-
-      while (old < times->len &&
-             g_array_index (times, gint64, old) + NEW_ROOMS_WINDOW_USEC <= now)
-        old++;
-      g_array_remove_range (times, 0, old);
-      if (times->len >= self->limits.max_new_rooms_per_ip)
-        {
-          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
-          return NULL;
-        }
+      *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
+      return NULL;
     }
-  else
-    {
-      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
-        _chat_server_forget_new_rooms (self, now);
-      if (g_hash_table_size (self->new_rooms) >= NEW_ROOMS_MAX_ADDRESSES)
-        {
-          *denial = CHAT_DENIAL_TOO_MANY_NEW_ROOMS;
-          return NULL;
-        }
-      times = g_array_new (FALSE, FALSE, sizeof (gint64));
-      g_hash_table_insert (self->new_rooms, g_strdup (session->ip), times);
-    }
-  g_array_append_val (times, now);
   return _chat_server_ensure_room (self, name, created);
 }
 
@@ -345,7 +321,7 @@ _chat_server_get_tls_links (ChatServer *self)
   return &self->tls_links;
 }
 
-GHashTable *
+ChatAddressWindow *
 _chat_server_get_password_failures (ChatServer *self)
 {
   return self->password_failures;

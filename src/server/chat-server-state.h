@@ -44,6 +44,10 @@ typedef struct
 #define NEW_ROOMS_MAX_ADDRESSES 16384
 /* Seconds over which max-new-rooms-per-ip counts. */
 #define NEW_ROOMS_WINDOW_USEC (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+/* Wrong passwords from one address are counted over this span (chat-gate.c). */
+#define PASSWORD_FAILURES_WINDOW_USEC (G_GINT64_CONSTANT (600) * G_USEC_PER_SEC)
+/* Addresses remembered for them at most: past it, the one quiet the longest is forgotten. */
+#define PASSWORD_FAILURES_MAX_ADDRESSES 4096
 
 struct _ChatServer
 {
@@ -100,10 +104,10 @@ struct _ChatServer
   GHashTable       *rooms;           /* folded name -> ChatRoom* */
   GTree            *rooms_by_name;   /* the same, in order (LIST) */
   GPtrArray        *room_configs;    /* ChatRoomConfig*, from [room NAME] groups */
-  GHashTable       *new_rooms;       /* ip -> GArray of gint64: when it made rooms */
+  ChatAddressWindow *new_rooms;      /* rooms each address made in the hour */
   guint             ticks;
   GHashTable       *per_ip;          /* _chat_server_address_key () -> count */
-  GHashTable       *password_failures; /* address key -> wrong passwords (chat-gate.c) */
+  ChatAddressWindow *password_failures; /* wrong passwords per address (chat-gate.c) */
   GSource          *accept_pause;    /* out of descriptors: accepting again when it fires */
   guint             n_accept_fd_errors;
   guint             n_accept_pauses;
@@ -163,8 +167,6 @@ void             _chat_server_announce_stop       (ChatServer        *self);
 
 /* chat-server-loop.c */
 void             _chat_server_loop_attach         (ChatServer        *self);
-void             _chat_server_forget_new_rooms    (ChatServer        *self,
-                                                   gint64             now);
 void             _chat_server_watch_listener_fds  (ChatServer        *self,
                                                    GArray            *fds,
                                                    gboolean           tls);

@@ -57,9 +57,9 @@ chat_server_finalize (GObject *object)
   g_hash_table_unref (self->rooms);
   g_tree_unref (self->rooms_by_name);
   g_ptr_array_unref (self->room_configs);
-  g_hash_table_unref (self->new_rooms);
+  chat_address_window_free (self->new_rooms);
   g_hash_table_unref (self->per_ip);
-  g_hash_table_unref (self->password_failures);
+  chat_address_window_free (self->password_failures);
   g_hash_table_unref (self->commands);
   g_ptr_array_unref (self->flush_list);
   g_array_unref (self->listen_fds);
@@ -225,10 +225,12 @@ chat_server_init (ChatServer *self)
                                        (GDestroyNotify) _chat_room_free);
   self->rooms_by_name = g_tree_new ((GCompareFunc) strcmp);
   self->room_configs = g_ptr_array_new_with_free_func (_chat_server_room_config_free);
-  self->new_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           (GDestroyNotify) g_array_unref);
+  self->new_rooms = chat_address_window_new (NEW_ROOMS_WINDOW_USEC, NEW_ROOMS_MAX_ADDRESSES,
+                                             CHAT_ADDRESS_WINDOW_REFUSE_NEW);
   self->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->password_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->password_failures = chat_address_window_new (PASSWORD_FAILURES_WINDOW_USEC,
+                                                     PASSWORD_FAILURES_MAX_ADDRESSES,
+                                                     CHAT_ADDRESS_WINDOW_EVICT_QUIETEST);
   self->commands = g_hash_table_new (g_str_hash, g_str_equal);
   self->flush_list = g_ptr_array_new ();
   self->listen_fds = g_array_new (FALSE, FALSE, sizeof (int));
@@ -668,7 +670,7 @@ chat_server_stop (ChatServer *self)
   n_rooms = g_hash_table_size (self->rooms);
   g_tree_remove_all (self->rooms_by_name);
   g_hash_table_remove_all (self->rooms);
-  g_hash_table_remove_all (self->new_rooms);
+  chat_address_window_clear (self->new_rooms);
   g_hash_table_remove_all (self->nicks);
   g_hash_table_remove_all (self->per_ip);
 
