@@ -617,6 +617,9 @@ test_labels (void)
   Client *a = client_irc (ts, "alice", "labeled-response batch echo-message");
   Client *b = client_irc (ts, "bob", "labeled-response batch");
   g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *longest = g_strnfill (64, 'k');
+  g_autofree char *too_long = g_strnfill (65, 'l');
+  g_autofree char *acked = g_strdup_printf ("@label=%s :chatroom ACK", longest);
 
   /* An unknown command's 421 carries the label. */
   client_send (a, "@label=u1 FROBNICATE x");
@@ -637,6 +640,19 @@ test_labels (void)
   g_assert_cmpuint (lines->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (lines, 0), ==, ":bob!bob@127.0.0.1 PRIVMSG bob :memo");
   g_assert_cmpstr (g_ptr_array_index (lines, 1), ==, "@label=s2 :chatroom ACK");
+
+  /* A label is 64 bytes at most: a longer one is refused, the command not run, and the
+   * label not repeated. */
+  client_send (b, "@label=%s PRIVMSG alice :fits", longest);
+  client_wait (b, acked);
+  client_wait (a, "PRIVMSG alice :fits");
+  client_send (b, "@label=%s PRIVMSG alice :too long", too_long);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = client_sync (b);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (lines, 0), ==,
+                   ":chatroom FAIL PRIVMSG INVALID_LABEL :Label is longer than 64 bytes");
+  client_sync_lacks (a, "too long");
 
   client_free (a);
   client_free (b);

@@ -17,6 +17,9 @@
 #include "chat-server-accounts-private.h"
 #include "chat-session-private.h"
 
+/* IRCv3 labeled-response: the longest label a client may send. */
+#define LABEL_MAX 64
+
 static gboolean process_line (ChatSession *session,
                               const char  *line,
                               gsize        len);
@@ -581,6 +584,7 @@ dispatch_irc (ChatSession *session,
   const char *name;
   const char *body = line;
   const char *label;
+  gboolean label_too_long = FALSE;
 
   /* The 512-byte limit counts the line without its tags. */
   if (line[0] == '@')
@@ -621,14 +625,21 @@ dispatch_irc (ChatSession *session,
   /* Every answer carries the label, a refusal of the command included. */
   _chat_session_cork (session);
   label = chat_message_get_tag (message, "label");
-  if (label != NULL && label[0] != '\0' &&
-      _chat_session_has_cap (session, CHAT_CAP_LABELED_RESPONSE))
+  if (label != NULL && (label[0] == '\0' ||
+                        !_chat_session_has_cap (session, CHAT_CAP_LABELED_RESPONSE)))
+    label = NULL;
+  /* The spec bounds a label to 64 bytes: a longer one is refused, never repeated. */
+  label_too_long = label != NULL && strlen (label) > LABEL_MAX;
+  if (label != NULL && !label_too_long)
     {
       session->label = g_strdup (label);
       session->collected = g_ptr_array_new_with_free_func (g_free);
     }
 
-  if (command == NULL && session->state == CHAT_SESSION_REGISTERED)
+  /* Not run: its answer could not carry the label the client waits for. */
+  if (label_too_long)
+    _chat_session_fail (session, name, "INVALID_LABEL", NULL, "Label is longer than 64 bytes");
+  else if (command == NULL && session->state == CHAT_SESSION_REGISTERED)
     _chat_session_reply (session, ERR_UNKNOWNCOMMAND, name, "Unknown command", NULL);
   else if (command == NULL ||
            (session->state != CHAT_SESSION_REGISTERED && !(command->flags & CHAT_COMMAND_PREREG)))
