@@ -518,10 +518,23 @@ test_join_part_privmsg (void)
   client_wait (b, ":bob!bob@127.0.0.1 PART #rust :bye now");
   client_wait (a, ":bob!bob@127.0.0.1 PART #rust :bye now");
 
+  /* "0" leaves every room only as JOIN's whole parameter (Modern IRC's alternative form): in
+   * a list it is a name like any other, which is no room (403, as ngIRCd answers; InspIRCd
+   * says 476), and the other names are joined. */
+  client_send (a, "JOIN #also,0");
+  client_wait (a, ":alice!alice@127.0.0.1 JOIN #also");
+  client_wait (a, " 403 alice 0 :No such channel");
+  client_send (a, "JOIN 0,#too");
+  client_wait (a, " 403 alice 0 :No such channel");
+  client_wait (a, ":alice!alice@127.0.0.1 JOIN #too");
+  client_sync_lacks (a, " PART ");
+
   client_send (a, "JOIN 0");
   lines = client_sync (a);
   assert_lines_have (lines, "PART #rust");
   assert_lines_have (lines, "PART #go");
+  assert_lines_have (lines, "PART #also");
+  assert_lines_have (lines, "PART #too");
 
   client_free (a);
   client_free (b);
