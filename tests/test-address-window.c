@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "chat-server-accounts-private.h"
 #include "chat-server-private.h"
 
 #define SECOND ((gint64) G_USEC_PER_SEC)
@@ -195,6 +196,62 @@ test_ipv6_prefix (void)
   g_assert_cmpuint (chat_address_window_get_n_addresses (w), ==, 3);
 }
 
+/* The gate's window slides: wrong passwords on either side of the edge of a window that
+ * started at the first one still add up. */
+static void
+test_password_failures_slide (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  g_autoptr(GKeyFile) config = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  const gint64 t = 1000 * SECOND;
+
+  g_key_file_load_from_data (config, "[limits]\npassword-failures=3\npassword-hold=60\n", -1,
+                             G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_true (chat_server_load_config (server, config, &error));
+  g_assert_no_error (error);
+
+  _chat_gate_failures_add (server, "192.0.2.1", "test", t);
+  _chat_gate_failures_add (server, "192.0.2.1", "test", t + 599 * SECOND);
+  _chat_gate_failures_add (server, "192.0.2.1", "test", t + 601 * SECOND);
+  g_assert_false (_chat_gate_failures_held (server, "192.0.2.1", t + 601 * SECOND));
+  /* Three in the ten minutes before. */
+  _chat_gate_failures_add (server, "192.0.2.1", "test", t + 602 * SECOND);
+  g_assert_true (_chat_gate_failures_held (server, "192.0.2.1", t + 602 * SECOND));
+}
+
+/* Accounts registered per address: a flood of addresses finds the table full and is
+ * refused, and pushes out no address it holds, whose count goes on. */
+static void
+test_registrations_bounded (void)
+{
+  g_autoptr(ChatServer) server = chat_server_new ();
+  ChatSession fake = { 0 };
+  guint registered = 0;
+
+  fake.server = server;
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autofree char *ip = g_strdup_printf ("2001:db8:%x:%x::/64", i >> 16, i & 0xffff);
+      g_autoptr(GError) error = NULL;
+
+      fake.ip = fake.host = ip;
+      if (_chat_server_accounts_count_registration (&fake, &error))
+        registered++;
+      else
+        g_assert_error (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY);
+      fake.ip = fake.host = NULL;
+    }
+  g_assert_cmpuint (registered, ==, 4096);
+
+  /* The first address is still counted: ten an hour (the default), nine more. */
+  fake.ip = fake.host = (char *) "2001:db8:0:0::/64";
+  for (guint i = 0; i < 9; i++)
+    g_assert_true (_chat_server_accounts_count_registration (&fake, NULL));
+  g_assert_false (_chat_server_accounts_count_registration (&fake, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -206,6 +263,8 @@ main (int   argc,
   g_test_add_func ("/chat/address-window/bound-evicts-quietest", test_bound_evicts_quietest);
   g_test_add_func ("/chat/address-window/bound-refuses-new", test_bound_refuses_new);
   g_test_add_func ("/chat/address-window/ipv6-prefix", test_ipv6_prefix);
+  g_test_add_func ("/chat/address-window/password-failures-slide", test_password_failures_slide);
+  g_test_add_func ("/chat/address-window/registrations-bounded", test_registrations_bounded);
 
   return g_test_run ();
 }

@@ -613,8 +613,13 @@ _chat_server_accounts_count_registration (ChatSession  *session,
   if (!chat_address_window_try (state->registrations, session->ip, now,
                                 state->registrations_per_address))
     {
-      g_message ("Account registration from %s refused: %u accounts this hour", session->host,
-                 chat_address_window_count (state->registrations, session->ip, now));
+      /* A flood of addresses is told once each, not logged once each. */
+      if (chat_address_window_contains (state->registrations, session->ip))
+        g_message ("Account registration from %s refused: %u accounts this hour", session->host,
+                   chat_address_window_count (state->registrations, session->ip, now));
+      else
+        g_info ("Account registration from %s refused: too many addresses registering",
+                session->host);
       g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
                            "Too many accounts registered from your address; try again later");
       return FALSE;
