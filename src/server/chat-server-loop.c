@@ -20,6 +20,7 @@
 #include <glib-unix.h>
 
 #include "chat-server-state.h"
+#include "chat-server-uring.h"
 
 /* ---- the epoll loop ----------------------------------------------------------------- */
 
@@ -35,23 +36,42 @@ static void accept_ready (ChatServer *self,
                           int         lfd,
                           gboolean    tls);
 
-/* Writes every session with output. Sessions may be added while flushing (a write error
- * closes a session and tells its rooms), so walk by index until the list stays empty. */
+/* A LIST goes on as the queue drains; more output puts the session back on the flush
+ * list, further on, so the walk writes it before it ends. */
+static void
+list_continue (ChatServer  *self,
+               ChatSession *session)
+{
+  if (!session->destroyed && !session->closing && session->listing != NULL &&
+      session->out_bytes < self->limits.sendq / 4)
+    _chat_server_list_continue (session);
+}
+
+/* Writes every session with output, a batch at a time through the io_uring when there is
+ * one. Sessions may be added while flushing (a write error closes a session and tells its
+ * rooms), so walk by index until the list stays empty. */
 static void
 flush_sessions (ChatServer *self)
 {
-  for (guint i = 0; i < self->flush_list->len; i++)
+  guint i = 0;
+
+  while (i < self->flush_list->len)
     {
       ChatSession *session = g_ptr_array_index (self->flush_list, i);
 
+      if (self->uring != NULL)
+        {
+          guint end = i + _chat_uring_write (&self->uring, self->flush_list, i);
+
+          for (; i < end; i++)
+            list_continue (self, g_ptr_array_index (self->flush_list, i));
+          continue;
+        }
       session->dirty = FALSE;
       if (!session->destroyed)
         _chat_session_flush (session);
-      /* A LIST goes on as the queue drains; more output puts the session back on
-       * this list, further on, so the walk writes it before it ends. */
-      if (!session->destroyed && !session->closing && session->listing != NULL &&
-          session->out_bytes < self->limits.sendq / 4)
-        _chat_server_list_continue (session);
+      list_continue (self, session);
+      i++;
     }
   g_ptr_array_set_size (self->flush_list, 0);
   self->lines_batched = 0;
@@ -776,6 +796,7 @@ _chat_server_loop_attach (ChatServer *self)
 {
   GSource *source;
 
+  self->uring = _chat_uring_new ();
   /* May recurse: epoll_ready_cb runs no main loop, and a source that may not recurse
    * has its descriptor taken out of the poll set and put back around every dispatch,
    * each time waking the context (two writes and a read of its eventfd per wake-up). */

@@ -10,6 +10,7 @@
 #include "chat-announcer.h"
 #include "chat-cluster-private.h"
 #include "chat-server-private.h"
+#include "chat-server-uring.h"
 #include "chat-session-private.h"
 
 G_BEGIN_DECLS
@@ -94,6 +95,7 @@ struct _ChatServer
 
   int               epfd;
   GSource          *epoll_source;
+  ChatUring        *uring;           /* writes a round in one system call, or NULL */
   GSource          *flush_source;
   GSource          *tick_source;
   GSource          *grace_source;    /* ready at the first deadline of grace_queue */

@@ -682,6 +682,7 @@ chat_server_stop (ChatServer *self)
   if (self->epfd >= 0)
     close (self->epfd);
   self->epfd = -1;
+  g_clear_pointer (&self->uring, _chat_uring_free);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   self->running = FALSE;

@@ -13,7 +13,6 @@
 
 #include "chat-session-private.h"
 
-#define IOV_BATCH 64
 /* Queued lines up to this many bytes are copied together and written as one buffer. */
 #define GATHER_SIZE 32768
 
@@ -435,19 +434,19 @@ _chat_session_end_label (ChatSession *session)
  * queue of many short lines, copying them into one buffer first costs less than the
  * kernel's walk over the segments (one 60-byte line per segment otherwise). Returns the
  * new count: 1 when at least the first two lines fit in the buffer, else @n unchanged.
- * Whatever is not gathered stays queued for the next round of the caller's loop. */
+ * Whatever is not gathered stays queued for the next write. */
 static guint
 gather_iov (struct iovec *iov,
-            guint         n)
+            guint         n,
+            char         *gather,
+            gsize         gather_size)
 {
-  /* One per thread, as the read buffer: servers may run in several threads. */
-  static __thread char gather[GATHER_SIZE];
   gsize used = 0;
   guint k;
 
-  if (n < 2 || iov[0].iov_len + iov[1].iov_len > sizeof gather)
+  if (n < 2 || iov[0].iov_len + iov[1].iov_len > gather_size)
     return n;
-  for (k = 0; k < n && used + iov[k].iov_len <= sizeof gather; k++)
+  for (k = 0; k < n && used + iov[k].iov_len <= gather_size; k++)
     {
       memcpy (gather + used, iov[k].iov_base, iov[k].iov_len);
       used += iov[k].iov_len;
@@ -457,13 +456,11 @@ gather_iov (struct iovec *iov,
   return 1;
 }
 
-void
-_chat_session_flush (ChatSession *session)
+gboolean
+_chat_session_flush_begin (ChatSession *session)
 {
-  ChatServer *server = session->server;
-
   if (session->destroyed)
-    return;
+    return FALSE;
 
   if (session->sendq_exceeded && !session->closing)
     {
@@ -473,73 +470,110 @@ _chat_session_flush (ChatSession *session)
 
   /* Acknowledged means kept: the round's history is made durable (once, by the first
    * session written) before any of its lines, an echo or anyone's copy, can leave. */
-  _chat_server_commit (server);
+  _chat_server_commit (session->server);
+  return !session->destroyed;
+}
+
+guint
+_chat_session_flush_iov (ChatSession  *session,
+                         struct iovec *iov,
+                         char         *gather,
+                         gsize         gather_size)
+{
+  guint n = 0;
+
+  for (; n < session->out_len && n < CHAT_SESSION_IOV_MAX; n++)
+    {
+      const ChatOutChunk *chunk = outq_nth (session, n);
+
+      iov[n].iov_base = (void *) chunk->data;
+      iov[n].iov_len = chunk->len;
+    }
+  return gather_iov (iov, n, gather, gather_size);
+}
+
+gboolean
+_chat_session_flush_wrote (ChatSession *session,
+                           gssize       result)
+{
+  ChatServer *server = session->server;
+  gssize written = result;
+
+  if (result < 0)
+    {
+      int error = (int) -result;
+
+      if (error == EINTR)
+        return TRUE;
+      if (error == EAGAIN || error == EWOULDBLOCK)
+        {
+          _chat_server_watch_output (server, session, TRUE);
+          return FALSE;
+        }
+      if (!session->closing)
+        {
+          g_autofree char *reason = g_strdup_printf ("Write error: %s", g_strerror (error));
+
+          _chat_session_quit (session, reason, NULL, TRUE);
+        }
+      _chat_session_destroy (session);
+      return FALSE;
+    }
+
+  session->out_bytes -= written;
+  /* A closing session lingers while its peer keeps reading: the limit is on
+   * silence, not on how long a slow reader takes to drain its socket. */
+  if (session->closing && written > 0)
+    session->closed_at = g_get_monotonic_time ();
+  while (written > 0)
+    {
+      ChatOutChunk *head = outq_nth (session, 0);
+
+      if ((gsize) written >= head->len)
+        {
+          written -= head->len;
+          outq_pop (session);
+        }
+      else
+        {
+          head->data += written;
+          head->len -= written;
+          written = 0;
+        }
+    }
+  return TRUE;
+}
+
+void
+_chat_session_flush_end (ChatSession *session)
+{
+  _chat_server_watch_output (session->server, session, FALSE);
+  if (session->closing)
+    _chat_session_destroy (session);
+}
+
+void
+_chat_session_flush (ChatSession *session)
+{
+  /* One per thread, as the read buffer: servers may run in several threads. */
+  static __thread char gather[GATHER_SIZE];
+
+  if (!_chat_session_flush_begin (session))
+    return;
 
   while (session->out_len > 0)
     {
-      struct iovec iov[IOV_BATCH];
+      struct iovec iov[CHAT_SESSION_IOV_MAX];
       struct msghdr msg = { 0 };
-      guint n = 0;
       ssize_t written;
 
-      for (; n < session->out_len && n < IOV_BATCH; n++)
-        {
-          const ChatOutChunk *chunk = outq_nth (session, n);
-
-          iov[n].iov_base = (void *) chunk->data;
-          iov[n].iov_len = chunk->len;
-        }
-      n = gather_iov (iov, n);
       msg.msg_iov = iov;
-      msg.msg_iovlen = n;
-
+      msg.msg_iovlen = _chat_session_flush_iov (session, iov, gather, sizeof gather);
       written = sendmsg (session->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (written < 0)
-        {
-          int saved = errno;
-
-          if (saved == EINTR)
-            continue;
-          if (saved == EAGAIN || saved == EWOULDBLOCK)
-            {
-              _chat_server_watch_output (server, session, TRUE);
-              return;
-            }
-          if (!session->closing)
-            {
-              g_autofree char *reason = g_strdup_printf ("Write error: %s", g_strerror (saved));
-
-              _chat_session_quit (session, reason, NULL, TRUE);
-            }
-          _chat_session_destroy (session);
-          return;
-        }
-
-      session->out_bytes -= written;
-      /* A closing session lingers while its peer keeps reading: the limit is on
-       * silence, not on how long a slow reader takes to drain its socket. */
-      if (session->closing && written > 0)
-        session->closed_at = g_get_monotonic_time ();
-      while (written > 0)
-        {
-          ChatOutChunk *head = outq_nth (session, 0);
-
-          if ((gsize) written >= head->len)
-            {
-              written -= head->len;
-              outq_pop (session);
-            }
-          else
-            {
-              head->data += written;
-              head->len -= written;
-              written = 0;
-            }
-        }
+      if (!_chat_session_flush_wrote (session, written < 0 ? -errno : written))
+        return;
     }
 
-  _chat_server_watch_output (server, session, FALSE);
-  if (session->closing)
-    _chat_session_destroy (session);
+  _chat_session_flush_end (session);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "chat-server-private.h"
 
@@ -21,6 +22,21 @@ void         _chat_session_tick      (ChatSession       *session,
 void         _chat_session_destroy   (ChatSession       *session);
 void         _chat_session_drain_input (ChatSession     *session);
 void         _chat_session_forget_input (ChatSession    *session);
+
+/* A flush in parts, for writing many sessions in one system call (chat-server-uring.c):
+ * begin (FALSE: nothing may be written), the queue's head as at most CHAT_SESSION_IOV_MAX
+ * iovecs (short lines copied into @gather), the outcome of the write (bytes written, or
+ * minus errno; FALSE: the session is blocked or gone), and the end once the queue is empty.
+ * _chat_session_flush does all of them with sendmsg(). */
+#define CHAT_SESSION_IOV_MAX 64
+gboolean     _chat_session_flush_begin (ChatSession     *session);
+guint        _chat_session_flush_iov   (ChatSession     *session,
+                                        struct iovec    *iov,
+                                        char            *gather,
+                                        gsize            gather_size);
+gboolean     _chat_session_flush_wrote (ChatSession     *session,
+                                        gssize           result);
+void         _chat_session_flush_end   (ChatSession     *session);
 
 /* Clearing what may hold a password before it is freed (chat-session-input.c). */
 void         _chat_wipe_free          (gpointer           string);
