@@ -4,11 +4,14 @@
 # with generated configurations that lift flood limits and connection caps equally, runs the
 # same chatroom-bench scenarios against each (one server at a time, each freshly started for
 # each scenario), prints one table with ratios, and stops them all. A fourth target, "floor",
-# is chatroom-bench-relay: no server can do less per message, so its fan-out numbers are
-# what this machine's kernel allows (it is not run for register, connections, join-storm).
+# is chatroom-bench-relay: no server with one send() per recipient can do less per message,
+# so its fan-out numbers are what this machine's kernel allows such a server (it is not run
+# for register, connections, join-storm). A fifth, "floor-uring", is the same relay sending
+# each wake-up's lines in one io_uring_enter(), as chatroom-server does where it can: the
+# floor for a server that batches its system calls (not in the default list).
 #
 #   build-aux/bench-compare.sh [--quick] [--only "fanout register ..."]
-#                              [--servers "chatroom inspircd ngircd floor"]
+#                              [--servers "chatroom inspircd ngircd floor floor-uring"]
 #                              [--bench PATH] [--server PATH] [--keep DIR] [--history]
 #
 # Scenarios: fanout (200 clients, 10 senders, swept), fanout1000 (1,000 clients, 10 senders,
@@ -186,6 +189,9 @@ start_server () {
     floor)
       "${prio[@]}" "$relay_bin" --port "$port" > "$dir/floor.out" 2>&1 &
       pid=$! ;;
+    floor-uring)
+      "${prio[@]}" "$relay_bin" --uring --port "$port" > "$dir/floor.out" 2>&1 &
+      pid=$! ;;
     cluster1|cluster3)
       # Redis first, then the nodes; "PORT" is the nodes' ports, comma-separated.
       local n=${which#cluster} i rport nport rpid ports=""
@@ -304,7 +310,7 @@ for srv in $servers; do
       { echo "bench-compare: note: ngIRCd not installed; skipping" >&2; continue; } ;;
     inspircd) [ -x /usr/sbin/inspircd ] ||
       { echo "bench-compare: note: InspIRCd not installed; skipping" >&2; continue; } ;;
-    floor) [ -x "$relay_bin" ] ||
+    floor|floor-uring) [ -x "$relay_bin" ] ||
       { echo "bench-compare: note: chatroom-bench-relay not built; skipping the floor" >&2
         continue; } ;;
     *) echo "bench-compare: unknown server $srv" >&2; exit 2 ;;
@@ -318,7 +324,7 @@ for s in $only; do
   for srv in "${run_list[@]}"; do
     dir="$tmp/$srv-$s"
     case "$srv/$s" in
-      floor/register|floor/connections|floor/join-storm)
+      floor*/register|floor*/connections|floor*/join-storm)
         echo '{"skipped": true}' > "$tmp/$srv-$s.json"
         continue ;;
     esac
@@ -381,6 +387,7 @@ import json, os, sys
 
 tmp, scenarios, servers = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 names = {"chatroom": "chatroom", "inspircd": "InspIRCd", "ngircd": "ngIRCd", "floor": "floor",
+         "floor-uring": "floor-uring",
          "cluster1": "1 node", "cluster3": "3 nodes"}
 
 def load(srv, s):
@@ -497,8 +504,10 @@ for n, row in enumerate(table):
 print()
 print("Ratios: how many times better the first server is (higher-is-better metrics divide")
 print("first by other; lower-is-better ones divide other by first). \"floor\" is")
-print("chatroom-bench-relay, which only copies each message to every member's socket: no")
-print("server can do less, so chatroom÷floor near 1 means the kernel, not the server, sets it.")
+print("chatroom-bench-relay, which only copies each message to every member's socket, one")
+print("send() each: no such server can do less, so chatroom÷floor near 1 means the kernel,")
+print("not the server, sets it. \"floor-uring\" is the relay with a wake-up's sends in one")
+print("io_uring_enter(), as chatroom-server writes where the kernel allows.")
 
 errors = []
 for s in scenarios:

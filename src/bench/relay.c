@@ -9,6 +9,11 @@
  * in one send(), as chatroom-server does. Running chatroom-bench against it shows the floor
  * this machine's kernel sets, so a server's numbers can be read against it.
  *
+ * With --uring (where liburing was there at build time) a wake-up's sends all go in one
+ * io_uring_enter(), as chatroom-server's do where the kernel allows: the floor for a server
+ * that batches its system calls, which costs less than one send() each where entering
+ * the kernel is dear (virtual machines).
+ *
  * Loopback only; runs until SIGINT or SIGTERM. */
 
 #define _GNU_SOURCE
@@ -29,6 +34,10 @@
 #include <unistd.h>
 
 #include <glib.h>
+
+#if HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #define READ_SIZE   65536
 #define LINE_MAX_   1024
@@ -60,6 +69,9 @@ typedef struct
   GHashTable *peers;            /* set of Peer*, owned */
   GPtrArray  *dirty;            /* of Peer* to flush at the end of this wake-up */
   char       *rbuf;
+#if HAVE_LIBURING
+  struct io_uring *ring;        /* --uring */
+#endif
 } Relay;
 
 static volatile sig_atomic_t stopping;
@@ -119,22 +131,18 @@ peer_free (gpointer data)
   g_free (peer);
 }
 
-/* Writes what is queued; FALSE when the peer is gone. */
+/* Takes a send's outcome (bytes, or minus errno); FALSE when the peer is gone. */
 static gboolean
-peer_flush (Relay *relay,
-            Peer  *peer)
+peer_sent (Relay   *relay,
+           Peer    *peer,
+           ssize_t  n)
 {
   struct epoll_event ev = { 0 };
-  ssize_t n = 0;
 
-  if (peer->out->len > 0)
-    {
-      n = send (peer->fd, peer->out->data, peer->out->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-        return FALSE;
-      if (n > 0)
-        g_byte_array_remove_range (peer->out, 0, (guint) n);
-    }
+  if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK && n != -EINTR)
+    return FALSE;
+  if (n > 0)
+    g_byte_array_remove_range (peer->out, 0, (guint) n);
 
   if ((peer->out->len > 0) != peer->polling_out)
     {
@@ -145,6 +153,60 @@ peer_flush (Relay *relay,
     }
   return TRUE;
 }
+
+/* Writes what is queued; FALSE when the peer is gone. */
+static gboolean
+peer_flush (Relay *relay,
+            Peer  *peer)
+{
+  ssize_t n = 0;
+
+  if (peer->out->len > 0)
+    {
+      n = send (peer->fd, peer->out->data, peer->out->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0)
+        n = -errno;
+    }
+  return peer_sent (relay, peer, n);
+}
+
+#if HAVE_LIBURING
+/* The round's sends in one system call; each outcome as peer_flush takes it. */
+static void
+flush_ring (Relay *relay)
+{
+  guint n = relay->dirty->len, done = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      Peer *peer = g_ptr_array_index (relay->dirty, i);
+      struct io_uring_sqe *sqe = io_uring_get_sqe (relay->ring);
+
+      if (sqe == NULL)
+        {
+          io_uring_submit (relay->ring);
+          sqe = io_uring_get_sqe (relay->ring);
+        }
+      io_uring_prep_send (sqe, peer->fd, peer->out->data, peer->out->len,
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+      sqe->user_data = i;
+    }
+  io_uring_submit_and_wait (relay->ring, n);
+  while (done < n)
+    {
+      struct io_uring_cqe *cqe;
+      Peer *peer;
+
+      if (io_uring_wait_cqe (relay->ring, &cqe) < 0)
+        continue;
+      peer = g_ptr_array_index (relay->dirty, cqe->user_data);
+      if (!peer_sent (relay, peer, cqe->res))
+        shutdown (peer->fd, SHUT_RDWR);
+      io_uring_cqe_seen (relay->ring, cqe);
+      done++;
+    }
+}
+#endif
 
 static void
 peer_line (Relay *relay,
@@ -328,10 +390,13 @@ main (int    argc,
   struct rlimit rl;
   Relay relay = { 0 };
   int port = 6667;
+  gboolean uring = FALSE;
   guint16 bound = 0;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (6667; 0 picks a free one)",
       "PORT" },
+    { "uring", 0, 0, G_OPTION_ARG_NONE, &uring,
+      "Send a wake-up's lines in one io_uring_enter()", NULL },
     { NULL }
   };
 
@@ -364,6 +429,24 @@ main (int    argc,
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   signal (SIGPIPE, SIG_IGN);
+
+  if (uring)
+    {
+#if HAVE_LIBURING
+      int ret;
+
+      relay.ring = g_new0 (struct io_uring, 1);
+      ret = io_uring_queue_init (MAX_EVENTS * 4, relay.ring, 0);
+      if (ret < 0)
+        {
+          g_printerr ("chatroom-bench-relay: no io_uring: %s\n", g_strerror (-ret));
+          return 2;
+        }
+#else
+      g_printerr ("chatroom-bench-relay: built without liburing\n");
+      return 2;
+#endif
+    }
 
   relay.epfd = epoll_create1 (EPOLL_CLOEXEC);
   relay.rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, room_free);
@@ -398,6 +481,16 @@ main (int    argc,
 
       /* Every recipient of this wake-up's messages, one send() each. A peer that fails
        * here is closed after the round, so the list is not changed while it is walked. */
+#if HAVE_LIBURING
+      if (relay.ring != NULL && relay.dirty->len > 0)
+        {
+          for (guint i = 0; i < relay.dirty->len; i++)
+            ((Peer *) g_ptr_array_index (relay.dirty, i))->dirty = FALSE;
+          flush_ring (&relay);
+          g_ptr_array_set_size (relay.dirty, 0);
+          continue;
+        }
+#endif
       for (guint i = 0; i < relay.dirty->len; i++)
         {
           Peer *peer = g_ptr_array_index (relay.dirty, i);
@@ -418,5 +511,12 @@ main (int    argc,
   g_hash_table_unref (relay.peers);
   g_ptr_array_unref (relay.dirty);
   g_free (relay.rbuf);
+#if HAVE_LIBURING
+  if (relay.ring != NULL)
+    {
+      io_uring_queue_exit (relay.ring);
+      g_free (relay.ring);
+    }
+#endif
   return 0;
 }
