@@ -20,6 +20,10 @@
 #include "chat-bench-histogram.h"
 #include "chat-server.h"
 
+#if HAVE_LIBURING
+#include <liburing.h>
+#endif
+
 static void
 test_histogram (void)
 {
@@ -357,13 +361,13 @@ test_fanout_ngircd (void)
 }
 
 /* chatroom-bench-relay, the yardstick of bench-compare.sh, answers chatroom-bench fully
- * and exits 0 on SIGTERM. */
+ * and exits 0 on SIGTERM; with --uring too, where the build and the kernel allow. */
 static void
-test_fanout_relay (void)
+fanout_relay (const char *mode)
 {
   g_autofree char *port_arg = NULL;
   guint port = unused_port ();
-  const char *argv[] = { CHAT_BENCH_RELAY, "--port", NULL, NULL };
+  const char *argv[] = { CHAT_BENCH_RELAY, "--port", NULL, mode, NULL };
   int status;
 
   port_arg = g_strdup_printf ("%u", port);
@@ -371,6 +375,30 @@ test_fanout_relay (void)
   status = run_fanout_against (argv, port, "chatroom-bench-relay");
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+static void
+test_fanout_relay (void)
+{
+  fanout_relay (NULL);
+}
+
+static void
+test_fanout_relay_uring (void)
+{
+#if HAVE_LIBURING
+  struct io_uring ring;
+
+  if (io_uring_queue_init (8, &ring, 0) < 0)
+    {
+      g_test_skip ("The kernel gives no io_uring here");
+      return;
+    }
+  io_uring_queue_exit (&ring);
+  fanout_relay ("--uring");
+#else
+  g_test_skip ("Built without liburing");
+#endif
 }
 
 int
@@ -387,6 +415,7 @@ main (int    argc,
   g_test_add_func ("/chat/bench/fanout/chatroom", test_fanout_chatroom);
   g_test_add_func ("/chat/bench/fanout/ngircd", test_fanout_ngircd);
   g_test_add_func ("/chat/bench/fanout/relay", test_fanout_relay);
+  g_test_add_func ("/chat/bench/fanout/relay-uring", test_fanout_relay_uring);
   g_test_add_func ("/chat/bench/join-storm/chatroom", test_join_storm_chatroom);
 
   return g_test_run ();
