@@ -11,9 +11,11 @@
  * committed; a history opened after a kill replays both. While the thread works, the
  * database is its own; everything on the main loop that reads or writes the database waits
  * for it first (_chat_history_writer_wait ()), so the one connection is never used by two
- * threads at once. The thread does not wake the loop when it is done: the loop's next
- * idle (or the flush deadline, kept while the thread has a batch) takes the batch back,
- * reports a failure (flush-failed) and hands over what was queued since. A wake-up per
+ * threads at once; a query whose answer is all in the batch and the queue is answered
+ * from them instead (chat-history-query.c). The thread does not wake the loop when it is
+ * done: the loop's next idle (or the flush deadline, kept while the thread has a batch)
+ * takes the batch back, reports a failure (flush-failed) and hands over what was queued
+ * since. A wake-up per
  * batch would make the loop run a round for what little input had come by then: more
  * rounds, each with less to write to every member. */
 
