@@ -2013,6 +2013,44 @@ test_frozen_history (void)
   two_nodes_stop (&t);
 }
 
+/* Redis frozen while the node checks whether a new nick is an account's (at the tick after
+ * it was taken): the node goes on for its other users, and the person is asked to identify
+ * once Redis runs again. The server's PING, sent at that tick or a later one, says the
+ * check was asked. */
+static void
+test_frozen_nick_check (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n[limits]\nping-interval=1\n" };
+  const char *notice = ":NickServ!NickServ@services. NOTICE anna :anna is a registered name.";
+  Client *taker, *dave;
+
+  if (!two_nodes_start (&t))
+    return;
+  client_send (t.alice, "NICK anna");
+  g_free (client_expect (t.alice, " NICK :anna"));
+  client_send (t.alice, "NS REGISTER " PASSWORD);
+  g_free (client_expect (t.alice, " 900 "));
+  client_send (t.alice, "NICK alice");
+  g_free (client_expect (t.alice, " NICK :alice"));
+  taker = client_irc (t.a, "anna", NULL);
+  g_free (client_expect (taker, notice));
+  dave = client_irc (t.a, "dave", NULL);
+
+  redis_freeze (t.redis);
+  client_send (taker, "NICK ANNA");
+  g_free (client_expect (taker, ":anna!anna@127.0.0.1 NICK :ANNA"));
+  g_free (client_expect (taker, "PING "));
+  client_send (dave, "PRIVMSG ANNA :still here");
+  g_free (client_expect (taker, ":dave!dave@127.0.0.1 PRIVMSG ANNA :still here"));
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  g_free (client_expect (taker, ":NickServ!NickServ@services. NOTICE ANNA :anna is a "
+                                "registered name."));
+
+  client_free (taker);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 /* Redis frozen while an operator's LINKS and MAP wait for the nodes: only the operator
  * waits, the node goes on for its other users, and both are answered once Redis runs
  * again. */
@@ -2163,6 +2201,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-redis-timeout", test_frozen_redis_timeout);
   g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
   g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
+  g_test_add_func ("/chat/cluster/frozen-nick-check", test_frozen_nick_check);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);
   g_test_add_func ("/chat/cluster/private-links", test_private);

@@ -278,6 +278,57 @@ out:
   return ok;
 }
 
+/* An account's name looked up without waiting. */
+typedef struct
+{
+  ChatCluster            *self;
+  char                   *name;
+  ChatClusterAccountName  found;
+} LookingUp;
+
+static void
+name_answered_cb (redisAsyncContext *ac,
+                  void              *r,
+                  void              *data)
+{
+  LookingUp *looking = data;
+  redisReply *reply = r;
+
+  /* Not when the node is stopping. */
+  if (ac->data != NULL && reply != NULL && reply->type == REDIS_REPLY_STRING)
+    looking->found (looking->self->server, looking->name, reply->str);
+  g_free (looking->name);
+  g_free (looking);
+}
+
+gboolean
+_chat_cluster_account_name_async (ChatCluster            *self,
+                                  const char             *name,
+                                  ChatClusterAccountName  found)
+{
+  /* Folded as the server's ChatAccounts keys its rows. */
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  g_autofree char *hkey = g_strconcat (K "account:", key, NULL);
+  const char *argv[] = { "HGET", hkey, "name" };
+  LookingUp *looking;
+
+  if (self == NULL || !self->running)
+    return FALSE;
+  looking = g_new0 (LookingUp, 1);
+  looking->self = self;
+  looking->name = g_strdup (name);
+  looking->found = found;
+  if (!_chat_cluster_tell_answered (self, G_N_ELEMENTS (argv), argv, name_answered_cb,
+                                    looking))
+    {
+      g_free (looking->name);
+      g_free (looking);
+      return FALSE;
+    }
+  _chat_cluster_flush (self);
+  return TRUE;
+}
+
 static int
 drop_account (gpointer    data,
               const char *key)

@@ -256,6 +256,14 @@ _chat_cluster_attach_accounts (ChatCluster  *self,
 {
 }
 
+gboolean
+_chat_cluster_account_name_async (ChatCluster            *self,
+                                  const char             *name,
+                                  ChatClusterAccountName  found)
+{
+  return FALSE;
+}
+
 void
 _chat_cluster_user_changed (ChatCluster *self,
                             ChatSession *session)

@@ -257,6 +257,16 @@ char        *_chat_cluster_recall_sent    (ChatCluster            *self,
  * keeps its rows in Redis, shared by every node. */
 void         _chat_cluster_attach_accounts (ChatCluster           *self,
                                             ChatAccounts          *accounts);
+/* name is an account's: found (server, name, its name as registered) is called once
+ * Redis says so, and never when it is not (or Redis does not answer). */
+typedef void (*ChatClusterAccountName) (ChatServer  *server,
+                                        const char  *name,
+                                        const char  *registered);
+/* The same without waiting: FALSE (nothing called) when Redis cannot be asked (self
+ * NULL: no cluster), the caller reading the store. */
+gboolean     _chat_cluster_account_name_async (ChatCluster            *self,
+                                               const char             *name,
+                                               ChatClusterAccountName  found);
 
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);

@@ -766,13 +766,44 @@ protect_notice (ChatSession *session,
   _chat_session_send_message (session, notice);
 }
 
+/* session's nick is the account name's: they log in to it in time, or are renamed. */
+static void
+protect_nick (ChatSession *session,
+              const char  *name,
+              gint64       now)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  g_autofree char *text = NULL;
+
+  session->guest_deadline = now + (gint64) state->guest_rename * G_USEC_PER_SEC;
+  text = g_strdup_printf ("%s is a registered name. Log in to it with /msg NickServ "
+                          "IDENTIFY <password> within %u seconds, or you will be renamed.",
+                          name, state->guest_rename);
+  protect_notice (session, text);
+}
+
+/* A cluster's answer for the nick of a session checked at a tick. */
+static void
+nick_registered_cb (ChatServer *server,
+                    const char *nick,
+                    const char *registered)
+{
+  ChatSession *session = _chat_server_find_session (server, nick);
+
+  /* Gone, renamed or logged in meanwhile, or told already. */
+  if (session == NULL || session->remote || !session->nick_checked ||
+      session->guest_deadline != 0 || owns_nick (session) ||
+      get_state (server)->accounts == NULL)
+    return;
+  protect_nick (session, registered, g_get_monotonic_time ());
+}
+
 void
 _chat_server_accounts_tick (ChatSession *session,
                             gint64       now)
 {
   ChatServerAccounts *state = get_state (session->server);
   g_autoptr(ChatAccountInfo) info = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *guest = NULL;
 
   if (state->accounts == NULL || session->nick == NULL)
@@ -789,13 +820,11 @@ _chat_server_accounts_tick (ChatSession *session,
           state->tick_none_registered = chat_accounts_is_empty (state->accounts);
         }
       if (state->tick_none_registered || owns_nick (session) ||
+          _chat_cluster_account_name_async (_chat_server_get_cluster (session->server),
+                                            session->nick, nick_registered_cb) ||
           (info = chat_accounts_lookup (state->accounts, session->nick)) == NULL)
         return;
-      session->guest_deadline = now + (gint64) state->guest_rename * G_USEC_PER_SEC;
-      text = g_strdup_printf ("%s is a registered name. Log in to it with /msg NickServ "
-                              "IDENTIFY <password> within %u seconds, or you will be renamed.",
-                              info->name, state->guest_rename);
-      protect_notice (session, text);
+      protect_nick (session, info->name, now);
       return;
     }
   if (session->guest_deadline == 0 || now < session->guest_deadline)
