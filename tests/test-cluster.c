@@ -1913,7 +1913,8 @@ test_remote_rooms (void)
   two_nodes_stop (&t);
 }
 
-/* carol and dave on a, in #q: the others a frozen Redis must not hold. */
+/* carol and dave on a, in #q: the others a frozen Redis must not hold (their JOINs done,
+ * the replay of #q's lines included). */
 static void
 frozen_others (TwoNodes  *t,
                Client   **carol,
@@ -1925,15 +1926,18 @@ frozen_others (TwoNodes  *t,
   g_free (client_expect (*carol, " 366 carol #q "));
   client_send (*dave, "JOIN #q");
   g_free (client_expect (*dave, " 366 dave #q "));
+  g_ptr_array_unref (client_sync (*carol));
+  g_ptr_array_unref (client_sync (*dave));
 }
 
 /* Redis frozen (SIGSTOP) while asker's command waits for it: carol's message reaches dave
- * and dave's PING is answered, but asker has heard nothing, not even the PING sent after
- * the command. */
+ * and dave's PING is answered, but asker has heard nothing after first (when not NULL),
+ * not even the PING sent after the command. */
 static void
 frozen_ask (TestRedis  *r,
             Client     *asker,
             const char *command,
+            const char *first,
             Client     *carol,
             Client     *dave)
 {
@@ -1942,6 +1946,9 @@ frozen_ask (TestRedis  *r,
   redis_freeze (r);
   client_send (asker, "%s", command);
   client_send (asker, "PING :after");
+  /* What the node answers before it asks Redis. */
+  if (first != NULL)
+    g_free (client_expect (asker, first));
   client_send (carol, "PRIVMSG #q :still here");
   g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
   client_send (dave, "PING :frozen");
@@ -1966,7 +1973,7 @@ test_frozen_redis (void)
   frozen_others (&t, &carol, &dave);
   written (t.bob, alice, "alice");
 
-  frozen_ask (t.redis, alice, "WHOIS bob", carol, dave);
+  frozen_ask (t.redis, alice, "WHOIS bob", NULL, carol, dave);
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   g_free (client_expect (alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
   lines = client_sync (alice);
@@ -1998,12 +2005,58 @@ test_frozen_history (void)
   g_free (say (erin, "#h", "kept"));
   frozen_others (&t, &carol, &dave);
 
-  frozen_ask (t.redis, erin, "@label=h1 CHATHISTORY LATEST #h * 10", carol, dave);
+  frozen_ask (t.redis, erin, "@label=h1 CHATHISTORY LATEST #h * 10", NULL, carol,
+              dave);
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   start = client_expect (erin, " BATCH +");
   g_assert_true (g_str_has_prefix (start, "@label=h1 "));
   g_free (client_expect (erin, " chathistory #h"));
   g_free (client_expect (erin, " PRIVMSG #h :kept"));
+  lines = client_sync (erin);
+  assert_lines_have (lines, "PONG chatroom :after");
+
+  client_free (erin);
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
+/* Redis frozen while the last lines of a room are read for someone joining it (in a
+ * labeled JOIN of two rooms): only they wait, the node going on for its other users; the
+ * lines come once Redis runs again, then the second room, all in the label's batch. */
+static void
+test_frozen_replay (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  Client *erin, *carol, *dave;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *start = NULL;
+  g_autofree char *end = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  client_send (t.alice, "JOIN #h");
+  g_free (client_expect (t.alice, " 366 alice #h "));
+  client_send (t.alice, "PRIVMSG #h :kept");
+  frozen_others (&t, &carol, &dave);
+  erin = client_irc (t.a, "erin", "batch labeled-response");
+  written (t.bob, t.alice, "alice");
+
+  frozen_ask (t.redis, erin, "@label=r1 JOIN #h,#q", NULL, carol, dave);
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  start = client_line (erin);
+  g_assert_true (g_str_has_prefix (start, "@label=r1 :chatroom BATCH +"));
+  g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #h"));
+  g_free (client_expect (erin, " 366 erin #h "));
+  g_free (client_expect (erin, ":chatroom NOTICE #h :*** Replaying the last message of #h"));
+  g_free (client_expect (erin, " PRIVMSG #h :kept"));
+  g_free (client_expect (erin, ":chatroom NOTICE #h :*** End of history"));
+  g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #q"));
+  g_free (client_expect (erin, " 366 erin #q "));
+  g_free (client_expect (erin, " PRIVMSG #q :still here"));
+  g_free (client_expect (erin, ":chatroom NOTICE #q :*** End of history"));
+  end = client_line (erin);
+  g_assert_true (g_str_has_prefix (end, ":chatroom BATCH -"));
   lines = client_sync (erin);
   assert_lines_have (lines, "PONG chatroom :after");
 
@@ -2068,7 +2121,7 @@ test_frozen_links (void)
   frozen_others (&t, &carol, &dave);
   written (t.bob, alice, "alice");
 
-  frozen_ask (t.redis, alice, "LINKS", carol, dave);
+  frozen_ask (t.redis, alice, "LINKS", NULL, carol, dave);
   client_send (alice, "MAP");
   g_subprocess_send_signal (t.redis->proc, SIGCONT);
   g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
@@ -2201,6 +2254,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-redis-timeout", test_frozen_redis_timeout);
   g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
   g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
+  g_test_add_func ("/chat/cluster/frozen-replay", test_frozen_replay);
   g_test_add_func ("/chat/cluster/frozen-nick-check", test_frozen_nick_check);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);

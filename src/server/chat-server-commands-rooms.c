@@ -83,6 +83,20 @@ static void join_from (ChatSession *session,
                        char       **keys,
                        guint        from);
 
+static JoinRest *
+join_rest_new (char  **names,
+               char  **keys,
+               guint   next)
+{
+  JoinRest *rest = g_new0 (JoinRest, 1);
+
+  rest->names = g_strdupv (names);
+  rest->keys = g_strdupv (keys);
+  rest->next = next;
+  return rest;
+}
+
+/* A room read from Redis, or a room's replay sent (the JOIN goes on). */
 static void
 join_opened_cb (ChatSession *session,
                 gpointer     data)
@@ -106,18 +120,25 @@ join_from (ChatSession *session,
       const char *key = i < n_keys && keys[i][0] ? keys[i] : NULL;
       JoinRest *rest;
 
-      if (names[i][0] == '\0' || !join_one (session, names[i], key, cluster != NULL))
+      if (names[i][0] == '\0')
         continue;
-      /* The rest of the JOIN waits for the room (the session's input with it). */
-      rest = g_new0 (JoinRest, 1);
-      rest->names = g_strdupv (names);
-      rest->keys = g_strdupv (keys);
-      rest->next = i;
-      if (_chat_cluster_open_room_async (cluster, session, names[i], join_opened_cb, rest,
-                                         join_rest_free))
-        return;
-      join_rest_free (rest);
-      join_one (session, names[i], key, FALSE);
+      if (join_one (session, names[i], key, cluster != NULL))
+        {
+          /* The rest of the JOIN waits for the room (the session's input with it). */
+          rest = join_rest_new (names, keys, i);
+          if (_chat_cluster_open_room_async (cluster, session, names[i], join_opened_cb,
+                                             rest, join_rest_free))
+            return;
+          join_rest_free (rest);
+          join_one (session, names[i], key, FALSE);
+        }
+      /* Or for the lines replayed on joining it. */
+      if (session->claiming != NULL && names[i + 1] != NULL)
+        {
+          _chat_cluster_then (session, join_opened_cb, join_rest_new (names, keys, i + 1),
+                              join_rest_free);
+          return;
+        }
     }
 }
 

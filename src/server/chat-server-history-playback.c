@@ -78,34 +78,14 @@ room_notice (ChatSession *session,
   _chat_session_send_message (session, notice);
 }
 
-void
-_chat_server_history_replay (ChatServerHistory *state,
-                             ChatSession       *session,
-                             ChatRoom          *room)
+/* The last lines of room, replayed to session, which just joined it. */
+static void
+send_replay (ChatSession *session,
+             ChatRoom    *room,
+             GPtrArray   *entries)
 {
-  const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
-  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GError) error = NULL;
   const char *server_name = chat_server_get_name (session->server);
 
-  if (!_chat_server_history_is_on (state) || settings->replay_lines == 0)
-    return;
-  /* Those who can ask for history ask for what they need. */
-  if (_chat_session_has_cap (session, _chat_server_history_get_chathistory_cap (state)))
-    return;
-
-  {
-    ChatHistoryQuery query = { CHAT_HISTORY_LATEST, room->folded, NULL, NULL, &any, NULL,
-                               settings->replay_lines, FALSE };
-
-    entries = _chat_server_history_query (state, &query, &error);
-  }
-  if (entries == NULL)
-    {
-      g_debug ("No history for %s: %s", room->name, error->message);
-      return;
-    }
   if (entries->len == 0)
     return;
 
@@ -149,6 +129,66 @@ _chat_server_history_replay (ChatServerHistory *state,
       _chat_session_batch_end (session, batch);
       room_notice (session, server_name, room, "*** End of history");
     }
+}
+
+static void
+replay_read_cb (ChatSession *session,
+                GPtrArray   *entries,
+                gpointer     data)
+{
+  ChatRoom *room = _chat_server_find_room (session->server, data);
+
+  /* Left (or ended) meanwhile: nothing to replay. */
+  if (entries == NULL || room == NULL || _chat_room_get_member (room, session) == NULL)
+    return;
+  send_replay (session, room, entries);
+}
+
+void
+_chat_server_history_replay (ChatServerHistory *state,
+                             ChatSession       *session,
+                             ChatRoom          *room)
+{
+  const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
+  ChatHistoryRef any = { CHAT_HISTORY_REF_ANY, 0, NULL };
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!_chat_server_history_is_on (state) || settings->replay_lines == 0)
+    return;
+  /* Those who can ask for history ask for what they need. */
+  if (_chat_session_has_cap (session, _chat_server_history_get_chathistory_cap (state)))
+    return;
+
+  /* A cluster's Redis is asked without waiting: only this session's input is held until
+   * the lines come. They are those before the join, which the lines said since do not
+   * repeat however long the answer takes. */
+  if (_chat_server_history_is_shared (state) && session->claiming == NULL)
+    {
+      ChatHistoryRef joined = { CHAT_HISTORY_REF_TIMESTAMP, g_get_real_time () / 1000 + 1,
+                                NULL };
+      ChatHistoryQuery query = { CHAT_HISTORY_BEFORE, room->folded, NULL, NULL, &joined, NULL,
+                                 settings->replay_lines, FALSE };
+      char *name = g_strdup (room->name);
+
+      if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server),
+                                             session, &query, replay_read_cb, name, g_free))
+        return;
+      g_free (name);
+    }
+
+  {
+    ChatHistoryQuery query = { CHAT_HISTORY_LATEST, room->folded, NULL, NULL, &any, NULL,
+                               settings->replay_lines, FALSE };
+
+    entries = _chat_server_history_query (state, &query, &error);
+  }
+  if (entries == NULL)
+    {
+      g_debug ("No history for %s: %s", room->name, error->message);
+      return;
+    }
+  send_replay (session, room, entries);
 }
 
 /* ---- CHATHISTORY ------------------------------------------------------------------------- */
