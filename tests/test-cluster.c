@@ -1829,8 +1829,8 @@ test_text_join_waits (void)
 }
 
 /* LIST (and text mode's list) and NAMES on one node show a room whose members are all on
- * another, with their count, topic and modes; and a message to several people, one of them elsewhere and
- * one nobody, is answered in order. */
+ * another, with their count, topic and modes; and a message to several people, one of them
+ * elsewhere and one nobody, is answered in order. */
 static void
 test_remote_rooms (void)
 {
