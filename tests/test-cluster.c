@@ -2021,6 +2021,42 @@ test_frozen_history (void)
   two_nodes_stop (&t);
 }
 
+/* Redis frozen while a CHATHISTORY TARGETS waits for its answer: only the session that
+ * asked waits (its label and batch kept), the node goes on for its other users, and the
+ * targets come once Redis runs again. */
+static void
+test_frozen_targets (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
+  Client *erin, *carol, *dave;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *start = NULL;
+
+  if (!two_nodes_start (&t))
+    return;
+  erin = client_irc (t.a, "erin", HISTORY_CAPS " labeled-response");
+  client_send (erin, "JOIN #h");
+  g_free (client_expect (erin, " 366 erin #h "));
+  g_free (say (erin, "#h", "kept"));
+  frozen_others (&t, &carol, &dave);
+
+  frozen_ask (t.redis, erin, "@label=t1 CHATHISTORY TARGETS "
+              "timestamp=2001-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
+              NULL, carol, dave);
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  start = client_expect (erin, " BATCH +");
+  g_assert_true (g_str_has_prefix (start, "@label=t1 "));
+  g_free (client_expect (erin, " draft/chathistory-targets"));
+  g_free (client_expect (erin, ":chatroom CHATHISTORY TARGETS #h "));
+  lines = client_sync (erin);
+  assert_lines_have (lines, "PONG chatroom :after");
+
+  client_free (erin);
+  client_free (carol);
+  client_free (dave);
+  two_nodes_stop (&t);
+}
+
 /* Redis frozen while the last lines of a room are read for someone joining it (in a
  * labeled JOIN of two rooms): only they wait, the node going on for its other users; the
  * lines come once Redis runs again, then the second room, all in the label's batch. */
@@ -2210,9 +2246,9 @@ test_frozen_redis_timeout (void)
   two_nodes_stop (&t);
 }
 
-/* Redis frozen while a WHOIS waits for it, and a CHATHISTORY TARGETS (still read while the
- * node waits) gives Redis up: the WHOIS is answered from what the node knows, while Redis
- * is still stopped. */
+/* Redis frozen while a WHOIS waits for it, and a REDACT of a line this node never saw
+ * (whose sender is still read while the node waits) gives Redis up: the WHOIS is answered
+ * from what the node knows, while Redis is still stopped. */
 static void
 test_frozen_wait (void)
 {
@@ -2222,13 +2258,14 @@ test_frozen_wait (void)
 
   if (!two_nodes_start (&t))
     return;
-  erin = client_irc (t.a, "erin", HISTORY_CAPS);
+  erin = client_irc (t.a, "erin", HISTORY_CAPS " draft/message-redaction");
+  client_send (erin, "JOIN #w");
+  g_free (client_expect (erin, " 366 erin #w "));
   written (t.bob, t.alice, "alice");
 
   redis_freeze (t.redis);
   client_send (t.alice, "WHOIS bob");
-  client_send (erin, "CHATHISTORY TARGETS timestamp=2001-01-01T00:00:00.000Z "
-               "timestamp=2100-01-01T00:00:00.000Z 10");
+  client_send (erin, "REDACT #w unknown-msgid");
   g_free (client_expect (t.alice, ":chatroom 401 alice bob :No such nick"));
   lines = client_sync (t.alice);
   assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
@@ -2255,6 +2292,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
   g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
   g_test_add_func ("/chat/cluster/frozen-replay", test_frozen_replay);
+  g_test_add_func ("/chat/cluster/frozen-targets", test_frozen_targets);
   g_test_add_func ("/chat/cluster/frozen-nick-check", test_frozen_nick_check);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);

@@ -460,10 +460,17 @@ _chat_cluster_history_query (ChatCluster             *self,
   return q.entries;
 }
 
-/* A query a session waits for. */
+static GPtrArray *targets_from_reply (const char *requester,
+                                      redisReply *reply,
+                                      guint       limit);
+
+/* A query a session waits for: a target's lines, or (targets) the targets. */
 typedef struct
 {
   char                     *target;
+  gboolean                  targets;
+  char                     *requester;
+  guint                     limit;
   ChatClusterHistoryAnswer  answer;
   gpointer                  data;
   GDestroyNotify            destroy;
@@ -475,6 +482,7 @@ reading_free (gpointer data)
   Reading *reading = data;
 
   g_free (reading->target);
+  g_free (reading->requester);
   if (reading->destroy != NULL)
     reading->destroy (reading->data);
   g_free (reading);
@@ -487,12 +495,38 @@ read_answered (ChatCluster *self,
                gpointer     data)
 {
   Reading *reading = data;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) answer = NULL;
 
   if (session == NULL)
     return;
-  entries = entries_from_reply (reading->target, reply);
-  reading->answer (session, entries, reading->data);
+  if (reading->targets)
+    answer = targets_from_reply (reading->requester, reply, reading->limit);
+  else
+    answer = entries_from_reply (reading->target, reply);
+  reading->answer (session, answer, reading->data);
+}
+
+/* argv asked of Redis for session, reading answered with what it says. */
+static gboolean
+read_async (ChatCluster              *self,
+            ChatSession              *session,
+            GPtrArray                *argv,
+            Reading                  *reading,
+            ChatClusterHistoryAnswer  answer,
+            gpointer                  data,
+            GDestroyNotify            destroy)
+{
+  reading->answer = answer;
+  if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
+                              read_answered, reading, reading_free))
+    {
+      reading_free (reading);
+      return FALSE;
+    }
+  /* Freed with the question from now on. */
+  reading->data = data;
+  reading->destroy = destroy;
+  return TRUE;
 }
 
 gboolean
@@ -513,17 +547,7 @@ _chat_cluster_history_query_async (ChatCluster              *self,
   argv = query_args (query);
   reading = g_new0 (Reading, 1);
   reading->target = g_strdup (query->target);
-  reading->answer = answer;
-  if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
-                              read_answered, reading, reading_free))
-    {
-      reading_free (reading);
-      return FALSE;
-    }
-  /* Freed with the question from now on. */
-  reading->data = data;
-  reading->destroy = destroy;
-  return TRUE;
+  return read_async (self, session, argv, reading, answer, data, destroy);
 }
 
 void
@@ -546,28 +570,18 @@ _chat_cluster_history_forget (ChatCluster *self,
   }
 }
 
-typedef struct
+/* The targets of targets_script's answer, the newest limit of them in order; NULL when it
+ * is not one. */
+static GPtrArray *
+targets_from_reply (const char *requester,
+                    redisReply *reply,
+                    guint       limit)
 {
-  const char *requester;
-  GPtrArray  *targets;
-  gboolean    done;
-  gboolean    failed;
-} Targets;
+  GPtrArray *targets;
 
-static void
-targets_answered_cb (redisAsyncContext *ac,
-                     void              *r,
-                     void              *privdata)
-{
-  Targets *t = privdata;
-  redisReply *reply = r;
-
-  t->done = TRUE;
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-    {
-      t->failed = TRUE;
-      return;
-    }
+    return NULL;
+  targets = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
   for (gsize i = 0; i + 2 < reply->elements; i += 3)
     {
       redisReply **e = reply->element + i;
@@ -577,31 +591,30 @@ targets_answered_cb (redisAsyncContext *ac,
       if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
           e[2]->type != REDIS_REPLY_STRING)
         continue;
-      name = _chat_history_target_name_for (e[0]->str, e[1]->str, t->requester, NULL);
+      name = _chat_history_target_name_for (e[0]->str, e[1]->str, requester, NULL);
       if (name == NULL)
         continue;
       target = g_new0 (ChatHistoryTarget, 1);
       target->key = g_strdup (e[0]->str);
       target->name = name;
       target->latest_ms = g_ascii_strtoll (e[2]->str, NULL, 10);
-      g_ptr_array_add (t->targets, target);
+      g_ptr_array_add (targets, target);
     }
+  g_ptr_array_sort (targets, _chat_history_compare_targets);
+  if (targets->len > limit)
+    g_ptr_array_set_size (targets, limit);
+  return targets;
 }
 
-GPtrArray *
-_chat_cluster_history_targets (ChatCluster                    *self,
-                               const ChatHistoryTargetsQuery  *query,
-                               GError                        **error)
+/* The command that asks query's targets of Redis, its strings owned. */
+static GPtrArray *
+targets_args (const ChatHistoryTargetsQuery *query)
 {
   gint64 time_a_ms = query->time_a_ms;
   gint64 time_b_ms = query->time_b_ms;
   const char *requester = query->requester;
-  g_autoptr(GPtrArray) targets = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  Targets t = { requester, NULL, FALSE, FALSE };
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
 
-  targets = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_target_free);
-  t.targets = targets;
   g_ptr_array_add (argv, g_strdup ("EVAL"));
   g_ptr_array_add (argv, g_strdup (targets_script));
   g_ptr_array_add (argv, g_strdup ("0"));
@@ -616,20 +629,67 @@ _chat_cluster_history_targets (ChatCluster                    *self,
   g_ptr_array_add (argv, g_strdup (requester != NULL ? requester : ""));
   for (guint i = 0; query->rooms != NULL && query->rooms[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (query->rooms[i]));
+  return argv;
+}
+
+typedef struct
+{
+  const char *requester;
+  guint       limit;
+  GPtrArray  *targets;
+  gboolean    done;
+} Targets;
+
+static void
+targets_answered_cb (redisAsyncContext *ac,
+                     void              *r,
+                     void              *privdata)
+{
+  Targets *t = privdata;
+
+  t->done = TRUE;
+  t->targets = targets_from_reply (t->requester, r, t->limit);
+}
+
+GPtrArray *
+_chat_cluster_history_targets (ChatCluster                    *self,
+                               const ChatHistoryTargetsQuery  *query,
+                               GError                        **error)
+{
+  g_autoptr(GPtrArray) argv = targets_args (query);
+  Targets t = { query->requester, query->limit, NULL, FALSE };
 
   if (!self->running || self->pub == NULL ||
       !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
                            targets_answered_cb, &t.done, &t) ||
-      t.failed)
+      t.targets == NULL)
     {
       g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
                    "The cluster's history cannot be reached");
       return NULL;
     }
-  g_ptr_array_sort (targets, _chat_history_compare_targets);
-  if (targets->len > query->limit)
-    g_ptr_array_set_size (targets, query->limit);
-  return g_steal_pointer (&targets);
+  return t.targets;
+}
+
+gboolean
+_chat_cluster_history_targets_async (ChatCluster                   *self,
+                                     ChatSession                   *session,
+                                     const ChatHistoryTargetsQuery *query,
+                                     ChatClusterHistoryAnswer       answer,
+                                     gpointer                       data,
+                                     GDestroyNotify                 destroy)
+{
+  g_autoptr(GPtrArray) argv = NULL;
+  Reading *reading;
+
+  if (!self->running)
+    return FALSE;
+  argv = targets_args (query);
+  reading = g_new0 (Reading, 1);
+  reading->targets = TRUE;
+  reading->requester = g_strdup (query->requester);
+  reading->limit = query->limit;
+  return read_async (self, session, argv, reading, answer, data, destroy);
 }
 
 void

@@ -210,6 +210,17 @@ _chat_cluster_history_targets (ChatCluster                    *self,
   return NULL;
 }
 
+gboolean
+_chat_cluster_history_targets_async (ChatCluster                   *self,
+                                     ChatSession                   *session,
+                                     const ChatHistoryTargetsQuery *query,
+                                     ChatClusterHistoryAnswer       answer,
+                                     gpointer                       data,
+                                     GDestroyNotify                 destroy)
+{
+  return FALSE;
+}
+
 void
 _chat_cluster_history_forget (ChatCluster *self,
                               const char  *target)

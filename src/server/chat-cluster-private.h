@@ -218,9 +218,10 @@ void         _chat_cluster_history_append (ChatCluster            *self,
 GPtrArray   *_chat_cluster_history_query  (ChatCluster            *self,
                                            const ChatHistoryQuery *query,
                                            GError                **error);
-/* The lines of a query for session, NULL when the history cannot be reached. */
+/* The answer to a query for session: its lines (ChatHistoryEntry*), or its targets
+ * (ChatHistoryTarget*) for TARGETS; NULL when the history cannot be reached. */
 typedef void (*ChatClusterHistoryAnswer) (ChatSession *session,
-                                          GPtrArray   *entries,
+                                          GPtrArray   *answer,
                                           gpointer     data);
 /* The same query without waiting: session's input is held until answer is called (never
  * when the session is gone first; data is freed with destroy then). FALSE (nothing called,
@@ -235,6 +236,13 @@ gboolean     _chat_cluster_history_query_async (ChatCluster              *self,
 GPtrArray   *_chat_cluster_history_targets (ChatCluster                   *self,
                                             const ChatHistoryTargetsQuery *query,
                                             GError                       **error);
+/* The same without waiting, as _chat_cluster_history_query_async (). */
+gboolean     _chat_cluster_history_targets_async (ChatCluster                   *self,
+                                                  ChatSession                   *session,
+                                                  const ChatHistoryTargetsQuery *query,
+                                                  ChatClusterHistoryAnswer       answer,
+                                                  gpointer                       data,
+                                                  GDestroyNotify                 destroy);
 /* A transient room ended here: its history goes once nobody on any node is in it. */
 void         _chat_cluster_history_forget (ChatCluster            *self,
                                            const char             *target);

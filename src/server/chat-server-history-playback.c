@@ -214,17 +214,51 @@ parse_limit (const char *str,
   return TRUE;
 }
 
+/* The targets of CHATHISTORY TARGETS, in a batch (none: an empty one). */
+static void
+send_target_list (ChatSession *session,
+                  GPtrArray   *targets)
+{
+  const char *server_name = chat_server_get_name (session->server);
+  g_autofree char *batch = NULL;
+
+  batch = _chat_session_batch_start (session, "draft/chathistory-targets", NULL);
+  for (guint i = 0; targets != NULL && i < targets->len; i++)
+    {
+      const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
+      g_autofree char *time = chat_history_format_time (target->latest_ms);
+
+      g_autoptr(ChatMessage) line = NULL;
+
+      line = chat_message_new_full (server_name, "CHATHISTORY", "TARGETS", target->name, time,
+                                    NULL);
+      if (batch != NULL)
+        chat_message_set_tag (line, "batch", batch);
+      _chat_session_send_message (session, line);
+    }
+  _chat_session_batch_end (session, batch);
+}
+
+static void
+targets_read_cb (ChatSession *session,
+                 GPtrArray   *targets,
+                 gpointer     data)
+{
+  if (targets == NULL)
+    fail (session, "MESSAGE_ERROR", "TARGETS", "Messages could not be retrieved");
+  else
+    send_target_list (session, targets);
+}
+
 static void
 send_targets (ChatServerHistory *state,
               ChatSession       *session,
               ChatMessage       *message)
 {
   const ChatServerHistorySettings *settings = _chat_server_history_get_settings (state);
-  const char *server_name = chat_server_get_name (session->server);
   g_autoptr(GPtrArray) targets = NULL;
   g_autoptr(GPtrArray) rooms = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *batch = NULL;
   ChatHistoryRef a, b;
   guint limit;
 
@@ -264,6 +298,12 @@ send_targets (ChatServerHistory *state,
       ChatHistoryTargetsQuery query = { a.time_ms, b.time_ms, limit, identity, owner,
                                         (const char * const *) rooms->pdata };
 
+      /* A cluster's Redis is asked without waiting, as for CHATHISTORY's lines. */
+      if (_chat_server_history_is_shared (state) &&
+          _chat_cluster_history_targets_async (_chat_server_get_cluster (session->server),
+                                               session, &query, targets_read_cb, NULL,
+                                               NULL))
+        return;
       targets = _chat_server_history_query_targets (state, &query, &error);
       if (targets == NULL)
         {
@@ -271,22 +311,7 @@ send_targets (ChatServerHistory *state,
           return;
         }
     }
-
-  batch = _chat_session_batch_start (session, "draft/chathistory-targets", NULL);
-  for (guint i = 0; targets != NULL && i < targets->len; i++)
-    {
-      const ChatHistoryTarget *target = g_ptr_array_index (targets, i);
-      g_autofree char *time = chat_history_format_time (target->latest_ms);
-
-      g_autoptr(ChatMessage) line = NULL;
-
-      line = chat_message_new_full (server_name, "CHATHISTORY", "TARGETS", target->name, time,
-                                    NULL);
-      if (batch != NULL)
-        chat_message_set_tag (line, "batch", batch);
-      _chat_session_send_message (session, line);
-    }
-  _chat_session_batch_end (session, batch);
+  send_target_list (session, targets);
 }
 
 /* The lines of CHATHISTORY target, in a batch (none: an empty one). */
