@@ -15,6 +15,12 @@
 #include "chat-history-private.h"
 
 #define FLUSH_DEADLINE_MS     250
+/* With the writer thread, an idle moment hands over the queue only once it holds this many
+ * lines; fewer wait for the deadline. Every commit writes the pages its lines touched (the
+ * table and its three indexes) to the WAL again: at 3,000 lines a second an idle came every
+ * 1.5 ms, and batches of 4 lines cost the thread 56 µs a line. The journal has every line
+ * before it is sent, so waiting loses nothing in a crash. */
+#define FLUSH_IDLE_MIN_LINES  512
 #define DEFAULT_MAX_PER_TARGET 10000
 
 G_DEFINE_FINAL_TYPE (ChatHistory, chat_history, G_TYPE_OBJECT)
@@ -148,6 +154,9 @@ chat_history_idle_cb (gpointer user_data)
   ChatHistory *self = user_data;
 
   self->idle_id = 0;
+  if (self->writer != NULL && self->deadline_id != 0 &&
+      self->pending->len < FLUSH_IDLE_MIN_LINES)
+    return G_SOURCE_REMOVE;
   run_scheduled_flush (self);
   return G_SOURCE_REMOVE;
 }
