@@ -2885,7 +2885,12 @@ test_other_windows_open (Fixture       *fixture,
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "connect", NULL);
+  /* Keyboard Shortcuts are built when first asked for, not with the window. */
+  g_assert_null (gtk_application_window_get_help_overlay (
+    GTK_APPLICATION_WINDOW (fixture->window)));
   gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-help-overlay", NULL);
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (gtk_application_window_get_help_overlay (
+    GTK_APPLICATION_WINDOW (fixture->window))));
   g_assert_true (wait_for (has_more_windows, fixture->app));
 }
 

