@@ -83,7 +83,7 @@ if [ "$target" = server-session ] || [ "$target" = server-multi ]; then
   # The whole server library, run over loopback sockets.
   headers+=("$top"/src/store/*.h "$top"/src/avahi/*.h "$top"/src/server/*.h)
   pkgs+=(gio-2.0 gio-unix-2.0 sqlite3 gnutls libsodium)
-  for optional in libsoup-3.0 hiredis avahi-client avahi-glib; do
+  for optional in libsoup-3.0 hiredis avahi-client avahi-glib liburing; do
     if pkg-config --exists "$optional"; then pkgs+=("$optional"); fi
   done
   pkg-config --exists "${pkgs[@]}" ||
