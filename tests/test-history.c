@@ -642,6 +642,23 @@ test_private (Fixture       *fixture,
     g_assert_cmpstr (entry->owner_b, ==, "b@hb");
     chat_history_append (fixture->history, entry);
   }
+  {
+    g_autoptr(ChatHistoryEntry) entry = NULL;
+    g_autoptr(ChatHistoryEntry) copy = NULL;
+
+    /* The same with the owners given at once, and set again after. */
+    entry = chat_history_entry_new_private (key, name, "p0", T0, CHAT_HISTORY_KIND_PRIVMSG,
+                                            "Alice!a@h", "PRIVMSG", params, NULL,
+                                            "bob", "b@hb", "alice", "a@ha");
+    g_assert_cmpstr (entry->owner_a, ==, "a@ha");
+    g_assert_cmpstr (entry->owner_b, ==, "b@hb");
+    copy = chat_history_entry_copy (entry);
+    g_assert_cmpstr (copy->owner_a, ==, "a@ha");
+    g_assert_cmpstr (copy->owner_b, ==, "b@hb");
+    chat_history_entry_set_owners (entry, "alice", "x@hx", "bob", "b@hb");
+    g_assert_cmpstr (entry->owner_a, ==, "x@hx");
+    g_assert_cmpstr (entry->owner_b, ==, "b@hb");
+  }
   say (fixture->history, "#room", 1, T0 + 2, "public");
   g_assert_cmpint (chat_history_count (fixture->history, key, NULL), ==, 1);
 

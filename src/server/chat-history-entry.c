@@ -249,6 +249,49 @@ chat_history_entry_free (ChatHistoryEntry *entry)
   g_free (packed);
 }
 
+/* owner_a and owner_b, the owners of folded_a and folded_b, in the key's order. */
+static void
+order_owners (const char  *folded_a,
+              const char  *owner_a,
+              const char  *folded_b,
+              const char  *owner_b,
+              const char **first,
+              const char **second)
+{
+  /* The same order as chat_history_private_key(). */
+  gboolean swap = strcmp (folded_a, folded_b) > 0;
+
+  *first = swap ? owner_b : owner_a;
+  *second = swap ? owner_a : owner_b;
+}
+
+ChatHistoryEntry *
+chat_history_entry_new_private (const char         *key,
+                                const char         *name,
+                                const char         *msgid,
+                                gint64              time_ms,
+                                ChatHistoryKind     kind,
+                                const char         *source,
+                                const char         *command,
+                                const char * const *params,
+                                const char         *tags,
+                                const char         *folded_a,
+                                const char         *owner_a,
+                                const char         *folded_b,
+                                const char         *owner_b)
+{
+  const char *first, *second;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (msgid != NULL, NULL);
+  g_return_val_if_fail (command != NULL, NULL);
+  g_return_val_if_fail (folded_a != NULL && folded_b != NULL, NULL);
+
+  order_owners (folded_a, owner_a, folded_b, owner_b, &first, &second);
+  return _chat_history_entry_new_full (key, name, msgid, time_ms, kind, source, command,
+                                       params, tags, FALSE, first, second);
+}
+
 void
 chat_history_entry_set_owners (ChatHistoryEntry *entry,
                                const char       *folded_a,
@@ -256,19 +299,19 @@ chat_history_entry_set_owners (ChatHistoryEntry *entry,
                                const char       *folded_b,
                                const char       *owner_b)
 {
-  gboolean swap;
+  PackedEntry *packed = (PackedEntry *) entry;
+  const char *first, *second;
 
   g_return_if_fail (entry != NULL);
   g_return_if_fail (folded_a != NULL && folded_b != NULL);
 
-  /* The same order as chat_history_private_key(). */
-  swap = strcmp (folded_a, folded_b) > 0;
-  if (entry->owner_a != ((PackedEntry *) entry)->own_owner_a)
+  order_owners (folded_a, owner_a, folded_b, owner_b, &first, &second);
+  if (entry->owner_a != packed->own_owner_a)
     g_free (entry->owner_a);
-  if (entry->owner_b != ((PackedEntry *) entry)->own_owner_b)
+  if (entry->owner_b != packed->own_owner_b)
     g_free (entry->owner_b);
-  entry->owner_a = g_strdup (swap ? owner_b : owner_a);
-  entry->owner_b = g_strdup (swap ? owner_a : owner_b);
+  entry->owner_a = g_strdup (first);
+  entry->owner_b = g_strdup (second);
 }
 
 static char *

@@ -143,6 +143,21 @@ ChatHistoryEntry  *chat_history_entry_new         (const char              *targ
                                                    const char              *command,
                                                    const char * const      *params,
                                                    const char              *tags);
+/* A private line: chat_history_entry_new () with the owners of folded_a and folded_b, as
+ * chat_history_entry_set_owners () sets them, in the same allocation. */
+ChatHistoryEntry  *chat_history_entry_new_private (const char              *key,
+                                                   const char              *name,
+                                                   const char              *msgid,
+                                                   gint64                   time_ms,
+                                                   ChatHistoryKind          kind,
+                                                   const char              *source,
+                                                   const char              *command,
+                                                   const char * const      *params,
+                                                   const char              *tags,
+                                                   const char              *folded_a,
+                                                   const char              *owner_a,
+                                                   const char              *folded_b,
+                                                   const char              *owner_b);
 ChatHistoryEntry  *chat_history_entry_copy        (const ChatHistoryEntry  *entry);
 /* For a private line: the owners of folded_a and folded_b, stored in the key's order. */
 void               chat_history_entry_set_owners  (ChatHistoryEntry        *entry,

@@ -374,12 +374,17 @@ store (ChatServerHistory  *state,
 {
   ChatHistoryEntry *entry;
 
-  entry = chat_history_entry_new (key, name, event->msgid, event_time_ms (event),
-                                  chat_history_kind_for_command (command), event->source,
-                                  command, params, event->client_tags);
-  entry->trailing = trailing;
   if (folded_a != NULL)
-    chat_history_entry_set_owners (entry, folded_a, owner_a, folded_b, owner_b);
+    entry = chat_history_entry_new_private (key, name, event->msgid, event_time_ms (event),
+                                            chat_history_kind_for_command (command),
+                                            event->source, command, params,
+                                            event->client_tags, folded_a, owner_a, folded_b,
+                                            owner_b);
+  else
+    entry = chat_history_entry_new (key, name, event->msgid, event_time_ms (event),
+                                    chat_history_kind_for_command (command), event->source,
+                                    command, params, event->client_tags);
+  entry->trailing = trailing;
   if (state->shared)
     {
       _chat_cluster_history_append (_chat_server_get_cluster (state->server), entry,
