@@ -1030,6 +1030,9 @@ test_slow_redis (void)
   g_free (client_expect (alice, " 366 alice #q "));
   client_send (carol, "JOIN #q");
   g_free (client_expect (carol, " 366 carol #q "));
+  /* The replays of #q read. */
+  g_ptr_array_unref (client_sync (alice));
+  g_ptr_array_unref (client_sync (carol));
 
   redis_say (t.redis, "CLIENT PAUSE 600000 WRITE", "+OK");
   dave = client_connect (t.a);
