@@ -1916,77 +1916,122 @@ test_remote_rooms (void)
   two_nodes_stop (&t);
 }
 
-/* carol and dave on a, in #q: the others a frozen Redis must not hold (their JOINs done,
- * the replay of #q's lines included). */
-static void
-frozen_others (TwoNodes  *t,
-               Client   **carol,
-               Client   **dave)
+/* A case that freezes Redis (SIGSTOP): two nodes that do not give Redis up while it is
+ * stopped, and carol and dave on a, in #q: the others a frozen Redis must not hold (their
+ * JOINs done, the replay of #q's lines included). */
+typedef struct
 {
-  *carol = client_irc (t->a, "carol", NULL);
-  *dave = client_irc (t->a, "dave", NULL);
-  client_send (*carol, "JOIN #q");
-  g_free (client_expect (*carol, " 366 carol #q "));
-  client_send (*dave, "JOIN #q");
-  g_free (client_expect (*dave, " 366 dave #q "));
-  g_ptr_array_unref (client_sync (*carol));
-  g_ptr_array_unref (client_sync (*dave));
+  TwoNodes  t;
+  Client   *carol;
+  Client   *dave;
+} Frozen;
+
+/* With more configuration of both nodes (or NULL); FALSE (the case skipped) without
+ * Redis. */
+static gboolean
+frozen_start (Frozen     *f,
+              const char *more)
+{
+  g_autofree char *config = g_strconcat ("[cluster]\nanswer-timeout=3600\n", more, NULL);
+
+  f->t.more = config;
+  if (!two_nodes_start (&f->t))
+    return FALSE;
+  f->t.more = NULL;
+  f->carol = client_irc (f->t.a, "carol", NULL);
+  f->dave = client_irc (f->t.a, "dave", NULL);
+  client_send (f->carol, "JOIN #q");
+  g_free (client_expect (f->carol, " 366 carol #q "));
+  client_send (f->dave, "JOIN #q");
+  g_free (client_expect (f->dave, " 366 dave #q "));
+  g_ptr_array_unref (client_sync (f->carol));
+  g_ptr_array_unref (client_sync (f->dave));
+  return TRUE;
 }
 
-/* Redis frozen (SIGSTOP) while asker's command waits for it: carol's message reaches dave
- * and dave's PING is answered, but asker has heard nothing after first (when not NULL),
- * not even the PING sent after the command. */
 static void
-frozen_ask (TestRedis  *r,
+frozen_stop (Frozen *f)
+{
+  client_free (f->carol);
+  client_free (f->dave);
+  two_nodes_stop (&f->t);
+}
+
+/* Redis frozen while asker's command waits for it: carol's message reaches dave and dave's
+ * PING is answered, but asker has heard nothing after first (when not NULL), not even the
+ * PING sent after the command. */
+static void
+frozen_ask (Frozen     *f,
             Client     *asker,
             const char *command,
-            const char *first,
-            Client     *carol,
-            Client     *dave)
+            const char *first)
 {
   struct pollfd pfd = { asker->fd, POLLIN, 0 };
 
-  redis_freeze (r);
+  redis_freeze (f->t.redis);
   client_send (asker, "%s", command);
   client_send (asker, "PING :after");
   /* What the node answers before it asks Redis. */
   if (first != NULL)
     g_free (client_expect (asker, first));
-  client_send (carol, "PRIVMSG #q :still here");
-  g_free (client_expect (dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
-  client_send (dave, "PING :frozen");
-  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  client_send (f->carol, "PRIVMSG #q :still here");
+  g_free (client_expect (f->dave, ":carol!carol@127.0.0.1 PRIVMSG #q :still here"));
+  client_send (f->dave, "PING :frozen");
+  g_free (client_expect (f->dave, "PONG chatroom :frozen"));
   g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
 }
 
-/* Redis frozen (SIGSTOP) while a WHOIS of someone on another node waits for it: only the
- * session that asked waits; the node goes on for its other users, and the WHOIS is
- * answered once Redis runs again. */
+static void
+frozen_thaw (Frozen *f)
+{
+  g_subprocess_send_signal (f->t.redis->proc, SIGCONT);
+}
+
+/* erin on a, with the history's caps and labeled-response, has said "kept" in #h. */
+static Client *
+frozen_history_asker (Frozen *f)
+{
+  Client *erin = client_irc (f->t.a, "erin", HISTORY_CAPS " labeled-response");
+
+  client_send (erin, "JOIN #h");
+  g_free (client_expect (erin, " 366 erin #h "));
+  g_free (say (erin, "#h", "kept"));
+  return erin;
+}
+
+/* The next batch c hears of is the answer to the command labeled label. */
+static void
+expect_labeled_batch (Client     *c,
+                      const char *label)
+{
+  g_autofree char *start = client_expect (c, " BATCH +");
+  g_autofree char *want = g_strdup_printf ("@label=%s ", label);
+
+  g_assert_true (g_str_has_prefix (start, want));
+}
+
+/* Redis frozen while a WHOIS of someone on another node waits for it: only the session
+ * that asked waits; the node goes on for its other users, and the WHOIS is answered once
+ * Redis runs again. */
 static void
 test_frozen_redis (void)
 {
-  /* Redis is not given up on while this case keeps it stopped. */
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *alice, *carol, *dave;
+  Frozen f = { 0 };
   g_autoptr(GPtrArray) lines = NULL;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, NULL))
     return;
-  alice = t.alice;
-  frozen_others (&t, &carol, &dave);
-  written (t.bob, alice, "alice");
+  written (f.t.bob, f.t.alice, "alice");
 
-  frozen_ask (t.redis, alice, "WHOIS bob", NULL, carol, dave);
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
-  g_free (client_expect (alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
-  lines = client_sync (alice);
+  frozen_ask (&f, f.t.alice, "WHOIS bob", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (f.t.alice, ":chatroom 311 alice bob bob 127.0.0.1 * :Real bob"));
+  lines = client_sync (f.t.alice);
   assert_lines_have (lines, ":chatroom 318 alice bob :End of /WHOIS list");
   assert_lines_have (lines, "PONG chatroom :after");
   assert_lines_lack (lines, " 401 ");
 
-  client_free (carol);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis frozen while a CHATHISTORY waits for its lines: only the session that asked waits
@@ -1995,33 +2040,22 @@ test_frozen_redis (void)
 static void
 test_frozen_history (void)
 {
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *erin, *carol, *dave;
-  g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *start = NULL;
+  Frozen f = { 0 };
+  Client *erin;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, NULL))
     return;
-  erin = client_irc (t.a, "erin", HISTORY_CAPS " labeled-response");
-  client_send (erin, "JOIN #h");
-  g_free (client_expect (erin, " 366 erin #h "));
-  g_free (say (erin, "#h", "kept"));
-  frozen_others (&t, &carol, &dave);
+  erin = frozen_history_asker (&f);
 
-  frozen_ask (t.redis, erin, "@label=h1 CHATHISTORY LATEST #h * 10", NULL, carol,
-              dave);
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
-  start = client_expect (erin, " BATCH +");
-  g_assert_true (g_str_has_prefix (start, "@label=h1 "));
+  frozen_ask (&f, erin, "@label=h1 CHATHISTORY LATEST #h * 10", NULL);
+  frozen_thaw (&f);
+  expect_labeled_batch (erin, "h1");
   g_free (client_expect (erin, " chathistory #h"));
   g_free (client_expect (erin, " PRIVMSG #h :kept"));
-  lines = client_sync (erin);
-  assert_lines_have (lines, "PONG chatroom :after");
+  client_sync_has (erin, "PONG chatroom :after");
 
   client_free (erin);
-  client_free (carol);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis frozen while a CHATHISTORY TARGETS waits for its answer: only the session that
@@ -2030,34 +2064,24 @@ test_frozen_history (void)
 static void
 test_frozen_targets (void)
 {
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *erin, *carol, *dave;
-  g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *start = NULL;
+  Frozen f = { 0 };
+  Client *erin;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, NULL))
     return;
-  erin = client_irc (t.a, "erin", HISTORY_CAPS " labeled-response");
-  client_send (erin, "JOIN #h");
-  g_free (client_expect (erin, " 366 erin #h "));
-  g_free (say (erin, "#h", "kept"));
-  frozen_others (&t, &carol, &dave);
+  erin = frozen_history_asker (&f);
 
-  frozen_ask (t.redis, erin, "@label=t1 CHATHISTORY TARGETS "
+  frozen_ask (&f, erin, "@label=t1 CHATHISTORY TARGETS "
               "timestamp=2001-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
-              NULL, carol, dave);
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
-  start = client_expect (erin, " BATCH +");
-  g_assert_true (g_str_has_prefix (start, "@label=t1 "));
+              NULL);
+  frozen_thaw (&f);
+  expect_labeled_batch (erin, "t1");
   g_free (client_expect (erin, " draft/chathistory-targets"));
   g_free (client_expect (erin, ":chatroom CHATHISTORY TARGETS #h "));
-  lines = client_sync (erin);
-  assert_lines_have (lines, "PONG chatroom :after");
+  client_sync_has (erin, "PONG chatroom :after");
 
   client_free (erin);
-  client_free (carol);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis frozen while the last lines of a room are read for someone joining it (in a
@@ -2066,23 +2090,21 @@ test_frozen_targets (void)
 static void
 test_frozen_replay (void)
 {
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *erin, *carol, *dave;
-  g_autoptr(GPtrArray) lines = NULL;
+  Frozen f = { 0 };
+  Client *erin;
   g_autofree char *start = NULL;
   g_autofree char *end = NULL;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, NULL))
     return;
-  client_send (t.alice, "JOIN #h");
-  g_free (client_expect (t.alice, " 366 alice #h "));
-  client_send (t.alice, "PRIVMSG #h :kept");
-  frozen_others (&t, &carol, &dave);
-  erin = client_irc (t.a, "erin", "batch labeled-response");
-  written (t.bob, t.alice, "alice");
+  client_send (f.t.alice, "JOIN #h");
+  g_free (client_expect (f.t.alice, " 366 alice #h "));
+  client_send (f.t.alice, "PRIVMSG #h :kept");
+  erin = client_irc (f.t.a, "erin", "batch labeled-response");
+  written (f.t.bob, f.t.alice, "alice");
 
-  frozen_ask (t.redis, erin, "@label=r1 JOIN #h,#q", NULL, carol, dave);
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  frozen_ask (&f, erin, "@label=r1 JOIN #h,#q", NULL);
+  frozen_thaw (&f);
   start = client_line (erin);
   g_assert_true (g_str_has_prefix (start, "@label=r1 :chatroom BATCH +"));
   g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #h"));
@@ -2096,13 +2118,10 @@ test_frozen_replay (void)
   g_free (client_expect (erin, ":chatroom NOTICE #q :*** End of history"));
   end = client_line (erin);
   g_assert_true (g_str_has_prefix (end, ":chatroom BATCH -"));
-  lines = client_sync (erin);
-  assert_lines_have (lines, "PONG chatroom :after");
+  client_sync_has (erin, "PONG chatroom :after");
 
   client_free (erin);
-  client_free (carol);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis frozen while the node checks whether a new nick is an account's (at the tick after
@@ -2112,35 +2131,33 @@ test_frozen_replay (void)
 static void
 test_frozen_nick_check (void)
 {
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n[limits]\nping-interval=1\n" };
-  const char *notice = ":NickServ!NickServ@services. NOTICE anna :anna is a registered name.";
-  Client *taker, *dave;
+  Frozen f = { 0 };
+  Client *taker;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, "[limits]\nping-interval=1\n"))
     return;
-  client_send (t.alice, "NICK anna");
-  g_free (client_expect (t.alice, " NICK :anna"));
-  client_send (t.alice, "NS REGISTER " PASSWORD);
-  g_free (client_expect (t.alice, " 900 "));
-  client_send (t.alice, "NICK alice");
-  g_free (client_expect (t.alice, " NICK :alice"));
-  taker = client_irc (t.a, "anna", NULL);
-  g_free (client_expect (taker, notice));
-  dave = client_irc (t.a, "dave", NULL);
+  client_send (f.t.alice, "NICK anna");
+  g_free (client_expect (f.t.alice, " NICK :anna"));
+  client_send (f.t.alice, "NS REGISTER " PASSWORD);
+  g_free (client_expect (f.t.alice, " 900 "));
+  client_send (f.t.alice, "NICK alice");
+  g_free (client_expect (f.t.alice, " NICK :alice"));
+  taker = client_irc (f.t.a, "anna", NULL);
+  g_free (client_expect (taker, ":NickServ!NickServ@services. NOTICE anna :anna is a "
+                                "registered name."));
 
-  redis_freeze (t.redis);
+  redis_freeze (f.t.redis);
   client_send (taker, "NICK ANNA");
   g_free (client_expect (taker, ":anna!anna@127.0.0.1 NICK :ANNA"));
   g_free (client_expect (taker, "PING "));
-  client_send (dave, "PRIVMSG ANNA :still here");
+  client_send (f.dave, "PRIVMSG ANNA :still here");
   g_free (client_expect (taker, ":dave!dave@127.0.0.1 PRIVMSG ANNA :still here"));
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  frozen_thaw (&f);
   g_free (client_expect (taker, ":NickServ!NickServ@services. NOTICE ANNA :anna is a "
                                 "registered name."));
 
   client_free (taker);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis frozen while an operator's LINKS and MAP wait for the nodes: only the operator
@@ -2149,20 +2166,18 @@ test_frozen_nick_check (void)
 static void
 test_frozen_links (void)
 {
-  TwoNodes t = { .more = "[cluster]\nanswer-timeout=3600\n" };
-  Client *alice, *carol, *dave;
-  g_autoptr(GPtrArray) lines = NULL;
+  Frozen f = { 0 };
+  Client *alice;
 
-  if (!two_nodes_start (&t))
+  if (!frozen_start (&f, NULL))
     return;
-  alice = t.alice;
+  alice = f.t.alice;
   become_oper (alice, "alice");
-  frozen_others (&t, &carol, &dave);
-  written (t.bob, alice, "alice");
+  written (f.t.bob, alice, "alice");
 
-  frozen_ask (t.redis, alice, "LINKS", NULL, carol, dave);
+  frozen_ask (&f, alice, "LINKS", NULL);
   client_send (alice, "MAP");
-  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  frozen_thaw (&f);
   g_free (client_expect (alice, " 364 alice chatroom chatroom :0 Chatroom"));
   g_free (client_expect (alice, " 364 alice a chatroom :1 node a"));
   g_free (client_expect (alice, " 364 alice b chatroom :1 node b"));
@@ -2173,9 +2188,7 @@ test_frozen_links (void)
   g_free (client_expect (alice, " 006 alice :`- b [1 user]"));
   g_free (client_expect (alice, " 007 alice :End of /MAP"));
 
-  client_free (carol);
-  client_free (dave);
-  two_nodes_stop (&t);
+  frozen_stop (&f);
 }
 
 /* Redis back, but holding writes back while the node claims its users' nicks again: the
