@@ -1762,6 +1762,29 @@ test_connect_dialog_create_account (Fixture       *fixture,
   chat_server_stop (server);
 }
 
+static gboolean
+window_folded (gpointer data)
+{
+  AdwLeaflet *leaflet = ADW_LEAFLET (find_descendant (data, ADW_TYPE_LEAFLET));
+
+  return leaflet != NULL && adw_leaflet_get_folded (leaflet);
+}
+
+/* TRUE when an AdwWindowTitle under widget has text in its tooltip. */
+static gboolean
+tooltip_says (GtkWidget  *widget,
+              const char *text)
+{
+  if (ADW_IS_WINDOW_TITLE (widget) && gtk_widget_get_tooltip_text (widget) != NULL
+      && strstr (gtk_widget_get_tooltip_text (widget), text) != NULL)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (tooltip_says (child, text))
+      return TRUE;
+  return FALSE;
+}
+
 /* TRUE when an AdwWindowTitle under widget has text in its subtitle. */
 static gboolean
 subtitle_says (GtkWidget  *widget,
@@ -1821,6 +1844,15 @@ test_logged_in_account (Fixture       *fixture,
   g_assert_true (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
   g_assert_nonnull (gtk_widget_get_tooltip_text (nick_label));
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (nick_label), "maria.account"));
+  g_assert_true (subtitle_says (GTK_WIDGET (fixture->window), "Logged in as maria.account"));
+
+  /* A narrow window says the account alone, which the sentence would cut off; the tooltip
+   * still says it all. */
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 640);
+  g_assert_true (wait_for (window_folded, fixture->window));
+  g_assert_true (subtitle_says (GTK_WIDGET (fixture->window), "maria.account"));
+  g_assert_false (subtitle_says (GTK_WIDGET (fixture->window), "Logged in as"));
+  g_assert_true (tooltip_says (GTK_WIDGET (fixture->window), "Logged in as maria.account"));
 
   logged_out = g_strdup_printf (":srv 901 %s %s!u@h :You are now logged out", nick, nick);
   _chat_connection_feed_line (host, logged_out);

@@ -423,6 +423,7 @@ update_title (ChatWindow *self)
 {
   g_autofree char *logged_in = NULL;
   ChatConnection *connection = _chat_window_get_connection (self);
+  const char *tooltip;
   const char *topic;
 
   if (self->conversation == NULL)
@@ -433,16 +434,21 @@ update_title (ChatWindow *self)
       return;
     }
 
-  topic = chat_conversation_get_topic (self->conversation);
-  /* The server's own room has no topic; it says which account the server logged us in to. */
+  topic = tooltip = chat_conversation_get_topic (self->conversation);
+  /* The server's own room has no topic; it says which account the server logged us in to,
+   * by its name alone in a narrow window, where the sentence would be cut before the name. */
   if ((topic == NULL || *topic == '\0')
       && chat_conversation_get_kind (self->conversation) == CHAT_CONVERSATION_KIND_SERVER
       && connection != NULL && chat_connection_get_account (connection) != NULL)
-    topic = logged_in = g_strdup_printf (_("Logged in as %s"),
-                                         chat_connection_get_account (connection));
+    {
+      tooltip = logged_in = g_strdup_printf (_("Logged in as %s"),
+                                             chat_connection_get_account (connection));
+      topic = adw_leaflet_get_folded (self->leaflet) ? chat_connection_get_account (connection)
+                                                     : logged_in;
+    }
   adw_window_title_set_title (self->window_title, chat_conversation_get_name (self->conversation));
   adw_window_title_set_subtitle (self->window_title, topic != NULL ? topic : "");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), topic);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->window_title), tooltip);
   gtk_window_set_title (GTK_WINDOW (self), chat_conversation_get_name (self->conversation));
 }
 
@@ -927,6 +933,9 @@ chat_window_init (ChatWindow *self)
                                   G_CALLBACK (update_state), self);
   g_signal_group_connect_swapped (self->connection_signals, "notify::account",
                                   G_CALLBACK (update_title), self);
+  /* A narrow window says the account by its name alone. */
+  g_signal_connect_object (self->leaflet, "notify::folded",
+                           G_CALLBACK (update_title), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (chat_composer_get_entry (self->composer), "changed",
                            G_CALLBACK (entry_changed_cb), self, G_CONNECT_SWAPPED);
