@@ -26,6 +26,7 @@
 #include "chat-connect-dialog.h"
 #include "chat-host-dialog.h"
 #include "chat-join-dialog.h"
+#include "chat-join-run-model.h"
 #include "chat-keyring.h"
 #include "chat-member-row.h"
 #include "chat-message-row.h"
@@ -5276,6 +5277,200 @@ drop_row (GtkWidget *row)
   g_assert_finalize_object (row);
 }
 
+/* What a ChatJoinRunModel should show of store: each run of two joins, parts or quits or
+ * more as its first line, unless that line is in expanded. */
+static GPtrArray *
+expected_runs (GListModel *store,
+               GHashTable *expanded)
+{
+  GPtrArray *shown = g_ptr_array_new ();
+  guint n = g_list_model_get_n_items (store);
+  guint i = 0;
+
+  while (i < n)
+    {
+      guint end = i;
+
+      while (end < n)
+        {
+          g_autoptr(ChatMessageItem) item = g_list_model_get_item (store, end);
+          ChatMessageKind kind = chat_message_item_get_kind (item);
+
+          if (kind != CHAT_MESSAGE_KIND_JOIN && kind != CHAT_MESSAGE_KIND_PART
+              && kind != CHAT_MESSAGE_KIND_QUIT)
+            break;
+          end++;
+        }
+      if (end - i >= 2)
+        {
+          g_autoptr(ChatMessageItem) head = g_list_model_get_item (store, i);
+          guint shown_end = g_hash_table_contains (expanded, head) ? end : i + 1;
+
+          for (guint j = i; j < shown_end; j++)
+            g_ptr_array_add (shown, g_list_model_get_item (store, j));
+          i = end;
+          continue;
+        }
+      g_ptr_array_add (shown, g_list_model_get_item (store, i));
+      i = MAX (end, i + 1);
+    }
+  for (guint j = 0; j < shown->len; j++)
+    g_object_unref (shown->pdata[j]);
+  return shown;
+}
+
+static void
+mirror_items_changed_cb (GListModel *model,
+                         guint       position,
+                         guint       removed,
+                         guint       added,
+                         GPtrArray  *mirror)
+{
+  g_assert_cmpuint (position + removed, <=, mirror->len);
+  g_ptr_array_remove_range (mirror, position, removed);
+  for (guint i = 0; i < added; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (model, position + i);
+
+      g_ptr_array_insert (mirror, position + i, item);
+    }
+}
+
+/* The model, what it told through items-changed, and what it should show agree. */
+static void
+assert_runs (ChatJoinRunModel *runs,
+             GListModel       *store,
+             GHashTable       *expanded,
+             GPtrArray        *mirror)
+{
+  g_autoptr(GPtrArray) expected = expected_runs (store, expanded);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, expected->len);
+  g_assert_cmpuint (mirror->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    {
+      g_autoptr(ChatMessageItem) item = g_list_model_get_item (G_LIST_MODEL (runs), i);
+
+      g_assert_true (item == expected->pdata[i]);
+      g_assert_true (mirror->pdata[i] == expected->pdata[i]);
+    }
+}
+
+static ChatMessageItem *
+run_line (guint kind_index,
+          guint serial)
+{
+  static const ChatMessageKind kinds[] = {
+    CHAT_MESSAGE_KIND_JOIN, CHAT_MESSAGE_KIND_PART, CHAT_MESSAGE_KIND_QUIT,
+    CHAT_MESSAGE_KIND_MESSAGE,
+  };
+  g_autofree char *nick = g_strdup_printf ("nick%u", serial);
+
+  return chat_message_item_new (kinds[kind_index % G_N_ELEMENTS (kinds)], serial, nick, "x");
+}
+
+/* A run of joins, parts and quits is one row until it is expanded, and stays right as lines
+ * are appended, inserted and removed anywhere; the row says who joined and who left. */
+static void
+test_join_runs (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (CHAT_TYPE_MESSAGE_ITEM);
+  g_autoptr(GHashTable) expanded = g_hash_table_new (NULL, NULL);
+  g_autoptr(GPtrArray) mirror = g_ptr_array_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (19);
+  g_autoptr(ChatJoinRunModel) runs = NULL;
+  g_autoptr(GPtrArray) run = NULL;
+  guint serial = 0;
+
+  /* A message, 2,000 joins, a message: three rows. */
+  g_list_store_append (store, run_line (3, serial++));
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autoptr(ChatMessageItem) item = run_line (0, serial++);
+
+      g_list_store_append (store, item);
+    }
+  {
+    g_autoptr(ChatMessageItem) item = run_line (3, serial++);
+
+    g_list_store_append (store, item);
+  }
+  runs = chat_join_run_model_new (G_LIST_MODEL (store));
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (runs)); i++)
+    g_ptr_array_add (mirror, g_list_model_get_item (G_LIST_MODEL (runs), i));
+  for (guint i = 0; i < mirror->len; i++)
+    g_object_unref (mirror->pdata[i]);
+  g_signal_connect (runs, "items-changed", G_CALLBACK (mirror_items_changed_cb), mirror);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 3);
+  assert_runs (runs, G_LIST_MODEL (store), expanded, mirror);
+  g_assert_null (chat_join_run_model_dup_run (runs, 0));
+  run = chat_join_run_model_dup_run (runs, 1);
+  g_assert_nonnull (run);
+  g_assert_cmpuint (run->len, ==, 2000);
+
+  /* Its row. */
+  {
+    GtkWidget *row = bound_row (run->pdata[0], NULL);
+    g_autoptr(GPtrArray) mixed = g_ptr_array_new_with_free_func (g_object_unref);
+
+    chat_message_row_show_run (CHAT_MESSAGE_ROW (row), run);
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
+                     "nick1, nick2 and 1998 others joined · Show all");
+    g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, 1, "alice", ""));
+    g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, 2, "bob", ""));
+    g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_PART, 3, "carol", ""));
+    g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_QUIT, 4, "alice", ""));
+    chat_message_row_show_run (CHAT_MESSAGE_ROW (row), mixed);
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
+                     "alice and bob joined, carol and alice left · Show all");
+    drop_row (row);
+  }
+
+  /* Show all: every line of it. */
+  g_hash_table_add (expanded, run->pdata[0]);
+  chat_join_run_model_expand (runs, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (runs)), ==, 2002);
+  assert_runs (runs, G_LIST_MODEL (store), expanded, mirror);
+
+  /* Lines appended, inserted and removed anywhere. */
+  for (guint step = 0; step < 400; step++)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (store));
+      guint position = g_rand_int_range (rand, 0, n + 1);
+      guint removed = position < n && g_rand_boolean (rand)
+                      ? g_rand_int_range (rand, 1, MIN (n - position, 4) + 1) : 0;
+      guint added = g_rand_int_range (rand, 0, 4);
+      g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_object_unref);
+
+      /* Mostly at the end, as lines arrive. */
+      if (step % 2 == 0)
+        {
+          position = n;
+          removed = 0;
+          added = MAX (added, 1);
+        }
+      for (guint i = 0; i < added; i++)
+        g_ptr_array_add (lines, run_line (g_rand_int_range (rand, 0, 5), serial++));
+      g_list_store_splice (store, position, removed, lines->pdata, lines->len);
+      if (step % 7 == 0)
+        {
+          /* Expand the first run still collapsed. */
+          for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (runs)); i++)
+            {
+              g_autoptr(GPtrArray) collapsed = chat_join_run_model_dup_run (runs, i);
+
+              if (collapsed != NULL)
+                {
+                  g_hash_table_add (expanded, collapsed->pdata[0]);
+                  chat_join_run_model_expand (runs, i);
+                  break;
+                }
+            }
+        }
+      assert_runs (runs, G_LIST_MODEL (store), expanded, mirror);
+    }
+}
+
 /* How each kind of line looks: an answer or an error is a system row of its own, never
  * under the previous speaker; a /me shows its time; the topic on joining and a dropped
  * link are event rows. */
@@ -5911,6 +6106,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/member-row-account", test_member_row_account);
   g_test_add_func ("/chat/app/popup-menu-actions", test_popup_menu_actions);
   g_test_add_func ("/chat/app/message-row-kinds", test_message_row_kinds);
+  g_test_add_func ("/chat/app/join-runs", test_join_runs);
   g_test_add_func ("/chat/app/nearby-rooms", test_nearby_rooms);
   g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,

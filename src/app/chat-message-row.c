@@ -19,6 +19,8 @@
 #define FLASH_MSEC 2000
 /* Between the text and the time beside it. */
 #define GUTTER_SPACING 8
+/* The link of a run of joins that shows each of them. */
+#define SHOW_ALL_URI "chatroom:show-all"
 
 struct _ChatMessageRow
 {
@@ -57,7 +59,13 @@ enum {
   N_PROPS
 };
 
+enum {
+  SHOW_ALL,
+  N_SIGNALS
+};
+
 static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
 
 static gboolean
 kind_is_talk (ChatMessageKind kind)
@@ -389,6 +397,9 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
     g_param_spec_boolean ("compact", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  /* "Show all" of a run of joins was clicked (see chat_message_row_show_run ()). */
+  signals [SHOW_ALL] = g_signal_new ("show-all", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                     0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   widget_class->get_request_mode = chat_message_row_get_request_mode;
   widget_class->measure = chat_message_row_measure;
   widget_class->size_allocate = chat_message_row_size_allocate;
@@ -406,10 +417,22 @@ chat_message_row_class_init (ChatMessageRowClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
+static gboolean
+body_link_activated_cb (ChatMessageRow *self,
+                        const char     *uri)
+{
+  if (g_strcmp0 (uri, SHOW_ALL_URI) != 0)
+    return FALSE;
+  g_signal_emit (self, signals [SHOW_ALL], 0);
+  return TRUE;
+}
+
 static void
 chat_message_row_init (ChatMessageRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->body_label, "activate-link",
+                            G_CALLBACK (body_link_activated_cb), self);
 }
 
 GtkWidget *
@@ -842,6 +865,95 @@ chat_message_row_bind (ChatMessageRow  *self,
   self->deleted_id = g_signal_connect_swapped (item, "notify::deleted",
                                                G_CALLBACK (item_deleted_cb), self);
   item_deleted_cb (self);
+}
+
+/* "alice", "alice and bob", "alice, bob and carol", "alice, bob and 1,998 others": the
+ * names in bold. */
+static char *
+names_markup (GPtrArray *names)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *others = NULL;
+  guint n = names->len;
+
+  first = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[0]);
+  if (n == 1)
+    return g_steal_pointer (&first);
+  second = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[1]);
+  if (n == 2)
+    /* Translators: two people in a run of joins or departures ("alice and bob joined"). */
+    return g_strdup_printf (_("%s and %s"), first, second);
+  if (n == 3)
+    {
+      third = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[2]);
+      /* Translators: three people in a run of joins or departures. */
+      return g_strdup_printf (_("%s, %s and %s"), first, second, third);
+    }
+  others = g_strdup_printf ("%'u", n - 2);
+  /* Translators: many people in a run of joins or departures: two names, then how many
+   * more ("alice, bob and 1,998 others joined"). */
+  return g_strdup_printf (ngettext ("%s, %s and %s other", "%s, %s and %s others", n - 2),
+                          first, second, others);
+}
+
+/* Each sender once, in the order of their lines. */
+static void
+add_name (GPtrArray  *names,
+          GHashTable *seen,
+          const char *name)
+{
+  if (name != NULL && g_hash_table_add (seen, (gpointer) name))
+    g_ptr_array_add (names, (gpointer) name);
+}
+
+/* Shows the row as the run of joins, parts and quits items (ChatMessageItems, the row's
+ * own first): who joined and who left, and a "Show all" link that emits "show-all". */
+void
+chat_message_row_show_run (ChatMessageRow *self,
+                           GPtrArray      *items)
+{
+  g_autoptr(GPtrArray) joined = g_ptr_array_new ();
+  g_autoptr(GPtrArray) left = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen_joined = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) seen_left = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *joined_markup = NULL;
+  g_autofree char *left_markup = NULL;
+  g_autofree char *summary = NULL;
+  g_autofree char *link = NULL;
+  g_autofree char *markup = NULL;
+
+  g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
+  g_return_if_fail (items != NULL && items->len > 0);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      ChatMessageItem *item = items->pdata[i];
+
+      if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_JOIN)
+        add_name (joined, seen_joined, chat_message_item_get_sender (item));
+      else
+        add_name (left, seen_left, chat_message_item_get_sender (item));
+    }
+  joined_markup = joined->len > 0 ? names_markup (joined) : NULL;
+  left_markup = left->len > 0 ? names_markup (left) : NULL;
+  if (joined_markup != NULL && left_markup != NULL)
+    /* Translators: a run of joins and departures: who joined, then who left. */
+    summary = g_strdup_printf (_("%s joined, %s left"), joined_markup, left_markup);
+  else if (joined_markup != NULL)
+    summary = g_strdup_printf (_("%s joined"), joined_markup);
+  else
+    summary = g_strdup_printf (_("%s left"), left_markup != NULL ? left_markup : "");
+  link = g_markup_printf_escaped ("<a href=\"%s\">%s</a>", SHOW_ALL_URI, _("Show all"));
+  markup = g_strconcat (summary, " · ", link, NULL);
+
+  gtk_label_set_markup (self->body_label, markup);
+  gtk_label_set_attributes (self->body_label, NULL);
+  gtk_widget_set_direction (GTK_WIDGET (self->body_label),
+                            text_direction (gtk_label_get_text (self->body_label)));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_label_get_text (self->body_label), -1);
 }
 
 /* Narrow windows (a folded leaflet) keep no room for times shown on hover. */

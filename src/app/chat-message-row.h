@@ -38,6 +38,10 @@ void             chat_message_row_set_bot  (ChatMessageRow  *self,
 /* Highlights the row a moment (a line found by searching, shown in its place). */
 void             chat_message_row_flash    (ChatMessageRow  *self);
 gboolean         chat_message_row_get_flashing (ChatMessageRow *self);
+/* Shows the row, bound to the first of items, as that run of joins, parts and quits, with a
+ * "Show all" link that emits "show-all". */
+void             chat_message_row_show_run (ChatMessageRow *self,
+                                            GPtrArray      *items);
 void             chat_message_row_set_compact (ChatMessageRow *self,
                                                gboolean        compact);
 

@@ -16,6 +16,7 @@
 
 #include "chat-app-notice.h"
 #include "chat-frame-model.h"
+#include "chat-join-run-model.h"
 #include "chat-message-row.h"
 #include "chat-people-list.h"
 #include "chat-window-private.h"
@@ -34,7 +35,9 @@ struct _ChatWindow
   GSignalGroup         *messages_signals;
   GtkCustomFilter      *message_filter;
   GtkFilterListModel   *filtered_messages;
-  /* The filtered messages as the list shows them, new lines once a frame. */
+  /* The filtered messages with each run of joins, parts and quits as one row. */
+  ChatJoinRunModel     *join_runs;
+  /* Those as the list shows them, new lines once a frame. */
   ChatFrameModel       *shown_messages;
 
   /* The first unread item when the conversation was opened: the "New Messages" line. */
@@ -228,6 +231,17 @@ current_message_filter (ChatWindow *self)
   return g_object_ref (GTK_FILTER (self->message_filter));
 }
 
+/* "Show all" of a run of joins: its lines are shown one by one. */
+static void
+message_row_show_all_cb (ChatMessageRow *row,
+                         GtkListItem    *list_item)
+{
+  ChatWindow *self = CHAT_WINDOW (gtk_widget_get_root (GTK_WIDGET (row)));
+
+  if (self->join_runs != NULL && self->search_results == NULL)
+    chat_join_run_model_expand (self->join_runs, gtk_list_item_get_position (list_item));
+}
+
 static void
 message_setup_cb (GtkSignalListItemFactory *factory,
                   GtkListItem              *list_item,
@@ -238,6 +252,7 @@ message_setup_cb (GtkSignalListItemFactory *factory,
   /* Every row follows the window between narrow and wide. */
   g_object_bind_property (self->leaflet, "folded", row, "compact", G_BINDING_SYNC_CREATE);
   _chat_window_message_menu_attach (row);
+  g_signal_connect (row, "show-all", G_CALLBACK (message_row_show_all_cb), list_item);
   gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
@@ -262,6 +277,13 @@ message_bind_cb (GtkSignalListItemFactory *factory,
   chat_message_row_set_search (row, self->search_results != NULL ? self->search_query : NULL);
   chat_message_row_bind (row, item, previous, self->use_24h,
                          item == self->first_unread && self->search_results == NULL);
+  if (self->search_results == NULL && self->join_runs != NULL)
+    {
+      g_autoptr(GPtrArray) run = chat_join_run_model_dup_run (self->join_runs, position);
+
+      if (run != NULL)
+        chat_message_row_show_run (row, run);
+    }
   /* The badge for a sender the room knows as a bot, not only on lines with the tag. */
   if (!chat_message_item_get_bot (item) && self->conversation != NULL
       && chat_message_item_get_sender (item) != NULL)
@@ -567,6 +589,7 @@ _chat_window_set_conversation (ChatWindow       *self,
       g_signal_group_set_target (self->messages_signals, NULL);
       gtk_list_view_set_model (self->message_list, NULL);
       g_clear_object (&self->shown_messages);
+      g_clear_object (&self->join_runs);
       g_clear_object (&self->filtered_messages);
       gtk_stack_set_visible_child_name (self->content_stack, "empty");
       update_title (self);
@@ -577,11 +600,13 @@ _chat_window_set_conversation (ChatWindow       *self,
   /* Before the list binds its rows: they look for the first unread line. */
   find_first_unread (self);
   g_clear_object (&self->shown_messages);
+  g_clear_object (&self->join_runs);
   g_clear_object (&self->filtered_messages);
   messages = chat_conversation_get_messages (conversation);
   self->filtered_messages = gtk_filter_list_model_new (g_object_ref (messages),
                                                        current_message_filter (self));
-  self->shown_messages = chat_frame_model_new (G_LIST_MODEL (self->filtered_messages),
+  self->join_runs = chat_join_run_model_new (G_LIST_MODEL (self->filtered_messages));
+  self->shown_messages = chat_frame_model_new (G_LIST_MODEL (self->join_runs),
                                                GTK_WIDGET (self->message_list));
   g_signal_group_set_target (self->messages_signals, self->shown_messages);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_messages)));
@@ -810,6 +835,7 @@ chat_window_dispose (GObject *object)
   g_clear_object (&self->search_results);
   g_clear_pointer (&self->search_query, g_free);
   g_clear_object (&self->shown_messages);
+  g_clear_object (&self->join_runs);
   g_clear_object (&self->filtered_messages);
   g_clear_object (&self->message_filter);
   g_clear_object (&self->sidebar_model);
