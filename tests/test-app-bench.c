@@ -15,6 +15,7 @@
 
 #include "chat-application.h"
 #include "chat-client-private.h"
+#include "chat-join-run-model.h"
 #include "chat-window.h"
 #include "test-app-util.h"
 #include "test-process-clock.h"
@@ -357,6 +358,14 @@ test_bench (void)
   report ("memory per message", (rss_after - rss_before) * 1024.0 / N_MESSAGES, "bytes");
   g_assert_cmpuint (g_list_model_get_n_items (chat_conversation_get_messages (hall)), >=,
                     N_MESSAGES);
+
+  /* The part of opening the room that finds its runs of joins: one pass over its lines. */
+  start = g_get_monotonic_time ();
+  start_cpu = test_process_cpu_usec ();
+  for (guint i = 0; i < 10; i++)
+    g_object_unref (chat_join_run_model_new (chat_conversation_get_messages (hall)));
+  report_steps ("finding the runs of joins in 100,000 messages", g_get_monotonic_time () - start,
+                test_process_cpu_usec () - start_cpu, 10);
 
   start = g_get_monotonic_time ();
   start_cpu = test_process_cpu_usec ();
