@@ -72,26 +72,7 @@ is_membership (ChatJoinRunModel *self,
 {
   g_autoptr(ChatMessageItem) item = g_list_model_get_item (self->model, position);
 
-  switch (item != NULL ? chat_message_item_get_kind (item) : CHAT_MESSAGE_KIND_MESSAGE)
-    {
-    case CHAT_MESSAGE_KIND_JOIN:
-    case CHAT_MESSAGE_KIND_PART:
-    case CHAT_MESSAGE_KIND_QUIT:
-      return TRUE;
-    case CHAT_MESSAGE_KIND_MESSAGE:
-    case CHAT_MESSAGE_KIND_ACTION:
-    case CHAT_MESSAGE_KIND_NOTICE:
-    case CHAT_MESSAGE_KIND_KICK:
-    case CHAT_MESSAGE_KIND_NICK:
-    case CHAT_MESSAGE_KIND_TOPIC:
-    case CHAT_MESSAGE_KIND_MODE:
-    case CHAT_MESSAGE_KIND_ERROR:
-    case CHAT_MESSAGE_KIND_MOTD:
-    case CHAT_MESSAGE_KIND_INFO:
-    case CHAT_MESSAGE_KIND_DISCONNECT:
-    default:
-      return FALSE;
-    }
+  return item != NULL && chat_join_run_model_is_run_line (item);
 }
 
 /* The index of the run whose rows hold row, or of the last run before it; -1 when there is
@@ -385,4 +366,31 @@ chat_join_run_model_expand (ChatJoinRunModel *self,
   run->expanded = TRUE;
   count_hidden_from (self, find_run_by_row (self, position));
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, run->length);
+}
+
+gboolean
+chat_join_run_model_is_run_line (ChatMessageItem *item)
+{
+  g_return_val_if_fail (CHAT_IS_MESSAGE_ITEM (item), FALSE);
+
+  switch (chat_message_item_get_kind (item))
+    {
+    case CHAT_MESSAGE_KIND_JOIN:
+    case CHAT_MESSAGE_KIND_PART:
+    case CHAT_MESSAGE_KIND_QUIT:
+      return TRUE;
+    case CHAT_MESSAGE_KIND_MESSAGE:
+    case CHAT_MESSAGE_KIND_ACTION:
+    case CHAT_MESSAGE_KIND_NOTICE:
+    case CHAT_MESSAGE_KIND_KICK:
+    case CHAT_MESSAGE_KIND_NICK:
+    case CHAT_MESSAGE_KIND_TOPIC:
+    case CHAT_MESSAGE_KIND_MODE:
+    case CHAT_MESSAGE_KIND_ERROR:
+    case CHAT_MESSAGE_KIND_MOTD:
+    case CHAT_MESSAGE_KIND_INFO:
+    case CHAT_MESSAGE_KIND_DISCONNECT:
+    default:
+      return FALSE;
+    }
 }

@@ -5,6 +5,8 @@
 
 #include <gtk/gtk.h>
 
+#include "chat-client.h"
+
 G_BEGIN_DECLS
 
 #define CHAT_TYPE_JOIN_RUN_MODEL (chat_join_run_model_get_type ())
@@ -19,5 +21,8 @@ GPtrArray        *chat_join_run_model_dup_run        (ChatJoinRunModel *self,
 /* Shows every line of the run collapsed at position. */
 void              chat_join_run_model_expand         (ChatJoinRunModel *self,
                                                       guint             position);
+/* TRUE for a join, a part or a quit: the lines runs are made of (and those the "Show joins
+ * and departures" setting hides). */
+gboolean          chat_join_run_model_is_run_line    (ChatMessageItem  *item);
 
 G_END_DECLS

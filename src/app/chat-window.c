@@ -199,25 +199,7 @@ static gboolean
 message_filter_func (gpointer item,
                      gpointer user_data)
 {
-  switch (chat_message_item_get_kind (CHAT_MESSAGE_ITEM (item)))
-    {
-    case CHAT_MESSAGE_KIND_JOIN:
-    case CHAT_MESSAGE_KIND_PART:
-    case CHAT_MESSAGE_KIND_QUIT:
-      return FALSE;
-    case CHAT_MESSAGE_KIND_MESSAGE:
-    case CHAT_MESSAGE_KIND_ACTION:
-    case CHAT_MESSAGE_KIND_NOTICE:
-    case CHAT_MESSAGE_KIND_KICK:
-    case CHAT_MESSAGE_KIND_NICK:
-    case CHAT_MESSAGE_KIND_TOPIC:
-    case CHAT_MESSAGE_KIND_MODE:
-    case CHAT_MESSAGE_KIND_ERROR:
-    case CHAT_MESSAGE_KIND_MOTD:
-    case CHAT_MESSAGE_KIND_INFO:
-    default:
-      return TRUE;
-    }
+  return !chat_join_run_model_is_run_line (CHAT_MESSAGE_ITEM (item));
 }
 
 /* No filter at all while joins and parts are shown: a room of 100,000 lines opens at
