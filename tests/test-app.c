@@ -3298,6 +3298,8 @@ test_app_names (Fixture       *fixture,
 
   g_assert_cmpstr (g_get_application_name (), ==, "Chatroom");
 
+  /* Built when first asked for. */
+  gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.show-help-overlay", NULL);
   shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fixture->window));
   g_assert_nonnull (shortcuts);
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (shortcuts)), ==, "Keyboard Shortcuts");
