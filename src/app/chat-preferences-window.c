@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-preferences-window.c: every row is bound to its GSettings key; the nickname is only
- * written when it is valid, and shows the one made from the login name while none is set. The Networks page lists the saved networks, each to edit, to
- * connect on start or not, or to remove. */
+ * written when it is valid, and shows the one made from the login name while none is set.
+ * The Networks page lists the saved networks, each to edit, to connect on start or not, or
+ * to remove. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
