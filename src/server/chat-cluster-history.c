@@ -418,48 +418,6 @@ query_args (const ChatHistoryQuery *query)
   return argv;
 }
 
-/* What one query waits for. */
-typedef struct
-{
-  const char *target;
-  GPtrArray  *entries;
-  gboolean    done;
-} Query;
-
-static void
-query_answered_cb (redisAsyncContext *ac,
-                   void              *r,
-                   void              *privdata)
-{
-  Query *q = privdata;
-
-  q->done = TRUE;
-  q->entries = entries_from_reply (q->target, r);
-}
-
-GPtrArray *
-_chat_cluster_history_query (ChatCluster             *self,
-                             const ChatHistoryQuery  *query,
-                             GError                 **error)
-{
-  g_autoptr(GPtrArray) argv = NULL;
-  Query q = { query->target, NULL, FALSE };
-
-  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), NULL);
-
-  argv = query_args (query);
-  if (!self->running || self->pub == NULL ||
-      !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
-                           query_answered_cb, &q.done, &q) ||
-      q.entries == NULL)
-    {
-      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
-                   "The cluster's history cannot be reached");
-      return NULL;
-    }
-  return q.entries;
-}
-
 static GPtrArray *targets_from_reply (const char *requester,
                                       redisReply *reply,
                                       guint       limit);
@@ -488,6 +446,16 @@ reading_free (gpointer data)
   g_free (reading);
 }
 
+/* What reading was answered (NULL: not an answer). */
+static GPtrArray *
+reading_parse (Reading    *reading,
+               redisReply *reply)
+{
+  if (reading->targets)
+    return targets_from_reply (reading->requester, reply, reading->limit);
+  return entries_from_reply (reading->target, reply);
+}
+
 static void
 read_answered (ChatCluster *self,
                ChatSession *session,
@@ -499,11 +467,62 @@ read_answered (ChatCluster *self,
 
   if (session == NULL)
     return;
-  if (reading->targets)
-    answer = targets_from_reply (reading->requester, reply, reading->limit);
-  else
-    answer = entries_from_reply (reading->target, reply);
+  answer = reading_parse (reading, reply);
   reading->answer (session, answer, reading->data);
+}
+
+/* A read the node waits for. */
+typedef struct
+{
+  Reading   *reading;
+  GPtrArray *answer;
+  gboolean   done;
+} Waited;
+
+static void
+waited_cb (redisAsyncContext *ac,
+           void              *r,
+           void              *privdata)
+{
+  Waited *w = privdata;
+
+  w->done = TRUE;
+  w->answer = reading_parse (w->reading, r);
+}
+
+/* argv asked of Redis, its answer waited for (reading says how to take it). */
+static GPtrArray *
+read_now (ChatCluster  *self,
+          GPtrArray    *argv,
+          Reading      *reading,
+          GError      **error)
+{
+  Waited w = { reading, NULL, FALSE };
+
+  if (!self->running || self->pub == NULL ||
+      !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata, waited_cb,
+                           &w.done, &w) ||
+      w.answer == NULL)
+    {
+      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
+                   "The cluster's history cannot be reached");
+      return NULL;
+    }
+  return w.answer;
+}
+
+GPtrArray *
+_chat_cluster_history_query (ChatCluster             *self,
+                             const ChatHistoryQuery  *query,
+                             GError                 **error)
+{
+  g_autoptr(GPtrArray) argv = NULL;
+  Reading reading = { .target = (char *) query->target };
+
+  g_return_val_if_fail ((guint) query->subcommand < G_N_ELEMENTS (subcommand_names), NULL);
+
+  argv = query_args (query);
+  return read_now (self, argv, &reading, error);
 }
 
 /* argv asked of Redis for session, reading answered with what it says. */
@@ -632,43 +651,16 @@ targets_args (const ChatHistoryTargetsQuery *query)
   return argv;
 }
 
-typedef struct
-{
-  const char *requester;
-  guint       limit;
-  GPtrArray  *targets;
-  gboolean    done;
-} Targets;
-
-static void
-targets_answered_cb (redisAsyncContext *ac,
-                     void              *r,
-                     void              *privdata)
-{
-  Targets *t = privdata;
-
-  t->done = TRUE;
-  t->targets = targets_from_reply (t->requester, r, t->limit);
-}
-
 GPtrArray *
 _chat_cluster_history_targets (ChatCluster                    *self,
                                const ChatHistoryTargetsQuery  *query,
                                GError                        **error)
 {
   g_autoptr(GPtrArray) argv = targets_args (query);
-  Targets t = { query->requester, query->limit, NULL, FALSE };
+  Reading reading = { .targets = TRUE, .requester = (char *) query->requester,
+                      .limit = query->limit };
 
-  if (!self->running || self->pub == NULL ||
-      !_chat_cluster_wait (self, (int) argv->len, (const char **) argv->pdata,
-                           targets_answered_cb, &t.done, &t) ||
-      t.targets == NULL)
-    {
-      g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_CLOSED,
-                   "The cluster's history cannot be reached");
-      return NULL;
-    }
-  return t.targets;
+  return read_now (self, argv, &reading, error);
 }
 
 gboolean
