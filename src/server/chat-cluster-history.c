@@ -60,7 +60,7 @@ static const char redact_script[] =
  * stream's. ARGV: the subcommand, the reference
  * ("*", "t:MS" or "m:MSGID"), the second one (BETWEEN), the limit, "1" with events, the
  * owner field ("a", "b" or "") and the owner it must hold. The lines as their fields,
- * oldest first (no redacted one); the bounds as chat-history.c's queries have them. */
+ * oldest first (no redacted one); the bounds as chat-history-query.c's have them. */
 static const char query_script[] =
   "local key, limit = KEYS[1], tonumber (ARGV[4])\n"
   "local events, ofield, owner = ARGV[5] == '1', ARGV[6], ARGV[7]\n"
