@@ -2368,6 +2368,55 @@ test_opens_at_unread (Fixture       *fixture,
   g_assert_true (wait_for (settled_at_bottom, fixture->window));
 }
 
+/* "Show all" of a run of joins at the bottom opens it from its first line, which comes into
+ * view (the view followed the newest line, so only the run's end was shown). */
+static void
+test_join_run_show_all (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatMessageItem) first = NULL;
+  ChatConversation *hall;
+  GtkWidget *row;
+  ItemInView args;
+
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture->app));
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  hall = find_room (fixture->app, "#hall");
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %u", i);
+
+      append_from (hall, "bob", text, FALSE);
+    }
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *nick = g_strdup_printf ("guest%u", i);
+      g_autoptr(ChatMessageItem) item =
+        chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, g_get_real_time (), nick, "");
+
+      _chat_conversation_append (hall, item, FALSE, FALSE);
+      if (i == 0)
+        first = g_object_ref (item);
+    }
+  _chat_conversation_flush (hall);
+
+  /* One row for the run, at the bottom. */
+  args.window = fixture->window;
+  args.item = first;
+  g_assert_true (wait_for (item_shown_whole, &args));
+  row = row_for_item (GTK_WIDGET (chat_window_get_message_list (fixture->window)), first);
+  g_assert_true (CHAT_IS_MESSAGE_ROW (row));
+  g_signal_emit_by_name (row, "show-all");
+
+  /* The run is open, a row a line, and its first line is in view. */
+  g_assert_true (wait_for (item_shown_whole, &args));
+  g_assert_false (at_bottom (gtk_scrollable_get_vadjustment (
+    GTK_SCROLLABLE (chat_window_get_message_list (fixture->window)))));
+}
+
 static gboolean
 own_line_item (gpointer data)
 {
@@ -6159,6 +6208,8 @@ main (int   argc,
               fixture_setup, test_lines_once_a_frame, fixture_teardown);
   g_test_add ("/chat/app/opens-at-unread", Fixture, NULL,
               fixture_setup, test_opens_at_unread, fixture_teardown);
+  g_test_add ("/chat/app/join-run-show-all", Fixture, NULL,
+              fixture_setup, test_join_run_show_all, fixture_teardown);
   g_test_add ("/chat/app/own-line-in-view", Fixture, NULL,
               fixture_setup, test_own_line_in_view, fixture_teardown);
   g_test_add ("/chat/app/search-results", Fixture, NULL,

@@ -213,15 +213,21 @@ current_message_filter (ChatWindow *self)
   return g_object_ref (GTK_FILTER (self->message_filter));
 }
 
-/* "Show all" of a run of joins: its lines are shown one by one. */
+/* "Show all" of a run of joins: its lines are shown one by one, from its first, which goes
+ * to the top of the view (a view following the newest line would show only the run's end). */
 static void
 message_row_show_all_cb (ChatMessageRow *row,
                          GtkListItem    *list_item)
 {
   ChatWindow *self = CHAT_WINDOW (gtk_widget_get_root (GTK_WIDGET (row)));
+  ChatMessageItem *first = chat_message_row_get_item (row);
 
-  if (self->join_runs != NULL && self->search_results == NULL)
-    chat_join_run_model_expand (self->join_runs, gtk_list_item_get_position (list_item));
+  if (self->join_runs == NULL || self->search_results != NULL || first == NULL)
+    return;
+  g_object_ref (first);
+  chat_join_run_model_expand (self->join_runs, gtk_list_item_get_position (list_item));
+  _chat_window_scroll_to_item (self, first, FALSE);
+  g_object_unref (first);
 }
 
 static void
