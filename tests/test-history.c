@@ -289,6 +289,7 @@ test_old_file (void)
                                  " target TEXT NOT NULL, name TEXT NOT NULL, time INTEGER NOT NULL,"
                                  " kind INTEGER NOT NULL, source TEXT, command TEXT NOT NULL,"
                                  " params TEXT, tags TEXT);"
+                                 "CREATE INDEX messages_by_time ON messages (time);"
                                  "INSERT INTO messages (msgid, target, name, time, kind, source,"
                                  " command, params) VALUES ('old-m1', '#room', '#Room', 1000, 0,"
                                  " 'a!a@h', 'PRIVMSG', '#Room' || char(10) || 'from before');",
@@ -317,6 +318,22 @@ test_old_file (void)
   }
 
   g_assert_finalize_object (g_steal_pointer (&history));
+  /* The index by time it had is gone: no line pays for its upkeep any more. */
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_master WHERE type = 'index'"
+                                         " AND tbl_name = 'messages' ORDER BY name",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "messages_by_msgid");
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "messages_by_target");
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+    sqlite3_finalize (stmt);
+  }
+  sqlite3_close (db);
   rm_rf (dir);
 }
 
@@ -865,6 +882,12 @@ test_retention_age_batches (Fixture       *fixture,
   say (fixture->history, "#old", 9999, T0, "late arrival");
   g_assert_true (chat_history_flush (fixture->history, &error));
   g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 1);
+
+  /* A prune of everything finds it, though it was written after newer lines. */
+  g_assert_true (chat_history_prune (fixture->history, now, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#old", NULL), ==, 0);
+  g_assert_cmpint (chat_history_count (fixture->history, "#new", NULL), ==, 3);
 }
 
 static void

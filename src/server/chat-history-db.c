@@ -208,7 +208,9 @@ _chat_history_open_database (ChatHistory  *self,
     "  owner_a TEXT,"
     "  owner_b TEXT);"
     "CREATE INDEX IF NOT EXISTS messages_by_target ON messages (target, time, id);"
-    "CREATE INDEX IF NOT EXISTS messages_by_time ON messages (time);"
+    /* Retention by age or size walks the lines in id order, which is the order they were
+     * written in: an index by time would cost every line written and pruned its upkeep. */
+    "DROP INDEX IF EXISTS messages_by_time;"
     "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_msgid ON messages (msgid);"
     "CREATE TABLE IF NOT EXISTS rooms ("
     "  key TEXT PRIMARY KEY,"
@@ -346,13 +348,23 @@ _chat_history_prune_age (ChatHistory  *self,
   if (self->max_age <= 0)
     return TRUE;
 
-  stmt = chat_sqlite_get_query (self->db,
-                                "DELETE FROM messages WHERE id IN"
-                                " (SELECT id FROM messages WHERE time < ?1 LIMIT ?2)", error);
+  /* A bite looks at the max_rows oldest lines by id, so that it costs the same however
+   * long the history is; a line written out of time order (a journal replayed after a
+   * crash) goes with a later bite, once the lines written before it have gone. All at once
+   * (max_rows 0) reads every line. */
+  if (max_rows > 0)
+    stmt = chat_sqlite_get_query (self->db,
+                                  "DELETE FROM messages WHERE id IN"
+                                  " (SELECT id FROM"
+                                  "  (SELECT id, time FROM messages ORDER BY id LIMIT ?2)"
+                                  "  WHERE time < ?1)", error);
+  else
+    stmt = chat_sqlite_get_query (self->db, "DELETE FROM messages WHERE time < ?1", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
-  sqlite3_bind_int64 (stmt, 2, max_rows > 0 ? (gint64) max_rows : -1);
+  if (max_rows > 0)
+    sqlite3_bind_int64 (stmt, 2, (gint64) max_rows);
   if (!write_step (self, stmt, error))
     return FALSE;
   changes = chat_sqlite_changes (self->db);
@@ -417,7 +429,7 @@ prune_size (ChatHistory  *self,
         break;
       stmt = chat_sqlite_get_query (self->db,
                                     "DELETE FROM messages WHERE id IN"
-                                    " (SELECT id FROM messages ORDER BY time, id LIMIT ?1)",
+                                    " (SELECT id FROM messages ORDER BY id LIMIT ?1)",
                                     error);
       if (stmt == NULL)
         return FALSE;
@@ -460,19 +472,25 @@ write_pending (ChatHistory  *self,
       g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
       sqlite3_stmt *stmt = self->insert_stmt;
 
-      chat_sqlite_bind_text (stmt, 1, entry->msgid);
-      chat_sqlite_bind_text (stmt, 2, entry->target);
-      chat_sqlite_bind_text (stmt, 3, entry->target_name);
+      guint *since;
+      gboolean written;
+
+      /* The entry and params outlive the step; the bindings are cleared right after it. */
+      chat_sqlite_bind_static (stmt, 1, entry->msgid);
+      chat_sqlite_bind_static (stmt, 2, entry->target);
+      chat_sqlite_bind_static (stmt, 3, entry->target_name);
       sqlite3_bind_int64 (stmt, 4, entry->time_ms);
       sqlite3_bind_int (stmt, 5, entry->kind);
-      chat_sqlite_bind_text (stmt, 6, entry->source);
-      chat_sqlite_bind_text (stmt, 7, entry->command);
-      chat_sqlite_bind_text (stmt, 8, params);
-      chat_sqlite_bind_text (stmt, 9, entry->tags);
+      chat_sqlite_bind_static (stmt, 6, entry->source);
+      chat_sqlite_bind_static (stmt, 7, entry->command);
+      chat_sqlite_bind_static (stmt, 8, params);
+      chat_sqlite_bind_static (stmt, 9, entry->tags);
       sqlite3_bind_int (stmt, 10, entry->trailing);
-      chat_sqlite_bind_text (stmt, 11, entry->owner_a);
-      chat_sqlite_bind_text (stmt, 12, entry->owner_b);
-      if (!write_step (self, stmt, error))
+      chat_sqlite_bind_static (stmt, 11, entry->owner_a);
+      chat_sqlite_bind_static (stmt, 12, entry->owner_b);
+      written = write_step (self, stmt, error);
+      sqlite3_clear_bindings (stmt);
+      if (!written)
         return FALSE;
 
       /* A room where something was said is worth keeping over a restart; one that
@@ -490,9 +508,13 @@ write_pending (ChatHistory  *self,
       value = g_hash_table_lookup (touched, entry->target);
       if (value == NULL || ((const ChatHistoryEntry *) value)->time_ms <= entry->time_ms)
         g_hash_table_insert (touched, entry->target, (gpointer) entry);
-      value = g_hash_table_lookup (self->since_prune, entry->target);
-      g_hash_table_insert (self->since_prune, g_strdup (entry->target),
-                           GUINT_TO_POINTER (GPOINTER_TO_UINT (value) + 1));
+      since = g_hash_table_lookup (self->since_prune, entry->target);
+      if (since == NULL)
+        {
+          since = g_new0 (guint, 1);
+          g_hash_table_insert (self->since_prune, g_strdup (entry->target), since);
+        }
+      (*since)++;
     }
 
   g_hash_table_iter_init (&iter, rooms);
@@ -539,9 +561,9 @@ write_pending (ChatHistory  *self,
   g_hash_table_iter_init (&iter, touched);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
-      guint since = GPOINTER_TO_UINT (g_hash_table_lookup (self->since_prune, key));
+      const guint *since = g_hash_table_lookup (self->since_prune, key);
 
-      if (self->max_per_target > 0 && since >= MAX (1, self->max_per_target / 16))
+      if (self->max_per_target > 0 && *since >= MAX (1, self->max_per_target / 16))
         {
           if (!_chat_history_prune_target_count (self, key, error))
             return FALSE;

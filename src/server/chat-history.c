@@ -304,7 +304,8 @@ chat_history_init (ChatHistory *self)
   g_mutex_init (&self->writer_lock);
   g_cond_init (&self->writer_cond);
   _chat_history_new_queue (self);
-  self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* A count a target, kept in place: a line written costs no copy of its key. */
+  self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_per_target = DEFAULT_MAX_PER_TARGET;
   self->written_max_ms = G_MAXINT64;
   self->pending_max_ms = G_MININT64;

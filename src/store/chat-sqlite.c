@@ -147,11 +147,20 @@ chat_sqlite_open (const char              *path,
                   const ChatSqliteErrors  *errors,
                   GError                 **error)
 {
+  static gsize configured = 0;
   g_autoptr(ChatSqlite) self = NULL;
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* SQLite counts its memory under a mutex of its own on every allocation; nothing here
+   * reads the count. Only possible before SQLite is first used in the process. */
+  if (g_once_init_enter (&configured))
+    {
+      sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+      g_once_init_leave (&configured, 1);
+    }
 
   self = g_new0 (ChatSqlite, 1);
   self->path = g_strdup (path);
@@ -347,6 +356,21 @@ chat_sqlite_bind_text (sqlite3_stmt *stmt,
 
   if (text != NULL)
     sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+/* As chat_sqlite_bind_text (), without the copy: text must stay as it is until the
+ * statement has been stepped and its bindings cleared or replaced. */
+void
+chat_sqlite_bind_static (sqlite3_stmt *stmt,
+                         int           index,
+                         const char   *text)
+{
+  g_return_if_fail (stmt != NULL);
+
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null (stmt, index);
 }

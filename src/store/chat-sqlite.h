@@ -70,6 +70,9 @@ gint64        chat_sqlite_changes     (ChatSqlite              *self);
 void          chat_sqlite_bind_text   (sqlite3_stmt            *stmt,
                                        int                      index,
                                        const char              *text);
+void          chat_sqlite_bind_static (sqlite3_stmt            *stmt,
+                                       int                      index,
+                                       const char              *text);
 char         *chat_sqlite_column_dup  (sqlite3_stmt            *stmt,
                                        int                      column);
 gboolean      chat_sqlite_finish_step (ChatSqlite              *self,
