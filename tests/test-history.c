@@ -831,6 +831,37 @@ test_retention_count (Fixture       *fixture,
   g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 10);
 }
 
+/* Count retention keeps its counts as lines come and go; lines taken by age must come off
+ * them, or the newest lines would be taken for the old ones' sake. */
+static void
+test_retention_count_after_age (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time () / 1000;
+
+  chat_history_set_max_per_target (fixture->history, 4);
+  for (int i = 1; i <= 4; i++)
+    say (fixture->history, "#room", i, T0 + i, "long ago");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  assert_query ("1 2 3 4", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+
+  chat_history_set_max_age (fixture->history, 3600);
+  g_assert_true (chat_history_prune (fixture->history, now, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 0);
+
+  for (int i = 5; i <= 8; i++)
+    say (fixture->history, "#room", i, now + i, "now");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  assert_query ("5 6 7 8", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+  say (fixture->history, "#room", 9, now + 9, "now");
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  assert_query ("6 7 8 9", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 100);
+}
+
 static void
 test_retention_age (Fixture       *fixture,
                     gconstpointer  data)
@@ -1660,6 +1691,7 @@ main (int   argc,
   ADD ("private", test_private);
   ADD ("targets", test_targets);
   ADD ("retention-count", test_retention_count);
+  ADD ("retention-count-after-age", test_retention_count_after_age);
   ADD ("retention-age", test_retention_age);
   ADD ("retention-age-batches", test_retention_age_batches);
   ADD ("rooms", test_rooms);

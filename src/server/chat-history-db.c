@@ -293,43 +293,86 @@ _chat_history_open_database (ChatHistory  *self,
   return self->touch_target_stmt != NULL;
 }
 
-/* Keeps the newest max_per_target lines of target. */
+/* How many lines of target the database holds: counted once (an index walk), then kept up
+ * to date by every write and delete, so that count retention never walks the index again. */
+static gint64 *
+target_count (ChatHistory  *self,
+              const char   *target,
+              GError      **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 *count;
+  int rc;
+
+  count = g_hash_table_lookup (self->counts, target);
+  if (count != NULL)
+    return count;
+  stmt = chat_sqlite_get_query (self->db, "SELECT count(*) FROM messages WHERE target = ?1",
+                                error);
+  if (stmt == NULL)
+    return NULL;
+  chat_sqlite_bind_text (stmt, 1, target);
+  rc = sqlite3_step (stmt);
+  count = g_new (gint64, 1);
+  *count = sqlite3_column_int64 (stmt, 0);
+  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot count history", error))
+    {
+      g_free (count);
+      return NULL;
+    }
+  g_hash_table_insert (self->counts, g_strdup (target), count);
+  return count;
+}
+
+/* Steps a DELETE … RETURNING target, taking each line it deletes off its target's count. */
+static gboolean
+delete_counted (ChatHistory   *self,
+                sqlite3_stmt  *stmt,
+                GError       **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 *count = g_hash_table_lookup (self->counts, sqlite3_column_text (stmt, 0));
+
+      if (count != NULL)
+        (*count)--;
+    }
+  return chat_sqlite_finish_step (self->db, stmt, rc, "Cannot prune history", error);
+}
+
+/* Keeps the newest max_per_target lines of target, once it holds more than slack over
+ * that: the oldest go, in the index's order, so the cost is the lines deleted. */
 gboolean
 _chat_history_prune_target_count (ChatHistory  *self,
                                   const char   *target,
+                                  guint         slack,
                                   GError      **error)
 {
   sqlite3_stmt *stmt;
-  gint64 time, id;
-  int rc;
+  gint64 *count;
 
   if (self->max_per_target == 0)
     return TRUE;
-
-  stmt = chat_sqlite_get_query (self->db,
-                                "SELECT time, id FROM messages WHERE target = ?1"
-                                " ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?2", error);
-  if (stmt == NULL)
+  count = target_count (self, target, error);
+  if (count == NULL)
     return FALSE;
-  chat_sqlite_bind_text (stmt, 1, target);
-  sqlite3_bind_int64 (stmt, 2, self->max_per_target);
-  rc = sqlite3_step (stmt);
-  time = sqlite3_column_int64 (stmt, 0);
-  id = sqlite3_column_int64 (stmt, 1);
-  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot prune history", error))
-    return FALSE;
-  if (rc == SQLITE_DONE)
+  if (*count <= (gint64) self->max_per_target + slack)
     return TRUE;
 
   stmt = chat_sqlite_get_query (self->db,
-                                "DELETE FROM messages WHERE target = ?1"
-                                " AND (time, id) <= (?2, ?3)", error);
+                                "DELETE FROM messages WHERE id IN"
+                                " (SELECT id FROM messages WHERE target = ?1"
+                                "  ORDER BY time, id LIMIT ?2)", error);
   if (stmt == NULL)
     return FALSE;
   chat_sqlite_bind_text (stmt, 1, target);
-  sqlite3_bind_int64 (stmt, 2, time);
-  sqlite3_bind_int64 (stmt, 3, id);
-  return write_step (self, stmt, error);
+  sqlite3_bind_int64 (stmt, 2, *count - self->max_per_target);
+  if (!write_step (self, stmt, error))
+    return FALSE;
+  *count -= chat_sqlite_changes (self->db);
+  return TRUE;
 }
 
 /* Deletes lines older than max-age, at most max_rows of them (0: all): a flush must not
@@ -357,15 +400,17 @@ _chat_history_prune_age (ChatHistory  *self,
                                   "DELETE FROM messages WHERE id IN"
                                   " (SELECT id FROM"
                                   "  (SELECT id, time FROM messages ORDER BY id LIMIT ?2)"
-                                  "  WHERE time < ?1)", error);
+                                  "  WHERE time < ?1) RETURNING target", error);
   else
-    stmt = chat_sqlite_get_query (self->db, "DELETE FROM messages WHERE time < ?1", error);
+    stmt = chat_sqlite_get_query (self->db,
+                                  "DELETE FROM messages WHERE time < ?1 RETURNING target",
+                                  error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
   if (max_rows > 0)
     sqlite3_bind_int64 (stmt, 2, (gint64) max_rows);
-  if (!write_step (self, stmt, error))
+  if (!delete_counted (self, stmt, error))
     return FALSE;
   changes = chat_sqlite_changes (self->db);
   if (changes == 0)
@@ -429,12 +474,13 @@ prune_size (ChatHistory  *self,
         break;
       stmt = chat_sqlite_get_query (self->db,
                                     "DELETE FROM messages WHERE id IN"
-                                    " (SELECT id FROM messages ORDER BY id LIMIT ?1)",
+                                    " (SELECT id FROM messages ORDER BY id LIMIT ?1)"
+                                    " RETURNING target",
                                     error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, SIZE_PRUNE_BATCH);
-      if (!write_step (self, stmt, error))
+      if (!delete_counted (self, stmt, error))
         return FALSE;
       if (chat_sqlite_changes (self->db) == 0)
         break;
@@ -472,7 +518,7 @@ write_pending (ChatHistory  *self,
       g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
       sqlite3_stmt *stmt = self->insert_stmt;
 
-      guint *since;
+      gint64 *count;
       gboolean written;
 
       /* The entry and params outlive the step; the bindings are cleared right after it. */
@@ -492,6 +538,10 @@ write_pending (ChatHistory  *self,
       sqlite3_clear_bindings (stmt);
       if (!written)
         return FALSE;
+      /* A line already there (a journal replayed twice) is ignored, and not counted. */
+      count = g_hash_table_lookup (self->counts, entry->target);
+      if (count != NULL && chat_sqlite_changes (self->db) > 0)
+        (*count)++;
 
       /* A room where something was said is worth keeping over a restart; one that
        * only saw people come and go is not. */
@@ -508,13 +558,6 @@ write_pending (ChatHistory  *self,
       value = g_hash_table_lookup (touched, entry->target);
       if (value == NULL || ((const ChatHistoryEntry *) value)->time_ms <= entry->time_ms)
         g_hash_table_insert (touched, entry->target, (gpointer) entry);
-      since = g_hash_table_lookup (self->since_prune, entry->target);
-      if (since == NULL)
-        {
-          since = g_new0 (guint, 1);
-          g_hash_table_insert (self->since_prune, g_strdup (entry->target), since);
-        }
-      (*since)++;
     }
 
   g_hash_table_iter_init (&iter, rooms);
@@ -556,20 +599,13 @@ write_pending (ChatHistory  *self,
         return FALSE;
     }
 
-  /* Count retention costs an index walk, so each target pays it once per
-   * max_per_target/16 appends; the count overshoots by at most that much. */
+  /* Count retention deletes in bites of max_per_target/16, so a target written a line at
+   * a time pays a statement per bite, not per line; the count overshoots by at most that. */
   g_hash_table_iter_init (&iter, touched);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      const guint *since = g_hash_table_lookup (self->since_prune, key);
-
-      if (self->max_per_target > 0 && *since >= MAX (1, self->max_per_target / 16))
-        {
-          if (!_chat_history_prune_target_count (self, key, error))
-            return FALSE;
-          g_hash_table_remove (self->since_prune, key);
-        }
-    }
+    if (!_chat_history_prune_target_count (self, key, MAX (1, self->max_per_target / 16) - 1,
+                                           error))
+      return FALSE;
 
   if (now - self->last_age_prune_ms >= AGE_PRUNE_INTERVAL_MS)
     return _chat_history_prune_age (self, now, AGE_PRUNE_BATCH, error);
@@ -778,12 +814,12 @@ _chat_history_commit (ChatHistory  *self,
 {
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
-  if (!write_pending (self, entries, rooms, error))
-    {
-      chat_sqlite_rollback (self->db);
-      return FALSE;
-    }
-  return chat_sqlite_commit (self->db, error);
+  if (write_pending (self, entries, rooms, error) && chat_sqlite_commit (self->db, error))
+    return TRUE;
+  chat_sqlite_rollback (self->db);
+  /* Counted lines may not be there after all: count again when next needed. */
+  g_hash_table_remove_all (self->counts);
+  return FALSE;
 }
 
 gboolean

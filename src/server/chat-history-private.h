@@ -29,7 +29,7 @@ struct _ChatHistory
 
   GPtrArray    *pending;           /* ChatHistoryEntry */
   GHashTable   *pending_rooms;     /* key → ChatHistoryRoom, NULL to forget */
-  GHashTable   *since_prune;       /* target key → appends since its count was pruned */
+  GHashTable   *counts;            /* target key → gint64 *, its lines in the database */
 
   guint         idle_id;
   guint         deadline_id;
@@ -93,6 +93,7 @@ gboolean           _chat_history_open_database       (ChatHistory            *se
                                                       GError                **error);
 gboolean           _chat_history_prune_target_count  (ChatHistory            *self,
                                                       const char             *target,
+                                                      guint                   slack,
                                                       GError                **error);
 gboolean           _chat_history_prune_age           (ChatHistory            *self,
                                                       gint64                  now,

@@ -204,7 +204,7 @@ chat_history_finalize (GObject *object)
     close (self->journal_fd);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->pending_rooms, g_hash_table_unref);
-  g_clear_pointer (&self->since_prune, g_hash_table_unref);
+  g_clear_pointer (&self->counts, g_hash_table_unref);
   g_clear_pointer (&self->redacted_queued, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->path, g_free);
@@ -304,8 +304,7 @@ chat_history_init (ChatHistory *self)
   g_mutex_init (&self->writer_lock);
   g_cond_init (&self->writer_cond);
   _chat_history_new_queue (self);
-  /* A count a target, kept in place: a line written costs no copy of its key. */
-  self->since_prune = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_per_target = DEFAULT_MAX_PER_TARGET;
   self->written_max_ms = G_MAXINT64;
   self->pending_max_ms = G_MININT64;
@@ -535,7 +534,7 @@ chat_history_delete_target (ChatHistory  *self,
         }
     }
   g_hash_table_remove (self->pending_rooms, key);
-  g_hash_table_remove (self->since_prune, key);
+  g_hash_table_remove (self->counts, key);
   /* Nor may a kill bring its lines back from the journal (a room with nothing queued
    * leaves the journal as it is). */
   if (removed > 0)
@@ -620,13 +619,13 @@ chat_history_prune (ChatHistory  *self,
         goto failed;
     }
   for (guint i = 0; i < targets->len; i++)
-    if (!_chat_history_prune_target_count (self, g_ptr_array_index (targets, i), error))
+    if (!_chat_history_prune_target_count (self, g_ptr_array_index (targets, i), 0, error))
       goto failed;
-  g_hash_table_remove_all (self->since_prune);
 
   return chat_sqlite_commit (self->db, error);
 
 failed:
   chat_sqlite_rollback (self->db);
+  g_hash_table_remove_all (self->counts);
   return FALSE;
 }
