@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* history.c: chatroom-bench-history, what a line costs the history store, in CPU.
+ *
+ * It writes lines as the server does (one journal write per batch, then one transaction)
+ * into a history in a new directory, and prints the CPU each line took: building and
+ * queueing it, its journal record, and its transaction (the table, the indexes, the
+ * targets and retention). The transaction is timed on the thread that ran it; the total
+ * also counts SQLite's checkpoint thread. With a target's lines past the count kept
+ * (10,000 by default), every line written also deletes one: the steady state of a busy room.
+ *
+ * --floor writes the same number of rows of the same size into a bare SQLite table with
+ * the same pragmas (WAL, synchronous=NORMAL), no index but the row id, deleting the oldest
+ * past the count kept: the least a row a line can cost on this machine, for the history's
+ * figure to be read against.
+ *
+ * CPU time, not wall time, so a busy machine changes the figure less; take the lowest of
+ * a few runs. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sqlite3.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "chat-history.h"
+
+static double
+cpu_seconds (clockid_t clock)
+{
+  struct timespec t;
+
+  clock_gettime (clock, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  const char *name;
+  GDir *d = g_dir_open (dir, 0, NULL);
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  if (d != NULL)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
+/* A line as chatroom-bench sends it: "<sender> <seq> <ns>" and some words. */
+static void
+format_line (char *text, gsize size, guint n)
+{
+  g_snprintf (text, size, "bench%u %u 1234567890123456789 the quick brown fox", n % 10, n);
+}
+
+static int
+run_history (const char *dir, guint lines, guint batch, guint targets, guint keep)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatHistory) history = chat_history_new (dir, &error);
+  double queue = 0, journal = 0, commit = 0, total;
+  guint64 msgid = (guint64) g_get_real_time ();
+  gint64 now = g_get_real_time () / 1000;
+
+  if (history == NULL)
+    {
+      g_printerr ("chatroom-bench-history: %s\n", error->message);
+      return 1;
+    }
+  chat_history_set_max_per_target (history, keep);
+  total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID);
+  for (guint done = 0; done < lines; done += batch)
+    {
+      double t0 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID), t1, t2, t3;
+
+      for (guint i = done; i < done + batch && i < lines; i++)
+        {
+          char id[24], target[32], text[96];
+          const char *params[] = { target, text, NULL };
+
+          g_snprintf (id, sizeof id, "%" G_GINT64_MODIFIER "x", msgid++);
+          g_snprintf (target, sizeof target, "#bench%u", i % targets);
+          format_line (text, sizeof text, i);
+          chat_history_append (history,
+                               chat_history_entry_new (target, target, id, now + i / 100,
+                                                       CHAT_HISTORY_KIND_PRIVMSG,
+                                                       "bench1!~bench@127.0.0.1", "PRIVMSG",
+                                                       params, NULL));
+        }
+      t1 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID);
+      if (!chat_history_sync (history, &error))
+        break;
+      t2 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID);
+      if (!chat_history_flush (history, &error))
+        break;
+      t3 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID);
+      queue += t1 - t0;
+      journal += t2 - t1;
+      commit += t3 - t2;
+    }
+  if (error != NULL)
+    {
+      g_printerr ("chatroom-bench-history: %s\n", error->message);
+      return 1;
+    }
+  total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID) - total;
+  /* What was kept must be right, or the figure means nothing: the newest lines of each. */
+  for (guint t = 0; t < targets; t++)
+    {
+      g_autofree char *target = g_strdup_printf ("#bench%u", t);
+      guint written = lines / targets + (t < lines % targets ? 1 : 0);
+      /* Retention by count deletes in bites of a sixteenth of what is kept. */
+      gint64 least = keep > 0 ? MIN (written, keep) : written;
+      gint64 most = keep > 0 ? MIN (written, keep + MAX (1, keep / 16) - 1) : written;
+      gint64 held = chat_history_count (history, target, &error);
+
+      if (held < least || held > most)
+        {
+          g_printerr ("chatroom-bench-history: %s holds %" G_GINT64_FORMAT " lines, not %"
+                      G_GINT64_FORMAT "-%" G_GINT64_FORMAT "%s%s\n", target, held, least,
+                      most, error != NULL ? ": " : "", error != NULL ? error->message : "");
+          return 1;
+        }
+    }
+  g_clear_object (&history);
+  printf ("history: %u lines, batches of %u, %u targets, %u kept a target\n",
+          lines, batch, targets, keep);
+  printf ("  per line: queue %.2f us, journal %.2f us, transaction %.2f us;"
+          " all threads %.2f us\n",
+          queue * 1e6 / lines, journal * 1e6 / lines, commit * 1e6 / lines,
+          total * 1e6 / lines);
+  return 0;
+}
+
+static gboolean
+exec_ok (sqlite3 *db, const char *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) == SQLITE_OK)
+    return TRUE;
+  g_printerr ("chatroom-bench-history: %s: %s\n", sql, message);
+  sqlite3_free (message);
+  return FALSE;
+}
+
+static int
+run_floor (const char *dir, guint lines, guint batch, guint keep)
+{
+  g_autofree char *path = g_build_filename (dir, "floor.sqlite3", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *insert = NULL, *delete = NULL;
+  char row[160];
+  double total;
+  int rc = 1;
+
+  memset (row, 'x', sizeof row);
+  if (sqlite3_open (path, &db) != SQLITE_OK ||
+      !exec_ok (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                    "CREATE TABLE lines (id INTEGER PRIMARY KEY, line BLOB NOT NULL)") ||
+      sqlite3_prepare_v2 (db, "INSERT INTO lines (line) VALUES (?1)", -1, &insert,
+                          NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "DELETE FROM lines WHERE id <= ?1", -1, &delete,
+                          NULL) != SQLITE_OK)
+    goto out;
+
+  total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID);
+  for (guint done = 0; done < lines; done += batch)
+    {
+      guint end = MIN (done + batch, lines);
+
+      if (!exec_ok (db, "BEGIN"))
+        goto out;
+      for (guint i = done; i < end; i++)
+        {
+          /* As long as a line of the history: its texts and numbers, about 150 bytes. */
+          sqlite3_bind_blob (insert, 1, row, 150, SQLITE_STATIC);
+          if (sqlite3_step (insert) != SQLITE_DONE)
+            goto out;
+          sqlite3_reset (insert);
+        }
+      if (keep > 0 && end > keep)
+        {
+          sqlite3_bind_int64 (delete, 1, end - keep);
+          if (sqlite3_step (delete) != SQLITE_DONE)
+            goto out;
+          sqlite3_reset (delete);
+        }
+      if (!exec_ok (db, "COMMIT"))
+        goto out;
+    }
+  total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID) - total;
+  printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
+  printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
+  rc = 0;
+
+out:
+  if (rc != 0)
+    g_printerr ("chatroom-bench-history: %s\n", sqlite3_errmsg (db));
+  sqlite3_finalize (insert);
+  sqlite3_finalize (delete);
+  sqlite3_close (db);
+  return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+  int lines = 200000, batch = 2000, targets = 1, keep = 10000;
+  gboolean floor = FALSE;
+  GOptionEntry entries[] = {
+    { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Lines a transaction (2,000)", "N" },
+    { "targets", 't', 0, G_OPTION_ARG_INT, &targets, "Rooms the lines go to in turn (1)", "N" },
+    { "keep", 'k', 0, G_OPTION_ARG_INT, &keep, "Lines kept a target, 0 for all (10,000)", "N" },
+    { "floor", 0, 0, G_OPTION_ARG_NONE, &floor, "Rows into a bare SQLite table instead", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- what a line costs the history");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  int rc;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("chatroom-bench-history: %s\n", error->message);
+      return 2;
+    }
+  if (lines <= 0 || batch <= 0 || targets <= 0 || keep < 0)
+    {
+      g_printerr ("chatroom-bench-history: --lines, --batch and --targets must be positive\n");
+      return 2;
+    }
+  dir = g_dir_make_tmp ("chatroom-bench-history-XXXXXX", &error);
+  if (dir == NULL)
+    {
+      g_printerr ("chatroom-bench-history: %s\n", error->message);
+      return 1;
+    }
+  if (floor)
+    rc = run_floor (dir, lines, batch, keep);
+  else
+    rc = run_history (dir, lines, batch, targets, keep);
+  remove_tree (dir);
+  return rc;
+}
