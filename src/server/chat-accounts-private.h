@@ -127,6 +127,11 @@ void                _chat_accounts_set_remote   (ChatAccounts             *self,
                                                  const ChatAccountsRemote *remote,
                                                  gpointer                  data);
 void                _chat_account_row_clear     (ChatAccountRow           *row);
+/* The SCRAM keys of a row (read from the remote store without waiting). */
+ChatAccountScram   *_chat_account_row_scram     (const ChatAccountRow     *row);
+/* A SHA-256 fingerprint as the store keys it (64 lowercase hexadecimal digits, no
+ * colons), or NULL when it is not one. */
+char               *_chat_accounts_normalize_fingerprint (const char      *fingerprint);
 
 /* chat-accounts-work.c: a password hashed or checked by a small pool of threads. */
 typedef struct

@@ -304,6 +304,19 @@ _chat_accounts_set_remote (ChatAccounts             *self,
     copy_to_remote (self);
 }
 
+ChatAccountScram *
+_chat_account_row_scram (const ChatAccountRow *row)
+{
+  ChatAccountScram *scram = g_new0 (ChatAccountScram, 1);
+
+  scram->name = g_strdup (row->name);
+  scram->salt = g_bytes_new (row->secrets.salt, sizeof row->secrets.salt);
+  scram->iterations = row->secrets.iterations;
+  memcpy (scram->stored_key, row->secrets.stored_key, CHAT_SCRAM_KEY_LEN);
+  memcpy (scram->server_key, row->secrets.server_key, CHAT_SCRAM_KEY_LEN);
+  return scram;
+}
+
 void
 _chat_account_row_clear (ChatAccountRow *row)
 {
@@ -768,12 +781,7 @@ chat_accounts_get_scram (ChatAccounts *self,
 
       if (!self->remote->get_account (self->remote_data, key, &row))
         return NULL;
-      scram = g_new0 (ChatAccountScram, 1);
-      scram->name = g_steal_pointer (&row.name);
-      scram->salt = g_bytes_new (row.secrets.salt, sizeof row.secrets.salt);
-      scram->iterations = row.secrets.iterations;
-      memcpy (scram->stored_key, row.secrets.stored_key, CHAT_SCRAM_KEY_LEN);
-      memcpy (scram->server_key, row.secrets.server_key, CHAT_SCRAM_KEY_LEN);
+      scram = _chat_account_row_scram (&row);
       _chat_account_row_clear (&row);
       return scram;
     }
@@ -823,8 +831,8 @@ chat_accounts_is_empty (ChatAccounts *self)
   return FALSE;
 }
 
-static char *
-normalize_fingerprint (const char *fingerprint)
+char *
+_chat_accounts_normalize_fingerprint (const char *fingerprint)
 {
   GString *out = g_string_new (NULL);
 
@@ -861,7 +869,7 @@ chat_accounts_add_certfp (ChatAccounts  *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL && fingerprint != NULL, FALSE);
 
-  fp = normalize_fingerprint (fingerprint);
+  fp = _chat_accounts_normalize_fingerprint (fingerprint);
   if (fp == NULL)
     {
       g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_FAILED,
@@ -898,7 +906,7 @@ chat_accounts_remove_certfp (ChatAccounts  *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), FALSE);
   g_return_val_if_fail (name != NULL && fingerprint != NULL, FALSE);
 
-  fp = normalize_fingerprint (fingerprint);
+  fp = _chat_accounts_normalize_fingerprint (fingerprint);
   key = _chat_accounts_key (self, name);
   if (self->remote != NULL)
     return _chat_accounts_remote_done (self->remote->set_certfp (self->remote_data, key,
@@ -930,7 +938,7 @@ chat_accounts_find_certfp (ChatAccounts *self,
   g_return_val_if_fail (CHAT_IS_ACCOUNTS (self), NULL);
   g_return_val_if_fail (fingerprint != NULL, NULL);
 
-  fp = normalize_fingerprint (fingerprint);
+  fp = _chat_accounts_normalize_fingerprint (fingerprint);
   if (fp == NULL)
     return NULL;
   if (self->remote != NULL)

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "chat-accounts-private.h"
 #include "chat-cluster-state.h"
 
@@ -198,6 +200,52 @@ unhex (const char *text,
   return TRUE;
 }
 
+/* The command that writes row (put_account_script), its strings owned. */
+static GPtrArray *
+put_args (const char           *key,
+          const ChatAccountRow *row,
+          gboolean              create)
+{
+  const ChatAccountSecrets *s = &row->secrets;
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (put_account_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup (create ? "1" : "0"));
+  g_ptr_array_add (argv, g_strdup (key));
+  g_ptr_array_add (argv, g_strdup (row->name));
+  if (create)
+    {
+      g_ptr_array_add (argv, g_strdup ("name"));
+      g_ptr_array_add (argv, g_strdup (row->name));
+      g_ptr_array_add (argv, g_strdup ("created"));
+      g_ptr_array_add (argv, g_strdup_printf ("%" G_GINT64_FORMAT, row->created));
+      g_ptr_array_add (argv, g_strdup ("email"));
+      g_ptr_array_add (argv, g_strdup (row->email != NULL ? row->email : ""));
+    }
+  g_ptr_array_add (argv, g_strdup ("hash"));
+  g_ptr_array_add (argv, g_strdup (s->hash));
+  g_ptr_array_add (argv, g_strdup ("salt"));
+  g_ptr_array_add (argv, hex (s->salt, sizeof s->salt));
+  g_ptr_array_add (argv, g_strdup ("iterations"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", s->iterations));
+  g_ptr_array_add (argv, g_strdup ("stored"));
+  g_ptr_array_add (argv, hex (s->stored_key, sizeof s->stored_key));
+  g_ptr_array_add (argv, g_strdup ("server"));
+  g_ptr_array_add (argv, hex (s->server_key, sizeof s->server_key));
+  return argv;
+}
+
+/* The secrets are not left in the freed strings. */
+static void
+put_args_free (GPtrArray *argv)
+{
+  for (guint i = 0; i < argv->len; i++)
+    sodium_memzero (argv->pdata[i], strlen (argv->pdata[i]));
+  g_ptr_array_unref (argv);
+}
+
 static int
 put_account (gpointer              data,
              const char           *key,
@@ -205,24 +253,14 @@ put_account (gpointer              data,
              gboolean              create)
 {
   ChatCluster *self = data;
-  const ChatAccountSecrets *s = &row->secrets;
-  g_autofree char *salt = hex (s->salt, sizeof s->salt);
-  g_autofree char *stored = hex (s->stored_key, sizeof s->stored_key);
-  g_autofree char *server = hex (s->server_key, sizeof s->server_key);
-  g_autofree char *iterations = g_strdup_printf ("%u", s->iterations);
-  g_autofree char *created = g_strdup_printf ("%" G_GINT64_FORMAT, row->created);
+  GPtrArray *argv;
   int rc;
 
-  if (create)
-    rc = answer (ask (self, "EVAL", put_account_script, "0", "1", key, row->name,
-                      "name", row->name, "hash", s->hash, "salt", salt,
-                      "iterations", iterations, "stored", stored, "server", server,
-                      "created", created, "email", row->email != NULL ? row->email : "",
-                      NULL));
-  else
-    rc = answer (ask (self, "EVAL", put_account_script, "0", "0", key, row->name,
-                      "hash", s->hash, "salt", salt, "iterations", iterations,
-                      "stored", stored, "server", server, NULL));
+  if (!self->running)
+    return -1;
+  argv = put_args (key, row, create);
+  rc = answer (_chat_cluster_ask (self, (int) argv->len, (const char **) argv->pdata));
+  put_args_free (argv);
   return rc;
 }
 
@@ -238,21 +276,15 @@ field (redisReply *reply,
   return NULL;
 }
 
+/* row from an HGETALL of an account's hash; FALSE (row cleared) when it is none. */
 static gboolean
-get_account (gpointer        data,
-             const char     *key,
-             ChatAccountRow *row)
+row_from_reply (redisReply     *reply,
+                ChatAccountRow *row)
 {
-  ChatCluster *self = data;
-  g_autofree char *hkey = g_strconcat (K "account:", key, NULL);
-  redisReply *reply = ask (self, "HGETALL", hkey, NULL);
   const char *name, *hash, *email, *created, *iterations;
-  gboolean ok = FALSE;
 
-  if (reply == NULL)
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
     return FALSE;
-  if (reply->type != REDIS_REPLY_ARRAY)
-    goto out;
   name = field (reply, "name");
   hash = field (reply, "hash");
   email = field (reply, "email");
@@ -263,18 +295,30 @@ get_account (gpointer        data,
       !unhex (field (reply, "salt"), row->secrets.salt, sizeof row->secrets.salt) ||
       !unhex (field (reply, "stored"), row->secrets.stored_key, CHAT_SCRAM_KEY_LEN) ||
       !unhex (field (reply, "server"), row->secrets.server_key, CHAT_SCRAM_KEY_LEN))
-    goto out;
+    {
+      _chat_account_row_clear (row);
+      return FALSE;
+    }
   g_strlcpy (row->secrets.hash, hash, sizeof row->secrets.hash);
   row->secrets.iterations = (guint) strtoul (iterations, NULL, 10);
   row->name = g_strdup (name);
   row->email = email != NULL && email[0] != '\0' ? g_strdup (email) : NULL;
   row->created = created != NULL ? g_ascii_strtoll (created, NULL, 10) : 0;
-  ok = TRUE;
+  return TRUE;
+}
 
-out:
-  freeReplyObject (reply);
-  if (!ok)
-    _chat_account_row_clear (row);
+static gboolean
+get_account (gpointer        data,
+             const char     *key,
+             ChatAccountRow *row)
+{
+  ChatCluster *self = data;
+  g_autofree char *hkey = g_strconcat (K "account:", key, NULL);
+  redisReply *reply = ask (self, "HGETALL", hkey, NULL);
+  gboolean ok = row_from_reply (reply, row);
+
+  if (reply != NULL)
+    freeReplyObject (reply);
   return ok;
 }
 
@@ -327,6 +371,168 @@ _chat_cluster_account_name_async (ChatCluster            *self,
     }
   _chat_cluster_flush (self);
   return TRUE;
+}
+
+/* A question about accounts a session waits for, and its callback (one of three). */
+typedef struct
+{
+  ChatClusterAccountRead     read;
+  ChatClusterAccountFound    found;
+  ChatClusterAccountWritten  written;
+  gpointer                   data;
+  GDestroyNotify             destroy;
+} Asking;
+
+static void
+asking_free (gpointer data)
+{
+  Asking *asking = data;
+
+  if (asking->destroy != NULL)
+    asking->destroy (asking->data);
+  g_free (asking);
+}
+
+/* The callback given what Redis answered: reply NULL when it did not. */
+static void
+asking_answer (Asking      *asking,
+               ChatSession *session,
+               redisReply  *reply)
+{
+  gboolean reached = reply != NULL && reply->type != REDIS_REPLY_ERROR;
+
+  if (asking->read != NULL)
+    {
+      ChatAccountRow row = { 0 };
+      gboolean found = reached && row_from_reply (reply, &row);
+
+      asking->read (session, found ? &row : NULL, reached, asking->data);
+      if (found)
+        _chat_account_row_clear (&row);
+    }
+  else if (asking->found != NULL)
+    asking->found (session, reached && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
+                   reached, asking->data);
+  else if (!reached)
+    asking->written (session, -1, asking->data);
+  else
+    asking->written (session,
+                     reply->type == REDIS_REPLY_INTEGER && reply->integer > 0 ? 1 : 0,
+                     asking->data);
+}
+
+static void
+asking_answered (ChatCluster *self,
+                 ChatSession *session,
+                 redisReply  *reply,
+                 gpointer     data)
+{
+  /* A session gone or going hears nothing; its question is freed with data. */
+  if (session == NULL || session->closing)
+    return;
+  if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+    g_message ("Cluster: Redis refused an account's question: %s", reply->str);
+  asking_answer (data, session, reply);
+}
+
+/* argv asked for session; answered at once as unreached when Redis cannot be asked. */
+static gboolean
+asking_start (ChatCluster    *self,
+              ChatSession    *session,
+              GPtrArray      *argv,
+              Asking         *asking,
+              gpointer        data,
+              GDestroyNotify  destroy)
+{
+  if (self == NULL || !self->running)
+    {
+      g_free (asking);
+      return FALSE;
+    }
+  if (!_chat_cluster_ask_for (self, session, (int) argv->len, (const char **) argv->pdata,
+                              asking_answered, asking, asking_free))
+    {
+      asking->data = data;
+      asking->destroy = destroy;
+      asking_answer (asking, session, NULL);
+      asking_free (asking);
+      return TRUE;
+    }
+  /* Freed with the question from now on. */
+  asking->data = data;
+  asking->destroy = destroy;
+  return TRUE;
+}
+
+gboolean
+_chat_cluster_account_read_async (ChatCluster            *self,
+                                  ChatSession            *session,
+                                  const char             *name,
+                                  ChatClusterAccountRead  read,
+                                  gpointer                data,
+                                  GDestroyNotify          destroy)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->read = read;
+  g_ptr_array_add (argv, g_strdup ("HGETALL"));
+  g_ptr_array_add (argv, g_strconcat (K "account:", key, NULL));
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
+_chat_cluster_account_certfp_async (ChatCluster             *self,
+                                    ChatSession             *session,
+                                    const char              *fingerprint,
+                                    ChatClusterAccountFound  found,
+                                    gpointer                 data,
+                                    GDestroyNotify           destroy)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->found = found;
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (account_name_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup ("certfps"));
+  g_ptr_array_add (argv, g_strdup (fingerprint));
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
+_chat_cluster_account_write_async (ChatCluster               *self,
+                                   ChatSession               *session,
+                                   const ChatAccountRow      *row,
+                                   gboolean                   create,
+                                   ChatClusterAccountWritten  written,
+                                   gpointer                   data,
+                                   GDestroyNotify             destroy)
+{
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, row->name);
+  GPtrArray *argv;
+  Asking *asking;
+  gboolean started;
+
+  if (self == NULL || !self->running)
+    return FALSE;
+  argv = put_args (key, row, create);
+  if (written == NULL)
+    {
+      _chat_cluster_tell (self, (int) argv->len, (const char **) argv->pdata);
+      _chat_cluster_flush (self);
+      put_args_free (argv);
+      if (destroy != NULL)
+        destroy (data);
+      return TRUE;
+    }
+  asking = g_new0 (Asking, 1);
+  asking->written = written;
+  started = asking_start (self, session, argv, asking, data, destroy);
+  put_args_free (argv);
+  return started;
 }
 
 static int

@@ -275,6 +275,40 @@ _chat_cluster_account_name_async (ChatCluster            *self,
   return FALSE;
 }
 
+gboolean
+_chat_cluster_account_read_async (ChatCluster            *self,
+                                  ChatSession            *session,
+                                  const char             *name,
+                                  ChatClusterAccountRead  read,
+                                  gpointer                data,
+                                  GDestroyNotify          destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_account_certfp_async (ChatCluster             *self,
+                                    ChatSession             *session,
+                                    const char              *fingerprint,
+                                    ChatClusterAccountFound  found,
+                                    gpointer                 data,
+                                    GDestroyNotify           destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_account_write_async (ChatCluster               *self,
+                                   ChatSession               *session,
+                                   const ChatAccountRow      *row,
+                                   gboolean                   create,
+                                   ChatClusterAccountWritten  written,
+                                   gpointer                   data,
+                                   GDestroyNotify             destroy)
+{
+  return FALSE;
+}
+
 void
 _chat_cluster_user_changed (ChatCluster *self,
                             ChatSession *session)

@@ -9,7 +9,7 @@
  * build without hiredis has chat-cluster-none.c instead, which refuses a Redis address. */
 #pragma once
 
-#include "chat-accounts.h"
+#include "chat-accounts-private.h"
 #include "chat-history.h"
 #include "chat-server-private.h"
 
@@ -275,6 +275,48 @@ typedef void (*ChatClusterAccountName) (ChatServer  *server,
 gboolean     _chat_cluster_account_name_async (ChatCluster            *self,
                                                const char             *name,
                                                ChatClusterAccountName  found);
+/* What Redis answered about an account for session: reached is FALSE when it did not
+ * answer (it went away, or was given up after answer-timeout). */
+typedef void (*ChatClusterAccountRead)    (ChatSession           *session,
+                                           ChatAccountRow        *row,
+                                           gboolean               reached,
+                                           gpointer               data);
+typedef void (*ChatClusterAccountFound)   (ChatSession           *session,
+                                           const char            *name,
+                                           gboolean               reached,
+                                           gpointer               data);
+/* rc as ChatAccountsRemote's writes: 1 done, 0 not (the row there or not), -1 unreached. */
+typedef void (*ChatClusterAccountWritten) (ChatSession           *session,
+                                           int                    rc,
+                                           gpointer               data);
+/* Account rows read and written for session without holding the node: its input is held
+ * (its label kept) until the callback, which is never called once the session is gone
+ * (data is freed with destroy then). A callback with reached FALSE (or rc -1) may come at
+ * once, when Redis cannot be asked. FALSE (nothing called, data left to the caller) when
+ * there is no cluster (self NULL, or not running): the caller uses the store. */
+/* The row of the account named name (row NULL: there is none). */
+gboolean     _chat_cluster_account_read_async  (ChatCluster              *self,
+                                                ChatSession              *session,
+                                                const char               *name,
+                                                ChatClusterAccountRead    read,
+                                                gpointer                  data,
+                                                GDestroyNotify            destroy);
+/* The account, as registered, that the fingerprint (normalized) is added to, or NULL. */
+gboolean     _chat_cluster_account_certfp_async (ChatCluster             *self,
+                                                 ChatSession             *session,
+                                                 const char              *fingerprint,
+                                                 ChatClusterAccountFound  found,
+                                                 gpointer                 data,
+                                                 GDestroyNotify           destroy);
+/* row written as ChatAccountsRemote's put_account; written NULL: nobody waits, the write
+ * going out in order with the node's others. */
+gboolean     _chat_cluster_account_write_async (ChatCluster              *self,
+                                                ChatSession              *session,
+                                                const ChatAccountRow     *row,
+                                                gboolean                  create,
+                                                ChatClusterAccountWritten written,
+                                                gpointer                  data,
+                                                GDestroyNotify            destroy);
 
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);
