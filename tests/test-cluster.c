@@ -1167,6 +1167,19 @@ sasl_start (TestServer *ts,
   return c;
 }
 
+/* The SASL PLAIN message that logs in to account with PASSWORD, in base64. */
+static char *
+plain_payload (const char *account)
+{
+  g_autoptr(GString) raw = g_string_new (NULL);
+
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, account);
+  g_string_append_c (raw, '\0');
+  g_string_append (raw, PASSWORD);
+  return g_base64_encode ((const guchar *) raw->str, raw->len);
+}
+
 /* A connection logged in to account by SASL PLAIN as nick; FALSE when refused. */
 static gboolean
 sasl_plain (TestServer  *ts,
@@ -1174,16 +1187,10 @@ sasl_plain (TestServer  *ts,
             const char  *account,
             Client     **client)
 {
-  g_autoptr(GString) raw = g_string_new (NULL);
-  g_autofree char *payload = NULL;
+  g_autofree char *payload = plain_payload (account);
   g_autofree char *line = NULL;
   Client *c = sasl_start (ts, nick, "PLAIN");
 
-  g_string_append_c (raw, '\0');
-  g_string_append (raw, account);
-  g_string_append_c (raw, '\0');
-  g_string_append (raw, PASSWORD);
-  payload = g_base64_encode ((const guchar *) raw->str, raw->len);
   client_send (c, "AUTHENTICATE %s", payload);
   line = client_expect (c, " 90");
   client_send (c, "CAP END");
@@ -2160,6 +2167,191 @@ test_frozen_nick_check (void)
   frozen_stop (&f);
 }
 
+/* The account anna, registered on a by alice (who takes her nick back). */
+static void
+frozen_account (Frozen *f)
+{
+  client_send (f->t.alice, "NICK anna");
+  g_free (client_expect (f->t.alice, " NICK :anna"));
+  client_send (f->t.alice, "NS REGISTER " PASSWORD);
+  g_free (client_expect (f->t.alice, " 900 "));
+  client_send (f->t.alice, "NICK alice");
+  g_free (client_expect (f->t.alice, " NICK :alice"));
+}
+
+/* nick on ts, with labeled-response, its registration held by SASL, which is ready for
+ * mechanism's first AUTHENTICATE. */
+static Client *
+labeled_sasl_start (TestServer *ts,
+                    const char *nick,
+                    const char *mechanism)
+{
+  Client *c = client_connect (ts);
+
+  c->nick = g_strdup (nick);
+  client_send (c, "CAP REQ :sasl batch labeled-response");
+  client_send (c, "NICK %s", nick);
+  client_send (c, "USER %s 0 * :%s", nick, nick);
+  g_free (client_expect (c, " ACK "));
+  client_send (c, "AUTHENTICATE %s", mechanism);
+  g_free (client_expect (c, "AUTHENTICATE +"));
+  return c;
+}
+
+/* c, logged in, ends its registration. */
+static void
+sasl_end_registration (Client *c)
+{
+  client_send (c, "CAP END");
+  g_free (client_expect (c, " 001 "));
+}
+
+/* Redis frozen while SASL PLAIN reads the account: only the session that asked waits (its
+ * label kept), the node goes on for its other users, and it is logged in once Redis runs
+ * again (the account read before and after its password is checked). */
+static void
+test_frozen_sasl_plain (void)
+{
+  Frozen f = { 0 };
+  g_autofree char *payload = plain_payload ("anna");
+  g_autofree char *command = g_strdup_printf ("@label=p1 AUTHENTICATE %s", payload);
+  Client *erin;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  frozen_account (&f);
+  erin = labeled_sasl_start (f.t.a, "erin", "PLAIN");
+
+  frozen_ask (&f, erin, command, NULL);
+  frozen_thaw (&f);
+  expect_labeled_batch (erin, "p1");
+  g_free (client_expect (erin, " 900 erin "));
+  g_free (client_expect (erin, " 903 erin :SASL authentication successful"));
+  g_free (client_expect (erin, " BATCH -"));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+  sasl_end_registration (erin);
+
+  client_free (erin);
+  frozen_stop (&f);
+}
+
+/* Redis frozen while SASL SCRAM-SHA-256 reads the account's keys: only the session that
+ * asked waits, and the exchange goes on once Redis runs again. */
+static void
+test_frozen_sasl_scram (void)
+{
+  Frozen f = { 0 };
+  g_autoptr(ChatScramClient) scram = chat_scram_client_new ("anna", PASSWORD, "abcdefgh");
+  g_autofree char *first = chat_scram_client_first (scram);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) first, strlen (first));
+  g_autofree char *command = g_strdup_printf ("AUTHENTICATE %s", encoded);
+  g_autofree char *line = NULL;
+  g_autofree guchar *server_first = NULL;
+  g_autofree char *final = NULL;
+  g_autofree char *server_final = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  Client *erin;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  frozen_account (&f);
+  erin = labeled_sasl_start (f.t.a, "erin", "SCRAM-SHA-256");
+
+  frozen_ask (&f, erin, command, NULL);
+  frozen_thaw (&f);
+  line = client_expect (erin, "AUTHENTICATE ");
+  g_assert_null (strstr (line, " 904 "));
+  server_first = g_base64_decode (strstr (line, "AUTHENTICATE ") + strlen ("AUTHENTICATE "),
+                                  &len);
+  g_free (client_expect (erin, "PONG chatroom :after"));
+  {
+    g_autofree char *text = g_strndup ((const char *) server_first, len);
+
+    final = chat_scram_client_final (scram, text, &error);
+    g_assert_no_error (error);
+  }
+  server_final = scram_step (erin, final);
+  g_assert_nonnull (server_final);
+  g_assert_true (chat_scram_client_verify (scram, server_final, &error));
+  g_assert_no_error (error);
+  client_send (erin, "AUTHENTICATE +");
+  g_free (client_expect (erin, " 903 "));
+  sasl_end_registration (erin);
+
+  client_free (erin);
+  frozen_stop (&f);
+}
+
+/* Redis frozen while REGISTER asks whether the name is free, then writes the account: only
+ * the session that asked waits (its label kept), and it is registered once Redis runs
+ * again. */
+static void
+test_frozen_register (void)
+{
+  Frozen f = { 0 };
+  Client *erin;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  erin = client_irc (f.t.a, "erin", "batch labeled-response draft/account-registration");
+
+  frozen_ask (&f, erin, "@label=g1 REGISTER * * :" PASSWORD, NULL);
+  frozen_thaw (&f);
+  expect_labeled_batch (erin, "g1");
+  g_free (client_expect (erin, " REGISTER SUCCESS erin :Account created"));
+  g_free (client_expect (erin, " 900 erin "));
+  g_free (client_expect (erin, " BATCH -"));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+
+  /* Written to Redis: the name is taken on b. */
+  client_send (f.t.bob, "REGISTER erin * :" PASSWORD);
+  g_free (client_expect (f.t.bob, "FAIL REGISTER ACCOUNT_EXISTS erin "));
+
+  client_free (erin);
+  frozen_stop (&f);
+}
+
+/* Redis frozen while SASL PLAIN and REGISTER wait for it: after answer-timeout the node
+ * gives Redis up and both fail (904, FAIL REGISTER TEMPORARILY_UNAVAILABLE), never a
+ * login; once Redis runs again the login may be tried again, and succeeds. */
+static void
+test_frozen_accounts_timeout (void)
+{
+  TwoNodes t = { .more = "[cluster]\nanswer-timeout=0.5\n" };
+  g_autofree char *payload = NULL;
+  Client *erin, *fay;
+
+  if (!two_nodes_start (&t))
+    return;
+  client_send (t.alice, "NS REGISTER " PASSWORD);
+  g_free (client_expect (t.alice, " 900 "));
+  become_oper (t.alice, "alice");
+  erin = labeled_sasl_start (t.a, "erin", "PLAIN");
+  fay = client_irc (t.a, "fay", NULL);
+  payload = plain_payload ("alice");
+
+  redis_freeze (t.redis);
+  client_send (erin, "AUTHENTICATE %s", payload);
+  client_send (fay, "REGISTER * * :" PASSWORD);
+  g_free (client_expect (erin, " 904 erin :SASL authentication failed"));
+  g_free (client_expect (fay, "FAIL REGISTER TEMPORARILY_UNAVAILABLE fay "));
+  g_free (client_expect (t.alice, " is unreachable: node a "));
+  g_ptr_array_unref (client_sync (erin));
+
+  g_subprocess_send_signal (t.redis->proc, SIGCONT);
+  g_free (client_expect (t.alice, " is back: node a delivers across the cluster again"));
+  client_send (erin, "AUTHENTICATE PLAIN");
+  g_free (client_expect (erin, "AUTHENTICATE +"));
+  client_send (erin, "AUTHENTICATE %s", payload);
+  g_free (client_expect (erin, " 903 erin :SASL authentication successful"));
+  sasl_end_registration (erin);
+
+  client_free (erin);
+  client_free (fay);
+  two_nodes_stop (&t);
+}
+
 /* Redis frozen while an operator's LINKS and MAP wait for the nodes: only the operator
  * waits, the node goes on for its other users, and both are answered once Redis runs
  * again. */
@@ -2310,6 +2502,10 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-replay", test_frozen_replay);
   g_test_add_func ("/chat/cluster/frozen-targets", test_frozen_targets);
   g_test_add_func ("/chat/cluster/frozen-nick-check", test_frozen_nick_check);
+  g_test_add_func ("/chat/cluster/frozen-sasl-plain", test_frozen_sasl_plain);
+  g_test_add_func ("/chat/cluster/frozen-sasl-scram", test_frozen_sasl_scram);
+  g_test_add_func ("/chat/cluster/frozen-register", test_frozen_register);
+  g_test_add_func ("/chat/cluster/frozen-accounts-timeout", test_frozen_accounts_timeout);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);
   g_test_add_func ("/chat/cluster/private-links", test_private);

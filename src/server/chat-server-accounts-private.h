@@ -34,8 +34,12 @@ void          _chat_server_accounts_failed      (ChatSession  *session,
  * CHAT_ACCOUNTS_ERROR_FAILED with "closed" in the message when it is not allowed. */
 gboolean      _chat_server_accounts_may_register (ChatSession *session,
                                                   GError     **error);
-/* CHAT_ACCOUNTS_ERROR_EXISTS when name is an account already. */
+/* CHAT_ACCOUNTS_ERROR_EXISTS when name is an account already, else as _nick_free (). */
 gboolean      _chat_server_accounts_name_free   (ChatSession  *session,
+                                                 const char   *name,
+                                                 GError      **error);
+/* CHAT_ACCOUNTS_ERROR_INVALID_NAME when name is the nick of someone else here. */
+gboolean      _chat_server_accounts_nick_free   (ChatSession  *session,
                                                  const char   *name,
                                                  GError      **error);
 gboolean      _chat_server_accounts_count_registration (ChatSession  *session,
@@ -47,12 +51,14 @@ gboolean      _chat_server_accounts_may_register_room  (ChatSession  *session,
  * at once or when the work is done (never once session is gone), then frees data; the
  * session's further input is held meanwhile. */
 typedef struct _ChatAccountsWait ChatAccountsWait;
-/* account: as registered, when RIGHT. BUSY: too many passwords in the works. */
+/* account: as registered, when RIGHT. BUSY: too many passwords in the works; UNREACHABLE:
+ * the cluster's accounts did not answer. */
 typedef void (*ChatAccountsChecked) (ChatSession     *session,
                                      ChatGateVerdict  verdict,
                                      const char      *account,
                                      gpointer         data);
-/* error: NULL when it is stored; CHAT_ACCOUNTS_ERROR_BUSY: try again later. */
+/* error: NULL when it is stored; CHAT_ACCOUNTS_ERROR_BUSY or _NOT_WRITABLE (the
+ * cluster's accounts did not answer): try again later. */
 typedef void (*ChatAccountsStored)  (ChatSession     *session,
                                      const GError    *error,
                                      gpointer         data);

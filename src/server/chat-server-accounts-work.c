@@ -4,12 +4,20 @@
  * control holds them, and everyone else is served; the answer is applied in the main loop
  * with the labeled-response label of the command that asked, then the held lines run. A
  * session that is gone by then is forgotten: the wait only points at it while both live.
- * One address has at most MAX_PER_ADDRESS passwords in the works. */
+ * One address has at most MAX_PER_ADDRESS passwords in the works.
+ *
+ * In a cluster the account's row is read from Redis before and after the password is
+ * checked, and a new one written after it is hashed, without holding the node: the
+ * session waits for the answer as for a nick (chat-cluster-accounts.c), its lines held and
+ * its label kept. Redis that does not answer is a failure, never a login. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
 
+#include <sodium.h>
+
 #include "chat-accounts-private.h"
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 
 #define MAX_PER_ADDRESS 2
@@ -36,8 +44,10 @@ struct _ChatAccountsWait
   GDestroyNotify  data_free;
   char           *label;     /* the asking command's labeled-response state */
   GPtrArray      *collected;
-  ChatServer     *server;
+  ChatServer     *server;    /* while it is in waits (): its job pending */
   ChatAccountsPending *pending;
+  char           *password;  /* while the cluster is asked before the job */
+  ChatAccountsJob *job;      /* done, while the cluster is asked after it */
 };
 
 static GHashTable *
@@ -98,6 +108,10 @@ wait_free (ChatAccountsWait *wait)
   g_free (wait->name);
   g_free (wait->email);
   g_free (wait->how);
+  if (wait->password != NULL)
+    sodium_memzero (wait->password, strlen (wait->password));
+  g_free (wait->password);
+  g_clear_pointer (&wait->job, _chat_accounts_job_free);
   g_free (wait->label);
   g_clear_pointer (&wait->collected, g_ptr_array_unref);
   g_free (wait);
@@ -124,10 +138,10 @@ _chat_server_accounts_keep_label (ChatSession *session)
 
 static void
 apply (ChatSession      *session,
-       ChatAccountsWait *wait,
-       ChatAccountsJob  *job)
+       ChatAccountsWait *wait)
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  ChatAccountsJob *job = wait->job;
   g_autoptr(GError) error = NULL;
   g_autofree char *account = NULL;
 
@@ -187,15 +201,142 @@ _chat_server_accounts_cancel_waits (ChatServer *server)
     }
 }
 
+/* A wait given to a question of the cluster, freed with it unless taken back. */
+static ChatAccountsWait **
+hold (ChatAccountsWait *wait)
+{
+  ChatAccountsWait **held = g_new (ChatAccountsWait *, 1);
+
+  *held = wait;
+  return held;
+}
+
+static void
+held_free (gpointer data)
+{
+  ChatAccountsWait **held = data;
+
+  if (*held != NULL)
+    wait_free (*held);
+  g_free (held);
+}
+
+static void
+not_reached (GError **error)
+{
+  g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+                       "The cluster's accounts cannot be reached; try again later");
+}
+
+/* The account read again once the password was checked: it may have been dropped, or
+ * given another password, meanwhile. */
+static void
+rechecked_cb (ChatSession    *session,
+              ChatAccountRow *row,
+              gboolean        reached,
+              gpointer        data)
+{
+  ChatAccountsWait *wait = g_steal_pointer ((ChatAccountsWait **) data);
+  ChatAccountsJob *job = wait->job;
+
+  if (!reached)
+    wait->checked (session, CHAT_GATE_UNREACHABLE, NULL, wait->data);
+  else if (row != NULL && job->right && g_strcmp0 (row->secrets.hash, job->hash) == 0)
+    {
+      if (job->secrets != NULL)
+        {
+          ChatAccountRow again = { row->name, NULL, 0, *job->secrets };
+
+          _chat_cluster_account_write_async (_chat_server_get_cluster (session->server),
+                                             session, &again, FALSE, NULL, NULL, NULL);
+          sodium_memzero (&again.secrets, sizeof again.secrets);
+        }
+      wait->checked (session, CHAT_GATE_RIGHT, row->name, wait->data);
+    }
+  else
+    {
+      _chat_server_accounts_failed (session, wait->name, wait->how);
+      wait->checked (session, CHAT_GATE_WRONG, NULL, wait->data);
+    }
+  wait_free (wait);
+}
+
+/* A new account or password written to the cluster. */
+static void
+written_cb (ChatSession *session,
+            int          rc,
+            gpointer     data)
+{
+  ChatAccountsWait *wait = g_steal_pointer ((ChatAccountsWait **) data);
+  g_autoptr(GError) error = NULL;
+
+  if (rc < 0)
+    not_reached (&error);
+  else if (rc == 0 && wait->kind == WAIT_REGISTER)
+    g_set_error (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                 "The account %s already exists", wait->name);
+  else if (rc == 0)
+    g_set_error (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND,
+                 "No account is named %s", wait->name);
+  else if (wait->kind == WAIT_REGISTER)
+    g_info ("Account %s registered from %s", wait->name, session->host);
+  wait->stored (session, error, wait->data);
+  wait_free (wait);
+}
+
+/* In a cluster, the done job's row is read again or written without holding the node:
+ * FALSE when there is no cluster (or nothing to ask it), wait left to the caller. */
+static gboolean
+finish_in_cluster (ChatSession      *session,
+                   ChatAccountsWait *wait)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  ChatAccountsWait **held;
+  gboolean asked;
+
+  if (_chat_server_get_accounts (session->server) == NULL ||
+      (wait->kind != WAIT_CHECK && wait->job->secrets == NULL))
+    return FALSE;
+  held = hold (wait);
+  if (wait->kind == WAIT_CHECK)
+    asked = _chat_cluster_account_read_async (cluster, session, wait->name, rechecked_cb,
+                                              held, held_free);
+  else
+    {
+      ChatAccountRow row = { wait->name, wait->email, g_get_real_time () / G_USEC_PER_SEC,
+                             *wait->job->secrets };
+
+      asked = _chat_cluster_account_write_async (cluster, session, &row,
+                                                 wait->kind == WAIT_REGISTER, written_cb,
+                                                 held, held_free);
+      sodium_memzero (&row.secrets, sizeof row.secrets);
+    }
+  if (!asked)
+    g_free (held);
+  return asked;
+}
+
+/* After an answer: the command's label goes on with the session's next wait, if any. */
+static void
+keep_label (ChatSession *session)
+{
+  if (session->label == NULL)
+    return;
+  if (session->waiting != NULL)
+    _chat_server_accounts_keep_label (session);
+  else if (session->claiming != NULL)
+    _chat_cluster_claim_keep_label (session->claiming, session);
+}
+
 static void
 job_done_cb (ChatAccountsJob *done_job,
              gpointer         user_data)
 {
   ChatAccountsWait *wait = user_data;
-  g_autoptr(ChatAccountsJob) job = done_job;
   ChatSession *session = wait->session;
 
   wait->pending = NULL;
+  wait->job = done_job;
   if (session == NULL || session->closing)
     {
       if (session != NULL)
@@ -204,18 +345,25 @@ job_done_cb (ChatAccountsJob *done_job,
       return;
     }
   _chat_server_accounts_session_gone (session);
+  /* Nothing of it is left to call off now. */
+  g_hash_table_remove (waits (wait->server), wait);
+  wait->server = NULL;
 
   _chat_session_cork (session);
   session->label = g_steal_pointer (&wait->label);
   session->collected = g_steal_pointer (&wait->collected);
-  apply (session, wait, job);
+  if (!finish_in_cluster (session, wait))
+    {
+      apply (session, wait);
+      wait_free (wait);
+    }
+  keep_label (session);
   if (session->label != NULL)
     _chat_session_end_label (session);
   _chat_session_uncork (session);
-  wait_free (wait);
 
   /* What came in meanwhile, in order; it may start another wait. */
-  if (session->waiting == NULL && !session->closing)
+  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
     _chat_session_drain_input (session);
   _chat_server_flush (session->server);
 }
@@ -235,13 +383,12 @@ wait_new (WaitKind        kind,
   return wait;
 }
 
-/* Starts hashing password for session (checking it against hash, which it takes, when
- * there is one); FALSE (the job and wait freed, not wait's data) when the pool or the
- * address has too many already. */
+/* Starts hashing wait's password for session (checking it against hash, which it takes,
+ * when there is one); FALSE (the job freed, the wait left to the caller) when the pool or
+ * the address has too many already. */
 static gboolean
 start (ChatSession      *session,
        ChatAccountsWait *wait,
-       const char       *password,
        char             *hash)
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
@@ -250,7 +397,8 @@ start (ChatSession      *session,
   g_assert (session->waiting == NULL);
 
   job->hash = hash;
-  job->password = g_strdup (password);
+  /* Only the job keeps the password from now on. */
+  job->password = g_steal_pointer (&wait->password);
 
   _chat_accounts_get_limits (accounts, &job->ops, &job->mem, &job->iterations);
   if (address_jobs (session) >= MAX_PER_ADDRESS ||
@@ -259,8 +407,6 @@ start (ChatSession      *session,
       if (address_jobs (session) >= MAX_PER_ADDRESS)
         _chat_accounts_job_free (job);
       g_message ("Refused a password from %s: too many are being hashed", session->host);
-      wait->data_free = NULL;
-      wait_free (wait);
       return FALSE;
     }
   wait->session = session;
@@ -269,6 +415,44 @@ start (ChatSession      *session,
   session->waiting = wait;
   count_address (session, 1);
   return TRUE;
+}
+
+/* The check goes on with the account's hash (NULL: there is no such account). */
+static void
+check_hash (ChatSession      *session,
+            ChatAccountsWait *wait,
+            char             *hash)
+{
+  if (hash == NULL)
+    {
+      _chat_server_accounts_failed (session, wait->name, wait->how);
+      wait->checked (session, CHAT_GATE_WRONG, NULL, wait->data);
+      wait_free (wait);
+      return;
+    }
+  if (start (session, wait, hash))
+    return;
+  wait->checked (session, CHAT_GATE_BUSY, NULL, wait->data);
+  wait_free (wait);
+}
+
+/* The account's row, read from the cluster before its password is checked. */
+static void
+check_read_cb (ChatSession    *session,
+               ChatAccountRow *row,
+               gboolean        reached,
+               gpointer        data)
+{
+  ChatAccountsWait *wait = g_steal_pointer ((ChatAccountsWait **) data);
+
+  if (!reached)
+    {
+      wait->checked (session, CHAT_GATE_UNREACHABLE, NULL, wait->data);
+      wait_free (wait);
+      return;
+    }
+  check_hash (session, wait, row != NULL ? g_strdup (row->secrets.hash) : NULL);
+  keep_label (session);
 }
 
 void
@@ -281,56 +465,71 @@ _chat_server_accounts_check_async (ChatSession         *session,
                                    GDestroyNotify       data_free)
 {
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
-  g_autofree char *hash = NULL;
   ChatAccountsWait *wait;
+  ChatAccountsWait **held;
 
   if (_chat_gate_password_held (session))
     {
       checked (session, CHAT_GATE_HELD, NULL, data);
-      goto out;
-    }
-  if (accounts != NULL)
-    hash = _chat_accounts_get_hash (accounts, name, NULL);
-  if (hash == NULL)
-    {
-      _chat_server_accounts_failed (session, name, how);
-      checked (session, CHAT_GATE_WRONG, NULL, data);
-      goto out;
+      if (data_free != NULL)
+        data_free (data);
+      return;
     }
   wait = wait_new (WAIT_CHECK, name, data, data_free);
   wait->how = g_strdup (how);
   wait->checked = checked;
-  if (start (session, wait, password, g_steal_pointer (&hash)))
+  wait->password = g_strdup (password);
+  held = hold (wait);
+  if (accounts != NULL &&
+      _chat_cluster_account_read_async (_chat_server_get_cluster (session->server), session,
+                                        name, check_read_cb, held, held_free))
     return;
-  checked (session, CHAT_GATE_BUSY, NULL, data);
-
-out:
-  if (data_free != NULL)
-    data_free (data);
+  g_free (held);
+  check_hash (session, wait,
+              accounts != NULL ? _chat_accounts_get_hash (accounts, name, NULL) : NULL);
 }
 
+/* The new password is hashed, then stored. */
 static void
-store_async (ChatSession        *session,
-             WaitKind            kind,
-             const char         *name,
-             const char         *password,
-             const char         *email,
-             ChatAccountsStored  stored,
-             gpointer            data,
-             GDestroyNotify      data_free)
+store (ChatSession      *session,
+       ChatAccountsWait *wait)
 {
   g_autoptr(GError) error = NULL;
-  ChatAccountsWait *wait = wait_new (kind, name, data, data_free);
 
-  wait->email = g_strdup (email);
-  wait->stored = stored;
-  if (start (session, wait, password, NULL))
+  if (start (session, wait, NULL))
     return;
   g_set_error_literal (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_BUSY,
                        "Too many passwords are being set, try again later");
-  stored (session, error, data);
-  if (data_free != NULL)
-    data_free (data);
+  wait->stored (session, error, wait->data);
+  wait_free (wait);
+}
+
+/* Whether the name is an account's was read from the cluster. */
+static void
+register_read_cb (ChatSession    *session,
+                  ChatAccountRow *row,
+                  gboolean        reached,
+                  gpointer        data)
+{
+  ChatAccountsWait *wait = g_steal_pointer ((ChatAccountsWait **) data);
+  g_autoptr(GError) error = NULL;
+
+  if (!reached)
+    not_reached (&error);
+  else if (row != NULL)
+    g_set_error (&error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_EXISTS,
+                 "The account %s already exists", wait->name);
+  /* Checked now, not when it was asked: someone may have taken the nick meanwhile. */
+  if (error != NULL ||
+      !_chat_server_accounts_nick_free (session, wait->name, &error) ||
+      !_chat_server_accounts_count_registration (session, &error))
+    {
+      wait->stored (session, error, wait->data);
+      wait_free (wait);
+      return;
+    }
+  store (session, wait);
+  keep_label (session);
 }
 
 void
@@ -343,18 +542,34 @@ _chat_server_accounts_register_async (ChatSession        *session,
                                       GDestroyNotify      data_free)
 {
   g_autoptr(GError) error = NULL;
+  ChatAccountsWait *wait;
+  ChatAccountsWait **held;
 
   if (!_chat_server_accounts_may_register (session, &error) ||
-      !_chat_accounts_check_new (name, password, &error) ||
-      !_chat_server_accounts_name_free (session, name, &error) ||
-      !_chat_server_accounts_count_registration (session, &error))
+      !_chat_accounts_check_new (name, password, &error))
     {
       stored (session, error, data);
       if (data_free != NULL)
         data_free (data);
       return;
     }
-  store_async (session, WAIT_REGISTER, name, password, email, stored, data, data_free);
+  wait = wait_new (WAIT_REGISTER, name, data, data_free);
+  wait->email = g_strdup (email);
+  wait->stored = stored;
+  wait->password = g_strdup (password);
+  held = hold (wait);
+  if (_chat_cluster_account_read_async (_chat_server_get_cluster (session->server), session,
+                                        name, register_read_cb, held, held_free))
+    return;
+  g_free (held);
+  if (!_chat_server_accounts_name_free (session, name, &error) ||
+      !_chat_server_accounts_count_registration (session, &error))
+    {
+      stored (session, error, data);
+      wait_free (wait);
+      return;
+    }
+  store (session, wait);
 }
 
 void
@@ -365,6 +580,7 @@ _chat_server_accounts_set_password_async (ChatSession        *session,
                                           GDestroyNotify      data_free)
 {
   g_autoptr(GError) error = NULL;
+  ChatAccountsWait *wait;
 
   if (!_chat_accounts_check_new (session->account, password, &error))
     {
@@ -373,6 +589,8 @@ _chat_server_accounts_set_password_async (ChatSession        *session,
         data_free (data);
       return;
     }
-  store_async (session, WAIT_SET_PASSWORD, session->account, password, NULL, stored, data,
-               data_free);
+  wait = wait_new (WAIT_SET_PASSWORD, session->account, data, data_free);
+  wait->stored = stored;
+  wait->password = g_strdup (password);
+  store (session, wait);
 }

@@ -663,7 +663,6 @@ _chat_server_accounts_name_free (ChatSession  *session,
 {
   ChatAccounts *accounts = get_state (session->server)->accounts;
   g_autofree char *hash = _chat_accounts_get_hash (accounts, name, NULL);
-  ChatSession *other;
 
   if (hash != NULL)
     {
@@ -671,6 +670,16 @@ _chat_server_accounts_name_free (ChatSession  *session,
                    "The account %s already exists", name);
       return FALSE;
     }
+  return _chat_server_accounts_nick_free (session, name, error);
+}
+
+gboolean
+_chat_server_accounts_nick_free (ChatSession  *session,
+                                 const char   *name,
+                                 GError      **error)
+{
+  ChatSession *other;
+
   /* Registering the nick someone else is using would have the protection rename them. */
   other = _chat_server_find_session (session->server, name);
   if (other != NULL && other != session)

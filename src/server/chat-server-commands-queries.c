@@ -199,6 +199,7 @@ _chat_server_cmd_oper (ChatSession *session,
     {
     case CHAT_GATE_HELD:
     case CHAT_GATE_BUSY:
+    case CHAT_GATE_UNREACHABLE:
       _chat_server_refuse_password (session, TRUE);
       return;
     case CHAT_GATE_WRONG:

@@ -104,6 +104,9 @@ identify_checked_cb (ChatSession     *session,
     case CHAT_GATE_BUSY:
       ns_reply (session, "Too many logins at once. Try again later.");
       return;
+    case CHAT_GATE_UNREACHABLE:
+      ns_reply (session, "The accounts cannot be reached. Try again later.");
+      return;
     case CHAT_GATE_WRONG:
       ns_reply (session, "Invalid password for %s.", name);
       return;

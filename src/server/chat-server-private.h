@@ -1055,6 +1055,7 @@ typedef enum
   CHAT_GATE_WRONG,
   CHAT_GATE_HELD,             /* not even compared: the address is held */
   CHAT_GATE_BUSY,             /* not compared yet: too many being compared, try later */
+  CHAT_GATE_UNREACHABLE,      /* not compared: the accounts could not be read, try later */
 } ChatGateVerdict;
 
 /* TRUE while tries from session's address are refused. */

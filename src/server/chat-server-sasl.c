@@ -4,7 +4,10 @@
  * [accounts] plaintext-sasl allows it, SCRAM-SHA-256 with the keys the store keeps, and
  * EXTERNAL: the TLS client certificate's fingerprint, added to an account (NickServ CERT).
  * Data comes in base64 lines of 400 bytes ("+" ends a message whose length is a multiple
- * of 400, "*" aborts). Wrong passwords go through the per-address hold of chat-gate.c. */
+ * of 400, "*" aborts). Wrong passwords go through the per-address hold of chat-gate.c.
+ * In a cluster the account's keys and a certificate's account are read from Redis without
+ * holding the node: the session's lines wait for the answer (chat-cluster-accounts.c), so
+ * one exchange at most is in flight, and Redis that does not answer is a 904. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -13,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "chat-cluster-private.h"
 #include "chat-saslprep.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
@@ -145,16 +149,12 @@ step_plain (ChatSession *session,
                                      plain_checked_cb, NULL, NULL);
 }
 
-/* The message is empty, or the account asked for (it must be the certificate's). */
+/* The certificate's account found (NULL: none): it must be the one asked for, if any. */
 static void
-step_external (ChatSession *session,
-               const char  *authzid)
+external_found (ChatSession *session,
+                const char  *authzid,
+                const char  *account)
 {
-  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
-  g_autofree char *account = NULL;
-
-  if (session->certfp != NULL && accounts != NULL)
-    account = chat_accounts_find_certfp (accounts, session->certfp);
   if (account == NULL ||
       (authzid[0] != '\0' && chat_casecmp (CHAT_CASEMAPPING_RFC1459, authzid, account) != 0))
     {
@@ -164,6 +164,102 @@ step_external (ChatSession *session,
       return;
     }
   sasl_succeeded (session, account);
+}
+
+/* The exchange the answer is for is still the session's (nothing else ran meanwhile, its
+ * input held; checked all the same). */
+static gboolean
+still_at (ChatSession *session,
+          SaslStep     step)
+{
+  return session->sasl != NULL && session->sasl->step == step;
+}
+
+static void
+external_found_cb (ChatSession *session,
+                   const char  *account,
+                   gboolean     reached,
+                   gpointer     data)
+{
+  if (!still_at (session, SASL_EXTERNAL))
+    return;
+  if (!reached)
+    sasl_failed (session);
+  else
+    external_found (session, data, account);
+}
+
+/* The message is empty, or the account asked for (it must be the certificate's). */
+static void
+step_external (ChatSession *session,
+               const char  *authzid)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autofree char *fp = NULL;
+  g_autofree char *account = NULL;
+  char *asked;
+
+  if (session->certfp != NULL && accounts != NULL)
+    fp = _chat_accounts_normalize_fingerprint (session->certfp);
+  /* Taken by the question when there is a cluster. */
+  asked = g_strdup (authzid);
+  if (fp != NULL &&
+      _chat_cluster_account_certfp_async (_chat_server_get_cluster (session->server), session,
+                                          fp, external_found_cb, asked, g_free))
+    return;
+  g_free (asked);
+  if (fp != NULL)
+    account = chat_accounts_find_certfp (accounts, fp);
+  external_found (session, authzid, account);
+}
+
+/* The account's keys (NULL: no such account) for the client-first message read. */
+static void
+scram_first (ChatSession      *session,
+             const char       *user,
+             ChatAccountScram *keys)
+{
+  ChatSasl *sasl = session->sasl;
+  g_autofree char *nonce = NULL;
+  g_autofree char *first = NULL;
+  guint8 random[18];
+  gsize salt_len = 0;
+  const guint8 *salt;
+
+  if (keys == NULL)
+    {
+      _chat_server_accounts_failed (session, user, "SASL SCRAM-SHA-256, no such account");
+      sasl_failed (session);
+      return;
+    }
+  randombytes_buf (random, sizeof random);
+  nonce = g_base64_encode (random, sizeof random);
+  salt = g_bytes_get_data (keys->salt, &salt_len);
+  first = chat_scram_server_first (sasl->scram, nonce, salt, salt_len, keys->iterations,
+                                   keys->stored_key, keys->server_key);
+  sasl->account = g_strdup (keys->name);
+  sasl->step = SASL_SCRAM_FINAL;
+  send_data (session, (const guint8 *) first, strlen (first));
+}
+
+static void
+scram_read_cb (ChatSession    *session,
+               ChatAccountRow *row,
+               gboolean        reached,
+               gpointer        data)
+{
+  g_autoptr(ChatAccountScram) keys = NULL;
+
+  if (!still_at (session, SASL_SCRAM_FIRST))
+    return;
+  if (!reached)
+    {
+      sasl_failed (session);
+      return;
+    }
+  if (row != NULL)
+    keys = _chat_account_row_scram (row);
+  scram_first (session, data, keys);
 }
 
 static void
@@ -178,11 +274,7 @@ step_scram (ChatSession *session,
     {
       g_autoptr(ChatAccountScram) keys = NULL;
       g_autofree char *user = NULL;
-      g_autofree char *nonce = NULL;
-      g_autofree char *first = NULL;
-      guint8 random[18];
-      gsize salt_len = 0;
-      const guint8 *salt;
+      char *asked;
 
       if (_chat_gate_password_held (session))
         {
@@ -191,23 +283,21 @@ step_scram (ChatSession *session,
         }
       sasl->scram = chat_scram_server_new ();
       user = chat_scram_server_read_client_first (sasl->scram, data, &error);
-      if (user != NULL && accounts != NULL)
-        keys = chat_accounts_get_scram (accounts, user);
-      if (keys == NULL)
+      if (user == NULL || accounts == NULL)
         {
           if (user != NULL)
             _chat_server_accounts_failed (session, user, "SASL SCRAM-SHA-256, no such account");
           sasl_failed (session);
           return;
         }
-      randombytes_buf (random, sizeof random);
-      nonce = g_base64_encode (random, sizeof random);
-      salt = g_bytes_get_data (keys->salt, &salt_len);
-      first = chat_scram_server_first (sasl->scram, nonce, salt, salt_len, keys->iterations,
-                                       keys->stored_key, keys->server_key);
-      sasl->account = g_strdup (keys->name);
-      sasl->step = SASL_SCRAM_FINAL;
-      send_data (session, (const guint8 *) first, strlen (first));
+      /* Taken by the question when there is a cluster. */
+      asked = g_strdup (user);
+      if (_chat_cluster_account_read_async (_chat_server_get_cluster (session->server),
+                                            session, user, scram_read_cb, asked, g_free))
+        return;
+      g_free (asked);
+      keys = chat_accounts_get_scram (accounts, user);
+      scram_first (session, user, keys);
       return;
     }
   if (sasl->step == SASL_SCRAM_FINAL)

@@ -484,6 +484,7 @@ text_oper (ChatSession *session,
     {
     case CHAT_GATE_HELD:
     case CHAT_GATE_BUSY:
+    case CHAT_GATE_UNREACHABLE:
       _chat_session_text (session, "Too many wrong passwords from your address. Try again later.");
       return;
     case CHAT_GATE_WRONG:
