@@ -1147,6 +1147,7 @@ test_invite (void)
 }
 
 #define PASSWORD "correct-horse-battery"
+#define FINGERPRINT "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 /* A connection as nick, registration held, that the server is ready to hear mechanism's
  * first AUTHENTICATE from. */
@@ -2312,6 +2313,48 @@ test_frozen_register (void)
   frozen_stop (&f);
 }
 
+/* Redis frozen while NickServ's IDENTIFY, INFO, CERT ADD and DROP read or write the
+ * account: only the session that asked waits, and each is answered once Redis runs again;
+ * the account dropped is gone on the other node too. */
+static void
+test_frozen_nickserv (void)
+{
+  Frozen f = { 0 };
+  Client *erin, *refused;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  frozen_account (&f);
+  erin = client_irc (f.t.a, "erin", NULL);
+
+  frozen_ask (&f, erin, "NS IDENTIFY anna " PASSWORD, NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, "NOTICE erin :You are now identified for anna."));
+  g_free (client_expect (erin, " 900 erin "));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+
+  frozen_ask (&f, erin, "NS INFO anna", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, "NOTICE erin :Information on anna (account anna):"));
+  g_free (client_expect (erin, "NOTICE erin :*** End of Info ***"));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+
+  frozen_ask (&f, erin, "NS CERT ADD " FINGERPRINT, NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, "NOTICE erin :" FINGERPRINT " added to your certificates."));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+
+  frozen_ask (&f, erin, "NS DROP anna " PASSWORD, NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, "NOTICE erin :anna has been dropped."));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+  g_assert_false (sasl_plain (f.t.b, "anna_b", "anna", &refused));
+
+  client_free (refused);
+  client_free (erin);
+  frozen_stop (&f);
+}
+
 /* Redis frozen while SASL PLAIN and REGISTER wait for it: after answer-timeout the node
  * gives Redis up and both fail (904, FAIL REGISTER TEMPORARILY_UNAVAILABLE), never a
  * login; once Redis runs again the login may be tried again, and succeeds. */
@@ -2505,6 +2548,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-sasl-plain", test_frozen_sasl_plain);
   g_test_add_func ("/chat/cluster/frozen-sasl-scram", test_frozen_sasl_scram);
   g_test_add_func ("/chat/cluster/frozen-register", test_frozen_register);
+  g_test_add_func ("/chat/cluster/frozen-nickserv", test_frozen_nickserv);
   g_test_add_func ("/chat/cluster/frozen-accounts-timeout", test_frozen_accounts_timeout);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);

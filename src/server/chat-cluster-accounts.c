@@ -503,6 +503,48 @@ _chat_cluster_account_certfp_async (ChatCluster             *self,
 }
 
 gboolean
+_chat_cluster_account_drop_async (ChatCluster               *self,
+                                  ChatSession               *session,
+                                  const char                *name,
+                                  ChatClusterAccountWritten  written,
+                                  gpointer                   data,
+                                  GDestroyNotify             destroy)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->written = written;
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (drop_account_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, name));
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
+_chat_cluster_account_set_certfp_async (ChatCluster               *self,
+                                        ChatSession               *session,
+                                        const char                *name,
+                                        const char                *fingerprint,
+                                        gboolean                   add,
+                                        ChatClusterAccountWritten  written,
+                                        gpointer                   data,
+                                        GDestroyNotify             destroy)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->written = written;
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (set_certfp_script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, name));
+  g_ptr_array_add (argv, g_strdup (fingerprint));
+  g_ptr_array_add (argv, g_strdup (add ? "1" : "0"));
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
 _chat_cluster_account_write_async (ChatCluster               *self,
                                    ChatSession               *session,
                                    const ChatAccountRow      *row,

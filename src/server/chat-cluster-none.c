@@ -298,6 +298,30 @@ _chat_cluster_account_certfp_async (ChatCluster             *self,
 }
 
 gboolean
+_chat_cluster_account_drop_async (ChatCluster               *self,
+                                  ChatSession               *session,
+                                  const char                *name,
+                                  ChatClusterAccountWritten  written,
+                                  gpointer                   data,
+                                  GDestroyNotify             destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_account_set_certfp_async (ChatCluster               *self,
+                                        ChatSession               *session,
+                                        const char                *name,
+                                        const char                *fingerprint,
+                                        gboolean                   add,
+                                        ChatClusterAccountWritten  written,
+                                        gpointer                   data,
+                                        GDestroyNotify             destroy)
+{
+  return FALSE;
+}
+
+gboolean
 _chat_cluster_account_write_async (ChatCluster               *self,
                                    ChatSession               *session,
                                    const ChatAccountRow      *row,

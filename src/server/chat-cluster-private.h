@@ -308,6 +308,22 @@ gboolean     _chat_cluster_account_certfp_async (ChatCluster             *self,
                                                  ChatClusterAccountFound  found,
                                                  gpointer                 data,
                                                  GDestroyNotify           destroy);
+/* The account dropped (drop_account), or a fingerprint (normalized, or "" for none) added
+ * to it or taken from it (set_certfp). */
+gboolean     _chat_cluster_account_drop_async  (ChatCluster              *self,
+                                                ChatSession              *session,
+                                                const char               *name,
+                                                ChatClusterAccountWritten written,
+                                                gpointer                  data,
+                                                GDestroyNotify            destroy);
+gboolean     _chat_cluster_account_set_certfp_async (ChatCluster              *self,
+                                                     ChatSession              *session,
+                                                     const char               *name,
+                                                     const char               *fingerprint,
+                                                     gboolean                  add,
+                                                     ChatClusterAccountWritten written,
+                                                     gpointer                  data,
+                                                     GDestroyNotify            destroy);
 /* row written as ChatAccountsRemote's put_account; written NULL: nobody waits, the write
  * going out in order with the node's others. */
 gboolean     _chat_cluster_account_write_async (ChatCluster              *self,

@@ -3,7 +3,9 @@
  * commands), answering with NOTICEs the way the well-known services do: REGISTER,
  * IDENTIFY, INFO, GHOST, DROP, SET PASSWORD, CERT, HELP. And text mode's "register" and
  * "identify". What is said to NickServ reaches no one else and no history, and no reply
- * repeats a password. */
+ * repeats a password. In a cluster every command that reads or writes an account asks
+ * Redis without holding the node (chat-cluster-accounts.c): the session's lines wait for
+ * the answer, and Redis that does not answer changes nothing. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat-accounts-private.h"
+#include "chat-cluster-private.h"
 #include "chat-server-accounts-private.h"
 #include "chat-server-commands-private.h"
 
@@ -20,6 +24,25 @@
 /* A NOTICE from NickServ to the one who asked. */
 #define ns_reply(session, ...) \
   _chat_server_service_noticef ((session), NICKSERV_SOURCE, __VA_ARGS__)
+
+#define UNREACHABLE "The accounts cannot be reached. Try again later."
+
+/* The cluster's answer to a change: FALSE, with why in error, when it was not made
+ * (missing: what a 0 means). */
+static gboolean
+changed (int          rc,
+         GError     **error,
+         const char  *missing)
+{
+  if (rc > 0)
+    return TRUE;
+  if (rc < 0)
+    g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_WRITABLE,
+                         "The cluster's accounts cannot be reached");
+  else
+    g_set_error_literal (error, CHAT_ACCOUNTS_ERROR, CHAT_ACCOUNTS_ERROR_NOT_FOUND, missing);
+  return FALSE;
+}
 
 void
 _chat_server_service_notice (ChatSession *session,
@@ -105,7 +128,7 @@ identify_checked_cb (ChatSession     *session,
       ns_reply (session, "Too many logins at once. Try again later.");
       return;
     case CHAT_GATE_UNREACHABLE:
-      ns_reply (session, "The accounts cannot be reached. Try again later.");
+      ns_reply (session, UNREACHABLE);
       return;
     case CHAT_GATE_WRONG:
       ns_reply (session, "Invalid password for %s.", name);
@@ -168,38 +191,68 @@ register_account (ChatSession *session,
 }
 
 static void
-ns_info (ChatSession *session,
-         const char  *name)
+info_reply (ChatSession *session,
+            const char  *registered,
+            const char  *email,
+            gint64       created_at)
 {
-  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
-  g_autoptr(ChatAccountInfo) info = NULL;
-  g_autoptr(GDateTime) created = NULL;
-  g_autofree char *when = NULL;
+  g_autoptr(GDateTime) created = g_date_time_new_from_unix_utc (created_at);
+  g_autofree char *when = g_date_time_format (created, "%b %d %H:%M:%S %Y (UTC)");
 
-  if (name == NULL)
-    name = session->account != NULL ? session->account : session->nick;
-  if (name == NULL || accounts == NULL || (info = chat_accounts_lookup (accounts, name)) == NULL)
-    {
-      ns_reply (session, "%s is not registered.", name ? name : "*");
-      return;
-    }
-  created = g_date_time_new_from_unix_utc (info->created);
-  when = g_date_time_format (created, "%b %d %H:%M:%S %Y (UTC)");
-  ns_reply (session, "Information on %s (account %s):", info->name, info->name);
+  ns_reply (session, "Information on %s (account %s):", registered, registered);
   ns_reply (session, "Registered : %s", when);
   /* Only its owner sees the address. */
-  if (info->email != NULL && session->account != NULL &&
-      chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, info->name) == 0)
-    ns_reply (session, "Email      : %s", info->email);
+  if (email != NULL && session->account != NULL &&
+      chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, registered) == 0)
+    ns_reply (session, "Email      : %s", email);
   for (GList *l = _chat_server_get_sessions (session->server); l != NULL; l = l->next)
     {
       ChatSession *s = l->data;
 
       if (s->account != NULL && _chat_session_is_present (s) &&
-          chat_casecmp (CHAT_CASEMAPPING_RFC1459, s->account, info->name) == 0)
+          chat_casecmp (CHAT_CASEMAPPING_RFC1459, s->account, registered) == 0)
         ns_reply (session, "Online as  : %s", s->nick);
     }
   ns_reply (session, "*** End of Info ***");
+}
+
+static void
+info_read_cb (ChatSession    *session,
+              ChatAccountRow *row,
+              gboolean        reached,
+              gpointer        data)
+{
+  if (!reached)
+    ns_reply (session, UNREACHABLE);
+  else if (row == NULL)
+    ns_reply (session, "%s is not registered.", (const char *) data);
+  else
+    info_reply (session, row->name, row->email, row->created);
+}
+
+static void
+ns_info (ChatSession *session,
+         const char  *name)
+{
+  ChatAccounts *accounts = _chat_server_get_accounts (session->server);
+  g_autoptr(ChatAccountInfo) info = NULL;
+  char *asked;
+
+  if (name == NULL)
+    name = session->account != NULL ? session->account : session->nick;
+  /* Taken by the question when there is a cluster. */
+  asked = g_strdup (name);
+  if (name != NULL && accounts != NULL &&
+      _chat_cluster_account_read_async (_chat_server_get_cluster (session->server), session,
+                                        name, info_read_cb, asked, g_free))
+    return;
+  g_free (asked);
+  if (name == NULL || accounts == NULL || (info = chat_accounts_lookup (accounts, name)) == NULL)
+    {
+      ns_reply (session, "%s is not registered.", name ? name : "*");
+      return;
+    }
+  info_reply (session, info->name, info->email, info->created);
 }
 
 static void
@@ -272,6 +325,33 @@ ns_ghost (ChatSession *session,
 }
 
 static void
+dropped (ChatSession  *session,
+         const char   *account,
+         const GError *error)
+{
+  if (error != NULL)
+    {
+      ns_reply (session, "%s could not be dropped: %s", account, error->message);
+      return;
+    }
+  g_info ("Account %s dropped by %s", account, session->host);
+  ns_reply (session, "%s has been dropped.", account);
+  log_out_everywhere (session->server, account);
+}
+
+static void
+dropped_cb (ChatSession *session,
+            int          rc,
+            gpointer     data)
+{
+  g_autofree char *missing = g_strdup_printf ("No account is named %s", (const char *) data);
+  g_autoptr(GError) error = NULL;
+
+  changed (rc, &error, missing);
+  dropped (session, data, error);
+}
+
+static void
 drop_checked_cb (ChatSession     *session,
                  ChatGateVerdict  verdict,
                  const char      *account,
@@ -280,20 +360,25 @@ drop_checked_cb (ChatSession     *session,
   ChatAccounts *accounts = _chat_server_get_accounts (session->server);
   const char *name = data;
   g_autoptr(GError) error = NULL;
+  char *asked;
 
+  if (verdict == CHAT_GATE_UNREACHABLE)
+    {
+      ns_reply (session, UNREACHABLE);
+      return;
+    }
   if (verdict != CHAT_GATE_RIGHT)
     {
       ns_reply (session, "Invalid password for %s.", name);
       return;
     }
-  if (!chat_accounts_drop (accounts, account, &error))
-    {
-      ns_reply (session, "%s could not be dropped: %s", account, error->message);
-      return;
-    }
-  g_info ("Account %s dropped by %s", account, session->host);
-  ns_reply (session, "%s has been dropped.", account);
-  log_out_everywhere (session->server, account);
+  asked = g_strdup (account);
+  if (_chat_cluster_account_drop_async (_chat_server_get_cluster (session->server), session,
+                                        account, dropped_cb, asked, g_free))
+    return;
+  g_free (asked);
+  chat_accounts_drop (accounts, account, &error);
+  dropped (session, account, error);
 }
 
 /* DROP [ACCOUNT] PASSWORD: one's own account, with its password again. */
@@ -345,6 +430,79 @@ ns_set_password (ChatSession *session,
                                             g_strdup (session->account), g_free);
 }
 
+static void
+cert_added (ChatSession  *session,
+            const char   *fingerprint,
+            const GError *error)
+{
+  if (error != NULL)
+    ns_reply (session, "The fingerprint was not added: %s", error->message);
+  else
+    ns_reply (session, "%s added to your certificates.", fingerprint);
+}
+
+static void
+cert_removed (ChatSession  *session,
+              const char   *fingerprint,
+              const GError *error)
+{
+  if (error != NULL)
+    ns_reply (session, "The fingerprint was not removed: %s", error->message);
+  else
+    ns_reply (session, "%s removed from your certificates.", fingerprint);
+}
+
+static void
+cert_added_cb (ChatSession *session,
+               int          rc,
+               gpointer     data)
+{
+  g_autofree char *missing = g_strdup_printf ("No account is named %s",
+                                              session->account ? session->account : "*");
+  g_autoptr(GError) error = NULL;
+
+  changed (rc, &error, missing);
+  cert_added (session, data, error);
+}
+
+static void
+cert_removed_cb (ChatSession *session,
+                 int          rc,
+                 gpointer     data)
+{
+  g_autofree char *missing = g_strdup_printf ("%s has no such fingerprint",
+                                              session->account ? session->account : "*");
+  g_autoptr(GError) error = NULL;
+
+  changed (rc, &error, missing);
+  cert_removed (session, data, error);
+}
+
+/* A fingerprint added to session's account, or taken from it, in a cluster: FALSE when
+ * there is none (the store does it). */
+static gboolean
+cert_in_cluster (ChatSession *session,
+                 const char  *fingerprint,
+                 gboolean     add)
+{
+  ChatCluster *cluster = _chat_server_get_cluster (session->server);
+  g_autofree char *fp = _chat_accounts_normalize_fingerprint (fingerprint);
+  char *asked;
+
+  /* The store says why a fingerprint that is none is refused. */
+  if (add && fp == NULL)
+    return FALSE;
+  /* Taken by the question when there is a cluster. */
+  asked = g_strdup (fingerprint);
+  if (_chat_cluster_account_set_certfp_async (cluster, session, session->account,
+                                              fp != NULL ? fp : "", add,
+                                              add ? cert_added_cb : cert_removed_cb, asked,
+                                              g_free))
+    return TRUE;
+  g_free (asked);
+  return FALSE;
+}
+
 /* CERT ADD [FINGERPRINT] (none: this connection's certificate), CERT DEL FINGERPRINT,
  * CERT LIST: the certificates that log in to one's account with SASL EXTERNAL. */
 static void
@@ -366,17 +524,19 @@ ns_cert (ChatSession *session,
         fingerprint = session->certfp;
       if (fingerprint == NULL)
         ns_reply (session, "You are not using a client certificate; give its fingerprint.");
-      else if (!chat_accounts_add_certfp (accounts, session->account, fingerprint, &error))
-        ns_reply (session, "The fingerprint was not added: %s", error->message);
-      else
-        ns_reply (session, "%s added to your certificates.", fingerprint);
+      else if (!cert_in_cluster (session, fingerprint, TRUE))
+        {
+          chat_accounts_add_certfp (accounts, session->account, fingerprint, &error);
+          cert_added (session, fingerprint, error);
+        }
     }
   else if (g_ascii_strcasecmp (sub, "DEL") == 0 && fingerprint != NULL)
     {
-      if (!chat_accounts_remove_certfp (accounts, session->account, fingerprint, &error))
-        ns_reply (session, "The fingerprint was not removed: %s", error->message);
-      else
-        ns_reply (session, "%s removed from your certificates.", fingerprint);
+      if (!cert_in_cluster (session, fingerprint, FALSE))
+        {
+          chat_accounts_remove_certfp (accounts, session->account, fingerprint, &error);
+          cert_removed (session, fingerprint, error);
+        }
     }
   else
     ns_reply (session, "Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint>");
