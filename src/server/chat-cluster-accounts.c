@@ -14,9 +14,14 @@
  *   KEY access:ROOM          hash: ACCOUNT -> standing status (ChanServ AMODE)
  *   KEY access-of:ACCOUNT    set of the ROOMs where it has some
  *   KEY markers:ACCOUNT      hash: target -> read marker (ms)
- * Each change is one script, so that two nodes never half-write a row. They go on the
- * blocking connection: a login or a registration needs the answer before it goes on, as a
- * nick does (the password itself is hashed and checked off the main loop as ever). */
+ * Each change is one script, so that two nodes never half-write a row. What a session
+ * asks (a login by SASL or NickServ, REGISTER, NickServ's INFO, DROP and CERT) goes on the
+ * connection of the node's writes, after them, without holding the node: only the asker's
+ * lines wait for the answer, as for a nick (_chat_cluster_account_read_async () and the
+ * others below; the password itself is hashed and checked off the main loop as ever), and
+ * Redis that does not answer is a failure. The rest (a registered room's founder and
+ * standing status on JOIN, ChanServ, read markers, the rooms made at start) still goes on
+ * the blocking connection. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
