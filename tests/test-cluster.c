@@ -14,6 +14,7 @@
 #include "chat-cluster-private.h"
 #include "chat-scram.h"
 #include "test-server-util.h"
+#include "test-tls-util.h"
 
 typedef struct
 {
@@ -2284,6 +2285,61 @@ test_frozen_sasl_scram (void)
   frozen_stop (&f);
 }
 
+/* Redis frozen while SASL EXTERNAL looks for the account of the client's certificate:
+ * only the session that asked waits, and it is logged in once Redis runs again. */
+static void
+test_frozen_sasl_external (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *tls = NULL;
+  g_auto(TestTlsLogins) logins = { 0 };
+  Frozen f = { 0 };
+  Client *c, *erin;
+
+  if (test_tls_ran_in_child ())
+    return;
+  dir = g_dir_make_tmp ("chat-cluster-XXXXXX", NULL);
+  if (!test_tls_make_logins (dir, &logins))
+    {
+      test_remove_tree (dir);
+      g_test_skip ("openssl is not installed: no certificate to test with");
+      return;
+    }
+  tls = g_strdup_printf ("[tls]\ncertificate=%s\nkey=%s\nport=0\n", logins.server_cert,
+                         logins.server_key);
+  if (!frozen_start (&f, tls))
+    {
+      test_remove_tree (dir);
+      return;
+    }
+  frozen_account (&f);
+  c = client_register (client_connect_tls_full (f.t.a, logins.mine), "carrier", NULL);
+  client_send (c, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (c, " 900 "));
+  client_send (c, "NS CERT ADD");
+  g_free (client_expect (c, " added to your certificates."));
+  client_free (c);
+  erin = client_connect_tls_full (f.t.a, logins.mine);
+  erin->nick = g_strdup ("erin");
+  client_send (erin, "CAP REQ :sasl");
+  client_send (erin, "NICK erin");
+  client_send (erin, "USER erin 0 * :erin");
+  g_free (client_expect (erin, " ACK "));
+  client_send (erin, "AUTHENTICATE EXTERNAL");
+  g_free (client_expect (erin, "AUTHENTICATE +"));
+
+  frozen_ask (&f, erin, "AUTHENTICATE +", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, " :You are now logged in as anna"));
+  g_free (client_expect (erin, " 903 erin :SASL authentication successful"));
+  g_free (client_expect (erin, "PONG chatroom :after"));
+  sasl_end_registration (erin);
+
+  client_free (erin);
+  frozen_stop (&f);
+  test_remove_tree (dir);
+}
+
 /* Redis frozen while REGISTER asks whether the name is free, then writes the account: only
  * the session that asked waits (its label kept), and it is registered once Redis runs
  * again. */
@@ -2547,6 +2603,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-nick-check", test_frozen_nick_check);
   g_test_add_func ("/chat/cluster/frozen-sasl-plain", test_frozen_sasl_plain);
   g_test_add_func ("/chat/cluster/frozen-sasl-scram", test_frozen_sasl_scram);
+  g_test_add_func ("/chat/cluster/frozen-sasl-external", test_frozen_sasl_external);
   g_test_add_func ("/chat/cluster/frozen-register", test_frozen_register);
   g_test_add_func ("/chat/cluster/frozen-nickserv", test_frozen_nickserv);
   g_test_add_func ("/chat/cluster/frozen-accounts-timeout", test_frozen_accounts_timeout);
