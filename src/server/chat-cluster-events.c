@@ -438,7 +438,7 @@ received_room_event (ChatCluster  *self,
       if (from == NULL || !_chat_server_join (self->server, from, room, FALSE))
         return;
       member = _chat_room_get_member (room, from);
-      member->flags = (guint) strtoul (f[F_PARAM], NULL, 10);
+      _chat_room_member_set_flags (member, (guint) strtoul (f[F_PARAM], NULL, 10));
       return;
     }
   from = ghost_find (self, f[F_SOURCE]);

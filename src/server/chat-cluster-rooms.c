@@ -267,10 +267,9 @@ apply_member_modes (ChatCluster *self,
       if (member == NULL)
         continue;
       flag = *m == 'o' ? CHAT_MEMBER_OP : CHAT_MEMBER_VOICE;
-      if (set_flags && dir == '+')
-        member->flags |= flag;
-      else if (set_flags)
-        member->flags &= ~flag;
+      if (set_flags)
+        _chat_room_member_set_flags (member, dir == '+' ? member->flags | flag
+                                                        : member->flags & ~flag);
       if (!who->remote)
         _chat_cluster_store_member (self, room, who, who->nick, member->flags);
     }

@@ -69,6 +69,7 @@ _chat_room_free (ChatRoom *room)
   g_free (room->topic);
   g_free (room->topic_who);
   g_free (room->key);
+  _chat_room_forget_names (room);
   g_free (room);
 }
 
@@ -230,8 +231,106 @@ compare_strings (gconstpointer a,
 
 /* A walk over a big room touches every member's ChatRoomMember, session and nick, each
  * its own allocation: fetched a batch ahead, their cache misses overlap instead of
- * coming one after another (a JOIN storm's NAMES replies are quadratic in members). */
+ * coming one after another. */
 #define NAMES_BATCH 32
+
+static void
+names_append (GString        *names,
+              ChatRoomMember *member,
+              gboolean        multi,
+              gboolean        uhnames)
+{
+  if (names->len > 0)
+    g_string_append_c (names, ' ');
+  g_string_append (names, _chat_member_prefix (member, multi));
+  g_string_append (names, uhnames ? member->session->source : member->session->nick);
+}
+
+/* What NAMES lists to a member: everyone, "@nick" words separated by spaces. A crowd
+ * joining one room asks for it at every join, so it is kept and grown by each join
+ * instead of gathered from the whole member table each time. */
+static const GString *
+room_names (ChatRoom *room,
+            gboolean  multi,
+            gboolean  uhnames)
+{
+  GString **names = &room->names[multi != FALSE][uhnames != FALSE];
+  GHashTableIter iter;
+  gpointer values[NAMES_BATCH];
+  guint n;
+
+  if (*names != NULL)
+    return *names;
+  *names = g_string_sized_new (16 * g_hash_table_size (room->members) + 1);
+  g_hash_table_iter_init (&iter, room->members);
+  do
+    {
+      for (n = 0; n < NAMES_BATCH && g_hash_table_iter_next (&iter, NULL, &values[n]); n++)
+        __builtin_prefetch (values[n]);
+      for (guint i = 0; i < n; i++)
+        {
+          ChatRoomMember *member = values[i];
+
+          __builtin_prefetch (member->session);
+        }
+      for (guint i = 0; i < n; i++)
+        names_append (*names, values[i], multi, uhnames);
+    }
+  while (n == NAMES_BATCH);
+  return *names;
+}
+
+void
+_chat_room_forget_names (ChatRoom *room)
+{
+  for (guint m = 0; m < 2; m++)
+    for (guint u = 0; u < 2; u++)
+      if (room->names[m][u] != NULL)
+        {
+          g_string_free (room->names[m][u], TRUE);
+          room->names[m][u] = NULL;
+        }
+}
+
+void
+_chat_session_forget_names (ChatSession *session)
+{
+  GHashTableIter iter;
+  gpointer room;
+
+  if (session->rooms == NULL)
+    return;
+  g_hash_table_iter_init (&iter, session->rooms);
+  while (g_hash_table_iter_next (&iter, &room, NULL))
+    _chat_room_forget_names (room);
+}
+
+void
+_chat_room_member_set_flags (ChatRoomMember *member,
+                             guint           flags)
+{
+  if (member->flags == flags)
+    return;
+  member->flags = flags;
+  _chat_room_forget_names (member->room);
+}
+
+/* The NAMES of someone outside the room, who does not see invisible people: gathered
+ * each time. */
+static void
+names_from_outside (ChatRoom *room,
+                    gboolean  multi,
+                    gboolean  uhnames,
+                    GString  *names)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!((ChatSession *) key)->invisible)
+      names_append (names, value, multi, uhnames);
+}
 
 void
 _chat_server_send_names (ChatServer  *self,
@@ -242,58 +341,66 @@ _chat_server_send_names (ChatServer  *self,
   gboolean uhnames = _chat_session_has_cap (session, CHAT_CAP_USERHOST_IN_NAMES);
   gboolean member = _chat_room_get_member (room, session) != NULL;
   const char *symbol = (room->modes & CHAT_ROOM_MODE_S) ? "@" : "=";
-  GString *line = g_string_sized_new (512);
-  GHashTableIter iter;
-  gpointer keys[NAMES_BATCH], values[NAMES_BATCH];
-  guint n;
-  gsize budget;
+  g_autoptr(ChatMessage) head = _chat_session_new_reply (session, RPL_NAMREPLY);
+  g_autoptr(GString) outside = NULL;
+  g_autoptr(GString) prefix = g_string_new (NULL);
+  const GString *names;
+  GString *out;
+  gsize budget, pos = 0;
 
-  /* ":server 353 nick = #room :" plus the names must fit in 510 bytes. Names come in
-   * membership-table order: sorting them made every join of a crowd quadratic in
-   * comparisons for no client's benefit (clients sort their own lists). */
+  if (member)
+    names = room_names (room, multi, uhnames);
+  else
+    {
+      outside = g_string_new (NULL);
+      names_from_outside (room, multi, uhnames, outside);
+      names = outside;
+    }
+
+  /* Each 353 line is ":server 353 nick = #room :" and as many names as fit in 510 bytes,
+   * cut between names; all of them go out as one block. Names come in the order they
+   * joined (clients sort their own lists). */
+  chat_message_add_params (head, symbol, room->name, NULL);
+  chat_message_add_trailing (head, "");
+  chat_message_append_to (head, prefix, FALSE);
+  g_string_truncate (prefix, prefix->len - 2);   /* its CRLF */
   budget = 510 - (strlen (chat_server_get_name (self)) + strlen (session->nick) +
                   strlen (room->name) + 16);
-  g_hash_table_iter_init (&iter, room->members);
-  do
+  out = g_string_sized_new (names->len + (names->len / 256 + 1) * (prefix->len + 2));
+  while (pos < names->len)
     {
-      for (n = 0; n < NAMES_BATCH && g_hash_table_iter_next (&iter, &keys[n], &values[n]); n++)
-        {
-          __builtin_prefetch (keys[n]);
-          __builtin_prefetch (values[n]);
-        }
-      for (guint i = 0; i < n; i++)
-        {
-          ChatSession *other = keys[i];
+      const char *start = names->str + pos;
+      gsize rest = names->len - pos;
+      gsize len = rest;
 
-          __builtin_prefetch (uhnames ? other->source : other->nick);
-        }
-      for (guint i = 0; i < n; i++)
+      if (rest > budget)
         {
-          ChatSession *other = keys[i];
-          const char *prefix = _chat_member_prefix (values[i], multi);
-          const char *name = uhnames ? other->source : other->nick;
-          gsize len;
+          /* The last space with at most budget bytes before it; a name longer than that
+           * goes on a line of its own. */
+          const char *space = start + budget;
 
-          /* Outside a room, invisible people are not listed. */
-          if (!member && other->invisible)
-            continue;
-          len = strlen (prefix) + strlen (name);
-          if (line->len > 0 && line->len + 1 + len > budget)
-            {
-              _chat_session_reply (session, RPL_NAMREPLY, symbol, room->name, line->str, NULL);
-              g_string_truncate (line, 0);
-            }
-          if (line->len > 0)
-            g_string_append_c (line, ' ');
-          g_string_append (line, prefix);
-          g_string_append (line, name);
+          while (space > start && *space != ' ')
+            space--;
+          if (space == start)
+            space = memchr (start, ' ', rest);
+          len = space != NULL ? (gsize) (space - start) : rest;
         }
+      g_string_append_len (out, prefix->str, prefix->len);
+      g_string_append_len (out, start, len);
+      g_string_append_len (out, "\r\n", 2);
+      pos += len + 1;
     }
-  while (n == NAMES_BATCH);
-  if (line->len > 0)
-    _chat_session_reply (session, RPL_NAMREPLY, symbol, room->name, line->str, NULL);
+  if (out->len > 0)
+    {
+      gsize out_len = out->len;
+      GBytes *bytes = g_bytes_new_take (g_string_free (out, FALSE), out_len);
+
+      _chat_session_send_bytes (session, bytes);
+      g_bytes_unref (bytes);
+    }
+  else
+    g_string_free (out, TRUE);
   _chat_session_reply (session, RPL_ENDOFNAMES, room->name, "End of /NAMES list", NULL);
-  g_string_free (line, TRUE);
 }
 
 static void
@@ -386,7 +493,14 @@ _chat_room_add_member (ChatRoom    *room,
   member->room = room;
   member->session = session;
   member->flags = flags;
-  g_hash_table_insert (room->members, session, member);
+  /* A newcomer joins the end of what NAMES lists. */
+  if (!g_hash_table_insert (room->members, session, member))
+    _chat_room_forget_names (room);
+  else
+    for (guint m = 0; m < 2; m++)
+      for (guint u = 0; u < 2; u++)
+        if (room->names[m][u] != NULL)
+          names_append (room->names[m][u], member, m, u);
   if (session->rooms == NULL)
     session->rooms = g_hash_table_new (NULL, NULL);
   g_hash_table_insert (session->rooms, room, member);
@@ -403,7 +517,8 @@ _chat_room_remove_member (ChatRoom    *room,
     g_hash_table_remove (session->rooms, room);
   if (session->text_room == room)
     session->text_room = NULL;
-  g_hash_table_remove (room->members, session);
+  if (g_hash_table_remove (room->members, session))
+    _chat_room_forget_names (room);
 }
 
 static void

@@ -138,7 +138,7 @@ _chat_server_accounts_grant (ChatServer  *server,
                                                            "MODE", room->name, "+o",
                                                            session->nick, NULL);
 
-      member->flags |= CHAT_MEMBER_OP;
+      _chat_room_member_set_flags (member, member->flags | CHAT_MEMBER_OP);
       _chat_server_room_send_irc (server, room, NULL, 0, mode);
     }
   if ((flags & CHAT_ACCOUNTS_ROOM_VOICE) && !(member->flags & CHAT_MEMBER_VOICE))
@@ -147,7 +147,7 @@ _chat_server_accounts_grant (ChatServer  *server,
                                                            "MODE", room->name, "+v",
                                                            session->nick, NULL);
 
-      member->flags |= CHAT_MEMBER_VOICE;
+      _chat_room_member_set_flags (member, member->flags | CHAT_MEMBER_VOICE);
       _chat_server_room_send_irc (server, room, NULL, 0, mode);
     }
 }

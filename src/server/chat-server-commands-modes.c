@@ -313,10 +313,8 @@ _chat_server_room_mode (ChatSession       *session,
               }
             if (((member->flags & flag) != 0) == set)
               continue;
-            if (set)
-              member->flags |= flag;
-            else
-              member->flags &= ~flag;
+            _chat_room_member_set_flags (member, set ? member->flags | flag
+                                                     : member->flags & ~flag);
             arg = who->nick;
           }
           break;

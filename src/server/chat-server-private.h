@@ -426,6 +426,10 @@ struct _ChatRoom
   GPtrArray  *invexes;      /* ChatBan*: +I, who may join past +i */
   GHashTable *invites;      /* folded nick -> serial of the session invited, or NULL */
   guint       lasting;      /* ChatRoomLasting: why it outlives its members, 0: it does not */
+  GString    *names[2][2];  /* what NAMES lists to a member, by [multi-prefix][userhost-in-
+                             * names]: "@nick" words in order of joining; NULL until asked,
+                             * grown by a join, dropped by any other change of who is in it,
+                             * a status or a name (_chat_room_forget_names ()) */
 };
 
 /* Why a room lasts. Any other room is transient: it ends, with its modes, topic, bans,
@@ -467,6 +471,13 @@ ChatRoomMember *_chat_room_add_member     (ChatRoom    *room,
                                        guint        flags);
 void        _chat_room_remove_member  (ChatRoom    *room,
                                        ChatSession *session);
+/* Sets a member's status (CHAT_MEMBER_ flags): the one way to change member->flags. */
+void        _chat_room_member_set_flags (ChatRoomMember *member,
+                                         guint           flags);
+/* Drops what NAMES lists to members of the room, or of every room of session (its nick or
+ * source changed), to be built again when next asked. */
+void        _chat_room_forget_names   (ChatRoom    *room);
+void        _chat_session_forget_names (ChatSession *session);
 /* "@" "+" or "" (all of "@+" with multi_prefix). */
 const char *_chat_member_prefix       (ChatRoomMember  *member,
                                        gboolean     multi_prefix);

@@ -111,6 +111,8 @@ _chat_session_update_source (ChatSession *session)
                                      session->nick ? session->nick : "*",
                                      session->user ? session->user : "unknown",
                                      session->host);
+  /* The rooms' NAMES show the nick, or all of the source (userhost-in-names). */
+  _chat_session_forget_names (session);
 }
 
 void
