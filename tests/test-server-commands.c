@@ -524,6 +524,121 @@ test_invite_list_kick_names (void)
   test_server_free (ts);
 }
 
+/* What NAMES lists follows every change after it was first asked: a status, a nick, a
+ * member coming or going, in each variant (multi-prefix, userhost-in-names). */
+static void
+test_names_follow_changes (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  Client *a = client_irc (ts, "alice", NULL);
+  Client *b = client_irc (ts, "bob", NULL);
+  Client *c = client_irc (ts, "carol", NULL);
+  Client *e = client_irc (ts, "eve", "multi-prefix userhost-in-names");
+  Client *d = client_irc (ts, "dave", NULL);
+
+  client_send (a, "JOIN #r");
+  client_wait (a, " 366 ");
+  client_send (b, "JOIN #r");
+  client_wait (b, " 366 ");
+  client_send (c, "JOIN #r");
+  client_wait_names (c, " 353 carol = #r :", "@alice", "bob", "carol", NULL);
+  client_send (e, "JOIN #r");
+  client_wait_names (e, " 353 eve = #r :", "@alice!alice@127.0.0.1", "bob!bob@127.0.0.1",
+                     "carol!carol@127.0.0.1", "eve!eve@127.0.0.1", NULL);
+
+  client_send (a, "MODE #r +v bob");
+  client_wait (a, "MODE #r +v bob");
+  client_send (a, "MODE #r +v alice");
+  client_wait (a, "MODE #r +v alice");
+  client_send (c, "NAMES #r");
+  client_wait_names (c, " 353 carol = #r :", "@alice", "+bob", "carol", "eve", NULL);
+  client_send (e, "NAMES #r");
+  client_wait_names (e, " 353 eve = #r :", "@+alice!alice@127.0.0.1", "+bob!bob@127.0.0.1",
+                     "carol!carol@127.0.0.1", "eve!eve@127.0.0.1", NULL);
+
+  client_send (b, "NICK robert");
+  client_wait (c, ":bob!bob@127.0.0.1 NICK :robert");
+  client_send (c, "NAMES #r");
+  client_wait_names (c, " 353 carol = #r :", "@alice", "+robert", "carol", "eve", NULL);
+  client_send (e, "NAMES #r");
+  client_wait_names (e, " 353 eve = #r :", "@+alice!alice@127.0.0.1", "+robert!bob@127.0.0.1",
+                     "carol!carol@127.0.0.1", "eve!eve@127.0.0.1", NULL);
+
+  client_send (d, "JOIN #r");
+  client_wait_names (d, " 353 dave = #r :", "@alice", "+robert", "carol", "eve", "dave", NULL);
+  client_send (a, "PART #r");
+  client_wait (c, ":alice!alice@127.0.0.1 PART #r");
+  client_send (c, "NAMES #r");
+  client_wait_names (c, " 353 carol = #r :", "+robert", "carol", "eve", "dave", NULL);
+  client_send (e, "NAMES #r");
+  client_wait_names (e, " 353 eve = #r :", "+robert!bob@127.0.0.1", "carol!carol@127.0.0.1",
+                     "eve!eve@127.0.0.1", "dave!dave@127.0.0.1", NULL);
+
+  /* From outside the room, invisible people are not listed. */
+  client_send (d, "MODE dave +i");
+  client_wait (d, "MODE dave :+i");
+  client_send (a, "NAMES #r");
+  client_wait_names (a, " 353 alice = #r :", "+robert", "carol", "eve", NULL);
+
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  client_free (d);
+  client_free (e);
+  test_server_free (ts);
+}
+
+/* A crowd's NAMES is cut into lines of at most 512 bytes, between names, and lists each
+ * member once. */
+static void
+test_names_lines (void)
+{
+  TestServer *ts = test_server_new (NULL);
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+  Client *last = NULL;
+  guint n_lines = 0;
+
+  for (guint i = 0; i < 45; i++)
+    {
+      g_autofree char *nick = g_strdup_printf ("member%02uxxxxxxxxxxxxxxxxxxxxxx", i);
+      Client *c = client_irc (ts, nick, NULL);
+
+      g_ptr_array_add (clients, c);
+      client_send (c, "JOIN #crowd");
+      client_wait (c, " 366 ");
+      last = c;
+    }
+  client_send (last, "NAMES #crowd");
+  lines = client_sync (last);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *line = g_ptr_array_index (lines, i);
+      const char *names = strstr (line, " 353 member44xxxxxxxxxxxxxxxxxxxxxx = #crowd :");
+      g_auto(GStrv) words = NULL;
+
+      if (names == NULL)
+        continue;
+      n_lines++;
+      g_assert_cmpuint (strlen (line) + 2, <=, 512);
+      words = g_strsplit (strchr (names + 1, ':') + 1, " ", -1);
+      for (guint w = 0; words[w] != NULL; w++)
+        {
+          g_assert_cmpuint (strlen (words[w]), >, 0);
+          g_assert_false (g_hash_table_contains (seen, words[w]));
+          g_hash_table_add (seen, g_strdup (words[w]));
+        }
+    }
+  g_assert_cmpuint (n_lines, >, 1);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 45);
+  g_assert_true (g_hash_table_contains (seen, "@member00xxxxxxxxxxxxxxxxxxxxxx"));
+  g_assert_true (g_hash_table_contains (seen, "member44xxxxxxxxxxxxxxxxxxxxxx"));
+
+  g_clear_pointer (&clients, g_ptr_array_unref);
+  test_server_free (ts);
+}
+
 /* ---- HELP, WALLOPS, LINKS ------------------------------------------------------------ */
 
 static void
@@ -768,6 +883,8 @@ main (int   argc,
   g_test_add_func ("/chat/server/commands/statusmsg", test_statusmsg);
   g_test_add_func ("/chat/server/commands/elist", test_elist);
   g_test_add_func ("/chat/server/commands/invite-list-kick-names", test_invite_list_kick_names);
+  g_test_add_func ("/chat/server/commands/names-follow-changes", test_names_follow_changes);
+  g_test_add_func ("/chat/server/commands/names-lines", test_names_lines);
   g_test_add_func ("/chat/server/commands/help", test_help);
   g_test_add_func ("/chat/server/commands/wallops-links", test_wallops_links);
   g_test_add_func ("/chat/server/commands/labels", test_labels);
