@@ -174,28 +174,19 @@ typedef enum
 
 struct _ChatSession
 {
+  /* What queuing a line reads and writes, together at the start: a fan-out to a big room
+   * does it for every member, and fetches these two cache lines of each ahead
+   * (chat-room-fanout.c). */
   ChatServer        *server;
-  gsize              serial;        /* this connection among all there were: what an
-                                     * invitation is for (a name can be taken over) */
-  GList              link;          /* in the server's session list */
-  int                fd;
-  guint32            epoll_events;
-  char              *host;          /* the peer's address as shown to others */
-  char              *ip;            /* the key of the per-address count */
+  ChatOutChunk      *outq;          /* ring of byte ranges, each one or more whole lines */
+  guint              out_head;
+  guint              out_len;
+  guint              out_cap;
   ChatSessionState   state;
-  ChatTelnetState    telnet;        /* where NEW, PASSWORD and TEXT input is in a telnet
-                                     * command */
-  guint16            telnet_sb_len; /* bytes into the current subnegotiation */
-
-  char              *nick;
-  char              *nick_folded;
-  char              *user;
-  char              *realname;
-  char              *away;
-  char              *source;        /* "nick!user@host", rebuilt on change */
+  gsize              out_bytes;
   guint64            caps;
-  guint              cap_version;
-
+  GString           *cork;          /* replies of the running command, sent as one */
+  char              *label;         /* labeled-response: replies are being collected */
   guint              closing : 1;   /* quit: only the last lines still go out */
   guint              destroyed : 1;
   guint              got_pass : 1;
@@ -216,6 +207,26 @@ struct _ChatSession
   guint              pass_tries : 2;  /* wrong answers at the password prompt */
   guint              bot : 1;       /* user mode +B (ISUPPORT BOT) */
   guint              wallops : 1;   /* user mode +w: receives WALLOPS */
+  guint              remote : 1;    /* cluster mode: a user of another node, no socket */
+
+  gsize              serial;        /* this connection among all there were: what an
+                                     * invitation is for (a name can be taken over) */
+  GList              link;          /* in the server's session list */
+  int                fd;
+  guint32            epoll_events;
+  char              *host;          /* the peer's address as shown to others */
+  char              *ip;            /* the key of the per-address count */
+  ChatTelnetState    telnet;        /* where NEW, PASSWORD and TEXT input is in a telnet
+                                     * command */
+  guint16            telnet_sb_len; /* bytes into the current subnegotiation */
+
+  char              *nick;
+  char              *nick_folded;
+  char              *user;
+  char              *realname;
+  char              *away;
+  char              *source;        /* "nick!user@host", rebuilt on change */
+  guint              cap_version;
 
   GHashTable        *rooms;         /* ChatRoom* -> ChatRoomMember*, NULL when in none */
   GHashTable        *read_markers;  /* without an account: folded target -> gint64 ms
@@ -223,12 +234,6 @@ struct _ChatSession
   ChatRoom          *text_room;     /* text mode: the room a person is in */
   char              *partial;       /* an incomplete line, only while there is one */
   gsize              partial_len;
-
-  ChatOutChunk      *outq;          /* ring of byte ranges, each one or more whole lines */
-  guint              out_head;
-  guint              out_len;
-  guint              out_cap;
-  gsize              out_bytes;
 
   GQueue             inq;           /* char*: lines held back by flood control */
   gsize              inq_bytes;
@@ -251,9 +256,7 @@ struct _ChatSession
 
   guint              mark;          /* fan-out de-duplication generation */
 
-  GString           *cork;          /* replies of the running command, sent as one */
-  char              *label;         /* labeled-response: replies are being collected */
-  GPtrArray         *collected;
+  GPtrArray         *collected;     /* labeled-response: the replies collected (label) */
 
   ChatListing       *listing;       /* a LIST still being sent, or NULL */
   struct _ChatMultilineBatch *multiline;  /* a draft/multiline BATCH being received */
@@ -267,7 +270,6 @@ struct _ChatSession
   ChatSasl          *sasl;          /* an AUTHENTICATE under way (chat-server-sasl.c) */
   struct _ChatAccountsWait *waiting;  /* a password being hashed off the main loop: the
                                        * input is held until it is done */
-  guint              remote : 1;    /* cluster mode: a user of another node, no socket */
   char              *node;          /* that node's name */
   struct _ChatClusterClaim *claiming;  /* cluster mode: a nick asked of Redis; the input is
                                         * held until it answers */
