@@ -148,7 +148,7 @@ fanout_send (Fanout      *f,
 
 /* Members' sessions are scattered in memory: fetched a batch ahead, the cache misses of
  * a big room's walk overlap instead of coming one after another (a JOIN storm queues
- * n²/2 lines, each touching the member's session and the tail of its queue). */
+ * n²/2 lines, each touching the member's session). */
 #define FANOUT_BATCH 32
 
 static void
@@ -165,8 +165,6 @@ fanout_room (Fanout      *f,
     {
       for (n = 0; n < FANOUT_BATCH && g_hash_table_iter_next (&iter, &keys[n], NULL); n++)
         _chat_session_prefetch (keys[n]);
-      for (guint i = 0; i < n; i++)
-        _chat_session_prefetch_tail (keys[i]);
       for (guint i = 0; i < n; i++)
         if (keys[i] != except)
           fanout_send (f, keys[i]);

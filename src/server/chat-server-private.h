@@ -178,13 +178,11 @@ struct _ChatSession
    * does it for every member, and fetches these two cache lines of each ahead
    * (chat-room-fanout.c). */
   ChatServer        *server;
-  ChatOutChunk      *outq;          /* ring of byte ranges, each one or more whole lines */
-  guint              out_head;
-  guint              out_len;
-  guint              out_cap;
-  ChatSessionState   state;
-  gsize              out_bytes;
+  ChatOutChunk       out_open;      /* the newest range queued, still growing while lines
+                                     * of its block follow; bytes NULL: none */
+  gsize              out_bytes;     /* queued, out_open included */
   guint64            caps;
+  ChatSessionState   state;
   GString           *cork;          /* replies of the running command, sent as one */
   char              *label;         /* labeled-response: replies are being collected */
   guint              closing : 1;   /* quit: only the last lines still go out */
@@ -208,6 +206,12 @@ struct _ChatSession
   guint              bot : 1;       /* user mode +B (ISUPPORT BOT) */
   guint              wallops : 1;   /* user mode +w: receives WALLOPS */
   guint              remote : 1;    /* cluster mode: a user of another node, no socket */
+
+  ChatOutChunk      *outq;          /* ring of byte ranges, each one or more whole lines,
+                                     * before out_open */
+  guint              out_head;
+  guint              out_len;
+  guint              out_cap;
 
   gsize              serial;        /* this connection among all there were: what an
                                      * invitation is for (a name can be taken over) */

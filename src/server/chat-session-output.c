@@ -17,7 +17,10 @@
 #define GATHER_SIZE 32768
 
 /* The output queue is a ring of byte ranges: no allocation per queued line once it has
- * grown, and the flush walks it in order. */
+ * grown, and the flush walks it in order. The newest range stays out of the ring, open in
+ * the session itself, while lines of the same shared block follow it (a room's lines of
+ * one round): it grows there, with no reference taken and nothing of the ring touched,
+ * and joins the ring when something else is queued or the queue is written. */
 static inline ChatOutChunk *
 outq_nth (ChatSession *session,
           guint        i)
@@ -25,23 +28,11 @@ outq_nth (ChatSession *session,
   return &session->outq[(session->out_head + i) & (session->out_cap - 1)];
 }
 
-void
-_chat_session_outq_push (ChatSession        *session,
-                         const ChatOutChunk *chunk)
+/* Takes over the chunk's reference. */
+static void
+ring_push (ChatSession        *session,
+           const ChatOutChunk *chunk)
 {
-  ChatOutChunk *tail;
-
-  /* The next line of the same shared block, right after the last one queued (a room's
-   * lines of one round): the entry grows, no reference is taken. */
-  if (session->out_len > 0)
-    {
-      tail = outq_nth (session, session->out_len - 1);
-      if (tail->bytes == chunk->bytes && tail->data + tail->len == chunk->data)
-        {
-          tail->len += chunk->len;
-          return;
-        }
-    }
   if (session->out_len == session->out_cap)
     {
       guint cap = session->out_cap ? session->out_cap * 2 : 8;
@@ -54,10 +45,34 @@ _chat_session_outq_push (ChatSession        *session,
       session->out_cap = cap;
       session->out_head = 0;
     }
-  tail = outq_nth (session, session->out_len);
-  *tail = *chunk;
-  g_bytes_ref (tail->bytes);
+  *outq_nth (session, session->out_len) = *chunk;
   session->out_len++;
+}
+
+static void
+outq_close (ChatSession *session)
+{
+  if (session->out_open.bytes == NULL)
+    return;
+  ring_push (session, &session->out_open);
+  session->out_open.bytes = NULL;
+}
+
+void
+_chat_session_outq_push (ChatSession        *session,
+                         const ChatOutChunk *chunk)
+{
+  ChatOutChunk *open = &session->out_open;
+
+  /* The next line of the same shared block, right after the last one queued. */
+  if (open->bytes == chunk->bytes && open->data + open->len == chunk->data)
+    {
+      open->len += chunk->len;
+      return;
+    }
+  outq_close (session);
+  *open = *chunk;
+  g_bytes_ref (open->bytes);
 }
 
 static void
@@ -78,6 +93,7 @@ outq_pop (ChatSession *session)
 void
 _chat_session_outq_clear (ChatSession *session)
 {
+  outq_close (session);
   while (session->out_len > 0)
     outq_pop (session);
   session->out_bytes = 0;
@@ -471,7 +487,11 @@ _chat_session_flush_begin (ChatSession *session)
   /* Acknowledged means kept: the round's history is made durable (once, by the first
    * session written) before any of its lines, an echo or anyone's copy, can leave. */
   _chat_server_commit (session->server);
-  return !session->destroyed;
+  if (session->destroyed)
+    return FALSE;
+  /* What is written is the ring's. */
+  outq_close (session);
+  return TRUE;
 }
 
 guint

@@ -52,10 +52,9 @@ void         _chat_session_outq_push   (ChatSession        *session,
                                         const ChatOutChunk *chunk);
 void         _chat_session_outq_clear  (ChatSession     *session);
 
-/* A walk over many sessions that will queue a line for each: first the sessions' own
- * fields that queuing reads (the two cache lines at the start of ChatSession), then,
- * once those are in, the last entry of each queue, which a line of the same block joins.
- * Fetched a batch ahead, the misses overlap instead of coming one after another. */
+/* A walk over many sessions that will queue a line for each fetches what queuing reads
+ * (the two cache lines at the start of ChatSession, the open end of the queue included)
+ * a batch ahead, so the misses overlap instead of coming one after another. */
 static inline void
 _chat_session_prefetch (const ChatSession *session)
 {
@@ -63,13 +62,6 @@ _chat_session_prefetch (const ChatSession *session)
   __builtin_prefetch ((const char *) session + 64, 1);
 }
 
-static inline void
-_chat_session_prefetch_tail (const ChatSession *session)
-{
-  if (session->out_len > 0)
-    __builtin_prefetch (&session->outq[(session->out_head + session->out_len - 1) &
-                                       (session->out_cap - 1)], 1);
-}
 void         _chat_session_cork        (ChatSession     *session);
 void         _chat_session_uncork      (ChatSession     *session);
 void         _chat_session_end_label   (ChatSession     *session);
