@@ -57,7 +57,7 @@ flush_sessions (ChatServer *self)
 
   while (i < self->flush_list->len)
     {
-      ChatSession *session = g_ptr_array_index (self->flush_list, i);
+      ChatSession *session;
 
       if (self->uring != NULL)
         {
@@ -67,6 +67,7 @@ flush_sessions (ChatServer *self)
             list_continue (self, g_ptr_array_index (self->flush_list, i));
           continue;
         }
+      session = g_ptr_array_index (self->flush_list, i);
       session->dirty = FALSE;
       if (!session->destroyed)
         _chat_session_flush (session);
