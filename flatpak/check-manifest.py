@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Checks the Flatpak manifest: valid JSON, and the fields this app relies on: a supported
-# GNOME runtime, the tests left out, and no build folder of the working tree copied in.
+# GNOME runtime, the libraries the runtime lacks (liburing) pinned by checksum, the tests
+# left out, and no build folder of the working tree copied in.
 # Usage: check-manifest.py MANIFEST APP_ID
 
 import json
@@ -85,6 +86,18 @@ def main():
         fail('the last module does not build from the local directory')
     if '-Dtests=false' not in main_module.get('config-opts', []):
         fail('the last module builds the tests (config-opts lacks -Dtests=false)')
+
+    # The GNOME runtime has no liburing: without it the server writes each session with
+    # its own sendmsg() (src/server/chat-server-uring.c), so the app brings its own.
+    names = [m.get('name') for m in modules[:-1] if isinstance(m, dict)]
+    if 'liburing' not in names:
+        fail('no liburing module before the last one (the server would write without io_uring)')
+    for m in modules[:-1]:
+        for source in m.get('sources', []) if isinstance(m, dict) else []:
+            if source.get('type') == 'archive' and not re.fullmatch(r'[0-9a-f]{64}',
+                                                                     source.get('sha256', '')):
+                fail('the %s module fetches %s without its sha256'
+                     % (m.get('name'), source.get('url')))
 
     srcdir = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)),
                                            dir_sources[0].get('path', '.')))
