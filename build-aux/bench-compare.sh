@@ -458,6 +458,8 @@ rows = [
     ("JOIN storm: seconds until every JOIN line arrived", "join-storm", g_key("settled_seconds"),
      False, "{:.2f}"),
     ("JOIN storm: JOIN lines, all n(n+1)/2 delivered", "join-storm", g_join_lines_ok, True, "{}"),
+    ("JOIN storm: server CPU s over the storm", "join-storm", g_key("server_cpu_seconds"), False,
+     "{:.2f}"),
     ("JOIN storm: server bytes per member after", "join-storm", g_key("bytes_per_client"), False,
      "{:,.0f}"),
     ("rooms 1000×10: deliveries/s", "rooms", g_first("deliveries_per_second"), True, "{:,.0f}"),

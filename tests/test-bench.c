@@ -276,6 +276,37 @@ test_join_storm_chatroom (void)
   g_assert_cmpuint (result->clients, ==, n);
   g_assert_cmpuint (result->lines, ==, n * (n + 1) / 2);
   g_assert_cmpuint (result->names, ==, n * (n + 1) / 2);
+  /* Without --pid the server's CPU is unknown. */
+  g_assert_cmpfloat (result->server_cpu_seconds, ==, -1);
+  chat_bench_config_clear (&config);
+  server_thread_stop (&st);
+}
+
+/* Given the server's pid (here it is this process), the storm reports the server's CPU
+ * over it; its size is not asserted, only that it was measured. */
+static void
+test_join_storm_server_cpu (void)
+{
+  const guint64 n = 200;
+  ServerThread st = { 0 };
+  ChatBenchConfig config;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ChatBenchResult) result = NULL;
+  g_autoptr(GString) json = g_string_new (NULL);
+
+  server_thread_start (&st);
+  chat_bench_config_init (&config, CHAT_BENCH_JOIN_STORM);
+  config.port = st.port;
+  config.clients = n;
+  config.server_pid = getpid ();
+  config.progress = FALSE;
+  result = chat_bench_run (&config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (result->lines, ==, n * (n + 1) / 2);
+  g_assert_cmpfloat (result->server_cpu_seconds, >=, 0);
+  chat_bench_result_print_json (result, json);
+  g_assert_nonnull (strstr (json->str, "\"server_cpu_seconds\": "));
+  g_assert_null (strstr (json->str, "\"server_cpu_seconds\": null"));
   chat_bench_config_clear (&config);
   server_thread_stop (&st);
 }
@@ -417,6 +448,7 @@ main (int    argc,
   g_test_add_func ("/chat/bench/fanout/relay", test_fanout_relay);
   g_test_add_func ("/chat/bench/fanout/relay-uring", test_fanout_relay_uring);
   g_test_add_func ("/chat/bench/join-storm/chatroom", test_join_storm_chatroom);
+  g_test_add_func ("/chat/bench/join-storm/server-cpu", test_join_storm_server_cpu);
 
   return g_test_run ();
 }

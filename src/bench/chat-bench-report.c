@@ -144,6 +144,9 @@ chat_bench_result_print (const ChatBenchResult *r,
         g_string_append_printf (out, "server RSS %" G_GINT64_FORMAT " KiB before the joins, %"
                                 G_GINT64_FORMAT " KiB after: %.0f bytes per member\n",
                                 r->rss_before_kb, r->rss_after_kb, r->bytes_per_client);
+      if (r->server_cpu_seconds >= 0)
+        g_string_append_printf (out, "server CPU over the storm: %.2f s\n",
+                                r->server_cpu_seconds);
       break;
 
     default:
@@ -222,6 +225,8 @@ chat_bench_result_print_json (const ChatBenchResult *r,
                                   ", \"names\": %" G_GUINT64_FORMAT ", \"settled_seconds\": ",
                                   r->lines, r->names);
           append_json_number (out, r->settled_seconds, TRUE);
+          g_string_append (out, ", \"server_cpu_seconds\": ");
+          append_json_number (out, r->server_cpu_seconds, r->server_cpu_seconds >= 0);
         }
       if (r->scenario == CHAT_BENCH_CONNECTIONS || r->scenario == CHAT_BENCH_JOIN_STORM)
         {

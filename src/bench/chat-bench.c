@@ -449,11 +449,14 @@ run_join_storm (Engine          *e,
                 ChatBenchResult *result,
                 GError         **error)
 {
-  gint64 start;
+  gint64 start, cpu_before, cpu_after;
 
   if (!engine_register (e, error))
     return;
   result->rss_before_kb = chat_bench_proc_rss_kb (e->cfg->server_pid);
+  /* The server's CPU over the storm alone, without the registrations before it or the
+   * QUITs of everyone leaving after it. */
+  cpu_before = chat_bench_proc_cpu_ticks (e->cfg->server_pid);
   start = _chat_bench_now_ns ();
   e->lines = 0;
   if (!engine_join (e, error))
@@ -470,6 +473,9 @@ run_join_storm (Engine          *e,
   if (_chat_bench_engine_take_error (e, error))
     return;
   result->settled_seconds = (double) (_chat_bench_now_ns () - start) / 1e9;
+  cpu_after = chat_bench_proc_cpu_ticks (e->cfg->server_pid);
+  if (cpu_before >= 0 && cpu_after >= 0)
+    result->server_cpu_seconds = (double) (cpu_after - cpu_before) / sysconf (_SC_CLK_TCK);
   result->lines = e->join_lines;
   result->names = e->names_listed;
   result->rss_after_kb = chat_bench_proc_rss_kb (e->cfg->server_pid);
@@ -685,6 +691,7 @@ chat_bench_run (const ChatBenchConfig *config,
   result->best_step = -1;
   result->rss_before_kb = result->rss_after_kb = result->rss_loaded_kb = -1;
   result->idle_cpu = result->loaded_cpu = -1;
+  result->server_cpu_seconds = -1;
 
   _chat_bench_engine_init (&e, config, n_clients, config->scenario == CHAT_BENCH_FANOUT
                            || config->scenario == CHAT_BENCH_ROOMS

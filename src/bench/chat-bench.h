@@ -93,6 +93,9 @@ typedef struct
   double            idle_cpu;        /* percent of one core while idle */
   double            loaded_cpu;
   double            bytes_per_client;
+  double            server_cpu_seconds;  /* join-storm: the server's CPU time (user and
+                                          * system) from the first JOIN until every JOIN
+                                          * line arrived; -1: unknown (no --pid) */
   char             *stop_reason;     /* why a sweep stopped, or NULL */
 } ChatBenchResult;
 

@@ -70,7 +70,7 @@ main (int    argc,
     "  fanout       N clients in one room, M senders, open loop, swept upward\n"
     "  register     connect → 001 → QUIT, registrations per second\n"
     "  connections  ramp to N registered clients; server RSS and CPU while idle (--pid)\n"
-    "  join-storm   N clients (5,000) join one room at once\n"
+    "  join-storm   N clients (5,000) join one room at once; server RSS and CPU (--pid)\n"
     "  rooms        1,000 rooms × 10 clients chatting\n"
     "Only loopback targets are accepted.");
   g_option_context_add_main_entries (context, entries, NULL);
