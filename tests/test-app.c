@@ -5473,7 +5473,7 @@ test_join_runs (void)
     g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_QUIT, 4, "alice", ""));
     chat_message_row_show_run (CHAT_MESSAGE_ROW (row), mixed);
     g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
-                     "alice and bob joined, carol and alice left · Show all");
+                     "alice joined and quit, bob joined, carol left · Show all");
     drop_row (row);
   }
 
@@ -5519,6 +5519,69 @@ test_join_runs (void)
             }
         }
       assert_runs (runs, G_LIST_MODEL (store), expanded, mirror);
+    }
+}
+
+/* The row of a collapsed run of joins, parts and quits tells where the run took each
+ * person, a quit as a quit with its reason, and counts the people of a long run. Each run
+ * is lines "J nick", "P nick [reason]" or "Q nick [reason]", separated by '|'; NNN stands
+ * for that many joins of nick1, nick2… */
+static void
+test_join_run_summary (void)
+{
+  static const struct {
+    const char *run;
+    const char *shown;
+  } cases[] = {
+    { "J alice|P bob|Q carol Ping timeout",
+      "alice joined, bob left, carol quit (Ping timeout) · Show all" },
+    { "Q alice|Q bob", "alice and bob quit · Show all" },
+    { "P alice going home|Q bob|Q carol Ping timeout|Q dave Ping timeout",
+      "alice left (going home), bob quit, carol and dave quit (Ping timeout) · Show all" },
+    { "J alice|Q alice Leaving", "alice joined and quit (Leaving) · Show all" },
+    { "J alice|P alice", "alice joined and left · Show all" },
+    { "Q alice Ping timeout|J alice", "alice quit and rejoined · Show all" },
+    { "P alice|J alice|J bob", "alice left and rejoined, bob joined · Show all" },
+    { "Q alice <b>bye</b>", "alice quit (<b>bye</b>) · Show all" },
+    /* A netsplit: one reason, counted. */
+    { "2000|Q a *.net *.split|Q b *.net *.split|Q c *.net *.split|Q d *.net *.split",
+      "nick1, nick2 and 1998 others joined, a, b and 2 others quit (*.net *.split) · Show all" },
+    /* More reasons than fit in one line: the quits are counted without them. */
+    { "Q a 1|Q b 2|Q c 3|Q d 4|Q e 5|J f", "a, b and 3 others quit, f joined · Show all" },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_auto(GStrv) lines = g_strsplit (cases[c].run, "|", -1);
+      g_autoptr(GPtrArray) run = g_ptr_array_new_with_free_func (g_object_unref);
+      GtkWidget *row;
+
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) words = g_strsplit (lines[i], " ", 3);
+          ChatMessageKind kind;
+
+          if (g_ascii_isdigit (lines[i][0]))
+            {
+              for (guint n = 1; n <= g_ascii_strtoull (lines[i], NULL, 10); n++)
+                {
+                  g_autofree char *nick = g_strdup_printf ("nick%u", n);
+
+                  g_ptr_array_add (run, chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, run->len,
+                                                               nick, ""));
+                }
+              continue;
+            }
+          kind = words[0][0] == 'J' ? CHAT_MESSAGE_KIND_JOIN
+                 : words[0][0] == 'P' ? CHAT_MESSAGE_KIND_PART : CHAT_MESSAGE_KIND_QUIT;
+          g_ptr_array_add (run, chat_message_item_new (kind, run->len, words[1],
+                                                       words[2] != NULL ? words[2] : ""));
+        }
+      row = bound_row (run->pdata[0], NULL);
+      chat_message_row_show_run (CHAT_MESSAGE_ROW (row), run);
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
+                       cases[c].shown);
+      drop_row (row);
     }
 }
 
@@ -6158,6 +6221,7 @@ main (int   argc,
   g_test_add_func ("/chat/app/popup-menu-actions", test_popup_menu_actions);
   g_test_add_func ("/chat/app/message-row-kinds", test_message_row_kinds);
   g_test_add_func ("/chat/app/join-runs", test_join_runs);
+  g_test_add_func ("/chat/app/join-run-summary", test_join_run_summary);
   g_test_add_func ("/chat/app/nearby-rooms", test_nearby_rooms);
   g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,

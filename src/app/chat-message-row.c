@@ -11,6 +11,7 @@
 
 #include "chat-app-notice.h"
 #include "chat-app-text.h"
+#include "chat-join-run-summary.h"
 #include "chat-message-row.h"
 
 /* Lines of one sender closer than this share one header. */
@@ -867,59 +868,12 @@ chat_message_row_bind (ChatMessageRow  *self,
   item_deleted_cb (self);
 }
 
-/* "alice", "alice and bob", "alice, bob and carol", "alice, bob and 1,998 others": the
- * names in bold. */
-static char *
-names_markup (GPtrArray *names)
-{
-  g_autofree char *first = NULL;
-  g_autofree char *second = NULL;
-  g_autofree char *third = NULL;
-  g_autofree char *others = NULL;
-  guint n = names->len;
-
-  first = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[0]);
-  if (n == 1)
-    return g_steal_pointer (&first);
-  second = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[1]);
-  if (n == 2)
-    /* Translators: two people in a run of joins or departures ("alice and bob joined"). */
-    return g_strdup_printf (_("%s and %s"), first, second);
-  if (n == 3)
-    {
-      third = g_markup_printf_escaped ("<b>%s</b>", (const char *) names->pdata[2]);
-      /* Translators: three people in a run of joins or departures. */
-      return g_strdup_printf (_("%s, %s and %s"), first, second, third);
-    }
-  others = g_strdup_printf ("%'u", n - 2);
-  /* Translators: many people in a run of joins or departures: two names, then how many
-   * more ("alice, bob and 1,998 others joined"). */
-  return g_strdup_printf (ngettext ("%s, %s and %s other", "%s, %s and %s others", n - 2),
-                          first, second, others);
-}
-
-/* Each sender once, in the order of their lines. */
-static void
-add_name (GPtrArray  *names,
-          GHashTable *seen,
-          const char *name)
-{
-  if (name != NULL && g_hash_table_add (seen, (gpointer) name))
-    g_ptr_array_add (names, (gpointer) name);
-}
-
 /* Shows the row as the run of joins, parts and quits items (ChatMessageItems, the row's
- * own first): who joined and who left, and a "Show all" link that emits "show-all". */
+ * own first): what it came to for each person, and a "Show all" link that emits "show-all". */
 void
 chat_message_row_show_run (ChatMessageRow *self,
                            GPtrArray      *items)
 {
-  g_autoptr(GPtrArray) joined = g_ptr_array_new ();
-  g_autoptr(GPtrArray) left = g_ptr_array_new ();
-  g_autoptr(GHashTable) seen_joined = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) seen_left = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autofree char *joined_markup = NULL;
-  g_autofree char *left_markup = NULL;
   g_autofree char *summary = NULL;
   g_autofree char *link = NULL;
   g_autofree char *markup = NULL;
@@ -927,24 +881,7 @@ chat_message_row_show_run (ChatMessageRow *self,
   g_return_if_fail (CHAT_IS_MESSAGE_ROW (self));
   g_return_if_fail (items != NULL && items->len > 0);
 
-  for (guint i = 0; i < items->len; i++)
-    {
-      ChatMessageItem *item = items->pdata[i];
-
-      if (chat_message_item_get_kind (item) == CHAT_MESSAGE_KIND_JOIN)
-        add_name (joined, seen_joined, chat_message_item_get_sender (item));
-      else
-        add_name (left, seen_left, chat_message_item_get_sender (item));
-    }
-  joined_markup = joined->len > 0 ? names_markup (joined) : NULL;
-  left_markup = left->len > 0 ? names_markup (left) : NULL;
-  if (joined_markup != NULL && left_markup != NULL)
-    /* Translators: a run of joins and departures: who joined, then who left. */
-    summary = g_strdup_printf (_("%s joined, %s left"), joined_markup, left_markup);
-  else if (joined_markup != NULL)
-    summary = g_strdup_printf (_("%s joined"), joined_markup);
-  else
-    summary = g_strdup_printf (_("%s left"), left_markup != NULL ? left_markup : "");
+  summary = chat_join_run_summary_markup (items);
   link = g_markup_printf_escaped ("<a href=\"%s\">%s</a>", SHOW_ALL_URI, _("Show all"));
   markup = g_strconcat (summary, " · ", link, NULL);
 
