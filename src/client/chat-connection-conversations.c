@@ -2,7 +2,8 @@
 /* chat-connection-conversations.c: ChatConnection's conversations: found and created by
  * their folded names, the items added to them (the model, the history, the signals),
  * whether a text mentions us, the batched flush of the models, and what a previous run
- * left open (private conversations reopened, rooms to join once registered).
+ * left open (private conversations reopened, rooms to join once registered), and the
+ * public calls that find, open and close them.
  */
 #define G_LOG_DOMAIN "chat-client"
 
@@ -480,4 +481,77 @@ chat_connection_add_autojoin (ChatConnection *self,
   g_hash_table_insert (self->rejoin, g_steal_pointer (&folded), g_strdup (""));
   if (self->state == CHAT_CONNECTION_STATE_CONNECTED)
     _chat_connection_send_command (self, "JOIN", room, NULL);
+}
+
+/* --- the conversations, as the window asks for them -------------------------------- */
+
+GListModel *
+chat_connection_get_rooms (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return G_LIST_MODEL (self->rooms);
+}
+
+ChatConversation *
+chat_connection_get_server_conversation (ChatConnection *self)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  return self->server;
+}
+
+ChatConversation *
+chat_connection_find_conversation (ChatConnection *self,
+                                   const char     *name)
+{
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  return _chat_connection_lookup_conversation (self, name);
+}
+
+ChatConversation *
+chat_connection_open_query (ChatConnection *self,
+                            const char     *nick)
+{
+  ChatConversation *conv;
+  gboolean created;
+
+  g_return_val_if_fail (CHAT_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (nick != NULL, NULL);
+
+  conv = _chat_connection_ensure_conversation (self, CHAT_CONVERSATION_KIND_QUERY, nick, TRUE,
+                                               &created);
+  if (!created)
+    g_signal_emit (self, _chat_connection_signals [CONVERSATION_OPENED], 0, conv, TRUE);
+  return conv;
+}
+
+void
+chat_connection_close_conversation (ChatConnection   *self,
+                                    ChatConversation *conversation)
+{
+  g_autofree char *key = NULL;
+  guint n;
+
+  g_return_if_fail (CHAT_IS_CONNECTION (self));
+  g_return_if_fail (CHAT_IS_CONVERSATION (conversation));
+
+  if (conversation == self->server)
+    return;
+
+  key = _chat_connection_fold (self, chat_conversation_get_name (conversation));
+  if (chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL &&
+      chat_conversation_get_joined (conversation))
+    chat_connection_part (self, chat_conversation_get_name (conversation), NULL);
+  g_hash_table_remove (self->rejoin, key);
+
+  n = chat_item_list_get_length (self->rooms);
+  for (guint i = 0; i < n; i++)
+    if (chat_item_list_peek (self->rooms, i) == (gpointer)conversation)
+      {
+        g_object_ref (conversation);
+        chat_item_list_remove (self->rooms, i);
+        g_hash_table_remove (self->by_fold, key);
+        g_object_unref (conversation);
+        break;
+      }
 }

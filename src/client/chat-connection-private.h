@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-connection-private.h: ChatConnection's insides, shared by chat-connection.c (the
- * object), chat-connection-conversations.c (its conversations and their items),
+ * object), chat-connection-settings.c (what the caller sets, the local history's key),
+ * chat-connection-conversations.c (its conversations and their items),
  * chat-connection-link.c (connect, TLS, reconnect), chat-connection-output.c (the send
  * queue and flood control), chat-connection-registration.c (CAP, SASL, registration) and
  * chat-connection-handlers.c (what the server says, dispatched by table) with
