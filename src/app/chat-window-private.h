@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* chat-window-private.h: what the files of ChatWindow share (chat-window.c and
- * chat-window-{actions,connections,message-menu,scroll,search,sidebar}.c). */
+ * chat-window-{actions,connections,message-menu,messages,scroll,search,sidebar}.c). */
 #pragma once
 
 #include "chat-composer.h"
@@ -10,11 +10,14 @@
 G_BEGIN_DECLS
 
 typedef struct _ChatWindowScroll ChatWindowScroll;
+typedef struct _ChatWindowMessages ChatWindowMessages;
 
 /* The window's state is in chat-window.c; these are the parts the other files reach. */
 ChatApplication     *_chat_window_get_application            (ChatWindow        *self);
 GSettings           *_chat_window_get_settings               (ChatWindow        *self);
 ChatWindowScroll    *_chat_window_get_scroll                 (ChatWindow        *self);
+/* NULL once the window is disposed. */
+ChatWindowMessages  *_chat_window_get_messages               (ChatWindow        *self);
 ChatComposer        *_chat_window_get_composer               (ChatWindow        *self);
 ChatMemberList      *_chat_window_get_members                (ChatWindow        *self);
 AdwFlap             *_chat_window_get_flap                   (ChatWindow        *self);
@@ -28,21 +31,11 @@ GtkStack            *_chat_window_get_main_stack             (ChatWindow        
 ChatConnection      *_chat_window_get_connection             (ChatWindow        *self);
 void                 _chat_window_set_conversation           (ChatWindow        *self,
                                                               ChatConversation  *conversation);
-void                 _chat_window_update_content_page        (ChatWindow        *self);
-/* results are shown in place of the live messages until NULL brings those back; the
- * words of query are highlighted in them. */
-void                 _chat_window_show_search_results        (ChatWindow        *self,
-                                                              GListStore        *results,
-                                                              const char        *query);
-gboolean             _chat_window_get_searching              (ChatWindow        *self);
 
 /* chat-window-actions.c */
 void                 _chat_window_actions_init               (ChatWindow        *self);
 void                 _chat_window_focus_composer             (ChatWindow        *self);
 void                 _chat_window_update_room_actions        (ChatWindow        *self);
-/* Marks the conversation shown read (and tells the server) when its newest line is in view
- * in the focused window. */
-void                 _chat_window_mark_shown_read            (ChatWindow        *self);
 
 /* chat-window-connections.c */
 gboolean             _chat_window_ask_before_closing         (ChatWindow        *self);
@@ -69,6 +62,33 @@ void                 _chat_window_message_menu_attach        (GtkWidget         
 /* Delete Message is offered for item (own line or operator, capability, msgid). */
 gboolean             _chat_window_can_delete_message         (ChatWindow        *self,
                                                               ChatMessageItem   *item);
+
+/* chat-window-messages.c */
+ChatWindowMessages  *_chat_window_messages_new               (ChatWindow        *self,
+                                                              GtkListView       *list,
+                                                              GtkStack          *content_stack,
+                                                              AdwStatusPage     *no_messages_page);
+void                 _chat_window_messages_free              (ChatWindowMessages *messages);
+/* Before another conversation is shown: no search, no "New Messages" line. */
+void                 _chat_window_messages_reset             (ChatWindow        *self);
+/* The list shows conversation's lines (none for NULL). */
+void                 _chat_window_messages_bind              (ChatWindow        *self,
+                                                              ChatConversation  *conversation);
+void                 _chat_window_messages_settings_changed  (ChatWindow        *self,
+                                                              const char        *key);
+void                 _chat_window_messages_read_marker_changed (ChatWindow      *self);
+/* The "New Messages" line's item, or NULL. */
+ChatMessageItem     *_chat_window_get_first_unread           (ChatWindow        *self);
+void                 _chat_window_update_content_page        (ChatWindow        *self);
+/* results are shown in place of the live messages until NULL brings those back; the
+ * words of query are highlighted in them. */
+void                 _chat_window_show_search_results        (ChatWindow        *self,
+                                                              GListStore        *results,
+                                                              const char        *query);
+gboolean             _chat_window_get_searching              (ChatWindow        *self);
+/* Marks the conversation shown read (and tells the server) when its newest line is in view
+ * in the focused window. */
+void                 _chat_window_mark_shown_read            (ChatWindow        *self);
 
 /* chat-window-scroll.c */
 ChatWindowScroll    *_chat_window_scroll_new                 (ChatWindow        *self,

@@ -3,10 +3,10 @@
  * (the server conversation first), the middle shows the selected conversation's
  * messages and the entry, the flap on the right its people.
  *
- * This file holds the window's state and lifecycle: the conversation shown, its messages,
- * the title and the connection banner. The rest is beside it in
- * chat-window-{actions,connections,scroll,search,sidebar}.c; the entry is a ChatComposer, the
- * people pane a ChatMemberList. */
+ * This file holds the window's state and lifecycle: the conversation shown, the title and
+ * the connection banner. The rest is beside it in
+ * chat-window-{actions,connections,message-menu,messages,scroll,search,sidebar}.c; the entry
+ * is a ChatComposer, the people pane a ChatMemberList. */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -15,9 +15,6 @@
 #include <glib/gi18n.h>
 
 #include "chat-app-notice.h"
-#include "chat-frame-model.h"
-#include "chat-join-run-model.h"
-#include "chat-message-row.h"
 #include "chat-people-list.h"
 #include "chat-window-private.h"
 
@@ -32,24 +29,9 @@ struct _ChatWindow
   ChatConversation     *conversation;
   GSignalGroup         *conversation_signals;
   GSignalGroup         *connection_signals;
-  GSignalGroup         *messages_signals;
-  GtkCustomFilter      *message_filter;
-  GtkFilterListModel   *filtered_messages;
-  /* The filtered messages with each run of joins, parts and quits as one row. */
-  ChatJoinRunModel     *join_runs;
-  /* Those as the list shows them, new lines once a frame. */
-  ChatFrameModel       *shown_messages;
 
-  /* The first unread item when the conversation was opened: the "New Messages" line. */
-  ChatMessageItem      *first_unread;
-  /* Search results shown instead of the conversation while searching, and what was
-   * searched for (its words are highlighted in them). */
-  GListStore           *search_results;
-  char                 *search_query;
-
+  ChatWindowMessages   *messages;
   ChatWindowScroll     *scroll;
-  /* The clock-format setting: 24-hour times unless it says "12h". */
-  gboolean              use_24h;
 
   /* Widgets */
   AdwToastOverlay      *toast_overlay;
@@ -84,8 +66,6 @@ enum {
 };
 
 static void update_state (ChatWindow *self);
-static void find_first_unread (ChatWindow *self);
-static gboolean counts_as_unread (ChatMessageItem *item);
 
 static void
 set_action_enabled (ChatWindow *self,
@@ -128,56 +108,9 @@ WINDOW_PART (GtkFlattenListModel, sidebar_model, sidebar_model)
 WINDOW_PART (GtkStack, main_stack, main_stack)
 WINDOW_PART (GSettings, settings, settings)
 WINDOW_PART (ChatWindowScroll, scroll, scroll)
+WINDOW_PART (ChatWindowMessages, messages, messages)
 
 #undef WINDOW_PART
-
-gboolean
-_chat_window_get_searching (ChatWindow *self)
-{
-  return self->search_results != NULL;
-}
-
-void
-_chat_window_show_search_results (ChatWindow *self,
-                                  GListStore *results,
-                                  const char *query)
-{
-  GtkNoSelection *selection;
-
-  if (results == NULL)
-    {
-      g_clear_object (&self->search_results);
-      g_clear_pointer (&self->search_query, g_free);
-      if (self->filtered_messages == NULL)
-        return;
-
-      selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_messages)));
-      _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
-      g_object_unref (selection);
-      _chat_window_update_content_page (self);
-      _chat_window_queue_scroll_to_bottom (self);
-      return;
-    }
-
-  g_set_object (&self->search_results, results);
-  g_free (self->search_query);
-  self->search_query = g_strdup (query);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (results)));
-  _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
-  _chat_window_update_content_page (self);
-  /* The newest results are next to the search entry's Enter, at the bottom. */
-  _chat_window_queue_scroll_to_bottom (self);
-}
-
-/* Read when the setting changes, not for every row bound. */
-static void
-read_clock_format (ChatWindow *self)
-{
-  g_autofree char *format = g_settings_get_string (self->settings, "clock-format");
-
-  self->use_24h = g_strcmp0 (format, "12h") != 0;
-}
 
 /* Sidebar */
 
@@ -191,239 +124,6 @@ map_connection_to_rooms (gpointer item,
   g_object_unref (item);
 
   return rooms;
-}
-
-/* Messages */
-
-static gboolean
-message_filter_func (gpointer item,
-                     gpointer user_data)
-{
-  return !chat_join_run_model_is_run_line (CHAT_MESSAGE_ITEM (item));
-}
-
-/* No filter at all while joins and parts are shown: a room of 100,000 lines opens at
- * once instead of being filtered line by line. Returns a new reference or NULL. */
-static GtkFilter *
-current_message_filter (ChatWindow *self)
-{
-  if (g_settings_get_boolean (self->settings, "show-joins-parts"))
-    return NULL;
-
-  return g_object_ref (GTK_FILTER (self->message_filter));
-}
-
-/* "Show all" of a run of joins: its lines are shown one by one, from its first, which goes
- * to the top of the view (a view following the newest line would show only the run's end). */
-static void
-message_row_show_all_cb (ChatMessageRow *row,
-                         GtkListItem    *list_item)
-{
-  ChatWindow *self = CHAT_WINDOW (gtk_widget_get_root (GTK_WIDGET (row)));
-  ChatMessageItem *first = chat_message_row_get_item (row);
-
-  if (self->join_runs == NULL || self->search_results != NULL || first == NULL)
-    return;
-  g_object_ref (first);
-  chat_join_run_model_expand (self->join_runs, gtk_list_item_get_position (list_item));
-  _chat_window_scroll_to_item (self, first, FALSE);
-  g_object_unref (first);
-}
-
-static void
-message_setup_cb (GtkSignalListItemFactory *factory,
-                  GtkListItem              *list_item,
-                  ChatWindow               *self)
-{
-  GtkWidget *row = chat_message_row_new ();
-
-  /* Every row follows the window between narrow and wide. */
-  g_object_bind_property (self->leaflet, "folded", row, "compact", G_BINDING_SYNC_CREATE);
-  _chat_window_message_menu_attach (row);
-  g_signal_connect (row, "show-all", G_CALLBACK (message_row_show_all_cb), list_item);
-  gtk_list_item_set_child (list_item, row);
-  gtk_list_item_set_activatable (list_item, FALSE);
-  gtk_list_item_set_selectable (list_item, FALSE);
-}
-
-static void
-message_bind_cb (GtkSignalListItemFactory *factory,
-                 GtkListItem              *list_item,
-                 ChatWindow               *self)
-{
-  ChatMessageRow *row = CHAT_MESSAGE_ROW (gtk_list_item_get_child (list_item));
-  ChatMessageItem *item = gtk_list_item_get_item (list_item);
-  guint position = gtk_list_item_get_position (list_item);
-  g_autoptr(ChatMessageItem) previous = NULL;
-  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (self->message_list));
-
-  if (position > 0 && model != NULL)
-    previous = g_list_model_get_item (model, position - 1);
-
-  /* A search result opens the line in its place when clicked. */
-  gtk_list_item_set_activatable (list_item, self->search_results != NULL);
-  chat_message_row_set_search (row, self->search_results != NULL ? self->search_query : NULL);
-  chat_message_row_bind (row, item, previous, self->use_24h,
-                         item == self->first_unread && self->search_results == NULL);
-  if (self->search_results == NULL && self->join_runs != NULL)
-    {
-      g_autoptr(GPtrArray) run = chat_join_run_model_dup_run (self->join_runs, position);
-
-      if (run != NULL)
-        chat_message_row_show_run (row, run);
-    }
-  /* The badge for a sender the room knows as a bot, not only on lines with the tag. */
-  if (!chat_message_item_get_bot (item) && self->conversation != NULL
-      && chat_message_item_get_sender (item) != NULL)
-    {
-      ChatMember *member = chat_conversation_find_member (self->conversation,
-                                                          chat_message_item_get_sender (item));
-
-      if (member != NULL && chat_member_get_bot (member))
-        chat_message_row_set_bot (row, TRUE);
-    }
-}
-
-static void
-message_unbind_cb (GtkSignalListItemFactory *factory,
-                   GtkListItem              *list_item,
-                   ChatWindow               *self)
-{
-  chat_message_row_unbind (CHAT_MESSAGE_ROW (gtk_list_item_get_child (list_item)));
-}
-
-/* The message list, or a status page when it has nothing to show. */
-void
-_chat_window_update_content_page (ChatWindow *self)
-{
-  GListModel *shown = self->search_results != NULL ? G_LIST_MODEL (self->search_results)
-                                                   : G_LIST_MODEL (self->shown_messages);
-  g_autofree char *description = NULL;
-
-  if (self->conversation == NULL)
-    {
-      gtk_stack_set_visible_child_name (self->content_stack, "empty");
-      return;
-    }
-
-  if (shown != NULL && g_list_model_get_n_items (shown) > 0)
-    {
-      gtk_stack_set_visible_child_name (self->content_stack, "messages");
-      return;
-    }
-
-  if (self->search_results != NULL)
-    {
-      gtk_stack_set_visible_child_name (self->content_stack, "no-results");
-      return;
-    }
-
-  switch (chat_conversation_get_kind (self->conversation))
-    {
-    case CHAT_CONVERSATION_KIND_QUERY:
-      /* Translators: the empty state of a private conversation; %s is the other person. */
-      description = g_strdup_printf (_("What you and %s write to each other appears here."),
-                                     chat_conversation_get_name (self->conversation));
-      break;
-    case CHAT_CONVERSATION_KIND_SERVER:
-      description = g_strdup (_("What the server says appears here."));
-      break;
-    case CHAT_CONVERSATION_KIND_CHANNEL:
-    default:
-      description = g_strdup (_("What people write in this room appears here."));
-      break;
-    }
-  adw_status_page_set_description (self->no_messages_page, description);
-  gtk_stack_set_visible_child_name (self->content_stack, "no-messages");
-}
-
-/* What the person sees at the bottom of a focused window they have read: here and, with read
- * markers, on their other devices. */
-void
-_chat_window_mark_shown_read (ChatWindow *self)
-{
-  ChatConnection *connection = _chat_window_get_connection (self);
-
-  if (self->conversation == NULL || self->search_results != NULL
-      || !gtk_window_is_active (GTK_WINDOW (self)) || !_chat_window_get_at_bottom (self))
-    return;
-  if (connection != NULL)
-    chat_connection_mark_read (connection, self->conversation);
-  else
-    chat_conversation_mark_read (self->conversation);
-}
-
-static void
-set_row_first_unread (GtkWidget       *widget,
-                      ChatMessageItem *item,
-                      gboolean         first_unread)
-{
-  if (CHAT_IS_MESSAGE_ROW (widget))
-    {
-      if (chat_message_row_get_item (CHAT_MESSAGE_ROW (widget)) == item)
-        chat_message_row_set_first_unread (CHAT_MESSAGE_ROW (widget), first_unread);
-      return;
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    set_row_first_unread (child, item, first_unread);
-}
-
-/* Another device read the conversation (draft/read-marker): the "New Messages" line moves
- * to the first message from others after the marker, or goes. */
-static void
-read_marker_changed_cb (ChatWindow *self)
-{
-  GListModel *messages;
-  gint64 marker;
-  ChatMessageItem *first = NULL;
-
-  if (self->conversation == NULL || self->first_unread == NULL)
-    return;
-  marker = chat_conversation_get_read_marker (self->conversation);
-  /* The server keeps milliseconds. */
-  if (chat_message_item_get_timestamp (self->first_unread) / 1000 > marker / 1000)
-    return;
-
-  messages = chat_conversation_get_messages (self->conversation);
-  for (guint i = g_list_model_get_n_items (messages); i > 0; i--)
-    {
-      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
-
-      if (chat_message_item_get_timestamp (item) / 1000 <= marker / 1000)
-        break;
-      if (counts_as_unread (item))
-        first = item;
-    }
-  set_row_first_unread (GTK_WIDGET (self->message_list), self->first_unread, FALSE);
-  g_set_object (&self->first_unread, first);
-  if (first != NULL)
-    set_row_first_unread (GTK_WIDGET (self->message_list), first, TRUE);
-}
-
-/* A letter typed is painted before the lines that arrive meanwhile. */
-static void
-entry_changed_cb (ChatWindow *self)
-{
-  if (self->shown_messages != NULL)
-    chat_frame_model_hold_frame (self->shown_messages);
-}
-
-static void
-messages_changed_cb (ChatWindow *self,
-                     guint       position,
-                     guint       removed,
-                     guint       added,
-                     GListModel *model)
-{
-  /* Someone looking at the room has read what arrives. */
-  if (added > 0)
-    _chat_window_mark_shown_read (self);
-
-  if (self->search_results == NULL)
-    _chat_window_update_content_page (self);
-  if (_chat_window_get_at_bottom (self) && self->search_results == NULL)
-    _chat_window_queue_scroll_to_bottom (self);
 }
 
 /* Title, state and the conversation shown */
@@ -552,9 +252,7 @@ void
 _chat_window_set_conversation (ChatWindow       *self,
                                ChatConversation *conversation)
 {
-  GtkNoSelection *selection;
   ChatConnection *connection;
-  GListModel *messages;
   gboolean is_channel;
 
   if (self->conversation == conversation)
@@ -562,9 +260,7 @@ _chat_window_set_conversation (ChatWindow       *self,
 
   if (gtk_search_bar_get_search_mode (self->search_bar))
     gtk_search_bar_set_search_mode (self->search_bar, FALSE);
-  g_clear_object (&self->search_results);
-  g_clear_pointer (&self->search_query, g_free);
-  g_clear_object (&self->first_unread);
+  _chat_window_messages_reset (self);
   g_set_object (&self->conversation, conversation);
   chat_composer_set_conversation (self->composer, conversation);
   chat_member_list_set_conversation (self->member_list, conversation);
@@ -572,34 +268,13 @@ _chat_window_set_conversation (ChatWindow       *self,
   connection = conversation != NULL ? chat_conversation_get_connection (conversation) : NULL;
   g_signal_group_set_target (self->connection_signals, connection);
 
+  _chat_window_messages_bind (self, conversation);
   if (conversation == NULL)
     {
-      g_signal_group_set_target (self->messages_signals, NULL);
-      gtk_list_view_set_model (self->message_list, NULL);
-      g_clear_object (&self->shown_messages);
-      g_clear_object (&self->join_runs);
-      g_clear_object (&self->filtered_messages);
-      gtk_stack_set_visible_child_name (self->content_stack, "empty");
       update_title (self);
       update_state (self);
       return;
     }
-
-  /* Before the list binds its rows: they look for the first unread line. */
-  find_first_unread (self);
-  g_clear_object (&self->shown_messages);
-  g_clear_object (&self->join_runs);
-  g_clear_object (&self->filtered_messages);
-  messages = chat_conversation_get_messages (conversation);
-  self->filtered_messages = gtk_filter_list_model_new (g_object_ref (messages),
-                                                       current_message_filter (self));
-  self->join_runs = chat_join_run_model_new (G_LIST_MODEL (self->filtered_messages));
-  self->shown_messages = chat_frame_model_new (G_LIST_MODEL (self->join_runs),
-                                               GTK_WIDGET (self->message_list));
-  g_signal_group_set_target (self->messages_signals, self->shown_messages);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_messages)));
-  _chat_window_set_message_model (self, GTK_SELECTION_MODEL (selection));
-  g_object_unref (selection);
 
   is_channel = chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_CHANNEL;
   gtk_widget_set_visible (GTK_WIDGET (self->people_button), is_channel);
@@ -615,8 +290,8 @@ _chat_window_set_conversation (ChatWindow       *self,
   update_state (self);
   _chat_window_focus_composer (self);
   /* At the "New Messages" line when there is one, else at the newest line. */
-  if (self->first_unread != NULL)
-    _chat_window_scroll_to_item (self, self->first_unread, FALSE);
+  if (_chat_window_get_first_unread (self) != NULL)
+    _chat_window_scroll_to_item (self, _chat_window_get_first_unread (self), FALSE);
   else
     {
       _chat_window_queue_scroll_to_bottom (self);
@@ -629,36 +304,6 @@ _chat_window_set_conversation (ChatWindow       *self,
                     chat_connection_get_host (connection), chat_connection_get_port (connection),
                     chat_conversation_get_kind (conversation) == CHAT_CONVERSATION_KIND_SERVER
                     ? "" : chat_conversation_get_name (conversation));
-}
-
-static gboolean
-counts_as_unread (ChatMessageItem *item)
-{
-  ChatMessageKind kind = chat_message_item_get_kind (item);
-
-  return (kind == CHAT_MESSAGE_KIND_MESSAGE || kind == CHAT_MESSAGE_KIND_ACTION
-          || kind == CHAT_MESSAGE_KIND_NOTICE)
-         && !chat_message_item_get_from_me (item);
-}
-
-/* The unread count says how many of the last messages from others are new. */
-static void
-find_first_unread (ChatWindow *self)
-{
-  GListModel *messages = chat_conversation_get_messages (self->conversation);
-  guint unread = chat_conversation_get_unread_count (self->conversation);
-  guint n = g_list_model_get_n_items (messages);
-
-  g_clear_object (&self->first_unread);
-  for (guint i = n; i > 0 && unread > 0; i--)
-    {
-      g_autoptr(ChatMessageItem) item = g_list_model_get_item (messages, i - 1);
-
-      if (!counts_as_unread (item))
-        continue;
-      if (--unread == 0)
-        g_set_object (&self->first_unread, item);
-    }
 }
 
 static void
@@ -680,14 +325,7 @@ settings_changed_cb (ChatWindow *self,
                      const char *key,
                      GSettings  *settings)
 {
-  if (self->filtered_messages != NULL && g_strcmp0 (key, "show-joins-parts") == 0)
-    {
-      g_autoptr(GtkFilter) filter = current_message_filter (self);
-
-      gtk_filter_list_model_set_filter (self->filtered_messages, filter);
-    }
-  if (key == NULL || g_strcmp0 (key, "clock-format") == 0)
-    read_clock_format (self);
+  _chat_window_messages_settings_changed (self, key);
   /* Rebind the rows so times use the new clock format, colours the new theme. */
   if ((key == NULL || g_strcmp0 (key, "clock-format") == 0) && self->conversation != NULL)
     {
@@ -782,7 +420,7 @@ chat_window_constructed (GObject *object)
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::clock-format",
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
-  read_clock_format (self);
+  _chat_window_messages_settings_changed (self, NULL);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
 
@@ -810,26 +448,15 @@ chat_window_dispose (GObject *object)
   g_clear_pointer (&self->scroll, _chat_window_scroll_free);
   if (self->sidebar_list != NULL)
     gtk_list_box_bind_model (self->sidebar_list, NULL, NULL, NULL, NULL);
-  if (self->message_list != NULL)
-    gtk_list_view_set_model (self->message_list, NULL);
+  g_clear_pointer (&self->messages, _chat_window_messages_free);
   if (self->conversation_signals != NULL)
     g_signal_group_set_target (self->conversation_signals, NULL);
   if (self->connection_signals != NULL)
     g_signal_group_set_target (self->connection_signals, NULL);
-  if (self->messages_signals != NULL)
-    g_signal_group_set_target (self->messages_signals, NULL);
   g_clear_object (&self->conversation);
-  g_clear_object (&self->first_unread);
-  g_clear_object (&self->search_results);
-  g_clear_pointer (&self->search_query, g_free);
-  g_clear_object (&self->shown_messages);
-  g_clear_object (&self->join_runs);
-  g_clear_object (&self->filtered_messages);
-  g_clear_object (&self->message_filter);
   g_clear_object (&self->sidebar_model);
   g_clear_object (&self->conversation_signals);
   g_clear_object (&self->connection_signals);
-  g_clear_object (&self->messages_signals);
   g_clear_object (&self->settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_WINDOW);
@@ -911,20 +538,11 @@ chat_window_class_init (ChatWindowClass *klass)
 static void
 chat_window_init (ChatWindow *self)
 {
-  GtkListItemFactory *factory;
-
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
-
-  factory = gtk_signal_list_item_factory_new ();
-  g_signal_connect (factory, "setup", G_CALLBACK (message_setup_cb), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (message_bind_cb), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (message_unbind_cb), self);
-  gtk_list_view_set_factory (self->message_list, factory);
-  g_object_unref (factory);
-
-  self->message_filter = gtk_custom_filter_new (message_filter_func, self, NULL);
+  self->messages = _chat_window_messages_new (self, self->message_list, self->content_stack,
+                                              self->no_messages_page);
 
   self->conversation_signals = g_signal_group_new (CHAT_TYPE_CONVERSATION);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::name",
@@ -934,7 +552,8 @@ chat_window_init (ChatWindow *self)
   g_signal_group_connect_swapped (self->conversation_signals, "notify::joined",
                                   G_CALLBACK (update_state), self);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::read-marker",
-                                  G_CALLBACK (read_marker_changed_cb), self);
+                                  G_CALLBACK (_chat_window_messages_read_marker_changed),
+                                  self);
 
   self->connection_signals = g_signal_group_new (CHAT_TYPE_CONNECTION);
   g_signal_group_connect_swapped (self->connection_signals, "notify::state",
@@ -951,11 +570,6 @@ chat_window_init (ChatWindow *self)
   g_signal_connect_object (self->leaflet, "notify::folded",
                            G_CALLBACK (update_title), self, G_CONNECT_SWAPPED);
 
-  g_signal_connect_object (chat_composer_get_entry (self->composer), "changed",
-                           G_CALLBACK (entry_changed_cb), self, G_CONNECT_SWAPPED);
-  self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
-  g_signal_group_connect_swapped (self->messages_signals, "items-changed",
-                                  G_CALLBACK (messages_changed_cb), self);
 
   _chat_window_sidebar_init (self);
   _chat_window_search_init (self);
