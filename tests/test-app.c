@@ -5466,14 +5466,14 @@ test_join_runs (void)
 
     chat_message_row_show_run (CHAT_MESSAGE_ROW (row), run);
     g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
-                     "nick1, nick2 and 1998 others joined · Show all");
+                     "nick1, nick2 and 1998 others joined ·\u00a0Show\u00a0all");
     g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, 1, "alice", ""));
     g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_JOIN, 2, "bob", ""));
     g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_PART, 3, "carol", ""));
     g_ptr_array_add (mixed, chat_message_item_new (CHAT_MESSAGE_KIND_QUIT, 4, "alice", ""));
     chat_message_row_show_run (CHAT_MESSAGE_ROW (row), mixed);
     g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
-                     "alice joined and quit, bob joined, carol left · Show all");
+                     "alice joined and quit, bob joined, carol left ·\u00a0Show\u00a0all");
     drop_row (row);
   }
 
@@ -5534,20 +5534,26 @@ test_join_run_summary (void)
     const char *shown;
   } cases[] = {
     { "J alice|P bob|Q carol Ping timeout",
-      "alice joined, bob left, carol quit (Ping timeout) · Show all" },
-    { "Q alice|Q bob", "alice and bob quit · Show all" },
+      "alice joined, bob left, carol quit (Ping timeout) ·\u00a0Show\u00a0all" },
+    { "Q alice|Q bob", "alice and bob quit ·\u00a0Show\u00a0all" },
     { "P alice going home|Q bob|Q carol Ping timeout|Q dave Ping timeout",
-      "alice left (going home), bob quit, carol and dave quit (Ping timeout) · Show all" },
-    { "J alice|Q alice Leaving", "alice joined and quit (Leaving) · Show all" },
-    { "J alice|P alice", "alice joined and left · Show all" },
-    { "Q alice Ping timeout|J alice", "alice quit and rejoined · Show all" },
-    { "P alice|J alice|J bob", "alice left and rejoined, bob joined · Show all" },
-    { "Q alice <b>bye</b>", "alice quit (<b>bye</b>) · Show all" },
+      "alice left (going home), bob quit, carol and dave quit (Ping timeout) "
+      "·\u00a0Show\u00a0all" },
+    { "J alice|Q alice Leaving", "alice joined and quit (Leaving) ·\u00a0Show\u00a0all" },
+    { "J alice|P alice", "alice joined and left ·\u00a0Show\u00a0all" },
+    { "Q alice Ping timeout|J alice", "alice quit and rejoined ·\u00a0Show\u00a0all" },
+    { "P alice|J alice|J bob", "alice left and rejoined, bob joined ·\u00a0Show\u00a0all" },
+    { "Q alice <b>bye</b>", "alice quit (<b>bye</b>) ·\u00a0Show\u00a0all" },
+    /* The "Quit: " many servers put first is not said twice. */
+    { "Q alice Quit: Ping timeout|Q bob Quit: |J carol",
+      "alice quit (Ping timeout), bob quit, carol joined ·\u00a0Show\u00a0all" },
     /* A netsplit: one reason, counted. */
     { "2000|Q a *.net *.split|Q b *.net *.split|Q c *.net *.split|Q d *.net *.split",
-      "nick1, nick2 and 1998 others joined, a, b and 2 others quit (*.net *.split) · Show all" },
+      "nick1, nick2 and 1998 others joined, a, b and 2 others quit (*.net *.split) "
+      "·\u00a0Show\u00a0all" },
     /* More reasons than fit in one line: the quits are counted without them. */
-    { "Q a 1|Q b 2|Q c 3|Q d 4|Q e 5|J f", "a, b and 3 others quit, f joined · Show all" },
+    { "Q a 1|Q b 2|Q c 3|Q d 4|Q e 5|J f",
+      "a, b and 3 others quit, f joined ·\u00a0Show\u00a0all" },
   };
 
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
@@ -5583,6 +5589,17 @@ test_join_run_summary (void)
                        cases[c].shown);
       drop_row (row);
     }
+
+  /* A quit on its own line, likewise. */
+  {
+    g_autoptr(ChatMessageItem) quit = chat_message_item_new (CHAT_MESSAGE_KIND_QUIT, 1, "alice",
+                                                             "Quit: Leaving");
+    GtkWidget *row = bound_row (quit, NULL);
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_with_class (row, "body"))), ==,
+                     "alice quit (Leaving)");
+    drop_row (row);
+  }
 }
 
 /* How each kind of line looks: an answer or an error is a system row of its own, never

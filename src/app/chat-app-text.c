@@ -493,3 +493,14 @@ chat_list_topic (const char *topic)
 
   return end;
 }
+
+const char *
+chat_quit_reason (const char *reason)
+{
+  if (reason != NULL && g_str_has_prefix (reason, "Quit: "))
+    reason += strlen ("Quit: ");
+  while (reason != NULL && *reason == ' ')
+    reason++;
+
+  return reason != NULL && *reason != '\0' ? reason : NULL;
+}

@@ -49,5 +49,8 @@ gboolean chat_same_day         (GDateTime  *a,
 /* A topic from the server's list of rooms without the "[+nt] " of room modes that many
  * servers put first. Points into topic. */
 const char *chat_list_topic    (const char *topic);
+/* A quit's reason without the "Quit: " that many servers put before what the person wrote
+ * (the line already says they quit), or NULL when no reason is left. Points into reason. */
+const char *chat_quit_reason   (const char *reason);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "chat-app-text.h"
 #include "chat-client.h"
 #include "chat-join-run-summary.h"
 
@@ -107,7 +108,9 @@ collect_people (GPtrArray *items)
           person = &g_array_index (people, Person, people->len - 1);
         }
       person->last = kind;
-      if (kind != CHAT_MESSAGE_KIND_JOIN)
+      if (kind == CHAT_MESSAGE_KIND_QUIT)
+        person->reason = chat_quit_reason (text);
+      else if (kind == CHAT_MESSAGE_KIND_PART)
         person->reason = text != NULL && *text != '\0' ? text : NULL;
     }
 

@@ -137,8 +137,12 @@ event_markup (ChatMessageItem *item)
         return g_strdup_printf (_("%s left (%s)"), who, what);
       return g_strdup_printf (_("%s left"), who);
     case CHAT_MESSAGE_KIND_QUIT:
-      if (has_text)
-        return g_strdup_printf (_("%s quit (%s)"), who, what);
+      if (chat_quit_reason (text) != NULL)
+        {
+          g_autofree char *reason = g_markup_escape_text (chat_quit_reason (text), -1);
+
+          return g_strdup_printf (_("%s quit (%s)"), who, reason);
+        }
       return g_strdup_printf (_("%s quit"), who);
     case CHAT_MESSAGE_KIND_KICK:
       if (has_text)
@@ -875,6 +879,8 @@ chat_message_row_show_run (ChatMessageRow *self,
                            GPtrArray      *items)
 {
   g_autofree char *summary = NULL;
+  g_auto(GStrv) words = NULL;
+  g_autofree char *label = NULL;
   g_autofree char *link = NULL;
   g_autofree char *markup = NULL;
 
@@ -882,8 +888,11 @@ chat_message_row_show_run (ChatMessageRow *self,
   g_return_if_fail (items != NULL && items->len > 0);
 
   summary = chat_join_run_summary_markup (items);
-  link = g_markup_printf_escaped ("<a href=\"%s\">%s</a>", SHOW_ALL_URI, _("Show all"));
-  markup = g_strconcat (summary, " · ", link, NULL);
+  /* The link is never cut in two at the end of a line, nor parted from its dot. */
+  words = g_strsplit (_("Show all"), " ", -1);
+  label = g_strjoinv ("\u00a0", words);
+  link = g_markup_printf_escaped ("<a href=\"%s\">%s</a>", SHOW_ALL_URI, label);
+  markup = g_strconcat (summary, " ·\u00a0", link, NULL);
 
   gtk_label_set_markup (self->body_label, markup);
   gtk_label_set_attributes (self->body_label, NULL);
