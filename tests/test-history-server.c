@@ -13,8 +13,10 @@
 #include <gio/gio.h>
 
 #include "chat-history.h"
+#include "chat-history-private.h"
 #include "chat-protocol.h"
 #include "chat-server.h"
+#include "chat-server-history-private.h"
 
 #define FULL_CAPS "batch server-time message-tags echo-message draft/chathistory"
 
@@ -677,6 +679,82 @@ test_replay_irc (Fixture       *fixture,
       if (strstr (next, "PONG") != NULL)
         break;
     }
+}
+
+/* The lines of a replay, between its notices, untagged. */
+static char *
+read_replay (Client *client)
+{
+  g_autoptr(GString) got = g_string_new (NULL);
+
+  g_free (client_expect (client, "*** Replaying"));
+  for (;;)
+    {
+      g_autofree char *line = client_read_line (client);
+      const char *text;
+
+      g_assert_nonnull (line);
+      if (strstr (line, "*** End of history") != NULL)
+        break;
+      text = strstr (line, " :");
+      g_assert_nonnull (text);
+      g_string_append_printf (got, "%s%s", got->len > 0 ? " " : "", text + 2);
+    }
+  return g_string_free (g_steal_pointer (&got), FALSE);
+}
+
+/* A crowd joining: after the first join has read a room's last lines from the store, the
+ * next joins replay them from memory, kept up to date by what is said and redacted, and
+ * never wait for a commit (a query each would walk back over every JOIN before it). */
+static void
+test_replay_remembered (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  ChatHistory *store = _chat_server_history_get_store (_chat_server_get_history (fixture->server));
+  g_autoptr(Client) alice = client_register (fixture->port, "alice",
+                                             FULL_CAPS " draft/message-redaction");
+  g_autoptr(Client) first = NULL;
+  g_autoptr(Client) second = NULL;
+  g_autoptr(Client) third = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *msgid = NULL;
+
+  client_join (alice, "#room");
+  g_free (client_say (alice, "#room", "one"));
+  msgid = client_say (alice, "#room", "two");
+  g_free (client_say (alice, "#room", "three"));
+
+  first = client_register (fixture->port, "first", NULL);
+  client_send (first, "JOIN #room");
+  got = read_replay (first);
+  g_assert_cmpstr (got, ==, "one two three");
+  g_clear_pointer (&got, g_free);
+
+  /* A line said now is held uncommitted by the writer thread. */
+  _chat_history_writer_hold (store, TRUE);
+  g_free (client_say (alice, "#room", "four"));
+  while (!_chat_history_writer_is_busy (store))
+    g_main_context_iteration (NULL, TRUE);
+
+  second = client_register (fixture->port, "second", NULL);
+  client_send (second, "JOIN #room");
+  got = read_replay (second);
+  g_assert_cmpstr (got, ==, "one two three four");
+  g_clear_pointer (&got, g_free);
+  g_assert_cmpuint (_chat_history_writer_get_n_waits (store), ==, 0);
+  _chat_history_writer_hold (store, FALSE);
+
+  /* A redacted line is replayed no more. */
+  {
+    g_autofree char *redact = g_strdup_printf ("REDACT #room %s", msgid);
+
+    client_send (alice, redact);
+    g_free (client_expect (alice, redact));
+  }
+  third = client_register (fixture->port, "third", NULL);
+  client_send (third, "JOIN #room");
+  got = read_replay (third);
+  g_assert_cmpstr (got, ==, "one three four");
 }
 
 static void
@@ -1512,6 +1590,7 @@ main (int   argc,
   ADD ("targets", test_targets);
   ADD ("replay-irc", test_replay_irc);
   ADD ("replay-text", test_replay_text);
+  ADD ("replay-remembered", test_replay_remembered);
   g_test_add_func ("/chat/history/server/replay-old-day", test_replay_old_day);
   ADD ("restart", test_restart);
   ADD ("restart-invite-only", test_restart_invite_only);

@@ -177,9 +177,19 @@ _chat_server_history_replay (ChatServerHistory *state,
       g_free (name);
     }
 
+  if (!_chat_server_history_is_shared (state))
+    {
+      GPtrArray *known = _chat_server_history_get_replay (state, room->folded);
+
+      if (known != NULL)
+        {
+          send_replay (session, room, known);
+          return;
+        }
+    }
   {
     ChatHistoryQuery query = { CHAT_HISTORY_LATEST, room->folded, NULL, NULL, &any, NULL,
-                               settings->replay_lines, FALSE };
+                               _chat_server_history_replay_lines (state), FALSE };
 
     entries = _chat_server_history_query (state, &query, &error);
   }
@@ -188,6 +198,9 @@ _chat_server_history_replay (ChatServerHistory *state,
       g_debug ("No history for %s: %s", room->name, error->message);
       return;
     }
+  /* Every line said there from now on is added to them. */
+  if (!_chat_server_history_is_shared (state))
+    _chat_server_history_set_replay (state, room->folded, entries);
   send_replay (session, room, entries);
 }
 

@@ -55,6 +55,14 @@ GPtrArray   *_chat_server_history_query_targets (ChatServerHistory              
                                                  const ChatHistoryTargetsQuery  *query,
                                                  GError                        **error);
 
+/* The last lines said in a room, as a join replays them (chat-server-history.c). */
+guint        _chat_server_history_replay_lines  (ChatServerHistory *self);
+GPtrArray   *_chat_server_history_get_replay    (ChatServerHistory *self,
+                                                 const char        *key);
+void         _chat_server_history_set_replay    (ChatServerHistory *self,
+                                                 const char        *key,
+                                                 GPtrArray         *lines);
+
 /* chat-server-history-playback.c */
 void         _chat_server_history_replay        (ChatServerHistory *self,
                                                  ChatSession       *session,

@@ -48,6 +48,11 @@ struct _ChatServerHistory
   gboolean      shared;          /* in a cluster: the lines are kept in Redis */
   GMainContext *context;
   GHashTable   *dirty_rooms;     /* folded room names whose state is to be saved */
+  /* folded room name → its last said lines (ChatHistoryEntry, oldest first, at most
+   * replay_lines), once a join has read them from the store: what the next joins replay,
+   * kept up to date by every line said there. A crowd joining a room replays from here,
+   * not with a query each that walks back over all the JOINs for the lines said. */
+  GHashTable   *replay;
   GSource      *save_source;
 
   guint64       cap_chathistory;
@@ -168,6 +173,7 @@ forget_room (ChatServerHistory *state,
   g_autoptr(GError) error = NULL;
 
   g_hash_table_remove (state->dirty_rooms, key);
+  g_hash_table_remove (state->replay, key);
   if (state->shared)
     _chat_cluster_history_forget (_chat_server_get_cluster (state->server), key);
   if (state->history != NULL && !chat_history_delete_target (state->history, key, &error))
@@ -268,6 +274,7 @@ history_flush_failed_cb (ChatHistory  *history,
   g_warning ("Message history is now off: %s", error->message);
   g_signal_handlers_disconnect_by_data (state->history, state);
   g_clear_object (&state->history);
+  g_hash_table_remove_all (state->replay);
 }
 
 /* The round's lines, before any of them is sent. */
@@ -392,6 +399,17 @@ store (ChatServerHistory  *state,
                                     (gint64) state->settings.max_age_days * 24 * 3600);
       chat_history_entry_free (entry);
       return;
+    }
+  if (folded_a == NULL && entry->kind <= CHAT_HISTORY_KIND_NOTICE)
+    {
+      GPtrArray *lines = g_hash_table_lookup (state->replay, key);
+
+      if (lines != NULL)
+        {
+          g_ptr_array_add (lines, chat_history_entry_copy (entry));
+          if (lines->len > _chat_server_history_replay_lines (state))
+            g_ptr_array_remove_index (lines, 0);
+        }
     }
   chat_history_append (state->history, entry);
 }
@@ -613,6 +631,7 @@ history_stopping_cb (ChatServer *server,
       g_clear_pointer (&state->save_source, g_source_unref);
     }
   g_hash_table_remove_all (state->dirty_rooms);
+  g_hash_table_remove_all (state->replay);
   state->shared = FALSE;
   if (state->history == NULL)
     return;
@@ -643,6 +662,7 @@ _chat_server_history_free (ChatServerHistory *state)
   g_clear_object (&state->history);
   g_clear_pointer (&state->context, g_main_context_unref);
   g_hash_table_unref (state->dirty_rooms);
+  g_hash_table_unref (state->replay);
   g_free (state);
 }
 
@@ -662,6 +682,8 @@ _chat_server_history_new (ChatServer *self)
 
   state->server = self;
   state->dirty_rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state->replay = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_ptr_array_unref);
   state->settings.enabled = TRUE;
   state->settings.query_limit = 100;
   state->settings.replay_lines = 10;
@@ -703,6 +725,50 @@ _chat_server_history_query (ChatServerHistory       *state,
   return chat_history_query (state->history, q->subcommand, q->target, q->requester,
                              q->requester_owner, q->ref, q->ref2, q->limit, q->with_events,
                              error);
+}
+
+/* How many lines a join replays: no more than a room keeps. */
+guint
+_chat_server_history_replay_lines (ChatServerHistory *state)
+{
+  if (state->settings.max_per_room > 0)
+    return MIN (state->settings.replay_lines, state->settings.max_per_room);
+  return state->settings.replay_lines;
+}
+
+/* The lines a join replays in room key (NULL: not known yet; the caller reads them from
+ * the store and gives them with _chat_server_history_set_replay ()). Lines past the age
+ * kept are not replayed: the room is read again. */
+GPtrArray *
+_chat_server_history_get_replay (ChatServerHistory *state,
+                                 const char        *key)
+{
+  GPtrArray *lines = g_hash_table_lookup (state->replay, key);
+
+  if (lines != NULL && lines->len > 0 && state->settings.max_age_days > 0 &&
+      ((ChatHistoryEntry *) g_ptr_array_index (lines, 0))->time_ms <
+      g_get_real_time () / 1000 - (gint64) state->settings.max_age_days * 24 * 3600 * 1000)
+    {
+      g_hash_table_remove (state->replay, key);
+      return NULL;
+    }
+  return lines;
+}
+
+void
+_chat_server_history_set_replay (ChatServerHistory *state,
+                                 const char        *key,
+                                 GPtrArray         *lines)
+{
+  g_hash_table_insert (state->replay, g_strdup (key), g_ptr_array_ref (lines));
+}
+
+/* A line of room key was redacted: the next join reads the room again. */
+void
+_chat_server_history_forget_replay (ChatServerHistory *state,
+                                    const char        *key)
+{
+  g_hash_table_remove (state->replay, key);
 }
 
 const ChatServerHistorySettings *

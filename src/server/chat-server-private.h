@@ -876,6 +876,9 @@ typedef struct _ChatServerHistory ChatServerHistory;
 ChatServerHistory *_chat_server_history_new  (ChatServer        *server);
 void               _chat_server_history_free (ChatServerHistory *self);
 ChatServerHistory *_chat_server_get_history  (ChatServer        *self);
+/* A line was redacted in the room key: joins no longer replay it. */
+void               _chat_server_history_forget_replay (ChatServerHistory *self,
+                                                       const char        *key);
 /* The [history] group of the configuration; FALSE with an error when a value is bad. */
 gboolean _chat_server_history_load_config (ChatServer  *self,
                                            GKeyFile    *keyfile,

@@ -290,6 +290,8 @@ cmd_redact (ChatSession *session,
 
       if (!chat_history_redact (history, msgid, &error))
         g_warning ("%s", error->message);
+      if (room != NULL)
+        _chat_server_history_forget_replay (_chat_server_get_history (server), room->folded);
     }
   if (server->clustered)
     {
