@@ -26,6 +26,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -469,6 +470,25 @@ asking_start (ChatCluster    *self,
   return TRUE;
 }
 
+/* EVAL script with no keys and the arguments given, then NULL; they are copied. */
+static GPtrArray *
+script_argv (const char *script,
+             ...)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, g_strdup ("EVAL"));
+  g_ptr_array_add (argv, g_strdup (script));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  va_start (args, script);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  return argv;
+}
+
 gboolean
 _chat_cluster_account_read_async (ChatCluster            *self,
                                   ChatSession            *session,
@@ -495,15 +515,10 @@ _chat_cluster_account_certfp_async (ChatCluster             *self,
                                     gpointer                 data,
                                     GDestroyNotify           destroy)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) argv = script_argv (account_name_script, "certfps", fingerprint, NULL);
   Asking *asking = g_new0 (Asking, 1);
 
   asking->found = found;
-  g_ptr_array_add (argv, g_strdup ("EVAL"));
-  g_ptr_array_add (argv, g_strdup (account_name_script));
-  g_ptr_array_add (argv, g_strdup ("0"));
-  g_ptr_array_add (argv, g_strdup ("certfps"));
-  g_ptr_array_add (argv, g_strdup (fingerprint));
   return asking_start (self, session, argv, asking, data, destroy);
 }
 
@@ -515,14 +530,11 @@ _chat_cluster_account_drop_async (ChatCluster               *self,
                                   gpointer                   data,
                                   GDestroyNotify             destroy)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  g_autoptr(GPtrArray) argv = script_argv (drop_account_script, key, NULL);
   Asking *asking = g_new0 (Asking, 1);
 
   asking->written = written;
-  g_ptr_array_add (argv, g_strdup ("EVAL"));
-  g_ptr_array_add (argv, g_strdup (drop_account_script));
-  g_ptr_array_add (argv, g_strdup ("0"));
-  g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, name));
   return asking_start (self, session, argv, asking, data, destroy);
 }
 
@@ -536,16 +548,12 @@ _chat_cluster_account_set_certfp_async (ChatCluster               *self,
                                         gpointer                   data,
                                         GDestroyNotify             destroy)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, name);
+  g_autoptr(GPtrArray) argv = script_argv (set_certfp_script, key, fingerprint,
+                                           add ? "1" : "0", NULL);
   Asking *asking = g_new0 (Asking, 1);
 
   asking->written = written;
-  g_ptr_array_add (argv, g_strdup ("EVAL"));
-  g_ptr_array_add (argv, g_strdup (set_certfp_script));
-  g_ptr_array_add (argv, g_strdup ("0"));
-  g_ptr_array_add (argv, chat_casefold (CHAT_CASEMAPPING_RFC1459, name));
-  g_ptr_array_add (argv, g_strdup (fingerprint));
-  g_ptr_array_add (argv, g_strdup (add ? "1" : "0"));
   return asking_start (self, session, argv, asking, data, destroy);
 }
 
