@@ -18,7 +18,7 @@ packages=(
   libavahi-client-dev libavahi-glib-dev avahi-daemon iproute2
   desktop-file-utils appstream libxml2-utils gsettings-desktop-schemas adwaita-icon-theme
   fonts-noto-cjk fonts-noto-color-emoji
-  xvfb xauth dbus libxtst6
+  xvfb xauth dbus libxtst6 imagemagick
   ngircd inspircd irssi ii python3-irc tmux netcat-openbsd openssl
   valgrind clang libclang-rt-14-dev
 )
