@@ -1484,7 +1484,7 @@ test_redact_pruned (void)
   g_autofree char *got = NULL;
   g_autofree char *want = NULL;
   TestServer *a, *b;
-  Client *alice, *bob, *carol;
+  Client *alice, *bob, *carol, *dave;
 
   if (r == NULL)
     return;
@@ -1541,9 +1541,17 @@ test_redact_pruned (void)
   redis_say (r, "ZCARD chatroom:redacted:#p", ":0");
   assert_history (bob, "CHATHISTORY LATEST #p * 2", NULL, NULL, NULL, "line298 line299");
 
+  /* Redis keeps more than max-per-room (it trims by blocks), but a join replays no more
+   * than a room keeps, as a node with its own history does. */
+  dave = client_irc (b, "dave", NULL);
+  client_send (dave, "JOIN #p");
+  g_free (client_expect (dave, ":chatroom NOTICE #p :*** Replaying the last 5 messages of #p"));
+  client_line_is (dave, ":alice!alice@127.0.0.1 PRIVMSG #p :line295");
+
   client_free (alice);
   client_free (bob);
   client_free (carol);
+  client_free (dave);
   test_server_free (a);
   test_server_free (b);
   redis_stop (r);

@@ -168,7 +168,7 @@ _chat_server_history_replay (ChatServerHistory *state,
       ChatHistoryRef joined = { CHAT_HISTORY_REF_TIMESTAMP, g_get_real_time () / 1000 + 1,
                                 NULL };
       ChatHistoryQuery query = { CHAT_HISTORY_BEFORE, room->folded, NULL, NULL, &joined, NULL,
-                                 settings->replay_lines, FALSE };
+                                 _chat_server_history_replay_lines (state), FALSE };
       char *name = g_strdup (room->name);
 
       if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server),
