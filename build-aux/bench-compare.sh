@@ -267,7 +267,9 @@ scenario_args () {
     esac
   else
     case "$s" in
-      fanout) echo "fanout -c 200 -s 10 -r 500 --rate-max 1000000 --rate-factor 1.5 -d 3" ;;
+      fanout)
+        echo "fanout -c 200 -s 10 -r 500 --rate-max 1000000 --rate-factor 1.5 -d 3" \
+             "--refine 3" ;;
       fanout1000)
         echo "fanout -c 1000 -s 10 -r 50 --rate-max 1000000 --rate-factor 2 --steps 8" \
              "--keep-going -d 3" ;;

@@ -291,6 +291,68 @@ engine_step (Engine        *e,
   _chat_bench_engine_progress (e, _chat_bench_now_ns (), TRUE);
 }
 
+/* Why a step failed, or NULL when it passed. */
+static char *
+step_failure (Engine              *e,
+              const ChatBenchStep *step,
+              double               rate)
+{
+  if (step->passed)
+    return NULL;
+  if (step->disconnects > 0)
+    return g_strdup_printf ("%u clients disconnected at %.0f msgs/s (last server message: %s)",
+                            step->disconnects, rate, _chat_bench_engine_last_error (e));
+  if (step->lost > 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " deliveries lost at %.0f msgs/s",
+                            step->lost, rate);
+  if (step->disorder > 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " deliveries out of order at %.0f msgs/s",
+                            step->disorder, rate);
+  return g_strdup_printf ("p99 %.1f ms over %.0f ms at %.0f msgs/s", step->p99_ms,
+                          e->cfg->p99_limit_ms, rate);
+}
+
+/* Open loop is only honest while the generator keeps its own schedule. */
+static gboolean
+step_lagged (Engine              *e,
+             const ChatBenchStep *step)
+{
+  return step->seconds > e->cfg->duration * 1.5 + 0.5 && e->cfg->messages == 0;
+}
+
+/* Between the best step and the one over it, cfg->refine more steps halve the gap each
+ * (on a log scale), so the best rate is known more finely than the sweep's factor. Only
+ * after a step that failed without costing clients: those the server dropped are gone. */
+static void
+refine_best (Engine          *e,
+             ChatBenchResult *result,
+             double           failed_rate)
+{
+  const ChatBenchConfig *cfg = e->cfg;
+  double lo, hi = failed_rate;
+
+  if (result->best_step < 0)
+    return;
+  lo = g_array_index (result->steps, ChatBenchStep, result->best_step).rate;
+  for (guint k = 0; k < cfg->refine && hi > lo * 1.001; k++)
+    {
+      double rate = sqrt (lo * hi);
+      ChatBenchStep step;
+
+      engine_step (e, rate, &step);
+      g_array_append_val (result->steps, step);
+      if (e->fatal != NULL || step.disconnects > 0)
+        break;
+      if (step.passed && !step_lagged (e, &step))
+        {
+          lo = rate;
+          result->best_step = (int) result->steps->len - 1;
+        }
+      else
+        hi = rate;
+    }
+}
+
 static void
 run_traffic (Engine          *e,
              ChatBenchResult *result,
@@ -298,6 +360,7 @@ run_traffic (Engine          *e,
 {
   const ChatBenchConfig *cfg = e->cfg;
   double rate = cfg->rate;
+  gboolean soft_stop = FALSE;
 
   if (!engine_register (e, error) || !engine_join (e, error))
     return;
@@ -323,27 +386,14 @@ run_traffic (Engine          *e,
         }
       else if (!step.passed)
         {
-          if (step.disconnects > 0)
-            result->stop_reason = g_strdup_printf ("%u clients disconnected at %.0f msgs/s "
-                                                   "(last server message: %s)",
-                                                   step.disconnects, rate,
-                                                   _chat_bench_engine_last_error (e));
-          else if (step.lost > 0)
-            result->stop_reason = g_strdup_printf ("%" G_GUINT64_FORMAT " deliveries lost "
-                                                   "at %.0f msgs/s", step.lost, rate);
-          else if (step.disorder > 0)
-            result->stop_reason = g_strdup_printf ("%" G_GUINT64_FORMAT " deliveries out of "
-                                                   "order at %.0f msgs/s", step.disorder, rate);
-          else
-            result->stop_reason = g_strdup_printf ("p99 %.1f ms over %.0f ms at %.0f msgs/s",
-                                                   step.p99_ms, cfg->p99_limit_ms, rate);
+          result->stop_reason = step_failure (e, &step, rate);
+          soft_stop = step.disconnects == 0;
           break;
         }
       if (step.passed)
         result->best_step = (int) result->steps->len - 1;
 
-      /* Open loop is only honest while the generator keeps its own schedule. */
-      if (step.seconds > cfg->duration * 1.5 + 0.5 && cfg->messages == 0)
+      if (step_lagged (e, &step))
         {
           result->stop_reason = g_strdup_printf ("the generator could not keep %.0f msgs/s",
                                                  rate);
@@ -355,6 +405,8 @@ run_traffic (Engine          *e,
     }
   if (result->stop_reason == NULL && cfg->rate_max > rate && result->steps->len == cfg->max_steps)
     result->stop_reason = g_strdup_printf ("step limit (%u) reached", cfg->max_steps);
+  if (soft_stop && cfg->refine > 0)
+    refine_best (e, result, rate);
 }
 
 static gboolean

@@ -49,6 +49,7 @@ typedef struct
   guint             window;          /* registrations in flight at once */
   double            p99_limit_ms;    /* a sweep step passes below this p99 */
   gboolean          keep_going;      /* sweep on past slow steps while nothing is lost */
+  guint             refine;          /* steps between the best and the next, after a sweep */
   guint             payload;         /* padding bytes added to every message */
   gboolean          progress;        /* a progress line on stderr */
 } ChatBenchConfig;

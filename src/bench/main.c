@@ -25,7 +25,7 @@ main (int    argc,
   ChatBenchScenario scenario;
   gboolean json = FALSE, quiet = FALSE, keep_going = FALSE;
   int port = -1, pid = 0, clients = -1, rooms = -1, senders = -1, window = -1;
-  int messages = -1, steps = -1, payload = -1;
+  int messages = -1, steps = -1, payload = -1, refine = -1;
   double rate = -1, rate_max = -1, factor = -1, duration = -1, timeout = -1, p99 = -1;
   guint limit = 0;
   GOptionEntry entries[] = {
@@ -56,6 +56,8 @@ main (int    argc,
       "A sweep step passes with p99 below this (50)", "MS" },
     { "keep-going", 0, 0, G_OPTION_ARG_NONE, &keep_going,
       "Sweep on past steps over the p99 limit while nothing is lost", NULL },
+    { "refine", 0, 0, G_OPTION_ARG_INT, &refine,
+      "After the sweep, this many steps between the best rate and the next (0)", "N" },
     { "payload", 0, 0, G_OPTION_ARG_INT, &payload, "Padding bytes per message (0)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line on stderr", NULL },
@@ -145,6 +147,8 @@ main (int    argc,
     config.payload = (guint) payload;
   config.progress = !quiet;
   config.keep_going = keep_going;
+  if (refine >= 0)
+    config.refine = (guint) refine;
 
   if (!chat_bench_raise_fd_limit (&limit))
     g_printerr ("chatroom-bench: cannot raise the open-file limit; continuing\n");
