@@ -187,7 +187,10 @@ gboolean     _chat_cluster_rooms_async       (ChatCluster         *self,
                                               gpointer             data,
                                               GDestroyNotify       destroy);
 /* then (session, data) once the question session waits for is answered (after what the
- * answer does); FALSE when it waits for none. */
+ * answer does, and after the steps queued before it: a step that waits again holds the
+ * later ones until its own answer); FALSE when it waits for none. A hook that would ask
+ * Redis while the session already waits queues its question this way: one question in
+ * flight per session. */
 gboolean     _chat_cluster_then              (ChatSession      *session,
                                               ChatClusterThen   then,
                                               gpointer          data,

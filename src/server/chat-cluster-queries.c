@@ -231,13 +231,15 @@ _chat_cluster_then (ChatSession     *session,
                     GDestroyNotify   destroy)
 {
   ChatClusterClaim *ask = session->claiming;
+  ChatClusterNext *next;
 
   if (ask == NULL)
     return FALSE;
-  g_assert (ask->then == NULL);
-  ask->then = then;
-  ask->then_data = data;
-  ask->then_destroy = destroy;
+  next = g_new0 (ChatClusterNext, 1);
+  next->then = then;
+  next->data = data;
+  next->destroy = destroy;
+  g_queue_push_tail (&ask->thens, next);
   return TRUE;
 }
 

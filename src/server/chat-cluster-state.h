@@ -81,10 +81,17 @@ struct _ChatClusterClaim
   GDestroyNotify      free_data;
   char               *label;       /* the asking command's labeled-response state */
   GPtrArray          *collected;
-  ChatClusterThen     then;        /* what the command does next, once answered */
-  gpointer            then_data;
-  GDestroyNotify      then_destroy;
+  GQueue              thens;       /* what the command does next, once answered, in
+                                    * order (ChatClusterNext*) */
 };
+
+/* One step of what a session does once the question it waits for is answered. */
+typedef struct
+{
+  ChatClusterThen  then;
+  gpointer         data;
+  GDestroyNotify   destroy;
+} ChatClusterNext;
 
 struct _ChatCluster
 {
@@ -138,6 +145,8 @@ struct _ChatCluster
 ChatClusterClaim *_chat_cluster_claim_new (ChatCluster      *self,
                                            ChatSession      *session);
 void        _chat_cluster_claim_free      (ChatClusterClaim  *claim);
+/* What the session was to do next is let go, unrun (it is gone, or the node stops). */
+void        _chat_cluster_claim_drop_thens (ChatClusterClaim *claim);
 /* The session goes on with the answer (ok: the nick's); its input held meanwhile is read. */
 void        _chat_cluster_claim_answer    (ChatClusterClaim  *claim,
                                            gboolean           ok);

@@ -533,6 +533,19 @@ claim (ChatCluster *self,
 }
 
 void
+_chat_cluster_claim_drop_thens (ChatClusterClaim *claim)
+{
+  ChatClusterNext *next;
+
+  while ((next = g_queue_pop_head (&claim->thens)) != NULL)
+    {
+      if (next->destroy != NULL)
+        next->destroy (next->data);
+      g_free (next);
+    }
+}
+
+void
 _chat_cluster_claim_free (ChatClusterClaim *claim)
 {
   g_free (claim->nick);
@@ -540,8 +553,7 @@ _chat_cluster_claim_free (ChatClusterClaim *claim)
   g_clear_pointer (&claim->collected, g_ptr_array_unref);
   if (claim->free_data != NULL)
     claim->free_data (claim->data);
-  if (claim->then_destroy != NULL)
-    claim->then_destroy (claim->then_data);
+  _chat_cluster_claim_drop_thens (claim);
   g_free (claim);
 }
 
@@ -579,16 +591,24 @@ _chat_cluster_claim_answer (ChatClusterClaim *claim,
     claim->opened (session, claim->data);
   else
     claim->answer (self, session, claim->reply, claim->data);
-  /* What the command does next comes after this answer, and after another wait the
-   * answer began. */
-  if (session->claiming != NULL && session->claiming->then == NULL)
+  /* What the command does next comes after this answer, in order; a step that waits
+   * again (or the answer itself) takes the steps left to run after its own. */
+  while (!session->closing && !g_queue_is_empty (&claim->thens))
     {
-      session->claiming->then = g_steal_pointer (&claim->then);
-      session->claiming->then_data = g_steal_pointer (&claim->then_data);
-      session->claiming->then_destroy = g_steal_pointer (&claim->then_destroy);
+      ChatClusterNext *next;
+
+      if (session->claiming != NULL)
+        {
+          while ((next = g_queue_pop_head (&claim->thens)) != NULL)
+            g_queue_push_tail (&session->claiming->thens, next);
+          break;
+        }
+      next = g_queue_pop_head (&claim->thens);
+      next->then (session, next->data);
+      if (next->destroy != NULL)
+        next->destroy (next->data);
+      g_free (next);
     }
-  else if (claim->then != NULL && !session->closing)
-    g_steal_pointer (&claim->then) (session, claim->then_data);
   /* The command may wait again (JOIN, for its next room): the label goes on with it. */
   if (session->label != NULL && session->claiming != NULL)
     _chat_cluster_claim_keep_label (session->claiming, session);

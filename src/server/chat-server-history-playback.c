@@ -144,6 +144,75 @@ replay_read_cb (ChatSession *session,
   send_replay (session, room, entries);
 }
 
+/* A replay that waits for the question the joiner is waiting for already: the room, and
+ * the moment of the join (the lines before it are replayed). */
+typedef struct
+{
+  char   *room;
+  gint64  before;
+  guint   lines;
+} Deferred;
+
+static void
+deferred_free (gpointer data)
+{
+  Deferred *deferred = data;
+
+  g_free (deferred->room);
+  g_free (deferred);
+}
+
+/* TRUE when the lines of room before the time before (ms) are asked of the cluster for
+ * session, or will be once what it waits for now is answered. */
+static gboolean
+replay_shared (ChatSession *session,
+               const char  *room,
+               gint64       before,
+               guint        lines);
+
+static void
+deferred_then_cb (ChatSession *session,
+                  gpointer     data)
+{
+  Deferred *deferred = data;
+  ChatRoom *room = _chat_server_find_room (session->server, deferred->room);
+
+  /* Left (or ended) meanwhile: nothing to replay. */
+  if (room == NULL || _chat_room_get_member (room, session) == NULL)
+    return;
+  replay_shared (session, room->name, deferred->before, deferred->lines);
+}
+
+static gboolean
+replay_shared (ChatSession *session,
+               const char  *room,
+               gint64       before,
+               guint        lines)
+{
+  g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, room);
+  ChatHistoryRef joined = { CHAT_HISTORY_REF_TIMESTAMP, before, NULL };
+  ChatHistoryQuery query = { CHAT_HISTORY_BEFORE, folded, NULL, NULL, &joined, NULL, lines,
+                             FALSE };
+  char *name;
+
+  /* One question at a time: this one after the one asked already. */
+  if (session->claiming != NULL)
+    {
+      Deferred *deferred = g_new0 (Deferred, 1);
+
+      deferred->room = g_strdup (room);
+      deferred->before = before;
+      deferred->lines = lines;
+      return _chat_cluster_then (session, deferred_then_cb, deferred, deferred_free);
+    }
+  name = g_strdup (room);
+  if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server), session,
+                                         &query, replay_read_cb, name, g_free))
+    return TRUE;
+  g_free (name);
+  return FALSE;
+}
+
 void
 _chat_server_history_replay (ChatServerHistory *state,
                              ChatSession       *session,
@@ -163,19 +232,10 @@ _chat_server_history_replay (ChatServerHistory *state,
   /* A cluster's Redis is asked without waiting: only this session's input is held until
    * the lines come. They are those before the join, which the lines said since do not
    * repeat however long the answer takes. */
-  if (_chat_server_history_is_shared (state) && session->claiming == NULL)
-    {
-      ChatHistoryRef joined = { CHAT_HISTORY_REF_TIMESTAMP, g_get_real_time () / 1000 + 1,
-                                NULL };
-      ChatHistoryQuery query = { CHAT_HISTORY_BEFORE, room->folded, NULL, NULL, &joined, NULL,
-                                 _chat_server_history_replay_lines (state), FALSE };
-      char *name = g_strdup (room->name);
-
-      if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server),
-                                             session, &query, replay_read_cb, name, g_free))
-        return;
-      g_free (name);
-    }
+  if (_chat_server_history_is_shared (state) &&
+      replay_shared (session, room->name, g_get_real_time () / 1000 + 1,
+                     _chat_server_history_replay_lines (state)))
+    return;
 
   if (!_chat_server_history_is_shared (state))
     {
