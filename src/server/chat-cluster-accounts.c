@@ -121,6 +121,21 @@ static const char set_access_script[] =
   "end\n"
   "return 1\n";
 
+/* The founder (the account's name, or false) of the registered room ARGV[1], and the
+ * standing status given there to the account ARGV[2]. */
+static const char room_access_script[] =
+  "local f = redis.call ('HGET', '" K "registered:' .. ARGV[1], 'founder')\n"
+  "local name = false\n"
+  "if f then name = redis.call ('HGET', '" K "account:' .. f, 'name') or false end\n"
+  "return { name, redis.call ('HGET', '" K "access:' .. ARGV[1], ARGV[2]) or '0' }\n";
+
+/* The marker of ARGV[2] for the account ARGV[1] before ARGV[3] (0: none) moved it. */
+static const char marker_script[] =
+  "local key = '" K "markers:' .. ARGV[1]\n"
+  "local old = tonumber (redis.call ('HGET', key, ARGV[2]) or '0')\n"
+  "if tonumber (ARGV[3]) > old then redis.call ('HSET', key, ARGV[2], ARGV[3]) end\n"
+  "return old\n";
+
 /* A marker only moves forward. */
 static const char set_marker_script[] =
   "local key = '" K "markers:' .. ARGV[1]\n"
@@ -379,12 +394,14 @@ _chat_cluster_account_name_async (ChatCluster            *self,
   return TRUE;
 }
 
-/* A question about accounts a session waits for, and its callback (one of three). */
+/* A question about accounts a session waits for, and its callback (one of five). */
 typedef struct
 {
   ChatClusterAccountRead     read;
   ChatClusterAccountFound    found;
   ChatClusterAccountWritten  written;
+  ChatClusterRoomAccess      access;
+  ChatClusterMarker          marker;
   gpointer                   data;
   GDestroyNotify             destroy;
 } Asking;
@@ -415,6 +432,24 @@ asking_answer (Asking      *asking,
       asking->read (session, found ? &row : NULL, reached, asking->data);
       if (found)
         _chat_account_row_clear (&row);
+    }
+  else if (asking->access != NULL)
+    {
+      gboolean ok = reached && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+                    reply->element[1]->type == REDIS_REPLY_STRING;
+      redisReply *founder = ok ? reply->element[0] : NULL;
+
+      asking->access (session,
+                      founder != NULL && founder->type == REDIS_REPLY_STRING ? founder->str
+                                                                             : NULL,
+                      ok ? (guint) strtoul (reply->element[1]->str, NULL, 10) : 0, ok,
+                      asking->data);
+    }
+  else if (asking->marker != NULL)
+    {
+      gboolean ok = reached && reply->type == REDIS_REPLY_INTEGER;
+
+      asking->marker (session, ok ? reply->integer : 0, ok, asking->data);
     }
   else if (asking->found != NULL)
     asking->found (session, reached && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
@@ -588,6 +623,43 @@ _chat_cluster_account_write_async (ChatCluster               *self,
   started = asking_start (self, session, argv, asking, data, destroy);
   put_args_free (argv);
   return started;
+}
+
+gboolean
+_chat_cluster_room_access_async (ChatCluster           *self,
+                                 ChatSession           *session,
+                                 const char            *room,
+                                 const char            *account,
+                                 ChatClusterRoomAccess  access,
+                                 gpointer               data,
+                                 GDestroyNotify         destroy)
+{
+  g_autofree char *room_key = chat_casefold (CHAT_CASEMAPPING_RFC1459, room);
+  g_autofree char *account_key = chat_casefold (CHAT_CASEMAPPING_RFC1459, account);
+  g_autoptr(GPtrArray) argv = script_argv (room_access_script, room_key, account_key, NULL);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->access = access;
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
+_chat_cluster_marker_async (ChatCluster       *self,
+                            ChatSession       *session,
+                            const char        *account,
+                            const char        *target,
+                            gint64             ms,
+                            ChatClusterMarker  marker,
+                            gpointer           data,
+                            GDestroyNotify     destroy)
+{
+  g_autofree char *key = chat_casefold (CHAT_CASEMAPPING_RFC1459, account);
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (ms, 0));
+  g_autoptr(GPtrArray) argv = script_argv (marker_script, key, target, text, NULL);
+  Asking *asking = g_new0 (Asking, 1);
+
+  asking->marker = marker;
+  return asking_start (self, session, argv, asking, data, destroy);
 }
 
 static int

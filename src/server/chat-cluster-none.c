@@ -333,6 +333,31 @@ _chat_cluster_account_write_async (ChatCluster               *self,
   return FALSE;
 }
 
+gboolean
+_chat_cluster_room_access_async (ChatCluster           *self,
+                                 ChatSession           *session,
+                                 const char            *room,
+                                 const char            *account,
+                                 ChatClusterRoomAccess  access,
+                                 gpointer               data,
+                                 GDestroyNotify         destroy)
+{
+  return FALSE;
+}
+
+gboolean
+_chat_cluster_marker_async (ChatCluster       *self,
+                            ChatSession       *session,
+                            const char        *account,
+                            const char        *target,
+                            gint64             ms,
+                            ChatClusterMarker  marker,
+                            gpointer           data,
+                            GDestroyNotify     destroy)
+{
+  return FALSE;
+}
+
 void
 _chat_cluster_user_changed (ChatCluster *self,
                             ChatSession *session)

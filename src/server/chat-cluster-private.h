@@ -337,6 +337,39 @@ gboolean     _chat_cluster_account_write_async (ChatCluster              *self,
                                                 gpointer                  data,
                                                 GDestroyNotify            destroy);
 
+/* A registered room's founder (the account's name as registered, NULL when the room is
+ * not registered) and the standing status (CHAT_ACCOUNTS_ROOM_*) given there to the
+ * account asked about; reached FALSE when Redis did not answer. */
+typedef void (*ChatClusterRoomAccess)     (ChatSession           *session,
+                                           const char            *founder,
+                                           guint                  access,
+                                           gboolean               reached,
+                                           gpointer               data);
+/* A read marker (ms, 0 for none) as it was before the question; reached as above. */
+typedef void (*ChatClusterMarker)         (ChatSession           *session,
+                                           gint64                 ms,
+                                           gboolean               reached,
+                                           gpointer               data);
+/* As the account questions above: the founder of room and the standing status of account
+ * there, for a JOIN. */
+gboolean     _chat_cluster_room_access_async (ChatCluster            *self,
+                                              ChatSession            *session,
+                                              const char             *room,
+                                              const char             *account,
+                                              ChatClusterRoomAccess   access,
+                                              gpointer                data,
+                                              GDestroyNotify          destroy);
+/* The read marker of target (folded) for account, moved forward to ms first when that is
+ * later (ms 0: only read); marker is given the one before. */
+gboolean     _chat_cluster_marker_async      (ChatCluster            *self,
+                                              ChatSession            *session,
+                                              const char             *account,
+                                              const char             *target,
+                                              gint64                  ms,
+                                              ChatClusterMarker       marker,
+                                              gpointer                data,
+                                              GDestroyNotify          destroy);
+
 /* Between the cluster's files. */
 void         _chat_cluster_events_start (ChatCluster  *self);
 void         _chat_cluster_events_stop  (ChatCluster  *self);

@@ -100,6 +100,11 @@ gboolean      _chat_server_accounts_extban_match (const char  *mask,
 guint         _chat_server_accounts_room_access (ChatServer   *server,
                                                  ChatRoom     *room,
                                                  ChatSession  *session);
+/* session joined room: its standing status there is given (in a cluster once Redis has
+ * answered, session's later lines held meanwhile). */
+void          _chat_server_accounts_joined      (ChatServer   *server,
+                                                 ChatSession  *session,
+                                                 ChatRoom     *room);
 /* Gives session, a member of room, the status in flags it lacks, told as ChanServ's MODE. */
 void          _chat_server_accounts_grant       (ChatServer   *server,
                                                  ChatRoom     *room,

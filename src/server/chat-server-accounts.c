@@ -91,77 +91,15 @@ restore_registered_rooms (ChatServerAccounts *state)
     }
 }
 
-/* What session's account stands for in room: CHAT_ACCOUNTS_ROOM_OP for its founder. */
-guint
-_chat_server_accounts_room_access (ChatServer  *server,
-                                   ChatRoom    *room,
-                                   ChatSession *session)
-{
-  ChatServerAccounts *state = get_state (server);
-  g_autofree char *founder = NULL;
-
-  if (session->account == NULL || state->accounts == NULL)
-    return 0;
-  if (_chat_server_get_cluster (server) != NULL)
-    {
-      /* Registered or dropped on another node meanwhile: the store says. (A room with
-       * nobody in it is not ended here: the caller still holds it.) */
-      founder = chat_accounts_get_room_founder (state->accounts, room->name);
-      if (founder != NULL ||
-          ((room->lasting & CHAT_ROOM_LASTING_REGISTERED) &&
-           g_hash_table_size (room->members) > 0))
-        _chat_server_room_set_lasting (server, room, CHAT_ROOM_LASTING_REGISTERED,
-                                       founder != NULL);
-    }
-  else if (!(room->lasting & CHAT_ROOM_LASTING_REGISTERED))
-    return 0;
-  else
-    founder = chat_accounts_get_room_founder (state->accounts, room->name);
-  if (founder != NULL && chat_casecmp (CHAT_CASEMAPPING_RFC1459, founder, session->account) == 0)
-    return CHAT_ACCOUNTS_ROOM_OP;
-  return chat_accounts_get_room_access (state->accounts, room->name, session->account);
-}
-
-void
-_chat_server_accounts_grant (ChatServer  *server,
-                             ChatRoom    *room,
-                             ChatSession *session,
-                             guint        flags)
-{
-  ChatRoomMember *member = g_hash_table_lookup (room->members, session);
-
-  if (member == NULL)
-    return;
-  if ((flags & CHAT_ACCOUNTS_ROOM_OP) && !(member->flags & CHAT_MEMBER_OP))
-    {
-      g_autoptr(ChatMessage) mode = chat_message_new_full ("ChanServ!ChanServ@services.",
-                                                           "MODE", room->name, "+o",
-                                                           session->nick, NULL);
-
-      _chat_room_member_set_flags (member, member->flags | CHAT_MEMBER_OP);
-      _chat_server_room_send_irc (server, room, NULL, 0, mode);
-    }
-  if ((flags & CHAT_ACCOUNTS_ROOM_VOICE) && !(member->flags & CHAT_MEMBER_VOICE))
-    {
-      g_autoptr(ChatMessage) mode = chat_message_new_full ("ChanServ!ChanServ@services.",
-                                                           "MODE", room->name, "+v",
-                                                           session->nick, NULL);
-
-      _chat_room_member_set_flags (member, member->flags | CHAT_MEMBER_VOICE);
-      _chat_server_room_send_irc (server, room, NULL, 0, mode);
-    }
-}
-
 /* The founder of a registered room, and those given standing status with ChanServ AMODE,
- * have it whenever they join. */
+ * have it whenever they join (chat-server-accounts-standing.c). */
 static void
 accounts_joined_cb (ChatServer  *server,
                     ChatSession *session,
                     ChatRoom    *room,
                     gpointer     user_data)
 {
-  _chat_server_accounts_grant (server, room, session,
-                               _chat_server_accounts_room_access (server, room, session));
+  _chat_server_accounts_joined (server, session, room);
 }
 
 static void
