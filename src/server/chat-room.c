@@ -474,13 +474,24 @@ _chat_server_join (ChatServer  *self,
     }
   else
     {
-      _chat_server_markread_joined (self, session, room);
-      _chat_server_send_topic (self, session, room, FALSE);
-      _chat_server_send_names (self, session, room);
+      /* In a cluster the marker may be asked of Redis: the rest follows its answer. */
+      if (!_chat_server_markread_joined (self, session, room))
+        _chat_server_join_shown (self, session, room);
+      return TRUE;
     }
 
   _chat_server_emit_joined (self, session, room);
   return TRUE;
+}
+
+void
+_chat_server_join_shown (ChatServer  *self,
+                         ChatSession *session,
+                         ChatRoom    *room)
+{
+  _chat_server_send_topic (self, session, room, FALSE);
+  _chat_server_send_names (self, session, room);
+  _chat_server_emit_joined (self, session, room);
 }
 
 ChatRoomMember *

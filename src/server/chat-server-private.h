@@ -613,6 +613,11 @@ gboolean _chat_server_join    (ChatServer  *self,
                                ChatSession *session,
                                ChatRoom    *room,
                                gboolean     created);
+/* What an IRC joiner is shown after its JOIN and read marker (topic, names), then the
+ * joined hooks (standing status, replay). */
+void     _chat_server_join_shown (ChatServer  *self,
+                                  ChatSession *session,
+                                  ChatRoom    *room);
 void     _chat_server_part    (ChatServer  *self,
                                ChatSession *session,
                                ChatRoom    *room,
@@ -901,7 +906,9 @@ guint    _chat_server_count_connections       (ChatServer          *self);
 typedef struct _ChatServerMarkread ChatServerMarkread;
 ChatServerMarkread *_chat_server_markread_new    (ChatServer         *server);
 void                _chat_server_markread_free   (ChatServerMarkread *self);
-void                _chat_server_markread_joined (ChatServer         *server,
+/* The marker of room sent to session, who joined it: TRUE when it waits for Redis (a
+ * cluster's account), _chat_server_join_shown () then called once it is sent. */
+gboolean            _chat_server_markread_joined (ChatServer         *server,
                                                   ChatSession        *session,
                                                   ChatRoom           *room);
 /* Redaction (chat-server-redact.c): REDACT and draft/message-redaction; [redaction]. */
