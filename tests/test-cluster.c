@@ -2459,6 +2459,145 @@ test_frozen_accounts_timeout (void)
   two_nodes_stop (&t);
 }
 
+/* The room #reg, registered to anna by alice (logged in to it) and left, and erin on a
+ * logged in to anna too, with caps. */
+static Client *
+frozen_founder (Frozen     *f,
+                const char *caps)
+{
+  Client *erin;
+
+  frozen_account (f);
+  client_send (f->t.alice, "JOIN #reg");
+  g_free (client_expect (f->t.alice, " 366 alice #reg "));
+  client_send (f->t.alice, "CS REGISTER #reg");
+  g_free (client_expect (f->t.alice, "NOTICE alice :#reg is now registered to anna."));
+  client_send (f->t.alice, "PART #reg");
+  g_free (client_expect (f->t.alice, " PART #reg"));
+  erin = client_irc (f->t.a, "erin", caps);
+  client_send (erin, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (erin, " 900 erin "));
+  return erin;
+}
+
+/* Redis frozen while a labeled JOIN of a registered room and another asks for the
+ * joiner's standing status in the first: only the joiner waits (its label kept), the node
+ * goes on for its other users, and once Redis runs again the founder is made operator,
+ * then the second room is joined, all in the label's batch. */
+static void
+test_frozen_join (void)
+{
+  Frozen f = { 0 };
+  g_autofree char *end = NULL;
+  Client *erin;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  erin = frozen_founder (&f, "batch labeled-response");
+
+  frozen_ask (&f, erin, "@label=j1 JOIN #reg,#q", NULL);
+  frozen_thaw (&f);
+  expect_labeled_batch (erin, "j1");
+  g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #reg"));
+  g_free (client_expect (erin, " 366 erin #reg "));
+  g_free (client_expect (erin, ":ChanServ!ChanServ@services. MODE #reg +o erin"));
+  g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #q"));
+  g_free (client_expect (erin, " 366 erin #q "));
+  g_free (client_expect (erin, ":chatroom NOTICE #q :*** End of history"));
+  end = client_line (erin);
+  g_assert_true (g_str_has_prefix (end, ":chatroom BATCH -"));
+  client_sync_has (erin, "PONG chatroom :after");
+
+  client_free (erin);
+  frozen_stop (&f);
+}
+
+/* Redis frozen while the read marker of a room joined by someone logged in is read: only
+ * they wait; the marker comes once Redis runs again, before the end of the names, then
+ * the founder's status. MARKREAD, reading or moving the marker, waits the same way, and
+ * the person's other connection hears where it moved. */
+static void
+test_frozen_markread (void)
+{
+  Frozen f = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  Client *erin, *other;
+
+  if (!frozen_start (&f, NULL))
+    return;
+  erin = frozen_founder (&f, "draft/read-marker");
+  other = client_irc (f.t.a, "other", "draft/read-marker");
+  client_send (other, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (other, " 900 other "));
+
+  frozen_ask (&f, erin, "JOIN #reg", ":erin!erin@127.0.0.1 JOIN #reg");
+  frozen_thaw (&f);
+  client_line_is (erin, ":chatroom MARKREAD #reg *");
+  g_free (client_expect (erin, " 366 erin #reg "));
+  g_free (client_expect (erin, ":ChanServ!ChanServ@services. MODE #reg +o erin"));
+  client_sync_has (erin, "PONG chatroom :after");
+
+  frozen_ask (&f, erin, "MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
+  client_sync_has (erin, "PONG chatroom :after");
+  g_free (client_expect (other, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
+
+  /* Never back. */
+  frozen_ask (&f, erin, "MARKREAD #reg timestamp=2019-01-01T00:00:00.000Z", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
+  client_sync_has (erin, "PONG chatroom :after");
+
+  frozen_ask (&f, erin, "MARKREAD #reg", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
+  client_sync_has (erin, "PONG chatroom :after");
+
+  /* Kept in Redis: the marker of a connection on b. */
+  client_send (f.t.bob, "CAP REQ draft/read-marker");
+  g_free (client_expect (f.t.bob, " ACK "));
+  client_send (f.t.bob, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (f.t.bob, " 900 bob "));
+  client_send (f.t.bob, "MARKREAD #reg");
+  g_free (client_expect (f.t.bob, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
+
+  client_free (other);
+  client_free (erin);
+  frozen_stop (&f);
+}
+
+/* Redis frozen for longer than answer-timeout while a founder's JOIN and a MARKREAD wait
+ * for it: the node gives Redis up and each asker is told (FAIL JOIN, FAIL MARKREAD
+ * TEMPORARILY_UNAVAILABLE), the JOIN itself done, while Redis is still stopped. */
+static void
+test_frozen_join_timeout (void)
+{
+  Frozen f = { 0 };
+  Client *erin, *fay;
+
+  if (!frozen_start (&f, "answer-timeout=0.5\n"))
+    return;
+  erin = frozen_founder (&f, NULL);
+  fay = client_irc (f.t.a, "fay", "draft/read-marker");
+  client_send (fay, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (fay, " 900 fay "));
+
+  redis_freeze (f.t.redis);
+  client_send (erin, "JOIN #reg");
+  client_send (fay, "MARKREAD #q");
+  g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #reg"));
+  g_free (client_expect (erin, "FAIL JOIN TEMPORARILY_UNAVAILABLE #reg "));
+  g_free (client_expect (fay, "FAIL MARKREAD TEMPORARILY_UNAVAILABLE #q "));
+  client_send (erin, "PING :after");
+  g_free (client_expect (erin, "PONG chatroom :after"));
+  frozen_thaw (&f);
+
+  client_free (erin);
+  client_free (fay);
+  frozen_stop (&f);
+}
+
 /* Redis frozen while an operator's LINKS and MAP wait for the nodes: only the operator
  * waits, the node goes on for its other users, and both are answered once Redis runs
  * again. */
@@ -2615,6 +2754,9 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-register", test_frozen_register);
   g_test_add_func ("/chat/cluster/frozen-nickserv", test_frozen_nickserv);
   g_test_add_func ("/chat/cluster/frozen-accounts-timeout", test_frozen_accounts_timeout);
+  g_test_add_func ("/chat/cluster/frozen-join", test_frozen_join);
+  g_test_add_func ("/chat/cluster/frozen-markread", test_frozen_markread);
+  g_test_add_func ("/chat/cluster/frozen-join-timeout", test_frozen_join_timeout);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-wait", test_frozen_wait);
   g_test_add_func ("/chat/cluster/private-links", test_private);
