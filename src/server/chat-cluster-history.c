@@ -735,37 +735,64 @@ _chat_cluster_remember_sent (ChatCluster *self,
     _chat_cluster_tell (self, G_N_ELEMENTS (argv), argv);
 }
 
-/* What one GET waits for. */
+/* A REDACT waiting for the record of its line. */
 typedef struct
 {
-  char     *text;
-  gboolean  done;
-} Recall;
+  ChatClusterRecalled  recalled;
+  gpointer             data;
+  GDestroyNotify       destroy;
+} Recalling;
 
 static void
-recall_answered_cb (redisAsyncContext *ac,
-                    void              *r,
-                    void              *privdata)
+recalling_free (gpointer data)
 {
-  Recall *recall = privdata;
-  redisReply *reply = r;
+  Recalling *recalling = data;
 
-  recall->done = TRUE;
-  if (reply != NULL && reply->type == REDIS_REPLY_STRING)
-    recall->text = g_strndup (reply->str, reply->len);
+  if (recalling->destroy != NULL)
+    recalling->destroy (recalling->data);
+  g_free (recalling);
 }
 
-char *
-_chat_cluster_recall_sent (ChatCluster *self,
-                           const char  *msgid)
+static void
+recalled_cb (ChatCluster *self,
+             ChatSession *session,
+             redisReply  *reply,
+             gpointer     data)
+{
+  Recalling *recalling = data;
+
+  /* A session gone or going hears nothing. */
+  if (session == NULL || session->closing)
+    return;
+  recalling->recalled (session,
+                       reply != NULL && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
+                       reply != NULL && reply->type != REDIS_REPLY_ERROR, recalling->data);
+}
+
+gboolean
+_chat_cluster_recall_sent_async (ChatCluster         *self,
+                                 ChatSession         *session,
+                                 const char          *msgid,
+                                 ChatClusterRecalled  recalled,
+                                 gpointer             data,
+                                 GDestroyNotify       destroy)
 {
   g_autofree char *key = sent_key (msgid);
   const char *argv[] = { "GET", key };
-  Recall recall = { NULL, FALSE };
+  Recalling *recalling;
 
-  if (!self->running || self->degraded ||
-      !_chat_cluster_wait (self, G_N_ELEMENTS (argv), argv, recall_answered_cb, &recall.done,
-                           &recall))
-    return NULL;
-  return recall.text;
+  if (self == NULL || !self->running || self->degraded)
+    return FALSE;
+  recalling = g_new0 (Recalling, 1);
+  recalling->recalled = recalled;
+  if (!_chat_cluster_ask_for (self, session, G_N_ELEMENTS (argv), argv, recalled_cb,
+                              recalling, recalling_free))
+    {
+      g_free (recalling);
+      return FALSE;
+    }
+  /* Freed with the question from now on. */
+  recalling->data = data;
+  recalling->destroy = destroy;
+  return TRUE;
 }

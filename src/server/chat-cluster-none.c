@@ -254,11 +254,15 @@ _chat_cluster_remember_sent (ChatCluster *self,
 {
 }
 
-char *
-_chat_cluster_recall_sent (ChatCluster *self,
-                           const char  *msgid)
+gboolean
+_chat_cluster_recall_sent_async (ChatCluster         *self,
+                                 ChatSession         *session,
+                                 const char          *msgid,
+                                 ChatClusterRecalled  recalled,
+                                 gpointer             data,
+                                 GDestroyNotify       destroy)
 {
-  return NULL;
+  return FALSE;
 }
 
 void

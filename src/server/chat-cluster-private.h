@@ -256,13 +256,24 @@ void         _chat_cluster_history_redact (ChatCluster            *self,
                                            const char             *key,
                                            const char             *msgid);
 /* Who sent the line with msgid, as record (chat-server-redact.c's), kept for seconds so
- * that a REDACT on any node finds it; NULL when no node remembers it. */
+ * that a REDACT on any node finds it. */
 void         _chat_cluster_remember_sent  (ChatCluster            *self,
                                            const char             *msgid,
                                            const char             *record,
                                            guint                   seconds);
-char        *_chat_cluster_recall_sent    (ChatCluster            *self,
-                                           const char             *msgid);
+/* The record (NULL: no node remembers it; reached FALSE: Redis did not answer) read
+ * for session, whose input is held until then; FALSE (nothing called, data left to the
+ * caller) when Redis cannot be asked now. */
+typedef void (*ChatClusterRecalled)       (ChatSession            *session,
+                                           const char             *record,
+                                           gboolean                reached,
+                                           gpointer                data);
+gboolean     _chat_cluster_recall_sent_async (ChatCluster         *self,
+                                              ChatSession         *session,
+                                              const char          *msgid,
+                                              ChatClusterRecalled  recalled,
+                                              gpointer             data,
+                                              GDestroyNotify       destroy);
 
 /* Accounts and registered rooms (chat-cluster-accounts.c): while the node runs, accounts
  * keeps its rows in Redis, shared by every node. */

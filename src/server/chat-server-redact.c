@@ -117,18 +117,14 @@ event_cb (ChatServer      *server,
 }
 
 /* A line said on another node, as that node recorded it: its sender is known by account
- * only (no connection here is theirs). NULL when no node remembers it. */
+ * only (no connection here is theirs). NULL when the record is none or not one. */
 static Sent *
-recall (ChatServer *server,
-        const char *msgid)
+recall (const char *msgid,
+        const char *record)
 {
-  g_autofree char *record = NULL;
   g_auto(GStrv) f = NULL;
   Sent *sent;
 
-  if (!server->clustered || strlen (msgid) >= sizeof sent->msgid)
-    return NULL;
-  record = _chat_cluster_recall_sent (_chat_server_get_cluster (server), msgid);
   if (record == NULL)
     return NULL;
   f = g_strsplit (record, "\n", 4);
@@ -228,41 +224,49 @@ show (ChatSession *from,
     _chat_session_send_message (from, line);
 }
 
+/* target's room, or NULL (FALSE, the asker told, when it names a room that is none). */
+static gboolean
+find_target (ChatSession  *session,
+             const char   *target,
+             ChatRoom    **room)
+{
+  *room = NULL;
+  if (!chat_room_name_is_valid (target, "#", G_MAXUINT, NULL))
+    return TRUE;
+  *room = _chat_server_find_room (session->server, target);
+  if (*room == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("You cannot delete messages from %s", target);
+
+      fail (session, "INVALID_TARGET", target, NULL, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The REDACT of sent (NULL: unknown), checked and done; recalled: sent is a line of
+ * another node's, the caller's to free. */
 static void
-cmd_redact (ChatSession *session,
-            ChatMessage *message)
+redact (ChatSession *session,
+        const char  *target,
+        const char  *msgid,
+        const char  *reason,
+        Sent        *sent,
+        gboolean     recalled)
 {
   ChatServer *server = session->server;
   ChatServerRedaction *self = server->redaction;
-  const char *target = chat_message_get_param (message, 0);
-  const char *msgid = chat_message_get_param (message, 1);
-  const char *reason = chat_message_get_param (message, 2);
   ChatHistory *history = _chat_server_history_get_store (_chat_server_get_history (server));
   g_autofree char *folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
   gint64 now = g_get_real_time ();
-  ChatRoom *room = NULL;
-  Sent *recalled = NULL;
-  Sent *sent;
+  ChatRoom *room;
 
-  prune (self, now);
-  if (chat_room_name_is_valid (target, "#", G_MAXUINT, NULL))
-    {
-      room = _chat_server_find_room (server, target);
-      if (room == NULL)
-        {
-          g_autofree char *why = g_strdup_printf ("You cannot delete messages from %s", target);
-
-          fail (session, "INVALID_TARGET", target, NULL, why);
-          return;
-        }
-    }
-  sent = g_hash_table_lookup (self->sent, msgid);
-  if (sent == NULL)
-    sent = recalled = recall (server, msgid);
+  if (!find_target (session, target, &room))
+    return;
   if (sent == NULL || !g_str_equal (sent->target, folded))
     {
       fail (session, "UNKNOWN_MSGID", target, msgid, "This message does not exist or is too old");
-      goto out;
+      return;
     }
   if (room != NULL ? _chat_room_may_redact (room, session, sent_by (sent, session)) !=
                      CHAT_DENIAL_NONE
@@ -270,7 +274,7 @@ cmd_redact (ChatSession *session,
     {
       fail (session, "REDACT_FORBIDDEN", target, msgid,
             "You are not authorised to delete this message");
-      goto out;
+      return;
     }
   if (now - sent->time > (gint64) self->window * G_USEC_PER_SEC)
     {
@@ -281,7 +285,7 @@ cmd_redact (ChatSession *session,
       chat_message_add_param_int (late, self->window);
       chat_message_add_trailing (late, "You can no longer edit this message");
       _chat_session_send_message (session, late);
-      goto out;
+      return;
     }
 
   if (history != NULL)
@@ -313,11 +317,82 @@ cmd_redact (ChatSession *session,
   if (server->clustered)
     _chat_cluster_redact (_chat_server_get_cluster (server), session, room, target, sent->msgid,
                           sent->time, sent->nick, reason);
-  if (recalled == NULL)
+  if (!recalled)
     forget (self, sent);
-out:
-  if (recalled != NULL)
-    sent_free (recalled);
+}
+
+/* A REDACT of a line this node never saw, waiting for its record in Redis. */
+typedef struct
+{
+  char *target;
+  char *msgid;
+  char *reason;
+} Recalling;
+
+static void
+recalling_free (gpointer data)
+{
+  Recalling *recalling = data;
+
+  g_free (recalling->target);
+  g_free (recalling->msgid);
+  g_free (recalling->reason);
+  g_free (recalling);
+}
+
+/* The room and the asker's standing in it are checked now, as they are once the answer
+ * came (a KICK or a MODE may have come first). */
+static void
+recalled_cb (ChatSession *session,
+             const char  *record,
+             gboolean     reached,
+             gpointer     data)
+{
+  Recalling *recalling = data;
+  Sent *sent;
+
+  if (!reached)
+    {
+      fail (session, "TEMPORARILY_UNAVAILABLE", recalling->target, recalling->msgid,
+            "The message could not be looked up: the cluster's store did not answer");
+      return;
+    }
+  sent = recall (recalling->msgid, record);
+  redact (session, recalling->target, recalling->msgid, recalling->reason, sent, TRUE);
+  if (sent != NULL)
+    sent_free (sent);
+}
+
+static void
+cmd_redact (ChatSession *session,
+            ChatMessage *message)
+{
+  ChatServer *server = session->server;
+  ChatServerRedaction *self = server->redaction;
+  const char *target = chat_message_get_param (message, 0);
+  const char *msgid = chat_message_get_param (message, 1);
+  const char *reason = chat_message_get_param (message, 2);
+  ChatRoom *room;
+  Recalling *recalling;
+  Sent *sent;
+
+  prune (self, g_get_real_time ());
+  if (!find_target (session, target, &room))
+    return;
+  sent = g_hash_table_lookup (self->sent, msgid);
+  /* Said on another node: who sent it is asked of Redis, only this session waiting. */
+  if (sent == NULL && server->clustered && strlen (msgid) < sizeof sent->msgid)
+    {
+      recalling = g_new0 (Recalling, 1);
+      recalling->target = g_strdup (target);
+      recalling->msgid = g_strdup (msgid);
+      recalling->reason = g_strdup (reason);
+      if (_chat_cluster_recall_sent_async (_chat_server_get_cluster (server), session, msgid,
+                                           recalled_cb, recalling, recalling_free))
+        return;
+      recalling_free (recalling);
+    }
+  redact (session, target, msgid, reason, sent, FALSE);
 }
 
 void
