@@ -19,9 +19,9 @@
  * connection of the node's writes, after them, without holding the node: only the asker's
  * lines wait for the answer, as for a nick (_chat_cluster_account_read_async () and the
  * others below; the password itself is hashed and checked off the main loop as ever), and
- * Redis that does not answer is a failure. The rest (a registered room's founder and
- * standing status on JOIN, ChanServ, read markers, the rooms made at start) still goes on
- * the blocking connection. */
+ * Redis that does not answer is a failure. So do a registered room's founder and the
+ * joiner's standing status there, asked on JOIN, and an account's read markers. The rest
+ * (ChanServ, the rooms made at start) still goes on the blocking connection. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
