@@ -2476,6 +2476,9 @@ said_on_b (Frozen     *f,
   msgid = say (*gus, room, "spam");
   client_send (joiner, "JOIN %s", room);
   g_free (client_expect (joiner, " 366 "));
+  want = g_strdup_printf (":%s!%s@127.0.0.1 JOIN %s", joiner->nick, joiner->nick, room);
+  g_free (client_expect (*gus, want));
+  g_free (want);
   client_send (*gus, "MODE %s +o %s", room, joiner->nick);
   want = g_strdup_printf (" MODE %s +o %s", room, joiner->nick);
   g_free (client_expect (joiner, want));
@@ -2590,10 +2593,66 @@ test_frozen_markread (void)
   frozen_stop (&f);
 }
 
-/* Redis frozen for longer than answer-timeout while a founder's JOIN, a MARKREAD and a
- * REDACT of a line said on another node wait for it: the node gives Redis up and each
- * asker is told (FAIL JOIN, MARKREAD, REDACT TEMPORARILY_UNAVAILABLE), the JOIN itself
- * done, while Redis is still stopped. */
+/* Redis frozen while ChanServ's REGISTER (and its count of the rooms an account founded),
+ * INFO, AMODE, OP and DROP read and write a registered room: only the asker waits, and
+ * each is answered once Redis runs again. */
+static void
+test_frozen_chanserv (void)
+{
+  Frozen f = { 0 };
+  Client *alice;
+
+  if (!frozen_start (&f, "[accounts]\nrooms-per-account=1\n"))
+    return;
+  alice = f.t.alice;
+  frozen_account (&f);
+  client_send (alice, "JOIN #cs,#cs2");
+  g_free (client_expect (alice, " 366 alice #cs2 "));
+
+  frozen_ask (&f, alice, "CS REGISTER #cs", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, "NOTICE alice :#cs is now registered to anna."));
+  client_sync_has (alice, "PONG chatroom :after");
+
+  frozen_ask (&f, alice, "CS REGISTER #cs2", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, "NOTICE alice :#cs2 could not be registered: anna has "
+                                "registered 1 rooms already"));
+  client_sync_has (alice, "PONG chatroom :after");
+
+  frozen_ask (&f, alice, "CS INFO #cs", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, "NOTICE alice :#cs is registered; its founder is anna."));
+  client_sync_has (alice, "PONG chatroom :after");
+
+  frozen_ask (&f, alice, "CS AMODE #cs +v anna", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, "NOTICE alice :anna now has +v in #cs."));
+  g_free (client_expect (alice, ":ChanServ!ChanServ@services. MODE #cs +v alice"));
+  client_sync_has (alice, "PONG chatroom :after");
+
+  client_send (alice, "MODE #cs -o alice");
+  g_free (client_expect (alice, " MODE #cs -o alice"));
+  frozen_ask (&f, alice, "CS OP #cs", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, ":ChanServ!ChanServ@services. MODE #cs +o alice"));
+  client_sync_has (alice, "PONG chatroom :after");
+
+  frozen_ask (&f, alice, "CS DROP #cs", NULL);
+  frozen_thaw (&f);
+  g_free (client_expect (alice, "NOTICE alice :#cs has been dropped."));
+  client_sync_has (alice, "PONG chatroom :after");
+  /* Dropped in Redis: b does not know it either. */
+  client_send (f.t.bob, "CS INFO #cs");
+  g_free (client_expect (f.t.bob, "NOTICE bob :#cs is not registered."));
+
+  frozen_stop (&f);
+}
+
+/* Redis frozen for longer than answer-timeout while a founder's JOIN, a MARKREAD, a
+ * REDACT of a line said on another node and ChanServ's INFO wait for it: the node gives
+ * Redis up and each asker is told (FAIL JOIN, MARKREAD, REDACT TEMPORARILY_UNAVAILABLE,
+ * ChanServ's notice), the JOIN itself done, while Redis is still stopped. */
 static void
 test_frozen_join_timeout (void)
 {
@@ -2614,11 +2673,14 @@ test_frozen_join_timeout (void)
   client_send (erin, "JOIN #reg");
   client_send (fay, "MARKREAD #q");
   client_send (f.dave, "REDACT #t %s", msgid);
+  client_send (f.carol, "CS INFO #reg");
   g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #reg"));
   g_free (client_expect (erin, "FAIL JOIN TEMPORARILY_UNAVAILABLE #reg "));
   g_free (client_expect (fay, "FAIL MARKREAD TEMPORARILY_UNAVAILABLE #q "));
   want = g_strdup_printf ("FAIL REDACT TEMPORARILY_UNAVAILABLE #t %s ", msgid);
   g_free (client_expect (f.dave, want));
+  g_free (client_expect (f.carol, ":ChanServ!ChanServ@services. NOTICE carol :ChanServ cannot "
+                                  "answer now"));
   client_send (erin, "PING :after");
   g_free (client_expect (erin, "PONG chatroom :after"));
   frozen_thaw (&f);
@@ -2788,6 +2850,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-accounts-timeout", test_frozen_accounts_timeout);
   g_test_add_func ("/chat/cluster/frozen-join", test_frozen_join);
   g_test_add_func ("/chat/cluster/frozen-markread", test_frozen_markread);
+  g_test_add_func ("/chat/cluster/frozen-chanserv", test_frozen_chanserv);
   g_test_add_func ("/chat/cluster/frozen-join-timeout", test_frozen_join_timeout);
   g_test_add_func ("/chat/cluster/reclaim-waits", test_reclaim_waits);
   g_test_add_func ("/chat/cluster/frozen-redact", test_frozen_redact);

@@ -20,8 +20,8 @@
  * lines wait for the answer, as for a nick (_chat_cluster_account_read_async () and the
  * others below; the password itself is hashed and checked off the main loop as ever), and
  * Redis that does not answer is a failure. So do a registered room's founder and the
- * joiner's standing status there, asked on JOIN, and an account's read markers. The rest
- * (ChanServ, the rooms made at start) still goes on the blocking connection. */
+ * joiner's standing status there, asked on JOIN, an account's read markers and ChanServ's
+ * commands. The rooms made at start still read them on the blocking connection. */
 #define G_LOG_DOMAIN "chat-server"
 
 #include "config.h"
@@ -128,6 +128,53 @@ static const char room_access_script[] =
   "local name = false\n"
   "if f then name = redis.call ('HGET', '" K "account:' .. f, 'name') or false end\n"
   "return { name, redis.call ('HGET', '" K "access:' .. ARGV[1], ARGV[2]) or '0' }\n";
+
+/* ChanServ's questions, one script each so that what is checked is what is written:
+ * ARGV[1] the question, ARGV[2] the room, ARGV[3] the asker's account; an answer of a code
+ * and a text (INFO: the founder's name, AMODE: the standing status now). Codes: 1 done,
+ * 0 the room is (REGISTER) or is not (the others) registered, -1 the asker is not its
+ * founder, -2 the asker founded ARGV[4] rooms already (REGISTER). */
+static const char chanserv_script[] =
+  "local q, r, me = ARGV[1], ARGV[2], ARGV[3]\n"
+  "local key = '" K "registered:' .. r\n"
+  "if q == 'register' then\n"
+  "  local limit = tonumber (ARGV[4])\n"
+  "  if limit > 0 and redis.call ('SCARD', '" K "founded:' .. me) >= limit then\n"
+  "    return { -2, '' }\n"
+  "  end\n"
+  "  if redis.call ('HSETNX', key, 'name', ARGV[5]) == 0 then return { 0, '' } end\n"
+  "  redis.call ('HSET', key, 'founder', me, 'created', ARGV[6])\n"
+  "  redis.call ('HSET', '" K "registered', r, ARGV[5])\n"
+  "  redis.call ('SADD', '" K "founded:' .. me, r)\n"
+  "  return { 1, '' }\n"
+  "end\n"
+  "local f = redis.call ('HGET', key, 'founder')\n"
+  "if not f then return { 0, '' } end\n"
+  "if q == 'info' then\n"
+  "  return { 1, redis.call ('HGET', '" K "account:' .. f, 'name') or f }\n"
+  "end\n"
+  "if f ~= me then return { -1, '' } end\n"
+  "if q == 'drop' then\n"
+  "  redis.call ('SREM', '" K "founded:' .. f, r)\n"
+  FORGET_ACCESS ("r")
+  "  redis.call ('DEL', key)\n"
+  "  redis.call ('HDEL', '" K "registered', r)\n"
+  "  return { 1, '' }\n"
+  "end\n"
+  /* amode: ARGV[4] the account, ARGV[5] the flag, ARGV[6] '+' or '-'. */
+  "local a, flag = ARGV[4], tonumber (ARGV[5])\n"
+  "local flags = tonumber (redis.call ('HGET', '" K "access:' .. r, a) or '0')\n"
+  "local has = math.floor (flags / flag) % 2 == 1\n"
+  "if ARGV[6] == '+' and not has then flags = flags + flag end\n"
+  "if ARGV[6] == '-' and has then flags = flags - flag end\n"
+  "if flags == 0 then\n"
+  "  redis.call ('HDEL', '" K "access:' .. r, a)\n"
+  "  redis.call ('SREM', '" K "access-of:' .. a, r)\n"
+  "else\n"
+  "  redis.call ('HSET', '" K "access:' .. r, a, flags)\n"
+  "  redis.call ('SADD', '" K "access-of:' .. a, r)\n"
+  "end\n"
+  "return { 1, tostring (flags) }\n";
 
 /* The marker of ARGV[2] for the account ARGV[1] before ARGV[3] (0: none) moved it. */
 static const char marker_script[] =
@@ -394,7 +441,7 @@ _chat_cluster_account_name_async (ChatCluster            *self,
   return TRUE;
 }
 
-/* A question about accounts a session waits for, and its callback (one of five). */
+/* A question about accounts a session waits for, and its callback (one of six). */
 typedef struct
 {
   ChatClusterAccountRead     read;
@@ -402,6 +449,7 @@ typedef struct
   ChatClusterAccountWritten  written;
   ChatClusterRoomAccess      access;
   ChatClusterMarker          marker;
+  ChatClusterChanServ        chanserv;
   gpointer                   data;
   GDestroyNotify             destroy;
 } Asking;
@@ -444,6 +492,15 @@ asking_answer (Asking      *asking,
                                                                              : NULL,
                       ok ? (guint) strtoul (reply->element[1]->str, NULL, 10) : 0, ok,
                       asking->data);
+    }
+  else if (asking->chanserv != NULL)
+    {
+      gboolean ok = reached && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+                    reply->element[0]->type == REDIS_REPLY_INTEGER &&
+                    reply->element[1]->type == REDIS_REPLY_STRING;
+
+      asking->chanserv (session, ok ? (int) reply->element[0]->integer : 0,
+                        ok ? reply->element[1]->str : NULL, ok, asking->data);
     }
   else if (asking->marker != NULL)
     {
@@ -640,6 +697,40 @@ _chat_cluster_room_access_async (ChatCluster           *self,
   Asking *asking = g_new0 (Asking, 1);
 
   asking->access = access;
+  return asking_start (self, session, argv, asking, data, destroy);
+}
+
+gboolean
+_chat_cluster_chanserv_async (ChatCluster          *self,
+                              ChatSession          *session,
+                              const char           *question,
+                              const char           *room,
+                              const char           *account,
+                              const char           *arg1,
+                              const char           *arg2,
+                              const char           *arg3,
+                              ChatClusterChanServ   chanserv,
+                              gpointer              data,
+                              GDestroyNotify        destroy)
+{
+  g_autofree char *room_key = chat_casefold (CHAT_CASEMAPPING_RFC1459, room);
+  g_autofree char *account_key = chat_casefold (CHAT_CASEMAPPING_RFC1459, account);
+  g_autoptr(GPtrArray) argv = script_argv (chanserv_script, question, room_key, account_key,
+                                           arg1 != NULL ? arg1 : "", arg2 != NULL ? arg2 : "",
+                                           arg3 != NULL ? arg3 : "", NULL);
+  Asking *asking;
+
+  if (chanserv == NULL)
+    {
+      /* Nobody waits: in order with the node's writes. */
+      if (self == NULL || !self->running)
+        return FALSE;
+      _chat_cluster_tell (self, (int) argv->len, (const char **) argv->pdata);
+      _chat_cluster_flush (self);
+      return TRUE;
+    }
+  asking = g_new0 (Asking, 1);
+  asking->chanserv = chanserv;
   return asking_start (self, session, argv, asking, data, destroy);
 }
 

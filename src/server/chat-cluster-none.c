@@ -350,6 +350,22 @@ _chat_cluster_room_access_async (ChatCluster           *self,
 }
 
 gboolean
+_chat_cluster_chanserv_async (ChatCluster          *self,
+                              ChatSession          *session,
+                              const char           *question,
+                              const char           *room,
+                              const char           *account,
+                              const char           *arg1,
+                              const char           *arg2,
+                              const char           *arg3,
+                              ChatClusterChanServ   chanserv,
+                              gpointer              data,
+                              GDestroyNotify        destroy)
+{
+  return FALSE;
+}
+
+gboolean
 _chat_cluster_marker_async (ChatCluster       *self,
                             ChatSession       *session,
                             const char        *account,

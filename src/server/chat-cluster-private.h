@@ -356,6 +356,13 @@ typedef void (*ChatClusterRoomAccess)     (ChatSession           *session,
                                            guint                  access,
                                            gboolean               reached,
                                            gpointer               data);
+/* What ChanServ's question did (chat-cluster-accounts.c's chanserv_script says the codes)
+ * and its text; reached as above. */
+typedef void (*ChatClusterChanServ)       (ChatSession           *session,
+                                           int                    code,
+                                           const char            *text,
+                                           gboolean               reached,
+                                           gpointer               data);
 /* A read marker (ms, 0 for none) as it was before the question; reached as above. */
 typedef void (*ChatClusterMarker)         (ChatSession           *session,
                                            gint64                 ms,
@@ -368,6 +375,21 @@ gboolean     _chat_cluster_room_access_async (ChatCluster            *self,
                                               const char             *room,
                                               const char             *account,
                                               ChatClusterRoomAccess   access,
+                                              gpointer                data,
+                                              GDestroyNotify          destroy);
+/* ChanServ's question ("register", "drop", "info", "amode") about room for account, with
+ * its arguments (REGISTER: the most rooms an account founds, 0 for no limit, the room's
+ * name and the time; AMODE: the account, the flag, "+" or "-"). chanserv NULL: nobody
+ * waits, the script is sent in order with the node's writes. */
+gboolean     _chat_cluster_chanserv_async    (ChatCluster            *self,
+                                              ChatSession            *session,
+                                              const char             *question,
+                                              const char             *room,
+                                              const char             *account,
+                                              const char             *arg1,
+                                              const char             *arg2,
+                                              const char             *arg3,
+                                              ChatClusterChanServ     chanserv,
                                               gpointer                data,
                                               GDestroyNotify          destroy);
 /* The read marker of target (folded) for account, moved forward to ms first when that is

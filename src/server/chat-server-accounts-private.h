@@ -46,6 +46,9 @@ gboolean      _chat_server_accounts_count_registration (ChatSession  *session,
                                                         GError      **error);
 gboolean      _chat_server_accounts_may_register_room  (ChatSession  *session,
                                                         GError      **error);
+/* How many rooms session's account may found ([accounts] rooms-per-account); 0: no limit
+ * (or an operator). */
+guint         _chat_server_accounts_rooms_limit        (ChatSession  *session);
 
 /* chat-server-accounts-work.c: argon2id off the main loop. Each of these calls back once,
  * at once or when the work is done (never once session is gone), then frees data; the
@@ -100,6 +103,15 @@ gboolean      _chat_server_accounts_extban_match (const char  *mask,
 guint         _chat_server_accounts_room_access (ChatServer   *server,
                                                  ChatRoom     *room,
                                                  ChatSession  *session);
+/* What session stands for in room, the store having said who founded it (NULL: nobody)
+ * and what access its account was given there; clustered: the room's registered mark
+ * follows what the store said. */
+guint         _chat_server_accounts_standing    (ChatServer   *server,
+                                                 ChatRoom     *room,
+                                                 ChatSession  *session,
+                                                 const char   *founder,
+                                                 guint         access,
+                                                 gboolean      clustered);
 /* session joined room: its standing status there is given (in a cluster once Redis has
  * answered, session's later lines held meanwhile). */
 void          _chat_server_accounts_joined      (ChatServer   *server,

@@ -19,13 +19,13 @@
  * room may have been registered or dropped on another node meanwhile: its mark follows
  * what the store says. (A room with nobody in it is not ended here: the caller still
  * holds it.) */
-static guint
-standing (ChatServer  *server,
-          ChatRoom    *room,
-          ChatSession *session,
-          const char  *founder,
-          guint        access,
-          gboolean     clustered)
+guint
+_chat_server_accounts_standing (ChatServer  *server,
+                                ChatRoom    *room,
+                                ChatSession *session,
+                                const char  *founder,
+                                guint        access,
+                                gboolean     clustered)
 {
   if (clustered &&
       (founder != NULL ||
@@ -51,9 +51,10 @@ _chat_server_accounts_room_access (ChatServer  *server,
   if (!clustered && !(room->lasting & CHAT_ROOM_LASTING_REGISTERED))
     return 0;
   founder = chat_accounts_get_room_founder (accounts, room->name);
-  return standing (server, room, session, founder,
-                   chat_accounts_get_room_access (accounts, room->name, session->account),
-                   clustered);
+  return _chat_server_accounts_standing (server, room, session, founder,
+                                         chat_accounts_get_room_access (accounts, room->name,
+                                                                        session->account),
+                                         clustered);
 }
 
 void
@@ -139,8 +140,8 @@ standing_answered_cb (ChatSession *session,
       return;
     }
   _chat_server_accounts_grant (session->server, room, session,
-                               standing (session->server, room, session, founder, access,
-                                         TRUE));
+                               _chat_server_accounts_standing (session->server, room, session,
+                                                               founder, access, TRUE));
 }
 
 static gboolean ask_standing (ChatSession *session,

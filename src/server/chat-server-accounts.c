@@ -567,6 +567,14 @@ _chat_server_accounts_count_registration (ChatSession  *session,
 
 /* Registered rooms last and count against the server's rooms: one account registers so
  * many. Asked of the store as it is (SQLite or the cluster's), seldom: at REGISTER only. */
+guint
+_chat_server_accounts_rooms_limit (ChatSession *session)
+{
+  ChatServerAccounts *state = get_state (session->server);
+
+  return session->oper ? 0 : state->rooms_per_account;
+}
+
 gboolean
 _chat_server_accounts_may_register_room (ChatSession  *session,
                                          GError      **error)
