@@ -2683,6 +2683,10 @@ test_frozen_join_timeout (void)
                                   "answer now"));
   client_send (erin, "PING :after");
   g_free (client_expect (erin, "PONG chatroom :after"));
+  /* Redis given up, the marker of a JOIN fails at once, and the JOIN goes on. */
+  client_send (fay, "JOIN #reg");
+  g_free (client_expect (fay, "FAIL MARKREAD TEMPORARILY_UNAVAILABLE #reg "));
+  g_free (client_expect (fay, " 366 fay #reg "));
   frozen_thaw (&f);
 
   client_free (gus);

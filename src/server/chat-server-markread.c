@@ -284,13 +284,12 @@ _chat_server_markread_joined (ChatServer  *server,
   if (self == NULL || !(session->caps & self->cap))
     return FALSE;
   /* One question at a time: the marker is asked after what the joiner waits for. */
-  if (_chat_cluster_then (session, joined_then_cb, g_strdup (room->name), g_free))
-    return TRUE;
+  if (session->claiming != NULL)
+    return _chat_cluster_then (session, joined_then_cb, g_strdup (room->name), g_free);
+  /* Answered at once (Redis cannot be asked now): the rest of the JOIN goes on now. */
   if (ask_marker (session, room->name, 0))
-    {
-      _chat_cluster_then (session, shown_then_cb, g_strdup (room->name), g_free);
-      return TRUE;
-    }
+    return session->claiming != NULL &&
+           _chat_cluster_then (session, shown_then_cb, g_strdup (room->name), g_free);
   line = markread_message (session, room->name, lookup (session, room->folded));
   _chat_session_send_message (session, line);
   return FALSE;
