@@ -2509,19 +2509,28 @@ frozen_founder (Frozen     *f,
 /* Redis frozen while a labeled JOIN of a registered room and another asks for the
  * joiner's standing status in the first: only the joiner waits (its label kept), the node
  * goes on for its other users, and once Redis runs again the founder is made operator,
- * then the second room is joined, all in the label's batch. */
+ * then the second room is joined, all in the label's batch. Another joiner who leaves
+ * while waiting leaves nothing behind (the memcheck suite looks). */
 static void
 test_frozen_join (void)
 {
   Frozen f = { 0 };
   g_autofree char *end = NULL;
-  Client *erin;
+  Client *erin, *hal;
 
   if (!frozen_start (&f, NULL))
     return;
   erin = frozen_founder (&f, "batch labeled-response");
+  hal = client_irc (f.t.a, "hal", "batch labeled-response draft/read-marker");
+  client_send (hal, "NS IDENTIFY anna " PASSWORD);
+  g_free (client_expect (hal, " 900 hal "));
 
   frozen_ask (&f, erin, "@label=j1 JOIN #reg,#q", NULL);
+  /* Gone while its JOIN waits, with more behind it: nothing of it is left. */
+  client_send (hal, "JOIN #reg,#q,#h");
+  client_send (hal, "MARKREAD #q");
+  g_free (client_expect (hal, " JOIN #reg"));
+  client_free (hal);
   frozen_thaw (&f);
   expect_labeled_batch (erin, "j1");
   g_free (client_expect (erin, ":erin!erin@127.0.0.1 JOIN #reg"));
