@@ -2051,6 +2051,45 @@ test_frozen_redis (void)
   frozen_stop (&f);
 }
 
+static gboolean
+loop_quit_cb (gpointer data)
+{
+  g_main_loop_quit (((TestServer *) data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* A node stopped (a rolling restart) while a session waits for Redis with more lines
+ * queued behind its question: the hand-over reads all input, but what waits behind an
+ * unanswered question is not run (it once was, and its own question aborted the node). */
+static void
+test_frozen_hand_over (void)
+{
+  Frozen f = { 0 };
+
+  if (!frozen_start (&f, NULL))
+    return;
+  written (f.t.bob, f.t.alice, "alice");
+
+  frozen_ask (&f, f.t.alice, "WHOIS bob", NULL);
+  client_send (f.t.alice, "WHOIS bob");
+  client_send (f.dave, "PING :read");
+  g_free (client_expect (f.dave, "PONG chatroom :read"));
+
+  /* The node stops in its thread; its users hear so once their input has been read. */
+  g_main_context_invoke (f.t.a->context, loop_quit_cb, f.t.a);
+  g_free (client_expect (f.dave, ":chatroom NOTICE dave :*** This server is restarting"));
+  g_free (client_expect (f.t.alice, ":chatroom NOTICE alice :*** This server is restarting"));
+  frozen_thaw (&f);
+  test_server_free (f.t.a);
+
+  client_free (f.carol);
+  client_free (f.dave);
+  client_free (f.t.alice);
+  client_free (f.t.bob);
+  test_server_free (f.t.b);
+  redis_stop (f.t.redis);
+}
+
 /* Redis frozen while a CHATHISTORY waits for its lines: only the session that asked waits
  * (its label and batch kept), the node goes on for its other users, and the lines come
  * once Redis runs again. */
@@ -2851,6 +2890,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/frozen-redis", test_frozen_redis);
   g_test_add_func ("/chat/cluster/frozen-redis-timeout", test_frozen_redis_timeout);
   g_test_add_func ("/chat/cluster/frozen-history", test_frozen_history);
+  g_test_add_func ("/chat/cluster/frozen-hand-over", test_frozen_hand_over);
   g_test_add_func ("/chat/cluster/frozen-links", test_frozen_links);
   g_test_add_func ("/chat/cluster/frozen-replay", test_frozen_replay);
   g_test_add_func ("/chat/cluster/frozen-targets", test_frozen_targets);

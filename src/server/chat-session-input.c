@@ -768,7 +768,9 @@ _chat_session_read_all (ChatSession *session)
   while (!session->closing && session->fd >= 0 &&
          ioctl (session->fd, FIONREAD, &pending) == 0 && pending > 0)
     _chat_session_readable (session);
-  while (session->inq.head != NULL && !session->closing && session->waiting == NULL)
+  /* Lines behind a question still unanswered wait for it, as they do in the main loop. */
+  while (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
+         session->claiming == NULL)
     {
       chat_autowipe char *line = g_queue_pop_head (&session->inq);
 
