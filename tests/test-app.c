@@ -445,6 +445,11 @@ test_window_opens (Fixture       *fixture,
   g_assert_cmpstr (chat_window_get_page (fixture->window), ==, "welcome");
   g_assert_null (chat_window_get_conversation (fixture->window));
   g_assert_false (chat_application_get_hosting (fixture->app));
+  /* The chat page waits hidden, unstyled and unmeasured, for the first connection
+   * (host-and-talk sees it shown then). */
+  g_assert_false (gtk_widget_get_visible (
+    gtk_widget_get_ancestor (GTK_WIDGET (chat_window_get_sidebar (fixture->window)),
+                             ADW_TYPE_LEAFLET)));
 
   /* The primary menu's actions exist, with their accelerators. */
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "host"));

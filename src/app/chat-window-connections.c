@@ -25,6 +25,10 @@ update_page (ChatWindow *self)
   GListModel *connections = chat_application_get_connections (_chat_window_get_application (self));
   gboolean any = g_list_model_get_n_items (connections) > 0;
 
+  /* The chat page is hidden until there is something to show in it (chat-window.ui), and
+   * a stack shows no hidden page. */
+  if (any)
+    gtk_widget_set_visible (GTK_WIDGET (_chat_window_get_leaflet (self)), TRUE);
   gtk_stack_set_visible_child_name (_chat_window_get_main_stack (self), any ? "chat" : "welcome");
 }
 
