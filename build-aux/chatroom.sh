@@ -14,6 +14,7 @@ packages=(
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-bin glib-networking
   libgtk-4-dev libadwaita-1-dev libsqlite3-dev libjson-glib-dev libsecret-1-dev libgnutls28-dev
+  librsvg2-common
   libsodium-dev libsoup-3.0-dev libhiredis-dev liburing-dev redis-server
   libavahi-client-dev libavahi-glib-dev avahi-daemon iproute2
   desktop-file-utils appstream libxml2-utils gsettings-desktop-schemas adwaita-icon-theme

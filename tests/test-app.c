@@ -450,6 +450,19 @@ test_window_opens (Fixture       *fixture,
   g_assert_false (gtk_widget_get_visible (
     gtk_widget_get_ancestor (GTK_WIDGET (chat_window_get_sidebar (fixture->window)),
                              ADW_TYPE_LEAFLET)));
+  /* The welcome page's large icon is a PNG drawn at build time: no SVG renderer is loaded
+   * for it before the first frame. */
+  {
+    GtkIconTheme *theme = gtk_icon_theme_get_for_display (
+      gtk_widget_get_display (GTK_WIDGET (fixture->window)));
+    g_autoptr(GtkIconPaintable) icon = gtk_icon_theme_lookup_icon (theme, APP_ID, NULL, 128, 1,
+                                                                   GTK_TEXT_DIR_NONE, 0);
+    g_autoptr(GFile) file = gtk_icon_paintable_get_file (icon);
+    g_autofree char *uri = file != NULL ? g_file_get_uri (file) : NULL;
+
+    g_assert_nonnull (uri);
+    g_assert_true (g_str_has_suffix (uri, "/128x128/apps/" APP_ID ".png"));
+  }
 
   /* The primary menu's actions exist, with their accelerators. */
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->app), "host"));
