@@ -2620,8 +2620,11 @@ line_shown_flashing (gpointer data)
   return FALSE;
 }
 
-static void
-send_escape (ChatWindow *window)
+/* Presses and releases a key in window, through the X server's XTEST extension; FALSE
+ * where that cannot be done. */
+static gboolean
+send_key (ChatWindow *window,
+          guint       keysym)
 {
 #ifdef GDK_WINDOWING_X11
   typedef int (*FakeKeyEvent) (Display *, unsigned int, int, unsigned long);
@@ -2634,18 +2637,84 @@ send_escape (ChatWindow *window)
   if (!GDK_IS_X11_DISPLAY (display)
       || (xtst = dlopen ("libXtst.so.6", RTLD_NOW)) == NULL
       || (fake_key_event = (FakeKeyEvent) dlsym (xtst, "XTestFakeKeyEvent")) == NULL)
-    return;
+    return FALSE;
 
   xdisplay = gdk_x11_display_get_xdisplay (display);
   XSetInputFocus (xdisplay, gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))),
                   RevertToParent, CurrentTime);
   XSync (xdisplay, False);
-  code = XKeysymToKeycode (xdisplay, XK_Escape);
+  code = XKeysymToKeycode (xdisplay, keysym);
   fake_key_event (xdisplay, code, True, CurrentTime);
   fake_key_event (xdisplay, code, False, CurrentTime);
   XFlush (xdisplay);
   dlclose (xtst);
+  return TRUE;
+#else
+  return FALSE;
 #endif
+}
+
+static void
+send_escape (ChatWindow *window)
+{
+  send_key (window, GDK_KEY_Escape);
+}
+
+static gboolean
+menu_button_popped_up (gpointer data)
+{
+  GtkPopover *popover = gtk_menu_button_get_popover (data);
+
+  return popover != NULL && gtk_widget_get_visible (GTK_WIDGET (popover));
+}
+
+/* The primary menu's popover is built when it first opens, not with the window: F10 opens
+ * it on the welcome page, with every item; so does the room menu's button. */
+static void
+test_primary_menu (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  GtkWidget *button = find_menu_button (GTK_WIDGET (fixture->window), "Main Menu");
+  GMenuModel *model;
+  g_autoptr(GMenuModel) section = NULL;
+  g_autofree char *action = NULL;
+
+  g_assert_nonnull (button);
+  g_assert_null (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  g_assert_true (wait_for ((Predicate) gtk_widget_get_mapped, fixture->window));
+  if (!send_key (fixture->window, GDK_KEY_F10))
+    gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  g_assert_true (wait_for (menu_button_popped_up, button));
+  model = gtk_popover_menu_get_menu_model (
+    GTK_POPOVER_MENU (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))));
+  g_assert_nonnull (model);
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 2);
+  section = g_menu_model_get_item_link (model, 0, G_MENU_LINK_SECTION);
+  g_assert_cmpint (g_menu_model_get_n_items (section), ==, 5);
+  g_assert_true (g_menu_model_get_item_attribute (section, 0, G_MENU_ATTRIBUTE_ACTION, "s",
+                                                  &action));
+  g_assert_cmpstr (action, ==, "app.host");
+  g_clear_object (&section);
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+
+  /* The room menu, in the chat page: its popover made as it opens too. */
+  g_assert_true (chat_application_start_hosting (fixture->app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (window_shows_hall, fixture));
+  button = find_menu_button (GTK_WIDGET (fixture->window), "Room Menu");
+  g_assert_nonnull (button);
+  g_assert_null (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  g_assert_true (wait_for (menu_button_popped_up, button));
+  model = gtk_popover_menu_get_menu_model (
+    GTK_POPOVER_MENU (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))));
+  g_assert_nonnull (model);
+  section = g_menu_model_get_item_link (model, 0, G_MENU_LINK_SECTION);
+  g_assert_cmpint (g_menu_model_get_n_items (section), ==, 4);
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
 }
 
 /* Search results: in time order, each with its sender and time, the words highlighted;
@@ -6261,6 +6330,8 @@ main (int   argc,
   g_test_add_func ("/chat/app/host-dialog-no-avahi", test_host_dialog_no_avahi);
   g_test_add ("/chat/app/window-opens", Fixture, NULL,
               fixture_setup, test_window_opens, fixture_teardown);
+  g_test_add ("/chat/app/primary-menu", Fixture, NULL,
+              fixture_setup, test_primary_menu, fixture_teardown);
   g_test_add ("/chat/app/window-size-clamped", Fixture, NULL,
               fixture_setup, test_window_size_clamped, fixture_teardown);
   g_test_add ("/chat/app/preferences-nick", Fixture, NULL,

@@ -42,7 +42,12 @@ struct _ChatWindow
   ChatPeopleList       *people_list;
   AdwWindowTitle       *window_title;
   GtkToggleButton      *people_button;
+  GtkMenuButton        *welcome_menu_button;
+  GtkMenuButton        *sidebar_menu_button;
+  GtkMenuButton        *content_menu_button;
   GtkMenuButton        *room_menu_button;
+  GMenuModel           *primary_menu;
+  GMenuModel           *room_menu;
   AdwFlap              *flap;
   GtkRevealer          *state_revealer;
   GtkLabel             *state_label;
@@ -396,6 +401,26 @@ is_active_changed_cb (ChatWindow *self)
   _chat_window_mark_shown_read (self);
 }
 
+/* A menu button's popover, built the first time it opens rather than with the window (four
+ * popovers before the first frame). The room menu's actions are brought up to date each
+ * time it shows. */
+static void
+menu_button_create_popup_cb (GtkMenuButton *button,
+                             gpointer       user_data)
+{
+  ChatWindow *self = user_data;
+  gboolean room = button == self->room_menu_button;
+
+  if (gtk_menu_button_get_popover (button) != NULL)
+    return;
+
+  gtk_menu_button_set_menu_model (button, room ? self->room_menu : self->primary_menu);
+  if (room)
+    g_signal_connect_object (gtk_menu_button_get_popover (button), "show",
+                             G_CALLBACK (_chat_window_update_room_actions), self,
+                             G_CONNECT_SWAPPED);
+}
+
 static gboolean
 chat_window_close_request (GtkWindow *window)
 {
@@ -515,7 +540,12 @@ chat_window_class_init (ChatWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_list);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, welcome_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, content_menu_button);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, room_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, primary_menu);
+  gtk_widget_class_bind_template_child (widget_class, ChatWindow, room_menu);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_revealer);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_label);
@@ -580,9 +610,14 @@ chat_window_init (ChatWindow *self)
   _chat_window_message_menu_init (self);
   g_signal_connect_object (self->people_list, "person-activated",
                            G_CALLBACK (people_list_person_activated_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (gtk_menu_button_get_popover (self->room_menu_button), "show",
-                           G_CALLBACK (_chat_window_update_room_actions), self,
-                           G_CONNECT_SWAPPED);
+  gtk_menu_button_set_create_popup_func (self->welcome_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  gtk_menu_button_set_create_popup_func (self->sidebar_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  gtk_menu_button_set_create_popup_func (self->content_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  gtk_menu_button_set_create_popup_func (self->room_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
   update_state (self);
 }
 
