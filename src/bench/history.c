@@ -13,6 +13,11 @@
  * past the count kept: the least a row a line can cost on this machine, for the history's
  * figure to be read against.
  *
+ * --floor-blocks N writes the same lines N to a row instead: one blob of N lines, with the
+ * row's target, first and last time and first and last msgid beside it and the two indexes
+ * a store of blocks needs (by target and time, by msgid), one entry a block, not a line.
+ * It is the least a line costs such a store, before any packing or decoding.
+ *
  * CPU time, not wall time, so a busy machine changes the figure less; take the lowest of
  * a few runs. */
 
@@ -153,23 +158,44 @@ exec_ok (sqlite3 *db, const char *sql)
 }
 
 static int
-run_floor (const char *dir, guint lines, guint batch, guint keep)
+run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row)
 {
   g_autofree char *path = g_build_filename (dir, "floor.sqlite3", NULL);
+  g_autofree char *row = NULL;
+  const char *schema, *insert_sql, *delete_sql;
   sqlite3 *db = NULL;
   sqlite3_stmt *insert = NULL, *delete = NULL;
-  char row[160];
+  guint rows = 0;
   double total;
   int rc = 1;
 
-  memset (row, 'x', sizeof row);
+  /* As long as a line of the history: its texts and numbers, about 150 bytes. */
+  row = g_malloc (150 * MAX (per_row, 1));
+  memset (row, 'x', 150 * MAX (per_row, 1));
+  if (per_row == 0)
+    {
+      schema = "CREATE TABLE lines (id INTEGER PRIMARY KEY, line BLOB NOT NULL)";
+      insert_sql = "INSERT INTO lines (line) VALUES (?1)";
+      delete_sql = "DELETE FROM lines WHERE id <= ?1";
+    }
+  else
+    {
+      schema = "CREATE TABLE blocks (id INTEGER PRIMARY KEY, target TEXT NOT NULL,"
+               " first_time INTEGER NOT NULL, last_time INTEGER NOT NULL,"
+               " first_msgid INTEGER NOT NULL, last_msgid INTEGER NOT NULL,"
+               " lines BLOB NOT NULL);"
+               "CREATE INDEX blocks_by_target ON blocks (target, last_time);"
+               "CREATE INDEX blocks_by_msgid ON blocks (first_msgid)";
+      insert_sql = "INSERT INTO blocks (target, first_time, last_time, first_msgid,"
+                   " last_msgid, lines) VALUES ('#bench0', ?2, ?2, ?3, ?4, ?1)";
+      /* Whole blocks go: ?1 is the last block that is all past the count kept. */
+      delete_sql = "DELETE FROM blocks WHERE id <= ?1";
+    }
   if (sqlite3_open (path, &db) != SQLITE_OK ||
-      !exec_ok (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                    "CREATE TABLE lines (id INTEGER PRIMARY KEY, line BLOB NOT NULL)") ||
-      sqlite3_prepare_v2 (db, "INSERT INTO lines (line) VALUES (?1)", -1, &insert,
-                          NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2 (db, "DELETE FROM lines WHERE id <= ?1", -1, &delete,
-                          NULL) != SQLITE_OK)
+      !exec_ok (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;") ||
+      !exec_ok (db, schema) ||
+      sqlite3_prepare_v2 (db, insert_sql, -1, &insert, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, delete_sql, -1, &delete, NULL) != SQLITE_OK)
     goto out;
 
   total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID);
@@ -179,17 +205,37 @@ run_floor (const char *dir, guint lines, guint batch, guint keep)
 
       if (!exec_ok (db, "BEGIN"))
         goto out;
-      for (guint i = done; i < end; i++)
+      for (guint i = done; i < end; i += MAX (per_row, 1))
         {
-          /* As long as a line of the history: its texts and numbers, about 150 bytes. */
-          sqlite3_bind_blob (insert, 1, row, 150, SQLITE_STATIC);
+          guint n = per_row == 0 ? 1 : MIN (per_row, end - i);
+
+          sqlite3_bind_blob (insert, 1, row, 150 * n, SQLITE_STATIC);
+          if (per_row > 0)
+            {
+              sqlite3_bind_int64 (insert, 2, 1700000000000 + i / 100);
+              sqlite3_bind_int64 (insert, 3, 1700000000000000 + i);
+              sqlite3_bind_int64 (insert, 4, 1700000000000000 + i + n - 1);
+            }
           if (sqlite3_step (insert) != SQLITE_DONE)
             goto out;
           sqlite3_reset (insert);
+          rows++;
         }
       if (keep > 0 && end > keep)
         {
-          sqlite3_bind_int64 (delete, 1, end - keep);
+          /* A row a line: the lines past the count kept. A block a row: the blocks all of
+           * whose lines are past it (blocks do not cross a batch, so rows are numbered
+           * batch by batch). */
+          gint64 last = end - keep;
+
+          if (per_row > 0)
+            {
+              guint per_batch = (batch + per_row - 1) / per_row;
+
+              last = (gint64) ((end - keep) / batch) * per_batch +
+                     ((end - keep) % batch) / per_row;
+            }
+          sqlite3_bind_int64 (delete, 1, last);
           if (sqlite3_step (delete) != SQLITE_DONE)
             goto out;
           sqlite3_reset (delete);
@@ -198,7 +244,11 @@ run_floor (const char *dir, guint lines, guint batch, guint keep)
         goto out;
     }
   total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID) - total;
-  printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
+  if (per_row == 0)
+    printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
+  else
+    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (two indexes),"
+            " batches of %u, %u kept\n", lines, rows, per_row, batch, keep);
   printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
   rc = 0;
 
@@ -214,7 +264,7 @@ out:
 int
 main (int argc, char **argv)
 {
-  int lines = 200000, batch = 2000, targets = 1, keep = 10000;
+  int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0;
   gboolean floor = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
@@ -222,6 +272,8 @@ main (int argc, char **argv)
     { "targets", 't', 0, G_OPTION_ARG_INT, &targets, "Rooms the lines go to in turn (1)", "N" },
     { "keep", 'k', 0, G_OPTION_ARG_INT, &keep, "Lines kept a target, 0 for all (10,000)", "N" },
     { "floor", 0, 0, G_OPTION_ARG_NONE, &floor, "Rows into a bare SQLite table instead", NULL },
+    { "floor-blocks", 0, 0, G_OPTION_ARG_INT, &blocks,
+      "Rows of N lines each into an indexed SQLite table instead", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- what a line costs the history");
@@ -235,9 +287,10 @@ main (int argc, char **argv)
       g_printerr ("chatroom-bench-history: %s\n", error->message);
       return 2;
     }
-  if (lines <= 0 || batch <= 0 || targets <= 0 || keep < 0)
+  if (lines <= 0 || batch <= 0 || targets <= 0 || keep < 0 || blocks < 0)
     {
-      g_printerr ("chatroom-bench-history: --lines, --batch and --targets must be positive\n");
+      g_printerr ("chatroom-bench-history: --lines, --batch, --targets and --floor-blocks"
+                  " must be positive\n");
       return 2;
     }
   dir = g_dir_make_tmp ("chatroom-bench-history-XXXXXX", &error);
@@ -246,8 +299,8 @@ main (int argc, char **argv)
       g_printerr ("chatroom-bench-history: %s\n", error->message);
       return 1;
     }
-  if (floor)
-    rc = run_floor (dir, lines, batch, keep);
+  if (floor || blocks > 0)
+    rc = run_floor (dir, lines, batch, keep, blocks);
   else
     rc = run_history (dir, lines, batch, targets, keep);
   remove_tree (dir);
