@@ -16,7 +16,10 @@
  * --floor-blocks N writes the same lines N to a row instead: one blob of N lines, with the
  * row's target, first and last time and first and last msgid beside it and the two indexes
  * a store of blocks needs (by target and time, by msgid), one entry a block, not a line.
- * It is the least a line costs such a store, before any packing or decoding.
+ * It is the least a line costs such a store, before any packing or decoding. With
+ * --floor-msgids, every line's msgid also goes into a table of its own (msgid → block), as
+ * a store would need for msgids it cannot map to a block by their number: what one B-tree
+ * entry a line costs on top.
  *
  * CPU time, not wall time, so a busy machine changes the figure less; take the lowest of
  * a few runs. */
@@ -158,13 +161,14 @@ exec_ok (sqlite3 *db, const char *sql)
 }
 
 static int
-run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row)
+run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
+           gboolean msgids)
 {
   g_autofree char *path = g_build_filename (dir, "floor.sqlite3", NULL);
   g_autofree char *row = NULL;
   const char *schema, *insert_sql, *delete_sql;
   sqlite3 *db = NULL;
-  sqlite3_stmt *insert = NULL, *delete = NULL;
+  sqlite3_stmt *insert = NULL, *delete = NULL, *insert_msgid = NULL, *delete_msgids = NULL;
   guint rows = 0;
   double total;
   int rc = 1;
@@ -197,6 +201,15 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row)
       sqlite3_prepare_v2 (db, insert_sql, -1, &insert, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db, delete_sql, -1, &delete, NULL) != SQLITE_OK)
     goto out;
+  /* Hex msgids of the same length sort as their numbers: the oldest are a prefix. */
+  if (msgids &&
+      (!exec_ok (db, "CREATE TABLE msgids (msgid TEXT PRIMARY KEY, block INTEGER NOT NULL)"
+                     " WITHOUT ROWID") ||
+       sqlite3_prepare_v2 (db, "INSERT INTO msgids (msgid, block) VALUES (?1, ?2)", -1,
+                           &insert_msgid, NULL) != SQLITE_OK ||
+       sqlite3_prepare_v2 (db, "DELETE FROM msgids WHERE msgid < ?1", -1,
+                           &delete_msgids, NULL) != SQLITE_OK))
+    goto out;
 
   total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID);
   for (guint done = 0; done < lines; done += batch)
@@ -220,6 +233,18 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row)
             goto out;
           sqlite3_reset (insert);
           rows++;
+          for (guint m = 0; insert_msgid != NULL && m < n; m++)
+            {
+              char id[24];
+
+              g_snprintf (id, sizeof id, "%" G_GINT64_MODIFIER "x",
+                          (gint64) 1700000000000000 + i + m);
+              sqlite3_bind_text (insert_msgid, 1, id, -1, SQLITE_TRANSIENT);
+              sqlite3_bind_int64 (insert_msgid, 2, sqlite3_last_insert_rowid (db));
+              if (sqlite3_step (insert_msgid) != SQLITE_DONE)
+                goto out;
+              sqlite3_reset (insert_msgid);
+            }
         }
       if (keep > 0 && end > keep)
         {
@@ -239,24 +264,67 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row)
           if (sqlite3_step (delete) != SQLITE_DONE)
             goto out;
           sqlite3_reset (delete);
+          if (delete_msgids != NULL)
+            {
+              char id[24];
+
+              /* The first line of the oldest block kept. */
+              g_snprintf (id, sizeof id, "%" G_GINT64_MODIFIER "x",
+                          (gint64) 1700000000000000 + (last / ((batch + per_row - 1) / per_row)) *
+                          batch + (last % ((batch + per_row - 1) / per_row)) * per_row);
+              sqlite3_bind_text (delete_msgids, 1, id, -1, SQLITE_TRANSIENT);
+              if (sqlite3_step (delete_msgids) != SQLITE_DONE)
+                goto out;
+              sqlite3_reset (delete_msgids);
+            }
         }
       if (!exec_ok (db, "COMMIT"))
         goto out;
     }
   total = cpu_seconds (CLOCK_PROCESS_CPUTIME_ID) - total;
+  /* What was kept must be right: whole blocks, and a msgid for each of their lines. */
+  if (per_row > 0)
+    {
+      sqlite3_stmt *check = NULL;
+      gint64 held = -1, named = -1, want = keep > 0 ? MIN (lines, keep) : lines;
+
+      if (sqlite3_prepare_v2 (db, msgids ?
+                              "SELECT (SELECT sum (length (lines)) / 150 FROM blocks),"
+                              " (SELECT count(*) FROM msgids)" :
+                              "SELECT (SELECT sum (length (lines)) / 150 FROM blocks), -1",
+                              -1, &check, NULL) == SQLITE_OK &&
+          sqlite3_step (check) == SQLITE_ROW)
+        {
+          held = sqlite3_column_int64 (check, 0);
+          named = sqlite3_column_int64 (check, 1);
+        }
+      sqlite3_finalize (check);
+      if (held < want || held >= want + per_row ||
+          (msgids && named != held))
+        {
+          g_printerr ("chatroom-bench-history: the blocks hold %" G_GINT64_FORMAT " lines"
+                      " (%" G_GINT64_FORMAT " msgids), not %" G_GINT64_FORMAT "\n",
+                      held, named, want);
+          rc = 1;
+          goto out;
+        }
+    }
   if (per_row == 0)
     printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
   else
-    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (two indexes),"
-            " batches of %u, %u kept\n", lines, rows, per_row, batch, keep);
+    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (two indexes%s),"
+            " batches of %u, %u kept\n", lines, rows, per_row,
+            msgids ? ", a msgid table a line" : "", batch, keep);
   printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
   rc = 0;
 
 out:
-  if (rc != 0)
+  if (rc != 0 && sqlite3_errcode (db) != SQLITE_OK)
     g_printerr ("chatroom-bench-history: %s\n", sqlite3_errmsg (db));
   sqlite3_finalize (insert);
   sqlite3_finalize (delete);
+  sqlite3_finalize (insert_msgid);
+  sqlite3_finalize (delete_msgids);
   sqlite3_close (db);
   return rc;
 }
@@ -265,7 +333,7 @@ int
 main (int argc, char **argv)
 {
   int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0;
-  gboolean floor = FALSE;
+  gboolean floor = FALSE, msgids = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Lines a transaction (2,000)", "N" },
@@ -274,6 +342,8 @@ main (int argc, char **argv)
     { "floor", 0, 0, G_OPTION_ARG_NONE, &floor, "Rows into a bare SQLite table instead", NULL },
     { "floor-blocks", 0, 0, G_OPTION_ARG_INT, &blocks,
       "Rows of N lines each into an indexed SQLite table instead", "N" },
+    { "floor-msgids", 0, 0, G_OPTION_ARG_NONE, &msgids,
+      "With --floor-blocks, each line's msgid into a table too", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- what a line costs the history");
@@ -300,7 +370,7 @@ main (int argc, char **argv)
       return 1;
     }
   if (floor || blocks > 0)
-    rc = run_floor (dir, lines, batch, keep, blocks);
+    rc = run_floor (dir, lines, batch, keep, blocks, msgids);
   else
     rc = run_history (dir, lines, batch, targets, keep);
   remove_tree (dir);
