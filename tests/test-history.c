@@ -317,19 +317,25 @@ test_old_file (void)
     g_assert_cmpstr (((ChatHistoryTarget *) targets->pdata[0])->name, ==, "#room");
   }
 
+  {
+    g_autoptr(ChatHistoryEntry) entry = chat_history_lookup_msgid (history, "old-m1", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (entry);
+    g_assert_cmpstr (entry->params[1], ==, "from before");
+  }
+
   g_assert_finalize_object (g_steal_pointer (&history));
-  /* The index by time it had is gone: no line pays for its upkeep any more. */
+  /* The table of a row a line is gone (with its index by time): its line is in a block. */
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   {
     sqlite3_stmt *stmt = NULL;
 
-    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_master WHERE type = 'index'"
-                                         " AND tbl_name = 'messages' ORDER BY name",
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                                         " AND name IN ('messages', 'blocks') ORDER BY name",
                                          -1, &stmt, NULL), ==, SQLITE_OK);
     g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "messages_by_msgid");
-    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "messages_by_target");
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "blocks");
     g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
     sqlite3_finalize (stmt);
   }
@@ -1665,6 +1671,302 @@ test_query_during_commit (Fixture       *fixture,
     }
 }
 
+/* ------------------------------------------------------------------ blocks */
+
+/* msgids as the server makes them: a hex counter, here from BASE. */
+#define BASE G_GINT64_CONSTANT (0x1000000)
+
+static void
+say_hex (ChatHistory *history,
+         const char  *room,
+         gint64       n,
+         gint64       time_ms)
+{
+  g_autofree char *msgid = g_strdup_printf ("%" G_GINT64_MODIFIER "x", BASE + n);
+  g_autofree char *text = g_strdup_printf ("line %" G_GINT64_FORMAT, n);
+  const char *params[] = { room, text, NULL };
+
+  chat_history_append (history,
+                       chat_history_entry_new (room, room, msgid, time_ms,
+                                               CHAT_HISTORY_KIND_PRIVMSG, "nick!user@host",
+                                               "PRIVMSG", params, NULL));
+}
+
+static char *
+hex_ref (gint64 n)
+{
+  return g_strdup_printf ("msgid=%" G_GINT64_MODIFIER "x", BASE + n);
+}
+
+/* query () with the lines' numbers from BASE. */
+static char *
+query_hex (ChatHistory           *history,
+           ChatHistorySubcommand  subcommand,
+           const char            *target,
+           const char            *ref,
+           const char            *ref2,
+           guint                  limit)
+{
+  g_autofree char *hex = query (history, subcommand, target, ref, ref2, limit);
+  g_auto(GStrv) words = g_strsplit (hex, " ", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL && words[i][0] != '\0'; i++)
+    g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "",
+                            (gint64) g_ascii_strtoull (words[i], NULL, 16) - BASE);
+  return g_string_free (out, FALSE);
+}
+
+#define assert_query_hex(expected, ...) \
+  G_STMT_START { \
+    g_autofree char *got_ = query_hex (__VA_ARGS__); \
+    g_assert_cmpstr (got_, ==, expected); \
+  } G_STMT_END
+
+/* Two rooms' lines in turn, 600 each, in one commit: each room's lines fill blocks of
+ * their own whose msgids interleave; answers that cross from one block to the next. */
+static void
+test_blocks_span (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *r505 = hex_ref (505), *r507 = hex_ref (507), *r509 = hex_ref (509);
+  g_autofree char *r513 = hex_ref (513), *r517 = hex_ref (517), *r514 = hex_ref (514);
+
+  for (gint64 i = 1; i <= 1200; i++)
+    say_hex (fixture->history, i % 2 == 1 ? "#room" : "#other", i, T0 + i * 10);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 600);
+
+  assert_query_hex ("1193 1195 1197 1199", fixture->history, CHAT_HISTORY_LATEST, "#room", "*",
+                    NULL, 4);
+  /* #room's first block ends at 511, its second starts at 513. */
+  assert_query_hex ("505 507 509 511", fixture->history, CHAT_HISTORY_BEFORE, "#room", r513,
+                    NULL, 4);
+  assert_query_hex ("511 513 515", fixture->history, CHAT_HISTORY_AFTER, "#room", r509, NULL, 3);
+  assert_query_hex ("509 511 513 515", fixture->history, CHAT_HISTORY_BETWEEN, "#room", r507,
+                    r517, 10);
+  assert_query_hex ("509 511 513 515", fixture->history, CHAT_HISTORY_BETWEEN, "#room", r517,
+                    r507, 10);
+  assert_query_hex ("509 511 513 515", fixture->history, CHAT_HISTORY_AROUND, "#room", r513,
+                    NULL, 4);
+  assert_query_hex ("507 509", fixture->history, CHAT_HISTORY_AFTER, "#room", r505, NULL, 2);
+  {
+    g_autofree char *after = ts (5125);
+
+    assert_query_hex ("513 515", fixture->history, CHAT_HISTORY_AFTER, "#room", after, NULL, 2);
+  }
+  /* Another room's msgid is no place in this one. */
+  assert_query_hex ("", fixture->history, CHAT_HISTORY_BEFORE, "#room", r514, NULL, 4);
+  {
+    g_autoptr(ChatHistoryEntry) entry = chat_history_lookup_msgid (fixture->history,
+                                                                   r514 + strlen ("msgid="),
+                                                                   &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (entry);
+    g_assert_cmpstr (entry->target, ==, "#other");
+    g_assert_cmpstr (entry->params[1], ==, "line 514");
+  }
+}
+
+/* A journal replayed after its commit brings back lines the blocks have: each is stored
+ * once, whichever block holds it, and so is a msgid said twice in one batch. */
+static void
+test_blocks_duplicates (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (gint64 i = 1; i <= 600; i++)
+    say_hex (fixture->history, "#room", i, T0 + i * 10);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+
+  for (gint64 i = 250; i <= 270; i++)
+    say_hex (fixture->history, "#room", i, T0 + i * 10);
+  say_hex (fixture->history, "#room", 601, T0 + 6010);
+  say_hex (fixture->history, "#room", 601, T0 + 6010);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 601);
+  assert_query_hex ("255 256 257 258", fixture->history, CHAT_HISTORY_AFTER, "#room",
+                    "timestamp=2023-11-14T22:13:22.540Z", NULL, 4);
+
+  /* And after a restart, with nothing in memory to go by. */
+  reopen (fixture);
+  say_hex (fixture->history, "#room", 1, T0 + 10);
+  say_hex (fixture->history, "#room", 600, T0 + 6000);
+  say_hex (fixture->history, "#room", 602, T0 + 6020);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 602);
+  assert_query_hex ("599 600 601 602", fixture->history, CHAT_HISTORY_LATEST, "#room", "*",
+                    NULL, 4);
+}
+
+/* A redacted line stays in its block, and is never served. */
+static void
+test_blocks_redaction (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *r5 = hex_ref (5), *r6 = hex_ref (6);
+
+  for (gint64 i = 1; i <= 8; i++)
+    say_hex (fixture->history, "#room", i, T0 + i * 10);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_true (chat_history_redact (fixture->history, r5 + strlen ("msgid="), &error));
+  g_assert_no_error (error);
+
+  assert_query_hex ("1 2 3 4 6 7 8", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL,
+                    10);
+  assert_query_hex ("3 4", fixture->history, CHAT_HISTORY_BEFORE, "#room", r6, NULL, 2);
+  assert_query_hex ("6 7", fixture->history, CHAT_HISTORY_AFTER, "#room", r5, NULL, 2);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 8);
+}
+
+/* Count retention takes whole blocks while it can and cuts into one only to come under its
+ * slack (a sixteenth of what is kept). */
+static void
+test_blocks_retention_count (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  chat_history_set_max_per_target (fixture->history, 300);
+  for (gint64 i = 1; i <= 600; i++)
+    say_hex (fixture->history, "#room", i, T0 + i * 10);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 300);
+  assert_query_hex ("301 302", fixture->history, CHAT_HISTORY_AFTER, "#room",
+                    "timestamp=2000-01-01T00:00:00.000Z", NULL, 2);
+  assert_query_hex ("599 600", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
+
+  /* Within the slack, nothing goes; a prune keeps exactly what is allowed. */
+  for (gint64 i = 601; i <= 610; i++)
+    say_hex (fixture->history, "#room", i, T0 + i * 10);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 310);
+  g_assert_true (chat_history_prune (fixture->history, T0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 300);
+  assert_query_hex ("311 312", fixture->history, CHAT_HISTORY_AFTER, "#room",
+                    "timestamp=2000-01-01T00:00:00.000Z", NULL, 2);
+
+  /* The counts kept in memory were right: the file says the same. */
+  reopen (fixture);
+  g_assert_cmpint (chat_history_count (fixture->history, "#room", NULL), ==, 300);
+}
+
+/* Lines that reach the store out of time order (a journal replayed, a peer's lines) make
+ * blocks whose times overlap: answers and retention go by the lines' times, not the
+ * blocks'. */
+static void
+test_blocks_overlap (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (gint64 i = 1; i <= 4; i++)
+    say_hex (fixture->history, "#room", i, T0 + (i - 1) * 20);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  for (gint64 i = 5; i <= 8; i++)
+    say_hex (fixture->history, "#room", i, T0 + 10 + (i - 5) * 20);
+  g_assert_true (chat_history_flush (fixture->history, &error));
+  g_assert_no_error (error);
+
+  assert_query_hex ("7 4 8", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 3);
+  assert_query_hex ("1 5 2", fixture->history, CHAT_HISTORY_AFTER, "#room",
+                    "timestamp=2000-01-01T00:00:00.000Z", NULL, 3);
+
+  chat_history_set_max_per_target (fixture->history, 4);
+  g_assert_true (chat_history_prune (fixture->history, T0, &error));
+  g_assert_no_error (error);
+  assert_query_hex ("3 7 4 8", fixture->history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+}
+
+/* A history of a row a line, as the server wrote it before blocks, is moved into blocks
+ * when opened, redactions and all. */
+static void
+test_blocks_migration (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "history.sqlite3", NULL);
+  g_autofree char *r300 = hex_ref (300);
+  g_autoptr(ChatHistory) history = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TABLE messages (id INTEGER PRIMARY KEY,"
+                                 " msgid TEXT NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL,"
+                                 " time INTEGER NOT NULL, kind INTEGER NOT NULL, source TEXT,"
+                                 " command TEXT NOT NULL, params TEXT, tags TEXT,"
+                                 " trailing INTEGER NOT NULL DEFAULT 0, owner_a TEXT, owner_b TEXT);"
+                                 "CREATE INDEX messages_by_target ON messages (target, time, id);"
+                                 "CREATE UNIQUE INDEX messages_by_msgid ON messages (msgid);"
+                                 "CREATE TABLE targets (key TEXT PRIMARY KEY, name TEXT NOT NULL,"
+                                 " latest INTEGER NOT NULL);"
+                                 "CREATE TABLE redactions (msgid TEXT PRIMARY KEY);"
+                                 "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                                 "  WHERE i < 600)"
+                                 " INSERT INTO messages (msgid, target, name, time, kind, source,"
+                                 " command, params) SELECT printf ('%x', 16777216 + i), '#room',"
+                                 " '#Room', 1700000000000 + i * 10, 0, 'a!a@h', 'PRIVMSG',"
+                                 " '#Room' || char(10) || 'line ' || i FROM n;"
+                                 "INSERT INTO messages (msgid, target, name, time, kind, source,"
+                                 " command, params) VALUES ('peer-1', '#x', '#x', 1700000000000,"
+                                 " 0, 'b!b@h', 'PRIVMSG', '#x' || char(10) || 'elsewhere');"
+                                 "INSERT INTO targets SELECT target, name, max (time) FROM messages"
+                                 " GROUP BY target;"
+                                 "INSERT INTO redactions VALUES (printf ('%x', 16777216 + 599));"
+                                 "PRAGMA user_version = 1;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (history, NULL, NULL), ==, 601);
+  assert_query_hex ("597 598 600", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 3);
+  assert_query_hex ("298 299", history, CHAT_HISTORY_BEFORE, "#room", r300, NULL, 2);
+  {
+    g_autoptr(ChatHistoryEntry) entry = chat_history_lookup_msgid (history, "peer-1", &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (entry);
+    g_assert_cmpstr (entry->params[1], ==, "elsewhere");
+  }
+  /* A line of the old file is still stored once. */
+  say_hex (history, "#room", 300, T0 + 3000);
+  g_assert_true (chat_history_flush (history, &error));
+  g_assert_cmpint (chat_history_count (history, "#room", NULL), ==, 600);
+  g_assert_finalize_object (g_steal_pointer (&history));
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    /* A few rows for 601 lines, and no table of a row a line. */
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM blocks),"
+                                         " (SELECT count(*) FROM sqlite_master"
+                                         "  WHERE name = 'messages'), (SELECT user_version"
+                                         "  FROM pragma_user_version)", -1, &stmt, NULL),
+                     ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (stmt, 0), <=, 4);
+    g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, 0);
+    g_assert_cmpint (sqlite3_column_int (stmt, 2), ==, 2);
+    sqlite3_finalize (stmt);
+  }
+  sqlite3_close (db);
+  rm_rf (dir);
+}
+
+/* ------------------------------------------------------------------ main */
+
 int
 main (int   argc,
       char *argv[])
@@ -1703,6 +2005,12 @@ main (int   argc,
   ADD ("delete-target", test_delete_target);
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
   ADD ("query-during-commit", test_query_during_commit);
+  ADD ("blocks-span", test_blocks_span);
+  ADD ("blocks-duplicates", test_blocks_duplicates);
+  ADD ("blocks-redaction", test_blocks_redaction);
+  ADD ("blocks-overlap", test_blocks_overlap);
+  ADD ("blocks-retention-count", test_blocks_retention_count);
+  g_test_add_func ("/chat/history/blocks-migration", test_blocks_migration);
   g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
   g_test_add_func ("/chat/history/journal-old-replay", test_journal_old_replay);
   g_test_add_func ("/chat/history/journal-fields", test_journal_fields);

@@ -9,7 +9,7 @@
  * of 250 ms, when the loop never goes idle) hands the queue to the writer thread
  * (chat-history-writer.c), which commits it in one transaction and then deletes the
  * journal that held it; a history opened on journals left by a killed process commits
- * what they hold first (INSERT OR IGNORE on the unique msgid: a line never comes twice). A
+ * what they hold first (a msgid already stored is left out: a line never comes twice). A
  * transaction per round made the server spend about 14 % more CPU on the same fan-out
  * (each dirties five or more pages of the WAL, two pwrite()s each, and takes and drops
  * the WAL locks: about 80 µs); the journal costs one write() (BENCHMARKS.md).
@@ -118,7 +118,8 @@ bind_list (sqlite3_stmt *stmt,
     }
 }
 
-/* Columns added since the first version of the file. */
+/* Columns added since the first version of the file (the lines' table of a file of a row
+ * a line gets its own before its lines go into blocks). */
 static gboolean
 upgrade_schema (ChatSqlite  *db,
                 GError     **error)
@@ -133,8 +134,14 @@ upgrade_schema (ChatSqlite  *db,
     { "rooms", "invexes", "ALTER TABLE rooms ADD COLUMN invexes TEXT" },
   };
 
+  gboolean old_lines = chat_sqlite_query_int (db,
+                                              "SELECT count(*) FROM sqlite_master"
+                                              " WHERE type = 'table' AND name = 'messages'",
+                                              0) > 0;
+
   for (guint i = 0; i < G_N_ELEMENTS (added); i++)
-    if (!has_column (db, added[i].table, added[i].column) &&
+    if ((old_lines || strcmp (added[i].table, "messages") != 0) &&
+        !has_column (db, added[i].table, added[i].column) &&
         !chat_sqlite_exec (db, added[i].sql, error))
       return FALSE;
   return TRUE;
@@ -193,25 +200,25 @@ _chat_history_open_database (ChatHistory  *self,
                              GError      **error)
 {
   static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS messages ("
+    /* The lines, a block of a target's lines a row (chat-history-blocks.c). Retention by
+     * age or size walks the blocks in id order, the order they were written in. */
+    "CREATE TABLE IF NOT EXISTS blocks ("
     "  id INTEGER PRIMARY KEY,"
-    "  msgid TEXT NOT NULL,"
     "  target TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  time INTEGER NOT NULL,"
-    "  kind INTEGER NOT NULL,"
-    "  source TEXT,"
-    "  command TEXT NOT NULL,"
-    "  params TEXT,"
-    "  tags TEXT,"
-    "  trailing INTEGER NOT NULL DEFAULT 0,"
-    "  owner_a TEXT,"
-    "  owner_b TEXT);"
-    "CREATE INDEX IF NOT EXISTS messages_by_target ON messages (target, time, id);"
-    /* Retention by age or size walks the lines in id order, which is the order they were
-     * written in: an index by time would cost every line written and pruned its upkeep. */
-    "DROP INDEX IF EXISTS messages_by_time;"
-    "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_msgid ON messages (msgid);"
+    "  n_lines INTEGER NOT NULL,"
+    "  first_time INTEGER NOT NULL,"
+    "  last_time INTEGER NOT NULL,"
+    "  first_msgnum INTEGER,"
+    "  last_msgnum INTEGER,"
+    "  lines BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS blocks_by_first ON blocks (target, first_time);"
+    "CREATE INDEX IF NOT EXISTS blocks_by_last ON blocks (target, last_time);"
+    "CREATE INDEX IF NOT EXISTS blocks_by_msgnum ON blocks (first_msgnum);"
+    /* The msgids that are no number of the server's counter, and their blocks. */
+    "CREATE TABLE IF NOT EXISTS block_msgids ("
+    "  msgid TEXT PRIMARY KEY,"
+    "  block INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS block_msgids_by_block ON block_msgids (block);"
     "CREATE TABLE IF NOT EXISTS rooms ("
     "  key TEXT PRIMARY KEY,"
     "  name TEXT NOT NULL,"
@@ -231,10 +238,7 @@ _chat_history_open_database (ChatHistory  *self,
     "  latest INTEGER NOT NULL);"
     /* Redacted lines (draft/message-redaction): kept, never served. */
     "CREATE TABLE IF NOT EXISTS redactions (msgid TEXT PRIMARY KEY);"
-    "INSERT OR IGNORE INTO targets (key, name, latest)"
-    "  SELECT target, name, max(time) FROM messages"
-    "  WHERE NOT EXISTS (SELECT 1 FROM targets) GROUP BY target;"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
 
   if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
@@ -254,7 +258,8 @@ _chat_history_open_database (ChatHistory  *self,
 
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
-  if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error))
+  if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error) ||
+      !_chat_history_blocks_open (self, error) || !_chat_history_blocks_migrate (self, error))
     {
       chat_sqlite_rollback (self->db);
       return FALSE;
@@ -265,14 +270,7 @@ _chat_history_open_database (ChatHistory  *self,
   /* Replaces the automatic checkpoint, which would fsync in the main loop. */
   sqlite3_wal_hook (chat_sqlite_get_db (self->db), wal_hook_cb, self);
 
-  self->insert_stmt =
-    chat_sqlite_get_query (self->db,
-                           "INSERT OR IGNORE INTO messages"
-                           " (msgid, target, name, time, kind, source, command, params, tags,"
-                           "  trailing, owner_a, owner_b)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                           error);
-  self->save_room_stmt = self->insert_stmt == NULL ? NULL :
+  self->save_room_stmt =
     chat_sqlite_get_query (self->db,
                            "INSERT OR REPLACE INTO rooms"
                            " (key, name, topic, topic_setter, topic_time, modes, password,"
@@ -300,57 +298,30 @@ target_count (ChatHistory  *self,
               const char   *target,
               GError      **error)
 {
-  sqlite3_stmt *stmt;
   gint64 *count;
-  int rc;
+  gint64 n;
 
   count = g_hash_table_lookup (self->counts, target);
   if (count != NULL)
     return count;
-  stmt = chat_sqlite_get_query (self->db, "SELECT count(*) FROM messages WHERE target = ?1",
-                                error);
-  if (stmt == NULL)
+  n = _chat_history_blocks_count (self, target, error);
+  if (n < 0)
     return NULL;
-  chat_sqlite_bind_text (stmt, 1, target);
-  rc = sqlite3_step (stmt);
   count = g_new (gint64, 1);
-  *count = sqlite3_column_int64 (stmt, 0);
-  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot count history", error))
-    {
-      g_free (count);
-      return NULL;
-    }
+  *count = n;
   g_hash_table_insert (self->counts, g_strdup (target), count);
   return count;
 }
 
-/* Steps a DELETE … RETURNING target, taking each line it deletes off its target's count. */
-static gboolean
-delete_counted (ChatHistory   *self,
-                sqlite3_stmt  *stmt,
-                GError       **error)
-{
-  int rc;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      gint64 *count = g_hash_table_lookup (self->counts, sqlite3_column_text (stmt, 0));
-
-      if (count != NULL)
-        (*count)--;
-    }
-  return chat_sqlite_finish_step (self->db, stmt, rc, "Cannot prune history", error);
-}
-
 /* Keeps the newest max_per_target lines of target, once it holds more than slack over
- * that: the oldest go, in the index's order, so the cost is the lines deleted. */
+ * that: the oldest go, whole blocks while they can, so the cost is the lines deleted; a
+ * block is cut only to come under slack. */
 gboolean
 _chat_history_prune_target_count (ChatHistory  *self,
                                   const char   *target,
                                   guint         slack,
                                   GError      **error)
 {
-  sqlite3_stmt *stmt;
   gint64 *count;
 
   if (self->max_per_target == 0)
@@ -360,19 +331,9 @@ _chat_history_prune_target_count (ChatHistory  *self,
     return FALSE;
   if (*count <= (gint64) self->max_per_target + slack)
     return TRUE;
-
-  stmt = chat_sqlite_get_query (self->db,
-                                "DELETE FROM messages WHERE id IN"
-                                " (SELECT id FROM messages WHERE target = ?1"
-                                "  ORDER BY time, id LIMIT ?2)", error);
-  if (stmt == NULL)
-    return FALSE;
-  chat_sqlite_bind_text (stmt, 1, target);
-  sqlite3_bind_int64 (stmt, 2, *count - self->max_per_target);
-  if (!write_step (self, stmt, error))
-    return FALSE;
-  *count -= chat_sqlite_changes (self->db);
-  return TRUE;
+  /* It comes off the count as the lines go. */
+  return _chat_history_blocks_drop_oldest (self, target, *count - self->max_per_target, slack,
+                                           error);
 }
 
 /* Deletes lines older than max-age, at most max_rows of them (0: all): a flush must not
@@ -385,7 +346,7 @@ _chat_history_prune_age (ChatHistory  *self,
                          GError      **error)
 {
   sqlite3_stmt *stmt;
-  int changes;
+  guint changes;
 
   self->last_age_prune_ms = now;
   if (self->max_age <= 0)
@@ -394,33 +355,18 @@ _chat_history_prune_age (ChatHistory  *self,
   /* A bite looks at the max_rows oldest lines by id, so that it costs the same however
    * long the history is; a line written out of time order (a journal replayed after a
    * crash) goes with a later bite, once the lines written before it have gone. All at once
-   * (max_rows 0) reads every line. */
-  if (max_rows > 0)
-    stmt = chat_sqlite_get_query (self->db,
-                                  "DELETE FROM messages WHERE id IN"
-                                  " (SELECT id FROM"
-                                  "  (SELECT id, time FROM messages ORDER BY id LIMIT ?2)"
-                                  "  WHERE time < ?1) RETURNING target", error);
-  else
-    stmt = chat_sqlite_get_query (self->db,
-                                  "DELETE FROM messages WHERE time < ?1 RETURNING target",
-                                  error);
-  if (stmt == NULL)
+   * (max_rows 0) reads every block. */
+  if (!_chat_history_blocks_prune_first (self, now - self->max_age * 1000, max_rows, &changes,
+                                         error))
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, now - self->max_age * 1000);
-  if (max_rows > 0)
-    sqlite3_bind_int64 (stmt, 2, (gint64) max_rows);
-  if (!delete_counted (self, stmt, error))
-    return FALSE;
-  changes = chat_sqlite_changes (self->db);
   if (changes == 0)
     return TRUE;
-  if (max_rows > 0 && (guint) changes >= max_rows)
+  if (max_rows > 0 && changes >= max_rows)
     self->last_age_prune_ms = 0;
 
   stmt = chat_sqlite_get_query (self->db,
                                 "DELETE FROM targets WHERE NOT EXISTS"
-                                " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                " (SELECT 1 FROM blocks b WHERE b.target = targets.key)",
                                 error);
   return stmt != NULL && write_step (self, stmt, error);
 }
@@ -470,19 +416,14 @@ prune_size (ChatHistory  *self,
       gint64 used = chat_sqlite_query_int (self->db, "PRAGMA page_count", -1) -
                     chat_sqlite_query_int (self->db, "PRAGMA freelist_count", -1);
 
+      guint removed;
+
       if (used + needed <= limit)
         break;
-      stmt = chat_sqlite_get_query (self->db,
-                                    "DELETE FROM messages WHERE id IN"
-                                    " (SELECT id FROM messages ORDER BY id LIMIT ?1)"
-                                    " RETURNING target",
-                                    error);
-      if (stmt == NULL)
+      if (!_chat_history_blocks_prune_first (self, G_MAXINT64, SIZE_PRUNE_BATCH, &removed,
+                                             error))
         return FALSE;
-      sqlite3_bind_int64 (stmt, 1, SIZE_PRUNE_BATCH);
-      if (!delete_counted (self, stmt, error))
-        return FALSE;
-      if (chat_sqlite_changes (self->db) == 0)
+      if (removed == 0)
         break;
       deleted = TRUE;
     }
@@ -491,7 +432,7 @@ prune_size (ChatHistory  *self,
 
   stmt = chat_sqlite_get_query (self->db,
                                 "DELETE FROM targets WHERE NOT EXISTS"
-                                " (SELECT 1 FROM messages m WHERE m.target = targets.key)",
+                                " (SELECT 1 FROM blocks b WHERE b.target = targets.key)",
                                 error);
   return stmt != NULL && write_step (self, stmt, error);
 }
@@ -511,37 +452,13 @@ write_pending (ChatHistory  *self,
 
   if (!prune_size (self, entries, error))
     return FALSE;
+  /* A line already there (a journal replayed twice) is left out, and not counted. */
+  if (!_chat_history_blocks_write (self, entries, error))
+    return FALSE;
 
   for (guint i = 0; i < entries->len; i++)
     {
       const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
-      g_autofree char *params = _chat_history_params_encode ((const char * const *) entry->params);
-      sqlite3_stmt *stmt = self->insert_stmt;
-
-      gint64 *count;
-      gboolean written;
-
-      /* The entry and params outlive the step; the bindings are cleared right after it. */
-      chat_sqlite_bind_static (stmt, 1, entry->msgid);
-      chat_sqlite_bind_static (stmt, 2, entry->target);
-      chat_sqlite_bind_static (stmt, 3, entry->target_name);
-      sqlite3_bind_int64 (stmt, 4, entry->time_ms);
-      sqlite3_bind_int (stmt, 5, entry->kind);
-      chat_sqlite_bind_static (stmt, 6, entry->source);
-      chat_sqlite_bind_static (stmt, 7, entry->command);
-      chat_sqlite_bind_static (stmt, 8, params);
-      chat_sqlite_bind_static (stmt, 9, entry->tags);
-      sqlite3_bind_int (stmt, 10, entry->trailing);
-      chat_sqlite_bind_static (stmt, 11, entry->owner_a);
-      chat_sqlite_bind_static (stmt, 12, entry->owner_b);
-      written = write_step (self, stmt, error);
-      sqlite3_clear_bindings (stmt);
-      if (!written)
-        return FALSE;
-      /* A line already there (a journal replayed twice) is ignored, and not counted. */
-      count = g_hash_table_lookup (self->counts, entry->target);
-      if (count != NULL && chat_sqlite_changes (self->db) > 0)
-        (*count)++;
 
       /* A room where something was said is worth keeping over a restart; one that
        * only saw people come and go is not. */
@@ -684,7 +601,7 @@ journal_empty (ChatHistory *self)
   if (self->journal_fd < 0 || !self->journal_used)
     return;
   /* A journal that cannot be emptied is replayed once more at the next start, where the
-   * unique msgid makes every line it still holds a no-op. */
+   * msgids already stored make every line it still holds a no-op. */
   if (ftruncate (self->journal_fd, 0) == 0)
     self->journal_used = FALSE;
 }
@@ -718,7 +635,7 @@ journal_replay (ChatHistory  *self,
 }
 
 /* Lines the database already has may come back (a kill between the commit and the
- * removal of the journal): INSERT OR IGNORE on the unique msgid keeps one of each. */
+ * removal of the journal): the blocks keep one of each msgid (chat-history-blocks.c). */
 gboolean
 _chat_history_journal_open (ChatHistory  *self,
                             const char   *data_dir,
@@ -911,6 +828,7 @@ chat_history_redact (ChatHistory  *self,
                                 error);
   if (stmt == NULL)
     return FALSE;
+  self->has_redactions = TRUE;
   chat_sqlite_bind_text (stmt, 1, msgid);
   return chat_sqlite_step_done (self->db, stmt, "Cannot redact a line", error);
 }

@@ -244,3 +244,46 @@ _chat_history_journal_parse (const char *data,
     }
   return entries;
 }
+
+/* The record of msgid in data (records as a journal holds them, after its mark), parsed,
+ * with its place among the records in *index; NULL when it is not there. Only the msgids
+ * of the records before it are read. */
+ChatHistoryEntry *
+_chat_history_journal_find (const char *data,
+                            gsize       size,
+                            const char *msgid,
+                            guint      *index)
+{
+  gsize msgid_len = strlen (msgid);
+  gsize pos = JOURNAL_MARK_LEN;
+  /* A record starts with its time, kind and trailing flag, then the msgid. */
+  const gsize msgid_at = sizeof (gint64) + 2;
+
+  if (size < JOURNAL_MARK_LEN || memcmp (data, JOURNAL_MARK, JOURNAL_MARK_LEN) != 0)
+    return NULL;
+  for (guint i = 0; size - pos >= sizeof (guint32); i++)
+    {
+      const guint8 *record;
+      guint32 len, string_len;
+
+      memcpy (&len, data + pos, sizeof len);
+      len = GUINT32_FROM_LE (len);
+      pos += sizeof len;
+      if (len > JOURNAL_RECORD_MAX || len > size - pos)
+        break;
+      record = (const guint8 *) data + pos;
+      pos += len;
+      if (len < msgid_at + sizeof string_len)
+        continue;
+      memcpy (&string_len, record + msgid_at, sizeof string_len);
+      string_len = GUINT32_FROM_LE (string_len);
+      if (string_len == msgid_len + 1 &&
+          len - msgid_at - sizeof string_len >= msgid_len &&
+          memcmp (record + msgid_at + sizeof string_len, msgid, msgid_len) == 0)
+        {
+          *index = i;
+          return parse_record (record, len);
+        }
+    }
+  return NULL;
+}

@@ -12,6 +12,32 @@ G_BEGIN_DECLS
 #define ENTRY_COLUMNS \
   "id, msgid, target, name, time, kind, source, command, params, tags, trailing, owner_a, owner_b"
 
+/* A line's place: (time, id), strictly or not. */
+typedef struct
+{
+  gint64   time;
+  gint64   id;
+  gboolean inclusive;
+} ChatHistoryBound;
+
+/* What _chat_history_blocks_scan () reads: the lines of one target between two places
+ * (NULL: open), the limit counted from the lower end or from the upper when newest_first;
+ * only messages unless with_events, only those of owner on its side (owner_b: the second
+ * name of a private key) when owner is set, and without the redacted ones unless
+ * with_redacted. */
+typedef struct
+{
+  const char             *target;
+  const ChatHistoryBound *lower;
+  const ChatHistoryBound *upper;
+  gboolean                newest_first;
+  guint                   limit;
+  gboolean                with_events;
+  gboolean                with_redacted;
+  const char             *owner;
+  gboolean                owner_b;
+} ChatHistoryScan;
+
 struct _ChatHistory
 {
   GObject       parent_instance;
@@ -21,7 +47,6 @@ struct _ChatHistory
   GMainContext *context;
 
   /* Prepared once and owned by db, for the life of the connection. */
-  sqlite3_stmt *insert_stmt;
   sqlite3_stmt *save_room_stmt;
   sqlite3_stmt *touch_room_stmt;
   sqlite3_stmt *forget_room_stmt;
@@ -30,6 +55,8 @@ struct _ChatHistory
   GPtrArray    *pending;           /* ChatHistoryEntry */
   GHashTable   *pending_rooms;     /* key → ChatHistoryRoom, NULL to forget */
   GHashTable   *counts;            /* target key → gint64 *, its lines in the database */
+  gint64        msgnum_bound;      /* no numeric msgid stored is above it (chat-history-blocks.c) */
+  gboolean      has_redactions;    /* the redactions table may hold something */
 
   guint         idle_id;
   guint         deadline_id;
@@ -112,7 +139,43 @@ gboolean           _chat_history_commit              (ChatHistory            *se
                                                       GHashTable             *rooms,
                                                       GError                **error);
 
+/* chat-history-blocks.c */
+gboolean           _chat_history_blocks_open         (ChatHistory            *self,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_migrate      (ChatHistory            *self,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_write        (ChatHistory            *self,
+                                                      GPtrArray              *entries,
+                                                      GError                **error);
+ChatHistoryEntry  *_chat_history_blocks_find         (ChatHistory            *self,
+                                                      const char             *msgid,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_scan         (ChatHistory            *self,
+                                                      const ChatHistoryScan  *scan,
+                                                      GPtrArray              *result,
+                                                      GError                **error);
+gint64             _chat_history_blocks_count        (ChatHistory            *self,
+                                                      const char             *target,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_drop_oldest  (ChatHistory            *self,
+                                                      const char             *target,
+                                                      gint64                  excess,
+                                                      gint64                  slack,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_prune_first  (ChatHistory            *self,
+                                                      gint64                  before_ms,
+                                                      guint                   max_lines,
+                                                      guint                  *removed,
+                                                      GError                **error);
+gboolean           _chat_history_blocks_delete_target (ChatHistory           *self,
+                                                       const char            *target,
+                                                       GError               **error);
+
 /* chat-history-journal.c */
+ChatHistoryEntry  *_chat_history_journal_find        (const char             *data,
+                                                      gsize                   size,
+                                                      const char             *msgid,
+                                                      guint                  *index);
 void               _chat_history_journal_add_mark    (GByteArray             *out);
 void               _chat_history_journal_add_record  (GByteArray             *out,
                                                       const ChatHistoryEntry *entry);

@@ -15,12 +15,7 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-typedef struct
-{
-  gint64   time;
-  gint64   id;
-  gboolean inclusive;
-} Bound;
+typedef ChatHistoryBound Bound;
 
 /* A resolved reference: before it means below (time, lo), after it means above (time, hi). */
 typedef struct
@@ -68,8 +63,8 @@ resolve_ref (Reader                *reader,
 {
   ChatHistory *self = reader->self;
   const char *target = reader->scope->target;
-  sqlite3_stmt *stmt;
-  int rc;
+  g_autoptr(GError) local_error = NULL;
+  ChatHistoryEntry *entry;
 
   *found = TRUE;
   if (ref->type == CHAT_HISTORY_REF_TIMESTAMP)
@@ -89,22 +84,19 @@ resolve_ref (Reader                *reader,
       return TRUE;
     }
 
-  stmt = chat_sqlite_get_query (self->db,
-                                "SELECT time, id FROM messages WHERE msgid = ?1 AND target = ?2",
-                                error);
-  if (stmt == NULL)
-    return FALSE;
-  chat_sqlite_bind_text (stmt, 1, ref->msgid);
-  chat_sqlite_bind_text (stmt, 2, target);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
+  entry = _chat_history_blocks_find (self, ref->msgid, &local_error);
+  if (local_error != NULL)
     {
-      pos->time = sqlite3_column_int64 (stmt, 0);
-      pos->lo = pos->hi = sqlite3_column_int64 (stmt, 1);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
     }
-  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
-    return FALSE;
-  *found = rc == SQLITE_ROW;
+  *found = entry != NULL && strcmp (entry->target, target) == 0;
+  if (*found)
+    {
+      pos->time = entry->time_ms;
+      pos->lo = pos->hi = entry->id;
+    }
+  chat_history_entry_free (entry);
   return TRUE;
 }
 
@@ -119,13 +111,12 @@ select_range (Reader       *reader,
               GPtrArray    *result,
               GError      **error)
 {
-  ChatHistory *self = reader->self;
   const Scope *scope = reader->scope;
-  g_autofree char *owner = NULL;
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt;
-  guint first = result->len;
-  int rc;
+  ChatHistoryScan scan = {
+    scope->target, lower, upper, newest_first, limit, scope->with_events, FALSE,
+    scope->owner_column != NULL ? scope->owner : NULL,
+    g_strcmp0 (scope->owner_column, "owner_b") == 0,
+  };
 
   if (limit == 0)
     return TRUE;
@@ -136,47 +127,7 @@ select_range (Reader       *reader,
       return TRUE;
     }
 
-  if (scope->owner_column != NULL)
-    owner = g_strdup_printf (" AND %s = ?7", scope->owner_column);
-  sql = g_strdup_printf ("SELECT " ENTRY_COLUMNS " FROM messages WHERE target = ?1"
-                         " AND (time, id) %s (?2, ?3) AND (time, id) %s (?4, ?5)%s%s"
-                         " AND msgid NOT IN (SELECT msgid FROM redactions)"
-                         " ORDER BY time %s, id %s LIMIT ?6",
-                         lower != NULL && lower->inclusive ? ">=" : ">",
-                         upper != NULL && upper->inclusive ? "<=" : "<",
-                         scope->with_events ? "" : " AND kind <= 1",
-                         owner != NULL ? owner : "",
-                         newest_first ? "DESC" : "ASC",
-                         newest_first ? "DESC" : "ASC");
-  stmt = chat_sqlite_get_query (self->db, sql, error);
-  if (stmt == NULL)
-    return FALSE;
-
-  chat_sqlite_bind_text (stmt, 1, scope->target);
-  sqlite3_bind_int64 (stmt, 2, lower != NULL ? lower->time : G_MININT64);
-  sqlite3_bind_int64 (stmt, 3, lower != NULL ? lower->id : G_MININT64);
-  sqlite3_bind_int64 (stmt, 4, upper != NULL ? upper->time : G_MAXINT64);
-  sqlite3_bind_int64 (stmt, 5, upper != NULL ? upper->id : G_MAXINT64);
-  sqlite3_bind_int64 (stmt, 6, limit);
-  if (scope->owner_column != NULL)
-    chat_sqlite_bind_text (stmt, 7, scope->owner);
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (result, _chat_history_entry_from_row (stmt));
-  if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
-    return FALSE;
-
-  if (newest_first)
-    {
-      for (guint i = first, j = result->len; i + 1 < j; i++, j--)
-        {
-          gpointer tmp = result->pdata[i];
-
-          result->pdata[i] = result->pdata[j - 1];
-          result->pdata[j - 1] = tmp;
-        }
-    }
-  return TRUE;
+  return _chat_history_blocks_scan (reader->self, &scan, result, error);
 }
 
 /* ------------------------------------------------------------------ from memory */
@@ -518,7 +469,6 @@ chat_history_query_targets (ChatHistory        *self,
 {
   g_autoptr(GPtrArray) result = NULL;
   g_autoptr(GPtrArray) candidates = NULL;
-  sqlite3_stmt *owned[2];
   gint64 lo = MIN (time_a_ms, time_b_ms);
   gint64 hi = MAX (time_a_ms, time_b_ms);
   sqlite3_stmt *stmt;
@@ -557,48 +507,27 @@ chat_history_query_targets (ChatHistory        *self,
   if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
     return NULL;
 
-  /* ...and its newest line before hi, one index lookup each. */
-  stmt = chat_sqlite_get_query (self->db,
-                                "SELECT time FROM messages"
-                                " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                " ORDER BY time DESC, id DESC LIMIT 1", error);
-  owned[0] = chat_sqlite_get_query (self->db,
-                                    "SELECT time FROM messages"
-                                    " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                    " AND owner_a = ?4 ORDER BY time DESC, id DESC LIMIT 1",
-                                    error);
-  owned[1] = owned[0] == NULL ? NULL :
-             chat_sqlite_get_query (self->db,
-                                    "SELECT time FROM messages"
-                                    " WHERE target = ?1 AND time > ?2 AND time < ?3"
-                                    " AND owner_b = ?4 ORDER BY time DESC, id DESC LIMIT 1",
-                                    error);
-  if (stmt == NULL || owned[1] == NULL)
-    return NULL;
+  /* ...and its newest line before hi, from its newest blocks. */
   for (guint i = 0; i < candidates->len; i++)
     {
       ChatHistoryTarget *target = g_ptr_array_index (candidates, i);
-      sqlite3_stmt *query = stmt;
+      g_autoptr(GPtrArray) newest = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+      Bound after = { lo, G_MAXINT64, FALSE }, before = { hi, G_MININT64, FALSE };
+      ChatHistoryScan scan = { target->key, &after, &before, TRUE, 1, TRUE, TRUE, NULL, FALSE };
 
       if (chat_history_key_is_private (target->key) && requester_owner != NULL)
         {
-          gboolean first = g_str_has_prefix (target->key, requester) &&
-                           target->key[strlen (requester)] == ' ';
-
-          query = owned[first ? 0 : 1];
-          chat_sqlite_bind_text (query, 4, requester_owner);
+          scan.owner = requester_owner;
+          scan.owner_b = !(g_str_has_prefix (target->key, requester) &&
+                           target->key[strlen (requester)] == ' ');
         }
-      chat_sqlite_bind_text (query, 1, target->key);
-      sqlite3_bind_int64 (query, 2, lo);
-      sqlite3_bind_int64 (query, 3, hi);
-      rc = sqlite3_step (query);
-      if (rc == SQLITE_ROW)
+      if (!_chat_history_blocks_scan (self, &scan, newest, error))
+        return NULL;
+      if (newest->len > 0)
         {
-          target->latest_ms = sqlite3_column_int64 (query, 0);
+          target->latest_ms = ((ChatHistoryEntry *) g_ptr_array_index (newest, 0))->time_ms;
           g_ptr_array_add (result, _chat_history_target_copy (target));
         }
-      if (!chat_sqlite_finish_step (self->db, query, rc, "Cannot read history", error))
-        return NULL;
     }
 
   g_ptr_array_sort (result, _chat_history_compare_targets);
@@ -657,25 +586,12 @@ chat_history_lookup_msgid (ChatHistory  *self,
                            const char   *msgid,
                            GError      **error)
 {
-  ChatHistoryEntry *entry = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
-
   g_return_val_if_fail (CHAT_IS_HISTORY (self), NULL);
   g_return_val_if_fail (msgid != NULL, NULL);
 
   if (!chat_history_flush (self, error))
     return NULL;
-  stmt = chat_sqlite_get_query (self->db, "SELECT " ENTRY_COLUMNS " FROM messages WHERE msgid = ?1",
-                                error);
-  if (stmt == NULL)
-    return NULL;
-  chat_sqlite_bind_text (stmt, 1, msgid);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    entry = _chat_history_entry_from_row (stmt);
-  chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error);
-  return entry;
+  return _chat_history_blocks_find (self, msgid, error);
 }
 
 gint64
@@ -683,26 +599,11 @@ chat_history_count (ChatHistory  *self,
                     const char   *target,
                     GError      **error)
 {
-  sqlite3_stmt *stmt;
-  gint64 count = -1;
-  int rc;
-
   g_return_val_if_fail (CHAT_IS_HISTORY (self), -1);
 
   if (!chat_history_flush (self, error))
     return -1;
-  stmt = chat_sqlite_get_query (self->db,
-                                target != NULL ? "SELECT count(*) FROM messages WHERE target = ?1"
-                                : "SELECT count(*) FROM messages", error);
-  if (stmt == NULL)
-    return -1;
-  if (target != NULL)
-    chat_sqlite_bind_text (stmt, 1, target);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    count = sqlite3_column_int64 (stmt, 0);
-  chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error);
-  return count;
+  return _chat_history_blocks_count (self, target, error);
 }
 
 /* A list of masks kept one a line, or NULL. */

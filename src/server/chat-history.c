@@ -512,7 +512,6 @@ chat_history_delete_target (ChatHistory  *self,
                             GError      **error)
 {
   static const char * const sql[] = {
-    "DELETE FROM messages WHERE target = ?1",
     "DELETE FROM targets WHERE key = ?1",
     "DELETE FROM rooms WHERE key = ?1",
   };
@@ -544,6 +543,8 @@ chat_history_delete_target (ChatHistory  *self,
 
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
+  if (!_chat_history_blocks_delete_target (self, key, error))
+    goto failed;
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     {
       sqlite3_stmt *stmt = chat_sqlite_get_query (self->db, sql[i], error);
@@ -612,7 +613,7 @@ chat_history_prune (ChatHistory  *self,
   targets = g_ptr_array_new_with_free_func (g_free);
   if (self->max_per_target > 0)
     {
-      stmt = chat_sqlite_get_query (self->db, "SELECT DISTINCT target FROM messages", error);
+      stmt = chat_sqlite_get_query (self->db, "SELECT DISTINCT target FROM blocks", error);
       if (stmt == NULL)
         goto failed;
       while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
