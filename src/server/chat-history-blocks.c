@@ -711,7 +711,12 @@ _chat_history_blocks_drop_oldest (ChatHistory  *self,
       const BlockRow *next = whole + 1 < rows->len ? &g_array_index (rows, BlockRow, whole + 1)
                                                    : NULL;
 
-      if (row->n_lines > excess || (next != NULL && row->last_time >= next->first_time))
+      /* The blocks are in (first time, id) order: a block whose last line is no later than
+       * the next block's first, and written before it, holds none of the lines after. */
+      if (row->n_lines > excess ||
+          (next != NULL &&
+           (row->last_time > next->first_time ||
+            (row->last_time == next->first_time && row->id > next->id))))
         break;
       if (!delete_block (self, row, error))
         return FALSE;
