@@ -192,10 +192,12 @@ block_insert (ChatHistory  *self,
   return TRUE;
 }
 
-/* Whether a block being filled holds msgid. */
+/* Whether a block being filled holds msgid: a number is looked for in the blocks whose
+ * range covers it, any other msgid among their named ones. */
 static gboolean
 open_blocks_hold (GHashTable *open,
-                  const char *msgid)
+                  const char *msgid,
+                  gint64      num)
 {
   GHashTableIter iter;
   gpointer value;
@@ -204,10 +206,20 @@ open_blocks_hold (GHashTable *open,
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       OpenBlock *block = value;
+      ChatHistoryEntry *entry;
       guint index;
-      ChatHistoryEntry *entry = _chat_history_journal_find ((const char *) block->data->data,
-                                                            block->data->len, msgid, &index);
 
+      if (num < 0)
+        {
+          for (guint i = 0; i < block->named->len; i++)
+            if (strcmp (g_ptr_array_index (block->named, i), msgid) == 0)
+              return TRUE;
+          continue;
+        }
+      if (block->first_msgnum < 0 || num < block->first_msgnum || num > block->last_msgnum)
+        continue;
+      entry = _chat_history_journal_find ((const char *) block->data->data, block->data->len,
+                                          msgid, &index);
       if (entry != NULL)
         {
           chat_history_entry_free (entry);
@@ -549,13 +561,14 @@ static gboolean
 is_stored (ChatHistory  *self,
            GHashTable   *open,
            const char   *msgid,
+           gint64        num,
            gboolean     *stored,
            GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   ChatHistoryEntry *entry;
 
-  *stored = open_blocks_hold (open, msgid);
+  *stored = open_blocks_hold (open, msgid, num);
   if (*stored)
     return TRUE;
   entry = _chat_history_blocks_find (self, msgid, &local_error);
@@ -591,7 +604,7 @@ _chat_history_blocks_write (ChatHistory  *self,
         {
           gboolean stored;
 
-          if (!is_stored (self, open, entry->msgid, &stored, error))
+          if (!is_stored (self, open, entry->msgid, num, &stored, error))
             return FALSE;
           if (stored)
             continue;
