@@ -14,8 +14,9 @@
  * figure to be read against.
  *
  * --floor-blocks N writes the same lines N to a row instead: one blob of N lines, with the
- * row's target, first and last time and first and last msgid beside it and the two indexes
- * a store of blocks needs (by target and time, by msgid), one entry a block, not a line.
+ * row's target, first and last time and first and last msgid beside it and the three
+ * indexes the history's blocks have (by target and first time, by target and last time, by
+ * msgid number), one entry a block, not a line.
  * It is the least a line costs such a store, before any packing or decoding. With
  * --floor-msgids, every line's msgid also goes into a table of its own (msgid → block), as
  * a store would need for msgids it cannot map to a block by their number: what one B-tree
@@ -188,7 +189,8 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
                " first_time INTEGER NOT NULL, last_time INTEGER NOT NULL,"
                " first_msgid INTEGER NOT NULL, last_msgid INTEGER NOT NULL,"
                " lines BLOB NOT NULL);"
-               "CREATE INDEX blocks_by_target ON blocks (target, last_time);"
+               "CREATE INDEX blocks_by_first ON blocks (target, first_time);"
+               "CREATE INDEX blocks_by_last ON blocks (target, last_time);"
                "CREATE INDEX blocks_by_msgid ON blocks (first_msgid)";
       insert_sql = "INSERT INTO blocks (target, first_time, last_time, first_msgid,"
                    " last_msgid, lines) VALUES ('#bench0', ?2, ?2, ?3, ?4, ?1)";
@@ -312,7 +314,7 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
   if (per_row == 0)
     printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
   else
-    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (two indexes%s),"
+    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (three indexes%s),"
             " batches of %u, %u kept\n", lines, rows, per_row,
             msgids ? ", a msgid table a line" : "", batch, keep);
   printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
