@@ -13,6 +13,10 @@
  * past the count kept: the least a row a line can cost on this machine, for the history's
  * figure to be read against.
  *
+ * --queries N then asks N times for the newest 50 lines of the first room (CHATHISTORY
+ * LATEST) and N times for the 50 before a line in the middle of what it keeps (BEFORE a
+ * msgid), and prints the CPU a question took: what reading the store costs.
+ *
  * --floor-blocks N writes the same lines N to a row instead: one blob of N lines, with the
  * row's target, first and last time and first and last msgid beside it and the three
  * indexes the history's blocks have (by target and first time, by target and last time, by
@@ -70,13 +74,50 @@ format_line (char *text, gsize size, guint n)
   g_snprintf (text, size, "bench%u %u 1234567890123456789 the quick brown fox", n % 10, n);
 }
 
+/* CPU a question took, in µs: LATEST * 50, then BEFORE the msgid of line middle. */
+static gboolean
+run_queries (ChatHistory *history, guint queries, guint64 middle, double *latest, double *before)
+{
+  char ref_text[48];
+  ChatHistoryRef any, ref;
+  double t0;
+
+  g_snprintf (ref_text, sizeof ref_text, "msgid=%" G_GINT64_MODIFIER "x", middle);
+  if (!chat_history_ref_parse ("*", TRUE, &any) || !chat_history_ref_parse (ref_text, FALSE, &ref))
+    return FALSE;
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      t0 = cpu_seconds (CLOCK_THREAD_CPUTIME_ID);
+      for (guint q = 0; q < queries; q++)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GPtrArray) result =
+            chat_history_query (history, pass == 0 ? CHAT_HISTORY_LATEST : CHAT_HISTORY_BEFORE,
+                                "#bench0", NULL, NULL, pass == 0 ? &any : &ref, NULL, 50,
+                                FALSE, &error);
+
+          if (result == NULL || result->len != 50)
+            {
+              g_printerr ("chatroom-bench-history: a query gave %u lines, not 50%s%s\n",
+                          result != NULL ? result->len : 0, error != NULL ? ": " : "",
+                          error != NULL ? error->message : "");
+              return FALSE;
+            }
+        }
+      *(pass == 0 ? latest : before) = (cpu_seconds (CLOCK_THREAD_CPUTIME_ID) - t0) * 1e6 /
+                                       queries;
+    }
+  return TRUE;
+}
+
 static int
-run_history (const char *dir, guint lines, guint batch, guint targets, guint keep)
+run_history (const char *dir, guint lines, guint batch, guint targets, guint keep,
+             guint queries)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(ChatHistory) history = chat_history_new (dir, &error);
-  double queue = 0, journal = 0, commit = 0, total;
-  guint64 msgid = (guint64) g_get_real_time ();
+  double queue = 0, journal = 0, commit = 0, total, latest = 0, before = 0;
+  guint64 msgid = (guint64) g_get_real_time (), first_msgid = msgid;
   gint64 now = g_get_real_time () / 1000;
 
   if (history == NULL)
@@ -139,6 +180,19 @@ run_history (const char *dir, guint lines, guint batch, guint targets, guint kee
           return 1;
         }
     }
+  if (queries > 0)
+    {
+      guint held = keep > 0 ? MIN (lines, keep * targets) : lines;
+      /* A line of the first room, half way into what is kept. */
+      guint64 middle = first_msgid + ((lines - held / 2) / targets) * targets;
+
+      if (held < 100 * targets ||
+          !run_queries (history, queries, middle, &latest, &before))
+        {
+          g_printerr ("chatroom-bench-history: --queries needs 100 lines kept a room\n");
+          return 1;
+        }
+    }
   g_clear_object (&history);
   printf ("history: %u lines, batches of %u, %u targets, %u kept a target\n",
           lines, batch, targets, keep);
@@ -146,6 +200,9 @@ run_history (const char *dir, guint lines, guint batch, guint targets, guint kee
           " all threads %.2f us\n",
           queue * 1e6 / lines, journal * 1e6 / lines, commit * 1e6 / lines,
           total * 1e6 / lines);
+  if (queries > 0)
+    printf ("  per query (50 lines of a room): LATEST %.1f us, BEFORE a msgid %.1f us\n",
+            latest, before);
   return 0;
 }
 
@@ -334,13 +391,15 @@ out:
 int
 main (int argc, char **argv)
 {
-  int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0;
+  int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0, queries = 0;
   gboolean floor = FALSE, msgids = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Lines a transaction (2,000)", "N" },
     { "targets", 't', 0, G_OPTION_ARG_INT, &targets, "Rooms the lines go to in turn (1)", "N" },
     { "keep", 'k', 0, G_OPTION_ARG_INT, &keep, "Lines kept a target, 0 for all (10,000)", "N" },
+    { "queries", 'q', 0, G_OPTION_ARG_INT, &queries, "Questions of each kind to time after (0)",
+      "N" },
     { "floor", 0, 0, G_OPTION_ARG_NONE, &floor, "Rows into a bare SQLite table instead", NULL },
     { "floor-blocks", 0, 0, G_OPTION_ARG_INT, &blocks,
       "Rows of N lines each into an indexed SQLite table instead", "N" },
@@ -359,7 +418,7 @@ main (int argc, char **argv)
       g_printerr ("chatroom-bench-history: %s\n", error->message);
       return 2;
     }
-  if (lines <= 0 || batch <= 0 || targets <= 0 || keep < 0 || blocks < 0)
+  if (lines <= 0 || batch <= 0 || targets <= 0 || keep < 0 || blocks < 0 || queries < 0)
     {
       g_printerr ("chatroom-bench-history: --lines, --batch, --targets and --floor-blocks"
                   " must be positive\n");
@@ -374,7 +433,7 @@ main (int argc, char **argv)
   if (floor || blocks > 0)
     rc = run_floor (dir, lines, batch, keep, blocks, msgids);
   else
-    rc = run_history (dir, lines, batch, targets, keep);
+    rc = run_history (dir, lines, batch, targets, keep, queries);
   remove_tree (dir);
   return rc;
 }

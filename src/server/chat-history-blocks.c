@@ -130,16 +130,24 @@ count_add (ChatHistory *self,
     *count += n;
 }
 
-/* The lines of a block, each with its id. */
+/* The lines of a block, each with its id, in their places; NULL in the place of a line
+ * whose time is outside [min_ms, max_ms]. */
 static GPtrArray *
 block_decode (gint64      block_id,
               const void *blob,
-              gsize       size)
+              gsize       size,
+              gint64      min_ms,
+              gint64      max_ms)
 {
-  GPtrArray *entries = _chat_history_journal_parse (blob, size);
+  GPtrArray *entries = _chat_history_journal_parse_block (blob, size, min_ms, max_ms);
 
   for (guint i = 0; i < entries->len; i++)
-    ((ChatHistoryEntry *) g_ptr_array_index (entries, i))->id = (block_id << ID_SHIFT) | i;
+    {
+      ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
+
+      if (entry != NULL)
+        entry->id = (block_id << ID_SHIFT) | i;
+    }
   return entries;
 }
 
@@ -274,6 +282,9 @@ rewrite_block (ChatHistory     *self,
       const ChatHistoryEntry *entry = g_ptr_array_index (lines, i);
       gint64 num;
 
+      /* A record that could not be read goes with the rewrite. */
+      if (entry == NULL)
+        continue;
       if (drop[i])
         {
           if (msgid_number (entry->msgid) < 0)
@@ -324,10 +335,12 @@ rewrite_block (ChatHistory     *self,
   return TRUE;
 }
 
-/* The lines of block id, read again. */
+/* The lines of block id, read again (NULL in the places of those outside the times). */
 static GPtrArray *
 read_block (ChatHistory  *self,
             gint64        id,
+            gint64        min_ms,
+            gint64        max_ms,
             GError      **error)
 {
   sqlite3_stmt *stmt;
@@ -340,7 +353,8 @@ read_block (ChatHistory  *self,
   sqlite3_bind_int64 (stmt, 1, id);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    lines = block_decode (id, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+    lines = block_decode (id, sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0),
+                          min_ms, max_ms);
   if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
     g_clear_pointer (&lines, g_ptr_array_unref);
   else if (lines == NULL)
@@ -471,7 +485,8 @@ _chat_history_blocks_scan (ChatHistory            *self,
               break;
             }
         }
-      lines = read_block (self, id, error);
+      lines = read_block (self, id, scan->lower != NULL ? scan->lower->time : G_MININT64,
+                          scan->upper != NULL ? scan->upper->time : G_MAXINT64, error);
       if (lines == NULL)
         {
           ok = FALSE;
@@ -480,9 +495,12 @@ _chat_history_blocks_scan (ChatHistory            *self,
       for (guint i = 0; ok && i < lines->len; i++)
         {
           ChatHistoryEntry *entry = g_ptr_array_index (lines, i);
-          const char *owner = scan->owner_b ? entry->owner_b : entry->owner_a;
+          const char *owner;
           gboolean redacted = FALSE;
 
+          if (entry == NULL)
+            continue;
+          owner = scan->owner_b ? entry->owner_b : entry->owner_a;
           if (!in_bounds (scan, entry) ||
               (!scan->with_events && entry->kind > CHAT_HISTORY_KIND_NOTICE) ||
               (scan->owner != NULL && g_strcmp0 (owner, scan->owner) != 0))
@@ -750,7 +768,7 @@ _chat_history_blocks_drop_oldest (ChatHistory  *self,
   while (oldest->len > 0)
     {
       gint64 block_id = ((ChatHistoryEntry *) g_ptr_array_index (oldest, 0))->id >> ID_SHIFT;
-      g_autoptr(GPtrArray) lines = read_block (self, block_id, error);
+      g_autoptr(GPtrArray) lines = read_block (self, block_id, G_MININT64, G_MAXINT64, error);
       g_autofree gboolean *drop = NULL;
       BlockRow row = { block_id, (char *) target, 0, 0, 0, 0 };
 
@@ -835,12 +853,13 @@ _chat_history_blocks_prune_first (ChatHistory  *self,
           *removed += row->n_lines;
           continue;
         }
-      lines = read_block (self, row->id, error);
+      lines = read_block (self, row->id, G_MININT64, G_MAXINT64, error);
       if (lines == NULL)
         return FALSE;
       drop = g_new0 (gboolean, MAX (lines->len, 1));
       for (guint i = 0; i < lines->len && i < budget; i++)
-        if (((ChatHistoryEntry *) g_ptr_array_index (lines, i))->time_ms < before_ms)
+        if (g_ptr_array_index (lines, i) != NULL &&
+            ((ChatHistoryEntry *) g_ptr_array_index (lines, i))->time_ms < before_ms)
           {
             drop[i] = TRUE;
             dropped++;

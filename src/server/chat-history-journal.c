@@ -287,3 +287,43 @@ _chat_history_journal_find (const char *data,
     }
   return NULL;
 }
+
+/* The records of a block (the journal's format, after its mark), one entry a record in
+ * their order: NULL for a record whose time is outside [min_ms, max_ms], which is not
+ * parsed, or for one that makes no sense. */
+GPtrArray *
+_chat_history_journal_parse_block (const char *data,
+                                   gsize       size,
+                                   gint64      min_ms,
+                                   gint64      max_ms)
+{
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
+  gsize pos = JOURNAL_MARK_LEN;
+
+  if (size < JOURNAL_MARK_LEN || memcmp (data, JOURNAL_MARK, JOURNAL_MARK_LEN) != 0)
+    return entries;
+  while (size - pos >= sizeof (guint32))
+    {
+      const guint8 *record;
+      gint64 time_ms;
+      guint32 len;
+
+      memcpy (&len, data + pos, sizeof len);
+      len = GUINT32_FROM_LE (len);
+      pos += sizeof len;
+      if (len > JOURNAL_RECORD_MAX || len > size - pos)
+        break;
+      record = (const guint8 *) data + pos;
+      pos += len;
+      if (len < sizeof time_ms)
+        {
+          g_ptr_array_add (entries, NULL);
+          continue;
+        }
+      memcpy (&time_ms, record, sizeof time_ms);
+      time_ms = GINT64_FROM_LE (time_ms);
+      g_ptr_array_add (entries, time_ms < min_ms || time_ms > max_ms ? NULL
+                                                                   : parse_record (record, len));
+    }
+  return entries;
+}

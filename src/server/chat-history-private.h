@@ -172,6 +172,10 @@ gboolean           _chat_history_blocks_delete_target (ChatHistory           *se
                                                        GError               **error);
 
 /* chat-history-journal.c */
+GPtrArray         *_chat_history_journal_parse_block (const char             *data,
+                                                      gsize                   size,
+                                                      gint64                  min_ms,
+                                                      gint64                  max_ms);
 ChatHistoryEntry  *_chat_history_journal_find        (const char             *data,
                                                       gsize                   size,
                                                       const char             *msgid,
