@@ -2,20 +2,21 @@
 /* chat-history-blocks.c: how the history keeps its lines in SQLite: a row a block of lines
  * of one target, not a row a line.
  *
- * A row and its index entries cost about 1.2 µs however short the row, which is more than
- * the tenth of the fan-out's cost a line may take (BENCHMARKS.md); a row of 64 lines costs
- * each of them a sixtieth of that. So a commit packs each target's lines of the batch into
- * blocks of up to BLOCK_LINES lines, the records of history.journal after its mark
- * (chat-history-journal.c), and beside each block what finds it: its target, the least and
- * greatest time of its lines (an index on each, with the target: a query walks its target's
- * blocks from either end) and the least and greatest of its msgids that are numbers.
+ * A row a line, with the two indexes its queries used, cost 3.5 µs of CPU a line, three
+ * times the tenth of the fan-out's cost a line may take (BENCHMARKS.md); with 64 lines a
+ * row the index entries no longer count, only the bytes. So a commit packs each target's
+ * lines of the batch into blocks of up to BLOCK_LINES lines, the records of history.journal
+ * after its mark (chat-history-journal.c), and beside each block what finds it: its target,
+ * the least and greatest time of its lines (an index on each, with the target: a query walks
+ * its target's blocks from either end) and the least and greatest of its msgids that are
+ * numbers.
  *
  * The server's msgids are a hex counter: a msgid that is one (lowercase hex, no leading
  * zero, under 2^60) finds its block through the index on the least number, as the blocks
  * whose least is at most BLOCK_MSGNUM_SPAN below it (a block never spans more) and whose
- * greatest is at least it. Any other msgid (another server's, a test's) goes to the
- * block_msgids table, a row each. A line's id is its block's times 2^16 plus its place in
- * the block: the order it was written in, as the row id was.
+ * greatest is at least it. A msgid of any other form goes to the block_msgids table, a row
+ * each. A line's id is its block's id times 2^16 plus its place in the block: the order it
+ * was written in, as the row id was.
  *
  * A msgid is stored once: one above every number stored (msgnum_bound) is new without a
  * look; any other is looked for in the store and in the blocks being filled. */
