@@ -115,10 +115,12 @@ read_u32 (Reader  *reader,
   return TRUE;
 }
 
-/* A copy of the next string (NULL for none) in *text. */
+/* The next string (NULL for none) in *text, copied with its NUL to *out, which moves on
+ * past it. */
 static gboolean
-read_string (Reader  *reader,
-             char   **text)
+read_string (Reader      *reader,
+             char       **out,
+             const char **text)
 {
   guint32 len;
 
@@ -131,26 +133,39 @@ read_string (Reader  *reader,
     }
   if (len - 1 > reader->left || memchr (reader->at, '\0', len - 1) != NULL)
     return FALSE;
-  *text = g_strndup ((const char *) reader->at, len - 1);
+  memcpy (*out, reader->at, len - 1);
+  (*out)[len - 1] = '\0';
+  *text = *out;
+  *out += len;
   reader->at += len - 1;
   reader->left -= len - 1;
   return TRUE;
 }
 
+/* The strings are copied once into a scratch buffer (they take less than the record plus a
+ * NUL each), then once into the entry: parsing is most of what a query of the blocks
+ * costs (chat-history-blocks.c). */
 static ChatHistoryEntry *
 parse_record (const guint8 *data,
               gsize         size)
 {
   Reader reader = { data, size };
-  char *strings[8] = { NULL, };
-  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func (g_free);
-  ChatHistoryEntry *entry = NULL;
+  const char *strings[8] = { NULL, };
+  const char *small_params[33];
+  g_autofree const char **big_params = NULL;
+  const char **params = small_params;
+  char small_scratch[1024];
+  g_autofree char *big_scratch = NULL;
+  char *scratch = small_scratch;
   gint64 time_ms;
   int kind, trailing;
   guint32 n_params;
 
   if (reader.left < sizeof time_ms + 2)
     return NULL;
+  /* Each string takes at least the 4 bytes of its length: room for a NUL each. */
+  if (size + 8 > sizeof small_scratch)
+    scratch = big_scratch = g_malloc (size + 8);
   memcpy (&time_ms, reader.at, sizeof time_ms);
   time_ms = GINT64_FROM_LE (time_ms);
   kind = reader.at[sizeof time_ms];
@@ -159,32 +174,24 @@ parse_record (const guint8 *data,
   reader.left -= sizeof time_ms + 2;
 
   for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
-    if (!read_string (&reader, &strings[i]))
-      goto out;
+    if (!read_string (&reader, &scratch, &strings[i]))
+      return NULL;
   if (!read_u32 (&reader, &n_params) || n_params > reader.left / sizeof (guint32))
-    goto out;
+    return NULL;
+  if (n_params + 1 > G_N_ELEMENTS (small_params))
+    params = big_params = g_new (const char *, n_params + 1);
   for (guint i = 0; i < n_params; i++)
-    {
-      char *param;
-
-      if (!read_string (&reader, &param) || param == NULL)
-        goto out;
-      g_ptr_array_add (params, param);
-    }
-  g_ptr_array_add (params, NULL);
+    if (!read_string (&reader, &scratch, &params[i]) || params[i] == NULL)
+      return NULL;
+  params[n_params] = NULL;
 
   if (reader.left != 0 || strings[0] == NULL || strings[1] == NULL || strings[4] == NULL ||
       kind < CHAT_HISTORY_KIND_PRIVMSG || kind > CHAT_HISTORY_KIND_EVENT)
-    goto out;
-  entry = _chat_history_entry_new_full (strings[1], strings[2], strings[0], time_ms,
-                                        (ChatHistoryKind) kind, strings[3], strings[4],
-                                        (const char * const *) params->pdata, strings[5],
-                                        trailing != 0, strings[6], strings[7]);
-
-out:
-  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
-    g_free (strings[i]);
-  return entry;
+    return NULL;
+  return _chat_history_entry_new_full (strings[1], strings[2], strings[0], time_ms,
+                                       (ChatHistoryKind) kind, strings[3], strings[4],
+                                       params, strings[5], trailing != 0, strings[6],
+                                       strings[7]);
 }
 
 /* A record of the format before the mark. */
