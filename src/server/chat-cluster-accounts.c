@@ -727,6 +727,8 @@ _chat_cluster_chanserv_async (ChatCluster          *self,
         return FALSE;
       _chat_cluster_tell (self, (int) argv->len, (const char **) argv->pdata);
       _chat_cluster_flush (self);
+      if (destroy != NULL)
+        destroy (data);
       return TRUE;
     }
   asking = g_new0 (Asking, 1);

@@ -618,7 +618,7 @@ _chat_cluster_claim_answer (ChatClusterClaim *claim,
   _chat_cluster_claim_free (claim);
 
   /* What came in meanwhile, in order. */
-  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
+  if (_chat_session_input_may_run (session))
     _chat_session_drain_input (session);
   _chat_server_flush (self->server);
 }

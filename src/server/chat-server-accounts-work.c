@@ -363,7 +363,7 @@ job_done_cb (ChatAccountsJob *done_job,
   _chat_session_uncork (session);
 
   /* What came in meanwhile, in order; it may start another wait. */
-  if (session->waiting == NULL && session->claiming == NULL && !session->closing)
+  if (_chat_session_input_may_run (session))
     _chat_session_drain_input (session);
   _chat_server_flush (session->server);
 }

@@ -279,6 +279,14 @@ struct _ChatSession
                                         * held until it answers */
 };
 
+/* Its next input line may run now: it is not closing, and no password hash (waiting) nor
+ * Redis question (claiming) holds its input. */
+static inline gboolean
+_chat_session_input_may_run (const ChatSession *session)
+{
+  return !session->closing && session->waiting == NULL && session->claiming == NULL;
+}
+
 /* Passwords: the time taken depends on the length of the guess only, never on how
  * much of the secret it got right. */
 static inline gboolean

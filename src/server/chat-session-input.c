@@ -123,8 +123,7 @@ _chat_session_drain_input (ChatSession *session)
   const ChatServerLimits *limits = _chat_server_get_limits (session->server);
 
   refill_tokens (session, limits, g_get_monotonic_time ());
-  while (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
-         session->claiming == NULL)
+  while (session->inq.head != NULL && _chat_session_input_may_run (session))
     {
       chat_autowipe char *line = NULL;
 
@@ -136,8 +135,8 @@ _chat_session_drain_input (ChatSession *session)
       process_line (session, line, strlen (line));
     }
 
-  if (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
-      session->claiming == NULL && session->resume_source == NULL)
+  if (session->inq.head != NULL && _chat_session_input_may_run (session) &&
+      session->resume_source == NULL)
     {
       guint ms = (guint) ((1.0 - session->tokens) * 1000.0 / limits->flood_rate) + 1;
 
@@ -769,8 +768,7 @@ _chat_session_read_all (ChatSession *session)
          ioctl (session->fd, FIONREAD, &pending) == 0 && pending > 0)
     _chat_session_readable (session);
   /* Lines behind a question still unanswered wait for it, as they do in the main loop. */
-  while (session->inq.head != NULL && !session->closing && session->waiting == NULL &&
-         session->claiming == NULL)
+  while (session->inq.head != NULL && _chat_session_input_may_run (session))
     {
       chat_autowipe char *line = g_queue_pop_head (&session->inq);
 
