@@ -1049,13 +1049,14 @@ test_max_size (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
-  g_autofree char *filler = g_strnfill (300, 'x');
+  g_autofree char *filler = g_strnfill (400, 'x');
   g_autofree char *path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
   g_autofree char *got = NULL;
   GStatBuf st;
 
   client_join (alice, "#room");
-  for (int i = 0; i < 1500; i++)
+  /* About 1.6 MB of lines into 1 MB. */
+  for (int i = 0; i < 4000; i++)
     {
       g_autofree char *text = g_strdup_printf ("%d %s", i, filler);
 
@@ -1065,13 +1066,13 @@ test_max_size (Fixture       *fixture,
         g_free (history (alice, "CHATHISTORY LATEST #room * 1"));
     }
   got = history (alice, "CHATHISTORY LATEST #room * 1");
-  g_assert_true (g_str_has_prefix (got, "1499 "));
+  g_assert_true (g_str_has_prefix (got, "3999 "));
   g_clear_pointer (&got, g_free);
   /* The first lines are gone. */
   got = history (alice, "CHATHISTORY AFTER #room timestamp=2000-01-01T00:00:00.000Z 1");
   g_assert_false (g_str_has_prefix (got, "0 "));
   g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, <=, 256 * 1024);
+  g_assert_cmpint (st.st_size, <=, 1024 * 1024);
 }
 
 static void
@@ -1596,7 +1597,7 @@ main (int   argc,
   ADD ("restart-invite-only", test_restart_invite_only);
   ADD ("transient-room-ends", test_transient_room_ends);
   g_test_add ("/chat/history/server/max-size", Fixture,
-              "[history]\nmax-size=256K\nmax-per-room=0\n", fixture_set_up, test_max_size,
+              "[history]\nmax-size=1M\nmax-per-room=0\n", fixture_set_up, test_max_size,
               fixture_tear_down);
   ADD ("stop-start", test_stop_start);
   g_test_add ("/chat/history/server/private", Fixture,

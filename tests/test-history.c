@@ -1225,7 +1225,7 @@ test_max_size_drops_oldest (Fixture       *fixture,
   gint64 count;
 
   /* Far more than fits: the oldest lines make way, writing never fails. */
-  chat_history_set_max_size (fixture->history, 256 * 1024);
+  chat_history_set_max_size (fixture->history, 1024 * 1024);
   for (int i = 0; i < 4000; i++)
     {
       say (fixture->history, i % 2 ? "#a" : "#b", i, T0 + i, text);
@@ -1247,7 +1247,7 @@ test_max_size_drops_oldest (Fixture       *fixture,
 
   path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
   g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, <=, 256 * 1024);
+  g_assert_cmpint (st.st_size, <=, 1024 * 1024);
 }
 
 /* Runs this case again in a child, with the history's directory in
@@ -1949,19 +1949,73 @@ test_blocks_migration (void)
   {
     sqlite3_stmt *stmt = NULL;
 
-    /* A few rows for 601 lines, and no table of a row a line. */
+    /* A few rows for 601 lines, and no table of a row a line; the file was rewritten
+     * with the pages of a new one and is back in write-ahead logging. */
     g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM blocks),"
                                          " (SELECT count(*) FROM sqlite_master"
                                          "  WHERE name = 'messages'), (SELECT user_version"
-                                         "  FROM pragma_user_version)", -1, &stmt, NULL),
+                                         "  FROM pragma_user_version), (SELECT page_size"
+                                         "  FROM pragma_page_size), (SELECT journal_mode"
+                                         "  FROM pragma_journal_mode)", -1, &stmt, NULL),
                      ==, SQLITE_OK);
     g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
     g_assert_cmpint (sqlite3_column_int (stmt, 0), <=, 4);
     g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, 0);
     g_assert_cmpint (sqlite3_column_int (stmt, 2), ==, 2);
+    g_assert_cmpint (sqlite3_column_int (stmt, 3), ==, 32768);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 4), ==, "wal");
     sqlite3_finalize (stmt);
   }
   sqlite3_close (db);
+  rm_rf (dir);
+}
+
+static gint64
+file_page_size (const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 size;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA page_size", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  size = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return size;
+}
+
+/* A new file has pages of 32 KiB; a file that already had others keeps them (a start
+ * never copies a whole store) and works. */
+static void
+test_page_size (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("chat-history-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "history.sqlite3", NULL);
+  g_autoptr(ChatHistory) history = NULL;
+  sqlite3 *db = NULL;
+
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  say (history, "#room", 1, T0, "one");
+  g_assert_true (chat_history_flush (history, &error));
+  g_assert_finalize_object (g_steal_pointer (&history));
+  g_assert_cmpint (file_page_size (path), ==, 32768);
+  rm_rf (dir);
+
+  g_assert_no_errno (g_mkdir (dir, 0700));
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;"
+                                     " CREATE TABLE other (x)", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  history = chat_history_new (dir, &error);
+  g_assert_no_error (error);
+  say (history, "#room", 1, T0, "one");
+  assert_query ("1", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 10);
+  g_assert_finalize_object (g_steal_pointer (&history));
+  g_assert_cmpint (file_page_size (path), ==, 4096);
   rm_rf (dir);
 }
 
@@ -2011,6 +2065,7 @@ main (int   argc,
   ADD ("blocks-overlap", test_blocks_overlap);
   ADD ("blocks-retention-count", test_blocks_retention_count);
   g_test_add_func ("/chat/history/blocks-migration", test_blocks_migration);
+  g_test_add_func ("/chat/history/page-size", test_page_size);
   g_test_add_func ("/chat/history/journal-replay", test_journal_replay);
   g_test_add_func ("/chat/history/journal-old-replay", test_journal_old_replay);
   g_test_add_func ("/chat/history/journal-fields", test_journal_fields);

@@ -40,6 +40,7 @@
 #include <glib/gstdio.h>
 
 #include "chat-history.h"
+#include "chat-sqlite.h"
 
 static double
 cpu_seconds (clockid_t clock)
@@ -220,8 +221,10 @@ exec_ok (sqlite3 *db, const char *sql)
 
 static int
 run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
-           gboolean msgids)
+           gboolean msgids, guint page_size)
 {
+  g_autofree char *pragmas = g_strdup_printf ("PRAGMA page_size = %u; PRAGMA journal_mode = WAL;"
+                                              " PRAGMA synchronous = NORMAL;", page_size);
   g_autofree char *path = g_build_filename (dir, "floor.sqlite3", NULL);
   g_autofree char *row = NULL;
   const char *schema, *insert_sql, *delete_sql;
@@ -255,7 +258,7 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
       delete_sql = "DELETE FROM blocks WHERE id <= ?1";
     }
   if (sqlite3_open (path, &db) != SQLITE_OK ||
-      !exec_ok (db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;") ||
+      !exec_ok (db, pragmas) ||
       !exec_ok (db, schema) ||
       sqlite3_prepare_v2 (db, insert_sql, -1, &insert, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db, delete_sql, -1, &delete, NULL) != SQLITE_OK)
@@ -369,11 +372,12 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
         }
     }
   if (per_row == 0)
-    printf ("floor: %u rows of 150 bytes, batches of %u, %u kept\n", lines, batch, keep);
+    printf ("floor: %u rows of 150 bytes, batches of %u, %u kept, pages of %u bytes\n", lines,
+            batch, keep, page_size);
   else
     printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (three indexes%s),"
-            " batches of %u, %u kept\n", lines, rows, per_row,
-            msgids ? ", a msgid table a line" : "", batch, keep);
+            " batches of %u, %u kept, pages of %u bytes\n", lines, rows, per_row,
+            msgids ? ", a msgid table a line" : "", batch, keep, page_size);
   printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
   rc = 0;
 
@@ -392,6 +396,7 @@ int
 main (int argc, char **argv)
 {
   int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0, queries = 0;
+  int page_size = CHAT_SQLITE_LARGE_PAGE;
   gboolean floor = FALSE, msgids = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
@@ -405,6 +410,8 @@ main (int argc, char **argv)
       "Rows of N lines each into an indexed SQLite table instead", "N" },
     { "floor-msgids", 0, 0, G_OPTION_ARG_NONE, &msgids,
       "With --floor-blocks, each line's msgid into a table too", NULL },
+    { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size,
+      "With a floor, the file's page size (the history's: 32,768)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- what a line costs the history");
@@ -424,6 +431,12 @@ main (int argc, char **argv)
                   " must be positive\n");
       return 2;
     }
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+    {
+      g_printerr ("chatroom-bench-history: --page-size must be a power of two from 512 to"
+                  " 65,536\n");
+      return 2;
+    }
   dir = g_dir_make_tmp ("chatroom-bench-history-XXXXXX", &error);
   if (dir == NULL)
     {
@@ -431,7 +444,7 @@ main (int argc, char **argv)
       return 1;
     }
   if (floor || blocks > 0)
-    rc = run_floor (dir, lines, batch, keep, blocks, msgids);
+    rc = run_floor (dir, lines, batch, keep, blocks, msgids, (guint) page_size);
   else
     rc = run_history (dir, lines, batch, targets, keep, queries);
   remove_tree (dir);

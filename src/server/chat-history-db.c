@@ -33,7 +33,7 @@
 
 #include "chat-history-private.h"
 
-#define CHECKPOINT_PAGES      1000
+#define CHECKPOINT_BYTES      (4 * 1024 * 1024)
 #define AGE_PRUNE_BATCH       2000
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define SIZE_PRUNE_BATCH      500
@@ -185,7 +185,7 @@ wal_hook_cb (void       *user_data,
   ChatHistory *self = user_data;
 
   _chat_history_reap_checkpoint (self, FALSE);
-  if (pages >= CHECKPOINT_PAGES && self->checkpoint_thread == NULL)
+  if (pages >= self->checkpoint_pages && self->checkpoint_thread == NULL)
     {
       g_atomic_int_set (&self->checkpoint_done, 0);
       /* The thread only reads self->path, which lives as long as self; finalize joins it. */
@@ -239,6 +239,7 @@ _chat_history_open_database (ChatHistory  *self,
     /* Redacted lines (draft/message-redaction): kept, never served. */
     "CREATE TABLE IF NOT EXISTS redactions (msgid TEXT PRIMARY KEY);"
     "PRAGMA user_version = 2;";
+  gboolean old_lines;
 
   if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
@@ -250,12 +251,19 @@ _chat_history_open_database (ChatHistory  *self,
     }
 
   self->path = g_build_filename (data_dir, "history.sqlite3", NULL);
-  /* Another process holding the file should not stall the main loop for long. */
-  self->db = chat_sqlite_open (self->path, CHAT_SQLITE_OPEN_PRIVATE | CHAT_SQLITE_OPEN_STRICT,
+  /* Another process holding the file should not stall the main loop for long. Blocks
+   * of lines fill pages of 32 KB: a line costs half the writes it does with 4 KB
+   * (chatroom-bench-history --floor-blocks, BENCHMARKS.md). */
+  self->db = chat_sqlite_open (self->path,
+                               CHAT_SQLITE_OPEN_PRIVATE | CHAT_SQLITE_OPEN_STRICT |
+                               CHAT_SQLITE_OPEN_LARGE_PAGES,
                                100, &history_errors, error);
   if (self->db == NULL)
     return FALSE;
 
+  old_lines = chat_sqlite_query_int (self->db,
+                                     "SELECT count(*) FROM sqlite_master"
+                                     " WHERE type = 'table' AND name = 'messages'", 0) > 0;
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
   if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error) ||
@@ -266,6 +274,12 @@ _chat_history_open_database (ChatHistory  *self,
     }
   if (!chat_sqlite_commit (self->db, error))
     return FALSE;
+  /* A file of a line a row is rewritten once anyway: it takes the larger pages too. A
+   * file already in blocks keeps its pages rather than be copied whole at a start. */
+  if (old_lines && !chat_sqlite_set_page_size (self->db, CHAT_SQLITE_LARGE_PAGE, error))
+    return FALSE;
+  self->checkpoint_pages =
+    CHECKPOINT_BYTES / MAX (chat_sqlite_query_int (self->db, "PRAGMA page_size", 4096), 512);
 
   /* Replaces the automatic checkpoint, which would fsync in the main loop. */
   sqlite3_wal_hook (chat_sqlite_get_db (self->db), wal_hook_cb, self);

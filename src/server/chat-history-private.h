@@ -77,6 +77,7 @@ struct _ChatHistory
   char         *journal_path;
 
   GThread      *checkpoint_thread;
+  gint64        checkpoint_pages;  /* the log's length that starts one: about 4 MB */
   gint          checkpoint_done;   /* atomic: the thread has finished */
 
   /* The writer thread (chat-history-writer.c). The batch and its journal are set and

@@ -800,8 +800,8 @@ _chat_server_history_query_targets (ChatServerHistory              *state,
                                      q->requester, q->requester_owner, q->rooms, error);
 }
 
-/* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 64 KiB
- * (a smaller file would be all schema). */
+/* "1073741824", "512K", "100M", "1G"; 0 means no cap, anything else is at least 1 MiB
+ * (a smaller file would be all schema: each table and index takes a page of 32 KiB). */
 static gboolean
 parse_size (const char *value,
             guint64    *size)
@@ -828,7 +828,7 @@ parse_size (const char *value,
   if (*end != '\0' || n > G_MAXUINT64 / unit / 2)
     return FALSE;
   n *= unit;
-  if (n != 0 && n < 64 * 1024)
+  if (n != 0 && n < 1024 * 1024)
     return FALSE;
   *size = n;
   return TRUE;
@@ -860,7 +860,7 @@ _chat_server_history_load_config (ChatServer  *self,
         {
           g_set_error (error, CHAT_SERVER_ERROR, CHAT_SERVER_ERROR_CONFIG,
                        "[history] max-size: expected bytes, with K, M or G after the "
-                       "number if wanted (0: no cap), at least 64K");
+                       "number if wanted (0: no cap), at least 1M");
           return FALSE;
         }
     }

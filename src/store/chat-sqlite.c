@@ -188,11 +188,50 @@ chat_sqlite_open (const char              *path,
       return NULL;
     }
 
+  /* Only a file with nothing in it yet takes it, and only before the log mode is set. */
+  if ((flags & CHAT_SQLITE_OPEN_LARGE_PAGES) != 0 &&
+      !chat_sqlite_exec (self, "PRAGMA page_size = " G_STRINGIFY (CHAT_SQLITE_LARGE_PAGE), error))
+    return NULL;
+
   if (!use_wal (self, flags, error) ||
       !chat_sqlite_exec (self, "PRAGMA synchronous = NORMAL", error))
     return NULL;
 
   return g_steal_pointer (&self);
+}
+
+/**
+ * chat_sqlite_set_page_size:
+ * @self: a handle with no transaction open and no other connection to its file
+ * @page_size: a power of two from 512 to 65536
+ * @error: return location for an error
+ *
+ * Gives the file pages of @page_size bytes, when it has others: the write-ahead log is
+ * left, the file rewritten (VACUUM, which needs as much free disk again as the file
+ * takes), and the log taken up again. A failure leaves the file as it was.
+ *
+ * Returns: %TRUE when the file has pages of @page_size
+ */
+gboolean
+chat_sqlite_set_page_size (ChatSqlite  *self,
+                           guint        page_size,
+                           GError     **error)
+{
+  g_autofree char *sql = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (chat_sqlite_query_int (self, "PRAGMA page_size", -1) == page_size)
+    return TRUE;
+  sql = g_strdup_printf ("PRAGMA page_size = %u", page_size);
+  ok = chat_sqlite_exec (self, "PRAGMA journal_mode = DELETE", error) &&
+       chat_sqlite_exec (self, sql, error) &&
+       chat_sqlite_exec (self, "VACUUM", error);
+  /* Back to the log whatever happened, and say so if that fails too. */
+  if (!use_wal (self, CHAT_SQLITE_OPEN_STRICT, ok ? error : NULL))
+    return FALSE;
+  return ok;
 }
 
 /* Finalizes every statement prepared through the handle, then closes the connection. */

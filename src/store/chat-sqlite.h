@@ -26,7 +26,13 @@ typedef enum
   CHAT_SQLITE_OPEN_PRIVATE = 1 << 0,
   /* A read-only file, or one that cannot use write-ahead logging, is an error. */
   CHAT_SQLITE_OPEN_STRICT  = 1 << 1,
+  /* A new file gets pages of CHAT_SQLITE_LARGE_PAGE bytes, for a store of rows of many
+   * kilobytes: a page is one write() to the log and one to the file, whatever its size.
+   * A file made before keeps its pages (chat_sqlite_set_page_size () changes them). */
+  CHAT_SQLITE_OPEN_LARGE_PAGES = 1 << 2,
 } ChatSqliteOpenFlags;
+
+#define CHAT_SQLITE_LARGE_PAGE 32768
 
 /* The error domain and codes a database reports in: its owner's, so that callers see one
  * domain per module. NULL stands for CHAT_SQLITE_ERROR and its own codes. */
@@ -49,6 +55,9 @@ ChatSqlite   *chat_sqlite_open        (const char              *path,
                                        const ChatSqliteErrors  *errors,
                                        GError                 **error);
 void          chat_sqlite_close       (ChatSqlite              *self);
+gboolean      chat_sqlite_set_page_size (ChatSqlite            *self,
+                                         guint                  page_size,
+                                         GError               **error);
 sqlite3      *chat_sqlite_get_db      (ChatSqlite              *self);
 const char   *chat_sqlite_get_path    (ChatSqlite              *self);
 
