@@ -221,7 +221,7 @@ exec_ok (sqlite3 *db, const char *sql)
 
 static int
 run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
-           gboolean msgids, guint page_size)
+           gboolean msgids, guint page_size, guint line_bytes)
 {
   g_autofree char *pragmas = g_strdup_printf ("PRAGMA page_size = %u; PRAGMA journal_mode = WAL;"
                                               " PRAGMA synchronous = NORMAL;", page_size);
@@ -234,9 +234,9 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
   double total;
   int rc = 1;
 
-  /* As long as a line of the history: its texts and numbers, about 150 bytes. */
-  row = g_malloc (150 * MAX (per_row, 1));
-  memset (row, 'x', 150 * MAX (per_row, 1));
+  /* As long as a line of the history: its texts and numbers, about 150 bytes by default. */
+  row = g_malloc (line_bytes * MAX (per_row, 1));
+  memset (row, 'x', line_bytes * MAX (per_row, 1));
   if (per_row == 0)
     {
       schema = "CREATE TABLE lines (id INTEGER PRIMARY KEY, line BLOB NOT NULL)";
@@ -284,7 +284,7 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
         {
           guint n = per_row == 0 ? 1 : MIN (per_row, end - i);
 
-          sqlite3_bind_blob (insert, 1, row, 150 * n, SQLITE_STATIC);
+          sqlite3_bind_blob (insert, 1, row, line_bytes * n, SQLITE_STATIC);
           if (per_row > 0)
             {
               sqlite3_bind_int64 (insert, 2, 1700000000000 + i / 100);
@@ -351,10 +351,11 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
       gint64 held = -1, named = -1, want = keep > 0 ? MIN (lines, keep) : lines;
 
       if (sqlite3_prepare_v2 (db, msgids ?
-                              "SELECT (SELECT sum (length (lines)) / 150 FROM blocks),"
+                              "SELECT (SELECT sum (length (lines)) / ?1 FROM blocks),"
                               " (SELECT count(*) FROM msgids)" :
-                              "SELECT (SELECT sum (length (lines)) / 150 FROM blocks), -1",
+                              "SELECT (SELECT sum (length (lines)) / ?1 FROM blocks), -1",
                               -1, &check, NULL) == SQLITE_OK &&
+          sqlite3_bind_int (check, 1, (int) line_bytes) == SQLITE_OK &&
           sqlite3_step (check) == SQLITE_ROW)
         {
           held = sqlite3_column_int64 (check, 0);
@@ -372,11 +373,11 @@ run_floor (const char *dir, guint lines, guint batch, guint keep, guint per_row,
         }
     }
   if (per_row == 0)
-    printf ("floor: %u rows of 150 bytes, batches of %u, %u kept, pages of %u bytes\n", lines,
-            batch, keep, page_size);
+    printf ("floor: %u rows of %u bytes, batches of %u, %u kept, pages of %u bytes\n", lines,
+            line_bytes, batch, keep, page_size);
   else
-    printf ("floor: %u lines in %u rows of up to %u lines of 150 bytes (three indexes%s),"
-            " batches of %u, %u kept, pages of %u bytes\n", lines, rows, per_row,
+    printf ("floor: %u lines in %u rows of up to %u lines of %u bytes (three indexes%s),"
+            " batches of %u, %u kept, pages of %u bytes\n", lines, rows, per_row, line_bytes,
             msgids ? ", a msgid table a line" : "", batch, keep, page_size);
   printf ("  per line: all threads %.2f us\n", total * 1e6 / lines);
   rc = 0;
@@ -396,7 +397,7 @@ int
 main (int argc, char **argv)
 {
   int lines = 200000, batch = 2000, targets = 1, keep = 10000, blocks = 0, queries = 0;
-  int page_size = CHAT_SQLITE_LARGE_PAGE;
+  int page_size = CHAT_SQLITE_LARGE_PAGE, line_bytes = 150;
   gboolean floor = FALSE, msgids = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Lines to write (200,000)", "N" },
@@ -412,6 +413,8 @@ main (int argc, char **argv)
       "With --floor-blocks, each line's msgid into a table too", NULL },
     { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size,
       "With a floor, the file's page size (the history's: 32,768)", "N" },
+    { "line-bytes", 0, 0, G_OPTION_ARG_INT, &line_bytes,
+      "With a floor, the bytes of a line (150)", "N" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- what a line costs the history");
@@ -431,6 +434,11 @@ main (int argc, char **argv)
                   " must be positive\n");
       return 2;
     }
+  if (line_bytes <= 0 || line_bytes > 65536)
+    {
+      g_printerr ("chatroom-bench-history: --line-bytes must be from 1 to 65,536\n");
+      return 2;
+    }
   if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
     {
       g_printerr ("chatroom-bench-history: --page-size must be a power of two from 512 to"
@@ -444,7 +452,8 @@ main (int argc, char **argv)
       return 1;
     }
   if (floor || blocks > 0)
-    rc = run_floor (dir, lines, batch, keep, blocks, msgids, (guint) page_size);
+    rc = run_floor (dir, lines, batch, keep, blocks, msgids, (guint) page_size,
+                    (guint) line_bytes);
   else
     rc = run_history (dir, lines, batch, targets, keep, queries);
   remove_tree (dir);
