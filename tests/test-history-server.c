@@ -1043,28 +1043,37 @@ test_transient_room_ends (Fixture       *fixture,
   assert_history (mallory, "CHATHISTORY LATEST #sec * 10", "");
 }
 
+/* About 1.6 MB of lines said in room, to a store of 1 MB: "0 xxx…" to "3999 xxx…". */
+static void
+say_past_max_size (Client     *client,
+                   const char *room)
+{
+  g_autofree char *filler = g_strnfill (400, 'x');
+  g_autofree char *query = g_strdup_printf ("CHATHISTORY LATEST %s * 1", room);
+
+  client_join (client, room);
+  for (int i = 0; i < 4000; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%d %s", i, filler);
+
+      g_free (client_say (client, room, text));
+      /* A query writes what is queued: batches of a size a main-loop round has. */
+      if (i % 50 == 49)
+        g_free (history (client, query));
+    }
+}
+
 /* [history] max-size: a store at its size drops its oldest lines and keeps working. */
 static void
 test_max_size (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
-  g_autofree char *filler = g_strnfill (400, 'x');
   g_autofree char *path = g_build_filename (fixture->dir, "history.sqlite3", NULL);
   g_autofree char *got = NULL;
   GStatBuf st;
 
-  client_join (alice, "#room");
-  /* About 1.6 MB of lines into 1 MB. */
-  for (int i = 0; i < 4000; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("%d %s", i, filler);
-
-      g_free (client_say (alice, "#room", text));
-      /* A query writes what is queued: batches of a size a main-loop round has. */
-      if (i % 50 == 49)
-        g_free (history (alice, "CHATHISTORY LATEST #room * 1"));
-    }
+  say_past_max_size (alice, "#room");
   got = history (alice, "CHATHISTORY LATEST #room * 1");
   g_assert_true (g_str_has_prefix (got, "3999 "));
   g_clear_pointer (&got, g_free);
@@ -1073,6 +1082,44 @@ test_max_size (Fixture       *fixture,
   g_assert_false (g_str_has_prefix (got, "0 "));
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_size, <=, 1024 * 1024);
+}
+
+/* The size cap takes a quiet room's last lines: a join replays them no more, as the
+ * room's history no longer has them. */
+static void
+test_max_size_replay (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(Client) alice = client_register (fixture->port, "alice", FULL_CAPS);
+  g_autoptr(Client) first = NULL;
+  g_autoptr(Client) late = NULL;
+  g_autofree char *got = NULL;
+
+  client_join (alice, "#quiet");
+  g_free (client_say (alice, "#quiet", "said long ago"));
+  /* A join reads the room's last lines once, and keeps them for the next. */
+  first = client_register (fixture->port, "first", NULL);
+  client_send (first, "JOIN #quiet");
+  got = read_replay (first);
+  g_assert_cmpstr (got, ==, "said long ago");
+  g_clear_pointer (&got, g_free);
+
+  say_past_max_size (alice, "#busy");
+  assert_history (alice, "CHATHISTORY LATEST #quiet * 10", "");
+
+  late = client_register (fixture->port, "late", NULL);
+  client_send (late, "JOIN #quiet");
+  g_free (client_expect (late, " 366 "));
+  client_send (late, "PING :done");
+  for (;;)
+    {
+      g_autofree char *line = client_read_line (late);
+
+      g_assert_nonnull (line);
+      g_assert_null (strstr (line, "said long ago"));
+      if (strstr (line, "PONG") != NULL)
+        break;
+    }
 }
 
 static void
@@ -1599,6 +1646,9 @@ main (int   argc,
   g_test_add ("/chat/history/server/max-size", Fixture,
               "[history]\nmax-size=1M\nmax-per-room=0\n", fixture_set_up, test_max_size,
               fixture_tear_down);
+  g_test_add ("/chat/history/server/max-size-replay", Fixture,
+              "[history]\nmax-size=1M\nmax-per-room=0\n", fixture_set_up,
+              test_max_size_replay, fixture_tear_down);
   ADD ("stop-start", test_stop_start);
   g_test_add ("/chat/history/server/private", Fixture,
               "[history]\nstore-private=true\n", fixture_set_up, test_private, fixture_tear_down);

@@ -443,6 +443,8 @@ prune_size (ChatHistory  *self,
     }
   if (!deleted)
     return TRUE;
+  /* Counted before the commit: a batch that fails after it costs a reader a new look. */
+  g_atomic_int_inc (&self->size_prunes);
 
   stmt = chat_sqlite_get_query (self->db,
                                 "DELETE FROM targets WHERE NOT EXISTS"

@@ -78,6 +78,7 @@ struct _ChatHistory
 
   GThread      *checkpoint_thread;
   gint64        checkpoint_pages;  /* the log's length that starts one: about 4 MB */
+  gint          size_prunes;       /* atomic: prunes by the size cap that deleted lines */
   gint          checkpoint_done;   /* atomic: the thread has finished */
 
   /* The writer thread (chat-history-writer.c). The batch and its journal are set and

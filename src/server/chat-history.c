@@ -571,6 +571,15 @@ chat_history_get_n_pending (ChatHistory *self)
          _chat_history_writer_n_pending (self);
 }
 
+guint
+chat_history_get_n_size_prunes (ChatHistory *self)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), 0);
+
+  /* Counted by the writer thread. */
+  return (guint) g_atomic_int_get (&self->size_prunes);
+}
+
 void
 chat_history_schedule_flush (ChatHistory *self)
 {

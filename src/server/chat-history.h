@@ -246,6 +246,9 @@ gboolean           chat_history_delete_target     (ChatHistory             *self
                                                    const char              *key,
                                                    GError                 **error);
 guint              chat_history_get_n_pending     (ChatHistory             *self);
+/* How many times the size cap (max_size) has taken the oldest lines away: what anyone
+ * keeps of a target's lines may be gone from the store when it changes. */
+guint              chat_history_get_n_size_prunes (ChatHistory             *self);
 /* Writes everything queued in one transaction. On failure the queue is dropped. */
 gboolean           chat_history_flush             (ChatHistory             *self,
                                                    GError                 **error);

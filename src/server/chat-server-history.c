@@ -53,6 +53,7 @@ struct _ChatServerHistory
    * kept up to date by every line said there. A crowd joining a room replays from here,
    * not with a query each that walks back over all the JOINs for the lines said. */
   GHashTable   *replay;
+  guint         replay_size_prunes;  /* the history's count of them when replay was right */
   GSource      *save_source;
 
   guint64       cap_chathistory;
@@ -738,12 +739,23 @@ _chat_server_history_replay_lines (ChatServerHistory *state)
 
 /* The lines a join replays in room key (NULL: not known yet; the caller reads them from
  * the store and gives them with _chat_server_history_set_replay ()). Lines past the age
- * kept are not replayed: the room is read again. */
+ * kept are not replayed: the room is read again; so are all rooms once the size cap has
+ * taken lines away, which may have been a quiet room's last ones. */
 GPtrArray *
 _chat_server_history_get_replay (ChatServerHistory *state,
                                  const char        *key)
 {
-  GPtrArray *lines = g_hash_table_lookup (state->replay, key);
+  GPtrArray *lines;
+  guint size_prunes = state->history != NULL ?
+                      chat_history_get_n_size_prunes (state->history) : 0;
+
+  if (size_prunes != state->replay_size_prunes)
+    {
+      g_hash_table_remove_all (state->replay);
+      state->replay_size_prunes = size_prunes;
+      return NULL;
+    }
+  lines = g_hash_table_lookup (state->replay, key);
 
   if (lines != NULL && lines->len > 0 && state->settings.max_age_days > 0 &&
       ((ChatHistoryEntry *) g_ptr_array_index (lines, 0))->time_ms <
