@@ -633,6 +633,32 @@ test_targets (Fixture       *fixture,
                             "CHATHISTORY TARGETS #two "));
 }
 
+/* client joins room and nothing is replayed to it: no line before the answer to a PING
+ * says "Replaying" or "before you came", or holds absent (when not NULL). */
+static void
+join_unreplayed (Client     *client,
+                 const char *room,
+                 const char *absent)
+{
+  g_autofree char *join = g_strconcat ("JOIN ", room, NULL);
+
+  client_send (client, join);
+  g_free (client_expect (client, " 366 "));
+  client_send (client, "PING :done");
+  for (;;)
+    {
+      g_autofree char *next = client_read_line (client);
+
+      g_assert_nonnull (next);
+      g_assert_null (strstr (next, "Replaying"));
+      g_assert_null (strstr (next, "before you came"));
+      if (absent != NULL)
+        g_assert_null (strstr (next, absent));
+      if (strstr (next, "PONG") != NULL)
+        break;
+    }
+}
+
 static void
 test_replay_irc (Fixture       *fixture,
                  gconstpointer  data)
@@ -666,19 +692,7 @@ test_replay_irc (Fixture       *fixture,
 
   /* With draft/chathistory the client asks for itself: nothing is replayed. */
   modern = client_register (fixture->port, "modern", FULL_CAPS);
-  client_send (modern, "JOIN #room");
-  g_free (client_expect (modern, " 366 "));
-  client_send (modern, "PING :done");
-  for (;;)
-    {
-      g_autofree char *next = client_read_line (modern);
-
-      g_assert_nonnull (next);
-      g_assert_null (strstr (next, "Replaying"));
-      g_assert_null (strstr (next, "before you came"));
-      if (strstr (next, "PONG") != NULL)
-        break;
-    }
+  join_unreplayed (modern, "#room", NULL);
 }
 
 /* The lines of a replay, between its notices, untagged. */
@@ -1019,19 +1033,7 @@ test_transient_room_ends (Fixture       *fixture,
 
   /* Nor is anything replayed to someone without the capability. */
   person = client_register (fixture->port, "person", NULL);
-  client_send (person, "JOIN #sec");
-  g_free (client_expect (person, " 366 "));
-  client_send (person, "PING :done");
-  for (;;)
-    {
-      g_autofree char *next = client_read_line (person);
-
-      g_assert_nonnull (next);
-      g_assert_null (strstr (next, "secret"));
-      g_assert_null (strstr (next, "Replaying"));
-      if (strstr (next, "PONG") != NULL)
-        break;
-    }
+  join_unreplayed (person, "#sec", "secret");
 
   /* Nor after a restart: a crash or a stop leaves nothing of it either. */
   client_free (g_steal_pointer (&alice));
@@ -1108,18 +1110,7 @@ test_max_size_replay (Fixture       *fixture,
   assert_history (alice, "CHATHISTORY LATEST #quiet * 10", "");
 
   late = client_register (fixture->port, "late", NULL);
-  client_send (late, "JOIN #quiet");
-  g_free (client_expect (late, " 366 "));
-  client_send (late, "PING :done");
-  for (;;)
-    {
-      g_autofree char *line = client_read_line (late);
-
-      g_assert_nonnull (line);
-      g_assert_null (strstr (line, "said long ago"));
-      if (strstr (line, "PONG") != NULL)
-        break;
-    }
+  join_unreplayed (late, "#quiet", "said long ago");
 }
 
 static void
@@ -1226,18 +1217,7 @@ test_disabled (Fixture       *fixture,
   assert_history (alice, "CHATHISTORY LATEST #room * 10", "");
 
   plain = client_register (fixture->port, "plain", NULL);
-  client_send (plain, "JOIN #room");
-  g_free (client_expect (plain, " 366 "));
-  client_send (plain, "PING :done");
-  for (;;)
-    {
-      g_autofree char *next = client_read_line (plain);
-
-      g_assert_nonnull (next);
-      g_assert_null (strstr (next, "Replaying"));
-      if (strstr (next, "PONG") != NULL)
-        break;
-    }
+  join_unreplayed (plain, "#room", NULL);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
