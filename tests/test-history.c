@@ -1970,6 +1970,47 @@ test_blocks_migration (void)
   rm_rf (dir);
 }
 
+/* A disk slower than the chat: once the queue behind a batch the writer thread still
+ * commits reaches its bound, a sync waits for the thread and hands the queue over, so
+ * the queue never grows past it; nothing is lost. */
+static void
+test_queue_bounded (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  ChatHistory *history = fixture->history;
+
+  _chat_history_set_max_queued (history, 50);
+  _chat_history_writer_hold (history, TRUE);
+  for (int i = 0; i < 10; i++)
+    say (history, "#room", i, T0 + i, "in the held batch");
+  chat_history_schedule_flush (history);
+  while (!_chat_history_writer_is_busy (history))
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Up to the bound, the queue grows and nobody waits. */
+  for (int i = 10; i < 59; i++)
+    {
+      say (history, "#room", i, T0 + i, "queued");
+      g_assert_true (chat_history_sync (history, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (history->pending->len, ==, 49);
+  g_assert_cmpuint (_chat_history_writer_get_n_waits (history), ==, 0);
+
+  say (history, "#room", 59, T0 + 59, "the fiftieth queued");
+  g_assert_true (chat_history_sync (history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (_chat_history_writer_get_n_waits (history), ==, 1);
+  g_assert_cmpuint (history->pending->len, ==, 0);
+  g_assert_cmpuint (chat_history_get_n_pending (history), ==, 50);
+
+  g_assert_true (chat_history_flush (history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (chat_history_count (history, "#room", &error), ==, 60);
+  assert_query ("58 59", history, CHAT_HISTORY_LATEST, "#room", "*", NULL, 2);
+}
+
 static gint64
 file_page_size (const char *path)
 {
@@ -2058,6 +2099,7 @@ main (int   argc,
   ADD ("disk-full-drop", test_disk_full_drop);
   ADD ("delete-target", test_delete_target);
   ADD ("max-size-drops-oldest", test_max_size_drops_oldest);
+  ADD ("queue-bounded", test_queue_bounded);
   ADD ("query-during-commit", test_query_during_commit);
   ADD ("blocks-span", test_blocks_span);
   ADD ("blocks-duplicates", test_blocks_duplicates);

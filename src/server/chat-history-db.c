@@ -687,6 +687,8 @@ _chat_history_journal_open (ChatHistory  *self,
 }
 
 /* The journal as the queue is now (a target's lines were taken out of it). */
+static gboolean journal_sync (ChatHistory *self, GError **error);
+
 void
 _chat_history_journal_rewrite (ChatHistory *self)
 {
@@ -698,7 +700,7 @@ _chat_history_journal_rewrite (ChatHistory *self)
     return;
   self->journal_used = FALSE;
   self->journaled = 0;
-  if (!chat_history_sync (self, &error))
+  if (!journal_sync (self, &error))
     g_debug ("%s", error->message);
 }
 
@@ -784,15 +786,13 @@ chat_history_flush (ChatHistory  *self,
   return ok;
 }
 
-gboolean
-chat_history_sync (ChatHistory  *self,
-                   GError      **error)
+/* The lines queued since the last sync, to the journal in one write(). */
+static gboolean
+journal_sync (ChatHistory  *self,
+              GError      **error)
 {
   g_autoptr(GByteArray) out = NULL;
   gboolean written;
-
-  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (self->journal_fd < 0)
     return chat_history_flush (self, error);
@@ -821,6 +821,20 @@ chat_history_sync (ChatHistory  *self,
       return FALSE;
     }
   self->journaled = self->pending->len;
+  return TRUE;
+}
+
+gboolean
+chat_history_sync (ChatHistory  *self,
+                   GError      **error)
+{
+  g_return_val_if_fail (CHAT_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!journal_sync (self, error))
+    return FALSE;
+  /* Last: the history may be gone after it. */
+  _chat_history_catch_up (self);
   return TRUE;
 }
 

@@ -94,6 +94,7 @@ struct _ChatHistory
   char         *batch_journal;     /* the old journal that holds the batch, or NULL */
   gboolean      writer_held;       /* under writer_lock: tests keep the batch uncommitted */
   guint         writer_waits;      /* under writer_lock: the loop waited for a busy thread */
+  guint         max_queued;        /* lines queued behind a batch before the loop waits */
 
   /* What a query needs to answer from the queue and the batch while the thread commits
    * (chat-history-query.c): no line outside them is later than written_max_ms, and the
@@ -106,6 +107,9 @@ struct _ChatHistory
 
 /* chat-history.c */
 void               _chat_history_clear_flush_sources (ChatHistory            *self);
+void               _chat_history_catch_up            (ChatHistory            *self);
+void               _chat_history_set_max_queued      (ChatHistory            *self,
+                                                      guint                   lines);
 void               _chat_history_new_queue           (ChatHistory            *self);
 void               _chat_history_report_failure      (ChatHistory            *self,
                                                       const GError           *error);

@@ -23,6 +23,11 @@
  * bigger ones cost less a line (chatroom-bench-history -b 512 against -b 8000).
  * The journal has every line before it is sent, so waiting loses nothing in a crash. */
 #define FLUSH_IDLE_MIN_LINES  4096
+/* Lines queued behind the writer thread's batch before the main loop waits for it (about
+ * 20 MB of entries). A batch is handed over every 250 ms at least, so only a disk slower
+ * than the chat gets there; then the chat slows to what the disk takes rather than the
+ * queue growing without end. */
+#define MAX_QUEUED_LINES      65536
 #define DEFAULT_MAX_PER_TARGET 10000
 
 G_DEFINE_FINAL_TYPE (ChatHistory, chat_history, G_TYPE_OBJECT)
@@ -148,6 +153,26 @@ run_scheduled_flush (ChatHistory *self)
   if (_chat_history_writer_hand_over (self) && self->writer != NULL)
     schedule_deadline (self);
   g_object_unref (self);
+}
+
+/* After a sync: when the queue has grown past max_queued while the thread still has a
+ * batch, the loop waits for the thread and hands the queue over at once. The history may
+ * be gone when this returns (a failure reported to a handler that let it go). */
+void
+_chat_history_catch_up (ChatHistory *self)
+{
+  if (self->writer == NULL || self->batch == NULL || self->pending->len < self->max_queued)
+    return;
+  _chat_history_writer_wait (self);
+  run_scheduled_flush (self);
+}
+
+/* For tests: a smaller queue before the loop waits. */
+void
+_chat_history_set_max_queued (ChatHistory *self,
+                              guint        lines)
+{
+  self->max_queued = lines;
 }
 
 static gboolean
@@ -312,6 +337,7 @@ chat_history_init (ChatHistory *self)
   self->pending_max_ms = G_MININT64;
   self->batch_max_ms = G_MININT64;
   self->redacted_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->max_queued = MAX_QUEUED_LINES;
 }
 
 /* ------------------------------------------------------------------ ChatHistory */

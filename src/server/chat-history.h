@@ -256,7 +256,10 @@ gboolean           chat_history_flush             (ChatHistory             *self
  * write to data_dir/history.journal of the lines it does not hold yet (and an fdatasync
  * with sync-full). The next flush commits them and empties the journal; a history opened
  * on a journal that was left behind commits what it holds first. On failure the queue
- * is dropped. */
+ * is dropped. When the disk is behind (65,536 lines queued while the writer thread still
+ * commits the batch before them), it waits for the thread and hands the queue over, so
+ * memory stays bounded; a failure then is reported through flush-failed, whose handler
+ * may let the history go. */
 gboolean           chat_history_sync              (ChatHistory             *self,
                                                    GError                 **error);
 /* Flushes from an idle in the history's main context, at the latest after 250 ms. */
