@@ -12,23 +12,30 @@
 
 #define FINGERPRINT "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-/* A connection as nick, registration held, that the server is ready to hear mechanism's
- * first AUTHENTICATE from. */
+/* c, connected, as nick with caps (sasl among them), its registration held by SASL, which
+ * is ready for mechanism's first AUTHENTICATE. */
 static Client *
-sasl_start (TestServer *ts,
+sasl_start (Client     *c,
             const char *nick,
+            const char *caps,
             const char *mechanism)
 {
-  Client *c = client_connect (ts);
-
   c->nick = g_strdup (nick);
-  client_send (c, "CAP REQ :sasl");
+  client_send (c, "CAP REQ :%s", caps);
   client_send (c, "NICK %s", nick);
   client_send (c, "USER %s 0 * :%s", nick, nick);
   g_free (client_expect (c, " ACK "));
   client_send (c, "AUTHENTICATE %s", mechanism);
   g_free (client_expect (c, "AUTHENTICATE +"));
   return c;
+}
+
+/* c, logged in, ends its registration. */
+static void
+sasl_end_registration (Client *c)
+{
+  client_send (c, "CAP END");
+  g_free (client_expect (c, " 001 "));
 }
 
 /* The SASL PLAIN message that logs in to account with PASSWORD, in base64. */
@@ -53,12 +60,11 @@ sasl_plain (TestServer  *ts,
 {
   g_autofree char *payload = plain_payload (account);
   g_autofree char *line = NULL;
-  Client *c = sasl_start (ts, nick, "PLAIN");
+  Client *c = sasl_start (client_connect (ts), nick, "sasl", "PLAIN");
 
   client_send (c, "AUTHENTICATE %s", payload);
   line = client_expect (c, " 90");
-  client_send (c, "CAP END");
-  g_free (client_expect (c, " 001 "));
+  sasl_end_registration (c);
   *client = c;
   return strstr (line, " 903 ") != NULL || strstr (line, " 900 ") != NULL;
 }
@@ -94,7 +100,7 @@ sasl_scram (TestServer *ts,
   g_autofree char *final = NULL;
   g_autofree char *server_final = NULL;
   g_autoptr(GError) error = NULL;
-  Client *c = sasl_start (ts, nick, "SCRAM-SHA-256");
+  Client *c = sasl_start (client_connect (ts), nick, "sasl", "SCRAM-SHA-256");
 
   server_first = scram_step (c, first);
   g_assert_nonnull (server_first);
@@ -106,8 +112,7 @@ sasl_scram (TestServer *ts,
   g_assert_no_error (error);
   client_send (c, "AUTHENTICATE +");
   g_free (client_expect (c, " 903 "));
-  client_send (c, "CAP END");
-  g_free (client_expect (c, " 001 "));
+  sasl_end_registration (c);
   return c;
 }
 
@@ -256,33 +261,6 @@ test_accounts_kept (void)
   test_remove_tree (dir);
 }
 
-/* nick on ts, with labeled-response, its registration held by SASL, which is ready for
- * mechanism's first AUTHENTICATE. */
-static Client *
-labeled_sasl_start (TestServer *ts,
-                    const char *nick,
-                    const char *mechanism)
-{
-  Client *c = client_connect (ts);
-
-  c->nick = g_strdup (nick);
-  client_send (c, "CAP REQ :sasl batch labeled-response");
-  client_send (c, "NICK %s", nick);
-  client_send (c, "USER %s 0 * :%s", nick, nick);
-  g_free (client_expect (c, " ACK "));
-  client_send (c, "AUTHENTICATE %s", mechanism);
-  g_free (client_expect (c, "AUTHENTICATE +"));
-  return c;
-}
-
-/* c, logged in, ends its registration. */
-static void
-sasl_end_registration (Client *c)
-{
-  client_send (c, "CAP END");
-  g_free (client_expect (c, " 001 "));
-}
-
 /* Redis frozen while the node checks whether a new nick is an account's (at the tick after
  * it was taken): the node goes on for its other users, and the person is asked to identify
  * once Redis runs again. The server's PING, sent at that tick or a later one, says the
@@ -295,12 +273,7 @@ test_frozen_nick_check (void)
 
   if (!frozen_start (&f, "[limits]\nping-interval=1\n"))
     return;
-  client_send (f.t.alice, "NICK anna");
-  g_free (client_expect (f.t.alice, " NICK :anna"));
-  client_send (f.t.alice, "NS REGISTER " PASSWORD);
-  g_free (client_expect (f.t.alice, " 900 "));
-  client_send (f.t.alice, "NICK alice");
-  g_free (client_expect (f.t.alice, " NICK :alice"));
+  frozen_account (&f);
   taker = client_irc (f.t.a, "anna", NULL);
   g_free (client_expect (taker, ":NickServ!NickServ@services. NOTICE anna :anna is a "
                                 "registered name."));
@@ -333,7 +306,8 @@ test_frozen_sasl_plain (void)
   if (!frozen_start (&f, NULL))
     return;
   frozen_account (&f);
-  erin = labeled_sasl_start (f.t.a, "erin", "PLAIN");
+  erin = sasl_start (client_connect (f.t.a), "erin", "sasl batch labeled-response",
+                     "PLAIN");
 
   frozen_ask (&f, erin, command, NULL);
   frozen_thaw (&f);
@@ -369,7 +343,8 @@ test_frozen_sasl_scram (void)
   if (!frozen_start (&f, NULL))
     return;
   frozen_account (&f);
-  erin = labeled_sasl_start (f.t.a, "erin", "SCRAM-SHA-256");
+  erin = sasl_start (client_connect (f.t.a), "erin", "sasl batch labeled-response",
+                     "SCRAM-SHA-256");
 
   frozen_ask (&f, erin, command, NULL);
   frozen_thaw (&f);
@@ -430,14 +405,7 @@ test_frozen_sasl_external (void)
   client_send (c, "NS CERT ADD");
   g_free (client_expect (c, " added to your certificates."));
   client_free (c);
-  erin = client_connect_tls_full (f.t.a, logins.mine);
-  erin->nick = g_strdup ("erin");
-  client_send (erin, "CAP REQ :sasl");
-  client_send (erin, "NICK erin");
-  client_send (erin, "USER erin 0 * :erin");
-  g_free (client_expect (erin, " ACK "));
-  client_send (erin, "AUTHENTICATE EXTERNAL");
-  g_free (client_expect (erin, "AUTHENTICATE +"));
+  erin = sasl_start (client_connect_tls_full (f.t.a, logins.mine), "erin", "sasl", "EXTERNAL");
 
   frozen_ask (&f, erin, "AUTHENTICATE +", NULL);
   frozen_thaw (&f);
@@ -537,7 +505,7 @@ test_frozen_accounts_timeout (void)
   client_send (t.alice, "NS REGISTER " PASSWORD);
   g_free (client_expect (t.alice, " 900 "));
   become_oper (t.alice, "alice");
-  erin = labeled_sasl_start (t.a, "erin", "PLAIN");
+  erin = sasl_start (client_connect (t.a), "erin", "sasl batch labeled-response", "PLAIN");
   fay = client_irc (t.a, "fay", NULL);
   payload = plain_payload ("alice");
 
@@ -578,21 +546,14 @@ test_frozen_chanserv (void)
   client_send (alice, "JOIN #cs,#cs2");
   g_free (client_expect (alice, " 366 alice #cs2 "));
 
-  frozen_ask (&f, alice, "CS REGISTER #cs", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (alice, "NOTICE alice :#cs is now registered to anna."));
-  client_sync_has (alice, "PONG chatroom :after");
+  frozen_answered (&f, alice, "CS REGISTER #cs", "NOTICE alice :#cs is now registered to anna.");
 
-  frozen_ask (&f, alice, "CS REGISTER #cs2", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (alice, "NOTICE alice :#cs2 could not be registered: anna has "
-                                "registered 1 rooms already"));
-  client_sync_has (alice, "PONG chatroom :after");
+  frozen_answered (&f, alice, "CS REGISTER #cs2",
+                   "NOTICE alice :#cs2 could not be registered: anna has "
+                   "registered 1 rooms already");
 
-  frozen_ask (&f, alice, "CS INFO #cs", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (alice, "NOTICE alice :#cs is registered; its founder is anna."));
-  client_sync_has (alice, "PONG chatroom :after");
+  frozen_answered (&f, alice, "CS INFO #cs",
+                   "NOTICE alice :#cs is registered; its founder is anna.");
 
   frozen_ask (&f, alice, "CS AMODE #cs +v anna", NULL);
   frozen_thaw (&f);
@@ -602,15 +563,9 @@ test_frozen_chanserv (void)
 
   client_send (alice, "MODE #cs -o alice");
   g_free (client_expect (alice, " MODE #cs -o alice"));
-  frozen_ask (&f, alice, "CS OP #cs", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (alice, ":ChanServ!ChanServ@services. MODE #cs +o alice"));
-  client_sync_has (alice, "PONG chatroom :after");
+  frozen_answered (&f, alice, "CS OP #cs", ":ChanServ!ChanServ@services. MODE #cs +o alice");
 
-  frozen_ask (&f, alice, "CS DROP #cs", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (alice, "NOTICE alice :#cs has been dropped."));
-  client_sync_has (alice, "PONG chatroom :after");
+  frozen_answered (&f, alice, "CS DROP #cs", "NOTICE alice :#cs has been dropped.");
   /* Dropped in Redis: b does not know it either. */
   client_send (f.t.bob, "CS INFO #cs");
   g_free (client_expect (f.t.bob, "NOTICE bob :#cs is not registered."));

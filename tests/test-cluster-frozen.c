@@ -288,22 +288,16 @@ test_frozen_markread (void)
   g_free (client_expect (erin, ":ChanServ!ChanServ@services. MODE #reg +o erin"));
   client_sync_has (erin, "PONG chatroom :after");
 
-  frozen_ask (&f, erin, "MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
-  client_sync_has (erin, "PONG chatroom :after");
+  frozen_answered (&f, erin, "MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z",
+                   ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z");
   g_free (client_expect (other, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
 
   /* Never back. */
-  frozen_ask (&f, erin, "MARKREAD #reg timestamp=2019-01-01T00:00:00.000Z", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
-  client_sync_has (erin, "PONG chatroom :after");
+  frozen_answered (&f, erin, "MARKREAD #reg timestamp=2019-01-01T00:00:00.000Z",
+                   ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z");
 
-  frozen_ask (&f, erin, "MARKREAD #reg", NULL);
-  frozen_thaw (&f);
-  g_free (client_expect (erin, ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z"));
-  client_sync_has (erin, "PONG chatroom :after");
+  frozen_answered (&f, erin, "MARKREAD #reg",
+                   ":chatroom MARKREAD #reg timestamp=2020-01-01T00:00:00.000Z");
 
   /* Kept in Redis: the marker of a connection on b. */
   client_send (f.t.bob, "CAP REQ draft/read-marker");

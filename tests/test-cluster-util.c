@@ -423,6 +423,18 @@ frozen_thaw (Frozen *f)
 }
 
 void
+frozen_answered (Frozen     *f,
+                 Client     *asker,
+                 const char *command,
+                 const char *want)
+{
+  frozen_ask (f, asker, command, NULL);
+  frozen_thaw (f);
+  g_free (client_expect (asker, want));
+  client_sync_has (asker, "PONG chatroom :after");
+}
+
+void
 expect_labeled_batch (Client     *c,
                       const char *label)
 {

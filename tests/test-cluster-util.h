@@ -168,6 +168,14 @@ frozen_ask (Frozen     *f,
 void
 frozen_thaw (Frozen *f);
 
+/* frozen_ask () without first, then Redis thawed: asker hears want, then the answer to the
+ * PING sent after command. */
+void
+frozen_answered (Frozen     *f,
+                 Client     *asker,
+                 const char *command,
+                 const char *want);
+
 /* The account anna, registered on a by alice (who takes her nick back). */
 void
 frozen_account (Frozen *f);
