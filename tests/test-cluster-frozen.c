@@ -18,7 +18,7 @@ frozen_history_asker (Frozen *f)
 
   client_send (erin, "JOIN #h");
   g_free (client_expect (erin, " 366 erin #h "));
-  g_free (say (erin, "#h", "kept"));
+  g_free (client_say (erin, "#h", "kept"));
   return erin;
 }
 
@@ -189,7 +189,7 @@ said_on_b (Frozen     *f,
   *gus = client_irc (f->t.b, "gus", REDACT_CAPS);
   client_send (*gus, "JOIN %s", room);
   g_free (client_expect (*gus, " 366 gus "));
-  msgid = say (*gus, room, "spam");
+  msgid = client_say (*gus, room, "spam");
   client_send (joiner, "JOIN %s", room);
   g_free (client_expect (joiner, " 366 "));
   want = g_strdup_printf (":%s!%s@127.0.0.1 JOIN %s", joiner->nick, joiner->nick, room);

@@ -162,9 +162,9 @@ test_redact (void)
   g_free (client_expect (alice, " 366 alice #r "));
   client_send (alice, "TOPIC #r :redactions");
   g_free (client_expect (alice, " TOPIC #r :redactions"));
-  g_free (say (alice, "#r", "keep"));
-  spam = say (alice, "#r", "spam");
-  spam2 = say (alice, "#r", "spam2");
+  g_free (client_say (alice, "#r", "keep"));
+  spam = client_say (alice, "#r", "spam");
+  spam2 = client_say (alice, "#r", "spam2");
 
   /* b and c have never had #r. */
   bob = client_irc (b, "bob", REDACT_CAPS);
@@ -224,8 +224,8 @@ test_redact_pruned (void)
   g_free (client_expect (alice, " 366 alice #p "));
   client_send (bob, "JOIN #p");
   g_free (client_expect (bob, " 366 bob #p "));
-  g_free (say (alice, "#p", "keep"));
-  spam = say (alice, "#p", "spam");
+  g_free (client_say (alice, "#p", "keep"));
+  spam = client_say (alice, "#p", "spam");
   client_send (alice, "REDACT #p %s", spam);
   want = g_strdup_printf (" REDACT #p %s", spam);
   g_free (client_expect (alice, want));
@@ -234,8 +234,8 @@ test_redact_pruned (void)
   assert_history (bob, "CHATHISTORY LATEST #p * 10", NULL, NULL, NULL, "keep");
 
   /* A private line, kept by b (bob's node), redacted on a. */
-  g_free (say (alice, "bob", "hi"));
-  psst = say (alice, "bob", "psst");
+  g_free (client_say (alice, "bob", "hi"));
+  psst = client_say (alice, "bob", "psst");
   client_send (alice, "REDACT bob %s", psst);
   g_free (want);
   want = g_strdup_printf (" REDACT bob %s", psst);
@@ -248,7 +248,7 @@ test_redact_pruned (void)
   /* Both on a: the conversation's own redactions have it. */
   carol = client_irc (a, "carol", HISTORY_CAPS);
   g_free (psst);
-  psst = say (alice, "carol", "psst");
+  psst = client_say (alice, "carol", "psst");
   g_free (client_expect (carol, " PRIVMSG carol :psst"));
   client_send (alice, "REDACT carol %s", psst);
   g_free (want);
@@ -263,7 +263,7 @@ test_redact_pruned (void)
     {
       g_autofree char *text = g_strdup_printf ("line%u", i);
 
-      g_free (say (alice, "#p", text));
+      g_free (client_say (alice, "#p", text));
     }
   written (alice, bob, "bob");
   redis_say (r, "ZCARD chatroom:redacted:#p", ":0");
@@ -328,8 +328,8 @@ test_redact_live (void)
   client_send (dave, "JOIN #r");
   g_free (client_expect (dave, " 366 dave #r "));
   g_free (client_expect (alice, " JOIN #r"));
-  spam = say (alice, "#r", "spam");
-  spam2 = say (alice, "#r", "spam2");
+  spam = client_say (alice, "#r", "spam");
+  spam2 = client_say (alice, "#r", "spam2");
   g_free (client_expect (bob, " PRIVMSG #r :spam2"));
   g_free (client_expect (dave, " PRIVMSG #r :spam2"));
 
@@ -354,7 +354,7 @@ test_redact_live (void)
   client_sync_lacks (erin, " REDACT ");
 
   /* A private line to bob, redacted on a. */
-  psst = say (alice, "bob", "psst");
+  psst = client_say (alice, "bob", "psst");
   g_free (client_expect (bob, " PRIVMSG bob :psst"));
   client_send (alice, "REDACT bob %s", psst);
   g_free (want);
@@ -388,7 +388,7 @@ test_redact_private (void)
   b = node_new (r, "b", "10");
   alice = client_irc (a, "alice", REDACT_CAPS);
   bob = client_irc (b, "bob", REDACT_CAPS);
-  psst = say (alice, "bob", "psst");
+  psst = client_say (alice, "bob", "psst");
   g_free (client_expect (bob, " PRIVMSG bob :psst"));
   client_send (alice, "REDACT bob %s :oops", psst);
   want = g_strdup_printf (" REDACT bob %s :oops", psst);

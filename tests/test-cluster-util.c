@@ -301,21 +301,6 @@ written (Client     *from,
 }
 
 char *
-say (Client     *c,
-     const char *room,
-     const char *text)
-{
-  g_autofree char *want = g_strdup_printf (" PRIVMSG %s :%s", room, text);
-  g_autofree char *echo = NULL;
-  g_autoptr(ChatMessage) m = NULL;
-
-  client_send (c, "PRIVMSG %s :%s", room, text);
-  echo = client_expect (c, want);
-  m = chat_message_parse (echo, -1, NULL);
-  return g_strdup (chat_message_get_tag (m, "msgid"));
-}
-
-char *
 read_history (Client      *c,
               const char  *command,
               GPtrArray   *msgids,

@@ -113,12 +113,6 @@ written (Client     *from,
          Client     *to,
          const char *to_nick);
 
-/* The msgid of the echo of what c says in room. */
-char *
-say (Client     *c,
-     const char *room,
-     const char *text);
-
 /* The texts of the next chathistory batch, the answer to command, space-separated; with
  * msgids, the lines whose texts are in texts must have the msgids and times given, in
  * the same order. */

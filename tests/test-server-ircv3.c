@@ -206,24 +206,6 @@ test_markread_per_account (void)
 
 #define REDACT_CAPS "message-tags echo-message draft/message-redaction"
 
-/* Says text to target and returns the msgid of its echo. */
-static char *
-say (Client     *c,
-     const char *target,
-     const char *text)
-{
-  g_autofree char *needle = g_strdup_printf (" PRIVMSG %s :%s", target, text);
-  g_autofree char *line = NULL;
-  g_autoptr(ChatMessage) message = NULL;
-
-  client_send (c, "PRIVMSG %s :%s", target, text);
-  line = client_expect (c, needle);
-  message = chat_message_parse (line, strlen (line), NULL);
-  g_assert_nonnull (message);
-  g_assert_nonnull (chat_message_get_tag (message, "msgid"));
-  return g_strdup (chat_message_get_tag (message, "msgid"));
-}
-
 static void
 test_redact_own (void)
 {
@@ -245,8 +227,8 @@ test_redact_own (void)
   client_send (carol, "JOIN #hall");
   client_wait (carol, " 366 ");
 
-  kept = say (alice, "#hall", "a line that stays");
-  oops = say (alice, "#hall", "a line to take back");
+  kept = client_say (alice, "#hall", "a line that stays");
+  oops = client_say (alice, "#hall", "a line to take back");
   client_send (alice, "REDACT #hall %s :typo", oops);
   want = g_strdup_printf (":alice!alice@127.0.0.1 REDACT #hall %s :typo", oops);
   client_sync_has (alice, want);
@@ -301,7 +283,7 @@ test_redact_fallback (void)
   client_wait (alice, " 366 ");
   client_send (carol, "JOIN #r");
   client_wait (carol, " 366 ");
-  oops = say (alice, "#r", "a line to take back");
+  oops = client_say (alice, "#r", "a line to take back");
   g_free (client_expect (carol, "a line to take back"));
   client_send (alice, "REDACT #r %s :typo", oops);
   line = client_expect (carol, " NOTICE #r :");
@@ -311,7 +293,7 @@ test_redact_fallback (void)
   /* Its author is told once, with the REDACT. */
   client_sync_lacks (alice, "NOTICE");
 
-  whisper = say (alice, "carol", "just between us");
+  whisper = client_say (alice, "carol", "just between us");
   g_free (client_expect (carol, "just between us"));
   client_send (alice, "REDACT carol %s", whisper);
   g_clear_pointer (&line, g_free);
@@ -339,8 +321,8 @@ test_redact_permissions (void)
   client_wait (op, " 366 ");
   client_send (bob, "JOIN #r");
   client_wait (bob, " 366 ");
-  mine = say (op, "#r", "from the operator");
-  his = say (bob, "#r", "from bob");
+  mine = client_say (op, "#r", "from the operator");
+  his = client_say (bob, "#r", "from bob");
   g_free (client_expect (op, "from bob"));
 
   /* Someone else's line: only a room operator. */
@@ -363,7 +345,7 @@ test_redact_permissions (void)
   client_sync_has (op, "FAIL REDACT UNKNOWN_MSGID #other ");
 
   /* A private line: its sender alone. */
-  secret = say (op, "bob", "just between us");
+  secret = client_say (op, "bob", "just between us");
   g_free (client_expect (bob, "just between us"));
   client_send (bob, "REDACT bob %s", secret);
   g_clear_pointer (&want, g_free);
@@ -409,7 +391,7 @@ test_redact_window (void)
 
   client_send (alice, "JOIN #r");
   client_wait (alice, " 366 ");
-  old = say (alice, "#r", "said a while ago");
+  old = client_say (alice, "#r", "said a while ago");
   /* The window passes without the test waiting for it: the line is made older. */
   backdate.msgid = old;
   test_server_call (ts, backdate_cb, &backdate);

@@ -492,6 +492,23 @@ client_until_closed (Client *c)
   return last;
 }
 
+char *
+client_say (Client     *c,
+            const char *target,
+            const char *text)
+{
+  g_autofree char *needle = g_strdup_printf (" PRIVMSG %s :%s", target, text);
+  g_autofree char *echo = NULL;
+  g_autoptr(ChatMessage) message = NULL;
+
+  client_send (c, "PRIVMSG %s :%s", target, text);
+  echo = client_expect (c, needle);
+  message = chat_message_parse (echo, -1, NULL);
+  g_assert_nonnull (message);
+  g_assert_nonnull (chat_message_get_tag (message, "msgid"));
+  return g_strdup (chat_message_get_tag (message, "msgid"));
+}
+
 void
 client_wait_names (Client     *c,
                    const char *prefix,

@@ -162,6 +162,13 @@ client_sync_lacks (Client     *c,
 char *
 client_until_closed (Client *c);
 
+/* Says text to target (a room or a nick) and waits for its echo (echo-message): the msgid
+ * the server gave it. */
+char *
+client_say (Client     *c,
+            const char *target,
+            const char *text);
+
 /* Waits for a 353 line starting with prefix (" 353 bob = #r :") and checks that its
  * names are exactly the NULL-terminated list given, in any order. */
 void
