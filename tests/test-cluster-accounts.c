@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-cluster-accounts.c: accounts and registered rooms kept in Redis: logging in on
- * any node (SASL PLAIN, SCRAM, EXTERNAL and NickServ), registering, ChanServ; a server's own
- * accounts copied when it becomes a node; and each of them with Redis frozen (SIGSTOP), where
- * only the session that asked may wait. */
+ * any node (SASL PLAIN and SCRAM, NickServ), a registered room's founder on every node, a
+ * server's own accounts copied when it becomes a node; then with Redis frozen (SIGSTOP), where
+ * only the session that asked may wait: the check of a new nick, SASL (EXTERNAL too),
+ * REGISTER, NickServ, ChanServ, and giving Redis up after answer-timeout. */
 #include "config.h"
 
 #include <signal.h>
