@@ -38,6 +38,8 @@
 #define AGE_PRUNE_INTERVAL_MS (60 * 1000)
 #define SIZE_PRUNE_BATCH      500
 #define SIZE_PRUNE_BITES      8
+#define JOURNAL_OUT_SIZE      (64 * 1024)
+#define JOURNAL_OUT_KEEP      (1024 * 1024)
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -791,7 +793,7 @@ static gboolean
 journal_sync (ChatHistory  *self,
               GError      **error)
 {
-  g_autoptr(GByteArray) out = NULL;
+  GByteArray *out;
   gboolean written;
 
   if (self->journal_fd < 0)
@@ -799,7 +801,12 @@ journal_sync (ChatHistory  *self,
   if (self->journaled >= self->pending->len)
     return TRUE;
 
-  out = g_byte_array_sized_new (256 * (self->pending->len - self->journaled));
+  /* The same buffer every round: a new one of a round's size was a large malloc () each
+   * time, and each made malloc gather up every small block the round had freed. */
+  if (self->journal_out == NULL)
+    self->journal_out = g_byte_array_sized_new (JOURNAL_OUT_SIZE);
+  out = self->journal_out;
+  g_byte_array_set_size (out, 0);
   /* An empty journal starts with the format's mark. */
   if (!self->journal_used)
     _chat_history_journal_add_mark (out);
@@ -807,6 +814,9 @@ journal_sync (ChatHistory  *self,
     _chat_history_journal_add_record (out, g_ptr_array_index (self->pending, i));
   self->journal_used = TRUE;
   written = journal_write (self, out->data, out->len, error);
+  /* A burst's buffer is not kept for the quiet that follows. */
+  if (out->len > JOURNAL_OUT_KEEP)
+    g_clear_pointer (&self->journal_out, g_byte_array_unref);
   if (written && self->sync_full && fdatasync (self->journal_fd) != 0)
     {
       g_set_error (error, CHAT_HISTORY_ERROR, CHAT_HISTORY_ERROR_FAILED,

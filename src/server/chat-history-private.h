@@ -75,6 +75,7 @@ struct _ChatHistory
   gboolean      journal_used;      /* it holds something: empty it after the commit */
 
   char         *journal_path;
+  GByteArray   *journal_out;       /* a round's records, kept from one round to the next */
 
   GThread      *checkpoint_thread;
   gint64        checkpoint_pages;  /* the log's length that starts one: about 4 MB */

@@ -236,6 +236,7 @@ chat_history_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->journal_path, g_free);
+  g_clear_pointer (&self->journal_out, g_byte_array_unref);
   g_mutex_clear (&self->writer_lock);
   g_cond_clear (&self->writer_cond);
 
