@@ -437,6 +437,19 @@ host_from_action (Fixture *fixture)
   return dialog;
 }
 
+static GtkWidget *find_descendant (GtkWidget *widget,
+                                   GType      type);
+
+/* The icon theme has the application's own icons (from its resources). */
+static gboolean
+theme_has_app_icons (gpointer data)
+{
+  g_auto(GStrv) paths = gtk_icon_theme_get_resource_path (data);
+
+  return paths != NULL && g_strv_contains ((const char * const *) paths,
+                                           "/io/github/chatroom/Chatroom/icons");
+}
+
 static void
 test_window_opens (Fixture       *fixture,
                    gconstpointer  data)
@@ -451,15 +464,24 @@ test_window_opens (Fixture       *fixture,
     gtk_widget_get_ancestor (GTK_WIDGET (chat_window_get_sidebar (fixture->window)),
                              ADW_TYPE_LEAFLET)));
   /* The welcome page's large icon is a PNG drawn at build time: no SVG renderer is loaded
-   * for it before the first frame. */
+   * for it before the first frame. The page shows the picture itself; the icon theme gets
+   * the application's icons (for the About window) once the first frame is painted. */
   {
+    /* The welcome page is the first of the window's status pages. */
+    GtkWidget *welcome = find_descendant (GTK_WIDGET (fixture->window), ADW_TYPE_STATUS_PAGE);
+    GdkPaintable *picture = adw_status_page_get_paintable (ADW_STATUS_PAGE (welcome));
     GtkIconTheme *theme = gtk_icon_theme_get_for_display (
       gtk_widget_get_display (GTK_WIDGET (fixture->window)));
-    g_autoptr(GtkIconPaintable) icon = gtk_icon_theme_lookup_icon (theme, APP_ID, NULL, 128, 1,
-                                                                   GTK_TEXT_DIR_NONE, 0);
-    g_autoptr(GFile) file = gtk_icon_paintable_get_file (icon);
-    g_autofree char *uri = file != NULL ? g_file_get_uri (file) : NULL;
+    g_autoptr(GtkIconPaintable) icon = NULL;
+    g_autoptr(GFile) file = NULL;
+    g_autofree char *uri = NULL;
 
+    g_assert_true (GDK_IS_TEXTURE (picture));
+    g_assert_cmpint (gdk_texture_get_width (GDK_TEXTURE (picture)), ==, 128);
+    g_assert_true (wait_for (theme_has_app_icons, theme));
+    icon = gtk_icon_theme_lookup_icon (theme, APP_ID, NULL, 128, 1, GTK_TEXT_DIR_NONE, 0);
+    file = gtk_icon_paintable_get_file (icon);
+    uri = file != NULL ? g_file_get_uri (file) : NULL;
     g_assert_nonnull (uri);
     g_assert_true (g_str_has_suffix (uri, "/128x128/apps/" APP_ID ".png"));
   }
@@ -2930,6 +2952,55 @@ test_window_size_clamped (Fixture       *fixture,
 }
 
 /* Text Size in Preferences scales the messages and the message entry, not the rest. */
+typedef struct
+{
+  GtkWidget  *widget;
+  const char *color;
+} WidgetColor;
+
+static gboolean
+has_color (gpointer data)
+{
+  WidgetColor *wanted = data;
+  GdkRGBA color, expected;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (wanted->widget), &color);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_assert_true (gdk_rgba_parse (&expected, wanted->color));
+
+  return gdk_rgba_equal (&color, &expected);
+}
+
+/* The application's style sheets, loaded by the application itself (it sets no resource
+ * base path for AdwApplication to load them from): style.css always, style-dark.css only
+ * while the style is dark. */
+static void
+test_style_sheets (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  GSettings *settings = chat_application_get_settings (fixture->app);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *label = gtk_label_new ("alice");
+  WidgetColor nick = { label, "#1c71d8" };
+
+  gtk_widget_add_css_class (label, "nick-0");
+  gtk_window_set_child (GTK_WINDOW (window), label);
+  gtk_window_present (GTK_WINDOW (window));
+
+  g_settings_set_string (settings, "color-scheme", "light");
+  g_assert_true (wait_for (has_color, &nick));
+  g_settings_set_string (settings, "color-scheme", "dark");
+  nick.color = "#78aeed";
+  g_assert_true (wait_for (has_color, &nick));
+  g_settings_set_string (settings, "color-scheme", "light");
+  nick.color = "#1c71d8";
+  g_assert_true (wait_for (has_color, &nick));
+
+  g_settings_reset (settings, "color-scheme");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_text_size (Fixture       *fixture,
                 gconstpointer  data)
@@ -6386,6 +6457,8 @@ main (int   argc,
               fixture_setup, test_search_results, fixture_teardown);
   g_test_add ("/chat/app/highlight-words", Fixture, NULL,
               fixture_setup, test_highlight_words, fixture_teardown);
+  g_test_add ("/chat/app/style-sheets", Fixture, NULL,
+              fixture_setup, test_style_sheets, fixture_teardown);
   g_test_add ("/chat/app/text-size", Fixture, NULL,
               fixture_setup, test_text_size, fixture_teardown);
   g_test_add ("/chat/app/other-windows", Fixture, NULL,

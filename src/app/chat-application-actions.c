@@ -23,6 +23,7 @@ about_activated_cb (GSimpleAction *action,
   static const char *developers[] = { "The Chatroom developers", NULL };
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
+  _chat_application_ensure_icons (self);
   adw_show_about_window (window,
                          "application-name", _("Chatroom"),
                          "application-icon", APP_ID,

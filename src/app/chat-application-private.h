@@ -25,6 +25,9 @@ ChatConnection *_chat_application_find_connection        (ChatApplication *self,
                                                           const char      *host,
                                                           guint            port);
 void            _chat_application_notify_hosting         (ChatApplication *self);
+/* Adds the application's own icons to the icon theme (done once the first frame is painted),
+ * for what looks them up by name. */
+void            _chat_application_ensure_icons           (ChatApplication *self);
 ChatSavedNetworks *_chat_application_get_saved_networks  (ChatApplication *self);
 
 /* chat-application-networks.c */

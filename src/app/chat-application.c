@@ -27,12 +27,17 @@ struct _ChatApplication
   ChatHosting      *hosting;
   ChatRoomBrowser  *room_browser;
   GtkCssProvider   *text_size_css;
+  GtkCssProvider   *style_css;
+  GtkCssProvider   *dark_css;
+  gboolean          dark_css_added;
+  gboolean          icons_added;
   gboolean          restored;
   ChatSavedNetworks *saved_networks;
   /* The history is opened when a connection first needs it or once the first window is
    * painted, whichever comes first: not before the first frame. */
   gboolean          history_opened;
-  guint             history_idle_id;
+  /* What waits for the first frame: the history, the application's icons. */
+  guint             first_frame_idle_id;
 };
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
@@ -205,6 +210,75 @@ text_size_changed_cb (ChatApplication *self,
   gtk_css_provider_load_from_data (self->text_size_css, css != NULL ? css : "", -1);
 }
 
+/* style.css always, style-dark.css while the style is dark: what AdwApplication loads from a
+ * resource base path, which the application does not set (chat_application_new ()). */
+static void
+style_dark_changed_cb (ChatApplication *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+
+  if (display == NULL || self->dark_css == NULL || dark == self->dark_css_added)
+    return;
+  self->dark_css_added = dark;
+  if (dark)
+    gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (self->dark_css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  else
+    gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->dark_css));
+}
+
+static void
+load_style_sheets (ChatApplication *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+
+  if (display == NULL)
+    return;
+  self->style_css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (self->style_css, RESOURCE_BASE "/style.css");
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (self->style_css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  self->dark_css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (self->dark_css, RESOURCE_BASE "/style-dark.css");
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
+  style_dark_changed_cb (self);
+}
+
+static void
+unload_style_sheets (ChatApplication *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+
+  if (display != NULL && self->style_css != NULL)
+    gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->style_css));
+  if (display != NULL && self->dark_css_added)
+    gtk_style_context_remove_provider_for_display (display, GTK_STYLE_PROVIDER (self->dark_css));
+  self->dark_css_added = FALSE;
+  g_clear_object (&self->style_css);
+  g_clear_object (&self->dark_css);
+}
+
+/* The application's icons (in its resources, for a build tree that is not installed) join
+ * the icon theme after the first frame. GTK reads the theme in a thread as the display
+ * opens; a path added once it has read it makes it read the whole theme again, on the main
+ * thread, at the next icon looked up: before the first frame, when GtkApplication added it
+ * for a resource base path (about 8 ms of CPU). The theme is read again here, in an idle. */
+void
+_chat_application_ensure_icons (ChatApplication *self)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  GtkIconTheme *theme;
+
+  if (self->icons_added || display == NULL)
+    return;
+  self->icons_added = TRUE;
+  theme = gtk_icon_theme_get_for_display (display);
+  gtk_icon_theme_add_resource_path (theme, RESOURCE_BASE "/icons");
+  gtk_icon_theme_has_icon (theme, APP_ID);
+}
+
 static void
 open_history (ChatApplication *self)
 {
@@ -253,16 +327,16 @@ ensure_history (ChatApplication *self)
   if (self->history_opened)
     return;
   self->history_opened = TRUE;
-  g_clear_handle_id (&self->history_idle_id, g_source_remove);
   open_history (self);
 }
 
 static gboolean
-open_history_idle_cb (gpointer user_data)
+first_frame_idle_cb (gpointer user_data)
 {
   ChatApplication *self = user_data;
 
-  self->history_idle_id = 0;
+  self->first_frame_idle_id = 0;
+  _chat_application_ensure_icons (self);
   ensure_history (self);
 
   return G_SOURCE_REMOVE;
@@ -274,9 +348,9 @@ first_frame_painted_cb (GdkFrameClock   *clock,
                         ChatApplication *self)
 {
   g_signal_handlers_disconnect_by_func (clock, first_frame_painted_cb, self);
-  if (!self->history_opened && self->history_idle_id == 0)
-    self->history_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, open_history_idle_cb,
-                                             self, NULL);
+  if (self->first_frame_idle_id == 0)
+    self->first_frame_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, first_frame_idle_cb,
+                                                 self, NULL);
 }
 
 /* Messages with a highlight word count as mentions on every connection. */
@@ -312,6 +386,7 @@ chat_application_startup (GApplication *application)
     }
 
   _chat_application_actions_init (self);
+  load_style_sheets (self);
 
   self->settings = g_settings_new (APP_ID);
   g_signal_connect_object (self->settings, "changed::color-scheme",
@@ -339,7 +414,7 @@ chat_application_activate (GApplication *application)
   GtkWindow *window = GTK_WINDOW (_chat_application_ensure_window (self));
 
   gtk_window_present (window);
-  if (first && !self->history_opened)
+  if (first)
     {
       GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
 
@@ -347,7 +422,10 @@ chat_application_activate (GApplication *application)
         g_signal_connect_object (clock, "after-paint", G_CALLBACK (first_frame_painted_cb),
                                  self, 0);
       else
-        ensure_history (self);
+        {
+          _chat_application_ensure_icons (self);
+          ensure_history (self);
+        }
     }
 
   if (first && !self->restored)
@@ -507,6 +585,7 @@ chat_application_shutdown (GApplication *application)
     gtk_style_context_remove_provider_for_display (gdk_display_get_default (),
                                                    GTK_STYLE_PROVIDER (self->text_size_css));
   g_clear_object (&self->text_size_css);
+  unload_style_sheets (self);
 
   G_APPLICATION_CLASS (chat_application_parent_class)->shutdown (application);
 }
@@ -517,7 +596,7 @@ chat_application_dispose (GObject *object)
   ChatApplication *self = (ChatApplication *)object;
 
   g_clear_object (&self->networks);
-  g_clear_handle_id (&self->history_idle_id, g_source_remove);
+  g_clear_handle_id (&self->first_frame_idle_id, g_source_remove);
   if (self->hosting != NULL)
     chat_hosting_stop (self->hosting);
   g_clear_object (&self->hosting);
@@ -611,7 +690,11 @@ chat_application_new (void)
   return g_object_new (CHAT_TYPE_APPLICATION,
                        "application-id", APP_ID,
                        "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN,
-                       "resource-base-path", RESOURCE_BASE,
+                       /* None, rather than the one made from the ID: GtkApplication would
+                        * add its icons to the theme before the first frame
+                        * (_chat_application_ensure_icons ()); the style sheets
+                        * AdwApplication would load from it are load_style_sheets ()'s. */
+                       "resource-base-path", NULL,
                        NULL);
 }
 
