@@ -36,8 +36,10 @@ struct _ChatApplication
   /* The history is opened when a connection first needs it or once the first window is
    * painted, whichever comes first: not before the first frame. */
   gboolean          history_opened;
-  /* What waits for the first frame: the history, the application's icons. */
+  /* What waits for the first frame: the history, the application's icons, browsing for
+   * rooms nearby. */
   guint             first_frame_idle_id;
+  gboolean          first_frame_done;
 };
 
 G_DEFINE_FINAL_TYPE (ChatApplication, chat_application, ADW_TYPE_APPLICATION)
@@ -336,7 +338,11 @@ first_frame_idle_cb (gpointer user_data)
   ChatApplication *self = user_data;
 
   self->first_frame_idle_id = 0;
+  self->first_frame_done = TRUE;
   _chat_application_ensure_icons (self);
+  /* The welcome page's rooms nearby: reaching Avahi is a few calls on the system bus. */
+  if (self->room_browser != NULL)
+    chat_room_browser_start (self->room_browser);
   ensure_history (self);
 
   return G_SOURCE_REMOVE;
@@ -422,10 +428,7 @@ chat_application_activate (GApplication *application)
         g_signal_connect_object (clock, "after-paint", G_CALLBACK (first_frame_painted_cb),
                                  self, 0);
       else
-        {
-          _chat_application_ensure_icons (self);
-          ensure_history (self);
-        }
+        first_frame_idle_cb (self);
     }
 
   if (first && !self->restored)
@@ -723,18 +726,31 @@ chat_application_get_networks (ChatApplication *self)
 }
 
 ChatRoomBrowser *
-chat_application_get_room_browser (ChatApplication *self)
+chat_application_get_room_browser_deferred (ChatApplication *self)
 {
   g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
 
-  /* Browsing starts when something first shows what it finds. */
   if (self->room_browser == NULL)
     {
       self->room_browser = chat_room_browser_new ();
       chat_room_browser_set_hidden_id (self->room_browser,
                                        _chat_application_get_announcement_id (self));
-      chat_room_browser_start (self->room_browser);
     }
+  if (self->first_frame_done)
+    chat_room_browser_start (self->room_browser);
+
+  return self->room_browser;
+}
+
+ChatRoomBrowser *
+chat_application_get_room_browser (ChatApplication *self)
+{
+  g_return_val_if_fail (CHAT_IS_APPLICATION (self), NULL);
+
+  /* Browsing starts when something first shows what it finds. */
+  (void) chat_application_get_room_browser_deferred (self);
+  chat_room_browser_start (self->room_browser);
+
   return self->room_browser;
 }
 

@@ -86,6 +86,9 @@ gboolean         chat_application_get_hosting         (ChatApplication *self);
 /* The rooms announced on the local network, the app's own left out; browsing starts at the
  * first call. */
 ChatRoomBrowser *chat_application_get_room_browser   (ChatApplication *self);
+/* The same browser, to bind before it browses: it starts once the first frame is painted
+ * (or at the first chat_application_get_room_browser ()). */
+ChatRoomBrowser *chat_application_get_room_browser_deferred (ChatApplication *self);
 ChatServer      *chat_application_get_server          (ChatApplication *self);
 /* The plain port; 0 when only encrypted connections are taken. */
 guint            chat_application_get_hosting_port    (ChatApplication *self);

@@ -428,8 +428,10 @@ _chat_window_connections_init (ChatWindow *self)
                                                   "welcome_nearby_group");
   ChatApplication *application = _chat_window_get_application (self);
 
-  chat_nearby_group_set_model (CHAT_NEARBY_GROUP (group),
-                               G_LIST_MODEL (chat_application_get_room_browser (application)));
+  /* It browses once the first frame is painted: the group hides itself while it is empty. */
+  chat_nearby_group_set_model (
+    CHAT_NEARBY_GROUP (group),
+    G_LIST_MODEL (chat_application_get_room_browser_deferred (application)));
 }
 
 void
