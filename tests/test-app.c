@@ -2972,6 +2972,62 @@ has_color (gpointer data)
   return gdk_rgba_equal (&color, &expected);
 }
 
+static gboolean
+has_chat_page (gpointer data)
+{
+  GtkStack *stack = data;
+
+  return gtk_stack_get_child_by_name (stack, "chat") != NULL;
+}
+
+/* The window's first frame is the welcome page alone: the chat page is built after it,
+ * hidden, or sooner when something needs it (here a room hosted before the first frame).
+ * The shortcuts are there from the start, and reach the page once it is built. */
+static void
+test_chat_page_later (void)
+{
+  static guint serial;
+  g_autofree char *app_id = g_strdup_printf ("%s.Later%u", APP_ID, ++serial);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) actions = NULL;
+  Fixture fixture = { 0 };
+  GtkStack *stack;
+
+  /* Shown, not yet painted. */
+  fixture.app = start_app (app_id);
+  fixture.window =
+    CHAT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture.app)));
+  g_assert_nonnull (fixture.window);
+  g_object_add_weak_pointer (G_OBJECT (fixture.window), (gpointer *) &fixture.window);
+  stack = GTK_STACK (find_descendant (GTK_WIDGET (fixture.window), GTK_TYPE_STACK));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "welcome");
+  g_assert_false (has_chat_page (stack));
+  actions = gtk_application_get_actions_for_accel (GTK_APPLICATION (fixture.app),
+                                                   "<Control>f");
+  g_assert_true (g_strv_contains ((const char * const *) actions, "win.search"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture.window), "search"));
+
+  /* Hosting before the first frame: the page is built for it, and shown. */
+  g_assert_true (chat_application_start_hosting (fixture.app, NULL, 0, NULL, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_for (hall_joined, fixture.app));
+  g_assert_true (wait_for (window_shows_hall, &fixture));
+  g_assert_cmpstr (chat_window_get_page (fixture.window), ==, "chat");
+  g_assert_true (wait_frame (GTK_WIDGET (fixture.window)));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture.window), "search", NULL);
+  g_assert_true (gtk_search_bar_get_search_mode (
+    GTK_SEARCH_BAR (find_descendant (GTK_WIDGET (fixture.window), GTK_TYPE_SEARCH_BAR))));
+  fixture_teardown (&fixture, NULL);
+
+  /* Painted with nothing to show: built after the first frame, and left hidden. */
+  fixture_setup (&fixture, NULL);
+  stack = GTK_STACK (find_descendant (GTK_WIDGET (fixture.window), GTK_TYPE_STACK));
+  g_assert_true (wait_for (has_chat_page, stack));
+  g_assert_false (gtk_widget_get_visible (gtk_stack_get_child_by_name (stack, "chat")));
+  g_assert_cmpstr (chat_window_get_page (fixture.window), ==, "welcome");
+  fixture_teardown (&fixture, NULL);
+}
+
 /* The application's style sheets, loaded by the application itself (it sets no resource
  * base path for AdwApplication to load them from): style.css always, style-dark.css only
  * while the style is dark. */
@@ -6457,6 +6513,7 @@ main (int   argc,
               fixture_setup, test_search_results, fixture_teardown);
   g_test_add ("/chat/app/highlight-words", Fixture, NULL,
               fixture_setup, test_highlight_words, fixture_teardown);
+  g_test_add_func ("/chat/app/chat-page-later", test_chat_page_later);
   g_test_add ("/chat/app/style-sheets", Fixture, NULL,
               fixture_setup, test_style_sheets, fixture_teardown);
   g_test_add ("/chat/app/text-size", Fixture, NULL,

@@ -13,6 +13,8 @@ typedef struct _ChatWindowScroll ChatWindowScroll;
 typedef struct _ChatWindowMessages ChatWindowMessages;
 
 /* The window's state is in chat-window.c; these are the parts the other files reach. */
+/* Builds the chat page (hidden) unless it is there: the accessors of its parts below do. */
+void                 _chat_window_ensure_chat_page           (ChatWindow        *self);
 ChatApplication     *_chat_window_get_application            (ChatWindow        *self);
 GSettings           *_chat_window_get_settings               (ChatWindow        *self);
 ChatWindowScroll    *_chat_window_get_scroll                 (ChatWindow        *self);

@@ -6,7 +6,11 @@
  * This file holds the window's state and lifecycle: the conversation shown, the title and
  * the connection banner. The rest is beside it in
  * chat-window-{actions,connections,message-menu,messages,scroll,search,sidebar}.c; the entry
- * is a ChatComposer, the people pane a ChatMemberList. */
+ * is a ChatComposer, the people pane a ChatMemberList.
+ *
+ * The window's template is the welcome page; the chat page (chat-window-chat.ui) is built
+ * into it after the first frame, or before when something needs it sooner (a connection, an
+ * action): _chat_window_ensure_chat_page (). */
 
 #define G_LOG_DOMAIN "chatroom-app"
 
@@ -32,22 +36,26 @@ struct _ChatWindow
 
   ChatWindowMessages   *messages;
   ChatWindowScroll     *scroll;
+  guint                 chat_page_idle_id;
+  /* Set in dispose: the chat page is not built again. */
+  gboolean              chat_page_gone;
 
   /* Widgets */
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
+  GtkMenuButton        *welcome_menu_button;
+  GMenuModel           *primary_menu;
+  GMenuModel           *room_menu;
+  /* The chat page's, NULL until it is built */
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar_box;
   GtkListBox           *sidebar_list;
   ChatPeopleList       *people_list;
   AdwWindowTitle       *window_title;
   GtkToggleButton      *people_button;
-  GtkMenuButton        *welcome_menu_button;
   GtkMenuButton        *sidebar_menu_button;
   GtkMenuButton        *content_menu_button;
   GtkMenuButton        *room_menu_button;
-  GMenuModel           *primary_menu;
-  GMenuModel           *room_menu;
   AdwFlap              *flap;
   GtkRevealer          *state_revealer;
   GtkLabel             *state_label;
@@ -71,6 +79,10 @@ enum {
 };
 
 static void update_state (ChatWindow *self);
+static void update_title (ChatWindow *self);
+
+/* The template callbacks, the chat page's among them (chat-window-chat.ui is built with it). */
+static GtkBuilderScope *template_scope;
 
 static void
 set_action_enabled (ChatWindow *self,
@@ -92,30 +104,39 @@ _chat_window_get_connection (ChatWindow *self)
   return chat_conversation_get_connection (self->conversation);
 }
 
-/* What the other chat-window-*.c files read: one accessor per part, nothing more. */
+/* What the other chat-window-*.c files read: one accessor per part, nothing more. A part of
+ * the chat page is built with the page when first asked for. */
 #define WINDOW_PART(Type, name, field) \
   Type *                                        \
   _chat_window_get_##name (ChatWindow *self)    \
   {                                             \
     return self->field;                         \
   }
+#define CHAT_PAGE_PART(Type, name, field) \
+  Type *                                        \
+  _chat_window_get_##name (ChatWindow *self)    \
+  {                                             \
+    _chat_window_ensure_chat_page (self);       \
+    return self->field;                         \
+  }
 
 WINDOW_PART (ChatApplication, application, application)
-WINDOW_PART (ChatComposer, composer, composer)
-WINDOW_PART (ChatMemberList, members, member_list)
-WINDOW_PART (AdwFlap, flap, flap)
-WINDOW_PART (AdwLeaflet, leaflet, leaflet)
-WINDOW_PART (GtkSearchBar, search_bar, search_bar)
-WINDOW_PART (GtkSearchEntry, search_entry, search_entry)
-WINDOW_PART (GtkWidget, sidebar_box, sidebar_box)
-WINDOW_PART (GtkListBox, sidebar_list, sidebar_list)
+CHAT_PAGE_PART (ChatComposer, composer, composer)
+CHAT_PAGE_PART (ChatMemberList, members, member_list)
+CHAT_PAGE_PART (AdwFlap, flap, flap)
+CHAT_PAGE_PART (AdwLeaflet, leaflet, leaflet)
+CHAT_PAGE_PART (GtkSearchBar, search_bar, search_bar)
+CHAT_PAGE_PART (GtkSearchEntry, search_entry, search_entry)
+CHAT_PAGE_PART (GtkWidget, sidebar_box, sidebar_box)
+CHAT_PAGE_PART (GtkListBox, sidebar_list, sidebar_list)
 WINDOW_PART (GtkFlattenListModel, sidebar_model, sidebar_model)
 WINDOW_PART (GtkStack, main_stack, main_stack)
 WINDOW_PART (GSettings, settings, settings)
-WINDOW_PART (ChatWindowScroll, scroll, scroll)
-WINDOW_PART (ChatWindowMessages, messages, messages)
+CHAT_PAGE_PART (ChatWindowScroll, scroll, scroll)
+CHAT_PAGE_PART (ChatWindowMessages, messages, messages)
 
 #undef WINDOW_PART
+#undef CHAT_PAGE_PART
 
 /* Sidebar */
 
@@ -141,6 +162,8 @@ update_title (ChatWindow *self)
   const char *tooltip;
   const char *topic;
 
+  if (self->leaflet == NULL)
+    return;
   if (self->conversation == NULL)
     {
       adw_window_title_set_title (self->window_title, _("Chatroom"));
@@ -174,7 +197,7 @@ update_state (ChatWindow *self)
   g_autofree char *text = NULL;
   const char *nick = NULL;
   const char *account = NULL;
-  gboolean could_send = chat_composer_get_can_send (self->composer);
+  gboolean could_send = self->composer != NULL && chat_composer_get_can_send (self->composer);
   gboolean can_send = FALSE;
   gboolean show_banner = FALSE;
   gboolean show_button = FALSE;
@@ -232,18 +255,22 @@ update_state (ChatWindow *self)
       account = chat_connection_get_account (connection);
     }
 
-  chat_composer_set_nick (self->composer, nick);
-  chat_composer_set_account (self->composer, account);
+  /* The actions below are the window's, there before the chat page is. */
+  if (self->leaflet != NULL)
+    {
+      chat_composer_set_nick (self->composer, nick);
+      chat_composer_set_account (self->composer, account);
 
-  gtk_label_set_label (self->state_label, text != NULL ? text : "");
-  gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
-  gtk_widget_set_visible (GTK_WIDGET (self->state_button), show_button);
-  chat_composer_set_can_send (self->composer, can_send);
-  chat_composer_set_multiline (self->composer,
-                               connection != NULL
-                               && chat_connection_has_cap (connection, "draft/multiline"));
-  if (can_send && !could_send)
-    _chat_window_focus_composer (self);
+      gtk_label_set_label (self->state_label, text != NULL ? text : "");
+      gtk_revealer_set_reveal_child (self->state_revealer, show_banner);
+      gtk_widget_set_visible (GTK_WIDGET (self->state_button), show_button);
+      chat_composer_set_can_send (self->composer, can_send);
+      chat_composer_set_multiline (self->composer,
+                                   connection != NULL
+                                   && chat_connection_has_cap (connection, "draft/multiline"));
+      if (can_send && !could_send)
+        _chat_window_focus_composer (self);
+    }
   set_action_enabled (self, "send-message", can_send);
   set_action_enabled (self, "leave-room",
                                  self->conversation != NULL
@@ -263,6 +290,7 @@ _chat_window_set_conversation (ChatWindow       *self,
   if (self->conversation == conversation)
     return;
 
+  _chat_window_ensure_chat_page (self);
   if (gtk_search_bar_get_search_mode (self->search_bar))
     gtk_search_bar_set_search_mode (self->search_bar, FALSE);
   _chat_window_messages_reset (self);
@@ -330,6 +358,9 @@ settings_changed_cb (ChatWindow *self,
                      const char *key,
                      GSettings  *settings)
 {
+  /* The chat page reads them when it is built. */
+  if (self->leaflet == NULL)
+    return;
   _chat_window_messages_settings_changed (self, key);
   /* Rebind the rows so times use the new clock format, colours the new theme. */
   if ((key == NULL || g_strcmp0 (key, "clock-format") == 0) && self->conversation != NULL)
@@ -421,6 +452,108 @@ menu_button_create_popup_cb (GtkMenuButton *button,
                              G_CONNECT_SWAPPED);
 }
 
+#define CHAT_PAGE_OBJECT(field) \
+  self->field = (gpointer) gtk_builder_get_object (builder, #field); \
+  g_assert (self->field != NULL)
+
+/* The chat page, built into the main stack (still hidden: update_page () in
+ * chat-window-connections.c shows it at the first connection) with what hangs on it. */
+void
+_chat_window_ensure_chat_page (ChatWindow *self)
+{
+  g_autoptr(GtkBuilder) builder = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *connections;
+
+  if (self->leaflet != NULL || self->chat_page_gone)
+    return;
+  g_clear_handle_id (&self->chat_page_idle_id, g_source_remove);
+
+  builder = gtk_builder_new ();
+  gtk_builder_set_current_object (builder, G_OBJECT (self));
+  gtk_builder_set_scope (builder, template_scope);
+  if (!gtk_builder_add_from_resource (builder, RESOURCE_BASE "/ui/chat-window-chat.ui", &error))
+    g_error ("The chat page could not be built: %s", error->message);
+  CHAT_PAGE_OBJECT (leaflet);
+  CHAT_PAGE_OBJECT (sidebar_box);
+  CHAT_PAGE_OBJECT (sidebar_list);
+  CHAT_PAGE_OBJECT (people_list);
+  CHAT_PAGE_OBJECT (window_title);
+  CHAT_PAGE_OBJECT (people_button);
+  CHAT_PAGE_OBJECT (sidebar_menu_button);
+  CHAT_PAGE_OBJECT (content_menu_button);
+  CHAT_PAGE_OBJECT (room_menu_button);
+  CHAT_PAGE_OBJECT (flap);
+  CHAT_PAGE_OBJECT (state_revealer);
+  CHAT_PAGE_OBJECT (state_label);
+  CHAT_PAGE_OBJECT (state_button);
+  CHAT_PAGE_OBJECT (search_bar);
+  CHAT_PAGE_OBJECT (search_entry);
+  CHAT_PAGE_OBJECT (content_stack);
+  CHAT_PAGE_OBJECT (no_messages_page);
+  CHAT_PAGE_OBJECT (message_scroller);
+  CHAT_PAGE_OBJECT (message_list);
+  CHAT_PAGE_OBJECT (composer);
+  CHAT_PAGE_OBJECT (member_list);
+  gtk_stack_add_named (self->main_stack, GTK_WIDGET (self->leaflet), "chat");
+
+  self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
+  self->messages = _chat_window_messages_new (self, self->message_list, self->content_stack,
+                                              self->no_messages_page);
+  _chat_window_messages_settings_changed (self, NULL);
+  /* A narrow window says the account by its name alone. */
+  g_signal_connect_object (self->leaflet, "notify::folded",
+                           G_CALLBACK (update_title), self, G_CONNECT_SWAPPED);
+  _chat_window_sidebar_init (self);
+  _chat_window_search_init (self);
+  g_signal_connect_object (self->people_list, "person-activated",
+                           G_CALLBACK (people_list_person_activated_cb), self, G_CONNECT_SWAPPED);
+  gtk_menu_button_set_create_popup_func (self->sidebar_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  gtk_menu_button_set_create_popup_func (self->content_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  gtk_menu_button_set_create_popup_func (self->room_menu_button, menu_button_create_popup_cb,
+                                         self, NULL);
+  adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
+
+  connections = chat_application_get_connections (self->application);
+  chat_people_list_set_connections (self->people_list, connections);
+  _chat_window_sidebar_bind_model (self);
+  update_state (self);
+}
+
+#undef CHAT_PAGE_OBJECT
+
+static gboolean
+chat_page_idle_cb (gpointer user_data)
+{
+  ChatWindow *self = user_data;
+
+  self->chat_page_idle_id = 0;
+  _chat_window_ensure_chat_page (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The welcome page's first frame is on the screen: the chat page is built next. */
+static void
+first_frame_painted_cb (GdkFrameClock *clock,
+                        ChatWindow    *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, first_frame_painted_cb, self);
+  if (self->leaflet == NULL && !self->chat_page_gone && self->chat_page_idle_id == 0)
+    self->chat_page_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, chat_page_idle_cb,
+                                               self, NULL);
+}
+
+static void
+window_mapped_cb (GtkWidget *widget)
+{
+  g_signal_handlers_disconnect_by_func (widget, window_mapped_cb, NULL);
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "after-paint",
+                           G_CALLBACK (first_frame_painted_cb), widget, 0);
+}
+
 static gboolean
 chat_window_close_request (GtkWindow *window)
 {
@@ -445,18 +578,14 @@ chat_window_constructed (GObject *object)
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::clock-format",
                            G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
-  _chat_window_messages_settings_changed (self, NULL);
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (style_dark_changed_cb), self, G_CONNECT_SWAPPED);
 
   _chat_window_restore_size (self);
-  adw_flap_set_reveal_flap (self->flap, g_settings_get_boolean (self->settings, "show-people"));
 
   connections = chat_application_get_connections (self->application);
   map = gtk_map_list_model_new (g_object_ref (connections), map_connection_to_rooms, NULL, NULL);
   self->sidebar_model = gtk_flatten_list_model_new (G_LIST_MODEL (map));
-  chat_people_list_set_connections (self->people_list, connections);
-  _chat_window_sidebar_bind_model (self);
 
   g_signal_connect_object (connections, "items-changed",
                            G_CALLBACK (_chat_window_connections_changed_cb), self,
@@ -470,6 +599,8 @@ chat_window_dispose (GObject *object)
 {
   ChatWindow *self = (ChatWindow *)object;
 
+  self->chat_page_gone = TRUE;
+  g_clear_handle_id (&self->chat_page_idle_id, g_source_remove);
   g_clear_pointer (&self->scroll, _chat_window_scroll_free);
   if (self->sidebar_list != NULL)
     gtk_list_box_bind_model (self->sidebar_list, NULL, NULL, NULL, NULL);
@@ -485,6 +616,28 @@ chat_window_dispose (GObject *object)
   g_clear_object (&self->settings);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CHAT_TYPE_WINDOW);
+  /* The chat page went with the stack it is in. */
+  self->leaflet = NULL;
+  self->sidebar_box = NULL;
+  self->sidebar_list = NULL;
+  self->people_list = NULL;
+  self->window_title = NULL;
+  self->people_button = NULL;
+  self->sidebar_menu_button = NULL;
+  self->content_menu_button = NULL;
+  self->room_menu_button = NULL;
+  self->flap = NULL;
+  self->state_revealer = NULL;
+  self->state_label = NULL;
+  self->state_button = NULL;
+  self->search_bar = NULL;
+  self->search_entry = NULL;
+  self->content_stack = NULL;
+  self->no_messages_page = NULL;
+  self->message_scroller = NULL;
+  self->message_list = NULL;
+  self->composer = NULL;
+  self->member_list = NULL;
 
   G_OBJECT_CLASS (chat_window_parent_class)->dispose (object);
 }
@@ -532,32 +685,14 @@ chat_window_class_init (ChatWindowClass *klass)
   g_type_ensure (CHAT_TYPE_MEMBER_LIST);
   g_type_ensure (CHAT_TYPE_PEOPLE_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ui/chat-window.ui");
+  /* Set before any callback is bound, so that the chat page's builder finds them all. */
+  template_scope = gtk_builder_cscope_new ();
+  gtk_widget_class_set_template_scope (widget_class, template_scope);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, main_stack);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, leaflet);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_box);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_list);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_list);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, window_title);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, people_button);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, welcome_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, sidebar_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, content_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, room_menu_button);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, ChatWindow, room_menu);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, flap);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_revealer);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_label);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, state_button);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_bar);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, search_entry);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, content_stack);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, no_messages_page);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_scroller);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, message_list);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, composer);
-  gtk_widget_class_bind_template_child (widget_class, ChatWindow, member_list);
   gtk_widget_class_bind_template_callback (widget_class, on_flap_reveal_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
   _chat_window_class_search_init (widget_class);
@@ -569,10 +704,6 @@ static void
 chat_window_init (ChatWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-
-  self->scroll = _chat_window_scroll_new (self, self->message_list, self->message_scroller);
-  self->messages = _chat_window_messages_new (self, self->message_list, self->content_stack,
-                                              self->no_messages_page);
 
   self->conversation_signals = g_signal_group_new (CHAT_TYPE_CONVERSATION);
   g_signal_group_connect_swapped (self->conversation_signals, "notify::name",
@@ -596,28 +727,14 @@ chat_window_init (ChatWindow *self)
                                   G_CALLBACK (update_state), self);
   g_signal_group_connect_swapped (self->connection_signals, "notify::account",
                                   G_CALLBACK (update_title), self);
-  /* A narrow window says the account by its name alone. */
-  g_signal_connect_object (self->leaflet, "notify::folded",
-                           G_CALLBACK (update_title), self, G_CONNECT_SWAPPED);
-
-
-  _chat_window_sidebar_init (self);
-  _chat_window_search_init (self);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
 
   _chat_window_actions_init (self);
   _chat_window_message_menu_init (self);
-  g_signal_connect_object (self->people_list, "person-activated",
-                           G_CALLBACK (people_list_person_activated_cb), self, G_CONNECT_SWAPPED);
   gtk_menu_button_set_create_popup_func (self->welcome_menu_button, menu_button_create_popup_cb,
                                          self, NULL);
-  gtk_menu_button_set_create_popup_func (self->sidebar_menu_button, menu_button_create_popup_cb,
-                                         self, NULL);
-  gtk_menu_button_set_create_popup_func (self->content_menu_button, menu_button_create_popup_cb,
-                                         self, NULL);
-  gtk_menu_button_set_create_popup_func (self->room_menu_button, menu_button_create_popup_cb,
-                                         self, NULL);
+  g_signal_connect (self, "map", G_CALLBACK (window_mapped_cb), NULL);
   update_state (self);
 }
 
@@ -670,6 +787,7 @@ chat_window_select_conversation (ChatWindow       *self,
   g_return_if_fail (CHAT_IS_WINDOW (self));
   g_return_if_fail (CHAT_IS_CONVERSATION (conversation));
 
+  _chat_window_ensure_chat_page (self);
   position = _chat_window_find_conversation_position (self, conversation);
   row = position >= 0 ? gtk_list_box_get_row_at_index (self->sidebar_list, position) : NULL;
   if (row != NULL)
@@ -694,6 +812,7 @@ chat_window_get_entry (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
+  _chat_window_ensure_chat_page (self);
   return chat_composer_get_entry (self->composer);
 }
 
@@ -702,6 +821,7 @@ chat_window_get_message_list (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
+  _chat_window_ensure_chat_page (self);
   return self->message_list;
 }
 
@@ -710,6 +830,7 @@ chat_window_get_member_list (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
+  _chat_window_ensure_chat_page (self);
   return chat_member_list_get_list_view (self->member_list);
 }
 
@@ -718,6 +839,7 @@ chat_window_get_sidebar (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
+  _chat_window_ensure_chat_page (self);
   return self->sidebar_list;
 }
 
@@ -734,6 +856,7 @@ chat_window_get_content_page (ChatWindow *self)
 {
   g_return_val_if_fail (CHAT_IS_WINDOW (self), NULL);
 
+  _chat_window_ensure_chat_page (self);
   return gtk_stack_get_visible_child_name (self->content_stack);
 }
 
@@ -742,6 +865,7 @@ chat_window_complete (ChatWindow *self)
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
+  _chat_window_ensure_chat_page (self);
   chat_composer_complete (self->composer);
 }
 
@@ -751,5 +875,6 @@ chat_window_recall (ChatWindow *self,
 {
   g_return_if_fail (CHAT_IS_WINDOW (self));
 
+  _chat_window_ensure_chat_page (self);
   chat_composer_recall (self->composer, direction);
 }
