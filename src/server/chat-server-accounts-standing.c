@@ -117,6 +117,9 @@ asked_free (gpointer data)
   g_free (asked);
 }
 
+static void stand (ChatSession *session,
+                   const char  *room);
+
 static void
 standing_answered_cb (ChatSession *session,
                       const char  *founder,
@@ -127,11 +130,17 @@ standing_answered_cb (ChatSession *session,
   Asked *asked = data;
   ChatRoom *room = _chat_server_find_room (session->server, asked->room);
 
-  /* Kicked, or the room ended, or another account meanwhile: nothing is given. */
-  if (room == NULL || _chat_room_get_member (room, session) == NULL ||
-      session->account == NULL ||
-      chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, asked->account) != 0)
+  /* Kicked, or the room ended, meanwhile: that was told instead. */
+  if (room == NULL || _chat_room_get_member (room, session) == NULL)
     return;
+  /* Logged out (no standing) or in to another account meanwhile: not this one's status;
+   * the other account's is asked now. */
+  if (session->account == NULL ||
+      chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, asked->account) != 0)
+    {
+      stand (session, room->name);
+      return;
+    }
   if (!reached)
     {
       _chat_session_fail (session, "JOIN", "TEMPORARILY_UNAVAILABLE", room->name,
@@ -145,44 +154,51 @@ standing_answered_cb (ChatSession *session,
 }
 
 static gboolean ask_standing (ChatSession *session,
-                              const char  *room,
-                              const char  *account);
+                              const char  *room);
 
-/* Asked once the question the joiner waited for was answered. */
+/* The standing status in room of the account session has now (none without one). */
 static void
-standing_then_cb (ChatSession *session,
-                  gpointer     data)
+stand (ChatSession *session,
+       const char  *name)
 {
-  Asked *asked = data;
   ChatRoom *room;
 
-  if (ask_standing (session, asked->room, asked->account))
+  if (session->account == NULL || ask_standing (session, name))
     return;
   /* Redis cannot be asked now: the node answers from what it knows. */
-  room = _chat_server_find_room (session->server, asked->room);
+  room = _chat_server_find_room (session->server, name);
   if (room != NULL && _chat_room_get_member (room, session) != NULL)
     _chat_server_accounts_grant (session->server, room, session,
                                  _chat_server_accounts_room_access (session->server, room,
                                                                     session));
 }
 
-/* TRUE when the answer will be given to standing_answered_cb (), after what the session
- * waits for now, if anything. */
+/* Asked once the question the joiner waited for was answered: for the account the
+ * session has then, which that answer may have changed. */
+static void
+standing_then_cb (ChatSession *session,
+                  gpointer     data)
+{
+  stand (session, data);
+}
+
+/* TRUE when the answer for session's account will be given to standing_answered_cb (),
+ * after what the session waits for now, if anything. */
 static gboolean
 ask_standing (ChatSession *session,
-              const char  *room,
-              const char  *account)
+              const char  *room)
 {
   ChatCluster *cluster = _chat_server_get_cluster (session->server);
-  Asked *asked = asked_new (room, account);
+  Asked *asked;
 
   if (session->claiming != NULL)
     {
-      _chat_cluster_then (session, standing_then_cb, asked, asked_free);
+      _chat_cluster_then (session, standing_then_cb, g_strdup (room), g_free);
       return TRUE;
     }
-  if (_chat_cluster_room_access_async (cluster, session, room, account, standing_answered_cb,
-                                       asked, asked_free))
+  asked = asked_new (room, session->account);
+  if (_chat_cluster_room_access_async (cluster, session, room, session->account,
+                                       standing_answered_cb, asked, asked_free))
     return TRUE;
   asked_free (asked);
   return FALSE;
@@ -196,7 +212,7 @@ _chat_server_accounts_joined (ChatServer  *server,
   if (session->account == NULL || _chat_server_get_accounts (server) == NULL)
     return;
   if (_chat_server_get_cluster (server) != NULL &&
-      ask_standing (session, room->name, session->account))
+      ask_standing (session, room->name))
     return;
   _chat_server_accounts_grant (server, room, session,
                                _chat_server_accounts_room_access (server, room, session));

@@ -136,6 +136,10 @@ asked_free (gpointer data)
   g_free (asked);
 }
 
+static void mark (ChatSession *session,
+                  const char  *target,
+                  gint64       ms);
+
 static void
 marker_answered_cb (ChatSession *session,
                     gint64       before,
@@ -145,10 +149,15 @@ marker_answered_cb (ChatSession *session,
   Asked *asked = data;
   g_autoptr(ChatMessage) reply = NULL;
 
-  /* Logged in to another account meanwhile: not this one's marker. */
+  /* Logged out, or in to another account, meanwhile (the account dropped by another of
+   * its connections): not this one's marker, yet the client waits for one. It is asked
+   * again for whoever the session is now. */
   if (session->account == NULL ||
       chat_casecmp (CHAT_CASEMAPPING_RFC1459, session->account, asked->account) != 0)
-    return;
+    {
+      mark (session, asked->target, asked->ms);
+      return;
+    }
   if (!reached)
     unreached (session, asked->target);
   else if (asked->ms > before)
@@ -185,6 +194,33 @@ ask_marker (ChatSession *session,
   return FALSE;
 }
 
+/* The marker of target for session's person moved to ms (0, or one before it: only
+ * read), and told. */
+static void
+mark (ChatSession *session,
+      const char  *target,
+      gint64       ms)
+{
+  g_autofree char *folded = NULL;
+  g_autoptr(ChatMessage) reply = NULL;
+  gint64 stored;
+
+  /* In a cluster the account's markers are in Redis: asked (and moved) in one question. */
+  if (ask_marker (session, target, ms))
+    return;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
+  stored = lookup (session, folded);
+  /* Never back. */
+  if (ms <= stored)
+    {
+      reply = markread_message (session, target, stored);
+      _chat_session_send_message (session, reply);
+      return;
+    }
+  store (session, folded, ms);
+  moved (session, target, ms);
+}
+
 /* The rest of a JOIN, once its marker was sent (or after what the joiner waited for). */
 static void
 joined_then_cb (ChatSession *session,
@@ -215,9 +251,7 @@ cmd_markread (ChatSession *session,
 {
   const char *target = chat_message_get_param (message, 0);
   const char *stamp = chat_message_get_param (message, 1);
-  g_autofree char *folded = NULL;
-  g_autoptr(ChatMessage) reply = NULL;
-  gint64 stored, ms = 0;
+  gint64 ms = 0;
 
   if (target == NULL || target[0] == '\0')
     {
@@ -239,20 +273,7 @@ cmd_markread (ChatSession *session,
   /* Never past the present. */
   if (stamp != NULL)
     ms = MIN (ms, g_get_real_time () / 1000);
-  /* In a cluster the account's markers are in Redis: asked (and moved) in one question. */
-  if (ask_marker (session, target, ms))
-    return;
-  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, target);
-  stored = lookup (session, folded);
-  /* Never back. */
-  if (stamp == NULL || ms <= stored)
-    {
-      reply = markread_message (session, target, stored);
-      _chat_session_send_message (session, reply);
-      return;
-    }
-  store (session, folded, ms);
-  moved (session, target, ms);
+  mark (session, target, ms);
 }
 
 static const ChatCommandSpec markread_command = { "MARKREAD", cmd_markread, 0, 0 };
