@@ -128,7 +128,7 @@ redis_ask (TestRedis  *r,
   line = g_data_input_stream_read_line (in, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (line);
-  if (line[0] != '$')
+  if (line[0] != '$' || g_str_equal (line, "$-1"))
     return line;
   size = strtoul (line + 1, NULL, 10);
   g_free (line);
@@ -164,6 +164,35 @@ redis_wait_held (TestRedis *r)
   g_error ("Redis held no command back");
 }
 
+/* Stops r's redis-server where it is (SIGSTOP), and waits until it is stopped. */
+static void
+redis_freeze (TestRedis *r)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat",
+                                           g_subprocess_get_identifier (r->proc));
+
+  g_subprocess_send_signal (r->proc, SIGSTOP);
+  for (guint tries = 0; tries < 1000000; tries++)
+    {
+      g_autofree char *stat = NULL;
+      const char *end;
+
+      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
+      /* "PID (COMM) STATE ...": T once stopped. */
+      end = strrchr (stat, ')');
+      g_assert_nonnull (end);
+      if (end[1] == ' ' && end[2] == 'T')
+        return;
+    }
+  g_error ("redis-server did not stop");
+}
+
+static void
+redis_thaw (TestRedis *r)
+{
+  g_subprocess_send_signal (r->proc, SIGCONT);
+}
+
 /* ---- one node --------------------------------------------------------------------------- */
 
 /* A node that never gives Redis up, with a lease so long that its tick writes nothing
@@ -197,7 +226,6 @@ one_node_stop (OneNode *o)
   redis_stop (o->redis);
 }
 
-/* The node's session of nick waits for a question (it is in Redis's queue then). */
 typedef struct
 {
   TestServer *ts;
@@ -208,18 +236,27 @@ static gboolean
 waits_cb (gpointer data)
 {
   Waiter *w = data;
-  ChatSession *session = _chat_server_find_session (w->ts->server, w->nick);
+  ChatSession *session;
 
-  return session != NULL && session->claiming != NULL;
+  if (w->nick != NULL)
+    {
+      session = _chat_server_find_session (w->ts->server, w->nick);
+      return session != NULL && session->claiming != NULL;
+    }
+  for (GList *l = _chat_server_get_sessions (w->ts->server); l != NULL; l = l->next)
+    if (((ChatSession *) l->data)->claiming != NULL)
+      return TRUE;
+  return FALSE;
 }
 
+/* The node's session of nick (NULL: any, one without a name yet) waits for Redis. */
 static void
 wait_asking (TestServer *ts,
              const char *nick)
 {
   Waiter w = { ts, nick };
 
-  test_server_wait_until (ts, waits_cb, &w, "the session to ask Redis");
+  test_server_wait_until (ts, waits_cb, &w, "a session to ask Redis");
 }
 
 /* anna, who registered the account anna, and erin with caps, logged in to it too, both in
@@ -340,6 +377,209 @@ test_join_logged_out (void)
   one_node_stop (&o);
 }
 
+/* While Redis is frozen, the node goes on for someone else (dave's PING is answered), and
+ * asker (unless NULL) has heard nothing since. */
+static void
+others_served (Client *dave,
+               Client *asker)
+{
+  client_send (dave, "PING :frozen");
+  g_free (client_expect (dave, "PONG chatroom :frozen"));
+  if (asker != NULL)
+    {
+      struct pollfd pfd = { asker->fd, POLLIN, 0 };
+
+      g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+    }
+}
+
+/* Redis holds nick for the node a: it was claimed there, not taken by a node that gave
+ * Redis up. */
+static void
+claimed_in_redis (OneNode    *o,
+                  const char *nick)
+{
+  g_autofree char *command = g_strdup_printf ("GET chatroom:nick:%s", nick);
+
+  redis_say (o->redis, command, "a");
+}
+
+/* Redis frozen while a person in text mode asks for a name (login): only they wait, the
+ * node goes on for the others, and the name is theirs once Redis runs again. */
+static void
+test_frozen_text_login (void)
+{
+  OneNode o = { 0 };
+  Client *dave, *text;
+
+  if (!one_node_start (&o, NULL))
+    return;
+  dave = client_irc (o.node, "dave", NULL);
+  text = client_text (o.node);
+
+  redis_freeze (o.redis);
+  client_send (text, "login zed");
+  client_send (text, "look");
+  others_served (dave, text);
+  redis_thaw (o.redis);
+  g_free (client_expect (text, "zed"));
+  g_free (client_expect (text, "zed (you)"));
+  claimed_in_redis (&o, "zed");
+
+  client_free (text);
+  client_free (dave);
+  one_node_stop (&o);
+}
+
+/* Redis frozen while someone arrives in text mode (their first line typed): only they
+ * wait for their visitor name, the node going on for the others; once Redis runs again
+ * they are welcomed, and their first line runs then. */
+static void
+test_frozen_text_enter (void)
+{
+  OneNode o = { 0 };
+  g_autofree char *you = NULL;
+  g_autofree char *nick = NULL;
+  Client *dave, *text;
+
+  if (!one_node_start (&o, NULL))
+    return;
+  dave = client_irc (o.node, "dave", NULL);
+
+  redis_freeze (o.redis);
+  text = client_connect (o.node);
+  text->text = TRUE;
+  client_send (text, "look");
+  wait_asking (o.node, NULL);
+  others_served (dave, text);
+  redis_thaw (o.redis);
+  you = client_expect (text, "You are ");
+  nick = g_strndup (strstr (you, "visitor"), strcspn (strstr (you, "visitor"), ". "));
+  g_free (client_expect (text, "The following are in this room"));
+  claimed_in_redis (&o, nick);
+
+  client_free (text);
+  client_free (dave);
+  one_node_stop (&o);
+}
+
+/* Someone waits for Redis with a name typed, and for an IRC registration no more. */
+static gboolean
+grace_passed_cb (gpointer data)
+{
+  TestServer *ts = data;
+
+  for (GList *l = _chat_server_get_sessions (ts->server); l != NULL; l = l->next)
+    {
+      ChatSession *session = l->data;
+
+      if (session->claiming != NULL && session->state == CHAT_SESSION_IRC &&
+          session->grace_deadline == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Redis frozen while a name typed at a terminal ("nick zoe", which looks like IRC) is
+ * claimed, and the wait for the rest of an IRC registration ends meanwhile: the person is
+ * taken into text mode once the name is answered, under that name. */
+static void
+test_frozen_typed_nick (void)
+{
+  OneNode o = { 0 };
+  Client *dave, *text;
+
+  if (!one_node_start (&o, NULL))
+    return;
+  dave = client_irc (o.node, "dave", NULL);
+
+  redis_freeze (o.redis);
+  text = client_connect (o.node);
+  text->text = TRUE;
+  client_send (text, "nick zoe");
+  test_server_wait_until (o.node, grace_passed_cb, o.node,
+                          "the wait for an IRC registration to end");
+  others_served (dave, text);
+  redis_thaw (o.redis);
+  g_free (client_expect (text, "You are zoe."));
+  claimed_in_redis (&o, "zoe");
+
+  client_free (text);
+  client_free (dave);
+  one_node_stop (&o);
+}
+
+/* A connection to a node with a server password, its NICK given before the password. */
+static Client *
+gated (TestServer *ts,
+       const char *nick)
+{
+  Client *c = client_connect (ts);
+
+  c->nick = g_strdup (nick);
+  client_send (c, "NICK %s", nick);
+  client_send (c, "PASS sesame");
+  client_send (c, "USER %s 0 * :%s", nick, nick);
+  return c;
+}
+
+/* Redis frozen while an IRC client's nick, given before the server password, is claimed
+ * at registration: only it waits, and it is welcomed once Redis runs again. */
+static void
+test_frozen_gate_nick (void)
+{
+  OneNode o = { 0 };
+  Client *dave, *erin;
+
+  if (!one_node_start (&o, "[server]\npassword=sesame\n"))
+    return;
+  dave = gated (o.node, "dave");
+  g_free (client_expect (dave, " 001 dave "));
+
+  redis_freeze (o.redis);
+  erin = gated (o.node, "erin");
+  wait_asking (o.node, NULL);
+  others_served (dave, erin);
+  redis_thaw (o.redis);
+  g_free (client_expect (erin, " 001 erin "));
+  claimed_in_redis (&o, "erin");
+
+  client_free (erin);
+  client_free (dave);
+  one_node_stop (&o);
+}
+
+/* Redis frozen when someone who did not log in to a registered nick is to be renamed:
+ * the guest name is asked without holding the node, and given once Redis runs again. */
+static void
+test_frozen_guest (void)
+{
+  OneNode o = { 0 };
+  Client *anna, *dave, *taker;
+
+  if (!one_node_start (&o, "[limits]\nping-interval=1\n[accounts]\nguest-rename=1\n"))
+    return;
+  anna = client_irc (o.node, "anna", NULL);
+  client_send (anna, "NS REGISTER " PASSWORD);
+  g_free (client_expect (anna, " 900 anna "));
+  client_free (anna);
+  dave = client_irc (o.node, "dave", NULL);
+  taker = client_irc (o.node, "anna", NULL);
+  g_free (client_expect (taker, "anna is a registered name."));
+
+  redis_freeze (o.redis);
+  wait_asking (o.node, "anna");
+  /* (The node's own PINGs reach the taker meanwhile.) */
+  others_served (dave, NULL);
+  redis_thaw (o.redis);
+  g_free (client_expect (taker, ":anna!anna@127.0.0.1 NICK :Guest"));
+  claimed_in_redis (&o, "guest1");
+
+  client_free (taker);
+  client_free (dave);
+  one_node_stop (&o);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -348,6 +588,11 @@ main (int   argc,
 
   g_test_add_func ("/chat/cluster/answers/markread-logged-out", test_markread_logged_out);
   g_test_add_func ("/chat/cluster/answers/join-logged-out", test_join_logged_out);
+  g_test_add_func ("/chat/cluster/answers/frozen-text-login", test_frozen_text_login);
+  g_test_add_func ("/chat/cluster/answers/frozen-text-enter", test_frozen_text_enter);
+  g_test_add_func ("/chat/cluster/answers/frozen-typed-nick", test_frozen_typed_nick);
+  g_test_add_func ("/chat/cluster/answers/frozen-gate-nick", test_frozen_gate_nick);
+  g_test_add_func ("/chat/cluster/answers/frozen-guest", test_frozen_guest);
 
   return g_test_run ();
 }

@@ -737,6 +737,41 @@ protect_nick (ChatSession *session,
   protect_notice (session, text);
 }
 
+static void rename_guest (ChatSession *session);
+
+/* The guest name tried is the session's now (it did not log in to its registered nick in
+ * time), or the next one is tried. */
+static void
+guest_claimed_cb (ChatSession *session,
+                  const char  *guest,
+                  gboolean     ok)
+{
+  if (!ok)
+    {
+      rename_guest (session);
+      return;
+    }
+  g_info ("%s did not log in to the registered name %s: renamed to %s", session->host,
+          session->nick, guest);
+  _chat_server_nick_change (session->server, session, guest);
+  session->nick_checked = TRUE;
+}
+
+static void
+rename_guest (ChatSession *session)
+{
+  ChatServerAccounts *state = get_state (session->server);
+  g_autofree char *guest = NULL;
+
+  do
+    {
+      g_free (guest);
+      guest = g_strdup_printf ("Guest%u", ++state->next_guest);
+    }
+  while (_chat_server_find_session (session->server, guest) != NULL);
+  _chat_server_nick_claim_then (session->server, session, guest, guest_claimed_cb);
+}
+
 /* A cluster's answer for the nick of a session checked at a tick. */
 static void
 nick_registered_cb (ChatServer *server,
@@ -759,7 +794,6 @@ _chat_server_accounts_tick (ChatSession *session,
 {
   ChatServerAccounts *state = get_state (session->server);
   g_autoptr(ChatAccountInfo) info = NULL;
-  g_autofree char *guest = NULL;
 
   if (state->accounts == NULL || session->nick == NULL)
     return;
@@ -784,19 +818,14 @@ _chat_server_accounts_tick (ChatSession *session,
     }
   if (session->guest_deadline == 0 || now < session->guest_deadline)
     return;
+  /* The guest name is asked of the cluster as the person's own questions are, after
+   * them: at a later tick while they wait for one (an IDENTIFY, it may be). */
+  if (!_chat_session_input_may_run (session))
+    return;
   session->guest_deadline = 0;
   if (owns_nick (session))
     return;
-  do
-    {
-      g_free (guest);
-      guest = g_strdup_printf ("Guest%u", ++state->next_guest);
-    }
-  while (!_chat_server_nick_claim (session->server, session, guest));
-  g_info ("%s did not log in to the registered name %s: renamed to %s", session->host,
-          session->nick, guest);
-  _chat_server_nick_change (session->server, session, guest);
-  session->nick_checked = TRUE;
+  rename_guest (session);
 }
 
 /* ---- draft/account-registration ------------------------------------------------------ */

@@ -176,17 +176,20 @@ nick_is_valid (ChatSession *session,
   return TRUE;
 }
 
-/* Nobody else has the name (433 otherwise). */
-static gboolean
-nick_is_free (ChatSession *session,
-              const char  *nick)
+/* The name asked for before the server password was given is the session's, or not
+ * (433): registration goes on with it. */
+static void
+gate_nick_claimed_cb (ChatSession *session,
+                      const char  *nick,
+                      gboolean     ok)
 {
-  if (!_chat_server_nick_claim (session->server, session, nick))
+  if (!ok)
     {
       _chat_session_reply (session, ERR_NICKNAMEINUSE, nick, "Nickname is already in use", NULL);
-      return FALSE;
+      return;
     }
-  return TRUE;
+  _chat_session_set_nick (session, nick);
+  _chat_server_try_register (session->server, session);
 }
 
 void
@@ -214,14 +217,14 @@ _chat_server_try_register (ChatServer  *self,
       refuse_registration (session, FALSE);
       return;
     }
-  /* The name asked for before the password was given: only now is it checked. */
+  /* The name asked for before the password was given: only now is it checked (asked of
+   * the cluster without holding the node), and registration goes on once it is. */
   if (session->gate_nick != NULL)
     {
       g_autofree char *nick = g_steal_pointer (&session->gate_nick);
 
-      if (!nick_is_free (session, nick))
-        return;
-      _chat_session_set_nick (session, nick);
+      _chat_server_nick_claim_then (self, session, nick, gate_nick_claimed_cb);
+      return;
     }
 
   session->state = CHAT_SESSION_REGISTERED;
@@ -403,7 +406,6 @@ _chat_server_cmd_nick (ChatSession *session,
                        ChatMessage *message)
 {
   const char *nick = param (message, 0);
-  ChatCluster *cluster = _chat_server_get_cluster (session->server);
 
   if (nick == NULL || nick[0] == '\0')
     {
@@ -426,14 +428,7 @@ _chat_server_cmd_nick (ChatSession *session,
     }
   if (!nick_is_valid (session, nick, TRUE))
     return;
-  /* In a cluster, a name nobody here has is asked of Redis without waiting: this
-   * session's next lines wait for the answer, nobody else's do. */
-  if (G_UNLIKELY (cluster != NULL) && _chat_server_find_session (session->server, nick) == NULL &&
-      _chat_cluster_claim_nick_async (cluster, session, nick, nick_claimed_cb))
-    return;
-  if (!nick_is_free (session, nick))
-    return;
-  nick_taken (session, nick);
+  _chat_server_nick_claim_then (session->server, session, nick, nick_claimed_cb);
 }
 
 void

@@ -398,6 +398,17 @@ ChatSession *_chat_server_find_session (ChatServer *self,
 gboolean     _chat_server_nick_claim   (ChatServer  *self,
                                         ChatSession *session,
                                         const char  *nick);
+/* The same without holding the node: claimed (session, nick, ok) is called at once when
+ * the node decides alone (not clustered, someone here has nick, Redis cannot be asked),
+ * else with Redis's answer, session's input held until then (and nothing called if it
+ * goes first). session must wait for no other question. */
+typedef void (*ChatServerNickClaimed) (ChatSession *session,
+                                       const char  *nick,
+                                       gboolean     ok);
+void         _chat_server_nick_claim_then (ChatServer            *self,
+                                           ChatSession           *session,
+                                           const char            *nick,
+                                           ChatServerNickClaimed  claimed);
 /* The cluster this server is a node of, or NULL (chat-cluster-private.h). */
 struct _ChatCluster *_chat_server_get_cluster (ChatServer *self);
 

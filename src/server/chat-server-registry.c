@@ -78,14 +78,7 @@ _chat_server_nick_registry_set (ChatServer  *self,
 char *
 _chat_server_next_visitor (ChatServer *self)
 {
-  for (;;)
-    {
-      char *nick = g_strdup_printf ("visitor%u", ++self->next_visitor);
-
-      if (_chat_server_nick_claim (self, NULL, nick))
-        return nick;
-      g_free (nick);
-    }
+  return g_strdup_printf ("visitor%u", ++self->next_visitor);
 }
 
 gboolean
@@ -102,6 +95,22 @@ _chat_server_nick_claim (ChatServer  *self,
     return TRUE;
   folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
   return _chat_cluster_claim_nick (self->cluster, folded);
+}
+
+void
+_chat_server_nick_claim_then (ChatServer            *self,
+                              ChatSession           *session,
+                              const char            *nick,
+                              ChatServerNickClaimed  claimed)
+{
+  /* In a cluster, a name nobody here has is asked of Redis without waiting: this
+   * session's next lines wait for the answer, nobody else's do. (One that waits for
+   * another answer already, which no caller is, asks on the blocking connection.) */
+  if (G_UNLIKELY (self->clustered) && session->claiming == NULL &&
+      _chat_server_find_session (self, nick) == NULL &&
+      _chat_cluster_claim_nick_async (self->cluster, session, nick, claimed))
+    return;
+  claimed (session, nick, _chat_server_nick_claim (self, session, nick));
 }
 
 ChatRoom *

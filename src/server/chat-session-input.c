@@ -698,6 +698,14 @@ process_line (ChatSession *session,
           /* Typed before any prompt: not an answer to it, and never said. */
           if (session->state == CHAT_SESSION_PASSWORD)
             return !session->closing;
+          /* The person's name is asked of the cluster: the line runs once they have it,
+           * before any typed after it. */
+          if (session->claiming != NULL)
+            {
+              g_queue_push_head (&session->inq, g_strndup (line, len));
+              session->inq_bytes += len;
+              return !session->closing;
+            }
         }
     }
   else if (first && (session->state == CHAT_SESSION_TEXT ||

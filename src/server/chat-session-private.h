@@ -93,6 +93,7 @@ void         _chat_server_session_left       (ChatServer  *self,
 void         _chat_server_nick_registry_set  (ChatServer  *self,
                                               ChatSession *session,
                                               const char  *old_folded);
+/* The next automatic name of a person in text mode to try ("visitor7"), not claimed. */
 char        *_chat_server_next_visitor       (ChatServer  *self);
 guint        _chat_server_next_mark          (ChatServer  *self);
 const ChatCommandSpec *_chat_server_lookup_command (ChatServer *self,

@@ -338,6 +338,13 @@ _chat_session_cancel_grace (ChatSession *session)
     _chat_server_grace_remove (session->server, session);
 }
 
+static void
+grace_then_cb (ChatSession *session,
+               gpointer     data)
+{
+  _chat_session_grace_expired (session);
+}
+
 /* Silence until the deadline: a person (or a person typing "nick alice"). The server
  * flushes once after every session whose deadline passed. */
 void
@@ -355,6 +362,11 @@ _chat_session_grace_expired (ChatSession *session)
   if (session->state == CHAT_SESSION_NEW || session->state == CHAT_SESSION_IRC)
     _chat_session_readable (session);
   if (session->destroyed || session->closing)
+    return;
+  /* A name typed ("nick alice") still asked of the cluster: decided once it is answered,
+   * with the name then known. */
+  if (session->claiming != NULL &&
+      _chat_cluster_then (session, grace_then_cb, NULL, NULL))
     return;
 
   if (session->state == CHAT_SESSION_NEW)

@@ -109,26 +109,16 @@ text_me (ChatSession *session,
   say (session, CHAT_EVENT_NOTICE, args);
 }
 
+/* The name asked for by login is the person's, or not. */
 static void
-text_login (ChatSession *session,
-            const char  *args)
+login_claimed_cb (ChatSession *session,
+                  const char  *nick,
+                  gboolean     ok)
 {
-  g_autofree char *nick = first_word (args, NULL);
-  g_autoptr(GError) error = NULL;
   ChatRoom *room;
   ChatDenial denial;
 
-  if (nick[0] == '\0')
-    {
-      _chat_session_text (session, "Usage: login NAME (you are %s)", session->nick);
-      return;
-    }
-  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error))
-    {
-      _chat_session_text (session, "The name %s cannot be used: %s", nick, error->message);
-      return;
-    }
-  if (!_chat_server_nick_claim (session->server, session, nick))
+  if (!ok)
     {
       _chat_session_text (session, "The name %s is taken, please try another one.", nick);
       return;
@@ -144,6 +134,26 @@ text_login (ChatSession *session,
       return;
     }
   _chat_server_nick_change (session->server, session, nick);
+}
+
+static void
+text_login (ChatSession *session,
+            const char  *args)
+{
+  g_autofree char *nick = first_word (args, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (nick[0] == '\0')
+    {
+      _chat_session_text (session, "Usage: login NAME (you are %s)", session->nick);
+      return;
+    }
+  if (!chat_nick_is_valid (nick, limits_of (session)->nicklen, &error))
+    {
+      _chat_session_text (session, "The name %s cannot be used: %s", nick, error->message);
+      return;
+    }
+  _chat_server_nick_claim_then (session->server, session, nick, login_claimed_cb);
 }
 
 /* For g_ptr_array_sort (), which hands over pointers to the elements. */
@@ -795,27 +805,16 @@ find_command (const char *name)
   return NULL;
 }
 
-void
-_chat_text_mode_enter (ChatSession *session,
-                       const char  *wanted_nick)
+/* The person is nick from now on: welcomed, and in the hall. */
+static void
+enter_as (ChatSession *session,
+          const char  *nick)
 {
   ChatServer *server = session->server;
   const ChatServerLimits *l = limits_of (session);
-  g_autofree char *nick = NULL;
   ChatRoom *hall;
   ChatDenial denial;
   gboolean created;
-
-  _chat_session_cancel_grace (session);
-  /* With a server password, nothing of the server is shown before it is given. */
-  if (_chat_gate_ask_password (session, wanted_nick))
-    return;
-
-  if (wanted_nick != NULL && chat_nick_is_valid (wanted_nick, l->nicklen, NULL) &&
-      _chat_server_nick_claim (server, session, wanted_nick))
-    nick = g_strdup (wanted_nick);
-  else
-    nick = _chat_server_next_visitor (server);
 
   session->state = CHAT_SESSION_TEXT;
   _chat_server_count_session (server, session, 1);
@@ -852,6 +851,51 @@ _chat_text_mode_enter (ChatSession *session,
       return;
     }
   _chat_server_join (server, session, hall, created && hall->lasting == 0);
+}
+
+static void claim_visitor (ChatSession *session);
+
+/* The name wanted, or the visitor name tried, is the person's; or the next one is tried. */
+static void
+name_claimed_cb (ChatSession *session,
+                 const char  *nick,
+                 gboolean     ok)
+{
+  if (ok)
+    enter_as (session, nick);
+  else
+    claim_visitor (session);
+}
+
+static void
+claim_visitor (ChatSession *session)
+{
+  g_autofree char *nick = _chat_server_next_visitor (session->server);
+
+  /* Skipping those someone here has, the name is asked of the cluster (or not). */
+  while (_chat_server_find_session (session->server, nick) != NULL)
+    {
+      g_free (nick);
+      nick = _chat_server_next_visitor (session->server);
+    }
+  _chat_server_nick_claim_then (session->server, session, nick, name_claimed_cb);
+}
+
+void
+_chat_text_mode_enter (ChatSession *session,
+                       const char  *wanted_nick)
+{
+  _chat_session_cancel_grace (session);
+  /* With a server password, nothing of the server is shown before it is given. */
+  if (_chat_gate_ask_password (session, wanted_nick))
+    return;
+
+  /* In a cluster the name is asked of Redis without holding the node: the person is
+   * welcomed once it answers, and what they typed meanwhile waits. */
+  if (wanted_nick != NULL && chat_nick_is_valid (wanted_nick, limits_of (session)->nicklen, NULL))
+    _chat_server_nick_claim_then (session->server, session, wanted_nick, name_claimed_cb);
+  else
+    claim_visitor (session);
 }
 
 void
