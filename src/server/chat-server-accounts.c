@@ -71,7 +71,10 @@ apply_settings (ChatServerAccounts *state)
                                  (gsize) state->hash_memory_kib * 1024);
 }
 
-/* Registered rooms last: made at start (empty), before the history fills them again. */
+/* Registered rooms last: made at start (empty), before the history fills them again. In
+ * a cluster the list, and each room's state and members, are read on the blocking
+ * connection to Redis: at start that is right, since no user is served yet and the rooms
+ * must be whole before the first one is. */
 static void
 restore_registered_rooms (ChatServerAccounts *state)
 {
@@ -395,6 +398,10 @@ founder_hashed_cb (ChatAccountsJob *done_job,
   g_task_return_error (task, g_steal_pointer (&error));
 }
 
+/* The host's account and room, set up when hosting starts. Only the password hash goes
+ * off the main loop: in a cluster the store's reads and writes here are on the blocking
+ * connection to Redis, which is right for a set-up done once, at start, before the host
+ * (or anyone) is in. */
 void
 chat_server_ensure_founder_async (ChatServer          *self,
                                   const char          *name,
