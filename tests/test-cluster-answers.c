@@ -580,6 +580,45 @@ test_frozen_guest (void)
   one_node_stop (&o);
 }
 
+/* A nick claimed in Redis and then refused (the person is banned in a room, so may not
+ * change it) is let go: nobody on any node is kept from it. Likewise a text-mode login. */
+static void
+test_refused_nick_released (void)
+{
+  OneNode o = { 0 };
+  Client *alice, *dave, *text;
+
+  if (!one_node_start (&o, NULL))
+    return;
+  alice = client_irc (o.node, "alice", NULL);
+  dave = client_irc (o.node, "dave", NULL);
+  text = client_text (o.node);
+  client_send (alice, "JOIN #n");
+  g_free (client_expect (alice, " 366 alice #n "));
+  client_send (dave, "JOIN #n");
+  g_free (client_expect (dave, " 366 dave #n "));
+  client_send (text, "join #n");
+  g_free (client_expect (alice, " JOIN #n"));
+  client_send (alice, "MODE #n +bb dave!*@* %s!*@*", text->nick);
+  g_free (client_expect (dave, " MODE #n +bb "));
+
+  client_send (dave, "NICK bob");
+  g_free (client_expect (dave, ":Cannot change nickname while banned"));
+  client_send (text, "login zed");
+  g_free (client_expect (text, "you cannot change your name there"));
+  /* Asked after the names were let go, on the same connection. */
+  client_send (alice, "NICK alice2");
+  g_free (client_expect (alice, " NICK :alice2"));
+  redis_say (o.redis, "GET chatroom:nick:bob", "$-1");
+  redis_say (o.redis, "GET chatroom:nick:zed", "$-1");
+  claimed_in_redis (&o, "alice2");
+
+  client_free (text);
+  client_free (dave);
+  client_free (alice);
+  one_node_stop (&o);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -593,6 +632,7 @@ main (int   argc,
   g_test_add_func ("/chat/cluster/answers/frozen-typed-nick", test_frozen_typed_nick);
   g_test_add_func ("/chat/cluster/answers/frozen-gate-nick", test_frozen_gate_nick);
   g_test_add_func ("/chat/cluster/answers/frozen-guest", test_frozen_guest);
+  g_test_add_func ("/chat/cluster/answers/refused-nick-released", test_refused_nick_released);
 
   return g_test_run ();
 }

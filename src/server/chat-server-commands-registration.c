@@ -379,7 +379,10 @@ nick_taken (ChatSession *session,
       ChatDenial denial = _chat_session_may_change_nick (session, &room);
 
       if (denial != CHAT_DENIAL_NONE)
-        _chat_session_deny (session, denial, room->name, nick);
+        {
+          _chat_session_deny (session, denial, room->name, nick);
+          _chat_server_nick_unclaim (session->server, nick);
+        }
       else
         _chat_server_nick_change (session->server, session, nick);
       return;

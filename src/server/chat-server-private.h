@@ -409,6 +409,10 @@ void         _chat_server_nick_claim_then (ChatServer            *self,
                                            ChatSession           *session,
                                            const char            *nick,
                                            ChatServerNickClaimed  claimed);
+/* nick was claimed but is not taken after all (a room's ban forbids the change): the
+ * cluster lets it go, unless someone here has it. */
+void         _chat_server_nick_unclaim    (ChatServer            *self,
+                                           const char            *nick);
 /* The cluster this server is a node of, or NULL (chat-cluster-private.h). */
 struct _ChatCluster *_chat_server_get_cluster (ChatServer *self);
 

@@ -113,6 +113,18 @@ _chat_server_nick_claim_then (ChatServer            *self,
   claimed (session, nick, _chat_server_nick_claim (self, session, nick));
 }
 
+void
+_chat_server_nick_unclaim (ChatServer *self,
+                           const char *nick)
+{
+  g_autofree char *folded = NULL;
+
+  if (!self->clustered || _chat_server_find_session (self, nick) != NULL)
+    return;
+  folded = chat_casefold (CHAT_CASEMAPPING_RFC1459, nick);
+  _chat_cluster_release_nick (self->cluster, folded);
+}
+
 ChatRoom *
 _chat_server_find_room (ChatServer *self,
                         const char *name)

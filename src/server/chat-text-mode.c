@@ -131,6 +131,7 @@ login_claimed_cb (ChatSession *session,
   if ((denial = _chat_session_may_change_nick (session, &room)) != CHAT_DENIAL_NONE)
     {
       _chat_session_deny (session, denial, room->name, nick);
+      _chat_server_nick_unclaim (session->server, nick);
       return;
     }
   _chat_server_nick_change (session->server, session, nick);
