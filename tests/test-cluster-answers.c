@@ -8,184 +8,9 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
 
 #include "chat-cluster-private.h"
-#include "test-server-util.h"
-
-#define ACCOUNTS_CONFIG "[accounts]\nplaintext-sasl=true\nhash-memory-kib=8\nhash-passes=1\n"
-#define PASSWORD "correct-horse-battery"
-
-/* ---- the test's Redis (as test-cluster.c's fixture) ------------------------------------ */
-
-typedef struct
-{
-  GSubprocess      *proc;
-  GDataInputStream *log;
-  guint16           port;
-  char             *url;
-} TestRedis;
-
-static guint16
-free_port (void)
-{
-  struct sockaddr_in addr = { 0 };
-  socklen_t len = sizeof addr;
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
-  close (fd);
-  return ntohs (addr.sin_port);
-}
-
-/* What the test starts dies with it, even when it fails half-way. */
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* A redis-server of the test's own, ready when it says so; NULL (the case skipped) when
- * there is none. */
-static TestRedis *
-redis_start (void)
-{
-  g_autofree char *path = g_find_program_in_path ("redis-server");
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *port_text = NULL;
-  g_autoptr(GError) error = NULL;
-  TestRedis *r;
-
-  if (path == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return NULL;
-    }
-  r = g_new0 (TestRedis, 1);
-  r->port = free_port ();
-  port_text = g_strdup_printf ("%u", r->port);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  r->proc = g_subprocess_launcher_spawn (launcher, &error, path, "--port", port_text, "--bind",
-                                         "127.0.0.1", "--save", "", "--appendonly", "no", NULL);
-  g_assert_no_error (error);
-  r->log = g_data_input_stream_new (g_subprocess_get_stdout_pipe (r->proc));
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line (r->log, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      if (line == NULL)
-        g_error ("redis-server on port %u ended before it was ready", r->port);
-      if (strstr (line, "Ready to accept connections") != NULL)
-        break;
-    }
-  r->url = g_strdup_printf ("redis://127.0.0.1:%u/0", r->port);
-  return r;
-}
-
-static void
-redis_stop (TestRedis *r)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_send_signal (r->proc, SIGCONT);
-  g_subprocess_send_signal (r->proc, SIGTERM);
-  g_subprocess_wait (r->proc, NULL, &error);
-  g_assert_no_error (error);
-  g_clear_object (&r->log);
-  g_clear_object (&r->proc);
-  g_free (r->url);
-  g_free (r);
-}
-
-/* One command to the test's Redis on a connection of its own: its answer, a status line
- * or the text of a bulk string. */
-static char *
-redis_ask (TestRedis  *r,
-           const char *command)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) conn = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data = g_strconcat (command, "\r\n", NULL);
-  char *line;
-  char *text;
-  gsize size;
-
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", r->port, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), data,
-                             strlen (data), NULL, NULL, &error);
-  g_assert_no_error (error);
-  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
-  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
-  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  if (line[0] != '$' || g_str_equal (line, "$-1"))
-    return line;
-  size = strtoul (line + 1, NULL, 10);
-  g_free (line);
-  text = g_malloc0 (size + 1);
-  g_input_stream_read_all (G_INPUT_STREAM (in), text, size, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
-
-static void
-redis_say (TestRedis  *r,
-           const char *command,
-           const char *want)
-{
-  g_autofree char *answer = redis_ask (r, command);
-
-  g_assert_cmpstr (answer, ==, want);
-}
-
-/* Waits until Redis holds a command back (a write, while they are paused). */
-static void
-redis_wait_held (TestRedis *r)
-{
-  for (guint tries = 0; tries < 100000; tries++)
-    {
-      g_autofree char *info = redis_ask (r, "INFO clients");
-      const char *n = strstr (info, "blocked_clients:");
-
-      g_assert_nonnull (n);
-      if (atoi (n + strlen ("blocked_clients:")) > 0)
-        return;
-    }
-  g_error ("Redis held no command back");
-}
-
-/* Stops r's redis-server where it is (SIGSTOP), and waits until it is stopped. */
-static void
-redis_freeze (TestRedis *r)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/stat",
-                                           g_subprocess_get_identifier (r->proc));
-
-  g_subprocess_send_signal (r->proc, SIGSTOP);
-  for (guint tries = 0; tries < 1000000; tries++)
-    {
-      g_autofree char *stat = NULL;
-      const char *end;
-
-      g_assert_true (g_file_get_contents (path, &stat, NULL, NULL));
-      /* "PID (COMM) STATE ...": T once stopped. */
-      end = strrchr (stat, ')');
-      g_assert_nonnull (end);
-      if (end[1] == ' ' && end[2] == 'T')
-        return;
-    }
-  g_error ("redis-server did not stop");
-}
+#include "test-cluster-util.h"
 
 static void
 redis_thaw (TestRedis *r)
@@ -207,15 +32,12 @@ static gboolean
 one_node_start (OneNode    *o,
                 const char *more)
 {
-  g_autofree char *config = NULL;
+  g_autofree char *config = g_strconcat ("[cluster]\nanswer-timeout=3600\n", more, NULL);
 
   o->redis = redis_start ();
   if (o->redis == NULL)
     return FALSE;
-  config = g_strdup_printf ("[cluster]\nredis-url=%s\nnode-name=a\nlease=600\n"
-                            "answer-timeout=3600\n" ACCOUNTS_CONFIG "%s", o->redis->url,
-                            more != NULL ? more : "");
-  o->node = test_server_new (config);
+  o->node = node_new_with (o->redis, "a", "600", config);
   return TRUE;
 }
 
@@ -609,8 +431,8 @@ test_refused_nick_released (void)
   /* Asked after the names were let go, on the same connection. */
   client_send (alice, "NICK alice2");
   g_free (client_expect (alice, " NICK :alice2"));
-  redis_say (o.redis, "GET chatroom:nick:bob", "$-1");
-  redis_say (o.redis, "GET chatroom:nick:zed", "$-1");
+  redis_say (o.redis, "EXISTS chatroom:nick:bob", ":0");
+  redis_say (o.redis, "EXISTS chatroom:nick:zed", ":0");
   claimed_in_redis (&o, "alice2");
 
   client_free (text);
