@@ -199,6 +199,40 @@ test_join_logged_out (void)
   one_node_stop (&o);
 }
 
+/* A CHATHISTORY of the account's private conversation, answered after the account was
+ * dropped (erin logged out): the lines chosen for the account are not given to a
+ * connection that no longer speaks for it. */
+static void
+test_chathistory_logged_out (void)
+{
+  OneNode o = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  Client *anna, *erin, *bob;
+
+  if (!one_node_start (&o, NULL))
+    return;
+  two_of_anna (&o, HISTORY_CAPS " labeled-response", &anna, &erin);
+  bob = client_irc (o.node, "bob", NULL);
+  client_send (bob, "PRIVMSG erin :psst");
+  g_free (client_expect (erin, " PRIVMSG erin :psst"));
+  client_send (erin, "CHATHISTORY LATEST bob * 10");
+  g_free (client_expect (erin, " PRIVMSG erin :psst"));
+  g_free (client_expect (erin, " BATCH -"));
+
+  drop_held (&o, anna);
+  client_send (erin, "@label=h1 CHATHISTORY LATEST bob * 10");
+  wait_asking (o.node, "erin");
+  drop_released (&o, anna, erin);
+  next_line_ends (erin, " FAIL CHATHISTORY MESSAGE_ERROR LATEST bob :Messages could not be retrieved");
+  lines = client_sync (erin);
+  assert_lines_lack (lines, "psst");
+
+  client_free (bob);
+  client_free (erin);
+  client_free (anna);
+  one_node_stop (&o);
+}
+
 /* While Redis is frozen, the node goes on for someone else (dave's PING is answered), and
  * asker (unless NULL) has heard nothing since. */
 static void
@@ -449,6 +483,8 @@ main (int   argc,
 
   g_test_add_func ("/chat/cluster/answers/markread-logged-out", test_markread_logged_out);
   g_test_add_func ("/chat/cluster/answers/join-logged-out", test_join_logged_out);
+  g_test_add_func ("/chat/cluster/answers/chathistory-logged-out",
+                   test_chathistory_logged_out);
   g_test_add_func ("/chat/cluster/answers/frozen-text-login", test_frozen_text_login);
   g_test_add_func ("/chat/cluster/answers/frozen-text-enter", test_frozen_text_enter);
   g_test_add_func ("/chat/cluster/answers/frozen-typed-nick", test_frozen_typed_nick);

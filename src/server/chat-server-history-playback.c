@@ -407,10 +407,15 @@ send_history (ChatSession *session,
 }
 
 /* A CHATHISTORY waiting for a cluster's Redis. */
+/* A question to the cluster, and who asked: the room (folded), or for a conversation the
+ * identity and owner the lines were chosen for. */
 typedef struct
 {
   char *target;
   char *context;
+  char *room;
+  char *identity;
+  char *owner;
 } Reading;
 
 static void
@@ -420,7 +425,33 @@ reading_free (gpointer data)
 
   g_free (reading->target);
   g_free (reading->context);
+  g_free (reading->room);
+  g_free (reading->identity);
+  g_free (reading->owner);
   g_free (reading);
+}
+
+/* Whether the session may still be given what it asked for: while Redis answered it may
+ * have been kicked from the room, or logged out of the account whose conversation it
+ * asked for (a NickServ DROP from another connection). */
+static gboolean
+reading_still_allowed (ChatSession   *session,
+                       const Reading *reading)
+{
+  g_autofree char *identity = NULL;
+  g_autofree char *owner = NULL;
+
+  if (reading->room != NULL)
+    {
+      ChatRoom *room = _chat_server_find_room (session->server, reading->room);
+
+      return room != NULL && _chat_room_get_member (room, session) != NULL;
+    }
+  if (session->nick_folded == NULL)
+    return FALSE;
+  identity = _chat_server_history_identity (session);
+  owner = _chat_server_history_owner (session);
+  return g_strcmp0 (identity, reading->identity) == 0 && g_strcmp0 (owner, reading->owner) == 0;
 }
 
 static void
@@ -430,7 +461,7 @@ history_read_cb (ChatSession *session,
 {
   Reading *reading = data;
 
-  if (entries == NULL)
+  if (entries == NULL || !reading_still_allowed (session, reading))
     fail (session, "MESSAGE_ERROR", reading->context, "Messages could not be retrieved");
   else
     send_history (session, reading->target, entries);
@@ -539,6 +570,10 @@ chathistory_cmd (ChatSession *session,
 
           reading->target = g_strdup (target);
           reading->context = g_strdup (context);
+          if (chat_is_room_name (target, "#"))
+            reading->room = g_strdup (key);
+          reading->identity = g_strdup (identity);
+          reading->owner = g_strdup (owner);
           if (_chat_cluster_history_query_async (_chat_server_get_cluster (session->server),
                                                  session, &query, history_read_cb, reading,
                                                  reading_free))
