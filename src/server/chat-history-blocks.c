@@ -915,10 +915,11 @@ _chat_history_blocks_open (ChatHistory  *self,
 }
 
 /* A file of a row a line (user_version 1): its lines go into blocks, in the order they
- * were written, a few thousand at a time, and the old table goes. Runs inside the
- * transaction that opens the file. */
+ * were written, a few thousand at a time, and the old table goes (*moved set). Runs inside
+ * the transaction that opens the file. */
 gboolean
 _chat_history_blocks_migrate (ChatHistory  *self,
+                              gboolean     *moved,
                               GError      **error)
 {
   g_autoptr(GPtrArray) chunk = g_ptr_array_new_with_free_func ((GDestroyNotify) chat_history_entry_free);
@@ -930,6 +931,7 @@ _chat_history_blocks_migrate (ChatHistory  *self,
                              "SELECT count(*) FROM sqlite_master"
                              " WHERE type = 'table' AND name = 'messages'", 0) == 0)
     return TRUE;
+  *moved = TRUE;
   if (!chat_sqlite_exec (self->db,
                          "INSERT OR IGNORE INTO targets (key, name, latest)"
                          "  SELECT target, name, max(time) FROM messages"

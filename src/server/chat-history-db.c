@@ -241,7 +241,7 @@ _chat_history_open_database (ChatHistory  *self,
     /* Redacted lines (draft/message-redaction): kept, never served. */
     "CREATE TABLE IF NOT EXISTS redactions (msgid TEXT PRIMARY KEY);"
     "PRAGMA user_version = 2;";
-  gboolean old_lines;
+  gboolean old_lines = FALSE;
 
   if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
@@ -263,13 +263,10 @@ _chat_history_open_database (ChatHistory  *self,
   if (self->db == NULL)
     return FALSE;
 
-  old_lines = chat_sqlite_query_int (self->db,
-                                     "SELECT count(*) FROM sqlite_master"
-                                     " WHERE type = 'table' AND name = 'messages'", 0) > 0;
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
   if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error) ||
-      !_chat_history_blocks_open (self, error) || !_chat_history_blocks_migrate (self, error))
+      !_chat_history_blocks_open (self, error) || !_chat_history_blocks_migrate (self, &old_lines, error))
     {
       chat_sqlite_rollback (self->db);
       return FALSE;
@@ -280,8 +277,8 @@ _chat_history_open_database (ChatHistory  *self,
    * file already in blocks keeps its pages rather than be copied whole at a start. */
   if (old_lines && !chat_sqlite_set_page_size (self->db, CHAT_SQLITE_LARGE_PAGE, error))
     return FALSE;
-  self->checkpoint_pages =
-    CHECKPOINT_BYTES / MAX (chat_sqlite_query_int (self->db, "PRAGMA page_size", 4096), 512);
+  self->page_size = MAX (chat_sqlite_query_int (self->db, "PRAGMA page_size", 4096), 512);
+  self->checkpoint_pages = CHECKPOINT_BYTES / self->page_size;
 
   /* Replaces the automatic checkpoint, which would fsync in the main loop. */
   sqlite3_wal_hook (chat_sqlite_get_db (self->db), wal_hook_cb, self);
@@ -415,17 +412,14 @@ prune_size (ChatHistory  *self,
             GPtrArray    *entries,
             GError      **error)
 {
-  gint64 page, limit, needed;
+  gint64 limit, needed;
   gboolean deleted = FALSE;
   sqlite3_stmt *stmt;
 
   if (self->max_size == 0)
     return TRUE;
-  page = chat_sqlite_query_int (self->db, "PRAGMA page_size", -1);
-  if (page <= 0)
-    return TRUE;
-  limit = (gint64) (self->max_size / page) * 3 / 4;
-  needed = (pending_size (entries) * 3 / 2) / page + 1;
+  limit = (gint64) (self->max_size / self->page_size) * 3 / 4;
+  needed = (pending_size (entries) * 3 / 2) / self->page_size + 1;
 
   for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
     {

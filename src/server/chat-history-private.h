@@ -78,6 +78,7 @@ struct _ChatHistory
   GByteArray   *journal_out;       /* a round's records, kept from one round to the next */
 
   GThread      *checkpoint_thread;
+  gint64        page_size;         /* the file's, read once it is open */
   gint64        checkpoint_pages;  /* the log's length that starts one: about 4 MB */
   gint          size_prunes;       /* atomic: prunes by the size cap that deleted lines */
   gint          checkpoint_done;   /* atomic: the thread has finished */
@@ -150,6 +151,7 @@ gboolean           _chat_history_commit              (ChatHistory            *se
 gboolean           _chat_history_blocks_open         (ChatHistory            *self,
                                                       GError                **error);
 gboolean           _chat_history_blocks_migrate      (ChatHistory            *self,
+                                                      gboolean               *moved,
                                                       GError                **error);
 gboolean           _chat_history_blocks_write        (ChatHistory            *self,
                                                       GPtrArray              *entries,

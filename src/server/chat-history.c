@@ -339,6 +339,7 @@ chat_history_init (ChatHistory *self)
   self->batch_max_ms = G_MININT64;
   self->redacted_queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->max_queued = MAX_QUEUED_LINES;
+  self->page_size = 4096;
 }
 
 /* ------------------------------------------------------------------ ChatHistory */
@@ -424,7 +425,6 @@ chat_history_set_max_size (ChatHistory *self,
 {
   g_autofree char *sql = NULL;
   guint64 pages;
-  gint64 page;
 
   g_return_if_fail (CHAT_IS_HISTORY (self));
 
@@ -433,10 +433,7 @@ chat_history_set_max_size (ChatHistory *self,
   if (self->db == NULL)
     return;
   /* SQLite counts in pages; 0 pages would mean "unchanged", so no cap is a huge count. */
-  page = chat_sqlite_query_int (self->db, "PRAGMA page_size", 4096);
-  if (page <= 0)
-    page = 4096;
-  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / (guint64) page, 1);
+  pages = max_bytes == 0 ? G_MAXUINT32 : MAX (max_bytes / (guint64) self->page_size, 1);
   sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT, pages);
   chat_sqlite_exec (self->db, sql, NULL);
 }
