@@ -76,7 +76,9 @@ run_suite () {
   local out="$dir/suite-output-$pass_number.txt"
   local runner=(meson test -C "$dir" --print-errorlogs --num-processes 2 "$@")
   if command -v xvfb-run >/dev/null && command -v dbus-run-session >/dev/null; then
-    xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- "${runner[@]}" \
+    # -noreset: otherwise the X server resets whenever its last client leaves, and a test
+    # that connects during the reset fails with "cannot open display".
+    xvfb-run -a -s '-screen 0 1280x800x24 -noreset' dbus-run-session -- "${runner[@]}" \
       | tee "$out" || rc=$?
   else
     "${runner[@]}" | tee "$out" || rc=$?
