@@ -6171,6 +6171,16 @@ test_nearby_rooms (void)
   row = find_row_titled (GTK_WIDGET (dialog), "Ms. Li’s Class");
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Hosted by li");
 
+  /* Offered at its IPv4 address, where it listens: Avahi publishes the host's IPv6 address
+   * over IPv4 too, and an address of either kind used to be offered. */
+  for (guint i = 0; i < n_nearby (f->app); i++)
+    {
+      g_autoptr(ChatNearbyRoom) room =
+        g_list_model_get_item (G_LIST_MODEL (chat_application_get_room_browser (f->app)), i);
+
+      g_assert_cmpstr (chat_nearby_room_get_address (room), ==, "127.0.0.1");
+    }
+
   /* One click: the row is activated as its list box does on a click. */
   g_signal_emit_by_name (gtk_widget_get_parent (row), "row-activated", row);
   joined.app = f->app;

@@ -262,10 +262,13 @@ service_seen (ChatRoomBrowser *self,
   sighting->interface = interface;
   sighting->protocol = protocol;
   sighting->type = g_strdup (type);
-  /* Kept while the service is there: it answers again when the TXT records change. */
+  /* Kept while the service is there: it answers again when the TXT records change. The
+   * address asked for is of the protocol the service was seen on: Avahi also publishes a
+   * host's IPv6 addresses over IPv4 (publish-aaaa-on-ipv4), and a room that listens on IPv4
+   * only would otherwise be offered at an IPv6 address now and then. */
   sighting->resolver = avahi_service_resolver_new (chat_avahi_get_client (self->avahi),
                                                    interface, protocol, name, type,
-                                                   domain, AVAHI_PROTO_UNSPEC, 0,
+                                                   domain, protocol, 0,
                                                    service_resolved_cb, sighting);
   if (sighting->resolver == NULL)
     g_debug ("Could not resolve “%s” (%s): %s", name, type,
