@@ -1057,6 +1057,57 @@ test_sasl_not_set (void)
   sasl_script_clear (&script);
 }
 
+/* The first connection's welcome waits for the test: credentials set between its CAP END
+ * and its 001 are for the next connection, which logs in with them. */
+static void
+late_sasl_line (FakeServer *server,
+                FakeClient *client,
+                const char *line)
+{
+  if (client->index == 0 && g_str_equal (line, "CAP END"))
+    return;
+  sasl_line (server, client, line);
+}
+
+static void
+test_sasl_set_late (void)
+{
+  SaslScript script = { 0 };
+  FakeServer *server = sasl_server_new (&script, "multi-prefix sasl", "903");
+  g_autoptr(ChatConnection) conn = NULL;
+  ConnWatch *watch;
+  FakeClient *first;
+
+  server->on_line = late_sasl_line;
+  conn = sasl_connection (server);
+  watch = conn_watch_new (conn);
+  chat_connection_connect (conn);
+  WAIT_UNTIL (fake_saw (server, "0: CAP END"));
+
+  chat_connection_set_sasl_account (conn, "aliceacct");
+  chat_connection_set_sasl_password (conn, "s3cret pass");
+  first = g_ptr_array_index (server->clients, 0);
+  fake_sendf (first, ":fake 001 %s :Welcome to the fake server\r\n", first->nick);
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED) || watch->errors->len > 0);
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+  g_assert_cmpint (chat_connection_get_state (conn), ==, CHAT_CONNECTION_STATE_CONNECTED);
+  g_assert_null (chat_connection_get_account (conn));
+  g_assert_false (fake_saw (server, "0: AUTHENTICATE PLAIN"));
+
+  /* The next connection logs in. */
+  chat_connection_reconnect (conn);
+  WAIT_UNTIL (fake_saw (server, "1: CAP END"));
+  WAIT_UNTIL (conn_is (conn, CHAT_CONNECTION_STATE_CONNECTED));
+  g_assert_true (fake_saw (server, "1: AUTHENTICATE PLAIN"));
+  assert_credentials (&script, "aliceacct", "s3cret pass");
+  g_assert_cmpuint (watch->errors->len, ==, 0);
+
+  conn_watch_free (watch);
+  g_clear_object (&conn);
+  fake_server_free (server);
+  sasl_script_clear (&script);
+}
+
 /* Over a link without TLS the account's password is not sent unless that was allowed:
  * the connection ends before its first line, with its own error and no retry. Allowed,
  * the same connection logs in. */
@@ -2815,6 +2866,7 @@ main (int   argc,
   g_test_add_data_func ("/chat/client/net/wrong-password", "password", test_refused);
   g_test_add_data_func ("/chat/client/net/banned", "banned", test_refused);
   g_test_add_func ("/chat/client/net/sasl/success", test_sasl_success);
+  g_test_add_func ("/chat/client/net/sasl/set-late", test_sasl_set_late);
   g_test_add_data_func ("/chat/client/net/sasl/chunks-400", GSIZE_TO_POINTER (288),
                         test_sasl_chunks);
   g_test_add_data_func ("/chat/client/net/sasl/chunks-552", GSIZE_TO_POINTER (400),

@@ -153,6 +153,7 @@ struct _ChatConnection
   /* Registration. */
   gboolean             cap_negotiating;
   gboolean             cap_ls_done;
+  gboolean             sasl_on_link;    /* credentials were set when registration began */
   SaslStep             sasl_step;
   gboolean             sasl_external;   /* AUTHENTICATE EXTERNAL sent */
   ScramStep            scram_step;

@@ -67,6 +67,7 @@ _chat_connection_send_registration (ChatConnection *self)
 
   self->cap_negotiating = TRUE;
   self->cap_ls_done = FALSE;
+  self->sasl_on_link = _chat_connection_sasl_wanted (self);
   self->sasl_step = SASL_NONE;
   sasl_clear (self);
   _chat_connection_send_command (self, "CAP", "LS", "302", NULL);
@@ -116,6 +117,15 @@ gboolean
 _chat_connection_sasl_wanted (ChatConnection *self)
 {
   return password_wanted (self) || certificate_wanted (self);
+}
+
+/* Whether this link logs in: credentials set after its registration began are for the
+ * next one. Else an account ready between CAP END and 001 (the hosted server's, hashed in
+ * a thread) made the welcome look like a server without SASL, and the link ended. */
+static gboolean
+sasl_wanted_on_link (ChatConnection *self)
+{
+  return self->sasl_on_link && _chat_connection_sasl_wanted (self);
 }
 
 /* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL");
@@ -282,7 +292,7 @@ cap_request_wanted (ChatConnection *self,
 
   /* Only while registering: we do not log in to a connection that is already up. */
   if (self->cap_negotiating && self->sasl_step == SASL_NONE &&
-      _chat_connection_sasl_wanted (self) && g_hash_table_contains (offered, "sasl") &&
+      sasl_wanted_on_link (self) && g_hash_table_contains (offered, "sasl") &&
       sasl_offers_usable (self))
     {
       if (req->len > 0)
@@ -342,7 +352,7 @@ _chat_connection_handle_cap (ChatConnection    *self,
           /* Someone who set an account expects to be logged in: rather than go on as
            * nobody on a server without SASL PLAIN or SCRAM-SHA-256, fail like a wrong
            * password. */
-          if (self->cap_negotiating && _chat_connection_sasl_wanted (self) &&
+          if (self->cap_negotiating && sasl_wanted_on_link (self) &&
               !sasl_offers_usable (self))
             {
               sasl_failed (self, !g_hash_table_contains (self->caps_offered, "sasl")
@@ -587,7 +597,7 @@ _chat_connection_handle_welcome (ChatConnection    *self,
 
   /* Registered without logging in: the server ignored CAP (or answered it with 421), so
    * it has no SASL. As when it does not offer it, we stop rather than stay as nobody. */
-  if (_chat_connection_sasl_wanted (self) && self->sasl_step != SASL_DONE)
+  if (sasl_wanted_on_link (self) && self->sasl_step != SASL_DONE)
     {
       sasl_failed (self, CHAT_NOTICE_SASL_NOT_OFFERED, NULL);
       return;
