@@ -153,7 +153,7 @@ struct _ChatConnection
   /* Registration. */
   gboolean             cap_negotiating;
   gboolean             cap_ls_done;
-  gboolean             sasl_on_link;    /* credentials were set when registration began */
+  gboolean             sasl_at_ls;      /* credentials were set when CAP LS was read */
   SaslStep             sasl_step;
   gboolean             sasl_external;   /* AUTHENTICATE EXTERNAL sent */
   ScramStep            scram_step;

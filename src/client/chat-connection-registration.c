@@ -67,7 +67,6 @@ _chat_connection_send_registration (ChatConnection *self)
 
   self->cap_negotiating = TRUE;
   self->cap_ls_done = FALSE;
-  self->sasl_on_link = _chat_connection_sasl_wanted (self);
   self->sasl_step = SASL_NONE;
   sasl_clear (self);
   _chat_connection_send_command (self, "CAP", "LS", "302", NULL);
@@ -119,13 +118,13 @@ _chat_connection_sasl_wanted (ChatConnection *self)
   return password_wanted (self) || certificate_wanted (self);
 }
 
-/* Whether this link logs in: credentials set after its registration began are for the
- * next one. Else an account ready between CAP END and 001 (the hosted server's, hashed in
- * a thread) made the welcome look like a server without SASL, and the link ended. */
+/* Whether this link logs in: credentials set after the server's CAP LS was read are for
+ * the next one. Else an account ready between CAP END and 001 (the hosted server's, hashed
+ * in a thread) made the welcome look like a server without SASL, and the link ended. */
 static gboolean
 sasl_wanted_on_link (ChatConnection *self)
 {
-  return self->sasl_on_link && _chat_connection_sasl_wanted (self);
+  return _chat_connection_sasl_wanted (self) && (!self->cap_ls_done || self->sasl_at_ls);
 }
 
 /* sasl-3.2: the cap's value, when there is one, lists the mechanisms ("PLAIN,EXTERNAL");
@@ -349,6 +348,7 @@ _chat_connection_handle_cap (ChatConnection    *self,
       if (!more && !self->cap_ls_done)
         {
           self->cap_ls_done = TRUE;
+          self->sasl_at_ls = _chat_connection_sasl_wanted (self);
           /* Someone who set an account expects to be logged in: rather than go on as
            * nobody on a server without SASL PLAIN or SCRAM-SHA-256, fail like a wrong
            * password. */

@@ -669,7 +669,6 @@ _chat_connection_set_offline_sink (ChatConnection *self,
       /* As if CAP LS, NICK and USER had just been sent. */
       self->cap_negotiating = TRUE;
       self->cap_ls_done = FALSE;
-      self->sasl_on_link = _chat_connection_sasl_wanted (self);
       self->sasl_step = SASL_NONE;
       self->nick_attempt = 0;
       _chat_replace_string (&self->tried_nick, self->nick);
