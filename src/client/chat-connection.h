@@ -87,7 +87,8 @@ G_DECLARE_FINAL_TYPE (ChatConnection, chat_connection, CHAT, CONNECTION, GObject
  *   (its signature is checked: a server that cannot prove it knows the password fails the
  *   login), else with SASL PLAIN, and fails with CHAT_CONNECTION_ERROR_SASL, without
  *   retrying, when the server refuses the login or offers neither; used from the next
- *   connection on), "allow-plaintext-sasl"
+ *   connection on, or by a link whose server has not yet listed its CAPs: set later, the
+ *   link that is coming up registers without logging in), "allow-plaintext-sasl"
  *   (boolean, default FALSE: SASL PLAIN carries the account's password as it is, so on a
  *   link without TLS the connection does not log in but fails at once with
  *   CHAT_CONNECTION_ERROR_SASL_PLAINTEXT, without sending anything (before the server
