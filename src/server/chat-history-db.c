@@ -266,7 +266,8 @@ _chat_history_open_database (ChatHistory  *self,
   if (!chat_sqlite_begin (self->db, error))
     return FALSE;
   if (!chat_sqlite_exec (self->db, schema, error) || !upgrade_schema (self->db, error) ||
-      !_chat_history_blocks_open (self, error) || !_chat_history_blocks_migrate (self, &old_lines, error))
+      !_chat_history_blocks_open (self, error) ||
+      !_chat_history_blocks_migrate (self, &old_lines, error))
     {
       chat_sqlite_rollback (self->db);
       return FALSE;

@@ -406,9 +406,8 @@ send_history (ChatSession *session,
   _chat_session_batch_end (session, batch);
 }
 
-/* A CHATHISTORY waiting for a cluster's Redis. */
-/* A question to the cluster, and who asked: the room (folded), or for a conversation the
- * identity and owner the lines were chosen for. */
+/* A CHATHISTORY waiting for a cluster's Redis, and who asked: the room (folded), or for a
+ * conversation the identity and owner the lines were chosen for. */
 typedef struct
 {
   char *target;
