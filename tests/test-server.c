@@ -834,6 +834,10 @@ test_modes (void)
   client_wait_names (b, " 353 bob = #r :", "@alice", "@bob", NULL);
   client_send (a, "MODE #r +z");
   client_wait (a, " 472 alice z :is unknown mode char to me");
+  /* A letter outside ASCII is named whole, so the reply is UTF-8 as the line was. */
+  client_send (a, "MODE #r +\xd5\x9dz");
+  client_wait (a, " 472 alice \xd5\x9d :is unknown mode char to me");
+  client_wait (a, " 472 alice z :is unknown mode char to me");
   client_send (a, "MODE #r +k");
   client_wait (a, " 461 alice MODE :Not enough parameters");
 

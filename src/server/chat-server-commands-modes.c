@@ -260,9 +260,13 @@ _chat_server_room_mode (ChatSession       *session,
         }
       if (strchr ("ovbeIklimnst", c) == NULL)
         {
-          char letter[2] = { c, '\0' };
+          /* The reply names the whole character, not one byte of it: a line
+           * that came in as UTF-8 goes out as UTF-8. */
+          const char *end = g_utf8_find_next_char (m, NULL);
+          g_autofree char *letter = g_strndup (m, end - m);
 
           _chat_session_deny (session, CHAT_DENIAL_UNKNOWN_MODE, room->name, letter);
+          m = end - 1;
           continue;
         }
       if (!checked)
