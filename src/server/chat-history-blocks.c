@@ -98,19 +98,6 @@ msgid_number (const char *msgid)
 }
 
 static void
-open_block_reset (OpenBlock *block)
-{
-  g_byte_array_set_size (block->data, 0);
-  _chat_history_journal_add_mark (block->data);
-  block->n_lines = 0;
-  block->first_time = G_MAXINT64;
-  block->last_time = G_MININT64;
-  block->first_msgnum = -1;
-  block->last_msgnum = -1;
-  g_ptr_array_set_size (block->named, 0);
-}
-
-static void
 open_block_free (gpointer data)
 {
   OpenBlock *block = data;
@@ -118,6 +105,22 @@ open_block_free (gpointer data)
   g_byte_array_unref (block->data);
   g_ptr_array_unref (block->named);
   g_free (block);
+}
+
+static OpenBlock *
+open_block_new (const char *target)
+{
+  OpenBlock *block = g_new0 (OpenBlock, 1);
+
+  block->target = target;
+  block->data = g_byte_array_sized_new (4096);
+  _chat_history_journal_add_mark (block->data);
+  block->first_time = G_MAXINT64;
+  block->last_time = G_MININT64;
+  block->first_msgnum = -1;
+  block->last_msgnum = -1;
+  block->named = g_ptr_array_new ();
+  return block;
 }
 
 static void
@@ -197,24 +200,20 @@ block_insert (ChatHistory  *self,
             return FALSE;
         }
     }
-  open_block_reset (block);
+  count_add (self, block->target, block->n_lines);
   return TRUE;
 }
 
-/* Whether a block being filled holds msgid: a number is looked for in the blocks whose
+/* Whether a block of the batch holds msgid: a number is looked for in the blocks whose
  * range covers it, any other msgid among their named ones. */
 static gboolean
-open_blocks_hold (GHashTable *open,
-                  const char *msgid,
-                  gint64      num)
+blocks_hold (GPtrArray  *blocks,
+             const char *msgid,
+             gint64      num)
 {
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, open);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  for (guint b = 0; b < blocks->len; b++)
     {
-      OpenBlock *block = value;
+      OpenBlock *block = g_ptr_array_index (blocks, b);
       ChatHistoryEntry *entry;
       guint index;
 
@@ -576,18 +575,44 @@ _chat_history_blocks_find (ChatHistory  *self,
 }
 
 /* Whether msgid is stored already, or queued in a block of this batch. */
+/* A batch packed into blocks, not yet written: the blocks' rows are inserted only once
+ * the file has room for them (prune_size () in chat-history-db.c), which it can only tell
+ * from their size. Everything a commit needs of each line is taken in one pass over the
+ * batch: the batch is thousands of lines made by the main loop, and each pass over it was
+ * a cache miss a line. */
+struct _ChatHistoryPacked
+{
+  GArray     *touched;   /* ChatHistoryTouched, a target each, in the order first seen */
+  GPtrArray  *filling;   /* OpenBlock: the block of each target being filled, same order */
+  GHashTable *places;    /* target → its place in both, plus one */
+  GPtrArray  *full;      /* OpenBlock, full, ready for their rows */
+  GPtrArray  *blocks;    /* full and filling, in the order their rows go in */
+  gint64      size;
+};
+
+void
+_chat_history_packed_free (ChatHistoryPacked *packed)
+{
+  g_array_unref (packed->touched);
+  g_ptr_array_unref (packed->filling);
+  g_hash_table_unref (packed->places);
+  g_ptr_array_unref (packed->full);
+  g_clear_pointer (&packed->blocks, g_ptr_array_unref);
+  g_free (packed);
+}
+
 static gboolean
-is_stored (ChatHistory  *self,
-           GHashTable   *open,
-           const char   *msgid,
-           gint64        num,
-           gboolean     *stored,
-           GError      **error)
+is_stored (ChatHistory        *self,
+           ChatHistoryPacked  *packed,
+           const char         *msgid,
+           gint64              num,
+           gboolean           *stored,
+           GError            **error)
 {
   g_autoptr(GError) local_error = NULL;
   ChatHistoryEntry *entry;
 
-  *stored = open_blocks_hold (open, msgid, num);
+  *stored = blocks_hold (packed->filling, msgid, num) || blocks_hold (packed->full, msgid, num);
   if (*stored)
     return TRUE;
   entry = _chat_history_blocks_find (self, msgid, &local_error);
@@ -601,49 +626,91 @@ is_stored (ChatHistory  *self,
   return TRUE;
 }
 
-/* Packs the lines into blocks, a target's lines of the batch in as few as fit, skipping
- * the msgids stored already (a journal replayed after the commit that held them). */
-gboolean
-_chat_history_blocks_write (ChatHistory  *self,
-                            GPtrArray    *entries,
-                            GError      **error)
+/* The place of entry's target, added if new; the last one first, as a batch is mostly
+ * runs of one room's lines. */
+static guint
+packed_place (ChatHistoryPacked      *packed,
+              const ChatHistoryEntry *entry,
+              guint                   last)
 {
-  g_autoptr(GHashTable) open = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                      open_block_free);
-  GHashTableIter iter;
-  gpointer value;
+  ChatHistoryTouched touched = { entry->target, entry, FALSE };
+  guint place;
+
+  if (last < packed->touched->len &&
+      strcmp (g_array_index (packed->touched, ChatHistoryTouched, last).target,
+              entry->target) == 0)
+    return last;
+  place = GPOINTER_TO_UINT (g_hash_table_lookup (packed->places, entry->target));
+  if (place > 0)
+    return place - 1;
+  g_array_append_val (packed->touched, touched);
+  g_ptr_array_add (packed->filling, open_block_new (entry->target));
+  g_hash_table_insert (packed->places, (gpointer) entry->target,
+                       GUINT_TO_POINTER (packed->touched->len));
+  return packed->touched->len - 1;
+}
+
+/* Packs the lines into blocks, a target's lines of the batch in as few as fit, skipping
+ * the msgids stored already (a journal replayed after the commit that held them). The
+ * entries must outlive the result, which borrows their strings. */
+ChatHistoryPacked *
+_chat_history_blocks_pack (ChatHistory  *self,
+                           GPtrArray    *entries,
+                           GError      **error)
+{
+  g_autoptr(ChatHistoryPacked) packed = g_new0 (ChatHistoryPacked, 1);
+  guint place = G_MAXUINT;
+
+  packed->touched = g_array_new (FALSE, FALSE, sizeof (ChatHistoryTouched));
+  packed->filling = g_ptr_array_new_with_free_func (open_block_free);
+  packed->places = g_hash_table_new (g_str_hash, g_str_equal);
+  packed->full = g_ptr_array_new_with_free_func (open_block_free);
 
   for (guint i = 0; i < entries->len; i++)
     {
       const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
-      gint64 num = msgid_number (entry->msgid);
+      ChatHistoryTouched *touched;
       OpenBlock *block;
+      gint64 num;
+
+      /* The batch was made on the other thread, and it is larger than this core's cache:
+       * ask for the entries a few lines ahead, and for their strings a few less. */
+      if (i + 8 < entries->len)
+        __builtin_prefetch (g_ptr_array_index (entries, i + 8));
+      if (i + 4 < entries->len)
+        {
+          const ChatHistoryEntry *ahead = g_ptr_array_index (entries, i + 4);
+
+          __builtin_prefetch (ahead->msgid);
+          __builtin_prefetch (ahead->source);
+          __builtin_prefetch (ahead->params);
+        }
+      num = msgid_number (entry->msgid);
+
+      place = packed_place (packed, entry, place);
+      touched = &g_array_index (packed->touched, ChatHistoryTouched, place);
+      if (touched->newest->time_ms <= entry->time_ms)
+        touched->newest = entry;
+      if (entry->kind <= CHAT_HISTORY_KIND_NOTICE)
+        touched->said = TRUE;
 
       if (num < 0 || num <= self->msgnum_bound)
         {
           gboolean stored;
 
-          if (!is_stored (self, open, entry->msgid, num, &stored, error))
-            return FALSE;
+          if (!is_stored (self, packed, entry->msgid, num, &stored, error))
+            return NULL;
           if (stored)
             continue;
         }
-      block = g_hash_table_lookup (open, entry->target);
-      if (block == NULL)
-        {
-          block = g_new0 (OpenBlock, 1);
-          block->target = entry->target;
-          block->data = g_byte_array_sized_new (4096);
-          block->named = g_ptr_array_new ();
-          open_block_reset (block);
-          g_hash_table_insert (open, (gpointer) entry->target, block);
-        }
+      block = g_ptr_array_index (packed->filling, place);
       if (block->n_lines >= BLOCK_LINES ||
           (num >= 0 && block->first_msgnum >= 0 &&
            MAX (block->last_msgnum, num) - MIN (block->first_msgnum, num) >= BLOCK_MSGNUM_SPAN))
         {
-          if (!block_insert (self, block, error))
-            return FALSE;
+          g_ptr_array_add (packed->full, block);
+          block = open_block_new (entry->target);
+          packed->filling->pdata[place] = block;
         }
       _chat_history_journal_add_record (block->data, entry);
       block->n_lines++;
@@ -657,14 +724,67 @@ _chat_history_blocks_write (ChatHistory  *self,
         }
       else
         g_ptr_array_add (block->named, entry->msgid);
-      count_add (self, entry->target, 1);
     }
 
-  g_hash_table_iter_init (&iter, open);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (!block_insert (self, value, error))
+  /* The rows in the order the lines were packed: a target's blocks by their lines. */
+  packed->blocks = g_ptr_array_new ();
+  for (guint b = 0; b < packed->full->len; b++)
+    g_ptr_array_add (packed->blocks, g_ptr_array_index (packed->full, b));
+  for (guint b = 0; b < packed->filling->len; b++)
+    g_ptr_array_add (packed->blocks, g_ptr_array_index (packed->filling, b));
+  for (guint b = 0; b < packed->blocks->len; b++)
+    {
+      OpenBlock *block = g_ptr_array_index (packed->blocks, b);
+
+      /* A row's own bytes beside its lines, and a named msgid's row and index entry. */
+      packed->size += 64 + block->data->len;
+      for (guint n = 0; n < block->named->len; n++)
+        packed->size += 32 + 2 * strlen (g_ptr_array_index (block->named, n));
+    }
+  /* Comings and goings alone, or a private conversation, do not make a room worth keeping. */
+  for (guint t = 0; t < packed->touched->len; t++)
+    {
+      ChatHistoryTouched *touched = &g_array_index (packed->touched, ChatHistoryTouched, t);
+
+      touched->said = touched->said && !chat_history_key_is_private (touched->target);
+    }
+  return g_steal_pointer (&packed);
+}
+
+/* The bytes the packed blocks take in the file, about. */
+gint64
+_chat_history_packed_get_size (ChatHistoryPacked *packed)
+{
+  return packed->size;
+}
+
+/* What the batch did to each target it touched (ChatHistoryTouched). */
+GArray *
+_chat_history_packed_get_touched (ChatHistoryPacked *packed)
+{
+  return packed->touched;
+}
+
+/* The rows of the packed blocks, each line counted in its target's count once it is in. */
+gboolean
+_chat_history_blocks_insert (ChatHistory        *self,
+                             ChatHistoryPacked  *packed,
+                             GError            **error)
+{
+  for (guint b = 0; b < packed->blocks->len; b++)
+    if (!block_insert (self, g_ptr_array_index (packed->blocks, b), error))
       return FALSE;
   return TRUE;
+}
+
+static gboolean
+blocks_write (ChatHistory  *self,
+              GPtrArray    *entries,
+              GError      **error)
+{
+  g_autoptr(ChatHistoryPacked) packed = _chat_history_blocks_pack (self, entries, error);
+
+  return packed != NULL && _chat_history_blocks_insert (self, packed, error);
 }
 
 gint64
@@ -954,7 +1074,7 @@ _chat_history_blocks_migrate (ChatHistory  *self,
         }
       if (!chat_sqlite_finish_step (self->db, stmt, rc, "Cannot read history", error))
         return FALSE;
-      if (!_chat_history_blocks_write (self, chunk, error))
+      if (!blocks_write (self, chunk, error))
         return FALSE;
     }
   while (chunk->len > 0);

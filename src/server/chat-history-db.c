@@ -386,31 +386,13 @@ _chat_history_prune_age (ChatHistory  *self,
 }
 
 /* Roughly what the queued lines take in the file, indexes included. */
-static gint64
-pending_size (GPtrArray *entries)
-{
-  gint64 size = 0;
-
-  for (guint i = 0; i < entries->len; i++)
-    {
-      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
-
-      size += 96 + 2 * (strlen (entry->msgid) + strlen (entry->target)) +
-              (entry->source != NULL ? strlen (entry->source) : 0) +
-              (entry->tags != NULL ? strlen (entry->tags) : 0);
-      for (guint p = 0; entry->params != NULL && entry->params[p] != NULL; p++)
-        size += strlen (entry->params[p]) + 1;
-    }
-  return size;
-}
-
 /* The file is capped at max_size (max_page_count), and a write past the cap fails. So
  * that it never comes to that, the oldest lines (of any target) go when the pages in use
  * and those the queued lines will take pass three quarters of the cap, in bites, like
  * age retention: the pages freed are reused by the lines written next. */
 static gboolean
 prune_size (ChatHistory  *self,
-            GPtrArray    *entries,
+            gint64        size,
             GError      **error)
 {
   gint64 limit, needed;
@@ -420,7 +402,7 @@ prune_size (ChatHistory  *self,
   if (self->max_size == 0)
     return TRUE;
   limit = (gint64) (self->max_size / self->page_size) * 3 / 4;
-  needed = (pending_size (entries) * 3 / 2) / self->page_size + 1;
+  needed = (size * 3 / 2) / self->page_size + 1;
 
   for (guint bite = 0; bite < SIZE_PRUNE_BITES; bite++)
     {
@@ -456,38 +438,32 @@ write_pending (ChatHistory  *self,
                GHashTable   *rooms,
                GError      **error)
 {
-  /* target → its newest pending entry */
-  g_autoptr(GHashTable) touched = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(ChatHistoryPacked) packed = NULL;
+  GArray *touched;
   GHashTableIter iter;
   gpointer key, value;
   gint64 now = now_ms ();
 
-  if (!prune_size (self, entries, error))
-    return FALSE;
   /* A line already there (a journal replayed twice) is left out, and not counted. */
-  if (!_chat_history_blocks_write (self, entries, error))
+  packed = _chat_history_blocks_pack (self, entries, error);
+  if (packed == NULL ||
+      !prune_size (self, _chat_history_packed_get_size (packed), error) ||
+      !_chat_history_blocks_insert (self, packed, error))
     return FALSE;
 
-  for (guint i = 0; i < entries->len; i++)
+  /* A room where something was said is worth keeping over a restart; one that only saw
+   * people come and go is not. */
+  touched = _chat_history_packed_get_touched (packed);
+  for (guint i = 0; i < touched->len; i++)
     {
-      const ChatHistoryEntry *entry = g_ptr_array_index (entries, i);
+      const ChatHistoryTouched *target = &g_array_index (touched, ChatHistoryTouched, i);
 
-      /* A room where something was said is worth keeping over a restart; one that
-       * only saw people come and go is not. */
-      if (entry->kind <= CHAT_HISTORY_KIND_NOTICE &&
-          !chat_history_key_is_private (entry->target) &&
-          !g_hash_table_contains (kept, entry->target))
-        {
-          g_hash_table_add (kept, entry->target);
-          chat_sqlite_bind_text (self->touch_room_stmt, 1, entry->target);
-          chat_sqlite_bind_text (self->touch_room_stmt, 2, entry->target_name);
-          if (!write_step (self, self->touch_room_stmt, error))
-            return FALSE;
-        }
-      value = g_hash_table_lookup (touched, entry->target);
-      if (value == NULL || ((const ChatHistoryEntry *) value)->time_ms <= entry->time_ms)
-        g_hash_table_insert (touched, entry->target, (gpointer) entry);
+      if (!target->said)
+        continue;
+      chat_sqlite_bind_text (self->touch_room_stmt, 1, target->target);
+      chat_sqlite_bind_text (self->touch_room_stmt, 2, target->newest->target_name);
+      if (!write_step (self, self->touch_room_stmt, error))
+        return FALSE;
     }
 
   g_hash_table_iter_init (&iter, rooms);
@@ -517,10 +493,9 @@ write_pending (ChatHistory  *self,
         return FALSE;
     }
 
-  g_hash_table_iter_init (&iter, touched);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+  for (guint i = 0; i < touched->len; i++)
     {
-      const ChatHistoryEntry *newest = value;
+      const ChatHistoryEntry *newest = g_array_index (touched, ChatHistoryTouched, i).newest;
 
       chat_sqlite_bind_text (self->touch_target_stmt, 1, newest->target);
       chat_sqlite_bind_text (self->touch_target_stmt, 2, newest->target_name);
@@ -531,10 +506,10 @@ write_pending (ChatHistory  *self,
 
   /* Count retention deletes in bites of max_per_target/16, so a target written a line at
    * a time pays a statement per bite, not per line; the count overshoots by at most that. */
-  g_hash_table_iter_init (&iter, touched);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (!_chat_history_prune_target_count (self, key, MAX (1, self->max_per_target / 16) - 1,
-                                           error))
+  for (guint i = 0; i < touched->len; i++)
+    if (!_chat_history_prune_target_count (self,
+                                           g_array_index (touched, ChatHistoryTouched, i).target,
+                                           MAX (1, self->max_per_target / 16) - 1, error))
       return FALSE;
 
   if (now - self->last_age_prune_ms >= AGE_PRUNE_INTERVAL_MS)

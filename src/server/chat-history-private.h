@@ -20,6 +20,18 @@ typedef struct
   gboolean inclusive;
 } ChatHistoryBound;
 
+/* A batch's lines packed into blocks, before their rows are written (chat-history-blocks.c). */
+typedef struct _ChatHistoryPacked ChatHistoryPacked;
+
+/* What a batch did to one of its targets, for the rows kept beside the lines. */
+typedef struct
+{
+  const char             *target;
+  const ChatHistoryEntry *newest;   /* its latest line in the batch */
+  gboolean                said;     /* a message or notice in a room, not only comings
+                                     * and goings */
+} ChatHistoryTouched;
+
 /* What _chat_history_blocks_scan () reads: the lines of one target between two places
  * (NULL: open), the limit counted from the lower end or from the upper when newest_first;
  * only messages unless with_events, only those of owner on its side (owner_b: the second
@@ -153,9 +165,15 @@ gboolean           _chat_history_blocks_open         (ChatHistory            *se
 gboolean           _chat_history_blocks_migrate      (ChatHistory            *self,
                                                       gboolean               *moved,
                                                       GError                **error);
-gboolean           _chat_history_blocks_write        (ChatHistory            *self,
+ChatHistoryPacked *_chat_history_blocks_pack         (ChatHistory            *self,
                                                       GPtrArray              *entries,
                                                       GError                **error);
+gboolean           _chat_history_blocks_insert       (ChatHistory            *self,
+                                                      ChatHistoryPacked      *packed,
+                                                      GError                **error);
+gint64             _chat_history_packed_get_size     (ChatHistoryPacked      *packed);
+GArray            *_chat_history_packed_get_touched  (ChatHistoryPacked      *packed);
+void               _chat_history_packed_free         (ChatHistoryPacked      *packed);
 ChatHistoryEntry  *_chat_history_blocks_find         (ChatHistory            *self,
                                                       const char             *msgid,
                                                       GError                **error);
@@ -230,5 +248,7 @@ char              *_chat_history_target_name_for     (const char             *ke
                                                       const char             *name,
                                                       const char             *requester,
                                                       const char * const     *rooms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ChatHistoryPacked, _chat_history_packed_free)
 
 G_END_DECLS
