@@ -186,9 +186,16 @@ mkdir -p "$work" "$crashes"
 
 seeds=$fuzzdir/corpus/$target
 echo "fuzzing $target for $seconds s (seeds: $seeds)"
+# $FUZZ_SEED fixes libFuzzer's random seed, so that a short run (the test suite's) takes
+# the same first steps every time: a regression fails it, a bug it never reached does not
+# turn up in an unrelated change. Exploring is for longer runs, without it.
+seed=()
+if [ -n "${FUZZ_SEED:-}" ]; then
+  seed=(-seed="$FUZZ_SEED")
+fi
 # New inputs go to $work (first directory); the seed directory in the repo is only read.
 # A crash must fail the test, not look like a skip (libFuzzer's own default is 77).
 exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 -max_len=16384 \
-  -error_exitcode=1 -timeout_exitcode=1 \
+  -error_exitcode=1 -timeout_exitcode=1 "${seed[@]}" \
   -print_final_stats=1 -artifact_prefix="$crashes/$target-" \
   "$work" "$seeds"
