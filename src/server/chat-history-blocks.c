@@ -204,8 +204,8 @@ block_insert (ChatHistory  *self,
   return TRUE;
 }
 
-/* Whether a block of the batch holds msgid: a number is looked for in the blocks whose
- * range covers it, any other msgid among their named ones. */
+/* Whether a block of the batch holds the line whose msgid is the number num: looked for
+ * in the blocks whose range covers it. */
 static gboolean
 blocks_hold (GPtrArray  *blocks,
              const char *msgid,
@@ -217,13 +217,6 @@ blocks_hold (GPtrArray  *blocks,
       ChatHistoryEntry *entry;
       guint index;
 
-      if (num < 0)
-        {
-          for (guint i = 0; i < block->named->len; i++)
-            if (strcmp (g_ptr_array_index (block->named, i), msgid) == 0)
-              return TRUE;
-          continue;
-        }
       if (block->first_msgnum < 0 || num < block->first_msgnum || num > block->last_msgnum)
         continue;
       entry = _chat_history_journal_find ((const char *) block->data->data, block->data->len,
@@ -587,6 +580,7 @@ struct _ChatHistoryPacked
   GHashTable *places;    /* target → its place in both, plus one */
   GPtrArray  *full;      /* OpenBlock, full, ready for their rows */
   GPtrArray  *blocks;    /* full and filling, in the order their rows go in */
+  GHashTable *named;     /* the msgids packed that are no numbers */
   gint64      size;
 };
 
@@ -598,6 +592,7 @@ _chat_history_packed_free (ChatHistoryPacked *packed)
   g_hash_table_unref (packed->places);
   g_ptr_array_unref (packed->full);
   g_clear_pointer (&packed->blocks, g_ptr_array_unref);
+  g_hash_table_unref (packed->named);
   g_free (packed);
 }
 
@@ -612,7 +607,10 @@ is_stored (ChatHistory        *self,
   g_autoptr(GError) local_error = NULL;
   ChatHistoryEntry *entry;
 
-  *stored = blocks_hold (packed->filling, msgid, num) || blocks_hold (packed->full, msgid, num);
+  if (num < 0)
+    *stored = g_hash_table_contains (packed->named, msgid);
+  else
+    *stored = blocks_hold (packed->filling, msgid, num) || blocks_hold (packed->full, msgid, num);
   if (*stored)
     return TRUE;
   entry = _chat_history_blocks_find (self, msgid, &local_error);
@@ -665,6 +663,7 @@ _chat_history_blocks_pack (ChatHistory  *self,
   packed->filling = g_ptr_array_new_with_free_func (open_block_free);
   packed->places = g_hash_table_new (g_str_hash, g_str_equal);
   packed->full = g_ptr_array_new_with_free_func (open_block_free);
+  packed->named = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < entries->len; i++)
     {
@@ -723,7 +722,10 @@ _chat_history_blocks_pack (ChatHistory  *self,
           self->msgnum_bound = MAX (self->msgnum_bound, num);
         }
       else
-        g_ptr_array_add (block->named, entry->msgid);
+        {
+          g_ptr_array_add (block->named, entry->msgid);
+          g_hash_table_add (packed->named, entry->msgid);
+        }
     }
 
   /* The rows in the order the lines were packed: a target's blocks by their lines. */
