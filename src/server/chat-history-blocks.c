@@ -108,12 +108,13 @@ open_block_free (gpointer data)
 }
 
 static OpenBlock *
-open_block_new (const char *target)
+open_block_new (const char *target,
+                guint       reserve)
 {
   OpenBlock *block = g_new0 (OpenBlock, 1);
 
   block->target = target;
-  block->data = g_byte_array_sized_new (4096);
+  block->data = g_byte_array_sized_new (MAX (reserve, 4096));
   _chat_history_journal_add_mark (block->data);
   block->first_time = G_MAXINT64;
   block->last_time = G_MININT64;
@@ -642,7 +643,7 @@ packed_place (ChatHistoryPacked      *packed,
   if (place > 0)
     return place - 1;
   g_array_append_val (packed->touched, touched);
-  g_ptr_array_add (packed->filling, open_block_new (entry->target));
+  g_ptr_array_add (packed->filling, open_block_new (entry->target, 0));
   g_hash_table_insert (packed->places, (gpointer) entry->target,
                        GUINT_TO_POINTER (packed->touched->len));
   return packed->touched->len - 1;
@@ -707,8 +708,10 @@ _chat_history_blocks_pack (ChatHistory  *self,
           (num >= 0 && block->first_msgnum >= 0 &&
            MAX (block->last_msgnum, num) - MIN (block->first_msgnum, num) >= BLOCK_MSGNUM_SPAN))
         {
+          /* The next block of the room takes about as many bytes: room for them now,
+           * rather than a copy each time the array doubles. */
           g_ptr_array_add (packed->full, block);
-          block = open_block_new (entry->target);
+          block = open_block_new (entry->target, block->data->len + block->data->len / 8);
           packed->filling->pdata[place] = block;
         }
       _chat_history_journal_add_record (block->data, entry);
