@@ -102,10 +102,12 @@ set_escaped_tags (ChatMessage *message,
 
 /* An entry and its strings in one block, which chat_history_entry_free () frees at once:
  * the struct, the params' pointers, then the bytes. Owners set after the entry was made
- * (chat_history_entry_set_owners (), or by hand) are apart, and freed apart. */
+ * (chat_history_entry_set_owners (), or by hand) are apart, and freed apart. An entry
+ * may be held in two places (chat_history_entry_ref ()): it goes with the last. */
 typedef struct
 {
   ChatHistoryEntry  entry;
+  gatomicrefcount   ref_count;
   const char       *own_owner_a;
   const char       *own_owner_b;
   char             *params[];
@@ -149,6 +151,7 @@ _chat_history_entry_pack (const ChatHistoryEntry *fields)
     size += packed_size (params[i]);
 
   packed = g_malloc (size);
+  g_atomic_ref_count_init (&packed->ref_count);
   packed->entry = *fields;
   packed->entry.params = packed->params;
   at = (char *) &packed->params[n + 1];
@@ -235,12 +238,30 @@ chat_history_entry_copy (const ChatHistoryEntry *entry)
   return _chat_history_entry_pack (&fields);
 }
 
+/**
+ * chat_history_entry_ref:
+ * @entry: an entry no one changes any more
+ *
+ * Holds @entry in one more place, without a copy: the server's last lines of a room share
+ * the entries the history is given. chat_history_entry_free () lets go of one hold.
+ *
+ * Returns: @entry
+ */
+ChatHistoryEntry *
+chat_history_entry_ref (ChatHistoryEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  g_atomic_ref_count_inc (&((PackedEntry *) entry)->ref_count);
+  return entry;
+}
+
 void
 chat_history_entry_free (ChatHistoryEntry *entry)
 {
   PackedEntry *packed = (PackedEntry *) entry;
 
-  if (entry == NULL)
+  if (entry == NULL || !g_atomic_ref_count_dec (&packed->ref_count))
     return;
   if (entry->owner_a != packed->own_owner_a)
     g_free (entry->owner_a);

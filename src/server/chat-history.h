@@ -159,6 +159,7 @@ ChatHistoryEntry  *chat_history_entry_new_private (const char              *key,
                                                    const char              *folded_b,
                                                    const char              *owner_b);
 ChatHistoryEntry  *chat_history_entry_copy        (const ChatHistoryEntry  *entry);
+ChatHistoryEntry  *chat_history_entry_ref         (ChatHistoryEntry        *entry);
 /* For a private line: the owners of folded_a and folded_b, stored in the key's order. */
 void               chat_history_entry_set_owners  (ChatHistoryEntry        *entry,
                                                    const char              *folded_a,

@@ -407,7 +407,7 @@ store (ChatServerHistory  *state,
 
       if (lines != NULL)
         {
-          g_ptr_array_add (lines, chat_history_entry_copy (entry));
+          g_ptr_array_add (lines, chat_history_entry_ref (entry));
           if (lines->len > _chat_server_history_replay_lines (state))
             g_ptr_array_remove_index (lines, 0);
         }
