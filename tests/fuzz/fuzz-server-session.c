@@ -60,6 +60,16 @@ check_lines (GString *buf)
         abort ();   /* a NUL or bare CR inside a line */
       if (buf == watcher_buf && g_strstr_len (buf->str, len, " 366 watcher ") != NULL)
         watcher_joined = TRUE;
+      /* The watcher lives as long as the run: it answers the server's pings, or it is
+       * dropped after three minutes (ping-interval and ping-timeout). */
+      if (buf == watcher_buf && len > 5 && memcmp (buf->str, "PING ", 5) == 0)
+        {
+          g_autofree char *pong = g_strdup_printf ("PONG %.*s\r\n", (int) (len - 6),
+                                                   buf->str + 5);
+
+          if (send (watcher, pong, strlen (pong), MSG_NOSIGNAL) < 0)
+            abort ();
+        }
       g_string_erase (buf, 0, len + 1);
     }
   if (buf->len > 64 * 1024)
