@@ -568,7 +568,6 @@ _chat_history_blocks_find (ChatHistory  *self,
   return entry;
 }
 
-/* Whether msgid is stored already, or queued in a block of this batch. */
 /* A batch packed into blocks, not yet written: the blocks' rows are inserted only once
  * the file has room for them (prune_size () in chat-history-db.c), which it can only tell
  * from their size. Everything a commit needs of each line is taken in one pass over the
@@ -577,10 +576,11 @@ _chat_history_blocks_find (ChatHistory  *self,
 struct _ChatHistoryPacked
 {
   GArray     *touched;   /* ChatHistoryTouched, a target each, in the order first seen */
-  GPtrArray  *filling;   /* OpenBlock: the block of each target being filled, same order */
+  GPtrArray  *filling;   /* OpenBlock: the block of each target being filled, same order;
+                          * NULL once packed, when they have joined the full ones */
   GHashTable *places;    /* target → its place in both, plus one */
-  GPtrArray  *full;      /* OpenBlock, full, ready for their rows */
-  GPtrArray  *blocks;    /* full and filling, in the order their rows go in */
+  GPtrArray  *blocks;    /* OpenBlock: the full ones, then all, in the order their rows
+                          * go in */
   GHashTable *named;     /* the msgids packed that are no numbers */
   gint64      size;
 };
@@ -589,14 +589,14 @@ void
 _chat_history_packed_free (ChatHistoryPacked *packed)
 {
   g_array_unref (packed->touched);
-  g_ptr_array_unref (packed->filling);
+  g_clear_pointer (&packed->filling, g_ptr_array_unref);
   g_hash_table_unref (packed->places);
-  g_ptr_array_unref (packed->full);
-  g_clear_pointer (&packed->blocks, g_ptr_array_unref);
+  g_ptr_array_unref (packed->blocks);
   g_hash_table_unref (packed->named);
   g_free (packed);
 }
 
+/* Whether msgid is stored already, or queued in a block of this batch. */
 static gboolean
 is_stored (ChatHistory        *self,
            ChatHistoryPacked  *packed,
@@ -611,7 +611,8 @@ is_stored (ChatHistory        *self,
   if (num < 0)
     *stored = g_hash_table_contains (packed->named, msgid);
   else
-    *stored = blocks_hold (packed->filling, msgid, num) || blocks_hold (packed->full, msgid, num);
+    *stored = blocks_hold (packed->filling, msgid, num) ||
+              blocks_hold (packed->blocks, msgid, num);
   if (*stored)
     return TRUE;
   entry = _chat_history_blocks_find (self, msgid, &local_error);
@@ -632,7 +633,7 @@ packed_place (ChatHistoryPacked      *packed,
               const ChatHistoryEntry *entry,
               guint                   last)
 {
-  ChatHistoryTouched touched = { entry->target, entry, FALSE };
+  ChatHistoryTouched touched;
   guint place;
 
   if (last < packed->touched->len &&
@@ -642,6 +643,7 @@ packed_place (ChatHistoryPacked      *packed,
   place = GPOINTER_TO_UINT (g_hash_table_lookup (packed->places, entry->target));
   if (place > 0)
     return place - 1;
+  touched = (ChatHistoryTouched) { entry->target, entry, FALSE };
   g_array_append_val (packed->touched, touched);
   g_ptr_array_add (packed->filling, open_block_new (entry->target, 0));
   g_hash_table_insert (packed->places, (gpointer) entry->target,
@@ -663,7 +665,7 @@ _chat_history_blocks_pack (ChatHistory  *self,
   packed->touched = g_array_new (FALSE, FALSE, sizeof (ChatHistoryTouched));
   packed->filling = g_ptr_array_new_with_free_func (open_block_free);
   packed->places = g_hash_table_new (g_str_hash, g_str_equal);
-  packed->full = g_ptr_array_new_with_free_func (open_block_free);
+  packed->blocks = g_ptr_array_new_with_free_func (open_block_free);
   packed->named = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < entries->len; i++)
@@ -710,7 +712,7 @@ _chat_history_blocks_pack (ChatHistory  *self,
         {
           /* The next block of the room takes about as many bytes: room for them now,
            * rather than a copy each time the array doubles. */
-          g_ptr_array_add (packed->full, block);
+          g_ptr_array_add (packed->blocks, block);
           block = open_block_new (entry->target, block->data->len + block->data->len / 8);
           packed->filling->pdata[place] = block;
         }
@@ -732,11 +734,7 @@ _chat_history_blocks_pack (ChatHistory  *self,
     }
 
   /* The rows in the order the lines were packed: a target's blocks by their lines. */
-  packed->blocks = g_ptr_array_new ();
-  for (guint b = 0; b < packed->full->len; b++)
-    g_ptr_array_add (packed->blocks, g_ptr_array_index (packed->full, b));
-  for (guint b = 0; b < packed->filling->len; b++)
-    g_ptr_array_add (packed->blocks, g_ptr_array_index (packed->filling, b));
+  g_ptr_array_extend_and_steal (packed->blocks, g_steal_pointer (&packed->filling));
   for (guint b = 0; b < packed->blocks->len; b++)
     {
       OpenBlock *block = g_ptr_array_index (packed->blocks, b);
