@@ -5,6 +5,16 @@
 
 #include "test-server-util.h"
 
+/* How many times longer to wait: under Valgrind the server runs many times slower, and
+ * its test setup sets the factor. */
+guint
+test_wait_scale (void)
+{
+  const char *scale_env = g_getenv ("CHATROOM_TEST_WAIT_SCALE");
+
+  return scale_env != NULL ? CLAMP (g_ascii_strtoll (scale_env, NULL, 10), 1, 100) : 1;
+}
+
 /* Waits under ts->lock until *flag is set (by the server's thread, with a broadcast on
  * ts->cond); a hung server thread fails the test with what it was waiting for. */
 static void
@@ -12,10 +22,7 @@ test_server_wait (TestServer     *ts,
                   const gboolean *flag,
                   const char     *what)
 {
-  /* Under Valgrind the server runs many times slower: its test setup sets the factor. */
-  const char *scale_env = g_getenv ("CHATROOM_TEST_WAIT_SCALE");
-  gint64 scale = scale_env != NULL ? CLAMP (g_ascii_strtoll (scale_env, NULL, 10), 1, 100) : 1;
-  gint64 seconds = TEST_SERVER_WAIT_SEC * scale;
+  gint64 seconds = (gint64) TEST_SERVER_WAIT_SEC * test_wait_scale ();
   gint64 deadline = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
 
   g_mutex_lock (&ts->lock);

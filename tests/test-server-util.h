@@ -15,10 +15,15 @@
 #include "chat-server-private.h"
 #include "test-tls-util.h"
 
-/* Generous: only a hang makes a test fail by time, never a slow machine. */
-#define CLIENT_TIMEOUT_SEC 20
+/* Generous: only a hang makes a test fail by time, never a slow machine. Both deadlines
+ * grow by CHATROOM_TEST_WAIT_SCALE, which the Valgrind pass sets: there the server runs
+ * many times slower, and a client that sends faster than it reads meets TCP's zero-window
+ * probes, whose backoff alone can pass 20 s. */
+#define CLIENT_TIMEOUT_SEC (20 * test_wait_scale ())
 /* The same for the server's thread: starting, and a call run there (under Valgrind too). */
 #define TEST_SERVER_WAIT_SEC 60
+
+guint test_wait_scale (void);
 
 typedef void (*TestServerSetup) (ChatServer *server,
                                  gpointer    user_data);
