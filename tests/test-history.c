@@ -1073,23 +1073,33 @@ test_big_wal (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *big = g_strnfill (2000, 'y');
+  g_autofree char *wal = g_strconcat (chat_history_get_path (fixture->history), "-wal", NULL);
   struct stat st;
 
-  /* Enough to pass the checkpoint threshold, which hands the copy back into the
-   * database to a thread while writing goes on. */
-  for (int round = 0; round < 8; round++)
+  /* Several times the checkpoint threshold (about 4 MB of log), which hands the copy back
+   * into the database to a thread while writing goes on. */
+  for (int round = 0; round < 24; round++)
     {
       for (int i = 0; i < 400; i++)
         say (fixture->history, "#big", round * 400 + i, T0 + round * 400 + i, big);
       g_assert_true (chat_history_flush (fixture->history, &error));
       g_assert_no_error (error);
+      /* Done before the next commit, as it is on a server's loop that also sends. */
+      _chat_history_reap_checkpoint (fixture->history, TRUE);
     }
-  assert_query ("3199", fixture->history, CHAT_HISTORY_LATEST, "#big", "*", NULL, 1);
+  assert_query ("9599", fixture->history, CHAT_HISTORY_LATEST, "#big", "*", NULL, 1);
+
+  /* Copied back while the history is open, and the log started over rather than hold
+   * all 19 MB. */
+  g_assert_cmpint (g_stat (chat_history_get_path (fixture->history), &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 4 * 1024 * 1024);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <, 8 * 1024 * 1024);
 
   reopen (fixture);
-  g_assert_cmpint (chat_history_count (fixture->history, "#big", NULL), ==, 3200);
+  g_assert_cmpint (chat_history_count (fixture->history, "#big", NULL), ==, 9600);
   g_assert_cmpint (g_stat (chat_history_get_path (fixture->history), &st), ==, 0);
-  g_assert_cmpint (st.st_size, >, 3200 * 2000);
+  g_assert_cmpint (st.st_size, >, 9600 * 2000);
 }
 
 static gboolean

@@ -154,13 +154,22 @@ checkpoint_thread_func (gpointer data)
 {
   ChatHistory *self = data;
   sqlite3 *db = NULL;
+  int log_frames = -1;
+  int copied = -1;
 
-  /* A passive checkpoint never blocks the writer in the main thread. */
+  /* A passive checkpoint never blocks the writer thread. A new connection learns that the
+   * file is in WAL mode only when it first reads it: a checkpoint before that copies
+   * nothing (and says so only by its -1 counts), and the log grew without end. */
   if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                        NULL) == SQLITE_OK)
     {
       sqlite3_busy_timeout (db, 1000);
-      sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      if (sqlite3_exec (db, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) != SQLITE_OK ||
+          sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log_frames, &copied) != SQLITE_OK ||
+          log_frames < 0)
+        g_debug ("History checkpoint: %s (log %d, copied %d)", sqlite3_errmsg (db),
+                 log_frames, copied);
     }
   sqlite3_close (db);
   g_atomic_int_set (&self->checkpoint_done, 1);
